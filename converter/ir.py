@@ -1,0 +1,118 @@
+"""The converter's intermediate representation: plain dataclasses holding numpy arrays.
+
+A Graph is always executable with Emberlite semantics (activations NHWC for spatial ops,
+filters OHWI). Importers reach that form by wrapping layout-sensitive ops in explicit
+TRANSPOSE nodes; passes then move and cancel those transposes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .ops import OpType
+
+
+class DType(enum.IntEnum):
+    """Values equal the schema's DataType enum."""
+    FLOAT32 = 0
+    FLOAT16 = 1
+    INT8 = 2
+    UINT8 = 3
+    INT16 = 4
+    INT32 = 5
+    INT64 = 6
+    BOOL = 7
+
+    @property
+    def numpy(self) -> np.dtype:
+        return np.dtype(_NUMPY[self])
+
+    @staticmethod
+    def from_numpy(dtype: np.dtype) -> "DType":
+        for dt, name in _NUMPY.items():
+            if np.dtype(name) == np.dtype(dtype):
+                return dt
+        raise ValueError(f"no Emberlite type for numpy dtype {dtype}")
+
+
+_NUMPY = {DType.FLOAT32: "float32", DType.FLOAT16: "float16", DType.INT8: "int8",
+          DType.UINT8: "uint8", DType.INT16: "int16", DType.INT32: "int32",
+          DType.INT64: "int64", DType.BOOL: "bool"}
+
+
+@dataclass(frozen=True)
+class QuantParams:
+    scale: tuple[float, ...]
+    zero_point: tuple[int, ...]
+    axis: int = 0
+
+
+@dataclass
+class Tensor:
+    name: str
+    dtype: DType
+    shape: tuple[int, ...] | None          # None until shape inference knows it
+    data: np.ndarray | None = None         # constant value (read-only), else None
+    quant: QuantParams | None = None
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data is not None
+
+
+def constant_array(value: Any, dtype: np.dtype | None = None) -> np.ndarray:
+    """A read-only, C-contiguous copy, safe to share between graphs."""
+    arr = np.array(value, dtype=dtype, copy=True, order="C")
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass
+class Node:
+    op: OpType
+    name: str
+    inputs: list[str]                       # tensor names; "" = omitted optional input
+    outputs: list[str]
+    params: Any = None                      # the op's params dataclass (converter/ops/<op>.py)
+
+
+@dataclass
+class Graph:
+    tensors: dict[str, Tensor]
+    nodes: list[Node]                       # in execution order
+    inputs: list[str]
+    outputs: list[str]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> "Graph":
+        """A new graph sharing the (immutable) constant arrays."""
+        return Graph(tensors={k: dataclasses.replace(t) for k, t in self.tensors.items()},
+                     nodes=[dataclasses.replace(n, inputs=list(n.inputs), outputs=list(n.outputs))
+                            for n in self.nodes],
+                     inputs=list(self.inputs), outputs=list(self.outputs),
+                     metadata=dict(self.metadata))
+
+    def producers(self) -> dict[str, Node]:
+        return {out: node for node in self.nodes for out in node.outputs}
+
+    def consumers(self) -> dict[str, list[Node]]:
+        users: dict[str, list[Node]] = {}
+        for node in self.nodes:
+            for name in node.inputs:
+                if name:
+                    users.setdefault(name, []).append(node)
+        return users
+
+    def unique_name(self, base: str) -> str:
+        """A tensor/node name not yet used, derived from `base` (deterministic)."""
+        taken = set(self.tensors) | {n.name for n in self.nodes}
+        if base not in taken:
+            return base
+        i = 1
+        while f"{base}_{i}" in taken:
+            i += 1
+        return f"{base}_{i}"

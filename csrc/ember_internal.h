@@ -1,0 +1,187 @@
+/* Private declarations shared by the C library's files. Not installed. */
+#ifndef EMBER_INTERNAL_H
+#define EMBER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ember_schema.h"
+#include "emberlite.h"
+
+#if defined(EMBER_DEBUG)
+#include <stdio.h>
+#define EMBER_DCHECK(cond)                                                                    \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            fprintf(stderr, "%s:%d: EMBER_DCHECK(%s) failed\n", __FILE__, __LINE__, #cond);   \
+        }                                                                                     \
+    } while (0)
+#else
+#define EMBER_DCHECK(cond) ((void)0)
+#endif
+
+/* ---- bounds-checked FlatBuffer reading (csrc/flatbuf.c) ------------------------------- */
+/* Every accessor checks offsets, lengths and alignment against the whole buffer and returns
+   false on any violation; nothing reads outside [buf, buf + size). */
+
+typedef struct ember_fb_table {
+    const uint8_t *buf;
+    size_t size;
+    uint32_t pos;       /* table start */
+    uint32_t vtable;    /* vtable start */
+    uint16_t vt_fields; /* number of field slots in the vtable */
+} ember_fb_table;
+
+typedef struct ember_fb_vector {
+    const uint8_t *buf;
+    size_t size;
+    uint32_t data; /* first element's position */
+    uint32_t len;  /* element count */
+} ember_fb_vector;
+
+bool ember_fb_root(const uint8_t *buf, size_t size, ember_fb_table *root);
+/* Position of a present field, or 0 when absent (the default applies). */
+uint32_t ember_fb_field_pos(const ember_fb_table *t, uint32_t slot);
+bool ember_fb_u8(const ember_fb_table *t, uint32_t slot, uint8_t def, uint8_t *out);
+bool ember_fb_u16(const ember_fb_table *t, uint32_t slot, uint16_t def, uint16_t *out);
+bool ember_fb_i32(const ember_fb_table *t, uint32_t slot, int32_t def, int32_t *out);
+bool ember_fb_u32(const ember_fb_table *t, uint32_t slot, uint32_t def, uint32_t *out);
+bool ember_fb_i64(const ember_fb_table *t, uint32_t slot, int64_t def, int64_t *out);
+bool ember_fb_u64(const ember_fb_table *t, uint32_t slot, uint64_t def, uint64_t *out);
+bool ember_fb_f32(const ember_fb_table *t, uint32_t slot, float def, float *out);
+/* Sub-table; *present = false (and true returned) when the field is absent. */
+bool ember_fb_table_field(const ember_fb_table *t, uint32_t slot, ember_fb_table *out,
+                          bool *present);
+/* Vector of `elem_size`-byte scalars or offsets; an absent field gives an empty vector. */
+bool ember_fb_vector_field(const ember_fb_table *t, uint32_t slot, uint32_t elem_size,
+                           ember_fb_vector *out);
+/* NUL-terminated string; an absent field gives "" and length 0. */
+bool ember_fb_string_field(const ember_fb_table *t, uint32_t slot, const char **str,
+                           uint32_t *len);
+/* Fixed-size inline struct field (e.g. the hash); *pos = 0 when absent. */
+bool ember_fb_struct_field(const ember_fb_table *t, uint32_t slot, uint32_t struct_size,
+                           uint32_t *pos);
+int32_t ember_fb_vector_i32(const ember_fb_vector *v, uint32_t i); /* i < len, 4-byte elems */
+int64_t ember_fb_vector_i64(const ember_fb_vector *v, uint32_t i);
+float ember_fb_vector_f32(const ember_fb_vector *v, uint32_t i);
+/* Element i of a vector of tables. */
+bool ember_fb_vector_table(const ember_fb_vector *v, uint32_t i, ember_fb_table *out);
+
+/* ---- SHA-256 (csrc/sha256.c) ---------------------------------------------------------- */
+typedef struct ember_sha256 {
+    uint32_t state[8];
+    uint64_t length;
+    uint8_t block[64];
+    uint32_t used;
+} ember_sha256;
+void ember_sha256_init(ember_sha256 *h);
+void ember_sha256_update(ember_sha256 *h, const void *data, size_t size);
+void ember_sha256_final(ember_sha256 *h, uint8_t digest[32]);
+
+/* ---- the loaded model ----------------------------------------------------------------- */
+
+typedef struct ember_tensor {
+    const char *name;
+    uint8_t type;  /* EMBER_TYPE_* */
+    uint8_t rank;
+    int32_t dims[EMBER_MAX_RANK];
+    size_t count;  /* product of dims */
+    size_t bytes;  /* count x element size */
+    bool is_constant;
+    int32_t buffer;        /* constant data buffer index, or -1 */
+    int64_t arena_offset;  /* activation offset in the arena, or -1 */
+    void *data;            /* bound by ember_interp_allocate; constants at create */
+    uint32_t quant_count;  /* 0, 1 (per tensor) or per channel */
+    int32_t quant_axis;
+    ember_fb_vector quant_scales;      /* float32 elements */
+    ember_fb_vector quant_zero_points; /* int64 elements */
+    float scale;           /* quant_scales[0] when quant_count > 0 */
+    int32_t zero_point;    /* quant_zero_points[0] when quant_count > 0 */
+} ember_tensor;
+
+#define EMBER_MAX_IO 64 /* inputs or outputs of one node */
+
+typedef struct ember_node {
+    uint32_t index;
+    uint16_t op;                  /* EMBER_OP_* */
+    const char *name;
+    uint32_t input_count, output_count;
+    int32_t inputs[EMBER_MAX_IO]; /* tensor indices; -1 = omitted optional input */
+    int32_t outputs[EMBER_MAX_IO];
+    uint8_t params_type;          /* EMBER_OP_PARAMS_*, 0 = none */
+    ember_fb_table params;        /* valid when params_type != 0 */
+    void *data;                   /* what prepare derived (persistent, from the allocator) */
+    const struct ember_kernel *kernel;
+} ember_node;
+
+/* ---- errors, allocation, kernels ------------------------------------------------------ */
+
+/* What verify/prepare/eval see of the interpreter: the error sink, the allocator, the model. */
+typedef struct ember_context {
+    char *msg;             /* message buffer */
+    size_t msg_size;
+    const ember_allocator *allocator;
+    ember_tensor *tensors;
+    uint32_t tensor_count;
+    uint32_t cpu_features; /* EMBER_ISA_* present on this CPU */
+    uint32_t isa_mask;     /* EMBER_ISA_* allowed by the options */
+    size_t scratch_size;   /* largest scratch any prepared node asked for */
+    void *scratch;         /* bound before eval: at least scratch_size bytes, 64-aligned */
+} ember_context;
+
+/* Formats the message into ctx and returns `status` (printf-style, bounded). */
+ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Persistent allocation during prepare (freed with the interpreter). NULL on failure. */
+void *ember_alloc(ember_context *ctx, size_t size);
+/* Asks for `size` bytes of scratch during eval (shared by all nodes, 64-byte aligned). */
+void ember_request_scratch(ember_context *ctx, size_t size);
+
+typedef ember_status (*ember_check_fn)(ember_context *ctx, const ember_node *node);
+typedef ember_status (*ember_prepare_fn)(ember_context *ctx, ember_node *node);
+typedef ember_status (*ember_eval_fn)(ember_context *ctx, const ember_node *node);
+
+typedef struct ember_kernel {
+    uint16_t op;
+    const char *name;
+    /* Called by the verifier: arity, types, params and quantization rules; reads only
+       shapes, types and params, never tensor data. */
+    ember_check_fn check;
+    /* Called once by ember_interp_allocate: derives constants, picks a variant, asks for
+       scratch. May allocate with ember_alloc. */
+    ember_prepare_fn prepare;
+    /* Does the arithmetic; allocates nothing, formats no strings. */
+    ember_eval_fn eval;
+} ember_kernel;
+
+/* Kernel for an op code, or NULL (csrc/kernels/registry.c). */
+const ember_kernel *ember_kernel_for(uint32_t op);
+
+/* Shared helpers for kernels (csrc/kernels/common.c). */
+static inline ember_tensor *ember_input(ember_context *ctx, const ember_node *n, uint32_t i) {
+    return (i < n->input_count && n->inputs[i] >= 0) ? &ctx->tensors[n->inputs[i]] : NULL;
+}
+static inline ember_tensor *ember_output(ember_context *ctx, const ember_node *n, uint32_t i) {
+    return i < n->output_count ? &ctx->tensors[n->outputs[i]] : NULL;
+}
+/* Checks input/output counts: min..max inputs (omitted optional ones count), exact outputs. */
+ember_status ember_check_arity(ember_context *ctx, const ember_node *n, uint32_t min_inputs,
+                               uint32_t max_inputs, uint32_t outputs);
+/* Checks that the node's params are of the expected union type. */
+ember_status ember_check_params(ember_context *ctx, const ember_node *n, uint8_t params_type);
+/* Checks the tensor's type; `what` names it in the message ("input 0", "filter"). */
+ember_status ember_check_type(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                              uint8_t type, const char *what);
+ember_status ember_check_rank(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                              uint32_t rank, const char *what);
+/* Reads a fused activation param into a float clamp range [lo, hi]. */
+ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uint8_t act,
+                                    float *lo, float *hi);
+size_t ember_type_bytes(uint8_t type); /* 0 for an unknown type */
+
+#endif /* EMBER_INTERNAL_H */

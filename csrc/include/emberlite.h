@@ -1,0 +1,163 @@
+/*
+ * Emberlite C API, version 0.1.
+ *
+ * Lifecycle: ember_interp_create (verifies the model) -> ember_interp_allocate (plans the
+ * arena, prepares every node) -> set inputs -> ember_interp_invoke (any number of times; it
+ * never allocates) -> read outputs -> ember_interp_destroy.
+ *
+ * Every fallible call returns an ember_status; ember_errmsg() gives the message of the last
+ * failure. The model bytes are only read, never written or copied: many interpreters may
+ * share one model, and a model may live in flash or in a memory map. Use one interpreter per
+ * thread.
+ */
+#ifndef EMBERLITE_H
+#define EMBERLITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EMBER_VERSION_MAJOR 0
+#define EMBER_VERSION_MINOR 1
+#define EMBER_VERSION_PATCH 0
+/* Runtime version compared with a file's min_runtime_version: major*10000 + minor*100 + patch. */
+#define EMBER_RUNTIME_VERSION \
+    (EMBER_VERSION_MAJOR * 10000 + EMBER_VERSION_MINOR * 100 + EMBER_VERSION_PATCH)
+#define EMBER_MAX_RANK 8
+/* Model bytes must start at an address aligned to this (64-byte buffers stay aligned). */
+#define EMBER_MODEL_ALIGNMENT 16
+
+typedef enum ember_status {
+    EMBER_STATUS_OK = 0,
+    EMBER_STATUS_ERROR = 1,            /* failure with no more specific code */
+    EMBER_STATUS_INVALID_MODEL = 2,    /* the file is malformed or inconsistent */
+    EMBER_STATUS_UNSUPPORTED = 3,      /* well-formed but uses something this build lacks */
+    EMBER_STATUS_VERSION = 4,          /* the file is too old or too new for this runtime */
+    EMBER_STATUS_HASH_MISMATCH = 5,    /* the content hash does not match the bytes */
+    EMBER_STATUS_NO_MEMORY = 6,        /* the allocator returned NULL */
+    EMBER_STATUS_ARENA_TOO_SMALL = 7,  /* the caller's arena is smaller than the plan needs */
+    EMBER_STATUS_INVALID_ARGUMENT = 8, /* a bad argument from the caller */
+    EMBER_STATUS_MISUSE = 9,           /* wrong call order, or a freed/NULL handle */
+    EMBER_STATUS_EVAL_ERROR = 10,      /* tensor data made an op fail (e.g. index out of range) */
+    EMBER_STATUS_COUNT = 11
+} ember_status;
+
+typedef enum ember_type {
+    EMBER_DTYPE_FLOAT32 = 0,
+    EMBER_DTYPE_FLOAT16 = 1,
+    EMBER_DTYPE_INT8 = 2,
+    EMBER_DTYPE_UINT8 = 3,
+    EMBER_DTYPE_INT16 = 4,
+    EMBER_DTYPE_INT32 = 5,
+    EMBER_DTYPE_INT64 = 6,
+    EMBER_DTYPE_BOOL = 7
+} ember_type;
+
+/* Bits of ember_options.isa_mask: which optimised kernel families may be used. */
+#define EMBER_ISA_NONE 0u
+#define EMBER_ISA_AVX2 (1u << 0)
+#define EMBER_ISA_NEON (1u << 1)
+#define EMBER_ISA_NEONDOT (1u << 2)
+#define EMBER_ISA_ALL 0xffffffffu
+
+/* Allocation callbacks. alloc returns memory aligned to `align` (a power of two <= 64) or NULL. */
+typedef struct ember_allocator {
+    void *(*alloc)(void *user, size_t size, size_t align);
+    void (*free)(void *user, void *ptr);
+    void *user;
+} ember_allocator;
+
+typedef struct ember_options {
+    uint32_t isa_mask;          /* default EMBER_ISA_ALL */
+    int32_t num_threads;        /* default 1 */
+    int32_t verify_hash;        /* default 1: check the content hash in ember_interp_create */
+    const ember_allocator *allocator; /* default NULL: malloc/free */
+    void *arena;                /* default NULL: ember_interp_allocate allocates the arena */
+    size_t arena_size;          /* size of `arena` in bytes, when given */
+} ember_options;
+
+typedef struct ember_tensor_info {
+    const char *name;           /* NUL-terminated, points into the model */
+    ember_type type;
+    uint32_t rank;
+    int32_t dims[EMBER_MAX_RANK];
+    size_t bytes;               /* element count x element size */
+    uint32_t quant_count;       /* 0 = not quantized, 1 = per tensor, else per channel */
+    int32_t quant_axis;
+    float scale;                /* first scale (per-tensor value), 0 when not quantized */
+    int64_t zero_point;         /* first zero point */
+    int32_t is_constant;        /* 1 for weights stored in the model */
+} ember_tensor_info;
+
+void ember_options_init(ember_options *options);
+const char *ember_status_str(ember_status status);
+const char *ember_type_str(ember_type type);
+size_t ember_type_size(ember_type type);
+
+/* Checks a model without creating an interpreter. `msg` (may be NULL) receives the reason. */
+ember_status ember_model_verify(const void *data, size_t size, char *msg, size_t msg_size);
+
+typedef struct ember_interp ember_interp;
+
+/*
+ * Verifies the model and builds an interpreter over it. `data` must stay valid and unchanged
+ * until ember_interp_destroy. On failure *out may still hold a handle (so that ember_errmsg
+ * can tell why); destroy it. *out is NULL only when not even the handle could be allocated.
+ */
+ember_status ember_interp_create(const void *data, size_t size, const ember_options *options,
+                                 ember_interp **out);
+void ember_interp_destroy(ember_interp *interp);
+const char *ember_errmsg(const ember_interp *interp);
+
+/* Prepares every node and binds the arena (the caller's, or one allocation of the needed size). */
+ember_status ember_interp_allocate(ember_interp *interp);
+/* Bytes of arena the model needs, scratch included; valid after ember_interp_allocate
+   (also after it failed with EMBER_STATUS_ARENA_TOO_SMALL). */
+size_t ember_interp_arena_size(const ember_interp *interp);
+ember_status ember_interp_invoke(ember_interp *interp);
+
+/* Tensors are addressed by their index in the model; inputs and outputs by position. */
+uint32_t ember_interp_tensor_count(const ember_interp *interp);
+uint32_t ember_interp_input_count(const ember_interp *interp);
+uint32_t ember_interp_output_count(const ember_interp *interp);
+int32_t ember_interp_input_tensor(const ember_interp *interp, uint32_t position);
+int32_t ember_interp_output_tensor(const ember_interp *interp, uint32_t position);
+ember_status ember_interp_tensor_info(const ember_interp *interp, uint32_t tensor,
+                                      ember_tensor_info *info);
+/* Pointer to a tensor's data (arena or model); NULL before allocate or for a bad index.
+   Constant tensors point into the model and must not be written. */
+void *ember_interp_tensor_data(ember_interp *interp, uint32_t tensor);
+/* Quantization parameters of a tensor: up to `capacity` entries copied, the count returned. */
+uint32_t ember_interp_tensor_quant(const ember_interp *interp, uint32_t tensor, float *scales,
+                                   int64_t *zero_points, uint32_t capacity);
+
+/* Named signatures (inputs and outputs by name). */
+uint32_t ember_interp_signature_count(const ember_interp *interp);
+const char *ember_interp_signature_key(const ember_interp *interp, uint32_t signature);
+uint32_t ember_interp_signature_io_count(const ember_interp *interp, uint32_t signature,
+                                         int is_output);
+/* Name and tensor index of one input (is_output = 0) or output of a signature. */
+ember_status ember_interp_signature_io(const ember_interp *interp, uint32_t signature,
+                                       int is_output, uint32_t position, const char **name,
+                                       int32_t *tensor);
+
+/* Model metadata as key/value strings; NULL for a missing key. */
+uint32_t ember_interp_metadata_count(const ember_interp *interp);
+ember_status ember_interp_metadata_at(const ember_interp *interp, uint32_t index,
+                                      const char **key, const char **value);
+const char *ember_interp_metadata(const ember_interp *interp, const char *key);
+
+/* Node count, and each node's op name, for inspection. */
+uint32_t ember_interp_node_count(const ember_interp *interp);
+const char *ember_interp_node_op(const ember_interp *interp, uint32_t node);
+
+/* ISA features this CPU has (EMBER_ISA_* bits), detected at create time. */
+uint32_t ember_interp_cpu_features(const ember_interp *interp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EMBERLITE_H */

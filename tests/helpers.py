@@ -1,0 +1,73 @@
+"""Shared test helpers: convert an ONNX model, run it in Emberlite and in ONNX Runtime.
+
+Emberlite may store a 4D graph input or output as NHWC where the ONNX model has NCHW; the
+converter then records metadata "layout.input.<name>" / "layout.output.<name>" = "NHWC".
+run_ember takes and returns arrays in the ONNX model's own layout, so tests compare directly.
+"""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from emberlite import Interpreter
+from emberlite.converter import Converter
+
+TO_NHWC = (0, 2, 3, 1)
+TO_NCHW = (0, 3, 1, 2)
+
+
+def convert_onnx(model: onnx.ModelProto, **options) -> bytes:
+    return Converter.from_onnx(model, **options).convert()
+
+
+def run_ember(model_bytes: bytes, inputs: list[np.ndarray], num_threads: int = 1,
+              interpreter: Interpreter | None = None) -> list[np.ndarray]:
+    interp = interpreter or Interpreter(model_content=model_bytes, num_threads=num_threads)
+    if interpreter is None:
+        interp.allocate_tensors()
+    meta = interp.get_metadata()
+    for detail, value in zip(interp.get_input_details(), inputs):
+        if meta.get(f"layout.input.{detail['name']}") == "NHWC":
+            value = np.transpose(value, TO_NHWC)
+        interp.set_tensor(detail["index"], np.ascontiguousarray(value))
+    interp.invoke()
+    outputs = []
+    for detail in interp.get_output_details():
+        value = interp.get_tensor(detail["index"])
+        if meta.get(f"layout.output.{detail['name']}") == "NHWC":
+            value = np.transpose(value, TO_NCHW)
+        outputs.append(value)
+    return outputs
+
+
+def run_ort(model: onnx.ModelProto, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(model.SerializeToString(), options,
+                                   providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    return session.run(None, dict(zip(names, inputs)))
+
+
+def max_rel_diff(actual: np.ndarray, expected: np.ndarray) -> float:
+    """max |actual - expected| / max |expected| (the issue's agreement measure)."""
+    scale = float(np.max(np.abs(expected))) or 1.0
+    return float(np.max(np.abs(actual.astype(np.float64) - expected))) / scale
+
+
+def assert_matches_ort(model: onnx.ModelProto, inputs: list[np.ndarray], tol: float = 1e-4,
+                       **options) -> list[np.ndarray]:
+    """Converts `model`, runs both runtimes and checks max|diff| <= tol * max|expected|."""
+    ember_out = run_ember(convert_onnx(model, **options), inputs)
+    ort_out = run_ort(model, inputs)
+    assert len(ember_out) == len(ort_out)
+    for i, (got, want) in enumerate(zip(ember_out, ort_out)):
+        assert got.shape == want.shape, f"output {i}: shape {got.shape} != {want.shape}"
+        if np.issubdtype(want.dtype, np.floating):
+            err = max_rel_diff(got, want)
+            assert err <= tol, f"output {i}: max rel diff {err:.3g} > {tol}"
+        else:
+            np.testing.assert_array_equal(got, want)
+    return ember_out

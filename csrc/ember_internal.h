@@ -128,6 +128,7 @@ typedef struct ember_context {
     uint32_t isa_mask;     /* EMBER_ISA_* allowed by the options */
     size_t scratch_size;   /* largest scratch any prepared node asked for */
     void *scratch;         /* bound before eval: at least scratch_size bytes, 64-aligned */
+    void *blocks;          /* ember_alloc's blocks, linked; NULL in a fresh context */
 } ember_context;
 
 /* Formats the message into ctx and returns `status` (printf-style, bounded). */
@@ -137,8 +138,11 @@ ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt
 #endif
     ;
 
-/* Persistent allocation during prepare (freed with the interpreter). NULL on failure. */
+/* Persistent allocation during prepare (freed with the interpreter), 64-byte aligned, from
+   ctx->allocator (malloc/free when NULL). NULL on failure, with a NO_MEMORY message set. */
 void *ember_alloc(ember_context *ctx, size_t size);
+/* Frees every ember_alloc block of ctx (the interpreter does this at destroy). */
+void ember_free_all(ember_context *ctx);
 /* Asks for `size` bytes of scratch during eval (shared by all nodes, 64-byte aligned). */
 void ember_request_scratch(ember_context *ctx, size_t size);
 

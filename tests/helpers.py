@@ -29,7 +29,8 @@ def run_ember(model_bytes: bytes, inputs: list[np.ndarray], num_threads: int = 1
     for detail, value in zip(interp.get_input_details(), inputs):
         if meta.get(f"layout.input.{detail['name']}") == "NHWC":
             value = np.transpose(value, TO_NHWC)
-        interp.set_tensor(detail["index"], np.ascontiguousarray(value))
+        # np.require, unlike np.ascontiguousarray, leaves a 0-d (scalar) input 0-d.
+        interp.set_tensor(detail["index"], np.require(value, requirements="C"))
     interp.invoke()
     outputs = []
     for detail in interp.get_output_details():

@@ -46,3 +46,64 @@ class FusedActivation(enum.IntEnum):
     RELU = 1
     RELU6 = 2
     RELU_N1_TO_1 = 3
+
+
+# The op table. Imported after OpType and FusedActivation exist because the op modules use
+# them; each module holds its params dataclass and infer_shape.
+from dataclasses import dataclass  # noqa: E402
+from typing import TYPE_CHECKING, Callable  # noqa: E402
+
+from . import (batch_matmul, binary, clamp, concatenation, conv2d,  # noqa: E402
+               depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid,
+               leaky_relu, mean, pad, pool2d, reshape, resize, slice, softmax, split,
+               transpose, transpose_conv2d)
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    params_cls: type | None                 # None: the op takes no params (node.params is None)
+    infer_shape: Callable[["Node", "Graph"], list[tuple[int, ...]]]
+
+
+OPS: dict[OpType, OpInfo] = {
+    OpType.CONV2D: OpInfo(conv2d.Conv2DParams, conv2d.infer_shape),
+    OpType.DEPTHWISE_CONV2D: OpInfo(depthwise_conv2d.DepthwiseConv2DParams,
+                                    depthwise_conv2d.infer_shape),
+    OpType.TRANSPOSE_CONV2D: OpInfo(transpose_conv2d.TransposeConv2DParams,
+                                    transpose_conv2d.infer_shape),
+    OpType.FULLY_CONNECTED: OpInfo(fully_connected.FullyConnectedParams,
+                                   fully_connected.infer_shape),
+    OpType.BATCH_MATMUL: OpInfo(batch_matmul.BatchMatMulParams, batch_matmul.infer_shape),
+    OpType.ADD: OpInfo(binary.BinaryParams, binary.infer_shape),
+    OpType.SUB: OpInfo(binary.BinaryParams, binary.infer_shape),
+    OpType.MUL: OpInfo(binary.BinaryParams, binary.infer_shape),
+    OpType.DIV: OpInfo(binary.BinaryParams, binary.infer_shape),
+    OpType.RELU: OpInfo(None, elementwise.infer_shape),
+    OpType.RELU6: OpInfo(None, elementwise.infer_shape),
+    OpType.CLAMP: OpInfo(clamp.ClampParams, clamp.infer_shape),
+    OpType.LEAKY_RELU: OpInfo(leaky_relu.LeakyReluParams, leaky_relu.infer_shape),
+    OpType.SIGMOID: OpInfo(None, elementwise.infer_shape),
+    OpType.TANH: OpInfo(None, elementwise.infer_shape),
+    OpType.HARD_SIGMOID: OpInfo(hard_sigmoid.HardSigmoidParams, hard_sigmoid.infer_shape),
+    OpType.HARD_SWISH: OpInfo(None, elementwise.infer_shape),
+    OpType.MAX_POOL2D: OpInfo(pool2d.Pool2DParams, pool2d.infer_shape),
+    OpType.AVERAGE_POOL2D: OpInfo(pool2d.Pool2DParams, pool2d.infer_shape),
+    OpType.MEAN: OpInfo(mean.ReduceParams, mean.infer_shape),
+    OpType.RESHAPE: OpInfo(reshape.ReshapeParams, reshape.infer_shape),
+    OpType.TRANSPOSE: OpInfo(transpose.TransposeParams, transpose.infer_shape),
+    OpType.CONCATENATION: OpInfo(concatenation.ConcatenationParams, concatenation.infer_shape),
+    OpType.SPLIT: OpInfo(split.SplitParams, split.infer_shape),
+    OpType.SLICE: OpInfo(slice.SliceParams, slice.infer_shape),
+    OpType.PAD: OpInfo(pad.PadParams, pad.infer_shape),
+    OpType.SOFTMAX: OpInfo(softmax.SoftmaxParams, softmax.infer_shape),
+    OpType.GATHER: OpInfo(gather.GatherParams, gather.infer_shape),
+    OpType.RESIZE: OpInfo(resize.ResizeParams, resize.infer_shape),
+}
+
+
+def infer_shape(node: "Node", graph: "Graph") -> list[tuple[int, ...]]:
+    """Output shapes of `node` from its input tensors' shapes; raises ShapeError."""
+    return OPS[node.op].infer_shape(node, graph)

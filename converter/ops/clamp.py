@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .common import Shape, check_arity, input_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
 class ClampParams:
     min: float = 0.0
     max: float = 0.0
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1)
+    params_of(node, ClampParams)
+    return [input_shape(node, graph, 0)]

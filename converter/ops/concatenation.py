@@ -2,11 +2,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import FusedActivation
+from .common import Shape, check_arity, check_axis, fail, input_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
 class ConcatenationParams:
     axis: int = 0
     activation: FusedActivation = FusedActivation.NONE
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, max(1, len(node.inputs)))
+    p = params_of(node, ConcatenationParams)
+    shapes = [input_shape(node, graph, i) for i in range(len(node.inputs))]
+    first = shapes[0]
+    check_axis(node, p.axis, len(first))
+    for s in shapes[1:]:
+        if len(s) != len(first) or any(a != b for i, (a, b) in enumerate(zip(s, first))
+                                       if i != p.axis):
+            raise fail(node, f"input shapes {shapes} differ outside axis {p.axis}")
+    total = sum(s[p.axis] for s in shapes)
+    return [first[:p.axis] + (total,) + first[p.axis + 1:]]

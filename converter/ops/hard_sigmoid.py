@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .common import Shape, check_arity, input_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
 class HardSigmoidParams:
     alpha: float = 0.2
     beta: float = 0.5
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1)
+    params_of(node, HardSigmoidParams)
+    return [input_shape(node, graph, 0)]

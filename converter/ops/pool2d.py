@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import FusedActivation
+from .common import Shape, check_arity, fail, input_shape, params_of, window_out
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
@@ -20,3 +25,16 @@ class Pool2DParams:
     pad_right: int = 0
     count_include_pad: bool = False
     activation: FusedActivation = FusedActivation.NONE
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1)
+    p = params_of(node, Pool2DParams)
+    x = input_shape(node, graph, 0)
+    if len(x) != 4:
+        raise fail(node, f"input must be 4D NHWC, got {x}")
+    oh = window_out(node, "height", x[1], p.filter_h, p.stride_h, p.dilation_h,
+                    p.pad_top, p.pad_bottom)
+    ow = window_out(node, "width", x[2], p.filter_w, p.stride_w, p.dilation_w,
+                    p.pad_left, p.pad_right)
+    return [(x[0], oh, ow, x[3])]

@@ -1,9 +1,28 @@
 """RESHAPE: copies data; the output tensor's shape is the new shape."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .common import Shape, check_arity, fail, input_shape, output_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
 class ReshapeParams:
     pass
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1)
+    params_of(node, ReshapeParams)
+    x = input_shape(node, graph, 0)
+    declared = output_shape(node, graph)
+    if declared is None:
+        raise fail(node, "the output tensor must carry the new shape")
+    if math.prod(declared) != math.prod(x) or min(declared, default=1) < 0:
+        raise fail(node, f"cannot reshape {x} to {declared}")
+    return [declared]

@@ -1,8 +1,18 @@
-"""RESIZE on NHWC; the output size is the output tensor's shape."""
+"""RESIZE on NHWC; the output size is the output tensor's shape.
+
+An output tensor without a shape yet gets floor(input size x scale) per spatial axis.
+"""
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .common import Shape, check_arity, fail, input_shape, output_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 class ResizeMode(enum.IntEnum):
@@ -31,3 +41,19 @@ class ResizeParams:
     nearest_rounding: NearestRounding = NearestRounding.ROUND_PREFER_FLOOR
     scale_h: float = 1.0
     scale_w: float = 1.0
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1)
+    p = params_of(node, ResizeParams)
+    x = input_shape(node, graph, 0)
+    if len(x) != 4:
+        raise fail(node, f"input must be 4D NHWC, got {x}")
+    if not (p.scale_h > 0 and p.scale_w > 0):
+        raise fail(node, f"scales must be > 0, got {p.scale_h}, {p.scale_w}")
+    declared = output_shape(node, graph)
+    if declared is None:
+        declared = (x[0], math.floor(x[1] * p.scale_h), math.floor(x[2] * p.scale_w), x[3])
+    if len(declared) != 4 or declared[0] != x[0] or declared[3] != x[3] or min(declared) < 1:
+        raise fail(node, f"output {declared} must keep N and C of input {x} and be non-empty")
+    return [declared]

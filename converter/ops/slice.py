@@ -1,10 +1,37 @@
-"""SLICE: per axis a non-negative begin and a non-zero step; the output shape gives counts."""
+"""SLICE: per axis a non-negative begin and a non-zero step; the output shape gives counts.
+
+Along axis i the output takes input elements begin[i] + k * step[i], k < out_shape[i].
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .common import Shape, check_arity, fail, input_shape, output_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
 class SliceParams:
     begin: tuple[int, ...] = ()
     step: tuple[int, ...] = ()
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1)
+    p = params_of(node, SliceParams)
+    x = input_shape(node, graph, 0)
+    declared = output_shape(node, graph)
+    if declared is None:
+        raise fail(node, "the output tensor must carry the slice counts")
+    if not len(p.begin) == len(p.step) == len(declared) == len(x):
+        raise fail(node, f"begin {p.begin}, step {p.step} and output {declared} must all have "
+                         f"the input's rank {len(x)}")
+    for axis, (size, begin, step, count) in enumerate(zip(x, p.begin, p.step, declared)):
+        last = begin + (count - 1) * step
+        if step == 0 or count < 0 or (count > 0 and not (0 <= begin < size and 0 <= last < size)):
+            raise fail(node, f"axis {axis}: begin {begin}, step {step}, count {count} leave the "
+                             f"input range [0, {size})")
+    return [declared]

@@ -2,9 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .common import Shape, check_arity, check_axis, input_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
 class SoftmaxParams:
     axis: int = 0
     beta: float = 1.0
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1)
+    p = params_of(node, SoftmaxParams)
+    x = input_shape(node, graph, 0)
+    check_axis(node, p.axis, len(x))
+    return [x]

@@ -2,8 +2,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .common import Shape, check_arity, check_axis, fail, input_shape, output_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
 class SplitParams:
     axis: int = 0
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1, outputs=-1)
+    p = params_of(node, SplitParams)
+    x = input_shape(node, graph, 0)
+    check_axis(node, p.axis, len(x))
+    if not node.outputs:
+        raise fail(node, "needs at least one output")
+    declared = [output_shape(node, graph, i) for i in range(len(node.outputs))]
+    if any(d is None for d in declared):
+        raise fail(node, "every output tensor must carry its shape (the split sizes)")
+    for d in declared:
+        if len(d) != len(x) or any(a != b for i, (a, b) in enumerate(zip(d, x)) if i != p.axis):
+            raise fail(node, f"output {d} differs from input {x} outside axis {p.axis}")
+    if sum(d[p.axis] for d in declared) != x[p.axis]:
+        raise fail(node, f"output sizes {[d[p.axis] for d in declared]} along axis {p.axis} "
+                         f"do not add up to {x[p.axis]}")
+    return declared

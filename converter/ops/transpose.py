@@ -2,8 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .common import Shape, check_arity, fail, input_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
 class TransposeParams:
     perm: tuple[int, ...] = ()
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1)
+    p = params_of(node, TransposeParams)
+    x = input_shape(node, graph, 0)
+    if sorted(p.perm) != list(range(len(x))):
+        raise fail(node, f"perm {p.perm} is not a permutation of the {len(x)} input dims")
+    return [tuple(x[i] for i in p.perm)]

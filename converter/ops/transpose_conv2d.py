@@ -1,10 +1,21 @@
 """TRANSPOSE_CONV2D: input [N,H,W,Cin], filter [Cout,KH,KW,Cin/groups], optional bias [Cout].
-Pads are those of ONNX ConvTranspose; the output shape is the output tensor's shape."""
+Pads are those of ONNX ConvTranspose; the output shape is the output tensor's shape.
+
+Semantics (ONNX ConvTranspose, no kernel flip): input pixel (ih, iw) of group g adds
+x * filter[o, kh, kw, c] to output pixel (ih*stride_h + kh*dilation_h - pad_top, ...). The
+output tensor may extend past the last written row/column by less than max(stride, dilation)
+(ONNX output_padding); those cells hold only the bias.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import FusedActivation
+from .common import Shape, check_arity, fail, has_input, input_shape, output_shape, params_of
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
 
 
 @dataclass(frozen=True)
@@ -19,3 +30,41 @@ class TransposeConv2DParams:
     pad_right: int = 0
     groups: int = 1
     activation: FusedActivation = FusedActivation.NONE
+
+
+def full_size(size: int, kernel: int, stride: int, dilation: int) -> int:
+    """Length of the scattered output before the pads are cropped."""
+    return (size - 1) * stride + dilation * (kernel - 1) + 1
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 2, 3)
+    p = params_of(node, TransposeConv2DParams)
+    x = input_shape(node, graph, 0)
+    w = input_shape(node, graph, 1)
+    if len(x) != 4 or len(w) != 4:
+        raise fail(node, f"input and filter must be 4D, got {x} and {w}")
+    cout, kh, kw, cin_group = w
+    if p.groups < 1 or cout % p.groups or cin_group * p.groups != x[3]:
+        raise fail(node, f"filter {w} with groups={p.groups} does not fit input channels {x[3]}")
+    if has_input(node, 2) and input_shape(node, graph, 2) != (cout,):
+        raise fail(node, f"bias must be [{cout}], got {input_shape(node, graph, 2)}")
+    if min(p.stride_h, p.stride_w, p.dilation_h, p.dilation_w) < 1:
+        raise fail(node, "strides and dilations must be >= 1")
+    if min(p.pad_top, p.pad_left, p.pad_bottom, p.pad_right) < 0:
+        raise fail(node, "pads must be >= 0")
+    oh = full_size(x[1], kh, p.stride_h, p.dilation_h) - p.pad_top - p.pad_bottom
+    ow = full_size(x[2], kw, p.stride_w, p.dilation_w) - p.pad_left - p.pad_right
+    if oh < 1 or ow < 1:
+        raise fail(node, f"pads leave an empty output ({oh}x{ow})")
+    declared = output_shape(node, graph)
+    if declared is None:
+        return [(x[0], oh, ow, cout)]
+    extra_h = declared[1] - oh if len(declared) == 4 else -1
+    extra_w = declared[2] - ow if len(declared) == 4 else -1
+    if (len(declared) != 4 or declared[0] != x[0] or declared[3] != cout
+            or not 0 <= extra_h < max(p.stride_h, p.dilation_h)
+            or not 0 <= extra_w < max(p.stride_w, p.dilation_w)):
+        raise fail(node, f"declared output {declared} does not fit computed {(x[0], oh, ow, cout)}"
+                         f" plus an output padding below the stride")
+    return [declared]

@@ -1,0 +1,76 @@
+# Emberlite: `make demo` and `make test` work on a fresh Debian 12 machine (as root, or with sudo).
+# C targets (c-lib, c-test, fuzz, cross-test) live in mk/c.mk.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# pip rebuilds the cffi extension in place; the lock lets several shells run `make build` at once.
+LOCK := flock /tmp/emberlite-build.lock
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_BASE := python3 python3-venv python3-dev gcc make util-linux
+APT_TEST := flatbuffers-compiler clang libclang-rt-14-dev gcc-aarch64-linux-gnu qemu-user
+TORCH_TEST := torch==2.14.1 torchvision==0.29.1
+TORCH_DEMO := torch==2.13.0
+TF_BENCH := tensorflow-cpu==2.21.0
+
+.PHONY: all install build demo test pytest bench clean apt-base apt-test test-deps
+
+all: build
+
+# Installs the Debian packages named in $(1) that are missing, and nothing else.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "apt-get install$$missing"; \
+	    $(SUDO) apt-get update -q && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+endef
+
+apt-base:
+	$(call apt_install,$(APT_BASE))
+
+apt-test: apt-base
+	$(call apt_install,$(APT_TEST))
+
+$(VENV)/bin/python:
+	$(MAKE) apt-base
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel cffi
+
+install: $(VENV)/bin/python
+	$(LOCK) $(PIP) install -q --no-build-isolation -e '.[convert]'
+
+build: $(VENV)/bin/python
+	$(LOCK) $(PIP) install -q --no-deps --no-build-isolation -e .
+
+demo: install
+	@$(PY) -c 'import torch' 2>/dev/null || $(PIP) install -q $(TORCH_DEMO)
+	@$(PY) -c 'import sklearn, onnxruntime' 2>/dev/null || $(PIP) install -q scikit-learn onnxruntime
+	$(PY) examples/digits/train_export.py
+	$(PY) examples/digits/demo.py
+
+test-deps: apt-test $(VENV)/bin/python
+	$(LOCK) $(PIP) install -q --no-build-isolation -e '.[test]'
+	@$(PY) -c 'import torchvision' 2>/dev/null || $(PIP) install -q $(TORCH_TEST)
+
+pytest:
+	$(PY) -m pytest -q
+
+test: test-deps
+	$(MAKE) pytest
+	$(MAKE) c-test
+	$(MAKE) fuzz
+
+bench: test-deps
+	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PIP) install -q $(TF_BENCH)
+	$(PY) bench/bench_mobilenet.py
+
+clean:
+	rm -rf build dist *.egg-info runtime/*.so runtime/_ember.c runtime/_ember.o \
+	    examples/digits/out bench/out tests/c/out .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+-include mk/c.mk

@@ -1,0 +1,13 @@
+"""Emberlite converter (host only): ONNX -> IR -> passes -> memory plan -> .ember bytes.
+
+    from emberlite.converter import Converter
+    Converter.from_onnx("model.onnx").save("model.ember")
+"""
+from __future__ import annotations
+
+from .converter import Converter
+from .errors import (EmberError, ModelImportError, QuantizationError, ShapeError,
+                     UnsupportedOpsError)
+
+__all__ = ["Converter", "EmberError", "ModelImportError", "QuantizationError", "ShapeError",
+           "UnsupportedOpsError"]

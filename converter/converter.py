@@ -1,0 +1,108 @@
+"""The Converter: source model -> IR -> passes -> memory plan -> .ember bytes.
+
+    data = Converter.from_onnx("model.onnx").convert()
+    Converter.from_onnx(model_proto, input_shapes={"x": [1, 3, 224, 224]}).save("m.ember")
+
+A Converter holds its source (the parsed model, its format and the hash of its bytes);
+`convert` runs the whole pipeline each time and is deterministic: the same source gives
+byte-identical output, in any process.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelImportError
+from .ir import Graph
+from .passes import run_passes
+from .planner import plan_memory
+from .writer import serialize
+
+
+@dataclass(frozen=True)
+class _Source:
+    format: str                              # "onnx"
+    sha256: str                              # of the model bytes as given or read
+    metadata: dict[str, str]                 # producer information from the source
+    load: Callable[[], Graph]                # imports a fresh IR graph
+
+
+class Converter:
+    """Use the `from_*` constructors."""
+
+    def __init__(self, source: _Source):
+        self._source = source
+
+    @classmethod
+    def from_onnx(cls, model_or_path: Any, *,
+                  input_shapes: dict[str, list[int]] | None = None) -> "Converter":
+        """`model_or_path`: an onnx.ModelProto, a file path, or the serialized bytes.
+        `input_shapes` fixes dynamic input dimensions (a dynamic batch dimension becomes 1
+        without it)."""
+        from .importers.onnx import import_onnx
+
+        model, data = _load_onnx(model_or_path)
+        shapes = None if input_shapes is None else {k: list(v) for k, v in input_shapes.items()}
+        metadata = {"source.format": "onnx",
+                    "source.producer_name": model.producer_name,
+                    "source.producer_version": model.producer_version}
+        source = _Source("onnx", hashlib.sha256(data).hexdigest(), metadata,
+                         lambda: import_onnx(model, shapes))
+        return cls(source)
+
+    def convert(self) -> bytes:
+        """The .ember file's bytes."""
+        graph = run_passes(self._source.load())
+        plan = plan_memory(graph)
+        # The writer adds graph.metadata (the passes' layout notes) to these.
+        metadata = {**self._source.metadata, "source.sha256": self._source.sha256}
+        return serialize(graph, plan, metadata=metadata)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Converts and writes the file atomically: on any error nothing is left behind."""
+        data = self.convert()
+        target = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+
+def _load_onnx(model_or_path: Any) -> tuple[Any, bytes]:
+    """(ModelProto, the bytes its hash is taken over)."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    if isinstance(model_or_path, onnx.ModelProto):
+        return model_or_path, model_or_path.SerializeToString(deterministic=True)
+    if isinstance(model_or_path, (bytes, bytearray, memoryview)):
+        data = bytes(model_or_path)
+        where = "the given bytes"
+    elif isinstance(model_or_path, (str, os.PathLike)):
+        where = os.fspath(model_or_path)
+        try:
+            data = Path(where).read_bytes()
+        except OSError as e:
+            raise ModelImportError(f"cannot read ONNX model {where!r}: {e}") from None
+    else:
+        raise TypeError(f"expected an onnx.ModelProto, a path or bytes, got "
+                        f"{type(model_or_path).__name__}")
+    try:
+        model = onnx.load_from_string(data)
+    except (DecodeError, ValueError) as e:
+        raise ModelImportError(f"cannot parse ONNX model from {where}: {e}") from None
+    if isinstance(model_or_path, (str, os.PathLike)):
+        # Tensors stored beside the model file (models over 2 GB) are loaded from its folder.
+        onnx.load_external_data_for_model(model, str(Path(where).parent))
+    return model, data

@@ -1,0 +1,407 @@
+"""ONNX importer: onnx.ModelProto -> IR Graph.
+
+Order of work: validate the model (structure, initializers, input shapes), scan every node
+and report all unsupported ones in one UnsupportedOpsError, then convert node by node
+through the op table (onnx_ops.ONNX_OPS). Nodes whose inputs are all constant are
+evaluated right away with ONNX's reference evaluator, which folds the Shape -> Gather ->
+Concat -> Reshape chains that exporters emit.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from ..errors import ModelImportError, UnsupportedOpsError
+from ..ir import DType, Graph, Tensor
+from ..ops import OpType
+from ..ops.reshape import ReshapeParams
+from .onnx_builder import AnyTensor, Builder, Indices, Invalid, Unsupported
+from .onnx_ops import ONNX_OPS
+
+__all__ = ["ONNX_OPS", "import_onnx"]
+
+MIN_OPSET = 7
+_ONNX_DOMAINS = ("", "ai.onnx")
+# Ops whose value is not a function of their inputs: never folded into constants.
+_NONDETERMINISTIC = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+                     "Multinomial", "Bernoulli"}
+_INDEX_TYPES = (onnx.TensorProto.INT32, onnx.TensorProto.INT64)
+
+Problem = tuple[str, str, str]  # (node name, op type, reason)
+
+
+def import_onnx(model: onnx.ModelProto,
+                input_shapes: dict[str, list[int]] | None = None) -> Graph:
+    """Converts `model` to an IR graph (NCHW tensors, explicit layout transposes).
+
+    input_shapes fixes graph input shapes; without it a dynamic first (batch) dimension
+    becomes 1 and any other dynamic dimension is an error.
+    """
+    opset = _opset(model)
+    _check_inputs_defined(model.graph)
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as e:
+        raise ModelImportError(f"invalid ONNX model: {e}") from None
+    shapes = _input_shapes(model.graph, input_shapes or {})
+    problems = _scan(model.graph, opset, _value_types(model))
+    if problems:
+        raise UnsupportedOpsError(problems)
+    return _Conversion(model, opset, shapes).run()
+
+
+# --- validation ----------------------------------------------------------------------------
+def _opset(model: onnx.ModelProto) -> int:
+    versions = [o.version for o in model.opset_import if o.domain in _ONNX_DOMAINS]
+    if not versions:
+        raise ModelImportError("the model imports no default-domain ONNX opset")
+    if versions[0] < MIN_OPSET:
+        raise ModelImportError(f"opset {versions[0]} is older than {MIN_OPSET}, the oldest "
+                               f"Emberlite reads; upgrade it with onnx.version_converter")
+    return versions[0]
+
+
+def _node_label(node: onnx.NodeProto, index: int) -> str:
+    return node.name or f"{node.op_type}_{index}"
+
+
+def _check_inputs_defined(graph: onnx.GraphProto) -> None:
+    known = {i.name for i in graph.input} | {i.name for i in graph.initializer}
+    for index, node in enumerate(graph.node):
+        for i, name in enumerate(node.input):
+            if name and name not in known:
+                raise ModelImportError(
+                    f"node {_node_label(node, index)!r} ({node.op_type}): input {i} {name!r} "
+                    f"is not a graph input, an initializer or an earlier node's output "
+                    f"(missing initializer?)")
+        known.update(node.output)
+    for out in graph.output:
+        if out.name not in known:
+            raise ModelImportError(f"graph output {out.name!r} is produced by no node")
+
+
+def _input_shapes(graph: onnx.GraphProto,
+                  given: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
+    initializers = {i.name for i in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
+    unknown = sorted(set(given) - {i.name for i in inputs})
+    if unknown:
+        raise ModelImportError(f"input_shapes names {unknown}, which are not graph inputs "
+                               f"(inputs: {[i.name for i in inputs]})")
+    return {i.name: _input_shape(i, given.get(i.name)) for i in inputs}
+
+
+def _input_shape(value: onnx.ValueInfoProto, given: list[int] | None) -> tuple[int, ...]:
+    name = value.name
+    if not value.type.HasField("tensor_type"):
+        raise ModelImportError(f"graph input {name!r} is not a tensor")
+    declared = value.type.tensor_type.shape if value.type.tensor_type.HasField("shape") else None
+    hint = f"pass input_shapes={{{name!r}: [...]}} to fix it"
+    if given is not None:
+        shape = tuple(int(d) for d in given)
+        if min(shape, default=1) < 1:
+            raise ModelImportError(f"input_shapes[{name!r}] = {list(given)} must be positive")
+        if declared is not None:
+            fixed = [d.dim_value if d.HasField("dim_value") else None for d in declared.dim]
+            if len(fixed) != len(shape) or any(f not in (None, s) for f, s in zip(fixed, shape)):
+                raise ModelImportError(f"input_shapes[{name!r}] = {list(shape)} does not fit "
+                                       f"the model's shape {fixed}")
+        return shape
+    if declared is None:
+        raise ModelImportError(f"graph input {name!r} has no shape; {hint}")
+    shape = []
+    for i, dim in enumerate(declared.dim):
+        if dim.HasField("dim_value"):
+            if dim.dim_value < 1:
+                raise ModelImportError(f"graph input {name!r}: dimension {i} has size "
+                                       f"{dim.dim_value}; Emberlite tensors are never empty")
+            shape.append(dim.dim_value)
+        elif i == 0:
+            shape.append(1)  # a dynamic batch dimension: convert for batch 1
+        else:
+            what = dim.dim_param or "unknown"
+            raise ModelImportError(f"graph input {name!r}: dimension {i} is dynamic ({what}); "
+                                   f"{hint}")
+    return tuple(shape)
+
+
+def _value_types(model: onnx.ModelProto) -> dict[str, int]:
+    """ONNX element type of every value whose type is known (after type inference)."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError) as e:
+        raise ModelImportError(f"ONNX type inference failed: {e}") from None
+    graph = inferred.graph
+    types = {i.name: i.data_type for i in graph.initializer}
+    for value in [*graph.input, *graph.value_info, *graph.output]:
+        if value.type.HasField("tensor_type") and value.type.tensor_type.elem_type:
+            types.setdefault(value.name, value.type.tensor_type.elem_type)
+    return types
+
+
+# --- the op table's signatures ---------------------------------------------------------------
+@dataclass(frozen=True)
+class _Signature:
+    inputs: list[Any]                        # annotation per positional input
+    variadic: bool                           # *inputs: any number of tensors
+    attributes: dict[str, tuple | None]      # name -> supported values (None: any)
+    multi_output: bool
+    constant_output: bool
+
+
+@functools.cache
+def _signature(fn: Callable[..., Any]) -> _Signature:
+    hints = typing.get_type_hints(fn)
+    inputs, attributes, variadic = [], {}, False
+    for param in list(inspect.signature(fn).parameters.values())[1:]:
+        hint = hints.get(param.name, str)
+        if param.kind is param.VAR_POSITIONAL:
+            variadic = True
+        elif param.kind is param.KEYWORD_ONLY:
+            literal = typing.get_origin(hint) is Literal
+            attributes[param.name] = typing.get_args(hint) if literal else None
+        else:
+            inputs.append(hint)
+    result = hints.get("return")
+    return _Signature(inputs, variadic, attributes, typing.get_origin(result) is list,
+                      result is np.ndarray)
+
+
+def _lookup(op_type: str, opset: int) -> Callable[..., Any] | None:
+    """The table entry for `op_type` with the highest since-version <= opset."""
+    best, best_since = None, 0
+    for key, fn in ONNX_OPS.items():
+        name, since = (key, 1) if isinstance(key, str) else key
+        if name == op_type and best_since <= since <= opset:
+            best, best_since = fn, since
+    return best
+
+
+def _kind(hint: Any) -> str:
+    args = typing.get_args(hint) or (hint,)
+    if np.ndarray in args:
+        return "constant"
+    if Indices in args:
+        return "indices"
+    if AnyTensor in args:
+        return "any"
+    return "float"
+
+
+# --- the pre-scan ------------------------------------------------------------------------------
+def _scan(graph: onnx.GraphProto, opset: int, types: dict[str, int]) -> list[Problem]:
+    constant = {i.name for i in graph.initializer}
+    problems: list[Problem] = []
+    for index, node in enumerate(graph.node):
+        label = _node_label(node, index)
+        given = [i for i in node.input if i]
+        if node.domain not in _ONNX_DOMAINS:
+            problems.append((label, node.op_type, f"custom domain {node.domain!r}"))
+            continue
+        if all(i in constant for i in given) and node.op_type not in _NONDETERMINISTIC:
+            constant.update(o for o in node.output if o)
+            continue
+        fn = _lookup(node.op_type, opset)
+        if fn is None:
+            problems.append((label, node.op_type, f"op not supported (opset {opset})"))
+            continue
+        reasons = _node_problems(node, _signature(fn), constant, types)
+        problems.extend((label, node.op_type, r) for r in reasons)
+        if _signature(fn).constant_output:
+            constant.update(o for o in node.output if o)
+    return problems
+
+
+def _node_problems(node: onnx.NodeProto, sig: _Signature, constant: set[str],
+                   types: dict[str, int]) -> list[str]:
+    reasons = []
+    for attr in node.attribute:
+        if attr.name not in sig.attributes:
+            reasons.append(f"attribute {attr.name!r} is not supported")
+            continue
+        allowed = sig.attributes[attr.name]
+        value = _attribute(attr)
+        if allowed is not None and value not in allowed:
+            reasons.append(f"attribute {attr.name}={value!r} is not supported "
+                           f"(supported: {', '.join(map(repr, allowed))})")
+    if len(node.input) > len(sig.inputs) and not sig.variadic:
+        reasons.append(f"{len(node.input)} inputs given, at most {len(sig.inputs)} supported")
+    for i, name in enumerate(node.input):
+        kind = _kind(sig.inputs[i]) if i < len(sig.inputs) else "float"
+        elem = types.get(name)
+        if not name:
+            continue
+        if kind == "constant" and name not in constant:
+            reasons.append(f"input {i} ({name!r}) must be a constant (an initializer or "
+                           f"computed from initializers only)")
+        elif kind == "indices" and elem not in (None, *_INDEX_TYPES):
+            reasons.append(f"input {i} ({name!r}) must be int32 or int64 indices, got "
+                           f"{onnx.TensorProto.DataType.Name(elem)}")
+        elif kind == "float" and elem not in (None, onnx.TensorProto.FLOAT):
+            reasons.append(f"input {i} ({name!r}) has type "
+                           f"{onnx.TensorProto.DataType.Name(elem)}; only float32 is supported")
+    extra = [o for o in node.output[1:] if o]
+    if extra and not sig.multi_output:
+        reasons.append(f"output(s) {extra} are not supported (only the first output is)")
+    return reasons
+
+
+def _attribute(attr: onnx.AttributeProto) -> Any:
+    value = helper.get_attribute_value(attr)
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, onnx.TensorProto):
+        return numpy_helper.to_array(value)
+    if isinstance(value, list):
+        return [v.decode("utf-8") if isinstance(v, bytes) else v for v in value]
+    return value
+
+
+# --- conversion ---------------------------------------------------------------------------------
+class _Conversion:
+    def __init__(self, model: onnx.ModelProto, opset: int, shapes: dict[str, tuple[int, ...]]):
+        self.model = model
+        self.opset = opset
+        g = model.graph
+        reserved = {i.name for i in g.input} | {i.name for i in g.initializer}
+        reserved |= {o for n in g.node for o in n.output} | {n.name for n in g.node}
+        self.graph = Graph(tensors={}, nodes=[], inputs=[], outputs=[])
+        self.b = Builder(self.graph, reserved)
+        # ONNX values known at conversion time, as arrays of any ONNX type; they become IR
+        # tensors only when a runtime node reads them.
+        self.consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+        self.env: dict[str, str] = {}         # other ONNX values -> IR tensor name
+        for value in g.input:
+            if value.name in shapes:
+                dtype = _dtype(value.type.tensor_type.elem_type, value.name)
+                self.graph.tensors[value.name] = Tensor(value.name, dtype, shapes[value.name])
+                self.graph.inputs.append(value.name)
+                self.env[value.name] = value.name
+
+    def run(self) -> Graph:
+        problems: list[Problem] = []
+        failed: set[str] = set()  # ONNX values a failed node should have produced
+        for index, node in enumerate(self.model.graph.node):
+            label = _node_label(node, index)
+            if failed.intersection(node.input):
+                failed.update(node.output)
+                continue
+            try:
+                self._convert(node, label)
+            except Unsupported as e:
+                problems.append((label, node.op_type, str(e)))
+                failed.update(node.output)
+            except Invalid as e:
+                raise ModelImportError(f"node {label!r} ({node.op_type}): {e}") from None
+        problems += self._set_outputs(failed)
+        if problems:
+            raise UnsupportedOpsError(problems)
+        return _without_unused(self.graph)
+
+    def _tensor(self, name: str) -> str:
+        """The IR tensor of ONNX value `name`, materialising a constant on first use."""
+        if name not in self.env:
+            value = self.consts[name]
+            try:
+                self.b.add_constant(name, value)
+            except ValueError:
+                raise Unsupported(f"constant {name!r} has unsupported type {value.dtype}") \
+                    from None
+            self.env[name] = name
+        return self.env[name]
+
+    def _convert(self, node: onnx.NodeProto, label: str) -> None:
+        if (all(i in self.consts for i in node.input if i)
+                and node.op_type not in _NONDETERMINISTIC):
+            for name, value in zip(node.output, self._fold(node)):
+                if name:
+                    self.consts[name] = value
+            return
+        fn = _lookup(node.op_type, self.opset)
+        sig = _signature(fn)
+        args: list[Any] = []
+        for i, name in enumerate(node.input):
+            if not name:
+                args.append(None)
+            elif i < len(sig.inputs) and _kind(sig.inputs[i]) == "constant":
+                args.append(self.consts[name])
+            else:
+                args.append(self._tensor(name))
+        kwargs = {a.name: _attribute(a) for a in node.attribute}
+        self.b.begin(label, len(node.output))
+        result = fn(self.b, *args, **kwargs)
+        results = result if isinstance(result, list) else [result]
+        for name, value in zip(node.output, results):
+            if not name:
+                continue
+            if isinstance(value, np.ndarray):
+                self.consts[name] = value
+            elif self.b.rename_output(value, name):
+                self.env[name] = name
+            else:
+                self.env[name] = value
+
+    def _fold(self, node: onnx.NodeProto) -> list[np.ndarray]:
+        """Evaluates a node whose inputs are all constant with ONNX's reference evaluator."""
+        from onnx.reference import ReferenceEvaluator
+
+        feeds = {name: self.consts[name] for name in node.input if name}
+        graph_inputs = [helper.make_tensor_value_info(
+            name, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for name, v in feeds.items()]
+        graph_outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
+        model = helper.make_model(
+            helper.make_graph([node], "fold", graph_inputs, graph_outputs),
+            opset_imports=list(self.model.opset_import), ir_version=self.model.ir_version)
+        try:
+            results = iter(ReferenceEvaluator(model).run(None, feeds))
+        except Exception as e:  # the reference evaluator raises anything on bad input
+            raise Unsupported(f"cannot evaluate constant node: {type(e).__name__}: {e}") from None
+        return [np.asarray(next(results)) if o else np.zeros(0) for o in node.output]
+
+    def _set_outputs(self, failed: set[str]) -> list[Problem]:
+        producers = {o: (_node_label(n, i), n.op_type)
+                     for i, n in enumerate(self.model.graph.node) for o in n.output}
+        problems = []
+        for out in self.model.graph.output:
+            if out.name in failed:
+                continue
+            if out.name in self.consts:
+                label, op = producers.get(out.name, (out.name, "initializer"))
+                problems.append((label, op, f"graph output {out.name!r} is a constant (it does "
+                                            f"not depend on any graph input)"))
+                continue
+            name = self.env[out.name]
+            if name != out.name or name in self.graph.inputs or name in self.graph.outputs:
+                # The value has another name already (Identity, Dropout) or is a graph input
+                # or another output: the output gets its own copy.
+                self.b.begin(f"{out.name}/copy", 1)
+                copy = self.b.op(OpType.RESHAPE, [name], ReshapeParams(),
+                                 shapes=[self.graph.tensors[name].shape])
+                name = out.name if self.b.rename_output(copy, out.name) else copy
+            self.graph.outputs.append(name)
+        return problems
+
+
+def _dtype(elem_type: int, name: str) -> DType:
+    try:
+        return DType.from_numpy(helper.tensor_dtype_to_np_dtype(elem_type))
+    except (KeyError, ValueError):
+        raise ModelImportError(f"graph input {name!r} has unsupported type "
+                               f"{onnx.TensorProto.DataType.Name(elem_type)}") from None
+
+
+def _without_unused(graph: Graph) -> Graph:
+    """Drops constants no node reads (weights the builder re-laid out)."""
+    used = set(graph.inputs) | set(graph.outputs)
+    for node in graph.nodes:
+        used.update(node.inputs)
+        used.update(node.outputs)
+    graph.tensors = {k: t for k, t in graph.tensors.items() if k in used}
+    return graph

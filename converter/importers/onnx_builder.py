@@ -1,0 +1,165 @@
+"""The graph builder that ONNX op functions emit IR through.
+
+Op functions see tensors by IR name and call `b.node(...)`; the builder names new tensors
+and nodes after the ONNX node being converted, computes output shapes with the ops'
+`infer_shape`, and folds layout helpers (transpose, reshape) on constants right away so
+that weights land in the file already in Emberlite's layout.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, NewType
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..ir import DType, Graph, Node, Tensor, constant_array
+from ..ops import OpType, infer_shape
+from ..ops.reshape import ReshapeParams
+from ..ops.transpose import TransposeParams
+
+TO_NHWC = (0, 2, 3, 1)
+TO_NCHW = (0, 3, 1, 2)
+
+# Input annotations of ONNX op functions besides `str` (a float32 tensor) and `np.ndarray`
+# (an input that must be constant): see onnx_ops.py.
+Indices = NewType("Indices", str)       # int32/int64 indices, constant or not
+AnyTensor = NewType("AnyTensor", str)   # any element type; the function reads only the shape
+
+AutoPad = Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]
+
+
+class Unsupported(Exception):
+    """Raised by an op function: this node uses a feature Emberlite cannot convert."""
+
+
+class Invalid(Exception):
+    """Raised by an op function: this node is malformed (wrong rank, inconsistent shapes)."""
+
+
+class Builder:
+    def __init__(self, graph: Graph, reserved: set[str]):
+        self.graph = graph
+        # Names the ONNX model uses; generated names avoid them so ONNX outputs keep theirs.
+        self._reserved = reserved
+        self.scope = ""
+        self.num_outputs = 1
+        self._scope_nodes: list[Node] = []
+
+    def begin(self, scope: str, num_outputs: int) -> None:
+        """Starts converting one ONNX node (named `scope`, with `num_outputs` outputs);
+        generated names derive from `scope`."""
+        self.scope = scope
+        self.num_outputs = num_outputs
+        self._scope_nodes = []
+
+    def fresh(self, base: str) -> str:
+        taken = self.graph.tensors.keys() | self._reserved
+        name, i = base, 1
+        while name in taken:
+            name = f"{base}_{i}"
+            i += 1
+        return name
+
+    # --- tensor queries -------------------------------------------------------------
+    def shape(self, name: str) -> tuple[int, ...]:
+        return self.graph.tensors[name].shape or ()
+
+    def rank(self, name: str) -> int:
+        return len(self.shape(name))
+
+    def dtype(self, name: str) -> DType:
+        return self.graph.tensors[name].dtype
+
+    def value(self, name: str) -> np.ndarray | None:
+        """The constant value of tensor `name`, or None if it is computed at run time."""
+        return self.graph.tensors[name].data
+
+    # --- emitting -------------------------------------------------------------------
+    def const(self, value: Any, dtype: Any = None, name: str = "const") -> str:
+        array = constant_array(value, dtype)
+        tensor_name = self.fresh(f"{self.scope}/{name}")
+        self.graph.tensors[tensor_name] = Tensor(tensor_name, DType.from_numpy(array.dtype),
+                                                 array.shape, data=array)
+        return tensor_name
+
+    def add_constant(self, name: str, array: np.ndarray) -> None:
+        """Registers an ONNX-level constant under its own (reserved) name."""
+        self.graph.tensors[name] = Tensor(name, DType.from_numpy(array.dtype), array.shape,
+                                          data=array)
+
+    def node(self, op: OpType, inputs: list[str | None], params: Any = None, *,
+             shapes: list[tuple[int, ...]] | None = None, dtype: DType | None = None,
+             outputs: int = 1) -> list[str]:
+        """Appends a node; `shapes` declares output shapes for ops whose size the output
+        tensor carries (RESHAPE, SLICE, SPLIT, ...). Returns the output tensor names."""
+        op_name = op.name.lower()
+        node_name = self._node_name(op_name)
+        names = [self.fresh(f"{node_name}:{i}" if outputs > 1 else f"{node_name}:out")
+                 for i in range(outputs)]
+        out_dtype = dtype or self.dtype(next(i for i in inputs if i))
+        for i, name in enumerate(names):
+            shape = tuple(int(d) for d in shapes[i]) if shapes else None
+            self.graph.tensors[name] = Tensor(name, out_dtype, shape)
+        node = Node(op, node_name, [i or "" for i in inputs], names, params)
+        try:
+            inferred = infer_shape(node, self.graph)
+        except ShapeError as e:
+            raise Invalid(str(e)) from None
+        for name, shape in zip(names, inferred):
+            if min(shape, default=1) < 1:
+                raise Unsupported(f"{op_name} would produce an empty tensor {tuple(shape)}")
+            self.graph.tensors[name].shape = tuple(int(d) for d in shape)
+        self.graph.nodes.append(node)
+        self._scope_nodes.append(node)
+        return names
+
+    def _node_name(self, op_name: str) -> str:
+        taken = {n.name for n in self.graph.nodes} | self._reserved
+        base = self.scope if not self._scope_nodes else f"{self.scope}/{op_name}"
+        name, i = base, 1
+        while name in taken:
+            name = f"{base}_{i}"
+            i += 1
+        return name
+
+    def op(self, op: OpType, inputs: list[str | None], params: Any = None, **kw: Any) -> str:
+        """`node` for the common single-output case."""
+        return self.node(op, inputs, params, **kw)[0]
+
+    def transpose(self, x: str, perm: tuple[int, ...]) -> str:
+        perm = tuple(int(p) for p in perm)
+        if perm == tuple(range(len(perm))):
+            return x
+        data = self.value(x)
+        if data is not None:
+            return self.const(np.transpose(data, perm), name="transposed")
+        return self.op(OpType.TRANSPOSE, [x], TransposeParams(perm))
+
+    def reshape(self, x: str, shape: tuple[int, ...]) -> str:
+        shape = tuple(int(d) for d in shape)
+        if shape == self.shape(x):
+            return x
+        data = self.value(x)
+        if data is not None:
+            return self.const(data.reshape(shape), name="reshaped")
+        return self.op(OpType.RESHAPE, [x], ReshapeParams(), shapes=[shape])
+
+    def rename_output(self, name: str, new_name: str) -> bool:
+        """Gives a tensor produced by this scope's last nodes the ONNX output name.
+        Returns False (and changes nothing) if `name` was not produced in this scope."""
+        producer = next((n for n in self._scope_nodes if name in n.outputs), None)
+        if producer is None or new_name in self.graph.tensors:
+            return False
+        tensor = self.graph.tensors.pop(name)
+        tensor.name = new_name
+        self.graph.tensors[new_name] = tensor
+        for node in self._scope_nodes:
+            node.inputs = [new_name if i == name else i for i in node.inputs]
+            node.outputs = [new_name if o == name else o for o in node.outputs]
+        return True
+
+
+def check_rank(b: Builder, x: str, ranks: tuple[int, ...], what: str = "input") -> None:
+    if b.rank(x) not in ranks:
+        want = " or ".join(f"{r}D" for r in ranks)
+        raise Invalid(f"{what} must be {want}, got shape {b.shape(x)}")

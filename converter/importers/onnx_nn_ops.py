@@ -1,0 +1,270 @@
+"""ONNX_OPS entries for the weighted and windowed ops: Conv, ConvTranspose, Gemm, MatMul,
+BatchNormalization, MaxPool, AveragePool (see onnx_ops.py for the signature conventions)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import OpType
+from ..ops.batch_matmul import BatchMatMulParams
+from ..ops.binary import BinaryParams
+from ..ops.conv2d import Conv2DParams
+from ..ops.depthwise_conv2d import DepthwiseConv2DParams
+from ..ops.fully_connected import FullyConnectedParams
+from ..ops.pool2d import Pool2DParams
+from ..ops.transpose_conv2d import TransposeConv2DParams
+from .onnx_builder import (TO_NCHW, TO_NHWC, AutoPad, Builder, Invalid, Unsupported,
+                           check_rank)
+
+Pair = tuple[int, int]
+
+
+def _pair(values: list[int] | None, default: int, what: str) -> Pair:
+    if values is None:
+        return default, default
+    if len(values) != 2:
+        raise Unsupported(f"only 2D windows are supported, got {what}={list(values)}")
+    return int(values[0]), int(values[1])
+
+
+def _same_pads(size: int, kernel: int, stride: int, dilation: int, upper: bool) -> Pair:
+    out = -(-size // stride)
+    total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    small = total // 2
+    return (small, total - small) if upper else (total - small, small)
+
+
+def _window_pads(auto_pad: str, pads: list[int] | None, size: Pair, kernel: Pair,
+                 strides: Pair, dilations: Pair) -> tuple[int, int, int, int]:
+    """ONNX pads/auto_pad -> (top, left, bottom, right)."""
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        upper = auto_pad == "SAME_UPPER"
+        top, bottom = _same_pads(size[0], kernel[0], strides[0], dilations[0], upper)
+        left, right = _same_pads(size[1], kernel[1], strides[1], dilations[1], upper)
+        return top, left, bottom, right
+    if auto_pad == "VALID" or pads is None:
+        return 0, 0, 0, 0
+    if len(pads) != 4:
+        raise Invalid(f"pads must have 4 entries for a 2D window, got {list(pads)}")
+    if min(pads) < 0:
+        raise Unsupported(f"negative pads {list(pads)} are not supported")
+    top, left, bottom, right = (int(p) for p in pads)
+    return top, left, bottom, right
+
+
+# --- convolutions -------------------------------------------------------------------------
+def conv(b: Builder, x: str, w: str, bias: str | None = None, *, auto_pad: AutoPad = "NOTSET",
+         dilations: list[int] | None = None, group: int = 1,
+         kernel_shape: list[int] | None = None, pads: list[int] | None = None,
+         strides: list[int] | None = None) -> str:
+    if b.rank(w) != 4:
+        raise Unsupported(f"only 2D convolution is supported, got filter shape {b.shape(w)}")
+    check_rank(b, x, (4,), "input X (NCHW)")
+    _, c, h, wd = b.shape(x)
+    m, c_group, kh, kw = b.shape(w)
+    if kernel_shape is not None and tuple(kernel_shape) != (kh, kw):
+        raise Invalid(f"kernel_shape {list(kernel_shape)} differs from filter shape {b.shape(w)}")
+    if group < 1 or c_group * group != c or m % group:
+        raise Invalid(f"filter {b.shape(w)} with group={group} does not fit {c} input channels")
+    stride, dilation = _pair(strides, 1, "strides"), _pair(dilations, 1, "dilations")
+    top, left, bottom, right = _window_pads(auto_pad, pads, (h, wd), (kh, kw), stride, dilation)
+    window = dict(stride_h=stride[0], stride_w=stride[1], dilation_h=dilation[0],
+                  dilation_w=dilation[1], pad_top=top, pad_left=left, pad_bottom=bottom,
+                  pad_right=right)
+    xt = b.transpose(x, TO_NHWC)
+    if group == c and group > 1:
+        # [C*mult, 1, KH, KW] -> [1, KH, KW, C*mult]; output channel order is the same.
+        params = DepthwiseConv2DParams(**window, depth_multiplier=m // c)
+        y = b.op(OpType.DEPTHWISE_CONV2D, [xt, b.transpose(w, (1, 2, 3, 0)), bias], params)
+    else:
+        params = Conv2DParams(**window, groups=group)
+        y = b.op(OpType.CONV2D, [xt, b.transpose(w, (0, 2, 3, 1)), bias], params)
+    return b.transpose(y, TO_NCHW)
+
+
+def _transpose_filter(b: Builder, w: str, group: int) -> str:
+    """ConvTranspose filter [Cin, Cout/g, KH, KW] -> [Cout, KH, KW, Cin/g]."""
+    cin, cout_group, kh, kw = b.shape(w)
+    if group == 1:
+        return b.transpose(w, (1, 2, 3, 0))
+    grouped = b.reshape(w, (group, cin // group, cout_group, kh, kw))
+    moved = b.transpose(grouped, (0, 2, 3, 4, 1))
+    return b.reshape(moved, (group * cout_group, kh, kw, cin // group))
+
+
+def conv_transpose(b: Builder, x: str, w: str, bias: str | None = None, *,
+                   auto_pad: AutoPad = "NOTSET", dilations: list[int] | None = None,
+                   group: int = 1, kernel_shape: list[int] | None = None,
+                   output_padding: list[int] | None = None,
+                   output_shape: list[int] | None = None, pads: list[int] | None = None,
+                   strides: list[int] | None = None) -> str:
+    if b.rank(w) != 4:
+        raise Unsupported(f"only 2D transposed convolution is supported, got filter shape "
+                          f"{b.shape(w)}")
+    check_rank(b, x, (4,), "input X (NCHW)")
+    n, c, h, wd = b.shape(x)
+    cin, cout_group, kh, kw = b.shape(w)
+    if kernel_shape is not None and tuple(kernel_shape) != (kh, kw):
+        raise Invalid(f"kernel_shape {list(kernel_shape)} differs from filter shape {b.shape(w)}")
+    if group < 1 or cin != c or c % group:
+        raise Invalid(f"filter {b.shape(w)} with group={group} does not fit {c} input channels")
+    stride, dilation = _pair(strides, 1, "strides"), _pair(dilations, 1, "dilations")
+    extra = _pair(output_padding, 0, "output_padding")
+    full = [(size - 1) * s + (k - 1) * d + 1 + e for size, s, k, d, e in
+            zip((h, wd), stride, (kh, kw), dilation, extra)]
+    if pads is None and auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        out = list(output_shape[-2:]) if output_shape else [h * stride[0], wd * stride[1]]
+        begin, end = [], []
+        for f, o in zip(full, out):
+            total = f - o
+            small = total // 2
+            begin.append(small if auto_pad == "SAME_UPPER" else total - small)
+            end.append(total - begin[-1])
+    else:
+        top, left, bottom, right = _window_pads("NOTSET", pads, (h, wd), (kh, kw), stride,
+                                                dilation)
+        begin, end = [top, left], [bottom, right]
+        out = list(output_shape[-2:]) if output_shape else [f - p - q for f, p, q in
+                                                             zip(full, begin, end)]
+    if min(begin + end) < 0:
+        raise Unsupported(f"output size {out} needs negative pads")
+    params = TransposeConv2DParams(stride[0], stride[1], dilation[0], dilation[1], begin[0],
+                                   begin[1], end[0], end[1], group)
+    inputs = [b.transpose(x, TO_NHWC), _transpose_filter(b, w, group), bias]
+    y = b.op(OpType.TRANSPOSE_CONV2D, inputs, params,
+             shapes=[(n, out[0], out[1], cout_group * group)])
+    return b.transpose(y, TO_NCHW)
+
+
+# --- matrix products ------------------------------------------------------------------------
+def _scaled(b: Builder, x: str, factor: float) -> str:
+    if factor == 1.0:
+        return x
+    value = b.value(x)
+    if value is not None:
+        return b.const(value * np.asarray(factor, dtype=value.dtype), name="scaled")
+    return b.op(OpType.MUL, [x, b.const(np.float32(factor))], BinaryParams())
+
+
+def _broadcast(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        return np.broadcast_to(value, shape)
+    except ValueError:
+        raise Invalid(f"C of shape {value.shape} does not broadcast to {shape}") from None
+
+
+def gemm(b: Builder, a: str, w: str, c: str | None = None, *, alpha: float = 1.0,
+         beta: float = 1.0, transA: int = 0, transB: int = 0) -> str:
+    check_rank(b, a, (2,), "input A")
+    check_rank(b, w, (2,), "input B")
+    if transA:
+        a = b.transpose(a, (1, 0))
+    weights = b.value(w)
+    n = b.shape(w)[0] if transB else b.shape(w)[1]
+    bias = None if c is None or beta == 0.0 else _scaled(b, c, beta)
+    if weights is not None:
+        # FULLY_CONNECTED wants [N, K] weights and an optional [N] bias.
+        kernel = b.const((weights if transB else weights.T) * np.float32(alpha), name="weights")
+        fc_bias = None
+        bias_value = None if bias is None else b.value(bias)
+        if bias_value is not None and (bias_value.ndim < 2 or bias_value.shape[0] == 1):
+            # The same bias for every row: FULLY_CONNECTED's own [N] bias.
+            row = _broadcast(bias_value, (1, n)).reshape(n)
+            fc_bias, bias = b.const(row, name="bias"), None
+        y = b.op(OpType.FULLY_CONNECTED, [a, kernel, fc_bias], FullyConnectedParams())
+    else:
+        y = b.op(OpType.BATCH_MATMUL, [a, w], BatchMatMulParams(adj_b=bool(transB)))
+        y = _scaled(b, y, alpha)
+    return y if bias is None else b.op(OpType.ADD, [y, bias], BinaryParams())
+
+
+def matmul(b: Builder, a: str, w: str) -> str:
+    weights = b.value(w)
+    a_dims, w_dims = b.shape(a), b.shape(w)
+    if weights is not None and weights.ndim <= 2:
+        kernel = weights.T if weights.ndim == 2 else weights.reshape(1, -1)
+        y = b.op(OpType.FULLY_CONNECTED, [a, b.const(kernel, name="weights")],
+                 FullyConnectedParams())
+        return y if weights.ndim == 2 else b.reshape(y, a_dims[:-1])
+    # numpy matmul promotes 1D operands to matrices and drops the added dim afterwards.
+    a2 = b.reshape(a, (1,) + a_dims) if len(a_dims) == 1 else a
+    w2 = b.reshape(w, w_dims + (1,)) if len(w_dims) == 1 else w
+    y = b.op(OpType.BATCH_MATMUL, [a2, w2], BatchMatMulParams())
+    out = b.shape(y)
+    if len(w_dims) == 1:
+        out = out[:-1]
+    if len(a_dims) == 1:
+        out = out[:-2] + out[-1:] if len(w_dims) > 1 else out[:-1]
+    return b.reshape(y, out)
+
+
+# --- normalisation ---------------------------------------------------------------------------
+def batch_normalization(b: Builder, x: str, scale: np.ndarray, bias: np.ndarray,
+                        mean: np.ndarray, var: np.ndarray, *, epsilon: float = 1e-5,
+                        momentum: float = 0.9, training_mode: int = 0,
+                        spatial: int = 1) -> str:
+    if training_mode:
+        raise Unsupported("training_mode=1 is not supported (inference only)")
+    if not spatial:
+        raise Unsupported("spatial=0 (per-element statistics) is not supported")
+    dims = b.shape(x)
+    if len(dims) < 2 or any(v.shape != (dims[1],) for v in (scale, bias, mean, var)):
+        raise Invalid(f"scale, B, mean and var must be [C] for input {dims}")
+    # y = x * s + t with s = scale / sqrt(var + eps), t = B - mean * s; the passes fold this
+    # into the preceding convolution when there is one.
+    s = scale.astype(np.float64) / np.sqrt(var.astype(np.float64) + epsilon)
+    t = bias.astype(np.float64) - mean.astype(np.float64) * s
+    channel = (dims[1],) + (1,) * (len(dims) - 2)
+    y = b.op(OpType.MUL, [x, b.const(s.reshape(channel), np.float32, "bn_scale")],
+             BinaryParams())
+    return b.op(OpType.ADD, [y, b.const(t.reshape(channel), np.float32, "bn_shift")],
+                BinaryParams())
+
+
+# --- pooling -------------------------------------------------------------------------------
+def _ceil_extra(size: int, kernel: int, stride: int, dilation: int, begin: int,
+                end: int) -> int:
+    """Extra end padding that makes floor division give ONNX's ceil_mode output size."""
+    span = (kernel - 1) * dilation + 1
+    out = -(-(size + begin + end - span) // stride) + 1
+    if (out - 1) * stride >= size + begin:
+        out -= 1  # the last window must start inside the input or the begin padding
+    return max((out - 1) * stride + span - (size + begin + end), 0)
+
+
+def _pool(b: Builder, op: OpType, x: str, auto_pad: str, ceil_mode: int,
+          dilations: list[int] | None, kernel_shape: list[int], pads: list[int] | None,
+          strides: list[int] | None, count_include_pad: int = 0) -> str:
+    if b.rank(x) != 4 or len(kernel_shape) != 2:
+        raise Unsupported(f"only 2D pooling on 4D NCHW input is supported, got input "
+                          f"{b.shape(x)} and kernel_shape {list(kernel_shape)}")
+    _, _, h, w = b.shape(x)
+    kernel = _pair(kernel_shape, 1, "kernel_shape")
+    stride, dilation = _pair(strides, 1, "strides"), _pair(dilations, 1, "dilations")
+    top, left, bottom, right = _window_pads(auto_pad, pads, (h, w), kernel, stride, dilation)
+    if ceil_mode:
+        extra_h = _ceil_extra(h, kernel[0], stride[0], dilation[0], top, bottom)
+        extra_w = _ceil_extra(w, kernel[1], stride[1], dilation[1], left, right)
+        if count_include_pad and (extra_h or extra_w):
+            raise Unsupported("ceil_mode=1 with count_include_pad=1 is not supported when the "
+                              "last window runs past the padding")
+        bottom, right = bottom + extra_h, right + extra_w
+    params = Pool2DParams(kernel[0], kernel[1], stride[0], stride[1], dilation[0], dilation[1],
+                          top, left, bottom, right, bool(count_include_pad))
+    y = b.op(op, [b.transpose(x, TO_NHWC)], params)
+    return b.transpose(y, TO_NCHW)
+
+
+def pool_max(b: Builder, x: str, *, auto_pad: AutoPad = "NOTSET", ceil_mode: int = 0,
+             dilations: list[int] | None = None, kernel_shape: list[int],
+             pads: list[int] | None = None, storage_order: int = 0,
+             strides: list[int] | None = None) -> str:
+    return _pool(b, OpType.MAX_POOL2D, x, auto_pad, ceil_mode, dilations, kernel_shape, pads,
+                 strides)
+
+
+def pool_average(b: Builder, x: str, *, auto_pad: AutoPad = "NOTSET", ceil_mode: int = 0,
+                 count_include_pad: int = 0, dilations: list[int] | None = None,
+                 kernel_shape: list[int], pads: list[int] | None = None,
+                 strides: list[int] | None = None) -> str:
+    return _pool(b, OpType.AVERAGE_POOL2D, x, auto_pad, ceil_mode, dilations, kernel_shape,
+                 pads, strides, count_include_pad)

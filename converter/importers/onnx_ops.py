@@ -1,0 +1,435 @@
+"""ONNX_OPS: one short function per ONNX op (keyed by ("Op", since_opset) where an opset
+changed the op's meaning), emitting Emberlite IR through the builder `b`.
+
+The signature of each function is the op's contract, read by the importer's pre-scan:
+- positional parameters are the ONNX inputs in order. `str` is a float32 tensor,
+  `np.ndarray` an input that must be constant (the function gets its value), `Indices` an
+  int32/int64 tensor, `AnyTensor` a tensor of any type (only its shape is used);
+- keyword parameters are the ONNX attributes with ONNX's defaults; a `Literal[...]` hint
+  lists the values Emberlite supports;
+- the return hint says how many outputs are supported (`list[str]`: any number) and
+  `np.ndarray` means the result is a constant.
+
+Layout-sensitive ops run on NHWC: NCHW input is wrapped as TRANSPOSE(0,2,3,1) -> op ->
+TRANSPOSE(0,3,1,2); the passes cancel those transposes. Constant weights are transposed
+to OHWI / [1,KH,KW,C*mult] here (the builder folds transposes of constants).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Literal
+
+import numpy as np
+
+from ..ops import OpType
+from ..ops.binary import BinaryParams
+from ..ops.clamp import ClampParams
+from ..ops.concatenation import ConcatenationParams
+from ..ops.gather import GatherParams
+from ..ops.hard_sigmoid import HardSigmoidParams
+from ..ops.leaky_relu import LeakyReluParams
+from ..ops.mean import ReduceParams
+from ..ops.pad import PadMode, PadParams
+from ..ops.pool2d import Pool2DParams
+from ..ops.resize import CoordinateTransform, NearestRounding, ResizeMode, ResizeParams
+from ..ops.slice import SliceParams
+from ..ops.softmax import SoftmaxParams
+from ..ops.split import SplitParams
+from .onnx_builder import (TO_NCHW, TO_NHWC, AnyTensor, Builder, Indices, Invalid,
+                           Unsupported, check_rank)
+from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, matmul,
+                          pool_average, pool_max)
+
+def _axis(axis: int, rank: int) -> int:
+    if not -rank <= axis < rank:
+        raise Invalid(f"axis {axis} is out of range for rank {rank}")
+    return axis % rank
+
+
+def _axes(axes: list[int] | np.ndarray, rank: int) -> tuple[int, ...]:
+    out = sorted({_axis(int(a), rank) for a in axes})
+    if len(out) != len(axes):
+        raise Invalid(f"axes {list(axes)} repeat an axis")
+    return tuple(out)
+
+
+# --- elementwise -----------------------------------------------------------------------
+def _binary(op: OpType) -> Callable[..., str]:
+    def convert(b: Builder, a: str, c: str) -> str:
+        return b.op(op, [a, c], BinaryParams())
+    convert.__name__ = op.name.lower()
+    return convert
+
+
+def _unary(op: OpType) -> Callable[..., str]:
+    def convert(b: Builder, x: str) -> str:
+        return b.op(op, [x])
+    convert.__name__ = op.name.lower()
+    return convert
+
+
+def leaky_relu(b: Builder, x: str, *, alpha: float = 0.01) -> str:
+    return b.op(OpType.LEAKY_RELU, [x], LeakyReluParams(alpha))
+
+
+def hard_sigmoid(b: Builder, x: str, *, alpha: float = 0.2, beta: float = 0.5) -> str:
+    return b.op(OpType.HARD_SIGMOID, [x], HardSigmoidParams(alpha, beta))
+
+
+def _clamp(b: Builder, x: str, lo: float, hi: float) -> str:
+    if lo == 0.0 and hi == 6.0:
+        return b.op(OpType.RELU6, [x])
+    if lo == 0.0 and hi == math.inf:
+        return b.op(OpType.RELU, [x])
+    return b.op(OpType.CLAMP, [x], ClampParams(lo, hi))
+
+
+def clip_6(b: Builder, x: str, *, min: float = float(np.finfo(np.float32).min),
+           max: float = float(np.finfo(np.float32).max)) -> str:
+    return _clamp(b, x, min, max)
+
+
+def clip_11(b: Builder, x: str, min: np.ndarray | None = None,
+            max: np.ndarray | None = None) -> str:
+    lo = -math.inf if min is None else float(min)
+    hi = math.inf if max is None else float(max)
+    return _clamp(b, x, lo, hi)
+
+
+def identity(b: Builder, x: str) -> str:
+    return x
+
+
+def dropout_7(b: Builder, x: str, *, ratio: float = 0.5) -> str:
+    return x
+
+
+def dropout_12(b: Builder, x: str, ratio: AnyTensor | None = None,
+               training_mode: np.ndarray | None = None, *, seed: int = 0) -> str:
+    # The ratio only matters in training mode, so it may be computed at run time.
+    if training_mode is not None and bool(training_mode):
+        raise Unsupported("training_mode=True is not supported (inference only)")
+    return x
+
+
+# --- shape and data movement -----------------------------------------------------------
+def shape(b: Builder, x: AnyTensor, *, start: int = 0, end: int | None = None) -> np.ndarray:
+    return np.array(b.shape(x)[start:end], dtype=np.int64)
+
+
+def size(b: Builder, x: AnyTensor) -> np.ndarray:
+    return np.array(math.prod(b.shape(x)), dtype=np.int64)
+
+
+def reshape(b: Builder, x: str, new_shape: np.ndarray, *, allowzero: int = 0) -> str:
+    old = b.shape(x)
+    dims = [int(d) for d in new_shape.reshape(-1)]
+    if not allowzero:
+        dims = [old[i] if d == 0 and i < len(old) else d for i, d in enumerate(dims)]
+    if dims.count(-1) > 1 or min(dims, default=0) < -1:
+        raise Invalid(f"cannot reshape {old} to {list(new_shape)}")
+    if -1 in dims:
+        known = math.prod(d for d in dims if d != -1)
+        if known == 0 or math.prod(old) % known:
+            raise Invalid(f"cannot reshape {old} to {list(new_shape)}")
+        dims[dims.index(-1)] = math.prod(old) // known
+    if math.prod(dims) != math.prod(old):
+        raise Invalid(f"cannot reshape {old} to {list(new_shape)}")
+    return b.reshape(x, tuple(dims))
+
+
+def flatten(b: Builder, x: str, *, axis: int = 1) -> str:
+    dims = b.shape(x)
+    if not -len(dims) <= axis <= len(dims):
+        raise Invalid(f"axis {axis} is out of range for rank {len(dims)}")
+    if axis < 0:
+        axis += len(dims)
+    return b.reshape(x, (math.prod(dims[:axis]), math.prod(dims[axis:])))
+
+
+def _squeezed(dims: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    for a in axes:
+        if dims[a] != 1:
+            raise Invalid(f"cannot squeeze axis {a} of shape {dims}: its size is not 1")
+    return tuple(d for i, d in enumerate(dims) if i not in axes)
+
+
+def squeeze_1(b: Builder, x: str, *, axes: list[int] | None = None) -> str:
+    dims = b.shape(x)
+    picked = _axes(axes, len(dims)) if axes else tuple(i for i, d in enumerate(dims) if d == 1)
+    return b.reshape(x, _squeezed(dims, picked))
+
+
+def squeeze_13(b: Builder, x: str, axes: np.ndarray | None = None) -> str:
+    return squeeze_1(b, x, axes=None if axes is None else axes.reshape(-1).tolist())
+
+
+def unsqueeze_1(b: Builder, x: str, *, axes: list[int]) -> str:
+    dims = list(b.shape(x))
+    for a in _axes(axes, len(dims) + len(axes)):
+        dims.insert(a, 1)
+    return b.reshape(x, tuple(dims))
+
+
+def unsqueeze_13(b: Builder, x: str, axes: np.ndarray) -> str:
+    return unsqueeze_1(b, x, axes=axes.reshape(-1).tolist())
+
+
+def transpose(b: Builder, x: str, *, perm: list[int] | None = None) -> str:
+    rank = b.rank(x)
+    order = tuple(reversed(range(rank))) if perm is None else tuple(perm)
+    if sorted(order) != list(range(rank)):
+        raise Invalid(f"perm {list(order)} is not a permutation of {rank} axes")
+    return b.transpose(x, order)
+
+
+def concat(b: Builder, *inputs: str, axis: int) -> str:
+    if len(inputs) == 1:
+        return inputs[0]
+    params = ConcatenationParams(_axis(axis, b.rank(inputs[0])))
+    return b.op(OpType.CONCATENATION, list(inputs), params)
+
+
+def _split(b: Builder, x: str, axis: int, sizes: list[int], outputs: int) -> list[str]:
+    dims = b.shape(x)
+    axis = _axis(axis, len(dims))
+    if len(sizes) != outputs or sum(sizes) != dims[axis] or min(sizes) < 0:
+        raise Invalid(f"split sizes {sizes} do not divide axis {axis} of {dims} "
+                      f"into {outputs} outputs")
+    if outputs == 1:
+        return [x]
+    shapes = [dims[:axis] + (s,) + dims[axis + 1:] for s in sizes]
+    return b.node(OpType.SPLIT, [x], SplitParams(axis), shapes=shapes, outputs=outputs)
+
+
+def _equal_split(size: int, parts: int, uneven_ok: bool) -> list[int]:
+    if size % parts and not uneven_ok:
+        raise Invalid(f"axis size {size} does not split into {parts} equal parts")
+    chunk = -(-size // parts)
+    return [min(chunk, size - i * chunk) for i in range(parts)]
+
+
+def split_2(b: Builder, x: str, *, axis: int = 0, split: list[int] | None = None) -> list[str]:
+    size = b.shape(x)[_axis(axis, b.rank(x))]
+    sizes = list(split) if split else _equal_split(size, b.num_outputs, False)
+    return _split(b, x, axis, sizes, b.num_outputs)
+
+
+def split_13(b: Builder, x: str, split: np.ndarray | None = None, *,
+             axis: int = 0) -> list[str]:
+    return split_2(b, x, axis=axis, split=None if split is None else split.tolist())
+
+
+def split_18(b: Builder, x: str, split: np.ndarray | None = None, *, axis: int = 0,
+             num_outputs: int | None = None) -> list[str]:
+    if split is not None:
+        return _split(b, x, axis, split.tolist(), b.num_outputs)
+    size = b.shape(x)[_axis(axis, b.rank(x))]
+    parts = _equal_split(size, num_outputs or b.num_outputs, True)
+    return _split(b, x, axis, parts, b.num_outputs)
+
+
+def _slice(b: Builder, x: str, starts: list[int], ends: list[int], axes: list[int] | None,
+           steps: list[int] | None) -> str:
+    dims = b.shape(x)
+    axes = list(range(len(starts))) if axes is None else [_axis(a, len(dims)) for a in axes]
+    steps = [1] * len(starts) if steps is None else steps
+    if not len(starts) == len(ends) == len(axes) == len(steps) or len(set(axes)) != len(axes):
+        raise Invalid(f"starts {starts}, ends {ends}, axes {axes}, steps {steps} do not match")
+    begin, step, out = [0] * len(dims), [1] * len(dims), list(dims)
+    for axis, s, e, st in zip(axes, starts, ends, steps):
+        if st == 0:
+            raise Invalid("slice step must not be 0")
+        picked = range(*slice(s, e, st).indices(dims[axis]))
+        begin[axis], step[axis], out[axis] = picked.start, st, len(picked)
+        if len(picked) == 0:
+            raise Unsupported(f"slice of axis {axis} is empty (zero-size tensors)")
+    if tuple(out) == dims and all(st == 1 for st in step):
+        return x
+    return b.op(OpType.SLICE, [x], SliceParams(tuple(begin), tuple(step)), shapes=[tuple(out)])
+
+
+def slice_1(b: Builder, x: str, *, starts: list[int], ends: list[int],
+            axes: list[int] | None = None) -> str:
+    return _slice(b, x, list(starts), list(ends), None if axes is None else list(axes), None)
+
+
+def slice_10(b: Builder, x: str, starts: np.ndarray, ends: np.ndarray,
+             axes: np.ndarray | None = None, steps: np.ndarray | None = None) -> str:
+    return _slice(b, x, starts.tolist(), ends.tolist(), None if axes is None else axes.tolist(),
+                  None if steps is None else steps.tolist())
+
+
+PadModeName = Literal["constant", "reflect", "edge"]
+
+
+def _pad(b: Builder, x: str, pads: list[int], mode: str, value: float,
+         axes: list[int] | None = None) -> str:
+    rank = b.rank(x)
+    axes = list(range(rank)) if axes is None else [_axis(a, rank) for a in axes]
+    if len(pads) != 2 * len(axes):
+        raise Invalid(f"pads {pads} must have 2 x {len(axes)} entries")
+    if min(pads, default=0) < 0:
+        raise Unsupported(f"negative pads {pads} (cropping) are not supported")
+    full = [0] * (2 * rank)
+    for i, a in enumerate(axes):
+        full[a], full[rank + a] = pads[i], pads[len(axes) + i]
+    if not any(full):
+        return x
+    params = PadParams(tuple(full), PadMode[mode.upper()], float(value))
+    return b.op(OpType.PAD, [x], params)
+
+
+def pad_2(b: Builder, x: str, *, pads: list[int], mode: PadModeName = "constant",
+          value: float = 0.0) -> str:
+    return _pad(b, x, list(pads), mode, value)
+
+
+def pad_11(b: Builder, x: str, pads: np.ndarray, constant_value: np.ndarray | None = None,
+           axes: np.ndarray | None = None, *, mode: PadModeName = "constant") -> str:
+    value = 0.0 if constant_value is None or constant_value.size == 0 else float(constant_value)
+    return _pad(b, x, pads.tolist(), mode, value, None if axes is None else axes.tolist())
+
+
+def gather(b: Builder, data: str, indices: Indices, *, axis: int = 0) -> str:
+    return b.op(OpType.GATHER, [data, indices], GatherParams(_axis(axis, b.rank(data))))
+
+
+# --- reductions and normalisation -------------------------------------------------------
+def _mean(b: Builder, x: str, axes: tuple[int, ...], keepdims: int) -> str:
+    dims = b.shape(x)
+    out = tuple(1 if i in axes else d for i, d in enumerate(dims) if keepdims or i not in axes)
+    return b.op(OpType.MEAN, [x], ReduceParams(axes), shapes=[out])
+
+
+def reduce_mean_1(b: Builder, x: str, *, axes: list[int] | None = None,
+                  keepdims: int = 1) -> str:
+    rank = b.rank(x)
+    return _mean(b, x, _axes(axes, rank) if axes else tuple(range(rank)), keepdims)
+
+
+def reduce_mean_18(b: Builder, x: str, axes: np.ndarray | None = None, *, keepdims: int = 1,
+                   noop_with_empty_axes: int = 0) -> str:
+    if axes is None or axes.size == 0:
+        return x if noop_with_empty_axes else _mean(b, x, tuple(range(b.rank(x))), keepdims)
+    return _mean(b, x, _axes(axes.tolist(), b.rank(x)), keepdims)
+
+
+def global_average_pool(b: Builder, x: str) -> str:
+    check_rank(b, x, (4,), "input X (NCHW)")
+    return _mean(b, x, (2, 3), 1)
+
+
+def global_max_pool(b: Builder, x: str) -> str:
+    check_rank(b, x, (4,), "input X (NCHW)")
+    _, _, h, w = b.shape(x)
+    y = b.op(OpType.MAX_POOL2D, [b.transpose(x, TO_NHWC)], Pool2DParams(h, w))
+    return b.transpose(y, TO_NCHW)
+
+
+def _softmax(b: Builder, x: str, axis: int) -> str:
+    return b.op(OpType.SOFTMAX, [x], SoftmaxParams(_axis(axis, b.rank(x))))
+
+
+def softmax_1(b: Builder, x: str, *, axis: int = 1) -> str:
+    # Before opset 13 softmax ran over all dims from `axis` on, as one flattened row.
+    dims = b.shape(x)
+    axis = _axis(axis, len(dims))
+    if axis == len(dims) - 1:
+        return _softmax(b, x, axis)
+    rows = b.reshape(x, (math.prod(dims[:axis]), math.prod(dims[axis:])))
+    return b.reshape(_softmax(b, rows, 1), dims)
+
+
+def softmax_13(b: Builder, x: str, *, axis: int = -1) -> str:
+    return _softmax(b, x, axis)
+
+
+# --- resize ------------------------------------------------------------------------------
+Coordinates = Literal["half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel"]
+Rounding = Literal["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+
+
+def resize_11(b: Builder, x: str, roi: np.ndarray | None = None,
+              scales: np.ndarray | None = None, sizes: np.ndarray | None = None, *,
+              antialias: Literal[0] = 0, axes: list[int] | None = None,
+              coordinate_transformation_mode: Coordinates = "half_pixel",
+              cubic_coeff_a: float = -0.75, exclude_outside: Literal[0] = 0,
+              extrapolation_value: float = 0.0,
+              keep_aspect_ratio_policy: Literal["stretch"] = "stretch",
+              mode: Literal["nearest", "linear"] = "nearest",
+              nearest_mode: Rounding = "round_prefer_floor") -> str:
+    if b.rank(x) != 4:
+        raise Unsupported(f"only 4D NCHW input is supported, got shape {b.shape(x)}")
+    dims = b.shape(x)
+    picked = list(range(4)) if axes is None else [_axis(a, 4) for a in axes]
+    full_scales, out = [1.0] * 4, list(dims)
+    if sizes is not None and sizes.size:
+        for a, s in zip(picked, sizes.tolist(), strict=True):
+            out[a], full_scales[a] = int(s), int(s) / dims[a]
+    elif scales is not None and scales.size:
+        for a, s in zip(picked, scales.tolist(), strict=True):
+            out[a], full_scales[a] = math.floor(dims[a] * s), float(s)
+    else:
+        raise Invalid("one of scales and sizes must be given")
+    if out[:2] != list(dims[:2]):
+        raise Unsupported(f"only H and W can be resized (N and C must keep scale 1), "
+                          f"got output {out} from {list(dims)}")
+    params = ResizeParams(ResizeMode[mode.upper()],
+                          CoordinateTransform[coordinate_transformation_mode.upper()],
+                          NearestRounding[nearest_mode.upper()],
+                          full_scales[2], full_scales[3])
+    nhwc = (out[0], out[2], out[3], out[1])
+    y = b.op(OpType.RESIZE, [b.transpose(x, TO_NHWC)], params, shapes=[nhwc])
+    return b.transpose(y, TO_NCHW)
+
+
+ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
+    "Add": _binary(OpType.ADD),
+    "Sub": _binary(OpType.SUB),
+    "Mul": _binary(OpType.MUL),
+    "Div": _binary(OpType.DIV),
+    "Relu": _unary(OpType.RELU),
+    "Sigmoid": _unary(OpType.SIGMOID),
+    "Tanh": _unary(OpType.TANH),
+    "HardSwish": _unary(OpType.HARD_SWISH),
+    "LeakyRelu": leaky_relu,
+    "HardSigmoid": hard_sigmoid,
+    ("Clip", 6): clip_6,
+    ("Clip", 11): clip_11,
+    "Identity": identity,
+    ("Dropout", 7): dropout_7,
+    ("Dropout", 12): dropout_12,
+    "Shape": shape,
+    "Size": size,
+    ("Reshape", 5): reshape,
+    "Flatten": flatten,
+    "Squeeze": squeeze_1,
+    ("Squeeze", 13): squeeze_13,
+    "Unsqueeze": unsqueeze_1,
+    ("Unsqueeze", 13): unsqueeze_13,
+    "Transpose": transpose,
+    "Concat": concat,
+    ("Split", 2): split_2,
+    ("Split", 13): split_13,
+    ("Split", 18): split_18,
+    "Slice": slice_1,
+    ("Slice", 10): slice_10,
+    ("Pad", 2): pad_2,
+    ("Pad", 11): pad_11,
+    "Gather": gather,
+    "ReduceMean": reduce_mean_1,
+    ("ReduceMean", 18): reduce_mean_18,
+    "GlobalAveragePool": global_average_pool,
+    "GlobalMaxPool": global_max_pool,
+    "Softmax": softmax_1,
+    ("Softmax", 13): softmax_13,
+    ("Resize", 11): resize_11,
+    "Conv": conv,
+    "ConvTranspose": conv_transpose,
+    "Gemm": gemm,
+    "MatMul": matmul,
+    "BatchNormalization": batch_normalization,
+    "MaxPool": pool_max,
+    "AveragePool": pool_average,
+}

@@ -1,0 +1,40 @@
+"""Graph passes, each a function Graph -> Graph returning a new graph, run in this order:
+
+1. infer_shapes: every later pass reads shapes (and a bad model should fail here, by name).
+2. fold_constants: evaluates constant sub-graphs (weight transposes, shape arithmetic) so
+   later passes see plain constants.
+3. to_nhwc: cancels the importer's NCHW<->NHWC transposes. It must precede fold_batchnorm:
+   the importer leaves BatchNormalization as MUL/ADD behind a TRANSPOSE(0,3,1,2), so the
+   MUL only follows the convolution directly once that transpose has sunk past it.
+4. fold_batchnorm: folds the per-channel MUL/ADD into the convolution's filter and bias; it
+   precedes fuse_activations because the RELU follows the ADD, not the convolution.
+5. fuse_activations: RELU/RELU6/CLAMP into the producing op.
+6. remove_dead: last, to clean up what the others left (reshape chains such as the one
+   to_nhwc makes of a global pool's transpose and the flatten, unused constants).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..ir import Graph
+from .fold_batchnorm import fold_batchnorm
+from .fold_constants import fold_constants
+from .fuse_activations import fuse_activations
+from .infer_shapes import infer_shapes
+from .remove_dead import remove_dead
+from .to_nhwc import to_nhwc
+
+PIPELINE: list[Callable[[Graph], Graph]] = [
+    infer_shapes,
+    fold_constants,
+    to_nhwc,
+    fold_batchnorm,
+    fuse_activations,
+    remove_dead,
+]
+
+
+def run_passes(graph: Graph) -> Graph:
+    for run in PIPELINE:
+        graph = run(graph)
+    return graph

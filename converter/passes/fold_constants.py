@@ -1,0 +1,21 @@
+"""fold_constants: a node whose inputs are all constants is evaluated once by the numpy
+reference and its outputs become constants. Graph outputs stay graph outputs."""
+from __future__ import annotations
+
+from ..ir import Graph, constant_array
+from ..reference import evaluate_node
+
+
+def fold_constants(graph: Graph) -> Graph:
+    g = graph.copy()
+    kept = []
+    for node in g.nodes:
+        inputs = [g.tensors[name] for name in node.inputs if name]
+        if not inputs or not all(t.is_constant for t in inputs):
+            kept.append(node)
+            continue
+        values = {t.name: t.data for t in inputs}
+        for name, value in zip(node.outputs, evaluate_node(node, g, values)):
+            g.tensors[name].data = constant_array(value)
+    g.nodes = kept
+    return g

@@ -1,0 +1,331 @@
+"""to_nhwc: removes the TRANSPOSE nodes the importer wraps around layout-sensitive ops.
+
+The importer keeps ONNX's NCHW between ops and brackets each NHWC op with TRANSPOSE(0,2,3,1)
+before and TRANSPOSE(0,3,1,2) after. This pass sinks transposes towards the outputs through
+ops that do not care about layout (elementwise, binary, concatenation, split, softmax, gather,
+mean, pad, slice), rewriting their axis parameters, until they meet an inverse transpose and
+cancel. The rewrite rules:
+
+- consecutive transposes compose into one; identity ones disappear;
+- a node absorbs transposed inputs when that does not add transposes: constant operands are
+  permuted in place, other operands get an inverse transpose (counted as added), and each
+  output gets one transpose after the node;
+- when no such move is left, a move that adds transposes is tried on a copy and kept if the
+  graph ends with fewer after further sinking (a SPLIT, or a transpose read by several nodes
+  such as x * sigmoid(x), needs this look-ahead);
+- transposes with the same input and perm are merged;
+- at the end, a transpose that only moves size-1 dims becomes a RESHAPE.
+
+A 4D graph input becomes NHWC (metadata "layout.input.<name>" = "NHWC") when trying it leaves
+fewer transposes, and a 4D graph output produced by TRANSPOSE(0,3,1,2) is stored NHWC
+("layout.output.<name>" = "NHWC").
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..ir import Graph, Node, Tensor, constant_array
+from ..ops import OpType
+from ..ops.reshape import ReshapeParams
+from ..ops.transpose import TransposeParams
+from .rewrite import (bypass, drop_unused_nodes, drop_unused_tensors, is_output, only_consumer,
+                      rename_tensor, replace_uses)
+
+TO_NHWC = (0, 2, 3, 1)
+TO_NCHW = (0, 3, 1, 2)
+
+UNARY = {OpType.RELU, OpType.RELU6, OpType.CLAMP, OpType.LEAKY_RELU, OpType.SIGMOID,
+         OpType.TANH, OpType.HARD_SIGMOID, OpType.HARD_SWISH}
+BINARY = {OpType.ADD, OpType.SUB, OpType.MUL, OpType.DIV}
+SINGLE_INPUT = UNARY | {OpType.SOFTMAX, OpType.SPLIT, OpType.MEAN, OpType.PAD, OpType.SLICE,
+                        OpType.GATHER}
+PUSHABLE = SINGLE_INPUT | BINARY | {OpType.CONCATENATION}
+
+Perm = tuple[int, ...]
+
+
+def inverse(perm: Perm) -> Perm:
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+def _perm(node: Node) -> Perm:
+    return tuple(node.params.perm)
+
+
+def count_transposes(graph: Graph) -> int:
+    return sum(node.op == OpType.TRANSPOSE for node in graph.nodes)
+
+
+def _add_transpose(graph: Graph, src: str, dst: str, perm: Perm, at: int, base: str) -> Node:
+    node = Node(OpType.TRANSPOSE, graph.unique_name(base), [src], [dst], TransposeParams(perm))
+    graph.nodes.insert(at, node)
+    return node
+
+
+def _new_tensor(graph: Graph, like: str, base: str, shape: tuple[int, ...]) -> str:
+    name = graph.unique_name(base)
+    graph.tensors[name] = dataclasses.replace(graph.tensors[like], name=name, shape=shape,
+                                              data=None)
+    return name
+
+
+# --- local rewrites ---------------------------------------------------------------------------
+
+def _compose_or_drop(graph: Graph) -> bool:
+    """Composes one transpose with the transpose feeding it, or drops one identity transpose."""
+    producers = graph.producers()
+    for node in graph.nodes:
+        if node.op != OpType.TRANSPOSE:
+            continue
+        perm = _perm(node)
+        if perm == tuple(range(len(perm))) and bypass(graph, node):
+            return True
+        src = producers.get(node.inputs[0])
+        if src is not None and src.op == OpType.TRANSPOSE:
+            first = _perm(src)
+            node.inputs[0] = src.inputs[0]
+            node.params = TransposeParams(tuple(first[i] for i in perm))
+            drop_unused_nodes(graph)
+            return True
+    return False
+
+
+# --- pushing a transpose below a node ---------------------------------------------------------
+
+def _layout_inputs(node: Node) -> list[int]:
+    if node.op in SINGLE_INPUT:
+        return [0]
+    return list(range(len(node.inputs)))
+
+
+def _removed_dims_perm(perm: Perm, removed: set[int]) -> Perm:
+    """The output perm after the axes `removed` (in the transposed layout) disappear."""
+    kept_src = sorted(perm[i] for i in range(len(perm)) if i not in removed)
+    return tuple(kept_src.index(perm[i]) for i in range(len(perm)) if i not in removed)
+
+
+def _absorb(node: Node, graph: Graph, perm: Perm) -> tuple[object, list[Perm]] | None:
+    """New params for `node` working on pre-transpose data, and each output's perm; None when
+    the node cannot absorb `perm`."""
+    p = node.params
+    rank = len(perm)
+    out_rank = len(graph.tensors[node.outputs[0]].shape)
+    if node.op in UNARY or node.op in BINARY:
+        return (p, [perm]) if out_rank == rank else None
+    if node.op in (OpType.CONCATENATION, OpType.SOFTMAX):
+        return dataclasses.replace(p, axis=perm[p.axis]), [perm]
+    if node.op == OpType.SPLIT:
+        return dataclasses.replace(p, axis=perm[p.axis]), [perm] * len(node.outputs)
+    if node.op == OpType.MEAN:
+        axes = tuple(sorted(perm[a] for a in p.axes))
+        out = perm if out_rank == rank else _removed_dims_perm(perm, set(p.axes))
+        return dataclasses.replace(p, axes=axes), [out]
+    if node.op in (OpType.PAD, OpType.SLICE):
+        def permute(values: tuple[int, ...]) -> tuple[int, ...]:
+            moved = [0] * rank
+            for i, v in enumerate(values):
+                moved[perm[i]] = v
+            return tuple(moved)
+        if node.op == OpType.PAD:
+            pads = permute(p.pads[:rank]) + permute(p.pads[rank:])
+            return dataclasses.replace(p, pads=pads), [perm]
+        return dataclasses.replace(p, begin=permute(p.begin), step=permute(p.step)), [perm]
+    if node.op == OpType.GATHER:
+        index_rank = len(graph.tensors[node.inputs[1]].shape)
+        if index_rank > 1:
+            return None
+        out = perm if index_rank == 1 else _removed_dims_perm(perm, {p.axis})
+        return dataclasses.replace(p, axis=perm[p.axis]), [out]
+    return None
+
+
+def _permuted_constant(graph: Graph, name: str, perm: Perm, node: Node) -> str:
+    """A constant laid out so that transposing it by `perm` gives `name` broadcast to rank."""
+    data = graph.tensors[name].data
+    full = data.reshape((1,) * (len(perm) - data.ndim) + data.shape)
+    value = constant_array(np.transpose(full, inverse(perm)))
+    new = graph.unique_name(f"{name}_{node.name}")
+    graph.tensors[new] = Tensor(new, graph.tensors[name].dtype, value.shape, value,
+                                graph.tensors[name].quant)
+    return new
+
+
+def _try_push(graph: Graph, node: Node, producers: dict[str, Node], force: bool = False) -> bool:
+    """Moves the transposes on `node`'s inputs below it; unless `force`, only when that does not
+    add transposes."""
+    if node.op not in PUSHABLE:
+        return False
+    layout = _layout_inputs(node)
+    sources = [producers.get(node.inputs[i]) for i in layout]
+    first = next((s for s in sources if s is not None and s.op == OpType.TRANSPOSE), None)
+    if first is None:
+        return False
+    perm = _perm(first)
+    absorbed = _absorb(node, graph, perm)
+    if absorbed is None:
+        return False
+    removed: set[str] = set()
+    plan: list[tuple[int, str]] = []            # (input index, how: "transposed"/"const"/"insert")
+    for i, src in zip(layout, sources):
+        name = node.inputs[i]
+        tensor = graph.tensors[name]
+        if src is not None and src.op == OpType.TRANSPOSE and _perm(src) == perm:
+            plan.append((i, "transposed"))
+            if only_consumer(graph, name, node):
+                removed.add(src.name)
+        elif tensor.is_constant:
+            if tensor.data.ndim > len(perm) or (
+                    node.op not in BINARY and tensor.data.ndim != len(perm)):
+                return False
+            plan.append((i, "const"))
+        elif len(tensor.shape) == len(perm):
+            plan.append((i, "insert"))
+        else:
+            return False
+    added = len(node.outputs) + sum(how == "insert" for _, how in plan)
+    if added > len(removed) and not force:
+        return False
+    new_inputs = list(node.inputs)
+    for i, how in plan:
+        name = node.inputs[i]
+        if how == "transposed":
+            new_inputs[i] = producers[name].inputs[0]
+        elif how == "const":
+            new_inputs[i] = _permuted_constant(graph, name, perm, node)
+        else:
+            shape = tuple(graph.tensors[name].shape[j] for j in inverse(perm))
+            pre = _new_tensor(graph, name, f"{name}_{node.name}", shape)
+            _add_transpose(graph, name, pre, inverse(perm), graph.nodes.index(node),
+                           f"{node.name}_in{i}")
+            new_inputs[i] = pre
+    params, out_perms = absorbed
+    node.inputs = new_inputs
+    node.params = params
+    at = graph.nodes.index(node) + 1
+    for k, (out, out_perm) in enumerate(zip(list(node.outputs), out_perms)):
+        shape = graph.tensors[out].shape
+        pre_shape = [0] * len(shape)
+        for i, q in enumerate(out_perm):
+            pre_shape[q] = shape[i]
+        pre = _new_tensor(graph, out, f"{out}_pre", tuple(pre_shape))
+        node.outputs[k] = pre
+        _add_transpose(graph, pre, out, out_perm, at + k, f"{node.name}_out{k}")
+    drop_unused_nodes(graph)
+    return True
+
+
+def _has_transposed_input(node: Node, producers: dict[str, Node]) -> bool:
+    return node.op in PUSHABLE and any(
+        producers.get(node.inputs[i]) is not None
+        and producers[node.inputs[i]].op == OpType.TRANSPOSE for i in _layout_inputs(node))
+
+
+def _greedy(graph: Graph) -> None:
+    # Pushes keep the transpose count and move transposes towards the outputs; the bound
+    # guards termination should an unforeseen pattern cycle.
+    for _ in range(10 * len(graph.nodes) + 10):
+        producers = graph.producers()
+        if not (_compose_or_drop(graph)
+                or any(_try_push(graph, n, producers) for n in list(graph.nodes))):
+            return
+
+
+def sink_transposes(graph: Graph) -> Graph:
+    g = graph.copy()
+    _greedy(g)
+    improved = True
+    while improved:
+        improved = False
+        producers = g.producers()
+        for i, node in enumerate(g.nodes):
+            if not _has_transposed_input(node, producers):
+                continue
+            trial = g.copy()
+            if not _try_push(trial, trial.nodes[i], trial.producers(), force=True):
+                continue
+            _greedy(trial)
+            if count_transposes(trial) < count_transposes(g):
+                g, improved = trial, True
+                break
+    _merge_duplicates(g)
+    return g
+
+
+def _merge_duplicates(graph: Graph) -> None:
+    """Transposes with the same input and perm share one output again."""
+    seen: dict[tuple[str, Perm], str] = {}
+    for node in list(graph.nodes):
+        if node.op != OpType.TRANSPOSE:
+            continue
+        key = (node.inputs[0], _perm(node))
+        if key in seen and not is_output(graph, node.outputs[0]):
+            replace_uses(graph, node.outputs[0], seen[key])
+            graph.nodes.remove(node)
+        else:
+            seen.setdefault(key, node.outputs[0])
+
+
+# --- graph inputs and outputs -----------------------------------------------------------------
+
+def _input_as_nhwc(graph: Graph, name: str) -> Graph:
+    """A copy where input `name` is NHWC, followed by TRANSPOSE(0,3,1,2), then sunk."""
+    g = graph.copy()
+    shape = g.tensors[name].shape
+    nchw = _new_tensor(g, name, f"{name}_nchw", shape)
+    replace_uses(g, name, nchw)
+    g.tensors[name].shape = tuple(shape[i] for i in TO_NHWC)
+    _add_transpose(g, name, nchw, TO_NCHW, 0, f"{name}_to_nchw")
+    g = sink_transposes(g)
+    g.metadata[f"layout.input.{name}"] = "NHWC"
+    return g
+
+
+def _outputs_as_nhwc(graph: Graph) -> None:
+    producers = graph.producers()
+    for name in list(graph.outputs):
+        node = producers.get(name)
+        if (node is None or node.op != OpType.TRANSPOSE or _perm(node) != TO_NCHW
+                or graph.outputs.count(name) != 1 or graph.consumers().get(name)):
+            continue
+        src = node.inputs[0]
+        if src in graph.inputs or is_output(graph, src) or graph.tensors[src].is_constant:
+            continue
+        graph.nodes.remove(node)
+        shape = graph.tensors[src].shape
+        rename_tensor(graph, src, name)
+        graph.tensors[name].shape = shape
+        graph.metadata[f"layout.output.{name}"] = "NHWC"
+
+
+def _moves_only_unit_dims(perm: Perm, shape: tuple[int, ...]) -> bool:
+    order = [i for i in perm if shape[i] != 1]
+    return order == sorted(order)
+
+
+def _unit_transposes_to_reshapes(graph: Graph) -> None:
+    for i, node in enumerate(graph.nodes):
+        if node.op == OpType.TRANSPOSE and _moves_only_unit_dims(
+                _perm(node), graph.tensors[node.inputs[0]].shape):
+            graph.nodes[i] = Node(OpType.RESHAPE, node.name, node.inputs, node.outputs,
+                                  ReshapeParams())
+
+
+def to_nhwc(graph: Graph) -> Graph:
+    g = sink_transposes(graph)
+    for name in list(g.inputs):
+        tensor = g.tensors[name]
+        if tensor.shape is None or len(tensor.shape) != 4:
+            continue
+        candidate = _input_as_nhwc(g, name)
+        if count_transposes(candidate) < count_transposes(g):
+            g = candidate
+    _outputs_as_nhwc(g)
+    _unit_transposes_to_reshapes(g)
+    drop_unused_nodes(g)
+    drop_unused_tensors(g)
+    return g

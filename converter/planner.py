@@ -1,0 +1,124 @@
+"""Memory planning: an arena offset for every activation tensor, from tensor lifetimes.
+
+A tensor lives from the node that produces it (graph inputs: from the start) to the last node
+that reads it (graph outputs: to the end), both ends inclusive, so a node's inputs and
+outputs never share memory. Tensors are placed greedily, largest first, at the lowest
+64-byte aligned offset that overlaps no placed tensor whose lifetime overlaps theirs.
+RESHAPE is the one op allowed to run in place: its output takes its input's offset when the
+input dies at that node and is not a graph input or output.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import ShapeError
+from .ir import Graph
+from .ops import OpType
+
+ALIGNMENT = 64
+
+
+@dataclass
+class MemoryPlan:
+    arena_size: int
+    offsets: dict[str, int]
+
+
+@dataclass
+class _Block:
+    """One arena region: a tensor and the RESHAPE outputs aliasing it."""
+    name: str
+    size: int
+    first: int
+    last: int
+    offset: int = 0
+
+
+def _align(n: int) -> int:
+    return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+
+
+def _nbytes(graph: Graph, name: str) -> int:
+    t = graph.tensors[name]
+    if t.shape is None:
+        raise ShapeError(f"tensor '{name}' has no known shape; run shape inference first")
+    return math.prod(t.shape) * t.dtype.numpy.itemsize
+
+
+def _activations(graph: Graph) -> list[str]:
+    """Non-constant tensors in order of first appearance."""
+    seen: dict[str, None] = {}
+    names = list(graph.inputs)
+    for node in graph.nodes:
+        names += node.inputs + node.outputs
+    names += graph.outputs
+    for name in names:
+        if name and not graph.tensors[name].is_constant:
+            seen.setdefault(name)
+    return list(seen)
+
+
+def _lifetimes(graph: Graph, names: list[str]) -> dict[str, list[int]]:
+    end = len(graph.nodes)
+    life = {name: [end, 0] for name in names}
+    for name in graph.inputs:
+        life[name][0] = 0
+    for name in graph.outputs:
+        life[name][1] = end
+    for i, node in enumerate(graph.nodes):
+        for name in node.outputs:
+            if name in life:
+                life[name][0] = min(life[name][0], i)
+                life[name][1] = max(life[name][1], i)
+        for name in node.inputs:
+            if name in life:
+                life[name][0] = min(life[name][0], i)
+                life[name][1] = max(life[name][1], i)
+    return life
+
+
+def _reshape_aliases(graph: Graph, life: dict[str, list[int]]) -> dict[str, str]:
+    """RESHAPE output -> the tensor whose memory it reuses (followed to the root)."""
+    boundary = set(graph.inputs) | set(graph.outputs)
+    alias: dict[str, str] = {}
+    for i, node in enumerate(graph.nodes):
+        if node.op != OpType.RESHAPE or len(node.outputs) != 1 or not node.inputs:
+            continue
+        src, dst = node.inputs[0], node.outputs[0]
+        if (src in life and dst in life and src not in boundary and life[src][1] == i
+                and _nbytes(graph, src) == _nbytes(graph, dst)):
+            alias[dst] = alias.get(src, src)
+    return alias
+
+
+def _place(blocks: list[_Block]) -> None:
+    placed: list[_Block] = []
+    for b in sorted(blocks, key=lambda b: (-b.size, b.first, b.name)):
+        live = sorted((p for p in placed if p.first <= b.last and b.first <= p.last),
+                      key=lambda p: p.offset)
+        offset = 0
+        for p in live:
+            if offset + b.size <= p.offset:
+                break
+            offset = max(offset, _align(p.offset + p.size))
+        b.offset = offset
+        placed.append(b)
+
+
+def plan_memory(graph: Graph) -> MemoryPlan:
+    names = _activations(graph)
+    life = _lifetimes(graph, names)
+    alias = _reshape_aliases(graph, life)
+    blocks: dict[str, _Block] = {}
+    for name in names:
+        root = alias.get(name, name)
+        first, last = life[name]
+        block = blocks.setdefault(root, _Block(root, 0, first, last))
+        block.size = max(block.size, _nbytes(graph, name))
+        block.first = min(block.first, first)
+        block.last = max(block.last, last)
+    _place(list(blocks.values()))
+    offsets = {name: blocks[alias.get(name, name)].offset for name in names}
+    arena = max((b.offset + b.size for b in blocks.values()), default=0)
+    return MemoryPlan(arena_size=_align(arena), offsets=offsets)

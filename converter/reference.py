@@ -1,0 +1,372 @@
+"""A plain numpy evaluator of the IR: the converter's oracle.
+
+Constant folding uses it, and tests of the importers and passes compare graphs with it. It
+favours obviously-correct code over speed: float ops compute in float64 and round once to the
+output tensor's type, so it is at least as accurate as any kernel it checks.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import numpy as np
+
+from .errors import EmberError, ShapeError
+from .ir import Graph, Node
+from .ops import OPS, FusedActivation, OpType
+from .ops.pad import PadMode
+from .ops.resize import CoordinateTransform, NearestRounding, ResizeMode
+from .ops.transpose_conv2d import full_size
+
+Values = dict[str, np.ndarray]
+
+
+class EvaluationError(EmberError):
+    """A value from tensor data is out of range (e.g. a gather index)."""
+
+
+def evaluate(graph: Graph, inputs: dict[str, np.ndarray]) -> Values:
+    """Runs the graph; returns every tensor's value (constants and inputs included)."""
+    values: Values = {name: t.data for name, t in graph.tensors.items() if t.data is not None}
+    for name in graph.inputs:
+        if name not in inputs:
+            raise ShapeError(f"no value given for graph input {name!r}")
+        tensor = graph.tensors[name]
+        value = np.asarray(inputs[name])
+        if tensor.shape is not None and tuple(value.shape) != tuple(tensor.shape):
+            raise ShapeError(f"graph input {name!r}: expected shape {tensor.shape}, "
+                             f"got {value.shape}")
+        values[name] = value.astype(tensor.dtype.numpy, copy=False)
+    for node in graph.nodes:
+        for name, value in zip(node.outputs, evaluate_node(node, graph, values)):
+            values[name] = value
+    return values
+
+
+def evaluate_node(node: Node, graph: Graph, values: Values) -> list[np.ndarray]:
+    """The node's outputs, computed from `values` (its inputs by tensor name)."""
+    args = [values[name] if name else None for name in node.inputs]
+    if node.params is None and OPS[node.op].params_cls is not None:
+        node = dataclasses.replace(node, params=OPS[node.op].params_cls())
+    results = _EVAL[node.op](node, args, graph)
+    out = []
+    for name, result in zip(node.outputs, results):
+        tensor = graph.tensors[name]
+        result = np.asarray(result)
+        if tensor.shape is not None and tuple(result.shape) != tuple(tensor.shape):
+            raise ShapeError(f"node {node.name!r} ({node.op.name.lower()}): output {name!r} "
+                             f"computed shape {result.shape}, declared {tensor.shape}")
+        out.append(result.astype(tensor.dtype.numpy))
+    return out
+
+
+def _out_shape(node: Node, graph: Graph, i: int = 0) -> tuple[int, ...]:
+    shape = graph.tensors[node.outputs[i]].shape
+    if shape is None:
+        raise ShapeError(f"node {node.name!r} ({node.op.name.lower()}): output {i} has no shape")
+    return tuple(shape)
+
+
+def apply_activation(x: np.ndarray, activation: FusedActivation) -> np.ndarray:
+    if activation == FusedActivation.RELU:
+        return np.maximum(x, 0)
+    if activation == FusedActivation.RELU6:
+        return np.clip(x, 0, 6)
+    if activation == FusedActivation.RELU_N1_TO_1:
+        return np.clip(x, -1, 1)
+    return x
+
+
+def _f64(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+# --- convolutions and pooling (NHWC) --------------------------------------------------------
+
+def _pad_hw(x: np.ndarray, p, value: float) -> np.ndarray:
+    return np.pad(x, ((0, 0), (p.pad_top, p.pad_bottom), (p.pad_left, p.pad_right), (0, 0)),
+                  constant_values=value)
+
+
+def _windows(xp: np.ndarray, kh: int, kw: int, p, out_h: int, out_w: int):
+    """Yields (ky, kx, view): view[n, oy, ox, c] = xp[n, oy*sh + ky*dh, ox*sw + kx*dw, c]."""
+    for ky in range(kh):
+        for kx in range(kw):
+            y0, x0 = ky * p.dilation_h, kx * p.dilation_w
+            yield ky, kx, xp[:, y0:y0 + p.stride_h * (out_h - 1) + 1:p.stride_h,
+                             x0:x0 + p.stride_w * (out_w - 1) + 1:p.stride_w, :]
+
+
+def _bias(args: list, cout: int) -> np.ndarray:
+    return _f64(args[2]) if len(args) > 2 and args[2] is not None else np.zeros(cout)
+
+
+def _conv2d(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    p = node.params
+    x, w = _f64(args[0]), _f64(args[1])
+    n, oh, ow, cout = _out_shape(node, graph)
+    g = p.groups
+    cin_g = w.shape[3]
+    wg = w.reshape(g, cout // g, w.shape[1], w.shape[2], cin_g)
+    acc = np.zeros((n, oh, ow, g, cout // g))
+    for ky, kx, view in _windows(_pad_hw(x, p, 0.0), w.shape[1], w.shape[2], p, oh, ow):
+        acc += np.einsum("nhwgc,goc->nhwgo", view.reshape(n, oh, ow, g, cin_g),
+                         wg[:, :, ky, kx, :])
+    y = acc.reshape(n, oh, ow, cout) + _bias(args, cout)
+    return [apply_activation(y, p.activation)]
+
+
+def _depthwise_conv2d(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    p = node.params
+    x = np.repeat(_f64(args[0]), p.depth_multiplier, axis=3)
+    w = _f64(args[1])
+    n, oh, ow, cout = _out_shape(node, graph)
+    acc = np.zeros((n, oh, ow, cout))
+    for ky, kx, view in _windows(_pad_hw(x, p, 0.0), w.shape[1], w.shape[2], p, oh, ow):
+        acc += view * w[0, ky, kx, :]
+    return [apply_activation(acc + _bias(args, cout), p.activation)]
+
+
+def _transpose_conv2d(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    p = node.params
+    x, w = _f64(args[0]), _f64(args[1])
+    n, h, wd, _ = x.shape
+    cout, kh, kw, cin_g = w.shape
+    g = p.groups
+    fh = full_size(h, kh, p.stride_h, p.dilation_h)
+    fw = full_size(wd, kw, p.stride_w, p.dilation_w)
+    _, oh, ow, _ = _out_shape(node, graph)
+    # Room for the output padding rows/columns past the scattered region (they get only bias).
+    full = np.zeros((n, max(fh, p.pad_top + oh), max(fw, p.pad_left + ow), g, cout // g))
+    xg = x.reshape(n, h, wd, g, cin_g)
+    wg = w.reshape(g, cout // g, kh, kw, cin_g)
+    for ky in range(kh):
+        for kx in range(kw):
+            y0, x0 = ky * p.dilation_h, kx * p.dilation_w
+            full[:, y0:y0 + p.stride_h * (h - 1) + 1:p.stride_h,
+                 x0:x0 + p.stride_w * (wd - 1) + 1:p.stride_w] += np.einsum(
+                     "nhwgc,goc->nhwgo", xg, wg[:, :, ky, kx, :])
+    y = full[:, p.pad_top:p.pad_top + oh, p.pad_left:p.pad_left + ow].reshape(n, oh, ow, cout)
+    return [apply_activation(y + _bias(args, cout), p.activation)]
+
+
+def _pool2d(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    p = node.params
+    x = _f64(args[0])
+    _, oh, ow, _ = _out_shape(node, graph)
+    if node.op == OpType.MAX_POOL2D:
+        y = np.full((x.shape[0], oh, ow, x.shape[3]), -np.inf)
+        for _, _, view in _windows(_pad_hw(x, p, -np.inf), p.filter_h, p.filter_w, p, oh, ow):
+            y = np.maximum(y, view)
+    else:
+        total = np.zeros((x.shape[0], oh, ow, x.shape[3]))
+        count = np.zeros((1, oh, ow, 1))
+        ones = _pad_hw(np.ones((1,) + x.shape[1:3] + (1,)), p, 0.0)
+        for _, _, view in _windows(_pad_hw(x, p, 0.0), p.filter_h, p.filter_w, p, oh, ow):
+            total += view
+        for _, _, view in _windows(ones, p.filter_h, p.filter_w, p, oh, ow):
+            count += view
+        if p.count_include_pad:
+            count = np.full_like(count, p.filter_h * p.filter_w)
+        y = total / count
+    return [apply_activation(y, p.activation)]
+
+
+# --- dense and elementwise ------------------------------------------------------------------
+
+def _fully_connected(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    w = _f64(args[1])
+    y = _f64(args[0]) @ w.T + _bias(args, w.shape[0])
+    return [apply_activation(y, node.params.activation)]
+
+
+def _batch_matmul(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    a, b = _f64(args[0]), _f64(args[1])
+    if node.params.adj_a:
+        a = np.swapaxes(a, -1, -2)
+    if node.params.adj_b:
+        b = np.swapaxes(b, -1, -2)
+    return [a @ b]
+
+
+def _binary(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    a, b = args
+    floating = np.issubdtype(graph.tensors[node.outputs[0]].dtype.numpy, np.floating)
+    if floating:
+        a, b = _f64(a), _f64(b)
+    if node.op == OpType.ADD:
+        y = a + b
+    elif node.op == OpType.SUB:
+        y = a - b
+    elif node.op == OpType.MUL:
+        y = a * b
+    elif floating:
+        y = a / b
+    else:
+        if np.any(b == 0):
+            raise EvaluationError(f"node {node.name!r} (div): integer division by zero")
+        # Integer division truncates toward zero, as in C and ONNX Runtime.
+        y = np.trunc(a.astype(np.float64) / b).astype(a.dtype)
+    return [apply_activation(y, node.params.activation)]
+
+
+def _unary(fn: Callable[[np.ndarray, object], np.ndarray]):
+    def run(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+        return [fn(_f64(args[0]), node.params)]
+    return run
+
+
+def _sigmoid(x: np.ndarray, _) -> np.ndarray:
+    # Split by sign so neither branch overflows exp().
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _mean(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    y = np.mean(_f64(args[0]), axis=tuple(node.params.axes), keepdims=True)
+    return [y.reshape(_out_shape(node, graph))]
+
+
+def _softmax(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    z = _f64(args[0]) * node.params.beta
+    e = np.exp(z - np.max(z, axis=node.params.axis, keepdims=True))
+    return [e / np.sum(e, axis=node.params.axis, keepdims=True)]
+
+
+# --- data movement (any dtype) --------------------------------------------------------------
+
+def _reshape(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    return [np.reshape(args[0], _out_shape(node, graph))]
+
+
+def _transpose(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    return [np.transpose(args[0], node.params.perm)]
+
+
+def _concatenation(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    y = np.concatenate(args, axis=node.params.axis)
+    return [apply_activation(y, node.params.activation)]
+
+
+def _split(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    axis = node.params.axis
+    sizes = [_out_shape(node, graph, i)[axis] for i in range(len(node.outputs))]
+    return np.split(args[0], np.cumsum(sizes)[:-1], axis=axis)
+
+
+def _slice(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    y = args[0]
+    for axis, (begin, step, count) in enumerate(zip(node.params.begin, node.params.step,
+                                                    _out_shape(node, graph))):
+        y = np.take(y, begin + step * np.arange(count), axis=axis)
+    return [y]
+
+
+def _pad(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    p = node.params
+    x = args[0]
+    rank = x.ndim
+    before, after = p.pads[:rank], p.pads[rank:]
+    # Negative pads crop first; the rest pads.
+    x = x[tuple(slice(-min(b, 0), x.shape[i] + min(a, 0))
+                for i, (b, a) in enumerate(zip(before, after)))]
+    widths = [(max(b, 0), max(a, 0)) for b, a in zip(before, after)]
+    if p.mode == PadMode.CONSTANT:
+        return [np.pad(x, widths, mode="constant", constant_values=p.value)]
+    return [np.pad(x, widths, mode="reflect" if p.mode == PadMode.REFLECT else "edge")]
+
+
+def _gather(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    data, indices = args
+    axis = node.params.axis
+    size = data.shape[axis]
+    if np.any((indices < -size) | (indices >= size)):
+        raise EvaluationError(f"node {node.name!r} (gather): index out of range [-{size}, {size})")
+    return [np.take(data, np.where(indices < 0, indices + size, indices), axis=axis)]
+
+
+def _source_coords(out_len: int, in_len: int, scale: float,
+                   transform: CoordinateTransform) -> np.ndarray:
+    """Input coordinate of each output index along one axis (ONNX Resize)."""
+    i = np.arange(out_len, dtype=np.float64)
+    if transform == CoordinateTransform.ALIGN_CORNERS:
+        return i * (in_len - 1) / (out_len - 1) if out_len > 1 else np.zeros(out_len)
+    if transform == CoordinateTransform.ASYMMETRIC:
+        return i / scale
+    if transform == CoordinateTransform.PYTORCH_HALF_PIXEL and out_len == 1:
+        return np.zeros(out_len)
+    return (i + 0.5) / scale - 0.5
+
+
+def _nearest(coords: np.ndarray, rounding: NearestRounding, in_len: int) -> np.ndarray:
+    if rounding == NearestRounding.ROUND_PREFER_FLOOR:
+        idx = np.ceil(coords - 0.5)
+    elif rounding == NearestRounding.ROUND_PREFER_CEIL:
+        idx = np.floor(coords + 0.5)
+    elif rounding == NearestRounding.FLOOR:
+        idx = np.floor(coords)
+    else:
+        idx = np.ceil(coords)
+    return np.clip(idx, 0, in_len - 1).astype(np.int64)
+
+
+def _linear_axis(x: np.ndarray, coords: np.ndarray, axis: int) -> np.ndarray:
+    in_len = x.shape[axis]
+    c = np.clip(coords, 0, in_len - 1)
+    lo = np.floor(c).astype(np.int64)
+    hi = np.minimum(lo + 1, in_len - 1)
+    frac = (c - lo).reshape([-1 if a == axis else 1 for a in range(x.ndim)])
+    return np.take(x, lo, axis=axis) * (1 - frac) + np.take(x, hi, axis=axis) * frac
+
+
+def _resize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    p = node.params
+    x = args[0]
+    _, oh, ow, _ = _out_shape(node, graph)
+    ch = _source_coords(oh, x.shape[1], p.scale_h, p.coordinate_transform)
+    cw = _source_coords(ow, x.shape[2], p.scale_w, p.coordinate_transform)
+    if p.mode == ResizeMode.NEAREST:
+        y = np.take(x, _nearest(ch, p.nearest_rounding, x.shape[1]), axis=1)
+        return [np.take(y, _nearest(cw, p.nearest_rounding, x.shape[2]), axis=2)]
+    return [_linear_axis(_linear_axis(_f64(x), ch, 1), cw, 2)]
+
+
+def _clamp(x: np.ndarray, p) -> np.ndarray:
+    return np.minimum(np.maximum(x, p.min), p.max)
+
+
+def _hard_swish(x: np.ndarray, _) -> np.ndarray:
+    return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+
+_EVAL: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
+    OpType.CONV2D: _conv2d,
+    OpType.DEPTHWISE_CONV2D: _depthwise_conv2d,
+    OpType.TRANSPOSE_CONV2D: _transpose_conv2d,
+    OpType.FULLY_CONNECTED: _fully_connected,
+    OpType.BATCH_MATMUL: _batch_matmul,
+    OpType.ADD: _binary,
+    OpType.SUB: _binary,
+    OpType.MUL: _binary,
+    OpType.DIV: _binary,
+    OpType.RELU: _unary(lambda x, _: np.maximum(x, 0.0)),
+    OpType.RELU6: _unary(lambda x, _: np.clip(x, 0.0, 6.0)),
+    OpType.CLAMP: _unary(_clamp),
+    OpType.LEAKY_RELU: _unary(lambda x, p: np.where(x >= 0, x, p.alpha * x)),
+    OpType.SIGMOID: _unary(_sigmoid),
+    OpType.TANH: _unary(lambda x, _: np.tanh(x)),
+    OpType.HARD_SIGMOID: _unary(lambda x, p: np.clip(p.alpha * x + p.beta, 0.0, 1.0)),
+    OpType.HARD_SWISH: _unary(_hard_swish),
+    OpType.MAX_POOL2D: _pool2d,
+    OpType.AVERAGE_POOL2D: _pool2d,
+    OpType.MEAN: _mean,
+    OpType.RESHAPE: _reshape,
+    OpType.TRANSPOSE: _transpose,
+    OpType.CONCATENATION: _concatenation,
+    OpType.SPLIT: _split,
+    OpType.SLICE: _slice,
+    OpType.PAD: _pad,
+    OpType.SOFTMAX: _softmax,
+    OpType.GATHER: _gather,
+    OpType.RESIZE: _resize,
+}

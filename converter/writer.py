@@ -1,0 +1,233 @@
+"""Serialization of a planned graph into .ember bytes (schemas/ember.fbs).
+
+Layout: [FlatBuffer root Model][zero padding][buffer 0][padding][buffer 1]..., each buffer at a
+64-byte aligned file offset. The FlatBuffer is built twice: once to learn its size, once with
+the real buffer offsets; ForceDefaults keeps every scalar field present, so changing the
+offsets cannot change the size. The SHA-256 of the whole file, taken with its own 32 bytes
+zeroed, is then patched into Model.content_hash. Equal inputs give equal bytes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import importlib
+from typing import Any
+
+import flatbuffers
+import numpy as np
+
+from emberlite import __version__
+from emberlite.schema.Buffer import BufferT
+from emberlite.schema.Metadata import MetadataT
+from emberlite.schema.Model import Model, ModelT
+from emberlite.schema.OpParams import OpParams
+from emberlite.schema.Operator import OperatorT
+from emberlite.schema.QuantParams import QuantParamsT
+from emberlite.schema.Sha256 import Sha256T
+from emberlite.schema.Signature import SignatureT
+from emberlite.schema.Subgraph import SubgraphT
+from emberlite.schema.Tensor import TensorT
+from emberlite.schema.TensorMap import TensorMapT
+
+from .errors import EmberError
+from .ir import Graph, Tensor
+from .planner import MemoryPlan
+
+FORMAT_VERSION = 1
+MIN_RUNTIME_VERSION = 100  # 0.1.0 as major*10000 + minor*100 + patch
+BUFFER_ALIGNMENT = 64
+FILE_IDENTIFIER = b"EMBR"
+SIGNATURE_KEY = "serving_default"
+_HASH_SLOT_OFFSET = 20  # vtable offset of Model.content_hash (slot 8: 4 + 2 * 8)
+
+
+def _align(n: int) -> int:
+    return (n + BUFFER_ALIGNMENT - 1) // BUFFER_ALIGNMENT * BUFFER_ALIGNMENT
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _field_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return int(value.value)
+    if isinstance(value, (tuple, list)):
+        return [_field_value(v) for v in value]
+    return value
+
+
+def _params(params: Any) -> tuple[int, Any]:
+    """An op params dataclass -> (OpParams union type, the schema's object-API table)."""
+    if params is None:
+        return OpParams.NONE, None
+    name = type(params).__name__
+    union_type = getattr(OpParams, name, None)
+    if union_type is None:
+        raise EmberError(f"params class {name} has no table in the schema's OpParams union")
+    table = getattr(importlib.import_module(f"emberlite.schema.{name}"), f"{name}T")()
+    for f in dataclasses.fields(params):
+        attr = _camel(f.name)
+        if not hasattr(table, attr):
+            raise EmberError(f"{name}.{f.name} has no field '{attr}' in the schema table")
+        setattr(table, attr, _field_value(getattr(params, f.name)))
+    return union_type, table
+
+
+def _tensor_order(graph: Graph) -> list[str]:
+    """Every tensor the graph uses, in order of first appearance."""
+    seen: dict[str, None] = {}
+    names = list(graph.inputs)
+    for node in graph.nodes:
+        names += node.inputs + node.outputs
+    names += graph.outputs
+    for name in names:
+        if name:
+            seen.setdefault(name)
+    return list(seen)
+
+
+def _constant_bytes(t: Tensor) -> bytes:
+    data = t.data
+    assert data is not None
+    if data.dtype != t.dtype.numpy:
+        raise EmberError(f"tensor '{t.name}': data is {data.dtype}, the tensor says "
+                         f"{t.dtype.name.lower()}")
+    if t.shape is None or tuple(data.shape) != tuple(t.shape):
+        raise EmberError(f"tensor '{t.name}': data shape {data.shape} != shape {t.shape}")
+    return np.ascontiguousarray(data, dtype=data.dtype.newbyteorder("<")).tobytes()
+
+
+def _buffers(graph: Graph, names: list[str]) -> tuple[dict[str, int], list[bytes]]:
+    """Constant tensor -> buffer index; identical bytes share one buffer."""
+    index: dict[str, int] = {}
+    by_content: dict[bytes, int] = {}
+    contents: list[bytes] = []
+    for name in names:
+        t = graph.tensors[name]
+        if not t.is_constant:
+            continue
+        blob = _constant_bytes(t)
+        if blob not in by_content:
+            by_content[blob] = len(contents)
+            contents.append(blob)
+        index[name] = by_content[blob]
+    return index, contents
+
+
+def _tensor_table(t: Tensor, buffer: int, offset: int) -> TensorT:
+    tt = TensorT()
+    tt.name = t.name
+    tt.type = int(t.dtype)
+    if t.shape is None:
+        raise EmberError(f"tensor '{t.name}' has no known shape")
+    tt.shape = [int(d) for d in t.shape]
+    tt.buffer = buffer
+    tt.arenaOffset = offset
+    if t.quant is not None:
+        q = QuantParamsT()
+        q.scale = [float(s) for s in t.quant.scale]
+        q.zeroPoint = [int(z) for z in t.quant.zero_point]
+        q.axis = int(t.quant.axis)
+        tt.quant = q
+    return tt
+
+
+def _tensor_map(names: list[str], index: dict[str, int]) -> list[TensorMapT]:
+    maps = []
+    for name in names:
+        m = TensorMapT()
+        m.name = name
+        m.tensor = index[name]
+        maps.append(m)
+    return maps
+
+
+def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, str],
+           order: list[str], buffer_of: dict[str, int]) -> ModelT:
+    index = {name: i for i, name in enumerate(order)}
+    sg = SubgraphT()
+    sg.name = "main"
+    sg.tensors = []
+    for name in order:
+        t = graph.tensors[name]
+        if t.is_constant:
+            sg.tensors.append(_tensor_table(t, buffer_of[name], -1))
+        else:
+            sg.tensors.append(_tensor_table(t, -1, plan.offsets[name]))
+    sg.operators = []
+    for node in graph.nodes:
+        op = OperatorT()
+        op.opcode = int(node.op)
+        op.name = node.name
+        op.inputs = [index[n] if n else -1 for n in node.inputs]
+        op.outputs = [index[n] for n in node.outputs]
+        op.paramsType, op.params = _params(node.params)
+        sg.operators.append(op)
+    sg.inputs = [index[n] for n in graph.inputs]
+    sg.outputs = [index[n] for n in graph.outputs]
+
+    sig = SignatureT()
+    sig.key = SIGNATURE_KEY
+    sig.inputs = _tensor_map(graph.inputs, index)
+    sig.outputs = _tensor_map(graph.outputs, index)
+
+    model = ModelT()
+    model.formatVersion = FORMAT_VERSION
+    model.minRuntimeVersion = MIN_RUNTIME_VERSION
+    model.producer = producer
+    model.subgraphs = [sg]
+    model.signatures = [sig]
+    model.metadata = []
+    for key in sorted(metadata):
+        m = MetadataT()
+        m.key, m.value = key, metadata[key]
+        model.metadata.append(m)
+    model.arenaSize = plan.arena_size
+    model.contentHash = Sha256T()
+    model.contentHash.bytes = [0] * 32
+    return model
+
+
+def _pack(model: ModelT) -> bytearray:
+    builder = flatbuffers.Builder(1024)
+    builder.ForceDefaults(True)
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
+    return bytearray(builder.Output())
+
+
+def _set_buffers(model: ModelT, contents: list[bytes], start: int) -> list[int]:
+    offsets, pos = [], _align(start)
+    model.buffers = []
+    for blob in contents:
+        b = BufferT()
+        b.offset, b.size = pos, len(blob)
+        model.buffers.append(b)
+        offsets.append(pos)
+        pos = _align(pos + len(blob))
+    return offsets
+
+
+def serialize(graph: Graph, plan: MemoryPlan, *, producer: str = f"emberlite {__version__}",
+              metadata: dict[str, str] | None = None) -> bytes:
+    order = _tensor_order(graph)
+    buffer_of, contents = _buffers(graph, order)
+    meta = {**graph.metadata, **(metadata or {})}
+    model = _model(graph, plan, producer, meta, order, buffer_of)
+
+    _set_buffers(model, contents, 0)
+    size = len(_pack(model))
+    offsets = _set_buffers(model, contents, size)
+    out = _pack(model)
+    if len(out) != size:
+        raise EmberError("internal error: the FlatBuffer changed size between passes")
+    for offset, blob in zip(offsets, contents):
+        out += bytes(offset - len(out))
+        out += blob
+
+    root = Model.GetRootAs(out, 0)
+    hash_pos = root._tab.Pos + root._tab.Offset(_HASH_SLOT_OFFSET)
+    out[hash_pos:hash_pos + 32] = hashlib.sha256(out).digest()
+    return bytes(out)

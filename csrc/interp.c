@@ -1,0 +1,379 @@
+/* The interpreter: create (verify), allocate (prepare every node, bind the arena), invoke
+   (eval every node in order), and the read-only accessors of emberlite.h. */
+#include <stdio.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
+#include "interp.h"
+
+#define ARENA_ALIGNMENT 64
+
+static bool live(const ember_interp *ip) {
+    return ip != NULL && ip->magic == EMBER_INTERP_MAGIC;
+}
+
+/* The verified model, or NULL for a dead handle or a model that failed verification. */
+static const ember_model *model_of(const ember_interp *ip) {
+    return live(ip) && ip->verified ? &ip->model : NULL;
+}
+
+static ember_status finish(ember_interp *ip, ember_status status) {
+    ip->status = status;
+    return status;
+}
+
+static void begin(ember_interp *ip) {
+    ip->msg[0] = '\0';
+    ip->status = EMBER_STATUS_OK;
+}
+
+static uint32_t detect_cpu_features(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    const unsigned fma = 1u << 12, osxsave = 1u << 27, avx = 1u << 28, f16c = 1u << 29;
+    if ((c & (fma | osxsave | avx | f16c)) != (fma | osxsave | avx | f16c))
+        return 0;
+    /* The OS must save the SSE and AVX register state on context switches (XCR0 bits 1, 2). */
+    unsigned xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    (void)xcr0_hi;
+    if ((xcr0_lo & 6u) != 6u || __get_cpuid_max(0, NULL) < 7)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & (1u << 5)) ? EMBER_ISA_AVX2 : 0;
+#elif defined(__aarch64__)
+    uint32_t features = EMBER_ISA_NEON;
+#if defined(__linux__)
+    const unsigned long hwcap_asimddp = 1ul << 20;
+    if (getauxval(AT_HWCAP) & hwcap_asimddp)
+        features |= EMBER_ISA_NEONDOT;
+#endif
+    return features;
+#elif defined(__ARM_NEON)
+    return EMBER_ISA_NEON; /* built for NEON, so the CPU has it */
+#else
+    return 0;
+#endif
+}
+
+ember_status ember_interp_create(const void *data, size_t size, const ember_options *options,
+                                 ember_interp **out) {
+    if (out == NULL)
+        return EMBER_STATUS_INVALID_ARGUMENT;
+    *out = NULL;
+    ember_options opts;
+    if (options != NULL)
+        opts = *options;
+    else
+        ember_options_init(&opts);
+    const ember_allocator *a = opts.allocator ? opts.allocator : &ember_malloc_allocator;
+    if (a->alloc == NULL || a->free == NULL)
+        return EMBER_STATUS_INVALID_ARGUMENT;
+    ember_interp *ip = a->alloc(a->user, sizeof *ip, 16);
+    if (ip == NULL)
+        return EMBER_STATUS_NO_MEMORY;
+    memset(ip, 0, sizeof *ip);
+    ip->magic = EMBER_INTERP_MAGIC;
+    ip->options = opts;
+    if (ip->options.num_threads < 1)
+        ip->options.num_threads = 1;
+    ip->allocator = *a;
+    ip->cpu_features = detect_cpu_features();
+    ip->ctx.msg = ip->msg;
+    ip->ctx.msg_size = sizeof ip->msg;
+    ip->ctx.allocator = &ip->allocator;
+    ip->ctx.cpu_features = ip->cpu_features;
+    ip->ctx.isa_mask = opts.isa_mask;
+    *out = ip;
+    ember_status st = ember_model_load(&ip->ctx, data, size, opts.verify_hash != 0, &ip->model);
+    ip->verified = st == EMBER_STATUS_OK;
+    return finish(ip, st);
+}
+
+void ember_interp_destroy(ember_interp *ip) {
+    if (!live(ip))
+        return;
+    ember_free_all(&ip->ctx);
+    ip->magic = 0;
+    ember_allocator a = ip->allocator;
+    a.free(a.user, ip);
+}
+
+ember_status ember_model_verify(const void *data, size_t size, char *msg, size_t msg_size) {
+    ember_interp *ip = NULL;
+    ember_status st = ember_interp_create(data, size, NULL, &ip);
+    if (msg != NULL && msg_size > 0)
+        snprintf(msg, msg_size, "%s", ip != NULL ? ember_errmsg(ip) : ember_status_str(st));
+    ember_interp_destroy(ip);
+    return st;
+}
+
+static ember_status prepare_nodes(ember_interp *ip) {
+    ember_context *ctx = &ip->ctx;
+    ctx->scratch_size = 0;
+    ctx->scratch = NULL;
+    for (uint32_t i = 0; i < ip->model.node_count; i++) {
+        ember_node *n = &ip->model.nodes[i];
+        if (n->kernel->prepare == NULL)
+            continue;
+        ember_status st = n->kernel->prepare(ctx, n);
+        if (st != EMBER_STATUS_OK) {
+            if (ip->msg[0] == '\0')
+                ember_fail(ctx, st, "node %u (%s '%s'): prepare failed: %s", i, n->kernel->name,
+                           n->name, ember_status_str(st));
+            return st;
+        }
+    }
+    return EMBER_STATUS_OK;
+}
+
+static ember_status bind_arena(ember_interp *ip) {
+    ember_context *ctx = &ip->ctx;
+    const uint64_t planned = ip->model.arena_size;
+    if (planned > SIZE_MAX - (ARENA_ALIGNMENT - 1) ||
+        ctx->scratch_size > SIZE_MAX - (ARENA_ALIGNMENT - 1) - (size_t)planned)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "the arena (%llu bytes planned + %zu scratch) does not fit in memory",
+                          (unsigned long long)planned, ctx->scratch_size);
+    const size_t rounded = ((size_t)planned + ARENA_ALIGNMENT - 1) & ~(size_t)(ARENA_ALIGNMENT - 1);
+    ip->arena_need = rounded + ctx->scratch_size;
+    uint8_t *base = ip->options.arena;
+    if (base != NULL) {
+        if ((uintptr_t)base % ARENA_ALIGNMENT != 0)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_ARGUMENT,
+                              "the caller's arena must be aligned to %d bytes (got %p)",
+                              ARENA_ALIGNMENT, (void *)base);
+        if (ip->options.arena_size < ip->arena_need)
+            return ember_fail(ctx, EMBER_STATUS_ARENA_TOO_SMALL,
+                              "arena holds %zu bytes, the model needs %zu (%zu planned + %zu "
+                              "scratch)",
+                              ip->options.arena_size, ip->arena_need, rounded,
+                              ctx->scratch_size);
+    } else {
+        base = ember_alloc(ctx, ip->arena_need);
+        if (base == NULL)
+            return EMBER_STATUS_NO_MEMORY;
+    }
+    for (uint32_t i = 0; i < ip->model.tensor_count; i++) {
+        ember_tensor *t = &ip->model.tensors[i];
+        if (!t->is_constant)
+            t->data = base + (size_t)t->arena_offset;
+    }
+    ctx->scratch = ctx->scratch_size > 0 ? base + rounded : NULL;
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_interp_allocate(ember_interp *ip) {
+    if (!live(ip))
+        return EMBER_STATUS_MISUSE;
+    begin(ip);
+    if (!ip->verified)
+        return finish(ip, ember_fail(&ip->ctx, EMBER_STATUS_MISUSE,
+                                     "the model failed verification; nothing to allocate"));
+    if (ip->allocated)
+        return EMBER_STATUS_OK;
+    ember_status st = prepare_nodes(ip);
+    if (st == EMBER_STATUS_OK)
+        st = bind_arena(ip);
+    ip->allocated = st == EMBER_STATUS_OK;
+    return finish(ip, st);
+}
+
+size_t ember_interp_arena_size(const ember_interp *ip) {
+    return live(ip) ? ip->arena_need : 0;
+}
+
+ember_status ember_interp_invoke(ember_interp *ip) {
+    if (!live(ip))
+        return EMBER_STATUS_MISUSE;
+    begin(ip);
+    if (!ip->allocated)
+        return finish(ip, ember_fail(&ip->ctx, EMBER_STATUS_MISUSE,
+                                     "call ember_interp_allocate before ember_interp_invoke"));
+    for (uint32_t i = 0; i < ip->model.node_count; i++) {
+        const ember_node *n = &ip->model.nodes[i];
+        ember_status st = n->kernel->eval(&ip->ctx, n);
+        if (st != EMBER_STATUS_OK) {
+            if (ip->msg[0] == '\0')
+                ember_fail(&ip->ctx, st, "node %u (%s '%s'): %s", i, n->kernel->name, n->name,
+                           ember_status_str(st));
+            return finish(ip, st);
+        }
+    }
+    return EMBER_STATUS_OK;
+}
+
+/* ---- accessors -------------------------------------------------------------------------- */
+
+uint32_t ember_interp_tensor_count(const ember_interp *ip) {
+    const ember_model *m = model_of(ip);
+    return m ? m->tensor_count : 0;
+}
+
+uint32_t ember_interp_input_count(const ember_interp *ip) {
+    const ember_model *m = model_of(ip);
+    return m ? m->inputs.len : 0;
+}
+
+uint32_t ember_interp_output_count(const ember_interp *ip) {
+    const ember_model *m = model_of(ip);
+    return m ? m->outputs.len : 0;
+}
+
+int32_t ember_interp_input_tensor(const ember_interp *ip, uint32_t position) {
+    const ember_model *m = model_of(ip);
+    return m && position < m->inputs.len ? ember_fb_vector_i32(&m->inputs, position) : -1;
+}
+
+int32_t ember_interp_output_tensor(const ember_interp *ip, uint32_t position) {
+    const ember_model *m = model_of(ip);
+    return m && position < m->outputs.len ? ember_fb_vector_i32(&m->outputs, position) : -1;
+}
+
+ember_status ember_interp_tensor_info(const ember_interp *ip, uint32_t tensor,
+                                      ember_tensor_info *info) {
+    const ember_model *m = model_of(ip);
+    if (m == NULL)
+        return EMBER_STATUS_MISUSE;
+    if (info == NULL || tensor >= m->tensor_count)
+        return EMBER_STATUS_INVALID_ARGUMENT;
+    const ember_tensor *t = &m->tensors[tensor];
+    memset(info, 0, sizeof *info);
+    info->name = t->name;
+    info->type = (ember_type)t->type;
+    info->rank = t->rank;
+    memcpy(info->dims, t->dims, sizeof info->dims);
+    info->bytes = t->bytes;
+    info->quant_count = t->quant_count;
+    info->quant_axis = t->quant_axis;
+    info->scale = t->scale;
+    info->zero_point = t->zero_point;
+    info->is_constant = t->is_constant;
+    return EMBER_STATUS_OK;
+}
+
+void *ember_interp_tensor_data(ember_interp *ip, uint32_t tensor) {
+    const ember_model *m = model_of(ip);
+    return m && tensor < m->tensor_count ? m->tensors[tensor].data : NULL;
+}
+
+uint32_t ember_interp_tensor_quant(const ember_interp *ip, uint32_t tensor, float *scales,
+                                   int64_t *zero_points, uint32_t capacity) {
+    const ember_model *m = model_of(ip);
+    if (m == NULL || tensor >= m->tensor_count)
+        return 0;
+    const ember_tensor *t = &m->tensors[tensor];
+    for (uint32_t q = 0; q < t->quant_count && q < capacity; q++) {
+        if (scales != NULL)
+            scales[q] = ember_fb_vector_f32(&t->quant_scales, q);
+        if (zero_points != NULL)
+            zero_points[q] = ember_fb_vector_i64(&t->quant_zero_points, q);
+    }
+    return t->quant_count;
+}
+
+static bool signature_at(const ember_interp *ip, uint32_t s, ember_fb_table *sig) {
+    const ember_model *m = model_of(ip);
+    return m && s < m->signatures.len && ember_fb_vector_table(&m->signatures, s, sig);
+}
+
+/* The signature's input or output list; empty on any bad argument. */
+static ember_fb_vector signature_maps(const ember_interp *ip, uint32_t s, int is_output) {
+    ember_fb_table sig;
+    ember_fb_vector maps = {NULL, 0, 0, 0};
+    uint32_t slot = is_output ? EMBER_SLOT_SIGNATURE_OUTPUTS : EMBER_SLOT_SIGNATURE_INPUTS;
+    if (!signature_at(ip, s, &sig) || !ember_fb_vector_field(&sig, slot, 4, &maps))
+        maps.len = 0;
+    return maps;
+}
+
+uint32_t ember_interp_signature_count(const ember_interp *ip) {
+    const ember_model *m = model_of(ip);
+    return m ? m->signatures.len : 0;
+}
+
+const char *ember_interp_signature_key(const ember_interp *ip, uint32_t s) {
+    ember_fb_table sig;
+    const char *key;
+    uint32_t len;
+    if (!signature_at(ip, s, &sig) ||
+        !ember_fb_string_field(&sig, EMBER_SLOT_SIGNATURE_KEY, &key, &len))
+        return NULL;
+    return key;
+}
+
+uint32_t ember_interp_signature_io_count(const ember_interp *ip, uint32_t s, int is_output) {
+    return signature_maps(ip, s, is_output).len;
+}
+
+ember_status ember_interp_signature_io(const ember_interp *ip, uint32_t s, int is_output,
+                                       uint32_t position, const char **name, int32_t *tensor) {
+    if (model_of(ip) == NULL)
+        return EMBER_STATUS_MISUSE;
+    ember_fb_vector maps = signature_maps(ip, s, is_output);
+    ember_fb_table mt;
+    const char *str;
+    uint32_t len;
+    int32_t idx;
+    if (name == NULL || tensor == NULL || position >= maps.len ||
+        !ember_fb_vector_table(&maps, position, &mt) ||
+        !ember_fb_string_field(&mt, EMBER_SLOT_TENSOR_MAP_NAME, &str, &len) ||
+        !ember_fb_i32(&mt, EMBER_SLOT_TENSOR_MAP_TENSOR, -1, &idx))
+        return EMBER_STATUS_INVALID_ARGUMENT;
+    *name = str;
+    *tensor = idx;
+    return EMBER_STATUS_OK;
+}
+
+uint32_t ember_interp_metadata_count(const ember_interp *ip) {
+    const ember_model *m = model_of(ip);
+    return m ? m->metadata.len : 0;
+}
+
+ember_status ember_interp_metadata_at(const ember_interp *ip, uint32_t index, const char **key,
+                                      const char **value) {
+    const ember_model *m = model_of(ip);
+    if (m == NULL)
+        return EMBER_STATUS_MISUSE;
+    ember_fb_table mt;
+    uint32_t len;
+    if (key == NULL || value == NULL || index >= m->metadata.len ||
+        !ember_fb_vector_table(&m->metadata, index, &mt) ||
+        !ember_fb_string_field(&mt, EMBER_SLOT_METADATA_KEY, key, &len) ||
+        !ember_fb_string_field(&mt, EMBER_SLOT_METADATA_VALUE, value, &len))
+        return EMBER_STATUS_INVALID_ARGUMENT;
+    return EMBER_STATUS_OK;
+}
+
+const char *ember_interp_metadata(const ember_interp *ip, const char *key) {
+    if (key == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < ember_interp_metadata_count(ip); i++) {
+        const char *k, *v;
+        if (ember_interp_metadata_at(ip, i, &k, &v) == EMBER_STATUS_OK && strcmp(k, key) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+uint32_t ember_interp_node_count(const ember_interp *ip) {
+    const ember_model *m = model_of(ip);
+    return m ? m->node_count : 0;
+}
+
+const char *ember_interp_node_op(const ember_interp *ip, uint32_t node) {
+    const ember_model *m = model_of(ip);
+    return m && node < m->node_count ? m->nodes[node].kernel->name : NULL;
+}
+
+uint32_t ember_interp_cpu_features(const ember_interp *ip) {
+    return live(ip) ? ip->cpu_features : 0;
+}

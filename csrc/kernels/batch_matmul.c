@@ -1,0 +1,177 @@
+/* BATCH_MATMUL: a [..., M, K] x b [..., K, N] -> [..., M, N] (numpy matmul). Both ranks are
+   >= 2 and may differ; the batch dims broadcast numpy-style. adj_a says a is stored
+   [..., K, M], adj_b that b is stored [..., N, K]; either is then read transposed. */
+#include "ember_internal.h"
+#include "kernels/vec_f32.h"
+
+struct batch_matmul_data {
+    size_t m, k, n;
+    size_t a_m, a_k; /* element strides of a along M and K */
+    size_t b_k, b_n; /* element strides of b along K and N */
+    uint32_t batch_rank;
+    size_t batch_count;
+    size_t batch_dims[EMBER_MAX_RANK]; /* output batch dims, outermost first */
+    size_t a_step[EMBER_MAX_RANK];     /* a's element stride per batch dim, 0 = broadcast */
+    size_t b_step[EMBER_MAX_RANK];
+};
+
+/* Dim `i` of the output's batch dims as seen by an operand of rank `rank` whose batch dims
+   are right-aligned with the output's `out_batch` batch dims; 1 where the operand lacks it. */
+static int32_t batch_dim(const ember_tensor *t, uint32_t out_batch, uint32_t i) {
+    uint32_t missing = out_batch - (t->rank - 2u);
+    return i < missing ? 1 : t->dims[i - missing];
+}
+
+/* Element stride of batch dim `i` (output numbering) of operand t; 0 where it broadcasts. */
+static size_t batch_step(const ember_tensor *t, uint32_t out_batch, uint32_t i) {
+    uint32_t missing = out_batch - (t->rank - 2u);
+    if (i < missing || t->dims[i - missing] == 1)
+        return 0;
+    size_t step = 1;
+    for (uint32_t j = i - missing + 1; j < t->rank; j++)
+        step *= (size_t)t->dims[j];
+    return step;
+}
+
+/* Reads and validates params and tensors into `d`; shared by check and prepare. */
+static ember_status batch_matmul_read(ember_context *ctx, const ember_node *node,
+                                      struct batch_matmul_data *d) {
+    ember_status st = ember_check_arity(ctx, node, 2, 2, 1);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_BATCH_MAT_MUL_PARAMS);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    uint8_t adj_a = 0, adj_b = 0;
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_BATCH_MAT_MUL_PARAMS_ADJ_A, 0, &adj_a) ||
+        !ember_fb_u8(&node->params, EMBER_SLOT_BATCH_MAT_MUL_PARAMS_ADJ_B, 0, &adj_b))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (batch_matmul): params out of bounds", node->index);
+
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const ember_tensor *b = ember_input(ctx, node, 1);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if (a == NULL || b == NULL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (batch_matmul): inputs a and b are required", node->index);
+    if ((st = ember_check_type(ctx, node, a, EMBER_TYPE_FLOAT32, "input a")) ||
+        (st = ember_check_type(ctx, node, b, EMBER_TYPE_FLOAT32, "input b")) ||
+        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")))
+        return st;
+    if (a->rank < 2 || b->rank < 2)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (batch_matmul): inputs must have rank >= 2, got %u and %u",
+                          node->index, (unsigned)a->rank, (unsigned)b->rank);
+
+    const int32_t a_rows = a->dims[a->rank - 2], a_cols = a->dims[a->rank - 1];
+    const int32_t b_rows = b->dims[b->rank - 2], b_cols = b->dims[b->rank - 1];
+    const int32_t m = adj_a ? a_cols : a_rows, k = adj_a ? a_rows : a_cols;
+    const int32_t k_b = adj_b ? b_cols : b_rows, n = adj_b ? b_rows : b_cols;
+    if (k != k_b || k < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (batch_matmul): inner dims must be equal and >= 1, got "
+                          "K = %d (a) and %d (b)",
+                          node->index, k, k_b);
+
+    const uint32_t rank = a->rank > b->rank ? a->rank : b->rank;
+    if (out->rank != rank || out->dims[rank - 2] != m || out->dims[rank - 1] != n)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (batch_matmul): output must have rank %u ending in [%d,%d], "
+                          "got rank %u",
+                          node->index, (unsigned)rank, m, n, (unsigned)out->rank);
+    d->batch_rank = rank - 2;
+    d->batch_count = 1;
+    for (uint32_t i = 0; i < d->batch_rank; i++) {
+        int32_t da = batch_dim(a, d->batch_rank, i), db = batch_dim(b, d->batch_rank, i);
+        if (da != db && da != 1 && db != 1)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (batch_matmul): batch dim %u does not broadcast: %d vs "
+                              "%d",
+                              node->index, (unsigned)i, da, db);
+        int32_t want = da == 1 ? db : da;
+        if (out->dims[i] != want)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (batch_matmul): output dim %u must be %d, got %d",
+                              node->index, (unsigned)i, want, out->dims[i]);
+        d->batch_dims[i] = (size_t)want;
+        d->batch_count *= (size_t)want;
+        d->a_step[i] = batch_step(a, d->batch_rank, i);
+        d->b_step[i] = batch_step(b, d->batch_rank, i);
+    }
+    d->m = (size_t)m;
+    d->k = (size_t)k;
+    d->n = (size_t)n;
+    d->a_m = adj_a ? 1 : d->k;
+    d->a_k = adj_a ? d->m : 1;
+    d->b_k = adj_b ? 1 : d->n;
+    d->b_n = adj_b ? d->k : 1;
+    return EMBER_STATUS_OK;
+}
+
+static ember_status batch_matmul_check(ember_context *ctx, const ember_node *node) {
+    struct batch_matmul_data d;
+    return batch_matmul_read(ctx, node, &d);
+}
+
+/* One [M,K] x [K,N] product, row by row: out row m accumulates a(m,k) times row k of b. */
+static void matmul_f32(const struct batch_matmul_data *d, const float *a, const float *b,
+                       float *out) {
+    for (size_t m = 0; m < d->m; m++) {
+        float *row = out + m * d->n;
+        for (size_t n = 0; n < d->n; n++)
+            row[n] = 0.0f;
+        for (size_t k = 0; k < d->k; k++) {
+            const float s = a[m * d->a_m + k * d->a_k];
+            const float *b_row = b + k * d->b_k;
+            if (d->b_n == 1) {
+                vec_f32_scale_add(row, s, b_row, d->n);
+                continue;
+            }
+            for (size_t n = 0; n < d->n; n++)
+                row[n] += s * b_row[n * d->b_n];
+        }
+    }
+}
+
+static void ember_batch_matmul_f32_ref(const struct batch_matmul_data *d, const float *a,
+                                       const float *b, float *out) {
+    /* Odometer over the output's batch dims; offsets wrap back when a dim rolls over. */
+    size_t index[EMBER_MAX_RANK] = {0};
+    size_t a_off = 0, b_off = 0;
+    const size_t out_size = d->m * d->n;
+    for (size_t t = 0; t < d->batch_count; t++) {
+        matmul_f32(d, a + a_off, b + b_off, out + t * out_size);
+        for (uint32_t i = d->batch_rank; i-- > 0;) {
+            a_off += d->a_step[i];
+            b_off += d->b_step[i];
+            if (++index[i] < d->batch_dims[i])
+                break;
+            a_off -= d->a_step[i] * d->batch_dims[i];
+            b_off -= d->b_step[i] * d->batch_dims[i];
+            index[i] = 0;
+        }
+    }
+}
+
+static ember_status batch_matmul_prepare(ember_context *ctx, ember_node *node) {
+    struct batch_matmul_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %u (batch_matmul): out of memory",
+                          node->index);
+    node->data = d;
+    return batch_matmul_read(ctx, node, d);
+}
+
+static ember_status batch_matmul_eval(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    /* An empty output may still have huge batch dims: skip their loop. */
+    if (out->count == 0)
+        return EMBER_STATUS_OK;
+    ember_batch_matmul_f32_ref(node->data, ember_input(ctx, node, 0)->data,
+                               ember_input(ctx, node, 1)->data, out->data);
+    return EMBER_STATUS_OK;
+}
+
+const ember_kernel ember_kernel_batch_matmul = {
+    EMBER_OP_BATCH_MATMUL, "batch_matmul", batch_matmul_check, batch_matmul_prepare,
+    batch_matmul_eval,
+};

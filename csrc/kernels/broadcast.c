@@ -1,0 +1,161 @@
+/* Broadcast machinery and the checks shared by the binary element-wise ops (see broadcast.h). */
+#include "kernels/broadcast.h"
+
+/* Dim d of `t` seen right-aligned against an output of rank `rank` (leading dims are 1). */
+static int32_t aligned_dim(const ember_tensor *t, uint32_t rank, uint32_t d) {
+    const uint32_t lead = rank - t->rank;
+    return d < lead ? 1 : t->dims[d - lead];
+}
+
+static ember_status check_broadcast_shape(ember_context *ctx, const ember_node *node,
+                                          const char *op, const ember_tensor *a,
+                                          const ember_tensor *b, const ember_tensor *out) {
+    const uint32_t rank = a->rank > b->rank ? a->rank : b->rank;
+    if (out->rank != rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): output rank must be %u (the larger input rank), got %u",
+                          node->index, op, rank, (unsigned)out->rank);
+    for (uint32_t d = 0; d < rank; d++) {
+        const int32_t da = aligned_dim(a, rank, d);
+        const int32_t db = aligned_dim(b, rank, d);
+        if (da != db && da != 1 && db != 1)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (%s): input dims %d and %d at output dim %u do not "
+                              "broadcast",
+                              node->index, op, (int)da, (int)db, d);
+        const int32_t want = da == 1 ? db : da;
+        if (out->dims[d] != want)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (%s): output dim %u must be %d, got %d", node->index, op,
+                              d, (int)want, (int)out->dims[d]);
+    }
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_check_inplace(ember_context *ctx, const ember_node *node, const char *op,
+                                 const ember_tensor *in, uint32_t which, const ember_tensor *out) {
+    if (in->arena_offset < 0 || out->arena_offset < 0 || in->bytes == 0 || out->bytes == 0)
+        return EMBER_STATUS_OK;
+    const uint64_t in_lo = (uint64_t)in->arena_offset, out_lo = (uint64_t)out->arena_offset;
+    const uint64_t in_hi = in_lo + in->bytes, out_hi = out_lo + out->bytes;
+    if (in_hi <= out_lo || out_hi <= in_lo)
+        return EMBER_STATUS_OK;
+    if (in_lo == out_lo && in->count == out->count && in->type == out->type)
+        return EMBER_STATUS_OK;
+    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                      "node %u (%s): input %u overlaps the output in the arena; only an exact "
+                      "in-place alias of a same-size tensor is allowed (input at offset %lld, "
+                      "%zu elements; output at %lld, %zu elements)",
+                      node->index, op, which, (long long)in->arena_offset, in->count,
+                      (long long)out->arena_offset, out->count);
+}
+
+ember_status ember_binary_check(ember_context *ctx, const ember_node *node, const char *op) {
+    ember_status st = ember_check_arity(ctx, node, 2, 2, 1);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    st = ember_check_params(ctx, node, EMBER_OP_PARAMS_BINARY_PARAMS);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    uint8_t act = 0;
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): activation field is out of bounds", node->index, op);
+    float lo = 0.0f, hi = 0.0f;
+    st = ember_activation_range(ctx, node, act, &lo, &hi);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const ember_tensor *b = ember_input(ctx, node, 1);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if ((st = ember_check_type(ctx, node, a, EMBER_TYPE_FLOAT32, "input 0")) != EMBER_STATUS_OK ||
+        (st = ember_check_type(ctx, node, b, EMBER_TYPE_FLOAT32, "input 1")) != EMBER_STATUS_OK ||
+        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) != EMBER_STATUS_OK)
+        return st;
+    st = check_broadcast_shape(ctx, node, op, a, b, out);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    st = ember_check_inplace(ctx, node, op, a, 0, out);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    return ember_check_inplace(ctx, node, op, b, 1, out);
+}
+
+ember_status ember_binary_prepare(ember_context *ctx, ember_node *node) {
+    uint8_t act = 0;
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u: activation field is out of bounds", node->index);
+    ember_binary_data *data = ember_alloc(ctx, sizeof(*data));
+    if (data == NULL)
+        return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
+    const ember_status st = ember_activation_range(ctx, node, act, &data->lo, &data->hi);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    ember_broadcast_init(&data->bc, ember_input(ctx, node, 0), ember_input(ctx, node, 1),
+                         ember_output(ctx, node, 0));
+    node->data = data;
+    return EMBER_STATUS_OK;
+}
+
+void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const ember_tensor *b,
+                          const ember_tensor *out) {
+    /* Per collapsed dim: does each operand run along it (true) or repeat (false)? */
+    bool a_full[EMBER_MAX_RANK], b_full[EMBER_MAX_RANK];
+    uint32_t rank = 0;
+    bc->count = out->count;
+    for (uint32_t d = 0; d < out->rank; d++) {
+        const int32_t od = out->dims[d];
+        /* Size-1 output dims move no operand; dropping them lets neighbours merge. */
+        if (od == 1)
+            continue;
+        const bool af = aligned_dim(a, out->rank, d) == od;
+        const bool bf = aligned_dim(b, out->rank, d) == od;
+        if (rank > 0 && a_full[rank - 1] == af && b_full[rank - 1] == bf) {
+            bc->dims[rank - 1] *= (size_t)od;
+            continue;
+        }
+        bc->dims[rank] = (size_t)od;
+        a_full[rank] = af;
+        b_full[rank] = bf;
+        rank++;
+    }
+    if (rank == 0) {
+        bc->dims[0] = 1;
+        a_full[0] = b_full[0] = true;
+        rank = 1;
+    }
+    bc->rank = rank;
+    size_t a_run = 1, b_run = 1;
+    for (uint32_t d = rank; d-- > 0;) {
+        bc->a_stride[d] = a_full[d] ? a_run : 0;
+        bc->b_stride[d] = b_full[d] ? b_run : 0;
+        if (a_full[d])
+            a_run *= bc->dims[d];
+        if (b_full[d])
+            b_run *= bc->dims[d];
+    }
+}
+
+void ember_broadcast_f32(const ember_broadcast *bc, const float *a, const float *b, float *out,
+                         ember_binary_row_f32 row, float lo, float hi) {
+    if (bc->count == 0)
+        return;
+    const uint32_t inner = bc->rank - 1;
+    const size_t n = bc->dims[inner];
+    size_t idx[EMBER_MAX_RANK] = {0};
+    size_t ao = 0, bo = 0;
+    for (size_t o = 0; o < bc->count; o += n) {
+        row(out + o, a + ao, bc->a_stride[inner], b + bo, bc->b_stride[inner], n, lo, hi);
+        /* Odometer over the outer dims; each wrap rewinds that dim's offsets. */
+        for (uint32_t d = inner; d-- > 0;) {
+            ao += bc->a_stride[d];
+            bo += bc->b_stride[d];
+            if (++idx[d] < bc->dims[d])
+                break;
+            idx[d] = 0;
+            ao -= bc->a_stride[d] * bc->dims[d];
+            bo -= bc->b_stride[d] * bc->dims[d];
+        }
+    }
+}

@@ -1,0 +1,55 @@
+/* Numpy broadcasting of two operands for ADD, SUB, MUL and DIV, shared by their op files.
+
+   prepare turns the two input shapes into a short list of collapsed dims with per-operand
+   element strides (0 where the operand is broadcast), so eval is one odometer over the outer
+   dims around a contiguous inner row. Equal shapes and scalar operands collapse to a single row;
+   a per-last-dim operand ([N,H,W,C] op [C]) gives rows of C with both steps 1. */
+#ifndef EMBER_KERNELS_BROADCAST_H
+#define EMBER_KERNELS_BROADCAST_H
+
+#include "ember_internal.h"
+
+typedef struct ember_broadcast {
+    size_t count;                    /* output elements; 0 means nothing to do */
+    uint32_t rank;                   /* collapsed dims, >= 1 */
+    size_t dims[EMBER_MAX_RANK];     /* collapsed output dims, outermost first */
+    size_t a_stride[EMBER_MAX_RANK]; /* element stride of input 0 per dim, 0 = broadcast */
+    size_t b_stride[EMBER_MAX_RANK]; /* the same for input 1 */
+} ember_broadcast;
+
+/* min(max(v, lo), hi), so lo > hi gives hi as ONNX Clip does; NaN passes through. */
+static inline float ember_clamp_f32(float v, float lo, float hi) {
+    const float low_cut = v < lo ? lo : v;
+    return low_cut > hi ? hi : low_cut;
+}
+
+/* One output row: out[i] = clamp(a[i * a_step] OP b[i * b_step], lo, hi) for i < n, where each
+   step is 0 or 1. out may be the same array as a or b (in place) but never partly overlap. */
+typedef void (*ember_binary_row_f32)(float *out, const float *a, size_t a_step, const float *b,
+                                     size_t b_step, size_t n, float lo, float hi);
+
+/* What prepare derives for every binary op. */
+typedef struct ember_binary_data {
+    ember_broadcast bc;
+    float lo, hi; /* fused activation range */
+} ember_binary_data;
+
+/* Rules shared by ADD, SUB, MUL and DIV: two float32 inputs, one float32 output whose shape
+   is the broadcast of the inputs' shapes, a valid fused activation, and no unsafe aliasing. */
+ember_status ember_binary_check(ember_context *ctx, const ember_node *node, const char *op);
+/* Fills node->data with an ember_binary_data. */
+ember_status ember_binary_prepare(ember_context *ctx, ember_node *node);
+
+void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const ember_tensor *b,
+                          const ember_tensor *out);
+/* Walks every output row of `bc`, calling `row` on it. */
+void ember_broadcast_f32(const ember_broadcast *bc, const float *a, const float *b, float *out,
+                         ember_binary_row_f32 row, float lo, float hi);
+
+/* An element-wise op may write its output over an input only if both occupy exactly the same
+   arena bytes with the same element count (so element i is read before it is overwritten);
+   any other overlap would read already-written values. `which` names the input. */
+ember_status ember_check_inplace(ember_context *ctx, const ember_node *node, const char *op,
+                                 const ember_tensor *in, uint32_t which, const ember_tensor *out);
+
+#endif /* EMBER_KERNELS_BROADCAST_H */

@@ -1,0 +1,176 @@
+/* Helpers shared by the kernels: argument checks with uniform messages, the fused activation
+   range, persistent allocation and scratch requests. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp.h"
+
+/* ember_alloc puts this many bytes before each block: the list link, padded so the caller's
+   part keeps the 64-byte alignment. */
+#define BLOCK_HEADER 64
+
+static const char *op_name(const ember_node *n) {
+    return n->kernel != NULL ? n->kernel->name : "unknown op";
+}
+
+static const char *const params_names[EMBER_OP_PARAMS_COUNT] = {
+    "no params", "Conv2DParams", "DepthwiseConv2DParams", "TransposeConv2DParams",
+    "FullyConnectedParams", "BatchMatMulParams", "BinaryParams", "ClampParams",
+    "LeakyReluParams", "HardSigmoidParams", "Pool2DParams", "ReduceParams", "ReshapeParams",
+    "TransposeParams", "ConcatenationParams", "SplitParams", "SliceParams", "PadParams",
+    "SoftmaxParams", "GatherParams", "ResizeParams",
+};
+
+static const char *params_name(uint8_t type) {
+    return type < EMBER_OP_PARAMS_COUNT ? params_names[type] : "unknown params";
+}
+
+ember_status ember_check_arity(ember_context *ctx, const ember_node *n, uint32_t min_inputs,
+                               uint32_t max_inputs, uint32_t outputs) {
+    if (n->input_count < min_inputs || n->input_count > max_inputs) {
+        if (min_inputs == max_inputs)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (%s): expected %u inputs, got %u", n->index, op_name(n),
+                              min_inputs, n->input_count);
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): expected %u to %u inputs, got %u", n->index,
+                          op_name(n), min_inputs, max_inputs, n->input_count);
+    }
+    if (n->output_count != outputs)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): expected %u outputs, got %u", n->index, op_name(n),
+                          outputs, n->output_count);
+    for (uint32_t i = 0; i < min_inputs; i++) {
+        if (n->inputs[i] < 0)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (%s): input %u is required but omitted", n->index,
+                              op_name(n), i);
+    }
+    return EMBER_STATUS_OK;
+}
+
+/* A node without params (type 0) reads every field's default, which the flatbuf reader gives
+   for a zeroed table; so "no params" is accepted wherever a params table is. */
+ember_status ember_check_params(ember_context *ctx, const ember_node *n, uint8_t params_type) {
+    if (n->params_type == params_type || n->params_type == 0)
+        return EMBER_STATUS_OK;
+    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %u (%s): params must be %s, got %s",
+                      n->index, op_name(n), params_name(params_type),
+                      params_name(n->params_type));
+}
+
+ember_status ember_check_type(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                              uint8_t type, const char *what) {
+    if (t == NULL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %u (%s): %s is missing",
+                          n->index, op_name(n), what);
+    if (t->type != type)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): %s '%s' must be %s, got %s", n->index, op_name(n), what,
+                          t->name, ember_type_str((ember_type)type),
+                          ember_type_str((ember_type)t->type));
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_check_rank(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                              uint32_t rank, const char *what) {
+    if (t == NULL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %u (%s): %s is missing",
+                          n->index, op_name(n), what);
+    if (t->rank != rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): %s '%s' must have rank %u, got %u", n->index,
+                          op_name(n), what, t->name, rank, (unsigned)t->rank);
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uint8_t act,
+                                    float *lo, float *hi) {
+    switch (act) {
+    case EMBER_FUSED_ACTIVATION_NONE:
+        *lo = -INFINITY;
+        *hi = INFINITY;
+        return EMBER_STATUS_OK;
+    case EMBER_FUSED_ACTIVATION_RELU:
+        *lo = 0.0f;
+        *hi = INFINITY;
+        return EMBER_STATUS_OK;
+    case EMBER_FUSED_ACTIVATION_RELU6:
+        *lo = 0.0f;
+        *hi = 6.0f;
+        return EMBER_STATUS_OK;
+    case EMBER_FUSED_ACTIVATION_RELU_N1_TO_1:
+        *lo = -1.0f;
+        *hi = 1.0f;
+        return EMBER_STATUS_OK;
+    default:
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): fused activation must be 0..%d, got %u", n->index,
+                          op_name(n), EMBER_FUSED_ACTIVATION_COUNT - 1, (unsigned)act);
+    }
+}
+
+/* The block remembers the raw pointer just below the aligned one. */
+static void *malloc_aligned(void *user, size_t size, size_t align) {
+    (void)user;
+    if (align < sizeof(void *))
+        align = sizeof(void *);
+    if ((align & (align - 1)) != 0 || size > SIZE_MAX - align - sizeof(void *))
+        return NULL;
+    uint8_t *raw = malloc(size + align + sizeof(void *));
+    if (raw == NULL)
+        return NULL;
+    uintptr_t start = (uintptr_t)(raw + sizeof(void *));
+    uint8_t *aligned = raw + sizeof(void *) + ((align - start % align) % align);
+    memcpy(aligned - sizeof(void *), &raw, sizeof raw);
+    return aligned;
+}
+
+static void free_aligned(void *user, void *ptr) {
+    (void)user;
+    if (ptr == NULL)
+        return;
+    void *raw;
+    memcpy(&raw, (uint8_t *)ptr - sizeof(void *), sizeof raw);
+    free(raw);
+}
+
+const ember_allocator ember_malloc_allocator = {malloc_aligned, free_aligned, NULL};
+
+static const ember_allocator *allocator_of(const ember_context *ctx) {
+    return ctx->allocator != NULL ? ctx->allocator : &ember_malloc_allocator;
+}
+
+void *ember_alloc(ember_context *ctx, size_t size) {
+    const ember_allocator *a = allocator_of(ctx);
+    uint8_t *block = NULL;
+    if (size <= SIZE_MAX - BLOCK_HEADER)
+        block = a->alloc(a->user, size + BLOCK_HEADER, 64);
+    if (block == NULL) {
+        ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "out of memory: could not allocate %zu bytes",
+                   size);
+        return NULL;
+    }
+    memcpy(block, &ctx->blocks, sizeof ctx->blocks);
+    ctx->blocks = block;
+    memset(block + BLOCK_HEADER, 0, size);
+    return block + BLOCK_HEADER;
+}
+
+void ember_free_all(ember_context *ctx) {
+    const ember_allocator *a = allocator_of(ctx);
+    void *block = ctx->blocks;
+    while (block != NULL) {
+        void *next;
+        memcpy(&next, block, sizeof next);
+        a->free(a->user, block);
+        block = next;
+    }
+    ctx->blocks = NULL;
+}
+
+void ember_request_scratch(ember_context *ctx, size_t size) {
+    if (size > ctx->scratch_size)
+        ctx->scratch_size = size;
+}

@@ -1,0 +1,175 @@
+/* DEPTHWISE_CONV2D: input [N,H,W,C] (NHWC), filter [1,KH,KW,C*multiplier], optional bias
+   [C*multiplier], output [N,OH,OW,C*multiplier]; strided, dilated, zero-padded, with a fused
+   activation. Output channel c * multiplier + m reads only input channel c. */
+#include "ember_internal.h"
+#include "kernels/conv_window.h"
+#include "kernels/vec_f32.h"
+
+struct depthwise_conv2d_data {
+    struct conv_window win;
+    int32_t multiplier;
+    float act_lo, act_hi;
+    int32_t batch, in_h, in_w, in_c;
+    int32_t filter_h, filter_w;
+    int32_t out_h, out_w, out_c;
+};
+
+/* Reads and validates params and tensors into `d`; shared by check and prepare. */
+static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *node,
+                                          struct depthwise_conv2d_data *d) {
+    ember_status st = ember_check_arity(ctx, node, 2, 3, 1);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_DEPTHWISE_CONV2D_PARAMS);
+    if (st == EMBER_STATUS_OK)
+        st = conv_window_read(ctx, node, "depthwise_conv2d", &d->win);
+    if (st == EMBER_STATUS_OK)
+        st = conv_activation(ctx, node, EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_ACTIVATION,
+                             "depthwise_conv2d", &d->act_lo, &d->act_hi);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    if (!ember_fb_i32(&node->params, EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_DEPTH_MULTIPLIER, 1,
+                      &d->multiplier))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (depthwise_conv2d): params out of bounds", node->index);
+    if (d->multiplier < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (depthwise_conv2d): depth_multiplier must be >= 1, got %d",
+                          node->index, d->multiplier);
+
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *filter = ember_input(ctx, node, 1);
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if (in == NULL || filter == NULL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (depthwise_conv2d): input and filter are required",
+                          node->index);
+    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
+        (st = ember_check_type(ctx, node, filter, EMBER_TYPE_FLOAT32, "filter")) ||
+        (bias && (st = ember_check_type(ctx, node, bias, EMBER_TYPE_FLOAT32, "bias"))) ||
+        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) ||
+        (st = ember_check_rank(ctx, node, in, 4, "input")) ||
+        (st = ember_check_rank(ctx, node, filter, 4, "filter")) ||
+        (bias && (st = ember_check_rank(ctx, node, bias, 1, "bias"))) ||
+        (st = ember_check_rank(ctx, node, out, 4, "output")))
+        return st;
+
+    d->batch = in->dims[0];
+    d->in_h = in->dims[1];
+    d->in_w = in->dims[2];
+    d->in_c = in->dims[3];
+    d->filter_h = filter->dims[1];
+    d->filter_w = filter->dims[2];
+    d->out_c = filter->dims[3];
+    if (d->in_c < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (depthwise_conv2d): input must have >= 1 channel, got %d",
+                          node->index, d->in_c);
+    if (filter->dims[0] != 1 || d->filter_h < 1 || d->filter_w < 1 ||
+        (int64_t)d->in_c * d->multiplier != d->out_c)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (depthwise_conv2d): filter must be [1,KH,KW,%lld] with KH, "
+                          "KW >= 1 (%d channels x multiplier %d), got [%d,%d,%d,%d]",
+                          node->index, (long long)d->in_c * d->multiplier, d->in_c,
+                          d->multiplier, filter->dims[0], d->filter_h, d->filter_w, d->out_c);
+    if (bias && bias->dims[0] != d->out_c)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (depthwise_conv2d): bias must have %d elements, got %d",
+                          node->index, d->out_c, bias->dims[0]);
+
+    const struct conv_window *w = &d->win;
+    int64_t out_h = conv_out_size(d->in_h, d->filter_h, w->stride_h, w->dilation_h, w->pad_top,
+                                  w->pad_bottom);
+    int64_t out_w = conv_out_size(d->in_w, d->filter_w, w->stride_w, w->dilation_w,
+                                  w->pad_left, w->pad_right);
+    if (out_h < 0 || out_w < 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (depthwise_conv2d): dilated filter %dx%d does not fit the "
+                          "padded input %dx%d",
+                          node->index, d->filter_h, d->filter_w, d->in_h, d->in_w);
+    if (out->dims[0] != d->batch || out->dims[1] != out_h || out->dims[2] != out_w ||
+        out->dims[3] != d->out_c)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (depthwise_conv2d): output shape must be [%d,%lld,%lld,%d], "
+                          "got [%d,%d,%d,%d]",
+                          node->index, d->batch, (long long)out_h, (long long)out_w, d->out_c,
+                          out->dims[0], out->dims[1], out->dims[2], out->dims[3]);
+    d->out_h = out->dims[1];
+    d->out_w = out->dims[2];
+    return EMBER_STATUS_OK;
+}
+
+static ember_status depthwise_conv2d_check(ember_context *ctx, const ember_node *node) {
+    struct depthwise_conv2d_data d;
+    return depthwise_conv2d_read(ctx, node, &d);
+}
+
+static void ember_depthwise_conv2d_f32_ref(const struct depthwise_conv2d_data *d,
+                                           const float *input, const float *filter,
+                                           const float *bias, float *output) {
+    const struct conv_window *w = &d->win;
+    const size_t in_c = (size_t)d->in_c;
+    const size_t out_c = (size_t)d->out_c;
+    const size_t mult = (size_t)d->multiplier;
+    const size_t in_row = (size_t)d->in_w * in_c;
+    for (int32_t n = 0; n < d->batch; n++) {
+        const float *image = input + (size_t)n * (size_t)d->in_h * in_row;
+        for (int32_t oy = 0; oy < d->out_h; oy++) {
+            const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
+            int32_t ky0, ky1;
+            conv_taps(y0, d->filter_h, w->dilation_h, d->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < d->out_w; ox++) {
+                const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
+                int32_t kx0, kx1;
+                conv_taps(x0, d->filter_w, w->dilation_w, d->in_w, &kx0, &kx1);
+                /* All channels of one output pixel are accumulated together: input, filter
+                   and output are all contiguous along the channel axis. */
+                for (size_t oc = 0; oc < out_c; oc++)
+                    output[oc] = bias ? bias[oc] : 0.0f;
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    const int64_t y = y0 + (int64_t)ky * w->dilation_h;
+                    for (int32_t kx = kx0; kx < kx1; kx++) {
+                        const int64_t x = x0 + (int64_t)kx * w->dilation_w;
+                        const float *src = image + (size_t)y * in_row + (size_t)x * in_c;
+                        const float *taps =
+                            filter + ((size_t)ky * (size_t)d->filter_w + (size_t)kx) * out_c;
+                        if (mult == 1) {
+                            vec_f32_mul_add(output, src, taps, in_c);
+                            continue;
+                        }
+                        for (size_t c = 0; c < in_c; c++)
+                            vec_f32_scale_add(output + c * mult, src[c], taps + c * mult, mult);
+                    }
+                }
+                vec_f32_clamp_row(output, out_c, d->act_lo, d->act_hi);
+                output += out_c;
+            }
+        }
+    }
+}
+
+static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *node) {
+    struct depthwise_conv2d_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %u (depthwise_conv2d): out of memory", node->index);
+    node->data = d;
+    return depthwise_conv2d_read(ctx, node, d);
+}
+
+static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    /* An empty output may still have huge batch or height dims: skip their loops. */
+    if (out->count == 0)
+        return EMBER_STATUS_OK;
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    ember_depthwise_conv2d_f32_ref(node->data, ember_input(ctx, node, 0)->data,
+                                   ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                   out->data);
+    return EMBER_STATUS_OK;
+}
+
+const ember_kernel ember_kernel_depthwise_conv2d = {
+    EMBER_OP_DEPTHWISE_CONV2D, "depthwise_conv2d", depthwise_conv2d_check,
+    depthwise_conv2d_prepare, depthwise_conv2d_eval,
+};

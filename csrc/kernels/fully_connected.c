@@ -1,0 +1,116 @@
+/* FULLY_CONNECTED: input [..., K] (any rank >= 1, read as M rows of K), weights [N, K],
+   optional bias [N], output [..., N] with the input's leading dims; y = x W^T + b, then the
+   fused activation. */
+#include "ember_internal.h"
+#include "kernels/vec_f32.h"
+
+struct fully_connected_data {
+    size_t rows;   /* M: product of the input's leading dims */
+    size_t depth;  /* K */
+    size_t units;  /* N */
+    float act_lo, act_hi;
+};
+
+/* Reads and validates params and tensors into `d`; shared by check and prepare. */
+static ember_status fully_connected_read(ember_context *ctx, const ember_node *node,
+                                         struct fully_connected_data *d) {
+    ember_status st = ember_check_arity(ctx, node, 2, 3, 1);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_FULLY_CONNECTED_PARAMS);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    uint8_t act = 0;
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_FULLY_CONNECTED_PARAMS_ACTIVATION,
+                     EMBER_FUSED_ACTIVATION_NONE, &act))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (fully_connected): params out of bounds", node->index);
+    st = ember_activation_range(ctx, node, act, &d->act_lo, &d->act_hi);
+    if (st != EMBER_STATUS_OK)
+        return st;
+
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *weights = ember_input(ctx, node, 1);
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if (in == NULL || weights == NULL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (fully_connected): input and weights are required",
+                          node->index);
+    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
+        (st = ember_check_type(ctx, node, weights, EMBER_TYPE_FLOAT32, "weights")) ||
+        (bias && (st = ember_check_type(ctx, node, bias, EMBER_TYPE_FLOAT32, "bias"))) ||
+        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) ||
+        (st = ember_check_rank(ctx, node, weights, 2, "weights")) ||
+        (bias && (st = ember_check_rank(ctx, node, bias, 1, "bias"))))
+        return st;
+    if (in->rank < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (fully_connected): input must have rank >= 1, got 0",
+                          node->index);
+
+    const int32_t depth = in->dims[in->rank - 1];
+    const int32_t units = weights->dims[0];
+    if (depth < 1 || units < 1 || weights->dims[1] != depth)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (fully_connected): weights must be [N,%d] with N >= 1 and "
+                          "K >= 1, got [%d,%d]",
+                          node->index, depth, units, weights->dims[1]);
+    if (bias && bias->dims[0] != units)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (fully_connected): bias must have %d elements, got %d",
+                          node->index, units, bias->dims[0]);
+    bool same_lead = out->rank == in->rank && out->dims[out->rank - 1] == units;
+    for (uint32_t i = 0; same_lead && i + 1 < in->rank; i++)
+        same_lead = out->dims[i] == in->dims[i];
+    if (!same_lead)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (fully_connected): output must be the input's shape with "
+                          "the last dim %d replaced by %d (rank %u), got rank %u, last dim %d",
+                          node->index, depth, units, (unsigned)in->rank, (unsigned)out->rank,
+                          out->rank > 0 ? out->dims[out->rank - 1] : 0);
+    d->depth = (size_t)depth;
+    d->units = (size_t)units;
+    d->rows = in->count / d->depth;
+    return EMBER_STATUS_OK;
+}
+
+static ember_status fully_connected_check(ember_context *ctx, const ember_node *node) {
+    struct fully_connected_data d;
+    return fully_connected_read(ctx, node, &d);
+}
+
+static void ember_fully_connected_f32_ref(const struct fully_connected_data *d,
+                                          const float *input, const float *weights,
+                                          const float *bias, float *output) {
+    for (size_t m = 0; m < d->rows; m++) {
+        const float *x = input + m * d->depth;
+        float *y = output + m * d->units;
+        for (size_t n = 0; n < d->units; n++) {
+            float acc = bias ? bias[n] : 0.0f;
+            acc += vec_f32_dot(x, weights + n * d->depth, d->depth);
+            y[n] = vec_f32_clamp(acc, d->act_lo, d->act_hi);
+        }
+    }
+}
+
+static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node) {
+    struct fully_connected_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %u (fully_connected): out of memory", node->index);
+    node->data = d;
+    return fully_connected_read(ctx, node, d);
+}
+
+static ember_status fully_connected_eval(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    ember_fully_connected_f32_ref(node->data, ember_input(ctx, node, 0)->data,
+                                  ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                  ember_output(ctx, node, 0)->data);
+    return EMBER_STATUS_OK;
+}
+
+const ember_kernel ember_kernel_fully_connected = {
+    EMBER_OP_FULLY_CONNECTED, "fully_connected", fully_connected_check,
+    fully_connected_prepare, fully_connected_eval,
+};

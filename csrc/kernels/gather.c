@@ -1,0 +1,118 @@
+/* GATHER: slices of `data` along `axis` picked by INT32 or INT64 indices of any rank, any
+   element size. Indices are data, so eval range-checks each one ([-dim, dim), negative ones
+   count from the end). */
+#include <string.h>
+
+#include "ember_internal.h"
+
+struct gather_data {
+    size_t outer;      /* product of data dims before the axis */
+    int64_t axis_dim;
+    size_t inner;      /* bytes of one slice (dims after the axis) */
+    size_t index_count;
+    bool wide;         /* INT64 indices */
+};
+
+static ember_status gather_axis(ember_context *ctx, const ember_node *node, int32_t *axis) {
+    if (!ember_fb_i32(&node->params, EMBER_SLOT_GATHER_PARAMS_AXIS, 0, axis))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (gather): params out of bounds", node->index);
+    int32_t rank = (int32_t)ember_input(ctx, node, 0)->rank;
+    if (*axis < -rank || *axis >= rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (gather): axis must be in [%d,%d), got %d", node->index,
+                          -rank, rank, *axis);
+    if (*axis < 0)
+        *axis += rank;
+    return EMBER_STATUS_OK;
+}
+
+static ember_status gather_check(ember_context *ctx, const ember_node *node) {
+    ember_status st = ember_check_arity(ctx, node, 2, 2, 1);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_GATHER_PARAMS);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *data = ember_input(ctx, node, 0);
+    const ember_tensor *indices = ember_input(ctx, node, 1);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if (ember_type_bytes(data->type) == 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (gather): unknown data type %u", node->index, data->type);
+    if (indices->type != EMBER_TYPE_INT32 && indices->type != EMBER_TYPE_INT64)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (gather): indices must be INT32 or INT64, got type %u",
+                          node->index, indices->type);
+    if ((st = ember_check_type(ctx, node, out, data->type, "output")))
+        return st;
+    int32_t axis;
+    if ((st = gather_axis(ctx, node, &axis)))
+        return st;
+    uint32_t rank = data->rank - 1 + indices->rank;
+    if (out->rank != rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (gather): output rank must be %u, got %u", node->index,
+                          rank, out->rank);
+    for (uint32_t i = 0; i < rank; i++) {
+        uint32_t a = (uint32_t)axis;
+        int32_t want = i < a                    ? data->dims[i]
+                       : i < a + indices->rank ? indices->dims[i - a]
+                                               : data->dims[i - indices->rank + 1];
+        if (out->dims[i] != want)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (gather): output dim %u must be %d, got %d", node->index,
+                              i, want, out->dims[i]);
+    }
+    return EMBER_STATUS_OK;
+}
+
+static ember_status ember_gather_ref(const struct gather_data *d, const void *data,
+                                     const void *indices, void *out) {
+    const uint8_t *src = data;
+    uint8_t *dst = out;
+    for (size_t o = 0; o < d->outer; o++) {
+        const uint8_t *block = src + o * (size_t)d->axis_dim * d->inner;
+        for (size_t k = 0; k < d->index_count; k++) {
+            int64_t i = d->wide ? ((const int64_t *)indices)[k] : ((const int32_t *)indices)[k];
+            if (i < -d->axis_dim || i >= d->axis_dim)
+                return EMBER_STATUS_EVAL_ERROR;
+            if (i < 0)
+                i += d->axis_dim;
+            memcpy(dst, block + (size_t)i * d->inner, d->inner);
+            dst += d->inner;
+        }
+    }
+    return EMBER_STATUS_OK;
+}
+
+static ember_status gather_prepare(ember_context *ctx, ember_node *node) {
+    struct gather_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
+        return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
+    node->data = d;
+    int32_t axis;
+    ember_status st = gather_axis(ctx, node, &axis);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *data = ember_input(ctx, node, 0);
+    const ember_tensor *indices = ember_input(ctx, node, 1);
+    d->outer = 1;
+    for (int32_t a = 0; a < axis; a++)
+        d->outer *= (size_t)data->dims[a];
+    d->axis_dim = data->dims[axis];
+    d->inner = ember_type_bytes(data->type);
+    for (uint32_t a = (uint32_t)axis + 1; a < data->rank; a++)
+        d->inner *= (size_t)data->dims[a];
+    d->index_count = indices->count;
+    d->wide = indices->type == EMBER_TYPE_INT64;
+    return EMBER_STATUS_OK;
+}
+
+static ember_status gather_eval(ember_context *ctx, const ember_node *node) {
+    return ember_gather_ref(node->data, ember_input(ctx, node, 0)->data,
+                            ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);
+}
+
+const ember_kernel ember_kernel_gather = {
+    EMBER_OP_GATHER, "gather", gather_check, gather_prepare, gather_eval,
+};

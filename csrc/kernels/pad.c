@@ -1,0 +1,185 @@
+/* PAD with a constant, by reflection (edge cell not repeated) or by repeating the edge, any
+   element size; a non-float constant must be 0. The converter lowers negative pads to SLICE. */
+#include <string.h>
+
+#include "ember_internal.h"
+#include "kernels/strided_copy.h"
+
+struct pad_data {
+    uint32_t rank; /* >= 1: a scalar is treated as one axis of size 1 */
+    uint8_t mode;
+    size_t in_dim[EMBER_MAX_RANK], before[EMBER_MAX_RANK], out_dim[EMBER_MAX_RANK];
+    size_t in_stride[EMBER_MAX_RANK]; /* elements */
+    size_t out_count, elem_size;
+    uint8_t fill[8]; /* the constant's bytes */
+};
+
+static ember_status pad_params(ember_context *ctx, const ember_node *node, ember_fb_vector *pads,
+                               uint8_t *mode, float *value) {
+    if (!ember_fb_vector_field(&node->params, EMBER_SLOT_PAD_PARAMS_PADS, 4, pads) ||
+        !ember_fb_u8(&node->params, EMBER_SLOT_PAD_PARAMS_MODE, EMBER_PAD_MODE_CONSTANT, mode) ||
+        !ember_fb_f32(&node->params, EMBER_SLOT_PAD_PARAMS_VALUE, 0.0f, value))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %u (pad): params out of bounds",
+                          node->index);
+    return EMBER_STATUS_OK;
+}
+
+static ember_status pad_check(ember_context *ctx, const ember_node *node) {
+    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_PAD_PARAMS);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    size_t es = ember_type_bytes(in->type);
+    if (es == 0 || es > 8)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (pad): unsupported input type %u", node->index, in->type);
+    if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
+        (st = ember_check_rank(ctx, node, out, in->rank, "output")))
+        return st;
+    ember_fb_vector pads;
+    uint8_t mode;
+    float value;
+    if ((st = pad_params(ctx, node, &pads, &mode, &value)))
+        return st;
+    if (mode >= EMBER_PAD_MODE_COUNT)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %u (pad): unknown mode %u",
+                          node->index, mode);
+    if (mode == EMBER_PAD_MODE_CONSTANT && in->type != EMBER_TYPE_FLOAT32 && value != 0.0f)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (pad): constant for a non-float32 tensor must be 0, got %g",
+                          node->index, (double)value);
+    if (pads.len != 2 * in->rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (pad): pads need %u entries, got %u", node->index,
+                          2 * in->rank, pads.len);
+    for (uint32_t a = 0; a < in->rank; a++) {
+        int64_t b = ember_fb_vector_i32(&pads, a);
+        int64_t e = ember_fb_vector_i32(&pads, a + in->rank);
+        int64_t dim = in->dims[a];
+        if (b < 0 || e < 0)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (pad): pads of axis %u must be >= 0, got %lld,%lld",
+                              node->index, a, (long long)b, (long long)e);
+        if (out->dims[a] != dim + b + e)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (pad): output dim %u must be %lld, got %d", node->index,
+                              a, (long long)(dim + b + e), out->dims[a]);
+        /* Reflection reads cells 1..pad from each end; edge mode needs an edge to repeat. */
+        bool padded = b > 0 || e > 0;
+        if (padded && mode == EMBER_PAD_MODE_REFLECT && (b >= dim || e >= dim))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (pad): reflect pads of axis %u must be < dim %lld, got "
+                              "%lld,%lld",
+                              node->index, a, (long long)dim, (long long)b, (long long)e);
+        if (padded && mode == EMBER_PAD_MODE_EDGE && dim == 0)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (pad): edge padding of empty axis %u", node->index, a);
+    }
+    return EMBER_STATUS_OK;
+}
+
+/* Source index along an axis for output index o, or -1 for a constant cell. */
+static ptrdiff_t source_index(const struct pad_data *d, uint32_t a, size_t o) {
+    ptrdiff_t i = (ptrdiff_t)o - (ptrdiff_t)d->before[a];
+    ptrdiff_t dim = (ptrdiff_t)d->in_dim[a];
+    if (i >= 0 && i < dim)
+        return i;
+    if (d->mode == EMBER_PAD_MODE_CONSTANT)
+        return -1;
+    if (d->mode == EMBER_PAD_MODE_EDGE)
+        return i < 0 ? 0 : dim - 1;
+    return i < 0 ? -i : 2 * (dim - 1) - i;
+}
+
+/* Fills one output row (the last axis) from input row `src`, or with the constant. */
+static void pad_row(const struct pad_data *d, const uint8_t *src, uint8_t *dst) {
+    const uint32_t a = d->rank - 1;
+    const size_t es = d->elem_size;
+    const size_t before = d->before[a], dim = d->in_dim[a];
+    const size_t after = d->out_dim[a] - before - dim;
+    if (src == NULL) {
+        strided_copy(dst, d->fill, d->out_dim[a], 0, es);
+        return;
+    }
+    if (d->mode == EMBER_PAD_MODE_CONSTANT) {
+        strided_copy(dst, d->fill, before, 0, es);
+        strided_copy(dst + (before + dim) * es, d->fill, after, 0, es);
+    } else if (d->mode == EMBER_PAD_MODE_EDGE) {
+        strided_copy(dst, src, before, 0, es);
+        strided_copy(dst + (before + dim) * es, src + (dim - 1) * es, after, 0, es);
+    } else {
+        strided_copy(dst, src + before * es, before, -1, es);
+        if (after > 0)
+            strided_copy(dst + (before + dim) * es, src + (dim - 2) * es, after, -1, es);
+    }
+    if (dim > 0)
+        memcpy(dst + before * es, src, dim * es);
+}
+
+static void ember_pad_ref(const struct pad_data *d, const void *in, void *out) {
+    if (d->out_count == 0)
+        return;
+    const uint32_t outer = d->rank - 1;
+    const size_t row = d->out_dim[outer];
+    const size_t es = d->elem_size;
+    uint8_t *dst = out;
+    size_t idx[EMBER_MAX_RANK] = {0};
+    for (size_t done = 0; done < d->out_count; done += row) {
+        const uint8_t *src = in;
+        for (uint32_t a = 0; a < outer && src != NULL; a++) {
+            ptrdiff_t i = source_index(d, a, idx[a]);
+            src = i < 0 ? NULL : src + (size_t)i * d->in_stride[a] * es;
+        }
+        pad_row(d, src, dst);
+        dst += row * es;
+        for (uint32_t a = outer; a-- > 0;) {
+            if (++idx[a] < d->out_dim[a])
+                break;
+            idx[a] = 0;
+        }
+    }
+}
+
+static ember_status pad_prepare(ember_context *ctx, ember_node *node) {
+    struct pad_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
+        return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
+    node->data = d;
+    ember_fb_vector pads;
+    float value;
+    ember_status st = pad_params(ctx, node, &pads, &d->mode, &value);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    d->elem_size = ember_type_bytes(in->type);
+    memset(d->fill, 0, sizeof(d->fill));
+    if (in->type == EMBER_TYPE_FLOAT32)
+        memcpy(d->fill, &value, sizeof(value));
+    d->rank = in->rank > 0 ? in->rank : 1;
+    for (uint32_t a = 0; a < d->rank; a++) {
+        bool scalar = in->rank == 0;
+        d->in_dim[a] = scalar ? 1 : (size_t)in->dims[a];
+        d->out_dim[a] = scalar ? 1 : (size_t)out->dims[a];
+        d->before[a] = scalar ? 0 : (size_t)ember_fb_vector_i32(&pads, a);
+    }
+    size_t s = 1;
+    for (uint32_t a = d->rank; a-- > 0;) {
+        d->in_stride[a] = s;
+        s *= d->in_dim[a];
+    }
+    d->out_count = out->count;
+    return EMBER_STATUS_OK;
+}
+
+static ember_status pad_eval(ember_context *ctx, const ember_node *node) {
+    ember_pad_ref(node->data, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
+    return EMBER_STATUS_OK;
+}
+
+const ember_kernel ember_kernel_pad = {
+    EMBER_OP_PAD, "pad", pad_check, pad_prepare, pad_eval,
+};

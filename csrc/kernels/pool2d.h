@@ -1,0 +1,126 @@
+/* Pool2DParams rules shared by max_pool2d.c and average_pool2d.c. Header-only (static inline)
+   so both op files stay self-contained. */
+#ifndef EMBER_KERNELS_POOL2D_H
+#define EMBER_KERNELS_POOL2D_H
+
+#include "ember_internal.h"
+
+struct pool2d_params {
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left, pad_bottom, pad_right;
+    bool count_include_pad;
+    uint8_t activation;
+    float act_lo, act_hi;
+    /* NHWC sizes of input and output */
+    int32_t batch, channels, in_h, in_w, out_h, out_w;
+};
+
+/* Valid kernel taps [*k0, *k1) of the window that starts at `start` (may be negative) on an
+   axis of `size` cells: those whose cell start + k * dilation lies in [0, size). */
+static inline void pool2d_taps(int64_t start, int32_t filter, int32_t dilation, int64_t size,
+                               int32_t *k0, int32_t *k1) {
+    int64_t lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+    int64_t hi = size - start <= 0 ? 0 : (size - start + dilation - 1) / dilation;
+    if (hi > filter)
+        hi = filter;
+    if (lo > hi)
+        lo = hi;
+    *k0 = (int32_t)lo;
+    *k1 = (int32_t)hi;
+}
+
+/* Output length along one axis must be the floor-mode size, or one more when ONNX's
+   ceil_mode adds a last window that still starts inside the input or the leading pad. */
+static inline bool pool2d_axis_ok(int64_t in, int64_t filter, int64_t stride, int64_t dilation,
+                                  int64_t pad_begin, int64_t pad_end, int64_t out) {
+    int64_t span = in + pad_begin + pad_end - ((filter - 1) * dilation + 1);
+    if (span < 0)
+        return false;
+    int64_t floor_out = span / stride + 1;
+    if (out == floor_out)
+        return true;
+    return span % stride != 0 && out == floor_out + 1 && (out - 1) * stride < in + pad_begin;
+}
+
+static inline ember_status pool2d_bad_params(ember_context *ctx, const ember_node *node,
+                                             const char *op) {
+    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %u (%s): params out of bounds",
+                      node->index, op);
+}
+
+/* Reads and validates the params and the input/output tensors of a pooling node. */
+static inline ember_status pool2d_read(ember_context *ctx, const ember_node *node,
+                                       const char *op, struct pool2d_params *p) {
+    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_POOL2D_PARAMS);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_fb_table *t = &node->params;
+    uint8_t cip = 0;
+    if (!ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_FILTER_H, 0, &p->filter_h) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_FILTER_W, 0, &p->filter_w) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_STRIDE_H, 1, &p->stride_h) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_STRIDE_W, 1, &p->stride_w) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_DILATION_H, 1, &p->dilation_h) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_DILATION_W, 1, &p->dilation_w) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_TOP, 0, &p->pad_top) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_LEFT, 0, &p->pad_left) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_BOTTOM, 0, &p->pad_bottom) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_RIGHT, 0, &p->pad_right) ||
+        !ember_fb_u8(t, EMBER_SLOT_POOL2D_PARAMS_COUNT_INCLUDE_PAD, 0, &cip) ||
+        !ember_fb_u8(t, EMBER_SLOT_POOL2D_PARAMS_ACTIVATION, 0, &p->activation))
+        return pool2d_bad_params(ctx, node, op);
+    p->count_include_pad = cip != 0;
+    if (p->filter_h < 1 || p->filter_w < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): filter must be >= 1, got %dx%d", node->index, op,
+                          p->filter_h, p->filter_w);
+    if (p->stride_h < 1 || p->stride_w < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): strides must be >= 1, got %d,%d", node->index, op,
+                          p->stride_h, p->stride_w);
+    if (p->dilation_h < 1 || p->dilation_w < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): dilations must be >= 1, got %d,%d", node->index, op,
+                          p->dilation_h, p->dilation_w);
+    if (p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 || p->pad_right < 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): pads must be >= 0, got %d,%d,%d,%d", node->index, op,
+                          p->pad_top, p->pad_left, p->pad_bottom, p->pad_right);
+    st = ember_activation_range(ctx, node, p->activation, &p->act_lo, &p->act_hi);
+    if (st != EMBER_STATUS_OK)
+        return st;
+
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
+        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) ||
+        (st = ember_check_rank(ctx, node, in, 4, "input")) ||
+        (st = ember_check_rank(ctx, node, out, 4, "output")))
+        return st;
+    p->batch = in->dims[0];
+    p->in_h = in->dims[1];
+    p->in_w = in->dims[2];
+    p->channels = in->dims[3];
+    p->out_h = out->dims[1];
+    p->out_w = out->dims[2];
+    if (out->dims[0] != p->batch || out->dims[3] != p->channels ||
+        !pool2d_axis_ok(p->in_h, p->filter_h, p->stride_h, p->dilation_h, p->pad_top,
+                        p->pad_bottom, p->out_h) ||
+        !pool2d_axis_ok(p->in_w, p->filter_w, p->stride_w, p->dilation_w, p->pad_left,
+                        p->pad_right, p->out_w))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): output shape [%d,%d,%d,%d] does not match input "
+                          "[%d,%d,%d,%d] with filter %dx%d, strides %d,%d, dilations %d,%d, "
+                          "pads %d,%d,%d,%d",
+                          node->index, op, out->dims[0], out->dims[1], out->dims[2],
+                          out->dims[3], p->batch, p->in_h, p->in_w, p->channels, p->filter_h,
+                          p->filter_w, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w,
+                          p->pad_top, p->pad_left, p->pad_bottom, p->pad_right);
+    return EMBER_STATUS_OK;
+}
+
+#endif /* EMBER_KERNELS_POOL2D_H */

@@ -1,0 +1,72 @@
+/* Op code -> kernel. Every OpCode of the schema has exactly one entry here; the assert below
+ * fails the build when the schema gains an op without a kernel. */
+#include "ember_internal.h"
+
+extern const ember_kernel ember_kernel_conv2d;
+extern const ember_kernel ember_kernel_depthwise_conv2d;
+extern const ember_kernel ember_kernel_transpose_conv2d;
+extern const ember_kernel ember_kernel_fully_connected;
+extern const ember_kernel ember_kernel_batch_matmul;
+extern const ember_kernel ember_kernel_add;
+extern const ember_kernel ember_kernel_sub;
+extern const ember_kernel ember_kernel_mul;
+extern const ember_kernel ember_kernel_div;
+extern const ember_kernel ember_kernel_relu;
+extern const ember_kernel ember_kernel_relu6;
+extern const ember_kernel ember_kernel_clamp;
+extern const ember_kernel ember_kernel_leaky_relu;
+extern const ember_kernel ember_kernel_sigmoid;
+extern const ember_kernel ember_kernel_tanh;
+extern const ember_kernel ember_kernel_hard_sigmoid;
+extern const ember_kernel ember_kernel_hard_swish;
+extern const ember_kernel ember_kernel_max_pool2d;
+extern const ember_kernel ember_kernel_average_pool2d;
+extern const ember_kernel ember_kernel_mean;
+extern const ember_kernel ember_kernel_reshape;
+extern const ember_kernel ember_kernel_transpose;
+extern const ember_kernel ember_kernel_concatenation;
+extern const ember_kernel ember_kernel_split;
+extern const ember_kernel ember_kernel_slice;
+extern const ember_kernel ember_kernel_pad;
+extern const ember_kernel ember_kernel_softmax;
+extern const ember_kernel ember_kernel_gather;
+extern const ember_kernel ember_kernel_resize;
+
+static const ember_kernel *const kernels[] = {
+    [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
+    [EMBER_OP_DEPTHWISE_CONV2D] = &ember_kernel_depthwise_conv2d,
+    [EMBER_OP_TRANSPOSE_CONV2D] = &ember_kernel_transpose_conv2d,
+    [EMBER_OP_FULLY_CONNECTED] = &ember_kernel_fully_connected,
+    [EMBER_OP_BATCH_MATMUL] = &ember_kernel_batch_matmul,
+    [EMBER_OP_ADD] = &ember_kernel_add,
+    [EMBER_OP_SUB] = &ember_kernel_sub,
+    [EMBER_OP_MUL] = &ember_kernel_mul,
+    [EMBER_OP_DIV] = &ember_kernel_div,
+    [EMBER_OP_RELU] = &ember_kernel_relu,
+    [EMBER_OP_RELU6] = &ember_kernel_relu6,
+    [EMBER_OP_CLAMP] = &ember_kernel_clamp,
+    [EMBER_OP_LEAKY_RELU] = &ember_kernel_leaky_relu,
+    [EMBER_OP_SIGMOID] = &ember_kernel_sigmoid,
+    [EMBER_OP_TANH] = &ember_kernel_tanh,
+    [EMBER_OP_HARD_SIGMOID] = &ember_kernel_hard_sigmoid,
+    [EMBER_OP_HARD_SWISH] = &ember_kernel_hard_swish,
+    [EMBER_OP_MAX_POOL2D] = &ember_kernel_max_pool2d,
+    [EMBER_OP_AVERAGE_POOL2D] = &ember_kernel_average_pool2d,
+    [EMBER_OP_MEAN] = &ember_kernel_mean,
+    [EMBER_OP_RESHAPE] = &ember_kernel_reshape,
+    [EMBER_OP_TRANSPOSE] = &ember_kernel_transpose,
+    [EMBER_OP_CONCATENATION] = &ember_kernel_concatenation,
+    [EMBER_OP_SPLIT] = &ember_kernel_split,
+    [EMBER_OP_SLICE] = &ember_kernel_slice,
+    [EMBER_OP_PAD] = &ember_kernel_pad,
+    [EMBER_OP_SOFTMAX] = &ember_kernel_softmax,
+    [EMBER_OP_GATHER] = &ember_kernel_gather,
+    [EMBER_OP_RESIZE] = &ember_kernel_resize,
+};
+
+_Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,
+               "registry.c must list a kernel for every EMBER_OP_* code");
+
+const ember_kernel *ember_kernel_for(uint32_t op) {
+    return op < EMBER_OP_COUNT ? kernels[op] : NULL;
+}

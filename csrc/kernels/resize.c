@@ -1,0 +1,197 @@
+/* RESIZE of NHWC float32 images: nearest neighbour or bilinear, with ONNX Resize's coordinate
+   transforms and nearest roundings. Coordinates are computed in float32 the way ONNX Runtime
+   does, so nearest picks the same cell on exact .5 ties. Prepare turns each axis into a table
+   of source cells (and bilinear weights); eval only reads the tables. */
+#include <math.h>
+#include <string.h>
+
+#include "ember_internal.h"
+
+/* Per output coordinate along one axis: source cells lo <= hi, weight of hi (bilinear). */
+struct resize_axis {
+    int32_t *lo, *hi;
+    float *w;
+};
+
+struct resize_data {
+    uint8_t mode;
+    int32_t batch, channels, in_h, in_w, out_h, out_w;
+    struct resize_axis y, x;
+};
+
+struct resize_params {
+    uint8_t mode, transform, rounding;
+    float scale_h, scale_w;
+};
+
+static ember_status resize_params(ember_context *ctx, const ember_node *node,
+                                  struct resize_params *p) {
+    const ember_fb_table *t = &node->params;
+    if (!ember_fb_u8(t, EMBER_SLOT_RESIZE_PARAMS_MODE, EMBER_RESIZE_MODE_NEAREST, &p->mode) ||
+        !ember_fb_u8(t, EMBER_SLOT_RESIZE_PARAMS_COORDINATE_TRANSFORM,
+                     EMBER_COORDINATE_TRANSFORM_HALF_PIXEL, &p->transform) ||
+        !ember_fb_u8(t, EMBER_SLOT_RESIZE_PARAMS_NEAREST_ROUNDING,
+                     EMBER_NEAREST_ROUNDING_ROUND_PREFER_FLOOR, &p->rounding) ||
+        !ember_fb_f32(t, EMBER_SLOT_RESIZE_PARAMS_SCALE_H, 0.0f, &p->scale_h) ||
+        !ember_fb_f32(t, EMBER_SLOT_RESIZE_PARAMS_SCALE_W, 0.0f, &p->scale_w))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (resize): params out of bounds", node->index);
+    return EMBER_STATUS_OK;
+}
+
+static ember_status resize_check(ember_context *ctx, const ember_node *node) {
+    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_RESIZE_PARAMS);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    struct resize_params p;
+    if ((st = resize_params(ctx, node, &p)))
+        return st;
+    if (p.mode >= EMBER_RESIZE_MODE_COUNT || p.transform >= EMBER_COORDINATE_TRANSFORM_COUNT ||
+        p.rounding >= EMBER_NEAREST_ROUNDING_COUNT)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (resize): unknown mode %u, coordinate transform %u or "
+                          "nearest rounding %u",
+                          node->index, p.mode, p.transform, p.rounding);
+    if (!(isfinite(p.scale_h) && p.scale_h > 0.0f && isfinite(p.scale_w) && p.scale_w > 0.0f))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (resize): scales must be finite and > 0, got %g,%g",
+                          node->index, (double)p.scale_h, (double)p.scale_w);
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
+        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) ||
+        (st = ember_check_rank(ctx, node, in, 4, "input")) ||
+        (st = ember_check_rank(ctx, node, out, 4, "output")))
+        return st;
+    if (out->dims[0] != in->dims[0] || out->dims[3] != in->dims[3])
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (resize): output batch and channels must be %d,%d, got "
+                          "%d,%d",
+                          node->index, in->dims[0], in->dims[3], out->dims[0], out->dims[3]);
+    if ((out->dims[1] > 0 && in->dims[1] == 0) || (out->dims[2] > 0 && in->dims[2] == 0))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (resize): cannot resize an empty %dx%d image to %dx%d",
+                          node->index, in->dims[1], in->dims[2], out->dims[1], out->dims[2]);
+    return EMBER_STATUS_OK;
+}
+
+/* Input coordinate of output coordinate x (ONNX Resize's formulas, in float32). */
+static float source_coord(uint8_t transform, int32_t x, float scale, int32_t in, int32_t out) {
+    float xf = (float)x;
+    switch (transform) {
+    case EMBER_COORDINATE_TRANSFORM_ALIGN_CORNERS:
+        return out == 1 ? 0.0f : xf * (float)(in - 1) / (float)(out - 1);
+    case EMBER_COORDINATE_TRANSFORM_ASYMMETRIC:
+        return xf / scale;
+    case EMBER_COORDINATE_TRANSFORM_PYTORCH_HALF_PIXEL:
+        return out > 1 ? (xf + 0.5f) / scale - 0.5f : 0.0f;
+    default:
+        return (xf + 0.5f) / scale - 0.5f;
+    }
+}
+
+static float nearest(uint8_t rounding, float c) {
+    float f = floorf(c);
+    float frac = c - f;
+    switch (rounding) {
+    case EMBER_NEAREST_ROUNDING_FLOOR:
+        return f;
+    case EMBER_NEAREST_ROUNDING_CEIL:
+        return ceilf(c);
+    case EMBER_NEAREST_ROUNDING_ROUND_PREFER_CEIL:
+        return frac < 0.5f ? f : f + 1.0f;
+    default:
+        return frac <= 0.5f ? f : f + 1.0f;
+    }
+}
+
+static void fill_axis(const struct resize_params *p, const struct resize_axis *t, float scale,
+                      int32_t in, int32_t out) {
+    const float last = (float)(in - 1);
+    for (int32_t x = 0; x < out; x++) {
+        float c = source_coord(p->transform, x, scale, in, out);
+        if (p->mode == EMBER_RESIZE_MODE_NEAREST) {
+            float r = nearest(p->rounding, c);
+            r = !(r >= 0.0f) ? 0.0f : (r > last ? last : r); /* NaN -> 0 */
+            t->lo[x] = t->hi[x] = (int32_t)r;
+            t->w[x] = 0.0f;
+        } else {
+            c = !(c >= 0.0f) ? 0.0f : (c > last ? last : c);
+            int32_t lo = (int32_t)c;
+            t->lo[x] = lo;
+            t->hi[x] = lo + 1 < in ? lo + 1 : lo;
+            t->w[x] = c - (float)lo;
+        }
+    }
+}
+
+static void ember_resize_f32_ref(const struct resize_data *d, const float *in, float *out) {
+    const size_t c_count = (size_t)d->channels;
+    const size_t row = (size_t)d->in_w * c_count;
+    for (int32_t n = 0; n < d->batch; n++) {
+        const float *image = in + (size_t)n * (size_t)d->in_h * row;
+        for (int32_t oy = 0; oy < d->out_h; oy++) {
+            const float *r0 = image + (size_t)d->y.lo[oy] * row;
+            const float *r1 = image + (size_t)d->y.hi[oy] * row;
+            const float wy = d->y.w[oy];
+            for (int32_t ox = 0; ox < d->out_w; ox++) {
+                const size_t x0 = (size_t)d->x.lo[ox] * c_count;
+                if (d->mode == EMBER_RESIZE_MODE_NEAREST) {
+                    memcpy(out, r0 + x0, c_count * sizeof(*out));
+                } else {
+                    const size_t x1 = (size_t)d->x.hi[ox] * c_count;
+                    const float wx = d->x.w[ox];
+                    for (size_t c = 0; c < c_count; c++) {
+                        float top = r0[x0 + c] + wx * (r0[x1 + c] - r0[x0 + c]);
+                        float bottom = r1[x0 + c] + wx * (r1[x1 + c] - r1[x0 + c]);
+                        out[c] = top + wy * (bottom - top);
+                    }
+                }
+                out += c_count;
+            }
+        }
+    }
+}
+
+static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    const size_t cells = (size_t)out->dims[1] + (size_t)out->dims[2];
+    struct resize_data *d =
+        ember_alloc(ctx, sizeof(*d) + cells * (2 * sizeof(int32_t) + sizeof(float)));
+    if (d == NULL)
+        return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
+    node->data = d;
+    struct resize_params p;
+    ember_status st = resize_params(ctx, node, &p);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    d->mode = p.mode;
+    d->batch = in->dims[0];
+    d->in_h = in->dims[1];
+    d->in_w = in->dims[2];
+    d->channels = in->dims[3];
+    d->out_h = out->dims[1];
+    d->out_w = out->dims[2];
+    /* Tables after the struct: lo for y then x, hi for y then x, then the weights. */
+    int32_t *lo = (int32_t *)(d + 1);
+    int32_t *hi = lo + cells;
+    float *w = (float *)(hi + cells);
+    d->y = (struct resize_axis){lo, hi, w};
+    d->x = (struct resize_axis){lo + d->out_h, hi + d->out_h, w + d->out_h};
+    fill_axis(&p, &d->y, p.scale_h, d->in_h, d->out_h);
+    fill_axis(&p, &d->x, p.scale_w, d->in_w, d->out_w);
+    return EMBER_STATUS_OK;
+}
+
+static ember_status resize_eval(ember_context *ctx, const ember_node *node) {
+    ember_resize_f32_ref(node->data, ember_input(ctx, node, 0)->data,
+                         ember_output(ctx, node, 0)->data);
+    return EMBER_STATUS_OK;
+}
+
+const ember_kernel ember_kernel_resize = {
+    EMBER_OP_RESIZE, "resize", resize_check, resize_prepare, resize_eval,
+};

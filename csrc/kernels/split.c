@@ -1,0 +1,105 @@
+/* SPLIT along one axis into consecutive pieces, any element size; each output's dim along
+   the axis is its piece's size. */
+#include <string.h>
+
+#include "ember_internal.h"
+
+struct split_data {
+    size_t outer;               /* product of the dims before the axis */
+    size_t chunk[EMBER_MAX_IO]; /* bytes output i takes per outer index */
+};
+
+static ember_status split_axis(ember_context *ctx, const ember_node *node, int32_t *axis) {
+    if (!ember_fb_i32(&node->params, EMBER_SLOT_SPLIT_PARAMS_AXIS, 0, axis))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (split): params out of bounds", node->index);
+    int32_t rank = (int32_t)ember_input(ctx, node, 0)->rank;
+    if (*axis < -rank || *axis >= rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (split): axis must be in [%d,%d), got %d", node->index,
+                          -rank, rank, *axis);
+    if (*axis < 0)
+        *axis += rank;
+    return EMBER_STATUS_OK;
+}
+
+static ember_status split_check(ember_context *ctx, const ember_node *node) {
+    if (node->output_count < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (split): expected at least 1 output, got 0", node->index);
+    ember_status st = ember_check_arity(ctx, node, 1, 1, node->output_count);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_SPLIT_PARAMS);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    if (ember_type_bytes(in->type) == 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (split): unknown input type %u", node->index, in->type);
+    int32_t axis;
+    if ((st = split_axis(ctx, node, &axis)))
+        return st;
+    int64_t total = 0;
+    for (uint32_t i = 0; i < node->output_count; i++) {
+        const ember_tensor *out = ember_output(ctx, node, i);
+        if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
+            (st = ember_check_rank(ctx, node, out, in->rank, "output")))
+            return st;
+        for (uint32_t a = 0; a < in->rank; a++) {
+            if (a != (uint32_t)axis && out->dims[a] != in->dims[a])
+                return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                                  "node %u (split): output %u dim %u must be %d, got %d",
+                                  node->index, i, a, in->dims[a], out->dims[a]);
+        }
+        total += out->dims[axis];
+    }
+    if (total != in->dims[axis])
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (split): outputs sum to %lld along axis %d, input has %d",
+                          node->index, (long long)total, axis, in->dims[axis]);
+    return EMBER_STATUS_OK;
+}
+
+static void ember_split_ref(const struct split_data *d, uint32_t outputs, const void *in,
+                            void *const *out) {
+    const uint8_t *src = in;
+    for (size_t o = 0; o < d->outer; o++) {
+        for (uint32_t i = 0; i < outputs; i++) {
+            memcpy((uint8_t *)out[i] + o * d->chunk[i], src, d->chunk[i]);
+            src += d->chunk[i];
+        }
+    }
+}
+
+static ember_status split_prepare(ember_context *ctx, ember_node *node) {
+    struct split_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
+        return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
+    node->data = d;
+    int32_t axis;
+    ember_status st = split_axis(ctx, node, &axis);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    size_t inner = ember_type_bytes(in->type);
+    for (uint32_t a = (uint32_t)axis + 1; a < in->rank; a++)
+        inner *= (size_t)in->dims[a];
+    d->outer = 1;
+    for (int32_t a = 0; a < axis; a++)
+        d->outer *= (size_t)in->dims[a];
+    for (uint32_t i = 0; i < node->output_count; i++)
+        d->chunk[i] = (size_t)ember_output(ctx, node, i)->dims[axis] * inner;
+    return EMBER_STATUS_OK;
+}
+
+static ember_status split_eval(ember_context *ctx, const ember_node *node) {
+    void *out[EMBER_MAX_IO];
+    for (uint32_t i = 0; i < node->output_count; i++)
+        out[i] = ember_output(ctx, node, i)->data;
+    ember_split_ref(node->data, node->output_count, ember_input(ctx, node, 0)->data, out);
+    return EMBER_STATUS_OK;
+}
+
+const ember_kernel ember_kernel_split = {
+    EMBER_OP_SPLIT, "split", split_check, split_prepare, split_eval,
+};

@@ -1,0 +1,195 @@
+/* TRANSPOSE_CONV2D (ONNX ConvTranspose): input [N,H,W,Cin] (NHWC), filter
+   [Cout,KH,KW,Cin/groups], optional bias [Cout], output [N,OH,OW,Cout]. Input pixel (iy, ix)
+   adds into output pixel (iy * stride - pad_top + ky * dilation, ...) for every filter tap that
+   lands inside the output; pads are those of the equivalent forward convolution. The output
+   size comes from the output tensor, which may exceed the minimal size by an output padding
+   smaller than max(stride, dilation). */
+#include "ember_internal.h"
+#include "kernels/conv_window.h"
+#include "kernels/vec_f32.h"
+
+struct transpose_conv2d_data {
+    struct conv_window win;
+    int32_t groups;
+    float act_lo, act_hi;
+    int32_t batch, in_h, in_w, in_c;
+    int32_t filter_h, filter_w;
+    int32_t out_h, out_w, out_c;
+};
+
+/* True when `out` is a valid ConvTranspose output length along one axis. */
+static bool transpose_axis_ok(int64_t in, int64_t taps, int64_t stride, int64_t dilation,
+                              int64_t pad_begin, int64_t pad_end, int64_t out) {
+    int64_t minimal = (in - 1) * stride - pad_begin - pad_end + dilation * (taps - 1) + 1;
+    int64_t limit = stride > dilation ? stride : dilation;
+    return out - minimal >= 0 && out - minimal < limit;
+}
+
+/* Reads and validates params and tensors into `d`; shared by check and prepare. */
+static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *node,
+                                          struct transpose_conv2d_data *d) {
+    ember_status st = ember_check_arity(ctx, node, 2, 3, 1);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_TRANSPOSE_CONV2D_PARAMS);
+    if (st == EMBER_STATUS_OK)
+        st = conv_window_read(ctx, node, "transpose_conv2d", &d->win);
+    if (st == EMBER_STATUS_OK)
+        st = conv_activation(ctx, node, EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_ACTIVATION,
+                             "transpose_conv2d", &d->act_lo, &d->act_hi);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    if (!ember_fb_i32(&node->params, EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_GROUPS, 1, &d->groups))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (transpose_conv2d): params out of bounds", node->index);
+    if (d->groups < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (transpose_conv2d): groups must be >= 1, got %d",
+                          node->index, d->groups);
+
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *filter = ember_input(ctx, node, 1);
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if (in == NULL || filter == NULL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (transpose_conv2d): input and filter are required",
+                          node->index);
+    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
+        (st = ember_check_type(ctx, node, filter, EMBER_TYPE_FLOAT32, "filter")) ||
+        (bias && (st = ember_check_type(ctx, node, bias, EMBER_TYPE_FLOAT32, "bias"))) ||
+        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) ||
+        (st = ember_check_rank(ctx, node, in, 4, "input")) ||
+        (st = ember_check_rank(ctx, node, filter, 4, "filter")) ||
+        (bias && (st = ember_check_rank(ctx, node, bias, 1, "bias"))) ||
+        (st = ember_check_rank(ctx, node, out, 4, "output")))
+        return st;
+
+    d->batch = in->dims[0];
+    d->in_h = in->dims[1];
+    d->in_w = in->dims[2];
+    d->in_c = in->dims[3];
+    d->out_c = filter->dims[0];
+    d->filter_h = filter->dims[1];
+    d->filter_w = filter->dims[2];
+    const int32_t cin_g = filter->dims[3];
+    if (d->in_h < 1 || d->in_w < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (transpose_conv2d): input height and width must be >= 1, "
+                          "got %dx%d",
+                          node->index, d->in_h, d->in_w);
+    if (d->out_c < 1 || d->filter_h < 1 || d->filter_w < 1 || cin_g < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (transpose_conv2d): filter dims must be >= 1, got "
+                          "[%d,%d,%d,%d]",
+                          node->index, d->out_c, d->filter_h, d->filter_w, cin_g);
+    if ((int64_t)cin_g * d->groups != d->in_c || d->out_c % d->groups != 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (transpose_conv2d): filter [%d,%d,%d,%d] with %d groups "
+                          "does not fit %d input channels: expected filter dim 3 = Cin/groups "
+                          "and Cout divisible by groups",
+                          node->index, d->out_c, d->filter_h, d->filter_w, cin_g, d->groups,
+                          d->in_c);
+    if (bias && bias->dims[0] != d->out_c)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (transpose_conv2d): bias must have %d elements, got %d",
+                          node->index, d->out_c, bias->dims[0]);
+
+    const struct conv_window *w = &d->win;
+    d->out_h = out->dims[1];
+    d->out_w = out->dims[2];
+    if (out->dims[0] != d->batch || out->dims[3] != d->out_c ||
+        !transpose_axis_ok(d->in_h, d->filter_h, w->stride_h, w->dilation_h, w->pad_top,
+                           w->pad_bottom, d->out_h) ||
+        !transpose_axis_ok(d->in_w, d->filter_w, w->stride_w, w->dilation_w, w->pad_left,
+                           w->pad_right, d->out_w))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (transpose_conv2d): output shape [%d,%d,%d,%d] does not "
+                          "match input [%d,%d,%d,%d] with filter %dx%d, strides %d,%d, "
+                          "dilations %d,%d, pads %d,%d,%d,%d (output padding must be in "
+                          "[0, max(stride, dilation)))",
+                          node->index, out->dims[0], out->dims[1], out->dims[2], out->dims[3],
+                          d->batch, d->in_h, d->in_w, d->in_c, d->filter_h, d->filter_w,
+                          w->stride_h, w->stride_w, w->dilation_h, w->dilation_w, w->pad_top,
+                          w->pad_left, w->pad_bottom, w->pad_right);
+    return EMBER_STATUS_OK;
+}
+
+static ember_status transpose_conv2d_check(ember_context *ctx, const ember_node *node) {
+    struct transpose_conv2d_data d;
+    return transpose_conv2d_read(ctx, node, &d);
+}
+
+static void ember_transpose_conv2d_f32_ref(const struct transpose_conv2d_data *d,
+                                           const float *input, const float *filter,
+                                           const float *bias, float *output) {
+    const struct conv_window *w = &d->win;
+    const size_t in_c = (size_t)d->in_c;
+    const size_t out_c = (size_t)d->out_c;
+    const size_t groups = (size_t)d->groups;
+    const size_t cin_g = in_c / groups;
+    const size_t cout_g = out_c / groups;
+    const size_t out_row = (size_t)d->out_w * out_c;
+    const size_t filter_oc = (size_t)d->filter_h * (size_t)d->filter_w * cin_g;
+    const size_t out_pixels = (size_t)d->batch * (size_t)d->out_h * (size_t)d->out_w;
+
+    for (size_t p = 0; p < out_pixels; p++)
+        for (size_t oc = 0; oc < out_c; oc++)
+            output[p * out_c + oc] = bias ? bias[oc] : 0.0f;
+
+    /* Scatter: each input pixel adds its contribution to every output pixel it reaches. */
+    const float *src = input;
+    for (int32_t n = 0; n < d->batch; n++) {
+        float *image = output + (size_t)n * (size_t)d->out_h * out_row;
+        for (int32_t iy = 0; iy < d->in_h; iy++) {
+            const int64_t y0 = (int64_t)iy * w->stride_h - w->pad_top;
+            int32_t ky0, ky1;
+            conv_taps(y0, d->filter_h, w->dilation_h, d->out_h, &ky0, &ky1);
+            for (int32_t ix = 0; ix < d->in_w; ix++, src += in_c) {
+                const int64_t x0 = (int64_t)ix * w->stride_w - w->pad_left;
+                int32_t kx0, kx1;
+                conv_taps(x0, d->filter_w, w->dilation_w, d->out_w, &kx0, &kx1);
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    const int64_t y = y0 + (int64_t)ky * w->dilation_h;
+                    for (int32_t kx = kx0; kx < kx1; kx++) {
+                        const int64_t x = x0 + (int64_t)kx * w->dilation_w;
+                        float *dst = image + (size_t)y * out_row + (size_t)x * out_c;
+                        const float *taps =
+                            filter + ((size_t)ky * (size_t)d->filter_w + (size_t)kx) * cin_g;
+                        for (size_t g = 0; g < groups; g++) {
+                            const float *src_g = src + g * cin_g;
+                            for (size_t oc = g * cout_g; oc < (g + 1) * cout_g; oc++)
+                                dst[oc] += vec_f32_dot(src_g, taps + oc * filter_oc, cin_g);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    vec_f32_clamp_row(output, out_pixels * out_c, d->act_lo, d->act_hi);
+}
+
+static ember_status transpose_conv2d_prepare(ember_context *ctx, ember_node *node) {
+    struct transpose_conv2d_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %u (transpose_conv2d): out of memory", node->index);
+    node->data = d;
+    return transpose_conv2d_read(ctx, node, d);
+}
+
+static ember_status transpose_conv2d_eval(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    /* An empty output may still have huge height or width dims: skip their loops. */
+    if (out->count == 0)
+        return EMBER_STATUS_OK;
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    ember_transpose_conv2d_f32_ref(node->data, ember_input(ctx, node, 0)->data,
+                                   ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                   out->data);
+    return EMBER_STATUS_OK;
+}
+
+const ember_kernel ember_kernel_transpose_conv2d = {
+    EMBER_OP_TRANSPOSE_CONV2D, "transpose_conv2d", transpose_conv2d_check,
+    transpose_conv2d_prepare, transpose_conv2d_eval,
+};

@@ -1,0 +1,87 @@
+/* Status and type names, error messages, default options. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "interp.h"
+
+ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt, ...) {
+    if (ctx != NULL && ctx->msg != NULL && ctx->msg_size > 0) {
+        va_list args;
+        va_start(args, fmt);
+        int n = vsnprintf(ctx->msg, ctx->msg_size, fmt, args);
+        va_end(args);
+        if (n < 0)
+            ctx->msg[0] = '\0';
+    }
+    return status;
+}
+
+const char *ember_status_str(ember_status status) {
+    switch (status) {
+    case EMBER_STATUS_OK: return "ok";
+    case EMBER_STATUS_ERROR: return "error";
+    case EMBER_STATUS_INVALID_MODEL: return "invalid model";
+    case EMBER_STATUS_UNSUPPORTED: return "unsupported model feature";
+    case EMBER_STATUS_VERSION: return "unsupported model version";
+    case EMBER_STATUS_HASH_MISMATCH: return "model content hash mismatch";
+    case EMBER_STATUS_NO_MEMORY: return "out of memory";
+    case EMBER_STATUS_ARENA_TOO_SMALL: return "arena too small";
+    case EMBER_STATUS_INVALID_ARGUMENT: return "invalid argument";
+    case EMBER_STATUS_MISUSE: return "API misuse";
+    case EMBER_STATUS_EVAL_ERROR: return "evaluation error";
+    default: return "unknown status";
+    }
+}
+
+const char *ember_type_str(ember_type type) {
+    switch (type) {
+    case EMBER_DTYPE_FLOAT32: return "float32";
+    case EMBER_DTYPE_FLOAT16: return "float16";
+    case EMBER_DTYPE_INT8: return "int8";
+    case EMBER_DTYPE_UINT8: return "uint8";
+    case EMBER_DTYPE_INT16: return "int16";
+    case EMBER_DTYPE_INT32: return "int32";
+    case EMBER_DTYPE_INT64: return "int64";
+    case EMBER_DTYPE_BOOL: return "bool";
+    default: return "unknown type";
+    }
+}
+
+size_t ember_type_bytes(uint8_t type) {
+    switch (type) {
+    case EMBER_TYPE_FLOAT32: return 4;
+    case EMBER_TYPE_FLOAT16: return 2;
+    case EMBER_TYPE_INT8: return 1;
+    case EMBER_TYPE_UINT8: return 1;
+    case EMBER_TYPE_INT16: return 2;
+    case EMBER_TYPE_INT32: return 4;
+    case EMBER_TYPE_INT64: return 8;
+    case EMBER_TYPE_BOOL: return 1;
+    default: return 0;
+    }
+}
+
+size_t ember_type_size(ember_type type) {
+    return (unsigned)type < EMBER_TYPE_COUNT ? ember_type_bytes((uint8_t)type) : 0;
+}
+
+void ember_options_init(ember_options *options) {
+    if (options == NULL)
+        return;
+    options->isa_mask = EMBER_ISA_ALL;
+    options->num_threads = 1;
+    options->verify_hash = 1;
+    options->allocator = NULL;
+    options->arena = NULL;
+    options->arena_size = 0;
+}
+
+const char *ember_errmsg(const ember_interp *interp) {
+    if (interp == NULL)
+        return "no interpreter (the handle is NULL)";
+    if (interp->magic != EMBER_INTERP_MAGIC)
+        return "not a live interpreter handle (destroyed or never created)";
+    if (interp->msg[0] != '\0')
+        return interp->msg;
+    return ember_status_str(interp->status);
+}

@@ -1,0 +1,533 @@
+/* Verifies a model file before anything else reads it and builds the interpreter's tensor and
+   node arrays. Every offset, size, index and enum is checked here (or by the op's check
+   function), so prepare and eval can trust what they read. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "interp.h"
+
+/* What may happen to a tensor while the nodes are walked in order. */
+#define READABLE 1u /* a graph input, a constant, or already written by a node */
+#define GRAPH_INPUT 2u
+#define CONSTANT 4u
+
+typedef struct loader {
+    ember_context *ctx;
+    const uint8_t *data;
+    size_t size;
+    ember_fb_vector buffers;
+    ember_model *model;
+    uint8_t *state; /* READABLE | GRAPH_INPUT | CONSTANT per tensor */
+} loader;
+
+static ember_status invalid(ember_context *ctx, const char *what) {
+    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "%s is malformed (out of bounds)", what);
+}
+
+static const char *shape_str(char *buf, size_t n, const int32_t *dims, uint32_t rank) {
+    size_t used = (size_t)snprintf(buf, n, "[");
+    for (uint32_t i = 0; i < rank && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, i ? ",%d" : "%d", (int)dims[i]);
+    if (used < n)
+        snprintf(buf + used, n - used, "]");
+    return buf;
+}
+
+static ember_status check_header(ember_context *ctx, const uint8_t *data, size_t size,
+                                 ember_fb_table *root) {
+    if (size < 8)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "file is %zu bytes, too short to be an Emberlite model", size);
+    if (memcmp(data + 4, "EMBR", 4) != 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "not an Emberlite model: file identifier is %02x %02x %02x %02x, "
+                          "expected \"EMBR\"",
+                          data[4], data[5], data[6], data[7]);
+    if (!ember_fb_root(data, size, root))
+        return invalid(ctx, "root table");
+    uint32_t format = 0, min_runtime = 0;
+    if (!ember_fb_u32(root, EMBER_SLOT_MODEL_FORMAT_VERSION, 0, &format) ||
+        !ember_fb_u32(root, EMBER_SLOT_MODEL_MIN_RUNTIME_VERSION, 0, &min_runtime))
+        return invalid(ctx, "model version fields");
+    if (format == 0 || format > EMBER_FORMAT_VERSION)
+        return ember_fail(ctx, EMBER_STATUS_VERSION,
+                          "file format version %u is too %s for this runtime (supports 1..%u)",
+                          format, format == 0 ? "old" : "new", EMBER_FORMAT_VERSION);
+    if (min_runtime > EMBER_RUNTIME_VERSION)
+        return ember_fail(ctx, EMBER_STATUS_VERSION,
+                          "model needs runtime %u.%u.%u or newer, this is %d.%d.%d",
+                          min_runtime / 10000, min_runtime / 100 % 100, min_runtime % 100,
+                          EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR, EMBER_VERSION_PATCH);
+    return EMBER_STATUS_OK;
+}
+
+static ember_status check_hash(ember_context *ctx, const uint8_t *data, size_t size,
+                               const ember_fb_table *root) {
+    static const uint8_t zeros[32];
+    uint32_t pos = 0;
+    if (!ember_fb_struct_field(root, EMBER_SLOT_MODEL_CONTENT_HASH, 32, &pos))
+        return invalid(ctx, "content_hash field");
+    if (pos == 0)
+        return ember_fail(ctx, EMBER_STATUS_HASH_MISMATCH,
+                          "the model carries no content hash to check");
+    ember_sha256 h;
+    uint8_t digest[32];
+    ember_sha256_init(&h);
+    ember_sha256_update(&h, data, pos);
+    ember_sha256_update(&h, zeros, sizeof zeros);
+    ember_sha256_update(&h, data + pos + 32, size - pos - 32);
+    ember_sha256_final(&h, digest);
+    if (memcmp(digest, data + pos, 32) != 0)
+        return ember_fail(ctx, EMBER_STATUS_HASH_MISMATCH,
+                          "content hash mismatch: the file records %02x%02x%02x%02x..., its "
+                          "bytes hash to %02x%02x%02x%02x...; the file is corrupt or modified",
+                          data[pos], data[pos + 1], data[pos + 2], data[pos + 3], digest[0],
+                          digest[1], digest[2], digest[3]);
+    return EMBER_STATUS_OK;
+}
+
+static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt,
+                                ember_tensor *t) {
+    ember_context *ctx = ld->ctx;
+    ember_fb_vector shape;
+    if (!ember_fb_vector_field(tt, EMBER_SLOT_TENSOR_SHAPE, 4, &shape))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': shape is malformed (out of bounds)", i, t->name);
+    if (shape.len > EMBER_MAX_RANK)
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "tensor %u '%s': rank %u exceeds the maximum of %d", i, t->name,
+                          shape.len, EMBER_MAX_RANK);
+    t->rank = (uint8_t)shape.len;
+    size_t count = 1;
+    bool overflow = false;
+    for (uint32_t d = 0; d < shape.len; d++) {
+        t->dims[d] = ember_fb_vector_i32(&shape, d);
+        if (t->dims[d] < 0)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "tensor %u '%s': dim %u is %d, must be >= 0", i, t->name, d,
+                              (int)t->dims[d]);
+        if (t->dims[d] != 0 && count > SIZE_MAX / (size_t)t->dims[d])
+            overflow = true;
+        count *= (size_t)t->dims[d];
+    }
+    size_t elem = ember_type_bytes(t->type);
+    char sbuf[128];
+    if (overflow || count > SIZE_MAX / elem)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': shape %s is too large to address", i, t->name,
+                          shape_str(sbuf, sizeof sbuf, t->dims, t->rank));
+    t->count = count;
+    t->bytes = count * elem;
+    return EMBER_STATUS_OK;
+}
+
+static ember_status bind_constant(loader *ld, uint32_t i, ember_tensor *t) {
+    ember_context *ctx = ld->ctx;
+    char sbuf[128];
+    if ((uint32_t)t->buffer >= ld->buffers.len)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': buffer index %d is out of range (model has %u)", i,
+                          t->name, (int)t->buffer, ld->buffers.len);
+    ember_fb_table bt;
+    uint64_t offset = 0, bytes = 0;
+    if (!ember_fb_vector_table(&ld->buffers, (uint32_t)t->buffer, &bt) ||
+        !ember_fb_u64(&bt, EMBER_SLOT_BUFFER_OFFSET, 0, &offset) ||
+        !ember_fb_u64(&bt, EMBER_SLOT_BUFFER_SIZE, 0, &bytes))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "buffer %d is malformed (out of bounds)", (int)t->buffer);
+    if (offset % 64 != 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "buffer %d: file offset %llu is not a multiple of 64", (int)t->buffer,
+                          (unsigned long long)offset);
+    if (offset > ld->size || bytes > ld->size - offset)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "buffer %d: %llu bytes at offset %llu run past the end of the "
+                          "%zu-byte file",
+                          (int)t->buffer, (unsigned long long)bytes,
+                          (unsigned long long)offset, ld->size);
+    if (bytes != t->bytes)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': buffer %d holds %llu bytes, shape %s %s needs %zu", i,
+                          t->name, (int)t->buffer, (unsigned long long)bytes,
+                          shape_str(sbuf, sizeof sbuf, t->dims, t->rank),
+                          ember_type_str((ember_type)t->type), t->bytes);
+    t->data = (void *)(ld->data + (size_t)offset);
+    return EMBER_STATUS_OK;
+}
+
+static ember_status check_arena_slot(loader *ld, uint32_t i, const ember_tensor *t) {
+    uint64_t arena = ld->model->arena_size;
+    if (t->arena_offset % 16 != 0)
+        return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': arena offset %lld is not a multiple of 16", i,
+                          t->name, (long long)t->arena_offset);
+    if ((uint64_t)t->bytes > arena || (uint64_t)t->arena_offset > arena - t->bytes)
+        return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': %zu bytes at arena offset %lld run past the arena "
+                          "size %llu",
+                          i, t->name, t->bytes, (long long)t->arena_offset,
+                          (unsigned long long)arena);
+    return EMBER_STATUS_OK;
+}
+
+static ember_status parse_quant(loader *ld, uint32_t i, const ember_fb_table *tt,
+                                ember_tensor *t) {
+    ember_context *ctx = ld->ctx;
+    ember_fb_table qt;
+    bool present = false;
+    int32_t axis = 0;
+    if (!ember_fb_table_field(tt, EMBER_SLOT_TENSOR_QUANT, &qt, &present) ||
+        (present && (!ember_fb_vector_field(&qt, EMBER_SLOT_QUANT_PARAMS_SCALE, 4,
+                                            &t->quant_scales) ||
+                     !ember_fb_vector_field(&qt, EMBER_SLOT_QUANT_PARAMS_ZERO_POINT, 8,
+                                            &t->quant_zero_points) ||
+                     !ember_fb_i32(&qt, EMBER_SLOT_QUANT_PARAMS_AXIS, 0, &axis))))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': quantization parameters are malformed", i, t->name);
+    if (!present)
+        return EMBER_STATUS_OK;
+    uint32_t n = t->quant_scales.len;
+    if (t->quant_zero_points.len != n)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': %u quantization scales but %u zero points", i,
+                          t->name, n, t->quant_zero_points.len);
+    if (axis < 0 || (n > 1 && (uint32_t)axis >= t->rank))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': quantization axis %d is out of range for rank %u",
+                          i, t->name, (int)axis, (unsigned)t->rank);
+    if (n > 1 && (int64_t)n != t->dims[axis])
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': %u per-channel scales, but dim %d has %d channels",
+                          i, t->name, n, (int)axis, (int)t->dims[axis]);
+    for (uint32_t q = 0; q < n; q++) {
+        float s = ember_fb_vector_f32(&t->quant_scales, q);
+        int64_t zp = ember_fb_vector_i64(&t->quant_zero_points, q);
+        if (!(s > 0.0f) || !isfinite(s))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "tensor %u '%s': quantization scale %u is %g, must be finite and "
+                              "> 0",
+                              i, t->name, q, (double)s);
+        if (zp < INT32_MIN || zp > INT32_MAX)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "tensor %u '%s': zero point %u (%lld) is out of range", i, t->name,
+                              q, (long long)zp);
+    }
+    t->quant_count = n;
+    t->quant_axis = axis;
+    if (n > 0) {
+        t->scale = ember_fb_vector_f32(&t->quant_scales, 0);
+        t->zero_point = (int32_t)ember_fb_vector_i64(&t->quant_zero_points, 0);
+    }
+    return EMBER_STATUS_OK;
+}
+
+static ember_status parse_tensor(loader *ld, uint32_t i, const ember_fb_table *tt,
+                                 ember_tensor *t) {
+    ember_context *ctx = ld->ctx;
+    uint32_t len = 0;
+    uint8_t type = 0;
+    if (!ember_fb_string_field(tt, EMBER_SLOT_TENSOR_NAME, &t->name, &len))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "tensor %u: name is malformed", i);
+    if (!ember_fb_u8(tt, EMBER_SLOT_TENSOR_TYPE, EMBER_TYPE_FLOAT32, &type) ||
+        !ember_fb_i32(tt, EMBER_SLOT_TENSOR_BUFFER, -1, &t->buffer) ||
+        !ember_fb_i64(tt, EMBER_SLOT_TENSOR_ARENA_OFFSET, -1, &t->arena_offset))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': fields are malformed (out of bounds)", i, t->name);
+    if (type >= EMBER_TYPE_COUNT)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': data type %u is unknown", i, t->name, type);
+    t->type = type;
+    ember_status st = parse_shape(ld, i, tt, t);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    if (t->buffer < -1 || t->arena_offset < -1 || (t->buffer >= 0) == (t->arena_offset >= 0))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %u '%s': must have either a buffer (constant) or an arena "
+                          "offset, got buffer %d and arena offset %lld",
+                          i, t->name, (int)t->buffer, (long long)t->arena_offset);
+    t->is_constant = t->buffer >= 0;
+    st = t->is_constant ? bind_constant(ld, i, t) : check_arena_slot(ld, i, t);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    if (t->is_constant)
+        ld->state[i] = READABLE | CONSTANT;
+    return parse_quant(ld, i, tt, t);
+}
+
+static ember_status parse_graph_io(loader *ld, const ember_fb_table *sg) {
+    ember_context *ctx = ld->ctx;
+    ember_model *m = ld->model;
+    if (!ember_fb_vector_field(sg, EMBER_SLOT_SUBGRAPH_INPUTS, 4, &m->inputs) ||
+        !ember_fb_vector_field(sg, EMBER_SLOT_SUBGRAPH_OUTPUTS, 4, &m->outputs))
+        return invalid(ctx, "graph input/output list");
+    for (int out = 0; out < 2; out++) {
+        const ember_fb_vector *v = out ? &m->outputs : &m->inputs;
+        for (uint32_t k = 0; k < v->len; k++) {
+            int32_t idx = ember_fb_vector_i32(v, k);
+            const char *what = out ? "output" : "input";
+            if (idx < 0 || (uint32_t)idx >= m->tensor_count)
+                return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                                  "graph %s %u: tensor index %d is out of range (model has %u)",
+                                  what, k, (int)idx, m->tensor_count);
+            if (m->tensors[idx].is_constant)
+                return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                                  "graph %s %u: tensor %d '%s' is a constant", what, k, (int)idx,
+                                  m->tensors[idx].name);
+            if (!out)
+                ld->state[idx] |= READABLE | GRAPH_INPUT;
+        }
+    }
+    return EMBER_STATUS_OK;
+}
+
+static ember_status check_node_tensors(loader *ld, ember_node *n) {
+    ember_context *ctx = ld->ctx;
+    const ember_model *m = ld->model;
+    const char *op = n->kernel->name;
+    for (uint32_t k = 0; k < n->input_count; k++) {
+        int32_t idx = n->inputs[k];
+        if (idx == -1)
+            continue;
+        if (idx < 0 || (uint32_t)idx >= m->tensor_count)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (%s): input %u is tensor %d, out of range (model has %u)",
+                              n->index, op, k, (int)idx, m->tensor_count);
+        if (!(ld->state[idx] & READABLE))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (%s): input %u reads tensor %d '%s' before any node "
+                              "writes it",
+                              n->index, op, k, (int)idx, m->tensors[idx].name);
+    }
+    for (uint32_t k = 0; k < n->output_count; k++) {
+        int32_t idx = n->outputs[k];
+        if (idx < 0 || (uint32_t)idx >= m->tensor_count)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (%s): output %u is tensor %d, out of range (model has "
+                              "%u)",
+                              n->index, op, k, (int)idx, m->tensor_count);
+        uint8_t s = ld->state[idx];
+        const char *why = (s & CONSTANT)      ? "a constant"
+                          : (s & GRAPH_INPUT) ? "a graph input"
+                          : (s & READABLE)    ? "already written by an earlier node"
+                                              : NULL;
+        if (why != NULL)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u (%s): output %u writes tensor %d '%s', which is %s",
+                              n->index, op, k, (int)idx, m->tensors[idx].name, why);
+        ld->state[idx] = READABLE;
+    }
+    return EMBER_STATUS_OK;
+}
+
+static ember_status parse_node(loader *ld, uint32_t i, const ember_fb_table *ot,
+                               ember_node *n) {
+    ember_context *ctx = ld->ctx;
+    ember_fb_vector ins, outs;
+    uint32_t len = 0;
+    bool present = false;
+    n->index = i;
+    if (!ember_fb_u16(ot, EMBER_SLOT_OPERATOR_OPCODE, 0, &n->op) ||
+        !ember_fb_string_field(ot, EMBER_SLOT_OPERATOR_NAME, &n->name, &len) ||
+        !ember_fb_vector_field(ot, EMBER_SLOT_OPERATOR_INPUTS, 4, &ins) ||
+        !ember_fb_vector_field(ot, EMBER_SLOT_OPERATOR_OUTPUTS, 4, &outs) ||
+        !ember_fb_u8(ot, EMBER_SLOT_OPERATOR_PARAMS_TYPE, 0, &n->params_type))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u: operator table is malformed (out of bounds)", i);
+    if (n->op >= EMBER_OP_COUNT)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u '%s': op code %u is unknown (this runtime knows 0..%d)", i,
+                          n->name, n->op, EMBER_OP_COUNT - 1);
+    n->kernel = ember_kernel_for(n->op);
+    if (n->kernel == NULL)
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "node %u '%s': op code %u has no kernel in this build", i, n->name,
+                          n->op);
+    if (ins.len > EMBER_MAX_IO || outs.len > EMBER_MAX_IO)
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "node %u (%s): %u inputs and %u outputs, at most %d of each allowed",
+                          i, n->kernel->name, ins.len, outs.len, EMBER_MAX_IO);
+    n->input_count = ins.len;
+    n->output_count = outs.len;
+    for (uint32_t k = 0; k < ins.len; k++)
+        n->inputs[k] = ember_fb_vector_i32(&ins, k);
+    for (uint32_t k = 0; k < outs.len; k++)
+        n->outputs[k] = ember_fb_vector_i32(&outs, k);
+    if (n->params_type >= EMBER_OP_PARAMS_COUNT)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): params type %u is unknown", i, n->kernel->name,
+                          n->params_type);
+    if (n->params_type != 0 &&
+        (!ember_fb_table_field(ot, EMBER_SLOT_OPERATOR_PARAMS, &n->params, &present) ||
+         !present))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %u (%s): params table is missing or malformed", i,
+                          n->kernel->name);
+    ember_status st = check_node_tensors(ld, n);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    return n->kernel->check != NULL ? n->kernel->check(ctx, n) : EMBER_STATUS_OK;
+}
+
+static void *alloc_array(ember_context *ctx, uint32_t count, size_t elem) {
+    if (count > SIZE_MAX / elem) {
+        ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "out of memory: %u elements of %zu bytes",
+                   count, elem);
+        return NULL;
+    }
+    return ember_alloc(ctx, (size_t)count * elem);
+}
+
+static ember_status parse_subgraph(loader *ld, const ember_fb_table *sg) {
+    ember_context *ctx = ld->ctx;
+    ember_model *m = ld->model;
+    ember_fb_vector tensors, ops;
+    const char *name;
+    uint32_t len;
+    if (!ember_fb_string_field(sg, EMBER_SLOT_SUBGRAPH_NAME, &name, &len) ||
+        !ember_fb_vector_field(sg, EMBER_SLOT_SUBGRAPH_TENSORS, 4, &tensors) ||
+        !ember_fb_vector_field(sg, EMBER_SLOT_SUBGRAPH_OPERATORS, 4, &ops))
+        return invalid(ctx, "subgraph table");
+    m->tensors = alloc_array(ctx, tensors.len, sizeof(ember_tensor));
+    ld->state = alloc_array(ctx, tensors.len, 1);
+    if (m->tensors == NULL || ld->state == NULL)
+        return EMBER_STATUS_NO_MEMORY;
+    m->tensor_count = tensors.len;
+    ctx->tensors = m->tensors;
+    ctx->tensor_count = m->tensor_count;
+    for (uint32_t i = 0; i < tensors.len; i++) {
+        ember_fb_table tt;
+        if (!ember_fb_vector_table(&tensors, i, &tt))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "tensor %u is malformed (out of bounds)", i);
+        ember_status st = parse_tensor(ld, i, &tt, &m->tensors[i]);
+        if (st != EMBER_STATUS_OK)
+            return st;
+    }
+    ember_status st = parse_graph_io(ld, sg);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    m->nodes = alloc_array(ctx, ops.len, sizeof(ember_node));
+    if (m->nodes == NULL)
+        return EMBER_STATUS_NO_MEMORY;
+    m->node_count = ops.len;
+    for (uint32_t i = 0; i < ops.len; i++) {
+        ember_fb_table ot;
+        if (!ember_fb_vector_table(&ops, i, &ot))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %u is malformed (out of bounds)", i);
+        st = parse_node(ld, i, &ot, &m->nodes[i]);
+        if (st != EMBER_STATUS_OK)
+            return st;
+    }
+    for (uint32_t k = 0; k < m->outputs.len; k++) {
+        int32_t idx = ember_fb_vector_i32(&m->outputs, k);
+        if (!(ld->state[idx] & READABLE))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "graph output %u: tensor %d '%s' is never written", k, (int)idx,
+                              m->tensors[idx].name);
+    }
+    return EMBER_STATUS_OK;
+}
+
+static ember_status check_tensor_maps(loader *ld, const ember_fb_table *sig, uint32_t s,
+                                      uint32_t slot) {
+    ember_fb_vector maps;
+    if (!ember_fb_vector_field(sig, slot, 4, &maps))
+        return invalid(ld->ctx, "signature tensor list");
+    for (uint32_t k = 0; k < maps.len; k++) {
+        ember_fb_table mt;
+        const char *name;
+        uint32_t len;
+        int32_t idx = -1;
+        if (!ember_fb_vector_table(&maps, k, &mt) ||
+            !ember_fb_string_field(&mt, EMBER_SLOT_TENSOR_MAP_NAME, &name, &len) ||
+            !ember_fb_i32(&mt, EMBER_SLOT_TENSOR_MAP_TENSOR, -1, &idx))
+            return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                              "signature %u: entry %u is malformed (out of bounds)", s, k);
+        if (idx < 0 || (uint32_t)idx >= ld->model->tensor_count)
+            return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                              "signature %u: '%s' names tensor %d, out of range (model has %u)",
+                              s, name, (int)idx, ld->model->tensor_count);
+    }
+    return EMBER_STATUS_OK;
+}
+
+static ember_status parse_signatures(loader *ld, const ember_fb_table *root) {
+    ember_model *m = ld->model;
+    if (!ember_fb_vector_field(root, EMBER_SLOT_MODEL_SIGNATURES, 4, &m->signatures))
+        return invalid(ld->ctx, "signature list");
+    for (uint32_t s = 0; s < m->signatures.len; s++) {
+        ember_fb_table sig;
+        const char *key;
+        uint32_t len;
+        if (!ember_fb_vector_table(&m->signatures, s, &sig) ||
+            !ember_fb_string_field(&sig, EMBER_SLOT_SIGNATURE_KEY, &key, &len))
+            return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                              "signature %u is malformed (out of bounds)", s);
+        ember_status st = check_tensor_maps(ld, &sig, s, EMBER_SLOT_SIGNATURE_INPUTS);
+        if (st == EMBER_STATUS_OK)
+            st = check_tensor_maps(ld, &sig, s, EMBER_SLOT_SIGNATURE_OUTPUTS);
+        if (st != EMBER_STATUS_OK)
+            return st;
+    }
+    return EMBER_STATUS_OK;
+}
+
+static ember_status parse_metadata(loader *ld, const ember_fb_table *root) {
+    ember_model *m = ld->model;
+    if (!ember_fb_vector_field(root, EMBER_SLOT_MODEL_METADATA, 4, &m->metadata))
+        return invalid(ld->ctx, "metadata list");
+    for (uint32_t k = 0; k < m->metadata.len; k++) {
+        ember_fb_table mt;
+        const char *str;
+        uint32_t len;
+        if (!ember_fb_vector_table(&m->metadata, k, &mt) ||
+            !ember_fb_string_field(&mt, EMBER_SLOT_METADATA_KEY, &str, &len) ||
+            !ember_fb_string_field(&mt, EMBER_SLOT_METADATA_VALUE, &str, &len))
+            return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                              "metadata entry %u is malformed (out of bounds)", k);
+    }
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
+                              bool verify_hash, ember_model *model) {
+    memset(model, 0, sizeof *model);
+    if (data == NULL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_ARGUMENT, "model data is NULL");
+    if ((uintptr_t)data % EMBER_MODEL_ALIGNMENT != 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_ARGUMENT,
+                          "model data must start at an address aligned to %d bytes (got %p); "
+                          "copy it into an aligned buffer",
+                          EMBER_MODEL_ALIGNMENT, data);
+    loader ld = {ctx, data, size, {0}, model, NULL};
+    model->data = data;
+    model->size = size;
+    ember_fb_table root, sg;
+    ember_fb_vector subgraphs;
+    const char *producer;
+    uint32_t len;
+    ember_status st = check_header(ctx, data, size, &root);
+    if (st == EMBER_STATUS_OK && verify_hash)
+        st = check_hash(ctx, data, size, &root);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    if (!ember_fb_u64(&root, EMBER_SLOT_MODEL_ARENA_SIZE, 0, &model->arena_size) ||
+        !ember_fb_string_field(&root, EMBER_SLOT_MODEL_PRODUCER, &producer, &len) ||
+        !ember_fb_vector_field(&root, EMBER_SLOT_MODEL_BUFFERS, 4, &ld.buffers) ||
+        !ember_fb_vector_field(&root, EMBER_SLOT_MODEL_SUBGRAPHS, 4, &subgraphs))
+        return invalid(ctx, "model table");
+    if (subgraphs.len != 1)
+        return ember_fail(ctx, subgraphs.len ? EMBER_STATUS_UNSUPPORTED
+                                             : EMBER_STATUS_INVALID_MODEL,
+                          "model has %u subgraphs; this runtime runs exactly 1", subgraphs.len);
+    if (!ember_fb_vector_table(&subgraphs, 0, &sg))
+        return invalid(ctx, "subgraph 0");
+    st = parse_subgraph(&ld, &sg);
+    if (st == EMBER_STATUS_OK)
+        st = parse_signatures(&ld, &root);
+    if (st == EMBER_STATUS_OK)
+        st = parse_metadata(&ld, &root);
+    return st;
+}

@@ -1,0 +1,31 @@
+"""Emberlite runtime: run verified .ember models through the C interpreter.
+
+This package needs only numpy and cffi. The converter lives in emberlite.converter and is
+installed with the `convert` extra; nothing here imports it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import (ArenaTooSmallError, EmberRuntimeError, EvalError, HashMismatchError,
+                     InvalidArgumentError, InvalidModelError, MisuseError, NoMemoryError,
+                     UnsupportedError, VersionError)
+
+__version__ = "0.1.0"
+
+_FROM_INTERPRETER = ("Interpreter", "SignatureRunner", "runtime_version", "verify_model")
+
+__all__ = [
+    "ArenaTooSmallError", "EmberRuntimeError", "EvalError", "HashMismatchError",
+    "InvalidArgumentError", "InvalidModelError", "MisuseError", "NoMemoryError",
+    "UnsupportedError", "VersionError", *_FROM_INTERPRETER,
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The compiled extension loads on first use, so `import emberlite.converter` (and the
+    # error classes) work without it.
+    if name in _FROM_INTERPRETER:
+        from . import interpreter
+        return getattr(interpreter, name)
+    raise AttributeError(f"module 'emberlite' has no attribute {name!r}")

@@ -1,0 +1,297 @@
+"""The `ember` command: convert, inspect, run and verify models.
+
+Every failure caused by the input (missing file, invalid model, bad arguments) prints one
+`ember: error: ...` line on stderr and exits with status 2, like argparse's own errors.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import EmberRuntimeError
+
+EXIT_BAD_INPUT = 2
+TO_NHWC = (0, 2, 3, 1)
+TO_NCHW = (0, 3, 1, 2)
+
+
+class CliError(Exception):
+    """A problem with what the user gave us; main() prints it and exits with status 2."""
+
+
+# -- convert ---------------------------------------------------------------------------------
+
+def _parse_shape(text: str) -> tuple[str, tuple[int, ...]]:
+    name, sep, dims = text.rpartition(":")
+    try:
+        shape = tuple(int(d) for d in dims.split(","))
+    except ValueError:
+        shape = ()
+    if not sep or not name or not shape or min(shape) < 1:
+        raise CliError(f"--input-shape wants NAME:D0,D1,... with positive dims, got {text!r}")
+    return name, shape
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    source = Path(args.model)
+    if not source.is_file():
+        raise CliError(f"no such file: {source}")
+    try:
+        from .converter import Converter
+        from .converter.errors import EmberError
+    except ImportError as e:
+        raise CliError(f"the converter is not installed ({e}); "
+                       "run: pip install 'emberlite[convert]'") from None
+    shapes = dict(_parse_shape(s) for s in args.input_shape)
+    output = Path(args.output) if args.output else source.with_suffix(".ember")
+    options: dict[str, Any] = {"input_shapes": shapes} if shapes else {}
+    start = time.perf_counter()
+    try:
+        if source.suffix.lower() == ".tflite":
+            if not hasattr(Converter, "from_tflite"):
+                raise CliError(".tflite import is not in this version of the converter")
+            converter = Converter.from_tflite(str(source), **options)
+        else:
+            converter = Converter.from_onnx(str(source), **options)
+        converter.save(str(output))
+    except EmberError as e:
+        raise CliError(f"cannot convert {source}: {e}") from None
+    elapsed = time.perf_counter() - start
+    print(f"wrote {output} ({output.stat().st_size} bytes) in {elapsed:.2f} s")
+    return 0
+
+
+# -- shared by inspect, run, verify ---------------------------------------------------------
+
+def _open(path: str, allocate: bool = True) -> Any:
+    from .interpreter import Interpreter
+
+    if not os.path.isfile(path):
+        raise CliError(f"no such file: {path}")
+    try:
+        interp = Interpreter(model_path=path)
+        if allocate:
+            interp.allocate_tensors()
+    except EmberRuntimeError as e:
+        raise CliError(f"invalid model {path}: {e}") from None
+    return interp
+
+
+def _shape_text(shape: Sequence[int]) -> str:
+    return "[" + ",".join(str(int(d)) for d in shape) + "]"
+
+
+# -- inspect ---------------------------------------------------------------------------------
+
+def _summary(path: str) -> dict[str, Any]:
+    interp = _open(path)
+    tensors = []
+    weight_bytes = 0
+    for d in interp.get_tensor_details():
+        nbytes = int(np.prod(d["shape"], dtype=np.int64)) * np.dtype(d["dtype"]).itemsize
+        constant = interp.is_constant(d["index"])
+        weight_bytes += nbytes if constant else 0
+        tensors.append({"index": d["index"], "name": d["name"], "shape": d["shape"].tolist(),
+                        "dtype": np.dtype(d["dtype"]).name, "bytes": nbytes,
+                        "constant": constant})
+    ops = interp.node_ops()
+    return {
+        "file": path,
+        "file_bytes": os.path.getsize(path),
+        "arena_bytes": interp.arena_size,
+        "weight_bytes": weight_bytes,
+        "nodes": len(ops),
+        "ops": dict(sorted(Counter(ops).items())),
+        "inputs": [{"name": d["name"], "index": d["index"], "shape": d["shape"].tolist(),
+                    "dtype": np.dtype(d["dtype"]).name} for d in interp.get_input_details()],
+        "outputs": [{"name": d["name"], "index": d["index"], "shape": d["shape"].tolist(),
+                     "dtype": np.dtype(d["dtype"]).name} for d in interp.get_output_details()],
+        "signatures": interp.get_signature_list(),
+        "metadata": interp.get_metadata(),
+        "tensors": tensors,
+    }
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    info = _summary(args.model)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"{info['file']}: {info['file_bytes']} bytes, {info['nodes']} nodes, "
+          f"arena {info['arena_bytes']} bytes, weights {info['weight_bytes']} bytes")
+    for kind in ("inputs", "outputs"):
+        for io in info[kind]:
+            print(f"  {kind[:-1]:6} {io['name']} {_shape_text(io['shape'])} {io['dtype']}")
+    print("ops:")
+    for op, count in info["ops"].items():
+        print(f"  {op:24} {count}")
+    print("tensors:")
+    for t in info["tensors"]:
+        kind = "const" if t["constant"] else "arena"
+        print(f"  {t['index']:4} {kind} {t['dtype']:8} {_shape_text(t['shape']):20} {t['name']}")
+    if info["metadata"]:
+        print("metadata:")
+        for key, value in info["metadata"].items():
+            print(f"  {key} = {value}")
+    return 0
+
+
+# -- run -------------------------------------------------------------------------------------
+
+def _random_input(detail: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
+    shape = tuple(int(d) for d in detail["shape"])
+    dtype = np.dtype(detail["dtype"])
+    if dtype.kind == "f":
+        return rng.standard_normal(shape).astype(dtype)
+    if dtype.kind == "b":
+        return rng.integers(0, 2, shape).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(max(info.min, -128), min(info.max, 127), shape, endpoint=True,
+                        dtype=dtype)
+
+
+def _load_inputs(specs: list[str], details: list[dict[str, Any]]) -> dict[int, np.ndarray]:
+    """Input position -> array, from NAME=FILE.npy or FILE.npy (by position) arguments."""
+    names = [d["name"] for d in details]
+    loaded: dict[int, np.ndarray] = {}
+    for position, spec in enumerate(specs):
+        name, sep, file = spec.partition("=")
+        if sep and name in names:
+            position = names.index(name)
+        elif sep:
+            raise CliError(f"no model input named {name!r}; inputs are {names}")
+        else:
+            file = spec
+        if position >= len(details):
+            raise CliError(f"{len(specs)} inputs given, the model has {len(details)}")
+        try:
+            loaded[position] = np.load(file, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise CliError(f"cannot read input {file}: {e}") from None
+    return loaded
+
+
+def _describe(name: str, value: np.ndarray, top: int) -> str:
+    flat = value.reshape(-1)
+    text = f"{name}: {_shape_text(value.shape)} {value.dtype}"
+    if flat.size == 0:
+        return text
+    if value.dtype.kind in "fiub":
+        text += (f" min {flat.min():.6g} max {flat.max():.6g} "
+                 f"mean {flat.astype(np.float64).mean():.6g}")
+        order = np.argsort(-flat.astype(np.float64), kind="stable")[:top]
+        text += "\n  top: " + ", ".join(f"[{i}]={flat[i]:.6g}" for i in order)
+    return text
+
+
+def _file_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "output"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.repeat < 1:
+        raise CliError(f"--repeat must be >= 1, got {args.repeat}")
+    interp = _open(args.model)
+    meta = interp.get_metadata()
+    inputs = interp.get_input_details()
+    loaded = _load_inputs(args.input, inputs)
+    rng = np.random.default_rng(args.seed)
+    for position, detail in enumerate(inputs):
+        value = loaded[position] if position in loaded else _random_input(detail, rng)
+        if args.nchw and meta.get(f"layout.input.{detail['name']}") == "NHWC":
+            value = np.transpose(value, TO_NHWC)
+        try:
+            interp.set_tensor(detail["index"], np.ascontiguousarray(value))
+        except ValueError as e:
+            raise CliError(f"input {position}: {e}") from None
+    times = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        try:
+            interp.invoke()
+        except EmberRuntimeError as e:
+            raise CliError(f"invoke failed: {e}") from None
+        times.append(time.perf_counter() - start)
+    if args.save:
+        os.makedirs(args.save, exist_ok=True)
+    for detail in interp.get_output_details():
+        value = interp.get_tensor(detail["index"])
+        if args.nchw and meta.get(f"layout.output.{detail['name']}") == "NHWC":
+            value = np.transpose(value, TO_NCHW)
+        print(_describe(detail["name"], value, args.top))
+        if args.save:
+            np.save(os.path.join(args.save, _file_name(detail["name"]) + ".npy"), value)
+    print(f"invoke: median {np.median(times) * 1e3:.3f} ms over {len(times)} run(s)")
+    return 0
+
+
+# -- verify ----------------------------------------------------------------------------------
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    interp = _open(args.model)
+    print(f"ok: {args.model} ({len(interp.node_ops())} nodes, arena {interp.arena_size} bytes)")
+    return 0
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ember", description="Emberlite model tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("convert", help="convert an ONNX (or .tflite) model to .ember")
+    p.add_argument("model", help="source model (.onnx or .tflite)")
+    p.add_argument("-o", "--output", help="output path (default: MODEL with .ember suffix)")
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME:D0,D1,...",
+                   help="fix the shape of a graph input (repeatable)")
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("inspect", help="ops, tensors, arena and sizes of an .ember model")
+    p.add_argument("model")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("run", help="run an .ember model once on given or random inputs")
+    p.add_argument("model")
+    p.add_argument("-i", "--input", action="append", default=[], metavar="[NAME=]FILE.npy",
+                   help="an input from a .npy file, by name or by position (repeatable); "
+                        "inputs not given are random")
+    p.add_argument("--nchw", action="store_true",
+                   help="inputs and outputs in the source model's NCHW layout where the "
+                        ".ember file stores NHWC")
+    p.add_argument("--seed", type=int, default=0, help="seed for random inputs")
+    p.add_argument("--top", type=int, default=5, help="largest values to print per output")
+    p.add_argument("--repeat", type=int, default=1, help="invoke this many times (timing)")
+    p.add_argument("--save", metavar="DIR", help="write each output to DIR/<name>.npy")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("verify", help="check a model: verify, hash and prepare every node")
+    p.add_argument("model")
+    p.set_defaults(func=cmd_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as e:
+        print(f"ember: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:
+        print(f"ember: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""Interpreter: the Python face of the C interpreter, modelled on tflite_runtime's Interpreter.
+
+The model bytes are never parsed here: the C library verifies them in ember_interp_create and
+everything below reads through its API. Model bytes and the interpreter handle are kept alive
+together, and every numpy view into the arena keeps the Interpreter alive.
+"""
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ._ember import ffi, lib
+from .errors import MisuseError, error_for_status
+
+_NUMPY_TYPES: dict[int, type] = {
+    lib.EMBER_DTYPE_FLOAT32: np.float32,
+    lib.EMBER_DTYPE_FLOAT16: np.float16,
+    lib.EMBER_DTYPE_INT8: np.int8,
+    lib.EMBER_DTYPE_UINT8: np.uint8,
+    lib.EMBER_DTYPE_INT16: np.int16,
+    lib.EMBER_DTYPE_INT32: np.int32,
+    lib.EMBER_DTYPE_INT64: np.int64,
+    lib.EMBER_DTYPE_BOOL: np.bool_,
+}
+
+# The key tflite gives the one signature of a model that names none.
+DEFAULT_SIGNATURE = "serving_default"
+_VERIFY_MSG_SIZE = 512
+
+
+def runtime_version() -> str:
+    """The C library's version, e.g. '0.1.0'."""
+    return f"{lib.EMBER_VERSION_MAJOR}.{lib.EMBER_VERSION_MINOR}.{lib.EMBER_VERSION_PATCH}"
+
+
+def _text(ptr: Any) -> str:
+    return "" if ptr == ffi.NULL else ffi.string(ptr).decode("utf-8", errors="replace")
+
+
+def _address(cdata: Any) -> int:
+    return int(ffi.cast("uintptr_t", cdata))
+
+
+def _aligned_copy(data: Any) -> np.ndarray:
+    """One copy of `data` starting at an EMBER_MODEL_ALIGNMENT-aligned address."""
+    src = np.frombuffer(data, dtype=np.uint8)
+    align = lib.EMBER_MODEL_ALIGNMENT
+    raw = np.empty(src.size + align, dtype=np.uint8)
+    start = -raw.ctypes.data % align
+    out = raw[start:start + src.size]
+    out[:] = src
+    out.flags.writeable = False
+    return out
+
+
+def _model_bytes(model_path: str | os.PathLike | None, model_content: Any) -> Any:
+    """A buffer holding the model at an aligned address that nobody will change."""
+    if (model_path is None) == (model_content is None):
+        raise ValueError("give exactly one of model_path and model_content")
+    if model_path is not None:
+        with open(model_path, "rb") as f:
+            if os.fstat(f.fileno()).st_size == 0:
+                return b""  # mmap refuses empty files; the verifier will reject it
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(model_content)
+    if not view.c_contiguous:
+        raise ValueError("model_content must be a contiguous bytes-like object")
+    cdata = ffi.from_buffer(view)
+    # A writable buffer could change under the interpreter after verification; copy it.
+    if view.readonly and _address(cdata) % lib.EMBER_MODEL_ALIGNMENT == 0:
+        return model_content
+    return _aligned_copy(view.cast("B"))
+
+
+def verify_model(model_content: Any) -> None:
+    """Runs the C verifier over model bytes; raises the matching EmberRuntimeError if bad."""
+    data = ffi.from_buffer(_model_bytes(None, model_content))
+    msg = ffi.new("char[]", _VERIFY_MSG_SIZE)
+    status = lib.ember_model_verify(data, len(data), msg, _VERIFY_MSG_SIZE)
+    if status != lib.EMBER_STATUS_OK:
+        raise error_for_status(status, _text(msg) or _text(lib.ember_status_str(status)))
+
+
+class _ArenaView:
+    """Exposes tensor memory to numpy while holding the Interpreter that owns it."""
+
+    def __init__(self, owner: "Interpreter", address: int, shape: tuple[int, ...],
+                 dtype: np.dtype, readonly: bool):
+        self._owner = owner
+        self.__array_interface__ = {
+            "version": 3, "shape": shape, "typestr": dtype.str, "data": (address, readonly),
+        }
+
+
+class Interpreter:
+    """Runs an .ember model. Same call sequence and detail dicts as tflite's Interpreter:
+
+        interp = Interpreter(model_path="model.ember")
+        interp.allocate_tensors()
+        interp.set_tensor(interp.get_input_details()[0]["index"], x)
+        interp.invoke()
+        y = interp.get_tensor(interp.get_output_details()[0]["index"])
+    """
+
+    def __init__(self, model_path: str | os.PathLike | None = None, model_content: Any = None,
+                 num_threads: int | None = None, experimental_delegates: Iterable | None = None,
+                 isa_mask: int | None = None, verify_hash: bool = True):
+        if experimental_delegates:
+            raise ValueError("delegates are not supported by this build of Emberlite")
+        if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
+            raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
+        self._model = _model_bytes(model_path, model_content)
+        self._model_cdata = ffi.from_buffer(self._model)
+        options = ffi.new("ember_options *")
+        lib.ember_options_init(options)
+        if num_threads is not None:
+            options.num_threads = num_threads
+        if isa_mask is not None:
+            options.isa_mask = isa_mask
+        options.verify_hash = 1 if verify_hash else 0
+        out = ffi.new("ember_interp **")
+        status = lib.ember_interp_create(self._model_cdata, len(self._model_cdata), options, out)
+        if out[0] != ffi.NULL:
+            self._handle = ffi.gc(out[0], lib.ember_interp_destroy)
+        if status != lib.EMBER_STATUS_OK:
+            message = _text(lib.ember_errmsg(out[0]))
+            self._handle = None
+            raise error_for_status(status, message)
+        self._allocated = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def _check(self, status: int) -> None:
+        if status != lib.EMBER_STATUS_OK:
+            raise error_for_status(status, _text(lib.ember_errmsg(self._handle)))
+
+    def allocate_tensors(self) -> None:
+        """Prepares every node and binds the arena. Later calls do nothing: shapes are static."""
+        if self._allocated:
+            return
+        self._check(lib.ember_interp_allocate(self._handle))
+        self._allocated = True
+
+    def invoke(self) -> None:
+        self._check(lib.ember_interp_invoke(self._handle))
+
+    @property
+    def arena_size(self) -> int:
+        """Bytes of arena the model needs, scratch included (known after allocate_tensors)."""
+        return int(lib.ember_interp_arena_size(self._handle))
+
+    # -- tensors ----------------------------------------------------------------------------
+
+    def _info(self, index: int) -> Any:
+        count = lib.ember_interp_tensor_count(self._handle)
+        if not isinstance(index, (int, np.integer)) or not 0 <= index < count:
+            raise ValueError(f"tensor index {index!r} out of range (the model has {count})")
+        info = ffi.new("ember_tensor_info *")
+        self._check(lib.ember_interp_tensor_info(self._handle, int(index), info))
+        return info
+
+    def _detail(self, index: int) -> dict[str, Any]:
+        info = self._info(index)
+        shape = np.array([info.dims[i] for i in range(info.rank)], dtype=np.int32)
+        count = info.quant_count
+        scales = ffi.new("float[]", max(count, 1))
+        zero_points = ffi.new("int64_t[]", max(count, 1))
+        got = lib.ember_interp_tensor_quant(self._handle, index, scales, zero_points, count)
+        return {
+            "name": _text(info.name),
+            "index": int(index),
+            "shape": shape,
+            "shape_signature": shape.copy(),
+            "dtype": self._numpy_type(info),
+            "quantization": (float(info.scale), int(info.zero_point)) if count else (0.0, 0),
+            "quantization_parameters": {
+                "scales": np.array([scales[i] for i in range(got)], dtype=np.float32),
+                "zero_points": np.array([zero_points[i] for i in range(got)], dtype=np.int32),
+                "quantized_dimension": int(info.quant_axis) if count else 0,
+            },
+            "sparsity_parameters": {},
+        }
+
+    @staticmethod
+    def _numpy_type(info: Any) -> type:
+        try:
+            return _NUMPY_TYPES[info.type]
+        except KeyError:
+            raise ValueError(f"tensor type {info.type} has no numpy equivalent") from None
+
+    def get_input_details(self) -> list[dict[str, Any]]:
+        count = lib.ember_interp_input_count(self._handle)
+        return [self._detail(lib.ember_interp_input_tensor(self._handle, i)) for i in range(count)]
+
+    def get_output_details(self) -> list[dict[str, Any]]:
+        count = lib.ember_interp_output_count(self._handle)
+        return [self._detail(lib.ember_interp_output_tensor(self._handle, i))
+                for i in range(count)]
+
+    def get_tensor_details(self) -> list[dict[str, Any]]:
+        return [self._detail(i) for i in range(lib.ember_interp_tensor_count(self._handle))]
+
+    def is_constant(self, tensor_index: int) -> bool:
+        """True for weights stored in the model (read-only), False for arena tensors."""
+        return bool(self._info(tensor_index).is_constant)
+
+    def _view(self, index: int) -> np.ndarray:
+        info = self._info(index)
+        if not self._allocated:
+            raise MisuseError(lib.EMBER_STATUS_MISUSE,
+                              f"tensor {index}: call allocate_tensors() before touching tensors")
+        data = lib.ember_interp_tensor_data(self._handle, int(index))
+        if data == ffi.NULL:
+            raise MisuseError(lib.EMBER_STATUS_MISUSE, f"tensor {index} has no data")
+        dtype = np.dtype(self._numpy_type(info))
+        shape = tuple(info.dims[i] for i in range(info.rank))
+        # Constants live in the model (maybe a read-only memory map): never writable.
+        view = _ArenaView(self, _address(data), shape, dtype, readonly=bool(info.is_constant))
+        return np.asarray(view)
+
+    def set_tensor(self, tensor_index: int, value: Any) -> None:
+        """Copies `value` into a tensor; dtype and shape must match exactly (no casts)."""
+        info = self._info(tensor_index)
+        name = _text(info.name)
+        if info.is_constant:
+            raise ValueError(f"Cannot set tensor {tensor_index} ({name}): it is a constant")
+        value = np.asarray(value)
+        expected = np.dtype(self._numpy_type(info))
+        if value.dtype != expected:
+            raise ValueError(f"Cannot set tensor {tensor_index} ({name}): got dtype "
+                             f"{value.dtype}, expected {expected}")
+        shape = tuple(info.dims[i] for i in range(info.rank))
+        if value.shape != shape:
+            raise ValueError(f"Cannot set tensor {tensor_index} ({name}): got shape "
+                             f"{list(value.shape)}, expected {list(shape)}")
+        np.copyto(self._view(tensor_index), value)
+
+    def get_tensor(self, tensor_index: int) -> np.ndarray:
+        """A copy of a tensor's current value."""
+        return self._view(tensor_index).copy()
+
+    def tensor(self, tensor_index: int) -> Callable[[], np.ndarray]:
+        """A function returning a numpy view of the tensor's memory (no copy), as in tflite.
+
+        The view's contents change on the next invoke(); it keeps this Interpreter alive.
+        """
+        self._info(tensor_index)
+        return lambda: self._view(tensor_index)
+
+    # -- model description ------------------------------------------------------------------
+
+    def get_metadata(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        key, value = ffi.new("const char **"), ffi.new("const char **")
+        for i in range(lib.ember_interp_metadata_count(self._handle)):
+            self._check(lib.ember_interp_metadata_at(self._handle, i, key, value))
+            out[_text(key[0])] = _text(value[0])
+        return out
+
+    def node_ops(self) -> list[str]:
+        """Op name of every node, in execution order."""
+        return [_text(lib.ember_interp_node_op(self._handle, i))
+                for i in range(lib.ember_interp_node_count(self._handle))]
+
+    def cpu_features(self) -> int:
+        """EMBER_ISA_* bits this CPU offers."""
+        return int(lib.ember_interp_cpu_features(self._handle))
+
+    def _signature_io(self, signature: int, is_output: int) -> dict[str, int]:
+        name, tensor = ffi.new("const char **"), ffi.new("int32_t *")
+        out: dict[str, int] = {}
+        for i in range(lib.ember_interp_signature_io_count(self._handle, signature, is_output)):
+            self._check(lib.ember_interp_signature_io(self._handle, signature, is_output, i,
+                                                      name, tensor))
+            out[_text(name[0])] = int(tensor[0])
+        return out
+
+    def _signatures(self) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
+        """key -> (input name -> tensor, output name -> tensor)."""
+        count = lib.ember_interp_signature_count(self._handle)
+        if count == 0:
+            # A model without signatures still has graph inputs and outputs; name them.
+            inputs = {d["name"]: d["index"] for d in self.get_input_details()}
+            outputs = {d["name"]: d["index"] for d in self.get_output_details()}
+            return {DEFAULT_SIGNATURE: (inputs, outputs)}
+        return {_text(lib.ember_interp_signature_key(self._handle, s)):
+                (self._signature_io(s, 0), self._signature_io(s, 1)) for s in range(count)}
+
+    def get_signature_list(self) -> dict[str, dict[str, list[str]]]:
+        return {key: {"inputs": list(ins), "outputs": list(outs)}
+                for key, (ins, outs) in self._signatures().items()}
+
+    def get_signature_runner(self, signature_key: str | None = None) -> "SignatureRunner":
+        signatures = self._signatures()
+        if signature_key is None:
+            if len(signatures) != 1:
+                raise ValueError(f"the model has {len(signatures)} signatures "
+                                 f"({', '.join(signatures)}); pass signature_key")
+            signature_key = next(iter(signatures))
+        if signature_key not in signatures:
+            raise ValueError(f"no signature {signature_key!r}; the model has "
+                             f"{', '.join(signatures)}")
+        inputs, outputs = signatures[signature_key]
+        return SignatureRunner(self, inputs, outputs)
+
+
+class SignatureRunner:
+    """Calls a model by input and output names: runner(x=array) -> {"y": array}."""
+
+    def __init__(self, interpreter: Interpreter, inputs: dict[str, int], outputs: dict[str, int]):
+        self._interp = interpreter
+        self._inputs = inputs
+        self._outputs = outputs
+
+    def get_input_details(self) -> dict[str, dict[str, Any]]:
+        return {name: self._interp._detail(i) for name, i in self._inputs.items()}
+
+    def get_output_details(self) -> dict[str, dict[str, Any]]:
+        return {name: self._interp._detail(i) for name, i in self._outputs.items()}
+
+    def __call__(self, **inputs: Any) -> dict[str, np.ndarray]:
+        missing = sorted(set(self._inputs) - set(inputs))
+        unknown = sorted(set(inputs) - set(self._inputs))
+        if missing or unknown:
+            raise ValueError(f"signature inputs are {sorted(self._inputs)}; missing {missing}, "
+                             f"unknown {unknown}")
+        self._interp.allocate_tensors()
+        for name, value in inputs.items():
+            self._interp.set_tensor(self._inputs[name], value)
+        self._interp.invoke()
+        return {name: self._interp.get_tensor(i) for name, i in self._outputs.items()}

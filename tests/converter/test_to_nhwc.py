@@ -1,0 +1,229 @@
+"""to_nhwc: graphs in the importer's convention (NHWC ops bracketed by transposes) lose their
+transposes and still compute the same function (checked with the numpy reference)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emberlite.converter.ops import OpType
+from emberlite.converter.ops.binary import BinaryParams
+from emberlite.converter.ops.clamp import ClampParams
+from emberlite.converter.ops.concatenation import ConcatenationParams
+from emberlite.converter.ops.conv2d import Conv2DParams
+from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
+from emberlite.converter.ops.gather import GatherParams
+from emberlite.converter.ops.mean import ReduceParams
+from emberlite.converter.ops.pad import PadMode, PadParams
+from emberlite.converter.ops.pool2d import Pool2DParams
+from emberlite.converter.ops.slice import SliceParams
+from emberlite.converter.ops.softmax import SoftmaxParams
+from emberlite.converter.ops.split import SplitParams
+from emberlite.converter.ops.transpose import TransposeParams
+from emberlite.converter.passes import run_passes
+from emberlite.converter.passes.to_nhwc import to_nhwc
+from tests.converter.ir_builder import GraphBuilder, assert_equivalent, ops
+from tests.converter.test_passes_common import snapshot
+
+TO_NHWC = (0, 2, 3, 1)
+TO_NCHW = (0, 3, 1, 2)
+rng = np.random.default_rng(1)
+
+
+def const(b: GraphBuilder, base: str, *shape: int, positive: bool = False) -> str:
+    value = rng.standard_normal(shape).astype(np.float32)
+    return b.const(b.graph.unique_name(base), np.abs(value) + 0.5 if positive else value)
+
+
+def nhwc_op(b: GraphBuilder, x: str, op: OpType, inputs: list[str], params: object) -> str:
+    """The importer's wrapping of an NHWC op applied to an NCHW tensor."""
+    t = b.node(OpType.TRANSPOSE, [x], TransposeParams(TO_NHWC))
+    y = b.node(op, [t] + inputs, params)
+    return b.node(OpType.TRANSPOSE, [y], TransposeParams(TO_NCHW))
+
+
+def conv(b: GraphBuilder, x: str, cin: int, cout: int, k: int = 3, stride: int = 1,
+         bias: bool = True) -> str:
+    pad = k // 2
+    inputs = [const(b, "w", cout, k, k, cin)] + ([const(b, "b", cout)] if bias else [])
+    return nhwc_op(b, x, OpType.CONV2D, inputs, Conv2DParams(stride, stride, 1, 1, pad, pad,
+                                                             pad, pad))
+
+
+def depthwise(b: GraphBuilder, x: str, c: int) -> str:
+    return nhwc_op(b, x, OpType.DEPTHWISE_CONV2D, [const(b, "dw", 1, 3, 3, c)],
+                   DepthwiseConv2DParams(1, 1, 1, 1, 1, 1, 1, 1))
+
+
+def batchnorm(b: GraphBuilder, x: str, c: int) -> str:
+    y = b.node(OpType.MUL, [x, const(b, "bn_scale", c, 1, 1, positive=True)])
+    return b.node(OpType.ADD, [y, const(b, "bn_shift", c, 1, 1)])
+
+
+def torchvision_like_cnn() -> GraphBuilder:
+    """conv-bn-relu stem, max pool, a residual block, a depthwise-separable block with RELU6,
+    global average pool, flatten and a fully connected classifier, as the importer emits it."""
+    b = GraphBuilder()
+    x = b.input("image", (2, 3, 16, 16))
+    h = b.node(OpType.RELU, [batchnorm(b, conv(b, x, 3, 8, stride=2, bias=False), 8)])
+    h = nhwc_op(b, h, OpType.MAX_POOL2D, [], Pool2DParams(3, 3, 2, 2, 1, 1, 1, 1, 1, 1))
+    r = b.node(OpType.RELU, [batchnorm(b, conv(b, h, 8, 8, bias=False), 8)])
+    r = batchnorm(b, conv(b, r, 8, 8, bias=False), 8)
+    h = b.node(OpType.RELU, [b.node(OpType.ADD, [r, h])])
+    h = b.node(OpType.CLAMP, [batchnorm(b, depthwise(b, h, 8), 8)], ClampParams(0.0, 6.0))
+    h = b.node(OpType.RELU6, [batchnorm(b, conv(b, h, 8, 16, k=1, bias=False), 16)])
+    h = b.node(OpType.MEAN, [h], ReduceParams((2, 3)))
+    h = b.node(OpType.RESHAPE, [h], shapes=[(2, 16)])
+    logits = b.node(OpType.FULLY_CONNECTED, [h, const(b, "fc_w", 10, 16), const(b, "fc_b", 10)])
+    b.output(logits)
+    return b
+
+
+def test_torchvision_like_cnn_has_no_transpose_left():
+    before = torchvision_like_cnn().build()
+    frozen = snapshot(before)
+    after = to_nhwc(before)
+    assert OpType.TRANSPOSE not in ops(after)
+    assert after.metadata == {"layout.input.image": "NHWC"}
+    assert after.tensors["image"].shape == (2, 16, 16, 3)
+    assert_equivalent(before, after)
+    assert snapshot(before) == frozen
+
+
+def test_full_pipeline_on_torchvision_like_cnn():
+    before = torchvision_like_cnn().build()
+    after = run_passes(before)
+    assert_equivalent(before, after, tol=1e-4)
+    assert ops(after) == [OpType.CONV2D, OpType.MAX_POOL2D, OpType.CONV2D, OpType.CONV2D,
+                          OpType.ADD, OpType.DEPTHWISE_CONV2D, OpType.CONV2D, OpType.MEAN,
+                          OpType.RESHAPE, OpType.FULLY_CONNECTED]
+    acts = [n.params.activation.name for n in after.nodes if hasattr(n.params, "activation")]
+    assert acts == ["RELU", "NONE", "RELU", "NONE", "RELU", "RELU6", "RELU6", "NONE"]
+
+
+def sandwich(middle) -> GraphBuilder:
+    """input -> conv -> `middle` (NCHW ops) -> conv per output -> graph outputs."""
+    b = GraphBuilder()
+    h = conv(b, b.input("x", (1, 4, 6, 5)), 4, 4)
+    outs = middle(b, h)
+    for out in (outs if isinstance(outs, list) else [outs]):
+        b.output(conv(b, out, 4, 4))
+    return b
+
+
+MIDDLES = {
+    "unary": lambda b, h: b.node(OpType.SIGMOID, [h]),
+    "leaky_clamp": lambda b, h: b.node(OpType.CLAMP, [b.node(OpType.TANH, [h])],
+                                       ClampParams(-0.5, 0.5)),
+    "binary_scalar": lambda b, h: b.node(OpType.SUB, [h, b.const("s", np.float32(0.3))]),
+    "binary_rank3": lambda b, h: b.node(OpType.DIV, [h, const(b, "d", 1, 6, 1, positive=True)]),
+    "binary_both_transposed": lambda b, h: b.node(OpType.ADD, [h, conv(b, h, 4, 4)]),
+    "binary_fused": lambda b, h: b.node(OpType.MUL, [h, h], BinaryParams(1)),
+    "concat_const": lambda b, h: b.node(
+        OpType.SLICE, [b.node(OpType.CONCATENATION, [h, const(b, "c", 1, 2, 6, 5)],
+                              ConcatenationParams(1))], SliceParams((0, 1, 0, 0), (1, 1, 1, 1)),
+        shapes=[(1, 4, 6, 5)]),
+    "softmax": lambda b, h: b.node(OpType.SOFTMAX, [h], SoftmaxParams(1, 2.0)),
+    "mean_keepdims": lambda b, h: b.node(OpType.ADD, [h, b.node(OpType.MEAN, [h],
+                                                               ReduceParams((1, 2)))]),
+    "pad_slice": lambda b, h: b.node(
+        OpType.SLICE, [b.node(OpType.PAD, [h], PadParams((0, 0, 1, 2, 0, 0, 2, 1),
+                                                          PadMode.REFLECT))],
+        SliceParams((0, 0, 3, 2), (1, 1, 1, 1)), shapes=[(1, 4, 6, 5)]),
+    "gather_1d": lambda b, h: b.node(OpType.GATHER, [h, b.const("i", np.array([3, 0, -1, 1]))],
+                                     GatherParams(1)),
+    "split": lambda b, h: b.node(OpType.SPLIT, [h], SplitParams(2),
+                                 shapes=[(1, 4, 2, 5), (1, 4, 4, 5)]),
+    "silu": lambda b, h: b.node(OpType.MUL, [h, b.node(OpType.SIGMOID, [h])]),
+}
+
+
+@pytest.mark.parametrize("name", MIDDLES)
+def test_sinks_through_layout_agnostic_ops(name):
+    before = sandwich(MIDDLES[name]).build()
+    after = to_nhwc(before)
+    assert OpType.TRANSPOSE not in ops(after), ops(after)
+    assert_equivalent(before, after)
+
+
+@pytest.mark.parametrize("name,middle", [
+    ("mean_dropped", lambda b, h: b.node(OpType.MEAN, [h], ReduceParams((2,)),
+                                         shapes=[(1, 4, 5)])),
+    ("gather_scalar", lambda b, h: b.node(OpType.GATHER, [h, b.const("i", np.array(2))],
+                                          GatherParams(3))),
+    ("channel_softmax_3d", lambda b, h: b.node(OpType.SOFTMAX, [b.node(
+        OpType.RESHAPE, [h], shapes=[(1, 4, 30)])], SoftmaxParams(1))),
+])
+def test_rank_changing_ops_keep_the_function(name, middle):
+    b = GraphBuilder()
+    b.output(middle(b, conv(b, b.input("x", (1, 4, 6, 5)), 4, 4)))
+    before = b.build()
+    after = to_nhwc(before)
+    assert ops(after).count(OpType.TRANSPOSE) <= 1
+    assert_equivalent(before, after)
+
+
+def test_non_constant_side_gets_inverse_only_when_it_pays():
+    b = GraphBuilder()
+    x, y = b.input("x", (1, 4, 6, 5)), b.input("y", (1, 6, 5, 4))
+    h1, h2 = conv(b, x, 4, 4), conv(b, x, 4, 4)
+    # Two transposed inputs and one plain one: moving costs one inverse and one output
+    # transpose and removes two, so it happens.
+    cat = b.node(OpType.CONCATENATION, [h1, h2, b.node(OpType.TRANSPOSE, [y],
+                                                       TransposeParams(TO_NCHW))],
+                 ConcatenationParams(1))
+    b.output(b.node(OpType.ADD, [cat, b.input("z", (1, 12, 6, 5))]))
+    before = b.build()
+    after = to_nhwc(before)
+    assert ops(after).count(OpType.TRANSPOSE) <= ops(before).count(OpType.TRANSPOSE) - 4
+    assert_equivalent(before, after)
+
+
+def test_input_normalisation_and_nchw_output():
+    b = GraphBuilder()
+    x = b.input("x", (1, 3, 8, 8))
+    x = b.node(OpType.SUB, [x, const(b, "mean", 1, 3, 1, 1)])
+    x = b.node(OpType.DIV, [x, const(b, "std", 3, 1, 1, positive=True)])
+    b.output(b.node(OpType.RELU, [conv(b, x, 3, 5)]))
+    before = b.build()
+    after = to_nhwc(before)
+    assert OpType.TRANSPOSE not in ops(after)
+    assert after.metadata == {"layout.input.x": "NHWC", "layout.output.relu_out": "NHWC"}
+    assert after.tensors["relu_out"].shape == (1, 8, 8, 5)
+    assert_equivalent(before, after)
+
+
+def test_input_not_used_in_nhwc_stays_nchw():
+    b = GraphBuilder()
+    x = b.input("x", (1, 3, 4, 4))
+    b.output(b.node(OpType.SOFTMAX, [b.node(OpType.RESHAPE, [x], shapes=[(1, 48)])],
+                    SoftmaxParams(1)))
+    after = to_nhwc(b.build())
+    assert after.metadata == {} and after.tensors["x"].shape == (1, 3, 4, 4)
+
+
+def test_compose_identity_and_unit_dim_transposes():
+    b = GraphBuilder()
+    x = b.input("x", (2, 1, 3, 1))
+    t1 = b.node(OpType.TRANSPOSE, [x], TransposeParams((1, 0, 2, 3)))
+    t2 = b.node(OpType.TRANSPOSE, [t1], TransposeParams((0, 2, 1, 3)))
+    t3 = b.node(OpType.TRANSPOSE, [b.node(OpType.RELU, [t2])], TransposeParams((3, 0, 1, 2)))
+    b.output(t3)
+    before = b.build()
+    after = to_nhwc(before)
+    # (1,0,2,3) then (0,2,1,3) composes to (1,2,0,3), which moves only size-1 dims around
+    # the size-2 and size-3 ones in order: every transpose becomes a reshape.
+    assert OpType.TRANSPOSE not in ops(after)
+    assert ops(after).count(OpType.RESHAPE) >= 1
+    assert_equivalent(before, after)
+
+
+def test_cancelling_pair_between_input_and_output():
+    b = GraphBuilder()
+    x = b.input("x", (1, 2, 3, 4))
+    t = b.node(OpType.TRANSPOSE, [x], TransposeParams(TO_NHWC))
+    b.output(b.node(OpType.TRANSPOSE, [t], TransposeParams(TO_NCHW)))
+    before = b.build()
+    after = to_nhwc(before)
+    # The output must remain a distinct tensor computed from the input.
+    assert len(after.nodes) == 1 and after.nodes[0].op != OpType.TRANSPOSE
+    assert_equivalent(before, after)

@@ -1,0 +1,179 @@
+"""The `ember` command line: each subcommand, and exit status 2 with one line on bad input."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import emberlite
+from emberlite.cli import main
+
+BIAS = np.array([[0.5, -1.0, 2.0, -3.0, 0.25, 4.0]], dtype=np.float32)
+
+
+def _model(batch: int | str = 2, op: str = "Softmax") -> onnx.ModelProto:
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "bias"], ["s"]), helper.make_node(op, ["s"], ["y"])],
+        "cli_model",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 6])],
+        [numpy_helper.from_array(BIAS, "bias")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _expected(x: np.ndarray) -> np.ndarray:
+    s = x.astype(np.float64) + BIAS
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.fixture
+def onnx_path(tmp_path: Path) -> Path:
+    path = tmp_path / "m.onnx"
+    onnx.save(_model(), str(path))
+    return path
+
+
+@pytest.fixture
+def ember_path(onnx_path: Path) -> Path:
+    out = onnx_path.with_suffix(".ember")
+    assert main(["convert", str(onnx_path), "-o", str(out)]) == 0
+    return out
+
+
+def _one_error_line(capsys: pytest.CaptureFixture, *needles: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("ember: error: "), err
+    for needle in needles:
+        assert needle in err
+    return err
+
+
+def test_convert_writes_a_working_model(tmp_path: Path, onnx_path: Path, capsys) -> None:
+    assert main(["convert", str(onnx_path)]) == 0
+    out = tmp_path / "m.ember"
+    assert "wrote" in capsys.readouterr().out and out.is_file()
+    it = emberlite.Interpreter(model_path=out)
+    x = np.random.default_rng(0).normal(size=(2, 6)).astype(np.float32)
+    np.testing.assert_allclose(it.get_signature_runner()(x=x)["y"], _expected(x),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_convert_input_shape_fixes_a_dynamic_dim(tmp_path: Path) -> None:
+    src, out = tmp_path / "dyn.onnx", tmp_path / "dyn.ember"
+    onnx.save(_model(batch="N"), str(src))
+    assert main(["convert", str(src), "-o", str(out), "--input-shape", "x:3,6"]) == 0
+    shape = emberlite.Interpreter(model_path=out).get_input_details()[0]["shape"]
+    np.testing.assert_array_equal(shape, [3, 6])
+
+
+@pytest.mark.parametrize("content", [b"this is not onnx", None])
+def test_convert_failure_leaves_no_file(tmp_path: Path, capsys, content: bytes | None) -> None:
+    src = tmp_path / "bad.onnx"
+    if content is None:
+        onnx.save(_model(op="NonZero"), str(src))  # valid ONNX, op Emberlite lacks
+    else:
+        src.write_bytes(content)
+    out = tmp_path / "out" / "bad.ember"
+    out.parent.mkdir()
+    assert main(["convert", str(src), "-o", str(out)]) == 2
+    assert list(out.parent.iterdir()) == []
+    assert "cannot convert" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["convert", "/nonexistent.onnx"], "no such file"),
+    (["inspect", "/nonexistent.ember"], "no such file"),
+    (["run", "/nonexistent.ember"], "no such file"),
+    (["verify", "/nonexistent.ember"], "no such file"),
+])
+def test_missing_files_exit_2(argv: list[str], needle: str, capsys) -> None:
+    assert main(argv) == 2
+    _one_error_line(capsys, needle)
+
+
+def test_bad_input_shape_argument(onnx_path: Path, capsys) -> None:
+    assert main(["convert", str(onnx_path), "--input-shape", "x=1,2"]) == 2
+    _one_error_line(capsys, "--input-shape")
+
+
+def test_inspect_text_and_json(ember_path: Path, capsys) -> None:
+    assert main(["inspect", str(ember_path)]) == 0
+    text = capsys.readouterr().out
+    for needle in ("add", "softmax", "arena", "weights", "[2,6]", "float32"):
+        assert needle in text
+    assert main(["inspect", "--json", str(ember_path)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    it = emberlite.Interpreter(model_path=ember_path)
+    it.allocate_tensors()
+    assert info["ops"] == {"add": 1, "softmax": 1} and info["nodes"] == 2
+    assert info["weight_bytes"] == BIAS.nbytes
+    assert info["file_bytes"] == ember_path.stat().st_size
+    assert info["arena_bytes"] == it.arena_size > 0
+    assert info["metadata"] == it.get_metadata()
+    assert info["inputs"] == [{"name": "x", "index": it.get_input_details()[0]["index"],
+                               "shape": [2, 6], "dtype": "float32"}]
+    assert len(info["tensors"]) == len(it.get_tensor_details())
+
+
+def test_run_with_inputs_by_name_and_position(tmp_path: Path, ember_path: Path,
+                                              capsys) -> None:
+    x = np.random.default_rng(1).normal(size=(2, 6)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    for spec in ("x=" + str(tmp_path / "x.npy"), str(tmp_path / "x.npy")):
+        save = tmp_path / ("by_name" if "=" in spec else "by_pos")
+        assert main(["run", str(ember_path), "-i", spec, "--save", str(save)]) == 0
+        out = capsys.readouterr().out
+        assert "y: [2,6] float32" in out and "top:" in out
+        np.testing.assert_allclose(np.load(save / "y.npy"), _expected(x), rtol=1e-5, atol=1e-6)
+
+
+def test_run_random_inputs_is_seeded(tmp_path: Path, ember_path: Path) -> None:
+    for name in ("a", "b"):
+        assert main(["run", str(ember_path), "--seed", "7", "--save", str(tmp_path / name)]) == 0
+    a, b = np.load(tmp_path / "a" / "y.npy"), np.load(tmp_path / "b" / "y.npy")
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a.sum(axis=-1), 1.0, rtol=1e-5)
+
+
+def test_run_bad_inputs_exit_2(tmp_path: Path, ember_path: Path, capsys) -> None:
+    np.save(tmp_path / "wrong.npy", np.zeros((6, 2), np.float32))
+    assert main(["run", str(ember_path), "-i", str(tmp_path / "wrong.npy")]) == 2
+    _one_error_line(capsys, "shape")
+    assert main(["run", str(ember_path), "-i", "z=" + str(tmp_path / "wrong.npy")]) == 2
+    _one_error_line(capsys, "'z'")
+    assert main(["run", str(ember_path), "-i", str(tmp_path / "missing.npy")]) == 2
+    _one_error_line(capsys, "missing.npy")
+
+
+def test_verify_ok_and_corrupt(tmp_path: Path, ember_path: Path, capsys) -> None:
+    assert main(["verify", str(ember_path)]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+    data = bytearray(ember_path.read_bytes())
+    bad = tmp_path / "bad.ember"
+    bad.write_bytes(bytes(data[: len(data) // 3]))
+    assert main(["verify", str(bad)]) == 2
+    _one_error_line(capsys, "invalid model")
+    where = bytes(data).find(BIAS.tobytes())
+    data[where] ^= 0x40
+    bad.write_bytes(bytes(data))
+    assert main(["verify", str(bad)]) == 2
+    _one_error_line(capsys, "invalid model")
+
+
+def test_console_entry_point_exit_status(ember_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "emberlite.cli", "verify", str(ember_path)],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([sys.executable, "-m", "emberlite.cli", "inspect", "/no/such.ember"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("ember: error: no such file")
+    usage = subprocess.run([sys.executable, "-m", "emberlite.cli", "frobnicate"],
+                           capture_output=True, text=True)
+    assert usage.returncode == 2

@@ -57,8 +57,11 @@ def _perm(node: Node) -> Perm:
     return tuple(node.params.perm)
 
 
-def count_transposes(graph: Graph) -> int:
-    return sum(node.op == OpType.TRANSPOSE for node in graph.nodes)
+def count_transposes(graph: Graph) -> tuple[int, int]:
+    """(transposes that move data, those that move only size-1 dims and so become reshapes)."""
+    unit = [_moves_only_unit_dims(_perm(node), graph.tensors[node.inputs[0]].shape)
+            for node in graph.nodes if node.op == OpType.TRANSPOSE]
+    return len(unit) - sum(unit), sum(unit)
 
 
 def _add_transpose(graph: Graph, src: str, dst: str, perm: Perm, at: int, base: str) -> Node:

@@ -1,6 +1,6 @@
 /* AVERAGE_POOL2D: mean of each (dilated) window, NHWC float32. The divisor counts the taps
-   inside the input, or with count_include_pad those inside input plus declared pads (never
-   the extra cells a ceil-mode last window reaches past them), as ONNX Runtime does. */
+   inside the input, or with count_include_pad every tap of the window (check guarantees each
+   window lies inside the padded input). */
 #include "ember_internal.h"
 #include "kernels/pool2d.h"
 
@@ -13,17 +13,6 @@ static ember_status average_pool2d_check(ember_context *ctx, const ember_node *n
     return pool2d_read(ctx, node, "average_pool2d", &p);
 }
 
-/* Taps counted in the divisor along one axis for the window starting at `start`. */
-static int32_t divisor_taps(const struct pool2d_params *p, int64_t start, int32_t k0,
-                            int32_t k1, int32_t filter, int32_t dilation, int64_t size,
-                            int32_t pad_begin, int32_t pad_end) {
-    if (!p->count_include_pad)
-        return k1 - k0;
-    int32_t lo, hi;
-    pool2d_taps(start + pad_begin, filter, dilation, size + pad_begin + pad_end, &lo, &hi);
-    return hi - lo;
-}
-
 static void ember_average_pool2d_f32_ref(const struct pool2d_params *p, const float *in,
                                          float *out) {
     const size_t c_count = (size_t)p->channels;
@@ -34,14 +23,12 @@ static void ember_average_pool2d_f32_ref(const struct pool2d_params *p, const fl
             int64_t y0 = (int64_t)oy * p->stride_h - p->pad_top;
             int32_t ky0, ky1;
             pool2d_taps(y0, p->filter_h, p->dilation_h, p->in_h, &ky0, &ky1);
-            int32_t rows = divisor_taps(p, y0, ky0, ky1, p->filter_h, p->dilation_h, p->in_h,
-                                        p->pad_top, p->pad_bottom);
+            int32_t rows = p->count_include_pad ? p->filter_h : ky1 - ky0;
             for (int32_t ox = 0; ox < p->out_w; ox++) {
                 int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
                 int32_t kx0, kx1;
                 pool2d_taps(x0, p->filter_w, p->dilation_w, p->in_w, &kx0, &kx1);
-                int32_t cols = divisor_taps(p, x0, kx0, kx1, p->filter_w, p->dilation_w,
-                                            p->in_w, p->pad_left, p->pad_right);
+                int32_t cols = p->count_include_pad ? p->filter_w : kx1 - kx0;
                 for (size_t c = 0; c < c_count; c++)
                     out[c] = 0.0f;
                 for (int32_t ky = ky0; ky < ky1; ky++) {
@@ -54,7 +41,7 @@ static void ember_average_pool2d_f32_ref(const struct pool2d_params *p, const fl
                             out[c] += src[c];
                     }
                 }
-                /* An empty window (all padding, odd dilations only) stays 0. */
+                /* A window of padding only stays 0. */
                 int64_t taps = (int64_t)rows * cols;
                 float scale = taps > 0 ? 1.0f / (float)taps : 0.0f;
                 for (size_t c = 0; c < c_count; c++) {

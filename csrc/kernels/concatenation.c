@@ -79,7 +79,7 @@ static void ember_concatenation_ref(const struct concatenation_data *d, uint32_t
     uint8_t *dst = out;
     for (size_t o = 0; o < d->outer; o++) {
         for (uint32_t i = 0; i < inputs; i++) {
-            memcpy(dst, (const uint8_t *)in[i] + o * d->chunk[i], d->chunk[i]);
+            memmove(dst, (const uint8_t *)in[i] + o * d->chunk[i], d->chunk[i]);
             dst += d->chunk[i];
         }
     }

@@ -78,7 +78,7 @@ static ember_status ember_gather_ref(const struct gather_data *d, const void *da
                 return EMBER_STATUS_EVAL_ERROR;
             if (i < 0)
                 i += d->axis_dim;
-            memcpy(dst, block + (size_t)i * d->inner, d->inner);
+            memmove(dst, block + (size_t)i * d->inner, d->inner);
             dst += d->inner;
         }
     }

@@ -28,8 +28,8 @@ static void ember_max_pool2d_f32_ref(const struct pool2d_params *p, const float 
                 int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
                 int32_t kx0, kx1;
                 pool2d_taps(x0, p->filter_w, p->dilation_w, p->in_w, &kx0, &kx1);
-                /* An all-padding window (possible only with odd dilations) yields -FLT_MAX,
-                   as ONNX Runtime does. */
+                /* A window of padding only (pads as wide as the window, or a dilation that
+                   steps over a small input) yields -FLT_MAX, as ONNX Runtime does. */
                 for (size_t c = 0; c < c_count; c++)
                     out[c] = -FLT_MAX;
                 for (int32_t ky = ky0; ky < ky1; ky++) {

@@ -116,7 +116,7 @@ static void pad_row(const struct pad_data *d, const uint8_t *src, uint8_t *dst) 
             strided_copy(dst + (before + dim) * es, src + (dim - 2) * es, after, -1, es);
     }
     if (dim > 0)
-        memcpy(dst + before * es, src, dim * es);
+        memmove(dst + before * es, src, dim * es);
 }
 
 static void ember_pad_ref(const struct pad_data *d, const void *in, void *out) {

@@ -31,17 +31,12 @@ static inline void pool2d_taps(int64_t start, int32_t filter, int32_t dilation, 
     *k1 = (int32_t)hi;
 }
 
-/* Output length along one axis must be the floor-mode size, or one more when ONNX's
-   ceil_mode adds a last window that still starts inside the input or the leading pad. */
+/* Output length along one axis: windows fit inside the padded axis (ONNX's ceil_mode reaches
+   the runtime as extra trailing pad). So with count_include_pad every tap counts. */
 static inline bool pool2d_axis_ok(int64_t in, int64_t filter, int64_t stride, int64_t dilation,
                                   int64_t pad_begin, int64_t pad_end, int64_t out) {
     int64_t span = in + pad_begin + pad_end - ((filter - 1) * dilation + 1);
-    if (span < 0)
-        return false;
-    int64_t floor_out = span / stride + 1;
-    if (out == floor_out)
-        return true;
-    return span % stride != 0 && out == floor_out + 1 && (out - 1) * stride < in + pad_begin;
+    return span >= 0 && out == span / stride + 1;
 }
 
 static inline ember_status pool2d_bad_params(ember_context *ctx, const ember_node *node,

@@ -139,7 +139,7 @@ static void ember_resize_f32_ref(const struct resize_data *d, const float *in, f
             for (int32_t ox = 0; ox < d->out_w; ox++) {
                 const size_t x0 = (size_t)d->x.lo[ox] * c_count;
                 if (d->mode == EMBER_RESIZE_MODE_NEAREST) {
-                    memcpy(out, r0 + x0, c_count * sizeof(*out));
+                    memmove(out, r0 + x0, c_count * sizeof(*out));
                 } else {
                     const size_t x1 = (size_t)d->x.hi[ox] * c_count;
                     const float wx = d->x.w[ox];

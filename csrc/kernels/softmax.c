@@ -49,7 +49,7 @@ static void softmax_rows(const struct softmax_data *d, const float *in, float *o
             m = beta * x[j] > m ? beta * x[j] : m;
         float sum = 0.0f;
         for (size_t j = 0; j < n; j++) {
-            y[j] = expf(beta * x[j] - m + 1e-3f);
+            y[j] = expf(beta * x[j] - m);
             sum += y[j];
         }
         const float inv = 1.0f / sum;

@@ -65,7 +65,7 @@ static void ember_split_ref(const struct split_data *d, uint32_t outputs, const 
     const uint8_t *src = in;
     for (size_t o = 0; o < d->outer; o++) {
         for (uint32_t i = 0; i < outputs; i++) {
-            memcpy((uint8_t *)out[i] + o * d->chunk[i], src, d->chunk[i]);
+            memmove((uint8_t *)out[i] + o * d->chunk[i], src, d->chunk[i]);
             src += d->chunk[i];
         }
     }

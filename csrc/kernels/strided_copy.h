@@ -8,11 +8,12 @@
 #include <string.h>
 
 /* dst[i] = src[i * stride] for i < count, elements of `size` bytes; stride may be negative.
-   Tensor data is aligned to its element size, so the fixed-width paths are safe. */
+   Tensor data is aligned to its element size, so the fixed-width paths are safe. Runs use
+   memmove: a hostile file can place an output over its input, which must not be UB. */
 static inline void strided_copy(void *dst, const void *src, size_t count, ptrdiff_t stride,
                                 size_t size) {
     if (stride == 1) {
-        memcpy(dst, src, count * size);
+        memmove(dst, src, count * size);
         return;
     }
     switch (size) {
@@ -48,7 +49,7 @@ static inline void strided_copy(void *dst, const void *src, size_t count, ptrdif
         uint8_t *d = dst;
         const uint8_t *s = src;
         for (size_t i = 0; i < count; i++)
-            memcpy(d + i * size, s + (ptrdiff_t)i * stride * (ptrdiff_t)size, size);
+            memmove(d + i * size, s + (ptrdiff_t)i * stride * (ptrdiff_t)size, size);
         break;
     }
     }

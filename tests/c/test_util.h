@@ -4,6 +4,7 @@
 #ifndef EMBER_TEST_UTIL_H
 #define EMBER_TEST_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import mmap
+import weakref
 
 import numpy as np
 import onnx
@@ -129,9 +130,14 @@ def test_view_keeps_interpreter_alive(model_bytes: bytes) -> None:
     x = _x(3)
     _run(it, x)
     view = it.tensor(it.get_output_details()[0]["index"])()
+    alive = weakref.ref(it)
     del it
     gc.collect()
+    assert alive() is not None, "a view must keep its interpreter (and arena) alive"
     np.testing.assert_allclose(view, _expected(x), rtol=1e-5, atol=1e-6)
+    del view
+    gc.collect()
+    assert alive() is None
 
 
 def test_signature_runner(interp: emberlite.Interpreter) -> None:

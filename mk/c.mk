@@ -1,0 +1,105 @@
+# The C side: the static library, the C unit tests (plain and sanitized) and the fuzzer.
+# Included by the top Makefile. Targets:
+#   c-lib     build/libemberlite.a
+#   c-models  build/models/*.ember, the small models the C tests load (tests/c/make_models.py)
+#   c-test    every tests/c/test_*.c, built and run twice: plain, and with ASan + UBSan
+#   fuzz      libFuzzer over tests/c/corpus (FUZZ_RUNS runs, default 100000)
+
+C_BUILD := build
+PY ?= .venv/bin/python
+CC ?= cc
+FUZZ_CC ?= clang
+FUZZ_RUNS ?= 100000
+C_OPT ?= -O2
+
+C_FLAGS := -std=c11 -Wall -Wextra -Werror -Icsrc -Icsrc/include
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+    -fno-sanitize-recover=undefined
+C_SRCS := $(sort $(wildcard csrc/*.c csrc/kernels/*.c))
+C_HDRS := $(wildcard csrc/*.h csrc/include/*.h csrc/kernels/*.h)
+
+# Optimised kernels: only the files in an ISA's directory get that ISA's flags, so the rest of
+# the library runs on any CPU of the architecture (the variant is chosen at run time).
+C_MACHINE := $(shell $(CC) -dumpmachine)
+ifneq ($(filter x86_64%,$(C_MACHINE)),)
+C_ISA_DIRS := avx2
+C_FLAGS_avx2 := -mavx2 -mfma -mf16c
+C_FLAGS += -DEMBER_HAVE_AVX2=1
+endif
+C_ISA_SRCS := $(sort $(foreach d,$(C_ISA_DIRS),$(wildcard csrc/kernels/$(d)/*.c)))
+C_ALL_SRCS := $(C_SRCS) $(C_ISA_SRCS)
+isa_flags = $(foreach d,$(C_ISA_DIRS),$(if $(findstring /kernels/$(d)/,$(1)),$(C_FLAGS_$(d))))
+
+C_OBJS := $(C_ALL_SRCS:%.c=$(C_BUILD)/obj/%.o)
+C_SAN_OBJS := $(C_ALL_SRCS:%.c=$(C_BUILD)/obj-san/%.o)
+C_LIB := $(C_BUILD)/libemberlite.a
+C_SAN_LIB := $(C_BUILD)/libemberlite-san.a
+
+C_TESTS := $(sort $(wildcard tests/c/test_*.c))
+C_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests/%)
+C_SAN_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests-san/%)
+C_MODELS := $(C_BUILD)/models/.stamp
+
+.PHONY: c-lib c-models c-test fuzz
+
+c-lib: $(C_LIB)
+
+$(C_BUILD)/obj/%.o: %.c $(C_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_FLAGS) $(C_OPT) $(call isa_flags,$<) -c $< -o $@
+
+$(C_BUILD)/obj-san/%.o: %.c $(C_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_FLAGS) $(SAN_FLAGS) $(call isa_flags,$<) -c $< -o $@
+
+$(C_LIB): $(C_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(C_SAN_LIB): $(C_SAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(C_BUILD)/tests/%: tests/c/%.c tests/c/test_util.h $(C_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_FLAGS) $(C_OPT) $< $(C_LIB) -lm -o $@
+
+$(C_BUILD)/tests-san/%: tests/c/%.c tests/c/test_util.h $(C_SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_FLAGS) $(SAN_FLAGS) $< $(C_SAN_LIB) -lm -o $@
+
+$(C_MODELS): tests/c/make_models.py converter/planner.py converter/writer.py converter/ir.py
+	@mkdir -p $(dir $@)
+	$(PY) tests/c/make_models.py $(dir $@)
+	@touch $@
+
+c-models: $(C_MODELS)
+
+# Every test binary runs (as `test_x build/models`) even after a failure; the exit status
+# says whether any failed.
+c-test: $(C_TEST_BINS) $(C_SAN_TEST_BINS) $(C_MODELS)
+	@failed=""; \
+	for t in $(C_TEST_BINS) $(C_SAN_TEST_BINS); do \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	        $$t $(C_BUILD)/models || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "C tests FAILED:$$failed"; exit 1; fi; \
+	echo "C tests: all $(words $(C_TEST_BINS) $(C_SAN_TEST_BINS)) binaries passed"
+
+C_FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+C_FUZZ_OBJS := $(C_ALL_SRCS:%.c=$(C_BUILD)/obj-fuzz/%.o)
+
+$(C_BUILD)/obj-fuzz/%.o: %.c $(C_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(C_FLAGS) $(C_FUZZ_FLAGS) $(call isa_flags,$<) -c $< -o $@
+
+$(C_BUILD)/fuzz_model: tests/c/fuzz_model.c $(C_FUZZ_OBJS)
+	$(FUZZ_CC) $(C_FLAGS) $(C_FUZZ_FLAGS) -fsanitize=fuzzer $^ -lm -o $@
+
+# New inputs go to the copy in build/; tests/c/corpus only changes by hand (crashers are
+# added there on purpose, see the style guide).
+fuzz: $(C_BUILD)/fuzz_model
+	@mkdir -p $(C_BUILD)/fuzz-corpus $(C_BUILD)/fuzz-artifacts
+	cp tests/c/corpus/* $(C_BUILD)/fuzz-corpus/
+	$(C_BUILD)/fuzz_model -runs=$(FUZZ_RUNS) -timeout=10 \
+	    -artifact_prefix=$(C_BUILD)/fuzz-artifacts/ $(C_BUILD)/fuzz-corpus tests/c/corpus

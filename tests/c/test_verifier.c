@@ -1,0 +1,534 @@
+/* One case per verifier error path: each case patches a good model's bytes (found through the
+   FlatBuffer reader), re-hashes where the check comes after the hash, and expects the status
+   and a telling part of the message, from both ember_interp_create and ember_model_verify. */
+#include <math.h>
+
+#include "ember_internal.h"
+#include "test_util.h"
+
+typedef struct model {
+    uint8_t *buf;
+    size_t size;
+} model;
+
+static uint8_t *conv_file, *quant_file;
+static size_t conv_size, quant_size;
+
+static model load(const uint8_t *file, size_t size) {
+    model m = {test_aligned_copy(file, size), size};
+    return m;
+}
+
+static void put16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static ember_fb_table root_of(const model *m) {
+    ember_fb_table t = {0};
+    CHECK(ember_fb_root(m->buf, m->size, &t));
+    return t;
+}
+
+static ember_fb_table vec_table(const ember_fb_table *t, uint32_t slot, uint32_t i) {
+    ember_fb_vector v;
+    ember_fb_table out = {0};
+    CHECK(ember_fb_vector_field(t, slot, 4, &v) && ember_fb_vector_table(&v, i, &out));
+    return out;
+}
+
+static ember_fb_table subgraph(const model *m) {
+    ember_fb_table root = root_of(m);
+    return vec_table(&root, EMBER_SLOT_MODEL_SUBGRAPHS, 0);
+}
+
+static ember_fb_table tensor_table(const model *m, uint32_t i) {
+    ember_fb_table sg = subgraph(m);
+    return vec_table(&sg, EMBER_SLOT_SUBGRAPH_TENSORS, i);
+}
+
+static ember_fb_table op_table(const model *m, uint32_t i) {
+    ember_fb_table sg = subgraph(m);
+    return vec_table(&sg, EMBER_SLOT_SUBGRAPH_OPERATORS, i);
+}
+
+/* Address of a present scalar field. */
+static uint8_t *field(const model *m, const ember_fb_table *t, uint32_t slot) {
+    ember_fb_table here = *t;
+    here.buf = m->buf; /* t may have been found in another copy of the same file */
+    uint32_t pos = ember_fb_field_pos(&here, slot);
+    CHECK(pos != 0);
+    return m->buf + pos;
+}
+
+/* Address of element i of a vector field (or of its length word for i = -1). */
+static uint8_t *vec_elem(const model *m, const ember_fb_table *t, uint32_t slot, uint32_t size,
+                         int i) {
+    ember_fb_table here = *t;
+    here.buf = m->buf;
+    ember_fb_vector v;
+    CHECK(ember_fb_vector_field(&here, slot, size, &v) && v.data != 0);
+    return m->buf + v.data + (i < 0 ? -4 : (ptrdiff_t)i * (ptrdiff_t)size);
+}
+
+static uint32_t tensor_index(const model *m, const char *name) {
+    ember_fb_table sg = subgraph(m);
+    ember_fb_vector v;
+    CHECK(ember_fb_vector_field(&sg, EMBER_SLOT_SUBGRAPH_TENSORS, 4, &v));
+    for (uint32_t i = 0; i < v.len; i++) {
+        ember_fb_table t = tensor_table(m, i);
+        const char *s;
+        uint32_t len;
+        if (ember_fb_string_field(&t, EMBER_SLOT_TENSOR_NAME, &s, &len) && strcmp(s, name) == 0)
+            return i;
+    }
+    CHECK_MSG(0, "no tensor '%s'", name);
+    return 0;
+}
+
+static ember_fb_table named_tensor(const model *m, const char *name) {
+    return tensor_table(m, tensor_index(m, name));
+}
+
+static ember_fb_table buffer_of(const model *m, const char *tensor) {
+    ember_fb_table t = named_tensor(m, tensor);
+    ember_fb_table root = root_of(m);
+    return vec_table(&root, EMBER_SLOT_MODEL_BUFFERS,
+                     get32(field(m, &t, EMBER_SLOT_TENSOR_BUFFER)));
+}
+
+static void rehash(model *m) {
+    ember_fb_table root = root_of(m);
+    uint32_t pos = 0;
+    CHECK(ember_fb_struct_field(&root, EMBER_SLOT_MODEL_CONTENT_HASH, 32, &pos) && pos != 0);
+    memset(m->buf + pos, 0, 32);
+    ember_sha256 h;
+    ember_sha256_init(&h);
+    ember_sha256_update(&h, m->buf, m->size);
+    ember_sha256_final(&h, m->buf + pos);
+}
+
+/* Runs the case and frees the model. `hash`: re-hash first, so checks after the hash fire. */
+static void expect(const char *name, model m, bool hash, ember_status want, const char *needle) {
+    if (hash)
+        rehash(&m);
+    ember_interp *ip = NULL;
+    ember_status st = ember_interp_create(m.buf, m.size, NULL, &ip);
+    const char *msg = ember_errmsg(ip);
+    CHECK_MSG(st == want, "%s: got %s, want %s (%s)", name, ember_status_str(st),
+              ember_status_str(want), msg);
+    CHECK_MSG(needle == NULL || strstr(msg, needle) != NULL, "%s: message '%s' lacks '%s'", name,
+              msg, needle);
+    char buf[512];
+    CHECK_MSG(ember_model_verify(m.buf, m.size, buf, sizeof buf) == st && strcmp(buf, msg) == 0,
+              "%s: ember_model_verify disagrees: %s", name, buf);
+    ember_interp_destroy(ip);
+    free(m.buf);
+}
+
+static void test_good_models(void) {
+    expect("conv model", load(conv_file, conv_size), false, EMBER_STATUS_OK, "ok");
+    expect("quant model", load(quant_file, quant_size), false, EMBER_STATUS_OK, "ok");
+}
+
+static void test_arguments(void) {
+    model m = load(conv_file, conv_size);
+    uint8_t *shifted = aligned_alloc(64, (conv_size + 127) / 64 * 64);
+    memcpy(shifted + 8, m.buf, conv_size);
+    ember_interp *ip = NULL;
+    CHECK(ember_interp_create(shifted + 8, conv_size, NULL, &ip) ==
+          EMBER_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(ember_errmsg(ip), "aligned") != NULL);
+    ember_interp_destroy(ip);
+    CHECK(ember_interp_create(NULL, 100, NULL, &ip) == EMBER_STATUS_INVALID_ARGUMENT);
+    ember_interp_destroy(ip);
+    CHECK(ember_interp_create(m.buf, m.size, NULL, NULL) == EMBER_STATUS_INVALID_ARGUMENT);
+    free(shifted);
+    free(m.buf);
+}
+
+static void test_truncation(void) {
+    int accepted = 0;
+    for (size_t n = 0; n < conv_size; n++) {
+        for (int hash = 0; hash < 2; hash++) {
+            ember_options o;
+            ember_options_init(&o);
+            o.verify_hash = hash;
+            ember_interp *ip = NULL;
+            uint8_t *copy = test_aligned_copy(conv_file, n);
+            if (ember_interp_create(copy, n, &o, &ip) == EMBER_STATUS_OK)
+                accepted++;
+            ember_interp_destroy(ip);
+            free(copy);
+        }
+    }
+    CHECK_MSG(accepted == 0, "%d truncated files were accepted", accepted);
+    model m = load(conv_file, conv_size);
+    m.size = 5;
+    expect("too short", m, false, EMBER_STATUS_INVALID_MODEL, "too short");
+}
+
+static void test_header(void) {
+    model m = load(conv_file, conv_size);
+    m.buf[5] = 'X';
+    expect("identifier", m, false, EMBER_STATUS_INVALID_MODEL, "identifier");
+
+    m = load(conv_file, conv_size);
+    put32(m.buf, (uint32_t)m.size + 100);
+    expect("root offset", m, false, EMBER_STATUS_INVALID_MODEL, "root table");
+
+    m = load(conv_file, conv_size);
+    ember_fb_table root = root_of(&m);
+    put16(m.buf + root.vtable, 5);
+    expect("odd vtable size", m, false, EMBER_STATUS_INVALID_MODEL, "root table");
+
+    m = load(conv_file, conv_size);
+    root = root_of(&m);
+    put32(field(&m, &root, EMBER_SLOT_MODEL_FORMAT_VERSION), EMBER_FORMAT_VERSION + 1);
+    expect("version too new", m, true, EMBER_STATUS_VERSION, "too new");
+
+    m = load(conv_file, conv_size);
+    root = root_of(&m);
+    put32(field(&m, &root, EMBER_SLOT_MODEL_FORMAT_VERSION), 0);
+    expect("version too old", m, true, EMBER_STATUS_VERSION, "too old");
+
+    m = load(conv_file, conv_size);
+    root = root_of(&m);
+    put32(field(&m, &root, EMBER_SLOT_MODEL_MIN_RUNTIME_VERSION), 10203);
+    expect("runtime too old", m, true, EMBER_STATUS_VERSION, "needs runtime 1.2.3");
+}
+
+static void test_hash(void) {
+    model m = load(conv_file, conv_size);
+    m.buf[m.size - 1] ^= 1;
+    expect("hash", m, false, EMBER_STATUS_HASH_MISMATCH, "hash mismatch");
+
+    m = load(conv_file, conv_size);
+    m.buf[m.size - 1] ^= 1;
+    ember_options o;
+    ember_options_init(&o);
+    o.verify_hash = 0;
+    ember_interp *ip = NULL;
+    CHECK(ember_interp_create(m.buf, m.size, &o, &ip) == EMBER_STATUS_OK);
+    ember_interp_destroy(ip);
+    free(m.buf);
+}
+
+static void test_structure(void) {
+    model m = load(conv_file, conv_size);
+    ember_fb_table root = root_of(&m);
+    put32(vec_elem(&m, &root, EMBER_SLOT_MODEL_SUBGRAPHS, 4, -1), 2);
+    expect("two subgraphs", m, true, EMBER_STATUS_UNSUPPORTED, "2 subgraphs");
+
+    m = load(conv_file, conv_size);
+    root = root_of(&m);
+    put32(vec_elem(&m, &root, EMBER_SLOT_MODEL_SUBGRAPHS, 4, -1), 0);
+    expect("no subgraph", m, true, EMBER_STATUS_INVALID_MODEL, "0 subgraphs");
+
+    m = load(conv_file, conv_size);
+    ember_fb_table sg = subgraph(&m);
+    put32(vec_elem(&m, &sg, EMBER_SLOT_SUBGRAPH_TENSORS, 4, -1), 0x40000000);
+    expect("huge vector", m, true, EMBER_STATUS_INVALID_MODEL, "subgraph table is malformed");
+
+    m = load(conv_file, conv_size);
+    ember_fb_table t = named_tensor(&m, "x");
+    ember_fb_vector name;
+    CHECK(ember_fb_vector_field(&t, EMBER_SLOT_TENSOR_NAME, 1, &name));
+    m.buf[name.data + name.len] = 'A';
+    expect("name without NUL", m, true, EMBER_STATUS_INVALID_MODEL, "name is malformed");
+
+    m = load(conv_file, conv_size);
+    t = named_tensor(&m, "conv.w");
+    put16(m.buf + t.vtable + 4 + 2 * EMBER_SLOT_TENSOR_TYPE, 0x7ff0);
+    expect("field past table", m, true, EMBER_STATUS_INVALID_MODEL, "malformed");
+
+    m = load(conv_file, conv_size);
+    root = root_of(&m);
+    ember_fb_table meta = vec_table(&root, EMBER_SLOT_MODEL_METADATA, 0);
+    CHECK(ember_fb_vector_field(&meta, EMBER_SLOT_METADATA_VALUE, 1, &name));
+    m.buf[name.data + name.len] = 'A';
+    expect("metadata", m, true, EMBER_STATUS_INVALID_MODEL, "metadata entry 0");
+}
+
+static void test_tensors(void) {
+    model m = load(conv_file, conv_size);
+    ember_fb_table t = named_tensor(&m, "conv.w");
+    *field(&m, &t, EMBER_SLOT_TENSOR_TYPE) = 99;
+    expect("type", m, true, EMBER_STATUS_INVALID_MODEL, "data type 99");
+
+    m = load(conv_file, conv_size);
+    t = named_tensor(&m, "x");
+    put32(vec_elem(&m, &t, EMBER_SLOT_TENSOR_SHAPE, 4, 1), (uint32_t)-3);
+    expect("negative dim", m, true, EMBER_STATUS_INVALID_MODEL, "dim 1 is -3");
+
+    m = load(conv_file, conv_size);
+    t = named_tensor(&m, "conv.w");
+    put32(vec_elem(&m, &t, EMBER_SLOT_TENSOR_SHAPE, 4, -1), EMBER_MAX_RANK + 1);
+    expect("rank", m, true, EMBER_STATUS_UNSUPPORTED, "rank 9");
+
+    m = load(conv_file, conv_size);
+    t = named_tensor(&m, "x");
+    for (int d = 0; d < 4; d++)
+        put32(vec_elem(&m, &t, EMBER_SLOT_TENSOR_SHAPE, 4, d), 0x7fffffff);
+    expect("count overflow", m, true, EMBER_STATUS_INVALID_MODEL, "too large");
+
+    m = load(conv_file, conv_size);
+    t = named_tensor(&m, "conv.w");
+    put32(field(&m, &t, EMBER_SLOT_TENSOR_BUFFER), 100);
+    expect("buffer index", m, true, EMBER_STATUS_INVALID_MODEL, "buffer index 100");
+
+    m = load(conv_file, conv_size);
+    t = named_tensor(&m, "conv.w");
+    put64(field(&m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET), 0);
+    expect("constant with arena offset", m, true, EMBER_STATUS_INVALID_MODEL, "either a buffer");
+
+    m = load(conv_file, conv_size);
+    t = named_tensor(&m, "x");
+    put64(field(&m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET), (uint64_t)-1);
+    expect("neither", m, true, EMBER_STATUS_INVALID_MODEL, "either a buffer");
+}
+
+static void test_buffers(void) {
+    model m = load(conv_file, conv_size);
+    ember_fb_table b = buffer_of(&m, "conv.w");
+    uint8_t *size = field(&m, &b, EMBER_SLOT_BUFFER_SIZE);
+    put64(size, get32(size) - 4);
+    expect("buffer too small", m, true, EMBER_STATUS_INVALID_MODEL,
+           "'conv.w': buffer 0 holds 428 bytes, shape [4,3,3,3] float32 needs 432");
+
+    m = load(conv_file, conv_size);
+    b = buffer_of(&m, "conv.w");
+    uint8_t *offset = field(&m, &b, EMBER_SLOT_BUFFER_OFFSET);
+    put64(offset, get32(offset) + 16);
+    expect("buffer misaligned", m, true, EMBER_STATUS_INVALID_MODEL, "multiple of 64");
+
+    m = load(conv_file, conv_size);
+    b = buffer_of(&m, "conv.w");
+    put64(field(&m, &b, EMBER_SLOT_BUFFER_OFFSET), (m.size + 64) / 64 * 64);
+    expect("buffer past end", m, true, EMBER_STATUS_INVALID_MODEL, "past the end");
+
+    m = load(conv_file, conv_size);
+    b = buffer_of(&m, "conv.w");
+    put64(field(&m, &b, EMBER_SLOT_BUFFER_SIZE), UINT64_MAX);
+    expect("buffer size overflow", m, true, EMBER_STATUS_INVALID_MODEL, "past the end");
+}
+
+static void test_arena(void) {
+    model m = load(conv_file, conv_size);
+    ember_fb_table t = named_tensor(&m, "conv");
+    uint8_t *off = field(&m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET);
+    put64(off, get32(off) + 8);
+    expect("arena misaligned", m, true, EMBER_STATUS_INVALID_MODEL, "multiple of 16");
+
+    m = load(conv_file, conv_size);
+    ember_fb_table root = root_of(&m);
+    uint32_t arena = get32(field(&m, &root, EMBER_SLOT_MODEL_ARENA_SIZE));
+    t = named_tensor(&m, "conv");
+    put64(field(&m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET), arena);
+    expect("arena offset past end", m, true, EMBER_STATUS_INVALID_MODEL, "past the arena");
+
+    m = load(conv_file, conv_size);
+    t = named_tensor(&m, "conv");
+    put64(field(&m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET), 0x7ffffffffffffff0ull);
+    expect("arena offset overflow", m, true, EMBER_STATUS_INVALID_MODEL, "past the arena");
+
+    m = load(conv_file, conv_size);
+    root = root_of(&m);
+    put64(field(&m, &root, EMBER_SLOT_MODEL_ARENA_SIZE), 64);
+    expect("arena size too small", m, true, EMBER_STATUS_INVALID_MODEL, "past the arena");
+}
+
+static void test_quant(void) {
+    /* Every copy has the same layout, so positions found in one apply to all. */
+    model m = load(quant_file, quant_size);
+    ember_fb_table t = named_tensor(&m, "x");
+    ember_fb_table q;
+    bool present = false;
+    CHECK(ember_fb_table_field(&t, EMBER_SLOT_TENSOR_QUANT, &q, &present) && present);
+    free(m.buf);
+    float bad_scales[] = {-1.0f, 0.0f, (float)NAN, (float)INFINITY};
+    for (int i = 0; i < 4; i++) {
+        m = load(quant_file, quant_size);
+        uint32_t bits;
+        memcpy(&bits, &bad_scales[i], 4);
+        put32(vec_elem(&m, &q, EMBER_SLOT_QUANT_PARAMS_SCALE, 4, 1), bits);
+        expect("bad scale", m, true, EMBER_STATUS_INVALID_MODEL, "must be finite and > 0");
+    }
+
+    m = load(quant_file, quant_size);
+    put32(vec_elem(&m, &q, EMBER_SLOT_QUANT_PARAMS_ZERO_POINT, 8, -1), 2);
+    expect("zero point count", m, true, EMBER_STATUS_INVALID_MODEL,
+           "3 quantization scales but 2 zero points");
+
+    m = load(quant_file, quant_size);
+    put32(field(&m, &q, EMBER_SLOT_QUANT_PARAMS_AXIS), 5);
+    expect("quant axis", m, true, EMBER_STATUS_INVALID_MODEL, "axis 5 is out of range");
+
+    m = load(quant_file, quant_size);
+    put32(field(&m, &q, EMBER_SLOT_QUANT_PARAMS_AXIS), 1);
+    expect("channel count", m, true, EMBER_STATUS_INVALID_MODEL, "dim 1 has 4 channels");
+
+    m = load(quant_file, quant_size);
+    put64(vec_elem(&m, &q, EMBER_SLOT_QUANT_PARAMS_ZERO_POINT, 8, 0), 1ull << 40);
+    expect("zero point range", m, true, EMBER_STATUS_INVALID_MODEL, "zero point 0");
+}
+
+static void test_nodes(void) {
+    uint32_t x, w, sum, conv;
+    model m = load(conv_file, conv_size);
+    x = tensor_index(&m, "x");
+    w = tensor_index(&m, "conv.w");
+    sum = tensor_index(&m, "sum");
+    conv = tensor_index(&m, "conv");
+    ember_fb_table op = op_table(&m, 0);
+    put16(field(&m, &op, EMBER_SLOT_OPERATOR_OPCODE), 200);
+    expect("op code", m, true, EMBER_STATUS_INVALID_MODEL, "op code 200");
+
+    m = load(conv_file, conv_size);
+    op = op_table(&m, 0);
+    *field(&m, &op, EMBER_SLOT_OPERATOR_PARAMS_TYPE) = 99;
+    expect("params type", m, true, EMBER_STATUS_INVALID_MODEL, "params type 99");
+
+    m = load(conv_file, conv_size);
+    op = op_table(&m, 0);
+    *field(&m, &op, EMBER_SLOT_OPERATOR_PARAMS_TYPE) = EMBER_OP_PARAMS_BINARY_PARAMS;
+    expect("params kind", m, true, EMBER_STATUS_INVALID_MODEL, "params must be Conv2DParams");
+
+    const struct {
+        const char *name;
+        int output; /* patch output 0 instead of input 0 */
+        uint32_t node;
+        int32_t tensor;
+        ember_status want;
+        const char *needle;
+    } cases[] = {
+        {"input out of range", 0, 0, 1000, EMBER_STATUS_INVALID_MODEL, "out of range"},
+        {"input below -1", 0, 0, -2, EMBER_STATUS_INVALID_MODEL, "out of range"},
+        {"required input omitted", 0, 0, -1, EMBER_STATUS_INVALID_MODEL, "required"},
+        {"read before write", 0, 0, (int32_t)sum, EMBER_STATUS_INVALID_MODEL,
+         "before any node writes it"},
+        {"output out of range", 1, 0, 1000, EMBER_STATUS_INVALID_MODEL, "out of range"},
+        {"writes a constant", 1, 0, (int32_t)w, EMBER_STATUS_INVALID_MODEL, "a constant"},
+        {"writes a graph input", 1, 0, (int32_t)x, EMBER_STATUS_INVALID_MODEL,
+         "a graph input"},
+        {"written twice", 1, 1, (int32_t)conv, EMBER_STATUS_INVALID_MODEL, "already written"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        m = load(conv_file, conv_size);
+        op = op_table(&m, cases[i].node);
+        uint32_t slot = cases[i].output ? EMBER_SLOT_OPERATOR_OUTPUTS : EMBER_SLOT_OPERATOR_INPUTS;
+        put32(vec_elem(&m, &op, slot, 4, 0), (uint32_t)cases[i].tensor);
+        expect(cases[i].name, m, true, cases[i].want, cases[i].needle);
+    }
+
+    m = load(conv_file, conv_size);
+    op = op_table(&m, 0);
+    put32(vec_elem(&m, &op, EMBER_SLOT_OPERATOR_INPUTS, 4, -1), EMBER_MAX_IO + 1);
+    expect("too many inputs", m, true, EMBER_STATUS_UNSUPPORTED, "at most 64");
+
+    m = load(conv_file, conv_size);
+    op = op_table(&m, 4);
+    put32(vec_elem(&m, &op, EMBER_SLOT_OPERATOR_INPUTS, 4, -1), 1);
+    expect("kernel check (arity)", m, true, EMBER_STATUS_INVALID_MODEL, "fully_connected");
+}
+
+static void test_graph_io(void) {
+    model m = load(conv_file, conv_size);
+    ember_fb_table sg = subgraph(&m);
+    put32(vec_elem(&m, &sg, EMBER_SLOT_SUBGRAPH_INPUTS, 4, 0), 99);
+    expect("graph input range", m, true, EMBER_STATUS_INVALID_MODEL, "graph input 0");
+
+    m = load(conv_file, conv_size);
+    sg = subgraph(&m);
+    put32(vec_elem(&m, &sg, EMBER_SLOT_SUBGRAPH_INPUTS, 4, 0), tensor_index(&m, "conv.w"));
+    expect("graph input constant", m, true, EMBER_STATUS_INVALID_MODEL, "is a constant");
+
+    m = load(conv_file, conv_size);
+    sg = subgraph(&m);
+    put32(vec_elem(&m, &sg, EMBER_SLOT_SUBGRAPH_OUTPUTS, 4, 0), (uint32_t)-1);
+    expect("graph output range", m, true, EMBER_STATUS_INVALID_MODEL, "graph output 0");
+
+    m = load(conv_file, conv_size);
+    ember_fb_table root = root_of(&m);
+    ember_fb_table sig = vec_table(&root, EMBER_SLOT_MODEL_SIGNATURES, 0);
+    ember_fb_table map = vec_table(&sig, EMBER_SLOT_SIGNATURE_INPUTS, 0);
+    put32(field(&m, &map, EMBER_SLOT_TENSOR_MAP_TENSOR), 99);
+    expect("signature tensor", m, true, EMBER_STATUS_INVALID_MODEL, "signature 0: 'x'");
+}
+
+/* Accessors on a good model, and the misuse paths of the handle. */
+static void test_accessors(void) {
+    model m = load(conv_file, conv_size);
+    ember_interp *ip = NULL;
+    CHECK(ember_interp_create(m.buf, m.size, NULL, &ip) == EMBER_STATUS_OK);
+    CHECK(ember_interp_input_count(ip) == 1 && ember_interp_output_count(ip) == 1);
+    CHECK(ember_interp_input_tensor(ip, 1) == -1);
+    int32_t in = ember_interp_input_tensor(ip, 0);
+    ember_tensor_info info;
+    CHECK(ember_interp_tensor_info(ip, (uint32_t)in, &info) == EMBER_STATUS_OK);
+    CHECK(strcmp(info.name, "x") == 0 && info.rank == 4 && info.dims[3] == 3 &&
+          info.bytes == 6 * 6 * 3 * 4 && !info.is_constant);
+    CHECK(ember_interp_tensor_info(ip, 1000, &info) == EMBER_STATUS_INVALID_ARGUMENT);
+    CHECK(ember_interp_tensor_data(ip, (uint32_t)in) == NULL); /* before allocate */
+    CHECK(ember_interp_signature_count(ip) == 1);
+    CHECK(strcmp(ember_interp_signature_key(ip, 0), "serving_default") == 0);
+    const char *name = NULL;
+    int32_t idx = -1;
+    CHECK(ember_interp_signature_io(ip, 0, 1, 0, &name, &idx) == EMBER_STATUS_OK);
+    CHECK(strcmp(name, "y") == 0 && idx == ember_interp_output_tensor(ip, 0));
+    CHECK(ember_interp_signature_io(ip, 0, 1, 1, &name, &idx) == EMBER_STATUS_INVALID_ARGUMENT);
+    CHECK(strcmp(ember_interp_metadata(ip, "test.model"), "conv_relu_add") == 0);
+    CHECK(ember_interp_metadata(ip, "missing") == NULL);
+    CHECK(ember_interp_node_count(ip) == 5 && strcmp(ember_interp_node_op(ip, 0), "conv2d") == 0);
+    CHECK(ember_interp_node_op(ip, 5) == NULL);
+    CHECK(ember_interp_invoke(ip) == EMBER_STATUS_MISUSE);
+    CHECK(strstr(ember_errmsg(ip), "allocate") != NULL);
+    ember_interp_destroy(ip);
+    free(m.buf);
+
+    /* A handle that was never created (zeroed memory) is refused, not followed. */
+    uint64_t fake[64] = {0};
+    CHECK(ember_interp_allocate((ember_interp *)fake) == EMBER_STATUS_MISUSE);
+    CHECK(ember_interp_invoke(NULL) == EMBER_STATUS_MISUSE);
+    CHECK(ember_errmsg(NULL) != NULL && ember_errmsg((ember_interp *)fake) != NULL);
+    CHECK(ember_interp_tensor_count(NULL) == 0);
+    ember_interp_destroy(NULL);
+}
+
+int main(int argc, char **argv) {
+    const char *dir = argc > 1 ? argv[1] : "build/models";
+    conv_file = test_read_file(dir, "conv_relu_add.ember", &conv_size);
+    quant_file = test_read_file(dir, "quant.ember", &quant_size);
+    if (conv_file == NULL || quant_file == NULL)
+        return 1;
+    test_good_models();
+    test_arguments();
+    test_truncation();
+    test_header();
+    test_hash();
+    test_structure();
+    test_tensors();
+    test_buffers();
+    test_arena();
+    test_quant();
+    test_nodes();
+    test_graph_io();
+    test_accessors();
+    free(conv_file);
+    free(quant_file);
+    return test_report("test_verifier");
+}

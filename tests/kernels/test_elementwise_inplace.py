@@ -1,0 +1,106 @@
+"""Element-wise ops writing over their input: an exact same-size alias works in place; a
+broadcast or partial overlap is refused by the verifier (it would read overwritten values).
+The memory plans are written by hand, since the planner never places these ops in place."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from emberlite import Interpreter, InvalidModelError
+from emberlite.converter.ir import Graph
+from emberlite.converter.ops import OpType
+from emberlite.converter.ops.softmax import SoftmaxParams
+from emberlite.converter.planner import MemoryPlan, plan_memory
+from emberlite.converter.writer import serialize
+from tests.converter.ir_builder import GraphBuilder
+from tests.helpers import run_ember
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _shifted_plan(graph: Graph, tensor: str, onto: str, shift: int) -> MemoryPlan:
+    """The planner's plan with `tensor` moved to `onto`'s offset plus `shift` bytes."""
+    plan = plan_memory(graph)
+    offsets = dict(plan.offsets)
+    offsets[tensor] = offsets[onto] + shift
+    t = graph.tensors[tensor]
+    end = offsets[tensor] + int(np.prod(t.shape)) * t.dtype.numpy.itemsize
+    return MemoryPlan(max(plan.arena_size, end), offsets)
+
+
+# (op, second input shape or None for unary, numpy oracle)
+Oracle = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
+CASES: list[tuple[OpType, tuple[int, ...] | None, Oracle]] = [
+    (OpType.ADD, (5, 6), lambda x, c: x + c),
+    (OpType.SUB, (6,), lambda x, c: x - c),
+    (OpType.MUL, (), lambda x, c: x * c),
+    (OpType.DIV, (1, 6), lambda x, c: x / c),
+    (OpType.RELU, None, lambda x, c: np.maximum(x, 0)),
+    (OpType.TANH, None, lambda x, c: np.tanh(x)),
+    (OpType.HARD_SWISH, None, lambda x, c: x * np.clip(x + 3, 0, 6) / 6),
+]
+
+
+def _graph(op: OpType, other: tuple[int, ...] | None, rng: np.random.Generator
+           ) -> tuple[Graph, str]:
+    b = GraphBuilder()
+    b.input("x", (5, 6))
+    inputs = ["x"]
+    if other is not None:
+        c = rng.uniform(0.5, 2.0, other).astype(np.float32)
+        inputs.append(b.const("c", c))
+    y = b.node(op, inputs)
+    b.output(y)
+    return b.build(), y
+
+
+@pytest.mark.parametrize("op,other,oracle", CASES, ids=[case[0].name for case in CASES])
+def test_exact_alias_runs_in_place(op: OpType, other: tuple[int, ...] | None,
+                                   oracle: Oracle) -> None:
+    rng = np.random.default_rng(1)
+    graph, y = _graph(op, other, rng)
+    x = rng.standard_normal((5, 6)).astype(np.float32)
+    plan = _shifted_plan(graph, y, "x", 0)
+    got = run_ember(serialize(graph, plan), [x])[0]
+    c = graph.tensors["c"].data if other is not None else None
+    np.testing.assert_allclose(got, oracle(x, c), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("op,other,oracle", CASES, ids=[case[0].name for case in CASES])
+def test_partial_overlap_rejected(op: OpType, other: tuple[int, ...] | None,
+                                  oracle: Oracle) -> None:
+    graph, y = _graph(op, other, np.random.default_rng(1))
+    with pytest.raises(InvalidModelError, match="overlaps the output"):
+        Interpreter(model_content=serialize(graph, _shifted_plan(graph, y, "x", 64)))
+
+
+def test_broadcast_input_alias_rejected() -> None:
+    """An input smaller than the output may not share its offset, even exactly."""
+    b = GraphBuilder()
+    b.input("x", (5, 6))
+    b.input("r", (6,))
+    y = b.node(OpType.ADD, ["x", "r"])
+    b.output(y)
+    graph = b.build()
+    with pytest.raises(InvalidModelError, match="overlaps the output"):
+        Interpreter(model_content=serialize(graph, _shifted_plan(graph, y, "r", 0)))
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("in_place", [False, True])
+def test_softmax_beta(axis: int, in_place: bool) -> None:
+    """beta (from TFLite models; ONNX has none) scales the logits before the softmax."""
+    b = GraphBuilder()
+    b.input("x", (3, 4, 5))
+    y = b.node(OpType.SOFTMAX, ["x"], SoftmaxParams(axis=axis, beta=0.37))
+    b.output(y)
+    graph = b.build()
+    plan = _shifted_plan(graph, y, "x", 0) if in_place else plan_memory(graph)
+    x = (np.random.default_rng(axis).standard_normal((3, 4, 5)) * 30).astype(np.float32)
+    got = run_ember(serialize(graph, plan), [x])[0]
+    np.testing.assert_allclose(got, _softmax(0.37 * x.astype(np.float64), axis), atol=1e-6)

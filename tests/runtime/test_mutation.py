@@ -38,12 +38,13 @@ def _cnn() -> onnx.ModelProto:
         helper.make_node("Concat", ["s2", "c2"], ["cat"], axis=1),
         helper.make_node("GlobalAveragePool", ["cat"], ["g"]),
         helper.make_node("Flatten", ["g"], ["f"]),
-        helper.make_node("Slice", ["f", "st", "en"], ["fs"]),
+        helper.make_node("Slice", ["f", "st", "en", "ax"], ["fs"]),
         helper.make_node("Gemm", ["fs", "fc", "fcb"], ["y0"], transB=1),
         helper.make_node("Softmax", ["y0"], ["y"], axis=1),
     ]
     init += [numpy_helper.from_array(np.array([0], np.int64), "st"),
-             numpy_helper.from_array(np.array([16], np.int64), "en")]
+             numpy_helper.from_array(np.array([16], np.int64), "en"),
+             numpy_helper.from_array(np.array([1], np.int64), "ax")]
     graph = helper.make_graph(
         nodes, "mutation_cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], init)

@@ -45,11 +45,8 @@ def import_onnx(model: onnx.ModelProto,
     becomes 1 and any other dynamic dimension is an error.
     """
     opset = _opset(model)
-    _check_inputs_defined(model.graph)
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as e:
-        raise ModelImportError(f"invalid ONNX model: {e}") from None
+    _check_graph(model.graph)
+    _check_nodes(model)
     shapes = _input_shapes(model.graph, input_shapes or {})
     problems = _scan(model.graph, opset, _value_types(model))
     if problems:
@@ -72,19 +69,41 @@ def _node_label(node: onnx.NodeProto, index: int) -> str:
     return node.name or f"{node.op_type}_{index}"
 
 
-def _check_inputs_defined(graph: onnx.GraphProto) -> None:
+def _check_graph(graph: onnx.GraphProto) -> None:
+    """Every value defined once, before its use (the graph is topologically sorted)."""
     known = {i.name for i in graph.input} | {i.name for i in graph.initializer}
     for index, node in enumerate(graph.node):
+        label = f"node {_node_label(node, index)!r} ({node.op_type})"
         for i, name in enumerate(node.input):
             if name and name not in known:
                 raise ModelImportError(
-                    f"node {_node_label(node, index)!r} ({node.op_type}): input {i} {name!r} "
-                    f"is not a graph input, an initializer or an earlier node's output "
-                    f"(missing initializer?)")
-        known.update(node.output)
+                    f"{label}: input {i} {name!r} is not a graph input, an initializer or "
+                    f"an earlier node's output (missing initializer?)")
+        for name in node.output:
+            if name in known:
+                raise ModelImportError(f"{label}: output {name!r} is defined twice")
+        known.update(o for o in node.output if o)
     for out in graph.output:
         if out.name not in known:
             raise ModelImportError(f"graph output {out.name!r} is produced by no node")
+
+
+def _check_nodes(model: onnx.ModelProto) -> None:
+    """ONNX's schema checks (attribute names and types, required attributes, arity) for
+    nodes of known ops; unknown ops are left to the pre-scan, which lists them all.
+    (onnx.checker.check_model would also reject graph outputs without a declared shape,
+    which ONNX Runtime accepts.)"""
+    ctx = onnx.checker.C.CheckerContext()
+    ctx.ir_version = model.ir_version
+    ctx.opset_imports = {o.domain or "": o.version for o in model.opset_import}
+    for index, node in enumerate(model.graph.node):
+        if node.domain not in _ONNX_DOMAINS or not onnx.defs.has(node.op_type):
+            continue
+        try:
+            onnx.checker.check_node(node, ctx)
+        except onnx.checker.ValidationError as e:
+            raise ModelImportError(f"node {_node_label(node, index)!r} ({node.op_type}): "
+                                   f"{str(e).splitlines()[0]}") from None
 
 
 def _input_shapes(graph: onnx.GraphProto,

@@ -23,6 +23,7 @@ fewer transposes, and a 4D graph output produced by TRANSPOSE(0,3,1,2) is stored
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,10 +41,16 @@ UNARY = {OpType.RELU, OpType.RELU6, OpType.CLAMP, OpType.LEAKY_RELU, OpType.SIGM
          OpType.TANH, OpType.HARD_SIGMOID, OpType.HARD_SWISH}
 BINARY = {OpType.ADD, OpType.SUB, OpType.MUL, OpType.DIV}
 SINGLE_INPUT = UNARY | {OpType.SOFTMAX, OpType.SPLIT, OpType.MEAN, OpType.PAD, OpType.SLICE,
-                        OpType.GATHER}
+                        OpType.GATHER, OpType.RESHAPE}
 PUSHABLE = SINGLE_INPUT | BINARY | {OpType.CONCATENATION}
 
 Perm = tuple[int, ...]
+
+
+class Absorbed(NamedTuple):
+    params: object                  # the node's params for pre-transpose data
+    out_perms: list[Perm]           # the transpose to put after each output
+    local: Perm | None = None       # RESHAPE only: a transpose still needed before the node
 
 
 def inverse(perm: Perm) -> Perm:
@@ -91,9 +98,10 @@ def _compose_or_drop(graph: Graph) -> bool:
         src = producers.get(node.inputs[0])
         if src is not None and src.op == OpType.TRANSPOSE:
             first = _perm(src)
+            if only_consumer(graph, node.inputs[0], node):
+                graph.nodes.remove(src)
             node.inputs[0] = src.inputs[0]
             node.params = TransposeParams(tuple(first[i] for i in perm))
-            drop_unused_nodes(graph)
             return True
     return False
 
@@ -112,22 +120,69 @@ def _removed_dims_perm(perm: Perm, removed: set[int]) -> Perm:
     return tuple(kept_src.index(perm[i]) for i in range(len(perm)) if i not in removed)
 
 
-def _absorb(node: Node, graph: Graph, perm: Perm) -> tuple[object, list[Perm]] | None:
-    """New params for `node` working on pre-transpose data, and each output's perm; None when
-    the node cannot absorb `perm`."""
+def _segments(src: tuple[int, ...], dst: tuple[int, ...]) -> list[tuple[range, range]] | None:
+    """Splits a reshape src -> dst into runs of dims with equal products (size-1 dims only
+    pair with size-1 dims); None when that is not possible."""
+    if 0 in src or 0 in dst:
+        return None
+    segments = []
+    i = j = 0
+    while i < len(src) or j < len(dst):
+        if i == len(src) or j == len(dst) or (src[i] == 1) != (dst[j] == 1):
+            return None
+        i0, j0, a, b = i, j, src[i], dst[j]
+        i, j = i + 1, j + 1
+        while a != b:
+            if a < b:
+                if i == len(src) or src[i] == 1:
+                    return None
+                a, i = a * src[i], i + 1
+            else:
+                if j == len(dst) or dst[j] == 1:
+                    return None
+                b, j = b * dst[j], j + 1
+        segments.append((range(i0, i), range(j0, j)))
+    return segments
+
+
+def _absorb_reshape(perm: Perm, shape: tuple[int, ...], out: tuple[int, ...]) -> Absorbed | None:
+    """transpose(x, perm) then reshape to `out` equals [transpose(x, local)] then a reshape then
+    a transpose, when each run of merged/split dims comes from adjacent dims of x. `shape` is
+    the reshape's input shape."""
+    segments = _segments(shape, out)
+    if segments is None:
+        return None
+    sources = [[perm[i] for i in ys] for ys, _ in segments]
+    if any(sorted(xs) != list(range(min(xs), max(xs) + 1)) for xs in sources):
+        return None
+    order = sorted(range(len(segments)), key=lambda k: min(sources[k]))
+    local = tuple(x for k in order for x in sources[k])
+    start, position = 0, {}
+    for k in order:
+        position[k] = start
+        start += len(segments[k][1])
+    q = tuple(position[k] + t for k, (_, zs) in enumerate(segments) for t in range(len(zs)))
+    return Absorbed(ReshapeParams(), [q], None if local == tuple(range(len(perm))) else local)
+
+
+def _absorb(node: Node, graph: Graph, perm: Perm) -> Absorbed | None:
+    """How `node` works on pre-transpose data; None when it cannot absorb `perm`."""
     p = node.params
     rank = len(perm)
     out_rank = len(graph.tensors[node.outputs[0]].shape)
     if node.op in UNARY or node.op in BINARY:
-        return (p, [perm]) if out_rank == rank else None
+        return Absorbed(p, [perm]) if out_rank == rank else None
     if node.op in (OpType.CONCATENATION, OpType.SOFTMAX):
-        return dataclasses.replace(p, axis=perm[p.axis]), [perm]
+        return Absorbed(dataclasses.replace(p, axis=perm[p.axis]), [perm])
     if node.op == OpType.SPLIT:
-        return dataclasses.replace(p, axis=perm[p.axis]), [perm] * len(node.outputs)
+        return Absorbed(dataclasses.replace(p, axis=perm[p.axis]), [perm] * len(node.outputs))
+    if node.op == OpType.RESHAPE:
+        return _absorb_reshape(perm, tuple(graph.tensors[node.inputs[0]].shape),
+                               tuple(graph.tensors[node.outputs[0]].shape))
     if node.op == OpType.MEAN:
         axes = tuple(sorted(perm[a] for a in p.axes))
         out = perm if out_rank == rank else _removed_dims_perm(perm, set(p.axes))
-        return dataclasses.replace(p, axes=axes), [out]
+        return Absorbed(dataclasses.replace(p, axes=axes), [out])
     if node.op in (OpType.PAD, OpType.SLICE):
         def permute(values: tuple[int, ...]) -> tuple[int, ...]:
             moved = [0] * rank
@@ -136,14 +191,15 @@ def _absorb(node: Node, graph: Graph, perm: Perm) -> tuple[object, list[Perm]] |
             return tuple(moved)
         if node.op == OpType.PAD:
             pads = permute(p.pads[:rank]) + permute(p.pads[rank:])
-            return dataclasses.replace(p, pads=pads), [perm]
-        return dataclasses.replace(p, begin=permute(p.begin), step=permute(p.step)), [perm]
+            return Absorbed(dataclasses.replace(p, pads=pads), [perm])
+        return Absorbed(dataclasses.replace(p, begin=permute(p.begin), step=permute(p.step)),
+                        [perm])
     if node.op == OpType.GATHER:
         index_rank = len(graph.tensors[node.inputs[1]].shape)
         if index_rank > 1:
             return None
         out = perm if index_rank == 1 else _removed_dims_perm(perm, {p.axis})
-        return dataclasses.replace(p, axis=perm[p.axis]), [out]
+        return Absorbed(dataclasses.replace(p, axis=perm[p.axis]), [out])
     return None
 
 
@@ -158,7 +214,8 @@ def _permuted_constant(graph: Graph, name: str, perm: Perm, node: Node) -> str:
     return new
 
 
-def _try_push(graph: Graph, node: Node, producers: dict[str, Node], force: bool = False) -> bool:
+def _try_push(graph: Graph, node: Node, producers: dict[str, Node],
+              consumers: dict[str, list[Node]], force: bool = False) -> bool:
     """Moves the transposes on `node`'s inputs below it; unless `force`, only when that does not
     add transposes."""
     if node.op not in PUSHABLE:
@@ -172,15 +229,15 @@ def _try_push(graph: Graph, node: Node, producers: dict[str, Node], force: bool 
     absorbed = _absorb(node, graph, perm)
     if absorbed is None:
         return False
-    removed: set[str] = set()
+    removed: dict[str, Node] = {}
     plan: list[tuple[int, str]] = []            # (input index, how: "transposed"/"const"/"insert")
     for i, src in zip(layout, sources):
         name = node.inputs[i]
         tensor = graph.tensors[name]
         if src is not None and src.op == OpType.TRANSPOSE and _perm(src) == perm:
             plan.append((i, "transposed"))
-            if only_consumer(graph, name, node):
-                removed.add(src.name)
+            if not is_output(graph, name) and all(c is node for c in consumers[name]):
+                removed[src.name] = src
         elif tensor.is_constant:
             if tensor.data.ndim > len(perm) or (
                     node.op not in BINARY and tensor.data.ndim != len(perm)):
@@ -190,13 +247,20 @@ def _try_push(graph: Graph, node: Node, producers: dict[str, Node], force: bool 
             plan.append((i, "insert"))
         else:
             return False
-    added = len(node.outputs) + sum(how == "insert" for _, how in plan)
+    added = (len(node.outputs) + sum(how == "insert" for _, how in plan)
+             + (absorbed.local is not None))
     if added > len(removed) and not force:
         return False
     new_inputs = list(node.inputs)
     for i, how in plan:
         name = node.inputs[i]
-        if how == "transposed":
+        if how == "transposed" and absorbed.local is not None:
+            source = producers[name].inputs[0]
+            shape = tuple(graph.tensors[source].shape[j] for j in absorbed.local)
+            new_inputs[i] = _new_tensor(graph, source, f"{source}_{node.name}", shape)
+            _add_transpose(graph, source, new_inputs[i], absorbed.local,
+                           graph.nodes.index(node), f"{node.name}_in{i}")
+        elif how == "transposed":
             new_inputs[i] = producers[name].inputs[0]
         elif how == "const":
             new_inputs[i] = _permuted_constant(graph, name, perm, node)
@@ -206,11 +270,10 @@ def _try_push(graph: Graph, node: Node, producers: dict[str, Node], force: bool 
             _add_transpose(graph, name, pre, inverse(perm), graph.nodes.index(node),
                            f"{node.name}_in{i}")
             new_inputs[i] = pre
-    params, out_perms = absorbed
     node.inputs = new_inputs
-    node.params = params
+    node.params = absorbed.params
     at = graph.nodes.index(node) + 1
-    for k, (out, out_perm) in enumerate(zip(list(node.outputs), out_perms)):
+    for k, (out, out_perm) in enumerate(zip(list(node.outputs), absorbed.out_perms)):
         shape = graph.tensors[out].shape
         pre_shape = [0] * len(shape)
         for i, q in enumerate(out_perm):
@@ -218,7 +281,8 @@ def _try_push(graph: Graph, node: Node, producers: dict[str, Node], force: bool 
         pre = _new_tensor(graph, out, f"{out}_pre", tuple(pre_shape))
         node.outputs[k] = pre
         _add_transpose(graph, pre, out, out_perm, at + k, f"{node.name}_out{k}")
-    drop_unused_nodes(graph)
+    for src in removed.values():
+        graph.nodes.remove(src)
     return True
 
 
@@ -232,9 +296,10 @@ def _greedy(graph: Graph) -> None:
     # Pushes keep the transpose count and move transposes towards the outputs; the bound
     # guards termination should an unforeseen pattern cycle.
     for _ in range(10 * len(graph.nodes) + 10):
-        producers = graph.producers()
-        if not (_compose_or_drop(graph)
-                or any(_try_push(graph, n, producers) for n in list(graph.nodes))):
+        if _compose_or_drop(graph):
+            continue
+        producers, consumers = graph.producers(), graph.consumers()
+        if not any(_try_push(graph, n, producers, consumers) for n in list(graph.nodes)):
             return
 
 
@@ -249,7 +314,8 @@ def sink_transposes(graph: Graph) -> Graph:
             if not _has_transposed_input(node, producers):
                 continue
             trial = g.copy()
-            if not _try_push(trial, trial.nodes[i], trial.producers(), force=True):
+            if not _try_push(trial, trial.nodes[i], trial.producers(), trial.consumers(),
+                             force=True):
                 continue
             _greedy(trial)
             if count_transposes(trial) < count_transposes(g):

@@ -149,6 +149,10 @@ static ember_status mean_prepare(ember_context *ctx, ember_node *node) {
     d->inner_reduced = group_reduced[groups - 1];
     d->in_count = in->count;
     d->out_count = ember_output(ctx, node, 0)->count;
+    if (d->out_count > SIZE_MAX / sizeof(double))
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %u (mean): %zu outputs need too much scratch", node->index,
+                          d->out_count);
     ember_request_scratch(ctx, d->out_count * sizeof(double));
     return EMBER_STATUS_OK;
 }

@@ -159,8 +159,12 @@ static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
     const size_t cells = (size_t)out->dims[1] + (size_t)out->dims[2];
-    struct resize_data *d =
-        ember_alloc(ctx, sizeof(*d) + cells * (2 * sizeof(int32_t) + sizeof(float)));
+    const size_t per_cell = 2 * sizeof(int32_t) + sizeof(float);
+    if (cells > (SIZE_MAX - sizeof(struct resize_data)) / per_cell)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %u (resize): %zu output rows and columns need too large tables",
+                          node->index, cells);
+    struct resize_data *d = ember_alloc(ctx, sizeof(*d) + cells * per_cell);
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;

@@ -1,0 +1,77 @@
+"""torchvision CNNs with random weights, exported by torch to ONNX (opset 17, TorchScript
+exporter), converted and run in Emberlite: outputs must match ONNX Runtime on 8 random
+inputs to max|diff| <= 1e-4 * max|output|."""
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import require_module
+from emberlite import Interpreter
+from emberlite.converter import Converter
+from helpers import max_rel_diff, run_ember, run_ort
+
+MODELS = ["mobilenet_v2", "resnet18", "squeezenet1_1", "mobilenet_v3_small",
+          "shufflenet_v2_x0_5", "efficientnet_b0"]
+INPUT_SHAPE = (1, 3, 224, 224)
+
+
+def _export(name: str, folder: Path, *, fold_constants: bool = True) -> Path:
+    torch = require_module("torch")
+    torchvision = require_module("torchvision")
+    torch.manual_seed(0)
+    net = getattr(torchvision.models, name)(weights=None).eval()
+    path = folder / f"{name}{'' if fold_constants else '_unfolded'}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        # dynamo=False selects the TorchScript exporter, which writes opset 17 directly.
+        torch.onnx.export(net, (torch.zeros(INPUT_SHAPE),), str(path), opset_version=17,
+                          dynamo=False, input_names=["image"], output_names=["logits"],
+                          do_constant_folding=fold_constants)
+    return path
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("torchvision")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_matches_onnxruntime(name: str, export_dir: Path) -> None:
+    path = _export(name, export_dir)
+    model = onnx.load(path)
+    data = Converter.from_onnx(path).convert()
+    interp = Interpreter(model_content=data)
+    interp.allocate_tensors()
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        x = rng.standard_normal(INPUT_SHAPE).astype(np.float32)
+        [got] = run_ember(data, [x], interpreter=interp)
+        [want] = run_ort(model, [x])
+        assert got.shape == want.shape
+        err = max_rel_diff(got, want)
+        assert err <= 1e-4, f"{name}: max rel diff {err:.3g}"
+
+
+def test_mobilenet_v2_is_fully_lowered(export_dir: Path) -> None:
+    # Without torch's own constant folding the export keeps every BatchNormalization node,
+    # so the converter has to fold them (and all layout transposes) away itself.
+    path = _export("mobilenet_v2", export_dir, fold_constants=False)
+    model = onnx.load(path)
+    onnx_ops = Counter(n.op_type for n in model.graph.node)
+    assert onnx_ops["BatchNormalization"] == 52
+    data = Converter.from_onnx(path).convert()
+    ops = Counter(Interpreter(model_content=data).node_ops())
+    assert ops["transpose"] == 0
+    assert ops["mul"] == onnx_ops["Mul"] == 0
+    assert ops["add"] == onnx_ops["Add"]  # only the residual connections remain
+    assert ops["conv2d"] + ops["depthwise_conv2d"] == onnx_ops["Conv"]
+    x = np.random.default_rng(1).standard_normal(INPUT_SHAPE).astype(np.float32)
+    [got] = run_ember(data, [x])
+    [want] = run_ort(model, [x])
+    assert max_rel_diff(got, want) <= 1e-4

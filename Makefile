@@ -1,5 +1,5 @@
 # Emberlite: `make demo` and `make test` work on a fresh Debian 12 machine (as root, or with sudo).
-# C targets (c-lib, c-test, fuzz, cross-test) live in mk/c.mk.
+# C targets live in mk/c.mk (c-lib, c-test, fuzz) and mk/cross.mk (cross-test, mcu-build).
 
 SHELL := /bin/bash
 VENV := .venv
@@ -9,7 +9,9 @@ PIP := $(PY) -m pip
 LOCK := flock /tmp/emberlite-build.lock
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_BASE := python3 python3-venv python3-dev gcc make util-linux
-APT_TEST := flatbuffers-compiler clang libclang-rt-14-dev gcc-aarch64-linux-gnu qemu-user
+APT_TEST := flatbuffers-compiler clang libclang-rt-14-dev qemu-user \
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
+    gcc-arm-none-eabi libnewlib-arm-none-eabi
 TORCH_TEST := torch==2.14.1 torchvision==0.29.1
 TORCH_DEMO := torch==2.13.0
 TF_BENCH := tensorflow-cpu==2.21.0
@@ -63,6 +65,8 @@ test: test-deps
 	$(MAKE) pytest
 	$(MAKE) c-test
 	$(MAKE) fuzz
+	$(MAKE) cross-test
+	$(MAKE) mcu-build
 
 bench: test-deps
 	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PIP) install -q $(TF_BENCH)
@@ -74,3 +78,4 @@ clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 -include mk/c.mk
+-include mk/cross.mk

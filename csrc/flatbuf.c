@@ -147,9 +147,12 @@ bool ember_fb_f32(const ember_fb_table *t, uint32_t slot, float def, float *out)
 /* Follows a uoffset field: *target = 0 when absent. */
 static bool offset_field(const ember_fb_table *t, uint32_t slot, uint64_t *target) {
     uint32_t pos;
+    *target = 0;
     if (!field(t, slot, 4, 4, &pos))
         return false;
-    *target = pos ? (uint64_t)pos + rd32(t->buf + pos) : 0;
+    if (pos == 0)
+        return true;
+    *target = (uint64_t)pos + rd32(t->buf + pos);
     return *target < t->size;
 }
 

@@ -135,16 +135,20 @@ static ember_status prepare_nodes(ember_interp *ip) {
     return EMBER_STATUS_OK;
 }
 
+static size_t round_up(size_t n) {
+    return (n + ARENA_ALIGNMENT - 1) & ~(size_t)(ARENA_ALIGNMENT - 1);
+}
+
 static ember_status bind_arena(ember_interp *ip) {
     ember_context *ctx = &ip->ctx;
     const uint64_t planned = ip->model.arena_size;
-    if (planned > SIZE_MAX - (ARENA_ALIGNMENT - 1) ||
-        ctx->scratch_size > SIZE_MAX - (ARENA_ALIGNMENT - 1) - (size_t)planned)
+    const size_t limit = SIZE_MAX - 2 * ARENA_ALIGNMENT;
+    if (planned > limit || ctx->scratch_size > limit - (size_t)planned)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
                           "the arena (%llu bytes planned + %zu scratch) does not fit in memory",
                           (unsigned long long)planned, ctx->scratch_size);
-    const size_t rounded = ((size_t)planned + ARENA_ALIGNMENT - 1) & ~(size_t)(ARENA_ALIGNMENT - 1);
-    ip->arena_need = rounded + ctx->scratch_size;
+    const size_t rounded = round_up((size_t)planned);
+    ip->arena_need = rounded + round_up(ctx->scratch_size);
     uint8_t *base = ip->options.arena;
     if (base != NULL) {
         if ((uintptr_t)base % ARENA_ALIGNMENT != 0)
@@ -156,7 +160,7 @@ static ember_status bind_arena(ember_interp *ip) {
                               "arena holds %zu bytes, the model needs %zu (%zu planned + %zu "
                               "scratch)",
                               ip->options.arena_size, ip->arena_need, rounded,
-                              ctx->scratch_size);
+                              ip->arena_need - rounded);
     } else {
         base = ember_alloc(ctx, ip->arena_need);
         if (base == NULL)

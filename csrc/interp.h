@@ -35,7 +35,7 @@ struct ember_interp {
     ember_model model;
     bool verified;
     bool allocated;
-    size_t arena_need;          /* planned part rounded to 64, plus scratch */
+    size_t arena_need;          /* planned part + scratch, each rounded up to 64 */
     uint32_t cpu_features;
     char msg[512];
 };

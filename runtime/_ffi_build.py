@@ -1,12 +1,17 @@
 """cffi (API mode) build of the extension module emberlite._ember from csrc/.
 
 The declarations below restate csrc/include/emberlite.h by hand: cffi cannot parse the real
-header's preprocessor lines. In API mode the C compiler checks them against the real header,
-so a drift between the two fails the build instead of corrupting memory at run time.
+header's preprocessor lines. In API mode the generated C includes the real header, so struct
+layouts and constant values come from it, not from here; tests/runtime/test_interpreter.py
+checks that every prototype and struct field below matches the header text.
 """
 from __future__ import annotations
 
 import os
+import platform
+import shlex
+import subprocess
+import sysconfig
 from pathlib import Path
 
 from cffi import FFI
@@ -72,7 +77,7 @@ typedef struct ember_tensor_info {
     const char *name;
     ember_type type;
     uint32_t rank;
-    int32_t dims[8];
+    int32_t dims[...];
     size_t bytes;
     uint32_t quant_count;
     int32_t quant_axis;
@@ -130,30 +135,66 @@ uint32_t ember_interp_cpu_features(const ember_interp *interp);
 """
 
 
-def _path(path: Path) -> str:
-    # setuptools wants source paths relative to setup.py when it can have them.
-    try:
-        return os.path.relpath(path, Path.cwd()) if Path.cwd() == ROOT else str(path)
-    except ValueError:
-        return str(path)
+# Per host architecture: the optimised-kernel directories under csrc/kernels, each with the flags
+# only its files get (mk/c.mk uses the same scheme), and the defines that enable them.
+_ISA_DIRS = {
+    "x86_64": {"avx2": ["-mavx2", "-mfma", "-mf16c"]},
+    "aarch64": {"neon": [], "neondot": ["-march=armv8.2-a+dotprod"]},
+}
+_ISA_DEFINES = {
+    "x86_64": ["EMBER_HAVE_AVX2"],
+    "aarch64": ["EMBER_HAVE_NEON", "EMBER_HAVE_NEONDOT"],
+}
+_MACHINES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
+CFLAGS = ["-std=c11", "-O2"]
+
+
+def _compiler() -> list[str]:
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return shlex.split(cc)
+
+
+def _defines_flags(machine: str) -> list[str]:
+    return [f"-D{name}=1" for name in _ISA_DEFINES.get(machine, [])]
+
+
+def _isa_objects(machine: str) -> list[str]:
+    """Compiles each ISA directory's files with that ISA's flags; setuptools can give only one
+    set of flags to all sources of an extension, so these are linked in as objects."""
+    out_dir = ROOT / "build" / "ffi-isa"
+    objects = []
+    for isa, flags in _ISA_DIRS.get(machine, {}).items():
+        for src in sorted((ROOT / "csrc" / "kernels" / isa).glob("*.c")):
+            obj = out_dir / isa / (src.stem + ".o")
+            obj.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run([*_compiler(), *CFLAGS, *_defines_flags(machine), *flags, "-fPIC",
+                            f"-I{ROOT / 'csrc'}", f"-I{ROOT / 'csrc' / 'include'}",
+                            "-c", str(src), "-o", str(obj)], check=True)
+            objects.append(str(obj))
+    return objects
 
 
 def _sources() -> list[str]:
+    # Relative to the repository root: setuptools refuses absolute source paths.
     csrc = ROOT / "csrc"
     files = sorted(csrc.glob("*.c")) + sorted((csrc / "kernels").glob("*.c"))
-    return [_path(p) for p in files]
+    return [str(p.relative_to(ROOT)) for p in files]
 
 
+_machine = _MACHINES.get(platform.machine().lower(), "")
 ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
 ffibuilder.set_source(
     "emberlite._ember",
     '#include "emberlite.h"',
     sources=_sources(),
-    include_dirs=[_path(ROOT / "csrc"), _path(ROOT / "csrc" / "include")],
-    extra_compile_args=["-std=c11", "-O2"],
+    include_dirs=[str(ROOT / "csrc"), str(ROOT / "csrc" / "include")],
+    define_macros=[(name, "1") for name in _ISA_DEFINES.get(_machine, [])],
+    extra_compile_args=CFLAGS,
+    extra_objects=_isa_objects(_machine),
     libraries=["m"],
 )
 
 if __name__ == "__main__":
+    os.chdir(ROOT)
     ffibuilder.compile(verbose=True)

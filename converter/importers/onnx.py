@@ -12,6 +12,7 @@ import functools
 import inspect
 import typing
 from dataclasses import dataclass
+from collections.abc import Collection
 from typing import Any, Callable, Literal
 
 import numpy as np
@@ -33,6 +34,7 @@ _ONNX_DOMAINS = ("", "ai.onnx")
 _NONDETERMINISTIC = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
                      "Multinomial", "Bernoulli"}
 _INDEX_TYPES = (onnx.TensorProto.INT32, onnx.TensorProto.INT64)
+_SUBGRAPH = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 
 Problem = tuple[str, str, str]  # (node name, op type, reason)
 
@@ -69,6 +71,18 @@ def _node_label(node: onnx.NodeProto, index: int) -> str:
     return node.name or f"{node.op_type}_{index}"
 
 
+def _has_subgraph(node: onnx.NodeProto) -> bool:
+    return any(a.type in _SUBGRAPH for a in node.attribute)
+
+
+def _foldable(node: onnx.NodeProto, constant: Collection[str]) -> bool:
+    """Whether the node's outputs are constants computed at import time: its inputs are all
+    constant and its value depends on nothing else (no randomness, no subgraph that may read
+    run-time values from the outer graph)."""
+    return (node.domain in _ONNX_DOMAINS and node.op_type not in _NONDETERMINISTIC
+            and not _has_subgraph(node) and all(i in constant for i in node.input if i))
+
+
 def _check_graph(graph: onnx.GraphProto) -> None:
     """Every value defined once, before its use (the graph is topologically sorted)."""
     known = {i.name for i in graph.input} | {i.name for i in graph.initializer}
@@ -97,7 +111,8 @@ def _check_nodes(model: onnx.ModelProto) -> None:
     ctx.ir_version = model.ir_version
     ctx.opset_imports = {o.domain or "": o.version for o in model.opset_import}
     for index, node in enumerate(model.graph.node):
-        if node.domain not in _ONNX_DOMAINS or not onnx.defs.has(node.op_type):
+        if (node.domain not in _ONNX_DOMAINS or not onnx.defs.has(node.op_type)
+                or _has_subgraph(node)):
             continue
         try:
             onnx.checker.check_node(node, ctx)
@@ -220,11 +235,10 @@ def _scan(graph: onnx.GraphProto, opset: int, types: dict[str, int]) -> list[Pro
     problems: list[Problem] = []
     for index, node in enumerate(graph.node):
         label = _node_label(node, index)
-        given = [i for i in node.input if i]
         if node.domain not in _ONNX_DOMAINS:
             problems.append((label, node.op_type, f"custom domain {node.domain!r}"))
             continue
-        if all(i in constant for i in given) and node.op_type not in _NONDETERMINISTIC:
+        if _foldable(node, constant):
             constant.update(o for o in node.output if o)
             continue
         fn = _lookup(node.op_type, opset)
@@ -337,8 +351,7 @@ class _Conversion:
         return self.env[name]
 
     def _convert(self, node: onnx.NodeProto, label: str) -> None:
-        if (all(i in self.consts for i in node.input if i)
-                and node.op_type not in _NONDETERMINISTIC):
+        if _foldable(node, self.consts.keys()):
             for name, value in zip(node.output, self._fold(node)):
                 if name:
                     self.consts[name] = value
@@ -356,6 +369,7 @@ class _Conversion:
         kwargs = {a.name: _attribute(a) for a in node.attribute}
         self.b.begin(label, len(node.output))
         result = fn(self.b, *args, **kwargs)
+        self.b.finish()
         results = result if isinstance(result, list) else [result]
         for name, value in zip(node.output, results):
             if not name:
@@ -369,7 +383,8 @@ class _Conversion:
 
     def _fold(self, node: onnx.NodeProto) -> list[np.ndarray]:
         """Evaluates a node whose inputs are all constant with ONNX's reference evaluator."""
-        from onnx.reference import ReferenceEvaluator
+        from onnx.reference import ReferenceEvaluator  # slow to import: only on first use
+
 
         feeds = {name: self.consts[name] for name in node.input if name}
         graph_inputs = [helper.make_tensor_value_info(

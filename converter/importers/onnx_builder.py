@@ -44,6 +44,7 @@ class Builder:
         self.scope = ""
         self.num_outputs = 1
         self._scope_nodes: list[Node] = []
+        self._node_names = {n.name for n in graph.nodes}
 
     def begin(self, scope: str, num_outputs: int) -> None:
         """Starts converting one ONNX node (named `scope`, with `num_outputs` outputs);
@@ -53,9 +54,9 @@ class Builder:
         self._scope_nodes = []
 
     def fresh(self, base: str) -> str:
-        taken = self.graph.tensors.keys() | self._reserved
+        """A tensor name derived from `base` that neither the graph nor the ONNX model uses."""
         name, i = base, 1
-        while name in taken:
+        while name in self.graph.tensors or name in self._reserved:
             name = f"{base}_{i}"
             i += 1
         return name
@@ -113,13 +114,22 @@ class Builder:
         self._scope_nodes.append(node)
         return names
 
+    def finish(self) -> None:
+        """Ends the ONNX node: its main IR node (the first that is not a layout TRANSPOSE)
+        takes the ONNX node's name, so per-layer tools can match the two graphs."""
+        main = next((n for n in self._scope_nodes if n.op != OpType.TRANSPOSE), None)
+        if main is not None and self.scope not in self._node_names:
+            self._node_names.discard(main.name)
+            main.name = self.scope
+            self._node_names.add(main.name)
+
     def _node_name(self, op_name: str) -> str:
-        taken = {n.name for n in self.graph.nodes} | self._reserved
-        base = self.scope if not self._scope_nodes else f"{self.scope}/{op_name}"
+        base = f"{self.scope}/{op_name}"
         name, i = base, 1
-        while name in taken:
+        while name in self._node_names or name in self._reserved:
             name = f"{base}_{i}"
             i += 1
+        self._node_names.add(name)
         return name
 
     def op(self, op: OpType, inputs: list[str | None], params: Any = None, **kw: Any) -> str:

@@ -40,6 +40,7 @@ from .onnx_builder import (TO_NCHW, TO_NHWC, AnyTensor, Builder, Indices, Invali
 from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, matmul,
                           pool_average, pool_max)
 
+
 def _axis(axis: int, rank: int) -> int:
     if not -rank <= axis < rank:
         raise Invalid(f"axis {axis} is out of range for rank {rank}")
@@ -364,14 +365,14 @@ def resize_11(b: Builder, x: str, roi: np.ndarray | None = None,
     dims = b.shape(x)
     picked = list(range(4)) if axes is None else [_axis(a, 4) for a in axes]
     full_scales, out = [1.0] * 4, list(dims)
-    if sizes is not None and sizes.size:
-        for a, s in zip(picked, sizes.tolist(), strict=True):
-            out[a], full_scales[a] = int(s), int(s) / dims[a]
-    elif scales is not None and scales.size:
-        for a, s in zip(picked, scales.tolist(), strict=True):
-            out[a], full_scales[a] = math.floor(dims[a] * s), float(s)
-    else:
-        raise Invalid("one of scales and sizes must be given")
+    given = sizes if sizes is not None and sizes.size else scales
+    if given is None or given.size != len(picked):
+        raise Invalid(f"scales or sizes must give one value per axis {picked}")
+    for a, v in zip(picked, given.tolist()):
+        if given is sizes:
+            out[a], full_scales[a] = int(v), int(v) / dims[a]
+        else:
+            out[a], full_scales[a] = math.floor(dims[a] * v), float(v)
     if out[:2] != list(dims[:2]):
         raise Unsupported(f"only H and W can be resized (N and C must keep scale 1), "
                           f"got output {out} from {list(dims)}")

@@ -3,7 +3,7 @@
 The importer keeps ONNX's NCHW between ops and brackets each NHWC op with TRANSPOSE(0,2,3,1)
 before and TRANSPOSE(0,3,1,2) after. This pass sinks transposes towards the outputs through
 ops that do not care about layout (elementwise, binary, concatenation, split, softmax, gather,
-mean, pad, slice), rewriting their axis parameters, until they meet an inverse transpose and
+mean, pad, slice, most reshapes), rewriting their axis parameters, until they meet an inverse transpose and
 cancel. The rewrite rules:
 
 - consecutive transposes compose into one; identity ones disappear;
@@ -11,8 +11,11 @@ cancel. The rewrite rules:
   permuted in place, other operands get an inverse transpose (counted as added), and each
   output gets one transpose after the node;
 - when no such move is left, a move that adds transposes is tried on a copy and kept if the
-  graph ends with fewer after further sinking (a SPLIT, or a transpose read by several nodes
-  such as x * sigmoid(x), needs this look-ahead);
+  graph ends with fewer after further sinking, during which a transpose read by several nodes
+  is copied for each (a SPLIT, x * sigmoid(x) or a channel shuffle needs this look-ahead);
+- a transpose before a RESHAPE moves below it when the reshape only splits or merges dims that
+  are adjacent before the transpose (a channel shuffle keeps a single transpose);
+- a transpose before a flatten that feeds FULLY_CONNECTED nodes is folded into their weights;
 - transposes with the same input and perm are merged;
 - at the end, a transpose that only moves size-1 dims becomes a RESHAPE.
 
@@ -103,6 +106,41 @@ def _compose_or_drop(graph: Graph) -> bool:
             node.inputs[0] = src.inputs[0]
             node.params = TransposeParams(tuple(first[i] for i in perm))
             return True
+    return False
+
+
+def _fold_into_fully_connected(graph: Graph) -> bool:
+    """TRANSPOSE (batch axis kept) -> RESHAPE to [N, K] read only by FULLY_CONNECTED nodes with
+    constant weights: permuting the weights' K columns instead makes the transpose needless
+    (a VGG-style flatten of a NHWC feature map)."""
+    producers, consumers = graph.producers(), graph.consumers()
+    for node in graph.nodes:
+        src = producers.get(node.inputs[0])
+        if node.op != OpType.RESHAPE or src is None or src.op != OpType.TRANSPOSE:
+            continue
+        perm, out = _perm(src), node.outputs[0]
+        readers = consumers.get(out, [])
+        shape = graph.tensors[src.inputs[0]].shape
+        if (perm[0] != 0 or _moves_only_unit_dims(perm, shape) or len(graph.tensors[out].shape) != 2 or not readers
+                or graph.tensors[out].shape[0] != shape[0] or is_output(graph, out)
+                or not all(r.op == OpType.FULLY_CONNECTED and r.inputs[0] == out
+                           and out not in r.inputs[1:] and graph.tensors[r.inputs[1]].is_constant
+                           and graph.tensors[r.inputs[1]].quant is None for r in readers)):
+            continue
+        transposed = tuple(shape[i] for i in perm)
+        for reader in readers:
+            weights = graph.tensors[reader.inputs[1]]
+            rows = weights.data.shape[0]
+            # Weight column for transposed position y serves plain position x = y permuted.
+            value = constant_array(np.transpose(weights.data.reshape((rows,) + transposed[1:]),
+                                                inverse(perm)).reshape(weights.data.shape))
+            name = graph.unique_name(f"{reader.inputs[1]}_{reader.name}")
+            graph.tensors[name] = Tensor(name, weights.dtype, value.shape, value)
+            reader.inputs[1] = name
+        if only_consumer(graph, node.inputs[0], node):
+            graph.nodes.remove(src)
+        node.inputs[0] = src.inputs[0]
+        return True
     return False
 
 
@@ -292,11 +330,34 @@ def _has_transposed_input(node: Node, producers: dict[str, Node]) -> bool:
         and producers[node.inputs[i]].op == OpType.TRANSPOSE for i in _layout_inputs(node))
 
 
-def _greedy(graph: Graph) -> None:
+def _split_shared(graph: Graph) -> bool:
+    """Gives each sinkable reader of a shared transpose its own copy of it."""
+    consumers = graph.consumers()
+    for index, node in enumerate(graph.nodes):
+        out = node.outputs[0]
+        if node.op != OpType.TRANSPOSE:
+            continue
+        readers = list({id(r): r for r in consumers.get(out, [])}.values())
+        movable = [r for r in readers if r.op in PUSHABLE]
+        if len(movable) == len(readers) and not is_output(graph, out):
+            movable = movable[1:]           # the original keeps one reader
+        if not movable:
+            continue
+        for reader in movable:
+            copy = _new_tensor(graph, out, f"{out}_copy", graph.tensors[out].shape)
+            _add_transpose(graph, node.inputs[0], copy, _perm(node), index + 1,
+                           f"{node.name}_copy")
+            reader.inputs = [copy if n == out else n for n in reader.inputs]
+        return True
+    return False
+
+
+def _greedy(graph: Graph, split_shared: bool = False) -> None:
     # Pushes keep the transpose count and move transposes towards the outputs; the bound
     # guards termination should an unforeseen pattern cycle.
     for _ in range(10 * len(graph.nodes) + 10):
-        if _compose_or_drop(graph):
+        if (_compose_or_drop(graph) or _fold_into_fully_connected(graph)
+                or (split_shared and _split_shared(graph))):
             continue
         producers, consumers = graph.producers(), graph.consumers()
         if not any(_try_push(graph, n, producers, consumers) for n in list(graph.nodes)):
@@ -317,7 +378,8 @@ def sink_transposes(graph: Graph) -> Graph:
             if not _try_push(trial, trial.nodes[i], trial.producers(), trial.consumers(),
                              force=True):
                 continue
-            _greedy(trial)
+            _greedy(trial, split_shared=True)
+            _merge_duplicates(trial)
             if count_transposes(trial) < count_transposes(g):
                 g, improved = trial, True
                 break

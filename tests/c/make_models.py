@@ -7,6 +7,9 @@ Usage: make_models.py OUT_DIR
   concat.ember         two inputs -> relu -> concatenation -> split
   quant.ember          relu whose input carries per-channel quantization parameters (the
                        verifier's quantization checks have something to look at)
+  op_<op>.ember        one small model per op: fuzzer seeds, and the alloc/arena tests run
+                       every kernel's prepare and eval through them
+  index.txt            the names of all of the above, one per line
 """
 from __future__ import annotations
 
@@ -17,12 +20,26 @@ import numpy as np
 
 from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from emberlite.converter.ops import FusedActivation, OpType
+from emberlite.converter.ops.batch_matmul import BatchMatMulParams
 from emberlite.converter.ops.binary import BinaryParams
+from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.conv2d import Conv2DParams
+from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
+from emberlite.converter.ops.gather import GatherParams
+from emberlite.converter.ops.hard_sigmoid import HardSigmoidParams
+from emberlite.converter.ops.leaky_relu import LeakyReluParams
+from emberlite.converter.ops.mean import ReduceParams
+from emberlite.converter.ops.pad import PadParams
+from emberlite.converter.ops.pool2d import Pool2DParams
 from emberlite.converter.ops.reshape import ReshapeParams
+from emberlite.converter.ops.resize import ResizeMode, ResizeParams
+from emberlite.converter.ops.slice import SliceParams
+from emberlite.converter.ops.softmax import SoftmaxParams
 from emberlite.converter.ops.split import SplitParams
+from emberlite.converter.ops.transpose import TransposeParams
+from emberlite.converter.ops.transpose_conv2d import TransposeConv2DParams
 from emberlite.converter.planner import plan_memory
 from emberlite.converter.writer import serialize
 
@@ -89,6 +106,88 @@ def quant() -> Graph:
 
 MODELS = {"conv_relu_add": conv_relu_add, "fc": fc, "concat": concat, "quant": quant}
 
+# op -> (params, [(input name, shape, constant?)], output shape). Inputs marked constant get
+# random weights; the rest are graph inputs.
+_F = FusedActivation
+_UNARY = [("x", (2, 5), False)]
+_BINARY = [("a", (1, 4, 3), False), ("b", (3,), True)]
+_POOL = Pool2DParams(filter_h=2, filter_w=2, stride_h=2, stride_w=2)
+OP_CASES: dict[OpType, tuple[object, list[tuple[str, tuple[int, ...], bool]], tuple[int, ...]]] = {
+    OpType.CONV2D: (Conv2DParams(stride_h=2, stride_w=2, pad_top=1, pad_left=1, pad_bottom=1,
+                                 pad_right=1, groups=2, activation=_F.RELU6),
+                    [("x", (1, 5, 5, 4), False), ("w", (6, 3, 3, 2), True), ("b", (6,), True)],
+                    (1, 3, 3, 6)),
+    OpType.DEPTHWISE_CONV2D: (DepthwiseConv2DParams(pad_top=1, pad_left=1, pad_bottom=1,
+                                                    pad_right=1, depth_multiplier=2),
+                              [("x", (1, 4, 4, 3), False), ("w", (1, 3, 3, 6), True),
+                               ("b", (6,), True)], (1, 4, 4, 6)),
+    OpType.TRANSPOSE_CONV2D: (TransposeConv2DParams(stride_h=2, stride_w=2),
+                              [("x", (1, 3, 3, 2), False), ("w", (3, 3, 3, 2), True),
+                               ("b", (3,), True)], (1, 7, 7, 3)),
+    OpType.FULLY_CONNECTED: (FullyConnectedParams(), [("x", (2, 6), False),
+                                                      ("w", (4, 6), True)], (2, 4)),
+    OpType.BATCH_MATMUL: (BatchMatMulParams(), [("a", (2, 3, 4), False),
+                                                ("b", (2, 4, 5), False)], (2, 3, 5)),
+    OpType.ADD: (BinaryParams(activation=_F.RELU), _BINARY, (1, 4, 3)),
+    OpType.SUB: (BinaryParams(), _BINARY, (1, 4, 3)),
+    OpType.MUL: (BinaryParams(), _BINARY, (1, 4, 3)),
+    OpType.DIV: (BinaryParams(), _BINARY, (1, 4, 3)),
+    OpType.RELU: (None, _UNARY, (2, 5)),
+    OpType.RELU6: (None, _UNARY, (2, 5)),
+    OpType.CLAMP: (ClampParams(min=-0.5, max=0.5), _UNARY, (2, 5)),
+    OpType.LEAKY_RELU: (LeakyReluParams(alpha=0.1), _UNARY, (2, 5)),
+    OpType.SIGMOID: (None, _UNARY, (2, 5)),
+    OpType.TANH: (None, _UNARY, (2, 5)),
+    OpType.HARD_SIGMOID: (HardSigmoidParams(), _UNARY, (2, 5)),
+    OpType.HARD_SWISH: (None, _UNARY, (2, 5)),
+    OpType.MAX_POOL2D: (_POOL, [("x", (1, 6, 6, 2), False)], (1, 3, 3, 2)),
+    OpType.AVERAGE_POOL2D: (_POOL, [("x", (1, 6, 6, 2), False)], (1, 3, 3, 2)),
+    OpType.MEAN: (ReduceParams(axes=(1, 2)), [("x", (1, 4, 4, 3), False)], (1, 1, 1, 3)),
+    OpType.RESHAPE: (ReshapeParams(), [("x", (2, 6), False)], (3, 4)),
+    OpType.TRANSPOSE: (TransposeParams(perm=(2, 0, 1)), [("x", (2, 3, 4), False)], (4, 2, 3)),
+    OpType.CONCATENATION: (ConcatenationParams(axis=1), [("a", (2, 3), False),
+                                                         ("b", (2, 2), True)], (2, 5)),
+    OpType.SLICE: (SliceParams(begin=(1, 0), step=(1, 2)), [("x", (4, 6), False)], (2, 3)),
+    OpType.PAD: (PadParams(pads=(0, 1, 1, 0, 0, 1, 1, 0), value=0.5),
+                 [("x", (1, 3, 3, 2), False)], (1, 5, 5, 2)),
+    OpType.SOFTMAX: (SoftmaxParams(axis=1), _UNARY, (2, 5)),
+    OpType.RESIZE: (ResizeParams(mode=ResizeMode.LINEAR, scale_h=2.0, scale_w=2.0),
+                    [("x", (1, 2, 3, 2), False)], (1, 4, 6, 2)),
+}
+
+
+def op_model(op: OpType) -> Graph:
+    params, inputs, out_shape = OP_CASES[op]
+    rng = np.random.default_rng(int(op))
+    tensors = [_const(n, rng, shape) if const else _act(n, shape) for n, shape, const in inputs]
+    tensors.append(_act("y", out_shape))
+    node = Node(op, op.name.lower(), [n for n, _, _ in inputs], ["y"], params)
+    graph_inputs = [n for n, _, const in inputs if not const]
+    return _graph(tensors, [node], graph_inputs, ["y"])
+
+
+def split_model() -> Graph:
+    tensors = [_act("x", (2, 7)), _act("y0", (2, 3)), _act("y1", (2, 4))]
+    node = Node(OpType.SPLIT, "split", ["x"], ["y0", "y1"], SplitParams(axis=1))
+    return _graph(tensors, [node], ["x"], ["y0", "y1"])
+
+
+def gather_model() -> Graph:
+    idx = Tensor("idx", DType.INT32, (3,), constant_array([4, 0, -1], np.int32))
+    tensors = [_act("x", (5, 3)), idx, _act("y", (3, 3))]
+    node = Node(OpType.GATHER, "gather", ["x", "idx"], ["y"], GatherParams(axis=0))
+    return _graph(tensors, [node], ["x"], ["y"])
+
+
+def all_models() -> dict[str, Graph]:
+    graphs = {name: build() for name, build in MODELS.items()}
+    for op in OpType:
+        if op in OP_CASES:
+            graphs[f"op_{op.name.lower()}"] = op_model(op)
+    graphs["op_split"] = split_model()
+    graphs["op_gather"] = gather_model()
+    return graphs
+
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
@@ -96,10 +195,11 @@ def main(argv: list[str]) -> int:
         return 2
     out = Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    for name, build in MODELS.items():
-        graph = build()
+    graphs = all_models()
+    for name, graph in graphs.items():
         data = serialize(graph, plan_memory(graph), metadata={"test.model": name})
         (out / f"{name}.ember").write_bytes(data)
+    (out / "index.txt").write_text("".join(f"{name}.ember\n" for name in graphs))
     return 0
 
 

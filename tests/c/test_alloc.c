@@ -4,8 +4,6 @@
 #include "emberlite.h"
 #include "test_util.h"
 
-static const char *const MODELS[] = {"conv_relu_add.ember", "fc.ember", "concat.ember",
-                                     "quant.ember"};
 
 typedef struct counter {
     long calls;   /* alloc calls so far */
@@ -87,16 +85,19 @@ static long run(const uint8_t *model, size_t size, long fail_at, const char *nam
 
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "build/models";
-    for (size_t m = 0; m < sizeof MODELS / sizeof MODELS[0]; m++) {
+    static char names[TEST_MAX_MODELS][64];
+    int count = test_model_names(dir, names, TEST_MAX_MODELS);
+    CHECK(count > 0);
+    for (int m = 0; m < count; m++) {
         size_t size;
-        uint8_t *model = test_read_file(dir, MODELS[m], &size);
-        CHECK_MSG(model != NULL, "%s", MODELS[m]);
+        uint8_t *model = test_read_file(dir, names[m], &size);
+        CHECK_MSG(model != NULL, "%s", names[m]);
         if (model == NULL)
             continue;
-        long total = run(model, size, 0, MODELS[m]);
+        long total = run(model, size, 0, names[m]);
         CHECK(total > 1);
         for (long k = 1; k <= total + 1; k++)
-            run(model, size, k, MODELS[m]);
+            run(model, size, k, names[m]);
         free(model);
     }
     return test_report("test_alloc");

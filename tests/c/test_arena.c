@@ -8,7 +8,6 @@
 #include "emberlite.h"
 #include "test_util.h"
 
-static const char *const MODELS[] = {"conv_relu_add.ember", "fc.ember", "concat.ember"};
 
 static void fill_inputs(ember_interp *ip) {
     for (uint32_t i = 0; i < ember_interp_input_count(ip); i++) {
@@ -141,7 +140,10 @@ static void test_model(const char *dir, const char *name) {
 
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "build/models";
-    for (size_t i = 0; i < sizeof MODELS / sizeof MODELS[0]; i++)
-        test_model(dir, MODELS[i]);
+    static char names[TEST_MAX_MODELS][64];
+    int count = test_model_names(dir, names, TEST_MAX_MODELS);
+    CHECK(count > 0);
+    for (int i = 0; i < count; i++)
+        test_model(dir, names[i]);
     return test_report("test_arena");
 }

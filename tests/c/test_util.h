@@ -76,4 +76,25 @@ static inline uint8_t *test_read_file(const char *dir, const char *name, size_t 
     return buf;
 }
 
+#define TEST_MAX_MODELS 128
+
+/* The model names listed in `dir`/index.txt (written by make_models.py); returns the count. */
+static inline int test_model_names(const char *dir, char names[][64], int max) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/index.txt", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s (run tests/c/make_models.py first)\n", path);
+        return 0;
+    }
+    int n = 0;
+    while (n < max && fgets(names[n], 64, f) != NULL) {
+        names[n][strcspn(names[n], "\r\n")] = '\0';
+        if (names[n][0] != '\0')
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
 #endif /* EMBER_TEST_UTIL_H */

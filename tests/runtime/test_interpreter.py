@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import mmap
+import re
 import weakref
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -84,6 +87,17 @@ def test_invoke_matches_numpy(interp: emberlite.Interpreter) -> None:
     for seed in range(3):
         x = _x(seed)
         np.testing.assert_allclose(_run(interp, x), _expected(x), rtol=1e-5, atol=1e-6)
+
+
+def test_inputs_survive_invoke(interp: emberlite.Interpreter) -> None:
+    # As in tflite, set inputs once and invoke again and again: the arena plan must not reuse
+    # a graph input's memory for a later tensor.
+    x = _x(9)
+    first = _run(interp, x)
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_input_details()[0]["index"]), x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]),
+                                  first)
 
 
 def test_node_ops_metadata_and_arena(interp: emberlite.Interpreter) -> None:
@@ -261,3 +275,23 @@ def test_status_classes_match_c_enum() -> None:
         status = getattr(lib, f"EMBER_STATUS_{name}")
         err = errors.error_for_status(status, "why")
         assert type(err) is cls and err.status == status and str(err) == "why"
+
+
+def _statements(c_text: str) -> list[str]:
+    """Declarations of C text, comments and preprocessor lines removed, whitespace collapsed."""
+    text = re.sub(r"/\*.*?\*/|//[^\n]*", "", c_text, flags=re.S)
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    parts = (" ".join(part.split()) for part in text.split(";"))
+    return [part for part in parts if part]
+
+
+def test_cdef_matches_public_header() -> None:
+    root = Path(__file__).resolve().parents[2]
+    header = (root / "csrc" / "include" / "emberlite.h").read_text()
+    body = header[header.index("typedef enum ember_status"):header.rindex("#ifdef __cplusplus")]
+    # cffi spells "an array length the compiler knows" as [...].
+    body = body.replace("[EMBER_MAX_RANK]", "[...]")
+    spec = importlib.util.spec_from_file_location("ffi_build", root / "runtime" / "_ffi_build.py")
+    ffi_build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ffi_build)
+    assert _statements(ffi_build.CDEF) == _statements(body)

@@ -16,7 +16,7 @@ TORCH_TEST := torch==2.14.1 torchvision==0.29.1
 TORCH_DEMO := torch==2.13.0
 TF_BENCH := tensorflow-cpu==2.21.0
 
-.PHONY: all install build demo test pytest bench clean apt-base apt-test test-deps
+.PHONY: all install build demo test pytest bench clean apt-base apt-test py-deps test-deps
 
 all: build
 
@@ -54,21 +54,27 @@ demo: install
 	$(PY) examples/digits/train_export.py
 	$(PY) examples/digits/demo.py
 
-test-deps: apt-test $(VENV)/bin/python
+# The Python packages the tests and the benchmark need.
+py-deps: $(VENV)/bin/python
 	$(LOCK) $(PIP) install -q --no-build-isolation -e '.[test]'
 	@$(PY) -c 'import torchvision' 2>/dev/null || $(PIP) install -q $(TORCH_TEST)
+
+test-deps: apt-test py-deps
 
 pytest:
 	$(PY) -m pytest -q
 
-test: test-deps
-	$(MAKE) pytest
-	$(MAKE) c-test
-	$(MAKE) fuzz
-	$(MAKE) cross-test
-	$(MAKE) mcu-build
+TEST_STEPS := pytest c-test fuzz cross-test mcu-build
 
-bench: test-deps
+# Runs every step even after one fails, so one CI run reports all failures; fails at the end.
+test: test-deps
+	@failed=""; for step in $(TEST_STEPS); do \
+	    $(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
+	echo "make test: all passed ($(TEST_STEPS))"
+
+bench: py-deps
 	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PIP) install -q $(TF_BENCH)
 	$(PY) bench/bench_mobilenet.py
 

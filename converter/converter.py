@@ -26,9 +26,8 @@ from .writer import serialize
 
 @dataclass(frozen=True)
 class _Source:
-    format: str                              # "onnx"
     sha256: str                              # of the model bytes as given or read
-    metadata: dict[str, str]                 # producer information from the source
+    metadata: dict[str, str]                 # format and producer of the source
     load: Callable[[], Graph]                # imports a fresh IR graph
 
 
@@ -44,6 +43,7 @@ class Converter:
         """`model_or_path`: an onnx.ModelProto, a file path, or the serialized bytes.
         `input_shapes` fixes dynamic input dimensions (a dynamic batch dimension becomes 1
         without it)."""
+        # onnx is imported only here, so the converter imports without it (other formats).
         from .importers.onnx import import_onnx
 
         model, data = _load_onnx(model_or_path)
@@ -51,9 +51,8 @@ class Converter:
         metadata = {"source.format": "onnx",
                     "source.producer_name": model.producer_name,
                     "source.producer_version": model.producer_version}
-        source = _Source("onnx", hashlib.sha256(data).hexdigest(), metadata,
-                         lambda: import_onnx(model, shapes))
-        return cls(source)
+        return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
+                           lambda: import_onnx(model, shapes)))
 
     def convert(self) -> bytes:
         """The .ember file's bytes."""
@@ -67,12 +66,16 @@ class Converter:
         """Converts and writes the file atomically: on any error nothing is left behind."""
         data = self.convert()
         target = Path(path)
+        # mkstemp creates the file private (0600); give it the mode a plain open() would
+        # usually give, or keep the mode of the file it replaces.
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
+                os.fchmod(f.fileno(), mode)
             os.replace(tmp, target)
         except BaseException:
             os.unlink(tmp)
@@ -85,7 +88,10 @@ def _load_onnx(model_or_path: Any) -> tuple[Any, bytes]:
     from google.protobuf.message import DecodeError
 
     if isinstance(model_or_path, onnx.ModelProto):
-        return model_or_path, model_or_path.SerializeToString(deterministic=True)
+        # A snapshot: later changes to the caller's model must not change what convert() sees.
+        model = onnx.ModelProto()
+        model.CopyFrom(model_or_path)
+        return model, model.SerializeToString(deterministic=True)
     if isinstance(model_or_path, (bytes, bytearray, memoryview)):
         data = bytes(model_or_path)
         where = "the given bytes"
@@ -104,5 +110,9 @@ def _load_onnx(model_or_path: Any) -> tuple[Any, bytes]:
         raise ModelImportError(f"cannot parse ONNX model from {where}: {e}") from None
     if isinstance(model_or_path, (str, os.PathLike)):
         # Tensors stored beside the model file (models over 2 GB) are loaded from its folder.
-        onnx.load_external_data_for_model(model, str(Path(where).parent))
+        try:
+            onnx.load_external_data_for_model(model, str(Path(where).parent))
+        except (OSError, ValueError) as e:
+            raise ModelImportError(f"cannot load the external data of {where!r}: {e}") \
+                from None
     return model, data

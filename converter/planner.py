@@ -1,8 +1,9 @@
 """Memory planning: an arena offset for every activation tensor, from tensor lifetimes.
 
-A tensor lives from the node that produces it (graph inputs: from the start) to the last node
-that reads it (graph outputs: to the end), both ends inclusive, so a node's inputs and
-outputs never share memory. Tensors are placed greedily, largest first, at the lowest
+A tensor lives from the node that produces it to the last node that reads it, both ends
+inclusive, so a node's inputs and outputs never share memory. Graph inputs and outputs live
+through the whole run: as in TFLite, a caller may set the inputs once and invoke again and
+again, and reads the outputs after invoke. Tensors are placed greedily, largest first, at the lowest
 64-byte aligned offset that overlaps no placed tensor whose lifetime overlaps theirs.
 RESHAPE is the one op allowed to run in place: its output takes its input's offset when the
 input dies at that node and is not a graph input or output.
@@ -62,16 +63,14 @@ def _activations(graph: Graph) -> list[str]:
 def _lifetimes(graph: Graph, names: list[str]) -> dict[str, list[int]]:
     end = len(graph.nodes)
     life = {name: [end, 0] for name in names}
-    for name in graph.inputs:
-        life[name][0] = 0
     for name in graph.outputs:
-        life[name][1] = end
+        if name in life:
+            life[name] = [end, end]
+    for name in graph.inputs:
+        if name in life:
+            life[name] = [0, end]
     for i, node in enumerate(graph.nodes):
-        for name in node.outputs:
-            if name in life:
-                life[name][0] = min(life[name][0], i)
-                life[name][1] = max(life[name][1], i)
-        for name in node.inputs:
+        for name in node.inputs + node.outputs:
             if name in life:
                 life[name][0] = min(life[name][0], i)
                 life[name][1] = max(life[name][1], i)

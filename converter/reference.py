@@ -48,7 +48,7 @@ def evaluate_node(node: Node, graph: Graph, values: Values) -> list[np.ndarray]:
     args = [values[name] if name else None for name in node.inputs]
     if node.params is None and OPS[node.op].params_cls is not None:
         node = dataclasses.replace(node, params=OPS[node.op].params_cls())
-    results = _EVAL[node.op](node, args, graph)
+    results = REFERENCE_OPS[node.op](node, args, graph)
     out = []
     for name, result in zip(node.outputs, results):
         tensor = graph.tensors[name]
@@ -339,7 +339,7 @@ def _hard_swish(x: np.ndarray, _) -> np.ndarray:
     return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
 
 
-_EVAL: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
+REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.CONV2D: _conv2d,
     OpType.DEPTHWISE_CONV2D: _depthwise_conv2d,
     OpType.TRANSPOSE_CONV2D: _transpose_conv2d,

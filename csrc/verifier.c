@@ -501,6 +501,10 @@ ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
                           "model data must start at an address aligned to %d bytes (got %p); "
                           "copy it into an aligned buffer",
                           EMBER_MODEL_ALIGNMENT, data);
+    const uint16_t probe = 1;
+    if (*(const uint8_t *)&probe != 1)
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "this host is big-endian; models store weights little-endian");
     loader ld = {ctx, data, size, {0}, model, NULL};
     model->data = data;
     model->size = size;

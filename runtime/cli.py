@@ -288,6 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         print(f"ember: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader went away (`ember inspect m.ember | head`): stop quietly, and keep
+        # Python's exit-time flush of stdout from raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as e:
         print(f"ember: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

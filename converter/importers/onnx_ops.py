@@ -17,6 +17,7 @@ to OHWI / [1,KH,KW,C*mult] here (the builder folds transposes of constants).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Callable, Literal
 
 import numpy as np
@@ -92,8 +93,8 @@ def clip_6(b: Builder, x: str, *, min: float = float(np.finfo(np.float32).min),
 
 def clip_11(b: Builder, x: str, min: np.ndarray | None = None,
             max: np.ndarray | None = None) -> str:
-    lo = -math.inf if min is None else float(min)
-    hi = math.inf if max is None else float(max)
+    lo = -math.inf if min is None else float(min.item())
+    hi = math.inf if max is None else float(max.item())
     return _clamp(b, x, lo, hi)
 
 
@@ -108,7 +109,7 @@ def dropout_7(b: Builder, x: str, *, ratio: float = 0.5) -> str:
 def dropout_12(b: Builder, x: str, ratio: AnyTensor | None = None,
                training_mode: np.ndarray | None = None, *, seed: int = 0) -> str:
     # The ratio only matters in training mode, so it may be computed at run time.
-    if training_mode is not None and bool(training_mode):
+    if training_mode is not None and bool(training_mode.item()):
         raise Unsupported("training_mode=True is not supported (inference only)")
     return x
 
@@ -288,7 +289,7 @@ def pad_2(b: Builder, x: str, *, pads: list[int], mode: PadModeName = "constant"
 
 def pad_11(b: Builder, x: str, pads: np.ndarray, constant_value: np.ndarray | None = None,
            axes: np.ndarray | None = None, *, mode: PadModeName = "constant") -> str:
-    value = 0.0 if constant_value is None or constant_value.size == 0 else float(constant_value)
+    value = 0.0 if constant_value is None or not constant_value.size else constant_value.item()
     return _pad(b, x, pads.tolist(), mode, value, None if axes is None else axes.tolist())
 
 
@@ -351,6 +352,23 @@ Coordinates = Literal["half_pixel", "align_corners", "asymmetric", "pytorch_half
 Rounding = Literal["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
 
 
+def _resize(b: Builder, x: str, out: list[int], scales: list[float], params: ResizeParams) -> str:
+    """RESIZE of NCHW `x` to `out`; `scales` (per NCHW axis) map output to input coordinates."""
+    dims = b.shape(x)
+    if out[:2] != list(dims[:2]):
+        raise Unsupported(f"only H and W can be resized (N and C must keep scale 1), "
+                          f"got output {out} from {list(dims)}")
+    params = replace(params, scale_h=scales[2], scale_w=scales[3])
+    nhwc = (out[0], out[2], out[3], out[1])
+    y = b.op(OpType.RESIZE, [b.transpose(x, TO_NHWC)], params, shapes=[nhwc])
+    return b.transpose(y, TO_NCHW)
+
+
+def _check_4d(b: Builder, x: str) -> None:
+    if b.rank(x) != 4:
+        raise Unsupported(f"only 4D NCHW input is supported, got shape {b.shape(x)}")
+
+
 def resize_11(b: Builder, x: str, roi: np.ndarray | None = None,
               scales: np.ndarray | None = None, sizes: np.ndarray | None = None, *,
               antialias: Literal[0] = 0, axes: list[int] | None = None,
@@ -360,8 +378,8 @@ def resize_11(b: Builder, x: str, roi: np.ndarray | None = None,
               keep_aspect_ratio_policy: Literal["stretch"] = "stretch",
               mode: Literal["nearest", "linear"] = "nearest",
               nearest_mode: Rounding = "round_prefer_floor") -> str:
-    if b.rank(x) != 4:
-        raise Unsupported(f"only 4D NCHW input is supported, got shape {b.shape(x)}")
+    # roi, cubic_coeff_a and extrapolation_value only matter for modes refused above.
+    _check_4d(b, x)
     dims = b.shape(x)
     picked = list(range(4)) if axes is None else [_axis(a, 4) for a in axes]
     full_scales, out = [1.0] * 4, list(dims)
@@ -373,16 +391,33 @@ def resize_11(b: Builder, x: str, roi: np.ndarray | None = None,
             out[a], full_scales[a] = int(v), int(v) / dims[a]
         else:
             out[a], full_scales[a] = math.floor(dims[a] * v), float(v)
-    if out[:2] != list(dims[:2]):
-        raise Unsupported(f"only H and W can be resized (N and C must keep scale 1), "
-                          f"got output {out} from {list(dims)}")
     params = ResizeParams(ResizeMode[mode.upper()],
                           CoordinateTransform[coordinate_transformation_mode.upper()],
-                          NearestRounding[nearest_mode.upper()],
-                          full_scales[2], full_scales[3])
-    nhwc = (out[0], out[2], out[3], out[1])
-    y = b.op(OpType.RESIZE, [b.transpose(x, TO_NHWC)], params, shapes=[nhwc])
-    return b.transpose(y, TO_NCHW)
+                          NearestRounding[nearest_mode.upper()])
+    return _resize(b, x, out, full_scales, params)
+
+
+def _resize_asymmetric(b: Builder, x: str, scales: list[float], mode: str) -> str:
+    """Upsample and Resize-10: asymmetric coordinates, nearest rounds down."""
+    _check_4d(b, x)
+    if len(scales) != 4:
+        raise Invalid(f"scales must have 4 values, got {scales}")
+    if mode == "nearest" and min(scales) < 1:
+        raise Unsupported("nearest downsampling before opset 11 (its rounding is unspecified)")
+    out = [math.floor(d * s) for d, s in zip(b.shape(x), scales)]
+    params = ResizeParams(ResizeMode[mode.upper()], CoordinateTransform.ASYMMETRIC,
+                          NearestRounding.FLOOR)
+    return _resize(b, x, out, [float(s) for s in scales], params)
+
+
+def upsample_7(b: Builder, x: str, *, scales: list[float],
+               mode: Literal["nearest", "linear"] = "nearest") -> str:
+    return _resize_asymmetric(b, x, list(scales), mode)
+
+
+def upsample_9(b: Builder, x: str, scales: np.ndarray, *,
+               mode: Literal["nearest", "linear"] = "nearest") -> str:
+    return _resize_asymmetric(b, x, scales.tolist(), mode)
 
 
 ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
@@ -425,6 +460,9 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "GlobalMaxPool": global_max_pool,
     "Softmax": softmax_1,
     ("Softmax", 13): softmax_13,
+    ("Upsample", 7): upsample_7,
+    ("Upsample", 9): upsample_9,
+    ("Resize", 10): upsample_9,
     ("Resize", 11): resize_11,
     "Conv": conv,
     "ConvTranspose": conv_transpose,

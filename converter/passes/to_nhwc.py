@@ -3,8 +3,8 @@
 The importer keeps ONNX's NCHW between ops and brackets each NHWC op with TRANSPOSE(0,2,3,1)
 before and TRANSPOSE(0,3,1,2) after. This pass sinks transposes towards the outputs through
 ops that do not care about layout (elementwise, binary, concatenation, split, softmax, gather,
-mean, pad, slice, most reshapes), rewriting their axis parameters, until they meet an inverse transpose and
-cancel. The rewrite rules:
+mean, pad, slice, most reshapes), rewriting their axis parameters, until they meet an inverse
+transpose and cancel. The rewrite rules:
 
 - consecutive transposes compose into one; identity ones disappear;
 - a node absorbs transposed inputs when that does not add transposes: constant operands are
@@ -121,8 +121,9 @@ def _fold_into_fully_connected(graph: Graph) -> bool:
         perm, out = _perm(src), node.outputs[0]
         readers = consumers.get(out, [])
         shape = graph.tensors[src.inputs[0]].shape
-        if (perm[0] != 0 or _moves_only_unit_dims(perm, shape) or len(graph.tensors[out].shape) != 2 or not readers
-                or graph.tensors[out].shape[0] != shape[0] or is_output(graph, out)
+        if (perm[0] != 0 or _moves_only_unit_dims(perm, shape) or not readers
+                or tuple(graph.tensors[out].shape) != (shape[0], int(np.prod(shape[1:])))
+                or is_output(graph, out)
                 or not all(r.op == OpType.FULLY_CONNECTED and r.inputs[0] == out
                            and out not in r.inputs[1:] and graph.tensors[r.inputs[1]].is_constant
                            and graph.tensors[r.inputs[1]].quant is None for r in readers)):
@@ -132,8 +133,11 @@ def _fold_into_fully_connected(graph: Graph) -> bool:
             weights = graph.tensors[reader.inputs[1]]
             rows = weights.data.shape[0]
             # Weight column for transposed position y serves plain position x = y permuted.
-            value = constant_array(np.transpose(weights.data.reshape((rows,) + transposed[1:]),
-                                                inverse(perm)).reshape(weights.data.shape))
+            # The final reshape copies (the transposed view is not contiguous).
+            value = np.ascontiguousarray(np.transpose(
+                weights.data.reshape((rows,) + transposed[1:]), inverse(perm)).reshape(
+                    weights.data.shape))
+            value.flags.writeable = False
             name = graph.unique_name(f"{reader.inputs[1]}_{reader.name}")
             graph.tensors[name] = Tensor(name, weights.dtype, value.shape, value)
             reader.inputs[1] = name

@@ -1,39 +1,29 @@
-/* The bounds-checked FlatBuffer reader on a hand-built 40-byte buffer: good reads, each kind
+/* The bounds-checked FlatBuffer reader on a hand-built 44-byte buffer: good reads, each kind
    of bad offset, size or alignment, every truncation (exact-size copies, so ASan sees any
    read past the end), and a zeroed table giving every field's default. */
 #include "ember_internal.h"
 #include "test_util.h"
 
-/* [0] root uoffset -> 12   [4] "EMBR"
-   [8] vtable: 8 bytes, table 12 bytes, slot 0 at +4, slot 1 at +8
-   [12] table: soffset 4 (vtable at 8)   [16] slot 0: int32 42   [20] slot 1: uoffset -> 28
-   [24] padding   [28] vector: length 2   [32] 7   [36] 9 */
-static void build(uint8_t buf[40]) {
-    static const uint8_t image[40] = {
-        12, 0, 0, 0, 'E', 'M', 'B', 'R', 8, 0, 12, 0, 4, 0, 8, 0, 4, 0, 0, 0,
-        42, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 7, 0, 0, 0,
-    };
-    memcpy(buf, image, 40);
-}
+#define SIZE 44
 
-/* The image above lists the table's fields at 16 and 20 but its vector at 28; the bytes
-   are laid out by index, so fix the three words the comment promises. */
-static void layout(uint8_t buf[40]) {
-    build(buf);
-    memset(buf + 16, 0, 24);
-    buf[16] = 42;             /* slot 0 */
-    buf[20] = 8;              /* slot 1: 20 + 8 = 28 */
-    buf[28] = 2;              /* vector length */
-    buf[32] = 7;
-    buf[36] = 9;
+/* [0] root uoffset -> 16   [4] "EMBR"
+   [8] vtable: 8 bytes long, table 12 bytes long, slot 0 at +4, slot 1 at +8
+   [16] table: soffset 8 (vtable at 8)   [20] slot 0: int32 42   [24] slot 1: uoffset -> 32
+   [28] padding   [32] vector: length 2   [36] 7   [40] 9 */
+static void layout(uint8_t *buf) {
+    static const uint8_t image[SIZE] = {
+        16, 0, 0, 0, 'E', 'M', 'B', 'R', 8, 0, 12, 0, 4, 0, 8, 0, 8, 0, 0, 0, 42, 0, 0, 0,
+        8,  0, 0, 0, 0,   0,   0,   0,   2, 0, 0,  0, 7, 0, 0, 0, 9, 0, 0, 0,
+    };
+    memcpy(buf, image, SIZE);
 }
 
 static void test_good(void) {
     uint8_t *buf = aligned_alloc(64, 64);
     layout(buf);
     ember_fb_table root;
-    CHECK(ember_fb_root(buf, 40, &root));
-    CHECK(root.pos == 12 && root.vtable == 8 && root.vt_fields == 2);
+    CHECK(ember_fb_root(buf, SIZE, &root));
+    CHECK(root.pos == 16 && root.vtable == 8 && root.vt_fields == 2);
     int32_t i = 0;
     CHECK(ember_fb_i32(&root, 0, -1, &i) && i == 42);
     CHECK(ember_fb_i32(&root, 5, -1, &i) && i == -1); /* past the vtable: default */
@@ -43,13 +33,13 @@ static void test_good(void) {
     CHECK(ember_fb_vector_field(&root, 1, 4, &v) && v.len == 2);
     CHECK(ember_fb_vector_i32(&v, 0) == 7 && ember_fb_vector_i32(&v, 1) == 9);
     CHECK(ember_fb_vector_i32(&v, 2) == 0); /* out of range reads nothing */
-    CHECK(!ember_fb_vector_field(&root, 1, 8, &v)); /* data at 32... fine, 2 x 8 runs past */
     int64_t wide = 0;
-    CHECK(!ember_fb_i64(&root, 1, 0, &wide)); /* field at 20 is not 8-aligned */
+    CHECK(!ember_fb_i64(&root, 0, 0, &wide)); /* the field at 20 is not 8-aligned */
+    CHECK(!ember_fb_i64(&root, 1, 0, &wide)); /* 8 bytes at +8 stick out of the table */
     const char *s = NULL;
     uint32_t len = 0;
-    CHECK(ember_fb_string_field(&root, 1, &s, &len) && len == 2 && s == (char *)buf + 32);
-    buf[34] = 'x';
+    CHECK(ember_fb_string_field(&root, 1, &s, &len) && len == 2 && s == (char *)buf + 36);
+    buf[38] = 'x';
     CHECK(!ember_fb_string_field(&root, 1, &s, &len)); /* no NUL after the bytes */
     free(buf);
 }
@@ -59,17 +49,17 @@ static void expect_bad_root(const char *what, void (*patch)(uint8_t *)) {
     layout(buf);
     patch(buf);
     ember_fb_table root;
-    CHECK_MSG(!ember_fb_root(buf, 40, &root), "%s accepted", what);
+    CHECK_MSG(!ember_fb_root(buf, SIZE, &root), "%s accepted", what);
     free(buf);
 }
 
 static void odd_vtable(uint8_t *b) { b[8] = 7; }
 static void short_vtable(uint8_t *b) { b[8] = 2; }
-static void vtable_before_start(uint8_t *b) { b[12] = 100; }
-static void vtable_past_end(uint8_t *b) { b[12] = 0; b[13] = 0; b[14] = 0; b[15] = 0x80; }
+static void vtable_before_start(uint8_t *b) { b[16] = 100; }
+static void vtable_past_end(uint8_t *b) { b[16] = 0; b[19] = 0x80; }
 static void table_past_end(uint8_t *b) { b[10] = 40; }
-static void root_misaligned(uint8_t *b) { b[0] = 13; }
-static void root_past_end(uint8_t *b) { b[0] = 40; }
+static void root_misaligned(uint8_t *b) { b[0] = 17; }
+static void root_past_end(uint8_t *b) { b[0] = SIZE; }
 
 static void test_bad(void) {
     expect_bad_root("odd vtable size", odd_vtable);
@@ -85,25 +75,24 @@ static void test_bad(void) {
     ember_fb_table root;
     ember_fb_vector v;
     buf[10] = 10; /* table is 10 bytes: slot 1 (4 bytes at +8) sticks out */
-    CHECK(ember_fb_root(buf, 40, &root));
+    CHECK(ember_fb_root(buf, SIZE, &root));
     CHECK(!ember_fb_vector_field(&root, 1, 4, &v));
     int32_t i;
     CHECK(ember_fb_i32(&root, 0, 0, &i) && i == 42);
     layout(buf);
-    buf[14] = 2; /* slot 0 inside the soffset */
-    CHECK(ember_fb_root(buf, 40, &root) && !ember_fb_i32(&root, 0, 0, &i));
+    buf[12] = 2; /* slot 0 inside the soffset */
+    CHECK(ember_fb_root(buf, SIZE, &root) && !ember_fb_i32(&root, 0, 0, &i));
     layout(buf);
-    buf[31] = 0x40; /* length 0x40000002: len * 4 wraps 32 bits */
-    CHECK(ember_fb_root(buf, 40, &root) && !ember_fb_vector_field(&root, 1, 4, &v));
+    buf[35] = 0x40; /* length 0x40000002: len * 4 wraps 32 bits */
+    CHECK(ember_fb_root(buf, SIZE, &root) && !ember_fb_vector_field(&root, 1, 4, &v));
     layout(buf);
-    buf[20] = 4; /* vector at 24: data at 28, not 8-aligned for 8-byte elements */
-    buf[24] = 1;
-    CHECK(ember_fb_root(buf, 40, &root) && !ember_fb_vector_field(&root, 1, 8, &v));
+    buf[32] = 1; /* one element at 36: fits, but not 8-aligned for 8-byte elements */
+    CHECK(ember_fb_root(buf, SIZE, &root) && !ember_fb_vector_field(&root, 1, 8, &v));
     CHECK(ember_fb_vector_field(&root, 1, 4, &v) && v.len == 1);
     layout(buf);
-    buf[20] = 0xfc; /* uoffset target past the end */
-    buf[21] = 0xff;
-    CHECK(ember_fb_root(buf, 40, &root) && !ember_fb_vector_field(&root, 1, 4, &v));
+    buf[24] = 0xfc; /* uoffset target past the end */
+    buf[25] = 0xff;
+    CHECK(ember_fb_root(buf, SIZE, &root) && !ember_fb_vector_field(&root, 1, 4, &v));
     bool present;
     ember_fb_table sub;
     CHECK(!ember_fb_table_field(&root, 1, &sub, &present));
@@ -112,10 +101,10 @@ static void test_bad(void) {
 
 /* Every prefix of the buffer, copied to an allocation of exactly that size. */
 static void test_truncation(void) {
-    uint8_t full[40];
+    uint8_t full[SIZE];
     layout(full);
     int accepted = 0;
-    for (size_t n = 0; n < 40; n++) {
+    for (size_t n = 0; n < SIZE; n++) {
         uint8_t *buf = malloc(n ? n : 1);
         memcpy(buf, full, n);
         ember_fb_table root;

@@ -97,6 +97,7 @@ def _xfail() -> dict[str, str]:
             "test_clip_min_greater_than_max", "test_clip_default_min", "test_clip_default_max",
             "test_constant_pad", "test_edge_pad", "test_reflect_pad", "test_constant_pad_axes",
             "test_constant_pad_negative_axes", "test_squeeze", "test_squeeze_negative_axes",
+            "test_upsample_nearest",
             *_names("reduce_mean_", "do_not_keepdims_example do_not_keepdims_random "
                     "keepdims_example keepdims_random default_axes_keepdims_example "
                     "default_axes_keepdims_random negative_axes_keepdims_example "

@@ -37,7 +37,7 @@ def test_optype_matches_schema_and_c_header():
 
 def test_every_op_has_shape_inference_and_reference():
     assert set(OPS) == set(OpType)
-    assert set(reference._EVAL) == set(OpType)
+    assert set(reference.REFERENCE_OPS) == set(OpType)
 
 
 @pytest.mark.parametrize("op", [op for op in OpType if OPS[op].params_cls is not None],

@@ -226,3 +226,39 @@ def test_cancelling_pair_between_input_and_output():
     # The output must remain a distinct tensor computed from the input.
     assert len(after.nodes) == 1 and after.nodes[0].op != OpType.TRANSPOSE
     assert_equivalent(before, after)
+
+
+def test_channel_shuffle_keeps_one_transpose():
+    def shuffle(b: GraphBuilder, h: str) -> str:
+        r = b.node(OpType.RESHAPE, [h], shapes=[(1, 2, 2, 6, 5)])
+        t = b.node(OpType.TRANSPOSE, [r], TransposeParams((0, 2, 1, 3, 4)))
+        return b.node(OpType.RESHAPE, [t], shapes=[(1, 4, 6, 5)])
+    before = sandwich(shuffle).build()
+    after = to_nhwc(before)
+    transposes = [n for n in after.nodes if n.op == OpType.TRANSPOSE]
+    assert len(transposes) == 1 and transposes[0].params.perm == (0, 1, 2, 4, 3)
+    assert_equivalent(before, after)
+
+
+def test_flatten_into_fully_connected_permutes_weights():
+    b = GraphBuilder()
+    h = b.node(OpType.RESHAPE, [conv(b, b.input("x", (2, 3, 4, 5)), 3, 6)], shapes=[(2, 120)])
+    b.output(b.node(OpType.FULLY_CONNECTED, [h, const(b, "fc", 7, 120)]),
+             b.node(OpType.FULLY_CONNECTED, [h, const(b, "fc", 2, 120)]))
+    before = b.build()
+    after = to_nhwc(before)
+    assert ops(after) == [OpType.CONV2D, OpType.RESHAPE, OpType.FULLY_CONNECTED,
+                          OpType.FULLY_CONNECTED]
+    assert_equivalent(before, after)
+
+
+def test_partial_flatten_moves_below_reshape():
+    b = GraphBuilder()
+    h = b.node(OpType.RESHAPE, [conv(b, b.input("x", (2, 3, 4, 5)), 3, 6)], shapes=[(2, 6, 20)])
+    b.output(b.node(OpType.SOFTMAX, [h], SoftmaxParams(2)))
+    before = b.build()
+    after = to_nhwc(before)
+    # NHWC [2,4,5,6] -> [2,20,6], softmax on axis 1, then the one transpose to [2,6,20].
+    assert ops(after) == [OpType.CONV2D, OpType.RESHAPE, OpType.SOFTMAX, OpType.TRANSPOSE]
+    assert after.nodes[2].params.axis == 1
+    assert_equivalent(before, after)

@@ -132,6 +132,7 @@ def test_save_leaves_nothing_behind_on_error(tmp_path, monkeypatch) -> None:
     Converter.from_onnx(good).save(target)
     assert target.read_bytes() == Converter.from_onnx(good).convert()
     assert [p.name for p in tmp_path.iterdir()] == ["good.ember"]
+    assert target.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
 
 
 def test_unreadable_sources() -> None:
@@ -324,6 +325,15 @@ def _other_cases() -> list[tuple[str, onnx.ModelProto, list[int]]]:
             "starts": np.array([-1, 1], np.int64), "ends": np.array([-100, 5], np.int64),
             "axes": np.array([2, 3], np.int64), "steps": np.array([-2, 2], np.int64)}),
          [1, 3, 6, 5]),
+        ("upsample_opset7_nearest", _model([helper.make_node(
+            "Upsample", ["x"], ["y"], scales=[1.0, 1.0, 2.0, 3.0])], x, ["y"], opset=7),
+         [1, 3, 6, 5]),
+        ("upsample_opset9_linear", _model([helper.make_node(
+            "Upsample", ["x", "scales"], ["y"], mode="linear")], x, ["y"],
+            {"scales": np.array([1, 1, 2, 1.5], np.float32)}, opset=9), [1, 3, 6, 5]),
+        ("resize_opset10_linear_down", _model([helper.make_node(
+            "Resize", ["x", "scales"], ["y"], mode="linear")], x, ["y"],
+            {"scales": np.array([1, 1, 0.5, 1.5], np.float32)}, opset=10), [1, 3, 6, 5]),
         ("softmax_opset11_flattens", _model([helper.make_node("Softmax", ["x"], ["y"], axis=1)],
                                             x, ["y"], opset=11), [1, 3, 6, 5]),
         ("reduce_mean_opset13_attr", _model([helper.make_node("ReduceMean", ["x"], ["y"],

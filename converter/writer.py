@@ -89,9 +89,7 @@ def _tensor_order(graph: Graph) -> list[str]:
     return list(seen)
 
 
-def _constant_bytes(t: Tensor) -> bytes:
-    data = t.data
-    assert data is not None
+def _constant_bytes(t: Tensor, data: np.ndarray) -> bytes:
     if data.dtype != t.dtype.numpy:
         raise EmberError(f"tensor '{t.name}': data is {data.dtype}, the tensor says "
                          f"{t.dtype.name.lower()}")
@@ -107,9 +105,9 @@ def _buffers(graph: Graph, names: list[str]) -> tuple[dict[str, int], list[bytes
     contents: list[bytes] = []
     for name in names:
         t = graph.tensors[name]
-        if not t.is_constant:
+        if t.data is None:
             continue
-        blob = _constant_bytes(t)
+        blob = _constant_bytes(t, t.data)
         if blob not in by_content:
             by_content[blob] = len(contents)
             contents.append(blob)

@@ -111,22 +111,20 @@ def conv_transpose(b: Builder, x: str, w: str, bias: str | None = None, *,
     extra = _pair(output_padding, 0, "output_padding")
     full = [(size - 1) * s + (k - 1) * d + 1 + e for size, s, k, d, e in
             zip((h, wd), stride, (kh, kw), dilation, extra)]
-    if pads is None and auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+    if pads is None and (output_shape or auto_pad in ("SAME_UPPER", "SAME_LOWER")):
+        # The output size is given (or stride x input for SAME_*): crop the surplus, the
+        # odd cell at the end for SAME_UPPER, else at the start (ONNX's rule, which ONNX
+        # Runtime follows); a shortfall is filled at the end, like output_padding.
         out = list(output_shape[-2:]) if output_shape else [h * stride[0], wd * stride[1]]
-        begin, end = [], []
-        for f, o in zip(full, out):
-            total = f - o
-            small = total // 2
-            begin.append(small if auto_pad == "SAME_UPPER" else total - small)
-            end.append(total - begin[-1])
+        totals = [max(f - o, 0) for f, o in zip(full, out)]
+        begin = [t // 2 if auto_pad == "SAME_UPPER" else t - t // 2 for t in totals]
+        end = [total - first for total, first in zip(totals, begin)]
     else:
         top, left, bottom, right = _window_pads("NOTSET", pads, (h, wd), (kh, kw), stride,
                                                 dilation)
         begin, end = [top, left], [bottom, right]
         out = list(output_shape[-2:]) if output_shape else [f - p - q for f, p, q in
                                                              zip(full, begin, end)]
-    if min(begin + end) < 0:
-        raise Unsupported(f"output size {out} needs negative pads")
     params = TransposeConv2DParams(stride[0], stride[1], dilation[0], dilation[1], begin[0],
                                    begin[1], end[0], end[1], group)
     inputs = [b.transpose(x, TO_NHWC), _transpose_filter(b, w, group), bias]

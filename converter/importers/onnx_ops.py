@@ -271,11 +271,18 @@ def _pad(b: Builder, x: str, pads: list[int], mode: str, value: float,
     axes = list(range(rank)) if axes is None else [_axis(a, rank) for a in axes]
     if len(pads) != 2 * len(axes):
         raise Invalid(f"pads {pads} must have 2 x {len(axes)} entries")
-    if min(pads, default=0) < 0:
-        raise Unsupported(f"negative pads {pads} (cropping) are not supported")
     full = [0] * (2 * rank)
     for i, a in enumerate(axes):
         full[a], full[rank + a] = pads[i], pads[len(axes) + i]
+    if min(full) < 0:
+        if mode != "constant":
+            raise Unsupported(f"negative pads {pads} (cropping) with mode {mode!r}")
+        # Negative pads crop: a SLICE, then the remaining (positive) padding.
+        dims = b.shape(x)
+        starts = [max(0, -p) for p in full[:rank]]
+        ends = [d - max(0, -p) for d, p in zip(dims, full[rank:])]
+        x = _slice(b, x, starts, ends, None, None)
+        full = [max(0, p) for p in full]
     if not any(full):
         return x
     params = PadParams(tuple(full), PadMode[mode.upper()], float(value))
@@ -420,6 +427,7 @@ def upsample_9(b: Builder, x: str, scales: np.ndarray, *,
     return _resize_asymmetric(b, x, scales.tolist(), mode)
 
 
+# A plain name covers every opset Emberlite reads (7 on); ("Op", n) starts at opset n.
 ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Add": _binary(OpType.ADD),
     "Sub": _binary(OpType.SUB),
@@ -431,14 +439,14 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "HardSwish": _unary(OpType.HARD_SWISH),
     "LeakyRelu": leaky_relu,
     "HardSigmoid": hard_sigmoid,
-    ("Clip", 6): clip_6,
+    "Clip": clip_6,
     ("Clip", 11): clip_11,
     "Identity": identity,
-    ("Dropout", 7): dropout_7,
+    "Dropout": dropout_7,
     ("Dropout", 12): dropout_12,
     "Shape": shape,
     "Size": size,
-    ("Reshape", 5): reshape,
+    "Reshape": reshape,
     "Flatten": flatten,
     "Squeeze": squeeze_1,
     ("Squeeze", 13): squeeze_13,
@@ -446,12 +454,12 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     ("Unsqueeze", 13): unsqueeze_13,
     "Transpose": transpose,
     "Concat": concat,
-    ("Split", 2): split_2,
+    "Split": split_2,
     ("Split", 13): split_13,
     ("Split", 18): split_18,
     "Slice": slice_1,
     ("Slice", 10): slice_10,
-    ("Pad", 2): pad_2,
+    "Pad": pad_2,
     ("Pad", 11): pad_11,
     "Gather": gather,
     "ReduceMean": reduce_mean_1,
@@ -460,7 +468,7 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "GlobalMaxPool": global_max_pool,
     "Softmax": softmax_1,
     ("Softmax", 13): softmax_13,
-    ("Upsample", 7): upsample_7,
+    "Upsample": upsample_7,
     ("Upsample", 9): upsample_9,
     ("Resize", 10): upsample_9,
     ("Resize", 11): resize_11,

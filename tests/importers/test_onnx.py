@@ -253,6 +253,10 @@ def _conv_cases() -> list[tuple[str, onnx.ModelProto, list[int]]]:
         ("convtranspose_same_upper", dict(auto_pad="SAME_UPPER", strides=[2, 2]), (4, 2, 3, 3)),
         ("convtranspose_output_shape", dict(strides=[3, 2], output_shape=[10, 8]),
          (4, 2, 3, 3)),
+        ("convtranspose_output_shape_crop", dict(strides=[2, 2], output_shape=[5, 4]),
+         (4, 2, 3, 3)),
+        ("convtranspose_same_lower", dict(auto_pad="SAME_LOWER", strides=[2, 2]),
+         (4, 2, 2, 3)),
     ]
     for name, attrs, wshape in convt:
         node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], **attrs)
@@ -319,6 +323,10 @@ def _other_cases() -> list[tuple[str, onnx.ModelProto, list[int]]]:
         ("pad_reflect", _model([pad], x, ["y"],
                                {"pads": np.array([0, 0, 2, 1, 0, 0, 1, 3], np.int64)}),
          [1, 3, 6, 5]),
+        ("pad_negative_crops", _model([helper.make_node("Pad", ["x", "pads", "v"], ["y"])], x,
+                                      ["y"], {"pads": np.array([0, 0, -1, 2, 0, 0, 1, -2],
+                                                               np.int64),
+                                              "v": np.float32(0.5)}), [1, 3, 6, 5]),
         ("split_two", _model([split], x, ["a", "b"], {"parts": np.array([1, 2], np.int64)}),
          [1, 3, 6, 5]),
         ("slice_negative_step", _model([slice_], x, ["y"], {

@@ -86,11 +86,10 @@ ember_status ember_interp_create(const void *data, size_t size, const ember_opti
     if (ip->options.num_threads < 1)
         ip->options.num_threads = 1;
     ip->allocator = *a;
-    ip->cpu_features = detect_cpu_features();
     ip->ctx.msg = ip->msg;
     ip->ctx.msg_size = sizeof ip->msg;
     ip->ctx.allocator = &ip->allocator;
-    ip->ctx.cpu_features = ip->cpu_features;
+    ip->ctx.cpu_features = detect_cpu_features();
     ip->ctx.isa_mask = opts.isa_mask;
     *out = ip;
     ember_status st = ember_model_load(&ip->ctx, data, size, opts.verify_hash != 0, &ip->model);
@@ -379,5 +378,5 @@ const char *ember_interp_node_op(const ember_interp *ip, uint32_t node) {
 }
 
 uint32_t ember_interp_cpu_features(const ember_interp *ip) {
-    return live(ip) ? ip->cpu_features : 0;
+    return live(ip) ? ip->ctx.cpu_features : 0;
 }

@@ -6,8 +6,6 @@
 
 /* The model after verification: every index, offset and size in it has been checked. */
 typedef struct ember_model {
-    const uint8_t *data;
-    size_t size;
     uint64_t arena_size;        /* planned activations, scratch excluded */
     ember_tensor *tensors;
     uint32_t tensor_count;
@@ -36,7 +34,6 @@ struct ember_interp {
     bool verified;
     bool allocated;
     size_t arena_need;          /* planned part + scratch, each rounded up to 64 */
-    uint32_t cpu_features;
     char msg[512];
 };
 

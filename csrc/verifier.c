@@ -516,8 +516,6 @@ ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
         return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
                           "this host is big-endian; models store weights little-endian");
     loader ld = {ctx, data, size, {0}, model, NULL};
-    model->data = data;
-    model->size = size;
     ember_fb_table root, sg;
     ember_fb_vector subgraphs;
     const char *producer;

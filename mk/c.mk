@@ -4,14 +4,8 @@
 #   c-models  build/models/*.ember, the small models the C tests load (tests/c/make_models.py)
 #   c-test    every tests/c/test_*.c, built and run twice: plain, and with ASan + UBSan
 #   fuzz      libFuzzer over tests/c/corpus (FUZZ_RUNS runs, default 100000)
-# Cross builds set the compiler, a build directory and a runner, e.g.
-#   make c-test CC=aarch64-linux-gnu-gcc C_BUILD=build/aarch64 \
-#       C_RUN="qemu-aarch64 -L /usr/aarch64-linux-gnu" C_ASAN_OPTIONS=detect_leaks=0
-# (LeakSanitizer cannot run under qemu-user.)
 
-C_BUILD ?= build
-C_RUN ?=
-C_ASAN_OPTIONS ?= detect_leaks=1
+C_BUILD := build
 PY ?= .venv/bin/python
 CC ?= cc
 FUZZ_CC ?= clang
@@ -87,8 +81,8 @@ c-models: $(C_MODELS)
 c-test: $(C_TEST_BINS) $(C_SAN_TEST_BINS) $(C_MODELS)
 	@failed=""; \
 	for t in $(C_TEST_BINS) $(C_SAN_TEST_BINS); do \
-	    ASAN_OPTIONS=$(C_ASAN_OPTIONS) UBSAN_OPTIONS=print_stacktrace=1 \
-	        $(C_RUN) $$t $(C_BUILD)/models || failed="$$failed $$t"; \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	        $$t $(C_BUILD)/models || failed="$$failed $$t"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "C tests FAILED:$$failed"; exit 1; fi; \
 	echo "C tests: all $(words $(C_TEST_BINS) $(C_SAN_TEST_BINS)) binaries passed"

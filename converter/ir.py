@@ -107,6 +107,14 @@ class Graph:
                     users.setdefault(name, []).append(node)
         return users
 
+    def tensor_order(self) -> list[str]:
+        """Every tensor name the graph uses, in order of first appearance (deterministic)."""
+        names = list(self.inputs)
+        for node in self.nodes:
+            names += node.inputs + node.outputs
+        names += self.outputs
+        return list(dict.fromkeys(n for n in names if n))
+
     def unique_name(self, base: str) -> str:
         """A tensor/node name not yet used, derived from `base` (deterministic)."""
         taken = set(self.tensors) | {n.name for n in self.nodes}

@@ -49,15 +49,7 @@ def _nbytes(graph: Graph, name: str) -> int:
 
 def _activations(graph: Graph) -> list[str]:
     """Non-constant tensors in order of first appearance."""
-    seen: dict[str, None] = {}
-    names = list(graph.inputs)
-    for node in graph.nodes:
-        names += node.inputs + node.outputs
-    names += graph.outputs
-    for name in names:
-        if name and not graph.tensors[name].is_constant:
-            seen.setdefault(name)
-    return list(seen)
+    return [name for name in graph.tensor_order() if not graph.tensors[name].is_constant]
 
 
 def _lifetimes(graph: Graph, names: list[str]) -> dict[str, list[int]]:

@@ -76,19 +76,6 @@ def _params(params: Any) -> tuple[int, Any]:
     return union_type, table
 
 
-def _tensor_order(graph: Graph) -> list[str]:
-    """Every tensor the graph uses, in order of first appearance."""
-    seen: dict[str, None] = {}
-    names = list(graph.inputs)
-    for node in graph.nodes:
-        names += node.inputs + node.outputs
-    names += graph.outputs
-    for name in names:
-        if name:
-            seen.setdefault(name)
-    return list(seen)
-
-
 def _constant_bytes(t: Tensor, data: np.ndarray) -> bytes:
     if data.dtype != t.dtype.numpy:
         raise EmberError(f"tensor '{t.name}': data is {data.dtype}, the tensor says "
@@ -210,7 +197,7 @@ def _set_buffers(model: ModelT, contents: list[bytes], start: int) -> list[int]:
 
 def serialize(graph: Graph, plan: MemoryPlan, *, producer: str = f"emberlite {__version__}",
               metadata: dict[str, str] | None = None) -> bytes:
-    order = _tensor_order(graph)
+    order = graph.tensor_order()
     buffer_of, contents = _buffers(graph, order)
     meta = {**graph.metadata, **(metadata or {})}
     model = _model(graph, plan, producer, meta, order, buffer_of)

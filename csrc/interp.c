@@ -126,8 +126,8 @@ static ember_status prepare_nodes(ember_interp *ip) {
         ember_status st = n->kernel->prepare(ctx, n);
         if (st != EMBER_STATUS_OK) {
             if (ip->msg[0] == '\0')
-                ember_fail(ctx, st, "node %u (%s '%s'): prepare failed: %s",
-                           (unsigned)i, n->kernel->name, n->name, ember_status_str(st));
+                ember_fail(ctx, st, "node %" PRIu32 " (%s '%s'): prepare failed: %s",
+                           i, n->kernel->name, n->name, ember_status_str(st));
             return st;
         }
     }
@@ -206,8 +206,8 @@ ember_status ember_interp_invoke(ember_interp *ip) {
         ember_status st = n->kernel->eval(&ip->ctx, n);
         if (st != EMBER_STATUS_OK) {
             if (ip->msg[0] == '\0')
-                ember_fail(&ip->ctx, st, "node %u (%s '%s'): %s",
-                           (unsigned)i, n->kernel->name, n->name, ember_status_str(st));
+                ember_fail(&ip->ctx, st, "node %" PRIu32 " (%s '%s'): %s",
+                           i, n->kernel->name, n->name, ember_status_str(st));
             return finish(ip, st);
         }
     }

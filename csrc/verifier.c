@@ -28,7 +28,7 @@ static ember_status invalid(ember_context *ctx, const char *what) {
 static const char *shape_str(char *buf, size_t n, const int32_t *dims, uint32_t rank) {
     size_t used = (size_t)snprintf(buf, n, "[");
     for (uint32_t i = 0; i < rank && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, i ? ",%d" : "%d", (int)dims[i]);
+        used += (size_t)snprintf(buf + used, n - used, i ? ",%" PRId32 : "%" PRId32, dims[i]);
     if (used < n)
         snprintf(buf + used, n - used, "]");
     return buf;
@@ -52,13 +52,13 @@ static ember_status check_header(ember_context *ctx, const uint8_t *data, size_t
         return invalid(ctx, "model version fields");
     if (format == 0 || format > EMBER_FORMAT_VERSION)
         return ember_fail(ctx, EMBER_STATUS_VERSION,
-                          "file format version %u is too %s for this runtime (supports 1..%u)",
-                          (unsigned)format, format == 0 ? "old" : "new", EMBER_FORMAT_VERSION);
+                          "file format version %" PRIu32 " is too %s for this runtime (supports 1..%u)",
+                          format, format == 0 ? "old" : "new", EMBER_FORMAT_VERSION);
     if (min_runtime > EMBER_RUNTIME_VERSION)
         return ember_fail(ctx, EMBER_STATUS_VERSION,
-                          "model needs runtime %u.%u.%u or newer, this is %d.%d.%d",
-                          (unsigned)(min_runtime / 10000), (unsigned)(min_runtime / 100 % 100),
-                          (unsigned)(min_runtime % 100),
+                          "model needs runtime %" PRIu32 ".%" PRIu32 ".%" PRIu32 " or newer, this is %d.%d.%d",
+                          (min_runtime / 10000), (min_runtime / 100 % 100),
+                          (min_runtime % 100),
                           EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR, EMBER_VERSION_PATCH);
     return EMBER_STATUS_OK;
 }
@@ -94,12 +94,12 @@ static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt
     ember_fb_vector shape;
     if (!ember_fb_vector_field(tt, EMBER_SLOT_TENSOR_SHAPE, 4, &shape))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': shape is malformed (out of bounds)",
-                          (unsigned)i, t->name);
+                          "tensor %" PRIu32 " '%s': shape is malformed (out of bounds)",
+                          i, t->name);
     if (shape.len > EMBER_MAX_RANK)
         return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
-                          "tensor %u '%s': rank %u exceeds the maximum of %d", (unsigned)i, t->name,
-                          (unsigned)shape.len, EMBER_MAX_RANK);
+                          "tensor %" PRIu32 " '%s': rank %" PRIu32 " exceeds the maximum of %d", i, t->name,
+                          shape.len, EMBER_MAX_RANK);
     t->rank = (uint8_t)shape.len;
     size_t count = 1;
     bool overflow = false;
@@ -107,8 +107,8 @@ static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt
         t->dims[d] = ember_fb_vector_i32(&shape, d);
         if (t->dims[d] < 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "tensor %u '%s': dim %u is %d, must be >= 0",
-                              (unsigned)i, t->name, (unsigned)d, (int)t->dims[d]);
+                              "tensor %" PRIu32 " '%s': dim %" PRIu32 " is %" PRId32 ", must be >= 0",
+                              i, t->name, d, t->dims[d]);
         if (t->dims[d] != 0 && count > SIZE_MAX / (size_t)t->dims[d])
             overflow = true;
         count *= (size_t)t->dims[d];
@@ -117,7 +117,7 @@ static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt
     char sbuf[128];
     if (overflow || count > SIZE_MAX / elem)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': shape %s is too large to address", (unsigned)i, t->name,
+                          "tensor %" PRIu32 " '%s': shape %s is too large to address", i, t->name,
                           shape_str(sbuf, sizeof sbuf, t->dims, t->rank));
     t->count = count;
     t->bytes = count * elem;
@@ -129,29 +129,29 @@ static ember_status bind_constant(loader *ld, uint32_t i, ember_tensor *t) {
     char sbuf[128];
     if ((uint32_t)t->buffer >= ld->buffers.len)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': buffer index %d is out of range (model has %u)",
-                          (unsigned)i, t->name, (int)t->buffer, (unsigned)ld->buffers.len);
+                          "tensor %" PRIu32 " '%s': buffer index %" PRId32 " is out of range (model has %" PRIu32 ")",
+                          i, t->name, t->buffer, ld->buffers.len);
     ember_fb_table bt;
     uint64_t offset = 0, bytes = 0;
     if (!ember_fb_vector_table(&ld->buffers, (uint32_t)t->buffer, &bt) ||
         !ember_fb_u64(&bt, EMBER_SLOT_BUFFER_OFFSET, 0, &offset) ||
         !ember_fb_u64(&bt, EMBER_SLOT_BUFFER_SIZE, 0, &bytes))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "buffer %d is malformed (out of bounds)", (int)t->buffer);
+                          "buffer %" PRId32 " is malformed (out of bounds)", t->buffer);
     if (offset % 64 != 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "buffer %d: file offset %llu is not a multiple of 64", (int)t->buffer,
+                          "buffer %" PRId32 ": file offset %llu is not a multiple of 64", t->buffer,
                           (unsigned long long)offset);
     if (offset > ld->size || bytes > ld->size - offset)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "buffer %d: %llu bytes at offset %llu run past the end of the "
+                          "buffer %" PRId32 ": %llu bytes at offset %llu run past the end of the "
                           "%zu-byte file",
-                          (int)t->buffer, (unsigned long long)bytes,
+                          t->buffer, (unsigned long long)bytes,
                           (unsigned long long)offset, ld->size);
     if (bytes != t->bytes)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': buffer %d holds %llu bytes, shape %s %s needs %zu",
-                          (unsigned)i, t->name, (int)t->buffer, (unsigned long long)bytes,
+                          "tensor %" PRIu32 " '%s': buffer %" PRId32 " holds %llu bytes, shape %s %s needs %zu",
+                          i, t->name, t->buffer, (unsigned long long)bytes,
                           shape_str(sbuf, sizeof sbuf, t->dims, t->rank),
                           ember_type_str((ember_type)t->type), t->bytes);
     t->data = (void *)(ld->data + (size_t)offset);
@@ -162,13 +162,13 @@ static ember_status check_arena_slot(loader *ld, uint32_t i, const ember_tensor 
     uint64_t arena = ld->model->arena_size;
     if (t->arena_offset % 16 != 0)
         return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': arena offset %lld is not a multiple of 16", (unsigned)i,
+                          "tensor %" PRIu32 " '%s': arena offset %lld is not a multiple of 16", i,
                           t->name, (long long)t->arena_offset);
     if ((uint64_t)t->bytes > arena || (uint64_t)t->arena_offset > arena - t->bytes)
         return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': %zu bytes at arena offset %lld run past the arena "
+                          "tensor %" PRIu32 " '%s': %zu bytes at arena offset %lld run past the arena "
                           "size %llu",
-                          (unsigned)i, t->name, t->bytes, (long long)t->arena_offset,
+                          i, t->name, t->bytes, (long long)t->arena_offset,
                           (unsigned long long)arena);
     return EMBER_STATUS_OK;
 }
@@ -186,35 +186,35 @@ static ember_status parse_quant(loader *ld, uint32_t i, const ember_fb_table *tt
                                             &t->quant_zero_points) ||
                      !ember_fb_i32(&qt, EMBER_SLOT_QUANT_PARAMS_AXIS, 0, &axis))))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': quantization parameters are malformed",
-                          (unsigned)i, t->name);
+                          "tensor %" PRIu32 " '%s': quantization parameters are malformed",
+                          i, t->name);
     if (!present)
         return EMBER_STATUS_OK;
     uint32_t n = t->quant_scales.len;
     if (t->quant_zero_points.len != n)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': %u quantization scales but %u zero points", (unsigned)i,
-                          t->name, (unsigned)n, (unsigned)t->quant_zero_points.len);
+                          "tensor %" PRIu32 " '%s': %" PRIu32 " quantization scales but %" PRIu32 " zero points", i,
+                          t->name, n, t->quant_zero_points.len);
     if (axis < 0 || (n > 1 && (uint32_t)axis >= t->rank))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': quantization axis %d is out of range for rank %u",
-                          (unsigned)i, t->name, (int)axis, (unsigned)t->rank);
+                          "tensor %" PRIu32 " '%s': quantization axis %" PRId32 " is out of range for rank %u",
+                          i, t->name, axis, (unsigned)t->rank);
     if (n > 1 && (int64_t)n != t->dims[axis])
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': %u per-channel scales, but dim %d has %d channels",
-                          (unsigned)i, t->name, (unsigned)n, (int)axis, (int)t->dims[axis]);
+                          "tensor %" PRIu32 " '%s': %" PRIu32 " per-channel scales, but dim %" PRId32 " has %" PRId32 " channels",
+                          i, t->name, n, axis, t->dims[axis]);
     for (uint32_t q = 0; q < n; q++) {
         float s = ember_fb_vector_f32(&t->quant_scales, q);
         int64_t zp = ember_fb_vector_i64(&t->quant_zero_points, q);
         if (!(s > 0.0f) || !isfinite(s))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "tensor %u '%s': quantization scale %u is %g, must be finite and "
+                              "tensor %" PRIu32 " '%s': quantization scale %" PRIu32 " is %g, must be finite and "
                               "> 0",
-                              (unsigned)i, t->name, (unsigned)q, (double)s);
+                              i, t->name, q, (double)s);
         if (zp < INT32_MIN || zp > INT32_MAX)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "tensor %u '%s': zero point %u (%lld) is out of range",
-                              (unsigned)i, t->name, (unsigned)q, (long long)zp);
+                              "tensor %" PRIu32 " '%s': zero point %" PRIu32 " (%lld) is out of range",
+                              i, t->name, q, (long long)zp);
     }
     t->quant_count = n;
     t->quant_axis = axis;
@@ -231,26 +231,26 @@ static ember_status parse_tensor(loader *ld, uint32_t i, const ember_fb_table *t
     uint32_t len = 0;
     uint8_t type = 0;
     if (!ember_fb_string_field(tt, EMBER_SLOT_TENSOR_NAME, &t->name, &len))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "tensor %u: name is malformed",
-                          (unsigned)i);
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "tensor %" PRIu32 ": name is malformed",
+                          i);
     if (!ember_fb_u8(tt, EMBER_SLOT_TENSOR_TYPE, EMBER_TYPE_FLOAT32, &type) ||
         !ember_fb_i32(tt, EMBER_SLOT_TENSOR_BUFFER, -1, &t->buffer) ||
         !ember_fb_i64(tt, EMBER_SLOT_TENSOR_ARENA_OFFSET, -1, &t->arena_offset))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': fields are malformed (out of bounds)",
-                          (unsigned)i, t->name);
+                          "tensor %" PRIu32 " '%s': fields are malformed (out of bounds)",
+                          i, t->name);
     if (type >= EMBER_TYPE_COUNT)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': data type %u is unknown", (unsigned)i, t->name, type);
+                          "tensor %" PRIu32 " '%s': data type %u is unknown", i, t->name, type);
     t->type = type;
     ember_status st = parse_shape(ld, i, tt, t);
     if (st != EMBER_STATUS_OK)
         return st;
     if (t->buffer < -1 || t->arena_offset < -1 || (t->buffer >= 0) == (t->arena_offset >= 0))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %u '%s': must have either a buffer (constant) or an arena "
-                          "offset, got buffer %d and arena offset %lld",
-                          (unsigned)i, t->name, (int)t->buffer, (long long)t->arena_offset);
+                          "tensor %" PRIu32 " '%s': must have either a buffer (constant) or an arena "
+                          "offset, got buffer %" PRId32 " and arena offset %lld",
+                          i, t->name, t->buffer, (long long)t->arena_offset);
     t->is_constant = t->buffer >= 0;
     st = t->is_constant ? bind_constant(ld, i, t) : check_arena_slot(ld, i, t);
     if (st != EMBER_STATUS_OK)
@@ -273,12 +273,12 @@ static ember_status parse_graph_io(loader *ld, const ember_fb_table *sg) {
             const char *what = out ? "output" : "input";
             if (idx < 0 || (uint32_t)idx >= m->tensor_count)
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                                  "graph %s %u: tensor index %d is out of range (model has %u)",
-                                  what, (unsigned)k, (int)idx, (unsigned)m->tensor_count);
+                                  "graph %s %" PRIu32 ": tensor index %" PRId32 " is out of range (model has %" PRIu32 ")",
+                                  what, k, idx, m->tensor_count);
             if (m->tensors[idx].is_constant)
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                                  "graph %s %u: tensor %d '%s' is a constant",
-                                  what, (unsigned)k, (int)idx, m->tensors[idx].name);
+                                  "graph %s %" PRIu32 ": tensor %" PRId32 " '%s' is a constant",
+                                  what, k, idx, m->tensors[idx].name);
             if (!out)
                 ld->state[idx] |= READABLE | GRAPH_INPUT;
         }
@@ -296,23 +296,23 @@ static ember_status check_node_tensors(loader *ld, ember_node *n) {
             continue;
         if (idx < 0 || (uint32_t)idx >= m->tensor_count)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (%s): input %u is tensor %d, out of range (model has %u)",
-                              (unsigned)n->index, op, (unsigned)k, (int)idx,
-                              (unsigned)m->tensor_count);
+                              "node %" PRIu32 " (%s): input %" PRIu32 " is tensor %" PRId32 ", out of range (model has %" PRIu32 ")",
+                              n->index, op, k, idx,
+                              m->tensor_count);
         if (!(ld->state[idx] & READABLE))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (%s): input %u reads tensor %d '%s' before any node "
+                              "node %" PRIu32 " (%s): input %" PRIu32 " reads tensor %" PRId32 " '%s' before any node "
                               "writes it",
-                              (unsigned)n->index, op, (unsigned)k, (int)idx, m->tensors[idx].name);
+                              n->index, op, k, idx, m->tensors[idx].name);
     }
     for (uint32_t k = 0; k < n->output_count; k++) {
         int32_t idx = n->outputs[k];
         if (idx < 0 || (uint32_t)idx >= m->tensor_count)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (%s): output %u is tensor %d, out of range (model has "
-                              "%u)",
-                              (unsigned)n->index, op, (unsigned)k, (int)idx,
-                              (unsigned)m->tensor_count);
+                              "node %" PRIu32 " (%s): output %" PRIu32 " is tensor %" PRId32 ", out of range (model has "
+                              "%" PRIu32 ")",
+                              n->index, op, k, idx,
+                              m->tensor_count);
         uint8_t s = ld->state[idx];
         const char *why = (s & CONSTANT)      ? "a constant"
                           : (s & GRAPH_INPUT) ? "a graph input"
@@ -320,8 +320,8 @@ static ember_status check_node_tensors(loader *ld, ember_node *n) {
                                               : NULL;
         if (why != NULL)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (%s): output %u writes tensor %d '%s', which is %s",
-                              (unsigned)n->index, op, (unsigned)k, (int)idx, m->tensors[idx].name,
+                              "node %" PRIu32 " (%s): output %" PRIu32 " writes tensor %" PRId32 " '%s', which is %s",
+                              n->index, op, k, idx, m->tensors[idx].name,
                               why);
         ld->state[idx] = READABLE;
     }
@@ -341,20 +341,20 @@ static ember_status parse_node(loader *ld, uint32_t i, const ember_fb_table *ot,
         !ember_fb_vector_field(ot, EMBER_SLOT_OPERATOR_OUTPUTS, 4, &outs) ||
         !ember_fb_u8(ot, EMBER_SLOT_OPERATOR_PARAMS_TYPE, 0, &n->params_type))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u: operator table is malformed (out of bounds)", (unsigned)i);
+                          "node %" PRIu32 ": operator table is malformed (out of bounds)", i);
     if (n->op >= EMBER_OP_COUNT)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u '%s': op code %u is unknown (this runtime knows 0..%d)",
-                          (unsigned)i, n->name, n->op, EMBER_OP_COUNT - 1);
+                          "node %" PRIu32 " '%s': op code %u is unknown (this runtime knows 0..%d)",
+                          i, n->name, n->op, EMBER_OP_COUNT - 1);
     n->kernel = ember_kernel_for(n->op);
     if (n->kernel == NULL)
         return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
-                          "node %u '%s': op code %u has no kernel in this build",
-                          (unsigned)i, n->name, n->op);
+                          "node %" PRIu32 " '%s': op code %u has no kernel in this build",
+                          i, n->name, n->op);
     if (ins.len > EMBER_MAX_IO || outs.len > EMBER_MAX_IO)
         return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
-                          "node %u (%s): %u inputs and %u outputs, at most %d of each allowed",
-                          (unsigned)i, n->kernel->name, (unsigned)ins.len, (unsigned)outs.len,
+                          "node %" PRIu32 " (%s): %" PRIu32 " inputs and %" PRIu32 " outputs, at most %d of each allowed",
+                          i, n->kernel->name, ins.len, outs.len,
                           EMBER_MAX_IO);
     n->input_count = ins.len;
     n->output_count = outs.len;
@@ -364,13 +364,13 @@ static ember_status parse_node(loader *ld, uint32_t i, const ember_fb_table *ot,
         n->outputs[k] = ember_fb_vector_i32(&outs, k);
     if (n->params_type >= EMBER_OP_PARAMS_COUNT)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (%s): params type %u is unknown", (unsigned)i, n->kernel->name,
+                          "node %" PRIu32 " (%s): params type %u is unknown", i, n->kernel->name,
                           n->params_type);
     if (n->params_type != 0 &&
         (!ember_fb_table_field(ot, EMBER_SLOT_OPERATOR_PARAMS, &n->params, &present) ||
          !present))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (%s): params table is missing or malformed", (unsigned)i,
+                          "node %" PRIu32 " (%s): params table is missing or malformed", i,
                           n->kernel->name);
     ember_status st = check_node_tensors(ld, n);
     if (st != EMBER_STATUS_OK)
@@ -380,8 +380,8 @@ static ember_status parse_node(loader *ld, uint32_t i, const ember_fb_table *ot,
 
 static void *alloc_array(ember_context *ctx, uint32_t count, size_t elem) {
     if (count > SIZE_MAX / elem) {
-        ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "out of memory: %u elements of %zu bytes",
-                   (unsigned)count, elem);
+        ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "out of memory: %" PRIu32 " elements of %zu bytes",
+                   count, elem);
         return NULL;
     }
     return ember_alloc(ctx, (size_t)count * elem);
@@ -408,7 +408,7 @@ static ember_status parse_subgraph(loader *ld, const ember_fb_table *sg) {
         ember_fb_table tt;
         if (!ember_fb_vector_table(&tensors, i, &tt))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "tensor %u is malformed (out of bounds)", (unsigned)i);
+                              "tensor %" PRIu32 " is malformed (out of bounds)", i);
         ember_status st = parse_tensor(ld, i, &tt, &m->tensors[i]);
         if (st != EMBER_STATUS_OK)
             return st;
@@ -424,7 +424,7 @@ static ember_status parse_subgraph(loader *ld, const ember_fb_table *sg) {
         ember_fb_table ot;
         if (!ember_fb_vector_table(&ops, i, &ot))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u is malformed (out of bounds)", (unsigned)i);
+                              "node %" PRIu32 " is malformed (out of bounds)", i);
         st = parse_node(ld, i, &ot, &m->nodes[i]);
         if (st != EMBER_STATUS_OK)
             return st;
@@ -433,8 +433,8 @@ static ember_status parse_subgraph(loader *ld, const ember_fb_table *sg) {
         int32_t idx = ember_fb_vector_i32(&m->outputs, k);
         if (!(ld->state[idx] & READABLE))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "graph output %u: tensor %d '%s' is never written",
-                              (unsigned)k, (int)idx, m->tensors[idx].name);
+                              "graph output %" PRIu32 ": tensor %" PRId32 " '%s' is never written",
+                              k, idx, m->tensors[idx].name);
     }
     return EMBER_STATUS_OK;
 }
@@ -453,12 +453,12 @@ static ember_status check_tensor_maps(loader *ld, const ember_fb_table *sig, uin
             !ember_fb_string_field(&mt, EMBER_SLOT_TENSOR_MAP_NAME, &name, &len) ||
             !ember_fb_i32(&mt, EMBER_SLOT_TENSOR_MAP_TENSOR, -1, &idx))
             return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                              "signature %u: entry %u is malformed (out of bounds)",
-                              (unsigned)s, (unsigned)k);
+                              "signature %" PRIu32 ": entry %" PRIu32 " is malformed (out of bounds)",
+                              s, k);
         if (idx < 0 || (uint32_t)idx >= ld->model->tensor_count)
             return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                              "signature %u: '%s' names tensor %d, out of range (model has %u)",
-                              (unsigned)s, name, (int)idx, (unsigned)ld->model->tensor_count);
+                              "signature %" PRIu32 ": '%s' names tensor %" PRId32 ", out of range (model has %" PRIu32 ")",
+                              s, name, idx, ld->model->tensor_count);
     }
     return EMBER_STATUS_OK;
 }
@@ -474,7 +474,7 @@ static ember_status parse_signatures(loader *ld, const ember_fb_table *root) {
         if (!ember_fb_vector_table(&m->signatures, s, &sig) ||
             !ember_fb_string_field(&sig, EMBER_SLOT_SIGNATURE_KEY, &key, &len))
             return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                              "signature %u is malformed (out of bounds)", (unsigned)s);
+                              "signature %" PRIu32 " is malformed (out of bounds)", s);
         ember_status st = check_tensor_maps(ld, &sig, s, EMBER_SLOT_SIGNATURE_INPUTS);
         if (st == EMBER_STATUS_OK)
             st = check_tensor_maps(ld, &sig, s, EMBER_SLOT_SIGNATURE_OUTPUTS);
@@ -496,7 +496,7 @@ static ember_status parse_metadata(loader *ld, const ember_fb_table *root) {
             !ember_fb_string_field(&mt, EMBER_SLOT_METADATA_KEY, &str, &len) ||
             !ember_fb_string_field(&mt, EMBER_SLOT_METADATA_VALUE, &str, &len))
             return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                              "metadata entry %u is malformed (out of bounds)", (unsigned)k);
+                              "metadata entry %" PRIu32 " is malformed (out of bounds)", k);
     }
     return EMBER_STATUS_OK;
 }
@@ -533,8 +533,8 @@ ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
     if (subgraphs.len != 1)
         return ember_fail(ctx, subgraphs.len ? EMBER_STATUS_UNSUPPORTED
                                              : EMBER_STATUS_INVALID_MODEL,
-                          "model has %u subgraphs; this runtime runs exactly 1",
-                          (unsigned)subgraphs.len);
+                          "model has %" PRIu32 " subgraphs; this runtime runs exactly 1",
+                          subgraphs.len);
     if (!ember_fb_vector_table(&subgraphs, 0, &sg))
         return invalid(ctx, "subgraph 0");
     st = parse_subgraph(&ld, &sg);

@@ -96,11 +96,12 @@ def _shape_text(shape: Sequence[int]) -> str:
 def _summary(path: str) -> dict[str, Any]:
     interp = _open(path)
     tensors = []
-    weight_bytes = 0
+    weights: dict[int, int] = {}  # data address -> bytes: tensors with equal weights share one
     for d in interp.get_tensor_details():
         nbytes = int(np.prod(d["shape"], dtype=np.int64)) * np.dtype(d["dtype"]).itemsize
         constant = interp.is_constant(d["index"])
-        weight_bytes += nbytes if constant else 0
+        if constant:
+            weights[interp.tensor(d["index"])().ctypes.data] = nbytes
         tensors.append({"index": d["index"], "name": d["name"], "shape": d["shape"].tolist(),
                         "dtype": np.dtype(d["dtype"]).name, "bytes": nbytes,
                         "constant": constant})
@@ -109,7 +110,7 @@ def _summary(path: str) -> dict[str, Any]:
         "file": path,
         "file_bytes": os.path.getsize(path),
         "arena_bytes": interp.arena_size,
-        "weight_bytes": weight_bytes,
+        "weight_bytes": sum(weights.values()),
         "nodes": len(ops),
         "ops": dict(sorted(Counter(ops).items())),
         "inputs": [{"name": d["name"], "index": d["index"], "shape": d["shape"].tolist(),

@@ -31,24 +31,24 @@ ember_status ember_check_arity(ember_context *ctx, const ember_node *n, uint32_t
     if (n->input_count < min_inputs || n->input_count > max_inputs) {
         if (min_inputs == max_inputs)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (%s): expected %u inputs, got %u",
-                              (unsigned)n->index, op_name(n), (unsigned)min_inputs,
-                              (unsigned)n->input_count);
+                              "node %" PRIu32 " (%s): expected %" PRIu32 " inputs, got %" PRIu32,
+                              n->index, op_name(n), min_inputs,
+                              n->input_count);
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (%s): expected %u to %u inputs, got %u",
-                          (unsigned)n->index, op_name(n), (unsigned)min_inputs,
-                          (unsigned)max_inputs, (unsigned)n->input_count);
+                          "node %" PRIu32 " (%s): expected %" PRIu32 " to %" PRIu32 " inputs, got %" PRIu32,
+                          n->index, op_name(n), min_inputs,
+                          max_inputs, n->input_count);
     }
     if (n->output_count != outputs)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (%s): expected %u outputs, got %u",
-                          (unsigned)n->index, op_name(n), (unsigned)outputs,
-                          (unsigned)n->output_count);
+                          "node %" PRIu32 " (%s): expected %" PRIu32 " outputs, got %" PRIu32,
+                          n->index, op_name(n), outputs,
+                          n->output_count);
     for (uint32_t i = 0; i < min_inputs; i++) {
         if (n->inputs[i] < 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (%s): input %u is required but omitted", (unsigned)n->index,
-                              op_name(n), (unsigned)i);
+                              "node %" PRIu32 " (%s): input %" PRIu32 " is required but omitted", n->index,
+                              op_name(n), i);
     }
     return EMBER_STATUS_OK;
 }
@@ -58,20 +58,20 @@ ember_status ember_check_arity(ember_context *ctx, const ember_node *n, uint32_t
 ember_status ember_check_params(ember_context *ctx, const ember_node *n, uint8_t params_type) {
     if (n->params_type == params_type || n->params_type == 0)
         return EMBER_STATUS_OK;
-    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %u (%s): params must be %s, got %s",
-                      (unsigned)n->index, op_name(n), params_name(params_type),
+    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): params must be %s, got %s",
+                      n->index, op_name(n), params_name(params_type),
                       params_name(n->params_type));
 }
 
 ember_status ember_check_type(ember_context *ctx, const ember_node *n, const ember_tensor *t,
                               uint8_t type, const char *what) {
     if (t == NULL)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %u (%s): %s is missing",
-                          (unsigned)n->index, op_name(n), what);
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): %s is missing",
+                          n->index, op_name(n), what);
     if (t->type != type)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (%s): %s '%s' must be %s, got %s",
-                          (unsigned)n->index, op_name(n), what, t->name,
+                          "node %" PRIu32 " (%s): %s '%s' must be %s, got %s",
+                          n->index, op_name(n), what, t->name,
                           ember_type_str((ember_type)type), ember_type_str((ember_type)t->type));
     return EMBER_STATUS_OK;
 }
@@ -79,12 +79,12 @@ ember_status ember_check_type(ember_context *ctx, const ember_node *n, const emb
 ember_status ember_check_rank(ember_context *ctx, const ember_node *n, const ember_tensor *t,
                               uint32_t rank, const char *what) {
     if (t == NULL)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %u (%s): %s is missing",
-                          (unsigned)n->index, op_name(n), what);
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): %s is missing",
+                          n->index, op_name(n), what);
     if (t->rank != rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (%s): %s '%s' must have rank %u, got %u", (unsigned)n->index,
-                          op_name(n), what, t->name, (unsigned)rank, (unsigned)t->rank);
+                          "node %" PRIu32 " (%s): %s '%s' must have rank %" PRIu32 ", got %u", n->index,
+                          op_name(n), what, t->name, rank, (unsigned)t->rank);
     return EMBER_STATUS_OK;
 }
 
@@ -109,8 +109,8 @@ ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uin
         return EMBER_STATUS_OK;
     default:
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (%s): fused activation must be 0..%d, got %u",
-                          (unsigned)n->index, op_name(n), EMBER_FUSED_ACTIVATION_COUNT - 1,
+                          "node %" PRIu32 " (%s): fused activation must be 0..%d, got %u",
+                          n->index, op_name(n), EMBER_FUSED_ACTIVATION_COUNT - 1,
                           (unsigned)act);
     }
 }

@@ -16,12 +16,12 @@ static ember_status concatenation_params(ember_context *ctx, const ember_node *n
     if (!ember_fb_i32(&node->params, EMBER_SLOT_CONCATENATION_PARAMS_AXIS, 0, axis) ||
         !ember_fb_u8(&node->params, EMBER_SLOT_CONCATENATION_PARAMS_ACTIVATION, 0, act))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (concatenation): params out of bounds", node->index);
+                          "node %" PRIu32 " (concatenation): params out of bounds", node->index);
     const ember_tensor *out = ember_output(ctx, node, 0);
     int32_t rank = (int32_t)out->rank;
     if (*axis < -rank || *axis >= rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (concatenation): axis must be in [%d,%d), got %d",
+                          "node %" PRIu32 " (concatenation): axis must be in [%" PRId32 ",%" PRId32 "), got %" PRId32,
                           node->index, -rank, rank, *axis);
     if (*axis < 0)
         *axis += rank;
@@ -37,7 +37,7 @@ static ember_status concatenation_check(ember_context *ctx, const ember_node *no
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (ember_type_bytes(out->type) == 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (concatenation): unknown output type %u", node->index,
+                          "node %" PRIu32 " (concatenation): unknown output type %u", node->index,
                           out->type);
     int32_t axis;
     uint8_t act;
@@ -54,22 +54,22 @@ static ember_status concatenation_check(ember_context *ctx, const ember_node *no
         const ember_tensor *in = ember_input(ctx, node, i);
         if (in == NULL)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (concatenation): input %u is missing", node->index, i);
+                              "node %" PRIu32 " (concatenation): input %" PRIu32 " is missing", node->index, i);
         if ((st = ember_check_type(ctx, node, in, out->type, "input")) ||
             (st = ember_check_rank(ctx, node, in, out->rank, "input")))
             return st;
         for (uint32_t a = 0; a < out->rank; a++) {
             if (a != (uint32_t)axis && in->dims[a] != out->dims[a])
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                                  "node %u (concatenation): input %u dim %u must be %d, got %d",
+                                  "node %" PRIu32 " (concatenation): input %" PRIu32 " dim %" PRIu32 " must be %" PRId32 ", got %" PRId32,
                                   node->index, i, a, out->dims[a], in->dims[a]);
         }
         total += in->dims[axis];
     }
     if (total != out->dims[axis])
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (concatenation): inputs sum to %lld along axis %d, output "
-                          "has %d",
+                          "node %" PRIu32 " (concatenation): inputs sum to %lld along axis %" PRId32 ", output "
+                          "has %" PRId32,
                           node->index, (long long)total, axis, out->dims[axis]);
     return EMBER_STATUS_OK;
 }

@@ -30,10 +30,10 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
         return st;
     if (!ember_fb_i32(&node->params, EMBER_SLOT_CONV2D_PARAMS_GROUPS, 1, &d->groups))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (conv2d): params out of bounds", node->index);
+                          "node %" PRIu32 " (conv2d): params out of bounds", node->index);
     if (d->groups < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (conv2d): groups must be >= 1, got %d", node->index,
+                          "node %" PRIu32 " (conv2d): groups must be >= 1, got %" PRId32, node->index,
                           d->groups);
 
     const ember_tensor *in = ember_input(ctx, node, 0);
@@ -42,7 +42,7 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (in == NULL || filter == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (conv2d): input and filter are required", node->index);
+                          "node %" PRIu32 " (conv2d): input and filter are required", node->index);
     if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
         (st = ember_check_type(ctx, node, filter, EMBER_TYPE_FLOAT32, "filter")) ||
         (bias && (st = ember_check_type(ctx, node, bias, EMBER_TYPE_FLOAT32, "bias"))) ||
@@ -63,18 +63,18 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
     const int32_t cin_g = filter->dims[3];
     if (d->out_c < 1 || d->filter_h < 1 || d->filter_w < 1 || cin_g < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (conv2d): filter dims must be >= 1, got [%d,%d,%d,%d]",
+                          "node %" PRIu32 " (conv2d): filter dims must be >= 1, got [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, d->out_c, d->filter_h, d->filter_w, cin_g);
     if ((int64_t)cin_g * d->groups != d->in_c || d->out_c % d->groups != 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (conv2d): filter [%d,%d,%d,%d] with %d groups does not fit "
-                          "%d input channels: expected filter dim 3 = Cin/groups and Cout "
+                          "node %" PRIu32 " (conv2d): filter [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with %" PRId32 " groups does not fit "
+                          "%" PRId32 " input channels: expected filter dim 3 = Cin/groups and Cout "
                           "divisible by groups",
                           node->index, d->out_c, d->filter_h, d->filter_w, cin_g, d->groups,
                           d->in_c);
     if (bias && bias->dims[0] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (conv2d): bias must have %d elements, got %d", node->index,
+                          "node %" PRIu32 " (conv2d): bias must have %" PRId32 " elements, got %" PRId32, node->index,
                           d->out_c, bias->dims[0]);
 
     const struct conv_window *w = &d->win;
@@ -84,14 +84,14 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
                                   w->pad_left, w->pad_right);
     if (out_h < 0 || out_w < 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (conv2d): dilated filter %dx%d does not fit the padded "
-                          "input %dx%d",
+                          "node %" PRIu32 " (conv2d): dilated filter %" PRId32 "x%" PRId32 " does not fit the padded "
+                          "input %" PRId32 "x%" PRId32,
                           node->index, d->filter_h, d->filter_w, d->in_h, d->in_w);
     if (out->dims[0] != d->batch || out->dims[1] != out_h || out->dims[2] != out_w ||
         out->dims[3] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (conv2d): output shape must be [%d,%lld,%lld,%d], got "
-                          "[%d,%d,%d,%d]",
+                          "node %" PRIu32 " (conv2d): output shape must be [%" PRId32 ",%lld,%lld,%" PRId32 "], got "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, d->batch, (long long)out_h, (long long)out_w, d->out_c,
                           out->dims[0], out->dims[1], out->dims[2], out->dims[3]);
     d->out_h = out->dims[1];
@@ -161,7 +161,7 @@ static void ember_conv2d_f32_ref(const struct conv2d_data *d, const float *input
 static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
-        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %u (conv2d): out of memory",
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %" PRIu32 " (conv2d): out of memory",
                           node->index);
     node->data = d;
     return conv2d_read(ctx, node, d);

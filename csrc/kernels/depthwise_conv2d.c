@@ -30,10 +30,10 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
     if (!ember_fb_i32(&node->params, EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_DEPTH_MULTIPLIER, 1,
                       &d->multiplier))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (depthwise_conv2d): params out of bounds", node->index);
+                          "node %" PRIu32 " (depthwise_conv2d): params out of bounds", node->index);
     if (d->multiplier < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (depthwise_conv2d): depth_multiplier must be >= 1, got %d",
+                          "node %" PRIu32 " (depthwise_conv2d): depth_multiplier must be >= 1, got %" PRId32,
                           node->index, d->multiplier);
 
     const ember_tensor *in = ember_input(ctx, node, 0);
@@ -42,7 +42,7 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (in == NULL || filter == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (depthwise_conv2d): input and filter are required",
+                          "node %" PRIu32 " (depthwise_conv2d): input and filter are required",
                           node->index);
     if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
         (st = ember_check_type(ctx, node, filter, EMBER_TYPE_FLOAT32, "filter")) ||
@@ -63,18 +63,18 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
     d->out_c = filter->dims[3];
     if (d->in_c < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (depthwise_conv2d): input must have >= 1 channel, got %d",
+                          "node %" PRIu32 " (depthwise_conv2d): input must have >= 1 channel, got %" PRId32,
                           node->index, d->in_c);
     if (filter->dims[0] != 1 || d->filter_h < 1 || d->filter_w < 1 ||
         (int64_t)d->in_c * d->multiplier != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (depthwise_conv2d): filter must be [1,KH,KW,%lld] with KH, "
-                          "KW >= 1 (%d channels x multiplier %d), got [%d,%d,%d,%d]",
+                          "node %" PRIu32 " (depthwise_conv2d): filter must be [1,KH,KW,%lld] with KH, "
+                          "KW >= 1 (%" PRId32 " channels x multiplier %" PRId32 "), got [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, (long long)d->in_c * d->multiplier, d->in_c,
                           d->multiplier, filter->dims[0], d->filter_h, d->filter_w, d->out_c);
     if (bias && bias->dims[0] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (depthwise_conv2d): bias must have %d elements, got %d",
+                          "node %" PRIu32 " (depthwise_conv2d): bias must have %" PRId32 " elements, got %" PRId32,
                           node->index, d->out_c, bias->dims[0]);
 
     const struct conv_window *w = &d->win;
@@ -84,14 +84,14 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
                                   w->pad_left, w->pad_right);
     if (out_h < 0 || out_w < 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (depthwise_conv2d): dilated filter %dx%d does not fit the "
-                          "padded input %dx%d",
+                          "node %" PRIu32 " (depthwise_conv2d): dilated filter %" PRId32 "x%" PRId32 " does not fit the "
+                          "padded input %" PRId32 "x%" PRId32,
                           node->index, d->filter_h, d->filter_w, d->in_h, d->in_w);
     if (out->dims[0] != d->batch || out->dims[1] != out_h || out->dims[2] != out_w ||
         out->dims[3] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (depthwise_conv2d): output shape must be [%d,%lld,%lld,%d], "
-                          "got [%d,%d,%d,%d]",
+                          "node %" PRIu32 " (depthwise_conv2d): output shape must be [%" PRId32 ",%lld,%lld,%" PRId32 "], "
+                          "got [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, d->batch, (long long)out_h, (long long)out_w, d->out_c,
                           out->dims[0], out->dims[1], out->dims[2], out->dims[3]);
     d->out_h = out->dims[1];
@@ -152,7 +152,7 @@ static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *nod
     struct depthwise_conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
-                          "node %u (depthwise_conv2d): out of memory", node->index);
+                          "node %" PRIu32 " (depthwise_conv2d): out of memory", node->index);
     node->data = d;
     return depthwise_conv2d_read(ctx, node, d);
 }

@@ -23,7 +23,7 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
     if (!ember_fb_u8(&node->params, EMBER_SLOT_FULLY_CONNECTED_PARAMS_ACTIVATION,
                      EMBER_FUSED_ACTIVATION_NONE, &act))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (fully_connected): params out of bounds", node->index);
+                          "node %" PRIu32 " (fully_connected): params out of bounds", node->index);
     st = ember_activation_range(ctx, node, act, &d->act_lo, &d->act_hi);
     if (st != EMBER_STATUS_OK)
         return st;
@@ -34,7 +34,7 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (in == NULL || weights == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (fully_connected): input and weights are required",
+                          "node %" PRIu32 " (fully_connected): input and weights are required",
                           node->index);
     if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
         (st = ember_check_type(ctx, node, weights, EMBER_TYPE_FLOAT32, "weights")) ||
@@ -45,27 +45,27 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
         return st;
     if (in->rank < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (fully_connected): input must have rank >= 1, got 0",
+                          "node %" PRIu32 " (fully_connected): input must have rank >= 1, got 0",
                           node->index);
 
     const int32_t depth = in->dims[in->rank - 1];
     const int32_t units = weights->dims[0];
     if (depth < 1 || units < 1 || weights->dims[1] != depth)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (fully_connected): weights must be [N,%d] with N >= 1 and "
-                          "K >= 1, got [%d,%d]",
+                          "node %" PRIu32 " (fully_connected): weights must be [N,%" PRId32 "] with N >= 1 and "
+                          "K >= 1, got [%" PRId32 ",%" PRId32 "]",
                           node->index, depth, units, weights->dims[1]);
     if (bias && bias->dims[0] != units)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (fully_connected): bias must have %d elements, got %d",
+                          "node %" PRIu32 " (fully_connected): bias must have %" PRId32 " elements, got %" PRId32,
                           node->index, units, bias->dims[0]);
     bool same_lead = out->rank == in->rank && out->dims[out->rank - 1] == units;
     for (uint32_t i = 0; same_lead && i + 1 < in->rank; i++)
         same_lead = out->dims[i] == in->dims[i];
     if (!same_lead)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (fully_connected): output must be the input's shape with "
-                          "the last dim %d replaced by %d (rank %u), got rank %u, last dim %d",
+                          "node %" PRIu32 " (fully_connected): output must be the input's shape with "
+                          "the last dim %" PRId32 " replaced by %" PRId32 " (rank %u), got rank %u, last dim %" PRId32,
                           node->index, depth, units, (unsigned)in->rank, (unsigned)out->rank,
                           out->rank > 0 ? out->dims[out->rank - 1] : 0);
     d->depth = (size_t)depth;
@@ -97,7 +97,7 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
     struct fully_connected_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
-                          "node %u (fully_connected): out of memory", node->index);
+                          "node %" PRIu32 " (fully_connected): out of memory", node->index);
     node->data = d;
     return fully_connected_read(ctx, node, d);
 }

@@ -16,11 +16,11 @@ struct gather_data {
 static ember_status gather_axis(ember_context *ctx, const ember_node *node, int32_t *axis) {
     if (!ember_fb_i32(&node->params, EMBER_SLOT_GATHER_PARAMS_AXIS, 0, axis))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (gather): params out of bounds", node->index);
+                          "node %" PRIu32 " (gather): params out of bounds", node->index);
     int32_t rank = (int32_t)ember_input(ctx, node, 0)->rank;
     if (*axis < -rank || *axis >= rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (gather): axis must be in [%d,%d), got %d", node->index,
+                          "node %" PRIu32 " (gather): axis must be in [%" PRId32 ",%" PRId32 "), got %" PRId32, node->index,
                           -rank, rank, *axis);
     if (*axis < 0)
         *axis += rank;
@@ -38,10 +38,10 @@ static ember_status gather_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (ember_type_bytes(data->type) == 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (gather): unknown data type %u", node->index, data->type);
+                          "node %" PRIu32 " (gather): unknown data type %u", node->index, data->type);
     if (indices->type != EMBER_TYPE_INT32 && indices->type != EMBER_TYPE_INT64)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (gather): indices must be INT32 or INT64, got type %u",
+                          "node %" PRIu32 " (gather): indices must be INT32 or INT64, got type %u",
                           node->index, indices->type);
     if ((st = ember_check_type(ctx, node, out, data->type, "output")))
         return st;
@@ -51,7 +51,7 @@ static ember_status gather_check(ember_context *ctx, const ember_node *node) {
     uint32_t rank = data->rank - 1 + indices->rank;
     if (out->rank != rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (gather): output rank must be %u, got %u", node->index,
+                          "node %" PRIu32 " (gather): output rank must be %" PRIu32 ", got %u", node->index,
                           rank, out->rank);
     for (uint32_t i = 0; i < rank; i++) {
         uint32_t a = (uint32_t)axis;
@@ -60,7 +60,7 @@ static ember_status gather_check(ember_context *ctx, const ember_node *node) {
                                                : data->dims[i - indices->rank + 1];
         if (out->dims[i] != want)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (gather): output dim %u must be %d, got %d", node->index,
+                              "node %" PRIu32 " (gather): output dim %" PRIu32 " must be %" PRId32 ", got %" PRId32, node->index,
                               i, want, out->dims[i]);
     }
     return EMBER_STATUS_OK;

@@ -31,10 +31,10 @@ static ember_status mean_check(ember_context *ctx, const ember_node *node) {
     ember_fb_vector axes;
     if (!ember_fb_vector_field(&node->params, EMBER_SLOT_REDUCE_PARAMS_AXES, 4, &axes))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (mean): axes out of bounds", node->index);
+                          "node %" PRIu32 " (mean): axes out of bounds", node->index);
     if (axes.len < 1 || axes.len > in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (mean): expected 1..%u axes, got %u", node->index, in->rank,
+                          "node %" PRIu32 " (mean): expected 1..%u axes, got %" PRIu32, node->index, in->rank,
                           axes.len);
     bool reduced[EMBER_MAX_RANK] = {false};
     int32_t prev = -1;
@@ -42,7 +42,7 @@ static ember_status mean_check(ember_context *ctx, const ember_node *node) {
         int32_t a = ember_fb_vector_i32(&axes, i);
         if (a <= prev || a >= (int32_t)in->rank)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (mean): axes must be ascending in [0,%u), got %d at %u",
+                              "node %" PRIu32 " (mean): axes must be ascending in [0,%u), got %" PRId32 " at %" PRIu32,
                               node->index, in->rank, a, i);
         reduced[a] = true;
         prev = a;
@@ -51,7 +51,7 @@ static ember_status mean_check(ember_context *ctx, const ember_node *node) {
     bool keep = out->rank == in->rank;
     if (!keep && out->rank != in->rank - axes.len)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (mean): output rank must be %u or %u, got %u", node->index,
+                          "node %" PRIu32 " (mean): output rank must be %u or %" PRIu32 ", got %u", node->index,
                           in->rank, in->rank - axes.len, out->rank);
     uint32_t j = 0;
     for (uint32_t i = 0; i < in->rank; i++) {
@@ -60,7 +60,7 @@ static ember_status mean_check(ember_context *ctx, const ember_node *node) {
         int32_t want = reduced[i] ? 1 : in->dims[i];
         if (out->dims[j] != want)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (mean): output dim %u must be %d, got %d", node->index,
+                              "node %" PRIu32 " (mean): output dim %" PRIu32 " must be %" PRId32 ", got %" PRId32, node->index,
                               j, want, out->dims[j]);
         j++;
     }
@@ -110,7 +110,7 @@ static ember_status mean_prepare(ember_context *ctx, ember_node *node) {
     ember_fb_vector axes;
     if (!ember_fb_vector_field(&node->params, EMBER_SLOT_REDUCE_PARAMS_AXES, 4, &axes))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (mean): axes out of bounds", node->index);
+                          "node %" PRIu32 " (mean): axes out of bounds", node->index);
     bool reduced[EMBER_MAX_RANK] = {false};
     for (uint32_t i = 0; i < axes.len; i++)
         reduced[ember_fb_vector_i32(&axes, i)] = true;
@@ -151,7 +151,7 @@ static ember_status mean_prepare(ember_context *ctx, ember_node *node) {
     d->out_count = ember_output(ctx, node, 0)->count;
     if (d->out_count > SIZE_MAX / sizeof(double))
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
-                          "node %u (mean): %zu outputs need too much scratch", node->index,
+                          "node %" PRIu32 " (mean): %zu outputs need too much scratch", node->index,
                           d->out_count);
     ember_request_scratch(ctx, d->out_count * sizeof(double));
     return EMBER_STATUS_OK;

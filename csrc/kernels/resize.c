@@ -35,7 +35,7 @@ static ember_status resize_params(ember_context *ctx, const ember_node *node,
         !ember_fb_f32(t, EMBER_SLOT_RESIZE_PARAMS_SCALE_H, 0.0f, &p->scale_h) ||
         !ember_fb_f32(t, EMBER_SLOT_RESIZE_PARAMS_SCALE_W, 0.0f, &p->scale_w))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (resize): params out of bounds", node->index);
+                          "node %" PRIu32 " (resize): params out of bounds", node->index);
     return EMBER_STATUS_OK;
 }
 
@@ -51,12 +51,12 @@ static ember_status resize_check(ember_context *ctx, const ember_node *node) {
     if (p.mode >= EMBER_RESIZE_MODE_COUNT || p.transform >= EMBER_COORDINATE_TRANSFORM_COUNT ||
         p.rounding >= EMBER_NEAREST_ROUNDING_COUNT)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (resize): unknown mode %u, coordinate transform %u or "
+                          "node %" PRIu32 " (resize): unknown mode %u, coordinate transform %u or "
                           "nearest rounding %u",
                           node->index, p.mode, p.transform, p.rounding);
     if (!(isfinite(p.scale_h) && p.scale_h > 0.0f && isfinite(p.scale_w) && p.scale_w > 0.0f))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (resize): scales must be finite and > 0, got %g,%g",
+                          "node %" PRIu32 " (resize): scales must be finite and > 0, got %g,%g",
                           node->index, (double)p.scale_h, (double)p.scale_w);
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
@@ -67,12 +67,12 @@ static ember_status resize_check(ember_context *ctx, const ember_node *node) {
         return st;
     if (out->dims[0] != in->dims[0] || out->dims[3] != in->dims[3])
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (resize): output batch and channels must be %d,%d, got "
-                          "%d,%d",
+                          "node %" PRIu32 " (resize): output batch and channels must be %" PRId32 ",%" PRId32 ", got "
+                          "%" PRId32 ",%" PRId32,
                           node->index, in->dims[0], in->dims[3], out->dims[0], out->dims[3]);
     if ((out->dims[1] > 0 && in->dims[1] == 0) || (out->dims[2] > 0 && in->dims[2] == 0))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (resize): cannot resize an empty %dx%d image to %dx%d",
+                          "node %" PRIu32 " (resize): cannot resize an empty %" PRId32 "x%" PRId32 " image to %" PRId32 "x%" PRId32,
                           node->index, in->dims[1], in->dims[2], out->dims[1], out->dims[2]);
     return EMBER_STATUS_OK;
 }
@@ -162,7 +162,7 @@ static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     const size_t per_cell = 2 * sizeof(int32_t) + sizeof(float);
     if (cells > (SIZE_MAX - sizeof(struct resize_data)) / per_cell)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
-                          "node %u (resize): %zu output rows and columns need too large tables",
+                          "node %" PRIu32 " (resize): %zu output rows and columns need too large tables",
                           node->index, cells);
     struct resize_data *d = ember_alloc(ctx, sizeof(*d) + cells * per_cell);
     if (d == NULL)

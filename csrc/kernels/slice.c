@@ -18,7 +18,7 @@ static ember_status slice_vectors(ember_context *ctx, const ember_node *node,
     if (!ember_fb_vector_field(&node->params, EMBER_SLOT_SLICE_PARAMS_BEGIN, 4, begin) ||
         !ember_fb_vector_field(&node->params, EMBER_SLOT_SLICE_PARAMS_STEP, 4, step))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (slice): params out of bounds", node->index);
+                          "node %" PRIu32 " (slice): params out of bounds", node->index);
     return EMBER_STATUS_OK;
 }
 
@@ -32,7 +32,7 @@ static ember_status slice_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (ember_type_bytes(in->type) == 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (slice): unknown input type %u", node->index, in->type);
+                          "node %" PRIu32 " (slice): unknown input type %u", node->index, in->type);
     if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
         (st = ember_check_rank(ctx, node, out, in->rank, "output")))
         return st;
@@ -41,7 +41,7 @@ static ember_status slice_check(ember_context *ctx, const ember_node *node) {
         return st;
     if (begin.len != in->rank || step.len != in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (slice): begin and step need %u entries, got %u and %u",
+                          "node %" PRIu32 " (slice): begin and step need %u entries, got %" PRIu32 " and %" PRIu32,
                           node->index, in->rank, begin.len, step.len);
     for (uint32_t a = 0; a < in->rank; a++) {
         int64_t b = ember_fb_vector_i32(&begin, a);
@@ -50,15 +50,15 @@ static ember_status slice_check(ember_context *ctx, const ember_node *node) {
         int64_t dim = in->dims[a];
         if (s == 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (slice): step %u must not be 0", node->index, a);
+                              "node %" PRIu32 " (slice): step %" PRIu32 " must not be 0", node->index, a);
         if (b < 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (slice): begin %u must be >= 0, got %lld", node->index,
+                              "node %" PRIu32 " (slice): begin %" PRIu32 " must be >= 0, got %lld", node->index,
                               a, (long long)b);
         int64_t last = b + (n - 1) * s;
         if (n > 0 && (b >= dim || last < 0 || last >= dim))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (slice): axis %u reads [%lld..%lld] step %lld outside "
+                              "node %" PRIu32 " (slice): axis %" PRIu32 " reads [%lld..%lld] step %lld outside "
                               "[0,%lld)",
                               node->index, a, (long long)b, (long long)last, (long long)s,
                               (long long)dim);

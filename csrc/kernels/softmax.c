@@ -15,7 +15,7 @@ static ember_status read_params(ember_context *ctx, const ember_node *node, int3
                                 float *beta) {
     if (!ember_fb_i32(&node->params, EMBER_SLOT_SOFTMAX_PARAMS_AXIS, 0, axis))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (softmax): axis field is out of bounds", node->index);
+                          "node %" PRIu32 " (softmax): axis field is out of bounds", node->index);
     return ember_unary_param_f32(ctx, node, "softmax", EMBER_SLOT_SOFTMAX_PARAMS_BETA, 1.0f,
                                  "beta", false, beta);
 }
@@ -32,8 +32,8 @@ static ember_status softmax_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     if (axis < 0 || (uint32_t)axis >= in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (softmax): axis must be in [0, %u) for a rank-%u input, got %d",
-                          node->index, (unsigned)in->rank, (unsigned)in->rank, (int)axis);
+                          "node %" PRIu32 " (softmax): axis must be in [0, %u) for a rank-%u input, got %" PRId32,
+                          node->index, (unsigned)in->rank, (unsigned)in->rank, axis);
     return EMBER_STATUS_OK;
 }
 
@@ -128,7 +128,7 @@ static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
     if (d->inner > 1) {
         if (d->inner > SIZE_MAX / (2 * sizeof(float)))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (softmax): %zu positions after the axis need too much "
+                              "node %" PRIu32 " (softmax): %zu positions after the axis need too much "
                               "scratch", node->index, d->inner);
         ember_request_scratch(ctx, 2 * d->inner * sizeof(float));
     }

@@ -12,11 +12,11 @@ struct split_data {
 static ember_status split_axis(ember_context *ctx, const ember_node *node, int32_t *axis) {
     if (!ember_fb_i32(&node->params, EMBER_SLOT_SPLIT_PARAMS_AXIS, 0, axis))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (split): params out of bounds", node->index);
+                          "node %" PRIu32 " (split): params out of bounds", node->index);
     int32_t rank = (int32_t)ember_input(ctx, node, 0)->rank;
     if (*axis < -rank || *axis >= rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (split): axis must be in [%d,%d), got %d", node->index,
+                          "node %" PRIu32 " (split): axis must be in [%" PRId32 ",%" PRId32 "), got %" PRId32, node->index,
                           -rank, rank, *axis);
     if (*axis < 0)
         *axis += rank;
@@ -26,7 +26,7 @@ static ember_status split_axis(ember_context *ctx, const ember_node *node, int32
 static ember_status split_check(ember_context *ctx, const ember_node *node) {
     if (node->output_count < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (split): expected at least 1 output, got 0", node->index);
+                          "node %" PRIu32 " (split): expected at least 1 output, got 0", node->index);
     ember_status st = ember_check_arity(ctx, node, 1, 1, node->output_count);
     if (st == EMBER_STATUS_OK)
         st = ember_check_params(ctx, node, EMBER_OP_PARAMS_SPLIT_PARAMS);
@@ -35,7 +35,7 @@ static ember_status split_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     if (ember_type_bytes(in->type) == 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (split): unknown input type %u", node->index, in->type);
+                          "node %" PRIu32 " (split): unknown input type %u", node->index, in->type);
     int32_t axis;
     if ((st = split_axis(ctx, node, &axis)))
         return st;
@@ -48,14 +48,14 @@ static ember_status split_check(ember_context *ctx, const ember_node *node) {
         for (uint32_t a = 0; a < in->rank; a++) {
             if (a != (uint32_t)axis && out->dims[a] != in->dims[a])
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                                  "node %u (split): output %u dim %u must be %d, got %d",
+                                  "node %" PRIu32 " (split): output %" PRIu32 " dim %" PRIu32 " must be %" PRId32 ", got %" PRId32,
                                   node->index, i, a, in->dims[a], out->dims[a]);
         }
         total += out->dims[axis];
     }
     if (total != in->dims[axis])
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (split): outputs sum to %lld along axis %d, input has %d",
+                          "node %" PRIu32 " (split): outputs sum to %lld along axis %" PRId32 ", input has %" PRId32,
                           node->index, (long long)total, axis, in->dims[axis]);
     return EMBER_STATUS_OK;
 }

@@ -21,30 +21,30 @@ static ember_status transpose_check(ember_context *ctx, const ember_node *node) 
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (ember_type_bytes(in->type) == 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose): unknown input type %u", node->index, in->type);
+                          "node %" PRIu32 " (transpose): unknown input type %u", node->index, in->type);
     if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
         (st = ember_check_rank(ctx, node, out, in->rank, "output")))
         return st;
     ember_fb_vector perm;
     if (!ember_fb_vector_field(&node->params, EMBER_SLOT_TRANSPOSE_PARAMS_PERM, 4, &perm))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose): perm out of bounds", node->index);
+                          "node %" PRIu32 " (transpose): perm out of bounds", node->index);
     if (perm.len != in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose): perm must have %u entries, got %u",
+                          "node %" PRIu32 " (transpose): perm must have %u entries, got %" PRIu32,
                           node->index, in->rank, perm.len);
     bool seen[EMBER_MAX_RANK] = {false};
     for (uint32_t i = 0; i < perm.len; i++) {
         int32_t p = ember_fb_vector_i32(&perm, i);
         if (p < 0 || p >= (int32_t)in->rank || seen[p])
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (transpose): perm is not a permutation of 0..%u "
-                              "(entry %u is %d)",
+                              "node %" PRIu32 " (transpose): perm is not a permutation of 0..%u "
+                              "(entry %" PRIu32 " is %" PRId32 ")",
                               node->index, in->rank - 1, i, p);
         seen[p] = true;
         if (out->dims[i] != in->dims[p])
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %u (transpose): output dim %u must be %d, got %d",
+                              "node %" PRIu32 " (transpose): output dim %" PRIu32 " must be %" PRId32 ", got %" PRId32,
                               node->index, i, in->dims[p], out->dims[i]);
     }
     return EMBER_STATUS_OK;
@@ -82,7 +82,7 @@ static ember_status transpose_prepare(ember_context *ctx, ember_node *node) {
     ember_fb_vector perm;
     if (!ember_fb_vector_field(&node->params, EMBER_SLOT_TRANSPOSE_PARAMS_PERM, 4, &perm))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose): perm out of bounds", node->index);
+                          "node %" PRIu32 " (transpose): perm out of bounds", node->index);
     ptrdiff_t stride[EMBER_MAX_RANK];
     ptrdiff_t s = 1;
     for (uint32_t i = in->rank; i-- > 0;) {

@@ -40,10 +40,10 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
         return st;
     if (!ember_fb_i32(&node->params, EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_GROUPS, 1, &d->groups))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose_conv2d): params out of bounds", node->index);
+                          "node %" PRIu32 " (transpose_conv2d): params out of bounds", node->index);
     if (d->groups < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose_conv2d): groups must be >= 1, got %d",
+                          "node %" PRIu32 " (transpose_conv2d): groups must be >= 1, got %" PRId32,
                           node->index, d->groups);
 
     const ember_tensor *in = ember_input(ctx, node, 0);
@@ -52,7 +52,7 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (in == NULL || filter == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose_conv2d): input and filter are required",
+                          "node %" PRIu32 " (transpose_conv2d): input and filter are required",
                           node->index);
     if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
         (st = ember_check_type(ctx, node, filter, EMBER_TYPE_FLOAT32, "filter")) ||
@@ -74,24 +74,24 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
     const int32_t cin_g = filter->dims[3];
     if (d->in_h < 1 || d->in_w < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose_conv2d): input height and width must be >= 1, "
-                          "got %dx%d",
+                          "node %" PRIu32 " (transpose_conv2d): input height and width must be >= 1, "
+                          "got %" PRId32 "x%" PRId32,
                           node->index, d->in_h, d->in_w);
     if (d->out_c < 1 || d->filter_h < 1 || d->filter_w < 1 || cin_g < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose_conv2d): filter dims must be >= 1, got "
-                          "[%d,%d,%d,%d]",
+                          "node %" PRIu32 " (transpose_conv2d): filter dims must be >= 1, got "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, d->out_c, d->filter_h, d->filter_w, cin_g);
     if ((int64_t)cin_g * d->groups != d->in_c || d->out_c % d->groups != 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose_conv2d): filter [%d,%d,%d,%d] with %d groups "
-                          "does not fit %d input channels: expected filter dim 3 = Cin/groups "
+                          "node %" PRIu32 " (transpose_conv2d): filter [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with %" PRId32 " groups "
+                          "does not fit %" PRId32 " input channels: expected filter dim 3 = Cin/groups "
                           "and Cout divisible by groups",
                           node->index, d->out_c, d->filter_h, d->filter_w, cin_g, d->groups,
                           d->in_c);
     if (bias && bias->dims[0] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose_conv2d): bias must have %d elements, got %d",
+                          "node %" PRIu32 " (transpose_conv2d): bias must have %" PRId32 " elements, got %" PRId32,
                           node->index, d->out_c, bias->dims[0]);
 
     const struct conv_window *w = &d->win;
@@ -103,9 +103,9 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
         !transpose_axis_ok(d->in_w, d->filter_w, w->stride_w, w->dilation_w, w->pad_left,
                            w->pad_right, d->out_w))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %u (transpose_conv2d): output shape [%d,%d,%d,%d] does not "
-                          "match input [%d,%d,%d,%d] with filter %dx%d, strides %d,%d, "
-                          "dilations %d,%d, pads %d,%d,%d,%d (output padding must be in "
+                          "node %" PRIu32 " (transpose_conv2d): output shape [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] does not "
+                          "match input [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with filter %" PRId32 "x%" PRId32 ", strides %" PRId32 ",%" PRId32 ", "
+                          "dilations %" PRId32 ",%" PRId32 ", pads %" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 " (output padding must be in "
                           "[0, max(stride, dilation)))",
                           node->index, out->dims[0], out->dims[1], out->dims[2], out->dims[3],
                           d->batch, d->in_h, d->in_w, d->in_c, d->filter_h, d->filter_w,
@@ -172,7 +172,7 @@ static ember_status transpose_conv2d_prepare(ember_context *ctx, ember_node *nod
     struct transpose_conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
-                          "node %u (transpose_conv2d): out of memory", node->index);
+                          "node %" PRIu32 " (transpose_conv2d): out of memory", node->index);
     node->data = d;
     return transpose_conv2d_read(ctx, node, d);
 }

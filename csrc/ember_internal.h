@@ -2,6 +2,7 @@
 #ifndef EMBER_INTERNAL_H
 #define EMBER_INTERNAL_H
 
+#include <inttypes.h> /* messages print uint32_t with PRIu32: it is `long` on newlib targets */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

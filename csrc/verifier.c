@@ -52,13 +52,14 @@ static ember_status check_header(ember_context *ctx, const uint8_t *data, size_t
         return invalid(ctx, "model version fields");
     if (format == 0 || format > EMBER_FORMAT_VERSION)
         return ember_fail(ctx, EMBER_STATUS_VERSION,
-                          "file format version %" PRIu32 " is too %s for this runtime (supports 1..%u)",
+                          "file format version %" PRIu32 " is too %s for this runtime (supports "
+                          "1..%u)",
                           format, format == 0 ? "old" : "new", EMBER_FORMAT_VERSION);
     if (min_runtime > EMBER_RUNTIME_VERSION)
         return ember_fail(ctx, EMBER_STATUS_VERSION,
-                          "model needs runtime %" PRIu32 ".%" PRIu32 ".%" PRIu32 " or newer, this is %d.%d.%d",
-                          (min_runtime / 10000), (min_runtime / 100 % 100),
-                          (min_runtime % 100),
+                          "model needs runtime %" PRIu32 ".%" PRIu32 ".%" PRIu32 " or newer, this "
+                          "is %d.%d.%d",
+                          min_runtime / 10000, min_runtime / 100 % 100, min_runtime % 100,
                           EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR, EMBER_VERSION_PATCH);
     return EMBER_STATUS_OK;
 }
@@ -98,8 +99,8 @@ static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt
                           i, t->name);
     if (shape.len > EMBER_MAX_RANK)
         return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
-                          "tensor %" PRIu32 " '%s': rank %" PRIu32 " exceeds the maximum of %d", i, t->name,
-                          shape.len, EMBER_MAX_RANK);
+                          "tensor %" PRIu32 " '%s': rank %" PRIu32 " exceeds the maximum of %d", i,
+                          t->name, shape.len, EMBER_MAX_RANK);
     t->rank = (uint8_t)shape.len;
     size_t count = 1;
     bool overflow = false;
@@ -107,7 +108,8 @@ static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt
         t->dims[d] = ember_fb_vector_i32(&shape, d);
         if (t->dims[d] < 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "tensor %" PRIu32 " '%s': dim %" PRIu32 " is %" PRId32 ", must be >= 0",
+                              "tensor %" PRIu32 " '%s': dim %" PRIu32 " is %" PRId32 ", must be "
+                              ">= 0",
                               i, t->name, d, t->dims[d]);
         if (t->dims[d] != 0 && count > SIZE_MAX / (size_t)t->dims[d])
             overflow = true;
@@ -129,7 +131,8 @@ static ember_status bind_constant(loader *ld, uint32_t i, ember_tensor *t) {
     char sbuf[128];
     if ((uint32_t)t->buffer >= ld->buffers.len)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %" PRIu32 " '%s': buffer index %" PRId32 " is out of range (model has %" PRIu32 ")",
+                          "tensor %" PRIu32 " '%s': buffer index %" PRId32 " is out of range "
+                          "(model has %" PRIu32 ")",
                           i, t->name, t->buffer, ld->buffers.len);
     ember_fb_table bt;
     uint64_t offset = 0, bytes = 0;
@@ -150,7 +153,8 @@ static ember_status bind_constant(loader *ld, uint32_t i, ember_tensor *t) {
                           (unsigned long long)offset, ld->size);
     if (bytes != t->bytes)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %" PRIu32 " '%s': buffer %" PRId32 " holds %llu bytes, shape %s %s needs %zu",
+                          "tensor %" PRIu32 " '%s': buffer %" PRId32 " holds %llu bytes, shape %s "
+                          "%s needs %zu",
                           i, t->name, t->buffer, (unsigned long long)bytes,
                           shape_str(sbuf, sizeof sbuf, t->dims, t->rank),
                           ember_type_str((ember_type)t->type), t->bytes);
@@ -166,8 +170,8 @@ static ember_status check_arena_slot(loader *ld, uint32_t i, const ember_tensor 
                           t->name, (long long)t->arena_offset);
     if ((uint64_t)t->bytes > arena || (uint64_t)t->arena_offset > arena - t->bytes)
         return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %" PRIu32 " '%s': %zu bytes at arena offset %lld run past the arena "
-                          "size %llu",
+                          "tensor %" PRIu32 " '%s': %zu bytes at arena offset %lld run past the "
+                          "arena size %llu",
                           i, t->name, t->bytes, (long long)t->arena_offset,
                           (unsigned long long)arena);
     return EMBER_STATUS_OK;
@@ -193,27 +197,31 @@ static ember_status parse_quant(loader *ld, uint32_t i, const ember_fb_table *tt
     uint32_t n = t->quant_scales.len;
     if (t->quant_zero_points.len != n)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %" PRIu32 " '%s': %" PRIu32 " quantization scales but %" PRIu32 " zero points", i,
-                          t->name, n, t->quant_zero_points.len);
+                          "tensor %" PRIu32 " '%s': %" PRIu32 " quantization scales but "
+                          "%" PRIu32 " zero points",
+                          i, t->name, n, t->quant_zero_points.len);
     if (axis < 0 || (n > 1 && (uint32_t)axis >= t->rank))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %" PRIu32 " '%s': quantization axis %" PRId32 " is out of range for rank %u",
+                          "tensor %" PRIu32 " '%s': quantization axis %" PRId32 " is out of range "
+                          "for rank %u",
                           i, t->name, axis, (unsigned)t->rank);
     if (n > 1 && (int64_t)n != t->dims[axis])
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %" PRIu32 " '%s': %" PRIu32 " per-channel scales, but dim %" PRId32 " has %" PRId32 " channels",
+                          "tensor %" PRIu32 " '%s': %" PRIu32 " per-channel scales, but dim "
+                          "%" PRId32 " has %" PRId32 " channels",
                           i, t->name, n, axis, t->dims[axis]);
     for (uint32_t q = 0; q < n; q++) {
         float s = ember_fb_vector_f32(&t->quant_scales, q);
         int64_t zp = ember_fb_vector_i64(&t->quant_zero_points, q);
         if (!(s > 0.0f) || !isfinite(s))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "tensor %" PRIu32 " '%s': quantization scale %" PRIu32 " is %g, must be finite and "
-                              "> 0",
+                              "tensor %" PRIu32 " '%s': quantization scale %" PRIu32 " is %g, "
+                              "must be finite and > 0",
                               i, t->name, q, (double)s);
         if (zp < INT32_MIN || zp > INT32_MAX)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "tensor %" PRIu32 " '%s': zero point %" PRIu32 " (%lld) is out of range",
+                              "tensor %" PRIu32 " '%s': zero point %" PRIu32 " (%lld) is out of "
+                              "range",
                               i, t->name, q, (long long)zp);
     }
     t->quant_count = n;
@@ -248,8 +256,8 @@ static ember_status parse_tensor(loader *ld, uint32_t i, const ember_fb_table *t
         return st;
     if (t->buffer < -1 || t->arena_offset < -1 || (t->buffer >= 0) == (t->arena_offset >= 0))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %" PRIu32 " '%s': must have either a buffer (constant) or an arena "
-                          "offset, got buffer %" PRId32 " and arena offset %lld",
+                          "tensor %" PRIu32 " '%s': must have either a buffer (constant) or an "
+                          "arena offset, got buffer %" PRId32 " and arena offset %lld",
                           i, t->name, t->buffer, (long long)t->arena_offset);
     t->is_constant = t->buffer >= 0;
     st = t->is_constant ? bind_constant(ld, i, t) : check_arena_slot(ld, i, t);
@@ -273,7 +281,8 @@ static ember_status parse_graph_io(loader *ld, const ember_fb_table *sg) {
             const char *what = out ? "output" : "input";
             if (idx < 0 || (uint32_t)idx >= m->tensor_count)
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                                  "graph %s %" PRIu32 ": tensor index %" PRId32 " is out of range (model has %" PRIu32 ")",
+                                  "graph %s %" PRIu32 ": tensor index %" PRId32 " is out of range "
+                                  "(model has %" PRIu32 ")",
                                   what, k, idx, m->tensor_count);
             if (m->tensors[idx].is_constant)
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -296,23 +305,22 @@ static ember_status check_node_tensors(loader *ld, ember_node *n) {
             continue;
         if (idx < 0 || (uint32_t)idx >= m->tensor_count)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): input %" PRIu32 " is tensor %" PRId32 ", out of range (model has %" PRIu32 ")",
-                              n->index, op, k, idx,
-                              m->tensor_count);
+                              "node %" PRIu32 " (%s): input %" PRIu32 " is tensor %" PRId32 ", "
+                              "out of range (model has %" PRIu32 ")",
+                              n->index, op, k, idx, m->tensor_count);
         if (!(ld->state[idx] & READABLE))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): input %" PRIu32 " reads tensor %" PRId32 " '%s' before any node "
-                              "writes it",
+                              "node %" PRIu32 " (%s): input %" PRIu32 " reads tensor %" PRId32 " "
+                              "'%s' before any node writes it",
                               n->index, op, k, idx, m->tensors[idx].name);
     }
     for (uint32_t k = 0; k < n->output_count; k++) {
         int32_t idx = n->outputs[k];
         if (idx < 0 || (uint32_t)idx >= m->tensor_count)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): output %" PRIu32 " is tensor %" PRId32 ", out of range (model has "
-                              "%" PRIu32 ")",
-                              n->index, op, k, idx,
-                              m->tensor_count);
+                              "node %" PRIu32 " (%s): output %" PRIu32 " is tensor %" PRId32 ", "
+                              "out of range (model has %" PRIu32 ")",
+                              n->index, op, k, idx, m->tensor_count);
         uint8_t s = ld->state[idx];
         const char *why = (s & CONSTANT)      ? "a constant"
                           : (s & GRAPH_INPUT) ? "a graph input"
@@ -320,9 +328,9 @@ static ember_status check_node_tensors(loader *ld, ember_node *n) {
                                               : NULL;
         if (why != NULL)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): output %" PRIu32 " writes tensor %" PRId32 " '%s', which is %s",
-                              n->index, op, k, idx, m->tensors[idx].name,
-                              why);
+                              "node %" PRIu32 " (%s): output %" PRIu32 " writes tensor "
+                              "%" PRId32 " '%s', which is %s",
+                              n->index, op, k, idx, m->tensors[idx].name, why);
         ld->state[idx] = READABLE;
     }
     return EMBER_STATUS_OK;
@@ -353,9 +361,9 @@ static ember_status parse_node(loader *ld, uint32_t i, const ember_fb_table *ot,
                           i, n->name, n->op);
     if (ins.len > EMBER_MAX_IO || outs.len > EMBER_MAX_IO)
         return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
-                          "node %" PRIu32 " (%s): %" PRIu32 " inputs and %" PRIu32 " outputs, at most %d of each allowed",
-                          i, n->kernel->name, ins.len, outs.len,
-                          EMBER_MAX_IO);
+                          "node %" PRIu32 " (%s): %" PRIu32 " inputs and %" PRIu32 " outputs, at "
+                          "most %d of each allowed",
+                          i, n->kernel->name, ins.len, outs.len, EMBER_MAX_IO);
     n->input_count = ins.len;
     n->output_count = outs.len;
     for (uint32_t k = 0; k < ins.len; k++)
@@ -453,11 +461,13 @@ static ember_status check_tensor_maps(loader *ld, const ember_fb_table *sig, uin
             !ember_fb_string_field(&mt, EMBER_SLOT_TENSOR_MAP_NAME, &name, &len) ||
             !ember_fb_i32(&mt, EMBER_SLOT_TENSOR_MAP_TENSOR, -1, &idx))
             return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                              "signature %" PRIu32 ": entry %" PRIu32 " is malformed (out of bounds)",
+                              "signature %" PRIu32 ": entry %" PRIu32 " is malformed (out of "
+                              "bounds)",
                               s, k);
         if (idx < 0 || (uint32_t)idx >= ld->model->tensor_count)
             return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                              "signature %" PRIu32 ": '%s' names tensor %" PRId32 ", out of range (model has %" PRIu32 ")",
+                              "signature %" PRIu32 ": '%s' names tensor %" PRId32 ", out of range "
+                              "(model has %" PRIu32 ")",
                               s, name, idx, ld->model->tensor_count);
     }
     return EMBER_STATUS_OK;

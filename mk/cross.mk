@@ -81,13 +81,11 @@ cross-test: cross-build $(C_MODELS)
 	echo "cross tests: all passed"
 
 # Cortex-M4F. Only the portable sources: the ISA directories hold application-processor code.
-# newlib's uint32_t/int32_t are (unsigned) long, so the messages that print them with %u/%d
-# (in most csrc files) warn here while both are 32-bit in the EABI; -Wno-format goes once
-# they use PRIu32/PRId32 or casts.
-MCU_FORMAT_WORKAROUND := -Wno-format
+# newlib's uint32_t/int32_t are (unsigned) long, so this build is also where -Werror catches a
+# message printing them with %u/%d instead of PRIu32/PRId32.
 MCU_CC := arm-none-eabi-gcc
 MCU_FLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffunction-sections \
-    $(filter-out -DEMBER_HAVE_%,$(C_FLAGS)) $(MCU_FORMAT_WORKAROUND)
+    $(filter-out -DEMBER_HAVE_%,$(C_FLAGS))
 MCU_OBJS := $(patsubst %.c,$(CROSS_BUILD)/cortex-m4/obj/%.o,$(C_SRCS))
 
 $(CROSS_BUILD)/cortex-m4/obj/%.o: %.c $(C_HDRS)

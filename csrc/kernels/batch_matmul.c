@@ -52,14 +52,16 @@ static ember_status batch_matmul_read(ember_context *ctx, const ember_node *node
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (a == NULL || b == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (batch_matmul): inputs a and b are required", node->index);
+                          "node %" PRIu32 " (batch_matmul): inputs a and b are required",
+                          node->index);
     if ((st = ember_check_type(ctx, node, a, EMBER_TYPE_FLOAT32, "input a")) ||
         (st = ember_check_type(ctx, node, b, EMBER_TYPE_FLOAT32, "input b")) ||
         (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")))
         return st;
     if (a->rank < 2 || b->rank < 2)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (batch_matmul): inputs must have rank >= 2, got %u and %u",
+                          "node %" PRIu32 " (batch_matmul): inputs must have rank >= 2, got %u "
+                          "and %u",
                           node->index, (unsigned)a->rank, (unsigned)b->rank);
 
     const int32_t a_rows = a->dims[a->rank - 2], a_cols = a->dims[a->rank - 1];
@@ -75,8 +77,8 @@ static ember_status batch_matmul_read(ember_context *ctx, const ember_node *node
     const uint32_t rank = a->rank > b->rank ? a->rank : b->rank;
     if (out->rank != rank || out->dims[rank - 2] != m || out->dims[rank - 1] != n)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (batch_matmul): output must have rank %" PRIu32 " ending in [%" PRId32 ",%" PRId32 "], "
-                          "got rank %u",
+                          "node %" PRIu32 " (batch_matmul): output must have rank %" PRIu32 " "
+                          "ending in [%" PRId32 ",%" PRId32 "], got rank %u",
                           node->index, rank, m, n, (unsigned)out->rank);
     d->batch_rank = rank - 2;
     d->batch_count = 1;
@@ -84,13 +86,14 @@ static ember_status batch_matmul_read(ember_context *ctx, const ember_node *node
         int32_t da = batch_dim(a, d->batch_rank, i), db = batch_dim(b, d->batch_rank, i);
         if (da != db && da != 1 && db != 1)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (batch_matmul): batch dim %" PRIu32 " does not broadcast: %" PRId32 " vs "
-                              "%" PRId32,
+                              "node %" PRIu32 " (batch_matmul): batch dim %" PRIu32 " does not "
+                              "broadcast: %" PRId32 " vs %" PRId32,
                               node->index, i, da, db);
         int32_t want = da == 1 ? db : da;
         if (out->dims[i] != want)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (batch_matmul): output dim %" PRIu32 " must be %" PRId32 ", got %" PRId32,
+                              "node %" PRIu32 " (batch_matmul): output dim %" PRIu32 " must be "
+                              "%" PRId32 ", got %" PRId32,
                               node->index, i, want, out->dims[i]);
         d->batch_dims[i] = (size_t)want;
         d->batch_count *= (size_t)want;
@@ -155,8 +158,8 @@ static void ember_batch_matmul_f32_ref(const struct batch_matmul_data *d, const 
 static ember_status batch_matmul_prepare(ember_context *ctx, ember_node *node) {
     struct batch_matmul_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
-        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %" PRIu32 " (batch_matmul): out of memory",
-                          node->index);
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %" PRIu32 " (batch_matmul): out of memory", node->index);
     node->data = d;
     return batch_matmul_read(ctx, node, d);
 }

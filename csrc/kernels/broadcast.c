@@ -13,21 +13,23 @@ static ember_status check_broadcast_shape(ember_context *ctx, const ember_node *
     const uint32_t rank = a->rank > b->rank ? a->rank : b->rank;
     if (out->rank != rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): output rank must be %" PRIu32 " (the larger input rank), got %u",
+                          "node %" PRIu32 " (%s): output rank must be %" PRIu32 " (the larger "
+                          "input rank), got %u",
                           node->index, op, rank, (unsigned)out->rank);
     for (uint32_t d = 0; d < rank; d++) {
         const int32_t da = aligned_dim(a, rank, d);
         const int32_t db = aligned_dim(b, rank, d);
         if (da != db && da != 1 && db != 1)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): input dims %" PRId32 " and %" PRId32 " at output dim %" PRIu32 " do not "
-                              "broadcast",
+                              "node %" PRIu32 " (%s): input dims %" PRId32 " and %" PRId32 " at "
+                              "output dim %" PRIu32 " do not broadcast",
                               node->index, op, da, db, d);
         const int32_t want = da == 1 ? db : da;
         if (out->dims[d] != want)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): output dim %" PRIu32 " must be %" PRId32 ", got %" PRId32, node->index, op,
-                              d, want, out->dims[d]);
+                              "node %" PRIu32 " (%s): output dim %" PRIu32 " must be %" PRId32 ", "
+                              "got %" PRId32,
+                              node->index, op, d, want, out->dims[d]);
     }
     return EMBER_STATUS_OK;
 }
@@ -43,9 +45,9 @@ ember_status ember_check_inplace(ember_context *ctx, const ember_node *node, con
     if (in_lo == out_lo && in->count == out->count && in->type == out->type)
         return EMBER_STATUS_OK;
     return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                      "node %" PRIu32 " (%s): input %" PRIu32 " overlaps the output in the arena; only an exact "
-                      "in-place alias of a same-size tensor is allowed (input at offset %lld, "
-                      "%zu elements; output at %lld, %zu elements)",
+                      "node %" PRIu32 " (%s): input %" PRIu32 " overlaps the output in the arena; "
+                      "only an exact in-place alias of a same-size tensor is allowed (input at "
+                      "offset %lld, %zu elements; output at %lld, %zu elements)",
                       node->index, op, which, (long long)in->arena_offset, in->count,
                       (long long)out->arena_offset, out->count);
 }
@@ -60,7 +62,8 @@ ember_status ember_binary_check(ember_context *ctx, const ember_node *node, cons
     uint8_t act = 0;
     if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): activation field is out of bounds", node->index, op);
+                          "node %" PRIu32 " (%s): activation field is out of bounds", node->index,
+                          op);
     float lo = 0.0f, hi = 0.0f;
     st = ember_activation_range(ctx, node, act, &lo, &hi);
     if (st != EMBER_STATUS_OK)

@@ -32,23 +32,21 @@ ember_status ember_check_arity(ember_context *ctx, const ember_node *n, uint32_t
         if (min_inputs == max_inputs)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                               "node %" PRIu32 " (%s): expected %" PRIu32 " inputs, got %" PRIu32,
-                              n->index, op_name(n), min_inputs,
-                              n->input_count);
+                              n->index, op_name(n), min_inputs, n->input_count);
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): expected %" PRIu32 " to %" PRIu32 " inputs, got %" PRIu32,
-                          n->index, op_name(n), min_inputs,
-                          max_inputs, n->input_count);
+                          "node %" PRIu32 " (%s): expected %" PRIu32 " to %" PRIu32 " inputs, got "
+                          "%" PRIu32,
+                          n->index, op_name(n), min_inputs, max_inputs, n->input_count);
     }
     if (n->output_count != outputs)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): expected %" PRIu32 " outputs, got %" PRIu32,
-                          n->index, op_name(n), outputs,
-                          n->output_count);
+                          n->index, op_name(n), outputs, n->output_count);
     for (uint32_t i = 0; i < min_inputs; i++) {
         if (n->inputs[i] < 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): input %" PRIu32 " is required but omitted", n->index,
-                              op_name(n), i);
+                              "node %" PRIu32 " (%s): input %" PRIu32 " is required but omitted",
+                              n->index, op_name(n), i);
     }
     return EMBER_STATUS_OK;
 }
@@ -58,9 +56,9 @@ ember_status ember_check_arity(ember_context *ctx, const ember_node *n, uint32_t
 ember_status ember_check_params(ember_context *ctx, const ember_node *n, uint8_t params_type) {
     if (n->params_type == params_type || n->params_type == 0)
         return EMBER_STATUS_OK;
-    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): params must be %s, got %s",
-                      n->index, op_name(n), params_name(params_type),
-                      params_name(n->params_type));
+    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                      "node %" PRIu32 " (%s): params must be %s, got %s", n->index, op_name(n),
+                      params_name(params_type), params_name(n->params_type));
 }
 
 ember_status ember_check_type(ember_context *ctx, const ember_node *n, const ember_tensor *t,
@@ -83,8 +81,8 @@ ember_status ember_check_rank(ember_context *ctx, const ember_node *n, const emb
                           n->index, op_name(n), what);
     if (t->rank != rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): %s '%s' must have rank %" PRIu32 ", got %u", n->index,
-                          op_name(n), what, t->name, rank, (unsigned)t->rank);
+                          "node %" PRIu32 " (%s): %s '%s' must have rank %" PRIu32 ", got %u",
+                          n->index, op_name(n), what, t->name, rank, (unsigned)t->rank);
     return EMBER_STATUS_OK;
 }
 
@@ -110,8 +108,7 @@ ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uin
     default:
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): fused activation must be 0..%d, got %u",
-                          n->index, op_name(n), EMBER_FUSED_ACTIVATION_COUNT - 1,
-                          (unsigned)act);
+                          n->index, op_name(n), EMBER_FUSED_ACTIVATION_COUNT - 1, (unsigned)act);
     }
 }
 

@@ -21,7 +21,8 @@ static ember_status concatenation_params(ember_context *ctx, const ember_node *n
     int32_t rank = (int32_t)out->rank;
     if (*axis < -rank || *axis >= rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (concatenation): axis must be in [%" PRId32 ",%" PRId32 "), got %" PRId32,
+                          "node %" PRIu32 " (concatenation): axis must be in "
+                          "[%" PRId32 ",%" PRId32 "), got %" PRId32,
                           node->index, -rank, rank, *axis);
     if (*axis < 0)
         *axis += rank;
@@ -54,22 +55,24 @@ static ember_status concatenation_check(ember_context *ctx, const ember_node *no
         const ember_tensor *in = ember_input(ctx, node, i);
         if (in == NULL)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (concatenation): input %" PRIu32 " is missing", node->index, i);
+                              "node %" PRIu32 " (concatenation): input %" PRIu32 " is missing",
+                              node->index, i);
         if ((st = ember_check_type(ctx, node, in, out->type, "input")) ||
             (st = ember_check_rank(ctx, node, in, out->rank, "input")))
             return st;
         for (uint32_t a = 0; a < out->rank; a++) {
             if (a != (uint32_t)axis && in->dims[a] != out->dims[a])
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                                  "node %" PRIu32 " (concatenation): input %" PRIu32 " dim %" PRIu32 " must be %" PRId32 ", got %" PRId32,
+                                  "node %" PRIu32 " (concatenation): input %" PRIu32 " dim "
+                                  "%" PRIu32 " must be %" PRId32 ", got %" PRId32,
                                   node->index, i, a, out->dims[a], in->dims[a]);
         }
         total += in->dims[axis];
     }
     if (total != out->dims[axis])
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (concatenation): inputs sum to %lld along axis %" PRId32 ", output "
-                          "has %" PRId32,
+                          "node %" PRIu32 " (concatenation): inputs sum to %lld along axis "
+                          "%" PRId32 ", output has %" PRId32,
                           node->index, (long long)total, axis, out->dims[axis]);
     return EMBER_STATUS_OK;
 }

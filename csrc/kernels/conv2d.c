@@ -33,8 +33,8 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
                           "node %" PRIu32 " (conv2d): params out of bounds", node->index);
     if (d->groups < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (conv2d): groups must be >= 1, got %" PRId32, node->index,
-                          d->groups);
+                          "node %" PRIu32 " (conv2d): groups must be >= 1, got %" PRId32,
+                          node->index, d->groups);
 
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *filter = ember_input(ctx, node, 1);
@@ -63,19 +63,22 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
     const int32_t cin_g = filter->dims[3];
     if (d->out_c < 1 || d->filter_h < 1 || d->filter_w < 1 || cin_g < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (conv2d): filter dims must be >= 1, got [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
+                          "node %" PRIu32 " (conv2d): filter dims must be >= 1, got "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, d->out_c, d->filter_h, d->filter_w, cin_g);
     if ((int64_t)cin_g * d->groups != d->in_c || d->out_c % d->groups != 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (conv2d): filter [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with %" PRId32 " groups does not fit "
-                          "%" PRId32 " input channels: expected filter dim 3 = Cin/groups and Cout "
-                          "divisible by groups",
+                          "node %" PRIu32 " (conv2d): filter "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with %" PRId32 " "
+                          "groups does not fit %" PRId32 " input channels: expected filter dim 3 "
+                          "= Cin/groups and Cout divisible by groups",
                           node->index, d->out_c, d->filter_h, d->filter_w, cin_g, d->groups,
                           d->in_c);
     if (bias && bias->dims[0] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (conv2d): bias must have %" PRId32 " elements, got %" PRId32, node->index,
-                          d->out_c, bias->dims[0]);
+                          "node %" PRIu32 " (conv2d): bias must have %" PRId32 " elements, got "
+                          "%" PRId32,
+                          node->index, d->out_c, bias->dims[0]);
 
     const struct conv_window *w = &d->win;
     int64_t out_h = conv_out_size(d->in_h, d->filter_h, w->stride_h, w->dilation_h, w->pad_top,
@@ -84,13 +87,14 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
                                   w->pad_left, w->pad_right);
     if (out_h < 0 || out_w < 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (conv2d): dilated filter %" PRId32 "x%" PRId32 " does not fit the padded "
-                          "input %" PRId32 "x%" PRId32,
+                          "node %" PRIu32 " (conv2d): dilated filter %" PRId32 "x%" PRId32 " does "
+                          "not fit the padded input %" PRId32 "x%" PRId32,
                           node->index, d->filter_h, d->filter_w, d->in_h, d->in_w);
     if (out->dims[0] != d->batch || out->dims[1] != out_h || out->dims[2] != out_w ||
         out->dims[3] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (conv2d): output shape must be [%" PRId32 ",%lld,%lld,%" PRId32 "], got "
+                          "node %" PRIu32 " (conv2d): output shape must be "
+                          "[%" PRId32 ",%lld,%lld,%" PRId32 "], got "
                           "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, d->batch, (long long)out_h, (long long)out_w, d->out_c,
                           out->dims[0], out->dims[1], out->dims[2], out->dims[3]);

@@ -36,20 +36,21 @@ static inline ember_status conv_window_read(ember_context *ctx, const ember_node
         !ember_fb_i32(t, EMBER_SLOT_CONV2D_PARAMS_PAD_LEFT, 0, &w->pad_left) ||
         !ember_fb_i32(t, EMBER_SLOT_CONV2D_PARAMS_PAD_BOTTOM, 0, &w->pad_bottom) ||
         !ember_fb_i32(t, EMBER_SLOT_CONV2D_PARAMS_PAD_RIGHT, 0, &w->pad_right))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): params out of bounds",
-                          node->index, op);
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): params out of bounds", node->index, op);
     if (w->stride_h < 1 || w->stride_w < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): strides must be >= 1, got %" PRId32 ",%" PRId32, node->index, op,
-                          w->stride_h, w->stride_w);
+                          "node %" PRIu32 " (%s): strides must be >= 1, got %" PRId32 ",%" PRId32,
+                          node->index, op, w->stride_h, w->stride_w);
     if (w->dilation_h < 1 || w->dilation_w < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): dilations must be >= 1, got %" PRId32 ",%" PRId32, node->index, op,
-                          w->dilation_h, w->dilation_w);
+                          "node %" PRIu32 " (%s): dilations must be >= 1, got %" PRId32 ",%" PRId32,
+                          node->index, op, w->dilation_h, w->dilation_w);
     if (w->pad_top < 0 || w->pad_left < 0 || w->pad_bottom < 0 || w->pad_right < 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): pads must be >= 0, got %" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32, node->index, op,
-                          w->pad_top, w->pad_left, w->pad_bottom, w->pad_right);
+                          "node %" PRIu32 " (%s): pads must be >= 0, got "
+                          "%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32,
+                          node->index, op, w->pad_top, w->pad_left, w->pad_bottom, w->pad_right);
     return EMBER_STATUS_OK;
 }
 
@@ -86,8 +87,8 @@ static inline ember_status conv_activation(ember_context *ctx, const ember_node 
                                            uint32_t slot, const char *op, float *lo, float *hi) {
     uint8_t act = 0;
     if (!ember_fb_u8(&node->params, slot, EMBER_FUSED_ACTIVATION_NONE, &act))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): params out of bounds",
-                          node->index, op);
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): params out of bounds", node->index, op);
     return ember_activation_range(ctx, node, act, lo, hi);
 }
 

@@ -33,7 +33,8 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
                           "node %" PRIu32 " (depthwise_conv2d): params out of bounds", node->index);
     if (d->multiplier < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): depth_multiplier must be >= 1, got %" PRId32,
+                          "node %" PRIu32 " (depthwise_conv2d): depth_multiplier must be >= 1, "
+                          "got %" PRId32,
                           node->index, d->multiplier);
 
     const ember_tensor *in = ember_input(ctx, node, 0);
@@ -63,18 +64,21 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
     d->out_c = filter->dims[3];
     if (d->in_c < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): input must have >= 1 channel, got %" PRId32,
+                          "node %" PRIu32 " (depthwise_conv2d): input must have >= 1 channel, got "
+                          "%" PRId32,
                           node->index, d->in_c);
     if (filter->dims[0] != 1 || d->filter_h < 1 || d->filter_w < 1 ||
         (int64_t)d->in_c * d->multiplier != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): filter must be [1,KH,KW,%lld] with KH, "
-                          "KW >= 1 (%" PRId32 " channels x multiplier %" PRId32 "), got [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
-                          node->index, (long long)d->in_c * d->multiplier, d->in_c,
-                          d->multiplier, filter->dims[0], d->filter_h, d->filter_w, d->out_c);
+                          "node %" PRIu32 " (depthwise_conv2d): filter must be [1,KH,KW,%lld] "
+                          "with KH, KW >= 1 (%" PRId32 " channels x multiplier %" PRId32 "), got "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
+                          node->index, (long long)d->in_c * d->multiplier, d->in_c, d->multiplier,
+                          filter->dims[0], d->filter_h, d->filter_w, d->out_c);
     if (bias && bias->dims[0] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): bias must have %" PRId32 " elements, got %" PRId32,
+                          "node %" PRIu32 " (depthwise_conv2d): bias must have %" PRId32 " "
+                          "elements, got %" PRId32,
                           node->index, d->out_c, bias->dims[0]);
 
     const struct conv_window *w = &d->win;
@@ -84,14 +88,16 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
                                   w->pad_left, w->pad_right);
     if (out_h < 0 || out_w < 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): dilated filter %" PRId32 "x%" PRId32 " does not fit the "
-                          "padded input %" PRId32 "x%" PRId32,
+                          "node %" PRIu32 " (depthwise_conv2d): dilated filter "
+                          "%" PRId32 "x%" PRId32 " does not fit the padded input "
+                          "%" PRId32 "x%" PRId32,
                           node->index, d->filter_h, d->filter_w, d->in_h, d->in_w);
     if (out->dims[0] != d->batch || out->dims[1] != out_h || out->dims[2] != out_w ||
         out->dims[3] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): output shape must be [%" PRId32 ",%lld,%lld,%" PRId32 "], "
-                          "got [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
+                          "node %" PRIu32 " (depthwise_conv2d): output shape must be "
+                          "[%" PRId32 ",%lld,%lld,%" PRId32 "], got "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, d->batch, (long long)out_h, (long long)out_w, d->out_c,
                           out->dims[0], out->dims[1], out->dims[2], out->dims[3]);
     d->out_h = out->dims[1];

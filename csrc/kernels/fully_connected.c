@@ -52,20 +52,22 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
     const int32_t units = weights->dims[0];
     if (depth < 1 || units < 1 || weights->dims[1] != depth)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (fully_connected): weights must be [N,%" PRId32 "] with N >= 1 and "
-                          "K >= 1, got [%" PRId32 ",%" PRId32 "]",
+                          "node %" PRIu32 " (fully_connected): weights must be [N,%" PRId32 "] "
+                          "with N >= 1 and K >= 1, got [%" PRId32 ",%" PRId32 "]",
                           node->index, depth, units, weights->dims[1]);
     if (bias && bias->dims[0] != units)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (fully_connected): bias must have %" PRId32 " elements, got %" PRId32,
+                          "node %" PRIu32 " (fully_connected): bias must have %" PRId32 " "
+                          "elements, got %" PRId32,
                           node->index, units, bias->dims[0]);
     bool same_lead = out->rank == in->rank && out->dims[out->rank - 1] == units;
     for (uint32_t i = 0; same_lead && i + 1 < in->rank; i++)
         same_lead = out->dims[i] == in->dims[i];
     if (!same_lead)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (fully_connected): output must be the input's shape with "
-                          "the last dim %" PRId32 " replaced by %" PRId32 " (rank %u), got rank %u, last dim %" PRId32,
+                          "node %" PRIu32 " (fully_connected): output must be the input's shape "
+                          "with the last dim %" PRId32 " replaced by %" PRId32 " (rank %u), got "
+                          "rank %u, last dim %" PRId32,
                           node->index, depth, units, (unsigned)in->rank, (unsigned)out->rank,
                           out->rank > 0 ? out->dims[out->rank - 1] : 0);
     d->depth = (size_t)depth;

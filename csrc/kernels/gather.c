@@ -20,8 +20,9 @@ static ember_status gather_axis(ember_context *ctx, const ember_node *node, int3
     int32_t rank = (int32_t)ember_input(ctx, node, 0)->rank;
     if (*axis < -rank || *axis >= rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (gather): axis must be in [%" PRId32 ",%" PRId32 "), got %" PRId32, node->index,
-                          -rank, rank, *axis);
+                          "node %" PRIu32 " (gather): axis must be in [%" PRId32 ",%" PRId32 "), "
+                          "got %" PRId32,
+                          node->index, -rank, rank, *axis);
     if (*axis < 0)
         *axis += rank;
     return EMBER_STATUS_OK;
@@ -38,7 +39,8 @@ static ember_status gather_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (ember_type_bytes(data->type) == 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (gather): unknown data type %u", node->index, data->type);
+                          "node %" PRIu32 " (gather): unknown data type %u", node->index,
+                          data->type);
     if (indices->type != EMBER_TYPE_INT32 && indices->type != EMBER_TYPE_INT64)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (gather): indices must be INT32 or INT64, got type %u",
@@ -51,8 +53,8 @@ static ember_status gather_check(ember_context *ctx, const ember_node *node) {
     uint32_t rank = data->rank - 1 + indices->rank;
     if (out->rank != rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (gather): output rank must be %" PRIu32 ", got %u", node->index,
-                          rank, out->rank);
+                          "node %" PRIu32 " (gather): output rank must be %" PRIu32 ", got %u",
+                          node->index, rank, out->rank);
     for (uint32_t i = 0; i < rank; i++) {
         uint32_t a = (uint32_t)axis;
         int32_t want = i < a                    ? data->dims[i]
@@ -60,8 +62,9 @@ static ember_status gather_check(ember_context *ctx, const ember_node *node) {
                                                : data->dims[i - indices->rank + 1];
         if (out->dims[i] != want)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (gather): output dim %" PRIu32 " must be %" PRId32 ", got %" PRId32, node->index,
-                              i, want, out->dims[i]);
+                              "node %" PRIu32 " (gather): output dim %" PRIu32 " must be "
+                              "%" PRId32 ", got %" PRId32,
+                              node->index, i, want, out->dims[i]);
     }
     return EMBER_STATUS_OK;
 }

@@ -34,15 +34,16 @@ static ember_status mean_check(ember_context *ctx, const ember_node *node) {
                           "node %" PRIu32 " (mean): axes out of bounds", node->index);
     if (axes.len < 1 || axes.len > in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (mean): expected 1..%u axes, got %" PRIu32, node->index, in->rank,
-                          axes.len);
+                          "node %" PRIu32 " (mean): expected 1..%u axes, got %" PRIu32, node->index,
+                          in->rank, axes.len);
     bool reduced[EMBER_MAX_RANK] = {false};
     int32_t prev = -1;
     for (uint32_t i = 0; i < axes.len; i++) {
         int32_t a = ember_fb_vector_i32(&axes, i);
         if (a <= prev || a >= (int32_t)in->rank)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (mean): axes must be ascending in [0,%u), got %" PRId32 " at %" PRIu32,
+                              "node %" PRIu32 " (mean): axes must be ascending in [0,%u), got "
+                              "%" PRId32 " at %" PRIu32,
                               node->index, in->rank, a, i);
         reduced[a] = true;
         prev = a;
@@ -51,8 +52,8 @@ static ember_status mean_check(ember_context *ctx, const ember_node *node) {
     bool keep = out->rank == in->rank;
     if (!keep && out->rank != in->rank - axes.len)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (mean): output rank must be %u or %" PRIu32 ", got %u", node->index,
-                          in->rank, in->rank - axes.len, out->rank);
+                          "node %" PRIu32 " (mean): output rank must be %u or %" PRIu32 ", got %u",
+                          node->index, in->rank, in->rank - axes.len, out->rank);
     uint32_t j = 0;
     for (uint32_t i = 0; i < in->rank; i++) {
         if (reduced[i] && !keep)
@@ -60,8 +61,9 @@ static ember_status mean_check(ember_context *ctx, const ember_node *node) {
         int32_t want = reduced[i] ? 1 : in->dims[i];
         if (out->dims[j] != want)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (mean): output dim %" PRIu32 " must be %" PRId32 ", got %" PRId32, node->index,
-                              j, want, out->dims[j]);
+                              "node %" PRIu32 " (mean): output dim %" PRIu32 " must be "
+                              "%" PRId32 ", got %" PRId32,
+                              node->index, j, want, out->dims[j]);
         j++;
     }
     return EMBER_STATUS_OK;

@@ -19,8 +19,8 @@ static ember_status pad_params(ember_context *ctx, const ember_node *node, ember
     if (!ember_fb_vector_field(&node->params, EMBER_SLOT_PAD_PARAMS_PADS, 4, pads) ||
         !ember_fb_u8(&node->params, EMBER_SLOT_PAD_PARAMS_MODE, EMBER_PAD_MODE_CONSTANT, mode) ||
         !ember_fb_f32(&node->params, EMBER_SLOT_PAD_PARAMS_VALUE, 0.0f, value))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (pad): params out of bounds",
-                          node->index);
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (pad): params out of bounds", node->index);
     return EMBER_STATUS_OK;
 }
 
@@ -35,7 +35,8 @@ static ember_status pad_check(ember_context *ctx, const ember_node *node) {
     size_t es = ember_type_bytes(in->type);
     if (es == 0 || es > 8)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (pad): unsupported input type %u", node->index, in->type);
+                          "node %" PRIu32 " (pad): unsupported input type %u", node->index,
+                          in->type);
     if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
         (st = ember_check_rank(ctx, node, out, in->rank, "output")))
         return st;
@@ -45,38 +46,42 @@ static ember_status pad_check(ember_context *ctx, const ember_node *node) {
     if ((st = pad_params(ctx, node, &pads, &mode, &value)))
         return st;
     if (mode >= EMBER_PAD_MODE_COUNT)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (pad): unknown mode %u",
-                          node->index, mode);
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (pad): unknown mode %u", node->index, mode);
     if (mode == EMBER_PAD_MODE_CONSTANT && in->type != EMBER_TYPE_FLOAT32 && value != 0.0f)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (pad): constant for a non-float32 tensor must be 0, got %g",
+                          "node %" PRIu32 " (pad): constant for a non-float32 tensor must be 0, "
+                          "got %g",
                           node->index, (double)value);
     if (pads.len != 2 * in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (pad): pads need %u entries, got %" PRIu32, node->index,
-                          2 * in->rank, pads.len);
+                          2u * in->rank, pads.len);
     for (uint32_t a = 0; a < in->rank; a++) {
         int64_t b = ember_fb_vector_i32(&pads, a);
         int64_t e = ember_fb_vector_i32(&pads, a + in->rank);
         int64_t dim = in->dims[a];
         if (b < 0 || e < 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (pad): pads of axis %" PRIu32 " must be >= 0, got %lld,%lld",
+                              "node %" PRIu32 " (pad): pads of axis %" PRIu32 " must be >= 0, got "
+                              "%lld,%lld",
                               node->index, a, (long long)b, (long long)e);
         if (out->dims[a] != dim + b + e)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (pad): output dim %" PRIu32 " must be %lld, got %" PRId32, node->index,
-                              a, (long long)(dim + b + e), out->dims[a]);
+                              "node %" PRIu32 " (pad): output dim %" PRIu32 " must be %lld, got "
+                              "%" PRId32,
+                              node->index, a, (long long)(dim + b + e), out->dims[a]);
         /* Reflection reads cells 1..pad from each end; edge mode needs an edge to repeat. */
         bool padded = b > 0 || e > 0;
         if (padded && mode == EMBER_PAD_MODE_REFLECT && (b >= dim || e >= dim))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (pad): reflect pads of axis %" PRIu32 " must be < dim %lld, got "
-                              "%lld,%lld",
+                              "node %" PRIu32 " (pad): reflect pads of axis %" PRIu32 " must be < "
+                              "dim %lld, got %lld,%lld",
                               node->index, a, (long long)dim, (long long)b, (long long)e);
         if (padded && mode == EMBER_PAD_MODE_EDGE && dim == 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (pad): edge padding of empty axis %" PRIu32, node->index, a);
+                              "node %" PRIu32 " (pad): edge padding of empty axis %" PRIu32,
+                              node->index, a);
     }
     return EMBER_STATUS_OK;
 }

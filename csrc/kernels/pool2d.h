@@ -41,8 +41,8 @@ static inline bool pool2d_axis_ok(int64_t in, int64_t filter, int64_t stride, in
 
 static inline ember_status pool2d_bad_params(ember_context *ctx, const ember_node *node,
                                              const char *op) {
-    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): params out of bounds",
-                      node->index, op);
+    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                      "node %" PRIu32 " (%s): params out of bounds", node->index, op);
 }
 
 /* Reads and validates the params and the input/output tensors of a pooling node. */
@@ -71,20 +71,21 @@ static inline ember_status pool2d_read(ember_context *ctx, const ember_node *nod
     p->count_include_pad = cip != 0;
     if (p->filter_h < 1 || p->filter_w < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): filter must be >= 1, got %" PRId32 "x%" PRId32, node->index, op,
-                          p->filter_h, p->filter_w);
+                          "node %" PRIu32 " (%s): filter must be >= 1, got %" PRId32 "x%" PRId32,
+                          node->index, op, p->filter_h, p->filter_w);
     if (p->stride_h < 1 || p->stride_w < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): strides must be >= 1, got %" PRId32 ",%" PRId32, node->index, op,
-                          p->stride_h, p->stride_w);
+                          "node %" PRIu32 " (%s): strides must be >= 1, got %" PRId32 ",%" PRId32,
+                          node->index, op, p->stride_h, p->stride_w);
     if (p->dilation_h < 1 || p->dilation_w < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): dilations must be >= 1, got %" PRId32 ",%" PRId32, node->index, op,
-                          p->dilation_h, p->dilation_w);
+                          "node %" PRIu32 " (%s): dilations must be >= 1, got %" PRId32 ",%" PRId32,
+                          node->index, op, p->dilation_h, p->dilation_w);
     if (p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 || p->pad_right < 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): pads must be >= 0, got %" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32, node->index, op,
-                          p->pad_top, p->pad_left, p->pad_bottom, p->pad_right);
+                          "node %" PRIu32 " (%s): pads must be >= 0, got "
+                          "%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32,
+                          node->index, op, p->pad_top, p->pad_left, p->pad_bottom, p->pad_right);
     st = ember_activation_range(ctx, node, p->activation, &p->act_lo, &p->act_hi);
     if (st != EMBER_STATUS_OK)
         return st;
@@ -108,13 +109,16 @@ static inline ember_status pool2d_read(ember_context *ctx, const ember_node *nod
         !pool2d_axis_ok(p->in_w, p->filter_w, p->stride_w, p->dilation_w, p->pad_left,
                         p->pad_right, p->out_w))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): output shape [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] does not match input "
-                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with filter %" PRId32 "x%" PRId32 ", strides %" PRId32 ",%" PRId32 ", dilations %" PRId32 ",%" PRId32 ", "
-                          "pads %" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32,
-                          node->index, op, out->dims[0], out->dims[1], out->dims[2],
-                          out->dims[3], p->batch, p->in_h, p->in_w, p->channels, p->filter_h,
-                          p->filter_w, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w,
-                          p->pad_top, p->pad_left, p->pad_bottom, p->pad_right);
+                          "node %" PRIu32 " (%s): output shape "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] does not match input "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with filter "
+                          "%" PRId32 "x%" PRId32 ", strides %" PRId32 ",%" PRId32 ", dilations "
+                          "%" PRId32 ",%" PRId32 ", pads "
+                          "%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32,
+                          node->index, op, out->dims[0], out->dims[1], out->dims[2], out->dims[3],
+                          p->batch, p->in_h, p->in_w, p->channels, p->filter_h, p->filter_w,
+                          p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_top,
+                          p->pad_left, p->pad_bottom, p->pad_right);
     return EMBER_STATUS_OK;
 }
 

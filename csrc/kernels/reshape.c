@@ -17,7 +17,8 @@ static ember_status reshape_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (shape != NULL && shape->type != EMBER_TYPE_INT32 && shape->type != EMBER_TYPE_INT64)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (reshape): shape input must be INT32 or INT64, got type %u",
+                          "node %" PRIu32 " (reshape): shape input must be INT32 or INT64, got "
+                          "type %u",
                           node->index, shape->type);
     if ((st = ember_check_type(ctx, node, out, in->type, "output")))
         return st;

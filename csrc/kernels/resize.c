@@ -67,12 +67,13 @@ static ember_status resize_check(ember_context *ctx, const ember_node *node) {
         return st;
     if (out->dims[0] != in->dims[0] || out->dims[3] != in->dims[3])
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (resize): output batch and channels must be %" PRId32 ",%" PRId32 ", got "
-                          "%" PRId32 ",%" PRId32,
+                          "node %" PRIu32 " (resize): output batch and channels must be "
+                          "%" PRId32 ",%" PRId32 ", got %" PRId32 ",%" PRId32,
                           node->index, in->dims[0], in->dims[3], out->dims[0], out->dims[3]);
     if ((out->dims[1] > 0 && in->dims[1] == 0) || (out->dims[2] > 0 && in->dims[2] == 0))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (resize): cannot resize an empty %" PRId32 "x%" PRId32 " image to %" PRId32 "x%" PRId32,
+                          "node %" PRIu32 " (resize): cannot resize an empty "
+                          "%" PRId32 "x%" PRId32 " image to %" PRId32 "x%" PRId32,
                           node->index, in->dims[1], in->dims[2], out->dims[1], out->dims[2]);
     return EMBER_STATUS_OK;
 }
@@ -162,7 +163,8 @@ static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     const size_t per_cell = 2 * sizeof(int32_t) + sizeof(float);
     if (cells > (SIZE_MAX - sizeof(struct resize_data)) / per_cell)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
-                          "node %" PRIu32 " (resize): %zu output rows and columns need too large tables",
+                          "node %" PRIu32 " (resize): %zu output rows and columns need too large "
+                          "tables",
                           node->index, cells);
     struct resize_data *d = ember_alloc(ctx, sizeof(*d) + cells * per_cell);
     if (d == NULL)

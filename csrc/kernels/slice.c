@@ -41,7 +41,8 @@ static ember_status slice_check(ember_context *ctx, const ember_node *node) {
         return st;
     if (begin.len != in->rank || step.len != in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (slice): begin and step need %u entries, got %" PRIu32 " and %" PRIu32,
+                          "node %" PRIu32 " (slice): begin and step need %u entries, got "
+                          "%" PRIu32 " and %" PRIu32,
                           node->index, in->rank, begin.len, step.len);
     for (uint32_t a = 0; a < in->rank; a++) {
         int64_t b = ember_fb_vector_i32(&begin, a);
@@ -50,16 +51,17 @@ static ember_status slice_check(ember_context *ctx, const ember_node *node) {
         int64_t dim = in->dims[a];
         if (s == 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (slice): step %" PRIu32 " must not be 0", node->index, a);
+                              "node %" PRIu32 " (slice): step %" PRIu32 " must not be 0",
+                              node->index, a);
         if (b < 0)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (slice): begin %" PRIu32 " must be >= 0, got %lld", node->index,
-                              a, (long long)b);
+                              "node %" PRIu32 " (slice): begin %" PRIu32 " must be >= 0, got %lld",
+                              node->index, a, (long long)b);
         int64_t last = b + (n - 1) * s;
         if (n > 0 && (b >= dim || last < 0 || last >= dim))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (slice): axis %" PRIu32 " reads [%lld..%lld] step %lld outside "
-                              "[0,%lld)",
+                              "node %" PRIu32 " (slice): axis %" PRIu32 " reads [%lld..%lld] step "
+                              "%lld outside [0,%lld)",
                               node->index, a, (long long)b, (long long)last, (long long)s,
                               (long long)dim);
     }

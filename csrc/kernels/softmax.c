@@ -32,7 +32,8 @@ static ember_status softmax_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     if (axis < 0 || (uint32_t)axis >= in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (softmax): axis must be in [0, %u) for a rank-%u input, got %" PRId32,
+                          "node %" PRIu32 " (softmax): axis must be in [0, %u) for a rank-%u "
+                          "input, got %" PRId32,
                           node->index, (unsigned)in->rank, (unsigned)in->rank, axis);
     return EMBER_STATUS_OK;
 }
@@ -128,8 +129,9 @@ static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
     if (d->inner > 1) {
         if (d->inner > SIZE_MAX / (2 * sizeof(float)))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (softmax): %zu positions after the axis need too much "
-                              "scratch", node->index, d->inner);
+                              "node %" PRIu32 " (softmax): %zu positions after the axis need too "
+                              "much scratch",
+                              node->index, d->inner);
         ember_request_scratch(ctx, 2 * d->inner * sizeof(float));
     }
     node->data = d;

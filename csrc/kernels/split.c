@@ -16,8 +16,9 @@ static ember_status split_axis(ember_context *ctx, const ember_node *node, int32
     int32_t rank = (int32_t)ember_input(ctx, node, 0)->rank;
     if (*axis < -rank || *axis >= rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (split): axis must be in [%" PRId32 ",%" PRId32 "), got %" PRId32, node->index,
-                          -rank, rank, *axis);
+                          "node %" PRIu32 " (split): axis must be in [%" PRId32 ",%" PRId32 "), "
+                          "got %" PRId32,
+                          node->index, -rank, rank, *axis);
     if (*axis < 0)
         *axis += rank;
     return EMBER_STATUS_OK;
@@ -26,7 +27,8 @@ static ember_status split_axis(ember_context *ctx, const ember_node *node, int32
 static ember_status split_check(ember_context *ctx, const ember_node *node) {
     if (node->output_count < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (split): expected at least 1 output, got 0", node->index);
+                          "node %" PRIu32 " (split): expected at least 1 output, got 0",
+                          node->index);
     ember_status st = ember_check_arity(ctx, node, 1, 1, node->output_count);
     if (st == EMBER_STATUS_OK)
         st = ember_check_params(ctx, node, EMBER_OP_PARAMS_SPLIT_PARAMS);
@@ -48,14 +50,16 @@ static ember_status split_check(ember_context *ctx, const ember_node *node) {
         for (uint32_t a = 0; a < in->rank; a++) {
             if (a != (uint32_t)axis && out->dims[a] != in->dims[a])
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                                  "node %" PRIu32 " (split): output %" PRIu32 " dim %" PRIu32 " must be %" PRId32 ", got %" PRId32,
+                                  "node %" PRIu32 " (split): output %" PRIu32 " dim %" PRIu32 " "
+                                  "must be %" PRId32 ", got %" PRId32,
                                   node->index, i, a, in->dims[a], out->dims[a]);
         }
         total += out->dims[axis];
     }
     if (total != in->dims[axis])
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (split): outputs sum to %lld along axis %" PRId32 ", input has %" PRId32,
+                          "node %" PRIu32 " (split): outputs sum to %lld along axis %" PRId32 ", "
+                          "input has %" PRId32,
                           node->index, (long long)total, axis, in->dims[axis]);
     return EMBER_STATUS_OK;
 }

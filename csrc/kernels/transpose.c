@@ -21,7 +21,8 @@ static ember_status transpose_check(ember_context *ctx, const ember_node *node) 
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (ember_type_bytes(in->type) == 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose): unknown input type %u", node->index, in->type);
+                          "node %" PRIu32 " (transpose): unknown input type %u", node->index,
+                          in->type);
     if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
         (st = ember_check_rank(ctx, node, out, in->rank, "output")))
         return st;
@@ -40,11 +41,12 @@ static ember_status transpose_check(ember_context *ctx, const ember_node *node) 
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                               "node %" PRIu32 " (transpose): perm is not a permutation of 0..%u "
                               "(entry %" PRIu32 " is %" PRId32 ")",
-                              node->index, in->rank - 1, i, p);
+                              node->index, in->rank - 1u, i, p);
         seen[p] = true;
         if (out->dims[i] != in->dims[p])
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (transpose): output dim %" PRIu32 " must be %" PRId32 ", got %" PRId32,
+                              "node %" PRIu32 " (transpose): output dim %" PRIu32 " must be "
+                              "%" PRId32 ", got %" PRId32,
                               node->index, i, in->dims[p], out->dims[i]);
     }
     return EMBER_STATUS_OK;

@@ -74,8 +74,8 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
     const int32_t cin_g = filter->dims[3];
     if (d->in_h < 1 || d->in_w < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): input height and width must be >= 1, "
-                          "got %" PRId32 "x%" PRId32,
+                          "node %" PRIu32 " (transpose_conv2d): input height and width must be >= "
+                          "1, got %" PRId32 "x%" PRId32,
                           node->index, d->in_h, d->in_w);
     if (d->out_c < 1 || d->filter_h < 1 || d->filter_w < 1 || cin_g < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -84,14 +84,16 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
                           node->index, d->out_c, d->filter_h, d->filter_w, cin_g);
     if ((int64_t)cin_g * d->groups != d->in_c || d->out_c % d->groups != 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): filter [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with %" PRId32 " groups "
-                          "does not fit %" PRId32 " input channels: expected filter dim 3 = Cin/groups "
-                          "and Cout divisible by groups",
+                          "node %" PRIu32 " (transpose_conv2d): filter "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with %" PRId32 " "
+                          "groups does not fit %" PRId32 " input channels: expected filter dim 3 "
+                          "= Cin/groups and Cout divisible by groups",
                           node->index, d->out_c, d->filter_h, d->filter_w, cin_g, d->groups,
                           d->in_c);
     if (bias && bias->dims[0] != d->out_c)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): bias must have %" PRId32 " elements, got %" PRId32,
+                          "node %" PRIu32 " (transpose_conv2d): bias must have %" PRId32 " "
+                          "elements, got %" PRId32,
                           node->index, d->out_c, bias->dims[0]);
 
     const struct conv_window *w = &d->win;
@@ -103,10 +105,13 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
         !transpose_axis_ok(d->in_w, d->filter_w, w->stride_w, w->dilation_w, w->pad_left,
                            w->pad_right, d->out_w))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): output shape [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] does not "
-                          "match input [%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with filter %" PRId32 "x%" PRId32 ", strides %" PRId32 ",%" PRId32 ", "
-                          "dilations %" PRId32 ",%" PRId32 ", pads %" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 " (output padding must be in "
-                          "[0, max(stride, dilation)))",
+                          "node %" PRIu32 " (transpose_conv2d): output shape "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] does not match input "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with filter "
+                          "%" PRId32 "x%" PRId32 ", strides %" PRId32 ",%" PRId32 ", dilations "
+                          "%" PRId32 ",%" PRId32 ", pads "
+                          "%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 " (output padding must "
+                          "be in [0, max(stride, dilation)))",
                           node->index, out->dims[0], out->dims[1], out->dims[2], out->dims[3],
                           d->batch, d->in_h, d->in_w, d->in_c, d->filter_h, d->filter_w,
                           w->stride_h, w->stride_w, w->dilation_h, w->dilation_w, w->pad_top,

@@ -24,7 +24,8 @@ ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const
     for (uint32_t d = 0; d < in->rank; d++) {
         if (out->dims[d] != in->dims[d])
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): output dim %" PRIu32 " must equal the input's %" PRId32 ", got %" PRId32,
+                              "node %" PRIu32 " (%s): output dim %" PRIu32 " must equal the "
+                              "input's %" PRId32 ", got %" PRId32,
                               node->index, op, d, in->dims[d], out->dims[d]);
     }
     return ember_check_inplace(ctx, node, op, in, 0, out);
@@ -35,11 +36,12 @@ ember_status ember_unary_param_f32(ember_context *ctx, const ember_node *node, c
                                    float *out) {
     if (!ember_fb_f32(&node->params, slot, def, out))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): %s field is out of bounds", node->index, op, field);
+                          "node %" PRIu32 " (%s): %s field is out of bounds", node->index, op,
+                          field);
     if (isnan(*out) || (!allow_inf && isinf(*out)))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): %s must be %s, got %g",
-                          node->index, op, field, allow_inf ? "a number" : "finite",
-                          (double)*out);
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): %s must be %s, got %g", node->index, op, field,
+                          allow_inf ? "a number" : "finite", (double)*out);
     return EMBER_STATUS_OK;
 }
 

@@ -188,5 +188,12 @@ ember_status ember_check_rank(ember_context *ctx, const ember_node *n, const emb
 ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uint8_t act,
                                     float *lo, float *hi);
 size_t ember_type_bytes(uint8_t type); /* 0 for an unknown type */
+/* Reads the int axis field at `slot` for a tensor of rank `rank`: it must lie in [-rank, rank);
+   a negative axis counts from the end and is returned non-negative. */
+ember_status ember_read_axis(ember_context *ctx, const ember_node *n, uint32_t slot,
+                             uint32_t rank, int32_t *axis);
+/* Splits a dense tensor around `axis`: *outer is the product of the dims before it, *inner
+   the bytes of one index along it (element size times the dims after it). */
+void ember_axis_extents(const ember_tensor *t, uint32_t axis, size_t *outer, size_t *inner);
 
 #endif /* EMBER_INTERNAL_H */

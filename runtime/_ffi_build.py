@@ -1,14 +1,14 @@
 """cffi (API mode) build of the extension module emberlite._ember from csrc/.
 
-The declarations below restate csrc/include/emberlite.h by hand: cffi cannot parse the real
-header's preprocessor lines. In API mode the generated C includes the real header, so struct
-layouts and constant values come from it, not from here; tests/runtime/test_interpreter.py
-checks that every prototype and struct field below matches the header text.
+The cdef is derived from csrc/include/emberlite.h at build time, so the header stays the one
+list of declarations. In API mode the generated C includes the real header, so struct layouts
+and constant values come from it; the cdef only names them (`#define NAME ...`, `[...]`).
 """
 from __future__ import annotations
 
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sysconfig
@@ -17,122 +17,47 @@ from pathlib import Path
 from cffi import FFI
 
 ROOT = Path(__file__).resolve().parent.parent
+HEADER = ROOT / "csrc" / "include" / "emberlite.h"
 
-CDEF = """
-#define EMBER_VERSION_MAJOR ...
-#define EMBER_VERSION_MINOR ...
-#define EMBER_VERSION_PATCH ...
-#define EMBER_RUNTIME_VERSION ...
-#define EMBER_MAX_RANK ...
-#define EMBER_MODEL_ALIGNMENT ...
+_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_OBJECT_MACRO = re.compile(r"#\s*define\s+([A-Za-z_]\w*)\s+\S")
+_MACRO_LENGTH = re.compile(r"\[\s*[A-Za-z_]\w*\s*\]")
 
-typedef enum ember_status {
-    EMBER_STATUS_OK = 0,
-    EMBER_STATUS_ERROR = 1,
-    EMBER_STATUS_INVALID_MODEL = 2,
-    EMBER_STATUS_UNSUPPORTED = 3,
-    EMBER_STATUS_VERSION = 4,
-    EMBER_STATUS_HASH_MISMATCH = 5,
-    EMBER_STATUS_NO_MEMORY = 6,
-    EMBER_STATUS_ARENA_TOO_SMALL = 7,
-    EMBER_STATUS_INVALID_ARGUMENT = 8,
-    EMBER_STATUS_MISUSE = 9,
-    EMBER_STATUS_EVAL_ERROR = 10,
-    EMBER_STATUS_COUNT = 11
-} ember_status;
 
-typedef enum ember_type {
-    EMBER_DTYPE_FLOAT32 = 0,
-    EMBER_DTYPE_FLOAT16 = 1,
-    EMBER_DTYPE_INT8 = 2,
-    EMBER_DTYPE_UINT8 = 3,
-    EMBER_DTYPE_INT16 = 4,
-    EMBER_DTYPE_INT32 = 5,
-    EMBER_DTYPE_INT64 = 6,
-    EMBER_DTYPE_BOOL = 7
-} ember_type;
+def cdef_from_header(text: str) -> str:
+    """The declarations of a C header as cffi cdef text.
 
-#define EMBER_ISA_NONE ...
-#define EMBER_ISA_AVX2 ...
-#define EMBER_ISA_NEON ...
-#define EMBER_ISA_NEONDOT ...
-#define EMBER_ISA_ALL ...
+    Comments and preprocessor lines are dropped, and with them the `#ifdef __cplusplus` blocks
+    (the extern "C" guard); each object-like macro with a value becomes `#define NAME ...` and
+    an array length given by a macro becomes `[...]`, both filled in by the C compiler.
+    """
+    text = _COMMENT.sub("", text).replace("\\\n", " ")
+    lines: list[str] = []
+    skip_depth = 0  # > 0 inside an #ifdef __cplusplus block
+    for line in text.splitlines():
+        directive = line.strip()
+        if not directive.startswith("#"):
+            if skip_depth == 0 and directive:
+                lines.append(line.rstrip())
+            continue
+        words = directive[1:].split()
+        keyword = words[0] if words else ""
+        if skip_depth > 0:
+            if keyword.startswith("if"):
+                skip_depth += 1
+            elif keyword == "endif":
+                skip_depth -= 1
+            continue
+        if keyword == "ifdef" and words[1:2] == ["__cplusplus"]:
+            skip_depth = 1
+            continue
+        macro = _OBJECT_MACRO.match(directive)
+        if macro:
+            lines.append(f"#define {macro.group(1)} ...")
+    return _MACRO_LENGTH.sub("[...]", "\n".join(lines)) + "\n"
 
-typedef struct ember_allocator {
-    void *(*alloc)(void *user, size_t size, size_t align);
-    void (*free)(void *user, void *ptr);
-    void *user;
-} ember_allocator;
 
-typedef struct ember_options {
-    uint32_t isa_mask;
-    int32_t num_threads;
-    int32_t verify_hash;
-    const ember_allocator *allocator;
-    void *arena;
-    size_t arena_size;
-} ember_options;
-
-typedef struct ember_tensor_info {
-    const char *name;
-    ember_type type;
-    uint32_t rank;
-    int32_t dims[...];
-    size_t bytes;
-    uint32_t quant_count;
-    int32_t quant_axis;
-    float scale;
-    int64_t zero_point;
-    int32_t is_constant;
-} ember_tensor_info;
-
-void ember_options_init(ember_options *options);
-const char *ember_status_str(ember_status status);
-const char *ember_type_str(ember_type type);
-size_t ember_type_size(ember_type type);
-
-ember_status ember_model_verify(const void *data, size_t size, char *msg, size_t msg_size);
-
-typedef struct ember_interp ember_interp;
-
-ember_status ember_interp_create(const void *data, size_t size, const ember_options *options,
-                                 ember_interp **out);
-void ember_interp_destroy(ember_interp *interp);
-const char *ember_errmsg(const ember_interp *interp);
-
-ember_status ember_interp_allocate(ember_interp *interp);
-size_t ember_interp_arena_size(const ember_interp *interp);
-ember_status ember_interp_invoke(ember_interp *interp);
-
-uint32_t ember_interp_tensor_count(const ember_interp *interp);
-uint32_t ember_interp_input_count(const ember_interp *interp);
-uint32_t ember_interp_output_count(const ember_interp *interp);
-int32_t ember_interp_input_tensor(const ember_interp *interp, uint32_t position);
-int32_t ember_interp_output_tensor(const ember_interp *interp, uint32_t position);
-ember_status ember_interp_tensor_info(const ember_interp *interp, uint32_t tensor,
-                                      ember_tensor_info *info);
-void *ember_interp_tensor_data(ember_interp *interp, uint32_t tensor);
-uint32_t ember_interp_tensor_quant(const ember_interp *interp, uint32_t tensor, float *scales,
-                                   int64_t *zero_points, uint32_t capacity);
-
-uint32_t ember_interp_signature_count(const ember_interp *interp);
-const char *ember_interp_signature_key(const ember_interp *interp, uint32_t signature);
-uint32_t ember_interp_signature_io_count(const ember_interp *interp, uint32_t signature,
-                                         int is_output);
-ember_status ember_interp_signature_io(const ember_interp *interp, uint32_t signature,
-                                       int is_output, uint32_t position, const char **name,
-                                       int32_t *tensor);
-
-uint32_t ember_interp_metadata_count(const ember_interp *interp);
-ember_status ember_interp_metadata_at(const ember_interp *interp, uint32_t index,
-                                      const char **key, const char **value);
-const char *ember_interp_metadata(const ember_interp *interp, const char *key);
-
-uint32_t ember_interp_node_count(const ember_interp *interp);
-const char *ember_interp_node_op(const ember_interp *interp, uint32_t node);
-
-uint32_t ember_interp_cpu_features(const ember_interp *interp);
-"""
+CDEF = cdef_from_header(HEADER.read_text())
 
 
 # Per host architecture: the optimised-kernel directories under csrc/kernels, each with the flags

@@ -13,45 +13,29 @@ static ember_status average_pool2d_check(ember_context *ctx, const ember_node *n
     return pool2d_read(ctx, node, "average_pool2d", &p);
 }
 
-static void ember_average_pool2d_f32_ref(const struct pool2d_params *p, const float *in,
-                                         float *out) {
+/* The mean of the window's taps; a window of padding only stays 0. */
+static void average_pool2d_window(const struct pool2d_params *p, const struct pool2d_window *w,
+                                  float *out) {
     const size_t c_count = (size_t)p->channels;
-    const size_t row = (size_t)p->in_w * c_count;
-    for (int32_t n = 0; n < p->batch; n++) {
-        const float *image = in + (size_t)n * (size_t)p->in_h * row;
-        for (int32_t oy = 0; oy < p->out_h; oy++) {
-            int64_t y0 = (int64_t)oy * p->stride_h - p->pad_top;
-            int32_t ky0, ky1;
-            pool2d_taps(y0, p->filter_h, p->dilation_h, p->in_h, &ky0, &ky1);
-            int32_t rows = p->count_include_pad ? p->filter_h : ky1 - ky0;
-            for (int32_t ox = 0; ox < p->out_w; ox++) {
-                int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
-                int32_t kx0, kx1;
-                pool2d_taps(x0, p->filter_w, p->dilation_w, p->in_w, &kx0, &kx1);
-                int32_t cols = p->count_include_pad ? p->filter_w : kx1 - kx0;
-                for (size_t c = 0; c < c_count; c++)
-                    out[c] = 0.0f;
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const float *src_row =
-                        image + (size_t)(y0 + (int64_t)ky * p->dilation_h) * row;
-                    for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const float *src =
-                            src_row + (size_t)(x0 + (int64_t)kx * p->dilation_w) * c_count;
-                        for (size_t c = 0; c < c_count; c++)
-                            out[c] += src[c];
-                    }
-                }
-                /* A window of padding only stays 0. */
-                int64_t taps = (int64_t)rows * cols;
-                float scale = taps > 0 ? 1.0f / (float)taps : 0.0f;
-                for (size_t c = 0; c < c_count; c++) {
-                    float v = out[c] * scale;
-                    out[c] = v < p->act_lo ? p->act_lo : (v > p->act_hi ? p->act_hi : v);
-                }
-                out += c_count;
-            }
+    for (size_t c = 0; c < c_count; c++)
+        out[c] = 0.0f;
+    for (int32_t ky = 0; ky < w->rows; ky++) {
+        for (int32_t kx = 0; kx < w->cols; kx++) {
+            const float *src = w->first + (size_t)ky * w->row_step + (size_t)kx * w->col_step;
+            for (size_t c = 0; c < c_count; c++)
+                out[c] += src[c];
         }
     }
+    int64_t taps = p->count_include_pad ? (int64_t)p->filter_h * p->filter_w
+                                        : (int64_t)w->rows * w->cols;
+    float scale = taps > 0 ? 1.0f / (float)taps : 0.0f;
+    for (size_t c = 0; c < c_count; c++)
+        out[c] *= scale;
+}
+
+static void ember_average_pool2d_f32_ref(const struct pool2d_params *p, const float *in,
+                                         float *out) {
+    pool2d_f32_walk(p, in, out, average_pool2d_window);
 }
 
 static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node) {

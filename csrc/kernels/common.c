@@ -112,6 +112,31 @@ ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uin
     }
 }
 
+ember_status ember_read_axis(ember_context *ctx, const ember_node *n, uint32_t slot,
+                             uint32_t rank, int32_t *axis) {
+    if (!ember_fb_i32(&n->params, slot, 0, axis))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): params out of bounds", n->index, op_name(n));
+    int32_t r = (int32_t)rank;
+    if (*axis < -r || *axis >= r)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): axis must be in [%" PRId32 ",%" PRId32 "), "
+                          "got %" PRId32,
+                          n->index, op_name(n), -r, r, *axis);
+    if (*axis < 0)
+        *axis += r;
+    return EMBER_STATUS_OK;
+}
+
+void ember_axis_extents(const ember_tensor *t, uint32_t axis, size_t *outer, size_t *inner) {
+    *outer = 1;
+    for (uint32_t a = 0; a < axis; a++)
+        *outer *= (size_t)t->dims[a];
+    *inner = ember_type_bytes(t->type);
+    for (uint32_t a = axis + 1; a < t->rank; a++)
+        *inner *= (size_t)t->dims[a];
+}
+
 /* The block remembers the raw pointer just below the aligned one. */
 static void *malloc_aligned(void *user, size_t size, size_t align) {
     (void)user;

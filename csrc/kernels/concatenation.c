@@ -13,20 +13,11 @@ struct concatenation_data {
 
 static ember_status concatenation_params(ember_context *ctx, const ember_node *node,
                                          int32_t *axis, uint8_t *act) {
-    if (!ember_fb_i32(&node->params, EMBER_SLOT_CONCATENATION_PARAMS_AXIS, 0, axis) ||
-        !ember_fb_u8(&node->params, EMBER_SLOT_CONCATENATION_PARAMS_ACTIVATION, 0, act))
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_CONCATENATION_PARAMS_ACTIVATION, 0, act))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (concatenation): params out of bounds", node->index);
-    const ember_tensor *out = ember_output(ctx, node, 0);
-    int32_t rank = (int32_t)out->rank;
-    if (*axis < -rank || *axis >= rank)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (concatenation): axis must be in "
-                          "[%" PRId32 ",%" PRId32 "), got %" PRId32,
-                          node->index, -rank, rank, *axis);
-    if (*axis < 0)
-        *axis += rank;
-    return EMBER_STATUS_OK;
+    return ember_read_axis(ctx, node, EMBER_SLOT_CONCATENATION_PARAMS_AXIS,
+                           ember_output(ctx, node, 0)->rank, axis);
 }
 
 static ember_status concatenation_check(ember_context *ctx, const ember_node *node) {
@@ -104,12 +95,8 @@ static ember_status concatenation_prepare(ember_context *ctx, ember_node *node) 
     if (st != EMBER_STATUS_OK)
         return st;
     const ember_tensor *out = ember_output(ctx, node, 0);
-    size_t inner = ember_type_bytes(out->type);
-    for (uint32_t a = (uint32_t)axis + 1; a < out->rank; a++)
-        inner *= (size_t)out->dims[a];
-    d->outer = 1;
-    for (int32_t a = 0; a < axis; a++)
-        d->outer *= (size_t)out->dims[a];
+    size_t inner;
+    ember_axis_extents(out, (uint32_t)axis, &d->outer, &inner);
     for (uint32_t i = 0; i < node->input_count; i++)
         d->chunk[i] = (size_t)ember_input(ctx, node, i)->dims[axis] * inner;
     d->clamp = act != EMBER_FUSED_ACTIVATION_NONE;

@@ -1,7 +1,8 @@
-/* Stride, dilation and padding rules shared by conv2d.c, depthwise_conv2d.c and
-   transpose_conv2d.c. Their three params tables begin with the same eight fields in the same
-   vtable slots (checked below), so one reader serves all of them. Header-only (static inline)
-   so each op file stays self-contained. */
+/* Rules shared by conv2d.c, depthwise_conv2d.c and transpose_conv2d.c: stride, dilation and
+   padding, fused activation, and the tensor checks all three make. Their three params tables
+   begin with the same eight fields in the same vtable slots (checked below), so one reader
+   serves all of them. Each op file keeps only its own rules (filter layout, output size).
+   Header-only (static inline) so each op file stays self-contained. */
 #ifndef EMBER_KERNELS_CONV_WINDOW_H
 #define EMBER_KERNELS_CONV_WINDOW_H
 
@@ -90,6 +91,128 @@ static inline ember_status conv_activation(ember_context *ctx, const ember_node 
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): params out of bounds", node->index, op);
     return ember_activation_range(ctx, node, act, lo, hi);
+}
+
+/* What every conv-like node checks first: arity (input, filter, optional bias; one output),
+   params type, window fields and fused activation. */
+static inline ember_status conv_params_read(ember_context *ctx, const ember_node *node,
+                                            const char *op, uint8_t params_type,
+                                            uint32_t activation_slot, struct conv_window *w,
+                                            float *act_lo, float *act_hi) {
+    ember_status st = ember_check_arity(ctx, node, 2, 3, 1);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_params(ctx, node, params_type);
+    if (st == EMBER_STATUS_OK)
+        st = conv_window_read(ctx, node, op, w);
+    if (st == EMBER_STATUS_OK)
+        st = conv_activation(ctx, node, activation_slot, op, act_lo, act_hi);
+    return st;
+}
+
+/* Reads a count field (groups, depth_multiplier) that must be >= 1; `name` names it in the
+   message. */
+static inline ember_status conv_count_read(ember_context *ctx, const ember_node *node,
+                                           const char *op, uint32_t slot, const char *name,
+                                           int32_t *value) {
+    if (!ember_fb_i32(&node->params, slot, 1, value))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): params out of bounds", node->index, op);
+    if (*value < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): %s must be >= 1, got %" PRId32, node->index, op,
+                          name, *value);
+    return EMBER_STATUS_OK;
+}
+
+struct conv_tensors {
+    const ember_tensor *in, *filter, *bias, *out; /* bias may be NULL */
+};
+
+/* Finds the node's tensors and checks that input and filter are present, every tensor is
+   float32, input, filter and output are 4D and bias is 1D. */
+static inline ember_status conv_tensors_read(ember_context *ctx, const ember_node *node,
+                                             const char *op, struct conv_tensors *t) {
+    t->in = ember_input(ctx, node, 0);
+    t->filter = ember_input(ctx, node, 1);
+    t->bias = ember_input(ctx, node, 2);
+    t->out = ember_output(ctx, node, 0);
+    if (t->in == NULL || t->filter == NULL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): input and filter are required", node->index,
+                          op);
+    ember_status st = EMBER_STATUS_OK;
+    if ((st = ember_check_type(ctx, node, t->in, EMBER_TYPE_FLOAT32, "input")) ||
+        (st = ember_check_type(ctx, node, t->filter, EMBER_TYPE_FLOAT32, "filter")) ||
+        (t->bias && (st = ember_check_type(ctx, node, t->bias, EMBER_TYPE_FLOAT32, "bias"))) ||
+        (st = ember_check_type(ctx, node, t->out, EMBER_TYPE_FLOAT32, "output")) ||
+        (st = ember_check_rank(ctx, node, t->in, 4, "input")) ||
+        (st = ember_check_rank(ctx, node, t->filter, 4, "filter")) ||
+        (t->bias && (st = ember_check_rank(ctx, node, t->bias, 1, "bias"))) ||
+        (st = ember_check_rank(ctx, node, t->out, 4, "output")))
+        return st;
+    return EMBER_STATUS_OK;
+}
+
+/* Checks a grouped OHWI filter [Cout,KH,KW,Cin/groups] against `in_c` input channels: every
+   dim >= 1, Cin/groups * groups == in_c, Cout divisible by groups. */
+static inline ember_status conv_grouped_filter_check(ember_context *ctx, const ember_node *node,
+                                                     const char *op,
+                                                     const ember_tensor *filter,
+                                                     int32_t groups, int32_t in_c) {
+    const int32_t *f = filter->dims;
+    if (f[0] < 1 || f[1] < 1 || f[2] < 1 || f[3] < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): filter dims must be >= 1, got "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
+                          node->index, op, f[0], f[1], f[2], f[3]);
+    if ((int64_t)f[3] * groups != in_c || f[0] % groups != 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): filter "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with %" PRId32 " "
+                          "groups does not fit %" PRId32 " input channels: expected filter dim 3 "
+                          "= Cin/groups and Cout divisible by groups",
+                          node->index, op, f[0], f[1], f[2], f[3], groups, in_c);
+    return EMBER_STATUS_OK;
+}
+
+/* Checks that an optional bias has one element per output channel. */
+static inline ember_status conv_bias_check(ember_context *ctx, const ember_node *node,
+                                           const char *op, const ember_tensor *bias,
+                                           int32_t out_c) {
+    if (bias && bias->dims[0] != out_c)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): bias must have %" PRId32 " elements, got "
+                          "%" PRId32,
+                          node->index, op, out_c, bias->dims[0]);
+    return EMBER_STATUS_OK;
+}
+
+/* Checks the output shape of a forward convolution (conv2d, depthwise_conv2d):
+   [N, conv_out_size(H), conv_out_size(W), out_c], with filter taps KH, KW in filter dims 1, 2. */
+static inline ember_status conv_forward_output_check(ember_context *ctx, const ember_node *node,
+                                                     const char *op,
+                                                     const struct conv_window *w,
+                                                     const struct conv_tensors *t,
+                                                     int32_t out_c) {
+    const int32_t *in = t->in->dims, *out = t->out->dims;
+    const int32_t filter_h = t->filter->dims[1], filter_w = t->filter->dims[2];
+    int64_t out_h = conv_out_size(in[1], filter_h, w->stride_h, w->dilation_h, w->pad_top,
+                                  w->pad_bottom);
+    int64_t out_w = conv_out_size(in[2], filter_w, w->stride_w, w->dilation_w, w->pad_left,
+                                  w->pad_right);
+    if (out_h < 0 || out_w < 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): dilated filter %" PRId32 "x%" PRId32 " does "
+                          "not fit the padded input %" PRId32 "x%" PRId32,
+                          node->index, op, filter_h, filter_w, in[1], in[2]);
+    if (out[0] != in[0] || out[1] != out_h || out[2] != out_w || out[3] != out_c)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): output shape must be "
+                          "[%" PRId32 ",%lld,%lld,%" PRId32 "], got "
+                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
+                          node->index, op, in[0], (long long)out_h, (long long)out_w, out_c,
+                          out[0], out[1], out[2], out[3]);
+    return EMBER_STATUS_OK;
 }
 
 #endif /* EMBER_KERNELS_CONV_WINDOW_H */

@@ -17,48 +17,25 @@ struct depthwise_conv2d_data {
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */
 static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *node,
                                           struct depthwise_conv2d_data *d) {
-    ember_status st = ember_check_arity(ctx, node, 2, 3, 1);
+    struct conv_tensors t;
+    ember_status st = conv_params_read(ctx, node, "depthwise_conv2d",
+                                       EMBER_OP_PARAMS_DEPTHWISE_CONV2D_PARAMS,
+                                       EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_ACTIVATION, &d->win,
+                                       &d->act_lo, &d->act_hi);
     if (st == EMBER_STATUS_OK)
-        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_DEPTHWISE_CONV2D_PARAMS);
+        st = conv_count_read(ctx, node, "depthwise_conv2d",
+                             EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_DEPTH_MULTIPLIER,
+                             "depth_multiplier", &d->multiplier);
     if (st == EMBER_STATUS_OK)
-        st = conv_window_read(ctx, node, "depthwise_conv2d", &d->win);
-    if (st == EMBER_STATUS_OK)
-        st = conv_activation(ctx, node, EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_ACTIVATION,
-                             "depthwise_conv2d", &d->act_lo, &d->act_hi);
+        st = conv_tensors_read(ctx, node, "depthwise_conv2d", &t);
     if (st != EMBER_STATUS_OK)
         return st;
-    if (!ember_fb_i32(&node->params, EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_DEPTH_MULTIPLIER, 1,
-                      &d->multiplier))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): params out of bounds", node->index);
-    if (d->multiplier < 1)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): depth_multiplier must be >= 1, "
-                          "got %" PRId32,
-                          node->index, d->multiplier);
 
-    const ember_tensor *in = ember_input(ctx, node, 0);
-    const ember_tensor *filter = ember_input(ctx, node, 1);
-    const ember_tensor *bias = ember_input(ctx, node, 2);
-    const ember_tensor *out = ember_output(ctx, node, 0);
-    if (in == NULL || filter == NULL)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): input and filter are required",
-                          node->index);
-    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
-        (st = ember_check_type(ctx, node, filter, EMBER_TYPE_FLOAT32, "filter")) ||
-        (bias && (st = ember_check_type(ctx, node, bias, EMBER_TYPE_FLOAT32, "bias"))) ||
-        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) ||
-        (st = ember_check_rank(ctx, node, in, 4, "input")) ||
-        (st = ember_check_rank(ctx, node, filter, 4, "filter")) ||
-        (bias && (st = ember_check_rank(ctx, node, bias, 1, "bias"))) ||
-        (st = ember_check_rank(ctx, node, out, 4, "output")))
-        return st;
-
-    d->batch = in->dims[0];
-    d->in_h = in->dims[1];
-    d->in_w = in->dims[2];
-    d->in_c = in->dims[3];
+    const ember_tensor *filter = t.filter;
+    d->batch = t.in->dims[0];
+    d->in_h = t.in->dims[1];
+    d->in_w = t.in->dims[2];
+    d->in_c = t.in->dims[3];
     d->filter_h = filter->dims[1];
     d->filter_w = filter->dims[2];
     d->out_c = filter->dims[3];
@@ -75,33 +52,11 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
                           "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, (long long)d->in_c * d->multiplier, d->in_c, d->multiplier,
                           filter->dims[0], d->filter_h, d->filter_w, d->out_c);
-    if (bias && bias->dims[0] != d->out_c)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): bias must have %" PRId32 " "
-                          "elements, got %" PRId32,
-                          node->index, d->out_c, bias->dims[0]);
-
-    const struct conv_window *w = &d->win;
-    int64_t out_h = conv_out_size(d->in_h, d->filter_h, w->stride_h, w->dilation_h, w->pad_top,
-                                  w->pad_bottom);
-    int64_t out_w = conv_out_size(d->in_w, d->filter_w, w->stride_w, w->dilation_w,
-                                  w->pad_left, w->pad_right);
-    if (out_h < 0 || out_w < 0)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): dilated filter "
-                          "%" PRId32 "x%" PRId32 " does not fit the padded input "
-                          "%" PRId32 "x%" PRId32,
-                          node->index, d->filter_h, d->filter_w, d->in_h, d->in_w);
-    if (out->dims[0] != d->batch || out->dims[1] != out_h || out->dims[2] != out_w ||
-        out->dims[3] != d->out_c)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): output shape must be "
-                          "[%" PRId32 ",%lld,%lld,%" PRId32 "], got "
-                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
-                          node->index, d->batch, (long long)out_h, (long long)out_w, d->out_c,
-                          out->dims[0], out->dims[1], out->dims[2], out->dims[3]);
-    d->out_h = out->dims[1];
-    d->out_w = out->dims[2];
+    if ((st = conv_bias_check(ctx, node, "depthwise_conv2d", t.bias, d->out_c)) ||
+        (st = conv_forward_output_check(ctx, node, "depthwise_conv2d", &d->win, &t, d->out_c)))
+        return st;
+    d->out_h = t.out->dims[1];
+    d->out_w = t.out->dims[2];
     return EMBER_STATUS_OK;
 }
 

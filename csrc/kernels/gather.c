@@ -13,21 +13,6 @@ struct gather_data {
     bool wide;         /* INT64 indices */
 };
 
-static ember_status gather_axis(ember_context *ctx, const ember_node *node, int32_t *axis) {
-    if (!ember_fb_i32(&node->params, EMBER_SLOT_GATHER_PARAMS_AXIS, 0, axis))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (gather): params out of bounds", node->index);
-    int32_t rank = (int32_t)ember_input(ctx, node, 0)->rank;
-    if (*axis < -rank || *axis >= rank)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (gather): axis must be in [%" PRId32 ",%" PRId32 "), "
-                          "got %" PRId32,
-                          node->index, -rank, rank, *axis);
-    if (*axis < 0)
-        *axis += rank;
-    return EMBER_STATUS_OK;
-}
-
 static ember_status gather_check(ember_context *ctx, const ember_node *node) {
     ember_status st = ember_check_arity(ctx, node, 2, 2, 1);
     if (st == EMBER_STATUS_OK)
@@ -48,7 +33,7 @@ static ember_status gather_check(ember_context *ctx, const ember_node *node) {
     if ((st = ember_check_type(ctx, node, out, data->type, "output")))
         return st;
     int32_t axis;
-    if ((st = gather_axis(ctx, node, &axis)))
+    if ((st = ember_read_axis(ctx, node, EMBER_SLOT_GATHER_PARAMS_AXIS, data->rank, &axis)))
         return st;
     uint32_t rank = data->rank - 1 + indices->rank;
     if (out->rank != rank)
@@ -93,19 +78,15 @@ static ember_status gather_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
-    int32_t axis;
-    ember_status st = gather_axis(ctx, node, &axis);
-    if (st != EMBER_STATUS_OK)
-        return st;
     const ember_tensor *data = ember_input(ctx, node, 0);
     const ember_tensor *indices = ember_input(ctx, node, 1);
-    d->outer = 1;
-    for (int32_t a = 0; a < axis; a++)
-        d->outer *= (size_t)data->dims[a];
+    int32_t axis;
+    ember_status st =
+        ember_read_axis(ctx, node, EMBER_SLOT_GATHER_PARAMS_AXIS, data->rank, &axis);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    ember_axis_extents(data, (uint32_t)axis, &d->outer, &d->inner);
     d->axis_dim = data->dims[axis];
-    d->inner = ember_type_bytes(data->type);
-    for (uint32_t a = (uint32_t)axis + 1; a < data->rank; a++)
-        d->inner *= (size_t)data->dims[a];
     d->index_count = indices->count;
     d->wide = indices->type == EMBER_TYPE_INT64;
     return EMBER_STATUS_OK;

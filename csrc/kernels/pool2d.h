@@ -1,9 +1,11 @@
-/* Pool2DParams rules shared by max_pool2d.c and average_pool2d.c. Header-only (static inline)
-   so both op files stay self-contained. */
+/* Pool2DParams rules and the window walk shared by max_pool2d.c and average_pool2d.c; each op
+   file keeps only how it reduces one window. Header-only (static inline) so both op files stay
+   self-contained. */
 #ifndef EMBER_KERNELS_POOL2D_H
 #define EMBER_KERNELS_POOL2D_H
 
 #include "ember_internal.h"
+#include "kernels/vec_f32.h"
 
 struct pool2d_params {
     int32_t filter_h, filter_w;
@@ -120,6 +122,51 @@ static inline ember_status pool2d_read(ember_context *ctx, const ember_node *nod
                           p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_top,
                           p->pad_left, p->pad_bottom, p->pad_right);
     return EMBER_STATUS_OK;
+}
+
+/* The input pixels under one output pixel's window, padding excluded: `rows` x `cols` pixels of
+   `channels` floats, the first at `first`, the next row `row_step` floats further and the next
+   column `col_step`. A window of padding only has no rows or no columns. */
+struct pool2d_window {
+    const float *first;
+    int32_t rows, cols;
+    size_t row_step, col_step;
+};
+
+/* Writes one output pixel's `channels` values from its window. */
+typedef void (*pool2d_reduce_fn)(const struct pool2d_params *p, const struct pool2d_window *w,
+                                 float *out);
+
+/* Runs `reduce` over every output pixel in NHWC order, then clamps each pixel's outputs to the
+   fused activation range. */
+static inline void pool2d_f32_walk(const struct pool2d_params *p, const float *in, float *out,
+                                   pool2d_reduce_fn reduce) {
+    const size_t c_count = (size_t)p->channels;
+    const size_t row = (size_t)p->in_w * c_count;
+    for (int32_t n = 0; n < p->batch; n++) {
+        const float *image = in + (size_t)n * (size_t)p->in_h * row;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            int64_t y0 = (int64_t)oy * p->stride_h - p->pad_top;
+            int32_t ky0, ky1;
+            pool2d_taps(y0, p->filter_h, p->dilation_h, p->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < p->out_w; ox++) {
+                int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
+                int32_t kx0, kx1;
+                pool2d_taps(x0, p->filter_w, p->dilation_w, p->in_w, &kx0, &kx1);
+                struct pool2d_window w = {image, ky1 - ky0, kx1 - kx0,
+                                          (size_t)p->dilation_h * row,
+                                          (size_t)p->dilation_w * c_count};
+                /* Only a window with taps points into the image: an empty one's first tap
+                   may lie outside it. */
+                if (w.rows > 0 && w.cols > 0)
+                    w.first = image + (size_t)(y0 + (int64_t)ky0 * p->dilation_h) * row +
+                              (size_t)(x0 + (int64_t)kx0 * p->dilation_w) * c_count;
+                reduce(p, &w, out);
+                vec_f32_clamp_row(out, c_count, p->act_lo, p->act_hi);
+                out += c_count;
+            }
+        }
+    }
 }
 
 #endif /* EMBER_KERNELS_POOL2D_H */

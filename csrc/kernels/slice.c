@@ -3,14 +3,8 @@
 #include "ember_internal.h"
 #include "kernels/strided_copy.h"
 
-/* Output axes merged where the input walk stays regular, with element strides. */
 struct slice_data {
-    uint32_t rank;                    /* >= 1 */
-    size_t extent[EMBER_MAX_RANK];
-    ptrdiff_t stride[EMBER_MAX_RANK]; /* step x input stride */
-    ptrdiff_t base;                   /* element offset of the first output element */
-    size_t count;
-    size_t elem_size;
+    struct strided_walk walk; /* axis strides: step x input stride */
 };
 
 static ember_status slice_vectors(ember_context *ctx, const ember_node *node,
@@ -23,19 +17,11 @@ static ember_status slice_vectors(ember_context *ctx, const ember_node *node,
 }
 
 static ember_status slice_check(ember_context *ctx, const ember_node *node) {
-    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
-    if (st == EMBER_STATUS_OK)
-        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_SLICE_PARAMS);
+    ember_status st = strided_check_io(ctx, node, "slice", EMBER_OP_PARAMS_SLICE_PARAMS);
     if (st != EMBER_STATUS_OK)
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if (ember_type_bytes(in->type) == 0)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (slice): unknown input type %u", node->index, in->type);
-    if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
-        (st = ember_check_rank(ctx, node, out, in->rank, "output")))
-        return st;
     ember_fb_vector begin, step;
     if ((st = slice_vectors(ctx, node, &begin, &step)))
         return st;
@@ -69,26 +55,7 @@ static ember_status slice_check(ember_context *ctx, const ember_node *node) {
 }
 
 static void ember_slice_ref(const struct slice_data *d, const void *in, void *out) {
-    if (d->count == 0)
-        return;
-    const uint32_t outer = d->rank - 1;
-    const size_t inner = d->extent[outer];
-    const size_t es = d->elem_size;
-    const uint8_t *src = in;
-    uint8_t *dst = out;
-    size_t idx[EMBER_MAX_RANK] = {0};
-    ptrdiff_t offset = d->base;
-    for (size_t done = 0; done < d->count; done += inner) {
-        strided_copy(dst, src + offset * (ptrdiff_t)es, inner, d->stride[outer], es);
-        dst += inner * es;
-        for (uint32_t a = outer; a-- > 0;) {
-            offset += d->stride[a];
-            if (++idx[a] < d->extent[a])
-                break;
-            offset -= d->stride[a] * (ptrdiff_t)d->extent[a];
-            idx[a] = 0;
-        }
-    }
+    strided_walk_copy(&d->walk, in, out);
 }
 
 static ember_status slice_prepare(ember_context *ctx, ember_node *node) {
@@ -103,38 +70,15 @@ static ember_status slice_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
     ptrdiff_t in_stride[EMBER_MAX_RANK];
-    ptrdiff_t s = 1;
-    for (uint32_t a = in->rank; a-- > 0;) {
-        in_stride[a] = s;
-        s *= (ptrdiff_t)in->dims[a];
-    }
-    /* Size-1 output axes only shift the start; an axis whose walk continues the previous
-       axis's stride joins it. */
-    d->base = 0;
-    uint32_t rank = 0;
+    strided_dense_strides(in, in_stride);
+    struct strided_walk *w = &d->walk;
+    strided_walk_init(w, out->count, ember_type_bytes(in->type));
     for (uint32_t a = 0; a < in->rank; a++) {
-        d->base += (ptrdiff_t)ember_fb_vector_i32(&begin, a) * in_stride[a];
-        size_t n = (size_t)out->dims[a];
-        ptrdiff_t stride = (ptrdiff_t)ember_fb_vector_i32(&step, a) * in_stride[a];
-        if (n == 1)
-            continue;
-        if (rank > 0 && d->stride[rank - 1] == stride * (ptrdiff_t)n) {
-            d->extent[rank - 1] *= n;
-            d->stride[rank - 1] = stride;
-        } else {
-            d->extent[rank] = n;
-            d->stride[rank] = stride;
-            rank++;
-        }
+        w->base += (ptrdiff_t)ember_fb_vector_i32(&begin, a) * in_stride[a];
+        strided_walk_axis(w, (size_t)out->dims[a],
+                          (ptrdiff_t)ember_fb_vector_i32(&step, a) * in_stride[a]);
     }
-    if (rank == 0) {
-        d->extent[0] = 1;
-        d->stride[0] = 1;
-        rank = 1;
-    }
-    d->rank = rank;
-    d->count = out->count;
-    d->elem_size = ember_type_bytes(in->type);
+    strided_walk_finish(w);
     return EMBER_STATUS_OK;
 }
 

@@ -9,21 +9,6 @@ struct split_data {
     size_t chunk[EMBER_MAX_IO]; /* bytes output i takes per outer index */
 };
 
-static ember_status split_axis(ember_context *ctx, const ember_node *node, int32_t *axis) {
-    if (!ember_fb_i32(&node->params, EMBER_SLOT_SPLIT_PARAMS_AXIS, 0, axis))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (split): params out of bounds", node->index);
-    int32_t rank = (int32_t)ember_input(ctx, node, 0)->rank;
-    if (*axis < -rank || *axis >= rank)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (split): axis must be in [%" PRId32 ",%" PRId32 "), "
-                          "got %" PRId32,
-                          node->index, -rank, rank, *axis);
-    if (*axis < 0)
-        *axis += rank;
-    return EMBER_STATUS_OK;
-}
-
 static ember_status split_check(ember_context *ctx, const ember_node *node) {
     if (node->output_count < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -39,7 +24,7 @@ static ember_status split_check(ember_context *ctx, const ember_node *node) {
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (split): unknown input type %u", node->index, in->type);
     int32_t axis;
-    if ((st = split_axis(ctx, node, &axis)))
+    if ((st = ember_read_axis(ctx, node, EMBER_SLOT_SPLIT_PARAMS_AXIS, in->rank, &axis)))
         return st;
     int64_t total = 0;
     for (uint32_t i = 0; i < node->output_count; i++) {
@@ -80,17 +65,13 @@ static ember_status split_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
+    const ember_tensor *in = ember_input(ctx, node, 0);
     int32_t axis;
-    ember_status st = split_axis(ctx, node, &axis);
+    ember_status st = ember_read_axis(ctx, node, EMBER_SLOT_SPLIT_PARAMS_AXIS, in->rank, &axis);
     if (st != EMBER_STATUS_OK)
         return st;
-    const ember_tensor *in = ember_input(ctx, node, 0);
-    size_t inner = ember_type_bytes(in->type);
-    for (uint32_t a = (uint32_t)axis + 1; a < in->rank; a++)
-        inner *= (size_t)in->dims[a];
-    d->outer = 1;
-    for (int32_t a = 0; a < axis; a++)
-        d->outer *= (size_t)in->dims[a];
+    size_t inner;
+    ember_axis_extents(in, (uint32_t)axis, &d->outer, &inner);
     for (uint32_t i = 0; i < node->output_count; i++)
         d->chunk[i] = (size_t)ember_output(ctx, node, i)->dims[axis] * inner;
     return EMBER_STATUS_OK;

@@ -28,74 +28,37 @@ static bool transpose_axis_ok(int64_t in, int64_t taps, int64_t stride, int64_t 
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */
 static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *node,
                                           struct transpose_conv2d_data *d) {
-    ember_status st = ember_check_arity(ctx, node, 2, 3, 1);
+    struct conv_tensors t;
+    ember_status st = conv_params_read(ctx, node, "transpose_conv2d",
+                                       EMBER_OP_PARAMS_TRANSPOSE_CONV2D_PARAMS,
+                                       EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_ACTIVATION, &d->win,
+                                       &d->act_lo, &d->act_hi);
     if (st == EMBER_STATUS_OK)
-        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_TRANSPOSE_CONV2D_PARAMS);
+        st = conv_count_read(ctx, node, "transpose_conv2d",
+                             EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_GROUPS, "groups", &d->groups);
     if (st == EMBER_STATUS_OK)
-        st = conv_window_read(ctx, node, "transpose_conv2d", &d->win);
-    if (st == EMBER_STATUS_OK)
-        st = conv_activation(ctx, node, EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_ACTIVATION,
-                             "transpose_conv2d", &d->act_lo, &d->act_hi);
+        st = conv_tensors_read(ctx, node, "transpose_conv2d", &t);
     if (st != EMBER_STATUS_OK)
         return st;
-    if (!ember_fb_i32(&node->params, EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_GROUPS, 1, &d->groups))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): params out of bounds", node->index);
-    if (d->groups < 1)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): groups must be >= 1, got %" PRId32,
-                          node->index, d->groups);
 
-    const ember_tensor *in = ember_input(ctx, node, 0);
-    const ember_tensor *filter = ember_input(ctx, node, 1);
-    const ember_tensor *bias = ember_input(ctx, node, 2);
-    const ember_tensor *out = ember_output(ctx, node, 0);
-    if (in == NULL || filter == NULL)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): input and filter are required",
-                          node->index);
-    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
-        (st = ember_check_type(ctx, node, filter, EMBER_TYPE_FLOAT32, "filter")) ||
-        (bias && (st = ember_check_type(ctx, node, bias, EMBER_TYPE_FLOAT32, "bias"))) ||
-        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) ||
-        (st = ember_check_rank(ctx, node, in, 4, "input")) ||
-        (st = ember_check_rank(ctx, node, filter, 4, "filter")) ||
-        (bias && (st = ember_check_rank(ctx, node, bias, 1, "bias"))) ||
-        (st = ember_check_rank(ctx, node, out, 4, "output")))
-        return st;
-
-    d->batch = in->dims[0];
-    d->in_h = in->dims[1];
-    d->in_w = in->dims[2];
-    d->in_c = in->dims[3];
-    d->out_c = filter->dims[0];
-    d->filter_h = filter->dims[1];
-    d->filter_w = filter->dims[2];
-    const int32_t cin_g = filter->dims[3];
+    d->batch = t.in->dims[0];
+    d->in_h = t.in->dims[1];
+    d->in_w = t.in->dims[2];
+    d->in_c = t.in->dims[3];
+    d->out_c = t.filter->dims[0];
+    d->filter_h = t.filter->dims[1];
+    d->filter_w = t.filter->dims[2];
     if (d->in_h < 1 || d->in_w < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (transpose_conv2d): input height and width must be >= "
                           "1, got %" PRId32 "x%" PRId32,
                           node->index, d->in_h, d->in_w);
-    if (d->out_c < 1 || d->filter_h < 1 || d->filter_w < 1 || cin_g < 1)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): filter dims must be >= 1, got "
-                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
-                          node->index, d->out_c, d->filter_h, d->filter_w, cin_g);
-    if ((int64_t)cin_g * d->groups != d->in_c || d->out_c % d->groups != 0)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): filter "
-                          "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] with %" PRId32 " "
-                          "groups does not fit %" PRId32 " input channels: expected filter dim 3 "
-                          "= Cin/groups and Cout divisible by groups",
-                          node->index, d->out_c, d->filter_h, d->filter_w, cin_g, d->groups,
-                          d->in_c);
-    if (bias && bias->dims[0] != d->out_c)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (transpose_conv2d): bias must have %" PRId32 " "
-                          "elements, got %" PRId32,
-                          node->index, d->out_c, bias->dims[0]);
+    if ((st = conv_grouped_filter_check(ctx, node, "transpose_conv2d", t.filter, d->groups,
+                                        d->in_c)) ||
+        (st = conv_bias_check(ctx, node, "transpose_conv2d", t.bias, d->out_c)))
+        return st;
 
+    const ember_tensor *out = t.out;
     const struct conv_window *w = &d->win;
     d->out_h = out->dims[1];
     d->out_w = out->dims[2];

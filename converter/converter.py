@@ -1,6 +1,7 @@
 """The Converter: source model -> IR -> passes -> memory plan -> .ember bytes.
 
     data = Converter.from_onnx("model.onnx").convert()
+    data = Converter.from_tflite("model.tflite").convert()
     Converter.from_onnx(model_proto, input_shapes={"x": [1, 3, 224, 224]}).save("m.ember")
 
 A Converter holds its source (the parsed model, its format and the hash of its bytes);
@@ -53,6 +54,31 @@ class Converter:
                     "source.producer_version": model.producer_version}
         return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
                            lambda: import_onnx(model, shapes)))
+
+    @classmethod
+    def from_tflite(cls, path_or_bytes: Any, *,
+                    input_shapes: dict[str, list[int]] | None = None) -> "Converter":
+        """`path_or_bytes`: a .tflite file path or its bytes (float32 models for now)."""
+        # The tflite reader is imported only here, like onnx in from_onnx.
+        from .importers.tflite import import_tflite, read_tflite
+
+        if input_shapes:
+            raise ModelImportError("input_shapes is not supported for .tflite models: their "
+                                   "tensor shapes are fixed in the file")
+        if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+            data = bytes(path_or_bytes)
+        elif isinstance(path_or_bytes, (str, os.PathLike)):
+            try:
+                data = Path(path_or_bytes).read_bytes()
+            except OSError as e:
+                raise ModelImportError(f"cannot read TFLite model {os.fspath(path_or_bytes)!r}: "
+                                       f"{e}") from None
+        else:
+            raise TypeError(f"expected a path or bytes, got {type(path_or_bytes).__name__}")
+        read_tflite(data)  # malformed files fail here, not at convert()
+        metadata = {"source.format": "tflite"}
+        return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
+                           lambda: import_tflite(data)))
 
     def convert(self) -> bytes:
         """The .ember file's bytes."""

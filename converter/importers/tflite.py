@@ -1,0 +1,555 @@
+"""TFLite importer: .tflite bytes -> IR Graph (float32 models).
+
+Order of work: read the whole FlatBuffer into plain records (every low-level read error
+becomes a ModelImportError saying where), validate indices, buffer sizes and the operator
+order, scan every operator and report all unsupported ones in one UnsupportedOpsError,
+then convert operator by operator through the op table (tflite_ops.TFLITE_OPS). TFLite is
+already NHWC with OHWI filters, so no layout transposes are needed. Operators whose inputs
+are all constant are evaluated at import time with the IR's reference evaluator.
+"""
+from __future__ import annotations
+
+import io
+import math
+import struct
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import tflite
+from tflite.BuiltinOperator import BuiltinOperator
+from tflite.BuiltinOptions import BuiltinOptions
+from tflite.TensorType import TensorType
+
+from ..errors import ModelImportError, UnsupportedOpsError
+from ..ir import DType, Graph, Tensor, constant_array
+from ..ops import OpType
+from ..ops.reshape import ReshapeParams
+from ..reference import EvaluationError, evaluate_node
+from .onnx_builder import Builder, Invalid, Unsupported
+from .tflite_ops import TFLITE_OPS, fused_activation_problem
+
+__all__ = ["import_tflite"]
+
+_OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
+_OPTION_NAMES = {v: k for k, v in vars(BuiltinOptions).items() if not k.startswith("_")}
+_TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")}
+_NUMPY_TYPES = {TensorType.FLOAT32: np.float32, TensorType.FLOAT16: np.float16,
+                TensorType.INT32: np.int32, TensorType.INT64: np.int64, TensorType.INT8: np.int8,
+                TensorType.UINT8: np.uint8, TensorType.INT16: np.int16, TensorType.BOOL: np.bool_}
+# What a corrupt FlatBuffer makes the pure-Python reader raise.
+_READ_ERRORS = (IndexError, struct.error, ValueError, TypeError, OverflowError,
+                UnicodeDecodeError, AttributeError, KeyError, MemoryError)
+# Ops whose output never depends on run-time values (static shapes).
+_SHAPE_ONLY = {BuiltinOperator.SHAPE}
+# Ops without an IR mapping that are still converted when all their inputs are constant
+# (Keras' Flatten packs a folded batch size into a RESHAPE's shape).
+_NUMPY_FOLDS = {
+    BuiltinOperator.PACK: lambda op, args, out: np.stack(
+        args, axis=op.options.Axis() if op.options else 0),
+    BuiltinOperator.CAST: lambda op, args, out: args[0].astype(out),
+}
+
+Problem = tuple[str, str, str]  # (operator label, op name, reason)
+
+
+@dataclass
+class TFLTensor:
+    name: str
+    type: int
+    shape: tuple[int, ...]
+    data: np.ndarray | None       # constant value, or None for a run-time tensor
+    quantized: bool
+
+
+@dataclass
+class TFLOperator:
+    index: int
+    code: int                     # BuiltinOperator value
+    custom_code: str
+    inputs: list[int]             # -1: omitted optional input
+    outputs: list[int]
+    options: Any                  # the tflite.<Name>Options table, or None
+
+    @property
+    def op_name(self) -> str:
+        if self.code == BuiltinOperator.CUSTOM:
+            return f"CUSTOM:{self.custom_code}"
+        return _OP_NAMES.get(self.code, f"BUILTIN_{self.code}")
+
+    @property
+    def label(self) -> str:
+        return f"operator {self.index}"
+
+
+@dataclass
+class TFLModel:
+    tensors: list[TFLTensor]
+    operators: list[TFLOperator]
+    inputs: list[int]
+    outputs: list[int]
+    metadata: dict[str, str]
+
+
+def import_tflite(data: bytes) -> Graph:
+    """Converts the .tflite file `data` to an IR graph (NHWC, as TFLite is)."""
+    model = read_tflite(data)
+    _check_order(model)
+    problems = _scan(model)
+    if problems:
+        raise UnsupportedOpsError(problems)
+    return _Conversion(model).run()
+
+
+# --- reading --------------------------------------------------------------------------------
+def read_tflite(data: bytes) -> TFLModel:
+    """Parses and validates the structure of a .tflite file; any inconsistency is a
+    ModelImportError naming what and where."""
+    data = bytes(data)
+    if len(data) < 8:
+        raise ModelImportError(f"not a .tflite file: only {len(data)} bytes")
+    if data[4:8] != b"TFL3":
+        raise ModelImportError(f"not a .tflite file: file identifier is {data[4:8]!r}, "
+                               f"expected b'TFL3'")
+    reader = _Reader(data)
+    try:
+        return reader.model()
+    except _READ_ERRORS as e:
+        raise ModelImportError(f"malformed .tflite file: cannot read {reader.where} "
+                               f"({type(e).__name__}: {e})") from None
+
+
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data = data
+        self.where = "the model table"
+
+    def count(self, n: int, what: str) -> int:
+        """A vector length that fits in the file (each element takes >= 1 byte): a corrupt
+        length must not make the reader loop over billions of entries."""
+        if not 0 <= n <= len(self.data):
+            raise ModelImportError(f"malformed .tflite file: {what} claims {n} entries in a "
+                                   f"{len(self.data)}-byte file")
+        return n
+
+    def ints(self, array: Any, n: int, what: str) -> list[int]:
+        self.count(n, what)
+        return [] if n == 0 else [int(v) for v in array]
+
+    def model(self) -> TFLModel:
+        m = tflite.Model.GetRootAs(self.data, 0)
+        if m.Version() != 3:
+            raise ModelImportError(f"unsupported .tflite schema version {m.Version()} "
+                                   f"(expected 3)")
+        n_sub = self.count(m.SubgraphsLength(), "the subgraph list")
+        if n_sub == 0:
+            raise ModelImportError("malformed .tflite file: the model has no subgraph")
+        codes = []
+        for i in range(self.count(m.OperatorCodesLength(), "the operator code list")):
+            self.where = f"operator code {i}"
+            oc = m.OperatorCodes(i)
+            custom = oc.CustomCode()
+            codes.append((max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode())),
+                          custom.decode("utf-8", "replace") if custom else ""))
+        n_buffers = self.count(m.BuffersLength(), "the buffer list")
+        self.where = "subgraph 0"
+        sg = m.Subgraphs(0)
+        tensors = [self.tensor(m, sg, i, n_buffers)
+                   for i in range(self.count(sg.TensorsLength(), "subgraph 0's tensor list"))]
+        operators = [self.operator(sg, i, codes, len(tensors))
+                     for i in range(self.count(sg.OperatorsLength(), "subgraph 0's operators"))]
+        self.where = "subgraph 0's inputs and outputs"
+        inputs = self.ints(sg.InputsAsNumpy(), sg.InputsLength(), "the input list")
+        outputs = self.ints(sg.OutputsAsNumpy(), sg.OutputsLength(), "the output list")
+        for what, indices in (("input", inputs), ("output", outputs)):
+            for i in indices:
+                if not 0 <= i < len(tensors):
+                    raise ModelImportError(f"subgraph 0 {what} tensor index {i} is out of "
+                                           f"range [0, {len(tensors)})")
+        if not outputs:
+            raise ModelImportError("subgraph 0 has no outputs")
+        self.where = "the model metadata"
+        metadata = self.metadata(m, tensors, inputs, outputs)
+        return TFLModel(tensors, operators, inputs, outputs, metadata)
+
+    def tensor(self, m: Any, sg: Any, i: int, n_buffers: int) -> TFLTensor:
+        self.where = f"tensor {i}"
+        t = sg.Tensors(i)
+        name = (t.Name() or b"").decode("utf-8", "replace")
+        shape = tuple(self.ints(t.ShapeAsNumpy(), t.ShapeLength(), f"tensor {i}'s shape"))
+        if any(d < 0 for d in shape):
+            raise ModelImportError(f"tensor {i} ({name!r}) has a negative dimension in "
+                                   f"{shape}")
+        q = t.Quantization()
+        quantized = q is not None and q.ScaleLength() > 0
+        if t.Sparsity() is not None:
+            raise ModelImportError(f"tensor {i} ({name!r}) is sparse; sparse tensors are "
+                                   f"not supported")
+        b = t.Buffer()
+        if not 0 <= b < n_buffers:
+            raise ModelImportError(f"tensor {i} ({name!r}) has buffer index {b}, out of "
+                                   f"range [0, {n_buffers})")
+        self.where = f"buffer {b} of tensor {i} ({name!r})"
+        raw = self.buffer(m.Buffers(b))
+        if not raw:
+            return TFLTensor(name, t.Type(), shape, None, quantized)
+        dtype = _NUMPY_TYPES.get(t.Type())
+        if dtype is None:
+            raise ModelImportError(f"tensor {i} ({name!r}) is a constant of unsupported type "
+                                   f"{_type_name(t.Type())}")
+        need = math.prod(shape) * np.dtype(dtype).itemsize
+        if need != len(raw):
+            raise ModelImportError(f"tensor {i} ({name!r}): shape {shape} x "
+                                   f"{_type_name(t.Type())} needs {need} bytes, its buffer "
+                                   f"{b} holds {len(raw)}")
+        data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
+        return TFLTensor(name, t.Type(), shape, constant_array(data, dtype), quantized)
+
+    def buffer(self, buf: Any) -> bytes:
+        offset, size = int(buf.Offset()), int(buf.Size())
+        if offset > 1:
+            # Large models keep buffers after the FlatBuffer, addressed from the file start.
+            if offset + size > len(self.data):
+                raise ModelImportError(f"malformed .tflite file: {self.where} spans "
+                                       f"[{offset}, {offset + size}) past the file's end "
+                                       f"({len(self.data)} bytes)")
+            return self.data[offset:offset + size]
+        n = self.count(buf.DataLength(), self.where)
+        return b"" if n == 0 else buf.DataAsNumpy().tobytes()
+
+    def operator(self, sg: Any, i: int, codes: list[tuple[int, str]],
+                 n_tensors: int) -> TFLOperator:
+        self.where = f"operator {i}"
+        op = sg.Operators(i)
+        index = op.OpcodeIndex()
+        if not 0 <= index < len(codes):
+            raise ModelImportError(f"operator {i} has opcode index {index}, out of range "
+                                   f"[0, {len(codes)})")
+        inputs = self.ints(op.InputsAsNumpy(), op.InputsLength(), f"operator {i}'s inputs")
+        outputs = self.ints(op.OutputsAsNumpy(), op.OutputsLength(), f"operator {i}'s outputs")
+        for what, indices, lowest in (("input", inputs, -1), ("output", outputs, 0)):
+            for t in indices:
+                if not lowest <= t < n_tensors:
+                    raise ModelImportError(f"operator {i} ({_OP_NAMES.get(codes[index][0])}) "
+                                           f"{what} tensor index {t} is out of range "
+                                           f"[{lowest}, {n_tensors})")
+        code, custom = codes[index]
+        return TFLOperator(i, code, custom, inputs, outputs, self.options(op))
+
+    def options(self, op: Any) -> Any:
+        kind = op.BuiltinOptionsType()
+        table = op.BuiltinOptions()
+        name = _OPTION_NAMES.get(kind)
+        if table is None or kind == 0 or name is None:
+            return None
+        options = getattr(tflite, name)()
+        options.Init(table.Bytes, table.Pos)
+        return options
+
+    def metadata(self, m: Any, tensors: list[TFLTensor], inputs: list[int],
+                 outputs: list[int]) -> dict[str, str]:
+        """Description, signatures and labels: best effort, a bad entry is skipped."""
+        meta: dict[str, str] = {}
+        description = m.Description()
+        if description:
+            meta["tflite.description"] = description.decode("utf-8", "replace")
+        for i in range(self.count(m.SignatureDefsLength(), "the signature list")):
+            sig = m.SignatureDefs(i)
+            if sig.SubgraphIndex() != 0:
+                continue
+            key = (sig.SignatureKey() or b"").decode("utf-8", "replace")
+            for kind, n, get, allowed in (("input", sig.InputsLength(), sig.Inputs, inputs),
+                                          ("output", sig.OutputsLength(), sig.Outputs, outputs)):
+                for j in range(self.count(n, f"signature {key!r}")):
+                    entry = get(j)
+                    t = entry.TensorIndex()
+                    if t in allowed:
+                        name = (entry.Name() or b"").decode("utf-8", "replace")
+                        meta[f"tflite.signature.{key}.{kind}.{name}"] = tensor_names(tensors)[t]
+        labels = _labels(self.data)
+        if labels:
+            meta["labels"] = labels
+        return meta
+
+
+def _labels(data: bytes) -> str:
+    """Labels from the files TFLite metadata appends to the model as a zip archive."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = sorted(n for n in archive.namelist() if n.lower().endswith(".txt"))
+            if not names:
+                return ""
+            text = archive.read(names[0]).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError,
+            NotImplementedError, zipfile.LargeZipFile):
+        return ""
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _type_name(t: int) -> str:
+    return _TYPE_NAMES.get(t, f"type {t}")
+
+
+def tensor_names(tensors: list[TFLTensor]) -> list[str]:
+    """A unique IR name per TFLite tensor: its own name where that is unique."""
+    seen: dict[str, int] = {}
+    for t in tensors:
+        seen[t.name] = seen.get(t.name, 0) + 1
+    names, taken = [], set()
+    for i, t in enumerate(tensors):
+        name = t.name if t.name and seen[t.name] == 1 else f"tensor_{i}"
+        while name in taken:
+            name = f"{name}_"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+# --- validation and pre-scan ----------------------------------------------------------------
+def _check_order(model: TFLModel) -> None:
+    """Every run-time tensor is written once, by an operator before its readers (so the
+    operator list is a valid execution order and has no cycle)."""
+    defined = set(model.inputs) | {i for i, t in enumerate(model.tensors) if t.data is not None}
+    for op in model.operators:
+        for t in op.inputs:
+            if t >= 0 and t not in defined:
+                raise ModelImportError(
+                    f"{op.label} ({op.op_name}): input tensor {t} "
+                    f"({model.tensors[t].name!r}) is not a graph input, a constant or an "
+                    f"earlier operator's output (a cycle, or operators out of order)")
+        for t in op.outputs:
+            if t in defined:
+                raise ModelImportError(f"{op.label} ({op.op_name}): output tensor {t} "
+                                       f"({model.tensors[t].name!r}) is already defined")
+            defined.add(t)
+    for t in model.outputs:
+        if t not in defined:
+            raise ModelImportError(f"graph output tensor {t} ({model.tensors[t].name!r}) is "
+                                   f"produced by no operator")
+
+
+def _scan(model: TFLModel) -> list[Problem]:
+    constant = {i for i, t in enumerate(model.tensors) if t.data is not None}
+    problems: list[Problem] = []
+    for op in model.operators:
+        try:
+            reasons = _op_problems(model, op, constant)
+        except _READ_ERRORS as e:
+            raise ModelImportError(f"malformed .tflite file: cannot read the options of "
+                                   f"{op.label} ({op.op_name}) ({type(e).__name__}: {e})") \
+                from None
+        problems.extend((op.label, op.op_name, r) for r in reasons)
+        all_constant = all(t in constant for t in op.inputs if t >= 0)
+        if (op.code in TFLITE_OPS and (op.code in _SHAPE_ONLY or all_constant)
+                or op.code in _NUMPY_FOLDS and all_constant):
+            constant.update(op.outputs)
+    return problems
+
+
+def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[str]:
+    if op.code == BuiltinOperator.CUSTOM:
+        return [f"custom op {op.custom_code!r} is not supported"]
+    if op.code in _NUMPY_FOLDS:
+        if all(t in constant for t in op.inputs if t >= 0):
+            return []
+        return ["supported only on constant inputs (folded at import)"]
+    spec = TFLITE_OPS.get(op.code)
+    if spec is None:
+        return ["op not supported"]
+    reasons = []
+    activation = fused_activation_problem(op.options)
+    if activation:
+        reasons.append(activation)
+    if len(op.inputs) < spec.min_inputs:
+        reasons.append(f"{len(op.inputs)} inputs given, at least {spec.min_inputs} needed")
+    folded = op.code in _SHAPE_ONLY or all(t in constant for t in op.inputs if t >= 0)
+    for pos, t in enumerate(op.inputs):
+        if t < 0:
+            continue
+        tensor = model.tensors[t]
+        if pos in spec.const_inputs and t not in constant:
+            reasons.append(f"input {pos} ({tensor.name!r}) must be a constant")
+        elif tensor.quantized and tensor.type != TensorType.FLOAT32:
+            reasons.append(f"input {pos} ({tensor.name!r}) is quantized "
+                           f"{_type_name(tensor.type)}; only float32 is supported so far")
+        elif (not folded and pos not in spec.const_inputs and pos not in spec.index_inputs
+              and tensor.type != TensorType.FLOAT32):
+            reasons.append(f"input {pos} ({tensor.name!r}) has type "
+                           f"{_type_name(tensor.type)}; only float32 is supported")
+        elif pos in spec.index_inputs and tensor.type not in (TensorType.INT32,
+                                                               TensorType.INT64):
+            reasons.append(f"input {pos} ({tensor.name!r}) must be int32 or int64 indices")
+    if op.code == BuiltinOperator.DEQUANTIZE and op.inputs and op.inputs[0] >= 0:
+        src = model.tensors[op.inputs[0]]
+        if src.type != TensorType.FLOAT16 or op.inputs[0] not in constant:
+            reasons.append(f"only constant float16 inputs are supported, got "
+                           f"{'constant' if op.inputs[0] in constant else 'run-time'} "
+                           f"{_type_name(src.type)}")
+    if not folded:
+        for t in op.outputs:
+            if model.tensors[t].type != TensorType.FLOAT32:
+                reasons.append(f"output {model.tensors[t].name!r} has type "
+                               f"{_type_name(model.tensors[t].type)}; only float32 is "
+                               f"supported")
+    if not reasons and spec.check is not None:
+        reason = spec.check(op.options, model.tensors, op)
+        if reason:
+            reasons.append(reason)
+    return reasons
+
+
+# --- conversion -----------------------------------------------------------------------------
+class _Conversion:
+    def __init__(self, model: TFLModel):
+        self.model = model
+        self.names = tensor_names(model.tensors)
+        self.graph = Graph(tensors={}, nodes=[], inputs=[], outputs=[],
+                           metadata=dict(model.metadata))
+        self.b = Builder(self.graph, set(self.names))
+        self.consts: dict[int, np.ndarray] = {i: t.data for i, t in enumerate(model.tensors)
+                                              if t.data is not None}
+        self.env: dict[int, str] = {}          # run-time TFLite tensor -> IR tensor name
+        for i in model.inputs:
+            t = model.tensors[i]
+            if t.type != TensorType.FLOAT32:
+                raise UnsupportedOpsError([(f"input {self.names[i]!r}", "INPUT",
+                                            f"type {_type_name(t.type)}; only float32 "
+                                            f"inputs are supported")])
+            if min(t.shape, default=1) < 1:
+                raise ModelImportError(f"graph input {self.names[i]!r} has an empty or "
+                                       f"unknown dimension: {t.shape}")
+            name = self.names[i]
+            self.graph.tensors[name] = Tensor(name, DType.FLOAT32, t.shape)
+            self.graph.inputs.append(name)
+            self.env[i] = name
+
+    def run(self) -> Graph:
+        for op in self.model.operators:
+            try:
+                self._convert(op)
+            except Unsupported as e:
+                raise UnsupportedOpsError([(op.label, op.op_name, str(e))]) from None
+            except (Invalid, EvaluationError) as e:
+                raise ModelImportError(f"{op.label} ({op.op_name}): {e}") from None
+            except _READ_ERRORS as e:
+                raise ModelImportError(f"{op.label} ({op.op_name}): malformed options or "
+                                       f"inputs ({type(e).__name__}: {e})") from None
+        self._set_outputs()
+        return _without_unused(self.graph)
+
+    def _convert(self, op: TFLOperator) -> None:
+        if op.code in _NUMPY_FOLDS:
+            if len(op.outputs) != 1:
+                raise Invalid(f"expected 1 output, got {len(op.outputs)}")
+            out = _NUMPY_TYPES.get(self.model.tensors[op.outputs[0]].type)
+            if out is None:
+                raise Unsupported("unsupported output type")
+            args = [self.consts[t] for t in op.inputs if t >= 0]
+            self.consts[op.outputs[0]] = constant_array(_NUMPY_FOLDS[op.code](op, args, out))
+            return
+        spec = TFLITE_OPS[op.code]
+        start = len(self.graph.nodes)
+        self.b.begin(self.names[op.outputs[0]] if op.outputs else op.label, len(op.outputs))
+        results = spec.fn(_OpContext(self, op))
+        self.b.finish()
+        if len(results) != len(op.outputs):
+            raise Invalid(f"expected {len(op.outputs)} outputs, the op gives {len(results)}")
+        folded = all(t in self.consts for t in op.inputs if t >= 0)
+        if folded:
+            results = self._fold(start, results)
+        for t, value in zip(op.outputs, results):
+            if isinstance(value, np.ndarray):
+                self.consts[t] = constant_array(value)
+                continue
+            declared = self.model.tensors[t].shape
+            got = self.graph.tensors[value].shape
+            if declared and tuple(declared) != tuple(got or ()):
+                raise Invalid(f"output {self.names[t]!r} is declared {declared}, computed {got}")
+            self.env[t] = self.names[t] if self.b.rename_output(value, self.names[t]) else value
+
+    def _fold(self, start: int, results: list[Any]) -> list[Any]:
+        """Evaluates the IR nodes just emitted for an all-constant operator."""
+        nodes = self.graph.nodes[start:]
+        del self.graph.nodes[start:]
+        values = {name: t.data for name, t in self.graph.tensors.items() if t.data is not None}
+        for node in nodes:
+            values.update(zip(node.outputs, evaluate_node(node, self.graph, values)))
+        return [r if isinstance(r, np.ndarray) else values[r] for r in results]
+
+    def tensor(self, t: int) -> str:
+        """The IR tensor of TFLite tensor `t`, materialising a constant on first use."""
+        if t not in self.env:
+            value = self.consts[t]
+            name = self.names[t]
+            try:
+                self.b.add_constant(name, value)
+            except ValueError:
+                raise Unsupported(f"constant {name!r} has unsupported type {value.dtype}") \
+                    from None
+            self.env[t] = name
+        return self.env[t]
+
+    def _set_outputs(self) -> None:
+        for t in self.model.outputs:
+            name = self.names[t]
+            if t not in self.env:
+                raise UnsupportedOpsError([(f"output {name!r}", "OUTPUT", "the graph output "
+                                            "is a constant (it depends on no graph input)")])
+            ir = self.env[t]
+            if ir != name or ir in self.graph.inputs or ir in self.graph.outputs:
+                self.b.begin(f"{name}/copy", 1)
+                copy = self.b.op(OpType.RESHAPE, [ir], ReshapeParams(),
+                                 shapes=[self.graph.tensors[ir].shape])
+                ir = name if self.b.rename_output(copy, name) else copy
+            self.graph.outputs.append(ir)
+
+
+class _OpContext:
+    """What an op function sees: its operator, inputs by position, the builder."""
+
+    def __init__(self, conv: _Conversion, op: TFLOperator):
+        self._conv = conv
+        self.op = op
+        self.b = conv.b
+        self.options = op.options
+
+    def has(self, pos: int) -> bool:
+        return pos < len(self.op.inputs) and self.op.inputs[pos] >= 0
+
+    def input(self, pos: int) -> str:
+        if not self.has(pos):
+            raise Invalid(f"input {pos} is missing")
+        return self._conv.tensor(self.op.inputs[pos])
+
+    def optional(self, pos: int) -> str | None:
+        return self.input(pos) if self.has(pos) else None
+
+    def const(self, pos: int) -> np.ndarray:
+        if not self.has(pos):
+            raise Invalid(f"input {pos} is missing")
+        t = self.op.inputs[pos]
+        if t not in self._conv.consts:
+            raise Unsupported(f"input {pos} must be a constant")
+        return self._conv.consts[t]
+
+    def in_shape(self, pos: int) -> tuple[int, ...]:
+        if not self.has(pos):
+            raise Invalid(f"input {pos} is missing")
+        t = self.op.inputs[pos]
+        if t in self._conv.consts:
+            return tuple(self._conv.consts[t].shape)
+        return tuple(self._conv.graph.tensors[self._conv.env[t]].shape or ())
+
+    def out_shape(self, pos: int = 0) -> tuple[int, ...]:
+        return self._conv.model.tensors[self.op.outputs[pos]].shape
+
+
+def _without_unused(graph: Graph) -> Graph:
+    used = set(graph.inputs) | set(graph.outputs)
+    for node in graph.nodes:
+        used.update(node.inputs)
+        used.update(node.outputs)
+    graph.tensors = {k: t for k, t in graph.tensors.items() if k in used}
+    return graph
+

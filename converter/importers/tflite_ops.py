@@ -1,0 +1,424 @@
+"""The TFLite op table: BuiltinOperator -> a function emitting IR nodes.
+
+Each function takes an op context `c` (inputs by position, the operator's options, the
+builder) and returns one entry per TFLite output: an IR tensor name, or a numpy array for
+a value known at import time. TFLite is NHWC with OHWI filters like the IR, so weights are
+used as they are; SAME/VALID padding becomes explicit pads computed as TFLite does.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tflite.ActivationFunctionType import ActivationFunctionType as Act
+from tflite.BuiltinOperator import BuiltinOperator as Op
+from tflite.Padding import Padding
+
+from ..ops import FusedActivation, OpType
+from ..ops.batch_matmul import BatchMatMulParams
+from ..ops.binary import BinaryParams
+from ..ops.clamp import ClampParams
+from ..ops.concatenation import ConcatenationParams
+from ..ops.conv2d import Conv2DParams
+from ..ops.depthwise_conv2d import DepthwiseConv2DParams
+from ..ops.fully_connected import FullyConnectedParams
+from ..ops.gather import GatherParams
+from ..ops.leaky_relu import LeakyReluParams
+from ..ops.mean import ReduceParams
+from ..ops.pad import PadMode, PadParams
+from ..ops.pool2d import Pool2DParams
+from ..ops.resize import CoordinateTransform, ResizeMode, ResizeParams
+from ..ops.resize import NearestRounding as Rounding
+from ..ops.slice import SliceParams
+from ..ops.softmax import SoftmaxParams
+from ..ops.split import SplitParams
+from ..ops.transpose import TransposeParams
+from ..ops.transpose_conv2d import TransposeConv2DParams, full_size
+from .onnx_builder import Invalid, Unsupported
+
+if TYPE_CHECKING:
+    from .tflite import _OpContext as Ctx
+else:
+    Ctx = Any
+
+Result = list[Any]  # per TFLite output: IR tensor name or np.ndarray
+
+_ACTIVATIONS = {Act.NONE: FusedActivation.NONE, Act.RELU: FusedActivation.RELU,
+                Act.RELU6: FusedActivation.RELU6, Act.RELU_N1_TO_1: FusedActivation.RELU_N1_TO_1,
+                Act.TANH: FusedActivation.NONE}
+
+
+@dataclass(frozen=True)
+class TFLiteOp:
+    fn: Callable[[Ctx], Result]
+    min_inputs: int = 1
+    const_inputs: tuple[int, ...] = ()       # positions that must be constant
+    index_inputs: tuple[int, ...] = ()       # positions holding int32/int64 indices
+    # (options, tensors, operator) -> a reason the operator cannot be converted, or "".
+    check: Callable[[Any, list, Any], str] | None = None
+
+
+def fused_activation_problem(options: Any) -> str:
+    get = getattr(options, "FusedActivationFunction", None)
+    if get is None or get() in _ACTIVATIONS:
+        return ""
+    return f"fused activation {get()} is not supported"
+
+
+def _opt(c: Ctx, field: str, default: Any) -> Any:
+    get = getattr(c.options, field, None)
+    return default if get is None else get()
+
+
+def _activated(c: Ctx, y: str) -> str:
+    """Applies a fused TANH, the one TFLite fused activation the IR does not fuse."""
+    if _opt(c, "FusedActivationFunction", Act.NONE) == Act.TANH:
+        return c.b.op(OpType.TANH, [y])
+    return y
+
+
+def _act(c: Ctx) -> FusedActivation:
+    return _ACTIVATIONS[_opt(c, "FusedActivationFunction", Act.NONE)]
+
+
+def _axis(axis: int, rank: int) -> int:
+    if not -rank <= axis < rank:
+        raise Invalid(f"axis {axis} out of range for rank {rank}")
+    return axis % rank
+
+
+def same_pads(size: int, kernel: int, stride: int, dilation: int,
+              padding: int) -> tuple[int, int]:
+    """(before, after) as TFLite computes them for SAME (half, extra one after) or VALID."""
+    if stride < 1 or dilation < 1:
+        raise Invalid(f"stride {stride} and dilation {dilation} must be >= 1")
+    if padding == Padding.VALID:
+        return 0, 0
+    if padding != Padding.SAME:
+        raise Unsupported(f"padding {padding} is not supported")
+    effective = (kernel - 1) * dilation + 1
+    out = (size + stride - 1) // stride
+    total = max((out - 1) * stride + effective - size, 0)
+    return total // 2, total - total // 2
+
+
+def _window(c: Ctx, x: str, kh: int, kw: int, dilation: tuple[int, int]) -> dict[str, int]:
+    _, h, w, _ = c.b.shape(x)
+    sh, sw = _opt(c, "StrideH", 1), _opt(c, "StrideW", 1)
+    padding = _opt(c, "Padding", Padding.SAME)
+    top, bottom = same_pads(h, kh, sh, dilation[0], padding)
+    left, right = same_pads(w, kw, sw, dilation[1], padding)
+    return dict(stride_h=sh, stride_w=sw, pad_top=top, pad_bottom=bottom, pad_left=left,
+                pad_right=right)
+
+
+def _rank4(c: Ctx, pos: int) -> None:
+    if len(c.in_shape(pos)) != 4:
+        raise Invalid(f"input {pos} must be 4D, got {c.in_shape(pos)}")
+
+
+# --- convolutions and matrix products -------------------------------------------------------
+def conv_2d(c: Ctx) -> Result:
+    _rank4(c, 0)
+    _rank4(c, 1)
+    x, w = c.input(0), c.input(1)
+    dil = (_opt(c, "DilationHFactor", 1), _opt(c, "DilationWFactor", 1))
+    cin = c.b.shape(x)[3]
+    cin_group = c.b.shape(w)[3]
+    if cin_group < 1 or cin % cin_group:
+        raise Invalid(f"filter input channels {cin_group} do not divide input channels {cin}")
+    p = Conv2DParams(dilation_h=dil[0], dilation_w=dil[1], groups=cin // cin_group,
+                     activation=_act(c), **_window(c, x, *c.b.shape(w)[1:3], dil))
+    return [_activated(c, c.b.op(OpType.CONV2D, [x, w, c.optional(2)], p))]
+
+
+def depthwise_conv_2d(c: Ctx) -> Result:
+    _rank4(c, 0)
+    _rank4(c, 1)
+    x, w = c.input(0), c.input(1)
+    dil = (_opt(c, "DilationHFactor", 1), _opt(c, "DilationWFactor", 1))
+    cin, cout = c.b.shape(x)[3], c.b.shape(w)[3]
+    if cin < 1 or cout % cin:
+        raise Invalid(f"filter channels {cout} are not a multiple of input channels {cin}")
+    p = DepthwiseConv2DParams(dilation_h=dil[0], dilation_w=dil[1], depth_multiplier=cout // cin,
+                              activation=_act(c), **_window(c, x, *c.b.shape(w)[1:3], dil))
+    return [_activated(c, c.b.op(OpType.DEPTHWISE_CONV2D, [x, w, c.optional(2)], p))]
+
+
+def transpose_conv(c: Ctx) -> Result:
+    # Inputs: output shape, filter [Cout, KH, KW, Cin], input, optional bias.
+    _rank4(c, 1)
+    _rank4(c, 2)
+    out = tuple(int(d) for d in c.const(0).reshape(-1))
+    x, w = c.input(2), c.input(1)
+    _, kh, kw, _ = c.b.shape(w)
+    sh, sw = _opt(c, "StrideH", 1), _opt(c, "StrideW", 1)
+    if len(out) != 4 or min(sh, sw) < 1:
+        raise Invalid(f"output shape {out} must be 4D and strides {sh}, {sw} >= 1")
+    same = _opt(c, "Padding", Padding.SAME) == Padding.SAME
+    pads = []
+    for size, k, s, o in ((c.b.shape(x)[1], kh, sh, out[1]), (c.b.shape(x)[2], kw, sw, out[2])):
+        # TFLite crops what the scattered output has beyond the declared size, half before.
+        total = max(full_size(size, k, s, 1) - o, 0) if same else 0
+        pads.append((total // 2, total - total // 2))
+    p = TransposeConv2DParams(stride_h=sh, stride_w=sw, pad_top=pads[0][0],
+                              pad_bottom=pads[0][1], pad_left=pads[1][0], pad_right=pads[1][1],
+                              activation=_act(c))
+    bias = c.optional(3)
+    return [_activated(c, c.b.op(OpType.TRANSPOSE_CONV2D, [x, w, bias], p, shapes=[out]))]
+
+
+def fully_connected(c: Ctx) -> Result:
+    x, w = c.input(0), c.input(1)
+    if len(c.b.shape(w)) != 2:
+        raise Invalid(f"weights must be 2D, got {c.b.shape(w)}")
+    k = c.b.shape(w)[1]
+    if not _opt(c, "KeepNumDims", False) and len(c.b.shape(x)) != 2:
+        size = math.prod(c.b.shape(x))
+        if size % k:
+            raise Invalid(f"input {c.b.shape(x)} does not flatten into rows of {k}")
+        x = c.b.reshape(x, (size // k, k))
+    y = c.b.op(OpType.FULLY_CONNECTED, [x, w, c.optional(2)], FullyConnectedParams(_act(c)))
+    return [_activated(c, y)]
+
+
+def batch_matmul(c: Ctx) -> Result:
+    p = BatchMatMulParams(adj_a=bool(_opt(c, "AdjX", False)), adj_b=bool(_opt(c, "AdjY", False)))
+    return [c.b.op(OpType.BATCH_MATMUL, [c.input(0), c.input(1)], p)]
+
+
+# --- elementwise --------------------------------------------------------------------------
+def _binary(op: OpType) -> Callable[[Ctx], Result]:
+    def convert(c: Ctx) -> Result:
+        return [_activated(c, c.b.op(op, [c.input(0), c.input(1)], BinaryParams(_act(c))))]
+    return convert
+
+
+def _unary(op: OpType, params: Any = None) -> Callable[[Ctx], Result]:
+    def convert(c: Ctx) -> Result:
+        return [c.b.op(op, [c.input(0)], params)]
+    return convert
+
+
+def leaky_relu(c: Ctx) -> Result:
+    return [c.b.op(OpType.LEAKY_RELU, [c.input(0)], LeakyReluParams(_opt(c, "Alpha", 0.2)))]
+
+
+def softmax(c: Ctx) -> Result:
+    x = c.input(0)
+    p = SoftmaxParams(axis=len(c.b.shape(x)) - 1, beta=_opt(c, "Beta", 1.0))
+    return [c.b.op(OpType.SOFTMAX, [x], p)]
+
+
+# --- pooling and reductions ---------------------------------------------------------------
+def _pool(op: OpType) -> Callable[[Ctx], Result]:
+    def convert(c: Ctx) -> Result:
+        _rank4(c, 0)
+        x = c.input(0)
+        kh, kw = _opt(c, "FilterHeight", 1), _opt(c, "FilterWidth", 1)
+        p = Pool2DParams(filter_h=kh, filter_w=kw, activation=_act(c),
+                         **_window(c, x, kh, kw, (1, 1)))
+        return [_activated(c, c.b.op(op, [x], p))]
+    return convert
+
+
+def mean(c: Ctx) -> Result:
+    x = c.input(0)
+    rank = len(c.b.shape(x))
+    axes = tuple(sorted({_axis(int(a), rank) for a in c.const(1).reshape(-1)}))
+    return [c.b.op(OpType.MEAN, [x], ReduceParams(axes), shapes=[c.out_shape()])]
+
+
+# --- shapes and data movement -------------------------------------------------------------
+def reshape(c: Ctx) -> Result:
+    """RESHAPE, SQUEEZE and EXPAND_DIMS: the output tensor carries the static shape."""
+    return [c.b.reshape(c.input(0), c.out_shape())]
+
+
+def transpose(c: Ctx) -> Result:
+    perm = tuple(int(p) for p in c.const(1).reshape(-1))
+    return [c.b.op(OpType.TRANSPOSE, [c.input(0)], TransposeParams(perm))]
+
+
+def concatenation(c: Ctx) -> Result:
+    inputs = [c.input(i) for i in range(len(c.op.inputs))]
+    axis = _axis(_opt(c, "Axis", 0), len(c.b.shape(inputs[0])))
+    p = ConcatenationParams(axis=axis, activation=_act(c))
+    return [_activated(c, c.b.op(OpType.CONCATENATION, inputs, p))]
+
+
+def _split_into(c: Ctx, x: str, axis: int) -> Result:
+    shapes = [c.out_shape(i) for i in range(len(c.op.outputs))]
+    return c.b.node(OpType.SPLIT, [x], SplitParams(_axis(axis, len(c.b.shape(x)))),
+                    shapes=shapes, outputs=len(shapes))
+
+
+def split(c: Ctx) -> Result:
+    return _split_into(c, c.input(1), int(c.const(0).reshape(-1)[0]))
+
+
+def split_v(c: Ctx) -> Result:
+    return _split_into(c, c.input(0), int(c.const(2).reshape(-1)[0]))
+
+
+def _slice(c: Ctx, x: str, ranges: list[range], out: tuple[int, ...]) -> str:
+    if min((len(r) for r in ranges), default=1) < 1:
+        raise Unsupported("the slice is empty")
+    counts = tuple(len(r) for r in ranges)
+    if all(r.step == 1 and len(r) == size for r, size in zip(ranges, c.b.shape(x))):
+        y = x
+    else:
+        p = SliceParams(begin=tuple(r.start for r in ranges), step=tuple(r.step for r in ranges))
+        y = c.b.op(OpType.SLICE, [x], p, shapes=[counts])
+    return c.b.reshape(y, out)
+
+
+def strided_slice(c: Ctx) -> Result:
+    x = c.input(0)
+    shape = c.b.shape(x)
+    begin, end, strides = (c.const(i).reshape(-1) for i in (1, 2, 3))
+    if not len(begin) == len(end) == len(strides) <= len(shape):
+        raise Invalid(f"begin, end and strides must have equal length <= rank {len(shape)}")
+    bmask, emask = _opt(c, "BeginMask", 0), _opt(c, "EndMask", 0)
+    shrink = _opt(c, "ShrinkAxisMask", 0)
+    ranges = []
+    for axis, size in enumerate(shape):
+        if axis >= len(begin):
+            ranges.append(range(size))
+            continue
+        step = int(strides[axis])
+        if step == 0:
+            raise Invalid(f"axis {axis}: stride 0")
+        if shrink >> axis & 1:
+            i = int(begin[axis])
+            if not -size <= i < size:
+                raise Invalid(f"axis {axis}: index {i} out of range for size {size}")
+            ranges.append(range(i % size, i % size + 1))
+            continue
+        b = None if bmask >> axis & 1 else int(begin[axis])
+        e = None if emask >> axis & 1 else int(end[axis])
+        ranges.append(range(size)[slice(b, e, step)])
+    return [_slice(c, x, ranges, c.out_shape())]
+
+
+def slice_(c: Ctx) -> Result:
+    x = c.input(0)
+    shape = c.b.shape(x)
+    begin, size = c.const(1).reshape(-1), c.const(2).reshape(-1)
+    if not len(begin) == len(size) == len(shape):
+        raise Invalid(f"begin and size must have the input's rank {len(shape)}")
+    ranges = []
+    for axis, (dim, b, n) in enumerate(zip(shape, begin, size)):
+        stop = dim if n == -1 else int(b) + int(n)
+        if not 0 <= b <= stop <= dim:
+            raise Invalid(f"axis {axis}: begin {b} size {n} leave [0, {dim})")
+        ranges.append(range(int(b), stop))
+    return [_slice(c, x, ranges, c.out_shape())]
+
+
+def pad(c: Ctx) -> Result:
+    x = c.input(0)
+    rank = len(c.b.shape(x))
+    pads = c.const(1).astype(np.int64)
+    if pads.shape != (rank, 2) or pads.min(initial=0) < 0:
+        raise Invalid(f"paddings must be [{rank}, 2] and >= 0, got {pads.tolist()}")
+    value = float(c.const(2).reshape(-1)[0]) if c.has(2) else 0.0
+    p = PadParams(pads=tuple(int(v) for v in (*pads[:, 0], *pads[:, 1])), mode=PadMode.CONSTANT,
+                  value=value)
+    return [c.b.op(OpType.PAD, [x], p)]
+
+
+def gather(c: Ctx) -> Result:
+    if _opt(c, "BatchDims", 0) != 0:
+        raise Unsupported("batch_dims != 0 is not supported")
+    x = c.input(0)
+    axis = _axis(_opt(c, "Axis", 0), len(c.in_shape(0)))
+    return [c.b.op(OpType.GATHER, [x, c.input(1)], GatherParams(axis))]
+
+
+def _resize(mode: ResizeMode) -> Callable[[Ctx], Result]:
+    def convert(c: Ctx) -> Result:
+        _rank4(c, 0)
+        x = c.input(0)
+        _, h, w, _ = c.b.shape(x)
+        out = c.out_shape()
+        align, half = bool(_opt(c, "AlignCorners", False)), bool(_opt(c, "HalfPixelCenters",
+                                                                      False))
+        if align and half:
+            raise Unsupported("align_corners together with half_pixel_centers")
+        # TFLite's nearest neighbour takes floor(coordinate + 0.5) when it centres pixels or
+        # aligns corners (its round() on non-negative values), else floor(coordinate).
+        if align:
+            transform, rounding = CoordinateTransform.ALIGN_CORNERS, Rounding.ROUND_PREFER_CEIL
+        elif half:
+            transform, rounding = CoordinateTransform.HALF_PIXEL, Rounding.ROUND_PREFER_CEIL
+        else:
+            transform, rounding = CoordinateTransform.ASYMMETRIC, Rounding.FLOOR
+        p = ResizeParams(mode=mode, coordinate_transform=transform, nearest_rounding=rounding,
+                         scale_h=out[1] / h, scale_w=out[2] / w)
+        return [c.b.op(OpType.RESIZE, [x], p, shapes=[out])]
+    return convert
+
+
+def shape(c: Ctx) -> Result:
+    dtype = np.int64 if c.out_shape() and _opt(c, "OutType", 2) == 4 else np.int32
+    return [np.array(c.in_shape(0), dtype=dtype)]
+
+
+def dequantize(c: Ctx) -> Result:
+    return [c.const(0).astype(np.float32)]
+
+
+def _strided_slice_check(options: Any, tensors: list, op: Any) -> str:
+    if options is None:
+        return ""
+    if options.EllipsisMask() or options.NewAxisMask():
+        return "ellipsis_mask and new_axis_mask are not supported"
+    if getattr(options, "Offset", lambda: False)():
+        return "offset=True is not supported"
+    return ""
+
+
+TFLITE_OPS: dict[int, TFLiteOp] = {
+    Op.CONV_2D: TFLiteOp(conv_2d, 2),
+    Op.DEPTHWISE_CONV_2D: TFLiteOp(depthwise_conv_2d, 2),
+    Op.TRANSPOSE_CONV: TFLiteOp(transpose_conv, 3, const_inputs=(0,)),
+    Op.FULLY_CONNECTED: TFLiteOp(fully_connected, 2),
+    Op.BATCH_MATMUL: TFLiteOp(batch_matmul, 2),
+    Op.ADD: TFLiteOp(_binary(OpType.ADD), 2),
+    Op.SUB: TFLiteOp(_binary(OpType.SUB), 2),
+    Op.MUL: TFLiteOp(_binary(OpType.MUL), 2),
+    Op.DIV: TFLiteOp(_binary(OpType.DIV), 2),
+    Op.RELU: TFLiteOp(_unary(OpType.RELU)),
+    Op.RELU6: TFLiteOp(_unary(OpType.RELU6)),
+    Op.RELU_N1_TO_1: TFLiteOp(_unary(OpType.CLAMP, ClampParams(-1.0, 1.0))),
+    Op.LEAKY_RELU: TFLiteOp(leaky_relu),
+    Op.LOGISTIC: TFLiteOp(_unary(OpType.SIGMOID)),
+    Op.TANH: TFLiteOp(_unary(OpType.TANH)),
+    Op.HARD_SWISH: TFLiteOp(_unary(OpType.HARD_SWISH)),
+    Op.MAX_POOL_2D: TFLiteOp(_pool(OpType.MAX_POOL2D)),
+    Op.AVERAGE_POOL_2D: TFLiteOp(_pool(OpType.AVERAGE_POOL2D)),
+    Op.MEAN: TFLiteOp(mean, 2, const_inputs=(1,)),
+    Op.RESHAPE: TFLiteOp(reshape, 1, index_inputs=(1,)),
+    Op.SQUEEZE: TFLiteOp(reshape),
+    Op.EXPAND_DIMS: TFLiteOp(reshape, 1, index_inputs=(1,)),
+    Op.TRANSPOSE: TFLiteOp(transpose, 2, const_inputs=(1,)),
+    Op.CONCATENATION: TFLiteOp(concatenation),
+    Op.SPLIT: TFLiteOp(split, 2, const_inputs=(0,)),
+    Op.SPLIT_V: TFLiteOp(split_v, 3, const_inputs=(1, 2)),
+    Op.STRIDED_SLICE: TFLiteOp(strided_slice, 4, const_inputs=(1, 2, 3),
+                               check=_strided_slice_check),
+    Op.SLICE: TFLiteOp(slice_, 3, const_inputs=(1, 2)),
+    Op.PAD: TFLiteOp(pad, 2, const_inputs=(1,)),
+    Op.PADV2: TFLiteOp(pad, 3, const_inputs=(1, 2)),
+    Op.SOFTMAX: TFLiteOp(softmax),
+    Op.RESIZE_BILINEAR: TFLiteOp(_resize(ResizeMode.LINEAR), 2, index_inputs=(1,)),
+    Op.RESIZE_NEAREST_NEIGHBOR: TFLiteOp(_resize(ResizeMode.NEAREST), 2, index_inputs=(1,)),
+    Op.GATHER: TFLiteOp(gather, 2, index_inputs=(1,)),
+    Op.SHAPE: TFLiteOp(shape),
+    Op.DEQUANTIZE: TFLiteOp(dequantize, const_inputs=(0,)),
+}
+

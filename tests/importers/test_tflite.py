@@ -1,0 +1,400 @@
+"""The TFLite importer (float32): single-op models and Keras models made by TensorFlow's
+TFLiteConverter in the test, checked against LiteRT; malformed and mutated files."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from emberlite import Interpreter
+from emberlite.converter import Converter, UnsupportedOpsError
+from emberlite.converter.errors import EmberError, ModelImportError
+from helpers import max_rel_diff, run_ember
+
+from conftest import require_module
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+RNG = np.random.default_rng(11)
+TOL = 1e-4
+
+
+@pytest.fixture(scope="module")
+def tf() -> Any:
+    return require_module("tensorflow")
+
+
+def _const(*shape: int) -> np.ndarray:
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def _from_fn(tf: Any, fn: Callable, shapes: list[tuple[int, ...]], **options: Any) -> bytes:
+    specs = [tf.TensorSpec(s, tf.float32) for s in shapes]
+    concrete = tf.function(fn).get_concrete_function(*specs)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    for key, value in options.items():
+        setattr(converter, key, value)
+    return converter.convert()
+
+
+def _litert(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+
+    interp = LiteRT(model_content=data, num_threads=1)
+    interp.allocate_tensors()
+    for detail, value in zip(interp.get_input_details(), inputs):
+        interp.set_tensor(detail["index"], value)
+    interp.invoke()
+    return [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
+
+
+def _tflite_ops(data: bytes) -> set[str]:
+    from emberlite.converter.importers.tflite import read_tflite
+
+    return {op.op_name for op in read_tflite(data).operators}
+
+
+def _assert_matches_litert(data: bytes, inputs: list[np.ndarray],
+                           ember: bytes | None = None) -> list[np.ndarray]:
+    ember = ember or Converter.from_tflite(data).convert()
+    got, want = run_ember(ember, inputs), _litert(data, inputs)
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g.shape == w.shape, f"output {i}: {g.shape} != {w.shape}"
+        err = max_rel_diff(g, w)
+        assert err <= TOL, f"output {i}: max|diff| / max|ref| = {err:.3g} > {TOL}"
+    return got
+
+
+# --- single-op models ---------------------------------------------------------------------
+W_CONV, B_CONV = _const(3, 3, 3, 5), _const(5)           # HWIO, as tf.nn.conv2d takes it
+W_DW = _const(3, 3, 4, 2)
+W_TCONV = _const(3, 3, 5, 4)                              # H, W, out, in
+W_FC, B_FC = _const(8, 6), _const(6)
+
+
+def _single_op_cases(tf: Any) -> dict[str, tuple[Callable, list[tuple[int, ...]], str]]:
+    """name -> (function, input shapes, the TFLite op the model must contain)."""
+    v1 = tf.compat.v1.image
+    return {
+        "conv_same_relu": (lambda x: tf.nn.relu(tf.nn.conv2d(x, W_CONV, 2, "SAME") + B_CONV),
+                           [(1, 9, 9, 3)], "CONV_2D"),
+        "conv_valid_dilated": (lambda x: tf.nn.conv2d(x, W_CONV, 1, "VALID", dilations=2),
+                               [(1, 9, 8, 3)], "CONV_2D"),
+        "depthwise_relu6": (lambda x: tf.nn.relu6(tf.nn.depthwise_conv2d(
+            x, W_DW, [1, 2, 2, 1], "SAME")), [(1, 8, 7, 4)], "DEPTHWISE_CONV_2D"),
+        "transpose_conv": (lambda x: tf.nn.conv2d_transpose(
+            x, W_TCONV, [1, 10, 10, 5], 2, "SAME"), [(1, 5, 5, 4)], "TRANSPOSE_CONV"),
+        "transpose_conv_valid": (lambda x: tf.nn.conv2d_transpose(
+            x, W_TCONV, [1, 11, 11, 5], 2, "VALID"), [(1, 5, 5, 4)], "TRANSPOSE_CONV"),
+        "fully_connected": (lambda x: tf.matmul(x, W_FC) + B_FC, [(2, 8)], "FULLY_CONNECTED"),
+        "fully_connected_3d": (lambda x: tf.matmul(x, W_FC), [(2, 3, 8)], "FULLY_CONNECTED"),
+        "batch_matmul": (lambda a, b: tf.matmul(a, b), [(2, 3, 4), (2, 4, 5)], "BATCH_MATMUL"),
+        "add": (lambda x, y: x + y, [(1, 4, 4, 3), (3,)], "ADD"),
+        "sub": (lambda x, y: x - y, [(1, 4, 4, 3), (1, 1, 4, 3)], "SUB"),
+        "mul": (lambda x, y: x * y, [(1, 4, 4, 3), (1, 4, 4, 3)], "MUL"),
+        "div": (lambda x, y: x / (y * y + 0.5), [(1, 4, 4, 3), (1, 4, 4, 3)], "DIV"),
+        "relu": (tf.nn.relu, [(2, 5)], "RELU"),
+        "relu6": (tf.nn.relu6, [(2, 5)], "RELU6"),
+        "relu_n1_to_1": (lambda x: tf.minimum(tf.maximum(x, -1.0), 1.0), [(2, 5)],
+                         "RELU_N1_TO_1"),
+        "leaky_relu": (lambda x: tf.nn.leaky_relu(x, 0.3), [(2, 5)], "LEAKY_RELU"),
+        "logistic": (tf.sigmoid, [(2, 5)], "LOGISTIC"),
+        "tanh": (tf.tanh, [(2, 5)], "TANH"),
+        "hard_swish": (lambda x: x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0), [(1, 4, 4, 3)],
+                       "HARD_SWISH"),
+        "max_pool": (lambda x: tf.nn.max_pool2d(x, 3, 2, "SAME"), [(1, 7, 8, 3)], "MAX_POOL_2D"),
+        "average_pool_same": (lambda x: tf.nn.avg_pool2d(x, 3, 2, "SAME"), [(1, 7, 8, 3)],
+                              "AVERAGE_POOL_2D"),
+        "average_pool_valid": (lambda x: tf.nn.avg_pool2d(x, 2, 2, "VALID"), [(1, 6, 6, 3)],
+                               "AVERAGE_POOL_2D"),
+        "mean_keepdims": (lambda x: tf.reduce_mean(x, [1, 2], keepdims=True), [(1, 5, 6, 3)],
+                          "MEAN"),
+        "mean": (lambda x: tf.reduce_mean(x, [-1]), [(2, 5, 6)], "MEAN"),
+        "reshape": (lambda x: tf.reshape(x, [2, -1]) * 2.0, [(2, 3, 4)], "RESHAPE"),
+        "squeeze": (lambda x: tf.squeeze(x * 2.0, [1]), [(2, 1, 4)], ""),
+        "expand_dims": (lambda x: tf.expand_dims(x * 2.0, 1), [(2, 4)], ""),
+        "transpose": (lambda x: tf.transpose(x, [0, 3, 1, 2]), [(1, 2, 3, 4)], "TRANSPOSE"),
+        "concatenation": (lambda x, y: tf.concat([x, y], -1), [(1, 3, 3, 2), (1, 3, 3, 4)],
+                          "CONCATENATION"),
+        "split": (lambda x: tf.split(x, 2, axis=3), [(1, 3, 3, 4)], "SPLIT"),
+        "split_v": (lambda x: tf.split(x, [1, 3], axis=3), [(1, 3, 3, 4)], "SPLIT_V"),
+        "strided_slice": (lambda x: x[:, 1:5:2, ::-1, 0], [(1, 6, 5, 3)], "STRIDED_SLICE"),
+        "strided_slice_masks": (lambda x: x[:, :-1, 2:, :], [(1, 6, 5, 3)], "STRIDED_SLICE"),
+        "slice": (lambda x: tf.slice(x, [0, 1, 1, 0], [1, 2, -1, 2]), [(1, 4, 5, 3)], "SLICE"),
+        "pad": (lambda x: tf.pad(x, [[0, 0], [1, 2], [2, 1], [0, 0]]), [(1, 3, 3, 2)], "PAD"),
+        "padv2": (lambda x: tf.pad(x, [[0, 0], [1, 0], [0, 1], [0, 0]], constant_values=1.5),
+                  [(1, 3, 3, 2)], "PADV2"),
+        "softmax": (lambda x: tf.nn.softmax(x * 3.0), [(2, 7)], "SOFTMAX"),
+        "gather": (lambda x: tf.gather(x, [2, 0, 2], axis=1), [(2, 4, 3)], "GATHER"),
+        "shape_folded": (lambda x: tf.reshape(x, [tf.shape(x)[0], -1]) + 1.0, [(2, 3, 4)], ""),
+        "tanh_fused": (lambda x, y: tf.tanh(x + y), [(2, 5), (2, 5)], ""),
+    } | {
+        f"resize_{kind}_{mode}": (
+            (lambda fn, kw: lambda x: fn(x, [9, 7], **kw))(
+                getattr(v1, f"resize_{kind}"),
+                {"align_corners": mode == "align", "half_pixel_centers": mode == "half"}),
+            [(1, 4, 5, 2)], "RESIZE_BILINEAR" if kind == "bilinear" else
+            "RESIZE_NEAREST_NEIGHBOR")
+        for kind in ("bilinear", "nearest_neighbor") for mode in ("align", "half", "plain")
+    }
+
+
+SINGLE_OPS = ["conv_same_relu", "conv_valid_dilated", "depthwise_relu6", "transpose_conv",
+              "transpose_conv_valid", "fully_connected", "fully_connected_3d", "batch_matmul",
+              "add", "sub", "mul", "div", "relu", "relu6", "relu_n1_to_1", "leaky_relu",
+              "logistic", "tanh", "hard_swish", "max_pool", "average_pool_same",
+              "average_pool_valid", "mean_keepdims", "mean", "reshape", "squeeze",
+              "expand_dims", "transpose", "concatenation", "split", "split_v", "strided_slice",
+              "strided_slice_masks", "slice", "pad", "padv2", "softmax", "gather",
+              "shape_folded", "tanh_fused"] + [
+    f"resize_{k}_{m}" for k in ("bilinear", "nearest_neighbor")
+    for m in ("align", "half", "plain")]
+
+
+@pytest.mark.parametrize("name", SINGLE_OPS)
+def test_single_op_matches_litert(tf: Any, name: str) -> None:
+    fn, shapes, op = _single_op_cases(tf)[name]
+    data = _from_fn(tf, fn, shapes)
+    if op:
+        assert op in _tflite_ops(data), f"TF emitted {_tflite_ops(data)}, not {op}"
+    inputs = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
+    _assert_matches_litert(data, inputs)
+
+
+def test_float16_weights_are_dequantized_at_import(tf: Any) -> None:
+    specs = [tf.TensorSpec((1, 6, 6, 3), tf.float32)]
+    concrete = tf.function(lambda x: tf.nn.conv2d(x, W_CONV, 1, "SAME") + B_CONV) \
+        .get_concrete_function(*specs)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    data = converter.convert()
+    assert "DEQUANTIZE" in _tflite_ops(data)
+    _assert_matches_litert(data, [_const(1, 6, 6, 3)])
+
+
+def test_unsupported_ops_are_all_listed_before_converting(tf: Any) -> None:
+    data = _from_fn(tf, lambda x, y: tf.nn.log_softmax(tf.maximum(x, y) + 1.0),
+                    [(2, 5), (2, 5)])
+    with pytest.raises(UnsupportedOpsError) as info:
+        Converter.from_tflite(data).convert()
+    listed = {op for _, op, _ in info.value.problems}
+    assert {"MAXIMUM", "LOG_SOFTMAX"} <= listed, info.value.problems
+    assert all(label.startswith("operator ") for label, _, _ in info.value.problems)
+
+
+def test_signature_names_carry_over(tf: Any) -> None:
+    class Module(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec((1, 4), tf.float32, name="pixels")])
+        def classify(self, pixels):
+            return {"scores": tf.nn.relu(pixels)}
+
+    module = Module()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.classify.get_concrete_function()], module)
+    data = converter.convert()
+    meta = Interpreter(model_content=Converter.from_tflite(data).convert()).get_metadata()
+    keys = [k for k in meta if k.startswith("tflite.signature.")]
+    assert any(k.endswith(".input.pixels") for k in keys), meta
+    assert any(k.endswith(".output.scores") for k in keys), meta
+    assert meta["source.format"] == "tflite"
+
+
+# --- Keras models -------------------------------------------------------------------------
+def _keras_tflite(tf: Any, model: Any) -> bytes:
+    return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+
+@pytest.fixture(scope="module")
+def mobilenet_v2(tf: Any) -> tuple[bytes, bytes]:
+    tf.keras.utils.set_random_seed(1)
+    model = tf.keras.applications.MobileNetV2(input_shape=(96, 96, 3), weights=None,
+                                              classifier_activation=None)
+    data = _keras_tflite(tf, model)
+    return data, Converter.from_tflite(data).convert()
+
+
+def test_mobilenet_v2_matches_litert(mobilenet_v2: tuple[bytes, bytes]) -> None:
+    data, ember = mobilenet_v2
+    _assert_matches_litert(data, [_const(1, 96, 96, 3)], ember)
+
+
+def test_mobilenet_v3_small_matches_litert(tf: Any) -> None:
+    tf.keras.utils.set_random_seed(2)
+    model = tf.keras.applications.MobileNetV3Small(input_shape=(96, 96, 3), weights=None,
+                                                   classifier_activation=None)
+    data = _keras_tflite(tf, model)
+    _assert_matches_litert(data, [_const(1, 96, 96, 3) * 50 + 127])
+
+
+def test_small_resnet_matches_litert(tf: Any) -> None:
+    layers = tf.keras.layers
+    tf.keras.utils.set_random_seed(3)
+    x = inputs = layers.Input((32, 32, 3))
+    x = layers.Conv2D(16, 3, padding="same", activation="relu")(x)
+    for filters, stride in ((16, 1), (32, 2)):
+        shortcut = x if stride == 1 else layers.Conv2D(filters, 1, stride)(x)
+        y = layers.Conv2D(filters, 3, stride, padding="same")(x)
+        y = layers.BatchNormalization()(y)
+        y = layers.ReLU()(y)
+        y = layers.Conv2D(filters, 3, padding="same")(y)
+        x = layers.ReLU()(layers.Add()([shortcut, y]))
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(10)(x)
+    data = _keras_tflite(tf, tf.keras.Model(inputs, outputs))
+    _assert_matches_litert(data, [_const(1, 32, 32, 3)])
+
+
+def test_digits_cnn_keeps_litert_predictions(tf: Any) -> None:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[..., None]
+    x_train, x_test, y_train, _ = train_test_split(x, digits.target, test_size=0.3,
+                                                   random_state=0)
+    layers = tf.keras.layers
+    tf.keras.utils.set_random_seed(4)
+    model = tf.keras.Sequential([
+        layers.Input((8, 8, 1)), layers.Conv2D(8, 3, padding="same", activation="relu"),
+        layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x_train, y_train, epochs=5, batch_size=32, verbose=0)
+    data = _keras_tflite(tf, model)
+    ember = Interpreter(model_content=Converter.from_tflite(data).convert())
+    ember.allocate_tensors()
+    ours, theirs = [], []
+    for sample in x_test:
+        ours.append(int(np.argmax(run_ember(b"", [sample[None]], interpreter=ember)[0])))
+        theirs.append(int(np.argmax(_litert(data, [sample[None]])[0])))
+    assert ours == theirs
+
+
+# --- malformed files ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_model(tf: Any) -> bytes:
+    w = _const(3, 3, 2, 4)
+    return _from_fn(tf, lambda x: tf.nn.relu(tf.nn.conv2d(x, w, 1, "SAME")) + 1.0,
+                    [(1, 4, 4, 2)])
+
+
+def _convert(data: bytes) -> bytes:
+    return Converter.from_tflite(data).convert()
+
+
+@pytest.mark.parametrize("cut", [0, 7, 8, 40, -100, -1])
+def test_truncated_files_are_rejected(small_model: bytes, cut: int) -> None:
+    with pytest.raises(ModelImportError):
+        _convert(small_model[:cut])
+
+
+def test_cli_converts_a_tflite_file(tmp_path: Any, small_model: bytes, capsys: Any) -> None:
+    from emberlite.cli import main
+
+    source = tmp_path / "small.tflite"
+    source.write_bytes(small_model)
+    assert main(["convert", str(source)]) == 0
+    ember = (tmp_path / "small.ember").read_bytes()
+    _assert_matches_litert(small_model, [_const(1, 4, 4, 2)], ember)
+    source.write_bytes(small_model[:100])
+    assert main(["convert", str(source), "-o", str(tmp_path / "bad.ember")]) != 0
+    assert not (tmp_path / "bad.ember").exists()
+
+
+def test_wrong_identifier_is_rejected(small_model: bytes) -> None:
+    bad = small_model[:4] + b"XXXX" + small_model[8:]
+    with pytest.raises(ModelImportError, match="identifier"):
+        _convert(bad)
+
+
+def _tables(data: bytes) -> tuple[Any, Any]:
+    import tflite
+
+    model = tflite.Model.GetRootAs(data, 0)
+    return model, model.Subgraphs(0)
+
+
+def _patched(data: bytes, pos: int, value: int) -> bytes:
+    out = bytearray(data)
+    out[pos:pos + 4] = int(value).to_bytes(4, "little", signed=value < 0)
+    return bytes(out)
+
+
+def _field(table: Any, slot: int) -> int:
+    """File position of a scalar field (vtable slot byte offset, 4 + 2 x field index)."""
+    o = table._tab.Offset(slot)
+    assert o, "field not stored in the file"
+    return table._tab.Pos + o
+
+
+def _vector_item(table: Any, slot: int, j: int) -> int:
+    return table._tab.Vector(table._tab.Offset(slot)) + 4 * j
+
+
+def _constant_tensor(sg: Any, model: Any) -> int:
+    return next(i for i in range(sg.TensorsLength())
+                if model.Buffers(sg.Tensors(i).Buffer()).DataLength() > 0
+                and sg.Tensors(i).ShapeLength() > 0)
+
+
+# Tensor slots: shape 4, type 6, buffer 8; operator: opcode_index 4, inputs 6, outputs 8;
+# model: subgraphs 8; vector lengths sit 4 bytes before the first element.
+@pytest.mark.parametrize("case, match", [
+    ("buffer_index", "buffer index"), ("input_index", "out of range"),
+    ("negative_input", "out of range"), ("opcode_index", "opcode index"),
+    ("shape_bigger_than_buffer", "needs"), ("own_output", "cycle"),
+    ("no_subgraph", "no subgraph")])
+def test_malformed_files_are_rejected_clearly(small_model: bytes, case: str,
+                                             match: str) -> None:
+    model, sg = _tables(small_model)
+    op = sg.Operators(0)
+    if case == "buffer_index":
+        bad = _patched(small_model, _field(sg.Tensors(0), 8), 10**6)
+    elif case == "input_index":
+        bad = _patched(small_model, _vector_item(op, 6, 0), 1000)
+    elif case == "negative_input":
+        bad = _patched(small_model, _vector_item(op, 6, 0), -5)
+    elif case == "opcode_index":
+        stored = next(sg.Operators(i) for i in range(sg.OperatorsLength())
+                      if sg.Operators(i)._tab.Offset(4))
+        bad = _patched(small_model, _field(stored, 4), 77)
+    elif case == "shape_bigger_than_buffer":
+        t = sg.Tensors(_constant_tensor(sg, model))
+        bad = _patched(small_model, _vector_item(t, 4, 0), 99)
+    elif case == "own_output":
+        bad = _patched(small_model, _vector_item(op, 6, 0), int(op.Outputs(0)))
+    else:
+        bad = _patched(small_model, _vector_item(model, 8, 0) - 4, 0)
+    with pytest.raises(ModelImportError, match=match):
+        _convert(bad)
+
+
+def test_mutated_files_convert_or_raise_ember_errors(small_model: bytes) -> None:
+    """Bit flips, truncations and overwritten words: every outcome is a converted model
+    or an EmberError, never another exception."""
+    rng = np.random.default_rng(2024)
+    outcomes = {"converted": 0, "rejected": 0}
+    n = len(small_model)
+    for case in range(5000):
+        data = bytearray(small_model)
+        kind = case % 3
+        if kind == 0:
+            for _ in range(int(rng.integers(1, 4))):
+                pos = int(rng.integers(n))
+                data[pos] ^= 1 << int(rng.integers(8))
+        elif kind == 1:
+            data = data[:int(rng.integers(n))]
+        else:
+            pos = int(rng.integers(0, n - 4)) & ~3
+            word = int(rng.choice([0, 1, 0xFF, 0x7FFFFFFF, 0xFFFFFFFF, int(rng.integers(n))]))
+            data[pos:pos + 4] = word.to_bytes(4, "little")
+        try:
+            _convert(bytes(data))
+            outcomes["converted"] += 1
+        except EmberError:
+            outcomes["rejected"] += 1
+    assert outcomes["rejected"] > 1000 and sum(outcomes.values()) == 5000

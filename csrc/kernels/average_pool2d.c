@@ -38,6 +38,32 @@ static void ember_average_pool2d_f32_ref(const struct pool2d_params *p, const fl
     pool2d_f32_walk(p, in, out, average_pool2d_window);
 }
 
+/* LiteRT's reference int8 average pool: the int32 sum of the stored values of the in-image
+   taps, divided by their count rounding half away from zero, then clamped. A window of padding
+   only gives 0 before the clamp. */
+static void average_pool2d_window_i8(const struct pool2d_params *p, const int8_t *first,
+                                     int32_t rows, int32_t cols, size_t row_step,
+                                     size_t col_step, int8_t *out) {
+    /* 64-bit where LiteRT has 32: equal for every window under 2^24 taps, defined beyond. */
+    const int64_t count = (int64_t)rows * cols;
+    for (size_t c = 0; c < (size_t)p->channels; c++) {
+        int64_t sum = 0;
+        for (int32_t ky = 0; ky < rows; ky++)
+            for (int32_t kx = 0; kx < cols; kx++)
+                sum += first[(size_t)ky * row_step + (size_t)kx * col_step + c];
+        int64_t avg = 0;
+        if (count > 0)
+            avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+        avg = avg < p->q_min ? p->q_min : avg > p->q_max ? p->q_max : avg;
+        out[c] = (int8_t)avg;
+    }
+}
+
+static void ember_average_pool2d_i8_ref(const struct pool2d_params *p, const int8_t *in,
+                                        int8_t *out) {
+    pool2d_i8_walk(p, in, out, average_pool2d_window_i8);
+}
+
 static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node) {
     struct average_pool2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -48,6 +74,11 @@ static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node)
 
 static ember_status average_pool2d_eval(ember_context *ctx, const ember_node *node) {
     const struct average_pool2d_data *d = node->data;
+    if (d->p.is_i8) {
+        ember_average_pool2d_i8_ref(&d->p, ember_input(ctx, node, 0)->data,
+                                    ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     ember_average_pool2d_f32_ref(&d->p, ember_input(ctx, node, 0)->data,
                                  ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;

@@ -53,6 +53,11 @@ ember_status ember_check_inplace(ember_context *ctx, const ember_node *node, con
 }
 
 ember_status ember_binary_check(ember_context *ctx, const ember_node *node, const char *op) {
+    return ember_binary_check_type(ctx, node, op, EMBER_TYPE_FLOAT32);
+}
+
+ember_status ember_binary_check_type(ember_context *ctx, const ember_node *node, const char *op,
+                                     uint8_t type) {
     ember_status st = ember_check_arity(ctx, node, 2, 2, 1);
     if (st != EMBER_STATUS_OK)
         return st;
@@ -71,9 +76,9 @@ ember_status ember_binary_check(ember_context *ctx, const ember_node *node, cons
     const ember_tensor *a = ember_input(ctx, node, 0);
     const ember_tensor *b = ember_input(ctx, node, 1);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if ((st = ember_check_type(ctx, node, a, EMBER_TYPE_FLOAT32, "input 0")) != EMBER_STATUS_OK ||
-        (st = ember_check_type(ctx, node, b, EMBER_TYPE_FLOAT32, "input 1")) != EMBER_STATUS_OK ||
-        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) != EMBER_STATUS_OK)
+    if ((st = ember_check_type(ctx, node, a, type, "input 0")) != EMBER_STATUS_OK ||
+        (st = ember_check_type(ctx, node, b, type, "input 1")) != EMBER_STATUS_OK ||
+        (st = ember_check_type(ctx, node, out, type, "output")) != EMBER_STATUS_OK)
         return st;
     st = check_broadcast_shape(ctx, node, op, a, b, out);
     if (st != EMBER_STATUS_OK)
@@ -151,6 +156,28 @@ void ember_broadcast_f32(const ember_broadcast *bc, const float *a, const float 
     for (size_t o = 0; o < bc->count; o += n) {
         row(out + o, a + ao, bc->a_stride[inner], b + bo, bc->b_stride[inner], n, lo, hi);
         /* Odometer over the outer dims; each wrap rewinds that dim's offsets. */
+        for (uint32_t d = inner; d-- > 0;) {
+            ao += bc->a_stride[d];
+            bo += bc->b_stride[d];
+            if (++idx[d] < bc->dims[d])
+                break;
+            idx[d] = 0;
+            ao -= bc->a_stride[d] * bc->dims[d];
+            bo -= bc->b_stride[d] * bc->dims[d];
+        }
+    }
+}
+
+void ember_broadcast_i8(const ember_broadcast *bc, const int8_t *a, const int8_t *b,
+                        int8_t *out, ember_binary_row_i8 row, const void *params) {
+    if (bc->count == 0)
+        return;
+    const uint32_t inner = bc->rank - 1;
+    const size_t n = bc->dims[inner];
+    size_t idx[EMBER_MAX_RANK] = {0};
+    size_t ao = 0, bo = 0;
+    for (size_t o = 0; o < bc->count; o += n) {
+        row(out + o, a + ao, bc->a_stride[inner], b + bo, bc->b_stride[inner], n, params);
         for (uint32_t d = inner; d-- > 0;) {
             ao += bc->a_stride[d];
             bo += bc->b_stride[d];

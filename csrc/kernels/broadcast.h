@@ -37,6 +37,9 @@ typedef struct ember_binary_data {
 /* Rules shared by ADD, SUB, MUL and DIV: two float32 inputs, one float32 output whose shape
    is the broadcast of the inputs' shapes, a valid fused activation, and no unsafe aliasing. */
 ember_status ember_binary_check(ember_context *ctx, const ember_node *node, const char *op);
+/* The same rules with inputs and output of `type` (EMBER_TYPE_*), for the int8 variants. */
+ember_status ember_binary_check_type(ember_context *ctx, const ember_node *node, const char *op,
+                                     uint8_t type);
 /* Fills node->data with an ember_binary_data. */
 ember_status ember_binary_prepare(ember_context *ctx, ember_node *node);
 
@@ -45,6 +48,13 @@ void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const embe
 /* Walks every output row of `bc`, calling `row` on it. */
 void ember_broadcast_f32(const ember_broadcast *bc, const float *a, const float *b, float *out,
                          ember_binary_row_f32 row, float lo, float hi);
+
+/* The int8 twin of ember_binary_row_f32; `params` is the op's requantization data. */
+typedef void (*ember_binary_row_i8)(int8_t *out, const int8_t *a, size_t a_step,
+                                    const int8_t *b, size_t b_step, size_t n,
+                                    const void *params);
+void ember_broadcast_i8(const ember_broadcast *bc, const int8_t *a, const int8_t *b,
+                        int8_t *out, ember_binary_row_i8 row, const void *params);
 
 /* An element-wise op may write its output over an input only if both occupy exactly the same
    arena bytes with the same element count (so element i is read before it is overwritten);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 
 struct concatenation_data {
     size_t outer;                   /* product of the dims before the axis */
@@ -49,6 +50,7 @@ static ember_status concatenation_check(ember_context *ctx, const ember_node *no
                               "node %" PRIu32 " (concatenation): input %" PRIu32 " is missing",
                               node->index, i);
         if ((st = ember_check_type(ctx, node, in, out->type, "input")) ||
+            (st = ember_check_same_quant(ctx, node, in, out)) ||
             (st = ember_check_rank(ctx, node, in, out->rank, "input")))
             return st;
         for (uint32_t a = 0; a < out->rank; a++) {

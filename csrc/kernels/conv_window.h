@@ -7,6 +7,7 @@
 #define EMBER_KERNELS_CONV_WINDOW_H
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 
 _Static_assert(EMBER_SLOT_CONV2D_PARAMS_STRIDE_H == EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_STRIDE_H &&
                    EMBER_SLOT_CONV2D_PARAMS_STRIDE_H ==
@@ -128,8 +129,9 @@ struct conv_tensors {
     const ember_tensor *in, *filter, *bias, *out; /* bias may be NULL */
 };
 
-/* Finds the node's tensors and checks that input and filter are present, every tensor is
-   float32, input, filter and output are 4D and bias is 1D. */
+/* Finds the node's tensors and checks that input and filter are present, input, filter and
+   output are all float32 (bias float32) or all int8 (bias int32), input, filter and output are
+   4D and bias is 1D. */
 static inline ember_status conv_tensors_read(ember_context *ctx, const ember_node *node,
                                              const char *op, struct conv_tensors *t) {
     t->in = ember_input(ctx, node, 0);
@@ -141,10 +143,12 @@ static inline ember_status conv_tensors_read(ember_context *ctx, const ember_nod
                           "node %" PRIu32 " (%s): input and filter are required", node->index,
                           op);
     ember_status st = EMBER_STATUS_OK;
-    if ((st = ember_check_type(ctx, node, t->in, EMBER_TYPE_FLOAT32, "input")) ||
-        (st = ember_check_type(ctx, node, t->filter, EMBER_TYPE_FLOAT32, "filter")) ||
-        (t->bias && (st = ember_check_type(ctx, node, t->bias, EMBER_TYPE_FLOAT32, "bias"))) ||
-        (st = ember_check_type(ctx, node, t->out, EMBER_TYPE_FLOAT32, "output")) ||
+    const uint8_t type = t->in->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8 : EMBER_TYPE_FLOAT32;
+    const uint8_t bias_type = type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT32 : EMBER_TYPE_FLOAT32;
+    if ((st = ember_check_type(ctx, node, t->in, type, "input")) ||
+        (st = ember_check_type(ctx, node, t->filter, type, "filter")) ||
+        (t->bias && (st = ember_check_type(ctx, node, t->bias, bias_type, "bias"))) ||
+        (st = ember_check_type(ctx, node, t->out, type, "output")) ||
         (st = ember_check_rank(ctx, node, t->in, 4, "input")) ||
         (st = ember_check_rank(ctx, node, t->filter, 4, "filter")) ||
         (t->bias && (st = ember_check_rank(ctx, node, t->bias, 1, "bias"))) ||
@@ -212,6 +216,20 @@ static inline ember_status conv_forward_output_check(ember_context *ctx, const e
                           "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "]",
                           node->index, op, in[0], (long long)out_h, (long long)out_w, out_c,
                           out[0], out[1], out[2], out[3]);
+    return EMBER_STATUS_OK;
+}
+
+/* int8 quantization of a forward convolution: per-tensor input and output, weights with one
+   scale or one per output channel along `filter_axis`, bias scales input x weight scale. */
+static inline ember_status conv_quant_check(ember_context *ctx, const ember_node *node,
+                                            const struct conv_tensors *t, uint32_t filter_axis,
+                                            int32_t out_c) {
+    ember_status st = EMBER_STATUS_OK;
+    if ((st = ember_check_quant_i8(ctx, node, t->in, "input")) ||
+        (st = ember_check_quant_i8(ctx, node, t->out, "output")) ||
+        (st = ember_check_quant_weights(ctx, node, t->filter, filter_axis, out_c)) ||
+        (t->bias && (st = ember_check_quant_bias(ctx, node, t->bias, t->in, t->filter, out_c))))
+        return st;
     return EMBER_STATUS_OK;
 }
 

@@ -1,7 +1,10 @@
 /* FULLY_CONNECTED: input [..., K] (any rank >= 1, read as M rows of K), weights [N, K],
    optional bias [N], output [..., N] with the input's leading dims; y = x W^T + b, then the
    fused activation. */
+#include <math.h>
+
 #include "ember_internal.h"
+#include "kernels/quant.h"
 #include "kernels/vec_f32.h"
 
 struct fully_connected_data {
@@ -9,6 +12,10 @@ struct fully_connected_data {
     size_t depth;  /* K */
     size_t units;  /* N */
     float act_lo, act_hi;
+    /* int8 only: zero points, clamp range, per-unit real multipliers */
+    bool is_i8;
+    int32_t in_zp, out_zp, q_min, q_max;
+    double *scale;
 };
 
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */
@@ -36,10 +43,13 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (fully_connected): input and weights are required",
                           node->index);
-    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
-        (st = ember_check_type(ctx, node, weights, EMBER_TYPE_FLOAT32, "weights")) ||
-        (bias && (st = ember_check_type(ctx, node, bias, EMBER_TYPE_FLOAT32, "bias"))) ||
-        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) ||
+    d->is_i8 = in->type == EMBER_TYPE_INT8;
+    const uint8_t type = d->is_i8 ? EMBER_TYPE_INT8 : EMBER_TYPE_FLOAT32;
+    const uint8_t bias_type = d->is_i8 ? EMBER_TYPE_INT32 : EMBER_TYPE_FLOAT32;
+    if ((st = ember_check_type(ctx, node, in, type, "input")) ||
+        (st = ember_check_type(ctx, node, weights, type, "weights")) ||
+        (bias && (st = ember_check_type(ctx, node, bias, bias_type, "bias"))) ||
+        (st = ember_check_type(ctx, node, out, type, "output")) ||
         (st = ember_check_rank(ctx, node, weights, 2, "weights")) ||
         (bias && (st = ember_check_rank(ctx, node, bias, 1, "bias"))))
         return st;
@@ -73,6 +83,16 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
     d->depth = (size_t)depth;
     d->units = (size_t)units;
     d->rows = in->count / d->depth;
+    if (!d->is_i8)
+        return EMBER_STATUS_OK;
+    if ((st = ember_check_quant_i8(ctx, node, in, "input")) ||
+        (st = ember_check_quant_i8(ctx, node, out, "output")) ||
+        (st = ember_check_quant_weights(ctx, node, weights, 0, units)) ||
+        (bias && (st = ember_check_quant_bias(ctx, node, bias, in, weights, units))) ||
+        (st = ember_activation_range_i8(ctx, node, act, out, &d->q_min, &d->q_max)))
+        return st;
+    d->in_zp = in->zero_point;
+    d->out_zp = out->zero_point;
     return EMBER_STATUS_OK;
 }
 
@@ -95,17 +115,61 @@ static void ember_fully_connected_f32_ref(const struct fully_connected_data *d,
     }
 }
 
+/* LiteRT's reference int8 fully connected (since 2025): the int32 sum of weights x (input -
+   zero point) plus bias is requantized in double, acc x real multiplier rounded half away from
+   zero, not with the fixed-point multiplier the other int8 ops use. The sum wraps. */
+static void ember_fully_connected_i8_ref(const struct fully_connected_data *d,
+                                         const int8_t *input, const int8_t *weights,
+                                         const int32_t *bias, int8_t *output) {
+    for (size_t m = 0; m < d->rows; m++) {
+        const int8_t *x = input + m * d->depth;
+        int8_t *y = output + m * d->units;
+        for (size_t n = 0; n < d->units; n++) {
+            const int8_t *w = weights + n * d->depth;
+            uint32_t acc = bias ? (uint32_t)bias[n] : 0u;
+            for (size_t k = 0; k < d->depth; k++)
+                acc += (uint32_t)(w[k] * (x[k] - d->in_zp));
+            /* Saturated before the conversion so huge multipliers stay defined. */
+            double v = round((double)(int32_t)acc * d->scale[n]);
+            v = v < -65536.0 ? -65536.0 : v > 65536.0 ? 65536.0 : v;
+            int32_t q = (int32_t)v + d->out_zp;
+            q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+            y[n] = (int8_t)q;
+        }
+    }
+}
+
 static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node) {
     struct fully_connected_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
                           "node %" PRIu32 " (fully_connected): out of memory", node->index);
     node->data = d;
-    return fully_connected_read(ctx, node, d);
+    ember_status st = fully_connected_read(ctx, node, d);
+    if (st != EMBER_STATUS_OK || !d->is_i8)
+        return st;
+    d->scale = ember_alloc(ctx, d->units * sizeof(double));
+    if (d->scale == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %" PRIu32 " (fully_connected): out of memory", node->index);
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *weights = ember_input(ctx, node, 1);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    for (size_t n = 0; n < d->units; n++)
+        d->scale[n] = (double)in->scale * (double)ember_quant_scale(weights, (uint32_t)n) /
+                      (double)out->scale;
+    return EMBER_STATUS_OK;
 }
 
 static ember_status fully_connected_eval(ember_context *ctx, const ember_node *node) {
     const ember_tensor *bias = ember_input(ctx, node, 2);
+    const struct fully_connected_data *d = node->data;
+    if (d->is_i8) {
+        ember_fully_connected_i8_ref(d, ember_input(ctx, node, 0)->data,
+                                     ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                     ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     ember_fully_connected_f32_ref(node->data, ember_input(ctx, node, 0)->data,
                                   ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
                                   ember_output(ctx, node, 0)->data);

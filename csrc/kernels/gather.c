@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 
 struct gather_data {
     size_t outer;      /* product of data dims before the axis */
@@ -30,7 +31,8 @@ static ember_status gather_check(ember_context *ctx, const ember_node *node) {
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (gather): indices must be INT32 or INT64, got type %u",
                           node->index, indices->type);
-    if ((st = ember_check_type(ctx, node, out, data->type, "output")))
+    if ((st = ember_check_type(ctx, node, out, data->type, "output")) ||
+        (st = ember_check_same_quant(ctx, node, data, out)))
         return st;
     int32_t axis;
     if ((st = ember_read_axis(ctx, node, EMBER_SLOT_GATHER_PARAMS_AXIS, data->rank, &axis)))

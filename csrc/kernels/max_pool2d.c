@@ -35,6 +35,28 @@ static void ember_max_pool2d_f32_ref(const struct pool2d_params *p, const float 
     pool2d_f32_walk(p, in, out, max_pool2d_window);
 }
 
+/* LiteRT's reference int8 max pool: the largest stored value of the in-image taps (-128 for
+   a window of padding only), clamped to the activation range. */
+static void max_pool2d_window_i8(const struct pool2d_params *p, const int8_t *first,
+                                 int32_t rows, int32_t cols, size_t row_step, size_t col_step,
+                                 int8_t *out) {
+    for (size_t c = 0; c < (size_t)p->channels; c++) {
+        int32_t best = -128;
+        for (int32_t ky = 0; ky < rows; ky++)
+            for (int32_t kx = 0; kx < cols; kx++) {
+                const int32_t v = first[(size_t)ky * row_step + (size_t)kx * col_step + c];
+                best = v > best ? v : best;
+            }
+        best = best < p->q_min ? p->q_min : best > p->q_max ? p->q_max : best;
+        out[c] = (int8_t)best;
+    }
+}
+
+static void ember_max_pool2d_i8_ref(const struct pool2d_params *p, const int8_t *in,
+                                    int8_t *out) {
+    pool2d_i8_walk(p, in, out, max_pool2d_window_i8);
+}
+
 static ember_status max_pool2d_prepare(ember_context *ctx, ember_node *node) {
     struct max_pool2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -45,6 +67,11 @@ static ember_status max_pool2d_prepare(ember_context *ctx, ember_node *node) {
 
 static ember_status max_pool2d_eval(ember_context *ctx, const ember_node *node) {
     const struct max_pool2d_data *d = node->data;
+    if (d->p.is_i8) {
+        ember_max_pool2d_i8_ref(&d->p, ember_input(ctx, node, 0)->data,
+                                ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     ember_max_pool2d_f32_ref(&d->p, ember_input(ctx, node, 0)->data,
                              ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;

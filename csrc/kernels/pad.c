@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 #include "kernels/strided_copy.h"
 
 struct pad_data {
@@ -38,6 +39,7 @@ static ember_status pad_check(ember_context *ctx, const ember_node *node) {
                           "node %" PRIu32 " (pad): unsupported input type %u", node->index,
                           in->type);
     if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
+        (st = ember_check_same_quant(ctx, node, in, out)) ||
         (st = ember_check_rank(ctx, node, out, in->rank, "output")))
         return st;
     ember_fb_vector pads;
@@ -164,6 +166,8 @@ static ember_status pad_prepare(ember_context *ctx, ember_node *node) {
     memset(d->fill, 0, sizeof(d->fill));
     if (in->type == EMBER_TYPE_FLOAT32)
         memcpy(d->fill, &value, sizeof(value));
+    if (in->type == EMBER_TYPE_INT8) /* the constant (0, checked) is stored as the zero point */
+        d->fill[0] = (uint8_t)(int8_t)out->zero_point;
     d->rank = in->rank > 0 ? in->rank : 1;
     for (uint32_t a = 0; a < d->rank; a++) {
         bool scalar = in->rank == 0;

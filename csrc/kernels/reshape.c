@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 
 /* A TFLite-style second input (the target shape, INT32 or INT64) is accepted and ignored:
    the output tensor's static shape is authoritative. */
@@ -20,7 +21,8 @@ static ember_status reshape_check(ember_context *ctx, const ember_node *node) {
                           "node %" PRIu32 " (reshape): shape input must be INT32 or INT64, got "
                           "type %u",
                           node->index, shape->type);
-    if ((st = ember_check_type(ctx, node, out, in->type, "output")))
+    if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
+        (st = ember_check_same_quant(ctx, node, in, out)))
         return st;
     if (out->count != in->count)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,

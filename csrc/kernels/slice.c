@@ -1,6 +1,7 @@
 /* SLICE: per axis, `count` (the output dim) elements from `begin` every `step` (negative
    steps walk backwards), any element size. */
 #include "ember_internal.h"
+#include "kernels/quant.h"
 #include "kernels/strided_copy.h"
 
 struct slice_data {
@@ -23,7 +24,8 @@ static ember_status slice_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
     ember_fb_vector begin, step;
-    if ((st = slice_vectors(ctx, node, &begin, &step)))
+    if ((st = ember_check_same_quant(ctx, node, in, out)) ||
+        (st = slice_vectors(ctx, node, &begin, &step)))
         return st;
     if (begin.len != in->rank || step.len != in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,

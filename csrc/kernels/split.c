@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 
 struct split_data {
     size_t outer;               /* product of the dims before the axis */
@@ -30,6 +31,7 @@ static ember_status split_check(ember_context *ctx, const ember_node *node) {
     for (uint32_t i = 0; i < node->output_count; i++) {
         const ember_tensor *out = ember_output(ctx, node, i);
         if ((st = ember_check_type(ctx, node, out, in->type, "output")) ||
+            (st = ember_check_same_quant(ctx, node, in, out)) ||
             (st = ember_check_rank(ctx, node, out, in->rank, "output")))
             return st;
         for (uint32_t a = 0; a < in->rank; a++) {

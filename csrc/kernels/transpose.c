@@ -1,6 +1,7 @@
 /* TRANSPOSE: output axis i is input axis perm[i], any element size. Prepare merges output
    axes that stay adjacent in the input, so eval walks few, long runs. */
 #include "ember_internal.h"
+#include "kernels/quant.h"
 #include "kernels/strided_copy.h"
 
 struct transpose_data {
@@ -14,6 +15,8 @@ static ember_status transpose_check(ember_context *ctx, const ember_node *node) 
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
+    if ((st = ember_check_same_quant(ctx, node, in, out)))
+        return st;
     ember_fb_vector perm;
     if (!ember_fb_vector_field(&node->params, EMBER_SLOT_TRANSPOSE_PARAMS_PERM, 4, &perm))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,

@@ -38,6 +38,8 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
                              EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_GROUPS, "groups", &d->groups);
     if (st == EMBER_STATUS_OK)
         st = conv_tensors_read(ctx, node, "transpose_conv2d", &t);
+    if (st == EMBER_STATUS_OK) /* no int8 kernel yet */
+        st = ember_check_type(ctx, node, t.in, EMBER_TYPE_FLOAT32, "input");
     if (st != EMBER_STATUS_OK)
         return st;
 

@@ -1,0 +1,130 @@
+/* The int8 fixed-point helpers (csrc/kernels/quant.c) on vectors worked out by hand from
+   LiteRT's definitions (ties away from zero, two roundings), plus error-bound properties over
+   pseudo-random operands. The Python tests check the same arithmetic bit for bit through the
+   int8 kernels against a numpy model. */
+#include <math.h>
+
+#include "kernels/quant.h"
+#include "test_util.h"
+
+static void check_multiplier(double real, int32_t want_m, int32_t want_shift) {
+    int32_t m = -1, shift = -1;
+    ember_quantize_multiplier(real, &m, &shift);
+    CHECK_MSG(m == want_m && shift == want_shift,
+              "QM(%.17g) = (%" PRId32 ", %" PRId32 "), want (%" PRId32 ", %" PRId32 ")", real, m,
+              shift, want_m, want_shift);
+}
+
+static void test_quantize_multiplier(void) {
+    const int32_t half = INT32_C(1) << 30;
+    check_multiplier(0.5, half, 0);
+    check_multiplier(1.0, half, 1);
+    check_multiplier(0.75, 3 * (INT32_C(1) << 29), 0);
+    check_multiplier(0.25, half, -1);
+    check_multiplier(3.0, 3 * (INT32_C(1) << 29), 2);
+    check_multiplier(1.0 - ldexp(1.0, -40), half, 1); /* the mantissa rounds up to 1.0 */
+    check_multiplier(ldexp(1.0, -32), half, -31);     /* the smallest kept */
+    check_multiplier(ldexp(1.0, -33), 0, 0);          /* flushed to zero */
+    check_multiplier(0.0, 0, 0);
+    check_multiplier(-0.5, 0, 0);
+    check_multiplier(NAN, 0, 0);
+}
+
+static void test_srdhm_rdbpot(void) {
+    const int32_t half = INT32_C(1) << 30; /* SRDHM by this is x / 2 */
+    CHECK(ember_srdhm(INT32_MIN, INT32_MIN) == INT32_MAX);
+    CHECK(ember_srdhm(5, half) == 3);   /* 2.5 */
+    /* A negative product gets the nudge 1 - 2^30, one short of a half, so after the
+       truncating division a negative tie goes toward zero (gemmlowp and LiteRT do this). */
+    CHECK(ember_srdhm(-5, half) == -2); /* -2.5 */
+    CHECK(ember_srdhm(-7, half) == -3); /* -3.5 */
+    CHECK(ember_srdhm(-3, 3 * (INT32_C(1) << 29)) == -2); /* -2.25 */
+    CHECK(ember_srdhm(3, half) == 2);   /* 1.5 */
+    CHECK(ember_srdhm(4, half) == 2);
+    CHECK(ember_srdhm(-1, half) == 0);  /* -0.5 */
+    CHECK(ember_srdhm(INT32_MAX, INT32_MAX) == INT32_MAX - 1);
+    CHECK(ember_rdbpot(5, 1) == 3);
+    CHECK(ember_rdbpot(-5, 1) == -3);
+    CHECK(ember_rdbpot(6, 2) == 2);  /* 1.5 */
+    CHECK(ember_rdbpot(-6, 2) == -2);
+    CHECK(ember_rdbpot(-7, 2) == -2); /* -1.75 */
+    CHECK(ember_rdbpot(5, 2) == 1);   /* 1.25 */
+    CHECK(ember_rdbpot(-5, 2) == -1);
+    CHECK(ember_rdbpot(123, 0) == 123);
+    CHECK(ember_rdbpot(INT32_MIN, 31) == -1);
+    CHECK(ember_rdbpot(INT32_MAX, 31) == 1);
+}
+
+static void test_multiply(void) {
+    const int32_t half = INT32_C(1) << 30;
+    /* 5 x 0.25 = 1.25: SRDHM gives 3 (2.5 rounded), then 3 / 2 = 1.5 gives 2. One rounding
+       would give 1; LiteRT's default build gives 2. */
+    CHECK(ember_multiply_by_quantized_multiplier(5, half, -1) == 2);
+    CHECK(ember_multiply_by_quantized_multiplier(-5, half, -1) == -1); /* -2, then -1 */
+    CHECK(ember_multiply_by_quantized_multiplier(-7, half, -1) == -2); /* -3, then -1.5 */
+    CHECK(ember_multiply_by_quantized_multiplier(-6, half, -1) == -2); /* -3, then -1.5 */
+    CHECK(ember_multiply_by_quantized_multiplier(3, half, -1) == 1);
+    CHECK(ember_multiply_by_quantized_multiplier(3, half, 2) == 6);      /* 3 x 2 */
+    CHECK(ember_multiply_by_quantized_multiplier(half, half, 2) == 0);   /* 2^32 wraps */
+    CHECK(ember_multiply_by_quantized_multiplier(-100, half, -31) == 0); /* -2.3e-8 */
+    CHECK(ember_multiply_by_quantized_multiplier(7, 0, 0) == 0);
+
+    /* Random operands: the result is within 1 of the exact product (two roundings). */
+    uint64_t state = 0x9E3779B97F4A7C15u;
+    int worst_ok = 1;
+    for (int i = 0; i < 100000; i++) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        const int32_t x = (int32_t)((state >> 33) % (1u << 21)) - (1 << 20);
+        const double real = ldexp(1.0 + (double)((state >> 8) & 0xFFFFFF) / 16777216.0,
+                                  -(int)((state >> 40) % 20) - 1);
+        int32_t m = 0, shift = 0;
+        ember_quantize_multiplier(real, &m, &shift);
+        const double rebuilt = ldexp((double)m, shift - 31);
+        const double got = ember_multiply_by_quantized_multiplier(x, m, shift);
+        if (fabs(rebuilt - real) > ldexp(real, -30) || fabs(got - (double)x * real) > 1.0) {
+            worst_ok = 0;
+            fprintf(stderr, "x=%" PRId32 " real=%.17g -> m=%" PRId32 " shift=%" PRId32 " y=%g\n",
+                    x, real, m, shift, got);
+            break;
+        }
+    }
+    CHECK(worst_ok);
+}
+
+static void test_activation_range(void) {
+    char msg[256];
+    ember_context ctx = {0};
+    ctx.msg = msg;
+    ctx.msg_size = sizeof msg;
+    ember_node node = {0};
+    ember_tensor out = {0};
+    out.scale = 0.05f;
+    out.zero_point = -10;
+    int32_t lo = 0, hi = 0;
+    CHECK(ember_activation_range_i8(&ctx, &node, EMBER_FUSED_ACTIVATION_NONE, &out, &lo, &hi) ==
+              EMBER_STATUS_OK &&
+          lo == -128 && hi == 127);
+    CHECK(ember_activation_range_i8(&ctx, &node, EMBER_FUSED_ACTIVATION_RELU, &out, &lo, &hi) ==
+              EMBER_STATUS_OK &&
+          lo == -10 && hi == 127);
+    CHECK(ember_activation_range_i8(&ctx, &node, EMBER_FUSED_ACTIVATION_RELU6, &out, &lo, &hi) ==
+              EMBER_STATUS_OK &&
+          lo == -10 && hi == 110);
+    CHECK(ember_activation_range_i8(&ctx, &node, EMBER_FUSED_ACTIVATION_RELU_N1_TO_1, &out, &lo,
+                                    &hi) == EMBER_STATUS_OK &&
+          lo == -30 && hi == 10);
+    out.scale = 1e-30f; /* bounds far outside int8 saturate instead of overflowing */
+    CHECK(ember_activation_range_i8(&ctx, &node, EMBER_FUSED_ACTIVATION_RELU6, &out, &lo, &hi) ==
+              EMBER_STATUS_OK &&
+          lo == -10 && hi == 127);
+    CHECK(ember_activation_range_i8(&ctx, &node, 9, &out, &lo, &hi) ==
+          EMBER_STATUS_INVALID_MODEL);
+}
+
+int main(void) {
+    test_quantize_multiplier();
+    test_srdhm_rdbpot();
+    test_multiply();
+    test_activation_range();
+    return test_report("test_quant");
+}

@@ -3,6 +3,7 @@
     data = Converter.from_onnx("model.onnx").convert()
     data = Converter.from_tflite("model.tflite").convert()
     Converter.from_onnx(model_proto, input_shapes={"x": [1, 3, 224, 224]}).save("m.ember")
+    Converter.from_onnx("model.onnx").quantize(mode="int8", dataset="calib.npz").save("q.ember")
 
 A Converter holds its source (the parsed model, its format and the hash of its bytes);
 `convert` runs the whole pipeline each time and is deterministic: the same source gives
@@ -16,13 +17,16 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import ModelImportError
+from .errors import ModelImportError, QuantizationError
 from .ir import Graph
 from .passes import run_passes
 from .planner import plan_memory
 from .writer import serialize
+
+if TYPE_CHECKING:
+    from .quantize.dataset import SampleSource
 
 
 @dataclass(frozen=True)
@@ -32,11 +36,34 @@ class _Source:
     load: Callable[[], Graph]                # imports a fresh IR graph
 
 
+class _Quantize:
+    """The quantize() options. Calibration runs on the first convert(); its ranges are kept,
+    so later conversions are identical even when the dataset was a one-shot iterator."""
+
+    def __init__(self, dataset: "SampleSource", method: str, percentile: float, progress: bool):
+        self.dataset = dataset
+        self.method = method
+        self.percentile = percentile
+        self.progress = progress
+        self.ranges: dict[str, tuple[float, float]] | None = None
+
+    def apply(self, graph: Graph) -> Graph:
+        from .quantize.calibrate import calibrate
+        from .quantize.quantize_int8 import check_int8_ops, quantize_int8
+
+        check_int8_ops(graph)  # before calibrating, which can take long
+        if self.ranges is None:
+            self.ranges = calibrate(graph, self.dataset, self.method, self.percentile,
+                                    self.progress)
+        return quantize_int8(graph, self.ranges, self.method)
+
+
 class Converter:
     """Use the `from_*` constructors."""
 
     def __init__(self, source: _Source):
         self._source = source
+        self._quantize: _Quantize | None = None
 
     @classmethod
     def from_onnx(cls, model_or_path: Any, *,
@@ -80,9 +107,24 @@ class Converter:
         return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
                            lambda: import_tflite(data)))
 
+    def quantize(self, mode: str = "int8", *, dataset: "SampleSource", method: str = "minmax",
+                 percentile: float = 99.99, progress: bool = False) -> "Converter":
+        """Quantize on convert(): `mode` "int8" is full int8 (int8 inputs and outputs too; their
+        params are in the tensor details). `dataset` is the calibration data (see
+        quantize/dataset.py), `method` one of minmax, percentile, entropy, mse."""
+        if mode != "int8":
+            raise QuantizationError(f"quantize mode must be 'int8', got {mode!r}")
+        if method not in ("minmax", "percentile", "entropy", "mse"):
+            raise QuantizationError(f"calibration method must be minmax, percentile, entropy "
+                                    f"or mse, got {method!r}")
+        self._quantize = _Quantize(dataset, method, percentile, progress)
+        return self
+
     def convert(self) -> bytes:
         """The .ember file's bytes."""
         graph = run_passes(self._source.load())
+        if self._quantize is not None:
+            graph = self._quantize.apply(graph)
         plan = plan_memory(graph)
         # The writer adds graph.metadata (the passes' layout notes) to these.
         metadata = {**self._source.metadata, "source.sha256": self._source.sha256}

@@ -53,6 +53,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise CliError(f"the converter is not installed ({e}); "
                        "run: pip install 'emberlite[convert]'") from None
     shapes = dict(_parse_shape(s) for s in args.input_shape)
+    if args.quantize and not args.calibration:
+        raise CliError(f"--quantize {args.quantize} needs --calibration DATA "
+                       "(a directory of .npy files or an .npz)")
+    if args.calibration and not args.quantize:
+        raise CliError("--calibration is only used with --quantize")
+    if args.calibration and not os.path.exists(args.calibration):
+        raise CliError(f"no such calibration data: {args.calibration}")
     output = Path(args.output) if args.output else source.with_suffix(".ember")
     options: dict[str, Any] = {"input_shapes": shapes} if shapes else {}
     start = time.perf_counter()
@@ -63,6 +70,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
             converter = Converter.from_tflite(str(source), **options)
         else:
             converter = Converter.from_onnx(str(source), **options)
+        if args.quantize:
+            converter.quantize(args.quantize, dataset=args.calibration, method=args.method,
+                               percentile=args.percentile, progress=sys.stderr.isatty())
         converter.save(str(output))
     except EmberError as e:
         raise CliError(f"cannot convert {source}: {e}") from None
@@ -255,6 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output path (default: MODEL with .ember suffix)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME:D0,D1,...",
                    help="fix the shape of a graph input (repeatable)")
+    p.add_argument("--quantize", choices=["int8"],
+                   help="full int8: weights, activations, inputs and outputs")
+    p.add_argument("--calibration", metavar="DATA",
+                   help="representative inputs for --quantize: a directory of .npy files "
+                        "or an .npz, in the source model's layout")
+    p.add_argument("--method", choices=["minmax", "percentile", "entropy", "mse"],
+                   default="minmax", help="how calibration picks activation ranges")
+    p.add_argument("--percentile", type=float, default=99.99,
+                   help="the percentile kept by --method percentile")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("inspect", help="ops, tensors, arena and sizes of an .ember model")

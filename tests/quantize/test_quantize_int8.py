@@ -1,0 +1,233 @@
+"""Full-int8 quantization end to end: a CNN trained here on scikit-learn's digits, exported to
+ONNX, converted float and int8 (calibrated by each method), both run in Emberlite; int8
+accuracy, logits, file size, unsupported ops, determinism and the CLI."""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from emberlite import Interpreter
+from emberlite.cli import main
+from emberlite.converter import Converter, QuantizationError
+from tests.helpers import TO_NHWC
+
+CALIBRATION = 200
+METHODS = ["minmax", "percentile", "entropy", "mse"]
+
+
+@pytest.fixture(scope="module")
+def digits() -> dict:
+    """The trained float model (ONNX) and the data splits, NCHW float32 in [0, 1]."""
+    torch = pytest.importorskip("torch")
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    data = load_digits()
+    x = (data.images / 16.0).astype(np.float32)[:, None]
+    x_train, x_test, y_train, y_test = train_test_split(x, data.target, test_size=0.25,
+                                                        random_state=0, stratify=data.target)
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.Linear(32 * 2 * 2, 10))
+    opt = torch.optim.Adam(net.parameters(), lr=0.005)
+    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(40):
+        for batch in torch.randperm(len(xt), generator=generator).split(64):
+            opt.zero_grad()
+            nn.functional.cross_entropy(net(xt[batch]), yt[batch]).backward()
+            opt.step()
+    net.eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # dynamo=False: the TorchScript exporter writes opset 17 directly.
+        torch.onnx.export(net, (torch.zeros(1, 1, 8, 8),), buffer, opset_version=17,
+                          dynamo=False, input_names=["image"], output_names=["logits"])
+    return {"onnx": onnx.load_from_string(buffer.getvalue()), "x_train": x_train,
+            "x_test": x_test, "y_test": y_test}
+
+
+def _calibration(digits: dict) -> np.ndarray:
+    return digits["x_train"][:CALIBRATION]
+
+
+def _int8(model: onnx.ModelProto, dataset, method: str = "minmax") -> bytes:
+    return Converter.from_onnx(model).quantize("int8", dataset=dataset, method=method).convert()
+
+
+def _logits(model_bytes: bytes, images: np.ndarray) -> np.ndarray:
+    """Float logits of every image: int8 models get quantized inputs and dequantized outputs
+    from the params in their tensor details."""
+    interp = Interpreter(model_content=model_bytes)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    s_in, zp_in = inp["quantization"]
+    s_out, zp_out = out["quantization"]
+    nhwc = interp.get_metadata().get(f"layout.input.{inp['name']}") == "NHWC"
+    logits = []
+    for image in images:
+        x = np.transpose(image[None], TO_NHWC) if nhwc else image[None]
+        if inp["dtype"] == np.int8:
+            x = np.clip(np.round(x / s_in) + zp_in, -128, 127).astype(np.int8)
+        interp.set_tensor(inp["index"], np.ascontiguousarray(x))
+        interp.invoke()
+        y = interp.get_tensor(out["index"]).reshape(-1)
+        logits.append((y.astype(np.float32) - zp_out) * s_out if y.dtype == np.int8 else y)
+    return np.stack(logits)
+
+
+def _accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
+    return 100.0 * float(np.mean(np.argmax(logits, axis=1) == labels))
+
+
+@pytest.fixture(scope="module")
+def float_result(digits: dict) -> tuple[bytes, np.ndarray]:
+    model = Converter.from_onnx(digits["onnx"]).convert()
+    return model, _logits(model, digits["x_test"])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_int8_accuracy_close_to_float(digits: dict, float_result, method: str) -> None:
+    float_model, float_logits = float_result
+    float_acc = _accuracy(float_logits, digits["y_test"])
+    assert float_acc >= 97.0
+    model = _int8(digits["onnx"], _calibration(digits), method)
+    interp = Interpreter(model_content=model)
+    interp.allocate_tensors()
+    assert interp.get_input_details()[0]["dtype"] == np.int8
+    assert interp.get_metadata()["quantization"] == "int8"
+    assert interp.get_metadata()["quantization.method"] == method
+    logits = _logits(model, digits["x_test"])
+    acc = _accuracy(logits, digits["y_test"])
+    cosine = np.sum(logits * float_logits, axis=1) / (
+        np.linalg.norm(logits, axis=1) * np.linalg.norm(float_logits, axis=1))
+    print(f"\n{method}: float {float_acc:.2f}%  int8 {acc:.2f}%  "
+          f"min cosine {cosine.min():.4f}  size {len(model)} / {len(float_model)} bytes")
+    assert acc >= float_acc - 1.0
+    assert cosine.min() >= 0.99
+
+
+def _weight_heavy_cnn() -> onnx.ModelProto:
+    """Conv layers whose weights dwarf the file's fixed overhead (names, shapes, metadata)."""
+    rng = np.random.default_rng(0)
+
+    def weight(name: str, *shape: int) -> onnx.TensorProto:
+        w = rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))
+        return numpy_helper.from_array(w.astype(np.float32), name)
+
+    inits = [weight("w1", 64, 3, 3, 3), weight("b1", 64), weight("w2", 128, 64, 3, 3),
+             weight("b2", 128), weight("w3", 128, 128, 3, 3), weight("b3", 128),
+             weight("fc", 10, 128), weight("fcb", 10),
+             numpy_helper.from_array(np.array([1, -1], np.int64), "flat")]
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("Conv", ["r2", "w3", "b3"], ["c3"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c3"], ["r3"]),
+        helper.make_node("AveragePool", ["r3"], ["g"], kernel_shape=[4, 4]),
+        helper.make_node("Reshape", ["g", "flat"], ["f"]),
+        helper.make_node("Gemm", ["f", "fc", "fcb"], ["y"], transB=1),
+    ]
+    graph = helper.make_graph(nodes, "heavy",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                             [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+                              inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_int8_file_size(digits: dict, float_result) -> None:
+    # The digits model holds ~5k weights, too few for the file's fixed overhead to vanish, so
+    # the 0.28x bound is checked on a conv model with ~230k weights.
+    model = _weight_heavy_cnn()
+    rng = np.random.default_rng(1)
+    calib = [rng.standard_normal((1, 3, 8, 8)).astype(np.float32) for _ in range(8)]
+    float_bytes = Converter.from_onnx(model).convert()
+    int8_bytes = _int8(model, calib)
+    ratio = len(int8_bytes) / len(float_bytes)
+    digits_ratio = len(_int8(digits["onnx"], _calibration(digits))) / len(float_result[0])
+    print(f"\nint8/float size: {ratio:.3f} ({len(int8_bytes)} / {len(float_bytes)} bytes); "
+          f"digits model {digits_ratio:.3f}")
+    assert ratio <= 0.28
+
+
+def test_concatenation_and_shared_constants() -> None:
+    # Concatenated branches with different ranges must share one set of params, and a filter
+    # and bias shared by two convs with different input scales need two int32 biases.
+    rng = np.random.default_rng(2)
+    w = numpy_helper.from_array((rng.standard_normal((4, 4, 3, 3)) / 6).astype(np.float32), "w")
+    b = numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "b")
+    fc = numpy_helper.from_array(rng.standard_normal((3, 8 * 6 * 6)).astype(np.float32), "fc")
+    flat = numpy_helper.from_array(np.array([1, -1], np.int64), "flat")
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["a"]),
+             helper.make_node("Conv", ["a", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Concat", ["a", "c"], ["cat"], axis=1),
+             helper.make_node("Reshape", ["cat", "flat"], ["f"]),
+             helper.make_node("Gemm", ["f", "fc"], ["y"], transB=1)]
+    graph = helper.make_graph(
+        nodes, "branches", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], [w, b, fc, flat])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    images = rng.standard_normal((40, 4, 6, 6)).astype(np.float32)
+    float_logits = _logits(Converter.from_onnx(model).convert(), images[20:])
+    logits = _logits(_int8(model, list(images[:20])), images[20:])
+    cosine = np.sum(logits * float_logits) / (np.linalg.norm(logits) *
+                                              np.linalg.norm(float_logits))
+    assert cosine >= 0.99
+
+
+def test_int8_is_deterministic(digits: dict) -> None:
+    calib = _calibration(digits)
+    converter = Converter.from_onnx(digits["onnx"]).quantize(
+        "int8", dataset=iter(list(calib)), method="entropy")
+    first = converter.convert()
+    assert converter.convert() == first  # the one-shot iterator was calibrated once
+    assert _int8(digits["onnx"], calib, "entropy") == first
+
+
+def test_unsupported_ops_are_all_listed() -> None:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    nodes = [helper.make_node("Sigmoid", ["x"], ["a"], name="gate"),
+             helper.make_node("Add", ["a", "x"], ["b"], name="sum"),
+             helper.make_node("Tanh", ["b"], ["y"], name="squash")]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    calls = []
+
+    def dataset():
+        calls.append(1)
+        return [np.zeros((1, 4), np.float32)]
+
+    with pytest.raises(QuantizationError) as info:
+        _int8(model, dataset)
+    message = str(info.value)
+    assert "gate (SIGMOID)" in message and "squash (TANH)" in message
+    assert "sum" not in message and "QUANTIZE/DEQUANTIZE" in message
+    assert calls == []  # it fails before calibrating
+
+
+def test_cli_convert_quantize(digits: dict, tmp_path: Path, capsys) -> None:
+    source = tmp_path / "digits.onnx"
+    onnx.save(digits["onnx"], str(source))
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, image=_calibration(digits))
+    out = tmp_path / "digits_int8.ember"
+    assert main(["convert", str(source), "-o", str(out), "--quantize", "int8",
+                 "--calibration", str(calib), "--method", "percentile"]) == 0
+    assert out.read_bytes() == _int8(digits["onnx"], calib, "percentile")
+    assert main(["convert", str(source), "--quantize", "int8"]) == 2
+    assert "needs --calibration" in capsys.readouterr().err

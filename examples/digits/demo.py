@@ -1,4 +1,5 @@
-"""Converts the digits CNN with Emberlite and checks it against ONNX Runtime on the test split.
+"""Converts the digits CNN with Emberlite (float32, and int8 calibrated on training images) and
+checks both against ONNX Runtime on the test split.
 
 Run train_export.py first (or `make demo`, which does both).
 """
@@ -18,23 +19,34 @@ OUT = Path(__file__).resolve().parent / "out"
 TO_NHWC = (0, 2, 3, 1)
 # Float kernels differ from ONNX Runtime only by rounding; a label flip is a near tie at most.
 MIN_AGREEMENT = 0.99
+# Post-training int8 should cost at most a point of accuracy on this model.
+MAX_INT8_DROP = 0.01
 
 
 def run_emberlite(path: Path, images: np.ndarray) -> tuple[np.ndarray, float, Interpreter]:
-    """Logits for every image (one invoke each) and the mean seconds per image."""
+    """Logits for every image (one invoke each) and the mean seconds per image. An int8 model
+    takes quantized inputs and gives quantized logits: (de)quantize with the tensor details."""
     interp = Interpreter(model_path=path, num_threads=1)
     interp.allocate_tensors()
     (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
     # The converter stores a 4D NCHW input as NHWC and says so in the metadata.
-    nhwc = interp.get_metadata().get(f"layout.input.{inp['name']}") == "NHWC"
+    if interp.get_metadata().get(f"layout.input.{inp['name']}") == "NHWC":
+        images = images.transpose(TO_NHWC)
+    if inp["dtype"] == np.int8:
+        scale, zero_point = inp["quantization"]
+        images = np.clip(np.round(images / scale) + zero_point, -128, 127).astype(np.int8)
     logits = []
     start = time.perf_counter()
     for image in images:
-        x = image[None]
-        interp.set_tensor(inp["index"], np.ascontiguousarray(x.transpose(TO_NHWC) if nhwc else x))
+        interp.set_tensor(inp["index"], np.ascontiguousarray(image[None]))
         interp.invoke()
         logits.append(interp.get_tensor(out["index"])[0])
-    return np.array(logits), (time.perf_counter() - start) / len(images), interp
+    seconds = (time.perf_counter() - start) / len(images)
+    logits = np.array(logits)
+    if out["dtype"] == np.int8:
+        scale, zero_point = out["quantization"]
+        logits = (logits.astype(np.float32) - zero_point) * scale
+    return logits, seconds, interp
 
 
 def run_onnxruntime(path: Path, images: np.ndarray) -> tuple[np.ndarray, float]:
@@ -51,6 +63,7 @@ def run_onnxruntime(path: Path, images: np.ndarray) -> tuple[np.ndarray, float]:
 
 def main() -> int:
     onnx_path, ember_path = OUT / "digits.onnx", OUT / "digits.ember"
+    int8_path = OUT / "digits_int8.ember"
     if not onnx_path.is_file():
         print(f"{onnx_path} is missing: run examples/digits/train_export.py first",
               file=sys.stderr)
@@ -62,7 +75,14 @@ def main() -> int:
     print(f"converted {onnx_path.name} -> {ember_path.name} in "
           f"{time.perf_counter() - start:.2f} s")
 
+    start = time.perf_counter()
+    Converter.from_onnx(str(onnx_path)).quantize(
+        "int8", dataset=OUT / "calib.npz", method="minmax", progress=True).save(str(int8_path))
+    print(f"quantized {onnx_path.name} -> {int8_path.name} (int8, min-max calibration on "
+          f"training images) in {time.perf_counter() - start:.2f} s")
+
     ember_logits, ember_s, interp = run_emberlite(ember_path, images)
+    int8_logits, int8_s, _ = run_emberlite(int8_path, images)
     ort_logits, ort_s = run_onnxruntime(onnx_path, images)
     ember_pred, ort_pred = ember_logits.argmax(1), ort_logits.argmax(1)
 
@@ -74,14 +94,21 @@ def main() -> int:
     print(f"accuracy onnxruntime: {(ort_pred == labels).mean():.4f}")
     print(f"agreement:            {(ember_pred == ort_pred).mean():.4f}")
     print(f"max |logit diff|:     {np.abs(ember_logits - ort_logits).max():.3g}")
-    print(f"size .onnx / .ember:  {onnx_path.stat().st_size} / {ember_path.stat().st_size} bytes")
+    print(f"accuracy int8:        {(int8_logits.argmax(1) == labels).mean():.4f} "
+          f"(float vs int8 agreement {(int8_logits.argmax(1) == ember_pred).mean():.4f})")
+    print(f"size .onnx / .ember / int8 .ember: {onnx_path.stat().st_size} / "
+          f"{ember_path.stat().st_size} / {int8_path.stat().st_size} bytes")
     print(f"arena:                {interp.arena_size} bytes")
     print(f"ops:                  {', '.join(interp.node_ops())}")
-    print(f"latency per image:    emberlite {ember_s * 1e6:.1f} us, "
+    print(f"latency per image:    emberlite {ember_s * 1e6:.1f} us, int8 {int8_s * 1e6:.1f} us, "
           f"onnxruntime {ort_s * 1e6:.1f} us (1 thread, batch 1)")
     agreement = (ember_pred == ort_pred).mean()
     if agreement < MIN_AGREEMENT:
         print(f"FAILED: agreement {agreement:.4f} < {MIN_AGREEMENT}", file=sys.stderr)
+        return 1
+    drop = (ember_pred == labels).mean() - (int8_logits.argmax(1) == labels).mean()
+    if drop > MAX_INT8_DROP:
+        print(f"FAILED: int8 loses {drop:.4f} accuracy (> {MAX_INT8_DROP})", file=sys.stderr)
         return 1
     return 0
 

@@ -1,7 +1,8 @@
 """Trains a small CNN on scikit-learn's digits (8x8 images) and exports it to ONNX.
 
 Writes to examples/digits/out/: digits.onnx (opset 17, input "image" [1,1,8,8], output
-"logits" [1,10]) and the held-out split (test_x.npy, test_y.npy) that demo.py evaluates.
+"logits" [1,10]), the held-out split (test_x.npy, test_y.npy) that demo.py evaluates, and
+200 training images (calib.npz, keyed by input name) that calibrate the int8 model.
 Seeds are fixed, so two runs on the same machine give the same model.
 """
 from __future__ import annotations
@@ -60,6 +61,9 @@ def train(model: nn.Module, x: np.ndarray, y: np.ndarray) -> None:
     model.eval()
 
 
+CALIBRATION_IMAGES = 200
+
+
 def main() -> None:
     torch.manual_seed(SEED)
     # One thread: the model is tiny, so threads only add overhead (and on a busy or small CI
@@ -76,6 +80,8 @@ def main() -> None:
           f"on {len(y_test)} images")
     np.save(OUT / "test_x.npy", x_test)
     np.save(OUT / "test_y.npy", y_test)
+    # Calibration data for the int8 model: training images only, never the test split.
+    np.savez(OUT / "calib.npz", image=x_train[:CALIBRATION_IMAGES])
     path = OUT / "digits.onnx"
     # The TorchScript exporter writes opset 17 natively; the dynamo one starts at 18 and
     # down-converts. Its deprecation notice is not news to the person running the demo.

@@ -1,11 +1,13 @@
-"""TFLite importer: .tflite bytes -> IR Graph (float32 models).
+"""TFLite importer: .tflite bytes -> IR Graph (float32 and full-integer int8 models).
 
 Order of work: read the whole FlatBuffer into plain records (every low-level read error
 becomes a ModelImportError saying where), validate indices, buffer sizes and the operator
 order, scan every operator and report all unsupported ones in one UnsupportedOpsError,
 then convert operator by operator through the op table (tflite_ops.TFLITE_OPS). TFLite is
 already NHWC with OHWI filters, so no layout transposes are needed. Operators whose inputs
-are all constant are evaluated at import time with the IR's reference evaluator.
+are all constant are evaluated at import time with the IR's reference evaluator. Operators
+on int8 tensors go through the same op table; tflite_int8 says which have int8 kernels and
+puts the file's quantization parameters on the IR tensors.
 """
 from __future__ import annotations
 
@@ -23,18 +25,18 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.TensorType import TensorType
 
 from ..errors import ModelImportError, UnsupportedOpsError
-from ..ir import DType, Graph, Tensor, constant_array
+from ..ir import DType, Graph, QuantParams, Tensor, constant_array
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from ..reference import EvaluationError, evaluate_node
 from .onnx_builder import Builder, Invalid, Unsupported
+from .tflite_int8 import assign_quant, int8_problems, is_quantized_op, read_quant, type_name
 from .tflite_ops import TFLITE_OPS, fused_activation_problem
 
 __all__ = ["import_tflite"]
 
 _OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
 _OPTION_NAMES = {v: k for k, v in vars(BuiltinOptions).items() if not k.startswith("_")}
-_TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")}
 _NUMPY_TYPES = {TensorType.FLOAT32: np.float32, TensorType.FLOAT16: np.float16,
                 TensorType.INT32: np.int32, TensorType.INT64: np.int64, TensorType.INT8: np.int8,
                 TensorType.UINT8: np.uint8, TensorType.INT16: np.int16, TensorType.BOOL: np.bool_}
@@ -60,7 +62,7 @@ class TFLTensor:
     type: int
     shape: tuple[int, ...]
     data: np.ndarray | None       # constant value, or None for a run-time tensor
-    quantized: bool
+    quant: QuantParams | None     # the file's scales and zero points, None if it has none
 
 
 @dataclass
@@ -181,8 +183,7 @@ class _Reader:
         if any(d < 0 for d in shape):
             raise ModelImportError(f"tensor {i} ({name!r}) has a negative dimension in "
                                    f"{shape}")
-        q = t.Quantization()
-        quantized = q is not None and q.ScaleLength() > 0
+        quant = read_quant(t.Quantization(), name, shape)
         if t.Sparsity() is not None:
             raise ModelImportError(f"tensor {i} ({name!r}) is sparse; sparse tensors are "
                                    f"not supported")
@@ -193,18 +194,18 @@ class _Reader:
         self.where = f"buffer {b} of tensor {i} ({name!r})"
         raw = self.buffer(m.Buffers(b))
         if not raw:
-            return TFLTensor(name, t.Type(), shape, None, quantized)
+            return TFLTensor(name, t.Type(), shape, None, quant)
         dtype = _NUMPY_TYPES.get(t.Type())
         if dtype is None:
             raise ModelImportError(f"tensor {i} ({name!r}) is a constant of unsupported type "
-                                   f"{_type_name(t.Type())}")
+                                   f"{type_name(t.Type())}")
         need = math.prod(shape) * np.dtype(dtype).itemsize
         if need != len(raw):
             raise ModelImportError(f"tensor {i} ({name!r}): shape {shape} x "
-                                   f"{_type_name(t.Type())} needs {need} bytes, its buffer "
+                                   f"{type_name(t.Type())} needs {need} bytes, its buffer "
                                    f"{b} holds {len(raw)}")
         data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
-        return TFLTensor(name, t.Type(), shape, constant_array(data, dtype), quantized)
+        return TFLTensor(name, t.Type(), shape, constant_array(data, dtype), quant)
 
     def buffer(self, buf: Any) -> bytes:
         offset, size = int(buf.Offset()), int(buf.Size())
@@ -287,10 +288,6 @@ def _labels(data: bytes) -> str:
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def _type_name(t: int) -> str:
-    return _TYPE_NAMES.get(t, f"type {t}")
-
-
 def tensor_names(tensors: list[TFLTensor]) -> list[str]:
     """A unique IR name per TFLite tensor: its own name where that is unique."""
     seen: dict[str, int] = {}
@@ -355,6 +352,8 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
             return []
         return ["supported only on constant inputs (folded at import)"]
     spec = TFLITE_OPS.get(op.code)
+    if op.code not in _SHAPE_ONLY and is_quantized_op(model, op):
+        return int8_problems(model, op, spec, constant)
     if spec is None:
         return ["op not supported"]
     reasons = []
@@ -370,13 +369,13 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
         tensor = model.tensors[t]
         if pos in spec.const_inputs and t not in constant:
             reasons.append(f"input {pos} ({tensor.name!r}) must be a constant")
-        elif tensor.quantized and tensor.type != TensorType.FLOAT32:
+        elif tensor.quant is not None and tensor.type != TensorType.FLOAT32 and not folded:
             reasons.append(f"input {pos} ({tensor.name!r}) is quantized "
-                           f"{_type_name(tensor.type)}; only float32 is supported so far")
+                           f"{type_name(tensor.type)}; only float32 is supported so far")
         elif (not folded and pos not in spec.const_inputs and pos not in spec.index_inputs
               and tensor.type != TensorType.FLOAT32):
             reasons.append(f"input {pos} ({tensor.name!r}) has type "
-                           f"{_type_name(tensor.type)}; only float32 is supported")
+                           f"{type_name(tensor.type)}; only float32 is supported")
         elif pos in spec.index_inputs and tensor.type not in (TensorType.INT32,
                                                                TensorType.INT64):
             reasons.append(f"input {pos} ({tensor.name!r}) must be int32 or int64 indices")
@@ -385,12 +384,12 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
         if src.type != TensorType.FLOAT16 or op.inputs[0] not in constant:
             reasons.append(f"only constant float16 inputs are supported, got "
                            f"{'constant' if op.inputs[0] in constant else 'run-time'} "
-                           f"{_type_name(src.type)}")
+                           f"{type_name(src.type)}")
     if not folded:
         for t in op.outputs:
             if model.tensors[t].type != TensorType.FLOAT32:
                 reasons.append(f"output {model.tensors[t].name!r} has type "
-                               f"{_type_name(model.tensors[t].type)}; only float32 is "
+                               f"{type_name(model.tensors[t].type)}; only float32 is "
                                f"supported")
     if not reasons and spec.check is not None:
         reason = spec.check(op.options, model.tensors, op)
@@ -412,15 +411,18 @@ class _Conversion:
         self.env: dict[int, str] = {}          # run-time TFLite tensor -> IR tensor name
         for i in model.inputs:
             t = model.tensors[i]
-            if t.type != TensorType.FLOAT32:
+            int8 = (t.type == TensorType.INT8 and t.quant is not None
+                    and len(t.quant.scale) == 1)
+            if t.type != TensorType.FLOAT32 and not int8:
                 raise UnsupportedOpsError([(f"input {self.names[i]!r}", "INPUT",
-                                            f"type {_type_name(t.type)}; only float32 "
-                                            f"inputs are supported")])
+                                            f"type {type_name(t.type)}; only float32 and "
+                                            f"int8 (one scale) inputs are supported")])
             if min(t.shape, default=1) < 1:
                 raise ModelImportError(f"graph input {self.names[i]!r} has an empty or "
                                        f"unknown dimension: {t.shape}")
             name = self.names[i]
-            self.graph.tensors[name] = Tensor(name, DType.FLOAT32, t.shape)
+            self.graph.tensors[name] = Tensor(name, DType.INT8 if int8 else DType.FLOAT32,
+                                              t.shape, quant=t.quant if int8 else None)
             self.graph.inputs.append(name)
             self.env[i] = name
 
@@ -458,6 +460,9 @@ class _Conversion:
         folded = all(t in self.consts for t in op.inputs if t >= 0)
         if folded:
             results = self._fold(start, results)
+        elif op.code not in _SHAPE_ONLY and is_quantized_op(self.model, op):
+            assign_quant(self.graph, self.graph.nodes[start:], results,
+                         [self.model.tensors[t].quant for t in op.outputs])
         for t, value in zip(op.outputs, results):
             if isinstance(value, np.ndarray):
                 self.consts[t] = constant_array(value)
@@ -487,6 +492,9 @@ class _Conversion:
             except ValueError:
                 raise Unsupported(f"constant {name!r} has unsupported type {value.dtype}") \
                     from None
+            if self.model.tensors[t].type in (TensorType.INT8, TensorType.INT32):
+                # int8 weights and int32 biases keep the file's scales.
+                self.graph.tensors[name].quant = self.model.tensors[t].quant
             self.env[t] = name
         return self.env[t]
 
@@ -501,6 +509,7 @@ class _Conversion:
                 self.b.begin(f"{name}/copy", 1)
                 copy = self.b.op(OpType.RESHAPE, [ir], ReshapeParams(),
                                  shapes=[self.graph.tensors[ir].shape])
+                self.graph.tensors[copy].quant = self.graph.tensors[ir].quant
                 ir = name if self.b.rename_output(copy, name) else copy
             self.graph.outputs.append(ir)
 

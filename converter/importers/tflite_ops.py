@@ -17,6 +17,7 @@ from tflite.ActivationFunctionType import ActivationFunctionType as Act
 from tflite.BuiltinOperator import BuiltinOperator as Op
 from tflite.Padding import Padding
 
+from ..ir import DType
 from ..ops import FusedActivation, OpType
 from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
@@ -326,6 +327,8 @@ def pad(c: Ctx) -> Result:
     if pads.shape != (rank, 2) or pads.min(initial=0) < 0:
         raise Invalid(f"paddings must be [{rank}, 2] and >= 0, got {pads.tolist()}")
     value = float(c.const(2).reshape(-1)[0]) if c.has(2) else 0.0
+    if c.b.dtype(x) == DType.INT8:
+        value = 0.0  # int8 pads with the zero point (a PADV2 value is checked to be it)
     p = PadParams(pads=tuple(int(v) for v in (*pads[:, 0], *pads[:, 1])), mode=PadMode.CONSTANT,
                   value=value)
     return [c.b.op(OpType.PAD, [x], p)]

@@ -1,0 +1,150 @@
+"""int8 operators of a .tflite file: which ones have an Emberlite int8 kernel, what each needs
+of its tensors, and how the file's quantization parameters land on the IR tensors.
+
+TFLite's full-integer models use int8 activations with one scale and zero point per tensor,
+int8 weights with zero points 0 (per channel along `quantized_dimension`, or per tensor) and
+int32 biases. The parameters are copied as the file stores them, never recomputed, so the
+kernels derive the same fixed-point multipliers as LiteRT does.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from tflite.ActivationFunctionType import ActivationFunctionType as Act
+from tflite.BuiltinOperator import BuiltinOperator as Op
+from tflite.TensorType import TensorType
+
+from ..errors import ModelImportError
+from ..ir import DType, Graph, Node, QuantParams
+
+__all__ = ["INT8_OPS", "NO_KERNEL", "is_quantized_op", "int8_problems", "read_quant",
+           "assign_quant", "type_name"]
+
+_TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_")}
+
+NO_KERNEL = "no int8 kernel yet"
+
+# Ops that only move int8 values: the kernels need the output quantized like the inputs.
+_MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION, Op.SLICE,
+          Op.STRIDED_SLICE, Op.SPLIT, Op.SPLIT_V, Op.GATHER, Op.PAD, Op.PADV2}
+INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MAX_POOL_2D,
+            Op.AVERAGE_POOL_2D} | _MOVES
+# Input positions of constant int8 weights and int32 biases.
+_WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1}
+_BIAS = 2
+_INT8_ACTIVATIONS = {Act.NONE, Act.RELU, Act.RELU6, Act.RELU_N1_TO_1}
+
+
+def is_quantized_op(model: Any, op: Any) -> bool:
+    """Whether `op` reads or writes an int8 or uint8 tensor (so it needs an integer kernel)."""
+    return any(model.tensors[t].type in (TensorType.INT8, TensorType.UINT8)
+               for t in [*op.inputs, *op.outputs] if t >= 0)
+
+
+def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[str]:
+    """Why the quantized operator `op` cannot be mapped onto the int8 kernels ([] if it can).
+    `spec` is its TFLITE_OPS entry, or None."""
+    tensors = [model.tensors[t] for t in [*op.inputs, *op.outputs] if t >= 0]
+    if any(t.type == TensorType.UINT8 for t in tensors):
+        return ["uint8 tensors are not supported (only int8 quantization is)"]
+    if op.code not in INT8_OPS or spec is None:
+        return [NO_KERNEL]
+    get_act = getattr(op.options, "FusedActivationFunction", None)
+    if get_act is not None and get_act() not in _INT8_ACTIVATIONS:
+        return [f"fused activation {get_act()} has {NO_KERNEL}"]
+    if len(op.inputs) < spec.min_inputs:
+        return [f"{len(op.inputs)} inputs given, at least {spec.min_inputs} needed"]
+    reasons = []
+    activations = []
+    for pos, t in enumerate(op.inputs):
+        if t < 0:
+            continue
+        tensor = model.tensors[t]
+        what = f"input {pos} ({tensor.name!r})"
+        if pos == _WEIGHTS.get(op.code):
+            reasons.extend(_weight_problems(tensor, what, t in constant, TensorType.INT8))
+        elif pos == _BIAS and op.code in _WEIGHTS:
+            reasons.extend(_weight_problems(tensor, what, t in constant, TensorType.INT32))
+        elif pos in spec.const_inputs and t not in constant:
+            reasons.append(f"{what} must be a constant")
+        elif pos in spec.index_inputs:
+            if tensor.type not in (TensorType.INT32, TensorType.INT64):
+                reasons.append(f"{what} must be int32 or int64 indices")
+        elif pos not in spec.const_inputs:
+            reasons.extend(_activation_problems(tensor, what))
+            activations.append(tensor)
+    outputs = [model.tensors[t] for t in op.outputs]
+    for tensor in outputs:
+        reasons.extend(_activation_problems(tensor, f"output {tensor.name!r}"))
+    if reasons:
+        return reasons
+    if op.code in _MOVES and activations and any(t.quant != activations[0].quant
+                                                 for t in activations[1:] + outputs):
+        reasons.append(f"inputs and outputs are quantized differently; {NO_KERNEL} "
+                       f"that requantizes")
+    if op.code == Op.PADV2 and op.inputs[2] >= 0:
+        value = model.tensors[op.inputs[2]]
+        if value.data is None or value.data.reshape(-1)[0] != outputs[0].quant.zero_point[0]:
+            reasons.append("the padding value must be the output's zero point (real 0)")
+    if not reasons and spec.check is not None:
+        reason = spec.check(op.options, model.tensors, op)
+        if reason:
+            reasons.append(reason)
+    return reasons
+
+
+def _activation_problems(tensor: Any, what: str) -> list[str]:
+    if tensor.type != TensorType.INT8:
+        return [f"{what} is {type_name(tensor.type)} in an int8 op; mixed float and int8 "
+                f"ops have {NO_KERNEL}"]
+    if tensor.quant is None or len(tensor.quant.scale) != 1:
+        return [f"{what} must be int8 with one scale and zero point"]
+    return []
+
+
+def _weight_problems(tensor: Any, what: str, is_constant: bool, dtype: int) -> list[str]:
+    if not is_constant or tensor.type != dtype:
+        return [f"{what} must be a constant {type_name(dtype)} tensor"]
+    if tensor.quant is None:
+        return [f"{what} has no quantization parameters"]
+    if any(zp != 0 for zp in tensor.quant.zero_point):
+        return [f"{what} must have zero points 0"]
+    return []
+
+
+def type_name(t: int) -> str:
+    return _TYPE_NAMES.get(t, f"type {t}")
+
+
+def read_quant(q: Any, name: str, shape: tuple[int, ...]) -> QuantParams | None:
+    """The QuantizationParameters table `q` of tensor `name` as QuantParams (float32 scales,
+    as the file stores them), or None when it holds no scale."""
+    if q is None or q.ScaleLength() == 0:
+        return None
+    scales = tuple(float(s) for s in np.asarray(q.ScaleAsNumpy(), dtype=np.float32))
+    n_zp = q.ZeroPointLength()
+    zero_points = tuple(int(z) for z in q.ZeroPointAsNumpy()) if n_zp else (0,) * len(scales)
+    if len(zero_points) != len(scales):
+        raise ModelImportError(f"tensor {name!r} has {len(scales)} scales but "
+                               f"{len(zero_points)} zero points")
+    axis = int(q.QuantizedDimension())
+    if len(scales) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scales)):
+        raise ModelImportError(f"tensor {name!r} of shape {shape} has {len(scales)} scales "
+                               f"along dimension {axis}")
+    return QuantParams(scales, zero_points, axis)
+
+
+def assign_quant(graph: Graph, nodes: list[Node], results: list[Any],
+                 quants: list[QuantParams | None]) -> None:
+    """Gives the IR tensors an int8 operator produced their quantization: the file's for the
+    operator's outputs, the input's for the data-movement nodes emitted on the way (the
+    flattening RESHAPE before a FULLY_CONNECTED, the SLICE before a squeezing RESHAPE)."""
+    for value, quant in zip(results, quants):
+        if isinstance(value, str):
+            graph.tensors[value].quant = quant
+    for node in nodes:
+        for name in node.outputs:
+            tensor = graph.tensors[name]
+            if tensor.dtype == DType.INT8 and tensor.quant is None:
+                tensor.quant = graph.tensors[node.inputs[0]].quant

@@ -1,0 +1,245 @@
+"""The TFLite importer on full-integer int8 models: Keras models made in the test and converted
+by TensorFlow's TFLiteConverter (int8 weights, activations, input and output) must give the
+same bytes as LiteRT's reference kernels (BUILTIN_REF), and stay within 1 LSB of LiteRT's
+default kernels (XNNPACK) on >= 99% of the elements. LiteRT runs in one subprocess for all
+models (litert_tflite_worker.py), since it can abort the process."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import require_module
+from emberlite import Interpreter
+from emberlite.converter import Converter, UnsupportedOpsError
+from emberlite.converter.importers.tflite import read_tflite
+from helpers import run_ember
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+WORKER = Path(__file__).with_name("litert_tflite_worker.py")
+SAMPLES = 4
+
+
+def _int8_tflite(tf: Any, model: Any, inputs: Callable[[], np.ndarray],
+                 io_type: Any = None) -> bytes:
+    """Full-integer conversion, calibrated on 32 samples from `inputs`."""
+    def representative():
+        for _ in range(32):
+            yield [inputs()]
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = io_type or tf.int8
+    return converter.convert()
+
+
+def _keras_cases(tf: Any) -> dict[str, tuple[Any, tuple[int, ...], set[str]]]:
+    """name -> (Keras model, input shape, TFLite ops the converted model must contain)."""
+    L = tf.keras.layers
+
+    def model(shape: tuple[int, ...], body: Callable[[Any], Any]) -> Any:
+        x = L.Input(shape)
+        return tf.keras.Model(x, body(x))
+
+    def residual(x: Any) -> Any:
+        a = L.Conv2D(4, 3, padding="same")(x)
+        return L.Add()([a, L.Conv2D(4, 1, activation="relu")(a)])
+
+    def cnn(x: Any) -> Any:
+        x = L.MaxPooling2D(2)(L.Conv2D(8, 3, padding="same", activation="relu")(x))
+        x = L.MaxPooling2D(2)(L.Conv2D(12, 3, activation="relu")(x))
+        return L.Dense(10)(L.Flatten()(x))
+
+    return {
+        "conv_bias_relu": (model((10, 9, 3), L.Conv2D(8, 3, padding="same",
+                                                       activation="relu")),
+                           (10, 9, 3), {"CONV_2D"}),
+        "conv_no_bias_relu6": (model((11, 11, 3), L.Conv2D(6, 3, strides=2, use_bias=False,
+                                                           activation="relu6")),
+                               (11, 11, 3), {"CONV_2D"}),
+        "conv_linear": (model((8, 8, 4), L.Conv2D(5, 1)), (8, 8, 4), {"CONV_2D"}),
+        "depthwise_m1": (model((9, 8, 4), L.DepthwiseConv2D(3, padding="same",
+                                                            activation="relu")),
+                         (9, 8, 4), {"DEPTHWISE_CONV_2D"}),
+        "depthwise_m2": (model((9, 8, 3), L.DepthwiseConv2D(3, strides=2, depth_multiplier=2)),
+                         (9, 8, 3), {"DEPTHWISE_CONV_2D"}),
+        "dense": (model((20,), L.Dense(16, activation="relu")), (20,), {"FULLY_CONNECTED"}),
+        "add_residual": (model((6, 6, 3), residual), (6, 6, 3), {"ADD"}),
+        "max_pool": (model((8, 9, 3), L.MaxPooling2D(3, strides=2, padding="same")),
+                     (8, 9, 3), {"MAX_POOL_2D"}),
+        "average_pool": (model((8, 9, 3), L.AveragePooling2D(2)), (8, 9, 3),
+                         {"AVERAGE_POOL_2D"}),
+        "reshape": (model((4, 6, 2), lambda x: L.Reshape((8, 6))(L.Conv2D(2, 1)(x))),
+                    (4, 6, 2), {"RESHAPE"}),
+        "concatenate": (model((5, 5, 3), lambda x: L.Concatenate()([
+            x, L.MaxPooling2D(3, strides=1, padding="same")(x)])), (5, 5, 3),
+                        {"CONCATENATION"}),
+        "small_cnn": (model((16, 16, 3), cnn), (16, 16, 3),
+                      {"CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED"}),
+    }
+
+
+def _uniform(rng: np.random.Generator, shape: tuple[int, ...]) -> Callable[[], np.ndarray]:
+    return lambda: rng.uniform(-2.0, 2.0, (1, *shape)).astype(np.float32)
+
+
+def _digits(tf: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+    """A small CNN trained on sklearn's digits (logits, no softmax), and the test split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[..., None]
+    x_train, x_test, y_train, y_test = train_test_split(x, digits.target, test_size=0.3,
+                                                        random_state=0)
+    L = tf.keras.layers
+    tf.keras.utils.set_random_seed(5)
+    model = tf.keras.Sequential([
+        L.Input((8, 8, 1)), L.Conv2D(8, 3, padding="same", activation="relu"),
+        L.MaxPooling2D(2), L.Flatten(), L.Dense(10)])
+    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x_train, y_train, epochs=8, batch_size=32, verbose=0)
+    return model, x_test, y_test
+
+
+def _quantize_input(data: bytes, x: np.ndarray) -> np.ndarray:
+    model = read_tflite(data)
+    quant = model.tensors[model.inputs[0]].quant
+    q = np.round(x / np.float32(quant.scale[0])) + quant.zero_point[0]
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, list[np.ndarray]]]:
+    """name -> {"data": the .tflite, "inputs", "ref", "xnn": per-sample int8 arrays}, plus
+    the digits labels."""
+    tf = require_module("tensorflow")
+    require_module("ai_edge_litert")
+    folder = tmp_path_factory.mktemp("int8")
+    rng = np.random.default_rng(8)
+    tf.keras.utils.set_random_seed(8)
+    models, inputs = {}, {}
+    for name, (model, shape, ops) in _keras_cases(tf).items():
+        data = _int8_tflite(tf, model, _uniform(rng, shape))
+        found = {op.op_name for op in read_tflite(data).operators}
+        assert ops <= found, f"{name}: TF emitted {found}"
+        models[name] = data
+        inputs[name] = [rng.integers(-128, 128, (1, *shape)).astype(np.int8)
+                        for _ in range(SAMPLES)]
+    digits, x_test, y_test = _digits(tf)
+    train = iter(np.concatenate([x_test] * 2))
+    models["digits"] = _int8_tflite(tf, digits, lambda: next(train)[None])
+    inputs["digits"] = [_quantize_input(models["digits"], x[None]) for x in x_test]
+    for name, data in models.items():
+        (folder / f"{name}.tflite").write_bytes(data)
+        np.savez(folder / f"{name}.in.npz", **{f"x{i}": x for i, x in enumerate(inputs[name])})
+    run = subprocess.run([sys.executable, str(WORKER), str(folder)], capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out: dict[str, dict[str, Any]] = {}
+    for name, data in models.items():
+        stored = np.load(folder / f"{name}.out.npz")
+        out[name] = {"data": data, "inputs": inputs[name],
+                     "ref": [stored[f"ref{i}"] for i in range(len(inputs[name]))],
+                     "xnn": [stored[f"xnn{i}"] for i in range(len(inputs[name]))]}
+    out["digits"]["labels"] = list(y_test)
+    return out
+
+
+def _ours(case: dict[str, Any]) -> list[np.ndarray]:
+    interp = Interpreter(model_content=Converter.from_tflite(case["data"]).convert())
+    interp.allocate_tensors()
+    return [run_ember(b"", [x], interpreter=interp)[0] for x in case["inputs"]]
+
+
+CASES = ["conv_bias_relu", "conv_no_bias_relu6", "conv_linear", "depthwise_m1",
+         "depthwise_m2", "dense", "add_residual", "max_pool", "average_pool", "reshape",
+         "concatenate", "small_cnn", "digits"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    r = results[name]
+    for i, (ours, ref) in enumerate(zip(_ours(r), r["ref"], strict=True)):
+        assert ours.dtype == np.int8 and ours.shape == ref.shape, (ours.dtype, ours.shape)
+        assert np.array_equal(ours, ref), \
+            f"sample {i}: {np.count_nonzero(ours != ref)} of {ours.size} elements differ"
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    r = results[name]
+    ours = np.concatenate([y.reshape(-1) for y in _ours(r)]).astype(np.int32)
+    xnn = np.concatenate([y.reshape(-1) for y in r["xnn"]]).astype(np.int32)
+    within = float(np.mean(np.abs(ours - xnn) <= 1))
+    print(f"{name}: {within:.2%} of {ours.size} elements within 1 LSB of LiteRT XNNPACK, "
+          f"max diff {np.max(np.abs(ours - xnn))}")
+    assert within >= 0.99
+
+
+def test_digits_predictions_match_litert(results: dict) -> None:
+    r = results["digits"]
+    ours = [int(np.argmax(y)) for y in _ours(r)]
+    ref = [int(np.argmax(y)) for y in r["ref"]]
+    xnn = [int(np.argmax(y)) for y in r["xnn"]]
+    accuracy = float(np.mean(np.array(ours) == np.array(r["labels"])))
+    print(f"digits int8: accuracy {accuracy:.3f} on {len(ours)} samples, "
+          f"{np.mean(np.array(ours) == np.array(xnn)):.2%} same predictions as XNNPACK")
+    assert ours == ref
+    assert accuracy > 0.8
+
+
+def test_ops_without_int8_kernel_are_listed() -> None:
+    tf = require_module("tensorflow")
+    rng = np.random.default_rng(3)
+    L = tf.keras.layers
+    model = tf.keras.Sequential([L.Input((12,)), L.Dense(8, activation="relu"),
+                                 L.Dense(4, activation="softmax")])
+    data = _int8_tflite(tf, model, _uniform(rng, (12,)), io_type=tf.float32)
+    with pytest.raises(UnsupportedOpsError) as info:
+        Converter.from_tflite(data).convert()
+    problems = info.value.problems
+    listed = {op for _, op, why in problems if why == "no int8 kernel yet"}
+    assert {"QUANTIZE", "SOFTMAX", "DEQUANTIZE"} <= listed, problems
+    assert not any(op == "FULLY_CONNECTED" for _, op, _ in problems), problems
+    ops = read_tflite(data).operators
+    for label, op, _ in problems:
+        assert any(o.label == label and o.op_name == op for o in ops), (label, op)
+
+
+def test_uint8_is_refused() -> None:
+    tf = require_module("tensorflow")
+    rng = np.random.default_rng(4)
+    model = tf.keras.Sequential([tf.keras.layers.Input((6,)), tf.keras.layers.Dense(3)])
+    data = _int8_tflite(tf, model, _uniform(rng, (6,)), io_type=tf.uint8)
+    with pytest.raises(UnsupportedOpsError, match="uint8"):
+        Converter.from_tflite(data).convert()
+
+
+def test_quantization_parameters_are_kept_exactly(results: dict) -> None:
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+
+    from emberlite.converter.importers.tflite import import_tflite
+
+    data = results["small_cnn"]["data"]
+    graph = import_tflite(data)
+    checked = 0
+    for detail in LiteRT(model_content=data).get_tensor_details():
+        tensor = graph.tensors.get(detail["name"])
+        q = detail["quantization_parameters"]
+        if tensor is None or len(q["scales"]) == 0:
+            continue
+        assert tensor.quant is not None, detail["name"]
+        assert np.array_equal(np.float32(tensor.quant.scale), q["scales"]), detail["name"]
+        assert list(tensor.quant.zero_point) == list(q["zero_points"]), detail["name"]
+        if len(q["scales"]) > 1:
+            assert tensor.quant.axis == q["quantized_dimension"], detail["name"]
+        checked += 1
+    assert checked >= 8, checked

@@ -85,7 +85,8 @@ class Converter:
     @classmethod
     def from_tflite(cls, path_or_bytes: Any, *,
                     input_shapes: dict[str, list[int]] | None = None) -> "Converter":
-        """`path_or_bytes`: a .tflite file path or its bytes (float32 models, and int8 models whose ops all have int8 kernels)."""
+        """`path_or_bytes`: a .tflite file path or its bytes: float32 models, and int8 models
+        whose ops all have int8 kernels."""
         # The tflite reader is imported only here, like onnx in from_onnx.
         from .importers.tflite import import_tflite, read_tflite
 

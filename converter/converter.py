@@ -40,8 +40,10 @@ class _Quantize:
     """The quantize() options. Calibration runs on the first convert(); its ranges are kept,
     so later conversions are identical even when the dataset was a one-shot iterator."""
 
-    def __init__(self, dataset: "SampleSource", method: str, percentile: float, progress: bool):
+    def __init__(self, dataset: "SampleSource", method: str, percentile: float, progress: bool,
+                 io: str):
         self.dataset = dataset
+        self.io = io
         self.method = method
         self.percentile = percentile
         self.progress = progress
@@ -55,7 +57,7 @@ class _Quantize:
         if self.ranges is None:
             self.ranges = calibrate(graph, self.dataset, self.method, self.percentile,
                                     self.progress)
-        return quantize_int8(graph, self.ranges, self.method)
+        return quantize_int8(graph, self.ranges, self.method, self.io)
 
 
 class Converter:
@@ -109,16 +111,20 @@ class Converter:
                            lambda: import_tflite(data)))
 
     def quantize(self, mode: str = "int8", *, dataset: "SampleSource", method: str = "minmax",
-                 percentile: float = 99.99, progress: bool = False) -> "Converter":
-        """Quantize on convert(): `mode` "int8" is full int8 (int8 inputs and outputs too; their
-        params are in the tensor details). `dataset` is the calibration data (see
+                 percentile: float = 99.99, progress: bool = False,
+                 io: str = "int8") -> "Converter":
+        """Quantize on convert(): `mode` "int8" is full int8. `io` "int8" makes the inputs and
+        outputs int8 too (their params are in the tensor details); "float" keeps them float32,
+        converted by QUANTIZE/DEQUANTIZE ops. `dataset` is the calibration data (see
         quantize/dataset.py), `method` one of minmax, percentile, entropy, mse."""
         if mode != "int8":
             raise QuantizationError(f"quantize mode must be 'int8', got {mode!r}")
         if method not in ("minmax", "percentile", "entropy", "mse"):
             raise QuantizationError(f"calibration method must be minmax, percentile, entropy "
                                     f"or mse, got {method!r}")
-        self._quantize = _Quantize(dataset, method, percentile, progress)
+        if io not in ("int8", "float"):
+            raise QuantizationError(f"quantize io must be 'int8' or 'float', got {io!r}")
+        self._quantize = _Quantize(dataset, method, percentile, progress, io)
         return self
 
     def convert(self) -> bytes:

@@ -339,6 +339,19 @@ def _hard_swish(x: np.ndarray, _) -> np.ndarray:
     return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
 
 
+def _quantize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    # LiteRT divides in float32 and rounds ties away from zero; round-half-even would differ.
+    q = graph.tensors[node.outputs[0]].quant
+    x = np.asarray(args[0], dtype=np.float32) / np.float32(q.scale[0])
+    rounded = np.sign(x) * np.floor(np.abs(_f64(x)) + 0.5)
+    return [np.clip(rounded + q.zero_point[0], -128, 127)]
+
+
+def _dequantize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    q = graph.tensors[node.inputs[0]].quant
+    return [(_f64(args[0]) - q.zero_point[0]) * np.float64(np.float32(q.scale[0]))]
+
+
 REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.CONV2D: _conv2d,
     OpType.DEPTHWISE_CONV2D: _depthwise_conv2d,
@@ -369,4 +382,6 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.SOFTMAX: _softmax,
     OpType.GATHER: _gather,
     OpType.RESIZE: _resize,
+    OpType.QUANTIZE: _quantize,
+    OpType.DEQUANTIZE: _dequantize,
 }

@@ -2,7 +2,7 @@
 #ifndef EMBER_SCHEMA_H
 #define EMBER_SCHEMA_H
 
-#define EMBER_FORMAT_VERSION 1u
+#define EMBER_FORMAT_VERSION 2u
 
 /* enum DataType */
 #define EMBER_TYPE_FLOAT32 0
@@ -45,7 +45,9 @@
 #define EMBER_OP_SOFTMAX 26
 #define EMBER_OP_GATHER 27
 #define EMBER_OP_RESIZE 28
-#define EMBER_OP_COUNT 29
+#define EMBER_OP_QUANTIZE 29
+#define EMBER_OP_DEQUANTIZE 30
+#define EMBER_OP_COUNT 31
 
 /* enum FusedActivation */
 #define EMBER_FUSED_ACTIVATION_NONE 0

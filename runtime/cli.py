@@ -58,6 +58,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
                        "(a directory of .npy files or an .npz)")
     if args.calibration and not args.quantize:
         raise CliError("--calibration is only used with --quantize")
+    if args.float_io and not args.quantize:
+        raise CliError("--float-io is only used with --quantize")
     if args.calibration and not os.path.exists(args.calibration):
         raise CliError(f"no such calibration data: {args.calibration}")
     output = Path(args.output) if args.output else source.with_suffix(".ember")
@@ -72,7 +74,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
             converter = Converter.from_onnx(str(source), **options)
         if args.quantize:
             converter.quantize(args.quantize, dataset=args.calibration, method=args.method,
-                               percentile=args.percentile, progress=sys.stderr.isatty())
+                               percentile=args.percentile, progress=sys.stderr.isatty(),
+                               io="float" if args.float_io else "int8")
         converter.save(str(output))
     except EmberError as e:
         raise CliError(f"cannot convert {source}: {e}") from None
@@ -274,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
                    default="minmax", help="how calibration picks activation ranges")
     p.add_argument("--percentile", type=float, default=99.99,
                    help="the percentile kept by --method percentile")
+    p.add_argument("--float-io", action="store_true",
+                   help="with --quantize: keep the inputs and outputs float32 (the model "
+                        "quantizes and dequantizes them) instead of int8")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("inspect", help="ops, tensors, arena and sizes of an .ember model")

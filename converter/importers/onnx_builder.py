@@ -97,7 +97,7 @@ class Builder:
         node_name = self._node_name(op_name)
         names = [self.fresh(f"{node_name}:{i}" if outputs > 1 else f"{node_name}:out")
                  for i in range(outputs)]
-        out_dtype = dtype or self.dtype(next(i for i in inputs if i))
+        out_dtype = dtype if dtype is not None else self.dtype(next(i for i in inputs if i))
         for i, name in enumerate(names):
             shape = tuple(int(d) for d in shapes[i]) if shapes else None
             self.graph.tensors[name] = Tensor(name, out_dtype, shape)

@@ -48,6 +48,8 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
     tensors = [model.tensors[t] for t in [*op.inputs, *op.outputs] if t >= 0]
     if any(t.type == TensorType.UINT8 for t in tensors):
         return ["uint8 tensors are not supported (only int8 quantization is)"]
+    if op.code in (Op.QUANTIZE, Op.DEQUANTIZE) and spec is not None:
+        return _conversion_problems(model, op, constant)
     if op.code not in INT8_OPS or spec is None:
         return [NO_KERNEL]
     get_act = getattr(op.options, "FusedActivationFunction", None)
@@ -92,6 +94,21 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
         if reason:
             reasons.append(reason)
     return reasons
+
+
+def _conversion_problems(model: Any, op: Any, constant: set[int]) -> list[str]:
+    """QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32 map onto Emberlite's ops of
+    the same names; int8 -> int8 requantization and dequantized constants have no kernel."""
+    if len(op.inputs) != 1 or len(op.outputs) != 1 or op.inputs[0] < 0:
+        return [f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}"]
+    src, dst = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
+    float_side, int8_side = (src, dst) if op.code == Op.QUANTIZE else (dst, src)
+    if float_side.type != TensorType.FLOAT32:
+        return [f"{type_name(src.type)} -> {type_name(dst.type)} has {NO_KERNEL} (only "
+                f"float32 <-> int8 conversions do)"]
+    if op.inputs[0] in constant:
+        return ["a constant input is not supported (only run-time activations)"]
+    return _activation_problems(int8_side, f"int8 tensor {int8_side.name!r}")
 
 
 def _activation_problems(tensor: Any, what: str) -> list[str]:

@@ -371,8 +371,18 @@ def shape(c: Ctx) -> Result:
     return [np.array(c.in_shape(0), dtype=dtype)]
 
 
+def quantize(c: Ctx) -> Result:
+    return [c.b.op(OpType.QUANTIZE, [c.input(0)], dtype=DType.INT8)]
+
+
 def dequantize(c: Ctx) -> Result:
-    return [c.const(0).astype(np.float32)]
+    # The problem check lets through constant float16 weights, widened here at import, and
+    # run-time int8 activations, which become a DEQUANTIZE node.
+    try:
+        weights = c.const(0)
+    except Unsupported:
+        return [c.b.op(OpType.DEQUANTIZE, [c.input(0)], dtype=DType.FLOAT32)]
+    return [weights.astype(np.float32)]
 
 
 def _strided_slice_check(options: Any, tensors: list, op: Any) -> str:
@@ -423,5 +433,6 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.GATHER: TFLiteOp(gather, 2, index_inputs=(1,)),
     Op.SHAPE: TFLiteOp(shape),
     Op.DEQUANTIZE: TFLiteOp(dequantize, const_inputs=(0,)),
+    Op.QUANTIZE: TFLiteOp(quantize),
 }
 

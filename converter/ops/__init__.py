@@ -39,6 +39,8 @@ class OpType(enum.IntEnum):
     SOFTMAX = 26
     GATHER = 27
     RESIZE = 28
+    QUANTIZE = 29
+    DEQUANTIZE = 30
 
 
 class FusedActivation(enum.IntEnum):
@@ -55,8 +57,8 @@ from typing import TYPE_CHECKING, Callable  # noqa: E402
 
 from . import (batch_matmul, binary, clamp, concatenation, conv2d,  # noqa: E402
                depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid,
-               leaky_relu, mean, pad, pool2d, reshape, resize, slice, softmax, split,
-               transpose, transpose_conv2d)
+               leaky_relu, mean, pad, pool2d, quantize, reshape, resize, slice, softmax,
+               split, transpose, transpose_conv2d)
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -101,6 +103,8 @@ OPS: dict[OpType, OpInfo] = {
     OpType.SOFTMAX: OpInfo(softmax.SoftmaxParams, softmax.infer_shape),
     OpType.GATHER: OpInfo(gather.GatherParams, gather.infer_shape),
     OpType.RESIZE: OpInfo(resize.ResizeParams, resize.infer_shape),
+    OpType.QUANTIZE: OpInfo(None, quantize.infer_quantize),
+    OpType.DEQUANTIZE: OpInfo(None, quantize.infer_dequantize),
 }
 
 

@@ -8,8 +8,9 @@ a graph whose every float tensor is int8, as the int8 kernels expect (csrc/kerne
 
 Ops that only move or select values (pools, reshape, transpose, slice, split, pad, gather) and
 CONCATENATION need the same params on input and output, so those tensors are grouped and each
-group is quantized from one range covering every member. There are no QUANTIZE/DEQUANTIZE ops
-yet, so inputs and outputs stay int8: users read their params from the tensor details.
+group is quantized from one range covering every member. With io="int8" the graph inputs and
+outputs stay int8 (users read their params from the tensor details); with io="float" they stay
+float32 and a QUANTIZE after each input and a DEQUANTIZE before each output convert them.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import dataclasses
 import numpy as np
 
 from ..errors import QuantizationError
-from ..ir import DType, Graph, QuantParams, Tensor, constant_array
+from ..ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from ..ops import OpType
 from .ranges import asymmetric_int8_params
 
@@ -40,9 +41,12 @@ INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
 def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
-                  method: str) -> Graph:
+                  method: str, io: str = "int8") -> Graph:
     """A full-int8 copy of `graph`; `ranges` holds the calibrated (lo, hi) of every float
-    activation tensor (calibrate()), `method` the calibration method (kept as metadata)."""
+    activation tensor (calibrate()), `method` the calibration method (kept as metadata), `io`
+    the type of the graph inputs and outputs: "int8" or "float"."""
+    if io not in ("int8", "float"):
+        raise QuantizationError(f"quantize io must be 'int8' or 'float', got {io!r}")
     check_int8_ops(graph)
     g = graph.copy()
     activation = _activation_params(g, ranges)
@@ -54,9 +58,42 @@ def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
     for node in g.nodes:
         if node.op in WEIGHT_AXIS:
             _quantize_weights(g, graph, node.inputs, WEIGHT_AXIS[node.op], done)
+    if io == "float":
+        _float_io(g)
     g.metadata["quantization"] = "int8"
     g.metadata["quantization.method"] = method
     return g
+
+
+def _float_io(g: Graph) -> None:
+    """Keeps the user's names on float32 graph inputs and outputs; the int8 tensors behind
+    them get fresh names, fed by QUANTIZE or read by DEQUANTIZE."""
+    both = set(g.inputs) & set(g.outputs)
+    if both:
+        raise QuantizationError(f"io='float' needs graph inputs and outputs to differ, but "
+                                f"{sorted(both)} are both")
+    head, tail = [], []
+    for name in g.inputs:
+        inner = _rename_int8(g, name)
+        head.append(Node(OpType.QUANTIZE, g.unique_name(f"{name}/quantize"), [name], [inner]))
+    for name in g.outputs:
+        inner = _rename_int8(g, name)
+        tail.append(Node(OpType.DEQUANTIZE, g.unique_name(f"{name}/dequantize"), [inner], [name]))
+    g.nodes[:0] = head
+    g.nodes.extend(tail)
+
+
+def _rename_int8(g: Graph, name: str) -> str:
+    """Moves int8 tensor `name` (and every node's use of it) to a fresh name and puts a float32
+    tensor of the same shape under `name`; returns the fresh name."""
+    t = g.tensors[name]
+    inner = g.unique_name(f"{name}/int8")
+    g.tensors[inner] = dataclasses.replace(t, name=inner)
+    g.tensors[name] = Tensor(name, DType.FLOAT32, t.shape)
+    for node in g.nodes:
+        node.inputs = [inner if n == name else n for n in node.inputs]
+        node.outputs = [inner if n == name else n for n in node.outputs]
+    return inner
 
 
 def check_int8_ops(graph: Graph) -> None:
@@ -66,7 +103,7 @@ def check_int8_ops(graph: Graph) -> None:
         listing = "\n".join(f"  {name or '<unnamed>'} ({op})" for name, op in unsupported)
         raise QuantizationError(
             f"{len(unsupported)} node(s) have no int8 kernel:\n{listing}\n"
-            "keeping them in float needs QUANTIZE/DEQUANTIZE ops, which are not available yet")
+            "keeping them in float between QUANTIZE/DEQUANTIZE ops is not supported yet")
 
 
 def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]]

@@ -1,6 +1,7 @@
 /* int8 fixed-point helpers (see quant.h). */
 #include <math.h>
 
+#include "kernels/broadcast.h" /* ember_check_inplace */
 #include "kernels/quant.h"
 
 void ember_quantize_multiplier(double real, int32_t *m, int32_t *shift) {
@@ -182,4 +183,32 @@ ember_status ember_check_same_quant(ember_context *ctx, const ember_node *n,
                           n->index, op_name(n), in->name, out->name, (double)in->scale,
                           in->zero_point, (double)out->scale, out->zero_point);
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_check_int8_conversion(ember_context *ctx, const ember_node *node,
+                                         uint8_t from, uint8_t to) {
+    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
+    if (st != EMBER_STATUS_OK || (st = ember_check_params(ctx, node, 0)) != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if ((st = ember_check_type(ctx, node, in, from, "input 0")) != EMBER_STATUS_OK ||
+        (st = ember_check_type(ctx, node, out, to, "output")) != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *q = from == EMBER_TYPE_INT8 ? in : out;
+    if ((st = ember_check_quant_i8(ctx, node, q, from == EMBER_TYPE_INT8 ? "input" : "output")) !=
+        EMBER_STATUS_OK)
+        return st;
+    if (out->rank != in->rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): output rank must equal the input rank %u, got %u",
+                          node->index, op_name(node), (unsigned)in->rank, (unsigned)out->rank);
+    for (uint32_t d = 0; d < in->rank; d++) {
+        if (out->dims[d] != in->dims[d])
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (%s): output dim %" PRIu32 " must equal the "
+                              "input's %" PRId32 ", got %" PRId32,
+                              node->index, op_name(node), d, in->dims[d], out->dims[d]);
+    }
+    return ember_check_inplace(ctx, node, op_name(node), in, 0, out);
 }

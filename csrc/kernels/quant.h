@@ -60,4 +60,10 @@ ember_status ember_channel_multipliers(ember_context *ctx, const ember_node *n,
                                        const ember_tensor *out, int32_t channels, int32_t **m,
                                        int32_t **shift);
 
+/* QUANTIZE and DEQUANTIZE: one input, one output, no params, types `from` -> `to`, equal
+   shapes, the int8 side a per-tensor int8 activation, and input and output apart in the arena
+   (their element sizes differ, so no alias is safe both ways). */
+ember_status ember_check_int8_conversion(ember_context *ctx, const ember_node *node,
+                                         uint8_t from, uint8_t to);
+
 #endif /* EMBER_KERNELS_QUANT_H */

@@ -31,6 +31,8 @@ extern const ember_kernel ember_kernel_pad;
 extern const ember_kernel ember_kernel_softmax;
 extern const ember_kernel ember_kernel_gather;
 extern const ember_kernel ember_kernel_resize;
+extern const ember_kernel ember_kernel_quantize;
+extern const ember_kernel ember_kernel_dequantize;
 
 static const ember_kernel *const kernels[] = {
     [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
@@ -62,6 +64,8 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_SOFTMAX] = &ember_kernel_softmax,
     [EMBER_OP_GATHER] = &ember_kernel_gather,
     [EMBER_OP_RESIZE] = &ember_kernel_resize,
+    [EMBER_OP_QUANTIZE] = &ember_kernel_quantize,
+    [EMBER_OP_DEQUANTIZE] = &ember_kernel_dequantize,
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,

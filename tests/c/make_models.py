@@ -179,6 +179,17 @@ def gather_model() -> Graph:
     return _graph(tensors, [node], ["x"], ["y"])
 
 
+def quantize_model(op: OpType) -> Graph:
+    """QUANTIZE (float x -> int8 y) or DEQUANTIZE (int8 x -> float y); the int8 side carries
+    the scale and zero point."""
+    q = QuantParams((0.05,), (-3,))
+    x = Tensor("x", DType.FLOAT32, (2, 5)) if op == OpType.QUANTIZE else \
+        Tensor("x", DType.INT8, (2, 5), quant=q)
+    y = Tensor("y", DType.INT8, (2, 5), quant=q) if op == OpType.QUANTIZE else \
+        Tensor("y", DType.FLOAT32, (2, 5))
+    return _graph([x, y], [Node(op, op.name.lower(), ["x"], ["y"])], ["x"], ["y"])
+
+
 def all_models() -> dict[str, Graph]:
     graphs = {name: build() for name, build in MODELS.items()}
     for op in OpType:
@@ -186,6 +197,8 @@ def all_models() -> dict[str, Graph]:
             graphs[f"op_{op.name.lower()}"] = op_model(op)
     graphs["op_split"] = split_model()
     graphs["op_gather"] = gather_model()
+    for op in (OpType.QUANTIZE, OpType.DEQUANTIZE):
+        graphs[f"op_{op.name.lower()}"] = quantize_model(op)
     return graphs
 
 

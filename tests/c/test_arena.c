@@ -14,6 +14,12 @@ static void fill_inputs(ember_interp *ip) {
         uint32_t t = (uint32_t)ember_interp_input_tensor(ip, i);
         ember_tensor_info info;
         ember_interp_tensor_info(ip, t, &info);
+        if (info.type == EMBER_DTYPE_INT8) {
+            int8_t *q = ember_interp_tensor_data(ip, t);
+            for (size_t k = 0; k < info.bytes; k++)
+                q[k] = (int8_t)((int)((k * 37 + i) % 256) - 128);
+            continue;
+        }
         float *data = ember_interp_tensor_data(ip, t);
         for (size_t k = 0; k < info.bytes / sizeof(float); k++)
             data[k] = (float)((k * 7 + i) % 17) * 0.25f - 2.0f;

@@ -18,7 +18,7 @@ from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.reshape import ReshapeParams
 from emberlite.converter.planner import plan_memory
-from emberlite.converter.writer import serialize
+from emberlite.converter.writer import FORMAT_VERSION, serialize
 from emberlite.schema.Model import Model
 from emberlite.schema.OpParams import OpParams
 from emberlite.schema.Subgraph import SubgraphT
@@ -118,7 +118,7 @@ def test_reader_sees_what_was_written() -> None:
     graph = _graph()
     data = _write(graph, producer="unit test", metadata={"extra": "1", "author": "override"})
     model = _model(data)
-    assert model.FormatVersion() == 1
+    assert model.FormatVersion() == FORMAT_VERSION
     assert model.MinRuntimeVersion() == 100
     assert model.Producer() == b"unit test"
     meta = [(model.Metadata(i).Key().decode(), model.Metadata(i).Value().decode())

@@ -189,6 +189,50 @@ def test_concatenation_and_shared_constants() -> None:
     assert cosine >= 0.99
 
 
+def _run(model_bytes: bytes, x: np.ndarray) -> tuple[np.ndarray, dict, dict]:
+    interp = Interpreter(model_content=model_bytes)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    interp.set_tensor(inp["index"], np.ascontiguousarray(x.astype(inp["dtype"])))
+    interp.invoke()
+    return interp.get_tensor(out["index"]).copy(), inp, out
+
+
+def test_float_io_equals_int8_io_with_converted_io(digits: dict, tmp_path: Path) -> None:
+    """io="float" adds QUANTIZE after the input and DEQUANTIZE before the output, so it must
+    give exactly what the int8-IO model gives on inputs quantized and outputs dequantized by
+    LiteRT's rules (float32 division, ties away from zero; (q - zp) * scale)."""
+    calib = _calibration(digits)
+    int8_model = _int8(digits["onnx"], calib)
+    float_model = Converter.from_onnx(digits["onnx"]).quantize(
+        "int8", dataset=calib, io="float").convert()
+    nhwc = np.transpose(digits["x_test"], TO_NHWC)
+    _, inp8, out8 = _run(int8_model, nhwc[:1])
+    s_in, zp_in = np.float32(inp8["quantization"][0]), inp8["quantization"][1]
+    s_out, zp_out = np.float32(out8["quantization"][0]), out8["quantization"][1]
+    # The images are k/16, so x / s_in hits ties; a few are nudged off the grid too.
+    images = np.concatenate([nhwc, nhwc[:50] + np.float32(0.3) * s_in])
+    for image in images:
+        x = image[None]
+        scaled = x / s_in
+        q_in = np.clip(np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + zp_in, -128, 127)
+        q_out, _, _ = _run(int8_model, q_in)
+        got, inp, out = _run(float_model, x)
+        want = s_out * (q_out.astype(np.float32) - np.float32(zp_out))
+        np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+    assert (inp["name"], inp["dtype"], out["name"], out["dtype"]) == (
+        inp8["name"], np.float32, out8["name"], np.float32)
+    source, data = tmp_path / "digits.onnx", tmp_path / "calib.npz"
+    onnx.save(digits["onnx"], str(source))
+    np.savez(data, image=calib)
+    out_path = tmp_path / "digits_float_io.ember"
+    assert main(["convert", str(source), "-o", str(out_path), "--quantize", "int8",
+                 "--calibration", str(data), "--float-io"]) == 0
+    assert out_path.read_bytes() == Converter.from_onnx(digits["onnx"]).quantize(
+        "int8", dataset=data, io="float").convert()
+    assert main(["convert", str(source), "--float-io"]) == 2
+
+
 def test_int8_is_deterministic(digits: dict) -> None:
     calib = _calibration(digits)
     converter = Converter.from_onnx(digits["onnx"]).quantize(

@@ -32,3 +32,5 @@ class OpCode(object):
     SOFTMAX = 26
     GATHER = 27
     RESIZE = 28
+    QUANTIZE = 29
+    DEQUANTIZE = 30

@@ -1,0 +1,51 @@
+/* QUANTIZE: float32 -> int8, q = clamp(round(x / scale) + zero_point, -128, 127) with the
+   output's per-tensor scale and zero point. Node data: quantize_data. */
+#include <math.h>
+
+#include "ember_internal.h"
+#include "kernels/quant.h"
+
+struct quantize_data {
+    float scale;
+    int32_t zero_point;
+};
+
+static ember_status quantize_check(ember_context *ctx, const ember_node *node) {
+    return ember_check_int8_conversion(ctx, node, EMBER_TYPE_FLOAT32, EMBER_TYPE_INT8);
+}
+
+static ember_status quantize_prepare(ember_context *ctx, ember_node *node) {
+    struct quantize_data *data = ember_alloc(ctx, sizeof(*data));
+    if (data == NULL)
+        return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    data->scale = out->scale;
+    data->zero_point = out->zero_point;
+    node->data = data;
+    return EMBER_STATUS_OK;
+}
+
+/* LiteRT's reference divides in float32 (not a multiply by 1/scale) and rounds ties away from
+   zero, which is what roundf does. The rounded value is bounded before the int conversion so
+   that huge inputs saturate instead of overflowing; NaN gives -128, as LiteRT does on x86. */
+static void ember_quantize_f32_i8_ref(const float *in, int8_t *out, size_t n, float scale,
+                                      int32_t zero_point) {
+    for (size_t i = 0; i < n; i++) {
+        const float r = roundf(in[i] / scale);
+        const int32_t v = r >= 512.0f ? 512 : (r >= -512.0f ? (int32_t)r : -512);
+        const int32_t q = v + zero_point;
+        out[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
+    }
+}
+
+static ember_status quantize_eval(ember_context *ctx, const ember_node *node) {
+    const struct quantize_data *data = node->data;
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    ember_quantize_f32_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count, data->scale,
+                              data->zero_point);
+    return EMBER_STATUS_OK;
+}
+
+const ember_kernel ember_kernel_quantize = {
+    EMBER_OP_QUANTIZE, "quantize", quantize_check, quantize_prepare, quantize_eval,
+};

@@ -1,0 +1,88 @@
+"""QUANTIZE (float32 -> int8) and DEQUANTIZE (int8 -> float32): bit-exact against LiteRT's
+reference kernels (BUILTIN_REF) on a TFLiteConverter model with float input and output, and
+against the converter's reference evaluator over random scales. LiteRT runs in a subprocess."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import require_module
+from emberlite import InvalidModelError
+from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor
+from emberlite.converter.ops import OpType
+from emberlite.converter.planner import plan_memory
+from emberlite.converter.reference import evaluate
+from emberlite.converter.writer import serialize
+from emberlite.interpreter import Interpreter
+from tests.kernels.fixed_point import run_graph
+
+WORKER = Path(__file__).with_name("litert_qdq_worker.py")
+
+
+def round_trip(shape: tuple[int, ...], scale: float, zp: int) -> Graph:
+    """x (float) -> QUANTIZE -> q (int8) -> DEQUANTIZE -> y (float); q and y are outputs."""
+    quant = QuantParams((float(np.float32(scale)),), (zp,))
+    tensors = {"x": Tensor("x", DType.FLOAT32, shape), "q": Tensor("q", DType.INT8, shape, None,
+                                                                   quant),
+               "y": Tensor("y", DType.FLOAT32, shape)}
+    nodes = [Node(OpType.QUANTIZE, "quantize", ["x"], ["q"]),
+             Node(OpType.DEQUANTIZE, "dequantize", ["q"], ["y"])]
+    return Graph(tensors, nodes, ["x"], ["q", "y"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bit_exact_with_litert(seed: int, tmp_path: Path) -> None:
+    require_module("tensorflow")
+    require_module("ai_edge_litert")
+    out = tmp_path / "qdq.npz"
+    run = subprocess.run([sys.executable, str(WORKER), str(seed), str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    d = dict(np.load(out))
+    assert d["ops"][0] == "QUANTIZE" and d["ops"][-1] == "DEQUANTIZE"
+    q, y = run_graph(round_trip(d["x"].shape, float(d["scale"]), int(d["zp"])), [d["x"]])
+    np.testing.assert_array_equal(q, d["q"])
+    # The reshape between them moves values only, so LiteRT's output is DEQUANTIZE(q).
+    np.testing.assert_array_equal(y.view(np.int32), d["y"].reshape(y.shape).view(np.int32))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_matches_reference_evaluator(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    scale = float(np.exp(rng.uniform(np.log(1e-3), np.log(10.0))))
+    if seed % 2:  # a power-of-two scale makes x / scale exact, so ties are common
+        scale = float(2.0 ** np.round(np.log2(scale)))
+    zp = int(rng.integers(-128, 128))
+    ties = (np.arange(-140, 140) - zp + 0.5) * scale
+    x = np.concatenate([ties, rng.normal(0, 200 * scale, 500), [1e38, -1e38, np.inf, -np.inf]])
+    x = x.astype(np.float32).reshape(2, -1, 2)
+    graph = round_trip(x.shape, scale, zp)
+    want = evaluate(graph, {"x": x})
+    q, y = run_graph(graph, [x])
+    np.testing.assert_array_equal(q, want["q"])
+    np.testing.assert_array_equal(y, want["y"])
+    assert q.min() == -128 and q.max() == 127  # saturation was exercised
+
+
+def _rejected(graph: Graph, match: str) -> None:
+    with pytest.raises(InvalidModelError, match=match):
+        Interpreter(model_content=serialize(graph, plan_memory(graph)))
+
+
+def test_int8_side_needs_one_scale() -> None:
+    graph = round_trip((2, 3), 0.5, 0)
+    graph.tensors["q"].quant = QuantParams((0.5, 0.25), (0, 0), 0)
+    _rejected(graph, "one scale")
+
+
+def test_types_and_shapes_are_checked() -> None:
+    graph = round_trip((2, 3), 0.5, 0)
+    graph.nodes[0] = Node(OpType.DEQUANTIZE, "wrong", ["x"], ["q"])
+    _rejected(graph, "input 0")
+    graph = round_trip((2, 3), 0.5, 0)
+    graph.tensors["y"].shape = (3, 2)
+    _rejected(graph, "output dim 0 must equal")

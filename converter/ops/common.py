@@ -69,6 +69,21 @@ def window_out(node: "Node", what: str, size: int, kernel: int, stride: int, dil
     return (padded - span) // stride + 1
 
 
+def grouped_filter_shapes(node: "Node", graph: "Graph", groups: int) -> tuple[Shape, Shape]:
+    """Input and filter shapes of a grouped convolution (CONV2D, TRANSPOSE_CONV2D), after
+    checking ranks, that the OHWI filter fits the input channels, and the bias length."""
+    x = input_shape(node, graph, 0)
+    w = input_shape(node, graph, 1)
+    if len(x) != 4 or len(w) != 4:
+        raise fail(node, f"input and filter must be 4D, got {x} and {w}")
+    cout, _, _, cin_group = w
+    if groups < 1 or cout % groups or cin_group * groups != x[3]:
+        raise fail(node, f"filter {w} with groups={groups} does not fit input channels {x[3]}")
+    if has_input(node, 2) and input_shape(node, graph, 2) != (cout,):
+        raise fail(node, f"bias must be [{cout}], got {input_shape(node, graph, 2)}")
+    return x, w
+
+
 def broadcast(node: "Node", a: Shape, b: Shape) -> Shape:
     """numpy broadcasting of two shapes."""
     rank = max(len(a), len(b))

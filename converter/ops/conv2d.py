@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import FusedActivation
-from .common import Shape, check_arity, fail, has_input, input_shape, params_of, window_out
+from .common import Shape, check_arity, grouped_filter_shapes, params_of, window_out
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -28,15 +28,8 @@ class Conv2DParams:
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     check_arity(node, 2, 3)
     p = params_of(node, Conv2DParams)
-    x = input_shape(node, graph, 0)
-    w = input_shape(node, graph, 1)
-    if len(x) != 4 or len(w) != 4:
-        raise fail(node, f"input and filter must be 4D, got {x} and {w}")
-    cout, kh, kw, cin_group = w
-    if p.groups < 1 or cout % p.groups or cin_group * p.groups != x[3]:
-        raise fail(node, f"filter {w} with groups={p.groups} does not fit input channels {x[3]}")
-    if has_input(node, 2) and input_shape(node, graph, 2) != (cout,):
-        raise fail(node, f"bias must be [{cout}], got {input_shape(node, graph, 2)}")
+    x, w = grouped_filter_shapes(node, graph, p.groups)
+    cout, kh, kw, _ = w
     oh = window_out(node, "height", x[1], kh, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom)
     ow = window_out(node, "width", x[2], kw, p.stride_w, p.dilation_w, p.pad_left, p.pad_right)
     return [(x[0], oh, ow, cout)]

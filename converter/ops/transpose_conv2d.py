@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import FusedActivation
-from .common import Shape, check_arity, fail, has_input, input_shape, output_shape, params_of
+from .common import (Shape, check_arity, fail, grouped_filter_shapes, output_shape,
+                     params_of)
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -40,15 +41,8 @@ def full_size(size: int, kernel: int, stride: int, dilation: int) -> int:
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     check_arity(node, 2, 3)
     p = params_of(node, TransposeConv2DParams)
-    x = input_shape(node, graph, 0)
-    w = input_shape(node, graph, 1)
-    if len(x) != 4 or len(w) != 4:
-        raise fail(node, f"input and filter must be 4D, got {x} and {w}")
-    cout, kh, kw, cin_group = w
-    if p.groups < 1 or cout % p.groups or cin_group * p.groups != x[3]:
-        raise fail(node, f"filter {w} with groups={p.groups} does not fit input channels {x[3]}")
-    if has_input(node, 2) and input_shape(node, graph, 2) != (cout,):
-        raise fail(node, f"bias must be [{cout}], got {input_shape(node, graph, 2)}")
+    x, w = grouped_filter_shapes(node, graph, p.groups)
+    cout, kh, kw, _ = w
     if min(p.stride_h, p.stride_w, p.dilation_h, p.dilation_w) < 1:
         raise fail(node, "strides and dilations must be >= 1")
     if min(p.pad_top, p.pad_left, p.pad_bottom, p.pad_right) < 0:

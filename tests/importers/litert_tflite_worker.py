@@ -1,8 +1,8 @@
-"""Run in a subprocess by test_tflite_int8.py, since LiteRT can abort the process: for every
-NAME.tflite in DIR with inputs NAME.in.npz (arrays x0, x1, ...: one batch-1 sample each),
+"""Run in a subprocess by the int8 TFLite tests, since LiteRT can abort the process: for every
+NAME.tflite in DIR with inputs NAME.in.npz (array x{i}_{j}: input j of sample i, batch 1),
 runs LiteRT with its reference kernels (BUILTIN_REF) and with its default kernels (XNNPACK),
-single-threaded, and saves the outputs as NAME.out.npz (ref0, ref1, ..., xnn0, xnn1, ...;
-each sample's first output).
+single-threaded, and saves every output as NAME.out.npz (ref{i}_{k}, xnn{i}_{k}: output k of
+sample i).
 
 Usage: python litert_tflite_worker.py DIR"""
 from __future__ import annotations
@@ -13,33 +13,46 @@ from pathlib import Path
 import numpy as np
 
 
-def run_all(model: bytes, samples: list[np.ndarray], resolver: object) -> list[np.ndarray]:
+def run_all(model: bytes, samples: list[list[np.ndarray]],
+            resolver: object) -> list[list[np.ndarray]]:
     from ai_edge_litert.interpreter import Interpreter
 
     interp = Interpreter(model_content=model, num_threads=1,
                          experimental_op_resolver_type=resolver)
     interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-    outputs = []
-    for x in samples:
-        interp.set_tensor(inp["index"], x)
+    inputs, outputs = interp.get_input_details(), interp.get_output_details()
+    results = []
+    for sample in samples:
+        for detail, x in zip(inputs, sample, strict=True):
+            interp.set_tensor(detail["index"], x)
         interp.invoke()
-        outputs.append(interp.get_tensor(out["index"]).copy())
-    return outputs
+        results.append([interp.get_tensor(d["index"]).copy() for d in outputs])
+    return results
+
+
+def read_samples(path: Path) -> list[list[np.ndarray]]:
+    stored = np.load(path)
+    keys = sorted((tuple(int(p) for p in k[1:].split("_")), k) for k in stored.files)
+    samples: list[list[np.ndarray]] = []
+    for (i, _), key in keys:
+        while len(samples) <= i:
+            samples.append([])
+        samples[i].append(stored[key])
+    return samples
 
 
 def main(folder: Path) -> None:
     from ai_edge_litert.interpreter import OpResolverType
 
     for path in sorted(folder.glob("*.tflite")):
-        stored = np.load(path.with_suffix(".in.npz"))
-        samples = [stored[f"x{i}"] for i in range(len(stored.files))]
+        samples = read_samples(path.with_suffix(".in.npz"))
         model = path.read_bytes()
         saved = {}
         for key, resolver in (("ref", OpResolverType.BUILTIN_REF),
                               ("xnn", OpResolverType.AUTO)):
-            for i, y in enumerate(run_all(model, samples, resolver)):
-                saved[f"{key}{i}"] = y
+            for i, ys in enumerate(run_all(model, samples, resolver)):
+                for k, y in enumerate(ys):
+                    saved[f"{key}{i}_{k}"] = y
         np.savez(path.with_suffix(".out.npz"), **saved)
 
 

@@ -5,39 +5,20 @@ stay within 1 LSB of LiteRT's default kernels (XNNPACK) on >= 99% of the element
 in one subprocess for all models (litert_tflite_worker.py), since it can abort the process."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from conftest import require_module
-from emberlite import Interpreter
 from emberlite.converter import Converter, UnsupportedOpsError
 from emberlite.converter.importers.tflite import read_tflite
-from helpers import run_ember
+from tflite_int8_models import (assert_identical_to_reference, ember_outputs,
+                                fraction_within_one_lsb, int8_tflite, litert_cases, tflite_ops,
+                                uniform)
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-WORKER = Path(__file__).with_name("litert_tflite_worker.py")
 SAMPLES = 4
-
-
-def _int8_tflite(tf: Any, model: Any, inputs: Callable[[], np.ndarray],
-                 io_type: Any = None) -> bytes:
-    """Full-integer conversion, calibrated on 32 samples from `inputs`."""
-    def representative():
-        for _ in range(32):
-            yield [inputs()]
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = converter.inference_output_type = io_type or tf.int8
-    return converter.convert()
 
 
 def _keras_cases(tf: Any) -> dict[str, tuple[Any, tuple[int, ...], set[str]]]:
@@ -86,10 +67,6 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, tuple[int, ...], set[str]]]:
     }
 
 
-def _uniform(rng: np.random.Generator, shape: tuple[int, ...]) -> Callable[[], np.ndarray]:
-    return lambda: rng.uniform(-2.0, 2.0, (1, *shape)).astype(np.float32)
-
-
 def _digits(tf: Any) -> tuple[Any, np.ndarray, np.ndarray]:
     """A small CNN trained on sklearn's digits (logits, no softmax), and the test split."""
     from sklearn.datasets import load_digits
@@ -117,52 +94,32 @@ def _quantize_input(data: bytes, x: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: Any) -> dict[str, dict[str, list[np.ndarray]]]:
-    """name -> {"data": the .tflite, "inputs", "ref", "xnn": per-sample int8 arrays}, plus
-    the digits labels."""
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    """name -> litert_cases' record, plus the digits labels."""
     tf = require_module("tensorflow")
     require_module("ai_edge_litert")
-    folder = tmp_path_factory.mktemp("int8")
     rng = np.random.default_rng(8)
     tf.keras.utils.set_random_seed(8)
     models, inputs = {}, {}
     cases = _keras_cases(tf)
     for name, (model, shape, ops) in cases.items():
-        data = _int8_tflite(tf, model, _uniform(rng, shape))
-        found = {op.op_name for op in read_tflite(data).operators}
-        assert ops <= found, f"{name}: TF emitted {found}"
+        data = int8_tflite(tf, model, uniform(rng, shape))
+        assert ops <= tflite_ops(data), f"{name}: TF emitted {tflite_ops(data)}"
         models[name] = data
-        inputs[name] = [rng.integers(-128, 128, (1, *shape)).astype(np.int8)
+        inputs[name] = [[rng.integers(-128, 128, (1, *shape)).astype(np.int8)]
                         for _ in range(SAMPLES)]
     digits, x_test, y_test = _digits(tf)
     train = iter(np.concatenate([x_test] * 2))
-    models["digits"] = _int8_tflite(tf, digits, lambda: next(train)[None])
-    inputs["digits"] = [_quantize_input(models["digits"], x[None]) for x in x_test]
+    models["digits"] = int8_tflite(tf, digits, lambda: next(train)[None])
+    inputs["digits"] = [[_quantize_input(models["digits"], x[None])] for x in x_test]
     # The same int8 CNN with float32 input and output: TFLiteConverter wraps it in QUANTIZE
     # and DEQUANTIZE.
     cnn, shape, _ = cases["small_cnn"]
-    models["float_io"] = _int8_tflite(tf, cnn, _uniform(rng, shape), io_type=tf.float32)
-    inputs["float_io"] = [_uniform(rng, shape)() for _ in range(SAMPLES)]
-    for name, data in models.items():
-        (folder / f"{name}.tflite").write_bytes(data)
-        np.savez(folder / f"{name}.in.npz", **{f"x{i}": x for i, x in enumerate(inputs[name])})
-    run = subprocess.run([sys.executable, str(WORKER), str(folder)], capture_output=True,
-                         text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    out: dict[str, dict[str, Any]] = {}
-    for name, data in models.items():
-        stored = np.load(folder / f"{name}.out.npz")
-        out[name] = {"data": data, "inputs": inputs[name],
-                     "ref": [stored[f"ref{i}"] for i in range(len(inputs[name]))],
-                     "xnn": [stored[f"xnn{i}"] for i in range(len(inputs[name]))]}
+    models["float_io"] = int8_tflite(tf, cnn, uniform(rng, shape), io_type=tf.float32)
+    inputs["float_io"] = [[uniform(rng, shape)()] for _ in range(SAMPLES)]
+    out = litert_cases(tmp_path_factory.mktemp("int8"), models, inputs)
     out["digits"]["labels"] = list(y_test)
     return out
-
-
-def _ours(case: dict[str, Any]) -> list[np.ndarray]:
-    interp = Interpreter(model_content=Converter.from_tflite(case["data"]).convert())
-    interp.allocate_tensors()
-    return [run_ember(b"", [x], interpreter=interp)[0] for x in case["inputs"]]
 
 
 CASES = ["conv_bias_relu", "conv_no_bias_relu6", "conv_linear", "depthwise_m1",
@@ -172,29 +129,22 @@ CASES = ["conv_bias_relu", "conv_no_bias_relu6", "conv_linear", "depthwise_m1",
 
 @pytest.mark.parametrize("name", CASES)
 def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
-    r = results[name]
-    for i, (ours, ref) in enumerate(zip(_ours(r), r["ref"], strict=True)):
-        assert ours.dtype == np.int8 and ours.shape == ref.shape, (ours.dtype, ours.shape)
-        assert np.array_equal(ours, ref), \
-            f"sample {i}: {np.count_nonzero(ours != ref)} of {ours.size} elements differ"
+    assert_identical_to_reference(results[name])
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
-    r = results[name]
-    ours = np.concatenate([y.reshape(-1) for y in _ours(r)]).astype(np.int32)
-    xnn = np.concatenate([y.reshape(-1) for y in r["xnn"]]).astype(np.int32)
-    within = float(np.mean(np.abs(ours - xnn) <= 1))
-    print(f"{name}: {within:.2%} of {ours.size} elements within 1 LSB of LiteRT XNNPACK, "
-          f"max diff {np.max(np.abs(ours - xnn))}")
+    within, count, max_diff = fraction_within_one_lsb(results[name])
+    print(f"{name}: {within:.2%} of {count} elements within 1 LSB of LiteRT XNNPACK, "
+          f"max diff {max_diff}")
     assert within >= 0.99
 
 
 def test_digits_predictions_match_litert(results: dict) -> None:
     r = results["digits"]
-    ours = [int(np.argmax(y)) for y in _ours(r)]
-    ref = [int(np.argmax(y)) for y in r["ref"]]
-    xnn = [int(np.argmax(y)) for y in r["xnn"]]
+    ours = [int(np.argmax(s[0])) for s in ember_outputs(r)]
+    ref = [int(np.argmax(s[0])) for s in r["ref"]]
+    xnn = [int(np.argmax(s[0])) for s in r["xnn"]]
     accuracy = float(np.mean(np.array(ours) == np.array(r["labels"])))
     print(f"digits int8: accuracy {accuracy:.3f} on {len(ours)} samples, "
           f"{np.mean(np.array(ours) == np.array(xnn)):.2%} same predictions as XNNPACK")
@@ -206,10 +156,8 @@ def test_float_io_identical_to_litert_reference(results: dict) -> None:
     r = results["float_io"]
     ops = [op.op_name for op in read_tflite(r["data"]).operators]
     assert ops[0] == "QUANTIZE" and ops[-1] == "DEQUANTIZE", ops
-    for i, (ours, ref) in enumerate(zip(_ours(r), r["ref"], strict=True)):
-        assert ours.dtype == np.float32 and ours.shape == ref.shape, (ours.dtype, ours.shape)
-        assert np.array_equal(ours.view(np.int32), ref.view(np.int32)), \
-            f"sample {i}: {np.count_nonzero(ours != ref)} of {ours.size} elements differ"
+    assert r["ref"][0][0].dtype == np.float32
+    assert_identical_to_reference(r)
 
 
 def test_ops_without_int8_kernel_are_listed() -> None:
@@ -218,7 +166,7 @@ def test_ops_without_int8_kernel_are_listed() -> None:
     L = tf.keras.layers
     model = tf.keras.Sequential([L.Input((12,)), L.Dense(8, activation="relu"),
                                  L.Dense(4, activation="softmax")])
-    data = _int8_tflite(tf, model, _uniform(rng, (12,)), io_type=tf.float32)
+    data = int8_tflite(tf, model, uniform(rng, (12,)), io_type=tf.float32)
     with pytest.raises(UnsupportedOpsError) as info:
         Converter.from_tflite(data).convert()
     problems = info.value.problems
@@ -235,7 +183,7 @@ def test_uint8_is_refused() -> None:
     tf = require_module("tensorflow")
     rng = np.random.default_rng(4)
     model = tf.keras.Sequential([tf.keras.layers.Input((6,)), tf.keras.layers.Dense(3)])
-    data = _int8_tflite(tf, model, _uniform(rng, (6,)), io_type=tf.uint8)
+    data = int8_tflite(tf, model, uniform(rng, (6,)), io_type=tf.uint8)
     with pytest.raises(UnsupportedOpsError, match="uint8"):
         Converter.from_tflite(data).convert()
 

@@ -80,6 +80,16 @@ class Node:
     params: Any = None                      # the op's params dataclass (converter/ops/<op>.py)
 
 
+@dataclass(frozen=True)
+class Signature:
+    """A named entry point (TFLite's SignatureDef): a name for each of some graph inputs and
+    outputs, which are given by position in Graph.inputs / Graph.outputs, since passes may
+    rename the tensors behind them."""
+    key: str
+    inputs: tuple[tuple[str, int], ...]     # (name, index into Graph.inputs)
+    outputs: tuple[tuple[str, int], ...]    # (name, index into Graph.outputs)
+
+
 @dataclass
 class Graph:
     tensors: dict[str, Tensor]
@@ -87,6 +97,7 @@ class Graph:
     inputs: list[str]
     outputs: list[str]
     metadata: dict[str, str] = field(default_factory=dict)
+    signatures: list[Signature] = field(default_factory=list)  # none: one default signature
 
     def copy(self) -> "Graph":
         """A new graph sharing the (immutable) constant arrays."""
@@ -94,7 +105,7 @@ class Graph:
                      nodes=[dataclasses.replace(n, inputs=list(n.inputs), outputs=list(n.outputs))
                             for n in self.nodes],
                      inputs=list(self.inputs), outputs=list(self.outputs),
-                     metadata=dict(self.metadata))
+                     metadata=dict(self.metadata), signatures=list(self.signatures))
 
     def producers(self) -> dict[str, Node]:
         return {out: node for node in self.nodes for out in node.outputs}

@@ -120,14 +120,46 @@ def _tensor_table(t: Tensor, buffer: int, offset: int) -> TensorT:
     return tt
 
 
-def _tensor_map(names: list[str], index: dict[str, int]) -> list[TensorMapT]:
+def _tensor_map(pairs: list[tuple[str, str]], index: dict[str, int]) -> list[TensorMapT]:
     maps = []
-    for name in names:
+    for name, tensor in pairs:
         m = TensorMapT()
         m.name = name
-        m.tensor = index[name]
+        m.tensor = index[tensor]
         maps.append(m)
     return maps
+
+
+def _signatures(graph: Graph, index: dict[str, int]) -> list[SignatureT]:
+    """The graph's named signatures, or one default signature naming every input and output
+    by its tensor name."""
+    if not graph.signatures:
+        return [_signature(SIGNATURE_KEY, [(n, n) for n in graph.inputs],
+                           [(n, n) for n in graph.outputs], index)]
+    keys = [s.key for s in graph.signatures]
+    if len(set(keys)) != len(keys):
+        raise EmberError(f"signature keys must be unique, got {keys}")
+    tables = []
+    for sig in graph.signatures:
+        pairs = []
+        for kind, entries, tensors in (("input", sig.inputs, graph.inputs),
+                                       ("output", sig.outputs, graph.outputs)):
+            for name, pos in entries:
+                if not 0 <= pos < len(tensors):
+                    raise EmberError(f"signature {sig.key!r}: {kind} {name!r} refers to graph "
+                                     f"{kind} {pos}, but the graph has {len(tensors)}")
+            pairs.append([(name, tensors[pos]) for name, pos in entries])
+        tables.append(_signature(sig.key, pairs[0], pairs[1], index))
+    return tables
+
+
+def _signature(key: str, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]],
+               index: dict[str, int]) -> SignatureT:
+    sig = SignatureT()
+    sig.key = key
+    sig.inputs = _tensor_map(inputs, index)
+    sig.outputs = _tensor_map(outputs, index)
+    return sig
 
 
 def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, str],
@@ -154,17 +186,12 @@ def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, st
     sg.inputs = [index[n] for n in graph.inputs]
     sg.outputs = [index[n] for n in graph.outputs]
 
-    sig = SignatureT()
-    sig.key = SIGNATURE_KEY
-    sig.inputs = _tensor_map(graph.inputs, index)
-    sig.outputs = _tensor_map(graph.outputs, index)
-
     model = ModelT()
     model.formatVersion = FORMAT_VERSION
     model.minRuntimeVersion = MIN_RUNTIME_VERSION
     model.producer = producer
     model.subgraphs = [sg]
-    model.signatures = [sig]
+    model.signatures = _signatures(graph, index)
     model.metadata = []
     for key in sorted(metadata):
         m = MetadataT()

@@ -25,7 +25,7 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.TensorType import TensorType
 
 from ..errors import ModelImportError, UnsupportedOpsError
-from ..ir import DType, Graph, QuantParams, Tensor, constant_array
+from ..ir import DType, Graph, QuantParams, Signature, Tensor, constant_array
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from ..reference import EvaluationError, evaluate_node
@@ -92,6 +92,7 @@ class TFLModel:
     inputs: list[int]
     outputs: list[int]
     metadata: dict[str, str]
+    signatures: list[Signature]
 
 
 def import_tflite(data: bytes) -> Graph:
@@ -172,8 +173,9 @@ class _Reader:
         if not outputs:
             raise ModelImportError("subgraph 0 has no outputs")
         self.where = "the model metadata"
-        metadata = self.metadata(m, tensors, inputs, outputs)
-        return TFLModel(tensors, operators, inputs, outputs, metadata)
+        metadata = self.metadata(m)
+        signatures = self.signatures(m, inputs, outputs)
+        return TFLModel(tensors, operators, inputs, outputs, metadata, signatures)
 
     def tensor(self, m: Any, sg: Any, i: int, n_buffers: int) -> TFLTensor:
         self.where = f"tensor {i}"
@@ -248,30 +250,45 @@ class _Reader:
         options.Init(table.Bytes, table.Pos)
         return options
 
-    def metadata(self, m: Any, tensors: list[TFLTensor], inputs: list[int],
-                 outputs: list[int]) -> dict[str, str]:
-        """Description, signatures and labels: best effort, a bad entry is skipped."""
+    def metadata(self, m: Any) -> dict[str, str]:
+        """Description and labels: best effort, a bad entry is skipped."""
         meta: dict[str, str] = {}
         description = m.Description()
         if description:
             meta["tflite.description"] = description.decode("utf-8", "replace")
+        labels = _labels(self.data)
+        if labels:
+            meta["labels"] = labels
+        return meta
+
+    def signatures(self, m: Any, inputs: list[int], outputs: list[int]) -> list[Signature]:
+        """The SignatureDefs of subgraph 0, each entry as a position in the subgraph's
+        inputs or outputs; an entry naming another tensor is an error."""
+        found = []
         for i in range(self.count(m.SignatureDefsLength(), "the signature list")):
             sig = m.SignatureDefs(i)
             if sig.SubgraphIndex() != 0:
                 continue
             key = (sig.SignatureKey() or b"").decode("utf-8", "replace")
+            self.where = f"signature {key!r}"
+            entries = []
             for kind, n, get, allowed in (("input", sig.InputsLength(), sig.Inputs, inputs),
                                           ("output", sig.OutputsLength(), sig.Outputs, outputs)):
-                for j in range(self.count(n, f"signature {key!r}")):
+                pairs = []
+                for j in range(self.count(n, f"signature {key!r}'s {kind}s")):
                     entry = get(j)
+                    name = (entry.Name() or b"").decode("utf-8", "replace")
                     t = entry.TensorIndex()
-                    if t in allowed:
-                        name = (entry.Name() or b"").decode("utf-8", "replace")
-                        meta[f"tflite.signature.{key}.{kind}.{name}"] = tensor_names(tensors)[t]
-        labels = _labels(self.data)
-        if labels:
-            meta["labels"] = labels
-        return meta
+                    if t not in allowed:
+                        raise ModelImportError(f"signature {key!r}: {kind} {name!r} is tensor "
+                                               f"{t}, which is not a subgraph 0 {kind}")
+                    pairs.append((name, allowed.index(t)))
+                entries.append(tuple(pairs))
+            found.append(Signature(key, *entries))
+        keys = [s.key for s in found]
+        if len(set(keys)) != len(keys):
+            raise ModelImportError(f"signature keys are not unique: {keys}")
+        return found
 
 
 def _labels(data: bytes) -> str:
@@ -404,7 +421,7 @@ class _Conversion:
         self.model = model
         self.names = tensor_names(model.tensors)
         self.graph = Graph(tensors={}, nodes=[], inputs=[], outputs=[],
-                           metadata=dict(model.metadata))
+                           metadata=dict(model.metadata), signatures=list(model.signatures))
         self.b = Builder(self.graph, set(self.names))
         self.consts: dict[int, np.ndarray] = {i: t.data for i, t in enumerate(model.tensors)
                                               if t.data is not None}

@@ -188,19 +188,55 @@ def test_unsupported_ops_are_all_listed_before_converting(tf: Any) -> None:
 
 def test_signature_names_carry_over(tf: Any) -> None:
     class Module(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec((1, 4), tf.float32, name="pixels")])
-        def classify(self, pixels):
-            return {"scores": tf.nn.relu(pixels)}
+        @tf.function(input_signature=[tf.TensorSpec((1, 4), tf.float32, name="pixels"),
+                                      tf.TensorSpec((1, 4), tf.float32, name="bias")])
+        def classify(self, pixels, bias):
+            return {"scores": tf.nn.relu(pixels + bias), "raw": pixels * 2.0}
 
     module = Module()
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [module.classify.get_concrete_function()], module)
     data = converter.convert()
-    meta = Interpreter(model_content=Converter.from_tflite(data).convert()).get_metadata()
-    keys = [k for k in meta if k.startswith("tflite.signature.")]
-    assert any(k.endswith(".input.pixels") for k in keys), meta
-    assert any(k.endswith(".output.scores") for k in keys), meta
-    assert meta["source.format"] == "tflite"
+    ours = Interpreter(model_content=Converter.from_tflite(data).convert())
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+    theirs = LiteRT(model_content=data)
+    signatures = theirs.get_signature_list()
+    assert ours.get_signature_list() == signatures
+    (key,) = signatures
+    assert sorted(signatures[key]["inputs"]) == ["bias", "pixels"]
+    pixels, bias = _const(1, 4), _const(1, 4)
+    got = ours.get_signature_runner(key)(pixels=pixels, bias=bias)
+    want = theirs.get_signature_runner(key)(pixels=pixels, bias=bias)
+    assert sorted(got) == sorted(want) == ["raw", "scores"]
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-6)
+    assert Interpreter(model_content=Converter.from_tflite(data).convert()) \
+        .get_metadata()["source.format"] == "tflite"
+
+
+def test_signature_naming_a_hidden_tensor_is_rejected(tf: Any) -> None:
+    from emberlite.converter.importers.tflite import read_tflite
+
+    class Module(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec((1, 4), tf.float32, name="x")])
+        def run(self, x):
+            return {"y": tf.nn.relu(x * 3.0) + 1.0}
+
+    module = Module()
+    data = bytearray(tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.run.get_concrete_function()], module).convert())
+    model = read_tflite(bytes(data))
+    hidden = next(i for i, t in enumerate(model.tensors)
+                  if i not in model.inputs + model.outputs and t.data is None)
+    out = model.outputs[0]
+    # Patch the output entry's tensor index (an int32 somewhere in the file) to `hidden`.
+    import tflite
+    sig = tflite.Model.GetRootAs(bytes(data), 0).SignatureDefs(0).Outputs(0)
+    pos = sig._tab.Pos + sig._tab.Offset(6)
+    assert int.from_bytes(data[pos:pos + 4], "little") == out
+    data[pos:pos + 4] = hidden.to_bytes(4, "little")
+    with pytest.raises(ModelImportError, match="signature '.*': output 'y' is tensor"):
+        Converter.from_tflite(bytes(data)).convert()
 
 
 # --- Keras models -------------------------------------------------------------------------

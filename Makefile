@@ -77,6 +77,7 @@ test: test-deps
 bench: py-deps
 	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PIP) install -q $(TF_BENCH)
 	$(PY) bench/bench_mobilenet.py
+	$(PY) bench/bench_tflite.py
 
 clean:
 	rm -rf build dist *.egg-info runtime/*.so runtime/_ember.c runtime/_ember.o \

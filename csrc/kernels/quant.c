@@ -105,7 +105,7 @@ int16_t ember_doubling_high_mul16(int16_t a, int16_t b) {
 }
 
 int16_t ember_shift_left_sat16(int16_t x, int32_t exponent) {
-    const int64_t v = (int64_t)x * (INT64_C(1) << exponent);
+    const int64_t v = (int64_t)x * (INT64_C(1) << (exponent > 31 ? 31 : exponent));
     return (int16_t)(v < INT16_MIN ? INT16_MIN : v > INT16_MAX ? INT16_MAX : v);
 }
 

@@ -61,7 +61,7 @@ int16_t ember_srdhm16(int16_t a, int16_t b);
 /* a * b / 2^15 truncated toward zero (no rounding nudge); INT16_MIN * INT16_MIN saturates. */
 int16_t ember_doubling_high_mul16(int16_t a, int16_t b);
 
-/* x * 2^exponent saturated to the int16 range, exponent in [0, 31]. */
+/* x * 2^exponent saturated to the int16 range, exponent >= 0. */
 int16_t ember_shift_left_sat16(int16_t x, int32_t exponent);
 
 /* A Q0.31 multiplier m >= 0 rounded to Q0.15: (m + 2^15) >> 16, or 32767 where that would

@@ -15,8 +15,10 @@ from emberlite.converter.ir import QuantParams
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.lookup_table import int8_lookup_table, sigmoid_f32, tanh_f32
 from emberlite.errors import InvalidModelError
-from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, round_half_away,
-                                       run_graph, single_op, snap_pow2)
+from tests.kernels.fixed_point import (doubling_high_mul16, empty_graph, int8_tensor,
+                                       log_uniform, multiplier_to_int16, quantize_multiplier,
+                                       rdbpot, round_half_away, run_graph, sat16, single_op,
+                                       snap_pow2, srdhm16)
 
 F32 = np.float32
 SHAPES = [(7,), (2, 3, 4, 5), (1, 4, 4, 8), (256,), (3, 1, 17)]
@@ -95,3 +97,50 @@ def test_table_ops_i8_need_a_256_entry_table(op: OpType) -> None:
         run_graph(build(op, (4,), q), [x])
     with pytest.raises(InvalidModelError, match="constant table of 256"):
         run_graph(build(op, (4,), q, table=np.zeros(255, np.int8)), [x])
+
+
+# ---- HARD_SWISH ----------------------------------------------------------------------------
+
+def hard_swish_reference(x: np.ndarray, q: dict) -> np.ndarray:
+    """Section 6: int16 fixed point on the input at scale s_in / 128."""
+    hires = F32(q["s_in"]) * F32(1.0 / 128)
+    m_out, e_out = quantize_multiplier(float(hires / F32(q["s_out"])))
+    m_relu, e_relu = quantize_multiplier(float(hires / F32(3.0 / 32768)))
+    m_out, m_relu = multiplier_to_int16(m_out), multiplier_to_int16(m_relu)
+    v = (x.astype(np.int64) - q["zp_in"]) * 128
+    scaled = srdhm16(v, m_out)
+    r = v
+    if e_relu > 0:
+        r = sat16(r * 2 ** (e_relu - 1))
+    r = srdhm16(r, m_relu)
+    if e_relu > 0:
+        r = sat16(r * 2)
+    elif e_relu < 0:
+        r = rdbpot(r, -e_relu)
+    r = (r + 2**15) >> 1
+    y = rdbpot(doubling_high_mul16(r, scaled), -e_out)
+    return np.clip(y + q["zp_out"], -128, 127).astype(np.int8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from(SHAPES))
+def test_hard_swish_i8(seed: int, shape) -> None:
+    rng = np.random.default_rng(seed)
+    q = random_quant(rng)
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    got = run_graph(build(OpType.HARD_SWISH, shape, q), [x])[0]
+    assert np.array_equal(got, hard_swish_reference(x, q))
+
+
+@pytest.mark.parametrize("s_in", [0.002, 0.0117, 0.05, 0.4])  # reluish exponent <0, 0, >0
+def test_hard_swish_i8_all_inputs(s_in: float) -> None:
+    q = {"s_in": s_in, "s_out": s_in * 0.7, "zp_in": -20, "zp_out": -90}
+    x = np.arange(-128, 128, dtype=np.int8)
+    got = run_graph(build(OpType.HARD_SWISH, x.shape, q), [x])[0]
+    assert np.array_equal(got, hard_swish_reference(x, q))
+
+
+def test_hard_swish_i8_rejects_tiny_output_scale() -> None:
+    q = {"s_in": 0.5, "s_out": 0.001, "zp_in": 0, "zp_out": 0}
+    with pytest.raises(InvalidModelError, match="output scale"):
+        run_graph(build(OpType.HARD_SWISH, (4,), q), [np.zeros(4, np.int8)])

@@ -46,10 +46,12 @@ typedef struct ember_requant_i8 {
 void ember_requant_i8_init(const ember_tensor *in, const ember_tensor *out, float real_lo,
                            float real_hi, ember_requant_i8 *p);
 
+/* lo > hi gives hi, as the float clamp does. */
 static inline int8_t ember_requant_i8_apply(int8_t q, const ember_requant_i8 *p) {
-    const int32_t v =
+    int32_t v =
         ember_multiply_by_quantized_multiplier(q - p->in_zp, p->mult, p->shift) + p->out_zp;
-    return (int8_t)(v < p->lo ? p->lo : v > p->hi ? p->hi : v);
+    v = v < p->lo ? p->lo : v;
+    return (int8_t)(v > p->hi ? p->hi : v);
 }
 
 /* int16 fixed point (gemmlowp's int16 forms, as LiteRT's int8 HARD_SWISH uses them). */

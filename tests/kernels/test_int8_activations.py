@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 
 from emberlite.converter.ir import QuantParams
 from emberlite.converter.ops import OpType
+from emberlite.converter.ops.clamp import ClampParams
+from emberlite.converter.ops.leaky_relu import LeakyReluParams
 from emberlite.converter.ops.lookup_table import int8_lookup_table, sigmoid_f32, tanh_f32
 from emberlite.errors import InvalidModelError
 from tests.kernels.fixed_point import (doubling_high_mul16, empty_graph, int8_tensor,
-                                       log_uniform, multiplier_to_int16, quantize_multiplier,
-                                       rdbpot, round_half_away, run_graph, sat16, single_op,
-                                       snap_pow2, srdhm16)
+                                       log_uniform, mbqm, multiplier_to_int16,
+                                       quantize_multiplier, rdbpot, round_half_away, run_graph,
+                                       sat16, single_op, snap_pow2, srdhm16)
 
 F32 = np.float32
 SHAPES = [(7,), (2, 3, 4, 5), (1, 4, 4, 8), (256,), (3, 1, 17)]
@@ -144,3 +146,74 @@ def test_hard_swish_i8_rejects_tiny_output_scale() -> None:
     q = {"s_in": 0.5, "s_out": 0.001, "zp_in": 0, "zp_out": 0}
     with pytest.raises(InvalidModelError, match="output scale"):
         run_graph(build(OpType.HARD_SWISH, (4,), q), [np.zeros(4, np.int8)])
+
+
+# ---- LEAKY_RELU ----------------------------------------------------------------------------
+
+def leaky_relu_reference(x: np.ndarray, q: dict, alpha: float) -> np.ndarray:
+    """Section 6: one multiplier per sign of x - zp_in, from float32 ratios."""
+    s_in, s_out, a = F32(q["s_in"]), F32(q["s_out"]), F32(alpha)
+    identity = quantize_multiplier(float(s_in / s_out))
+    slope = float((s_in * a) / s_out)
+    negative = mbqm(x.astype(np.int64) - q["zp_in"], *quantize_multiplier(abs(slope)))
+    v = x.astype(np.int64) - q["zp_in"]
+    y = np.where(v >= 0, mbqm(v, *identity), -negative if slope < 0 else negative)
+    return np.clip(y + q["zp_out"], -128, 127).astype(np.int8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from(SHAPES),
+       alpha=st.sampled_from([0.01, 0.1, 0.2, 0.3333, 1.0, 2.5, -0.25, 0.0]))
+def test_leaky_relu_i8(seed: int, shape, alpha: float) -> None:
+    rng = np.random.default_rng(seed)
+    q = random_quant(rng)
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    got = run_graph(build(OpType.LEAKY_RELU, shape, q, LeakyReluParams(alpha)), [x])[0]
+    assert np.array_equal(got, leaky_relu_reference(x, q, alpha))
+
+
+# ---- RELU, RELU6, CLAMP --------------------------------------------------------------------
+
+def _bound(real: float, q: dict) -> int:
+    v = float(F32(real) / F32(q["s_out"]))  # float32 division, as LiteRT
+    return q["zp_out"] + int(math.copysign(math.floor(abs(v) + 0.5), v))
+
+
+def relu_x_reference(x: np.ndarray, q: dict, lo: float, hi: float) -> np.ndarray:
+    """Section 6 (QuantizedReluX): requantize with the float32 ratio, then clamp at the
+    quantized real bounds (an infinite bound leaves the int8 range); lo > hi gives hi."""
+    y = mbqm(x.astype(np.int64) - q["zp_in"],
+             *quantize_multiplier(float(F32(q["s_in"]) / F32(q["s_out"])))) + q["zp_out"]
+    qlo = -128 if math.isinf(lo) else max(-128, _bound(lo, q))
+    qhi = 127 if math.isinf(hi) else min(127, _bound(hi, q))
+    return np.minimum(np.maximum(y, qlo), qhi).astype(np.int8)
+
+
+RELU_CASES = [(OpType.RELU, None, 0.0, math.inf), (OpType.RELU6, None, 0.0, 6.0),
+              (OpType.CLAMP, ClampParams(-1.0, 1.0), -1.0, 1.0),
+              (OpType.CLAMP, ClampParams(-0.5, 2.0), -0.5, 2.0),
+              (OpType.CLAMP, ClampParams(-math.inf, 0.25), -math.inf, 0.25),
+              (OpType.CLAMP, ClampParams(1.0, -1.0), 1.0, -1.0)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from(SHAPES),
+       case=st.sampled_from(RELU_CASES))
+def test_relu_x_i8(seed: int, shape, case) -> None:
+    op, params, lo, hi = case
+    rng = np.random.default_rng(seed)
+    q = random_quant(rng)
+    if rng.random() < 0.25:
+        q.update(s_out=q["s_in"], zp_out=q["zp_in"])  # what a fused activation would see
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    got = run_graph(build(op, shape, q, params), [x])[0]
+    assert np.array_equal(got, relu_x_reference(x, q, lo, hi))
+
+
+@pytest.mark.parametrize("op", [OpType.RELU, OpType.RELU6, OpType.LEAKY_RELU, OpType.HARD_SWISH,
+                                OpType.CLAMP])
+def test_requantizing_ops_i8_need_int8_quantization(op: OpType) -> None:
+    q = {"s_in": 0.05, "s_out": 0.05, "zp_in": 0, "zp_out": 200}
+    params = {OpType.LEAKY_RELU: LeakyReluParams(0.1), OpType.CLAMP: ClampParams(-1.0, 1.0)}
+    with pytest.raises(InvalidModelError, match="zero point must be in"):
+        run_graph(build(op, (4,), q, params.get(op)), [np.zeros(4, np.int8)])

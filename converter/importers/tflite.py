@@ -570,6 +570,15 @@ class _OpContext:
     def out_shape(self, pos: int = 0) -> tuple[int, ...]:
         return self._conv.model.tensors[self.op.outputs[pos]].shape
 
+    def in_quant(self, pos: int) -> QuantParams | None:
+        """The file's quantization of input `pos` (None for float tensors)."""
+        if not self.has(pos):
+            raise Invalid(f"input {pos} is missing")
+        return self._conv.model.tensors[self.op.inputs[pos]].quant
+
+    def out_quant(self, pos: int = 0) -> QuantParams | None:
+        return self._conv.model.tensors[self.op.outputs[pos]].quant
+
 
 def _without_unused(graph: Graph) -> Graph:
     used = set(graph.inputs) | set(graph.outputs)

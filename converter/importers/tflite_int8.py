@@ -28,8 +28,12 @@ NO_KERNEL = "no int8 kernel yet"
 # Ops that only move int8 values: the kernels need the output quantized like the inputs.
 _MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION, Op.SLICE,
           Op.STRIDED_SLICE, Op.SPLIT, Op.SPLIT_V, Op.GATHER, Op.PAD, Op.PADV2}
+# Element-wise activations; LOGISTIC and TANH get a lookup table built at import, the RELUs
+# and LEAKY_RELU requantize (RELU_N1_TO_1 becomes a CLAMP -1..1).
+_ACTIVATION_OPS = {Op.LOGISTIC, Op.TANH, Op.HARD_SWISH, Op.LEAKY_RELU, Op.RELU, Op.RELU6,
+                   Op.RELU_N1_TO_1}
 INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MAX_POOL_2D,
-            Op.AVERAGE_POOL_2D} | _MOVES
+            Op.AVERAGE_POOL_2D} | _MOVES | _ACTIVATION_OPS
 # Input positions of constant int8 weights and int32 biases.
 _WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1}
 _BIAS = 2

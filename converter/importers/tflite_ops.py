@@ -16,6 +16,7 @@ import numpy as np
 from tflite.ActivationFunctionType import ActivationFunctionType as Act
 from tflite.BuiltinOperator import BuiltinOperator as Op
 from tflite.Padding import Padding
+from tflite.TensorType import TensorType
 
 from ..ir import DType
 from ..ops import FusedActivation, OpType
@@ -28,6 +29,7 @@ from ..ops.depthwise_conv2d import DepthwiseConv2DParams
 from ..ops.fully_connected import FullyConnectedParams
 from ..ops.gather import GatherParams
 from ..ops.leaky_relu import LeakyReluParams
+from ..ops.lookup_table import int8_lookup_table, sigmoid_f32, tanh_f32
 from ..ops.mean import ReduceParams
 from ..ops.pad import PadMode, PadParams
 from ..ops.pool2d import Pool2DParams
@@ -202,6 +204,31 @@ def _unary(op: OpType, params: Any = None) -> Callable[[Ctx], Result]:
     def convert(c: Ctx) -> Result:
         return [c.b.op(op, [c.input(0)], params)]
     return convert
+
+
+def _lookup(op: OpType, fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[Ctx], Result]:
+    """SIGMOID and TANH; on int8 tensors with the 256-entry table LiteRT would build at
+    Prepare, built here once from the file's scales and zero points (input 1)."""
+    def convert(c: Ctx) -> Result:
+        x = c.input(0)
+        if c.b.dtype(x) != DType.INT8:
+            return [c.b.op(op, [x])]
+        quant = c.out_quant()
+        table = c.b.const(int8_lookup_table(fn, c.in_quant(0), quant), name="table")
+        c.b.graph.tensors[table].quant = quant  # the entries are output values
+        return [c.b.op(op, [x, table])]
+    return convert
+
+
+def _logistic_check(options: Any, tensors: list, op: Any) -> str:
+    # LiteRT's int8 LOGISTIC refuses any other output quantization at Prepare.
+    out = tensors[op.outputs[0]]
+    if out.quant is None or out.type != TensorType.INT8:
+        return ""
+    if out.quant.scale[0] != 1.0 / 256 or out.quant.zero_point[0] != -128:
+        return (f"int8 output {out.name!r} must have scale 1/256 and zero point -128 (as "
+                f"LiteRT requires), got {out.quant.scale[0]!r} and {out.quant.zero_point[0]}")
+    return ""
 
 
 def leaky_relu(c: Ctx) -> Result:
@@ -409,8 +436,8 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.RELU6: TFLiteOp(_unary(OpType.RELU6)),
     Op.RELU_N1_TO_1: TFLiteOp(_unary(OpType.CLAMP, ClampParams(-1.0, 1.0))),
     Op.LEAKY_RELU: TFLiteOp(leaky_relu),
-    Op.LOGISTIC: TFLiteOp(_unary(OpType.SIGMOID)),
-    Op.TANH: TFLiteOp(_unary(OpType.TANH)),
+    Op.LOGISTIC: TFLiteOp(_lookup(OpType.SIGMOID, sigmoid_f32), check=_logistic_check),
+    Op.TANH: TFLiteOp(_lookup(OpType.TANH, tanh_f32)),
     Op.HARD_SWISH: TFLiteOp(_unary(OpType.HARD_SWISH)),
     Op.MAX_POOL_2D: TFLiteOp(_pool(OpType.MAX_POOL2D)),
     Op.AVERAGE_POOL_2D: TFLiteOp(_pool(OpType.AVERAGE_POOL2D)),

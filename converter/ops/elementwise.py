@@ -1,10 +1,12 @@
 """RELU, RELU6, SIGMOID, TANH, HARD_SWISH: one input, no params, output shape = input shape.
-(CLAMP, LEAKY_RELU and HARD_SIGMOID have params and their own modules.)"""
+The int8 SIGMOID and TANH take a second input, their constant 256-entry int8 lookup table
+(lookup_table.py). (CLAMP, LEAKY_RELU and HARD_SIGMOID have params and their own modules.)"""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape
+from .lookup_table import TABLE_SIZE
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -12,6 +14,21 @@ if TYPE_CHECKING:
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     check_arity(node, 1, 1)
+    if node.params is not None:
+        raise fail(node, f"takes no params, got {type(node.params).__name__}")
+    return [input_shape(node, graph, 0)]
+
+
+def infer_lookup_shape(node: Node, graph: Graph) -> list[Shape]:
+    """SIGMOID and TANH: float32 with one input, int8 with the table as input 1."""
+    check_arity(node, 1, 2)
+    if len(node.inputs) == 2:
+        x, table = (graph.tensors.get(name) for name in node.inputs)
+        if x is None or x.dtype.name != "INT8":
+            raise fail(node, "a lookup table (input 1) needs an int8 input 0")
+        if (table is None or table.data is None or table.dtype.name != "INT8"
+                or table.data.size != TABLE_SIZE):
+            raise fail(node, f"input 1 must be a constant int8 table of {TABLE_SIZE} entries")
     if node.params is not None:
         raise fail(node, f"takes no params, got {type(node.params).__name__}")
     return [input_shape(node, graph, 0)]

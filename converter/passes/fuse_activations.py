@@ -1,5 +1,7 @@
 """fuse_activations: RELU, RELU6 or an equivalent CLAMP that is the sole reader of an op with a
-fused-activation field (left at NONE) becomes that field, and the activation node goes."""
+fused-activation field (left at NONE) becomes that field, and the activation node goes.
+An int8 activation is fused only where its output is quantized as its input: otherwise it
+requantizes, and folding that into the producer's requantization would round differently."""
 from __future__ import annotations
 
 import dataclasses
@@ -35,7 +37,8 @@ def fuse_activations(graph: Graph) -> Graph:
         src = producers.get(act.inputs[0])
         if (fused is None or src is None or src.op not in FUSIBLE
                 or src.params.activation != FusedActivation.NONE
-                or not only_consumer(g, act.inputs[0], act)):
+                or not only_consumer(g, act.inputs[0], act)
+                or g.tensors[act.inputs[0]].quant != g.tensors[act.outputs[0]].quant):
             continue
         src.params = dataclasses.replace(src.params, activation=fused)
         del g.tensors[src.outputs[0]]

@@ -61,19 +61,58 @@ static int32_t quantize_bound(float bound, const ember_tensor *out) {
     return out->zero_point + (int32_t)q;
 }
 
+void ember_clamp_range_i8(const ember_tensor *out, float lo, float hi, int32_t *qlo,
+                          int32_t *qhi) {
+    *qlo = -128;
+    *qhi = 127;
+    if (isfinite(lo) && quantize_bound(lo, out) > *qlo)
+        *qlo = quantize_bound(lo, out);
+    if (isfinite(hi) && quantize_bound(hi, out) < *qhi)
+        *qhi = quantize_bound(hi, out);
+}
+
 ember_status ember_activation_range_i8(ember_context *ctx, const ember_node *n, uint8_t act,
                                        const ember_tensor *out, int32_t *lo, int32_t *hi) {
     float flo = 0.0f, fhi = 0.0f;
     ember_status st = ember_activation_range(ctx, n, act, &flo, &fhi);
     if (st != EMBER_STATUS_OK)
         return st;
-    *lo = -128;
-    *hi = 127;
-    if (isfinite(flo) && quantize_bound(flo, out) > *lo)
-        *lo = quantize_bound(flo, out);
-    if (isfinite(fhi) && quantize_bound(fhi, out) < *hi)
-        *hi = quantize_bound(fhi, out);
+    ember_clamp_range_i8(out, flo, fhi, lo, hi);
     return EMBER_STATUS_OK;
+}
+
+void ember_requant_i8_init(const ember_tensor *in, const ember_tensor *out, float real_lo,
+                           float real_hi, ember_requant_i8 *p) {
+    const float ratio = in->scale / out->scale; /* float32, as LiteRT computes it */
+    ember_quantize_multiplier((double)ratio, &p->mult, &p->shift);
+    p->in_zp = in->zero_point;
+    p->out_zp = out->zero_point;
+    ember_clamp_range_i8(out, real_lo, real_hi, &p->lo, &p->hi);
+}
+
+int16_t ember_srdhm16(int16_t a, int16_t b) {
+    if (a == INT16_MIN && b == INT16_MIN)
+        return INT16_MAX;
+    const int32_t product = (int32_t)a * (int32_t)b;
+    const int32_t nudge = product >= 0 ? (1 << 14) : 1 - (1 << 14);
+    return (int16_t)((product + nudge) / (1 << 15)); /* truncating, as ember_srdhm */
+}
+
+int16_t ember_doubling_high_mul16(int16_t a, int16_t b) {
+    if (a == INT16_MIN && b == INT16_MIN)
+        return INT16_MAX;
+    return (int16_t)(((int32_t)a * (int32_t)b) / (1 << 15));
+}
+
+int16_t ember_shift_left_sat16(int16_t x, int32_t exponent) {
+    const int64_t v = (int64_t)x * (INT64_C(1) << (exponent > 31 ? 31 : exponent));
+    return (int16_t)(v < INT16_MIN ? INT16_MIN : v > INT16_MAX ? INT16_MAX : v);
+}
+
+int16_t ember_multiplier_to_int16(int32_t m) {
+    if (m >= INT32_MAX - (1 << 15))
+        return INT16_MAX;
+    return (int16_t)((m + (1 << 15)) >> 16);
 }
 
 float ember_quant_scale(const ember_tensor *t, uint32_t channel) {

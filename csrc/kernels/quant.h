@@ -24,10 +24,51 @@ int32_t ember_rdbpot(int32_t x, int32_t exponent);
    then SRDHM, then a rounding right shift. */
 int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shift);
 
-/* Clamp range [*lo, *hi] of an int8 output with fused activation `act`: each real bound is
-   quantized as zero_point + round(f32(bound / scale)) and kept within [-128, 127]. */
+/* The int8 clamp range [*qlo, *qhi] of real bounds [lo, hi] on tensor `out`: each finite
+   bound is quantized as zero_point + round(f32(bound / scale)) and kept within [-128, 127];
+   an infinite one leaves that end at -128 or 127. */
+void ember_clamp_range_i8(const ember_tensor *out, float lo, float hi, int32_t *qlo,
+                          int32_t *qhi);
+
+/* Clamp range [*lo, *hi] of an int8 output with fused activation `act`, as
+   ember_clamp_range_i8 gives it for the activation's real bounds. */
 ember_status ember_activation_range_i8(ember_context *ctx, const ember_node *n, uint8_t act,
                                        const ember_tensor *out, int32_t *lo, int32_t *hi);
+
+/* Requantize-then-clamp, LiteRT's standalone int8 RELU/RELU6/RELU_N1_TO_1 (QuantizedReluX):
+   out = clamp(MBQM(q - in_zp, mult, shift) + out_zp, lo, hi). */
+typedef struct ember_requant_i8 {
+    int32_t in_zp, out_zp, mult, shift, lo, hi;
+} ember_requant_i8;
+
+/* The multiplier is QuantizeMultiplier of the float32 ratio f32(s_in / s_out) (LiteRT divides
+   in float); [lo, hi] is ember_clamp_range_i8 of the real bounds [real_lo, real_hi]. */
+void ember_requant_i8_init(const ember_tensor *in, const ember_tensor *out, float real_lo,
+                           float real_hi, ember_requant_i8 *p);
+
+/* lo > hi gives hi, as the float clamp does. */
+static inline int8_t ember_requant_i8_apply(int8_t q, const ember_requant_i8 *p) {
+    int32_t v =
+        ember_multiply_by_quantized_multiplier(q - p->in_zp, p->mult, p->shift) + p->out_zp;
+    v = v < p->lo ? p->lo : v;
+    return (int8_t)(v > p->hi ? p->hi : v);
+}
+
+/* int16 fixed point (gemmlowp's int16 forms, as LiteRT's int8 HARD_SWISH uses them). */
+
+/* a * b / 2^15 rounded as ember_srdhm rounds (nudge 2^14, or 1 - 2^14 for a negative product,
+   then truncation); INT16_MIN * INT16_MIN saturates to INT16_MAX. */
+int16_t ember_srdhm16(int16_t a, int16_t b);
+
+/* a * b / 2^15 truncated toward zero (no rounding nudge); INT16_MIN * INT16_MIN saturates. */
+int16_t ember_doubling_high_mul16(int16_t a, int16_t b);
+
+/* x * 2^exponent saturated to the int16 range, exponent >= 0. */
+int16_t ember_shift_left_sat16(int16_t x, int32_t exponent);
+
+/* A Q0.31 multiplier m >= 0 rounded to Q0.15: (m + 2^15) >> 16, or 32767 where that would
+   overflow. */
+int16_t ember_multiplier_to_int16(int32_t m);
 
 /* Scale `channel` of a per-channel tensor, or the single scale of a per-tensor one. */
 float ember_quant_scale(const ember_tensor *t, uint32_t channel);

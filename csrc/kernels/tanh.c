@@ -1,10 +1,14 @@
-/* TANH: y = tanh(x). Node data: ember_unary_data (unary.h). */
+/* TANH: y = tanh(x). float32: node data ember_unary_data (unary.h). int8: a lookup in the
+   256-entry table the converter built from the quantization parameters (input 1, see
+   ember_unary_check_table_i8), so every target gives the same bytes; no node data. */
 #include <math.h>
 
 #include "ember_internal.h"
 #include "kernels/unary.h"
 
 static ember_status tanh_check(ember_context *ctx, const ember_node *node) {
+    if (ember_unary_is_i8(ctx, node))
+        return ember_unary_check_table_i8(ctx, node, "tanh");
     return ember_unary_check(ctx, node, "tanh", 0);
 }
 
@@ -15,11 +19,27 @@ static void ember_tanh_f32_ref(const float *in, float *out, size_t n,
         out[i] = tanhf(in[i]);
 }
 
+static void ember_tanh_i8_ref(const int8_t *in, int8_t *out, size_t n, const int8_t *table) {
+    for (size_t i = 0; i < n; i++)
+        out[i] = table[(uint8_t)in[i]];
+}
+
 static ember_status tanh_prepare(ember_context *ctx, ember_node *node) {
+    if (ember_unary_is_i8(ctx, node))
+        return EMBER_STATUS_OK; /* the table is all the int8 form needs */
     const ember_unary_params none = {0.0f, 0.0f};
     return ember_unary_prepare(ctx, node, ember_tanh_f32_ref, none);
 }
 
+static ember_status tanh_eval(ember_context *ctx, const ember_node *node) {
+    if (!ember_unary_is_i8(ctx, node))
+        return ember_unary_eval(ctx, node);
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    ember_tanh_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count,
+                      ember_input(ctx, node, 1)->data);
+    return EMBER_STATUS_OK;
+}
+
 const ember_kernel ember_kernel_tanh = {
-    EMBER_OP_TANH, "tanh", tanh_check, tanh_prepare, ember_unary_eval,
+    EMBER_OP_TANH, "tanh", tanh_check, tanh_prepare, tanh_eval,
 };

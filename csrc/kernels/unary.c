@@ -2,20 +2,21 @@
 #include <math.h>
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 #include "kernels/unary.h"
 
-ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const char *op,
-                               uint8_t params_type) {
-    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
-    if (st != EMBER_STATUS_OK)
-        return st;
-    st = ember_check_params(ctx, node, params_type);
-    if (st != EMBER_STATUS_OK)
-        return st;
+/* Input 0 and the output of type `type` and of equal shapes, apart or exactly aliased. */
+static ember_status check_io(ember_context *ctx, const ember_node *node, const char *op,
+                             uint8_t type) {
+    ember_status st;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input 0")) != EMBER_STATUS_OK ||
-        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) != EMBER_STATUS_OK)
+    if ((st = ember_check_type(ctx, node, in, type, "input 0")) != EMBER_STATUS_OK ||
+        (st = ember_check_type(ctx, node, out, type, "output")) != EMBER_STATUS_OK)
+        return st;
+    if (type == EMBER_TYPE_INT8 &&
+        ((st = ember_check_quant_i8(ctx, node, in, "input 0")) != EMBER_STATUS_OK ||
+         (st = ember_check_quant_i8(ctx, node, out, "output")) != EMBER_STATUS_OK))
         return st;
     if (out->rank != in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -29,6 +30,48 @@ ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const
                               node->index, op, d, in->dims[d], out->dims[d]);
     }
     return ember_check_inplace(ctx, node, op, in, 0, out);
+}
+
+static ember_status check_unary(ember_context *ctx, const ember_node *node, const char *op,
+                                uint8_t params_type, uint32_t inputs, uint8_t type) {
+    ember_status st = ember_check_arity(ctx, node, inputs, inputs, 1);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    st = ember_check_params(ctx, node, params_type);
+    return st != EMBER_STATUS_OK ? st : check_io(ctx, node, op, type);
+}
+
+ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const char *op,
+                               uint8_t params_type) {
+    return check_unary(ctx, node, op, params_type, 1, EMBER_TYPE_FLOAT32);
+}
+
+bool ember_unary_is_i8(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    return in != NULL && in->type == EMBER_TYPE_INT8;
+}
+
+ember_status ember_unary_check_i8(ember_context *ctx, const ember_node *node, const char *op,
+                                  uint8_t params_type) {
+    return check_unary(ctx, node, op, params_type, 1, EMBER_TYPE_INT8);
+}
+
+ember_status ember_unary_check_table_i8(ember_context *ctx, const ember_node *node,
+                                        const char *op) {
+    ember_status st = check_unary(ctx, node, op, 0, 2, EMBER_TYPE_INT8);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *table = ember_input(ctx, node, 1);
+    if ((st = ember_check_type(ctx, node, table, EMBER_TYPE_INT8, "input 1 (table)")) !=
+        EMBER_STATUS_OK)
+        return st;
+    if (!table->is_constant || table->count != EMBER_I8_TABLE_SIZE)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): int8 input 1 '%s' must be a constant table of "
+                          "%d entries, got a %s tensor of %zu",
+                          node->index, op, table->name, EMBER_I8_TABLE_SIZE,
+                          table->is_constant ? "constant" : "run-time", table->count);
+    return EMBER_STATUS_OK;
 }
 
 ember_status ember_unary_param_f32(ember_context *ctx, const ember_node *node, const char *op,

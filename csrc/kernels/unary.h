@@ -1,11 +1,15 @@
-/* The skeleton shared by the float element-wise unary ops (relu, relu6, clamp, leaky_relu,
-   sigmoid, tanh, hard_sigmoid, hard_swish): same-shape float32 in and out, and an eval that
-   calls the op's loop chosen in prepare. Each op file keeps its own params rules and loop. */
+/* The skeleton shared by the element-wise unary ops (relu, relu6, clamp, leaky_relu, sigmoid,
+   tanh, hard_sigmoid, hard_swish): same-shape float32 in and out, and an eval that calls the
+   op's loop chosen in prepare; and the checks of their int8 forms. Each op file keeps its own
+   params rules and loops. */
 #ifndef EMBER_KERNELS_UNARY_H
 #define EMBER_KERNELS_UNARY_H
 
 #include "ember_internal.h"
 #include "kernels/broadcast.h" /* ember_clamp_f32, ember_check_inplace */
+
+/* Entries of an int8 lookup table: one per input byte. */
+#define EMBER_I8_TABLE_SIZE 256
 
 /* Up to two constants an op reads from its params (clamp's bounds, leaky_relu's alpha...). */
 typedef struct ember_unary_params {
@@ -25,6 +29,16 @@ typedef struct ember_unary_data {
    shape, and in-place only as an exact alias. */
 ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const char *op,
                                uint8_t params_type);
+/* Whether the node's input 0 is an int8 tensor (its int8 form applies). */
+bool ember_unary_is_i8(ember_context *ctx, const ember_node *node);
+/* The int8 form of ember_unary_check: int8 in and out, each with one scale and zero point. */
+ember_status ember_unary_check_i8(ember_context *ctx, const ember_node *node, const char *op,
+                                  uint8_t params_type);
+/* An int8 op computed by a table lookup (sigmoid, tanh): no params, 2 inputs, input 1 a
+   constant int8 table of 256 entries that the converter built (entry i is the output for the
+   input byte i, i.e. the int8 value (int8_t)i), int8 in and out as ember_unary_check_i8. */
+ember_status ember_unary_check_table_i8(ember_context *ctx, const ember_node *node,
+                                        const char *op);
 /* Fills node->data with an ember_unary_data holding `fn` and `p`. */
 ember_status ember_unary_prepare(ember_context *ctx, ember_node *node, ember_unary_f32 fn,
                                  ember_unary_params p);

@@ -9,6 +9,7 @@ Usage: make_models.py OUT_DIR
                        verifier's quantization checks have something to look at)
   op_<op>.ember        one small model per op: fuzzer seeds, and the alloc/arena tests run
                        every kernel's prepare and eval through them
+  op_<op>_i8.ember     the same for the int8 forms of the element-wise activations
   index.txt            the names of all of the above, one per line
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.gather import GatherParams
 from emberlite.converter.ops.hard_sigmoid import HardSigmoidParams
 from emberlite.converter.ops.leaky_relu import LeakyReluParams
+from emberlite.converter.ops.lookup_table import int8_lookup_table, sigmoid_f32, tanh_f32
 from emberlite.converter.ops.mean import ReduceParams
 from emberlite.converter.ops.pad import PadParams
 from emberlite.converter.ops.pool2d import Pool2DParams
@@ -190,6 +192,28 @@ def quantize_model(op: OpType) -> Graph:
     return _graph([x, y], [Node(op, op.name.lower(), ["x"], ["y"])], ["x"], ["y"])
 
 
+# int8 element-wise activations: op -> params; SIGMOID and TANH get their lookup table.
+I8_ACTIVATIONS = {OpType.RELU: None, OpType.RELU6: None, OpType.CLAMP: ClampParams(-1.0, 1.0),
+                  OpType.LEAKY_RELU: LeakyReluParams(alpha=0.2), OpType.SIGMOID: None,
+                  OpType.TANH: None, OpType.HARD_SWISH: None}
+
+
+def i8_activation_model(op: OpType) -> Graph:
+    q_in = QuantParams((0.05,), (-7,))
+    q_out = QuantParams((1.0 / 256,), (-128,)) if op == OpType.SIGMOID else \
+        QuantParams((0.03,), (5,))
+    tensors = [Tensor("x", DType.INT8, (2, 5), quant=q_in),
+               Tensor("y", DType.INT8, (2, 5), quant=q_out)]
+    inputs = ["x"]
+    if op in (OpType.SIGMOID, OpType.TANH):
+        fn = sigmoid_f32 if op == OpType.SIGMOID else tanh_f32
+        table = constant_array(int8_lookup_table(fn, q_in, q_out))
+        tensors.append(Tensor("table", DType.INT8, table.shape, table, q_out))
+        inputs.append("table")
+    node = Node(op, f"{op.name.lower()}_i8", inputs, ["y"], I8_ACTIVATIONS[op])
+    return _graph(tensors, [node], ["x"], ["y"])
+
+
 def all_models() -> dict[str, Graph]:
     graphs = {name: build() for name, build in MODELS.items()}
     for op in OpType:
@@ -199,6 +223,8 @@ def all_models() -> dict[str, Graph]:
     graphs["op_gather"] = gather_model()
     for op in (OpType.QUANTIZE, OpType.DEQUANTIZE):
         graphs[f"op_{op.name.lower()}"] = quantize_model(op)
+    for op in I8_ACTIVATIONS:
+        graphs[f"op_{op.name.lower()}_i8"] = i8_activation_model(op)
     return graphs
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from emberlite.converter.ir import QuantParams
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
@@ -65,3 +66,20 @@ def test_does_not_fuse_shared_other_clamps_or_already_fused():
     after = fuse_activations(before)
     assert ops(after) == ops(before)
     assert_equivalent(before, after)
+
+
+@pytest.mark.parametrize("same_quant", [True, False])
+def test_int8_fuses_only_an_activation_that_keeps_the_quantization(same_quant: bool):
+    # An int8 RELU that requantizes rounds twice; fused into the producer it would round once.
+    b = GraphBuilder()
+    x = b.input("x", (1, 5, 4, 3))
+    w = b.const("w", rng.standard_normal((3, 1, 1, 3)).astype(np.float32))
+    conv = b.node(OpType.CONV2D, [x, w])
+    y = b.node(OpType.RELU, [conv])
+    b.output(y)
+    graph = b.build()
+    graph.tensors[conv].quant = QuantParams((0.05,), (-3,))
+    graph.tensors[y].quant = QuantParams((0.05,), (-3,)) if same_quant else \
+        QuantParams((0.03,), (-128,))
+    after = fuse_activations(graph)
+    assert ops(after) == ([OpType.CONV2D] if same_quant else [OpType.CONV2D, OpType.RELU])

@@ -56,6 +56,30 @@ def rdbpot(x: np.ndarray, exponent: int) -> np.ndarray:
     return (x >> exponent) + (remainder > threshold)
 
 
+def srdhm16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """The int16 SRDHM: a * b / 2^15 with the nudge 2^14, or 1 - 2^14 for a negative product,
+    then truncation toward zero; INT16_MIN * INT16_MIN gives INT16_MAX."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    q = a * b + np.where(a * b >= 0, 2**14, 1 - 2**14)
+    return np.where((a == -2**15) & (b == -2**15), 2**15 - 1, np.sign(q) * (np.abs(q) // 2**15))
+
+
+def doubling_high_mul16(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a * b / 2^15 truncated toward zero (no nudge); INT16_MIN * INT16_MIN saturates."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    p = a * b
+    return np.where((a == -2**15) & (b == -2**15), 2**15 - 1, np.sign(p) * (np.abs(p) // 2**15))
+
+
+def sat16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.asarray(x, dtype=np.int64), -2**15, 2**15 - 1)
+
+
+def multiplier_to_int16(m: int) -> int:
+    """A Q0.31 multiplier rounded to Q0.15, saturating at 32767."""
+    return 2**15 - 1 if m >= 2**31 - 1 - 2**15 else (m + 2**15) >> 16
+
+
 def mbqm(x: np.ndarray, m: int, shift: int) -> np.ndarray:
     """MultiplyByQuantizedMultiplier: wrapping left shift, SRDHM, rounding right shift."""
     left = max(shift, 0)

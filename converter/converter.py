@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,9 +41,10 @@ class _Quantize:
     so later conversions are identical even when the dataset was a one-shot iterator."""
 
     def __init__(self, dataset: "SampleSource", method: str, percentile: float, progress: bool,
-                 io: str):
+                 io: str, keep_float: tuple[str, ...]):
         self.dataset = dataset
         self.io = io
+        self.keep_float = keep_float
         self.method = method
         self.percentile = percentile
         self.progress = progress
@@ -51,13 +52,12 @@ class _Quantize:
 
     def apply(self, graph: Graph) -> Graph:
         from .quantize.calibrate import calibrate
-        from .quantize.quantize_int8 import check_int8_ops, quantize_int8
+        from .quantize.quantize_int8 import quantize_int8
 
-        check_int8_ops(graph)  # before calibrating, which can take long
         if self.ranges is None:
             self.ranges = calibrate(graph, self.dataset, self.method, self.percentile,
                                     self.progress)
-        return quantize_int8(graph, self.ranges, self.method, self.io)
+        return quantize_int8(graph, self.ranges, self.method, self.io, self.keep_float)
 
 
 class Converter:
@@ -112,11 +112,13 @@ class Converter:
 
     def quantize(self, mode: str = "int8", *, dataset: "SampleSource", method: str = "minmax",
                  percentile: float = 99.99, progress: bool = False,
-                 io: str = "int8") -> "Converter":
-        """Quantize on convert(): `mode` "int8" is full int8. `io` "int8" makes the inputs and
-        outputs int8 too (their params are in the tensor details); "float" keeps them float32,
-        converted by QUANTIZE/DEQUANTIZE ops. `dataset` is the calibration data (see
-        quantize/dataset.py), `method` one of minmax, percentile, entropy, mse."""
+                 io: str = "int8", keep_float: Iterable[str] = ()) -> "Converter":
+        """Quantize on convert(): `mode` "int8" is int8 wherever an op has an int8 kernel;
+        other ops, and the nodes named in `keep_float`, run in float32 between DEQUANTIZE and
+        QUANTIZE ops. `io` "int8" makes the inputs and outputs int8 too (their params are in
+        the tensor details); "float" keeps them float32, converted by QUANTIZE/DEQUANTIZE ops.
+        `dataset` is the calibration data (see quantize/dataset.py), `method` one of minmax,
+        percentile, entropy, mse."""
         if mode != "int8":
             raise QuantizationError(f"quantize mode must be 'int8', got {mode!r}")
         if method not in ("minmax", "percentile", "entropy", "mse"):
@@ -124,7 +126,8 @@ class Converter:
                                     f"or mse, got {method!r}")
         if io not in ("int8", "float"):
             raise QuantizationError(f"quantize io must be 'int8' or 'float', got {io!r}")
-        self._quantize = _Quantize(dataset, method, percentile, progress, io)
+        keep = (keep_float,) if isinstance(keep_float, str) else tuple(keep_float)
+        self._quantize = _Quantize(dataset, method, percentile, progress, io, keep)
         return self
 
     def convert(self) -> bytes:

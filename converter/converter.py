@@ -27,6 +27,7 @@ from .writer import serialize
 
 if TYPE_CHECKING:
     from .quantize.dataset import SampleSource
+    from .quantize.report import QuantizationReport
 
 
 @dataclass(frozen=True)
@@ -37,27 +38,41 @@ class _Source:
 
 
 class _Quantize:
-    """The quantize() options. Calibration runs on the first convert(); its ranges are kept,
-    so later conversions are identical even when the dataset was a one-shot iterator."""
+    """The quantize() options. Calibration (and the report) run on the first convert(); the
+    results are kept, so later conversions are identical even when the dataset was a one-shot
+    iterator."""
 
     def __init__(self, dataset: "SampleSource", method: str, percentile: float, progress: bool,
-                 io: str, keep_float: tuple[str, ...]):
+                 io: str, keep_float: tuple[str, ...], report: "bool | str | os.PathLike"):
         self.dataset = dataset
         self.io = io
         self.keep_float = keep_float
         self.method = method
         self.percentile = percentile
         self.progress = progress
+        self.report_to = report
         self.ranges: dict[str, tuple[float, float]] | None = None
+        self.report: "QuantizationReport | None" = None
 
     def apply(self, graph: Graph) -> Graph:
-        from .quantize.calibrate import calibrate
+        from .quantize.calibrate import calibrate, input_specs
+        from .quantize.dataset import load_dataset
         from .quantize.quantize_int8 import quantize_int8
+        from .quantize.report import measure
 
+        samples = None
         if self.ranges is None:
-            self.ranges = calibrate(graph, self.dataset, self.method, self.percentile,
-                                    self.progress)
-        return quantize_int8(graph, self.ranges, self.method, self.io, self.keep_float)
+            data = self.dataset
+            if self.report_to is not False:
+                # The report runs the samples again: keep them (the source may be one-shot).
+                data = samples = list(load_dataset(self.dataset, input_specs(graph)).samples)
+            self.ranges = calibrate(graph, data, self.method, self.percentile, self.progress)
+        quantized = quantize_int8(graph, self.ranges, self.method, self.io, self.keep_float)
+        if samples is not None:
+            self.report = measure(graph, quantized, samples, self.progress).report
+            if not isinstance(self.report_to, bool):
+                self.report.save(self.report_to)
+        return quantized
 
 
 class Converter:
@@ -112,13 +127,16 @@ class Converter:
 
     def quantize(self, mode: str = "int8", *, dataset: "SampleSource", method: str = "minmax",
                  percentile: float = 99.99, progress: bool = False,
-                 io: str = "int8", keep_float: Iterable[str] = ()) -> "Converter":
+                 io: str = "int8", keep_float: Iterable[str] = (),
+                 report: "bool | str | os.PathLike" = False) -> "Converter":
         """Quantize on convert(): `mode` "int8" is int8 wherever an op has an int8 kernel;
         other ops, and the nodes named in `keep_float`, run in float32 between DEQUANTIZE and
         QUANTIZE ops. `io` "int8" makes the inputs and outputs int8 too (their params are in
         the tensor details); "float" keeps them float32, converted by QUANTIZE/DEQUANTIZE ops.
         `dataset` is the calibration data (see quantize/dataset.py), `method` one of minmax,
-        percentile, entropy, mse."""
+        percentile, entropy, mse. `report` True measures each layer's quantization error on
+        the calibration data at the first convert() (see `report`); a path also saves it
+        there as JSON."""
         if mode != "int8":
             raise QuantizationError(f"quantize mode must be 'int8', got {mode!r}")
         if method not in ("minmax", "percentile", "entropy", "mse"):
@@ -127,8 +145,13 @@ class Converter:
         if io not in ("int8", "float"):
             raise QuantizationError(f"quantize io must be 'int8' or 'float', got {io!r}")
         keep = (keep_float,) if isinstance(keep_float, str) else tuple(keep_float)
-        self._quantize = _Quantize(dataset, method, percentile, progress, io, keep)
+        self._quantize = _Quantize(dataset, method, percentile, progress, io, keep, report)
         return self
+
+    @property
+    def report(self) -> "QuantizationReport | None":
+        """The per-layer quantization report (quantize(report=...)), once convert() ran."""
+        return None if self._quantize is None else self._quantize.report
 
     def convert(self) -> bytes:
         """The .ember file's bytes."""

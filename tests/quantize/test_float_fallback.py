@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from emberlite import Interpreter
 from emberlite.converter import Converter, QuantizationError
@@ -17,82 +16,9 @@ from emberlite.converter.ops import OpType
 from emberlite.converter.passes import run_passes
 from emberlite.converter.quantize.calibrate import calibrate
 from emberlite.converter.quantize.quantize_int8 import INT8_OPS, quantize_int8
-from tests.helpers import TO_NHWC
+from tests.quantize.models import cosine, gated_cnn, outputs, shared_input_model
 
 CONVERSIONS = (OpType.QUANTIZE, OpType.DEQUANTIZE)
-
-
-def _weight(rng: np.random.Generator, name: str, *shape: int) -> onnx.TensorProto:
-    w = rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))
-    return numpy_helper.from_array(w.astype(np.float32), name)
-
-
-def _model(nodes: list, inputs: list, outputs: list, inits: list) -> onnx.ModelProto:
-    graph = helper.make_graph(nodes, "mixed", inputs, outputs, inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
-def _gated_cnn() -> onnx.ModelProto:
-    """Conv -> Sigmoid -> Conv+Relu -> Mul by a per-channel constant -> Flatten -> Gemm ->
-    Softmax: three ops without an int8 kernel between int8 ones, one of them at the output."""
-    rng = np.random.default_rng(0)
-    scale = rng.uniform(0.5, 2.0, (1, 8, 1, 1)).astype(np.float32)
-    inits = [_weight(rng, "w1", 8, 3, 3, 3), _weight(rng, "b1", 8),
-             _weight(rng, "w2", 8, 8, 3, 3), _weight(rng, "b2", 8),
-             numpy_helper.from_array(scale, "m"), _weight(rng, "fc", 10, 8 * 8 * 8),
-             numpy_helper.from_array(np.array([1, -1], np.int64), "flat")]
-    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
-             helper.make_node("Sigmoid", ["c1"], ["s"], name="gate"),
-             helper.make_node("Conv", ["s", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1],
-                              name="conv2"),
-             helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
-             helper.make_node("Mul", ["r2", "m"], ["mm"], name="scale"),
-             helper.make_node("Reshape", ["mm", "flat"], ["f"], name="flatten"),
-             helper.make_node("Gemm", ["f", "fc"], ["l"], transB=1, name="fc"),
-             helper.make_node("Softmax", ["l"], ["y"], axis=1, name="softmax")]
-    return _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
-
-
-def _shared_input_model() -> onnx.ModelProto:
-    """The input feeds a float SIGMOID and an int8 ADD; a constant feeds an int8 ADD and a
-    float MUL; the output comes from a float TANH."""
-    rng = np.random.default_rng(1)
-    c = numpy_helper.from_array(rng.uniform(-1, 1, (1, 16)).astype(np.float32), "c")
-    nodes = [helper.make_node("Sigmoid", ["x"], ["a"], name="gate"),
-             helper.make_node("Add", ["a", "x"], ["b"], name="sum"),
-             helper.make_node("Add", ["b", "c"], ["d"], name="shift"),
-             helper.make_node("Mul", ["d", "c"], ["e"], name="product"),
-             helper.make_node("Tanh", ["e"], ["y"], name="squash")]
-    return _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
-                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])], [c])
-
-
-def _outputs(model_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
-    """Float outputs for each input (NCHW or 2-D): int8 io is converted by the tensor
-    details' params."""
-    interp = Interpreter(model_content=model_bytes)
-    interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-    nhwc = interp.get_metadata().get(f"layout.input.{inp['name']}") == "NHWC"
-    results = []
-    for x in inputs:
-        x = np.transpose(x[None], TO_NHWC) if nhwc else x[None]
-        if inp["dtype"] == np.int8:
-            s, zp = inp["quantization"]
-            x = np.clip(np.round(x / s) + zp, -128, 127).astype(np.int8)
-        interp.set_tensor(inp["index"], np.ascontiguousarray(x))
-        interp.invoke()
-        y = interp.get_tensor(out["index"]).reshape(-1)
-        if y.dtype == np.int8:
-            s, zp = out["quantization"]
-            y = (y.astype(np.float32) - zp) * s
-        results.append(y.astype(np.float32))
-    return np.stack(results)
-
-
-def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
 def _check_domains(q: Graph, float_names: set[str], io: str) -> None:
@@ -123,7 +49,7 @@ def _quantized_ir(model: onnx.ModelProto, calib: list, io: str, keep=()) -> tupl
 
 @pytest.mark.parametrize("io", ["int8", "float"])
 def test_gated_cnn_runs_mixed_close_to_float(io: str) -> None:
-    model = _gated_cnn()
+    model = gated_cnn()
     rng = np.random.default_rng(2)
     images = rng.standard_normal((60, 3, 8, 8)).astype(np.float32)
     calib = list(images[:30])
@@ -137,17 +63,17 @@ def test_gated_cnn_runs_mixed_close_to_float(io: str) -> None:
     assert {"sigmoid", "mul", "softmax", "conv2d", "fully_connected"} <= set(ops)
     # One conversion into each float run and one out of it (io="float" adds the input's).
     assert ops.count("dequantize") == ops.count("quantize") == 3
-    want = _outputs(Converter.from_onnx(model).convert(), images[30:])
-    got = _outputs(data, images[30:])
-    cosine = _cosine(got, want)
-    print(f"\nio={io}: min cosine {cosine.min():.5f}, max |diff| {np.abs(got - want).max():.4f}")
-    assert cosine.min() >= 0.99
+    want = outputs(Converter.from_onnx(model).convert(), images[30:])
+    got = outputs(data, images[30:])
+    cos = cosine(got, want)
+    print(f"\nio={io}: min cosine {cos.min():.5f}, max |diff| {np.abs(got - want).max():.4f}")
+    assert cos.min() >= 0.99
     assert np.abs(got - want).max() <= 0.05
 
 
 @pytest.mark.parametrize("io", ["int8", "float"])
 def test_tensors_shared_by_float_and_int8_nodes(io: str) -> None:
-    model = _shared_input_model()
+    model = shared_input_model()
     rng = np.random.default_rng(3)
     x = rng.uniform(-2, 2, (80, 16)).astype(np.float32)
     graph, q = _quantized_ir(model, list(x[:40]), io)
@@ -159,13 +85,13 @@ def test_tensors_shared_by_float_and_int8_nodes(io: str) -> None:
     assert q.tensors[product.inputs[1]].dtype == DType.FLOAT32
     np.testing.assert_array_equal(q.tensors[product.inputs[1]].data, graph.tensors["c"].data)
     data = Converter.from_onnx(model).quantize("int8", dataset=list(x[:40]), io=io).convert()
-    want = _outputs(Converter.from_onnx(model).convert(), x[40:])
-    got = _outputs(data, x[40:])
-    assert _cosine(got, want).min() >= 0.99
+    want = outputs(Converter.from_onnx(model).convert(), x[40:])
+    got = outputs(data, x[40:])
+    assert cosine(got, want).min() >= 0.99
 
 
 def test_keep_float_runs_chosen_int8_layers_in_float() -> None:
-    model = _gated_cnn()
+    model = gated_cnn()
     rng = np.random.default_rng(4)
     images = rng.standard_normal((40, 3, 8, 8)).astype(np.float32)
     calib = list(images[:20])
@@ -184,8 +110,8 @@ def test_keep_float_runs_chosen_int8_layers_in_float() -> None:
     np.testing.assert_array_equal(q.tensors[conv2.inputs[1]].data,
                                   graph.tensors[conv2.inputs[1]].data)
     assert len(larger) - len(smaller) >= 8 * 8 * 3 * 3
-    want = _outputs(Converter.from_onnx(model).convert(), images[20:])
-    assert _cosine(_outputs(larger, images[20:]), want).min() >= 0.99
+    want = outputs(Converter.from_onnx(model).convert(), images[20:])
+    assert cosine(outputs(larger, images[20:]), want).min() >= 0.99
     with pytest.raises(QuantizationError, match="no_such_layer"):
         Converter.from_onnx(model).quantize("int8", dataset=calib,
                                             keep_float=["no_such_layer"]).convert()

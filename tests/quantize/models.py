@@ -87,3 +87,27 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
+
+
+def outlier_cnn(outlier: float = 300.0) -> onnx.ModelProto:
+    """Conv -> Conv+Relu -> Conv (1x1) that quantizes badly: conv1's output channel 0 is
+    `outlier` times larger than the others, and conv2 scales that channel back down, so the
+    per-tensor params of conv1's output crush the channels conv2 depends on."""
+    rng = np.random.default_rng(9)
+    w1 = (rng.standard_normal((8, 4, 3, 3)) / 6).astype(np.float32)
+    w1[0] *= outlier
+    w2 = (rng.standard_normal((8, 8, 3, 3)) / 8).astype(np.float32)
+    w2[:, 0] /= outlier
+    w3 = (rng.standard_normal((4, 8, 1, 1)) / 3).astype(np.float32)
+    inits = [numpy_helper.from_array(w1, "w1"), weight(rng, "b1", 8),
+             numpy_helper.from_array(w2, "w2"), weight(rng, "b2", 8),
+             numpy_helper.from_array(w3, "w3")]
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1],
+                              name="conv1"),
+             helper.make_node("Conv", ["c1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1],
+                              name="conv2"),
+             helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+             helper.make_node("Conv", ["r2", "w3"], ["y"], name="conv3")]
+    return onnx_model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
+                      inits)

@@ -26,8 +26,8 @@ from .planner import plan_memory
 from .writer import serialize
 
 if TYPE_CHECKING:
-    from .quantize.dataset import SampleSource
     from .quantize.budget import Metric
+    from .quantize.dataset import SampleSource
     from .quantize.report import QuantizationReport
 
 

@@ -26,7 +26,7 @@ from ..errors import QuantizationError
 from ..ir import Graph
 from .dataset import Sample
 from .quantize_int8 import quantize_int8
-from .report import Budget, LayerError, Measurement, QuantizationReport, measure
+from .report import Budget, FloatRun, LayerError, Measurement, QuantizationReport, measure
 
 Metric = Callable[[dict[str, np.ndarray], dict[str, np.ndarray]], float]
 OUTPUT_SNR = "output_snr_db"
@@ -66,10 +66,11 @@ def fit_budget(graph: Graph, ranges: dict[str, tuple[float, float]], method: str
     one with every int8-capable layer in float) and its report, whose `budget` says what was
     kept in float and what it cost in bytes."""
     goal = _Goal(float(target), metric)
+    reference = FloatRun(graph, samples)
 
     def evaluate(kept: list[str]) -> tuple[Graph, Measurement, float]:
         q = quantize_int8(graph, ranges, method, io, [*keep_float, *kept])
-        m = measure(graph, q, samples, progress)
+        m = measure(graph, q, samples, progress, reference)
         return q, m, goal.value(m)
 
     kept: list[str] = []

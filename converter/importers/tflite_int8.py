@@ -29,7 +29,7 @@ NO_KERNEL = "no int8 kernel yet"
 _MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION, Op.SLICE,
           Op.STRIDED_SLICE, Op.SPLIT, Op.SPLIT_V, Op.GATHER, Op.PAD, Op.PADV2}
 INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MAX_POOL_2D,
-            Op.AVERAGE_POOL_2D} | _MOVES
+            Op.AVERAGE_POOL_2D, Op.SOFTMAX} | _MOVES
 # Input positions of constant int8 weights and int32 biases.
 _WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1}
 _BIAS = 2
@@ -89,10 +89,28 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
         value = model.tensors[op.inputs[2]]
         if value.data is None or value.data.reshape(-1)[0] != outputs[0].quant.zero_point[0]:
             reasons.append("the padding value must be the output's zero point (real 0)")
+    if op.code == Op.SOFTMAX:
+        reasons.extend(_softmax_problems(op, activations[0], outputs[0]))
     if not reasons and spec.check is not None:
         reason = spec.check(op.options, model.tensors, op)
         if reason:
             reasons.append(reason)
+    return reasons
+
+
+def _softmax_problems(op: Any, tensor: Any, output: Any) -> list[str]:
+    """LiteRT's int8 SOFTMAX rules (the kernel checks the same): the output is quantized with
+    scale 1/256 (within 0.1%) and zero point -128, and beta x input scale x 2^26 > 1."""
+    reasons = []
+    want = np.float32(1 / 256)
+    if output.quant.zero_point[0] != -128 or \
+            abs(np.float32(output.quant.scale[0]) - want) > np.float32(0.001) * want:
+        reasons.append(f"int8 output must have scale 1/256 and zero point -128, got "
+                       f"{output.quant.scale[0]} and {output.quant.zero_point[0]}")
+    beta = float(np.float32(op.options.Beta())) if op.options is not None else 1.0
+    if not beta * tensor.quant.scale[0] * 2.0**26 > 1.0:
+        reasons.append(f"int8 needs beta x input scale > 2^-26, got beta {beta} and scale "
+                       f"{tensor.quant.scale[0]}")
     return reasons
 
 

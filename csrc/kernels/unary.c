@@ -6,6 +6,11 @@
 
 ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const char *op,
                                uint8_t params_type) {
+    return ember_unary_check_type(ctx, node, op, params_type, EMBER_TYPE_FLOAT32);
+}
+
+ember_status ember_unary_check_type(ember_context *ctx, const ember_node *node, const char *op,
+                                    uint8_t params_type, uint8_t type) {
     ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
     if (st != EMBER_STATUS_OK)
         return st;
@@ -14,8 +19,8 @@ ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input 0")) != EMBER_STATUS_OK ||
-        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) != EMBER_STATUS_OK)
+    if ((st = ember_check_type(ctx, node, in, type, "input 0")) != EMBER_STATUS_OK ||
+        (st = ember_check_type(ctx, node, out, type, "output")) != EMBER_STATUS_OK)
         return st;
     if (out->rank != in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,

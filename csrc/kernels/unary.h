@@ -25,6 +25,9 @@ typedef struct ember_unary_data {
    shape, and in-place only as an exact alias. */
 ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const char *op,
                                uint8_t params_type);
+/* The same with element type `type` (EMBER_TYPE_INT8 for an op's int8 path) in and out. */
+ember_status ember_unary_check_type(ember_context *ctx, const ember_node *node, const char *op,
+                                    uint8_t params_type, uint8_t type);
 /* Fills node->data with an ember_unary_data holding `fn` and `p`. */
 ember_status ember_unary_prepare(ember_context *ctx, ember_node *node, ember_unary_f32 fn,
                                  ember_unary_params p);

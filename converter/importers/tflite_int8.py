@@ -115,18 +115,21 @@ def _softmax_problems(op: Any, tensor: Any, output: Any) -> list[str]:
 
 
 def _conversion_problems(model: Any, op: Any, constant: set[int]) -> list[str]:
-    """QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32 map onto Emberlite's ops of
-    the same names; int8 -> int8 requantization and dequantized constants have no kernel."""
+    """QUANTIZE float32 -> int8 or int8 -> int8 (requantization) and DEQUANTIZE int8 ->
+    float32 map onto Emberlite's ops of the same names; dequantized constants and other type
+    pairs have no kernel."""
     if len(op.inputs) != 1 or len(op.outputs) != 1 or op.inputs[0] < 0:
         return [f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}"]
     src, dst = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
     float_side, int8_side = (src, dst) if op.code == Op.QUANTIZE else (dst, src)
-    if float_side.type != TensorType.FLOAT32:
+    requantize = op.code == Op.QUANTIZE and (src.type, dst.type) == (TensorType.INT8,) * 2
+    if float_side.type != TensorType.FLOAT32 and not requantize:
         return [f"{type_name(src.type)} -> {type_name(dst.type)} has {NO_KERNEL} (only "
-                f"float32 <-> int8 conversions do)"]
+                f"float32 <-> int8 and int8 -> int8 conversions do)"]
     if op.inputs[0] in constant:
         return ["a constant input is not supported (only run-time activations)"]
-    return _activation_problems(int8_side, f"int8 tensor {int8_side.name!r}")
+    sides = [src, dst] if requantize else [int8_side]
+    return [r for t in sides for r in _activation_problems(t, f"int8 tensor {t.name!r}")]
 
 
 def _activation_problems(tensor: Any, what: str) -> list[str]:

@@ -80,8 +80,9 @@ ember_status ember_channel_multipliers(ember_context *ctx, const ember_node *n,
                                        int32_t **shift);
 
 /* QUANTIZE and DEQUANTIZE: one input, one output, no params, types `from` -> `to`, equal
-   shapes, the int8 side a per-tensor int8 activation, and input and output apart in the arena
-   (their element sizes differ, so no alias is safe both ways). */
+   shapes, the int8 input (or else output) a per-tensor int8 activation, and input and output
+   apart in the arena unless exactly aliased with equal types (for float <-> int8 the element
+   sizes differ, so no alias is safe both ways). */
 ember_status ember_check_int8_conversion(ember_context *ctx, const ember_node *node,
                                          uint8_t from, uint8_t to);
 

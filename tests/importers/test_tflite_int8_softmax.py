@@ -93,12 +93,24 @@ def test_softmax_within_one_lsb_of_litert_default(results: dict, name: str) -> N
     assert within >= 0.99
 
 
-def test_softmax_output_quantization_is_litert_s() -> None:
-    # What the importer and the kernel insist on is what TFLiteConverter writes.
+def test_softmax_output_quantization_is_checked_on_import() -> None:
+    # TFLiteConverter writes scale 1/256 and zero point -128, which the importer accepts;
+    # the same file with the output's quantization edited is refused, as LiteRT refuses it.
+    from emberlite.converter.importers.tflite_int8 import int8_problems
+    from emberlite.converter.importers.tflite_ops import TFLITE_OPS
+    from emberlite.converter.ir import QuantParams
+
     tf = require_module("tensorflow")
     rng = np.random.default_rng(5)
     model = tf.keras.Sequential([tf.keras.layers.Input((6,)), tf.keras.layers.Dense(4),
                                  tf.keras.layers.Softmax()])
     m = read_tflite(int8_tflite(tf, model, uniform(rng, (6,))))
-    out = m.tensors[m.outputs[0]].quant
-    assert out.scale == (1.0 / 256,) and out.zero_point == (-128,)
+    op = next(o for o in m.operators if o.op_name == "SOFTMAX")
+    out = m.tensors[op.outputs[0]]
+    assert out.quant.scale == (1.0 / 256,) and out.quant.zero_point == (-128,)
+    constant = {i for i, t in enumerate(m.tensors) if t.data is not None}
+    assert int8_problems(m, op, TFLITE_OPS[op.code], constant) == []
+    for scale, zp in [(1.0 / 128, -128), (1.0 / 256, 0)]:
+        out.quant = QuantParams((scale,), (zp,))
+        problems = int8_problems(m, op, TFLITE_OPS[op.code], constant)
+        assert any("scale 1/256 and zero point -128" in p for p in problems), problems

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import require_module
 from emberlite import InvalidModelError
@@ -20,8 +22,6 @@ from emberlite.converter.planner import plan_memory
 from emberlite.converter.reference import evaluate
 from emberlite.converter.writer import serialize
 from emberlite.interpreter import Interpreter
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, mbqm,
                                        quantize_multiplier, run_graph, single_op, snap_pow2)
 

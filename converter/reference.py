@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import EmberError, ShapeError
-from .ir import Graph, Node
+from .ir import DType, Graph, Node
 from .ops import OPS, FusedActivation, OpType
 from .ops.pad import PadMode
 from .ops.resize import CoordinateTransform, NearestRounding, ResizeMode
@@ -342,7 +342,12 @@ def _hard_swish(x: np.ndarray, _) -> np.ndarray:
 def _quantize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     # LiteRT divides in float32 and rounds ties away from zero; round-half-even would differ.
     q = graph.tensors[node.outputs[0]].quant
-    x = np.asarray(args[0], dtype=np.float32) / np.float32(q.scale[0])
+    x = np.asarray(args[0], dtype=np.float32)
+    if graph.tensors[node.inputs[0]].dtype == DType.INT8:
+        # Requantization by its real value; the kernel's fixed-point multiply can round a
+        # value that lands near a tie differently (by 1).
+        x = np.float32(_dequantize(node, args, graph)[0])
+    x = x / np.float32(q.scale[0])
     rounded = np.sign(x) * np.floor(np.abs(_f64(x)) + 0.5)
     return [np.clip(rounded + q.zero_point[0], -128, 127)]
 

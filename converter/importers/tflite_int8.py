@@ -33,7 +33,7 @@ _MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION
 _ACTIVATION_OPS = {Op.LOGISTIC, Op.TANH, Op.HARD_SWISH, Op.LEAKY_RELU, Op.RELU, Op.RELU6,
                    Op.RELU_N1_TO_1}
 INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MAX_POOL_2D,
-            Op.AVERAGE_POOL_2D} | _MOVES | _ACTIVATION_OPS
+            Op.AVERAGE_POOL_2D, Op.SOFTMAX} | _MOVES | _ACTIVATION_OPS
 # Input positions of constant int8 weights and int32 biases.
 _WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1}
 _BIAS = 2
@@ -93,6 +93,8 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
         value = model.tensors[op.inputs[2]]
         if value.data is None or value.data.reshape(-1)[0] != outputs[0].quant.zero_point[0]:
             reasons.append("the padding value must be the output's zero point (real 0)")
+    if op.code == Op.SOFTMAX:
+        reasons.extend(_softmax_problems(op, activations[0], outputs[0]))
     if not reasons and spec.check is not None:
         reason = spec.check(op.options, model.tensors, op)
         if reason:
@@ -100,19 +102,38 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
     return reasons
 
 
+def _softmax_problems(op: Any, tensor: Any, output: Any) -> list[str]:
+    """LiteRT's int8 SOFTMAX rules (the kernel checks the same): the output is quantized with
+    scale 1/256 (within 0.1%) and zero point -128, and beta x input scale x 2^26 > 1."""
+    reasons = []
+    want = np.float32(1 / 256)
+    if output.quant.zero_point[0] != -128 or \
+            abs(np.float32(output.quant.scale[0]) - want) > np.float32(0.001) * want:
+        reasons.append(f"int8 output must have scale 1/256 and zero point -128, got "
+                       f"{output.quant.scale[0]} and {output.quant.zero_point[0]}")
+    beta = float(np.float32(op.options.Beta())) if op.options is not None else 1.0
+    if not beta * tensor.quant.scale[0] * 2.0**26 > 1.0:
+        reasons.append(f"int8 needs beta x input scale > 2^-26, got beta {beta} and scale "
+                       f"{tensor.quant.scale[0]}")
+    return reasons
+
+
 def _conversion_problems(model: Any, op: Any, constant: set[int]) -> list[str]:
-    """QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32 map onto Emberlite's ops of
-    the same names; int8 -> int8 requantization and dequantized constants have no kernel."""
+    """QUANTIZE float32 -> int8 or int8 -> int8 (requantization) and DEQUANTIZE int8 ->
+    float32 map onto Emberlite's ops of the same names; dequantized constants and other type
+    pairs have no kernel."""
     if len(op.inputs) != 1 or len(op.outputs) != 1 or op.inputs[0] < 0:
         return [f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}"]
     src, dst = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
     float_side, int8_side = (src, dst) if op.code == Op.QUANTIZE else (dst, src)
-    if float_side.type != TensorType.FLOAT32:
+    requantize = op.code == Op.QUANTIZE and (src.type, dst.type) == (TensorType.INT8,) * 2
+    if float_side.type != TensorType.FLOAT32 and not requantize:
         return [f"{type_name(src.type)} -> {type_name(dst.type)} has {NO_KERNEL} (only "
-                f"float32 <-> int8 conversions do)"]
+                f"float32 <-> int8 and int8 -> int8 conversions do)"]
     if op.inputs[0] in constant:
         return ["a constant input is not supported (only run-time activations)"]
-    return _activation_problems(int8_side, f"int8 tensor {int8_side.name!r}")
+    sides = [src, dst] if requantize else [int8_side]
+    return [r for t in sides for r in _activation_problems(t, f"int8 tensor {t.name!r}")]
 
 
 def _activation_problems(tensor: Any, what: str) -> list[str]:

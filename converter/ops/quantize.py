@@ -1,5 +1,6 @@
-"""QUANTIZE (float32 -> int8) and DEQUANTIZE (int8 -> float32). No params: the int8 side's
-tensor carries the scale and zero point, which must be per-tensor."""
+"""QUANTIZE (float32 -> int8, or int8 -> int8 requantization) and DEQUANTIZE (int8 ->
+float32). No params: the int8 tensors carry the scales and zero points, which must be
+per-tensor."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -32,8 +33,10 @@ def _infer(node: Node, graph: Graph, int8_output: bool) -> list[Shape]:
     shape = input_shape(node, graph, 0)
     src, dst = graph.tensors[node.inputs[0]], graph.tensors.get(node.outputs[0])
     if int8_output:
-        if src.dtype.name != "FLOAT32":
-            raise fail(node, f"input must be FLOAT32, got {src.dtype.name}")
+        if src.dtype.name == "INT8":
+            _check_int8_side(node, src, "input")
+        elif src.dtype.name != "FLOAT32":
+            raise fail(node, f"input must be FLOAT32 or INT8, got {src.dtype.name}")
         if dst is not None:
             _check_int8_side(node, dst, "output")
     else:

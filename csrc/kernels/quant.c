@@ -50,6 +50,81 @@ int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shi
     return ember_rdbpot(ember_srdhm((int32_t)shifted, m), right > 31 ? 31 : right);
 }
 
+int32_t ember_rounding_half_sum(int32_t a, int32_t b) {
+    const int64_t sum = (int64_t)a + (int64_t)b;
+    /* Truncating division after a +-1 nudge: halves go away from zero. */
+    return (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+}
+
+int32_t ember_saturating_shift_left(int32_t x, int32_t exponent) {
+    if (exponent == 0)
+        return x;
+    const int32_t limit = (int32_t)((INT64_C(1) << (31 - exponent)) - 1);
+    if (x > limit)
+        return INT32_MAX;
+    if (x < -limit)
+        return INT32_MIN;
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* Wrapping int32 addition (the fixed-point sums never saturate), free of signed overflow. */
+static int32_t wrap_add(int32_t a, int32_t b) {
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+/* exp(a) for a in [-1/4, 0), Q0.31 in and out: with x = a + 1/8,
+   exp(a) = exp(-1/8) * (1 + x + x^2/2 + x^3/6 + x^4/24). */
+static int32_t exp_on_quarter(int32_t a) {
+    const int32_t exp_minus_one_eighth = 1895147668; /* round(exp(-1/8) * 2^31) */
+    const int32_t one_third = 715827883;             /* round(2^31 / 3) */
+    const int32_t x = wrap_add(a, INT32_C(1) << 28);
+    const int32_t x2 = ember_srdhm(x, x);
+    const int32_t x3 = ember_srdhm(x2, x);
+    const int32_t x4 = ember_srdhm(x2, x2);
+    /* (x^4/4 + x^3) / 3 + x^2, halved: x^4/24 + x^3/6 + x^2/2. */
+    const int32_t poly = ember_rdbpot(
+        wrap_add(ember_srdhm(wrap_add(ember_rdbpot(x4, 2), x3), one_third), x2), 1);
+    return wrap_add(exp_minus_one_eighth, ember_srdhm(exp_minus_one_eighth, wrap_add(x, poly)));
+}
+
+int32_t ember_exp_on_negative_values(int32_t a, int32_t integer_bits) {
+    /* round(exp(-2^k) * 2^31) for k = -2 .. 4. */
+    static const int32_t exp_of_minus_pow2[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                                 39332535,   720401,     242};
+    const int32_t fraction_bits = 31 - integer_bits;
+    const int32_t quarter = INT32_C(1) << (fraction_bits - 2);
+    /* a = r - n/4 with r in [-1/4, 0) and n >= 0 a whole number of quarters. */
+    const int32_t r = (int32_t)((uint32_t)(a & (quarter - 1)) - (uint32_t)quarter);
+    const uint32_t quarters = (uint32_t)r - (uint32_t)a; /* n/4 in a's format */
+    int32_t result = exp_on_quarter(ember_saturating_shift_left(r, integer_bits));
+    for (int32_t k = -2; k <= 4; k++) {
+        /* Bits at or above 2^integer_bits cannot be set in a value of that format. */
+        if (integer_bits > k && (quarters & (UINT32_C(1) << (fraction_bits + k))) != 0)
+            result = ember_srdhm(result, exp_of_minus_pow2[k + 2]);
+    }
+    /* Below -32 the product above does not flush to 0 by itself. */
+    if (integer_bits > 5 && a < -(INT32_C(1) << (36 - integer_bits)))
+        result = 0;
+    return a == 0 ? INT32_MAX : result;
+}
+
+int32_t ember_one_over_one_plus_x(int32_t x) {
+    const int32_t forty_eight_17ths = 1515870810;         /* 48/17 in Q2.29 */
+    const int32_t minus_thirty_two_17ths = -1010580540;   /* -32/17 in Q2.29 */
+    const int32_t one_q2 = INT32_C(1) << 29;              /* 1.0 in Q2.29 */
+    /* Newton-Raphson for 1/d with d = (1 + x) / 2 in [1/2, 1), a Q0.31 value. */
+    const int32_t half_d = ember_rounding_half_sum(x, INT32_MAX);
+    int32_t y = wrap_add(forty_eight_17ths, ember_srdhm(half_d, minus_thirty_two_17ths));
+    for (int i = 0; i < 3; i++) {
+        /* 1 - d*y in Q2.29 (d*y is near 1, far from INT32_MIN, so the negation is safe). */
+        const int32_t error = wrap_add(one_q2, -ember_srdhm(half_d, y));
+        /* y * error is Q4.27; back to Q2.29 by a saturating shift of 2. */
+        y = wrap_add(y, ember_saturating_shift_left(ember_srdhm(y, error), 2));
+    }
+    /* y ~ 1/d = 2/(1 + x) in Q2.29 is 1/(1 + x) in Q1.30; Q0.31 is one more shift. */
+    return ember_saturating_shift_left(y, 1);
+}
+
 /* zero_point + round(f32(bound / scale)), saturated well outside the int8 range so the
    conversion to int stays defined for tiny scales. */
 static int32_t quantize_bound(float bound, const ember_tensor *out) {

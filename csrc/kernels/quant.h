@@ -30,6 +30,25 @@ int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shi
 void ember_clamp_range_i8(const ember_tensor *out, float lo, float hi, int32_t *qlo,
                           int32_t *qhi);
 
+/* gemmlowp-style fixed point, used by SOFTMAX. A value with m integer bits ("Qm.(31-m)") is
+   an int32 raw r standing for r / 2^(31 - m); a product of two such values is ember_srdhm of the
+   raws and has the sum of their integer bits. Sums wrap like int32 (no saturation). */
+
+/* (a + b) / 2 rounded half away from zero, computed without overflow. */
+int32_t ember_rounding_half_sum(int32_t a, int32_t b);
+
+/* x * 2^exponent, exponent in [0, 31), saturated to [INT32_MIN, INT32_MAX]. */
+int32_t ember_saturating_shift_left(int32_t x, int32_t exponent);
+
+/* exp(a) for a <= 0 given with `integer_bits` in [0, 29] integer bits; the result is Q0.31
+   (a == 0 gives INT32_MAX). exp is evaluated on a's part in [-1/4, 0) by a 4th-order Taylor
+   polynomial around -1/8, then multiplied by exp(-2^k) for each set bit of the rest. */
+int32_t ember_exp_on_negative_values(int32_t a, int32_t integer_bits);
+
+/* 1 / (1 + x) for x in [0, 1), both Q0.31: three Newton-Raphson steps in Q2.29 from the
+   initial guess 48/17 - 32/17 * (1 + x) / 2. */
+int32_t ember_one_over_one_plus_x(int32_t x);
+
 /* Clamp range [*lo, *hi] of an int8 output with fused activation `act`, as
    ember_clamp_range_i8 gives it for the activation's real bounds. */
 ember_status ember_activation_range_i8(ember_context *ctx, const ember_node *n, uint8_t act,
@@ -102,8 +121,9 @@ ember_status ember_channel_multipliers(ember_context *ctx, const ember_node *n,
                                        int32_t **shift);
 
 /* QUANTIZE and DEQUANTIZE: one input, one output, no params, types `from` -> `to`, equal
-   shapes, the int8 side a per-tensor int8 activation, and input and output apart in the arena
-   (their element sizes differ, so no alias is safe both ways). */
+   shapes, the int8 input (or else output) a per-tensor int8 activation, and input and output
+   apart in the arena unless exactly aliased with equal types (for float <-> int8 the element
+   sizes differ, so no alias is safe both ways). */
 ember_status ember_check_int8_conversion(ember_context *ctx, const ember_node *node,
                                          uint8_t from, uint8_t to);
 

@@ -1,14 +1,28 @@
 /* SOFTMAX: y = exp(beta * x - m) / sum(exp(beta * x - m)) along one axis, where m is the
-   largest beta * x in the slice, so no exp overflows whatever the logits. */
+   largest beta * x in the slice, so no exp overflows whatever the logits.
+   int8 follows LiteRT's reference kernel in fixed point (/work/shared/int8-arithmetic.md,
+   section 6): differences to the slice's max, scaled by beta * s_in into Q5.26, exp in Q0.31,
+   a Q12.19 sum, its reciprocal, and outputs of scale 1/256 and zero point -128. */
 #include <math.h>
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 #include "kernels/unary.h"
+
+/* Integer bits of the scaled differences (Q5.26) and of the sum of exps (Q12.19). */
+#define SOFTMAX_I8_DIFF_BITS 5
+#define SOFTMAX_I8_SUM_BITS 12
+
+/* beta * s_in * 2^26 as (mult, left_shift); differences below diff_min give exp 0. */
+struct softmax_i8_params {
+    int32_t mult, left_shift, diff_min;
+};
 
 /* The tensor seen as [outer, n, inner] with the softmax axis in the middle. */
 struct softmax_data {
     size_t outer, n, inner;
     float beta;
+    struct softmax_i8_params q;
 };
 
 static ember_status read_params(ember_context *ctx, const ember_node *node, int32_t *axis,
@@ -20,8 +34,48 @@ static ember_status read_params(ember_context *ctx, const ember_node *node, int3
                                  "beta", false, beta);
 }
 
+/* LiteRT's int8 rules: per-tensor input and output, the output's scale 1/256 (within 0.1%,
+   compared in float32 as LiteRT does) and zero point -128, and beta * s_in * 2^26 > 1 so that
+   the multiplier has a non-negative left shift. */
+static ember_status softmax_i8_params_read(ember_context *ctx, const ember_node *node,
+                                           float beta, struct softmax_i8_params *q) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    ember_status st = EMBER_STATUS_OK;
+    if ((st = ember_check_quant_i8(ctx, node, in, "input")) ||
+        (st = ember_check_quant_i8(ctx, node, out, "output")))
+        return st;
+    const float want = 1.0f / 256.0f;
+    const float delta = out->scale > want ? out->scale - want : want - out->scale;
+    if (out->zero_point != -128 || !(delta <= 0.001f * want))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (softmax): int8 output '%s' must have scale 1/256 "
+                          "and zero point -128, got %.9g and %" PRId32,
+                          node->index, out->name, (double)out->scale, out->zero_point);
+    const double real = fmin((double)beta * (double)in->scale *
+                                 (double)(INT32_C(1) << (31 - SOFTMAX_I8_DIFF_BITS)),
+                             2147483647.0);
+    if (!(real > 1.0))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (softmax): int8 needs beta x input scale > 2^-26, "
+                          "got beta %g and scale %.9g",
+                          node->index, (double)beta, (double)in->scale);
+    ember_quantize_multiplier(real, &q->mult, &q->left_shift);
+    /* The most negative difference whose scaled value still fits Q5.26: 31 * 2^26 / 2^shift. */
+    const double radius = 31.0 * (double)(INT32_C(1) << (31 - SOFTMAX_I8_DIFF_BITS)) /
+                          ldexp(1.0, q->left_shift);
+    q->diff_min = -(int32_t)floor(radius);
+    return EMBER_STATUS_OK;
+}
+
 static ember_status softmax_check(ember_context *ctx, const ember_node *node) {
-    ember_status st = ember_unary_check(ctx, node, "softmax", EMBER_OP_PARAMS_SOFTMAX_PARAMS);
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const uint8_t type =
+        in != NULL && in->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8 : EMBER_TYPE_FLOAT32;
+    ember_status st =
+        type == EMBER_TYPE_INT8
+            ? ember_unary_check_i8(ctx, node, "softmax", EMBER_OP_PARAMS_SOFTMAX_PARAMS)
+            : ember_unary_check(ctx, node, "softmax", EMBER_OP_PARAMS_SOFTMAX_PARAMS);
     if (st != EMBER_STATUS_OK)
         return st;
     int32_t axis;
@@ -29,13 +83,14 @@ static ember_status softmax_check(ember_context *ctx, const ember_node *node) {
     st = read_params(ctx, node, &axis, &beta);
     if (st != EMBER_STATUS_OK)
         return st;
-    const ember_tensor *in = ember_input(ctx, node, 0);
     if (axis < 0 || (uint32_t)axis >= in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (softmax): axis must be in [0, %u) for a rank-%u "
                           "input, got %" PRId32,
                           node->index, (unsigned)in->rank, (unsigned)in->rank, axis);
-    return EMBER_STATUS_OK;
+    struct softmax_i8_params q;
+    return type == EMBER_TYPE_INT8 ? softmax_i8_params_read(ctx, node, beta, &q)
+                                   : EMBER_STATUS_OK;
 }
 
 /* Softmax of each contiguous row of n values (inner == 1). */
@@ -107,6 +162,62 @@ static void ember_softmax_f32_ref(const struct softmax_data *d, const float *in,
         softmax_strided(d, in, out, scratch);
 }
 
+/* The difference d = x - max (<= 0) in Q5.26: d * 2^left_shift fits int32 for every
+   d >= diff_min, and the multiplier is < 1 (Q0.31). */
+static int32_t scaled_diff(const struct softmax_i8_params *q, int32_t d) {
+    return ember_srdhm((int32_t)((int64_t)d * (INT64_C(1) << q->left_shift)), q->mult);
+}
+
+/* One slice of n values `stride` apart. Exps are computed twice (for the sum, then for the
+   outputs) as LiteRT does, so no scratch is needed; in place is safe since each output is
+   written after its input was last read. */
+static void softmax_i8_slice(const struct softmax_i8_params *q, const int8_t *x, int8_t *y,
+                             size_t n, size_t stride) {
+    int32_t max = INT8_MIN;
+    for (size_t j = 0; j < n; j++)
+        max = x[j * stride] > max ? x[j * stride] : max;
+    uint32_t sum = 0; /* Q12.19; wraps like LiteRT's int32 only for depths beyond 4095 */
+    for (size_t j = 0; j < n; j++) {
+        const int32_t d = x[j * stride] - max;
+        if (d >= q->diff_min)
+            sum += (uint32_t)ember_rdbpot(
+                ember_exp_on_negative_values(scaled_diff(q, d), SOFTMAX_I8_DIFF_BITS),
+                SOFTMAX_I8_SUM_BITS); /* Q0.31 -> Q12.19 */
+    }
+    /* sum = 2^bits_over_unit * (1 + f) with f in [0, 1): the reciprocal is 1/(1 + f) scaled
+       back by 2^-bits_over_unit in the final shift. The max alone gives sum >= 1. */
+    int32_t headroom = 0;
+    while (headroom < 32 && (sum & (UINT32_C(0x80000000) >> headroom)) == 0)
+        headroom++;
+    const int32_t bits_over_unit = SOFTMAX_I8_SUM_BITS - headroom;
+    const uint32_t normalised = headroom < 32 ? sum << headroom : 0u;
+    const int32_t recip =
+        ember_one_over_one_plus_x((int32_t)(normalised - UINT32_C(0x80000000)));
+    /* A Q0.31 probability to 8 fractional bits; clamped for the wrapped-sum case only. */
+    int32_t shift = bits_over_unit + 31 - 8;
+    shift = shift < 0 ? 0 : (shift > 31 ? 31 : shift);
+    for (size_t j = 0; j < n; j++) {
+        const int32_t d = x[j * stride] - max;
+        int32_t v = INT8_MIN;
+        if (d >= q->diff_min) {
+            const int32_t e =
+                ember_exp_on_negative_values(scaled_diff(q, d), SOFTMAX_I8_DIFF_BITS);
+            v = ember_rdbpot(ember_srdhm(recip, e), shift) + INT8_MIN;
+            v = v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v);
+        }
+        y[j * stride] = (int8_t)v;
+    }
+}
+
+static void ember_softmax_i8_ref(const struct softmax_data *d, const int8_t *in, int8_t *out) {
+    for (size_t o = 0; o < d->outer; o++) {
+        for (size_t k = 0; k < d->inner; k++) {
+            const size_t base = o * d->n * d->inner + k;
+            softmax_i8_slice(&d->q, in + base, out + base, d->n, d->inner);
+        }
+    }
+}
+
 static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
     int32_t axis;
     float beta;
@@ -126,6 +237,9 @@ static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
     }
     d->n = (size_t)in->dims[axis];
     d->beta = beta;
+    node->data = d;
+    if (in->type == EMBER_TYPE_INT8)
+        return softmax_i8_params_read(ctx, node, beta, &d->q);
     if (d->inner > 1) {
         if (d->inner > SIZE_MAX / (2 * sizeof(float)))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -134,11 +248,15 @@ static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
                               node->index, d->inner);
         ember_request_scratch(ctx, 2 * d->inner * sizeof(float));
     }
-    node->data = d;
     return EMBER_STATUS_OK;
 }
 
 static ember_status softmax_eval(ember_context *ctx, const ember_node *node) {
+    if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8) {
+        ember_softmax_i8_ref(node->data, ember_input(ctx, node, 0)->data,
+                             ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     ember_softmax_f32_ref(node->data, ember_input(ctx, node, 0)->data,
                           ember_output(ctx, node, 0)->data, ctx->scratch);
     return EMBER_STATUS_OK;

@@ -121,7 +121,35 @@ static void test_activation_range(void) {
           EMBER_STATUS_INVALID_MODEL);
 }
 
+static void test_fixed_point_helpers(void) {
+    CHECK(ember_rounding_half_sum(3, 4) == 4);   /* 3.5 */
+    CHECK(ember_rounding_half_sum(-3, -4) == -4); /* -3.5, away from zero */
+    CHECK(ember_rounding_half_sum(2, 4) == 3);
+    CHECK(ember_rounding_half_sum(INT32_MAX, INT32_MAX) == INT32_MAX);
+    CHECK(ember_saturating_shift_left(3, 2) == 12);
+    CHECK(ember_saturating_shift_left(-3, 2) == -12);
+    CHECK(ember_saturating_shift_left(INT32_C(1) << 29, 2) == INT32_MAX);
+    CHECK(ember_saturating_shift_left(-(INT32_C(1) << 29), 2) == INT32_MIN);
+    CHECK(ember_saturating_shift_left(-5, 0) == -5);
+    /* exp(0) and 1/(1 + 0) are 1.0, saturated to the largest Q0.31 value. */
+    CHECK(ember_exp_on_negative_values(0, 5) == INT32_MAX);
+    CHECK(ember_one_over_one_plus_x(0) == INT32_MAX);
+    /* Error bounds over the range: exp of a Q5.26 input, 1/(1+x) of a Q0.31 one. */
+    double worst_exp = 0.0, worst_recip = 0.0;
+    for (int32_t i = 0; i <= 20000; i++) {
+        const int32_t a = -(int32_t)((int64_t)i * 31 * (INT64_C(1) << 26) / 20000);
+        const double got = ember_exp_on_negative_values(a, 5) / 2147483648.0;
+        worst_exp = fmax(worst_exp, fabs(got - exp(a / 67108864.0)));
+        const int32_t x = (int32_t)((int64_t)i * INT32_MAX / 20000);
+        const double r = ember_one_over_one_plus_x(x) / 2147483648.0;
+        worst_recip = fmax(worst_recip, fabs(r - 1.0 / (1.0 + x / 2147483648.0)));
+    }
+    CHECK_MSG(worst_exp < 5e-7, "exp error %g", worst_exp);
+    CHECK_MSG(worst_recip < 1e-8, "reciprocal error %g", worst_recip);
+}
+
 int main(void) {
+    test_fixed_point_helpers();
     test_quantize_multiplier();
     test_srdhm_rdbpot();
     test_multiply();

@@ -1,6 +1,8 @@
 """QUANTIZE (float32 -> int8) and DEQUANTIZE (int8 -> float32): bit-exact against LiteRT's
 reference kernels (BUILTIN_REF) on a TFLiteConverter model with float input and output, and
-against the converter's reference evaluator over random scales. LiteRT runs in a subprocess."""
+against the converter's reference evaluator over random scales. LiteRT runs in a subprocess.
+QUANTIZE int8 -> int8 (requantization): bit-exact against the numpy model of
+tests/kernels/fixed_point.py on all 256 inputs for random scale pairs."""
 from __future__ import annotations
 
 import subprocess
@@ -9,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import require_module
 from emberlite import InvalidModelError
@@ -18,7 +22,8 @@ from emberlite.converter.planner import plan_memory
 from emberlite.converter.reference import evaluate
 from emberlite.converter.writer import serialize
 from emberlite.interpreter import Interpreter
-from tests.kernels.fixed_point import run_graph
+from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, mbqm,
+                                       quantize_multiplier, run_graph, single_op, snap_pow2)
 
 WORKER = Path(__file__).with_name("litert_qdq_worker.py")
 
@@ -86,3 +91,58 @@ def test_types_and_shapes_are_checked() -> None:
     graph = round_trip((2, 3), 0.5, 0)
     graph.tensors["y"].shape = (3, 2)
     _rejected(graph, "output dim 0 must equal")
+
+
+def requantize_graph(q: dict, shape: tuple[int, ...] = (256,)) -> Graph:
+    g = empty_graph()
+    int8_tensor(g, "x", shape, q["s_in"], q["zp_in"])
+    int8_tensor(g, "out", shape, q["s_out"], q["zp_out"])
+    return single_op(OpType.QUANTIZE, ["x"], None, g)
+
+
+def requantize_reference(x: np.ndarray, q: dict) -> np.ndarray:
+    """Section 5: MBQM by QM(double(s_in) / double(s_out)) of q - zp_in, plus zp_out."""
+    s_in, s_out = (float(np.float32(q[k])) for k in ("s_in", "s_out"))
+    m, shift = quantize_multiplier(s_in / s_out)
+    y = mbqm(x.astype(np.int64) - q["zp_in"], m, shift) + q["zp_out"]
+    return np.clip(y, -128, 127).astype(np.int8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_requantize_i8_all_inputs(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    s_in = float(log_uniform(rng, 1e-4, 1.0))
+    # Ratios well below and above 1 (clamping at both ends), and exact powers of two.
+    q = snap_pow2(rng, {"s_in": s_in, "s_out": s_in * float(log_uniform(rng, 0.05, 20.0)),
+                        "zp_in": int(rng.integers(-128, 128)),
+                        "zp_out": int(rng.integers(-128, 128))})
+    x = np.arange(-128, 128, dtype=np.int8)
+    got = run_graph(requantize_graph(q), [x])[0]
+    assert np.array_equal(got, requantize_reference(x, q))
+
+
+def test_requantize_i8_same_quantization_is_identity() -> None:
+    q = {"s_in": 0.0173, "s_out": 0.0173, "zp_in": -9, "zp_out": -9}
+    x = np.arange(-128, 128, dtype=np.int8).reshape(4, 64)
+    assert np.array_equal(run_graph(requantize_graph(q, x.shape), [x])[0], x)
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.25, 2.0**-7])
+def test_requantize_i8_ties(ratio: float) -> None:
+    # Power-of-two ratios put many q - zp_in on exact halves: 1/2 rounds them inside SRDHM
+    # (negative ties toward zero), smaller ones in the final shift (away from zero).
+    q = {"s_in": 0.25 * ratio, "s_out": 0.25, "zp_in": 3, "zp_out": -1}
+    x = np.arange(-128, 128, dtype=np.int8)
+    got = run_graph(requantize_graph(q), [x])[0]
+    assert np.array_equal(got, requantize_reference(x, q))
+    # Not the same as one round-half-away of the real value everywhere.
+    real = (x.astype(np.float64) - 3) * ratio
+    once = np.clip(np.sign(real) * np.floor(np.abs(real) + 0.5) - 1, -128, 127)
+    assert ratio != 0.5 or np.any(got != once)
+
+
+def test_requantize_i8_output_needs_one_scale() -> None:
+    graph = requantize_graph({"s_in": 0.1, "s_out": 0.2, "zp_in": 0, "zp_out": 0}, (2,))
+    graph.tensors["out"].quant = QuantParams((0.2, 0.3), (0, 0), 0)
+    _rejected(graph, "one scale")

@@ -1,0 +1,87 @@
+"""The TFLite importer on full-integer int8 models of the arithmetic ops (MEAN, SUB, MUL,
+BATCH_MATMUL, RESIZE_*, TRANSPOSE_CONV): Keras models made in the test, converted by
+TensorFlow's TFLiteConverter, must give the same bytes as LiteRT's reference kernels
+(BUILTIN_REF), and their int8 outputs stay within 1 LSB of LiteRT's default kernels (XNNPACK)
+on >= 99% of the elements. Convolutions before the op under test give its inputs and output
+different scales, so the requantization paths run."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import require_module
+from tflite_int8_models import (assert_identical_to_reference, fraction_within_one_lsb,
+                                int8_tflite, litert_cases, random_int8_samples, tflite_ops,
+                                uniform)
+
+SAMPLES = 4
+Shapes = list[tuple[int, ...]]
+
+
+def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
+    """name -> (Keras model, input shapes, TFLite ops the converted model must contain)."""
+    L = tf.keras.layers
+
+    def model(shapes: Shapes, body: Callable[..., Any]) -> Any:
+        xs = [L.Input(s) for s in shapes]
+        return tf.keras.Model(xs if len(xs) > 1 else xs[0], body(*xs))
+
+    def conv(x: Any, ch: int = 6) -> Any:
+        return L.Conv2D(ch, 3, padding="same")(x)
+
+    def mean(axis: Any, keep: bool) -> Callable[[Any], Any]:
+        return lambda x: L.Lambda(lambda t: tf.reduce_mean(t, axis=axis, keepdims=keep))(
+            conv(x))
+
+    img = [(7, 9, 3)]
+    return {
+        "gap_keepdims": (model(img, lambda x: L.GlobalAveragePooling2D(keepdims=True)(
+            conv(x))), img, {"MEAN"}),
+        "gap_flat": (model(img, lambda x: L.GlobalAveragePooling2D()(conv(x, 16))),
+                     img, {"MEAN"}),
+        "mean_axis1": (model(img, mean(1, False)), img, {"MEAN"}),
+        "mean_last_keep": (model(img, mean(-1, True)), img, {"MEAN"}),
+        "mean_axis12_keep": (model(img, mean([1, 2], True)), img, {"MEAN"}),
+    }
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    tf = require_module("tensorflow")
+    require_module("ai_edge_litert")
+    rng = np.random.default_rng(11)
+    tf.keras.utils.set_random_seed(11)
+    models, inputs = {}, {}
+    for name, (model, shapes, ops) in _keras_cases(tf).items():
+        # Uneven random weights make each layer's scale differ from its neighbours'.
+        for layer in model.layers:
+            weights = layer.get_weights()
+            if weights:
+                layer.set_weights([w * rng.uniform(0.2, 3.0, w.shape).astype(np.float32)
+                                   for w in weights])
+        sample = [uniform(rng, s) for s in shapes]
+        draw = (lambda: [f() for f in sample]) if len(shapes) > 1 else sample[0]
+        data = int8_tflite(tf, model, draw)
+        assert ops <= tflite_ops(data), f"{name}: TF emitted {tflite_ops(data)}"
+        models[name] = data
+        inputs[name] = random_int8_samples(data, rng, SAMPLES)
+    return litert_cases(tmp_path_factory.mktemp("int8_arith"), models, inputs)
+
+
+CASES = ["gap_keepdims", "gap_flat", "mean_axis1", "mean_last_keep", "mean_axis12_keep"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    within, count, max_diff = fraction_within_one_lsb(results[name])
+    print(f"{name}: {within:.2%} of {count} elements within 1 LSB of LiteRT XNNPACK, "
+          f"max diff {max_diff}")
+    assert within >= 0.99

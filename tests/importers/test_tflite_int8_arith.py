@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import require_module
+from emberlite.converter.importers.tflite import read_tflite
 from tflite_int8_models import (assert_identical_to_reference, fraction_within_one_lsb,
                                 int8_tflite, litert_cases, random_int8_samples, tflite_ops,
                                 uniform)
@@ -26,7 +27,8 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
     L = tf.keras.layers
 
     def model(shapes: Shapes, body: Callable[..., Any]) -> Any:
-        xs = [L.Input(s) for s in shapes]
+        # Names that sort in input order: the converter orders inputs by name.
+        xs = [L.Input(s, name=f"in{i}") for i, s in enumerate(shapes)]
         return tf.keras.Model(xs if len(xs) > 1 else xs[0], body(*xs))
 
     def conv(x: Any, ch: int = 6) -> Any:
@@ -36,7 +38,18 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
         return lambda x: L.Lambda(lambda t: tf.reduce_mean(t, axis=axis, keepdims=keep))(
             conv(x))
 
+    def branches(op: Callable[[Any, Any], Any], act: str | None = None) -> Callable:
+        return lambda x: L.Activation(act)(op(conv(x), conv(x))) if act else op(conv(x),
+                                                                                conv(x))
+
+    def two_inputs(op: Callable[[Any, Any], Any]) -> Callable:
+        return lambda x, y: op(conv(x, 4), L.Conv2D(4, 1)(y))
+
+    def lam(fn: Callable) -> Callable[[Any, Any], Any]:
+        return lambda a, b: L.Lambda(lambda ts: fn(*ts))([a, b])
+
     img = [(7, 9, 3)]
+    pair, scaled = [(6, 5, 3), (6, 5, 2)], [(6, 5, 3), (1, 1, 2)]
     return {
         "gap_keepdims": (model(img, lambda x: L.GlobalAveragePooling2D(keepdims=True)(
             conv(x))), img, {"MEAN"}),
@@ -45,6 +58,23 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
         "mean_axis1": (model(img, mean(1, False)), img, {"MEAN"}),
         "mean_last_keep": (model(img, mean(-1, True)), img, {"MEAN"}),
         "mean_axis12_keep": (model(img, mean([1, 2], True)), img, {"MEAN"}),
+        "sub_branches": (model(img, branches(lambda a, b: L.Subtract()([a, b]))), img, {"SUB"}),
+        "sub_relu": (model(img, branches(lambda a, b: L.Subtract()([a, b]), "relu")), img,
+                     {"SUB"}),
+        "sub_two_inputs": (model(pair, two_inputs(lam(tf.subtract))), pair, {"SUB"}),
+        "sub_broadcast": (model(scaled, two_inputs(lam(tf.subtract))), scaled, {"SUB"}),
+        "sub_constant": (model(img, lambda x: L.Lambda(lambda t: 0.75 - t)(conv(x))), img,
+                         {"SUB"}),
+        "mul_branches": (model(img, branches(lambda a, b: L.Multiply()([a, b]))), img, {"MUL"}),
+        "mul_relu6": (model(img, branches(lambda a, b: L.Multiply()([a, b]), "relu6")), img,
+                      {"MUL"}),
+        "mul_two_inputs": (model(pair, two_inputs(lam(tf.multiply))), pair, {"MUL"}),
+        "mul_broadcast": (model(scaled, two_inputs(lam(tf.multiply))), scaled, {"MUL"}),
+        "mul_gap_gate": (model(img, lambda x: (lambda c: L.Multiply()([
+            c, L.GlobalAveragePooling2D(keepdims=True)(c)]))(conv(x))), img, {"MUL", "MEAN"}),
+        # On the input itself: after a convolution TF folds the constant into its weights.
+        "mul_constant": (model(img, lambda x: L.Lambda(lambda t: t * tf.constant(
+            [0.5, 2.5, -1.5]))(x)), img, {"MUL"}),
     }
 
 
@@ -71,7 +101,10 @@ def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
     return litert_cases(tmp_path_factory.mktemp("int8_arith"), models, inputs)
 
 
-CASES = ["gap_keepdims", "gap_flat", "mean_axis1", "mean_last_keep", "mean_axis12_keep"]
+CASES = ["gap_keepdims", "gap_flat", "mean_axis1", "mean_last_keep", "mean_axis12_keep",
+         "sub_branches", "sub_relu", "sub_two_inputs", "sub_broadcast", "sub_constant",
+         "mul_branches", "mul_relu6", "mul_two_inputs", "mul_broadcast", "mul_gap_gate",
+         "mul_constant"]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -85,3 +118,13 @@ def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None
     print(f"{name}: {within:.2%} of {count} elements within 1 LSB of LiteRT XNNPACK, "
           f"max diff {max_diff}")
     assert within >= 0.99
+
+
+@pytest.mark.parametrize("name, op, act", [("sub_relu", "SUB", "RELU"),
+                                           ("mul_relu6", "MUL", "RELU6")])
+def test_activation_is_fused_into_the_op(results: dict, name: str, op: str, act: str) -> None:
+    from tflite.ActivationFunctionType import ActivationFunctionType
+
+    ops = [o for o in read_tflite(results[name]["data"]).operators if o.op_name == op]
+    assert [o.options.FusedActivationFunction() for o in ops] == \
+        [getattr(ActivationFunctionType, act)]

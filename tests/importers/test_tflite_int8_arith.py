@@ -27,8 +27,9 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
     L = tf.keras.layers
 
     def model(shapes: Shapes, body: Callable[..., Any]) -> Any:
-        # Names that sort in input order: the converter orders inputs by name.
-        xs = [L.Input(s, name=f"in{i}") for i, s in enumerate(shapes)]
+        # Names that sort in input order (the converter orders inputs by name), and a fixed
+        # batch so Dense on 3-D inputs needs no run-time shape arithmetic.
+        xs = [L.Input(s, batch_size=1, name=f"in{i}") for i, s in enumerate(shapes)]
         return tf.keras.Model(xs if len(xs) > 1 else xs[0], body(*xs))
 
     def conv(x: Any, ch: int = 6) -> Any:
@@ -48,7 +49,20 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
     def lam(fn: Callable) -> Callable[[Any, Any], Any]:
         return lambda a, b: L.Lambda(lambda ts: fn(*ts))([a, b])
 
+    class MatMul(L.Layer):
+        def __init__(self, **kw: bool) -> None:
+            super().__init__()
+            self.kw = kw
+
+        def call(self, a: Any, b: Any) -> Any:
+            return tf.matmul(a, b, **self.kw)
+
+    def matmul(units: tuple[int, int], **kw: bool) -> Callable[[Any], Any]:
+        # Two projections of the same input multiplied, as in attention scores.
+        return lambda x: MatMul(**kw)(L.Dense(units[0])(x), L.Dense(units[1])(x))
+
     img = [(7, 9, 3)]
+    seq, heads = [(5, 6)], [(2, 5, 6)]
     pair, scaled = [(6, 5, 3), (6, 5, 2)], [(6, 5, 3), (1, 1, 2)]
     return {
         "gap_keepdims": (model(img, lambda x: L.GlobalAveragePooling2D(keepdims=True)(
@@ -72,6 +86,13 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
         "mul_broadcast": (model(scaled, two_inputs(lam(tf.multiply))), scaled, {"MUL"}),
         "mul_gap_gate": (model(img, lambda x: (lambda c: L.Multiply()([
             c, L.GlobalAveragePooling2D(keepdims=True)(c)]))(conv(x))), img, {"MUL", "MEAN"}),
+        "matmul": (model(seq, matmul((5, 8))), seq, {"BATCH_MATMUL"}),
+        "matmul_adj_b": (model(seq, matmul((8, 8), transpose_b=True)), seq, {"BATCH_MATMUL"}),
+        "matmul_adj_a": (model(seq, matmul((8, 4), transpose_a=True)), seq, {"BATCH_MATMUL"}),
+        "matmul_heads": (model(heads, matmul((8, 8), transpose_b=True)), heads,
+                         {"BATCH_MATMUL"}),
+        "matmul_two_inputs": (model([(4, 6), (6, 3)], lambda x, y: MatMul()(L.Dense(6)(x), y)),
+                              [(4, 6), (6, 3)], {"BATCH_MATMUL"}),
         # On the input itself: after a convolution TF folds the constant into its weights.
         "mul_constant": (model(img, lambda x: L.Lambda(lambda t: t * tf.constant(
             [0.5, 2.5, -1.5]))(x)), img, {"MUL"}),
@@ -104,7 +125,8 @@ def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
 CASES = ["gap_keepdims", "gap_flat", "mean_axis1", "mean_last_keep", "mean_axis12_keep",
          "sub_branches", "sub_relu", "sub_two_inputs", "sub_broadcast", "sub_constant",
          "mul_branches", "mul_relu6", "mul_two_inputs", "mul_broadcast", "mul_gap_gate",
-         "mul_constant"]
+         "mul_constant", "matmul", "matmul_adj_b", "matmul_adj_a", "matmul_heads",
+         "matmul_two_inputs"]
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -28,8 +28,10 @@ NO_KERNEL = "no int8 kernel yet"
 # Ops that only move int8 values: the kernels need the output quantized like the inputs.
 _MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION, Op.SLICE,
           Op.STRIDED_SLICE, Op.SPLIT, Op.SPLIT_V, Op.GATHER, Op.PAD, Op.PADV2}
+# Ops that compute on the stored values without requantizing: the same need.
+_SAME_QUANT = _MOVES | {Op.RESIZE_BILINEAR, Op.RESIZE_NEAREST_NEIGHBOR}
 INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MAX_POOL_2D,
-            Op.AVERAGE_POOL_2D, Op.MEAN, Op.SUB, Op.MUL, Op.BATCH_MATMUL} | _MOVES
+            Op.AVERAGE_POOL_2D, Op.MEAN, Op.SUB, Op.MUL, Op.BATCH_MATMUL} | _SAME_QUANT
 # Input positions of constant int8 weights and int32 biases.
 _WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1}
 _BIAS = 2
@@ -81,7 +83,7 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
         reasons.extend(_activation_problems(tensor, f"output {tensor.name!r}"))
     if reasons:
         return reasons
-    if op.code in _MOVES and activations and any(t.quant != activations[0].quant
+    if op.code in _SAME_QUANT and activations and any(t.quant != activations[0].quant
                                                  for t in activations[1:] + outputs):
         reasons.append(f"inputs and outputs are quantized differently; {NO_KERNEL} "
                        f"that requantizes")

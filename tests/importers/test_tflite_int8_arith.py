@@ -61,7 +61,12 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
         # Two projections of the same input multiplied, as in attention scores.
         return lambda x: MatMul(**kw)(L.Dense(units[0])(x), L.Dense(units[1])(x))
 
+    def resize(kind: str, size: tuple[int, int], **kw: bool) -> Callable[[Any], Any]:
+        fn = getattr(tf.compat.v1.image, f"resize_{kind}")
+        return lambda x: L.Lambda(lambda t: fn(t, size, **kw))(conv(x, 4))
+
     img = [(7, 9, 3)]
+    small = [(8, 5, 3)]
     seq, heads = [(5, 6)], [(2, 5, 6)]
     pair, scaled = [(6, 5, 3), (6, 5, 2)], [(6, 5, 3), (1, 1, 2)]
     return {
@@ -93,6 +98,15 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
                          {"BATCH_MATMUL"}),
         "matmul_two_inputs": (model([(4, 6), (6, 3)], lambda x, y: MatMul()(L.Dense(6)(x), y)),
                               [(4, 6), (6, 3)], {"BATCH_MATMUL"}),
+        "upsample_bilinear": (model(small, lambda x: L.UpSampling2D(
+            interpolation="bilinear")(conv(x, 4))), small, {"RESIZE_BILINEAR"}),
+        **{f"resize_{kind}_{mode}": (model(small, resize(
+            kind, size, align_corners=mode == "align", half_pixel_centers=mode == "half")),
+            small, {f"RESIZE_{kind.upper()}"})
+           for kind in ("bilinear", "nearest_neighbor") for mode in ("align", "half", "plain")
+           for size in [(11, 7)]},
+        "resize_bilinear_down": (model(small, resize("bilinear", (5, 3), half_pixel_centers=True)),
+                                 small, {"RESIZE_BILINEAR"}),
         # On the input itself: after a convolution TF folds the constant into its weights.
         "mul_constant": (model(img, lambda x: L.Lambda(lambda t: t * tf.constant(
             [0.5, 2.5, -1.5]))(x)), img, {"MUL"}),
@@ -126,7 +140,9 @@ CASES = ["gap_keepdims", "gap_flat", "mean_axis1", "mean_last_keep", "mean_axis1
          "sub_branches", "sub_relu", "sub_two_inputs", "sub_broadcast", "sub_constant",
          "mul_branches", "mul_relu6", "mul_two_inputs", "mul_broadcast", "mul_gap_gate",
          "mul_constant", "matmul", "matmul_adj_b", "matmul_adj_a", "matmul_heads",
-         "matmul_two_inputs"]
+         "matmul_two_inputs", "upsample_bilinear",
+         "resize_bilinear_down"] + [f"resize_{k}_{m}" for k in ("bilinear", "nearest_neighbor")
+                                    for m in ("align", "half", "plain")]
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -31,10 +31,11 @@ _MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION
 # Ops that compute on the stored values without requantizing: the same need.
 _SAME_QUANT = _MOVES | {Op.RESIZE_BILINEAR, Op.RESIZE_NEAREST_NEIGHBOR}
 INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MAX_POOL_2D,
-            Op.AVERAGE_POOL_2D, Op.MEAN, Op.SUB, Op.MUL, Op.BATCH_MATMUL} | _SAME_QUANT
+            Op.AVERAGE_POOL_2D, Op.MEAN, Op.SUB, Op.MUL, Op.BATCH_MATMUL,
+            Op.TRANSPOSE_CONV} | _SAME_QUANT
 # Input positions of constant int8 weights and int32 biases.
-_WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1}
-_BIAS = 2
+_WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1, Op.TRANSPOSE_CONV: 1}
+_BIAS = {Op.CONV_2D: 2, Op.DEPTHWISE_CONV_2D: 2, Op.FULLY_CONNECTED: 2, Op.TRANSPOSE_CONV: 3}
 _INT8_ACTIVATIONS = {Act.NONE, Act.RELU, Act.RELU6, Act.RELU_N1_TO_1}
 
 
@@ -68,7 +69,7 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
         what = f"input {pos} ({tensor.name!r})"
         if pos == _WEIGHTS.get(op.code):
             reasons.extend(_weight_problems(tensor, what, t in constant, TensorType.INT8))
-        elif pos == _BIAS and op.code in _WEIGHTS:
+        elif pos == _BIAS.get(op.code):
             reasons.extend(_weight_problems(tensor, what, t in constant, TensorType.INT32))
         elif pos in spec.const_inputs and t not in constant:
             reasons.append(f"{what} must be a constant")

@@ -107,6 +107,13 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
            for size in [(11, 7)]},
         "resize_bilinear_down": (model(small, resize("bilinear", (5, 3), half_pixel_centers=True)),
                                  small, {"RESIZE_BILINEAR"}),
+        "transpose_conv_same": (model(small, lambda x: L.Conv2DTranspose(
+            5, 3, strides=2, padding="same")(conv(x, 4))), small, {"TRANSPOSE_CONV"}),
+        # (TF does not fuse an activation into TRANSPOSE_CONV: it emits a separate RELU.)
+        "transpose_conv_valid": (model(small, lambda x: L.Conv2DTranspose(
+            4, (3, 2), strides=(2, 1))(conv(x, 3))), small, {"TRANSPOSE_CONV"}),
+        "transpose_conv_no_bias": (model(small, lambda x: L.Conv2DTranspose(
+            6, 4, strides=2, padding="same", use_bias=False)(x)), small, {"TRANSPOSE_CONV"}),
         # On the input itself: after a convolution TF folds the constant into its weights.
         "mul_constant": (model(img, lambda x: L.Lambda(lambda t: t * tf.constant(
             [0.5, 2.5, -1.5]))(x)), img, {"MUL"}),
@@ -141,7 +148,8 @@ CASES = ["gap_keepdims", "gap_flat", "mean_axis1", "mean_last_keep", "mean_axis1
          "mul_branches", "mul_relu6", "mul_two_inputs", "mul_broadcast", "mul_gap_gate",
          "mul_constant", "matmul", "matmul_adj_b", "matmul_adj_a", "matmul_heads",
          "matmul_two_inputs", "upsample_bilinear",
-         "resize_bilinear_down"] + [f"resize_{k}_{m}" for k in ("bilinear", "nearest_neighbor")
+         "resize_bilinear_down", "transpose_conv_same", "transpose_conv_valid",
+         "transpose_conv_no_bias"] + [f"resize_{k}_{m}" for k in ("bilinear", "nearest_neighbor")
                                     for m in ("align", "half", "plain")]
 
 

@@ -32,11 +32,14 @@ _MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION
 # and LEAKY_RELU requantize (RELU_N1_TO_1 becomes a CLAMP -1..1).
 _ACTIVATION_OPS = {Op.LOGISTIC, Op.TANH, Op.HARD_SWISH, Op.LEAKY_RELU, Op.RELU, Op.RELU6,
                    Op.RELU_N1_TO_1}
-INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MAX_POOL_2D,
-            Op.AVERAGE_POOL_2D, Op.SOFTMAX} | _MOVES | _ACTIVATION_OPS
+# Ops that compute on the stored values without requantizing: the same need.
+_SAME_QUANT = _MOVES | {Op.RESIZE_BILINEAR, Op.RESIZE_NEAREST_NEIGHBOR, Op.MAX_POOL_2D,
+                        Op.AVERAGE_POOL_2D}
+INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MEAN, Op.SUB,
+            Op.MUL, Op.BATCH_MATMUL, Op.TRANSPOSE_CONV, Op.SOFTMAX} | _SAME_QUANT | _ACTIVATION_OPS
 # Input positions of constant int8 weights and int32 biases.
-_WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1}
-_BIAS = 2
+_WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1, Op.TRANSPOSE_CONV: 1}
+_BIAS = {Op.CONV_2D: 2, Op.DEPTHWISE_CONV_2D: 2, Op.FULLY_CONNECTED: 2, Op.TRANSPOSE_CONV: 3}
 _INT8_ACTIVATIONS = {Act.NONE, Act.RELU, Act.RELU6, Act.RELU_N1_TO_1}
 
 
@@ -70,7 +73,7 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
         what = f"input {pos} ({tensor.name!r})"
         if pos == _WEIGHTS.get(op.code):
             reasons.extend(_weight_problems(tensor, what, t in constant, TensorType.INT8))
-        elif pos == _BIAS and op.code in _WEIGHTS:
+        elif pos == _BIAS.get(op.code):
             reasons.extend(_weight_problems(tensor, what, t in constant, TensorType.INT32))
         elif pos in spec.const_inputs and t not in constant:
             reasons.append(f"{what} must be a constant")
@@ -85,7 +88,7 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
         reasons.extend(_activation_problems(tensor, f"output {tensor.name!r}"))
     if reasons:
         return reasons
-    if op.code in _MOVES and activations and any(t.quant != activations[0].quant
+    if op.code in _SAME_QUANT and activations and any(t.quant != activations[0].quant
                                                  for t in activations[1:] + outputs):
         reasons.append(f"inputs and outputs are quantized differently; {NO_KERNEL} "
                        f"that requantizes")

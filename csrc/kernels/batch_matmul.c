@@ -1,7 +1,11 @@
 /* BATCH_MATMUL: a [..., M, K] x b [..., K, N] -> [..., M, N] (numpy matmul). Both ranks are
    >= 2 and may differ; the batch dims broadcast numpy-style. adj_a says a is stored
-   [..., K, M], adj_b that b is stored [..., N, K]; either is then read transposed. */
+   [..., K, M], adj_b that b is stored [..., N, K]; either is then read transposed.
+   int8 (LiteRT's reference kernel, /work/shared/int8-arithmetic.md, section 3): per-tensor
+   quantization, an int32 sum of (a - zp_a) * (b - zp_b), one requantization by
+   double(s_a) * double(s_b) / double(s_out), no fused activation. */
 #include "ember_internal.h"
+#include "kernels/quant.h"
 #include "kernels/vec_f32.h"
 
 struct batch_matmul_data {
@@ -13,7 +17,27 @@ struct batch_matmul_data {
     size_t batch_dims[EMBER_MAX_RANK]; /* output batch dims, outermost first */
     size_t a_step[EMBER_MAX_RANK];     /* a's element stride per batch dim, 0 = broadcast */
     size_t b_step[EMBER_MAX_RANK];
+    int32_t a_zp, b_zp, out_zp, mult, shift; /* int8 only */
 };
+
+/* int8 operands and output with one scale and zero point each. */
+static ember_status batch_matmul_quant_i8(ember_context *ctx, const ember_node *node,
+                                          struct batch_matmul_data *d) {
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const ember_tensor *b = ember_input(ctx, node, 1);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    ember_status st;
+    if ((st = ember_check_quant_i8(ctx, node, a, "input a")) ||
+        (st = ember_check_quant_i8(ctx, node, b, "input b")) ||
+        (st = ember_check_quant_i8(ctx, node, out, "output")))
+        return st;
+    ember_quantize_multiplier((double)a->scale * (double)b->scale / (double)out->scale,
+                              &d->mult, &d->shift);
+    d->a_zp = a->zero_point;
+    d->b_zp = b->zero_point;
+    d->out_zp = out->zero_point;
+    return EMBER_STATUS_OK;
+}
 
 /* Dim `i` of the output's batch dims as seen by an operand of rank `rank` whose batch dims
    are right-aligned with the output's `out_batch` batch dims; 1 where the operand lacks it. */
@@ -54,9 +78,10 @@ static ember_status batch_matmul_read(ember_context *ctx, const ember_node *node
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (batch_matmul): inputs a and b are required",
                           node->index);
-    if ((st = ember_check_type(ctx, node, a, EMBER_TYPE_FLOAT32, "input a")) ||
-        (st = ember_check_type(ctx, node, b, EMBER_TYPE_FLOAT32, "input b")) ||
-        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")))
+    const uint8_t type = a->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8 : EMBER_TYPE_FLOAT32;
+    if ((st = ember_check_type(ctx, node, a, type, "input a")) ||
+        (st = ember_check_type(ctx, node, b, type, "input b")) ||
+        (st = ember_check_type(ctx, node, out, type, "output")))
         return st;
     if (a->rank < 2 || b->rank < 2)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -107,7 +132,7 @@ static ember_status batch_matmul_read(ember_context *ctx, const ember_node *node
     d->a_k = adj_a ? d->m : 1;
     d->b_k = adj_b ? 1 : d->n;
     d->b_n = adj_b ? d->k : 1;
-    return EMBER_STATUS_OK;
+    return type == EMBER_TYPE_INT8 ? batch_matmul_quant_i8(ctx, node, d) : EMBER_STATUS_OK;
 }
 
 static ember_status batch_matmul_check(ember_context *ctx, const ember_node *node) {
@@ -155,6 +180,44 @@ static void ember_batch_matmul_f32_ref(const struct batch_matmul_data *d, const 
     }
 }
 
+/* One int8 [M,K] x [K,N] product. The int32 sum wraps (in unsigned arithmetic, so defined)
+   where LiteRT's would overflow; each term is below 2^16, so only K >= 2^15 can get there. */
+static void matmul_i8(const struct batch_matmul_data *d, const int8_t *a, const int8_t *b,
+                      int8_t *out) {
+    for (size_t m = 0; m < d->m; m++) {
+        for (size_t n = 0; n < d->n; n++) {
+            uint32_t acc = 0;
+            for (size_t k = 0; k < d->k; k++) {
+                const int32_t x = a[m * d->a_m + k * d->a_k] - d->a_zp;
+                const int32_t y = b[k * d->b_k + n * d->b_n] - d->b_zp;
+                acc += (uint32_t)(x * y);
+            }
+            int32_t v = ember_multiply_by_quantized_multiplier((int32_t)acc, d->mult, d->shift) +
+                        d->out_zp;
+            out[m * d->n + n] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+        }
+    }
+}
+
+static void ember_batch_matmul_i8_ref(const struct batch_matmul_data *d, const int8_t *a,
+                                      const int8_t *b, int8_t *out) {
+    size_t index[EMBER_MAX_RANK] = {0};
+    size_t a_off = 0, b_off = 0;
+    const size_t out_size = d->m * d->n;
+    for (size_t t = 0; t < d->batch_count; t++) {
+        matmul_i8(d, a + a_off, b + b_off, out + t * out_size);
+        for (uint32_t i = d->batch_rank; i-- > 0;) {
+            a_off += d->a_step[i];
+            b_off += d->b_step[i];
+            if (++index[i] < d->batch_dims[i])
+                break;
+            a_off -= d->a_step[i] * d->batch_dims[i];
+            b_off -= d->b_step[i] * d->batch_dims[i];
+            index[i] = 0;
+        }
+    }
+}
+
 static ember_status batch_matmul_prepare(ember_context *ctx, ember_node *node) {
     struct batch_matmul_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -169,6 +232,11 @@ static ember_status batch_matmul_eval(ember_context *ctx, const ember_node *node
     /* An empty output may still have huge batch dims: skip their loop. */
     if (out->count == 0)
         return EMBER_STATUS_OK;
+    if (out->type == EMBER_TYPE_INT8) {
+        ember_batch_matmul_i8_ref(node->data, ember_input(ctx, node, 0)->data,
+                                  ember_input(ctx, node, 1)->data, out->data);
+        return EMBER_STATUS_OK;
+    }
     ember_batch_matmul_f32_ref(node->data, ember_input(ctx, node, 0)->data,
                                ember_input(ctx, node, 1)->data, out->data);
     return EMBER_STATUS_OK;

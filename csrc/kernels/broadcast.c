@@ -189,3 +189,37 @@ void ember_broadcast_i8(const ember_broadcast *bc, const int8_t *a, const int8_t
         }
     }
 }
+
+ember_status ember_add_i8_params_read(ember_context *ctx, const ember_node *node, const char *op,
+                                      ember_add_i8_params *q) {
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const ember_tensor *b = ember_input(ctx, node, 1);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    uint8_t act = 0;
+    ember_status st = EMBER_STATUS_OK;
+    if ((st = ember_check_quant_i8(ctx, node, a, "input 0")) ||
+        (st = ember_check_quant_i8(ctx, node, b, "input 1")) ||
+        (st = ember_check_quant_i8(ctx, node, out, "output")))
+        return st;
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): activation field is out of bounds", node->index,
+                          op);
+    if ((st = ember_activation_range_i8(ctx, node, act, out, &q->q_min, &q->q_max)))
+        return st;
+    const double twice_max = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
+    ember_quantize_multiplier((double)a->scale / twice_max, &q->a_mult, &q->a_shift);
+    ember_quantize_multiplier((double)b->scale / twice_max, &q->b_mult, &q->b_shift);
+    ember_quantize_multiplier(twice_max / ((double)(1 << EMBER_ADD_I8_LEFT_SHIFT) * out->scale),
+                              &q->out_mult, &q->out_shift);
+    if (q->out_shift > 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): int8 output scale %.9g is too small for "
+                          "input scales %.9g and %.9g (needs > 2 x the larger / 2^20)",
+                          node->index, op, (double)out->scale, (double)a->scale,
+                          (double)b->scale);
+    q->a_zp = a->zero_point;
+    q->b_zp = b->zero_point;
+    q->out_zp = out->zero_point;
+    return EMBER_STATUS_OK;
+}

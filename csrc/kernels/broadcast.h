@@ -8,6 +8,7 @@
 #define EMBER_KERNELS_BROADCAST_H
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 
 typedef struct ember_broadcast {
     size_t count;                    /* output elements; 0 means nothing to do */
@@ -55,6 +56,35 @@ typedef void (*ember_binary_row_i8)(int8_t *out, const int8_t *a, size_t a_step,
                                     const void *params);
 void ember_broadcast_i8(const ember_broadcast *bc, const int8_t *a, const int8_t *b,
                         int8_t *out, ember_binary_row_i8 row, const void *params);
+
+/* int8 ADD and SUB, LiteRT's scheme (/work/shared/int8-arithmetic.md, section 4): both inputs
+   are moved to a common scale (2 x the larger input scale) with 20 bits of headroom, added or
+   subtracted, and the result requantized to the output. */
+#define EMBER_ADD_I8_LEFT_SHIFT 20
+
+typedef struct ember_add_i8_params {
+    int32_t a_zp, b_zp, out_zp;
+    int32_t a_mult, a_shift, b_mult, b_shift, out_mult, out_shift;
+    int32_t q_min, q_max;
+} ember_add_i8_params;
+
+/* Checks the quantization of an int8 ADD or SUB (`op` names it) and derives its multipliers;
+   the output multiplier must be < 1 because LiteRT applies it with a right shift only. */
+ember_status ember_add_i8_params_read(ember_context *ctx, const ember_node *node, const char *op,
+                                      ember_add_i8_params *q);
+
+/* One input value on the common scale: MBQM((v - zp) * 2^20, mult, shift). */
+static inline int32_t ember_add_i8_rescale(int32_t zp, int32_t mult, int32_t shift, int8_t v) {
+    return ember_multiply_by_quantized_multiplier((v - zp) * (1 << EMBER_ADD_I8_LEFT_SHIFT), mult,
+                                                  shift);
+}
+
+/* The sum or difference of two rescaled inputs, requantized to the output and clamped. */
+static inline int8_t ember_add_i8_output(const ember_add_i8_params *q, int32_t acc) {
+    int32_t v = ember_multiply_by_quantized_multiplier(acc, q->out_mult, q->out_shift) + q->out_zp;
+    v = v < q->q_min ? q->q_min : v > q->q_max ? q->q_max : v;
+    return (int8_t)v;
+}
 
 /* An element-wise op may write its output over an input only if both occupy exactly the same
    arena bytes with the same element count (so element i is read before it is overwritten);

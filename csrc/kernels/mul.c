@@ -1,10 +1,55 @@
 /* MUL: out = a * b with numpy broadcasting and an optional fused activation.
-   Node data: ember_binary_data (broadcast.h), shared with the other binary ops. */
+   Node data: ember_binary_data (broadcast.h), shared with the other binary ops, or for int8
+   mul_i8_data: LiteRT's reference int8 MUL multiplies the zero-point-corrected inputs in int32
+   and requantizes the product once by f32(s_a * s_b / s_out) (/work/shared/int8-arithmetic.md,
+   section 4; the ratio is computed in float32, as LiteRT does). */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
+#include "kernels/quant.h"
+
+struct mul_i8_params {
+    int32_t a_zp, b_zp, out_zp, mult, shift, q_min, q_max;
+};
+
+struct mul_i8_data {
+    ember_broadcast bc;
+    struct mul_i8_params q;
+};
+
+static ember_status mul_i8_params_read(ember_context *ctx, const ember_node *node,
+                                       struct mul_i8_params *q) {
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const ember_tensor *b = ember_input(ctx, node, 1);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    uint8_t act = 0;
+    ember_status st = EMBER_STATUS_OK;
+    if ((st = ember_check_quant_i8(ctx, node, a, "input 0")) ||
+        (st = ember_check_quant_i8(ctx, node, b, "input 1")) ||
+        (st = ember_check_quant_i8(ctx, node, out, "output")))
+        return st;
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (mul): activation field is out of bounds",
+                          node->index);
+    if ((st = ember_activation_range_i8(ctx, node, act, out, &q->q_min, &q->q_max)))
+        return st;
+    /* Each float32 operation rounds to float32 on its own, as in LiteRT's C++. */
+    const float product = a->scale * b->scale;
+    const float ratio = product / out->scale;
+    ember_quantize_multiplier((double)ratio, &q->mult, &q->shift);
+    q->a_zp = a->zero_point;
+    q->b_zp = b->zero_point;
+    q->out_zp = out->zero_point;
+    return EMBER_STATUS_OK;
+}
 
 static ember_status mul_check(ember_context *ctx, const ember_node *node) {
-    return ember_binary_check(ctx, node, "mul");
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    if (a == NULL || a->type != EMBER_TYPE_INT8)
+        return ember_binary_check(ctx, node, "mul");
+    struct mul_i8_params q;
+    ember_status st = ember_binary_check_type(ctx, node, "mul", EMBER_TYPE_INT8);
+    return st != EMBER_STATUS_OK ? st : mul_i8_params_read(ctx, node, &q);
 }
 
 /* Steps are 0 or 1, and 0 on both sides only for a one-element row, so a zero step on one
@@ -30,11 +75,41 @@ static void ember_mul_f32_ref(const ember_broadcast *bc, const float *a, const f
     ember_broadcast_f32(bc, a, b, out, mul_row, lo, hi);
 }
 
+/* Operands within [-255, 255] each, so the int32 product cannot overflow. */
+static void mul_row_i8(int8_t *out, const int8_t *a, size_t a_step, const int8_t *b,
+                       size_t b_step, size_t n, const void *params) {
+    const struct mul_i8_params *q = params;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t product = (a[i * a_step] - q->a_zp) * (b[i * b_step] - q->b_zp);
+        int32_t v = ember_multiply_by_quantized_multiplier(product, q->mult, q->shift) + q->out_zp;
+        v = v < q->q_min ? q->q_min : v > q->q_max ? q->q_max : v;
+        out[i] = (int8_t)v;
+    }
+}
+
+static void ember_mul_i8_ref(const struct mul_i8_data *d, const int8_t *a, const int8_t *b,
+                             int8_t *out) {
+    ember_broadcast_i8(&d->bc, a, b, out, mul_row_i8, &d->q);
+}
+
 static ember_status mul_prepare(ember_context *ctx, ember_node *node) {
-    return ember_binary_prepare(ctx, node);
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    if (a->type != EMBER_TYPE_INT8)
+        return ember_binary_prepare(ctx, node);
+    struct mul_i8_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
+        return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
+    node->data = d;
+    ember_broadcast_init(&d->bc, a, ember_input(ctx, node, 1), ember_output(ctx, node, 0));
+    return mul_i8_params_read(ctx, node, &d->q);
 }
 
 static ember_status mul_eval(ember_context *ctx, const ember_node *node) {
+    if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8) {
+        ember_mul_i8_ref(node->data, ember_input(ctx, node, 0)->data,
+                         ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     const ember_binary_data *data = node->data;
     ember_mul_f32_ref(&data->bc, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                       ember_output(ctx, node, 0)->data, data->lo, data->hi);

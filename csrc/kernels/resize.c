@@ -1,20 +1,28 @@
 /* RESIZE of NHWC float32 images: nearest neighbour or bilinear, with ONNX Resize's coordinate
    transforms and nearest roundings. Coordinates are computed in float32 the way ONNX Runtime
    does, so nearest picks the same cell on exact .5 ties. Prepare turns each axis into a table
-   of source cells (and bilinear weights); eval only reads the tables. */
+   of source cells (and bilinear weights); eval only reads the tables.
+   int8 (input and output quantized alike): nearest copies the stored values; bilinear is
+   LiteRT's integer kernel (/work/shared/int8-arithmetic.md, section 5), whose source positions
+   come from the image sizes in 1/1024 steps (TFLite's align_corners, half_pixel_centers or
+   neither: the ALIGN_CORNERS, HALF_PIXEL and ASYMMETRIC transforms). */
 #include <math.h>
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/quant.h"
 
-/* Per output coordinate along one axis: source cells lo <= hi, weight of hi (bilinear). */
+/* Per output coordinate along one axis: source cells lo <= hi, weight of hi (bilinear), and
+   for int8 bilinear the position relative to lo in 1/1024 (may be negative at the border). */
 struct resize_axis {
     int32_t *lo, *hi;
     float *w;
+    int32_t *w10;
 };
 
 struct resize_data {
     uint8_t mode;
+    bool is_i8;
     int32_t batch, channels, in_h, in_w, out_h, out_w;
     struct resize_axis y, x;
 };
@@ -60,8 +68,10 @@ static ember_status resize_check(ember_context *ctx, const ember_node *node) {
                           node->index, (double)p.scale_h, (double)p.scale_w);
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if ((st = ember_check_type(ctx, node, in, EMBER_TYPE_FLOAT32, "input")) ||
-        (st = ember_check_type(ctx, node, out, EMBER_TYPE_FLOAT32, "output")) ||
+    const uint8_t type = in->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8 : EMBER_TYPE_FLOAT32;
+    if ((st = ember_check_type(ctx, node, in, type, "input")) ||
+        (st = ember_check_type(ctx, node, out, type, "output")) ||
+        (st = ember_check_same_quant(ctx, node, in, out)) ||
         (st = ember_check_rank(ctx, node, in, 4, "input")) ||
         (st = ember_check_rank(ctx, node, out, 4, "output")))
         return st;
@@ -75,6 +85,12 @@ static ember_status resize_check(ember_context *ctx, const ember_node *node) {
                           "node %" PRIu32 " (resize): cannot resize an empty "
                           "%" PRId32 "x%" PRId32 " image to %" PRId32 "x%" PRId32,
                           node->index, in->dims[1], in->dims[2], out->dims[1], out->dims[2]);
+    if (type == EMBER_TYPE_INT8 && p.mode != EMBER_RESIZE_MODE_NEAREST &&
+        p.transform == EMBER_COORDINATE_TRANSFORM_PYTORCH_HALF_PIXEL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (resize): int8 bilinear supports the align-corners, "
+                          "half-pixel and asymmetric transforms, got pytorch half-pixel",
+                          node->index);
     return EMBER_STATUS_OK;
 }
 
@@ -128,6 +144,71 @@ static void fill_axis(const struct resize_params *p, const struct resize_axis *t
     }
 }
 
+/* LiteRT's integer source positions: a step of in/out (or (in-1)/(out-1) aligning corners)
+   in 1/1024, rounded to nearest; half-pixel centres shift by half a step less half a cell.
+   64-bit where LiteRT is 32-bit: equal for images below 2^20 cells. */
+static void fill_axis_i8(uint8_t transform, const struct resize_axis *t, int32_t in,
+                         int32_t out) {
+    if (out < 1)
+        return;
+    const bool align = transform == EMBER_COORDINATE_TRANSFORM_ALIGN_CORNERS && out > 1;
+    const bool half = transform == EMBER_COORDINATE_TRANSFORM_HALF_PIXEL;
+    const int64_t step = align ? (1024 * (int64_t)(in - 1) + (out - 1) / 2) / (out - 1)
+                               : (1024 * (int64_t)in + out / 2) / out;
+    for (int32_t o = 0; o < out; o++) {
+        const int64_t pos = half ? o * step + step / 2 - 512 : o * step;
+        const int64_t lo = pos / 1024 > 0 ? pos / 1024 : 0; /* truncating, as LiteRT */
+        const int64_t hi = (pos + 1023) / 1024;
+        t->lo[o] = (int32_t)lo;
+        t->hi[o] = (int32_t)(hi < in - 1 ? hi : in - 1);
+        t->w10[o] = (int32_t)(pos - 1024 * lo);
+    }
+}
+
+/* The four taps weighted in Q20, rounded half away from zero. */
+static void ember_resize_bilinear_i8_ref(const struct resize_data *d, const int8_t *in,
+                                         int8_t *out) {
+    const size_t c_count = (size_t)d->channels;
+    const size_t row = (size_t)d->in_w * c_count;
+    for (int32_t n = 0; n < d->batch; n++) {
+        const int8_t *image = in + (size_t)n * (size_t)d->in_h * row;
+        for (int32_t oy = 0; oy < d->out_h; oy++) {
+            const int8_t *r0 = image + (size_t)d->y.lo[oy] * row;
+            const int8_t *r1 = image + (size_t)d->y.hi[oy] * row;
+            const int64_t dy = d->y.w10[oy];
+            for (int32_t ox = 0; ox < d->out_w; ox++) {
+                const size_t x0 = (size_t)d->x.lo[ox] * c_count;
+                const size_t x1 = (size_t)d->x.hi[ox] * c_count;
+                const int64_t dx = d->x.w10[ox];
+                for (size_t c = 0; c < c_count; c++) {
+                    const int64_t v = r0[x0 + c] * (1024 - dy) * (1024 - dx) +
+                                      r1[x0 + c] * dy * (1024 - dx) +
+                                      r0[x1 + c] * (1024 - dy) * dx + r1[x1 + c] * dy * dx;
+                    out[c] = (int8_t)((v + (v > 0 ? 1 << 19 : -(1 << 19))) / (1 << 20));
+                }
+                out += c_count;
+            }
+        }
+    }
+}
+
+/* Nearest neighbour on stored int8 values: the float kernel's cells, copied. */
+static void ember_resize_nearest_i8_ref(const struct resize_data *d, const int8_t *in,
+                                        int8_t *out) {
+    const size_t c_count = (size_t)d->channels;
+    const size_t row = (size_t)d->in_w * c_count;
+    for (int32_t n = 0; n < d->batch; n++) {
+        const int8_t *image = in + (size_t)n * (size_t)d->in_h * row;
+        for (int32_t oy = 0; oy < d->out_h; oy++) {
+            const int8_t *r0 = image + (size_t)d->y.lo[oy] * row;
+            for (int32_t ox = 0; ox < d->out_w; ox++) {
+                memmove(out, r0 + (size_t)d->x.lo[ox] * c_count, c_count);
+                out += c_count;
+            }
+        }
+    }
+}
+
 static void ember_resize_f32_ref(const struct resize_data *d, const float *in, float *out) {
     const size_t c_count = (size_t)d->channels;
     const size_t row = (size_t)d->in_w * c_count;
@@ -160,7 +241,7 @@ static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
     const size_t cells = (size_t)out->dims[1] + (size_t)out->dims[2];
-    const size_t per_cell = 2 * sizeof(int32_t) + sizeof(float);
+    const size_t per_cell = 3 * sizeof(int32_t) + sizeof(float);
     if (cells > (SIZE_MAX - sizeof(struct resize_data)) / per_cell)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
                           "node %" PRIu32 " (resize): %zu output rows and columns need too large "
@@ -175,24 +256,41 @@ static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     if (st != EMBER_STATUS_OK)
         return st;
     d->mode = p.mode;
+    d->is_i8 = in->type == EMBER_TYPE_INT8;
     d->batch = in->dims[0];
     d->in_h = in->dims[1];
     d->in_w = in->dims[2];
     d->channels = in->dims[3];
     d->out_h = out->dims[1];
     d->out_w = out->dims[2];
-    /* Tables after the struct: lo for y then x, hi for y then x, then the weights. */
+    /* Tables after the struct, y then x in each: lo, hi, int8 weights, float weights. */
     int32_t *lo = (int32_t *)(d + 1);
     int32_t *hi = lo + cells;
-    float *w = (float *)(hi + cells);
-    d->y = (struct resize_axis){lo, hi, w};
-    d->x = (struct resize_axis){lo + d->out_h, hi + d->out_h, w + d->out_h};
+    int32_t *w10 = hi + cells;
+    float *w = (float *)(w10 + cells);
+    d->y = (struct resize_axis){lo, hi, w, w10};
+    d->x = (struct resize_axis){lo + d->out_h, hi + d->out_h, w + d->out_h, w10 + d->out_h};
+    if (d->is_i8 && p.mode != EMBER_RESIZE_MODE_NEAREST) {
+        fill_axis_i8(p.transform, &d->y, d->in_h, d->out_h);
+        fill_axis_i8(p.transform, &d->x, d->in_w, d->out_w);
+        return EMBER_STATUS_OK;
+    }
     fill_axis(&p, &d->y, p.scale_h, d->in_h, d->out_h);
     fill_axis(&p, &d->x, p.scale_w, d->in_w, d->out_w);
     return EMBER_STATUS_OK;
 }
 
 static ember_status resize_eval(ember_context *ctx, const ember_node *node) {
+    const struct resize_data *d = node->data;
+    if (d->is_i8) {
+        if (d->mode == EMBER_RESIZE_MODE_NEAREST)
+            ember_resize_nearest_i8_ref(d, ember_input(ctx, node, 0)->data,
+                                        ember_output(ctx, node, 0)->data);
+        else
+            ember_resize_bilinear_i8_ref(d, ember_input(ctx, node, 0)->data,
+                                         ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     ember_resize_f32_ref(node->data, ember_input(ctx, node, 0)->data,
                          ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;

@@ -3,9 +3,15 @@
    adds into output pixel (iy * stride - pad_top + ky * dilation, ...) for every filter tap that
    lands inside the output; pads are those of the equivalent forward convolution. The output
    size comes from the output tensor, which may exceed the minimal size by an output padding
-   smaller than max(stride, dilation). */
+   smaller than max(stride, dilation).
+   int8 (LiteRT's reference integer transpose convolution): the products filter x (input - zero
+   point) are summed in an int32 scratch image, then each sum gets the int32 bias and is
+   requantized per output channel by double(s_in) * double(s_w[c]) / double(s_out). */
+#include <string.h>
+
 #include "ember_internal.h"
 #include "kernels/conv_window.h"
+#include "kernels/quant.h"
 #include "kernels/vec_f32.h"
 
 struct transpose_conv2d_data {
@@ -15,7 +21,28 @@ struct transpose_conv2d_data {
     int32_t batch, in_h, in_w, in_c;
     int32_t filter_h, filter_w;
     int32_t out_h, out_w, out_c;
+    /* int8 only: zero points, clamp range, per-output-channel multipliers */
+    bool is_i8;
+    int32_t in_zp, out_zp, q_min, q_max;
+    int32_t *mult, *shift;
 };
+
+static ember_status transpose_conv2d_quant_read(ember_context *ctx, const ember_node *node,
+                                                const struct conv_tensors *t,
+                                                struct transpose_conv2d_data *d) {
+    uint8_t act = 0;
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_ACTIVATION, 0, &act))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (transpose_conv2d): params out of bounds",
+                          node->index);
+    ember_status st;
+    if ((st = conv_quant_check(ctx, node, t, 0, d->out_c)) ||
+        (st = ember_activation_range_i8(ctx, node, act, t->out, &d->q_min, &d->q_max)))
+        return st;
+    d->in_zp = t->in->zero_point;
+    d->out_zp = t->out->zero_point;
+    return EMBER_STATUS_OK;
+}
 
 /* True when `out` is a valid ConvTranspose output length along one axis. */
 static bool transpose_axis_ok(int64_t in, int64_t taps, int64_t stride, int64_t dilation,
@@ -38,8 +65,6 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
                              EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_GROUPS, "groups", &d->groups);
     if (st == EMBER_STATUS_OK)
         st = conv_tensors_read(ctx, node, "transpose_conv2d", &t);
-    if (st == EMBER_STATUS_OK) /* no int8 kernel yet */
-        st = ember_check_type(ctx, node, t.in, EMBER_TYPE_FLOAT32, "input");
     if (st != EMBER_STATUS_OK)
         return st;
 
@@ -81,7 +106,8 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
                           d->batch, d->in_h, d->in_w, d->in_c, d->filter_h, d->filter_w,
                           w->stride_h, w->stride_w, w->dilation_h, w->dilation_w, w->pad_top,
                           w->pad_left, w->pad_bottom, w->pad_right);
-    return EMBER_STATUS_OK;
+    d->is_i8 = t.in->type == EMBER_TYPE_INT8;
+    return d->is_i8 ? transpose_conv2d_quant_read(ctx, node, &t, d) : EMBER_STATUS_OK;
 }
 
 static ember_status transpose_conv2d_check(ember_context *ctx, const ember_node *node) {
@@ -138,13 +164,80 @@ static void ember_transpose_conv2d_f32_ref(const struct transpose_conv2d_data *d
     vec_f32_clamp_row(output, out_pixels * out_c, d->act_lo, d->act_hi);
 }
 
+/* The int8 scatter into `acc` (one int32 per output element, wrapping in unsigned arithmetic
+   where LiteRT's int32 would overflow), then bias, requantization and clamp. */
+static void ember_transpose_conv2d_i8_ref(const struct transpose_conv2d_data *d,
+                                          const int8_t *input, const int8_t *filter,
+                                          const int32_t *bias, int8_t *output, uint32_t *acc) {
+    const struct conv_window *w = &d->win;
+    const size_t in_c = (size_t)d->in_c;
+    const size_t out_c = (size_t)d->out_c;
+    const size_t cin_g = in_c / (size_t)d->groups;
+    const size_t cout_g = out_c / (size_t)d->groups;
+    const size_t out_row = (size_t)d->out_w * out_c;
+    const size_t filter_oc = (size_t)d->filter_h * (size_t)d->filter_w * cin_g;
+    const size_t count = (size_t)d->batch * (size_t)d->out_h * out_row;
+    memset(acc, 0, count * sizeof(*acc));
+    const int8_t *src = input;
+    for (int32_t n = 0; n < d->batch; n++) {
+        uint32_t *image = acc + (size_t)n * (size_t)d->out_h * out_row;
+        for (int32_t iy = 0; iy < d->in_h; iy++) {
+            const int64_t y0 = (int64_t)iy * w->stride_h - w->pad_top;
+            int32_t ky0, ky1;
+            conv_taps(y0, d->filter_h, w->dilation_h, d->out_h, &ky0, &ky1);
+            for (int32_t ix = 0; ix < d->in_w; ix++, src += in_c) {
+                const int64_t x0 = (int64_t)ix * w->stride_w - w->pad_left;
+                int32_t kx0, kx1;
+                conv_taps(x0, d->filter_w, w->dilation_w, d->out_w, &kx0, &kx1);
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    const int64_t y = y0 + (int64_t)ky * w->dilation_h;
+                    for (int32_t kx = kx0; kx < kx1; kx++) {
+                        const int64_t x = x0 + (int64_t)kx * w->dilation_w;
+                        uint32_t *dst = image + (size_t)y * out_row + (size_t)x * out_c;
+                        const int8_t *taps =
+                            filter + ((size_t)ky * (size_t)d->filter_w + (size_t)kx) * cin_g;
+                        for (size_t oc = 0; oc < out_c; oc++) {
+                            const int8_t *src_g = src + (oc / cout_g) * cin_g;
+                            const int8_t *tap = taps + oc * filter_oc;
+                            uint32_t sum = 0;
+                            for (size_t ic = 0; ic < cin_g; ic++)
+                                sum += (uint32_t)(tap[ic] * (src_g[ic] - d->in_zp));
+                            dst[oc] += sum;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        const size_t oc = i % out_c;
+        const uint32_t total = acc[i] + (bias ? (uint32_t)bias[oc] : 0u);
+        int32_t v = ember_multiply_by_quantized_multiplier((int32_t)total, d->mult[oc],
+                                                           d->shift[oc]) +
+                    d->out_zp;
+        output[i] = (int8_t)(v < d->q_min ? d->q_min : v > d->q_max ? d->q_max : v);
+    }
+}
+
 static ember_status transpose_conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct transpose_conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
                           "node %" PRIu32 " (transpose_conv2d): out of memory", node->index);
     node->data = d;
-    return transpose_conv2d_read(ctx, node, d);
+    ember_status st = transpose_conv2d_read(ctx, node, d);
+    if (st != EMBER_STATUS_OK || !d->is_i8)
+        return st;
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if (out->count > SIZE_MAX / sizeof(uint32_t))
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %" PRIu32 " (transpose_conv2d): %zu outputs need too much "
+                          "scratch",
+                          node->index, out->count);
+    ember_request_scratch(ctx, out->count * sizeof(uint32_t));
+    return ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
+                                     ember_input(ctx, node, 1), out, d->out_c, &d->mult,
+                                     &d->shift);
 }
 
 static ember_status transpose_conv2d_eval(ember_context *ctx, const ember_node *node) {
@@ -153,6 +246,13 @@ static ember_status transpose_conv2d_eval(ember_context *ctx, const ember_node *
     if (out->count == 0)
         return EMBER_STATUS_OK;
     const ember_tensor *bias = ember_input(ctx, node, 2);
+    const struct transpose_conv2d_data *d = node->data;
+    if (d->is_i8) {
+        ember_transpose_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data,
+                                      ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                      out->data, ctx->scratch);
+        return EMBER_STATUS_OK;
+    }
     ember_transpose_conv2d_f32_ref(node->data, ember_input(ctx, node, 0)->data,
                                    ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
                                    out->data);

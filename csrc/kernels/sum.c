@@ -3,8 +3,9 @@
    output quantized alike it adds the stored values in int8 (wrapping, as its int8 reducer
    does); otherwise it rescales the int32 sum S of stored values in float32:
    out = clamp(round(S * r + b) + zp_out) with r = f32(s_in / s_out), b = f32(-zp_in * r) * n
-   and round half away from zero. (LiteRT 2.3's BUILTIN_REF SUM returns a constant for int8;
-   this matches its default non-delegate kernel bit for bit.) Node data: sum_data. */
+   and round half away from zero. (LiteRT 2.3's BUILTIN_REF int8 SUM gives values unrelated to
+   its input, seemingly from an unfilled buffer; this matches its builtin kernel without
+   delegates bit for bit.) Node data: sum_data. */
 #include <math.h>
 
 #include "ember_internal.h"

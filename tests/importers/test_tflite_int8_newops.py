@@ -3,10 +3,10 @@ ARG_MIN, CAST, PACK and UNPACK: Keras models converted by TFLiteConverter in the
 the same bytes as LiteRT's reference kernels (BUILTIN_REF), and their int8 outputs stay within
 1 LSB of LiteRT's default kernels (XNNPACK) on >= 99% of the elements.
 
-SUM is the exception: LiteRT 2.3's BUILTIN_REF SUM returns one constant for int8 inputs whose
-quantization differs from the output's, so int8 SUM is compared, as the first op of its model
-(an int8 input feeds it directly), with LiteRT's builtin kernel without delegates, whose
-float32 rescaling Emberlite reproduces."""
+SUM is the exception: LiteRT 2.3's BUILTIN_REF int8 SUM returns values unrelated to its input
+(a constant -1 over axes [1, 2], partly garbage over the last axis), so int8 SUM is compared,
+as the first op of its model (an int8 input feeds it directly), with LiteRT's builtin kernel
+without delegates, whose float32 rescaling Emberlite reproduces."""
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -33,7 +33,7 @@ _MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION
 # Ops whose outputs are plain integers, not int8 activations: ARG_MAX/ARG_MIN indices.
 _INDEX_OUTPUTS = {Op.ARG_MAX, Op.ARG_MIN}
 INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MAX_POOL_2D,
-            Op.AVERAGE_POOL_2D, Op.PRELU, Op.SUM} | _MOVES | _INDEX_OUTPUTS
+            Op.AVERAGE_POOL_2D, Op.PRELU, Op.SUM, Op.L2_NORMALIZATION} | _MOVES | _INDEX_OUTPUTS
 # Input positions of constant int8 weights and int32 biases.
 _WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1}
 _BIAS = 2

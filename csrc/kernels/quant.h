@@ -24,6 +24,18 @@ int32_t ember_rdbpot(int32_t x, int32_t exponent);
    then SRDHM, then a rounding right shift. */
 int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shift);
 
+/* x * 2^exponent for exponent in [0, 31], saturated to the int32 range (gemmlowp's
+   SaturatingRoundingMultiplyByPOT with a non-negative exponent). */
+int32_t ember_saturating_shift_left(int32_t x, int32_t exponent);
+
+/* 1 / sqrt(input) as a multiplier and shift for ember_multiply_by_quantized_multiplier, as
+   LiteRT's GetInvSqrtQuantizedMultiplierExp computes it: input normalised into [2^27, 2^29)
+   by factors of 4, five Newton steps in Q3.28, times sqrt(2)/2, a negative shift folded into
+   the multiplier; the shift is finally multiplied by `reverse_shift` (-1 for L2
+   normalization). input <= 1 gives (INT32_MAX, 0). */
+void ember_inv_sqrt_multiplier(int32_t input, int32_t reverse_shift, int32_t *m,
+                               int32_t *shift);
+
 /* Clamp range [*lo, *hi] of an int8 output with fused activation `act`: each real bound is
    quantized as zero_point + round(f32(bound / scale)) and kept within [-128, 127]. */
 ember_status ember_activation_range_i8(ember_context *ctx, const ember_node *n, uint8_t act,

@@ -1,5 +1,5 @@
 """The TFLite importer on full-int8 models using MAXIMUM, MINIMUM, PRELU, SUM, ARG_MAX,
-ARG_MIN, CAST, PACK and UNPACK: Keras models converted by TFLiteConverter in the test must give
+ARG_MIN, CAST, L2_NORMALIZATION, PACK and UNPACK: Keras models converted by TFLiteConverter in the test must give
 the same bytes as LiteRT's reference kernels (BUILTIN_REF), and their int8 outputs stay within
 1 LSB of LiteRT's default kernels (XNNPACK) on >= 99% of the elements.
 
@@ -72,6 +72,9 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, tuple[int, ...], set[str]]]:
                              (6, 7, 3), {"ARG_MAX", "CAST"}),
         "cast_float_int32": (model((6, 7, 3), arg(lambda t: tf.cast(t * 10.0, tf.int32))),
                              (6, 7, 3), {"DEQUANTIZE", "CAST"}),
+        "l2_normalization": (model((5, 4, 6), lambda x: L.Lambda(
+            lambda t: tf.math.l2_normalize(t, axis=-1))(conv(x, 6))), (5, 4, 6),
+                             {"L2_NORMALIZATION"}),
         "pack_unpack": (model((4, 5, 3), lambda x: L.Lambda(lambda t: tf.stack(
             tf.unstack(t, axis=1)[::-1], axis=2))(conv(x))), (4, 5, 3), {"PACK", "UNPACK"}),
     }
@@ -95,7 +98,7 @@ def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
 SUMS = ["sum_spatial", "sum_last_keepdims"]
 INDEX_OUT = ["arg_max", "arg_min", "cast_index_int32", "cast_float_int32"]  # no int8 output
 CASES = ["maximum", "minimum", "prelu_channel", "prelu_full", "cast_index_float",
-         "pack_unpack"] + INDEX_OUT + SUMS
+         "l2_normalization", "pack_unpack"] + INDEX_OUT + SUMS
 
 
 @pytest.mark.parametrize("name", [n for n in CASES if n not in SUMS])

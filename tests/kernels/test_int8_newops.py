@@ -1,5 +1,6 @@
-"""int8 MAXIMUM, MINIMUM, PRELU, SUM, ARG_MAX, ARG_MIN and CAST against numpy models of
-LiteRT's kernels (/work/shared/int8-arithmetic.md sections 1, 5, 6; CAST as C's casts):
+"""int8 MAXIMUM, MINIMUM, PRELU, SUM, ARG_MAX, ARG_MIN, CAST and L2_NORMALIZATION against
+numpy models of LiteRT's kernels (/work/shared/int8-arithmetic.md sections 1, 5, 6; CAST as
+C's casts):
 bit-exact, with hypothesis over scales, zero points, shapes and values."""
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from emberlite.converter.ops.arg_max import ArgParams
 from emberlite.converter.ops.mean import ReduceParams
 from emberlite.errors import InvalidModelError
 from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, mbqm,
-                                       quantize_multiplier, round_half_away, run_graph,
-                                       single_op, snap_pow2)
+                                       quantize_multiplier, rdbpot, round_half_away, run_graph,
+                                       single_op, snap_pow2, srdhm)
 
 BROADCASTS = [((2, 3, 4, 5), (2, 3, 4, 5)), ((1, 4, 4, 8), (8,)), ((3, 1, 5), (1, 4, 1)),
               ((7,), ()), ((2, 1, 3, 1), (1, 5, 1, 4))]
@@ -159,3 +160,54 @@ def test_cast_to_int8_truncates_and_wraps(src: DType) -> None:
     got = run_graph(single_op(OpType.CAST, ["x"], None, g), [x])[0]
     want = np.trunc(x.astype(np.float64)).astype(np.int64).astype(np.int8)
     assert np.array_equal(got, want)
+
+
+def _sat_shift(x: int, e: int) -> int:
+    return int(np.clip(x * 2**e, -(2**31), 2**31 - 1))
+
+
+def inv_sqrt_multiplier(acc: int) -> tuple[int, int]:
+    """Section 6's inverse-sqrt multiplier with reverse shift -1, in Python integers."""
+    if acc <= 1:
+        return 2**31 - 1, 0
+    shift = 11
+    while acc >= 2**29:
+        acc //= 4
+        shift += 1
+    pairs = (32 - acc.bit_length() - 1) // 2 - 1
+    shift -= pairs
+    acc <<= 2 * pairs
+    half = int(rdbpot(np.int64(acc >> 1), 1))
+    x = 2**28
+    for _ in range(5):
+        x3 = _sat_shift(int(srdhm(np.int64(int(srdhm(np.int64(x), x))), x)), 6)
+        diff = int(srdhm(np.int64(3 * 2**27), x)) - int(srdhm(np.int64(half), x3))
+        x = _sat_shift(diff, 3)
+    x = int(srdhm(np.int64(x), 1518500250))
+    if shift < 0:
+        x, shift = x << -shift, 0
+    return x, -shift
+
+
+def l2_reference(x: np.ndarray, zp: int) -> np.ndarray:
+    v = x.astype(np.int64) - zp
+    out = np.empty_like(v)
+    for row in np.ndindex(v.shape[:-1]):
+        m, shift = inv_sqrt_multiplier(int(np.sum(v[row] ** 2)))
+        out[row] = mbqm(v[row], m, shift + 7)
+    return np.clip(out, -128, 127).astype(np.int8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from([(3, 5), (2, 4, 16), (1, 300),
+                                                              (4, 1)]))
+def test_l2_normalization_i8(seed: int, shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(seed)
+    s, zp = _q(rng)
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    x[0] = zp  # a zero row: acc 0 takes the INT32_MAX multiplier
+    g = empty_graph()
+    int8_tensor(g, "x", shape, s, zp)
+    int8_tensor(g, "out", shape, 1 / 128, 0)
+    got = run_graph(single_op(OpType.L2_NORMALIZATION, ["x"], None, g), [x])[0]
+    assert np.array_equal(got, l2_reference(x, zp))

@@ -357,6 +357,51 @@ def _dequantize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     return [(_f64(args[0]) - q.zero_point[0]) * np.float64(np.float32(q.scale[0]))]
 
 
+def _maximum_minimum(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    fn = np.maximum if node.op == OpType.MAXIMUM else np.minimum
+    return [fn(args[0], args[1])]
+
+
+def _prelu(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    x, alpha = _f64(args[0]), _f64(args[1])
+    return [np.where(x >= 0, x, alpha * x)]
+
+
+def _sum(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    y = np.sum(_f64(args[0]), axis=tuple(node.params.axes), keepdims=True)
+    return [y.reshape(_out_shape(node, graph))]
+
+
+def _arg(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    # numpy's argmax/argmin return the first index of a tie, as LiteRT does.
+    fn = np.argmax if node.op == OpType.ARG_MAX else np.argmin
+    return [fn(args[0], axis=node.params.axis).reshape(_out_shape(node, graph))]
+
+
+def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    # C casts: float -> integer truncates toward zero (saturated here: C leaves it undefined),
+    # integer -> narrower integer wraps (numpy's astype does both).
+    x = np.asarray(args[0])
+    to = graph.tensors[node.outputs[0]].dtype.numpy
+    if np.issubdtype(x.dtype, np.floating) and np.issubdtype(to, np.integer):
+        wide = np.iinfo(np.int64 if to == np.int64 else np.int32)
+        x = np.clip(np.nan_to_num(np.trunc(_f64(x)), nan=0.0), wide.min, wide.max)
+        return [x.astype(np.int64 if to == np.int64 else np.int32).astype(to)]
+    return [x.astype(to)]
+
+
+def _l2_normalization(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    x = _f64(args[0])
+    norm = np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
+    return [x / np.maximum(norm, 1e-6)]
+
+
+def _log_softmax(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    z = _f64(args[0]) * node.params.beta
+    z = z - np.max(z, axis=node.params.axis, keepdims=True)
+    return [z - np.log(np.sum(np.exp(z), axis=node.params.axis, keepdims=True))]
+
+
 REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.CONV2D: _conv2d,
     OpType.DEPTHWISE_CONV2D: _depthwise_conv2d,
@@ -389,4 +434,13 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.RESIZE: _resize,
     OpType.QUANTIZE: _quantize,
     OpType.DEQUANTIZE: _dequantize,
+    OpType.MAXIMUM: _maximum_minimum,
+    OpType.MINIMUM: _maximum_minimum,
+    OpType.PRELU: _prelu,
+    OpType.SUM: _sum,
+    OpType.ARG_MAX: _arg,
+    OpType.ARG_MIN: _arg,
+    OpType.CAST: _cast,
+    OpType.L2_NORMALIZATION: _l2_normalization,
+    OpType.LOG_SOFTMAX: _log_softmax,
 }

@@ -43,3 +43,13 @@ def require_module(name: str) -> ModuleType:
     except ImportError as e:
         _missing(f"Python module {name!r} ({e})")
         raise  # unreachable: _missing always raises
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # triton, which torch.onnx.export loads lazily through torch._dynamo, segfaults when loaded
+    # after TensorFlow, and tests of both kinds share this process; loading it first, when torch
+    # is installed, makes any order of tests safe.
+    try:
+        importlib.import_module("torch._dynamo")
+    except ImportError:
+        pass

@@ -45,8 +45,8 @@ _READ_ERRORS = (IndexError, struct.error, ValueError, TypeError, OverflowError,
                 UnicodeDecodeError, AttributeError, KeyError, MemoryError)
 # Ops whose output never depends on run-time values (static shapes).
 _SHAPE_ONLY = {BuiltinOperator.SHAPE}
-# Ops without an IR mapping that are still converted when all their inputs are constant
-# (Keras' Flatten packs a folded batch size into a RESHAPE's shape).
+# Ops evaluated with numpy when all their inputs are constant (Keras' Flatten packs a folded
+# batch size into a RESHAPE's shape); on run-time inputs they go through the op table.
 _NUMPY_FOLDS = {
     BuiltinOperator.PACK: lambda op, args, out: np.stack(
         args, axis=op.options.Axis() if op.options else 0),
@@ -364,10 +364,8 @@ def _scan(model: TFLModel) -> list[Problem]:
 def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[str]:
     if op.code == BuiltinOperator.CUSTOM:
         return [f"custom op {op.custom_code!r} is not supported"]
-    if op.code in _NUMPY_FOLDS:
-        if all(t in constant for t in op.inputs if t >= 0):
-            return []
-        return ["supported only on constant inputs (folded at import)"]
+    if op.code in _NUMPY_FOLDS and all(t in constant for t in op.inputs if t >= 0):
+        return []
     spec = TFLITE_OPS.get(op.code)
     if op.code not in _SHAPE_ONLY and is_quantized_op(model, op):
         return int8_problems(model, op, spec, constant)
@@ -390,9 +388,11 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
             reasons.append(f"input {pos} ({tensor.name!r}) is quantized "
                            f"{type_name(tensor.type)}; only float32 is supported so far")
         elif (not folded and pos not in spec.const_inputs and pos not in spec.index_inputs
-              and tensor.type != TensorType.FLOAT32):
+              and tensor.type not in spec.in_types):
             reasons.append(f"input {pos} ({tensor.name!r}) has type "
-                           f"{type_name(tensor.type)}; only float32 is supported")
+                           f"{type_name(tensor.type)}; only "
+                           f"{', '.join(type_name(t).lower() for t in spec.in_types)} "
+                           f"{'is' if len(spec.in_types) == 1 else 'are'} supported")
         elif pos in spec.index_inputs and tensor.type not in (TensorType.INT32,
                                                                TensorType.INT64):
             reasons.append(f"input {pos} ({tensor.name!r}) must be int32 or int64 indices")
@@ -404,10 +404,11 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
                            f"{type_name(src.type)}")
     if not folded:
         for t in op.outputs:
-            if model.tensors[t].type != TensorType.FLOAT32:
+            if model.tensors[t].type not in spec.out_types:
                 reasons.append(f"output {model.tensors[t].name!r} has type "
-                               f"{type_name(model.tensors[t].type)}; only float32 is "
-                               f"supported")
+                               f"{type_name(model.tensors[t].type)}; only "
+                               f"{', '.join(type_name(t).lower() for t in spec.out_types)} "
+                               f"{'is' if len(spec.out_types) == 1 else 'are'} supported")
     if not reasons and spec.check is not None:
         reason = spec.check(op.options, model.tensors, op)
         if reason:
@@ -458,7 +459,7 @@ class _Conversion:
         return _without_unused(self.graph)
 
     def _convert(self, op: TFLOperator) -> None:
-        if op.code in _NUMPY_FOLDS:
+        if op.code in _NUMPY_FOLDS and all(t in self.consts for t in op.inputs if t >= 0):
             if len(op.outputs) != 1:
                 raise Invalid(f"expected 1 output, got {len(op.outputs)}")
             out = _NUMPY_TYPES.get(self.model.tensors[op.outputs[0]].type)
@@ -578,6 +579,9 @@ class _OpContext:
 
     def out_quant(self, pos: int = 0) -> QuantParams | None:
         return self._conv.model.tensors[self.op.outputs[pos]].quant
+    def out_type(self, pos: int = 0) -> int:
+        """The TensorType of output `pos`."""
+        return self._conv.model.tensors[self.op.outputs[pos]].type
 
 
 def _without_unused(graph: Graph) -> Graph:

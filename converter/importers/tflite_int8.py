@@ -26,8 +26,10 @@ _TYPE_NAMES = {v: k for k, v in vars(TensorType).items() if not k.startswith("_"
 NO_KERNEL = "no int8 kernel yet"
 
 # Ops that only move int8 values: the kernels need the output quantized like the inputs.
+# MAXIMUM and MINIMUM compare stored values, so they need it too.
 _MOVES = {Op.RESHAPE, Op.SQUEEZE, Op.EXPAND_DIMS, Op.TRANSPOSE, Op.CONCATENATION, Op.SLICE,
-          Op.STRIDED_SLICE, Op.SPLIT, Op.SPLIT_V, Op.GATHER, Op.PAD, Op.PADV2}
+          Op.STRIDED_SLICE, Op.SPLIT, Op.SPLIT_V, Op.GATHER, Op.PAD, Op.PADV2, Op.PACK,
+          Op.UNPACK, Op.MAXIMUM, Op.MINIMUM}
 # Element-wise activations; LOGISTIC and TANH get a lookup table built at import, the RELUs
 # and LEAKY_RELU requantize (RELU_N1_TO_1 becomes a CLAMP -1..1).
 _ACTIVATION_OPS = {Op.LOGISTIC, Op.TANH, Op.HARD_SWISH, Op.LEAKY_RELU, Op.RELU, Op.RELU6,
@@ -35,8 +37,11 @@ _ACTIVATION_OPS = {Op.LOGISTIC, Op.TANH, Op.HARD_SWISH, Op.LEAKY_RELU, Op.RELU, 
 # Ops that compute on the stored values without requantizing: the same need.
 _SAME_QUANT = _MOVES | {Op.RESIZE_BILINEAR, Op.RESIZE_NEAREST_NEIGHBOR, Op.MAX_POOL_2D,
                         Op.AVERAGE_POOL_2D}
-INT8_OPS = {Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MEAN, Op.SUB,
-            Op.MUL, Op.BATCH_MATMUL, Op.TRANSPOSE_CONV, Op.SOFTMAX} | _SAME_QUANT | _ACTIVATION_OPS
+# Ops whose outputs are plain integers, not int8 activations: ARG_MAX/ARG_MIN indices.
+_INDEX_OUTPUTS = {Op.ARG_MAX, Op.ARG_MIN}
+INT8_OPS = ({Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MEAN, Op.SUB,
+             Op.MUL, Op.BATCH_MATMUL, Op.TRANSPOSE_CONV, Op.SOFTMAX, Op.PRELU, Op.SUM,
+             Op.L2_NORMALIZATION} | _SAME_QUANT | _ACTIVATION_OPS | _INDEX_OUTPUTS)
 # Input positions of constant int8 weights and int32 biases.
 _WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1, Op.TRANSPOSE_CONV: 1}
 _BIAS = {Op.CONV_2D: 2, Op.DEPTHWISE_CONV_2D: 2, Op.FULLY_CONNECTED: 2, Op.TRANSPOSE_CONV: 3}
@@ -57,6 +62,8 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
         return ["uint8 tensors are not supported (only int8 quantization is)"]
     if op.code in (Op.QUANTIZE, Op.DEQUANTIZE) and spec is not None:
         return _conversion_problems(model, op, constant)
+    if op.code == Op.CAST and spec is not None:
+        return _cast_problems(model, op, constant)
     if op.code not in INT8_OPS or spec is None:
         return [NO_KERNEL]
     get_act = getattr(op.options, "FusedActivationFunction", None)
@@ -85,10 +92,14 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
             activations.append(tensor)
     outputs = [model.tensors[t] for t in op.outputs]
     for tensor in outputs:
+        if op.code in _INDEX_OUTPUTS:
+            if tensor.type not in (TensorType.INT32, TensorType.INT64):
+                reasons.append(f"output {tensor.name!r} must be int32 or int64 indices")
+            continue
         reasons.extend(_activation_problems(tensor, f"output {tensor.name!r}"))
     if reasons:
         return reasons
-    if op.code in _SAME_QUANT and activations and any(t.quant != activations[0].quant
+    if op.code in _SAME_QUANT and activations and any(_quant_key(t) != _quant_key(activations[0])
                                                  for t in activations[1:] + outputs):
         reasons.append(f"inputs and outputs are quantized differently; {NO_KERNEL} "
                        f"that requantizes")
@@ -137,6 +148,30 @@ def _conversion_problems(model: Any, op: Any, constant: set[int]) -> list[str]:
         return ["a constant input is not supported (only run-time activations)"]
     sides = [src, dst] if requantize else [int8_side]
     return [r for t in sides for r in _activation_problems(t, f"int8 tensor {t.name!r}")]
+
+
+def _quant_key(tensor: Any) -> tuple:
+    """What the int8 kernels compare (one scale and zero point; the axis of a per-tensor
+    quantization does not matter)."""
+    q = tensor.quant
+    return (q.scale, q.zero_point) if q is not None else ()
+
+
+_CAST_TYPES = (TensorType.FLOAT32, TensorType.INT32, TensorType.INT64)
+
+
+def _cast_problems(model: Any, op: Any, constant: set[int]) -> list[str]:
+    """CAST to or from int8 converts the stored integers (LiteRT ignores the quantization),
+    between int8 and float32, int32 or int64."""
+    if len(op.inputs) != 1 or len(op.outputs) != 1 or op.inputs[0] < 0:
+        return [f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}"]
+    src, dst = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
+    if op.inputs[0] in constant:
+        return []  # folded at import
+    other = dst if src.type == TensorType.INT8 else src
+    if other.type not in _CAST_TYPES + (TensorType.INT8,):
+        return [f"{type_name(src.type)} -> {type_name(dst.type)} has {NO_KERNEL}"]
+    return []
 
 
 def _activation_problems(tensor: Any, what: str) -> list[str]:

@@ -20,6 +20,7 @@ from tflite.TensorType import TensorType
 
 from ..ir import DType
 from ..ops import FusedActivation, OpType
+from ..ops.arg_max import ArgParams
 from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
 from ..ops.clamp import ClampParams
@@ -62,6 +63,16 @@ class TFLiteOp:
     index_inputs: tuple[int, ...] = ()       # positions holding int32/int64 indices
     # (options, tensors, operator) -> a reason the operator cannot be converted, or "".
     check: Callable[[Any, list, Any], str] | None = None
+    # TensorTypes a float model's run-time inputs and outputs may have (besides const and
+    # index inputs): ARG_MAX writes integer indices, CAST converts between types.
+    in_types: tuple[int, ...] = (TensorType.FLOAT32,)
+    out_types: tuple[int, ...] = (TensorType.FLOAT32,)
+
+
+_INDEX_TYPES = (TensorType.INT32, TensorType.INT64)
+_CAST_TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT32, TensorType.INT64)
+_IR_TYPES = {TensorType.FLOAT32: DType.FLOAT32, TensorType.INT8: DType.INT8,
+             TensorType.INT32: DType.INT32, TensorType.INT64: DType.INT64}
 
 
 def fused_activation_problem(options: Any) -> str:
@@ -200,6 +211,13 @@ def _binary(op: OpType) -> Callable[[Ctx], Result]:
     return convert
 
 
+def _unfused(op: OpType) -> Callable[[Ctx], Result]:
+    """MAXIMUM, MINIMUM: two inputs, no options."""
+    def convert(c: Ctx) -> Result:
+        return [c.b.op(op, [c.input(0), c.input(1)])]
+    return convert
+
+
 def _unary(op: OpType, params: Any = None) -> Callable[[Ctx], Result]:
     def convert(c: Ctx) -> Result:
         return [c.b.op(op, [c.input(0)], params)]
@@ -231,6 +249,30 @@ def _logistic_check(options: Any, tensors: list, op: Any) -> str:
     return ""
 
 
+def prelu(c: Ctx) -> Result:
+    return [c.b.op(OpType.PRELU, [c.input(0), c.input(1)])]
+
+
+def cast(c: Ctx) -> Result:
+    return [c.b.op(OpType.CAST, [c.input(0)], dtype=_IR_TYPES[c.out_type()])]
+
+
+def l2_normalization(c: Ctx) -> Result:
+    return [c.b.op(OpType.L2_NORMALIZATION, [c.input(0)])]
+
+
+def _no_activation(options: Any, tensors: list, op: Any) -> str:
+    get = getattr(options, "FusedActivationFunction", None)
+    if get is not None and get() != Act.NONE:
+        return f"fused activation {get()} is not supported on this op"
+    return ""
+
+
+def log_softmax(c: Ctx) -> Result:
+    x = c.input(0)
+    return [c.b.op(OpType.LOG_SOFTMAX, [x], SoftmaxParams(axis=len(c.b.shape(x)) - 1))]
+
+
 def leaky_relu(c: Ctx) -> Result:
     return [c.b.op(OpType.LEAKY_RELU, [c.input(0)], LeakyReluParams(_opt(c, "Alpha", 0.2)))]
 
@@ -253,11 +295,26 @@ def _pool(op: OpType) -> Callable[[Ctx], Result]:
     return convert
 
 
-def mean(c: Ctx) -> Result:
-    x = c.input(0)
-    rank = len(c.b.shape(x))
-    axes = tuple(sorted({_axis(int(a), rank) for a in c.const(1).reshape(-1)}))
-    return [c.b.op(OpType.MEAN, [x], ReduceParams(axes), shapes=[c.out_shape()])]
+def _reduce(op: OpType) -> Callable[[Ctx], Result]:
+    def convert(c: Ctx) -> Result:
+        x = c.input(0)
+        rank = len(c.b.shape(x))
+        axes = tuple(sorted({_axis(int(a), rank) for a in c.const(1).reshape(-1)}))
+        if not axes:
+            return [c.b.reshape(x, c.out_shape())]  # nothing reduced: a copy
+        return [c.b.op(op, [x], ReduceParams(axes), shapes=[c.out_shape()])]
+    return convert
+
+
+def _arg(op: OpType) -> Callable[[Ctx], Result]:
+    def convert(c: Ctx) -> Result:
+        x = c.input(0)
+        axes = c.const(1).reshape(-1)
+        if len(axes) != 1:
+            raise Invalid(f"expected one axis, got {axes.tolist()}")
+        p = ArgParams(_axis(int(axes[0]), len(c.b.shape(x))))
+        return [c.b.op(op, [x], p, shapes=[c.out_shape()], dtype=_IR_TYPES[c.out_type()])]
+    return convert
 
 
 # --- shapes and data movement -------------------------------------------------------------
@@ -276,6 +333,35 @@ def concatenation(c: Ctx) -> Result:
     axis = _axis(_opt(c, "Axis", 0), len(c.b.shape(inputs[0])))
     p = ConcatenationParams(axis=axis, activation=_act(c))
     return [_activated(c, c.b.op(OpType.CONCATENATION, inputs, p))]
+
+
+def pack(c: Ctx) -> Result:
+    """PACK (tf.stack): each input gets a size-1 axis, then one CONCATENATION."""
+    inputs = [c.input(i) for i in range(len(c.op.inputs))]
+    shape = c.b.shape(inputs[0])
+    axis = _axis(_opt(c, "Axis", 0), len(shape) + 1)
+    if any(c.b.shape(x) != shape for x in inputs):
+        raise Invalid(f"inputs must share one shape, got {[c.b.shape(x) for x in inputs]}")
+    expanded = [c.b.reshape(x, shape[:axis] + (1,) + shape[axis:]) for x in inputs]
+    if len(expanded) == 1:
+        return expanded
+    return [c.b.op(OpType.CONCATENATION, expanded, ConcatenationParams(axis=axis))]
+
+
+def unpack(c: Ctx) -> Result:
+    """UNPACK (tf.unstack): a SPLIT into size-1 pieces, each reshaped without the axis."""
+    x = c.input(0)
+    shape = c.b.shape(x)
+    axis = _axis(_opt(c, "Axis", 0), len(shape))
+    if shape[axis] != len(c.op.outputs):
+        raise Invalid(f"{len(c.op.outputs)} outputs for {shape[axis]} slices along {axis}")
+    dropped = shape[:axis] + shape[axis + 1:]
+    if shape[axis] == 1:
+        return [c.b.reshape(x, dropped)]
+    piece = shape[:axis] + (1,) + shape[axis + 1:]
+    parts = c.b.node(OpType.SPLIT, [x], SplitParams(axis), shapes=[piece] * shape[axis],
+                     outputs=shape[axis])
+    return [c.b.reshape(y, dropped) for y in parts]
 
 
 def _split_into(c: Ctx, x: str, axis: int) -> Result:
@@ -441,7 +527,18 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.HARD_SWISH: TFLiteOp(_unary(OpType.HARD_SWISH)),
     Op.MAX_POOL_2D: TFLiteOp(_pool(OpType.MAX_POOL2D)),
     Op.AVERAGE_POOL_2D: TFLiteOp(_pool(OpType.AVERAGE_POOL2D)),
-    Op.MEAN: TFLiteOp(mean, 2, const_inputs=(1,)),
+    Op.MEAN: TFLiteOp(_reduce(OpType.MEAN), 2, const_inputs=(1,)),
+    Op.SUM: TFLiteOp(_reduce(OpType.SUM), 2, const_inputs=(1,)),
+    Op.MAXIMUM: TFLiteOp(_unfused(OpType.MAXIMUM), 2),
+    Op.MINIMUM: TFLiteOp(_unfused(OpType.MINIMUM), 2),
+    Op.PRELU: TFLiteOp(prelu, 2),
+    Op.ARG_MAX: TFLiteOp(_arg(OpType.ARG_MAX), 2, const_inputs=(1,), out_types=_INDEX_TYPES),
+    Op.ARG_MIN: TFLiteOp(_arg(OpType.ARG_MIN), 2, const_inputs=(1,), out_types=_INDEX_TYPES),
+    Op.CAST: TFLiteOp(cast, in_types=_CAST_TYPES, out_types=_CAST_TYPES),
+    Op.L2_NORMALIZATION: TFLiteOp(l2_normalization, check=_no_activation),
+    Op.LOG_SOFTMAX: TFLiteOp(log_softmax),
+    Op.PACK: TFLiteOp(pack),
+    Op.UNPACK: TFLiteOp(unpack),
     Op.RESHAPE: TFLiteOp(reshape, 1, index_inputs=(1,)),
     Op.SQUEEZE: TFLiteOp(reshape),
     Op.EXPAND_DIMS: TFLiteOp(reshape, 1, index_inputs=(1,)),

@@ -41,6 +41,15 @@ class OpType(enum.IntEnum):
     RESIZE = 28
     QUANTIZE = 29
     DEQUANTIZE = 30
+    MAXIMUM = 31
+    MINIMUM = 32
+    PRELU = 33
+    SUM = 34
+    ARG_MAX = 35
+    ARG_MIN = 36
+    CAST = 37
+    L2_NORMALIZATION = 38
+    LOG_SOFTMAX = 39
 
 
 class FusedActivation(enum.IntEnum):
@@ -55,10 +64,11 @@ class FusedActivation(enum.IntEnum):
 from dataclasses import dataclass  # noqa: E402
 from typing import TYPE_CHECKING, Callable  # noqa: E402
 
-from . import (batch_matmul, binary, clamp, concatenation, conv2d,  # noqa: E402
-               depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid,
-               leaky_relu, mean, pad, pool2d, quantize, reshape, resize, slice, softmax,
-               split, transpose, transpose_conv2d)
+from . import (arg_max, arg_min, batch_matmul, binary, cast, clamp,  # noqa: E402
+               concatenation, conv2d, depthwise_conv2d, elementwise, fully_connected, gather,
+               hard_sigmoid, l2_normalization, leaky_relu, log_softmax, maximum, mean,
+               minimum, pad, pool2d, prelu, quantize, reshape, resize, slice, softmax, split,
+               sum, transpose, transpose_conv2d)
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -105,6 +115,15 @@ OPS: dict[OpType, OpInfo] = {
     OpType.RESIZE: OpInfo(resize.ResizeParams, resize.infer_shape),
     OpType.QUANTIZE: OpInfo(None, quantize.infer_quantize),
     OpType.DEQUANTIZE: OpInfo(None, quantize.infer_dequantize),
+    OpType.MAXIMUM: OpInfo(None, maximum.infer_shape),
+    OpType.MINIMUM: OpInfo(None, minimum.infer_shape),
+    OpType.PRELU: OpInfo(None, prelu.infer_shape),
+    OpType.SUM: OpInfo(sum.ReduceParams, sum.infer_shape),
+    OpType.ARG_MAX: OpInfo(arg_max.ArgParams, arg_max.infer_shape),
+    OpType.ARG_MIN: OpInfo(arg_min.ArgParams, arg_min.infer_shape),
+    OpType.CAST: OpInfo(None, cast.infer_shape),
+    OpType.L2_NORMALIZATION: OpInfo(None, l2_normalization.infer_shape),
+    OpType.LOG_SOFTMAX: OpInfo(log_softmax.SoftmaxParams, log_softmax.infer_shape),
 }
 
 

@@ -19,7 +19,7 @@ static const char *const params_names[EMBER_OP_PARAMS_COUNT] = {
     "FullyConnectedParams", "BatchMatMulParams", "BinaryParams", "ClampParams",
     "LeakyReluParams", "HardSigmoidParams", "Pool2DParams", "ReduceParams", "ReshapeParams",
     "TransposeParams", "ConcatenationParams", "SplitParams", "SliceParams", "PadParams",
-    "SoftmaxParams", "GatherParams", "ResizeParams",
+    "SoftmaxParams", "GatherParams", "ResizeParams", "ArgParams",
 };
 
 static const char *params_name(uint8_t type) {

@@ -125,6 +125,51 @@ int32_t ember_one_over_one_plus_x(int32_t x) {
     return ember_saturating_shift_left(y, 1);
 }
 
+/* Leading zero bits of a positive int32 (x > 0). */
+static int32_t leading_zeros(uint32_t x) {
+    int32_t n = 0;
+    while ((x & 0x80000000u) == 0) {
+        x <<= 1;
+        n++;
+    }
+    return n;
+}
+
+void ember_inv_sqrt_multiplier(int32_t input, int32_t reverse_shift, int32_t *m,
+                               int32_t *shift) {
+    if (input <= 1) {
+        *m = INT32_MAX;
+        *shift = 0;
+        return;
+    }
+    int32_t sh = 11;
+    while (input >= (1 << 29)) {
+        input /= 4;
+        sh++;
+    }
+    /* Shift left by bit pairs, one pair short of the top, so input lands in [2^27, 2^29). */
+    const int32_t pairs = (leading_zeros((uint32_t)input) - 1) / 2 - 1;
+    sh -= pairs;
+    input <<= 2 * pairs;
+    /* Q3.28 fixed point: raw / 2^28. A product of Qa and Qb values is Q(a+b) via SRDHM. */
+    const int32_t half_input = ember_rdbpot(input >> 1, 1);
+    const int32_t three_halves = (1 << 28) + (1 << 27);
+    int32_t x = 1 << 28; /* 1.0 */
+    for (int i = 0; i < 5; i++) {
+        const int32_t x3 = ember_saturating_shift_left(ember_srdhm(ember_srdhm(x, x), x), 6);
+        const uint32_t diff = (uint32_t)ember_srdhm(three_halves, x) -
+                              (uint32_t)ember_srdhm(half_input, x3); /* Q6.25, wrapping */
+        x = ember_saturating_shift_left((int32_t)diff, 3);
+    }
+    x = ember_srdhm(x, 1518500250); /* sqrt(2)/2 in Q0.31 */
+    if (sh < 0) {
+        x = (int32_t)((uint32_t)x << -sh);
+        sh = 0;
+    }
+    *m = x;
+    *shift = sh * reverse_shift;
+}
+
 /* zero_point + round(f32(bound / scale)), saturated well outside the int8 range so the
    conversion to int stays defined for tiny scales. */
 static int32_t quantize_bound(float bound, const ember_tensor *out) {

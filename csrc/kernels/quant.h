@@ -37,7 +37,7 @@ void ember_clamp_range_i8(const ember_tensor *out, float lo, float hi, int32_t *
 /* (a + b) / 2 rounded half away from zero, computed without overflow. */
 int32_t ember_rounding_half_sum(int32_t a, int32_t b);
 
-/* x * 2^exponent, exponent in [0, 31), saturated to [INT32_MIN, INT32_MAX]. */
+/* x * 2^exponent, exponent in [0, 31], saturated to [INT32_MIN, INT32_MAX]. */
 int32_t ember_saturating_shift_left(int32_t x, int32_t exponent);
 
 /* exp(a) for a <= 0 given with `integer_bits` in [0, 29] integer bits; the result is Q0.31
@@ -48,6 +48,14 @@ int32_t ember_exp_on_negative_values(int32_t a, int32_t integer_bits);
 /* 1 / (1 + x) for x in [0, 1), both Q0.31: three Newton-Raphson steps in Q2.29 from the
    initial guess 48/17 - 32/17 * (1 + x) / 2. */
 int32_t ember_one_over_one_plus_x(int32_t x);
+
+/* 1 / sqrt(input) as a multiplier and shift for ember_multiply_by_quantized_multiplier, as
+   LiteRT's GetInvSqrtQuantizedMultiplierExp computes it: input normalised into [2^27, 2^29)
+   by factors of 4, five Newton steps in Q3.28, times sqrt(2)/2, a negative shift folded into
+   the multiplier; the shift is finally multiplied by `reverse_shift` (-1 for L2
+   normalization). input <= 1 gives (INT32_MAX, 0). */
+void ember_inv_sqrt_multiplier(int32_t input, int32_t reverse_shift, int32_t *m,
+                               int32_t *shift);
 
 /* Clamp range [*lo, *hi] of an int8 output with fused activation `act`, as
    ember_clamp_range_i8 gives it for the activation's real bounds. */

@@ -33,6 +33,15 @@ extern const ember_kernel ember_kernel_gather;
 extern const ember_kernel ember_kernel_resize;
 extern const ember_kernel ember_kernel_quantize;
 extern const ember_kernel ember_kernel_dequantize;
+extern const ember_kernel ember_kernel_maximum;
+extern const ember_kernel ember_kernel_minimum;
+extern const ember_kernel ember_kernel_prelu;
+extern const ember_kernel ember_kernel_sum;
+extern const ember_kernel ember_kernel_arg_max;
+extern const ember_kernel ember_kernel_arg_min;
+extern const ember_kernel ember_kernel_cast;
+extern const ember_kernel ember_kernel_l2_normalization;
+extern const ember_kernel ember_kernel_log_softmax;
 
 static const ember_kernel *const kernels[] = {
     [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
@@ -66,6 +75,15 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_RESIZE] = &ember_kernel_resize,
     [EMBER_OP_QUANTIZE] = &ember_kernel_quantize,
     [EMBER_OP_DEQUANTIZE] = &ember_kernel_dequantize,
+    [EMBER_OP_MAXIMUM] = &ember_kernel_maximum,
+    [EMBER_OP_MINIMUM] = &ember_kernel_minimum,
+    [EMBER_OP_PRELU] = &ember_kernel_prelu,
+    [EMBER_OP_SUM] = &ember_kernel_sum,
+    [EMBER_OP_ARG_MAX] = &ember_kernel_arg_max,
+    [EMBER_OP_ARG_MIN] = &ember_kernel_arg_min,
+    [EMBER_OP_CAST] = &ember_kernel_cast,
+    [EMBER_OP_L2_NORMALIZATION] = &ember_kernel_l2_normalization,
+    [EMBER_OP_LOG_SOFTMAX] = &ember_kernel_log_softmax,
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,

@@ -21,6 +21,7 @@ import numpy as np
 
 from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from emberlite.converter.ops import FusedActivation, OpType
+from emberlite.converter.ops.arg_max import ArgParams
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.ops.clamp import ClampParams
@@ -155,6 +156,12 @@ OP_CASES: dict[OpType, tuple[object, list[tuple[str, tuple[int, ...], bool]], tu
     OpType.SOFTMAX: (SoftmaxParams(axis=1), _UNARY, (2, 5)),
     OpType.RESIZE: (ResizeParams(mode=ResizeMode.LINEAR, scale_h=2.0, scale_w=2.0),
                     [("x", (1, 2, 3, 2), False)], (1, 4, 6, 2)),
+    OpType.MAXIMUM: (None, _BINARY, (1, 4, 3)),
+    OpType.MINIMUM: (None, _BINARY, (1, 4, 3)),
+    OpType.PRELU: (None, [("x", (1, 4, 3), False), ("alpha", (1, 3), True)], (1, 4, 3)),
+    OpType.SUM: (ReduceParams(axes=(0, 2)), [("x", (2, 4, 3), False)], (4,)),
+    OpType.L2_NORMALIZATION: (None, _UNARY, (2, 5)),
+    OpType.LOG_SOFTMAX: (SoftmaxParams(axis=0), _UNARY, (2, 5)),
 }
 
 
@@ -214,6 +221,19 @@ def i8_activation_model(op: OpType) -> Graph:
     return _graph(tensors, [node], ["x"], ["y"])
 
 
+def arg_model(op: OpType) -> Graph:
+    """ARG_MAX / ARG_MIN of a float input along axis 1, int32 indices."""
+    tensors = [_act("x", (2, 5, 3)), Tensor("y", DType.INT32, (2, 3))]
+    return _graph(tensors, [Node(op, op.name.lower(), ["x"], ["y"], ArgParams(axis=1))],
+                  ["x"], ["y"])
+
+
+def cast_model() -> Graph:
+    """CAST float32 -> int32 (truncation toward zero)."""
+    tensors = [_act("x", (2, 5)), Tensor("y", DType.INT32, (2, 5))]
+    return _graph(tensors, [Node(OpType.CAST, "cast", ["x"], ["y"])], ["x"], ["y"])
+
+
 def all_models() -> dict[str, Graph]:
     graphs = {name: build() for name, build in MODELS.items()}
     for op in OpType:
@@ -225,6 +245,9 @@ def all_models() -> dict[str, Graph]:
         graphs[f"op_{op.name.lower()}"] = quantize_model(op)
     for op in I8_ACTIVATIONS:
         graphs[f"op_{op.name.lower()}_i8"] = i8_activation_model(op)
+    for op in (OpType.ARG_MAX, OpType.ARG_MIN):
+        graphs[f"op_{op.name.lower()}"] = arg_model(op)
+    graphs["op_cast"] = cast_model()
     return graphs
 
 

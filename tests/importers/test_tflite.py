@@ -63,6 +63,10 @@ def _assert_matches_litert(data: bytes, inputs: list[np.ndarray],
     assert len(got) == len(want)
     for i, (g, w) in enumerate(zip(got, want)):
         assert g.shape == w.shape, f"output {i}: {g.shape} != {w.shape}"
+        if np.issubdtype(w.dtype, np.integer):  # indices and casts: exact, same type
+            assert g.dtype == w.dtype, f"output {i}: {g.dtype} != {w.dtype}"
+            np.testing.assert_array_equal(g, w, err_msg=f"output {i}")
+            continue
         err = max_rel_diff(g, w)
         assert err <= TOL, f"output {i}: max|diff| / max|ref| = {err:.3g} > {TOL}"
     return got
@@ -131,6 +135,21 @@ def _single_op_cases(tf: Any) -> dict[str, tuple[Callable, list[tuple[int, ...]]
         "gather": (lambda x: tf.gather(x, [2, 0, 2], axis=1), [(2, 4, 3)], "GATHER"),
         "shape_folded": (lambda x: tf.reshape(x, [tf.shape(x)[0], -1]) + 1.0, [(2, 3, 4)], ""),
         "tanh_fused": (lambda x, y: tf.tanh(x + y), [(2, 5), (2, 5)], ""),
+        "maximum": (lambda x, y: tf.maximum(x, y), [(1, 4, 4, 3), (3,)], "MAXIMUM"),
+        "minimum": (lambda x, y: tf.minimum(x, y), [(1, 4, 4, 3), (1, 4, 1, 3)], "MINIMUM"),
+        "sum_keepdims": (lambda x: tf.reduce_sum(x, [1, 2], keepdims=True), [(1, 5, 6, 3)],
+                         "SUM"),
+        "sum": (lambda x: tf.reduce_sum(x, [0, 2]), [(2, 5, 6)], "SUM"),
+        "arg_max": (lambda x: tf.math.argmax(x, axis=-1, output_type=tf.int32), [(2, 3, 7)],
+                    "ARG_MAX"),
+        "arg_min": (lambda x: tf.math.argmin(x, axis=1), [(2, 6, 3)], "ARG_MIN"),
+        "cast": (lambda x: tf.cast(tf.cast(x * 4.0, tf.int32), tf.float32) + 0.5, [(2, 7)],
+                 "CAST"),
+        "l2_normalization": (lambda x: tf.math.l2_normalize(x, axis=-1), [(2, 3, 6)],
+                             "L2_NORMALIZATION"),
+        "log_softmax": (lambda x: tf.nn.log_softmax(x * 3.0), [(2, 7)], "LOG_SOFTMAX"),
+        "pack": (lambda x, y: tf.stack([x, y * 2.0], axis=1), [(2, 3), (2, 3)], "PACK"),
+        "unpack": (lambda x: [t * 2.0 for t in tf.unstack(x, axis=1)], [(2, 3, 4)], "UNPACK"),
     } | {
         f"resize_{kind}_{mode}": (
             (lambda fn, kw: lambda x: fn(x, [9, 7], **kw))(
@@ -142,6 +161,8 @@ def _single_op_cases(tf: Any) -> dict[str, tuple[Callable, list[tuple[int, ...]]
     }
 
 
+NEW_OPS = ["maximum", "minimum", "sum_keepdims", "sum", "arg_max", "arg_min", "cast",
+           "l2_normalization", "log_softmax", "pack", "unpack"]
 SINGLE_OPS = ["conv_same_relu", "conv_valid_dilated", "depthwise_relu6", "transpose_conv",
               "transpose_conv_valid", "fully_connected", "fully_connected_3d", "batch_matmul",
               "add", "sub", "mul", "div", "relu", "relu6", "relu_n1_to_1", "leaky_relu",
@@ -149,7 +170,7 @@ SINGLE_OPS = ["conv_same_relu", "conv_valid_dilated", "depthwise_relu6", "transp
               "average_pool_valid", "mean_keepdims", "mean", "reshape", "squeeze",
               "expand_dims", "transpose", "concatenation", "split", "split_v", "strided_slice",
               "strided_slice_masks", "slice", "pad", "padv2", "softmax", "gather",
-              "shape_folded", "tanh_fused"] + [
+              "shape_folded", "tanh_fused"] + NEW_OPS + [
     f"resize_{k}_{m}" for k in ("bilinear", "nearest_neighbor")
     for m in ("align", "half", "plain")]
 
@@ -177,12 +198,11 @@ def test_float16_weights_are_dequantized_at_import(tf: Any) -> None:
 
 
 def test_unsupported_ops_are_all_listed_before_converting(tf: Any) -> None:
-    data = _from_fn(tf, lambda x, y: tf.nn.log_softmax(tf.maximum(x, y) + 1.0),
-                    [(2, 5), (2, 5)])
+    data = _from_fn(tf, lambda x, y: tf.math.cumsum(tf.sin(x) + y, axis=1), [(2, 5), (2, 5)])
     with pytest.raises(UnsupportedOpsError) as info:
         Converter.from_tflite(data).convert()
     listed = {op for _, op, _ in info.value.problems}
-    assert {"MAXIMUM", "LOG_SOFTMAX"} <= listed, info.value.problems
+    assert {"SIN", "CUMSUM"} <= listed, info.value.problems
     assert all(label.startswith("operator ") for label, _, _ in info.value.problems)
 
 
@@ -242,6 +262,18 @@ def test_signature_naming_a_hidden_tensor_is_rejected(tf: Any) -> None:
 # --- Keras models -------------------------------------------------------------------------
 def _keras_tflite(tf: Any, model: Any) -> bytes:
     return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+
+@pytest.mark.parametrize("shared_axes", [[1, 2], None])
+def test_prelu_matches_litert(tf: Any, shared_axes: list[int] | None) -> None:
+    """Keras' PReLU is what TF converts to PRELU: slopes per channel, or per element."""
+    layer = tf.keras.layers.PReLU(shared_axes=shared_axes)
+    model = tf.keras.Sequential([tf.keras.Input((4, 5, 3)), layer])
+    layer.set_weights([RNG.uniform(-0.5, 1.0, w.shape).astype(np.float32)
+                       for w in layer.get_weights()])
+    data = _keras_tflite(tf, model)
+    assert "PRELU" in _tflite_ops(data)
+    _assert_matches_litert(data, [_const(1, 4, 5, 3)])
 
 
 @pytest.fixture(scope="module")

@@ -34,3 +34,12 @@ class OpCode(object):
     RESIZE = 28
     QUANTIZE = 29
     DEQUANTIZE = 30
+    MAXIMUM = 31
+    MINIMUM = 32
+    PRELU = 33
+    SUM = 34
+    ARG_MAX = 35
+    ARG_MIN = 36
+    CAST = 37
+    L2_NORMALIZATION = 38
+    LOG_SOFTMAX = 39

@@ -24,6 +24,7 @@ class OpParams(object):
     SoftmaxParams = 18
     GatherParams = 19
     ResizeParams = 20
+    ArgParams = 21
 
 def OpParamsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -89,4 +90,7 @@ def OpParamsCreator(unionType, table):
     if unionType == OpParams().ResizeParams:
         import emberlite.schema.ResizeParams
         return emberlite.schema.ResizeParams.ResizeParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().ArgParams:
+        import emberlite.schema.ArgParams
+        return emberlite.schema.ArgParams.ArgParamsT.InitFromBuf(table.Bytes, table.Pos)
     return None

@@ -143,6 +143,7 @@ def AddParams(builder, params):
 def OperatorEnd(builder): return builder.EndObject()
 def End(builder):
     return OperatorEnd(builder)
+import emberlite.schema.ArgParams
 import emberlite.schema.BatchMatMulParams
 import emberlite.schema.BinaryParams
 import emberlite.schema.ClampParams
@@ -178,7 +179,7 @@ class OperatorT(object):
         self.inputs = None  # type: List[int]
         self.outputs = None  # type: List[int]
         self.paramsType = 0  # type: int
-        self.params = None  # type: Union[None, emberlite.schema.Conv2DParams.Conv2DParamsT, emberlite.schema.DepthwiseConv2DParams.DepthwiseConv2DParamsT, emberlite.schema.TransposeConv2DParams.TransposeConv2DParamsT, emberlite.schema.FullyConnectedParams.FullyConnectedParamsT, emberlite.schema.BatchMatMulParams.BatchMatMulParamsT, emberlite.schema.BinaryParams.BinaryParamsT, emberlite.schema.ClampParams.ClampParamsT, emberlite.schema.LeakyReluParams.LeakyReluParamsT, emberlite.schema.HardSigmoidParams.HardSigmoidParamsT, emberlite.schema.Pool2DParams.Pool2DParamsT, emberlite.schema.ReduceParams.ReduceParamsT, emberlite.schema.ReshapeParams.ReshapeParamsT, emberlite.schema.TransposeParams.TransposeParamsT, emberlite.schema.ConcatenationParams.ConcatenationParamsT, emberlite.schema.SplitParams.SplitParamsT, emberlite.schema.SliceParams.SliceParamsT, emberlite.schema.PadParams.PadParamsT, emberlite.schema.SoftmaxParams.SoftmaxParamsT, emberlite.schema.GatherParams.GatherParamsT, emberlite.schema.ResizeParams.ResizeParamsT]
+        self.params = None  # type: Union[None, emberlite.schema.Conv2DParams.Conv2DParamsT, emberlite.schema.DepthwiseConv2DParams.DepthwiseConv2DParamsT, emberlite.schema.TransposeConv2DParams.TransposeConv2DParamsT, emberlite.schema.FullyConnectedParams.FullyConnectedParamsT, emberlite.schema.BatchMatMulParams.BatchMatMulParamsT, emberlite.schema.BinaryParams.BinaryParamsT, emberlite.schema.ClampParams.ClampParamsT, emberlite.schema.LeakyReluParams.LeakyReluParamsT, emberlite.schema.HardSigmoidParams.HardSigmoidParamsT, emberlite.schema.Pool2DParams.Pool2DParamsT, emberlite.schema.ReduceParams.ReduceParamsT, emberlite.schema.ReshapeParams.ReshapeParamsT, emberlite.schema.TransposeParams.TransposeParamsT, emberlite.schema.ConcatenationParams.ConcatenationParamsT, emberlite.schema.SplitParams.SplitParamsT, emberlite.schema.SliceParams.SliceParamsT, emberlite.schema.PadParams.PadParamsT, emberlite.schema.SoftmaxParams.SoftmaxParamsT, emberlite.schema.GatherParams.GatherParamsT, emberlite.schema.ResizeParams.ResizeParamsT, emberlite.schema.ArgParams.ArgParamsT]
 
     @classmethod
     def InitFromBuf(cls, buf, pos):

@@ -1,0 +1,31 @@
+/* The reduction walk shared by MEAN and SUM: axes checks, the input seen as runs of adjacent
+   reduced or kept axes, and the accumulation of every input cell into its output cell. */
+#ifndef EMBER_KERNELS_REDUCE_H
+#define EMBER_KERNELS_REDUCE_H
+
+#include "ember_internal.h"
+
+/* The input viewed as runs of adjacent axes that are all reduced or all kept (size-1 axes
+   dropped), walked in memory order. */
+typedef struct ember_reduce_plan {
+    uint32_t groups;
+    size_t extent[EMBER_MAX_RANK];
+    size_t out_stride[EMBER_MAX_RANK]; /* 0 for reduced groups */
+    bool inner_reduced;                /* the last group is reduced */
+    size_t in_count, out_count;
+    size_t reduce_count;               /* input cells per output cell */
+} ember_reduce_plan;
+
+/* Arity 1 -> 1, ReduceParams with 1..rank ascending axes, input and output of `type`, and an
+   output shape that keeps the reduced dims as 1 or drops them. */
+ember_status ember_reduce_check(ember_context *ctx, const ember_node *node, const char *op,
+                                uint8_t type);
+/* Fills `plan` from the node's (checked) axes. */
+ember_status ember_reduce_plan_init(ember_context *ctx, const ember_node *node, const char *op,
+                                    ember_reduce_plan *plan);
+/* acc[o] = sum of the input cells of output cell o, in double. */
+void ember_reduce_sum_f32(const ember_reduce_plan *plan, const float *in, double *acc);
+/* acc[o] = sum of the raw int8 values of output cell o, in int32 (wrapping as LiteRT's). */
+void ember_reduce_sum_i8(const ember_reduce_plan *plan, const int8_t *in, int32_t *acc);
+
+#endif /* EMBER_KERNELS_REDUCE_H */

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .errors import ShapeError
+from .errors import ModelImportError, ShapeError
 from .ir import Graph
 from .ops import OpType
 
@@ -98,6 +98,12 @@ def _place(blocks: list[_Block]) -> None:
 
 
 def plan_memory(graph: Graph) -> MemoryPlan:
+    """Arena offsets of every run-time tensor. A graph output must be computed at run time
+    (the runtime fills outputs from the arena), so a constant one is an error."""
+    constant = [name for name in graph.outputs if graph.tensors[name].is_constant]
+    if constant:
+        raise ModelImportError(f"graph output(s) {constant} are constants: they depend on no "
+                               f"graph input")
     names = _activations(graph)
     life = _lifetimes(graph, names)
     alias = _reshape_aliases(graph, life)

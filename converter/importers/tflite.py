@@ -185,7 +185,7 @@ class _Reader:
         if any(d < 0 for d in shape):
             raise ModelImportError(f"tensor {i} ({name!r}) has a negative dimension in "
                                    f"{shape}")
-        quant = read_quant(t.Quantization(), name, shape)
+        quant = read_quant(t.Quantization(), name, shape, t.Type())
         if t.Sparsity() is not None:
             raise ModelImportError(f"tensor {i} ({name!r}) is sparse; sparse tensors are "
                                    f"not supported")

@@ -8,6 +8,7 @@ kernels derive the same fixed-point multipliers as LiteRT does.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,8 @@ INT8_OPS = ({Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.ME
 # Input positions of constant int8 weights and int32 biases.
 _WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1, Op.TRANSPOSE_CONV: 1}
 _BIAS = {Op.CONV_2D: 2, Op.DEPTHWISE_CONV_2D: 2, Op.FULLY_CONNECTED: 2, Op.TRANSPOSE_CONV: 3}
+# The run-time data input of a weighted op, where it is not input 0.
+_DATA_INPUT = {Op.TRANSPOSE_CONV: 2}
 _INT8_ACTIVATIONS = {Act.NONE, Act.RELU, Act.RELU6, Act.RELU_N1_TO_1}
 
 
@@ -99,8 +102,10 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
         reasons.extend(_activation_problems(tensor, f"output {tensor.name!r}"))
     if reasons:
         return reasons
-    if op.code in _SAME_QUANT and activations and any(_quant_key(t) != _quant_key(activations[0])
-                                                 for t in activations[1:] + outputs):
+    if op.code in _BIAS and len(op.inputs) > _BIAS[op.code] and op.inputs[_BIAS[op.code]] >= 0:
+        reasons.extend(_bias_scale_problems(model, op))
+    if op.code in _SAME_QUANT and activations and any(
+            _quant_key(t) != _quant_key(activations[0]) for t in activations[1:] + outputs):
         reasons.append(f"inputs and outputs are quantized differently; {NO_KERNEL} "
                        f"that requantizes")
     if op.code == Op.PADV2 and op.inputs[2] >= 0:
@@ -150,6 +155,28 @@ def _conversion_problems(model: Any, op: Any, constant: set[int]) -> list[str]:
     return [r for t in sides for r in _activation_problems(t, f"int8 tensor {t.name!r}")]
 
 
+def _bias_scale_problems(model: Any, op: Any) -> list[str]:
+    """An int32 bias is scaled by input scale x weight scale of its channel (zero point 0);
+    LiteRT refuses more than 1e-6 relative difference, and so do Emberlite's kernels."""
+    data = model.tensors[op.inputs[_DATA_INPUT.get(op.code, 0)]].quant
+    weights = model.tensors[op.inputs[_WEIGHTS[op.code]]].quant
+    bias = model.tensors[op.inputs[_BIAS[op.code]]]
+    if bias.quant is None:
+        return []
+    w_scales, b_scales = weights.scale, bias.quant.scale
+    if len(b_scales) > 1 and len(w_scales) not in (1, len(b_scales)):
+        return [f"bias {bias.name!r} has {len(b_scales)} scales for {len(w_scales)} weight "
+                f"scales"]
+    pairs = ([(b_scales[0], w) for w in w_scales] if len(b_scales) == 1 else
+             [(b, w_scales[c if len(w_scales) > 1 else 0]) for c, b in enumerate(b_scales)])
+    for c, (got, w) in enumerate(pairs):
+        want = data.scale[0] * w
+        if abs(got - want) > 1e-6 * min(got, want):
+            return [f"bias {bias.name!r} channel {c} has scale {got:.9g}, but input x weight "
+                    f"scale is {want:.9g}"]
+    return []
+
+
 def _quant_key(tensor: Any) -> tuple:
     """What the int8 kernels compare (one scale and zero point; the axis of a per-tensor
     quantization does not matter)."""
@@ -197,9 +224,17 @@ def type_name(t: int) -> str:
     return _TYPE_NAMES.get(t, f"type {t}")
 
 
-def read_quant(q: Any, name: str, shape: tuple[int, ...]) -> QuantParams | None:
+# Zero points an integer tensor's type can hold.
+_ZERO_POINT_RANGE = {TensorType.INT8: (-128, 127), TensorType.UINT8: (0, 255),
+                     TensorType.INT16: (-32768, 32767), TensorType.INT32: (-2**31, 2**31 - 1),
+                     TensorType.INT64: (-2**31, 2**31 - 1)}
+
+
+def read_quant(q: Any, name: str, shape: tuple[int, ...],
+               tensor_type: int) -> QuantParams | None:
     """The QuantizationParameters table `q` of tensor `name` as QuantParams (float32 scales,
-    as the file stores them), or None when it holds no scale."""
+    as the file stores them), or None when it holds no scale. An integer tensor's scales must
+    be finite and positive, and its zero points fit its type."""
     if q is None or q.ScaleLength() == 0:
         return None
     scales = tuple(float(s) for s in np.asarray(q.ScaleAsNumpy(), dtype=np.float32))
@@ -208,6 +243,15 @@ def read_quant(q: Any, name: str, shape: tuple[int, ...]) -> QuantParams | None:
     if len(zero_points) != len(scales):
         raise ModelImportError(f"tensor {name!r} has {len(scales)} scales but "
                                f"{len(zero_points)} zero points")
+    if tensor_type in _ZERO_POINT_RANGE:
+        lo, hi = _ZERO_POINT_RANGE[tensor_type]
+        for i, (scale, zp) in enumerate(zip(scales, zero_points)):
+            if not (math.isfinite(scale) and scale > 0):
+                raise ModelImportError(f"tensor {name!r}: quantization scale {i} is {scale}, "
+                                       f"must be finite and > 0")
+            if not lo <= zp <= hi:
+                raise ModelImportError(f"tensor {name!r}: zero point {i} is {zp}, outside "
+                                       f"[{lo}, {hi}] of its {type_name(tensor_type)} type")
     axis = int(q.QuantizedDimension())
     if len(scales) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scales)):
         raise ModelImportError(f"tensor {name!r} of shape {shape} has {len(scales)} scales "

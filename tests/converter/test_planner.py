@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -163,3 +164,12 @@ def test_input_still_needed_later_is_not_reused() -> None:
     plan = plan_memory(graph)
     check_plan(graph, plan)
     assert plan.offsets["t2"] != plan.offsets["t1"]
+
+
+def test_a_constant_graph_output_is_refused() -> None:
+    from emberlite.converter.errors import ModelImportError
+
+    out = Tensor("out", DType.FLOAT32, (2,), constant_array(np.zeros(2, np.float32)))
+    graph = Graph({"x": Tensor("x", DType.FLOAT32, (2,)), "out": out}, [], ["x"], ["out"])
+    with pytest.raises(ModelImportError, match="depend on no graph input"):
+        plan_memory(graph)

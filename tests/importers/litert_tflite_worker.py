@@ -1,10 +1,10 @@
-"""Run in a subprocess by the int8 TFLite tests, since LiteRT can abort the process: for every
+"""Run in a subprocess by the int8 TFLite tests, since LiteRT can abort the process: for
 NAME.tflite in DIR with inputs NAME.in.npz (array x{i}_{j}: input j of sample i, batch 1),
 runs LiteRT with its reference kernels (BUILTIN_REF) and with its default kernels (XNNPACK),
 single-threaded, and saves every output as NAME.out.npz (ref{i}_{k}, xnn{i}_{k}: output k of
 sample i).
 
-Usage: python litert_tflite_worker.py DIR"""
+Usage: python litert_tflite_worker.py DIR NAME"""
 from __future__ import annotations
 
 import sys
@@ -41,20 +41,18 @@ def read_samples(path: Path) -> list[list[np.ndarray]]:
     return samples
 
 
-def main(folder: Path) -> None:
+def main(folder: Path, name: str) -> None:
     from ai_edge_litert.interpreter import OpResolverType
 
-    for path in sorted(folder.glob("*.tflite")):
-        samples = read_samples(path.with_suffix(".in.npz"))
-        model = path.read_bytes()
-        saved = {}
-        for key, resolver in (("ref", OpResolverType.BUILTIN_REF),
-                              ("xnn", OpResolverType.AUTO)):
-            for i, ys in enumerate(run_all(model, samples, resolver)):
-                for k, y in enumerate(ys):
-                    saved[f"{key}{i}_{k}"] = y
-        np.savez(path.with_suffix(".out.npz"), **saved)
+    samples = read_samples(folder / f"{name}.in.npz")
+    model = (folder / f"{name}.tflite").read_bytes()
+    saved = {}
+    for key, resolver in (("ref", OpResolverType.BUILTIN_REF), ("xnn", OpResolverType.AUTO)):
+        for i, ys in enumerate(run_all(model, samples, resolver)):
+            for k, y in enumerate(ys):
+                saved[f"{key}{i}_{k}"] = y
+    np.savez(folder / f"{name}.out.npz", **saved)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), sys.argv[2])

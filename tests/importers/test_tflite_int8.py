@@ -2,7 +2,7 @@
 by TensorFlow's TFLiteConverter (int8 weights and activations; int8 or float32 input and
 output) must give the same bytes as LiteRT's reference kernels (BUILTIN_REF), and int8 outputs
 stay within 1 LSB of LiteRT's default kernels (XNNPACK) on >= 99% of the elements. LiteRT runs
-in one subprocess for all models (litert_tflite_worker.py), since it can abort the process."""
+in a subprocess (litert_tflite_worker.py), since it can abort the process."""
 from __future__ import annotations
 
 from collections.abc import Callable

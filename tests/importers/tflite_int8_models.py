@@ -1,6 +1,6 @@
 """Shared by the int8 TFLite tests: full-integer .tflite files made by TensorFlow's
 TFLiteConverter from Keras models, LiteRT's outputs for them (reference kernels and default
-kernels, run in one subprocess, since LiteRT can abort the process), Emberlite's outputs for
+kernels, run in a subprocess per model, since LiteRT can abort the process), Emberlite's outputs for
 the same files, and the two comparisons the issue asks for.
 
     models = {"conv": int8_tflite(tf, keras_model, uniform(rng, (8, 8, 3)))}
@@ -68,9 +68,11 @@ def litert_cases(folder: Path, models: dict[str, bytes],
         np.savez(folder / f"{name}.in.npz", **{f"x{i}_{j}": x
                                                for i, sample in enumerate(inputs[name])
                                                for j, x in enumerate(sample)})
-    run = subprocess.run([sys.executable, str(WORKER), str(folder)], capture_output=True,
-                         text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
+        # One process per model, so an abort inside LiteRT names the model it happened on.
+        run = subprocess.run([sys.executable, str(WORKER), str(folder), name],
+                             capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, (f"LiteRT failed on {name} (exit {run.returncode}): "
+                                     f"{run.stderr[-3000:]}")
     cases: dict[str, dict[str, Any]] = {}
     for name, data in models.items():
         stored = np.load(folder / f"{name}.out.npz")

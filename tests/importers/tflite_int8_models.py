@@ -1,7 +1,7 @@
 """Shared by the int8 TFLite tests: full-integer .tflite files made by TensorFlow's
 TFLiteConverter from Keras models, LiteRT's outputs for them (reference kernels and default
-kernels, run in a subprocess per model, since LiteRT can abort the process), Emberlite's outputs for
-the same files, and the two comparisons the issue asks for.
+kernels, run in a subprocess per model, since LiteRT can abort the process), Emberlite's
+outputs for the same files, and the two comparisons the issue asks for.
 
     models = {"conv": int8_tflite(tf, keras_model, uniform(rng, (8, 8, 3)))}
     cases = litert_cases(folder, models, {"conv": [[x0], [x1]]})

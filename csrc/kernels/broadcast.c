@@ -1,5 +1,6 @@
 /* Broadcast machinery and the checks shared by the binary element-wise ops (see broadcast.h). */
 #include "kernels/broadcast.h"
+#include "kernels/quant.h"
 
 /* Dim d of `t` seen right-aligned against an output of rank `rank` (leading dims are 1). */
 static int32_t aligned_dim(const ember_tensor *t, uint32_t rank, uint32_t d) {
@@ -222,4 +223,26 @@ ember_status ember_add_i8_params_read(ember_context *ctx, const ember_node *node
     q->b_zp = b->zero_point;
     q->out_zp = out->zero_point;
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_compare_check(ember_context *ctx, const ember_node *node, const char *op) {
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const uint8_t type = a != NULL && a->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8
+                                                                 : EMBER_TYPE_FLOAT32;
+    ember_status st = ember_binary_check_type(ctx, node, op, type);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    uint8_t act = 0;
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act) || act != 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): fused activation must be NONE, got %u",
+                          node->index, op, (unsigned)act);
+    if (type != EMBER_TYPE_INT8)
+        return EMBER_STATUS_OK;
+    const ember_tensor *b = ember_input(ctx, node, 1);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if ((st = ember_check_quant_i8(ctx, node, a, "input 0")) ||
+        (st = ember_check_same_quant(ctx, node, a, out)))
+        return st;
+    return ember_check_same_quant(ctx, node, b, out);
 }

@@ -41,6 +41,9 @@ ember_status ember_binary_check(ember_context *ctx, const ember_node *node, cons
 /* The same rules with inputs and output of `type` (EMBER_TYPE_*), for the int8 variants. */
 ember_status ember_binary_check_type(ember_context *ctx, const ember_node *node, const char *op,
                                      uint8_t type);
+/* MAXIMUM and MINIMUM: float32 or int8 binary ops with no fused activation; int8 compares
+   stored values, so both inputs and the output must share one scale and zero point. */
+ember_status ember_compare_check(ember_context *ctx, const ember_node *node, const char *op);
 /* Fills node->data with an ember_binary_data. */
 ember_status ember_binary_prepare(ember_context *ctx, ember_node *node);
 

@@ -4,28 +4,9 @@
    LiteRT's kernel compares raw values without looking). Node data: ember_binary_data. */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
-#include "kernels/quant.h"
 
 static ember_status maximum_check(ember_context *ctx, const ember_node *node) {
-    const ember_tensor *a = ember_input(ctx, node, 0);
-    const uint8_t type = a != NULL && a->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8
-                                                                 : EMBER_TYPE_FLOAT32;
-    ember_status st = ember_binary_check_type(ctx, node, "maximum", type);
-    if (st != EMBER_STATUS_OK)
-        return st;
-    uint8_t act = 0;
-    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act) || act != 0)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (maximum): fused activation must be NONE, got %u",
-                          node->index, (unsigned)act);
-    if (type != EMBER_TYPE_INT8)
-        return EMBER_STATUS_OK;
-    const ember_tensor *b = ember_input(ctx, node, 1);
-    const ember_tensor *out = ember_output(ctx, node, 0);
-    if ((st = ember_check_quant_i8(ctx, node, a, "input 0")) ||
-        (st = ember_check_same_quant(ctx, node, a, out)))
-        return st;
-    return ember_check_same_quant(ctx, node, b, out);
+    return ember_compare_check(ctx, node, "maximum");
 }
 
 /* Steps are 0 or 1 (see broadcast.h). Comparisons keep a NaN in a (C's a > b is false). */

@@ -29,7 +29,7 @@ static ember_status mean_check_i8(ember_context *ctx, const ember_node *node) {
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (mean): int8 needs 1..%d reduced elements per "
                           "output, got %zu",
-                          node->index, INT32_MAX / 256, n);
+                          node->index, (int)(INT32_MAX / 256), n);
     return EMBER_STATUS_OK;
 }
 

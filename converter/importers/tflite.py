@@ -93,6 +93,7 @@ class TFLModel:
     outputs: list[int]
     metadata: dict[str, str]
     signatures: list[Signature]
+    subgraph_count: int
 
 
 def import_tflite(data: bytes) -> Graph:
@@ -175,7 +176,7 @@ class _Reader:
         self.where = "the model metadata"
         metadata = self.metadata(m)
         signatures = self.signatures(m, inputs, outputs)
-        return TFLModel(tensors, operators, inputs, outputs, metadata, signatures)
+        return TFLModel(tensors, operators, inputs, outputs, metadata, signatures, n_sub)
 
     def tensor(self, m: Any, sg: Any, i: int, n_buffers: int) -> TFLTensor:
         self.where = f"tensor {i}"
@@ -364,6 +365,8 @@ def _scan(model: TFLModel) -> list[Problem]:
 def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[str]:
     if op.code == BuiltinOperator.CUSTOM:
         return [f"custom op {op.custom_code!r} is not supported"]
+    if op.code in _SUBGRAPH_FIELDS:
+        return ["control flow is not supported", *_subgraph_problems(model, op)]
     if op.code in _NUMPY_FOLDS and all(t in constant for t in op.inputs if t >= 0):
         return []
     spec = TFLITE_OPS.get(op.code)
@@ -413,6 +416,27 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
         reason = spec.check(op.options, model.tensors, op)
         if reason:
             reasons.append(reason)
+    return reasons
+
+
+# Control-flow ops and the option fields naming the subgraphs they run.
+_SUBGRAPH_FIELDS = {
+    BuiltinOperator.WHILE: ("CondSubgraphIndex", "BodySubgraphIndex"),
+    BuiltinOperator.IF: ("ThenSubgraphIndex", "ElseSubgraphIndex"),
+    BuiltinOperator.CALL_ONCE: ("InitSubgraphIndex",),
+}
+
+
+def _subgraph_problems(model: TFLModel, op: TFLOperator) -> list[str]:
+    """What is wrong with the subgraph indices of a control-flow op in subgraph 0."""
+    reasons = []
+    for field in _SUBGRAPH_FIELDS[op.code] if op.options is not None else ():
+        index = getattr(op.options, field)()
+        if index == 0:
+            reasons.append(f"{field} is 0, the subgraph the operator is in: it references "
+                           f"itself")
+        elif not 0 <= index < model.subgraph_count:
+            reasons.append(f"{field} {index} is out of range [0, {model.subgraph_count})")
     return reasons
 
 

@@ -3,6 +3,7 @@ TFLiteConverter in the test, checked against LiteRT; malformed and mutated files
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -417,3 +418,27 @@ def test_malformed_files_are_rejected_clearly(small_model: bytes, case: str,
         bad = _patched(small_model, _vector_item(model, 8, 0) - 4, 0)
     with pytest.raises(ModelImportError, match=match):
         _convert(bad)
+
+
+@pytest.mark.parametrize("body, match", [(0, "references itself"),
+                                         (9, r"out of range \[0, 3\)")])
+def test_control_flow_naming_a_bad_subgraph_is_listed(tf: Any, body: int, match: str) -> None:
+    """A WHILE whose body is the subgraph it sits in (or no subgraph) is reported, not
+    followed."""
+    import tflite
+
+    def loop(x: Any) -> Any:
+        return tf.while_loop(lambda i, x: tf.reduce_sum(x) < 100.0,
+                             lambda i, x: (i + 1.0, x * 2.0), (tf.constant(0.0), x))[1]
+
+    data = _from_fn(tf, loop, [(1, 4)])
+    model, sg = _tables(data)
+    assert model.SubgraphsLength() == 3
+    op = sg.Operators(0)
+    options = tflite.WhileOptions()
+    options.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+    with pytest.raises(UnsupportedOpsError) as info:
+        _convert(_patched(data, _field(options, 6), body))
+    (label, op_name, unsupported), (_, _, bad_index) = info.value.problems
+    assert (label, op_name, unsupported) == ("operator 0", "WHILE", "control flow is not supported")
+    assert re.search(f"BodySubgraphIndex.*{match}", bad_index)

@@ -1,6 +1,6 @@
-"""SUB int8 (ADD's scheme: two rescales to a common scale with 20 bits of headroom, the
+"""ADD and SUB int8 (two rescales to a common scale with 20 bits of headroom, the sum or
 difference requantized; broadcasting, fused activations) against a numpy model of LiteRT's
-reference kernel: bit-exact."""
+reference kernels: bit-exact."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,24 +15,26 @@ from tests.kernels.fixed_point import (activation_range, empty_graph, int8_tenso
                                        log_uniform, mbqm, quantize_multiplier, run_graph,
                                        single_op, snap_pow2)
 
+COMBINE = {OpType.ADD: np.add, OpType.SUB: np.subtract}
 
-def reference(a: np.ndarray, b: np.ndarray, q: dict, act: int) -> np.ndarray:
-    """Section 4: rescale both inputs to 2 x max scale << 20, subtract, requantize."""
+
+def reference(op: OpType, a: np.ndarray, b: np.ndarray, q: dict, act: int) -> np.ndarray:
+    """Section 4: rescale both inputs to 2 x max scale << 20, combine, requantize."""
     s1, s2, so = (float(np.float32(q[k])) for k in ("s_a", "s_b", "s_out"))
     twice_max = 2 * max(s1, s2)
     x = mbqm((a.astype(np.int64) - q["zp_a"]) * 2**20, *quantize_multiplier(s1 / twice_max))
     y = mbqm((b.astype(np.int64) - q["zp_b"]) * 2**20, *quantize_multiplier(s2 / twice_max))
-    diff = mbqm(x - y, *quantize_multiplier(twice_max / (2**20 * so)))
+    result = mbqm(COMBINE[op](x, y), *quantize_multiplier(twice_max / (2**20 * so)))
     lo, hi = activation_range(act, so, q["zp_out"])
-    return np.clip(diff + q["zp_out"], lo, hi).astype(np.int8)
+    return np.clip(result + q["zp_out"], lo, hi).astype(np.int8)
 
 
-def build(a_shape, b_shape, q: dict, act: int):
+def build(op: OpType, a_shape, b_shape, q: dict, act: int):
     g = empty_graph()
     int8_tensor(g, "a", a_shape, q["s_a"], q["zp_a"])
     int8_tensor(g, "b", b_shape, q["s_b"], q["zp_b"])
     int8_tensor(g, "out", np.broadcast_shapes(a_shape, b_shape), q["s_out"], q["zp_out"])
-    return single_op(OpType.SUB, ["a", "b"], BinaryParams(activation=FusedActivation(act)), g)
+    return single_op(op, ["a", "b"], BinaryParams(activation=FusedActivation(act)), g)
 
 
 SHAPES = [((2, 3, 4, 5), (2, 3, 4, 5)), ((1, 4, 4, 8), (8,)), ((3, 1, 5), (1, 4, 1)),
@@ -41,7 +43,8 @@ SHAPES = [((2, 3, 4, 5), (2, 3, 4, 5)), ((1, 4, 4, 8), (8,)), ((3, 1, 5), (1, 4,
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), shapes=st.sampled_from(SHAPES), act=st.integers(0, 3))
-def test_sub_i8(seed: int, shapes, act: int) -> None:
+@pytest.mark.parametrize("op", COMBINE)
+def test_matches_numpy_model(op: OpType, seed: int, shapes, act: int) -> None:
     rng = np.random.default_rng(seed)
     s_a = float(log_uniform(rng, 1e-3, 0.2))
     s_b = float(s_a * log_uniform(rng, 0.1, 10.0))
@@ -51,20 +54,23 @@ def test_sub_i8(seed: int, shapes, act: int) -> None:
                         "zp_out": int(rng.integers(-128, 128))})
     a = rng.integers(-128, 128, shapes[0]).astype(np.int8)
     b = rng.integers(-128, 128, shapes[1]).astype(np.int8)
-    got = run_graph(build(a.shape, b.shape, q, act), [a, b])[0]
-    assert np.array_equal(got, reference(a, b, q, act))
+    got = run_graph(build(op, a.shape, b.shape, q, act), [a, b])[0]
+    assert np.array_equal(got, reference(op, a, b, q, act))
 
 
-def test_sub_i8_all_input_pairs() -> None:
-    # Every (a, b) pair of int8 values once; the order of the operands matters.
+@pytest.mark.parametrize("op", COMBINE)
+def test_all_input_pairs(op: OpType) -> None:
+    # Every (a, b) pair of int8 values once, with unrelated scales and zero points; for SUB
+    # the order of the operands matters.
     a = np.repeat(np.arange(-128, 128, dtype=np.int8), 256)
     b = np.tile(np.arange(-128, 128, dtype=np.int8), 256)
-    q = {"s_a": 0.0129, "s_b": 0.0371, "s_out": 0.0533, "zp_a": 21, "zp_b": -40, "zp_out": -5}
-    got = run_graph(build(a.shape, b.shape, q, 0), [a, b])[0]
-    assert np.array_equal(got, reference(a, b, q, 0))
+    q = {"s_a": 0.0371, "s_b": 0.0129, "s_out": 0.0533, "zp_a": -7, "zp_b": 33, "zp_out": 12}
+    got = run_graph(build(op, a.shape, b.shape, q, 0), [a, b])[0]
+    assert np.array_equal(got, reference(op, a, b, q, 0))
 
 
-def test_sub_i8_rejects_tiny_output_scale() -> None:
+@pytest.mark.parametrize("op", COMBINE)
+def test_rejects_tiny_output_scale(op: OpType) -> None:
     q = {"s_a": 0.5, "s_b": 0.5, "s_out": 1e-7, "zp_a": 0, "zp_b": 0, "zp_out": 0}
-    with pytest.raises(InvalidModelError, match="sub.*output scale"):
-        run_graph(build((4,), (4,), q, 0), [np.zeros(4, np.int8)] * 2)
+    with pytest.raises(InvalidModelError, match=f"{op.name.lower()}.*output scale"):
+        run_graph(build(op, (4,), (4,), q, 0), [np.zeros(4, np.int8)] * 2)

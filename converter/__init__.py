@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 from .converter import Converter
-from .errors import (EmberError, ModelImportError, QuantizationError, ShapeError,
-                     UnsupportedOpsError)
+from .errors import (EmberError, MetadataWarning, ModelImportError, QuantizationError,
+                     ShapeError, UnsupportedOpsError)
 
-__all__ = ["Converter", "EmberError", "ModelImportError", "QuantizationError", "ShapeError",
-           "UnsupportedOpsError"]
+__all__ = ["Converter", "EmberError", "MetadataWarning", "ModelImportError", "QuantizationError",
+           "ShapeError", "UnsupportedOpsError"]

@@ -25,3 +25,8 @@ class ShapeError(EmberError):
 
 class QuantizationError(EmberError):
     """Quantization failed."""
+
+
+class MetadataWarning(UserWarning):
+    """Optional metadata of the source model (labels, normalization ...) is malformed; the
+    converter skips the part it cannot read and converts the model without it."""

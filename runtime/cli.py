@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,7 +49,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise CliError(f"no such file: {source}")
     try:
         from .converter import Converter
-        from .converter.errors import EmberError
+        from .converter.errors import EmberError, MetadataWarning
     except ImportError as e:
         raise CliError(f"the converter is not installed ({e}); "
                        "run: pip install 'emberlite[convert]'") from None
@@ -67,22 +68,27 @@ def cmd_convert(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else source.with_suffix(".ember")
     options: dict[str, Any] = {"input_shapes": shapes} if shapes else {}
     start = time.perf_counter()
-    try:
-        if source.suffix.lower() == ".tflite":
-            if not hasattr(Converter, "from_tflite"):
-                raise CliError(".tflite import is not in this version of the converter")
-            converter = Converter.from_tflite(str(source), **options)
-        else:
-            converter = Converter.from_onnx(str(source), **options)
-        if args.quantize:
-            converter.quantize(args.quantize, dataset=args.calibration, method=args.method,
-                               percentile=args.percentile, progress=sys.stderr.isatty(),
-                               io="float" if args.float_io else "int8",
-                               report=args.report or False,
-                               accuracy_budget=args.accuracy_budget)
-        converter.save(str(output))
-    except EmberError as e:
-        raise CliError(f"cannot convert {source}: {e}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MetadataWarning)
+        try:
+            if source.suffix.lower() == ".tflite":
+                if not hasattr(Converter, "from_tflite"):
+                    raise CliError(".tflite import is not in this version of the converter")
+                converter = Converter.from_tflite(str(source), **options)
+            else:
+                converter = Converter.from_onnx(str(source), **options)
+            if args.quantize:
+                converter.quantize(args.quantize, dataset=args.calibration,
+                                   method=args.method, percentile=args.percentile,
+                                   progress=sys.stderr.isatty(),
+                                   io="float" if args.float_io else "int8",
+                                   report=args.report or False,
+                                   accuracy_budget=args.accuracy_budget)
+            converter.save(str(output))
+        except EmberError as e:
+            raise CliError(f"cannot convert {source}: {e}") from None
+        finally:
+            _print_warnings(caught, MetadataWarning)
     elapsed = time.perf_counter() - start
     if args.report or args.accuracy_budget is not None:
         print(converter.report.table())
@@ -90,6 +96,16 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(f"wrote {args.report}")
     print(f"wrote {output} ({output.stat().st_size} bytes) in {elapsed:.2f} s")
     return 0
+
+
+def _print_warnings(caught: list[warnings.WarningMessage], ours: type[Warning]) -> None:
+    """Converter warnings of class `ours` as `ember: warning: ...` lines, each once (a problem
+    may be found both when the model is opened and when it is converted); others as usual."""
+    for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, ours)):
+        print(f"ember: warning: {message}", file=sys.stderr)
+    for w in caught:
+        if not issubclass(w.category, ours):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 # -- shared by inspect, run, verify ---------------------------------------------------------
@@ -164,8 +180,17 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if info["metadata"]:
         print("metadata:")
         for key, value in info["metadata"].items():
-            print(f"  {key} = {value}")
+            print(f"  {key} = {_metadata_text(key, value)}")
     return 0
+
+
+def _metadata_text(key: str, value: str) -> str:
+    """A label list (one label per line) as its count and first labels; others as they are."""
+    if not key.startswith("labels."):
+        return value
+    labels = value.split("\n")
+    shown = ", ".join(repr(label) for label in labels[:5])
+    return f"{len(labels)} labels: {shown}{', ...' if len(labels) > 5 else ''}"
 
 
 # -- run -------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Generate code from schemas/ember.fbs, the file format's single source of truth.
+"""Generate code from schemas/ember.fbs, the file format's single source of truth, and from
+schemas/tflite_metadata.fbs, the part of TFLite's model metadata the TFLite importer reads.
 
 Writes
-  schemas/python/emberlite/schema/*.py   flatc's Python readers and builders
+  schemas/python/emberlite/schema/*.py   flatc's Python readers and builders (ember.fbs)
+  schemas/python/emberlite/schema/tflite_metadata/*.py   the same for tflite_metadata.fbs
   csrc/ember_schema.h                    C enums and vtable slot numbers for the C reader
 
 Usage: python scripts/gen_schema.py [--check]
@@ -20,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schemas" / "ember.fbs"
+# Python only: the C library never reads TFLite metadata.
+PY_ONLY_SCHEMAS = [ROOT / "schemas" / "tflite_metadata.fbs"]
 PY_OUT = ROOT / "schemas" / "python"
 C_OUT = ROOT / "csrc" / "ember_schema.h"
 
@@ -87,10 +91,12 @@ def generate(py_dir: Path, c_path: Path) -> None:
     flatc = shutil.which("flatc")
     if flatc is None:
         raise SystemExit("flatc not found: apt-get install flatbuffers-compiler")
-    subprocess.run([flatc, "--python", "--gen-object-api", "-o", str(py_dir), str(SCHEMA)],
-                   check=True)
-    # flatc writes no __init__.py for the top namespace levels we own.
-    for pkg in (py_dir / "emberlite", py_dir / "emberlite" / "schema"):
+    for schema in [SCHEMA, *PY_ONLY_SCHEMAS]:
+        subprocess.run([flatc, "--python", "--gen-object-api", "-o", str(py_dir), str(schema)],
+                       check=True)
+    # flatc writes no __init__.py for the namespace levels we own.
+    for pkg in (py_dir / "emberlite", py_dir / "emberlite" / "schema",
+                py_dir / "emberlite" / "schema" / "tflite_metadata"):
         (pkg / "__init__.py").touch()
     c_path.write_text(c_header(SCHEMA.read_text()))
 

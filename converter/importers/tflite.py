@@ -11,10 +11,7 @@ puts the file's quantization parameters on the IR tensors.
 """
 from __future__ import annotations
 
-import io
 import math
-import struct
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +28,8 @@ from ..ops.reshape import ReshapeParams
 from ..reference import EvaluationError, evaluate_node
 from .onnx_builder import Builder, Invalid, Unsupported
 from .tflite_int8 import assign_quant, int8_problems, is_quantized_op, read_quant, type_name
+from .tflite_metadata import READ_ERRORS as _READ_ERRORS
+from .tflite_metadata import read_metadata
 from .tflite_ops import TFLITE_OPS, fused_activation_problem
 
 __all__ = ["import_tflite"]
@@ -40,9 +39,6 @@ _OPTION_NAMES = {v: k for k, v in vars(BuiltinOptions).items() if not k.startswi
 _NUMPY_TYPES = {TensorType.FLOAT32: np.float32, TensorType.FLOAT16: np.float16,
                 TensorType.INT32: np.int32, TensorType.INT64: np.int64, TensorType.INT8: np.int8,
                 TensorType.UINT8: np.uint8, TensorType.INT16: np.int16, TensorType.BOOL: np.bool_}
-# What a corrupt FlatBuffer makes the pure-Python reader raise.
-_READ_ERRORS = (IndexError, struct.error, ValueError, TypeError, OverflowError,
-                UnicodeDecodeError, AttributeError, KeyError, MemoryError)
 # Ops whose output never depends on run-time values (static shapes).
 _SHAPE_ONLY = {BuiltinOperator.SHAPE}
 # Ops evaluated with numpy when all their inputs are constant (Keras' Flatten packs a folded
@@ -174,7 +170,8 @@ class _Reader:
         if not outputs:
             raise ModelImportError("subgraph 0 has no outputs")
         self.where = "the model metadata"
-        metadata = self.metadata(m)
+        names = tensor_names(tensors)
+        metadata = self.metadata(m, [names[i] for i in inputs], [names[i] for i in outputs])
         signatures = self.signatures(m, inputs, outputs)
         return TFLModel(tensors, operators, inputs, outputs, metadata, signatures, n_sub)
 
@@ -251,15 +248,14 @@ class _Reader:
         options.Init(table.Bytes, table.Pos)
         return options
 
-    def metadata(self, m: Any) -> dict[str, str]:
-        """Description and labels: best effort, a bad entry is skipped."""
+    def metadata(self, m: Any, inputs: list[str], outputs: list[str]) -> dict[str, str]:
+        """The model's description and its TFLite metadata (tflite_metadata.py): optional,
+        so what is malformed is skipped with a MetadataWarning."""
         meta: dict[str, str] = {}
         description = m.Description()
         if description:
             meta["tflite.description"] = description.decode("utf-8", "replace")
-        labels = _labels(self.data)
-        if labels:
-            meta["labels"] = labels
+        meta.update(read_metadata(self.data, m, self.buffer, inputs, outputs))
         return meta
 
     def signatures(self, m: Any, inputs: list[int], outputs: list[int]) -> list[Signature]:
@@ -290,20 +286,6 @@ class _Reader:
         if len(set(keys)) != len(keys):
             raise ModelImportError(f"signature keys are not unique: {keys}")
         return found
-
-
-def _labels(data: bytes) -> str:
-    """Labels from the files TFLite metadata appends to the model as a zip archive."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = sorted(n for n in archive.namelist() if n.lower().endswith(".txt"))
-            if not names:
-                return ""
-            text = archive.read(names[0]).decode("utf-8", "replace")
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError,
-            NotImplementedError, zipfile.LargeZipFile):
-        return ""
-    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def tensor_names(tensors: list[TFLTensor]) -> list[str]:

@@ -41,8 +41,9 @@ _SAME_QUANT = _MOVES | {Op.RESIZE_BILINEAR, Op.RESIZE_NEAREST_NEIGHBOR, Op.MAX_P
 # Ops whose outputs are plain integers, not int8 activations: ARG_MAX/ARG_MIN indices.
 _INDEX_OUTPUTS = {Op.ARG_MAX, Op.ARG_MIN}
 INT8_OPS = ({Op.CONV_2D, Op.DEPTHWISE_CONV_2D, Op.FULLY_CONNECTED, Op.ADD, Op.MEAN, Op.SUB,
-             Op.MUL, Op.BATCH_MATMUL, Op.TRANSPOSE_CONV, Op.SOFTMAX, Op.PRELU, Op.SUM,
-             Op.L2_NORMALIZATION} | _SAME_QUANT | _ACTIVATION_OPS | _INDEX_OUTPUTS)
+             Op.MUL, Op.DIV, Op.BATCH_MATMUL, Op.TRANSPOSE_CONV, Op.SOFTMAX, Op.LOG_SOFTMAX,
+             Op.PRELU, Op.SUM, Op.L2_NORMALIZATION}
+            | _SAME_QUANT | _ACTIVATION_OPS | _INDEX_OUTPUTS)
 # Input positions of constant int8 weights and int32 biases.
 _WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1, Op.TRANSPOSE_CONV: 1}
 _BIAS = {Op.CONV_2D: 2, Op.DEPTHWISE_CONV_2D: 2, Op.FULLY_CONNECTED: 2, Op.TRANSPOSE_CONV: 3}
@@ -114,6 +115,10 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
             reasons.append("the padding value must be the output's zero point (real 0)")
     if op.code == Op.SOFTMAX:
         reasons.extend(_softmax_problems(op, activations[0], outputs[0]))
+    if op.code == Op.LOG_SOFTMAX:
+        reasons.extend(_log_softmax_problems(activations[0], outputs[0]))
+    if op.code == Op.DIV:
+        reasons.extend(_div_problems(*activations, outputs[0]))
     if not reasons and spec.check is not None:
         reason = spec.check(op.options, model.tensors, op)
         if reason:
@@ -135,6 +140,29 @@ def _softmax_problems(op: Any, tensor: Any, output: Any) -> list[str]:
         reasons.append(f"int8 needs beta x input scale > 2^-26, got beta {beta} and scale "
                        f"{tensor.quant.scale[0]}")
     return reasons
+
+
+def _log_softmax_problems(tensor: Any, output: Any) -> list[str]:
+    """LiteRT's int8 LOG_SOFTMAX rules (the kernel checks the same): the output is quantized
+    with scale exactly 16/256 and zero point 127, and input scale x 2^26 > 1 (beta is 1)."""
+    reasons = []
+    if output.quant.zero_point[0] != 127 or np.float32(output.quant.scale[0]) != 16 / 256:
+        reasons.append(f"int8 output must have scale 16/256 and zero point 127, got "
+                       f"{output.quant.scale[0]} and {output.quant.zero_point[0]}")
+    if not tensor.quant.scale[0] * 2.0**26 > 1.0:
+        reasons.append(f"int8 needs an input scale > 2^-26, got {tensor.quant.scale[0]}")
+    return reasons
+
+
+def _div_problems(a: Any, b: Any, output: Any) -> list[str]:
+    """int8 DIV requantizes by f32(s_a / f32(s_b x s_out)); outside [2^-26, 2^23) LiteRT's
+    shifts are undefined, so the kernel refuses it (it checks the exact bound)."""
+    f32 = np.float32
+    ratio = f32(a.quant.scale[0]) / (f32(b.quant.scale[0]) * f32(output.quant.scale[0]))
+    if not 2.0**-26 <= ratio < 2.0**23:
+        return [f"int8 needs input 0 scale / (input 1 scale x output scale) in "
+                f"[2^-26, 2^23), got {ratio}"]
+    return []
 
 
 def _conversion_problems(model: Any, op: Any, constant: set[int]) -> list[str]:

@@ -67,24 +67,20 @@ int32_t ember_saturating_shift_left(int32_t x, int32_t exponent) {
     return (int32_t)((uint32_t)x << exponent);
 }
 
-/* Wrapping int32 addition (the fixed-point sums never saturate), free of signed overflow. */
-static int32_t wrap_add(int32_t a, int32_t b) {
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
 /* exp(a) for a in [-1/4, 0), Q0.31 in and out: with x = a + 1/8,
    exp(a) = exp(-1/8) * (1 + x + x^2/2 + x^3/6 + x^4/24). */
 static int32_t exp_on_quarter(int32_t a) {
     const int32_t exp_minus_one_eighth = 1895147668; /* round(exp(-1/8) * 2^31) */
     const int32_t one_third = 715827883;             /* round(2^31 / 3) */
-    const int32_t x = wrap_add(a, INT32_C(1) << 28);
+    const int32_t x = ember_wrap_add(a, INT32_C(1) << 28);
     const int32_t x2 = ember_srdhm(x, x);
     const int32_t x3 = ember_srdhm(x2, x);
     const int32_t x4 = ember_srdhm(x2, x2);
     /* (x^4/4 + x^3) / 3 + x^2, halved: x^4/24 + x^3/6 + x^2/2. */
     const int32_t poly = ember_rdbpot(
-        wrap_add(ember_srdhm(wrap_add(ember_rdbpot(x4, 2), x3), one_third), x2), 1);
-    return wrap_add(exp_minus_one_eighth, ember_srdhm(exp_minus_one_eighth, wrap_add(x, poly)));
+        ember_wrap_add(ember_srdhm(ember_wrap_add(ember_rdbpot(x4, 2), x3), one_third), x2), 1);
+    return ember_wrap_add(exp_minus_one_eighth,
+                          ember_srdhm(exp_minus_one_eighth, ember_wrap_add(x, poly)));
 }
 
 int32_t ember_exp_on_negative_values(int32_t a, int32_t integer_bits) {
@@ -108,31 +104,100 @@ int32_t ember_exp_on_negative_values(int32_t a, int32_t integer_bits) {
     return a == 0 ? INT32_MAX : result;
 }
 
+bool ember_softmax_input_scaling(double beta_scale, int32_t *mult, int32_t *left_shift,
+                                 int32_t *diff_min) {
+    const double one = (double)(INT32_C(1) << (31 - EMBER_SOFTMAX_DIFF_BITS)); /* 1.0 in Q5.26 */
+    const double real = fmin(beta_scale * one, 2147483647.0);
+    if (!(real > 1.0))
+        return false;
+    ember_quantize_multiplier(real, mult, left_shift);
+    /* The most negative difference whose scaled value still fits Q5.26: 31 * 2^26 / 2^shift. */
+    const double radius = 31.0 * one / ldexp(1.0, *left_shift);
+    *diff_min = -(int32_t)floor(radius);
+    return true;
+}
+
 int32_t ember_one_over_one_plus_x(int32_t x) {
     const int32_t forty_eight_17ths = 1515870810;         /* 48/17 in Q2.29 */
     const int32_t minus_thirty_two_17ths = -1010580540;   /* -32/17 in Q2.29 */
     const int32_t one_q2 = INT32_C(1) << 29;              /* 1.0 in Q2.29 */
     /* Newton-Raphson for 1/d with d = (1 + x) / 2 in [1/2, 1), a Q0.31 value. */
     const int32_t half_d = ember_rounding_half_sum(x, INT32_MAX);
-    int32_t y = wrap_add(forty_eight_17ths, ember_srdhm(half_d, minus_thirty_two_17ths));
+    int32_t y = ember_wrap_add(forty_eight_17ths, ember_srdhm(half_d, minus_thirty_two_17ths));
     for (int i = 0; i < 3; i++) {
         /* 1 - d*y in Q2.29 (d*y is near 1, far from INT32_MIN, so the negation is safe). */
-        const int32_t error = wrap_add(one_q2, -ember_srdhm(half_d, y));
+        const int32_t error = ember_wrap_add(one_q2, -ember_srdhm(half_d, y));
         /* y * error is Q4.27; back to Q2.29 by a saturating shift of 2. */
-        y = wrap_add(y, ember_saturating_shift_left(ember_srdhm(y, error), 2));
+        y = ember_wrap_add(y, ember_saturating_shift_left(ember_srdhm(y, error), 2));
     }
     /* y ~ 1/d = 2/(1 + x) in Q2.29 is 1/(1 + x) in Q1.30; Q0.31 is one more shift. */
     return ember_saturating_shift_left(y, 1);
 }
 
-/* Leading zero bits of a positive int32 (x > 0). */
-static int32_t leading_zeros(uint32_t x) {
+int32_t ember_leading_zeros(uint32_t x) {
     int32_t n = 0;
-    while ((x & 0x80000000u) == 0) {
-        x <<= 1;
+    while (n < 32 && (x & (UINT32_C(0x80000000) >> n)) == 0)
         n++;
-    }
     return n;
+}
+
+int32_t ember_leading_sign_bits(int32_t x) {
+    return ember_leading_zeros(x >= 0 ? (uint32_t)x : ~(uint32_t)x) - 1;
+}
+
+/* int32 a + b and a - b clamped to [INT32_MIN, INT32_MAX]. */
+static int32_t saturating_add(int32_t a, int32_t b) {
+    const int64_t s = (int64_t)a + b;
+    return s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
+}
+
+static int32_t saturating_sub(int32_t a, int32_t b) {
+    const int64_t s = (int64_t)a - b;
+    return s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
+}
+
+/* The log is assembled in Q(out+1) ("accumulator" bits, one spare so that the power-of-two part
+   times ln 2 may saturate without spoiling the sum) from x = 2^k * r: k ln 2 plus ln r for r
+   near 1, ln r from a rational approximation in q = 2 (r - 2^-1/4) (a Pade-like quotient with
+   the constants below), each part in Q0.31. k and r come from the better of two splits of x,
+   as is or pre-multiplied by sqrt(1/2), so that r stays within a quarter octave of 2^-1/4. */
+int32_t ember_log_x_ge_1(int32_t x, int32_t input_bits, int32_t output_bits) {
+    const int32_t ln2 = 1488522236;              /* ln 2 */
+    const int32_t sqrt_sqrt_half = 1805811301;   /* 2^-1/4 */
+    const int32_t sqrt_half = 1518500250;        /* 2^-1/2 */
+    const int32_t alpha_n = 117049297;           /* 11/240 * 2^1/4 */
+    const int32_t alpha_d = 127690142;           /* 1/20 * 2^1/4 */
+    const int32_t alpha_i = 1057819769;          /* 2 * 2^-1/4 - 2^1/4 */
+    const int32_t alpha_f = 638450708;           /* 1/4 * 2^1/4 */
+    const int32_t accum_bits = output_bits + 1;
+    const int32_t quarter = ember_rdbpot(INT32_C(1) << 29, accum_bits); /* 1/4, Q(accum) */
+    /* Split a: x's raw read as Q0.31 and normalised, times sqrt(1/2) (then doubled back). */
+    const int32_t lz_a = ember_leading_zeros((uint32_t)x);
+    const int32_t r_a = ember_saturating_shift_left(
+        ember_srdhm(ember_saturating_shift_left(x, lz_a - 1), sqrt_half), 1);
+    const int32_t pow_a = saturating_add(
+        ember_saturating_shift_left(input_bits - lz_a, 31 - accum_bits), quarter);
+    /* Split b: normalised after the multiplication by sqrt(1/2). */
+    const int32_t lz_b = ember_leading_zeros((uint32_t)ember_srdhm(x, sqrt_half)) - 1;
+    const int32_t r_b = ember_saturating_shift_left(x, lz_b);
+    const int32_t pow_b = saturating_sub(
+        ember_saturating_shift_left(input_bits - lz_b, 31 - accum_bits), quarter);
+    const int32_t r = r_a < r_b ? r_a : r_b;
+    const int32_t pow2 = pow_a > pow_b ? pow_a : pow_b;
+
+    const int32_t p = ember_rounding_half_sum(r, sqrt_sqrt_half);
+    int32_t q = ember_wrap_sub(r, sqrt_sqrt_half);
+    q = ember_wrap_add(q, q);
+    const int32_t q2 = ember_srdhm(q, q);
+    const int32_t num =
+        ember_wrap_add(ember_srdhm(q, r), ember_srdhm(ember_srdhm(q, q2), alpha_n));
+    const int32_t denom_minus_one = ember_wrap_add(
+        ember_srdhm(p, ember_wrap_add(ember_wrap_add(alpha_i, q), ember_srdhm(alpha_d, q2))),
+        ember_srdhm(alpha_f, q));
+    const int32_t ln_r = ember_srdhm(ember_rdbpot(num, accum_bits),
+                                     ember_one_over_one_plus_x(denom_minus_one));
+    const int32_t sum = ember_wrap_add(ember_srdhm(pow2, ln2), ln_r);
+    return ember_saturating_shift_left(sum, accum_bits - output_bits);
 }
 
 void ember_inv_sqrt_multiplier(int32_t input, int32_t reverse_shift, int32_t *m,
@@ -148,7 +213,7 @@ void ember_inv_sqrt_multiplier(int32_t input, int32_t reverse_shift, int32_t *m,
         sh++;
     }
     /* Shift left by bit pairs, one pair short of the top, so input lands in [2^27, 2^29). */
-    const int32_t pairs = (leading_zeros((uint32_t)input) - 1) / 2 - 1;
+    const int32_t pairs = (ember_leading_zeros((uint32_t)input) - 1) / 2 - 1;
     sh -= pairs;
     input <<= 2 * pairs;
     /* Q3.28 fixed point: raw / 2^28. A product of Qa and Qb values is Q(a+b) via SRDHM. */

@@ -34,6 +34,21 @@ void ember_clamp_range_i8(const ember_tensor *out, float lo, float hi, int32_t *
    an int32 raw r standing for r / 2^(31 - m); a product of two such values is ember_srdhm of the
    raws and has the sum of their integer bits. Sums wrap like int32 (no saturation). */
 
+/* int32 a + b and a - b wrapping around like two's complement, free of signed overflow. */
+static inline int32_t ember_wrap_add(int32_t a, int32_t b) {
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+static inline int32_t ember_wrap_sub(int32_t a, int32_t b) {
+    return (int32_t)((uint32_t)a - (uint32_t)b);
+}
+
+/* Leading zero bits of x (32 for 0). */
+int32_t ember_leading_zeros(uint32_t x);
+
+/* Leading bits of x equal to its sign bit, not counting the sign bit (31 for 0 and -1). */
+int32_t ember_leading_sign_bits(int32_t x);
+
 /* (a + b) / 2 rounded half away from zero, computed without overflow. */
 int32_t ember_rounding_half_sum(int32_t a, int32_t b);
 
@@ -44,6 +59,25 @@ int32_t ember_saturating_shift_left(int32_t x, int32_t exponent);
    (a == 0 gives INT32_MAX). exp is evaluated on a's part in [-1/4, 0) by a 4th-order Taylor
    polynomial around -1/8, then multiplied by exp(-2^k) for each set bit of the rest. */
 int32_t ember_exp_on_negative_values(int32_t a, int32_t integer_bits);
+
+/* Integer bits of the scaled differences (Q5.26) and of the sum of their exps (Q12.19) in
+   LiteRT's int8 SOFTMAX and LOG_SOFTMAX. */
+#define EMBER_SOFTMAX_DIFF_BITS 5
+#define EMBER_SOFTMAX_SUM_BITS 12
+
+/* The int8 SOFTMAX / LOG_SOFTMAX input scaling (LiteRT's PreprocessSoftmaxScaling): a
+   difference d <= 0 of stored values becomes the Q5.26 value
+   ember_multiply_by_quantized_multiplier(d, mult, left_shift) of beta * s_in * d, where
+   beta_scale = beta * s_in; real multipliers above 2^31 - 1 are capped. Differences below
+   diff_min would overflow Q5.26 and count as exp 0. False (nothing set) unless
+   beta_scale * 2^26 > 1, which LiteRT requires. */
+bool ember_softmax_input_scaling(double beta_scale, int32_t *mult, int32_t *left_shift,
+                                 int32_t *diff_min);
+
+/* ln(x) for x >= 1 given with `input_bits` integer bits, returned with `output_bits` integer
+   bits (gemmlowp's log_x_for_x_greater_than_or_equal_to_1 as LiteRT's int8 LOG_SOFTMAX uses
+   it, output_bits in [1, 29]); x must be > 0. */
+int32_t ember_log_x_ge_1(int32_t x, int32_t input_bits, int32_t output_bits);
 
 /* 1 / (1 + x) for x in [0, 1), both Q0.31: three Newton-Raphson steps in Q2.29 from the
    initial guess 48/17 - 32/17 * (1 + x) / 2. */

@@ -9,10 +9,6 @@
 #include "kernels/quant.h"
 #include "kernels/unary.h"
 
-/* Integer bits of the scaled differences (Q5.26) and of the sum of exps (Q12.19). */
-#define SOFTMAX_I8_DIFF_BITS 5
-#define SOFTMAX_I8_SUM_BITS 12
-
 /* beta * s_in * 2^26 as (mult, left_shift); differences below diff_min give exp 0. */
 struct softmax_i8_params {
     int32_t mult, left_shift, diff_min;
@@ -52,19 +48,12 @@ static ember_status softmax_i8_params_read(ember_context *ctx, const ember_node 
                           "node %" PRIu32 " (softmax): int8 output '%s' must have scale 1/256 "
                           "and zero point -128, got %.9g and %" PRId32,
                           node->index, out->name, (double)out->scale, out->zero_point);
-    const double real = fmin((double)beta * (double)in->scale *
-                                 (double)(INT32_C(1) << (31 - SOFTMAX_I8_DIFF_BITS)),
-                             2147483647.0);
-    if (!(real > 1.0))
+    if (!ember_softmax_input_scaling((double)beta * (double)in->scale, &q->mult,
+                                     &q->left_shift, &q->diff_min))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (softmax): int8 needs beta x input scale > 2^-26, "
                           "got beta %g and scale %.9g",
                           node->index, (double)beta, (double)in->scale);
-    ember_quantize_multiplier(real, &q->mult, &q->left_shift);
-    /* The most negative difference whose scaled value still fits Q5.26: 31 * 2^26 / 2^shift. */
-    const double radius = 31.0 * (double)(INT32_C(1) << (31 - SOFTMAX_I8_DIFF_BITS)) /
-                          ldexp(1.0, q->left_shift);
-    q->diff_min = -(int32_t)floor(radius);
     return EMBER_STATUS_OK;
 }
 
@@ -181,15 +170,15 @@ static void softmax_i8_slice(const struct softmax_i8_params *q, const int8_t *x,
         const int32_t d = x[j * stride] - max;
         if (d >= q->diff_min)
             sum += (uint32_t)ember_rdbpot(
-                ember_exp_on_negative_values(scaled_diff(q, d), SOFTMAX_I8_DIFF_BITS),
-                SOFTMAX_I8_SUM_BITS); /* Q0.31 -> Q12.19 */
+                ember_exp_on_negative_values(scaled_diff(q, d), EMBER_SOFTMAX_DIFF_BITS),
+                EMBER_SOFTMAX_SUM_BITS); /* Q0.31 -> Q12.19 */
     }
     /* sum = 2^bits_over_unit * (1 + f) with f in [0, 1): the reciprocal is 1/(1 + f) scaled
        back by 2^-bits_over_unit in the final shift. The max alone gives sum >= 1. */
     int32_t headroom = 0;
     while (headroom < 32 && (sum & (UINT32_C(0x80000000) >> headroom)) == 0)
         headroom++;
-    const int32_t bits_over_unit = SOFTMAX_I8_SUM_BITS - headroom;
+    const int32_t bits_over_unit = EMBER_SOFTMAX_SUM_BITS - headroom;
     const uint32_t normalised = headroom < 32 ? sum << headroom : 0u;
     const int32_t recip =
         ember_one_over_one_plus_x((int32_t)(normalised - UINT32_C(0x80000000)));
@@ -201,7 +190,7 @@ static void softmax_i8_slice(const struct softmax_i8_params *q, const int8_t *x,
         int32_t v = INT8_MIN;
         if (d >= q->diff_min) {
             const int32_t e =
-                ember_exp_on_negative_values(scaled_diff(q, d), SOFTMAX_I8_DIFF_BITS);
+                ember_exp_on_negative_values(scaled_diff(q, d), EMBER_SOFTMAX_DIFF_BITS);
             v = ember_rdbpot(ember_srdhm(recip, e), shift) + INT8_MIN;
             v = v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v);
         }

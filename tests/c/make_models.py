@@ -9,7 +9,8 @@ Usage: make_models.py OUT_DIR
                        verifier's quantization checks have something to look at)
   op_<op>.ember        one small model per op: fuzzer seeds, and the alloc/arena tests run
                        every kernel's prepare and eval through them
-  op_<op>_i8.ember     the same for the int8 forms of the element-wise activations
+  op_<op>_i8.ember     the same for the int8 forms of the element-wise activations,
+                       LOG_SOFTMAX and DIV
   index.txt            the names of all of the above, one per line
 """
 from __future__ import annotations
@@ -221,6 +222,24 @@ def i8_activation_model(op: OpType) -> Graph:
     return _graph(tensors, [node], ["x"], ["y"])
 
 
+def log_softmax_i8_model() -> Graph:
+    """int8 LOG_SOFTMAX over the last axis; the output quantization LiteRT requires."""
+    tensors = [Tensor("x", DType.INT8, (2, 5), quant=QuantParams((0.05,), (-7,))),
+               Tensor("y", DType.INT8, (2, 5), quant=QuantParams((16.0 / 256,), (127,)))]
+    node = Node(OpType.LOG_SOFTMAX, "log_softmax_i8", ["x"], ["y"], SoftmaxParams(axis=1))
+    return _graph(tensors, [node], ["x"], ["y"])
+
+
+def div_i8_model() -> Graph:
+    """int8 DIV with broadcasting; the divisor's zero point is far from 0, so the C tests'
+    inputs (zeros, or small values) are no zero divisor (which fails the invoke)."""
+    tensors = [Tensor("a", DType.INT8, (1, 4, 3), quant=QuantParams((0.05,), (-7,))),
+               Tensor("b", DType.INT8, (1, 3), quant=QuantParams((0.02,), (-120,))),
+               Tensor("y", DType.INT8, (1, 4, 3), quant=QuantParams((0.1,), (3,)))]
+    node = Node(OpType.DIV, "div_i8", ["a", "b"], ["y"], BinaryParams())
+    return _graph(tensors, [node], ["a", "b"], ["y"])
+
+
 def arg_model(op: OpType) -> Graph:
     """ARG_MAX / ARG_MIN of a float input along axis 1, int32 indices."""
     tensors = [_act("x", (2, 5, 3)), Tensor("y", DType.INT32, (2, 3))]
@@ -245,6 +264,8 @@ def all_models() -> dict[str, Graph]:
         graphs[f"op_{op.name.lower()}"] = quantize_model(op)
     for op in I8_ACTIVATIONS:
         graphs[f"op_{op.name.lower()}_i8"] = i8_activation_model(op)
+    graphs["op_log_softmax_i8"] = log_softmax_i8_model()
+    graphs["op_div_i8"] = div_i8_model()
     for op in (OpType.ARG_MAX, OpType.ARG_MIN):
         graphs[f"op_{op.name.lower()}"] = arg_model(op)
     graphs["op_cast"] = cast_model()

@@ -1,21 +1,23 @@
 """Int8 rewrite: a float graph (after the passes) plus calibrated activation ranges becomes a
 graph whose tensors are int8 wherever an op with an int8 kernel reads or writes them, as the
-int8 kernels expect (csrc/kernels/quant.h):
+int8 kernels expect (csrc/kernels/quant.h). int8_rules.py has one row per such op; in short:
 
-- weights of CONV2D / DEPTHWISE_CONV2D / FULLY_CONNECTED: int8, symmetric per output channel
-  (axis 0, depthwise: the last axis), scale max|w| / 127, zero point 0;
-- their bias: int32, scale input_scale x weight_scale of the channel, zero point 0;
-- activations (graph inputs and outputs included): int8 asymmetric per tensor from the range,
-  except the outputs of ops whose int8 form fixes them (FIXED_PARAMS).
+- weights of CONV2D / DEPTHWISE_CONV2D / FULLY_CONNECTED / TRANSPOSE_CONV2D: int8, symmetric
+  per output channel (depthwise: the last axis, else axis 0), scale max|w| / 127, zero point 0;
+- their bias: int32 scaled by input_scale x weight_scale of the channel, written without
+  params (the kernels imply them);
+- activations (graph inputs and outputs included) and the constants other int8 ops read: int8
+  asymmetric per tensor from the range, except the outputs of ops whose int8 form fixes them
+  (SOFTMAX, SIGMOID, TANH, L2_NORMALIZATION); SIGMOID and TANH get their lookup table.
 
-Ops that only move or select values (pools, reshape, transpose, slice, split, pad, gather) and
-CONCATENATION need the same params on input and output, so those tensors are grouped and each
-group is quantized from one range covering every member.
+Ops that only move or select values (pools, reshape, transpose, slice, split, pad, gather,
+resize) need the same params on input and output, CONCATENATION, MAXIMUM and MINIMUM on every
+input too, so those tensors are grouped and each group is quantized from one range covering
+every member.
 
-Float fallback: a node whose op is not in INT8_OPS, or that the caller keeps float, runs in
-float32; a DEQUANTIZE gives it each int8 input it reads and a QUANTIZE turns each float output
-an int8 node (or an int8 graph output) needs back into int8. Adding an op's int8 kernel takes
-one line: its OpType in INT8_OPS (plus SAME_PARAMS_OPS / FIXED_PARAMS if its kernel demands).
+Float fallback: a node without an int8 rule, or refused by its rule (int8_refusal), or that
+the caller keeps float, runs in float32; a DEQUANTIZE gives it each int8 input it reads and a
+QUANTIZE turns each float output an int8 node (or an int8 graph output) needs back into int8.
 
 With io="int8" the graph inputs and outputs are int8 (users read their params from the tensor
 details); with io="float" they are float32, converted by the same QUANTIZE/DEQUANTIZE ops.
@@ -24,44 +26,27 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from ..errors import QuantizationError
 from ..ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from ..ops import OpType
+from ..ops.lookup_table import TABLE_SIZE, int8_lookup_table
+from .int8_rules import INT8_RULES, int8_refusal
 from .ranges import asymmetric_int8_params
 
-# The ops with int8 kernels; every other op runs in float32 between DEQUANTIZE and QUANTIZE.
-INT8_OPS = frozenset({
-    OpType.CONV2D, OpType.DEPTHWISE_CONV2D, OpType.FULLY_CONNECTED, OpType.ADD,
-    OpType.MAX_POOL2D, OpType.AVERAGE_POOL2D, OpType.RESHAPE, OpType.TRANSPOSE,
-    OpType.CONCATENATION, OpType.SLICE, OpType.SPLIT, OpType.GATHER, OpType.PAD,
-})
-# Ops whose int8 kernels require their value input (input 0) and every output to share params.
-SAME_PARAMS_OPS = frozenset({
-    OpType.MAX_POOL2D, OpType.AVERAGE_POOL2D, OpType.RESHAPE, OpType.TRANSPOSE, OpType.SLICE,
-    OpType.SPLIT, OpType.GATHER, OpType.PAD,
-})
-# Ops whose int8 output params are fixed by the op's range (int8-arithmetic.md): they apply
-# once the op is in INT8_OPS.
-FIXED_PARAMS = {
-    OpType.SIGMOID: QuantParams((1.0 / 256,), (-128,)),
-    OpType.SOFTMAX: QuantParams((1.0 / 256,), (-128,)),
-    OpType.TANH: QuantParams((1.0 / 128,), (0,)),
-}
-# Weight input (index 1) of each weighted op -> the axis of its output channels.
-WEIGHT_AXIS = {OpType.CONV2D: 0, OpType.DEPTHWISE_CONV2D: 3, OpType.FULLY_CONNECTED: 0}
 # The scale given to an all-zero weight channel: any positive scale quantizes it to zeros.
 ZERO_CHANNEL_SCALE = 1e-8
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
 def float_node_names(graph: Graph, keep_float: Iterable[str] = ()) -> list[str]:
-    """Names of the nodes that stay float32: no int8 kernel, or named in `keep_float`."""
+    """Names of the nodes that stay float32: no int8 kernel for them (int8_rules.py), or
+    named in `keep_float`."""
     keep = set(keep_float)
-    return [n.name for n in graph.nodes if n.op not in INT8_OPS or n.name in keep]
+    return [n.name for n in graph.nodes if int8_refusal(n, graph) or n.name in keep]
 
 
 def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
@@ -77,7 +62,7 @@ def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
     if unknown:
         raise QuantizationError(f"keep_float names no node of the graph: {unknown}")
     g = graph.copy()
-    in_float = [n.op not in INT8_OPS or n.name in keep for n in g.nodes]
+    in_float = [bool(int8_refusal(n, g)) or n.name in keep for n in g.nodes]
     int8_nodes = [n for n, f in zip(g.nodes, in_float) if not f]
     io_tensors = g.inputs + g.outputs if io == "int8" else []
     activation = _activation_params(g, ranges, int8_nodes, io_tensors)
@@ -87,8 +72,11 @@ def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
         g.tensors[name] = dataclasses.replace(t, dtype=DType.INT8, data=data, quant=params)
     done: dict[tuple, str] = {}
     for node in int8_nodes:
-        if node.op in WEIGHT_AXIS:
-            _quantize_weights(g, graph, node.inputs, WEIGHT_AXIS[node.op], done)
+        rule = INT8_RULES[node.op]
+        if rule.weights is not None:
+            _quantize_weights(g, graph, node.inputs, rule.weights, done)
+        if rule.table is not None:
+            _add_table(g, node, rule.table)
     float_nodes = [n for n, f in zip(g.nodes, in_float) if f]
     _float_constants(g, graph, float_nodes)
     _split_domains(g, graph, in_float, io == "float")
@@ -159,8 +147,8 @@ def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]],
                        int8_nodes: list[Node], io_tensors: list[str]
                        ) -> dict[str, QuantParams]:
     """Params of every float tensor an int8 node reads or writes (weights and bias aside),
-    and of `io_tensors`, shared within groups."""
-    weights = {name for node in int8_nodes if node.op in WEIGHT_AXIS
+    and of `io_tensors`, shared within groups (int8_rules.py)."""
+    weights = {name for node in int8_nodes if INT8_RULES[node.op].weights is not None
                for name in node.inputs[1:]}
     touched = set(io_tensors) | {name for node in int8_nodes
                                  for name in node.inputs + node.outputs}
@@ -183,12 +171,12 @@ def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]],
             parent[other] = members[0]
 
     for node in int8_nodes:
-        if node.op in SAME_PARAMS_OPS:
-            join(node.inputs[:1] + node.outputs)
-        elif node.op == OpType.CONCATENATION:
-            join(node.inputs + node.outputs)
-    fixed = {root(name): FIXED_PARAMS[node.op] for node in int8_nodes
-             if node.op in FIXED_PARAMS for name in node.outputs if name in parent}
+        shared = INT8_RULES[node.op].shared
+        if shared:
+            join((node.inputs if shared == "all" else node.inputs[:1]) + node.outputs)
+    fixed = {root(name): INT8_RULES[node.op].fixed for node in int8_nodes
+             if INT8_RULES[node.op].fixed is not None
+             for name in node.outputs if name in parent}
     bounds: dict[str, tuple[float, float]] = {}
     for name in floats:
         t = g.tensors[name]
@@ -197,15 +185,45 @@ def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]],
         r = root(name)
         old_lo, old_hi = bounds.get(r, (0.0, 0.0))
         bounds[r] = (min(old_lo, lo), max(old_hi, hi))
-    params = {}
-    for name in floats:
-        r = root(name)
-        if r in fixed:
-            params[name] = fixed[r]
-            continue
-        scale, zero_point = asymmetric_int8_params(*bounds[r])
-        params[name] = QuantParams((scale,), (zero_point,))
-    return params
+    groups = {r: fixed.get(r) or _range_params(*b) for r, b in bounds.items()}
+    for node in int8_nodes:
+        _widen_output(node, groups, bounds, fixed, root, parent)
+    return {name: groups[root(name)] for name in floats}
+
+
+def _range_params(lo: float, hi: float) -> QuantParams:
+    scale, zero_point = asymmetric_int8_params(lo, hi)
+    return QuantParams((scale,), (zero_point,))
+
+
+def _widen_output(node: Node, groups: dict[str, QuantParams],
+                  bounds: dict[str, tuple[float, float]], fixed: dict[str, QuantParams],
+                  root: Callable[[str], str], parent: dict[str, str]) -> None:
+    """Widens the range of `node`'s output where the kernel needs a larger output scale than
+    calibration gave (the rule's min_out_scale x the largest input scale)."""
+    least = INT8_RULES[node.op].min_out_scale
+    if not least or node.outputs[0] not in parent or root(node.outputs[0]) in fixed:
+        return
+    scales = [groups[root(n)].scale[0] for n in node.inputs if n in parent]
+    # The kernels need the multiplier strictly below their bound: a margin of 0.1%.
+    need = max(scales, default=0.0) * least * 1.001
+    r = root(node.outputs[0])
+    if groups[r].scale[0] >= need:
+        return
+    factor = need / groups[r].scale[0]
+    lo, hi = bounds[r]
+    bounds[r] = (lo * factor, hi * factor) if lo != hi else (-need * 128, need * 127)
+    groups[r] = _range_params(*bounds[r])
+
+
+def _add_table(g: Graph, node: Node, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Input 1 of a lookup-table op: its 256 outputs, built from the node's params as the
+    TFLite importer builds them; the entries are output values, quantized as the output."""
+    out_quant = g.tensors[node.outputs[0]].quant
+    table = int8_lookup_table(fn, g.tensors[node.inputs[0]].quant, out_quant)
+    name = g.unique_name(f"{node.name}/table")
+    g.tensors[name] = Tensor(name, DType.INT8, (TABLE_SIZE,), constant_array(table), out_quant)
+    node.inputs.append(name)
 
 
 def _quantize(x: np.ndarray, q: QuantParams) -> np.ndarray:
@@ -243,13 +261,14 @@ def _quantize_weights(g: Graph, source: Graph, inputs: list[str], axis: int,
     scale = (np.float32(g.tensors[inputs[0]].quant.scale[0]) * w_scale).astype(np.float32)
     v = np.round(np.asarray(b.data, np.float64) / scale.astype(np.float64))
     q = np.clip(v, INT32_MIN, INT32_MAX).astype(np.int32)
-    scales = tuple(float(s) for s in scale)
-    inputs[2] = _store(g, inputs[2], ("bias", scales), q, DType.INT32,
-                       QuantParams(scales, (0,) * len(scales), 0), done)
+    # No params are stored: the kernels take a bias without them as scaled input x weight
+    # scale, and per-channel params would add 12 bytes a channel to the file.
+    inputs[2] = _store(g, inputs[2], ("bias", tuple(float(s) for s in scale)), q, DType.INT32,
+                       None, done)
 
 
 def _store(g: Graph, name: str, how: tuple, data: np.ndarray, dtype: DType,
-           quant: QuantParams, done: dict[tuple, str]) -> str:
+           quant: QuantParams | None, done: dict[tuple, str]) -> str:
     """The name of constant `name` quantized `how`: in place for its first form, a fresh
     tensor for each other form."""
     key = (name, how)

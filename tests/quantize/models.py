@@ -21,8 +21,9 @@ def onnx_model(nodes: list, inputs: list, outputs: list, inits: list) -> onnx.Mo
 
 
 def gated_cnn() -> onnx.ModelProto:
-    """Conv -> Sigmoid -> Conv+Relu -> Mul by a per-channel constant -> Flatten -> Gemm ->
-    Softmax: three ops without an int8 kernel between int8 ones, one of them at the output."""
+    """Conv -> HardSigmoid -> Conv+Relu -> Div by a per-channel constant -> Flatten -> Gemm ->
+    HardSigmoid: three ops without an int8 kernel between int8 ones, one of them at the
+    output."""
     rng = np.random.default_rng(0)
     scale = rng.uniform(0.5, 2.0, (1, 8, 1, 1)).astype(np.float32)
     inits = [weight(rng, "w1", 8, 3, 3, 3), weight(rng, "b1", 8),
@@ -30,29 +31,29 @@ def gated_cnn() -> onnx.ModelProto:
              numpy_helper.from_array(scale, "m"), weight(rng, "fc", 10, 8 * 8 * 8),
              numpy_helper.from_array(np.array([1, -1], np.int64), "flat")]
     nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
-             helper.make_node("Sigmoid", ["c1"], ["s"], name="gate"),
+             helper.make_node("HardSigmoid", ["c1"], ["s"], name="gate"),
              helper.make_node("Conv", ["s", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1],
                               name="conv2"),
              helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
-             helper.make_node("Mul", ["r2", "m"], ["mm"], name="scale"),
+             helper.make_node("Div", ["r2", "m"], ["mm"], name="scale"),
              helper.make_node("Reshape", ["mm", "flat"], ["f"], name="flatten"),
              helper.make_node("Gemm", ["f", "fc"], ["l"], transB=1, name="fc"),
-             helper.make_node("Softmax", ["l"], ["y"], axis=1, name="softmax")]
+             helper.make_node("HardSigmoid", ["l"], ["y"], name="squash")]
     return onnx_model(nodes,
                       [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
 
 
 def shared_input_model() -> onnx.ModelProto:
-    """The input feeds a float SIGMOID and an int8 ADD; a constant feeds an int8 ADD and a
-    float MUL; the output comes from a float TANH."""
+    """The input feeds a float HARD_SIGMOID and an int8 ADD; a constant feeds an int8 ADD and
+    a float DIV; the output comes from a float HARD_SIGMOID."""
     rng = np.random.default_rng(1)
-    c = numpy_helper.from_array(rng.uniform(-1, 1, (1, 16)).astype(np.float32), "c")
-    nodes = [helper.make_node("Sigmoid", ["x"], ["a"], name="gate"),
+    c = numpy_helper.from_array(rng.uniform(0.5, 1.5, (1, 16)).astype(np.float32), "c")
+    nodes = [helper.make_node("HardSigmoid", ["x"], ["a"], name="gate"),
              helper.make_node("Add", ["a", "x"], ["b"], name="sum"),
              helper.make_node("Add", ["b", "c"], ["d"], name="shift"),
-             helper.make_node("Mul", ["d", "c"], ["e"], name="product"),
-             helper.make_node("Tanh", ["e"], ["y"], name="squash")]
+             helper.make_node("Div", ["d", "c"], ["e"], name="product"),
+             helper.make_node("HardSigmoid", ["e"], ["y"], name="squash")]
     return onnx_model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
                       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])], [c])
 

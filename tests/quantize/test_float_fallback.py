@@ -1,4 +1,4 @@
-"""Float fallback: ops without an int8 kernel (SIGMOID, MUL, SOFTMAX, TANH here) and nodes the
+"""Float fallback: ops without an int8 kernel (HARD_SIGMOID and DIV here) and nodes the
 caller keeps float run in float32 between DEQUANTIZE and QUANTIZE; the mixed graph runs in
 Emberlite with outputs close to the float model's, and each tensor has the type its readers
 and writer need."""
@@ -15,7 +15,8 @@ from emberlite.converter.ir import DType, Graph
 from emberlite.converter.ops import OpType
 from emberlite.converter.passes import run_passes
 from emberlite.converter.quantize.calibrate import calibrate
-from emberlite.converter.quantize.quantize_int8 import INT8_OPS, quantize_int8
+from emberlite.converter.quantize.int8_rules import INT8_RULES
+from emberlite.converter.quantize.quantize_int8 import quantize_int8
 from tests.quantize.models import cosine, gated_cnn, outputs, shared_input_model
 
 CONVERSIONS = (OpType.QUANTIZE, OpType.DEQUANTIZE)
@@ -54,13 +55,13 @@ def test_gated_cnn_runs_mixed_close_to_float(io: str) -> None:
     images = rng.standard_normal((60, 3, 8, 8)).astype(np.float32)
     calib = list(images[:30])
     graph, q = _quantized_ir(model, calib, io)
-    float_names = {n.name for n in graph.nodes if n.op not in INT8_OPS}
-    assert float_names == {"gate", "scale", "softmax"}
+    float_names = {n.name for n in graph.nodes if n.op not in INT8_RULES}
+    assert float_names == {"gate", "scale", "squash"}
     _check_domains(q, float_names, io)
     data = Converter.from_onnx(model).quantize("int8", dataset=calib, io=io).convert()
     interp = Interpreter(model_content=data)
     ops = interp.node_ops()
-    assert {"sigmoid", "mul", "softmax", "conv2d", "fully_connected"} <= set(ops)
+    assert {"hard_sigmoid", "div", "conv2d", "fully_connected"} <= set(ops)
     # One conversion into each float run and one out of it (io="float" adds the input's).
     assert ops.count("dequantize") == ops.count("quantize") == 3
     want = outputs(Converter.from_onnx(model).convert(), images[30:])
@@ -96,10 +97,10 @@ def test_keep_float_runs_chosen_int8_layers_in_float() -> None:
     images = rng.standard_normal((40, 3, 8, 8)).astype(np.float32)
     calib = list(images[:20])
     graph, q = _quantized_ir(model, calib, "float", keep=("conv2",))
-    _check_domains(q, {"gate", "scale", "softmax", "conv2"}, "float")
+    _check_domains(q, {"gate", "scale", "squash", "conv2"}, "float")
     conv2 = next(n for n in q.nodes if n.name == "conv2")
     assert [q.tensors[n].dtype for n in conv2.inputs] == [DType.FLOAT32] * 3
-    # SIGMOID and the kept conv form one float run: no QUANTIZE/DEQUANTIZE between them.
+    # HARD_SIGMOID and the kept conv form one float run: no QUANTIZE/DEQUANTIZE between them.
     assert q.producers()[conv2.inputs[0]].name == "gate"
     base = Converter.from_onnx(model).quantize("int8", dataset=calib, io="float")
     kept = Converter.from_onnx(model).quantize("int8", dataset=calib, io="float",
@@ -115,20 +116,3 @@ def test_keep_float_runs_chosen_int8_layers_in_float() -> None:
     with pytest.raises(QuantizationError, match="no_such_layer"):
         Converter.from_onnx(model).quantize("int8", dataset=calib,
                                             keep_float=["no_such_layer"]).convert()
-
-
-def test_an_op_added_to_int8_ops_gets_its_fixed_output_params(monkeypatch) -> None:
-    # IR only: SIGMOID's int8 kernel lands on another branch; once its OpType is in INT8_OPS
-    # it runs int8 with the output params its kernel demands, and no conversion surrounds it.
-    from emberlite.converter.quantize import quantize_int8 as module
-
-    monkeypatch.setattr(module, "INT8_OPS", INT8_OPS | {OpType.SIGMOID})
-    rng = np.random.default_rng(11)
-    graph, q = _quantized_ir(gated_cnn(), list(rng.standard_normal((8, 3, 8, 8))
-                                              .astype(np.float32)), "float")
-    gate = next(n for n in q.nodes if n.name == "gate")
-    out = q.tensors[gate.outputs[0]]
-    assert out.dtype == DType.INT8 and out.quant.scale == (1 / 256,)
-    assert out.quant.zero_point == (-128,)
-    assert q.producers()[gate.inputs[0]].name == "conv1"
-    _check_domains(q, {"scale", "softmax"}, "float")

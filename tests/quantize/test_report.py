@@ -89,8 +89,8 @@ def test_report_json_and_float_layers(tmp_path: Path) -> None:
     assert saved["samples"] == 16 and saved["budget"] is None
     precision = {e.layer: e.precision for e in report.layers}
     assert {k for k, v in precision.items() if v == "float32"} == {"gate", "conv2", "scale",
-                                                                   "softmax"}
-    assert set(report.float_layers) == {"gate", "conv2", "scale", "softmax"}
+                                                                   "squash"}
+    assert set(report.float_layers) == {"gate", "conv2", "scale", "squash"}
     assert precision["conv1"] == precision["fc"] == "int8"
     # The graph input is exact with float io: JSON writes its missing SNR as null.
     conv1 = next(e for e in saved["layers"] if e["layer"] == "conv1")

@@ -441,7 +441,11 @@ def pad(c: Ctx) -> Result:
         raise Invalid(f"paddings must be [{rank}, 2] and >= 0, got {pads.tolist()}")
     value = float(c.const(2).reshape(-1)[0]) if c.has(2) else 0.0
     if c.b.dtype(x) == DType.INT8:
-        value = 0.0  # int8 pads with the zero point (a PADV2 value is checked to be it)
+        # LiteRT pads with the stored int8 constant (PAD: the zero point); the IR holds its
+        # real value in the output's quantization, which the kernel quantizes back exactly.
+        q = c.out_quant()
+        value = float(np.float32(q.scale[0]) * np.float32(value - q.zero_point[0])) \
+            if c.has(2) else 0.0
     p = PadParams(pads=tuple(int(v) for v in (*pads[:, 0], *pads[:, 1])), mode=PadMode.CONSTANT,
                   value=value)
     return [c.b.op(OpType.PAD, [x], p)]

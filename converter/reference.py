@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import EmberError, ShapeError
-from .ir import DType, Graph, Node
+from .ir import DType, Graph, Node, QuantParams
 from .ops import OPS, FusedActivation, OpType
 from .ops.pad import PadMode
 from .ops.resize import CoordinateTransform, NearestRounding, ResizeMode
@@ -272,7 +272,11 @@ def _pad(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
                 for i, (b, a) in enumerate(zip(before, after)))]
     widths = [(max(b, 0), max(a, 0)) for b, a in zip(before, after)]
     if p.mode == PadMode.CONSTANT:
-        return [np.pad(x, widths, mode="constant", constant_values=p.value)]
+        value = p.value
+        q = graph.tensors[node.outputs[0]].quant
+        if graph.tensors[node.outputs[0]].dtype == DType.INT8 and q is not None:
+            value = float(_quantized(np.float32(p.value), q))  # int8 pads with a real value
+        return [np.pad(x, widths, mode="constant", constant_values=value)]
     return [np.pad(x, widths, mode="reflect" if p.mode == PadMode.REFLECT else "edge")]
 
 
@@ -340,16 +344,20 @@ def _hard_swish(x: np.ndarray, _) -> np.ndarray:
 
 
 def _quantize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
-    # LiteRT divides in float32 and rounds ties away from zero; round-half-even would differ.
     q = graph.tensors[node.outputs[0]].quant
     x = np.asarray(args[0], dtype=np.float32)
     if graph.tensors[node.inputs[0]].dtype == DType.INT8:
         # Requantization by its real value; the kernel's fixed-point multiply can round a
         # value that lands near a tie differently (by 1).
         x = np.float32(_dequantize(node, args, graph)[0])
+    return [_quantized(x, q)]
+
+
+def _quantized(x: np.ndarray, q: QuantParams) -> np.ndarray:
+    # LiteRT divides in float32 and rounds ties away from zero; round-half-even would differ.
     x = x / np.float32(q.scale[0])
     rounded = np.sign(x) * np.floor(np.abs(_f64(x)) + 0.5)
-    return [np.clip(rounded + q.zero_point[0], -128, 127)]
+    return np.clip(rounded + q.zero_point[0], -128, 127)
 
 
 def _dequantize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:

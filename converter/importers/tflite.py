@@ -434,19 +434,8 @@ class _Conversion:
                                               if t.data is not None}
         self.env: dict[int, str] = {}          # run-time TFLite tensor -> IR tensor name
         for i in model.inputs:
-            t = model.tensors[i]
-            int8 = (t.type == TensorType.INT8 and t.quant is not None
-                    and len(t.quant.scale) == 1)
-            if t.type != TensorType.FLOAT32 and not int8:
-                raise UnsupportedOpsError([(f"input {self.names[i]!r}", "INPUT",
-                                            f"type {type_name(t.type)}; only float32 and "
-                                            f"int8 (one scale) inputs are supported")])
-            if min(t.shape, default=1) < 1:
-                raise ModelImportError(f"graph input {self.names[i]!r} has an empty or "
-                                       f"unknown dimension: {t.shape}")
             name = self.names[i]
-            self.graph.tensors[name] = Tensor(name, DType.INT8 if int8 else DType.FLOAT32,
-                                              t.shape, quant=t.quant if int8 else None)
+            self.graph.tensors[name] = _input_tensor(model.tensors[i], name)
             self.graph.inputs.append(name)
             self.env[i] = name
 
@@ -536,6 +525,27 @@ class _Conversion:
                 self.graph.tensors[copy].quant = self.graph.tensors[ir].quant
                 ir = name if self.b.rename_output(copy, name) else copy
             self.graph.outputs.append(ir)
+
+
+# Graph input types besides int8: int32 and int64 inputs carry indices (GATHER) or integers
+# that a CAST converts.
+_INPUT_TYPES = {TensorType.FLOAT32: DType.FLOAT32, TensorType.INT32: DType.INT32,
+                TensorType.INT64: DType.INT64}
+
+
+def _input_tensor(t: TFLTensor, name: str) -> Tensor:
+    """The IR tensor of graph input `t`: float32, int8 with one scale, int32 or int64."""
+    int8 = t.type == TensorType.INT8 and t.quant is not None and len(t.quant.scale) == 1
+    if t.type not in _INPUT_TYPES and not int8:
+        raise UnsupportedOpsError([(f"input {name!r}", "INPUT",
+                                    f"type {type_name(t.type)}; only float32, int8 (one "
+                                    f"scale), int32 and int64 inputs are supported")])
+    if min(t.shape, default=1) < 1:
+        raise ModelImportError(f"graph input {name!r} has an empty or unknown dimension: "
+                               f"{t.shape}")
+    if int8:
+        return Tensor(name, DType.INT8, t.shape, quant=t.quant)
+    return Tensor(name, _INPUT_TYPES[t.type], t.shape)
 
 
 class _OpContext:

@@ -109,10 +109,6 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
             _quant_key(t) != _quant_key(activations[0]) for t in activations[1:] + outputs):
         reasons.append(f"inputs and outputs are quantized differently; {NO_KERNEL} "
                        f"that requantizes")
-    if op.code == Op.PADV2 and op.inputs[2] >= 0:
-        value = model.tensors[op.inputs[2]]
-        if value.data is None or value.data.reshape(-1)[0] != outputs[0].quant.zero_point[0]:
-            reasons.append("the padding value must be the output's zero point (real 0)")
     if op.code == Op.SOFTMAX:
         reasons.extend(_softmax_problems(op, activations[0], outputs[0]))
     if op.code == Op.LOG_SOFTMAX:

@@ -70,6 +70,9 @@ class TFLiteOp:
 
 
 _INDEX_TYPES = (TensorType.INT32, TensorType.INT64)
+# Ops that only move values move int32 and int64 ones too (indices fed as graph inputs).
+_MOVE_TYPES = (TensorType.FLOAT32, *_INDEX_TYPES)
+_MOVES: dict[str, Any] = {"in_types": _MOVE_TYPES, "out_types": _MOVE_TYPES}
 _CAST_TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT32, TensorType.INT64)
 _IR_TYPES = {TensorType.FLOAT32: DType.FLOAT32, TensorType.INT8: DType.INT8,
              TensorType.INT32: DType.INT32, TensorType.INT64: DType.INT64}
@@ -441,7 +444,11 @@ def pad(c: Ctx) -> Result:
         raise Invalid(f"paddings must be [{rank}, 2] and >= 0, got {pads.tolist()}")
     value = float(c.const(2).reshape(-1)[0]) if c.has(2) else 0.0
     if c.b.dtype(x) == DType.INT8:
-        value = 0.0  # int8 pads with the zero point (a PADV2 value is checked to be it)
+        # LiteRT pads with the stored int8 constant (PAD: the zero point); the IR holds its
+        # real value in the output's quantization, which the kernel quantizes back exactly.
+        q = c.out_quant()
+        value = float(np.float32(q.scale[0]) * np.float32(value - q.zero_point[0])) \
+            if c.has(2) else 0.0
     p = PadParams(pads=tuple(int(v) for v in (*pads[:, 0], *pads[:, 1])), mode=PadMode.CONSTANT,
                   value=value)
     return [c.b.op(OpType.PAD, [x], p)]
@@ -537,24 +544,24 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.CAST: TFLiteOp(cast, in_types=_CAST_TYPES, out_types=_CAST_TYPES),
     Op.L2_NORMALIZATION: TFLiteOp(l2_normalization, check=_no_activation),
     Op.LOG_SOFTMAX: TFLiteOp(log_softmax),
-    Op.PACK: TFLiteOp(pack),
-    Op.UNPACK: TFLiteOp(unpack),
-    Op.RESHAPE: TFLiteOp(reshape, 1, index_inputs=(1,)),
-    Op.SQUEEZE: TFLiteOp(reshape),
-    Op.EXPAND_DIMS: TFLiteOp(reshape, 1, index_inputs=(1,)),
-    Op.TRANSPOSE: TFLiteOp(transpose, 2, const_inputs=(1,)),
-    Op.CONCATENATION: TFLiteOp(concatenation),
-    Op.SPLIT: TFLiteOp(split, 2, const_inputs=(0,)),
-    Op.SPLIT_V: TFLiteOp(split_v, 3, const_inputs=(1, 2)),
+    Op.PACK: TFLiteOp(pack, **_MOVES),
+    Op.UNPACK: TFLiteOp(unpack, **_MOVES),
+    Op.RESHAPE: TFLiteOp(reshape, 1, index_inputs=(1,), **_MOVES),
+    Op.SQUEEZE: TFLiteOp(reshape, **_MOVES),
+    Op.EXPAND_DIMS: TFLiteOp(reshape, 1, index_inputs=(1,), **_MOVES),
+    Op.TRANSPOSE: TFLiteOp(transpose, 2, const_inputs=(1,), **_MOVES),
+    Op.CONCATENATION: TFLiteOp(concatenation, **_MOVES),
+    Op.SPLIT: TFLiteOp(split, 2, const_inputs=(0,), **_MOVES),
+    Op.SPLIT_V: TFLiteOp(split_v, 3, const_inputs=(1, 2), **_MOVES),
     Op.STRIDED_SLICE: TFLiteOp(strided_slice, 4, const_inputs=(1, 2, 3),
-                               check=_strided_slice_check),
-    Op.SLICE: TFLiteOp(slice_, 3, const_inputs=(1, 2)),
+                               check=_strided_slice_check, **_MOVES),
+    Op.SLICE: TFLiteOp(slice_, 3, const_inputs=(1, 2), **_MOVES),
     Op.PAD: TFLiteOp(pad, 2, const_inputs=(1,)),
     Op.PADV2: TFLiteOp(pad, 3, const_inputs=(1, 2)),
     Op.SOFTMAX: TFLiteOp(softmax),
     Op.RESIZE_BILINEAR: TFLiteOp(_resize(ResizeMode.LINEAR), 2, index_inputs=(1,)),
     Op.RESIZE_NEAREST_NEIGHBOR: TFLiteOp(_resize(ResizeMode.NEAREST), 2, index_inputs=(1,)),
-    Op.GATHER: TFLiteOp(gather, 2, index_inputs=(1,)),
+    Op.GATHER: TFLiteOp(gather, 2, index_inputs=(1,), **_MOVES),
     Op.SHAPE: TFLiteOp(shape),
     Op.DEQUANTIZE: TFLiteOp(dequantize, const_inputs=(0,)),
     Op.QUANTIZE: TFLiteOp(quantize),

@@ -1,7 +1,8 @@
 """PAD: pads = [before_0..before_{r-1}, after_0..after_{r-1}].
 
 Negative pads crop (ONNX Pad allows them). REFLECT needs pads < the (cropped) axis size and
-EDGE a non-empty axis.
+EDGE a non-empty axis. CONSTANT pads with `value`: for a quantized int8 tensor a real value,
+quantized with the output's scale and zero point as QUANTIZE does; for other integer types 0.
 """
 from __future__ import annotations
 

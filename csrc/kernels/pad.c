@@ -1,5 +1,8 @@
 /* PAD with a constant, by reflection (edge cell not repeated) or by repeating the edge, any
-   element size; a non-float constant must be 0. The converter lowers negative pads to SLICE. */
+   element size. For int8 the constant is a real value, quantized with the output's scale and
+   zero point (TFLite's PADV2 pads with a stored int8 constant); for other integer types it
+   must be 0. The converter lowers negative pads to SLICE. */
+#include <math.h>
 #include <string.h>
 
 #include "ember_internal.h"
@@ -22,6 +25,25 @@ static ember_status pad_params(ember_context *ctx, const ember_node *node, ember
         !ember_fb_f32(&node->params, EMBER_SLOT_PAD_PARAMS_VALUE, 0.0f, value))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (pad): params out of bounds", node->index);
+    return EMBER_STATUS_OK;
+}
+
+/* A constant other than 0 needs a float32 tensor or a quantized int8 one (scale > 0). */
+static ember_status constant_check(ember_context *ctx, const ember_node *node, uint8_t mode,
+                                   float value, const ember_tensor *out) {
+    if (mode != EMBER_PAD_MODE_CONSTANT || value == 0.0f || out->type == EMBER_TYPE_FLOAT32)
+        return EMBER_STATUS_OK;
+    bool quantized = out->type == EMBER_TYPE_INT8 && out->quant_count == 1 && out->scale > 0.0f;
+    if (quantized && !isfinite(value))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (pad): constant for an int8 tensor must be finite, "
+                          "got %g",
+                          node->index, (double)value);
+    if (!quantized)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (pad): constant for a tensor that is neither float32 "
+                          "nor quantized int8 must be 0, got %g",
+                          node->index, (double)value);
     return EMBER_STATUS_OK;
 }
 
@@ -50,11 +72,8 @@ static ember_status pad_check(ember_context *ctx, const ember_node *node) {
     if (mode >= EMBER_PAD_MODE_COUNT)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (pad): unknown mode %u", node->index, mode);
-    if (mode == EMBER_PAD_MODE_CONSTANT && in->type != EMBER_TYPE_FLOAT32 && value != 0.0f)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (pad): constant for a non-float32 tensor must be 0, "
-                          "got %g",
-                          node->index, (double)value);
+    if ((st = constant_check(ctx, node, mode, value, out)))
+        return st;
     if (pads.len != 2 * in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (pad): pads need %u entries, got %" PRIu32, node->index,
@@ -166,8 +185,10 @@ static ember_status pad_prepare(ember_context *ctx, ember_node *node) {
     memset(d->fill, 0, sizeof(d->fill));
     if (in->type == EMBER_TYPE_FLOAT32)
         memcpy(d->fill, &value, sizeof(value));
-    if (in->type == EMBER_TYPE_INT8) /* the constant (0, checked) is stored as the zero point */
-        d->fill[0] = (uint8_t)(int8_t)out->zero_point;
+    if (in->type == EMBER_TYPE_INT8) /* 0 (checked, if unquantized) is the zero point */
+        d->fill[0] = (uint8_t)(value == 0.0f ? (int8_t)out->zero_point
+                                             : ember_quantize_f32_i8(value, out->scale,
+                                                                     out->zero_point));
     d->rank = in->rank > 0 ? in->rank : 1;
     for (uint32_t a = 0; a < d->rank; a++) {
         bool scalar = in->rank == 0;

@@ -6,6 +6,8 @@
 #ifndef EMBER_KERNELS_QUANT_H
 #define EMBER_KERNELS_QUANT_H
 
+#include <math.h>
+
 #include "ember_internal.h"
 
 /* Splits `real` into m * 2^(shift - 31) with m in [2^30, 2^31); real <= 0, not finite, or
@@ -113,6 +115,17 @@ static inline int8_t ember_requant_i8_apply(int8_t q, const ember_requant_i8 *p)
         ember_multiply_by_quantized_multiplier(q - p->in_zp, p->mult, p->shift) + p->out_zp;
     v = v < p->lo ? p->lo : v;
     return (int8_t)(v > p->hi ? p->hi : v);
+}
+
+/* QUANTIZE of one float: LiteRT's reference divides in float32 (not a multiply by 1/scale) and
+   rounds ties away from zero, which is what roundf does. The rounded value is bounded before
+   the int conversion so that huge inputs saturate instead of overflowing; NaN gives -128, as
+   LiteRT does on x86. */
+static inline int8_t ember_quantize_f32_i8(float x, float scale, int32_t zero_point) {
+    const float r = roundf(x / scale);
+    const int32_t v = r >= 512.0f ? 512 : (r >= -512.0f ? (int32_t)r : -512);
+    const int32_t q = v + zero_point;
+    return (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
 }
 
 /* int16 fixed point (gemmlowp's int16 forms, as LiteRT's int8 HARD_SWISH uses them). */

@@ -2,8 +2,6 @@
    output's per-tensor scale and zero point; or int8 -> int8 (requantize), q_out =
    clamp(MBQM(q_in - zp_in, QM(s_in / s_out)) + zp_out, -128, 127) (LiteRT's reference kernels,
    /work/shared/int8-arithmetic.md, section 5). Node data: quantize_data. */
-#include <math.h>
-
 #include "ember_internal.h"
 #include "kernels/quant.h"
 
@@ -44,17 +42,10 @@ static ember_status quantize_prepare(ember_context *ctx, ember_node *node) {
     return EMBER_STATUS_OK;
 }
 
-/* LiteRT's reference divides in float32 (not a multiply by 1/scale) and rounds ties away from
-   zero, which is what roundf does. The rounded value is bounded before the int conversion so
-   that huge inputs saturate instead of overflowing; NaN gives -128, as LiteRT does on x86. */
 static void ember_quantize_f32_i8_ref(const float *in, int8_t *out, size_t n, float scale,
                                       int32_t zero_point) {
-    for (size_t i = 0; i < n; i++) {
-        const float r = roundf(in[i] / scale);
-        const int32_t v = r >= 512.0f ? 512 : (r >= -512.0f ? (int32_t)r : -512);
-        const int32_t q = v + zero_point;
-        out[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = ember_quantize_f32_i8(in[i], scale, zero_point);
 }
 
 static void ember_quantize_i8_i8_ref(const int8_t *in, int8_t *out, size_t n,

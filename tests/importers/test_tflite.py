@@ -260,6 +260,45 @@ def test_signature_naming_a_hidden_tensor_is_rejected(tf: Any) -> None:
         Converter.from_tflite(bytes(data)).convert()
 
 
+# --- integer graph inputs -------------------------------------------------------------------
+def _index_cases(tf: Any) -> dict[str, tuple[Callable, set[str]]]:
+    """name -> (function of a float32 (2, 5, 3) input and an integer (2, 4) index input, the
+    TFLite ops the model must contain)."""
+    return {
+        "gather": (lambda x, i: tf.gather(x, i, axis=1), {"GATHER"}),
+        # The index row picked, reversed and transposed before use: integer data movement.
+        "gather_moved_indices": (lambda x, i: tf.gather(x, tf.transpose(i[1, ::-1][None]),
+                                                        axis=1), {"GATHER", "STRIDED_SLICE"}),
+        "cast": (lambda x, i: x[:, :4, 0] * tf.cast(i, tf.float32), {"CAST"}),
+    }
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+@pytest.mark.parametrize("name", ["gather", "gather_moved_indices", "cast"])
+def test_integer_graph_inputs_match_litert(tf: Any, name: str, dtype: str) -> None:
+    fn, ops = _index_cases(tf)[name]
+    specs = [tf.TensorSpec((2, 5, 3), tf.float32), tf.TensorSpec((2, 4), getattr(tf, dtype))]
+    concrete = tf.function(fn).get_concrete_function(*specs)
+    data = tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()
+    assert ops <= _tflite_ops(data), f"TF emitted {_tflite_ops(data)}"
+    interp = Interpreter(model_content=Converter.from_tflite(data).convert())
+    assert [d["dtype"] for d in interp.get_input_details()] == [np.float32, np.dtype(dtype)]
+    for _ in range(3):
+        _assert_matches_litert(data, [_const(2, 5, 3),
+                                      RNG.integers(0, 5, (2, 4)).astype(dtype)])
+
+
+def test_out_of_range_index_input_fails_cleanly(tf: Any) -> None:
+    from emberlite.errors import EvalError
+
+    specs = [tf.TensorSpec((2, 5, 3), tf.float32), tf.TensorSpec((4,), tf.int32)]
+    concrete = tf.function(lambda x, i: tf.gather(x, i, axis=1)).get_concrete_function(*specs)
+    data = tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()
+    with pytest.raises(EvalError):
+        run_ember(Converter.from_tflite(data).convert(),
+                  [_const(2, 5, 3), np.array([0, 5, 1, 2], np.int32)])
+
+
 # --- Keras models -------------------------------------------------------------------------
 def _keras_tflite(tf: Any, model: Any) -> bytes:
     return tf.lite.TFLiteConverter.from_keras_model(model).convert()

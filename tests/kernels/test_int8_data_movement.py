@@ -1,6 +1,6 @@
 """int8 through the ops that move values without arithmetic (reshape, transpose, concatenation,
-slice, pad): the stored bytes move exactly as numpy moves them, pad fills with the zero point,
-and each op rejects an output whose scale or zero point differs from its input's."""
+slice, pad): the stored bytes move exactly as numpy moves them, pad fills with its real
+constant quantized (the zero point for 0), and each op rejects an output whose scale or zero point differs from its input's."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from emberlite.converter import reference
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.pad import PadParams
@@ -61,3 +62,28 @@ def test_concatenation_int8() -> None:
     g.tensors["y"].quant = replace(g.tensors["y"].quant, scale=(SCALE * 2,))
     with pytest.raises(InvalidModelError, match="same scale and zero point"):
         run_graph(g, [X, y])
+
+
+PAD_WIDTHS = ((0, 0), (1, 0), (0, 2), (1, 1))
+PADS = tuple(b for b, _ in PAD_WIDTHS) + tuple(a for _, a in PAD_WIDTHS)
+
+
+# Real constants: ordinary, negative, halfway between two steps (ties round away from zero,
+# as LiteRT's QUANTIZE does), and beyond the int8 range (saturates).
+@pytest.mark.parametrize("value", [0.7, -1.3, 2.5 * SCALE, -3.5 * SCALE, 100.0, -100.0])
+def test_pad_int8_quantizes_its_real_constant(value: float) -> None:
+    ratio = np.float32(value) / np.float32(SCALE)
+    fill = int(np.clip(np.sign(ratio) * np.floor(np.abs(np.float64(ratio)) + 0.5) + ZP,
+                       -128, 127))
+    want = np.pad(X, PAD_WIDTHS, constant_values=fill)
+    g = build(OpType.PAD, PadParams(pads=PADS, value=value), {"x": X}, want.shape)
+    assert np.array_equal(run_graph(g, [X])[0], want)
+    assert np.array_equal(reference.evaluate(g, {"x": X})["out"], want)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_pad_int8_rejects_a_constant_that_is_not_finite(value: float) -> None:
+    want = np.pad(X, PAD_WIDTHS)
+    g = build(OpType.PAD, PadParams(pads=PADS, value=value), {"x": X}, want.shape)
+    with pytest.raises(InvalidModelError, match="must be finite"):
+        run_graph(g, [X])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import onnx
@@ -29,7 +30,7 @@ from emberlite.converter.writer import serialize
 from tests.converter.ir_builder import GraphBuilder
 from tests.kernels import test_int8_activations as act
 from tests.kernels import test_int8_newops as newops
-from tests.kernels import test_int8_batch_matmul, test_int8_mean, test_int8_mul, test_int8_sub
+from tests.kernels import test_int8_add_sub, test_int8_batch_matmul, test_int8_mean, test_int8_mul
 from tests.kernels.fixed_point import run_graph
 from tests.kernels.fixed_point_exp import softmax_i8
 from tests.quantize.models import cosine, onnx_model, outputs, weight
@@ -76,10 +77,10 @@ def _value(g: Graph, name: str, x: np.ndarray) -> np.ndarray:
 Reference = Callable[[Graph, Node, np.ndarray], np.ndarray]
 
 
-def _binary(module) -> Reference:
+def _binary(numpy_model: Callable) -> Reference:
     def reference(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
         a, b = (_value(g, n, x) for n in node.inputs)
-        return module.reference(a, b, _pair_params(g, node), int(node.params.activation))
+        return numpy_model(a, b, _pair_params(g, node), int(node.params.activation))
     return reference
 
 
@@ -179,9 +180,9 @@ def _resize(mode: str, transform: str) -> Callable[[], onnx.ModelProto]:
 
 CASES = {
     "sub": Case(lambda: _single("Sub", [4, 16], [_const("c", np.linspace(-3, 1, 16))],
-                                ["c"]), (4, 16), OpType.SUB, _binary(test_int8_sub)),
+                                ["c"]), (4, 16), OpType.SUB, _binary(partial(test_int8_add_sub.reference, OpType.SUB))),
     "mul": Case(lambda: _single("Mul", [4, 16], [_const("c", np.linspace(-2, 3, 16))],
-                                ["c"]), (4, 16), OpType.MUL, _binary(test_int8_mul)),
+                                ["c"]), (4, 16), OpType.MUL, _binary(test_int8_mul.reference)),
     "residual_sub_mul": Case(_residual_sub_mul, (3, 6, 6), OpType.SUB),
     "mean": Case(lambda: _single("ReduceMean", [2, 6, 10], axes=[3], keepdims=0), (2, 6, 10),
                  OpType.MEAN, _mean),

@@ -78,6 +78,7 @@ bench: py-deps
 	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PIP) install -q $(TF_BENCH)
 	$(PY) bench/bench_mobilenet.py
 	$(PY) bench/bench_tflite.py
+	$(PY) bench/bench_quantize.py
 
 clean:
 	rm -rf build dist *.egg-info runtime/*.so runtime/_ember.c runtime/_ember.o \

@@ -109,10 +109,12 @@ def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
                    *op.outputs] if t >= 0 and m.tensors[t].data is None), f"{name}: not int8"
         models[name] = data
         # Random int8 values plus calibration-like ones (rows both flat and peaked).
-        quants = [m.tensors[i].quant for i in m.inputs]
-        typical = [[np.clip(np.round(_signed_uniform(rng, s) / np.float32(q.scale[0]))
-                            + q.zero_point[0], -128, 127).astype(np.int8)
-                    for s, q in zip(shapes, quants, strict=True)] for _ in range(SAMPLES // 2)]
+        # In the .tflite's input order, which need not be the Keras model's (it follows the
+        # input names, and so what ran before in the process).
+        file_inputs = [m.tensors[i] for i in m.inputs]
+        typical = [[np.clip(np.round(_signed_uniform(rng, t.shape[1:]) / np.float32(
+                        t.quant.scale[0])) + t.quant.zero_point[0], -128, 127).astype(np.int8)
+                    for t in file_inputs] for _ in range(SAMPLES // 2)]
         samples = random_int8_samples(data, rng, SAMPLES - len(typical)) + typical
         inputs[name] = _div_inputs(data, samples, name) if "DIV" in ops else samples
     return litert_cases(tmp_path_factory.mktemp("int8_logsoftmax_div"), models, inputs)

@@ -4,6 +4,7 @@
     data = Converter.from_tflite("model.tflite").convert()
     Converter.from_onnx(model_proto, input_shapes={"x": [1, 3, 224, 224]}).save("m.ember")
     Converter.from_onnx("model.onnx").quantize(mode="int8", dataset="calib.npz").save("q.ember")
+    Converter.from_onnx("model.onnx").quantize(mode="dynamic").save("dr.ember")
 
 A Converter holds its source (the parsed model, its format and the hash of its bytes);
 `convert` runs the whole pipeline each time and is deterministic: the same source gives
@@ -90,12 +91,29 @@ class _Quantize:
         return quantized
 
 
+class _WeightOnly:
+    """quantize(mode="dynamic" | "fp16"): weights only, no calibration (weight_only.py)."""
+
+    report = None
+
+    def __init__(self, mode: str):
+        self.mode = mode
+
+    def apply(self, graph: Graph) -> Graph:
+        from .quantize.weight_only import quantize_dynamic, quantize_fp16
+
+        return quantize_dynamic(graph) if self.mode == "dynamic" else quantize_fp16(graph)
+
+
+QUANTIZE_MODES = ("int8", "dynamic", "fp16")
+
+
 class Converter:
     """Use the `from_*` constructors."""
 
     def __init__(self, source: _Source):
         self._source = source
-        self._quantize: _Quantize | None = None
+        self._quantize: _Quantize | _WeightOnly | None = None
 
     @classmethod
     def from_onnx(cls, model_or_path: Any, *,
@@ -140,9 +158,9 @@ class Converter:
         return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
                            lambda: import_tflite(data)))
 
-    def quantize(self, mode: str = "int8", *, dataset: "SampleSource", method: str = "minmax",
-                 percentile: float = 99.99, progress: bool = False,
-                 io: str = "int8", keep_float: Iterable[str] = (),
+    def quantize(self, mode: str = "int8", *, dataset: "SampleSource | None" = None,
+                 method: str = "minmax", percentile: float = 99.99, progress: bool = False,
+                 io: str | None = None, keep_float: Iterable[str] = (),
                  report: "bool | str | os.PathLike" = False,
                  accuracy_budget: float | None = None,
                  metric: "Metric | None" = None) -> "Converter":
@@ -159,9 +177,22 @@ class Converter:
         the model meets it on the calibration data (quantize/budget.py): without `metric` it
         is the least output SNR in dB; with `metric(float_outputs, quant_outputs) -> loss`
         (dicts output name -> values over all samples) it is the largest loss tolerated.
-        The report's `budget` names the layers kept and their size cost."""
+        The report's `budget` names the layers kept and their size cost.
+
+        `mode` "dynamic" (int8 weights per output channel) and "fp16" (float16 weights and
+        biases) quantize the weights only: every op computes in float32, the inputs and
+        outputs stay float32, and no dataset is needed (quantize/weight_only.py); the
+        calibration options do not apply to them."""
+        if mode not in QUANTIZE_MODES:
+            raise QuantizationError(f"quantize mode must be one of {', '.join(QUANTIZE_MODES)}, "
+                                    f"got {mode!r}")
         if mode != "int8":
-            raise QuantizationError(f"quantize mode must be 'int8', got {mode!r}")
+            self._quantize = _weight_only(mode, dataset, io, keep_float, report,
+                                          accuracy_budget, metric)
+            return self
+        if dataset is None:
+            raise QuantizationError("quantize mode 'int8' needs a calibration dataset")
+        io = "int8" if io is None else io
         if method not in ("minmax", "percentile", "entropy", "mse"):
             raise QuantizationError(f"calibration method must be minmax, percentile, entropy "
                                     f"or mse, got {method!r}")
@@ -210,6 +241,23 @@ class Converter:
         except BaseException:
             os.unlink(tmp)
             raise
+
+
+def _weight_only(mode: str, dataset: Any, io: str | None, keep_float: Iterable[str],
+                 report: Any, budget: float | None, metric: Any) -> _WeightOnly:
+    """The weight-only modes calibrate nothing: options that need calibration are errors."""
+    given = [name for name, value in (("dataset", dataset is not None),
+                                      ("keep_float", bool(tuple(keep_float))),
+                                      ("report", report is not False),
+                                      ("accuracy_budget", budget is not None),
+                                      ("metric", metric is not None)) if value]
+    if given:
+        raise QuantizationError(f"quantize mode {mode!r} quantizes weights only and needs no "
+                                f"calibration; {', '.join(given)} only apply to 'int8'")
+    if io not in (None, "float"):
+        raise QuantizationError(f"quantize mode {mode!r} keeps the inputs and outputs float, "
+                                f"got io={io!r}")
+    return _WeightOnly(mode)
 
 
 def _load_onnx(model_or_path: Any) -> tuple[Any, bytes]:

@@ -7,6 +7,9 @@ again, and reads the outputs after invoke. Tensors are placed greedily, largest 
 64-byte aligned offset that overlaps no placed tensor whose lifetime overlaps theirs.
 RESHAPE is the one op allowed to run in place: its output takes its input's offset when the
 input dies at that node and is not a graph input or output.
+The output of a DEQUANTIZE of a constant (int8 or float16 weights read by a float op) gets no
+offset: the runtime computes it once at prepare, into memory of its own, so it is a constant
+that costs no arena space.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ ALIGNMENT = 64
 class MemoryPlan:
     arena_size: int
     offsets: dict[str, int]
+    prepared: frozenset[str] = frozenset()   # constants computed at prepare: no offset
 
 
 @dataclass
@@ -47,9 +51,18 @@ def _nbytes(graph: Graph, name: str) -> int:
     return math.prod(t.shape) * t.dtype.numpy.itemsize
 
 
-def _activations(graph: Graph) -> list[str]:
-    """Non-constant tensors in order of first appearance."""
-    return [name for name in graph.tensor_order() if not graph.tensors[name].is_constant]
+def prepared_constants(graph: Graph) -> frozenset[str]:
+    """Outputs of the DEQUANTIZE nodes that read a constant."""
+    return frozenset(node.outputs[0] for node in graph.nodes
+                     if node.op == OpType.DEQUANTIZE and len(node.outputs) == 1
+                     and node.inputs and node.inputs[0]
+                     and graph.tensors[node.inputs[0]].is_constant)
+
+
+def _activations(graph: Graph, prepared: frozenset[str]) -> list[str]:
+    """Run-time tensors in order of first appearance."""
+    return [name for name in graph.tensor_order()
+            if not graph.tensors[name].is_constant and name not in prepared]
 
 
 def _lifetimes(graph: Graph, names: list[str]) -> dict[str, list[int]]:
@@ -100,11 +113,13 @@ def _place(blocks: list[_Block]) -> None:
 def plan_memory(graph: Graph) -> MemoryPlan:
     """Arena offsets of every run-time tensor. A graph output must be computed at run time
     (the runtime fills outputs from the arena), so a constant one is an error."""
-    constant = [name for name in graph.outputs if graph.tensors[name].is_constant]
+    prepared = prepared_constants(graph)
+    constant = [name for name in graph.outputs
+                if graph.tensors[name].is_constant or name in prepared]
     if constant:
         raise ModelImportError(f"graph output(s) {constant} are constants: they depend on no "
                                f"graph input")
-    names = _activations(graph)
+    names = _activations(graph, prepared)
     life = _lifetimes(graph, names)
     alias = _reshape_aliases(graph, life)
     blocks: dict[str, _Block] = {}
@@ -118,4 +133,4 @@ def plan_memory(graph: Graph) -> MemoryPlan:
     _place(list(blocks.values()))
     offsets = {name: blocks[alias.get(name, name)].offset for name in names}
     arena = max((b.offset + b.size for b in blocks.values()), default=0)
-    return MemoryPlan(arena_size=_align(arena), offsets=offsets)
+    return MemoryPlan(arena_size=_align(arena), offsets=offsets, prepared=prepared)

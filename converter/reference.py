@@ -361,8 +361,17 @@ def _quantized(x: np.ndarray, q: QuantParams) -> np.ndarray:
 
 
 def _dequantize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    """int8 with one scale and zero point, or one per channel along the axis; float16."""
+    x = np.asarray(args[0])
+    if x.dtype == np.float16:
+        return [x.astype(np.float32)]
     q = graph.tensors[node.inputs[0]].quant
-    return [(_f64(args[0]) - q.zero_point[0]) * np.float64(np.float32(q.scale[0]))]
+    shape = [1] * x.ndim
+    if len(q.scale) > 1:
+        shape[q.axis] = -1
+    scale = np.asarray(q.scale, np.float32).astype(np.float64).reshape(shape)
+    zero_point = np.asarray(q.zero_point, np.float64).reshape(shape)
+    return [(_f64(x) - zero_point) * scale]
 
 
 def _maximum_minimum(node: Node, args: list, graph: Graph) -> list[np.ndarray]:

@@ -34,7 +34,7 @@ from .errors import EmberError
 from .ir import Graph, Tensor
 from .planner import MemoryPlan
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MIN_RUNTIME_VERSION = 100  # 0.1.0 as major*10000 + minor*100 + patch
 BUFFER_ALIGNMENT = 64
 FILE_IDENTIFIER = b"EMBR"
@@ -172,6 +172,8 @@ def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, st
         t = graph.tensors[name]
         if t.is_constant:
             sg.tensors.append(_tensor_table(t, buffer_of[name], -1))
+        elif name in plan.prepared:
+            sg.tensors.append(_tensor_table(t, -1, -1))   # computed at prepare
         else:
             sg.tensors.append(_tensor_table(t, -1, plan.offsets[name]))
     sg.operators = []

@@ -90,6 +90,7 @@ typedef struct ember_tensor {
     size_t count;  /* product of dims */
     size_t bytes;  /* count x element size */
     bool is_constant;
+    bool is_prepared;      /* a constant DEQUANTIZE computes at prepare (no buffer, no arena) */
     int32_t buffer;        /* constant data buffer index, or -1 */
     int64_t arena_offset;  /* activation offset in the arena, or -1 */
     void *data;            /* bound by ember_interp_allocate; constants at create */

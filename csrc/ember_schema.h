@@ -2,7 +2,7 @@
 #ifndef EMBER_SCHEMA_H
 #define EMBER_SCHEMA_H
 
-#define EMBER_FORMAT_VERSION 3u
+#define EMBER_FORMAT_VERSION 4u
 
 /* enum DataType */
 #define EMBER_TYPE_FLOAT32 0

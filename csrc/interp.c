@@ -259,7 +259,7 @@ ember_status ember_interp_tensor_info(const ember_interp *ip, uint32_t tensor,
     info->quant_axis = t->quant_axis;
     info->scale = t->scale;
     info->zero_point = t->zero_point;
-    info->is_constant = t->is_constant;
+    info->is_constant = t->is_prepared ? 2 : t->is_constant;
     return EMBER_STATUS_OK;
 }
 

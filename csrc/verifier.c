@@ -11,6 +11,7 @@
 #define READABLE 1u /* a graph input, a constant, or already written by a node */
 #define GRAPH_INPUT 2u
 #define CONSTANT 4u
+#define PREPARED 8u /* neither buffer nor arena slot: the DEQUANTIZE that writes it fills it */
 
 typedef struct loader {
     ember_context *ctx;
@@ -254,17 +255,21 @@ static ember_status parse_tensor(loader *ld, uint32_t i, const ember_fb_table *t
     ember_status st = parse_shape(ld, i, tt, t);
     if (st != EMBER_STATUS_OK)
         return st;
-    if (t->buffer < -1 || t->arena_offset < -1 || (t->buffer >= 0) == (t->arena_offset >= 0))
+    if (t->buffer < -1 || t->arena_offset < -1 || (t->buffer >= 0 && t->arena_offset >= 0))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "tensor %" PRIu32 " '%s': must have either a buffer (constant) or an "
-                          "arena offset, got buffer %" PRId32 " and arena offset %lld",
+                          "tensor %" PRIu32 " '%s': must have a buffer (constant), an arena "
+                          "offset, or neither (computed at prepare), got buffer %" PRId32 " and "
+                          "arena offset %lld",
                           i, t->name, t->buffer, (long long)t->arena_offset);
-    t->is_constant = t->buffer >= 0;
-    st = t->is_constant ? bind_constant(ld, i, t) : check_arena_slot(ld, i, t);
+    /* A tensor with neither is a constant that prepare computes (check_node_tensors makes
+       sure a DEQUANTIZE of a stored constant writes it); it is constant to every reader. */
+    t->is_prepared = t->buffer < 0 && t->arena_offset < 0;
+    t->is_constant = t->buffer >= 0 || t->is_prepared;
+    st = t->buffer >= 0 ? bind_constant(ld, i, t)
+                        : (t->is_prepared ? EMBER_STATUS_OK : check_arena_slot(ld, i, t));
     if (st != EMBER_STATUS_OK)
         return st;
-    if (t->is_constant)
-        ld->state[i] = READABLE | CONSTANT;
+    ld->state[i] = t->is_prepared ? PREPARED : (t->is_constant ? READABLE | CONSTANT : 0);
     return parse_quant(ld, i, tt, t);
 }
 
@@ -286,13 +291,29 @@ static ember_status parse_graph_io(loader *ld, const ember_fb_table *sg) {
                                   what, k, idx, m->tensor_count);
             if (m->tensors[idx].is_constant)
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                                  "graph %s %" PRIu32 ": tensor %" PRId32 " '%s' is a constant",
-                                  what, k, idx, m->tensors[idx].name);
+                                  "graph %s %" PRIu32 ": tensor %" PRId32 " '%s' is a constant%s",
+                                  what, k, idx, m->tensors[idx].name,
+                                  m->tensors[idx].is_prepared ? " (it has no arena offset)" : "");
             if (!out)
                 ld->state[idx] |= READABLE | GRAPH_INPUT;
         }
     }
     return EMBER_STATUS_OK;
+}
+
+/* A tensor computed at prepare must be the output of a DEQUANTIZE of a stored constant:
+   prepare can compute it once from the file, before any node reads it. */
+static ember_status check_prepared_write(loader *ld, const ember_node *n, uint32_t k,
+                                         int32_t idx) {
+    const int32_t in = n->input_count == 1 ? n->inputs[0] : -1;
+    if (n->op == EMBER_OP_DEQUANTIZE && n->output_count == 1 && in >= 0 &&
+        (uint32_t)in < ld->model->tensor_count && ld->model->tensors[in].buffer >= 0)
+        return EMBER_STATUS_OK;
+    return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                      "node %" PRIu32 " (%s): output %" PRIu32 " writes tensor %" PRId32 " '%s', "
+                      "which has neither a buffer nor an arena offset; only a DEQUANTIZE of a "
+                      "stored constant may write such a tensor",
+                      n->index, n->kernel->name, k, idx, ld->model->tensors[idx].name);
 }
 
 static ember_status check_node_tensors(loader *ld, ember_node *n) {
@@ -322,6 +343,13 @@ static ember_status check_node_tensors(loader *ld, ember_node *n) {
                               "out of range (model has %" PRIu32 ")",
                               n->index, op, k, idx, m->tensor_count);
         uint8_t s = ld->state[idx];
+        if (s & PREPARED) {
+            ember_status st = check_prepared_write(ld, n, k, idx);
+            if (st != EMBER_STATUS_OK)
+                return st;
+            ld->state[idx] = READABLE | CONSTANT;
+            continue;
+        }
         const char *why = (s & CONSTANT)      ? "a constant"
                           : (s & GRAPH_INPUT) ? "a graph input"
                           : (s & READABLE)    ? "already written by an earlier node"

@@ -54,15 +54,15 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise CliError(f"the converter is not installed ({e}); "
                        "run: pip install 'emberlite[convert]'") from None
     shapes = dict(_parse_shape(s) for s in args.input_shape)
-    if args.quantize and not args.calibration:
+    calibrated = args.quantize == "int8"
+    if calibrated and not args.calibration:
         raise CliError(f"--quantize {args.quantize} needs --calibration DATA "
                        "(a directory of .npy files or an .npz)")
-    if args.calibration and not args.quantize:
-        raise CliError("--calibration is only used with --quantize")
-    for flag, value in (("--float-io", args.float_io), ("--report", args.report),
+    for flag, value in (("--calibration", args.calibration), ("--float-io", args.float_io),
+                        ("--report", args.report),
                         ("--accuracy-budget", args.accuracy_budget is not None)):
-        if value and not args.quantize:
-            raise CliError(f"{flag} is only used with --quantize")
+        if value and not calibrated:
+            raise CliError(f"{flag} is only used with --quantize int8")
     if args.calibration and not os.path.exists(args.calibration):
         raise CliError(f"no such calibration data: {args.calibration}")
     output = Path(args.output) if args.output else source.with_suffix(".ember")
@@ -77,7 +77,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 converter = Converter.from_tflite(str(source), **options)
             else:
                 converter = Converter.from_onnx(str(source), **options)
-            if args.quantize:
+            if args.quantize and not calibrated:
+                converter.quantize(args.quantize)
+            elif args.quantize:
                 converter.quantize(args.quantize, dataset=args.calibration,
                                    method=args.method, percentile=args.percentile,
                                    progress=sys.stderr.isatty(),
@@ -137,11 +139,12 @@ def _summary(path: str) -> dict[str, Any]:
     for d in interp.get_tensor_details():
         nbytes = int(np.prod(d["shape"], dtype=np.int64)) * np.dtype(d["dtype"]).itemsize
         constant = interp.is_constant(d["index"])
-        if constant:
+        if constant and not interp.is_prepared(d["index"]):
             weights[interp.tensor(d["index"])().ctypes.data] = nbytes
         tensors.append({"index": d["index"], "name": d["name"], "shape": d["shape"].tolist(),
                         "dtype": np.dtype(d["dtype"]).name, "bytes": nbytes,
-                        "constant": constant})
+                        "constant": constant,
+                        "prepared": interp.is_prepared(d["index"])})
     ops = interp.node_ops()
     return {
         "file": path,
@@ -175,7 +178,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"  {op:24} {count}")
     print("tensors:")
     for t in info["tensors"]:
-        kind = "const" if t["constant"] else "arena"
+        kind = "prep" if t.get("prepared") else ("const" if t["constant"] else "arena")
         print(f"  {t['index']:4} {kind} {t['dtype']:8} {_shape_text(t['shape']):20} {t['name']}")
     if info["metadata"]:
         print("metadata:")
@@ -301,8 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output path (default: MODEL with .ember suffix)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME:D0,D1,...",
                    help="fix the shape of a graph input (repeatable)")
-    p.add_argument("--quantize", choices=["int8"],
-                   help="full int8: weights, activations, inputs and outputs")
+    p.add_argument("--quantize", choices=["int8", "dynamic", "fp16"],
+                   help="int8: full int8 (weights, activations, inputs and outputs; needs "
+                        "--calibration); dynamic: int8 weights per output channel, float32 "
+                        "activations; fp16: float16 weights, float32 activations")
     p.add_argument("--calibration", metavar="DATA",
                    help="representative inputs for --quantize: a directory of .npy files "
                         "or an .npz, in the source model's layout")

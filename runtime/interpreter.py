@@ -208,6 +208,12 @@ class Interpreter:
         """True for weights stored in the model (read-only), False for arena tensors."""
         return bool(self._info(tensor_index).is_constant)
 
+    def is_prepared(self, tensor_index: int) -> bool:
+        """True for a constant that allocate_tensors() computes from the stored weights (the
+        float32 output of a DEQUANTIZE of int8 or float16 weights): it is not in the file,
+        and it takes no arena space."""
+        return self._info(tensor_index).is_constant == 2
+
     def _view(self, index: int) -> np.ndarray:
         info = self._info(index)
         if not self._allocated:

@@ -89,7 +89,9 @@ typedef struct ember_tensor_info {
     int32_t quant_axis;
     float scale;                /* first scale (per-tensor value), 0 when not quantized */
     int64_t zero_point;         /* first zero point */
-    int32_t is_constant;        /* 1 for weights stored in the model */
+    int32_t is_constant;        /* 1 for weights stored in the model; 2 for a constant that
+                                   ember_interp_allocate computes from them (a DEQUANTIZE of
+                                   stored weights) into memory of its own, outside the arena */
 } ember_tensor_info;
 
 void ember_options_init(ember_options *options);
@@ -128,7 +130,8 @@ int32_t ember_interp_output_tensor(const ember_interp *interp, uint32_t position
 ember_status ember_interp_tensor_info(const ember_interp *interp, uint32_t tensor,
                                       ember_tensor_info *info);
 /* Pointer to a tensor's data (arena or model); NULL before allocate or for a bad index.
-   Constant tensors point into the model and must not be written. */
+   Constant tensors point into the model (or, is_constant 2, into memory the interpreter
+   owns) and must not be written. */
 void *ember_interp_tensor_data(ember_interp *interp, uint32_t tensor);
 /* Quantization parameters of a tensor: up to `capacity` entries copied, the count returned. */
 uint32_t ember_interp_tensor_quant(const ember_interp *interp, uint32_t tensor, float *scales,

@@ -11,6 +11,11 @@ Usage: make_models.py OUT_DIR
                        every kernel's prepare and eval through them
   op_<op>_i8.ember     the same for the int8 forms of the element-wise activations,
                        LOG_SOFTMAX and DIV
+  op_dequantize_f16.ember, op_dequantize_i8_channel.ember
+                       DEQUANTIZE of a run-time float16 input, of a per-channel int8 one
+  dequantized_weights.ember
+                       conv2d and fully_connected reading int8 per-channel and float16
+                       weights through DEQUANTIZE nodes computed at prepare (no arena slot)
   index.txt            the names of all of the above, one per line
 """
 from __future__ import annotations
@@ -200,6 +205,47 @@ def quantize_model(op: OpType) -> Graph:
     return _graph([x, y], [Node(op, op.name.lower(), ["x"], ["y"])], ["x"], ["y"])
 
 
+def dequantize_f16_model() -> Graph:
+    """DEQUANTIZE of a run-time float16 input: 4096 values (tests feed all 65536 in turn)."""
+    tensors = [Tensor("x", DType.FLOAT16, (16, 256)), _act("y", (16, 256))]
+    return _graph(tensors, [Node(OpType.DEQUANTIZE, "dequantize", ["x"], ["y"])], ["x"], ["y"])
+
+
+def dequantize_channel_model() -> Graph:
+    """DEQUANTIZE of a run-time int8 input with one scale and zero point per channel of axis
+    1."""
+    q = QuantParams((0.5, 0.03125, 3.0), (-4, 0, 7), 1)
+    tensors = [Tensor("x", DType.INT8, (2, 3, 4), quant=q), _act("y", (2, 3, 4))]
+    return _graph(tensors, [Node(OpType.DEQUANTIZE, "dequantize", ["x"], ["y"])], ["x"], ["y"])
+
+
+def dequantized_weights() -> Graph:
+    """x -> conv2d (int8 weights per output channel, axis 0; float16 bias) -> reshape ->
+    fully_connected (float16 weights): the weights' DEQUANTIZE outputs are prepared
+    constants."""
+    rng = np.random.default_rng(5)
+    w = rng.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
+    w_q = QuantParams((0.01, 0.002, 0.05, 0.3), (0, 0, 0, 0), 0)
+    half = lambda name, shape: Tensor(  # noqa: E731
+        name, DType.FLOAT16, shape, constant_array(rng.standard_normal(shape).astype(np.float16)))
+    tensors = [
+        _act("x", (1, 6, 6, 3)), Tensor("conv.w.i8", DType.INT8, w.shape, constant_array(w), w_q),
+        _act("conv.w", w.shape), half("conv.b.f16", (4,)), _act("conv.b", (4,)),
+        _act("conv", (1, 6, 6, 4)), _act("flat", (1, 144)), half("fc.w.f16", (5, 144)),
+        _act("fc.w", (5, 144)), _act("y", (1, 5)),
+    ]
+    nodes = [
+        Node(OpType.DEQUANTIZE, "conv.w.dequantize", ["conv.w.i8"], ["conv.w"]),
+        Node(OpType.DEQUANTIZE, "conv.b.dequantize", ["conv.b.f16"], ["conv.b"]),
+        Node(OpType.CONV2D, "conv", ["x", "conv.w", "conv.b"], ["conv"],
+             Conv2DParams(pad_top=1, pad_left=1, pad_bottom=1, pad_right=1)),
+        Node(OpType.RESHAPE, "flatten", ["conv"], ["flat"], ReshapeParams()),
+        Node(OpType.DEQUANTIZE, "fc.w.dequantize", ["fc.w.f16"], ["fc.w"]),
+        Node(OpType.FULLY_CONNECTED, "fc", ["flat", "fc.w"], ["y"], FullyConnectedParams()),
+    ]
+    return _graph(tensors, nodes, ["x"], ["y"])
+
+
 # int8 element-wise activations: op -> params; SIGMOID and TANH get their lookup table.
 I8_ACTIVATIONS = {OpType.RELU: None, OpType.RELU6: None, OpType.CLAMP: ClampParams(-1.0, 1.0),
                   OpType.LEAKY_RELU: LeakyReluParams(alpha=0.2), OpType.SIGMOID: None,
@@ -269,6 +315,9 @@ def all_models() -> dict[str, Graph]:
     for op in (OpType.ARG_MAX, OpType.ARG_MIN):
         graphs[f"op_{op.name.lower()}"] = arg_model(op)
     graphs["op_cast"] = cast_model()
+    graphs["op_dequantize_f16"] = dequantize_f16_model()
+    graphs["op_dequantize_i8_channel"] = dequantize_channel_model()
+    graphs["dequantized_weights"] = dequantized_weights()
     return graphs
 
 

@@ -11,8 +11,8 @@ typedef struct model {
     size_t size;
 } model;
 
-static uint8_t *conv_file, *quant_file;
-static size_t conv_size, quant_size;
+static uint8_t *conv_file, *quant_file, *dq_file;
+static size_t conv_size, quant_size, dq_size;
 
 static model load(const uint8_t *file, size_t size) {
     model m = {test_aligned_copy(file, size), size};
@@ -143,6 +143,7 @@ static void expect(const char *name, model m, bool hash, ember_status want, cons
 static void test_good_models(void) {
     expect("conv model", load(conv_file, conv_size), false, EMBER_STATUS_OK, "ok");
     expect("quant model", load(quant_file, quant_size), false, EMBER_STATUS_OK, "ok");
+    expect("dequantized weights model", load(dq_file, dq_size), false, EMBER_STATUS_OK, "ok");
 }
 
 static void test_arguments(void) {
@@ -294,12 +295,90 @@ static void test_tensors(void) {
     m = load(conv_file, conv_size);
     t = named_tensor(&m, "conv.w");
     put64(field(&m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET), 0);
-    expect("constant with arena offset", m, true, EMBER_STATUS_INVALID_MODEL, "either a buffer");
+    expect("constant with arena offset", m, true, EMBER_STATUS_INVALID_MODEL,
+           "must have a buffer (constant), an arena offset, or neither");
 
     m = load(conv_file, conv_size);
     t = named_tensor(&m, "x");
     put64(field(&m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET), (uint64_t)-1);
-    expect("neither", m, true, EMBER_STATUS_INVALID_MODEL, "either a buffer");
+    expect("input with neither", m, true, EMBER_STATUS_INVALID_MODEL,
+           "'x' is a constant (it has no arena offset)");
+
+    m = load(conv_file, conv_size);
+    t = named_tensor(&m, "y");
+    put64(field(&m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET), (uint64_t)-1);
+    expect("output with neither", m, true, EMBER_STATUS_INVALID_MODEL,
+           "'y' is a constant (it has no arena offset)");
+}
+
+/* Tensors computed at prepare (no buffer, no arena offset) and the stored weights they come
+   from: only a DEQUANTIZE of a stored constant may write one, and the stored weights' quant
+   params and sizes must fit, or the kernel would read past them. */
+static void test_prepared(void) {
+    model m = load(conv_file, conv_size);
+    ember_fb_table t = named_tensor(&m, "relu");
+    put64(field(&m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET), (uint64_t)-1);
+    expect("relu writes a prepared tensor", m, true, EMBER_STATUS_INVALID_MODEL,
+           "node 1 (relu): output 0 writes tensor");
+
+    m = load(dq_file, dq_size);
+    ember_fb_table op = op_table(&m, 0);
+    put32(vec_elem(&m, &op, EMBER_SLOT_OPERATOR_INPUTS, 4, 0), tensor_index(&m, "x"));
+    expect("dequantize of a run-time tensor", m, true, EMBER_STATUS_INVALID_MODEL,
+           "only a DEQUANTIZE of a stored constant may write such a tensor");
+
+    m = load(dq_file, dq_size);
+    t = named_tensor(&m, "conv.w.i8");
+    ember_fb_table q;
+    bool present = false;
+    CHECK(ember_fb_table_field(&t, EMBER_SLOT_TENSOR_QUANT, &q, &present) && present);
+    put32(field(&m, &q, EMBER_SLOT_QUANT_PARAMS_AXIS), 1);
+    expect("per-channel axis", m, true, EMBER_STATUS_INVALID_MODEL,
+           "4 per-channel scales, but dim 1 has 3 channels");
+
+    m = load(dq_file, dq_size);
+    put32(field(&m, &q, EMBER_SLOT_QUANT_PARAMS_AXIS), 4);
+    expect("per-channel axis range", m, true, EMBER_STATUS_INVALID_MODEL,
+           "axis 4 is out of range for rank 4");
+
+    m = load(dq_file, dq_size);
+    put32(vec_elem(&m, &q, EMBER_SLOT_QUANT_PARAMS_SCALE, 4, -1), 3);
+    put32(vec_elem(&m, &q, EMBER_SLOT_QUANT_PARAMS_ZERO_POINT, 8, -1), 3);
+    expect("per-channel count", m, true, EMBER_STATUS_INVALID_MODEL,
+           "3 per-channel scales, but dim 0 has 4 channels");
+
+    m = load(dq_file, dq_size);
+    put64(vec_elem(&m, &q, EMBER_SLOT_QUANT_PARAMS_ZERO_POINT, 8, 2), 300);
+    expect("per-channel zero point", m, true, EMBER_STATUS_INVALID_MODEL,
+           "zero point 2 must be in [-128, 127], got 300");
+
+    m = load(dq_file, dq_size);
+    t = named_tensor(&m, "conv.w.i8");
+    *field(&m, &t, EMBER_SLOT_TENSOR_TYPE) = EMBER_TYPE_FLOAT16;
+    expect("int8 weights read as float16", m, true, EMBER_STATUS_INVALID_MODEL,
+           "holds 108 bytes, shape [4,3,3,3] float16 needs 216");
+
+    m = load(dq_file, dq_size);
+    t = named_tensor(&m, "fc.w.f16");
+    *field(&m, &t, EMBER_SLOT_TENSOR_TYPE) = EMBER_TYPE_FLOAT32;
+    expect("float16 weights read as float32", m, true, EMBER_STATUS_INVALID_MODEL,
+           "holds 1440 bytes, shape [5,144] float32 needs 2880");
+
+    m = load(dq_file, dq_size);
+    t = named_tensor(&m, "fc.w.f16");
+    put32(vec_elem(&m, &t, EMBER_SLOT_TENSOR_SHAPE, 4, 1), 145);
+    expect("float16 shape", m, true, EMBER_STATUS_INVALID_MODEL, "float16 needs 1450");
+
+    m = load(dq_file, dq_size);
+    t = named_tensor(&m, "fc.w");
+    put32(vec_elem(&m, &t, EMBER_SLOT_TENSOR_SHAPE, 4, 1), 145);
+    expect("dequantize shape", m, true, EMBER_STATUS_INVALID_MODEL,
+           "(dequantize): output dim 1 must equal the input's 144, got 145");
+
+    m = load(dq_file, dq_size);
+    t = named_tensor(&m, "fc.w");
+    *field(&m, &t, EMBER_SLOT_TENSOR_TYPE) = EMBER_TYPE_INT8;
+    expect("dequantize output type", m, true, EMBER_STATUS_INVALID_MODEL, "output");
 }
 
 static void test_buffers(void) {
@@ -513,7 +592,8 @@ int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "build/models";
     conv_file = test_read_file(dir, "conv_relu_add.ember", &conv_size);
     quant_file = test_read_file(dir, "quant.ember", &quant_size);
-    if (conv_file == NULL || quant_file == NULL)
+    dq_file = test_read_file(dir, "dequantized_weights.ember", &dq_size);
+    if (conv_file == NULL || quant_file == NULL || dq_file == NULL)
         return 1;
     test_good_models();
     test_arguments();
@@ -522,6 +602,7 @@ int main(int argc, char **argv) {
     test_hash();
     test_structure();
     test_tensors();
+    test_prepared();
     test_buffers();
     test_arena();
     test_quant();
@@ -530,5 +611,6 @@ int main(int argc, char **argv) {
     test_accessors();
     free(conv_file);
     free(quant_file);
+    free(dq_file);
     return test_report("test_verifier");
 }

@@ -15,6 +15,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from emberlite.converter import Converter
 from tests.helpers import convert_onnx
 
 MUTANTS = int(os.environ.get("EMBER_MUTANTS", "5000"))
@@ -95,12 +96,19 @@ def _run_mutants(model_path: Path, seed: int, count: int) -> tuple[dict[str, int
     return outcomes, failures
 
 
-@pytest.mark.parametrize("make_model", [_cnn, _mlp], ids=["cnn", "mlp"])
-def test_mutated_models_load_or_fail_cleanly(make_model, tmp_path: Path) -> None:
+# The weight-only forms add int8 per-channel and float16 weights read through DEQUANTIZE
+# nodes computed at prepare (tensors with neither buffer nor arena offset).
+FILES = {"cnn": lambda: convert_onnx(_cnn()), "mlp": lambda: convert_onnx(_mlp()),
+         "cnn_dynamic": lambda: Converter.from_onnx(_cnn()).quantize("dynamic").convert(),
+         "cnn_fp16": lambda: Converter.from_onnx(_cnn()).quantize("fp16").convert()}
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_mutated_models_load_or_fail_cleanly(name: str, tmp_path: Path) -> None:
     path = tmp_path / "model.ember"
-    path.write_bytes(convert_onnx(make_model()))
+    path.write_bytes(FILES[name]())
     outcomes, failures = _run_mutants(path, seed=1234, count=MUTANTS)
-    print(f"{make_model.__name__}: {MUTANTS} mutants -> {dict(sorted(outcomes.items()))}")
+    print(f"{name}: {MUTANTS} mutants -> {dict(sorted(outcomes.items()))}")
     assert not failures, "\n".join(failures[:20])
     assert sum(outcomes.values()) == MUTANTS
     assert "EmptyMessage" not in outcomes

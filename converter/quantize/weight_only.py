@@ -1,0 +1,143 @@
+"""Weight-only quantization: the weights are stored small and every op still computes in
+float32. No calibration data is needed.
+
+- "dynamic" (dynamic range): the weights of CONV2D, DEPTHWISE_CONV2D, TRANSPOSE_CONV2D,
+  FULLY_CONNECTED and BATCH_MATMUL (its constant `b`) become int8, symmetric per output
+  channel (scale max|w| / 127, zero point 0); biases stay float32.
+- "fp16": the same weights, and the biases of the first four ops, become float16. A tensor
+  with a value float16 cannot hold (|x| > 65504) stays float32.
+
+Each stored constant is read through a DEQUANTIZE node whose float32 output replaces the
+weight at the op's input. The runtime computes such an output once, at prepare, outside the
+activation arena (converter/planner.py), so a converted model needs no more arena than the
+float one and invoke does the same float work.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ir import DType, Graph, Node, QuantParams, Tensor, constant_array
+from ..ops import OpType
+from .quantize_int8 import ZERO_CHANNEL_SCALE
+
+FLOAT16_MAX = 65504.0
+# ops with float32 weights at input 1 and an optional bias at input 2
+_BIASED = (OpType.CONV2D, OpType.DEPTHWISE_CONV2D, OpType.TRANSPOSE_CONV2D,
+           OpType.FULLY_CONNECTED)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A constant's stored form: `key` tells forms of one constant apart."""
+    key: tuple
+    dtype: DType
+    data: np.ndarray
+    quant: QuantParams | None = None
+
+
+def output_channel_axis(node: Node, graph: Graph) -> int | None:
+    """The output-channel axis of the weights at input 1 of a weighted op, else None:
+    filters [Cout,KH,KW,Cin] and FC weights [N,K] axis 0, depthwise filters [1,KH,KW,C]
+    the last, BATCH_MATMUL's b [...,K,N] the last ([...,N,K] with adj_b)."""
+    if node.op in (OpType.CONV2D, OpType.TRANSPOSE_CONV2D, OpType.FULLY_CONNECTED):
+        return 0
+    if node.op == OpType.DEPTHWISE_CONV2D:
+        return 3
+    if node.op == OpType.BATCH_MATMUL:
+        rank = len(graph.tensors[node.inputs[1]].shape)
+        adj_b = node.params is not None and node.params.adj_b
+        return rank - 2 if adj_b else rank - 1
+    return None
+
+
+def symmetric_int8(data: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """(int8 values, float32 scales): symmetric per channel along `axis`, in [-127, 127]."""
+    w = np.asarray(data, np.float32)
+    amax = np.max(np.abs(np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)), axis=1,
+                  initial=0.0)
+    scales = np.where(amax > 0, amax / np.float32(127), ZERO_CHANNEL_SCALE).astype(np.float32)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    q = np.clip(np.round(w / scales.reshape(shape)), -127, 127).astype(np.int8)
+    return q, scales
+
+
+def _dynamic_form(node: Node, index: int, t: Tensor, graph: Graph) -> _Stored | None:
+    axis = output_channel_axis(node, graph) if index == 1 else None
+    if axis is None or t.data.ndim == 0:
+        return None
+    q, scales = symmetric_int8(t.data, axis)
+    quant = QuantParams(tuple(float(s) for s in scales), (0,) * len(scales), axis)
+    return _Stored(("int8", axis), DType.INT8, q, quant)
+
+
+def _fp16_form(node: Node, index: int, t: Tensor, graph: Graph) -> _Stored | None:
+    weight = index == 1 and output_channel_axis(node, graph) is not None
+    bias = index == 2 and node.op in _BIASED
+    if not (weight or bias) or np.max(np.abs(t.data), initial=0.0) > FLOAT16_MAX:
+        return None
+    return _Stored(("float16",), DType.FLOAT16, np.asarray(t.data).astype(np.float16))
+
+
+def quantize_dynamic(graph: Graph) -> Graph:
+    """Dynamic range: int8 per-channel weights, float32 activations."""
+    return _rewrite(graph, _dynamic_form, "dynamic")
+
+
+def quantize_fp16(graph: Graph) -> Graph:
+    """float16 weights and biases, float32 activations."""
+    return _rewrite(graph, _fp16_form, "fp16")
+
+
+def _rewrite(graph: Graph, form: Callable[[Node, int, Tensor, Graph], _Stored | None],
+             mode: str) -> Graph:
+    """A copy of `graph` where each float32 constant input that `form` picks is stored in its
+    form and read through a DEQUANTIZE placed before its first reader; a constant that
+    readers need in several forms gets one per form. A float constant no longer read is
+    dropped (the writer writes only the tensors the nodes use)."""
+    g = graph.copy()
+    taken = {n.name for n in g.nodes}
+    done: dict[tuple, str] = {}                  # (constant, form key) -> float32 tensor
+    nodes: list[Node] = []
+    for node in g.nodes:
+        for i, name in enumerate(node.inputs):
+            t = g.tensors.get(name) if name else None
+            if t is None or not t.is_constant or t.dtype != DType.FLOAT32:
+                continue
+            stored = form(node, i, t, g)
+            if stored is None:
+                continue
+            if (name, stored.key) not in done:
+                nodes.append(_dequantize_node(g, taken, t, stored))
+                done[(name, stored.key)] = nodes[-1].outputs[0]
+            node.inputs[i] = done[(name, stored.key)]
+        nodes.append(node)
+    g.nodes = nodes
+    used = set(g.tensor_order())
+    g.tensors = {k: v for k, v in g.tensors.items() if k in used}
+    g.metadata["quantization"] = mode
+    return g
+
+
+def _dequantize_node(g: Graph, taken: set[str], t: Tensor, stored: _Stored) -> Node:
+    """Adds the stored constant and the float32 tensor its DEQUANTIZE makes; `taken` holds
+    the node names in use (the graph's and the new ones)."""
+    small = _fresh(g, taken, f"{t.name}/{stored.dtype.name.lower()}")
+    g.tensors[small] = Tensor(small, stored.dtype, t.shape, constant_array(stored.data),
+                              stored.quant)
+    wide = _fresh(g, taken, f"{t.name}/dequantized")
+    g.tensors[wide] = Tensor(wide, DType.FLOAT32, t.shape)
+    name = _fresh(g, taken, f"{t.name}/dequantize")
+    taken.add(name)
+    return Node(OpType.DEQUANTIZE, name, [small], [wide])
+
+
+def _fresh(g: Graph, taken: set[str], base: str) -> str:
+    """A name no tensor or node uses, derived from `base` (deterministic)."""
+    name, i = base, 1
+    while name in taken or name in g.tensors:
+        name, i = f"{base}_{i}", i + 1
+    return name

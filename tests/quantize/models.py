@@ -2,12 +2,45 @@
 tests."""
 from __future__ import annotations
 
+import io
+import warnings
+from functools import lru_cache
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from conftest import require_module
 from emberlite import Interpreter
 from tests.helpers import TO_NHWC
+
+TORCHVISION_INPUT = (1, 3, 96, 96)
+
+
+@lru_cache(maxsize=4)
+def torchvision_onnx(name: str, momentum: float | None = 0.1) -> onnx.ModelProto:
+    """torchvision model `name` with random weights and BatchNorm statistics from 4 train-mode
+    passes over random batches (with PyTorch's default momentum 0.1 unless given; None is a
+    cumulative average, i.e. the batches' own statistics), exported to ONNX at 96x96."""
+    torch = require_module("torch")
+    torchvision = require_module("torchvision")
+    torch.manual_seed(0)
+    net = getattr(torchvision.models, name)(weights=None)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = momentum
+    net.train()
+    with torch.no_grad():
+        for _ in range(4):
+            net(torch.randn(8, *TORCHVISION_INPUT[1:]))
+    net.eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(TORCHVISION_INPUT),), buffer, opset_version=17,
+                          dynamo=False, input_names=["image"], output_names=["logits"])
+    return onnx.load_from_string(buffer.getvalue())
 
 
 def weight(rng: np.random.Generator, name: str, *shape: int) -> onnx.TensorProto:

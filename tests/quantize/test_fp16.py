@@ -22,8 +22,8 @@ from emberlite.converter.planner import plan_memory
 from emberlite.converter.writer import serialize
 from tests.helpers import run_ember
 from tests.quantize.test_quantize_int8 import _accuracy, _logits, digits  # noqa: F401
-from tests.quantize.weight_only_models import (MOBILENET_INPUT, compare, mobilenet_v2,
-                                               weighted_ops, worst_channel_error)
+from tests.quantize.models import TORCHVISION_INPUT, torchvision_onnx
+from tests.quantize.weight_only_models import compare, weighted_ops, worst_channel_error
 
 OPS = weighted_ops()
 
@@ -90,8 +90,8 @@ def test_digits_accuracy_within_half_a_point(digits: dict) -> None:  # noqa: F81
 
 def test_mobilenet_v2() -> None:
     rng = np.random.default_rng(11)
-    inputs = [rng.standard_normal(MOBILENET_INPUT).astype(np.float32) for _ in range(4)]
-    c = compare(mobilenet_v2(), "fp16", inputs)
+    inputs = [rng.standard_normal(TORCHVISION_INPUT).astype(np.float32) for _ in range(4)]
+    c = compare(torchvision_onnx("mobilenet_v2"), "fp16", inputs)
     print(f"\nmobilenet_v2 fp16: least cosine {c.cosine:.6f}, size ratio {c.size_ratio:.4f}, "
           f"arena {c.arena} vs float {c.float_arena} bytes")
     assert c.cosine >= 0.999

@@ -19,9 +19,8 @@ import pytest
 from conftest import require_module
 from emberlite import Interpreter
 from emberlite.converter import Converter
-from tests.quantize.models import cosine, outputs
+from tests.quantize.models import TORCHVISION_INPUT as SHAPE, cosine, outputs, torchvision_onnx
 
-SHAPE = (1, 3, 96, 96)
 METHODS = ["minmax", "percentile", "entropy", "mse"]
 # The least cosine vs float each model's int8 output must hold on every held-out input, per
 # method. Entropy (KL) calibration clips the most, which costs resnet18 some cosine (0.988
@@ -29,32 +28,10 @@ METHODS = ["minmax", "percentile", "entropy", "mse"]
 HOLDS = {"minmax": 0.99, "percentile": 0.99, "mse": 0.99, "entropy": 0.98}
 
 
-def _export(name: str, momentum: float | None = 0.1) -> onnx.ModelProto:
-    torch = require_module("torch")
-    torchvision = require_module("torchvision")
-    torch.manual_seed(0)
-    net = getattr(torchvision.models, name)(weights=None)
-    for m in net.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = momentum
-    net.train()
-    with torch.no_grad():
-        for _ in range(4):
-            net(torch.randn(8, *SHAPE[1:]))
-    net.eval()
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(net, (torch.zeros(SHAPE),), buffer, opset_version=17, dynamo=False,
-                          input_names=["image"], output_names=["logits"])
-    return onnx.load_from_string(buffer.getvalue())
-
-
 @pytest.fixture(scope="module", params=["mobilenet_v2", "resnet18"])
 def model(request) -> dict:
     rng = np.random.default_rng(0)
-    net = _export(request.param)
+    net = torchvision_onnx(request.param)
     float_bytes = Converter.from_onnx(net).convert()
     held_out = rng.standard_normal((8, *SHAPE[1:])).astype(np.float32)
     return {"name": request.param, "onnx": net, "float": float_bytes, "held_out": held_out,
@@ -91,7 +68,7 @@ def test_exact_batch_statistics_make_mobilenet_v2_chaotic() -> None:
     """Why the models above keep PyTorch's default BatchNorm momentum: with exact batch
     statistics, 1% input noise alone takes the float model's output below cosine 0.99."""
     rng = np.random.default_rng(1)
-    chaotic = Converter.from_onnx(_export("mobilenet_v2", momentum=None)).convert()
+    chaotic = Converter.from_onnx(torchvision_onnx("mobilenet_v2", momentum=None)).convert()
     x = rng.standard_normal((4, *SHAPE[1:])).astype(np.float32)
     noisy = x + rng.normal(0, 0.01, x.shape).astype(np.float32)
     cos = float(cosine(outputs(chaotic, noisy), outputs(chaotic, x)).min())

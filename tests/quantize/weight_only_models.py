@@ -1,25 +1,20 @@
 """Models and measures shared by the weight-only quantization tests (test_dynamic.py,
 test_fp16.py): one small ONNX model per weighted op whose output channels differ in scale by
 four orders of magnitude (so weights quantized along any axis but the output channels' lose
-the small channels), torchvision's mobilenet_v2, and the comparison of a quantized file with
+the small channels), and the comparison of a quantized file with
 the float one."""
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import require_module
 from emberlite import Interpreter
 from emberlite.converter import Converter
 from tests.helpers import run_ember
 
-MOBILENET_INPUT = (1, 3, 96, 96)
 
 
 def _channel_scales(n: int) -> np.ndarray:
@@ -85,30 +80,6 @@ def worst_channel_error(got: np.ndarray, want: np.ndarray, axis: int) -> float:
     g = np.moveaxis(got, axis, 0).reshape(got.shape[axis], -1)
     w = np.moveaxis(want, axis, 0).reshape(want.shape[axis], -1)
     return float(np.max(np.abs(g - w).max(axis=1) / np.abs(w).max(axis=1)))
-
-
-@lru_cache(maxsize=1)
-def mobilenet_v2() -> onnx.ModelProto:
-    """torchvision mobilenet_v2, random weights, BatchNorm statistics from 4 train-mode
-    passes over random batches (cumulative averages), exported at 96x96."""
-    torch = require_module("torch")
-    torchvision = require_module("torchvision")
-    torch.manual_seed(0)
-    net = torchvision.models.mobilenet_v2(weights=None)
-    for m in net.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.momentum = None
-    net.train()
-    with torch.no_grad():
-        for _ in range(4):
-            net(torch.randn(8, *MOBILENET_INPUT[1:]))
-    net.eval()
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(net, (torch.zeros(MOBILENET_INPUT),), buffer, opset_version=17,
-                          dynamo=False, input_names=["image"], output_names=["logits"])
-    return onnx.load_from_string(buffer.getvalue())
 
 
 @dataclass(frozen=True)

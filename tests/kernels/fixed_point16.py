@@ -7,9 +7,12 @@ the int16 kernel tests. Where 16x8 differs from int8:
 - Clamps are to [-32768, 32767]."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from tests.kernels.fixed_point import activation_range, mbqm, quantize_multiplier
+from emberlite.converter.ir import DType, QuantParams, Tensor
+from tests.kernels.fixed_point import mbqm, quantize_multiplier
 
 INT16_MIN, INT16_MAX = -2**15, 2**15 - 1
 
@@ -83,3 +86,11 @@ def requantize_int(q: np.ndarray, s_in: float, zp_in: int, s_out: float, zp_out:
     """QUANTIZE between integer types: MBQM(q - zp_in, QM(double(s_in) / s_out)) + zp_out."""
     m = quantize_multiplier(float(np.float32(s_in)) / float(np.float32(s_out)))
     return np.clip(mbqm(q.astype(np.int64) - zp_in, *m) + zp_out, lo, hi)
+
+
+def int16_tensor(graph: Any, name: str, shape: tuple[int, ...], scale: float,
+                 zero_point: int = 0) -> str:
+    """A run-time int16 activation tensor of `graph` (zero point 0 unless a test breaks it)."""
+    graph.tensors[name] = Tensor(name, DType.INT16, tuple(shape), None,
+                                 QuantParams((float(np.float32(scale)),), (zero_point,)))
+    return name

@@ -505,8 +505,9 @@ class _Conversion:
             except ValueError:
                 raise Unsupported(f"constant {name!r} has unsupported type {value.dtype}") \
                     from None
-            if self.model.tensors[t].type in (TensorType.INT8, TensorType.INT32):
-                # int8 weights and int32 biases keep the file's scales.
+            if self.model.tensors[t].type in (TensorType.INT8, TensorType.INT32,
+                                              TensorType.INT64):
+                # int8 weights and int32 (int8) or int64 (16x8) biases keep the file's scales.
                 self.graph.tensors[name].quant = self.model.tensors[t].quant
             self.env[t] = name
         return self.env[t]
@@ -534,17 +535,21 @@ _INPUT_TYPES = {TensorType.FLOAT32: DType.FLOAT32, TensorType.INT32: DType.INT32
 
 
 def _input_tensor(t: TFLTensor, name: str) -> Tensor:
-    """The IR tensor of graph input `t`: float32, int8 with one scale, int32 or int64."""
-    int8 = t.type == TensorType.INT8 and t.quant is not None and len(t.quant.scale) == 1
-    if t.type not in _INPUT_TYPES and not int8:
+    """The IR tensor of graph input `t`: float32, int8 with one scale, int16 with one scale
+    and zero point 0 (16x8), int32 or int64."""
+    one_scale = t.quant is not None and len(t.quant.scale) == 1
+    int8 = t.type == TensorType.INT8 and one_scale
+    int16 = t.type == TensorType.INT16 and one_scale and t.quant.zero_point[0] == 0
+    if t.type not in _INPUT_TYPES and not int8 and not int16:
         raise UnsupportedOpsError([(f"input {name!r}", "INPUT",
                                     f"type {type_name(t.type)}; only float32, int8 (one "
-                                    f"scale), int32 and int64 inputs are supported")])
+                                    f"scale), int16 (one scale, zero point 0), int32 and "
+                                    f"int64 inputs are supported")])
     if min(t.shape, default=1) < 1:
         raise ModelImportError(f"graph input {name!r} has an empty or unknown dimension: "
                                f"{t.shape}")
-    if int8:
-        return Tensor(name, DType.INT8, t.shape, quant=t.quant)
+    if int8 or int16:
+        return Tensor(name, DType.INT8 if int8 else DType.INT16, t.shape, quant=t.quant)
     return Tensor(name, _INPUT_TYPES[t.type], t.shape)
 
 

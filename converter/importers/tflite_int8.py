@@ -18,6 +18,7 @@ from tflite.TensorType import TensorType
 
 from ..errors import ModelImportError
 from ..ir import DType, Graph, Node, QuantParams
+from .tflite_int16 import int16_problems, is_int16_op
 
 __all__ = ["INT8_OPS", "NO_KERNEL", "is_quantized_op", "int8_problems", "read_quant",
            "assign_quant", "type_name"]
@@ -53,9 +54,11 @@ _INT8_ACTIVATIONS = {Act.NONE, Act.RELU, Act.RELU6, Act.RELU_N1_TO_1}
 
 
 def is_quantized_op(model: Any, op: Any) -> bool:
-    """Whether `op` reads or writes an int8 or uint8 tensor (so it needs an integer kernel)."""
-    return any(model.tensors[t].type in (TensorType.INT8, TensorType.UINT8)
-               for t in [*op.inputs, *op.outputs] if t >= 0)
+    """Whether `op` reads or writes an int8 or uint8 tensor, or a quantized int16 one (so it
+    needs an integer kernel)."""
+    return is_int16_op(model, op) or any(
+        model.tensors[t].type in (TensorType.INT8, TensorType.UINT8)
+        for t in [*op.inputs, *op.outputs] if t >= 0)
 
 
 def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[str]:
@@ -64,6 +67,8 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
     tensors = [model.tensors[t] for t in [*op.inputs, *op.outputs] if t >= 0]
     if any(t.type == TensorType.UINT8 for t in tensors):
         return ["uint8 tensors are not supported (only int8 quantization is)"]
+    if is_int16_op(model, op):
+        return int16_problems(model, op, spec, constant, _activation_problems)
     if op.code in (Op.QUANTIZE, Op.DEQUANTIZE) and spec is not None:
         return _conversion_problems(model, op, constant)
     if op.code == Op.CAST and spec is not None:
@@ -285,7 +290,7 @@ def read_quant(q: Any, name: str, shape: tuple[int, ...],
 
 def assign_quant(graph: Graph, nodes: list[Node], results: list[Any],
                  quants: list[QuantParams | None]) -> None:
-    """Gives the IR tensors an int8 operator produced their quantization: the file's for the
+    """Gives the IR tensors an int8 or int16 operator produced their quantization: the file's for the
     operator's outputs, the input's for the data-movement nodes emitted on the way (the
     flattening RESHAPE before a FULLY_CONNECTED, the SLICE before a squeezing RESHAPE)."""
     for value, quant in zip(results, quants):
@@ -294,5 +299,5 @@ def assign_quant(graph: Graph, nodes: list[Node], results: list[Any],
     for node in nodes:
         for name in node.outputs:
             tensor = graph.tensors[name]
-            if tensor.dtype == DType.INT8 and tensor.quant is None:
+            if tensor.dtype in (DType.INT8, DType.INT16) and tensor.quant is None:
                 tensor.quant = graph.tensors[node.inputs[0]].quant

@@ -492,7 +492,8 @@ def shape(c: Ctx) -> Result:
 
 
 def quantize(c: Ctx) -> Result:
-    return [c.b.op(OpType.QUANTIZE, [c.input(0)], dtype=DType.INT8)]
+    int16 = c.out_type() == TensorType.INT16
+    return [c.b.op(OpType.QUANTIZE, [c.input(0)], dtype=DType.INT16 if int16 else DType.INT8)]
 
 
 def dequantize(c: Ctx) -> Result:

@@ -3,18 +3,33 @@
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
 
+/* int8 and int16 node data. */
 struct add_i8_data {
     ember_broadcast bc;
     ember_add_i8_params q;
 };
 
-static ember_status add_check(ember_context *ctx, const ember_node *node) {
+/* The quantized type of the node (int8 or int16), or float32. */
+static uint8_t add_type(ember_context *ctx, const ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
-    if (a == NULL || a->type != EMBER_TYPE_INT8)
+    return a != NULL && (a->type == EMBER_TYPE_INT8 || a->type == EMBER_TYPE_INT16)
+               ? a->type
+               : EMBER_TYPE_FLOAT32;
+}
+
+static ember_status add_params_read(ember_context *ctx, const ember_node *node,
+                                    ember_add_i8_params *q) {
+    return add_type(ctx, node) == EMBER_TYPE_INT16 ? ember_add_i16_params_read(ctx, node, "add", q)
+                                                   : ember_add_i8_params_read(ctx, node, "add", q);
+}
+
+static ember_status add_check(ember_context *ctx, const ember_node *node) {
+    const uint8_t type = add_type(ctx, node);
+    if (type == EMBER_TYPE_FLOAT32)
         return ember_binary_check(ctx, node, "add");
     ember_add_i8_params q;
-    ember_status st = ember_binary_check_type(ctx, node, "add", EMBER_TYPE_INT8);
-    return st != EMBER_STATUS_OK ? st : ember_add_i8_params_read(ctx, node, "add", &q);
+    ember_status st = ember_binary_check_type(ctx, node, "add", type);
+    return st != EMBER_STATUS_OK ? st : add_params_read(ctx, node, &q);
 }
 
 /* Steps are 0 or 1, and 0 on both sides only for a one-element row, so a zero step on one
@@ -55,19 +70,41 @@ static void ember_add_i8_ref(const struct add_i8_data *d, const int8_t *a, const
     ember_broadcast_i8(&d->bc, a, b, out, add_row_i8, &d->q);
 }
 
+/* LiteRT's int16 ADD with general scales (the only one TensorFlow's 16x8 converter emits;
+   the power-of-two path is refused by the importer): int8's arithmetic with zero points 0. */
+static void add_row_i16(int16_t *out, const int16_t *a, size_t a_step, const int16_t *b,
+                        size_t b_step, size_t n, const void *params) {
+    const ember_add_i8_params *q = params;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t sum = ember_add_i16_rescale(q->a_mult, q->a_shift, a[i * a_step]) +
+                            ember_add_i16_rescale(q->b_mult, q->b_shift, b[i * b_step]);
+        out[i] = ember_add_i16_output(q, sum);
+    }
+}
+
+static void ember_add_i16_ref(const struct add_i8_data *d, const int16_t *a, const int16_t *b,
+                              int16_t *out) {
+    ember_broadcast_i16(&d->bc, a, b, out, add_row_i16, &d->q);
+}
+
 static ember_status add_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
-    if (a->type != EMBER_TYPE_INT8)
+    if (add_type(ctx, node) == EMBER_TYPE_FLOAT32)
         return ember_binary_prepare(ctx, node);
     struct add_i8_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
     ember_broadcast_init(&d->bc, a, ember_input(ctx, node, 1), ember_output(ctx, node, 0));
-    return ember_add_i8_params_read(ctx, node, "add", &d->q);
+    return add_params_read(ctx, node, &d->q);
 }
 
 static ember_status add_eval(ember_context *ctx, const ember_node *node) {
+    if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT16) {
+        ember_add_i16_ref(node->data, ember_input(ctx, node, 0)->data,
+                          ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8) {
         ember_add_i8_ref(node->data, ember_input(ctx, node, 0)->data,
                          ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);

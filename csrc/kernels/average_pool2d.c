@@ -8,9 +8,20 @@ struct average_pool2d_data {
     struct pool2d_params p;
 };
 
+/* pool2d_read, without int16: LiteRT's int16 average pool is not implemented here. */
+static ember_status average_pool2d_read(ember_context *ctx, const ember_node *node,
+                                        struct pool2d_params *p) {
+    ember_status st = pool2d_read(ctx, node, "average_pool2d", p);
+    if (st == EMBER_STATUS_OK && p->is_i16)
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "node %" PRIu32 " (average_pool2d): int16 (16x8) has no kernel",
+                          node->index);
+    return st;
+}
+
 static ember_status average_pool2d_check(ember_context *ctx, const ember_node *node) {
     struct pool2d_params p;
-    return pool2d_read(ctx, node, "average_pool2d", &p);
+    return average_pool2d_read(ctx, node, &p);
 }
 
 /* The mean of the window's taps; a window of padding only stays 0. */
@@ -41,9 +52,11 @@ static void ember_average_pool2d_f32_ref(const struct pool2d_params *p, const fl
 /* LiteRT's reference int8 average pool: the int32 sum of the stored values of the in-image
    taps, divided by their count rounding half away from zero, then clamped. A window of padding
    only gives 0 before the clamp. */
-static void average_pool2d_window_i8(const struct pool2d_params *p, const int8_t *first,
+static void average_pool2d_window_i8(const struct pool2d_params *p, const void *taps,
                                      int32_t rows, int32_t cols, size_t row_step,
-                                     size_t col_step, int8_t *out) {
+                                     size_t col_step, void *dst) {
+    const int8_t *first = taps;
+    int8_t *out = dst;
     /* 64-bit where LiteRT has 32: equal for every window under 2^24 taps, defined beyond. */
     const int64_t count = (int64_t)rows * cols;
     for (size_t c = 0; c < (size_t)p->channels; c++) {
@@ -61,7 +74,7 @@ static void average_pool2d_window_i8(const struct pool2d_params *p, const int8_t
 
 static void ember_average_pool2d_i8_ref(const struct pool2d_params *p, const int8_t *in,
                                         int8_t *out) {
-    pool2d_i8_walk(p, in, out, average_pool2d_window_i8);
+    pool2d_q_walk(p, in, out, sizeof(int8_t), average_pool2d_window_i8);
 }
 
 static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node) {
@@ -69,7 +82,7 @@ static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node)
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
-    return pool2d_read(ctx, node, "average_pool2d", &d->p);
+    return average_pool2d_read(ctx, node, &d->p);
 }
 
 static ember_status average_pool2d_eval(ember_context *ctx, const ember_node *node) {

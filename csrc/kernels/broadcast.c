@@ -169,8 +169,11 @@ void ember_broadcast_f32(const ember_broadcast *bc, const float *a, const float 
     }
 }
 
-void ember_broadcast_i8(const ember_broadcast *bc, const int8_t *a, const int8_t *b,
-                        int8_t *out, ember_binary_row_i8 row, const void *params) {
+/* Calls row(o, ao, bo, n, ...) for every output row of `bc`: the row's first output
+   element o and the offsets ao, bo of its first input elements, n elements long. */
+typedef void (*row_at_fn)(const void *walk, size_t o, size_t ao, size_t bo, size_t n);
+
+static void broadcast_rows(const ember_broadcast *bc, row_at_fn row, const void *walk) {
     if (bc->count == 0)
         return;
     const uint32_t inner = bc->rank - 1;
@@ -178,7 +181,7 @@ void ember_broadcast_i8(const ember_broadcast *bc, const int8_t *a, const int8_t
     size_t idx[EMBER_MAX_RANK] = {0};
     size_t ao = 0, bo = 0;
     for (size_t o = 0; o < bc->count; o += n) {
-        row(out + o, a + ao, bc->a_stride[inner], b + bo, bc->b_stride[inner], n, params);
+        row(walk, o, ao, bo, n);
         for (uint32_t d = inner; d-- > 0;) {
             ao += bc->a_stride[d];
             bo += bc->b_stride[d];
@@ -191,38 +194,105 @@ void ember_broadcast_i8(const ember_broadcast *bc, const int8_t *a, const int8_t
     }
 }
 
-ember_status ember_add_i8_params_read(ember_context *ctx, const ember_node *node, const char *op,
-                                      ember_add_i8_params *q) {
+struct walk_i8 {
+    const ember_broadcast *bc;
+    const int8_t *a, *b;
+    int8_t *out;
+    ember_binary_row_i8 row;
+    const void *params;
+};
+
+static void row_i8(const void *walk, size_t o, size_t ao, size_t bo, size_t n) {
+    const struct walk_i8 *w = walk;
+    w->row(w->out + o, w->a + ao, w->bc->a_stride[w->bc->rank - 1], w->b + bo,
+           w->bc->b_stride[w->bc->rank - 1], n, w->params);
+}
+
+void ember_broadcast_i8(const ember_broadcast *bc, const int8_t *a, const int8_t *b,
+                        int8_t *out, ember_binary_row_i8 row, const void *params) {
+    const struct walk_i8 w = {bc, a, b, out, row, params};
+    broadcast_rows(bc, row_i8, &w);
+}
+
+struct walk_i16 {
+    const ember_broadcast *bc;
+    const int16_t *a, *b;
+    int16_t *out;
+    ember_binary_row_i16 row;
+    const void *params;
+};
+
+static void row_i16(const void *walk, size_t o, size_t ao, size_t bo, size_t n) {
+    const struct walk_i16 *w = walk;
+    w->row(w->out + o, w->a + ao, w->bc->a_stride[w->bc->rank - 1], w->b + bo,
+           w->bc->b_stride[w->bc->rank - 1], n, w->params);
+}
+
+void ember_broadcast_i16(const ember_broadcast *bc, const int16_t *a, const int16_t *b,
+                         int16_t *out, ember_binary_row_i16 row, const void *params) {
+    const struct walk_i16 w = {bc, a, b, out, row, params};
+    broadcast_rows(bc, row_i16, &w);
+}
+
+/* The multipliers of LiteRT's ADD/SUB scheme with `left_shift` bits of headroom; the output
+   multiplier must be < 1 (LiteRT applies it with a right shift only). */
+static ember_status add_multipliers(ember_context *ctx, const ember_node *node, const char *op,
+                                    int32_t left_shift, ember_add_i8_params *q) {
     const ember_tensor *a = ember_input(ctx, node, 0);
     const ember_tensor *b = ember_input(ctx, node, 1);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    uint8_t act = 0;
-    ember_status st = EMBER_STATUS_OK;
-    if ((st = ember_check_quant_i8(ctx, node, a, "input 0")) ||
-        (st = ember_check_quant_i8(ctx, node, b, "input 1")) ||
-        (st = ember_check_quant_i8(ctx, node, out, "output")))
-        return st;
-    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): activation field is out of bounds", node->index,
-                          op);
-    if ((st = ember_activation_range_i8(ctx, node, act, out, &q->q_min, &q->q_max)))
-        return st;
     const double twice_max = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
     ember_quantize_multiplier((double)a->scale / twice_max, &q->a_mult, &q->a_shift);
     ember_quantize_multiplier((double)b->scale / twice_max, &q->b_mult, &q->b_shift);
-    ember_quantize_multiplier(twice_max / ((double)(1 << EMBER_ADD_I8_LEFT_SHIFT) * out->scale),
+    ember_quantize_multiplier(twice_max / ((double)(INT32_C(1) << left_shift) * out->scale),
                               &q->out_mult, &q->out_shift);
     if (q->out_shift > 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): int8 output scale %.9g is too small for "
-                          "input scales %.9g and %.9g (needs > 2 x the larger / 2^20)",
+                          "node %" PRIu32 " (%s): output scale %.9g is too small for input "
+                          "scales %.9g and %.9g (needs > 2 x the larger / 2^%" PRId32 ")",
                           node->index, op, (double)out->scale, (double)a->scale,
-                          (double)b->scale);
+                          (double)b->scale, left_shift);
     q->a_zp = a->zero_point;
     q->b_zp = b->zero_point;
     q->out_zp = out->zero_point;
     return EMBER_STATUS_OK;
+}
+
+static ember_status add_activation(ember_context *ctx, const ember_node *node, const char *op,
+                                   uint8_t *act) {
+    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, act))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): activation field is out of bounds", node->index,
+                          op);
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_add_i8_params_read(ember_context *ctx, const ember_node *node, const char *op,
+                                      ember_add_i8_params *q) {
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    uint8_t act = 0;
+    ember_status st = EMBER_STATUS_OK;
+    if ((st = ember_check_quant_i8(ctx, node, ember_input(ctx, node, 0), "input 0")) ||
+        (st = ember_check_quant_i8(ctx, node, ember_input(ctx, node, 1), "input 1")) ||
+        (st = ember_check_quant_i8(ctx, node, out, "output")) ||
+        (st = add_activation(ctx, node, op, &act)) ||
+        (st = ember_activation_range_i8(ctx, node, act, out, &q->q_min, &q->q_max)))
+        return st;
+    return add_multipliers(ctx, node, op, EMBER_ADD_I8_LEFT_SHIFT, q);
+}
+
+ember_status ember_add_i16_params_read(ember_context *ctx, const ember_node *node,
+                                       const char *op, ember_add_i8_params *q) {
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    uint8_t act = 0;
+    ember_status st = EMBER_STATUS_OK;
+    if ((st = ember_check_quant_i16(ctx, node, ember_input(ctx, node, 0), "input 0")) ||
+        (st = ember_check_quant_i16(ctx, node, ember_input(ctx, node, 1), "input 1")) ||
+        (st = ember_check_quant_i16(ctx, node, out, "output")) ||
+        (st = add_activation(ctx, node, op, &act)) ||
+        (st = ember_activation_range_i16(ctx, node, act, out, &q->q_min, &q->q_max)))
+        return st;
+    return add_multipliers(ctx, node, op, EMBER_ADD_I16_LEFT_SHIFT, q);
 }
 
 ember_status ember_compare_check(ember_context *ctx, const ember_node *node, const char *op) {

@@ -60,6 +60,13 @@ typedef void (*ember_binary_row_i8)(int8_t *out, const int8_t *a, size_t a_step,
 void ember_broadcast_i8(const ember_broadcast *bc, const int8_t *a, const int8_t *b,
                         int8_t *out, ember_binary_row_i8 row, const void *params);
 
+/* The int16 twin of ember_binary_row_i8 and ember_broadcast_i8. */
+typedef void (*ember_binary_row_i16)(int16_t *out, const int16_t *a, size_t a_step,
+                                     const int16_t *b, size_t b_step, size_t n,
+                                     const void *params);
+void ember_broadcast_i16(const ember_broadcast *bc, const int16_t *a, const int16_t *b,
+                         int16_t *out, ember_binary_row_i16 row, const void *params);
+
 /* int8 ADD and SUB, LiteRT's scheme (/work/shared/int8-arithmetic.md, section 4): both inputs
    are moved to a common scale (2 x the larger input scale) with 20 bits of headroom, added or
    subtracted, and the result requantized to the output. */
@@ -75,6 +82,25 @@ typedef struct ember_add_i8_params {
    the output multiplier must be < 1 because LiteRT applies it with a right shift only. */
 ember_status ember_add_i8_params_read(ember_context *ctx, const ember_node *node, const char *op,
                                       ember_add_i8_params *q);
+
+/* int16 ADD (16x8), LiteRT's general-scale path: the same scheme with 15 bits of headroom
+   (a 16-bit value times 2^15 still fits int32), zero points 0, clamps on the int16 range.
+   The parameters are ember_add_i8_params' fields. */
+#define EMBER_ADD_I16_LEFT_SHIFT 15
+
+ember_status ember_add_i16_params_read(ember_context *ctx, const ember_node *node,
+                                       const char *op, ember_add_i8_params *q);
+
+static inline int32_t ember_add_i16_rescale(int32_t mult, int32_t shift, int16_t v) {
+    return ember_multiply_by_quantized_multiplier(v * (1 << EMBER_ADD_I16_LEFT_SHIFT), mult,
+                                                  shift);
+}
+
+static inline int16_t ember_add_i16_output(const ember_add_i8_params *q, int32_t acc) {
+    int32_t v = ember_multiply_by_quantized_multiplier(acc, q->out_mult, q->out_shift);
+    v = v < q->q_min ? q->q_min : v > q->q_max ? q->q_max : v;
+    return (int16_t)v;
+}
 
 /* One input value on the common scale: MBQM((v - zp) * 2^20, mult, shift). */
 static inline int32_t ember_add_i8_rescale(int32_t zp, int32_t mult, int32_t shift, int8_t v) {

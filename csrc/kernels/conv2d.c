@@ -13,8 +13,8 @@ struct conv2d_data {
     int32_t batch, in_h, in_w, in_c;
     int32_t filter_h, filter_w;
     int32_t out_h, out_w, out_c;
-    /* int8 only: zero points, clamp range, per-output-channel multipliers */
-    bool is_i8;
+    /* int8 and int16 (16x8) only: zero points, clamp range, per-output-channel multipliers */
+    bool is_i8, is_i16;
     int32_t in_zp, out_zp, q_min, q_max;
     int32_t *mult, *shift;
 };
@@ -48,14 +48,12 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
     d->out_h = t.out->dims[1];
     d->out_w = t.out->dims[2];
     d->is_i8 = t.in->type == EMBER_TYPE_INT8;
-    if (!d->is_i8)
+    d->is_i16 = t.in->type == EMBER_TYPE_INT16;
+    if (!d->is_i8 && !d->is_i16)
         return EMBER_STATUS_OK;
-    uint8_t act = 0;
-    if (!ember_fb_u8(&node->params, EMBER_SLOT_CONV2D_PARAMS_ACTIVATION, 0, &act))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (conv2d): params out of bounds", node->index);
     if ((st = conv_quant_check(ctx, node, &t, 0, d->out_c)) ||
-        (st = ember_activation_range_i8(ctx, node, act, t.out, &d->q_min, &d->q_max)))
+        (st = conv_quant_range(ctx, node, "conv2d", EMBER_SLOT_CONV2D_PARAMS_ACTIVATION, t.out,
+                               &d->q_min, &d->q_max)))
         return st;
     d->in_zp = t.in->zero_point;
     d->out_zp = t.out->zero_point;
@@ -168,6 +166,51 @@ static void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input
     }
 }
 
+/* LiteRT's reference 16x8 convolution: the same loop on int16 inputs (zero point 0) with an
+   int64 sum and bias, requantized by the int64 multiply (one rounding). The sum wraps. */
+static void ember_conv2d_i16_ref(const struct conv2d_data *d, const int16_t *input,
+                                 const int8_t *filter, const int64_t *bias, int16_t *output) {
+    const struct conv_window *w = &d->win;
+    const size_t in_c = (size_t)d->in_c;
+    const size_t cin_g = in_c / (size_t)d->groups;
+    const size_t cout_g = (size_t)d->out_c / (size_t)d->groups;
+    for (int32_t n = 0; n < d->batch; n++) {
+        for (int32_t oy = 0; oy < d->out_h; oy++) {
+            const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
+            int32_t ky0, ky1;
+            conv_taps(y0, d->filter_h, w->dilation_h, d->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < d->out_w; ox++) {
+                const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
+                int32_t kx0, kx1;
+                conv_taps(x0, d->filter_w, w->dilation_w, d->in_w, &kx0, &kx1);
+                for (int32_t oc = 0; oc < d->out_c; oc++) {
+                    const size_t c0 = ((size_t)oc / cout_g) * cin_g;
+                    uint64_t acc = bias ? (uint64_t)bias[oc] : 0u;
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        const int64_t y = y0 + (int64_t)ky * w->dilation_h;
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const int64_t x = x0 + (int64_t)kx * w->dilation_w;
+                            const int16_t *src =
+                                input + (((size_t)n * (size_t)d->in_h + (size_t)y) *
+                                             (size_t)d->in_w + (size_t)x) * in_c + c0;
+                            const int8_t *taps =
+                                filter + (((size_t)oc * (size_t)d->filter_h + (size_t)ky) *
+                                              (size_t)d->filter_w + (size_t)kx) * cin_g;
+                            for (size_t ic = 0; ic < cin_g; ic++)
+                                acc += (uint64_t)(int64_t)(taps[ic] * src[ic]);
+                        }
+                    }
+                    int32_t v = ember_multiply_by_quantized_multiplier_i64((int64_t)acc,
+                                                                           d->mult[oc],
+                                                                           d->shift[oc]);
+                    v = v < d->q_min ? d->q_min : v > d->q_max ? d->q_max : v;
+                    *output++ = (int16_t)v;
+                }
+            }
+        }
+    }
+}
+
 static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -175,8 +218,13 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
                           node->index);
     node->data = d;
     ember_status st = conv2d_read(ctx, node, d);
-    if (st != EMBER_STATUS_OK || !d->is_i8)
+    if (st != EMBER_STATUS_OK || (!d->is_i8 && !d->is_i16))
         return st;
+    if (d->is_i16)
+        return ember_channel_multipliers_i16(ctx, node, ember_input(ctx, node, 0),
+                                             ember_input(ctx, node, 1),
+                                             ember_output(ctx, node, 0), d->out_c, &d->mult,
+                                             &d->shift);
     return ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
                                      ember_input(ctx, node, 1), ember_output(ctx, node, 0),
                                      d->out_c, &d->mult, &d->shift);
@@ -189,6 +237,11 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
         return EMBER_STATUS_OK;
     const ember_tensor *bias = ember_input(ctx, node, 2);
     const struct conv2d_data *d = node->data;
+    if (d->is_i16) {
+        ember_conv2d_i16_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
+                             bias ? bias->data : NULL, out->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->is_i8) {
         ember_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                             bias ? bias->data : NULL, out->data);

@@ -130,8 +130,8 @@ struct conv_tensors {
 };
 
 /* Finds the node's tensors and checks that input and filter are present, input, filter and
-   output are all float32 (bias float32) or all int8 (bias int32), input, filter and output are
-   4D and bias is 1D. */
+   output are all float32 (bias float32), all int8 (bias int32) or 16x8 (int16 input and
+   output, int8 filter, int64 bias), input, filter and output are 4D and bias is 1D. */
 static inline ember_status conv_tensors_read(ember_context *ctx, const ember_node *node,
                                              const char *op, struct conv_tensors *t) {
     t->in = ember_input(ctx, node, 0);
@@ -143,10 +143,15 @@ static inline ember_status conv_tensors_read(ember_context *ctx, const ember_nod
                           "node %" PRIu32 " (%s): input and filter are required", node->index,
                           op);
     ember_status st = EMBER_STATUS_OK;
-    const uint8_t type = t->in->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8 : EMBER_TYPE_FLOAT32;
-    const uint8_t bias_type = type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT32 : EMBER_TYPE_FLOAT32;
+    const uint8_t type = t->in->type == EMBER_TYPE_INT8 || t->in->type == EMBER_TYPE_INT16
+                             ? t->in->type
+                             : EMBER_TYPE_FLOAT32;
+    const uint8_t filter_type = type == EMBER_TYPE_INT16 ? EMBER_TYPE_INT8 : type;
+    const uint8_t bias_type = type == EMBER_TYPE_INT8    ? EMBER_TYPE_INT32
+                              : type == EMBER_TYPE_INT16 ? EMBER_TYPE_INT64
+                                                         : EMBER_TYPE_FLOAT32;
     if ((st = ember_check_type(ctx, node, t->in, type, "input")) ||
-        (st = ember_check_type(ctx, node, t->filter, type, "filter")) ||
+        (st = ember_check_type(ctx, node, t->filter, filter_type, "filter")) ||
         (t->bias && (st = ember_check_type(ctx, node, t->bias, bias_type, "bias"))) ||
         (st = ember_check_type(ctx, node, t->out, type, "output")) ||
         (st = ember_check_rank(ctx, node, t->in, 4, "input")) ||
@@ -219,18 +224,40 @@ static inline ember_status conv_forward_output_check(ember_context *ctx, const e
     return EMBER_STATUS_OK;
 }
 
-/* int8 quantization of a forward convolution: per-tensor input and output, weights with one
-   scale or one per output channel along `filter_axis`, bias scales input x weight scale. */
+/* Quantization of a forward convolution: per-tensor input and output (int8, or int16 with
+   zero point 0), weights with one scale or one per output channel along `filter_axis`; an
+   int32 bias scaled input x weight scale, an int64 one with zero points 0. */
 static inline ember_status conv_quant_check(ember_context *ctx, const ember_node *node,
                                             const struct conv_tensors *t, uint32_t filter_axis,
                                             int32_t out_c) {
     ember_status st = EMBER_STATUS_OK;
+    if (t->in->type == EMBER_TYPE_INT16) {
+        if ((st = ember_check_quant_i16(ctx, node, t->in, "input")) ||
+            (st = ember_check_quant_i16(ctx, node, t->out, "output")) ||
+            (st = ember_check_quant_weights(ctx, node, t->filter, filter_axis, out_c)) ||
+            (t->bias && (st = ember_check_quant_bias_i64(ctx, node, t->bias))))
+            return st;
+        return EMBER_STATUS_OK;
+    }
     if ((st = ember_check_quant_i8(ctx, node, t->in, "input")) ||
         (st = ember_check_quant_i8(ctx, node, t->out, "output")) ||
         (st = ember_check_quant_weights(ctx, node, t->filter, filter_axis, out_c)) ||
         (t->bias && (st = ember_check_quant_bias(ctx, node, t->bias, t->in, t->filter, out_c))))
         return st;
     return EMBER_STATUS_OK;
+}
+
+/* The clamp range of a quantized convolution's fused activation (field `slot`), on the int8
+   or int16 range of its output. */
+static inline ember_status conv_quant_range(ember_context *ctx, const ember_node *node,
+                                            const char *op, uint32_t slot,
+                                            const ember_tensor *out, int32_t *lo, int32_t *hi) {
+    uint8_t act = 0;
+    if (!ember_fb_u8(&node->params, slot, 0, &act))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): params out of bounds", node->index, op);
+    return out->type == EMBER_TYPE_INT16 ? ember_activation_range_i16(ctx, node, act, out, lo, hi)
+                                         : ember_activation_range_i8(ctx, node, act, out, lo, hi);
 }
 
 #endif /* EMBER_KERNELS_CONV_WINDOW_H */

@@ -12,8 +12,8 @@ struct depthwise_conv2d_data {
     int32_t batch, in_h, in_w, in_c;
     int32_t filter_h, filter_w;
     int32_t out_h, out_w, out_c;
-    /* int8 only: zero points, clamp range, per-output-channel multipliers */
-    bool is_i8;
+    /* int8 and int16 (16x8) only: zero points, clamp range, per-output-channel multipliers */
+    bool is_i8, is_i16;
     int32_t in_zp, out_zp, q_min, q_max;
     int32_t *mult, *shift;
 };
@@ -62,15 +62,13 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
     d->out_h = t.out->dims[1];
     d->out_w = t.out->dims[2];
     d->is_i8 = t.in->type == EMBER_TYPE_INT8;
-    if (!d->is_i8)
+    d->is_i16 = t.in->type == EMBER_TYPE_INT16;
+    if (!d->is_i8 && !d->is_i16)
         return EMBER_STATUS_OK;
-    uint8_t act = 0;
-    if (!ember_fb_u8(&node->params, EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_ACTIVATION, 0, &act))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (depthwise_conv2d): params out of bounds",
-                          node->index);
     if ((st = conv_quant_check(ctx, node, &t, 3, d->out_c)) ||
-        (st = ember_activation_range_i8(ctx, node, act, t.out, &d->q_min, &d->q_max)))
+        (st = conv_quant_range(ctx, node, "depthwise_conv2d",
+                               EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_ACTIVATION, t.out, &d->q_min,
+                               &d->q_max)))
         return st;
     d->in_zp = t.in->zero_point;
     d->out_zp = t.out->zero_point;
@@ -172,6 +170,50 @@ static void ember_depthwise_conv2d_i8_ref(const struct depthwise_conv2d_data *d,
     }
 }
 
+/* LiteRT's reference 16x8 depthwise convolution: the same loop on int16 inputs (zero point
+   0) with an int64 sum and bias, requantized by the int64 multiply. The sum wraps. */
+static void ember_depthwise_conv2d_i16_ref(const struct depthwise_conv2d_data *d,
+                                           const int16_t *input, const int8_t *filter,
+                                           const int64_t *bias, int16_t *output) {
+    const struct conv_window *w = &d->win;
+    const size_t in_c = (size_t)d->in_c;
+    const size_t out_c = (size_t)d->out_c;
+    for (int32_t n = 0; n < d->batch; n++) {
+        for (int32_t oy = 0; oy < d->out_h; oy++) {
+            const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
+            int32_t ky0, ky1;
+            conv_taps(y0, d->filter_h, w->dilation_h, d->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < d->out_w; ox++) {
+                const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
+                int32_t kx0, kx1;
+                conv_taps(x0, d->filter_w, w->dilation_w, d->in_w, &kx0, &kx1);
+                for (size_t oc = 0; oc < out_c; oc++) {
+                    const size_t ic = oc / (size_t)d->multiplier;
+                    uint64_t acc = bias ? (uint64_t)bias[oc] : 0u;
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        const int64_t y = y0 + (int64_t)ky * w->dilation_h;
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const int64_t x = x0 + (int64_t)kx * w->dilation_w;
+                            const int16_t v =
+                                input[(((size_t)n * (size_t)d->in_h + (size_t)y) *
+                                           (size_t)d->in_w + (size_t)x) * in_c + ic];
+                            const int8_t f =
+                                filter[((size_t)ky * (size_t)d->filter_w + (size_t)kx) * out_c +
+                                       oc];
+                            acc += (uint64_t)(int64_t)(f * v);
+                        }
+                    }
+                    int32_t q = ember_multiply_by_quantized_multiplier_i64((int64_t)acc,
+                                                                           d->mult[oc],
+                                                                           d->shift[oc]);
+                    q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+                    *output++ = (int16_t)q;
+                }
+            }
+        }
+    }
+}
+
 static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct depthwise_conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -179,8 +221,13 @@ static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *nod
                           "node %" PRIu32 " (depthwise_conv2d): out of memory", node->index);
     node->data = d;
     ember_status st = depthwise_conv2d_read(ctx, node, d);
-    if (st != EMBER_STATUS_OK || !d->is_i8)
+    if (st != EMBER_STATUS_OK || (!d->is_i8 && !d->is_i16))
         return st;
+    if (d->is_i16)
+        return ember_channel_multipliers_i16(ctx, node, ember_input(ctx, node, 0),
+                                             ember_input(ctx, node, 1),
+                                             ember_output(ctx, node, 0), d->out_c, &d->mult,
+                                             &d->shift);
     return ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
                                      ember_input(ctx, node, 1), ember_output(ctx, node, 0),
                                      d->out_c, &d->mult, &d->shift);
@@ -193,6 +240,12 @@ static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *
         return EMBER_STATUS_OK;
     const ember_tensor *bias = ember_input(ctx, node, 2);
     const struct depthwise_conv2d_data *d = node->data;
+    if (d->is_i16) {
+        ember_depthwise_conv2d_i16_ref(d, ember_input(ctx, node, 0)->data,
+                                       ember_input(ctx, node, 1)->data,
+                                       bias ? bias->data : NULL, out->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->is_i8) {
         ember_depthwise_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data,
                                       ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,

@@ -1,5 +1,6 @@
-/* DEQUANTIZE: int8 -> float32, x = scale * (q - zero_point) with one scale and zero point for
-   the tensor or one per channel along its quantization axis; or float16 -> float32 (exact).
+/* DEQUANTIZE: int8 or int16 -> float32, x = scale * (q - zero_point) with one scale and zero
+   point for the tensor or one per channel along its quantization axis; or float16 -> float32
+   (exact).
    An output with no arena slot (a weight dequantized for a float op: the verifier lets only a
    DEQUANTIZE of a stored constant write one) is computed once, at prepare, into memory the
    interpreter owns; eval then has nothing left to do. Node data: dequantize_data. */
@@ -10,7 +11,7 @@
 #include "kernels/quant.h"
 
 struct dequantize_data {
-    /* int8: the input seen as [outer, channels, inner] elements, one scale and zero point
+    /* int8 and int16: the input seen as [outer, channels, inner] elements, one scale and zero point
        per channel (channels = 1 per tensor). */
     size_t outer, channels, inner;
     float *scales;
@@ -18,33 +19,38 @@ struct dequantize_data {
     bool at_prepare; /* the output is a constant, already computed */
 };
 
-static ember_status check_int8_quant(ember_context *ctx, const ember_node *node,
-                                     const ember_tensor *in) {
+static ember_status check_int_quant(ember_context *ctx, const ember_node *node,
+                                    const ember_tensor *in) {
+    const bool is_int8 = in->type == EMBER_TYPE_INT8;
+    const int64_t lo = is_int8 ? INT8_MIN : INT16_MIN, hi = is_int8 ? INT8_MAX : INT16_MAX;
+    const char *type = is_int8 ? "int8" : "int16";
     /* The verifier already checked that a per-channel count equals the axis' dim, with the
        axis in range, and that every scale is finite and > 0: the loops below rely on it. */
     if (in->quant_count == 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (dequantize): int8 input '%s' has no scale and zero "
+                          "node %" PRIu32 " (dequantize): %s input '%s' has no scale and zero "
                           "point",
-                          node->index, in->name);
+                          node->index, type, in->name);
     for (uint32_t c = 0; c < in->quant_count; c++) {
         const int64_t zp = ember_fb_vector_i64(&in->quant_zero_points, c);
-        if (zp < -128 || zp > 127)
+        if (zp < lo || zp > hi)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (dequantize): int8 input '%s' zero point %" PRIu32
-                              " must be in [-128, 127], got %lld",
-                              node->index, in->name, c, (long long)zp);
+                              "node %" PRIu32 " (dequantize): %s input '%s' zero point %" PRIu32
+                              " must be in [%lld, %lld], got %lld",
+                              node->index, type, in->name, c, (long long)lo, (long long)hi,
+                              (long long)zp);
     }
     return EMBER_STATUS_OK;
 }
 
 static ember_status check_input(ember_context *ctx, const ember_node *node,
                                 const ember_tensor *in) {
-    if (in->type == EMBER_TYPE_INT8)
-        return check_int8_quant(ctx, node, in);
+    if (in->type == EMBER_TYPE_INT8 || in->type == EMBER_TYPE_INT16)
+        return check_int_quant(ctx, node, in);
     if (in->type != EMBER_TYPE_FLOAT16)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (dequantize): input 0 must be int8 or float16, got %s",
+                          "node %" PRIu32 " (dequantize): input 0 must be int8, int16 or float16, "
+                          "got %s",
                           node->index, ember_type_str((ember_type)in->type));
     if (in->quant_count != 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -124,14 +130,30 @@ static void ember_dequantize_i8_f32_ref(const int8_t *in, float *out,
     }
 }
 
+/* int16 (16x8): q - zero_point has at most 17 significant bits, so the double product is
+   exact too and the same float32 multiply matches. */
+static void ember_dequantize_i16_f32_ref(const int16_t *in, float *out,
+                                         const struct dequantize_data *d) {
+    for (size_t o = 0; o < d->outer; o++) {
+        for (size_t c = 0; c < d->channels; c++) {
+            const float scale = d->scales[c];
+            const int32_t zero_point = d->zero_points[c];
+            for (size_t i = 0; i < d->inner; i++, in++, out++)
+                *out = scale * (float)((int32_t)*in - zero_point);
+        }
+    }
+}
+
 static void run(const struct dequantize_data *d, const ember_tensor *in, ember_tensor *out) {
     if (in->type == EMBER_TYPE_FLOAT16)
         ember_dequantize_f16_f32_ref(in->data, out->data, in->count);
+    else if (in->type == EMBER_TYPE_INT16)
+        ember_dequantize_i16_f32_ref(in->data, out->data, d);
     else
         ember_dequantize_i8_f32_ref(in->data, out->data, d);
 }
 
-static ember_status prepare_int8(ember_context *ctx, const ember_tensor *in,
+static ember_status prepare_scales(ember_context *ctx, const ember_tensor *in,
                                  struct dequantize_data *d) {
     const uint32_t n = in->quant_count;
     d->scales = ember_alloc(ctx, n * sizeof *d->scales);
@@ -159,8 +181,8 @@ static ember_status dequantize_prepare(ember_context *ctx, ember_node *node) {
     memset(data, 0, sizeof *data);
     const ember_tensor *in = ember_input(ctx, node, 0);
     ember_tensor *out = ember_output(ctx, node, 0);
-    if (in->type == EMBER_TYPE_INT8) {
-        const ember_status st = prepare_int8(ctx, in, data);
+    if (in->type == EMBER_TYPE_INT8 || in->type == EMBER_TYPE_INT16) {
+        const ember_status st = prepare_scales(ctx, in, data);
         if (st != EMBER_STATUS_OK)
             return st;
     }

@@ -12,11 +12,30 @@ struct fully_connected_data {
     size_t depth;  /* K */
     size_t units;  /* N */
     float act_lo, act_hi;
-    /* int8 only: zero points, clamp range, per-unit real multipliers */
-    bool is_i8;
+    /* int8 and int16 (16x8) only: zero points, clamp range, per-unit real multipliers */
+    bool is_i8, is_i16;
     int32_t in_zp, out_zp, q_min, q_max;
     double *scale;
 };
+
+/* The quantization rules of a 16x8 node: int16 input and output with zero point 0, int8
+   weights with one scale or one per unit, an int64 bias with zero points 0. */
+static ember_status fully_connected_quant_i16(ember_context *ctx, const ember_node *node,
+                                              uint8_t act, struct fully_connected_data *d) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    ember_status st = EMBER_STATUS_OK;
+    if ((st = ember_check_quant_i16(ctx, node, in, "input")) ||
+        (st = ember_check_quant_i16(ctx, node, out, "output")) ||
+        (st = ember_check_quant_weights(ctx, node, ember_input(ctx, node, 1), 0,
+                                        (int32_t)d->units)) ||
+        (bias && (st = ember_check_quant_bias_i64(ctx, node, bias))) ||
+        (st = ember_activation_range_i16(ctx, node, act, out, &d->q_min, &d->q_max)))
+        return st;
+    d->in_zp = d->out_zp = 0;
+    return EMBER_STATUS_OK;
+}
 
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */
 static ember_status fully_connected_read(ember_context *ctx, const ember_node *node,
@@ -44,10 +63,14 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
                           "node %" PRIu32 " (fully_connected): input and weights are required",
                           node->index);
     d->is_i8 = in->type == EMBER_TYPE_INT8;
-    const uint8_t type = d->is_i8 ? EMBER_TYPE_INT8 : EMBER_TYPE_FLOAT32;
-    const uint8_t bias_type = d->is_i8 ? EMBER_TYPE_INT32 : EMBER_TYPE_FLOAT32;
+    d->is_i16 = in->type == EMBER_TYPE_INT16;
+    const uint8_t type = d->is_i8 || d->is_i16 ? in->type : EMBER_TYPE_FLOAT32;
+    const uint8_t weights_type = d->is_i16 ? EMBER_TYPE_INT8 : type;
+    const uint8_t bias_type = d->is_i8    ? EMBER_TYPE_INT32
+                              : d->is_i16 ? EMBER_TYPE_INT64
+                                          : EMBER_TYPE_FLOAT32;
     if ((st = ember_check_type(ctx, node, in, type, "input")) ||
-        (st = ember_check_type(ctx, node, weights, type, "weights")) ||
+        (st = ember_check_type(ctx, node, weights, weights_type, "weights")) ||
         (bias && (st = ember_check_type(ctx, node, bias, bias_type, "bias"))) ||
         (st = ember_check_type(ctx, node, out, type, "output")) ||
         (st = ember_check_rank(ctx, node, weights, 2, "weights")) ||
@@ -83,6 +106,8 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
     d->depth = (size_t)depth;
     d->units = (size_t)units;
     d->rows = in->count / d->depth;
+    if (d->is_i16)
+        return fully_connected_quant_i16(ctx, node, act, d);
     if (!d->is_i8)
         return EMBER_STATUS_OK;
     if ((st = ember_check_quant_i8(ctx, node, in, "input")) ||
@@ -139,6 +164,29 @@ static void ember_fully_connected_i8_ref(const struct fully_connected_data *d,
     }
 }
 
+/* LiteRT's reference 16x8 fully connected: the int8 kernel's double requantization of an
+   int64 sum of weights x int16 input (zero point 0) plus the int64 bias. The sum wraps; sums
+   past 2^53 (never reached by real models) round in the conversion to double. */
+static void ember_fully_connected_i16_ref(const struct fully_connected_data *d,
+                                          const int16_t *input, const int8_t *weights,
+                                          const int64_t *bias, int16_t *output) {
+    for (size_t m = 0; m < d->rows; m++) {
+        const int16_t *x = input + m * d->depth;
+        int16_t *y = output + m * d->units;
+        for (size_t n = 0; n < d->units; n++) {
+            const int8_t *w = weights + n * d->depth;
+            uint64_t acc = bias ? (uint64_t)bias[n] : 0u;
+            for (size_t k = 0; k < d->depth; k++)
+                acc += (uint64_t)(int64_t)(w[k] * x[k]);
+            double v = round((double)(int64_t)acc * d->scale[n]);
+            v = v < -65536.0 ? -65536.0 : v > 65536.0 ? 65536.0 : v;
+            int32_t q = (int32_t)v;
+            q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+            y[n] = (int16_t)q;
+        }
+    }
+}
+
 static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node) {
     struct fully_connected_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -146,7 +194,7 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
                           "node %" PRIu32 " (fully_connected): out of memory", node->index);
     node->data = d;
     ember_status st = fully_connected_read(ctx, node, d);
-    if (st != EMBER_STATUS_OK || !d->is_i8)
+    if (st != EMBER_STATUS_OK || (!d->is_i8 && !d->is_i16))
         return st;
     d->scale = ember_alloc(ctx, d->units * sizeof(double));
     if (d->scale == NULL)
@@ -164,6 +212,12 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
 static ember_status fully_connected_eval(ember_context *ctx, const ember_node *node) {
     const ember_tensor *bias = ember_input(ctx, node, 2);
     const struct fully_connected_data *d = node->data;
+    if (d->is_i16) {
+        ember_fully_connected_i16_ref(d, ember_input(ctx, node, 0)->data,
+                                      ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                      ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->is_i8) {
         ember_fully_connected_i8_ref(d, ember_input(ctx, node, 0)->data,
                                      ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,

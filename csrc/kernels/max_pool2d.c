@@ -1,5 +1,5 @@
-/* MAX_POOL2D: the largest input cell under each (dilated) window, NHWC float32. Padded cells
-   are skipped rather than read as a value, so they never win. */
+/* MAX_POOL2D: the largest input cell under each (dilated) window, NHWC float32, int8 or
+   int16. Padded cells are skipped rather than read as a value, so they never win. */
 #include <float.h>
 
 #include "ember_internal.h"
@@ -37,9 +37,10 @@ static void ember_max_pool2d_f32_ref(const struct pool2d_params *p, const float 
 
 /* LiteRT's reference int8 max pool: the largest stored value of the in-image taps (-128 for
    a window of padding only), clamped to the activation range. */
-static void max_pool2d_window_i8(const struct pool2d_params *p, const int8_t *first,
-                                 int32_t rows, int32_t cols, size_t row_step, size_t col_step,
-                                 int8_t *out) {
+static void max_pool2d_window_i8(const struct pool2d_params *p, const void *taps, int32_t rows,
+                                 int32_t cols, size_t row_step, size_t col_step, void *dst) {
+    const int8_t *first = taps;
+    int8_t *out = dst;
     for (size_t c = 0; c < (size_t)p->channels; c++) {
         int32_t best = -128;
         for (int32_t ky = 0; ky < rows; ky++)
@@ -54,7 +55,30 @@ static void max_pool2d_window_i8(const struct pool2d_params *p, const int8_t *fi
 
 static void ember_max_pool2d_i8_ref(const struct pool2d_params *p, const int8_t *in,
                                     int8_t *out) {
-    pool2d_i8_walk(p, in, out, max_pool2d_window_i8);
+    pool2d_q_walk(p, in, out, sizeof(int8_t), max_pool2d_window_i8);
+}
+
+/* The int16 (16x8) twin: -32768 for a window of padding only. */
+static void max_pool2d_window_i16(const struct pool2d_params *p, const void *taps,
+                                  int32_t rows, int32_t cols, size_t row_step, size_t col_step,
+                                  void *dst) {
+    const int16_t *first = taps;
+    int16_t *out = dst;
+    for (size_t c = 0; c < (size_t)p->channels; c++) {
+        int32_t best = INT16_MIN;
+        for (int32_t ky = 0; ky < rows; ky++)
+            for (int32_t kx = 0; kx < cols; kx++) {
+                const int32_t v = first[(size_t)ky * row_step + (size_t)kx * col_step + c];
+                best = v > best ? v : best;
+            }
+        best = best < p->q_min ? p->q_min : best > p->q_max ? p->q_max : best;
+        out[c] = (int16_t)best;
+    }
+}
+
+static void ember_max_pool2d_i16_ref(const struct pool2d_params *p, const int16_t *in,
+                                     int16_t *out) {
+    pool2d_q_walk(p, in, out, sizeof(int16_t), max_pool2d_window_i16);
 }
 
 static ember_status max_pool2d_prepare(ember_context *ctx, ember_node *node) {
@@ -67,6 +91,11 @@ static ember_status max_pool2d_prepare(ember_context *ctx, ember_node *node) {
 
 static ember_status max_pool2d_eval(ember_context *ctx, const ember_node *node) {
     const struct max_pool2d_data *d = node->data;
+    if (d->p.is_i16) {
+        ember_max_pool2d_i16_ref(&d->p, ember_input(ctx, node, 0)->data,
+                                 ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->p.is_i8) {
         ember_max_pool2d_i8_ref(&d->p, ember_input(ctx, node, 0)->data,
                                 ember_output(ctx, node, 0)->data);

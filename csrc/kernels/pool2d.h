@@ -16,8 +16,9 @@ struct pool2d_params {
     bool count_include_pad;
     uint8_t activation;
     float act_lo, act_hi;
-    /* int8: input and output share scale and zero point; clamp range of the activation */
-    bool is_i8;
+    /* int8 or int16 (max pool only): input and output share scale and zero point; clamp
+       range of the activation */
+    bool is_i8, is_i16;
     int32_t q_min, q_max;
     /* NHWC sizes of input and output */
     int32_t batch, channels, in_h, in_w, out_h, out_w;
@@ -57,19 +58,25 @@ static inline ember_status pool2d_quant_check(ember_context *ctx, const ember_no
                                               const char *op, struct pool2d_params *p,
                                               const ember_tensor *in, const ember_tensor *out) {
     ember_status st = EMBER_STATUS_OK;
-    if ((st = ember_check_quant_i8(ctx, node, in, "input")) ||
-        (st = ember_check_quant_i8(ctx, node, out, "output")))
+    if (p->is_i16 && ((st = ember_check_quant_i16(ctx, node, in, "input")) ||
+                      (st = ember_check_quant_i16(ctx, node, out, "output"))))
+        return st;
+    if (p->is_i8 && ((st = ember_check_quant_i8(ctx, node, in, "input")) ||
+                     (st = ember_check_quant_i8(ctx, node, out, "output"))))
         return st;
     if (in->scale != out->scale || in->zero_point != out->zero_point)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): int8 input and output must share scale and "
+                          "node %" PRIu32 " (%s): quantized input and output must share scale "
+                          "and "
                           "zero point, got %.9g/%" PRId32 " and %.9g/%" PRId32,
                           node->index, op, (double)in->scale, in->zero_point,
                           (double)out->scale, out->zero_point);
     if (p->count_include_pad)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): int8 pooling excludes padding, got "
+                          "node %" PRIu32 " (%s): quantized pooling excludes padding, got "
                           "count_include_pad", node->index, op);
+    if (p->is_i16)
+        return ember_activation_range_i16(ctx, node, p->activation, out, &p->q_min, &p->q_max);
     return ember_activation_range_i8(ctx, node, p->activation, out, &p->q_min, &p->q_max);
 }
 
@@ -121,10 +128,11 @@ static inline ember_status pool2d_read(ember_context *ctx, const ember_node *nod
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
     p->is_i8 = in != NULL && in->type == EMBER_TYPE_INT8;
-    const uint8_t type = p->is_i8 ? EMBER_TYPE_INT8 : EMBER_TYPE_FLOAT32;
+    p->is_i16 = in != NULL && in->type == EMBER_TYPE_INT16;
+    const uint8_t type = p->is_i8 || p->is_i16 ? in->type : EMBER_TYPE_FLOAT32;
     if ((st = ember_check_type(ctx, node, in, type, "input")) ||
         (st = ember_check_type(ctx, node, out, type, "output")) ||
-        (p->is_i8 && (st = pool2d_quant_check(ctx, node, op, p, in, out))) ||
+        ((p->is_i8 || p->is_i16) && (st = pool2d_quant_check(ctx, node, op, p, in, out))) ||
         (st = ember_check_rank(ctx, node, in, 4, "input")) ||
         (st = ember_check_rank(ctx, node, out, 4, "output")))
         return st;
@@ -198,18 +206,22 @@ static inline void pool2d_f32_walk(const struct pool2d_params *p, const float *i
     }
 }
 
-/* One output pixel of an int8 pool: `channels` values from the window's stored values. */
-typedef void (*pool2d_reduce_i8_fn)(const struct pool2d_params *p, const int8_t *first,
-                                    int32_t rows, int32_t cols, size_t row_step,
-                                    size_t col_step, int8_t *out);
+/* One output pixel of a quantized pool: `channels` values from the window's stored values,
+   int8 or int16 as the op's reducer knows; steps count elements. */
+typedef void (*pool2d_reduce_q_fn)(const struct pool2d_params *p, const void *first,
+                                   int32_t rows, int32_t cols, size_t row_step,
+                                   size_t col_step, void *out);
 
-/* The int8 twin of pool2d_f32_walk; `reduce` also applies the clamp range. */
-static inline void pool2d_i8_walk(const struct pool2d_params *p, const int8_t *in, int8_t *out,
-                                  pool2d_reduce_i8_fn reduce) {
+/* The quantized twin of pool2d_f32_walk over `elem_size`-byte elements; `reduce` also
+   applies the clamp range. */
+static inline void pool2d_q_walk(const struct pool2d_params *p, const void *in, void *out,
+                                 size_t elem_size, pool2d_reduce_q_fn reduce) {
     const size_t c_count = (size_t)p->channels;
     const size_t row = (size_t)p->in_w * c_count;
+    const unsigned char *src = in;
+    unsigned char *dst = out;
     for (int32_t n = 0; n < p->batch; n++) {
-        const int8_t *image = in + (size_t)n * (size_t)p->in_h * row;
+        const size_t image = (size_t)n * (size_t)p->in_h * row;
         for (int32_t oy = 0; oy < p->out_h; oy++) {
             int64_t y0 = (int64_t)oy * p->stride_h - p->pad_top;
             int32_t ky0, ky1;
@@ -218,13 +230,13 @@ static inline void pool2d_i8_walk(const struct pool2d_params *p, const int8_t *i
                 int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
                 int32_t kx0, kx1;
                 pool2d_taps(x0, p->filter_w, p->dilation_w, p->in_w, &kx0, &kx1);
-                const int8_t *first = image;
+                size_t first = image;
                 if (ky1 > ky0 && kx1 > kx0)
                     first = image + (size_t)(y0 + (int64_t)ky0 * p->dilation_h) * row +
                             (size_t)(x0 + (int64_t)kx0 * p->dilation_w) * c_count;
-                reduce(p, first, ky1 - ky0, kx1 - kx0, (size_t)p->dilation_h * row,
-                       (size_t)p->dilation_w * c_count, out);
-                out += c_count;
+                reduce(p, src + first * elem_size, ky1 - ky0, kx1 - kx0,
+                       (size_t)p->dilation_h * row, (size_t)p->dilation_w * c_count, dst);
+                dst += c_count * elem_size;
             }
         }
     }

@@ -50,6 +50,17 @@ int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shi
     return ember_rdbpot(ember_srdhm((int32_t)shifted, m), right > 31 ? 31 : right);
 }
 
+int32_t ember_multiply_by_quantized_multiplier_i64(int64_t x, int32_t m, int32_t shift) {
+    const int64_t limit = INT64_C(1) << 47;
+    const int64_t v = x < -limit ? -limit : x >= limit ? limit - 1 : x;
+    const int64_t reduced = m < 0x7FFF0000 ? ((int64_t)m + (1 << 15)) >> 16 : 0x7FFF;
+    const int32_t total = 15 - (shift < -31 ? -31 : shift); /* in [1, 46] */
+    /* |v * reduced| < 2^62, so neither the product nor the rounding term overflows; the
+       arithmetic shift floors, which with the added half rounds ties toward +infinity. */
+    const int64_t r = (v * reduced + (INT64_C(1) << (total - 1))) >> total;
+    return (int32_t)(r < INT32_MIN ? INT32_MIN : r > INT32_MAX ? INT32_MAX : r);
+}
+
 int32_t ember_rounding_half_sum(int32_t a, int32_t b) {
     const int64_t sum = (int64_t)a + (int64_t)b;
     /* Truncating division after a +-1 nudge: halves go away from zero. */
@@ -246,14 +257,20 @@ static int32_t quantize_bound(float bound, const ember_tensor *out) {
     return out->zero_point + (int32_t)q;
 }
 
-void ember_clamp_range_i8(const ember_tensor *out, float lo, float hi, int32_t *qlo,
-                          int32_t *qhi) {
-    *qlo = -128;
-    *qhi = 127;
+/* [*qlo, *qhi] within [qmin, qmax]: each finite real bound quantized as quantize_bound. */
+static void clamp_range(const ember_tensor *out, float lo, float hi, int32_t qmin, int32_t qmax,
+                        int32_t *qlo, int32_t *qhi) {
+    *qlo = qmin;
+    *qhi = qmax;
     if (isfinite(lo) && quantize_bound(lo, out) > *qlo)
         *qlo = quantize_bound(lo, out);
     if (isfinite(hi) && quantize_bound(hi, out) < *qhi)
         *qhi = quantize_bound(hi, out);
+}
+
+void ember_clamp_range_i8(const ember_tensor *out, float lo, float hi, int32_t *qlo,
+                          int32_t *qhi) {
+    clamp_range(out, lo, hi, -128, 127, qlo, qhi);
 }
 
 ember_status ember_activation_range_i8(ember_context *ctx, const ember_node *n, uint8_t act,
@@ -263,6 +280,16 @@ ember_status ember_activation_range_i8(ember_context *ctx, const ember_node *n, 
     if (st != EMBER_STATUS_OK)
         return st;
     ember_clamp_range_i8(out, flo, fhi, lo, hi);
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_activation_range_i16(ember_context *ctx, const ember_node *n, uint8_t act,
+                                        const ember_tensor *out, int32_t *lo, int32_t *hi) {
+    float flo = 0.0f, fhi = 0.0f;
+    ember_status st = ember_activation_range(ctx, n, act, &flo, &fhi);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    clamp_range(out, flo, fhi, INT16_MIN, INT16_MAX, lo, hi);
     return EMBER_STATUS_OK;
 }
 
@@ -323,6 +350,21 @@ ember_status ember_check_quant_i8(ember_context *ctx, const ember_node *n, const
     return EMBER_STATUS_OK;
 }
 
+ember_status ember_check_quant_i16(ember_context *ctx, const ember_node *n,
+                                   const ember_tensor *t, const char *what) {
+    if (t->quant_count != 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): int16 %s '%s' needs one scale and zero point, "
+                          "got %" PRIu32,
+                          n->index, op_name(n), what, t->name, t->quant_count);
+    if (t->zero_point != 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): int16 %s '%s' zero point must be 0 "
+                          "(symmetric), got %" PRId32,
+                          n->index, op_name(n), what, t->name, t->zero_point);
+    return EMBER_STATUS_OK;
+}
+
 ember_status ember_check_quant_weights(ember_context *ctx, const ember_node *n,
                                        const ember_tensor *w, uint32_t axis, int32_t channels) {
     const bool per_channel = w->quant_count > 1;
@@ -372,6 +414,19 @@ ember_status ember_check_quant_bias(ember_context *ctx, const ember_node *n,
     return EMBER_STATUS_OK;
 }
 
+ember_status ember_check_quant_bias_i64(ember_context *ctx, const ember_node *n,
+                                        const ember_tensor *bias) {
+    for (uint32_t c = 0; c < bias->quant_count; c++) {
+        const int64_t zp = ember_fb_vector_i64(&bias->quant_zero_points, c);
+        if (zp != 0)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (%s): int64 bias '%s' zero point %" PRIu32 " "
+                              "must be 0, got %lld",
+                              n->index, op_name(n), bias->name, c, (long long)zp);
+    }
+    return EMBER_STATUS_OK;
+}
+
 ember_status ember_channel_multipliers(ember_context *ctx, const ember_node *n,
                                        const ember_tensor *in, const ember_tensor *w,
                                        const ember_tensor *out, int32_t channels, int32_t **m,
@@ -389,9 +444,28 @@ ember_status ember_channel_multipliers(ember_context *ctx, const ember_node *n,
     return EMBER_STATUS_OK;
 }
 
+ember_status ember_channel_multipliers_i16(ember_context *ctx, const ember_node *n,
+                                           const ember_tensor *in, const ember_tensor *w,
+                                           const ember_tensor *out, int32_t channels,
+                                           int32_t **m, int32_t **shift) {
+    ember_status st = ember_channel_multipliers(ctx, n, in, w, out, channels, m, shift);
+    for (int32_t c = 0; st == EMBER_STATUS_OK && c < channels; c++) {
+        if ((*shift)[c] > 14)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (%s): channel %" PRId32 " requantization "
+                              "multiplier input x weight / output scale = %.9g must be < 2^14",
+                              n->index, op_name(n), c,
+                              (double)in->scale * (double)ember_quant_scale(w, (uint32_t)c) /
+                                  (double)out->scale);
+    }
+    return st;
+}
+
 ember_status ember_check_same_quant(ember_context *ctx, const ember_node *n,
                                     const ember_tensor *in, const ember_tensor *out) {
-    if (in->type != EMBER_TYPE_INT8 && out->type != EMBER_TYPE_INT8)
+    const bool quantized = in->type == EMBER_TYPE_INT8 || in->type == EMBER_TYPE_INT16 ||
+                           out->type == EMBER_TYPE_INT8 || out->type == EMBER_TYPE_INT16;
+    if (!quantized)
         return EMBER_STATUS_OK;
     bool same = in->quant_count == out->quant_count && in->quant_axis == out->quant_axis;
     for (uint32_t q = 0; same && q < in->quant_count; q++)
@@ -401,11 +475,23 @@ ember_status ember_check_same_quant(ember_context *ctx, const ember_node *n,
                    ember_fb_vector_i64(&out->quant_zero_points, q);
     if (!same)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): int8 '%s' and '%s' must have the same scale and "
+                          "node %" PRIu32 " (%s): quantized '%s' and '%s' must have the same "
+                          "scale and "
                           "zero point (the op does not requantize), got %.9g/%" PRId32 " and "
                           "%.9g/%" PRId32,
                           n->index, op_name(n), in->name, out->name, (double)in->scale,
                           in->zero_point, (double)out->scale, out->zero_point);
+    return EMBER_STATUS_OK;
+}
+
+/* The quantization rule of one side of a conversion: int8 and int16 sides are activations
+   of their type, a float side has none. */
+static ember_status check_conversion_side(ember_context *ctx, const ember_node *node,
+                                          const ember_tensor *t, const char *what) {
+    if (t->type == EMBER_TYPE_INT8)
+        return ember_check_quant_i8(ctx, node, t, what);
+    if (t->type == EMBER_TYPE_INT16)
+        return ember_check_quant_i16(ctx, node, t, what);
     return EMBER_STATUS_OK;
 }
 
@@ -417,11 +503,9 @@ ember_status ember_check_int8_conversion(ember_context *ctx, const ember_node *n
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
     if ((st = ember_check_type(ctx, node, in, from, "input 0")) != EMBER_STATUS_OK ||
-        (st = ember_check_type(ctx, node, out, to, "output")) != EMBER_STATUS_OK)
-        return st;
-    const ember_tensor *q = from == EMBER_TYPE_INT8 ? in : out;
-    if ((st = ember_check_quant_i8(ctx, node, q, from == EMBER_TYPE_INT8 ? "input" : "output")) !=
-        EMBER_STATUS_OK)
+        (st = ember_check_type(ctx, node, out, to, "output")) != EMBER_STATUS_OK ||
+        (st = check_conversion_side(ctx, node, in, "input")) != EMBER_STATUS_OK ||
+        (st = check_conversion_side(ctx, node, out, "output")) != EMBER_STATUS_OK)
         return st;
     if (out->rank != in->rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,

@@ -26,6 +26,13 @@ int32_t ember_rdbpot(int32_t x, int32_t exponent);
    then SRDHM, then a rounding right shift. */
 int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shift);
 
+/* x * m * 2^(shift - 31) for an int64 x, as LiteRT's int64 MultiplyByQuantizedMultiplier
+   (the 16x8 convolutions) computes it: m rounded to Q0.15 ((m + 2^15) >> 16, 32767 from
+   0x7FFF0000 up), then one rounding shift right by 15 - shift, ties toward +infinity. shift
+   must be <= 14 (ember_channel_multipliers_i16 checks it); x is saturated to LiteRT's
+   assumed range [-2^47, 2^47) and the result to int32, so no input overflows. */
+int32_t ember_multiply_by_quantized_multiplier_i64(int64_t x, int32_t m, int32_t shift);
+
 /* The int8 clamp range [*qlo, *qhi] of real bounds [lo, hi] on tensor `out`: each finite
    bound is quantized as zero_point + round(f32(bound / scale)) and kept within [-128, 127];
    an infinite one leaves that end at -128 or 127. */
@@ -98,6 +105,10 @@ void ember_inv_sqrt_multiplier(int32_t input, int32_t reverse_shift, int32_t *m,
 ember_status ember_activation_range_i8(ember_context *ctx, const ember_node *n, uint8_t act,
                                        const ember_tensor *out, int32_t *lo, int32_t *hi);
 
+/* The same on the int16 range [-32768, 32767], for an int16 output. */
+ember_status ember_activation_range_i16(ember_context *ctx, const ember_node *n, uint8_t act,
+                                        const ember_tensor *out, int32_t *lo, int32_t *hi);
+
 /* Requantize-then-clamp, LiteRT's standalone int8 RELU/RELU6/RELU_N1_TO_1 (QuantizedReluX):
    out = clamp(MBQM(q - in_zp, mult, shift) + out_zp, lo, hi). */
 typedef struct ember_requant_i8 {
@@ -128,6 +139,14 @@ static inline int8_t ember_quantize_f32_i8(float x, float scale, int32_t zero_po
     return (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
 }
 
+/* QUANTIZE of one float to int16, as ember_quantize_f32_i8 on the int16 range. */
+static inline int16_t ember_quantize_f32_i16(float x, float scale, int32_t zero_point) {
+    const float r = roundf(x / scale);
+    const int32_t v = r >= 65536.0f ? 65536 : (r >= -65536.0f ? (int32_t)r : -65536);
+    const int32_t q = v + zero_point;
+    return (int16_t)(q < INT16_MIN ? INT16_MIN : (q > INT16_MAX ? INT16_MAX : q));
+}
+
 /* int16 fixed point (gemmlowp's int16 forms, as LiteRT's int8 HARD_SWISH uses them). */
 
 /* a * b / 2^15 rounded as ember_srdhm rounds (nudge 2^14, or 1 - 2^14 for a negative product,
@@ -151,6 +170,10 @@ float ember_quant_scale(const ember_tensor *t, uint32_t channel);
 ember_status ember_check_quant_i8(ember_context *ctx, const ember_node *n, const ember_tensor *t,
                                   const char *what);
 
+/* An int16 activation (16x8 quantization): one scale and zero point 0 (symmetric). */
+ember_status ember_check_quant_i16(ember_context *ctx, const ember_node *n,
+                                   const ember_tensor *t, const char *what);
+
 /* int8 weights: one scale, or `channels` scales along dim `axis`; every zero point 0. */
 ember_status ember_check_quant_weights(ember_context *ctx, const ember_node *n,
                                        const ember_tensor *w, uint32_t axis, int32_t channels);
@@ -161,9 +184,15 @@ ember_status ember_check_quant_bias(ember_context *ctx, const ember_node *n,
                                     const ember_tensor *bias, const ember_tensor *in,
                                     const ember_tensor *w, int32_t channels);
 
+/* int64 bias of a 16x8 op: quantization, when present, has zero points 0. LiteRT does not
+   compare its scales with input x weight scales (TensorFlow's converter shares one zero
+   bias between layers), and the kernels only add its integers. */
+ember_status ember_check_quant_bias_i64(ember_context *ctx, const ember_node *n,
+                                        const ember_tensor *bias);
+
 /* Ops that move int8 values without arithmetic (reshape, transpose, concatenation, ...) need
-   the output's quantization to equal the input's: same scales and zero points. Tensors of
-   other types pass. */
+   the output's quantization to equal the input's: same scales and zero points. The same
+   holds for int16; tensors of other types pass. */
 ember_status ember_check_same_quant(ember_context *ctx, const ember_node *n,
                                     const ember_tensor *in, const ember_tensor *out);
 
@@ -175,10 +204,18 @@ ember_status ember_channel_multipliers(ember_context *ctx, const ember_node *n,
                                        const ember_tensor *out, int32_t channels, int32_t **m,
                                        int32_t **shift);
 
+/* The int16 twin of ember_channel_multipliers, for the int64 multiply: also checks that every
+   real multiplier is below 2^14 (shift <= 14), beyond which LiteRT's shift is undefined. */
+ember_status ember_channel_multipliers_i16(ember_context *ctx, const ember_node *n,
+                                           const ember_tensor *in, const ember_tensor *w,
+                                           const ember_tensor *out, int32_t channels,
+                                           int32_t **m, int32_t **shift);
+
 /* QUANTIZE and DEQUANTIZE: one input, one output, no params, types `from` -> `to`, equal
-   shapes, the int8 input (or else output) a per-tensor int8 activation, and input and output
-   apart in the arena unless exactly aliased with equal types (for float <-> int8 the element
-   sizes differ, so no alias is safe both ways). */
+   shapes, each int8 side a per-tensor int8 activation and each int16 side a per-tensor int16
+   one (zero point 0), and input and output apart in the arena unless exactly aliased with
+   equal types (for float <-> int8 the element sizes differ, so no alias is safe both
+   ways). */
 ember_status ember_check_int8_conversion(ember_context *ctx, const ember_node *node,
                                          uint8_t from, uint8_t to);
 

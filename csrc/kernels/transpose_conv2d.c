@@ -65,6 +65,10 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
                              EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_GROUPS, "groups", &d->groups);
     if (st == EMBER_STATUS_OK)
         st = conv_tensors_read(ctx, node, "transpose_conv2d", &t);
+    if (st == EMBER_STATUS_OK && t.in->type == EMBER_TYPE_INT16)
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "node %" PRIu32 " (transpose_conv2d): int16 (16x8) has no kernel",
+                          node->index);
     if (st != EMBER_STATUS_OK)
         return st;
 

@@ -1,4 +1,4 @@
-"""Shared by the int8 TFLite tests: full-integer .tflite files made by TensorFlow's
+"""Shared by the int8 and 16x8 TFLite tests: full-integer .tflite files made by TensorFlow's
 TFLiteConverter from Keras models, LiteRT's outputs for them (reference kernels and default
 kernels, run in a subprocess per model, since LiteRT can abort the process), Emberlite's
 outputs for the same files, and the two comparisons the issue asks for.
@@ -31,6 +31,20 @@ def int8_tflite(tf: Any, model: Any, inputs: Callable[[], np.ndarray | Sample],
                 io_type: Any = None, samples: int = 32) -> bytes:
     """Full-integer conversion of a Keras model, calibrated on `samples` draws of `inputs`
     (an array for a one-input model, or a list with one array per input)."""
+    return _full_integer(tf, model, inputs, tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+                         io_type or tf.int8, samples)
+
+
+def int16x8_tflite(tf: Any, model: Any, inputs: Callable[[], np.ndarray | Sample],
+                   io_type: Any = None, samples: int = 32) -> bytes:
+    """16x8 conversion (int16 activations, int8 weights, int64 biases) of a Keras model, as
+    int8_tflite; inputs and outputs stay float32 unless `io_type` is tf.int16."""
+    ops = tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+    return _full_integer(tf, model, inputs, ops, io_type or tf.float32, samples)
+
+
+def _full_integer(tf: Any, model: Any, inputs: Callable[[], np.ndarray | Sample], ops: Any,
+                  io_type: Any, samples: int) -> bytes:
     def representative():
         for _ in range(samples):
             x = inputs()
@@ -38,8 +52,8 @@ def int8_tflite(tf: Any, model: Any, inputs: Callable[[], np.ndarray | Sample],
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = converter.inference_output_type = io_type or tf.int8
+    converter.target_spec.supported_ops = [ops]
+    converter.inference_input_type = converter.inference_output_type = io_type
     return converter.convert()
 
 
@@ -48,11 +62,15 @@ def uniform(rng: np.random.Generator, shape: tuple[int, ...],
     return lambda: rng.uniform(low, high, (1, *shape)).astype(np.float32)
 
 
-def random_int8_samples(data: bytes, rng: np.random.Generator, count: int) -> list[Sample]:
-    """`count` samples of uniformly random int8 values for every input of the .tflite file."""
+def random_int8_samples(data: bytes, rng: np.random.Generator, count: int,
+                        dtype: Any = np.int8) -> list[Sample]:
+    """`count` samples of uniformly random values of integer `dtype` (int8, or int16 for a
+    16x8 model) for every input of the .tflite file."""
     model = read_tflite(data)
     shapes = [model.tensors[i].shape for i in model.inputs]
-    return [[rng.integers(-128, 128, s).astype(np.int8) for s in shapes] for _ in range(count)]
+    info = np.iinfo(dtype)
+    return [[rng.integers(info.min, info.max + 1, s).astype(dtype) for s in shapes]
+            for _ in range(count)]
 
 
 def tflite_ops(data: bytes) -> set[str]:

@@ -82,7 +82,7 @@ def _digits(tf: Any) -> tuple[Any, np.ndarray, np.ndarray]:
         L.Input((8, 8, 1)), L.Conv2D(8, 3, padding="same", activation="relu"),
         L.MaxPooling2D(2), L.Flatten(), L.Dense(10)])
     model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(x_train, y_train, epochs=8, batch_size=32, verbose=0)
+    model.fit(x_train, y_train, epochs=30, batch_size=32, verbose=0)
     return model, x_test, y_test
 
 
@@ -149,7 +149,7 @@ def test_digits_predictions_match_litert(results: dict) -> None:
     print(f"digits int8: accuracy {accuracy:.3f} on {len(ours)} samples, "
           f"{np.mean(np.array(ours) == np.array(xnn)):.2%} same predictions as XNNPACK")
     assert ours == ref
-    assert accuracy > 0.8
+    assert accuracy > 0.95
 
 
 def test_float_io_identical_to_litert_reference(results: dict) -> None:

@@ -533,18 +533,25 @@ _INPUT_TYPES = {TensorType.FLOAT32: DType.FLOAT32, TensorType.INT32: DType.INT32
                 TensorType.INT64: DType.INT64}
 
 
+# Quantized graph input types; a uint8 input must feed QUANTIZEs to int8 only (the scan
+# refuses any other reader).
+_QUANTIZED_INPUT_TYPES = {TensorType.INT8: DType.INT8, TensorType.UINT8: DType.UINT8}
+
+
 def _input_tensor(t: TFLTensor, name: str) -> Tensor:
-    """The IR tensor of graph input `t`: float32, int8 with one scale, int32 or int64."""
-    int8 = t.type == TensorType.INT8 and t.quant is not None and len(t.quant.scale) == 1
-    if t.type not in _INPUT_TYPES and not int8:
+    """The IR tensor of graph input `t`: float32, int8 or uint8 with one scale, int32 or
+    int64."""
+    quantized = t.type in _QUANTIZED_INPUT_TYPES and t.quant is not None and \
+        len(t.quant.scale) == 1
+    if t.type not in _INPUT_TYPES and not quantized:
         raise UnsupportedOpsError([(f"input {name!r}", "INPUT",
-                                    f"type {type_name(t.type)}; only float32, int8 (one "
-                                    f"scale), int32 and int64 inputs are supported")])
+                                    f"type {type_name(t.type)}; only float32, int8 and uint8 "
+                                    f"(one scale), int32 and int64 inputs are supported")])
     if min(t.shape, default=1) < 1:
         raise ModelImportError(f"graph input {name!r} has an empty or unknown dimension: "
                                f"{t.shape}")
-    if int8:
-        return Tensor(name, DType.INT8, t.shape, quant=t.quant)
+    if quantized:
+        return Tensor(name, _QUANTIZED_INPUT_TYPES[t.type], t.shape, quant=t.quant)
     return Tensor(name, _INPUT_TYPES[t.type], t.shape)
 
 

@@ -492,7 +492,9 @@ def shape(c: Ctx) -> Result:
 
 
 def quantize(c: Ctx) -> Result:
-    return [c.b.op(OpType.QUANTIZE, [c.input(0)], dtype=DType.INT8)]
+    # To int8, or to uint8 at a uint8 model output (the problem check allows nothing else).
+    dtype = DType.UINT8 if c.out_type() == TensorType.UINT8 else DType.INT8
+    return [c.b.op(OpType.QUANTIZE, [c.input(0)], dtype=dtype)]
 
 
 def dequantize(c: Ctx) -> Result:

@@ -167,7 +167,9 @@ class Converter:
         """Quantize on convert(): `mode` "int8" is int8 wherever an op has an int8 kernel;
         other ops, and the nodes named in `keep_float`, run in float32 between DEQUANTIZE and
         QUANTIZE ops. `io` "int8" makes the inputs and outputs int8 too (their params are in
-        the tensor details); "float" keeps them float32, converted by QUANTIZE/DEQUANTIZE ops.
+        the tensor details); "uint8" makes them uint8, with the scale of the int8 tensor they
+        feed or come from and its zero point + 128 (as TFLite's uint8 inference types);
+        "float" keeps them float32, converted by QUANTIZE/DEQUANTIZE ops.
         `dataset` is the calibration data (see quantize/dataset.py), `method` one of minmax,
         percentile, entropy, mse. `report` True measures each layer's quantization error on
         the calibration data at the first convert() (see `report`); a path also saves it
@@ -196,8 +198,9 @@ class Converter:
         if method not in ("minmax", "percentile", "entropy", "mse"):
             raise QuantizationError(f"calibration method must be minmax, percentile, entropy "
                                     f"or mse, got {method!r}")
-        if io not in ("int8", "float"):
-            raise QuantizationError(f"quantize io must be 'int8' or 'float', got {io!r}")
+        if io not in ("int8", "uint8", "float"):
+            raise QuantizationError(f"quantize io must be 'int8', 'uint8' or 'float', got "
+                                    f"{io!r}")
         if metric is not None and accuracy_budget is None:
             raise QuantizationError("metric needs accuracy_budget (the loss it tolerates)")
         if metric is not None and not callable(metric):

@@ -344,20 +344,21 @@ def _hard_swish(x: np.ndarray, _) -> np.ndarray:
 
 
 def _quantize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
-    q = graph.tensors[node.outputs[0]].quant
+    out = graph.tensors[node.outputs[0]]
     x = np.asarray(args[0], dtype=np.float32)
-    if graph.tensors[node.inputs[0]].dtype == DType.INT8:
+    if graph.tensors[node.inputs[0]].dtype in (DType.INT8, DType.UINT8):
         # Requantization by its real value; the kernel's fixed-point multiply can round a
         # value that lands near a tie differently (by 1).
         x = np.float32(_dequantize(node, args, graph)[0])
-    return [_quantized(x, q)]
+    info = np.iinfo(out.dtype.numpy)  # int8, or uint8 at a graph's edge
+    return [_quantized(x, out.quant, info.min, info.max)]
 
 
-def _quantized(x: np.ndarray, q: QuantParams) -> np.ndarray:
+def _quantized(x: np.ndarray, q: QuantParams, lo: int = -128, hi: int = 127) -> np.ndarray:
     # LiteRT divides in float32 and rounds ties away from zero; round-half-even would differ.
     x = x / np.float32(q.scale[0])
     rounded = np.sign(x) * np.floor(np.abs(_f64(x)) + 0.5)
-    return np.clip(rounded + q.zero_point[0], -128, 127)
+    return np.clip(rounded + q.zero_point[0], lo, hi)
 
 
 def _dequantize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:

@@ -224,6 +224,11 @@ static ember_status parse_quant(loader *ld, uint32_t i, const ember_fb_table *tt
                               "tensor %" PRIu32 " '%s': zero point %" PRIu32 " (%lld) is out of "
                               "range",
                               i, t->name, q, (long long)zp);
+        if (t->type == EMBER_TYPE_UINT8 && (zp < 0 || zp > 255))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "tensor %" PRIu32 " '%s': uint8 zero point %" PRIu32 " is %lld, "
+                              "must be in [0, 255]",
+                              i, t->name, q, (long long)zp);
     }
     t->quant_count = n;
     t->quant_axis = axis;

@@ -59,7 +59,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise CliError(f"--quantize {args.quantize} needs --calibration DATA "
                        "(a directory of .npy files or an .npz)")
     for flag, value in (("--calibration", args.calibration), ("--float-io", args.float_io),
-                        ("--report", args.report),
+                        ("--io", args.io is not None), ("--report", args.report),
                         ("--accuracy-budget", args.accuracy_budget is not None)):
         if value and not calibrated:
             raise CliError(f"{flag} is only used with --quantize int8")
@@ -83,7 +83,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 converter.quantize(args.quantize, dataset=args.calibration,
                                    method=args.method, percentile=args.percentile,
                                    progress=sys.stderr.isatty(),
-                                   io="float" if args.float_io else "int8",
+                                   io=args.io or ("float" if args.float_io else "int8"),
                                    report=args.report or False,
                                    accuracy_budget=args.accuracy_budget)
             converter.save(str(output))
@@ -315,9 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
                    default="minmax", help="how calibration picks activation ranges")
     p.add_argument("--percentile", type=float, default=99.99,
                    help="the percentile kept by --method percentile")
-    p.add_argument("--float-io", action="store_true",
-                   help="with --quantize: keep the inputs and outputs float32 (the model "
-                        "quantizes and dequantizes them) instead of int8")
+    io = p.add_mutually_exclusive_group()
+    io.add_argument("--io", choices=["int8", "uint8", "float"],
+                    help="with --quantize: the type of the inputs and outputs (default int8); "
+                         "uint8 has the int8 scale and zero point + 128, float32 is quantized "
+                         "and dequantized by the model")
+    io.add_argument("--float-io", action="store_true",
+                    help="with --quantize: the same as --io float")
     p.add_argument("--report", metavar="FILE.json",
                    help="with --quantize: measure each layer's quantization error (SNR, "
                         "cosine vs float) on the calibration data, print it worst first and "

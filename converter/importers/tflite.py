@@ -534,22 +534,28 @@ _INPUT_TYPES = {TensorType.FLOAT32: DType.FLOAT32, TensorType.INT32: DType.INT32
                 TensorType.INT64: DType.INT64}
 
 
+# Quantized graph input types; a uint8 input must feed QUANTIZEs to int8 only (the scan
+# refuses any other reader).
+_QUANTIZED_INPUT_TYPES = {TensorType.INT8: DType.INT8, TensorType.UINT8: DType.UINT8}
+
+
 def _input_tensor(t: TFLTensor, name: str) -> Tensor:
-    """The IR tensor of graph input `t`: float32, int8 with one scale, int16 with one scale
-    and zero point 0 (16x8), int32 or int64."""
+    """The IR tensor of graph input `t`: float32, int8 or uint8 with one scale, int16 with one
+    scale and zero point 0 (16x8), int32 or int64."""
     one_scale = t.quant is not None and len(t.quant.scale) == 1
-    int8 = t.type == TensorType.INT8 and one_scale
+    quantized = t.type in _QUANTIZED_INPUT_TYPES and one_scale
     int16 = t.type == TensorType.INT16 and one_scale and t.quant.zero_point[0] == 0
-    if t.type not in _INPUT_TYPES and not int8 and not int16:
+    if t.type not in _INPUT_TYPES and not quantized and not int16:
         raise UnsupportedOpsError([(f"input {name!r}", "INPUT",
-                                    f"type {type_name(t.type)}; only float32, int8 (one "
-                                    f"scale), int16 (one scale, zero point 0), int32 and "
+                                    f"type {type_name(t.type)}; only float32, int8 and uint8 "
+                                    f"(one scale), int16 (one scale, zero point 0), int32 and "
                                     f"int64 inputs are supported")])
     if min(t.shape, default=1) < 1:
         raise ModelImportError(f"graph input {name!r} has an empty or unknown dimension: "
                                f"{t.shape}")
-    if int8 or int16:
-        return Tensor(name, DType.INT8 if int8 else DType.INT16, t.shape, quant=t.quant)
+    if quantized or int16:
+        return Tensor(name, _QUANTIZED_INPUT_TYPES.get(t.type, DType.INT16), t.shape,
+                      quant=t.quant)
     return Tensor(name, _INPUT_TYPES[t.type], t.shape)
 
 

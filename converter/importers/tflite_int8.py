@@ -65,8 +65,10 @@ def int8_problems(model: Any, op: Any, spec: Any, constant: set[int]) -> list[st
     """Why the quantized operator `op` cannot be mapped onto the int8 kernels ([] if it can).
     `spec` is its TFLITE_OPS entry, or None."""
     tensors = [model.tensors[t] for t in [*op.inputs, *op.outputs] if t >= 0]
-    if any(t.type == TensorType.UINT8 for t in tensors):
-        return ["uint8 tensors are not supported (only int8 quantization is)"]
+    if any(t.type == TensorType.UINT8 for t in tensors) and _requantization(model, op) not in \
+            _UINT8_EDGES:
+        return ["uint8 tensors are supported only in a QUANTIZE to or from int8 (as at the "
+                "uint8 inputs and outputs of a full-integer model); everything else needs int8"]
     if is_int16_op(model, op):
         return int16_problems(model, op, spec, constant, _activation_problems)
     if op.code in (Op.QUANTIZE, Op.DEQUANTIZE) and spec is not None:
@@ -166,22 +168,43 @@ def _div_problems(a: Any, b: Any, output: Any) -> list[str]:
     return []
 
 
+# QUANTIZE between uint8 and int8: TFLite's uint8 model inputs and outputs.
+_UINT8_EDGES = {(TensorType.UINT8, TensorType.INT8), (TensorType.INT8, TensorType.UINT8)}
+_REQUANTIZATIONS = _UINT8_EDGES | {(TensorType.INT8, TensorType.INT8)}
+
+
+def _requantization(model: Any, op: Any) -> tuple[int, int] | None:
+    """(input type, output type) of a one-input, one-output QUANTIZE; None for other ops."""
+    if op.code != Op.QUANTIZE or len(op.inputs) != 1 or len(op.outputs) != 1 or \
+            op.inputs[0] < 0:
+        return None
+    return model.tensors[op.inputs[0]].type, model.tensors[op.outputs[0]].type
+
+
 def _conversion_problems(model: Any, op: Any, constant: set[int]) -> list[str]:
-    """QUANTIZE float32 -> int8 or int8 -> int8 (requantization) and DEQUANTIZE int8 ->
-    float32 map onto Emberlite's ops of the same names; dequantized constants and other type
-    pairs have no kernel."""
+    """QUANTIZE float32 -> int8 or int8 -> int8, uint8 -> int8, int8 -> uint8
+    (requantization) and DEQUANTIZE int8 -> float32 map onto Emberlite's ops of the same
+    names; dequantized constants and other type pairs have no kernel."""
     if len(op.inputs) != 1 or len(op.outputs) != 1 or op.inputs[0] < 0:
         return [f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}"]
     src, dst = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
     float_side, int8_side = (src, dst) if op.code == Op.QUANTIZE else (dst, src)
-    requantize = op.code == Op.QUANTIZE and (src.type, dst.type) == (TensorType.INT8,) * 2
+    requantize = _requantization(model, op) in _REQUANTIZATIONS
     if float_side.type != TensorType.FLOAT32 and not requantize:
         return [f"{type_name(src.type)} -> {type_name(dst.type)} has {NO_KERNEL} (only "
-                f"float32 <-> int8 and int8 -> int8 conversions do)"]
+                f"float32 <-> int8, int8 -> int8 and uint8 <-> int8 conversions do)"]
     if op.inputs[0] in constant:
         return ["a constant input is not supported (only run-time activations)"]
     sides = [src, dst] if requantize else [int8_side]
-    return [r for t in sides for r in _activation_problems(t, f"int8 tensor {t.name!r}")]
+    return [r for t in sides for r in (
+        _uint8_problems(t) if t.type == TensorType.UINT8 else
+        _activation_problems(t, f"int8 tensor {t.name!r}"))]
+
+
+def _uint8_problems(tensor: Any) -> list[str]:
+    if tensor.quant is None or len(tensor.quant.scale) != 1:
+        return [f"uint8 tensor {tensor.name!r} must have one scale and zero point"]
+    return []
 
 
 def _bias_scale_problems(model: Any, op: Any) -> list[str]:
@@ -290,8 +313,8 @@ def read_quant(q: Any, name: str, shape: tuple[int, ...],
 
 def assign_quant(graph: Graph, nodes: list[Node], results: list[Any],
                  quants: list[QuantParams | None]) -> None:
-    """Gives the IR tensors an int8 or int16 operator produced their quantization: the file's for the
-    operator's outputs, the input's for the data-movement nodes emitted on the way (the
+    """Gives the IR tensors an int8 or int16 operator produced their quantization: the file's
+    for the operator's outputs, the input's for the data-movement nodes emitted on the way (the
     flattening RESHAPE before a FULLY_CONNECTED, the SLICE before a squeezing RESHAPE)."""
     for value, quant in zip(results, quants):
         if isinstance(value, str):

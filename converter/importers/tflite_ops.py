@@ -492,8 +492,11 @@ def shape(c: Ctx) -> Result:
 
 
 def quantize(c: Ctx) -> Result:
-    int16 = c.out_type() == TensorType.INT16
-    return [c.b.op(OpType.QUANTIZE, [c.input(0)], dtype=DType.INT16 if int16 else DType.INT8)]
+    # To int8 or int16, or to uint8 at a uint8 model output (the problem checks allow nothing
+    # else).
+    dtype = {TensorType.UINT8: DType.UINT8, TensorType.INT16: DType.INT16}.get(c.out_type(),
+                                                                              DType.INT8)
+    return [c.b.op(OpType.QUANTIZE, [c.input(0)], dtype=dtype)]
 
 
 def dequantize(c: Ctx) -> Result:

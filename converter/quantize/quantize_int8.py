@@ -20,7 +20,10 @@ the caller keeps float, runs in float32; a DEQUANTIZE gives it each int8 input i
 QUANTIZE turns each float output an int8 node (or an int8 graph output) needs back into int8.
 
 With io="int8" the graph inputs and outputs are int8 (users read their params from the tensor
-details); with io="float" they are float32, converted by the same QUANTIZE/DEQUANTIZE ops.
+details); with io="float" they are float32, converted by the same QUANTIZE/DEQUANTIZE ops;
+with io="uint8" each int8 input and output gets a uint8 twin with the same scale and zero
+point + 128 (as TFLite's inference_input_type=tf.uint8), joined to it by a QUANTIZE, which
+then shifts the stored values by 128.
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ from .ranges import asymmetric_int8_params
 # The scale given to an all-zero weight channel: any positive scale quantizes it to zeros.
 ZERO_CHANNEL_SCALE = 1e-8
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+IO_TYPES = ("int8", "uint8", "float")
 
 
 def float_node_names(graph: Graph, keep_float: Iterable[str] = ()) -> list[str]:
@@ -53,10 +57,10 @@ def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
                   method: str, io: str = "int8", keep_float: Iterable[str] = ()) -> Graph:
     """An int8 copy of `graph`; `ranges` holds the calibrated (lo, hi) of every float
     activation tensor (calibrate()), `method` the calibration method (kept as metadata), `io`
-    the type of the graph inputs and outputs: "int8" or "float", `keep_float` names of nodes
-    to run in float32 although they have an int8 kernel."""
-    if io not in ("int8", "float"):
-        raise QuantizationError(f"quantize io must be 'int8' or 'float', got {io!r}")
+    the type of the graph inputs and outputs: "int8", "uint8" or "float", `keep_float` names
+    of nodes to run in float32 although they have an int8 kernel."""
+    if io not in IO_TYPES:
+        raise QuantizationError(f"quantize io must be 'int8', 'uint8' or 'float', got {io!r}")
     keep = set(keep_float)
     unknown = sorted(keep - {n.name for n in graph.nodes})
     if unknown:
@@ -64,7 +68,7 @@ def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
     g = graph.copy()
     in_float = [bool(int8_refusal(n, g)) or n.name in keep for n in g.nodes]
     int8_nodes = [n for n, f in zip(g.nodes, in_float) if not f]
-    io_tensors = g.inputs + g.outputs if io == "int8" else []
+    io_tensors = g.inputs + g.outputs if io != "float" else []
     activation = _activation_params(g, ranges, int8_nodes, io_tensors)
     for name, params in activation.items():
         t = g.tensors[name]
@@ -80,6 +84,8 @@ def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
     float_nodes = [n for n, f in zip(g.nodes, in_float) if f]
     _float_constants(g, graph, float_nodes)
     _split_domains(g, graph, in_float, io == "float")
+    if io == "uint8":
+        _uint8_edges(g)
     g.metadata["quantization"] = "int8"
     g.metadata["quantization.method"] = method
     if float_nodes:
@@ -140,6 +146,33 @@ def _split_domains(g: Graph, source: Graph, in_float: list[bool], io_float: bool
         node.outputs = [names[n][is_float] if n in names else n for n in node.outputs]
         nodes.append(node)
         nodes.extend(convert[n] for n in made_here)
+    g.nodes = nodes
+
+
+def _uint8_edges(g: Graph) -> None:
+    """Makes the int8 graph inputs and outputs uint8: each keeps its name and scale, and its
+    zero point gains 128; the int8 tensor the graph computes with gets a fresh name, and a
+    QUANTIZE joins the two (right after the producer, for an output). An input that is also
+    an output is converted once, as an input."""
+    fresh: dict[str, str] = {}
+    for name in dict.fromkeys(g.inputs + g.outputs):
+        t = g.tensors[name]
+        if t.dtype == DType.INT8 and t.quant is not None:
+            fresh[name] = g.unique_name(f"{name}/int8")
+            g.tensors[fresh[name]] = dataclasses.replace(t, name=fresh[name])
+            g.tensors[name] = dataclasses.replace(
+                t, dtype=DType.UINT8,
+                quant=QuantParams(t.quant.scale, (t.quant.zero_point[0] + 128,)))
+    edges = {name: Node(OpType.QUANTIZE, g.unique_name(f"{name}/quantize"),
+                        [name] if name in g.inputs else [int8],
+                        [int8] if name in g.inputs else [name])
+             for name, int8 in fresh.items()}
+    nodes = [edges[name] for name in g.inputs if name in edges]
+    for node in g.nodes:
+        node.inputs = [fresh.get(n, n) for n in node.inputs]
+        node.outputs = [fresh.get(n, n) for n in node.outputs]
+        nodes.append(node)
+        nodes.extend(edges[n] for n in fresh if fresh[n] in node.outputs)
     g.nodes = nodes
 
 

@@ -142,6 +142,10 @@ def snr_db(signal: float, noise: float) -> float:
     return 10.0 * math.log10(signal / noise)
 
 
+# Activation types that hold quantized values (uint8 only at the graph's edges).
+_QUANTIZED = (DType.INT8, DType.UINT8)
+
+
 class Observed:
     """`graph` in Emberlite with every tensor readable after invoke: samples go in in the
     source layout (quantized for int8 inputs), tensors come out as float32 (dequantized)."""
@@ -160,18 +164,20 @@ class Observed:
             if self.graph.metadata.get(f"layout.input.{name}") == "NHWC":
                 value = np.transpose(value, TO_NHWC)
             t = self.graph.tensors[name]
-            if t.dtype == DType.INT8:
+            if t.dtype in _QUANTIZED:
                 # as the QUANTIZE kernel does: float32 division, ties away from zero
                 scaled = np.asarray(value, np.float32) / np.float32(t.quant.scale[0])
                 rounded = np.sign(scaled) * np.floor(np.abs(scaled) + np.float32(0.5))
-                value = np.clip(rounded + t.quant.zero_point[0], -128, 127).astype(np.int8)
+                info = np.iinfo(t.dtype.numpy)
+                value = np.clip(rounded + t.quant.zero_point[0], info.min,
+                                info.max).astype(t.dtype.numpy)
             self.interp.set_tensor(self.index[name], np.ascontiguousarray(value))
         self.interp.invoke()
 
     def value(self, name: str) -> np.ndarray:
         v = self.interp.tensor(self.index[name])()
         t = self.graph.tensors[name]
-        if t.dtype == DType.INT8:
+        if t.dtype in _QUANTIZED:
             return (v.astype(np.float32) - np.float32(t.quant.zero_point[0])) * \
                 np.float32(t.quant.scale[0])
         return np.array(v, np.float32)

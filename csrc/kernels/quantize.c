@@ -1,31 +1,63 @@
 /* QUANTIZE: float32 -> int8 or int16, q = clamp(round(x / scale) + zero_point) with the
-   output's per-tensor scale and zero point; or between int8 and int16 in any direction
-   (requantize), q_out = clamp(MBQM(q_in - zp_in, QM(s_in / s_out)) + zp_out) on the output's
-   range (LiteRT's reference kernels, /work/shared/int8-arithmetic.md, section 5; int16
-   tensors have zero point 0). Node data: quantize_data. */
+   output's per-tensor scale and zero point; or a requantization between integer types (int8
+   <-> int16 in any direction, int8 -> uint8, uint8 -> int8), q_out = clamp(MBQM(q_in - zp_in,
+   QM(s_in / s_out)) + zp_out) to the output type's range (LiteRT's reference kernels,
+   /work/shared/int8-arithmetic.md, section 5; int16 tensors have zero point 0). With equal
+   scales the multiplier is exactly 1, so uint8 <-> int8 is then a zero point shift. uint8
+   serves only at a graph's edges (quantize(io="uint8"), TFLite's uint8 inputs and outputs).
+   Node data: quantize_data. */
 #include "ember_internal.h"
 #include "kernels/quant.h"
 
 struct quantize_data {
     float scale;
     int32_t zero_point;
-    /* integer input only: its zero point and the multiplier of double(s_in) / double(s_out). */
-    int32_t in_zero_point, mult, shift;
+    /* Integer input only: its zero point, the multiplier of double(s_in) / double(s_out) and
+       the output type's range. */
+    int32_t in_zero_point, mult, shift, lo, hi;
 };
 
-static bool is_quantized(uint8_t type) {
-    return type == EMBER_TYPE_INT8 || type == EMBER_TYPE_INT16;
+static bool is_integer(uint8_t type) {
+    return type == EMBER_TYPE_INT8 || type == EMBER_TYPE_INT16 || type == EMBER_TYPE_UINT8;
+}
+
+/* The output type a requantization from `in` may have: the one asked for where a kernel
+   exists, else int8 (so the type check names what is expected). */
+static uint8_t requantized_type(uint8_t in, const ember_tensor *out) {
+    const uint8_t want = out != NULL ? out->type : EMBER_TYPE_INT8;
+    if (in == EMBER_TYPE_UINT8)
+        return EMBER_TYPE_INT8;
+    if (want == EMBER_TYPE_INT16 || (want == EMBER_TYPE_UINT8 && in == EMBER_TYPE_INT8))
+        return want;
+    return EMBER_TYPE_INT8;
+}
+
+/* The uint8 side of a requantization: one scale (the verifier keeps zero points in
+   [0, 255]). */
+static ember_status check_quant_u8(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                                   const char *what) {
+    if (t->type != EMBER_TYPE_UINT8 || t->quant_count == 1)
+        return EMBER_STATUS_OK;
+    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                      "node %" PRIu32 " (quantize): uint8 %s '%s' needs one scale and zero "
+                      "point, got %" PRIu32,
+                      n->index, what, t->name, t->quant_count);
 }
 
 static ember_status quantize_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    const uint8_t to = out != NULL && out->type == EMBER_TYPE_INT16 ? EMBER_TYPE_INT16
-                                                                    : EMBER_TYPE_INT8;
     /* Between same-size integers an exact in-place alias is safe, as each output is written
        after its input is read; the conversion check allows it for equal types only. */
-    const uint8_t from = in != NULL && is_quantized(in->type) ? in->type : EMBER_TYPE_FLOAT32;
-    return ember_check_int8_conversion(ctx, node, from, to);
+    const uint8_t from = in != NULL && is_integer(in->type) ? in->type : EMBER_TYPE_FLOAT32;
+    const uint8_t to = from == EMBER_TYPE_FLOAT32
+                           ? (out != NULL && out->type == EMBER_TYPE_INT16 ? EMBER_TYPE_INT16
+                                                                           : EMBER_TYPE_INT8)
+                           : requantized_type(from, out);
+    ember_status st = ember_check_int8_conversion(ctx, node, from, to);
+    if (st == EMBER_STATUS_OK && (st = check_quant_u8(ctx, node, in, "input")) == EMBER_STATUS_OK)
+        st = check_quant_u8(ctx, node, out, "output");
+    return st;
 }
 
 static ember_status quantize_prepare(ember_context *ctx, ember_node *node) {
@@ -38,7 +70,10 @@ static ember_status quantize_prepare(ember_context *ctx, ember_node *node) {
     data->zero_point = out->zero_point;
     data->in_zero_point = in->zero_point;
     data->mult = data->shift = 0;
-    if (is_quantized(in->type))
+    const bool wide = out->type == EMBER_TYPE_INT16, unsigned8 = out->type == EMBER_TYPE_UINT8;
+    data->lo = wide ? INT16_MIN : unsigned8 ? 0 : INT8_MIN;
+    data->hi = wide ? INT16_MAX : unsigned8 ? UINT8_MAX : INT8_MAX;
+    if (is_integer(in->type))
         ember_quantize_multiplier((double)in->scale / (double)out->scale, &data->mult,
                                   &data->shift);
     node->data = data;
@@ -57,26 +92,40 @@ static void ember_quantize_f32_i16_ref(const float *in, int16_t *out, size_t n, 
         out[i] = ember_quantize_f32_i16(in[i], scale, zero_point);
 }
 
-/* Element i of an int8 (wide false) or int16 array. */
-static int32_t load_q(const void *p, size_t i, bool wide) {
-    return wide ? ((const int16_t *)p)[i] : ((const int8_t *)p)[i];
+static int32_t load_q(const void *p, size_t i, uint8_t type) {
+    switch (type) {
+    case EMBER_TYPE_INT16:
+        return ((const int16_t *)p)[i];
+    case EMBER_TYPE_UINT8:
+        return ((const uint8_t *)p)[i];
+    default:
+        return ((const int8_t *)p)[i];
+    }
 }
 
-/* One reference loop for the four integer pairs: LiteRT's Requantize is the same formula for
+static void store_q(void *p, size_t i, uint8_t type, int32_t q) {
+    switch (type) {
+    case EMBER_TYPE_INT16:
+        ((int16_t *)p)[i] = (int16_t)q;
+        break;
+    case EMBER_TYPE_UINT8:
+        ((uint8_t *)p)[i] = (uint8_t)q;
+        break;
+    default:
+        ((int8_t *)p)[i] = (int8_t)q;
+    }
+}
+
+/* One reference loop for every integer pair: LiteRT's Requantize is the same formula for
    each, only the clamp range is the output type's. */
-static void ember_quantize_int_ref(const void *in, bool in_wide, void *out, bool out_wide,
+static void ember_quantize_int_ref(const void *in, uint8_t in_type, void *out, uint8_t out_type,
                                    size_t n, const struct quantize_data *d) {
-    const int32_t lo = out_wide ? INT16_MIN : -128, hi = out_wide ? INT16_MAX : 127;
     for (size_t i = 0; i < n; i++) {
-        int32_t q = ember_multiply_by_quantized_multiplier(load_q(in, i, in_wide) -
+        int32_t q = ember_multiply_by_quantized_multiplier(load_q(in, i, in_type) -
                                                                d->in_zero_point,
                                                            d->mult, d->shift) +
                     d->zero_point;
-        q = q < lo ? lo : (q > hi ? hi : q);
-        if (out_wide)
-            ((int16_t *)out)[i] = (int16_t)q;
-        else
-            ((int8_t *)out)[i] = (int8_t)q;
+        store_q(out, i, out_type, q < d->lo ? d->lo : (q > d->hi ? d->hi : q));
     }
 }
 
@@ -84,11 +133,9 @@ static ember_status quantize_eval(ember_context *ctx, const ember_node *node) {
     const struct quantize_data *data = node->data;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    const bool out_wide = out->type == EMBER_TYPE_INT16;
-    if (is_quantized(in->type))
-        ember_quantize_int_ref(in->data, in->type == EMBER_TYPE_INT16, out->data, out_wide,
-                               in->count, data);
-    else if (out_wide)
+    if (is_integer(in->type))
+        ember_quantize_int_ref(in->data, in->type, out->data, out->type, in->count, data);
+    else if (out->type == EMBER_TYPE_INT16)
         ember_quantize_f32_i16_ref(in->data, out->data, in->count, data->scale,
                                    data->zero_point);
     else

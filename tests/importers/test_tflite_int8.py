@@ -1,6 +1,6 @@
 """The TFLite importer on full-integer int8 models: Keras models made in the test and converted
-by TensorFlow's TFLiteConverter (int8 weights and activations; int8 or float32 input and
-output) must give the same bytes as LiteRT's reference kernels (BUILTIN_REF), and int8 outputs
+by TensorFlow's TFLiteConverter (int8 weights and activations; int8, uint8 or float32 input
+and output) must give the same bytes as LiteRT's reference kernels (BUILTIN_REF), and int8 outputs
 stay within 1 LSB of LiteRT's default kernels (XNNPACK) on >= 99% of the elements. LiteRT runs
 in a subprocess (litert_tflite_worker.py), since it can abort the process."""
 from __future__ import annotations
@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tflite
 
 from conftest import require_module
+from emberlite import Interpreter
 from emberlite.converter import Converter, UnsupportedOpsError
 from emberlite.converter.importers.tflite import read_tflite
 from tflite_int8_models import (assert_identical_to_reference, ember_outputs,
@@ -117,11 +119,18 @@ def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
     cnn, shape, _ = cases["small_cnn"]
     models["float_io"] = int8_tflite(tf, cnn, uniform(rng, shape), io_type=tf.float32)
     inputs["float_io"] = [[uniform(rng, shape)()] for _ in range(SAMPLES)]
+    # uint8 input and output: QUANTIZE uint8 -> int8 and int8 -> uint8 at the edges.
+    for name, base in UINT8_CASES.items():
+        model, shape, _ = cases[base]
+        models[name] = int8_tflite(tf, model, uniform(rng, shape), io_type=tf.uint8)
+        inputs[name] = [[rng.integers(0, 256, (1, *shape)).astype(np.uint8)]
+                        for _ in range(SAMPLES)]
     out = litert_cases(tmp_path_factory.mktemp("int8"), models, inputs)
     out["digits"]["labels"] = list(y_test)
     return out
 
 
+UINT8_CASES = {"uint8_io_cnn": "small_cnn", "uint8_io_dense": "dense"}
 CASES = ["conv_bias_relu", "conv_no_bias_relu6", "conv_linear", "depthwise_m1",
          "depthwise_m2", "dense", "add_residual", "max_pool", "average_pool", "reshape",
          "concatenate", "small_cnn", "digits"]
@@ -182,13 +191,38 @@ def test_ops_without_int8_kernel_are_listed() -> None:
         assert any(o.label == label and o.op_name == op for o in ops), (label, op)
 
 
-def test_uint8_is_refused() -> None:
-    tf = require_module("tensorflow")
-    rng = np.random.default_rng(4)
-    model = tf.keras.Sequential([tf.keras.layers.Input((6,)), tf.keras.layers.Dense(3)])
-    data = int8_tflite(tf, model, uniform(rng, (6,)), io_type=tf.uint8)
-    with pytest.raises(UnsupportedOpsError, match="uint8"):
-        Converter.from_tflite(data).convert()
+@pytest.mark.parametrize("name", list(UINT8_CASES))
+def test_uint8_io_identical_to_litert_reference(results: dict, name: str) -> None:
+    r = results[name]
+    model = read_tflite(r["data"])
+    ops = [op.op_name for op in model.operators]
+    assert ops[0] == ops[-1] == "QUANTIZE", ops
+    assert r["ref"][0][0].dtype == np.uint8
+    assert_identical_to_reference(r)
+    interp = Interpreter(model_content=Converter.from_tflite(r["data"]).convert())
+    for details, t in ((interp.get_input_details()[0], model.inputs[0]),
+                       (interp.get_output_details()[0], model.outputs[0])):
+        quant = model.tensors[t].quant
+        assert details["dtype"] == np.uint8
+        assert details["quantization"] == (quant.scale[0], quant.zero_point[0])
+
+
+def test_uint8_elsewhere_is_refused(results: dict) -> None:
+    # The uint8 model with its CONV_2D rewired to read the uint8 graph input directly,
+    # skipping the QUANTIZE to int8: only that QUANTIZE may read or write uint8.
+    data = bytearray(results["uint8_io_cnn"]["data"])
+    graph = tflite.Model.GetRootAsModel(data, 0).Subgraphs(0)
+    codes = [op.op_name for op in read_tflite(bytes(data)).operators]
+    conv = graph.Operators(codes.index("CONV_2D"))
+    first_input = conv._tab.Vector(conv._tab.Offset(6))  # Operator.inputs, element 0
+    data[first_input:first_input + 4] = int(graph.Inputs(0)).to_bytes(4, "little")
+    with pytest.raises(UnsupportedOpsError) as info:
+        Converter.from_tflite(bytes(data)).convert()
+    problems = info.value.problems
+    assert [(op, why) for _, op, why in problems] == [
+        ("CONV_2D", "uint8 tensors are supported only in a QUANTIZE to or from int8 (as at the "
+                    "uint8 inputs and outputs of a full-integer model); everything else needs "
+                    "int8")], problems
 
 
 def test_quantization_parameters_are_kept_exactly(results: dict) -> None:

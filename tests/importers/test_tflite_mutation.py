@@ -2,7 +2,7 @@
 each one converts or raises an EmberError (never another exception), and each one that
 converts loads, verifies and runs in Emberlite. Models: a float32 conv, a full-int8 CNN
 (int8 input and output), and the same CNN with float32 input and output (QUANTIZE and
-DEQUANTIZE at its edges)."""
+DEQUANTIZE at its edges) and with uint8 input and output (QUANTIZEs at its edges)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -40,6 +40,7 @@ def models() -> dict[str, bytes]:
         "int8_cnn": int8_tflite(tf, cnn, uniform(rng, (8, 8, 2))),
         "int8_cnn_float_io": int8_tflite(tf, cnn, uniform(rng, (8, 8, 2)),
                                          io_type=tf.float32),
+        "int8_cnn_uint8_io": int8_tflite(tf, cnn, uniform(rng, (8, 8, 2)), io_type=tf.uint8),
     }
 
 
@@ -67,7 +68,8 @@ def run_once(ember: bytes) -> None:
     interp.invoke()
 
 
-@pytest.mark.parametrize("name", ["float_conv", "int8_cnn", "int8_cnn_float_io"])
+@pytest.mark.parametrize("name", ["float_conv", "int8_cnn", "int8_cnn_float_io",
+                                  "int8_cnn_uint8_io"])
 def test_mutated_files_convert_or_raise_ember_errors(models: dict[str, bytes],
                                                      name: str) -> None:
     rng = np.random.default_rng(2024)

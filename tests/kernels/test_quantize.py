@@ -1,8 +1,8 @@
 """QUANTIZE (float32 -> int8) and DEQUANTIZE (int8 -> float32): bit-exact against LiteRT's
 reference kernels (BUILTIN_REF) on a TFLiteConverter model with float input and output, and
 against the converter's reference evaluator over random scales. LiteRT runs in a subprocess.
-QUANTIZE int8 -> int8 (requantization): bit-exact against the numpy model of
-tests/kernels/fixed_point.py on all 256 inputs for random scale pairs."""
+QUANTIZE int8 -> int8, uint8 -> int8 and int8 -> uint8 (requantization): bit-exact against
+the numpy model of tests/kernels/fixed_point.py on all 256 inputs for random scale pairs."""
 from __future__ import annotations
 
 import subprocess
@@ -93,19 +93,23 @@ def test_types_and_shapes_are_checked() -> None:
     _rejected(graph, "output dim 0 must equal")
 
 
-def requantize_graph(q: dict, shape: tuple[int, ...] = (256,)) -> Graph:
+def requantize_graph(q: dict, shape: tuple[int, ...] = (256,), in_type: DType = DType.INT8,
+                     out_type: DType = DType.INT8) -> Graph:
     g = empty_graph()
     int8_tensor(g, "x", shape, q["s_in"], q["zp_in"])
     int8_tensor(g, "out", shape, q["s_out"], q["zp_out"])
+    g.tensors["x"].dtype, g.tensors["out"].dtype = in_type, out_type
     return single_op(OpType.QUANTIZE, ["x"], None, g)
 
 
-def requantize_reference(x: np.ndarray, q: dict) -> np.ndarray:
-    """Section 5: MBQM by QM(double(s_in) / double(s_out)) of q - zp_in, plus zp_out."""
+def requantize_reference(x: np.ndarray, q: dict, out_type: type = np.int8) -> np.ndarray:
+    """Section 5: MBQM by QM(double(s_in) / double(s_out)) of q - zp_in, plus zp_out, clamped
+    to the output type."""
     s_in, s_out = (float(np.float32(q[k])) for k in ("s_in", "s_out"))
     m, shift = quantize_multiplier(s_in / s_out)
     y = mbqm(x.astype(np.int64) - q["zp_in"], m, shift) + q["zp_out"]
-    return np.clip(y, -128, 127).astype(np.int8)
+    info = np.iinfo(out_type)
+    return np.clip(y, info.min, info.max).astype(out_type)
 
 
 @settings(max_examples=60, deadline=None)
@@ -146,3 +150,68 @@ def test_requantize_i8_output_needs_one_scale() -> None:
     graph = requantize_graph({"s_in": 0.1, "s_out": 0.2, "zp_in": 0, "zp_out": 0}, (2,))
     graph.tensors["out"].quant = QuantParams((0.2, 0.3), (0, 0), 0)
     _rejected(graph, "one scale")
+
+
+# uint8 <-> int8: the QUANTIZE ops at the uint8 inputs and outputs of a full-integer model.
+UINT8_DIRECTIONS = {"u8_to_i8": (DType.UINT8, DType.INT8), "i8_to_u8": (DType.INT8, DType.UINT8)}
+
+
+def _zero_point(rng: np.random.Generator, dtype: DType) -> int:
+    return int(rng.integers(0, 256) if dtype == DType.UINT8 else rng.integers(-128, 128))
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), direction=st.sampled_from(sorted(UINT8_DIRECTIONS)),
+       equal_scales=st.booleans())
+def test_requantize_uint8_all_inputs(seed: int, direction: str, equal_scales: bool) -> None:
+    in_type, out_type = UINT8_DIRECTIONS[direction]
+    rng = np.random.default_rng(seed)
+    s_in = float(log_uniform(rng, 1e-4, 1.0))
+    ratio = 1.0 if equal_scales else float(log_uniform(rng, 0.05, 20.0))
+    q = {"s_in": s_in, "s_out": s_in * ratio, "zp_in": _zero_point(rng, in_type),
+         "zp_out": _zero_point(rng, out_type)}
+    q = q if equal_scales else snap_pow2(rng, q)
+    if equal_scales and rng.random() < 0.5:  # TFLite's edges: zero points 128 apart
+        q["zp_out"] = q["zp_in"] + (128 if out_type == DType.UINT8 else -128)
+    x = np.arange(256).astype(in_type.numpy)
+    got = run_graph(requantize_graph(q, in_type=in_type, out_type=out_type), [x])[0]
+    assert got.dtype == out_type.numpy
+    assert np.array_equal(got, requantize_reference(x, q, out_type.numpy))
+
+
+@pytest.mark.parametrize("direction", sorted(UINT8_DIRECTIONS))
+def test_requantize_uint8_equal_scales_is_a_bit_flip(direction: str) -> None:
+    # Equal scales, zero points 128 apart: the multiplier is exactly 1, so each stored byte
+    # only has its top bit flipped (no rounding, no clamping).
+    in_type, out_type = UINT8_DIRECTIONS[direction]
+    zp_in = 131 if in_type == DType.UINT8 else 3
+    q = {"s_in": 0.0173, "s_out": 0.0173, "zp_in": zp_in,
+         "zp_out": zp_in + (128 if out_type == DType.UINT8 else -128)}
+    x = np.arange(256).astype(in_type.numpy).reshape(4, 64)
+    got = run_graph(requantize_graph(q, x.shape, in_type, out_type), [x])[0]
+    assert np.array_equal(got.view(np.uint8), x.view(np.uint8) ^ 0x80)
+
+
+def test_uint8_quantization_is_checked() -> None:
+    q = {"s_in": 0.1, "s_out": 0.2, "zp_in": 0, "zp_out": 0}
+    graph = requantize_graph(q, (2,), DType.UINT8, DType.INT8)
+    graph.tensors["x"].quant = QuantParams((0.1, 0.3), (0, 0), 0)
+    _rejected(graph, "uint8 input 'x' needs one scale")
+    graph = requantize_graph(q, (2,), DType.INT8, DType.UINT8)
+    graph.tensors["out"].quant = QuantParams((0.2, 0.3), (0, 0), 0)
+    _rejected(graph, "uint8 output 'out' needs one scale")
+    for zp in (-1, 256):
+        graph = requantize_graph({**q, "zp_out": zp}, (2,), DType.INT8, DType.UINT8)
+        _rejected(graph, r"uint8 zero point 0 is %d, must be in \[0, 255\]" % zp)
+
+
+@pytest.mark.parametrize("types, match", [
+    ((DType.UINT8, DType.UINT8), "output 'out' must be int8, got uint8"),
+    ((DType.FLOAT32, DType.UINT8), "output 'out' must be int8, got uint8"),
+    ((DType.UINT8, DType.FLOAT32), "output 'out' must be int8, got float32")])
+def test_other_uint8_pairs_are_refused(types: tuple[DType, DType], match: str) -> None:
+    graph = requantize_graph({"s_in": 0.1, "s_out": 0.1, "zp_in": 0, "zp_out": 0}, (2,), *types)
+    for name, dtype in zip(("x", "out"), types):
+        if dtype == DType.FLOAT32:
+            graph.tensors[name].quant = None
+    _rejected(graph, match)

@@ -92,8 +92,8 @@ def shared_input_model() -> onnx.ModelProto:
 
 
 def outputs(model_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
-    """Float outputs for each input (NCHW or 2-D), flattened: int8 io is converted by the
-    tensor details' params, inputs as the QUANTIZE op would (float32 division, ties away
+    """Float outputs for each input (NCHW or 2-D), flattened: int8 or uint8 io is converted by
+    the tensor details' params, inputs as the QUANTIZE op would (float32 division, ties away
     from zero)."""
     interp = Interpreter(model_content=model_bytes)
     interp.allocate_tensors()
@@ -102,15 +102,16 @@ def outputs(model_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
     results = []
     for x in inputs:
         x = np.transpose(x[None], TO_NHWC) if nhwc else x[None]
-        if inp["dtype"] == np.int8:
+        if inp["dtype"] in (np.int8, np.uint8):
             s, zp = inp["quantization"]
             scaled = x.astype(np.float32) / np.float32(s)
             x = np.sign(scaled) * np.floor(np.abs(scaled) + np.float32(0.5))
-            x = np.clip(x + zp, -128, 127).astype(np.int8)
+            info = np.iinfo(inp["dtype"])
+            x = np.clip(x + zp, info.min, info.max).astype(inp["dtype"])
         interp.set_tensor(inp["index"], np.ascontiguousarray(x))
         interp.invoke()
         y = interp.get_tensor(out["index"]).reshape(-1)
-        if y.dtype == np.int8:
+        if y.dtype in (np.int8, np.uint8):
             s, zp = out["quantization"]
             y = (y.astype(np.float32) - np.float32(zp)) * np.float32(s)
         results.append(y.astype(np.float32))

@@ -116,3 +116,28 @@ def test_keep_float_runs_chosen_int8_layers_in_float() -> None:
     with pytest.raises(QuantizationError, match="no_such_layer"):
         Converter.from_onnx(model).quantize("int8", dataset=calib,
                                             keep_float=["no_such_layer"]).convert()
+
+
+def test_uint8_io_around_a_float_output() -> None:
+    """io="uint8" on a graph whose output comes from a float op: the output's QUANTIZE to int8
+    is followed by the one to uint8, and only the edge QUANTIZEs touch uint8 tensors; the
+    outputs equal the io="int8" model's (uint8 inputs and outputs are int8 + 128)."""
+    model = gated_cnn()
+    rng = np.random.default_rng(5)
+    images = rng.standard_normal((40, 3, 8, 8)).astype(np.float32)
+    calib = list(images[:20])
+    _, q8 = _quantized_ir(model, calib, "int8")
+    _, q = _quantized_ir(model, calib, "uint8")
+    assert {q.tensors[n].dtype for n in q.inputs + q.outputs} == {DType.UINT8}
+    for name in q.inputs + q.outputs:
+        int8 = q8.tensors[name].quant
+        assert q.tensors[name].quant.scale == int8.scale
+        assert q.tensors[name].quant.zero_point == (int8.zero_point[0] + 128,)
+    edges = [n for n in q.nodes if any(t and q.tensors[t].dtype == DType.UINT8
+                                       for t in n.inputs + n.outputs)]
+    assert [n.op for n in edges] == [OpType.QUANTIZE] * 2
+    assert [n.name for n in q.nodes if n not in edges] == [n.name for n in q8.nodes]
+    assert q.producers()[edges[1].inputs[0]].op == OpType.QUANTIZE  # from the float output
+    data = Converter.from_onnx(model).quantize("int8", dataset=calib, io="uint8").convert()
+    int8_data = Converter.from_onnx(model).quantize("int8", dataset=calib).convert()
+    np.testing.assert_array_equal(outputs(data, images[20:]), outputs(int8_data, images[20:]))

@@ -233,6 +233,63 @@ def test_float_io_equals_int8_io_with_converted_io(digits: dict, tmp_path: Path)
     assert main(["convert", str(source), "--float-io"]) == 2
 
 
+def test_uint8_io_equals_int8_io_shifted_by_128(digits: dict, tmp_path: Path, capsys) -> None:
+    """io="uint8" puts a QUANTIZE uint8 -> int8 after the input and int8 -> uint8 before the
+    output, with the int8 scales and zero points + 128: a plain shift, so on the whole test
+    split the uint8 model's output bytes are the int8 model's + 128 (and the predictions
+    equal), fed the int8 model's inputs + 128. The CLI's --io uint8 gives the same file."""
+    calib = _calibration(digits)
+    int8_model = _int8(digits["onnx"], calib)
+    uint8_model = Converter.from_onnx(digits["onnx"]).quantize(
+        "int8", dataset=calib, io="uint8").convert()
+    nhwc = np.transpose(digits["x_test"], TO_NHWC)
+    _, inp8, out8 = _run(int8_model, nhwc[:1])
+    s_in, zp_in = np.float32(inp8["quantization"][0]), inp8["quantization"][1]
+    predictions = {np.int8: [], np.uint8: []}
+    for image in nhwc:
+        scaled = image[None] / s_in
+        q_in = np.clip(np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + zp_in, -128, 127)
+        q_out, _, _ = _run(int8_model, q_in.astype(np.int8))
+        got, inp, out = _run(uint8_model, (q_in + 128).astype(np.uint8))
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got.astype(np.int32), q_out.astype(np.int32) + 128)
+        predictions[np.int8].append(int(np.argmax(q_out)))
+        predictions[np.uint8].append(int(np.argmax(got)))
+    assert predictions[np.uint8] == predictions[np.int8]
+    assert _accuracy(np.eye(10)[predictions[np.uint8]], digits["y_test"]) >= 90.0
+    for details, int8 in ((inp, inp8), (out, out8)):
+        assert (details["name"], details["dtype"]) == (int8["name"], np.uint8)
+        assert details["quantization"] == (int8["quantization"][0],
+                                           int8["quantization"][1] + 128)
+        params = details["quantization_parameters"]
+        assert params["zero_points"].tolist() == [int8["quantization"][1] + 128]
+        assert params["scales"].tolist() == int8["quantization_parameters"]["scales"].tolist()
+    ops = Interpreter(model_content=uint8_model).node_ops()
+    assert ops[0] == ops[-1] == "quantize" and ops.count("quantize") == 2
+    source, data = tmp_path / "digits.onnx", tmp_path / "calib.npz"
+    onnx.save(digits["onnx"], str(source))
+    np.savez(data, image=calib)
+    out_path = tmp_path / "digits_uint8_io.ember"
+    assert main(["convert", str(source), "-o", str(out_path), "--quantize", "int8",
+                 "--calibration", str(data), "--io", "uint8"]) == 0
+    assert out_path.read_bytes() == Converter.from_onnx(digits["onnx"]).quantize(
+        "int8", dataset=data, io="uint8").convert()
+    for flag, value in (("--io", "float"), ("--io", "int8")):
+        other = tmp_path / f"digits_{value}.ember"
+        assert main(["convert", str(source), "-o", str(other), "--quantize", "int8",
+                     "--calibration", str(data), flag, value]) == 0
+        assert other.read_bytes() == Converter.from_onnx(digits["onnx"]).quantize(
+            "int8", dataset=data, io=value).convert()
+    assert main(["convert", str(source), "--io", "uint8"]) == 2
+    assert "--io is only used with --quantize int8" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: --io and --float-io exclude each other
+        main(["convert", str(source), "--quantize", "int8", "--calibration", str(data),
+              "--io", "uint8", "--float-io"])
+    assert "not allowed with argument" in capsys.readouterr().err
+    with pytest.raises(QuantizationError, match="'int8', 'uint8' or 'float'"):
+        Converter.from_onnx(digits["onnx"]).quantize("int8", dataset=calib, io="int16")
+
+
 def test_int8_is_deterministic(digits: dict) -> None:
     calib = _calibration(digits)
     converter = Converter.from_onnx(digits["onnx"]).quantize(

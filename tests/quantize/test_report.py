@@ -50,7 +50,7 @@ def _quantized_vs_float(model: onnx.ModelProto, calib: np.ndarray, io: str
                        outputs(q, calib))
 
 
-@pytest.mark.parametrize("io", ["int8", "float"])
+@pytest.mark.parametrize("io", ["int8", "uint8", "float"])
 def test_report_matches_separately_run_models(io: str) -> None:
     rng = np.random.default_rng(6)
     calib = rng.standard_normal((24, 3, 6, 6)).astype(np.float32)

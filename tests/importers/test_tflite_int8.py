@@ -16,9 +16,8 @@ from conftest import require_module
 from emberlite import Interpreter
 from emberlite.converter import Converter, UnsupportedOpsError
 from emberlite.converter.importers.tflite import read_tflite
-from tflite_int8_models import (assert_identical_to_reference, ember_outputs,
-                                fraction_within_one_lsb, int8_tflite, litert_cases, tflite_ops,
-                                uniform)
+from tflite_int8_models import (assert_identical_to_reference, assert_within_one_lsb_of_default,
+                                ember_outputs, int8_tflite, litert_cases, tflite_ops, uniform)
 
 SAMPLES = 4
 
@@ -143,10 +142,7 @@ def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
-    within, count, max_diff = fraction_within_one_lsb(results[name])
-    print(f"{name}: {within:.2%} of {count} elements within 1 LSB of LiteRT XNNPACK, "
-          f"max diff {max_diff}")
-    assert within >= 0.99
+    assert_within_one_lsb_of_default(results[name], name)
 
 
 def test_digits_predictions_match_litert(results: dict) -> None:

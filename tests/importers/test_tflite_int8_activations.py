@@ -18,7 +18,7 @@ import pytest
 
 from conftest import require_module
 from emberlite.converter import Converter, UnsupportedOpsError
-from tflite_int8_models import (assert_identical_to_reference, fraction_within_one_lsb,
+from tflite_int8_models import (assert_identical_to_reference, assert_within_one_lsb_of_default,
                                 int8_tflite, litert_cases, tflite_ops, uniform)
 
 SAMPLES = 3
@@ -97,10 +97,7 @@ def test_int8_activation_identical_to_litert_reference(results: dict, name: str)
 
 @pytest.mark.parametrize("name", CASES)
 def test_int8_activation_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
-    within, count, max_diff = fraction_within_one_lsb(results[name])
-    print(f"{name}: {within:.2%} of {count} elements within 1 LSB of LiteRT XNNPACK, "
-          f"max diff {max_diff}")
-    assert within >= 0.99
+    assert_within_one_lsb_of_default(results[name], name)
 
 
 def test_int8_logistic_needs_litert_output_quantization(results: dict) -> None:

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from conftest import require_module
-from tflite_int8_models import (assert_identical_to_reference, ember_outputs,
-                                fraction_within_one_lsb, int8_tflite, litert_cases,
-                                random_int8_samples, tflite_ops, uniform)
+from tflite_int8_models import (assert_identical_to_reference, assert_within_one_lsb_of_default,
+                                ember_outputs, int8_tflite, litert_cases, random_int8_samples,
+                                tflite_ops, uniform)
 
 SAMPLES = 8
 
@@ -127,7 +127,4 @@ def test_int8_sum_identical_to_litert_builtin(results: dict, name: str) -> None:
 
 @pytest.mark.parametrize("name", [n for n in CASES if n not in INDEX_OUT])
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
-    within, count, max_diff = fraction_within_one_lsb(results[name])
-    print(f"{name}: {within:.2%} of {count} elements within 1 LSB of LiteRT XNNPACK, "
-          f"max diff {max_diff}")
-    assert within >= 0.99
+    assert_within_one_lsb_of_default(results[name], name)

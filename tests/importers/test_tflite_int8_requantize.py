@@ -13,7 +13,7 @@ from tflite.TensorType import TensorType
 
 from conftest import require_module
 from emberlite.converter.importers.tflite import read_tflite
-from tflite_int8_models import (assert_identical_to_reference, fraction_within_one_lsb,
+from tflite_int8_models import (assert_identical_to_reference, assert_within_one_lsb_of_default,
                                 int8_tflite, litert_cases, random_int8_samples, uniform)
 
 SAMPLES = 6
@@ -59,7 +59,4 @@ def test_requantize_identical_to_litert_reference(results: dict, name: str) -> N
 
 @pytest.mark.parametrize("name", list(GAINS))
 def test_requantize_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
-    within, count, max_diff = fraction_within_one_lsb(results[name])
-    print(f"{name}: {within:.2%} of {count} elements within 1 LSB of LiteRT XNNPACK, "
-          f"max diff {max_diff}")
-    assert within >= 0.99
+    assert_within_one_lsb_of_default(results[name], name)

@@ -19,9 +19,9 @@ import pytest
 
 from conftest import require_module
 from helpers import max_rel_diff
-from tflite_int8_models import (assert_identical_to_reference, ember_outputs,
-                                fraction_within_one_lsb, int8_tflite, litert_cases,
-                                random_int8_samples, uniform)
+from tflite_int8_models import (assert_identical_to_reference, assert_within_one_lsb_of_default,
+                                ember_outputs, int8_tflite, litert_cases, random_int8_samples,
+                                uniform)
 
 TOL = 1e-4
 SAMPLES = 2
@@ -99,7 +99,4 @@ def test_int8_identical_to_litert_reference(cases: dict, name: str) -> None:
                    "by more than 1 LSB on most outputs of deep int8 networks")
 @pytest.mark.parametrize("name", APPS)
 def test_int8_within_one_lsb_of_litert_default(cases: dict, name: str) -> None:
-    within, count, max_diff = fraction_within_one_lsb(cases[f"{name}.int8"])
-    print(f"{name} int8: {within:.2%} of {count} elements within 1 LSB of LiteRT XNNPACK, "
-          f"max diff {max_diff}")
-    assert within >= 0.99
+    assert_within_one_lsb_of_default(cases[f"{name}.int8"], f"{name} int8")

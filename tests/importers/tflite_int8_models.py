@@ -128,6 +128,15 @@ def assert_identical_to_reference(case: dict[str, Any]) -> None:
                 f"{np.max(np.abs(got.astype(np.float64) - want.astype(np.float64)))}")
 
 
+def assert_within_one_lsb_of_default(case: dict[str, Any], name: str) -> None:
+    """At least 99% of the int8 output elements within 1 LSB of LiteRT's default kernels
+    (XNNPACK); the fraction and the largest difference are printed."""
+    within, count, max_diff = fraction_within_one_lsb(case)
+    print(f"{name}: {within:.2%} of {count} elements within 1 LSB of LiteRT XNNPACK, "
+          f"max diff {max_diff}")
+    assert within >= 0.99
+
+
 def fraction_within_one_lsb(case: dict[str, Any]) -> tuple[float, int, int]:
     """(fraction of int8 output elements within 1 LSB of LiteRT's default kernels, element
     count, max difference)."""

@@ -54,15 +54,18 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise CliError(f"the converter is not installed ({e}); "
                        "run: pip install 'emberlite[convert]'") from None
     shapes = dict(_parse_shape(s) for s in args.input_shape)
-    calibrated = args.quantize == "int8"
+    calibrated = args.quantize in ("int8", "int16x8")
     if calibrated and not args.calibration:
         raise CliError(f"--quantize {args.quantize} needs --calibration DATA "
                        "(a directory of .npy files or an .npz)")
-    for flag, value in (("--calibration", args.calibration), ("--float-io", args.float_io),
-                        ("--report", args.report),
+    for flag, value in (("--calibration", args.calibration), ("--report", args.report),
                         ("--accuracy-budget", args.accuracy_budget is not None)):
         if value and not calibrated:
-            raise CliError(f"{flag} is only used with --quantize int8")
+            raise CliError(f"{flag} is only used with --quantize int8 or int16x8")
+    for flag, value, mode in (("--float-io", args.float_io, "int8"),
+                              ("--int16-io", args.int16_io, "int16x8")):
+        if value and args.quantize != mode:
+            raise CliError(f"{flag} is only used with --quantize {mode}")
     if args.calibration and not os.path.exists(args.calibration):
         raise CliError(f"no such calibration data: {args.calibration}")
     output = Path(args.output) if args.output else source.with_suffix(".ember")
@@ -83,7 +86,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 converter.quantize(args.quantize, dataset=args.calibration,
                                    method=args.method, percentile=args.percentile,
                                    progress=sys.stderr.isatty(),
-                                   io="float" if args.float_io else "int8",
+                                   io=_quantized_io(args),
                                    report=args.report or False,
                                    accuracy_budget=args.accuracy_budget)
             converter.save(str(output))
@@ -98,6 +101,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(f"wrote {args.report}")
     print(f"wrote {output} ({output.stat().st_size} bytes) in {elapsed:.2f} s")
     return 0
+
+
+def _quantized_io(args: argparse.Namespace) -> str:
+    """int8 models have int8 io unless --float-io; int16x8 ones float io unless --int16-io."""
+    if args.quantize == "int8":
+        return "float" if args.float_io else "int8"
+    return "int16" if args.int16_io else "float"
 
 
 def _print_warnings(caught: list[warnings.WarningMessage], ours: type[Warning]) -> None:
@@ -304,8 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output path (default: MODEL with .ember suffix)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME:D0,D1,...",
                    help="fix the shape of a graph input (repeatable)")
-    p.add_argument("--quantize", choices=["int8", "dynamic", "fp16"],
+    p.add_argument("--quantize", choices=["int8", "int16x8", "dynamic", "fp16"],
                    help="int8: full int8 (weights, activations, inputs and outputs; needs "
+                        "--calibration); int16x8: int16 activations and int8 weights where "
+                        "ops have 16x8 kernels, float32 inputs and outputs (needs "
                         "--calibration); dynamic: int8 weights per output channel, float32 "
                         "activations; fp16: float16 weights, float32 activations")
     p.add_argument("--calibration", metavar="DATA",
@@ -316,8 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--percentile", type=float, default=99.99,
                    help="the percentile kept by --method percentile")
     p.add_argument("--float-io", action="store_true",
-                   help="with --quantize: keep the inputs and outputs float32 (the model "
-                        "quantizes and dequantizes them) instead of int8")
+                   help="with --quantize int8: keep the inputs and outputs float32 (the "
+                        "model quantizes and dequantizes them) instead of int8")
+    p.add_argument("--int16-io", action="store_true",
+                   help="with --quantize int16x8: make the inputs and outputs int16 (their "
+                        "params are in the tensor details) instead of float32")
     p.add_argument("--report", metavar="FILE.json",
                    help="with --quantize: measure each layer's quantization error (SNR, "
                         "cosine vs float) on the calibration data, print it worst first and "

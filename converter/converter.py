@@ -111,7 +111,7 @@ class _WeightOnly:
         return quantize_dynamic(graph) if self.mode == "dynamic" else quantize_fp16(graph)
 
 
-QUANTIZE_MODES = ("int8", "int16x8", "dynamic", "fp16")
+QUANTIZE_MODES = ("int8", "dynamic", "fp16", "int16x8")
 # The calibrated modes and the integer io type of each.
 _INTEGER_IO = {"int8": "int8", "int16x8": "int16"}
 

@@ -4,6 +4,7 @@
     data = Converter.from_tflite("model.tflite").convert()
     Converter.from_onnx(model_proto, input_shapes={"x": [1, 3, 224, 224]}).save("m.ember")
     Converter.from_onnx("model.onnx").quantize(mode="int8", dataset="calib.npz").save("q.ember")
+    Converter.from_onnx("model.onnx").quantize(mode="int16x8", dataset="calib.npz").save("q.ember")
     Converter.from_onnx("model.onnx").quantize(mode="dynamic").save("dr.ember")
 
 A Converter holds its source (the parsed model, its format and the hash of its bytes);
@@ -44,9 +45,11 @@ class _Quantize:
     results are kept, so later conversions are identical even when the dataset was a one-shot
     iterator."""
 
-    def __init__(self, dataset: "SampleSource", method: str, percentile: float, progress: bool,
-                 io: str, keep_float: tuple[str, ...], report: "bool | str | os.PathLike",
-                 budget: float | None, metric: "Metric | None"):
+    def __init__(self, mode: str, dataset: "SampleSource", method: str, percentile: float,
+                 progress: bool, io: str, keep_float: tuple[str, ...],
+                 report: "bool | str | os.PathLike", budget: float | None,
+                 metric: "Metric | None"):
+        self.mode = mode
         self.dataset = dataset
         self.budget = budget
         self.metric = metric
@@ -64,27 +67,30 @@ class _Quantize:
         from .quantize.budget import fit_budget
         from .quantize.calibrate import calibrate, input_specs
         from .quantize.dataset import load_dataset
-        from .quantize.quantize_int8 import quantize_int8
+        from .quantize.quantize_int8 import SCHEMES, quantize_graph
         from .quantize.report import measure
 
+        scheme = SCHEMES[self.mode]
         if self.ranges is not None:
-            return quantize_int8(graph, self.ranges, self.method, self.io,
-                                 [*self.keep_float, *self.kept])
+            return quantize_graph(scheme, graph, self.ranges, self.method, self.io,
+                                  [*self.keep_float, *self.kept])
         if self.report_to is False and self.budget is None:
             self.ranges = calibrate(graph, self.dataset, self.method, self.percentile,
                                     self.progress)
-            return quantize_int8(graph, self.ranges, self.method, self.io, self.keep_float)
+            return quantize_graph(scheme, graph, self.ranges, self.method, self.io,
+                                  self.keep_float)
         # The report and the budget run the samples again: keep them (the source may be
         # a one-shot iterator).
         samples = list(load_dataset(self.dataset, input_specs(graph)).samples)
         self.ranges = calibrate(graph, samples, self.method, self.percentile, self.progress)
         if self.budget is None:
-            quantized = quantize_int8(graph, self.ranges, self.method, self.io, self.keep_float)
+            quantized = quantize_graph(scheme, graph, self.ranges, self.method, self.io,
+                                       self.keep_float)
             self.report = measure(graph, quantized, samples, self.progress).report
         else:
             quantized, self.report = fit_budget(graph, self.ranges, self.method, self.io,
                                                 samples, self.budget, self.metric,
-                                                self.keep_float, self.progress)
+                                                self.keep_float, self.progress, scheme)
             self.kept = list(self.report.budget.kept_float)
         if not isinstance(self.report_to, bool):
             self.report.save(self.report_to)
@@ -105,7 +111,9 @@ class _WeightOnly:
         return quantize_dynamic(graph) if self.mode == "dynamic" else quantize_fp16(graph)
 
 
-QUANTIZE_MODES = ("int8", "dynamic", "fp16")
+QUANTIZE_MODES = ("int8", "dynamic", "fp16", "int16x8")
+# The calibrated modes and the integer io types of each (the first is int8's default).
+_INTEGER_IO = {"int8": ("int8", "uint8"), "int16x8": ("int16",)}
 
 
 class Converter:
@@ -170,6 +178,9 @@ class Converter:
         the tensor details); "uint8" makes them uint8, with the scale of the int8 tensor they
         feed or come from and its zero point + 128 (as TFLite's uint8 inference types);
         "float" keeps them float32, converted by QUANTIZE/DEQUANTIZE ops.
+        `mode` "int16x8" is the same with int16 activations (symmetric, zero point 0), int8
+        weights and int64 biases wherever an op has a 16x8 kernel (quantize/int16_rules.py);
+        its `io` is "float" (the default) or "int16".
         `dataset` is the calibration data (see quantize/dataset.py), `method` one of minmax,
         percentile, entropy, mse. `report` True measures each layer's quantization error on
         the calibration data at the first convert() (see `report`); a path also saves it
@@ -188,27 +199,28 @@ class Converter:
         if mode not in QUANTIZE_MODES:
             raise QuantizationError(f"quantize mode must be one of {', '.join(QUANTIZE_MODES)}, "
                                     f"got {mode!r}")
-        if mode != "int8":
+        if mode not in _INTEGER_IO:
             self._quantize = _weight_only(mode, dataset, io, keep_float, report,
                                           accuracy_budget, metric)
             return self
         if dataset is None:
-            raise QuantizationError("quantize mode 'int8' needs a calibration dataset")
-        io = "int8" if io is None else io
+            raise QuantizationError(f"quantize mode {mode!r} needs a calibration dataset")
+        integer_io = _INTEGER_IO[mode]
+        io = (integer_io[0] if mode == "int8" else "float") if io is None else io
         if method not in ("minmax", "percentile", "entropy", "mse"):
             raise QuantizationError(f"calibration method must be minmax, percentile, entropy "
                                     f"or mse, got {method!r}")
-        if io not in ("int8", "uint8", "float"):
-            raise QuantizationError(f"quantize io must be 'int8', 'uint8' or 'float', got "
-                                    f"{io!r}")
+        if io not in (*integer_io, "float"):
+            raise QuantizationError(f"quantize io must be one of "
+                                    f"{', '.join(map(repr, (*integer_io, 'float')))}, got {io!r}")
         if metric is not None and accuracy_budget is None:
             raise QuantizationError("metric needs accuracy_budget (the loss it tolerates)")
         if metric is not None and not callable(metric):
             raise TypeError(f"metric must be callable, got {type(metric).__name__}")
         keep = (keep_float,) if isinstance(keep_float, str) else tuple(keep_float)
         budget = None if accuracy_budget is None else float(accuracy_budget)
-        self._quantize = _Quantize(dataset, method, percentile, progress, io, keep, report,
-                                   budget, metric)
+        self._quantize = _Quantize(mode, dataset, method, percentile, progress, io, keep,
+                                   report, budget, metric)
         return self
 
     @property
@@ -256,7 +268,8 @@ def _weight_only(mode: str, dataset: Any, io: str | None, keep_float: Iterable[s
                                       ("metric", metric is not None)) if value]
     if given:
         raise QuantizationError(f"quantize mode {mode!r} quantizes weights only and needs no "
-                                f"calibration; {', '.join(given)} only apply to 'int8'")
+                                f"calibration; {', '.join(given)} only apply to 'int8' "
+                                f"and 'int16x8'")
     if io not in (None, "float"):
         raise QuantizationError(f"quantize mode {mode!r} keeps the inputs and outputs float, "
                                 f"got io={io!r}")

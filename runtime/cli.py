@@ -54,7 +54,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise CliError(f"the converter is not installed ({e}); "
                        "run: pip install 'emberlite[convert]'") from None
     shapes = dict(_parse_shape(s) for s in args.input_shape)
-    calibrated = args.quantize == "int8"
+    calibrated = args.quantize in ("int8", "int16x8")
     if calibrated and not args.calibration:
         raise CliError(f"--quantize {args.quantize} needs --calibration DATA "
                        "(a directory of .npy files or an .npz)")
@@ -62,7 +62,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
                         ("--io", args.io is not None), ("--report", args.report),
                         ("--accuracy-budget", args.accuracy_budget is not None)):
         if value and not calibrated:
-            raise CliError(f"{flag} is only used with --quantize int8")
+            raise CliError(f"{flag} is only used with --quantize int8 or int16x8")
+    if args.io is not None and calibrated and args.io not in _IO_TYPES[args.quantize]:
+        raise CliError(f"--io {args.io} is not an io type of --quantize {args.quantize} "
+                       f"(one of {', '.join(_IO_TYPES[args.quantize])})")
     if args.calibration and not os.path.exists(args.calibration):
         raise CliError(f"no such calibration data: {args.calibration}")
     output = Path(args.output) if args.output else source.with_suffix(".ember")
@@ -83,7 +86,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 converter.quantize(args.quantize, dataset=args.calibration,
                                    method=args.method, percentile=args.percentile,
                                    progress=sys.stderr.isatty(),
-                                   io=args.io or ("float" if args.float_io else "int8"),
+                                   io=_quantized_io(args),
                                    report=args.report or False,
                                    accuracy_budget=args.accuracy_budget)
             converter.save(str(output))
@@ -98,6 +101,14 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(f"wrote {args.report}")
     print(f"wrote {output} ({output.stat().st_size} bytes) in {elapsed:.2f} s")
     return 0
+
+
+# The io types of each calibrated mode, its default first.
+_IO_TYPES = {"int8": ("int8", "uint8", "float"), "int16x8": ("float", "int16")}
+
+
+def _quantized_io(args: argparse.Namespace) -> str:
+    return args.io or ("float" if args.float_io else _IO_TYPES[args.quantize][0])
 
 
 def _print_warnings(caught: list[warnings.WarningMessage], ours: type[Warning]) -> None:
@@ -304,8 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output path (default: MODEL with .ember suffix)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME:D0,D1,...",
                    help="fix the shape of a graph input (repeatable)")
-    p.add_argument("--quantize", choices=["int8", "dynamic", "fp16"],
+    p.add_argument("--quantize", choices=["int8", "int16x8", "dynamic", "fp16"],
                    help="int8: full int8 (weights, activations, inputs and outputs; needs "
+                        "--calibration); int16x8: int16 activations and int8 weights where "
+                        "ops have 16x8 kernels, float32 inputs and outputs (needs "
                         "--calibration); dynamic: int8 weights per output channel, float32 "
                         "activations; fp16: float16 weights, float32 activations")
     p.add_argument("--calibration", metavar="DATA",
@@ -316,10 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--percentile", type=float, default=99.99,
                    help="the percentile kept by --method percentile")
     io = p.add_mutually_exclusive_group()
-    io.add_argument("--io", choices=["int8", "uint8", "float"],
-                    help="with --quantize: the type of the inputs and outputs (default int8); "
-                         "uint8 has the int8 scale and zero point + 128, float32 is quantized "
-                         "and dequantized by the model")
+    io.add_argument("--io", choices=["int8", "uint8", "int16", "float"],
+                    help="with --quantize int8 or int16x8: the type of the inputs and outputs "
+                         "(int8: int8 (default), uint8 (the int8 scale, zero point + 128) or "
+                         "float; int16x8: float (default) or int16); float32 is quantized and "
+                         "dequantized by the model")
     io.add_argument("--float-io", action="store_true",
                     help="with --quantize: the same as --io float")
     p.add_argument("--report", metavar="FILE.json",

@@ -7,6 +7,8 @@ measures a loss (accuracy points lost, an error...; the budget holds when it is 
 tolerance). Both dicts map each graph output's name to its values over every calibration
 sample, stacked along the first axis, float32, in the source model's layout.
 
+The same holds for 16x8 (scheme INT16X8): "int8 layer" below then reads "int16 layer".
+
 Each step measures the current model (report.measure), takes the int8 layer that adds the most
 noise itself (its noise-to-signal ratio minus that of its worst input) and keeps it in float.
 An int8 tensor is quantized where it is produced, so when the harm comes from quantizing the
@@ -25,7 +27,7 @@ import numpy as np
 from ..errors import QuantizationError
 from ..ir import Graph
 from .dataset import Sample
-from .quantize_int8 import quantize_int8
+from .quantize_int8 import INT8, Scheme, quantize_graph
 from .report import Budget, FloatRun, LayerError, Measurement, QuantizationReport, measure
 
 Metric = Callable[[dict[str, np.ndarray], dict[str, np.ndarray]], float]
@@ -60,8 +62,8 @@ class _Goal:
 
 def fit_budget(graph: Graph, ranges: dict[str, tuple[float, float]], method: str, io: str,
                samples: list[Sample], target: float, metric: Metric | None = None,
-               keep_float: Sequence[str] = (), progress: bool = False
-               ) -> tuple[Graph, QuantizationReport]:
+               keep_float: Sequence[str] = (), progress: bool = False,
+               scheme: Scheme = INT8) -> tuple[Graph, QuantizationReport]:
     """The quantized graph meeting the budget (or, when even all-float layers cannot, the
     one with every int8-capable layer in float) and its report, whose `budget` says what was
     kept in float and what it cost in bytes."""
@@ -69,7 +71,7 @@ def fit_budget(graph: Graph, ranges: dict[str, tuple[float, float]], method: str
     reference = FloatRun(graph, samples)
 
     def evaluate(kept: list[str]) -> tuple[Graph, Measurement, float]:
-        q = quantize_int8(graph, ranges, method, io, [*keep_float, *kept])
+        q = quantize_graph(scheme, graph, ranges, method, io, [*keep_float, *kept])
         m = measure(graph, q, samples, progress, reference)
         return q, m, goal.value(m)
 
@@ -77,7 +79,7 @@ def fit_budget(graph: Graph, ranges: dict[str, tuple[float, float]], method: str
     q, m, value = evaluate(kept)
     before, size_before = value, m.report.size_bytes
     while not goal.holds(value):
-        worst = _worst_int8_layer(m.report)
+        worst = _worst_quantized_layer(m.report)
         if worst is None:
             break
         best = None
@@ -92,8 +94,8 @@ def fit_budget(graph: Graph, ranges: dict[str, tuple[float, float]], method: str
     return q, m.report
 
 
-def _worst_int8_layer(report: QuantizationReport) -> LayerError | None:
-    int8 = [e for e in report.layers if e.precision == "int8"]
+def _worst_quantized_layer(report: QuantizationReport) -> LayerError | None:
+    int8 = [e for e in report.layers if e.precision != "float32"]
     if not int8:
         return None
 
@@ -107,7 +109,7 @@ def _worst_int8_layer(report: QuantizationReport) -> LayerError | None:
 
 def _options(graph: Graph, report: QuantizationReport, worst: LayerError) -> list[list[str]]:
     """[the layer alone] and, if int8 layers feed it, [the layer and those]."""
-    int8 = {e.layer for e in report.layers if e.precision == "int8"}
+    int8 = {e.layer for e in report.layers if e.precision != "float32"}
     producers = graph.producers()
     node = next(n for n in graph.nodes if n.name == worst.layer)
     feeders = [producers[i].name for i in node.inputs

@@ -24,12 +24,17 @@ details); with io="float" they are float32, converted by the same QUANTIZE/DEQUA
 with io="uint8" each int8 input and output gets a uint8 twin with the same scale and zero
 point + 128 (as TFLite's inference_input_type=tf.uint8), joined to it by a QUANTIZE, which
 then shifts the stored values by 128.
+
+16x8 (quantize_int16x8) is the same rewrite with another Scheme: int16 activations, symmetric
+(zero point 0, scale max|range| / 32767), int8 weights as above and int64 biases, for the ops
+of int16_rules.py; io "int16" or "float".
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,20 +42,46 @@ from ..errors import QuantizationError
 from ..ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from ..ops import OpType
 from ..ops.lookup_table import TABLE_SIZE, int8_lookup_table
-from .int8_rules import INT8_RULES, int8_refusal
-from .ranges import asymmetric_int8_params
+from .int16_rules import INT16_RULES, int16_refusal
+from .int8_rules import INT8_RULES, Int8Rule, int8_refusal
+from .ranges import asymmetric_int8_params, symmetric_int16_params
 
 # The scale given to an all-zero weight channel: any positive scale quantizes it to zeros.
 ZERO_CHANNEL_SCALE = 1e-8
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
-IO_TYPES = ("int8", "uint8", "float")
+# int64 biases are kept within +-2^62: the 16x8 kernels saturate their sums at 2^47 anyway.
+INT64_BOUND = 2 ** 62
 
 
-def float_node_names(graph: Graph, keep_float: Iterable[str] = ()) -> list[str]:
-    """Names of the nodes that stay float32: no int8 kernel for them (int8_rules.py), or
-    named in `keep_float`."""
-    keep = set(keep_float)
-    return [n.name for n in graph.nodes if int8_refusal(n, graph) or n.name in keep]
+def _int8_params(lo: float, hi: float) -> QuantParams:
+    scale, zero_point = asymmetric_int8_params(lo, hi)
+    return QuantParams((scale,), (zero_point,))
+
+
+def _int16_params(lo: float, hi: float) -> QuantParams:
+    scale, zero_point = symmetric_int16_params(lo, hi)
+    return QuantParams((scale,), (zero_point,))
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One quantized form of the graph: the activation type, the rules of the ops that have
+    a kernel for it, and how a range becomes params."""
+    mode: str                                    # the metadata's "quantization"
+    io: tuple[str, ...]                          # the io values that make io integer
+    dtype: DType                                 # of the activations
+    rules: dict[OpType, Int8Rule]
+    refusal: Callable[[Node, Graph], str]
+    params: Callable[[float, float], QuantParams]
+    bias_dtype: DType
+    bias_bounds: tuple[int, int]
+
+
+INT8 = Scheme("int8", ("int8", "uint8"), DType.INT8, INT8_RULES, int8_refusal, _int8_params,
+              DType.INT32, (INT32_MIN, INT32_MAX))
+INT16X8 = Scheme("int16x8", ("int16",), DType.INT16, INT16_RULES, int16_refusal,
+                 _int16_params, DType.INT64, (-INT64_BOUND, INT64_BOUND))
+SCHEMES = {s.mode: s for s in (INT8, INT16X8)}
 
 
 def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
@@ -59,34 +90,49 @@ def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
     activation tensor (calibrate()), `method` the calibration method (kept as metadata), `io`
     the type of the graph inputs and outputs: "int8", "uint8" or "float", `keep_float` names
     of nodes to run in float32 although they have an int8 kernel."""
-    if io not in IO_TYPES:
-        raise QuantizationError(f"quantize io must be 'int8', 'uint8' or 'float', got {io!r}")
+    return quantize_graph(INT8, graph, ranges, method, io, keep_float)
+
+
+def quantize_int16x8(graph: Graph, ranges: dict[str, tuple[float, float]],
+                     method: str, io: str = "float", keep_float: Iterable[str] = ()) -> Graph:
+    """A 16x8 copy of `graph` (int16 activations, int8 weights), as quantize_int8 with `io`
+    "int16" or "float"."""
+    return quantize_graph(INT16X8, graph, ranges, method, io, keep_float)
+
+
+def quantize_graph(scheme: Scheme, graph: Graph, ranges: dict[str, tuple[float, float]],
+                   method: str, io: str, keep_float: Iterable[str] = ()) -> Graph:
+    """`graph` quantized by `scheme` (quantize_int8 says what the arguments are)."""
+    if io not in (*scheme.io, "float"):
+        raise QuantizationError(f"quantize io must be one of "
+                                f"{', '.join(map(repr, (*scheme.io, 'float')))}, got {io!r}")
     keep = set(keep_float)
     unknown = sorted(keep - {n.name for n in graph.nodes})
     if unknown:
         raise QuantizationError(f"keep_float names no node of the graph: {unknown}")
     g = graph.copy()
-    in_float = [bool(int8_refusal(n, g)) or n.name in keep for n in g.nodes]
-    int8_nodes = [n for n, f in zip(g.nodes, in_float) if not f]
+    in_float = [bool(scheme.refusal(n, g)) or n.name in keep for n in g.nodes]
+    int_nodes = [n for n, f in zip(g.nodes, in_float) if not f]
     io_tensors = g.inputs + g.outputs if io != "float" else []
-    activation = _activation_params(g, ranges, int8_nodes, io_tensors)
+    activation = _activation_params(scheme, g, ranges, int_nodes, io_tensors)
     for name, params in activation.items():
         t = g.tensors[name]
-        data = None if t.data is None else constant_array(_quantize(t.data, params))
-        g.tensors[name] = dataclasses.replace(t, dtype=DType.INT8, data=data, quant=params)
+        data = None if t.data is None else constant_array(_quantize(t.data, params,
+                                                                    scheme.dtype))
+        g.tensors[name] = dataclasses.replace(t, dtype=scheme.dtype, data=data, quant=params)
     done: dict[tuple, str] = {}
-    for node in int8_nodes:
-        rule = INT8_RULES[node.op]
+    for node in int_nodes:
+        rule = scheme.rules[node.op]
         if rule.weights is not None:
-            _quantize_weights(g, graph, node.inputs, rule.weights, done)
+            _quantize_weights(scheme, g, graph, node.inputs, rule.weights, done)
         if rule.table is not None:
             _add_table(g, node, rule.table)
     float_nodes = [n for n, f in zip(g.nodes, in_float) if f]
     _float_constants(g, graph, float_nodes)
-    _split_domains(g, graph, in_float, io == "float")
+    _split_domains(g, graph, in_float, io == "float", scheme.dtype.name.lower())
     if io == "uint8":
         _uint8_edges(g)
-    g.metadata["quantization"] = "int8"
+    g.metadata["quantization"] = scheme.mode
     g.metadata["quantization.method"] = method
     if float_nodes:
         g.metadata["quantization.float_nodes"] = json.dumps([n.name for n in float_nodes])
@@ -108,12 +154,13 @@ def _float_constants(g: Graph, source: Graph, float_nodes: list[Node]) -> None:
             node.inputs[i] = copies[name]
 
 
-def _split_domains(g: Graph, source: Graph, in_float: list[bool], io_float: bool) -> None:
+def _split_domains(g: Graph, source: Graph, in_float: list[bool], io_float: bool,
+                   tag: str) -> None:
     """Gives each float32 activation read or written both by int8 and by float code (graph
     inputs and outputs count as `io_float` code) one tensor per domain, joined by a QUANTIZE
     or DEQUANTIZE right after the tensor is made. The graph's inputs and outputs keep their
     names in the io domain, every other tensor in the domain of its producer; the other
-    domain's tensor gets a fresh name."""
+    domain's tensor gets a fresh name, ending in /float or /`tag` (the integer type)."""
     made: dict[str, bool] = {name: io_float for name in g.inputs}
     for node, is_float in zip(g.nodes, in_float):
         made.update((name, is_float) for name in node.outputs)
@@ -131,7 +178,7 @@ def _split_domains(g: Graph, source: Graph, in_float: list[bool], io_float: bool
             continue
         int8 = g.tensors[name]
         primary = io_float if name in g.inputs or name in g.outputs else made[name]
-        other = g.unique_name(f"{name}/{'int8' if primary else 'float'}")
+        other = g.unique_name(f"{name}/{tag if primary else 'float'}")
         names[name] = {primary: name, not primary: other}
         g.tensors[names[name][False]] = dataclasses.replace(int8, name=names[name][False])
         g.tensors[names[name][True]] = dataclasses.replace(source.tensors[name],
@@ -176,12 +223,14 @@ def _uint8_edges(g: Graph) -> None:
     g.nodes = nodes
 
 
-def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]],
+def _activation_params(scheme: Scheme, g: Graph, ranges: dict[str, tuple[float, float]],
                        int8_nodes: list[Node], io_tensors: list[str]
                        ) -> dict[str, QuantParams]:
-    """Params of every float tensor an int8 node reads or writes (weights and bias aside),
-    and of `io_tensors`, shared within groups (int8_rules.py)."""
-    weights = {name for node in int8_nodes if INT8_RULES[node.op].weights is not None
+    """Params of every float tensor a node of `int8_nodes` (those quantized by `scheme`)
+    reads or writes (weights and bias aside), and of `io_tensors`, shared within groups
+    (int8_rules.py)."""
+    rules = scheme.rules
+    weights = {name for node in int8_nodes if rules[node.op].weights is not None
                for name in node.inputs[1:]}
     touched = set(io_tensors) | {name for node in int8_nodes
                                  for name in node.inputs + node.outputs}
@@ -204,11 +253,11 @@ def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]],
             parent[other] = members[0]
 
     for node in int8_nodes:
-        shared = INT8_RULES[node.op].shared
+        shared = rules[node.op].shared
         if shared:
             join((node.inputs if shared == "all" else node.inputs[:1]) + node.outputs)
-    fixed = {root(name): INT8_RULES[node.op].fixed for node in int8_nodes
-             if INT8_RULES[node.op].fixed is not None
+    fixed = {root(name): rules[node.op].fixed for node in int8_nodes
+             if rules[node.op].fixed is not None
              for name in node.outputs if name in parent}
     bounds: dict[str, tuple[float, float]] = {}
     for name in floats:
@@ -218,23 +267,18 @@ def _activation_params(g: Graph, ranges: dict[str, tuple[float, float]],
         r = root(name)
         old_lo, old_hi = bounds.get(r, (0.0, 0.0))
         bounds[r] = (min(old_lo, lo), max(old_hi, hi))
-    groups = {r: fixed.get(r) or _range_params(*b) for r, b in bounds.items()}
+    groups = {r: fixed.get(r) or scheme.params(*b) for r, b in bounds.items()}
     for node in int8_nodes:
-        _widen_output(node, groups, bounds, fixed, root, parent)
+        _widen_output(scheme, node, groups, bounds, fixed, root, parent)
     return {name: groups[root(name)] for name in floats}
 
 
-def _range_params(lo: float, hi: float) -> QuantParams:
-    scale, zero_point = asymmetric_int8_params(lo, hi)
-    return QuantParams((scale,), (zero_point,))
-
-
-def _widen_output(node: Node, groups: dict[str, QuantParams],
+def _widen_output(scheme: Scheme, node: Node, groups: dict[str, QuantParams],
                   bounds: dict[str, tuple[float, float]], fixed: dict[str, QuantParams],
                   root: Callable[[str], str], parent: dict[str, str]) -> None:
     """Widens the range of `node`'s output where the kernel needs a larger output scale than
     calibration gave (the rule's min_out_scale x the largest input scale)."""
-    least = INT8_RULES[node.op].min_out_scale
+    least = scheme.rules[node.op].min_out_scale
     if not least or node.outputs[0] not in parent or root(node.outputs[0]) in fixed:
         return
     scales = [groups[root(n)].scale[0] for n in node.inputs if n in parent]
@@ -245,8 +289,9 @@ def _widen_output(node: Node, groups: dict[str, QuantParams],
         return
     factor = need / groups[r].scale[0]
     lo, hi = bounds[r]
-    bounds[r] = (lo * factor, hi * factor) if lo != hi else (-need * 128, need * 127)
-    groups[r] = _range_params(*bounds[r])
+    info = np.iinfo(scheme.dtype.numpy)
+    bounds[r] = (lo * factor, hi * factor) if lo != hi else (need * info.min, need * info.max)
+    groups[r] = scheme.params(*bounds[r])
 
 
 def _add_table(g: Graph, node: Node, fn: Callable[[np.ndarray], np.ndarray]) -> None:
@@ -259,13 +304,14 @@ def _add_table(g: Graph, node: Node, fn: Callable[[np.ndarray], np.ndarray]) -> 
     node.inputs.append(name)
 
 
-def _quantize(x: np.ndarray, q: QuantParams) -> np.ndarray:
-    """Per-tensor asymmetric int8 (numpy rounds half to even)."""
+def _quantize(x: np.ndarray, q: QuantParams, dtype: DType) -> np.ndarray:
+    """Per tensor, to int8 or int16 (numpy rounds half to even)."""
+    info = np.iinfo(dtype.numpy)
     v = np.round(np.asarray(x, np.float32) / np.float32(q.scale[0])) + q.zero_point[0]
-    return np.clip(v, -128, 127).astype(np.int8)
+    return np.clip(v, info.min, info.max).astype(dtype.numpy)
 
 
-def _quantize_weights(g: Graph, source: Graph, inputs: list[str], axis: int,
+def _quantize_weights(scheme: Scheme, g: Graph, source: Graph, inputs: list[str], axis: int,
                       done: dict[tuple, str]) -> None:
     """Weights (inputs[1]) per channel along `axis`, then the bias (inputs[2]) from them.
 
@@ -293,11 +339,11 @@ def _quantize_weights(g: Graph, source: Graph, inputs: list[str], axis: int,
     # float32 products, as the kernels' check (and LiteRT) compute the expected bias scale
     scale = (np.float32(g.tensors[inputs[0]].quant.scale[0]) * w_scale).astype(np.float32)
     v = np.round(np.asarray(b.data, np.float64) / scale.astype(np.float64))
-    q = np.clip(v, INT32_MIN, INT32_MAX).astype(np.int32)
+    q = np.clip(v, *scheme.bias_bounds).astype(scheme.bias_dtype.numpy)
     # No params are stored: the kernels take a bias without them as scaled input x weight
     # scale, and per-channel params would add 12 bytes a channel to the file.
-    inputs[2] = _store(g, inputs[2], ("bias", tuple(float(s) for s in scale)), q, DType.INT32,
-                       None, done)
+    inputs[2] = _store(g, inputs[2], ("bias", tuple(float(s) for s in scale)), q,
+                       scheme.bias_dtype, None, done)
 
 
 def _store(g: Graph, name: str, how: tuple, data: np.ndarray, dtype: DType,

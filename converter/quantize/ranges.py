@@ -274,3 +274,17 @@ def asymmetric_int8_params(lo: float, hi: float) -> tuple[float, int]:
         zero_point = int(math.copysign(math.floor(abs(float(zero_from_min)) + 0.5),
                                        float(zero_from_min)))
     return float(scale), zero_point
+
+
+INT16_MAX = 32767
+
+
+def symmetric_int16_params(lo: float, hi: float) -> tuple[float, int]:
+    """(scale, 0) for the int16 activations of 16x8 quantization, symmetric as TFLite's 16x8
+    quantizer makes them: scale = max(|lo|, |hi|) / 32767 in float32, so -32767..32767 spans
+    the range and real 0 is exactly 0. An all-zero range gets scale 1.0, as for int8."""
+    f32 = np.float32
+    amax = max(abs(f32(lo)), abs(f32(hi)))
+    if amax == 0:
+        return 1.0, 0
+    return float(f32(amax / f32(INT16_MAX))), 0

@@ -1,8 +1,9 @@
 """Per-layer quantization error: the float graph and the quantized graph both run on the
 calibration data through Emberlite's runtime with every tensor observable (as calibrate.py
-does), and each layer's output in the quantized graph, dequantized where it is int8, is compared
-with the float graph's. Every layer sees the real int8 pipeline upstream of it, so the numbers
-are what the quantized model computes, errors carried from earlier layers included.
+does), and each layer's output in the quantized graph, dequantized where it is int8 (or int16),
+is compared with the float graph's. Every layer sees the real quantized pipeline upstream of
+it, so the numbers are what the quantized model computes, errors carried from earlier layers
+included.
 
 For a layer with float output f and quantized output q over all samples:
     SNR (dB) = 10 log10(sum f^2 / sum (f - q)^2)       (inf when q == f)
@@ -31,12 +32,16 @@ from .calibrate import TO_NCHW, TO_NHWC, calibration_graph
 from .dataset import Sample
 
 
+# The activation types of quantized graphs (uint8 only at the graph's edges).
+_QUANTIZED = {DType.INT8, DType.INT16, DType.UINT8}
+
+
 @dataclass(frozen=True)
 class LayerError:
     layer: str                              # node name (the ONNX node's name where it had one)
     op: str
     tensor: str                             # the node output measured
-    precision: str                          # "int8" or "float32": how the layer runs
+    precision: str                          # "int8", "int16" or "float32": how it runs
     snr_db: float
     cosine: float
     input_snr_db: float                     # worst activation input; inf for exact inputs
@@ -142,13 +147,11 @@ def snr_db(signal: float, noise: float) -> float:
     return 10.0 * math.log10(signal / noise)
 
 
-# Activation types that hold quantized values (uint8 only at the graph's edges).
-_QUANTIZED = (DType.INT8, DType.UINT8)
-
 
 class Observed:
     """`graph` in Emberlite with every tensor readable after invoke: samples go in in the
-    source layout (quantized for int8 inputs), tensors come out as float32 (dequantized)."""
+    source layout (quantized for int8 and int16 inputs), tensors come out as float32
+    (dequantized)."""
 
     def __init__(self, graph: Graph):
         from emberlite import Interpreter  # the runtime only where graphs are run
@@ -289,8 +292,8 @@ def measure(graph: Graph, quantized: Graph, samples: list[Sample], progress: boo
 
 
 def _precision(quantized: Graph, outputs: list[str]) -> str:
-    int8 = all(quantized.tensors[n].dtype == DType.INT8 for n in outputs)
-    return "int8" if int8 else "float32"
+    types = {quantized.tensors[n].dtype for n in outputs}
+    return types.pop().name.lower() if len(types) == 1 and types <= _QUANTIZED else "float32"
 
 
 def _stack(arrays: list[np.ndarray]) -> np.ndarray:

@@ -286,7 +286,7 @@ def test_uint8_io_equals_int8_io_shifted_by_128(digits: dict, tmp_path: Path, ca
         main(["convert", str(source), "--quantize", "int8", "--calibration", str(data),
               "--io", "uint8", "--float-io"])
     assert "not allowed with argument" in capsys.readouterr().err
-    with pytest.raises(QuantizationError, match="'int8', 'uint8' or 'float'"):
+    with pytest.raises(QuantizationError, match="one of 'int8', 'uint8', 'float'"):
         Converter.from_onnx(digits["onnx"]).quantize("int8", dataset=calib, io="int16")
 
 

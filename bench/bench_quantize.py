@@ -10,9 +10,9 @@ The same ONNX models, quantized by Emberlite's converter and by ONNX Runtime:
    sizes, least cosine vs the float model on held-out random inputs, and the median latency of
    --runs timed calls after --warmup (copy the input in, invoke), one thread unless the row says
    otherwise, with its ratio to Emberlite float.
-Emberlite int8 keeps float inputs and outputs (QUANTIZE/DEQUANTIZE at the edges, as a QDQ model
-has) and is minmax-calibrated in part 2. Its "dynamic" and "fp16" modes get rows where the
-converter has them, and a note saying why not where it has not.
+Emberlite int8 and int16x8 keep float inputs and outputs (QUANTIZE/DEQUANTIZE at the edges, as
+a QDQ model has) and are minmax-calibrated in part 2; its weight-only "dynamic" and "fp16"
+modes get rows too.
 
     make bench                       # installs tensorflow-cpu, then runs every bench script
     .venv/bin/python bench/bench_quantize.py --runs 20 --size 224
@@ -119,11 +119,11 @@ def ort_qdq(onnx_path: Path, calib: list[np.ndarray], out: Path) -> Path:
     return out
 
 
-def emberlite_files(onnx_path: Path, calib: list[np.ndarray], methods: tuple[str, ...],
-                    notes: list[str]) -> dict[str, Path]:
-    """.ember files by label: float32, int8 per method, and the weight-only modes the
-    converter accepts (a note for each it refuses)."""
-    from emberlite.converter import Converter, QuantizationError
+def emberlite_files(onnx_path: Path, calib: list[np.ndarray], methods: tuple[str, ...]
+                    ) -> dict[str, Path]:
+    """.ember files by label: float32, int8 per method, int16x8 (minmax) and the weight-only
+    modes."""
+    from emberlite.converter import Converter
 
     stem = onnx_path.stem
     files = {"float32": OUT / f"{stem}.ember"}
@@ -133,16 +133,12 @@ def emberlite_files(onnx_path: Path, calib: list[np.ndarray], methods: tuple[str
         files[label] = OUT / f"{stem}_int8_{method}.ember"
         Converter.from_onnx(str(onnx_path)).quantize(
             "int8", dataset=calib, method=method, io="float").save(str(files[label]))
+    files["int16x8 minmax"] = OUT / f"{stem}_int16x8.ember"
+    Converter.from_onnx(str(onnx_path)).quantize(
+        "int16x8", dataset=calib, method="minmax").save(str(files["int16x8 minmax"]))
     for mode in WEIGHT_ONLY:
-        try:
-            converter = Converter.from_onnx(str(onnx_path)).quantize(mode)
-        except (QuantizationError, TypeError) as e:
-            note = f"Emberlite {mode}: skipped, this converter's quantize() refuses it: {e}"
-            if note not in notes:
-                notes.append(note)
-            continue
         files[mode] = OUT / f"{stem}_{mode}.ember"
-        converter.save(str(files[mode]))
+        Converter.from_onnx(str(onnx_path)).quantize(mode).save(str(files[mode]))
     return files
 
 
@@ -156,7 +152,7 @@ def export_onnx(net, shape: tuple[int, ...], path: Path) -> None:
                           input_names=["image"], output_names=["logits"])
 
 
-def digits(calibration: int, notes: list[str]) -> None:
+def digits(calibration: int) -> None:
     import torch
 
     sys.path.insert(0, str(DIGITS))
@@ -170,7 +166,7 @@ def digits(calibration: int, notes: list[str]) -> None:
     path = OUT / "digits.onnx"
     export_onnx(net, (1, 1, 8, 8), path)
     calib = list(x_train[:calibration, None])
-    files = emberlite_files(path, calib, METHODS, notes)
+    files = emberlite_files(path, calib, METHODS)
     qdq = ort_qdq(path, calib, OUT / "digits_qdq.onnx")
 
     def accuracy(runner) -> float:
@@ -214,7 +210,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.min(np.sum(a * b, axis=1) / norms))
 
 
-def vision(name: str, args: argparse.Namespace, notes: list[str]) -> None:
+def vision(name: str, args: argparse.Namespace) -> None:
     rng = np.random.default_rng(0)
     shape = (1, 3, args.size, args.size)
     count = args.calibration or VISION_CALIBRATION
@@ -222,7 +218,7 @@ def vision(name: str, args: argparse.Namespace, notes: list[str]) -> None:
     held_out = rng.standard_normal((HELD_OUT, *shape[1:])).astype(np.float32)
     x = held_out[:1]
     path = vision_onnx(name, args.size)
-    ember = emberlite_files(path, calib, ("minmax",), notes)
+    ember = emberlite_files(path, calib, ("minmax",))
     qdq = ort_qdq(path, calib, OUT / f"{path.stem}_qdq.onnx")
     threads = os.cpu_count() or 1
 
@@ -274,16 +270,11 @@ def main() -> int:
     print(f"Emberlite {emberlite.__version__} vs ONNX Runtime {onnxruntime.__version__}, "
           f"batch 1, median of {args.runs} after {args.warmup} warm-up; {cpu_name()}, "
           f"{platform.machine()}, {os.cpu_count()} cores")
-    notes: list[str] = []
     for name in args.models:
         if name == "digits":
-            digits(args.calibration or DIGITS_CALIBRATION, notes)
+            digits(args.calibration or DIGITS_CALIBRATION)
         else:
-            vision(name, args, notes)
-    if notes:
-        print()
-    for note in notes:
-        print(f"Note: {note}")
+            vision(name, args)
     return 0
 
 

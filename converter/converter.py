@@ -112,8 +112,7 @@ class _WeightOnly:
 
 
 QUANTIZE_MODES = ("int8", "dynamic", "fp16", "int16x8")
-# The calibrated modes and the integer io types of each (the first is int8's default).
-_INTEGER_IO = {"int8": ("int8", "uint8"), "int16x8": ("int16",)}
+_CALIBRATED_MODES = ("int8", "int16x8")
 
 
 class Converter:
@@ -199,20 +198,20 @@ class Converter:
         if mode not in QUANTIZE_MODES:
             raise QuantizationError(f"quantize mode must be one of {', '.join(QUANTIZE_MODES)}, "
                                     f"got {mode!r}")
-        if mode not in _INTEGER_IO:
+        if mode not in _CALIBRATED_MODES:
             self._quantize = _weight_only(mode, dataset, io, keep_float, report,
                                           accuracy_budget, metric)
             return self
         if dataset is None:
             raise QuantizationError(f"quantize mode {mode!r} needs a calibration dataset")
-        integer_io = _INTEGER_IO[mode]
-        io = (integer_io[0] if mode == "int8" else "float") if io is None else io
+        from .quantize.quantize_int8 import SCHEMES, check_io
+
+        # int8 models default to int8 inputs and outputs, 16x8 ones to float32.
+        io = ("int8" if mode == "int8" else "float") if io is None else io
         if method not in ("minmax", "percentile", "entropy", "mse"):
             raise QuantizationError(f"calibration method must be minmax, percentile, entropy "
                                     f"or mse, got {method!r}")
-        if io not in (*integer_io, "float"):
-            raise QuantizationError(f"quantize io must be one of "
-                                    f"{', '.join(map(repr, (*integer_io, 'float')))}, got {io!r}")
+        check_io(SCHEMES[mode], io)
         if metric is not None and accuracy_budget is None:
             raise QuantizationError("metric needs accuracy_budget (the loss it tolerates)")
         if metric is not None and not callable(metric):

@@ -84,6 +84,12 @@ INT16X8 = Scheme("int16x8", ("int16",), DType.INT16, INT16_RULES, int16_refusal,
 SCHEMES = {s.mode: s for s in (INT8, INT16X8)}
 
 
+def check_io(scheme: Scheme, io: str) -> None:
+    if io not in (*scheme.io, "float"):
+        raise QuantizationError(f"quantize io must be one of "
+                                f"{', '.join(map(repr, (*scheme.io, 'float')))}, got {io!r}")
+
+
 def quantize_int8(graph: Graph, ranges: dict[str, tuple[float, float]],
                   method: str, io: str = "int8", keep_float: Iterable[str] = ()) -> Graph:
     """An int8 copy of `graph`; `ranges` holds the calibrated (lo, hi) of every float
@@ -103,9 +109,7 @@ def quantize_int16x8(graph: Graph, ranges: dict[str, tuple[float, float]],
 def quantize_graph(scheme: Scheme, graph: Graph, ranges: dict[str, tuple[float, float]],
                    method: str, io: str, keep_float: Iterable[str] = ()) -> Graph:
     """`graph` quantized by `scheme` (quantize_int8 says what the arguments are)."""
-    if io not in (*scheme.io, "float"):
-        raise QuantizationError(f"quantize io must be one of "
-                                f"{', '.join(map(repr, (*scheme.io, 'float')))}, got {io!r}")
+    check_io(scheme, io)
     keep = set(keep_float)
     unknown = sorted(keep - {n.name for n in graph.nodes})
     if unknown:

@@ -49,11 +49,6 @@ def _no_count_include_pad(node: Node, graph: Graph) -> str:
     return "int8 counts only the taps inside the input" if node.params.count_include_pad else ""
 
 
-def _zero_padding(node: Node, graph: Graph) -> str:
-    # int8 pads with the zero point, i.e. real 0
-    return "int8 pads only with 0" if node.params.value != 0.0 else ""
-
-
 def _resize_transform(node: Node, graph: Graph) -> str:
     p = node.params
     if p.mode == ResizeMode.LINEAR and p.coordinate_transform == \
@@ -98,7 +93,7 @@ INT8_RULES: dict[OpType, Int8Rule] = {
     OpType.MAX_POOL2D: Int8Rule(shared="first"),
     OpType.AVERAGE_POOL2D: Int8Rule(shared="first", accepts=_no_count_include_pad),
     OpType.RESIZE: Int8Rule(shared="first", accepts=_resize_transform),
-    OpType.PAD: Int8Rule(shared="first", accepts=_zero_padding),
+    OpType.PAD: Int8Rule(shared="first"),
     OpType.RESHAPE: Int8Rule(shared="first"),
     OpType.TRANSPOSE: Int8Rule(shared="first"),
     OpType.SLICE: Int8Rule(shared="first"),

@@ -180,7 +180,8 @@ def _resize(mode: str, transform: str) -> Callable[[], onnx.ModelProto]:
 
 CASES = {
     "sub": Case(lambda: _single("Sub", [4, 16], [_const("c", np.linspace(-3, 1, 16))],
-                                ["c"]), (4, 16), OpType.SUB, _binary(partial(test_int8_add_sub.reference, OpType.SUB))),
+                                ["c"]), (4, 16), OpType.SUB,
+                _binary(partial(test_int8_add_sub.reference, OpType.SUB))),
     "mul": Case(lambda: _single("Mul", [4, 16], [_const("c", np.linspace(-2, 3, 16))],
                                 ["c"]), (4, 16), OpType.MUL, _binary(test_int8_mul.reference)),
     "residual_sub_mul": Case(_residual_sub_mul, (3, 6, 6), OpType.SUB),
@@ -208,6 +209,11 @@ CASES = {
     "clamp": Case(lambda: _single("Clip", [4, 16], [_const("lo", -1.0), _const("hi", 2.5)],
                                   ["lo", "hi"]), (4, 16), OpType.CLAMP, _relu_x(-1.0, 2.5)),
     "mobile_block": Case(_mobile_block, (3, 8, 8), OpType.HARD_SWISH),
+    # A constant that is not 0: the int8 kernel quantizes it with the output's params.
+    "pad_constant": Case(lambda: _single(
+        "Pad", [3, 4, 5], [numpy_helper.from_array(np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64),
+                                                   "pads"), _const("value", 0.7)],
+        ["pads", "value"], mode="constant"), (3, 4, 5), OpType.PAD),
     "resize_nearest": Case(_resize("nearest", "asymmetric"), (3, 4, 5), OpType.RESIZE),
     "resize_linear": Case(_resize("linear", "half_pixel"), (3, 4, 5), OpType.RESIZE),
 }

@@ -1,10 +1,11 @@
 /* Helpers shared by the kernels: argument checks with uniform messages, the fused activation
-   range, persistent allocation and scratch requests. */
+   range, persistent allocation, scratch requests and the kernel variant picker. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "interp.h"
+#include "kernels/kernels.h"
 
 /* ember_alloc puts this many bytes before each block: the list link, padded so the caller's
    part keeps the 64-byte alignment. */
@@ -199,4 +200,11 @@ void ember_free_all(ember_context *ctx) {
 void ember_request_scratch(ember_context *ctx, size_t size) {
     if (size > ctx->scratch_size)
         ctx->scratch_size = size;
+}
+
+ember_variant_fn ember_pick_variant(const ember_context *ctx, const ember_variant *table) {
+    const uint32_t allowed = ctx->cpu_features & ctx->isa_mask;
+    while ((table->isa & allowed) != table->isa)
+        table++;
+    return table->fn;
 }

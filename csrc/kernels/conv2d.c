@@ -2,22 +2,8 @@
    [Cout], output [N,OH,OW,Cout]; grouped, strided, dilated, zero-padded, with a fused
    activation. Output channel oc belongs to group oc / (Cout/groups), which reads input
    channels [g * Cin/groups, (g + 1) * Cin/groups). */
-#include "ember_internal.h"
-#include "kernels/conv_window.h"
+#include "kernels/conv2d.h"
 #include "kernels/vec_f32.h"
-
-struct conv2d_data {
-    struct conv_window win;
-    int32_t groups;
-    float act_lo, act_hi;
-    int32_t batch, in_h, in_w, in_c;
-    int32_t filter_h, filter_w;
-    int32_t out_h, out_w, out_c;
-    /* int8 and int16 (16x8) only: zero points, clamp range, per-output-channel multipliers */
-    bool is_i8, is_i16;
-    int32_t in_zp, out_zp, q_min, q_max;
-    int32_t *mult, *shift;
-};
 
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */
 static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
@@ -122,8 +108,8 @@ static void ember_conv2d_f32_ref(const struct conv2d_data *d, const float *input
 /* LiteRT's reference per-channel int8 convolution: int32 sums of filter x (input - zero
    point) over in-image taps (so padding acts as the input zero point), plus the bias, then
    requantized per output channel. The sum wraps like LiteRT's. */
-static void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input,
-                                const int8_t *filter, const int32_t *bias, int8_t *output) {
+void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input, const int8_t *filter,
+                         const int32_t *bias, int8_t *output) {
     const struct conv_window *w = &d->win;
     const size_t in_c = (size_t)d->in_c;
     const size_t cin_g = in_c / (size_t)d->groups;
@@ -211,6 +197,41 @@ static void ember_conv2d_i16_ref(const struct conv2d_data *d, const int16_t *inp
     }
 }
 
+static const ember_variant conv2d_i8_variants[] = {
+#if EMBER_HAVE_AVX2
+    { EMBER_ISA_AVX2, (ember_variant_fn)ember_conv2d_i8_avx2 },
+#endif
+    { EMBER_ISA_NONE, (ember_variant_fn)ember_conv2d_i8_ref },
+};
+
+/* What the optimised int8 variants need beyond the reference's data: the sums of each output
+   channel's filter taps when the filter is constant (bound at create), and the row of
+   per-channel sums of one output pixel. */
+static ember_status conv2d_i8_variant_data(ember_context *ctx, const ember_node *node,
+                                           struct conv2d_data *d) {
+    const ember_tensor *filter = ember_input(ctx, node, 1);
+    const size_t out_c = (size_t)d->out_c;
+    d->acc_row = ember_alloc(ctx, (out_c ? out_c : 1u) * sizeof(uint32_t));
+    if (d->acc_row == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %" PRIu32 " (conv2d): out of memory",
+                          node->index);
+    if (!filter->is_constant || filter->data == NULL || out_c == 0)
+        return EMBER_STATUS_OK;
+    d->filter_sum = ember_alloc(ctx, out_c * sizeof(uint32_t));
+    if (d->filter_sum == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %" PRIu32 " (conv2d): out of memory",
+                          node->index);
+    const int8_t *taps = filter->data;
+    const size_t per_oc = filter->count / out_c;
+    for (size_t oc = 0; oc < out_c; oc++) {
+        uint32_t sum = 0;
+        for (size_t i = 0; i < per_oc; i++)
+            sum += (uint32_t)*taps++;
+        d->filter_sum[oc] = sum;
+    }
+    return EMBER_STATUS_OK;
+}
+
 static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -225,6 +246,9 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
                                              ember_input(ctx, node, 1),
                                              ember_output(ctx, node, 0), d->out_c, &d->mult,
                                              &d->shift);
+    d->i8_fn = (conv2d_i8_fn)ember_pick_variant(ctx, conv2d_i8_variants);
+    if (d->i8_fn != ember_conv2d_i8_ref && (st = conv2d_i8_variant_data(ctx, node, d)))
+        return st;
     return ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
                                      ember_input(ctx, node, 1), ember_output(ctx, node, 0),
                                      d->out_c, &d->mult, &d->shift);
@@ -243,8 +267,8 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
         return EMBER_STATUS_OK;
     }
     if (d->is_i8) {
-        ember_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
-                            bias ? bias->data : NULL, out->data);
+        d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
+                 bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }
     ember_conv2d_f32_ref(node->data, ember_input(ctx, node, 0)->data,

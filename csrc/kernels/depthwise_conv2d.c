@@ -1,22 +1,8 @@
 /* DEPTHWISE_CONV2D: input [N,H,W,C] (NHWC), filter [1,KH,KW,C*multiplier], optional bias
    [C*multiplier], output [N,OH,OW,C*multiplier]; strided, dilated, zero-padded, with a fused
    activation. Output channel c * multiplier + m reads only input channel c. */
-#include "ember_internal.h"
-#include "kernels/conv_window.h"
+#include "kernels/depthwise_conv2d.h"
 #include "kernels/vec_f32.h"
-
-struct depthwise_conv2d_data {
-    struct conv_window win;
-    int32_t multiplier;
-    float act_lo, act_hi;
-    int32_t batch, in_h, in_w, in_c;
-    int32_t filter_h, filter_w;
-    int32_t out_h, out_w, out_c;
-    /* int8 and int16 (16x8) only: zero points, clamp range, per-output-channel multipliers */
-    bool is_i8, is_i16;
-    int32_t in_zp, out_zp, q_min, q_max;
-    int32_t *mult, *shift;
-};
 
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */
 static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *node,
@@ -127,9 +113,8 @@ static void ember_depthwise_conv2d_f32_ref(const struct depthwise_conv2d_data *d
 /* LiteRT's reference per-channel int8 depthwise convolution: output channel oc = c * multiplier
    + m sums filter x (input - zero point) over the in-image taps of input channel c, adds the
    bias and is requantized with its own multiplier. The sum wraps like LiteRT's. */
-static void ember_depthwise_conv2d_i8_ref(const struct depthwise_conv2d_data *d,
-                                          const int8_t *input, const int8_t *filter,
-                                          const int32_t *bias, int8_t *output) {
+void ember_depthwise_conv2d_i8_ref(const struct depthwise_conv2d_data *d, const int8_t *input,
+                                   const int8_t *filter, const int32_t *bias, int8_t *output) {
     const struct conv_window *w = &d->win;
     const size_t in_c = (size_t)d->in_c;
     const size_t out_c = (size_t)d->out_c;
@@ -214,6 +199,13 @@ static void ember_depthwise_conv2d_i16_ref(const struct depthwise_conv2d_data *d
     }
 }
 
+static const ember_variant depthwise_conv2d_i8_variants[] = {
+#if EMBER_HAVE_AVX2
+    { EMBER_ISA_AVX2, (ember_variant_fn)ember_depthwise_conv2d_i8_avx2 },
+#endif
+    { EMBER_ISA_NONE, (ember_variant_fn)ember_depthwise_conv2d_i8_ref },
+};
+
 static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct depthwise_conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -228,6 +220,14 @@ static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *nod
                                              ember_input(ctx, node, 1),
                                              ember_output(ctx, node, 0), d->out_c, &d->mult,
                                              &d->shift);
+    d->i8_fn = (depthwise_conv2d_i8_fn)ember_pick_variant(ctx, depthwise_conv2d_i8_variants);
+    if (d->i8_fn != ember_depthwise_conv2d_i8_ref) {
+        /* The optimised variants' row of out_c sums for one output pixel. */
+        d->acc_row = ember_alloc(ctx, (d->out_c ? (size_t)d->out_c : 1u) * sizeof(uint32_t));
+        if (d->acc_row == NULL)
+            return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                              "node %" PRIu32 " (depthwise_conv2d): out of memory", node->index);
+    }
     return ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
                                      ember_input(ctx, node, 1), ember_output(ctx, node, 0),
                                      d->out_c, &d->mult, &d->shift);
@@ -247,9 +247,8 @@ static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *
         return EMBER_STATUS_OK;
     }
     if (d->is_i8) {
-        ember_depthwise_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data,
-                                      ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
-                                      out->data);
+        d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
+                 bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }
     ember_depthwise_conv2d_f32_ref(node->data, ember_input(ctx, node, 0)->data,

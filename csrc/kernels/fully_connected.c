@@ -3,20 +3,9 @@
    fused activation. */
 #include <math.h>
 
-#include "ember_internal.h"
+#include "kernels/fully_connected.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
-
-struct fully_connected_data {
-    size_t rows;   /* M: product of the input's leading dims */
-    size_t depth;  /* K */
-    size_t units;  /* N */
-    float act_lo, act_hi;
-    /* int8 and int16 (16x8) only: zero points, clamp range, per-unit real multipliers */
-    bool is_i8, is_i16;
-    int32_t in_zp, out_zp, q_min, q_max;
-    double *scale;
-};
 
 /* The quantization rules of a 16x8 node: int16 input and output with zero point 0, int8
    weights with one scale or one per unit, an int64 bias with zero points 0. */
@@ -143,9 +132,8 @@ static void ember_fully_connected_f32_ref(const struct fully_connected_data *d,
 /* LiteRT's reference int8 fully connected (since 2025): the int32 sum of weights x (input -
    zero point) plus bias is requantized in double, acc x real multiplier rounded half away from
    zero, not with the fixed-point multiplier the other int8 ops use. The sum wraps. */
-static void ember_fully_connected_i8_ref(const struct fully_connected_data *d,
-                                         const int8_t *input, const int8_t *weights,
-                                         const int32_t *bias, int8_t *output) {
+void ember_fully_connected_i8_ref(const struct fully_connected_data *d, const int8_t *input,
+                                  const int8_t *weights, const int32_t *bias, int8_t *output) {
     for (size_t m = 0; m < d->rows; m++) {
         const int8_t *x = input + m * d->depth;
         int8_t *y = output + m * d->units;
@@ -154,12 +142,7 @@ static void ember_fully_connected_i8_ref(const struct fully_connected_data *d,
             uint32_t acc = bias ? (uint32_t)bias[n] : 0u;
             for (size_t k = 0; k < d->depth; k++)
                 acc += (uint32_t)(w[k] * (x[k] - d->in_zp));
-            /* Saturated before the conversion so huge multipliers stay defined. */
-            double v = round((double)(int32_t)acc * d->scale[n]);
-            v = v < -65536.0 ? -65536.0 : v > 65536.0 ? 65536.0 : v;
-            int32_t q = (int32_t)v + d->out_zp;
-            q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
-            y[n] = (int8_t)q;
+            y[n] = fully_connected_requantize_i8(d, acc, n);
         }
     }
 }
@@ -187,6 +170,13 @@ static void ember_fully_connected_i16_ref(const struct fully_connected_data *d,
     }
 }
 
+static const ember_variant fully_connected_i8_variants[] = {
+#if EMBER_HAVE_AVX2
+    { EMBER_ISA_AVX2, (ember_variant_fn)ember_fully_connected_i8_avx2 },
+#endif
+    { EMBER_ISA_NONE, (ember_variant_fn)ember_fully_connected_i8_ref },
+};
+
 static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node) {
     struct fully_connected_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -206,6 +196,7 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
     for (size_t n = 0; n < d->units; n++)
         d->scale[n] = (double)in->scale * (double)ember_quant_scale(weights, (uint32_t)n) /
                       (double)out->scale;
+    d->i8_fn = (fully_connected_i8_fn)ember_pick_variant(ctx, fully_connected_i8_variants);
     return EMBER_STATUS_OK;
 }
 
@@ -219,9 +210,8 @@ static ember_status fully_connected_eval(ember_context *ctx, const ember_node *n
         return EMBER_STATUS_OK;
     }
     if (d->is_i8) {
-        ember_fully_connected_i8_ref(d, ember_input(ctx, node, 0)->data,
-                                     ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
-                                     ember_output(ctx, node, 0)->data);
+        d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
+                 bias ? bias->data : NULL, ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
     ember_fully_connected_f32_ref(node->data, ember_input(ctx, node, 0)->data,

@@ -23,7 +23,10 @@ void ember_quantize_multiplier(double real, int32_t *m, int32_t *shift) {
     *shift = exponent;
 }
 
-int32_t ember_srdhm(int32_t a, int32_t b) {
+/* The bodies of ember_srdhm, ember_rdbpot and ember_multiply_by_quantized_multiplier are
+   static, so that ember_requantize_row_i8 inlines them: a shared library calls its own
+   exported functions through the PLT and cannot inline them. */
+static int32_t srdhm(int32_t a, int32_t b) {
     if (a == INT32_MIN && b == INT32_MIN)
         return INT32_MAX;
     const int64_t product = (int64_t)a * (int64_t)b;
@@ -33,7 +36,7 @@ int32_t ember_srdhm(int32_t a, int32_t b) {
     return (int32_t)((product + nudge) / (INT64_C(1) << 31));
 }
 
-int32_t ember_rdbpot(int32_t x, int32_t exponent) {
+static int32_t rdbpot(int32_t x, int32_t exponent) {
     const int64_t mask = (INT64_C(1) << exponent) - 1;
     const int64_t remainder = (int64_t)x & mask;
     const int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
@@ -41,13 +44,34 @@ int32_t ember_rdbpot(int32_t x, int32_t exponent) {
     return (int32_t)(((int64_t)x >> exponent) + (remainder > threshold ? 1 : 0));
 }
 
-int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shift) {
+static int32_t mbqm(int32_t x, int32_t m, int32_t shift) {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
     /* LiteRT multiplies by 2^left in int32 and wraps; unsigned arithmetic wraps the same way
        without undefined behaviour. */
     const uint32_t shifted = left < 32 ? (uint32_t)x << left : 0u;
-    return ember_rdbpot(ember_srdhm((int32_t)shifted, m), right > 31 ? 31 : right);
+    return rdbpot(srdhm((int32_t)shifted, m), right > 31 ? 31 : right);
+}
+
+int32_t ember_srdhm(int32_t a, int32_t b) {
+    return srdhm(a, b);
+}
+
+int32_t ember_rdbpot(int32_t x, int32_t exponent) {
+    return rdbpot(x, exponent);
+}
+
+int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shift) {
+    return mbqm(x, m, shift);
+}
+
+void ember_requantize_row_i8(const uint32_t *acc, size_t n, const int32_t *mult,
+                             const int32_t *shift, int32_t out_zp, int32_t q_min, int32_t q_max,
+                             int8_t *out) {
+    for (size_t i = 0; i < n; i++) {
+        const int32_t v = mbqm((int32_t)acc[i], mult[i], shift[i]) + out_zp;
+        out[i] = (int8_t)(v < q_min ? q_min : v > q_max ? q_max : v);
+    }
 }
 
 int32_t ember_multiply_by_quantized_multiplier_i64(int64_t x, int32_t m, int32_t shift) {

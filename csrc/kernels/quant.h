@@ -26,6 +26,13 @@ int32_t ember_rdbpot(int32_t x, int32_t exponent);
    then SRDHM, then a rounding right shift. */
 int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shift);
 
+/* out[i] = clamp(ember_multiply_by_quantized_multiplier(acc[i], mult[i], shift[i]) + out_zp,
+   q_min, q_max) for i < n: the int8 convolutions' per-channel requantization of one output
+   pixel, whose int32 sums wrapped as uint32. One call per pixel keeps the multiply inlined. */
+void ember_requantize_row_i8(const uint32_t *acc, size_t n, const int32_t *mult,
+                             const int32_t *shift, int32_t out_zp, int32_t q_min, int32_t q_max,
+                             int8_t *out);
+
 /* x * m * 2^(shift - 31) for an int64 x, as LiteRT's int64 MultiplyByQuantizedMultiplier
    (the 16x8 convolutions) computes it: m rounded to Q0.15 ((m + 2^15) >> 16, 32767 from
    0x7FFF0000 up), then one rounding shift right by 15 - shift, ties toward +infinity. shift

@@ -6,10 +6,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from emberlite import Interpreter
+from emberlite._ember import lib
 from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from emberlite.converter.ops import OpType
+from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.planner import plan_memory
 from emberlite.converter.writer import serialize
 
@@ -157,10 +160,33 @@ def snap_pow2(rng: np.random.Generator, scales: dict) -> dict:
             for k, v in scales.items()}
 
 
-def run_graph(graph: Graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    interp = Interpreter(model_content=serialize(graph, plan_memory(graph)))
+def run_graph(graph: Graph, inputs: list[np.ndarray], isa_mask: int | None = None
+              ) -> list[np.ndarray]:
+    """Outputs of `graph` on `inputs`; isa_mask (EMBER_ISA_* bits, default all) limits which
+    optimised kernel variants the interpreter may pick."""
+    interp = Interpreter(model_content=serialize(graph, plan_memory(graph)), isa_mask=isa_mask)
     interp.allocate_tensors()
     for detail, value in zip(interp.get_input_details(), inputs):
         interp.set_tensor(detail["index"], np.require(value, requirements="C"))
     interp.invoke()
     return [interp.get_tensor(d["index"]).copy() for d in interp.get_output_details()]
+
+
+def _cpu_features() -> int:
+    g = empty_graph()
+    int8_tensor(g, "x", (1, 1), 0.5, 0)
+    quant_tensor(g, "w", np.ones((1, 1), dtype=np.int8), np.array([0.5]), 0)
+    int8_tensor(g, "out", (1, 1), 0.5, 0)
+    single_op(OpType.FULLY_CONNECTED, ["x", "w"], FullyConnectedParams(), g)
+    return Interpreter(model_content=serialize(g, plan_memory(g))).cpu_features()
+
+
+# The isa_mask that selects each int8 kernel variant, for @pytest.mark.parametrize: the
+# reference loops alone (NONE), then each ISA; one this CPU lacks is skipped with the reason.
+_FEATURES = _cpu_features()
+ISA_VARIANTS = [
+    pytest.param(lib.EMBER_ISA_NONE, id="ref"),
+    pytest.param(lib.EMBER_ISA_AVX2, id="avx2",
+                 marks=pytest.mark.skipif(not _FEATURES & lib.EMBER_ISA_AVX2,
+                                          reason="this CPU has no AVX2")),
+]

@@ -1,6 +1,7 @@
 """CONV2D and DEPTHWISE_CONV2D int8 (per-channel weights, int32 bias, SAME/VALID-like pads,
 strides, dilations, groups, depth multiplier, fused activations) against a numpy model of
-LiteRT's reference arithmetic: bit-exact."""
+LiteRT's reference arithmetic: bit-exact. Each kernel variant runs in turn (isa_mask NONE
+forces the reference loops), and every variant must match the reference byte for byte."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,14 +11,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from emberlite._ember import lib
 from emberlite.converter.ir import DType
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.errors import InvalidModelError
-from tests.kernels.fixed_point import (activation_range, empty_graph, int8_tensor,
-                                       log_uniform, mbqm, quantize_multiplier, quant_tensor,
-                                       run_graph, single_op, snap_pow2, wrap_sum)
+from tests.kernels.fixed_point import (ISA_VARIANTS, activation_range, empty_graph,
+                                       int8_tensor, log_uniform, mbqm, quantize_multiplier,
+                                       quant_tensor, run_graph, single_op, snap_pow2, wrap_sum)
 
 
 def patches(x: np.ndarray, kh: int, kw: int, p: Conv2DParams | DepthwiseConv2DParams,
@@ -111,11 +113,13 @@ def _window_fields(wd: dict) -> dict:
                 pad_top=t, pad_left=l, pad_bottom=b, pad_right=r)
 
 
+@pytest.mark.parametrize("isa", ISA_VARIANTS)
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), wd=window, cin_g=st.integers(1, 5),
        cout_g=st.integers(1, 5), groups=st.sampled_from([1, 1, 2, 3]), batch=st.integers(1, 2),
        per_channel=st.booleans(), with_bias=st.booleans(), act=st.integers(0, 3))
-def test_conv2d_i8(seed, wd, cin_g, cout_g, groups, batch, per_channel, with_bias, act) -> None:
+def test_conv2d_i8(isa, seed, wd, cin_g, cout_g, groups, batch, per_channel, with_bias,
+                   act) -> None:
     rng = np.random.default_rng(seed)
     kh, kw = wd["k"]
     cout = cout_g * groups
@@ -124,14 +128,38 @@ def test_conv2d_i8(seed, wd, cin_g, cout_g, groups, batch, per_channel, with_bia
     q = quant(rng, cout, per_channel, kh * kw * cin_g)
     g, x, want = build(OpType.CONV2D, rng, (batch,) + wd["hw"] + (cin_g * groups,), w, params,
                        q, with_bias, 0)
-    assert np.array_equal(run_graph(g, [x])[0], want)
+    assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], want)
 
 
+@pytest.mark.parametrize("isa", ISA_VARIANTS[1:])
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wd=window, cin_g=st.sampled_from([1, 3, 15, 16, 17, 33]),
+       cout_g=st.integers(1, 9), groups=st.sampled_from([1, 1, 2]), per_channel=st.booleans(),
+       with_bias=st.booleans(), act=st.integers(0, 3))
+def test_conv2d_i8_variant_matches_reference(isa, seed, wd, cin_g, cout_g, groups, per_channel,
+                                             with_bias, act) -> None:
+    """Channel counts around the 16-element blocks of the optimised loops, and windows both
+    inside the image (zero point folded out) and on its border: byte-identical outputs."""
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    cout = cout_g * groups
+    params = Conv2DParams(groups=groups, activation=FusedActivation(act), **_window_fields(wd))
+    w = rng.integers(-128, 128, (cout, kh, kw, cin_g)).astype(np.int8)
+    q = quant(rng, cout, per_channel, kh * kw * cin_g)
+    g, x, want = build(OpType.CONV2D, rng, (1,) + wd["hw"] + (cin_g * groups,), w, params, q,
+                       with_bias, 0)
+    ref = run_graph(g, [x], isa_mask=lib.EMBER_ISA_NONE)[0]
+    assert np.array_equal(ref, want)
+    assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], ref)
+
+
+@pytest.mark.parametrize("isa", ISA_VARIANTS)
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), wd=window, channels=st.integers(1, 6),
        mult=st.integers(1, 3), per_channel=st.booleans(), with_bias=st.booleans(),
        act=st.integers(0, 3))
-def test_depthwise_conv2d_i8(seed, wd, channels, mult, per_channel, with_bias, act) -> None:
+def test_depthwise_conv2d_i8(isa, seed, wd, channels, mult, per_channel, with_bias,
+                             act) -> None:
     rng = np.random.default_rng(seed)
     kh, kw = wd["k"]
     params = DepthwiseConv2DParams(depth_multiplier=mult, activation=FusedActivation(act),
@@ -140,7 +168,28 @@ def test_depthwise_conv2d_i8(seed, wd, channels, mult, per_channel, with_bias, a
     q = quant(rng, channels * mult, per_channel, kh * kw)
     g, x, want = build(OpType.DEPTHWISE_CONV2D, rng, (1,) + wd["hw"] + (channels,), w, params,
                        q, with_bias, 3)
-    assert np.array_equal(run_graph(g, [x])[0], want)
+    assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], want)
+
+
+@pytest.mark.parametrize("isa", ISA_VARIANTS[1:])
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wd=window, channels=st.sampled_from([1, 15, 16, 17, 33]),
+       mult=st.sampled_from([1, 1, 2]), batch=st.integers(1, 2), per_channel=st.booleans(),
+       with_bias=st.booleans(), act=st.integers(0, 3))
+def test_depthwise_conv2d_i8_variant_matches_reference(isa, seed, wd, channels, mult, batch,
+                                                       per_channel, with_bias, act) -> None:
+    """Channel counts around the 16-element blocks of the optimised loop: byte-identical."""
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    params = DepthwiseConv2DParams(depth_multiplier=mult, activation=FusedActivation(act),
+                                   **_window_fields(wd))
+    w = rng.integers(-128, 128, (1, kh, kw, channels * mult)).astype(np.int8)
+    q = quant(rng, channels * mult, per_channel, kh * kw)
+    g, x, want = build(OpType.DEPTHWISE_CONV2D, rng, (batch,) + wd["hw"] + (channels,), w,
+                       params, q, with_bias, 3)
+    ref = run_graph(g, [x], isa_mask=lib.EMBER_ISA_NONE)[0]
+    assert np.array_equal(ref, want)
+    assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], ref)
 
 
 def test_conv2d_i8_rejects_per_channel_count() -> None:

@@ -1,5 +1,6 @@
 """FULLY_CONNECTED int8 (per-tensor and per-channel weights, int32 bias, fused activations)
-against a numpy model of LiteRT's reference arithmetic: bit-exact."""
+against a numpy model of LiteRT's reference arithmetic: bit-exact, for each kernel variant
+(isa_mask NONE forces the reference loop)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,9 +13,9 @@ from hypothesis import strategies as st
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.errors import InvalidModelError
-from tests.kernels.fixed_point import (activation_range, empty_graph, int8_tensor,
-                                       log_uniform, quant_tensor, round_half_away, run_graph,
-                                       single_op, snap_pow2, wrap_sum)
+from tests.kernels.fixed_point import (ISA_VARIANTS, activation_range, empty_graph,
+                                       int8_tensor, log_uniform, quant_tensor, round_half_away,
+                                       run_graph, single_op, snap_pow2, wrap_sum)
 
 
 def reference(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, s_in: float,
@@ -59,15 +60,16 @@ def build(rng: np.random.Generator, lead: tuple[int, ...], depth: int, units: in
     return g, x, want
 
 
+@pytest.mark.parametrize("isa", ISA_VARIANTS)
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), lead=st.sampled_from([(1,), (3,), (2, 5)]),
        depth=st.integers(1, 70), units=st.integers(1, 20), per_channel=st.booleans(),
        with_bias=st.booleans(), act=st.integers(0, 3))
-def test_fully_connected_i8(seed: int, lead: tuple[int, ...], depth: int, units: int,
+def test_fully_connected_i8(isa: int, seed: int, lead: tuple[int, ...], depth: int, units: int,
                             per_channel: bool, with_bias: bool, act: int) -> None:
     g, x, want = build(np.random.default_rng(seed), lead, depth, units, per_channel, with_bias,
                        act)
-    got = run_graph(g, [x])[0]
+    got = run_graph(g, [x], isa_mask=isa)[0]
     assert got.dtype == np.int8
     assert np.array_equal(got, want)
 
@@ -87,7 +89,8 @@ def test_fully_connected_i8_rejects_weight_zero_point() -> None:
         run_graph(g, [x])
 
 
-def test_fully_connected_i8_ties_round_away_from_zero() -> None:
+@pytest.mark.parametrize("isa", ISA_VARIANTS)
+def test_fully_connected_i8_ties_round_away_from_zero(isa: int) -> None:
     # Multiplier exactly 0.5 and one unit weight: every odd input is a tie.
     g = empty_graph()
     int8_tensor(g, "x", (256, 1), 0.5, 0)
@@ -96,6 +99,6 @@ def test_fully_connected_i8_ties_round_away_from_zero() -> None:
     int8_tensor(g, "out", (256, 1), 0.25, 0)
     single_op(OpType.FULLY_CONNECTED, ["x", "w"], FullyConnectedParams(), g)
     x = np.arange(-128, 128, dtype=np.int8).reshape(256, 1)
-    got = run_graph(g, [x])[0]
+    got = run_graph(g, [x], isa_mask=isa)[0]
     assert np.array_equal(got, reference(x, w, None, 0.5, 0, np.array([0.25]), 0.25, 0, 0))
     assert got[x == -3].item() == -2 and got[x == 3].item() == 2

@@ -1,0 +1,31 @@
+/* What CONV2D's prepare derives (kernels/conv2d.c), shared with its ISA variants
+   (kernels/<isa>/conv2d_*_<isa>.c), which read it and nothing else of the node. */
+#ifndef EMBER_KERNELS_CONV2D_H
+#define EMBER_KERNELS_CONV2D_H
+
+#include "kernels/conv_window.h"
+#include "kernels/kernels.h"
+
+/* The int8 kernel's type: ember_conv2d_i8_ref and its variants. */
+typedef void (*conv2d_i8_fn)(const struct conv2d_data *d, const int8_t *input,
+                             const int8_t *filter, const int32_t *bias, int8_t *output);
+
+struct conv2d_data {
+    struct conv_window win;
+    int32_t groups;
+    float act_lo, act_hi;
+    int32_t batch, in_h, in_w, in_c;
+    int32_t filter_h, filter_w;
+    int32_t out_h, out_w, out_c;
+    /* int8 and int16 (16x8) only: zero points, clamp range, per-output-channel multipliers */
+    bool is_i8, is_i16;
+    int32_t in_zp, out_zp, q_min, q_max;
+    int32_t *mult, *shift;
+    conv2d_i8_fn i8_fn; /* int8: the variant prepare picked */
+    /* Filled at prepare for the optimised int8 variants only (else NULL): each output
+       channel's sum of its filter taps when the filter is constant, and a row of out_c
+       sums for one output pixel, written during eval. */
+    uint32_t *filter_sum, *acc_row;
+};
+
+#endif /* EMBER_KERNELS_CONV2D_H */

@@ -1,0 +1,39 @@
+/* What FULLY_CONNECTED's prepare derives (kernels/fully_connected.c), shared with its ISA
+   variants (kernels/<isa>/fully_connected_*_<isa>.c), and the int8 requantization they share. */
+#ifndef EMBER_KERNELS_FULLY_CONNECTED_H
+#define EMBER_KERNELS_FULLY_CONNECTED_H
+
+#include <math.h>
+
+#include "kernels/kernels.h"
+
+/* The int8 kernel's type: ember_fully_connected_i8_ref and its variants. */
+typedef void (*fully_connected_i8_fn)(const struct fully_connected_data *d, const int8_t *input,
+                                      const int8_t *weights, const int32_t *bias,
+                                      int8_t *output);
+
+struct fully_connected_data {
+    size_t rows;   /* M: product of the input's leading dims */
+    size_t depth;  /* K */
+    size_t units;  /* N */
+    float act_lo, act_hi;
+    /* int8 and int16 (16x8) only: zero points, clamp range, per-unit real multipliers */
+    bool is_i8, is_i16;
+    int32_t in_zp, out_zp, q_min, q_max;
+    double *scale;
+    fully_connected_i8_fn i8_fn; /* int8: the variant prepare picked */
+};
+
+/* Unit n's int8 output from its wrapped int32 sum `acc` (bias included): LiteRT's double
+   requantization, acc x real multiplier rounded half away from zero. */
+static inline int8_t fully_connected_requantize_i8(const struct fully_connected_data *d,
+                                                   uint32_t acc, size_t n) {
+    /* Saturated before the conversion so huge multipliers stay defined. */
+    double v = round((double)(int32_t)acc * d->scale[n]);
+    v = v < -65536.0 ? -65536.0 : v > 65536.0 ? 65536.0 : v;
+    int32_t q = (int32_t)v + d->out_zp;
+    q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+    return (int8_t)q;
+}
+
+#endif /* EMBER_KERNELS_FULLY_CONNECTED_H */

@@ -2,7 +2,9 @@
 
 The model bytes are never parsed here: the C library verifies them in ember_interp_create and
 everything below reads through its API. Model bytes and the interpreter handle are kept alive
-together, and every numpy view into the arena keeps the Interpreter alive.
+together, and every numpy view into the arena keeps the Interpreter alive. The model bytes the
+C library reads are ones nobody can change after verification (`bytes`, or a copy this module
+owns), except the shared map of a model_path, whose rules Interpreter's docstring gives.
 """
 from __future__ import annotations
 
@@ -57,23 +59,44 @@ def _aligned_copy(data: Any) -> np.ndarray:
     return out
 
 
-def _model_bytes(model_path: str | os.PathLike | None, model_content: Any) -> Any:
-    """A buffer holding the model at an aligned address that nobody will change."""
-    if (model_path is None) == (model_content is None):
-        raise ValueError("give exactly one of model_path and model_content")
-    if model_path is not None:
-        with open(model_path, "rb") as f:
-            if os.fstat(f.fileno()).st_size == 0:
-                return b""  # mmap refuses empty files; the verifier will reject it
-            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+def _read_model(model_path: str | os.PathLike, use_mmap: bool) -> Any:
+    """The file's bytes: a shared read-only map of it, or a private copy in memory."""
+    with open(model_path, "rb") as f:
+        if not use_mmap:
+            return _owned_bytes(f.read())
+        if os.fstat(f.fileno()).st_size == 0:
+            return _owned_bytes(b"")  # mmap refuses empty files; the verifier rejects them
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _owned_bytes(model_content: Any) -> Any:
+    """`model_content` itself if it is `bytes` at an aligned address, else an aligned copy.
+
+    The C library reads the model for as long as the interpreter lives, after verifying it
+    once, so the bytes it sees must never change. Only `bytes` is immutable: a buffer that
+    merely reports read-only (a read-only memoryview or numpy array over writable memory, a
+    read-only mmap of a file someone else can write) may change under the interpreter.
+    """
+    if type(model_content) is bytes:  # a subclass could export another buffer
+        view = memoryview(model_content)
+        if _address(ffi.from_buffer(view)) % lib.EMBER_MODEL_ALIGNMENT == 0:
+            return model_content
+        return _aligned_copy(view)
     view = memoryview(model_content)
     if not view.c_contiguous:
         raise ValueError("model_content must be a contiguous bytes-like object")
-    cdata = ffi.from_buffer(view)
-    # A writable buffer could change under the interpreter after verification; copy it.
-    if view.readonly and _address(cdata) % lib.EMBER_MODEL_ALIGNMENT == 0:
-        return model_content
     return _aligned_copy(view.cast("B"))
+
+
+def _model_bytes(model_path: str | os.PathLike | None, model_content: Any,
+                 use_mmap: bool = True) -> Any:
+    """A buffer holding the model at an aligned address that nobody will change (or, with
+    model_path and use_mmap, the file's shared map: see Interpreter)."""
+    if (model_path is None) == (model_content is None):
+        raise ValueError("give exactly one of model_path and model_content")
+    if model_path is not None:
+        return _read_model(model_path, use_mmap)
+    return _owned_bytes(model_content)
 
 
 def verify_model(model_content: Any) -> None:
@@ -104,16 +127,33 @@ class Interpreter:
         interp.set_tensor(interp.get_input_details()[0]["index"], x)
         interp.invoke()
         y = interp.get_tensor(interp.get_output_details()[0]["index"])
+
+    The model is verified once, here, and then read for as long as the interpreter lives, so
+    its bytes must not change meanwhile:
+
+    - model_content: a `bytes` object is used in place (it is immutable); anything else (a
+      bytearray, a numpy array, a memoryview, an mmap, even one that reports read-only) is
+      copied, since its memory may be writable through another name.
+    - model_path with use_mmap=True (the default): the file is memory-mapped shared, as tflite
+      does, so only the pages that are used are read. Update such a file by writing the new
+      model to another file and renaming it over the old one (os.replace): the interpreter
+      keeps the old file's pages. Never rewrite or truncate it in place: a rewrite silently
+      changes the weights under a running interpreter, a truncation kills the process with
+      SIGBUS at the next invoke. A private map (MAP_PRIVATE, mmap.ACCESS_COPY) would not help:
+      its pages still show later writes to the file until written themselves, and still raise
+      SIGBUS past a truncated end.
+    - model_path with use_mmap=False: the file is read into memory the interpreter owns; later
+      changes to the file, truncation included, do not reach it. Costs the file's size in RAM.
     """
 
     def __init__(self, model_path: str | os.PathLike | None = None, model_content: Any = None,
                  num_threads: int | None = None, experimental_delegates: Iterable | None = None,
-                 isa_mask: int | None = None, verify_hash: bool = True):
+                 isa_mask: int | None = None, verify_hash: bool = True, use_mmap: bool = True):
         if experimental_delegates:
             raise ValueError("delegates are not supported by this build of Emberlite")
         if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
             raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
-        self._model = _model_bytes(model_path, model_content)
+        self._model = _model_bytes(model_path, model_content, use_mmap)
         self._model_cdata = ffi.from_buffer(self._model)
         options = ffi.new("ember_options *")
         lib.ember_options_init(options)

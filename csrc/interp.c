@@ -12,6 +12,10 @@
 
 #include "interp.h"
 
+#if defined(EMBER_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define ARENA_ALIGNMENT 64
 
 static bool live(const ember_interp *ip) {
@@ -161,10 +165,13 @@ static ember_status bind_arena(ember_interp *ip) {
                               ip->options.arena_size, ip->arena_need, rounded,
                               ip->arena_need - rounded);
     } else {
-        base = ember_alloc(ctx, ip->arena_need);
+        /* Not zeroed: the plan may leave gaps (the verifier bounds only its end), and pages no
+           tensor touches should cost nothing. Kernels write every output byte before reading. */
+        base = ember_alloc_uninit(ctx, ip->arena_need);
         if (base == NULL)
             return EMBER_STATUS_NO_MEMORY;
     }
+    ip->arena = base;
     for (uint32_t i = 0; i < ip->model.tensor_count; i++) {
         ember_tensor *t = &ip->model.tensors[i];
         if (!t->is_constant)
@@ -194,6 +201,40 @@ size_t ember_interp_arena_size(const ember_interp *ip) {
     return live(ip) ? ip->arena_need : 0;
 }
 
+#if defined(EMBER_ASAN)
+static void unpoison_tensors(const ember_interp *ip, const int32_t *idx, uint32_t count) {
+    for (uint32_t k = 0; k < count; k++) {
+        const ember_tensor *t = idx[k] >= 0 ? &ip->model.tensors[idx[k]] : NULL;
+        if (t != NULL && !t->is_constant)
+            ASAN_UNPOISON_MEMORY_REGION(t->data, t->bytes);
+    }
+}
+
+void ember_arena_guard(const ember_interp *ip, const ember_node *n) {
+    if (ip->arena == NULL)
+        return;
+    if (n == NULL) {
+        ASAN_UNPOISON_MEMORY_REGION(ip->arena, ip->arena_need);
+        return;
+    }
+    ASAN_POISON_MEMORY_REGION(ip->arena, ip->arena_need);
+    unpoison_tensors(ip, n->inputs, n->input_count);
+    unpoison_tensors(ip, n->outputs, n->output_count);
+    if (ip->ctx.scratch != NULL)
+        ASAN_UNPOISON_MEMORY_REGION(ip->ctx.scratch, ip->ctx.scratch_size);
+}
+#endif
+
+/* Under ASan, only node n's own tensors (and the scratch) are addressable while it runs. */
+static void guard_arena(const ember_interp *ip, const ember_node *n) {
+#if defined(EMBER_ASAN)
+    ember_arena_guard(ip, n);
+#else
+    (void)ip;
+    (void)n;
+#endif
+}
+
 ember_status ember_interp_invoke(ember_interp *ip) {
     if (!live(ip))
         return EMBER_STATUS_MISUSE;
@@ -203,14 +244,17 @@ ember_status ember_interp_invoke(ember_interp *ip) {
                                      "call ember_interp_allocate before ember_interp_invoke"));
     for (uint32_t i = 0; i < ip->model.node_count; i++) {
         const ember_node *n = &ip->model.nodes[i];
+        guard_arena(ip, n);
         ember_status st = n->kernel->eval(&ip->ctx, n);
         if (st != EMBER_STATUS_OK) {
+            guard_arena(ip, NULL);
             if (ip->msg[0] == '\0')
                 ember_fail(&ip->ctx, st, "node %" PRIu32 " (%s '%s'): %s",
                            i, n->kernel->name, n->name, ember_status_str(st));
             return finish(ip, st);
         }
     }
+    guard_arena(ip, NULL);
     return EMBER_STATUS_OK;
 }
 

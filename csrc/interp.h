@@ -34,10 +34,34 @@ struct ember_interp {
     bool verified;
     bool allocated;
     size_t arena_need;          /* planned part + scratch, each rounded up to 64 */
+    uint8_t *arena;             /* bound by ember_interp_allocate: ours or the caller's */
     char msg[512];
 };
 
 /* malloc/free honouring the alignment argument (csrc/kernels/common.c). */
 extern const ember_allocator ember_malloc_allocator;
+
+/* ember_alloc without the zero fill: for the arena, whose untouched pages (a plan may leave
+   large gaps) should stay uncommitted. */
+void *ember_alloc_uninit(ember_context *ctx, size_t size);
+/* Short-lived memory from ctx's allocator (not zeroed, freed by ember_temp_free, not kept in
+   the block list); NULL with a NO_MEMORY message on failure. */
+void *ember_temp_alloc(ember_context *ctx, size_t size);
+void ember_temp_free(ember_context *ctx, void *ptr);
+
+/* Under AddressSanitizer invoke poisons the arena outside the running node's tensors, so a
+   kernel reading one byte past its input is caught even inside the arena. */
+#if defined(__SANITIZE_ADDRESS__)
+#define EMBER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EMBER_ASAN 1
+#endif
+#endif
+#if defined(EMBER_ASAN)
+/* Poisons the whole arena and unpoisons node n's non-constant tensors and the scratch area;
+   n == NULL unpoisons the whole arena. Internal; the C tests call it to check the poison. */
+void ember_arena_guard(const ember_interp *ip, const ember_node *n);
+#endif
 
 #endif /* EMBER_INTERP_H */

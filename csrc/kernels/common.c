@@ -169,7 +169,7 @@ static const ember_allocator *allocator_of(const ember_context *ctx) {
     return ctx->allocator != NULL ? ctx->allocator : &ember_malloc_allocator;
 }
 
-void *ember_alloc(ember_context *ctx, size_t size) {
+void *ember_alloc_uninit(ember_context *ctx, size_t size) {
     const ember_allocator *a = allocator_of(ctx);
     uint8_t *block = NULL;
     if (size <= SIZE_MAX - BLOCK_HEADER)
@@ -181,8 +181,28 @@ void *ember_alloc(ember_context *ctx, size_t size) {
     }
     memcpy(block, &ctx->blocks, sizeof ctx->blocks);
     ctx->blocks = block;
-    memset(block + BLOCK_HEADER, 0, size);
     return block + BLOCK_HEADER;
+}
+
+void *ember_alloc(ember_context *ctx, size_t size) {
+    uint8_t *p = ember_alloc_uninit(ctx, size);
+    if (p != NULL)
+        memset(p, 0, size);
+    return p;
+}
+
+void *ember_temp_alloc(ember_context *ctx, size_t size) {
+    const ember_allocator *a = allocator_of(ctx);
+    void *p = a->alloc(a->user, size ? size : 1, 16);
+    if (p == NULL)
+        ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "out of memory: could not allocate %zu bytes",
+                   size);
+    return p;
+}
+
+void ember_temp_free(ember_context *ctx, void *ptr) {
+    if (ptr != NULL)
+        allocator_of(ctx)->free(allocator_of(ctx)->user, ptr);
 }
 
 void ember_free_all(ember_context *ctx) {

@@ -6,7 +6,15 @@
 #include <stdlib.h>
 
 #include "emberlite.h"
+#include "interp.h" /* EMBER_ASAN and ember_arena_guard, for the poisoning test */
 #include "test_util.h"
+
+#if defined(EMBER_ASAN)
+#include <fcntl.h>
+#include <sanitizer/asan_interface.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 
 static void fill_inputs(ember_interp *ip) {
@@ -144,6 +152,92 @@ static void test_model(const char *dir, const char *name) {
     free(model);
 }
 
+#if defined(EMBER_ASAN)
+static ember_interp *allocated(const char *dir, const char *name, uint8_t **file) {
+    size_t size;
+    ember_interp *ip = NULL;
+    *file = test_read_file(dir, name, &size);
+    CHECK(*file != NULL && ember_interp_create(*file, size, NULL, &ip) == EMBER_STATUS_OK &&
+          ember_interp_allocate(ip) == EMBER_STATUS_OK);
+    return ip;
+}
+
+/* Whether exactly the tensor's bytes are addressable, and the byte after it is not. */
+static bool exactly_open(ember_interp *ip, const char *name) {
+    for (uint32_t t = 0; t < ember_interp_tensor_count(ip); t++) {
+        ember_tensor_info info;
+        ember_interp_tensor_info(ip, t, &info);
+        const uint8_t *p = ember_interp_tensor_data(ip, t);
+        if (strcmp(info.name, name) == 0)
+            return __asan_region_is_poisoned((void *)p, info.bytes) == NULL &&
+                   __asan_address_is_poisoned(p + info.bytes);
+    }
+    return false;
+}
+
+static bool closed(ember_interp *ip, const char *name) {
+    for (uint32_t t = 0; t < ember_interp_tensor_count(ip); t++) {
+        ember_tensor_info info;
+        ember_interp_tensor_info(ip, t, &info);
+        if (strcmp(info.name, name) == 0)
+            return __asan_address_is_poisoned(ember_interp_tensor_data(ip, t));
+    }
+    return false;
+}
+
+/* Reads one byte past the tensor in a child process; true if ASan stopped the child. */
+static bool over_read_caught(ember_interp *ip, const char *name) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2); /* the report is expected; keep the test log clean */
+        for (uint32_t t = 0; t < ember_interp_tensor_count(ip); t++) {
+            ember_tensor_info info;
+            ember_interp_tensor_info(ip, t, &info);
+            const volatile uint8_t *p = ember_interp_tensor_data(ip, t);
+            if (strcmp(info.name, name) == 0)
+                _exit(p[info.bytes] == 0x5a ? 0 : 0); /* both arms: only the read matters */
+        }
+        _exit(0);
+    }
+    int status = 0;
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+           WEXITSTATUS(status) != 0;
+}
+
+/* Under ASan, while a node runs only its own non-constant tensors and the scratch area are
+   addressable in the arena; after invoke all of it is again. concat: relu a -> ra,
+   concatenation (ra, b) -> cat, split cat -> s0, s1. */
+static void test_poison(const char *dir) {
+    uint8_t *file;
+    ember_interp *ip = allocated(dir, "concat.ember", &file);
+    const ember_node *relu = &ip->model.nodes[0];
+    ember_arena_guard(ip, relu);
+    CHECK(exactly_open(ip, "a") && exactly_open(ip, "ra"));
+    CHECK(closed(ip, "b") && closed(ip, "cat") && closed(ip, "s1")); /* s0 reuses ra's bytes */
+    CHECK(over_read_caught(ip, "a"));
+    ember_arena_guard(ip, NULL);
+    CHECK(__asan_region_is_poisoned(ip->arena, ip->arena_need) == NULL);
+    CHECK(!over_read_caught(ip, "a")); /* the child's read is only caught when poisoned */
+    fill_inputs(ip);
+    CHECK(ember_interp_invoke(ip) == EMBER_STATUS_OK);
+    CHECK(__asan_region_is_poisoned(ip->arena, ip->arena_need) == NULL);
+    ember_interp_destroy(ip);
+    free(file);
+
+    ip = allocated(dir, "op_sum.ember", &file); /* SUM asks for scratch */
+    ember_arena_guard(ip, &ip->model.nodes[0]);
+    const uint8_t *scratch = ip->ctx.scratch;
+    CHECK(ip->ctx.scratch_size > 0 && ip->ctx.scratch_size % 64 != 0);
+    CHECK(__asan_region_is_poisoned((void *)scratch, ip->ctx.scratch_size) == NULL);
+    CHECK(__asan_address_is_poisoned(scratch + ip->ctx.scratch_size));
+    ember_arena_guard(ip, NULL);
+    ember_interp_destroy(ip);
+    free(file);
+}
+#endif
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "build/models";
     static char names[TEST_MAX_MODELS][64];
@@ -151,5 +245,8 @@ int main(int argc, char **argv) {
     CHECK(count > 0);
     for (int i = 0; i < count; i++)
         test_model(dir, names[i]);
+#if defined(EMBER_ASAN)
+    test_poison(dir);
+#endif
     return test_report("test_arena");
 }

@@ -1,7 +1,10 @@
 /* One case per verifier error path: each case patches a good model's bytes (found through the
    FlatBuffer reader), re-hashes where the check comes after the hash, and expects the status
    and a telling part of the message, from both ember_interp_create and ember_model_verify. */
+#define _DEFAULT_SOURCE /* mmap and mincore, for the page-commit test */
 #include <math.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "ember_internal.h"
 #include "test_util.h"
@@ -11,8 +14,8 @@ typedef struct model {
     size_t size;
 } model;
 
-static uint8_t *conv_file, *quant_file, *dq_file;
-static size_t conv_size, quant_size, dq_size;
+static uint8_t *conv_file, *quant_file, *dq_file, *concat_file;
+static size_t conv_size, quant_size, dq_size, concat_size;
 
 static model load(const uint8_t *file, size_t size) {
     model m = {test_aligned_copy(file, size), size};
@@ -431,6 +434,181 @@ static void test_arena(void) {
     expect("arena size too small", m, true, EMBER_STATUS_INVALID_MODEL, "past the arena");
 }
 
+/* conv_relu_add's plan: x [1152, 1584) live throughout; conv [0, 576) at nodes 0..1, relu
+   [576, 1152) at 1..2, sum [0, 576) at 2..3, flat on sum's bytes (the in-place RESHAPE,
+   node 3) at 3..4, y [576, 596) from node 4 on; arena 1600. */
+static void set_offset(model *m, const char *tensor, uint64_t offset) {
+    ember_fb_table t = named_tensor(m, tensor);
+    put64(field(m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET), offset);
+}
+
+static void set_arena(model *m, uint64_t size) {
+    ember_fb_table root = root_of(m);
+    put64(field(m, &root, EMBER_SLOT_MODEL_ARENA_SIZE), size);
+}
+
+static uint64_t offset_of(const model *m, const char *tensor) {
+    ember_fb_table t = named_tensor(m, tensor);
+    return get32(field(m, &t, EMBER_SLOT_TENSOR_ARENA_OFFSET));
+}
+
+/* A declared arena above the tensors' end (plus the planner's rounding to 64) is refused: it
+   would make allocate reserve memory that no tensor uses. */
+static void test_arena_need(void) {
+    model m = load(conv_file, conv_size);
+    ember_fb_table root = root_of(&m);
+    CHECK(get32(field(&m, &root, EMBER_SLOT_MODEL_ARENA_SIZE)) == 1600);
+    set_arena(&m, 1600 + 64);
+    expect("arena one alignment step too large", m, true, EMBER_STATUS_INVALID_MODEL,
+           "arena size 1664 is more than the plan needs: its tensors end at byte 1584, so at "
+           "most 1600");
+
+    m = load(conv_file, conv_size);
+    set_arena(&m, 5ull << 30);
+    expect("arena of 5 GiB", m, true, EMBER_STATUS_INVALID_MODEL, "more than the plan needs");
+
+    m = load(conv_file, conv_size);
+    set_arena(&m, 1584); /* the exact end, not rounded, is as good */
+    expect("arena at the tensors' end", m, true, EMBER_STATUS_OK, "ok");
+}
+
+static void test_overlap(void) {
+    model m = load(conv_file, conv_size);
+    CHECK(offset_of(&m, "flat") == offset_of(&m, "sum")); /* the in-place RESHAPE is planned */
+    free(m.buf);
+
+    m = load(conv_file, conv_size);
+    set_offset(&m, "relu", 0);
+    expect("node output on its input", m, true, EMBER_STATUS_INVALID_MODEL,
+           "tensors 3 'conv' (576 bytes at arena offset 0, live at nodes 0..1) and 4 'relu' "
+           "(576 bytes at arena offset 0, live at nodes 1..2) overlap in the arena while both "
+           "are live");
+
+    m = load(conv_file, conv_size);
+    set_offset(&m, "relu", 592);
+    expect("16 bytes shared", m, true, EMBER_STATUS_INVALID_MODEL,
+           "tensors 0 'x' (432 bytes at arena offset 1152, live from node 0 to the end of the "
+           "run) and 4 'relu' (576 bytes at arena offset 592, live at nodes 1..2)");
+
+    m = load(conv_file, conv_size);
+    set_offset(&m, "relu", 592); /* x moved up too: the two touch, sharing no byte */
+    set_offset(&m, "x", 1168);
+    expect("touching ends", m, true, EMBER_STATUS_OK, "ok");
+
+    m = load(conv_file, conv_size);
+    set_offset(&m, "y", 1152);
+    expect("output on a graph input", m, true, EMBER_STATUS_INVALID_MODEL,
+           "tensors 0 'x' (432 bytes at arena offset 1152, live from node 0 to the end of the "
+           "run) and 10 'y' (20 bytes at arena offset 1152, live from node 4 to the end of the "
+           "run)");
+
+    m = load(conv_file, conv_size);
+    set_offset(&m, "flat", 16);
+    expect("reshape partly on its input", m, true, EMBER_STATUS_INVALID_MODEL,
+           "'sum' (576 bytes at arena offset 0, live at nodes 2..3) and 7 'flat'");
+
+    /* The RESHAPE may take its input's bytes only when the input dies there. */
+    m = load(conv_file, conv_size);
+    ember_fb_table sg = subgraph(&m);
+    put32(vec_elem(&m, &sg, EMBER_SLOT_SUBGRAPH_OUTPUTS, 4, 0), tensor_index(&m, "sum"));
+    expect("reshape on an input that lives on", m, true, EMBER_STATUS_INVALID_MODEL,
+           "'sum' (576 bytes at arena offset 0, live from node 2 to the end of the run) and 7 "
+           "'flat'");
+}
+
+/* An allocator that maps each block on its own, so the test can count the pages committed. */
+typedef struct mapper {
+    void *ptr[64];
+    size_t size[64];
+} mapper;
+
+static void *map_alloc(void *user, size_t size, size_t align) {
+    mapper *mp = user;
+    (void)align; /* mmap gives page alignment */
+    for (int i = 0; i < 64; i++) {
+        if (mp->ptr[i] != NULL)
+            continue;
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+        mp->ptr[i] = p;
+        mp->size[i] = size;
+        return p;
+    }
+    return NULL;
+}
+
+static void map_free(void *user, void *ptr) {
+    mapper *mp = user;
+    for (int i = 0; i < 64; i++) {
+        if (ptr != NULL && mp->ptr[i] == ptr) {
+            munmap(ptr, mp->size[i]);
+            mp->ptr[i] = NULL;
+        }
+    }
+}
+
+/* Bytes of the mapped blocks that are resident. */
+static size_t resident(const mapper *mp) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    static unsigned char vec[(300u << 20) / 4096 + 1];
+    size_t total = 0;
+    for (int i = 0; i < 64; i++) {
+        size_t pages = mp->ptr[i] != NULL ? (mp->size[i] + page - 1) / page : 0;
+        if (pages == 0 || pages > sizeof vec || mincore(mp->ptr[i], mp->size[i], vec) != 0)
+            continue;
+        for (size_t k = 0; k < pages; k++)
+            total += (vec[k] & 1) ? page : 0;
+    }
+    return total;
+}
+
+/* The arena may have gaps (the verifier bounds its end, not its density): allocate must not
+   touch them. y moves 256 MiB up; allocate commits only the pages it writes, and invoke gives
+   the same output as the model as planned. */
+static void test_commit(void) {
+    const uint64_t far = 256u << 20;
+    float y_want[5], y_got[5];
+    ember_interp *ip = NULL;
+    CHECK(ember_interp_create(conv_file, conv_size, NULL, &ip) == EMBER_STATUS_OK);
+    CHECK(ember_interp_allocate(ip) == EMBER_STATUS_OK);
+    float *x = ember_interp_tensor_data(ip, (uint32_t)ember_interp_input_tensor(ip, 0));
+    for (int k = 0; k < 108; k++)
+        x[k] = (float)(k % 7) - 3.0f;
+    CHECK(ember_interp_invoke(ip) == EMBER_STATUS_OK);
+    memcpy(y_want, ember_interp_tensor_data(ip, (uint32_t)ember_interp_output_tensor(ip, 0)),
+           sizeof y_want);
+    ember_interp_destroy(ip);
+
+    model m = load(conv_file, conv_size);
+    set_offset(&m, "y", far);
+    set_arena(&m, far + 64);
+    rehash(&m);
+    mapper mp = {{0}, {0}};
+    ember_allocator a = {map_alloc, map_free, &mp};
+    ember_options o;
+    ember_options_init(&o);
+    o.allocator = &a;
+    CHECK(ember_interp_create(m.buf, m.size, &o, &ip) == EMBER_STATUS_OK);
+    ember_status st = ember_interp_allocate(ip);
+    CHECK_MSG(st == EMBER_STATUS_OK, "allocate: %s", ember_errmsg(ip));
+    size_t committed = resident(&mp);
+    CHECK_MSG(committed <= (64u << 10), "allocate of a sparse %llu-byte arena committed %zu "
+              "bytes", (unsigned long long)(far + 64), committed);
+    if (st == EMBER_STATUS_OK) {
+        x = ember_interp_tensor_data(ip, (uint32_t)ember_interp_input_tensor(ip, 0));
+        for (int k = 0; k < 108; k++)
+            x[k] = (float)(k % 7) - 3.0f;
+        CHECK(ember_interp_invoke(ip) == EMBER_STATUS_OK);
+        memcpy(y_got, ember_interp_tensor_data(ip, (uint32_t)ember_interp_output_tensor(ip, 0)),
+               sizeof y_got);
+        CHECK(memcmp(y_got, y_want, sizeof y_want) == 0);
+    }
+    ember_interp_destroy(ip);
+    free(m.buf);
+}
+
 static void test_quant(void) {
     /* Every copy has the same layout, so positions found in one apply to all. */
     model m = load(quant_file, quant_size);
@@ -546,7 +724,37 @@ static void test_graph_io(void) {
     ember_fb_table sig = vec_table(&root, EMBER_SLOT_MODEL_SIGNATURES, 0);
     ember_fb_table map = vec_table(&sig, EMBER_SLOT_SIGNATURE_INPUTS, 0);
     put32(field(&m, &map, EMBER_SLOT_TENSOR_MAP_TENSOR), 99);
-    expect("signature tensor", m, true, EMBER_STATUS_INVALID_MODEL, "signature 0: 'x'");
+    expect("signature tensor", m, true, EMBER_STATUS_INVALID_MODEL,
+           "signature 0 'serving_default': input 'x' names tensor 99, out of range");
+}
+
+/* A signature's inputs must be graph inputs and its outputs graph outputs, each name once. */
+static void test_signatures(void) {
+    model m = load(conv_file, conv_size);
+    ember_fb_table root = root_of(&m);
+    ember_fb_table sig = vec_table(&root, EMBER_SLOT_MODEL_SIGNATURES, 0);
+    ember_fb_table in = vec_table(&sig, EMBER_SLOT_SIGNATURE_INPUTS, 0);
+    ember_fb_table out = vec_table(&sig, EMBER_SLOT_SIGNATURE_OUTPUTS, 0);
+    put32(field(&m, &in, EMBER_SLOT_TENSOR_MAP_TENSOR), tensor_index(&m, "relu"));
+    expect("signature input is an intermediate", m, true, EMBER_STATUS_INVALID_MODEL,
+           "signature 0 'serving_default': input 'x' names tensor 4 'relu', which is not a "
+           "graph input");
+
+    m = load(conv_file, conv_size);
+    put32(field(&m, &out, EMBER_SLOT_TENSOR_MAP_TENSOR), tensor_index(&m, "x"));
+    expect("signature output is a graph input", m, true, EMBER_STATUS_INVALID_MODEL,
+           "output 'y' names tensor 0 'x', which is not a graph output");
+
+    m = load(concat_file, concat_size);
+    root = root_of(&m);
+    sig = vec_table(&root, EMBER_SLOT_MODEL_SIGNATURES, 0);
+    ember_fb_table second = vec_table(&sig, EMBER_SLOT_SIGNATURE_INPUTS, 1);
+    ember_fb_vector name;
+    CHECK(ember_fb_vector_field(&second, EMBER_SLOT_TENSOR_MAP_NAME, 1, &name) && name.len == 1);
+    CHECK(m.buf[name.data] == 'b');
+    m.buf[name.data] = 'a';
+    expect("signature input named twice", m, true, EMBER_STATUS_INVALID_MODEL,
+           "input name 'a' appears more than once");
 }
 
 /* Accessors on a good model, and the misuse paths of the handle. */
@@ -593,7 +801,8 @@ int main(int argc, char **argv) {
     conv_file = test_read_file(dir, "conv_relu_add.ember", &conv_size);
     quant_file = test_read_file(dir, "quant.ember", &quant_size);
     dq_file = test_read_file(dir, "dequantized_weights.ember", &dq_size);
-    if (conv_file == NULL || quant_file == NULL || dq_file == NULL)
+    concat_file = test_read_file(dir, "concat.ember", &concat_size);
+    if (conv_file == NULL || quant_file == NULL || dq_file == NULL || concat_file == NULL)
         return 1;
     test_good_models();
     test_arguments();
@@ -605,12 +814,17 @@ int main(int argc, char **argv) {
     test_prepared();
     test_buffers();
     test_arena();
+    test_arena_need();
+    test_overlap();
+    test_commit();
     test_quant();
     test_nodes();
     test_graph_io();
+    test_signatures();
     test_accessors();
     free(conv_file);
     free(quant_file);
     free(dq_file);
+    free(concat_file);
     return test_report("test_verifier");
 }

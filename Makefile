@@ -87,3 +87,4 @@ clean:
 
 -include mk/c.mk
 -include mk/cross.mk
+-include mk/fuzz_importers.mk

@@ -4,7 +4,11 @@ A tensor lives from the node that produces it to the last node that reads it, bo
 inclusive, so a node's inputs and outputs never share memory. Graph inputs and outputs live
 through the whole run: as in TFLite, a caller may set the inputs once and invoke again and
 again, and reads the outputs after invoke. Tensors are placed greedily, largest first, at the lowest
-64-byte aligned offset that overlaps no placed tensor whose lifetime overlaps theirs.
+64-byte aligned offset that overlaps no placed tensor whose lifetime overlaps theirs. Placed
+tensors are indexed by lifetime (a segment tree over node indices), so placing one looks only
+at the placed tensors alive with it: O(n log n) for n tensors when each overlaps few others in
+time (a chain of 100k nodes plans in seconds), and never slower in order than the scan of all
+placed tensors it replaces when many tensors live together.
 RESHAPE is the one op allowed to run in place: its output takes its input's offset when the
 input dies at that node and is not a graph input or output.
 The output of a DEQUANTIZE of a constant (int8 or float16 weights read by a float op) gets no
@@ -96,18 +100,71 @@ def _reshape_aliases(graph: Graph, life: dict[str, list[int]]) -> dict[str, str]
     return alias
 
 
+class _PlacedByTime:
+    """The placed blocks, indexed by the node indices they live through, so that finding
+    those whose lifetime overlaps a new block's visits only the index entries that lead to
+    them, not every placed block.
+
+    A segment tree over node indices 0..end: a block is stored at the O(log n) tree nodes
+    whose ranges tile its lifetime, and a tree node is marked once its subtree holds a block
+    (each is marked once, so adding is O(log n) amortized). A query walks down the marked
+    nodes whose range meets the asked lifetime: O(log n) plus O(log n) per overlapping
+    block found, at worst.
+    """
+
+    def __init__(self, end: int):
+        self._leaves = 1 << max(end, 1).bit_length()   # > end: a leaf for every index
+        self._stored: dict[int, list[_Block]] = {}
+        self._marked = bytearray(2 * self._leaves)
+
+    def add(self, block: _Block) -> None:
+        lo, hi = block.first + self._leaves, block.last + self._leaves + 1
+        while lo < hi:
+            if lo & 1:
+                self._store(lo, block)
+                lo += 1
+            if hi & 1:
+                hi -= 1
+                self._store(hi, block)
+            lo, hi = lo >> 1, hi >> 1
+
+    def _store(self, node: int, block: _Block) -> None:
+        self._stored.setdefault(node, []).append(block)
+        while node and not self._marked[node]:  # a marked node's ancestors are marked
+            self._marked[node] = 1
+            node >>= 1
+
+    def overlapping(self, first: int, last: int) -> list[_Block]:
+        """Placed blocks alive at some node index in [first, last], each once."""
+        found: dict[int, _Block] = {}
+        marked = self._marked
+        todo = [(1, 0, self._leaves - 1)] if marked[1] else []
+        while todo:  # every node in todo meets [first, last] and holds blocks below it
+            node, lo, hi = todo.pop()
+            for block in self._stored.get(node, ()):
+                found[id(block)] = block
+            if lo < hi:
+                mid = (lo + hi) // 2
+                if first <= mid and marked[2 * node]:
+                    todo.append((2 * node, lo, mid))
+                if mid < last and marked[2 * node + 1]:
+                    todo.append((2 * node + 1, mid + 1, hi))
+        return list(found.values())
+
+
 def _place(blocks: list[_Block]) -> None:
-    placed: list[_Block] = []
+    placed = _PlacedByTime(max((b.last for b in blocks), default=0))
     for b in sorted(blocks, key=lambda b: (-b.size, b.first, b.name)):
-        live = sorted((p for p in placed if p.first <= b.last and b.first <= p.last),
-                      key=lambda p: p.offset)
+        # The sweep gives the same offset whatever the order of blocks at one offset, so the
+        # index's order (not placement order) is fine.
+        live = sorted(placed.overlapping(b.first, b.last), key=lambda p: p.offset)
         offset = 0
         for p in live:
             if offset + b.size <= p.offset:
                 break
             offset = max(offset, _align(p.offset + p.size))
         b.offset = offset
-        placed.append(b)
+        placed.add(b)
 
 
 def plan_memory(graph: Graph) -> MemoryPlan:

@@ -4,6 +4,11 @@ are recomputed here from the graph, independently of the planner."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -14,6 +19,7 @@ from emberlite.converter.ir import DType, Graph, Node, Tensor, constant_array
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.ops.reshape import ReshapeParams
+from emberlite.converter import planner
 from emberlite.converter.planner import MemoryPlan, plan_memory
 
 
@@ -173,3 +179,142 @@ def test_a_constant_graph_output_is_refused() -> None:
     graph = Graph({"x": Tensor("x", DType.FLOAT32, (2,)), "out": out}, [], ["x"], ["out"])
     with pytest.raises(ModelImportError, match="depend on no graph input"):
         plan_memory(graph)
+
+
+# -- the placement is the same as the quadratic planner's (issue 9, item 7) ------------------
+
+def _quadratic_place(blocks: list[planner._Block]) -> None:
+    """The planner's placement before placed blocks were indexed by lifetime: each block
+    scans every placed block. Kept as the oracle: the fast planner must give the same
+    offsets."""
+    placed: list[planner._Block] = []
+    for b in sorted(blocks, key=lambda b: (-b.size, b.first, b.name)):
+        live = sorted((p for p in placed if p.first <= b.last and b.first <= p.last),
+                      key=lambda p: p.offset)
+        offset = 0
+        for p in live:
+            if offset + b.size <= p.offset:
+                break
+            offset = max(offset, planner._align(p.offset + p.size))
+        b.offset = offset
+        placed.append(b)
+
+
+def assert_same_as_quadratic(graph: Graph) -> MemoryPlan:
+    plan = plan_memory(graph)
+    with mock.patch.object(planner, "_place", _quadratic_place):
+        oracle = plan_memory(graph)
+    assert plan == oracle
+    return plan
+
+
+@settings(max_examples=200, deadline=None)
+@given(graphs())
+def test_small_random_graphs_plan_as_the_quadratic_planner(graph: Graph) -> None:
+    assert_same_as_quadratic(graph)
+
+
+def _random_dag(seed: int, n_nodes: int) -> Graph:
+    """Hundreds of nodes reading 1-3 earlier tensors, near (chains) or far back (long
+    lifetimes), of few distinct sizes (many ties in the placement order), some empty, some
+    RESHAPEs that run in place, several graph inputs and outputs."""
+    rng = np.random.default_rng(seed)
+    sizes = [0, 16, 48, 64, 100, 256, 1000]
+    tensors: dict[str, Tensor] = {}
+    inputs = [f"in{i}" for i in range(int(rng.integers(1, 4)))]
+    for name in inputs:
+        tensors[name] = Tensor(name, DType.FLOAT32, (int(rng.choice(sizes)),))
+    available = list(inputs)
+    nodes = []
+    for i in range(n_nodes):
+        if rng.random() < 0.15:
+            src = available[-1]
+            out = f"r{i}"
+            tensors[out] = Tensor(out, DType.FLOAT32, (1, *tensors[src].shape))
+            nodes.append(Node(OpType.RESHAPE, f"n{i}", [src], [out], ReshapeParams()))
+        else:
+            far = rng.random() < 0.2
+            picks = rng.integers(0, len(available), size=int(rng.integers(1, 4))) if far else \
+                [max(len(available) - 1 - int(rng.integers(0, 3)), 0)]
+            outs = [f"t{i}_{j}" for j in range(int(rng.integers(1, 3)))]
+            for out in outs:
+                tensors[out] = Tensor(out, DType.FLOAT32, (int(rng.choice(sizes)),))
+            nodes.append(Node(OpType.ADD, f"n{i}", [available[int(k)] for k in picks], outs,
+                              BinaryParams()))
+        available += nodes[-1].outputs
+    produced = [o for n in nodes for o in n.outputs]
+    outputs = sorted({produced[-1], *rng.choice(produced, size=2).tolist()})
+    return Graph(tensors, nodes, inputs, outputs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_dags_plan_as_the_quadratic_planner(seed: int) -> None:
+    graph = _random_dag(seed, n_nodes=300 + 50 * seed)
+    check_plan(graph, assert_same_as_quadratic(graph))
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "resnet18"])
+def test_torchvision_models_plan_as_the_quadratic_planner(name: str) -> None:
+    import io
+    import warnings
+
+    import onnx
+
+    from conftest import require_module
+    from emberlite.converter import Converter
+    from emberlite.converter import converter as converter_module
+
+    torch = require_module("torch")
+    torchvision = require_module("torchvision")
+    torch.manual_seed(0)
+    net = getattr(torchvision.models, name)(weights=None).eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(1, 3, 64, 64),), buffer, opset_version=17,
+                          dynamo=False)
+    planned: list[Graph] = []
+
+    def record(graph: Graph) -> MemoryPlan:
+        planned.append(graph)
+        return plan_memory(graph)
+
+    with mock.patch.object(converter_module, "plan_memory", record):
+        Converter.from_onnx(onnx.load_from_string(buffer.getvalue())).convert()
+    (graph,) = planned
+    assert len(graph.nodes) > 20
+    check_plan(graph, assert_same_as_quadratic(graph))
+
+
+_LONG_CHAIN = """
+import time
+from emberlite.converter.ir import DType, Graph, Node, Tensor
+from emberlite.converter.ops import OpType
+from emberlite.converter.ops.binary import BinaryParams
+from emberlite.converter.planner import plan_memory
+
+n = 100_000
+tensors = {f"t{i}": Tensor(f"t{i}", DType.FLOAT32, (16 + i % 5,)) for i in range(n + 1)}
+inputs = ["t0", "g0", "g1", "g2"]
+for name in inputs[1:]:
+    tensors[name] = Tensor(name, DType.FLOAT32, (8,))
+nodes = [Node(OpType.RELU, f"n{i}", [f"t{i}"], [f"t{i + 1}"]) for i in range(n)]
+# The extra graph inputs live through the whole run, so they overlap every tensor in time.
+nodes.append(Node(OpType.ADD, "last", [f"t{n}", "g0", "g1", "g2"], ["y"], BinaryParams()))
+tensors["y"] = Tensor("y", DType.FLOAT32, (16,))
+graph = Graph(tensors, nodes, inputs, ["y"])
+start = time.perf_counter()
+plan = plan_memory(graph)
+print(f"planned {len(plan.offsets)} tensors in {time.perf_counter() - start:.1f} s, "
+      f"arena {plan.arena_size} bytes")
+"""
+
+
+def test_a_100k_node_chain_plans_without_hanging() -> None:
+    """The quadratic planner took 210 s here; the timeout only detects that kind of hang."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", _LONG_CHAIN], cwd=root, capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    print(done.stdout.strip())

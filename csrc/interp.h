@@ -22,6 +22,10 @@ typedef struct ember_model {
 ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
                               bool verify_hash, ember_model *model);
 
+/* Checks the loaded model's arena plan: arena_size no larger than its tensors' end rounded
+   up to 64, and no two tensors live at the same node sharing a byte (csrc/arena_plan.c). */
+ember_status ember_check_arena_plan(ember_context *ctx, const ember_model *m);
+
 #define EMBER_INTERP_MAGIC 0x454d4252u /* "EMBR" */
 
 struct ember_interp {

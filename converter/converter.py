@@ -14,6 +14,7 @@ byte-identical output, in any process.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -23,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ModelImportError, QuantizationError
 from .ir import Graph
+from .limits import ConstantBudget, Limits, format_bytes
 from .passes import run_passes
-from .planner import plan_memory
+from .planner import MemoryPlan, plan_memory
 from .writer import serialize
 
 if TYPE_CHECKING:
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
 class _Source:
     sha256: str                              # of the model bytes as given or read
     metadata: dict[str, str]                 # format and producer of the source
-    load: Callable[[], Graph]                # imports a fresh IR graph
+    load: Callable[[ConstantBudget], Graph]  # imports a fresh IR graph
+    limits: Limits                           # size budgets of the conversion (limits.py)
 
 
 class _Quantize:
@@ -124,10 +127,16 @@ class Converter:
 
     @classmethod
     def from_onnx(cls, model_or_path: Any, *,
-                  input_shapes: dict[str, list[int]] | None = None) -> "Converter":
+                  input_shapes: dict[str, list[int]] | None = None,
+                  max_constant_bytes: int | None = None,
+                  max_arena_bytes: int | None = None) -> "Converter":
         """`model_or_path`: an onnx.ModelProto, a file path, or the serialized bytes.
         `input_shapes` fixes dynamic input dimensions (a dynamic batch dimension becomes 1
-        without it)."""
+        without it). `max_constant_bytes` bounds the bytes of all the constants that
+        constant folding computes, `max_arena_bytes` the planned arena of the file
+        (defaults in converter/limits.py: 512 MiB and 4 GiB); a model over either is refused
+        with a SizeLimitError naming the node."""
+        limits = _limits(max_constant_bytes, max_arena_bytes)
         # onnx is imported only here, so the converter imports without it (other formats).
         from .importers.onnx import import_onnx
 
@@ -137,13 +146,17 @@ class Converter:
                     "source.producer_name": model.producer_name,
                     "source.producer_version": model.producer_version}
         return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
-                           lambda: import_onnx(model, shapes)))
+                           lambda budget: import_onnx(model, shapes, budget), limits))
 
     @classmethod
     def from_tflite(cls, path_or_bytes: Any, *,
-                    input_shapes: dict[str, list[int]] | None = None) -> "Converter":
+                    input_shapes: dict[str, list[int]] | None = None,
+                    max_constant_bytes: int | None = None,
+                    max_arena_bytes: int | None = None) -> "Converter":
         """`path_or_bytes`: a .tflite file path or its bytes: float32 models, and int8 models
-        whose ops all have int8 kernels."""
+        whose ops all have int8 kernels. `max_constant_bytes` and `max_arena_bytes`: as in
+        from_onnx."""
+        limits = _limits(max_constant_bytes, max_arena_bytes)
         # The tflite reader is imported only here, like onnx in from_onnx.
         from .importers.tflite import import_tflite, read_tflite
 
@@ -163,7 +176,7 @@ class Converter:
         read_tflite(data)  # malformed files fail here, not at convert()
         metadata = {"source.format": "tflite"}
         return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
-                           lambda: import_tflite(data)))
+                           lambda budget: import_tflite(data, budget), limits))
 
     def quantize(self, mode: str = "int8", *, dataset: "SampleSource | None" = None,
                  method: str = "minmax", percentile: float = 99.99, progress: bool = False,
@@ -229,10 +242,15 @@ class Converter:
 
     def convert(self) -> bytes:
         """The .ember file's bytes."""
-        graph = run_passes(self._source.load())
+        limits = self._source.limits
+        budget = ConstantBudget(limits)
+        graph = run_passes(self._source.load(budget), budget)
+        # Before calibration runs the model: no activation may exceed the arena budget.
+        _check_tensors(graph, limits)
         if self._quantize is not None:
             graph = self._quantize.apply(graph)
         plan = plan_memory(graph)
+        _check_arena(graph, plan, limits)
         # The writer adds graph.metadata (the passes' layout notes) to these.
         metadata = {**self._source.metadata, "source.sha256": self._source.sha256}
         return serialize(graph, plan, metadata=metadata)
@@ -255,6 +273,40 @@ class Converter:
         except BaseException:
             os.unlink(tmp)
             raise
+
+
+def _limits(max_constant_bytes: int | None, max_arena_bytes: int | None) -> Limits:
+    given = {k: v for k, v in (("max_constant_bytes", max_constant_bytes),
+                               ("max_arena_bytes", max_arena_bytes)) if v is not None}
+    return Limits(**given)
+
+
+def _activations(graph: Graph) -> dict[str, str]:
+    """Each tensor computed at run time -> what it is ("output 'y' of node 'n' (op)")."""
+    what = {name: f"graph input {name!r}" for name in graph.inputs}
+    for node in graph.nodes:
+        for name in node.outputs:
+            what[name] = f"output {name!r} of node {node.name!r} ({node.op.name.lower()})"
+    return {name: w for name, w in what.items() if not graph.tensors[name].is_constant}
+
+
+def _check_tensors(graph: Graph, limits: Limits) -> None:
+    for name, what in _activations(graph).items():
+        t = graph.tensors[name]
+        limits.check_tensor(what, t.shape or (), t.dtype.numpy)
+
+
+def _check_arena(graph: Graph, plan: MemoryPlan, limits: Limits) -> None:
+    if plan.arena_size <= limits.max_arena_bytes:
+        return
+    sizes = {name: math.prod(graph.tensors[name].shape or ()) *
+             graph.tensors[name].dtype.numpy.itemsize
+             for name in _activations(graph) if name in plan.offsets}
+    name = max(sizes, key=lambda n: sizes[n], default=None)
+    largest = "none" if name is None else (f"{_activations(graph)[name]} "
+                                           f"{list(graph.tensors[name].shape or ())}, "
+                                           f"{format_bytes(sizes[name])}")
+    limits.check_arena(plan.arena_size, largest)
 
 
 def _weight_only(mode: str, dataset: Any, io: str | None, keep_float: Iterable[str],
@@ -305,7 +357,8 @@ def _load_onnx(model_or_path: Any) -> tuple[Any, bytes]:
         # Tensors stored beside the model file (models over 2 GB) are loaded from its folder.
         try:
             onnx.load_external_data_for_model(model, str(Path(where).parent))
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, onnx.checker.ValidationError) as e:
+            # ValidationError: a location outside the model's folder (onnx refuses those).
             raise ModelImportError(f"cannot load the external data of {where!r}: {e}") \
                 from None
     return model, data

@@ -23,6 +23,11 @@ class ShapeError(EmberError):
     """Shapes cannot be inferred or do not agree."""
 
 
+class SizeLimitError(EmberError):
+    """A folded constant or the planned arena exceeds the conversion's byte budget
+    (converter/limits.py); the message says how to raise it."""
+
+
 class QuantizationError(EmberError):
     """Quantization failed."""
 

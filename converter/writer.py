@@ -12,6 +12,7 @@ import dataclasses
 import enum
 import hashlib
 import importlib
+import struct
 from typing import Any
 
 import flatbuffers
@@ -40,6 +41,7 @@ BUFFER_ALIGNMENT = 64
 FILE_IDENTIFIER = b"EMBR"
 SIGNATURE_KEY = "serving_default"
 _HASH_SLOT_OFFSET = 20  # vtable offset of Model.content_hash (slot 8: 4 + 2 * 8)
+_INT32_MAX = (1 << 31) - 1
 
 
 def _align(n: int) -> int:
@@ -76,6 +78,18 @@ def _params(params: Any) -> tuple[int, Any]:
     return union_type, table
 
 
+def _check_packs(table: Any, where: str) -> None:
+    """A params table whose values fit the schema's field types (an int32 stride of 2**40
+    from a crafted model must be an error naming the node, not a flatbuffers TypeError)."""
+    if table is None:
+        return
+    try:
+        table.Pack(flatbuffers.Builder(256))
+    except (TypeError, ValueError, OverflowError, struct.error) as e:
+        raise EmberError(f"{where}: a parameter does not fit its field in the format "
+                         f"({e})") from None
+
+
 def _constant_bytes(t: Tensor, data: np.ndarray) -> bytes:
     if data.dtype != t.dtype.numpy:
         raise EmberError(f"tensor '{t.name}': data is {data.dtype}, the tensor says "
@@ -109,6 +123,9 @@ def _tensor_table(t: Tensor, buffer: int, offset: int) -> TensorT:
     if t.shape is None:
         raise EmberError(f"tensor '{t.name}' has no known shape")
     tt.shape = [int(d) for d in t.shape]
+    if not all(0 <= d <= _INT32_MAX for d in tt.shape):
+        raise EmberError(f"tensor {t.name!r}: shape {tt.shape} has a dimension outside the "
+                         f"format's range [0, {_INT32_MAX}]")
     tt.buffer = buffer
     tt.arenaOffset = offset
     if t.quant is not None:
@@ -184,6 +201,7 @@ def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, st
         op.inputs = [index[n] if n else -1 for n in node.inputs]
         op.outputs = [index[n] for n in node.outputs]
         op.paramsType, op.params = _params(node.params)
+        _check_packs(op.params, f"node {node.name!r} ({node.op.name.lower()})")
         sg.operators.append(op)
     sg.inputs = [index[n] for n in graph.inputs]
     sg.outputs = [index[n] for n in graph.outputs]
@@ -208,7 +226,11 @@ def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, st
 def _pack(model: ModelT) -> bytearray:
     builder = flatbuffers.Builder(1024)
     builder.ForceDefaults(True)
-    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
+    try:
+        builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
+    except (TypeError, ValueError, OverflowError, struct.error) as e:
+        # Shapes and params are checked by name before; this is the arena size or offsets.
+        raise EmberError(f"a value does not fit its field in the format ({e})") from None
     return bytearray(builder.Output())
 
 

@@ -17,10 +17,12 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 import onnx
+from google.protobuf.message import Message
 from onnx import helper, numpy_helper
 
 from ..errors import ModelImportError, UnsupportedOpsError
 from ..ir import DType, Graph, Tensor
+from ..limits import ConstantBudget
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from .onnx_builder import AnyTensor, Builder, Indices, Invalid, Unsupported
@@ -40,12 +42,15 @@ Problem = tuple[str, str, str]  # (node name, op type, reason)
 
 
 def import_onnx(model: onnx.ModelProto,
-                input_shapes: dict[str, list[int]] | None = None) -> Graph:
+                input_shapes: dict[str, list[int]] | None = None,
+                budget: ConstantBudget | None = None) -> Graph:
     """Converts `model` to an IR graph (NCHW tensors, explicit layout transposes).
 
     input_shapes fixes graph input shapes; without it a dynamic first (batch) dimension
-    becomes 1 and any other dynamic dimension is an error.
+    becomes 1 and any other dynamic dimension is an error. `budget` bounds the bytes of the
+    constants folding computes (the default budget without it).
     """
+    _check_fields(model)
     opset = _opset(model)
     _check_graph(model.graph)
     _check_nodes(model)
@@ -53,7 +58,7 @@ def import_onnx(model: onnx.ModelProto,
     problems = _scan(model.graph, opset, _value_types(model))
     if problems:
         raise UnsupportedOpsError(problems)
-    return _Conversion(model, opset, shapes).run()
+    return _Conversion(model, opset, shapes, budget or ConstantBudget()).run()
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -65,6 +70,42 @@ def _opset(model: onnx.ModelProto) -> int:
         raise ModelImportError(f"opset {versions[0]} is older than {MIN_OPSET}, the oldest "
                                f"Emberlite reads; upgrade it with onnx.version_converter")
     return versions[0]
+
+
+_INT32_MAX = (1 << 31) - 1
+
+
+def _check_fields(model: onnx.ModelProto) -> None:
+    """What the onnx library's C++ checks cannot take, refused before they run: versions
+    beyond 32 bits, and text fields that are not UTF-8 (protobuf hands those out as bytes)."""
+    versions = [("ir_version", model.ir_version)] + [
+        (f"the version of opset {o.domain or 'ai.onnx'!r}", o.version) for o in model.opset_import
+        if isinstance(o.domain, str)]
+    for what, version in versions:
+        if not 0 <= version <= _INT32_MAX:
+            raise ModelImportError(f"{what} {version} is out of range [0, {_INT32_MAX}]")
+    where = _not_utf8(model, "model")
+    if where:
+        raise ModelImportError(f"{where} is not valid UTF-8 text")
+
+
+def _not_utf8(message: Message, path: str) -> str | None:
+    """The path of the first text field under `message` that is not valid UTF-8."""
+    for field, value in message.ListFields():
+        # is_repeated in newer protobuf; label, its older spelling, is gone in 7.
+        repeated = getattr(field, "is_repeated", None)
+        if repeated is None:
+            repeated = field.label == field.LABEL_REPEATED
+        items = list(value) if repeated else [value]
+        for i, item in enumerate(items):
+            where = f"{path}.{field.name}" + (f"[{i}]" if len(items) > 1 else "")
+            if field.type == field.TYPE_STRING and isinstance(item, bytes):
+                return where
+            if field.type == field.TYPE_MESSAGE:
+                found = _not_utf8(item, where)
+                if found:
+                    return found
+    return None
 
 
 def _node_label(node: onnx.NodeProto, index: int) -> str:
@@ -116,7 +157,7 @@ def _check_nodes(model: onnx.ModelProto) -> None:
             continue
         try:
             onnx.checker.check_node(node, ctx)
-        except onnx.checker.ValidationError as e:
+        except (onnx.checker.ValidationError, ValueError) as e:
             raise ModelImportError(f"node {_node_label(node, index)!r} ({node.op_type}): "
                                    f"{str(e).splitlines()[0]}") from None
 
@@ -170,7 +211,8 @@ def _value_types(model: onnx.ModelProto) -> dict[str, int]:
     """ONNX element type of every value whose type is known (after type inference)."""
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
-    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError) as e:
+    except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError,
+            ValueError) as e:  # ValueError: e.g. an element type ONNX does not define
         raise ModelImportError(f"ONNX type inference failed: {e}") from None
     graph = inferred.graph
     types = {i.name: i.data_type for i in graph.initializer}
@@ -259,6 +301,11 @@ def _node_problems(node: onnx.NodeProto, sig: _Signature, constant: set[str],
         if attr.name not in sig.attributes:
             reasons.append(f"attribute {attr.name!r} is not supported")
             continue
+        if attr.type in _SUBGRAPH:
+            # Such nodes skip ONNX's checker (it needs the scope of a subgraph).
+            reasons.append(f"attribute {attr.name!r} holds a graph; {node.op_type} takes "
+                           f"no graph attributes")
+            continue
         allowed = sig.attributes[attr.name]
         value = _attribute(attr)
         if allowed is not None and value not in allowed:
@@ -276,10 +323,10 @@ def _node_problems(node: onnx.NodeProto, sig: _Signature, constant: set[str],
                            f"computed from initializers only)")
         elif kind == "indices" and elem not in (None, *_INDEX_TYPES):
             reasons.append(f"input {i} ({name!r}) must be int32 or int64 indices, got "
-                           f"{onnx.TensorProto.DataType.Name(elem)}")
+                           f"{_type_name(elem)}")
         elif kind == "float" and elem not in (None, onnx.TensorProto.FLOAT):
             reasons.append(f"input {i} ({name!r}) has type "
-                           f"{onnx.TensorProto.DataType.Name(elem)}; only float32 is supported")
+                           f"{_type_name(elem)}; only float32 is supported")
     extra = [o for o in node.output[1:] if o]
     if extra and not sig.multi_output:
         reasons.append(f"output(s) {extra} are not supported (only the first output is)")
@@ -289,19 +336,22 @@ def _node_problems(node: onnx.NodeProto, sig: _Signature, constant: set[str],
 def _attribute(attr: onnx.AttributeProto) -> Any:
     value = helper.get_attribute_value(attr)
     if isinstance(value, bytes):
-        return value.decode("utf-8")
+        # Not UTF-8: shown with replacement characters in the "not supported" message.
+        return value.decode("utf-8", "replace")
     if isinstance(value, onnx.TensorProto):
         return numpy_helper.to_array(value)
     if isinstance(value, list):
-        return [v.decode("utf-8") if isinstance(v, bytes) else v for v in value]
+        return [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in value]
     return value
 
 
 # --- conversion ---------------------------------------------------------------------------------
 class _Conversion:
-    def __init__(self, model: onnx.ModelProto, opset: int, shapes: dict[str, tuple[int, ...]]):
+    def __init__(self, model: onnx.ModelProto, opset: int, shapes: dict[str, tuple[int, ...]],
+                 budget: ConstantBudget):
         self.model = model
         self.opset = opset
+        self.budget = budget
         g = model.graph
         reserved = {i.name for i in g.input} | {i.name for i in g.initializer}
         reserved |= {o for n in g.node for o in n.output} | {n.name for n in g.node}
@@ -309,7 +359,7 @@ class _Conversion:
         self.b = Builder(self.graph, reserved)
         # ONNX values known at conversion time, as arrays of any ONNX type; they become IR
         # tensors only when a runtime node reads them.
-        self.consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+        self.consts = {i.name: _initializer(i) for i in g.initializer}
         self.env: dict[str, str] = {}         # other ONNX values -> IR tensor name
         for value in g.input:
             if value.name in shapes:
@@ -352,7 +402,7 @@ class _Conversion:
 
     def _convert(self, node: onnx.NodeProto, label: str) -> None:
         if _foldable(node, self.consts.keys()):
-            for name, value in zip(node.output, self._fold(node)):
+            for name, value in zip(node.output, self._fold(node, label)):
                 if name:
                     self.consts[name] = value
             return
@@ -381,7 +431,7 @@ class _Conversion:
             else:
                 self.env[name] = value
 
-    def _fold(self, node: onnx.NodeProto) -> list[np.ndarray]:
+    def _fold(self, node: onnx.NodeProto, label: str) -> list[np.ndarray]:
         """Evaluates a node whose inputs are all constant with ONNX's reference evaluator."""
         from onnx.reference import ReferenceEvaluator  # slow to import: only on first use
 
@@ -393,11 +443,23 @@ class _Conversion:
         model = helper.make_model(
             helper.make_graph([node], "fold", graph_inputs, graph_outputs),
             opset_imports=list(self.model.opset_import), ir_version=self.model.ir_version)
+        where = f"node {label!r} ({node.op_type})"
+        known = _folded_shapes(model, feeds)
+        for name in node.output:
+            if name in known:
+                self.budget.charge(where, *known[name])
         try:
             results = iter(ReferenceEvaluator(model).run(None, feeds))
+            values = [np.asarray(next(results)) if o else np.zeros(0) for o in node.output]
+        except MemoryError:
+            raise
         except Exception as e:  # the reference evaluator raises anything on bad input
             raise Unsupported(f"cannot evaluate constant node: {type(e).__name__}: {e}") from None
-        return [np.asarray(next(results)) if o else np.zeros(0) for o in node.output]
+        for name, value in zip(node.output, values):
+            if name and name not in known:
+                # Shape inference could not tell its size: counted once it exists.
+                self.budget.charge(where, value.shape, value.dtype)
+        return values
 
     def _set_outputs(self, failed: set[str]) -> list[Problem]:
         producers = {o: (_node_label(n, i), n.op_type)
@@ -423,12 +485,65 @@ class _Conversion:
         return problems
 
 
+# Inputs of a folded node up to this many elements are given to shape inference as
+# values, so it can read shapes, repeats, pads and scales; larger ones only by their shape.
+_SHAPE_DATA_ELEMENTS = 4096
+
+
+def _folded_shapes(model: onnx.ModelProto, feeds: dict[str, np.ndarray]
+                   ) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The shapes and types of the outputs of the one-node `model`, where ONNX shape
+    inference can tell them from its constant inputs without evaluating it."""
+    small = [numpy_helper.from_array(v, name) for name, v in feeds.items()
+             if v.size <= _SHAPE_DATA_ELEMENTS and v.dtype != object]
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    probe.graph.initializer.extend(small)
+    try:
+        inferred = onnx.shape_inference.infer_shapes(probe, strict_mode=False, data_prop=True)
+    except Exception:  # noqa: BLE001  inference is advisory; evaluation reports real errors
+        return {}
+    known = {}
+    for value in inferred.graph.output:
+        tt = value.type.tensor_type
+        if not tt.HasField("shape") or not tt.elem_type:
+            continue
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+        try:
+            dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tt.elem_type))
+        except (KeyError, ValueError, TypeError):
+            continue
+        if None not in dims and dtype != object:
+            known[value.name] = (tuple(dims), dtype)
+    return known
+
+
+def _type_name(elem_type: int) -> str:
+    """The ONNX name of an element type, also for numbers no ONNX type has."""
+    try:
+        return onnx.TensorProto.DataType.Name(elem_type)
+    except ValueError:
+        return f"unknown type {elem_type}"
+
+
+def _initializer(tensor: onnx.TensorProto) -> np.ndarray:
+    """An initializer's value; dims that disagree with its data are a ModelImportError."""
+    try:
+        return numpy_helper.to_array(tensor)
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        raise ModelImportError(f"initializer {tensor.name!r} "
+                               f"(dims {list(tensor.dims)}, "
+                               f"{_type_name(tensor.data_type)}): "
+                               f"its data does not fit its dims ({type(e).__name__}: {e})") \
+            from None
+
+
 def _dtype(elem_type: int, name: str) -> DType:
     try:
         return DType.from_numpy(helper.tensor_dtype_to_np_dtype(elem_type))
     except (KeyError, ValueError):
         raise ModelImportError(f"graph input {name!r} has unsupported type "
-                               f"{onnx.TensorProto.DataType.Name(elem_type)}") from None
+                               f"{_type_name(elem_type)}") from None
 
 
 def _without_unused(graph: Graph) -> Graph:

@@ -169,6 +169,21 @@ class Builder:
         return True
 
 
+def check_indices(b: Builder, data: str, indices: str, axis: int) -> None:
+    """Constant gather indices must lie in [-size, size) of `axis` of `data`: the runtime
+    would refuse every invoke, so the model is refused now, naming the index and the bound."""
+    values = b.value(indices)
+    if values is None or values.size == 0:
+        return
+    size = b.shape(data)[axis]
+    flat = values.reshape(-1).astype(np.int64)
+    bad = np.flatnonzero((flat < -size) | (flat >= size))
+    if bad.size:
+        raise Invalid(f"index {int(flat[bad[0]])} (at position {int(bad[0])} of indices "
+                      f"{indices!r}) is out of range [-{size}, {size}) for axis {axis} of "
+                      f"size {size} of data {b.shape(data)}")
+
+
 def check_rank(b: Builder, x: str, ranks: tuple[int, ...], what: str = "input") -> None:
     if b.rank(x) not in ranks:
         want = " or ".join(f"{r}D" for r in ranks)

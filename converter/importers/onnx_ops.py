@@ -37,7 +37,7 @@ from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
 from .onnx_builder import (TO_NCHW, TO_NHWC, AnyTensor, Builder, Indices, Invalid,
-                           Unsupported, check_rank)
+                           Unsupported, check_indices, check_rank)
 from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, matmul,
                           pool_average, pool_max)
 
@@ -46,6 +46,21 @@ def _axis(axis: int, rank: int) -> int:
     if not -rank <= axis < rank:
         raise Invalid(f"axis {axis} is out of range for rank {rank}")
     return axis % rank
+
+
+def _ints(value: np.ndarray, what: str) -> list[int]:
+    """A constant input that must be a vector of integers (starts, pads, axes, splits)."""
+    if value.ndim != 1 or not np.issubdtype(value.dtype, np.integer):
+        raise Invalid(f"{what} must be a 1-D integer tensor, got {value.dtype} of shape "
+                      f"{list(value.shape)}")
+    return [int(v) for v in value]
+
+
+def _scalar(value: np.ndarray, what: str) -> float:
+    if value.size != 1 or not np.issubdtype(value.dtype, np.number):
+        raise Invalid(f"{what} must be a numeric scalar, got {value.dtype} of shape "
+                      f"{list(value.shape)}")
+    return float(value.reshape(-1)[0])
 
 
 def _axes(axes: list[int] | np.ndarray, rank: int) -> tuple[int, ...]:
@@ -93,8 +108,8 @@ def clip_6(b: Builder, x: str, *, min: float = float(np.finfo(np.float32).min),
 
 def clip_11(b: Builder, x: str, min: np.ndarray | None = None,
             max: np.ndarray | None = None) -> str:
-    lo = -math.inf if min is None else float(min.item())
-    hi = math.inf if max is None else float(max.item())
+    lo = -math.inf if min is None else _scalar(min, "min")
+    hi = math.inf if max is None else _scalar(max, "max")
     return _clamp(b, x, lo, hi)
 
 
@@ -129,14 +144,14 @@ def reshape(b: Builder, x: str, new_shape: np.ndarray, *, allowzero: int = 0) ->
     if not allowzero:
         dims = [old[i] if d == 0 and i < len(old) else d for i, d in enumerate(dims)]
     if dims.count(-1) > 1 or min(dims, default=0) < -1:
-        raise Invalid(f"cannot reshape {old} to {list(new_shape)}")
+        raise Invalid(f"cannot reshape {old} to {new_shape.tolist()}")
     if -1 in dims:
         known = math.prod(d for d in dims if d != -1)
         if known == 0 or math.prod(old) % known:
-            raise Invalid(f"cannot reshape {old} to {list(new_shape)}")
+            raise Invalid(f"cannot reshape {old} to {new_shape.tolist()}")
         dims[dims.index(-1)] = math.prod(old) // known
     if math.prod(dims) != math.prod(old):
-        raise Invalid(f"cannot reshape {old} to {list(new_shape)}")
+        raise Invalid(f"cannot reshape {old} to {new_shape.tolist()}")
     return b.reshape(x, tuple(dims))
 
 
@@ -243,7 +258,9 @@ def _slice(b: Builder, x: str, starts: list[int], ends: list[int], axes: list[in
         if st == 0:
             raise Invalid("slice step must not be 0")
         picked = range(*slice(s, e, st).indices(dims[axis]))
-        begin[axis], step[axis], out[axis] = picked.start, st, len(picked)
+        # A step that picks one element is any step: 1 keeps it in the format's int32.
+        begin[axis], step[axis], out[axis] = picked.start, st if len(picked) > 1 else 1, \
+            len(picked)
         if len(picked) == 0:
             raise Unsupported(f"slice of axis {axis} is empty (zero-size tensors)")
     if tuple(out) == dims and all(st == 1 for st in step):
@@ -258,8 +275,9 @@ def slice_1(b: Builder, x: str, *, starts: list[int], ends: list[int],
 
 def slice_10(b: Builder, x: str, starts: np.ndarray, ends: np.ndarray,
              axes: np.ndarray | None = None, steps: np.ndarray | None = None) -> str:
-    return _slice(b, x, starts.tolist(), ends.tolist(), None if axes is None else axes.tolist(),
-                  None if steps is None else steps.tolist())
+    return _slice(b, x, _ints(starts, "starts"), _ints(ends, "ends"),
+                  None if axes is None else _ints(axes, "axes"),
+                  None if steps is None else _ints(steps, "steps"))
 
 
 PadModeName = Literal["constant", "reflect", "edge"]
@@ -301,7 +319,9 @@ def pad_11(b: Builder, x: str, pads: np.ndarray, constant_value: np.ndarray | No
 
 
 def gather(b: Builder, data: str, indices: Indices, *, axis: int = 0) -> str:
-    return b.op(OpType.GATHER, [data, indices], GatherParams(_axis(axis, b.rank(data))))
+    axis = _axis(axis, b.rank(data))
+    check_indices(b, data, indices, axis)
+    return b.op(OpType.GATHER, [data, indices], GatherParams(axis))
 
 
 # --- reductions and normalisation -------------------------------------------------------
@@ -393,6 +413,7 @@ def resize_11(b: Builder, x: str, roi: np.ndarray | None = None,
     given = sizes if sizes is not None and sizes.size else scales
     if given is None or given.size != len(picked):
         raise Invalid(f"scales or sizes must give one value per axis {picked}")
+    _check_positive(given.tolist(), "sizes" if given is sizes else "scales")
     for a, v in zip(picked, given.tolist()):
         if given is sizes:
             out[a], full_scales[a] = int(v), int(v) / dims[a]
@@ -404,11 +425,17 @@ def resize_11(b: Builder, x: str, roi: np.ndarray | None = None,
     return _resize(b, x, out, full_scales, params)
 
 
+def _check_positive(values: list[float], what: str) -> None:
+    if not all(math.isfinite(v) and v > 0 for v in values):
+        raise Invalid(f"{what} must be finite and positive, got {values}")
+
+
 def _resize_asymmetric(b: Builder, x: str, scales: list[float], mode: str) -> str:
     """Upsample and Resize-10: asymmetric coordinates, nearest rounds down."""
     _check_4d(b, x)
     if len(scales) != 4:
         raise Invalid(f"scales must have 4 values, got {scales}")
+    _check_positive(scales, "scales")
     if mode == "nearest" and min(scales) < 1:
         raise Unsupported("nearest downsampling before opset 11 (its rounding is unspecified)")
     out = [math.floor(d * s) for d, s in zip(b.shape(x), scales)]

@@ -23,6 +23,7 @@ from tflite.TensorType import TensorType
 
 from ..errors import ModelImportError, UnsupportedOpsError
 from ..ir import DType, Graph, QuantParams, Signature, Tensor, constant_array
+from ..limits import ConstantBudget
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from ..reference import EvaluationError, evaluate_node
@@ -92,14 +93,15 @@ class TFLModel:
     subgraph_count: int
 
 
-def import_tflite(data: bytes) -> Graph:
-    """Converts the .tflite file `data` to an IR graph (NHWC, as TFLite is)."""
+def import_tflite(data: bytes, budget: ConstantBudget | None = None) -> Graph:
+    """Converts the .tflite file `data` to an IR graph (NHWC, as TFLite is). `budget` bounds
+    the bytes of the constants folding computes (the default budget without it)."""
     model = read_tflite(data)
     _check_order(model)
     problems = _scan(model)
     if problems:
         raise UnsupportedOpsError(problems)
-    return _Conversion(model).run()
+    return _Conversion(model, budget or ConstantBudget()).run()
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -424,8 +426,9 @@ def _subgraph_problems(model: TFLModel, op: TFLOperator) -> list[str]:
 
 # --- conversion -----------------------------------------------------------------------------
 class _Conversion:
-    def __init__(self, model: TFLModel):
+    def __init__(self, model: TFLModel, budget: ConstantBudget):
         self.model = model
+        self.budget = budget
         self.names = tensor_names(model.tensors)
         self.graph = Graph(tensors={}, nodes=[], inputs=[], outputs=[],
                            metadata=dict(model.metadata), signatures=list(model.signatures))
@@ -461,7 +464,10 @@ class _Conversion:
             if out is None:
                 raise Unsupported("unsupported output type")
             args = [self.consts[t] for t in op.inputs if t >= 0]
-            self.consts[op.outputs[0]] = constant_array(_NUMPY_FOLDS[op.code](op, args, out))
+            # PACK and CAST make at most 8 times the bytes of their inputs: counted after.
+            value = constant_array(_NUMPY_FOLDS[op.code](op, args, out))
+            self.budget.charge(f"{op.label} ({op.op_name})", value.shape, value.dtype)
+            self.consts[op.outputs[0]] = value
             return
         spec = TFLITE_OPS[op.code]
         start = len(self.graph.nodes)
@@ -472,7 +478,7 @@ class _Conversion:
             raise Invalid(f"expected {len(op.outputs)} outputs, the op gives {len(results)}")
         folded = all(t in self.consts for t in op.inputs if t >= 0)
         if folded:
-            results = self._fold(start, results)
+            results = self._fold(start, results, f"{op.label} ({op.op_name})")
         elif op.code not in _SHAPE_ONLY and is_quantized_op(self.model, op):
             assign_quant(self.graph, self.graph.nodes[start:], results,
                          [self.model.tensors[t].quant for t in op.outputs])
@@ -486,12 +492,16 @@ class _Conversion:
                 raise Invalid(f"output {self.names[t]!r} is declared {declared}, computed {got}")
             self.env[t] = self.names[t] if self.b.rename_output(value, self.names[t]) else value
 
-    def _fold(self, start: int, results: list[Any]) -> list[Any]:
-        """Evaluates the IR nodes just emitted for an all-constant operator."""
+    def _fold(self, start: int, results: list[Any], where: str) -> list[Any]:
+        """Evaluates the IR nodes just emitted for an all-constant operator, each after its
+        outputs' size (known from shape inference) is charged to the budget."""
         nodes = self.graph.nodes[start:]
         del self.graph.nodes[start:]
         values = {name: t.data for name, t in self.graph.tensors.items() if t.data is not None}
         for node in nodes:
+            for name in node.outputs:
+                t = self.graph.tensors[name]
+                self.budget.charge(where, t.shape or (), t.dtype.numpy)
             values.update(zip(node.outputs, evaluate_node(node, self.graph, values)))
         return [r if isinstance(r, np.ndarray) else values[r] for r in results]
 

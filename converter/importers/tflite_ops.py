@@ -41,7 +41,7 @@ from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
 from ..ops.transpose import TransposeParams
 from ..ops.transpose_conv2d import TransposeConv2DParams, full_size
-from .onnx_builder import Invalid, Unsupported
+from .onnx_builder import Invalid, Unsupported, check_indices
 
 if TYPE_CHECKING:
     from .tflite import _OpContext as Ctx
@@ -459,7 +459,9 @@ def gather(c: Ctx) -> Result:
         raise Unsupported("batch_dims != 0 is not supported")
     x = c.input(0)
     axis = _axis(_opt(c, "Axis", 0), len(c.in_shape(0)))
-    return [c.b.op(OpType.GATHER, [x, c.input(1)], GatherParams(axis))]
+    indices = c.input(1)
+    check_indices(c.b, x, indices, axis)
+    return [c.b.op(OpType.GATHER, [x, indices], GatherParams(axis))]
 
 
 def _resize(mode: ResizeMode) -> Callable[[Ctx], Result]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..ir import Graph
+from ..limits import ConstantBudget
 from .fold_batchnorm import fold_batchnorm
 from .fold_constants import fold_constants
 from .fuse_activations import fuse_activations
@@ -34,7 +35,9 @@ PIPELINE: list[Callable[[Graph], Graph]] = [
 ]
 
 
-def run_passes(graph: Graph) -> Graph:
+def run_passes(graph: Graph, budget: ConstantBudget | None = None) -> Graph:
+    """`budget` bounds the bytes fold_constants may compute (the default budget without
+    it); the conversion shares one with the importer."""
     for run in PIPELINE:
-        graph = run(graph)
+        graph = fold_constants(graph, budget) if run is fold_constants else run(graph)
     return graph

@@ -12,6 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from emberlite import Interpreter
 from emberlite.converter import Converter, ModelImportError, UnsupportedOpsError
+from emberlite.converter.errors import EmberError
 from emberlite.converter.importers import import_onnx
 from emberlite.converter.ops import OpType
 from helpers import assert_matches_ort, convert_onnx
@@ -369,3 +370,69 @@ def test_constant_weights_are_stored_in_emberlite_layout() -> None:
     np.testing.assert_array_equal(weights.data, onnx_w.transpose(1, 2, 3, 0))
     assert conv.params.depth_multiplier == 2
     assert "w" not in graph.tensors  # the original OIHW copy is not kept
+
+
+# --- hostile models (issue 9): clear errors naming what is wrong, never another exception ---
+def test_initializer_whose_dims_disagree_with_its_data() -> None:
+    model = _model([helper.make_node("Add", ["x", "b"], ["y"])], {"x": [1, 6]}, ["y"])
+    model.graph.initializer.append(TensorProto(
+        name="b", data_type=TensorProto.FLOAT, dims=[3, 6],
+        raw_data=np.zeros(6, np.float32).tobytes()))
+    with pytest.raises(ModelImportError, match=r"initializer 'b' \(dims \[3, 6\], FLOAT\): "
+                                               r"its data does not fit its dims"):
+        Converter.from_onnx(model).convert()
+
+
+@pytest.mark.parametrize("location", ["../../etc/passwd", "/etc/passwd", "weights.bin"])
+def test_external_data_outside_the_folder_or_missing(tmp_path, location: str) -> None:
+    model = _model([helper.make_node("Add", ["x", "b"], ["y"])], {"x": [1, 6]}, ["y"])
+    w = TensorProto(name="b", data_type=TensorProto.FLOAT, dims=[1, 6],
+                    data_location=TensorProto.EXTERNAL)
+    w.external_data.add(key="location", value=location)
+    model.graph.initializer.append(w)
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(ModelImportError, match="cannot load the external data"):
+        Converter.from_onnx(str(path))
+
+
+def _gather(indices: list[int], axis: int = 1) -> onnx.ModelProto:
+    return _model([helper.make_node("Gather", ["x", "i"], ["y"], name="pick", axis=axis)],
+                  {"x": [2, 5]}, ["y"], {"i": np.array(indices, np.int64)})
+
+
+@pytest.mark.parametrize("indices, bad", [([1, 7], 7), ([-6], -6), ([5, 0], 5)])
+def test_constant_gather_index_out_of_range_names_node_index_and_bound(
+        indices: list[int], bad: int) -> None:
+    with pytest.raises(ModelImportError, match=rf"node 'pick' \(Gather\): index {bad} .*out "
+                                               rf"of range \[-5, 5\) for axis 1 of size 5"):
+        Converter.from_onnx(_gather(indices)).convert()
+
+
+def test_constant_gather_indices_at_the_bounds_convert() -> None:
+    x = _x(2, 5)
+    assert_matches_ort(_gather([-5, 4, -1, 0]), [x])
+
+
+@pytest.mark.parametrize("scales", [[1, 1, np.nan, 2], [1, 1, np.inf, 2], [1, 1, -2, 2]])
+def test_resize_scales_must_be_finite_and_positive(scales: list[float]) -> None:
+    model = _model([helper.make_node("Resize", ["x", "", "s"], ["y"], name="up")],
+                   {"x": [1, 1, 4, 4]}, ["y"], {"s": np.array(scales, np.float32)})
+    with pytest.raises(ModelImportError, match=r"node 'up' \(Resize\): scales must be finite "
+                                               r"and positive"):
+        Converter.from_onnx(model).convert()
+
+
+def test_params_outside_the_format_name_the_node() -> None:
+    model = _model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv",
+                                     strides=[1 << 40, 1])],
+                   {"x": [1, 1, 4, 4]}, ["y"], {"w": _w(1, 1, 3, 3)})
+    with pytest.raises(EmberError, match=r"node 'conv' \(conv2d\): a parameter does not fit"):
+        Converter.from_onnx(model).convert()
+
+
+def test_dims_outside_the_format_name_the_tensor() -> None:
+    model = _model([helper.make_node("Relu", ["x"], ["y"])], {"x": [1 << 31, 1]}, ["y"])
+    with pytest.raises(EmberError, match=r"tensor 'x': shape \[2147483648, 1\] has a "
+                                         r"dimension outside the format's range"):
+        Converter.from_onnx(model, max_arena_bytes=1 << 40).convert()

@@ -1,0 +1,147 @@
+"""The conversion's size budgets (converter/limits.py, issue 9 item 5): constants computed by
+folding are refused before their array exists, naming the node, the size and the budget;
+a planned arena over its budget is refused naming the largest tensor; both budgets can be
+raised."""
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from emberlite.converter import Converter
+from emberlite.converter.errors import SizeLimitError
+from emberlite.converter.limits import MIB, ConstantBudget, Limits
+from emberlite.converter.ops import OpType
+from emberlite.converter.passes.fold_constants import fold_constants
+from helpers import run_ember
+from malformed_models import (constant_of_shape_bomb, resize_arena_bomb, tflite_add_bomb,
+                              tile_bomb)
+from tests.converter.ir_builder import GraphBuilder
+
+
+def _peak_bytes(fn) -> tuple[BaseException | None, int]:
+    """What `fn()` raised, and the peak of Python and numpy allocations while it ran."""
+    tracemalloc.start()
+    try:
+        fn()
+        raised = None
+    except SizeLimitError as e:
+        raised = e
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return raised, peak
+
+
+@pytest.mark.parametrize("make, op", [(constant_of_shape_bomb, "ConstantOfShape"),
+                                      (tile_bomb, "Tile")])
+def test_onnx_fold_bomb_is_refused_before_allocating(make, op) -> None:
+    data = make()
+    raised, peak = _peak_bytes(lambda: Converter.from_onnx(data).convert())
+    assert raised is not None, "a 1 GiB folded constant converted under the default budget"
+    message = str(raised)
+    for needle in (f"node 'bomb' ({op})", "GiB", "512.0 MiB", "max_constant_bytes",
+                   "--max-constant-mb"):
+        assert needle in message, message
+    assert peak < 64 * MIB, f"peak {peak} bytes: the constant was allocated before the check"
+
+
+def test_tflite_fold_bomb_is_refused_before_allocating() -> None:
+    data = tflite_add_bomb(16384)
+    raised, peak = _peak_bytes(lambda: Converter.from_tflite(data).convert())
+    assert raised is not None and "operator 0 (ADD)" in str(raised), raised
+    assert peak < 64 * MIB
+
+
+def test_constant_budget_can_be_raised() -> None:
+    data = constant_of_shape_bomb(512)      # one 1 MiB constant
+    with pytest.raises(SizeLimitError, match=r"\[512, 512\] float32 of 1.0 MiB"):
+        Converter.from_onnx(data, max_constant_bytes=MIB - 1).convert()
+    ember = Converter.from_onnx(data, max_constant_bytes=MIB).convert()
+    x = np.array([2.5], np.float32)
+    [y] = run_ember(ember, [x])
+    np.testing.assert_array_equal(y, np.full((512, 512), 2.5, np.float32))
+
+
+def test_tflite_constant_budget_can_be_raised() -> None:
+    data = tflite_add_bomb(64)              # a 16 KiB folded constant
+    with pytest.raises(SizeLimitError, match=r"operator 0 \(ADD\)"):
+        Converter.from_tflite(data, max_constant_bytes=16 * 1024 - 1).convert()
+    [y] = run_ember(Converter.from_tflite(data, max_constant_bytes=16 * 1024).convert(),
+                    [np.array([[1.5]], np.float32)])
+    np.testing.assert_array_equal(y, np.full((64, 64), 3.5, np.float32))
+
+
+def test_budget_counts_all_folded_constants_together() -> None:
+    # Two ConstantOfShape nodes of 600 KiB each: either fits in 1 MiB, not both.
+    s = numpy_helper.from_array(np.array([600, 256], np.int64), "s")
+    nodes = [helper.make_node("ConstantOfShape", ["s"], ["c1"], name="first"),
+             helper.make_node("ConstantOfShape", ["s"], ["c2"], name="second"),
+             helper.make_node("Add", ["x", "c1"], ["t"]),
+             helper.make_node("Add", ["t", "c2"], ["y"])]
+    graph = helper.make_graph(nodes, "two", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1])], [helper.make_tensor_value_info(
+            "y", TensorProto.FLOAT, None)], [s])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(SizeLimitError, match=r"node 'second' .* folded before it"):
+        Converter.from_onnx(model, max_constant_bytes=MIB).convert()
+    Converter.from_onnx(model, max_constant_bytes=2 * MIB).convert()
+
+
+def test_fold_constants_pass_checks_before_evaluating() -> None:
+    b = GraphBuilder()
+    x = b.input("x", (1, 1))
+    big = b.node(OpType.ADD, [b.const("a", np.ones((300, 1), np.float32)),
+                              b.const("b", np.ones((1, 300), np.float32))], name="outer")
+    b.output(b.node(OpType.ADD, [x, big]))
+    graph = b.build()
+    with pytest.raises(SizeLimitError, match=r"node 'outer' \(add\).*\[300, 300\] float32"):
+        fold_constants(graph, ConstantBudget(Limits(max_constant_bytes=300 * 300 * 4 - 1)))
+    folded = fold_constants(graph, ConstantBudget(Limits(max_constant_bytes=300 * 300 * 4)))
+    np.testing.assert_array_equal(folded.tensors[big].data, np.full((300, 300), 2.0))
+
+
+def test_arena_bomb_is_refused() -> None:
+    with pytest.raises(SizeLimitError, match=r"output 'y' of node 'up' \(resize\) "
+                                             r"\[1, 256000, 256000, 3\].*arena budget"):
+        Converter.from_onnx(resize_arena_bomb()).convert()
+
+
+def _two_relus(n: int) -> onnx.ModelProto:
+    """x -> Relu -> Relu -> y, each [1, n] float32; the planned arena holds x, y and t."""
+    nodes = [helper.make_node("Relu", ["x"], ["t"], name="r1"),
+             helper.make_node("Relu", ["t"], ["y"], name="r2")]
+    graph = helper.make_graph(nodes, "relus", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1, n])], [helper.make_tensor_value_info(
+            "y", TensorProto.FLOAT, [1, n])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_planned_arena_budget_can_be_raised() -> None:
+    from emberlite.schema.Model import Model
+
+    model = _two_relus(4096)                 # 16 KiB per tensor
+    arena = Model.GetRootAs(Converter.from_onnx(model).convert(), 0).ArenaSize()
+    assert arena > 16 * 1024                 # more than any one tensor
+    with pytest.raises(SizeLimitError, match=rf"planned arena is .*\({arena} B\).*largest "
+                                             rf"tensor: .*\[1, 4096\], 16.0 KiB"):
+        Converter.from_onnx(model, max_arena_bytes=arena - 1).convert()
+    Converter.from_onnx(model, max_arena_bytes=arena).convert()
+
+
+def test_one_tensor_over_the_arena_budget_is_refused_before_quantizing() -> None:
+    model = _two_relus(4096)
+    samples = [np.zeros((1, 4096), np.float32)]
+    converter = Converter.from_onnx(model, max_arena_bytes=16 * 1024 - 1)
+    converter.quantize("int8", dataset=samples)
+    with pytest.raises(SizeLimitError, match=r"graph input 'x' \[1, 4096\] float32 needs"):
+        converter.convert()
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "1", True])
+def test_limits_must_be_byte_counts(bad) -> None:
+    with pytest.raises(ValueError, match="max_constant_bytes"):
+        Converter.from_onnx(_two_relus(4), max_constant_bytes=bad)

@@ -30,6 +30,27 @@ class CliError(Exception):
     """A problem with what the user gave us; main() prints it and exits with status 2."""
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal: control characters, other non-printables (bidi
+    overrides, zero-width characters, lone surrogates) become Python escapes (\\x1b,
+    \\r, \\u202e), so a name from a model cannot move the cursor, recolour the terminal or
+    forge an output line; letters of any script stay as they are."""
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        elif ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else
+                       f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
+
+
 # -- convert ---------------------------------------------------------------------------------
 
 def _parse_shape(text: str) -> tuple[str, tuple[int, ...]]:
@@ -49,7 +70,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise CliError(f"no such file: {source}")
     try:
         from .converter import Converter
-        from .converter.errors import EmberError, MetadataWarning
+        from .converter.errors import EmberError, MetadataWarning, UnsupportedOpsError
     except ImportError as e:
         raise CliError(f"the converter is not installed ({e}); "
                        "run: pip install 'emberlite[convert]'") from None
@@ -69,7 +90,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if args.calibration and not os.path.exists(args.calibration):
         raise CliError(f"no such calibration data: {args.calibration}")
     output = Path(args.output) if args.output else source.with_suffix(".ember")
+    if not output.parent.is_dir():
+        raise CliError(f"cannot write {output}: {output.parent} is not a directory")
     options: dict[str, Any] = {"input_shapes": shapes} if shapes else {}
+    options.update(_limit_options(args))
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MetadataWarning)
@@ -90,8 +114,23 @@ def cmd_convert(args: argparse.Namespace) -> int:
                                    report=args.report or False,
                                    accuracy_budget=args.accuracy_budget)
             converter.save(str(output))
+        except UnsupportedOpsError as e:
+            listed = "; ".join(f"{name or '<unnamed>'} ({op}): {why}"
+                               for name, op, why in e.problems)
+            raise CliError(f"cannot convert {source}: {len(e.problems)} unsupported "
+                           f"node(s): {listed}") from None
         except EmberError as e:
             raise CliError(f"cannot convert {source}: {e}") from None
+        except MemoryError:
+            raise CliError(f"cannot convert {source}: out of memory (the model's folded "
+                           f"constants and arena are within the budgets, see "
+                           f"--max-constant-mb and --max-arena-mb, but this machine "
+                           f"could not hold the conversion)") from None
+        except RecursionError:
+            raise CliError(f"cannot convert {source}: the model is nested too deeply to "
+                           f"read") from None
+        except OSError as e:
+            raise CliError(f"cannot write {output}: {e.strerror or e}") from None
         finally:
             _print_warnings(caught, MetadataWarning)
     elapsed = time.perf_counter() - start
@@ -101,6 +140,19 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(f"wrote {args.report}")
     print(f"wrote {output} ({output.stat().st_size} bytes) in {elapsed:.2f} s")
     return 0
+
+
+def _limit_options(args: argparse.Namespace) -> dict[str, int]:
+    """--max-constant-mb / --max-arena-mb as the Converter's byte budgets."""
+    options = {}
+    for flag, value, key in (("--max-constant-mb", args.max_constant_mb, "max_constant_bytes"),
+                             ("--max-arena-mb", args.max_arena_mb, "max_arena_bytes")):
+        if value is None:
+            continue
+        if not 0 < value < 1 << 40:
+            raise CliError(f"{flag} wants a positive number of MiB, got {value:g}")
+        options[key] = int(value * (1 << 20))
+    return options
 
 
 # The io types of each calibrated mode, its default first.
@@ -115,7 +167,7 @@ def _print_warnings(caught: list[warnings.WarningMessage], ours: type[Warning]) 
     """Converter warnings of class `ours` as `ember: warning: ...` lines, each once (a problem
     may be found both when the model is opened and when it is converted); others as usual."""
     for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, ours)):
-        print(f"ember: warning: {message}", file=sys.stderr)
+        print(f"ember: warning: {printable(message)}", file=sys.stderr)
     for w in caught:
         if not issubclass(w.category, ours):
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
@@ -181,21 +233,34 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         return 0
     print(f"{info['file']}: {info['file_bytes']} bytes, {info['nodes']} nodes, "
           f"arena {info['arena_bytes']} bytes, weights {info['weight_bytes']} bytes")
+    # Names, op names, signature keys and metadata come from the file: escaped (JSON
+    # escapes them itself).
     for kind in ("inputs", "outputs"):
         for io in info[kind]:
-            print(f"  {kind[:-1]:6} {io['name']} {_shape_text(io['shape'])} {io['dtype']}")
+            print(f"  {kind[:-1]:6} {printable(io['name'])} {_shape_text(io['shape'])} "
+                  f"{io['dtype']}")
     print("ops:")
     for op, count in info["ops"].items():
-        print(f"  {op:24} {count}")
+        print(f"  {printable(op):24} {count}")
     print("tensors:")
     for t in info["tensors"]:
         kind = "prep" if t.get("prepared") else ("const" if t["constant"] else "arena")
-        print(f"  {t['index']:4} {kind} {t['dtype']:8} {_shape_text(t['shape']):20} {t['name']}")
+        print(f"  {t['index']:4} {kind} {t['dtype']:8} {_shape_text(t['shape']):20} "
+              f"{printable(t['name'])}")
+    if info["signatures"]:
+        print("signatures:")
+        for key, sig in info["signatures"].items():
+            print(f"  {printable(key)}: inputs {_names(sig.get('inputs', []))}, outputs "
+                  f"{_names(sig.get('outputs', []))}")
     if info["metadata"]:
         print("metadata:")
         for key, value in info["metadata"].items():
-            print(f"  {key} = {_metadata_text(key, value)}")
+            print(f"  {printable(key)} = {printable(_metadata_text(key, value))}")
     return 0
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(printable(n) for n in names) or "-"
 
 
 def _metadata_text(key: str, value: str) -> str:
@@ -289,7 +354,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         value = interp.get_tensor(detail["index"])
         if args.nchw and meta.get(f"layout.output.{detail['name']}") == "NHWC":
             value = np.transpose(value, TO_NCHW)
-        print(_describe(detail["name"], value, args.top))
+        print(_describe(printable(detail["name"]), value, args.top))
         if args.save:
             np.save(os.path.join(args.save, _file_name(detail["name"]) + ".npy"), value)
     print(f"invoke: median {np.median(times) * 1e3:.3f} ms over {len(times)} run(s)")
@@ -344,6 +409,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --quantize: keep the layers that hurt most in float32, one at a "
                         "time, until every output's SNR vs float on the calibration data is "
                         "at least DB dB; prints what was kept and its size cost")
+    p.add_argument("--max-constant-mb", type=float, metavar="MIB",
+                   help="the most memory, in MiB, that the constants computed by constant "
+                        "folding may take together (default 512); a model needing more is "
+                        "refused, naming the node")
+    p.add_argument("--max-arena-mb", type=float, metavar="MIB",
+                   help="the largest planned arena (activation memory), in MiB, of the "
+                        "written model (default 4096); a model needing more is refused, "
+                        "naming its largest tensor")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("inspect", help="ops, tensors, arena and sizes of an .ember model")
@@ -376,7 +449,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except CliError as e:
-        print(f"ember: error: {e}", file=sys.stderr)
+        # Messages quote names from the model: escaped, so the error is one safe line.
+        print(f"ember: error: {printable(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         # The reader went away (`ember inspect m.ember | head`): stop quietly, and keep
@@ -384,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as e:
-        print(f"ember: error: {e}", file=sys.stderr)
+        print(f"ember: error: {printable(str(e))}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

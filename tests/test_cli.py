@@ -177,3 +177,57 @@ def test_console_entry_point_exit_status(ember_path: Path) -> None:
     usage = subprocess.run([sys.executable, "-m", "emberlite.cli", "frobnicate"],
                            capture_output=True, text=True)
     assert usage.returncode == 2
+
+
+# Names with terminal escapes: a colour change, a carriage return that would hide the start
+# of the line, an OSC title change, a right-to-left override.
+HOSTILE_IN = "x\x1b[31m\rred"
+HOSTILE_OUT = "y\x1b]0;pwned\x07\u202eevil"
+
+
+def _hostile_model() -> onnx.ModelProto:
+    model = _model()
+    renames = {"x": HOSTILE_IN, "y": HOSTILE_OUT}
+    for value in [*model.graph.input, *model.graph.output]:
+        value.name = renames[value.name]
+    for node in model.graph.node:
+        node.input[:] = [renames.get(n, n) for n in node.input]
+        node.output[:] = [renames.get(n, n) for n in node.output]
+    model.graph.node[1].name = "soft\x1b[2Jmax"
+    model.producer_name = "maker\x1b[5m\nfake: line"
+    return model
+
+
+def _assert_escaped(text: str) -> None:
+    for raw in ("\x1b", "\r", "\x07", "\u202e"):
+        assert raw not in text, repr(text)
+
+
+def test_names_from_the_model_are_escaped(tmp_path: Path, capsys) -> None:
+    src, out = tmp_path / "hostile.onnx", tmp_path / "hostile.ember"
+    onnx.save(_hostile_model(), str(src))
+    assert main(["convert", str(src), "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["inspect", str(out)]) == 0
+    text = capsys.readouterr().out
+    _assert_escaped(text)
+    for escaped in ("x\\x1b[31m\\rred", "y\\x1b]0;pwned\\x07\\u202eevil",
+                    "maker\\x1b[5m\\nfake: line"):
+        assert escaped in text, text
+    assert main(["run", str(out)]) == 0
+    text = capsys.readouterr().out
+    _assert_escaped(text)
+    assert "y\\x1b]0;pwned\\x07\\u202eevil: [2,6] float32" in text
+    assert main(["inspect", "--json", str(out)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["inputs"][0]["name"] == HOSTILE_IN      # JSON keeps the exact name
+    assert main(["run", str(out), "-i", "nope=" + str(tmp_path / "a.npy")]) == 2
+    _assert_escaped(_one_error_line(capsys, "no model input named"))
+
+
+def test_printable_keeps_letters_and_escapes_controls() -> None:
+    from emberlite.cli import printable
+
+    assert printable("conv_1/Relu:0 é ß 中文 ok") == "conv_1/Relu:0 é ß 中文 ok"
+    assert printable("a\x1b[0m\r\n\t\x00\x7f\u200b\ud800") == \
+        "a\\x1b[0m\\r\\n\\t\\x00\\x7f\\u200b\\ud800"

@@ -124,21 +124,27 @@ static float nearest(uint8_t rounding, float c) {
     }
 }
 
+/* The cell of coordinate c on an axis of `in` >= 1 cells: c truncated into [0, in - 1], NaN
+   to 0. Compared in double: float(in - 1) may round up past INT32_MAX. */
+static int32_t cell_index(float c, int32_t in) {
+    if (!(c >= 0.0f))
+        return 0;
+    return (double)c >= (double)(in - 1) ? in - 1 : (int32_t)c;
+}
+
 static void fill_axis(const struct resize_params *p, const struct resize_axis *t, float scale,
                       int32_t in, int32_t out) {
     const float last = (float)(in - 1);
     for (int32_t x = 0; x < out; x++) {
         float c = source_coord(p->transform, x, scale, in, out);
         if (p->mode == EMBER_RESIZE_MODE_NEAREST) {
-            float r = nearest(p->rounding, c);
-            r = !(r >= 0.0f) ? 0.0f : (r > last ? last : r); /* NaN -> 0 */
-            t->lo[x] = t->hi[x] = (int32_t)r;
+            t->lo[x] = t->hi[x] = cell_index(nearest(p->rounding, c), in);
             t->w[x] = 0.0f;
         } else {
             c = !(c >= 0.0f) ? 0.0f : (c > last ? last : c);
-            int32_t lo = (int32_t)c;
+            int32_t lo = cell_index(c, in);
             t->lo[x] = lo;
-            t->hi[x] = lo + 1 < in ? lo + 1 : lo;
+            t->hi[x] = lo < in - 1 ? lo + 1 : lo;
             t->w[x] = c - (float)lo;
         }
     }
@@ -146,7 +152,10 @@ static void fill_axis(const struct resize_params *p, const struct resize_axis *t
 
 /* LiteRT's integer source positions: a step of in/out (or (in-1)/(out-1) aligning corners)
    in 1/1024, rounded to nearest; half-pixel centres shift by half a step less half a cell.
-   64-bit where LiteRT is 32-bit: equal for images below 2^20 cells. */
+   64-bit where LiteRT is 32-bit: equal for images below 2^20 cells. The rounded step can put
+   the last positions at or past cell `in` (199 -> 650 rows: 649 x 314 / 1024 = 199.0), where
+   LiteRT reads past the image: both taps are clamped to the last cell, which makes the
+   weight irrelevant (lo = hi). */
 static void fill_axis_i8(uint8_t transform, const struct resize_axis *t, int32_t in,
                          int32_t out) {
     if (out < 1)
@@ -157,7 +166,8 @@ static void fill_axis_i8(uint8_t transform, const struct resize_axis *t, int32_t
                                : (1024 * (int64_t)in + out / 2) / out;
     for (int32_t o = 0; o < out; o++) {
         const int64_t pos = half ? o * step + step / 2 - 512 : o * step;
-        const int64_t lo = pos / 1024 > 0 ? pos / 1024 : 0; /* truncating, as LiteRT */
+        int64_t lo = pos / 1024 > 0 ? pos / 1024 : 0; /* truncating, as LiteRT */
+        lo = lo < in - 1 ? lo : in - 1;
         const int64_t hi = (pos + 1023) / 1024;
         t->lo[o] = (int32_t)lo;
         t->hi[o] = (int32_t)(hi < in - 1 ? hi : in - 1);
@@ -240,6 +250,9 @@ static void ember_resize_f32_ref(const struct resize_data *d, const float *in, f
 static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
+    /* No eval, so no tables: an empty output's rows or columns may still number 2^31 - 1. */
+    if (out->count == 0)
+        return EMBER_STATUS_OK;
     const size_t cells = (size_t)out->dims[1] + (size_t)out->dims[2];
     const size_t per_cell = 3 * sizeof(int32_t) + sizeof(float);
     if (cells > (SIZE_MAX - sizeof(struct resize_data)) / per_cell)

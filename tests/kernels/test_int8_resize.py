@@ -30,7 +30,9 @@ def _c_div(a: int, b: int) -> int:
 
 
 def axis_taps(kind: str, n_in: int, n_out: int) -> list[tuple[int, int, int]]:
-    """(lo, hi, position - 1024 lo) per output coordinate, section 5."""
+    """(lo, hi, position - 1024 lo) per output coordinate, section 5. The rounded step can put
+    the last positions at or past the last cell: both taps are clamped to it (LiteRT clamps
+    only hi and reads past the image), and the weight then no longer matters (lo = hi)."""
     if kind == "align" and n_out > 1:
         step = (1024 * (n_in - 1) + (n_out - 1) // 2) // (n_out - 1)
     else:
@@ -38,7 +40,7 @@ def axis_taps(kind: str, n_in: int, n_out: int) -> list[tuple[int, int, int]]:
     taps = []
     for o in range(n_out):
         pos = o * step + step // 2 - 512 if kind == "half" else o * step
-        lo = max(_c_div(pos, 1024), 0)
+        lo = min(max(_c_div(pos, 1024), 0), n_in - 1)
         taps.append((lo, min(_c_div(pos + 1023, 1024), n_in - 1), pos - 1024 * lo))
     return taps
 
@@ -98,6 +100,24 @@ def test_resize_nearest_i8_copies_the_float_cells(seed: int, size, kind: str) ->
     got = run_graph(build(shape, out_hw, p, zp_out=3), [x])[0]
     want = run_graph(build(shape, out_hw, p, int8=False), [x.astype(np.float32)])[0]
     assert np.array_equal(got, want.astype(np.int8))
+
+
+# Sizes whose rounded step puts the last lower tap one cell past the image (199 -> 650 with
+# TFLite's default options: step 314, 649 * 314 / 1024 = 199.0).
+PAST_THE_END = [(199, 650), (1, 55)]
+
+
+@pytest.mark.parametrize("n_in,n_out", PAST_THE_END)
+@pytest.mark.parametrize("kind", sorted(TRANSFORMS))
+def test_resize_bilinear_i8_clamps_the_lower_tap(n_in: int, n_out: int, kind: str) -> None:
+    """Batch 2: a tap past image 0 reads image 1's first row, which differs from image 0's
+    last one, so a missing clamp shows in the output even where the arena ends later."""
+    shape, out_hw = (2, n_in, 3, 2), (n_out, 5)
+    x = np.random.default_rng(n_in).integers(-128, 128, shape).astype(np.int8)
+    x[1] = -x[0, ::-1] - 1  # image 1's first row is far from image 0's last
+    p = _params(shape, out_hw, ResizeMode.LINEAR, TRANSFORMS[kind])
+    got = run_graph(build(shape, out_hw, p), [x])[0]
+    assert np.array_equal(got, bilinear_reference(x, kind, out_hw))
 
 
 def test_resize_i8_needs_equal_quantization() -> None:

@@ -165,6 +165,11 @@ typedef struct ember_kernel {
     ember_eval_fn eval;
 } ember_kernel;
 
+/* True when every output of the node holds no element (some dim is 0, whatever the others):
+   eval has nothing to write, so the interpreter skips it and prepare derives nothing
+   (csrc/kernels/common.c). */
+bool ember_outputs_empty(const ember_context *ctx, const ember_node *n);
+
 /* Kernel for an op code, or NULL (csrc/kernels/registry.c). */
 const ember_kernel *ember_kernel_for(uint32_t op);
 

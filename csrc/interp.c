@@ -125,9 +125,11 @@ static ember_status prepare_nodes(ember_interp *ip) {
     ctx->scratch = NULL;
     for (uint32_t i = 0; i < ip->model.node_count; i++) {
         ember_node *n = &ip->model.nodes[i];
-        if (n->kernel->prepare == NULL)
-            continue;
-        ember_status st = n->kernel->prepare(ctx, n);
+        /* Prepare reads the params from the model bytes again, which may have changed since
+           create: they are checked again first. */
+        ember_status st = n->kernel->check != NULL ? n->kernel->check(ctx, n) : EMBER_STATUS_OK;
+        if (st == EMBER_STATUS_OK && n->kernel->prepare != NULL)
+            st = n->kernel->prepare(ctx, n);
         if (st != EMBER_STATUS_OK) {
             if (ip->msg[0] == '\0')
                 ember_fail(ctx, st, "node %" PRIu32 " (%s '%s'): prepare failed: %s",
@@ -244,6 +246,9 @@ ember_status ember_interp_invoke(ember_interp *ip) {
                                      "call ember_interp_allocate before ember_interp_invoke"));
     for (uint32_t i = 0; i < ip->model.node_count; i++) {
         const ember_node *n = &ip->model.nodes[i];
+        /* Nothing to write; the other dims of an empty output may still be huge. */
+        if (ember_outputs_empty(&ip->ctx, n))
+            continue;
         guard_arena(ip, n);
         ember_status st = n->kernel->eval(&ip->ctx, n);
         if (st != EMBER_STATUS_OK) {

@@ -129,6 +129,14 @@ ember_status ember_read_axis(ember_context *ctx, const ember_node *n, uint32_t s
     return EMBER_STATUS_OK;
 }
 
+bool ember_outputs_empty(const ember_context *ctx, const ember_node *n) {
+    for (uint32_t i = 0; i < n->output_count; i++) {
+        if (ctx->tensors[n->outputs[i]].count > 0)
+            return false;
+    }
+    return true;
+}
+
 void ember_axis_extents(const ember_tensor *t, uint32_t axis, size_t *outer, size_t *inner) {
     *outer = 1;
     for (uint32_t a = 0; a < axis; a++)

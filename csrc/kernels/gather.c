@@ -1,6 +1,7 @@
 /* GATHER: slices of `data` along `axis` picked by INT32 or INT64 indices of any rank, any
    element size. Indices are data, so eval range-checks each one ([-dim, dim), negative ones
-   count from the end). */
+   count from the end); constant indices are checked once at prepare, where the message can
+   name the bad one. */
 #include <string.h>
 
 #include "ember_internal.h"
@@ -13,6 +14,10 @@ struct gather_data {
     size_t index_count;
     bool wide;         /* INT64 indices */
 };
+
+static int64_t gather_index(const struct gather_data *d, const void *indices, size_t k) {
+    return d->wide ? ((const int64_t *)indices)[k] : ((const int32_t *)indices)[k];
+}
 
 static ember_status gather_check(ember_context *ctx, const ember_node *node) {
     ember_status st = ember_check_arity(ctx, node, 2, 2, 1);
@@ -63,7 +68,7 @@ static ember_status ember_gather_ref(const struct gather_data *d, const void *da
     for (size_t o = 0; o < d->outer; o++) {
         const uint8_t *block = src + o * (size_t)d->axis_dim * d->inner;
         for (size_t k = 0; k < d->index_count; k++) {
-            int64_t i = d->wide ? ((const int64_t *)indices)[k] : ((const int32_t *)indices)[k];
+            int64_t i = gather_index(d, indices, k);
             if (i < -d->axis_dim || i >= d->axis_dim)
                 return EMBER_STATUS_EVAL_ERROR;
             if (i < 0)
@@ -71,6 +76,27 @@ static ember_status ember_gather_ref(const struct gather_data *d, const void *da
             memmove(dst, block + (size_t)i * d->inner, d->inner);
             dst += d->inner;
         }
+    }
+    return EMBER_STATUS_OK;
+}
+
+/* Constant indices fail at allocate, naming the first one out of range, rather than every
+   invoke with a bare evaluation error. */
+static ember_status gather_check_constant_indices(ember_context *ctx, const ember_node *node,
+                                                  const struct gather_data *d) {
+    const ember_tensor *indices = ember_input(ctx, node, 1);
+    if (!indices->is_constant || indices->data == NULL || ember_outputs_empty(ctx, node))
+        return EMBER_STATUS_OK;
+    for (size_t k = 0; k < d->index_count; k++) {
+        const int64_t i = gather_index(d, indices->data, k);
+        if (i < -d->axis_dim || i >= d->axis_dim)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (gather '%s'): constant index %lld at position "
+                              "%zu of '%s' is out of range: the axis has %lld entries, so "
+                              "indices must lie in [%lld,%lld)",
+                              node->index, node->name, (long long)i, k, indices->name,
+                              (long long)d->axis_dim, (long long)-d->axis_dim,
+                              (long long)d->axis_dim);
     }
     return EMBER_STATUS_OK;
 }
@@ -91,7 +117,7 @@ static ember_status gather_prepare(ember_context *ctx, ember_node *node) {
     d->axis_dim = data->dims[axis];
     d->index_count = indices->count;
     d->wide = indices->type == EMBER_TYPE_INT64;
-    return EMBER_STATUS_OK;
+    return gather_check_constant_indices(ctx, node, d);
 }
 
 static ember_status gather_eval(ember_context *ctx, const ember_node *node) {

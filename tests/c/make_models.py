@@ -16,6 +16,9 @@ Usage: make_models.py OUT_DIR
   dequantized_weights.ember
                        conv2d and fully_connected reading int8 per-channel and float16
                        weights through DEQUANTIZE nodes computed at prepare (no arena slot)
+  patch_slice.ember, patch_transpose.ember
+                       SLICE begin (0, 12345) and TRANSPOSE perm (3, 1, 2, 0): parameter
+                       vectors the patched-params test finds in the bytes and changes
   index.txt            the names of all of the above, one per line
 """
 from __future__ import annotations
@@ -113,7 +116,26 @@ def quant() -> Graph:
     return _graph(tensors, [Node(OpType.RELU, "relu", ["x"], ["y"])], ["x"], ["y"])
 
 
-MODELS = {"conv_relu_add": conv_relu_add, "fc": fc, "concat": concat, "quant": quant}
+# The begin vector of patch_slice and the perm of patch_transpose, as test_patched_params.c
+# finds them in the file: a FlatBuffer vector, its length then its int32 elements.
+PATCH_BEGIN = (0, 12345)
+PATCH_PERM = (3, 1, 2, 0)
+
+
+def patch_slice() -> Graph:
+    tensors = [_act("x", (2, 12347)), _act("y", (2, 2))]
+    node = Node(OpType.SLICE, "slice", ["x"], ["y"], SliceParams(begin=PATCH_BEGIN, step=(1, 1)))
+    return _graph(tensors, [node], ["x"], ["y"])
+
+
+def patch_transpose() -> Graph:
+    tensors = [_act("x", (2, 3, 4, 5)), _act("y", (5, 3, 4, 2))]
+    node = Node(OpType.TRANSPOSE, "transpose", ["x"], ["y"], TransposeParams(perm=PATCH_PERM))
+    return _graph(tensors, [node], ["x"], ["y"])
+
+
+MODELS = {"conv_relu_add": conv_relu_add, "fc": fc, "concat": concat, "quant": quant,
+          "patch_slice": patch_slice, "patch_transpose": patch_transpose}
 
 # op -> (params, [(input name, shape, constant?)], output shape). Inputs marked constant get
 # random weights; the rest are graph inputs.

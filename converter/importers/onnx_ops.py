@@ -140,7 +140,7 @@ def size(b: Builder, x: AnyTensor) -> np.ndarray:
 
 def reshape(b: Builder, x: str, new_shape: np.ndarray, *, allowzero: int = 0) -> str:
     old = b.shape(x)
-    dims = [int(d) for d in new_shape.reshape(-1)]
+    dims = _ints(new_shape.reshape(-1), "shape")
     if not allowzero:
         dims = [old[i] if d == 0 and i < len(old) else d for i, d in enumerate(dims)]
     if dims.count(-1) > 1 or min(dims, default=0) < -1:
@@ -314,8 +314,10 @@ def pad_2(b: Builder, x: str, *, pads: list[int], mode: PadModeName = "constant"
 
 def pad_11(b: Builder, x: str, pads: np.ndarray, constant_value: np.ndarray | None = None,
            axes: np.ndarray | None = None, *, mode: PadModeName = "constant") -> str:
-    value = 0.0 if constant_value is None or not constant_value.size else constant_value.item()
-    return _pad(b, x, pads.tolist(), mode, value, None if axes is None else axes.tolist())
+    value = (0.0 if constant_value is None or not constant_value.size
+             else _scalar(constant_value, "constant_value"))
+    return _pad(b, x, _ints(pads, "pads"), mode, value,
+                None if axes is None else _ints(axes, "axes"))
 
 
 def gather(b: Builder, data: str, indices: Indices, *, axis: int = 0) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .common import Shape, check_arity, input_shape, params_of
+from .common import Shape, check_arity, check_finite, input_shape, params_of
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -18,5 +18,7 @@ class ClampParams:
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     check_arity(node, 1, 1)
-    params_of(node, ClampParams)
+    p = params_of(node, ClampParams)
+    check_finite(node, "min", p.min, allow_inf=True)
+    check_finite(node, "max", p.max, allow_inf=True)
     return [input_shape(node, graph, 0)]

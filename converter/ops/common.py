@@ -1,6 +1,7 @@
 """Helpers shared by the ops' `infer_shape` functions: input lookup, errors, window sizes."""
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import ShapeError
@@ -15,6 +16,12 @@ P = TypeVar("P")
 def fail(node: "Node", message: str) -> ShapeError:
     """A ShapeError that names the node and its op, for the caller to raise."""
     return ShapeError(f"node {node.name!r} ({node.op.name.lower()}): {message}")
+
+
+def check_finite(node: "Node", field: str, value: float, allow_inf: bool = False) -> None:
+    """A float parameter the runtime refuses when NaN (and, unless allow_inf, infinite)."""
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise fail(node, f"{field} must be {'a number' if allow_inf else 'finite'}, got {value}")
 
 
 def check_arity(node: "Node", min_inputs: int, max_inputs: int, outputs: int = 1) -> None:

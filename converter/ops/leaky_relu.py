@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .common import Shape, check_arity, input_shape, params_of
+from .common import Shape, check_arity, check_finite, input_shape, params_of
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -17,5 +17,5 @@ class LeakyReluParams:
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     check_arity(node, 1, 1)
-    params_of(node, LeakyReluParams)
+    check_finite(node, "alpha", params_of(node, LeakyReluParams).alpha)
     return [input_shape(node, graph, 0)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .common import Shape, check_arity, check_axis, input_shape, params_of
+from .common import Shape, check_arity, check_axis, check_finite, input_shape, params_of
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -21,4 +21,5 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     p = params_of(node, SoftmaxParams)
     x = input_shape(node, graph, 0)
     check_axis(node, p.axis, len(x))
+    check_finite(node, "beta", p.beta)
     return [x]

@@ -28,6 +28,7 @@ import hashlib
 import inspect
 import os
 import random
+import re
 import resource
 import signal
 import sys
@@ -147,8 +148,9 @@ def signature(e: BaseException) -> str:
     ours = [f for f in frames if "emberlite" in f.filename or "/converter/" in f.filename
             or "/runtime/" in f.filename] or frames
     where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "?"
-    message = str(e).splitlines()[0][:60] if isinstance(e, Finding) and root is e else ""
-    return f"{type(e).__name__}/{type(root).__name__} at {where} {message}"
+    # A Finding's text tells bugs apart (which op, which field), its numbers do not.
+    message = re.sub(r"\d+", "N", str(e).splitlines()[0])[:100] if isinstance(e, Finding) else ""
+    return f"{type(e).__name__}/{type(root).__name__} at {where} {message}".rstrip()
 
 
 def keep_finding(blob: bytes, e: BaseException, folder: Path) -> bool:
@@ -187,7 +189,10 @@ def custom_mutator(blob: bytes, max_size: int, seed: int) -> bytes:
     if len(blob) > 1 and rng.random() < 0.5:
         kind = Settings.importer if Settings.importer is not None else blob[0] & 1
         mutate = mutate_onnx if kind == ONNX else mutate_tflite
-        body = mutate(blob[1:], rng)
+        try:
+            body = mutate(blob[1:], rng)
+        except Exception:  # a mutator bug must not end the run: mutate bytes instead
+            body = None
         if body is not None and len(body) < max_size:
             return blob[:1] + body
     return atheris.Mutate(blob, max_size)

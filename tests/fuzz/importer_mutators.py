@@ -162,13 +162,14 @@ def mutate_onnx(data: bytes, rng: random.Random) -> bytes | None:
         model.ParseFromString(data)
     except Exception:
         return None
+    weights, fns = zip(*_ONNX_MUTATIONS)
     for _ in range(4):
-        weights, fns = zip(*_ONNX_MUTATIONS)
-        if rng.choices(fns, weights)[0](model, rng):
-            try:
+        try:
+            if rng.choices(fns, weights)[0](model, rng):
                 return model.SerializeToString()
-            except Exception:  # a value protobuf refuses to encode: try another
-                model.ParseFromString(data)
+        except Exception:  # text that is not UTF-8, a value protobuf cannot encode
+            model = onnx.ModelProto()
+            model.ParseFromString(data)
     return None
 
 

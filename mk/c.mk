@@ -68,8 +68,8 @@ $(C_BUILD)/tests-san/%: tests/c/%.c tests/c/test_util.h $(C_SAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(C_FLAGS) $(SAN_FLAGS) $< $(C_SAN_LIB) -lm -o $@
 
-$(C_MODELS): tests/c/make_models.py converter/planner.py converter/writer.py converter/ir.py \
-    $(wildcard converter/ops/*.py)
+$(C_MODELS): tests/c/make_models.py tests/runtime/empty_worker.py converter/planner.py \
+    converter/writer.py converter/ir.py $(wildcard converter/ops/*.py)
 	@mkdir -p $(dir $@)
 	$(PY) tests/c/make_models.py $(dir $@)
 	@touch $@

@@ -20,9 +20,14 @@ Usage: make_models.py OUT_DIR
                        SLICE begin (0, 12345) and TRANSPOSE perm (3, 1, 2, 0): parameter
                        vectors the patched-params test finds in the bytes and changes
   index.txt            the names of all of the above, one per line
+  empty_<case>.ember   the cases of tests/runtime/empty_worker.py: every op on tensors that
+                       hold no element with other dims of 2^31 - 1, for test_empty_tensors.c
+                       to run under the sanitizers
+  empty_index.txt      their names, each followed by "ok" or "refused"
 """
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -343,6 +348,16 @@ def all_models() -> dict[str, Graph]:
     return graphs
 
 
+def empty_models() -> dict[str, tuple[Graph, bool]]:
+    """empty_<case> -> (graph, whether it must be refused), from the Python test's table."""
+    path = Path(__file__).resolve().parents[1] / "runtime" / "empty_worker.py"
+    spec = importlib.util.spec_from_file_location("empty_worker", path)
+    worker = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = worker  # dataclasses look their module up there
+    spec.loader.exec_module(worker)
+    return {f"empty_{c.name}": (c.graph, c.refused is not None) for c in worker.all_cases()}
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -354,6 +369,11 @@ def main(argv: list[str]) -> int:
         data = serialize(graph, plan_memory(graph), metadata={"test.model": name})
         (out / f"{name}.ember").write_bytes(data)
     (out / "index.txt").write_text("".join(f"{name}.ember\n" for name in graphs))
+    empty = empty_models()
+    for name, (graph, _) in empty.items():
+        (out / f"{name}.ember").write_bytes(serialize(graph, plan_memory(graph)))
+    (out / "empty_index.txt").write_text("".join(
+        f"{name}.ember {'refused' if refused else 'ok'}\n" for name, (_, refused) in empty.items()))
     return 0
 
 

@@ -487,17 +487,15 @@ static int cmp_name(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Callers look a signature's inputs (and its outputs) up by name, so a name may appear only
-   once in each list; TFLite keeps them in a map, where the second one would silently vanish. */
-static ember_status check_unique(loader *ld, const char **names, uint32_t n, uint32_t s,
-                                 const char *key, const char *what) {
+/* Callers look signatures up by key, and a signature's inputs (and its outputs) by name, so
+   each may appear only once; TFLite keeps them in maps, where a second one would vanish.
+   Sorts `names`; returns a name found twice, or NULL. */
+static const char *duplicate(const char **names, uint32_t n) {
     qsort(names, n, sizeof *names, cmp_name);
     for (uint32_t k = 1; k < n; k++)
         if (strcmp(names[k - 1], names[k]) == 0)
-            return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                              "signature %" PRIu32 " '%s': %s name '%s' appears more than once",
-                              s, key, what, names[k]);
-    return EMBER_STATUS_OK;
+            return names[k];
+    return NULL;
 }
 
 /* Each entry must name a graph input (for the signature's inputs) or a graph output: a caller
@@ -544,31 +542,49 @@ static ember_status check_tensor_maps(loader *ld, const ember_fb_table *sig, uin
     if (names == NULL)
         return EMBER_STATUS_NO_MEMORY;
     ember_status st = read_tensor_maps(ld, &maps, s, key, outputs, names);
-    if (st == EMBER_STATUS_OK)
-        st = check_unique(ld, names, maps.len, s, key, outputs ? "output" : "input");
+    const char *twice = st == EMBER_STATUS_OK ? duplicate(names, maps.len) : NULL;
+    if (twice != NULL)
+        st = ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                        "signature %" PRIu32 " '%s': %s name '%s' appears more than once", s, key,
+                        outputs ? "output" : "input", twice);
     ember_temp_free(ld->ctx, names);
     return st;
+}
+
+static ember_status check_signatures(loader *ld, const char **keys) {
+    ember_model *m = ld->model;
+    for (uint32_t s = 0; s < m->signatures.len; s++) {
+        ember_fb_table sig;
+        uint32_t len;
+        if (!ember_fb_vector_table(&m->signatures, s, &sig) ||
+            !ember_fb_string_field(&sig, EMBER_SLOT_SIGNATURE_KEY, &keys[s], &len))
+            return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                              "signature %" PRIu32 " is malformed (out of bounds)", s);
+        ember_status st = check_tensor_maps(ld, &sig, s, keys[s], false);
+        if (st == EMBER_STATUS_OK)
+            st = check_tensor_maps(ld, &sig, s, keys[s], true);
+        if (st != EMBER_STATUS_OK)
+            return st;
+    }
+    const char *twice = duplicate(keys, m->signatures.len);
+    if (twice != NULL)
+        return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                          "signature key '%s' appears more than once", twice);
+    return EMBER_STATUS_OK;
 }
 
 static ember_status parse_signatures(loader *ld, const ember_fb_table *root) {
     ember_model *m = ld->model;
     if (!ember_fb_vector_field(root, EMBER_SLOT_MODEL_SIGNATURES, 4, &m->signatures))
         return invalid(ld->ctx, "signature list");
-    for (uint32_t s = 0; s < m->signatures.len; s++) {
-        ember_fb_table sig;
-        const char *key;
-        uint32_t len;
-        if (!ember_fb_vector_table(&m->signatures, s, &sig) ||
-            !ember_fb_string_field(&sig, EMBER_SLOT_SIGNATURE_KEY, &key, &len))
-            return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
-                              "signature %" PRIu32 " is malformed (out of bounds)", s);
-        ember_status st = check_tensor_maps(ld, &sig, s, key, false);
-        if (st == EMBER_STATUS_OK)
-            st = check_tensor_maps(ld, &sig, s, key, true);
-        if (st != EMBER_STATUS_OK)
-            return st;
-    }
-    return EMBER_STATUS_OK;
+    if (m->signatures.len == 0)
+        return EMBER_STATUS_OK;
+    const char **keys = ember_temp_alloc(ld->ctx, (size_t)m->signatures.len * sizeof *keys);
+    if (keys == NULL)
+        return EMBER_STATUS_NO_MEMORY;
+    ember_status st = check_signatures(ld, keys);
+    ember_temp_free(ld->ctx, keys);
+    return st;
 }
 
 static ember_status parse_metadata(loader *ld, const ember_fb_table *root) {

@@ -114,7 +114,8 @@ ember_status ember_interp_create(const void *data, size_t size, const ember_opti
 void ember_interp_destroy(ember_interp *interp);
 const char *ember_errmsg(const ember_interp *interp);
 
-/* Prepares every node and binds the arena (the caller's, or one allocation of the needed size). */
+/* Prepares every node and binds the arena (the caller's, or one allocation of the needed size).
+   The arena is not zeroed: a tensor holds unspecified bytes until it is set or computed. */
 ember_status ember_interp_allocate(ember_interp *interp);
 /* Bytes of arena the model needs, scratch included; valid after ember_interp_allocate
    (also after it failed with EMBER_STATUS_ARENA_TOO_SMALL). */

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from emberlite import Interpreter, errors
-from emberlite.converter.ir import DType, Graph, Node, Tensor
+from emberlite.converter.ir import DType, Graph, Node, Signature, Tensor
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.planner import MemoryPlan, plan_memory
@@ -169,4 +169,34 @@ def test_signature_must_name_graph_io(outputs: bool, target: int, kind: str) -> 
     with pytest.raises(errors.InvalidModelError,
                        match=rf"signature 0 'serving_default': {kind} '\w+' names tensor "
                              rf"{target} '\w+', which is not a graph {kind}"):
+        Interpreter(model_content=_rehash(buf))
+
+
+def _patch_string(buf: bytearray, old: bytes, new: bytes) -> None:
+    """Overwrites the one FlatBuffer string `old` (length-prefixed) with `new` of its length."""
+    marker = struct.pack("<I", len(old)) + old + b"\0"
+    assert buf.count(marker) == 1 and len(new) == len(old)
+    pos = buf.index(marker) + 4
+    buf[pos:pos + len(old)] = new
+
+
+def test_signature_names_unique() -> None:
+    """One signature naming two inputs alike, or two signatures with one key: a lookup by name
+    would find only one of them."""
+    tensors = {n: Tensor(n, DType.FLOAT32, (N,)) for n in ("p", "q", "y")}
+    graph = Graph(tensors, [Node(OpType.ADD, "add", ["p", "q"], ["y"], BinaryParams())],
+                  ["p", "q"], ["y"])
+    graph.signatures = [Signature("run_a", (("left", 0), ("right", 1)), (("sum", 0),)),
+                        Signature("run_b", (("in0", 0), ("in1", 1)), (("out", 0),))]
+    good = serialize(graph, plan_memory(graph))
+    Interpreter(model_content=good)
+    buf = bytearray(good)
+    _patch_string(buf, b"in1", b"in0")
+    with pytest.raises(errors.InvalidModelError,
+                       match="signature 1 'run_b': input name 'in0' appears more than once"):
+        Interpreter(model_content=_rehash(buf))
+    buf = bytearray(good)
+    _patch_string(buf, b"run_b", b"run_a")
+    with pytest.raises(errors.InvalidModelError,
+                       match="signature key 'run_a' appears more than once"):
         Interpreter(model_content=_rehash(buf))

@@ -158,10 +158,13 @@ typedef struct ember_kernel {
     /* Called by the verifier: arity, types, params and quantization rules; reads only
        shapes, types and params, never tensor data. */
     ember_check_fn check;
-    /* Called once by ember_interp_allocate: derives constants, picks a variant, asks for
-       scratch. May allocate with ember_alloc. */
+    /* Called once by ember_interp_allocate, right after check runs again (the model bytes
+       may have changed since create): derives constants, picks a variant, asks for scratch.
+       May allocate with ember_alloc, in proportion to the bytes of the node's tensors (an
+       empty tensor's other dims may still be 2^31 - 1). */
     ember_prepare_fn prepare;
-    /* Does the arithmetic; allocates nothing, formats no strings. */
+    /* Does the arithmetic; allocates nothing, formats no strings, reads params only through
+       node->data. Not called when every output is empty (ember_outputs_empty). */
     ember_eval_fn eval;
 } ember_kernel;
 

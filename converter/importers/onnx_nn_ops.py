@@ -18,11 +18,13 @@ from .onnx_builder import (TO_NCHW, TO_NHWC, AutoPad, Builder, Invalid, Unsuppor
 Pair = tuple[int, int]
 
 
-def _pair(values: list[int] | None, default: int, what: str) -> Pair:
+def _pair(values: list[int] | None, default: int, what: str, lowest: int = 1) -> Pair:
     if values is None:
         return default, default
     if len(values) != 2:
         raise Unsupported(f"only 2D windows are supported, got {what}={list(values)}")
+    if min(values) < lowest:
+        raise Invalid(f"{what} must be >= {lowest}, got {list(values)}")
     return int(values[0]), int(values[1])
 
 
@@ -108,7 +110,7 @@ def conv_transpose(b: Builder, x: str, w: str, bias: str | None = None, *,
     if group < 1 or cin != c or c % group:
         raise Invalid(f"filter {b.shape(w)} with group={group} does not fit {c} input channels")
     stride, dilation = _pair(strides, 1, "strides"), _pair(dilations, 1, "dilations")
-    extra = _pair(output_padding, 0, "output_padding")
+    extra = _pair(output_padding, 0, "output_padding", lowest=0)
     full = [(size - 1) * s + (k - 1) * d + 1 + e for size, s, k, d, e in
             zip((h, wd), stride, (kh, kw), dilation, extra)]
     if pads is None and (output_shape or auto_pad in ("SAME_UPPER", "SAME_LOWER")):

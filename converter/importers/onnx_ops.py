@@ -124,7 +124,7 @@ def dropout_7(b: Builder, x: str, *, ratio: float = 0.5) -> str:
 def dropout_12(b: Builder, x: str, ratio: AnyTensor | None = None,
                training_mode: np.ndarray | None = None, *, seed: int = 0) -> str:
     # The ratio only matters in training mode, so it may be computed at run time.
-    if training_mode is not None and bool(training_mode.item()):
+    if training_mode is not None and bool(_scalar(training_mode, "training_mode")):
         raise Unsupported("training_mode=True is not supported (inference only)")
     return x
 
@@ -178,7 +178,7 @@ def squeeze_1(b: Builder, x: str, *, axes: list[int] | None = None) -> str:
 
 
 def squeeze_13(b: Builder, x: str, axes: np.ndarray | None = None) -> str:
-    return squeeze_1(b, x, axes=None if axes is None else axes.reshape(-1).tolist())
+    return squeeze_1(b, x, axes=None if axes is None else _ints(axes.reshape(-1), "axes"))
 
 
 def unsqueeze_1(b: Builder, x: str, *, axes: list[int]) -> str:
@@ -189,7 +189,7 @@ def unsqueeze_1(b: Builder, x: str, *, axes: list[int]) -> str:
 
 
 def unsqueeze_13(b: Builder, x: str, axes: np.ndarray) -> str:
-    return unsqueeze_1(b, x, axes=axes.reshape(-1).tolist())
+    return unsqueeze_1(b, x, axes=_ints(axes.reshape(-1), "axes"))
 
 
 def transpose(b: Builder, x: str, *, perm: list[int] | None = None) -> str:
@@ -234,13 +234,13 @@ def split_2(b: Builder, x: str, *, axis: int = 0, split: list[int] | None = None
 
 def split_13(b: Builder, x: str, split: np.ndarray | None = None, *,
              axis: int = 0) -> list[str]:
-    return split_2(b, x, axis=axis, split=None if split is None else split.tolist())
+    return split_2(b, x, axis=axis, split=None if split is None else _ints(split, "split"))
 
 
 def split_18(b: Builder, x: str, split: np.ndarray | None = None, *, axis: int = 0,
              num_outputs: int | None = None) -> list[str]:
     if split is not None:
-        return _split(b, x, axis, split.tolist(), b.num_outputs)
+        return _split(b, x, axis, _ints(split, "split"), b.num_outputs)
     size = b.shape(x)[_axis(axis, b.rank(x))]
     parts = _equal_split(size, num_outputs or b.num_outputs, True)
     return _split(b, x, axis, parts, b.num_outputs)
@@ -343,7 +343,7 @@ def reduce_mean_18(b: Builder, x: str, axes: np.ndarray | None = None, *, keepdi
                    noop_with_empty_axes: int = 0) -> str:
     if axes is None or axes.size == 0:
         return x if noop_with_empty_axes else _mean(b, x, tuple(range(b.rank(x))), keepdims)
-    return _mean(b, x, _axes(axes.tolist(), b.rank(x)), keepdims)
+    return _mean(b, x, _axes(_ints(axes, "axes"), b.rank(x)), keepdims)
 
 
 def global_average_pool(b: Builder, x: str) -> str:

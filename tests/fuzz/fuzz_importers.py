@@ -11,8 +11,10 @@ Refusals (EmberError, the one-line errors `ember convert` prints) are fine. Find
 - a crash, a hang (libFuzzer's -timeout) or memory past the limit (RLIMIT_AS, -rss_limit_mb).
 
 The process runs under an address-space limit (--mem-mb, default 1024 MiB), far above what
-a conversion within the budget (--budget-mb, default 64 MiB, passed to the converter when it
-takes one) needs; so a file that makes the converter allocate far past its budget is found.
+a conversion within the budget (--budget-mb, default 64 MiB, given to the converter as
+max_constant_bytes and max_arena_bytes) needs; so a file that makes the converter allocate
+far past its budget is found (`ember convert` reports such a MemoryError as a message, but
+within its budget a conversion must not get there).
 
     python tests/fuzz/fuzz_importers.py [atheris/libFuzzer args] CORPUS_DIR...   # fuzz
     python tests/fuzz/fuzz_importers.py crash-1234                               # rerun one
@@ -75,7 +77,7 @@ class Settings:
 
 
 def _budget_kwargs(fn: Callable[..., Any]) -> dict[str, int]:
-    """The converter's byte budgets that `fn` accepts (it may take none yet)."""
+    """The converter's byte budgets (converter/limits.py) that `fn` accepts."""
     params = inspect.signature(fn).parameters
     return {name: Settings.budget_bytes for name in ("max_constant_bytes", "max_arena_bytes")
             if name in params}
@@ -90,8 +92,7 @@ def convert(blob: bytes) -> bytes | None:
     kind = Settings.importer if Settings.importer is not None else blob[0] & 1
     data = blob[1:]
     make = Converter.from_onnx if kind == ONNX else Converter.from_tflite
-    converter = make(data, **_budget_kwargs(make))
-    return converter.convert(**_budget_kwargs(converter.convert))
+    return make(data, **_budget_kwargs(make)).convert()
 
 
 def run_converted(ember: bytes) -> None:

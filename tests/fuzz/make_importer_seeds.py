@@ -171,6 +171,13 @@ def tflite_seeds() -> dict[str, bytes]:
         concrete = tf.function(f).get_concrete_function(*specs)
         return tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()
 
+    def keras_tflite(model: Any, fp16: bool = False) -> bytes:
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        if fp16:  # float16 weights, DEQUANTIZE ops in front of their readers
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.target_spec.supported_types = [tf.float16]
+        return converter.convert()
+
     w = _w(3, 3, 2, 4)
     dw = _w(3, 3, 2, 2)
     nn = tf.nn
@@ -207,6 +214,20 @@ def tflite_seeds() -> dict[str, bytes]:
         "mean_argmax": fn(lambda x: tf.cast(tf.argmax(tf.reduce_mean(x, axis=[1]), axis=-1),
                                             tf.float32), x4),
         "pack_unpack": fn(lambda x: tf.stack(tf.unstack(x, axis=1)[::-1], axis=1), (2, 3, 4)),
+        "transpose_conv": fn(lambda x: nn.conv2d_transpose(x, _w(3, 3, 4, 2), (1, 12, 12, 4),
+                                                           2, "SAME"), x4),
+        "batch_matmul": fn(lambda x, y: tf.matmul(x, y), (2, 3, 4), (2, 4, 5)),
+        "misc_unary": fn(lambda x: tf.clip_by_value(x, -1.0, 1.0) + nn.l2_normalize(x, -1) +
+                         x * nn.relu6(x + 3.0) / 6.0, x4),
+        "sum_squeeze": fn(lambda x: tf.expand_dims(tf.squeeze(tf.reduce_sum(
+            x, axis=[1, 2], keepdims=True), axis=[1]), 0), x4),
+        "split_v_padv2": fn(lambda x: tf.pad(tf.split(x, [2, 4], axis=1)[1],
+                                             [[0, 0], [1, 1], [0, 0], [0, 0]],
+                                             constant_values=0.5), x4),
+        "prelu": keras_tflite(tf.keras.Sequential([L.Input((6, 6, 2)), L.PReLU()])),
+        "fp16_weights": keras_tflite(tf.keras.Sequential([L.Input((6, 6, 2)), L.Conv2D(3, 3),
+                                                          L.Flatten(), L.Dense(4)]),
+                                     fp16=True),
         "int8_cnn": int8_tflite(tf, cnn, uniform(rng, (8, 8, 2))),
         "int8_mix_float_io": int8_tflite(tf, mix, uniform(rng, (6, 6, 2)),
                                          io_type=tf.float32),

@@ -97,6 +97,26 @@ def test_pad_parameters_of_the_wrong_kind(consts: dict[str, np.ndarray], match: 
     _refused(_model([node], consts), match)
 
 
+@pytest.mark.parametrize("node, consts, match", [
+    (helper.make_node("Unsqueeze", ["x", "a"], ["y"]), {"a": np.array([np.inf], np.float32)},
+     "axes"),
+    (helper.make_node("Dropout", ["x", "", "t"], ["y"]), {"t": np.zeros(2, np.bool_)},
+     "training_mode"),
+    (helper.make_node("Split", ["x", "s"], ["y"], axis=2), {"s": np.array([6.0], np.float32)},
+     "split")], ids=["unsqueeze", "dropout", "split"])
+def test_constant_inputs_of_the_wrong_kind(node: onnx.NodeProto, consts: dict[str, np.ndarray],
+                                           match: str) -> None:
+    _refused(_model([node], consts), match)
+
+
+@pytest.mark.parametrize("node", [
+    helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[0, 1], ceil_mode=1),
+    helper.make_node("Conv", ["x", "w"], ["y"], strides=[1, 0], auto_pad="SAME_UPPER")],
+    ids=["max_pool", "conv"])
+def test_zero_stride(node: onnx.NodeProto) -> None:
+    _refused(_model([node], {"w": np.ones((3, 2, 3, 3), np.float32)}), "strides")
+
+
 def test_reshape_to_a_float_shape() -> None:
     node = helper.make_node("Reshape", ["x", "s"], ["y"])
     _refused(_model([node], {"s": np.array([1, np.nan], np.float32)}), "shape")

@@ -51,6 +51,8 @@ from emberlite.converter.writer import serialize
 B = 2**31 - 1  # the largest dim a model can declare
 F32 = DType.FLOAT32
 Q_IN = QuantParams((0.05,), (-3,))
+Q16 = QuantParams((0.001,), (0,))
+Q_W = 0.02
 
 
 @dataclass
@@ -77,6 +79,21 @@ def const(name: str, shape: tuple[int, ...], dtype: DType = F32, data: np.ndarra
 
 def q8(name: str, shape: tuple[int, ...], quant: QuantParams = Q_IN) -> Tensor:
     return Tensor(name, DType.INT8, shape, quant=quant)
+
+
+def q16(name: str, shape: tuple[int, ...]) -> Tensor:
+    return Tensor(name, DType.INT16, shape, quant=Q16)
+
+
+def q_weights(name: str, shape: tuple[int, ...]) -> Tensor:
+    """int8 weights of scale Q_W."""
+    data = np.arange(int(np.prod(shape))).reshape(shape) % 7 - 3
+    return const(name, shape, DType.INT8, data, QuantParams((Q_W,), (0,)))
+
+
+def q_bias(name: str, n: int, dtype: DType, in_scale: float) -> Tensor:
+    scale = float(np.float32(in_scale) * np.float32(Q_W))
+    return const(name, (n,), dtype, np.arange(n), QuantParams((scale,), (0,)))
 
 
 def graph(op: OpType, params: object, inputs: list[Tensor], outputs: list[Tensor]) -> Graph:
@@ -116,6 +133,19 @@ def conv_cases() -> list[Case]:
         Case("transpose_conv2d", OpType.TRANSPOSE_CONV2D, graph(
             OpType.TRANSPOSE_CONV2D, TransposeConv2DParams(),
             [act("x", (0, B, B, 2)), const("w", (3, 1, 1, 2))], [act("y", (0, B, B, 3))])),
+        Case("conv2d_i8", OpType.CONV2D, graph(OpType.CONV2D, Conv2DParams(), [
+            q8("x", (0, B, B, 4)), q_weights("w", (6, 1, 1, 4)),
+            q_bias("b", 6, DType.INT32, 0.05)], [q8("y", (0, B, B, 6))])),
+        Case("conv2d_i16", OpType.CONV2D, graph(OpType.CONV2D, Conv2DParams(), [
+            q16("x", (0, B, B, 4)), q_weights("w", (6, 1, 1, 4)),
+            q_bias("b", 6, DType.INT64, 0.001)], [q16("y", (0, B, B, 6))])),
+        Case("fully_connected_i8", OpType.FULLY_CONNECTED, graph(
+            OpType.FULLY_CONNECTED, FullyConnectedParams(),
+            [q8("x", (B, B, 0, 6)), q_weights("w", (4, 6)), q_bias("b", 4, DType.INT32, 0.05)],
+            [q8("y", (B, B, 0, 4))])),
+        Case("fully_connected_i16", OpType.FULLY_CONNECTED, graph(
+            OpType.FULLY_CONNECTED, FullyConnectedParams(),
+            [q16("x", (B, B, 0, 6)), q_weights("w", (4, 6))], [q16("y", (B, B, 0, 4))])),
         Case("fully_connected", OpType.FULLY_CONNECTED, graph(
             OpType.FULLY_CONNECTED, FullyConnectedParams(),
             [act("x", (B, B, 0, 6)), const("w", (4, 6))], [act("y", (B, B, 0, 4))])),
@@ -134,6 +164,10 @@ def pool_cases() -> list[Case]:
                                           [act("y", (B, B, 1, 0))])))
         cases.append(Case(f"{name}_i8", op, graph(op, Pool2DParams(), [q8("x", (B, B, 1, 0))],
                                                   [q8("y", (B, B, 1, 0))])))
+        if op == OpType.MAX_POOL2D:
+            cases.append(Case(f"{name}_i16", op, graph(op, Pool2DParams(),
+                                                       [q16("x", (B, B, 1, 0))],
+                                                       [q16("y", (B, B, 1, 0))])))
         # Height 0, padded: windows of padding only.
         padded = Pool2DParams(filter_h=2, pad_top=1, pad_bottom=1)
         cases.append(Case(f"{name}_filled", op, graph(op, padded, [act("x", (1, 0, 2, 3))],
@@ -274,6 +308,15 @@ def elementwise_cases() -> list[Case]:
                                            [q8("y", (B, B, 0), q_out)])),
         Case("quantize", OpType.QUANTIZE, graph(OpType.QUANTIZE, None, [act("x", (B, B, 0))],
                                                 [q8("y", (B, B, 0))])),
+        Case("add_i16", OpType.ADD, graph(OpType.ADD, BinaryParams(),
+                                          [q16("a", (B, B, 0)), q16("b", (B, 1, 0))],
+                                          [q16("y", (B, B, 0))])),
+        Case("quantize_i16", OpType.QUANTIZE, graph(OpType.QUANTIZE, None,
+                                                    [act("x", (B, B, 0))],
+                                                    [q16("y", (B, B, 0))])),
+        Case("dequantize_i16", OpType.DEQUANTIZE, graph(OpType.DEQUANTIZE, None,
+                                                        [q16("x", (B, B, 0))],
+                                                        [act("y", (B, B, 0))])),
         Case("dequantize", OpType.DEQUANTIZE, graph(OpType.DEQUANTIZE, None,
                                                     [q8("x", (B, B, 0))],
                                                     [act("y", (B, B, 0))])),
@@ -282,9 +325,19 @@ def elementwise_cases() -> list[Case]:
     ]
 
 
+def prepared_dequantize() -> Case:
+    """An empty int8 constant DEQUANTIZEd at prepare (no arena slot), read by a RELU."""
+    w = const("w", (B, 0), DType.INT8, quant=Q_IN)
+    wf, y = act("wf", (B, 0)), act("y", (B, 0))
+    nodes = [Node(OpType.DEQUANTIZE, "dequantize", ["w"], ["wf"]),
+             Node(OpType.RELU, "relu", ["wf"], ["y"])]
+    return Case("dequantize_prepared", OpType.DEQUANTIZE,
+                Graph({t.name: t for t in (w, wf, y)}, nodes, [], ["y"]))
+
+
 def all_cases() -> list[Case]:
     return (conv_cases() + pool_cases() + reduce_cases() + movement_cases() + resize_cases()
-            + softmax_cases() + elementwise_cases())
+            + softmax_cases() + elementwise_cases() + [prepared_dequantize()])
 
 
 def run_case(case: Case) -> tuple[float, str]:

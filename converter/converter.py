@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 class _Source:
     sha256: str                              # of the model bytes as given or read
     metadata: dict[str, str]                 # format and producer of the source
-    load: Callable[[ConstantBudget], Graph]  # imports a fresh IR graph
+    load: Callable[..., Graph]               # (budget=None) -> a fresh IR graph
     limits: Limits                           # size budgets of the conversion (limits.py)
 
 
@@ -146,7 +146,7 @@ class Converter:
                     "source.producer_name": model.producer_name,
                     "source.producer_version": model.producer_version}
         return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
-                           lambda budget: import_onnx(model, shapes, budget), limits))
+                           lambda budget=None: import_onnx(model, shapes, budget), limits))
 
     @classmethod
     def from_tflite(cls, path_or_bytes: Any, *,
@@ -176,7 +176,7 @@ class Converter:
         read_tflite(data)  # malformed files fail here, not at convert()
         metadata = {"source.format": "tflite"}
         return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
-                           lambda budget: import_tflite(data, budget), limits))
+                           lambda budget=None: import_tflite(data, budget), limits))
 
     def quantize(self, mode: str = "int8", *, dataset: "SampleSource | None" = None,
                  method: str = "minmax", percentile: float = 99.99, progress: bool = False,

@@ -317,6 +317,10 @@ def _node_problems(node: onnx.NodeProto, sig: _Signature, constant: set[str],
         kind = _kind(sig.inputs[i]) if i < len(sig.inputs) else "float"
         elem = types.get(name)
         if not name:
+            hint = sig.inputs[i] if i < len(sig.inputs) else None
+            if (hint is None and sig.variadic) or (hint is not None
+                                                   and type(None) not in typing.get_args(hint)):
+                reasons.append(f"input {i} is empty, but it is not optional")
             continue
         if kind == "constant" and name not in constant:
             reasons.append(f"input {i} ({name!r}) must be a constant (an initializer or "
@@ -445,6 +449,13 @@ class _Conversion:
             opset_imports=list(self.model.opset_import), ir_version=self.model.ir_version)
         where = f"node {label!r} ({node.op_type})"
         known = _folded_shapes(model, feeds)
+        unknown = [o for o in node.output if o and o not in known]
+        if unknown and node.op_type in _SIZE_FROM_VALUES:
+            # Shape inference refused the node (e.g. a 1-D Range limit): its size comes from
+            # values only evaluation would read, and evaluating may take any amount of memory.
+            raise Unsupported(f"cannot evaluate constant node: ONNX shape inference cannot "
+                              f"tell the size of {unknown} before computing it (malformed "
+                              f"inputs?)")
         for name in node.output:
             if name in known:
                 self.budget.charge(where, *known[name])
@@ -484,6 +495,11 @@ class _Conversion:
             self.graph.outputs.append(name)
         return problems
 
+
+# Ops whose output size comes from their input values: folded only once shape inference
+# has told that size (and the budget has taken it).
+_SIZE_FROM_VALUES = {"Range", "Tile", "Expand", "ConstantOfShape", "Resize", "Upsample", "Pad",
+                     "OneHot", "CenterCropPad", "Col2Im"}
 
 # Inputs of a folded node up to this many elements are given to shape inference as
 # values, so it can read shapes, repeats, pads and scales; larger ones only by their shape.

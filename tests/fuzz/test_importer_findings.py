@@ -117,6 +117,22 @@ def test_zero_stride(node: onnx.NodeProto) -> None:
     _refused(_model([node], {"w": np.ones((3, 2, 3, 3), np.float32)}), "strides")
 
 
+def test_range_of_malformed_inputs_is_not_folded() -> None:
+    """Range with 1-D bounds (ONNX wants scalars): shape inference cannot tell its length,
+    so folding it would allocate whatever its limit says (2^40 elements: 8 TiB) before any
+    budget saw it."""
+    nodes = [helper.make_node("Range", ["a", "b", "d"], ["r"]),
+             helper.make_node("Cast", ["r"], ["f"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["x", "f"], ["y"])]
+    consts = {"a": np.array([0], np.int64), "b": np.array([1 << 40], np.int64),
+              "d": np.array([1], np.int64)}
+    _refused(_model(nodes, consts, shape=[1, 6]), "Range")
+
+
+def test_empty_name_for_an_input_that_is_not_optional() -> None:
+    _refused(_model([helper.make_node("Concat", ["", "x"], ["y"], axis=1)]), "not optional")
+
+
 def test_reshape_to_a_float_shape() -> None:
     node = helper.make_node("Reshape", ["x", "s"], ["y"])
     _refused(_model([node], {"s": np.array([1, np.nan], np.float32)}), "shape")

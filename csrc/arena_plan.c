@@ -3,8 +3,10 @@
    A tensor lives from the node that writes it to the last node that reads it, both inclusive;
    graph inputs from the start and graph outputs to the end of the run. Two tensors live at the
    same node must not share a byte, or one clobbers the other and the answers change from
-   invoke to invoke. The one exception is the planner's: a RESHAPE output on exactly the bytes
-   of its input, when that input dies there. O(n log n) in the tensor count. */
+   invoke to invoke. The one exception: a node's output on exactly the bytes of one of its
+   inputs that dies at that node (the planner runs RESHAPE so; the element-wise kernels allow
+   it too, and their checks refuse a partial overlap). A graph input never dies: a caller may
+   set it once and invoke again and again. O(n log n) in the tensor count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,7 @@ static ember_status check_arena_need(ember_context *ctx, const ember_model *m) {
 
 typedef struct span {
     uint32_t first, last; /* nodes, inclusive; last == node_count: to the end of the run */
-    int32_t in_place_of;  /* the RESHAPE input whose bytes this output takes, or -1 */
+    int32_t in_place_of;  /* the dying input whose bytes this output takes exactly, or -1 */
     uint8_t in_tree;      /* its bytes are marked in the sweep's tree */
 } span;
 
@@ -67,18 +69,23 @@ static void touch(span *s, uint32_t node) {
         s->last = node;
 }
 
-static void mark_reshape_in_place(const ember_model *m, span *spans, const ember_node *n) {
-    if (n->op != EMBER_OP_RESHAPE || n->input_count < 1 || n->output_count != 1 ||
-        n->inputs[0] < 0)
-        return;
-    const ember_tensor *src = &m->tensors[n->inputs[0]], *dst = &m->tensors[n->outputs[0]];
-    if (in_arena(src) && in_arena(dst) && spans[n->inputs[0]].last == n->index &&
-        src->arena_offset == dst->arena_offset && src->bytes == dst->bytes)
-        spans[n->outputs[0]].in_place_of = n->inputs[0];
+static void mark_in_place(const ember_model *m, span *spans, const ember_node *n) {
+    for (uint32_t k = 0; k < n->output_count; k++) {
+        const ember_tensor *dst = &m->tensors[n->outputs[k]];
+        for (uint32_t j = 0; j < n->input_count && in_arena(dst); j++) {
+            const int32_t in = n->inputs[j];
+            const ember_tensor *src = in >= 0 ? &m->tensors[in] : NULL;
+            if (src != NULL && in_arena(src) && spans[in].last == n->index &&
+                src->arena_offset == dst->arena_offset && src->bytes == dst->bytes) {
+                spans[n->outputs[k]].in_place_of = in;
+                break;
+            }
+        }
+    }
 }
 
-/* Graph inputs and outputs have last == node_count, so an in-place RESHAPE input (last ==
-   its node) is never one of them, as the planner requires. */
+/* Graph inputs and outputs have last == node_count, so an input dying at a node (last == the
+   node) is never one of them, as the planner requires. */
 static void fill_spans(const ember_model *m, span *spans) {
     const uint32_t end = m->node_count;
     for (uint32_t i = 0; i < m->tensor_count; i++)
@@ -99,7 +106,7 @@ static void fill_spans(const ember_model *m, span *spans) {
             touch(&spans[n->outputs[k]], i);
     }
     for (uint32_t i = 0; i < end; i++)
-        mark_reshape_in_place(m, spans, &m->nodes[i]);
+        mark_in_place(m, spans, &m->nodes[i]);
 }
 
 static uint32_t coord_index(const plan *p, uint64_t x) {

@@ -53,6 +53,19 @@ _NUMPY_FOLDS = {
 Problem = tuple[str, str, str]  # (operator label, op name, reason)
 
 
+def _numpy_fold_shape(op: "TFLOperator", args: list[np.ndarray],
+                      out: type) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and type of a _NUMPY_FOLDS result, known before computing it (inputs of
+    different shapes, which np.stack refuses, are charged as the first one's)."""
+    if op.code == BuiltinOperator.CAST:
+        return args[0].shape, np.dtype(out)
+    shape = list(args[0].shape)
+    axis = op.options.Axis() if op.options else 0
+    shape.insert(axis % (len(shape) + 1) if -len(shape) - 1 <= axis <= len(shape) else 0,
+                 len(args))
+    return tuple(shape), np.result_type(*args)
+
+
 @dataclass
 class TFLTensor:
     name: str
@@ -464,10 +477,11 @@ class _Conversion:
             if out is None:
                 raise Unsupported("unsupported output type")
             args = [self.consts[t] for t in op.inputs if t >= 0]
-            # PACK and CAST make at most 8 times the bytes of their inputs: counted after.
-            value = constant_array(_NUMPY_FOLDS[op.code](op, args, out))
-            self.budget.charge(f"{op.label} ({op.op_name})", value.shape, value.dtype)
-            self.consts[op.outputs[0]] = value
+            if not args:
+                raise Invalid("no inputs")
+            # A PACK may list one large constant thousands of times: charged before stacking.
+            self.budget.charge(f"{op.label} ({op.op_name})", *_numpy_fold_shape(op, args, out))
+            self.consts[op.outputs[0]] = constant_array(_NUMPY_FOLDS[op.code](op, args, out))
             return
         spec = TFLITE_OPS[op.code]
         start = len(self.graph.nodes)

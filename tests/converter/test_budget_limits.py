@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from tflite.BuiltinOperator import BuiltinOperator
 
 from emberlite.converter import Converter
 from emberlite.converter.errors import SizeLimitError
@@ -18,7 +19,7 @@ from emberlite.converter.ops import OpType
 from emberlite.converter.passes.fold_constants import fold_constants
 from helpers import run_ember
 from malformed_models import (constant_of_shape_bomb, resize_arena_bomb, tflite_add_bomb,
-                              tile_bomb)
+                              tflite_bytes, tile_bomb)
 from tests.converter.ir_builder import GraphBuilder
 
 
@@ -53,6 +54,20 @@ def test_tflite_fold_bomb_is_refused_before_allocating() -> None:
     data = tflite_add_bomb(16384)
     raised, peak = _peak_bytes(lambda: Converter.from_tflite(data).convert())
     assert raised is not None and "operator 0 (ADD)" in str(raised), raised
+    assert peak < 64 * MIB
+
+
+def test_tflite_pack_of_one_constant_many_times_is_refused_before_stacking() -> None:
+    # A 256 KiB constant listed 4096 times: a 1 GiB PACK from a 300 KiB file.
+    c = np.ones((256, 256), np.float32)
+    n = 4096
+    data = tflite_bytes([("x", [1], None), ("c", [256, 256], c), ("p", [n, 256, 256], None),
+                         ("y", [n, 256, 256], None)],
+                        [(BuiltinOperator.PACK, [1] * n, [2]),
+                         (BuiltinOperator.ADD, [0, 2], [3])], [0], [3])
+    raised, peak = _peak_bytes(lambda: Converter.from_tflite(data).convert())
+    assert raised is not None and "operator 0 (PACK)" in str(raised) \
+        and "[4096, 256, 256] float32 of 1.0 GiB" in str(raised), raised
     assert peak < 64 * MIB
 
 

@@ -42,6 +42,7 @@ FILE_IDENTIFIER = b"EMBR"
 SIGNATURE_KEY = "serving_default"
 _HASH_SLOT_OFFSET = 20  # vtable offset of Model.content_hash (slot 8: 4 + 2 * 8)
 _INT32_MAX = (1 << 31) - 1
+_MAX_RANK = 8  # EMBER_MAX_RANK in csrc/include/emberlite.h
 
 
 def _align(n: int) -> int:
@@ -123,6 +124,9 @@ def _tensor_table(t: Tensor, buffer: int, offset: int) -> TensorT:
     if t.shape is None:
         raise EmberError(f"tensor '{t.name}' has no known shape")
     tt.shape = [int(d) for d in t.shape]
+    if len(tt.shape) > _MAX_RANK:
+        raise EmberError(f"tensor {t.name!r}: shape {tt.shape} has rank {len(tt.shape)}; "
+                         f"the runtime supports up to {_MAX_RANK}")
     if not all(0 <= d <= _INT32_MAX for d in tt.shape):
         raise EmberError(f"tensor {t.name!r}: shape {tt.shape} has a dimension outside the "
                          f"format's range [0, {_INT32_MAX}]")

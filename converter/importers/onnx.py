@@ -419,6 +419,12 @@ class _Conversion:
             elif i < len(sig.inputs) and _kind(sig.inputs[i]) == "constant":
                 args.append(self.consts[name])
             else:
+                kind = _kind(sig.inputs[i]) if i < len(sig.inputs) else "float"
+                value = self.consts.get(name)
+                if kind == "float" and value is not None and value.dtype != np.float32:
+                    # A folded constant whose type shape inference did not know at the scan.
+                    raise Unsupported(f"input {i} ({name!r}) is a constant of type "
+                                      f"{value.dtype}; only float32 is supported")
                 args.append(self._tensor(name))
         kwargs = {a.name: _attribute(a) for a in node.attribute}
         self.b.begin(label, len(node.output))

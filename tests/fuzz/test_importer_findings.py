@@ -133,6 +133,24 @@ def test_empty_name_for_an_input_that_is_not_optional() -> None:
     _refused(_model([helper.make_node("Concat", ["", "x"], ["y"], axis=1)]), "not optional")
 
 
+def test_rank_beyond_the_runtime_maximum() -> None:
+    _refused(_model([helper.make_node("Relu", ["x"], ["y"])], shape=[1] * 9), "rank 9")
+
+
+def test_folded_int64_constant_into_a_float_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folded int64 value feeding a float op, where the scan knew no type for it (shape
+    inference stops at the first node it cannot infer: the fuzzer's case was a Range of 1-D
+    bounds, now refused itself; here inference is made to know nothing)."""
+    from emberlite.converter.importers import onnx as onnx_importer
+
+    monkeypatch.setattr(onnx_importer, "_value_types", lambda model: {})
+    nodes = [helper.make_node("Range", ["a", "b", "d"], ["r"]),
+             helper.make_node("Add", ["x", "r"], ["y"])]
+    consts = {"a": np.array(0, np.int64), "b": np.array(6, np.int64),
+              "d": np.array(1, np.int64)}
+    _refused(_model(nodes, consts, shape=[1, 6]), "only float32")
+
+
 def test_reshape_to_a_float_shape() -> None:
     node = helper.make_node("Reshape", ["x", "s"], ["y"])
     _refused(_model([node], {"s": np.array([1, np.nan], np.float32)}), "shape")

@@ -135,7 +135,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
             _print_warnings(caught, MetadataWarning)
     elapsed = time.perf_counter() - start
     if args.report or args.accuracy_budget is not None:
-        print(converter.report.table())
+        # The table names the model's layers: each line escaped.
+        print("\n".join(printable(line) for line in converter.report.table().splitlines()))
     if args.report:
         print(f"wrote {args.report}")
     print(f"wrote {output} ({output.stat().st_size} bytes) in {elapsed:.2f} s")

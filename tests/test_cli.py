@@ -231,3 +231,15 @@ def test_printable_keeps_letters_and_escapes_controls() -> None:
     assert printable("conv_1/Relu:0 é ß 中文 ok") == "conv_1/Relu:0 é ß 中文 ok"
     assert printable("a\x1b[0m\r\n\t\x00\x7f\u200b\ud800") == \
         "a\\x1b[0m\\r\\n\\t\\x00\\x7f\\u200b\\ud800"
+
+
+def test_quantization_report_escapes_layer_names(tmp_path: Path, capsys) -> None:
+    src, out = tmp_path / "hostile.onnx", tmp_path / "hostile.ember"
+    onnx.save(_hostile_model(), str(src))
+    x = np.random.default_rng(3).normal(size=(8, 2, 6)).astype(np.float32)
+    np.savez(tmp_path / "calib.npz", **{HOSTILE_IN: x})
+    assert main(["convert", str(src), "-o", str(out), "--quantize", "int8", "--calibration",
+                 str(tmp_path / "calib.npz"), "--report", str(tmp_path / "r.json")]) == 0
+    text = capsys.readouterr().out
+    _assert_escaped(text)
+    assert "soft\\x1b[2Jmax" in text, text

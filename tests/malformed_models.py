@@ -346,6 +346,9 @@ MALFORMED: dict[str, tuple[Builder, tuple[str, ...]]] = {
         [("x", [1, 2], None), ("a", [1, 2], None), ("b", [1, 2], None)],
         [(BuiltinOperator.ADD, [0, 2], [1]), (BuiltinOperator.ADD, [1, 0], [2])], [0], [2])),
         ("operator 0",)),
+    "tflite_negative_dim": (_lazy("n.tflite", lambda: tflite_bytes(
+        [("x", [1, -4], None), ("y", [1, -4], None)], [(BuiltinOperator.RELU, [0], [1])],
+        [0], [1])), ("negative dimension",)),
     "unsupported_op_names": (_lazy("u.onnx", lambda: _chain(
         [NODE("NonZero", ["x"], ["y"], name="nz\x1b[31m\nfake")])), ("unsupported",)),
 }

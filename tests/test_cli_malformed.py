@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from emberlite.cli import main
-from malformed_models import BEYOND_FORMAT, MALFORMED, small_onnx
+from onnx import helper
+
+from malformed_models import BEYOND_FORMAT, MALFORMED, float_info, onnx_bytes, small_onnx
 
 
 def _one_error_line(err: str) -> str:
@@ -49,6 +51,16 @@ def test_raised_budgets_still_refuse_what_the_format_cannot_hold(case: str, tmp_
     line = _one_error_line(capsys.readouterr().err)
     assert rc == 2 and all(needle in line for needle in needles), line
     assert _outputs(tmp_path) == []
+
+
+@pytest.mark.parametrize("shape", ["x:99999999999,6", "x:9223372036854775807,6"])
+def test_huge_input_shape_argument(shape: str, tmp_path: Path, capsys) -> None:
+    src = tmp_path / "m.onnx"
+    src.write_bytes(onnx_bytes([helper.make_node("Relu", ["x"], ["y"])],
+                               [float_info("x", ["n", 6])], [float_info("y", None)]))
+    assert main(["convert", str(src), "--input-shape", shape]) == 2
+    assert "arena budget" in _one_error_line(capsys.readouterr().err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
 
 
 @pytest.mark.parametrize("case", ["random_onnx_100_1", "constant_of_shape_bomb",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .converter import Converter
 from .errors import (EmberError, MetadataWarning, ModelImportError, QuantizationError,
-                     ShapeError, UnsupportedOpsError)
+                     ShapeError, SizeLimitError, UnsupportedOpsError)
 
 __all__ = ["Converter", "EmberError", "MetadataWarning", "ModelImportError", "QuantizationError",
-           "ShapeError", "UnsupportedOpsError"]
+           "ShapeError", "SizeLimitError", "UnsupportedOpsError"]

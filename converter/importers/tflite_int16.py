@@ -27,6 +27,9 @@ _WEIGHTS = {Op.CONV_2D: 1, Op.DEPTHWISE_CONV_2D: 1, Op.FULLY_CONNECTED: 1}
 _BIAS = {Op.CONV_2D: 2, Op.DEPTHWISE_CONV_2D: 2, Op.FULLY_CONNECTED: 2}
 _ACTIVATIONS = {Act.NONE, Act.RELU, Act.RELU6, Act.RELU_N1_TO_1}
 _CONVERSION_TYPES = {TensorType.FLOAT32, TensorType.INT8, TensorType.INT16}
+# The int16 conv kernels shift the requantized accumulator left by at most 14 bits
+# (ember_channel_multipliers_i16 in csrc/kernels/quant.c).
+_MAX_SHIFT = {Op.CONV_2D: 14, Op.DEPTHWISE_CONV_2D: 14}
 
 
 def is_int16_op(model: Any, op: Any) -> bool:
@@ -76,6 +79,9 @@ def int16_problems(model: Any, op: Any, spec: Any, constant: set[int],
                                       for t in activations[1:] + outputs):
         reasons.append(f"inputs and outputs are quantized differently; {NO_KERNEL} that "
                        f"requantizes")
+    if op.code in _MAX_SHIFT:
+        reasons.extend(_multiplier_problems(activations[0], model.tensors[op.inputs[1]],
+                                            outputs[0], _MAX_SHIFT[op.code]))
     if op.code == Op.ADD and _power_of_two_add(op, activations + outputs):
         reasons.append(f"power-of-two scales with pot_scale_int16 (LiteRT's LSTM path) have "
                        f"{NO_KERNEL}")
@@ -84,6 +90,22 @@ def int16_problems(model: Any, op: Any, spec: Any, constant: set[int],
         if reason:
             reasons.append(reason)
     return reasons
+
+
+def _multiplier_problems(x: Any, w: Any, y: Any, max_shift: int) -> list[str]:
+    """Each channel's input x weight / output scale as the kernel's frexp-based fixed point
+    (rounded to 31 bits, which can carry into the exponent) must shift by <= max_shift."""
+    for c, w_scale in enumerate(w.quant.scale):
+        real = float(x.quant.scale[0]) * float(w_scale) / float(y.quant.scale[0])
+        if not math.isfinite(real) or real <= 0:
+            continue  # scales <= 0 are refused with the tensor's quantization
+        fraction, shift = math.frexp(real)
+        if math.floor(fraction * 2.0 ** 31 + 0.5) == 2 ** 31:
+            shift += 1
+        if shift > max_shift:
+            return [f"channel {c} requantization multiplier input x weight / output scale = "
+                    f"{real:.9g} must be < 2^{max_shift}"]
+    return []
 
 
 def _power_of_two_add(op: Any, tensors: list) -> bool:

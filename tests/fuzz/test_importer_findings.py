@@ -190,3 +190,19 @@ def test_tflite_softmax_beta_not_finite() -> None:
     assert data.count(one) == 1
     with pytest.raises(EmberError, match="beta"):
         Converter.from_tflite(data.replace(one, struct.pack("<f", math.inf))).convert()
+
+
+def test_tflite_int16_conv_multiplier_beyond_the_kernels_shift() -> None:
+    """A 16x8 CONV_2D whose output scale makes input x weight / output scale >= 2^14: the
+    int16 kernels cannot requantize it; refused with the channel, not written for the
+    runtime to refuse."""
+    from emberlite.converter.importers.tflite import read_tflite
+
+    data = (CORPUS / "seed-tflite-int16x8_cnn").read_bytes()[1:]
+    model = read_tflite(data)
+    conv = next(op for op in model.operators if op.op_name == "CONV_2D")
+    scale = struct.pack("<f", model.tensors[conv.outputs[0]].quant.scale[0])
+    assert data.count(scale) == 1
+    hostile = data.replace(scale, struct.pack("<f", struct.unpack("<f", scale)[0] * 1e-9))
+    with pytest.raises(EmberError, match="requantization multiplier"):
+        Converter.from_tflite(hostile).convert()

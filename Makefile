@@ -1,5 +1,6 @@
 # Emberlite: `make demo` and `make test` work on a fresh Debian 12 machine (as root, or with sudo).
-# C targets live in mk/c.mk (c-lib, c-test, fuzz) and mk/cross.mk (cross-test, mcu-build).
+# C targets live in mk/c.mk (c-lib, c-test, fuzz, fuzz-ember) and mk/cross.mk (cross-test,
+# mcu-build).
 
 SHELL := /bin/bash
 VENV := .venv
@@ -64,7 +65,7 @@ test-deps: apt-test py-deps
 pytest:
 	$(PY) -m pytest -q
 
-TEST_STEPS := pytest c-test fuzz cross-test mcu-build
+TEST_STEPS := pytest c-test fuzz fuzz-ember cross-test mcu-build
 
 # Runs every step even after one fails, so one CI run reports all failures; fails at the end.
 test: test-deps
@@ -73,6 +74,18 @@ test: test-deps
 	done; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
 	echo "make test: all passed ($(TEST_STEPS))"
+
+# The fuzzers for longer than `make test` runs them (not part of it): the structure-aware
+# .ember fuzzer for FUZZ_LONG_SECONDS, then libFuzzer for FUZZ_LONG_RUNS inputs.
+FUZZ_LONG_SECONDS ?= 1800
+FUZZ_LONG_RUNS ?= 5000000
+.PHONY: fuzz-long
+fuzz-long:
+	@failed=""; \
+	$(MAKE) --no-print-directory fuzz-ember FUZZ_EMBER_SECONDS=$(FUZZ_LONG_SECONDS) || \
+	    failed="$$failed fuzz-ember"; \
+	$(MAKE) --no-print-directory fuzz FUZZ_RUNS=$(FUZZ_LONG_RUNS) || failed="$$failed fuzz"; \
+	if [ -n "$$failed" ]; then echo "make fuzz-long: FAILED:$$failed"; exit 1; fi
 
 bench: py-deps
 	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PIP) install -q $(TF_BENCH)

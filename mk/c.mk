@@ -4,6 +4,7 @@
 #   c-models  build/models/*.ember, the small models the C tests load (tests/c/make_models.py)
 #   c-test    every tests/c/test_*.c, built and run twice: plain, and with ASan + UBSan
 #   fuzz      libFuzzer over tests/c/corpus (FUZZ_RUNS runs, default 100000)
+#   fuzz-ember the structure-aware .ember fuzzer (FUZZ_EMBER_SECONDS, default 150)
 
 C_BUILD := build
 PY ?= .venv/bin/python
@@ -40,7 +41,7 @@ C_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests/%)
 C_SAN_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests-san/%)
 C_MODELS := $(C_BUILD)/models/.stamp
 
-.PHONY: c-lib c-models c-test fuzz
+.PHONY: c-lib c-models c-test fuzz fuzz-ember
 
 c-lib: $(C_LIB)
 
@@ -104,3 +105,17 @@ fuzz: $(C_BUILD)/fuzz_model
 	cp tests/c/corpus/* $(C_BUILD)/fuzz-corpus/
 	$(C_BUILD)/fuzz_model -runs=$(FUZZ_RUNS) -timeout=10 \
 	    -artifact_prefix=$(C_BUILD)/fuzz-artifacts/ $(C_BUILD)/fuzz-corpus tests/c/corpus
+
+# The structure-aware .ember fuzzer: tests/fuzz/fuzz_ember.py generates random valid (and
+# some hostile) models and runs them through this runner, built with ASan + UBSan against the
+# sanitized library. Findings are kept in tests/c/corpus_ember (replayed first by each run).
+FUZZ_EMBER_SECONDS ?= 150
+FUZZ_EMBER_ARGS ?=
+
+$(C_BUILD)/fuzz_ember_run: tests/c/fuzz_ember_run.c $(C_SAN_LIB)
+	$(CC) $(C_FLAGS) $(SAN_FLAGS) $< $(C_SAN_LIB) -lm -o $@
+
+fuzz-ember: $(C_BUILD)/fuzz_ember_run
+	$(PY) tests/fuzz/fuzz_ember.py --runner $< --seconds $(FUZZ_EMBER_SECONDS) \
+	    --work $(C_BUILD)/fuzz-ember $(FUZZ_EMBER_ARGS)
+

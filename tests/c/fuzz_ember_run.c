@@ -1,0 +1,255 @@
+/* Runner of the structure-aware .ember fuzzer (tests/fuzz/fuzz_ember.py), built with ASan and
+   UBSan against the sanitized library. Usage: fuzz_ember_run FILE|DIR...
+   For each model (a directory's *.ember files in name order) it prints "RUN <path>", then
+   creates the interpreter with the content hash checked, allocates, fills the inputs with
+   pseudo-random bytes drawn from the file's own bytes, invokes, overwrites every other
+   run-time tensor (outputs included) with other bytes, fills the inputs again and invokes a
+   second time. Both invokes must give the same status and the same output bytes: a
+   difference means a kernel read memory it had not written in this invoke (another tensor,
+   its own output, stale scratch). A refusal at create or allocate is no finding ("REFUSED");
+   a crash, a sanitizer report or a mismatch ends the process with a non-zero status right
+   after the "RUN" line of the model that caused it, so the driver knows which it was. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "emberlite.h"
+
+/* Largest block the interpreter may allocate (arena, tables, scratch): a model that asks for
+   more is refused with NO_MEMORY instead of exhausting the machine. */
+#define ALLOC_CAP ((size_t)256 << 20)
+#define MAX_MODEL_BYTES ((size_t)64 << 20)
+
+static void *capped_alloc(void *user, size_t size, size_t align) {
+    (void)user;
+    if (size > ALLOC_CAP)
+        return NULL;
+    void *p = NULL;
+    /* The exact size, so that ASan's redzone starts at the first byte past the block. */
+    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1))
+        return NULL;
+    return p;
+}
+
+static void capped_free(void *user, void *ptr) {
+    (void)user;
+    free(ptr);
+}
+
+/* xorshift64*: the input bytes of a model depend only on its bytes. */
+static uint64_t next(uint64_t *s) {
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+static uint64_t seed_of(const uint8_t *data, size_t size) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < size; i++)
+        h = (h ^ data[i]) * 1099511628211ull;
+    return h | 1;
+}
+
+/* Floats are mostly ordinary values in [-8, 8) (so the kernels' arithmetic paths run), now and
+   then raw bytes (NaN, infinities, denormals); other types get raw bytes, bools 0 or 1. */
+static void fill(void *dst, const ember_tensor_info *info, uint64_t *s) {
+    uint8_t *p = dst;
+    const int raw = next(s) % 8 == 0;
+    if (info->type == EMBER_DTYPE_FLOAT32 && !raw) {
+        for (size_t i = 0; i + 4 <= info->bytes; i += 4) {
+            float v = (float)((int64_t)(next(s) >> 40) - (1 << 23)) / (float)(1 << 20);
+            memcpy(p + i, &v, 4);
+        }
+        return;
+    }
+    for (size_t i = 0; i < info->bytes; i++) {
+        uint8_t v = (uint8_t)(next(s) >> 56);
+        p[i] = info->type == EMBER_DTYPE_BOOL ? (uint8_t)(v & 1) : v;
+    }
+}
+
+static int is_input(const ember_interp *ip, uint32_t t) {
+    for (uint32_t i = 0; i < ember_interp_input_count(ip); i++)
+        if (ember_interp_input_tensor(ip, i) == (int32_t)t)
+            return 1;
+    return 0;
+}
+
+static void fill_inputs(ember_interp *ip, uint64_t seed) {
+    for (uint32_t i = 0; i < ember_interp_input_count(ip); i++) {
+        const int32_t t = ember_interp_input_tensor(ip, i);
+        ember_tensor_info info;
+        void *data = ember_interp_tensor_data(ip, (uint32_t)t);
+        if (t >= 0 && data && ember_interp_tensor_info(ip, (uint32_t)t, &info) == EMBER_STATUS_OK)
+            fill(data, &info, &seed);
+    }
+}
+
+/* Overwrites every run-time tensor but the inputs with bytes unlike the first invoke's. */
+static void scribble(ember_interp *ip, uint64_t seed) {
+    for (uint32_t t = 0; t < ember_interp_tensor_count(ip); t++) {
+        ember_tensor_info info;
+        void *data = ember_interp_tensor_data(ip, t);
+        if (data == NULL || ember_interp_tensor_info(ip, t, &info) != EMBER_STATUS_OK ||
+            info.is_constant || is_input(ip, t))
+            continue;
+        memset(data, (int)(0x5a ^ (next(&seed) & 0xff)), info.bytes);
+    }
+}
+
+/* Copies of the outputs' bytes after an invoke, concatenated; NULL when they are too big. */
+static uint8_t *snapshot(ember_interp *ip, size_t *total) {
+    *total = 0;
+    for (uint32_t i = 0; i < ember_interp_output_count(ip); i++) {
+        ember_tensor_info info;
+        if (ember_interp_tensor_info(ip, (uint32_t)ember_interp_output_tensor(ip, i), &info) ==
+            EMBER_STATUS_OK)
+            *total += info.bytes;
+    }
+    uint8_t *copy = malloc(*total ? *total : 1);
+    size_t at = 0;
+    for (uint32_t i = 0; copy && i < ember_interp_output_count(ip); i++) {
+        const uint32_t t = (uint32_t)ember_interp_output_tensor(ip, i);
+        ember_tensor_info info;
+        const void *data = ember_interp_tensor_data(ip, t);
+        if (ember_interp_tensor_info(ip, t, &info) != EMBER_STATUS_OK)
+            continue;
+        if (data)
+            memcpy(copy + at, data, info.bytes);
+        at += info.bytes;
+    }
+    return copy;
+}
+
+static uint8_t *read_model(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    uint8_t *data = NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (size_t)st.st_size <= MAX_MODEL_BYTES) {
+        *size = (size_t)st.st_size;
+        data = capped_alloc(NULL, *size, 64);
+        if (data && fread(data, 1, *size, f) != *size) {
+            free(data);
+            data = NULL;
+        }
+    }
+    fclose(f);
+    return data;
+}
+
+/* 0: ran or refused; 3: the two invokes disagree. */
+static int run_interp(ember_interp *ip, uint64_t seed) {
+    fill_inputs(ip, seed);
+    const ember_status first = ember_interp_invoke(ip);
+    size_t n1, n2;
+    uint8_t *out1 = snapshot(ip, &n1);
+    scribble(ip, seed ^ 0x9e3779b97f4a7c15ull);
+    fill_inputs(ip, seed);
+    const ember_status second = ember_interp_invoke(ip);
+    uint8_t *out2 = snapshot(ip, &n2);
+    int rc = 0;
+    if (first != second) {
+        printf("MISMATCH invoke statuses %s then %s: %s\n", ember_status_str(first),
+               ember_status_str(second), ember_errmsg(ip));
+        rc = 3;
+    } else if (first == EMBER_STATUS_OK && out1 && out2 && n1 == n2 && memcmp(out1, out2, n1)) {
+        size_t i = 0;
+        while (out1[i] == out2[i])
+            i++;
+        printf("MISMATCH outputs differ between two invokes at output byte %zu of %zu\n", i, n1);
+        rc = 3;
+    } else {
+        printf("INVOKED %s%s%s\n", ember_status_str(first), first ? ": " : "",
+               first ? ember_errmsg(ip) : "");
+    }
+    free(out1);
+    free(out2);
+    return rc;
+}
+
+static int run_model(const char *path) {
+    printf("RUN %s\n", path);
+    fflush(stdout);
+    size_t size = 0;
+    uint8_t *data = read_model(path, &size);
+    if (data == NULL) {
+        printf("SKIPPED cannot read (or larger than %zu bytes)\n", MAX_MODEL_BYTES);
+        return 0;
+    }
+    const ember_allocator allocator = {capped_alloc, capped_free, NULL};
+    ember_options options;
+    ember_options_init(&options);
+    options.allocator = &allocator;
+    ember_interp *ip = NULL;
+    int rc = 0;
+    ember_status st = ember_interp_create(data, size, &options, &ip);
+    if (st != EMBER_STATUS_OK)
+        printf("REFUSED create %s: %s\n", ember_status_str(st), ip ? ember_errmsg(ip) : "");
+    else if ((st = ember_interp_allocate(ip)) != EMBER_STATUS_OK)
+        printf("REFUSED allocate %s: %s\n", ember_status_str(st), ember_errmsg(ip));
+    else
+        rc = run_interp(ip, seed_of(data, size));
+    ember_interp_destroy(ip);
+    free(data);
+    fflush(stdout);
+    return rc;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.ember files of a directory, in name order. */
+static int run_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return run_model(dir);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        const size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 6, ".ember") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **grown = realloc(names, cap * sizeof *names);
+            if (grown == NULL)
+                break;
+            names = grown;
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, by_name);
+    int rc = 0;
+    char path[4096];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (rc == 0)
+            rc = run_model(path);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        const int rc = run_dir(argv[i]);
+        if (rc)
+            return rc;
+    }
+    printf("DONE\n");
+    return 0;
+}

@@ -1,0 +1,859 @@
+"""Random but valid .ember models for the structure-aware fuzzer (tests/fuzz/fuzz_ember.py).
+
+Each model is a small IR graph (one to four nodes) built with the converter's own IR, planned
+by its planner and written by its writer, so the content hash is right and the deeper checks
+see the values. Every OpType has a generator below (GENERATORS; a new op without one fails
+`check_coverage`), drawing:
+  - types: float32, int8 (per-tensor, and per-channel where the op takes weights) and int16
+    where kernels exist, plus the integer types of the copying ops;
+  - shapes: 0, 1, 2, 3, 5, 7, 13 and other primes, one axis up to ~700 with the others tiny,
+    and empty tensors whose other dims are huge (2^31 - 1);
+  - params from valid and edge ranges: strides, dilations, pads, axes, coordinate
+    transforms, fused activations.
+A fraction of the models is then made hostile after planning (arena offsets, arena_size,
+param values, quantization, shapes, types): still correctly hashed, but the values are the
+verifier's to refuse. A model the runtime refuses is not a finding; a crash, a hang, a
+sanitizer report or two invokes that disagree are.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from emberlite.converter.errors import EmberError
+from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor, constant_array
+from emberlite.converter.ops import OPS, FusedActivation, OpType
+from emberlite.converter.ops.arg_max import ArgParams
+from emberlite.converter.ops.batch_matmul import BatchMatMulParams
+from emberlite.converter.ops.binary import BinaryParams
+from emberlite.converter.ops.clamp import ClampParams
+from emberlite.converter.ops.concatenation import ConcatenationParams
+from emberlite.converter.ops.conv2d import Conv2DParams
+from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
+from emberlite.converter.ops.fully_connected import FullyConnectedParams
+from emberlite.converter.ops.gather import GatherParams
+from emberlite.converter.ops.hard_sigmoid import HardSigmoidParams
+from emberlite.converter.ops.leaky_relu import LeakyReluParams
+from emberlite.converter.ops.lookup_table import int8_lookup_table, sigmoid_f32, tanh_f32
+from emberlite.converter.ops.mean import ReduceParams
+from emberlite.converter.ops.pad import PadMode, PadParams
+from emberlite.converter.ops.pool2d import Pool2DParams
+from emberlite.converter.ops.reshape import ReshapeParams
+from emberlite.converter.ops.resize import (CoordinateTransform, NearestRounding, ResizeMode,
+                                            ResizeParams)
+from emberlite.converter.ops.slice import SliceParams
+from emberlite.converter.ops.softmax import SoftmaxParams
+from emberlite.converter.ops.split import SplitParams
+from emberlite.converter.ops.transpose import TransposeParams
+from emberlite.converter.ops.transpose_conv2d import TransposeConv2DParams
+from emberlite.converter.planner import MemoryPlan, plan_memory
+from emberlite.converter.writer import serialize
+
+HUGE = 2**31 - 1
+PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 97, 101,
+          127, 199)
+MAX_TENSOR_BYTES = 8 << 20     # one tensor
+MAX_ARENA_BYTES = 48 << 20     # the planned arena
+MAX_WORK = 20_000_000          # multiply-adds (or window reads) of one node, so ASan runs stay fast
+SHAPE_PROFILES = ("small", "small", "small", "long", "long", "empty")
+
+
+class Reject(Exception):
+    """The drawn combination is not a model (shapes do not fit, too large): draw again."""
+
+
+@dataclass
+class Model:
+    name: str                  # e.g. "resize-i8" or "conv2d-f32+relu-f32"
+    ops: list[OpType]
+    data: bytes
+    hostile: str = ""          # what was mutated after planning, or ""
+    graph: Graph | None = None  # the graph written (after the mutation)
+
+
+@dataclass
+class Builder:
+    rng: np.random.Generator
+    profile: str = "small"
+    tensors: dict[str, Tensor] = field(default_factory=dict)
+    nodes: list[Node] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    work: int = 0
+    scale_of_x: float = 1.0    # the scale of the quantized input a bias is made for
+
+    # ---- random draws -------------------------------------------------------------------
+    def chance(self, p: float) -> bool:
+        return bool(self.rng.random() < p)
+
+    def pick(self, seq: Any) -> Any:
+        return seq[int(self.rng.integers(len(seq)))]
+
+    def small(self) -> int:
+        return int(self.pick((1, 1, 1, 2, 2, 3, 3, 4, 5, 7, 8, 13)))
+
+    def dim(self) -> int:
+        r = self.rng.random()
+        if self.profile == "empty" and r < 0.25:
+            return 0
+        if self.profile == "empty" and r < 0.4:
+            return HUGE
+        if r < 0.75:
+            return self.small()
+        if r < 0.95:
+            return int(self.pick(PRIMES))
+        return int(self.rng.integers(14, 64))
+
+    def long(self) -> int:
+        """One long axis: up to ~700."""
+        return int(self.pick((int(self.rng.integers(64, 701)), int(self.pick(PRIMES)), 650,
+                              512, 199, 257)))
+
+    def shape(self, rank: int) -> tuple[int, ...]:
+        dims = [self.dim() for _ in range(rank)]
+        if self.profile == "long" and rank:
+            dims = [self.pick((1, 1, 2, 3)) for _ in range(rank)]
+            dims[int(self.rng.integers(rank))] = self.long()
+        if HUGE in dims and 0 not in dims:   # huge dims only on empty tensors
+            dims[self.pick([i for i, d in enumerate(dims) if d != HUGE] or [0])] = 0
+        return tuple(dims)
+
+    def rank(self, lo: int = 0, hi: int = 5) -> int:
+        return int(self.rng.integers(lo, hi + 1))
+
+    def scale(self) -> float:
+        return float(np.float32(2.0 ** self.rng.uniform(-12, 2)))
+
+    def quant(self, dtype: DType, channels: int = 0, axis: int = 0,
+              symmetric: bool = False) -> QuantParams | None:
+        if dtype not in (DType.INT8, DType.INT16, DType.UINT8):
+            return None
+        n = channels if channels > 1 else 1
+        if n > 4096:
+            raise Reject(f"{n} quantization channels")
+        scales = tuple(self.scale() for _ in range(n))
+        if symmetric or dtype == DType.INT16:
+            zps = (0,) * n
+        elif dtype == DType.UINT8:
+            zps = tuple(int(self.rng.integers(0, 256)) for _ in range(n))
+        else:
+            zps = tuple(int(self.rng.integers(-128, 128)) for _ in range(n))
+        return QuantParams(scales, zps, axis)
+
+    def activation(self) -> FusedActivation:
+        return self.pick(list(FusedActivation)) if self.chance(0.4) else FusedActivation.NONE
+
+    # ---- graph building -----------------------------------------------------------------
+    def _name(self, base: str) -> str:
+        name, i = base, 1
+        while name in self.tensors:
+            name, i = f"{base}_{i}", i + 1
+        return name
+
+    def add_input(self, shape: tuple[int, ...], dtype: DType,
+                  quant: QuantParams | None = None) -> str:
+        name = self._name("x")
+        self._check_size(shape, dtype)
+        self.tensors[name] = Tensor(name, dtype, shape, quant=quant)
+        self.inputs.append(name)
+        return name
+
+    def add_const(self, shape: tuple[int, ...], dtype: DType, quant: QuantParams | None = None,
+                  data: np.ndarray | None = None, base: str = "w") -> str:
+        name = self._name(base)
+        self._check_size(shape, dtype)
+        if math.prod(d for d in shape if d) >= 2**60:
+            raise Reject(f"numpy cannot hold an empty constant of shape {shape}")
+        if data is None:
+            data = self.random_data(shape, dtype)
+        self.tensors[name] = Tensor(name, dtype, shape, constant_array(data), quant)
+        return name
+
+    def random_data(self, shape: tuple[int, ...], dtype: DType) -> np.ndarray:
+        if dtype in (DType.FLOAT32, DType.FLOAT16):
+            return self.rng.standard_normal(shape).astype(dtype.numpy)
+        if dtype == DType.BOOL:
+            return self.rng.integers(0, 2, shape).astype(bool)
+        info = np.iinfo(dtype.numpy)
+        lo, hi = max(info.min, -(1 << 20)), min(info.max, 1 << 20)
+        return self.rng.integers(lo, hi, shape, endpoint=True).astype(dtype.numpy)
+
+    def _check_size(self, shape: tuple[int, ...], dtype: DType) -> None:
+        if math.prod(shape) * dtype.numpy.itemsize > MAX_TENSOR_BYTES:
+            raise Reject(f"tensor {shape} too large")
+
+    def node(self, op: OpType, inputs: list[str], params: Any, dtype: DType,
+             quant: QuantParams | None = None, shape: tuple[int, ...] | None = None,
+             outputs: int = 1, shapes: list[tuple[int, ...]] | None = None,
+             work: int = 0) -> str:
+        """Adds `op` with outputs of `dtype`; shapes come from the converter's infer_shape
+        unless given (ops whose output shape is the output tensor's: RESHAPE, SLICE...)."""
+        names = []
+        for s in shapes or [shape] * outputs:
+            names.append(self._name(op.name.lower()))
+            self.tensors[names[-1]] = Tensor(names[-1], dtype, s, quant=quant)
+        node = Node(op, f"n{len(self.nodes)}_{op.name.lower()}", inputs, names, params)
+        try:
+            inferred = OPS[op].infer_shape(node, self.graph([]))
+        except EmberError as e:
+            for name in names:
+                del self.tensors[name]
+            raise Reject(str(e)) from None
+        for name, s in zip(names, inferred):
+            if any(d > HUGE for d in s):
+                raise Reject(f"output {s} has a dim above int32")
+            self._check_size(s, dtype)
+            self.tensors[name].shape = tuple(s)
+        self.work += work or max(math.prod(s) for s in inferred) if inferred else 0
+        if self.work > MAX_WORK:
+            raise Reject("too much work")
+        self.nodes.append(node)
+        return names[0]
+
+    def graph(self, outputs: list[str]) -> Graph:
+        return Graph(dict(self.tensors), list(self.nodes), list(self.inputs), outputs)
+
+    def dangling(self) -> list[str]:
+        """Node outputs no node reads: the graph outputs."""
+        read = {n for node in self.nodes for n in node.inputs}
+        return [o for node in self.nodes for o in node.outputs if o not in read]
+
+    # ---- inputs of a requested kind, reusing the previous node's output when it fits ----
+    def take(self, prev: str | None, ok: Callable[[Tensor], bool], make: Callable[[], str]) -> str:
+        if prev is not None and ok(self.tensors[prev]):
+            return prev
+        return make()
+
+    def x_input(self, prev: str | None, dtype: DType, rank: int | None = None,
+                min_rank: int = 0, max_rank: int = 5) -> str:
+        def ok(t: Tensor) -> bool:
+            return t.dtype == dtype and (len(t.shape) == rank if rank is not None else
+                                         min_rank <= len(t.shape) <= max_rank)
+        r = rank if rank is not None else self.rank(min_rank, max_rank)
+        return self.take(prev, ok, lambda: self.add_input(self.shape(r), dtype,
+                                                          self.quant(dtype)))
+
+
+GenFn = Callable[[Builder, "str | None"], str]
+
+# Types by op family: the float-only ops, those with an int8 kernel, those with int16 too.
+F32 = (DType.FLOAT32,)
+F32_I8 = (DType.FLOAT32, DType.FLOAT32, DType.INT8)
+F32_I8_I16 = (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT8, DType.INT16)
+COPY_TYPES = (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT8, DType.INT16, DType.INT32,
+              DType.INT64, DType.UINT8, DType.FLOAT16, DType.BOOL)
+
+
+def prev_type(b: Builder, prev: str | None, allowed: tuple[DType, ...]) -> DType:
+    """The previous output's type when the op takes it (so chains form), else a random one."""
+    if prev is not None and b.tensors[prev].dtype in allowed and b.chance(0.8):
+        return b.tensors[prev].dtype
+    return b.pick(allowed)
+
+
+def same_quant(b: Builder, x: str) -> QuantParams | None:
+    return b.tensors[x].quant
+
+
+# ---- convolutions and matrix products ---------------------------------------------------
+def _window(b: Builder) -> dict[str, int]:
+    k = {"stride_h": b.pick((1, 1, 2, 3)), "stride_w": b.pick((1, 1, 2, 3)),
+         "dilation_h": b.pick((1, 1, 1, 2, 3)), "dilation_w": b.pick((1, 1, 1, 2))}
+    for side in ("pad_top", "pad_left", "pad_bottom", "pad_right"):
+        k[side] = b.pick((0, 0, 0, 1, 1, 2, 3))
+    return k
+
+
+def _conv_weights(b: Builder, dtype: DType, shape: tuple[int, ...], axis: int,
+                  channels: int) -> tuple[str, str | None]:
+    """Weights (and a bias) for the conv family and FULLY_CONNECTED in `dtype` form."""
+    x_scale = None
+    if dtype == DType.FLOAT32:
+        w = b.add_const(shape, DType.FLOAT32)
+        bias = b.add_const((channels,), DType.FLOAT32, base="bias") if b.chance(0.7) else None
+        return w, bias
+    b._check_size(shape, DType.INT8)
+    per_channel = b.chance(0.6) and channels > 1
+    wq = b.quant(DType.INT8, channels if per_channel else 1, axis, symmetric=True)
+    w = b.add_const(shape, DType.INT8, wq, data=b.rng.integers(-127, 128, shape).astype(np.int8))
+    if not b.chance(0.7):
+        return w, None
+    x_scale = b.scale_of_x
+    if dtype == DType.INT8:
+        bq = QuantParams(tuple(float(np.float32(x_scale * s)) for s in wq.scale),
+                         (0,) * len(wq.scale), 0)
+        data = b.rng.integers(-5000, 5000, (channels,)).astype(np.int32)
+        return w, b.add_const((channels,), DType.INT32, bq, data, base="bias")
+    data = b.rng.integers(-50000, 50000, (channels,)).astype(np.int64)
+    bq = QuantParams(tuple(float(np.float32(x_scale * s)) for s in wq.scale),
+                     (0,) * len(wq.scale), 0)
+    return w, b.add_const((channels,), DType.INT64, bq, data, base="bias")
+
+
+def _quant_x(b: Builder, prev: str | None, dtype: DType, rank: int) -> str:
+    x = b.x_input(prev, dtype, rank=rank)
+    q = b.tensors[x].quant
+    b.scale_of_x = q.scale[0] if q else 1.0
+    return x
+
+
+def gen_conv2d(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, F32_I8_I16)
+    x = _quant_x(b, prev, dtype, 4)
+    xs = b.tensors[x].shape
+    groups = b.pick((1, 1, 1, 2, 3)) if xs[3] % 2 == 0 or xs[3] % 3 == 0 else 1
+    if xs[3] % groups:
+        groups = 1
+    cout = groups * b.small()
+    kh, kw = b.pick((1, 1, 2, 3, 5)), b.pick((1, 1, 2, 3, 5))
+    w, bias = _conv_weights(b, dtype, (cout, kh, kw, xs[3] // groups), 0, cout)
+    p = Conv2DParams(**_window(b), groups=groups, activation=b.activation())
+    work = math.prod(xs[:3]) * cout * kh * kw * max(1, xs[3] // groups)
+    return b.node(OpType.CONV2D, [x, w] + ([bias] if bias else []), p, dtype,
+                  b.quant(dtype), work=work)
+
+
+def gen_depthwise_conv2d(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, F32_I8_I16)
+    x = _quant_x(b, prev, dtype, 4)
+    xs = b.tensors[x].shape
+    mult = b.pick((1, 1, 2, 3))
+    kh, kw = b.pick((1, 2, 3, 5)), b.pick((1, 2, 3, 5))
+    w, bias = _conv_weights(b, dtype, (1, kh, kw, xs[3] * mult), 3, xs[3] * mult)
+    p = DepthwiseConv2DParams(**_window(b), depth_multiplier=mult, activation=b.activation())
+    work = math.prod(xs) * mult * kh * kw
+    return b.node(OpType.DEPTHWISE_CONV2D, [x, w] + ([bias] if bias else []), p, dtype,
+                  b.quant(dtype), work=work)
+
+
+def gen_transpose_conv2d(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, F32_I8)
+    x = _quant_x(b, prev, dtype, 4)
+    xs = b.tensors[x].shape
+    groups = 2 if xs[3] % 2 == 0 and b.chance(0.3) else 1
+    cout = groups * b.small()
+    kh, kw = b.pick((1, 2, 3, 4)), b.pick((1, 2, 3))
+    w, bias = _conv_weights(b, dtype, (cout, kh, kw, xs[3] // groups), 0, cout)
+    k = _window(b)
+    k.update(pad_top=min(k["pad_top"], kh - 1), pad_bottom=min(k["pad_bottom"], kh - 1),
+             pad_left=min(k["pad_left"], kw - 1), pad_right=min(k["pad_right"], kw - 1))
+    p = TransposeConv2DParams(**k, groups=groups, activation=b.activation())
+    work = math.prod(xs) * cout * kh * kw
+    return b.node(OpType.TRANSPOSE_CONV2D, [x, w] + ([bias] if bias else []), p, dtype,
+                  b.quant(dtype), work=work)
+
+
+def gen_fully_connected(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, F32_I8_I16)
+    x = _quant_x(b, prev, dtype, b.rank(1, 4)) if prev is None or \
+        b.tensors[prev].dtype != dtype or not b.tensors[prev].shape else prev
+    q = b.tensors[x].quant
+    b.scale_of_x = q.scale[0] if q else 1.0
+    xs = b.tensors[x].shape
+    n = b.small() if b.profile != "long" or b.chance(0.5) else b.long()
+    w, bias = _conv_weights(b, dtype, (n, xs[-1]), 0, n)
+    p = FullyConnectedParams(activation=b.activation())
+    return b.node(OpType.FULLY_CONNECTED, [x, w] + ([bias] if bias else []), p, dtype,
+                  b.quant(dtype), work=math.prod(xs) * n)
+
+
+def gen_batch_matmul(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, F32_I8)
+    adj_a, adj_b = b.chance(0.3), b.chance(0.3)
+    batch = b.shape(b.rank(0, 2))
+    m, k, n = b.dim(), b.dim() if b.chance(0.2) else b.small(), b.dim()
+    a_shape = batch + ((k, m) if adj_a else (m, k))
+    b_batch = tuple(1 if b.chance(0.3) else d for d in batch)[b.rank(0, len(batch)):]
+    b_shape = b_batch + ((n, k) if adj_b else (k, n))
+    a = b.add_input(a_shape, dtype, b.quant(dtype))
+    rhs = b.add_input(b_shape, dtype, b.quant(dtype)) if b.chance(0.6) else \
+        b.add_const(b_shape, dtype, b.quant(dtype))
+    work = math.prod(batch) * m * k * n
+    return b.node(OpType.BATCH_MATMUL, [a, rhs], BatchMatMulParams(adj_a, adj_b), dtype,
+                  b.quant(dtype), work=work)
+
+
+# ---- element-wise -----------------------------------------------------------------------
+def _broadcast_partner(b: Builder, shape: tuple[int, ...]) -> tuple[int, ...]:
+    r = b.rng.random()
+    if r < 0.3:
+        return shape
+    if r < 0.6:
+        return tuple(1 if b.chance(0.5) else d for d in shape)
+    return tuple(shape[b.rank(0, len(shape)):])
+
+
+def _binary(op: OpType, types: tuple[DType, ...], params: bool = True) -> GenFn:
+    """ADD, SUB, MUL, DIV (params: a fused activation) and MAXIMUM, MINIMUM (no params; int8
+    inputs and output share one quantization: they do not requantize)."""
+    def gen(b: Builder, prev: str | None) -> str:
+        dtype = prev_type(b, prev, types)
+        x = b.x_input(prev, dtype)
+        other_shape = _broadcast_partner(b, b.tensors[x].shape)
+        q = (lambda: b.quant(dtype)) if params else (lambda: same_quant(b, x))
+        if b.chance(0.5):
+            other = b.add_const(other_shape, dtype, q())
+        else:
+            other = b.add_input(other_shape, dtype, q())
+        ins = [other, x] if b.chance(0.3) else [x, other]
+        p = BinaryParams(activation=b.activation()) if params else None
+        return b.node(op, ins, p, dtype, q())
+    return gen
+
+
+def _unary(op: OpType, types: tuple[DType, ...], params: Callable[[Builder], Any],
+           out_quant: Callable[[Builder, DType], QuantParams | None] | None = None) -> GenFn:
+    def gen(b: Builder, prev: str | None) -> str:
+        dtype = prev_type(b, prev, types)
+        x = b.x_input(prev, dtype)
+        q = out_quant(b, dtype) if out_quant else b.quant(dtype)
+        return b.node(op, [x], params(b), dtype, q)
+    return gen
+
+
+def _table(op: OpType, fn: Callable[[np.ndarray], np.ndarray]) -> GenFn:
+    """SIGMOID / TANH: float, or int8 with the node's 256-entry lookup table."""
+    def gen(b: Builder, prev: str | None) -> str:
+        dtype = prev_type(b, prev, F32_I8)
+        x = b.x_input(prev, dtype)
+        if dtype == DType.FLOAT32:
+            return b.node(op, [x], None, dtype)
+        q_in, q_out = b.tensors[x].quant, b.quant(DType.INT8)
+        table = b.add_const((256,), DType.INT8, q_out, int8_lookup_table(fn, q_in, q_out),
+                            base="table")
+        return b.node(op, [x, table], None, dtype, q_out)
+    return gen
+
+
+def _none(b: Builder) -> None:
+    return None
+
+
+# ---- pooling, reductions, softmax -------------------------------------------------------
+def _pool(op: OpType, types: tuple[DType, ...]) -> GenFn:
+    def gen(b: Builder, prev: str | None) -> str:
+        dtype = prev_type(b, prev, types)
+        x = b.x_input(prev, dtype, rank=4)
+        w = _window(b)
+        w.update(stride_h=b.pick((1, 2, 3)), stride_w=b.pick((1, 2, 3)))
+        if b.chance(0.7):   # LiteRT-style pools have no dilation
+            w.update(dilation_h=1, dilation_w=1)
+        fh, fw = b.pick((1, 2, 3, 5, 7)), b.pick((1, 2, 3))
+        include_pad = dtype == DType.FLOAT32 and b.chance(0.3)   # LiteRT's int pools exclude
+        p = Pool2DParams(filter_h=fh, filter_w=fw, **w, count_include_pad=include_pad,
+                         activation=b.activation())
+        xs = b.tensors[x].shape
+        return b.node(op, [x], p, dtype, same_quant(b, x), work=math.prod(xs) * fh * fw)
+    return gen
+
+
+def _axes(b: Builder, rank: int) -> tuple[int, ...]:
+    if rank == 0:
+        return (0,)
+    axes = sorted({int(b.rng.integers(rank)) for _ in range(b.rank(1, rank))})
+    return tuple(axes)
+
+
+def _reduce(op: OpType, types: tuple[DType, ...]) -> GenFn:
+    def gen(b: Builder, prev: str | None) -> str:
+        dtype = prev_type(b, prev, types)
+        x = b.x_input(prev, dtype, min_rank=1)
+        xs = b.tensors[x].shape
+        axes = _axes(b, len(xs))
+        out_shape = None
+        if b.chance(0.5):
+            out_shape = tuple(d for i, d in enumerate(xs) if i not in axes)
+        return b.node(op, [x], ReduceParams(axes), dtype, b.quant(dtype), shape=out_shape)
+    return gen
+
+
+def _softmax(op: OpType, q_out: QuantParams) -> GenFn:
+    def gen(b: Builder, prev: str | None) -> str:
+        dtype = prev_type(b, prev, F32_I8)
+        x = b.x_input(prev, dtype, min_rank=1)
+        rank = len(b.tensors[x].shape)
+        p = SoftmaxParams(axis=int(b.rng.integers(rank)),
+                          beta=float(b.pick((1.0, 1.0, 0.5, 2.0, 1e-3))))
+        return b.node(op, [x], p, dtype, q_out if dtype == DType.INT8 else None)
+    return gen
+
+
+def _arg(op: OpType) -> GenFn:
+    def gen(b: Builder, prev: str | None) -> str:
+        dtype = prev_type(b, prev, F32_I8)
+        x = b.x_input(prev, dtype, min_rank=1)
+        xs = b.tensors[x].shape
+        axis = int(b.rng.integers(len(xs)))
+        keep = xs[:axis] + (1,) + xs[axis + 1:] if b.chance(0.3) else None
+        return b.node(op, [x], ArgParams(axis), b.pick((DType.INT32, DType.INT64)), shape=keep)
+    return gen
+
+
+def gen_l2_normalization(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, F32_I8)
+    x = b.x_input(prev, dtype, min_rank=1)
+    q = QuantParams((1.0 / 128,), (0,)) if dtype == DType.INT8 else None
+    return b.node(OpType.L2_NORMALIZATION, [x], None, dtype, q)
+
+
+# ---- data movement ----------------------------------------------------------------------
+def gen_reshape(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, COPY_TYPES)
+    x = b.x_input(prev, dtype)
+    xs = b.tensors[x].shape
+    n = math.prod(xs)
+    if n == 0:
+        out = b.shape(b.rank(1, 4))
+        out = out if math.prod(out) == 0 else out + (0,)
+    else:
+        out = []
+        rest = n
+        for f in (2, 3, 5, 7, 13):
+            while rest % f == 0 and b.chance(0.5):
+                out.append(f)
+                rest //= f
+        out.append(rest)
+        b.rng.shuffle(out)
+        out = tuple(out) if b.chance(0.8) else tuple(out) + (1,)
+    shape_in = [b.add_const((len(out),), DType.INT32, data=np.array(out, np.int32),
+                            base="shape")] if b.chance(0.2) and HUGE not in out else []
+    return b.node(OpType.RESHAPE, [x] + shape_in, ReshapeParams(), dtype, same_quant(b, x),
+                  shape=tuple(out))
+
+
+def gen_transpose(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, COPY_TYPES)
+    x = b.x_input(prev, dtype, max_rank=6)
+    perm = tuple(int(i) for i in b.rng.permutation(len(b.tensors[x].shape)))
+    return b.node(OpType.TRANSPOSE, [x], TransposeParams(perm), dtype, same_quant(b, x))
+
+
+def gen_concatenation(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, COPY_TYPES)
+    x = b.x_input(prev, dtype, min_rank=1)
+    xs = b.tensors[x].shape
+    axis = int(b.rng.integers(len(xs)))
+    q = same_quant(b, x)
+    parts = [x]
+    for _ in range(b.rank(0, 3)):
+        s = xs[:axis] + (b.dim() if xs[axis] != HUGE else 0,) + xs[axis + 1:]
+        if HUGE in s and 0 not in s:
+            s = xs
+        parts.append(b.add_const(s, dtype, q) if b.chance(0.4) else b.add_input(s, dtype, q))
+    b.rng.shuffle(parts)
+    act = b.activation() if dtype == DType.FLOAT32 else FusedActivation.NONE
+    return b.node(OpType.CONCATENATION, parts, ConcatenationParams(axis, act), dtype, q)
+
+
+def gen_split(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, COPY_TYPES)
+    x = b.x_input(prev, dtype, min_rank=1)
+    xs = b.tensors[x].shape
+    axis = int(b.rng.integers(len(xs)))
+    n = b.rank(1, 4)
+    total = xs[axis]
+    if total == HUGE:
+        raise Reject("split of a huge axis")
+    cuts = sorted(int(c) for c in b.rng.integers(0, total + 1, n - 1))
+    sizes = [e - s for s, e in zip([0] + cuts, cuts + [total])]
+    shapes = [xs[:axis] + (s,) + xs[axis + 1:] for s in sizes]
+    return b.node(OpType.SPLIT, [x], SplitParams(axis), dtype, same_quant(b, x),
+                  outputs=n, shapes=shapes)
+
+
+def gen_slice(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, COPY_TYPES)
+    x = b.x_input(prev, dtype)
+    begin, step, count = [], [], []
+    for size in b.tensors[x].shape:
+        if size == 0 or size == HUGE:
+            begin.append(0)
+            step.append(1)
+            count.append(0 if size == HUGE else 0)
+            continue
+        s = int(b.pick((1, 1, 2, 3, -1, -2)))
+        start = int(b.rng.integers(size))
+        room = (size - 1 - start) // s + 1 if s > 0 else start // -s + 1
+        begin.append(start)
+        step.append(s)
+        count.append(int(b.rng.integers(0 if b.chance(0.1) else 1, room + 1)))
+    return b.node(OpType.SLICE, [x], SliceParams(tuple(begin), tuple(step)), dtype,
+                  same_quant(b, x), shape=tuple(count))
+
+
+def gen_pad(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT32,
+                                DType.INT16))
+    x = b.x_input(prev, dtype, max_rank=5)
+    xs = b.tensors[x].shape
+    mode = b.pick((PadMode.CONSTANT, PadMode.CONSTANT, PadMode.REFLECT, PadMode.EDGE))
+    pads = [int(b.pick((0, 0, 0, 1, 1, 2, 3, 5))) for _ in range(2 * len(xs))]
+    if pads and b.chance(0.05):   # ONNX crops with negative pads; the runtime refuses them
+        pads[int(b.rng.integers(len(pads)))] = -1
+    value = float(b.pick((0.0, 0.5, -3.0))) if dtype in (DType.FLOAT32, DType.INT8) else 0.0
+    return b.node(OpType.PAD, [x], PadParams(tuple(pads), mode, value), dtype, same_quant(b, x))
+
+
+def gen_gather(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, COPY_TYPES)
+    x = b.x_input(prev, dtype, min_rank=1)
+    xs = b.tensors[x].shape
+    axis = int(b.rng.integers(len(xs)))
+    idx_shape = b.shape(b.rank(0, 2))
+    idx_type = b.pick((DType.INT32, DType.INT64))
+    size = xs[axis]
+    if b.chance(0.7) and size not in (0, HUGE):   # in range, negatives counting from the end
+        data = b.rng.integers(-size, size, idx_shape)
+    else:
+        data = b.rng.integers(-3, 4, idx_shape) + b.pick((0, size, -size))
+    idx = b.add_const(idx_shape, idx_type, data=data.astype(idx_type.numpy), base="idx") \
+        if b.chance(0.8) else b.add_input(idx_shape, idx_type)
+    return b.node(OpType.GATHER, [x, idx], GatherParams(axis), dtype, same_quant(b, x))
+
+
+def gen_resize(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, F32_I8)
+    x = b.x_input(prev, dtype, rank=4)
+    n, h, w, c = b.tensors[x].shape
+    mode = b.pick(list(ResizeMode))
+    transform = b.pick(list(CoordinateTransform))
+    if dtype == DType.INT8 and mode == ResizeMode.LINEAR and \
+            transform == CoordinateTransform.PYTORCH_HALF_PIXEL:
+        transform = CoordinateTransform.ASYMMETRIC   # LiteRT's default options
+    # Large upscales of small images often: LiteRT's rounded int8 steps go wrong at the far
+    # border only when out^2 is well above 1024 x in.
+    oh = b.long() if b.chance(0.35) else b.dim()
+    ow = b.long() if b.chance(0.35) else b.dim()
+    if h == 0 or w == 0 or oh == 0 or ow == 0 or HUGE in (oh, ow, h, w):
+        raise Reject("resize of an empty image")  # the infer_shape refuses; see hostile
+    p = ResizeParams(mode, transform, b.pick(list(NearestRounding)),
+                     float(np.float32(oh / h)), float(np.float32(ow / w)))
+    return b.node(OpType.RESIZE, [x], p, dtype, same_quant(b, x), shape=(n, oh, ow, c),
+                  work=n * oh * ow * c * 4)
+
+
+def gen_quantize(b: Builder, prev: str | None) -> str:
+    src = prev_type(b, prev, (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT16,
+                              DType.UINT8))
+    dst = b.pick({DType.FLOAT32: (DType.INT8, DType.INT16), DType.INT8: (DType.INT8, DType.INT16,
+                  DType.UINT8), DType.INT16: (DType.INT8, DType.INT16),
+                  DType.UINT8: (DType.INT8,)}[src])
+    x = b.x_input(prev, src)
+    return b.node(OpType.QUANTIZE, [x], None, dst, b.quant(dst))
+
+
+def gen_dequantize(b: Builder, prev: str | None) -> str:
+    src = prev_type(b, prev, (DType.INT8, DType.INT8, DType.INT16, DType.FLOAT16))
+    if src == DType.INT8 and b.chance(0.4):   # per-channel int8, a constant or an input
+        shape = b.shape(b.rank(1, 4))
+        axis = int(b.rng.integers(len(shape)))
+        q = b.quant(DType.INT8, shape[axis], axis)
+        x = b.add_const(shape, src, q) if b.chance(0.5) else b.add_input(shape, src, q)
+        if b.tensors[x].is_constant:   # a prepared constant: a graph output must be computed
+            y = b.node(OpType.DEQUANTIZE, [x], None, DType.FLOAT32)
+            other = b.add_input(b.tensors[y].shape, DType.FLOAT32)
+            return b.node(OpType.ADD, [other, y], BinaryParams(), DType.FLOAT32)
+    else:
+        x = b.x_input(prev, src)
+    return b.node(OpType.DEQUANTIZE, [x], None, DType.FLOAT32)
+
+
+def gen_cast(b: Builder, prev: str | None) -> str:
+    types = (DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
+    src = prev_type(b, prev, types)
+    x = b.x_input(prev, src)
+    dst = b.pick(types)
+    return b.node(OpType.CAST, [x], None, dst, b.quant(dst))
+
+
+def gen_prelu(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, F32_I8)
+    x = b.x_input(prev, dtype, min_rank=1)
+    xs = b.tensors[x].shape
+    alpha_shape = tuple(xs[-b.rank(1, len(xs)):])
+    alpha_shape = tuple(1 if b.chance(0.3) else d for d in alpha_shape)
+    alpha = b.add_const(alpha_shape, dtype, b.quant(dtype)) if b.chance(0.7) else \
+        b.add_input(alpha_shape, dtype, b.quant(dtype))
+    return b.node(OpType.PRELU, [x, alpha], None, dtype, b.quant(dtype))
+
+
+def _clamp(b: Builder) -> ClampParams:
+    lo = float(b.pick((-1.0, 0.0, -6.0, 0.5)))
+    return ClampParams(lo, lo + float(b.pick((0.0, 1.0, 6.0))))
+
+
+GENERATORS: dict[OpType, GenFn] = {
+    OpType.CONV2D: gen_conv2d,
+    OpType.DEPTHWISE_CONV2D: gen_depthwise_conv2d,
+    OpType.TRANSPOSE_CONV2D: gen_transpose_conv2d,
+    OpType.FULLY_CONNECTED: gen_fully_connected,
+    OpType.BATCH_MATMUL: gen_batch_matmul,
+    OpType.ADD: _binary(OpType.ADD, F32_I8_I16),
+    OpType.SUB: _binary(OpType.SUB, F32_I8),
+    OpType.MUL: _binary(OpType.MUL, F32_I8),
+    OpType.DIV: _binary(OpType.DIV, F32_I8),
+    OpType.RELU: _unary(OpType.RELU, F32_I8, _none),
+    OpType.RELU6: _unary(OpType.RELU6, F32_I8, _none),
+    OpType.CLAMP: _unary(OpType.CLAMP, F32_I8, _clamp),
+    OpType.LEAKY_RELU: _unary(OpType.LEAKY_RELU, F32_I8,
+                              lambda b: LeakyReluParams(float(b.pick((0.01, 0.2, 1.5, -0.5))))),
+    OpType.SIGMOID: _table(OpType.SIGMOID, sigmoid_f32),
+    OpType.TANH: _table(OpType.TANH, tanh_f32),
+    OpType.HARD_SIGMOID: _unary(OpType.HARD_SIGMOID, F32, lambda b: HardSigmoidParams(
+        float(b.pick((0.2, 1.0 / 6))), float(b.pick((0.5, 0.0))))),
+    OpType.HARD_SWISH: _unary(OpType.HARD_SWISH, F32_I8, _none),
+    OpType.MAX_POOL2D: _pool(OpType.MAX_POOL2D, F32_I8_I16),
+    OpType.AVERAGE_POOL2D: _pool(OpType.AVERAGE_POOL2D, F32_I8),
+    OpType.MEAN: _reduce(OpType.MEAN, F32_I8),
+    OpType.RESHAPE: gen_reshape,
+    OpType.TRANSPOSE: gen_transpose,
+    OpType.CONCATENATION: gen_concatenation,
+    OpType.SPLIT: gen_split,
+    OpType.SLICE: gen_slice,
+    OpType.PAD: gen_pad,
+    OpType.SOFTMAX: _softmax(OpType.SOFTMAX, QuantParams((1.0 / 256,), (-128,))),
+    OpType.GATHER: gen_gather,
+    OpType.RESIZE: gen_resize,
+    OpType.QUANTIZE: gen_quantize,
+    OpType.DEQUANTIZE: gen_dequantize,
+    OpType.MAXIMUM: _binary(OpType.MAXIMUM, F32_I8, params=False),
+    OpType.MINIMUM: _binary(OpType.MINIMUM, F32_I8, params=False),
+    OpType.PRELU: gen_prelu,
+    OpType.SUM: _reduce(OpType.SUM, F32_I8),
+    OpType.ARG_MAX: _arg(OpType.ARG_MAX),
+    OpType.ARG_MIN: _arg(OpType.ARG_MIN),
+    OpType.CAST: gen_cast,
+    OpType.L2_NORMALIZATION: gen_l2_normalization,
+    OpType.LOG_SOFTMAX: _softmax(OpType.LOG_SOFTMAX, QuantParams((16.0 / 256,), (127,))),
+}
+
+
+def check_coverage() -> None:
+    """Every op the converter knows has a generator: a new op must get one here."""
+    missing = [op.name for op in OpType if op not in GENERATORS]
+    if missing:
+        raise RuntimeError(f"tests/fuzz/ember_models.py has no generator for {missing}")
+
+
+# ---- hostile mutations after planning ---------------------------------------------------
+EDGE_INTS = (-1, 0, 1, 2, 7, 64, 255, 256, 65536, HUGE, -(2**31), 2**31, 2**40)
+EDGE_FLOATS = (0.0, -0.0, -1.0, 1e-30, 1e-45, 1e30, 3.4e38, float("inf"), float("-inf"),
+               float("nan"), 0.5, 2.0)
+
+
+def _mutate_value(b: Builder, value: Any) -> Any:
+    if isinstance(value, enum.Enum) or isinstance(value, bool):
+        return int(b.pick((-1, 4, 7, 255, 1, 0)))
+    if isinstance(value, int):
+        return int(b.pick(EDGE_INTS + (value + 1, value - 1, -value)))
+    if isinstance(value, float):
+        return float(b.pick(EDGE_FLOATS))
+    if isinstance(value, tuple):
+        if not value or b.chance(0.3):
+            return value[:-1] if value and b.chance(0.5) else value + (int(b.pick(EDGE_INTS)),)
+        i = int(b.rng.integers(len(value)))
+        return value[:i] + (_mutate_value(b, value[i]),) + value[i + 1:]
+    return value
+
+
+def _hostile(b: Builder, graph: Graph, plan: MemoryPlan) -> str:
+    """Changes one structured field after planning; returns what it changed."""
+    acts = [n for n in plan.offsets]
+    kind = b.pick(("offset", "arena", "param", "param", "quant", "shape", "dtype"))
+    if kind == "offset" and acts:
+        name = b.pick(acts)
+        others = [plan.offsets[n] for n in acts if n != name] or [0]
+        plan.offsets[name] = int(b.pick((b.pick(others), plan.arena_size - 64,
+                                         plan.arena_size - 1, plan.arena_size, 1, -2, 2**40,
+                                         plan.offsets[name] + 64, plan.offsets[name] - 64)))
+        return f"offset of {name} -> {plan.offsets[name]}"
+    if kind == "arena":
+        plan.arena_size = int(b.pick((0, plan.arena_size - 1, plan.arena_size - 64,
+                                      plan.arena_size * 2 + 64, 2**40, 5 << 30)))
+        return f"arena_size -> {plan.arena_size}"
+    if kind == "param":
+        nodes = [n for n in graph.nodes if n.params is not None and dataclasses.fields(n.params)]
+        if nodes:
+            node = b.pick(nodes)
+            f = b.pick(dataclasses.fields(node.params))
+            new = _mutate_value(b, getattr(node.params, f.name))
+            node.params = dataclasses.replace(node.params, **{f.name: new})
+            return f"{node.name}.{f.name} -> {new}"
+    quantized = [t for t in graph.tensors.values() if t.quant is not None]
+    if kind == "quant" and quantized:
+        t = b.pick(quantized)
+        q = t.quant
+        what = b.pick(("scale", "zero_point", "axis", "count"))
+        if what == "scale":
+            q = dataclasses.replace(q, scale=_mutate_value(b, q.scale))
+        elif what == "zero_point":
+            q = dataclasses.replace(q, zero_point=_mutate_value(b, q.zero_point))
+        elif what == "axis":
+            q = dataclasses.replace(q, axis=int(b.pick(EDGE_INTS)))
+        else:
+            q = dataclasses.replace(q, scale=q.scale * 2, zero_point=q.zero_point * 2)
+        t.quant = q
+        return f"quant of {t.name} -> {q}"
+    runtime = [t for t in graph.tensors.values() if not t.is_constant]
+    t = b.pick(runtime)
+    if kind == "dtype":
+        t.dtype = b.pick(list(DType))
+        return f"type of {t.name} -> {t.dtype.name}"
+    shape = list(t.shape)
+    if shape and b.chance(0.7):
+        i = int(b.rng.integers(len(shape)))
+        shape[i] = int(b.pick((0, 1, shape[i] + 1, max(shape[i] - 1, 0), HUGE, 2 * shape[i])))
+    elif shape and b.chance(0.5):
+        shape.pop()
+    else:
+        shape.append(int(b.pick((1, 2, 0))))
+    t.shape = tuple(shape)
+    return f"shape of {t.name} -> {t.shape}"
+
+
+def generate(rng: np.random.Generator, op: OpType | None = None,
+             hostile_rate: float = 0.15, max_tries: int = 200) -> Model:
+    """One random model whose first node is `op` (random if None), with up to three more
+    nodes chained after it; hostile_rate of them get one post-planning mutation."""
+    check_coverage()
+    first = op if op is not None else OpType(int(rng.integers(len(OpType))))
+    for _ in range(max_tries):
+        b = Builder(rng, profile=str(rng.choice(SHAPE_PROFILES)))
+        hostile = ""
+        try:
+            ops = [first] + [OpType(int(rng.integers(len(OpType))))
+                             for _ in range(int(rng.choice((0, 0, 0, 1, 1, 2, 3))))]
+            prev: str | None = None
+            done: list[OpType] = []
+            for o in ops:
+                saved = (dict(b.tensors), list(b.nodes), list(b.inputs), b.work)
+                try:
+                    prev = GENERATORS[o](b, prev)
+                    done.append(o)
+                except Reject:
+                    if not done:
+                        raise
+                    b.tensors, b.nodes, b.inputs, b.work = saved   # drop the half-built op
+            outputs = b.dangling()
+            graph = b.graph(outputs)
+            plan = plan_memory(graph)
+            if plan.arena_size > MAX_ARENA_BYTES:
+                raise Reject("arena too large")
+            hostile = _hostile(b, graph, plan) if rng.random() < hostile_rate else ""
+            data = serialize(graph, plan, metadata={"fuzz.hostile": hostile})
+        except (Reject, EmberError):
+            continue
+        except (ValueError, OverflowError, TypeError, AttributeError, IndexError) as e:
+            if hostile:   # the writer cannot express this mutation (e.g. a value > int32)
+                continue
+            raise RuntimeError(f"generator bug for {first.name}: {e!r}") from e
+        types = "".join(sorted({t.dtype.name.lower()[0] + str(t.dtype.numpy.itemsize * 8)
+                                for t in graph.tensors.values() if not t.is_constant}))
+        name = "+".join(o.name.lower() for o in done) + f"-{types}"
+        return Model(name, done, data, hostile, graph)
+    raise RuntimeError(f"no model for {first.name} after {max_tries} tries: the generator "
+                       f"or the converter's shape rules changed")

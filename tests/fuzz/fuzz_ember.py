@@ -1,0 +1,253 @@
+"""Structure-aware fuzzer for .ember files: `make fuzz-ember` (150 s) and `make fuzz-long`.
+
+Usage: fuzz_ember.py --runner build/fuzz_ember_run [--seconds 150] [--seed N] [--work DIR]
+                     [--corpus tests/c/corpus_ember] [--batch 200] [--stop]
+
+First replays the kept findings (--corpus) and the libFuzzer seeds (tests/c/corpus), then,
+until the time is up, generates batches of random valid (and some hostile) models with
+ember_models.py and runs each batch through the runner (tests/c/fuzz_ember_run.c, ASan +
+UBSan). A finding is a sanitizer report or crash, a hang (no progress for --hang seconds), a
+leak, or two invokes that disagree; its model is copied into the corpus under a name saying
+what it was, the report's first lines are printed, and the run goes on (or stops with
+--stop). Exits 1 if there was any finding. Prints the seed (pass it back with --seed to
+generate the same models) and per op: models run, accepted, refused.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ember_models  # noqa: E402
+from emberlite.converter.ops import OpType  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+ASAN_OPTIONS = ("detect_leaks=1:allocator_may_return_null=1:hard_rss_limit_mb=4096:"
+                "print_summary=1:halt_on_error=1")
+UBSAN_OPTIONS = "print_stacktrace=1:halt_on_error=1"
+
+
+@dataclass
+class Outcome:
+    """What the runner said about each model it got to, and how it ended."""
+    results: dict[str, str] = field(default_factory=dict)   # path -> REFUSED/INVOKED line
+    last: str | None = None                                # the last "RUN" path
+    done: bool = False                                     # it printed "DONE"
+    rc: int = 0
+    hung: bool = False
+    report: str = ""                                       # stderr + the MISMATCH line
+
+
+def run_runner(runner: Path, paths: list[str], hang_s: float) -> Outcome:
+    """Runs the runner over `paths`, killing it when no line comes for hang_s seconds."""
+    env = dict(os.environ, ASAN_OPTIONS=ASAN_OPTIONS, UBSAN_OPTIONS=UBSAN_OPTIONS)
+    proc = subprocess.Popen([str(runner), *paths], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace", env=env)
+    lines: queue.Queue[str | None] = queue.Queue()
+    err: list[str] = []
+
+    def pump_out() -> None:
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    def pump_err() -> None:
+        err.append(proc.stderr.read())
+
+    threads = [threading.Thread(target=pump_out, daemon=True),
+               threading.Thread(target=pump_err, daemon=True)]
+    for t in threads:
+        t.start()
+    out = Outcome()
+    while True:
+        try:
+            line = lines.get(timeout=hang_s)
+        except queue.Empty:
+            out.hung = True
+            proc.kill()
+            break
+        if line is None:
+            break
+        line = line.rstrip("\n")
+        if line.startswith("RUN "):
+            out.last = line[4:]
+        elif line == "DONE":
+            out.done = True
+        elif out.last is not None:
+            out.results[out.last] = line
+            if line.startswith("MISMATCH"):
+                out.report = line + "\n"
+    out.rc = proc.wait()
+    threads[1].join(timeout=5)
+    out.report += "".join(err)
+    return out
+
+
+def first_lines(report: str, n: int = 12) -> str:
+    """The lines of a sanitizer report that say what and where."""
+    keep = [ln for ln in report.splitlines()
+            if ln.strip() and not ln.startswith(("    #", "  #"))
+            or ln.lstrip().startswith(("#0 ", "#1 ", "#2 "))]
+    return "\n".join(keep[:n])
+
+
+def kind_of(out: Outcome) -> str:
+    if out.hung:
+        return "hang"
+    if out.report.startswith("MISMATCH"):
+        return "mismatch"
+    for tag, kind in (("heap-buffer-overflow", "heap-overflow"),
+                      ("use-after-poison", "use-after-poison"),
+                      ("stack-buffer-overflow", "stack-overflow"),
+                      ("use-after-free", "use-after-free"), ("SEGV", "segv"),
+                      ("runtime error", "ubsan"), ("rss limit", "memory"),
+                      ("detected memory leaks", "leak"), ("allocation-size-too-big", "memory"),
+                      ("out of memory", "memory")):
+        if tag in out.report:
+            return kind
+    return f"crash-rc{out.rc}"
+
+
+class Fuzzer:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.corpus = Path(args.corpus)
+        self.findings: list[str] = []
+        self.per_op: dict[str, collections.Counter] = collections.defaultdict(
+            collections.Counter)
+        self.models = 0
+
+    def record(self, kind: str, path: str, out: Outcome, save: bool) -> None:
+        data = Path(path).read_bytes()
+        name = Path(path).stem.split("-", 1)[-1]
+        line = f"FINDING {kind}: {path}"
+        if save:
+            self.corpus.mkdir(parents=True, exist_ok=True)
+            dest = self.corpus / f"{kind}-{name}-{hashlib.sha256(data).hexdigest()[:8]}.ember"
+            shutil.copyfile(path, dest)
+            line += f" (kept as {dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest})"
+        self.findings.append(line)
+        print(line)
+        print("  " + first_lines(out.report).replace("\n", "\n  "), flush=True)
+
+    def run(self, paths: list[str], save: bool) -> dict[str, str]:
+        """Runs `paths`, recording every finding; returns path -> result line."""
+        results: dict[str, str] = {}
+        while paths:
+            out = run_runner(Path(self.args.runner), paths, self.args.hang)
+            results.update(out.results)
+            if out.done and out.rc == 0:
+                break
+            if out.last is None:
+                raise RuntimeError(f"the runner failed before any model (rc {out.rc}):\n"
+                                   f"{out.report}")
+            culprit = out.last
+            if out.done:   # a leak, reported at exit: find the model by running each alone
+                culprit = next((p for p in paths if run_runner(
+                    Path(self.args.runner), [p], self.args.hang).rc), paths[-1])
+            self.record(kind_of(out), culprit, out, save)
+            results[culprit] = "FINDING"
+            if self.args.stop:
+                break
+            paths = paths[paths.index(culprit) + 1:] if culprit in paths else []
+        return results
+
+    def replay(self) -> None:
+        dirs = [d for d in (self.corpus, ROOT / "tests/c/corpus") if d.is_dir()]
+        paths = sorted(str(p) for d in dirs for p in d.glob("*.ember"))
+        before = len(self.findings)
+        results = self.run(paths, save=False)
+        print(f"replayed {len(results)} corpus models: {len(self.findings) - before} findings",
+              flush=True)
+
+    def batch(self, rng: np.random.Generator, work: Path, index: int) -> None:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        ops = list(OpType)
+        rng.shuffle(ops)
+        models: dict[str, ember_models.Model] = {}
+        for i in range(self.args.batch):
+            m = ember_models.generate(rng, ops[i % len(ops)], self.args.hostile)
+            path = work / f"{index:05d}{i:04d}-{m.name}{'-hostile' if m.hostile else ''}.ember"
+            path.write_bytes(m.data)
+            models[str(path)] = m
+        results = self.run(list(models), save=True)
+        for path, line in results.items():
+            m = models[path]
+            stats = self.per_op[m.ops[0].name]
+            stats["hostile" if m.hostile else "models"] += 1
+            if not m.hostile:
+                stats["accepted" if line.startswith(("INVOKED", "FINDING")) else "refused"] += 1
+            if line.startswith("INVOKED") and not line.startswith("INVOKED ok"):
+                stats["invoke error"] += 1
+        self.models += len(results)
+
+    def summary(self, seconds: float) -> None:
+        print(f"\n{'op':20s} {'models':>7s} {'accepted':>9s} {'refused':>8s} {'rate':>6s} "
+              f"{'inv.err':>7s} {'hostile':>7s}")
+        for op in OpType:
+            s = self.per_op.get(op.name, collections.Counter())
+            rate = s["accepted"] / s["models"] if s["models"] else 0.0
+            print(f"{op.name.lower():20s} {s['models']:7d} {s['accepted']:9d} "
+                  f"{s['refused']:8d} {rate:6.0%} {s['invoke error']:7d} {s['hostile']:7d}")
+        print(f"\n{self.models} models in {seconds:.0f} s (seed {self.args.seed}); "
+              f"{len(self.findings)} findings")
+        for f in self.findings:
+            print("  " + f)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runner", required=True, help="the fuzz_ember_run binary")
+    ap.add_argument("--seconds", type=float, default=150.0, help="generation time budget")
+    ap.add_argument("--seed", type=int, default=None, help="default: from the clock")
+    ap.add_argument("--work", default="build/fuzz-ember", help="scratch directory")
+    ap.add_argument("--corpus", default=str(ROOT / "tests/c/corpus_ember"),
+                    help="where findings are kept (and replayed from)")
+    ap.add_argument("--batch", type=int, default=200, help="models per runner process")
+    ap.add_argument("--hostile", type=float, default=0.15,
+                    help="fraction of models mutated after planning")
+    ap.add_argument("--hang", type=float, default=20.0,
+                    help="seconds without progress that count as a hang")
+    ap.add_argument("--stop", action="store_true", help="stop at the first finding")
+    ap.add_argument("--no-replay", action="store_true", help="skip the corpus replay")
+    args = ap.parse_args(argv)
+    if args.seed is None:
+        args.seed = int(time.time() * 1000) % 2**32
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    print(f"fuzz_ember: seed {args.seed}, {args.seconds:.0f} s, runner {args.runner}",
+          flush=True)
+    ember_models.check_coverage()
+    fuzzer = Fuzzer(args)
+    start = time.monotonic()
+    if not args.no_replay:
+        fuzzer.replay()
+    rng = np.random.default_rng(args.seed)
+    index = 0
+    while time.monotonic() - start < args.seconds and not (args.stop and fuzzer.findings):
+        fuzzer.batch(rng, Path(args.work) / "batch", index)
+        index += 1
+        print(f"[{time.monotonic() - start:5.0f} s] {fuzzer.models} models, "
+              f"{len(fuzzer.findings)} findings", flush=True)
+    fuzzer.summary(time.monotonic() - start)
+    return 1 if fuzzer.findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -77,20 +77,27 @@ _INT32_MAX = (1 << 31) - 1
 
 def _check_fields(model: onnx.ModelProto) -> None:
     """What the onnx library's C++ checks cannot take, refused before they run: versions
-    beyond 32 bits, and text fields that are not UTF-8 (protobuf hands those out as bytes)."""
+    beyond 32 bits, text fields that are not UTF-8 (protobuf hands those out as bytes), and
+    tensors whose data is still in an external file."""
     versions = [("ir_version", model.ir_version)] + [
         (f"the version of opset {o.domain or 'ai.onnx'!r}", o.version) for o in model.opset_import
         if isinstance(o.domain, str)]
     for what, version in versions:
         if not 0 <= version <= _INT32_MAX:
             raise ModelImportError(f"{what} {version} is out of range [0, {_INT32_MAX}]")
-    where = _not_utf8(model, "model")
-    if where:
-        raise ModelImportError(f"{where} is not valid UTF-8 text")
+    problem = _field_problem(model, "model")
+    if problem:
+        raise ModelImportError(problem)
 
 
-def _not_utf8(message: Message, path: str) -> str | None:
-    """The path of the first text field under `message` that is not valid UTF-8."""
+def _field_problem(message: Message, path: str) -> str | None:
+    """The first field under `message` that the importer must not read, and why."""
+    if (isinstance(message, onnx.TensorProto)
+            and message.data_location == onnx.TensorProto.EXTERNAL):
+        # _load_onnx reads external data (from the model's folder) for a path only; reading
+        # it here would take files from the working directory into the converted model.
+        return (f"{path} keeps its data in an external file; external data is read only "
+                f"when the model is given by its path")
     for field, value in message.ListFields():
         # is_repeated in newer protobuf; label, its older spelling, is gone in 7.
         repeated = getattr(field, "is_repeated", None)
@@ -100,9 +107,9 @@ def _not_utf8(message: Message, path: str) -> str | None:
         for i, item in enumerate(items):
             where = f"{path}.{field.name}" + (f"[{i}]" if len(items) > 1 else "")
             if field.type == field.TYPE_STRING and isinstance(item, bytes):
-                return where
+                return f"{where} is not valid UTF-8 text"
             if field.type == field.TYPE_MESSAGE:
-                found = _not_utf8(item, where)
+                found = _field_problem(item, where)
                 if found:
                     return found
     return None
@@ -126,6 +133,12 @@ def _foldable(node: onnx.NodeProto, constant: Collection[str]) -> bool:
 
 def _check_graph(graph: onnx.GraphProto) -> None:
     """Every value defined once, before its use (the graph is topologically sorted)."""
+    if not graph.output:
+        raise ModelImportError("the graph has no outputs")
+    for kind, values in (("input", graph.input), ("output", graph.output)):
+        for index, value in enumerate(values):
+            if not value.name:
+                raise ModelImportError(f"graph {kind} {index} has an empty name")
     known = {i.name for i in graph.input} | {i.name for i in graph.initializer}
     for index, node in enumerate(graph.node):
         label = f"node {_node_label(node, index)!r} ({node.op_type})"
@@ -456,12 +469,16 @@ class _Conversion:
         where = f"node {label!r} ({node.op_type})"
         known = _folded_shapes(model, feeds)
         unknown = [o for o in node.output if o and o not in known]
-        if unknown and node.op_type in _SIZE_FROM_VALUES:
-            # Shape inference refused the node (e.g. a 1-D Range limit): its size comes from
-            # values only evaluation would read, and evaluating may take any amount of memory.
-            raise Unsupported(f"cannot evaluate constant node: ONNX shape inference cannot "
-                              f"tell the size of {unknown} before computing it (malformed "
-                              f"inputs?)")
+        if unknown:
+            # Shape inference could not tell the size before evaluation, which may then
+            # take any amount of memory (a 1-D Range limit of 2^40, a TopK k of 2^31):
+            # evaluated only if ONNX finds nothing wrong with the node and its output size
+            # is not read from its input values.
+            error = _inference_error(model, feeds)
+            if error or node.op_type in _SIZE_FROM_VALUES:
+                raise Unsupported(f"cannot evaluate constant node: ONNX shape inference "
+                                  f"cannot tell the size of {unknown} before computing it"
+                                  f"{f' ({error})' if error else ''}")
         for name in node.output:
             if name in known:
                 self.budget.charge(where, *known[name])
@@ -538,6 +555,21 @@ def _folded_shapes(model: onnx.ModelProto, feeds: dict[str, np.ndarray]
         if None not in dims and dtype != object:
             known[value.name] = (tuple(dims), dtype)
     return known
+
+
+def _inference_error(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> str | None:
+    """What ONNX's strict shape inference rejects in the one-node `model` (None if nothing):
+    a node it rejects has malformed inputs."""
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    probe.graph.initializer.extend(numpy_helper.from_array(v, name) for name, v in feeds.items()
+                                   if v.size <= _SHAPE_DATA_ELEMENTS and v.dtype != object)
+    try:
+        onnx.shape_inference.infer_shapes(probe, strict_mode=True, data_prop=True)
+    except Exception as e:  # noqa: BLE001  any complaint at all means: do not evaluate
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        return lines[-1][:200] if lines else type(e).__name__
+    return None
 
 
 def _type_name(elem_type: int) -> str:

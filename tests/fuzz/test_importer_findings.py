@@ -151,6 +151,40 @@ def test_folded_int64_constant_into_a_float_op(monkeypatch: pytest.MonkeyPatch) 
     _refused(_model(nodes, consts, shape=[1, 6]), "only float32")
 
 
+def test_topk_of_malformed_k_is_not_folded() -> None:
+    """TopK of a constant with a 2-element K (ONNX wants one): the reference evaluator
+    allocates arange(K[0]) (2^40 elements) before looking at the data."""
+    nodes = [helper.make_node("TopK", ["s", "k"], ["a", "b"], axis=0),
+             helper.make_node("Add", ["x", "a"], ["y"])]
+    consts = {"s": np.ones(6, np.float32), "k": np.array([1 << 40, 5], np.int64)}
+    _refused(_model(nodes, consts, shape=[6]), "K input")
+
+
+def test_external_data_is_not_read_from_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model given as bytes names an external file for an initializer: reading it would
+    copy a file of the working directory into the converted model."""
+    (tmp_path / "secret.bin").write_bytes(np.arange(6, dtype=np.float32).tobytes())
+    monkeypatch.chdir(tmp_path)
+    model = _model([helper.make_node("Add", ["x", "c"], ["y"])], {"c": np.zeros(6, np.float32)},
+                   shape=[6])
+    init = model.graph.initializer[0]
+    init.ClearField("raw_data")
+    init.data_location = TensorProto.EXTERNAL
+    init.external_data.add(key="location", value="secret.bin")
+    _refused(model, "external file")
+
+
+@pytest.mark.parametrize("where", ["input", "output"])
+def test_graph_io_without_a_name(where: str) -> None:
+    model = _model([helper.make_node("Relu", ["x"], ["y"])])
+    if where == "input":
+        model.graph.input.append(helper.make_tensor_value_info("", TensorProto.FLOAT, [2]))
+    else:
+        del model.graph.output[:]
+    _refused(model, "empty name" if where == "input" else "no outputs")
+
+
 def test_reshape_to_a_float_shape() -> None:
     node = helper.make_node("Reshape", ["x", "s"], ["y"])
     _refused(_model([node], {"s": np.array([1, np.nan], np.float32)}), "shape")

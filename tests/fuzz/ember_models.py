@@ -189,16 +189,19 @@ class Builder:
     def node(self, op: OpType, inputs: list[str], params: Any, dtype: DType,
              quant: QuantParams | None = None, shape: tuple[int, ...] | None = None,
              outputs: int = 1, shapes: list[tuple[int, ...]] | None = None,
-             work: int = 0) -> str:
+             work: int = 0, trust: bool = False) -> str:
         """Adds `op` with outputs of `dtype`; shapes come from the converter's infer_shape
-        unless given (ops whose output shape is the output tensor's: RESHAPE, SLICE...)."""
+        unless given (ops whose output shape is the output tensor's: RESHAPE, SLICE...).
+        trust: the given shapes are used as they are, for what the runtime takes but the
+        converter's shape rules refuse (a per-channel DEQUANTIZE of a run-time input)."""
         names = []
         for s in shapes or [shape] * outputs:
             names.append(self._name(op.name.lower()))
             self.tensors[names[-1]] = Tensor(names[-1], dtype, s, quant=quant)
         node = Node(op, f"n{len(self.nodes)}_{op.name.lower()}", inputs, names, params)
         try:
-            inferred = OPS[op].infer_shape(node, self.graph([]))
+            inferred = shapes or [shape] * outputs if trust else \
+                OPS[op].infer_shape(node, self.graph([]))
         except EmberError as e:
             for name in names:
                 del self.tensors[name]
@@ -648,15 +651,18 @@ def gen_quantize(b: Builder, prev: str | None) -> str:
 
 def gen_dequantize(b: Builder, prev: str | None) -> str:
     src = prev_type(b, prev, (DType.INT8, DType.INT8, DType.INT16, DType.FLOAT16))
-    if src == DType.INT8 and b.chance(0.4):   # per-channel int8, a constant or an input
+    if src in (DType.INT8, DType.INT16) and b.chance(0.4):   # per-channel, constant or input
         shape = b.shape(b.rank(1, 4))
         axis = int(b.rng.integers(len(shape)))
-        q = b.quant(DType.INT8, shape[axis], axis)
+        q = b.quant(src, shape[axis], axis)
         x = b.add_const(shape, src, q) if b.chance(0.5) else b.add_input(shape, src, q)
+        # The converter's rule wants one scale (it makes per-channel DEQUANTIZE only of
+        # weights); the runtime takes per-channel inputs of either kind.
+        y = b.node(OpType.DEQUANTIZE, [x], None, DType.FLOAT32, shape=shape, trust=True)
         if b.tensors[x].is_constant:   # a prepared constant: a graph output must be computed
-            y = b.node(OpType.DEQUANTIZE, [x], None, DType.FLOAT32)
-            other = b.add_input(b.tensors[y].shape, DType.FLOAT32)
+            other = b.add_input(shape, DType.FLOAT32)
             return b.node(OpType.ADD, [other, y], BinaryParams(), DType.FLOAT32)
+        return y
     else:
         x = b.x_input(prev, src)
     return b.node(OpType.DEQUANTIZE, [x], None, DType.FLOAT32)

@@ -19,6 +19,7 @@ import collections
 import hashlib
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ASAN_OPTIONS = ("detect_leaks=1:allocator_may_return_null=1:hard_rss_limit_mb=4096:"
                 "print_summary=1:halt_on_error=1")
 UBSAN_OPTIONS = "print_stacktrace=1:halt_on_error=1"
+MAX_PER_SITE = 2   # findings kept per (kind, first frame): a known bug must not flood the corpus
 
 
 @dataclass
@@ -103,6 +105,14 @@ def first_lines(report: str, n: int = 12) -> str:
     return "\n".join(keep[:n])
 
 
+def site_of(report: str) -> str:
+    """Where a report points: the first stack frame or UBSan location, for telling repeats
+    of one bug apart from new ones."""
+    m = re.search(r"#0 0x[0-9a-f]+ in (\S+ \S+)", report) or \
+        re.search(r"^(\S+:\d+):\d+: runtime error", report, re.M)
+    return m.group(1) if m else ""
+
+
 def kind_of(out: Outcome) -> str:
     if out.hung:
         return "hang"
@@ -128,11 +138,18 @@ class Fuzzer:
         self.per_op: dict[str, collections.Counter] = collections.defaultdict(
             collections.Counter)
         self.models = 0
+        self.sites: collections.Counter[tuple[str, str]] = collections.Counter()
 
     def record(self, kind: str, path: str, out: Outcome, save: bool) -> None:
         data = Path(path).read_bytes()
         name = Path(path).stem.split("-", 1)[-1]
         line = f"FINDING {kind}: {path}"
+        site = (kind, site_of(out.report))
+        self.sites[site] += 1
+        if self.sites[site] > MAX_PER_SITE and site[1]:
+            # The same bug again: counted, neither kept nor printed.
+            self.findings.append(f"{line} (again at {site[1]})")
+            return
         if save:
             self.corpus.mkdir(parents=True, exist_ok=True)
             dest = self.corpus / f"{kind}-{name}-{hashlib.sha256(data).hexdigest()[:8]}.ember"
@@ -205,7 +222,10 @@ class Fuzzer:
         print(f"\n{self.models} models in {seconds:.0f} s (seed {self.args.seed}); "
               f"{len(self.findings)} findings")
         for f in self.findings:
-            print("  " + f)
+            if "(again at " not in f:
+                print("  " + f)
+        for (kind, site), n in sorted(self.sites.items()):
+            print(f"  {n:5d} x {kind} at {site or '?'}")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -219,7 +239,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--batch", type=int, default=200, help="models per runner process")
     ap.add_argument("--hostile", type=float, default=0.15,
                     help="fraction of models mutated after planning")
-    ap.add_argument("--hang", type=float, default=20.0,
+    ap.add_argument("--hang", type=float, default=10.0,
                     help="seconds without progress that count as a hang")
     ap.add_argument("--stop", action="store_true", help="stop at the first finding")
     ap.add_argument("--no-replay", action="store_true", help="skip the corpus replay")

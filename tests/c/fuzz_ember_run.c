@@ -3,12 +3,13 @@
    For each model (a directory's *.ember files in name order) it prints "RUN <path>", then
    creates the interpreter with the content hash checked, allocates, fills the inputs with
    pseudo-random bytes drawn from the file's own bytes, invokes, overwrites every other
-   run-time tensor (outputs included) with other bytes, fills the inputs again and invokes a
-   second time. Both invokes must give the same status and the same output bytes: a
-   difference means a kernel read memory it had not written in this invoke (another tensor,
-   its own output, stale scratch). A refusal at create or allocate is no finding ("REFUSED");
-   a crash, a sanitizer report or a mismatch ends the process with a non-zero status right
-   after the "RUN" line of the model that caused it, so the driver knows which it was. */
+   run-time tensor (outputs included) with other bytes and invokes a second time with the same
+   inputs (set once, as a caller may). Both invokes must give the same status and the same
+   output bytes: a difference means a kernel read memory it had not written in this invoke
+   (another tensor, its own output, stale scratch) or wrote over an input. A refusal at
+   create or allocate is no finding ("REFUSED"); a crash, a sanitizer report or a mismatch
+   ends the process with a non-zero status right after the "RUN" line of the model that
+   caused it, so the driver knows which it was. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <inttypes.h>
@@ -151,7 +152,6 @@ static int run_interp(ember_interp *ip, uint64_t seed) {
     size_t n1, n2;
     uint8_t *out1 = snapshot(ip, &n1);
     scribble(ip, seed ^ 0x9e3779b97f4a7c15ull);
-    fill_inputs(ip, seed);
     const ember_status second = ember_interp_invoke(ip);
     uint8_t *out2 = snapshot(ip, &n2);
     int rc = 0;

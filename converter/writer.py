@@ -117,9 +117,17 @@ def _buffers(graph: Graph, names: list[str]) -> tuple[dict[str, int], list[bytes
     return index, contents
 
 
+def _text(value: str, what: str) -> str:
+    """A name the runtime reads as a C string: a NUL in it would cut it short there (two
+    names equal up to a NUL would read the same)."""
+    if "\0" in value:
+        raise EmberError(f"{what} {value!r} contains a NUL character")
+    return value
+
+
 def _tensor_table(t: Tensor, buffer: int, offset: int) -> TensorT:
     tt = TensorT()
-    tt.name = t.name
+    tt.name = _text(t.name, "tensor name")
     tt.type = int(t.dtype)
     if t.shape is None:
         raise EmberError(f"tensor '{t.name}' has no known shape")
@@ -145,7 +153,7 @@ def _tensor_map(pairs: list[tuple[str, str]], index: dict[str, int]) -> list[Ten
     maps = []
     for name, tensor in pairs:
         m = TensorMapT()
-        m.name = name
+        m.name = _text(name, "signature entry")
         m.tensor = index[tensor]
         maps.append(m)
     return maps
@@ -177,7 +185,7 @@ def _signatures(graph: Graph, index: dict[str, int]) -> list[SignatureT]:
 def _signature(key: str, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]],
                index: dict[str, int]) -> SignatureT:
     sig = SignatureT()
-    sig.key = key
+    sig.key = _text(key, "signature key")
     sig.inputs = _tensor_map(inputs, index)
     sig.outputs = _tensor_map(outputs, index)
     return sig
@@ -201,7 +209,7 @@ def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, st
     for node in graph.nodes:
         op = OperatorT()
         op.opcode = int(node.op)
-        op.name = node.name
+        op.name = _text(node.name, "node name")
         op.inputs = [index[n] if n else -1 for n in node.inputs]
         op.outputs = [index[n] for n in node.outputs]
         op.paramsType, op.params = _params(node.params)

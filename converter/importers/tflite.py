@@ -310,7 +310,8 @@ def tensor_names(tensors: list[TFLTensor]) -> list[str]:
         seen[t.name] = seen.get(t.name, 0) + 1
     names, taken = [], set()
     for i, t in enumerate(tensors):
-        name = t.name if t.name and seen[t.name] == 1 else f"tensor_{i}"
+        # A NUL would end the name early for the runtime's C strings.
+        name = t.name if t.name and seen[t.name] == 1 and "\0" not in t.name else f"tensor_{i}"
         while name in taken:
             name = f"{name}_"
         taken.add(name)
@@ -498,6 +499,12 @@ class _Conversion:
                          [self.model.tensors[t].quant for t in op.outputs])
         for t, value in zip(op.outputs, results):
             if isinstance(value, np.ndarray):
+                declared_type = _NUMPY_TYPES.get(self.model.tensors[t].type)
+                if declared_type is not None and value.dtype != declared_type:
+                    # e.g. an EXPAND_DIMS of float16 weights where a DEQUANTIZE belongs
+                    raise Invalid(f"output {self.names[t]!r} is declared "
+                                  f"{type_name(self.model.tensors[t].type)}, computed "
+                                  f"{value.dtype}")
                 self.consts[t] = constant_array(value)
                 continue
             declared = self.model.tensors[t].shape

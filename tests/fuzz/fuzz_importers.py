@@ -26,6 +26,7 @@ run_importer_fuzz.py is the bounded run `make fuzz-importers` uses.
 """
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import inspect
 import os
@@ -245,6 +246,9 @@ def replay(paths: list[str]) -> int:
     bad = 0
     for path in files:
         signal.alarm(REPLAY_TIMEOUT_S)
+        # SIGALRM reaches Python code only; a hang in C code ends the process instead.
+        faulthandler.dump_traceback_later(2 * REPLAY_TIMEOUT_S, exit=True)
+        print(f"replaying {path.name}", file=sys.stderr, flush=True)
         try:
             check_one(path.read_bytes())
         except Exception as e:
@@ -253,6 +257,7 @@ def replay(paths: list[str]) -> int:
             print(f"=== FINDING {path.name}: {signature(e)}\n{text}", flush=True)
         finally:
             signal.alarm(0)
+            faulthandler.cancel_dump_traceback_later()
     print(f"replayed {len(files)} inputs: {bad} finding(s)")
     return 1 if bad else 0
 

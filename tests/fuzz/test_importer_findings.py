@@ -240,3 +240,32 @@ def test_tflite_int16_conv_multiplier_beyond_the_kernels_shift() -> None:
     hostile = data.replace(scale, struct.pack("<f", struct.unpack("<f", scale)[0] * 1e-9))
     with pytest.raises(EmberError, match="requantization multiplier"):
         Converter.from_tflite(hostile).convert()
+
+
+def test_tflite_folded_value_of_another_type_than_declared() -> None:
+    """The fuzzer's float16-weights model with its DEQUANTIZE operator code turned into
+    EXPAND_DIMS: the folded weights stayed float16 under a float32 declaration and reached
+    CONV_2D as a float16 filter, which the runtime refuses."""
+    data = (CORPUS / "finding-tflite-319d7fcd7eb7a31b").read_bytes()[1:]
+    with pytest.raises(EmberError, match="declared FLOAT32, computed float16"):
+        Converter.from_tflite(data).convert()
+
+
+def test_onnx_names_equal_up_to_a_nul() -> None:
+    """Two outputs named 'y\\0a' and 'y\\0b': the runtime reads names as C strings, where both
+    are 'y'."""
+    model = _model([helper.make_node("Relu", ["x"], ["y\0a"]),
+                    helper.make_node("Tanh", ["x"], ["y\0b"])])
+    del model.graph.output[:]
+    model.graph.output.extend(helper.make_tensor_value_info(n, TensorProto.FLOAT, None)
+                              for n in ("y\0a", "y\0b"))
+    _refused(model, "NUL")
+
+
+def test_tflite_tensor_name_with_a_nul_is_replaced() -> None:
+    """The fuzzer's model whose output tensor's name starts with a NUL, listed twice as a
+    graph output: both outputs read as '' in C. The importer names such tensors tensor_<i>."""
+    data = (CORPUS / "finding-tflite-41f2509448e54d8c").read_bytes()[1:]
+    interp = Interpreter(model_content=Converter.from_tflite(data).convert())
+    names = [d["name"] for d in interp.get_output_details()]
+    assert len(set(names)) == 2 and all(n and "\0" not in n for n in names)

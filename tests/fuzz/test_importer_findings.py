@@ -1,5 +1,6 @@
 """What the importer fuzzer found, rebuilt by hand: each hostile model is refused with an
-EmberError naming the problem (before the fixes, each one raised a Python traceback or
+EmberError naming the problem, or converts to a file that runs (before the fixes, each one
+raised a Python traceback, allocated without bound, read a file of the working directory or
 converted to a file the runtime refused). The raw inputs are kept in corpus_importers/."""
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 # The importer fuzzer: atheris over the ONNX and TFLite importers (tests/fuzz/fuzz_importers.py),
 # under a memory limit, starting from tests/fuzz/corpus_importers (seeds made by
 # tests/fuzz/make_importer_seeds.py, and every finding kept). Included by the top Makefile.
-#   fuzz-importers        bounded run, a step of `make test` (FUZZ_IMPORTERS_SECONDS, both importers)
+#   fuzz-importers        bounded run, a step of `make test` (FUZZ_IMPORTERS_SECONDS, both)
 #   fuzz-importers-long   the long run, a part of `make fuzz-long`
 # A finding fails the target, prints its traceback and is added to the corpus.
 

@@ -200,8 +200,10 @@ class Builder:
             self.tensors[names[-1]] = Tensor(names[-1], dtype, s, quant=quant)
         node = Node(op, f"n{len(self.nodes)}_{op.name.lower()}", inputs, names, params)
         try:
-            inferred = shapes or [shape] * outputs if trust else \
-                OPS[op].infer_shape(node, self.graph([]))
+            if trust:
+                inferred = shapes or [shape] * outputs
+            else:
+                inferred = OPS[op].infer_shape(node, self.graph([]))
         except EmberError as e:
             for name in names:
                 del self.tensors[name]
@@ -211,7 +213,7 @@ class Builder:
                 raise Reject(f"output {s} has a dim above int32")
             self._check_size(s, dtype)
             self.tensors[name].shape = tuple(s)
-        self.work += work or max(math.prod(s) for s in inferred) if inferred else 0
+        self.work += work or max(math.prod(s) for s in inferred)
         if self.work > MAX_WORK:
             raise Reject("too much work")
         self.nodes.append(node)

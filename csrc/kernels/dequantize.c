@@ -145,6 +145,9 @@ static void ember_dequantize_i16_f32_ref(const int16_t *in, float *out,
 }
 
 static void run(const struct dequantize_data *d, const ember_tensor *in, ember_tensor *out) {
+    /* An empty per-channel constant may still have huge outer dims to loop over. */
+    if (in->count == 0)
+        return;
     if (in->type == EMBER_TYPE_FLOAT16)
         ember_dequantize_f16_f32_ref(in->data, out->data, in->count);
     else if (in->type == EMBER_TYPE_INT16)
@@ -169,6 +172,7 @@ static ember_status prepare_scales(ember_context *ctx, const ember_tensor *in,
     d->inner = in->count;
     if (n > 1) {
         ember_axis_extents(in, (uint32_t)in->quant_axis, &d->outer, &d->inner);
+        d->inner /= ember_type_bytes(in->type); /* the extents count bytes; the loops elements */
         d->channels = n;
     }
     return EMBER_STATUS_OK;

@@ -75,6 +75,13 @@ static ember_status sum_prepare(ember_context *ctx, ember_node *node) {
         const float zp_scaled = (float)(-in->zero_point) * d->scale;
         d->bias = zp_scaled * (float)d->plan.reduce_count;
         d->out_zp = out->zero_point;
+        /* A subnormal output scale makes the ratio infinite and the sums NaN, which no int8
+           conversion can take. */
+        if (!isfinite(d->scale) || !isfinite(d->bias))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (sum): int8 input scale %g / output scale %g "
+                              "is not a finite number",
+                              node->index, (double)in->scale, (double)out->scale);
     }
     if (d->plan.out_count > SIZE_MAX / sizeof(double))
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emberlite.converter.ir import DType, QuantParams
+from emberlite.converter.ir import DType, Node, QuantParams, Tensor, constant_array
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.ops.conv2d import Conv2DParams
@@ -191,7 +191,6 @@ def _conversion(src_type: DType, dst_type: DType, shape, s_in, zp_in, s_out, zp_
         elif dtype == DType.INT8:
             int8_tensor(g, name, shape, s, zp)
         else:
-            from emberlite.converter.ir import Tensor
             g.tensors[name] = Tensor(name, DType.FLOAT32, tuple(shape))
     return single_op(op, ["x"], None, g)
 
@@ -253,3 +252,29 @@ def test_int16_rules_are_enforced(breakage, message: str) -> None:
     breakage(g)
     with pytest.raises(InvalidModelError, match=message):
         run_graph(g, [x])
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("constant", [False, True], ids=["runtime", "constant"])
+def test_dequantize_i16_per_channel(axis: int, constant: bool) -> None:
+    """Each int16 element is scaled by its own channel's scale along `axis` (a per-channel
+    walk that counted bytes as elements read and wrote twice the tensor)."""
+    rng = np.random.default_rng(axis)
+    x = _int16(rng, (2, 47, 3))
+    scales = np.float32(log_uniform(rng, 1e-5, 1e-2, x.shape[axis]))
+    g = empty_graph()
+    quant = QuantParams(tuple(float(s) for s in scales), (0,) * x.shape[axis], axis)
+    g.tensors["x"] = Tensor("x", DType.INT16, x.shape, constant_array(x) if constant else None,
+                            quant)
+    g.tensors["y"] = Tensor("y", DType.FLOAT32, x.shape)
+    g.tensors["one"] = Tensor("one", DType.FLOAT32, (1,), constant_array(np.ones(1, np.float32)))
+    g.tensors["out"] = Tensor("out", DType.FLOAT32, x.shape)
+    # A float op reads the dequantized tensor, so a constant input is computed at prepare.
+    g = single_op(OpType.MUL, ["y", "one"], BinaryParams(), g)
+    g.nodes.insert(0, Node(OpType.DEQUANTIZE, "dequantize", ["x"], ["y"], None))
+    g.inputs = [] if constant else ["x"]
+    got = run_graph(g, [] if constant else [x])[0]
+    shape = [1, 1, 1]
+    shape[axis] = -1
+    want = (np.float64(scales.reshape(shape)) * x).astype(np.float32)
+    assert np.array_equal(got, want)

@@ -124,6 +124,17 @@ def test_sum_i8(seed: int, case, alike: bool) -> None:
     assert np.array_equal(got, want)
 
 
+def test_sum_i8_refuses_an_infinite_rescale() -> None:
+    """A subnormal output scale makes s_in / s_out infinite and the rescaled sums NaN, which
+    has no int8 value (converting it was undefined behaviour): refused at allocate."""
+    g = empty_graph()
+    int8_tensor(g, "x", (2, 3), 0.05, 3)
+    int8_tensor(g, "out", (2,), 1e-45, -62)
+    with pytest.raises(InvalidModelError, match=r"node 0 \(sum\).*not a finite number"):
+        run_graph(single_op(OpType.SUM, ["x"], ReduceParams((1,)), g),
+                  [np.ones((2, 3), np.int8)])
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), axis=st.integers(0, 2),
        op=st.sampled_from([OpType.ARG_MAX, OpType.ARG_MIN]),

@@ -482,6 +482,11 @@ class _Conversion:
         for name in node.output:
             if name in known:
                 self.budget.charge(where, *known[name])
+        padded = _padded_input(node, feeds)
+        if padded is not None:
+            # The reference evaluator pads the input of a window op first, whatever the
+            # output's size (2^32 pads with a stride as large made 480 GiB of padding).
+            self.budget.charge(f"{where} (its padded input)", *padded)
         try:
             results = iter(ReferenceEvaluator(model).run(None, feeds))
             values = [np.asarray(next(results)) if o else np.zeros(0) for o in node.output]
@@ -555,6 +560,19 @@ def _folded_shapes(model: onnx.ModelProto, feeds: dict[str, np.ndarray]
         if None not in dims and dtype != object:
             known[value.name] = (tuple(dims), dtype)
     return known
+
+
+def _padded_input(node: onnx.NodeProto, feeds: dict[str, np.ndarray]
+                  ) -> tuple[tuple[int, ...], np.dtype] | None:
+    """The shape and type of the first input padded by the node's `pads` attribute (Conv,
+    pools), or None."""
+    pads = next((list(a.ints) for a in node.attribute if a.name == "pads"), None)
+    x = feeds.get(node.input[0]) if node.input else None
+    if not pads or x is None or len(pads) % 2 or len(pads) // 2 > x.ndim:
+        return None
+    k = len(pads) // 2
+    spatial = [d + pads[i] + pads[i + k] for i, d in enumerate(x.shape[x.ndim - k:])]
+    return (*x.shape[:x.ndim - k], *spatial), x.dtype
 
 
 def _inference_error(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> str | None:

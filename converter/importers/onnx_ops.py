@@ -135,7 +135,10 @@ def shape(b: Builder, x: AnyTensor, *, start: int = 0, end: int | None = None) -
 
 
 def size(b: Builder, x: AnyTensor) -> np.ndarray:
-    return np.array(math.prod(b.shape(x)), dtype=np.int64)
+    n = math.prod(b.shape(x))
+    if n > np.iinfo(np.int64).max:
+        raise Invalid(f"the size of {list(b.shape(x))} does not fit in int64")
+    return np.array(n, dtype=np.int64)
 
 
 def reshape(b: Builder, x: str, new_shape: np.ndarray, *, allowzero: int = 0) -> str:

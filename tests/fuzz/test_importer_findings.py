@@ -270,3 +270,18 @@ def test_tflite_tensor_name_with_a_nul_is_replaced() -> None:
     interp = Interpreter(model_content=Converter.from_tflite(data).convert())
     names = [d["name"] for d in interp.get_output_details()]
     assert len(set(names)) == 2 and all(n and "\0" not in n for n in names)
+
+
+def test_size_beyond_int64() -> None:
+    model = _model([helper.make_node("Size", ["x"], ["s"]),
+                    helper.make_node("Relu", ["x"], ["y"])], shape=[1 << 40, 1 << 40])
+    _refused(model, "int64")
+
+
+def test_folded_conv_with_huge_pads_is_charged_for_its_padding() -> None:
+    """A Conv of constants with pads of 2^32 and strides as large: a small output, but the
+    reference evaluator pads its input first (480 GiB in the fuzzer's case)."""
+    node = helper.make_node("Conv", ["w", "w"], ["c"], pads=[0, 1 << 32, 0, 1 << 32],
+                            strides=[1, 1 << 32])
+    consts = {"w": np.ones((3, 2, 3, 3), np.float32)}
+    _refused(_model([node, helper.make_node("Add", ["x", "c"], ["y"])], consts), "padded")

@@ -106,7 +106,7 @@ static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt
                           t->name, shape.len, EMBER_MAX_RANK);
     t->rank = (uint8_t)shape.len;
     size_t count = 1;
-    bool overflow = false;
+    bool overflow = false, empty = false;
     for (uint32_t d = 0; d < shape.len; d++) {
         t->dims[d] = ember_fb_vector_i32(&shape, d);
         if (t->dims[d] < 0)
@@ -116,11 +116,15 @@ static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt
                               i, t->name, d, t->dims[d]);
         if (t->dims[d] != 0 && count > SIZE_MAX / (size_t)t->dims[d])
             overflow = true;
+        empty = empty || t->dims[d] == 0;
         count *= (size_t)t->dims[d];
     }
+    /* A zero dim anywhere makes the tensor empty, however large the product of the others. */
+    if (empty)
+        count = 0;
     size_t elem = ember_type_bytes(t->type);
     char sbuf[128];
-    if (overflow || count > SIZE_MAX / elem)
+    if ((overflow && !empty) || count > SIZE_MAX / elem)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "tensor %" PRIu32 " '%s': shape %s is too large to address", i, t->name,
                           shape_str(sbuf, sizeof sbuf, t->dims, t->rank));

@@ -232,6 +232,16 @@ def movement_cases() -> list[Case]:
                                           [act("y0", (B, B - 1, 0)), act("y1", (B, 1, 0))])),
         Case("slice", OpType.SLICE, graph(OpType.SLICE, SliceParams((0, 0, 0, 0), (1, 1, 1, 1)),
                                           [act("x", (0, B, B, B))], [act("y", (0, B, B, B))])),
+        # The zero dim last: the product of the others overflows 64 bits before it.
+        Case("transpose_zero_last", OpType.TRANSPOSE, graph(
+            OpType.TRANSPOSE, TransposeParams((3, 2, 1, 0)), [act("x", (B, B, B, 0))],
+            [act("y", (0, B, B, B))])),
+        Case("slice_zero_last", OpType.SLICE, graph(
+            OpType.SLICE, SliceParams((0, 0, 0, 0), (1, 1, 1, 1)), [act("x", (B, B, B, 0))],
+            [act("y", (B, B, B, 0))])),
+        Case("concatenation_zero_last", OpType.CONCATENATION, graph(
+            OpType.CONCATENATION, ConcatenationParams(axis=3),
+            [act("a", (B, B, B, 0)), act("b", (B, B, B, 0))], [act("y", (B, B, B, 0))])),
         Case("pad", OpType.PAD, graph(OpType.PAD, PadParams(pads=(0,) * 6),
                                       [act("x", (B, B, 0))], [act("y", (B, B, 0))])),
         Case("pad_filled", OpType.PAD, graph(OpType.PAD, PadParams(pads=(0, 1, 0, 2), value=0.5),

@@ -182,7 +182,9 @@ def _open(path: str, allocate: bool = True) -> Any:
     if not os.path.isfile(path):
         raise CliError(f"no such file: {path}")
     try:
-        interp = Interpreter(model_path=path)
+        # Read, not mapped: an updater rewriting the file while the command runs must not
+        # kill it with SIGBUS.
+        interp = Interpreter(model_path=path, use_mmap=False)
         if allocate:
             interp.allocate_tensors()
     except EmberRuntimeError as e:

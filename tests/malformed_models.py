@@ -144,6 +144,16 @@ def constant_of_shape_bomb(n: int = 16384) -> bytes:
                        [_int64("s", [n, n])])
 
 
+def conv_im2col_bomb(n: int = 1100, k: int = 64) -> bytes:
+    """A constant Conv whose input (n x n) and output are small but whose windows, unrolled
+    into columns by ONNX's reference evaluator, are k*k times the input (~80 GiB)."""
+    value = numpy_helper.from_array(np.ones(1, np.float32), "one")
+    w = numpy_helper.from_array(np.full((1, 1, k, k), 0.5, np.float32), "w")
+    nodes = [helper.make_node("ConstantOfShape", ["s"], ["x0"], value=value),
+             helper.make_node("Conv", ["x0", "w"], ["c"], name="bomb")]
+    return _plus_input(nodes, "c", [_int64("s", [1, 1, n, n]), w])
+
+
 def expand_bomb() -> bytes:
     one = numpy_helper.from_array(np.ones(1, np.float32), "one")
     return _plus_input([helper.make_node("Expand", ["one", "s"], ["c"], name="bomb")], "c",

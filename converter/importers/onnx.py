@@ -9,6 +9,7 @@ Concat -> Reshape chains that exporters emit.
 from __future__ import annotations
 
 import functools
+import math
 import inspect
 import typing
 from dataclasses import dataclass
@@ -458,7 +459,6 @@ class _Conversion:
         """Evaluates a node whose inputs are all constant with ONNX's reference evaluator."""
         from onnx.reference import ReferenceEvaluator  # slow to import: only on first use
 
-
         feeds = {name: self.consts[name] for name in node.input if name}
         graph_inputs = [helper.make_tensor_value_info(
             name, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for name, v in feeds.items()]
@@ -487,6 +487,11 @@ class _Conversion:
             # The reference evaluator pads the input of a window op first, whatever the
             # output's size (2^32 pads with a stride as large made 480 GiB of padding).
             self.budget.charge(f"{where} (its padded input)", *padded)
+        columns = _conv_columns(node, feeds, known)
+        if columns is not None:
+            # ... and unrolls a convolution's windows into columns, with an int64 index per
+            # spatial dim for each element: a 64x64 kernel is 4096 times its padded input.
+            self.budget.charge(f"{where} (its im2col columns)", *columns)
         try:
             results = iter(ReferenceEvaluator(model).run(None, feeds))
             values = [np.asarray(next(results)) if o else np.zeros(0) for o in node.output]
@@ -573,6 +578,31 @@ def _padded_input(node: onnx.NodeProto, feeds: dict[str, np.ndarray]
     k = len(pads) // 2
     spatial = [d + pads[i] + pads[i + k] for i, d in enumerate(x.shape[x.ndim - k:])]
     return (*x.shape[:x.ndim - k], *spatial), x.dtype
+
+
+# Convolutions the reference evaluator computes through im2col, and where their filter is.
+_IM2COL_FILTER = {"Conv": 1, "ConvInteger": 1, "QLinearConv": 3}
+
+
+def _conv_columns(node: onnx.NodeProto, feeds: dict[str, np.ndarray],
+                  known: dict[str, tuple[tuple[int, ...], np.dtype]]
+                  ) -> tuple[tuple[int, ...], np.dtype] | None:
+    """The size of the reference evaluator's im2col arrays for a convolution, as a shape of
+    int64s (the column values and one index array per spatial dim), or None."""
+    w_at = _IM2COL_FILTER.get(node.op_type)
+    if w_at is None or len(node.input) <= w_at or not node.output or node.output[0] not in known:
+        return None
+    x, w = feeds.get(node.input[0]), feeds.get(node.input[w_at])
+    out_shape = known[node.output[0]][0]
+    if x is None or w is None or x.ndim < 3 or w.ndim != x.ndim or len(out_shape) != x.ndim:
+        return None
+    dilations = next((list(a.ints) for a in node.attribute if a.name == "dilations"),
+                     [1] * (x.ndim - 2))
+    if len(dilations) != x.ndim - 2:
+        return None
+    window = math.prod((k - 1) * d + 1 for k, d in zip(w.shape[2:], dilations))
+    columns = x.shape[0] * x.shape[1] * window * math.prod(out_shape[2:])
+    return (x.ndim - 1, columns), np.dtype(np.int64)
 
 
 def _inference_error(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> str | None:

@@ -18,8 +18,8 @@ from emberlite.converter.limits import MIB, ConstantBudget, Limits
 from emberlite.converter.ops import OpType
 from emberlite.converter.passes.fold_constants import fold_constants
 from helpers import run_ember
-from malformed_models import (constant_of_shape_bomb, resize_arena_bomb, tflite_add_bomb,
-                              tflite_bytes, tile_bomb)
+from malformed_models import (constant_of_shape_bomb, conv_im2col_bomb, resize_arena_bomb,
+                              tflite_add_bomb, tflite_bytes, tile_bomb)
 from tests.converter.ir_builder import GraphBuilder
 
 
@@ -48,6 +48,21 @@ def test_onnx_fold_bomb_is_refused_before_allocating(make, op) -> None:
                    "--max-constant-mb"):
         assert needle in message, message
     assert peak < 64 * MIB, f"peak {peak} bytes: the constant was allocated before the check"
+
+
+def test_onnx_conv_fold_is_charged_for_its_im2col_columns() -> None:
+    """The output (1037 x 1037) and the padded input (1100 x 1100) fit the budget; the
+    evaluator's columns (4096 values and two int64 indices per output element) do not."""
+    raised, peak = _peak_bytes(lambda: Converter.from_onnx(conv_im2col_bomb()).convert())
+    assert raised is not None, "a Conv folding through ~100 GiB of columns was evaluated"
+    assert "node 'bomb' (Conv) (its im2col columns)" in str(raised), raised
+    assert peak < 64 * MIB
+
+
+def test_onnx_conv_fold_within_the_budget_still_folds() -> None:
+    data = conv_im2col_bomb(n=40, k=3)
+    got = run_ember(Converter.from_onnx(data).convert(), [np.zeros(1, np.float32)])[0]
+    assert got.shape == (1, 1, 38, 38) and np.all(got == 4.5)
 
 
 def test_tflite_fold_bomb_is_refused_before_allocating() -> None:

@@ -8,6 +8,7 @@ Concat -> Reshape chains that exporters emit.
 """
 from __future__ import annotations
 
+import fractions
 import functools
 import math
 import inspect
@@ -468,6 +469,10 @@ class _Conversion:
             opset_imports=list(self.model.opset_import), ir_version=self.model.ir_version)
         where = f"node {label!r} ({node.op_type})"
         known = _folded_shapes(model, feeds)
+        if node.op_type == "Range" and node.output and node.output[0] in known:
+            # ONNX's inference computes the length in wrapping int64 (start -2^63 gives a
+            # few elements where numpy makes 2^32): counted again exactly.
+            known[node.output[0]] = ((_range_length(feeds, node),), known[node.output[0]][1])
         unknown = [o for o in node.output if o and o not in known]
         if unknown:
             # Shape inference could not tell the size before evaluation, which may then
@@ -578,6 +583,18 @@ def _padded_input(node: onnx.NodeProto, feeds: dict[str, np.ndarray]
     k = len(pads) // 2
     spatial = [d + pads[i] + pads[i + k] for i, d in enumerate(x.shape[x.ndim - k:])]
     return (*x.shape[:x.ndim - k], *spatial), x.dtype
+
+
+def _range_length(feeds: dict[str, np.ndarray], node: onnx.NodeProto) -> int:
+    """The number of elements Range makes, in exact arithmetic (0 if its inputs are not three
+    scalars: the evaluator then refuses them)."""
+    values = [feeds.get(name) for name in node.input]
+    if len(values) != 3 or any(v is None or v.size != 1 for v in values):
+        return 0
+    start, limit, delta = (v.reshape(()).item() for v in values)
+    if delta == 0 or not all(math.isfinite(v) for v in (start, limit, delta)):
+        return 0
+    return max(0, math.ceil(fractions.Fraction(limit - start) / fractions.Fraction(delta)))
 
 
 # Convolutions the reference evaluator computes through im2col, and where their filter is.

@@ -59,6 +59,23 @@ def test_onnx_conv_fold_is_charged_for_its_im2col_columns() -> None:
     assert peak < 64 * MIB
 
 
+def test_onnx_range_length_is_counted_without_wrapping() -> None:
+    """ONNX's shape inference wraps (6 - -2^63) / (2^31 - 1) to a few elements; numpy would
+    make 2^32 of them (32 GiB)."""
+    ints = [numpy_helper.from_array(np.array(v, np.int64), n)
+            for n, v in (("a", -2**63), ("b", 6), ("d", 2**31 - 1))]
+    nodes = [helper.make_node("Range", ["a", "b", "d"], ["r"], name="bomb"),
+             helper.make_node("Cast", ["r"], ["c"], to=TensorProto.FLOAT)]
+    graph = helper.make_graph(nodes + [helper.make_node("Add", ["x", "c"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              ints)
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    raised, peak = _peak_bytes(lambda: Converter.from_onnx(data).convert())
+    assert raised is not None and "node 'bomb' (Range)" in str(raised), raised
+    assert "32.0 GiB" in str(raised) and peak < 64 * MIB
+
+
 def test_onnx_conv_fold_within_the_budget_still_folds() -> None:
     data = conv_im2col_bomb(n=40, k=3)
     got = run_ember(Converter.from_onnx(data).convert(), [np.zeros(1, np.float32)])[0]

@@ -138,9 +138,13 @@ def _check_graph(graph: onnx.GraphProto) -> None:
     if not graph.output:
         raise ModelImportError("the graph has no outputs")
     for kind, values in (("input", graph.input), ("output", graph.output)):
+        seen: set[str] = set()
         for index, value in enumerate(values):
             if not value.name:
                 raise ModelImportError(f"graph {kind} {index} has an empty name")
+            if value.name in seen:
+                raise ModelImportError(f"graph {kind} {index} {value.name!r} is listed twice")
+            seen.add(value.name)
     known = {i.name for i in graph.input} | {i.name for i in graph.initializer}
     for index, node in enumerate(graph.node):
         label = f"node {_node_label(node, index)!r} ({node.op_type})"

@@ -254,6 +254,8 @@ def _slice(b: Builder, x: str, starts: list[int], ends: list[int], axes: list[in
     dims = b.shape(x)
     axes = list(range(len(starts))) if axes is None else [_axis(a, len(dims)) for a in axes]
     steps = [1] * len(starts) if steps is None else steps
+    if len(axes) > len(dims):
+        raise Invalid(f"{len(axes)} axes to slice in a rank-{len(dims)} input")
     if not len(starts) == len(ends) == len(axes) == len(steps) or len(set(axes)) != len(axes):
         raise Invalid(f"starts {starts}, ends {ends}, axes {axes}, steps {steps} do not match")
     begin, step, out = [0] * len(dims), [1] * len(dims), list(dims)

@@ -285,3 +285,18 @@ def test_folded_conv_with_huge_pads_is_charged_for_its_padding() -> None:
                             strides=[1, 1 << 32])
     consts = {"w": np.ones((3, 2, 3, 3), np.float32)}
     _refused(_model([node, helper.make_node("Add", ["x", "c"], ["y"])], consts), "padded")
+
+
+# --- found by a fresh-clone run of make fuzz-importers ------------------------------------
+def test_slice_with_more_starts_than_the_input_has_axes() -> None:
+    consts = {"st": np.array([-4, 0], np.int64), "en": np.array([5, 10], np.int64)}
+    node = helper.make_node("Slice", ["x", "st", "en"], ["y"])
+    _refused(_model([node], consts, shape=[1]), "2 axes to slice in a rank-1 input")
+
+
+@pytest.mark.parametrize("kind", ["input", "output"])
+def test_graph_io_named_twice(kind: str) -> None:
+    model = _model([helper.make_node("Relu", ["x"], ["y"])])
+    values = model.graph.input if kind == "input" else model.graph.output
+    values.append(values[0])
+    _refused(model, f"graph {kind} 1 '[xy]' is listed twice")

@@ -3,7 +3,7 @@
 LiteRT's reference kernels build a 256-entry table at Prepare, in float32, from the input
 and output quantization. Emberlite builds the same table once, here on the host, and stores
 it in the file as the node's constant input 1, so every target gives the same bytes whatever
-its libm (see /work/shared/int8-arithmetic.md, section 6). Used by the TFLite importer and
+its libm (see docs/int8-arithmetic.md, section 6). Used by the TFLite importer and
 the ONNX-side quantizer alike.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the int8 quantizer needs to know of each op with an int8 kernel: one row per op.
 
 A row says how the op's tensors get their int8 params (csrc/kernels and
-/work/shared/int8-arithmetic.md hold the kernels' rules):
+docs/int8-arithmetic.md hold the kernels' rules):
 - `weights`: the axis of the output channels of constant weights at input 1, quantized
   symmetric per channel, with an int32 bias at input 2 (scale input x weight scale);
 - `shared`: "first" when input 0 and every output must have the same params (the op moves or

@@ -1,7 +1,7 @@
 /* BATCH_MATMUL: a [..., M, K] x b [..., K, N] -> [..., M, N] (numpy matmul). Both ranks are
    >= 2 and may differ; the batch dims broadcast numpy-style. adj_a says a is stored
    [..., K, M], adj_b that b is stored [..., N, K]; either is then read transposed.
-   int8 (LiteRT's reference kernel, /work/shared/int8-arithmetic.md, section 3): per-tensor
+   int8 (LiteRT's reference kernel, docs/int8-arithmetic.md, section 3): per-tensor
    quantization, an int32 sum of (a - zp_a) * (b - zp_b), one requantization by
    double(s_a) * double(s_b) / double(s_out), no fused activation. */
 #include "ember_internal.h"

@@ -67,7 +67,7 @@ typedef void (*ember_binary_row_i16)(int16_t *out, const int16_t *a, size_t a_st
 void ember_broadcast_i16(const ember_broadcast *bc, const int16_t *a, const int16_t *b,
                          int16_t *out, ember_binary_row_i16 row, const void *params);
 
-/* int8 ADD and SUB, LiteRT's scheme (/work/shared/int8-arithmetic.md, section 4): both inputs
+/* int8 ADD and SUB, LiteRT's scheme (docs/int8-arithmetic.md, section 4): both inputs
    are moved to a common scale (2 x the larger input scale) with 20 bits of headroom, added or
    subtracted, and the result requantized to the output. */
 #define EMBER_ADD_I8_LEFT_SHIFT 20

@@ -1,7 +1,7 @@
 /* MEAN over a set of axes, float32 or int8. float32 sums go to a double scratch buffer so long
    reductions (global average pooling of large maps) keep float32 accuracy; int8 sums the stored
    values in int32 scratch and requantizes each sum once with 1/n folded into the multiplier, as
-   LiteRT's reference kernel (/work/shared/int8-arithmetic.md, section 5). The axes walk is
+   LiteRT's reference kernel (docs/int8-arithmetic.md, section 5). The axes walk is
    shared with SUM (reduce.h). */
 #include <math.h>
 

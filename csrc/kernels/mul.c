@@ -1,7 +1,7 @@
 /* MUL: out = a * b with numpy broadcasting and an optional fused activation.
    Node data: ember_binary_data (broadcast.h), shared with the other binary ops, or for int8
    mul_i8_data: LiteRT's reference int8 MUL multiplies the zero-point-corrected inputs in int32
-   and requantizes the product once by f32(s_a * s_b / s_out) (/work/shared/int8-arithmetic.md,
+   and requantizes the product once by f32(s_a * s_b / s_out) (docs/int8-arithmetic.md,
    section 4; the ratio is computed in float32, as LiteRT does). */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"

@@ -2,7 +2,7 @@
    (the default, double-rounding build): a real multiplier is stored as a Q0.31 mantissa and a
    power-of-two exponent, and applied with two roundings (see ember_srdhm and ember_rdbpot for
    how each treats ties). Also the quantization rules the int8 kernels check. See
-   /work/shared/int8-arithmetic.md, section 1. */
+   docs/int8-arithmetic.md, section 1. */
 #ifndef EMBER_KERNELS_QUANT_H
 #define EMBER_KERNELS_QUANT_H
 

@@ -2,7 +2,7 @@
    output's per-tensor scale and zero point; or a requantization between integer types (int8
    <-> int16 in any direction, int8 -> uint8, uint8 -> int8), q_out = clamp(MBQM(q_in - zp_in,
    QM(s_in / s_out)) + zp_out) to the output type's range (LiteRT's reference kernels,
-   /work/shared/int8-arithmetic.md, section 5; int16 tensors have zero point 0). With equal
+   docs/int8-arithmetic.md, section 5; int16 tensors have zero point 0). With equal
    scales the multiplier is exactly 1, so uint8 <-> int8 is then a zero point shift. uint8
    serves only at a graph's edges (quantize(io="uint8"), TFLite's uint8 inputs and outputs).
    Node data: quantize_data. */

@@ -3,7 +3,7 @@
    does, so nearest picks the same cell on exact .5 ties. Prepare turns each axis into a table
    of source cells (and bilinear weights); eval only reads the tables.
    int8 (input and output quantized alike): nearest copies the stored values; bilinear is
-   LiteRT's integer kernel (/work/shared/int8-arithmetic.md, section 5), whose source positions
+   LiteRT's integer kernel (docs/int8-arithmetic.md, section 5), whose source positions
    come from the image sizes in 1/1024 steps (TFLite's align_corners, half_pixel_centers or
    neither: the ALIGN_CORNERS, HALF_PIXEL and ASYMMETRIC transforms). */
 #include <math.h>

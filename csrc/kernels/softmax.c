@@ -1,6 +1,6 @@
 /* SOFTMAX: y = exp(beta * x - m) / sum(exp(beta * x - m)) along one axis, where m is the
    largest beta * x in the slice, so no exp overflows whatever the logits.
-   int8 follows LiteRT's reference kernel in fixed point (/work/shared/int8-arithmetic.md,
+   int8 follows LiteRT's reference kernel in fixed point (docs/int8-arithmetic.md,
    section 6): differences to the slice's max, scaled by beta * s_in into Q5.26, exp in Q0.31,
    a Q12.19 sum, its reciprocal, and outputs of scale 1/256 and zero point -128. */
 #include <math.h>

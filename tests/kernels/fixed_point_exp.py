@@ -1,4 +1,4 @@
-"""A numpy model of LiteRT's reference int8 SOFTMAX (/work/shared/int8-arithmetic.md,
+"""A numpy model of LiteRT's reference int8 SOFTMAX (docs/int8-arithmetic.md,
 section 6), written from the note and gemmlowp's documented constants, independently of
 csrc/kernels/quant.c and softmax.c: the oracle of tests/kernels/test_int8_softmax.py.
 

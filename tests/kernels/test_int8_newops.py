@@ -1,5 +1,5 @@
 """int8 MAXIMUM, MINIMUM, PRELU, SUM, ARG_MAX, ARG_MIN, CAST and L2_NORMALIZATION against
-numpy models of LiteRT's kernels (/work/shared/int8-arithmetic.md sections 1, 5, 6; CAST as
+numpy models of LiteRT's kernels (docs/int8-arithmetic.md sections 1, 5, 6; CAST as
 C's casts):
 bit-exact, with hypothesis over scales, zero points, shapes and values."""
 from __future__ import annotations

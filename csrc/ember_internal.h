@@ -161,7 +161,8 @@ typedef struct ember_kernel {
     /* Called once by ember_interp_allocate, right after check runs again (the model bytes
        may have changed since create): derives constants, picks a variant, asks for scratch.
        May allocate with ember_alloc, in proportion to the bytes of the node's tensors (an
-       empty tensor's other dims may still be 2^31 - 1). */
+       empty tensor's other dims may still be 2^31 - 1). Not called when every output is
+       empty, unless one is a constant computed at prepare. */
     ember_prepare_fn prepare;
     /* Does the arithmetic; allocates nothing, formats no strings, reads params only through
        node->data. Not called when every output is empty (ember_outputs_empty). */

@@ -119,6 +119,17 @@ ember_status ember_model_verify(const void *data, size_t size, char *msg, size_t
     return st;
 }
 
+/* A node whose outputs hold no element never runs, so it needs nothing derived (strides,
+   tables and scratch sized from the other dims, which may be 2^31 - 1, may not even fit).
+   A constant computed at prepare still gets its memory, so that readers get a real pointer. */
+static bool skips_prepare(const ember_context *ctx, const ember_node *n) {
+    for (uint32_t k = 0; k < n->output_count; k++) {
+        if (ctx->tensors[n->outputs[k]].is_prepared)
+            return false;
+    }
+    return ember_outputs_empty(ctx, n);
+}
+
 static ember_status prepare_nodes(ember_interp *ip) {
     ember_context *ctx = &ip->ctx;
     ctx->scratch_size = 0;
@@ -128,7 +139,7 @@ static ember_status prepare_nodes(ember_interp *ip) {
         /* Prepare reads the params from the model bytes again, which may have changed since
            create: they are checked again first. */
         ember_status st = n->kernel->check != NULL ? n->kernel->check(ctx, n) : EMBER_STATUS_OK;
-        if (st == EMBER_STATUS_OK && n->kernel->prepare != NULL)
+        if (st == EMBER_STATUS_OK && n->kernel->prepare != NULL && !skips_prepare(ctx, n))
             st = n->kernel->prepare(ctx, n);
         if (st != EMBER_STATUS_OK) {
             if (ip->msg[0] == '\0')

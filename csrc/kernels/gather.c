@@ -85,7 +85,7 @@ static ember_status ember_gather_ref(const struct gather_data *d, const void *da
 static ember_status gather_check_constant_indices(ember_context *ctx, const ember_node *node,
                                                   const struct gather_data *d) {
     const ember_tensor *indices = ember_input(ctx, node, 1);
-    if (!indices->is_constant || indices->data == NULL || ember_outputs_empty(ctx, node))
+    if (!indices->is_constant || indices->data == NULL)
         return EMBER_STATUS_OK;
     for (size_t k = 0; k < d->index_count; k++) {
         const int64_t i = gather_index(d, indices->data, k);

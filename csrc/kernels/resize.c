@@ -250,9 +250,6 @@ static void ember_resize_f32_ref(const struct resize_data *d, const float *in, f
 static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    /* No eval, so no tables: an empty output's rows or columns may still number 2^31 - 1. */
-    if (out->count == 0)
-        return EMBER_STATUS_OK;
     const size_t cells = (size_t)out->dims[1] + (size_t)out->dims[2];
     const size_t per_cell = 3 * sizeof(int32_t) + sizeof(float);
     if (cells > (SIZE_MAX - sizeof(struct resize_data)) / per_cell)

@@ -61,9 +61,6 @@ static void ember_slice_ref(const struct slice_data *d, const void *in, void *ou
 }
 
 static ember_status slice_prepare(ember_context *ctx, ember_node *node) {
-    /* No eval: an empty input's strides (products of huge dims) may not fit a ptrdiff_t. */
-    if (ember_outputs_empty(ctx, node))
-        return EMBER_STATUS_OK;
     struct slice_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */

@@ -208,9 +208,6 @@ static void ember_softmax_i8_ref(const struct softmax_data *d, const int8_t *in,
 }
 
 static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
-    /* No eval, so no scratch: the dims after the axis of an empty tensor may still be huge. */
-    if (ember_outputs_empty(ctx, node))
-        return EMBER_STATUS_OK;
     int32_t axis;
     float beta;
     const ember_status st = read_params(ctx, node, &axis, &beta);

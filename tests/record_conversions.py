@@ -1,0 +1,114 @@
+"""A pytest plugin that records what every test converts and runs, to show that a change
+leaves converted files and outputs byte-identical.
+
+    EMBER_RECORD=before.json python -m pytest -p record_conversions
+    ... change the code ...
+    EMBER_RECORD=after.json python -m pytest -p record_conversions
+    python tests/record_conversions.py before.json after.json
+
+Per test it keeps the SHA-256 of each .ember file written (serialized again with a fixed
+producer string, so a version bump alone does not count as a change) and of the outputs of
+each successful invoke, in order. Tests run in worker processes are not recorded.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+
+import pytest
+
+_records: dict[str, list[str]] = {}
+_current: list[str] = []
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()[:16]
+
+
+def _patch_serialize(monkey: pytest.MonkeyPatch) -> None:
+    from emberlite.converter import converter, writer
+    original = writer.serialize
+
+    def recording(graph, plan, **kwargs):
+        out = original(graph, plan, **kwargs)
+        fixed = original(graph, plan, **{**kwargs, "producer": "recorded"})
+        _current.append("file " + _digest(bytes(fixed)))
+        return out
+    monkey.setattr(writer, "serialize", recording)
+    monkey.setattr(converter, "serialize", recording)
+
+
+def _patch_invoke(monkey: pytest.MonkeyPatch) -> None:
+    from emberlite.interpreter import Interpreter
+    original = Interpreter.invoke
+
+    def recording(self):
+        original(self)
+        outputs = [self.get_tensor(d["index"]) for d in self.get_output_details()]
+        _current.append("outputs " + _digest(*(o.tobytes() for o in outputs)))
+    monkey.setattr(Interpreter, "invoke", recording)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    monkey = pytest.MonkeyPatch()
+    _patch_serialize(monkey)
+    _patch_invoke(monkey)
+    _current.clear()
+    try:
+        yield
+    finally:
+        monkey.undo()
+        if _current:
+            _records[item.nodeid] = list(_current)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = os.environ.get("EMBER_RECORD")
+    if path:
+        with open(path, "w") as f:
+            json.dump(_records, f, indent=0, sort_keys=True)
+
+
+def compare(before_path: str, after_path: str) -> int:
+    """Prints the tests whose records differ; returns how many do."""
+    with open(before_path) as f:
+        before = json.load(f)
+    with open(after_path) as f:
+        after = json.load(f)
+    before, after = _match_moved(before, after)
+    common = sorted(set(before) & set(after))
+    differ = [k for k in common if before[k] != after[k]]
+    for key in differ:
+        print(f"differs: {key}")
+    files = sum(sum(r.startswith("file") for r in before[k]) for k in common)
+    runs = sum(sum(r.startswith("outputs") for r in before[k]) for k in common)
+    print(f"{len(common)} tests in both ({files} files, {runs} invokes); "
+          f"{len(differ)} differ; only before: {len(set(before) - set(after))}, "
+          f"only after: {len(set(after) - set(before))}")
+    return len(differ)
+
+
+def _match_moved(before: dict, after: dict) -> tuple[dict, dict]:
+    """Tests moved to another file keep their name: a test found on one side only is matched
+    by its name and parameters when exactly one test on each side has them."""
+    def by_name(records: dict, keys: set) -> dict:
+        names: dict[str, list[str]] = {}
+        for key in keys:
+            names.setdefault(key.split("::", 1)[-1], []).append(key)
+        return {n: ks[0] for n, ks in names.items() if len(ks) == 1}
+    gone = by_name(before, set(before) - set(after))
+    new = by_name(after, set(after) - set(before))
+    before, after = dict(before), dict(after)
+    for name in set(gone) & set(new):
+        after[gone[name]] = after.pop(new[name])
+    return before, after
+
+
+if __name__ == "__main__":
+    sys.exit(1 if compare(sys.argv[1], sys.argv[2]) else 0)

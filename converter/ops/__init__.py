@@ -1,77 +1,26 @@
-"""Emberlite ops on the converter side: the OpType enum and, per op module, the params
-dataclass (mirroring the schema table field for field) and `infer_shape`.
+"""Emberlite ops on the converter side: per op module, the params dataclass (mirroring the
+schema table field for field) and `infer_shape`; OpType and the enums several modules share
+live in op_type.py, so the op modules never import this package's __init__.
 
 OpType values equal the schema's OpCode enum; tests/converter/test_op_tables.py checks
 that OpType, schemas/ember.fbs and csrc/ember_schema.h list the same ops.
 """
 from __future__ import annotations
 
-import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
-
-class OpType(enum.IntEnum):
-    CONV2D = 0
-    DEPTHWISE_CONV2D = 1
-    TRANSPOSE_CONV2D = 2
-    FULLY_CONNECTED = 3
-    BATCH_MATMUL = 4
-    ADD = 5
-    SUB = 6
-    MUL = 7
-    DIV = 8
-    RELU = 9
-    RELU6 = 10
-    CLAMP = 11
-    LEAKY_RELU = 12
-    SIGMOID = 13
-    TANH = 14
-    HARD_SIGMOID = 15
-    HARD_SWISH = 16
-    MAX_POOL2D = 17
-    AVERAGE_POOL2D = 18
-    MEAN = 19
-    RESHAPE = 20
-    TRANSPOSE = 21
-    CONCATENATION = 22
-    SPLIT = 23
-    SLICE = 24
-    PAD = 25
-    SOFTMAX = 26
-    GATHER = 27
-    RESIZE = 28
-    QUANTIZE = 29
-    DEQUANTIZE = 30
-    MAXIMUM = 31
-    MINIMUM = 32
-    PRELU = 33
-    SUM = 34
-    ARG_MAX = 35
-    ARG_MIN = 36
-    CAST = 37
-    L2_NORMALIZATION = 38
-    LOG_SOFTMAX = 39
-
-
-class FusedActivation(enum.IntEnum):
-    NONE = 0
-    RELU = 1
-    RELU6 = 2
-    RELU_N1_TO_1 = 3
-
-
-# The op table. Imported after OpType and FusedActivation exist because the op modules use
-# them; each module holds its params dataclass and infer_shape.
-from dataclasses import dataclass  # noqa: E402
-from typing import TYPE_CHECKING, Callable  # noqa: E402
-
-from . import (arg_max, arg_min, batch_matmul, binary, cast, clamp,  # noqa: E402
-               concatenation, conv2d, depthwise_conv2d, elementwise, fully_connected, gather,
-               hard_sigmoid, l2_normalization, leaky_relu, log_softmax, maximum, mean,
-               minimum, pad, pool2d, prelu, quantize, reshape, resize, slice, softmax, split,
-               sum, transpose, transpose_conv2d)
+from . import (arg_max, arg_min, batch_matmul, binary, cast, clamp, concatenation, conv2d,
+               depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid,
+               l2_normalization, leaky_relu, log_softmax, maximum, mean, minimum, pad, pool2d,
+               prelu, quantize, reshape, resize, slice, softmax, split, sum, transpose,
+               transpose_conv2d)
+from .op_type import FusedActivation, OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
+
+__all__ = ["OPS", "FusedActivation", "OpInfo", "OpType", "infer_shape"]
 
 
 @dataclass(frozen=True)

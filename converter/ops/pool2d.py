@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import FusedActivation
 from .common import Shape, check_arity, fail, input_shape, params_of, window_out
+from .op_type import FusedActivation
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node

@@ -1,0 +1,59 @@
+"""The op enum and the enums several op modules share. A module of its own so that the op
+modules and the rest of the converter import it without going through converter/ops/__init__.
+
+OpType values equal the schema's OpCode enum; tests/converter/test_op_tables.py checks
+that OpType, schemas/ember.fbs and csrc/ember_schema.h list the same ops.
+"""
+from __future__ import annotations
+
+import enum
+
+
+class OpType(enum.IntEnum):
+    CONV2D = 0
+    DEPTHWISE_CONV2D = 1
+    TRANSPOSE_CONV2D = 2
+    FULLY_CONNECTED = 3
+    BATCH_MATMUL = 4
+    ADD = 5
+    SUB = 6
+    MUL = 7
+    DIV = 8
+    RELU = 9
+    RELU6 = 10
+    CLAMP = 11
+    LEAKY_RELU = 12
+    SIGMOID = 13
+    TANH = 14
+    HARD_SIGMOID = 15
+    HARD_SWISH = 16
+    MAX_POOL2D = 17
+    AVERAGE_POOL2D = 18
+    MEAN = 19
+    RESHAPE = 20
+    TRANSPOSE = 21
+    CONCATENATION = 22
+    SPLIT = 23
+    SLICE = 24
+    PAD = 25
+    SOFTMAX = 26
+    GATHER = 27
+    RESIZE = 28
+    QUANTIZE = 29
+    DEQUANTIZE = 30
+    MAXIMUM = 31
+    MINIMUM = 32
+    PRELU = 33
+    SUM = 34
+    ARG_MAX = 35
+    ARG_MIN = 36
+    CAST = 37
+    L2_NORMALIZATION = 38
+    LOG_SOFTMAX = 39
+
+
+class FusedActivation(enum.IntEnum):
+    NONE = 0
+    RELU = 1
+    RELU6 = 2
+    RELU_N1_TO_1 = 3

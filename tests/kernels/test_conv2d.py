@@ -1,46 +1,39 @@
-"""ONNX Conv (-> CONV2D / DEPTHWISE_CONV2D) against ONNX Runtime: plain, grouped and depthwise
-(multiplier 1 and 2), strides, dilations, asymmetric pads, auto_pad, bias or none, 1x1 and
-1-sized dims, and a following Relu/Clip that the converter fuses into the conv."""
+"""CONV2D in every type and kernel variant:
+- float32: ONNX Conv against ONNX Runtime: plain and grouped, strides, dilations, asymmetric
+  pads, auto_pad, bias or none, 1x1 and 1-sized dims, and a following Relu/Clip that the
+  converter fuses into the conv (the depthwise cases are in test_depthwise_conv2d.py).
+- int8 (per-channel weights, int32 bias, pads, strides, dilations, groups, fused activations)
+  against a numpy model of LiteRT's reference arithmetic (conv_models.py): bit-exact. Each
+  kernel variant runs in turn (isa_mask NONE forces the reference loops), and every variant
+  must match the reference byte for byte; and against LiteRT's BUILTIN_REF kernel on a
+  TFLiteConverter model.
+- int16 (16x8: int16 activations, int8 per-channel weights, int64 bias) against the numpy
+  model in fixed_point16.py: bit-exact; and the quantization rules the int16 kernels (and so
+  the verifier) enforce."""
 from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
+from emberlite._ember import lib
+from emberlite.converter.ir import DType, QuantParams
+from emberlite.converter.ops import FusedActivation, OpType
+from emberlite.converter.ops.conv2d import Conv2DParams
+from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort
-
-OPSET = 17
-
-
-def _conv_model(x_shape: tuple[int, ...], w_shape: tuple[int, ...], bias: bool, seed: int,
-                post: str | None = None, **attrs) -> tuple[onnx.ModelProto, list[np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(x_shape).astype(np.float32)
-    fan_in = int(np.prod(w_shape[1:]))
-    w = (rng.standard_normal(w_shape) / np.sqrt(fan_in)).astype(np.float32)
-    inits = [numpy_helper.from_array(w, "w")]
-    conv_inputs = ["x", "w"]
-    if bias:
-        inits.append(numpy_helper.from_array(rng.standard_normal(w_shape[0]).astype(np.float32),
-                                             "b"))
-        conv_inputs.append("b")
-    nodes = [helper.make_node("Conv", conv_inputs, ["y" if post is None else "c"], **attrs)]
-    if post == "Relu":
-        nodes.append(helper.make_node("Relu", ["c"], ["y"]))
-    elif post == "Relu6":
-        inits += [numpy_helper.from_array(np.array(0, np.float32), "lo"),
-                  numpy_helper.from_array(np.array(6, np.float32), "hi")]
-        nodes.append(helper.make_node("Clip", ["c", "lo", "hi"], ["y"]))
-    graph = helper.make_graph(nodes, "conv_test",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-                              inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-    onnx.checker.check_model(model)
-    return model, [x]
-
+from tests.kernels.conv_models import OPSET, build, conv_model, patches, quant, window, \
+    window_fields
+from tests.kernels.fixed_point import ISA_VARIANTS, run_graph
+from tests.kernels.fixed_point16 import requantize16
+from tests.kernels.int16_graphs import bias64, int16_values, weighted_graph, weighted_scales
+from tests.kernels.litert_int8 import check_matches_litert_reference
 
 # (id, x shape NCHW, w shape OIHW, Conv attributes)
 CASES = [
@@ -69,15 +62,8 @@ CASES = [
     ("grouped_3", (1, 6, 7, 7), (9, 2, 3, 3), dict(group=3, pads=[1, 1, 1, 1])),
     ("grouped_2_stride", (2, 8, 9, 6), (6, 4, 3, 3), dict(group=2, strides=[2, 2])),
     ("grouped_1x1", (1, 12, 5, 5), (8, 3, 1, 1), dict(group=4)),
-    ("depthwise", (1, 5, 8, 8), (5, 1, 3, 3), dict(group=5, pads=[1, 1, 1, 1])),
-    ("depthwise_s2", (1, 16, 9, 9), (16, 1, 3, 3), dict(group=16, strides=[2, 2],
-                                                         pads=[1, 1, 1, 1])),
-    ("depthwise_5x5_dil", (1, 10, 12, 12), (10, 1, 5, 5), dict(group=10, dilations=[2, 2],
-                                                                pads=[4, 4, 4, 4])),
-    ("depthwise_mult2", (1, 5, 8, 7), (10, 1, 3, 3), dict(group=5, strides=[2, 2],
-                                                           pads=[1, 0, 1, 1])),
+    # One input channel with group 1 and three outputs: a CONV2D, not a depthwise one.
     ("depthwise_mult3_single", (1, 1, 6, 6), (3, 1, 3, 3), dict(group=1)),
-    ("depthwise_asym", (2, 4, 7, 9), (4, 1, 3, 3), dict(group=4, pads=[0, 1, 2, 0])),
     ("all_ones", (1, 1, 1, 1), (1, 1, 1, 1), {}),
     ("height_1", (1, 3, 1, 9), (2, 3, 1, 3), dict(pads=[0, 1, 0, 1])),
     ("width_1_padded", (1, 2, 6, 1), (3, 2, 3, 3), dict(pads=[1, 1, 1, 1])),
@@ -90,20 +76,19 @@ CASES = [
                          ids=[c[0] for c in CASES])
 def test_conv(x_shape: tuple[int, ...], w_shape: tuple[int, ...], attrs: dict,
               bias: bool) -> None:
-    model, feeds = _conv_model(x_shape, w_shape, bias, seed=len(x_shape) + sum(w_shape), **attrs)
+    model, feeds = conv_model(x_shape, w_shape, bias, seed=len(x_shape) + sum(w_shape), **attrs)
     assert_matches_ort(model, feeds)
 
 
 @pytest.mark.parametrize("post", ["Relu", "Relu6"])
 @pytest.mark.parametrize("x_shape,w_shape,attrs", [
     ((1, 3, 8, 8), (6, 3, 3, 3), dict(pads=[1, 1, 1, 1])),
-    ((1, 6, 8, 8), (6, 1, 3, 3), dict(group=6, pads=[1, 1, 1, 1])),
     ((1, 6, 8, 8), (6, 3, 3, 3), dict(group=2, strides=[2, 2])),
-], ids=["conv", "depthwise", "grouped"])
+], ids=["conv", "grouped"])
 def test_fused_activation(x_shape: tuple[int, ...], w_shape: tuple[int, ...], attrs: dict,
                           post: str) -> None:
     # Scaled up so that both clamp bounds of Relu6 are hit.
-    model, feeds = _conv_model(x_shape, w_shape, True, seed=5, post=post, **attrs)
+    model, feeds = conv_model(x_shape, w_shape, True, seed=5, post=post, **attrs)
     feeds = [f * 8 for f in feeds]
     out = assert_matches_ort(model, feeds)[0]
     assert out.min() == 0.0
@@ -128,3 +113,109 @@ def test_conv_chain() -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     assert_matches_ort(model, [x])
+
+
+@pytest.mark.parametrize("isa", ISA_VARIANTS)
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wd=window, cin_g=st.integers(1, 5),
+       cout_g=st.integers(1, 5), groups=st.sampled_from([1, 1, 2, 3]), batch=st.integers(1, 2),
+       per_channel=st.booleans(), with_bias=st.booleans(), act=st.integers(0, 3))
+def test_conv2d_i8(isa, seed, wd, cin_g, cout_g, groups, batch, per_channel, with_bias,
+                   act) -> None:
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    cout = cout_g * groups
+    params = Conv2DParams(groups=groups, activation=FusedActivation(act), **window_fields(wd))
+    w = rng.integers(-127, 128, (cout, kh, kw, cin_g)).astype(np.int8)
+    q = quant(rng, cout, per_channel, kh * kw * cin_g)
+    g, x, want = build(OpType.CONV2D, rng, (batch,) + wd["hw"] + (cin_g * groups,), w, params,
+                       q, with_bias, 0)
+    assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], want)
+
+
+@pytest.mark.parametrize("isa", ISA_VARIANTS[1:])
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wd=window, cin_g=st.sampled_from([1, 3, 15, 16, 17, 33]),
+       cout_g=st.integers(1, 9), groups=st.sampled_from([1, 1, 2]), per_channel=st.booleans(),
+       with_bias=st.booleans(), act=st.integers(0, 3))
+def test_conv2d_i8_variant_matches_reference(isa, seed, wd, cin_g, cout_g, groups, per_channel,
+                                             with_bias, act) -> None:
+    """Channel counts around the 16-element blocks of the optimised loops, and windows both
+    inside the image (zero point folded out) and on its border: byte-identical outputs."""
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    cout = cout_g * groups
+    params = Conv2DParams(groups=groups, activation=FusedActivation(act), **window_fields(wd))
+    w = rng.integers(-128, 128, (cout, kh, kw, cin_g)).astype(np.int8)
+    q = quant(rng, cout, per_channel, kh * kw * cin_g)
+    g, x, want = build(OpType.CONV2D, rng, (1,) + wd["hw"] + (cin_g * groups,), w, params, q,
+                       with_bias, 0)
+    ref = run_graph(g, [x], isa_mask=lib.EMBER_ISA_NONE)[0]
+    assert np.array_equal(ref, want)
+    assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], ref)
+
+
+def test_conv2d_i8_rejects_per_channel_count() -> None:
+    rng = np.random.default_rng(3)
+    w = rng.integers(-127, 128, (4, 3, 3, 4)).astype(np.int8)
+    q = quant(rng, 4, True, 36)
+    g, x, _ = build(OpType.CONV2D, rng, (1, 6, 6, 4), w, Conv2DParams(), q, False, 0)
+    g.tensors["w"].quant = replace(g.tensors["w"].quant, axis=3)
+    with pytest.raises(InvalidModelError, match="scales on axis 0"):
+        run_graph(g, [x])
+
+
+@pytest.mark.parametrize("kind", ["conv2d"])
+def test_matches_litert_reference(kind: str, tmp_path: Path) -> None:
+    check_matches_litert_reference(kind, tmp_path)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wd=window, cin_g=st.integers(1, 5),
+       cout_g=st.integers(1, 5), groups=st.sampled_from([1, 1, 2, 3]),
+       per_channel=st.booleans(), with_bias=st.booleans(), big=st.booleans(),
+       act=st.integers(0, 3))
+def test_conv2d_i16(seed, wd, cin_g, cout_g, groups, per_channel, with_bias, big, act) -> None:
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    cout = cout_g * groups
+    p = Conv2DParams(groups=groups, activation=FusedActivation(act), **window_fields(wd))
+    w = rng.integers(-127, 128, (cout, kh, kw, cin_g)).astype(np.int8)
+    q = weighted_scales(rng, cout, per_channel, kh * kw * cin_g)
+    x = int16_values(rng, (1,) + wd["hw"] + (cin_g * groups,))
+    bias = bias64(rng, cout, with_bias, big)
+    taps = patches(x, kh, kw, p, 0)
+    acc = np.stack([np.einsum("nhwyxc,yxc->nhw", taps[..., (oc // cout_g) * cin_g:
+                                                     (oc // cout_g + 1) * cin_g],
+                              w[oc].astype(np.int64)) for oc in range(cout)], axis=-1)
+    want = requantize16(acc + (0 if bias is None else bias), q["s_in"], q["s_w"], q["s_out"],
+                        act)
+    got = run_graph(weighted_graph(OpType.CONV2D, x, w, bias, p, q, 0, want), [x])[0]
+    assert got.dtype == np.int16 and np.array_equal(got, want)
+
+
+def _small_conv():
+    rng = np.random.default_rng(1)
+    w = rng.integers(-127, 128, (2, 3, 3, 2)).astype(np.int8)
+    x = int16_values(rng, (1, 5, 5, 2))
+    q = {"s_in": 1e-4, "s_w": np.array([0.01, 0.02]), "s_out": 1e-2}
+    bias = rng.integers(-1000, 1000, 2).astype(np.int64)
+    return weighted_graph(OpType.CONV2D, x, w, bias, Conv2DParams(), q, 0,
+                          np.zeros((1, 3, 3, 2), np.int16)), x
+
+
+@pytest.mark.parametrize("breakage, message", [
+    (lambda g: setattr(g.tensors["x"], "quant", QuantParams((1e-4,), (3,))), "zero point"),
+    (lambda g: setattr(g.tensors["out"], "quant", QuantParams((1e-2,), (-1,))), "zero point"),
+    (lambda g: g.tensors.__setitem__("b", replace(g.tensors["b"], dtype=DType.INT32,
+                                                  data=g.tensors["b"].data.astype(np.int32))),
+     "bias"),
+    (lambda g: g.tensors.__setitem__("w", replace(g.tensors["w"], quant=QuantParams(
+        (0.01, 0.02), (0, 1), 0))), "zero point"),
+    (lambda g: setattr(g.tensors["out"], "quant", QuantParams((1e-11,), (0,))), "2\\^14"),
+])
+def test_int16_rules_are_enforced(breakage, message: str) -> None:
+    g, x = _small_conv()
+    breakage(g)
+    with pytest.raises(InvalidModelError, match=message):
+        run_graph(g, [x])

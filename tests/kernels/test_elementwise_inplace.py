@@ -11,16 +11,10 @@ import pytest
 from emberlite import Interpreter, InvalidModelError
 from emberlite.converter.ir import Graph
 from emberlite.converter.ops import OpType
-from emberlite.converter.ops.softmax import SoftmaxParams
 from emberlite.converter.planner import MemoryPlan, plan_memory
 from emberlite.converter.writer import serialize
 from tests.converter.ir_builder import GraphBuilder
 from tests.helpers import run_ember
-
-
-def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 def _shifted_plan(graph: Graph, tensor: str, onto: str, shift: int) -> MemoryPlan:
@@ -99,17 +93,3 @@ def test_broadcast_input_alias_rejected() -> None:
     graph = b.build()
     with pytest.raises(InvalidModelError, match="overlaps the output"):
         Interpreter(model_content=serialize(graph, _shifted_plan(graph, y, "r", 0)))
-
-
-@pytest.mark.parametrize("axis", [0, 1, 2])
-@pytest.mark.parametrize("in_place", [False, True])
-def test_softmax_beta(axis: int, in_place: bool) -> None:
-    """beta (from TFLite models; ONNX has none) scales the logits before the softmax."""
-    b = GraphBuilder()
-    y = b.node(OpType.SOFTMAX, [_staged_input(b, (3, 4, 5))], SoftmaxParams(axis=axis, beta=0.37))
-    b.output(y)
-    graph = b.build()
-    plan = _shifted_plan(graph, y, STAGED, 0) if in_place else plan_memory(graph)
-    x = (np.random.default_rng(axis).standard_normal((3, 4, 5)) * 30).astype(np.float32)
-    got = run_ember(serialize(graph, plan), [x])[0]
-    np.testing.assert_allclose(got, _softmax(0.37 * x.astype(np.float64), axis), atol=1e-6)

@@ -1,8 +1,11 @@
-"""QUANTIZE (float32 -> int8) and DEQUANTIZE (int8 -> float32): bit-exact against LiteRT's
-reference kernels (BUILTIN_REF) on a TFLiteConverter model with float input and output, and
-against the converter's reference evaluator over random scales. LiteRT runs in a subprocess.
-QUANTIZE int8 -> int8, uint8 -> int8 and int8 -> uint8 (requantization): bit-exact against
-the numpy model of tests/kernels/fixed_point.py on all 256 inputs for random scale pairs."""
+"""QUANTIZE in every type pair (and DEQUANTIZE where a test runs both as a round trip; the
+DEQUANTIZE-only tests are in test_dequantize.py):
+- float32 -> int8 -> float32: bit-exact against LiteRT's reference kernels (BUILTIN_REF) on a
+  TFLiteConverter model with float input and output, and against the converter's reference
+  evaluator over random scales. LiteRT runs in a subprocess.
+- int8 -> int8, uint8 -> int8 and int8 -> uint8 (requantization): bit-exact against the numpy
+  model of tests/kernels/fixed_point.py on all 256 inputs for random scale pairs.
+- float32 -> int16 and between int8 and int16: bit-exact against fixed_point16.py."""
 from __future__ import annotations
 
 import subprocess
@@ -24,6 +27,8 @@ from emberlite.converter.writer import serialize
 from emberlite.interpreter import Interpreter
 from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, mbqm,
                                        quantize_multiplier, run_graph, single_op, snap_pow2)
+from tests.kernels.fixed_point16 import INT16_MAX, INT16_MIN, quantize16, requantize_int
+from tests.kernels.int16_graphs import conversion_graph
 
 WORKER = Path(__file__).with_name("litert_qdq_worker.py")
 
@@ -215,3 +220,28 @@ def test_other_uint8_pairs_are_refused(types: tuple[DType, DType], match: str) -
         if dtype == DType.FLOAT32:
             graph.tensors[name].quant = None
     _rejected(graph, match)
+
+
+def test_quantize_f32_i16_ties_and_saturation() -> None:
+    scale = 3e-4
+    k = np.arange(-40000, 40000, 7, dtype=np.float64)
+    x = np.concatenate([(k + 0.5) * scale, k * scale, [np.inf, -np.inf, 1e30]]).astype(
+        np.float32)
+    got = run_graph(conversion_graph(DType.FLOAT32, DType.INT16, x.shape, 0, 0, scale, 0),
+                    [x])[0]
+    assert np.array_equal(got, quantize16(x, scale))
+
+
+@pytest.mark.parametrize("src, dst", [(DType.INT16, DType.INT8), (DType.INT8, DType.INT16),
+                                      (DType.INT16, DType.INT16)])
+def test_requantize_between_int8_and_int16(src: DType, dst: DType) -> None:
+    rng = np.random.default_rng(7)
+    info = {DType.INT8: (-128, 127), DType.INT16: (INT16_MIN, INT16_MAX)}
+    x = np.arange(info[src][0], info[src][1] + 1).astype(np.int8 if src == DType.INT8
+                                                          else np.int16)
+    for _ in range(4):
+        s_in, s_out = float(log_uniform(rng, 1e-5, 1e-1)), float(log_uniform(rng, 1e-5, 1e-1))
+        zp_in = int(rng.integers(-128, 128)) if src == DType.INT8 else 0
+        zp_out = int(rng.integers(-128, 128)) if dst == DType.INT8 else 0
+        got = run_graph(conversion_graph(src, dst, x.shape, s_in, zp_in, s_out, zp_out), [x])[0]
+        assert np.array_equal(got, requantize_int(x, s_in, zp_in, s_out, zp_out, *info[dst]))

@@ -1,15 +1,27 @@
-"""RESIZE against ONNX Runtime: nearest with every rounding mode and linear, each with every
-coordinate transform, for x2 upsampling, non-integer scales, downsampling, output sizes given
-by `sizes`, and 1-pixel outputs."""
+"""RESIZE in every type:
+- float32: ONNX Resize against ONNX Runtime: nearest with every rounding mode and linear,
+  each with every coordinate transform, for x2 upsampling, non-integer scales, downsampling,
+  output sizes given by `sizes`, and 1-pixel outputs.
+- int8: bilinear against a numpy model of LiteRT's integer kernel (positions in 1/1024 from
+  the image sizes, Q20 weights, rounding half away from zero), bit-exact; nearest neighbour
+  copies the stored values from the same cells as the float kernel."""
 from __future__ import annotations
 
 import numpy as np
 import onnx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from emberlite import Interpreter
+from emberlite.converter.ir import DType, Tensor
+from emberlite.converter.ops import OpType
+from emberlite.converter.ops.resize import CoordinateTransform, ResizeMode, ResizeParams
+from emberlite.converter.ops.resize import NearestRounding as Rounding
+from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort, convert_onnx
+from tests.kernels.fixed_point import empty_graph, int8_tensor, run_graph, single_op
 
 OPSET = 17
 
@@ -92,3 +104,116 @@ def test_upsample_after_conv() -> None:
         [numpy_helper.from_array(w, "w"), numpy_helper.from_array(scales, "scales")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     assert_matches_ort(onnx.shape_inference.infer_shapes(model, strict_mode=True), [x])
+
+
+# int8, on the options of TFLite models. TFLite's three bilinear settings as the importer maps them.
+TFLITE_TRANSFORMS = {"align": CoordinateTransform.ALIGN_CORNERS,
+                     "half": CoordinateTransform.HALF_PIXEL,
+                     "plain": CoordinateTransform.ASYMMETRIC}
+TFLITE_NEAREST = {"align": (CoordinateTransform.ALIGN_CORNERS, Rounding.ROUND_PREFER_CEIL),
+                  "half": (CoordinateTransform.HALF_PIXEL, Rounding.ROUND_PREFER_CEIL),
+                  "plain": (CoordinateTransform.ASYMMETRIC, Rounding.FLOOR)}
+
+
+def _c_div(a: int, b: int) -> int:
+    """C's truncating integer division."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def axis_taps(kind: str, n_in: int, n_out: int) -> list[tuple[int, int, int]]:
+    """(lo, hi, position - 1024 lo) per output coordinate, section 5. The rounded step can put
+    the last positions at or past the last cell: both taps are clamped to it (LiteRT clamps
+    only hi and reads past the image), and the weight then no longer matters (lo = hi)."""
+    if kind == "align" and n_out > 1:
+        step = (1024 * (n_in - 1) + (n_out - 1) // 2) // (n_out - 1)
+    else:
+        step = (1024 * n_in + n_out // 2) // n_out
+    taps = []
+    for o in range(n_out):
+        pos = o * step + step // 2 - 512 if kind == "half" else o * step
+        lo = min(max(_c_div(pos, 1024), 0), n_in - 1)
+        taps.append((lo, min(_c_div(pos + 1023, 1024), n_in - 1), pos - 1024 * lo))
+    return taps
+
+
+def bilinear_reference(x: np.ndarray, kind: str, out_hw: tuple[int, int]) -> np.ndarray:
+    n, h, w, c = x.shape
+    out = np.zeros((n, *out_hw, c), np.int8)
+    xv = x.astype(np.int64)
+    for oy, (y0, y1, dy) in enumerate(axis_taps(kind, h, out_hw[0])):
+        for ox, (x0, x1, dx) in enumerate(axis_taps(kind, w, out_hw[1])):
+            v = (xv[:, y0, x0] * (1024 - dy) * (1024 - dx) + xv[:, y1, x0] * dy * (1024 - dx)
+                 + xv[:, y0, x1] * (1024 - dy) * dx + xv[:, y1, x1] * dy * dx)
+            v = v + np.where(v > 0, 2**19, -(2**19))
+            out[:, oy, ox] = (np.sign(v) * (np.abs(v) // 2**20)).astype(np.int8)
+    return out
+
+
+def build(shape, out_hw, params: ResizeParams, int8: bool = True, zp_out: int = 3):
+    g = empty_graph()
+    out_shape = (shape[0], *out_hw, shape[3])
+    if int8:
+        int8_tensor(g, "x", shape, 0.05, 3)
+        int8_tensor(g, "out", out_shape, 0.05, zp_out)
+    else:
+        g.tensors["x"] = Tensor("x", DType.FLOAT32, tuple(shape))
+        g.tensors["out"] = Tensor("out", DType.FLOAT32, out_shape)
+    return single_op(OpType.RESIZE, ["x"], params, g)
+
+
+SIZES = [((1, 4, 5, 2), (9, 7)), ((2, 8, 9, 3), (4, 6)), ((1, 3, 3, 1), (3, 3)),
+         ((1, 1, 4, 2), (1, 11)), ((1, 8, 8, 1), (11, 11)), ((1, 5, 2, 4), (1, 1))]
+
+
+def _params(shape, out_hw, mode: ResizeMode, transform, rounding=Rounding.ROUND_PREFER_FLOOR):
+    return ResizeParams(mode=mode, coordinate_transform=transform, nearest_rounding=rounding,
+                        scale_h=out_hw[0] / shape[1], scale_w=out_hw[1] / shape[2])
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), size=st.sampled_from(SIZES),
+       kind=st.sampled_from(sorted(TFLITE_TRANSFORMS)))
+def test_resize_bilinear_i8(seed: int, size, kind: str) -> None:
+    shape, out_hw = size
+    x = np.random.default_rng(seed).integers(-128, 128, shape).astype(np.int8)
+    p = _params(shape, out_hw, ResizeMode.LINEAR, TFLITE_TRANSFORMS[kind])
+    got = run_graph(build(shape, out_hw, p), [x])[0]
+    assert np.array_equal(got, bilinear_reference(x, kind, out_hw))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), size=st.sampled_from(SIZES),
+       kind=st.sampled_from(sorted(TFLITE_NEAREST)))
+def test_resize_nearest_i8_copies_the_float_cells(seed: int, size, kind: str) -> None:
+    shape, out_hw = size
+    x = np.random.default_rng(seed).integers(-128, 128, shape).astype(np.int8)
+    p = _params(shape, out_hw, ResizeMode.NEAREST, *TFLITE_NEAREST[kind])
+    got = run_graph(build(shape, out_hw, p, zp_out=3), [x])[0]
+    want = run_graph(build(shape, out_hw, p, int8=False), [x.astype(np.float32)])[0]
+    assert np.array_equal(got, want.astype(np.int8))
+
+
+# Sizes whose rounded step puts the last lower tap one cell past the image (199 -> 650 with
+# TFLite's default options: step 314, 649 * 314 / 1024 = 199.0).
+PAST_THE_END = [(199, 650), (1, 55)]
+
+
+@pytest.mark.parametrize("n_in,n_out", PAST_THE_END)
+@pytest.mark.parametrize("kind", sorted(TFLITE_TRANSFORMS))
+def test_resize_bilinear_i8_clamps_the_lower_tap(n_in: int, n_out: int, kind: str) -> None:
+    """Batch 2: a tap past image 0 reads image 1's first row, which differs from image 0's
+    last one, so a missing clamp shows in the output even where the arena ends later."""
+    shape, out_hw = (2, n_in, 3, 2), (n_out, 5)
+    x = np.random.default_rng(n_in).integers(-128, 128, shape).astype(np.int8)
+    x[1] = -x[0, ::-1] - 1  # image 1's first row is far from image 0's last
+    p = _params(shape, out_hw, ResizeMode.LINEAR, TFLITE_TRANSFORMS[kind])
+    got = run_graph(build(shape, out_hw, p), [x])[0]
+    assert np.array_equal(got, bilinear_reference(x, kind, out_hw))
+
+
+def test_resize_i8_needs_equal_quantization() -> None:
+    shape, out_hw = (1, 4, 4, 1), (8, 8)
+    p = _params(shape, out_hw, ResizeMode.LINEAR, CoordinateTransform.HALF_PIXEL)
+    with pytest.raises(InvalidModelError, match="same scale and zero point"):
+        run_graph(build(shape, out_hw, p, zp_out=4), [np.zeros(shape, np.int8)])

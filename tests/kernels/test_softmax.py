@@ -1,13 +1,30 @@
-"""SOFTMAX against ONNX Runtime: every axis of 1D-4D inputs, large logits that would overflow a
-naive exp, and NHWC data after a Conv."""
+"""SOFTMAX in every type:
+- float32: ONNX Softmax against ONNX Runtime over every axis of 1D-4D inputs, large logits
+  that would overflow a naive exp, and NHWC data after a Conv; beta (from TFLite models), in
+  place over its input and not.
+- int8 (fixed-point exp, Q12.19 sum, Newton reciprocal; output scale 1/256, zero point -128)
+  against a numpy model of LiteRT's reference kernel (fixed_point_exp.py): bit-exact. The
+  model itself is checked against float softmax, so a shared misreading of the arithmetic
+  would show."""
 from __future__ import annotations
 
 import numpy as np
 import onnx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.helpers import assert_matches_ort
+from emberlite.converter.ops import OpType
+from emberlite.converter.ops.softmax import SoftmaxParams
+from emberlite.converter.planner import plan_memory
+from emberlite.converter.writer import serialize
+from emberlite.errors import InvalidModelError
+from tests.converter.ir_builder import GraphBuilder
+from tests.helpers import assert_matches_ort, run_ember
+from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
+from tests.kernels.fixed_point_exp import exp_on_negative_values, one_over_one_plus_x, softmax_i8
+from tests.kernels.inplace_plans import STAGED, shifted_plan, staged_input
 
 OPSET = 17
 
@@ -70,3 +87,105 @@ def test_softmax_after_conv(axis: int) -> None:
         [numpy_helper.from_array(w, "w")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     assert_matches_ort(model, [x])
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("in_place", [False, True])
+def test_softmax_beta(axis: int, in_place: bool) -> None:
+    """beta (from TFLite models; ONNX has none) scales the logits before the softmax."""
+    b = GraphBuilder()
+    y = b.node(OpType.SOFTMAX, [staged_input(b, (3, 4, 5))], SoftmaxParams(axis=axis, beta=0.37))
+    b.output(y)
+    graph = b.build()
+    plan = shifted_plan(graph, y, STAGED, 0) if in_place else plan_memory(graph)
+    x = (np.random.default_rng(axis).standard_normal((3, 4, 5)) * 30).astype(np.float32)
+    got = run_ember(serialize(graph, plan), [x])[0]
+    np.testing.assert_allclose(got, _softmax(0.37 * x.astype(np.float64), axis), atol=1e-6)
+
+OUT_SCALE, OUT_ZP = 1.0 / 256.0, -128
+
+
+def build(shape: tuple[int, ...], s_in: float, zp_in: int, beta: float, axis: int,
+          s_out: float = OUT_SCALE, zp_out: int = OUT_ZP):
+    g = empty_graph()
+    int8_tensor(g, "x", shape, s_in, zp_in)
+    int8_tensor(g, "out", shape, s_out, zp_out)
+    return single_op(OpType.SOFTMAX, ["x"], SoftmaxParams(axis=axis, beta=beta), g)
+
+
+def run(x: np.ndarray, s_in: float, beta: float, axis: int, zp_in: int = 0) -> np.ndarray:
+    return run_graph(build(x.shape, s_in, zp_in, beta, axis), [x])[0]
+
+
+def float_softmax(x: np.ndarray, s_in: float, beta: float, axis: int) -> np.ndarray:
+    z = np.float64(np.float32(beta)) * np.float64(np.float32(s_in)) * x.astype(np.float64)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 300), rows=st.integers(1, 4),
+       beta=st.sampled_from([1.0, 1.0, 0.5, 2.0, 0.37, 3.1]), strided=st.booleans())
+def test_softmax_i8(seed: int, depth: int, rows: int, beta: float, strided: bool) -> None:
+    rng = np.random.default_rng(seed)
+    s_in = float(log_uniform(rng, 1e-3, 0.5))
+    # Logits from a narrow or the full int8 range: ties of the max and cut-off tails both occur.
+    lo = int(rng.integers(-128, 127))
+    x = rng.integers(lo, 128, (rows, depth)).astype(np.int8)
+    axis = 1
+    if strided:  # softmax over a middle axis (the ONNX side may emit one)
+        x = np.ascontiguousarray(np.stack([x, x[::-1]], axis=-1))
+    got = run(x, s_in, beta, axis, zp_in=int(rng.integers(-128, 128)))
+    want = softmax_i8(x, s_in, beta, axis)
+    assert np.array_equal(got, want), np.argwhere(got != want)[:5]
+    # Both approximate real softmax to about 1 LSB of 1/256.
+    real = float_softmax(x, s_in, beta, axis) * 256.0 - 128.0
+    assert np.max(np.abs(want.astype(np.float64) - np.clip(real, -128, 127))) <= 1.5
+
+
+@pytest.mark.parametrize("s_in,beta", [(0.0371, 1.0), (0.25, 1.0), (1.0 / 16, 1.0),
+                                        (0.004, 0.7), (0.9, 2.5), (1.0, 64.0), (2e-3, 1.0)])
+def test_softmax_i8_every_difference(s_in: float, beta: float) -> None:
+    # Rows holding every int8 value once (every difference to the max 127), shuffled, plus
+    # rows of equal values; (1.0, 64.0) hits the multiplier cap of 2^31 - 1.
+    rng = np.random.default_rng(7)
+    full = np.arange(-128, 128, dtype=np.int8)
+    x = np.stack([rng.permutation(full), full, np.full(256, 5, np.int8),
+                  np.full(256, -128, np.int8)])
+    got = run(x, s_in, beta, 1)
+    assert np.array_equal(got, softmax_i8(x, s_in, beta, 1))
+
+
+def test_fixed_point_model_approximates_exp_and_reciprocal() -> None:
+    # The numpy model's primitives against float math: the degree-4 Taylor series leaves
+    # ~2e-7 (x^5/120 at |x| = 1/8), the Newton steps ~1e-9; both far below 1/256.
+    a = -np.linspace(0, 31.9, 20001)
+    raw = np.round(a * 2**26).astype(np.int64)
+    got = exp_on_negative_values(raw) / 2**31
+    assert np.max(np.abs(got - np.exp(raw / 2**26))) < 5e-7
+    x = np.linspace(0, 1 - 2**-31, 20001)
+    got = one_over_one_plus_x(np.floor(x * 2**31).astype(np.int64)) / 2**31
+    assert np.max(np.abs(got - 1 / (1 + np.floor(x * 2**31) / 2**31))) < 1e-8
+
+
+@pytest.mark.parametrize("s_out,zp_out", [(1.0 / 256, 0), (1.0 / 128, -128), (0.0039, -128)])
+def test_softmax_i8_output_quantization_is_checked(s_out: float, zp_out: int) -> None:
+    with pytest.raises(InvalidModelError, match="scale 1/256 and zero point -128"):
+        run_graph(build((2, 5), 0.1, 0, 1.0, 1, s_out, zp_out), [np.zeros((2, 5), np.int8)])
+
+
+def test_softmax_i8_output_scale_tolerance_matches_litert() -> None:
+    # LiteRT accepts output scales within 0.1% of 1/256 and computes as if it were 1/256.
+    x = np.arange(-60, 60, 3, dtype=np.int8).reshape(2, 20)
+    got = run_graph(build(x.shape, 0.05, 0, 1.0, 1, OUT_SCALE * (1 + 5e-4)), [x])[0]
+    assert np.array_equal(got, softmax_i8(x, 0.05, 1.0, 1))
+
+
+def test_softmax_i8_rejects_tiny_beta_times_scale() -> None:
+    with pytest.raises(InvalidModelError, match="beta x input scale"):
+        run_graph(build((3,), 1e-8, 0, 1.0, 0), [np.zeros(3, np.int8)])

@@ -30,9 +30,11 @@ from emberlite.converter.writer import serialize
 from tests.converter.ir_builder import GraphBuilder
 from tests.kernels import test_int8_activations as act
 from tests.kernels import test_int8_newops as newops
-from tests.kernels import test_int8_add_sub, test_int8_batch_matmul, test_int8_mean, test_int8_mul
+from tests.kernels import test_int8_add_sub, test_int8_mul
 from tests.kernels.fixed_point import run_graph
 from tests.kernels.fixed_point_exp import softmax_i8
+from tests.kernels.int8_oracles import (batch_matmul_reference, l2_reference, mean_reference,
+                                        sum_reference)
 from tests.quantize.models import cosine, onnx_model, outputs, weight
 
 F = TensorProto.FLOAT
@@ -94,7 +96,7 @@ def _table(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
 
 def _mean(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
     keep = len(g.tensors[node.outputs[0]].shape) == x.ndim
-    return test_int8_mean.reference(x, node.params.axes, keep, _io_params(g, node))
+    return mean_reference(x, node.params.axes, keep, _io_params(g, node))
 
 
 def _softmax(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
@@ -105,7 +107,7 @@ def _softmax(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
 def _matmul(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
     a, b = (_value(g, n, x) for n in node.inputs)
     p = node.params
-    return test_int8_batch_matmul.reference(a, b, p.adj_a, p.adj_b, _pair_params(g, node))
+    return batch_matmul_reference(a, b, p.adj_a, p.adj_b, _pair_params(g, node))
 
 
 @dataclass(frozen=True)
@@ -324,7 +326,7 @@ def _stored(g: Graph, node: Node, x: np.ndarray) -> list[np.ndarray]:
 
 
 def _l2(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
-    return newops.l2_reference(x, g.tensors[node.inputs[0]].quant.zero_point[0])
+    return l2_reference(x, g.tensors[node.inputs[0]].quant.zero_point[0])
 
 
 def _prelu(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
@@ -334,7 +336,7 @@ def _prelu(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
 
 
 def _sum(g: Graph, node: Node, x: np.ndarray) -> np.ndarray:
-    return newops.sum_reference(x, node.params.axes, _io_params(g, node), True)
+    return sum_reference(x, node.params.axes, _io_params(g, node), True)
 
 
 _ALPHA = np.linspace(-0.5, 0.5, 16)

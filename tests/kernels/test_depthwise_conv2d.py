@@ -1,0 +1,143 @@
+"""DEPTHWISE_CONV2D in every type and kernel variant:
+- float32: ONNX Conv with one group per input channel (multiplier 1 and 2, strides,
+  dilations, asymmetric pads, bias or none, a fused Relu/Clip) against ONNX Runtime.
+- int8 (per-channel weights, int32 bias, depth multiplier, fused activations) against a
+  numpy model of LiteRT's reference arithmetic (conv_models.py): bit-exact, each kernel
+  variant in turn through isa_mask; and against LiteRT's BUILTIN_REF kernel on a
+  TFLiteConverter model.
+- int16 (16x8) against the numpy model in fixed_point16.py: bit-exact."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emberlite._ember import lib
+from emberlite.converter.ir import DType
+from emberlite.converter.ops import FusedActivation, OpType
+from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
+from emberlite.errors import InvalidModelError
+from tests.helpers import assert_matches_ort
+from tests.kernels.conv_models import build, conv_model, patches, quant, window, window_fields
+from tests.kernels.fixed_point import ISA_VARIANTS, run_graph
+from tests.kernels.fixed_point16 import requantize16
+from tests.kernels.int16_graphs import bias64, int16_values, weighted_graph, weighted_scales
+from tests.kernels.litert_int8 import check_matches_litert_reference
+
+# (id, x shape NCHW, w shape OIHW, Conv attributes)
+CASES = [
+    ("depthwise", (1, 5, 8, 8), (5, 1, 3, 3), dict(group=5, pads=[1, 1, 1, 1])),
+    ("depthwise_s2", (1, 16, 9, 9), (16, 1, 3, 3), dict(group=16, strides=[2, 2],
+                                                         pads=[1, 1, 1, 1])),
+    ("depthwise_5x5_dil", (1, 10, 12, 12), (10, 1, 5, 5), dict(group=10, dilations=[2, 2],
+                                                                pads=[4, 4, 4, 4])),
+    ("depthwise_mult2", (1, 5, 8, 7), (10, 1, 3, 3), dict(group=5, strides=[2, 2],
+                                                           pads=[1, 0, 1, 1])),
+    ("depthwise_asym", (2, 4, 7, 9), (4, 1, 3, 3), dict(group=4, pads=[0, 1, 2, 0])),
+]
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("x_shape,w_shape,attrs", [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_conv(x_shape: tuple[int, ...], w_shape: tuple[int, ...], attrs: dict,
+              bias: bool) -> None:
+    model, feeds = conv_model(x_shape, w_shape, bias, seed=len(x_shape) + sum(w_shape), **attrs)
+    assert_matches_ort(model, feeds)
+
+
+@pytest.mark.parametrize("post", ["Relu", "Relu6"])
+@pytest.mark.parametrize("x_shape,w_shape,attrs", [
+    ((1, 6, 8, 8), (6, 1, 3, 3), dict(group=6, pads=[1, 1, 1, 1])),
+], ids=["depthwise"])
+def test_fused_activation(x_shape: tuple[int, ...], w_shape: tuple[int, ...], attrs: dict,
+                          post: str) -> None:
+    # Scaled up so that both clamp bounds of Relu6 are hit.
+    model, feeds = conv_model(x_shape, w_shape, True, seed=5, post=post, **attrs)
+    feeds = [f * 8 for f in feeds]
+    out = assert_matches_ort(model, feeds)[0]
+    assert out.min() == 0.0
+    if post == "Relu6":
+        assert out.max() == 6.0
+
+
+@pytest.mark.parametrize("isa", ISA_VARIANTS)
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wd=window, channels=st.integers(1, 6),
+       mult=st.integers(1, 3), per_channel=st.booleans(), with_bias=st.booleans(),
+       act=st.integers(0, 3))
+def test_depthwise_conv2d_i8(isa, seed, wd, channels, mult, per_channel, with_bias,
+                             act) -> None:
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    params = DepthwiseConv2DParams(depth_multiplier=mult, activation=FusedActivation(act),
+                                   **window_fields(wd))
+    w = rng.integers(-127, 128, (1, kh, kw, channels * mult)).astype(np.int8)
+    q = quant(rng, channels * mult, per_channel, kh * kw)
+    g, x, want = build(OpType.DEPTHWISE_CONV2D, rng, (1,) + wd["hw"] + (channels,), w, params,
+                       q, with_bias, 3)
+    assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], want)
+
+
+@pytest.mark.parametrize("isa", ISA_VARIANTS[1:])
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wd=window, channels=st.sampled_from([1, 15, 16, 17, 33]),
+       mult=st.sampled_from([1, 1, 2]), batch=st.integers(1, 2), per_channel=st.booleans(),
+       with_bias=st.booleans(), act=st.integers(0, 3))
+def test_depthwise_conv2d_i8_variant_matches_reference(isa, seed, wd, channels, mult, batch,
+                                                       per_channel, with_bias, act) -> None:
+    """Channel counts around the 16-element blocks of the optimised loop: byte-identical."""
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    params = DepthwiseConv2DParams(depth_multiplier=mult, activation=FusedActivation(act),
+                                   **window_fields(wd))
+    w = rng.integers(-128, 128, (1, kh, kw, channels * mult)).astype(np.int8)
+    q = quant(rng, channels * mult, per_channel, kh * kw)
+    g, x, want = build(OpType.DEPTHWISE_CONV2D, rng, (batch,) + wd["hw"] + (channels,), w,
+                       params, q, with_bias, 3)
+    ref = run_graph(g, [x], isa_mask=lib.EMBER_ISA_NONE)[0]
+    assert np.array_equal(ref, want)
+    assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], ref)
+
+
+def test_depthwise_conv2d_i8_rejects_float_bias() -> None:
+    rng = np.random.default_rng(4)
+    w = rng.integers(-127, 128, (1, 3, 3, 2)).astype(np.int8)
+    q = quant(rng, 2, True, 9)
+    g, x, _ = build(OpType.DEPTHWISE_CONV2D, rng, (1, 6, 6, 2), w, DepthwiseConv2DParams(), q,
+                    True, 3)
+    b = g.tensors["b"]
+    g.tensors["b"] = replace(b, dtype=DType.FLOAT32, data=b.data.astype(np.float32))
+    with pytest.raises(InvalidModelError, match="bias"):
+        run_graph(g, [x])
+
+
+@pytest.mark.parametrize("kind", ["depthwise_conv2d"])
+def test_matches_litert_reference(kind: str, tmp_path: Path) -> None:
+    check_matches_litert_reference(kind, tmp_path)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wd=window, channels=st.integers(1, 6),
+       mult=st.integers(1, 3), per_channel=st.booleans(), with_bias=st.booleans(),
+       big=st.booleans(), act=st.integers(0, 3))
+def test_depthwise_conv2d_i16(seed, wd, channels, mult, per_channel, with_bias, big,
+                              act) -> None:
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    p = DepthwiseConv2DParams(depth_multiplier=mult, activation=FusedActivation(act),
+                              **window_fields(wd))
+    w = rng.integers(-127, 128, (1, kh, kw, channels * mult)).astype(np.int8)
+    q = weighted_scales(rng, channels * mult, per_channel, kh * kw)
+    x = int16_values(rng, (1,) + wd["hw"] + (channels,))
+    bias = bias64(rng, channels * mult, with_bias, big)
+    taps = np.repeat(patches(x, kh, kw, p, 0), mult, axis=-1)
+    acc = np.einsum("nhwyxc,yxc->nhwc", taps, w[0].astype(np.int64))
+    want = requantize16(acc + (0 if bias is None else bias), q["s_in"], q["s_w"], q["s_out"],
+                        act)
+    got = run_graph(weighted_graph(OpType.DEPTHWISE_CONV2D, x, w, bias, p, q, 3, want), [x])[0]
+    assert np.array_equal(got, want)

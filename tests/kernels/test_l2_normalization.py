@@ -1,0 +1,43 @@
+"""L2_NORMALIZATION in every type:
+- float32: one IR node against numpy written here (independent of converter/reference.py)
+  and against the reference evaluator; a zero row stays zero.
+- int8 against a numpy model of LiteRT's kernel (int8_oracles.py: the inverse-sqrt
+  multiplier of docs/int8-arithmetic.md section 6; output scale 1/128, zero point 0):
+  bit-exact, with hypothesis over scales, zero points, shapes and values."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emberlite.converter.ir import DType
+from emberlite.converter.ops import OpType
+from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
+from tests.kernels.int8_oracles import l2_reference
+from tests.kernels.single_node import assert_close, run_node
+
+RNG = np.random.default_rng(5)
+
+
+def test_l2_normalization() -> None:
+    x = RNG.standard_normal((3, 4, 7)).astype(np.float32)
+    x[1, 2] = 0.0  # a zero row stays zero (the norm is floored at 1e-6)
+    x64 = x.astype(np.float64)
+    want = (x64 / np.maximum(np.sqrt(np.sum(x64 ** 2, axis=-1, keepdims=True)), 1e-6))
+    assert_close(*run_node(OpType.L2_NORMALIZATION, [x], x.shape, DType.FLOAT32),
+                 want.astype(np.float32))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from([(3, 5), (2, 4, 16), (1, 300),
+                                                              (4, 1)]))
+def test_l2_normalization_i8(seed: int, shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(seed)
+    s, zp = float(log_uniform(rng, 1e-3, 0.5)), int(rng.integers(-128, 128))
+    x = rng.integers(-128, 128, shape).astype(np.int8)
+    x[0] = zp  # a zero row: acc 0 takes the INT32_MAX multiplier
+    g = empty_graph()
+    int8_tensor(g, "x", shape, s, zp)
+    int8_tensor(g, "out", shape, 1 / 128, 0)
+    got = run_graph(single_op(OpType.L2_NORMALIZATION, ["x"], None, g), [x])[0]
+    assert np.array_equal(got, l2_reference(x, zp))

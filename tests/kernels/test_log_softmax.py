@@ -1,0 +1,98 @@
+"""LOG_SOFTMAX in every type:
+- float32: one IR node against numpy written here (independent of converter/reference.py)
+  and against the reference evaluator, over each axis and beta.
+- int8 (fixed-point exp, Q12.19 sum, fixed-point log; output scale 16/256, zero point 127)
+  against a numpy model of LiteRT's reference kernel (fixed_point_log_div.py): bit-exact,
+  with hypothesis over scales, zero points, shapes and values. The model is checked against
+  real log softmax, so a shared misreading of the arithmetic would show."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emberlite.converter.ir import DType
+from emberlite.converter.ops import OpType
+from emberlite.converter.ops.softmax import SoftmaxParams
+from emberlite.errors import InvalidModelError
+from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
+from tests.kernels.fixed_point_log_div import log_softmax_i8, log_x, real_log_softmax
+from tests.kernels.single_node import assert_close, run_node
+
+RNG = np.random.default_rng(5)
+
+
+@pytest.mark.parametrize("axis, beta", [(2, 1.0), (1, 0.5), (0, 2.0)])
+def test_log_softmax(axis: int, beta: float) -> None:
+    x = (RNG.standard_normal((3, 4, 5)) * 10).astype(np.float32)
+    z = x.astype(np.float64) * beta
+    want = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    got, ref = run_node(OpType.LOG_SOFTMAX, [x], x.shape, DType.FLOAT32,
+                               SoftmaxParams(axis, beta))
+    assert_close(got, ref, want.astype(np.float32))
+
+
+OUT_SCALE, OUT_ZP = 16.0 / 256.0, 127
+
+
+def log_softmax_graph(shape: tuple[int, ...], s_in: float, zp_in: int, axis: int,
+                      s_out: float = OUT_SCALE, zp_out: int = OUT_ZP):
+    g = empty_graph()
+    int8_tensor(g, "x", shape, s_in, zp_in)
+    int8_tensor(g, "out", shape, s_out, zp_out)
+    return single_op(OpType.LOG_SOFTMAX, ["x"], SoftmaxParams(axis=axis), g)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 1200), rows=st.integers(1, 3),
+       strided=st.booleans())
+def test_log_softmax_i8(seed: int, depth: int, rows: int, strided: bool) -> None:
+    rng = np.random.default_rng(seed)
+    s_in = float(log_uniform(rng, 1e-3, 2.0))
+    # Logits from a narrow or the full int8 range: ties of the max and cut-off tails both occur.
+    lo = int(rng.integers(-128, 127))
+    x = rng.integers(lo, 128, (rows, depth)).astype(np.int8)
+    axis = 1
+    if strided:  # along a middle axis (LiteRT only has the last; ONNX models may differ)
+        x = np.ascontiguousarray(np.stack([x, x[::-1]], axis=-1))
+    graph = log_softmax_graph(x.shape, s_in, int(rng.integers(-128, 128)), axis)
+    want = log_softmax_i8(x, s_in, axis)
+    got = run_graph(graph, [x])[0]
+    assert np.array_equal(got, want), np.argwhere(got != want)[:5]
+    # Real log softmax to about 1 LSB (1/16), where it is above the output's floor -255/16.
+    real = np.float32(real_log_softmax(x, s_in, axis))
+    inside = real > -15.5
+    assert np.max(np.abs(want[inside] - (real[inside] * 16 + 127))) <= 1.5
+
+
+@pytest.mark.parametrize("s_in", [0.0371, 0.25, 1.0 / 16, 0.004, 0.9, 1.0, 2e-3, 40.0])
+def test_log_softmax_i8_every_difference(s_in: float) -> None:
+    # Rows holding every int8 value once (every difference to the max 127), shuffled, plus
+    # rows of equal values; 40.0 hits the multiplier cap of 2^31 - 1.
+    rng = np.random.default_rng(7)
+    full = np.arange(-128, 128, dtype=np.int8)
+    x = np.stack([rng.permutation(full), full, np.full(256, 5, np.int8),
+                  np.full(256, -128, np.int8)])
+    got = run_graph(log_softmax_graph(x.shape, s_in, 0, 1), [x])[0]
+    assert np.array_equal(got, log_softmax_i8(x, s_in, 1))
+
+
+def test_fixed_point_log_approximates_log() -> None:
+    # Q12.19 inputs from 1 to 4095, log in Q5.26: within a few units of 2^-26.
+    raw = np.unique(np.round(np.geomspace(1.0, 4095.0, 20001) * 2**19).astype(np.int64))
+    got = log_x(raw) / 2**26
+    assert np.max(np.abs(got - np.log(raw / 2**19))) < 1e-6
+
+
+@pytest.mark.parametrize("s_out,zp_out", [(16.0 / 256 * 1.0001, 127), (16.0 / 256, 0),
+                                          (1.0 / 256, -128)])
+def test_log_softmax_i8_output_quantization_is_checked(s_out: float, zp_out: int) -> None:
+    with pytest.raises(InvalidModelError, match="scale 16/256 and zero point 127"):
+        run_graph(log_softmax_graph((2, 5), 0.1, 0, 1, s_out, zp_out),
+                  [np.zeros((2, 5), np.int8)])
+
+
+def test_log_softmax_i8_rejects_tiny_input_scale() -> None:
+    with pytest.raises(InvalidModelError, match="beta x input scale"):
+        run_graph(log_softmax_graph((3,), 1e-8, 0, 0), [np.zeros(3, np.int8)])

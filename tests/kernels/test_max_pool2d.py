@@ -1,0 +1,98 @@
+"""MAX_POOL2D in every type:
+- float32: ONNX MaxPool (pads, strides, dilations, ceil_mode) and GlobalMaxPool against ONNX
+  Runtime.
+- int8 against a numpy model of LiteRT's reference kernel (pool2d_models.py): bit-exact in
+  test_pool2d_family.py, with AVERAGE_POOL2D; here the quantization rule it enforces.
+- int16 against LiteRT's reference arithmetic (stored values, padding never wins, activation
+  clamp): bit-exact."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from emberlite.converter.ops import FusedActivation, OpType
+from emberlite.converter.ops.pool2d import Pool2DParams
+from emberlite.errors import InvalidModelError
+from tests.helpers import assert_matches_ort
+from tests.kernels.fixed_point import empty_graph, log_uniform, run_graph, single_op
+from tests.kernels.fixed_point16 import INT16_MIN, activation_range16, int16_tensor
+from tests.kernels.int16_graphs import int16_values
+from tests.kernels.pool2d_models import (check_global_pool, check_pool, pool_graph, pool_model,
+                                         run_pool)
+
+# (input NCHW, kernel_shape, strides, pads [t, l, b, r], dilations, ceil_mode)
+MAX_CASES = [
+    ((1, 3, 8, 8), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1), 0),
+    ((2, 5, 7, 9), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 0),
+    ((1, 4, 7, 7), (3, 3), (1, 1), (0, 1, 2, 1), (1, 1), 0),
+    ((1, 3, 9, 10), (2, 3), (1, 2), (0, 0, 0, 0), (1, 1), 0),
+    ((1, 2, 10, 11), (3, 3), (2, 2), (2, 2, 2, 2), (2, 2), 0),
+    ((1, 2, 9, 8), (2, 3), (1, 2), (1, 0, 1, 2), (3, 2), 0),
+    ((1, 3, 7, 8), (3, 3), (2, 2), (0, 0, 0, 0), (1, 1), 1),
+    ((1, 3, 6, 6), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 1),
+    ((1, 1, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 0),
+    ((1, 7, 5, 1), (5, 1), (1, 1), (0, 0, 0, 0), (1, 1), 0),
+    ((1, 16, 56, 56), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 0),
+]
+
+
+@pytest.mark.parametrize("shape,kernel,strides,pads,dilations,ceil", MAX_CASES, ids=str)
+def test_max_pool(shape: tuple[int, ...], kernel: tuple[int, int], strides: tuple[int, int],
+                  pads: tuple[int, ...], dilations: tuple[int, int], ceil: int) -> None:
+    rng = np.random.default_rng(sum(shape) + sum(kernel))
+    x = rng.standard_normal(shape).astype(np.float32)
+    model = pool_model("MaxPool", shape, kernel_shape=kernel, strides=strides, pads=list(pads),
+                       dilations=dilations, ceil_mode=ceil)
+    check_pool(model, x, "max_pool2d")
+
+
+def test_max_pool_padding_never_wins() -> None:
+    """All inputs negative: a padded zero must not become a window's maximum."""
+    rng = np.random.default_rng(7)
+    x = (-1.0 - rng.random((1, 3, 6, 5))).astype(np.float32)
+    model = pool_model("MaxPool", x.shape, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    out = run_pool(model, x)
+    assert np.all(out < 0)
+    assert_matches_ort(model, [x])
+
+
+@pytest.mark.parametrize("shape", [(1, 8, 7, 7), (2, 3, 1, 1), (1, 5, 13, 4)], ids=str)
+@pytest.mark.parametrize("op,kernel", [("GlobalMaxPool", ("max_pool2d",))], ids=str)
+def test_global_pool(op: str, kernel: tuple[str, ...], shape: tuple[int, ...]) -> None:
+    check_global_pool(op, kernel, shape)
+
+
+def test_pool2d_i8_rejects_different_output_quant() -> None:
+    x = np.zeros((1, 4, 4, 2), dtype=np.int8)
+    p = Pool2DParams(filter_h=2, filter_w=2, stride_h=2, stride_w=2)
+    g = pool_graph(OpType.MAX_POOL2D, x, p, 0.05, 3, (1, 2, 2, 2))
+    g.tensors["out"].quant = replace(g.tensors["out"].quant, zero_point=(4,))
+    with pytest.raises(InvalidModelError, match="share scale and zero point"):
+        run_graph(g, [x])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 3), stride=st.integers(1, 3),
+       pad=st.integers(0, 2), act=st.integers(0, 3))
+def test_max_pool2d_i16(seed: int, k: int, stride: int, pad: int, act: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = int16_values(rng, (1, 7, 6, 3))
+    scale = float(log_uniform(rng, 1e-5, 1e-3))
+    p = Pool2DParams(filter_h=k, filter_w=k, stride_h=stride, stride_w=stride, pad_top=pad,
+                     pad_left=pad, pad_bottom=pad, pad_right=pad,
+                     activation=FusedActivation(act))
+    padded = np.pad(x.astype(np.int64), ((0, 0), (pad, pad), (pad, pad), (0, 0)),
+                    constant_values=INT16_MIN)
+    oh, ow = [(d + 2 * pad - k) // stride + 1 for d in x.shape[1:3]]
+    want = np.array([[[padded[0, i * stride:i * stride + k, j * stride:j * stride + k, c].max()
+                       for c in range(3)] for j in range(ow)] for i in range(oh)])[None]
+    lo, hi = activation_range16(act, scale)
+    g = empty_graph()
+    int16_tensor(g, "x", x.shape, scale)
+    int16_tensor(g, "out", want.shape, scale)
+    got = run_graph(single_op(OpType.MAX_POOL2D, ["x"], p, g), [x])[0]
+    assert np.array_equal(got, np.clip(want, lo, hi).astype(np.int16))

@@ -19,6 +19,8 @@ from tests.helpers import assert_matches_ort
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, \
     single_op, snap_pow2
 from tests.kernels.int8_oracles import batch_matmul_reference
+from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, info
+from tests.quantize.models import onnx_model
 
 OPSET = 17
 
@@ -104,3 +106,19 @@ def test_batch_matmul_i8(seed: int, shapes, adj_a: bool, adj_b: bool) -> None:
     want = batch_matmul_reference(a, b, adj_a, adj_b, q)
     got = run_graph(build(a_shape, b_shape, want.shape, adj_a, adj_b, q), [a, b])[0]
     assert np.array_equal(got, want)
+
+# ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------
+
+def _batch_matmul() -> onnx.ModelProto:
+    # x @ x^T: both operands are run-time activations.
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 1, 3, 2], name="t"),
+             helper.make_node("MatMul", ["x", "xt"], ["y"], name="gram")]
+    return onnx_model(nodes, [info("x", [1, 2, 5, 8])], [info("y", [1, 2, 5, 5])], [])
+
+
+QUANTIZER_CASES = {"batch_matmul": Case(_batch_matmul, (2, 5, 8), OpType.BATCH_MATMUL)}
+
+
+@pytest.mark.parametrize("name", list(QUANTIZER_CASES))
+def test_op_runs_int8_close_to_float(name: str) -> None:
+    check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from emberlite.converter.ops import OpType
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
 from tests.kernels.int8_oracles import l2_reference
 from tests.kernels.single_node import assert_close, run_node
+from tests.quantize.int8_op_checks import check_ir_op_runs_int8_close_to_float, ir_case
 
 RNG = np.random.default_rng(5)
 
@@ -41,3 +43,17 @@ def test_l2_normalization_i8(seed: int, shape: tuple[int, ...]) -> None:
     int8_tensor(g, "out", shape, 1 / 128, 0)
     got = run_graph(single_op(OpType.L2_NORMALIZATION, ["x"], None, g), [x])[0]
     assert np.array_equal(got, l2_reference(x, zp))
+
+# ---- the int8 quantizer on an IR graph (tests/quantize/int8_op_checks.py) ----------------
+
+def _quantized_l2(g, node, x: np.ndarray) -> np.ndarray:
+    return l2_reference(x, g.tensors[node.inputs[0]].quant.zero_point[0])
+
+
+IR_QUANTIZER_CASES = {
+    "l2_normalization": (lambda: ir_case(OpType.L2_NORMALIZATION, None), _quantized_l2)}
+
+
+@pytest.mark.parametrize("name", list(IR_QUANTIZER_CASES))
+def test_ir_op_runs_int8_close_to_float(name: str) -> None:
+    check_ir_op_runs_int8_close_to_float(*IR_QUANTIZER_CASES[name])

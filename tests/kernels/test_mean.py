@@ -22,6 +22,8 @@ from tests.helpers import assert_matches_ort, convert_onnx, run_ember
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, \
     single_op, snap_pow2
 from tests.kernels.int8_oracles import mean_reference
+from tests.quantize.int8_op_checks import (Case, check_op_runs_int8_close_to_float, io_params,
+                                           single)
 
 OPSET = 17
 
@@ -140,3 +142,22 @@ def test_mean_i8_rejects_per_channel_output() -> None:
                                      type(out.quant)((0.1, 0.2), (0, 0), 3))
     with pytest.raises(InvalidModelError, match="one scale"):
         run_graph(graph, [np.zeros((1, 4, 4, 2), np.int8)])
+
+# ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------
+
+def _quantized_mean(g, node, x: np.ndarray) -> np.ndarray:
+    keep = len(g.tensors[node.outputs[0]].shape) == x.ndim
+    return mean_reference(x, node.params.axes, keep, io_params(g, node))
+
+
+QUANTIZER_CASES = {
+    "mean": Case(lambda: single("ReduceMean", [2, 6, 10], axes=[3], keepdims=0), (2, 6, 10),
+                 OpType.MEAN, _quantized_mean),
+    "global_average_pool": Case(lambda: single("GlobalAveragePool", [6, 5, 7]),
+                                (6, 5, 7), OpType.MEAN),
+}
+
+
+@pytest.mark.parametrize("name", list(QUANTIZER_CASES))
+def test_op_runs_int8_close_to_float(name: str) -> None:
+    check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])

@@ -7,6 +7,8 @@
   copies the stored values from the same cells as the float kernel."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import onnx
 import pytest
@@ -22,6 +24,8 @@ from emberlite.converter.ops.resize import NearestRounding as Rounding
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort, convert_onnx
 from tests.kernels.fixed_point import empty_graph, int8_tensor, run_graph, single_op
+from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, const, info
+from tests.quantize.models import onnx_model
 
 OPSET = 17
 
@@ -217,3 +221,25 @@ def test_resize_i8_needs_equal_quantization() -> None:
     p = _params(shape, out_hw, ResizeMode.LINEAR, CoordinateTransform.HALF_PIXEL)
     with pytest.raises(InvalidModelError, match="same scale and zero point"):
         run_graph(build(shape, out_hw, p, zp_out=4), [np.zeros(shape, np.int8)])
+
+# ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------
+
+def _quantizer_model(mode: str, transform: str) -> Callable[[], onnx.ModelProto]:
+    def model() -> onnx.ModelProto:
+        scales = const("scales", [1.0, 1.0, 2.0, 2.0])
+        node = helper.make_node("Resize", ["x", "", "scales"], ["y"], mode=mode,
+                                coordinate_transformation_mode=transform, name="resize")
+        return onnx_model([node], [info("x", [1, 3, 4, 5])], [info("y", [1, 3, 8, 10])],
+                          [scales])
+    return model
+
+
+QUANTIZER_CASES = {
+    "resize_nearest": Case(_quantizer_model("nearest", "asymmetric"), (3, 4, 5), OpType.RESIZE),
+    "resize_linear": Case(_quantizer_model("linear", "half_pixel"), (3, 4, 5), OpType.RESIZE),
+}
+
+
+@pytest.mark.parametrize("name", list(QUANTIZER_CASES))
+def test_op_runs_int8_close_to_float(name: str) -> None:
+    check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])

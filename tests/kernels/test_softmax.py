@@ -25,6 +25,7 @@ from tests.helpers import assert_matches_ort, run_ember
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
 from tests.kernels.fixed_point_exp import exp_on_negative_values, one_over_one_plus_x, softmax_i8
 from tests.kernels.inplace_plans import STAGED, shifted_plan, staged_input
+from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, single
 
 OPSET = 17
 
@@ -189,3 +190,18 @@ def test_softmax_i8_output_scale_tolerance_matches_litert() -> None:
 def test_softmax_i8_rejects_tiny_beta_times_scale() -> None:
     with pytest.raises(InvalidModelError, match="beta x input scale"):
         run_graph(build((3,), 1e-8, 0, 1.0, 0), [np.zeros(3, np.int8)])
+
+# ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------
+
+def _quantized_softmax(g, node, x: np.ndarray) -> np.ndarray:
+    return softmax_i8(x, g.tensors[node.inputs[0]].quant.scale[0], node.params.beta,
+                      node.params.axis)
+
+
+QUANTIZER_CASES = {"softmax": Case(lambda: single("Softmax", [3, 10], axis=2), (3, 10),
+                                   OpType.SOFTMAX, _quantized_softmax)}
+
+
+@pytest.mark.parametrize("name", list(QUANTIZER_CASES))
+def test_op_runs_int8_close_to_float(name: str) -> None:
+    check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])

@@ -18,6 +18,7 @@ from emberlite.errors import InvalidModelError
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
 from tests.kernels.int8_oracles import sum_reference
 from tests.kernels.single_node import assert_close, run_node
+from tests.quantize.int8_op_checks import check_ir_op_runs_int8_close_to_float, io_params, ir_case
 
 RNG = np.random.default_rng(5)
 
@@ -64,3 +65,17 @@ def test_sum_i8_refuses_an_infinite_rescale() -> None:
     with pytest.raises(InvalidModelError, match=r"node 0 \(sum\).*not a finite number"):
         run_graph(single_op(OpType.SUM, ["x"], ReduceParams((1,)), g),
                   [np.ones((2, 3), np.int8)])
+
+# ---- the int8 quantizer on an IR graph (tests/quantize/int8_op_checks.py) ----------------
+
+def _quantized_sum(g, node, x: np.ndarray) -> np.ndarray:
+    return sum_reference(x, node.params.axes, io_params(g, node), True)
+
+
+IR_QUANTIZER_CASES = {
+    "sum": (lambda: ir_case(OpType.SUM, None, ReduceParams((2,))), _quantized_sum)}
+
+
+@pytest.mark.parametrize("name", list(IR_QUANTIZER_CASES))
+def test_ir_op_runs_int8_close_to_float(name: str) -> None:
+    check_ir_op_runs_int8_close_to_float(*IR_QUANTIZER_CASES[name])

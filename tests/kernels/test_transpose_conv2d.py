@@ -15,11 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
+from emberlite.converter.importers.onnx import import_onnx
+from emberlite.converter.ir import DType
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.transpose_conv2d import TransposeConv2DParams
+from emberlite.converter.passes import run_passes
 from tests.helpers import assert_matches_ort
 from tests.kernels.conv_models import quant, requantize
 from tests.kernels.fixed_point import empty_graph, int8_tensor, quant_tensor, run_graph, single_op
+from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, info, quantized
+from tests.quantize.models import onnx_model, weight
 
 OPSET = 17
 
@@ -159,3 +164,34 @@ def test_transpose_conv2d_i8(seed, k, stride, dilation, pads, hw, cin_g, cout_g,
     int8_tensor(g, "out", want.shape, q["s_out"], q["zp_out"])
     got = run_graph(single_op(OpType.TRANSPOSE_CONV2D, inputs, p, g), [x])[0]
     assert np.array_equal(got, want)
+
+# ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------
+
+def _conv_transpose() -> onnx.ModelProto:
+    rng = np.random.default_rng(0)
+    inits = [weight(rng, "w", 4, 6, 3, 3), weight(rng, "b", 6)]
+    node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2],
+                            pads=[1, 1, 1, 1], output_padding=[1, 1], name="up")
+    return onnx_model([node], [info("x", [1, 4, 5, 5])], [info("y", [1, 6, 10, 10])], inits)
+
+
+QUANTIZER_CASES = {"transpose_conv2d": Case(_conv_transpose, (4, 5, 5), OpType.TRANSPOSE_CONV2D)}
+
+
+@pytest.mark.parametrize("name", list(QUANTIZER_CASES))
+def test_op_runs_int8_close_to_float(name: str) -> None:
+    check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])
+
+
+def test_weighted_ops_store_bias_without_params() -> None:
+    model = _conv_transpose()
+    rng = np.random.default_rng(8)
+    q = quantized(model, list(rng.standard_normal((8, 1, 4, 5, 5)).astype(np.float32)))
+    node = next(n for n in q.nodes if n.op == OpType.TRANSPOSE_CONV2D)
+    w, b = (q.tensors[n] for n in node.inputs[1:3])
+    assert w.dtype == DType.INT8 and len(w.quant.scale) == 6 and w.quant.axis == 0
+    assert b.dtype == DType.INT32 and b.quant is None
+    s_in = np.float32(q.tensors[node.inputs[0]].quant.scale[0])
+    bias_scale = (s_in * np.asarray(w.quant.scale, np.float32)).astype(np.float64)
+    float_bias = run_passes(import_onnx(model)).tensors[node.inputs[2]].data
+    np.testing.assert_array_equal(b.data, np.round(float_bias / bias_scale).astype(np.int32))

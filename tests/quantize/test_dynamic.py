@@ -22,7 +22,7 @@ from emberlite.converter.planner import plan_memory
 from emberlite.converter.quantize.weight_only import quantize_dynamic
 from emberlite.converter.writer import serialize
 from tests.helpers import max_rel_diff, run_ember
-from tests.quantize.test_quantize_int8 import _accuracy, _logits, digits  # noqa: F401
+from tests.quantize.digits import accuracy, digits, logits_of  # noqa: F401
 from tests.quantize.models import TORCHVISION_INPUT, torchvision_onnx
 from tests.quantize.weight_only_models import (arena_size, compare, weighted_ops,
                                                worst_channel_error)
@@ -75,8 +75,8 @@ def test_digits_accuracy_within_half_a_point(digits: dict) -> None:  # noqa: F81
     interp = Interpreter(model_content=model)
     assert interp.get_metadata()["quantization"] == "dynamic"
     assert interp.get_input_details()[0]["dtype"] == np.float32
-    float_acc = _accuracy(_logits(float_model, digits["x_test"]), digits["y_test"])
-    acc = _accuracy(_logits(model, digits["x_test"]), digits["y_test"])
+    float_acc = accuracy(logits_of(float_model, digits["x_test"]), digits["y_test"])
+    acc = accuracy(logits_of(model, digits["x_test"]), digits["y_test"])
     print(f"\ndigits: float {float_acc:.2f}%  dynamic {acc:.2f}%  "
           f"size {len(model)} / {len(float_model)} bytes")
     assert float_acc >= 97.0

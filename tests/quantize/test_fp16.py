@@ -21,7 +21,7 @@ from emberlite.converter.ops import OpType
 from emberlite.converter.planner import plan_memory
 from emberlite.converter.writer import serialize
 from tests.helpers import run_ember
-from tests.quantize.test_quantize_int8 import _accuracy, _logits, digits  # noqa: F401
+from tests.quantize.digits import accuracy, digits, logits_of  # noqa: F401
 from tests.quantize.models import TORCHVISION_INPUT, torchvision_onnx
 from tests.quantize.weight_only_models import compare, weighted_ops, worst_channel_error
 
@@ -80,8 +80,8 @@ def test_values_beyond_float16_stay_float32() -> None:
 def test_digits_accuracy_within_half_a_point(digits: dict) -> None:  # noqa: F811
     float_model = Converter.from_onnx(digits["onnx"]).convert()
     model = Converter.from_onnx(digits["onnx"]).quantize("fp16").convert()
-    float_acc = _accuracy(_logits(float_model, digits["x_test"]), digits["y_test"])
-    acc = _accuracy(_logits(model, digits["x_test"]), digits["y_test"])
+    float_acc = accuracy(logits_of(float_model, digits["x_test"]), digits["y_test"])
+    acc = accuracy(logits_of(model, digits["x_test"]), digits["y_test"])
     print(f"\ndigits: float {float_acc:.2f}%  fp16 {acc:.2f}%  "
           f"size {len(model)} / {len(float_model)} bytes")
     assert float_acc >= 97.0

@@ -26,10 +26,10 @@ from emberlite.converter.quantize.quantize_int8 import quantize_int16x8
 from tests.kernels.fixed_point import run_graph
 from tests.kernels.fixed_point16 import (INT16_MIN, activation_range16, add16,
                                          fully_connected16_double, quantize16, requantize16)
-from tests.kernels.test_int8_conv2d import patches
+from tests.kernels.conv_models import patches
 from tests.quantize.models import (TORCHVISION_INPUT, cosine, gated_cnn, onnx_model, outlier_cnn,
                                    outputs, torchvision_onnx, weight)
-from tests.quantize.test_quantize_int8 import CALIBRATION, _accuracy, _logits, digits  # noqa: F401
+from tests.quantize.digits import CALIBRATION, accuracy, digits, logits_of  # noqa: F401
 
 CONVERSIONS = (OpType.QUANTIZE, OpType.DEQUANTIZE)
 
@@ -44,18 +44,18 @@ def test_digits_int16x8_accuracy_and_snr(digits: dict) -> None:
     floor: dynamic range (the same int8 weights, float activations) measures it, and 16x8
     activations must add less than a quarter of the noise int8 activations add above it."""
     calib = digits["x_train"][:CALIBRATION]
-    float_logits = _logits(Converter.from_onnx(digits["onnx"]).convert(), digits["x_test"])
+    float_logits = logits_of(Converter.from_onnx(digits["onnx"]).convert(), digits["x_test"])
     q16 = Converter.from_onnx(digits["onnx"]).quantize("int16x8", dataset=calib).convert()
     interp = Interpreter(model_content=q16)
     interp.allocate_tensors()
     assert interp.get_metadata()["quantization"] == "int16x8"
     assert "quantization.float_nodes" not in interp.get_metadata()  # every node runs 16x8
     assert interp.get_input_details()[0]["dtype"] == np.float32  # float io by default
-    logits = {"float": float_logits, "int16x8": _logits(q16, digits["x_test"])}
+    logits = {"float": float_logits, "int16x8": logits_of(q16, digits["x_test"])}
     for mode, options in (("int8", {"dataset": calib}), ("dynamic", {})):
         data = Converter.from_onnx(digits["onnx"]).quantize(mode, **options).convert()
-        logits[mode] = _logits(data, digits["x_test"])
-    acc = {k: _accuracy(v, digits["y_test"]) for k, v in logits.items()}
+        logits[mode] = logits_of(data, digits["x_test"])
+    acc = {k: accuracy(v, digits["y_test"]) for k, v in logits.items()}
     snr = {k: _snr_db(float_logits, v) for k, v in logits.items() if k != "float"}
     print(f"\ndigits accuracy: " + ", ".join(f"{k} {v:.2f}%" for k, v in acc.items()) +
           "; output SNR vs float: " + ", ".join(f"{k} {v:.2f} dB" for k, v in snr.items()))

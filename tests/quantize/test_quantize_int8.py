@@ -1,10 +1,8 @@
-"""Full-int8 quantization end to end: a CNN trained here on scikit-learn's digits, exported to
-ONNX, converted float and int8 (calibrated by each method), both run in Emberlite; int8
-accuracy, logits, file size, unsupported ops, determinism and the CLI."""
+"""Full-int8 quantization end to end: a CNN trained on scikit-learn's digits (digits.py),
+exported to ONNX, converted float and int8 (calibrated by each method), both run in
+Emberlite; int8 accuracy, logits, file size, unsupported ops, determinism and the CLI."""
 from __future__ import annotations
 
-import io
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,45 +14,9 @@ from emberlite import Interpreter
 from emberlite.cli import main
 from emberlite.converter import Converter, QuantizationError
 from tests.helpers import TO_NHWC
+from tests.quantize.digits import CALIBRATION, accuracy, digits, logits_of  # noqa: F401
 
-CALIBRATION = 200
 METHODS = ["minmax", "percentile", "entropy", "mse"]
-
-
-@pytest.fixture(scope="module")
-def digits() -> dict:
-    """The trained float model (ONNX) and the data splits, NCHW float32 in [0, 1]."""
-    torch = pytest.importorskip("torch")
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    data = load_digits()
-    x = (data.images / 16.0).astype(np.float32)[:, None]
-    x_train, x_test, y_train, y_test = train_test_split(x, data.target, test_size=0.25,
-                                                        random_state=0, stratify=data.target)
-    nn = torch.nn
-    net = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(32 * 2 * 2, 10))
-    opt = torch.optim.Adam(net.parameters(), lr=0.005)
-    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
-    generator = torch.Generator().manual_seed(0)
-    for _ in range(40):
-        for batch in torch.randperm(len(xt), generator=generator).split(64):
-            opt.zero_grad()
-            nn.functional.cross_entropy(net(xt[batch]), yt[batch]).backward()
-            opt.step()
-    net.eval()
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # dynamo=False: the TorchScript exporter writes opset 17 directly.
-        torch.onnx.export(net, (torch.zeros(1, 1, 8, 8),), buffer, opset_version=17,
-                          dynamo=False, input_names=["image"], output_names=["logits"])
-    return {"onnx": onnx.load_from_string(buffer.getvalue()), "x_train": x_train,
-            "x_test": x_test, "y_test": y_test}
 
 
 def _calibration(digits: dict) -> np.ndarray:
@@ -65,41 +27,16 @@ def _int8(model: onnx.ModelProto, dataset, method: str = "minmax") -> bytes:
     return Converter.from_onnx(model).quantize("int8", dataset=dataset, method=method).convert()
 
 
-def _logits(model_bytes: bytes, images: np.ndarray) -> np.ndarray:
-    """Float logits of every image: int8 models get quantized inputs and dequantized outputs
-    from the params in their tensor details."""
-    interp = Interpreter(model_content=model_bytes)
-    interp.allocate_tensors()
-    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
-    s_in, zp_in = inp["quantization"]
-    s_out, zp_out = out["quantization"]
-    nhwc = interp.get_metadata().get(f"layout.input.{inp['name']}") == "NHWC"
-    logits = []
-    for image in images:
-        x = np.transpose(image[None], TO_NHWC) if nhwc else image[None]
-        if inp["dtype"] == np.int8:
-            x = np.clip(np.round(x / s_in) + zp_in, -128, 127).astype(np.int8)
-        interp.set_tensor(inp["index"], np.ascontiguousarray(x))
-        interp.invoke()
-        y = interp.get_tensor(out["index"]).reshape(-1)
-        logits.append((y.astype(np.float32) - zp_out) * s_out if y.dtype == np.int8 else y)
-    return np.stack(logits)
-
-
-def _accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
-    return 100.0 * float(np.mean(np.argmax(logits, axis=1) == labels))
-
-
 @pytest.fixture(scope="module")
 def float_result(digits: dict) -> tuple[bytes, np.ndarray]:
     model = Converter.from_onnx(digits["onnx"]).convert()
-    return model, _logits(model, digits["x_test"])
+    return model, logits_of(model, digits["x_test"])
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_int8_accuracy_close_to_float(digits: dict, float_result, method: str) -> None:
     float_model, float_logits = float_result
-    float_acc = _accuracy(float_logits, digits["y_test"])
+    float_acc = accuracy(float_logits, digits["y_test"])
     assert float_acc >= 97.0
     model = _int8(digits["onnx"], _calibration(digits), method)
     interp = Interpreter(model_content=model)
@@ -107,8 +44,8 @@ def test_int8_accuracy_close_to_float(digits: dict, float_result, method: str) -
     assert interp.get_input_details()[0]["dtype"] == np.int8
     assert interp.get_metadata()["quantization"] == "int8"
     assert interp.get_metadata()["quantization.method"] == method
-    logits = _logits(model, digits["x_test"])
-    acc = _accuracy(logits, digits["y_test"])
+    logits = logits_of(model, digits["x_test"])
+    acc = accuracy(logits, digits["y_test"])
     cosine = np.sum(logits * float_logits, axis=1) / (
         np.linalg.norm(logits, axis=1) * np.linalg.norm(float_logits, axis=1))
     print(f"\n{method}: float {float_acc:.2f}%  int8 {acc:.2f}%  "
@@ -182,8 +119,8 @@ def test_concatenation_and_shared_constants() -> None:
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], [w, b, fc, flat])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     images = rng.standard_normal((40, 4, 6, 6)).astype(np.float32)
-    float_logits = _logits(Converter.from_onnx(model).convert(), images[20:])
-    logits = _logits(_int8(model, list(images[:20])), images[20:])
+    float_logits = logits_of(Converter.from_onnx(model).convert(), images[20:])
+    logits = logits_of(_int8(model, list(images[:20])), images[20:])
     cosine = np.sum(logits * float_logits) / (np.linalg.norm(logits) *
                                               np.linalg.norm(float_logits))
     assert cosine >= 0.99
@@ -256,7 +193,7 @@ def test_uint8_io_equals_int8_io_shifted_by_128(digits: dict, tmp_path: Path, ca
         predictions[np.int8].append(int(np.argmax(q_out)))
         predictions[np.uint8].append(int(np.argmax(got)))
     assert predictions[np.uint8] == predictions[np.int8]
-    assert _accuracy(np.eye(10)[predictions[np.uint8]], digits["y_test"]) >= 90.0
+    assert accuracy(np.eye(10)[predictions[np.uint8]], digits["y_test"]) >= 90.0
     for details, int8 in ((inp, inp8), (out, out8)):
         assert (details["name"], details["dtype"]) == (int8["name"], np.uint8)
         assert details["quantization"] == (int8["quantization"][0],

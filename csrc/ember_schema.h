@@ -2,18 +2,20 @@
 #ifndef EMBER_SCHEMA_H
 #define EMBER_SCHEMA_H
 
+#include "emberlite.h" /* defines ember_type, checked below */
+
 #define EMBER_FORMAT_VERSION 4u
 
-/* enum DataType */
-#define EMBER_TYPE_FLOAT32 0
-#define EMBER_TYPE_FLOAT16 1
-#define EMBER_TYPE_INT8 2
-#define EMBER_TYPE_UINT8 3
-#define EMBER_TYPE_INT16 4
-#define EMBER_TYPE_INT32 5
-#define EMBER_TYPE_INT64 6
-#define EMBER_TYPE_BOOL 7
-#define EMBER_TYPE_COUNT 8
+/* enum DataType: defined by emberlite.h, which must give the schema's values */
+_Static_assert(EMBER_TYPE_FLOAT32 == 0, "EMBER_TYPE_FLOAT32 is not DataType.FLOAT32 (0)");
+_Static_assert(EMBER_TYPE_FLOAT16 == 1, "EMBER_TYPE_FLOAT16 is not DataType.FLOAT16 (1)");
+_Static_assert(EMBER_TYPE_INT8 == 2, "EMBER_TYPE_INT8 is not DataType.INT8 (2)");
+_Static_assert(EMBER_TYPE_UINT8 == 3, "EMBER_TYPE_UINT8 is not DataType.UINT8 (3)");
+_Static_assert(EMBER_TYPE_INT16 == 4, "EMBER_TYPE_INT16 is not DataType.INT16 (4)");
+_Static_assert(EMBER_TYPE_INT32 == 5, "EMBER_TYPE_INT32 is not DataType.INT32 (5)");
+_Static_assert(EMBER_TYPE_INT64 == 6, "EMBER_TYPE_INT64 is not DataType.INT64 (6)");
+_Static_assert(EMBER_TYPE_BOOL == 7, "EMBER_TYPE_BOOL is not DataType.BOOL (7)");
+_Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of DataType values (8)");
 
 /* enum OpCode */
 #define EMBER_OP_CONV2D 0

@@ -291,14 +291,18 @@ uint32_t ember_interp_output_count(const ember_interp *ip) {
     return m ? m->outputs.len : 0;
 }
 
-int32_t ember_interp_input_tensor(const ember_interp *ip, uint32_t position) {
+/* The verifier checked that every graph input and output names a tensor (0 <= index < count),
+   so the file's int32 indices convert to uint32_t unchanged. */
+uint32_t ember_interp_input_tensor(const ember_interp *ip, uint32_t position) {
     const ember_model *m = model_of(ip);
-    return m && position < m->inputs.len ? ember_fb_vector_i32(&m->inputs, position) : -1;
+    return m && position < m->inputs.len ? (uint32_t)ember_fb_vector_i32(&m->inputs, position)
+                                         : EMBER_NO_TENSOR;
 }
 
-int32_t ember_interp_output_tensor(const ember_interp *ip, uint32_t position) {
+uint32_t ember_interp_output_tensor(const ember_interp *ip, uint32_t position) {
     const ember_model *m = model_of(ip);
-    return m && position < m->outputs.len ? ember_fb_vector_i32(&m->outputs, position) : -1;
+    return m && position < m->outputs.len ? (uint32_t)ember_fb_vector_i32(&m->outputs, position)
+                                          : EMBER_NO_TENSOR;
 }
 
 ember_status ember_interp_tensor_info(const ember_interp *ip, uint32_t tensor,
@@ -349,7 +353,7 @@ static bool signature_at(const ember_interp *ip, uint32_t s, ember_fb_table *sig
 }
 
 /* The signature's input or output list; empty on any bad argument. */
-static ember_fb_vector signature_maps(const ember_interp *ip, uint32_t s, int is_output) {
+static ember_fb_vector signature_maps(const ember_interp *ip, uint32_t s, uint32_t is_output) {
     ember_fb_table sig;
     ember_fb_vector maps = {NULL, 0, 0, 0};
     uint32_t slot = is_output ? EMBER_SLOT_SIGNATURE_OUTPUTS : EMBER_SLOT_SIGNATURE_INPUTS;
@@ -373,12 +377,13 @@ const char *ember_interp_signature_key(const ember_interp *ip, uint32_t s) {
     return key;
 }
 
-uint32_t ember_interp_signature_io_count(const ember_interp *ip, uint32_t s, int is_output) {
+uint32_t ember_interp_signature_io_count(const ember_interp *ip, uint32_t s,
+                                         uint32_t is_output) {
     return signature_maps(ip, s, is_output).len;
 }
 
-ember_status ember_interp_signature_io(const ember_interp *ip, uint32_t s, int is_output,
-                                       uint32_t position, const char **name, int32_t *tensor) {
+ember_status ember_interp_signature_io(const ember_interp *ip, uint32_t s, uint32_t is_output,
+                                       uint32_t position, const char **name, uint32_t *tensor) {
     if (model_of(ip) == NULL)
         return EMBER_STATUS_MISUSE;
     ember_fb_vector maps = signature_maps(ip, s, is_output);
@@ -392,7 +397,7 @@ ember_status ember_interp_signature_io(const ember_interp *ip, uint32_t s, int i
         !ember_fb_i32(&mt, EMBER_SLOT_TENSOR_MAP_TENSOR, -1, &idx))
         return EMBER_STATUS_INVALID_ARGUMENT;
     *name = str;
-    *tensor = idx;
+    *tensor = (uint32_t)idx; /* the verifier checked it names a graph input or output */
     return EMBER_STATUS_OK;
 }
 

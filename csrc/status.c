@@ -35,14 +35,14 @@ const char *ember_status_str(ember_status status) {
 
 const char *ember_type_str(ember_type type) {
     switch (type) {
-    case EMBER_DTYPE_FLOAT32: return "float32";
-    case EMBER_DTYPE_FLOAT16: return "float16";
-    case EMBER_DTYPE_INT8: return "int8";
-    case EMBER_DTYPE_UINT8: return "uint8";
-    case EMBER_DTYPE_INT16: return "int16";
-    case EMBER_DTYPE_INT32: return "int32";
-    case EMBER_DTYPE_INT64: return "int64";
-    case EMBER_DTYPE_BOOL: return "bool";
+    case EMBER_TYPE_FLOAT32: return "float32";
+    case EMBER_TYPE_FLOAT16: return "float16";
+    case EMBER_TYPE_INT8: return "int8";
+    case EMBER_TYPE_UINT8: return "uint8";
+    case EMBER_TYPE_INT16: return "int16";
+    case EMBER_TYPE_INT32: return "int32";
+    case EMBER_TYPE_INT64: return "int64";
+    case EMBER_TYPE_BOOL: return "bool";
     default: return "unknown type";
     }
 }

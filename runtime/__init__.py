@@ -2,6 +2,9 @@
 
 This package needs only numpy and cffi. The converter lives in emberlite.converter and is
 installed with the `convert` extra; nothing here imports it.
+
+Interpreter runs a model; ISA_NONE, ISA_AVX2, ISA_NEON, ISA_NEONDOT and ISA_ALL are the bits
+of its isa_mask (the C header's EMBER_ISA_* values); the error classes are one per C status.
 """
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ from .errors import (ArenaTooSmallError, EmberRuntimeError, EvalError, HashMisma
                      InvalidArgumentError, InvalidModelError, MisuseError, NoMemoryError,
                      UnsupportedError, VersionError)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-_FROM_INTERPRETER = ("Interpreter", "SignatureRunner", "runtime_version", "verify_model")
+_FROM_INTERPRETER = ("Interpreter", "SignatureRunner", "runtime_version", "verify_model",
+                     "ISA_NONE", "ISA_AVX2", "ISA_NEON", "ISA_NEONDOT", "ISA_ALL")
 
 __all__ = [
     "ArenaTooSmallError", "EmberRuntimeError", "EvalError", "HashMismatchError",
@@ -24,7 +28,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # The compiled extension loads on first use, so `import emberlite.converter` (and the
-    # error classes) work without it.
+    # error classes) work without it; the ISA_* constants come from it too.
     if name in _FROM_INTERPRETER:
         from . import interpreter
         return getattr(interpreter, name)

@@ -19,15 +19,23 @@ from ._ember import ffi, lib
 from .errors import MisuseError, error_for_status
 
 _NUMPY_TYPES: dict[int, type] = {
-    lib.EMBER_DTYPE_FLOAT32: np.float32,
-    lib.EMBER_DTYPE_FLOAT16: np.float16,
-    lib.EMBER_DTYPE_INT8: np.int8,
-    lib.EMBER_DTYPE_UINT8: np.uint8,
-    lib.EMBER_DTYPE_INT16: np.int16,
-    lib.EMBER_DTYPE_INT32: np.int32,
-    lib.EMBER_DTYPE_INT64: np.int64,
-    lib.EMBER_DTYPE_BOOL: np.bool_,
+    lib.EMBER_TYPE_FLOAT32: np.float32,
+    lib.EMBER_TYPE_FLOAT16: np.float16,
+    lib.EMBER_TYPE_INT8: np.int8,
+    lib.EMBER_TYPE_UINT8: np.uint8,
+    lib.EMBER_TYPE_INT16: np.int16,
+    lib.EMBER_TYPE_INT32: np.int32,
+    lib.EMBER_TYPE_INT64: np.int64,
+    lib.EMBER_TYPE_BOOL: np.bool_,
 }
+
+# Bits of Interpreter(isa_mask=...): which optimised kernel families prepare may pick. The
+# values are the C header's EMBER_ISA_*; combine them with |.
+ISA_NONE: int = lib.EMBER_ISA_NONE  # the portable reference kernels only
+ISA_AVX2: int = lib.EMBER_ISA_AVX2  # x86-64 with AVX2, FMA and F16C
+ISA_NEON: int = lib.EMBER_ISA_NEON  # Arm NEON (armv7, aarch64)
+ISA_NEONDOT: int = lib.EMBER_ISA_NEONDOT  # aarch64 with the dot-product instructions
+ISA_ALL: int = lib.EMBER_ISA_ALL  # whatever this CPU has (the default)
 
 # The key tflite gives the one signature of a model that names none.
 DEFAULT_SIGNATURE = "serving_default"
@@ -128,6 +136,18 @@ class Interpreter:
         interp.invoke()
         y = interp.get_tensor(interp.get_output_details()[0]["index"])
 
+    Arguments:
+
+    - model_path or model_content (exactly one): the model, see below.
+    - num_threads: None or a positive int.
+    - experimental_delegates: must be empty; this build has no delegates.
+    - isa_mask: which optimised kernel families the kernels may pick, an OR of
+      emberlite.ISA_AVX2, ISA_NEON and ISA_NEONDOT; None means ISA_ALL (everything this CPU
+      has, see cpu_features()), ISA_NONE runs only the portable reference kernels. A family
+      the CPU lacks is never used, whatever the mask says.
+    - verify_hash: check the model's content hash when it is loaded (on by default).
+    - use_mmap: with model_path, map the file instead of reading it, see below.
+
     The model is verified once, here, and then read for as long as the interpreter lives, so
     its bytes must not change meanwhile:
 
@@ -186,6 +206,8 @@ class Interpreter:
         self._allocated = True
 
     def invoke(self) -> None:
+        """Runs the model once on the inputs set; outputs are then read with get_tensor().
+        Call allocate_tensors() first. Never allocates memory."""
         self._check(lib.ember_interp_invoke(self._handle))
 
     @property
@@ -233,15 +255,20 @@ class Interpreter:
             raise ValueError(f"tensor type {info.type} has no numpy equivalent") from None
 
     def get_input_details(self) -> list[dict[str, Any]]:
+        """One dict per graph input, in order, with tflite's keys: name, index (for
+        set_tensor), shape, shape_signature, dtype, quantization (scale, zero point),
+        quantization_parameters (per-channel scales, zero points, axis), sparsity_parameters."""
         count = lib.ember_interp_input_count(self._handle)
         return [self._detail(lib.ember_interp_input_tensor(self._handle, i)) for i in range(count)]
 
     def get_output_details(self) -> list[dict[str, Any]]:
+        """One dict per graph output, in order, with the keys of get_input_details()."""
         count = lib.ember_interp_output_count(self._handle)
         return [self._detail(lib.ember_interp_output_tensor(self._handle, i))
                 for i in range(count)]
 
     def get_tensor_details(self) -> list[dict[str, Any]]:
+        """The details of every tensor of the model (weights included), by index."""
         return [self._detail(i) for i in range(lib.ember_interp_tensor_count(self._handle))]
 
     def is_constant(self, tensor_index: int) -> bool:
@@ -300,6 +327,7 @@ class Interpreter:
     # -- model description ------------------------------------------------------------------
 
     def get_metadata(self) -> dict[str, str]:
+        """The model's metadata as a dict of strings (labels, normalization, source ...)."""
         out: dict[str, str] = {}
         key, value = ffi.new("const char **"), ffi.new("const char **")
         for i in range(lib.ember_interp_metadata_count(self._handle)):
@@ -313,11 +341,11 @@ class Interpreter:
                 for i in range(lib.ember_interp_node_count(self._handle))]
 
     def cpu_features(self) -> int:
-        """EMBER_ISA_* bits this CPU offers."""
+        """The ISA_* bits (emberlite.ISA_AVX2, ...) this CPU offers."""
         return int(lib.ember_interp_cpu_features(self._handle))
 
     def _signature_io(self, signature: int, is_output: int) -> dict[str, int]:
-        name, tensor = ffi.new("const char **"), ffi.new("int32_t *")
+        name, tensor = ffi.new("const char **"), ffi.new("uint32_t *")
         out: dict[str, int] = {}
         for i in range(lib.ember_interp_signature_io_count(self._handle, signature, is_output)):
             self._check(lib.ember_interp_signature_io(self._handle, signature, is_output, i,
@@ -337,10 +365,15 @@ class Interpreter:
                 (self._signature_io(s, 0), self._signature_io(s, 1)) for s in range(count)}
 
     def get_signature_list(self) -> dict[str, dict[str, list[str]]]:
+        """Signature key -> {"inputs": [names], "outputs": [names]}, as tflite gives it; a
+        model without signatures has one, "serving_default", over its graph inputs and
+        outputs."""
         return {key: {"inputs": list(ins), "outputs": list(outs)}
                 for key, (ins, outs) in self._signatures().items()}
 
     def get_signature_runner(self, signature_key: str | None = None) -> "SignatureRunner":
+        """A SignatureRunner that calls the model by input and output names. signature_key
+        may be left out when the model has one signature; an unknown key is a ValueError."""
         signatures = self._signatures()
         if signature_key is None:
             if len(signatures) != 1:
@@ -363,12 +396,16 @@ class SignatureRunner:
         self._outputs = outputs
 
     def get_input_details(self) -> dict[str, dict[str, Any]]:
+        """Input name -> its details (the dicts of Interpreter.get_input_details())."""
         return {name: self._interp._detail(i) for name, i in self._inputs.items()}
 
     def get_output_details(self) -> dict[str, dict[str, Any]]:
+        """Output name -> its details (the dicts of Interpreter.get_output_details())."""
         return {name: self._interp._detail(i) for name, i in self._outputs.items()}
 
     def __call__(self, **inputs: Any) -> dict[str, np.ndarray]:
+        """Sets every input by name (all of them, no others), invokes, and returns a copy of
+        every output by name; allocates the interpreter's tensors on first use."""
         missing = sorted(set(self._inputs) - set(inputs))
         unknown = sorted(set(inputs) - set(self._inputs))
         if missing or unknown:

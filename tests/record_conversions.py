@@ -12,6 +12,7 @@ each successful invoke, in order. Tests run in worker processes are not recorded
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -34,6 +35,7 @@ def _patch_serialize(monkey: pytest.MonkeyPatch) -> None:
     from emberlite.converter import converter, writer
     original = writer.serialize
 
+    @functools.wraps(original)  # the patched call keeps its docstring (test_public_api.py)
     def recording(graph, plan, **kwargs):
         out = original(graph, plan, **kwargs)
         fixed = original(graph, plan, **{**kwargs, "producer": "recorded"})
@@ -47,6 +49,7 @@ def _patch_invoke(monkey: pytest.MonkeyPatch) -> None:
     from emberlite.interpreter import Interpreter
     original = Interpreter.invoke
 
+    @functools.wraps(original)
     def recording(self):
         original(self)
         outputs = [self.get_tensor(d["index"]) for d in self.get_output_details()]

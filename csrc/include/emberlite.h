@@ -1,5 +1,5 @@
 /*
- * Emberlite C API, version 0.1.
+ * Emberlite C API, version 0.2 (README.md, "Changes in 0.2", lists what changed since 0.1).
  *
  * Lifecycle: ember_interp_create (verifies the model) -> ember_interp_allocate (plans the
  * arena, prepares every node) -> set inputs -> ember_interp_invoke (any number of times; it
@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define EMBER_VERSION_MAJOR 0
-#define EMBER_VERSION_MINOR 1
+#define EMBER_VERSION_MINOR 2
 #define EMBER_VERSION_PATCH 0
 /* Runtime version compared with a file's min_runtime_version: major*10000 + minor*100 + patch. */
 #define EMBER_RUNTIME_VERSION \
@@ -45,15 +45,18 @@ typedef enum ember_status {
     EMBER_STATUS_COUNT = 11
 } ember_status;
 
+/* Element types. The values are the file format's DataType (schemas/ember.fbs); the library's
+   generated ember_schema.h checks them at compile time, so this is their only definition. */
 typedef enum ember_type {
-    EMBER_DTYPE_FLOAT32 = 0,
-    EMBER_DTYPE_FLOAT16 = 1,
-    EMBER_DTYPE_INT8 = 2,
-    EMBER_DTYPE_UINT8 = 3,
-    EMBER_DTYPE_INT16 = 4,
-    EMBER_DTYPE_INT32 = 5,
-    EMBER_DTYPE_INT64 = 6,
-    EMBER_DTYPE_BOOL = 7
+    EMBER_TYPE_FLOAT32 = 0,
+    EMBER_TYPE_FLOAT16 = 1,
+    EMBER_TYPE_INT8 = 2,
+    EMBER_TYPE_UINT8 = 3,
+    EMBER_TYPE_INT16 = 4,
+    EMBER_TYPE_INT32 = 5,
+    EMBER_TYPE_INT64 = 6,
+    EMBER_TYPE_BOOL = 7,
+    EMBER_TYPE_COUNT = 8
 } ember_type;
 
 /* Bits of ember_options.isa_mask: which optimised kernel families may be used. */
@@ -122,12 +125,16 @@ ember_status ember_interp_allocate(ember_interp *interp);
 size_t ember_interp_arena_size(const ember_interp *interp);
 ember_status ember_interp_invoke(ember_interp *interp);
 
-/* Tensors are addressed by their index in the model; inputs and outputs by position. */
+/* Tensors are addressed by their index in the model (0 .. tensor_count - 1); the graph's
+   inputs and outputs by position. ember_interp_input_tensor and ember_interp_output_tensor give
+   the tensor index at a position, or EMBER_NO_TENSOR for a position past the end or a bad
+   handle. */
+#define EMBER_NO_TENSOR UINT32_MAX
 uint32_t ember_interp_tensor_count(const ember_interp *interp);
 uint32_t ember_interp_input_count(const ember_interp *interp);
 uint32_t ember_interp_output_count(const ember_interp *interp);
-int32_t ember_interp_input_tensor(const ember_interp *interp, uint32_t position);
-int32_t ember_interp_output_tensor(const ember_interp *interp, uint32_t position);
+uint32_t ember_interp_input_tensor(const ember_interp *interp, uint32_t position);
+uint32_t ember_interp_output_tensor(const ember_interp *interp, uint32_t position);
 ember_status ember_interp_tensor_info(const ember_interp *interp, uint32_t tensor,
                                       ember_tensor_info *info);
 /* Pointer to a tensor's data (arena or model); NULL before allocate or for a bad index.
@@ -142,11 +149,12 @@ uint32_t ember_interp_tensor_quant(const ember_interp *interp, uint32_t tensor, 
 uint32_t ember_interp_signature_count(const ember_interp *interp);
 const char *ember_interp_signature_key(const ember_interp *interp, uint32_t signature);
 uint32_t ember_interp_signature_io_count(const ember_interp *interp, uint32_t signature,
-                                         int is_output);
-/* Name and tensor index of one input (is_output = 0) or output of a signature. */
+                                         uint32_t is_output);
+/* Name and tensor index of one input (is_output = 0) or output (is_output = 1) of a
+   signature. */
 ember_status ember_interp_signature_io(const ember_interp *interp, uint32_t signature,
-                                       int is_output, uint32_t position, const char **name,
-                                       int32_t *tensor);
+                                       uint32_t is_output, uint32_t position, const char **name,
+                                       uint32_t *tensor);
 
 /* Model metadata as key/value strings; NULL for a missing key. */
 uint32_t ember_interp_metadata_count(const ember_interp *interp);

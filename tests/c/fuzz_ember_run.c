@@ -61,7 +61,7 @@ static uint64_t seed_of(const uint8_t *data, size_t size) {
 static void fill(void *dst, const ember_tensor_info *info, uint64_t *s) {
     uint8_t *p = dst;
     const int raw = next(s) % 8 == 0;
-    if (info->type == EMBER_DTYPE_FLOAT32 && !raw) {
+    if (info->type == EMBER_TYPE_FLOAT32 && !raw) {
         for (size_t i = 0; i + 4 <= info->bytes; i += 4) {
             float v = (float)((int64_t)(next(s) >> 40) - (1 << 23)) / (float)(1 << 20);
             memcpy(p + i, &v, 4);
@@ -70,23 +70,23 @@ static void fill(void *dst, const ember_tensor_info *info, uint64_t *s) {
     }
     for (size_t i = 0; i < info->bytes; i++) {
         uint8_t v = (uint8_t)(next(s) >> 56);
-        p[i] = info->type == EMBER_DTYPE_BOOL ? (uint8_t)(v & 1) : v;
+        p[i] = info->type == EMBER_TYPE_BOOL ? (uint8_t)(v & 1) : v;
     }
 }
 
 static int is_input(const ember_interp *ip, uint32_t t) {
     for (uint32_t i = 0; i < ember_interp_input_count(ip); i++)
-        if (ember_interp_input_tensor(ip, i) == (int32_t)t)
+        if (ember_interp_input_tensor(ip, i) == t)
             return 1;
     return 0;
 }
 
 static void fill_inputs(ember_interp *ip, uint64_t seed) {
     for (uint32_t i = 0; i < ember_interp_input_count(ip); i++) {
-        const int32_t t = ember_interp_input_tensor(ip, i);
+        const uint32_t t = ember_interp_input_tensor(ip, i);
         ember_tensor_info info;
-        void *data = ember_interp_tensor_data(ip, (uint32_t)t);
-        if (t >= 0 && data && ember_interp_tensor_info(ip, (uint32_t)t, &info) == EMBER_STATUS_OK)
+        void *data = ember_interp_tensor_data(ip, t);
+        if (data && ember_interp_tensor_info(ip, t, &info) == EMBER_STATUS_OK)
             fill(data, &info, &seed);
     }
 }
@@ -108,14 +108,14 @@ static uint8_t *snapshot(ember_interp *ip, size_t *total) {
     *total = 0;
     for (uint32_t i = 0; i < ember_interp_output_count(ip); i++) {
         ember_tensor_info info;
-        if (ember_interp_tensor_info(ip, (uint32_t)ember_interp_output_tensor(ip, i), &info) ==
+        if (ember_interp_tensor_info(ip, ember_interp_output_tensor(ip, i), &info) ==
             EMBER_STATUS_OK)
             *total += info.bytes;
     }
     uint8_t *copy = malloc(*total ? *total : 1);
     size_t at = 0;
     for (uint32_t i = 0; copy && i < ember_interp_output_count(ip); i++) {
-        const uint32_t t = (uint32_t)ember_interp_output_tensor(ip, i);
+        const uint32_t t = ember_interp_output_tensor(ip, i);
         ember_tensor_info info;
         const void *data = ember_interp_tensor_data(ip, t);
         if (ember_interp_tensor_info(ip, t, &info) != EMBER_STATUS_OK)

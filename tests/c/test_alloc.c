@@ -31,7 +31,7 @@ static void count_free(void *user, void *ptr) {
 
 static void fill_inputs(ember_interp *ip) {
     for (uint32_t i = 0; i < ember_interp_input_count(ip); i++) {
-        uint32_t t = (uint32_t)ember_interp_input_tensor(ip, i);
+        uint32_t t = ember_interp_input_tensor(ip, i);
         ember_tensor_info info;
         ember_interp_tensor_info(ip, t, &info);
         memset(ember_interp_tensor_data(ip, t), 0, info.bytes);

@@ -19,10 +19,10 @@
 
 static void fill_inputs(ember_interp *ip) {
     for (uint32_t i = 0; i < ember_interp_input_count(ip); i++) {
-        uint32_t t = (uint32_t)ember_interp_input_tensor(ip, i);
+        uint32_t t = ember_interp_input_tensor(ip, i);
         ember_tensor_info info;
         ember_interp_tensor_info(ip, t, &info);
-        if (info.type == EMBER_DTYPE_INT8) {
+        if (info.type == EMBER_TYPE_INT8) {
             int8_t *q = ember_interp_tensor_data(ip, t);
             for (size_t k = 0; k < info.bytes; k++)
                 q[k] = (int8_t)((int)((k * 37 + i) % 256) - 128);
@@ -39,12 +39,12 @@ static uint8_t *outputs(ember_interp *ip, size_t *size) {
     *size = 0;
     for (uint32_t i = 0; i < ember_interp_output_count(ip); i++) {
         ember_tensor_info info;
-        ember_interp_tensor_info(ip, (uint32_t)ember_interp_output_tensor(ip, i), &info);
+        ember_interp_tensor_info(ip, ember_interp_output_tensor(ip, i), &info);
         *size += info.bytes;
     }
     uint8_t *out = malloc(*size ? *size : 1), *p = out;
     for (uint32_t i = 0; i < ember_interp_output_count(ip); i++) {
-        uint32_t t = (uint32_t)ember_interp_output_tensor(ip, i);
+        uint32_t t = ember_interp_output_tensor(ip, i);
         ember_tensor_info info;
         ember_interp_tensor_info(ip, t, &info);
         memcpy(p, ember_interp_tensor_data(ip, t), info.bytes);

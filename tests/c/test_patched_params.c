@@ -47,7 +47,7 @@ static long find_vector(const uint8_t *buf, size_t size, const int32_t *vec, uin
 }
 
 static void fill_input(ember_interp *ip) {
-    uint32_t t = (uint32_t)ember_interp_input_tensor(ip, 0);
+    uint32_t t = ember_interp_input_tensor(ip, 0);
     ember_tensor_info info;
     ember_interp_tensor_info(ip, t, &info);
     float *x = ember_interp_tensor_data(ip, t);
@@ -60,7 +60,7 @@ static uint8_t *run_once(ember_interp *ip, size_t *bytes) {
     fill_input(ip);
     if (ember_interp_invoke(ip) != EMBER_STATUS_OK)
         return NULL;
-    uint32_t t = (uint32_t)ember_interp_output_tensor(ip, 0);
+    uint32_t t = ember_interp_output_tensor(ip, 0);
     ember_tensor_info info;
     ember_interp_tensor_info(ip, t, &info);
     *bytes = info.bytes;

@@ -440,13 +440,13 @@ static bool run_conv(const uint8_t *buf, size_t size, const ember_options *o, fl
     bool ok = ember_interp_create(buf, size, o, &ip) == EMBER_STATUS_OK &&
               ember_interp_allocate(ip) == EMBER_STATUS_OK;
     if (ok) {
-        float *x = ember_interp_tensor_data(ip, (uint32_t)ember_interp_input_tensor(ip, 0));
+        float *x = ember_interp_tensor_data(ip, ember_interp_input_tensor(ip, 0));
         for (int k = 0; k < 108; k++)
             x[k] = (float)(k % 7) - 3.0f;
         ok = ember_interp_invoke(ip) == EMBER_STATUS_OK;
     }
     if (ok)
-        memcpy(y, ember_interp_tensor_data(ip, (uint32_t)ember_interp_output_tensor(ip, 0)),
+        memcpy(y, ember_interp_tensor_data(ip, ember_interp_output_tensor(ip, 0)),
                5 * sizeof(float));
     else
         fprintf(stderr, "run_conv: %s\n", ember_errmsg(ip));
@@ -768,18 +768,21 @@ static void test_accessors(void) {
     ember_interp *ip = NULL;
     CHECK(ember_interp_create(m.buf, m.size, NULL, &ip) == EMBER_STATUS_OK);
     CHECK(ember_interp_input_count(ip) == 1 && ember_interp_output_count(ip) == 1);
-    CHECK(ember_interp_input_tensor(ip, 1) == -1);
-    int32_t in = ember_interp_input_tensor(ip, 0);
+    CHECK(ember_interp_input_tensor(ip, 1) == EMBER_NO_TENSOR);
+    CHECK(ember_interp_output_tensor(ip, 1) == EMBER_NO_TENSOR);
+    CHECK(ember_interp_input_tensor(NULL, 0) == EMBER_NO_TENSOR);
+    uint32_t in = ember_interp_input_tensor(ip, 0);
+    CHECK(in < ember_interp_tensor_count(ip));
     ember_tensor_info info;
-    CHECK(ember_interp_tensor_info(ip, (uint32_t)in, &info) == EMBER_STATUS_OK);
+    CHECK(ember_interp_tensor_info(ip, in, &info) == EMBER_STATUS_OK);
     CHECK(strcmp(info.name, "x") == 0 && info.rank == 4 && info.dims[3] == 3 &&
           info.bytes == 6 * 6 * 3 * 4 && !info.is_constant);
     CHECK(ember_interp_tensor_info(ip, 1000, &info) == EMBER_STATUS_INVALID_ARGUMENT);
-    CHECK(ember_interp_tensor_data(ip, (uint32_t)in) == NULL); /* before allocate */
+    CHECK(ember_interp_tensor_data(ip, in) == NULL); /* before allocate */
     CHECK(ember_interp_signature_count(ip) == 1);
     CHECK(strcmp(ember_interp_signature_key(ip, 0), "serving_default") == 0);
     const char *name = NULL;
-    int32_t idx = -1;
+    uint32_t idx = EMBER_NO_TENSOR;
     CHECK(ember_interp_signature_io(ip, 0, 1, 0, &name, &idx) == EMBER_STATUS_OK);
     CHECK(strcmp(name, "y") == 0 && idx == ember_interp_output_tensor(ip, 0));
     CHECK(ember_interp_signature_io(ip, 0, 1, 1, &name, &idx) == EMBER_STATUS_INVALID_ARGUMENT);

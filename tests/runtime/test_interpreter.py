@@ -255,7 +255,7 @@ def test_bad_constructor_arguments(model_bytes: bytes) -> None:
 
 
 def test_isa_mask_none_runs_reference_kernels(model_bytes: bytes) -> None:
-    it = emberlite.Interpreter(model_content=model_bytes, isa_mask=lib.EMBER_ISA_NONE,
+    it = emberlite.Interpreter(model_content=model_bytes, isa_mask=emberlite.ISA_NONE,
                                num_threads=2)
     it.allocate_tensors()
     x = _x(8)

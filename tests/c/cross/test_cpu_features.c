@@ -77,20 +77,20 @@ static ember_status run_masked(const uint8_t *file, size_t size, uint32_t mask, 
         st = ember_interp_allocate(ip);
     ember_tensor_info in, res;
     if (st == EMBER_STATUS_OK)
-        st = ember_interp_tensor_info(ip, (uint32_t)ember_interp_input_tensor(ip, 0), &in);
+        st = ember_interp_tensor_info(ip, ember_interp_input_tensor(ip, 0), &in);
     if (st == EMBER_STATUS_OK) {
-        float *x = ember_interp_tensor_data(ip, (uint32_t)ember_interp_input_tensor(ip, 0));
+        float *x = ember_interp_tensor_data(ip, ember_interp_input_tensor(ip, 0));
         for (size_t i = 0; i < in.bytes / sizeof(float); i++)
             x[i] = (float)((int)(i * 7 % 13) - 6) * 0.25f;
         st = ember_interp_invoke(ip);
     }
     if (st == EMBER_STATUS_OK)
-        st = ember_interp_tensor_info(ip, (uint32_t)ember_interp_output_tensor(ip, 0), &res);
+        st = ember_interp_tensor_info(ip, ember_interp_output_tensor(ip, 0), &res);
     if (st == EMBER_STATUS_OK) {
         *n = res.bytes / sizeof(float);
         if (*n > cap)
             *n = cap;
-        memcpy(out, ember_interp_tensor_data(ip, (uint32_t)ember_interp_output_tensor(ip, 0)),
+        memcpy(out, ember_interp_tensor_data(ip, ember_interp_output_tensor(ip, 0)),
                *n * sizeof(float));
     } else {
         fprintf(stderr, "isa_mask 0x%x: %s\n", (unsigned)mask, ember_errmsg(ip));

@@ -87,6 +87,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if args.io is not None and calibrated and args.io not in _IO_TYPES[args.quantize]:
         raise CliError(f"--io {args.io} is not an io type of --quantize {args.quantize} "
                        f"(one of {', '.join(_IO_TYPES[args.quantize])})")
+    if args.float_io:
+        print("ember: warning: --float-io is deprecated and will be removed; use --io float",
+              file=sys.stderr)
     if args.calibration and not os.path.exists(args.calibration):
         raise CliError(f"no such calibration data: {args.calibration}")
     output = Path(args.output) if args.output else source.with_suffix(".ember")
@@ -402,8 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "(int8: int8 (default), uint8 (the int8 scale, zero point + 128) or "
                          "float; int16x8: float (default) or int16); float32 is quantized and "
                          "dequantized by the model")
+    # Deprecated in 0.2 (one spelling per option), kept so 0.1 scripts still run.
     io.add_argument("--float-io", action="store_true",
-                    help="with --quantize: the same as --io float")
+                    help="deprecated: use --io float (this alias prints a warning)")
     p.add_argument("--report", metavar="FILE.json",
                    help="with --quantize: measure each layer's quantization error (SNR, "
                         "cosine vs float) on the calibration data, print it worst first and "

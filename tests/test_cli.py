@@ -243,3 +243,19 @@ def test_quantization_report_escapes_layer_names(tmp_path: Path, capsys) -> None
     text = capsys.readouterr().out
     _assert_escaped(text)
     assert "soft\\x1b[2Jmax" in text, text
+
+
+def test_float_io_is_a_deprecated_alias_of_io_float(tmp_path: Path, onnx_path: Path,
+                                                    capsys) -> None:
+    """--float-io (0.1's spelling) still writes the file --io float writes, and warns."""
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, x=np.random.default_rng(1).normal(size=(8, 2, 6)).astype(np.float32))
+    written = {}
+    for flags in (["--io", "float"], ["--float-io"]):
+        out = tmp_path / f"{flags[0].strip('-')}.ember"
+        assert main(["convert", str(onnx_path), "-o", str(out), "--quantize", "int8",
+                     "--calibration", str(calib), *flags]) == 0
+        written[flags[0]] = out.read_bytes(), capsys.readouterr().err
+    assert written["--float-io"][0] == written["--io"][0]
+    assert "deprecated" not in written["--io"][1]
+    assert "ember: warning: --float-io is deprecated" in written["--float-io"][1]

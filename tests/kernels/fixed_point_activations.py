@@ -1,17 +1,16 @@
-"""int8 activations against numpy models of LiteRT's reference kernels, bit-exact:
-SIGMOID and TANH (a lookup in the table the converter builds; the model evaluates the float32
-formula per element), HARD_SWISH (int16 fixed point), LEAKY_RELU, and RELU, RELU6 and CLAMP
-(requantize, then clamp)."""
+"""numpy models of LiteRT's int8 activation kernels, bit-exact (docs/int8-arithmetic.md
+section 6), and the one-node graphs the tests run them on: SIGMOID and TANH (a lookup in the
+table the converter builds; the model evaluates the float32 formula per element), HARD_SWISH
+(int16 fixed point), LEAKY_RELU, and RELU, RELU6 and CLAMP (requantize, then clamp). Used by
+tests/kernels/test_<activation>.py, test_activation_family.py and the quantizer checks."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from emberlite.converter.ir import QuantParams
+from emberlite.converter.ir import Graph, QuantParams
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.leaky_relu import LeakyReluParams
@@ -34,7 +33,7 @@ def random_quant(rng: np.random.Generator) -> dict:
 
 
 def build(op: OpType, shape: tuple[int, ...], q: dict, params: object = None,
-          table: np.ndarray | None = None):
+          table: np.ndarray | None = None) -> Graph:
     g = empty_graph()
     int8_tensor(g, "x", shape, q["s_in"], q["zp_in"])
     int8_tensor(g, "out", shape, q["s_out"], q["zp_out"])
@@ -64,35 +63,21 @@ def table_op_reference(op: OpType, x: np.ndarray, q: dict) -> np.ndarray:
                    127).astype(np.int8)
 
 
-def _table(op: OpType, q: dict) -> np.ndarray:
+def table(op: OpType, q: dict) -> np.ndarray:
+    """The 256-entry int8 table the converter builds for SIGMOID or TANH."""
     fn = sigmoid_f32 if op == OpType.SIGMOID else tanh_f32
     return int8_lookup_table(fn, QuantParams((q["s_in"],), (q["zp_in"],)),
                              QuantParams((q["s_out"],), (q["zp_out"],)))
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from(SHAPES),
-       op=st.sampled_from([OpType.SIGMOID, OpType.TANH]))
-def test_table_ops_i8(seed: int, shape, op: OpType) -> None:
-    rng = np.random.default_rng(seed)
-    q = random_quant(rng)
-    if op == OpType.SIGMOID and rng.random() < 0.5:
-        q.update(s_out=1.0 / 256, zp_out=-128)  # what TFLite files have
-    x = rng.integers(-128, 128, shape).astype(np.int8)
-    got = run_graph(build(op, shape, q, table=_table(op, q)), [x])[0]
-    assert np.array_equal(got, table_op_reference(op, x, q))
-
-
-@pytest.mark.parametrize("op", [OpType.SIGMOID, OpType.TANH])
-def test_table_ops_i8_all_inputs(op: OpType) -> None:
+def check_table_op_all_inputs(op: OpType) -> None:
     q = {"s_in": 0.0437, "s_out": 1.0 / 128, "zp_in": 9, "zp_out": 0}
     x = np.arange(-128, 128, dtype=np.int8)
-    got = run_graph(build(op, x.shape, q, table=_table(op, q)), [x])[0]
+    got = run_graph(build(op, x.shape, q, table=table(op, q)), [x])[0]
     assert np.array_equal(got, table_op_reference(op, x, q))
 
 
-@pytest.mark.parametrize("op", [OpType.SIGMOID, OpType.TANH])
-def test_table_ops_i8_need_a_256_entry_table(op: OpType) -> None:
+def check_table_op_needs_a_256_entry_table(op: OpType) -> None:
     q = {"s_in": 0.05, "s_out": 1.0 / 256, "zp_in": 0, "zp_out": -128}
     x = np.zeros(4, np.int8)
     with pytest.raises(InvalidModelError, match="expected 2 inputs"):
@@ -124,30 +109,6 @@ def hard_swish_reference(x: np.ndarray, q: dict) -> np.ndarray:
     return np.clip(y + q["zp_out"], -128, 127).astype(np.int8)
 
 
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from(SHAPES))
-def test_hard_swish_i8(seed: int, shape) -> None:
-    rng = np.random.default_rng(seed)
-    q = random_quant(rng)
-    x = rng.integers(-128, 128, shape).astype(np.int8)
-    got = run_graph(build(OpType.HARD_SWISH, shape, q), [x])[0]
-    assert np.array_equal(got, hard_swish_reference(x, q))
-
-
-@pytest.mark.parametrize("s_in", [0.002, 0.0117, 0.05, 0.4])  # reluish exponent <0, 0, >0
-def test_hard_swish_i8_all_inputs(s_in: float) -> None:
-    q = {"s_in": s_in, "s_out": s_in * 0.7, "zp_in": -20, "zp_out": -90}
-    x = np.arange(-128, 128, dtype=np.int8)
-    got = run_graph(build(OpType.HARD_SWISH, x.shape, q), [x])[0]
-    assert np.array_equal(got, hard_swish_reference(x, q))
-
-
-def test_hard_swish_i8_rejects_tiny_output_scale() -> None:
-    q = {"s_in": 0.5, "s_out": 0.001, "zp_in": 0, "zp_out": 0}
-    with pytest.raises(InvalidModelError, match="output scale"):
-        run_graph(build(OpType.HARD_SWISH, (4,), q), [np.zeros(4, np.int8)])
-
-
 # ---- LEAKY_RELU ----------------------------------------------------------------------------
 
 def leaky_relu_reference(x: np.ndarray, q: dict, alpha: float) -> np.ndarray:
@@ -159,17 +120,6 @@ def leaky_relu_reference(x: np.ndarray, q: dict, alpha: float) -> np.ndarray:
     v = x.astype(np.int64) - q["zp_in"]
     y = np.where(v >= 0, mbqm(v, *identity), -negative if slope < 0 else negative)
     return np.clip(y + q["zp_out"], -128, 127).astype(np.int8)
-
-
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from(SHAPES),
-       alpha=st.sampled_from([0.01, 0.1, 0.2, 0.3333, 1.0, 2.5, -0.25, 0.0]))
-def test_leaky_relu_i8(seed: int, shape, alpha: float) -> None:
-    rng = np.random.default_rng(seed)
-    q = random_quant(rng)
-    x = rng.integers(-128, 128, shape).astype(np.int8)
-    got = run_graph(build(OpType.LEAKY_RELU, shape, q, LeakyReluParams(alpha)), [x])[0]
-    assert np.array_equal(got, leaky_relu_reference(x, q, alpha))
 
 
 # ---- RELU, RELU6, CLAMP --------------------------------------------------------------------
@@ -189,30 +139,8 @@ def relu_x_reference(x: np.ndarray, q: dict, lo: float, hi: float) -> np.ndarray
     return np.minimum(np.maximum(y, qlo), qhi).astype(np.int8)
 
 
-RELU_CASES = [(OpType.RELU, None, 0.0, math.inf), (OpType.RELU6, None, 0.0, 6.0),
-              (OpType.CLAMP, ClampParams(-1.0, 1.0), -1.0, 1.0),
-              (OpType.CLAMP, ClampParams(-0.5, 2.0), -0.5, 2.0),
-              (OpType.CLAMP, ClampParams(-math.inf, 0.25), -math.inf, 0.25),
-              (OpType.CLAMP, ClampParams(1.0, -1.0), 1.0, -1.0)]
-
-
-@settings(max_examples=80, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from(SHAPES),
-       case=st.sampled_from(RELU_CASES))
-def test_relu_x_i8(seed: int, shape, case) -> None:
-    op, params, lo, hi = case
-    rng = np.random.default_rng(seed)
-    q = random_quant(rng)
-    if rng.random() < 0.25:
-        q.update(s_out=q["s_in"], zp_out=q["zp_in"])  # what a fused activation would see
-    x = rng.integers(-128, 128, shape).astype(np.int8)
-    got = run_graph(build(op, shape, q, params), [x])[0]
-    assert np.array_equal(got, relu_x_reference(x, q, lo, hi))
-
-
-@pytest.mark.parametrize("op", [OpType.RELU, OpType.RELU6, OpType.LEAKY_RELU, OpType.HARD_SWISH,
-                                OpType.CLAMP])
-def test_requantizing_ops_i8_need_int8_quantization(op: OpType) -> None:
+def check_needs_int8_quantization(op: OpType) -> None:
+    """A requantizing activation refuses a zero point outside the int8 range."""
     q = {"s_in": 0.05, "s_out": 0.05, "zp_in": 0, "zp_out": 200}
     params = {OpType.LEAKY_RELU: LeakyReluParams(0.1), OpType.CLAMP: ClampParams(-1.0, 1.0)}
     with pytest.raises(InvalidModelError, match="zero point must be in"):

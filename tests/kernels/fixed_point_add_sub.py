@@ -1,13 +1,13 @@
-"""ADD and SUB int8 (two rescales to a common scale with 20 bits of headroom, the sum or
-difference requantized; broadcasting, fused activations) against a numpy model of LiteRT's
-reference kernels: bit-exact."""
+"""numpy model of LiteRT's int8 ADD and SUB reference kernels, bit-exact (two rescales to a
+common scale with 20 bits of headroom, the sum or difference requantized; broadcasting, fused
+activations), the one-node graphs it is compared on, and the checks tests/kernels/test_add.py
+and test_sub.py share."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from emberlite.converter.ir import Graph
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.errors import InvalidModelError
@@ -16,6 +16,9 @@ from tests.kernels.fixed_point import (activation_range, empty_graph, int8_tenso
                                        single_op, snap_pow2)
 
 COMBINE = {OpType.ADD: np.add, OpType.SUB: np.subtract}
+
+SHAPES = [((2, 3, 4, 5), (2, 3, 4, 5)), ((1, 4, 4, 8), (8,)), ((3, 1, 5), (1, 4, 1)),
+          ((7,), ()), ((), (6,)), ((2, 1, 3, 1), (1, 5, 1, 4)), ((256,), (256,))]
 
 
 def reference(op: OpType, a: np.ndarray, b: np.ndarray, q: dict, act: int) -> np.ndarray:
@@ -29,7 +32,7 @@ def reference(op: OpType, a: np.ndarray, b: np.ndarray, q: dict, act: int) -> np
     return np.clip(result + q["zp_out"], lo, hi).astype(np.int8)
 
 
-def build(op: OpType, a_shape, b_shape, q: dict, act: int):
+def build(op: OpType, a_shape, b_shape, q: dict, act: int) -> Graph:
     g = empty_graph()
     int8_tensor(g, "a", a_shape, q["s_a"], q["zp_a"])
     int8_tensor(g, "b", b_shape, q["s_b"], q["zp_b"])
@@ -37,14 +40,7 @@ def build(op: OpType, a_shape, b_shape, q: dict, act: int):
     return single_op(op, ["a", "b"], BinaryParams(activation=FusedActivation(act)), g)
 
 
-SHAPES = [((2, 3, 4, 5), (2, 3, 4, 5)), ((1, 4, 4, 8), (8,)), ((3, 1, 5), (1, 4, 1)),
-          ((7,), ()), ((), (6,)), ((2, 1, 3, 1), (1, 5, 1, 4)), ((256,), (256,))]
-
-
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), shapes=st.sampled_from(SHAPES), act=st.integers(0, 3))
-@pytest.mark.parametrize("op", COMBINE)
-def test_matches_numpy_model(op: OpType, seed: int, shapes, act: int) -> None:
+def check_matches_numpy_model(op: OpType, seed: int, shapes, act: int) -> None:
     rng = np.random.default_rng(seed)
     s_a = float(log_uniform(rng, 1e-3, 0.2))
     s_b = float(s_a * log_uniform(rng, 0.1, 10.0))
@@ -58,8 +54,7 @@ def test_matches_numpy_model(op: OpType, seed: int, shapes, act: int) -> None:
     assert np.array_equal(got, reference(op, a, b, q, act))
 
 
-@pytest.mark.parametrize("op", COMBINE)
-def test_all_input_pairs(op: OpType) -> None:
+def check_all_input_pairs(op: OpType) -> None:
     # Every (a, b) pair of int8 values once, with unrelated scales and zero points; for SUB
     # the order of the operands matters.
     a = np.repeat(np.arange(-128, 128, dtype=np.int8), 256)
@@ -69,8 +64,7 @@ def test_all_input_pairs(op: OpType) -> None:
     assert np.array_equal(got, reference(op, a, b, q, 0))
 
 
-@pytest.mark.parametrize("op", COMBINE)
-def test_rejects_tiny_output_scale(op: OpType) -> None:
+def check_rejects_tiny_output_scale(op: OpType) -> None:
     q = {"s_a": 0.5, "s_b": 0.5, "s_out": 1e-7, "zp_a": 0, "zp_b": 0, "zp_out": 0}
     with pytest.raises(InvalidModelError, match=f"{op.name.lower()}.*output scale"):
         run_graph(build(op, (4,), (4,), q, 0), [np.zeros(4, np.int8)] * 2)

@@ -1,0 +1,76 @@
+"""RELU: float32 against ONNX Runtime (several ranks, after a Conv), int8 (requantize, then
+clamp) against the numpy model of LiteRT's reference kernel and on .tflite files against
+LiteRT, the int8 quantizer on a RELU model, and in place over its input. The hypothesis test
+over RELU, RELU6 and CLAMP together is in test_activation_family.py."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from emberlite.converter.ops import OpType
+from tests.importers import keras_int8_activations
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
+from tests.kernels import activation_models, fixed_point_activations, inplace_plans
+from tests.kernels.activation_models import SHAPES, param_id
+from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, io_params, single
+
+SIMPLE = [("Relu", {})]
+
+
+@pytest.mark.parametrize("op,attrs", SIMPLE, ids=param_id)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_activation(op: str, attrs: dict[str, float], shape: tuple[int, ...]) -> None:
+    activation_models.check_activation(op, attrs, shape)
+
+
+@pytest.mark.parametrize("op,attrs", SIMPLE, ids=param_id)
+def test_after_conv(op: str, attrs: dict[str, float]) -> None:
+    activation_models.check_after_conv(op, attrs)
+
+
+@pytest.mark.parametrize("op", [OpType.RELU])
+def test_requantizing_ops_i8_need_int8_quantization(op: OpType) -> None:
+    fixed_point_activations.check_needs_int8_quantization(op)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_activations.litert_results(tmp_path_factory)
+
+
+CASES = ["relu_all_values_0", "conv_relu"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_int8_activation_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_int8_activation_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)
+
+
+QUANTIZER_CASES = {
+    "relu": Case(lambda: single("Relu", [4, 16]), (4, 16), OpType.RELU,
+                 lambda g, node, x: fixed_point_activations.relu_x_reference(
+                     x, io_params(g, node), 0.0, math.inf)),
+}
+
+
+@pytest.mark.parametrize("name", list(QUANTIZER_CASES))
+def test_op_runs_int8_close_to_float(name: str) -> None:
+    check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])
+
+
+@pytest.mark.parametrize("op,other,oracle", inplace_plans.cases(OpType.RELU))
+def test_exact_alias_runs_in_place(op: OpType, other, oracle) -> None:
+    inplace_plans.check_exact_alias_runs_in_place(op, other, oracle)
+
+
+@pytest.mark.parametrize("op,other,oracle", inplace_plans.cases(OpType.RELU))
+def test_partial_overlap_rejected(op: OpType, other, oracle) -> None:
+    inplace_plans.check_partial_overlap_rejected(op, other)

@@ -1,0 +1,64 @@
+"""RELU6: float32 against ONNX Runtime (ONNX Clip(0, 6), which imports as RELU6, alone and
+after a Conv), int8 (requantize, then clamp) against the numpy model of LiteRT's reference
+kernel and on .tflite files against LiteRT, and the int8 quantizer on a RELU6 model. The
+hypothesis test over RELU, RELU6 and CLAMP together is in test_activation_family.py."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from emberlite.converter.ops import OpType
+from tests.importers import keras_int8_activations
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
+from tests.kernels import activation_models, fixed_point_activations
+from tests.quantize.int8_op_checks import (Case, check_op_runs_int8_close_to_float, const,
+                                           io_params, single)
+
+
+@pytest.mark.parametrize("bounds", [(0.0, 6.0)], ids=str)
+@pytest.mark.parametrize("shape", [(9,), (2, 3, 4, 5)], ids=str)
+def test_clip(bounds: tuple[float | None, float | None], shape: tuple[int, ...]) -> None:
+    activation_models.check_clip(bounds, shape)
+
+
+@pytest.mark.parametrize("bounds", [(0.0, 6.0)], ids=str)
+def test_clip_after_conv(bounds: tuple[float | None, float | None]) -> None:
+    activation_models.check_clip_after_conv(bounds)
+
+
+@pytest.mark.parametrize("op", [OpType.RELU6])
+def test_requantizing_ops_i8_need_int8_quantization(op: OpType) -> None:
+    fixed_point_activations.check_needs_int8_quantization(op)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_activations.litert_results(tmp_path_factory)
+
+
+CASES = ["relu6_all_values_0", "relu6_nn_all_values_0", "conv_relu6", "conv_relu6_nn"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_int8_activation_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_int8_activation_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)
+
+
+QUANTIZER_CASES = {
+    "relu6": Case(lambda: single("Clip", [4, 16], [const("lo", 0.0), const("hi", 6.0)],
+                                 ["lo", "hi"]), (4, 16), OpType.RELU6,
+                  lambda g, node, x: fixed_point_activations.relu_x_reference(
+                      x, io_params(g, node), 0.0, 6.0), scale=8.0),
+}
+
+
+@pytest.mark.parametrize("name", list(QUANTIZER_CASES))
+def test_op_runs_int8_close_to_float(name: str) -> None:
+    check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])

@@ -194,6 +194,16 @@ ember_status ember_check_type(ember_context *ctx, const ember_node *n, const emb
                               uint8_t type, const char *what);
 ember_status ember_check_rank(ember_context *ctx, const ember_node *n, const ember_tensor *t,
                               uint32_t rank, const char *what);
+/* An element-wise op may write its output over an input only if both occupy exactly the same
+   arena bytes with the same element count (so element i is read before it is overwritten);
+   any other overlap would read already-written values. `which` names the input. */
+ember_status ember_check_inplace(ember_context *ctx, const ember_node *node, const char *op,
+                                 const ember_tensor *in, uint32_t which, const ember_tensor *out);
+/* min(max(v, lo), hi), so lo > hi gives hi as ONNX Clip does; NaN passes through. */
+static inline float ember_clamp_f32(float v, float lo, float hi) {
+    const float low_cut = v < lo ? lo : v;
+    return low_cut > hi ? hi : low_cut;
+}
 /* Reads a fused activation param into a float clamp range [lo, hi]. */
 ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uint8_t act,
                                     float *lo, float *hi);

@@ -5,6 +5,7 @@
    quantization, an int32 sum of (a - zp_a) * (b - zp_b), one requantization by
    double(s_a) * double(s_b) / double(s_out), no fused activation. */
 #include "ember_internal.h"
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
 

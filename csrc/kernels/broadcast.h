@@ -8,7 +8,7 @@
 #define EMBER_KERNELS_BROADCAST_H
 
 #include "ember_internal.h"
-#include "kernels/quant.h"
+#include "kernels/fixed_point.h"
 
 typedef struct ember_broadcast {
     size_t count;                    /* output elements; 0 means nothing to do */
@@ -17,12 +17,6 @@ typedef struct ember_broadcast {
     size_t a_stride[EMBER_MAX_RANK]; /* element stride of input 0 per dim, 0 = broadcast */
     size_t b_stride[EMBER_MAX_RANK]; /* the same for input 1 */
 } ember_broadcast;
-
-/* min(max(v, lo), hi), so lo > hi gives hi as ONNX Clip does; NaN passes through. */
-static inline float ember_clamp_f32(float v, float lo, float hi) {
-    const float low_cut = v < lo ? lo : v;
-    return low_cut > hi ? hi : low_cut;
-}
 
 /* One output row: out[i] = clamp(a[i * a_step] OP b[i * b_step], lo, hi) for i < n, where each
    step is 0 or 1. out may be the same array as a or b (in place) but never partly overlap. */
@@ -114,11 +108,5 @@ static inline int8_t ember_add_i8_output(const ember_add_i8_params *q, int32_t a
     v = v < q->q_min ? q->q_min : v > q->q_max ? q->q_max : v;
     return (int8_t)v;
 }
-
-/* An element-wise op may write its output over an input only if both occupy exactly the same
-   arena bytes with the same element count (so element i is read before it is overwritten);
-   any other overlap would read already-written values. `which` names the input. */
-ember_status ember_check_inplace(ember_context *ctx, const ember_node *node, const char *op,
-                                 const ember_tensor *in, uint32_t which, const ember_tensor *out);
 
 #endif /* EMBER_KERNELS_BROADCAST_H */

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "ember_internal.h"
-#include "kernels/broadcast.h" /* ember_check_inplace */
 
 struct cast_data {
     uint8_t from, to;

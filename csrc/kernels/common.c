@@ -87,6 +87,24 @@ ember_status ember_check_rank(ember_context *ctx, const ember_node *n, const emb
     return EMBER_STATUS_OK;
 }
 
+ember_status ember_check_inplace(ember_context *ctx, const ember_node *node, const char *op,
+                                 const ember_tensor *in, uint32_t which, const ember_tensor *out) {
+    if (in->arena_offset < 0 || out->arena_offset < 0 || in->bytes == 0 || out->bytes == 0)
+        return EMBER_STATUS_OK;
+    const uint64_t in_lo = (uint64_t)in->arena_offset, out_lo = (uint64_t)out->arena_offset;
+    const uint64_t in_hi = in_lo + in->bytes, out_hi = out_lo + out->bytes;
+    if (in_hi <= out_lo || out_hi <= in_lo)
+        return EMBER_STATUS_OK;
+    if (in_lo == out_lo && in->count == out->count && in->type == out->type)
+        return EMBER_STATUS_OK;
+    return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                      "node %" PRIu32 " (%s): input %" PRIu32 " overlaps the output in the arena; "
+                      "only an exact in-place alias of a same-size tensor is allowed (input at "
+                      "offset %lld, %zu elements; output at %lld, %zu elements)",
+                      node->index, op, which, (long long)in->arena_offset, in->count,
+                      (long long)out->arena_offset, out->count);
+}
+
 ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uint8_t act,
                                     float *lo, float *hi) {
     switch (act) {

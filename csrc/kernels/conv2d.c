@@ -3,6 +3,7 @@
    activation. Output channel oc belongs to group oc / (Cout/groups), which reads input
    channels [g * Cin/groups, (g + 1) * Cin/groups). */
 #include "kernels/conv2d.h"
+#include "kernels/fixed_point.h"
 #include "kernels/vec_f32.h"
 
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */

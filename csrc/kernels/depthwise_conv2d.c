@@ -2,6 +2,7 @@
    [C*multiplier], output [N,OH,OW,C*multiplier]; strided, dilated, zero-padded, with a fused
    activation. Output channel c * multiplier + m reads only input channel c. */
 #include "kernels/depthwise_conv2d.h"
+#include "kernels/fixed_point.h"
 #include "kernels/vec_f32.h"
 
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */

@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include "ember_internal.h"
-#include "kernels/broadcast.h" /* ember_check_inplace */
-#include "kernels/quant.h"
 
 struct dequantize_data {
     /* int8 and int16: the input seen as [outer, channels, inner] elements, one scale and zero point

@@ -7,6 +7,7 @@
    (real 0) fails the invoke, as in LiteRT. */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 
 struct div_i8_params {

@@ -3,7 +3,7 @@
    "high resolution" scale s_in / 128, from which one multiplier gives the output and another
    the "reluish" factor relu6(x + 3) / 6 in Q0.15, and the two are multiplied. */
 #include "ember_internal.h"
-#include "kernels/quant.h"
+#include "kernels/fixed_point.h"
 #include "kernels/unary.h"
 
 struct hard_swish_i8_data {

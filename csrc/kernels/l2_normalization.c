@@ -1,12 +1,12 @@
 /* L2_NORMALIZATION along the last axis. float32: y = x / max(sqrt(sum(x^2)), 1e-6), the
    epsilon of LiteRT's kernel, with the sum of squares in double. int8 (LiteRT's reference):
    the output is fixed at scale 1/128 and zero point 0; per row, acc = sum((q - zp)^2) in
-   int32 gives an inverse-sqrt multiplier (quant.h) and out = clamp(MBQM(q - zp, m,
+   int32 gives an inverse-sqrt multiplier (fixed_point.h) and out = clamp(MBQM(q - zp, m,
    shift + 7)). Node data: l2_data. */
 #include <math.h>
 
 #include "ember_internal.h"
-#include "kernels/broadcast.h" /* ember_check_inplace */
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
 

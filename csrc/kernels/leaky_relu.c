@@ -2,6 +2,7 @@
    (unary.h) with p.a = alpha. int8: node data leaky_relu_i8_data; each sign of the input
    offset gets its own requantization multiplier (1 and alpha, times s_in / s_out). */
 #include "ember_internal.h"
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
 

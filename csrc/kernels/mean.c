@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "ember_internal.h"
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/reduce.h"
 

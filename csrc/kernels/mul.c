@@ -5,6 +5,7 @@
    section 4; the ratio is computed in float32, as LiteRT does). */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 
 struct mul_i8_params {

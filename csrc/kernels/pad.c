@@ -7,6 +7,7 @@
 
 #include "ember_internal.h"
 #include "kernels/quant.h"
+#include "kernels/quantize.h"
 #include "kernels/strided_copy.h"
 
 struct pad_data {

@@ -4,6 +4,7 @@
    Node data: ember_binary_data (float) or prelu_i8_data. */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 
 struct prelu_i8_params {

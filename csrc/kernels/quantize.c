@@ -7,7 +7,9 @@
    serves only at a graph's edges (quantize(io="uint8"), TFLite's uint8 inputs and outputs).
    Node data: quantize_data. */
 #include "ember_internal.h"
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
+#include "kernels/quantize.h"
 
 struct quantize_data {
     float scale;
@@ -44,6 +46,51 @@ static ember_status check_quant_u8(ember_context *ctx, const ember_node *n, cons
                       n->index, what, t->name, t->quant_count);
 }
 
+static const char *op_name(const ember_node *n) {
+    return n->kernel != NULL ? n->kernel->name : "unknown op";
+}
+
+/* The quantization rule of one side of a conversion: int8 and int16 sides are activations
+   of their type, a float side has none. */
+static ember_status check_conversion_side(ember_context *ctx, const ember_node *node,
+                                          const ember_tensor *t, const char *what) {
+    if (t->type == EMBER_TYPE_INT8)
+        return ember_check_quant_i8(ctx, node, t, what);
+    if (t->type == EMBER_TYPE_INT16)
+        return ember_check_quant_i16(ctx, node, t, what);
+    return EMBER_STATUS_OK;
+}
+
+/* One input, one output, no params, types `from` -> `to`, equal shapes, each int8 side a
+   per-tensor int8 activation and each int16 side a per-tensor int16 one (zero point 0),
+   and input and output apart in the arena unless exactly aliased with equal types (for
+   float <-> int8 the element sizes differ, so no alias is safe both ways). */
+static ember_status check_conversion(ember_context *ctx, const ember_node *node, uint8_t from,
+                                     uint8_t to) {
+    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
+    if (st != EMBER_STATUS_OK || (st = ember_check_params(ctx, node, 0)) != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if ((st = ember_check_type(ctx, node, in, from, "input 0")) != EMBER_STATUS_OK ||
+        (st = ember_check_type(ctx, node, out, to, "output")) != EMBER_STATUS_OK ||
+        (st = check_conversion_side(ctx, node, in, "input")) != EMBER_STATUS_OK ||
+        (st = check_conversion_side(ctx, node, out, "output")) != EMBER_STATUS_OK)
+        return st;
+    if (out->rank != in->rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): output rank must equal the input rank %u, got %u",
+                          node->index, op_name(node), (unsigned)in->rank, (unsigned)out->rank);
+    for (uint32_t d = 0; d < in->rank; d++) {
+        if (out->dims[d] != in->dims[d])
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (%s): output dim %" PRIu32 " must equal the "
+                              "input's %" PRId32 ", got %" PRId32,
+                              node->index, op_name(node), d, in->dims[d], out->dims[d]);
+    }
+    return ember_check_inplace(ctx, node, op_name(node), in, 0, out);
+}
+
 static ember_status quantize_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
@@ -54,7 +101,7 @@ static ember_status quantize_check(ember_context *ctx, const ember_node *node) {
                            ? (out != NULL && out->type == EMBER_TYPE_INT16 ? EMBER_TYPE_INT16
                                                                            : EMBER_TYPE_INT8)
                            : requantized_type(from, out);
-    ember_status st = ember_check_int8_conversion(ctx, node, from, to);
+    ember_status st = check_conversion(ctx, node, from, to);
     if (st == EMBER_STATUS_OK && (st = check_quant_u8(ctx, node, in, "input")) == EMBER_STATUS_OK)
         st = check_quant_u8(ctx, node, out, "output");
     return st;

@@ -11,6 +11,7 @@
 
 #include "ember_internal.h"
 #include "kernels/conv_window.h"
+#include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
 

@@ -6,7 +6,6 @@
 #define EMBER_KERNELS_UNARY_H
 
 #include "ember_internal.h"
-#include "kernels/broadcast.h" /* ember_clamp_f32, ember_check_inplace */
 
 /* Entries of an int8 lookup table: one per input byte. */
 #define EMBER_I8_TABLE_SIZE 256

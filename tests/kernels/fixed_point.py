@@ -1,5 +1,5 @@
 """A numpy model of LiteRT's reference int8 arithmetic (the double-rounding build), written from
-docs/int8-arithmetic.md independently of csrc/kernels/quant.c: the oracle of the int8
+docs/int8-arithmetic.md independently of csrc/kernels/fixed_point.c: the oracle of the int8
 kernel tests, plus helpers that build single-op int8 graphs and run them."""
 from __future__ import annotations
 

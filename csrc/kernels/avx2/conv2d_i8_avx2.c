@@ -3,6 +3,7 @@
    into 16-bit multiply-adds with this directory's -mavx2. Byte-identical to the reference:
    its int32 sums wrap modulo 2^32, and so do these, whatever the order of the additions. */
 #include "kernels/conv2d.h"
+#include "kernels/fixed_point.h"
 #include "kernels/vec_i8.h"
 
 /* The sum of one output channel's taps for the pixel whose window starts at (y0, x0), taps

@@ -3,6 +3,7 @@
    blocks (kernels/vec_i8.h) the compiler vectorizes with this directory's -mavx2.
    Byte-identical to the reference: both sums wrap modulo 2^32, whatever the order. */
 #include "kernels/depthwise_conv2d.h"
+#include "kernels/fixed_point.h"
 #include "kernels/vec_i8.h"
 
 /* Adds one tap (input pixel `src`, filter taps `taps` of all out_c channels) to `acc`. Input,

@@ -1,0 +1,63 @@
+"""MAXIMUM: float32 (broadcasting) against numpy and the reference evaluator, int8 refusing
+inputs quantized differently from the output, int8 on a .tflite file against LiteRT, and the
+int8 quantizer on a MAXIMUM graph. The int8 hypothesis test drawing MAXIMUM or MINIMUM is in
+test_extremum_family.py."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from emberlite.converter.ops import OpType
+from emberlite.errors import InvalidModelError
+from tests.importers import keras_int8_misc
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
+from tests.kernels.extremum_models import FLOAT_SHAPES, check_maximum_minimum_broadcast
+from tests.kernels.fixed_point import empty_graph, int8_tensor, run_graph, single_op
+from tests.quantize.int8_op_checks import check_ir_op_runs_int8_close_to_float, ir_case, stored
+
+RNG = np.random.default_rng(5)
+
+
+@pytest.mark.parametrize("op, fn", [(OpType.MAXIMUM, np.maximum)])
+@pytest.mark.parametrize("shapes", FLOAT_SHAPES)
+def test_maximum_minimum_broadcast(op: OpType, fn, shapes: tuple) -> None:
+    check_maximum_minimum_broadcast(op, fn, shapes, RNG)
+
+
+def test_maximum_i8_refuses_different_quantization() -> None:
+    g = empty_graph()
+    int8_tensor(g, "a", (4,), 0.1, 0)
+    int8_tensor(g, "b", (4,), 0.2, 0)
+    int8_tensor(g, "out", (4,), 0.1, 0)
+    with pytest.raises(InvalidModelError, match="same scale"):
+        run_graph(single_op(OpType.MAXIMUM, ["a", "b"], None, g), [np.zeros(4, np.int8)] * 2)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_misc.litert_results(tmp_path_factory)
+
+
+@pytest.mark.parametrize("name", ["maximum"])
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", ["maximum"])
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)
+
+
+# MAXIMUM compares stored values: input, constant and output share params.
+IR_CASES = {
+    "maximum": (lambda: ir_case(OpType.MAXIMUM, np.linspace(-2, 1, 16)),
+                lambda g, node, x: np.maximum(*stored(g, node, x))),
+}
+
+
+@pytest.mark.parametrize("name", list(IR_CASES))
+def test_ir_op_runs_int8_close_to_float(name: str) -> None:
+    check_ir_op_runs_int8_close_to_float(*IR_CASES[name])

@@ -65,6 +65,7 @@ def _parse_shape(text: str) -> tuple[str, tuple[int, ...]]:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
+    """`ember convert`: an ONNX or .tflite model to .ember, optionally quantized."""
     source = Path(args.model)
     if not source.is_file():
         raise CliError(f"no such file: {source}")
@@ -233,6 +234,7 @@ def _summary(path: str) -> dict[str, Any]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    """`ember inspect`: a model's inputs, outputs, ops, tensors and metadata, as text or JSON."""
     info = _summary(args.model)
     if args.json:
         print(json.dumps(info, indent=2))
@@ -331,6 +333,7 @@ def _file_name(name: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`ember run`: invokes a model on given or random inputs and describes each output."""
     if args.repeat < 1:
         raise CliError(f"--repeat must be >= 1, got {args.repeat}")
     interp = _open(args.model)
@@ -370,6 +373,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 # -- verify ----------------------------------------------------------------------------------
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """`ember verify`: loads, verifies and prepares a model; prints "ok: ..." or the error."""
     interp = _open(args.model)
     print(f"ok: {args.model} ({len(interp.node_ops())} nodes, arena {interp.arena_size} bytes)")
     return 0
@@ -378,6 +382,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- entry point -----------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of `ember` and its four subcommands."""
     parser = argparse.ArgumentParser(prog="ember", description="Emberlite model tools.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -452,6 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs `ember` with `argv` (default sys.argv[1:]); returns the exit status: 0 on
+    success, 2 after printing one `ember: error: ...` line for a bad input."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import emberlite
+import emberlite.cli
 import emberlite.converter
 from conftest import require_tool
 from emberlite._ember import lib
@@ -35,12 +36,22 @@ def _members(owner: str, cls: type) -> Iterator[tuple[str, object]]:
             yield f"{owner}.{attr}", member
 
 
+def _cli_functions() -> list[str]:
+    """The public functions and classes the `ember` command's module defines."""
+    return [name for name, obj in vars(emberlite.cli).items()
+            if not name.startswith("_") and callable(obj)
+            and getattr(obj, "__module__", None) == emberlite.cli.__name__]
+
+
 def public_calls() -> list[tuple[str, object]]:
-    """(dotted name, object) of each callable in emberlite.__all__ and
-    emberlite.converter.__all__, and of each public method of the classes among them."""
+    """(dotted name, object) of each callable in emberlite.__all__,
+    emberlite.converter.__all__ and emberlite.cli, and of each public method of the classes
+    among them."""
     found = []
-    for module in (emberlite, emberlite.converter):
-        for name in module.__all__:
+    for module, names in ((emberlite, emberlite.__all__),
+                          (emberlite.converter, emberlite.converter.__all__),
+                          (emberlite.cli, _cli_functions())):
+        for name in names:
             obj = getattr(module, name)
             if not callable(obj):
                 continue  # constants such as ISA_AVX2
@@ -56,7 +67,8 @@ def test_every_public_call_has_a_docstring() -> None:
     # The walk must reach methods, properties and class methods, or it proves nothing.
     for name in ("emberlite.Interpreter.invoke", "emberlite.Interpreter.arena_size",
                  "emberlite.SignatureRunner.__call__", "emberlite.verify_model",
-                 "emberlite.converter.Converter.from_onnx", "emberlite.converter.ShapeError"):
+                 "emberlite.converter.Converter.from_onnx", "emberlite.converter.ShapeError",
+                 "emberlite.cli.main"):
         assert name in calls, f"{name} not reached by the walk"
     missing = sorted(name for name, obj in calls.items() if not (obj.__doc__ or "").strip())
     assert not missing, f"public calls without a docstring: {missing}"

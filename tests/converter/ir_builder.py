@@ -77,3 +77,13 @@ def assert_equivalent(before: Graph, after: Graph, seed: int = 0, tol: float = 1
 
 def ops(graph: Graph) -> list[OpType]:
     return [node.op for node in graph.nodes]
+
+
+def snapshot(graph: Graph) -> tuple:
+    """Everything observable about a graph, as comparable plain data."""
+    tensors = tuple((k, t.name, t.dtype, t.shape, t.quant,
+                     None if t.data is None else (t.data.dtype.str, t.data.tobytes()))
+                    for k, t in graph.tensors.items())
+    nodes = tuple((n.op, n.name, tuple(n.inputs), tuple(n.outputs), n.params)
+                  for n in graph.nodes)
+    return tensors, nodes, tuple(graph.inputs), tuple(graph.outputs), tuple(graph.metadata.items())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emberlite.converter.ir import Graph
 from emberlite.converter.passes import PIPELINE
 from emberlite.converter.passes.fold_batchnorm import fold_batchnorm
 from emberlite.converter.passes.fold_constants import fold_constants
@@ -13,16 +12,8 @@ from emberlite.converter.passes.fuse_activations import fuse_activations
 from emberlite.converter.passes.infer_shapes import infer_shapes
 from emberlite.converter.passes.remove_dead import remove_dead
 from emberlite.converter.passes.to_nhwc import to_nhwc
-
-
-def snapshot(graph: Graph) -> tuple:
-    """Everything observable about a graph, as comparable plain data."""
-    tensors = tuple((k, t.name, t.dtype, t.shape, t.quant,
-                     None if t.data is None else (t.data.dtype.str, t.data.tobytes()))
-                    for k, t in graph.tensors.items())
-    nodes = tuple((n.op, n.name, tuple(n.inputs), tuple(n.outputs), n.params)
-                  for n in graph.nodes)
-    return tensors, nodes, tuple(graph.inputs), tuple(graph.outputs), tuple(graph.metadata.items())
+from tests.converter.ir_builder import snapshot
+from tests.converter.nhwc_graphs import torchvision_like_cnn
 
 
 def test_pipeline_order():
@@ -32,8 +23,6 @@ def test_pipeline_order():
 
 @pytest.mark.parametrize("run", PIPELINE, ids=lambda f: f.__name__)
 def test_pass_returns_new_graph_and_keeps_argument(run):
-    from tests.converter.test_to_nhwc import torchvision_like_cnn
-
     graph = torchvision_like_cnn().build()
     graph.tensors["fc_w"].data.flags.writeable is False or pytest.fail("constants read-only")
     frozen = snapshot(graph)

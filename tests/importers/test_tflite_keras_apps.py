@@ -9,7 +9,7 @@ initial statistics they shrink towards 0, and LiteRT's int8 SOFTMAX then refuses
 The classifiers end in logits (`classifier_activation=None`): random weights give flat logits,
 and LiteRT's reference int8 SOFTMAX aborts the process when hundreds of the 1000 quantized
 logits tie at the maximum (its final shift passes 31); int8 SOFTMAX is covered by
-test_tflite_int8_softmax.py."""
+tests/kernels/test_softmax.py."""
 from __future__ import annotations
 
 from typing import Any

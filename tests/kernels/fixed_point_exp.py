@@ -1,6 +1,6 @@
 """A numpy model of LiteRT's reference int8 SOFTMAX (docs/int8-arithmetic.md,
 section 6), written from the note and gemmlowp's documented constants, independently of
-csrc/kernels/fixed_point.c and softmax.c: the oracle of tests/kernels/test_int8_softmax.py.
+csrc/kernels/fixed_point.c and softmax.c: the oracle of tests/kernels/test_softmax.py.
 
 Fixed-point values are int64 arrays holding int32 raws; a value with m integer bits stands for
 raw / 2^(31 - m). Products of two values are SRDHM of the raws (integer bits add up)."""

@@ -1,6 +1,6 @@
 """numpy models of LiteRT's reference int8 LOG_SOFTMAX and DIV (reference/integer_ops/
 log_softmax.h, reference/div.h, gemmlowp's fixed-point log), written independently of
-csrc/kernels: the oracles of tests/kernels/test_int8_log_softmax_div.py. Conventions as in
+csrc/kernels: the oracles of tests/kernels/test_log_softmax.py and test_div.py. Conventions as in
 fixed_point_exp.py: int64 arrays hold int32 raws, a value with m integer bits is raw / 2^(31-m)."""
 from __future__ import annotations
 

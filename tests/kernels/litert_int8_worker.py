@@ -1,4 +1,4 @@
-"""Run in a subprocess by test_int8_litert.py (TensorFlow and LiteRT can abort the process):
+"""Run in a subprocess by litert_int8.py (TensorFlow and LiteRT can abort the process):
 builds a one-layer Keras model, converts it to a full-int8 .tflite with TFLiteConverter, runs
 LiteRT's reference kernels (BUILTIN_REF) on a random int8 input, and saves the input, output,
 the layer's int8 weights, int32 bias and every quantization parameter to an .npz.

@@ -3,8 +3,13 @@
   GlobalAveragePool against ONNX Runtime.
 - int8 against a numpy model of LiteRT's reference kernel (pool2d_models.py: padding
   excluded, the average rounded half away from zero, activation clamp): bit-exact in
-  test_pool2d_family.py, with MAX_POOL2D; here the rounding of ties."""
+  test_pool2d_family.py, with MAX_POOL2D; here the rounding of ties.
+- int8 .tflite files from TFLiteConverter (a Keras AveragePooling2D,
+  tests/importers/keras_int8_layers.py): byte for byte LiteRT's reference kernels
+  (BUILTIN_REF) and within 1 LSB of its default kernels."""
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +18,9 @@ from emberlite.converter.errors import UnsupportedOpsError
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.pool2d import Pool2DParams
 from tests.helpers import convert_onnx, run_ort
+from tests.importers import keras_int8_layers
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
 from tests.kernels.fixed_point import run_graph
 from tests.kernels.pool2d_models import (average_reference, check_global_pool, check_pool,
                                          pool_graph, pool_model, run_pool)
@@ -85,3 +93,23 @@ def test_average_pool2d_i8_rounds_half_away_from_zero() -> None:
     got = run_graph(pool_graph(OpType.AVERAGE_POOL2D, x, p, 0.05, 0, (1, 1, 4, 1)), [x])[0]
     assert np.array_equal(got, average_reference(x, p, -128, 127))
     assert got.ravel().tolist() == [2, -2, 4, -4]
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_layers.py) --------------
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_layers.litert_results(tmp_path_factory)
+
+
+TFLITE_CASES = ["average_pool"]
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)

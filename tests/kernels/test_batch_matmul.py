@@ -3,8 +3,13 @@
   different ranks, numpy broadcasting of the batch dims on either side, odd and 1-sized dims.
 - int8 (int32 sums of zero-point-corrected products, one per-tensor requantization by
   double(s_a) * double(s_b) / double(s_out), full int8 clamp; batch broadcasting and adjoint
-  flags) against a numpy model of LiteRT's reference kernel (int8_oracles.py): bit-exact."""
+  flags) against a numpy model of LiteRT's reference kernel (int8_oracles.py): bit-exact.
+- int8 .tflite files from TFLiteConverter (tests/importers/keras_int8_arith.py): byte for
+  byte LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of its default kernels.
+- the post-training int8 quantizer on an ONNX x @ x^T."""
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import onnx
@@ -16,6 +21,9 @@ from onnx import TensorProto, helper
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
 from tests.helpers import assert_matches_ort
+from tests.importers import keras_int8_arith
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, \
     single_op, snap_pow2
 from tests.kernels.int8_oracles import batch_matmul_reference
@@ -107,6 +115,7 @@ def test_batch_matmul_i8(seed: int, shapes, adj_a: bool, adj_b: bool) -> None:
     got = run_graph(build(a_shape, b_shape, want.shape, adj_a, adj_b, q), [a, b])[0]
     assert np.array_equal(got, want)
 
+
 # ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------
 
 def _batch_matmul() -> onnx.ModelProto:
@@ -122,3 +131,23 @@ QUANTIZER_CASES = {"batch_matmul": Case(_batch_matmul, (2, 5, 8), OpType.BATCH_M
 @pytest.mark.parametrize("name", list(QUANTIZER_CASES))
 def test_op_runs_int8_close_to_float(name: str) -> None:
     check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_arith.py) ---------------
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_arith.litert_results(tmp_path_factory)
+
+
+TFLITE_CASES = ["matmul", "matmul_adj_b", "matmul_adj_a", "matmul_heads", "matmul_two_inputs"]
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)

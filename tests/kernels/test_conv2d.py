@@ -9,11 +9,17 @@
   TFLiteConverter model.
 - int16 (16x8: int16 activations, int8 per-channel weights, int64 bias) against the numpy
   model in fixed_point16.py: bit-exact; and the quantization rules the int16 kernels (and so
-  the verifier) enforce."""
+  the verifier) enforce.
+- int8 .tflite files from TFLiteConverter (Keras Conv2D, tests/importers/keras_int8_layers.py):
+  byte for byte LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of its default
+  kernels.
+- 16x8 .tflite files from TFLiteConverter (tests/importers/keras_int16x8.py): byte for byte
+  LiteRT's reference kernels (BUILTIN_REF)."""
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -28,6 +34,9 @@ from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort
+from tests.importers import keras_int8_layers, keras_int16x8
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
 from tests.kernels.conv_models import OPSET, build, conv_model, patches, quant, window, \
     window_fields
 from tests.kernels.fixed_point import ISA_VARIANTS, run_graph
@@ -219,3 +228,35 @@ def test_int16_rules_are_enforced(breakage, message: str) -> None:
     breakage(g)
     with pytest.raises(InvalidModelError, match=message):
         run_graph(g, [x])
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_layers.py) --------------
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_layers.litert_results(tmp_path_factory)
+
+
+TFLITE_CASES = ["conv_bias_relu", "conv_no_bias_relu6", "conv_linear"]
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)
+
+
+# ---- 16x8 .tflite files against LiteRT (tests/importers/keras_int16x8.py) ----------------
+
+@pytest.fixture(scope="module")
+def int16_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int16x8.litert_results(tmp_path_factory)
+
+
+@pytest.mark.parametrize("name", ["conv_same_relu", "conv_stride2_relu6", "conv_dilated_no_bias"])
+def test_int16x8_identical_to_litert_reference(int16_results: dict, name: str) -> None:
+    assert_identical_to_reference(int16_results[name])

@@ -5,11 +5,17 @@
   numpy model of LiteRT's reference arithmetic (conv_models.py): bit-exact, each kernel
   variant in turn through isa_mask; and against LiteRT's BUILTIN_REF kernel on a
   TFLiteConverter model.
-- int16 (16x8) against the numpy model in fixed_point16.py: bit-exact."""
+- int16 (16x8) against the numpy model in fixed_point16.py: bit-exact.
+- int8 .tflite files from TFLiteConverter (Keras DepthwiseConv2D,
+  tests/importers/keras_int8_layers.py): byte for byte LiteRT's reference kernels
+  (BUILTIN_REF) and within 1 LSB of its default kernels.
+- 16x8 .tflite files from TFLiteConverter (tests/importers/keras_int16x8.py): byte for byte
+  LiteRT's reference kernels (BUILTIN_REF)."""
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +28,9 @@ from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort
+from tests.importers import keras_int8_layers, keras_int16x8
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
 from tests.kernels.conv_models import build, conv_model, patches, quant, window, window_fields
 from tests.kernels.fixed_point import ISA_VARIANTS, run_graph
 from tests.kernels.fixed_point16 import requantize16
@@ -141,3 +150,35 @@ def test_depthwise_conv2d_i16(seed, wd, channels, mult, per_channel, with_bias, 
                         act)
     got = run_graph(weighted_graph(OpType.DEPTHWISE_CONV2D, x, w, bias, p, q, 3, want), [x])[0]
     assert np.array_equal(got, want)
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_layers.py) --------------
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_layers.litert_results(tmp_path_factory)
+
+
+TFLITE_CASES = ["depthwise_m1", "depthwise_m2"]
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)
+
+
+# ---- 16x8 .tflite files against LiteRT (tests/importers/keras_int16x8.py) ----------------
+
+@pytest.fixture(scope="module")
+def int16_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int16x8.litert_results(tmp_path_factory)
+
+
+@pytest.mark.parametrize("name", ["depthwise_multiplier2", "depthwise_stride2_relu"])
+def test_int16x8_identical_to_litert_reference(int16_results: dict, name: str) -> None:
+    assert_identical_to_reference(int16_results[name])

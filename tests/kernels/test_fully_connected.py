@@ -5,11 +5,17 @@
   model of LiteRT's reference arithmetic: bit-exact, for each kernel variant (isa_mask NONE
   forces the reference loop); and against LiteRT's BUILTIN_REF kernel on a TFLiteConverter
   model.
-- int16 (16x8) against the numpy model in fixed_point16.py: bit-exact."""
+- int16 (16x8) against the numpy model in fixed_point16.py: bit-exact.
+- int8 .tflite files from TFLiteConverter (a Keras Dense, tests/importers/keras_int8_layers.py):
+  byte for byte LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of its default
+  kernels.
+- 16x8 .tflite files from TFLiteConverter (tests/importers/keras_int16x8.py): byte for byte
+  LiteRT's reference kernels (BUILTIN_REF)."""
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -22,6 +28,9 @@ from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort
+from tests.importers import keras_int8_layers, keras_int16x8
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
 from tests.kernels.fixed_point import (ISA_VARIANTS, activation_range, empty_graph,
                                        int8_tensor, log_uniform, quant_tensor, round_half_away,
                                        run_graph, single_op, snap_pow2, wrap_sum)
@@ -209,3 +218,35 @@ def test_fully_connected_i16(seed, rows, depth, units, per_channel, with_bias, b
     g = weighted_graph(OpType.FULLY_CONNECTED, x, w, bias,
                        FullyConnectedParams(FusedActivation(act)), q, 0, want)
     assert np.array_equal(run_graph(g, [x])[0], want)
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_layers.py) --------------
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_layers.litert_results(tmp_path_factory)
+
+
+TFLITE_CASES = ["dense"]
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)
+
+
+# ---- 16x8 .tflite files against LiteRT (tests/importers/keras_int16x8.py) ----------------
+
+@pytest.fixture(scope="module")
+def int16_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int16x8.litert_results(tmp_path_factory)
+
+
+@pytest.mark.parametrize("name", ["dense", "dense_3d_relu", "dense_wide"])
+def test_int16x8_identical_to_litert_reference(int16_results: dict, name: str) -> None:
+    assert_identical_to_reference(int16_results[name])

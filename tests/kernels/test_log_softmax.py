@@ -4,18 +4,28 @@
 - int8 (fixed-point exp, Q12.19 sum, fixed-point log; output scale 16/256, zero point 127)
   against a numpy model of LiteRT's reference kernel (fixed_point_log_div.py): bit-exact,
   with hypothesis over scales, zero points, shapes and values. The model is checked against
-  real log softmax, so a shared misreading of the arithmetic would show."""
+  real log softmax, so a shared misreading of the arithmetic would show.
+- int8 .tflite files from TFLiteConverter (keras_int8_log_softmax_div.py): byte for byte
+  LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of its default kernels on >= 99%
+  of the elements; the importer checks the output quantization."""
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import require_module
+from emberlite.converter.importers.tflite import read_tflite
 from emberlite.converter.ir import DType
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.softmax import SoftmaxParams
 from emberlite.errors import InvalidModelError
+from tests.importers import keras_int8_log_softmax_div
+from tests.importers.keras_int8_log_softmax_div import LOG_SOFTMAX, signed_uniform
+from tests.importers.tflite_int8_models import assert_within_one_lsb_of_default, int8_tflite
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
 from tests.kernels.fixed_point_log_div import log_softmax_i8, log_x, real_log_softmax
 from tests.kernels.single_node import assert_close, run_node
@@ -96,3 +106,47 @@ def test_log_softmax_i8_output_quantization_is_checked(s_out: float, zp_out: int
 def test_log_softmax_i8_rejects_tiny_input_scale() -> None:
     with pytest.raises(InvalidModelError, match="beta x input scale"):
         run_graph(log_softmax_graph((3,), 1e-8, 0, 0), [np.zeros(3, np.int8)])
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_log_softmax_div.py) -----
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_log_softmax_div.litert_results(tmp_path_factory)
+
+
+TFLITE_CASES = [*LOG_SOFTMAX, "conv_log_softmax_channels"]
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    keras_int8_log_softmax_div.check_identical_to_reference(results, name)
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)
+
+
+def test_log_softmax_output_quantization_is_checked_on_import() -> None:
+    # TFLiteConverter writes scale 16/256 and zero point 127, which the importer accepts; the
+    # same file with the output's quantization edited is refused, as LiteRT refuses it.
+    from emberlite.converter.importers.tflite_quantized import int8_problems
+    from emberlite.converter.importers.tflite_ops import TFLITE_OPS
+    from emberlite.converter.ir import QuantParams
+
+    tf = require_module("tensorflow")
+    rng = np.random.default_rng(5)
+    x = tf.keras.layers.Input((6,))
+    model = tf.keras.Model(x, tf.keras.layers.Lambda(lambda t: tf.nn.log_softmax(t))(
+        tf.keras.layers.Dense(4)(x)))
+    m = read_tflite(int8_tflite(tf, model, lambda: signed_uniform(rng, (6,))))
+    op = next(o for o in m.operators if o.op_name == "LOG_SOFTMAX")
+    out = m.tensors[op.outputs[0]]
+    assert out.quant.scale == (16.0 / 256,) and out.quant.zero_point == (127,)
+    constant = {i for i, t in enumerate(m.tensors) if t.data is not None}
+    assert int8_problems(m, op, TFLITE_OPS[op.code], constant) == []
+    for scale, zp in [(16.0 / 256 * 1.0001, 127), (16.0 / 256, 0), (1.0 / 256, -128)]:
+        out.quant = QuantParams((scale,), (zp,))
+        problems = int8_problems(m, op, TFLITE_OPS[op.code], constant)
+        assert any("scale 16/256 and zero point 127" in p for p in problems), problems

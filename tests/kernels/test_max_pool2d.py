@@ -4,10 +4,14 @@
 - int8 against a numpy model of LiteRT's reference kernel (pool2d_models.py): bit-exact in
   test_pool2d_family.py, with AVERAGE_POOL2D; here the quantization rule it enforces.
 - int16 against LiteRT's reference arithmetic (stored values, padding never wins, activation
-  clamp): bit-exact."""
+  clamp): bit-exact.
+- int8 .tflite files from TFLiteConverter (a Keras MaxPooling2D,
+  tests/importers/keras_int8_layers.py): byte for byte LiteRT's reference kernels
+  (BUILTIN_REF) and within 1 LSB of its default kernels."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +22,9 @@ from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.pool2d import Pool2DParams
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort
+from tests.importers import keras_int8_layers
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
 from tests.kernels.fixed_point import empty_graph, log_uniform, run_graph, single_op
 from tests.kernels.fixed_point16 import INT16_MIN, activation_range16, int16_tensor
 from tests.kernels.int16_graphs import int16_values
@@ -96,3 +103,23 @@ def test_max_pool2d_i16(seed: int, k: int, stride: int, pad: int, act: int) -> N
     int16_tensor(g, "out", want.shape, scale)
     got = run_graph(single_op(OpType.MAX_POOL2D, ["x"], p, g), [x])[0]
     assert np.array_equal(got, np.clip(want, lo, hi).astype(np.int16))
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_layers.py) --------------
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_layers.litert_results(tmp_path_factory)
+
+
+TFLITE_CASES = ["max_pool"]
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)

@@ -4,8 +4,14 @@
 - int8 (int32 sum of the stored values, zero-point correction, one requantization with 1/n
   folded into the multiplier) against a numpy model of LiteRT's reference kernel
   (int8_oracles.py): bit-exact, over reduced axis sets, kept and dropped dims, and equal or
-  different quant."""
+  different quant.
+- int8 .tflite files from TFLiteConverter (Keras global average pools and reduce_mean,
+  tests/importers/keras_int8_arith.py): byte for byte LiteRT's reference kernels
+  (BUILTIN_REF) and within 1 LSB of its default kernels on >= 99% of the elements.
+- the post-training int8 quantizer on one-op ONNX models (ReduceMean, GlobalAveragePool)."""
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import onnx
@@ -19,6 +25,9 @@ from emberlite.converter.ops import OpType
 from emberlite.converter.ops.mean import ReduceParams
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort, convert_onnx, run_ember
+from tests.importers import keras_int8_arith
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, \
     single_op, snap_pow2
 from tests.kernels.int8_oracles import mean_reference
@@ -143,6 +152,7 @@ def test_mean_i8_rejects_per_channel_output() -> None:
     with pytest.raises(InvalidModelError, match="one scale"):
         run_graph(graph, [np.zeros((1, 4, 4, 2), np.int8)])
 
+
 # ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------
 
 def _quantized_mean(g, node, x: np.ndarray) -> np.ndarray:
@@ -161,3 +171,23 @@ QUANTIZER_CASES = {
 @pytest.mark.parametrize("name", list(QUANTIZER_CASES))
 def test_op_runs_int8_close_to_float(name: str) -> None:
     check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_arith.py) ---------------
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_arith.litert_results(tmp_path_factory)
+
+
+TFLITE_CASES = ["gap_keepdims", "gap_flat", "mean_axis1", "mean_last_keep", "mean_axis12_keep"]
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)

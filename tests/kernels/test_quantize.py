@@ -5,26 +5,35 @@ DEQUANTIZE-only tests are in test_dequantize.py):
   evaluator over random scales. LiteRT runs in a subprocess.
 - int8 -> int8, uint8 -> int8 and int8 -> uint8 (requantization): bit-exact against the numpy
   model of tests/kernels/fixed_point.py on all 256 inputs for random scale pairs.
-- float32 -> int16 and between int8 and int16: bit-exact against fixed_point16.py."""
+- float32 -> int16 and between int8 and int16: bit-exact against fixed_point16.py.
+- int8 -> int8 in TFLiteConverter models (a tensor requantized for one of two
+  CONCATENATIONs): byte for byte LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of
+  its default kernels."""
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tflite.TensorType import TensorType
 
 from conftest import require_module
 from emberlite import InvalidModelError
+from emberlite.converter.importers.tflite import read_tflite
 from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor
 from emberlite.converter.ops import OpType
 from emberlite.converter.planner import plan_memory
 from emberlite.converter.reference import evaluate
 from emberlite.converter.writer import serialize
 from emberlite.interpreter import Interpreter
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default, int8_tflite,
+                                                litert_cases, random_int8_samples, uniform)
 from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, mbqm,
                                        quantize_multiplier, run_graph, single_op, snap_pow2)
 from tests.kernels.fixed_point16 import INT16_MAX, INT16_MIN, quantize16, requantize_int
@@ -245,3 +254,54 @@ def test_requantize_between_int8_and_int16(src: DType, dst: DType) -> None:
         zp_out = int(rng.integers(-128, 128)) if dst == DType.INT8 else 0
         got = run_graph(conversion_graph(src, dst, x.shape, s_in, zp_in, s_out, zp_out), [x])[0]
         assert np.array_equal(got, requantize_int(x, s_in, zp_in, s_out, zp_out, *info[dst]))
+
+
+# ---- int8 -> int8 QUANTIZE in TFLiteConverter models against LiteRT -------------------------
+# A tensor feeding two CONCATENATIONs whose other inputs have very different ranges cannot
+# share both outputs' scales, so TF requantizes it for one of them. LiteRT runs in one
+# subprocess for all models (see tests/importers/tflite_int8_models.py).
+
+TFLITE_SAMPLES = 6
+GAINS = {"two_concats_x30": 30.0, "two_concats_x4": 4.0, "two_concats_x200": 200.0}
+
+
+def _two_concats(tf: Any, gain: float) -> Any:
+    L = tf.keras.layers
+    x = L.Input((12,))
+    shared = L.Dense(8)(x)
+    wide = L.Dense(8, kernel_initializer=tf.keras.initializers.RandomNormal(stddev=gain))(x)
+    narrow = L.Dense(8)(x)
+    return tf.keras.Model(x, [L.Concatenate()([shared, wide]),
+                              L.Concatenate()([shared, narrow])])
+
+
+def _requantizations(data: bytes) -> list[Any]:
+    """The QUANTIZE ops of the file whose input and output are both int8."""
+    model = read_tflite(data)
+    return [op for op in model.operators if op.op_name == "QUANTIZE"
+            and all(model.tensors[t].type == TensorType.INT8 for t in (*op.inputs, *op.outputs))]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    tf = require_module("tensorflow")
+    require_module("ai_edge_litert")
+    rng = np.random.default_rng(31)
+    tf.keras.utils.set_random_seed(31)
+    models, inputs = {}, {}
+    for name, gain in GAINS.items():
+        models[name] = int8_tflite(tf, _two_concats(tf, gain), uniform(rng, (12,)))
+        inputs[name] = random_int8_samples(models[name], rng, TFLITE_SAMPLES)
+    return litert_cases(tmp_path_factory.mktemp("int8_requantize"), models, inputs)
+
+
+@pytest.mark.parametrize("name", list(GAINS))
+def test_requantize_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert _requantizations(results[name]["data"]), \
+        [op.op_name for op in read_tflite(results[name]["data"]).operators]
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", list(GAINS))
+def test_requantize_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)

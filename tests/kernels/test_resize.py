@@ -4,10 +4,16 @@
   output sizes given by `sizes`, and 1-pixel outputs.
 - int8: bilinear against a numpy model of LiteRT's integer kernel (positions in 1/1024 from
   the image sizes, Q20 weights, rounding half away from zero), bit-exact; nearest neighbour
-  copies the stored values from the same cells as the float kernel."""
+  copies the stored values from the same cells as the float kernel.
+- int8 .tflite files from TFLiteConverter (RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR with
+  each of TFLite's options, tests/importers/keras_int8_arith.py and keras_int8_moves.py):
+  byte for byte LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of its default
+  kernels.
+- the post-training int8 quantizer on one-op ONNX Resize models."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import onnx
@@ -23,6 +29,9 @@ from emberlite.converter.ops.resize import CoordinateTransform, ResizeMode, Resi
 from emberlite.converter.ops.resize import NearestRounding as Rounding
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort, convert_onnx
+from tests.importers import keras_int8_arith, keras_int8_moves
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
 from tests.kernels.fixed_point import empty_graph, int8_tensor, run_graph, single_op
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, const, info
 from tests.quantize.models import onnx_model
@@ -222,6 +231,7 @@ def test_resize_i8_needs_equal_quantization() -> None:
     with pytest.raises(InvalidModelError, match="same scale and zero point"):
         run_graph(build(shape, out_hw, p, zp_out=4), [np.zeros(shape, np.int8)])
 
+
 # ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------
 
 def _quantizer_model(mode: str, transform: str) -> Callable[[], onnx.ModelProto]:
@@ -243,3 +253,28 @@ QUANTIZER_CASES = {
 @pytest.mark.parametrize("name", list(QUANTIZER_CASES))
 def test_op_runs_int8_close_to_float(name: str) -> None:
     check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_arith.py, _moves.py) ----
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return {**keras_int8_arith.litert_results(tmp_path_factory),
+            **keras_int8_moves.litert_results(tmp_path_factory)}
+
+
+# keras_int8_arith.py's models, then keras_int8_moves.py's downscaling nearest neighbour.
+TFLITE_CASES = (["upsample_bilinear", "resize_bilinear_down"]
+                + [f"resize_{k}_{m}" for k in ("bilinear", "nearest_neighbor")
+                   for m in ("align", "half", "plain")]
+                + ["resize_nearest_down", "resize_nearest_down_half", "resize_nearest_down_align"])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)

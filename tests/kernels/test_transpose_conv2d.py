@@ -5,8 +5,14 @@
 - int8 (per-channel or per-tensor weights, int32 sums of filter x (input - zero point)
   scattered into the output, int32 bias, per-channel requantization, strides, dilations,
   cropping pads, groups, fused activations) against a numpy model of LiteRT's reference
-  integer kernel: bit-exact."""
+  integer kernel: bit-exact.
+- int8 .tflite files from TFLiteConverter (TRANSPOSE_CONV, tests/importers/keras_int8_arith.py):
+  byte for byte LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of its default
+  kernels.
+- the post-training int8 quantizer on an ONNX ConvTranspose, and the int32 bias it stores."""
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import onnx
@@ -21,6 +27,9 @@ from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.transpose_conv2d import TransposeConv2DParams
 from emberlite.converter.passes import run_passes
 from tests.helpers import assert_matches_ort
+from tests.importers import keras_int8_arith
+from tests.importers.tflite_int8_models import (assert_identical_to_reference,
+                                                assert_within_one_lsb_of_default)
 from tests.kernels.conv_models import quant, requantize
 from tests.kernels.fixed_point import empty_graph, int8_tensor, quant_tensor, run_graph, single_op
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, info, quantized
@@ -165,6 +174,7 @@ def test_transpose_conv2d_i8(seed, k, stride, dilation, pads, hw, cin_g, cout_g,
     got = run_graph(single_op(OpType.TRANSPOSE_CONV2D, inputs, p, g), [x])[0]
     assert np.array_equal(got, want)
 
+
 # ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------
 
 def _conv_transpose() -> onnx.ModelProto:
@@ -195,3 +205,23 @@ def test_weighted_ops_store_bias_without_params() -> None:
     bias_scale = (s_in * np.asarray(w.quant.scale, np.float32)).astype(np.float64)
     float_bias = run_passes(import_onnx(model)).tensors[node.inputs[2]].data
     np.testing.assert_array_equal(b.data, np.round(float_bias / bias_scale).astype(np.int32))
+
+
+# ---- int8 .tflite files against LiteRT (tests/importers/keras_int8_arith.py) ---------------
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int8_arith.litert_results(tmp_path_factory)
+
+
+TFLITE_CASES = ["transpose_conv_same", "transpose_conv_valid", "transpose_conv_no_bias"]
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
+    assert_identical_to_reference(results[name])
+
+
+@pytest.mark.parametrize("name", TFLITE_CASES)
+def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
+    assert_within_one_lsb_of_default(results[name], name)

@@ -6,7 +6,7 @@ order, scan every operator and report all unsupported ones in one UnsupportedOps
 then convert operator by operator through the op table (tflite_ops.TFLITE_OPS). TFLite is
 already NHWC with OHWI filters, so no layout transposes are needed. Operators whose inputs
 are all constant are evaluated at import time with the IR's reference evaluator. Operators
-on int8 tensors go through the same op table; tflite_int8 says which have int8 kernels and
+on int8 tensors go through the same op table; tflite_quantized says which have int8 kernels and
 puts the file's quantization parameters on the IR tensors.
 """
 from __future__ import annotations
@@ -28,10 +28,11 @@ from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from ..reference import EvaluationError, evaluate_node
 from .onnx_builder import Builder, Invalid, Unsupported
-from .tflite_int8 import assign_quant, int8_problems, is_quantized_op, read_quant, type_name
 from .tflite_metadata import READ_ERRORS as _READ_ERRORS
 from .tflite_metadata import read_metadata
 from .tflite_ops import TFLITE_OPS, fused_activation_problem
+from .tflite_quantized import (assign_quant, int8_problems, is_quantized_op, read_quant,
+                               type_name)
 
 __all__ = ["import_tflite"]
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, check_axis, fail, input_shape, output_shape, params_of
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -38,3 +40,8 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     if declared not in (kept, dropped):
         raise fail(node, f"declared output {declared} is neither {dropped} nor {kept}")
     return [declared]
+
+
+FACTS = (OpFacts(OpType.ARG_MAX, ArgParams, infer_shape, int8=QuantRule(),
+                 index_outputs=True, tflite=("ARG_MAX",),
+                 limits="int32 or int64 indices out"),)

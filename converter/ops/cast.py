@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape
+from .facts import CONVERSION, OpFacts
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -25,3 +27,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
         if t is not None and t.dtype.name not in CAST_TYPES:
             raise fail(node, f"{what} type {t.dtype.name} is not one of {', '.join(CAST_TYPES)}")
     return [x]
+
+
+FACTS = (OpFacts(OpType.CAST, None, infer_shape, int8=CONVERSION, tflite=("CAST",),
+                 limits="also int32, int64"),)

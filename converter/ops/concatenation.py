@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, check_axis, fail, input_shape, params_of
-from .op_type import FusedActivation
+from .facts import OpFacts, QuantRule
+from .op_type import FusedActivation, OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -29,3 +30,8 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
             raise fail(node, f"input shapes {shapes} differ outside axis {p.axis}")
     total = sum(s[p.axis] for s in shapes)
     return [first[:p.axis] + (total,) + first[p.axis + 1:]]
+
+
+FACTS = (OpFacts(OpType.CONCATENATION, ConcatenationParams, infer_shape,
+                 int8=QuantRule(shared="all"), tflite=("CONCATENATION", "PACK"),
+                 onnx=("Concat",)),)

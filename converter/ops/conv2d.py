@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, grouped_filter_shapes, params_of, window_out
-from .op_type import FusedActivation
+from .facts import OpFacts, QuantRule
+from .op_type import FusedActivation, OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -33,3 +34,9 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     oh = window_out(node, "height", x[1], kh, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom)
     ow = window_out(node, "width", x[2], kw, p.stride_w, p.dilation_w, p.pad_left, p.pad_right)
     return [(x[0], oh, ow, cout)]
+
+
+FACTS = (OpFacts(OpType.CONV2D, Conv2DParams, infer_shape,
+                   int8=QuantRule(weights=True), int16=QuantRule(weights=True),
+                   weights=1, bias=2, weight_axis=0, tflite=("CONV_2D",), onnx=("Conv",),
+                   limits="int16: requantization shift <= 14"),)

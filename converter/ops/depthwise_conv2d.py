@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, has_input, input_shape, params_of, window_out
-from .op_type import FusedActivation
+from .facts import OpFacts, QuantRule
+from .op_type import FusedActivation, OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -44,3 +45,9 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     oh = window_out(node, "height", x[1], w[1], p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom)
     ow = window_out(node, "width", x[2], w[2], p.stride_w, p.dilation_w, p.pad_left, p.pad_right)
     return [(x[0], oh, ow, cout)]
+
+
+FACTS = (OpFacts(OpType.DEPTHWISE_CONV2D, DepthwiseConv2DParams, infer_shape,
+                   int8=QuantRule(weights=True), int16=QuantRule(weights=True),
+                   weights=1, bias=2, weight_axis=3, tflite=("DEPTHWISE_CONV_2D",),
+                   onnx=("Conv",), limits="int16: requantization shift <= 14"),)

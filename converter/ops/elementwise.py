@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape
-from .lookup_table import TABLE_SIZE
+from .facts import OpFacts, QuantRule
+from .lookup_table import TABLE_SIZE, sigmoid_f32, tanh_f32
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -32,3 +34,20 @@ def infer_lookup_shape(node: Node, graph: Graph) -> list[Shape]:
     if node.params is not None:
         raise fail(node, f"takes no params, got {type(node.params).__name__}")
     return [input_shape(node, graph, 0)]
+
+
+FACTS = (
+    OpFacts(OpType.RELU, None, infer_shape, int8=QuantRule(), tflite=("RELU",),
+            onnx=("Relu", "Clip")),
+    OpFacts(OpType.RELU6, None, infer_shape, int8=QuantRule(), tflite=("RELU6",),
+            onnx=("Clip",)),
+    OpFacts(OpType.SIGMOID, None, infer_lookup_shape,
+            int8=QuantRule(fixed=(1.0 / 256, -128), table=sigmoid_f32), tflite=("LOGISTIC",),
+            onnx=("Sigmoid",), limits="int8: a 256-entry table, output 1/256, -128"),
+    OpFacts(OpType.TANH, None, infer_lookup_shape,
+            int8=QuantRule(fixed=(1.0 / 128, 0), table=tanh_f32), tflite=("TANH",),
+            onnx=("Tanh",), limits="int8: a 256-entry table, output 1/128, 0"),
+    # The int8 kernel's multiplier needs an output scale of at least s_in / 128.
+    OpFacts(OpType.HARD_SWISH, None, infer_shape, int8=QuantRule(min_out_scale=1.0 / 128),
+            tflite=("HARD_SWISH",), onnx=("HardSwish",)),
+)

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, has_input, input_shape, params_of
-from .op_type import FusedActivation
+from .facts import OpFacts, QuantRule
+from .op_type import FusedActivation, OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -26,3 +27,9 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     if has_input(node, 2) and input_shape(node, graph, 2) != (w[0],):
         raise fail(node, f"bias must be [{w[0]}], got {input_shape(node, graph, 2)}")
     return [x[:-1] + (w[0],)]
+
+
+FACTS = (OpFacts(OpType.FULLY_CONNECTED, FullyConnectedParams, infer_shape,
+                   int8=QuantRule(weights=True), int16=QuantRule(weights=True),
+                   weights=1, bias=2, weight_axis=0, tflite=("FULLY_CONNECTED",),
+                   onnx=("Gemm", "MatMul")),)

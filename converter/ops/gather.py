@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, check_axis, fail, input_shape, params_of
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -28,3 +30,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     if index_type not in ("INT32", "INT64"):
         raise fail(node, f"indices must be INT32 or INT64, got {index_type}")
     return [data[:p.axis] + indices + data[p.axis + 1:]]
+
+
+FACTS = (OpFacts(OpType.GATHER, GatherParams, infer_shape, int8=QuantRule(shared="first"),
+                 tflite=("GATHER",), onnx=("Gather",), limits="indices int32 or int64"),)

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, check_finite, input_shape, params_of
+from .facts import OpFacts
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -22,3 +24,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     check_finite(node, "alpha", p.alpha)
     check_finite(node, "beta", p.beta)
     return [input_shape(node, graph, 0)]
+
+
+FACTS = (OpFacts(OpType.HARD_SIGMOID, HardSigmoidParams, infer_shape,
+                 onnx=("HardSigmoid",)),)

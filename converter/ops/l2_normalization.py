@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -20,3 +22,8 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     if not x:
         raise fail(node, "input must have rank >= 1")
     return [x]
+
+
+FACTS = (OpFacts(OpType.L2_NORMALIZATION, None, infer_shape,
+                 int8=QuantRule(fixed=(1.0 / 128, 0)), tflite=("L2_NORMALIZATION",),
+                 limits="int8: output 1/128, 0"),)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, params_of
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -46,3 +48,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
                              f"mode {PadMode(p.mode).name}")
         out.append(size + before + after)
     return [tuple(out)]
+
+
+FACTS = (OpFacts(OpType.PAD, PadParams, infer_shape, int8=QuantRule(shared="first"),
+                 tflite=("PAD", "PADV2"), onnx=("Pad",)),)

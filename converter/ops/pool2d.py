@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, params_of, window_out
-from .op_type import FusedActivation
+from .facts import OpFacts, QuantRule
+from .op_type import FusedActivation, OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -38,3 +39,18 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     ow = window_out(node, "width", x[2], p.filter_w, p.stride_w, p.dilation_w,
                     p.pad_left, p.pad_right)
     return [(x[0], oh, ow, x[3])]
+
+
+def _no_count_include_pad(node: Node, graph: Graph) -> str:
+    return "int8 counts only the taps inside the input" if node.params.count_include_pad else ""
+
+
+FACTS = (
+    OpFacts(OpType.MAX_POOL2D, Pool2DParams, infer_shape, int8=QuantRule(shared="first"),
+            int16=QuantRule(shared="first"), tflite=("MAX_POOL_2D",),
+            onnx=("MaxPool", "GlobalMaxPool")),
+    OpFacts(OpType.AVERAGE_POOL2D, Pool2DParams, infer_shape,
+            int8=QuantRule(shared="first", accepts=_no_count_include_pad),
+            tflite=("AVERAGE_POOL_2D",), onnx=("AveragePool",),
+            limits="int8: count_include_pad runs float32"),
+)

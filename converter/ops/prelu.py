@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .common import Shape, broadcast, check_arity, fail, input_shape
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -18,3 +20,6 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     if broadcast(node, x, alpha) != x:
         raise fail(node, f"alpha {alpha} must broadcast to the input shape {x}")
     return [x]
+
+
+FACTS = (OpFacts(OpType.PRELU, None, infer_shape, int8=QuantRule(), tflite=("PRELU",)),)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape
+from .facts import CONVERSION, OpFacts
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node, Tensor
@@ -64,3 +66,11 @@ def infer_quantize(node: Node, graph: Graph) -> list[Shape]:
 
 def infer_dequantize(node: Node, graph: Graph) -> list[Shape]:
     return _infer(node, graph, quantize=False)
+
+
+FACTS = (
+    OpFacts(OpType.QUANTIZE, None, infer_quantize, int8=CONVERSION, int16=CONVERSION,
+            tflite=("QUANTIZE",), limits="also uint8 <-> int8 at a graph's edges"),
+    OpFacts(OpType.DEQUANTIZE, None, infer_dequantize, int8=CONVERSION, int16=CONVERSION,
+            tflite=("DEQUANTIZE",), limits="also float16 weights (weight-only quantizer)"),
+)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, output_shape, params_of
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -26,3 +28,8 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     if math.prod(declared) != math.prod(x) or min(declared, default=1) < 0:
         raise fail(node, f"cannot reshape {x} to {declared}")
     return [declared]
+
+
+FACTS = (OpFacts(OpType.RESHAPE, ReshapeParams, infer_shape, int8=QuantRule(shared="first"),
+                 int16=QuantRule(shared="first"), tflite=("RESHAPE", "SQUEEZE", "EXPAND_DIMS"),
+                 onnx=("Reshape", "Flatten", "Squeeze", "Unsqueeze")),)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, output_shape, params_of
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -57,3 +59,18 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     if len(declared) != 4 or declared[0] != x[0] or declared[3] != x[3] or min(declared) < 1:
         raise fail(node, f"output {declared} must keep N and C of input {x} and be non-empty")
     return [declared]
+
+
+def _resize_transform(node: Node, graph: Graph) -> str:
+    p = node.params
+    if p.mode == ResizeMode.LINEAR and p.coordinate_transform == \
+            CoordinateTransform.PYTORCH_HALF_PIXEL:
+        return "int8 bilinear has no pytorch_half_pixel transform"
+    return ""
+
+
+FACTS = (OpFacts(OpType.RESIZE, ResizeParams, infer_shape,
+                 int8=QuantRule(shared="first", accepts=_resize_transform),
+                 tflite=("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"),
+                 onnx=("Resize", "Upsample"),
+                 limits="int8: linear with pytorch_half_pixel runs float32"),)

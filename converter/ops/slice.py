@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, output_shape, params_of
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -35,3 +37,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
             raise fail(node, f"axis {axis}: begin {begin}, step {step}, count {count} leave the "
                              f"input range [0, {size})")
     return [declared]
+
+
+FACTS = (OpFacts(OpType.SLICE, SliceParams, infer_shape, int8=QuantRule(shared="first"),
+                 tflite=("SLICE", "STRIDED_SLICE"), onnx=("Slice",)),)

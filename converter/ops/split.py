@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, check_axis, fail, input_shape, output_shape, params_of
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -32,3 +34,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
         raise fail(node, f"output sizes {[d[p.axis] for d in declared]} along axis {p.axis} "
                          f"do not add up to {x[p.axis]}")
     return declared
+
+
+FACTS = (OpFacts(OpType.SPLIT, SplitParams, infer_shape, int8=QuantRule(shared="first"),
+                 tflite=("SPLIT", "SPLIT_V", "UNPACK"), onnx=("Split",)),)

@@ -2,6 +2,11 @@
 the division by the count."""
 from __future__ import annotations
 
+from .facts import OpFacts, QuantRule
 from .mean import ReduceParams, infer_shape
+from .op_type import OpType
 
-__all__ = ["ReduceParams", "infer_shape"]
+__all__ = ["FACTS", "ReduceParams", "infer_shape"]
+
+
+FACTS = (OpFacts(OpType.SUM, ReduceParams, infer_shape, int8=QuantRule(), tflite=("SUM",)),)

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, params_of
+from .facts import OpFacts, QuantRule
+from .op_type import OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -22,3 +24,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     if sorted(p.perm) != list(range(len(x))):
         raise fail(node, f"perm {p.perm} is not a permutation of the {len(x)} input dims")
     return [tuple(x[i] for i in p.perm)]
+
+
+FACTS = (OpFacts(OpType.TRANSPOSE, TransposeParams, infer_shape,
+                 int8=QuantRule(shared="first"), tflite=("TRANSPOSE",), onnx=("Transpose",)),)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from .common import (Shape, check_arity, fail, grouped_filter_shapes, output_shape,
                      params_of)
-from .op_type import FusedActivation
+from .facts import OpFacts, QuantRule
+from .op_type import FusedActivation, OpType
 
 if TYPE_CHECKING:
     from ..ir import Graph, Node
@@ -62,3 +63,9 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
         raise fail(node, f"declared output {declared} does not fit computed {(x[0], oh, ow, cout)}"
                          f" plus an output padding below the stride")
     return [declared]
+
+
+FACTS = (OpFacts(OpType.TRANSPOSE_CONV2D, TransposeConv2DParams, infer_shape,
+                   int8=QuantRule(weights=True), weights=1, bias=2, weight_axis=0,
+                   tflite=("TRANSPOSE_CONV",), tflite_inputs=(2, 1, 3),
+                   onnx=("ConvTranspose",)),)

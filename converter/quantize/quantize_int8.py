@@ -1,6 +1,7 @@
 """Int8 rewrite: a float graph (after the passes) plus calibrated activation ranges becomes a
 graph whose tensors are int8 wherever an op with an int8 kernel reads or writes them, as the
-int8 kernels expect (csrc/kernels/quant.h). int8_rules.py has one row per such op; in short:
+int8 kernels expect (csrc/kernels/quant.h). int8_rules.py has one rule per such op, derived
+from the ops' facts (converter/ops/<op>.py); in short:
 
 - weights of CONV2D / DEPTHWISE_CONV2D / FULLY_CONNECTED / TRANSPOSE_CONV2D: int8, symmetric
   per output channel (depthwise: the last axis, else axis 0), scale max|w| / 127, zero point 0;
@@ -43,7 +44,7 @@ from ..ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from ..ops import OpType
 from ..ops.lookup_table import TABLE_SIZE, int8_lookup_table
 from .int16_rules import INT16_RULES, int16_refusal
-from .int8_rules import INT8_RULES, Int8Rule, int8_refusal
+from .int8_rules import INT8_RULES, SchemeRule, int8_refusal
 from .ranges import asymmetric_int8_params, symmetric_int16_params
 
 # The scale given to an all-zero weight channel: any positive scale quantizes it to zeros.
@@ -70,7 +71,7 @@ class Scheme:
     mode: str                                    # the metadata's "quantization"
     io: tuple[str, ...]                          # the io values that make io integer
     dtype: DType                                 # of the activations
-    rules: dict[OpType, Int8Rule]
+    rules: dict[OpType, SchemeRule]
     refusal: Callable[[Node, Graph], str]
     params: Callable[[float, float], QuantParams]
     bias_dtype: DType

@@ -20,13 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import DType, Graph, Node, QuantParams, Tensor, constant_array
-from ..ops import OpType
+from ..ops import OPS, OpType
 from .quantize_int8 import ZERO_CHANNEL_SCALE
 
 FLOAT16_MAX = 65504.0
-# ops with float32 weights at input 1 and an optional bias at input 2
-_BIASED = (OpType.CONV2D, OpType.DEPTHWISE_CONV2D, OpType.TRANSPOSE_CONV2D,
-           OpType.FULLY_CONNECTED)
 
 
 @dataclass(frozen=True)
@@ -39,18 +36,12 @@ class _Stored:
 
 
 def output_channel_axis(node: Node, graph: Graph) -> int | None:
-    """The output-channel axis of the weights at input 1 of a weighted op, else None:
-    filters [Cout,KH,KW,Cin] and FC weights [N,K] axis 0, depthwise filters [1,KH,KW,C]
-    the last, BATCH_MATMUL's b [...,K,N] the last ([...,N,K] with adj_b)."""
-    if node.op in (OpType.CONV2D, OpType.TRANSPOSE_CONV2D, OpType.FULLY_CONNECTED):
-        return 0
-    if node.op == OpType.DEPTHWISE_CONV2D:
-        return 3
-    if node.op == OpType.BATCH_MATMUL:
-        rank = len(graph.tensors[node.inputs[1]].shape)
-        adj_b = node.params is not None and node.params.adj_b
-        return rank - 2 if adj_b else rank - 1
-    return None
+    """The output-channel axis of the weights of an op whose facts name a weights input
+    (converter/ops/<op>.py), else None: filters [Cout,KH,KW,Cin] and FC weights [N,K] axis 0,
+    depthwise filters [1,KH,KW,C] the last, BATCH_MATMUL's b [...,K,N] the last ([...,N,K]
+    with adj_b)."""
+    facts = OPS[node.op]
+    return None if facts.weights is None else facts.output_channel_axis(node, graph)
 
 
 def symmetric_int8(data: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +57,7 @@ def symmetric_int8(data: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def _dynamic_form(node: Node, index: int, t: Tensor, graph: Graph) -> _Stored | None:
-    axis = output_channel_axis(node, graph) if index == 1 else None
+    axis = output_channel_axis(node, graph) if index == OPS[node.op].weights else None
     if axis is None or t.data.ndim == 0:
         return None
     q, scales = symmetric_int8(t.data, axis)
@@ -75,8 +66,8 @@ def _dynamic_form(node: Node, index: int, t: Tensor, graph: Graph) -> _Stored | 
 
 
 def _fp16_form(node: Node, index: int, t: Tensor, graph: Graph) -> _Stored | None:
-    weight = index == 1 and output_channel_axis(node, graph) is not None
-    bias = index == 2 and node.op in _BIASED
+    weight = index == OPS[node.op].weights
+    bias = index == OPS[node.op].bias
     if not (weight or bias) or np.max(np.abs(t.data), initial=0.0) > FLOAT16_MAX:
         return None
     return _Stored(("float16",), DType.FLOAT16, np.asarray(t.data).astype(np.float16))

@@ -98,7 +98,7 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
        for op in (OpType.ARG_MAX, OpType.ARG_MIN)},
     OpType.CAST: _one(OpType.CAST, dtype=DType.INT32),
 }
-# QUANTIZE and DEQUANTIZE have no float32 form: CONVERSION_MODELS runs them.
+# QUANTIZE and DEQUANTIZE have no float32 form: DIRECT_MODELS runs them.
 NO_FLOAT_MODEL = {OpType.QUANTIZE, OpType.DEQUANTIZE}
 
 
@@ -122,13 +122,15 @@ def _run(graph: Graph) -> Interpreter:
     return interp
 
 
-def _quantized(op: OpType, kind: str) -> tuple[Graph, Graph]:
+def _quantized(op: OpType, kind: str) -> Graph:
+    """The one-node float model of `op`, calibrated and quantized to `kind` (int8 or 16x8),
+    with integer inputs and outputs."""
     graph = _float_model(op)
     samples = [_RNG.standard_normal(X).astype(np.float32) for _ in range(4)]
     ranges = calibrate(graph, samples, progress=False)
     if kind == "int8":
-        return graph, quantize_int8(graph, ranges, "minmax", "int8")
-    return graph, quantize_int16x8(graph, ranges, "minmax", "int16")
+        return quantize_int8(graph, ranges, "minmax", "int8")
+    return quantize_int16x8(graph, ranges, "minmax", "int16")
 
 
 def _node_types(graph: Graph) -> tuple[DType, DType]:
@@ -146,18 +148,19 @@ def _claims(kind: str, quantizer: bool) -> list[OpType]:
 @pytest.mark.parametrize("op", sorted(FLOAT_MODELS), ids=lambda op: op.name.lower())
 def test_quantizer_follows_the_facts(op: OpType, kind: str) -> None:
     """An op whose facts give the quantizer a `kind` rule becomes a `kind` node that the
-    runtime runs, with the .ember's tensors of that type; any other op stays float32."""
+    runtime runs, with the .ember's tensors of that type; any other op stays a float32 node
+    (between DEQUANTIZE and QUANTIZE) that the runtime runs too."""
     rule = getattr(OPS[op], kind)
-    _, q = _quantized(op, kind)
+    q = _quantized(op, kind)
     x_type, y_type = _node_types(q)
+    interp = _run(q)
+    assert op.name.lower() in interp.node_ops()
     want = DType.INT8 if kind == "int8" else DType.INT16
     if rule is None or not rule.quantizer:
         assert x_type == DType.FLOAT32 and y_type in (DType.FLOAT32, DType.INT32)
         return
     assert x_type == want
     assert y_type == (DType.INT32 if OPS[op].index_outputs else want)
-    interp = _run(q)
-    assert op.name.lower() in interp.node_ops()
     assert np.dtype(interp.get_input_details()[0]["dtype"]) == want.numpy
     if not OPS[op].index_outputs:
         assert {np.dtype(d["dtype"]) for d in interp.get_output_details()} == {want.numpy}

@@ -6,9 +6,12 @@ leaves converted files and outputs byte-identical.
     EMBER_RECORD=after.json python -m pytest -p record_conversions
     python tests/record_conversions.py before.json after.json
 
-Per test it keeps the SHA-256 of each .ember file written (serialized again with a fixed
-producer string, so a version bump alone does not count as a change) and of the outputs of
-each successful invoke, in order. Tests run in worker processes are not recorded.
+Per test it keeps, in order, the SHA-256 of each .ember file the Converter writes (serialized
+again with a fixed producer string, so a version bump alone does not count as a change) with
+that of its source model, and of the outputs of each successful invoke with that of its
+inputs. A record whose source or inputs differ between the two runs (a test that draws them
+at random, a Keras model whose layer names depend on what ran before it) cannot be compared,
+and is counted apart. Tests run in worker processes are not recorded.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import pytest
 
 _records: dict[str, list[str]] = {}
 _current: list[str] = []
+_restore: list[tuple] = []                  # (patched function, original) to undo by name
 
 
 def _digest(*parts: bytes) -> str:
@@ -32,6 +36,7 @@ def _digest(*parts: bytes) -> str:
 
 
 def _patch_serialize(monkey: pytest.MonkeyPatch) -> None:
+    """Records the files written through Converter.convert (and writer.serialize)."""
     from emberlite.converter import converter, writer
     original = writer.serialize
 
@@ -39,10 +44,22 @@ def _patch_serialize(monkey: pytest.MonkeyPatch) -> None:
     def recording(graph, plan, **kwargs):
         out = original(graph, plan, **kwargs)
         fixed = original(graph, plan, **{**kwargs, "producer": "recorded"})
-        _current.append("file " + _digest(bytes(fixed)))
+        source = (kwargs.get("metadata") or {}).get("source.sha256", "")[:16]
+        _current.append(f"file {source}:{_digest(bytes(fixed))}")
         return out
     monkey.setattr(writer, "serialize", recording)
     monkey.setattr(converter, "serialize", recording)
+    _restore.append((recording, original))
+
+
+def _unpatch() -> None:
+    """A module first imported during a test took the patched serialize by name: it gets the
+    original back, so what is recorded does not depend on which test imported it."""
+    for patched, original in _restore:
+        for module in list(sys.modules.values()):
+            if getattr(module, "serialize", None) is patched:
+                module.serialize = original
+    _restore.clear()
 
 
 def _patch_invoke(monkey: pytest.MonkeyPatch) -> None:
@@ -51,9 +68,11 @@ def _patch_invoke(monkey: pytest.MonkeyPatch) -> None:
 
     @functools.wraps(original)
     def recording(self):
+        inputs = [self.get_tensor(d["index"]) for d in self.get_input_details()]
         original(self)
         outputs = [self.get_tensor(d["index"]) for d in self.get_output_details()]
-        _current.append("outputs " + _digest(*(o.tobytes() for o in outputs)))
+        _current.append(f"outputs {_digest(*(x.tobytes() for x in inputs))}:"
+                        f"{_digest(*(o.tobytes() for o in outputs))}")
     monkey.setattr(Interpreter, "invoke", recording)
 
 
@@ -66,6 +85,7 @@ def pytest_runtest_call(item: pytest.Item):
     try:
         yield
     finally:
+        _unpatch()
         monkey.undo()
         if _current:
             _records[item.nodeid] = list(_current)
@@ -78,6 +98,25 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             json.dump(_records, f, indent=0, sort_keys=True)
 
 
+def _split(record: str) -> tuple[str, str]:
+    """(what went in, what came out) of one record."""
+    kind, _, hashes = record.partition(" ")
+    given, _, made = hashes.rpartition(":")
+    return kind + " " + given, made
+
+
+def _verdict(before: list[str], after: list[str]) -> str:
+    """"same", "differs", or "incomparable" (other inputs, or another number of records)."""
+    if before == after:
+        return "same"
+    if len(before) != len(after):
+        return "incomparable"
+    pairs = [(_split(b), _split(a)) for b, a in zip(before, after)]
+    if any(b[0] == a[0] and b[1] != a[1] for b, a in pairs):
+        return "differs"
+    return "incomparable"
+
+
 def compare(before_path: str, after_path: str) -> int:
     """Prints the tests whose records differ; returns how many do."""
     with open(before_path) as f:
@@ -86,15 +125,19 @@ def compare(before_path: str, after_path: str) -> int:
         after = json.load(f)
     before, after = _match_moved(before, after)
     common = sorted(set(before) & set(after))
-    differ = [k for k in common if before[k] != after[k]]
-    for key in differ:
-        print(f"differs: {key}")
+    verdicts = {k: _verdict(before[k], after[k]) for k in common}
+    for kind in ("incomparable", "differs"):
+        for key in (k for k in common if verdicts[k] == kind):
+            print(f"{kind}: {key}")
+    count = {kind: sum(v == kind for v in verdicts.values()) for kind in
+             ("same", "differs", "incomparable")}
     files = sum(sum(r.startswith("file") for r in before[k]) for k in common)
     runs = sum(sum(r.startswith("outputs") for r in before[k]) for k in common)
-    print(f"{len(common)} tests in both ({files} files, {runs} invokes); "
-          f"{len(differ)} differ; only before: {len(set(before) - set(after))}, "
+    print(f"{len(common)} tests in both ({files} files, {runs} invokes): {count['same']} same, "
+          f"{count['differs']} differ, {count['incomparable']} incomparable (other inputs); "
+          f"only before: {len(set(before) - set(after))}, "
           f"only after: {len(set(after) - set(before))}")
-    return len(differ)
+    return count["differs"]
 
 
 def _match_moved(before: dict, after: dict) -> tuple[dict, dict]:

@@ -115,40 +115,30 @@ void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input, const
     const size_t in_c = (size_t)d->in_c;
     const size_t cin_g = in_c / (size_t)d->groups;
     const size_t cout_g = (size_t)d->out_c / (size_t)d->groups;
-    for (int32_t n = 0; n < d->batch; n++) {
-        for (int32_t oy = 0; oy < d->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
-            int32_t ky0, ky1;
-            conv_taps(y0, d->filter_h, w->dilation_h, d->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < d->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
-                int32_t kx0, kx1;
-                conv_taps(x0, d->filter_w, w->dilation_w, d->in_w, &kx0, &kx1);
-                for (int32_t oc = 0; oc < d->out_c; oc++) {
-                    const size_t c0 = ((size_t)oc / cout_g) * cin_g;
-                    uint32_t acc = bias ? (uint32_t)bias[oc] : 0u;
-                    for (int32_t ky = ky0; ky < ky1; ky++) {
-                        const int64_t y = y0 + (int64_t)ky * w->dilation_h;
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            const int64_t x = x0 + (int64_t)kx * w->dilation_w;
-                            const int8_t *src =
-                                input + (((size_t)n * (size_t)d->in_h + (size_t)y) *
-                                             (size_t)d->in_w + (size_t)x) * in_c + c0;
-                            const int8_t *taps =
-                                filter + (((size_t)oc * (size_t)d->filter_h + (size_t)ky) *
-                                              (size_t)d->filter_w + (size_t)kx) * cin_g;
-                            for (size_t ic = 0; ic < cin_g; ic++)
-                                acc += (uint32_t)(taps[ic] * (src[ic] - d->in_zp));
-                        }
-                    }
-                    int32_t v = ember_multiply_by_quantized_multiplier((int32_t)acc,
-                                                                       d->mult[oc],
-                                                                       d->shift[oc]) +
-                                d->out_zp;
-                    v = v < d->q_min ? d->q_min : v > d->q_max ? d->q_max : v;
-                    *output++ = (int8_t)v;
+    struct conv_walk p;
+    conv_walk_init(&p, w, d->batch, d->out_h, d->out_w, d->in_h, d->in_w, d->filter_h,
+                   d->filter_w);
+    while (conv_walk_next(&p)) {
+        for (int32_t oc = 0; oc < d->out_c; oc++) {
+            const size_t c0 = ((size_t)oc / cout_g) * cin_g;
+            uint32_t acc = bias ? (uint32_t)bias[oc] : 0u;
+            for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
+                const int64_t y = p.y0 + (int64_t)ky * w->dilation_h;
+                for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
+                    const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
+                    const int8_t *src = input + conv_walk_pixel(&p, y, x) * in_c + c0;
+                    const int8_t *taps =
+                        filter + (((size_t)oc * (size_t)d->filter_h + (size_t)ky) *
+                                      (size_t)d->filter_w + (size_t)kx) * cin_g;
+                    for (size_t ic = 0; ic < cin_g; ic++)
+                        acc += (uint32_t)(taps[ic] * (src[ic] - d->in_zp));
                 }
             }
+            int32_t v = ember_multiply_by_quantized_multiplier((int32_t)acc, d->mult[oc],
+                                                               d->shift[oc]) +
+                        d->out_zp;
+            v = v < d->q_min ? d->q_min : v > d->q_max ? d->q_max : v;
+            *output++ = (int8_t)v;
         }
     }
 }
@@ -161,39 +151,29 @@ static void ember_conv2d_i16_ref(const struct conv2d_data *d, const int16_t *inp
     const size_t in_c = (size_t)d->in_c;
     const size_t cin_g = in_c / (size_t)d->groups;
     const size_t cout_g = (size_t)d->out_c / (size_t)d->groups;
-    for (int32_t n = 0; n < d->batch; n++) {
-        for (int32_t oy = 0; oy < d->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
-            int32_t ky0, ky1;
-            conv_taps(y0, d->filter_h, w->dilation_h, d->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < d->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
-                int32_t kx0, kx1;
-                conv_taps(x0, d->filter_w, w->dilation_w, d->in_w, &kx0, &kx1);
-                for (int32_t oc = 0; oc < d->out_c; oc++) {
-                    const size_t c0 = ((size_t)oc / cout_g) * cin_g;
-                    uint64_t acc = bias ? (uint64_t)bias[oc] : 0u;
-                    for (int32_t ky = ky0; ky < ky1; ky++) {
-                        const int64_t y = y0 + (int64_t)ky * w->dilation_h;
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            const int64_t x = x0 + (int64_t)kx * w->dilation_w;
-                            const int16_t *src =
-                                input + (((size_t)n * (size_t)d->in_h + (size_t)y) *
-                                             (size_t)d->in_w + (size_t)x) * in_c + c0;
-                            const int8_t *taps =
-                                filter + (((size_t)oc * (size_t)d->filter_h + (size_t)ky) *
-                                              (size_t)d->filter_w + (size_t)kx) * cin_g;
-                            for (size_t ic = 0; ic < cin_g; ic++)
-                                acc += (uint64_t)(int64_t)(taps[ic] * src[ic]);
-                        }
-                    }
-                    int32_t v = ember_multiply_by_quantized_multiplier_i64((int64_t)acc,
-                                                                           d->mult[oc],
-                                                                           d->shift[oc]);
-                    v = v < d->q_min ? d->q_min : v > d->q_max ? d->q_max : v;
-                    *output++ = (int16_t)v;
+    struct conv_walk p;
+    conv_walk_init(&p, w, d->batch, d->out_h, d->out_w, d->in_h, d->in_w, d->filter_h,
+                   d->filter_w);
+    while (conv_walk_next(&p)) {
+        for (int32_t oc = 0; oc < d->out_c; oc++) {
+            const size_t c0 = ((size_t)oc / cout_g) * cin_g;
+            uint64_t acc = bias ? (uint64_t)bias[oc] : 0u;
+            for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
+                const int64_t y = p.y0 + (int64_t)ky * w->dilation_h;
+                for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
+                    const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
+                    const int16_t *src = input + conv_walk_pixel(&p, y, x) * in_c + c0;
+                    const int8_t *taps =
+                        filter + (((size_t)oc * (size_t)d->filter_h + (size_t)ky) *
+                                      (size_t)d->filter_w + (size_t)kx) * cin_g;
+                    for (size_t ic = 0; ic < cin_g; ic++)
+                        acc += (uint64_t)(int64_t)(taps[ic] * src[ic]);
                 }
             }
+            int32_t v = ember_multiply_by_quantized_multiplier_i64((int64_t)acc, d->mult[oc],
+                                                                   d->shift[oc]);
+            v = v < d->q_min ? d->q_min : v > d->q_max ? d->q_max : v;
+            *output++ = (int16_t)v;
         }
     }
 }

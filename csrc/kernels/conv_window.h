@@ -1,7 +1,8 @@
 /* Rules shared by conv2d.c, depthwise_conv2d.c and transpose_conv2d.c: stride, dilation and
-   padding, fused activation, and the tensor checks all three make. Their three params tables
-   begin with the same eight fields in the same vtable slots (checked below), so one reader
-   serves all of them. Each op file keeps only its own rules (filter layout, output size).
+   padding, fused activation, the tensor checks all three make, and the walk of the filter
+   window their reference loops share (conv_walk). Their three params tables begin with the
+   same eight fields in the same vtable slots (checked below), so one reader serves all of
+   them. Each op file keeps only its own rules (filter layout, output size).
    Header-only (static inline) so each op file stays self-contained. */
 #ifndef EMBER_KERNELS_CONV_WINDOW_H
 #define EMBER_KERNELS_CONV_WINDOW_H
@@ -74,6 +75,64 @@ static inline void conv_taps(int64_t start, int32_t taps, int32_t dilation, int6
         lo = hi;
     *k0 = (int32_t)lo;
     *k1 = (int32_t)hi;
+}
+
+/* The walk of a filter window over an image, shared by the reference loops: forward
+   convolutions place the window at every output pixel and read the input under it;
+   TRANSPOSE_CONV2D places it at every input pixel and writes the output under it. Placement
+   (n, oy, ox) has its top-left corner at (y0, x0) = (oy * stride_h - pad_top,
+   ox * stride_w - pad_left), negative inside the padding, and only the taps rows [ky0, ky1),
+   columns [kx0, kx1) land inside the image (height size_h, width size_w). Tap (ky, kx) is at
+   (y0 + ky * dilation_h, x0 + kx * dilation_w). Placements come in NHWC order, so a walk over
+   output pixels writes its output sequentially. */
+struct conv_walk {
+    const struct conv_window *win;
+    int32_t batch, steps_h, steps_w;    /* placements: batch x steps_h x steps_w */
+    int32_t size_h, size_w;             /* the image the taps must land in */
+    int32_t filter_h, filter_w;
+    int32_t n, oy, ox;                  /* the current placement */
+    int64_t y0, x0;
+    int32_t ky0, ky1, kx0, kx1;
+};
+
+static inline void conv_walk_init(struct conv_walk *p, const struct conv_window *win,
+                                  int32_t batch, int32_t steps_h, int32_t steps_w,
+                                  int32_t size_h, int32_t size_w, int32_t filter_h,
+                                  int32_t filter_w) {
+    *p = (struct conv_walk){.win = win, .batch = batch, .steps_h = steps_h, .steps_w = steps_w,
+                            .size_h = size_h, .size_w = size_w, .filter_h = filter_h,
+                            .filter_w = filter_w};
+    /* Just before the first placement; no placement at all when a count is 0. */
+    p->n = steps_h > 0 && steps_w > 0 ? 0 : batch;
+    p->oy = -1;
+    p->ox = steps_w - 1;
+}
+
+/* Moves to the next placement and fills its corner and taps; false after the last one. */
+static inline bool conv_walk_next(struct conv_walk *p) {
+    const struct conv_window *w = p->win;
+    const bool new_row = ++p->ox == p->steps_w;
+    if (new_row) {
+        p->ox = 0;
+        if (++p->oy == p->steps_h) {
+            p->oy = 0;
+            p->n++;
+        }
+    }
+    if (p->n >= p->batch)
+        return false;
+    if (new_row) {
+        p->y0 = (int64_t)p->oy * w->stride_h - w->pad_top;
+        conv_taps(p->y0, p->filter_h, w->dilation_h, p->size_h, &p->ky0, &p->ky1);
+    }
+    p->x0 = (int64_t)p->ox * w->stride_w - w->pad_left;
+    conv_taps(p->x0, p->filter_w, w->dilation_w, p->size_w, &p->kx0, &p->kx1);
+    return true;
+}
+
+/* Index of the image pixel (y, x) of the current placement's batch entry, in pixels. */
+static inline size_t conv_walk_pixel(const struct conv_walk *p, int64_t y, int64_t x) {
+    return ((size_t)p->n * (size_t)p->size_h + (size_t)y) * (size_t)p->size_w + (size_t)x;
 }
 
 /* Output length of a forward convolution along one axis, or -1 when the dilated filter does

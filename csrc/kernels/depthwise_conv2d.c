@@ -74,40 +74,31 @@ static void ember_depthwise_conv2d_f32_ref(const struct depthwise_conv2d_data *d
     const size_t in_c = (size_t)d->in_c;
     const size_t out_c = (size_t)d->out_c;
     const size_t mult = (size_t)d->multiplier;
-    const size_t in_row = (size_t)d->in_w * in_c;
-    for (int32_t n = 0; n < d->batch; n++) {
-        const float *image = input + (size_t)n * (size_t)d->in_h * in_row;
-        for (int32_t oy = 0; oy < d->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
-            int32_t ky0, ky1;
-            conv_taps(y0, d->filter_h, w->dilation_h, d->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < d->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
-                int32_t kx0, kx1;
-                conv_taps(x0, d->filter_w, w->dilation_w, d->in_w, &kx0, &kx1);
-                /* All channels of one output pixel are accumulated together: input, filter
-                   and output are all contiguous along the channel axis. */
-                for (size_t oc = 0; oc < out_c; oc++)
-                    output[oc] = bias ? bias[oc] : 0.0f;
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const int64_t y = y0 + (int64_t)ky * w->dilation_h;
-                    for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const int64_t x = x0 + (int64_t)kx * w->dilation_w;
-                        const float *src = image + (size_t)y * in_row + (size_t)x * in_c;
-                        const float *taps =
-                            filter + ((size_t)ky * (size_t)d->filter_w + (size_t)kx) * out_c;
-                        if (mult == 1) {
-                            vec_f32_mul_add(output, src, taps, in_c);
-                            continue;
-                        }
-                        for (size_t c = 0; c < in_c; c++)
-                            vec_f32_scale_add(output + c * mult, src[c], taps + c * mult, mult);
-                    }
+    struct conv_walk p;
+    conv_walk_init(&p, w, d->batch, d->out_h, d->out_w, d->in_h, d->in_w, d->filter_h,
+                   d->filter_w);
+    while (conv_walk_next(&p)) {
+        /* All channels of one output pixel are accumulated together: input, filter and output
+           are all contiguous along the channel axis. */
+        for (size_t oc = 0; oc < out_c; oc++)
+            output[oc] = bias ? bias[oc] : 0.0f;
+        for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
+            const int64_t y = p.y0 + (int64_t)ky * w->dilation_h;
+            for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
+                const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
+                const float *src = input + conv_walk_pixel(&p, y, x) * in_c;
+                const float *taps =
+                    filter + ((size_t)ky * (size_t)d->filter_w + (size_t)kx) * out_c;
+                if (mult == 1) {
+                    vec_f32_mul_add(output, src, taps, in_c);
+                    continue;
                 }
-                vec_f32_clamp_row(output, out_c, d->act_lo, d->act_hi);
-                output += out_c;
+                for (size_t c = 0; c < in_c; c++)
+                    vec_f32_scale_add(output + c * mult, src[c], taps + c * mult, mult);
             }
         }
+        vec_f32_clamp_row(output, out_c, d->act_lo, d->act_hi);
+        output += out_c;
     }
 }
 
@@ -119,39 +110,28 @@ void ember_depthwise_conv2d_i8_ref(const struct depthwise_conv2d_data *d, const 
     const struct conv_window *w = &d->win;
     const size_t in_c = (size_t)d->in_c;
     const size_t out_c = (size_t)d->out_c;
-    for (int32_t n = 0; n < d->batch; n++) {
-        for (int32_t oy = 0; oy < d->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
-            int32_t ky0, ky1;
-            conv_taps(y0, d->filter_h, w->dilation_h, d->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < d->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
-                int32_t kx0, kx1;
-                conv_taps(x0, d->filter_w, w->dilation_w, d->in_w, &kx0, &kx1);
-                for (size_t oc = 0; oc < out_c; oc++) {
-                    const size_t ic = oc / (size_t)d->multiplier;
-                    uint32_t acc = bias ? (uint32_t)bias[oc] : 0u;
-                    for (int32_t ky = ky0; ky < ky1; ky++) {
-                        const int64_t y = y0 + (int64_t)ky * w->dilation_h;
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            const int64_t x = x0 + (int64_t)kx * w->dilation_w;
-                            const int8_t v =
-                                input[(((size_t)n * (size_t)d->in_h + (size_t)y) *
-                                           (size_t)d->in_w + (size_t)x) * in_c + ic];
-                            const int8_t f =
-                                filter[((size_t)ky * (size_t)d->filter_w + (size_t)kx) * out_c +
-                                       oc];
-                            acc += (uint32_t)(f * (v - d->in_zp));
-                        }
-                    }
-                    int32_t q = ember_multiply_by_quantized_multiplier((int32_t)acc,
-                                                                       d->mult[oc],
-                                                                       d->shift[oc]) +
-                                d->out_zp;
-                    q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
-                    *output++ = (int8_t)q;
+    struct conv_walk p;
+    conv_walk_init(&p, w, d->batch, d->out_h, d->out_w, d->in_h, d->in_w, d->filter_h,
+                   d->filter_w);
+    while (conv_walk_next(&p)) {
+        for (size_t oc = 0; oc < out_c; oc++) {
+            const size_t ic = oc / (size_t)d->multiplier;
+            uint32_t acc = bias ? (uint32_t)bias[oc] : 0u;
+            for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
+                const int64_t y = p.y0 + (int64_t)ky * w->dilation_h;
+                for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
+                    const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
+                    const int8_t v = input[conv_walk_pixel(&p, y, x) * in_c + ic];
+                    const int8_t f =
+                        filter[((size_t)ky * (size_t)d->filter_w + (size_t)kx) * out_c + oc];
+                    acc += (uint32_t)(f * (v - d->in_zp));
                 }
             }
+            int32_t q = ember_multiply_by_quantized_multiplier((int32_t)acc, d->mult[oc],
+                                                               d->shift[oc]) +
+                        d->out_zp;
+            q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+            *output++ = (int8_t)q;
         }
     }
 }
@@ -164,38 +144,27 @@ static void ember_depthwise_conv2d_i16_ref(const struct depthwise_conv2d_data *d
     const struct conv_window *w = &d->win;
     const size_t in_c = (size_t)d->in_c;
     const size_t out_c = (size_t)d->out_c;
-    for (int32_t n = 0; n < d->batch; n++) {
-        for (int32_t oy = 0; oy < d->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
-            int32_t ky0, ky1;
-            conv_taps(y0, d->filter_h, w->dilation_h, d->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < d->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
-                int32_t kx0, kx1;
-                conv_taps(x0, d->filter_w, w->dilation_w, d->in_w, &kx0, &kx1);
-                for (size_t oc = 0; oc < out_c; oc++) {
-                    const size_t ic = oc / (size_t)d->multiplier;
-                    uint64_t acc = bias ? (uint64_t)bias[oc] : 0u;
-                    for (int32_t ky = ky0; ky < ky1; ky++) {
-                        const int64_t y = y0 + (int64_t)ky * w->dilation_h;
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            const int64_t x = x0 + (int64_t)kx * w->dilation_w;
-                            const int16_t v =
-                                input[(((size_t)n * (size_t)d->in_h + (size_t)y) *
-                                           (size_t)d->in_w + (size_t)x) * in_c + ic];
-                            const int8_t f =
-                                filter[((size_t)ky * (size_t)d->filter_w + (size_t)kx) * out_c +
-                                       oc];
-                            acc += (uint64_t)(int64_t)(f * v);
-                        }
-                    }
-                    int32_t q = ember_multiply_by_quantized_multiplier_i64((int64_t)acc,
-                                                                           d->mult[oc],
-                                                                           d->shift[oc]);
-                    q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
-                    *output++ = (int16_t)q;
+    struct conv_walk p;
+    conv_walk_init(&p, w, d->batch, d->out_h, d->out_w, d->in_h, d->in_w, d->filter_h,
+                   d->filter_w);
+    while (conv_walk_next(&p)) {
+        for (size_t oc = 0; oc < out_c; oc++) {
+            const size_t ic = oc / (size_t)d->multiplier;
+            uint64_t acc = bias ? (uint64_t)bias[oc] : 0u;
+            for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
+                const int64_t y = p.y0 + (int64_t)ky * w->dilation_h;
+                for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
+                    const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
+                    const int16_t v = input[conv_walk_pixel(&p, y, x) * in_c + ic];
+                    const int8_t f =
+                        filter[((size_t)ky * (size_t)d->filter_w + (size_t)kx) * out_c + oc];
+                    acc += (uint64_t)(int64_t)(f * v);
                 }
             }
+            int32_t q = ember_multiply_by_quantized_multiplier_i64((int64_t)acc, d->mult[oc],
+                                                                   d->shift[oc]);
+            q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+            *output++ = (int16_t)q;
         }
     }
 }

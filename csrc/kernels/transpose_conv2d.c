@@ -129,7 +129,6 @@ static void ember_transpose_conv2d_f32_ref(const struct transpose_conv2d_data *d
     const size_t groups = (size_t)d->groups;
     const size_t cin_g = in_c / groups;
     const size_t cout_g = out_c / groups;
-    const size_t out_row = (size_t)d->out_w * out_c;
     const size_t filter_oc = (size_t)d->filter_h * (size_t)d->filter_w * cin_g;
     const size_t out_pixels = (size_t)d->batch * (size_t)d->out_h * (size_t)d->out_w;
 
@@ -138,30 +137,21 @@ static void ember_transpose_conv2d_f32_ref(const struct transpose_conv2d_data *d
             output[p * out_c + oc] = bias ? bias[oc] : 0.0f;
 
     /* Scatter: each input pixel adds its contribution to every output pixel it reaches. */
-    const float *src = input;
-    for (int32_t n = 0; n < d->batch; n++) {
-        float *image = output + (size_t)n * (size_t)d->out_h * out_row;
-        for (int32_t iy = 0; iy < d->in_h; iy++) {
-            const int64_t y0 = (int64_t)iy * w->stride_h - w->pad_top;
-            int32_t ky0, ky1;
-            conv_taps(y0, d->filter_h, w->dilation_h, d->out_h, &ky0, &ky1);
-            for (int32_t ix = 0; ix < d->in_w; ix++, src += in_c) {
-                const int64_t x0 = (int64_t)ix * w->stride_w - w->pad_left;
-                int32_t kx0, kx1;
-                conv_taps(x0, d->filter_w, w->dilation_w, d->out_w, &kx0, &kx1);
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const int64_t y = y0 + (int64_t)ky * w->dilation_h;
-                    for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const int64_t x = x0 + (int64_t)kx * w->dilation_w;
-                        float *dst = image + (size_t)y * out_row + (size_t)x * out_c;
-                        const float *taps =
-                            filter + ((size_t)ky * (size_t)d->filter_w + (size_t)kx) * cin_g;
-                        for (size_t g = 0; g < groups; g++) {
-                            const float *src_g = src + g * cin_g;
-                            for (size_t oc = g * cout_g; oc < (g + 1) * cout_g; oc++)
-                                dst[oc] += vec_f32_dot(src_g, taps + oc * filter_oc, cin_g);
-                        }
-                    }
+    struct conv_walk p;
+    conv_walk_init(&p, w, d->batch, d->in_h, d->in_w, d->out_h, d->out_w, d->filter_h,
+                   d->filter_w);
+    for (const float *src = input; conv_walk_next(&p); src += in_c) {
+        for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
+            const int64_t y = p.y0 + (int64_t)ky * w->dilation_h;
+            for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
+                const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
+                float *dst = output + conv_walk_pixel(&p, y, x) * out_c;
+                const float *taps =
+                    filter + ((size_t)ky * (size_t)d->filter_w + (size_t)kx) * cin_g;
+                for (size_t g = 0; g < groups; g++) {
+                    const float *src_g = src + g * cin_g;
+                    for (size_t oc = g * cout_g; oc < (g + 1) * cout_g; oc++)
+                        dst[oc] += vec_f32_dot(src_g, taps + oc * filter_oc, cin_g);
                 }
             }
         }
@@ -183,33 +173,24 @@ static void ember_transpose_conv2d_i8_ref(const struct transpose_conv2d_data *d,
     const size_t filter_oc = (size_t)d->filter_h * (size_t)d->filter_w * cin_g;
     const size_t count = (size_t)d->batch * (size_t)d->out_h * out_row;
     memset(acc, 0, count * sizeof(*acc));
-    const int8_t *src = input;
-    for (int32_t n = 0; n < d->batch; n++) {
-        uint32_t *image = acc + (size_t)n * (size_t)d->out_h * out_row;
-        for (int32_t iy = 0; iy < d->in_h; iy++) {
-            const int64_t y0 = (int64_t)iy * w->stride_h - w->pad_top;
-            int32_t ky0, ky1;
-            conv_taps(y0, d->filter_h, w->dilation_h, d->out_h, &ky0, &ky1);
-            for (int32_t ix = 0; ix < d->in_w; ix++, src += in_c) {
-                const int64_t x0 = (int64_t)ix * w->stride_w - w->pad_left;
-                int32_t kx0, kx1;
-                conv_taps(x0, d->filter_w, w->dilation_w, d->out_w, &kx0, &kx1);
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const int64_t y = y0 + (int64_t)ky * w->dilation_h;
-                    for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const int64_t x = x0 + (int64_t)kx * w->dilation_w;
-                        uint32_t *dst = image + (size_t)y * out_row + (size_t)x * out_c;
-                        const int8_t *taps =
-                            filter + ((size_t)ky * (size_t)d->filter_w + (size_t)kx) * cin_g;
-                        for (size_t oc = 0; oc < out_c; oc++) {
-                            const int8_t *src_g = src + (oc / cout_g) * cin_g;
-                            const int8_t *tap = taps + oc * filter_oc;
-                            uint32_t sum = 0;
-                            for (size_t ic = 0; ic < cin_g; ic++)
-                                sum += (uint32_t)(tap[ic] * (src_g[ic] - d->in_zp));
-                            dst[oc] += sum;
-                        }
-                    }
+    struct conv_walk p;
+    conv_walk_init(&p, w, d->batch, d->in_h, d->in_w, d->out_h, d->out_w, d->filter_h,
+                   d->filter_w);
+    for (const int8_t *src = input; conv_walk_next(&p); src += in_c) {
+        for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
+            const int64_t y = p.y0 + (int64_t)ky * w->dilation_h;
+            for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
+                const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
+                uint32_t *dst = acc + conv_walk_pixel(&p, y, x) * out_c;
+                const int8_t *taps =
+                    filter + ((size_t)ky * (size_t)d->filter_w + (size_t)kx) * cin_g;
+                for (size_t oc = 0; oc < out_c; oc++) {
+                    const int8_t *src_g = src + (oc / cout_g) * cin_g;
+                    const int8_t *tap = taps + oc * filter_oc;
+                    uint32_t sum = 0;
+                    for (size_t ic = 0; ic < cin_g; ic++)
+                        sum += (uint32_t)(tap[ic] * (src_g[ic] - d->in_zp));
+                    dst[oc] += sum;
                 }
             }
         }

@@ -158,7 +158,8 @@ class Converter:
         from_onnx."""
         limits = _limits(max_constant_bytes, max_arena_bytes)
         # The tflite reader is imported only here, like onnx in from_onnx.
-        from .importers.tflite import import_tflite, read_tflite
+        from .importers.tflite import import_tflite
+        from .importers.tflite_reader import read_tflite
 
         if input_shapes:
             raise ModelImportError("input_shapes is not supported for .tflite models: their "

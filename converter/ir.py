@@ -15,6 +15,10 @@ import numpy as np
 
 from .ops import OpType
 
+# The permutations between ONNX's NCHW and Emberlite's NHWC layout of 4-D activations.
+TO_NHWC = (0, 2, 3, 1)
+TO_NCHW = (0, 3, 1, 2)
+
 
 class DType(enum.IntEnum):
     """Values equal the schema's DataType enum."""
@@ -125,6 +129,13 @@ class Graph:
             names += node.inputs + node.outputs
         names += self.outputs
         return list(dict.fromkeys(n for n in names if n))
+
+    def drop_unused_tensors(self) -> None:
+        """Drops the tensors that are neither a graph input or output nor a node's input or
+        output (constants that an importer re-laid out or a pass replaced); the others keep
+        their order."""
+        used = set(self.tensor_order())
+        self.tensors = {k: t for k, t in self.tensors.items() if k in used}
 
     def unique_name(self, base: str) -> str:
         """A tensor/node name not yet used, derived from `base` (deterministic)."""

@@ -9,13 +9,10 @@ Concat -> Reshape chains that exporters emit.
 from __future__ import annotations
 
 import fractions
-import functools
 import math
-import inspect
 import typing
-from dataclasses import dataclass
 from collections.abc import Collection
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
 import numpy as np
 import onnx
@@ -27,8 +24,9 @@ from ..ir import DType, Graph, Tensor
 from ..limits import ConstantBudget
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
-from .onnx_builder import AnyTensor, Builder, Indices, Invalid, Unsupported
+from .graph_builder import Builder, Invalid, Unsupported
 from .onnx_ops import ONNX_OPS
+from .onnx_signature import Signature, input_kind, signature
 
 __all__ = ["ONNX_OPS", "import_onnx"]
 
@@ -241,34 +239,7 @@ def _value_types(model: onnx.ModelProto) -> dict[str, int]:
     return types
 
 
-# --- the op table's signatures ---------------------------------------------------------------
-@dataclass(frozen=True)
-class _Signature:
-    inputs: list[Any]                        # annotation per positional input
-    variadic: bool                           # *inputs: any number of tensors
-    attributes: dict[str, tuple | None]      # name -> supported values (None: any)
-    multi_output: bool
-    constant_output: bool
-
-
-@functools.cache
-def _signature(fn: Callable[..., Any]) -> _Signature:
-    hints = typing.get_type_hints(fn)
-    inputs, attributes, variadic = [], {}, False
-    for param in list(inspect.signature(fn).parameters.values())[1:]:
-        hint = hints.get(param.name, str)
-        if param.kind is param.VAR_POSITIONAL:
-            variadic = True
-        elif param.kind is param.KEYWORD_ONLY:
-            literal = typing.get_origin(hint) is Literal
-            attributes[param.name] = typing.get_args(hint) if literal else None
-        else:
-            inputs.append(hint)
-    result = hints.get("return")
-    return _Signature(inputs, variadic, attributes, typing.get_origin(result) is list,
-                      result is np.ndarray)
-
-
+# --- the op table ------------------------------------------------------------------------------
 def _lookup(op_type: str, opset: int) -> Callable[..., Any] | None:
     """The table entry for `op_type` with the highest since-version <= opset."""
     best, best_since = None, 0
@@ -277,17 +248,6 @@ def _lookup(op_type: str, opset: int) -> Callable[..., Any] | None:
         if name == op_type and best_since <= since <= opset:
             best, best_since = fn, since
     return best
-
-
-def _kind(hint: Any) -> str:
-    args = typing.get_args(hint) or (hint,)
-    if np.ndarray in args:
-        return "constant"
-    if Indices in args:
-        return "indices"
-    if AnyTensor in args:
-        return "any"
-    return "float"
 
 
 # --- the pre-scan ------------------------------------------------------------------------------
@@ -306,14 +266,14 @@ def _scan(graph: onnx.GraphProto, opset: int, types: dict[str, int]) -> list[Pro
         if fn is None:
             problems.append((label, node.op_type, f"op not supported (opset {opset})"))
             continue
-        reasons = _node_problems(node, _signature(fn), constant, types)
+        reasons = _node_problems(node, signature(fn), constant, types)
         problems.extend((label, node.op_type, r) for r in reasons)
-        if _signature(fn).constant_output:
+        if signature(fn).constant_output:
             constant.update(o for o in node.output if o)
     return problems
 
 
-def _node_problems(node: onnx.NodeProto, sig: _Signature, constant: set[str],
+def _node_problems(node: onnx.NodeProto, sig: Signature, constant: set[str],
                    types: dict[str, int]) -> list[str]:
     reasons = []
     for attr in node.attribute:
@@ -333,7 +293,7 @@ def _node_problems(node: onnx.NodeProto, sig: _Signature, constant: set[str],
     if len(node.input) > len(sig.inputs) and not sig.variadic:
         reasons.append(f"{len(node.input)} inputs given, at most {len(sig.inputs)} supported")
     for i, name in enumerate(node.input):
-        kind = _kind(sig.inputs[i]) if i < len(sig.inputs) else "float"
+        kind = input_kind(sig.inputs[i]) if i < len(sig.inputs) else "float"
         elem = types.get(name)
         if not name:
             hint = sig.inputs[i] if i < len(sig.inputs) else None
@@ -409,7 +369,8 @@ class _Conversion:
         problems += self._set_outputs(failed)
         if problems:
             raise UnsupportedOpsError(problems)
-        return _without_unused(self.graph)
+        self.graph.drop_unused_tensors()
+        return self.graph
 
     def _tensor(self, name: str) -> str:
         """The IR tensor of ONNX value `name`, materialising a constant on first use."""
@@ -430,15 +391,15 @@ class _Conversion:
                     self.consts[name] = value
             return
         fn = _lookup(node.op_type, self.opset)
-        sig = _signature(fn)
+        sig = signature(fn)
         args: list[Any] = []
         for i, name in enumerate(node.input):
             if not name:
                 args.append(None)
-            elif i < len(sig.inputs) and _kind(sig.inputs[i]) == "constant":
+            elif i < len(sig.inputs) and input_kind(sig.inputs[i]) == "constant":
                 args.append(self.consts[name])
             else:
-                kind = _kind(sig.inputs[i]) if i < len(sig.inputs) else "float"
+                kind = input_kind(sig.inputs[i]) if i < len(sig.inputs) else "float"
                 value = self.consts.get(name)
                 if kind == "float" and value is not None and value.dtype != np.float32:
                     # A folded constant whose type shape inference did not know at the scan.
@@ -667,13 +628,3 @@ def _dtype(elem_type: int, name: str) -> DType:
     except (KeyError, ValueError):
         raise ModelImportError(f"graph input {name!r} has unsupported type "
                                f"{_type_name(elem_type)}") from None
-
-
-def _without_unused(graph: Graph) -> Graph:
-    """Drops constants no node reads (weights the builder re-laid out)."""
-    used = set(graph.inputs) | set(graph.outputs)
-    for node in graph.nodes:
-        used.update(node.inputs)
-        used.update(node.outputs)
-    graph.tensors = {k: t for k, t in graph.tensors.items() if k in used}
-    return graph

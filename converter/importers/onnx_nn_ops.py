@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ir import TO_NCHW, TO_NHWC
 from ..ops import OpType
 from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
@@ -12,8 +13,8 @@ from ..ops.depthwise_conv2d import DepthwiseConv2DParams
 from ..ops.fully_connected import FullyConnectedParams
 from ..ops.pool2d import Pool2DParams
 from ..ops.transpose_conv2d import TransposeConv2DParams
-from .onnx_builder import (TO_NCHW, TO_NHWC, AutoPad, Builder, Invalid, Unsupported,
-                           check_rank)
+from .graph_builder import Builder, Invalid, Unsupported, check_rank
+from .onnx_signature import AutoPad
 
 Pair = tuple[int, int]
 

@@ -1,7 +1,8 @@
 """ONNX_OPS: one short function per ONNX op (keyed by ("Op", since_opset) where an opset
 changed the op's meaning), emitting Emberlite IR through the builder `b`.
 
-The signature of each function is the op's contract, read by the importer's pre-scan:
+The signature of each function is the op's contract, read by the importer's pre-scan
+(onnx_signature.signature):
 - positional parameters are the ONNX inputs in order. `str` is a float32 tensor,
   `np.ndarray` an input that must be constant (the function gets its value), `Indices` an
   int32/int64 tensor, `AnyTensor` a tensor of any type (only its shape is used);
@@ -22,6 +23,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
+from ..ir import TO_NCHW, TO_NHWC
 from ..ops import OpType
 from ..ops.binary import BinaryParams
 from ..ops.clamp import ClampParams
@@ -36,10 +38,10 @@ from ..ops.resize import CoordinateTransform, NearestRounding, ResizeMode, Resiz
 from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
-from .onnx_builder import (TO_NCHW, TO_NHWC, AnyTensor, Builder, Indices, Invalid,
-                           Unsupported, check_indices, check_rank)
+from .graph_builder import Builder, Invalid, Unsupported, check_indices, check_rank
 from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, matmul,
                           pool_average, pool_max)
+from .onnx_signature import AnyTensor, Indices
 
 
 def _axis(axis: int, rank: int) -> int:

@@ -1,46 +1,38 @@
 """TFLite importer: .tflite bytes -> IR Graph (float32 and full-integer int8 models).
 
-Order of work: read the whole FlatBuffer into plain records (every low-level read error
-becomes a ModelImportError saying where), validate indices, buffer sizes and the operator
-order, scan every operator and report all unsupported ones in one UnsupportedOpsError,
-then convert operator by operator through the op table (tflite_ops.TFLITE_OPS). TFLite is
-already NHWC with OHWI filters, so no layout transposes are needed. Operators whose inputs
-are all constant are evaluated at import time with the IR's reference evaluator. Operators
-on int8 tensors go through the same op table; tflite_quantized says which have int8 kernels and
-puts the file's quantization parameters on the IR tensors.
+Order of work: tflite_reader reads the whole FlatBuffer into plain records (every low-level
+read error becomes a ModelImportError saying where) and validates indices, buffer sizes and
+the operator order; then every operator is scanned and all unsupported ones are reported in
+one UnsupportedOpsError; then the operators are converted one by one through the op table
+(tflite_ops.TFLITE_OPS). TFLite is already NHWC with OHWI filters, so no layout transposes
+are needed. Operators whose inputs are all constant are evaluated at import time with the
+IR's reference evaluator. Operators on int8 tensors go through the same op table;
+tflite_quantized says which have int8 kernels and puts the file's quantization parameters
+on the IR tensors.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import tflite
 from tflite.BuiltinOperator import BuiltinOperator
-from tflite.BuiltinOptions import BuiltinOptions
 from tflite.TensorType import TensorType
 
 from ..errors import ModelImportError, UnsupportedOpsError
-from ..ir import DType, Graph, QuantParams, Signature, Tensor, constant_array
+from ..ir import DType, Graph, QuantParams, Tensor, constant_array
 from ..limits import ConstantBudget
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from ..reference import EvaluationError, evaluate_node
-from .onnx_builder import Builder, Invalid, Unsupported
+from .graph_builder import Builder, Invalid, Unsupported
 from .tflite_metadata import READ_ERRORS as _READ_ERRORS
-from .tflite_metadata import read_metadata
 from .tflite_ops import TFLITE_OPS, fused_activation_problem
-from .tflite_quantized import (assign_quant, int8_problems, is_quantized_op, read_quant,
-                               type_name)
+from .tflite_quantized import assign_quant, int8_problems, is_quantized_op, type_name
+from .tflite_reader import (NUMPY_TYPES, TFLModel, TFLOperator, TFLTensor, check_order,
+                            read_tflite, tensor_names)
 
 __all__ = ["import_tflite"]
 
-_OP_NAMES = {v: k for k, v in vars(BuiltinOperator).items() if not k.startswith("_")}
-_OPTION_NAMES = {v: k for k, v in vars(BuiltinOptions).items() if not k.startswith("_")}
-_NUMPY_TYPES = {TensorType.FLOAT32: np.float32, TensorType.FLOAT16: np.float16,
-                TensorType.INT32: np.int32, TensorType.INT64: np.int64, TensorType.INT8: np.int8,
-                TensorType.UINT8: np.uint8, TensorType.INT16: np.int16, TensorType.BOOL: np.bool_}
 # Ops whose output never depends on run-time values (static shapes).
 _SHAPE_ONLY = {BuiltinOperator.SHAPE}
 # Ops evaluated with numpy when all their inputs are constant (Keras' Flatten packs a folded
@@ -54,295 +46,18 @@ _NUMPY_FOLDS = {
 Problem = tuple[str, str, str]  # (operator label, op name, reason)
 
 
-def _numpy_fold_shape(op: "TFLOperator", args: list[np.ndarray],
-                      out: type) -> tuple[tuple[int, ...], np.dtype]:
-    """The shape and type of a _NUMPY_FOLDS result, known before computing it (inputs of
-    different shapes, which np.stack refuses, are charged as the first one's)."""
-    if op.code == BuiltinOperator.CAST:
-        return args[0].shape, np.dtype(out)
-    shape = list(args[0].shape)
-    axis = op.options.Axis() if op.options else 0
-    shape.insert(axis % (len(shape) + 1) if -len(shape) - 1 <= axis <= len(shape) else 0,
-                 len(args))
-    return tuple(shape), np.result_type(*args)
-
-
-@dataclass
-class TFLTensor:
-    name: str
-    type: int
-    shape: tuple[int, ...]
-    data: np.ndarray | None       # constant value, or None for a run-time tensor
-    quant: QuantParams | None     # the file's scales and zero points, None if it has none
-
-
-@dataclass
-class TFLOperator:
-    index: int
-    code: int                     # BuiltinOperator value
-    custom_code: str
-    inputs: list[int]             # -1: omitted optional input
-    outputs: list[int]
-    options: Any                  # the tflite.<Name>Options table, or None
-
-    @property
-    def op_name(self) -> str:
-        if self.code == BuiltinOperator.CUSTOM:
-            return f"CUSTOM:{self.custom_code}"
-        return _OP_NAMES.get(self.code, f"BUILTIN_{self.code}")
-
-    @property
-    def label(self) -> str:
-        return f"operator {self.index}"
-
-
-@dataclass
-class TFLModel:
-    tensors: list[TFLTensor]
-    operators: list[TFLOperator]
-    inputs: list[int]
-    outputs: list[int]
-    metadata: dict[str, str]
-    signatures: list[Signature]
-    subgraph_count: int
-
-
 def import_tflite(data: bytes, budget: ConstantBudget | None = None) -> Graph:
     """Converts the .tflite file `data` to an IR graph (NHWC, as TFLite is). `budget` bounds
     the bytes of the constants folding computes (the default budget without it)."""
     model = read_tflite(data)
-    _check_order(model)
+    check_order(model)
     problems = _scan(model)
     if problems:
         raise UnsupportedOpsError(problems)
     return _Conversion(model, budget or ConstantBudget()).run()
 
 
-# --- reading --------------------------------------------------------------------------------
-def read_tflite(data: bytes) -> TFLModel:
-    """Parses and validates the structure of a .tflite file; any inconsistency is a
-    ModelImportError naming what and where."""
-    data = bytes(data)
-    if len(data) < 8:
-        raise ModelImportError(f"not a .tflite file: only {len(data)} bytes")
-    if data[4:8] != b"TFL3":
-        raise ModelImportError(f"not a .tflite file: file identifier is {data[4:8]!r}, "
-                               f"expected b'TFL3'")
-    reader = _Reader(data)
-    try:
-        return reader.model()
-    except _READ_ERRORS as e:
-        raise ModelImportError(f"malformed .tflite file: cannot read {reader.where} "
-                               f"({type(e).__name__}: {e})") from None
-
-
-class _Reader:
-    def __init__(self, data: bytes):
-        self.data = data
-        self.where = "the model table"
-
-    def count(self, n: int, what: str) -> int:
-        """A vector length that fits in the file (each element takes >= 1 byte): a corrupt
-        length must not make the reader loop over billions of entries."""
-        if not 0 <= n <= len(self.data):
-            raise ModelImportError(f"malformed .tflite file: {what} claims {n} entries in a "
-                                   f"{len(self.data)}-byte file")
-        return n
-
-    def ints(self, array: Any, n: int, what: str) -> list[int]:
-        self.count(n, what)
-        return [] if n == 0 else [int(v) for v in array]
-
-    def model(self) -> TFLModel:
-        m = tflite.Model.GetRootAs(self.data, 0)
-        if m.Version() != 3:
-            raise ModelImportError(f"unsupported .tflite schema version {m.Version()} "
-                                   f"(expected 3)")
-        n_sub = self.count(m.SubgraphsLength(), "the subgraph list")
-        if n_sub == 0:
-            raise ModelImportError("malformed .tflite file: the model has no subgraph")
-        codes = []
-        for i in range(self.count(m.OperatorCodesLength(), "the operator code list")):
-            self.where = f"operator code {i}"
-            oc = m.OperatorCodes(i)
-            custom = oc.CustomCode()
-            codes.append((max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode())),
-                          custom.decode("utf-8", "replace") if custom else ""))
-        n_buffers = self.count(m.BuffersLength(), "the buffer list")
-        self.where = "subgraph 0"
-        sg = m.Subgraphs(0)
-        tensors = [self.tensor(m, sg, i, n_buffers)
-                   for i in range(self.count(sg.TensorsLength(), "subgraph 0's tensor list"))]
-        operators = [self.operator(sg, i, codes, len(tensors))
-                     for i in range(self.count(sg.OperatorsLength(), "subgraph 0's operators"))]
-        self.where = "subgraph 0's inputs and outputs"
-        inputs = self.ints(sg.InputsAsNumpy(), sg.InputsLength(), "the input list")
-        outputs = self.ints(sg.OutputsAsNumpy(), sg.OutputsLength(), "the output list")
-        for what, indices in (("input", inputs), ("output", outputs)):
-            for i in indices:
-                if not 0 <= i < len(tensors):
-                    raise ModelImportError(f"subgraph 0 {what} tensor index {i} is out of "
-                                           f"range [0, {len(tensors)})")
-        if not outputs:
-            raise ModelImportError("subgraph 0 has no outputs")
-        self.where = "the model metadata"
-        names = tensor_names(tensors)
-        metadata = self.metadata(m, [names[i] for i in inputs], [names[i] for i in outputs])
-        signatures = self.signatures(m, inputs, outputs)
-        return TFLModel(tensors, operators, inputs, outputs, metadata, signatures, n_sub)
-
-    def tensor(self, m: Any, sg: Any, i: int, n_buffers: int) -> TFLTensor:
-        self.where = f"tensor {i}"
-        t = sg.Tensors(i)
-        name = (t.Name() or b"").decode("utf-8", "replace")
-        shape = tuple(self.ints(t.ShapeAsNumpy(), t.ShapeLength(), f"tensor {i}'s shape"))
-        if any(d < 0 for d in shape):
-            raise ModelImportError(f"tensor {i} ({name!r}) has a negative dimension in "
-                                   f"{shape}")
-        quant = read_quant(t.Quantization(), name, shape, t.Type())
-        if t.Sparsity() is not None:
-            raise ModelImportError(f"tensor {i} ({name!r}) is sparse; sparse tensors are "
-                                   f"not supported")
-        b = t.Buffer()
-        if not 0 <= b < n_buffers:
-            raise ModelImportError(f"tensor {i} ({name!r}) has buffer index {b}, out of "
-                                   f"range [0, {n_buffers})")
-        self.where = f"buffer {b} of tensor {i} ({name!r})"
-        raw = self.buffer(m.Buffers(b))
-        if not raw:
-            return TFLTensor(name, t.Type(), shape, None, quant)
-        dtype = _NUMPY_TYPES.get(t.Type())
-        if dtype is None:
-            raise ModelImportError(f"tensor {i} ({name!r}) is a constant of unsupported type "
-                                   f"{type_name(t.Type())}")
-        need = math.prod(shape) * np.dtype(dtype).itemsize
-        if need != len(raw):
-            raise ModelImportError(f"tensor {i} ({name!r}): shape {shape} x "
-                                   f"{type_name(t.Type())} needs {need} bytes, its buffer "
-                                   f"{b} holds {len(raw)}")
-        data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
-        return TFLTensor(name, t.Type(), shape, constant_array(data, dtype), quant)
-
-    def buffer(self, buf: Any) -> bytes:
-        offset, size = int(buf.Offset()), int(buf.Size())
-        if offset > 1:
-            # Large models keep buffers after the FlatBuffer, addressed from the file start.
-            if offset + size > len(self.data):
-                raise ModelImportError(f"malformed .tflite file: {self.where} spans "
-                                       f"[{offset}, {offset + size}) past the file's end "
-                                       f"({len(self.data)} bytes)")
-            return self.data[offset:offset + size]
-        n = self.count(buf.DataLength(), self.where)
-        return b"" if n == 0 else buf.DataAsNumpy().tobytes()
-
-    def operator(self, sg: Any, i: int, codes: list[tuple[int, str]],
-                 n_tensors: int) -> TFLOperator:
-        self.where = f"operator {i}"
-        op = sg.Operators(i)
-        index = op.OpcodeIndex()
-        if not 0 <= index < len(codes):
-            raise ModelImportError(f"operator {i} has opcode index {index}, out of range "
-                                   f"[0, {len(codes)})")
-        inputs = self.ints(op.InputsAsNumpy(), op.InputsLength(), f"operator {i}'s inputs")
-        outputs = self.ints(op.OutputsAsNumpy(), op.OutputsLength(), f"operator {i}'s outputs")
-        for what, indices, lowest in (("input", inputs, -1), ("output", outputs, 0)):
-            for t in indices:
-                if not lowest <= t < n_tensors:
-                    raise ModelImportError(f"operator {i} ({_OP_NAMES.get(codes[index][0])}) "
-                                           f"{what} tensor index {t} is out of range "
-                                           f"[{lowest}, {n_tensors})")
-        code, custom = codes[index]
-        return TFLOperator(i, code, custom, inputs, outputs, self.options(op))
-
-    def options(self, op: Any) -> Any:
-        kind = op.BuiltinOptionsType()
-        table = op.BuiltinOptions()
-        name = _OPTION_NAMES.get(kind)
-        if table is None or kind == 0 or name is None:
-            return None
-        options = getattr(tflite, name)()
-        options.Init(table.Bytes, table.Pos)
-        return options
-
-    def metadata(self, m: Any, inputs: list[str], outputs: list[str]) -> dict[str, str]:
-        """The model's description and its TFLite metadata (tflite_metadata.py): optional,
-        so what is malformed is skipped with a MetadataWarning."""
-        meta: dict[str, str] = {}
-        description = m.Description()
-        if description:
-            meta["tflite.description"] = description.decode("utf-8", "replace")
-        meta.update(read_metadata(self.data, m, self.buffer, inputs, outputs))
-        return meta
-
-    def signatures(self, m: Any, inputs: list[int], outputs: list[int]) -> list[Signature]:
-        """The SignatureDefs of subgraph 0, each entry as a position in the subgraph's
-        inputs or outputs; an entry naming another tensor is an error."""
-        found = []
-        for i in range(self.count(m.SignatureDefsLength(), "the signature list")):
-            sig = m.SignatureDefs(i)
-            if sig.SubgraphIndex() != 0:
-                continue
-            key = (sig.SignatureKey() or b"").decode("utf-8", "replace")
-            self.where = f"signature {key!r}"
-            entries = []
-            for kind, n, get, allowed in (("input", sig.InputsLength(), sig.Inputs, inputs),
-                                          ("output", sig.OutputsLength(), sig.Outputs, outputs)):
-                pairs = []
-                for j in range(self.count(n, f"signature {key!r}'s {kind}s")):
-                    entry = get(j)
-                    name = (entry.Name() or b"").decode("utf-8", "replace")
-                    t = entry.TensorIndex()
-                    if t not in allowed:
-                        raise ModelImportError(f"signature {key!r}: {kind} {name!r} is tensor "
-                                               f"{t}, which is not a subgraph 0 {kind}")
-                    pairs.append((name, allowed.index(t)))
-                entries.append(tuple(pairs))
-            found.append(Signature(key, *entries))
-        keys = [s.key for s in found]
-        if len(set(keys)) != len(keys):
-            raise ModelImportError(f"signature keys are not unique: {keys}")
-        return found
-
-
-def tensor_names(tensors: list[TFLTensor]) -> list[str]:
-    """A unique IR name per TFLite tensor: its own name where that is unique."""
-    seen: dict[str, int] = {}
-    for t in tensors:
-        seen[t.name] = seen.get(t.name, 0) + 1
-    names, taken = [], set()
-    for i, t in enumerate(tensors):
-        # A NUL would end the name early for the runtime's C strings.
-        name = t.name if t.name and seen[t.name] == 1 and "\0" not in t.name else f"tensor_{i}"
-        while name in taken:
-            name = f"{name}_"
-        taken.add(name)
-        names.append(name)
-    return names
-
-
-# --- validation and pre-scan ----------------------------------------------------------------
-def _check_order(model: TFLModel) -> None:
-    """Every run-time tensor is written once, by an operator before its readers (so the
-    operator list is a valid execution order and has no cycle)."""
-    defined = set(model.inputs) | {i for i, t in enumerate(model.tensors) if t.data is not None}
-    for op in model.operators:
-        for t in op.inputs:
-            if t >= 0 and t not in defined:
-                raise ModelImportError(
-                    f"{op.label} ({op.op_name}): input tensor {t} "
-                    f"({model.tensors[t].name!r}) is not a graph input, a constant or an "
-                    f"earlier operator's output (a cycle, or operators out of order)")
-        for t in op.outputs:
-            if t in defined:
-                raise ModelImportError(f"{op.label} ({op.op_name}): output tensor {t} "
-                                       f"({model.tensors[t].name!r}) is already defined")
-            defined.add(t)
-    for t in model.outputs:
-        if t not in defined:
-            raise ModelImportError(f"graph output tensor {t} ({model.tensors[t].name!r}) is "
-                                   f"produced by no operator")
-
-
+# --- the pre-scan ---------------------------------------------------------------------------
 def _scan(model: TFLModel) -> list[Problem]:
     constant = {i for i, t in enumerate(model.tensors) if t.data is not None}
     problems: list[Problem] = []
@@ -440,6 +155,19 @@ def _subgraph_problems(model: TFLModel, op: TFLOperator) -> list[str]:
 
 
 # --- conversion -----------------------------------------------------------------------------
+def _numpy_fold_shape(op: TFLOperator, args: list[np.ndarray],
+                      out: type) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and type of a _NUMPY_FOLDS result, known before computing it (inputs of
+    different shapes, which np.stack refuses, are charged as the first one's)."""
+    if op.code == BuiltinOperator.CAST:
+        return args[0].shape, np.dtype(out)
+    shape = list(args[0].shape)
+    axis = op.options.Axis() if op.options else 0
+    shape.insert(axis % (len(shape) + 1) if -len(shape) - 1 <= axis <= len(shape) else 0,
+                 len(args))
+    return tuple(shape), np.result_type(*args)
+
+
 class _Conversion:
     def __init__(self, model: TFLModel, budget: ConstantBudget):
         self.model = model
@@ -469,13 +197,14 @@ class _Conversion:
                 raise ModelImportError(f"{op.label} ({op.op_name}): malformed options or "
                                        f"inputs ({type(e).__name__}: {e})") from None
         self._set_outputs()
-        return _without_unused(self.graph)
+        self.graph.drop_unused_tensors()
+        return self.graph
 
     def _convert(self, op: TFLOperator) -> None:
         if op.code in _NUMPY_FOLDS and all(t in self.consts for t in op.inputs if t >= 0):
             if len(op.outputs) != 1:
                 raise Invalid(f"expected 1 output, got {len(op.outputs)}")
-            out = _NUMPY_TYPES.get(self.model.tensors[op.outputs[0]].type)
+            out = NUMPY_TYPES.get(self.model.tensors[op.outputs[0]].type)
             if out is None:
                 raise Unsupported("unsupported output type")
             args = [self.consts[t] for t in op.inputs if t >= 0]
@@ -500,7 +229,7 @@ class _Conversion:
                          [self.model.tensors[t].quant for t in op.outputs])
         for t, value in zip(op.outputs, results):
             if isinstance(value, np.ndarray):
-                declared_type = _NUMPY_TYPES.get(self.model.tensors[t].type)
+                declared_type = NUMPY_TYPES.get(self.model.tensors[t].type)
                 if declared_type is not None and value.dtype != declared_type:
                     # e.g. an EXPAND_DIMS of float16 weights where a DEQUANTIZE belongs
                     raise Invalid(f"output {self.names[t]!r} is declared "
@@ -638,16 +367,7 @@ class _OpContext:
 
     def out_quant(self, pos: int = 0) -> QuantParams | None:
         return self._conv.model.tensors[self.op.outputs[pos]].quant
+
     def out_type(self, pos: int = 0) -> int:
         """The TensorType of output `pos`."""
         return self._conv.model.tensors[self.op.outputs[pos]].type
-
-
-def _without_unused(graph: Graph) -> Graph:
-    used = set(graph.inputs) | set(graph.outputs)
-    for node in graph.nodes:
-        used.update(node.inputs)
-        used.update(node.outputs)
-    graph.tensors = {k: t for k, t in graph.tensors.items() if k in used}
-    return graph
-

@@ -41,7 +41,7 @@ from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
 from ..ops.transpose import TransposeParams
 from ..ops.transpose_conv2d import TransposeConv2DParams, full_size
-from .onnx_builder import Invalid, Unsupported, check_indices
+from .graph_builder import Invalid, Unsupported, check_indices
 
 if TYPE_CHECKING:
     from .tflite import _OpContext as Ctx

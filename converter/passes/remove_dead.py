@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..ir import Graph
 from ..ops import OpType
-from .rewrite import bypass, drop_unused_nodes, drop_unused_tensors
+from .rewrite import bypass, drop_unused_nodes
 
 
 def remove_dead(graph: Graph) -> Graph:
@@ -21,5 +21,5 @@ def remove_dead(graph: Graph) -> Graph:
             if bypass(g, node):
                 producers = g.producers()
     drop_unused_nodes(g)
-    drop_unused_tensors(g)
+    g.drop_unused_tensors()
     return g

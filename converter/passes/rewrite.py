@@ -59,14 +59,6 @@ def drop_unused_nodes(graph: Graph) -> bool:
         changed = True
 
 
-def drop_unused_tensors(graph: Graph) -> None:
-    used = set(graph.inputs) | set(graph.outputs)
-    for node in graph.nodes:
-        used.update(node.inputs)
-        used.update(node.outputs)
-    graph.tensors = {k: t for k, t in graph.tensors.items() if k in used}
-
-
 def only_consumer(graph: Graph, name: str, node: Node) -> bool:
     """True when `node` is the only reader of tensor `name` and it is not a graph output."""
     if is_output(graph, name):

@@ -30,15 +30,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..ir import Graph, Node, Tensor, constant_array
+from ..ir import TO_NCHW, TO_NHWC, Graph, Node, Tensor, constant_array
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from ..ops.transpose import TransposeParams
-from .rewrite import (bypass, drop_unused_nodes, drop_unused_tensors, is_output, only_consumer,
-                      rename_tensor, replace_uses)
-
-TO_NHWC = (0, 2, 3, 1)
-TO_NCHW = (0, 3, 1, 2)
+from .rewrite import (bypass, drop_unused_nodes, is_output, only_consumer, rename_tensor,
+                      replace_uses)
 
 UNARY = {OpType.RELU, OpType.RELU6, OpType.CLAMP, OpType.LEAKY_RELU, OpType.SIGMOID,
          OpType.TANH, OpType.HARD_SIGMOID, OpType.HARD_SWISH}
@@ -462,5 +459,5 @@ def to_nhwc(graph: Graph) -> Graph:
     _outputs_as_nhwc(g)
     _unit_transposes_to_reshapes(g)
     drop_unused_nodes(g)
-    drop_unused_tensors(g)
+    g.drop_unused_tensors()
     return g

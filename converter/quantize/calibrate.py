@@ -13,14 +13,11 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import QuantizationError
-from ..ir import DType, Graph
+from ..ir import TO_NCHW, TO_NHWC, DType, Graph
 from ..planner import plan_memory
 from ..writer import serialize
 from .dataset import InputSpec, SampleSource, load_dataset
 from .ranges import Entropy, MinMax, Mse, Percentile, make_observer
-
-TO_NHWC = (0, 2, 3, 1)
-TO_NCHW = (0, 3, 1, 2)
 
 Observer = MinMax | Percentile | Entropy | Mse
 

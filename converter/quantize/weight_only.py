@@ -107,8 +107,7 @@ def _rewrite(graph: Graph, form: Callable[[Node, int, Tensor, Graph], _Stored | 
             node.inputs[i] = done[(name, stored.key)]
         nodes.append(node)
     g.nodes = nodes
-    used = set(g.tensor_order())
-    g.tensors = {k: v for k, v in g.tensors.items() if k in used}
+    g.drop_unused_tensors()
     g.metadata["quantization"] = mode
     return g
 

@@ -1,13 +1,14 @@
-"""The graph builder that ONNX op functions emit IR through.
+"""The graph builder that the importers' op functions emit IR through (both ONNX's and
+TFLite's), and the two exceptions an op function raises.
 
 Op functions see tensors by IR name and call `b.node(...)`; the builder names new tensors
-and nodes after the ONNX node being converted, computes output shapes with the ops'
+and nodes after the source node being converted, computes output shapes with the ops'
 `infer_shape`, and folds layout helpers (transpose, reshape) on constants right away so
 that weights land in the file already in Emberlite's layout.
 """
 from __future__ import annotations
 
-from typing import Any, Literal, NewType
+from typing import Any
 
 import numpy as np
 
@@ -16,17 +17,6 @@ from ..ir import DType, Graph, Node, Tensor, constant_array
 from ..ops import OpType, infer_shape
 from ..ops.reshape import ReshapeParams
 from ..ops.transpose import TransposeParams
-
-TO_NHWC = (0, 2, 3, 1)
-TO_NCHW = (0, 3, 1, 2)
-
-# Input annotations of ONNX op functions besides `str` (a float32 tensor) and `np.ndarray`
-# (an input that must be constant): see onnx_ops.py.
-Indices = NewType("Indices", str)       # int32/int64 indices, constant or not
-AnyTensor = NewType("AnyTensor", str)   # any element type; the function reads only the shape
-
-AutoPad = Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]
-
 
 class Unsupported(Exception):
     """Raised by an op function: this node uses a feature Emberlite cannot convert."""
@@ -39,7 +29,7 @@ class Invalid(Exception):
 class Builder:
     def __init__(self, graph: Graph, reserved: set[str]):
         self.graph = graph
-        # Names the ONNX model uses; generated names avoid them so ONNX outputs keep theirs.
+        # Names the source model uses; generated names avoid them so its outputs keep theirs.
         self._reserved = reserved
         self.scope = ""
         self.num_outputs = 1
@@ -47,14 +37,14 @@ class Builder:
         self._node_names = {n.name for n in graph.nodes}
 
     def begin(self, scope: str, num_outputs: int) -> None:
-        """Starts converting one ONNX node (named `scope`, with `num_outputs` outputs);
+        """Starts converting one source node (named `scope`, with `num_outputs` outputs);
         generated names derive from `scope`."""
         self.scope = scope
         self.num_outputs = num_outputs
         self._scope_nodes = []
 
     def fresh(self, base: str) -> str:
-        """A tensor name derived from `base` that neither the graph nor the ONNX model uses."""
+        """A tensor name derived from `base` that neither the graph nor the source model uses."""
         name, i = base, 1
         while name in self.graph.tensors or name in self._reserved:
             name = f"{base}_{i}"
@@ -84,7 +74,7 @@ class Builder:
         return tensor_name
 
     def add_constant(self, name: str, array: np.ndarray) -> None:
-        """Registers an ONNX-level constant under its own (reserved) name."""
+        """Registers a constant of the source model under its own (reserved) name."""
         self.graph.tensors[name] = Tensor(name, DType.from_numpy(array.dtype), array.shape,
                                           data=array)
 
@@ -115,8 +105,8 @@ class Builder:
         return names
 
     def finish(self) -> None:
-        """Ends the ONNX node: its main IR node (the first that is not a layout TRANSPOSE)
-        takes the ONNX node's name, so per-layer tools can match the two graphs."""
+        """Ends the source node: its main IR node (the first that is not a layout TRANSPOSE)
+        takes the source node's name, so per-layer tools can match the two graphs."""
         main = next((n for n in self._scope_nodes if n.op != OpType.TRANSPOSE), None)
         if main is not None and self.scope not in self._node_names:
             self._node_names.discard(main.name)
@@ -155,7 +145,7 @@ class Builder:
         return self.op(OpType.RESHAPE, [x], ReshapeParams(), shapes=[shape])
 
     def rename_output(self, name: str, new_name: str) -> bool:
-        """Gives a tensor produced by this scope's last nodes the ONNX output name.
+        """Gives a tensor produced by this scope's last nodes the source model's name.
         Returns False (and changes nothing) if `name` was not produced in this scope."""
         producer = next((n for n in self._scope_nodes if name in n.outputs), None)
         if producer is None or new_name in self.graph.tensors:

@@ -1,0 +1,61 @@
+"""The annotations an ONNX op function (onnx_ops.py, onnx_nn_ops.py) declares its contract
+with, and `signature(fn)`, which reads them for the importer's pre-scan and conversion. The
+conventions are listed at the top of onnx_ops.py: besides `str` (a float32 tensor) and
+`np.ndarray` (an input that must be constant), an input is `Indices` or `AnyTensor`, and a
+`Literal[...]` attribute hint such as `AutoPad` lists the supported values.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, NewType
+
+import numpy as np
+
+Indices = NewType("Indices", str)       # int32/int64 indices, constant or not
+AnyTensor = NewType("AnyTensor", str)   # any element type; the function reads only the shape
+
+AutoPad = Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]
+
+
+@dataclass(frozen=True)
+class Signature:
+    inputs: list[Any]                        # annotation per positional input
+    variadic: bool                           # *inputs: any number of tensors
+    attributes: dict[str, tuple | None]      # name -> supported values (None: any)
+    multi_output: bool
+    constant_output: bool
+
+
+@functools.cache
+def signature(fn: Callable[..., Any]) -> Signature:
+    """What op function `fn` accepts, read from its annotations (its first parameter is the
+    builder)."""
+    hints = typing.get_type_hints(fn)
+    inputs, attributes, variadic = [], {}, False
+    for param in list(inspect.signature(fn).parameters.values())[1:]:
+        hint = hints.get(param.name, str)
+        if param.kind is param.VAR_POSITIONAL:
+            variadic = True
+        elif param.kind is param.KEYWORD_ONLY:
+            literal = typing.get_origin(hint) is Literal
+            attributes[param.name] = typing.get_args(hint) if literal else None
+        else:
+            inputs.append(hint)
+    result = hints.get("return")
+    return Signature(inputs, variadic, attributes, typing.get_origin(result) is list,
+                     result is np.ndarray)
+
+
+def input_kind(hint: Any) -> str:
+    """"constant", "indices", "any" or "float": what an input annotation asks for."""
+    args = typing.get_args(hint) or (hint,)
+    if np.ndarray in args:
+        return "constant"
+    if Indices in args:
+        return "indices"
+    if AnyTensor in args:
+        return "any"
+    return "float"

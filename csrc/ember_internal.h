@@ -204,6 +204,11 @@ static inline float ember_clamp_f32(float v, float lo, float hi) {
     const float low_cut = v < lo ? lo : v;
     return low_cut > hi ? hi : low_cut;
 }
+/* A requantized integer within [lo, hi]: below lo gives lo, else above hi gives hi (so with
+   lo > hi never v itself). */
+static inline int32_t ember_clamp_i32(int32_t v, int32_t lo, int32_t hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
 /* Reads a fused activation param into a float clamp range [lo, hi]. */
 ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uint8_t act,
                                     float *lo, float *hi);

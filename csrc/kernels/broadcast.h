@@ -92,7 +92,7 @@ static inline int32_t ember_add_i16_rescale(int32_t mult, int32_t shift, int16_t
 
 static inline int16_t ember_add_i16_output(const ember_add_i8_params *q, int32_t acc) {
     int32_t v = ember_multiply_by_quantized_multiplier(acc, q->out_mult, q->out_shift);
-    v = v < q->q_min ? q->q_min : v > q->q_max ? q->q_max : v;
+    v = ember_clamp_i32(v, q->q_min, q->q_max);
     return (int16_t)v;
 }
 
@@ -105,7 +105,7 @@ static inline int32_t ember_add_i8_rescale(int32_t zp, int32_t mult, int32_t shi
 /* The sum or difference of two rescaled inputs, requantized to the output and clamped. */
 static inline int8_t ember_add_i8_output(const ember_add_i8_params *q, int32_t acc) {
     int32_t v = ember_multiply_by_quantized_multiplier(acc, q->out_mult, q->out_shift) + q->out_zp;
-    v = v < q->q_min ? q->q_min : v > q->q_max ? q->q_max : v;
+    v = ember_clamp_i32(v, q->q_min, q->q_max);
     return (int8_t)v;
 }
 

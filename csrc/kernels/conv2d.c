@@ -137,7 +137,7 @@ void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input, const
             int32_t v = ember_multiply_by_quantized_multiplier((int32_t)acc, d->mult[oc],
                                                                d->shift[oc]) +
                         d->out_zp;
-            v = v < d->q_min ? d->q_min : v > d->q_max ? d->q_max : v;
+            v = ember_clamp_i32(v, d->q_min, d->q_max);
             *output++ = (int8_t)v;
         }
     }
@@ -172,7 +172,7 @@ static void ember_conv2d_i16_ref(const struct conv2d_data *d, const int16_t *inp
             }
             int32_t v = ember_multiply_by_quantized_multiplier_i64((int64_t)acc, d->mult[oc],
                                                                    d->shift[oc]);
-            v = v < d->q_min ? d->q_min : v > d->q_max ? d->q_max : v;
+            v = ember_clamp_i32(v, d->q_min, d->q_max);
             *output++ = (int16_t)v;
         }
     }

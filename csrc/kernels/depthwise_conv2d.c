@@ -130,7 +130,7 @@ void ember_depthwise_conv2d_i8_ref(const struct depthwise_conv2d_data *d, const 
             int32_t q = ember_multiply_by_quantized_multiplier((int32_t)acc, d->mult[oc],
                                                                d->shift[oc]) +
                         d->out_zp;
-            q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+            q = ember_clamp_i32(q, d->q_min, d->q_max);
             *output++ = (int8_t)q;
         }
     }
@@ -163,7 +163,7 @@ static void ember_depthwise_conv2d_i16_ref(const struct depthwise_conv2d_data *d
             }
             int32_t q = ember_multiply_by_quantized_multiplier_i64((int64_t)acc, d->mult[oc],
                                                                    d->shift[oc]);
-            q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+            q = ember_clamp_i32(q, d->q_min, d->q_max);
             *output++ = (int16_t)q;
         }
     }

@@ -114,7 +114,7 @@ static int8_t div_i8(const struct div_i8_params *q, int32_t a, int32_t b) {
     const int32_t exponent = (31 - b_zeros) + headroom - q->shift;
     int32_t v = ember_wrap_add(
         rounding_divide_wide(ember_srdhm(quotient, q->mult), exponent), q->out_zp);
-    v = v < q->q_min ? q->q_min : v > q->q_max ? q->q_max : v;
+    v = ember_clamp_i32(v, q->q_min, q->q_max);
     return (int8_t)v;
 }
 

@@ -164,7 +164,7 @@ static void ember_fully_connected_i16_ref(const struct fully_connected_data *d,
             double v = round((double)(int64_t)acc * d->scale[n]);
             v = v < -65536.0 ? -65536.0 : v > 65536.0 ? 65536.0 : v;
             int32_t q = (int32_t)v;
-            q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+            q = ember_clamp_i32(q, d->q_min, d->q_max);
             y[n] = (int16_t)q;
         }
     }

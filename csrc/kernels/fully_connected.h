@@ -32,7 +32,7 @@ static inline int8_t fully_connected_requantize_i8(const struct fully_connected_
     double v = round((double)(int32_t)acc * d->scale[n]);
     v = v < -65536.0 ? -65536.0 : v > 65536.0 ? 65536.0 : v;
     int32_t q = (int32_t)v + d->out_zp;
-    q = q < d->q_min ? d->q_min : q > d->q_max ? d->q_max : q;
+    q = ember_clamp_i32(q, d->q_min, d->q_max);
     return (int8_t)q;
 }
 

@@ -48,7 +48,7 @@ static void max_pool2d_window_i8(const struct pool2d_params *p, const void *taps
                 const int32_t v = first[(size_t)ky * row_step + (size_t)kx * col_step + c];
                 best = v > best ? v : best;
             }
-        best = best < p->q_min ? p->q_min : best > p->q_max ? p->q_max : best;
+        best = ember_clamp_i32(best, p->q_min, p->q_max);
         out[c] = (int8_t)best;
     }
 }
@@ -71,7 +71,7 @@ static void max_pool2d_window_i16(const struct pool2d_params *p, const void *tap
                 const int32_t v = first[(size_t)ky * row_step + (size_t)kx * col_step + c];
                 best = v > best ? v : best;
             }
-        best = best < p->q_min ? p->q_min : best > p->q_max ? p->q_max : best;
+        best = ember_clamp_i32(best, p->q_min, p->q_max);
         out[c] = (int16_t)best;
     }
 }

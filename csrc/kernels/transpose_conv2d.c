@@ -201,7 +201,7 @@ static void ember_transpose_conv2d_i8_ref(const struct transpose_conv2d_data *d,
         int32_t v = ember_multiply_by_quantized_multiplier((int32_t)total, d->mult[oc],
                                                            d->shift[oc]) +
                     d->out_zp;
-        output[i] = (int8_t)(v < d->q_min ? d->q_min : v > d->q_max ? d->q_max : v);
+        output[i] = (int8_t)ember_clamp_i32(v, d->q_min, d->q_max);
     }
 }
 

@@ -80,6 +80,18 @@ class Scheme:
     check_bias_scale: bool
 
 
+def _scheme(kind: str, **checks: Any) -> Scheme:
+    """The Scheme of `kind` ("int8" or "int16"): its op tables from the ops' facts, its
+    messages and tensor checks from `checks`."""
+    weighted = _codes(kind, lambda f, rule: rule.weights)
+    return Scheme(ops=_codes(kind, lambda f, rule: True),
+                  same_quant=set(_codes(kind, lambda f, rule: bool(rule.shared))),
+                  index_outputs=set(_codes(kind, lambda f, rule: f.index_outputs)),
+                  weights=_inputs(weighted, lambda f: f.weights),
+                  bias=_inputs(weighted, lambda f: f.bias),
+                  data=_inputs(weighted, lambda f: 0), **checks)
+
+
 _INT8_ACTIVATIONS = {Act.NONE, Act.RELU, Act.RELU6, Act.RELU_N1_TO_1}
 _INDEX_TENSOR_TYPES = (TensorType.INT32, TensorType.INT64)
 
@@ -242,15 +254,8 @@ def _int8_op_checks(model: Any, op: Any, activations: list, outputs: list) -> li
     return []
 
 
-_INT8_WEIGHTED = _codes("int8", lambda f, rule: rule.weights)
-INT8 = Scheme(
-    no_kernel=NO_KERNEL,
-    ops=_codes("int8", lambda f, rule: True),
-    same_quant=set(_codes("int8", lambda f, rule: bool(rule.shared))),
-    index_outputs=set(_codes("int8", lambda f, rule: f.index_outputs)),
-    weights=_inputs(_INT8_WEIGHTED, lambda f: f.weights),
-    bias=_inputs(_INT8_WEIGHTED, lambda f: f.bias),
-    data=_inputs(_INT8_WEIGHTED, lambda f: 0), bias_type=TensorType.INT32,
+INT8 = _scheme(
+    "int8", no_kernel=NO_KERNEL, bias_type=TensorType.INT32,
     activation=_activation_problems, constant=_weight_problems,
     const_input=lambda what, is_constant: "" if is_constant else f"{what} must be a constant",
     op_checks=_int8_op_checks, check_bias_scale=True)
@@ -330,15 +335,8 @@ def _int16_op_checks(model: Any, op: Any, activations: list, outputs: list) -> l
     return reasons
 
 
-_INT16_WEIGHTED = _codes("int16", lambda f, rule: rule.weights)
-INT16 = Scheme(
-    no_kernel=NO_KERNEL_16,
-    ops=_codes("int16", lambda f, rule: True),
-    same_quant=set(_codes("int16", lambda f, rule: bool(rule.shared))),
-    index_outputs=set(_codes("int16", lambda f, rule: f.index_outputs)),
-    weights=_inputs(_INT16_WEIGHTED, lambda f: f.weights),
-    bias=_inputs(_INT16_WEIGHTED, lambda f: f.bias),
-    data=_inputs(_INT16_WEIGHTED, lambda f: 0), bias_type=TensorType.INT64,
+INT16 = _scheme(
+    "int16", no_kernel=NO_KERNEL_16, bias_type=TensorType.INT64,
     activation=_int16_activation_problems, constant=_int16_constant_problems,
     const_input=lambda what, is_constant: f"{what}: constant inputs have {NO_KERNEL_16}",
     op_checks=_int16_op_checks, check_bias_scale=False)

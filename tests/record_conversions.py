@@ -4,14 +4,16 @@ leaves converted files and outputs byte-identical.
     EMBER_RECORD=before.json python -m pytest -p record_conversions
     ... change the code ...
     EMBER_RECORD=after.json python -m pytest -p record_conversions
-    python tests/record_conversions.py before.json after.json
+    python tests/record_conversions.py before.json after.json [before_again.json]
 
 Per test it keeps, in order, the SHA-256 of each .ember file the Converter writes (serialized
 again with a fixed producer string, so a version bump alone does not count as a change) with
 that of its source model, and of the outputs of each successful invoke with that of its
 inputs. A record whose source or inputs differ between the two runs (a test that draws them
 at random, a Keras model whose layer names depend on what ran before it) cannot be compared,
-and is counted apart. Tests run in worker processes are not recorded.
+and is counted apart; so is a test whose outputs differ between two recordings of the unchanged
+code (before_again.json), which draws something at random that its records do not show.
+Tests run in worker processes are not recorded.
 """
 from __future__ import annotations
 
@@ -117,15 +119,24 @@ def _verdict(before: list[str], after: list[str]) -> str:
     return "incomparable"
 
 
-def compare(before_path: str, after_path: str) -> int:
+def _load(path: str) -> dict[str, list[str]]:
+    with open(path) as f:
+        return json.load(f)
+
+
+def _made(records: list[str]) -> list[str]:
+    return [_split(r)[1] for r in records]
+
+
+def compare(before_path: str, after_path: str, again_path: str | None = None) -> int:
     """Prints the tests whose records differ; returns how many do."""
-    with open(before_path) as f:
-        before = json.load(f)
-    with open(after_path) as f:
-        after = json.load(f)
-    before, after = _match_moved(before, after)
+    before, after = _match_moved(_load(before_path), _load(after_path))
+    again = _load(again_path) if again_path else before
     common = sorted(set(before) & set(after))
     verdicts = {k: _verdict(before[k], after[k]) for k in common}
+    for key in common:
+        if key in again and _made(again[key]) != _made(before[key]):
+            verdicts[key] = "incomparable"
     for kind in ("incomparable", "differs"):
         for key in (k for k in common if verdicts[k] == kind):
             print(f"{kind}: {key}")
@@ -157,4 +168,4 @@ def _match_moved(before: dict, after: dict) -> tuple[dict, dict]:
 
 
 if __name__ == "__main__":
-    sys.exit(1 if compare(sys.argv[1], sys.argv[2]) else 0)
+    sys.exit(1 if compare(*sys.argv[1:4]) else 0)

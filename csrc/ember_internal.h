@@ -194,6 +194,9 @@ ember_status ember_check_type(ember_context *ctx, const ember_node *n, const emb
                               uint8_t type, const char *what);
 ember_status ember_check_rank(ember_context *ctx, const ember_node *n, const ember_tensor *t,
                               uint32_t rank, const char *what);
+/* Checks that `out` has the rank and dims of `in` (ops whose output keeps the input's shape). */
+ember_status ember_check_same_shape(ember_context *ctx, const ember_node *node, const char *op,
+                                    const ember_tensor *in, const ember_tensor *out);
 /* An element-wise op may write its output over an input only if both occupy exactly the same
    arena bytes with the same element count (so element i is read before it is overwritten);
    any other overlap would read already-written values. `which` names the input. */

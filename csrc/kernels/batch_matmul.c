@@ -161,23 +161,29 @@ static void matmul_f32(const struct batch_matmul_data *d, const float *a, const 
     }
 }
 
+/* Moves the offsets of the inputs' matrices to the next output batch: an odometer over the
+   output's batch dims whose wraps rewind that dim's offsets. */
+static void next_batch(const struct batch_matmul_data *d, size_t index[EMBER_MAX_RANK],
+                       size_t *a_off, size_t *b_off) {
+    for (uint32_t i = d->batch_rank; i-- > 0;) {
+        *a_off += d->a_step[i];
+        *b_off += d->b_step[i];
+        if (++index[i] < d->batch_dims[i])
+            return;
+        *a_off -= d->a_step[i] * d->batch_dims[i];
+        *b_off -= d->b_step[i] * d->batch_dims[i];
+        index[i] = 0;
+    }
+}
+
 static void ember_batch_matmul_f32_ref(const struct batch_matmul_data *d, const float *a,
                                        const float *b, float *out) {
-    /* Odometer over the output's batch dims; offsets wrap back when a dim rolls over. */
     size_t index[EMBER_MAX_RANK] = {0};
     size_t a_off = 0, b_off = 0;
     const size_t out_size = d->m * d->n;
     for (size_t t = 0; t < d->batch_count; t++) {
         matmul_f32(d, a + a_off, b + b_off, out + t * out_size);
-        for (uint32_t i = d->batch_rank; i-- > 0;) {
-            a_off += d->a_step[i];
-            b_off += d->b_step[i];
-            if (++index[i] < d->batch_dims[i])
-                break;
-            a_off -= d->a_step[i] * d->batch_dims[i];
-            b_off -= d->b_step[i] * d->batch_dims[i];
-            index[i] = 0;
-        }
+        next_batch(d, index, &a_off, &b_off);
     }
 }
 
@@ -207,15 +213,7 @@ static void ember_batch_matmul_i8_ref(const struct batch_matmul_data *d, const i
     const size_t out_size = d->m * d->n;
     for (size_t t = 0; t < d->batch_count; t++) {
         matmul_i8(d, a + a_off, b + b_off, out + t * out_size);
-        for (uint32_t i = d->batch_rank; i-- > 0;) {
-            a_off += d->a_step[i];
-            b_off += d->b_step[i];
-            if (++index[i] < d->batch_dims[i])
-                break;
-            a_off -= d->a_step[i] * d->batch_dims[i];
-            b_off -= d->b_step[i] * d->batch_dims[i];
-            index[i] = 0;
-        }
+        next_batch(d, index, &a_off, &b_off);
     }
 }
 

@@ -129,6 +129,21 @@ void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const embe
     }
 }
 
+/* Moves the input offsets *ao, *bo to the next output row: an odometer over the outer dims
+   (all but the innermost) whose wraps rewind that dim's offsets. */
+static inline void next_row(const ember_broadcast *bc, size_t idx[EMBER_MAX_RANK], size_t *ao,
+                            size_t *bo) {
+    for (uint32_t d = bc->rank - 1; d-- > 0;) {
+        *ao += bc->a_stride[d];
+        *bo += bc->b_stride[d];
+        if (++idx[d] < bc->dims[d])
+            return;
+        idx[d] = 0;
+        *ao -= bc->a_stride[d] * bc->dims[d];
+        *bo -= bc->b_stride[d] * bc->dims[d];
+    }
+}
+
 void ember_broadcast_f32(const ember_broadcast *bc, const float *a, const float *b, float *out,
                          ember_binary_row_f32 row, float lo, float hi) {
     if (bc->count == 0)
@@ -139,16 +154,7 @@ void ember_broadcast_f32(const ember_broadcast *bc, const float *a, const float 
     size_t ao = 0, bo = 0;
     for (size_t o = 0; o < bc->count; o += n) {
         row(out + o, a + ao, bc->a_stride[inner], b + bo, bc->b_stride[inner], n, lo, hi);
-        /* Odometer over the outer dims; each wrap rewinds that dim's offsets. */
-        for (uint32_t d = inner; d-- > 0;) {
-            ao += bc->a_stride[d];
-            bo += bc->b_stride[d];
-            if (++idx[d] < bc->dims[d])
-                break;
-            idx[d] = 0;
-            ao -= bc->a_stride[d] * bc->dims[d];
-            bo -= bc->b_stride[d] * bc->dims[d];
-        }
+        next_row(bc, idx, &ao, &bo);
     }
 }
 
@@ -165,15 +171,7 @@ static void broadcast_rows(const ember_broadcast *bc, row_at_fn row, const void 
     size_t ao = 0, bo = 0;
     for (size_t o = 0; o < bc->count; o += n) {
         row(walk, o, ao, bo, n);
-        for (uint32_t d = inner; d-- > 0;) {
-            ao += bc->a_stride[d];
-            bo += bc->b_stride[d];
-            if (++idx[d] < bc->dims[d])
-                break;
-            idx[d] = 0;
-            ao -= bc->a_stride[d] * bc->dims[d];
-            bo -= bc->b_stride[d] * bc->dims[d];
-        }
+        next_row(bc, idx, &ao, &bo);
     }
 }
 
@@ -250,18 +248,37 @@ static ember_status add_activation(ember_context *ctx, const ember_node *node, c
     return EMBER_STATUS_OK;
 }
 
-ember_status ember_add_i8_params_read(ember_context *ctx, const ember_node *node, const char *op,
-                                      ember_add_i8_params *q) {
+/* The rules every int8 binary op with a fused activation shares: per-tensor quantization of
+   both inputs and the output, and the activation's range on the output's stored values. */
+static ember_status quant_i8_range(ember_context *ctx, const ember_node *node, const char *op,
+                                   int32_t *q_min, int32_t *q_max) {
     const ember_tensor *out = ember_output(ctx, node, 0);
     uint8_t act = 0;
     ember_status st = EMBER_STATUS_OK;
     if ((st = ember_check_quant_i8(ctx, node, ember_input(ctx, node, 0), "input 0")) ||
         (st = ember_check_quant_i8(ctx, node, ember_input(ctx, node, 1), "input 1")) ||
         (st = ember_check_quant_i8(ctx, node, out, "output")) ||
-        (st = add_activation(ctx, node, op, &act)) ||
-        (st = ember_activation_range_i8(ctx, node, act, out, &q->q_min, &q->q_max)))
+        (st = add_activation(ctx, node, op, &act)))
         return st;
-    return add_multipliers(ctx, node, op, EMBER_ADD_I8_LEFT_SHIFT, q);
+    return ember_activation_range_i8(ctx, node, act, out, q_min, q_max);
+}
+
+ember_status ember_add_i8_params_read(ember_context *ctx, const ember_node *node, const char *op,
+                                      ember_add_i8_params *q) {
+    const ember_status st = quant_i8_range(ctx, node, op, &q->q_min, &q->q_max);
+    return st != EMBER_STATUS_OK ? st
+                                 : add_multipliers(ctx, node, op, EMBER_ADD_I8_LEFT_SHIFT, q);
+}
+
+ember_status ember_binary_i8_params_read(ember_context *ctx, const ember_node *node,
+                                         const char *op, ember_binary_i8_params *q) {
+    const ember_status st = quant_i8_range(ctx, node, op, &q->q_min, &q->q_max);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    q->a_zp = ember_input(ctx, node, 0)->zero_point;
+    q->b_zp = ember_input(ctx, node, 1)->zero_point;
+    q->out_zp = ember_output(ctx, node, 0)->zero_point;
+    return EMBER_STATUS_OK;
 }
 
 ember_status ember_add_i16_params_read(ember_context *ctx, const ember_node *node,

@@ -61,6 +61,17 @@ typedef void (*ember_binary_row_i16)(int16_t *out, const int16_t *a, size_t a_st
 void ember_broadcast_i16(const ember_broadcast *bc, const int16_t *a, const int16_t *b,
                          int16_t *out, ember_binary_row_i16 row, const void *params);
 
+/* int8 MUL and DIV: zero points, the one requantization multiplier each op derives from its
+   scales, and the fused activation's clamp range. */
+typedef struct ember_binary_i8_params {
+    int32_t a_zp, b_zp, out_zp, mult, shift, q_min, q_max;
+} ember_binary_i8_params;
+
+/* Checks the quantization of an int8 MUL or DIV (`op` names it) and its fused activation, and
+   fills every field of `q` but mult and shift, which the op derives from the scales. */
+ember_status ember_binary_i8_params_read(ember_context *ctx, const ember_node *node,
+                                         const char *op, ember_binary_i8_params *q);
+
 /* int8 ADD and SUB, LiteRT's scheme (docs/int8-arithmetic.md, section 4): both inputs
    are moved to a common scale (2 x the larger input scale) with 20 bits of headroom, added or
    subtracted, and the result requantized to the output. */

@@ -32,14 +32,8 @@ static ember_status cast_check(ember_context *ctx, const ember_node *node) {
                           "node %" PRIu32 " (cast): '%s' has type %s; CAST converts FLOAT32, "
                           "INT8, INT32 and INT64",
                           node->index, bad->name, ember_type_str((ember_type)bad->type));
-    bool same = in->rank == out->rank;
-    for (uint32_t d = 0; same && d < in->rank; d++)
-        same = in->dims[d] == out->dims[d];
-    if (!same)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (cast): output '%s' must have the shape of input "
-                          "'%s'",
-                          node->index, out->name, in->name);
+    if ((st = ember_check_same_shape(ctx, node, "cast", in, out)))
+        return st;
     return ember_check_inplace(ctx, node, "cast", in, 0, out);
 }
 

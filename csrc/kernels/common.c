@@ -62,11 +62,19 @@ ember_status ember_check_params(ember_context *ctx, const ember_node *n, uint8_t
                       params_name(params_type), params_name(n->params_type));
 }
 
-ember_status ember_check_type(ember_context *ctx, const ember_node *n, const ember_tensor *t,
-                              uint8_t type, const char *what) {
+static ember_status check_present(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                                  const char *what) {
     if (t == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): %s is missing",
                           n->index, op_name(n), what);
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_check_type(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                              uint8_t type, const char *what) {
+    const ember_status st = check_present(ctx, n, t, what);
+    if (st != EMBER_STATUS_OK)
+        return st;
     if (t->type != type)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): %s '%s' must be %s, got %s",
@@ -77,13 +85,25 @@ ember_status ember_check_type(ember_context *ctx, const ember_node *n, const emb
 
 ember_status ember_check_rank(ember_context *ctx, const ember_node *n, const ember_tensor *t,
                               uint32_t rank, const char *what) {
-    if (t == NULL)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 " (%s): %s is missing",
-                          n->index, op_name(n), what);
+    const ember_status st = check_present(ctx, n, t, what);
+    if (st != EMBER_STATUS_OK)
+        return st;
     if (t->rank != rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): %s '%s' must have rank %" PRIu32 ", got %u",
                           n->index, op_name(n), what, t->name, rank, (unsigned)t->rank);
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_check_same_shape(ember_context *ctx, const ember_node *node, const char *op,
+                                    const ember_tensor *in, const ember_tensor *out) {
+    bool same = out->rank == in->rank;
+    for (uint32_t d = 0; same && d < in->rank; d++)
+        same = out->dims[d] == in->dims[d];
+    if (!same)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): output '%s' must have the shape of input '%s'",
+                          node->index, op, out->name, in->name);
     return EMBER_STATUS_OK;
 }
 

@@ -10,47 +10,28 @@
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 
-struct div_i8_params {
-    int32_t a_zp, b_zp, out_zp, mult, shift, q_min, q_max;
-};
-
 struct div_i8_data {
     ember_broadcast bc;
     size_t b_count; /* elements of input 1, all checked for a zero divisor */
-    struct div_i8_params q;
+    ember_binary_i8_params q;
 };
 
 /* The final shift of an element is 23..38 - shift (see div_i8), so shift in [-25, 23] keeps
    it within [0, 63]; outside that the ratio is absurd and LiteRT's shifts are undefined. */
 static ember_status div_i8_params_read(ember_context *ctx, const ember_node *node,
-                                       struct div_i8_params *q) {
-    const ember_tensor *a = ember_input(ctx, node, 0);
-    const ember_tensor *b = ember_input(ctx, node, 1);
-    const ember_tensor *out = ember_output(ctx, node, 0);
-    uint8_t act = 0;
-    ember_status st = EMBER_STATUS_OK;
-    if ((st = ember_check_quant_i8(ctx, node, a, "input 0")) ||
-        (st = ember_check_quant_i8(ctx, node, b, "input 1")) ||
-        (st = ember_check_quant_i8(ctx, node, out, "output")))
-        return st;
-    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (div): activation field is out of bounds",
-                          node->index);
-    if ((st = ember_activation_range_i8(ctx, node, act, out, &q->q_min, &q->q_max)))
+                                       ember_binary_i8_params *q) {
+    const ember_status st = ember_binary_i8_params_read(ctx, node, "div", q);
+    if (st != EMBER_STATUS_OK)
         return st;
     /* Each float32 operation rounds to float32 on its own, as in LiteRT's C++. */
-    const float denominator = b->scale * out->scale;
-    const float ratio = a->scale / denominator;
+    const float denominator = ember_input(ctx, node, 1)->scale * ember_output(ctx, node, 0)->scale;
+    const float ratio = ember_input(ctx, node, 0)->scale / denominator;
     ember_quantize_multiplier((double)ratio, &q->mult, &q->shift);
     if (q->mult == 0 || q->shift < -25 || q->shift > 23)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (div): int8 needs input 0 scale / (input 1 scale x "
                           "output scale) in [2^-26, 2^23), got %g",
                           node->index, (double)ratio);
-    q->a_zp = a->zero_point;
-    q->b_zp = b->zero_point;
-    q->out_zp = out->zero_point;
     return EMBER_STATUS_OK;
 }
 
@@ -58,7 +39,7 @@ static ember_status div_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
     if (a == NULL || a->type != EMBER_TYPE_INT8)
         return ember_binary_check(ctx, node, "div");
-    struct div_i8_params q;
+    ember_binary_i8_params q;
     ember_status st = ember_binary_check_type(ctx, node, "div", EMBER_TYPE_INT8);
     return st != EMBER_STATUS_OK ? st : div_i8_params_read(ctx, node, &q);
 }
@@ -100,7 +81,7 @@ static int32_t rounding_divide_wide(int32_t x, int32_t exponent) {
 /* a / b for b != 0, both in [-255, 255]: with |b| = 2^k (1 + f), f in [0, 1), the
    reciprocal 1 / (1 + f) in Q0.31, and a shifted left by its h redundant sign bits,
    a / b = (a 2^h) (1 / (1 + f)) 2^-(k + h); k <= 7 and 23 <= h <= 31 (h = 31 for a = 0, -1). */
-static int8_t div_i8(const struct div_i8_params *q, int32_t a, int32_t b) {
+static int8_t div_i8(const ember_binary_i8_params *q, int32_t a, int32_t b) {
     if (b < 0) {
         a = -a;
         b = -b;
@@ -120,7 +101,7 @@ static int8_t div_i8(const struct div_i8_params *q, int32_t a, int32_t b) {
 
 static void div_row_i8(int8_t *out, const int8_t *a, size_t a_step, const int8_t *b,
                        size_t b_step, size_t n, const void *params) {
-    const struct div_i8_params *q = params;
+    const ember_binary_i8_params *q = params;
     for (size_t i = 0; i < n; i++)
         out[i] = div_i8(q, a[i * a_step] - q->a_zp, b[i * b_step] - q->b_zp);
 }

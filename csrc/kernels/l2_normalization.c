@@ -35,14 +35,8 @@ static ember_status check_i8(ember_context *ctx, const ember_node *node) {
                           "node %" PRIu32 " (l2_normalization): int8 output '%s' must have scale "
                           "1/128 and zero point 0, got %.9g and %" PRId32,
                           node->index, out->name, (double)out->scale, out->zero_point);
-    bool same = out->rank == in->rank;
-    for (uint32_t d = 0; same && d < in->rank; d++)
-        same = out->dims[d] == in->dims[d];
-    if (!same)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (l2_normalization): output '%s' must have the shape "
-                          "of input '%s'",
-                          node->index, out->name, in->name);
+    if ((st = ember_check_same_shape(ctx, node, "l2_normalization", in, out)))
+        return st;
     return ember_check_inplace(ctx, node, "l2_normalization", in, 0, out);
 }
 

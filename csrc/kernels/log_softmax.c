@@ -9,6 +9,7 @@
 #include "ember_internal.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
+#include "kernels/softmax.h"
 #include "kernels/unary.h"
 
 /* Q5.26 differences by (mult, left_shift); reverse_mult * 2^reverse_shift (< 1, shift <= 0)
@@ -23,16 +24,6 @@ struct log_softmax_data {
     float beta;
     struct log_softmax_i8_params q;
 };
-
-static ember_status read_params(ember_context *ctx, const ember_node *node, int32_t *axis,
-                                float *beta) {
-    if (!ember_fb_i32(&node->params, EMBER_SLOT_SOFTMAX_PARAMS_AXIS, 0, axis))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (log_softmax): axis field is out of bounds",
-                          node->index);
-    return ember_unary_param_f32(ctx, node, "log_softmax", EMBER_SLOT_SOFTMAX_PARAMS_BETA, 1.0f,
-                                 "beta", false, beta);
-}
 
 /* LiteRT's int8 rules: per-tensor input and output, the output's scale exactly 16/256 and
    zero point 127, beta * s_in * 2^26 > 1 (a non-negative left shift), and a reverse
@@ -50,12 +41,9 @@ static ember_status log_softmax_i8_params_read(ember_context *ctx, const ember_n
                           "node %" PRIu32 " (log_softmax): int8 output '%s' must have scale "
                           "16/256 and zero point 127, got %.9g and %" PRId32,
                           node->index, out->name, (double)out->scale, out->zero_point);
-    if (!ember_softmax_input_scaling((double)beta * (double)in->scale, &q->mult,
-                                     &q->left_shift, &q->diff_min))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (log_softmax): int8 needs beta x input scale > "
-                          "2^-26, got beta %g and scale %.9g",
-                          node->index, (double)beta, (double)in->scale);
+    if ((st = ember_softmax_input_scaling_read(ctx, node, "log_softmax", beta, &q->mult,
+                                               &q->left_shift, &q->diff_min)))
+        return st;
     /* 2^(31 - left_shift) / mult is the size of one stored step in Q5.26, inverted. */
     const double reverse = ldexp(1.0, 31 - q->left_shift) / (double)q->mult;
     if (!(reverse < 1.0))
@@ -68,24 +56,12 @@ static ember_status log_softmax_i8_params_read(ember_context *ctx, const ember_n
 }
 
 static ember_status log_softmax_check(ember_context *ctx, const ember_node *node) {
-    const ember_tensor *in = ember_input(ctx, node, 0);
-    const bool is_i8 = in != NULL && in->type == EMBER_TYPE_INT8;
-    ember_status st =
-        is_i8 ? ember_unary_check_i8(ctx, node, "log_softmax", EMBER_OP_PARAMS_SOFTMAX_PARAMS)
-              : ember_unary_check(ctx, node, "log_softmax", EMBER_OP_PARAMS_SOFTMAX_PARAMS);
-    if (st != EMBER_STATUS_OK)
-        return st;
-    int32_t axis;
     float beta;
-    if ((st = read_params(ctx, node, &axis, &beta)))
+    const ember_status st = ember_softmax_check_params(ctx, node, "log_softmax", &beta);
+    if (st != EMBER_STATUS_OK || ember_input(ctx, node, 0)->type != EMBER_TYPE_INT8)
         return st;
-    if (axis < 0 || (uint32_t)axis >= in->rank)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (log_softmax): axis must be in [0, %u) for a "
-                          "rank-%u input, got %" PRId32,
-                          node->index, (unsigned)in->rank, (unsigned)in->rank, axis);
     struct log_softmax_i8_params q;
-    return is_i8 ? log_softmax_i8_params_read(ctx, node, beta, &q) : EMBER_STATUS_OK;
+    return log_softmax_i8_params_read(ctx, node, beta, &q);
 }
 
 /* One slice at a time; each is read fully before it is written, so out may alias in. */
@@ -173,7 +149,8 @@ static ember_status log_softmax_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     int32_t axis;
-    const ember_status st = read_params(ctx, node, &axis, &d->beta);
+    const ember_status st =
+        ember_softmax_read_params(ctx, node, "log_softmax", &axis, &d->beta);
     if (st != EMBER_STATUS_OK)
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);

@@ -8,39 +8,20 @@
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 
-struct mul_i8_params {
-    int32_t a_zp, b_zp, out_zp, mult, shift, q_min, q_max;
-};
-
 struct mul_i8_data {
     ember_broadcast bc;
-    struct mul_i8_params q;
+    ember_binary_i8_params q;
 };
 
 static ember_status mul_i8_params_read(ember_context *ctx, const ember_node *node,
-                                       struct mul_i8_params *q) {
-    const ember_tensor *a = ember_input(ctx, node, 0);
-    const ember_tensor *b = ember_input(ctx, node, 1);
-    const ember_tensor *out = ember_output(ctx, node, 0);
-    uint8_t act = 0;
-    ember_status st = EMBER_STATUS_OK;
-    if ((st = ember_check_quant_i8(ctx, node, a, "input 0")) ||
-        (st = ember_check_quant_i8(ctx, node, b, "input 1")) ||
-        (st = ember_check_quant_i8(ctx, node, out, "output")))
-        return st;
-    if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (mul): activation field is out of bounds",
-                          node->index);
-    if ((st = ember_activation_range_i8(ctx, node, act, out, &q->q_min, &q->q_max)))
+                                       ember_binary_i8_params *q) {
+    const ember_status st = ember_binary_i8_params_read(ctx, node, "mul", q);
+    if (st != EMBER_STATUS_OK)
         return st;
     /* Each float32 operation rounds to float32 on its own, as in LiteRT's C++. */
-    const float product = a->scale * b->scale;
-    const float ratio = product / out->scale;
+    const float product = ember_input(ctx, node, 0)->scale * ember_input(ctx, node, 1)->scale;
+    const float ratio = product / ember_output(ctx, node, 0)->scale;
     ember_quantize_multiplier((double)ratio, &q->mult, &q->shift);
-    q->a_zp = a->zero_point;
-    q->b_zp = b->zero_point;
-    q->out_zp = out->zero_point;
     return EMBER_STATUS_OK;
 }
 
@@ -48,7 +29,7 @@ static ember_status mul_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
     if (a == NULL || a->type != EMBER_TYPE_INT8)
         return ember_binary_check(ctx, node, "mul");
-    struct mul_i8_params q;
+    ember_binary_i8_params q;
     ember_status st = ember_binary_check_type(ctx, node, "mul", EMBER_TYPE_INT8);
     return st != EMBER_STATUS_OK ? st : mul_i8_params_read(ctx, node, &q);
 }
@@ -79,7 +60,7 @@ static void ember_mul_f32_ref(const ember_broadcast *bc, const float *a, const f
 /* Operands within [-255, 255] each, so the int32 product cannot overflow. */
 static void mul_row_i8(int8_t *out, const int8_t *a, size_t a_step, const int8_t *b,
                        size_t b_step, size_t n, const void *params) {
-    const struct mul_i8_params *q = params;
+    const ember_binary_i8_params *q = params;
     for (size_t i = 0; i < n; i++) {
         const int32_t product = (a[i * a_step] - q->a_zp) * (b[i * b_step] - q->b_zp);
         int32_t v = ember_multiply_by_quantized_multiplier(product, q->mult, q->shift) + q->out_zp;

@@ -8,6 +8,7 @@
 #include "ember_internal.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
+#include "kernels/softmax.h"
 #include "kernels/unary.h"
 
 /* beta * s_in * 2^26 as (mult, left_shift); differences below diff_min give exp 0. */
@@ -22,13 +23,45 @@ struct softmax_data {
     struct softmax_i8_params q;
 };
 
-static ember_status read_params(ember_context *ctx, const ember_node *node, int32_t *axis,
-                                float *beta) {
+ember_status ember_softmax_read_params(ember_context *ctx, const ember_node *node,
+                                       const char *op, int32_t *axis, float *beta) {
     if (!ember_fb_i32(&node->params, EMBER_SLOT_SOFTMAX_PARAMS_AXIS, 0, axis))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (softmax): axis field is out of bounds", node->index);
-    return ember_unary_param_f32(ctx, node, "softmax", EMBER_SLOT_SOFTMAX_PARAMS_BETA, 1.0f,
-                                 "beta", false, beta);
+                          "node %" PRIu32 " (%s): axis field is out of bounds", node->index, op);
+    return ember_unary_param_f32(ctx, node, op, EMBER_SLOT_SOFTMAX_PARAMS_BETA, 1.0f, "beta",
+                                 false, beta);
+}
+
+ember_status ember_softmax_check_params(ember_context *ctx, const ember_node *node,
+                                        const char *op, float *beta) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    ember_status st =
+        in != NULL && in->type == EMBER_TYPE_INT8
+            ? ember_unary_check_i8(ctx, node, op, EMBER_OP_PARAMS_SOFTMAX_PARAMS)
+            : ember_unary_check(ctx, node, op, EMBER_OP_PARAMS_SOFTMAX_PARAMS);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    int32_t axis;
+    if ((st = ember_softmax_read_params(ctx, node, op, &axis, beta)))
+        return st;
+    if (axis < 0 || (uint32_t)axis >= in->rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): axis must be in [0, %u) for a rank-%u input, "
+                          "got %" PRId32,
+                          node->index, op, (unsigned)in->rank, (unsigned)in->rank, axis);
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_softmax_input_scaling_read(ember_context *ctx, const ember_node *node,
+                                              const char *op, float beta, int32_t *mult,
+                                              int32_t *left_shift, int32_t *diff_min) {
+    const float scale = ember_input(ctx, node, 0)->scale;
+    if (!ember_softmax_input_scaling((double)beta * (double)scale, mult, left_shift, diff_min))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): int8 needs beta x input scale > 2^-26, got "
+                          "beta %g and scale %.9g",
+                          node->index, op, (double)beta, (double)scale);
+    return EMBER_STATUS_OK;
 }
 
 /* LiteRT's int8 rules: per-tensor input and output, the output's scale 1/256 (within 0.1%,
@@ -49,38 +82,17 @@ static ember_status softmax_i8_params_read(ember_context *ctx, const ember_node 
                           "node %" PRIu32 " (softmax): int8 output '%s' must have scale 1/256 "
                           "and zero point -128, got %.9g and %" PRId32,
                           node->index, out->name, (double)out->scale, out->zero_point);
-    if (!ember_softmax_input_scaling((double)beta * (double)in->scale, &q->mult,
-                                     &q->left_shift, &q->diff_min))
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (softmax): int8 needs beta x input scale > 2^-26, "
-                          "got beta %g and scale %.9g",
-                          node->index, (double)beta, (double)in->scale);
-    return EMBER_STATUS_OK;
+    return ember_softmax_input_scaling_read(ctx, node, "softmax", beta, &q->mult,
+                                            &q->left_shift, &q->diff_min);
 }
 
 static ember_status softmax_check(ember_context *ctx, const ember_node *node) {
-    const ember_tensor *in = ember_input(ctx, node, 0);
-    const uint8_t type =
-        in != NULL && in->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8 : EMBER_TYPE_FLOAT32;
-    ember_status st =
-        type == EMBER_TYPE_INT8
-            ? ember_unary_check_i8(ctx, node, "softmax", EMBER_OP_PARAMS_SOFTMAX_PARAMS)
-            : ember_unary_check(ctx, node, "softmax", EMBER_OP_PARAMS_SOFTMAX_PARAMS);
-    if (st != EMBER_STATUS_OK)
-        return st;
-    int32_t axis;
     float beta;
-    st = read_params(ctx, node, &axis, &beta);
-    if (st != EMBER_STATUS_OK)
+    const ember_status st = ember_softmax_check_params(ctx, node, "softmax", &beta);
+    if (st != EMBER_STATUS_OK || ember_input(ctx, node, 0)->type != EMBER_TYPE_INT8)
         return st;
-    if (axis < 0 || (uint32_t)axis >= in->rank)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (softmax): axis must be in [0, %u) for a rank-%u "
-                          "input, got %" PRId32,
-                          node->index, (unsigned)in->rank, (unsigned)in->rank, axis);
     struct softmax_i8_params q;
-    return type == EMBER_TYPE_INT8 ? softmax_i8_params_read(ctx, node, beta, &q)
-                                   : EMBER_STATUS_OK;
+    return softmax_i8_params_read(ctx, node, beta, &q);
 }
 
 /* Softmax of each contiguous row of n values (inner == 1). */
@@ -211,7 +223,7 @@ static void ember_softmax_i8_ref(const struct softmax_data *d, const int8_t *in,
 static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
     int32_t axis;
     float beta;
-    const ember_status st = read_params(ctx, node, &axis, &beta);
+    const ember_status st = ember_softmax_read_params(ctx, node, "softmax", &axis, &beta);
     if (st != EMBER_STATUS_OK)
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);

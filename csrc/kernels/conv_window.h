@@ -2,7 +2,8 @@
    padding, fused activation, the tensor checks all three make, and the walk of the filter
    window their reference loops share (conv_walk). Their three params tables begin with the
    same eight fields in the same vtable slots (checked below), so one reader serves all of
-   them. Each op file keeps only its own rules (filter layout, output size).
+   them. Each op file keeps only its own rules (filter layout, output size). The pooling ops'
+   windows clip their taps with conv_taps too (pool2d.h).
    Header-only (static inline) so each op file stays self-contained. */
 #ifndef EMBER_KERNELS_CONV_WINDOW_H
 #define EMBER_KERNELS_CONV_WINDOW_H

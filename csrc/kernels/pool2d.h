@@ -5,6 +5,7 @@
 #define EMBER_KERNELS_POOL2D_H
 
 #include "ember_internal.h"
+#include "kernels/conv_window.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
 
@@ -23,20 +24,6 @@ struct pool2d_params {
     /* NHWC sizes of input and output */
     int32_t batch, channels, in_h, in_w, out_h, out_w;
 };
-
-/* Valid kernel taps [*k0, *k1) of the window that starts at `start` (may be negative) on an
-   axis of `size` cells: those whose cell start + k * dilation lies in [0, size). */
-static inline void pool2d_taps(int64_t start, int32_t filter, int32_t dilation, int64_t size,
-                               int32_t *k0, int32_t *k1) {
-    int64_t lo = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
-    int64_t hi = size - start <= 0 ? 0 : (size - start + dilation - 1) / dilation;
-    if (hi > filter)
-        hi = filter;
-    if (lo > hi)
-        lo = hi;
-    *k0 = (int32_t)lo;
-    *k1 = (int32_t)hi;
-}
 
 /* Output length along one axis: windows fit inside the padded axis (ONNX's ceil_mode reaches
    the runtime as extra trailing pad). So with count_include_pad every tap counts. */
@@ -174,6 +161,26 @@ struct pool2d_window {
 typedef void (*pool2d_reduce_fn)(const struct pool2d_params *p, const struct pool2d_window *w,
                                  float *out);
 
+/* The window of output pixel (oy, ox): rows x cols in-image taps, the first `*first` elements
+   into the image. A window of padding only has no rows or no columns, and *first 0: its first
+   tap may lie outside the image. */
+static inline void pool2d_window_at(const struct pool2d_params *p, int32_t oy, int32_t ox,
+                                    int32_t *rows, int32_t *cols, size_t *first) {
+    const size_t c_count = (size_t)p->channels;
+    const size_t row = (size_t)p->in_w * c_count;
+    const int64_t y0 = (int64_t)oy * p->stride_h - p->pad_top;
+    const int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
+    int32_t ky0, ky1, kx0, kx1; /* the in-image taps, as for a convolution's window */
+    conv_taps(y0, p->filter_h, p->dilation_h, p->in_h, &ky0, &ky1);
+    conv_taps(x0, p->filter_w, p->dilation_w, p->in_w, &kx0, &kx1);
+    *rows = ky1 - ky0;
+    *cols = kx1 - kx0;
+    *first = 0;
+    if (*rows > 0 && *cols > 0)
+        *first = (size_t)(y0 + (int64_t)ky0 * p->dilation_h) * row +
+                 (size_t)(x0 + (int64_t)kx0 * p->dilation_w) * c_count;
+}
+
 /* Runs `reduce` over every output pixel in NHWC order, then clamps each pixel's outputs to the
    fused activation range. */
 static inline void pool2d_f32_walk(const struct pool2d_params *p, const float *in, float *out,
@@ -183,21 +190,12 @@ static inline void pool2d_f32_walk(const struct pool2d_params *p, const float *i
     for (int32_t n = 0; n < p->batch; n++) {
         const float *image = in + (size_t)n * (size_t)p->in_h * row;
         for (int32_t oy = 0; oy < p->out_h; oy++) {
-            int64_t y0 = (int64_t)oy * p->stride_h - p->pad_top;
-            int32_t ky0, ky1;
-            pool2d_taps(y0, p->filter_h, p->dilation_h, p->in_h, &ky0, &ky1);
             for (int32_t ox = 0; ox < p->out_w; ox++) {
-                int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
-                int32_t kx0, kx1;
-                pool2d_taps(x0, p->filter_w, p->dilation_w, p->in_w, &kx0, &kx1);
-                struct pool2d_window w = {image, ky1 - ky0, kx1 - kx0,
-                                          (size_t)p->dilation_h * row,
+                struct pool2d_window w = {image, 0, 0, (size_t)p->dilation_h * row,
                                           (size_t)p->dilation_w * c_count};
-                /* Only a window with taps points into the image: an empty one's first tap
-                   may lie outside it. */
-                if (w.rows > 0 && w.cols > 0)
-                    w.first = image + (size_t)(y0 + (int64_t)ky0 * p->dilation_h) * row +
-                              (size_t)(x0 + (int64_t)kx0 * p->dilation_w) * c_count;
+                size_t first;
+                pool2d_window_at(p, oy, ox, &w.rows, &w.cols, &first);
+                w.first = image + first;
                 reduce(p, &w, out);
                 vec_f32_clamp_row(out, c_count, p->act_lo, p->act_hi);
                 out += c_count;
@@ -223,18 +221,11 @@ static inline void pool2d_q_walk(const struct pool2d_params *p, const void *in, 
     for (int32_t n = 0; n < p->batch; n++) {
         const size_t image = (size_t)n * (size_t)p->in_h * row;
         for (int32_t oy = 0; oy < p->out_h; oy++) {
-            int64_t y0 = (int64_t)oy * p->stride_h - p->pad_top;
-            int32_t ky0, ky1;
-            pool2d_taps(y0, p->filter_h, p->dilation_h, p->in_h, &ky0, &ky1);
             for (int32_t ox = 0; ox < p->out_w; ox++) {
-                int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
-                int32_t kx0, kx1;
-                pool2d_taps(x0, p->filter_w, p->dilation_w, p->in_w, &kx0, &kx1);
-                size_t first = image;
-                if (ky1 > ky0 && kx1 > kx0)
-                    first = image + (size_t)(y0 + (int64_t)ky0 * p->dilation_h) * row +
-                            (size_t)(x0 + (int64_t)kx0 * p->dilation_w) * c_count;
-                reduce(p, src + first * elem_size, ky1 - ky0, kx1 - kx0,
+                int32_t rows, cols;
+                size_t first;
+                pool2d_window_at(p, oy, ox, &rows, &cols, &first);
+                reduce(p, src + (image + first) * elem_size, rows, cols,
                        (size_t)p->dilation_h * row, (size_t)p->dilation_w * c_count, dst);
                 dst += c_count * elem_size;
             }

@@ -68,13 +68,22 @@ static const char *op_name(const ember_node *n) {
     return n->kernel != NULL ? n->kernel->name : "unknown op";
 }
 
-ember_status ember_check_quant_i8(ember_context *ctx, const ember_node *n, const ember_tensor *t,
-                                  const char *what) {
+/* Per-tensor quantization: exactly one scale and zero point. */
+static ember_status one_scale(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                              const char *type, const char *what) {
     if (t->quant_count != 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): int8 %s '%s' needs one scale and zero point, "
+                          "node %" PRIu32 " (%s): %s %s '%s' needs one scale and zero point, "
                           "got %" PRIu32,
-                          n->index, op_name(n), what, t->name, t->quant_count);
+                          n->index, op_name(n), type, what, t->name, t->quant_count);
+    return EMBER_STATUS_OK;
+}
+
+ember_status ember_check_quant_i8(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                                  const char *what) {
+    const ember_status st = one_scale(ctx, n, t, "int8", what);
+    if (st != EMBER_STATUS_OK)
+        return st;
     if (t->zero_point < -128 || t->zero_point > 127)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): int8 %s '%s' zero point must be in "
@@ -85,16 +94,28 @@ ember_status ember_check_quant_i8(ember_context *ctx, const ember_node *n, const
 
 ember_status ember_check_quant_i16(ember_context *ctx, const ember_node *n,
                                    const ember_tensor *t, const char *what) {
-    if (t->quant_count != 1)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): int16 %s '%s' needs one scale and zero point, "
-                          "got %" PRIu32,
-                          n->index, op_name(n), what, t->name, t->quant_count);
+    const ember_status st = one_scale(ctx, n, t, "int16", what);
+    if (st != EMBER_STATUS_OK)
+        return st;
     if (t->zero_point != 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): int16 %s '%s' zero point must be 0 "
                           "(symmetric), got %" PRId32,
                           n->index, op_name(n), what, t->name, t->zero_point);
+    return EMBER_STATUS_OK;
+}
+
+/* Symmetric tensors (weights, 16x8 bias): every zero point 0; `kind` names the tensor's role. */
+static ember_status zero_points_zero(ember_context *ctx, const ember_node *n, const ember_tensor *t,
+                                     const char *kind) {
+    for (uint32_t c = 0; c < t->quant_count; c++) {
+        const int64_t zp = ember_fb_vector_i64(&t->quant_zero_points, c);
+        if (zp != 0)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (%s): %s '%s' zero point %" PRIu32 " must be 0, "
+                              "got %lld",
+                              n->index, op_name(n), kind, t->name, c, (long long)zp);
+    }
     return EMBER_STATUS_OK;
 }
 
@@ -108,15 +129,7 @@ ember_status ember_check_quant_weights(ember_context *ctx, const ember_node *n,
                           "scales on axis %" PRIu32 ", got %" PRIu32 " on axis %" PRId32,
                           n->index, op_name(n), w->name, channels, axis, w->quant_count,
                           w->quant_axis);
-    for (uint32_t c = 0; c < w->quant_count; c++) {
-        const int64_t zp = ember_fb_vector_i64(&w->quant_zero_points, c);
-        if (zp != 0)
-            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): int8 weights '%s' zero point %" PRIu32 " "
-                              "must be 0, got %lld",
-                              n->index, op_name(n), w->name, c, (long long)zp);
-    }
-    return EMBER_STATUS_OK;
+    return zero_points_zero(ctx, n, w, "int8 weights");
 }
 
 ember_status ember_check_quant_bias(ember_context *ctx, const ember_node *n,
@@ -149,15 +162,7 @@ ember_status ember_check_quant_bias(ember_context *ctx, const ember_node *n,
 
 ember_status ember_check_quant_bias_i64(ember_context *ctx, const ember_node *n,
                                         const ember_tensor *bias) {
-    for (uint32_t c = 0; c < bias->quant_count; c++) {
-        const int64_t zp = ember_fb_vector_i64(&bias->quant_zero_points, c);
-        if (zp != 0)
-            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): int64 bias '%s' zero point %" PRIu32 " "
-                              "must be 0, got %lld",
-                              n->index, op_name(n), bias->name, c, (long long)zp);
-    }
-    return EMBER_STATUS_OK;
+    return zero_points_zero(ctx, n, bias, "int64 bias");
 }
 
 ember_status ember_channel_multipliers(ember_context *ctx, const ember_node *n,

@@ -8,12 +8,34 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
+from onnx import TensorProto, helper, numpy_helper
 
 from emberlite import Interpreter
 from emberlite.converter import Converter
 
 TO_NHWC = (0, 2, 3, 1)
 TO_NCHW = (0, 3, 1, 2)
+BIAS = np.array([[0.5, -1.0, 2.0, -3.0, 0.25, 4.0]], dtype=np.float32)
+
+
+def biased_model(op: str, name: str, batch: int | str = 2, **attrs) -> onnx.ModelProto:
+    """y = op(x + BIAS), x and y of shape [batch, 6], as graph `name`: two ops that no pass
+    can fuse, with one weight (the runtime and CLI tests' small model)."""
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "bias"], ["s"]),
+         helper.make_node(op, ["s"], ["y"], **attrs)],
+        name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 6])],
+        [numpy_helper.from_array(BIAS, "bias")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def biased_softmax(x: np.ndarray) -> np.ndarray:
+    """softmax(x + BIAS) over the last axis, in float64: what biased_model("Softmax") gives."""
+    s = x.astype(np.float64) + BIAS
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def convert_onnx(model: onnx.ModelProto, **options) -> bytes:

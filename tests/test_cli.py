@@ -9,28 +9,14 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 import emberlite
 from emberlite.cli import main
-
-BIAS = np.array([[0.5, -1.0, 2.0, -3.0, 0.25, 4.0]], dtype=np.float32)
+from tests.helpers import BIAS, biased_model, biased_softmax
 
 
 def _model(batch: int | str = 2, op: str = "Softmax") -> onnx.ModelProto:
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "bias"], ["s"]), helper.make_node(op, ["s"], ["y"])],
-        "cli_model",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 6])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 6])],
-        [numpy_helper.from_array(BIAS, "bias")])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
-def _expected(x: np.ndarray) -> np.ndarray:
-    s = x.astype(np.float64) + BIAS
-    e = np.exp(s - s.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    return biased_model(op, "cli_model", batch)
 
 
 @pytest.fixture
@@ -61,7 +47,7 @@ def test_convert_writes_a_working_model(tmp_path: Path, onnx_path: Path, capsys)
     assert "wrote" in capsys.readouterr().out and out.is_file()
     it = emberlite.Interpreter(model_path=out)
     x = np.random.default_rng(0).normal(size=(2, 6)).astype(np.float32)
-    np.testing.assert_allclose(it.get_signature_runner()(x=x)["y"], _expected(x),
+    np.testing.assert_allclose(it.get_signature_runner()(x=x)["y"], biased_softmax(x),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -131,7 +117,7 @@ def test_run_with_inputs_by_name_and_position(tmp_path: Path, ember_path: Path,
         assert main(["run", str(ember_path), "-i", spec, "--save", str(save)]) == 0
         out = capsys.readouterr().out
         assert "y: [2,6] float32" in out and "top:" in out
-        np.testing.assert_allclose(np.load(save / "y.npy"), _expected(x), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.load(save / "y.npy"), biased_softmax(x), rtol=1e-5, atol=1e-6)
 
 
 def test_run_random_inputs_is_seeded(tmp_path: Path, ember_path: Path) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from conftest import require_module
-from tests.importers.tflite_int8_models import (int16x8_tflite, litert_cases,
-                                                random_int8_samples, tflite_ops, uniform)
+from tests.importers.keras_sets import Built, calibration_draw, session_cases, uneven_weights
+from tests.importers.tflite_int8_models import (int16x8_tflite, random_int8_samples, tflite_ops,
+                                                uniform)
 
 SAMPLES = 4
 Shapes = list[tuple[int, ...]]
@@ -78,25 +78,11 @@ INT16_IO = ["conv_same_relu", "dense_3d_relu", "add_two_inputs", "cnn"]
 _CACHE: dict[str, dict[str, Any]] = {}
 
 
-def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
-    """name -> case (tflite_int8_models.litert_cases) of every model; made on the first call
-    of the session, skipped (failed in CI) without tensorflow or ai-edge-litert."""
-    tf = require_module("tensorflow")
-    require_module("ai_edge_litert")
-    if _CACHE:
-        return _CACHE
-    rng = np.random.default_rng(16)
-    tf.keras.utils.set_random_seed(16)
+def _build(tf: Any, rng: np.random.Generator) -> Built:
     models, inputs = {}, {}
     for name, (model, shapes, ops) in _keras_cases(tf).items():
-        for layer in model.layers:
-            weights = layer.get_weights()
-            if weights:  # uneven weights and non-zero biases
-                layer.set_weights([w * rng.uniform(0.2, 3.0, w.shape).astype(np.float32)
-                                   + (rng.uniform(-0.3, 0.3, w.shape).astype(np.float32)
-                                      if w.ndim == 1 else 0) for w in weights])
-        sample = [uniform(rng, s) for s in shapes]
-        draw = (lambda: [f() for f in sample]) if len(shapes) > 1 else sample[0]
+        uneven_weights(model, rng, bias_shift=0.3)  # and non-zero biases
+        draw = calibration_draw(rng, shapes)
         data = int16x8_tflite(tf, model, draw)
         assert ops <= tflite_ops(data), f"{name}: TF emitted {tflite_ops(data)}"
         models[name] = data
@@ -106,5 +92,10 @@ def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
             data16 = int16x8_tflite(tf, model, draw, io_type=tf.int16)
             models[f"{name}_int16_io"] = data16
             inputs[f"{name}_int16_io"] = random_int8_samples(data16, rng, SAMPLES, np.int16)
-    _CACHE.update(litert_cases(tmp_path_factory.mktemp("int16x8"), models, inputs))
-    return _CACHE
+    return models, inputs
+
+
+def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    """name -> case (tflite_int8_models.litert_cases) of every model, made once per session
+    (keras_sets.session_cases)."""
+    return session_cases(_CACHE, tmp_path_factory, "int16x8", 16, _build)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from conftest import require_module
-from tests.importers.tflite_int8_models import int8_tflite, litert_cases, tflite_ops, uniform
+from tests.importers.keras_sets import Built, session_cases
+from tests.importers.tflite_int8_models import int8_tflite, tflite_ops, uniform
 
 SAMPLES = 3
 ALL_VALUES = np.arange(-128, 128, dtype=np.int8)[None]  # every int8 input value once
@@ -71,20 +71,15 @@ def _models(tf: Any, rng: np.random.Generator) -> dict[str, tuple[bytes, list, s
 _CACHE: dict[str, dict[str, Any]] = {}
 
 
-def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
-    """name -> case (tflite_int8_models.litert_cases) of every model; made on the first call
-    of the session, skipped (failed in CI) without tensorflow or ai-edge-litert."""
-    tf = require_module("tensorflow")
-    require_module("ai_edge_litert")
-    if _CACHE:
-        return _CACHE
-    rng = np.random.default_rng(11)
-    tf.keras.utils.set_random_seed(11)
+def _build(tf: Any, rng: np.random.Generator) -> Built:
     models = _models(tf, rng)
     for name, (data, _, op) in models.items():
         assert op in tflite_ops(data), f"{name}: TF emitted {tflite_ops(data)}, not {op}"
-    _CACHE.update(litert_cases(tmp_path_factory.mktemp("int8_act"),
-                               {n: m[0] for n, m in models.items()},
-                               {n: m[1] for n, m in models.items()}))
-    return _CACHE
+    return {n: m[0] for n, m in models.items()}, {n: m[1] for n, m in models.items()}
+
+
+def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    """name -> case (tflite_int8_models.litert_cases) of every model, made once per session
+    (keras_sets.session_cases)."""
+    return session_cases(_CACHE, tmp_path_factory, "int8_act", 11, _build)
 

@@ -11,10 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from conftest import require_module
 from emberlite.converter.importers.tflite import read_tflite
-from tests.importers.tflite_int8_models import (int8_tflite, litert_cases, random_int8_samples,
-                                                tflite_ops, uniform)
+from tests.importers.keras_sets import Built, calibration_draw, session_cases, uneven_weights
+from tests.importers.tflite_int8_models import int8_tflite, random_int8_samples, tflite_ops
 
 SAMPLES = 4
 Shapes = list[tuple[int, ...]]
@@ -121,31 +120,21 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
 _CACHE: dict[str, dict[str, Any]] = {}
 
 
-def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
-    """name -> case (tflite_int8_models.litert_cases) of every model; made on the first call
-    of the session, skipped (failed in CI) without tensorflow or ai-edge-litert."""
-    tf = require_module("tensorflow")
-    require_module("ai_edge_litert")
-    if _CACHE:
-        return _CACHE
-    rng = np.random.default_rng(11)
-    tf.keras.utils.set_random_seed(11)
+def _build(tf: Any, rng: np.random.Generator) -> Built:
     models, inputs = {}, {}
     for name, (model, shapes, ops) in _keras_cases(tf).items():
-        # Uneven random weights make each layer's scale differ from its neighbours'.
-        for layer in model.layers:
-            weights = layer.get_weights()
-            if weights:
-                layer.set_weights([w * rng.uniform(0.2, 3.0, w.shape).astype(np.float32)
-                                   for w in weights])
-        sample = [uniform(rng, s) for s in shapes]
-        draw = (lambda: [f() for f in sample]) if len(shapes) > 1 else sample[0]
-        data = int8_tflite(tf, model, draw)
+        uneven_weights(model, rng)
+        data = int8_tflite(tf, model, calibration_draw(rng, shapes))
         assert ops <= tflite_ops(data), f"{name}: TF emitted {tflite_ops(data)}"
         models[name] = data
         inputs[name] = random_int8_samples(data, rng, SAMPLES)
-    _CACHE.update(litert_cases(tmp_path_factory.mktemp("int8_arith"), models, inputs))
-    return _CACHE
+    return models, inputs
+
+
+def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    """name -> case (tflite_int8_models.litert_cases) of every model, made once per session
+    (keras_sets.session_cases)."""
+    return session_cases(_CACHE, tmp_path_factory, "int8_arith", 11, _build)
 
 
 def check_activation_is_fused_into_the_op(results: dict, name: str, op: str, act: str) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from conftest import require_module
 from emberlite.converter.importers.tflite import read_tflite
-from tests.importers.tflite_int8_models import int8_tflite, litert_cases, tflite_ops, uniform
+from tests.importers.keras_sets import Built, convert_keras_cases, session_cases
+from tests.importers.tflite_int8_models import int8_tflite, uniform
 
 SAMPLES = 4
 
@@ -65,8 +65,10 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, tuple[int, ...], set[str]]]:
     }
 
 
-def _digits(tf: Any) -> tuple[Any, np.ndarray, np.ndarray]:
-    """A small CNN trained on sklearn's digits (logits, no softmax), and the test split."""
+def digits_cnn(tf: Any, seed: int, epochs: int, softmax: bool
+               ) -> tuple[Any, np.ndarray, np.ndarray]:
+    """A small CNN trained on sklearn's digits (Keras seeded with `seed`), ending in a softmax
+    or in logits, and the test split (images, labels)."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -75,12 +77,13 @@ def _digits(tf: Any) -> tuple[Any, np.ndarray, np.ndarray]:
     x_train, x_test, y_train, y_test = train_test_split(x, digits.target, test_size=0.3,
                                                         random_state=0)
     L = tf.keras.layers
-    tf.keras.utils.set_random_seed(5)
+    tf.keras.utils.set_random_seed(seed)
     model = tf.keras.Sequential([
         L.Input((8, 8, 1)), L.Conv2D(8, 3, padding="same", activation="relu"),
-        L.MaxPooling2D(2), L.Flatten(), L.Dense(10)])
-    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(x_train, y_train, epochs=30, batch_size=32, verbose=0)
+        L.MaxPooling2D(2), L.Flatten(), L.Dense(10, activation="softmax" if softmax else None)])
+    model.compile("adam", "sparse_categorical_crossentropy" if softmax else
+                  tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x_train, y_train, epochs=epochs, batch_size=32, verbose=0)
     return model, x_test, y_test
 
 
@@ -94,30 +97,18 @@ def _quantize_input(data: bytes, x: np.ndarray) -> np.ndarray:
 # uint8-io variants of these models: name -> the model they convert.
 UINT8_CASES = {"uint8_io_cnn": "small_cnn", "uint8_io_dense": "dense"}
 _CACHE: dict[str, dict[str, Any]] = {}
+_DIGITS_LABELS: list[int] = []
 
 
-def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
-    """name -> case (tflite_int8_models.litert_cases) of every model, plus the digits labels;
-    made on the first call of the session, skipped (failed in CI) without tensorflow or
-    ai-edge-litert."""
-    tf = require_module("tensorflow")
-    require_module("ai_edge_litert")
-    if _CACHE:
-        return _CACHE
-    rng = np.random.default_rng(8)
-    tf.keras.utils.set_random_seed(8)
-    models, inputs = {}, {}
+def _build(tf: Any, rng: np.random.Generator) -> Built:
     cases = _keras_cases(tf)
-    for name, (model, shape, ops) in cases.items():
-        data = int8_tflite(tf, model, uniform(rng, shape))
-        assert ops <= tflite_ops(data), f"{name}: TF emitted {tflite_ops(data)}"
-        models[name] = data
-        inputs[name] = [[rng.integers(-128, 128, (1, *shape)).astype(np.int8)]
-                        for _ in range(SAMPLES)]
-    digits, x_test, y_test = _digits(tf)
+    models, inputs = convert_keras_cases(tf, cases, rng, lambda _, shape: [
+        [rng.integers(-128, 128, (1, *shape)).astype(np.int8)] for _ in range(SAMPLES)])
+    digits, x_test, y_test = digits_cnn(tf, 5, 30, softmax=False)
     train = iter(np.concatenate([x_test] * 2))
     models["digits"] = int8_tflite(tf, digits, lambda: next(train)[None])
     inputs["digits"] = [[_quantize_input(models["digits"], x[None])] for x in x_test]
+    _DIGITS_LABELS[:] = list(y_test)
     # The same int8 CNN with float32 input and output: TFLiteConverter wraps it in QUANTIZE
     # and DEQUANTIZE.
     cnn, shape, _ = cases["small_cnn"]
@@ -129,9 +120,14 @@ def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
         models[name] = int8_tflite(tf, model, uniform(rng, shape), io_type=tf.uint8)
         inputs[name] = [[rng.integers(0, 256, (1, *shape)).astype(np.uint8)]
                         for _ in range(SAMPLES)]
-    out = litert_cases(tmp_path_factory.mktemp("int8"), models, inputs)
-    out["digits"]["labels"] = list(y_test)
-    _CACHE.update(out)
-    return _CACHE
+    return models, inputs
+
+
+def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    """name -> case (tflite_int8_models.litert_cases) of every model, plus the digits labels
+    (under "labels"), made once per session (keras_sets.session_cases)."""
+    cases = session_cases(_CACHE, tmp_path_factory, "int8", 8, _build)
+    cases["digits"]["labels"] = _DIGITS_LABELS
+    return cases
 
 

@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 from tflite.TensorType import TensorType
 
-from conftest import require_module
 from emberlite.converter.importers.tflite import read_tflite
-from tests.importers.tflite_int8_models import (Sample, assert_identical_to_reference,
-                                                int8_tflite, litert_cases, random_int8_samples,
-                                                tflite_ops)
+from tests.importers.keras_sets import Built, session_cases
+from tests.importers.tflite_int8_models import (Sample, assert_identical_to_reference, int8_tflite,
+                                                random_int8_samples, tflite_ops)
 
 SAMPLES = 6
 # Depth 1 (always log 1 = 0), small, odd, and wide; the gains spread the logits' scales over
@@ -97,15 +96,7 @@ def _div_inputs(data: bytes, samples: list[Sample], name: str) -> list[Sample]:
 _CACHE: dict[str, dict[str, Any]] = {}
 
 
-def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
-    """name -> case (tflite_int8_models.litert_cases) of every model; made on the first call
-    of the session, skipped (failed in CI) without tensorflow or ai-edge-litert."""
-    tf = require_module("tensorflow")
-    require_module("ai_edge_litert")
-    if _CACHE:
-        return _CACHE
-    rng = np.random.default_rng(31)
-    tf.keras.utils.set_random_seed(31)
+def _build(tf: Any, rng: np.random.Generator) -> Built:
     models, inputs = {}, {}
     for name, (model, shapes, ops) in _keras_cases(tf, rng).items():
         data = int8_tflite(tf, model, lambda: [signed_uniform(rng, s) for s in shapes],
@@ -124,9 +115,13 @@ def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
                     for t in file_inputs] for _ in range(SAMPLES // 2)]
         samples = random_int8_samples(data, rng, SAMPLES - len(typical)) + typical
         inputs[name] = _div_inputs(data, samples, name) if "DIV" in ops else samples
-    _CACHE.update(litert_cases(tmp_path_factory.mktemp("int8_logsoftmax_div"), models,
-                               inputs))
-    return _CACHE
+    return models, inputs
+
+
+def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    """name -> case (tflite_int8_models.litert_cases) of every model, made once per session
+    (keras_sets.session_cases)."""
+    return session_cases(_CACHE, tmp_path_factory, "int8_logsoftmax_div", 31, _build)
 
 
 def check_identical_to_reference(results: dict, name: str) -> None:

@@ -10,9 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from conftest import require_module
-from tests.importers.tflite_int8_models import (int8_tflite, litert_cases, random_int8_samples,
-                                                tflite_ops, uniform)
+from tests.importers.keras_sets import convert_keras_cases, session_cases
+from tests.importers.tflite_int8_models import random_int8_samples
 
 SAMPLES = 8
 
@@ -78,19 +77,8 @@ _CACHE: dict[str, dict[str, Any]] = {}
 
 
 def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
-    """name -> case (tflite_int8_models.litert_cases) of every model; made on the first call
-    of the session, skipped (failed in CI) without tensorflow or ai-edge-litert."""
-    tf = require_module("tensorflow")
-    require_module("ai_edge_litert")
-    if _CACHE:
-        return _CACHE
-    rng = np.random.default_rng(12)
-    tf.keras.utils.set_random_seed(12)
-    models, inputs = {}, {}
-    for name, (model, shape, ops) in _keras_cases(tf).items():
-        data = int8_tflite(tf, model, uniform(rng, shape))
-        assert ops <= tflite_ops(data), f"{name}: TF emitted {tflite_ops(data)}"
-        models[name] = data
-        inputs[name] = random_int8_samples(data, rng, SAMPLES)
-    _CACHE.update(litert_cases(tmp_path_factory.mktemp("int8_newops"), models, inputs))
-    return _CACHE
+    """name -> case (tflite_int8_models.litert_cases) of every model, made once per session
+    (keras_sets.session_cases)."""
+    return session_cases(_CACHE, tmp_path_factory, "int8_newops", 12, lambda tf, rng:
+                         convert_keras_cases(tf, _keras_cases(tf), rng, lambda data, _:
+                                             random_int8_samples(data, rng, SAMPLES)))

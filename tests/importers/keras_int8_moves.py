@@ -17,10 +17,9 @@ from typing import Any
 import numpy as np
 from tflite.TensorType import TensorType
 
-from conftest import require_module
 from emberlite.converter.importers.tflite import read_tflite
-from tests.importers.tflite_int8_models import (Sample, int8_tflite, litert_cases, tflite_ops,
-                                                uniform)
+from tests.importers.keras_sets import Built, convert_keras_cases, session_cases
+from tests.importers.tflite_int8_models import Sample, int8_tflite, tflite_ops, uniform
 
 SAMPLES = 6
 IMG = (6, 5, 3)
@@ -141,21 +140,9 @@ def _samples(data: bytes, rng: np.random.Generator, count: int) -> list[Sample]:
 _CACHE: dict[str, dict[str, Any]] = {}
 
 
-def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
-    """name -> case (tflite_int8_models.litert_cases) of every model; made on the first call
-    of the session, skipped (failed in CI) without tensorflow or ai-edge-litert."""
-    tf = require_module("tensorflow")
-    require_module("ai_edge_litert")
-    if _CACHE:
-        return _CACHE
-    rng = np.random.default_rng(21)
-    tf.keras.utils.set_random_seed(21)
-    models, inputs = {}, {}
-    for name, (model, shape, ops) in _keras_cases(tf).items():
-        data = int8_tflite(tf, model, uniform(rng, shape))
-        assert ops <= tflite_ops(data), f"{name}: TF emitted {tflite_ops(data)}"
-        models[name] = data
-        inputs[name] = _samples(data, rng, SAMPLES)
+def _build(tf: Any, rng: np.random.Generator) -> Built:
+    models, inputs = convert_keras_cases(tf, _keras_cases(tf), rng,
+                                         lambda data, _: _samples(data, rng, SAMPLES))
     for dtype in ("int32", "int64"):
         name = f"gather_{dtype}_input"
         draw_x = uniform(rng, IMG)
@@ -167,5 +154,10 @@ def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
             TensorType.INT8, getattr(TensorType, dtype.upper())], name
         models[name] = data
         inputs[name] = _samples(data, rng, SAMPLES)
-    _CACHE.update(litert_cases(tmp_path_factory.mktemp("int8_moves"), models, inputs))
-    return _CACHE
+    return models, inputs
+
+
+def litert_results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    """name -> case (tflite_int8_models.litert_cases) of every model, made once per session
+    (keras_sets.session_cases)."""
+    return session_cases(_CACHE, tmp_path_factory, "int8_moves", 21, _build)

@@ -16,6 +16,7 @@ from emberlite.converter.errors import EmberError, ModelImportError
 from helpers import max_rel_diff, run_ember
 
 from conftest import require_module
+from tests.importers.keras_int8_layers import digits_cnn
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 RNG = np.random.default_rng(11)
@@ -336,20 +337,7 @@ def test_small_resnet_matches_litert(tf: Any) -> None:
 
 
 def test_digits_cnn_keeps_litert_predictions(tf: Any) -> None:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)[..., None]
-    x_train, x_test, y_train, _ = train_test_split(x, digits.target, test_size=0.3,
-                                                   random_state=0)
-    layers = tf.keras.layers
-    tf.keras.utils.set_random_seed(4)
-    model = tf.keras.Sequential([
-        layers.Input((8, 8, 1)), layers.Conv2D(8, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(10, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy")
-    model.fit(x_train, y_train, epochs=5, batch_size=32, verbose=0)
+    model, x_test, _ = digits_cnn(tf, 4, 5, softmax=True)
     data = _keras_tflite(tf, model)
     ember = Interpreter(model_content=Converter.from_tflite(data).convert())
     ember.allocate_tensors()

@@ -40,14 +40,21 @@ def conv_model(x_shape: tuple[int, ...], w_shape: tuple[int, ...], bias: bool, s
         inits += [numpy_helper.from_array(np.array(0, np.float32), "lo"),
                   numpy_helper.from_array(np.array(6, np.float32), "hi")]
         nodes.append(helper.make_node("Clip", ["c", "lo", "hi"], ["y"]))
-    graph = helper.make_graph(nodes, "conv_test",
+    return checked_model(nodes, "conv_test", x_shape, inits), [x]
+
+
+def checked_model(nodes: list[onnx.NodeProto], name: str, x_shape: tuple[int, ...],
+                  inits: list[onnx.TensorProto]) -> onnx.ModelProto:
+    """The ONNX model of `nodes` from float input x of `x_shape` to output y, its shapes
+    inferred (strict) and checked."""
+    graph = helper.make_graph(nodes, name,
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
                               inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     onnx.checker.check_model(model)
-    return model, [x]
+    return model
 
 
 def patches(x: np.ndarray, kh: int, kw: int, p: Conv2DParams | DepthwiseConv2DParams,

@@ -160,6 +160,19 @@ def snap_pow2(rng: np.random.Generator, scales: dict) -> dict:
             for k, v in scales.items()}
 
 
+def product_quant(rng: np.random.Generator, gain_low: float, gain_high: float) -> dict:
+    """Random quantization of a product a * b (MUL, BATCH_MATMUL): input scales log-uniform
+    in [1e-3, 0.5], the output's s_a * s_b times a log-uniform gain in [gain_low, gain_high],
+    random zero points, then snap_pow2."""
+    s_a = float(log_uniform(rng, 1e-3, 0.5))
+    s_b = float(log_uniform(rng, 1e-3, 0.5))
+    return snap_pow2(rng, {"s_a": s_a, "s_b": s_b,
+                           "s_out": s_a * s_b * float(log_uniform(rng, gain_low, gain_high)),
+                           "zp_a": int(rng.integers(-128, 128)),
+                           "zp_b": int(rng.integers(-128, 128)),
+                           "zp_out": int(rng.integers(-128, 128))})
+
+
 def run_graph(graph: Graph, inputs: list[np.ndarray], isa_mask: int | None = None
               ) -> list[np.ndarray]:
     """Outputs of `graph` on `inputs`; isa_mask (EMBER_ISA_* bits, default all) limits which

@@ -24,8 +24,8 @@ from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_arith
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, \
-    single_op, snap_pow2
+from tests.kernels.fixed_point import empty_graph, int8_tensor, product_quant, run_graph, \
+    single_op
 from tests.kernels.int8_oracles import batch_matmul_reference
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, info
 from tests.quantize.models import onnx_model
@@ -103,12 +103,7 @@ def test_batch_matmul_i8(seed: int, shapes, adj_a: bool, adj_b: bool) -> None:
     ba, bb, m, k, n = shapes
     a_shape = (*ba, *((k, m) if adj_a else (m, k)))
     b_shape = (*bb, *((n, k) if adj_b else (k, n)))
-    s_a = float(log_uniform(rng, 1e-3, 0.5))
-    s_b = float(log_uniform(rng, 1e-3, 0.5))
-    q = snap_pow2(rng, {"s_a": s_a, "s_b": s_b,
-                        "s_out": s_a * s_b * float(log_uniform(rng, 1.0, 3000.0)),
-                        "zp_a": int(rng.integers(-128, 128)), "zp_b": int(rng.integers(-128, 128)),
-                        "zp_out": int(rng.integers(-128, 128))})
+    q = product_quant(rng, 1.0, 3000.0)
     a = rng.integers(-128, 128, a_shape).astype(np.int8)
     b = rng.integers(-128, 128, b_shape).astype(np.int8)
     want = batch_matmul_reference(a, b, adj_a, adj_b, q)

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from emberlite._ember import lib
-from emberlite.converter.ir import DType, QuantParams
+from emberlite.converter.ir import DType, Graph, QuantParams
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.errors import InvalidModelError
@@ -124,6 +124,21 @@ def test_conv_chain() -> None:
     assert_matches_ort(model, [x])
 
 
+def _random_conv_i8(seed: int, wd: dict, cin_g: int, cout_g: int, groups: int, batch: int,
+                    per_channel: bool, with_bias: bool, act: int, w_low: int
+                    ) -> tuple[Graph, np.ndarray, np.ndarray]:
+    """An int8 CONV2D of `groups` groups of cin_g -> cout_g channels with the window `wd`,
+    weights drawn from [w_low, 127], its random input and the numpy reference's output."""
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    cout = cout_g * groups
+    params = Conv2DParams(groups=groups, activation=FusedActivation(act), **window_fields(wd))
+    w = rng.integers(w_low, 128, (cout, kh, kw, cin_g)).astype(np.int8)
+    q = quant(rng, cout, per_channel, kh * kw * cin_g)
+    return build(OpType.CONV2D, rng, (batch,) + wd["hw"] + (cin_g * groups,), w, params, q,
+                 with_bias, 0)
+
+
 @pytest.mark.parametrize("isa", ISA_VARIANTS)
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), wd=window, cin_g=st.integers(1, 5),
@@ -131,14 +146,8 @@ def test_conv_chain() -> None:
        per_channel=st.booleans(), with_bias=st.booleans(), act=st.integers(0, 3))
 def test_conv2d_i8(isa, seed, wd, cin_g, cout_g, groups, batch, per_channel, with_bias,
                    act) -> None:
-    rng = np.random.default_rng(seed)
-    kh, kw = wd["k"]
-    cout = cout_g * groups
-    params = Conv2DParams(groups=groups, activation=FusedActivation(act), **window_fields(wd))
-    w = rng.integers(-127, 128, (cout, kh, kw, cin_g)).astype(np.int8)
-    q = quant(rng, cout, per_channel, kh * kw * cin_g)
-    g, x, want = build(OpType.CONV2D, rng, (batch,) + wd["hw"] + (cin_g * groups,), w, params,
-                       q, with_bias, 0)
+    g, x, want = _random_conv_i8(seed, wd, cin_g, cout_g, groups, batch, per_channel,
+                                 with_bias, act, -127)
     assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], want)
 
 
@@ -151,14 +160,8 @@ def test_conv2d_i8_variant_matches_reference(isa, seed, wd, cin_g, cout_g, group
                                              with_bias, act) -> None:
     """Channel counts around the 16-element blocks of the optimised loops, and windows both
     inside the image (zero point folded out) and on its border: byte-identical outputs."""
-    rng = np.random.default_rng(seed)
-    kh, kw = wd["k"]
-    cout = cout_g * groups
-    params = Conv2DParams(groups=groups, activation=FusedActivation(act), **window_fields(wd))
-    w = rng.integers(-128, 128, (cout, kh, kw, cin_g)).astype(np.int8)
-    q = quant(rng, cout, per_channel, kh * kw * cin_g)
-    g, x, want = build(OpType.CONV2D, rng, (1,) + wd["hw"] + (cin_g * groups,), w, params, q,
-                       with_bias, 0)
+    g, x, want = _random_conv_i8(seed, wd, cin_g, cout_g, groups, 1, per_channel, with_bias,
+                                 act, -128)
     ref = run_graph(g, [x], isa_mask=lib.EMBER_ISA_NONE)[0]
     assert np.array_equal(ref, want)
     assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], ref)

@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emberlite._ember import lib
-from emberlite.converter.ir import DType
+from emberlite.converter.ir import DType, Graph
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.errors import InvalidModelError
@@ -74,6 +74,21 @@ def test_fused_activation(x_shape: tuple[int, ...], w_shape: tuple[int, ...], at
         assert out.max() == 6.0
 
 
+def _random_depthwise_i8(seed: int, wd: dict, channels: int, mult: int, batch: int,
+                         per_channel: bool, with_bias: bool, act: int, w_low: int
+                         ) -> tuple[Graph, np.ndarray, np.ndarray]:
+    """An int8 DEPTHWISE_CONV2D of `channels` input channels times `mult` with the window
+    `wd`, weights drawn from [w_low, 127], its random input and the numpy reference's output."""
+    rng = np.random.default_rng(seed)
+    kh, kw = wd["k"]
+    params = DepthwiseConv2DParams(depth_multiplier=mult, activation=FusedActivation(act),
+                                   **window_fields(wd))
+    w = rng.integers(w_low, 128, (1, kh, kw, channels * mult)).astype(np.int8)
+    q = quant(rng, channels * mult, per_channel, kh * kw)
+    return build(OpType.DEPTHWISE_CONV2D, rng, (batch,) + wd["hw"] + (channels,), w, params,
+                 q, with_bias, 3)
+
+
 @pytest.mark.parametrize("isa", ISA_VARIANTS)
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), wd=window, channels=st.integers(1, 6),
@@ -81,14 +96,8 @@ def test_fused_activation(x_shape: tuple[int, ...], w_shape: tuple[int, ...], at
        act=st.integers(0, 3))
 def test_depthwise_conv2d_i8(isa, seed, wd, channels, mult, per_channel, with_bias,
                              act) -> None:
-    rng = np.random.default_rng(seed)
-    kh, kw = wd["k"]
-    params = DepthwiseConv2DParams(depth_multiplier=mult, activation=FusedActivation(act),
-                                   **window_fields(wd))
-    w = rng.integers(-127, 128, (1, kh, kw, channels * mult)).astype(np.int8)
-    q = quant(rng, channels * mult, per_channel, kh * kw)
-    g, x, want = build(OpType.DEPTHWISE_CONV2D, rng, (1,) + wd["hw"] + (channels,), w, params,
-                       q, with_bias, 3)
+    g, x, want = _random_depthwise_i8(seed, wd, channels, mult, 1, per_channel, with_bias, act,
+                                      -127)
     assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], want)
 
 
@@ -100,14 +109,8 @@ def test_depthwise_conv2d_i8(isa, seed, wd, channels, mult, per_channel, with_bi
 def test_depthwise_conv2d_i8_variant_matches_reference(isa, seed, wd, channels, mult, batch,
                                                        per_channel, with_bias, act) -> None:
     """Channel counts around the 16-element blocks of the optimised loop: byte-identical."""
-    rng = np.random.default_rng(seed)
-    kh, kw = wd["k"]
-    params = DepthwiseConv2DParams(depth_multiplier=mult, activation=FusedActivation(act),
-                                   **window_fields(wd))
-    w = rng.integers(-128, 128, (1, kh, kw, channels * mult)).astype(np.int8)
-    q = quant(rng, channels * mult, per_channel, kh * kw)
-    g, x, want = build(OpType.DEPTHWISE_CONV2D, rng, (batch,) + wd["hw"] + (channels,), w,
-                       params, q, with_bias, 3)
+    g, x, want = _random_depthwise_i8(seed, wd, channels, mult, batch, per_channel, with_bias,
+                                      act, -128)
     ref = run_graph(g, [x], isa_mask=lib.EMBER_ISA_NONE)[0]
     assert np.array_equal(ref, want)
     assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], ref)

@@ -22,9 +22,8 @@ from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels import binary_models, inplace_plans
 from tests.kernels.binary_models import AFTER_CONV, CONSTANT_SHAPES, OPSET, shapes_id
-from tests.kernels.fixed_point import (activation_range, empty_graph, int8_tensor,
-                                       log_uniform, mbqm, quantize_multiplier, run_graph,
-                                       single_op, snap_pow2)
+from tests.kernels.fixed_point import (activation_range, empty_graph, int8_tensor, mbqm,
+                                       product_quant, quantize_multiplier, run_graph, single_op)
 from tests.quantize.int8_op_checks import (Case, binary, check_op_runs_int8_close_to_float,
                                            const, single)
 
@@ -95,13 +94,8 @@ SHAPES = [((2, 3, 4, 5), (2, 3, 4, 5)), ((1, 4, 4, 8), (8,)), ((3, 1, 5), (1, 4,
 @given(seed=st.integers(0, 2**32 - 1), shapes=st.sampled_from(SHAPES), act=st.integers(0, 3))
 def test_mul_i8(seed: int, shapes, act: int) -> None:
     rng = np.random.default_rng(seed)
-    s_a = float(log_uniform(rng, 1e-3, 0.5))
-    s_b = float(log_uniform(rng, 1e-3, 0.5))
     # Output scales both below and above s_a * s_b: multipliers < 1 and > 1 (left shifts).
-    q = snap_pow2(rng, {"s_a": s_a, "s_b": s_b,
-                        "s_out": s_a * s_b * float(log_uniform(rng, 0.3, 300.0)),
-                        "zp_a": int(rng.integers(-128, 128)), "zp_b": int(rng.integers(-128, 128)),
-                        "zp_out": int(rng.integers(-128, 128))})
+    q = product_quant(rng, 0.3, 300.0)
     a = rng.integers(-128, 128, shapes[0]).astype(np.int8)
     b = rng.integers(-128, 128, shapes[1]).astype(np.int8)
     got = run_graph(build(a.shape, b.shape, q, act), [a, b])[0]

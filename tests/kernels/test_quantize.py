@@ -31,9 +31,10 @@ from emberlite.converter.planner import plan_memory
 from emberlite.converter.reference import evaluate
 from emberlite.converter.writer import serialize
 from emberlite.interpreter import Interpreter
+from tests.importers.keras_sets import Built, session_cases
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default, int8_tflite,
-                                                litert_cases, random_int8_samples, uniform)
+                                                random_int8_samples, uniform)
 from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, mbqm,
                                        quantize_multiplier, run_graph, single_op, snap_pow2)
 from tests.kernels.fixed_point16 import INT16_MAX, INT16_MIN, quantize16, requantize_int
@@ -282,17 +283,17 @@ def _requantizations(data: bytes) -> list[Any]:
             and all(model.tensors[t].type == TensorType.INT8 for t in (*op.inputs, *op.outputs))]
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
-    tf = require_module("tensorflow")
-    require_module("ai_edge_litert")
-    rng = np.random.default_rng(31)
-    tf.keras.utils.set_random_seed(31)
+def _litert_models(tf: Any, rng: np.random.Generator) -> Built:
     models, inputs = {}, {}
     for name, gain in GAINS.items():
         models[name] = int8_tflite(tf, _two_concats(tf, gain), uniform(rng, (12,)))
         inputs[name] = random_int8_samples(models[name], rng, TFLITE_SAMPLES)
-    return litert_cases(tmp_path_factory.mktemp("int8_requantize"), models, inputs)
+    return models, inputs
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return session_cases({}, tmp_path_factory, "int8_requantize", 31, _litert_models)
 
 
 @pytest.mark.parametrize("name", list(GAINS))

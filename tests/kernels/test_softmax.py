@@ -32,10 +32,10 @@ from emberlite.converter.writer import serialize
 from emberlite.errors import InvalidModelError
 from tests.converter.ir_builder import GraphBuilder
 from tests.helpers import assert_matches_ort, run_ember
+from tests.importers.keras_sets import Built, session_cases
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default, int8_tflite,
-                                                litert_cases, random_int8_samples, tflite_ops,
-                                                uniform)
+                                                random_int8_samples, tflite_ops, uniform)
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
 from tests.kernels.fixed_point_exp import exp_on_negative_values, one_over_one_plus_x, softmax_i8
 from tests.kernels.inplace_plans import STAGED, shifted_plan, staged_input
@@ -260,12 +260,7 @@ def _keras_softmax_cases(tf: Any, rng: np.random.Generator
     return cases
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
-    tf = require_module("tensorflow")
-    require_module("ai_edge_litert")
-    rng = np.random.default_rng(21)
-    tf.keras.utils.set_random_seed(21)
+def _litert_models(tf: Any, rng: np.random.Generator) -> Built:
     models, inputs = {}, {}
     for name, (model, shape) in _keras_softmax_cases(tf, rng).items():
         data = int8_tflite(tf, model, uniform(rng, shape))
@@ -277,7 +272,12 @@ def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
                             + quant.zero_point[0], -128, 127).astype(np.int8)]
                    for _ in range(SAMPLES // 2)]
         inputs[name] = random_int8_samples(data, rng, SAMPLES - len(typical)) + typical
-    return litert_cases(tmp_path_factory.mktemp("int8_softmax"), models, inputs)
+    return models, inputs
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return session_cases({}, tmp_path_factory, "int8_softmax", 21, _litert_models)
 
 
 TFLITE_CASES = [f"dense{d}_softmax" for d in DEPTHS] + ["conv_softmax_channels",

@@ -19,7 +19,7 @@ import onnx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from emberlite.converter.importers.onnx import import_onnx
 from emberlite.converter.ir import DType
@@ -30,12 +30,10 @@ from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_arith
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels.conv_models import quant, requantize
+from tests.kernels.conv_models import checked_model, quant, requantize
 from tests.kernels.fixed_point import empty_graph, int8_tensor, quant_tensor, run_graph, single_op
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, info, quantized
 from tests.quantize.models import onnx_model, weight
-
-OPSET = 17
 
 
 def _deconv_model(x_shape: tuple[int, ...], w_shape: tuple[int, ...], bias: bool, seed: int,
@@ -54,14 +52,7 @@ def _deconv_model(x_shape: tuple[int, ...], w_shape: tuple[int, ...], bias: bool
     nodes = [helper.make_node("ConvTranspose", inputs, ["y" if post is None else "c"], **attrs)]
     if post == "Relu":
         nodes.append(helper.make_node("Relu", ["c"], ["y"]))
-    graph = helper.make_graph(nodes, "deconv_test",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-                              inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-    onnx.checker.check_model(model)
-    return model, [x]
+    return checked_model(nodes, "deconv_test", x_shape, inits), [x]
 
 
 # (id, x shape NCHW, w shape [Cin, Cout/group, KH, KW], ConvTranspose attributes)

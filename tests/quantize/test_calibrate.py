@@ -2,6 +2,7 @@
 against converter/reference.py's evaluation of every tensor, with every dataset form."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,18 +16,14 @@ from emberlite.converter.passes import run_passes
 from emberlite.converter.quantize import calibrate
 from emberlite.converter.quantize.calibrate import observed_tensors
 from emberlite.converter.reference import evaluate
+from tests.quantize.models import weight as random_weight
 
 SAMPLES = 20
 X_SHAPE = (1, 3, 12, 12)
 
 
 def _cnn() -> onnx.ModelProto:
-    rng = np.random.default_rng(1)
-
-    def weight(name: str, *shape: int) -> onnx.TensorProto:
-        w = rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))
-        return numpy_helper.from_array(w.astype(np.float32), name)
-
+    weight = partial(random_weight, np.random.default_rng(1))
     inits = [weight("w1", 8, 3, 3, 3), weight("b1", 8), weight("w2", 8, 8, 3, 3),
              weight("b2", 8), weight("w3", 6, 8, 1, 1), weight("fc", 5, 6 * 6 * 6),
              weight("fcb", 5), numpy_helper.from_array(np.array([1, -1], np.int64), "flat")]

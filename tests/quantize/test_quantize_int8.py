@@ -3,6 +3,7 @@ exported to ONNX, converted float and int8 (calibrated by each method), both run
 Emberlite; int8 accuracy, logits, file size, unsupported ops, determinism and the CLI."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from emberlite.cli import main
 from emberlite.converter import Converter, QuantizationError
 from tests.helpers import TO_NHWC
 from tests.quantize.digits import CALIBRATION, accuracy, digits, logits_of  # noqa: F401
+from tests.quantize.models import weight as random_weight
 
 METHODS = ["minmax", "percentile", "entropy", "mse"]
 
@@ -56,12 +58,7 @@ def test_int8_accuracy_close_to_float(digits: dict, float_result, method: str) -
 
 def _weight_heavy_cnn() -> onnx.ModelProto:
     """Conv layers whose weights dwarf the file's fixed overhead (names, shapes, metadata)."""
-    rng = np.random.default_rng(0)
-
-    def weight(name: str, *shape: int) -> onnx.TensorProto:
-        w = rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))
-        return numpy_helper.from_array(w.astype(np.float32), name)
-
+    weight = partial(random_weight, np.random.default_rng(0))
     inits = [weight("w1", 64, 3, 3, 3), weight("b1", 64), weight("w2", 128, 64, 3, 3),
              weight("b2", 128), weight("w3", 128, 128, 3, 3), weight("b3", 128),
              weight("fc", 10, 128), weight("fcb", 10),

@@ -9,41 +9,20 @@ import weakref
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 import emberlite
 from emberlite import errors
 from emberlite._ember import lib
-from tests.helpers import convert_onnx
+from tests.helpers import BIAS, biased_model, biased_softmax, convert_onnx
 
 DETAIL_KEYS = {"name", "index", "shape", "shape_signature", "dtype", "quantization",
                "quantization_parameters", "sparsity_parameters"}
-BIAS = np.array([[0.5, -1.0, 2.0, -3.0, 0.25, 4.0]], dtype=np.float32)
-
-
-def _add_softmax() -> onnx.ModelProto:
-    """y = softmax(x + bias): two ops that no pass can fuse, with one weight."""
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "bias"], ["s"]),
-         helper.make_node("Softmax", ["s"], ["y"], axis=-1)],
-        "add_softmax",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 6])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 6])],
-        [numpy_helper.from_array(BIAS, "bias")])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
-def _expected(x: np.ndarray) -> np.ndarray:
-    s = x.astype(np.float64) + BIAS
-    e = np.exp(s - s.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 @pytest.fixture(scope="module")
 def model_bytes() -> bytes:
-    return convert_onnx(_add_softmax())
+    return convert_onnx(biased_model("Softmax", "add_softmax", axis=-1))
 
 
 @pytest.fixture
@@ -86,7 +65,7 @@ def test_details_have_tflite_keys_and_values(interp: emberlite.Interpreter) -> N
 def test_invoke_matches_numpy(interp: emberlite.Interpreter) -> None:
     for seed in range(3):
         x = _x(seed)
-        np.testing.assert_allclose(_run(interp, x), _expected(x), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(_run(interp, x), biased_softmax(x), rtol=1e-5, atol=1e-6)
 
 
 def test_inputs_survive_invoke(interp: emberlite.Interpreter) -> None:
@@ -131,8 +110,8 @@ def test_get_tensor_copies_and_tensor_views(interp: emberlite.Interpreter) -> No
     # Writing through the input view, then invoking, changes the output; the earlier copy stays.
     interp.tensor(interp.get_input_details()[0]["index"])()[...] = _x(2)
     interp.invoke()
-    np.testing.assert_allclose(view_of_output(), _expected(_x(2)), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(y, _expected(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(view_of_output(), biased_softmax(_x(2)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y, biased_softmax(x), rtol=1e-5, atol=1e-6)
     const = next(t["index"] for t in interp.get_tensor_details() if interp.is_constant(t["index"]))
     assert not interp.tensor(const)().flags.writeable
     np.testing.assert_array_equal(interp.get_tensor(const), BIAS)
@@ -148,7 +127,7 @@ def test_view_keeps_interpreter_alive(model_bytes: bytes) -> None:
     del it
     gc.collect()
     assert alive() is not None, "a view must keep its interpreter (and arena) alive"
-    np.testing.assert_allclose(view, _expected(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(view, biased_softmax(x), rtol=1e-5, atol=1e-6)
     del view
     gc.collect()
     assert alive() is None
@@ -164,7 +143,7 @@ def test_signature_runner(interp: emberlite.Interpreter) -> None:
     x = _x(4)
     out = runner(x=x)
     assert set(out) == {"y"}
-    np.testing.assert_allclose(out["y"], _expected(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["y"], biased_softmax(x), rtol=1e-5, atol=1e-6)
     assert interp.get_signature_runner(key)(x=x)["y"].shape == (2, 6)
     with pytest.raises(ValueError, match="missing"):
         runner()
@@ -177,7 +156,7 @@ def test_signature_runner(interp: emberlite.Interpreter) -> None:
 def test_signature_runner_allocates(model_bytes: bytes) -> None:
     it = emberlite.Interpreter(model_content=model_bytes)
     x = _x(5)
-    np.testing.assert_allclose(it.get_signature_runner()(x=x)["y"], _expected(x),
+    np.testing.assert_allclose(it.get_signature_runner()(x=x)["y"], biased_softmax(x),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -188,7 +167,7 @@ def test_model_path_is_memory_mapped(tmp_path, model_bytes: bytes) -> None:
     assert isinstance(it._model, mmap.mmap)
     it.allocate_tensors()
     x = _x(6)
-    np.testing.assert_allclose(_run(it, x), _expected(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_run(it, x), biased_softmax(x), rtol=1e-5, atol=1e-6)
 
 
 def test_unaligned_and_writable_content_is_copied(model_bytes: bytes) -> None:
@@ -198,7 +177,7 @@ def test_unaligned_and_writable_content_is_copied(model_bytes: bytes) -> None:
     raw[1:] = bytes(len(model_bytes))  # the interpreter must not see this
     it.allocate_tensors()
     x = _x(7)
-    np.testing.assert_allclose(_run(it, x), _expected(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_run(it, x), biased_softmax(x), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("bad", [b"", b"EMBR", b"not a model at all" * 8])
@@ -259,7 +238,7 @@ def test_isa_mask_none_runs_reference_kernels(model_bytes: bytes) -> None:
                                num_threads=2)
     it.allocate_tensors()
     x = _x(8)
-    np.testing.assert_allclose(_run(it, x), _expected(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_run(it, x), biased_softmax(x), rtol=1e-5, atol=1e-6)
 
 
 def test_status_classes_match_c_enum() -> None:

@@ -27,6 +27,25 @@ struct conv_window {
     int32_t pad_top, pad_left, pad_bottom, pad_right;
 };
 
+/* Strides and dilations >= 1, pads >= 0 (the pooling ops' windows follow the same rules). */
+static inline ember_status conv_window_check(ember_context *ctx, const ember_node *node,
+                                             const char *op, const struct conv_window *w) {
+    if (w->stride_h < 1 || w->stride_w < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): strides must be >= 1, got %" PRId32 ",%" PRId32,
+                          node->index, op, w->stride_h, w->stride_w);
+    if (w->dilation_h < 1 || w->dilation_w < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): dilations must be >= 1, got %" PRId32 ",%" PRId32,
+                          node->index, op, w->dilation_h, w->dilation_w);
+    if (w->pad_top < 0 || w->pad_left < 0 || w->pad_bottom < 0 || w->pad_right < 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): pads must be >= 0, got "
+                          "%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32,
+                          node->index, op, w->pad_top, w->pad_left, w->pad_bottom, w->pad_right);
+    return EMBER_STATUS_OK;
+}
+
 /* Reads the eight window fields of a conv-like params table: strides and dilations >= 1,
    pads >= 0. */
 static inline ember_status conv_window_read(ember_context *ctx, const ember_node *node,
@@ -42,20 +61,7 @@ static inline ember_status conv_window_read(ember_context *ctx, const ember_node
         !ember_fb_i32(t, EMBER_SLOT_CONV2D_PARAMS_PAD_RIGHT, 0, &w->pad_right))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): params out of bounds", node->index, op);
-    if (w->stride_h < 1 || w->stride_w < 1)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): strides must be >= 1, got %" PRId32 ",%" PRId32,
-                          node->index, op, w->stride_h, w->stride_w);
-    if (w->dilation_h < 1 || w->dilation_w < 1)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): dilations must be >= 1, got %" PRId32 ",%" PRId32,
-                          node->index, op, w->dilation_h, w->dilation_w);
-    if (w->pad_top < 0 || w->pad_left < 0 || w->pad_bottom < 0 || w->pad_right < 0)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): pads must be >= 0, got "
-                          "%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32,
-                          node->index, op, w->pad_top, w->pad_left, w->pad_bottom, w->pad_right);
-    return EMBER_STATUS_OK;
+    return conv_window_check(ctx, node, op, w);
 }
 
 /* Filter taps [*k0, *k1) of `taps` whose position start + k * dilation lies in [0, size).

@@ -11,9 +11,7 @@
 
 struct pool2d_params {
     int32_t filter_h, filter_w;
-    int32_t stride_h, stride_w;
-    int32_t dilation_h, dilation_w;
-    int32_t pad_top, pad_left, pad_bottom, pad_right;
+    struct conv_window win; /* strides, dilations and pads */
     bool count_include_pad;
     uint8_t activation;
     float act_lo, act_hi;
@@ -79,14 +77,14 @@ static inline ember_status pool2d_read(ember_context *ctx, const ember_node *nod
     uint8_t cip = 0;
     if (!ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_FILTER_H, 0, &p->filter_h) ||
         !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_FILTER_W, 0, &p->filter_w) ||
-        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_STRIDE_H, 1, &p->stride_h) ||
-        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_STRIDE_W, 1, &p->stride_w) ||
-        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_DILATION_H, 1, &p->dilation_h) ||
-        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_DILATION_W, 1, &p->dilation_w) ||
-        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_TOP, 0, &p->pad_top) ||
-        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_LEFT, 0, &p->pad_left) ||
-        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_BOTTOM, 0, &p->pad_bottom) ||
-        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_RIGHT, 0, &p->pad_right) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_STRIDE_H, 1, &p->win.stride_h) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_STRIDE_W, 1, &p->win.stride_w) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_DILATION_H, 1, &p->win.dilation_h) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_DILATION_W, 1, &p->win.dilation_w) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_TOP, 0, &p->win.pad_top) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_LEFT, 0, &p->win.pad_left) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_BOTTOM, 0, &p->win.pad_bottom) ||
+        !ember_fb_i32(t, EMBER_SLOT_POOL2D_PARAMS_PAD_RIGHT, 0, &p->win.pad_right) ||
         !ember_fb_u8(t, EMBER_SLOT_POOL2D_PARAMS_COUNT_INCLUDE_PAD, 0, &cip) ||
         !ember_fb_u8(t, EMBER_SLOT_POOL2D_PARAMS_ACTIVATION, 0, &p->activation))
         return pool2d_bad_params(ctx, node, op);
@@ -95,19 +93,8 @@ static inline ember_status pool2d_read(ember_context *ctx, const ember_node *nod
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): filter must be >= 1, got %" PRId32 "x%" PRId32,
                           node->index, op, p->filter_h, p->filter_w);
-    if (p->stride_h < 1 || p->stride_w < 1)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): strides must be >= 1, got %" PRId32 ",%" PRId32,
-                          node->index, op, p->stride_h, p->stride_w);
-    if (p->dilation_h < 1 || p->dilation_w < 1)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): dilations must be >= 1, got %" PRId32 ",%" PRId32,
-                          node->index, op, p->dilation_h, p->dilation_w);
-    if (p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 || p->pad_right < 0)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): pads must be >= 0, got "
-                          "%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32,
-                          node->index, op, p->pad_top, p->pad_left, p->pad_bottom, p->pad_right);
+    if ((st = conv_window_check(ctx, node, op, &p->win)))
+        return st;
     st = ember_activation_range(ctx, node, p->activation, &p->act_lo, &p->act_hi);
     if (st != EMBER_STATUS_OK)
         return st;
@@ -129,11 +116,12 @@ static inline ember_status pool2d_read(ember_context *ctx, const ember_node *nod
     p->channels = in->dims[3];
     p->out_h = out->dims[1];
     p->out_w = out->dims[2];
+    const struct conv_window *w = &p->win;
     if (out->dims[0] != p->batch || out->dims[3] != p->channels ||
-        !pool2d_axis_ok(p->in_h, p->filter_h, p->stride_h, p->dilation_h, p->pad_top,
-                        p->pad_bottom, p->out_h) ||
-        !pool2d_axis_ok(p->in_w, p->filter_w, p->stride_w, p->dilation_w, p->pad_left,
-                        p->pad_right, p->out_w))
+        !pool2d_axis_ok(p->in_h, p->filter_h, w->stride_h, w->dilation_h, w->pad_top,
+                        w->pad_bottom, p->out_h) ||
+        !pool2d_axis_ok(p->in_w, p->filter_w, w->stride_w, w->dilation_w, w->pad_left,
+                        w->pad_right, p->out_w))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): output shape "
                           "[%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32 "] does not match input "
@@ -143,8 +131,8 @@ static inline ember_status pool2d_read(ember_context *ctx, const ember_node *nod
                           "%" PRId32 ",%" PRId32 ",%" PRId32 ",%" PRId32,
                           node->index, op, out->dims[0], out->dims[1], out->dims[2], out->dims[3],
                           p->batch, p->in_h, p->in_w, p->channels, p->filter_h, p->filter_w,
-                          p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->pad_top,
-                          p->pad_left, p->pad_bottom, p->pad_right);
+                          w->stride_h, w->stride_w, w->dilation_h, w->dilation_w, w->pad_top,
+                          w->pad_left, w->pad_bottom, w->pad_right);
     return EMBER_STATUS_OK;
 }
 
@@ -168,17 +156,17 @@ static inline void pool2d_window_at(const struct pool2d_params *p, int32_t oy, i
                                     int32_t *rows, int32_t *cols, size_t *first) {
     const size_t c_count = (size_t)p->channels;
     const size_t row = (size_t)p->in_w * c_count;
-    const int64_t y0 = (int64_t)oy * p->stride_h - p->pad_top;
-    const int64_t x0 = (int64_t)ox * p->stride_w - p->pad_left;
+    const int64_t y0 = (int64_t)oy * p->win.stride_h - p->win.pad_top;
+    const int64_t x0 = (int64_t)ox * p->win.stride_w - p->win.pad_left;
     int32_t ky0, ky1, kx0, kx1; /* the in-image taps, as for a convolution's window */
-    conv_taps(y0, p->filter_h, p->dilation_h, p->in_h, &ky0, &ky1);
-    conv_taps(x0, p->filter_w, p->dilation_w, p->in_w, &kx0, &kx1);
+    conv_taps(y0, p->filter_h, p->win.dilation_h, p->in_h, &ky0, &ky1);
+    conv_taps(x0, p->filter_w, p->win.dilation_w, p->in_w, &kx0, &kx1);
     *rows = ky1 - ky0;
     *cols = kx1 - kx0;
     *first = 0;
     if (*rows > 0 && *cols > 0)
-        *first = (size_t)(y0 + (int64_t)ky0 * p->dilation_h) * row +
-                 (size_t)(x0 + (int64_t)kx0 * p->dilation_w) * c_count;
+        *first = (size_t)(y0 + (int64_t)ky0 * p->win.dilation_h) * row +
+                 (size_t)(x0 + (int64_t)kx0 * p->win.dilation_w) * c_count;
 }
 
 /* Runs `reduce` over every output pixel in NHWC order, then clamps each pixel's outputs to the
@@ -187,12 +175,13 @@ static inline void pool2d_f32_walk(const struct pool2d_params *p, const float *i
                                    pool2d_reduce_fn reduce) {
     const size_t c_count = (size_t)p->channels;
     const size_t row = (size_t)p->in_w * c_count;
+    const size_t row_step = (size_t)p->win.dilation_h * row;
+    const size_t col_step = (size_t)p->win.dilation_w * c_count;
     for (int32_t n = 0; n < p->batch; n++) {
         const float *image = in + (size_t)n * (size_t)p->in_h * row;
         for (int32_t oy = 0; oy < p->out_h; oy++) {
             for (int32_t ox = 0; ox < p->out_w; ox++) {
-                struct pool2d_window w = {image, 0, 0, (size_t)p->dilation_h * row,
-                                          (size_t)p->dilation_w * c_count};
+                struct pool2d_window w = {image, 0, 0, row_step, col_step};
                 size_t first;
                 pool2d_window_at(p, oy, ox, &w.rows, &w.cols, &first);
                 w.first = image + first;
@@ -216,6 +205,8 @@ static inline void pool2d_q_walk(const struct pool2d_params *p, const void *in, 
                                  size_t elem_size, pool2d_reduce_q_fn reduce) {
     const size_t c_count = (size_t)p->channels;
     const size_t row = (size_t)p->in_w * c_count;
+    const size_t row_step = (size_t)p->win.dilation_h * row;
+    const size_t col_step = (size_t)p->win.dilation_w * c_count;
     const unsigned char *src = in;
     unsigned char *dst = out;
     for (int32_t n = 0; n < p->batch; n++) {
@@ -225,8 +216,8 @@ static inline void pool2d_q_walk(const struct pool2d_params *p, const void *in, 
                 int32_t rows, cols;
                 size_t first;
                 pool2d_window_at(p, oy, ox, &rows, &cols, &first);
-                reduce(p, src + (image + first) * elem_size, rows, cols,
-                       (size_t)p->dilation_h * row, (size_t)p->dilation_w * c_count, dst);
+                reduce(p, src + (image + first) * elem_size, rows, cols, row_step, col_step,
+                       dst);
                 dst += c_count * elem_size;
             }
         }

@@ -202,24 +202,28 @@ static void ember_resize_bilinear_i8_ref(const struct resize_data *d, const int8
     }
 }
 
-/* Nearest neighbour on stored int8 values: the float kernel's cells, copied. */
-static void ember_resize_nearest_i8_ref(const struct resize_data *d, const int8_t *in,
-                                        int8_t *out) {
-    const size_t c_count = (size_t)d->channels;
-    const size_t row = (size_t)d->in_w * c_count;
+/* Nearest neighbour, float32 and int8 alike (int8 on stored values): each output pixel is a
+   copy of the channels of its cell, `elem_size` bytes each. */
+static void ember_resize_nearest_ref(const struct resize_data *d, const void *in, void *out,
+                                     size_t elem_size) {
+    const size_t pixel = (size_t)d->channels * elem_size;
+    const size_t row = (size_t)d->in_w * pixel;
+    const unsigned char *src = in;
+    unsigned char *dst = out;
     for (int32_t n = 0; n < d->batch; n++) {
-        const int8_t *image = in + (size_t)n * (size_t)d->in_h * row;
+        const unsigned char *image = src + (size_t)n * (size_t)d->in_h * row;
         for (int32_t oy = 0; oy < d->out_h; oy++) {
-            const int8_t *r0 = image + (size_t)d->y.lo[oy] * row;
+            const unsigned char *r0 = image + (size_t)d->y.lo[oy] * row;
             for (int32_t ox = 0; ox < d->out_w; ox++) {
-                memmove(out, r0 + (size_t)d->x.lo[ox] * c_count, c_count);
-                out += c_count;
+                memmove(dst, r0 + (size_t)d->x.lo[ox] * pixel, pixel);
+                dst += pixel;
             }
         }
     }
 }
 
-static void ember_resize_f32_ref(const struct resize_data *d, const float *in, float *out) {
+static void ember_resize_bilinear_f32_ref(const struct resize_data *d, const float *in,
+                                          float *out) {
     const size_t c_count = (size_t)d->channels;
     const size_t row = (size_t)d->in_w * c_count;
     for (int32_t n = 0; n < d->batch; n++) {
@@ -230,16 +234,12 @@ static void ember_resize_f32_ref(const struct resize_data *d, const float *in, f
             const float wy = d->y.w[oy];
             for (int32_t ox = 0; ox < d->out_w; ox++) {
                 const size_t x0 = (size_t)d->x.lo[ox] * c_count;
-                if (d->mode == EMBER_RESIZE_MODE_NEAREST) {
-                    memmove(out, r0 + x0, c_count * sizeof(*out));
-                } else {
-                    const size_t x1 = (size_t)d->x.hi[ox] * c_count;
-                    const float wx = d->x.w[ox];
-                    for (size_t c = 0; c < c_count; c++) {
-                        float top = r0[x0 + c] + wx * (r0[x1 + c] - r0[x0 + c]);
-                        float bottom = r1[x0 + c] + wx * (r1[x1 + c] - r1[x0 + c]);
-                        out[c] = top + wy * (bottom - top);
-                    }
+                const size_t x1 = (size_t)d->x.hi[ox] * c_count;
+                const float wx = d->x.w[ox];
+                for (size_t c = 0; c < c_count; c++) {
+                    float top = r0[x0 + c] + wx * (r0[x1 + c] - r0[x0 + c]);
+                    float bottom = r1[x0 + c] + wx * (r1[x1 + c] - r1[x0 + c]);
+                    out[c] = top + wy * (bottom - top);
                 }
                 out += c_count;
             }
@@ -292,17 +292,14 @@ static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
 
 static ember_status resize_eval(ember_context *ctx, const ember_node *node) {
     const struct resize_data *d = node->data;
-    if (d->is_i8) {
-        if (d->mode == EMBER_RESIZE_MODE_NEAREST)
-            ember_resize_nearest_i8_ref(d, ember_input(ctx, node, 0)->data,
-                                        ember_output(ctx, node, 0)->data);
-        else
-            ember_resize_bilinear_i8_ref(d, ember_input(ctx, node, 0)->data,
-                                         ember_output(ctx, node, 0)->data);
-        return EMBER_STATUS_OK;
-    }
-    ember_resize_f32_ref(node->data, ember_input(ctx, node, 0)->data,
-                         ember_output(ctx, node, 0)->data);
+    const void *in = ember_input(ctx, node, 0)->data;
+    void *out = ember_output(ctx, node, 0)->data;
+    if (d->mode == EMBER_RESIZE_MODE_NEAREST)
+        ember_resize_nearest_ref(d, in, out, d->is_i8 ? sizeof(int8_t) : sizeof(float));
+    else if (d->is_i8)
+        ember_resize_bilinear_i8_ref(d, in, out);
+    else
+        ember_resize_bilinear_f32_ref(d, in, out);
     return EMBER_STATUS_OK;
 }
 

@@ -199,9 +199,8 @@ static void matmul_i8(const struct batch_matmul_data *d, const int8_t *a, const 
                 const int32_t y = b[k * d->b_k + n * d->b_n] - d->b_zp;
                 acc += (uint32_t)(x * y);
             }
-            int32_t v = ember_multiply_by_quantized_multiplier((int32_t)acc, d->mult, d->shift) +
-                        d->out_zp;
-            out[m * d->n + n] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+            out[m * d->n + n] = (int8_t)ember_requantize_i8((int32_t)acc, d->mult, d->shift,
+                                                            d->out_zp, INT8_MIN, INT8_MAX);
         }
     }
 }

@@ -134,11 +134,8 @@ void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input, const
                         acc += (uint32_t)(taps[ic] * (src[ic] - d->in_zp));
                 }
             }
-            int32_t v = ember_multiply_by_quantized_multiplier((int32_t)acc, d->mult[oc],
-                                                               d->shift[oc]) +
-                        d->out_zp;
-            v = ember_clamp_i32(v, d->q_min, d->q_max);
-            *output++ = (int8_t)v;
+            *output++ = (int8_t)ember_requantize_i8((int32_t)acc, d->mult[oc], d->shift[oc],
+                                                    d->out_zp, d->q_min, d->q_max);
         }
     }
 }
@@ -170,10 +167,8 @@ static void ember_conv2d_i16_ref(const struct conv2d_data *d, const int16_t *inp
                         acc += (uint64_t)(int64_t)(taps[ic] * src[ic]);
                 }
             }
-            int32_t v = ember_multiply_by_quantized_multiplier_i64((int64_t)acc, d->mult[oc],
-                                                                   d->shift[oc]);
-            v = ember_clamp_i32(v, d->q_min, d->q_max);
-            *output++ = (int16_t)v;
+            *output++ = (int16_t)ember_requantize_i16((int64_t)acc, d->mult[oc], d->shift[oc],
+                                                      d->q_min, d->q_max);
         }
     }
 }

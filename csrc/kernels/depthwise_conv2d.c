@@ -127,11 +127,8 @@ void ember_depthwise_conv2d_i8_ref(const struct depthwise_conv2d_data *d, const 
                     acc += (uint32_t)(f * (v - d->in_zp));
                 }
             }
-            int32_t q = ember_multiply_by_quantized_multiplier((int32_t)acc, d->mult[oc],
-                                                               d->shift[oc]) +
-                        d->out_zp;
-            q = ember_clamp_i32(q, d->q_min, d->q_max);
-            *output++ = (int8_t)q;
+            *output++ = (int8_t)ember_requantize_i8((int32_t)acc, d->mult[oc], d->shift[oc],
+                                                    d->out_zp, d->q_min, d->q_max);
         }
     }
 }
@@ -161,10 +158,8 @@ static void ember_depthwise_conv2d_i16_ref(const struct depthwise_conv2d_data *d
                     acc += (uint64_t)(int64_t)(f * v);
                 }
             }
-            int32_t q = ember_multiply_by_quantized_multiplier_i64((int64_t)acc, d->mult[oc],
-                                                                   d->shift[oc]);
-            q = ember_clamp_i32(q, d->q_min, d->q_max);
-            *output++ = (int16_t)q;
+            *output++ = (int16_t)ember_requantize_i16((int64_t)acc, d->mult[oc], d->shift[oc],
+                                                      d->q_min, d->q_max);
         }
     }
 }

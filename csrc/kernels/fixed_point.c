@@ -64,12 +64,21 @@ int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shi
     return mbqm(x, m, shift);
 }
 
+static int32_t clamp(int32_t v, int32_t lo, int32_t hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+int32_t ember_requantize_i8(int32_t acc, int32_t m, int32_t shift, int32_t out_zp, int32_t q_min,
+                            int32_t q_max) {
+    return clamp(mbqm(acc, m, shift) + out_zp, q_min, q_max);
+}
+
 void ember_requantize_row_i8(const uint32_t *acc, size_t n, const int32_t *mult,
                              const int32_t *shift, int32_t out_zp, int32_t q_min, int32_t q_max,
                              int8_t *out) {
     for (size_t i = 0; i < n; i++) {
-        const int32_t v = mbqm((int32_t)acc[i], mult[i], shift[i]) + out_zp;
-        out[i] = (int8_t)(v < q_min ? q_min : v > q_max ? q_max : v);
+        out[i] = (int8_t)ember_requantize_i8((int32_t)acc[i], mult[i], shift[i], out_zp, q_min,
+                                             q_max);
     }
 }
 
@@ -82,6 +91,10 @@ int32_t ember_multiply_by_quantized_multiplier_i64(int64_t x, int32_t m, int32_t
        arithmetic shift floors, which with the added half rounds ties toward +infinity. */
     const int64_t r = (v * reduced + (INT64_C(1) << (total - 1))) >> total;
     return (int32_t)(r < INT32_MIN ? INT32_MIN : r > INT32_MAX ? INT32_MAX : r);
+}
+
+int32_t ember_requantize_i16(int64_t acc, int32_t m, int32_t shift, int32_t q_min, int32_t q_max) {
+    return clamp(ember_multiply_by_quantized_multiplier_i64(acc, m, shift), q_min, q_max);
 }
 
 int32_t ember_rounding_half_sum(int32_t a, int32_t b) {

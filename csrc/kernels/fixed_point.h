@@ -28,6 +28,15 @@ int32_t ember_rdbpot(int32_t x, int32_t exponent);
    then SRDHM, then a rounding right shift. */
 int32_t ember_multiply_by_quantized_multiplier(int32_t x, int32_t m, int32_t shift);
 
+/* clamp(ember_multiply_by_quantized_multiplier(acc, m, shift) + out_zp, q_min, q_max): one
+   int8 output of a kernel that requantizes an int32 sum or product once. */
+int32_t ember_requantize_i8(int32_t acc, int32_t m, int32_t shift, int32_t out_zp, int32_t q_min,
+                            int32_t q_max);
+
+/* The 16x8 form: clamp(ember_multiply_by_quantized_multiplier_i64(acc, m, shift), q_min,
+   q_max), zero point 0. */
+int32_t ember_requantize_i16(int64_t acc, int32_t m, int32_t shift, int32_t q_min, int32_t q_max);
+
 /* out[i] = clamp(ember_multiply_by_quantized_multiplier(acc[i], mult[i], shift[i]) + out_zp,
    q_min, q_max) for i < n: the int8 convolutions' per-channel requantization of one output
    pixel, whose int32 sums wrapped as uint32. One call per pixel keeps the multiply inlined. */

@@ -59,8 +59,8 @@ static void ember_mean_i8_ref(const struct mean_data *d, const int8_t *in, int8_
     const uint32_t offset = (uint32_t)d->in_zp * (uint32_t)d->plan.reduce_count;
     for (size_t i = 0; i < d->plan.out_count; i++) {
         const int32_t centred = (int32_t)((uint32_t)acc[i] - offset);
-        int32_t v = ember_multiply_by_quantized_multiplier(centred, d->mult, d->shift) + d->out_zp;
-        out[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+        out[i] = (int8_t)ember_requantize_i8(centred, d->mult, d->shift, d->out_zp, INT8_MIN,
+                                             INT8_MAX);
     }
 }
 

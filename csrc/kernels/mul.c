@@ -63,9 +63,8 @@ static void mul_row_i8(int8_t *out, const int8_t *a, size_t a_step, const int8_t
     const ember_binary_i8_params *q = params;
     for (size_t i = 0; i < n; i++) {
         const int32_t product = (a[i * a_step] - q->a_zp) * (b[i * b_step] - q->b_zp);
-        int32_t v = ember_multiply_by_quantized_multiplier(product, q->mult, q->shift) + q->out_zp;
-        v = ember_clamp_i32(v, q->q_min, q->q_max);
-        out[i] = (int8_t)v;
+        out[i] = (int8_t)ember_requantize_i8(product, q->mult, q->shift, q->out_zp, q->q_min,
+                                             q->q_max);
     }
 }
 

@@ -198,10 +198,8 @@ static void ember_transpose_conv2d_i8_ref(const struct transpose_conv2d_data *d,
     for (size_t i = 0; i < count; i++) {
         const size_t oc = i % out_c;
         const uint32_t total = acc[i] + (bias ? (uint32_t)bias[oc] : 0u);
-        int32_t v = ember_multiply_by_quantized_multiplier((int32_t)total, d->mult[oc],
-                                                           d->shift[oc]) +
-                    d->out_zp;
-        output[i] = (int8_t)ember_clamp_i32(v, d->q_min, d->q_max);
+        output[i] = (int8_t)ember_requantize_i8((int32_t)total, d->mult[oc], d->shift[oc],
+                                                d->out_zp, d->q_min, d->q_max);
     }
 }
 

@@ -10,25 +10,23 @@ run. All models are made from one random stream, in one order, once per session
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from tests.importers.keras_sets import Built, calibration_draw, session_cases, uneven_weights
+from tests.importers.keras_sets import (Built, Shapes, calibration_draw, inputs_model,
+                                        session_cases, uneven_weights)
 from tests.importers.tflite_int8_models import (int16x8_tflite, random_int8_samples, tflite_ops,
                                                 uniform)
 
 SAMPLES = 4
-Shapes = list[tuple[int, ...]]
 
 
 def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
     """name -> (Keras model, input shapes, TFLite ops the converted model must contain)."""
     L = tf.keras.layers
-
-    def model(shapes: Shapes, body: Callable[..., Any]) -> Any:
-        xs = [L.Input(s, batch_size=1, name=f"in{i}") for i, s in enumerate(shapes)]
-        return tf.keras.Model(xs if len(xs) > 1 else xs[0], body(*xs))
+    model = partial(inputs_model, tf)
 
     def residual(x: Any) -> Any:
         a = L.Conv2D(6, 3, padding="same", activation="relu")(x)

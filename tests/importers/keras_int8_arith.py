@@ -7,27 +7,23 @@ sees the same models whichever ran first."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from emberlite.converter.importers.tflite import read_tflite
-from tests.importers.keras_sets import Built, calibration_draw, session_cases, uneven_weights
+from tests.importers.keras_sets import (Built, Shapes, calibration_draw, inputs_model,
+                                        session_cases, uneven_weights)
 from tests.importers.tflite_int8_models import int8_tflite, random_int8_samples, tflite_ops
 
 SAMPLES = 4
-Shapes = list[tuple[int, ...]]
 
 
 def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
     """name -> (Keras model, input shapes, TFLite ops the converted model must contain)."""
     L = tf.keras.layers
-
-    def model(shapes: Shapes, body: Callable[..., Any]) -> Any:
-        # Names that sort in input order (the converter orders inputs by name), and a fixed
-        # batch so Dense on 3-D inputs needs no run-time shape arithmetic.
-        xs = [L.Input(s, batch_size=1, name=f"in{i}") for i, s in enumerate(shapes)]
-        return tf.keras.Model(xs if len(xs) > 1 else xs[0], body(*xs))
+    model = partial(inputs_model, tf)
 
     def conv(x: Any, ch: int = 6) -> Any:
         return L.Conv2D(ch, 3, padding="same")(x)

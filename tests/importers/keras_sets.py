@@ -14,6 +14,7 @@ from tests.importers.tflite_int8_models import (Sample, int8_tflite, litert_case
 
 # name -> .tflite bytes, and name -> the samples LiteRT and Emberlite run on it.
 Built = tuple[dict[str, bytes], dict[str, list[Sample]]]
+Shapes = list[tuple[int, ...]]
 
 
 def session_cases(cache: dict[str, dict[str, Any]], tmp_path_factory: Any, folder: str,
@@ -46,6 +47,15 @@ def convert_keras_cases(tf: Any, cases: dict[str, tuple[Any, tuple[int, ...], se
         models[name] = data
         inputs[name] = samples(data, shape)
     return models, inputs
+
+
+def inputs_model(tf: Any, shapes: Shapes, body: Callable[..., Any]) -> Any:
+    """The Keras model body(*inputs) of inputs of `shapes` (batch 1), named in0, in1, ...:
+    names that sort in input order (the converter orders inputs by name), and a fixed batch
+    so Dense on 3-D inputs needs no run-time shape arithmetic."""
+    L = tf.keras.layers
+    xs = [L.Input(s, batch_size=1, name=f"in{i}") for i, s in enumerate(shapes)]
+    return tf.keras.Model(xs if len(xs) > 1 else xs[0], body(*xs))
 
 
 def uneven_weights(model: Any, rng: np.random.Generator, bias_shift: float = 0.0) -> None:

@@ -22,7 +22,7 @@ import onnx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
@@ -31,6 +31,7 @@ from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_layers, keras_int16x8
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
+from tests.kernels.conv_models import checked_model
 from tests.kernels.fixed_point import (ISA_VARIANTS, activation_range, empty_graph,
                                        int8_tensor, log_uniform, quant_tensor, round_half_away,
                                        run_graph, single_op, snap_pow2, wrap_sum)
@@ -38,19 +39,10 @@ from tests.kernels.fixed_point16 import fully_connected16_double
 from tests.kernels.int16_graphs import bias64, int16_values, weighted_graph, weighted_scales
 from tests.kernels.litert_int8 import check_matches_litert_reference
 
-OPSET = 17
-
 
 def _model(nodes: list[onnx.NodeProto], x: np.ndarray,
            inits: list[onnx.TensorProto]) -> onnx.ModelProto:
-    graph = helper.make_graph(nodes, "fc_test",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-                              inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-    onnx.checker.check_model(model)
-    return model
+    return checked_model(nodes, "fc_test", x.shape, inits)
 
 
 # (M, K, N): 1-sized, below/at/above the 8-wide blocks, and a classifier-like shape.

@@ -31,24 +31,26 @@ void ember_clamp_range_i8(const ember_tensor *out, float lo, float hi, int32_t *
     clamp_range(out, lo, hi, -128, 127, qlo, qhi);
 }
 
-ember_status ember_activation_range_i8(ember_context *ctx, const ember_node *n, uint8_t act,
-                                       const ember_tensor *out, int32_t *lo, int32_t *hi) {
+/* The fused activation's real range on `out`'s stored values, within [qmin, qmax]. */
+static ember_status activation_range_q(ember_context *ctx, const ember_node *n, uint8_t act,
+                                       const ember_tensor *out, int32_t qmin, int32_t qmax,
+                                       int32_t *lo, int32_t *hi) {
     float flo = 0.0f, fhi = 0.0f;
     ember_status st = ember_activation_range(ctx, n, act, &flo, &fhi);
     if (st != EMBER_STATUS_OK)
         return st;
-    ember_clamp_range_i8(out, flo, fhi, lo, hi);
+    clamp_range(out, flo, fhi, qmin, qmax, lo, hi);
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_activation_range_i8(ember_context *ctx, const ember_node *n, uint8_t act,
+                                       const ember_tensor *out, int32_t *lo, int32_t *hi) {
+    return activation_range_q(ctx, n, act, out, -128, 127, lo, hi);
 }
 
 ember_status ember_activation_range_i16(ember_context *ctx, const ember_node *n, uint8_t act,
                                         const ember_tensor *out, int32_t *lo, int32_t *hi) {
-    float flo = 0.0f, fhi = 0.0f;
-    ember_status st = ember_activation_range(ctx, n, act, &flo, &fhi);
-    if (st != EMBER_STATUS_OK)
-        return st;
-    clamp_range(out, flo, fhi, INT16_MIN, INT16_MAX, lo, hi);
-    return EMBER_STATUS_OK;
+    return activation_range_q(ctx, n, act, out, INT16_MIN, INT16_MAX, lo, hi);
 }
 
 void ember_requant_i8_init(const ember_tensor *in, const ember_tensor *out, float real_lo,

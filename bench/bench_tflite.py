@@ -20,6 +20,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,15 +61,7 @@ def time_emberlite(ember: bytes, x: np.ndarray, warmup: int, runs: int
                    ) -> tuple[float, np.ndarray]:
     from emberlite import Interpreter
 
-    interp = Interpreter(model_content=ember, num_threads=1)
-    interp.allocate_tensors()
-    (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
-
-    def run() -> None:
-        interp.set_tensor(inp["index"], x)
-        interp.invoke()
-
-    return median_ms(run, warmup, runs), interp.get_tensor(out["index"]).copy()
+    return _time_interpreter(Interpreter(model_content=ember, num_threads=1), x, warmup, runs)
 
 
 def time_litert(data: bytes, x: np.ndarray, warmup: int, runs: int, threads: int,
@@ -78,6 +71,13 @@ def time_litert(data: bytes, x: np.ndarray, warmup: int, runs: int, threads: int
     resolver = OpResolverType.BUILTIN_REF if reference else OpResolverType.AUTO
     interp = Interpreter(model_content=data, num_threads=threads,
                          experimental_op_resolver_type=resolver)
+    return _time_interpreter(interp, x, warmup, runs)
+
+
+def _time_interpreter(interp: Any, x: np.ndarray, warmup: int, runs: int
+                      ) -> tuple[float, np.ndarray]:
+    """Median milliseconds of set input + invoke on a one-input, one-output interpreter (either
+    runtime's: Emberlite's follows tflite's API), and the output of the last run."""
     interp.allocate_tensors()
     (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
 

@@ -114,6 +114,8 @@ def _verdict(before: list[str], after: list[str]) -> str:
     if len(before) != len(after):
         return "incomparable"
     pairs = [(_split(b), _split(a)) for b, a in zip(before, after)]
+    if any(b[0] != a[0] for b, a in pairs if b[0].startswith("file")):
+        return "incomparable"  # another source model: its runs are not the same model's
     if any(b[0] == a[0] and b[1] != a[1] for b, a in pairs):
         return "differs"
     return "incomparable"

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# A relative path climbing out of the checkout to a sibling folder, or this machine's paths.
-_OUTSIDE = re.compile(r"\.\./shared\b|/work/(?:shared|main|notes)\b|\bshared/(?:design|style|"
-                      r"toolchains|kernels|int8-arithmetic)\.md\b")
+# A relative path climbing out of the checkout to the sibling folder of design notes, or this
+# machine's paths. Spelt in pieces so that this file does not match what it looks for.
+_UP, _WORK = r"\.\." + "/", "/" + "work/"
+_OUTSIDE = re.compile(_UP + r"shared\b|" + _WORK + r"(?:shared|main|notes)\b|"
+                      r"\bshared/(?:design|style|toolchains|kernels|int8-arithmetic)\.md\b")
 
 
 def _tracked_text_files() -> list[Path]:
@@ -40,6 +42,6 @@ def test_no_file_cites_a_path_outside_the_repository() -> None:
 
 
 def test_the_pattern_catches_an_outside_citation() -> None:
-    assert _OUTSIDE.search("see ../shared/int8-arithmetic.md for the rounding")
-    assert _OUTSIDE.search("(from /work/shared/kernels.md)")
+    assert _OUTSIDE.search("see " + ".." + "/shared/int8-arithmetic.md for the rounding")
+    assert _OUTSIDE.search("(from " + "/wo" + "rk/shared/kernels.md)")
     assert not _OUTSIDE.search("see docs/int8-arithmetic.md")

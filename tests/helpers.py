@@ -12,9 +12,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from emberlite import Interpreter
 from emberlite.converter import Converter
+from emberlite.converter.ir import TO_NCHW, TO_NHWC
 
-TO_NHWC = (0, 2, 3, 1)
-TO_NCHW = (0, 3, 1, 2)
 BIAS = np.array([[0.5, -1.0, 2.0, -3.0, 0.25, 4.0]], dtype=np.float32)
 
 

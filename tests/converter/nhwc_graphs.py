@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from emberlite.converter.ir import TO_NCHW, TO_NHWC
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.conv2d import Conv2DParams
@@ -14,8 +15,6 @@ from emberlite.converter.ops.pool2d import Pool2DParams
 from emberlite.converter.ops.transpose import TransposeParams
 from tests.converter.ir_builder import GraphBuilder
 
-TO_NHWC = (0, 2, 3, 1)
-TO_NCHW = (0, 3, 1, 2)
 rng = np.random.default_rng(1)
 
 

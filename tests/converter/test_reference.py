@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from emberlite.converter import reference
-from emberlite.converter.ir import DType
+from emberlite.converter.ir import TO_NCHW, TO_NHWC, DType
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
 from emberlite.converter.ops.binary import BinaryParams
@@ -36,8 +36,6 @@ from emberlite.converter.ops.transpose_conv2d import TransposeConv2DParams
 from tests.converter.ir_builder import GraphBuilder
 
 OPSET = 18
-TO_NHWC = (0, 2, 3, 1)
-TO_NCHW = (0, 3, 1, 2)
 _ONNX_TYPES = {np.dtype("float32"): TensorProto.FLOAT, np.dtype("int32"): TensorProto.INT32,
                np.dtype("int64"): TensorProto.INT64}
 

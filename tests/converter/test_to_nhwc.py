@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from emberlite.converter.ir import TO_NCHW, TO_NHWC
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.ops.clamp import ClampParams
@@ -19,7 +20,7 @@ from emberlite.converter.ops.transpose import TransposeParams
 from emberlite.converter.passes import run_passes
 from emberlite.converter.passes.to_nhwc import to_nhwc
 from tests.converter.ir_builder import GraphBuilder, assert_equivalent, ops, snapshot
-from tests.converter.nhwc_graphs import TO_NCHW, TO_NHWC, const, conv, torchvision_like_cnn
+from tests.converter.nhwc_graphs import const, conv, torchvision_like_cnn
 
 def test_torchvision_like_cnn_has_no_transpose_left():
     before = torchvision_like_cnn().build()

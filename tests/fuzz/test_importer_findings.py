@@ -231,7 +231,7 @@ def test_tflite_int16_conv_multiplier_beyond_the_kernels_shift() -> None:
     """A 16x8 CONV_2D whose output scale makes input x weight / output scale >= 2^14: the
     int16 kernels cannot requantize it; refused with the channel, not written for the
     runtime to refuse."""
-    from emberlite.converter.importers.tflite import read_tflite
+    from emberlite.converter.importers.tflite_reader import read_tflite
 
     data = (CORPUS / "seed-tflite-int16x8_cnn").read_bytes()[1:]
     model = read_tflite(data)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 from tests.importers.keras_sets import (Built, Shapes, calibration_draw, inputs_model,
                                         session_cases, uneven_weights)
 from tests.importers.tflite_int8_models import int8_tflite, random_int8_samples, tflite_ops

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 from tests.importers.keras_sets import Built, convert_keras_cases, session_cases
 from tests.importers.tflite_int8_models import int8_tflite, uniform
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from tflite.TensorType import TensorType
 
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 from tests.importers.keras_sets import Built, session_cases
 from tests.importers.tflite_int8_models import (Sample, assert_identical_to_reference, int8_tflite,
                                                 random_int8_samples, tflite_ops)

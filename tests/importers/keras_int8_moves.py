@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from tflite.TensorType import TensorType
 
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 from tests.importers.keras_sets import Built, convert_keras_cases, session_cases
 from tests.importers.tflite_int8_models import Sample, int8_tflite, tflite_ops, uniform
 

@@ -53,7 +53,7 @@ def _litert(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _tflite_ops(data: bytes) -> set[str]:
-    from emberlite.converter.importers.tflite import read_tflite
+    from emberlite.converter.importers.tflite_reader import read_tflite
 
     return {op.op_name for op in read_tflite(data).operators}
 
@@ -237,7 +237,7 @@ def test_signature_names_carry_over(tf: Any) -> None:
 
 
 def test_signature_naming_a_hidden_tensor_is_rejected(tf: Any) -> None:
-    from emberlite.converter.importers.tflite import read_tflite
+    from emberlite.converter.importers.tflite_reader import read_tflite
 
     class Module(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec((1, 4), tf.float32, name="x")])

@@ -15,7 +15,7 @@ import tflite
 from conftest import require_module
 from emberlite import Interpreter
 from emberlite.converter import Converter, UnsupportedOpsError
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 from tests.importers import keras_int8_layers
 from tflite_int8_models import (assert_identical_to_reference, assert_within_one_lsb_of_default,
                                 ember_outputs, int8_tflite, uniform)

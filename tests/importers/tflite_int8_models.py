@@ -20,7 +20,7 @@ import numpy as np
 
 from emberlite import Interpreter
 from emberlite.converter import Converter
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 WORKER = Path(__file__).with_name("litert_tflite_worker.py")

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import require_module
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 from emberlite.converter.ir import DType
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.softmax import SoftmaxParams

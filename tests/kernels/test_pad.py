@@ -12,7 +12,7 @@ import pytest
 from onnx import helper, numpy_helper
 
 from emberlite.converter import reference
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.pad import PadParams
 from emberlite.errors import InvalidModelError

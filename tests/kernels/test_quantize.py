@@ -24,7 +24,7 @@ from tflite.TensorType import TensorType
 
 from conftest import require_module
 from emberlite import InvalidModelError
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor
 from emberlite.converter.ops import OpType
 from emberlite.converter.planner import plan_memory

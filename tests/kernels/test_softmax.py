@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from conftest import require_module
-from emberlite.converter.importers.tflite import read_tflite
+from emberlite.converter.importers.tflite_reader import read_tflite
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.softmax import SoftmaxParams
 from emberlite.converter.planner import plan_memory

@@ -11,7 +11,7 @@ import onnx
 import pytest
 
 from emberlite import Interpreter
-from tests.helpers import TO_NHWC
+from emberlite.converter.ir import TO_NHWC
 
 CALIBRATION = 200
 

@@ -12,7 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from conftest import require_module
 from emberlite import Interpreter
-from tests.helpers import TO_NHWC
+from emberlite.converter.ir import TO_NHWC
 
 TORCHVISION_INPUT = (1, 3, 96, 96)
 

@@ -14,7 +14,7 @@ from onnx import TensorProto, helper, numpy_helper
 from emberlite import Interpreter
 from emberlite.cli import main
 from emberlite.converter import Converter, QuantizationError
-from tests.helpers import TO_NHWC
+from emberlite.converter.ir import TO_NHWC
 from tests.quantize.digits import CALIBRATION, accuracy, digits, logits_of  # noqa: F401
 from tests.quantize.models import weight as random_weight
 

@@ -86,17 +86,29 @@ _SIZE_FROM_VALUES = {"Range", "Tile", "Expand", "ConstantOfShape", "Resize", "Up
 _SHAPE_DATA_ELEMENTS = 4096
 
 
-def _folded_shapes(model: onnx.ModelProto, feeds: dict[str, np.ndarray]
-                   ) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """The shapes and types of the outputs of the one-node `model`, where ONNX shape
-    inference can tell them from its constant inputs without evaluating it."""
+def _probe(model: onnx.ModelProto, feeds: dict[str, np.ndarray]
+           ) -> tuple[onnx.ModelProto, bool]:
+    """A copy of the one-node `model` for shape inference, with its small inputs as values,
+    and whether ONNX may propagate values through it: only when every input is given as a
+    value. Propagating an input known only by its shape spells it out element by element as
+    symbolic dims, a protobuf message each, in C++ and outside the budget (an Add of a
+    scalar and an 8-million-element Range took 1.1 GB)."""
     small = [numpy_helper.from_array(v, name) for name, v in feeds.items()
              if v.size <= _SHAPE_DATA_ELEMENTS and v.dtype != object]
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     probe.graph.initializer.extend(small)
+    return probe, len(small) == len(feeds)
+
+
+def _folded_shapes(model: onnx.ModelProto, feeds: dict[str, np.ndarray]
+                   ) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The shapes and types of the outputs of the one-node `model`, where ONNX shape
+    inference can tell them from its constant inputs without evaluating it."""
+    probe, data_prop = _probe(model, feeds)
     try:
-        inferred = onnx.shape_inference.infer_shapes(probe, strict_mode=False, data_prop=True)
+        inferred = onnx.shape_inference.infer_shapes(probe, strict_mode=False,
+                                                     data_prop=data_prop)
     except Exception:  # noqa: BLE001  inference is advisory; evaluation reports real errors
         return {}
     known = {}
@@ -167,12 +179,9 @@ def _conv_columns(node: onnx.NodeProto, feeds: dict[str, np.ndarray],
 def _inference_error(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> str | None:
     """What ONNX's strict shape inference rejects in the one-node `model` (None if nothing):
     a node it rejects has malformed inputs."""
-    probe = onnx.ModelProto()
-    probe.CopyFrom(model)
-    probe.graph.initializer.extend(numpy_helper.from_array(v, name) for name, v in feeds.items()
-                                   if v.size <= _SHAPE_DATA_ELEMENTS and v.dtype != object)
+    probe, data_prop = _probe(model, feeds)
     try:
-        onnx.shape_inference.infer_shapes(probe, strict_mode=True, data_prop=True)
+        onnx.shape_inference.infer_shapes(probe, strict_mode=True, data_prop=data_prop)
     except Exception as e:  # noqa: BLE001  any complaint at all means: do not evaluate
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         return lines[-1][:200] if lines else type(e).__name__

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -300,3 +302,37 @@ def test_graph_io_named_twice(kind: str) -> None:
     values = model.graph.input if kind == "input" else model.graph.output
     values.append(values[0])
     _refused(model, f"graph {kind} 1 '[xy]' is listed twice")
+
+
+_PEAK_RSS_AFTER = """
+import resource, sys
+from emberlite.converter import Converter
+from emberlite.converter.errors import EmberError
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    Converter.from_onnx(open(sys.argv[1], "rb").read()).convert()
+except EmberError:
+    pass
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_folding_next_to_a_large_constant_propagates_no_values(tmp_path: Path) -> None:
+    """Add(scalar, Range of 8 million): ONNX's shape inference with value propagation spelt
+    the large input out as one symbolic dim per element, in C++ where no budget sees it
+    (here 600 MB more; 1.1 GB in the fuzzer's input, whose process then died near its 1 GiB
+    limit). The folding itself needs a few copies of the 64 MB constant."""
+    consts = {"a": np.array(0, np.int64), "b": np.array(8_000_000, np.int64),
+              "d": np.array(1, np.int64)}
+    nodes = [helper.make_node("Range", ["a", "b", "d"], ["r"]),
+             helper.make_node("Add", ["a", "r"], ["s"]),
+             helper.make_node("Cast", ["s"], ["f"], to=TensorProto.FLOAT),
+             helper.make_node("ReduceMax", ["f"], ["m"], keepdims=0),
+             helper.make_node("Add", ["x", "m"], ["y"])]
+    path = tmp_path / "model.onnx"
+    path.write_bytes(_model(nodes, consts, opset=17).SerializeToString())
+    done = subprocess.run([sys.executable, "-c", _PEAK_RSS_AFTER, str(path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    grown_mb = int(done.stdout.split()[-1])
+    assert grown_mb < 300, f"converting grew the peak RSS by {grown_mb} MB"

@@ -115,6 +115,7 @@ typedef struct ember_node {
     ember_fb_table params;        /* valid when params_type != 0 */
     void *data;                   /* what prepare derived (persistent, from the allocator) */
     const struct ember_kernel *kernel;
+    const char *variant;          /* the kernel variant prepare picked; NULL: the reference */
 } ember_node;
 
 /* ---- errors, allocation, kernels ------------------------------------------------------ */
@@ -131,6 +132,7 @@ typedef struct ember_context {
     size_t scratch_size;   /* largest scratch any prepared node asked for */
     void *scratch;         /* bound before eval: at least scratch_size bytes, 64-aligned */
     void *blocks;          /* ember_alloc's blocks, linked; NULL in a fresh context */
+    struct ember_threadpool *pool; /* workers for num_threads > 1 (csrc/threadpool.h), or NULL */
 } ember_context;
 
 /* Formats the message into ctx and returns `status` (printf-style, bounded). */

@@ -6,11 +6,12 @@
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #include <cpuid.h>
 #endif
-#if defined(__aarch64__) && defined(__linux__)
+#if (defined(__aarch64__) || defined(__ARM_NEON)) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
 
 #include "interp.h"
+#include "threadpool.h"
 
 #if defined(EMBER_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -37,32 +38,57 @@ static void begin(ember_interp *ip) {
     ip->status = EMBER_STATUS_OK;
 }
 
-static uint32_t detect_cpu_features(void) {
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+static uint32_t detect_x86_features(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return 0;
     const unsigned fma = 1u << 12, osxsave = 1u << 27, avx = 1u << 28, f16c = 1u << 29;
     if ((c & (fma | osxsave | avx | f16c)) != (fma | osxsave | avx | f16c))
         return 0;
-    /* The OS must save the SSE and AVX register state on context switches (XCR0 bits 1, 2). */
+    /* The OS must save the register state on context switches: XCR0 bits 1-2 for SSE and
+       AVX, bits 5-7 for AVX-512's mask and upper registers. */
     unsigned xcr0_lo, xcr0_hi;
     __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
     (void)xcr0_hi;
     if ((xcr0_lo & 6u) != 6u || __get_cpuid_max(0, NULL) < 7)
         return 0;
     __cpuid_count(7, 0, a, b, c, d);
-    return (b & (1u << 5)) ? EMBER_ISA_AVX2 : 0;
-#elif defined(__aarch64__)
-    uint32_t features = EMBER_ISA_NEON;
+    if (!(b & (1u << 5)))
+        return 0;
+    const bool avx512f = (b & (1u << 16)) && (xcr0_lo & 0xe0u) == 0xe0u;
+    return EMBER_ISA_AVX2 | (avx512f ? EMBER_ISA_AVX512F : 0);
+}
+#endif
+
+#if defined(__aarch64__)
+static uint32_t detect_aarch64_features(void) {
+    uint32_t features = EMBER_ISA_NEON; /* asimd is part of every aarch64 Linux CPU */
 #if defined(__linux__)
-    const unsigned long hwcap_asimddp = 1ul << 20;
-    if (getauxval(AT_HWCAP) & hwcap_asimddp)
+    const unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+    const unsigned long hwcap_asimdhp = 1ul << 10, hwcap_asimddp = 1ul << 20;
+    const unsigned long hwcap2_i8mm = 1ul << 13;
+    if (hwcap & hwcap_asimdhp)
+        features |= EMBER_ISA_NEONFP16;
+    if (hwcap & hwcap_asimddp)
         features |= EMBER_ISA_NEONDOT;
+    if (hwcap2 & hwcap2_i8mm)
+        features |= EMBER_ISA_NEONI8MM;
 #endif
     return features;
+}
+#endif
+
+static uint32_t detect_cpu_features(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+    return detect_x86_features();
+#elif defined(__aarch64__)
+    return detect_aarch64_features();
+#elif defined(__ARM_NEON) && defined(__linux__)
+    const unsigned long hwcap_neon = 1ul << 12;
+    return (getauxval(AT_HWCAP) & hwcap_neon) ? EMBER_ISA_NEON : 0;
 #elif defined(__ARM_NEON)
-    return EMBER_ISA_NEON; /* built for NEON, so the CPU has it */
+    return EMBER_ISA_NEON; /* no OS to ask: built for NEON, so the CPU has it */
 #else
     return 0;
 #endif
@@ -104,6 +130,7 @@ ember_status ember_interp_create(const void *data, size_t size, const ember_opti
 void ember_interp_destroy(ember_interp *ip) {
     if (!live(ip))
         return;
+    ember_threadpool_destroy(&ip->ctx);
     ember_free_all(&ip->ctx);
     ip->magic = 0;
     ember_allocator a = ip->allocator;
@@ -203,7 +230,12 @@ ember_status ember_interp_allocate(ember_interp *ip) {
                                      "the model failed verification; nothing to allocate"));
     if (ip->allocated)
         return EMBER_STATUS_OK;
-    ember_status st = prepare_nodes(ip);
+    /* Before prepare: kernels size their tiles and per-thread scratch by the thread count. */
+    ember_status st = ip->ctx.pool != NULL
+                          ? EMBER_STATUS_OK
+                          : ember_threadpool_create(&ip->ctx, ip->options.num_threads);
+    if (st == EMBER_STATUS_OK)
+        st = prepare_nodes(ip);
     if (st == EMBER_STATUS_OK)
         st = bind_arena(ip);
     ip->allocated = st == EMBER_STATUS_OK;

@@ -14,7 +14,7 @@ CROSS_BUILD := $(C_BUILD)/cross
 CROSS_TIMEOUT ?= 300
 
 # The host's ISA defines (-DEMBER_HAVE_AVX2 on x86-64) must not leak into other targets.
-CROSS_FLAGS := $(filter-out -DEMBER_HAVE_%,$(C_FLAGS)) $(C_OPT)
+CROSS_FLAGS := $(filter-out -DEMBER_HAVE_%,$(C_FLAGS)) -DEMBER_HAVE_THREADS=1 $(C_OPT)
 CROSS_TESTS := $(C_TESTS) $(sort $(wildcard tests/c/cross/test_*.c))
 
 # Per target: compiler, flags for every file, and the ISA directories of csrc/kernels it builds
@@ -30,9 +30,9 @@ CROSS_ISA_DIRS_armv7 := neon
 
 CROSS_ARCHES := aarch64 armv7
 
-cross_srcs = $(C_SRCS) $(sort $(foreach d,$(CROSS_ISA_DIRS_$(1)),$(wildcard csrc/kernels/$(d)/*.c)))
+cross_srcs = $(C_SRCS) $(sort $(foreach d,$(CROSS_ISA_DIRS_$(1)),$(call isa_dir_srcs,$(d))))
 cross_isa_flags = $(foreach d,$(CROSS_ISA_DIRS_$(1)),\
-    $(if $(findstring /kernels/$(d)/,$(2)),$(CROSS_ISA_FLAGS_$(1)_$(d))))
+    $(if $(findstring /$(d)/,$(2)),$(CROSS_ISA_FLAGS_$(1)_$(d))))
 cross_lib = $(CROSS_BUILD)/$(1)/libemberlite.a
 cross_bins = $(patsubst %.c,$(CROSS_BUILD)/$(1)/tests/%,$(notdir $(CROSS_TESTS)))
 
@@ -85,7 +85,7 @@ cross-test: cross-build $(C_MODELS)
 # message printing them with %u/%d instead of PRIu32/PRId32.
 MCU_CC := arm-none-eabi-gcc
 MCU_FLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffunction-sections \
-    $(filter-out -DEMBER_HAVE_%,$(C_FLAGS))
+    $(filter-out -DEMBER_HAVE_% -pthread,$(C_FLAGS))
 MCU_OBJS := $(patsubst %.c,$(CROSS_BUILD)/cortex-m4/obj/%.o,$(C_SRCS))
 
 $(CROSS_BUILD)/cortex-m4/obj/%.o: %.c $(C_HDRS)

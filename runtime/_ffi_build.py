@@ -60,18 +60,20 @@ def cdef_from_header(text: str) -> str:
 CDEF = cdef_from_header(HEADER.read_text())
 
 
-# Per host architecture: the optimised-kernel directories under csrc/kernels, each with the flags
-# only its files get (mk/c.mk uses the same scheme), and the defines that enable them.
+# Per host architecture: the optimised-kernel directories (csrc/kernels/<isa> for whole ops,
+# csrc/ukernels/<isa> for microkernels), each with the flags only its files get (mk/c.mk uses
+# the same scheme), and the defines that enable them.
 _ISA_DIRS = {
-    "x86_64": {"avx2": ["-mavx2", "-mfma", "-mf16c"]},
+    "x86_64": {"avx2": ["-mavx2", "-mfma", "-mf16c"],
+               "avx512f": ["-mavx512f", "-mavx2", "-mfma", "-mf16c"]},
     "aarch64": {"neon": [], "neondot": ["-march=armv8.2-a+dotprod"]},
 }
 _ISA_DEFINES = {
-    "x86_64": ["EMBER_HAVE_AVX2"],
-    "aarch64": ["EMBER_HAVE_NEON", "EMBER_HAVE_NEONDOT"],
+    "x86_64": ["EMBER_HAVE_AVX2", "EMBER_HAVE_AVX512F", "EMBER_HAVE_THREADS"],
+    "aarch64": ["EMBER_HAVE_NEON", "EMBER_HAVE_NEONDOT", "EMBER_HAVE_THREADS"],
 }
 _MACHINES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
-CFLAGS = ["-std=c11", "-O2"]
+CFLAGS = ["-std=c11", "-O2", "-pthread"]
 
 
 def _compiler() -> list[str]:
@@ -89,8 +91,9 @@ def _isa_objects(machine: str) -> list[str]:
     out_dir = ROOT / "build" / "ffi-isa"
     objects = []
     for isa, flags in _ISA_DIRS.get(machine, {}).items():
-        for src in sorted((ROOT / "csrc" / "kernels" / isa).glob("*.c")):
-            obj = out_dir / isa / (src.stem + ".o")
+        for src in sorted([*(ROOT / "csrc" / "kernels" / isa).glob("*.c"),
+                           *(ROOT / "csrc" / "ukernels" / isa).glob("*.c")]):
+            obj = out_dir / isa / (src.parent.parent.name + "_" + src.stem + ".o")
             obj.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run([*_compiler(), *CFLAGS, *_defines_flags(machine), *flags, "-fPIC",
                             f"-I{ROOT / 'csrc'}", f"-I{ROOT / 'csrc' / 'include'}",
@@ -102,7 +105,8 @@ def _isa_objects(machine: str) -> list[str]:
 def _sources() -> list[str]:
     # Relative to the repository root: setuptools refuses absolute source paths.
     csrc = ROOT / "csrc"
-    files = sorted(csrc.glob("*.c")) + sorted((csrc / "kernels").glob("*.c"))
+    files = [*sorted(csrc.glob("*.c")), *sorted((csrc / "kernels").glob("*.c")),
+             *sorted((csrc / "ukernels").glob("*.c"))]
     return [str(p.relative_to(ROOT)) for p in files]
 
 
@@ -117,6 +121,7 @@ ffibuilder.set_source(
     define_macros=[(name, "1") for name in _ISA_DEFINES.get(_machine, [])],
     extra_compile_args=CFLAGS,
     extra_objects=_isa_objects(_machine),
+    extra_link_args=["-pthread"],
     libraries=["m"],
 )
 

@@ -175,9 +175,9 @@ static void ember_conv2d_i16_ref(const struct conv2d_data *d, const int16_t *inp
 
 static const ember_variant conv2d_i8_variants[] = {
 #if EMBER_HAVE_AVX2
-    { EMBER_ISA_AVX2, (ember_variant_fn)ember_conv2d_i8_avx2 },
+    { EMBER_ISA_AVX2, (ember_variant_fn)ember_conv2d_i8_avx2, "conv2d_i8_avx2" },
 #endif
-    { EMBER_ISA_NONE, (ember_variant_fn)ember_conv2d_i8_ref },
+    { EMBER_ISA_NONE, (ember_variant_fn)ember_conv2d_i8_ref, "conv2d_i8_ref" },
 };
 
 /* What the optimised int8 variants need beyond the reference's data: the sums of each output
@@ -222,7 +222,7 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
                                              ember_input(ctx, node, 1),
                                              ember_output(ctx, node, 0), d->out_c, &d->mult,
                                              &d->shift);
-    d->i8_fn = (conv2d_i8_fn)ember_pick_variant(ctx, conv2d_i8_variants);
+    d->i8_fn = (conv2d_i8_fn)ember_pick_variant(ctx, node, conv2d_i8_variants);
     if (d->i8_fn != ember_conv2d_i8_ref && (st = conv2d_i8_variant_data(ctx, node, d)))
         return st;
     return ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),

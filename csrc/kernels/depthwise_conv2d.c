@@ -166,9 +166,9 @@ static void ember_depthwise_conv2d_i16_ref(const struct depthwise_conv2d_data *d
 
 static const ember_variant depthwise_conv2d_i8_variants[] = {
 #if EMBER_HAVE_AVX2
-    { EMBER_ISA_AVX2, (ember_variant_fn)ember_depthwise_conv2d_i8_avx2 },
+    { EMBER_ISA_AVX2, (ember_variant_fn)ember_depthwise_conv2d_i8_avx2, "depthwise_conv2d_i8_avx2" },
 #endif
-    { EMBER_ISA_NONE, (ember_variant_fn)ember_depthwise_conv2d_i8_ref },
+    { EMBER_ISA_NONE, (ember_variant_fn)ember_depthwise_conv2d_i8_ref, "depthwise_conv2d_i8_ref" },
 };
 
 static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *node) {
@@ -185,7 +185,7 @@ static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *nod
                                              ember_input(ctx, node, 1),
                                              ember_output(ctx, node, 0), d->out_c, &d->mult,
                                              &d->shift);
-    d->i8_fn = (depthwise_conv2d_i8_fn)ember_pick_variant(ctx, depthwise_conv2d_i8_variants);
+    d->i8_fn = (depthwise_conv2d_i8_fn)ember_pick_variant(ctx, node, depthwise_conv2d_i8_variants);
     if (d->i8_fn != ember_depthwise_conv2d_i8_ref) {
         /* The optimised variants' row of out_c sums for one output pixel. */
         d->acc_row = ember_alloc(ctx, (d->out_c ? (size_t)d->out_c : 1u) * sizeof(uint32_t));

@@ -172,9 +172,9 @@ static void ember_fully_connected_i16_ref(const struct fully_connected_data *d,
 
 static const ember_variant fully_connected_i8_variants[] = {
 #if EMBER_HAVE_AVX2
-    { EMBER_ISA_AVX2, (ember_variant_fn)ember_fully_connected_i8_avx2 },
+    { EMBER_ISA_AVX2, (ember_variant_fn)ember_fully_connected_i8_avx2, "fully_connected_i8_avx2" },
 #endif
-    { EMBER_ISA_NONE, (ember_variant_fn)ember_fully_connected_i8_ref },
+    { EMBER_ISA_NONE, (ember_variant_fn)ember_fully_connected_i8_ref, "fully_connected_i8_ref" },
 };
 
 static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node) {
@@ -196,7 +196,7 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
     for (size_t n = 0; n < d->units; n++)
         d->scale[n] = (double)in->scale * (double)ember_quant_scale(weights, (uint32_t)n) /
                       (double)out->scale;
-    d->i8_fn = (fully_connected_i8_fn)ember_pick_variant(ctx, fully_connected_i8_variants);
+    d->i8_fn = (fully_connected_i8_fn)ember_pick_variant(ctx, node, fully_connected_i8_variants);
     return EMBER_STATUS_OK;
 }
 

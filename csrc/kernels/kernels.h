@@ -13,11 +13,15 @@ typedef void (*ember_variant_fn)(void);
 typedef struct ember_variant {
     uint32_t isa; /* EMBER_ISA_* bits it needs; EMBER_ISA_NONE for the reference */
     ember_variant_fn fn;
+    const char *name; /* what `ember inspect` and the profiler show, e.g. "conv2d_i8_avx2" */
 } ember_variant;
 
 /* The first entry whose ISA bits are all in ctx->cpu_features and in ctx->isa_mask; the
-   table's last entry (EMBER_ISA_NONE) always qualifies. */
-ember_variant_fn ember_pick_variant(const ember_context *ctx, const ember_variant *table);
+   table's last entry (EMBER_ISA_NONE) always qualifies. Records its name in node->variant. */
+ember_variant_fn ember_pick_variant(const ember_context *ctx, ember_node *node,
+                                    const ember_variant *table);
+/* True when every bit of `isa` is on this CPU and allowed by the options. */
+bool ember_isa_usable(const ember_context *ctx, uint32_t isa);
 
 /* ---- CONV2D (struct conv2d_data in kernels/conv2d.h) ---- */
 struct conv2d_data;

@@ -1,0 +1,14 @@
+/* The float32 GEMM configurations, best first (csrc/ukernels/gemm.h). */
+#include "ukernels/gemm.h"
+
+static const ember_gemm_f32_config configs[] = {
+    { "gemm_f32_4x16_scalar", EMBER_ISA_NONE, 4, ember_gemm_f32_4x16_scalar,
+      ember_igemm_f32_4x16_scalar },
+};
+
+const ember_gemm_f32_config *ember_gemm_f32_select(const ember_context *ctx) {
+    const ember_gemm_f32_config *c = configs;
+    while (!ember_isa_usable(ctx, c->isa))
+        c++;
+    return c;
+}

@@ -54,8 +54,13 @@ typedef struct ember_gemm_f32_config {
     ember_igemm_f32_fn igemm;
 } ember_gemm_f32_config;
 
-/* The fastest configuration this CPU and the options allow (the portable one at worst). */
+/* The fastest configuration this CPU and the options allow, the portable one at worst; NULL
+   when the options allow no optimised kernel (isa_mask EMBER_ISA_NONE): the op then runs its
+   reference loop, the oracle, on its unpacked weights. */
 const ember_gemm_f32_config *ember_gemm_f32_select(const ember_context *ctx);
+/* Every configuration built into the library, best first (the microkernel tests and the
+   kernel harness run each one this CPU has); *count receives their number. */
+const ember_gemm_f32_config *ember_gemm_f32_configs(size_t *count);
 
 /* The portable microkernels (csrc/ukernels/gemm_f32_4x16_scalar.c): the last resort of
    ember_gemm_f32_select and the oracle of the microkernel tests. */

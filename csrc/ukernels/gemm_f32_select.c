@@ -6,7 +6,14 @@ static const ember_gemm_f32_config configs[] = {
       ember_igemm_f32_4x16_scalar },
 };
 
+const ember_gemm_f32_config *ember_gemm_f32_configs(size_t *count) {
+    *count = sizeof configs / sizeof configs[0];
+    return configs;
+}
+
 const ember_gemm_f32_config *ember_gemm_f32_select(const ember_context *ctx) {
+    if (ctx->isa_mask == EMBER_ISA_NONE)
+        return NULL;
     const ember_gemm_f32_config *c = configs;
     while (!ember_isa_usable(ctx, c->isa))
         c++;

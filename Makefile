@@ -17,7 +17,7 @@ TORCH_TEST := torch==2.14.1 torchvision==0.29.1
 TORCH_DEMO := torch==2.13.0
 TF_BENCH := tensorflow-cpu==2.21.0
 
-.PHONY: all install build demo test pytest bench clean apt-base apt-test py-deps test-deps
+.PHONY: all install build demo test pytest pytest-ref bench clean apt-base apt-test py-deps test-deps
 
 all: build
 
@@ -65,7 +65,13 @@ test-deps: apt-test py-deps
 pytest:
 	$(PY) -m pytest -q
 
-TEST_STEPS := pytest c-test fuzz fuzz-ember cross-test mcu-build
+# The same tests of kernels, runtime and importers once more on the reference kernels alone
+# (isa_mask NONE: the plain loops the optimised kernels are checked against).
+PYTEST_REF_PATHS := tests/kernels tests/runtime tests/importers tests/conformance
+pytest-ref:
+	$(PY) -m pytest -q -p reference_kernels $(PYTEST_REF_PATHS)
+
+TEST_STEPS := pytest pytest-ref c-test fuzz fuzz-ember cross-test mcu-build
 
 # Runs every step even after one fails, so one CI run reports all failures; fails at the end.
 test: test-deps

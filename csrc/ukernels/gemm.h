@@ -71,4 +71,33 @@ void ember_igemm_f32_4x16_scalar(size_t mr, size_t nc, size_t kc, size_t ks, con
                                  const float *a, const float *zero, const float *w, float *c,
                                  size_t c_stride, const ember_minmax_f32 *clamp);
 
+#if EMBER_HAVE_AVX2
+/* x86-64 AVX2 + FMA (csrc/ukernels/avx2/): 6 rows x 16, 12 ymm accumulators. */
+void ember_gemm_f32_6x16_avx2(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
+                              const float *w, float *c, size_t c_stride,
+                              const ember_minmax_f32 *clamp);
+void ember_igemm_f32_6x16_avx2(size_t mr, size_t nc, size_t kc, size_t ks, const size_t *ind,
+                               const float *a, const float *zero, const float *w, float *c,
+                               size_t c_stride, const ember_minmax_f32 *clamp);
+#endif
+
+#if EMBER_HAVE_NEON && defined(__aarch64__)
+/* aarch64 NEON with FMA (csrc/ukernels/neon/): 4 rows x 16, 16 q accumulators, by lane. */
+void ember_gemm_f32_4x16_neonfma(size_t mr, size_t nc, size_t kc, const float *a,
+                                 size_t a_stride, const float *w, float *c, size_t c_stride,
+                                 const ember_minmax_f32 *clamp);
+void ember_igemm_f32_4x16_neonfma(size_t mr, size_t nc, size_t kc, size_t ks,
+                                  const size_t *ind, const float *a, const float *zero,
+                                  const float *w, float *c, size_t c_stride,
+                                  const ember_minmax_f32 *clamp);
+#elif EMBER_HAVE_NEON
+/* armv7 NEON (csrc/ukernels/neon/): 4 rows x 16 as two 8-column halves, multiply-accumulate. */
+void ember_gemm_f32_4x16_neon(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
+                              const float *w, float *c, size_t c_stride,
+                              const ember_minmax_f32 *clamp);
+void ember_igemm_f32_4x16_neon(size_t mr, size_t nc, size_t kc, size_t ks, const size_t *ind,
+                               const float *a, const float *zero, const float *w, float *c,
+                               size_t c_stride, const ember_minmax_f32 *clamp);
+#endif
+
 #endif /* EMBER_UKERNELS_GEMM_H */

@@ -2,6 +2,17 @@
 #include "ukernels/gemm.h"
 
 static const ember_gemm_f32_config configs[] = {
+#if EMBER_HAVE_AVX2
+    { "gemm_f32_6x16_avx2", EMBER_ISA_AVX2, 6, ember_gemm_f32_6x16_avx2,
+      ember_igemm_f32_6x16_avx2 },
+#endif
+#if EMBER_HAVE_NEON && defined(__aarch64__)
+    { "gemm_f32_4x16_neonfma", EMBER_ISA_NEON, 4, ember_gemm_f32_4x16_neonfma,
+      ember_igemm_f32_4x16_neonfma },
+#elif EMBER_HAVE_NEON
+    { "gemm_f32_4x16_neon", EMBER_ISA_NEON, 4, ember_gemm_f32_4x16_neon,
+      ember_igemm_f32_4x16_neon },
+#endif
     { "gemm_f32_4x16_scalar", EMBER_ISA_NONE, 4, ember_gemm_f32_4x16_scalar,
       ember_igemm_f32_4x16_scalar },
 };

@@ -280,30 +280,51 @@ static void guard_arena(const ember_interp *ip, const ember_node *n) {
 #endif
 }
 
-ember_status ember_interp_invoke(ember_interp *ip) {
+/* Evaluates node i; the arena guard is left on it (the caller lifts it). */
+static ember_status run_node(ember_interp *ip, uint32_t i) {
+    const ember_node *n = &ip->model.nodes[i];
+    /* Nothing to write; the other dims of an empty output may still be huge. */
+    if (ember_outputs_empty(&ip->ctx, n))
+        return EMBER_STATUS_OK;
+    guard_arena(ip, n);
+    ember_status st = n->kernel->eval(&ip->ctx, n);
+    if (st != EMBER_STATUS_OK && ip->msg[0] == '\0')
+        ember_fail(&ip->ctx, st, "node %" PRIu32 " (%s '%s'): %s", i, n->kernel->name, n->name,
+                   ember_status_str(st));
+    return st;
+}
+
+static ember_status check_invoke(ember_interp *ip, const char *call) {
     if (!live(ip))
         return EMBER_STATUS_MISUSE;
     begin(ip);
     if (!ip->allocated)
         return finish(ip, ember_fail(&ip->ctx, EMBER_STATUS_MISUSE,
-                                     "call ember_interp_allocate before ember_interp_invoke"));
-    for (uint32_t i = 0; i < ip->model.node_count; i++) {
-        const ember_node *n = &ip->model.nodes[i];
-        /* Nothing to write; the other dims of an empty output may still be huge. */
-        if (ember_outputs_empty(&ip->ctx, n))
-            continue;
-        guard_arena(ip, n);
-        ember_status st = n->kernel->eval(&ip->ctx, n);
-        if (st != EMBER_STATUS_OK) {
-            guard_arena(ip, NULL);
-            if (ip->msg[0] == '\0')
-                ember_fail(&ip->ctx, st, "node %" PRIu32 " (%s '%s'): %s",
-                           i, n->kernel->name, n->name, ember_status_str(st));
-            return finish(ip, st);
-        }
-    }
-    guard_arena(ip, NULL);
+                                     "call ember_interp_allocate before %s", call));
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_interp_invoke(ember_interp *ip) {
+    ember_status st = check_invoke(ip, "ember_interp_invoke");
+    if (st != EMBER_STATUS_OK)
+        return st;
+    for (uint32_t i = 0; st == EMBER_STATUS_OK && i < ip->model.node_count; i++)
+        st = run_node(ip, i);
+    guard_arena(ip, NULL);
+    return finish(ip, st);
+}
+
+ember_status ember_interp_invoke_node(ember_interp *ip, uint32_t node) {
+    ember_status st = check_invoke(ip, "ember_interp_invoke_node");
+    if (st != EMBER_STATUS_OK)
+        return st;
+    if (node >= ip->model.node_count)
+        return finish(ip, ember_fail(&ip->ctx, EMBER_STATUS_INVALID_ARGUMENT,
+                                     "node %" PRIu32 " out of range (the model has %" PRIu32 ")",
+                                     node, ip->model.node_count));
+    st = run_node(ip, node);
+    guard_arena(ip, NULL);
+    return finish(ip, st);
 }
 
 /* ---- accessors -------------------------------------------------------------------------- */
@@ -472,6 +493,36 @@ uint32_t ember_interp_node_count(const ember_interp *ip) {
 const char *ember_interp_node_op(const ember_interp *ip, uint32_t node) {
     const ember_model *m = model_of(ip);
     return m && node < m->node_count ? m->nodes[node].kernel->name : NULL;
+}
+
+const char *ember_interp_node_name(const ember_interp *ip, uint32_t node) {
+    const ember_model *m = model_of(ip);
+    if (m == NULL || node >= m->node_count)
+        return NULL;
+    return m->nodes[node].name != NULL ? m->nodes[node].name : "";
+}
+
+const char *ember_interp_node_variant(const ember_interp *ip, uint32_t node) {
+    const ember_model *m = model_of(ip);
+    if (m == NULL || node >= m->node_count)
+        return NULL;
+    return m->nodes[node].variant != NULL ? m->nodes[node].variant : "reference";
+}
+
+uint32_t ember_interp_node_io_count(const ember_interp *ip, uint32_t node, uint32_t is_output) {
+    const ember_model *m = model_of(ip);
+    if (m == NULL || node >= m->node_count)
+        return 0;
+    return is_output ? m->nodes[node].output_count : m->nodes[node].input_count;
+}
+
+uint32_t ember_interp_node_io(const ember_interp *ip, uint32_t node, uint32_t is_output,
+                              uint32_t position) {
+    if (position >= ember_interp_node_io_count(ip, node, is_output))
+        return EMBER_NO_TENSOR;
+    const ember_node *n = &ip->model.nodes[node];
+    int32_t t = is_output ? n->outputs[position] : n->inputs[position];
+    return t >= 0 ? (uint32_t)t : EMBER_NO_TENSOR; /* -1: an omitted optional input */
 }
 
 uint32_t ember_interp_cpu_features(const ember_interp *ip) {

@@ -1,4 +1,4 @@
-"""The `ember` command: convert, inspect, run and verify models.
+"""The `ember` command: convert, inspect, run, bench and verify models.
 
 Every failure caused by the input (missing file, invalid model, bad arguments) prints one
 `ember: error: ...` line on stderr and exits with status 2, like argparse's own errors.
@@ -180,7 +180,8 @@ def _print_warnings(caught: list[warnings.WarningMessage], ours: type[Warning]) 
 
 # -- shared by inspect, run, verify ---------------------------------------------------------
 
-def _open(path: str, allocate: bool = True) -> Any:
+def _open(path: str, allocate: bool = True, num_threads: int | None = None,
+          isa_mask: int | None = None) -> Any:
     from .interpreter import Interpreter
 
     if not os.path.isfile(path):
@@ -188,7 +189,8 @@ def _open(path: str, allocate: bool = True) -> Any:
     try:
         # Read, not mapped: an updater rewriting the file while the command runs must not
         # kill it with SIGBUS.
-        interp = Interpreter(model_path=path, use_mmap=False)
+        interp = Interpreter(model_path=path, use_mmap=False, num_threads=num_threads,
+                             isa_mask=isa_mask)
         if allocate:
             interp.allocate_tensors()
     except EmberRuntimeError as e:
@@ -218,6 +220,7 @@ def _summary(path: str) -> dict[str, Any]:
     ops = interp.node_ops()
     return {
         "file": path,
+        "isa": _isa_names(interp.cpu_features()),
         "file_bytes": os.path.getsize(path),
         "arena_bytes": interp.arena_size,
         "weight_bytes": sum(weights.values()),
@@ -230,6 +233,9 @@ def _summary(path: str) -> dict[str, Any]:
         "signatures": interp.get_signature_list(),
         "metadata": interp.get_metadata(),
         "tensors": tensors,
+        "node_list": [{"index": i, "op": op, "name": name, "variant": variant}
+                      for i, (op, name, variant) in enumerate(zip(ops, interp.node_names(),
+                                                                  interp.node_variants()))],
     }
 
 
@@ -250,6 +256,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     print("ops:")
     for op, count in info["ops"].items():
         print(f"  {printable(op):24} {count}")
+    print(f"nodes (kernel variant picked for this CPU: {'+'.join(info['isa']) or 'no SIMD'}):")
+    for n in info["node_list"]:
+        print(f"  {n['index']:4} {printable(n['op']):20} {printable(n['variant']):28} "
+              f"{printable(n['name'])}")
     print("tensors:")
     for t in info["tensors"]:
         kind = "prep" if t.get("prepared") else ("const" if t["constant"] else "arena")
@@ -370,6 +380,182 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- bench -----------------------------------------------------------------------------------
+
+def _isa_names(bits: int) -> list[str]:
+    """The names of the ISA_* bits set in `bits` (ISA_ALL and ISA_NONE aside)."""
+    from . import interpreter
+
+    return [name[4:].lower() for name in dir(interpreter)
+            if name.startswith("ISA_") and name not in ("ISA_ALL", "ISA_NONE")
+            and bits & getattr(interpreter, name)]
+
+
+# The ops whose FLOPs the profile counts (a multiply-add is 2 FLOPs; padding taps count too,
+# as in TFLite's and XNNPACK's reports): op -> FLOPs from (input shapes, output shapes).
+def _conv_flops(ins: list[list[int]], outs: list[list[int]]) -> int:
+    return 2 * _prod(outs[0]) * _prod(ins[1][1:])  # filter [Cout, KH, KW, Cin/groups]
+
+
+def _depthwise_flops(ins: list[list[int]], outs: list[list[int]]) -> int:
+    return 2 * _prod(outs[0]) * ins[1][1] * ins[1][2]  # filter [1, KH, KW, C*multiplier]
+
+
+def _fc_flops(ins: list[list[int]], outs: list[list[int]]) -> int:
+    return 2 * _prod(outs[0]) * ins[1][-1]  # weights [N, K]
+
+
+def _batch_matmul_flops(ins: list[list[int]], outs: list[list[int]]) -> int:
+    a, out = ins[0], outs[0]
+    # a is [..., M, K], or [..., K, M] when read transposed; when M == K both read the same.
+    k = a[-1] if a[-2] == out[-2] else a[-2]
+    return 2 * _prod(out) * k
+
+
+def _transpose_conv_flops(ins: list[list[int]], outs: list[list[int]]) -> int:
+    # Every input pixel meets every tap of every output channel: filter [Cout, KH, KW, Cin/g].
+    data = next(shape for shape in ins if len(shape) == 4 and shape is not ins[1])
+    return 2 * _prod(data[:-1]) * _prod(ins[1])
+
+
+_FLOPS = {"conv2d": _conv_flops, "depthwise_conv2d": _depthwise_flops,
+          "fully_connected": _fc_flops, "batch_matmul": _batch_matmul_flops,
+          "transpose_conv2d": _transpose_conv_flops}
+
+
+def _prod(shape: Sequence[int]) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def node_flops(op: str, inputs: list[list[int]], outputs: list[list[int]]) -> int | None:
+    """FLOPs of one node (a multiply-add counts 2) from its input and output shapes, for the
+    ops `ember bench --profile` rates (CONV2D, DEPTHWISE_CONV2D, FULLY_CONNECTED, BATCH_MATMUL,
+    TRANSPOSE_CONV2D); None for other ops."""
+    rate = _FLOPS.get(op)
+    return None if rate is None else rate(inputs, outputs)
+
+
+def _node_rows(interp: Any) -> list[dict[str, Any]]:
+    """Per node: index, op, name, variant, output shape and FLOPs (None where not counted)."""
+    shapes = [d["shape"].tolist() for d in interp.get_tensor_details()]
+    rows = []
+    for i, (op, name, variant) in enumerate(zip(interp.node_ops(), interp.node_names(),
+                                                interp.node_variants())):
+        ins, outs = interp.node_inputs(i), interp.node_outputs(i)
+        in_shapes = [shapes[t] if t is not None else [] for t in ins]
+        out_shapes = [shapes[t] for t in outs]
+        rows.append({"index": i, "op": op, "name": name, "variant": variant,
+                     "output_shape": out_shapes[0] if out_shapes else [],
+                     "flops": node_flops(op, in_shapes, out_shapes)})
+    return rows
+
+
+def _percentile_ms(times: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(times) * 1e3, q))
+
+
+def _profile(interp: Any, runs: int) -> list[dict[str, Any]]:
+    """The per-node rows with the median ms over `runs` node-by-node passes, % of their sum
+    and GFLOP/s."""
+    passes = np.array([interp.profile() for _ in range(runs)]) * 1e3  # [runs, nodes] in ms
+    ms = np.median(passes, axis=0)
+    total = float(ms.sum()) or 1.0
+    rows = _node_rows(interp)
+    for row, t in zip(rows, ms):
+        row["ms"] = float(t)
+        row["percent"] = 100.0 * float(t) / total
+        row["gflops"] = row["flops"] / (t * 1e6) if row["flops"] and t > 0 else None
+    return rows
+
+
+def _op_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per op: nodes, ms, % and GFLOP/s summed over its nodes, most time first."""
+    ops: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        op = ops.setdefault(row["op"], {"op": row["op"], "nodes": 0, "ms": 0.0,
+                                        "percent": 0.0, "flops": None})
+        op["nodes"] += 1
+        op["ms"] += row["ms"]
+        op["percent"] += row["percent"]
+        if row["flops"] is not None:
+            op["flops"] = (op["flops"] or 0) + row["flops"]
+    for op in ops.values():
+        op["gflops"] = op["flops"] / (op["ms"] * 1e6) if op["flops"] and op["ms"] > 0 else None
+    return sorted(ops.values(), key=lambda op: -op["ms"])
+
+
+def _gflops_text(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _clip(text: str, width: int) -> str:
+    text = printable(text)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _print_profile(rows: list[dict[str, Any]]) -> None:
+    print(f"{'#':>4}  {'op':20} {'name':40} {'output':18} {'variant':26} {'ms':>9} "
+          f"{'%':>6} {'GFLOP/s':>8}")
+    for r in rows:
+        print(f"{r['index']:4}  {_clip(r['op'], 20):20} {_clip(r['name'], 40):40} "
+              f"{_shape_text(r['output_shape']):18} {_clip(r['variant'], 26):26} "
+              f"{r['ms']:9.4f} {r['percent']:6.2f} {_gflops_text(r['gflops']):>8}")
+    print("per op:")
+    print(f"  {'op':20} {'nodes':>5} {'ms':>9} {'%':>6} {'GFLOP/s':>8}")
+    for op in _op_summary(rows):
+        print(f"  {_clip(op['op'], 20):20} {op['nodes']:5} {op['ms']:9.4f} "
+              f"{op['percent']:6.2f} {_gflops_text(op['gflops']):>8}")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """`ember bench`: invoke latency (median, p90, min) on random inputs, the threads and
+    ISA used, and with --profile the time, share and GFLOP/s of every node and op."""
+    from .interpreter import ISA_NONE
+
+    for flag, value, least in (("--threads", args.threads, 1), ("--runs", args.runs, 1),
+                               ("--warmup", args.warmup, 0)):
+        if value < least:
+            raise CliError(f"{flag} must be >= {least}, got {value}")
+    interp = _open(args.model, num_threads=args.threads,
+                   isa_mask=ISA_NONE if args.reference else None)
+    rng = np.random.default_rng(args.seed)
+    for detail in interp.get_input_details():
+        interp.set_tensor(detail["index"], _random_input(detail, rng))
+    try:
+        for _ in range(args.warmup):
+            interp.invoke()
+        times = []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            interp.invoke()
+            times.append(time.perf_counter() - start)
+        rows = _profile(interp, args.runs) if args.profile else None
+    except EmberRuntimeError as e:
+        raise CliError(f"invoke failed: {e}") from None
+    isa = [] if args.reference else _isa_names(interp.cpu_features())
+    result: dict[str, Any] = {
+        "file": args.model, "threads": args.threads, "isa": isa, "runs": args.runs,
+        "warmup": args.warmup, "median_ms": _percentile_ms(times, 50),
+        "p90_ms": _percentile_ms(times, 90), "min_ms": min(times) * 1e3,
+    }
+    if rows is not None:
+        result["nodes"] = rows
+        result["ops"] = _op_summary(rows)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{args.model}: {len(interp.node_ops())} nodes, {args.threads} thread(s), "
+          f"isa {'+'.join(isa) or 'none (reference kernels)'}")
+    print(f"latency over {args.runs} run(s) after {args.warmup} warm-up: median "
+          f"{result['median_ms']:.3f} ms, p90 {result['p90_ms']:.3f} ms, "
+          f"min {result['min_ms']:.3f} ms")
+    if rows is not None:
+        print(f"profile: median of {args.runs} node-by-node pass(es), sum "
+              f"{sum(r['ms'] for r in rows):.3f} ms")
+        _print_profile(rows)
+    return 0
+
+
 # -- verify ----------------------------------------------------------------------------------
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -382,7 +568,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- entry point -----------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of `ember` and its four subcommands."""
+    """The argparse parser of `ember` and its subcommands."""
     parser = argparse.ArgumentParser(prog="ember", description="Emberlite model tools.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -449,6 +635,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=1, help="invoke this many times (timing)")
     p.add_argument("--save", metavar="DIR", help="write each output to DIR/<name>.npy")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("bench", help="time an .ember model: latency, and per node with "
+                                      "--profile")
+    p.add_argument("model")
+    p.add_argument("--threads", type=int, default=1, help="threads of the interpreter")
+    p.add_argument("--runs", type=int, default=20, help="timed invokes (and profile passes)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed invokes first")
+    p.add_argument("--profile", action="store_true",
+                   help="also time each node: op, name, output shape, variant, ms, %% of the "
+                        "total, GFLOP/s (conv, depthwise, fully connected, batch matmul, "
+                        "transpose conv), and a per-op summary")
+    p.add_argument("--reference", action="store_true",
+                   help="run the portable reference kernels only (isa_mask NONE)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the random inputs")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("verify", help="check a model: verify, hash and prepare every node")
     p.add_argument("model")

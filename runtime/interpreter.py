@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -213,6 +214,28 @@ class Interpreter:
         Call allocate_tensors() first. Never allocates memory."""
         self._check(lib.ember_interp_invoke(self._handle))
 
+    def invoke_node(self, node: int) -> None:
+        """Runs node `node` alone on what its inputs hold now; running every node in order
+        (0 .. len(node_ops()) - 1) does what invoke() does. For profiling and stepping."""
+        count = lib.ember_interp_node_count(self._handle)
+        if not isinstance(node, (int, np.integer)) or not 0 <= node < count:
+            raise ValueError(f"node index {node!r} out of range (the model has {count})")
+        self._check(lib.ember_interp_invoke_node(self._handle, int(node)))
+
+    def profile(self) -> list[float]:
+        """Invokes the model once, node by node, and returns each node's wall time in
+        seconds, in node order (time.perf_counter_ns around each invoke_node call, so each
+        includes the call's own overhead, about a microsecond)."""
+        invoke_node, handle, check = lib.ember_interp_invoke_node, self._handle, self._check
+        clock = time.perf_counter_ns
+        times = []
+        for i in range(lib.ember_interp_node_count(handle)):
+            start = clock()
+            status = invoke_node(handle, i)
+            times.append((clock() - start) * 1e-9)
+            check(status)
+        return times
+
     @property
     def arena_size(self) -> int:
         """Bytes of arena the model needs, scratch included (known after allocate_tensors)."""
@@ -342,6 +365,34 @@ class Interpreter:
         """Op name of every node, in execution order."""
         return [_text(lib.ember_interp_node_op(self._handle, i))
                 for i in range(lib.ember_interp_node_count(self._handle))]
+
+    def node_names(self) -> list[str]:
+        """Name of every node in the model, in execution order ("" for an unnamed node)."""
+        return [_text(lib.ember_interp_node_name(self._handle, i))
+                for i in range(lib.ember_interp_node_count(self._handle))]
+
+    def node_variants(self) -> list[str]:
+        """The kernel variant each node runs, in execution order: the name of the optimised
+        variant allocate_tensors() picked for this CPU and isa_mask, or "reference" for the
+        portable reference kernel (every node, before allocate_tensors())."""
+        return [_text(lib.ember_interp_node_variant(self._handle, i))
+                for i in range(lib.ember_interp_node_count(self._handle))]
+
+    def _node_io(self, node: int, is_output: int) -> list[int | None]:
+        count = lib.ember_interp_node_count(self._handle)
+        if not isinstance(node, (int, np.integer)) or not 0 <= node < count:
+            raise ValueError(f"node index {node!r} out of range (the model has {count})")
+        io = [lib.ember_interp_node_io(self._handle, int(node), is_output, k)
+              for k in range(lib.ember_interp_node_io_count(self._handle, int(node), is_output))]
+        return [None if t == lib.EMBER_NO_TENSOR else int(t) for t in io]
+
+    def node_inputs(self, node: int) -> list[int | None]:
+        """Tensor indices of a node's inputs, in order; None for an omitted optional input."""
+        return self._node_io(node, 0)
+
+    def node_outputs(self, node: int) -> list[int]:
+        """Tensor indices of a node's outputs, in order."""
+        return [int(t) for t in self._node_io(node, 1) if t is not None]
 
     def cpu_features(self) -> int:
         """The ISA_* bits (emberlite.ISA_AVX2, ...) this CPU offers."""

@@ -127,6 +127,12 @@ ember_status ember_interp_allocate(ember_interp *interp);
    (also after it failed with EMBER_STATUS_ARENA_TOO_SMALL). */
 size_t ember_interp_arena_size(const ember_interp *interp);
 ember_status ember_interp_invoke(ember_interp *interp);
+/* Runs node `node` alone (0 .. node_count - 1) on what its inputs hold now: invoking every
+   node in order does what ember_interp_invoke does. For profilers, which time each call with
+   the clock of their choice: the library reads no clock (a Cortex-M build has none), and a
+   caller-side timer costs nothing when nobody profiles. EMBER_STATUS_INVALID_ARGUMENT for a
+   node past the end. Added in 0.2. */
+ember_status ember_interp_invoke_node(ember_interp *interp, uint32_t node);
 
 /* Tensors are addressed by their index in the model (0 .. tensor_count - 1); the graph's
    inputs and outputs by position. ember_interp_input_tensor and ember_interp_output_tensor give
@@ -168,6 +174,19 @@ const char *ember_interp_metadata(const ember_interp *interp, const char *key);
 /* Node count, and each node's op name, for inspection. */
 uint32_t ember_interp_node_count(const ember_interp *interp);
 const char *ember_interp_node_op(const ember_interp *interp, uint32_t node);
+/* A node's name in the model ("" when it has none); NULL for a bad handle or index. */
+const char *ember_interp_node_name(const ember_interp *interp, uint32_t node);
+/* The kernel variant a node runs (e.g. an AVX2 microkernel's name), chosen by
+   ember_interp_allocate from the CPU's features and isa_mask; "reference" for the portable
+   reference kernel, and before allocate; NULL for a bad handle or index. Added in 0.2. */
+const char *ember_interp_node_variant(const ember_interp *interp, uint32_t node);
+/* A node's inputs (is_output = 0) or outputs (is_output = 1): their count (0 for a bad handle
+   or node), and the tensor index at a position (EMBER_NO_TENSOR for an omitted optional input,
+   a position past the end, a bad node or handle). Added in 0.2. */
+uint32_t ember_interp_node_io_count(const ember_interp *interp, uint32_t node,
+                                    uint32_t is_output);
+uint32_t ember_interp_node_io(const ember_interp *interp, uint32_t node, uint32_t is_output,
+                              uint32_t position);
 
 /* ISA features this CPU has (EMBER_ISA_* bits), detected at create time. */
 uint32_t ember_interp_cpu_features(const ember_interp *interp);

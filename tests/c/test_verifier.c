@@ -804,6 +804,46 @@ static void test_accessors(void) {
     ember_interp_destroy(NULL);
 }
 
+/* Node names and variants, and invoking node by node: every node in order gives the bytes
+   ember_interp_invoke gives. */
+static void test_invoke_node(void) {
+    model m = load(conv_file, conv_size);
+    ember_interp *ip = NULL;
+    CHECK(ember_interp_create(m.buf, m.size, NULL, &ip) == EMBER_STATUS_OK);
+    CHECK(strcmp(ember_interp_node_name(ip, 0), "conv") == 0);
+    CHECK(strcmp(ember_interp_node_name(ip, 4), "fc") == 0);
+    CHECK(ember_interp_node_name(ip, 5) == NULL && ember_interp_node_name(NULL, 0) == NULL);
+    CHECK(strcmp(ember_interp_node_variant(ip, 0), "reference") == 0); /* before allocate */
+    CHECK(ember_interp_node_variant(ip, 5) == NULL && ember_interp_node_variant(NULL, 0) == NULL);
+    CHECK(ember_interp_invoke_node(ip, 0) == EMBER_STATUS_MISUSE);
+    CHECK(ember_interp_invoke_node(NULL, 0) == EMBER_STATUS_MISUSE);
+    CHECK(ember_interp_node_io_count(ip, 0, 0) == 3 && ember_interp_node_io_count(ip, 0, 1) == 1);
+    CHECK(ember_interp_node_io(ip, 0, 0, 0) == ember_interp_input_tensor(ip, 0));
+    CHECK(ember_interp_node_io(ip, 4, 1, 0) == ember_interp_output_tensor(ip, 0));
+    CHECK(ember_interp_node_io(ip, 0, 0, 3) == EMBER_NO_TENSOR);
+    CHECK(ember_interp_node_io(ip, 5, 0, 0) == EMBER_NO_TENSOR);
+    CHECK(ember_interp_node_io_count(NULL, 0, 0) == 0);
+    CHECK(ember_interp_allocate(ip) == EMBER_STATUS_OK);
+    for (uint32_t i = 0; i < ember_interp_node_count(ip); i++)
+        CHECK(ember_interp_node_variant(ip, i) != NULL && ember_interp_node_variant(ip, i)[0]);
+    CHECK(ember_interp_invoke_node(ip, 5) == EMBER_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(ember_errmsg(ip), "out of range") != NULL);
+    float *x = ember_interp_tensor_data(ip, ember_interp_input_tensor(ip, 0));
+    float *y = ember_interp_tensor_data(ip, ember_interp_output_tensor(ip, 0));
+    for (int i = 0; i < 6 * 6 * 3; i++)
+        x[i] = (float)((i * 7) % 11) - 5.0f;
+    float whole[5], stepped[5];
+    CHECK(ember_interp_invoke(ip) == EMBER_STATUS_OK);
+    memcpy(whole, y, sizeof whole);
+    memset(y, 0, sizeof whole);
+    for (uint32_t i = 0; i < ember_interp_node_count(ip); i++)
+        CHECK(ember_interp_invoke_node(ip, i) == EMBER_STATUS_OK);
+    memcpy(stepped, y, sizeof stepped);
+    CHECK(memcmp(whole, stepped, sizeof whole) == 0);
+    ember_interp_destroy(ip);
+    free(m.buf);
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "build/models";
     conv_file = test_read_file(dir, "conv_relu_add.ember", &conv_size);
@@ -828,6 +868,7 @@ int main(int argc, char **argv) {
     test_quant();
     test_nodes();
     test_graph_io();
+    test_invoke_node();
     test_signatures();
     test_accessors();
     free(conv_file);

@@ -52,56 +52,33 @@ static ember_status conv2d_check(ember_context *ctx, const ember_node *node) {
     return conv2d_read(ctx, node, &d);
 }
 
+/* The oracle of the GEMM paths: one sum per output, tap by tap, channel by channel. */
 static void ember_conv2d_f32_ref(const struct conv2d_data *d, const float *input,
                                  const float *filter, const float *bias, float *output) {
     const struct conv_window *w = &d->win;
     const size_t in_c = (size_t)d->in_c;
-    const size_t out_c = (size_t)d->out_c;
     const size_t cin_g = in_c / (size_t)d->groups;
-    const size_t cout_g = out_c / (size_t)d->groups;
-    const size_t in_row = (size_t)d->in_w * in_c;
-    const size_t filter_row = (size_t)d->filter_w * cin_g;
-    const size_t filter_oc = (size_t)d->filter_h * filter_row;
-    /* With one group and no horizontal dilation, a run of horizontal taps reads adjacent
-       input pixels and adjacent filter columns: one dot product instead of one per tap. */
-    const bool merge_taps = d->groups == 1 && w->dilation_w == 1;
-    for (int32_t n = 0; n < d->batch; n++) {
-        const float *image = input + (size_t)n * (size_t)d->in_h * in_row;
-        for (int32_t oy = 0; oy < d->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
-            int32_t ky0, ky1;
-            conv_taps(y0, d->filter_h, w->dilation_h, d->in_h, &ky0, &ky1);
-            float *out_row = output + ((size_t)n * (size_t)d->out_h + (size_t)oy) *
-                                          (size_t)d->out_w * out_c;
-            /* Output channel outside the row loop: its filter stays in cache for the row. */
-            for (size_t oc = 0; oc < out_c; oc++) {
-                const float *filter_oc_start = filter + oc * filter_oc;
-                const float *group_in = image + (oc / cout_g) * cin_g;
-                const float start = bias ? bias[oc] : 0.0f;
-                for (int32_t ox = 0; ox < d->out_w; ox++) {
-                    const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
-                    int32_t kx0, kx1;
-                    conv_taps(x0, d->filter_w, w->dilation_w, d->in_w, &kx0, &kx1);
-                    float acc = start;
-                    for (int32_t ky = ky0; ky < ky1; ky++) {
-                        const float *src =
-                            group_in + (size_t)(y0 + (int64_t)ky * w->dilation_h) * in_row;
-                        const float *taps = filter_oc_start + (size_t)ky * filter_row;
-                        if (merge_taps) {
-                            acc += vec_f32_dot(src + (size_t)(x0 + kx0) * in_c,
-                                               taps + (size_t)kx0 * cin_g,
-                                               (size_t)(kx1 - kx0) * in_c);
-                            continue;
-                        }
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            const int64_t x = x0 + (int64_t)kx * w->dilation_w;
-                            acc += vec_f32_dot(src + (size_t)x * in_c,
-                                               taps + (size_t)kx * cin_g, cin_g);
-                        }
-                    }
-                    out_row[(size_t)ox * out_c + oc] = vec_f32_clamp(acc, d->act_lo, d->act_hi);
+    const size_t cout_g = (size_t)d->out_c / (size_t)d->groups;
+    struct conv_walk p;
+    conv_walk_init(&p, w, d->batch, d->out_h, d->out_w, d->in_h, d->in_w, d->filter_h,
+                   d->filter_w);
+    while (conv_walk_next(&p)) {
+        for (int32_t oc = 0; oc < d->out_c; oc++) {
+            const size_t c0 = ((size_t)oc / cout_g) * cin_g;
+            float acc = bias ? bias[oc] : 0.0f;
+            for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
+                const int64_t y = p.y0 + (int64_t)ky * w->dilation_h;
+                for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
+                    const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
+                    const float *src = input + conv_walk_pixel(&p, y, x) * in_c + c0;
+                    const float *taps =
+                        filter + (((size_t)oc * (size_t)d->filter_h + (size_t)ky) *
+                                      (size_t)d->filter_w + (size_t)kx) * cin_g;
+                    for (size_t ic = 0; ic < cin_g; ic++)
+                        acc += taps[ic] * src[ic];
                 }
             }
+            *output++ = vec_f32_clamp(acc, d->act_lo, d->act_hi);
         }
     }
 }
@@ -208,6 +185,35 @@ static ember_status conv2d_i8_variant_data(ember_context *ctx, const ember_node 
     return EMBER_STATUS_OK;
 }
 
+/* float32 with a constant filter and bias and one group: the filter packed for the GEMM
+   microkernels; a 1x1 stride-1 unpadded convolution runs as a GEMM straight on the NHWC input,
+   any other as an indirect GEMM (or a gather for few input channels). Else the reference. */
+static ember_status conv2d_f32_prepare(ember_context *ctx, ember_node *node,
+                                       struct conv2d_data *d) {
+    const ember_tensor *filter = ember_input(ctx, node, 1);
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    const ember_gemm_f32_config *cfg = ember_gemm_f32_select(ctx);
+    if (cfg == NULL || d->groups != 1 || !filter->is_constant || filter->data == NULL ||
+        (bias && (!bias->is_constant || bias->data == NULL)))
+        return EMBER_STATUS_OK;
+    const struct conv_window *w = &d->win;
+    struct conv_gemm *g = &d->gemm;
+    g->cfg = cfg;
+    const size_t k = (size_t)d->filter_h * (size_t)d->filter_w * (size_t)d->in_c;
+    const size_t m = (size_t)d->batch * (size_t)d->out_h * (size_t)d->out_w;
+    ember_status st = conv_gemm_pack_nk(ctx, node, "conv2d", g, m, (size_t)d->out_c, k,
+                                        filter->data, bias ? bias->data : NULL, d->act_lo,
+                                        d->act_hi);
+    const bool pointwise = d->filter_h == 1 && d->filter_w == 1 && w->stride_h == 1 &&
+                           w->stride_w == 1 && w->pad_top == 0 && w->pad_left == 0 &&
+                           w->pad_bottom == 0 && w->pad_right == 0;
+    const struct conv_gemm_window cw = {w, d->in_h, d->in_w, d->in_c, d->filter_h,
+                                        d->filter_w, d->out_h, d->out_w};
+    if (st == EMBER_STATUS_OK && !pointwise)
+        st = conv_gemm_indirect(ctx, node, "conv2d", g, &cw);
+    return st == EMBER_STATUS_OK ? conv_gemm_name(ctx, node, "conv2d", g) : st;
+}
+
 static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -215,8 +221,10 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
                           node->index);
     node->data = d;
     ember_status st = conv2d_read(ctx, node, d);
-    if (st != EMBER_STATUS_OK || (!d->is_i8 && !d->is_i16))
+    if (st != EMBER_STATUS_OK)
         return st;
+    if (!d->is_i8 && !d->is_i16)
+        return conv2d_f32_prepare(ctx, node, d);
     if (d->is_i16)
         return ember_channel_multipliers_i16(ctx, node, ember_input(ctx, node, 0),
                                              ember_input(ctx, node, 1),
@@ -245,6 +253,10 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
     if (d->is_i8) {
         d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                  bias ? bias->data : NULL, out->data);
+        return EMBER_STATUS_OK;
+    }
+    if (d->gemm.cfg != NULL) {
+        conv_gemm_run(ctx, &d->gemm, ember_input(ctx, node, 0)->data, out->data);
         return EMBER_STATUS_OK;
     }
     ember_conv2d_f32_ref(node->data, ember_input(ctx, node, 0)->data,

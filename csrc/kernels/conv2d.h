@@ -3,6 +3,7 @@
 #ifndef EMBER_KERNELS_CONV2D_H
 #define EMBER_KERNELS_CONV2D_H
 
+#include "kernels/conv_gemm.h"
 #include "kernels/conv_window.h"
 #include "kernels/kernels.h"
 
@@ -17,6 +18,8 @@ struct conv2d_data {
     int32_t batch, in_h, in_w, in_c;
     int32_t filter_h, filter_w;
     int32_t out_h, out_w, out_c;
+    /* float32 with a constant filter: the packed GEMM plan (gemm.cfg NULL: the reference) */
+    struct conv_gemm gemm;
     /* int8 and int16 (16x8) only: zero points, clamp range, per-output-channel multipliers */
     bool is_i8, is_i16;
     int32_t in_zp, out_zp, q_min, q_max;

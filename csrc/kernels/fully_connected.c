@@ -177,6 +177,23 @@ static const ember_variant fully_connected_i8_variants[] = {
     { EMBER_ISA_NONE, (ember_variant_fn)ember_fully_connected_i8_ref, "fully_connected_i8_ref" },
 };
 
+/* float32 with constant weights and bias: the weights packed for the GEMM microkernels, which
+   run on the input's rows as they are. Else the reference. */
+static ember_status fully_connected_f32_prepare(ember_context *ctx, ember_node *node,
+                                                struct fully_connected_data *d) {
+    const ember_tensor *weights = ember_input(ctx, node, 1);
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    const ember_gemm_f32_config *cfg = ember_gemm_f32_select(ctx);
+    if (cfg == NULL || !weights->is_constant || weights->data == NULL ||
+        (bias && (!bias->is_constant || bias->data == NULL)))
+        return EMBER_STATUS_OK;
+    d->gemm.cfg = cfg;
+    ember_status st = conv_gemm_pack_nk(ctx, node, "fully_connected", &d->gemm, d->rows,
+                                        d->units, d->depth, weights->data,
+                                        bias ? bias->data : NULL, d->act_lo, d->act_hi);
+    return st == EMBER_STATUS_OK ? conv_gemm_name(ctx, node, "fully_connected", &d->gemm) : st;
+}
+
 static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node) {
     struct fully_connected_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -184,8 +201,10 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
                           "node %" PRIu32 " (fully_connected): out of memory", node->index);
     node->data = d;
     ember_status st = fully_connected_read(ctx, node, d);
-    if (st != EMBER_STATUS_OK || (!d->is_i8 && !d->is_i16))
+    if (st != EMBER_STATUS_OK)
         return st;
+    if (!d->is_i8 && !d->is_i16)
+        return fully_connected_f32_prepare(ctx, node, d);
     d->scale = ember_alloc(ctx, d->units * sizeof(double));
     if (d->scale == NULL)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
@@ -212,6 +231,11 @@ static ember_status fully_connected_eval(ember_context *ctx, const ember_node *n
     if (d->is_i8) {
         d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                  bias ? bias->data : NULL, ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
+    if (d->gemm.cfg != NULL) {
+        conv_gemm_run(ctx, &d->gemm, ember_input(ctx, node, 0)->data,
+                      ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
     ember_fully_connected_f32_ref(node->data, ember_input(ctx, node, 0)->data,

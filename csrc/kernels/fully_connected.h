@@ -5,6 +5,7 @@
 
 #include <math.h>
 
+#include "kernels/conv_gemm.h"
 #include "kernels/kernels.h"
 
 /* The int8 kernel's type: ember_fully_connected_i8_ref and its variants. */
@@ -17,6 +18,8 @@ struct fully_connected_data {
     size_t depth;  /* K */
     size_t units;  /* N */
     float act_lo, act_hi;
+    /* float32 with constant weights: the packed GEMM plan (gemm.cfg NULL: the reference) */
+    struct conv_gemm gemm;
     /* int8 and int16 (16x8) only: zero points, clamp range, per-unit real multipliers */
     bool is_i8, is_i16;
     int32_t in_zp, out_zp, q_min, q_max;

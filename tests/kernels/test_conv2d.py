@@ -2,6 +2,9 @@
 - float32: ONNX Conv against ONNX Runtime: plain and grouped, strides, dilations, asymmetric
   pads, auto_pad, bias or none, 1x1 and 1-sized dims, and a following Relu/Clip that the
   converter fuses into the conv (the depthwise cases are in test_depthwise_conv2d.py).
+- float32 on the packed GEMM paths (1x1 as a plain GEMM, KxK as an indirect GEMM, few input
+  channels gathered): every path and tail against the reference loop (isa_mask NONE) within
+  1e-5 x sum |a*b|, bit-identical on 1 and 2 threads (tests/kernels/gemm_checks.py).
 - int8 (per-channel weights, int32 bias, pads, strides, dilations, groups, fused activations)
   against a numpy model of LiteRT's reference arithmetic (conv_models.py): bit-exact. Each
   kernel variant runs in turn (isa_mask NONE forces the reference loops), and every variant
@@ -40,6 +43,7 @@ from tests.importers.tflite_int8_models import (assert_identical_to_reference,
 from tests.kernels.conv_models import OPSET, build, conv_model, patches, quant, window, \
     window_fields
 from tests.kernels.fixed_point import ISA_VARIANTS, run_graph
+from tests.kernels.gemm_checks import check_gemm_path
 from tests.kernels.fixed_point16 import requantize16
 from tests.kernels.int16_graphs import bias64, int16_values, weighted_graph, weighted_scales
 from tests.kernels.litert_int8 import check_matches_litert_reference
@@ -122,6 +126,67 @@ def test_conv_chain() -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     assert_matches_ort(model, [x])
+
+
+# (id, x shape NCHW, w shape OIHW, Conv attributes, the GEMM path the conv must run): every
+# path, odd Cout (1, 17, 33: panel tails), Cin 1..5 (the gather/IGEMM boundary), batch 2,
+# several column tiles (130 x 577 packed weights exceed one tile's L2 budget).
+GEMM_CASES = [
+    ("1x1", (2, 5, 7, 6), (17, 5, 1, 1), {}, "gemm_"),
+    ("1x1_cout1", (1, 9, 5, 3), (1, 9, 1, 1), {}, "gemm_"),
+    ("1x1_stride2", (1, 8, 9, 9), (33, 8, 1, 1), dict(strides=[2, 2]), "igemm_"),
+    ("1x1_padded", (1, 6, 4, 5), (7, 6, 1, 1), dict(pads=[1, 0, 0, 1]), "igemm_"),
+    ("3x3_s1", (2, 8, 10, 9), (33, 8, 3, 3), dict(pads=[1, 1, 1, 1]), "igemm_"),
+    ("3x3_s2", (1, 16, 11, 12), (17, 16, 3, 3), dict(strides=[2, 2], pads=[1, 1, 1, 1]),
+     "igemm_"),
+    ("3x3_cin5", (1, 5, 8, 7), (6, 5, 3, 3), dict(pads=[1, 1, 1, 1]), "igemm_"),
+    ("3x3_s2_cin3", (2, 3, 17, 15), (16, 3, 3, 3), dict(strides=[2, 2], pads=[0, 1, 1, 0]),
+     "gather_"),
+    ("3x3_cin1", (1, 1, 9, 9), (17, 1, 3, 3), dict(pads=[1, 1, 1, 1]), "gather_"),
+    ("3x3_s2_cin2", (1, 2, 8, 8), (5, 2, 3, 3), dict(strides=[2, 2]), "gather_"),
+    ("3x3_cin4", (1, 4, 6, 7), (33, 4, 3, 3), dict(pads=[2, 2, 2, 2]), "gather_"),
+    ("5x5", (1, 6, 11, 12), (7, 6, 5, 5), dict(pads=[2, 2, 2, 2]), "igemm_"),
+    ("7x7_s2_cin3", (1, 3, 32, 30), (24, 3, 7, 7), dict(strides=[2, 2], pads=[3, 3, 3, 3]),
+     "gather_"),
+    ("dilation2", (1, 5, 13, 13), (9, 5, 3, 3), dict(dilations=[2, 2], pads=[2, 2, 2, 2]),
+     "igemm_"),
+    ("dilation_stride", (2, 4, 13, 11), (3, 4, 3, 3), dict(dilations=[3, 2], strides=[2, 2]),
+     "gather_"),
+    ("asym_pads_cout1", (1, 6, 7, 8), (1, 6, 3, 3), dict(pads=[0, 1, 2, 3]), "igemm_"),
+    ("pads_past_reach", (1, 6, 3, 3), (5, 6, 5, 5), dict(pads=[2, 2, 2, 2]), "igemm_"),
+    ("rect_kernel", (1, 7, 9, 10), (4, 7, 1, 5), dict(pads=[0, 2, 0, 2]), "igemm_"),
+    ("column_tiles", (1, 64, 6, 5), (130, 64, 3, 3), dict(pads=[1, 1, 1, 1]), "igemm_"),
+    ("grouped_stays_reference", (1, 6, 7, 7), (9, 2, 3, 3), dict(group=3), "reference"),
+]
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("x_shape,w_shape,attrs,path", [c[1:] for c in GEMM_CASES],
+                         ids=[c[0] for c in GEMM_CASES])
+def test_conv_gemm_paths(x_shape: tuple[int, ...], w_shape: tuple[int, ...], attrs: dict,
+                         path: str, bias: bool) -> None:
+    model, feeds = conv_model(x_shape, w_shape, bias, seed=sum(x_shape) * 7 + sum(w_shape),
+                              **attrs)
+    check_gemm_path(model, feeds, path)
+
+
+@pytest.mark.parametrize("post", ["Relu", "Relu6"])
+@pytest.mark.parametrize("x_shape,w_shape,attrs,path", [
+    ((2, 6, 5, 4), (20, 6, 1, 1), {}, "gemm_"),
+    ((1, 8, 8, 8), (17, 8, 3, 3), dict(pads=[1, 1, 1, 1]), "igemm_"),
+    ((1, 3, 12, 12), (16, 3, 3, 3), dict(strides=[2, 2], pads=[1, 1, 1, 1]), "gather_"),
+], ids=["1x1", "3x3", "3x3_cin3"])
+def test_conv_gemm_fused_clamp(x_shape: tuple[int, ...], w_shape: tuple[int, ...], attrs: dict,
+                               path: str, post: str) -> None:
+    # Scaled up so that both bounds of Relu6 are hit; the error bound comes from the sums of
+    # the unclamped conv (clamping only brings two values closer).
+    model, feeds = conv_model(x_shape, w_shape, True, seed=11, post=post, **attrs)
+    bound_model, _ = conv_model(x_shape, w_shape, True, seed=11, **attrs)
+    feeds = [f * 8 for f in feeds]
+    out = check_gemm_path(model, feeds, path, bound_model=bound_model)
+    assert out.min() == 0.0
+    if post == "Relu6":
+        assert out.max() == 6.0
 
 
 def _random_conv_i8(seed: int, wd: dict, cin_g: int, cout_g: int, groups: int, batch: int,

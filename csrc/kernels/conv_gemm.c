@@ -1,0 +1,209 @@
+/* The float32 GEMM plumbing of the conv and matmul ops (csrc/kernels/conv_gemm.h). */
+#include "kernels/conv_gemm.h"
+
+#include <string.h>
+
+#include "threadpool.h"
+
+/* Bytes of L2 a tile's packed weights may fill, leaving room for its rows of A and C. */
+#define CONV_GEMM_L2_PANEL_BYTES (256u * 1024u)
+/* Tiles per thread when several threads share the work, so that uneven tiles even out. */
+#define CONV_GEMM_TILES_PER_THREAD 5
+
+static ember_status out_of_memory(ember_context *ctx, const ember_node *node, const char *op) {
+    return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %" PRIu32 " (%s): out of memory",
+                      node->index, op);
+}
+
+/* Allocates the packed weights and fills g's sizes for the direct path. */
+static ember_status pack_alloc(ember_context *ctx, const ember_node *node, const char *op,
+                               struct conv_gemm *g, size_t m, size_t n, size_t k, float lo,
+                               float hi) {
+    g->path = CONV_GEMM_DIRECT;
+    g->m = m;
+    g->n = n;
+    g->k = k;
+    g->a_stride = k;
+    g->clamp = (ember_minmax_f32){lo, hi};
+    const size_t count = ember_gemm_f32_packed_count(n, k);
+    if (count > SIZE_MAX / sizeof(float))
+        return out_of_memory(ctx, node, op);
+    g->packed = ember_alloc(ctx, count * sizeof(float));
+    return g->packed == NULL ? out_of_memory(ctx, node, op) : EMBER_STATUS_OK;
+}
+
+ember_status conv_gemm_pack_nk(ember_context *ctx, const ember_node *node, const char *op,
+                               struct conv_gemm *g, size_t m, size_t n, size_t k,
+                               const float *w, const float *bias, float lo, float hi) {
+    ember_status st = pack_alloc(ctx, node, op, g, m, n, k, lo, hi);
+    if (st == EMBER_STATUS_OK)
+        ember_pack_gemm_f32_nk(n, k, w, bias, g->packed);
+    return st;
+}
+
+ember_status conv_gemm_pack_kn(ember_context *ctx, const ember_node *node, const char *op,
+                               struct conv_gemm *g, size_t m, size_t n, size_t k,
+                               const float *w, size_t w_row_stride, float lo, float hi) {
+    ember_status st = pack_alloc(ctx, node, op, g, m, n, k, lo, hi);
+    if (st == EMBER_STATUS_OK)
+        ember_pack_gemm_f32_kn(n, k, w, w_row_stride, NULL, g->packed);
+    return st;
+}
+
+/* Fills the ks offsets of one output pixel's taps, in the filter's (ky, kx) order. */
+static size_t *pixel_taps(const struct conv_gemm_window *cw, int32_t oy, int32_t ox,
+                          size_t *ind) {
+    const struct conv_window *w = cw->win;
+    for (int32_t ky = 0; ky < cw->filter_h; ky++) {
+        const int64_t y = (int64_t)oy * w->stride_h - w->pad_top + (int64_t)ky * w->dilation_h;
+        for (int32_t kx = 0; kx < cw->filter_w; kx++) {
+            const int64_t x =
+                (int64_t)ox * w->stride_w - w->pad_left + (int64_t)kx * w->dilation_w;
+            const bool inside = y >= 0 && y < cw->in_h && x >= 0 && x < cw->in_w;
+            *ind++ = inside ? ((size_t)y * (size_t)cw->in_w + (size_t)x) * (size_t)cw->in_c
+                            : EMBER_IND_ZERO;
+        }
+    }
+    return ind;
+}
+
+ember_status conv_gemm_indirect(ember_context *ctx, const ember_node *node, const char *op,
+                                struct conv_gemm *g, const struct conv_gemm_window *cw) {
+    g->kc = (size_t)cw->in_c;
+    g->ks = (size_t)cw->filter_h * (size_t)cw->filter_w;
+    g->image_rows = (size_t)cw->out_h * (size_t)cw->out_w;
+    g->image_size = (size_t)cw->in_h * (size_t)cw->in_w * (size_t)cw->in_c;
+    g->path = g->kc <= CONV_GEMM_GATHER_MAX_KC ? CONV_GEMM_GATHER : CONV_GEMM_INDIRECT;
+    if (g->image_rows > SIZE_MAX / sizeof(size_t) / g->ks)
+        return out_of_memory(ctx, node, op);
+    g->ind = ember_alloc(ctx, g->image_rows * g->ks * sizeof(size_t));
+    g->zero = ember_alloc(ctx, g->kc * sizeof(float));
+    if (g->ind == NULL || g->zero == NULL)
+        return out_of_memory(ctx, node, op);
+    memset(g->zero, 0, g->kc * sizeof(float));
+    size_t *ind = g->ind;
+    for (int32_t oy = 0; oy < cw->out_h; oy++)
+        for (int32_t ox = 0; ox < cw->out_w; ox++)
+            ind = pixel_taps(cw, oy, ox, ind);
+    if (g->path == CONV_GEMM_GATHER) /* one mr x k block of rows per thread */
+        ember_request_scratch(ctx, ember_thread_count(ctx) * g->cfg->mr * g->k * sizeof(float));
+    return EMBER_STATUS_OK;
+}
+
+ember_status conv_gemm_name(ember_context *ctx, ember_node *node, const char *op,
+                            const struct conv_gemm *g) {
+    const char *prefix = g->path == CONV_GEMM_DIRECT     ? ""
+                         : g->path == CONV_GEMM_INDIRECT ? "i"
+                                                         : "gather_";
+    const size_t plen = strlen(prefix), nlen = strlen(g->cfg->name);
+    char *name = ember_alloc(ctx, plen + nlen + 1);
+    if (name == NULL)
+        return out_of_memory(ctx, node, op);
+    memcpy(name, prefix, plen);
+    memcpy(name + plen, g->cfg->name, nlen + 1);
+    node->variant = name;
+    return EMBER_STATUS_OK;
+}
+
+/* What the tile tasks read: the node's plan and this eval's tensors. */
+struct conv_gemm_run {
+    const struct conv_gemm *g;
+    const float *a;
+    float *c;
+    float *scratch;
+};
+
+static const float *panel_at(const struct conv_gemm *g, size_t j) {
+    return g->packed + (j / EMBER_GEMM_NR) * (g->k + 1) * EMBER_GEMM_NR;
+}
+
+static void direct_task(const void *arg, size_t thread, size_t i, size_t i_len, size_t j,
+                        size_t j_len) {
+    (void)thread;
+    const struct conv_gemm_run *r = arg;
+    const struct conv_gemm *g = r->g;
+    const size_t mr = g->cfg->mr;
+    const float *w = panel_at(g, j);
+    for (size_t end = i + i_len; i < end; i += mr)
+        g->cfg->gemm(end - i < mr ? end - i : mr, j_len, g->k, r->a + i * g->a_stride,
+                     g->a_stride, w, r->c + i * g->n + j, g->n, &g->clamp);
+}
+
+/* Copies rows' taps into `rows` (count x k floats), padding taps as zeros. */
+static void gather_rows(const struct conv_gemm *g, const size_t *ind, size_t count,
+                        const float *image, float *rows) {
+    const size_t bytes = g->kc * sizeof(float);
+    for (size_t t = 0; t < count * g->ks; t++, rows += g->kc)
+        memcpy(rows, ind[t] == EMBER_IND_ZERO ? g->zero : image + ind[t], bytes);
+}
+
+/* Runs rows [i, i + count) of one image (first row `row` within it) on columns [j, j + nc). */
+static void indirect_rows(const struct conv_gemm_run *r, size_t thread, size_t i, size_t row,
+                          size_t count, size_t j, size_t nc) {
+    const struct conv_gemm *g = r->g;
+    const float *image = r->a + (i / g->image_rows) * g->image_size;
+    const size_t *ind = g->ind + row * g->ks;
+    float *c = r->c + i * g->n + j;
+    if (g->path == CONV_GEMM_INDIRECT) {
+        g->cfg->igemm(count, nc, g->kc, g->ks, ind, image, g->zero, panel_at(g, j), c, g->n,
+                      &g->clamp);
+        return;
+    }
+    float *rows = r->scratch + thread * g->cfg->mr * g->k;
+    gather_rows(g, ind, count, image, rows);
+    g->cfg->gemm(count, nc, g->k, rows, g->k, panel_at(g, j), c, g->n, &g->clamp);
+}
+
+static void indirect_task(const void *arg, size_t thread, size_t i, size_t i_len, size_t j,
+                          size_t j_len) {
+    const struct conv_gemm_run *r = arg;
+    const struct conv_gemm *g = r->g;
+    const size_t mr = g->cfg->mr;
+    for (size_t end = i + i_len; i < end;) {
+        /* A microkernel call reads its rows through one image's buffer: never across two. */
+        const size_t row = i % g->image_rows;
+        size_t count = end - i < mr ? end - i : mr;
+        if (count > g->image_rows - row)
+            count = g->image_rows - row;
+        indirect_rows(r, thread, i, row, count, j, j_len);
+        i += count;
+    }
+}
+
+static size_t div_up(size_t a, size_t b) {
+    return (a + b - 1) / b;
+}
+
+/* Tiles of tile_m rows (a multiple of mr) by tile_n columns (a multiple of NR): a tile's
+   packed weights stay in L2 while its rows stream past, and with several threads each gets
+   about CONV_GEMM_TILES_PER_THREAD tiles. The sums over K are never split, so every output
+   is computed the same way whatever the tiles. */
+static void pick_tiles(const struct conv_gemm *g, size_t threads, size_t *tile_m,
+                       size_t *tile_n) {
+    const size_t mr = g->cfg->mr, nr = EMBER_GEMM_NR;
+    const size_t panel_bytes = (g->k + 1) * nr * sizeof(float);
+    size_t nc = div_up(g->n, nr) * nr;
+    while (nc > nr && (nc / nr) * panel_bytes > CONV_GEMM_L2_PANEL_BYTES)
+        nc = div_up(nc / nr, 2) * nr;
+    const size_t blocks_m = div_up(g->m, mr);
+    size_t tiles_m = 1;
+    if (threads > 1) {
+        const size_t want = threads * CONV_GEMM_TILES_PER_THREAD;
+        while (nc > nr && blocks_m * div_up(g->n, nc) < want)
+            nc = div_up(nc / nr, 2) * nr;
+        tiles_m = div_up(want, div_up(g->n, nc));
+        tiles_m = tiles_m > blocks_m ? blocks_m : tiles_m;
+    }
+    *tile_m = div_up(blocks_m, tiles_m) * mr;
+    *tile_n = nc;
+}
+
+void conv_gemm_run(ember_context *ctx, const struct conv_gemm *g, const float *a, float *c) {
+    if (g->m == 0 || g->n == 0)
+        return;
+    size_t tile_m = 0, tile_n = 0;
+    pick_tiles(g, ember_thread_count(ctx), &tile_m, &tile_n);
+    const struct conv_gemm_run r = {g, a, c, ctx->scratch};
+    ember_parallel_2d(ctx, g->path == CONV_GEMM_DIRECT ? direct_task : indirect_task, &r, g->m,
+                      tile_m, g->n, tile_n);
+}

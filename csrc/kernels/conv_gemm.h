@@ -1,0 +1,66 @@
+/* The float32 plumbing that runs CONV2D, FULLY_CONNECTED and BATCH_MATMUL on the packed GEMM
+   microkernels (csrc/ukernels/gemm.h): weights packed once at prepare, the indirection buffer
+   of a convolution, the split of the output into tiles over the thread pool
+   (csrc/kernels/conv_gemm.c).
+
+   Three ways to feed rows of A to the microkernel:
+   - direct: A is a plain matrix (FULLY_CONNECTED's input, a 1x1 stride-1 convolution's NHWC
+     input, BATCH_MATMUL's left operand): row i at a + i * a_stride.
+   - indirect (IGEMM): row i of one image is ks taps of kc input channels found through the
+     indirection buffer (element offsets within the image, EMBER_IND_ZERO for padding).
+   - gather: the same taps copied into per-thread scratch, then a plain GEMM over K = ks * kc;
+     for convolutions with few input channels (RGB first layers), where the IGEMM's inner
+     loop over kc would be too short to run at speed. */
+#ifndef EMBER_KERNELS_CONV_GEMM_H
+#define EMBER_KERNELS_CONV_GEMM_H
+
+#include "kernels/conv_window.h"
+#include "kernels/kernels.h"
+#include "ukernels/gemm.h"
+
+enum conv_gemm_path { CONV_GEMM_DIRECT, CONV_GEMM_INDIRECT, CONV_GEMM_GATHER };
+
+/* Input channels up to which a KxK convolution gathers its rows instead of running IGEMM. */
+#define CONV_GEMM_GATHER_MAX_KC 4
+
+struct conv_gemm {
+    const ember_gemm_f32_config *cfg; /* NULL: the op runs its reference loop */
+    enum conv_gemm_path path;
+    size_t m, n, k;        /* rows of C (every image), columns, sum length */
+    size_t a_stride;       /* direct: floats between rows of A */
+    /* indirect and gather: rows per image (the buffer covers one image), floats per input
+       image, taps per row and floats per tap; ind holds image_rows x ks entries */
+    size_t image_rows, image_size, ks, kc;
+    size_t *ind;
+    float *zero;           /* kc zeros, the padding taps' input */
+    float *packed;         /* the weights with the bias, in the microkernel's panels */
+    ember_minmax_f32 clamp;
+};
+
+/* The window of a forward convolution over one image, for conv_gemm_indirect. */
+struct conv_gemm_window {
+    const struct conv_window *win;
+    int32_t in_h, in_w, in_c, filter_h, filter_w, out_h, out_w;
+};
+
+/* Packs W given as [n][k] (with the bias, which may be NULL) for g->cfg into ember_alloc'd
+   memory and sets g's GEMM sizes, clamp range and direct path (rows m, row stride k). */
+ember_status conv_gemm_pack_nk(ember_context *ctx, const ember_node *node, const char *op,
+                               struct conv_gemm *g, size_t m, size_t n, size_t k,
+                               const float *w, const float *bias, float lo, float hi);
+/* The same for W given as [k][n] (rows of n floats, w_row_stride apart). */
+ember_status conv_gemm_pack_kn(ember_context *ctx, const ember_node *node, const char *op,
+                               struct conv_gemm *g, size_t m, size_t n, size_t k,
+                               const float *w, size_t w_row_stride, float lo, float hi);
+/* Switches a packed convolution (k = taps x in_c) to the indirect or gather path: builds the
+   indirection buffer of one image and the zero vector, and asks for the gather's scratch. */
+ember_status conv_gemm_indirect(ember_context *ctx, const ember_node *node, const char *op,
+                                struct conv_gemm *g, const struct conv_gemm_window *cw);
+/* Records which microkernel and path the node runs in node->variant ("gemm_...",
+   "igemm_...", "gather_gemm_..."). */
+ember_status conv_gemm_name(ember_context *ctx, ember_node *node, const char *op,
+                            const struct conv_gemm *g);
+/* Computes C = clamp(A x W + bias) for the whole node, split over the thread pool. */
+void conv_gemm_run(ember_context *ctx, const struct conv_gemm *g, const float *a, float *c);
+
+#endif /* EMBER_KERNELS_CONV_GEMM_H */

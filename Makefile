@@ -1,6 +1,6 @@
 # Emberlite: `make demo` and `make test` work on a fresh Debian 12 machine (as root, or with sudo).
-# C targets live in mk/c.mk (c-lib, c-test, fuzz, fuzz-ember) and mk/cross.mk (cross-test,
-# mcu-build).
+# C targets live in mk/c.mk (c-lib, c-test, c-test-tsan, fuzz, fuzz-ember) and mk/cross.mk
+# (cross-test, mcu-build).
 
 SHELL := /bin/bash
 VENV := .venv
@@ -71,7 +71,7 @@ PYTEST_REF_PATHS := tests/kernels tests/runtime tests/importers tests/conformanc
 pytest-ref:
 	$(PY) -m pytest -q -p reference_kernels $(PYTEST_REF_PATHS)
 
-TEST_STEPS := pytest pytest-ref c-test fuzz fuzz-ember cross-test mcu-build
+TEST_STEPS := pytest pytest-ref c-test c-test-tsan fuzz fuzz-ember cross-test mcu-build
 
 # Runs every step even after one fails, so one CI run reports all failures; fails at the end.
 test: test-deps

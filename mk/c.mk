@@ -3,6 +3,7 @@
 #   c-lib     build/libemberlite.a
 #   c-models  build/models/*.ember, the small models the C tests load (tests/c/make_models.py)
 #   c-test    every tests/c/test_*.c, built and run twice: plain, and with ASan + UBSan
+#   c-test-tsan the thread-pool tests (C_TSAN_TESTS) built with ThreadSanitizer and run
 #   fuzz      libFuzzer over tests/c/corpus (FUZZ_RUNS runs, default 100000)
 #   fuzz-ember the structure-aware .ember fuzzer (FUZZ_EMBER_SECONDS, default 150)
 
@@ -47,7 +48,7 @@ C_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests/%)
 C_SAN_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests-san/%)
 C_MODELS := $(C_BUILD)/models/.stamp
 
-.PHONY: c-lib c-models c-test fuzz fuzz-ember
+.PHONY: c-lib c-models c-test c-test-tsan fuzz fuzz-ember
 
 c-lib: $(C_LIB)
 
@@ -93,6 +94,35 @@ c-test: $(C_TEST_BINS) $(C_SAN_TEST_BINS) $(C_MODELS)
 	done; \
 	if [ -n "$$failed" ]; then echo "C tests FAILED:$$failed"; exit 1; fi; \
 	echo "C tests: all $(words $(C_TEST_BINS) $(C_SAN_TEST_BINS)) binaries passed"
+
+# ThreadSanitizer over the pool itself and over every C test model run on 2 and 3 threads
+# (the kernels' parallel tasks). A report fails the run (halt_on_error).
+TSAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+C_TSAN_TESTS := test_threadpool test_threads
+C_TSAN_OBJS := $(C_ALL_SRCS:%.c=$(C_BUILD)/obj-tsan/%.o)
+C_TSAN_LIB := $(C_BUILD)/libemberlite-tsan.a
+C_TSAN_TEST_BINS := $(C_TSAN_TESTS:%=$(C_BUILD)/tests-tsan/%)
+
+$(C_BUILD)/obj-tsan/%.o: %.c $(C_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_FLAGS) $(TSAN_FLAGS) $(call isa_flags,$<) -c $< -o $@
+
+$(C_TSAN_LIB): $(C_TSAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(C_BUILD)/tests-tsan/%: tests/c/%.c tests/c/test_util.h $(C_TSAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_FLAGS) $(TSAN_FLAGS) $< $(C_TSAN_LIB) -lm -o $@
+
+c-test-tsan: $(C_TSAN_TEST_BINS) $(C_MODELS)
+	@failed=""; \
+	for t in $(C_TSAN_TEST_BINS); do \
+	    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	        $$t $(C_BUILD)/models || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "TSan tests FAILED:$$failed"; exit 1; fi; \
+	echo "TSan tests: all $(words $(C_TSAN_TEST_BINS)) binaries passed"
 
 C_FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 C_FUZZ_OBJS := $(C_ALL_SRCS:%.c=$(C_BUILD)/obj-fuzz/%.o)

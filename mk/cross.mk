@@ -66,16 +66,20 @@ CROSS_RUN := sh tests/c/cross/run_qemu.sh
 
 cross-build: $(foreach a,$(CROSS_ARCHES),$(call cross_bins,$(a)))
 
-# EMBER_EXPECT_DOTPROD pins what tests/c/cross/test_cpu_features.c must find on each CPU model.
+# EMBER_EXPECT_DOTPROD and EMBER_EXPECT_FEATURES (the exact set) pin what
+# tests/c/cross/test_cpu_features.c must find on each CPU model.
 # Every run happens even after a failure; the exit status says whether any failed.
+CROSS_EXPECT_max := EMBER_EXPECT_DOTPROD=1 EMBER_EXPECT_FEATURES=neon,neondot,neonfp16,neoni8mm
+CROSS_EXPECT_a53 := EMBER_EXPECT_DOTPROD=0 EMBER_EXPECT_FEATURES=neon
+CROSS_EXPECT_a8 := EMBER_EXPECT_FEATURES=neon
 cross-test: cross-build $(C_MODELS)
 	@failed=""; \
-	EMBER_EXPECT_DOTPROD=1 $(CROSS_RUN) aarch64 $(CROSS_TIMEOUT) $(C_BUILD)/models \
+	$(CROSS_EXPECT_max) $(CROSS_RUN) aarch64 $(CROSS_TIMEOUT) $(C_BUILD)/models \
 	    "qemu-aarch64 -cpu max" $(call cross_bins,aarch64) || failed="$$failed aarch64"; \
-	EMBER_EXPECT_DOTPROD=0 $(CROSS_RUN) aarch64-cortex-a53 $(CROSS_TIMEOUT) $(C_BUILD)/models \
+	$(CROSS_EXPECT_a53) $(CROSS_RUN) aarch64-cortex-a53 $(CROSS_TIMEOUT) $(C_BUILD)/models \
 	    "qemu-aarch64 -cpu cortex-a53" $(call cross_bins,aarch64) \
 	    || failed="$$failed aarch64-cortex-a53"; \
-	$(CROSS_RUN) armv7 $(CROSS_TIMEOUT) $(C_BUILD)/models \
+	$(CROSS_EXPECT_a8) $(CROSS_RUN) armv7 $(CROSS_TIMEOUT) $(C_BUILD)/models \
 	    "qemu-arm -cpu cortex-a8" $(call cross_bins,armv7) || failed="$$failed armv7"; \
 	if [ -n "$$failed" ]; then echo "cross tests FAILED on:$$failed"; exit 1; fi; \
 	echo "cross tests: all passed"

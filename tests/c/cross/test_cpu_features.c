@@ -1,8 +1,10 @@
 /* Checks the interpreter's CPU feature detection against an independent oracle: on aarch64 it
-   executes one SDOT instruction under a SIGILL handler, so the answer comes from the CPU (or
-   qemu's model of it) and not from the hwcaps the library reads. Run as
-   `test_cpu_features MODEL_DIR`; EMBER_EXPECT_DOTPROD=0 or 1 in the environment also pins the
-   expected answer, so a cross run cannot pass on the wrong emulated CPU by accident. */
+   executes one instruction of each optional extension (SDOT for dotprod, FADD .8h for asimdhp,
+   SMMLA for i8mm) under a SIGILL handler, so the answer comes from the CPU (or qemu's model of
+   it) and not from the hwcaps the library reads. Run as `test_cpu_features MODEL_DIR`;
+   EMBER_EXPECT_DOTPROD=0 or 1 and EMBER_EXPECT_FEATURES=neon,neondot,... (the exact set) in
+   the environment also pin the expected answer, so a cross run cannot pass on the wrong
+   emulated CPU by accident. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <math.h>
@@ -19,8 +21,17 @@ static void on_sigill(int sig) {
     siglongjmp(probe_env, 1);
 }
 
-/* 1 when the CPU executes `sdot v0.4s, v0.16b, v0.16b` (ARMv8.2 dotprod), 0 when it traps. */
-static int cpu_runs_sdot(void) {
+/* One function per probed instruction word; each instruction only touches v0. */
+#define PROBE(name, word)                              \
+    static void name(void) {                           \
+        __asm__ volatile(".inst " #word ::: "v0");     \
+    }
+PROBE(run_sdot, 0x4e809400)  /* sdot v0.4s, v0.16b, v0.16b (ARMv8.2 dotprod) */
+PROBE(run_fadd_h, 0x4e401400) /* fadd v0.8h, v0.8h, v0.8h (ARMv8.2 asimdhp) */
+PROBE(run_smmla, 0x4e80a400) /* smmla v0.4s, v0.16b, v0.16b (ARMv8.6 i8mm) */
+
+/* 1 when the CPU executes insn's instruction, 0 when it traps, -1 when no handler was set. */
+static int cpu_runs(void (*insn)(void)) {
     struct sigaction act = {0}, old;
     act.sa_handler = on_sigill;
     sigemptyset(&act.sa_mask);
@@ -28,29 +39,69 @@ static int cpu_runs_sdot(void) {
         return -1;
     volatile int ok = 0;
     if (sigsetjmp(probe_env, 1) == 0) {
-        __asm__ volatile(".inst 0x4e809400" ::: "v0");
+        insn();
         ok = 1;
     }
     sigaction(SIGILL, &old, NULL);
     return ok;
 }
+
+/* Detected bit `bit` must match whether the CPU runs `insn`. */
+static void check_probe(uint32_t features, uint32_t bit, void (*insn)(void), const char *what) {
+    const int runs = cpu_runs(insn);
+    CHECK(runs >= 0);
+    CHECK_MSG(!!(features & bit) == runs, "detected %s %d, but the CPU %s it", what,
+              !!(features & bit), runs ? "runs" : "traps on");
+}
 #endif
 
+/* The EMBER_ISA_* bit of a name of EMBER_EXPECT_FEATURES, 0 for an unknown name. */
+static uint32_t feature_bit(const char *name, size_t len) {
+    static const struct { const char *name; uint32_t bit; } names[] = {
+        {"avx2", EMBER_ISA_AVX2},         {"avx512f", EMBER_ISA_AVX512F},
+        {"neon", EMBER_ISA_NEON},         {"neondot", EMBER_ISA_NEONDOT},
+        {"neonfp16", EMBER_ISA_NEONFP16}, {"neoni8mm", EMBER_ISA_NEONI8MM},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == len && strncmp(names[i].name, name, len) == 0)
+            return names[i].bit;
+    return 0;
+}
+
+/* EMBER_EXPECT_FEATURES, a comma-separated list of names, must be exactly what was detected. */
+static void check_expected(uint32_t features) {
+    const char *list = getenv("EMBER_EXPECT_FEATURES");
+    if (list == NULL)
+        return;
+    uint32_t want = 0;
+    for (const char *p = list; *p != '\0';) {
+        const size_t len = strcspn(p, ",");
+        const uint32_t bit = feature_bit(p, len);
+        CHECK_MSG(bit != 0, "EMBER_EXPECT_FEATURES=%s: unknown name '%.*s'", list, (int)len, p);
+        want |= bit;
+        p += len + (p[len] == ',');
+    }
+    CHECK_MSG(features == want, "EMBER_EXPECT_FEATURES=%s is 0x%x, detected 0x%x", list,
+              (unsigned)want, (unsigned)features);
+}
+
 static void check_features(uint32_t features) {
-    CHECK_MSG((features & ~(EMBER_ISA_AVX2 | EMBER_ISA_NEON | EMBER_ISA_NEONDOT)) == 0,
-              "unknown feature bits 0x%x", (unsigned)features);
+    const uint32_t known = EMBER_ISA_AVX2 | EMBER_ISA_AVX512F | EMBER_ISA_NEON |
+                           EMBER_ISA_NEONDOT | EMBER_ISA_NEONFP16 | EMBER_ISA_NEONI8MM;
+    CHECK_MSG((features & ~known) == 0, "unknown feature bits 0x%x", (unsigned)features);
+    const uint32_t x86 = EMBER_ISA_AVX2 | EMBER_ISA_AVX512F;
+    const uint32_t arm64_only = EMBER_ISA_NEONDOT | EMBER_ISA_NEONFP16 | EMBER_ISA_NEONI8MM;
+    (void)x86, (void)arm64_only; /* each architecture's branch uses some */
 #if defined(__aarch64__)
     CHECK_MSG(features & EMBER_ISA_NEON, "aarch64 always has NEON, got 0x%x", (unsigned)features);
-    CHECK(!(features & EMBER_ISA_AVX2));
-    int sdot = cpu_runs_sdot();
-    CHECK(sdot >= 0);
-    CHECK_MSG(!!(features & EMBER_ISA_NEONDOT) == sdot,
-              "detected dotprod %d, but the CPU %s SDOT", !!(features & EMBER_ISA_NEONDOT),
-              sdot ? "runs" : "traps on");
+    CHECK(!(features & x86));
+    check_probe(features, EMBER_ISA_NEONDOT, run_sdot, "dotprod (SDOT)");
+    check_probe(features, EMBER_ISA_NEONFP16, run_fadd_h, "asimdhp (FADD .8h)");
+    check_probe(features, EMBER_ISA_NEONI8MM, run_smmla, "i8mm (SMMLA)");
     const char *expect = getenv("EMBER_EXPECT_DOTPROD");
     if (expect != NULL)
-        CHECK_MSG(sdot == atoi(expect), "EMBER_EXPECT_DOTPROD=%s but the CPU %s SDOT", expect,
-                  sdot ? "runs" : "traps on");
+        CHECK_MSG(cpu_runs(run_sdot) == atoi(expect), "EMBER_EXPECT_DOTPROD=%s but the CPU %s",
+                  expect, cpu_runs(run_sdot) ? "runs SDOT" : "traps on SDOT");
 #elif defined(__arm__)
     int neon = 0;
 #if defined(__ARM_NEON)
@@ -58,10 +109,11 @@ static void check_features(uint32_t features) {
 #endif
     CHECK_MSG(!!(features & EMBER_ISA_NEON) == neon, "NEON built %d, detected 0x%x", neon,
               (unsigned)features);
-    CHECK(!(features & (EMBER_ISA_NEONDOT | EMBER_ISA_AVX2)));
+    CHECK(!(features & (arm64_only | x86)));
 #else
-    CHECK(!(features & (EMBER_ISA_NEON | EMBER_ISA_NEONDOT)));
+    CHECK(!(features & (EMBER_ISA_NEON | arm64_only)));
 #endif
+    check_expected(features);
 }
 
 /* Runs the model with isa_mask `mask` on a fixed input; copies output 0 into `out` (`cap`

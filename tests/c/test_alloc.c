@@ -1,6 +1,7 @@
 /* Allocation discipline through a counting allocator: invoke never allocates, and failure
    injection at call 1, 2, 3, ... of create + allocate gives NO_MEMORY with a message, frees
-   everything on destroy, and leaves an interpreter that can still allocate afterwards. */
+   everything on destroy, and leaves an interpreter that can still allocate afterwards. Each model
+   runs on the default isa_mask (the fast paths) on 1 thread and again on 2 (the thread pool). */
 #include "emberlite.h"
 #include "test_util.h"
 
@@ -38,13 +39,16 @@ static void fill_inputs(ember_interp *ip) {
     }
 }
 
-/* create + allocate with the allocator failing at call `fail_at`; returns the calls made. */
-static long run(const uint8_t *model, size_t size, long fail_at, const char *name) {
+/* create + allocate on `threads` threads with the allocator failing at call `fail_at`;
+   returns the calls made. */
+static long run(const uint8_t *model, size_t size, int32_t threads, long fail_at,
+                const char *name) {
     counter c = {0, fail_at, 0};
     ember_allocator a = {count_alloc, count_free, &c};
     ember_options o;
     ember_options_init(&o);
     o.allocator = &a;
+    o.num_threads = threads;
     ember_interp *ip = NULL;
     ember_status st = ember_interp_create(model, size, &o, &ip);
     bool failed = st != EMBER_STATUS_OK, ready = false;
@@ -74,7 +78,8 @@ static long run(const uint8_t *model, size_t size, long fail_at, const char *nam
         fill_inputs(ip);
         for (int i = 0; i < 100; i++)
             CHECK(ember_interp_invoke(ip) == EMBER_STATUS_OK);
-        CHECK_MSG(c.calls == before, "%s: invoke allocated %ld times", name, c.calls - before);
+        CHECK_MSG(c.calls == before, "%s on %d threads: invoke allocated %ld times", name,
+                  (int)threads, c.calls - before);
     }
     CHECK_MSG(fail_at == 0 || fail_at > c.calls || failed,
               "%s: call %ld failed but nothing reported it", name, fail_at);
@@ -94,10 +99,12 @@ int main(int argc, char **argv) {
         CHECK_MSG(model != NULL, "%s", names[m]);
         if (model == NULL)
             continue;
-        long total = run(model, size, 0, names[m]);
-        CHECK(total > 1);
-        for (long k = 1; k <= total + 1; k++)
-            run(model, size, k, names[m]);
+        for (int32_t threads = 1; threads <= 2; threads++) {
+            long total = run(model, size, threads, 0, names[m]);
+            CHECK(total > 1);
+            for (long k = 1; k <= total + 1; k++)
+                run(model, size, threads, k, names[m]);
+        }
         free(model);
     }
     return test_report("test_alloc");

@@ -6,6 +6,7 @@
 
 struct average_pool2d_data {
     struct pool2d_params p;
+    const ember_pool_f32_config *uk; /* float32 microkernels; NULL: the reference loop */
 };
 
 /* pool2d_read, without int16: LiteRT's int16 average pool is not implemented here. */
@@ -82,7 +83,13 @@ static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node)
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
-    return average_pool2d_read(ctx, node, &d->p);
+    d->uk = NULL;
+    const ember_status st = average_pool2d_read(ctx, node, &d->p);
+    if (st != EMBER_STATUS_OK || d->p.is_i8)
+        return st;
+    d->uk = ember_pool_f32_select(ctx);
+    node->variant = d->uk != NULL ? d->uk->avg_name : NULL;
+    return EMBER_STATUS_OK;
 }
 
 static ember_status average_pool2d_eval(ember_context *ctx, const ember_node *node) {
@@ -92,8 +99,12 @@ static ember_status average_pool2d_eval(ember_context *ctx, const ember_node *no
                                     ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    ember_average_pool2d_f32_ref(&d->p, ember_input(ctx, node, 0)->data,
-                                 ember_output(ctx, node, 0)->data);
+    if (d->uk != NULL)
+        pool2d_f32_fast(ctx, &d->p, ember_input(ctx, node, 0)->data,
+                        ember_output(ctx, node, 0)->data, d->uk->avg, true);
+    else
+        ember_average_pool2d_f32_ref(&d->p, ember_input(ctx, node, 0)->data,
+                                     ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;
 }
 

@@ -7,6 +7,7 @@
 
 struct max_pool2d_data {
     struct pool2d_params p;
+    const ember_pool_f32_config *uk; /* float32 microkernels; NULL: the reference loop */
 };
 
 static ember_status max_pool2d_check(ember_context *ctx, const ember_node *node) {
@@ -86,7 +87,13 @@ static ember_status max_pool2d_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
-    return pool2d_read(ctx, node, "max_pool2d", &d->p);
+    d->uk = NULL;
+    const ember_status st = pool2d_read(ctx, node, "max_pool2d", &d->p);
+    if (st != EMBER_STATUS_OK || d->p.is_i8 || d->p.is_i16)
+        return st;
+    d->uk = ember_pool_f32_select(ctx);
+    node->variant = d->uk != NULL ? d->uk->max_name : NULL;
+    return EMBER_STATUS_OK;
 }
 
 static ember_status max_pool2d_eval(ember_context *ctx, const ember_node *node) {
@@ -101,8 +108,12 @@ static ember_status max_pool2d_eval(ember_context *ctx, const ember_node *node) 
                                 ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    ember_max_pool2d_f32_ref(&d->p, ember_input(ctx, node, 0)->data,
-                             ember_output(ctx, node, 0)->data);
+    if (d->uk != NULL)
+        pool2d_f32_fast(ctx, &d->p, ember_input(ctx, node, 0)->data,
+                        ember_output(ctx, node, 0)->data, d->uk->max, false);
+    else
+        ember_max_pool2d_f32_ref(&d->p, ember_input(ctx, node, 0)->data,
+                                 ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;
 }
 

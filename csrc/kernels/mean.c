@@ -9,9 +9,16 @@
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/reduce.h"
+#include "threadpool.h"
+#include "ukernels/pool.h"
 
 struct mean_data {
     ember_reduce_plan plan;
+    /* float32 over the axes between a batch and the channels (global average pooling of
+       NHWC, keep_dims or not): the input as [batch, rows, channels], summed by `uk`; NULL
+       when the axes are other or the reference loop is asked for. */
+    const ember_pool_f32_config *uk;
+    size_t batch, rows, channels;
     /* int8 only: sum - in_zp * n requantized by (mult, shift), then out_zp added. */
     int32_t mult, shift, in_zp, out_zp;
 };
@@ -49,6 +56,47 @@ static void ember_mean_f32_ref(const ember_reduce_plan *d, const float *in, floa
     const double scale = d->reduce_count > 0 ? 1.0 / (double)d->reduce_count : 0.0;
     for (size_t i = 0; i < d->out_count; i++)
         out[i] = d->reduce_count > 0 ? (float)(acc[i] * scale) : (float)NAN;
+}
+
+/* The plan is [batch kept]? [rows reduced] [channels kept] with every extent > 0. */
+static bool mean_is_channel_sum(struct mean_data *d) {
+    const ember_reduce_plan *p = &d->plan;
+    const uint32_t g = p->groups;
+    if (g < 2 || g > 3 || p->inner_reduced || p->out_stride[g - 2] != 0 || p->in_count == 0)
+        return false;
+    d->batch = g == 3 ? p->extent[0] : 1;
+    d->rows = p->extent[g - 2];
+    d->channels = p->extent[g - 1];
+    return true;
+}
+
+struct mean_task {
+    const struct mean_data *d;
+    const float *in;
+    float *out;
+};
+
+/* One batch and channel tile: each channel is summed over the same rows in the same order
+   whichever tile or thread holds it, so the outputs do not depend on the thread count. */
+static void mean_f32_tile(const void *arg, size_t thread, size_t n, size_t n_len, size_t c,
+                          size_t c_len) {
+    (void)thread;
+    const struct mean_task *t = arg;
+    const struct mean_data *d = t->d;
+    const double scale = 1.0 / (double)d->rows;
+    for (size_t i = n; i < n + n_len; i++)
+        d->uk->mean(t->in + i * d->rows * d->channels + c, d->rows, c_len, d->channels, scale,
+                    t->out + i * d->channels + c);
+}
+
+static void mean_f32_fast(ember_context *ctx, const struct mean_data *d, const float *in,
+                          float *out) {
+    const struct mean_task t = {d, in, out};
+    /* about two channel tiles per thread, in multiples of 16 channels */
+    const size_t parts = 2 * ember_thread_count(ctx);
+    size_t tile = (d->channels + parts - 1) / parts;
+    tile = tile < 16 ? 16 : (tile + 15) / 16 * 16;
+    ember_parallel_2d(ctx, mean_f32_tile, &t, d->batch, 1, d->channels, tile);
 }
 
 /* Sums of the stored int8 values per output cell (check bounds the count so real sums never
@@ -90,10 +138,17 @@ static ember_status mean_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
+    d->uk = NULL;
     ember_status st = ember_reduce_plan_init(ctx, node, "mean", &d->plan);
     if (st != EMBER_STATUS_OK)
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
+    if (in->type == EMBER_TYPE_FLOAT32 && mean_is_channel_sum(d)) {
+        d->uk = ember_pool_f32_select(ctx);
+        node->variant = d->uk != NULL ? d->uk->mean_name : NULL;
+        if (d->uk != NULL)
+            return EMBER_STATUS_OK; /* no scratch: the sums stay in registers */
+    }
     const size_t cell = in->type == EMBER_TYPE_INT8 ? sizeof(int32_t) : sizeof(double);
     if (d->plan.out_count > SIZE_MAX / cell)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
@@ -110,6 +165,8 @@ static ember_status mean_eval(ember_context *ctx, const ember_node *node) {
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8)
         ember_mean_i8_ref(d, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data,
                           ctx->scratch);
+    else if (d->uk != NULL)
+        mean_f32_fast(ctx, d, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
     else
         ember_mean_f32_ref(&d->plan, ember_input(ctx, node, 0)->data,
                            ember_output(ctx, node, 0)->data, ctx->scratch);

@@ -8,6 +8,8 @@
 #include "kernels/conv_window.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
+#include "threadpool.h"
+#include "ukernels/pool.h"
 
 struct pool2d_params {
     int32_t filter_h, filter_w;
@@ -191,6 +193,52 @@ static inline void pool2d_f32_walk(const struct pool2d_params *p, const float *i
             }
         }
     }
+}
+
+/* The fast float32 walk: output rows (batch x out_h) are the tiles shared out to the threads,
+   and each output pixel is one microkernel call over its window; a pixel's arithmetic does not
+   depend on which thread runs it. `average` selects the scale: 1 / taps as the reference's. */
+struct pool2d_f32_task {
+    const struct pool2d_params *p;
+    const float *in;
+    float *out;
+    ember_pool_f32_fn fn;
+    bool average;
+};
+
+static inline void pool2d_f32_rows(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct pool2d_f32_task *t = arg;
+    const struct pool2d_params *p = t->p;
+    const size_t c_count = (size_t)p->channels;
+    const size_t row = (size_t)p->in_w * c_count;
+    const size_t row_step = (size_t)p->win.dilation_h * row;
+    const size_t col_step = (size_t)p->win.dilation_w * c_count;
+    const int64_t window = (int64_t)p->filter_h * p->filter_w;
+    for (size_t r = begin; r < end; r++) {
+        const float *image = t->in + r / (size_t)p->out_h * (size_t)p->in_h * row;
+        const int32_t oy = (int32_t)(r % (size_t)p->out_h);
+        float *out = t->out + r * (size_t)p->out_w * c_count;
+        for (int32_t ox = 0; ox < p->out_w; ox++, out += c_count) {
+            int32_t rows, cols;
+            size_t first;
+            pool2d_window_at(p, oy, ox, &rows, &cols, &first);
+            float scale = 0.0f;
+            if (t->average) {
+                const int64_t taps = p->count_include_pad ? window : (int64_t)rows * cols;
+                scale = taps > 0 ? 1.0f / (float)taps : 0.0f;
+            }
+            t->fn(image + first, (size_t)rows, (size_t)cols, row_step, col_step, c_count,
+                  scale, p->act_lo, p->act_hi, out);
+        }
+    }
+}
+
+static inline void pool2d_f32_fast(ember_context *ctx, const struct pool2d_params *p,
+                                   const float *in, float *out, ember_pool_f32_fn fn,
+                                   bool average) {
+    const struct pool2d_f32_task t = {p, in, out, fn, average};
+    ember_parallel_1d(ctx, pool2d_f32_rows, &t, (size_t)p->batch * (size_t)p->out_h, 1);
 }
 
 /* One output pixel of a quantized pool: `channels` values from the window's stored values,

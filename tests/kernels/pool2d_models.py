@@ -11,9 +11,10 @@ import onnx
 from onnx import TensorProto, helper
 
 from emberlite import Interpreter
-from emberlite.converter.ops import OpType
+from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.pool2d import Pool2DParams
 from tests.helpers import assert_matches_ort, convert_onnx, run_ember
+from tests.kernels.fast_paths import float_node
 from tests.kernels.fixed_point import empty_graph, int8_tensor, single_op
 
 OPSET = 17
@@ -88,3 +89,27 @@ def pool_graph(op: OpType, x: np.ndarray, p: Pool2DParams, scale: float, zp: int
     int8_tensor(g, "x", x.shape, scale, zp)
     int8_tensor(g, "out", out_shape, scale, zp)
     return single_op(op, ["x"], p, g)
+
+
+def random_fast_case(seed: int, average: bool) -> tuple[bytes, np.ndarray]:
+    """A float32 pooling node of random NHWC shape (odd channel counts, every block tail of
+    the microkernels), window, strides, dilations and pads (up to windows of padding only, as
+    ceil_mode's extra trailing pad gives), fused activation, and count_include_pad for the
+    average, with NaN and -0.0 among its inputs."""
+    rng = np.random.default_rng(seed)
+    n, c = int(rng.integers(1, 3)), int(rng.choice([1, 3, 7, 8, 13, 31, 33, 45, 67]))
+    fh, fw = (int(v) for v in rng.integers(1, 5, 2))
+    sh, sw = (int(v) for v in rng.integers(1, 4, 2))
+    dh, dw = (int(v) for v in rng.integers(1, 3, 2))
+    h, w = int(rng.integers((fh - 1) * dh + 1, 13)), int(rng.integers((fw - 1) * dw + 1, 13))
+    pads = [int(rng.integers(0, (f - 1) * d + 2)) for f, d in ((fh, dh), (fw, dw)) * 2]
+    p = Pool2DParams(filter_h=fh, filter_w=fw, stride_h=sh, stride_w=sw, dilation_h=dh,
+                     dilation_w=dw, pad_top=pads[0], pad_left=pads[1], pad_bottom=pads[2],
+                     pad_right=pads[3], count_include_pad=average and bool(rng.integers(2)),
+                     activation=FusedActivation(int(rng.integers(0, 4))))
+    oh = (h + pads[0] + pads[2] - (fh - 1) * dh - 1) // sh + 1
+    ow = (w + pads[1] + pads[3] - (fw - 1) * dw - 1) // sw + 1
+    op = OpType.AVERAGE_POOL2D if average else OpType.MAX_POOL2D
+    x = (rng.standard_normal((n, h, w, c)) * 2).astype(np.float32)
+    x.flat[rng.integers(0, x.size, 3)] = [np.nan, -0.0, 0.0]
+    return float_node(op, p, (n, h, w, c), (n, oh, ow, c)), x

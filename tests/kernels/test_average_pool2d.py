@@ -22,8 +22,10 @@ from tests.importers import keras_int8_layers
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels.fixed_point import run_graph
+from tests.kernels.fast_paths import check_fast_path
 from tests.kernels.pool2d_models import (average_reference, check_global_pool, check_pool,
-                                         pool_graph, pool_model, run_pool)
+                                         pool_graph, pool_model, random_fast_case,
+                                         run_pool)
 
 
 def _past_padding(size: int, kernel: int, stride: int, before: int, after: int) -> bool:
@@ -113,3 +115,11 @@ def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
 @pytest.mark.parametrize("name", TFLITE_CASES)
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
     assert_within_one_lsb_of_default(results[name], name)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_fast_f32_matches_reference(seed: int) -> None:
+    """The channel-vectorised microkernel (default isa_mask) equals the reference loop
+    (ISA_NONE) bit for bit, on 1 and 2 threads (tests/kernels/fast_paths.py)."""
+    model, x = random_fast_case(seed, average=True)
+    check_fast_path(model, [x], "average_pool2d")

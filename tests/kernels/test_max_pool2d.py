@@ -28,8 +28,9 @@ from tests.importers.tflite_int8_models import (assert_identical_to_reference,
 from tests.kernels.fixed_point import empty_graph, log_uniform, run_graph, single_op
 from tests.kernels.fixed_point16 import INT16_MIN, activation_range16, int16_tensor
 from tests.kernels.int16_graphs import int16_values
+from tests.kernels.fast_paths import check_fast_path
 from tests.kernels.pool2d_models import (check_global_pool, check_pool, pool_graph, pool_model,
-                                         run_pool)
+                                         random_fast_case, run_pool)
 
 # (input NCHW, kernel_shape, strides, pads [t, l, b, r], dilations, ceil_mode)
 MAX_CASES = [
@@ -123,3 +124,11 @@ def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
 @pytest.mark.parametrize("name", TFLITE_CASES)
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
     assert_within_one_lsb_of_default(results[name], name)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_fast_f32_matches_reference(seed: int) -> None:
+    """The channel-vectorised microkernel (default isa_mask) equals the reference loop
+    (ISA_NONE) bit for bit, on 1 and 2 threads (tests/kernels/fast_paths.py)."""
+    model, x = random_fast_case(seed, average=False)
+    check_fast_path(model, [x], "max_pool2d")

@@ -30,6 +30,7 @@ from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, \
     single_op, snap_pow2
+from tests.kernels.fast_paths import check_fast_path, float_node
 from tests.kernels.int8_oracles import mean_reference
 from tests.quantize.int8_op_checks import (Case, check_op_runs_int8_close_to_float, io_params,
                                            single)
@@ -191,3 +192,24 @@ def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
 @pytest.mark.parametrize("name", TFLITE_CASES)
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
     assert_within_one_lsb_of_default(results[name], name)
+
+
+# (NHWC or [batch, rows, channels] input, axes): the reduced axes lie between a batch and the
+# channels, which the channel-sum microkernel runs; odd channel counts cover its tails
+FAST_CASES = [((1, 7, 7, 67), (1, 2)), ((2, 5, 3, 45), (1, 2)), ((1, 112, 112, 32), (1, 2)),
+              ((3, 2, 1, 13), (1, 2)), ((2, 9, 17), (1,)), ((1, 4, 6, 2), (1, 2)),
+              ((2, 3, 4, 5, 7), (1, 2, 3))]
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["keepdims", "dropdims"])
+@pytest.mark.parametrize("shape,axes", FAST_CASES, ids=str)
+def test_fast_f32_matches_reference(shape: tuple[int, ...], axes: tuple[int, ...],
+                                    keep: bool) -> None:
+    """The channel-sum microkernel (default isa_mask) equals the reference's double sums
+    (ISA_NONE) bit for bit, on 1 and 2 threads (tests/kernels/fast_paths.py)."""
+    rng = np.random.default_rng(sum(shape))
+    x = (rng.standard_normal(shape) + 0.5).astype(np.float32)
+    out = tuple(1 if i in axes else d for i, d in enumerate(shape) if keep or i not in axes)
+    got, = check_fast_path(float_node(OpType.MEAN, ReduceParams(axes), shape, out), [x], "mean")
+    np.testing.assert_allclose(got, x.astype(np.float64).mean(axis=axes).reshape(out),
+                               rtol=1e-6, atol=1e-7)

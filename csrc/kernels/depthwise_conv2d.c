@@ -4,6 +4,7 @@
 #include "kernels/depthwise_conv2d.h"
 #include "kernels/fixed_point.h"
 #include "kernels/vec_f32.h"
+#include "threadpool.h"
 
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */
 static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *node,
@@ -164,6 +165,74 @@ static void ember_depthwise_conv2d_i16_ref(const struct depthwise_conv2d_data *d
     }
 }
 
+/* Packs the weights for the float32 microkernels (csrc/ukernels/dwconv.h) when they apply:
+   channel multiplier 1, constant filter and bias, a non-empty input, and an isa_mask that
+   allows optimised kernels. Otherwise f32_cfg stays NULL and eval runs the reference loop. */
+static ember_status depthwise_conv2d_prepare_f32(ember_context *ctx, ember_node *node,
+                                                 struct depthwise_conv2d_data *d) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *filter = ember_input(ctx, node, 1), *bias = ember_input(ctx, node, 2);
+    if (d->multiplier != 1 || in->count == 0 || !filter->is_constant || filter->data == NULL ||
+        (bias != NULL && (!bias->is_constant || bias->data == NULL)))
+        return EMBER_STATUS_OK;
+    ember_dwconv_f32_shape *s = &d->f32_shape;
+    *s = (ember_dwconv_f32_shape){.channels = (size_t)d->in_c, .in_h = d->in_h,
+                                  .in_w = d->in_w, .out_h = d->out_h, .out_w = d->out_w,
+                                  .kh = d->filter_h, .kw = d->filter_w, .win = d->win};
+    const ember_dwconv_f32_config *cfg = ember_dwconv_f32_select(ctx, s);
+    if (cfg == NULL)
+        return EMBER_STATUS_OK;
+    const size_t ks = (size_t)d->filter_h * (size_t)d->filter_w;
+    const size_t zeros = ember_dwconv_f32_zero_count(s);
+    d->f32_packed =
+        ember_alloc(ctx, ember_dwconv_f32_packed_count(s->channels, ks) * sizeof(float));
+    d->f32_zero = ember_alloc(ctx, zeros * sizeof(float)); /* zero-filled */
+    if (d->f32_packed == NULL || d->f32_zero == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %" PRIu32 " (depthwise_conv2d): out of memory", node->index);
+    ember_pack_dwconv_f32(s->channels, ks, filter->data, bias ? bias->data : NULL,
+                          d->f32_packed);
+    d->f32_ind_count = ember_dwconv_f32_ind_count(cfg, s);
+    ember_request_scratch(ctx, ember_thread_count(ctx) * d->f32_ind_count * sizeof(float *));
+    d->f32_cfg = cfg;
+    node->variant = cfg->name;
+    return EMBER_STATUS_OK;
+}
+
+struct depthwise_conv2d_f32_task {
+    const struct depthwise_conv2d_data *d;
+    const float *input;
+    float *output;
+    const float **ind; /* the scratch: f32_ind_count tap pointers per thread */
+    ember_minmax_f32 clamp;
+};
+
+/* Output rows [begin, end) of the batch's n * out_h rows; each row's arithmetic is the same
+   whichever thread runs it, so the output is bit-identical for any thread count. */
+static void depthwise_conv2d_f32_rows(const void *arg, size_t thread, size_t begin,
+                                      size_t end) {
+    const struct depthwise_conv2d_f32_task *t = arg;
+    const struct depthwise_conv2d_data *d = t->d;
+    const size_t image = (size_t)d->in_h * (size_t)d->in_w * (size_t)d->in_c;
+    const size_t row = (size_t)d->out_w * (size_t)d->out_c;
+    const float **ind = t->ind + thread * d->f32_ind_count;
+    for (size_t r = begin; r < end; r++)
+        ember_dwconv_f32_row_run(d->f32_cfg, &d->f32_shape,
+                                 t->input + r / (size_t)d->out_h * image,
+                                 (int32_t)(r % (size_t)d->out_h), d->f32_packed, d->f32_zero,
+                                 ind, t->output + r * row, &t->clamp);
+}
+
+static void depthwise_conv2d_f32_fast(ember_context *ctx, const struct depthwise_conv2d_data *d,
+                                      const float *input, float *output) {
+    const struct depthwise_conv2d_f32_task t = {d, input, output, ctx->scratch,
+                                                {d->act_lo, d->act_hi}};
+    const size_t rows = (size_t)d->batch * (size_t)d->out_h;
+    /* A few tiles per thread even out rows of unequal cost (the padded edges). */
+    const size_t tiles = ember_thread_count(ctx) * 4;
+    ember_parallel_1d(ctx, depthwise_conv2d_f32_rows, &t, rows, (rows + tiles - 1) / tiles);
+}
+
 static const ember_variant depthwise_conv2d_i8_variants[] = {
 #if EMBER_HAVE_AVX2
     { EMBER_ISA_AVX2, (ember_variant_fn)ember_depthwise_conv2d_i8_avx2, "depthwise_conv2d_i8_avx2" },
@@ -178,8 +247,10 @@ static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *nod
                           "node %" PRIu32 " (depthwise_conv2d): out of memory", node->index);
     node->data = d;
     ember_status st = depthwise_conv2d_read(ctx, node, d);
-    if (st != EMBER_STATUS_OK || (!d->is_i8 && !d->is_i16))
+    if (st != EMBER_STATUS_OK)
         return st;
+    if (!d->is_i8 && !d->is_i16)
+        return depthwise_conv2d_prepare_f32(ctx, node, d);
     if (d->is_i16)
         return ember_channel_multipliers_i16(ctx, node, ember_input(ctx, node, 0),
                                              ember_input(ctx, node, 1),
@@ -214,6 +285,10 @@ static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *
     if (d->is_i8) {
         d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                  bias ? bias->data : NULL, out->data);
+        return EMBER_STATUS_OK;
+    }
+    if (d->f32_cfg != NULL) {
+        depthwise_conv2d_f32_fast(ctx, d, ember_input(ctx, node, 0)->data, out->data);
         return EMBER_STATUS_OK;
     }
     ember_depthwise_conv2d_f32_ref(node->data, ember_input(ctx, node, 0)->data,

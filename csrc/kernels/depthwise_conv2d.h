@@ -5,6 +5,7 @@
 
 #include "kernels/conv_window.h"
 #include "kernels/kernels.h"
+#include "ukernels/dwconv.h"
 
 /* The int8 kernel's type: ember_depthwise_conv2d_i8_ref and its variants. */
 typedef void (*depthwise_conv2d_i8_fn)(const struct depthwise_conv2d_data *d,
@@ -26,6 +27,14 @@ struct depthwise_conv2d_data {
     /* The optimised int8 variants only (else NULL): a row of out_c sums for one output
        pixel, allocated at prepare, written during eval. */
     uint32_t *acc_row;
+    /* float32 with multiplier 1 and constant weights, unless isa_mask is EMBER_ISA_NONE (else
+       f32_cfg is NULL and the reference loop runs): the microkernel configuration, its
+       geometry, the packed weights and the zero buffer (from prepare), and the tap pointers
+       each thread's slice of scratch holds. */
+    const ember_dwconv_f32_config *f32_cfg;
+    ember_dwconv_f32_shape f32_shape;
+    float *f32_packed, *f32_zero;
+    size_t f32_ind_count;
 };
 
 #endif /* EMBER_KERNELS_DEPTHWISE_CONV2D_H */

@@ -1,6 +1,9 @@
 """DEPTHWISE_CONV2D in every type and kernel variant:
 - float32: ONNX Conv with one group per input channel (multiplier 1 and 2, strides,
   dilations, asymmetric pads, bias or none, a fused Relu/Clip) against ONNX Runtime.
+- float32 microkernels (multiplier 1: 3x3/5x5 row kernels at strides 1 and 2, the unipass
+  kernel for other windows) against the reference loop (isa_mask NONE) within 1e-5 x
+  sum |a*w|, bit-identical on 1 and 2 threads.
 - int8 (per-channel weights, int32 bias, depth multiplier, fused activations) against a
   numpy model of LiteRT's reference arithmetic (conv_models.py): bit-exact, each kernel
   variant in turn through isa_mask; and against LiteRT's BUILTIN_REF kernel on a
@@ -18,21 +21,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from emberlite import ISA_AVX2, ISA_NEON, Interpreter
 from emberlite._ember import lib
 from emberlite.converter.ir import DType, Graph
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.errors import InvalidModelError
-from tests.helpers import assert_matches_ort
+from tests.helpers import assert_matches_ort, convert_onnx
 from tests.importers import keras_int8_layers, keras_int16x8
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels.conv_models import build, conv_model, patches, quant, window, window_fields
 from tests.kernels.fixed_point import ISA_VARIANTS, run_graph
+from tests.kernels.gemm_checks import check_gemm_path
 from tests.kernels.fixed_point16 import requantize16
 from tests.kernels.int16_graphs import bias64, int16_values, weighted_graph, weighted_scales
 from tests.kernels.litert_int8 import check_matches_litert_reference
@@ -69,6 +75,70 @@ def test_fused_activation(x_shape: tuple[int, ...], w_shape: tuple[int, ...], at
     model, feeds = conv_model(x_shape, w_shape, True, seed=5, post=post, **attrs)
     feeds = [f * 8 for f in feeds]
     out = assert_matches_ort(model, feeds)[0]
+    assert out.min() == 0.0
+    if post == "Relu6":
+        assert out.max() == 6.0
+
+
+# (id, x shape NCHW, w shape OIHW, Conv attributes, the microkernel the node must run: a row
+# kernel's window, "up" for the unipass kernel, "reference" for none): every row kernel with
+# odd channel counts (8c groups and their tails), asymmetric and no padding, an image smaller
+# than the window (edges only), batch 2; other windows and dilations on the unipass kernel.
+FAST_CASES = [
+    ("3x3s1", (2, 5, 9, 11), (5, 1, 3, 3), dict(group=5, pads=[1, 1, 1, 1]), "3x3s1"),
+    ("3x3s1_c33_valid", (1, 33, 7, 13), (33, 1, 3, 3), dict(group=33), "3x3s1"),
+    ("3x3s1_c24_asym", (1, 24, 8, 10), (24, 1, 3, 3), dict(group=24, pads=[0, 2, 2, 0]),
+     "3x3s1"),
+    ("3x3s2_c16", (1, 16, 11, 12), (16, 1, 3, 3), dict(group=16, strides=[2, 2],
+                                                        pads=[1, 1, 1, 1]), "3x3s2"),
+    ("3x3s2_c17_asym", (2, 17, 9, 14), (17, 1, 3, 3), dict(group=17, strides=[2, 2],
+                                                            pads=[0, 0, 1, 1]), "3x3s2"),
+    ("5x5s1_c40", (1, 40, 9, 12), (40, 1, 5, 5), dict(group=40, pads=[2, 2, 2, 2]), "5x5s1"),
+    ("5x5s2_c7", (1, 7, 13, 15), (7, 1, 5, 5), dict(group=7, strides=[2, 2],
+                                                     pads=[1, 2, 2, 1]), "5x5s2"),
+    ("3x3_tiny_image", (1, 9, 2, 2), (9, 1, 3, 3), dict(group=9, pads=[1, 1, 1, 1]), "3x3s1"),
+    ("dilation2", (1, 10, 12, 12), (10, 1, 3, 3), dict(group=10, dilations=[2, 2],
+                                                       pads=[2, 2, 2, 2]), "up"),
+    ("7x7_s3", (1, 12, 14, 13), (12, 1, 7, 7), dict(group=12, strides=[3, 3],
+                                                     pads=[3, 3, 3, 3]), "up"),
+    ("rect_1x5", (1, 3, 6, 9), (3, 1, 1, 5), dict(group=3, pads=[0, 2, 0, 2]), "up"),
+    ("stride_2x1", (1, 9, 8, 8), (9, 1, 3, 3), dict(group=9, strides=[2, 1],
+                                                     pads=[1, 1, 1, 1]), "up"),
+    ("mult2_stays_reference", (1, 5, 8, 7), (10, 1, 3, 3), dict(group=5, pads=[1, 1, 1, 1]),
+     "reference"),
+]
+
+
+def _fast_prefix(kernel: str, model: onnx.ModelProto) -> str:
+    """The variant name prefix the node of `model` runs on this CPU: the row kernels exist
+    for AVX2 and NEON, the portable build has only the unipass kernel."""
+    if kernel == "reference":
+        return kernel
+    features = Interpreter(model_content=convert_onnx(model)).cpu_features()
+    if kernel != "up" and not features & (ISA_AVX2 | ISA_NEON):
+        kernel = "up"
+    return f"dwconv_f32_{kernel}"
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("x_shape,w_shape,attrs,kernel", [c[1:] for c in FAST_CASES],
+                         ids=[c[0] for c in FAST_CASES])
+def test_depthwise_f32_microkernels(x_shape: tuple[int, ...], w_shape: tuple[int, ...],
+                                    attrs: dict, kernel: str, bias: bool) -> None:
+    """The float32 microkernels (csrc/ukernels/dwconv.h) against the reference loop (isa_mask
+    NONE) within 1e-5 x sum |a*w|, bit-identical on 1 and 2 threads."""
+    model, feeds = conv_model(x_shape, w_shape, bias, seed=sum(x_shape) * 3 + sum(w_shape),
+                              **attrs)
+    check_gemm_path(model, feeds, _fast_prefix(kernel, model))
+
+
+@pytest.mark.parametrize("post", ["Relu", "Relu6"])
+def test_depthwise_f32_microkernel_fused_clamp(post: str) -> None:
+    attrs = dict(group=19, pads=[1, 1, 1, 1])
+    model, feeds = conv_model((1, 19, 9, 10), (19, 1, 3, 3), True, seed=7, post=post, **attrs)
+    bound_model, _ = conv_model((1, 19, 9, 10), (19, 1, 3, 3), True, seed=7, **attrs)
+    feeds = [f * 8 for f in feeds]
+    out = check_gemm_path(model, feeds, _fast_prefix("3x3s1", model), bound_model=bound_model)
     assert out.min() == 0.0
     if post == "Relu6":
         assert out.max() == 6.0

@@ -16,6 +16,7 @@ APT_TEST := flatbuffers-compiler clang libclang-rt-14-dev qemu-user \
 TORCH_TEST := torch==2.14.1 torchvision==0.29.1
 TORCH_DEMO := torch==2.13.0
 TF_BENCH := tensorflow-cpu==2.21.0
+MPL_BENCH := matplotlib>=3.7
 
 .PHONY: all install build demo test pytest pytest-ref bench clean apt-base apt-test py-deps test-deps
 
@@ -95,6 +96,8 @@ fuzz-long:
 
 bench: py-deps
 	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PIP) install -q $(TF_BENCH)
+	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PIP) install -q '$(MPL_BENCH)'
+	$(PY) bench/bench_float.py
 	$(PY) bench/bench_mobilenet.py
 	$(PY) bench/bench_tflite.py
 	$(PY) bench/bench_quantize.py

@@ -48,10 +48,18 @@ static size_t tiles_of(size_t range, size_t tile) {
 #if EMBER_HAVE_THREADS
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
-/* About 20-80 us of polling (PAUSE costs 40-140 cycles) before a waiting thread sleeps. */
-#define SPIN_ITERATIONS 2048
+/* A waiting thread polls with PAUSE (40-140 cycles each), then with sched_yield (so that on a
+   busy machine a thread preempted on the same core, often the one it waits for, gets to run),
+   then sleeps. */
+#ifndef SPIN_PAUSES
+#define SPIN_PAUSES 256
+#endif
+#ifndef SPIN_YIELDS
+#define SPIN_YIELDS 64
+#endif
 
 typedef struct worker {
     struct ember_threadpool *pool;
@@ -78,11 +86,15 @@ struct ember_threadpool {
     atomic_bool caller_asleep;            /* the caller is asleep, or about to be, on `done` */
 };
 
-static inline void relax(void) {
+static inline void relax(int spin) {
+    if (spin >= SPIN_PAUSES)
+        sched_yield();
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
+    else
+        __builtin_ia32_pause();
 #elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
-    __asm__ __volatile__("yield");
+    else
+        __asm__ __volatile__("yield");
 #endif
 }
 
@@ -108,11 +120,11 @@ static void run_tiles(struct ember_threadpool *pool, size_t thread) {
 
 /* Returns the generation after `seen` (or any, once stopping), spinning first, then asleep. */
 static unsigned wait_generation(struct ember_threadpool *pool, unsigned seen) {
-    for (int spin = 0; spin < SPIN_ITERATIONS; spin++) {
+    for (int spin = 0; spin < SPIN_PAUSES + SPIN_YIELDS; spin++) {
         unsigned g = atomic_load_explicit(&pool->generation, memory_order_acquire);
         if (g != seen)
             return g;
-        relax();
+        relax(spin);
     }
     pthread_mutex_lock(&pool->lock);
     /* seq_cst pairs with the caller's bump of generation then read of sleepers. */
@@ -147,10 +159,10 @@ static void bump_generation(struct ember_threadpool *pool) {
 }
 
 static void wait_done(struct ember_threadpool *pool) {
-    for (int spin = 0; spin < SPIN_ITERATIONS; spin++) {
+    for (int spin = 0; spin < SPIN_PAUSES + SPIN_YIELDS; spin++) {
         if (atomic_load_explicit(&pool->pending, memory_order_acquire) == 0)
             return;
-        relax();
+        relax(spin);
     }
     pthread_mutex_lock(&pool->lock);
     atomic_store(&pool->caller_asleep, true);

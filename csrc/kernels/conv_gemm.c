@@ -129,12 +129,16 @@ static void direct_task(const void *arg, size_t thread, size_t i, size_t i_len, 
                      g->a_stride, w, r->c + i * g->n + j, g->n, &g->clamp);
 }
 
-/* Copies rows' taps into `rows` (count x k floats), padding taps as zeros. */
+/* Copies rows' taps into `rows` (count x k floats), padding taps as zeros. A tap is only a
+   few floats (kc <= CONV_GEMM_GATHER_MAX_KC): a plain loop, not a memcpy call per tap. */
 static void gather_rows(const struct conv_gemm *g, const size_t *ind, size_t count,
                         const float *image, float *rows) {
-    const size_t bytes = g->kc * sizeof(float);
-    for (size_t t = 0; t < count * g->ks; t++, rows += g->kc)
-        memcpy(rows, ind[t] == EMBER_IND_ZERO ? g->zero : image + ind[t], bytes);
+    const size_t kc = g->kc;
+    for (size_t t = 0; t < count * g->ks; t++, rows += kc) {
+        const float *src = ind[t] == EMBER_IND_ZERO ? g->zero : image + ind[t];
+        for (size_t c = 0; c < kc; c++)
+            rows[c] = src[c];
+    }
 }
 
 /* Runs rows [i, i + count) of one image (first row `row` within it) on columns [j, j + nc). */

@@ -1,6 +1,8 @@
 """FULLY_CONNECTED in every type and kernel variant:
 - float32: ONNX Gemm and MatMul with a constant B against ONNX Runtime: transB 0 and 1, bias
   present or absent, inputs of rank 2 to 4, odd and 1-sized dims, a fused Relu.
+- float32 on the packed GEMM path: against the reference loop (isa_mask NONE) within
+  1e-5 x sum |a*b|, bit-identical on 1 and 2 threads (tests/kernels/gemm_checks.py).
 - int8 (per-tensor and per-channel weights, int32 bias, fused activations) against a numpy
   model of LiteRT's reference arithmetic: bit-exact, for each kernel variant (isa_mask NONE
   forces the reference loop); and against LiteRT's BUILTIN_REF kernel on a TFLiteConverter
@@ -36,6 +38,7 @@ from tests.kernels.fixed_point import (ISA_VARIANTS, activation_range, empty_gra
                                        int8_tensor, log_uniform, quant_tensor, round_half_away,
                                        run_graph, single_op, snap_pow2, wrap_sum)
 from tests.kernels.fixed_point16 import fully_connected16_double
+from tests.kernels.gemm_checks import check_gemm_path
 from tests.kernels.int16_graphs import bias64, int16_values, weighted_graph, weighted_scales
 from tests.kernels.litert_int8 import check_matches_litert_reference
 
@@ -101,6 +104,34 @@ def test_flatten_then_gemm() -> None:
     nodes = [helper.make_node("Flatten", ["x"], ["f"]),
              helper.make_node("Gemm", ["f", "w", "c"], ["y"], transB=1)]
     assert_matches_ort(_model(nodes, x, inits), [x])
+
+
+# (input shape, N): rows and units past the microkernels' tiles (MR up to 12, NR 16), K from 1
+# to 1000 (130 x 1001 packed floats span several column tiles), a rank-3 input.
+FC_GEMM_CASES = [((1, 1), 1), ((3, 9), 1), ((5, 33), 17), ((13, 64), 33), ((2, 512), 100),
+                 ((25, 1000), 130), ((2, 3, 20), 17)]
+
+
+@pytest.mark.parametrize("relu", [False, True], ids=["linear", "relu"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("x_shape,n", FC_GEMM_CASES, ids=str)
+def test_fully_connected_gemm_path(x_shape: tuple[int, ...], n: int, bias: bool,
+                                   relu: bool) -> None:
+    rng = np.random.default_rng(sum(x_shape) * 31 + n)
+    k = x_shape[-1]
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    inits = [numpy_helper.from_array((rng.standard_normal((k, n)) / np.sqrt(k))
+                                     .astype(np.float32), "w")]
+    inputs = ["x", "w"]
+    if bias:
+        inits.append(numpy_helper.from_array(rng.standard_normal(n).astype(np.float32), "c"))
+        inputs.append("c")
+    op = "Gemm" if len(x_shape) == 2 else "MatMul"
+    inputs = inputs if op == "Gemm" else inputs[:2]
+    linear = [helper.make_node(op, inputs, ["y"])]
+    nodes = [helper.make_node(op, inputs, ["g"]), helper.make_node("Relu", ["g"], ["y"])]
+    check_gemm_path(_model(nodes if relu else linear, x, inits), [x], "gemm_",
+                    bound_model=_model(linear, x, inits))
 
 
 def reference(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, s_in: float,

@@ -50,7 +50,8 @@ static double naive(const ember_dwconv_f32_shape *s, const float *in, const floa
             const int32_t x = ox * w->stride_w - w->pad_left + kx * w->dilation_w;
             if (y < 0 || y >= s->in_h || x < 0 || x >= s->in_w)
                 continue;
-            const double p = (double)in[((size_t)y * (size_t)s->in_w + (size_t)x) * s->channels + c] *
+            const size_t at = ((size_t)y * (size_t)s->in_w + (size_t)x) * s->channels + c;
+            const double p = (double)in[at] *
                              filter[((size_t)ky * (size_t)s->kw + (size_t)kx) * s->channels + c];
             sum += p;
             mag += fabs(p);

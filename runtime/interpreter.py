@@ -143,7 +143,9 @@ class Interpreter:
     Arguments:
 
     - model_path or model_content (exactly one): the model, see below.
-    - num_threads: None or a positive int.
+    - num_threads: None (1) or a positive int: how many threads the kernels split their work
+      over, the calling one included (started by allocate_tensors()). Outputs are the same bits
+      for any count.
     - experimental_delegates: must be empty; this build has no delegates.
     - isa_mask: which optimised kernel families the kernels may pick, an OR of
       emberlite.ISA_AVX2, ISA_NEON and ISA_NEONDOT; None means ISA_ALL (everything this CPU

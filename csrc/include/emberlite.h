@@ -78,7 +78,9 @@ typedef struct ember_allocator {
 
 typedef struct ember_options {
     uint32_t isa_mask;          /* default EMBER_ISA_ALL */
-    int32_t num_threads;        /* default 1 */
+    int32_t num_threads;        /* default 1: threads the kernels split work over, the caller
+                                   included (started by ember_interp_allocate); outputs are the
+                                   same bits for any count; builds without threads ignore it */
     int32_t verify_hash;        /* default 1: check the content hash in ember_interp_create */
     const ember_allocator *allocator; /* default NULL: malloc/free */
     void *arena;                /* default NULL: ember_interp_allocate allocates the arena */

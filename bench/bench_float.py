@@ -235,6 +235,9 @@ def interleave(runners: list[Runner], warmup: int, rounds: int, per_round: int) 
             runner.call()
     for r in range(rounds):
         for runner in runners[r % len(runners):] + runners[:r % len(runners)]:
+            # A pause before each runtime's turn: the previous one's workers stop spinning
+            # (ONNX Runtime's and XNNPACK's wait for work a while), so none runs beside it.
+            time.sleep(0.02)
             for _ in range(per_round):
                 start = time.perf_counter()
                 runner.call()
@@ -397,7 +400,8 @@ def geomean(values: list[float]) -> float:
 
 
 def markdown(results: list[dict[str, Any]], cold: dict[str, Any], meta: dict[str, Any]) -> str:
-    lines = [f"Machine: {meta['cpu']}, {meta['cores']} cores, {meta['machine']}; "
+    lines = [f"Command: `{meta['command']}`", "",
+             f"Machine: {meta['cpu']}, {meta['cores']} cores, {meta['machine']}; "
              f"load average before the run {meta['load_before']}, after {meta['load_after']}. "
              f"Emberlite {meta['emberlite']}, LiteRT (ai-edge-litert) {meta['litert']}, ONNX "
              f"Runtime {meta['onnxruntime']}. {meta['size']}x{meta['size']}, float32, batch 1; "
@@ -539,7 +543,8 @@ def main(argv: list[str]) -> int:
         start = time.perf_counter()
         files[name] = build_files(name, args.size, args.rebuild)
         print(f"{TITLES[name]}: files ready in {time.perf_counter() - start:.1f} s", flush=True)
-    meta = {"cpu": cpu_name(), "cores": os.cpu_count(), "machine": platform.machine(),
+    meta = {"command": " ".join([".venv/bin/python", "bench/bench_float.py", *argv]),
+            "cpu": cpu_name(), "cores": os.cpu_count(), "machine": platform.machine(),
             "load_before": f"{os.getloadavg()[0]:.1f}", "size": args.size,
             "threads": args.threads, "rounds": args.rounds, "per_round": args.per_round,
             "peak_gflops": args.peak_gflops, **_versions()}

@@ -6,6 +6,7 @@
 #   c-test-tsan the thread-pool tests (C_TSAN_TESTS) built with ThreadSanitizer and run
 #   fuzz      libFuzzer over tests/c/corpus (FUZZ_RUNS runs, default 100000)
 #   fuzz-ember the structure-aware .ember fuzzer (FUZZ_EMBER_SECONDS, default 150)
+#   bench-kernels the microkernel harness (bench/kernels/bench_ukernels.c) pinned to one core
 
 C_BUILD := build
 PY ?= .venv/bin/python
@@ -48,7 +49,7 @@ C_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests/%)
 C_SAN_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests-san/%)
 C_MODELS := $(C_BUILD)/models/.stamp
 
-.PHONY: c-lib c-models c-test c-test-tsan fuzz fuzz-ember
+.PHONY: c-lib c-models c-test c-test-tsan fuzz fuzz-ember bench-kernels
 
 c-lib: $(C_LIB)
 
@@ -75,6 +76,16 @@ $(C_BUILD)/tests/%: tests/c/%.c tests/c/test_util.h $(C_LIB)
 $(C_BUILD)/tests-san/%: tests/c/%.c tests/c/test_util.h $(C_SAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(C_FLAGS) $(SAN_FLAGS) $< $(C_SAN_LIB) -lm -o $@
+
+# The microkernel harness (bench/kernels/bench_ukernels.c): every configuration on the real layer
+# shapes, GFLOP/s and % of peak; `$(C_BUILD)/bench_ukernels --check` runs the oracles instead.
+$(C_BUILD)/bench_ukernels: bench/kernels/bench_ukernels.c $(C_LIB)
+	$(CC) $(C_FLAGS) $(C_OPT) $< $(C_LIB) -lm -o $@
+
+BENCH_KERNELS_ARGS ?=
+bench-kernels: $(C_BUILD)/bench_ukernels
+	@if command -v taskset >/dev/null; then taskset -c 1 $< $(BENCH_KERNELS_ARGS); \
+	else $< $(BENCH_KERNELS_ARGS); fi
 
 $(C_MODELS): tests/c/make_models.py tests/runtime/empty_worker.py converter/planner.py \
     converter/writer.py converter/ir.py $(wildcard converter/ops/*.py)

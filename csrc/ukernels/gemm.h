@@ -81,6 +81,17 @@ void ember_igemm_f32_6x16_avx2(size_t mr, size_t nc, size_t kc, size_t ks, const
                                size_t c_stride, const ember_minmax_f32 *clamp);
 #endif
 
+#if EMBER_HAVE_AVX512F
+/* x86-64 AVX-512F (csrc/ukernels/avx512f/): 7 rows x 16, one zmm accumulator per row. */
+void ember_gemm_f32_7x16_avx512f(size_t mr, size_t nc, size_t kc, const float *a,
+                                 size_t a_stride, const float *w, float *c, size_t c_stride,
+                                 const ember_minmax_f32 *clamp);
+void ember_igemm_f32_7x16_avx512f(size_t mr, size_t nc, size_t kc, size_t ks,
+                                  const size_t *ind, const float *a, const float *zero,
+                                  const float *w, float *c, size_t c_stride,
+                                  const ember_minmax_f32 *clamp);
+#endif
+
 #if EMBER_HAVE_NEON && defined(__aarch64__)
 /* aarch64 NEON with FMA (csrc/ukernels/neon/): 4 rows x 16, 16 q accumulators, by lane. */
 void ember_gemm_f32_4x16_neonfma(size_t mr, size_t nc, size_t kc, const float *a,

@@ -89,8 +89,12 @@ static void ember_add_i16_ref(const struct add_i8_data *d, const int16_t *a, con
 
 static ember_status add_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
-    if (add_type(ctx, node) == EMBER_TYPE_FLOAT32)
-        return ember_binary_prepare(ctx, node);
+    if (add_type(ctx, node) == EMBER_TYPE_FLOAT32) {
+        const ember_status st = ember_binary_prepare(ctx, node);
+        if (st == EMBER_STATUS_OK)
+            ember_binary_select_f32(ctx, node, EMBER_VBINARY_ADD);
+        return st;
+    }
     struct add_i8_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
@@ -111,6 +115,11 @@ static ember_status add_eval(ember_context *ctx, const ember_node *node) {
         return EMBER_STATUS_OK;
     }
     const ember_binary_data *data = node->data;
+    if (data->ops != NULL) {
+        ember_binary_run_f32(ctx, data, ember_input(ctx, node, 0)->data,
+                             ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     ember_add_f32_ref(&data->bc, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                       ember_output(ctx, node, 0)->data, data->lo, data->hi);
     return EMBER_STATUS_OK;

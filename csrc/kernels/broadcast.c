@@ -2,6 +2,7 @@
 #include "kernels/broadcast.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
+#include "threadpool.h"
 
 /* Dim d of `t` seen right-aligned against an output of rank `rank` (leading dims are 1). */
 static int32_t aligned_dim(const ember_tensor *t, uint32_t rank, uint32_t d) {
@@ -86,8 +87,16 @@ ember_status ember_binary_prepare(ember_context *ctx, ember_node *node) {
         return st;
     ember_broadcast_init(&data->bc, ember_input(ctx, node, 0), ember_input(ctx, node, 1),
                          ember_output(ctx, node, 0));
+    data->ops = NULL;
     node->data = data;
     return EMBER_STATUS_OK;
+}
+
+void ember_binary_select_f32(ember_context *ctx, ember_node *node, ember_vbinary_op op) {
+    ember_binary_data *data = node->data;
+    data->ops = ember_vbinary_f32_select(ctx, op);
+    if (data->ops != NULL)
+        node->variant = data->ops->name;
 }
 
 void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const ember_tensor *b,
@@ -315,4 +324,87 @@ ember_status ember_compare_check(ember_context *ctx, const ember_node *node, con
         (st = ember_check_same_quant(ctx, node, a, out)))
         return st;
     return ember_check_same_quant(ctx, node, b, out);
+}
+
+/* ---- float32 through the microkernels (ember_binary_run_f32) ---- */
+
+/* Outputs below this run on the calling thread: a tile must outweigh handing it to a worker
+   (a few microseconds); 16K floats take about that long to stream. */
+#define PARALLEL_MIN_ELEMENTS 32768
+/* Elements per tile: enough to amortise the hand-off, small enough to balance two threads. */
+#define TILE_ELEMENTS 8192
+
+struct binary_task {
+    const ember_binary_data *d;
+    const float *a, *b;
+    float *out;
+};
+
+/* One row; steps are 0 or 1, both 0 only for a one-element row (see broadcast.h). */
+static void run_row(const ember_binary_data *d, float *out, const float *a, size_t a_step,
+                    const float *b, size_t b_step, size_t n) {
+    const ember_vbinary_f32_ops *k = d->ops;
+    const ember_minmax_f32 clamp = {d->lo, d->hi};
+    if (b_step == 0) {
+        k->vs(n, a, b, out, &clamp);
+    } else if (a_step == 1) {
+        k->vv(n, a, b, out, &clamp);
+    } else if (k->sv != NULL) {
+        k->sv(n, a, b, out, &clamp);
+    } else {
+        for (size_t i = 0; i < n; i++) /* a[0] op b[i], one element at a time */
+            k->vs(1, a, b + i, out + i, &clamp);
+    }
+}
+
+/* Elements [begin, end) of a broadcast that collapsed to one row. */
+static void run_flat(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct binary_task *t = arg;
+    const size_t as = t->d->bc.a_stride[0], bs = t->d->bc.b_stride[0];
+    run_row(t->d, t->out + begin, t->a + begin * as, as, t->b + begin * bs, bs, end - begin);
+}
+
+/* Rows [begin, end) of the outer odometer; the first row's offsets come from its index. */
+static void run_rows(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct binary_task *t = arg;
+    const ember_broadcast *bc = &t->d->bc;
+    const uint32_t inner = bc->rank - 1;
+    const size_t n = bc->dims[inner];
+    size_t idx[EMBER_MAX_RANK] = {0};
+    size_t ao = 0, bo = 0, rest = begin;
+    for (uint32_t d = inner; d-- > 0;) {
+        idx[d] = rest % bc->dims[d];
+        rest /= bc->dims[d];
+        ao += idx[d] * bc->a_stride[d];
+        bo += idx[d] * bc->b_stride[d];
+    }
+    for (size_t r = begin; r < end; r++) {
+        run_row(t->d, t->out + r * n, t->a + ao, bc->a_stride[inner], t->b + bo,
+                bc->b_stride[inner], n);
+        next_row(bc, idx, &ao, &bo);
+    }
+}
+
+void ember_binary_run_f32(ember_context *ctx, const ember_binary_data *data, const float *a,
+                          const float *b, float *out) {
+    const ember_broadcast *bc = &data->bc;
+    if (bc->count == 0)
+        return;
+    const struct binary_task task = {data, a, b, out};
+    const size_t n = bc->dims[bc->rank - 1];
+    const size_t rows = bc->count / n;
+    const bool parallel = bc->count >= PARALLEL_MIN_ELEMENTS && ember_thread_count(ctx) > 1;
+    if (bc->rank == 1) {
+        if (parallel)
+            ember_parallel_1d(ctx, run_flat, &task, n, TILE_ELEMENTS);
+        else
+            run_flat(&task, 0, 0, n);
+    } else if (parallel) {
+        const size_t tile = n >= TILE_ELEMENTS ? 1 : TILE_ELEMENTS / n;
+        ember_parallel_1d(ctx, run_rows, &task, rows, tile);
+    } else {
+        run_rows(&task, 0, 0, rows);
+    }
 }

@@ -9,6 +9,7 @@
 
 #include "ember_internal.h"
 #include "kernels/fixed_point.h"
+#include "ukernels/vbinary.h"
 
 typedef struct ember_broadcast {
     size_t count;                    /* output elements; 0 means nothing to do */
@@ -27,6 +28,8 @@ typedef void (*ember_binary_row_f32)(float *out, const float *a, size_t a_step, 
 typedef struct ember_binary_data {
     ember_broadcast bc;
     float lo, hi; /* fused activation range */
+    /* float32 microkernels (ember_binary_select_f32), or NULL: the op's reference loop */
+    const ember_vbinary_f32_ops *ops;
 } ember_binary_data;
 
 /* Rules shared by ADD, SUB, MUL and DIV: two float32 inputs, one float32 output whose shape
@@ -40,6 +43,13 @@ ember_status ember_binary_check_type(ember_context *ctx, const ember_node *node,
 ember_status ember_compare_check(ember_context *ctx, const ember_node *node, const char *op);
 /* Fills node->data with an ember_binary_data. */
 ember_status ember_binary_prepare(ember_context *ctx, ember_node *node);
+/* For a float32 node prepared by ember_binary_prepare: picks `op`'s microkernels (none under
+   isa_mask EMBER_ISA_NONE) and names them in node->variant. */
+void ember_binary_select_f32(ember_context *ctx, ember_node *node, ember_vbinary_op op);
+/* Runs a node whose data->ops is set: the broadcast's rows through the microkernels, split
+   into tiles of whole rows (or of one long row) over the threads when the output is large. */
+void ember_binary_run_f32(ember_context *ctx, const ember_binary_data *data, const float *a,
+                          const float *b, float *out);
 
 void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const ember_tensor *b,
                           const ember_tensor *out);

@@ -5,6 +5,7 @@
 #include "ember_internal.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
+#include "ukernels/vunary.h"
 
 /* Infinite bounds stand for an omitted ONNX min or max. */
 static ember_status read_bounds(ember_context *ctx, const ember_node *node, float *lo, float *hi) {
@@ -46,7 +47,8 @@ static ember_status clamp_prepare(ember_context *ctx, ember_node *node) {
     if (st != EMBER_STATUS_OK)
         return st;
     if (!ember_unary_is_i8(ctx, node))
-        return ember_unary_prepare(ctx, node, ember_clamp_f32_ref, p);
+        return ember_unary_prepare_fast(ctx, node, ember_clamp_f32_ref, p, EMBER_VUNARY_CLAMP,
+                                        p);
     ember_requant_i8 *q = ember_alloc(ctx, sizeof(*q));
     if (q == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */

@@ -2,6 +2,7 @@
    with p.a = alpha, p.b = beta. */
 #include "ember_internal.h"
 #include "kernels/unary.h"
+#include "ukernels/vunary.h"
 
 static ember_status read_params(ember_context *ctx, const ember_node *node, float *alpha,
                                 float *beta) {
@@ -35,7 +36,8 @@ static ember_status hard_sigmoid_prepare(ember_context *ctx, ember_node *node) {
     const ember_status st = read_params(ctx, node, &p.a, &p.b);
     if (st != EMBER_STATUS_OK)
         return st;
-    return ember_unary_prepare(ctx, node, ember_hard_sigmoid_f32_ref, p);
+    return ember_unary_prepare_fast(ctx, node, ember_hard_sigmoid_f32_ref, p,
+                                    EMBER_VUNARY_HARD_SIGMOID, p);
 }
 
 const ember_kernel ember_kernel_hard_sigmoid = {

@@ -5,6 +5,7 @@
 #include "ember_internal.h"
 #include "kernels/fixed_point.h"
 #include "kernels/unary.h"
+#include "ukernels/vunary.h"
 
 struct hard_swish_i8_data {
     int32_t in_zp, out_zp;
@@ -82,7 +83,8 @@ static void ember_hard_swish_i8_ref(const int8_t *in, int8_t *out, size_t n,
 static ember_status hard_swish_prepare(ember_context *ctx, ember_node *node) {
     if (!ember_unary_is_i8(ctx, node)) {
         const ember_unary_params none = {0.0f, 0.0f};
-        return ember_unary_prepare(ctx, node, ember_hard_swish_f32_ref, none);
+        return ember_unary_prepare_fast(ctx, node, ember_hard_swish_f32_ref, none,
+                                        EMBER_VUNARY_HARD_SWISH, none);
     }
     struct hard_swish_i8_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)

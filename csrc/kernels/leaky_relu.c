@@ -5,6 +5,7 @@
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
+#include "ukernels/vunary.h"
 
 struct leaky_relu_i8_data {
     int32_t in_zp, out_zp;
@@ -71,7 +72,8 @@ static ember_status leaky_relu_prepare(ember_context *ctx, ember_node *node) {
     if (st != EMBER_STATUS_OK)
         return st;
     if (!ember_unary_is_i8(ctx, node))
-        return ember_unary_prepare(ctx, node, ember_leaky_relu_f32_ref, p);
+        return ember_unary_prepare_fast(ctx, node, ember_leaky_relu_f32_ref, p,
+                                        EMBER_VUNARY_LEAKY_RELU, p);
     struct leaky_relu_i8_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */

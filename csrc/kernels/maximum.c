@@ -40,7 +40,10 @@ static void ember_maximum_i8_ref(const ember_broadcast *bc, const int8_t *a, con
 }
 
 static ember_status maximum_prepare(ember_context *ctx, ember_node *node) {
-    return ember_binary_prepare(ctx, node);
+    const ember_status st = ember_binary_prepare(ctx, node);
+    if (st == EMBER_STATUS_OK && ember_input(ctx, node, 0)->type == EMBER_TYPE_FLOAT32)
+        ember_binary_select_f32(ctx, node, EMBER_VBINARY_MAXIMUM);
+    return st;
 }
 
 static ember_status maximum_eval(ember_context *ctx, const ember_node *node) {
@@ -48,6 +51,9 @@ static ember_status maximum_eval(ember_context *ctx, const ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
     if (a->type == EMBER_TYPE_INT8)
         ember_maximum_i8_ref(&data->bc, a->data, ember_input(ctx, node, 1)->data,
+                             ember_output(ctx, node, 0)->data);
+    else if (data->ops != NULL)
+        ember_binary_run_f32(ctx, data, a->data, ember_input(ctx, node, 1)->data,
                              ember_output(ctx, node, 0)->data);
     else
         ember_maximum_f32_ref(&data->bc, a->data, ember_input(ctx, node, 1)->data,

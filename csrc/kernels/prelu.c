@@ -104,8 +104,12 @@ static void ember_prelu_i8_ref(const struct prelu_i8_data *d, const int8_t *x,
 
 static ember_status prelu_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *x = ember_input(ctx, node, 0);
-    if (x->type != EMBER_TYPE_INT8)
-        return ember_binary_prepare(ctx, node);
+    if (x->type != EMBER_TYPE_INT8) {
+        const ember_status st = ember_binary_prepare(ctx, node);
+        if (st == EMBER_STATUS_OK)
+            ember_binary_select_f32(ctx, node, EMBER_VBINARY_PRELU);
+        return st;
+    }
     struct prelu_i8_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
@@ -122,6 +126,10 @@ static ember_status prelu_eval(ember_context *ctx, const ember_node *node) {
         return EMBER_STATUS_OK;
     }
     const ember_binary_data *data = node->data;
+    if (data->ops != NULL) {
+        ember_binary_run_f32(ctx, data, x->data, alpha->data, ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     ember_prelu_f32_ref(&data->bc, x->data, alpha->data, ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;
 }

@@ -5,6 +5,7 @@
 #include "ember_internal.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
+#include "ukernels/vunary.h"
 
 static ember_status relu_check(ember_context *ctx, const ember_node *node) {
     if (ember_unary_is_i8(ctx, node))
@@ -27,8 +28,9 @@ static void ember_relu_i8_ref(const int8_t *in, int8_t *out, size_t n,
 
 static ember_status relu_prepare(ember_context *ctx, ember_node *node) {
     if (!ember_unary_is_i8(ctx, node)) {
-        const ember_unary_params none = {0.0f, 0.0f};
-        return ember_unary_prepare(ctx, node, ember_relu_f32_ref, none);
+        const ember_unary_params none = {0.0f, 0.0f}, bounds = {0.0f, INFINITY};
+        return ember_unary_prepare_fast(ctx, node, ember_relu_f32_ref, none, EMBER_VUNARY_CLAMP,
+                                        bounds);
     }
     ember_requant_i8 *p = ember_alloc(ctx, sizeof(*p));
     if (p == NULL)

@@ -58,8 +58,12 @@ static void ember_sub_i8_ref(const struct sub_i8_data *d, const int8_t *a, const
 
 static ember_status sub_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
-    if (a->type != EMBER_TYPE_INT8)
-        return ember_binary_prepare(ctx, node);
+    if (a->type != EMBER_TYPE_INT8) {
+        const ember_status st = ember_binary_prepare(ctx, node);
+        if (st == EMBER_STATUS_OK)
+            ember_binary_select_f32(ctx, node, EMBER_VBINARY_SUB);
+        return st;
+    }
     struct sub_i8_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
@@ -75,6 +79,11 @@ static ember_status sub_eval(ember_context *ctx, const ember_node *node) {
         return EMBER_STATUS_OK;
     }
     const ember_binary_data *data = node->data;
+    if (data->ops != NULL) {
+        ember_binary_run_f32(ctx, data, ember_input(ctx, node, 0)->data,
+                             ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     ember_sub_f32_ref(&data->bc, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                       ember_output(ctx, node, 0)->data, data->lo, data->hi);
     return EMBER_STATUS_OK;

@@ -5,6 +5,7 @@
 
 #include "ember_internal.h"
 #include "kernels/unary.h"
+#include "ukernels/vunary.h"
 
 static ember_status tanh_check(ember_context *ctx, const ember_node *node) {
     if (ember_unary_is_i8(ctx, node))
@@ -28,7 +29,8 @@ static ember_status tanh_prepare(ember_context *ctx, ember_node *node) {
     if (ember_unary_is_i8(ctx, node))
         return EMBER_STATUS_OK; /* the table is all the int8 form needs */
     const ember_unary_params none = {0.0f, 0.0f};
-    return ember_unary_prepare(ctx, node, ember_tanh_f32_ref, none);
+    return ember_unary_prepare_fast(ctx, node, ember_tanh_f32_ref, none,
+                                    EMBER_VUNARY_TANH, none);
 }
 
 static ember_status tanh_eval(ember_context *ctx, const ember_node *node) {

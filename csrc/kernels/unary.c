@@ -4,6 +4,13 @@
 #include "ember_internal.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
+#include "threadpool.h"
+#include "ukernels/vunary.h"
+
+/* Tensors below this run on the calling thread; tiles are TILE_ELEMENTS long (the binary ops'
+   figures, kernels/broadcast.c: a tile must outweigh handing it to a worker). */
+#define PARALLEL_MIN_ELEMENTS 32768
+#define TILE_ELEMENTS 8192
 
 /* Input 0 and the output of type `type` and of equal shapes, apart or exactly aliased. */
 static ember_status check_io(ember_context *ctx, const ember_node *node, const char *op,
@@ -95,13 +102,44 @@ ember_status ember_unary_prepare(ember_context *ctx, ember_node *node, ember_una
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     data->fn = fn;
     data->p = p;
+    data->tiled = false;
     node->data = data;
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_unary_prepare_fast(ember_context *ctx, ember_node *node, ember_unary_f32 ref,
+                                      ember_unary_params p, int op, ember_unary_params fast_p) {
+    const ember_vunary_f32_config *c = ember_vunary_f32_select(ctx, (ember_vunary_op)op);
+    if (c == NULL)
+        return ember_unary_prepare(ctx, node, ref, p);
+    const ember_status st = ember_unary_prepare(ctx, node, c->fn, fast_p);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    ((ember_unary_data *)node->data)->tiled = true;
+    node->variant = c->name;
+    return EMBER_STATUS_OK;
+}
+
+struct unary_task {
+    const ember_unary_data *d;
+    const float *in;
+    float *out;
+};
+
+static void unary_tile(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct unary_task *t = arg;
+    t->d->fn(t->in + begin, t->out + begin, end - begin, &t->d->p);
 }
 
 ember_status ember_unary_eval(ember_context *ctx, const ember_node *node) {
     const ember_unary_data *data = node->data;
     const ember_tensor *in = ember_input(ctx, node, 0);
+    if (data->tiled && in->count >= PARALLEL_MIN_ELEMENTS && ember_thread_count(ctx) > 1) {
+        const struct unary_task task = {data, in->data, ember_output(ctx, node, 0)->data};
+        ember_parallel_1d(ctx, unary_tile, &task, in->count, TILE_ELEMENTS);
+        return EMBER_STATUS_OK;
+    }
     data->fn(in->data, ember_output(ctx, node, 0)->data, in->count, &data->p);
     return EMBER_STATUS_OK;
 }

@@ -22,6 +22,7 @@ typedef void (*ember_unary_f32)(const float *in, float *out, size_t n,
 typedef struct ember_unary_data {
     ember_unary_f32 fn;
     ember_unary_params p;
+    bool tiled; /* fn is a microkernel: large tensors are split over the threads */
 } ember_unary_data;
 
 /* Arity 1 -> 1, params of union type `params_type` (0: none), float32 in and out of the same
@@ -41,6 +42,11 @@ ember_status ember_unary_check_table_i8(ember_context *ctx, const ember_node *no
 /* Fills node->data with an ember_unary_data holding `fn` and `p`. */
 ember_status ember_unary_prepare(ember_context *ctx, ember_node *node, ember_unary_f32 fn,
                                  ember_unary_params p);
+/* The same with a microkernel when the options allow one (csrc/ukernels/vunary.h, `op` run
+   with `fast_p`, named in node->variant); under isa_mask EMBER_ISA_NONE the reference `ref`
+   with `p`. The enum is passed as an int so this header stays below the microkernel layer. */
+ember_status ember_unary_prepare_fast(ember_context *ctx, ember_node *node, ember_unary_f32 ref,
+                                      ember_unary_params p, int op, ember_unary_params fast_p);
 ember_status ember_unary_eval(ember_context *ctx, const ember_node *node);
 
 /* Reads float field `slot` of the node's params (default `def`) and checks that it is finite

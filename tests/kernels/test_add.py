@@ -15,7 +15,7 @@ from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.writer import serialize
 from tests.converter.ir_builder import GraphBuilder
 from tests.helpers import assert_matches_ort
-from tests.kernels import binary_models, fixed_point_add_sub, inplace_plans
+from tests.kernels import binary_models, elementwise_checks, fixed_point_add_sub, inplace_plans
 from tests.kernels.binary_models import AFTER_CONV, CONSTANT_SHAPES, OPSET, shapes_id
 from tests.kernels.fixed_point import empty_graph, log_uniform, run_graph, single_op, snap_pow2
 from tests.kernels.fixed_point16 import INT16_MAX, INT16_MIN, add16, int16_tensor
@@ -151,3 +151,17 @@ def test_broadcast_input_alias_rejected() -> None:
     graph = b.build()
     with pytest.raises(InvalidModelError, match="overlaps the output"):
         Interpreter(model_content=serialize(graph, inplace_plans.shifted_plan(graph, y, "r", 0)))
+
+
+# ---- float32 microkernels (csrc/ukernels/vbinary.h) ----------------------------------------
+
+
+@pytest.mark.parametrize("const", [(), (1,)], ids=["runtime", "const_b"])
+@pytest.mark.parametrize("act", [FusedActivation.NONE, FusedActivation.RELU6])
+@pytest.mark.parametrize("shapes", elementwise_checks.BINARY_SHAPES,
+                         ids=elementwise_checks.shapes_id)
+def test_fast_path(shapes: tuple[tuple[int, ...], tuple[int, ...]], act: FusedActivation,
+                   const: tuple[int, ...]) -> None:
+    """The vbinary microkernels, threaded: the reference's bits, for 1 and 2 threads."""
+    elementwise_checks.check_binary(OpType.ADD, shapes, "vbinary_f32_add_",
+                                    BinaryParams(act), const)

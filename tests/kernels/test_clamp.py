@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from emberlite.converter.ops import OpType
+from emberlite.converter.ops.clamp import ClampParams
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import activation_models, fixed_point_activations
+from tests.kernels import activation_models, elementwise_checks, fixed_point_activations
 from tests.kernels.activation_models import CLIP_BOUNDS
 from tests.quantize.int8_op_checks import (Case, check_op_runs_int8_close_to_float, const,
                                            io_params, single)
@@ -64,3 +65,13 @@ QUANTIZER_CASES = {
 @pytest.mark.parametrize("name", list(QUANTIZER_CASES))
 def test_op_runs_int8_close_to_float(name: str) -> None:
     check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])
+
+
+# ---- float32 microkernels (csrc/ukernels/vunary.h) -----------------------------------------
+
+
+@pytest.mark.parametrize("params", [ClampParams(-1.5, 2.25), ClampParams(0.0, float("inf")), ClampParams(3.0, -1.0)])
+@pytest.mark.parametrize("shape", elementwise_checks.UNARY_SHAPES, ids=str)
+def test_fast_path(shape: tuple[int, ...], params: object) -> None:
+    """The vunary microkernel, threaded: the reference's bits, for 1 and 2 threads."""
+    elementwise_checks.check_unary(OpType.CLAMP, shape, "vunary_f32_clamp_", params)

@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emberlite.converter.ir import Graph
-from emberlite.converter.ops import OpType
+from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.errors import EmberRuntimeError, InvalidModelError
 from tests.importers import keras_int8_log_softmax_div
 from tests.importers.tflite_int8_models import assert_within_one_lsb_of_default
-from tests.kernels import binary_models, inplace_plans
+from tests.kernels import binary_models, elementwise_checks, inplace_plans
 from tests.kernels.binary_models import AFTER_CONV, CONSTANT_SHAPES, shapes_id
 from tests.kernels.fixed_point import (activation_range, empty_graph, int8_tensor, log_uniform,
                                        run_graph, single_op)
@@ -152,3 +152,17 @@ def test_exact_alias_runs_in_place(op: OpType, other, oracle) -> None:
 @pytest.mark.parametrize("op,other,oracle", inplace_plans.cases(OpType.DIV))
 def test_partial_overlap_rejected(op: OpType, other, oracle) -> None:
     inplace_plans.check_partial_overlap_rejected(op, other)
+
+
+# ---- float32 microkernels (csrc/ukernels/vbinary.h) ----------------------------------------
+
+
+@pytest.mark.parametrize("const", [(), (1,)], ids=["runtime", "const_b"])
+@pytest.mark.parametrize("act", [FusedActivation.NONE, FusedActivation.RELU6])
+@pytest.mark.parametrize("shapes", elementwise_checks.BINARY_SHAPES,
+                         ids=elementwise_checks.shapes_id)
+def test_fast_path(shapes: tuple[tuple[int, ...], tuple[int, ...]], act: FusedActivation,
+                   const: tuple[int, ...]) -> None:
+    """The vbinary microkernels, threaded: the reference's bits, for 1 and 2 threads."""
+    elementwise_checks.check_binary(OpType.DIV, shapes, "vbinary_f32_div_",
+                                    BinaryParams(act), const)

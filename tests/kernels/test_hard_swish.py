@@ -19,7 +19,8 @@ from emberlite.errors import InvalidModelError
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import activation_models, fixed_point_activations, inplace_plans
+from tests.kernels import (activation_models, elementwise_checks, fixed_point_activations,
+                           inplace_plans)
 from tests.kernels.activation_models import SHAPES, param_id
 from tests.kernels.fixed_point import run_graph
 from tests.kernels.fixed_point_activations import build, hard_swish_reference, random_quant
@@ -160,3 +161,13 @@ def test_exact_alias_runs_in_place(op: OpType, other, oracle) -> None:
 @pytest.mark.parametrize("op,other,oracle", inplace_plans.cases(OpType.HARD_SWISH))
 def test_partial_overlap_rejected(op: OpType, other, oracle) -> None:
     inplace_plans.check_partial_overlap_rejected(op, other)
+
+
+# ---- float32 microkernels (csrc/ukernels/vunary.h) -----------------------------------------
+
+
+@pytest.mark.parametrize("params", [None])
+@pytest.mark.parametrize("shape", elementwise_checks.UNARY_SHAPES, ids=str)
+def test_fast_path(shape: tuple[int, ...], params: object) -> None:
+    """The vunary microkernel, threaded: the reference's bits, for 1 and 2 threads."""
+    elementwise_checks.check_unary(OpType.HARD_SWISH, shape, "vunary_f32_hard_swish_", params)

@@ -15,7 +15,7 @@ from emberlite.converter.ops.leaky_relu import LeakyReluParams
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import activation_models, fixed_point_activations
+from tests.kernels import activation_models, elementwise_checks, fixed_point_activations
 from tests.kernels.activation_models import SHAPES, param_id
 from tests.kernels.fixed_point import run_graph
 from tests.kernels.fixed_point_activations import build, leaky_relu_reference, random_quant
@@ -85,3 +85,13 @@ QUANTIZER_CASES = {
 @pytest.mark.parametrize("name", list(QUANTIZER_CASES))
 def test_op_runs_int8_close_to_float(name: str) -> None:
     check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])
+
+
+# ---- float32 microkernels (csrc/ukernels/vunary.h) -----------------------------------------
+
+
+@pytest.mark.parametrize("params", [LeakyReluParams(0.1), LeakyReluParams(-0.3)])
+@pytest.mark.parametrize("shape", elementwise_checks.UNARY_SHAPES, ids=str)
+def test_fast_path(shape: tuple[int, ...], params: object) -> None:
+    """The vunary microkernel, threaded: the reference's bits, for 1 and 2 threads."""
+    elementwise_checks.check_unary(OpType.LEAKY_RELU, shape, "vunary_f32_leaky_relu_", params)

@@ -12,6 +12,7 @@ from emberlite.converter.ops import OpType
 from tests.importers import keras_int8_misc
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
+from tests.kernels import elementwise_checks
 from tests.kernels.extremum_models import FLOAT_SHAPES, check_maximum_minimum_broadcast
 from tests.quantize.int8_op_checks import check_ir_op_runs_int8_close_to_float, ir_case, stored
 
@@ -49,3 +50,13 @@ IR_CASES = {
 @pytest.mark.parametrize("name", list(IR_CASES))
 def test_ir_op_runs_int8_close_to_float(name: str) -> None:
     check_ir_op_runs_int8_close_to_float(*IR_CASES[name])
+
+
+# ---- float32 microkernels (csrc/ukernels/vbinary.h) ----------------------------------------
+
+
+@pytest.mark.parametrize("shapes", elementwise_checks.BINARY_SHAPES,
+                         ids=elementwise_checks.shapes_id)
+def test_fast_path(shapes: tuple[tuple[int, ...], tuple[int, ...]]) -> None:
+    """The vbinary microkernels, threaded: the reference's bits (NaN kept from input 0)."""
+    elementwise_checks.check_binary(OpType.MINIMUM, shapes, "vbinary_f32_minimum_")

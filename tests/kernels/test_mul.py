@@ -20,7 +20,7 @@ from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_arith
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import binary_models, inplace_plans
+from tests.kernels import binary_models, elementwise_checks, inplace_plans
 from tests.kernels.binary_models import AFTER_CONV, CONSTANT_SHAPES, OPSET, shapes_id
 from tests.kernels.fixed_point import (activation_range, empty_graph, int8_tensor, mbqm,
                                        product_quant, quantize_multiplier, run_graph, single_op)
@@ -159,3 +159,17 @@ def test_exact_alias_runs_in_place(op: OpType, other, oracle) -> None:
 @pytest.mark.parametrize("op,other,oracle", inplace_plans.cases(OpType.MUL))
 def test_partial_overlap_rejected(op: OpType, other, oracle) -> None:
     inplace_plans.check_partial_overlap_rejected(op, other)
+
+
+# ---- float32 microkernels (csrc/ukernels/vbinary.h) ----------------------------------------
+
+
+@pytest.mark.parametrize("const", [(), (1,)], ids=["runtime", "const_b"])
+@pytest.mark.parametrize("act", [FusedActivation.NONE, FusedActivation.RELU6])
+@pytest.mark.parametrize("shapes", elementwise_checks.BINARY_SHAPES,
+                         ids=elementwise_checks.shapes_id)
+def test_fast_path(shapes: tuple[tuple[int, ...], tuple[int, ...]], act: FusedActivation,
+                   const: tuple[int, ...]) -> None:
+    """The vbinary microkernels, threaded: the reference's bits, for 1 and 2 threads."""
+    elementwise_checks.check_binary(OpType.MUL, shapes, "vbinary_f32_mul_",
+                                    BinaryParams(act), const)

@@ -16,6 +16,7 @@ from emberlite.converter.ops import OpType
 from tests.importers import keras_int8_misc
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
+from tests.kernels import elementwise_checks
 from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, mbqm,
                                        quantize_multiplier, run_graph, single_op, snap_pow2)
 from tests.kernels.single_node import assert_close, run_node
@@ -97,3 +98,18 @@ IR_CASES = {"prelu": (lambda: ir_case(OpType.PRELU, _ALPHA), _prelu)}
 @pytest.mark.parametrize("name", list(IR_CASES))
 def test_ir_op_runs_int8_close_to_float(name: str) -> None:
     check_ir_op_runs_int8_close_to_float(*IR_CASES[name])
+
+
+# ---- float32 microkernels (csrc/ukernels/vbinary.h) ----------------------------------------
+
+PRELU_SHAPES = [((2, 5, 7, 3), (2, 5, 7, 3)), ((1, 6, 6, 37), (37,)),
+                ((1, 6, 6, 37), (1, 1, 1, 37)), ((1, 9, 9, 17), (1,)),
+                ((1, 57, 57, 21), (21,)), ((2, 45, 45, 13), (2, 1, 1, 13))]
+
+
+@pytest.mark.parametrize("const", [(), (1,)], ids=["runtime", "const_alpha"])
+@pytest.mark.parametrize("shapes", PRELU_SHAPES, ids=elementwise_checks.shapes_id)
+def test_fast_path(shapes: tuple[tuple[int, ...], tuple[int, ...]],
+                   const: tuple[int, ...]) -> None:
+    """The vbinary PRELU microkernels, threaded: the reference's bits."""
+    elementwise_checks.check_binary(OpType.PRELU, shapes, "vbinary_f32_prelu_", None, const)

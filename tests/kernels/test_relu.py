@@ -13,7 +13,8 @@ from emberlite.converter.ops import OpType
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import activation_models, fixed_point_activations, inplace_plans
+from tests.kernels import (activation_models, elementwise_checks, fixed_point_activations,
+                           inplace_plans)
 from tests.kernels.activation_models import SHAPES, param_id
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, io_params, single
 
@@ -74,3 +75,13 @@ def test_exact_alias_runs_in_place(op: OpType, other, oracle) -> None:
 @pytest.mark.parametrize("op,other,oracle", inplace_plans.cases(OpType.RELU))
 def test_partial_overlap_rejected(op: OpType, other, oracle) -> None:
     inplace_plans.check_partial_overlap_rejected(op, other)
+
+
+# ---- float32 microkernels (csrc/ukernels/vunary.h) -----------------------------------------
+
+
+@pytest.mark.parametrize("params", [None])
+@pytest.mark.parametrize("shape", elementwise_checks.UNARY_SHAPES, ids=str)
+def test_fast_path(shape: tuple[int, ...], params: object) -> None:
+    """The vunary microkernel, threaded: the reference's bits, for 1 and 2 threads."""
+    elementwise_checks.check_unary(OpType.RELU, shape, "vunary_f32_clamp_", params)

@@ -17,7 +17,7 @@ from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import activation_models, fixed_point_activations
+from tests.kernels import activation_models, elementwise_checks, fixed_point_activations
 from tests.kernels.activation_models import SHAPES, after_conv, param_id
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, io_params, single
 
@@ -98,3 +98,18 @@ QUANTIZER_CASES = {
 @pytest.mark.parametrize("name", list(QUANTIZER_CASES))
 def test_op_runs_int8_close_to_float(name: str) -> None:
     check_op_runs_int8_close_to_float(name, QUANTIZER_CASES[name])
+
+
+# ---- float32 microkernels (csrc/ukernels/vunary.h) -----------------------------------------
+
+
+@pytest.mark.parametrize("params", [None])
+@pytest.mark.parametrize("shape", elementwise_checks.UNARY_SHAPES, ids=str)
+def test_fast_path(shape: tuple[int, ...], params: object) -> None:
+    """The vunary microkernel, threaded: within vunary.h's stated relative error, for 1 and 2 threads."""
+    elementwise_checks.check_unary(OpType.SIGMOID, shape, "vunary_f32_sigmoid_", params)
+
+
+def test_fast_path_sweep() -> None:
+    """[-20, 20] at 1e-4 steps and every binade, against the reference (expf/tanhf based)."""
+    elementwise_checks.check_approximation_sweep(OpType.SIGMOID, "vunary_f32_sigmoid_")

@@ -14,11 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import helper
 
-from emberlite.converter.ops import OpType
+from emberlite.converter.ops import FusedActivation, OpType
+from emberlite.converter.ops.binary import BinaryParams
 from tests.importers import keras_int8_arith
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import binary_models, fixed_point_add_sub, inplace_plans
+from tests.kernels import binary_models, elementwise_checks, fixed_point_add_sub, inplace_plans
 from tests.kernels.binary_models import AFTER_CONV, CONSTANT_SHAPES, shapes_id
 from tests.quantize.int8_op_checks import (Case, binary, check_op_runs_int8_close_to_float,
                                            const, info, single)
@@ -136,3 +137,17 @@ def test_exact_alias_runs_in_place(op: OpType, other, oracle) -> None:
 @pytest.mark.parametrize("op,other,oracle", inplace_plans.cases(OpType.SUB))
 def test_partial_overlap_rejected(op: OpType, other, oracle) -> None:
     inplace_plans.check_partial_overlap_rejected(op, other)
+
+
+# ---- float32 microkernels (csrc/ukernels/vbinary.h) ----------------------------------------
+
+
+@pytest.mark.parametrize("const", [(), (1,)], ids=["runtime", "const_b"])
+@pytest.mark.parametrize("act", [FusedActivation.NONE, FusedActivation.RELU6])
+@pytest.mark.parametrize("shapes", elementwise_checks.BINARY_SHAPES,
+                         ids=elementwise_checks.shapes_id)
+def test_fast_path(shapes: tuple[tuple[int, ...], tuple[int, ...]], act: FusedActivation,
+                   const: tuple[int, ...]) -> None:
+    """The vbinary microkernels, threaded: the reference's bits, for 1 and 2 threads."""
+    elementwise_checks.check_binary(OpType.SUB, shapes, "vbinary_f32_sub_",
+                                    BinaryParams(act), const)

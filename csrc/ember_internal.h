@@ -70,13 +70,30 @@ float ember_fb_vector_f32(const ember_fb_vector *v, uint32_t i);
 bool ember_fb_vector_table(const ember_fb_vector *v, uint32_t i, ember_fb_table *out);
 
 /* ---- SHA-256 (csrc/sha256.c) ---------------------------------------------------------- */
+/* Compresses `count` consecutive 64-byte blocks into state (FIPS 180-4, 6.2.2). */
+typedef void (*ember_sha256_blocks_fn)(uint32_t state[8], const uint8_t *data, size_t count);
 typedef struct ember_sha256 {
     uint32_t state[8];
     uint64_t length;
     uint8_t block[64];
     uint32_t used;
+    ember_sha256_blocks_fn blocks;
 } ember_sha256;
+/* The portable block function, the oracle of the others. */
 void ember_sha256_init(ember_sha256 *h);
+/* The fastest block function that EMBER_ISA_* bits `isa` allow (EMBER_ISA_SHA: SHA-NI on
+   x86-64, the ARMv8 SHA-256 instructions on aarch64), the portable one otherwise. */
+void ember_sha256_init_isa(ember_sha256 *h, uint32_t isa);
+extern const uint32_t ember_sha256_k[64]; /* the round constants K (FIPS 180-4, 4.2.2) */
+void ember_sha256_blocks_ref(uint32_t state[8], const uint8_t *data, size_t count);
+#if EMBER_HAVE_SHA && defined(__x86_64__)
+void ember_sha256_blocks_shani(uint32_t state[8], const uint8_t *data, size_t count);
+#endif
+#if EMBER_HAVE_SHA && defined(__aarch64__)
+void ember_sha256_blocks_neonsha2(uint32_t state[8], const uint8_t *data, size_t count);
+#endif
+/* EMBER_ISA_* bits of this CPU, asked of cpuid or the OS (csrc/interp.c). */
+uint32_t ember_detect_cpu_features(void);
 void ember_sha256_update(ember_sha256 *h, const void *data, size_t size);
 void ember_sha256_final(ember_sha256 *h, uint8_t digest[32]);
 

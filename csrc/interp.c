@@ -59,6 +59,18 @@ static uint32_t detect_x86_features(void) {
     const bool avx512f = (b & (1u << 16)) && (xcr0_lo & 0xe0u) == 0xe0u;
     return EMBER_ISA_AVX2 | (avx512f ? EMBER_ISA_AVX512F : 0);
 }
+
+/* SHA-NI (cpuid leaf 7, ebx bit 29), with the SSSE3 and SSE4.1 its code also uses. Only SSE
+   registers: independent of the AVX checks above. */
+static uint32_t detect_x86_sha(void) {
+    unsigned a, b, c, d;
+    const unsigned ssse3 = 1u << 9, sse41 = 1u << 19;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || (c & (ssse3 | sse41)) != (ssse3 | sse41) ||
+        __get_cpuid_max(0, NULL) < 7)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & (1u << 29)) ? EMBER_ISA_SHA : 0;
+}
 #endif
 
 #if defined(__aarch64__)
@@ -67,7 +79,9 @@ static uint32_t detect_aarch64_features(void) {
 #if defined(__linux__)
     const unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
     const unsigned long hwcap_asimdhp = 1ul << 10, hwcap_asimddp = 1ul << 20;
-    const unsigned long hwcap2_i8mm = 1ul << 13;
+    const unsigned long hwcap2_i8mm = 1ul << 13, hwcap_sha2 = 1ul << 6;
+    if (hwcap & hwcap_sha2)
+        features |= EMBER_ISA_SHA;
     if (hwcap & hwcap_asimdhp)
         features |= EMBER_ISA_NEONFP16;
     if (hwcap & hwcap_asimddp)
@@ -79,9 +93,9 @@ static uint32_t detect_aarch64_features(void) {
 }
 #endif
 
-static uint32_t detect_cpu_features(void) {
+uint32_t ember_detect_cpu_features(void) {
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-    return detect_x86_features();
+    return detect_x86_features() | detect_x86_sha();
 #elif defined(__aarch64__)
     return detect_aarch64_features();
 #elif defined(__ARM_NEON) && defined(__linux__)
@@ -119,7 +133,7 @@ ember_status ember_interp_create(const void *data, size_t size, const ember_opti
     ip->ctx.msg = ip->msg;
     ip->ctx.msg_size = sizeof ip->msg;
     ip->ctx.allocator = &ip->allocator;
-    ip->ctx.cpu_features = detect_cpu_features();
+    ip->ctx.cpu_features = ember_detect_cpu_features();
     ip->ctx.isa_mask = opts.isa_mask;
     *out = ip;
     ember_status st = ember_model_load(&ip->ctx, data, size, opts.verify_hash != 0, &ip->model);

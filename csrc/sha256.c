@@ -1,9 +1,11 @@
-/* SHA-256 as specified in FIPS 180-4 (sections 4.1.2, 4.2.2, 5.1.1, 6.2). */
+/* SHA-256 as specified in FIPS 180-4 (sections 4.1.2, 4.2.2, 5.1.1, 6.2). The block function
+   (compression of whole 64-byte blocks) is picked at init: this portable one, or one using the
+   CPU's SHA instructions (csrc/ukernels/shani/, csrc/ukernels/neonsha2/). */
 #include <string.h>
 
 #include "ember_internal.h"
 
-static const uint32_t K[64] = {
+const uint32_t ember_sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
     0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
     0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
@@ -35,7 +37,7 @@ static void compress(uint32_t state[8], const uint8_t block[64]) {
     for (int t = 0; t < 64; t++) {
         uint32_t big1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
         uint32_t ch = (e & f) ^ (~e & g);
-        uint32_t t1 = h + big1 + ch + K[t] + w[t];
+        uint32_t t1 = h + big1 + ch + ember_sha256_k[t] + w[t];
         uint32_t big0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
         uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
         uint32_t t2 = big0 + maj;
@@ -58,18 +60,45 @@ static void compress(uint32_t state[8], const uint8_t block[64]) {
     state[7] += h;
 }
 
+void ember_sha256_blocks_ref(uint32_t state[8], const uint8_t *data, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        compress(state, data + 64 * i);
+}
+
 void ember_sha256_init(ember_sha256 *h) {
     static const uint32_t initial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     memcpy(h->state, initial, sizeof initial);
     h->length = 0;
     h->used = 0;
+    h->blocks = ember_sha256_blocks_ref;
+}
+
+void ember_sha256_init_isa(ember_sha256 *h, uint32_t isa) {
+    ember_sha256_init(h);
+#if EMBER_HAVE_SHA && defined(__x86_64__)
+    if (isa & EMBER_ISA_SHA)
+        h->blocks = ember_sha256_blocks_shani;
+#elif EMBER_HAVE_SHA && defined(__aarch64__)
+    if (isa & EMBER_ISA_SHA)
+        h->blocks = ember_sha256_blocks_neonsha2;
+#else
+    (void)isa;
+#endif
 }
 
 void ember_sha256_update(ember_sha256 *h, const void *data, size_t size) {
     const uint8_t *p = data;
     h->length += size;
     while (size > 0) {
+        if (h->used == 0 && size >= 64) {
+            /* Whole blocks straight from the caller's buffer, no copy. */
+            const size_t count = size / 64;
+            h->blocks(h->state, p, count);
+            p += 64 * count;
+            size -= 64 * count;
+            continue;
+        }
         size_t take = 64 - h->used;
         if (take > size)
             take = size;
@@ -78,7 +107,7 @@ void ember_sha256_update(ember_sha256 *h, const void *data, size_t size) {
         p += take;
         size -= take;
         if (h->used == 64) {
-            compress(h->state, h->block);
+            h->blocks(h->state, h->block, 1);
             h->used = 0;
         }
     }
@@ -90,13 +119,13 @@ void ember_sha256_final(ember_sha256 *h, uint8_t digest[32]) {
     h->block[h->used++] = 0x80;
     if (h->used > 56) {
         memset(h->block + h->used, 0, 64 - h->used);
-        compress(h->state, h->block);
+        h->blocks(h->state, h->block, 1);
         h->used = 0;
     }
     memset(h->block + h->used, 0, 56 - h->used);
     for (int i = 0; i < 8; i++)
         h->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-    compress(h->state, h->block);
+    h->blocks(h->state, h->block, 1);
     for (int i = 0; i < 8; i++) {
         digest[4 * i] = (uint8_t)(h->state[i] >> 24);
         digest[4 * i + 1] = (uint8_t)(h->state[i] >> 16);

@@ -78,7 +78,7 @@ static ember_status check_hash(ember_context *ctx, const uint8_t *data, size_t s
                           "the model carries no content hash to check");
     ember_sha256 h;
     uint8_t digest[32];
-    ember_sha256_init(&h);
+    ember_sha256_init_isa(&h, ctx->cpu_features & ctx->isa_mask);
     ember_sha256_update(&h, data, pos);
     ember_sha256_update(&h, zeros, sizeof zeros);
     ember_sha256_update(&h, data + pos + 32, size - pos - 32);

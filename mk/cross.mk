@@ -20,9 +20,10 @@ CROSS_TESTS := $(C_TESTS) $(sort $(wildcard tests/c/cross/test_*.c))
 # Per target: compiler, flags for every file, and the ISA directories of csrc/kernels it builds
 # with their extra flags (the same scheme as C_ISA_DIRS in mk/c.mk).
 CROSS_CC_aarch64 := aarch64-linux-gnu-gcc
-CROSS_CFLAGS_aarch64 := -DEMBER_HAVE_NEON=1 -DEMBER_HAVE_NEONDOT=1
-CROSS_ISA_DIRS_aarch64 := neon neondot
+CROSS_CFLAGS_aarch64 := -DEMBER_HAVE_NEON=1 -DEMBER_HAVE_NEONDOT=1 -DEMBER_HAVE_SHA=1
+CROSS_ISA_DIRS_aarch64 := neon neondot neonsha2
 CROSS_ISA_FLAGS_aarch64_neondot := -march=armv8.2-a+dotprod
+CROSS_ISA_FLAGS_aarch64_neonsha2 := -march=armv8-a+crypto
 
 CROSS_CC_armv7 := arm-linux-gnueabihf-gcc
 CROSS_CFLAGS_armv7 := -march=armv7-a -mfpu=neon -mfloat-abi=hard -DEMBER_HAVE_NEON=1
@@ -69,8 +70,8 @@ cross-build: $(foreach a,$(CROSS_ARCHES),$(call cross_bins,$(a)))
 # EMBER_EXPECT_DOTPROD and EMBER_EXPECT_FEATURES (the exact set) pin what
 # tests/c/cross/test_cpu_features.c must find on each CPU model.
 # Every run happens even after a failure; the exit status says whether any failed.
-CROSS_EXPECT_max := EMBER_EXPECT_DOTPROD=1 EMBER_EXPECT_FEATURES=neon,neondot,neonfp16,neoni8mm
-CROSS_EXPECT_a53 := EMBER_EXPECT_DOTPROD=0 EMBER_EXPECT_FEATURES=neon
+CROSS_EXPECT_max := EMBER_EXPECT_DOTPROD=1 EMBER_EXPECT_FEATURES=neon,neondot,neonfp16,neoni8mm,sha
+CROSS_EXPECT_a53 := EMBER_EXPECT_DOTPROD=0 EMBER_EXPECT_FEATURES=neon,sha
 CROSS_EXPECT_a8 := EMBER_EXPECT_FEATURES=neon
 cross-test: cross-build $(C_MODELS)
 	@failed=""; \

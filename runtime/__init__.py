@@ -4,7 +4,7 @@ This package needs only numpy and cffi. The converter lives in emberlite.convert
 installed with the `convert` extra; nothing here imports it.
 
 Interpreter runs a model; ISA_NONE, ISA_AVX2, ISA_AVX512F, ISA_NEON, ISA_NEONDOT, ISA_NEONFP16,
-ISA_NEONI8MM and ISA_ALL are the bits of its isa_mask (the C header's EMBER_ISA_* values); the error classes are one per C status.
+ISA_NEONI8MM, ISA_SHA and ISA_ALL are the bits of its isa_mask (the C header's EMBER_ISA_* values); the error classes are one per C status.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ __version__ = "0.2.0"
 
 _FROM_INTERPRETER = ("Interpreter", "SignatureRunner", "runtime_version", "verify_model",
                      "ISA_NONE", "ISA_AVX2", "ISA_AVX512F", "ISA_NEON", "ISA_NEONDOT",
-                     "ISA_NEONFP16", "ISA_NEONI8MM", "ISA_ALL")
+                     "ISA_NEONFP16", "ISA_NEONI8MM", "ISA_SHA", "ISA_ALL")
 
 __all__ = [
     "ArenaTooSmallError", "EmberRuntimeError", "EvalError", "HashMismatchError",

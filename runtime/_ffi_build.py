@@ -65,12 +65,14 @@ CDEF = cdef_from_header(HEADER.read_text())
 # the same scheme), and the defines that enable them.
 _ISA_DIRS = {
     "x86_64": {"avx2": ["-mavx2", "-mfma", "-mf16c"],
-               "avx512f": ["-mavx512f", "-mavx2", "-mfma", "-mf16c"]},
-    "aarch64": {"neon": [], "neondot": ["-march=armv8.2-a+dotprod"]},
+               "avx512f": ["-mavx512f", "-mavx2", "-mfma", "-mf16c"],
+               "shani": ["-msha", "-msse4.1"]},
+    "aarch64": {"neon": [], "neondot": ["-march=armv8.2-a+dotprod"],
+                "neonsha2": ["-march=armv8-a+crypto"]},
 }
 _ISA_DEFINES = {
-    "x86_64": ["EMBER_HAVE_AVX2", "EMBER_HAVE_AVX512F", "EMBER_HAVE_THREADS"],
-    "aarch64": ["EMBER_HAVE_NEON", "EMBER_HAVE_NEONDOT", "EMBER_HAVE_THREADS"],
+    "x86_64": ["EMBER_HAVE_AVX2", "EMBER_HAVE_AVX512F", "EMBER_HAVE_SHA", "EMBER_HAVE_THREADS"],
+    "aarch64": ["EMBER_HAVE_NEON", "EMBER_HAVE_NEONDOT", "EMBER_HAVE_SHA", "EMBER_HAVE_THREADS"],
 }
 _MACHINES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
 CFLAGS = ["-std=c11", "-O2", "-pthread"]

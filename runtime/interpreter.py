@@ -39,6 +39,7 @@ ISA_NEONDOT: int = lib.EMBER_ISA_NEONDOT  # aarch64 with the dot-product instruc
 ISA_AVX512F: int = lib.EMBER_ISA_AVX512F  # x86-64 with AVX-512 Foundation
 ISA_NEONFP16: int = lib.EMBER_ISA_NEONFP16  # aarch64 with half-precision arithmetic
 ISA_NEONI8MM: int = lib.EMBER_ISA_NEONI8MM  # aarch64 with the int8 matrix multiply
+ISA_SHA: int = lib.EMBER_ISA_SHA  # SHA-256 instructions: the content hash checked at create
 ISA_ALL: int = lib.EMBER_ISA_ALL  # whatever this CPU has (the default)
 
 # The key tflite gives the one signature of a model that names none.

@@ -1,10 +1,10 @@
 /* Checks the interpreter's CPU feature detection against an independent oracle: on aarch64 it
    executes one instruction of each optional extension (SDOT for dotprod, FADD .8h for asimdhp,
-   SMMLA for i8mm) under a SIGILL handler, so the answer comes from the CPU (or qemu's model of
-   it) and not from the hwcaps the library reads. Run as `test_cpu_features MODEL_DIR`;
-   EMBER_EXPECT_DOTPROD=0 or 1 and EMBER_EXPECT_FEATURES=neon,neondot,... (the exact set) in
-   the environment also pin the expected answer, so a cross run cannot pass on the wrong
-   emulated CPU by accident. */
+   SMMLA for i8mm, SHA256H for sha2) under a SIGILL handler, so the answer comes from the CPU
+   (or qemu's model of it) and not from the hwcaps the library reads. Run as
+   `test_cpu_features MODEL_DIR`; EMBER_EXPECT_DOTPROD=0 or 1 and
+   EMBER_EXPECT_FEATURES=neon,neondot,... (the exact set) in the environment also pin the
+   expected answer, so a cross run cannot pass on the wrong emulated CPU by accident. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <math.h>
@@ -29,6 +29,7 @@ static void on_sigill(int sig) {
 PROBE(run_sdot, 0x4e809400)  /* sdot v0.4s, v0.16b, v0.16b (ARMv8.2 dotprod) */
 PROBE(run_fadd_h, 0x4e401400) /* fadd v0.8h, v0.8h, v0.8h (ARMv8.2 asimdhp) */
 PROBE(run_smmla, 0x4e80a400) /* smmla v0.4s, v0.16b, v0.16b (ARMv8.6 i8mm) */
+PROBE(run_sha256h, 0x5e024020) /* sha256h q0, q1, v2.4s (ARMv8 SHA2) */
 
 /* 1 when the CPU executes insn's instruction, 0 when it traps, -1 when no handler was set. */
 static int cpu_runs(void (*insn)(void)) {
@@ -61,6 +62,7 @@ static uint32_t feature_bit(const char *name, size_t len) {
         {"avx2", EMBER_ISA_AVX2},         {"avx512f", EMBER_ISA_AVX512F},
         {"neon", EMBER_ISA_NEON},         {"neondot", EMBER_ISA_NEONDOT},
         {"neonfp16", EMBER_ISA_NEONFP16}, {"neoni8mm", EMBER_ISA_NEONI8MM},
+        {"sha", EMBER_ISA_SHA},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i].name) == len && strncmp(names[i].name, name, len) == 0)
@@ -87,7 +89,8 @@ static void check_expected(uint32_t features) {
 
 static void check_features(uint32_t features) {
     const uint32_t known = EMBER_ISA_AVX2 | EMBER_ISA_AVX512F | EMBER_ISA_NEON |
-                           EMBER_ISA_NEONDOT | EMBER_ISA_NEONFP16 | EMBER_ISA_NEONI8MM;
+                           EMBER_ISA_NEONDOT | EMBER_ISA_NEONFP16 | EMBER_ISA_NEONI8MM |
+                           EMBER_ISA_SHA;
     CHECK_MSG((features & ~known) == 0, "unknown feature bits 0x%x", (unsigned)features);
     const uint32_t x86 = EMBER_ISA_AVX2 | EMBER_ISA_AVX512F;
     const uint32_t arm64_only = EMBER_ISA_NEONDOT | EMBER_ISA_NEONFP16 | EMBER_ISA_NEONI8MM;
@@ -98,6 +101,7 @@ static void check_features(uint32_t features) {
     check_probe(features, EMBER_ISA_NEONDOT, run_sdot, "dotprod (SDOT)");
     check_probe(features, EMBER_ISA_NEONFP16, run_fadd_h, "asimdhp (FADD .8h)");
     check_probe(features, EMBER_ISA_NEONI8MM, run_smmla, "i8mm (SMMLA)");
+    check_probe(features, EMBER_ISA_SHA, run_sha256h, "sha2 (SHA256H)");
     const char *expect = getenv("EMBER_EXPECT_DOTPROD");
     if (expect != NULL)
         CHECK_MSG(cpu_runs(run_sdot) == atoi(expect), "EMBER_EXPECT_DOTPROD=%s but the CPU %s",
@@ -109,7 +113,8 @@ static void check_features(uint32_t features) {
 #endif
     CHECK_MSG(!!(features & EMBER_ISA_NEON) == neon, "NEON built %d, detected 0x%x", neon,
               (unsigned)features);
-    CHECK(!(features & (arm64_only | x86)));
+    /* armv7's SHA-256 instructions (HWCAP2_SHA2) have no block function: never reported. */
+    CHECK(!(features & (arm64_only | x86 | EMBER_ISA_SHA)));
 #else
     CHECK(!(features & (EMBER_ISA_NEON | arm64_only)));
 #endif

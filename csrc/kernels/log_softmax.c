@@ -23,6 +23,8 @@ struct log_softmax_data {
     size_t outer, n, inner;
     float beta;
     struct log_softmax_i8_params q;
+    /* float32 rows (inner == 1) by a microkernel; NULL: the reference loop */
+    const ember_softmax_f32_config *uk;
 };
 
 /* LiteRT's int8 rules: per-tensor input and output, the output's scale exactly 16/256 and
@@ -159,7 +161,14 @@ static ember_status log_softmax_prepare(ember_context *ctx, ember_node *node) {
     d->inner /= ember_type_bytes(in->type); /* elements, not bytes */
     d->n = (size_t)in->dims[axis];
     node->data = d;
-    return is_i8 ? log_softmax_i8_params_read(ctx, node, d->beta, &d->q) : EMBER_STATUS_OK;
+    d->uk = NULL;
+    if (is_i8)
+        return log_softmax_i8_params_read(ctx, node, d->beta, &d->q);
+    if (d->inner == 1) {
+        d->uk = ember_softmax_f32_select(ctx);
+        node->variant = d->uk != NULL ? d->uk->log_softmax_name : NULL;
+    }
+    return EMBER_STATUS_OK;
 }
 
 static ember_status log_softmax_eval(ember_context *ctx, const ember_node *node) {
@@ -168,8 +177,13 @@ static ember_status log_softmax_eval(ember_context *ctx, const ember_node *node)
                                  ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    ember_log_softmax_f32_ref(node->data, ember_input(ctx, node, 0)->data,
-                              ember_output(ctx, node, 0)->data);
+    const struct log_softmax_data *d = node->data;
+    if (d->uk != NULL)
+        ember_softmax_f32_fast(ctx, d->uk->log_softmax, ember_input(ctx, node, 0)->data,
+                               ember_output(ctx, node, 0)->data, d->outer, d->n, d->beta);
+    else
+        ember_log_softmax_f32_ref(d, ember_input(ctx, node, 0)->data,
+                                  ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;
 }
 

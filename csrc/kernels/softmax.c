@@ -10,6 +10,8 @@
 #include "kernels/quant.h"
 #include "kernels/softmax.h"
 #include "kernels/unary.h"
+#include "threadpool.h"
+#include "ukernels/softmax.h"
 
 /* beta * s_in * 2^26 as (mult, left_shift); differences below diff_min give exp 0. */
 struct softmax_i8_params {
@@ -21,6 +23,8 @@ struct softmax_data {
     size_t outer, n, inner;
     float beta;
     struct softmax_i8_params q;
+    /* float32 rows (inner == 1) by a microkernel; NULL: the reference loops */
+    const ember_softmax_f32_config *uk;
 };
 
 ember_status ember_softmax_read_params(ember_context *ctx, const ember_node *node,
@@ -164,6 +168,32 @@ static void ember_softmax_f32_ref(const struct softmax_data *d, const float *in,
         softmax_strided(d, in, out, scratch);
 }
 
+struct softmax_task {
+    ember_softmax_row_fn fn;
+    const float *in;
+    float *out;
+    size_t n;
+    float beta;
+};
+
+/* Rows [begin, end): each row is one microkernel call whatever thread runs it. */
+static void softmax_f32_rows(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct softmax_task *t = arg;
+    for (size_t r = begin; r < end; r++)
+        t->fn(t->in + r * t->n, t->out + r * t->n, t->n, t->beta);
+}
+
+/* The rows of SOFTMAX or LOG_SOFTMAX by `fn`, about four tiles of rows per thread. */
+void ember_softmax_f32_fast(ember_context *ctx, ember_softmax_row_fn fn, const float *in,
+                            float *out, size_t rows, size_t n, float beta) {
+    if (rows == 0 || n == 0)
+        return;
+    const struct softmax_task t = {fn, in, out, n, beta};
+    const size_t parts = 4 * ember_thread_count(ctx);
+    ember_parallel_1d(ctx, softmax_f32_rows, &t, rows, (rows + parts - 1) / parts);
+}
+
 /* The difference d = x - max (<= 0) in Q5.26: d * 2^left_shift fits int32 for every
    d >= diff_min, and the multiplier is < 1 (Q0.31). */
 static int32_t scaled_diff(const struct softmax_i8_params *q, int32_t d) {
@@ -239,9 +269,14 @@ static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
     }
     d->n = (size_t)in->dims[axis];
     d->beta = beta;
+    d->uk = NULL;
     node->data = d;
     if (in->type == EMBER_TYPE_INT8)
         return softmax_i8_params_read(ctx, node, beta, &d->q);
+    if (d->inner == 1) {
+        d->uk = ember_softmax_f32_select(ctx);
+        node->variant = d->uk != NULL ? d->uk->softmax_name : NULL;
+    }
     if (d->inner > 1) {
         if (d->inner > SIZE_MAX / (2 * sizeof(float)))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -259,8 +294,13 @@ static ember_status softmax_eval(ember_context *ctx, const ember_node *node) {
                              ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    ember_softmax_f32_ref(node->data, ember_input(ctx, node, 0)->data,
-                          ember_output(ctx, node, 0)->data, ctx->scratch);
+    const struct softmax_data *d = node->data;
+    if (d->uk != NULL)
+        ember_softmax_f32_fast(ctx, d->uk->softmax, ember_input(ctx, node, 0)->data,
+                               ember_output(ctx, node, 0)->data, d->outer, d->n, d->beta);
+    else
+        ember_softmax_f32_ref(d, ember_input(ctx, node, 0)->data,
+                              ember_output(ctx, node, 0)->data, ctx->scratch);
     return EMBER_STATUS_OK;
 }
 

@@ -5,6 +5,7 @@
 #define EMBER_KERNELS_SOFTMAX_H
 
 #include "ember_internal.h"
+#include "ukernels/softmax.h"
 
 /* Reads the axis and beta (finite) of the node's SoftmaxParams; `op` names the op. */
 ember_status ember_softmax_read_params(ember_context *ctx, const ember_node *node,
@@ -18,5 +19,10 @@ ember_status ember_softmax_check_params(ember_context *ctx, const ember_node *no
 ember_status ember_softmax_input_scaling_read(ember_context *ctx, const ember_node *node,
                                               const char *op, float beta, int32_t *mult,
                                               int32_t *left_shift, int32_t *diff_min);
+
+/* float32 rows of n contiguous values (the axis last), each by `fn` (a SOFTMAX or LOG_SOFTMAX
+   row microkernel), split over the threads by rows. */
+void ember_softmax_f32_fast(ember_context *ctx, ember_softmax_row_fn fn, const float *in,
+                            float *out, size_t rows, size_t n, float beta);
 
 #endif /* EMBER_KERNELS_SOFTMAX_H */

@@ -26,6 +26,7 @@ from emberlite.errors import InvalidModelError
 from tests.importers import keras_int8_log_softmax_div
 from tests.importers.keras_int8_log_softmax_div import LOG_SOFTMAX, signed_uniform
 from tests.importers.tflite_int8_models import assert_within_one_lsb_of_default, int8_tflite
+from tests.kernels.fast_paths import check_fast_path, float_node
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
 from tests.kernels.fixed_point_log_div import log_softmax_i8, log_x, real_log_softmax
 from tests.kernels.single_node import assert_close, run_node
@@ -150,3 +151,20 @@ def test_log_softmax_output_quantization_is_checked_on_import() -> None:
         out.quant = QuantParams((scale,), (zp,))
         problems = int8_problems(m, op, TFLITE_OPS[op.code], constant)
         assert any("scale 16/256 and zero point 127" in p for p in problems), problems
+
+
+# (shape, beta): the axis last; row lengths cover every tail of the 4-value steps
+FAST_CASES = [((1, 1000), 1.0), ((7, 13), 0.5), ((3, 4, 33), 2.5), ((64, 1), 1.0),
+              ((5, 70), -1.0), ((2, 9, 3, 6), 1.0)]
+
+
+@pytest.mark.parametrize("shape,beta", FAST_CASES, ids=str)
+def test_fast_f32_close_to_reference(shape: tuple[int, ...], beta: float) -> None:
+    """The vectorised-exp row microkernel (default isa_mask) against the reference loop
+    (ISA_NONE, libm's exp in double): bit-identical on 1 and 2 threads, within 1e-6 of the
+    reference absolute plus its float rounding (csrc/ukernels/softmax.h)."""
+    rng = np.random.default_rng(sum(shape))
+    x = (rng.standard_normal(shape) * 6).astype(np.float32)
+    model = float_node(OpType.LOG_SOFTMAX, SoftmaxParams(axis=len(shape) - 1, beta=beta),
+                       shape, shape)
+    check_fast_path(model, [x], "log_softmax", rtol=2e-7, atol=1e-6)

@@ -36,6 +36,7 @@ from tests.importers.keras_sets import Built, session_cases
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default, int8_tflite,
                                                 random_int8_samples, tflite_ops, uniform)
+from tests.kernels.fast_paths import check_fast_path, float_node
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
 from tests.kernels.fixed_point_exp import exp_on_negative_values, one_over_one_plus_x, softmax_i8
 from tests.kernels.inplace_plans import STAGED, shifted_plan, staged_input
@@ -320,3 +321,20 @@ def test_softmax_output_quantization_is_checked_on_import() -> None:
         out.quant = QuantParams((scale,), (zp,))
         problems = int8_problems(m, op, TFLITE_OPS[op.code], constant)
         assert any("scale 1/256 and zero point -128" in p for p in problems), problems
+
+
+# (shape, beta): the axis last; row lengths cover every tail of the 8-value steps
+FAST_CASES = [((1, 1000), 1.0), ((7, 13), 0.5), ((3, 4, 33), 2.5), ((64, 1), 1.0),
+              ((5, 70), -1.0), ((2, 9, 3, 8), 1.0)]
+
+
+@pytest.mark.parametrize("shape,beta", FAST_CASES, ids=str)
+def test_fast_f32_close_to_reference(shape: tuple[int, ...], beta: float) -> None:
+    """The vectorised-exp row microkernel (default isa_mask) against the reference loop with
+    libm's expf (ISA_NONE): bit-identical on 1 and 2 threads, within 1e-6 relative of the
+    reference (the exp approximation's error bound is 1.5e-7, csrc/ukernels/softmax.h)."""
+    rng = np.random.default_rng(sum(shape))
+    x = (rng.standard_normal(shape) * 6).astype(np.float32)
+    model = float_node(OpType.SOFTMAX, SoftmaxParams(axis=len(shape) - 1, beta=beta), shape,
+                       shape)
+    check_fast_path(model, [x], "softmax", rtol=1e-6, atol=1e-30)

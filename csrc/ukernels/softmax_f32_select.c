@@ -1,0 +1,28 @@
+/* The float32 SOFTMAX / LOG_SOFTMAX row configurations, best first (csrc/ukernels/softmax.h).
+   Without one for this CPU the ops keep their reference loops (libm's exp). */
+#include "ukernels/softmax.h"
+
+#if EMBER_HAVE_AVX2
+static const ember_softmax_f32_config configs[] = {
+    { EMBER_ISA_AVX2, "softmax_f32_avx2", "log_softmax_f32_avx2", ember_softmax_row_f32_avx2,
+      ember_log_softmax_row_f32_avx2, ember_vexp_neg_f32_avx2 },
+};
+#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
+#else
+static const ember_softmax_f32_config *const configs = NULL;
+#define CONFIG_COUNT 0
+#endif
+
+const ember_softmax_f32_config *ember_softmax_f32_configs(size_t *count) {
+    *count = CONFIG_COUNT;
+    return configs;
+}
+
+const ember_softmax_f32_config *ember_softmax_f32_select(const ember_context *ctx) {
+    if (ctx->isa_mask == EMBER_ISA_NONE)
+        return NULL;
+    for (size_t i = 0; i < CONFIG_COUNT; i++)
+        if (ember_isa_usable(ctx, configs[i].isa))
+            return &configs[i];
+    return NULL;
+}

@@ -4,7 +4,10 @@
    int8 (LiteRT's reference kernel, docs/int8-arithmetic.md, section 3): per-tensor
    quantization, an int32 sum of (a - zp_a) * (b - zp_b), one requantization by
    double(s_a) * double(s_b) / double(s_out), no fused activation. */
+#include <math.h>
+
 #include "ember_internal.h"
+#include "kernels/conv_gemm.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
@@ -19,6 +22,11 @@ struct batch_matmul_data {
     size_t a_step[EMBER_MAX_RANK];     /* a's element stride per batch dim, 0 = broadcast */
     size_t b_step[EMBER_MAX_RANK];
     int32_t a_zp, b_zp, out_zp, mult, shift; /* int8 only */
+    /* float32 on the GEMM microkernels (gemm.cfg NULL: the reference). whole: b is one
+       constant matrix, packed at prepare, and every batch's rows of a form one GEMM; else
+       each batch's b is packed into scratch during eval (again only when it changes). */
+    struct conv_gemm gemm;
+    bool gemm_whole, adj_b;
 };
 
 /* int8 operands and output with one scale and zero point each. */
@@ -216,13 +224,72 @@ static void ember_batch_matmul_i8_ref(const struct batch_matmul_data *d, const i
     }
 }
 
+/* Rows of a below which packing b at every invoke costs more than the GEMM gains (8 x 64 x
+   64 per batch: 29 us packed vs 38 us reference; 6 rows: 25 vs 23 us). */
+#define BATCH_MATMUL_PACK_MIN_M 8
+
+/* float32 with a's rows contiguous (no adj_a): the GEMM plan, b packed now when it is one
+   constant matrix, else the scratch its per-batch packing needs. */
+static ember_status batch_matmul_f32_prepare(ember_context *ctx, ember_node *node,
+                                             struct batch_matmul_data *d) {
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const ember_tensor *b = ember_input(ctx, node, 1);
+    const ember_gemm_f32_config *cfg = ember_gemm_f32_select(ctx);
+    const size_t packed = ember_gemm_f32_packed_count(d->n, d->k);
+    if (cfg == NULL || d->a_k != 1 || packed > SIZE_MAX / sizeof(float))
+        return EMBER_STATUS_OK;
+    d->adj_b = d->b_n != 1; /* b stored [N, K] (with K = 1 either layout reads the same) */
+    d->gemm_whole = b->is_constant && b->data != NULL && b->count == d->k * d->n &&
+                    a->count == d->batch_count * d->m * d->k;
+    if (!d->gemm_whole && d->m < BATCH_MATMUL_PACK_MIN_M)
+        return EMBER_STATUS_OK;
+    ember_status st = EMBER_STATUS_OK;
+    d->gemm.cfg = cfg;
+    if (!d->gemm_whole) {
+        conv_gemm_direct(&d->gemm, cfg, d->m, d->n, d->k, -INFINITY, INFINITY);
+        ember_request_scratch(ctx, packed * sizeof(float));
+    } else if (d->adj_b) {
+        st = conv_gemm_pack_nk(ctx, node, "batch_matmul", &d->gemm, d->batch_count * d->m,
+                               d->n, d->k, b->data, NULL, -INFINITY, INFINITY);
+    } else {
+        st = conv_gemm_pack_kn(ctx, node, "batch_matmul", &d->gemm, d->batch_count * d->m,
+                               d->n, d->k, b->data, d->b_k, -INFINITY, INFINITY);
+    }
+    return st == EMBER_STATUS_OK ? conv_gemm_name(ctx, node, "batch_matmul", &d->gemm) : st;
+}
+
 static ember_status batch_matmul_prepare(ember_context *ctx, ember_node *node) {
     struct batch_matmul_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
                           "node %" PRIu32 " (batch_matmul): out of memory", node->index);
     node->data = d;
-    return batch_matmul_read(ctx, node, d);
+    ember_status st = batch_matmul_read(ctx, node, d);
+    if (st != EMBER_STATUS_OK || ember_output(ctx, node, 0)->type == EMBER_TYPE_INT8)
+        return st;
+    return batch_matmul_f32_prepare(ctx, node, d);
+}
+
+/* The GEMM path: one call over every batch, or per batch with b packed into scratch. */
+static void batch_matmul_f32_gemm(ember_context *ctx, const struct batch_matmul_data *d,
+                                  const float *a, const float *b, float *out) {
+    if (d->gemm_whole) {
+        conv_gemm_run(ctx, &d->gemm, a, out);
+        return;
+    }
+    struct conv_gemm g = d->gemm;
+    g.packed = ctx->scratch;
+    size_t index[EMBER_MAX_RANK] = {0};
+    size_t a_off = 0, b_off = 0, packed_off = SIZE_MAX;
+    for (size_t t = 0; t < d->batch_count; t++) {
+        if (b_off != packed_off && d->adj_b)
+            ember_pack_gemm_f32_nk(d->n, d->k, b + b_off, NULL, g.packed);
+        else if (b_off != packed_off)
+            ember_pack_gemm_f32_kn(d->n, d->k, b + b_off, d->b_k, NULL, g.packed);
+        packed_off = b_off;
+        conv_gemm_run(ctx, &g, a + a_off, out + t * d->m * d->n);
+        next_batch(d, index, &a_off, &b_off);
+    }
 }
 
 static ember_status batch_matmul_eval(ember_context *ctx, const ember_node *node) {
@@ -233,6 +300,12 @@ static ember_status batch_matmul_eval(ember_context *ctx, const ember_node *node
     if (out->type == EMBER_TYPE_INT8) {
         ember_batch_matmul_i8_ref(node->data, ember_input(ctx, node, 0)->data,
                                   ember_input(ctx, node, 1)->data, out->data);
+        return EMBER_STATUS_OK;
+    }
+    const struct batch_matmul_data *d = node->data;
+    if (d->gemm.cfg != NULL) {
+        batch_matmul_f32_gemm(ctx, d, ember_input(ctx, node, 0)->data,
+                              ember_input(ctx, node, 1)->data, out->data);
         return EMBER_STATUS_OK;
     }
     ember_batch_matmul_f32_ref(node->data, ember_input(ctx, node, 0)->data,

@@ -15,16 +15,22 @@ static ember_status out_of_memory(ember_context *ctx, const ember_node *node, co
                       node->index, op);
 }
 
-/* Allocates the packed weights and fills g's sizes for the direct path. */
-static ember_status pack_alloc(ember_context *ctx, const ember_node *node, const char *op,
-                               struct conv_gemm *g, size_t m, size_t n, size_t k, float lo,
-                               float hi) {
+void conv_gemm_direct(struct conv_gemm *g, const ember_gemm_f32_config *cfg, size_t m,
+                      size_t n, size_t k, float lo, float hi) {
+    g->cfg = cfg;
     g->path = CONV_GEMM_DIRECT;
     g->m = m;
     g->n = n;
     g->k = k;
     g->a_stride = k;
     g->clamp = (ember_minmax_f32){lo, hi};
+}
+
+/* Allocates the packed weights and fills g's sizes for the direct path. */
+static ember_status pack_alloc(ember_context *ctx, const ember_node *node, const char *op,
+                               struct conv_gemm *g, size_t m, size_t n, size_t k, float lo,
+                               float hi) {
+    conv_gemm_direct(g, g->cfg, m, n, k, lo, hi);
     const size_t count = ember_gemm_f32_packed_count(n, k);
     if (count > SIZE_MAX / sizeof(float))
         return out_of_memory(ctx, node, op);

@@ -43,6 +43,10 @@ struct conv_gemm_window {
     int32_t in_h, in_w, in_c, filter_h, filter_w, out_h, out_w;
 };
 
+/* Sets g up for the direct path (rows m, row stride k) without packed weights: the caller
+   packs them per invoke into scratch and points g->packed there (a non-constant operand). */
+void conv_gemm_direct(struct conv_gemm *g, const ember_gemm_f32_config *cfg, size_t m,
+                      size_t n, size_t k, float lo, float hi);
 /* Packs W given as [n][k] (with the bias, which may be NULL) for g->cfg into ember_alloc'd
    memory and sets g's GEMM sizes, clamp range and direct path (rows m, row stride k). */
 ember_status conv_gemm_pack_nk(ember_context *ctx, const ember_node *node, const char *op,

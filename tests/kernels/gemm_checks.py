@@ -35,19 +35,26 @@ def abs_sums(model: onnx.ModelProto, inputs: list[np.ndarray]) -> np.ndarray:
 
 def check_gemm_path(model: onnx.ModelProto, inputs: list[np.ndarray], prefix: str,
                     bound_model: onnx.ModelProto | None = None) -> np.ndarray:
-    """Runs `model` with the default isa_mask on 1 and 2 threads and with ISA_NONE: the first
-    node runs a variant whose name starts with `prefix` ("reference" for none), the two thread
-    counts agree bit for bit, and the optimised outputs are within REL_BOUND x sum |a*b| of the
-    reference (sums from `bound_model`, the model without its fused activation, if given).
-    Returns the optimised output."""
-    model_bytes = convert_onnx(model)
+    """check_gemm_bytes on the converted `model`, its sums |a*b| from `bound_model` (the model
+    without its fused activation) if given."""
+    return check_gemm_bytes(convert_onnx(model), inputs, prefix,
+                            abs_sums(bound_model or model, inputs))
+
+
+def check_gemm_bytes(model_bytes: bytes, inputs: list[np.ndarray], prefix: str,
+                     sums: np.ndarray) -> np.ndarray:
+    """Runs the model with the default isa_mask on 1 and 2 threads and with ISA_NONE: the
+    first node runs a variant whose name starts with `prefix` ("reference" for none), the two
+    thread counts agree bit for bit, and the optimised outputs are within REL_BOUND x `sums`
+    (sum |a*b| per output, clamping only brings outputs closer) of the reference. Returns the
+    optimised output."""
     fast, variants = _run(model_bytes, inputs, None, 1)
     fast2, _ = _run(model_bytes, inputs, None, 2)
     ref, ref_variants = _run(model_bytes, inputs, ISA_NONE, 1)
     assert variants[0].startswith(prefix), f"node 0 runs {variants[0]}, expected {prefix}*"
     assert ref_variants[0] == "reference"
     assert np.array_equal(fast.view(np.uint32), fast2.view(np.uint32)), "1 vs 2 threads differ"
-    bound = REL_BOUND * abs_sums(bound_model or model, inputs)
+    bound = REL_BOUND * sums
     err = np.abs(fast.astype(np.float64) - ref)
     worst = np.unravel_index(np.argmax(err - bound), err.shape)
     assert np.all(err <= bound), (f"output {worst}: |{fast[worst]} - {ref[worst]}| > "

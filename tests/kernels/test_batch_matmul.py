@@ -1,6 +1,9 @@
 """BATCH_MATMUL in every type:
 - float32: ONNX MatMul of two graph inputs against ONNX Runtime: ranks 2 to 4, equal and
   different ranks, numpy broadcasting of the batch dims on either side, odd and 1-sized dims.
+- float32 on the packed GEMM path (b packed at prepare when constant, else per batch at
+  invoke; a's rows direct): against the reference loop (isa_mask NONE) within
+  1e-5 x sum |a*b|, bit-identical on 1 and 2 threads (tests/kernels/gemm_checks.py).
 - int8 (int32 sums of zero-point-corrected products, one per-tensor requantization by
   double(s_a) * double(s_b) / double(s_out), full int8 clamp; batch broadcasting and adjoint
   flags) against a numpy model of LiteRT's reference kernel (int8_oracles.py): bit-exact.
@@ -16,16 +19,20 @@ import onnx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
+from emberlite.converter.ir import DType, Tensor, constant_array
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
+from emberlite.converter.planner import plan_memory
+from emberlite.converter.writer import serialize
 from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_arith
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels.fixed_point import empty_graph, int8_tensor, product_quant, run_graph, \
     single_op
+from tests.kernels.gemm_checks import check_gemm_bytes, check_gemm_path
 from tests.kernels.int8_oracles import batch_matmul_reference
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, info
 from tests.quantize.models import onnx_model
@@ -64,6 +71,59 @@ def test_matmul(shapes: tuple[tuple[int, ...], tuple[int, ...]]) -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     onnx.checker.check_model(model)
     assert_matches_ort(model, [a, b])
+
+
+# (shape of a, shape of b, b constant, the path): b packed per batch (or once when it
+# broadcasts), rows and columns past the tiles, b constant as one matrix or one per batch, and
+# fewer rows than are worth packing b for (the reference).
+GEMM_SHAPES = [
+    ((9, 13), (13, 7), False, "gemm_"),
+    ((2, 3, 11, 33), (3, 33, 17), False, "gemm_"),
+    ((2, 13, 40), (40, 70), False, "gemm_"),
+    ((3, 8, 6), (1, 6, 1), False, "gemm_"),
+    ((2, 25, 300), (2, 300, 33), False, "gemm_"),
+    ((2, 9, 8), (1, 8, 19), True, "gemm_"),
+    ((2, 9, 8), (2, 8, 19), True, "gemm_"),
+    ((2, 7, 8), (2, 8, 5), False, "reference"),
+]
+
+
+@pytest.mark.parametrize("a_shape,b_shape,constant,path", GEMM_SHAPES, ids=str)
+def test_matmul_gemm_path(a_shape: tuple[int, ...], b_shape: tuple[int, ...], constant: bool,
+                          path: str) -> None:
+    rng = np.random.default_rng(sum(a_shape) * 5 + sum(b_shape))
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape).astype(np.float32)
+    inputs = [helper.make_tensor_value_info("a", TensorProto.FLOAT, a_shape)]
+    inits = [numpy_helper.from_array(b, "b")] if constant else []
+    if not constant:
+        inputs.append(helper.make_tensor_value_info("b", TensorProto.FLOAT, b_shape))
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["y"])], "matmul_gemm", inputs,
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, np.matmul(a, b).shape)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    onnx.checker.check_model(model)
+    check_gemm_path(model, [a] if constant else [a, b], path)
+
+
+@pytest.mark.parametrize("constant", [False, True], ids=["b_input", "b_constant"])
+@pytest.mark.parametrize("adj_a,adj_b", [(False, True), (True, False), (True, True)])
+def test_batch_matmul_gemm_path_adjoint(adj_a: bool, adj_b: bool, constant: bool) -> None:
+    """b stored [N, K] runs on the GEMM path (packed from its rows); a stored [K, M] has no
+    contiguous rows and keeps the reference loop."""
+    rng = np.random.default_rng(adj_a * 2 + adj_b + 4 * constant)
+    m, k, n = 21, 24, 18
+    a = rng.standard_normal((2, k, m) if adj_a else (2, m, k)).astype(np.float32)
+    b = rng.standard_normal((2, n, k) if adj_b else (2, k, n)).astype(np.float32)
+    g = empty_graph()
+    g.tensors["a"] = Tensor("a", DType.FLOAT32, a.shape)
+    g.tensors["b"] = Tensor("b", DType.FLOAT32, b.shape, constant_array(b) if constant else None)
+    g.tensors["out"] = Tensor("out", DType.FLOAT32, (2, m, n))
+    single_op(OpType.BATCH_MATMUL, ["a", "b"], BatchMatMulParams(adj_a, adj_b), g)
+    sums = np.matmul(np.abs(np.swapaxes(a, 1, 2) if adj_a else a),
+                     np.abs(np.swapaxes(b, 1, 2) if adj_b else b))
+    check_gemm_bytes(serialize(g, plan_memory(g)), [a] if constant else [a, b],
+                     "reference" if adj_a else "gemm_", sums)
 
 
 def test_matmul_of_intermediates() -> None:

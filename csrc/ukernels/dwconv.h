@@ -5,7 +5,7 @@
  * Weights are packed once, at prepare, by ember_pack_dwconv_f32: for each tile of
  * EMBER_DWCONV_CT channels, CT bias values (the accumulators' starting values) and then the
  * ks taps of CT weights, tap t = ky * KW + kx; channels past the last are zero-filled. Every
- * variant (portable, AVX2, NEON) reads this one layout.
+ * variant (portable, AVX2, AVX-512F, NEON) reads this one layout.
  *
  * Two kinds of microkernel compute output pixels, every channel of each:
  * - unipass (`up`): any window; tap t of output pixel p is the input vector ind[p * ks + t]
@@ -81,9 +81,25 @@ void ember_dwconv_f32_up_scalar(size_t pixels, size_t channels, size_t ks,
                                 const float *const *ind, const float *w, float *out,
                                 const ember_minmax_f32 *clamp);
 
+#if EMBER_HAVE_AVX512F
+/* x86-64 AVX-512F (csrc/ukernels/avx512f/dwconv_f32_kxk_avx512f.c): one 16-channel tile per
+   zmm, 8 pixels per step at stride 1, 4 at stride 2. */
+void ember_dwconv_f32_up_avx512f(size_t pixels, size_t channels, size_t ks,
+                                 const float *const *ind, const float *w, float *out,
+                                 const ember_minmax_f32 *clamp);
+void ember_dwconv_f32_3x3s1_avx512f(size_t pixels, size_t channels, const float *const *rows,
+                                    const float *w, float *out, const ember_minmax_f32 *clamp);
+void ember_dwconv_f32_3x3s2_avx512f(size_t pixels, size_t channels, const float *const *rows,
+                                    const float *w, float *out, const ember_minmax_f32 *clamp);
+void ember_dwconv_f32_5x5s1_avx512f(size_t pixels, size_t channels, const float *const *rows,
+                                    const float *w, float *out, const ember_minmax_f32 *clamp);
+void ember_dwconv_f32_5x5s2_avx512f(size_t pixels, size_t channels, const float *const *rows,
+                                    const float *w, float *out, const ember_minmax_f32 *clamp);
+#endif
+
 #if EMBER_HAVE_AVX2
 /* x86-64 AVX2 + FMA (csrc/ukernels/avx2/dwconv_f32_kxk_avx2.c): 8-channel groups, 4 pixels
-   per step. */
+   per step (8 at stride 1). */
 void ember_dwconv_f32_up_avx2(size_t pixels, size_t channels, size_t ks,
                               const float *const *ind, const float *w, float *out,
                               const ember_minmax_f32 *clamp);

@@ -3,6 +3,17 @@
 #include "ukernels/dwconv.h"
 
 static const ember_dwconv_f32_config configs[] = {
+#if EMBER_HAVE_AVX512F
+    { "dwconv_f32_3x3s1_avx512f", EMBER_ISA_AVX512F, 3, 1, ember_dwconv_f32_3x3s1_avx512f,
+      ember_dwconv_f32_up_avx512f },
+    { "dwconv_f32_3x3s2_avx512f", EMBER_ISA_AVX512F, 3, 2, ember_dwconv_f32_3x3s2_avx512f,
+      ember_dwconv_f32_up_avx512f },
+    { "dwconv_f32_5x5s1_avx512f", EMBER_ISA_AVX512F, 5, 1, ember_dwconv_f32_5x5s1_avx512f,
+      ember_dwconv_f32_up_avx512f },
+    { "dwconv_f32_5x5s2_avx512f", EMBER_ISA_AVX512F, 5, 2, ember_dwconv_f32_5x5s2_avx512f,
+      ember_dwconv_f32_up_avx512f },
+    { "dwconv_f32_up_avx512f", EMBER_ISA_AVX512F, 0, 0, NULL, ember_dwconv_f32_up_avx512f },
+#endif
 #if EMBER_HAVE_AVX2
     { "dwconv_f32_3x3s1_avx2", EMBER_ISA_AVX2, 3, 1, ember_dwconv_f32_3x3s1_avx2,
       ember_dwconv_f32_up_avx2 },

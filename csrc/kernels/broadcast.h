@@ -50,6 +50,10 @@ void ember_binary_select_f32(ember_context *ctx, ember_node *node, ember_vbinary
    into tiles of whole rows (or of one long row) over the threads when the output is large. */
 void ember_binary_run_f32(ember_context *ctx, const ember_binary_data *data, const float *a,
                           const float *b, float *out);
+/* Whether an element-wise output of `count` elements is worth splitting over the threads, and
+   the elements per tile then (shared by the binary and unary ops). */
+bool ember_elementwise_parallel(const ember_context *ctx, size_t count);
+size_t ember_elementwise_tile(const ember_context *ctx, size_t count);
 
 void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const ember_tensor *b,
                           const ember_tensor *out);

@@ -3,14 +3,10 @@
 
 #include "ember_internal.h"
 #include "kernels/quant.h"
+#include "kernels/broadcast.h" /* ember_elementwise_parallel, ember_elementwise_tile */
 #include "kernels/unary.h"
 #include "threadpool.h"
 #include "ukernels/vunary.h"
-
-/* Tensors below this run on the calling thread; tiles are TILE_ELEMENTS long (the binary ops'
-   figures, kernels/broadcast.c: a tile must outweigh handing it to a worker). */
-#define PARALLEL_MIN_ELEMENTS 32768
-#define TILE_ELEMENTS 8192
 
 /* Input 0 and the output of type `type` and of equal shapes, apart or exactly aliased. */
 static ember_status check_io(ember_context *ctx, const ember_node *node, const char *op,
@@ -135,9 +131,10 @@ static void unary_tile(const void *arg, size_t thread, size_t begin, size_t end)
 ember_status ember_unary_eval(ember_context *ctx, const ember_node *node) {
     const ember_unary_data *data = node->data;
     const ember_tensor *in = ember_input(ctx, node, 0);
-    if (data->tiled && in->count >= PARALLEL_MIN_ELEMENTS && ember_thread_count(ctx) > 1) {
+    if (data->tiled && ember_elementwise_parallel(ctx, in->count)) {
         const struct unary_task task = {data, in->data, ember_output(ctx, node, 0)->data};
-        ember_parallel_1d(ctx, unary_tile, &task, in->count, TILE_ELEMENTS);
+        ember_parallel_1d(ctx, unary_tile, &task, in->count,
+                          ember_elementwise_tile(ctx, in->count));
         return EMBER_STATUS_OK;
     }
     data->fn(in->data, ember_output(ctx, node, 0)->data, in->count, &data->p);

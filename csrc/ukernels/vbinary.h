@@ -130,4 +130,49 @@ void ember_vprelu_f32_vs_avx2(size_t n, const float *a, const float *b, float *o
                               const ember_minmax_f32 *clamp);
 #endif
 
+#if EMBER_HAVE_NEON
+void ember_vadd_f32_vv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vadd_f32_vs_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vadd_f32_sv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vsub_f32_vv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vsub_f32_vs_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vsub_f32_sv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vmul_f32_vv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vmul_f32_vs_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vmul_f32_sv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vmax_f32_vv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vmax_f32_vs_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vmax_f32_sv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vmin_f32_vv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vmin_f32_vs_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vmin_f32_sv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vprelu_f32_vv_neon(size_t n, const float *a, const float *b, float *out,
+                              const ember_minmax_f32 *clamp);
+void ember_vprelu_f32_vs_neon(size_t n, const float *a, const float *b, float *out,
+                              const ember_minmax_f32 *clamp);
+#if defined(__aarch64__) /* armv7 NEON has no vector divide */
+void ember_vdiv_f32_vv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vdiv_f32_vs_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+void ember_vdiv_f32_sv_neon(size_t n, const float *a, const float *b, float *out,
+                            const ember_minmax_f32 *clamp);
+#endif
+#endif
+
 #endif /* EMBER_UKERNELS_VBINARY_H */

@@ -6,6 +6,10 @@ static const ember_vbinary_f32_ops add_configs[] = {
     { "vbinary_f32_add_avx2", EMBER_ISA_AVX2, ember_vadd_f32_vv_avx2, ember_vadd_f32_vs_avx2,
       ember_vadd_f32_sv_avx2 },
 #endif
+#if EMBER_HAVE_NEON
+    { "vbinary_f32_add_neon", EMBER_ISA_NEON, ember_vadd_f32_vv_neon, ember_vadd_f32_vs_neon,
+      ember_vadd_f32_sv_neon },
+#endif
     { "vbinary_f32_add_scalar", EMBER_ISA_NONE, ember_vadd_f32_vv_scalar,
       ember_vadd_f32_vs_scalar, ember_vadd_f32_sv_scalar },
 };
@@ -14,6 +18,10 @@ static const ember_vbinary_f32_ops sub_configs[] = {
 #if EMBER_HAVE_AVX2
     { "vbinary_f32_sub_avx2", EMBER_ISA_AVX2, ember_vsub_f32_vv_avx2, ember_vsub_f32_vs_avx2,
       ember_vsub_f32_sv_avx2 },
+#endif
+#if EMBER_HAVE_NEON
+    { "vbinary_f32_sub_neon", EMBER_ISA_NEON, ember_vsub_f32_vv_neon, ember_vsub_f32_vs_neon,
+      ember_vsub_f32_sv_neon },
 #endif
     { "vbinary_f32_sub_scalar", EMBER_ISA_NONE, ember_vsub_f32_vv_scalar,
       ember_vsub_f32_vs_scalar, ember_vsub_f32_sv_scalar },
@@ -24,6 +32,10 @@ static const ember_vbinary_f32_ops mul_configs[] = {
     { "vbinary_f32_mul_avx2", EMBER_ISA_AVX2, ember_vmul_f32_vv_avx2, ember_vmul_f32_vs_avx2,
       ember_vmul_f32_sv_avx2 },
 #endif
+#if EMBER_HAVE_NEON
+    { "vbinary_f32_mul_neon", EMBER_ISA_NEON, ember_vmul_f32_vv_neon, ember_vmul_f32_vs_neon,
+      ember_vmul_f32_sv_neon },
+#endif
     { "vbinary_f32_mul_scalar", EMBER_ISA_NONE, ember_vmul_f32_vv_scalar,
       ember_vmul_f32_vs_scalar, ember_vmul_f32_sv_scalar },
 };
@@ -32,6 +44,10 @@ static const ember_vbinary_f32_ops div_configs[] = {
 #if EMBER_HAVE_AVX2
     { "vbinary_f32_div_avx2", EMBER_ISA_AVX2, ember_vdiv_f32_vv_avx2, ember_vdiv_f32_vs_avx2,
       ember_vdiv_f32_sv_avx2 },
+#endif
+#if EMBER_HAVE_NEON && defined(__aarch64__)
+    { "vbinary_f32_div_neon", EMBER_ISA_NEON, ember_vdiv_f32_vv_neon, ember_vdiv_f32_vs_neon,
+      ember_vdiv_f32_sv_neon },
 #endif
     { "vbinary_f32_div_scalar", EMBER_ISA_NONE, ember_vdiv_f32_vv_scalar,
       ember_vdiv_f32_vs_scalar, ember_vdiv_f32_sv_scalar },
@@ -42,6 +58,10 @@ static const ember_vbinary_f32_ops max_configs[] = {
     { "vbinary_f32_maximum_avx2", EMBER_ISA_AVX2, ember_vmax_f32_vv_avx2, ember_vmax_f32_vs_avx2,
       ember_vmax_f32_sv_avx2 },
 #endif
+#if EMBER_HAVE_NEON
+    { "vbinary_f32_maximum_neon", EMBER_ISA_NEON, ember_vmax_f32_vv_neon, ember_vmax_f32_vs_neon,
+      ember_vmax_f32_sv_neon },
+#endif
     { "vbinary_f32_maximum_scalar", EMBER_ISA_NONE, ember_vmax_f32_vv_scalar,
       ember_vmax_f32_vs_scalar, ember_vmax_f32_sv_scalar },
 };
@@ -51,6 +71,10 @@ static const ember_vbinary_f32_ops min_configs[] = {
     { "vbinary_f32_minimum_avx2", EMBER_ISA_AVX2, ember_vmin_f32_vv_avx2, ember_vmin_f32_vs_avx2,
       ember_vmin_f32_sv_avx2 },
 #endif
+#if EMBER_HAVE_NEON
+    { "vbinary_f32_minimum_neon", EMBER_ISA_NEON, ember_vmin_f32_vv_neon, ember_vmin_f32_vs_neon,
+      ember_vmin_f32_sv_neon },
+#endif
     { "vbinary_f32_minimum_scalar", EMBER_ISA_NONE, ember_vmin_f32_vv_scalar,
       ember_vmin_f32_vs_scalar, ember_vmin_f32_sv_scalar },
 };
@@ -59,6 +83,10 @@ static const ember_vbinary_f32_ops prelu_configs[] = {
 #if EMBER_HAVE_AVX2
     { "vbinary_f32_prelu_avx2", EMBER_ISA_AVX2, ember_vprelu_f32_vv_avx2,
       ember_vprelu_f32_vs_avx2, NULL },
+#endif
+#if EMBER_HAVE_NEON
+    { "vbinary_f32_prelu_neon", EMBER_ISA_NEON, ember_vprelu_f32_vv_neon,
+      ember_vprelu_f32_vs_neon, NULL },
 #endif
     { "vbinary_f32_prelu_scalar", EMBER_ISA_NONE, ember_vprelu_f32_vv_scalar,
       ember_vprelu_f32_vs_scalar, NULL },

@@ -82,6 +82,20 @@ void ember_vsigmoid_f32_avx2(const float *in, float *out, size_t n, const ember_
 void ember_vtanh_f32_avx2(const float *in, float *out, size_t n, const ember_unary_params *p);
 #endif
 
+#if EMBER_HAVE_NEON
+void ember_vclamp_f32_neon(const float *in, float *out, size_t n, const ember_unary_params *p);
+void ember_vleaky_relu_f32_neon(const float *in, float *out, size_t n,
+                                const ember_unary_params *p);
+void ember_vhard_swish_f32_neon(const float *in, float *out, size_t n,
+                                const ember_unary_params *p);
+void ember_vhard_sigmoid_f32_neon(const float *in, float *out, size_t n,
+                                  const ember_unary_params *p);
+#if defined(__aarch64__) /* FMA and the vector divide */
+void ember_vsigmoid_f32_neon(const float *in, float *out, size_t n, const ember_unary_params *p);
+void ember_vtanh_f32_neon(const float *in, float *out, size_t n, const ember_unary_params *p);
+#endif
+#endif
+
 /* The approximations' constants, shared by every variant: the round-to-integer bias with the
    exponent bias 127 in its low bits, ln 2 split so that n * LN2_HI is exact for |n| < 512, and
    the expm1 polynomial. */

@@ -5,12 +5,18 @@ static const ember_vunary_f32_config clamp_configs[] = {
 #if EMBER_HAVE_AVX2
     { "vunary_f32_clamp_avx2", EMBER_ISA_AVX2, ember_vclamp_f32_avx2 },
 #endif
+#if EMBER_HAVE_NEON
+    { "vunary_f32_clamp_neon", EMBER_ISA_NEON, ember_vclamp_f32_neon },
+#endif
     { "vunary_f32_clamp_scalar", EMBER_ISA_NONE, ember_vclamp_f32_scalar },
 };
 
 static const ember_vunary_f32_config leaky_relu_configs[] = {
 #if EMBER_HAVE_AVX2
     { "vunary_f32_leaky_relu_avx2", EMBER_ISA_AVX2, ember_vleaky_relu_f32_avx2 },
+#endif
+#if EMBER_HAVE_NEON
+    { "vunary_f32_leaky_relu_neon", EMBER_ISA_NEON, ember_vleaky_relu_f32_neon },
 #endif
     { "vunary_f32_leaky_relu_scalar", EMBER_ISA_NONE, ember_vleaky_relu_f32_scalar },
 };
@@ -19,12 +25,18 @@ static const ember_vunary_f32_config hard_swish_configs[] = {
 #if EMBER_HAVE_AVX2
     { "vunary_f32_hard_swish_avx2", EMBER_ISA_AVX2, ember_vhard_swish_f32_avx2 },
 #endif
+#if EMBER_HAVE_NEON
+    { "vunary_f32_hard_swish_neon", EMBER_ISA_NEON, ember_vhard_swish_f32_neon },
+#endif
     { "vunary_f32_hard_swish_scalar", EMBER_ISA_NONE, ember_vhard_swish_f32_scalar },
 };
 
 static const ember_vunary_f32_config hard_sigmoid_configs[] = {
 #if EMBER_HAVE_AVX2
     { "vunary_f32_hard_sigmoid_avx2", EMBER_ISA_AVX2, ember_vhard_sigmoid_f32_avx2 },
+#endif
+#if EMBER_HAVE_NEON
+    { "vunary_f32_hard_sigmoid_neon", EMBER_ISA_NEON, ember_vhard_sigmoid_f32_neon },
 #endif
     { "vunary_f32_hard_sigmoid_scalar", EMBER_ISA_NONE, ember_vhard_sigmoid_f32_scalar },
 };
@@ -33,12 +45,18 @@ static const ember_vunary_f32_config sigmoid_configs[] = {
 #if EMBER_HAVE_AVX2
     { "vunary_f32_sigmoid_avx2", EMBER_ISA_AVX2, ember_vsigmoid_f32_avx2 },
 #endif
+#if EMBER_HAVE_NEON && defined(__aarch64__)
+    { "vunary_f32_sigmoid_neon", EMBER_ISA_NEON, ember_vsigmoid_f32_neon },
+#endif
     { "vunary_f32_sigmoid_scalar", EMBER_ISA_NONE, ember_vsigmoid_f32_scalar },
 };
 
 static const ember_vunary_f32_config tanh_configs[] = {
 #if EMBER_HAVE_AVX2
     { "vunary_f32_tanh_avx2", EMBER_ISA_AVX2, ember_vtanh_f32_avx2 },
+#endif
+#if EMBER_HAVE_NEON && defined(__aarch64__)
+    { "vunary_f32_tanh_neon", EMBER_ISA_NEON, ember_vtanh_f32_neon },
 #endif
     { "vunary_f32_tanh_scalar", EMBER_ISA_NONE, ember_vtanh_f32_scalar },
 };

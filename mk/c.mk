@@ -7,6 +7,7 @@
 #   fuzz      libFuzzer over tests/c/corpus (FUZZ_RUNS runs, default 100000)
 #   fuzz-ember the structure-aware .ember fuzzer (FUZZ_EMBER_SECONDS, default 150)
 #   bench-kernels the microkernel harness (bench/kernels/bench_ukernels.c) pinned to one core
+#   bench-threadpool the thread pool's dispatch cost and scaling (bench/kernels/bench_threadpool.c)
 
 C_BUILD := build
 PY ?= .venv/bin/python
@@ -50,7 +51,7 @@ C_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests/%)
 C_SAN_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests-san/%)
 C_MODELS := $(C_BUILD)/models/.stamp
 
-.PHONY: c-lib c-models c-test c-test-tsan fuzz fuzz-ember bench-kernels
+.PHONY: c-lib c-models c-test c-test-tsan fuzz fuzz-ember bench-kernels bench-threadpool
 
 c-lib: $(C_LIB)
 
@@ -87,6 +88,13 @@ BENCH_KERNELS_ARGS ?=
 bench-kernels: $(C_BUILD)/bench_ukernels
 	@if command -v taskset >/dev/null; then taskset -c 1 $< $(BENCH_KERNELS_ARGS); \
 	else $< $(BENCH_KERNELS_ARGS); fi
+
+# The thread pool's dispatch cost and scaling (bench/kernels/bench_threadpool.c), wall clock.
+$(C_BUILD)/bench_threadpool: bench/kernels/bench_threadpool.c $(C_LIB)
+	$(CC) $(C_FLAGS) $(C_OPT) $< $(C_LIB) -lm -o $@
+
+bench-threadpool: $(C_BUILD)/bench_threadpool
+	$< $(BENCH_THREADPOOL_ARGS)
 
 $(C_MODELS): tests/c/make_models.py tests/runtime/empty_worker.py converter/planner.py \
     converter/writer.py converter/ir.py $(wildcard converter/ops/*.py)

@@ -255,7 +255,9 @@ static ember_status batch_matmul_f32_prepare(ember_context *ctx, ember_node *nod
         st = conv_gemm_pack_kn(ctx, node, "batch_matmul", &d->gemm, d->batch_count * d->m,
                                d->n, d->k, b->data, d->b_k, -INFINITY, INFINITY);
     }
-    return st == EMBER_STATUS_OK ? conv_gemm_name(ctx, node, "batch_matmul", &d->gemm) : st;
+    if (st == EMBER_STATUS_OK)
+        conv_gemm_name(node, &d->gemm);
+    return st;
 }
 
 static ember_status batch_matmul_prepare(ember_context *ctx, ember_node *node) {

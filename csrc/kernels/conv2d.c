@@ -211,7 +211,9 @@ static ember_status conv2d_f32_prepare(ember_context *ctx, ember_node *node,
                                         d->filter_w, d->out_h, d->out_w};
     if (st == EMBER_STATUS_OK && !pointwise)
         st = conv_gemm_indirect(ctx, node, "conv2d", g, &cw);
-    return st == EMBER_STATUS_OK ? conv_gemm_name(ctx, node, "conv2d", g) : st;
+    if (st == EMBER_STATUS_OK)
+        conv_gemm_name(node, g);
+    return st;
 }
 
 static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {

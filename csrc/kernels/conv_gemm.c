@@ -82,11 +82,14 @@ ember_status conv_gemm_indirect(ember_context *ctx, const ember_node *node, cons
     g->path = g->kc <= CONV_GEMM_GATHER_MAX_KC ? CONV_GEMM_GATHER : CONV_GEMM_INDIRECT;
     if (g->image_rows > SIZE_MAX / sizeof(size_t) / g->ks)
         return out_of_memory(ctx, node, op);
-    g->ind = ember_alloc(ctx, g->image_rows * g->ks * sizeof(size_t));
-    g->zero = ember_alloc(ctx, g->kc * sizeof(float));
-    if (g->ind == NULL || g->zero == NULL)
+    /* One block: the buffer, then the zero vector (ember_alloc'd memory starts zeroed). */
+    const size_t ind_bytes = g->image_rows * g->ks * sizeof(size_t);
+    if (g->kc > (SIZE_MAX - ind_bytes) / sizeof(float))
         return out_of_memory(ctx, node, op);
-    memset(g->zero, 0, g->kc * sizeof(float));
+    g->ind = ember_alloc(ctx, ind_bytes + g->kc * sizeof(float));
+    if (g->ind == NULL)
+        return out_of_memory(ctx, node, op);
+    g->zero = (float *)(void *)((char *)g->ind + ind_bytes);
     size_t *ind = g->ind;
     for (int32_t oy = 0; oy < cw->out_h; oy++)
         for (int32_t ox = 0; ox < cw->out_w; ox++)
@@ -96,19 +99,18 @@ ember_status conv_gemm_indirect(ember_context *ctx, const ember_node *node, cons
     return EMBER_STATUS_OK;
 }
 
-ember_status conv_gemm_name(ember_context *ctx, ember_node *node, const char *op,
-                            const struct conv_gemm *g) {
+void conv_gemm_name(ember_node *node, struct conv_gemm *g) {
     const char *prefix = g->path == CONV_GEMM_DIRECT     ? ""
                          : g->path == CONV_GEMM_INDIRECT ? "i"
                                                          : "gather_";
-    const size_t plen = strlen(prefix), nlen = strlen(g->cfg->name);
-    char *name = ember_alloc(ctx, plen + nlen + 1);
-    if (name == NULL)
-        return out_of_memory(ctx, node, op);
-    memcpy(name, prefix, plen);
-    memcpy(name + plen, g->cfg->name, nlen + 1);
-    node->variant = name;
-    return EMBER_STATUS_OK;
+    const size_t cap = sizeof g->variant - 1;
+    const size_t plen = strlen(prefix);
+    size_t nlen = strlen(g->cfg->name);
+    nlen = nlen < cap - plen ? nlen : cap - plen;
+    memcpy(g->variant, prefix, plen);
+    memcpy(g->variant + plen, g->cfg->name, nlen);
+    g->variant[plen + nlen] = '\0';
+    node->variant = g->variant;
 }
 
 /* What the tile tasks read: the node's plan and this eval's tensors. */

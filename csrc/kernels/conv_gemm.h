@@ -35,6 +35,7 @@ struct conv_gemm {
     float *zero;           /* kc zeros, the padding taps' input */
     float *packed;         /* the weights with the bias, in the microkernel's panels */
     ember_minmax_f32 clamp;
+    char variant[48];      /* node->variant points here: path and microkernel */
 };
 
 /* The window of a forward convolution over one image, for conv_gemm_indirect. */
@@ -61,9 +62,8 @@ ember_status conv_gemm_pack_kn(ember_context *ctx, const ember_node *node, const
 ember_status conv_gemm_indirect(ember_context *ctx, const ember_node *node, const char *op,
                                 struct conv_gemm *g, const struct conv_gemm_window *cw);
 /* Records which microkernel and path the node runs in node->variant ("gemm_...",
-   "igemm_...", "gather_gemm_..."). */
-ember_status conv_gemm_name(ember_context *ctx, ember_node *node, const char *op,
-                            const struct conv_gemm *g);
+   "igemm_...", "gather_gemm_..."), a string kept in g (which lives as long as the node). */
+void conv_gemm_name(ember_node *node, struct conv_gemm *g);
 /* Computes C = clamp(A x W + bias) for the whole node, split over the thread pool. */
 void conv_gemm_run(ember_context *ctx, const struct conv_gemm *g, const float *a, float *c);
 

@@ -191,7 +191,9 @@ static ember_status fully_connected_f32_prepare(ember_context *ctx, ember_node *
     ember_status st = conv_gemm_pack_nk(ctx, node, "fully_connected", &d->gemm, d->rows,
                                         d->units, d->depth, weights->data,
                                         bias ? bias->data : NULL, d->act_lo, d->act_hi);
-    return st == EMBER_STATUS_OK ? conv_gemm_name(ctx, node, "fully_connected", &d->gemm) : st;
+    if (st == EMBER_STATUS_OK)
+        conv_gemm_name(node, &d->gemm);
+    return st;
 }
 
 static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node) {

@@ -11,6 +11,8 @@
 
 #include "ember_internal.h"
 #include "kernels/quant.h"
+#include "threadpool.h"
+#include "ukernels/resize.h"
 
 /* Per output coordinate along one axis: source cells lo <= hi, weight of hi (bilinear), and
    for int8 bilinear the position relative to lo in 1/1024 (may be negative at the border). */
@@ -25,6 +27,8 @@ struct resize_data {
     bool is_i8;
     int32_t batch, channels, in_h, in_w, out_h, out_w;
     struct resize_axis y, x;
+    /* float32 bilinear rows by a microkernel; NULL: the reference loop */
+    const ember_resize_f32_config *uk;
 };
 
 struct resize_params {
@@ -247,6 +251,36 @@ static void ember_resize_bilinear_f32_ref(const struct resize_data *d, const flo
     }
 }
 
+struct resize_task {
+    const struct resize_data *d;
+    const float *in;
+    float *out;
+};
+
+/* Output rows [begin, end) of every image (row r is image r / out_h); each row is one
+   microkernel call whatever thread runs it. */
+static void resize_bilinear_f32_rows(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct resize_task *t = arg;
+    const struct resize_data *d = t->d;
+    const size_t c_count = (size_t)d->channels;
+    const size_t row = (size_t)d->in_w * c_count;
+    for (size_t r = begin; r < end; r++) {
+        const float *image = t->in + r / (size_t)d->out_h * (size_t)d->in_h * row;
+        const size_t oy = r % (size_t)d->out_h;
+        d->uk->bilinear(image + (size_t)d->y.lo[oy] * row, image + (size_t)d->y.hi[oy] * row,
+                        d->x.lo, d->x.hi, d->x.w, d->y.w[oy], (size_t)d->out_w, c_count,
+                        t->out + r * (size_t)d->out_w * c_count);
+    }
+}
+
+static void resize_bilinear_f32_fast(ember_context *ctx, const struct resize_data *d,
+                                     const float *in, float *out) {
+    const struct resize_task t = {d, in, out};
+    ember_parallel_1d(ctx, resize_bilinear_f32_rows, &t, (size_t)d->batch * (size_t)d->out_h,
+                      1);
+}
+
 static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
@@ -261,6 +295,7 @@ static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
+    d->uk = NULL;
     struct resize_params p;
     ember_status st = resize_params(ctx, node, &p);
     if (st != EMBER_STATUS_OK)
@@ -287,6 +322,10 @@ static ember_status resize_prepare(ember_context *ctx, ember_node *node) {
     }
     fill_axis(&p, &d->y, p.scale_h, d->in_h, d->out_h);
     fill_axis(&p, &d->x, p.scale_w, d->in_w, d->out_w);
+    if (!d->is_i8 && p.mode != EMBER_RESIZE_MODE_NEAREST) {
+        d->uk = ember_resize_f32_select(ctx);
+        node->variant = d->uk != NULL ? d->uk->name : NULL;
+    }
     return EMBER_STATUS_OK;
 }
 
@@ -298,6 +337,8 @@ static ember_status resize_eval(ember_context *ctx, const ember_node *node) {
         ember_resize_nearest_ref(d, in, out, d->is_i8 ? sizeof(int8_t) : sizeof(float));
     else if (d->is_i8)
         ember_resize_bilinear_i8_ref(d, in, out);
+    else if (d->uk != NULL)
+        resize_bilinear_f32_fast(ctx, d, in, out);
     else
         ember_resize_bilinear_f32_ref(d, in, out);
     return EMBER_STATUS_OK;

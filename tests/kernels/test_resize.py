@@ -32,6 +32,7 @@ from tests.helpers import assert_matches_ort, convert_onnx
 from tests.importers import keras_int8_arith, keras_int8_moves
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
+from tests.kernels.fast_paths import check_fast_path, float_node
 from tests.kernels.fixed_point import empty_graph, int8_tensor, run_graph, single_op
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, const, info
 from tests.quantize.models import onnx_model
@@ -278,3 +279,23 @@ def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
 @pytest.mark.parametrize("name", TFLITE_CASES)
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
     assert_within_one_lsb_of_default(results[name], name)
+
+
+# (NHWC input, output H, W, scales): up and down, odd channel counts for every tail
+FAST_CASES = [((1, 5, 7, 67), 10, 14, 2.0, 2.0), ((2, 9, 6, 13), 4, 3, 0.5, 0.5),
+              ((1, 4, 4, 3), 11, 9, 2.75, 2.25), ((1, 1, 1, 8), 3, 2, 3.0, 2.0),
+              ((1, 6, 5, 40), 6, 5, 1.0, 1.0)]
+
+
+@pytest.mark.parametrize("transform", list(CoordinateTransform), ids=str)
+@pytest.mark.parametrize("shape,out_h,out_w,scale_h,scale_w", FAST_CASES, ids=str)
+def test_fast_bilinear_f32_matches_reference(shape: tuple[int, ...], out_h: int, out_w: int,
+                                             scale_h: float, scale_w: float,
+                                             transform: CoordinateTransform) -> None:
+    """The channel-vectorised bilinear row microkernel (default isa_mask) equals the reference
+    loop (ISA_NONE) bit for bit, on 1 and 2 threads (tests/kernels/fast_paths.py)."""
+    rng = np.random.default_rng(sum(shape) + out_h)
+    x = rng.standard_normal(shape).astype(np.float32)
+    p = ResizeParams(ResizeMode.LINEAR, transform, scale_h=scale_h, scale_w=scale_w)
+    model = float_node(OpType.RESIZE, p, shape, (shape[0], out_h, out_w, shape[3]))
+    check_fast_path(model, [x], "resize")

@@ -1,6 +1,6 @@
 /* AVX2 bilinear RESIZE row (csrc/ukernels/resize.h): 16 channels per step, then 8, then the
-   last 1..7 through a lane mask; multiplies and adds kept apart (no FMA) to equal the
-   reference bit for bit. */
+   last 1..7 through a lane mask (fewer than 8 channels: the portable loop); multiplies and
+   adds kept apart (no FMA) to equal the reference bit for bit. */
 #include <immintrin.h>
 
 #include "ukernels/resize.h"
@@ -21,6 +21,11 @@ static inline __m256 at(const float *p) {
 void ember_resize_bilinear_f32_avx2(const float *r0, const float *r1, const int32_t *lo,
                                     const int32_t *hi, const float *wx, float wy, size_t out_w,
                                     size_t channels, float *out) {
+    if (channels < 8) {
+        /* a masked load per tap costs more than the few scalar channels it would save */
+        ember_resize_bilinear_f32_c8(r0, r1, lo, hi, wx, wy, out_w, channels, out);
+        return;
+    }
     const __m256 vy = _mm256_set1_ps(wy);
     const size_t rest = channels % 8;
     const __m256i m = _mm256_loadu_si256((const __m256i *)(const void *)(mask_table + 8 - rest));

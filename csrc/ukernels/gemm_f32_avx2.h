@@ -100,4 +100,46 @@ EMBER_AVX2_INLINE void ember_avx2_6x16_store(const ember_acc_6x16 *acc, float *c
     }
 }
 
+/* One row (mr == 1: a FULLY_CONNECTED on one vector, a last row tile) against four panels at
+   a time: eight independent FMA chains, where the 6x16 tile would compute six aliased copies of
+   one. Panels past the last alias it (read, never stored). Tap t of the row: `ind` NULL reads a
+   itself (GEMM, ks = 1), else a + ind[t] or the zero vector. Each output's sum runs in the same
+   order as in the tile. */
+EMBER_AVX2_INLINE void ember_avx2_one_row(size_t nc, size_t kc, size_t ks, const size_t *ind,
+                                          const float *a, const float *zero, const float *w,
+                                          float *c, const ember_minmax_f32 *clamp) {
+    const size_t ps = (ks * kc + 1) * EMBER_GEMM_NR;
+    const __m256 lo = _mm256_set1_ps(clamp->min), hi = _mm256_set1_ps(clamp->max);
+    for (size_t j0 = 0; j0 < nc; j0 += 4 * EMBER_GEMM_NR) {
+        const size_t last = (nc - j0 - 1) / EMBER_GEMM_NR;
+        const float *w0 = w, *w1 = w + (last < 1 ? last : 1) * ps;
+        const float *w2 = w + (last < 2 ? last : 2) * ps, *w3 = w + (last < 3 ? last : 3) * ps;
+        __m256 acc[8] = { _mm256_loadu_ps(w0), _mm256_loadu_ps(w0 + 8), _mm256_loadu_ps(w1),
+                          _mm256_loadu_ps(w1 + 8), _mm256_loadu_ps(w2), _mm256_loadu_ps(w2 + 8),
+                          _mm256_loadu_ps(w3), _mm256_loadu_ps(w3 + 8) };
+        size_t off = EMBER_GEMM_NR;
+        for (size_t t = 0; t < ks; t++) {
+            const float *x = ind == NULL ? a : ind[t] == EMBER_IND_ZERO ? zero : a + ind[t];
+            for (size_t k = 0; k < kc; k++, off += EMBER_GEMM_NR) {
+                const __m256 v = _mm256_broadcast_ss(x + k);
+                acc[0] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + off), acc[0]);
+                acc[1] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + off + 8), acc[1]);
+                acc[2] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + off), acc[2]);
+                acc[3] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + off + 8), acc[3]);
+                acc[4] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + off), acc[4]);
+                acc[5] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + off + 8), acc[5]);
+                acc[6] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + off), acc[6]);
+                acc[7] = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + off + 8), acc[7]);
+            }
+        }
+        for (size_t p = 0; p <= last && p < 4; p++) {
+            const __m256 v0 = _mm256_min_ps(hi, _mm256_max_ps(lo, acc[2 * p]));
+            const __m256 v1 = _mm256_min_ps(hi, _mm256_max_ps(lo, acc[2 * p + 1]));
+            ember_avx2_store_row(c + j0 + p * EMBER_GEMM_NR, v0, v1,
+                                 nc - j0 - p * EMBER_GEMM_NR);
+        }
+        w += (last < 3 ? last + 1 : 4) * ps;
+    }
+}
+
 #endif /* EMBER_UKERNELS_GEMM_F32_AVX2_H */

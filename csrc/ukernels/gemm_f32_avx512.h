@@ -51,11 +51,53 @@ EMBER_AVX512_INLINE void ember_avx512_store(const __m512 *acc, size_t rows, floa
         _mm512_mask_storeu_ps(crows[i], mask, _mm512_min_ps(hi, _mm512_max_ps(lo, acc[i])));
 }
 
+/* One row (mr == 1: a FULLY_CONNECTED on one vector, a last row tile) against four panels at
+   a time: four independent FMA chains, where the tile would compute `rows` aliased copies of
+   one. Panels past the last alias it (read, never stored). Row t of the taps: `ind` NULL reads
+   a itself (GEMM, ks = 1), else a + ind[t] or the zero vector. Each output's sum runs in the
+   same order as in the tile. */
+EMBER_AVX512_INLINE void ember_avx512_one_row(size_t nc, size_t kc, size_t ks, const size_t *ind,
+                                              const float *a, const float *zero, const float *w,
+                                              float *c, const ember_minmax_f32 *clamp) {
+    const size_t ps = (ks * kc + 1) * EMBER_GEMM_NR;
+    const __m512 lo = _mm512_set1_ps(clamp->min), hi = _mm512_set1_ps(clamp->max);
+    for (size_t j0 = 0; j0 < nc; j0 += 4 * EMBER_GEMM_NR) {
+        const size_t last = (nc - j0 - 1) / EMBER_GEMM_NR;
+        const float *w0 = w, *w1 = w + (last < 1 ? last : 1) * ps;
+        const float *w2 = w + (last < 2 ? last : 2) * ps, *w3 = w + (last < 3 ? last : 3) * ps;
+        __m512 c0 = _mm512_loadu_ps(w0), c1 = _mm512_loadu_ps(w1);
+        __m512 c2 = _mm512_loadu_ps(w2), c3 = _mm512_loadu_ps(w3);
+        size_t off = EMBER_GEMM_NR;
+        for (size_t t = 0; t < ks; t++) {
+            const float *x = ind == NULL ? a : ind[t] == EMBER_IND_ZERO ? zero : a + ind[t];
+            for (size_t k = 0; k < kc; k++, off += EMBER_GEMM_NR) {
+                const __m512 v = _mm512_set1_ps(x[k]);
+                c0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(w0 + off), c0);
+                c1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(w1 + off), c1);
+                c2 = _mm512_fmadd_ps(v, _mm512_loadu_ps(w2 + off), c2);
+                c3 = _mm512_fmadd_ps(v, _mm512_loadu_ps(w3 + off), c3);
+            }
+        }
+        const __m512 out[4] = { c0, c1, c2, c3 };
+        for (size_t p = 0; p <= last && p < 4; p++) {
+            const size_t cols = nc - j0 - p * EMBER_GEMM_NR;
+            const __mmask16 mask = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+            const __m512 v = _mm512_min_ps(hi, _mm512_max_ps(lo, out[p]));
+            _mm512_mask_storeu_ps(c + j0 + p * EMBER_GEMM_NR, mask, v);
+        }
+        w += (last < 3 ? last + 1 : 4) * ps;
+    }
+}
+
 /* The GEMM microkernel body for MR = `rows` (a constant at each use). */
 EMBER_AVX512_INLINE void ember_avx512_gemm(size_t rows, size_t mr, size_t nc, size_t kc,
                                            const float *a, size_t a_stride, const float *w,
                                            float *c, size_t c_stride,
                                            const ember_minmax_f32 *clamp) {
+    if (mr == 1) {
+        ember_avx512_one_row(nc, kc, 1, NULL, a, NULL, w, c, clamp);
+        return;
+    }
     const float *arows[EMBER_AVX512_MAX_MR];
     float *crows[EMBER_AVX512_MAX_MR];
 #pragma GCC unroll 16
@@ -70,7 +112,7 @@ EMBER_AVX512_INLINE void ember_avx512_gemm(size_t rows, size_t mr, size_t nc, si
         w = ember_avx512_accumulate(acc, rows, arows, kc, w + EMBER_GEMM_NR);
         ember_avx512_store(acc, rows, crows, nc - j0, clamp);
 #pragma GCC unroll 16
-    for (size_t i = 0; i < rows; i++)
+        for (size_t i = 0; i < rows; i++)
             crows[i] += EMBER_GEMM_NR;
     }
 }
@@ -80,6 +122,10 @@ EMBER_AVX512_INLINE void ember_avx512_igemm(size_t rows, size_t mr, size_t nc, s
                                             size_t ks, const size_t *ind, const float *a,
                                             const float *zero, const float *w, float *c,
                                             size_t c_stride, const ember_minmax_f32 *clamp) {
+    if (mr == 1) {
+        ember_avx512_one_row(nc, kc, ks, ind, a, zero, w, c, clamp);
+        return;
+    }
     const size_t *taps[EMBER_AVX512_MAX_MR];
     float *crows[EMBER_AVX512_MAX_MR];
 #pragma GCC unroll 16
@@ -101,7 +147,7 @@ EMBER_AVX512_INLINE void ember_avx512_igemm(size_t rows, size_t mr, size_t nc, s
         }
         ember_avx512_store(acc, rows, crows, nc - j0, clamp);
 #pragma GCC unroll 16
-    for (size_t i = 0; i < rows; i++)
+        for (size_t i = 0; i < rows; i++)
             crows[i] += EMBER_GEMM_NR;
     }
 }

@@ -5,6 +5,10 @@
 void ember_gemm_f32_6x16_avx2(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
                               const float *w, float *c, size_t c_stride,
                               const ember_minmax_f32 *clamp) {
+    if (mr == 1) {
+        ember_avx2_one_row(nc, kc, 1, NULL, a, NULL, w, c, clamp);
+        return;
+    }
     /* Rows past mr alias the last real row: the k loop stays branch-free. */
     const float *rows[6];
     float *crows[6];

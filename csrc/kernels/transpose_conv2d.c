@@ -7,9 +7,11 @@
    int8 (LiteRT's reference integer transpose convolution): the products filter x (input - zero
    point) are summed in an int32 scratch image, then each sum gets the int32 bias and is
    requantized per output channel by double(s_in) * double(s_w[c]) / double(s_out). */
+#include <math.h>
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/conv_gemm.h"
 #include "kernels/conv_window.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
@@ -26,6 +28,11 @@ struct transpose_conv2d_data {
     bool is_i8;
     int32_t in_zp, out_zp, q_min, q_max;
     int32_t *mult, *shift;
+    /* float32 with a constant filter and one group: the GEMM of the input's rows by the
+       filter read as [Cout x KH x KW][Cin] (gemm.cfg NULL: the reference), run chunk_rows
+       input pixels at a time into scratch, then scattered into the output */
+    struct conv_gemm gemm;
+    size_t chunk_rows;
 };
 
 static ember_status transpose_conv2d_quant_read(ember_context *ctx, const ember_node *node,
@@ -203,6 +210,74 @@ static void ember_transpose_conv2d_i8_ref(const struct transpose_conv2d_data *d,
     }
 }
 
+/* Bytes of scratch for the GEMM's output rows (Cout x KH x KW floats per input pixel). */
+#define TRANSPOSE_CONV2D_CHUNK_BYTES (512u * 1024u)
+
+static ember_status transpose_conv2d_f32_prepare(ember_context *ctx, ember_node *node,
+                                                 struct transpose_conv2d_data *d) {
+    const ember_tensor *filter = ember_input(ctx, node, 1);
+    const ember_gemm_f32_config *cfg = ember_gemm_f32_select(ctx);
+    if (cfg == NULL || d->groups != 1 || !filter->is_constant || filter->data == NULL)
+        return EMBER_STATUS_OK;
+    const size_t n = (size_t)d->out_c * (size_t)d->filter_h * (size_t)d->filter_w;
+    const size_t m = (size_t)d->batch * (size_t)d->in_h * (size_t)d->in_w;
+    d->gemm.cfg = cfg;
+    ember_status st = conv_gemm_pack_nk(ctx, node, "transpose_conv2d", &d->gemm, m, n,
+                                        (size_t)d->in_c, filter->data, NULL, -INFINITY,
+                                        INFINITY);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    size_t rows = TRANSPOSE_CONV2D_CHUNK_BYTES / sizeof(float) / n / cfg->mr * cfg->mr;
+    rows = rows < cfg->mr ? cfg->mr : rows;
+    d->chunk_rows = rows < m ? rows : m;
+    ember_request_scratch(ctx, d->chunk_rows * n * sizeof(float));
+    conv_gemm_name(node, &d->gemm);
+    return EMBER_STATUS_OK;
+}
+
+/* Adds one input pixel's GEMM row (column (oc * KH + ky) * KW + kx) into the output pixels
+   its in-image taps reach, in the reference's order. */
+static void transpose_conv2d_scatter(const struct transpose_conv2d_data *d,
+                                     const struct conv_walk *p, const float *col,
+                                     float *output) {
+    const struct conv_window *w = &d->win;
+    const size_t out_c = (size_t)d->out_c;
+    const size_t taps = (size_t)d->filter_h * (size_t)d->filter_w;
+    for (int32_t ky = p->ky0; ky < p->ky1; ky++) {
+        const int64_t y = p->y0 + (int64_t)ky * w->dilation_h;
+        for (int32_t kx = p->kx0; kx < p->kx1; kx++) {
+            const int64_t x = p->x0 + (int64_t)kx * w->dilation_w;
+            float *dst = output + conv_walk_pixel(p, y, x) * out_c;
+            const float *src = col + (size_t)ky * (size_t)d->filter_w + (size_t)kx;
+            for (size_t oc = 0; oc < out_c; oc++)
+                dst[oc] += src[oc * taps];
+        }
+    }
+}
+
+/* The GEMM path: bias first, then chunk by chunk the GEMM (over the thread pool) and its
+   scatter, then the clamp. */
+static void transpose_conv2d_f32_gemm(ember_context *ctx, const struct transpose_conv2d_data *d,
+                                      const float *input, const float *bias, float *output) {
+    const size_t out_c = (size_t)d->out_c;
+    const size_t out_pixels = (size_t)d->batch * (size_t)d->out_h * (size_t)d->out_w;
+    for (size_t p = 0; p < out_pixels; p++)
+        for (size_t oc = 0; oc < out_c; oc++)
+            output[p * out_c + oc] = bias ? bias[oc] : 0.0f;
+    struct conv_walk p;
+    conv_walk_init(&p, &d->win, d->batch, d->in_h, d->in_w, d->out_h, d->out_w, d->filter_h,
+                   d->filter_w);
+    struct conv_gemm g = d->gemm;
+    float *col = ctx->scratch;
+    for (size_t row = 0; row < d->gemm.m; row += d->chunk_rows) {
+        g.m = d->gemm.m - row < d->chunk_rows ? d->gemm.m - row : d->chunk_rows;
+        conv_gemm_run(ctx, &g, input + row * g.k, col);
+        for (size_t r = 0; r < g.m && conv_walk_next(&p); r++)
+            transpose_conv2d_scatter(d, &p, col + r * g.n, output);
+    }
+    vec_f32_clamp_row(output, out_pixels * out_c, d->act_lo, d->act_hi);
+}
+
 static ember_status transpose_conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct transpose_conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -210,8 +285,10 @@ static ember_status transpose_conv2d_prepare(ember_context *ctx, ember_node *nod
                           "node %" PRIu32 " (transpose_conv2d): out of memory", node->index);
     node->data = d;
     ember_status st = transpose_conv2d_read(ctx, node, d);
-    if (st != EMBER_STATUS_OK || !d->is_i8)
+    if (st != EMBER_STATUS_OK)
         return st;
+    if (!d->is_i8)
+        return transpose_conv2d_f32_prepare(ctx, node, d);
     const ember_tensor *out = ember_output(ctx, node, 0);
     if (out->count > SIZE_MAX / sizeof(uint32_t))
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
@@ -235,6 +312,11 @@ static ember_status transpose_conv2d_eval(ember_context *ctx, const ember_node *
         ember_transpose_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data,
                                       ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
                                       out->data, ctx->scratch);
+        return EMBER_STATUS_OK;
+    }
+    if (d->gemm.cfg != NULL) {
+        transpose_conv2d_f32_gemm(ctx, d, ember_input(ctx, node, 0)->data,
+                                  bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }
     ember_transpose_conv2d_f32_ref(node->data, ember_input(ctx, node, 0)->data,

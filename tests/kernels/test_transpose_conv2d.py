@@ -1,4 +1,7 @@
 """TRANSPOSE_CONV2D in every type:
+- float32 on the packed GEMM path (GEMM of the input rows, then the scatter) for every case
+  below with one group: against the reference loop (isa_mask NONE) within 1e-5 x sum |a*b|,
+  bit-identical on 1 and 2 threads (tests/kernels/gemm_checks.py).
 - float32: ONNX ConvTranspose against ONNX Runtime: strides 1 to 3, symmetric and asymmetric
   pads, output_padding, groups, dilations, 1x1 filters that leave gaps, bias or none, and a
   following Relu that the converter fuses.
@@ -31,6 +34,7 @@ from tests.importers import keras_int8_arith
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels.conv_models import checked_model, quant, requantize
+from tests.kernels.gemm_checks import check_gemm_path
 from tests.kernels.fixed_point import empty_graph, int8_tensor, quant_tensor, run_graph, single_op
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, info, quantized
 from tests.quantize.models import onnx_model, weight
@@ -96,6 +100,25 @@ def test_transpose_conv(x_shape: tuple[int, ...], w_shape: tuple[int, ...], attr
     model, feeds = _deconv_model(x_shape, w_shape, bias, seed=sum(x_shape) + sum(w_shape),
                                  **attrs)
     assert_matches_ort(model, feeds)
+
+
+# Beyond CASES: Cout 1 and 33 (panel tails), batch 2, and 8 x 9 x 9 pixels whose rows of
+# 64 x 5 x 5 columns take three chunks of scratch.
+GEMM_CASES = CASES + [
+    ("cout1_s2", (1, 5, 6, 7), (5, 1, 3, 3), dict(strides=[2, 2], pads=[1, 1, 1, 1])),
+    ("cout33_batch2", (2, 16, 5, 4), (16, 33, 4, 4), dict(strides=[2, 2], pads=[1, 1, 1, 1])),
+    ("chunks", (2, 8, 9, 9), (8, 64, 5, 5), dict(strides=[2, 2], pads=[2, 2, 2, 2],
+                                                 output_padding=[1, 1])),
+]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,attrs", [c[1:] for c in GEMM_CASES],
+                         ids=[c[0] for c in GEMM_CASES])
+def test_transpose_conv_gemm_path(x_shape: tuple[int, ...], w_shape: tuple[int, ...],
+                                  attrs: dict) -> None:
+    model, feeds = _deconv_model(x_shape, w_shape, True, seed=sum(x_shape) * 3 + sum(w_shape),
+                                 **attrs)
+    check_gemm_path(model, feeds, "gemm_" if attrs.get("group", 1) == 1 else "reference")
 
 
 def test_fused_relu() -> None:

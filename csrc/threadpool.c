@@ -98,10 +98,16 @@ static inline void relax(int spin) {
 #endif
 }
 
+/* 1 + the index of the thread whose tiles this thread is running, 0 outside a job. A task that
+   calls ember_parallel_* runs the inner tiles inline, under its own index: dispatching from a
+   task would overwrite the running job, and index 0 would share thread 0's scratch. */
+static _Thread_local size_t task_thread;
+
 /* Claims and runs tiles until none is left. A claim always takes a tile of the job published
    last (a late thread may claim tiles of the next job, never of a finished one), and the fields
    are read only after a claim, which synchronises with the publishing store. */
 static void run_tiles(struct ember_threadpool *pool, size_t thread) {
+    task_thread = thread + 1;
     size_t left = atomic_load_explicit(&pool->remaining, memory_order_acquire);
     while (left != 0) {
         if (!atomic_compare_exchange_weak_explicit(&pool->remaining, &left, left - 1,
@@ -116,6 +122,7 @@ static void run_tiles(struct ember_threadpool *pool, size_t thread) {
         }
         left = atomic_load_explicit(&pool->remaining, memory_order_acquire);
     }
+    task_thread = 0;
 }
 
 /* Returns the generation after `seen` (or any, once stopping), spinning first, then asleep. */
@@ -301,10 +308,14 @@ size_t ember_thread_count(const ember_context *ctx) {
 
 #endif /* EMBER_HAVE_THREADS */
 
-/* Without a pool, or with a single tile, the tiles run here in order with no synchronisation. */
+/* Without a pool, with a single tile, or inside a task, the tiles run here in order with no
+   synchronisation. */
 static void run_job(ember_context *ctx, const job *jb) {
+    size_t thread = 0;
 #if EMBER_HAVE_THREADS
-    if (ctx->pool != NULL && jb->count > 1) {
+    if (task_thread != 0)
+        thread = task_thread - 1;
+    else if (ctx->pool != NULL && jb->count > 1) {
         dispatch(ctx->pool, jb);
         return;
     }
@@ -312,7 +323,7 @@ static void run_job(ember_context *ctx, const job *jb) {
     (void)ctx;
 #endif
     for (size_t k = 0; k < jb->count; k++)
-        run_tile(jb, 0, k);
+        run_tile(jb, thread, k);
 }
 
 void ember_parallel_1d(ember_context *ctx, ember_task_1d fn, const void *arg, size_t range,

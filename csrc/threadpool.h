@@ -18,7 +18,8 @@ typedef void (*ember_task_1d)(const void *arg, size_t thread, size_t begin, size
 typedef void (*ember_task_2d)(const void *arg, size_t thread, size_t i, size_t i_len, size_t j,
                               size_t j_len);
 
-/* Calls fn over [0, range) in tiles of `tile` elements (the last may be shorter). */
+/* Calls fn over [0, range) in tiles of `tile` elements (the last may be shorter). A task may
+   call ember_parallel_1d/2d itself: those tiles run inline, on its thread, with its index. */
 void ember_parallel_1d(ember_context *ctx, ember_task_1d fn, const void *arg, size_t range,
                        size_t tile);
 /* Calls fn over [0, range_i) x [0, range_j) in tile_i x tile_j tiles. */

@@ -1,9 +1,9 @@
 /* The thread pool (csrc/threadpool.c): every tile of 1-D and 2-D ranges runs exactly once, with
    the right bounds and a thread index below ember_thread_count, for 1..4 threads and ranges and
-   tiles that do not divide; tiles really run at the same time; 10k dispatches in a row lose no
-   tile; create/destroy cycles leak nothing; dispatch allocates nothing; bad thread counts and
-   allocator failures are refused with a message. Built with ThreadSanitizer by `make
-   c-test-tsan`. */
+   tiles that do not divide; tiles really run at the same time; a task's own parallel call runs
+   inline under its thread index; 10k dispatches in a row lose no tile; create/destroy cycles
+   leak nothing; dispatch allocates nothing; bad thread counts and allocator failures are
+   refused with a message. Built with ThreadSanitizer by `make c-test-tsan`. */
 #include <sched.h>
 #include <stdatomic.h>
 
@@ -151,6 +151,49 @@ static void check_concurrent(ember_context *ctx, size_t threads) {
               "%zu tiles did not run at once on %zu threads", threads, threads);
 }
 
+/* A task that runs a 2-D job of its own: the inner tiles must all run, on the outer task's
+   thread index (so per-thread scratch stays private), while the outer job goes on. */
+typedef struct nested {
+    ember_context *ctx;
+    record inner[8]; /* one per outer tile */
+    atomic_int wrong_thread;
+} nested;
+
+typedef struct inner_arg {
+    record *rec;
+    size_t thread;
+    atomic_int *wrong_thread;
+} inner_arg;
+
+static void task_inner(const void *arg, size_t thread, size_t i, size_t i_len, size_t j,
+                       size_t j_len) {
+    const inner_arg *a = arg;
+    if (thread != a->thread)
+        atomic_fetch_add(a->wrong_thread, 1);
+    task_2d(a->rec, thread, i, i_len, j, j_len);
+}
+
+static void task_outer(const void *arg, size_t thread, size_t begin, size_t end) {
+    nested *n = (nested *)arg;
+    for (size_t t = begin; t < end; t++) {
+        inner_arg a = {&n->inner[t], thread, &n->wrong_thread};
+        ember_parallel_2d(n->ctx, task_inner, &a, 5, 2, 7, 3);
+    }
+}
+
+static void check_nested(ember_context *ctx, size_t threads) {
+    static nested n;
+    n.ctx = ctx;
+    atomic_init(&n.wrong_thread, 0);
+    for (size_t t = 0; t < 8; t++)
+        record_reset(&n.inner[t], 5, 2, 7, 3, threads);
+    ember_parallel_1d(ctx, task_outer, &n, 8, 1);
+    bool all = true;
+    for (size_t t = 0; t < 8; t++)
+        all = all && each_once(&n.inner[t], 5 * 7);
+    CHECK_MSG(all && atomic_load(&n.wrong_thread) == 0, "nested jobs on %zu threads", threads);
+}
+
 static void task_count(const void *arg, size_t thread, size_t begin, size_t end) {
     (void)thread;
     atomic_fetch_add((atomic_long *)arg, (long)(end - begin));
@@ -176,6 +219,7 @@ static void check_pool(int32_t threads) {
     long calls = f.count.calls;
     check_ranges(&f.ctx, n);
     check_concurrent(&f.ctx, n);
+    check_nested(&f.ctx, n);
     /* Back-to-back dispatches: a tile lost or run twice across jobs changes the sum. */
     atomic_long sum;
     atomic_init(&sum, 0);

@@ -83,7 +83,7 @@ void ember_dwconv_f32_up_scalar(size_t pixels, size_t channels, size_t ks,
 
 #if EMBER_HAVE_AVX512F
 /* x86-64 AVX-512F (csrc/ukernels/avx512f/dwconv_f32_kxk_avx512f.c): one 16-channel tile per
-   zmm, 8 pixels per step at stride 1, 4 at stride 2. */
+   zmm, 8 pixels per step. */
 void ember_dwconv_f32_up_avx512f(size_t pixels, size_t channels, size_t ks,
                                  const float *const *ind, const float *w, float *out,
                                  const ember_minmax_f32 *clamp);

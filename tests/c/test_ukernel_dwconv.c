@@ -80,7 +80,7 @@ static ember_dwconv_f32_shape draw_shape(const ember_dwconv_f32_config *cfg) {
     s.win.pad_left = draw(0, s.kw - 1);
     s.win.pad_right = draw(0, s.kw - 1);
     s.in_h = draw(1, 9);
-    s.in_w = draw(1, 18); /* interiors of 8 + 4 + 1.. pixels at stride 1 */
+    s.in_w = draw(1, 24); /* interiors of 8 + 4 + 1.. pixels at strides 1 and 2 */
     const int32_t span_h = (s.kh - 1) * s.win.dilation_h + 1;
     const int32_t span_w = (s.kw - 1) * s.win.dilation_w + 1;
     if (s.in_h + s.win.pad_top + s.win.pad_bottom < span_h)

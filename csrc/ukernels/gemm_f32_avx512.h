@@ -51,6 +51,38 @@ EMBER_AVX512_INLINE void ember_avx512_store(const __m512 *acc, size_t rows, floa
         _mm512_mask_storeu_ps(crows[i], mask, _mm512_min_ps(hi, _mm512_max_ps(lo, acc[i])));
 }
 
+/* The last panel when it has at most 8 columns: 256-bit FMAs over its low half, which cost half
+   a 512-bit one on cores that run those as two halves (Zen 4) and no more elsewhere. */
+EMBER_AVX512_INLINE void ember_avx512_start8(__m256 *acc, size_t rows, const float *bias) {
+    const __m256 b = _mm256_loadu_ps(bias);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < rows; i++)
+        acc[i] = b;
+}
+
+EMBER_AVX512_INLINE const float *ember_avx512_accumulate8(__m256 *acc, size_t rows,
+                                                          const float *const *a, size_t kc,
+                                                          const float *w) {
+    for (size_t k = 0; k < kc; k++, w += EMBER_GEMM_NR) {
+        const __m256 b = _mm256_loadu_ps(w);
+#pragma GCC unroll 16
+        for (size_t i = 0; i < rows; i++)
+            acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(a[i] + k), b, acc[i]);
+    }
+    return w;
+}
+
+EMBER_AVX512_INLINE void ember_avx512_store8(const __m256 *acc, size_t rows, float *const *crows,
+                                             size_t cols, const ember_minmax_f32 *clamp) {
+    const __m256 lo = _mm256_set1_ps(clamp->min), hi = _mm256_set1_ps(clamp->max);
+    const __mmask16 mask = (__mmask16)((1u << cols) - 1);
+#pragma GCC unroll 16
+    for (size_t i = rows; i-- > 0;) {
+        const __m256 v = _mm256_min_ps(hi, _mm256_max_ps(lo, acc[i]));
+        _mm512_mask_storeu_ps(crows[i], mask, _mm512_castps256_ps512(v));
+    }
+}
+
 /* One row (mr == 1: a FULLY_CONNECTED on one vector, a last row tile) against four panels at
    a time: four independent FMA chains, where the tile would compute `rows` aliased copies of
    one. Panels past the last alias it (read, never stored). Row t of the taps: `ind` NULL reads
@@ -107,6 +139,13 @@ EMBER_AVX512_INLINE void ember_avx512_gemm(size_t rows, size_t mr, size_t nc, si
         crows[i] = c + r * c_stride;
     }
     for (size_t j0 = 0; j0 < nc; j0 += EMBER_GEMM_NR) {
+        if (nc - j0 <= 8) {
+            __m256 acc8[EMBER_AVX512_MAX_MR];
+            ember_avx512_start8(acc8, rows, w);
+            ember_avx512_accumulate8(acc8, rows, arows, kc, w + EMBER_GEMM_NR);
+            ember_avx512_store8(acc8, rows, crows, nc - j0, clamp);
+            return;
+        }
         __m512 acc[EMBER_AVX512_MAX_MR];
         ember_avx512_start(acc, rows, w);
         w = ember_avx512_accumulate(acc, rows, arows, kc, w + EMBER_GEMM_NR);
@@ -115,6 +154,15 @@ EMBER_AVX512_INLINE void ember_avx512_gemm(size_t rows, size_t mr, size_t nc, si
         for (size_t i = 0; i < rows; i++)
             crows[i] += EMBER_GEMM_NR;
     }
+}
+
+/* Where tap t of each row starts: its offset in a, or the zero vector. */
+EMBER_AVX512_INLINE void ember_avx512_tap_rows(const float **arows, size_t rows,
+                                               const size_t *const *taps, size_t t,
+                                               const float *a, const float *zero) {
+#pragma GCC unroll 16
+    for (size_t i = 0; i < rows; i++)
+        arows[i] = taps[i][t] == EMBER_IND_ZERO ? zero : a + taps[i][t];
 }
 
 /* The IGEMM microkernel body for MR = `rows`. */
@@ -135,14 +183,23 @@ EMBER_AVX512_INLINE void ember_avx512_igemm(size_t rows, size_t mr, size_t nc, s
         crows[i] = c + r * c_stride;
     }
     for (size_t j0 = 0; j0 < nc; j0 += EMBER_GEMM_NR) {
+        const float *arows[EMBER_AVX512_MAX_MR];
+        if (nc - j0 <= 8) {
+            __m256 acc8[EMBER_AVX512_MAX_MR];
+            ember_avx512_start8(acc8, rows, w);
+            w += EMBER_GEMM_NR;
+            for (size_t t = 0; t < ks; t++) {
+                ember_avx512_tap_rows(arows, rows, taps, t, a, zero);
+                w = ember_avx512_accumulate8(acc8, rows, arows, kc, w);
+            }
+            ember_avx512_store8(acc8, rows, crows, nc - j0, clamp);
+            return;
+        }
         __m512 acc[EMBER_AVX512_MAX_MR];
         ember_avx512_start(acc, rows, w);
         w += EMBER_GEMM_NR;
         for (size_t t = 0; t < ks; t++) {
-            const float *arows[EMBER_AVX512_MAX_MR];
-#pragma GCC unroll 16
-    for (size_t i = 0; i < rows; i++)
-                arows[i] = taps[i][t] == EMBER_IND_ZERO ? zero : a + taps[i][t];
+            ember_avx512_tap_rows(arows, rows, taps, t, a, zero);
             w = ember_avx512_accumulate(acc, rows, arows, kc, w);
         }
         ember_avx512_store(acc, rows, crows, nc - j0, clamp);

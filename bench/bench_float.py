@@ -50,6 +50,8 @@ TITLES = {"mobilenet_v2": "MobileNetV2", "mobilenet_v3_large": "MobileNetV3-Larg
 # Keras's MobileNetV3 and EfficientNet include their preprocessing (a rescale of 0..255).
 KERAS_INPUT_RANGE = {"mobilenet_v3_large": (0.0, 255.0), "efficientnet_b0": (0.0, 255.0)}
 TO_NHWC = (0, 2, 3, 1)
+# A max relative output difference above this is flagged: a wrong result, not rounding.
+DISAGREE = 1e-3
 # fp32 FLOP per cycle of one core: two 256-bit FMA pipes (Zen 3/4, Intel since Haswell).
 FLOP_PER_CYCLE = 32
 
@@ -134,6 +136,7 @@ def random_input(name: str, side: str, shape: tuple[int, ...], seed: int = 0) ->
 def build_files(name: str, size: int, rebuild: bool) -> dict[str, Path]:
     """The .tflite and .onnx of a model and the .ember Emberlite converts from each (made once
     per size; --rebuild makes them again)."""
+    import emberlite.converter
     from emberlite.converter import Converter
 
     stem = OUT / f"{name}_{size}"
@@ -149,9 +152,12 @@ def build_files(name: str, size: int, rebuild: bool) -> dict[str, Path]:
                                        str(files[kind])], stdout=f, stderr=subprocess.STDOUT)
             if done.returncode != 0:
                 sys.exit(f"building {files[kind].name} failed:\n{log.read_text()[-3000:]}")
+    # Converted again when the source file or the converter is newer than the .ember.
+    package = Path(emberlite.converter.__file__).parent
+    newest = max(f.stat().st_mtime for f in package.rglob("*.py"))
     for src, dst in (("tflite", "ember_tflite"), ("onnx", "ember_onnx")):
         if rebuild or not files[dst].exists() or \
-                files[dst].stat().st_mtime < files[src].stat().st_mtime:
+                files[dst].stat().st_mtime < max(files[src].stat().st_mtime, newest):
             convert = Converter.from_tflite if src == "tflite" else Converter.from_onnx
             convert(str(files[src])).save(str(files[dst]))
     return files
@@ -324,7 +330,9 @@ def print_model_line(name: str, threads: int, entry: dict[str, Any]) -> None:
         parts.append(f"{peer} {e[peer]['median_ms']:.2f} ms, emberlite "
                      f"{e['emberlite']['median_ms']:.2f} ms (x{e['ratio']:.2f}, diff "
                      f"{e['max_rel_diff']:.1e})")
-    print(f"  {TITLES[name]:18} {threads}T: " + "; ".join(parts), flush=True)
+    bad = [side for side in ("tflite", "onnx") if entry[side]["max_rel_diff"] > DISAGREE]
+    warn = f"  !! outputs disagree ({', '.join(bad)})" if bad else ""
+    print(f"  {TITLES[name]:18} {threads}T: " + "; ".join(parts) + warn, flush=True)
 
 
 # -- cold start, in fresh processes -----------------------------------------------------------
@@ -399,6 +407,11 @@ def geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
 
 
+def _diff(entry: dict[str, Any]) -> str:
+    text = f"{entry['max_rel_diff']:.1e}"
+    return f"**{text} (wrong)**" if entry["max_rel_diff"] > DISAGREE else text
+
+
 def markdown(results: list[dict[str, Any]], cold: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = [f"Command: `{meta['command']}`", "",
              f"Machine: {meta['cpu']}, {meta['cores']} cores, {meta['machine']}; "
@@ -422,8 +435,7 @@ def markdown(results: list[dict[str, Any]], cold: dict[str, Any], meta: dict[str
             lines.append(f"| {TITLES[r['model']]} | {threads} | {cell(t['litert'])} | "
                          f"{cell(t['emberlite'])} | {t['ratio']:.2f} | {cell(o['onnxruntime'])} "
                          f"| {cell(o['emberlite'])} | {o['ratio']:.2f} | "
-                         f"{t['emberlite_peak_pct']:.0f}% | {t['max_rel_diff']:.1e} / "
-                         f"{o['max_rel_diff']:.1e} |")
+                         f"{t['emberlite_peak_pct']:.0f}% | {_diff(t)} / {_diff(o)} |")
         lit = geomean([r["threads"][str(threads)]["tflite"]["ratio"] for r in results])
         ort = geomean([r["threads"][str(threads)]["onnx"]["ratio"] for r in results])
         lines.append(f"| **geometric mean** | {threads} | | | **{lit:.2f}** | | | "
@@ -460,7 +472,8 @@ def chart(results: list[dict[str, Any]], threads: list[int], path: Path) -> None
                             [v["p90_ms"] - v["median_ms"] for v in s]])
             ax.bar(xs + (k - 1.5) * width, med, width, yerr=err, capsize=2, label=label)
         ax.set_xticks(xs, [TITLES[r["model"]] for r in results], rotation=20, fontsize=8)
-        ax.set_ylabel("latency, ms (median, p10-p90)")
+        ax.set_yscale("log")  # ResNet50 is 15x MobileNetV3: a linear axis hides the small ones
+        ax.set_ylabel("latency, ms (median, p10-p90; log scale)")
         ax.set_title(f"float32, batch 1, {t} thread{'s' if t > 1 else ''}")
         ax.legend(fontsize=8)
     fig.tight_layout()

@@ -20,6 +20,8 @@
 #include "emberlite.h"
 #include "ukernels/dwconv.h"
 #include "ukernels/gemm.h"
+#include "ukernels/vbinary.h"
+#include "ukernels/vunary.h"
 
 typedef struct options {
     const char *model, *config;
@@ -691,6 +693,127 @@ static int dwconv_check(const options *opt) {
     return failures != 0;
 }
 
+/* ---- element-wise (csrc/ukernels/vbinary.h, vunary.h) ---- */
+
+/* Element counts of the element-wise layers of MobileNetV3-Large (HardSwish) and
+   EfficientNet-B0 (SiLU's sigmoid and product) at 224x224. */
+typedef struct elt_shape {
+    const char *model, *layer;
+    size_t count;
+} elt_shape;
+
+static const elt_shape elt_shapes[] = {
+    { "mobilenet_v3_large", "112x112x16", 112 * 112 * 16 },
+    { "mobilenet_v3_large", "28x28x240", 28 * 28 * 240 },
+    { "mobilenet_v3_large", "7x7x960", 7 * 7 * 960 },
+    { "efficientnet_b0", "112x112x32", 112 * 112 * 32 },
+    { "efficientnet_b0", "56x56x144", 56 * 56 * 144 },
+    { "efficientnet_b0", "14x14x672", 14 * 14 * 672 },
+};
+
+typedef struct elt_job {
+    ember_vbinary_f32_fn binary;
+    ember_unary_f32 unary;
+    size_t n;
+    const float *a, *b;
+    float *out;
+} elt_job;
+
+static void run_elt_job(void *arg) {
+    const elt_job *j = arg;
+    const ember_minmax_f32 clamp = { -INFINITY, INFINITY };
+    const ember_unary_params p = { 0.0f, 6.0f };
+    if (j->binary != NULL)
+        j->binary(j->n, j->a, j->b, j->out, &clamp);
+    else
+        j->unary(j->a, j->out, j->n, &p);
+}
+
+/* One line per kernel and layer: ns per element and GB/s (median) of each configuration. */
+static void elt_line(const char *kernel, const elt_shape *s, const options *opt,
+                     const float *a, const float *b, float *out, ember_vbinary_op bop,
+                     int uop) {
+    printf("%-18s %-11s %-12s", s->model, s->layer, kernel);
+    size_t count = 0;
+    const ember_vbinary_f32_ops *bc = uop < 0 ? ember_vbinary_f32_configs(bop, &count) : NULL;
+    const ember_vunary_f32_config *uc =
+        uop >= 0 ? ember_vunary_f32_configs((ember_vunary_op)uop, &count) : NULL;
+    for (size_t i = 0; i < count; i++) {
+        const char *name = bc ? bc[i].name : uc[i].name;
+        const uint32_t isa = bc ? bc[i].isa : uc[i].isa;
+        if (!selected(opt->config, name) || (isa & cpu_features()) != isa)
+            continue;
+        elt_job job = { bc ? bc[i].vv : NULL, uc ? uc[i].fn : NULL, s->count, a, b, out };
+        const timing t = time_runs(run_elt_job, &job, opt->repeats);
+        const double bytes = (double)s->count * sizeof(float) * (bc ? 3.0 : 2.0);
+        printf(" | %-28s %6.3f ns %6.1f GB/s", name, t.median_s / (double)s->count * 1e9,
+               bytes / t.median_s * 1e-9);
+    }
+    printf("\n");
+}
+
+static void elementwise_bench(const options *opt) {
+    printf("element-wise: per configuration: ns per element and GB/s (median)\n");
+    for (size_t i = 0; i < sizeof elt_shapes / sizeof elt_shapes[0]; i++) {
+        const elt_shape *s = &elt_shapes[i];
+        if (!selected(opt->model, s->model))
+            continue;
+        float *a = random_floats(s->count), *b = random_floats(s->count);
+        float *out = malloc(s->count * sizeof(float));
+        if (!a || !b || !out) {
+            fprintf(stderr, "out of memory\n");
+            exit(1);
+        }
+        elt_line("add", s, opt, a, b, out, EMBER_VBINARY_ADD, -1);
+        elt_line("mul", s, opt, a, b, out, EMBER_VBINARY_MUL, -1);
+        elt_line("relu6", s, opt, a, b, out, EMBER_VBINARY_ADD, EMBER_VUNARY_CLAMP);
+        elt_line("hard_swish", s, opt, a, b, out, EMBER_VBINARY_ADD, EMBER_VUNARY_HARD_SWISH);
+        elt_line("sigmoid", s, opt, a, b, out, EMBER_VBINARY_ADD, EMBER_VUNARY_SIGMOID);
+        elt_line("tanh", s, opt, a, b, out, EMBER_VBINARY_ADD, EMBER_VUNARY_TANH);
+        free(a), free(b), free(out);
+    }
+}
+
+/* The oracle is tests/c/test_ukernel_elementwise.c (bit for bit, and sigmoid/tanh against
+   double-precision libm over a fine sweep); here each configuration's sigmoid and tanh are
+   re-checked on the layer sizes against vunary.h's stated bounds. */
+static int elementwise_check(const options *opt) {
+    const int ops[] = { EMBER_VUNARY_SIGMOID, EMBER_VUNARY_TANH };
+    const double bounds[] = { EMBER_VSIGMOID_MAX_REL_ERR, EMBER_VTANH_MAX_REL_ERR };
+    size_t failures = 0;
+    for (size_t o = 0; o < 2; o++) {
+        size_t count = 0;
+        const ember_vunary_f32_config *cfgs =
+            ember_vunary_f32_configs((ember_vunary_op)ops[o], &count);
+        for (size_t i = 0; i < count; i++) {
+            if ((cfgs[i].isa & cpu_features()) != cfgs[i].isa)
+                continue;
+            const size_t n = elt_shapes[0].count;
+            float *x = random_floats(n), *y = malloc(n * sizeof(float));
+            if (!x || !y) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+            }
+            const ember_unary_params p = { 0.0f, 0.0f };
+            for (size_t k = 0; k < n; k++)
+                x[k] *= 20.0f;
+            cfgs[i].fn(x, y, n, &p);
+            size_t bad = 0;
+            for (size_t k = 0; k < n; k++) {
+                const double w = ops[o] == EMBER_VUNARY_SIGMOID ? 1.0 / (1.0 + exp(-(double)x[k]))
+                                                                : tanh((double)x[k]);
+                bad += !(fabs(y[k] - w) <= bounds[o] * fabs(w) + 0x1p-126);
+            }
+            printf("%-28s %zu values in [-20, 20]: %zu beyond the bound\n", cfgs[i].name, n,
+                   bad);
+            failures += bad != 0;
+            free(x), free(y);
+        }
+    }
+    (void)opt;
+    return failures != 0;
+}
+
 /* ---- families ---- */
 
 typedef struct family {
@@ -702,6 +825,7 @@ typedef struct family {
 static const family families[] = {
     { "gemm", gemm_bench, gemm_check },
     { "dwconv", dwconv_bench, dwconv_check },
+    { "elementwise", elementwise_bench, elementwise_check },
 };
 
 int main(int argc, char **argv) {

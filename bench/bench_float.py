@@ -20,8 +20,8 @@ Emberlite's median over the peer's per model and their geometric mean, the outpu
 relative difference, and Emberlite's % of the cores' peak. Cold start: in a fresh process per
 runtime, the time from just before the interpreter is created (file on disk, Python and the
 runtime already imported) to the first result, and the growth of peak RSS over that span
-(median of --cold-repeats processes). Writes bench/out/float32.json and bench/out/float32.png,
-and prints a markdown table for bench/RESULTS.md.
+(median of --cold-repeats processes). Writes bench/out/float32.json and float32.png (--quick:
+float32_quick.*) and prints a markdown table for bench/RESULTS.md.
 
     make bench
     .venv/bin/python bench/bench_float.py                  # all five models, ~15 min
@@ -573,11 +573,13 @@ def main(argv: list[str]) -> int:
                 for k, v in cold[name].items()), flush=True)
     meta["load_after"] = f"{os.getloadavg()[0]:.1f}"
     table = markdown(results, cold, meta)
-    (OUT / "float32.json").write_text(json.dumps({"meta": meta, "results": results,
-                                                  "cold_start": cold}, indent=2))
-    chart(results, args.threads, OUT / "float32.png")
+    # A --quick run keeps its own files, so that it never overwrites a full run's.
+    stem = OUT / ("float32_quick" if args.quick else "float32")
+    stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results,
+                                                     "cold_start": cold}, indent=2))
+    chart(results, args.threads, stem.with_suffix(".png"))
     print("\n" + table)
-    print(f"\nwrote {OUT / 'float32.json'} and {OUT / 'float32.png'}")
+    print(f"\nwrote {stem}.json and {stem}.png")
     return 0
 
 

@@ -258,7 +258,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"  {printable(op):24} {count}")
     print(f"nodes (kernel variant picked for this CPU: {'+'.join(info['isa']) or 'no SIMD'}):")
     for n in info["node_list"]:
-        print(f"  {n['index']:4} {printable(n['op']):20} {printable(n['variant']):28} "
+        print(f"  {n['index']:4} {printable(n['op']):20} {printable(n['variant']):30} "
               f"{printable(n['name'])}")
     print("tensors:")
     for t in info["tensors"]:
@@ -494,11 +494,11 @@ def _clip(text: str, width: int) -> str:
 
 
 def _print_profile(rows: list[dict[str, Any]]) -> None:
-    print(f"{'#':>4}  {'op':20} {'name':40} {'output':18} {'variant':26} {'ms':>9} "
+    print(f"{'#':>4}  {'op':20} {'name':40} {'output':18} {'variant':30} {'ms':>9} "
           f"{'%':>6} {'GFLOP/s':>8}")
     for r in rows:
         print(f"{r['index']:4}  {_clip(r['op'], 20):20} {_clip(r['name'], 40):40} "
-              f"{_shape_text(r['output_shape']):18} {_clip(r['variant'], 26):26} "
+              f"{_shape_text(r['output_shape']):18} {_clip(r['variant'], 30):30} "
               f"{r['ms']:9.4f} {r['percent']:6.2f} {_gflops_text(r['gflops']):>8}")
     print("per op:")
     print(f"  {'op':20} {'nodes':>5} {'ms':>9} {'%':>6} {'GFLOP/s':>8}")

@@ -3,9 +3,14 @@
 #include "ember_internal.h"
 #include "kernels/quant.h"
 #include "kernels/strided_copy.h"
+#include "ukernels/transpose.h"
 
 struct transpose_data {
     struct strided_walk walk;
+    /* 4-byte elements whose last two walk axes are a 2-D transpose (the input's unit-stride
+       axis moves out of last place, as NHWC <-> NCHW): copied in square tiles so both sides
+       stay in cache. NULL: the reference walk. */
+    const ember_transpose_u32_config *tiled;
 };
 
 static ember_status transpose_check(ember_context *ctx, const ember_node *node) {
@@ -47,6 +52,39 @@ static void ember_transpose_ref(const struct transpose_data *d, const void *in, 
     strided_walk_copy(&d->walk, in, out);
 }
 
+/* The walk's outer axes (batch) one 2-D block at a time. */
+static void transpose_tiled(const struct strided_walk *w, ember_transpose_u32_fn fn,
+                            const void *in, void *out) {
+    if (w->count == 0)
+        return;
+    const uint32_t r = w->rank;
+    const size_t rows = w->extent[r - 2], cols = w->extent[r - 1];
+    const size_t ld = (size_t)w->stride[r - 1];
+    const uint32_t *src = in;
+    uint32_t *dst = out;
+    size_t idx[EMBER_MAX_RANK] = {0};
+    ptrdiff_t offset = w->base;
+    for (size_t done = 0; done < w->count; done += rows * cols) {
+        fn(src + offset, dst, rows, cols, ld);
+        dst += rows * cols;
+        for (uint32_t a = r - 2; a-- > 0;) {
+            offset += w->stride[a];
+            if (++idx[a] < w->extent[a])
+                break;
+            offset -= w->stride[a] * (ptrdiff_t)w->extent[a];
+            idx[a] = 0;
+        }
+    }
+}
+
+/* A 2-D transpose: the second-to-last output axis walks the input's unit-stride axis, and
+   the last steps over whole input rows of it (ld >= rows). */
+static bool transpose_is_2d(const struct strided_walk *w) {
+    const uint32_t r = w->rank;
+    return w->elem_size == sizeof(uint32_t) && r >= 2 && w->stride[r - 2] == 1 &&
+           w->stride[r - 1] >= (ptrdiff_t)w->extent[r - 2];
+}
+
 static ember_status transpose_prepare(ember_context *ctx, ember_node *node) {
     struct transpose_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -66,12 +104,19 @@ static ember_status transpose_prepare(ember_context *ctx, ember_node *node) {
         strided_walk_axis(w, (size_t)in->dims[p], stride[p]);
     }
     strided_walk_finish(w);
+    d->tiled = transpose_is_2d(w) ? ember_transpose_u32_select(ctx) : NULL;
+    node->variant = d->tiled != NULL ? d->tiled->name : NULL;
     return EMBER_STATUS_OK;
 }
 
 static ember_status transpose_eval(ember_context *ctx, const ember_node *node) {
-    ember_transpose_ref(node->data, ember_input(ctx, node, 0)->data,
+    const struct transpose_data *d = node->data;
+    if (d->tiled != NULL)
+        transpose_tiled(&d->walk, d->tiled->fn, ember_input(ctx, node, 0)->data,
                         ember_output(ctx, node, 0)->data);
+    else
+        ember_transpose_ref(d, ember_input(ctx, node, 0)->data,
+                            ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;
 }
 

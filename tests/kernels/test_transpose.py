@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from onnx import helper
 
 from emberlite.converter.ops import OpType
+from emberlite.converter.ops.transpose import TransposeParams
 from tests.importers import keras_int8_moves
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels import data_movement_models
 from tests.kernels.data_movement_models import check, int8_cases, onnx_model, random_array
+from tests.kernels.fast_paths import check_fast_path, float_node
 
 
 @pytest.mark.parametrize("shape,perm", [
@@ -57,3 +60,22 @@ def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
     assert_within_one_lsb_of_default(results[name], name)
+
+
+# (float32 input, perm) whose copy is a 2-D transpose per outer index (NHWC <-> NCHW and
+# the like), with sizes around the 8 x 8 blocks
+FAST_CASES = [((1, 5, 7, 13), (0, 3, 1, 2)), ((2, 9, 17, 3), (0, 3, 1, 2)),
+              ((2, 19, 6, 5), (0, 2, 3, 1)), ((3, 37), (1, 0)), ((16, 24), (1, 0)),
+              ((2, 3, 8, 16), (0, 1, 3, 2))]
+
+
+@pytest.mark.parametrize("shape,perm", FAST_CASES, ids=str)
+def test_fast_2d_transpose_matches_reference(shape: tuple[int, ...],
+                                             perm: tuple[int, ...]) -> None:
+    """The tiled 2-D transpose (default isa_mask) gives the reference walk's bytes (ISA_NONE),
+    on 1 and 2 threads, and numpy's transpose (tests/kernels/fast_paths.py)."""
+    x = np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
+    out = tuple(shape[p] for p in perm)
+    got, = check_fast_path(float_node(OpType.TRANSPOSE, TransposeParams(perm), shape, out), [x],
+                           "transpose")
+    np.testing.assert_array_equal(got, np.transpose(x, perm))

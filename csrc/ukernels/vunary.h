@@ -82,6 +82,12 @@ void ember_vsigmoid_f32_avx2(const float *in, float *out, size_t n, const ember_
 void ember_vtanh_f32_avx2(const float *in, float *out, size_t n, const ember_unary_params *p);
 #endif
 
+#if EMBER_HAVE_AVX512F
+void ember_vsigmoid_f32_avx512f(const float *in, float *out, size_t n,
+                                const ember_unary_params *p);
+void ember_vtanh_f32_avx512f(const float *in, float *out, size_t n, const ember_unary_params *p);
+#endif
+
 #if EMBER_HAVE_NEON
 void ember_vclamp_f32_neon(const float *in, float *out, size_t n, const ember_unary_params *p);
 void ember_vleaky_relu_f32_neon(const float *in, float *out, size_t n,

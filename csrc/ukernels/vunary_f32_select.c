@@ -42,6 +42,9 @@ static const ember_vunary_f32_config hard_sigmoid_configs[] = {
 };
 
 static const ember_vunary_f32_config sigmoid_configs[] = {
+#if EMBER_HAVE_AVX512F
+    { "vunary_f32_sigmoid_avx512f", EMBER_ISA_AVX512F, ember_vsigmoid_f32_avx512f },
+#endif
 #if EMBER_HAVE_AVX2
     { "vunary_f32_sigmoid_avx2", EMBER_ISA_AVX2, ember_vsigmoid_f32_avx2 },
 #endif
@@ -52,6 +55,9 @@ static const ember_vunary_f32_config sigmoid_configs[] = {
 };
 
 static const ember_vunary_f32_config tanh_configs[] = {
+#if EMBER_HAVE_AVX512F
+    { "vunary_f32_tanh_avx512f", EMBER_ISA_AVX512F, ember_vtanh_f32_avx512f },
+#endif
 #if EMBER_HAVE_AVX2
     { "vunary_f32_tanh_avx2", EMBER_ISA_AVX2, ember_vtanh_f32_avx2 },
 #endif

@@ -6,10 +6,13 @@
 3. to_nhwc: cancels the importer's NCHW<->NHWC transposes. It must precede fold_batchnorm:
    the importer leaves BatchNormalization as MUL/ADD behind a TRANSPOSE(0,3,1,2), so the
    MUL only follows the convolution directly once that transpose has sunk past it.
-4. fold_batchnorm: folds the per-channel MUL/ADD into the convolution's filter and bias; it
+4. fold_pad: a zero PAD of height and width before a convolution becomes its padding (Keras
+   writes strided "same" convolutions as ZeroPadding2D + "valid"); after to_nhwc, which
+   leaves the PAD in NHWC.
+5. fold_batchnorm: folds the per-channel MUL/ADD into the convolution's filter and bias; it
    precedes fuse_activations because the RELU follows the ADD, not the convolution.
-5. fuse_activations: RELU/RELU6/CLAMP into the producing op.
-6. remove_dead: last, to clean up what the others left (reshape chains such as the one
+6. fuse_activations: RELU/RELU6/CLAMP into the producing op.
+7. remove_dead: last, to clean up what the others left (reshape chains such as the one
    to_nhwc makes of a global pool's transpose and the flatten, unused constants).
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ..ir import Graph
 from ..limits import ConstantBudget
 from .fold_batchnorm import fold_batchnorm
 from .fold_constants import fold_constants
+from .fold_pad import fold_pad
 from .fuse_activations import fuse_activations
 from .infer_shapes import infer_shapes
 from .remove_dead import remove_dead
@@ -29,6 +33,7 @@ PIPELINE: list[Callable[[Graph], Graph]] = [
     infer_shapes,
     fold_constants,
     to_nhwc,
+    fold_pad,
     fold_batchnorm,
     fuse_activations,
     remove_dead,

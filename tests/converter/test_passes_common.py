@@ -8,6 +8,7 @@ import pytest
 from emberlite.converter.passes import PIPELINE
 from emberlite.converter.passes.fold_batchnorm import fold_batchnorm
 from emberlite.converter.passes.fold_constants import fold_constants
+from emberlite.converter.passes.fold_pad import fold_pad
 from emberlite.converter.passes.fuse_activations import fuse_activations
 from emberlite.converter.passes.infer_shapes import infer_shapes
 from emberlite.converter.passes.remove_dead import remove_dead
@@ -17,7 +18,7 @@ from tests.converter.nhwc_graphs import torchvision_like_cnn
 
 
 def test_pipeline_order():
-    assert PIPELINE == [infer_shapes, fold_constants, to_nhwc, fold_batchnorm,
+    assert PIPELINE == [infer_shapes, fold_constants, to_nhwc, fold_pad, fold_batchnorm,
                         fuse_activations, remove_dead]
 
 

@@ -138,14 +138,26 @@ static void direct_task(const void *arg, size_t thread, size_t i, size_t i_len, 
 }
 
 /* Copies rows' taps into `rows` (count x k floats), padding taps as zeros. A tap is only a
-   few floats (kc <= CONV_GEMM_GATHER_MAX_KC): a plain loop, not a memcpy call per tap. */
+   few floats (kc <= CONV_GEMM_GATHER_MAX_KC), but taps that continue each other in the input
+   (a filter row without horizontal dilation) or are all padding go as one run. */
 static void gather_rows(const struct conv_gemm *g, const size_t *ind, size_t count,
                         const float *image, float *rows) {
-    const size_t kc = g->kc;
-    for (size_t t = 0; t < count * g->ks; t++, rows += kc) {
-        const float *src = ind[t] == EMBER_IND_ZERO ? g->zero : image + ind[t];
-        for (size_t c = 0; c < kc; c++)
-            rows[c] = src[c];
+    const size_t kc = g->kc, taps = count * g->ks;
+    for (size_t t = 0; t < taps;) {
+        const size_t at = ind[t];
+        size_t len = 1;
+        if (at == EMBER_IND_ZERO)
+            while (t + len < taps && ind[t + len] == EMBER_IND_ZERO)
+                len++;
+        else
+            while (t + len < taps && ind[t + len] == at + len * kc)
+                len++;
+        if (at == EMBER_IND_ZERO)
+            memset(rows, 0, len * kc * sizeof(float));
+        else
+            memcpy(rows, image + at, len * kc * sizeof(float));
+        rows += len * kc;
+        t += len;
     }
 }
 

@@ -7,22 +7,28 @@ static const ember_softmax_f32_config configs[] = {
     { EMBER_ISA_AVX2, "softmax_f32_avx2", "log_softmax_f32_avx2", ember_softmax_row_f32_avx2,
       ember_log_softmax_row_f32_avx2, ember_vexp_neg_f32_avx2 },
 };
-#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
-#else
-static const ember_softmax_f32_config *const configs = NULL;
-#define CONFIG_COUNT 0
-#endif
 
 const ember_softmax_f32_config *ember_softmax_f32_configs(size_t *count) {
-    *count = CONFIG_COUNT;
+    *count = sizeof configs / sizeof configs[0];
     return configs;
 }
 
 const ember_softmax_f32_config *ember_softmax_f32_select(const ember_context *ctx) {
     if (ctx->isa_mask == EMBER_ISA_NONE)
         return NULL;
-    for (size_t i = 0; i < CONFIG_COUNT; i++)
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
         if (ember_isa_usable(ctx, configs[i].isa))
             return &configs[i];
     return NULL;
 }
+#else
+const ember_softmax_f32_config *ember_softmax_f32_configs(size_t *count) {
+    *count = 0;
+    return NULL;
+}
+
+const ember_softmax_f32_config *ember_softmax_f32_select(const ember_context *ctx) {
+    (void)ctx;
+    return NULL;
+}
+#endif

@@ -159,6 +159,10 @@ ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt
 #endif
     ;
 
+/* malloc/free honouring the alignment argument (csrc/kernels/common.c): the allocator when the
+   options name none. */
+extern const ember_allocator ember_malloc_allocator;
+
 /* Persistent allocation during prepare (freed with the interpreter), 64-byte aligned, from
    ctx->allocator (malloc/free when NULL). NULL on failure, with a NO_MEMORY message set. */
 void *ember_alloc(ember_context *ctx, size_t size);

@@ -42,8 +42,6 @@ struct ember_interp {
     char msg[512];
 };
 
-/* malloc/free honouring the alignment argument (csrc/kernels/common.c). */
-extern const ember_allocator ember_malloc_allocator;
 
 /* ember_alloc without the zero fill: for the arena, whose untouched pages (a plan may leave
    large gaps) should stay uncommitted. */

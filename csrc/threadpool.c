@@ -16,8 +16,6 @@
 
 #include <string.h>
 
-#include "interp.h"
-
 /* Above this, num_threads is taken for a mistake rather than a machine. */
 #define EMBER_MAX_THREADS 256
 

@@ -35,11 +35,18 @@ def test_no_direct_allocation_or_abort(path: Path) -> None:
     assert not re.search(r"\b(abort|exit|_Exit|assert)\s*\(", code), "errors are status values"
 
 
+# Mutable state two interpreters could share is a bug; a thread-local that one call sets and
+# clears again is not shared: the thread pool's marker of "this thread is running a task".
+THREAD_LOCAL_MARKERS = {"threadpool.c": "static _Thread_local size_t task_thread;"}
+
+
 @pytest.mark.parametrize("path", [p for p in SOURCES if p.suffix == ".c"],
                          ids=lambda p: str(p.relative_to(CSRC)))
 def test_file_scope_variables_are_const(path: Path) -> None:
     depth = 0
     for line in _code(path).splitlines():
+        if line.strip() == THREAD_LOCAL_MARKERS.get(path.name):
+            continue
         if depth == 0 and re.match(r"\s*static\s+(?!const\b|inline\b)[\w\s\*]+[\w\]]\s*(=|;|\[)",
                                    line) and "(" not in line.split("=")[0]:
             pytest.fail(f"mutable file-scope variable: {line.strip()}")

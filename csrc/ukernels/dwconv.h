@@ -115,7 +115,8 @@ void ember_dwconv_f32_5x5s2_avx2(size_t pixels, size_t channels, const float *co
 
 #if EMBER_HAVE_NEON
 /* aarch64 (FMA) and armv7-a (multiply-accumulate) NEON
-   (csrc/ukernels/neon/dwconv_f32_kxk_neon.c): 4-channel groups, 4 pixels per step. */
+   (csrc/ukernels/neon/dwconv_f32_kxk_neon.c): 4-channel groups, 8 pixels per step on aarch64,
+   4 on armv7. */
 void ember_dwconv_f32_up_neon(size_t pixels, size_t channels, size_t ks,
                               const float *const *ind, const float *w, float *out,
                               const ember_minmax_f32 *clamp);

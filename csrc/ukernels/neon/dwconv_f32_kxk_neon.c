@@ -1,7 +1,8 @@
 /* float32 depthwise microkernels for NEON (csrc/ukernels/dwconv.h): channels in groups of 4
-   (one q register; the last group staged through a small buffer), the row kernels 4 output
-   pixels per step so each input column they share is loaded once. aarch64 fuses the multiply
-   and add (FMLA); armv7-a NEON has no FMA and multiplies then adds (VMLA). */
+   (one q register; the last group staged through a small buffer), the row kernels 8 output
+   pixels per step on aarch64 and 4 on armv7, so each input column they share is loaded once.
+   aarch64 fuses the multiply and add (FMLA); armv7-a NEON has no FMA and multiplies then adds
+   (VMLA). */
 #include <arm_neon.h>
 #include <string.h>
 
@@ -9,6 +10,14 @@
 
 #define CT EMBER_DWCONV_CT
 #define INLINE static inline __attribute__((always_inline))
+
+/* Pixels per row-kernel step: aarch64's 32 q registers hold 8 accumulators, a kernel row's
+   weights and the input column (as AVX-512 does); armv7's 16 hold 4. */
+#if defined(__aarch64__)
+#define PB 8
+#else
+#define PB 4
+#endif
 
 INLINE float32x4_t mac(float32x4_t acc, float32x4_t a, float32x4_t b) {
 #if defined(__aarch64__)
@@ -48,8 +57,8 @@ INLINE void row_group(int K, int S, int P, size_t channels, size_t c,
                       const float *const *rows, size_t x, const float *w, float *out,
                       float32x4_t lo, float32x4_t hi, size_t n) {
     const float *wg = group_weights(w, c, (size_t)(K * K));
-    float32x4_t acc[4];
-#pragma GCC unroll 4
+    float32x4_t acc[8];
+#pragma GCC unroll 8
     for (int p = 0; p < P; p++)
         acc[p] = vld1q_f32(wg);
 #pragma GCC unroll 5
@@ -59,10 +68,10 @@ INLINE void row_group(int K, int S, int P, size_t channels, size_t c,
         for (int kx = 0; kx < K; kx++)
             wk[kx] = vld1q_f32(wg + CT * (1 + ky * K + kx));
         const float *r = rows[ky] + x + c;
-#pragma GCC unroll 16
+#pragma GCC unroll 24
         for (int col = 0; col < (P - 1) * S + K; col++) {
             const float32x4_t v = load(r + (size_t)col * channels, n);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
             for (int p = 0; p < P; p++) {
                 const int kx = col - p * S;
                 if (kx >= 0 && kx < K)
@@ -70,7 +79,7 @@ INLINE void row_group(int K, int S, int P, size_t channels, size_t c,
             }
         }
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int p = 0; p < P; p++)
         store(out + (size_t)p * channels + c, acc[p], lo, hi, n);
 }
@@ -84,10 +93,14 @@ INLINE void row_block(int K, int S, int P, size_t channels, const float *const *
         row_group(K, S, P, channels, c, rows, x, w, out, lo, hi, channels - c);
 }
 
+/* PB pixels per step, then 4, then one at a time. */
 INLINE void row_kernel(int K, int S, size_t pixels, size_t channels, const float *const *rows,
                        const float *w, float *out, const ember_minmax_f32 *clamp) {
     const float32x4_t lo = vdupq_n_f32(clamp->min), hi = vdupq_n_f32(clamp->max);
     size_t p = 0;
+    for (; p + PB <= pixels; p += PB)
+        row_block(K, S, PB, channels, rows, p * (size_t)S * channels, w, out + p * channels, lo,
+                  hi);
     for (; p + 4 <= pixels; p += 4)
         row_block(K, S, 4, channels, rows, p * (size_t)S * channels, w, out + p * channels, lo,
                   hi);

@@ -5,7 +5,6 @@
 #include "ember_internal.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
-#include "ukernels/vunary.h"
 
 /* Infinite bounds stand for an omitted ONNX min or max. */
 static ember_status read_bounds(ember_context *ctx, const ember_node *node, float *lo, float *hi) {

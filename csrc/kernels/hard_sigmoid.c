@@ -2,7 +2,6 @@
    with p.a = alpha, p.b = beta. */
 #include "ember_internal.h"
 #include "kernels/unary.h"
-#include "ukernels/vunary.h"
 
 static ember_status read_params(ember_context *ctx, const ember_node *node, float *alpha,
                                 float *beta) {

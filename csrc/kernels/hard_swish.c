@@ -5,7 +5,6 @@
 #include "ember_internal.h"
 #include "kernels/fixed_point.h"
 #include "kernels/unary.h"
-#include "ukernels/vunary.h"
 
 struct hard_swish_i8_data {
     int32_t in_zp, out_zp;

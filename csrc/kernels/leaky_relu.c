@@ -5,7 +5,6 @@
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
-#include "ukernels/vunary.h"
 
 struct leaky_relu_i8_data {
     int32_t in_zp, out_zp;

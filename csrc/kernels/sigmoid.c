@@ -5,7 +5,6 @@
 
 #include "ember_internal.h"
 #include "kernels/unary.h"
-#include "ukernels/vunary.h"
 
 static ember_status sigmoid_check(ember_context *ctx, const ember_node *node) {
     if (ember_unary_is_i8(ctx, node))

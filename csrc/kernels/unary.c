@@ -6,7 +6,6 @@
 #include "kernels/broadcast.h" /* ember_elementwise_parallel, ember_elementwise_tile */
 #include "kernels/unary.h"
 #include "threadpool.h"
-#include "ukernels/vunary.h"
 
 /* Input 0 and the output of type `type` and of equal shapes, apart or exactly aliased. */
 static ember_status check_io(ember_context *ctx, const ember_node *node, const char *op,
@@ -104,8 +103,9 @@ ember_status ember_unary_prepare(ember_context *ctx, ember_node *node, ember_una
 }
 
 ember_status ember_unary_prepare_fast(ember_context *ctx, ember_node *node, ember_unary_f32 ref,
-                                      ember_unary_params p, int op, ember_unary_params fast_p) {
-    const ember_vunary_f32_config *c = ember_vunary_f32_select(ctx, (ember_vunary_op)op);
+                                      ember_unary_params p, ember_vunary_op op,
+                                      ember_unary_params fast_p) {
+    const ember_vunary_f32_config *c = ember_vunary_f32_select(ctx, op);
     if (c == NULL)
         return ember_unary_prepare(ctx, node, ref, p);
     const ember_status st = ember_unary_prepare(ctx, node, c->fn, fast_p);

@@ -6,18 +6,10 @@
 #define EMBER_KERNELS_UNARY_H
 
 #include "ember_internal.h"
+#include "ukernels/vunary.h" /* ember_unary_params, ember_unary_f32 */
 
 /* Entries of an int8 lookup table: one per input byte. */
 #define EMBER_I8_TABLE_SIZE 256
-
-/* Up to two constants an op reads from its params (clamp's bounds, leaky_relu's alpha...). */
-typedef struct ember_unary_params {
-    float a, b;
-} ember_unary_params;
-
-/* out[i] = f(in[i]) for i < n; out may be the same array as in. */
-typedef void (*ember_unary_f32)(const float *in, float *out, size_t n,
-                                const ember_unary_params *p);
 
 typedef struct ember_unary_data {
     ember_unary_f32 fn;
@@ -44,9 +36,10 @@ ember_status ember_unary_prepare(ember_context *ctx, ember_node *node, ember_una
                                  ember_unary_params p);
 /* The same with a microkernel when the options allow one (csrc/ukernels/vunary.h, `op` run
    with `fast_p`, named in node->variant); under isa_mask EMBER_ISA_NONE the reference `ref`
-   with `p`. The enum is passed as an int so this header stays below the microkernel layer. */
+   with `p`. */
 ember_status ember_unary_prepare_fast(ember_context *ctx, ember_node *node, ember_unary_f32 ref,
-                                      ember_unary_params p, int op, ember_unary_params fast_p);
+                                      ember_unary_params p, ember_vunary_op op,
+                                      ember_unary_params fast_p);
 ember_status ember_unary_eval(ember_context *ctx, const ember_node *node);
 
 /* Reads float field `slot` of the node's params (default `def`) and checks that it is finite

@@ -1,7 +1,7 @@
 /* float32 element-wise unary microkernels: the loops of RELU, RELU6, CLAMP, LEAKY_RELU,
  * HARD_SWISH, HARD_SIGMOID, SIGMOID and TANH (csrc/kernels/), one layer below the ops.
  *
- * Each has the ops' ember_unary_f32 signature (kernels/unary.h): out[i] = f(in[i]) for i < n,
+ * Each has the ops' ember_unary_f32 signature (below): out[i] = f(in[i]) for i < n,
  * out the same array as in or apart, any alignment, any n (0 included). RELU and RELU6 run the
  * clamp kernel with p = {0, +inf} and {0, 6}.
  *
@@ -31,7 +31,16 @@
 #define EMBER_UKERNELS_VUNARY_H
 
 #include "kernels/kernels.h"
-#include "kernels/unary.h"
+
+/* Up to two constants an op reads from its params (clamp's bounds, leaky_relu's alpha...). */
+typedef struct ember_unary_params {
+    float a, b;
+} ember_unary_params;
+
+/* out[i] = f(in[i]) for i < n; out may be the same array as in: the signature of the unary
+   ops' reference loops (kernels/unary.h) and of these microkernels. */
+typedef void (*ember_unary_f32)(const float *in, float *out, size_t n,
+                                const ember_unary_params *p);
 
 /* The approximations' stated relative error bounds (outputs >= 2^-126), every variant. */
 #define EMBER_VSIGMOID_MAX_REL_ERR 1.8e-7

@@ -2,6 +2,10 @@
    (csrc/ukernels/dwconv.h). */
 #include "ukernels/dwconv.h"
 
+/* Output pixels per unipass call: bounds the tap pointers of scratch (ks per pixel) whatever
+   the image's width. */
+#define UP_PIXELS 16
+
 static const ember_dwconv_f32_config configs[] = {
 #if EMBER_HAVE_AVX512F
     { "dwconv_f32_3x3s1_avx512f", EMBER_ISA_AVX512F, 3, 1, ember_dwconv_f32_3x3s1_avx512f,
@@ -64,7 +68,7 @@ const ember_dwconv_f32_config *ember_dwconv_f32_select(const ember_context *ctx,
 size_t ember_dwconv_f32_ind_count(const ember_dwconv_f32_config *cfg,
                                   const ember_dwconv_f32_shape *s) {
     const size_t ks = (size_t)s->kh * (size_t)s->kw;
-    return cfg->row ? ks : ks * (size_t)(s->out_w > 0 ? s->out_w : 1);
+    return cfg->row ? ks : ks * UP_PIXELS;
 }
 
 size_t ember_dwconv_f32_zero_count(const ember_dwconv_f32_shape *s) {
@@ -108,9 +112,12 @@ void ember_dwconv_f32_row_run(const ember_dwconv_f32_config *cfg, const ember_dw
     const size_t c = s->channels;
     const size_t ks = (size_t)s->kh * (size_t)s->kw;
     if (cfg->row == NULL) {
-        for (int32_t ox = 0; ox < s->out_w; ox++)
-            pixel_taps(s, image, oy, ox, zero, ind + (size_t)ox * ks);
-        cfg->up((size_t)s->out_w, c, ks, ind, packed, out_row, clamp);
+        for (int32_t ox0 = 0; ox0 < s->out_w; ox0 += UP_PIXELS) {
+            const int32_t n = s->out_w - ox0 < UP_PIXELS ? s->out_w - ox0 : UP_PIXELS;
+            for (int32_t i = 0; i < n; i++)
+                pixel_taps(s, image, oy, ox0 + i, zero, ind + (size_t)i * ks);
+            cfg->up((size_t)n, c, ks, ind, packed, out_row + (size_t)ox0 * c, clamp);
+        }
         return;
     }
     int32_t lo = 0, hi = 0;

@@ -1,5 +1,6 @@
-"""Generate docs/ops.md, one row per op, from the ops' facts (FACTS in converter/ops/<op>.py)
-and the kernels' variant tables (csrc/kernels/<op>.c).
+"""Generate docs/ops.md, one row per op, from the ops' facts (FACTS in converter/ops/<op>.py),
+the kernels' variant tables (csrc/kernels/<op>.c) and the microkernel configuration tables
+(csrc/ukernels/*.c) of the families each op file selects.
 
 Usage: python scripts/gen_ops_doc.py [--check]
 With --check nothing is written; the exit status is 1 if docs/ops.md is stale.
@@ -14,34 +15,109 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "ops.md"
 KERNELS = ROOT / "csrc" / "kernels"
+UKERNELS = ROOT / "csrc" / "ukernels"
 
 HEADER = """# Operators
 
 One row per op: the ONNX and TFLite operators the importers turn into it, the activation types
 its kernels compute in, the instruction sets with an optimised variant beside the portable
 reference (`ref`), and its limits. Generated from the ops' facts (`FACTS` in
-`converter/ops/<op>.py`) and the variant tables in `csrc/kernels/<op>.c` by
-`python scripts/gen_ops_doc.py`; `tests/converter/test_op_facts.py` fails when this file is
-stale. An op without int8 (int16) runs in float32 between a DEQUANTIZE and a QUANTIZE in a
-quantized model.
+`converter/ops/<op>.py`), the variant tables in `csrc/kernels/<op>.c` and the configuration
+tables of the microkernel families the op file selects (`ember_<family>_select` or an
+`EMBER_VBINARY_*` / `EMBER_VUNARY_*` op in `csrc/kernels/<op>.c`; the tables are in
+`csrc/ukernels/*.c`, see `docs/kernels.md`) by `python scripts/gen_ops_doc.py`;
+`tests/converter/test_op_facts.py` fails when this file is stale. "aarch64 only": the armv7
+NEON build has no such configuration. An op without int8 (int16) runs in float32 between a
+DEQUANTIZE and a QUANTIZE in a quantized model.
 
 | op | ONNX | TFLite | types | ISAs | limits |
 |---|---|---|---|---|---|
 """
 _VARIANTS = re.compile(r"_(f32|i8|i16)_variants\[\]\s*=\s*\{(.*?)\};", re.S)
 _TYPE_TAGS = {"f32": "float32", "i8": "int8", "i16": "int16"}
+# A microkernel family's type tag: TRANSPOSE's u32 kernels move float32 (4-byte) elements.
+_UK_TYPE_TAGS = {"f32": "float32", "u32": "float32"}
+_ISA_ORDER = ["avx512f", "avx2", "neon", "neondot"]
+_TABLE = re.compile(r"static const \w+ (\w*configs)\[\]\s*=\s*\{(.*?)\n\};", re.S)
+_SELECT_DEF = re.compile(r"^const \w+ \*ember_(\w+)_(f32|u32)_select\(", re.M)
+_ENUM_OP = re.compile(r"\bEMBER_V(?:BINARY|UNARY)_[A-Z0-9_]+\b")
+
+# One microkernel configuration: (ISA, type, aarch64 only).
+Config = tuple[str, str, bool]
+
+
+def _table_configs(body: str, type_name: str) -> list[Config]:
+    """The ISAs of a configuration table's rows, each with whether only an aarch64 build has it
+    (its `#if` names `defined(__aarch64__)`)."""
+    configs, condition = [], ""
+    for line in body.splitlines():
+        directive = re.match(r"\s*#\s*(if|elif|else|endif)\b(.*)", line)
+        if directive:
+            kind = directive.group(1)
+            condition = directive.group(2) if kind in ("if", "elif") else ""
+            continue
+        for isa in re.findall(r"\bEMBER_ISA_([A-Z0-9]+)\b", line):
+            if isa != "NONE":
+                aarch64 = "defined(__aarch64__)" in condition and "!defined" not in condition
+                configs.append((isa.lower(), type_name, aarch64))
+    return configs
+
+
+def _case_tables(text: str, tables: dict[str, list[Config]]) -> dict[str, str]:
+    """Which table each `case EMBER_V..._X:` of a per-op configs() switch returns; cases that
+    break out of the switch get the table named after it."""
+    found, pending = {}, []
+    names = "|".join(re.escape(name) for name in tables)
+    for token in re.finditer(rf"case (EMBER_\w+):|\b({names})\b", text):
+        if token.group(1):
+            pending.append(token.group(1))
+        elif pending:
+            found.update((case, token.group(2)) for case in pending)
+            pending = []
+    return found
+
+
+def microkernel_families() -> tuple[dict[str, list[Config]], dict[str, list[Config]]]:
+    """The configurations behind each `ember_<family>_select` and each EMBER_VBINARY_* /
+    EMBER_VUNARY_* op, read from the tables in csrc/ukernels/*.c."""
+    by_select: dict[str, list[Config]] = {}
+    by_enum: dict[str, list[Config]] = {}
+    for source in sorted(UKERNELS.glob("*.c")):
+        text = source.read_text()
+        selects = _SELECT_DEF.findall(text)
+        if not selects:
+            continue
+        type_name = _UK_TYPE_TAGS[selects[0][1]]
+        tables = {name: _table_configs(body, type_name) for name, body in _TABLE.findall(text)}
+        cases = _case_tables(text, tables)
+        for family, tag in selects:
+            call = f"ember_{family}_{tag}_select"
+            by_select[call] = [] if cases else [c for t in tables.values() for c in t]
+        for case, table in cases.items():
+            by_enum[case] = tables[table]
+    return by_select, by_enum
 
 
 def isas(op_name: str) -> str:
-    """`ref` plus each ISA with a variant in the op's kernel file, e.g. "ref, avx2 (int8)"."""
+    """`ref` plus each ISA with an optimised variant, the types it serves and whether only
+    aarch64 has it, e.g. "ref, avx2 (float32, int8), neon (float32, aarch64 only)"."""
     source = KERNELS / f"{op_name}.c"
     text = source.read_text() if source.exists() else ""
-    found = []
+    found: list[Config] = []
     for tag, body in _VARIANTS.findall(text):
-        for isa in re.findall(r"EMBER_ISA_([A-Z0-9]+)", body):
-            if isa != "NONE":
-                found.append(f"{isa.lower()} ({_TYPE_TAGS[tag]})")
-    return ", ".join(["ref", *found])
+        found += _table_configs(body, _TYPE_TAGS[tag])
+    by_select, by_enum = microkernel_families()
+    for call, configs in by_select.items():
+        if re.search(rf"\b{call}\(", text):
+            found += configs
+    for case in sorted(set(_ENUM_OP.findall(text))):
+        found += by_enum.get(case, [])
+    cells = []
+    for isa in sorted({c[0] for c in found}, key=lambda i: (_ISA_ORDER + [i]).index(i)):
+        types = [t for t in ("float32", "int8", "int16") if any(c[:2] == (isa, t) for c in found)]
+        note = ", aarch64 only" if all(c[2] for c in found if c[0] == isa) else ""
+        cells.append(f"{isa} ({', '.join(types)}{note})")
+    return ", ".join(["ref", *cells])
 
 
 def render() -> str:

@@ -384,21 +384,21 @@ def cold_child(runtime: str, path: str, threads: int) -> None:
 
 
 def cold_start(files: dict[str, Path], repeats: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for label, runtime, key in (("emberlite (.tflite)", "emberlite", "ember_tflite"),
-                                ("litert", "litert", "tflite"),
-                                ("emberlite (.onnx)", "emberlite", "ember_onnx"),
-                                ("onnxruntime", "onnxruntime", "onnx")):
-        runs = []
-        for _ in range(repeats):
+    """Median over `repeats` fresh processes per runtime, the runtimes interleaved in each
+    round so that a change in the machine's load hits them alike."""
+    sides = (("emberlite (.tflite)", "emberlite", "ember_tflite"), ("litert", "litert", "tflite"),
+             ("emberlite (.onnx)", "emberlite", "ember_onnx"),
+             ("onnxruntime", "onnxruntime", "onnx"))
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in sides}
+    for _ in range(repeats):
+        for label, runtime, key in sides:
             done = subprocess.run([sys.executable, __file__, "--cold", runtime,
                                    str(files[key]), "1"], check=True, capture_output=True,
                                   text=True)
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        out[label] = {"ms": float(np.median([r["ms"] for r in runs])),
-                      "rss_growth_mib": float(np.median([r["rss_growth_kib"] for r in runs]))
-                      / 1024}
-    return out
+            runs[label].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {label: {"ms": float(np.median([r["ms"] for r in rs])),
+                    "rss_growth_mib": float(np.median([r["rss_growth_kib"] for r in rs])) / 1024}
+            for label, rs in runs.items()}
 
 
 # -- report -----------------------------------------------------------------------------------

@@ -150,6 +150,8 @@ typedef struct ember_context {
     void *scratch;         /* bound before eval: at least scratch_size bytes, 64-aligned */
     void *blocks;          /* ember_alloc's blocks, linked; NULL in a fresh context */
     struct ember_threadpool *pool; /* workers for num_threads > 1 (csrc/threadpool.h), or NULL */
+    struct ember_region *region;   /* where ember_alloc takes blocks first (csrc/region.h), or
+                                      NULL: the allocator only */
 } ember_context;
 
 /* Formats the message into ctx and returns `status` (printf-style, bounded). */

@@ -146,6 +146,7 @@ void ember_interp_destroy(ember_interp *ip) {
         return;
     ember_threadpool_destroy(&ip->ctx);
     ember_free_all(&ip->ctx);
+    ember_region_release(&ip->region);
     ip->magic = 0;
     ember_allocator a = ip->allocator;
     a.free(a.user, ip);
@@ -235,6 +236,25 @@ static ember_status bind_arena(ember_interp *ip) {
     return EMBER_STATUS_OK;
 }
 
+/* Under the default allocator, prepare and the arena take their memory from one huge-page
+   region (csrc/region.h). Address space only: room for every constant packed twice over, the
+   arena twice and 64 MiB of indirection buffers and tables; what does not fit goes to malloc. */
+static void reserve_region(ember_interp *ip) {
+    if (ip->options.allocator != NULL || ip->ctx.region != NULL)
+        return;
+    const size_t limit = SIZE_MAX / 8;
+    size_t need = (size_t)64 << 20;
+    for (uint32_t i = 0; i < ip->model.tensor_count; i++) {
+        const ember_tensor *t = &ip->model.tensors[i];
+        if (t->is_constant && t->bytes < limit - need / 2)
+            need += 2 * t->bytes;
+    }
+    if (ip->model.arena_size < limit - need / 2)
+        need += 2 * (size_t)ip->model.arena_size;
+    if (ember_region_reserve(&ip->region, need))
+        ip->ctx.region = &ip->region;
+}
+
 ember_status ember_interp_allocate(ember_interp *ip) {
     if (!live(ip))
         return EMBER_STATUS_MISUSE;
@@ -248,10 +268,14 @@ ember_status ember_interp_allocate(ember_interp *ip) {
     ember_status st = ip->ctx.pool != NULL
                           ? EMBER_STATUS_OK
                           : ember_threadpool_create(&ip->ctx, ip->options.num_threads);
-    if (st == EMBER_STATUS_OK)
+    if (st == EMBER_STATUS_OK) {
+        reserve_region(ip);
         st = prepare_nodes(ip);
+    }
     if (st == EMBER_STATUS_OK)
         st = bind_arena(ip);
+    if (st == EMBER_STATUS_OK) /* nothing is allocated after this */
+        ember_region_trim(&ip->region);
     ip->allocated = st == EMBER_STATUS_OK;
     return finish(ip, st);
 }

@@ -3,6 +3,7 @@
 #define EMBER_INTERP_H
 
 #include "ember_internal.h"
+#include "region.h"
 
 /* The model after verification: every index, offset and size in it has been checked. */
 typedef struct ember_model {
@@ -39,6 +40,7 @@ struct ember_interp {
     bool allocated;
     size_t arena_need;          /* planned part + scratch, each rounded up to 64 */
     uint8_t *arena;             /* bound by ember_interp_allocate: ours or the caller's */
+    ember_region region;        /* ember_alloc's huge-page region under the default allocator */
     char msg[512];
 };
 

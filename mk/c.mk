@@ -8,6 +8,7 @@
 #   fuzz-ember the structure-aware .ember fuzzer (FUZZ_EMBER_SECONDS, default 150)
 #   bench-kernels the microkernel harness (bench/kernels/bench_ukernels.c) pinned to one core
 #   bench-threadpool the thread pool's dispatch cost and scaling (bench/kernels/bench_threadpool.c)
+#   bench-coldstart create / allocate / first invoke of one model in fresh processes
 
 C_BUILD := build
 PY ?= .venv/bin/python
@@ -51,7 +52,8 @@ C_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests/%)
 C_SAN_TEST_BINS := $(C_TESTS:tests/c/%.c=$(C_BUILD)/tests-san/%)
 C_MODELS := $(C_BUILD)/models/.stamp
 
-.PHONY: c-lib c-models c-test c-test-tsan fuzz fuzz-ember bench-kernels bench-threadpool
+.PHONY: c-lib c-models c-test c-test-tsan fuzz fuzz-ember bench-kernels bench-threadpool \
+    bench-coldstart
 
 c-lib: $(C_LIB)
 
@@ -95,6 +97,14 @@ $(C_BUILD)/bench_threadpool: bench/kernels/bench_threadpool.c $(C_LIB)
 
 bench-threadpool: $(C_BUILD)/bench_threadpool
 	$< $(BENCH_THREADPOOL_ARGS)
+
+# Cold start split into create / allocate / first invoke, RSS after each, median over fresh
+# processes (bench/kernels/bench_coldstart.c): BENCH_COLDSTART_ARGS="--runs 11 model.ember".
+$(C_BUILD)/bench_coldstart: bench/kernels/bench_coldstart.c $(C_LIB)
+	$(CC) $(C_FLAGS) $(C_OPT) $< $(C_LIB) -lm -o $@
+
+bench-coldstart: $(C_BUILD)/bench_coldstart
+	$< $(BENCH_COLDSTART_ARGS)
 
 $(C_MODELS): tests/c/make_models.py tests/runtime/empty_worker.py converter/planner.py \
     converter/writer.py converter/ir.py $(wildcard converter/ops/*.py)

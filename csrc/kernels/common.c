@@ -6,6 +6,7 @@
 
 #include "interp.h"
 #include "kernels/kernels.h"
+#include "region.h"
 
 /* ember_alloc puts this many bytes before each block: the list link, padded so the caller's
    part keeps the 64-byte alignment. */
@@ -216,6 +217,9 @@ static const ember_allocator *allocator_of(const ember_context *ctx) {
 }
 
 void *ember_alloc_uninit(ember_context *ctx, size_t size) {
+    void *taken = ctx->region != NULL ? ember_region_take(ctx->region, size) : NULL;
+    if (taken != NULL)
+        return taken;
     const ember_allocator *a = allocator_of(ctx);
     uint8_t *block = NULL;
     if (size <= SIZE_MAX - BLOCK_HEADER)
@@ -231,6 +235,11 @@ void *ember_alloc_uninit(ember_context *ctx, size_t size) {
 }
 
 void *ember_alloc(ember_context *ctx, size_t size) {
+    /* The region's memory is fresh from the kernel, hence zero: writing zeros would only
+       fault its pages in early (14 MB of packed weights for MobileNetV2). */
+    void *taken = ctx->region != NULL ? ember_region_take(ctx->region, size) : NULL;
+    if (taken != NULL)
+        return taken;
     uint8_t *p = ember_alloc_uninit(ctx, size);
     if (p != NULL)
         memset(p, 0, size);

@@ -26,6 +26,7 @@ from .errors import ModelImportError, QuantizationError
 from .ir import Graph
 from .limits import ConstantBudget, Limits, format_bytes
 from .passes import run_passes
+from .passes.fuse_epilogues import fuse_epilogues
 from .planner import MemoryPlan, plan_memory
 from .writer import serialize
 
@@ -250,6 +251,8 @@ class Converter:
         _check_tensors(graph, limits)
         if self._quantize is not None:
             graph = self._quantize.apply(graph)
+        # After quantization: only float32 ops take these epilogues (passes/fuse_epilogues.py).
+        graph = fuse_epilogues(graph)
         plan = plan_memory(graph)
         _check_arena(graph, plan, limits)
         # The writer adds graph.metadata (the passes' layout notes) to these.

@@ -74,6 +74,10 @@ def apply_activation(x: np.ndarray, activation: FusedActivation) -> np.ndarray:
         return np.clip(x, 0, 6)
     if activation == FusedActivation.RELU_N1_TO_1:
         return np.clip(x, -1, 1)
+    if activation == FusedActivation.SILU:
+        return x * _sigmoid(x, None)
+    if activation == FusedActivation.HARD_SWISH:
+        return _hard_swish(x, None)
     return x
 
 
@@ -113,6 +117,8 @@ def _conv2d(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
         acc += np.einsum("nhwgc,goc->nhwgo", view.reshape(n, oh, ow, g, cin_g),
                          wg[:, :, ky, kx, :])
     y = acc.reshape(n, oh, ow, cout) + _bias(args, cout)
+    if len(args) > 3 and args[3] is not None:
+        y = y + _f64(args[3])
     return [apply_activation(y, p.activation)]
 
 

@@ -4,7 +4,7 @@
 
 #include "emberlite.h" /* defines ember_type, checked below */
 
-#define EMBER_FORMAT_VERSION 4u
+#define EMBER_FORMAT_VERSION 5u
 
 /* enum DataType: defined by emberlite.h, which must give the schema's values */
 _Static_assert(EMBER_TYPE_FLOAT32 == 0, "EMBER_TYPE_FLOAT32 is not DataType.FLOAT32 (0)");
@@ -65,7 +65,9 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_FUSED_ACTIVATION_RELU 1
 #define EMBER_FUSED_ACTIVATION_RELU6 2
 #define EMBER_FUSED_ACTIVATION_RELU_N1_TO_1 3
-#define EMBER_FUSED_ACTIVATION_COUNT 4
+#define EMBER_FUSED_ACTIVATION_SILU 4
+#define EMBER_FUSED_ACTIVATION_HARD_SWISH 5
+#define EMBER_FUSED_ACTIVATION_COUNT 6
 
 /* enum ResizeMode */
 #define EMBER_RESIZE_MODE_NEAREST 0

@@ -72,9 +72,29 @@ def test_mobilenet_v2_is_fully_lowered(export_dir: Path) -> None:
     ops = Counter(Interpreter(model_content=data).node_ops())
     assert ops["transpose"] == 0
     assert ops["mul"] == onnx_ops["Mul"] == 0
-    assert ops["add"] == onnx_ops["Add"]  # only the residual connections remain
+    # The residual connections are fused into the convolutions that produce them.
+    assert ops["add"] == 0 and onnx_ops["Add"] == 10
     assert ops["conv2d"] + ops["depthwise_conv2d"] == onnx_ops["Conv"]
     x = np.random.default_rng(1).standard_normal(INPUT_SHAPE).astype(np.float32)
     [got] = run_ember(data, [x])
     [want] = run_ort(model, [x])
     assert max_rel_diff(got, want) <= 1e-4
+
+
+@pytest.mark.parametrize("name,onnx_counts,ember_counts", [
+    # SiLU is exported as Sigmoid + Mul: all but the squeeze-excite gates' fuse into the
+    # convolution before them, and every residual ADD into the projection before it.
+    ("efficientnet_b0", {"Sigmoid": 65, "Mul": 65, "Add": 9},
+     {"sigmoid": 16, "mul": 16, "add": 0}),
+    # Every residual ADD (and the ReLU after it) fuses into a convolution.
+    ("resnet18", {"Add": 8, "Relu": 17}, {"add": 0, "relu": 0}),
+])
+def test_fused_epilogues(name: str, onnx_counts: dict, ember_counts: dict,
+                         export_dir: Path) -> None:
+    path = export_dir / f"{name}.onnx"
+    if not path.exists():
+        path = _export(name, export_dir)
+    onnx_ops = Counter(n.op_type for n in onnx.load(path).graph.node)
+    assert {op: onnx_ops[op] for op in onnx_counts} == onnx_counts
+    ops = Counter(Interpreter(model_content=Converter.from_onnx(path).convert()).node_ops())
+    assert {op: ops[op] for op in ember_counts} == ember_counts

@@ -1,10 +1,12 @@
-"""CONV2D: input [N,H,W,Cin], filter [Cout,KH,KW,Cin/groups], optional bias [Cout]."""
+"""CONV2D: input [N,H,W,Cin], filter [Cout,KH,KW,Cin/groups], optional bias [Cout], optional
+residual (float32, the output's exact shape) added before the activation (fuse_epilogues)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .common import Shape, check_arity, grouped_filter_shapes, params_of, window_out
+from .common import (Shape, check_arity, fail, grouped_filter_shapes, has_input, input_shape,
+                     params_of, window_out)
 from .facts import OpFacts, QuantRule
 from .op_type import FusedActivation, OpType
 
@@ -27,13 +29,17 @@ class Conv2DParams:
 
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
-    check_arity(node, 2, 3)
+    check_arity(node, 2, 4)
     p = params_of(node, Conv2DParams)
     x, w = grouped_filter_shapes(node, graph, p.groups)
     cout, kh, kw, _ = w
     oh = window_out(node, "height", x[1], kh, p.stride_h, p.dilation_h, p.pad_top, p.pad_bottom)
     ow = window_out(node, "width", x[2], kw, p.stride_w, p.dilation_w, p.pad_left, p.pad_right)
-    return [(x[0], oh, ow, cout)]
+    out = (x[0], oh, ow, cout)
+    if has_input(node, 3) and input_shape(node, graph, 3) != out:
+        raise fail(node, f"residual (input 3) must have the output's shape {out}, "
+                         f"got {input_shape(node, graph, 3)}")
+    return [out]
 
 
 FACTS = (OpFacts(OpType.CONV2D, Conv2DParams, infer_shape,

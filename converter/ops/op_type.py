@@ -57,3 +57,5 @@ class FusedActivation(enum.IntEnum):
     RELU = 1
     RELU6 = 2
     RELU_N1_TO_1 = 3
+    SILU = 4        # x * sigmoid(x): float32 CONV2D, DEPTHWISE_CONV2D, FULLY_CONNECTED only
+    HARD_SWISH = 5  # x * relu6(x + 3) / 6: the same ops

@@ -14,6 +14,9 @@
 6. fuse_activations: RELU/RELU6/CLAMP into the producing op.
 7. remove_dead: last, to clean up what the others left (reshape chains such as the one
    to_nhwc makes of a global pool's transpose and the flatten, unused constants).
+
+fuse_epilogues (residual ADD, SiLU, HARD_SWISH into a float32 convolution) is not in this
+pipeline: Converter.convert runs it after quantization, so that it touches float32 ops only.
 """
 from __future__ import annotations
 

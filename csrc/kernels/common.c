@@ -145,6 +145,13 @@ ember_status ember_activation_range(ember_context *ctx, const ember_node *n, uin
         *lo = -1.0f;
         *hi = 1.0f;
         return EMBER_STATUS_OK;
+    case EMBER_FUSED_ACTIVATION_SILU:
+    case EMBER_FUSED_ACTIVATION_HARD_SWISH: /* not a range: kernels/epilogue.h reads them */
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): fused activation %s is only supported on "
+                          "float32 conv2d, depthwise_conv2d and fully_connected",
+                          n->index, op_name(n),
+                          act == EMBER_FUSED_ACTIVATION_SILU ? "silu" : "hard_swish");
     default:
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): fused activation must be 0..%d, got %u",

@@ -6,13 +6,37 @@
 #include "kernels/fixed_point.h"
 #include "kernels/vec_f32.h"
 
+/* The optional residual (input 3): float32 only, the output's shape, and apart from the output
+   in the arena (the GEMM paths write a tile of output before they add its residual). */
+static ember_status conv2d_residual_check(ember_context *ctx, const ember_node *node,
+                                          const ember_tensor *residual, const ember_tensor *out) {
+    ember_status st = EMBER_STATUS_OK;
+    if (out->type != EMBER_TYPE_FLOAT32)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (conv2d): a residual (input 3) is only supported "
+                          "on float32 convolutions", node->index);
+    if ((st = ember_check_type(ctx, node, residual, EMBER_TYPE_FLOAT32, "residual")) ||
+        (st = ember_check_same_shape(ctx, node, "conv2d", residual, out)))
+        return st;
+    const bool apart = residual->arena_offset < 0 || out->arena_offset < 0 ||
+                       residual->arena_offset + (int64_t)residual->bytes <= out->arena_offset ||
+                       out->arena_offset + (int64_t)out->bytes <= residual->arena_offset;
+    if (!apart)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (conv2d): the residual (input 3) overlaps the output "
+                          "in the arena (residual at offset %lld, output at %lld, %zu bytes)",
+                          node->index, (long long)residual->arena_offset,
+                          (long long)out->arena_offset, out->bytes);
+    return EMBER_STATUS_OK;
+}
+
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */
 static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
                                 struct conv2d_data *d) {
     struct conv_tensors t;
     ember_status st = conv_params_read(ctx, node, "conv2d", EMBER_OP_PARAMS_CONV2D_PARAMS,
-                                       EMBER_SLOT_CONV2D_PARAMS_ACTIVATION, &d->win, &d->act_lo,
-                                       &d->act_hi);
+                                       EMBER_SLOT_CONV2D_PARAMS_ACTIVATION, 4, &d->win,
+                                       &d->act_lo, &d->act_hi, &d->act_fn);
     if (st == EMBER_STATUS_OK)
         st = conv_count_read(ctx, node, "conv2d", EMBER_SLOT_CONV2D_PARAMS_GROUPS, "groups",
                              &d->groups);
@@ -36,6 +60,10 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
     d->out_w = t.out->dims[2];
     d->is_i8 = t.in->type == EMBER_TYPE_INT8;
     d->is_i16 = t.in->type == EMBER_TYPE_INT16;
+    const ember_tensor *residual = ember_input(ctx, node, 3);
+    d->has_residual = residual != NULL;
+    if (residual && (st = conv2d_residual_check(ctx, node, residual, t.out)))
+        return st;
     if (!d->is_i8 && !d->is_i16)
         return EMBER_STATUS_OK;
     if ((st = conv_quant_check(ctx, node, &t, 0, d->out_c)) ||
@@ -55,7 +83,8 @@ static ember_status conv2d_check(ember_context *ctx, const ember_node *node) {
 /* The oracle of the GEMM paths: one sum per output, tap by tap, each tap's channels as one
    dot product (in 8 lanes, so that the oracle itself runs at a usable speed). */
 static void ember_conv2d_f32_ref(const struct conv2d_data *d, const float *input,
-                                 const float *filter, const float *bias, float *output) {
+                                 const float *filter, const float *bias, const float *residual,
+                                 float *output) {
     const struct conv_window *w = &d->win;
     const size_t in_c = (size_t)d->in_c;
     const size_t cin_g = in_c / (size_t)d->groups;
@@ -78,7 +107,9 @@ static void ember_conv2d_f32_ref(const struct conv2d_data *d, const float *input
                     acc += vec_f32_dot(src, taps, cin_g);
                 }
             }
-            *output++ = vec_f32_clamp(acc, d->act_lo, d->act_hi);
+            if (residual != NULL)
+                acc += *residual++;
+            *output++ = ember_epilogue_f32_fn(d->act_fn, vec_f32_clamp(acc, d->act_lo, d->act_hi));
         }
     }
 }
@@ -198,12 +229,19 @@ static ember_status conv2d_f32_prepare(ember_context *ctx, ember_node *node,
         return EMBER_STATUS_OK;
     const struct conv_window *w = &d->win;
     struct conv_gemm *g = &d->gemm;
+    /* A residual is added before the clamp: the microkernels then clamp to +-inf only. */
+    const bool epilogue = d->has_residual || d->act_fn != EMBER_FUSED_ACTIVATION_NONE;
+    d->epilogue = (struct ember_epilogue_f32){d->act_fn, d->act_lo, d->act_hi, NULL, NULL, NULL};
+    if (epilogue && !ember_epilogue_f32_select(ctx, &d->epilogue))
+        return EMBER_STATUS_OK;
     g->cfg = cfg;
+    g->epilogue = epilogue ? &d->epilogue : NULL;
     const size_t k = (size_t)d->filter_h * (size_t)d->filter_w * (size_t)d->in_c;
     const size_t m = (size_t)d->batch * (size_t)d->out_h * (size_t)d->out_w;
     ember_status st = conv_gemm_pack_nk(ctx, node, "conv2d", g, m, (size_t)d->out_c, k,
-                                        filter->data, bias ? bias->data : NULL, d->act_lo,
-                                        d->act_hi);
+                                        filter->data, bias ? bias->data : NULL,
+                                        epilogue ? -INFINITY : d->act_lo,
+                                        epilogue ? INFINITY : d->act_hi);
     const bool pointwise = d->filter_h == 1 && d->filter_w == 1 && w->stride_h == 1 &&
                            w->stride_w == 1 && w->pad_top == 0 && w->pad_left == 0 &&
                            w->pad_bottom == 0 && w->pad_right == 0;
@@ -257,12 +295,15 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
                  bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }
+    const ember_tensor *residual = ember_input(ctx, node, 3);
+    const float *res = residual ? residual->data : NULL;
     if (d->gemm.cfg != NULL) {
-        conv_gemm_run(ctx, &d->gemm, ember_input(ctx, node, 0)->data, out->data);
+        conv_gemm_run_epilogue(ctx, &d->gemm, ember_input(ctx, node, 0)->data, res, out->data);
         return EMBER_STATUS_OK;
     }
     ember_conv2d_f32_ref(node->data, ember_input(ctx, node, 0)->data,
-                         ember_input(ctx, node, 1)->data, bias ? bias->data : NULL, out->data);
+                         ember_input(ctx, node, 1)->data, bias ? bias->data : NULL, res,
+                         out->data);
     return EMBER_STATUS_OK;
 }
 

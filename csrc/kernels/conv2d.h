@@ -15,6 +15,11 @@ struct conv2d_data {
     struct conv_window win;
     int32_t groups;
     float act_lo, act_hi;
+    uint8_t act_fn;    /* EMBER_FUSED_ACTIVATION_SILU or _HARD_SWISH after the clamp, else NONE */
+    bool has_residual; /* float32: input 3, added before the activation */
+    /* float32 GEMM path with a residual or act_fn: the epilogue each tile runs (gemm.epilogue
+       points here; the microkernels then clamp to +-inf only) */
+    struct ember_epilogue_f32 epilogue;
     int32_t batch, in_h, in_w, in_c;
     int32_t filter_h, filter_w;
     int32_t out_h, out_w, out_c;

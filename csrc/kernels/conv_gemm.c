@@ -117,9 +117,19 @@ void conv_gemm_name(ember_node *node, struct conv_gemm *g) {
 struct conv_gemm_run {
     const struct conv_gemm *g;
     const float *a;
+    const float *residual; /* NULL, or m x n floats the epilogue adds */
     float *c;
     float *scratch;
 };
+
+/* Runs g->epilogue over rows [i, i + count) of columns [j, j + nc), just written. */
+static void epilogue_rows(const struct conv_gemm_run *r, size_t i, size_t count, size_t j,
+                          size_t nc) {
+    const struct conv_gemm *g = r->g;
+    for (size_t row = i; row < i + count; row++)
+        ember_epilogue_f32_row(g->epilogue, r->c + row * g->n + j,
+                               r->residual ? r->residual + row * g->n + j : NULL, nc);
+}
 
 static const float *panel_at(const struct conv_gemm *g, size_t j) {
     return g->packed + (j / EMBER_GEMM_NR) * (g->k + 1) * EMBER_GEMM_NR;
@@ -132,9 +142,13 @@ static void direct_task(const void *arg, size_t thread, size_t i, size_t i_len, 
     const struct conv_gemm *g = r->g;
     const size_t mr = g->cfg->mr;
     const float *w = panel_at(g, j);
-    for (size_t end = i + i_len; i < end; i += mr)
-        g->cfg->gemm(end - i < mr ? end - i : mr, j_len, g->k, r->a + i * g->a_stride,
-                     g->a_stride, w, r->c + i * g->n + j, g->n, &g->clamp);
+    for (size_t end = i + i_len; i < end; i += mr) {
+        const size_t count = end - i < mr ? end - i : mr;
+        g->cfg->gemm(count, j_len, g->k, r->a + i * g->a_stride, g->a_stride, w,
+                     r->c + i * g->n + j, g->n, &g->clamp);
+        if (g->epilogue != NULL)
+            epilogue_rows(r, i, count, j, j_len);
+    }
 }
 
 /* Copies rows' taps into `rows` (count x k floats), padding taps as zeros. A tap is only a
@@ -190,6 +204,8 @@ static void indirect_task(const void *arg, size_t thread, size_t i, size_t i_len
         if (count > g->image_rows - row)
             count = g->image_rows - row;
         indirect_rows(r, thread, i, row, count, j, j_len);
+        if (g->epilogue != NULL)
+            epilogue_rows(r, i, count, j, j_len);
         i += count;
     }
 }
@@ -223,11 +239,16 @@ static void pick_tiles(const struct conv_gemm *g, size_t threads, size_t *tile_m
 }
 
 void conv_gemm_run(ember_context *ctx, const struct conv_gemm *g, const float *a, float *c) {
+    conv_gemm_run_epilogue(ctx, g, a, NULL, c);
+}
+
+void conv_gemm_run_epilogue(ember_context *ctx, const struct conv_gemm *g, const float *a,
+                            const float *residual, float *c) {
     if (g->m == 0 || g->n == 0)
         return;
     size_t tile_m = 0, tile_n = 0;
     pick_tiles(g, ember_thread_count(ctx), &tile_m, &tile_n);
-    const struct conv_gemm_run r = {g, a, c, ctx->scratch};
+    const struct conv_gemm_run r = {g, a, residual, c, ctx->scratch};
     ember_parallel_2d(ctx, g->path == CONV_GEMM_DIRECT ? direct_task : indirect_task, &r, g->m,
                       tile_m, g->n, tile_n);
 }

@@ -35,6 +35,9 @@ struct conv_gemm {
     float *zero;           /* kc zeros, the padding taps' input */
     float *packed;         /* the weights with the bias, in the microkernel's panels */
     ember_minmax_f32 clamp;
+    /* NULL, or what each tile's rows run after the microkernel (a residual, SILU, HARD_SWISH;
+       kernels/epilogue.h), while they are still in cache; clamp is then +-inf */
+    const struct ember_epilogue_f32 *epilogue;
     char variant[48];      /* node->variant points here: path and microkernel */
 };
 
@@ -66,5 +69,8 @@ ember_status conv_gemm_indirect(ember_context *ctx, const ember_node *node, cons
 void conv_gemm_name(ember_node *node, struct conv_gemm *g);
 /* Computes C = clamp(A x W + bias) for the whole node, split over the thread pool. */
 void conv_gemm_run(ember_context *ctx, const struct conv_gemm *g, const float *a, float *c);
+/* The same, then g->epilogue (if any) on each tile, adding `residual` (m x n, may be NULL). */
+void conv_gemm_run_epilogue(ember_context *ctx, const struct conv_gemm *g, const float *a,
+                            const float *residual, float *c);
 
 #endif /* EMBER_KERNELS_CONV_GEMM_H */

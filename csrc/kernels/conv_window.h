@@ -9,6 +9,7 @@
 #define EMBER_KERNELS_CONV_WINDOW_H
 
 #include "ember_internal.h"
+#include "kernels/epilogue.h"
 #include "kernels/quant.h"
 
 _Static_assert(EMBER_SLOT_CONV2D_PARAMS_STRIDE_H == EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_STRIDE_H &&
@@ -150,29 +151,40 @@ static inline int64_t conv_out_size(int64_t in, int64_t taps, int64_t stride, in
     return span < 0 ? -1 : span / stride + 1;
 }
 
-/* Checks that the fused activation field at `slot` is valid; gives its clamp range. */
+/* Checks that the fused activation field at `slot` is valid; gives its clamp range and, where
+   `fn` is not NULL (float32 ops with kernels/epilogue.h), SILU or HARD_SWISH in *fn. */
 static inline ember_status conv_activation(ember_context *ctx, const ember_node *node,
-                                           uint32_t slot, const char *op, float *lo, float *hi) {
+                                           uint32_t slot, const char *op, float *lo, float *hi,
+                                           uint8_t *fn) {
     uint8_t act = 0;
     if (!ember_fb_u8(&node->params, slot, EMBER_FUSED_ACTIVATION_NONE, &act))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): params out of bounds", node->index, op);
-    return ember_activation_range(ctx, node, act, lo, hi);
+    if (fn == NULL)
+        return ember_activation_range(ctx, node, act, lo, hi);
+    struct ember_epilogue_f32 e;
+    const ember_status st = ember_epilogue_f32_read(ctx, node, act, &e);
+    *lo = e.lo;
+    *hi = e.hi;
+    *fn = e.fn;
+    return st;
 }
 
-/* What every conv-like node checks first: arity (input, filter, optional bias; one output),
-   params type, window fields and fused activation. */
+/* What every conv-like node checks first: arity (input, filter, optional bias, then up to
+   max_inputs; one output), params type, window fields and fused activation (act_fn: as
+   conv_activation's fn). */
 static inline ember_status conv_params_read(ember_context *ctx, const ember_node *node,
                                             const char *op, uint8_t params_type,
-                                            uint32_t activation_slot, struct conv_window *w,
-                                            float *act_lo, float *act_hi) {
-    ember_status st = ember_check_arity(ctx, node, 2, 3, 1);
+                                            uint32_t activation_slot, uint32_t max_inputs,
+                                            struct conv_window *w, float *act_lo,
+                                            float *act_hi, uint8_t *act_fn) {
+    ember_status st = ember_check_arity(ctx, node, 2, max_inputs, 1);
     if (st == EMBER_STATUS_OK)
         st = ember_check_params(ctx, node, params_type);
     if (st == EMBER_STATUS_OK)
         st = conv_window_read(ctx, node, op, w);
     if (st == EMBER_STATUS_OK)
-        st = conv_activation(ctx, node, activation_slot, op, act_lo, act_hi);
+        st = conv_activation(ctx, node, activation_slot, op, act_lo, act_hi, act_fn);
     return st;
 }
 

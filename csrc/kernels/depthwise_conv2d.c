@@ -12,8 +12,8 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
     struct conv_tensors t;
     ember_status st = conv_params_read(ctx, node, "depthwise_conv2d",
                                        EMBER_OP_PARAMS_DEPTHWISE_CONV2D_PARAMS,
-                                       EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_ACTIVATION, &d->win,
-                                       &d->act_lo, &d->act_hi);
+                                       EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_ACTIVATION, 3, &d->win,
+                                       &d->act_lo, &d->act_hi, &d->act_fn);
     if (st == EMBER_STATUS_OK)
         st = conv_count_read(ctx, node, "depthwise_conv2d",
                              EMBER_SLOT_DEPTHWISE_CONV2D_PARAMS_DEPTH_MULTIPLIER,
@@ -99,6 +99,8 @@ static void ember_depthwise_conv2d_f32_ref(const struct depthwise_conv2d_data *d
             }
         }
         vec_f32_clamp_row(output, out_c, d->act_lo, d->act_hi);
+        for (size_t oc = 0; d->act_fn != EMBER_FUSED_ACTIVATION_NONE && oc < out_c; oc++)
+            output[oc] = ember_epilogue_f32_fn(d->act_fn, output[oc]);
         output += out_c;
     }
 }
@@ -180,7 +182,9 @@ static ember_status depthwise_conv2d_prepare_f32(ember_context *ctx, ember_node 
                                   .in_w = d->in_w, .out_h = d->out_h, .out_w = d->out_w,
                                   .kh = d->filter_h, .kw = d->filter_w, .win = d->win};
     const ember_dwconv_f32_config *cfg = ember_dwconv_f32_select(ctx, s);
-    if (cfg == NULL)
+    d->epilogue = (struct ember_epilogue_f32){d->act_fn, d->act_lo, d->act_hi, NULL, NULL, NULL};
+    if (cfg == NULL || (d->act_fn != EMBER_FUSED_ACTIVATION_NONE &&
+                        !ember_epilogue_f32_select(ctx, &d->epilogue)))
         return EMBER_STATUS_OK;
     const size_t ks = (size_t)d->filter_h * (size_t)d->filter_w;
     const size_t zeros = ember_dwconv_f32_zero_count(s);
@@ -216,11 +220,15 @@ static void depthwise_conv2d_f32_rows(const void *arg, size_t thread, size_t beg
     const size_t image = (size_t)d->in_h * (size_t)d->in_w * (size_t)d->in_c;
     const size_t row = (size_t)d->out_w * (size_t)d->out_c;
     const float **ind = t->ind + thread * d->f32_ind_count;
-    for (size_t r = begin; r < end; r++)
+    for (size_t r = begin; r < end; r++) {
         ember_dwconv_f32_row_run(d->f32_cfg, &d->f32_shape,
                                  t->input + r / (size_t)d->out_h * image,
                                  (int32_t)(r % (size_t)d->out_h), d->f32_packed, d->f32_zero,
                                  ind, t->output + r * row, &t->clamp);
+        /* SILU or HARD_SWISH over the row just written, while it is in cache. */
+        if (d->act_fn != EMBER_FUSED_ACTIVATION_NONE)
+            ember_epilogue_f32_row(&d->epilogue, t->output + r * row, NULL, row);
+    }
 }
 
 static void depthwise_conv2d_f32_fast(ember_context *ctx, const struct depthwise_conv2d_data *d,

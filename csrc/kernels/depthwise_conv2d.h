@@ -16,6 +16,9 @@ struct depthwise_conv2d_data {
     struct conv_window win;
     int32_t multiplier;
     float act_lo, act_hi;
+    uint8_t act_fn; /* EMBER_FUSED_ACTIVATION_SILU or _HARD_SWISH after the clamp, else NONE */
+    /* float32 fast path with act_fn: the epilogue each row of output runs */
+    struct ember_epilogue_f32 epilogue;
     int32_t batch, in_h, in_w, in_c;
     int32_t filter_h, filter_w;
     int32_t out_h, out_w, out_c;

@@ -39,9 +39,11 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
                      EMBER_FUSED_ACTIVATION_NONE, &act))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (fully_connected): params out of bounds", node->index);
-    st = ember_activation_range(ctx, node, act, &d->act_lo, &d->act_hi);
+    st = ember_epilogue_f32_read(ctx, node, act, &d->epilogue);
     if (st != EMBER_STATUS_OK)
         return st;
+    d->act_lo = d->epilogue.lo;
+    d->act_hi = d->epilogue.hi;
 
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *weights = ember_input(ctx, node, 1);
@@ -124,7 +126,7 @@ static void ember_fully_connected_f32_ref(const struct fully_connected_data *d,
         for (size_t n = 0; n < d->units; n++) {
             float acc = bias ? bias[n] : 0.0f;
             acc += vec_f32_dot(x, weights + n * d->depth, d->depth);
-            y[n] = vec_f32_clamp(acc, d->act_lo, d->act_hi);
+            y[n] = ember_epilogue_f32_ref(&d->epilogue, acc);
         }
     }
 }
@@ -187,6 +189,11 @@ static ember_status fully_connected_f32_prepare(ember_context *ctx, ember_node *
     if (cfg == NULL || !weights->is_constant || weights->data == NULL ||
         (bias && (!bias->is_constant || bias->data == NULL)))
         return EMBER_STATUS_OK;
+    if (d->epilogue.fn != EMBER_FUSED_ACTIVATION_NONE) {
+        if (!ember_epilogue_f32_select(ctx, &d->epilogue))
+            return EMBER_STATUS_OK;
+        d->gemm.epilogue = &d->epilogue; /* clamp is +-inf for SILU, HARD_SWISH */
+    }
     d->gemm.cfg = cfg;
     ember_status st = conv_gemm_pack_nk(ctx, node, "fully_connected", &d->gemm, d->rows,
                                         d->units, d->depth, weights->data,

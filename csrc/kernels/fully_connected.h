@@ -18,6 +18,9 @@ struct fully_connected_data {
     size_t depth;  /* K */
     size_t units;  /* N */
     float act_lo, act_hi;
+    /* float32: the activation (SILU, HARD_SWISH or a clamp) and, on the GEMM path with SILU or
+       HARD_SWISH, the microkernels gemm.epilogue runs */
+    struct ember_epilogue_f32 epilogue;
     /* float32 with constant weights: the packed GEMM plan (gemm.cfg NULL: the reference) */
     struct conv_gemm gemm;
     /* int8 and int16 (16x8) only: zero points, clamp range, per-unit real multipliers */

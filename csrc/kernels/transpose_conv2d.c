@@ -66,8 +66,8 @@ static ember_status transpose_conv2d_read(ember_context *ctx, const ember_node *
     struct conv_tensors t;
     ember_status st = conv_params_read(ctx, node, "transpose_conv2d",
                                        EMBER_OP_PARAMS_TRANSPOSE_CONV2D_PARAMS,
-                                       EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_ACTIVATION, &d->win,
-                                       &d->act_lo, &d->act_hi);
+                                       EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_ACTIVATION, 3, &d->win,
+                                       &d->act_lo, &d->act_hi, NULL);
     if (st == EMBER_STATUS_OK)
         st = conv_count_read(ctx, node, "transpose_conv2d",
                              EMBER_SLOT_TRANSPOSE_CONV2D_PARAMS_GROUPS, "groups", &d->groups);

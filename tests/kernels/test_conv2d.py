@@ -42,6 +42,7 @@ from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels.conv_models import OPSET, build, conv_model, patches, quant, window, \
     window_fields
+from tests.kernels.epilogue_checks import check_epilogue, epilogue_graph
 from tests.kernels.fixed_point import ISA_VARIANTS, run_graph
 from tests.kernels.gemm_checks import check_gemm_path
 from tests.kernels.fixed_point16 import requantize16
@@ -187,6 +188,59 @@ def test_conv_gemm_fused_clamp(x_shape: tuple[int, ...], w_shape: tuple[int, ...
     assert out.min() == 0.0
     if post == "Relu6":
         assert out.max() == 6.0
+
+
+EPILOGUE_CASES = [  # (name, x_shape NHWC, filter OHWI, window fields, GEMM path)
+    ("1x1_direct", (2, 5, 7, 6), (21, 1, 1, 6), {}, "gemm_"),
+    ("3x3_igemm", (1, 9, 8, 8), (19, 3, 3, 8), dict(pad_top=1, pad_left=1, pad_bottom=1,
+                                                    pad_right=1), "igemm_"),
+    ("3x3s2_gather_cin3", (2, 11, 12, 3), (17, 3, 3, 3),
+     dict(stride_h=2, stride_w=2, pad_top=1, pad_left=0, pad_bottom=1, pad_right=1),
+     "gather_"),
+    ("dilated_cin1", (1, 9, 9, 1), (5, 3, 3, 1), dict(dilation_h=2, dilation_w=2), "gather_"),
+]
+EPILOGUE_ACTS = [FusedActivation.NONE, FusedActivation.RELU, FusedActivation.SILU,
+                 FusedActivation.HARD_SWISH]
+
+
+@pytest.mark.parametrize("residual", [False, True], ids=["plain", "residual"])
+@pytest.mark.parametrize("act", EPILOGUE_ACTS, ids=lambda a: a.name)
+@pytest.mark.parametrize("x_shape,w_shape,fields,path", [c[1:] for c in EPILOGUE_CASES],
+                         ids=[c[0] for c in EPILOGUE_CASES])
+def test_conv_epilogues(x_shape: tuple[int, ...], w_shape: tuple[int, ...], fields: dict,
+                        path: str, act: FusedActivation, residual: bool) -> None:
+    """The residual (input 3) and the SILU and HARD_SWISH activations, on every GEMM path
+    (Cout not a multiple of 16, rows not of the microkernel's): see epilogue_checks."""
+    if act == FusedActivation.NONE and not residual:
+        pytest.skip("no epilogue")
+    rng = np.random.default_rng(sum(x_shape) + sum(w_shape) + int(act))
+    x = (rng.standard_normal(x_shape) * 2).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    bias = rng.standard_normal(w_shape[0]).astype(np.float32)
+    graph, feed = epilogue_graph(OpType.CONV2D, x, w, bias, Conv2DParams(activation=act,
+                                                                          **fields),
+                                 residual_seed=7 if residual else None)
+    out = check_epilogue(graph, feed, path)
+    if act == FusedActivation.RELU:
+        assert out.min() == 0.0 and out.max() > 0.0
+
+
+def test_conv_residual_rules() -> None:
+    """A residual of another shape, and SILU or a residual on an int8 convolution, are refused
+    with messages that say so."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 4, 4, 3)).astype(np.float32)
+    w = rng.standard_normal((2, 1, 1, 3)).astype(np.float32)
+    graph, feed = epilogue_graph(OpType.CONV2D, x, w, None, Conv2DParams(), residual_seed=1)
+    graph.tensors["r"].shape = (1, 4, 4, 1)
+    with pytest.raises(InvalidModelError, match="must have the shape of input 'r'"):
+        run_graph(graph, [feed[0], feed[1][..., :1]])
+    w8 = rng.integers(-127, 128, (4, 3, 3, 4)).astype(np.int8)
+    g, x8, _ = build(OpType.CONV2D, rng, (1, 6, 6, 4), w8, Conv2DParams(), quant(rng, 4, True, 36),
+                     False, 0)
+    g.nodes[0].params = Conv2DParams(activation=FusedActivation.SILU)
+    with pytest.raises(InvalidModelError, match="silu is only supported on float32"):
+        run_graph(g, [x8])
 
 
 def _random_conv_i8(seed: int, wd: dict, cin_g: int, cout_g: int, groups: int, batch: int,

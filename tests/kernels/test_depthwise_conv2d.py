@@ -37,6 +37,7 @@ from tests.importers import keras_int8_layers, keras_int16x8
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels.conv_models import build, conv_model, patches, quant, window, window_fields
+from tests.kernels.epilogue_checks import check_epilogue, epilogue_graph
 from tests.kernels.fixed_point import ISA_VARIANTS, run_graph
 from tests.kernels.gemm_checks import check_gemm_path
 from tests.kernels.fixed_point16 import requantize16
@@ -142,6 +143,26 @@ def test_depthwise_f32_microkernel_fused_clamp(post: str) -> None:
     assert out.min() == 0.0
     if post == "Relu6":
         assert out.max() == 6.0
+
+
+@pytest.mark.parametrize("act", [FusedActivation.SILU, FusedActivation.HARD_SWISH],
+                         ids=lambda a: a.name)
+@pytest.mark.parametrize("x_shape,kh,fields", [
+    ((1, 9, 10, 19), 3, dict(pad_top=1, pad_left=1, pad_bottom=1, pad_right=1)),
+    ((2, 11, 9, 37), 5, dict(stride_h=2, stride_w=2, pad_top=2, pad_left=2, pad_bottom=2,
+                             pad_right=2)),
+    ((1, 6, 7, 3), 3, dict(stride_h=2, stride_w=1)),
+], ids=["3x3s1", "5x5s2", "3x3_valid"])
+def test_depthwise_f32_epilogues(x_shape: tuple[int, ...], kh: int, fields: dict,
+                                 act: FusedActivation) -> None:
+    """SILU and HARD_SWISH fused into the float32 depthwise convolution: see epilogue_checks."""
+    rng = np.random.default_rng(sum(x_shape) + int(act))
+    x = (rng.standard_normal(x_shape) * 2).astype(np.float32)
+    w = rng.standard_normal((1, kh, kh, x_shape[3])).astype(np.float32)
+    bias = rng.standard_normal(x_shape[3]).astype(np.float32)
+    graph, feed = epilogue_graph(OpType.DEPTHWISE_CONV2D, x, w, bias,
+                                 DepthwiseConv2DParams(activation=act, **fields))
+    check_epilogue(graph, feed, "dwconv_f32_")
 
 
 def _random_depthwise_i8(seed: int, wd: dict, channels: int, mult: int, batch: int,

@@ -34,6 +34,7 @@ from tests.importers import keras_int8_layers, keras_int16x8
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
 from tests.kernels.conv_models import checked_model
+from tests.kernels.epilogue_checks import check_epilogue, epilogue_graph
 from tests.kernels.fixed_point import (ISA_VARIANTS, activation_range, empty_graph,
                                        int8_tensor, log_uniform, quant_tensor, round_half_away,
                                        run_graph, single_op, snap_pow2, wrap_sum)
@@ -66,6 +67,20 @@ def test_gemm(m: int, k: int, n: int, trans_b: int, bias: bool) -> None:
         inputs.append("c")
     node = helper.make_node("Gemm", inputs, ["y"], transB=trans_b, alpha=1.0, beta=1.0)
     assert_matches_ort(_model([node], x, inits), [x])
+
+
+@pytest.mark.parametrize("act", [FusedActivation.SILU, FusedActivation.HARD_SWISH],
+                         ids=lambda a: a.name)
+@pytest.mark.parametrize("m,k,n", [(1, 7, 3), (5, 33, 17), (2, 64, 40)], ids=str)
+def test_fully_connected_epilogues(m: int, k: int, n: int, act: FusedActivation) -> None:
+    """SILU and HARD_SWISH fused into the float32 fully connected: see epilogue_checks."""
+    rng = np.random.default_rng(m + k + n + int(act))
+    x = (rng.standard_normal((m, k)) * 2).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    graph, feed = epilogue_graph(OpType.FULLY_CONNECTED, x, w, bias,
+                                 FullyConnectedParams(activation=act))
+    check_epilogue(graph, feed, "gemm_")
 
 
 def test_gemm_fused_relu() -> None:

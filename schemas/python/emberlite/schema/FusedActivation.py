@@ -7,3 +7,5 @@ class FusedActivation(object):
     RELU = 1
     RELU6 = 2
     RELU_N1_TO_1 = 3
+    SILU = 4
+    HARD_SWISH = 5

@@ -65,14 +65,15 @@ def _table_configs(body: str, type_name: str) -> list[Config]:
 
 def _case_tables(text: str, tables: dict[str, list[Config]]) -> dict[str, str]:
     """Which table each `case EMBER_V..._X:` of a per-op configs() switch returns; cases that
-    break out of the switch get the table named after it."""
+    break out of the switch get the table named after it. The enums' *_COUNT is no op."""
     found, pending = {}, []
     names = "|".join(re.escape(name) for name in tables)
     for token in re.finditer(rf"case (EMBER_\w+):|\b({names})\b", text):
         if token.group(1):
             pending.append(token.group(1))
         elif pending:
-            found.update((case, token.group(2)) for case in pending)
+            found.update((case, token.group(2)) for case in pending
+                         if not case.endswith("_COUNT"))
             pending = []
     return found
 

@@ -28,7 +28,7 @@ bool ember_epilogue_f32_select(const ember_context *ctx, struct ember_epilogue_f
 }
 
 /* SiLU through a stack chunk of sigmoids, so no scratch is needed. */
-#define EPILOGUE_CHUNK 64
+#define EPILOGUE_CHUNK 256
 
 void ember_epilogue_f32_row(const struct ember_epilogue_f32 *e, float *c, const float *residual,
                             size_t n) {

@@ -9,6 +9,8 @@
 #define CONV_GEMM_L2_PANEL_BYTES (256u * 1024u)
 /* Tiles per thread when several threads share the work, so that uneven tiles even out. */
 #define CONV_GEMM_TILES_PER_THREAD 5
+/* Floats of output the fused epilogue takes at a time (8 KB: still in L1 or L2). */
+#define CONV_GEMM_EPILOGUE_FLOATS 2048u
 
 static ember_status out_of_memory(ember_context *ctx, const ember_node *node, const char *op) {
     return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %" PRIu32 " (%s): out of memory",
@@ -122,13 +124,26 @@ struct conv_gemm_run {
     float *scratch;
 };
 
-/* Runs g->epilogue over rows [i, i + count) of columns [j, j + nc), just written. */
+/* Runs g->epilogue over rows [i, i + count) of columns [j, j + nc), just written: as one run
+   when the columns are whole rows (they are contiguous then), else row by row. */
 static void epilogue_rows(const struct conv_gemm_run *r, size_t i, size_t count, size_t j,
                           size_t nc) {
     const struct conv_gemm *g = r->g;
-    for (size_t row = i; row < i + count; row++)
+    const size_t len = nc == g->n ? count * nc : nc;
+    for (size_t row = i; row < i + count; row += len / nc)
         ember_epilogue_f32_row(g->epilogue, r->c + row * g->n + j,
-                               r->residual ? r->residual + row * g->n + j : NULL, nc);
+                               r->residual ? r->residual + row * g->n + j : NULL, len);
+}
+
+/* Runs the epilogue over the pending rows [done, upto) once they hold
+   CONV_GEMM_EPILOGUE_FLOATS or the tile ends (upto == end): a few KB still in cache, rather
+   than one call per short row (16 or 24 channels). Returns the rows done. */
+static size_t epilogue_after(const struct conv_gemm_run *r, size_t done, size_t upto,
+                             size_t end, size_t j, size_t nc) {
+    if (r->g->epilogue == NULL || ((upto - done) * nc < CONV_GEMM_EPILOGUE_FLOATS && upto < end))
+        return done;
+    epilogue_rows(r, done, upto - done, j, nc);
+    return upto;
 }
 
 static const float *panel_at(const struct conv_gemm *g, size_t j) {
@@ -142,12 +157,12 @@ static void direct_task(const void *arg, size_t thread, size_t i, size_t i_len, 
     const struct conv_gemm *g = r->g;
     const size_t mr = g->cfg->mr;
     const float *w = panel_at(g, j);
+    size_t done = i;
     for (size_t end = i + i_len; i < end; i += mr) {
         const size_t count = end - i < mr ? end - i : mr;
         g->cfg->gemm(count, j_len, g->k, r->a + i * g->a_stride, g->a_stride, w,
                      r->c + i * g->n + j, g->n, &g->clamp);
-        if (g->epilogue != NULL)
-            epilogue_rows(r, i, count, j, j_len);
+        done = epilogue_after(r, done, i + count, end, j, j_len);
     }
 }
 
@@ -197,6 +212,7 @@ static void indirect_task(const void *arg, size_t thread, size_t i, size_t i_len
     const struct conv_gemm_run *r = arg;
     const struct conv_gemm *g = r->g;
     const size_t mr = g->cfg->mr;
+    size_t done = i;
     for (size_t end = i + i_len; i < end;) {
         /* A microkernel call reads its rows through one image's buffer: never across two. */
         const size_t row = i % g->image_rows;
@@ -204,8 +220,7 @@ static void indirect_task(const void *arg, size_t thread, size_t i, size_t i_len
         if (count > g->image_rows - row)
             count = g->image_rows - row;
         indirect_rows(r, thread, i, row, count, j, j_len);
-        if (g->epilogue != NULL)
-            epilogue_rows(r, i, count, j, j_len);
+        done = epilogue_after(r, done, i + count, end, j, j_len);
         i += count;
     }
 }

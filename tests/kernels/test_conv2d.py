@@ -198,6 +198,9 @@ EPILOGUE_CASES = [  # (name, x_shape NHWC, filter OHWI, window fields, GEMM path
      dict(stride_h=2, stride_w=2, pad_top=1, pad_left=0, pad_bottom=1, pad_right=1),
      "gather_"),
     ("dilated_cin1", (1, 9, 9, 1), (5, 3, 3, 1), dict(dilation_h=2, dilation_w=2), "gather_"),
+    # K = 576: the tiles split the columns, so the epilogue runs on parts of rows.
+    ("column_tiles", (1, 6, 5, 64), (130, 3, 3, 64), dict(pad_top=1, pad_left=1, pad_bottom=1,
+                                                          pad_right=1), "igemm_"),
 ]
 EPILOGUE_ACTS = [FusedActivation.NONE, FusedActivation.RELU, FusedActivation.SILU,
                  FusedActivation.HARD_SWISH]

@@ -236,22 +236,27 @@ static ember_status bind_arena(ember_interp *ip) {
     return EMBER_STATUS_OK;
 }
 
-/* Under the default allocator, prepare and the arena take their memory from one huge-page
-   region (csrc/region.h). Address space only: room for every constant packed twice over, the
-   arena twice and 64 MiB of indirection buffers and tables; what does not fit goes to malloc. */
+/* Constants plus arena from which the region takes huge pages: below it, 4 KiB faults cost
+   under 2 ms, and a huge page would charge a small model up to 2 MiB it does not use. */
+#define REGION_HUGE_MIN_BYTES ((uint64_t)8 << 20)
+
+/* Under the default allocator, prepare and the arena take their memory from one region
+   (csrc/region.h). Address space only: room for every constant packed twice over, the arena
+   twice and 64 MiB of indirection buffers and tables; what does not fit goes to malloc. */
 static void reserve_region(ember_interp *ip) {
     if (ip->options.allocator != NULL || ip->ctx.region != NULL)
         return;
-    const size_t limit = SIZE_MAX / 8;
-    size_t need = (size_t)64 << 20;
-    for (uint32_t i = 0; i < ip->model.tensor_count; i++) {
+    const uint64_t limit = SIZE_MAX / 8;
+    uint64_t data = ip->model.arena_size < limit ? ip->model.arena_size : limit;
+    for (uint32_t i = 0; i < ip->model.tensor_count && data < limit; i++) {
         const ember_tensor *t = &ip->model.tensors[i];
-        if (t->is_constant && t->bytes < limit - need / 2)
-            need += 2 * t->bytes;
+        if (t->is_constant)
+            data += t->bytes < limit ? t->bytes : limit;
     }
-    if (ip->model.arena_size < limit - need / 2)
-        need += 2 * (size_t)ip->model.arena_size;
-    if (ember_region_reserve(&ip->region, need))
+    if (data >= limit)
+        return; /* beyond any address space: malloc will say so */
+    const bool huge = data >= REGION_HUGE_MIN_BYTES;
+    if (ember_region_reserve(&ip->region, (size_t)(2 * data) + ((size_t)64 << 20), huge))
         ip->ctx.region = &ip->region;
 }
 

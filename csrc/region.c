@@ -25,7 +25,7 @@ static size_t round_huge(size_t n) {
     return (n + REGION_HUGE - 1) & ~(REGION_HUGE - 1);
 }
 
-bool ember_region_reserve(ember_region *r, size_t cap) {
+bool ember_region_reserve(ember_region *r, size_t cap, bool huge_pages) {
     if (r->base != NULL)
         return true;
     if (cap == 0 || cap > SIZE_MAX / 2)
@@ -45,7 +45,8 @@ bool ember_region_reserve(ember_region *r, size_t cap) {
     if (tail > 0)
         munmap((uint8_t *)start + cap, tail);
     /* Advice only: a kernel without transparent huge pages still maps 4 KiB pages. */
-    (void)madvise((void *)start, cap, MADV_HUGEPAGE);
+    if (huge_pages)
+        (void)madvise((void *)start, cap, MADV_HUGEPAGE);
     *r = (ember_region){(uint8_t *)start, cap, 0};
     return true;
 }
@@ -81,8 +82,8 @@ void ember_region_release(ember_region *r) {
 
 #else
 
-bool ember_region_reserve(ember_region *r, size_t cap) {
-    (void)cap;
+bool ember_region_reserve(ember_region *r, size_t cap, bool huge_pages) {
+    (void)cap, (void)huge_pages;
     *r = (ember_region){NULL, 0, 0};
     return false;
 }

@@ -144,8 +144,11 @@ class Builder:
             zps = tuple(int(self.rng.integers(-128, 128)) for _ in range(n))
         return QuantParams(scales, zps, axis)
 
-    def activation(self) -> FusedActivation:
-        return self.pick(list(FusedActivation)) if self.chance(0.4) else FusedActivation.NONE
+    def activation(self, dtype: DType | None = None) -> FusedActivation:
+        """A fused activation; SILU and HARD_SWISH only where `dtype` is float32 (the float32
+        conv, depthwise and fully connected nodes pass theirs: no other op has them)."""
+        acts = [a for a in FusedActivation if dtype == DType.FLOAT32 or a <= 3]
+        return self.pick(acts) if self.chance(0.4) else FusedActivation.NONE
 
     # ---- graph building -----------------------------------------------------------------
     def _name(self, base: str) -> str:
@@ -316,10 +319,13 @@ def gen_conv2d(b: Builder, prev: str | None) -> str:
     cout = groups * b.small()
     kh, kw = b.pick((1, 1, 2, 3, 5)), b.pick((1, 1, 2, 3, 5))
     w, bias = _conv_weights(b, dtype, (cout, kh, kw, xs[3] // groups), 0, cout)
-    p = Conv2DParams(**_window(b), groups=groups, activation=b.activation())
+    p = Conv2DParams(**_window(b), groups=groups, activation=b.activation(dtype))
     work = math.prod(xs[:3]) * cout * kh * kw * max(1, xs[3] // groups)
-    return b.node(OpType.CONV2D, [x, w] + ([bias] if bias else []), p, dtype,
-                  b.quant(dtype), work=work)
+    y = b.node(OpType.CONV2D, [x, w] + ([bias] if bias else []), p, dtype,
+               b.quant(dtype), work=work)
+    if dtype == DType.FLOAT32 and b.chance(0.3):   # a residual (input 3) of the output's shape
+        b.nodes[-1].inputs[2:] = [bias or "", b.add_input(b.tensors[y].shape, dtype)]
+    return y
 
 
 def gen_depthwise_conv2d(b: Builder, prev: str | None) -> str:
@@ -329,7 +335,8 @@ def gen_depthwise_conv2d(b: Builder, prev: str | None) -> str:
     mult = b.pick((1, 1, 2, 3))
     kh, kw = b.pick((1, 2, 3, 5)), b.pick((1, 2, 3, 5))
     w, bias = _conv_weights(b, dtype, (1, kh, kw, xs[3] * mult), 3, xs[3] * mult)
-    p = DepthwiseConv2DParams(**_window(b), depth_multiplier=mult, activation=b.activation())
+    p = DepthwiseConv2DParams(**_window(b), depth_multiplier=mult,
+                              activation=b.activation(dtype))
     work = math.prod(xs) * mult * kh * kw
     return b.node(OpType.DEPTHWISE_CONV2D, [x, w] + ([bias] if bias else []), p, dtype,
                   b.quant(dtype), work=work)
@@ -361,7 +368,7 @@ def gen_fully_connected(b: Builder, prev: str | None) -> str:
     xs = b.tensors[x].shape
     n = b.small() if b.profile != "long" or b.chance(0.5) else b.long()
     w, bias = _conv_weights(b, dtype, (n, xs[-1]), 0, n)
-    p = FullyConnectedParams(activation=b.activation())
+    p = FullyConnectedParams(activation=b.activation(dtype))
     return b.node(OpType.FULLY_CONNECTED, [x, w] + ([bias] if bias else []), p, dtype,
                   b.quant(dtype), work=math.prod(xs) * n)
 

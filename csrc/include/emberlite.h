@@ -83,7 +83,8 @@ typedef struct ember_options {
                                    included (started by ember_interp_allocate); outputs are the
                                    same bits for any count; builds without threads ignore it */
     int32_t verify_hash;        /* default 1: check the content hash in ember_interp_create */
-    const ember_allocator *allocator; /* default NULL: malloc/free */
+    const ember_allocator *allocator; /* default NULL: malloc/free (on 64-bit Linux, the packed
+                                         weights and the arena come from one mmap'd region) */
     void *arena;                /* default NULL: ember_interp_allocate allocates the arena */
     size_t arena_size;          /* size of `arena` in bytes, when given */
 } ember_options;

@@ -1,6 +1,6 @@
 """Keras applications (random weights, `weights=None`) converted by TensorFlow's
 TFLiteConverter, in float32 and in full-int8 (calibrated on random inputs), then by Emberlite:
-float32 outputs match LiteRT within 1e-4 x max |output|; int8 outputs are identical to
+float32 outputs match LiteRT within 2e-4 x max |output|; int8 outputs are identical to
 LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of its default kernels (XNNPACK) on
 >= 99% of the elements. Small input sizes keep the reference kernels quick; the architectures
 (and so the op sequences) are the full ones. BatchNorm statistics are set from a batch of
@@ -23,7 +23,10 @@ from tflite_int8_models import (assert_identical_to_reference, assert_within_one
                                 ember_outputs, int8_tflite, litert_cases, random_int8_samples,
                                 uniform)
 
-TOL = 1e-4
+# float32 sums in another order drift apart through 50 layers: LiteRT's own two kernel sets
+# differ by up to 8.5e-5 x max |output| here (ResNet50), and Emberlite's reference loops
+# (isa_mask NONE, `make pytest-ref`) by 1.25e-4 from LiteRT's reference.
+TOL = 2e-4
 SAMPLES = 2
 # Inputs whose statistics set the BatchNorm layers: with fewer (8), the 1x1 maps at the end of
 # the 32x32 networks get variances from a handful of values, the logits reach ~2000 and the

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from emberlite import ISA_NONE, Interpreter
+from emberlite import ISA_ALL, ISA_NONE, Interpreter
 from emberlite.converter.ir import DType, Graph, Node, Tensor, constant_array
 from emberlite.converter.ops import OpType
 from emberlite.converter.planner import plan_memory
@@ -60,7 +60,7 @@ def one_node(op: OpType, inputs: list[np.ndarray], out_shape: tuple[int, ...],
     return serialize(graph, plan_memory(graph)), feed
 
 
-def _run(model: bytes, feed: list[np.ndarray], isa_mask: int | None,
+def _run(model: bytes, feed: list[np.ndarray], isa_mask: int,
          num_threads: int) -> tuple[np.ndarray, str]:
     interp = Interpreter(model_content=model, num_threads=num_threads, isa_mask=isa_mask)
     interp.allocate_tensors()
@@ -70,13 +70,14 @@ def _run(model: bytes, feed: list[np.ndarray], isa_mask: int | None,
 
 def check_fast_path(op: OpType, inputs: list[np.ndarray], out_shape: tuple[int, ...],
                     prefix: str, params: Any = None, const: tuple[int, ...] = ()) -> np.ndarray:
-    """Default isa_mask on 1 and 2 threads against ISA_NONE: the node runs a microkernel whose
+    """Every ISA allowed, on 1 and 2 threads, against ISA_NONE: the node runs a microkernel whose
     name starts with `prefix`, the reference under ISA_NONE, 1 and 2 threads agree bit for
     bit, and the result equals the reference (bit for bit, or within the approximation's
     bound). Returns the optimised output."""
     model, feed = one_node(op, inputs, out_shape, params, const)
-    fast, variant = _run(model, feed, None, 1)
-    fast2, _ = _run(model, feed, None, 2)
+    # ISA_ALL spelt out: the reference_kernels plugin turns a missing mask into ISA_NONE.
+    fast, variant = _run(model, feed, ISA_ALL, 1)
+    fast2, _ = _run(model, feed, ISA_ALL, 2)
     ref, ref_variant = _run(model, feed, ISA_NONE, 1)
     assert variant.startswith(prefix), f"runs {variant}, expected {prefix}*"
     assert ref_variant == "reference"

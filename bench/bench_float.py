@@ -235,15 +235,26 @@ def ort_runner(path: Path, x_nchw: np.ndarray, threads: int) -> Runner:
 
 # -- timing -----------------------------------------------------------------------------------
 
+# Before each runtime's turn the previous one's workers must have stopped spinning: ONNX
+# Runtime's spin about 40 ms after a run and, on 2 cores, take one from whoever runs next (its
+# 2-thread turn then ran 40% slower). The wait is busy, not a sleep: with both cores idle for
+# tens of ms the virtual machine parks them, and every runtime's next turn ran ~50% slower.
+SETTLE_SECONDS = 0.1
+
+
+def settle() -> None:
+    end = time.perf_counter() + SETTLE_SECONDS
+    while time.perf_counter() < end:
+        pass
+
+
 def interleave(runners: list[Runner], warmup: int, rounds: int, per_round: int) -> None:
     for runner in runners:
         for _ in range(warmup):
             runner.call()
     for r in range(rounds):
         for runner in runners[r % len(runners):] + runners[:r % len(runners)]:
-            # A pause before each runtime's turn: the previous one's workers stop spinning
-            # (ONNX Runtime's and XNNPACK's wait for work a while), so none runs beside it.
-            time.sleep(0.02)
+            settle()
             for _ in range(per_round):
                 start = time.perf_counter()
                 runner.call()

@@ -42,6 +42,8 @@ from typing import Any
 
 import numpy as np
 
+from bench_mobilenet import cpu_name  # bench/ is on sys.path
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 OUT = Path(__file__).resolve().parent / "out"
 MODELS = ("mobilenet_v2", "mobilenet_v3_large", "resnet18", "resnet50", "efficientnet_b0")
@@ -499,16 +501,6 @@ def _versions() -> dict[str, str]:
     import emberlite
     return {"emberlite": emberlite.runtime_version(), "litert": version("ai-edge-litert"),
             "onnxruntime": version("onnxruntime")}
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def cpu_mhz() -> float:

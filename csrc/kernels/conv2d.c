@@ -80,6 +80,12 @@ static ember_status conv2d_check(ember_context *ctx, const ember_node *node) {
     return conv2d_read(ctx, node, &d);
 }
 
+/* Where tap (ky, kx) of output channel oc starts in an OHWI filter, in units of cin_g. */
+static inline size_t filter_tap(const struct conv2d_data *d, int32_t oc, int32_t ky,
+                                int32_t kx) {
+    return ((size_t)oc * (size_t)d->filter_h + (size_t)ky) * (size_t)d->filter_w + (size_t)kx;
+}
+
 /* The oracle of the GEMM paths: one sum per output, tap by tap, each tap's channels as one
    dot product (in 8 lanes, so that the oracle itself runs at a usable speed). */
 static void ember_conv2d_f32_ref(const struct conv2d_data *d, const float *input,
@@ -101,9 +107,7 @@ static void ember_conv2d_f32_ref(const struct conv2d_data *d, const float *input
                 for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
                     const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
                     const float *src = input + conv_walk_pixel(&p, y, x) * in_c + c0;
-                    const float *taps =
-                        filter + (((size_t)oc * (size_t)d->filter_h + (size_t)ky) *
-                                      (size_t)d->filter_w + (size_t)kx) * cin_g;
+                    const float *taps = filter + filter_tap(d, oc, ky, kx) * cin_g;
                     acc += vec_f32_dot(src, taps, cin_g);
                 }
             }
@@ -135,9 +139,7 @@ void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input, const
                 for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
                     const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
                     const int8_t *src = input + conv_walk_pixel(&p, y, x) * in_c + c0;
-                    const int8_t *taps =
-                        filter + (((size_t)oc * (size_t)d->filter_h + (size_t)ky) *
-                                      (size_t)d->filter_w + (size_t)kx) * cin_g;
+                    const int8_t *taps = filter + filter_tap(d, oc, ky, kx) * cin_g;
                     for (size_t ic = 0; ic < cin_g; ic++)
                         acc += (uint32_t)(taps[ic] * (src[ic] - d->in_zp));
                 }
@@ -168,9 +170,7 @@ static void ember_conv2d_i16_ref(const struct conv2d_data *d, const int16_t *inp
                 for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
                     const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
                     const int16_t *src = input + conv_walk_pixel(&p, y, x) * in_c + c0;
-                    const int8_t *taps =
-                        filter + (((size_t)oc * (size_t)d->filter_h + (size_t)ky) *
-                                      (size_t)d->filter_w + (size_t)kx) * cin_g;
+                    const int8_t *taps = filter + filter_tap(d, oc, ky, kx) * cin_g;
                     for (size_t ic = 0; ic < cin_g; ic++)
                         acc += (uint64_t)(int64_t)(taps[ic] * src[ic]);
                 }

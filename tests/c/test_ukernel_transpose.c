@@ -35,22 +35,8 @@ static void check(const ember_transpose_u32_config *cfg) {
     free(in), free(out);
 }
 
-/* The CPU features the library detects (an interpreter on any model reports them). */
-static uint32_t cpu_features(const char *dir) {
-    size_t size = 0;
-    uint8_t *file = test_read_file(dir, "conv_relu_add.ember", &size);
-    ember_interp *ip = NULL;
-    uint32_t features = 0;
-    if (file != NULL && ember_interp_create(file, size, NULL, &ip) == EMBER_STATUS_OK)
-        features = ember_interp_cpu_features(ip);
-    CHECK_MSG(ip != NULL, "no interpreter to ask for the CPU features");
-    ember_interp_destroy(ip);
-    free(file);
-    return features;
-}
-
-int main(int argc, char **argv) {
-    const uint32_t features = cpu_features(argc > 1 ? argv[1] : "build/models");
+int main(void) {
+    const uint32_t features = ember_detect_cpu_features();
     size_t count = 0;
     const ember_transpose_u32_config *cfgs = ember_transpose_u32_configs(&count);
     size_t tested = 0;

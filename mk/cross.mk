@@ -20,9 +20,11 @@ CROSS_TESTS := $(C_TESTS) $(sort $(wildcard tests/c/cross/test_*.c))
 # Per target: compiler, flags for every file, and the ISA directories of csrc/kernels it builds
 # with their extra flags (the same scheme as C_ISA_DIRS in mk/c.mk).
 CROSS_CC_aarch64 := aarch64-linux-gnu-gcc
-CROSS_CFLAGS_aarch64 := -DEMBER_HAVE_NEON=1 -DEMBER_HAVE_NEONDOT=1 -DEMBER_HAVE_SHA=1
-CROSS_ISA_DIRS_aarch64 := neon neondot neonsha2
+CROSS_CFLAGS_aarch64 := -DEMBER_HAVE_NEON=1 -DEMBER_HAVE_NEONDOT=1 -DEMBER_HAVE_NEONI8MM=1 \
+    -DEMBER_HAVE_SHA=1
+CROSS_ISA_DIRS_aarch64 := neon neondot neoni8mm neonsha2
 CROSS_ISA_FLAGS_aarch64_neondot := -march=armv8.2-a+dotprod
+CROSS_ISA_FLAGS_aarch64_neoni8mm := -march=armv8.2-a+dotprod+i8mm
 CROSS_ISA_FLAGS_aarch64_neonsha2 := -march=armv8-a+crypto
 
 CROSS_CC_armv7 := arm-linux-gnueabihf-gcc

@@ -70,7 +70,8 @@ static int32_t clamp(int32_t v, int32_t lo, int32_t hi) {
 
 int32_t ember_requantize_i8(int32_t acc, int32_t m, int32_t shift, int32_t out_zp, int32_t q_min,
                             int32_t q_max) {
-    return clamp(mbqm(acc, m, shift) + out_zp, q_min, q_max);
+    /* LiteRT adds the zero point in int32, which wraps next to INT32_MIN/MAX. */
+    return clamp(ember_wrap_add(mbqm(acc, m, shift), out_zp), q_min, q_max);
 }
 
 void ember_requantize_row_i8(const uint32_t *acc, size_t n, const int32_t *mult,

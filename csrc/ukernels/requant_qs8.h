@@ -39,7 +39,9 @@ static inline int8_t ember_qs8_requantize(int32_t acc, int32_t m, int32_t lshift
     const int32_t high = (int32_t)(((int64_t)x * m + (INT64_C(1) << 30)) >> 31);
     const int32_t mask = (int32_t)((UINT32_C(1) << rshift) - 1u);
     const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    int32_t v = (high >> rshift) + ((high & mask) > threshold ? 1 : 0) + p->out_zp;
+    const int32_t r = (high >> rshift) + ((high & mask) > threshold ? 1 : 0);
+    /* The zero point is added modulo 2^32, as LiteRT's int32 add and vpaddd do. */
+    int32_t v = (int32_t)((uint32_t)r + (uint32_t)p->out_zp);
     v = v < p->qmin ? p->qmin : v;
     return (int8_t)(v > p->qmax ? p->qmax : v);
 }

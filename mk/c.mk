@@ -21,7 +21,8 @@ C_FLAGS := -std=c11 -Wall -Wextra -Werror -Icsrc -Icsrc/include
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
     -fno-sanitize-recover=undefined
 C_SRCS := $(sort $(wildcard csrc/*.c csrc/kernels/*.c csrc/ukernels/*.c))
-C_HDRS := $(wildcard csrc/*.h csrc/include/*.h csrc/kernels/*.h csrc/ukernels/*.h)
+C_HDRS := $(wildcard csrc/*.h csrc/include/*.h csrc/kernels/*.h csrc/ukernels/*.h \
+    csrc/ukernels/*/*.h)
 
 # Optimised kernels: only the files in an ISA's directory (csrc/kernels/<isa>/ for whole ops,
 # csrc/ukernels/<isa>/ for microkernels) get that ISA's flags, so the rest of the library runs on

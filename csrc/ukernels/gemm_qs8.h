@@ -92,4 +92,42 @@ void ember_gemm_qs8_i32_4x16c4_scalar(size_t mr, size_t nc, size_t kc, const int
                                       size_t a_stride, const void *w, int32_t *c,
                                       size_t c_stride);
 
+#if EMBER_HAVE_NEON
+/* Arm (ukernels/neon, neondot, neoni8mm): plain NEON 2x16c8 (smull + sadalp; aarch64, armv7),
+   dotprod 4x16c4 (sdot by lane), i8mm 4x16c8 (smmla); a_offset 0. */
+void ember_gemm_qs8_2x16c8_neon(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                const ember_qs8_params *params);
+void ember_igemm_qs8_2x16c8_neon(size_t mr, size_t nc, size_t kc, size_t ks, const size_t *ind,
+                                 const int8_t *a, const int8_t *zero, const void *w, int8_t *c,
+                                 size_t c_stride, const ember_qs8_params *params);
+void ember_gemm_qs8_i32_2x16c8_neon(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                    size_t a_stride, const void *w, int32_t *c,
+                                    size_t c_stride);
+#endif
+#if EMBER_HAVE_NEONDOT
+void ember_gemm_qs8_4x16c4_neondot(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                   size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                   const ember_qs8_params *params);
+void ember_igemm_qs8_4x16c4_neondot(size_t mr, size_t nc, size_t kc, size_t ks,
+                                    const size_t *ind, const int8_t *a, const int8_t *zero,
+                                    const void *w, int8_t *c, size_t c_stride,
+                                    const ember_qs8_params *params);
+void ember_gemm_qs8_i32_4x16c4_neondot(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                       size_t a_stride, const void *w, int32_t *c,
+                                       size_t c_stride);
+#endif
+#if EMBER_HAVE_NEONI8MM
+void ember_gemm_qs8_4x16c8_neoni8mm(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                    size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                    const ember_qs8_params *params);
+void ember_igemm_qs8_4x16c8_neoni8mm(size_t mr, size_t nc, size_t kc, size_t ks,
+                                     const size_t *ind, const int8_t *a, const int8_t *zero,
+                                     const void *w, int8_t *c, size_t c_stride,
+                                     const ember_qs8_params *params);
+void ember_gemm_qs8_i32_4x16c8_neoni8mm(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                        size_t a_stride, const void *w, int32_t *c,
+                                        size_t c_stride);
+#endif
+
 #endif /* EMBER_UKERNELS_GEMM_QS8_H */

@@ -2,6 +2,20 @@
 #include "ukernels/gemm_qs8.h"
 
 static const ember_gemm_qs8_config configs[] = {
+#if EMBER_HAVE_NEONI8MM
+    /* Built with +dotprod too: ask for both bits. */
+    { "gemm_qs8_4x16c8_neoni8mm", EMBER_ISA_NEONI8MM | EMBER_ISA_NEONDOT, 4, 8, 0,
+      ember_gemm_qs8_4x16c8_neoni8mm, ember_igemm_qs8_4x16c8_neoni8mm,
+      ember_gemm_qs8_i32_4x16c8_neoni8mm },
+#endif
+#if EMBER_HAVE_NEONDOT
+    { "gemm_qs8_4x16c4_neondot", EMBER_ISA_NEONDOT, 4, 4, 0, ember_gemm_qs8_4x16c4_neondot,
+      ember_igemm_qs8_4x16c4_neondot, ember_gemm_qs8_i32_4x16c4_neondot },
+#endif
+#if EMBER_HAVE_NEON
+    { "gemm_qs8_2x16c8_neon", EMBER_ISA_NEON, 2, 8, 0, ember_gemm_qs8_2x16c8_neon,
+      ember_igemm_qs8_2x16c8_neon, ember_gemm_qs8_i32_2x16c8_neon },
+#endif
     { "gemm_qs8_4x16c4_scalar", EMBER_ISA_NONE, 4, 4, 0, ember_gemm_qs8_4x16c4_scalar,
       ember_igemm_qs8_4x16c4_scalar, ember_gemm_qs8_i32_4x16c4_scalar },
 };

@@ -102,6 +102,14 @@ bench: py-deps
 	$(PY) bench/bench_tflite.py
 	$(PY) bench/bench_quantize.py
 
+# The five full-int8 models: Emberlite vs LiteRT (XNNPACK and its reference kernels) on the same
+# .tflite, vs ONNX Runtime QDQ int8, and vs Emberlite float32 (BENCH_INT8_ARGS=--quick: 112x112).
+.PHONY: bench-int8
+bench-int8: py-deps
+	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PIP) install -q $(TF_BENCH)
+	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PIP) install -q '$(MPL_BENCH)'
+	$(PY) bench/bench_int8.py $(BENCH_INT8_ARGS)
+
 clean:
 	rm -rf build dist *.egg-info runtime/*.so runtime/_ember.c runtime/_ember.o \
 	    examples/digits/out bench/out tests/c/out .pytest_cache .hypothesis

@@ -86,8 +86,16 @@ def _keras_resnet18(tf: Any, size: int) -> Any:
 
 
 def export_keras(name: str, size: int, path: Path) -> None:
-    """The Keras model `name` with random weights and BatchNorm statistics of random batches,
-    converted to a float32 .tflite at `path`."""
+    """The Keras model `name` (keras_model) converted to a float32 .tflite at `path`."""
+    import tensorflow as tf
+
+    model = keras_model(name, size)
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+
+
+def keras_model(name: str, size: int) -> Any:
+    """The Keras model `name` with random weights and BatchNorm statistics of random batches
+    (bench_int8 quantizes the same model)."""
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(0)
@@ -103,7 +111,7 @@ def export_keras(name: str, size: int, path: Path) -> None:
         if isinstance(layer, tf.keras.layers.BatchNormalization):
             layer.momentum = 0.0  # the moving statistics become those of the batch below
     model(random_input(name, "keras", (8, *shape)), training=True)
-    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    return model
 
 
 def export_torch(name: str, size: int, path: Path) -> None:

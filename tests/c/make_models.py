@@ -19,6 +19,9 @@ Usage: make_models.py OUT_DIR
   patch_slice.ember, patch_transpose.ember
                        SLICE begin (0, 12345) and TRANSPOSE perm (3, 1, 2, 0): parameter
                        vectors the patched-params test finds in the bytes and changes
+  int8_block.ember, int8_depthwise5x5.ember
+                       whole int8 networks made by Emberlite's quantizer (a MobileNet-like
+                       block; depthwise 5x5 and a conv with tails), for test_int8_models.c
   index.txt            the names of all of the above, one per line
   empty_<case>.ember   the cases of tests/runtime/empty_worker.py: every op on tensors that
                        hold no element with other dims of 2^31 - 1, for test_empty_tensors.c
@@ -326,6 +329,119 @@ def cast_model() -> Graph:
     return _graph(tensors, [Node(OpType.CAST, "cast", ["x"], ["y"])], ["x"], ["y"])
 
 
+class _FloatNet:
+    """A float32 NHWC graph built layer by layer with random weights, for INT8_MODELS. Each
+    output channel's weights get their own magnitude (10^-3..1), so the quantizer gives
+    per-channel scales that differ by orders of magnitude; the gain of 4 makes up for their
+    mean square (0.07), so the input still shows at the outputs after a dozen layers."""
+
+    def __init__(self, seed: int, shape: tuple[int, ...]):
+        self.rng = np.random.default_rng(seed)
+        self.tensors, self.nodes, self.shapes = [_act("x", shape)], [], {"x": shape}
+
+    def _out(self, shape: tuple[int, ...]) -> str:
+        name = f"t{len(self.nodes)}"
+        self.tensors.append(_act(name, shape))
+        self.shapes[name] = shape
+        return name
+
+    def _const(self, name: str, data: np.ndarray) -> None:
+        self.tensors.append(Tensor(name, DType.FLOAT32, data.shape,
+                                   constant_array(data.astype(np.float32))))
+
+    def _weights(self, name: str, shape: tuple[int, ...], axis: int, fan_in: int,
+                 gain: float = 4.0) -> None:
+        spread = 10.0 ** self.rng.uniform(-3, 0, shape[axis])
+        w = gain * self.rng.standard_normal(shape) / np.sqrt(fan_in)
+        self._const(name, w * np.expand_dims(spread, [a for a in range(len(shape)) if a != axis]))
+        self._const(f"{name[:-2]}.b", 0.02 * self.rng.standard_normal(shape[axis]))
+
+    def conv(self, x: str, cout: int, k: int, stride: int = 1, pads: tuple[int, ...] = (0,) * 4,
+             act: FusedActivation = FusedActivation.NONE, depthwise: bool = False) -> str:
+        n, h, w, cin = self.shapes[x]
+        top, left, bottom, right = pads
+        oh, ow = (h + top + bottom - k) // stride + 1, (w + left + right - k) // stride + 1
+        name = f"n{len(self.nodes)}"
+        if depthwise:
+            self._weights(f"{name}.w", (1, k, k, cin), 3, k * k)
+            op, cout = OpType.DEPTHWISE_CONV2D, cin
+            params: object = DepthwiseConv2DParams(stride, stride, 1, 1, *pads, activation=act)
+        else:
+            self._weights(f"{name}.w", (cout, k, k, cin), 0, k * k * cin)
+            op, params = OpType.CONV2D, Conv2DParams(stride, stride, 1, 1, *pads, activation=act)
+        y = self._out((n, oh, ow, cout))
+        self.nodes.append(Node(op, name, [x, f"{name}.w", f"{name}.b"], [y], params))
+        return y
+
+    def node(self, op: OpType, inputs: list[str], shape: tuple[int, ...],
+             params: object = None) -> str:
+        y = self._out(shape)
+        self.nodes.append(Node(op, f"n{len(self.nodes)}", inputs, [y], params))
+        return y
+
+    def fc(self, x: str, cout: int, gain: float) -> str:
+        name = f"n{len(self.nodes)}"
+        self._weights(f"{name}.w", (cout, self.shapes[x][-1]), 0, self.shapes[x][-1], gain)
+        y = self._out(self.shapes[x][:-1] + (cout,))
+        self.nodes.append(Node(OpType.FULLY_CONNECTED, name, [x, f"{name}.w", f"{name}.b"], [y],
+                               FullyConnectedParams()))
+        return y
+
+    def quantized(self, outputs: list[str], low: float, high: float) -> Graph:
+        """The graph quantized to int8 (int8 input and outputs) by Emberlite's quantizer, its
+        ranges those of the numpy evaluator on 8 inputs drawn uniformly from [low, high]."""
+        from emberlite.converter.quantize.calibrate import observed_tensors
+        from emberlite.converter.quantize.quantize_int8 import quantize_int8
+        from emberlite.converter.reference import evaluate
+
+        graph = _graph(self.tensors, self.nodes, ["x"], outputs)
+        ranges = {n: (0.0, 0.0) for n in observed_tensors(graph)}
+        for _ in range(8):
+            x = self.rng.uniform(low, high, self.shapes["x"]).astype(np.float32)
+            values = evaluate(graph, {"x": x})
+            ranges = {n: (min(lo, float(values[n].min())), max(hi, float(values[n].max())))
+                      for n, (lo, hi) in ranges.items()}
+        return quantize_int8(graph, ranges, "minmax", io="int8")
+
+
+def int8_block() -> Graph:
+    """A quantized MobileNet-like network: RGB 3x3 stride-2 conv, depthwise 3x3 stride 1 and
+    2 (TFLite's SAME padding, bottom/right, at stride 2), 1x1 convs with odd channel counts, a
+    residual ADD, MEAN over H and W, FULLY_CONNECTED and SOFTMAX. The input is calibrated on
+    [0, 2], so its zero point is -128. The last conv's output is a second graph output, so the
+    test sees every pixel of the network body, not only ten probabilities."""
+    net, relu6 = _FloatNet(41, (1, 17, 15, 3)), FusedActivation.RELU6
+    a = net.conv("x", 16, 3, 2, (1, 1, 1, 1), relu6)                    # 9 x 8 x 16
+    a = net.conv(a, 16, 3, 1, (1, 1, 1, 1), relu6, depthwise=True)
+    a = net.conv(a, 11, 1)
+    b = net.conv(a, 35, 1, act=relu6)
+    b = net.conv(b, 35, 3, 1, (1, 1, 1, 1), relu6, depthwise=True)
+    b = net.conv(b, 11, 1)
+    a = net.node(OpType.ADD, [a, b], net.shapes[a], BinaryParams())
+    a = net.conv(a, 21, 1, act=relu6)
+    a = net.conv(a, 21, 3, 2, (0, 0, 1, 1), relu6, depthwise=True)      # 4 x 4 x 21
+    body = net.conv(a, 19, 1)
+    a = net.node(OpType.MEAN, [body], (1, 19), ReduceParams(axes=(1, 2)))
+    a = net.fc(a, 10, gain=400.0)
+    y = net.node(OpType.SOFTMAX, [a], (1, 10), SoftmaxParams(axis=1))
+    return net.quantized([y, body], 0, 2)
+
+
+def int8_depthwise5x5() -> Graph:
+    """Quantized depthwise 5x5 at stride 1 and 2 on 7 channels, then a 3x3 conv of 20 input
+    channels to 37 outputs (GEMM tails in rows, columns and K)."""
+    net, relu = _FloatNet(42, (1, 13, 11, 7)), FusedActivation.RELU
+    a = net.conv("x", 7, 5, 1, (2, 2, 2, 2), relu, depthwise=True)
+    a = net.conv(a, 7, 5, 2, (1, 1, 2, 2), depthwise=True)              # 7 x 6 x 7
+    a = net.conv(a, 20, 1, act=relu)
+    return net.quantized([net.conv(a, 37, 3, 1, (1, 1, 1, 1))], -1, 3)
+
+
+# Whole int8 networks: test_int8_models.c runs them (and every other model whose inputs and
+# outputs are all integers) on the reference kernels and on the optimised ones.
+INT8_MODELS = {"int8_block": int8_block, "int8_depthwise5x5": int8_depthwise5x5}
+
+
 def all_models() -> dict[str, Graph]:
     graphs = {name: build() for name, build in MODELS.items()}
     for op in OpType:
@@ -345,6 +461,7 @@ def all_models() -> dict[str, Graph]:
     graphs["op_dequantize_f16"] = dequantize_f16_model()
     graphs["op_dequantize_i8_channel"] = dequantize_channel_model()
     graphs["dequantized_weights"] = dequantized_weights()
+    graphs.update((name, build()) for name, build in INT8_MODELS.items())
     return graphs
 
 

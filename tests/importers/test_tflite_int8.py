@@ -2,8 +2,10 @@
 and converted by TensorFlow's TFLiteConverter (int8 weights and activations; int8, uint8 or
 float32 input and output) must give the same bytes as LiteRT's reference kernels
 (BUILTIN_REF), and int8 outputs stay within 1 LSB of LiteRT's default kernels (XNNPACK) on
->= 99% of the elements. LiteRT runs in a subprocess (litert_tflite_worker.py), since it can
-abort the process."""
+>= 99% of the elements. The whole int8 models, and the whole 16x8 models of keras_int16x8.py,
+keep those bytes on the optimised kernels (isa_mask ISA_ALL, named so that `make pytest-ref`
+runs them too) at 1 and 2 threads. LiteRT runs in a subprocess (litert_tflite_worker.py),
+since it can abort the process."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,10 +15,10 @@ import pytest
 import tflite
 
 from conftest import require_module
-from emberlite import Interpreter
+from emberlite import ISA_ALL, Interpreter
 from emberlite.converter import Converter, UnsupportedOpsError
 from emberlite.converter.importers.tflite_reader import read_tflite
-from tests.importers import keras_int8_layers
+from tests.importers import keras_int16x8, keras_int8_layers
 from tflite_int8_models import (assert_identical_to_reference, assert_within_one_lsb_of_default,
                                 ember_outputs, int8_tflite, uniform)
 
@@ -38,6 +40,30 @@ def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
     assert_within_one_lsb_of_default(results[name], name)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", CASES + ["float_io", *keras_int8_layers.UINT8_CASES])
+def test_int8_fast_kernels_identical_to_litert_reference(results: dict, name: str,
+                                                         threads: int) -> None:
+    assert_identical_to_reference(results[name], num_threads=threads, isa_mask=ISA_ALL)
+
+
+@pytest.fixture(scope="module")
+def results16x8(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
+    return keras_int16x8.litert_results(tmp_path_factory)
+
+
+# The whole 16x8 models of test_tflite_int16x8.py (its single layers: tests/kernels).
+INT16X8_CASES = ["add_residual", "add_two_inputs", "cnn"] + \
+    [f"{n}_int16_io" for n in keras_int16x8.INT16_IO]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", INT16X8_CASES)
+def test_int16x8_fast_kernels_identical_to_litert_reference(results16x8: dict, name: str,
+                                                            threads: int) -> None:
+    assert_identical_to_reference(results16x8[name], num_threads=threads, isa_mask=ISA_ALL)
 
 
 def test_digits_predictions_match_litert(results: dict) -> None:

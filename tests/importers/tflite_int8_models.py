@@ -103,9 +103,10 @@ def litert_cases(folder: Path, models: dict[str, bytes],
     return cases
 
 
-def ember_outputs(case: dict[str, Any]) -> list[list[np.ndarray]]:
-    """Emberlite's outputs for every sample of `case`, in the .tflite's input/output order."""
-    interp = Interpreter(model_content=Converter.from_tflite(case["data"]).convert())
+def ember_outputs(case: dict[str, Any], **options: Any) -> list[list[np.ndarray]]:
+    """Emberlite's outputs for every sample of `case`, in the .tflite's input/output order;
+    `options` go to the Interpreter (num_threads, isa_mask)."""
+    interp = Interpreter(model_content=Converter.from_tflite(case["data"]).convert(), **options)
     interp.allocate_tensors()
     results = []
     for sample in case["inputs"]:
@@ -116,9 +117,11 @@ def ember_outputs(case: dict[str, Any]) -> list[list[np.ndarray]]:
     return results
 
 
-def assert_identical_to_reference(case: dict[str, Any]) -> None:
-    """Every output byte equals LiteRT's reference kernels' (float outputs compared as bits)."""
-    for i, (ours, ref) in enumerate(zip(ember_outputs(case), case["ref"], strict=True)):
+def assert_identical_to_reference(case: dict[str, Any], **options: Any) -> None:
+    """Every output byte equals LiteRT's reference kernels' (float outputs compared as bits);
+    `options` go to Emberlite's Interpreter (num_threads, isa_mask)."""
+    for i, (ours, ref) in enumerate(zip(ember_outputs(case, **options), case["ref"],
+                                        strict=True)):
         for k, (got, want) in enumerate(zip(ours, ref, strict=True)):
             assert got.dtype == want.dtype and got.shape == want.shape, \
                 f"sample {i} output {k}: {got.dtype}{got.shape} != {want.dtype}{want.shape}"

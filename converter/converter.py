@@ -106,13 +106,16 @@ class _WeightOnly:
 
     report = None
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: str, compute: str = "float"):
         self.mode = mode
+        self.compute = compute
 
     def apply(self, graph: Graph) -> Graph:
         from .quantize.weight_only import quantize_dynamic, quantize_fp16
 
-        return quantize_dynamic(graph) if self.mode == "dynamic" else quantize_fp16(graph)
+        if self.mode == "dynamic":
+            return quantize_dynamic(graph, self.compute)
+        return quantize_fp16(graph)
 
 
 QUANTIZE_MODES = ("int8", "dynamic", "fp16", "int16x8")
@@ -185,7 +188,8 @@ class Converter:
                  io: str | None = None, keep_float: Iterable[str] = (),
                  report: "bool | str | os.PathLike" = False,
                  accuracy_budget: float | None = None,
-                 metric: "Metric | None" = None) -> "Converter":
+                 metric: "Metric | None" = None,
+                 compute: str | None = None) -> "Converter":
         """Quantize on convert(): `mode` "int8" is int8 wherever an op has an int8 kernel;
         other ops, and the nodes named in `keep_float`, run in float32 between DEQUANTIZE and
         QUANTIZE ops. `io` "int8" makes the inputs and outputs int8 too (their params are in
@@ -209,13 +213,19 @@ class Converter:
         `mode` "dynamic" (int8 weights per output channel) and "fp16" (float16 weights and
         biases) quantize the weights only: every op computes in float32, the inputs and
         outputs stay float32, and no dataset is needed (quantize/weight_only.py); the
-        calibration options do not apply to them."""
+        calibration options do not apply to them. With "dynamic", `compute` "float" (the
+        default) dequantizes the weights once, at load, and keeps float32 accuracy; "int8"
+        has CONV2D and FULLY_CONNECTED quantize their inputs per inference and sum in int8
+        (LiteRT's hybrid kernels): faster, with the inputs' rounding error on top."""
+        if compute is not None and mode != "dynamic":
+            raise QuantizationError(f"compute only applies to quantize mode 'dynamic', "
+                                    f"got mode {mode!r}")
         if mode not in QUANTIZE_MODES:
             raise QuantizationError(f"quantize mode must be one of {', '.join(QUANTIZE_MODES)}, "
                                     f"got {mode!r}")
         if mode not in _CALIBRATED_MODES:
             self._quantize = _weight_only(mode, dataset, io, keep_float, report,
-                                          accuracy_budget, metric)
+                                          accuracy_budget, metric, compute or "float")
             return self
         if dataset is None:
             raise QuantizationError(f"quantize mode {mode!r} needs a calibration dataset")
@@ -314,7 +324,8 @@ def _check_arena(graph: Graph, plan: MemoryPlan, limits: Limits) -> None:
 
 
 def _weight_only(mode: str, dataset: Any, io: str | None, keep_float: Iterable[str],
-                 report: Any, budget: float | None, metric: Any) -> _WeightOnly:
+                 report: Any, budget: float | None, metric: Any,
+                 compute: str = "float") -> _WeightOnly:
     """The weight-only modes calibrate nothing: options that need calibration are errors."""
     given = [name for name, value in (("dataset", dataset is not None),
                                       ("keep_float", bool(tuple(keep_float))),
@@ -328,7 +339,12 @@ def _weight_only(mode: str, dataset: Any, io: str | None, keep_float: Iterable[s
     if io not in (None, "float"):
         raise QuantizationError(f"quantize mode {mode!r} keeps the inputs and outputs float, "
                                 f"got io={io!r}")
-    return _WeightOnly(mode)
+    from .quantize.weight_only import DYNAMIC_COMPUTE
+
+    if compute not in DYNAMIC_COMPUTE:
+        raise QuantizationError(f"compute must be one of {', '.join(DYNAMIC_COMPUTE)}, "
+                                f"got {compute!r}")
+    return _WeightOnly(mode, compute)
 
 
 def _load_onnx(model_or_path: Any) -> tuple[Any, bytes]:

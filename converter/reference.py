@@ -46,6 +46,8 @@ def evaluate(graph: Graph, inputs: dict[str, np.ndarray]) -> Values:
 def evaluate_node(node: Node, graph: Graph, values: Values) -> list[np.ndarray]:
     """The node's outputs, computed from `values` (its inputs by tensor name)."""
     args = [values[name] if name else None for name in node.inputs]
+    if node.op in (OpType.CONV2D, OpType.FULLY_CONNECTED):
+        args = _hybrid_weights(node, graph, args)
     if node.params is None and OPS[node.op].params_cls is not None:
         node = dataclasses.replace(node, params=OPS[node.op].params_cls())
     results = REFERENCE_OPS[node.op](node, args, graph)
@@ -58,6 +60,20 @@ def evaluate_node(node: Node, graph: Graph, values: Values) -> list[np.ndarray]:
                              f"computed shape {result.shape}, declared {tensor.shape}")
         out.append(result.astype(tensor.dtype.numpy))
     return out
+
+
+def _hybrid_weights(node: Node, graph: Graph, args: list) -> list:
+    """A float32 node with int8 weights (dynamic range computing in int8) computes with the
+    weights' real values: per output channel scale x int8 value."""
+    w = graph.tensors[node.inputs[1]]
+    if w.dtype != DType.INT8 or graph.tensors[node.inputs[0]].dtype != DType.FLOAT32:
+        return args
+    scale = np.asarray(w.quant.scale, np.float64)
+    if scale.size > 1:
+        shape = [1] * w.data.ndim
+        shape[w.quant.axis] = -1
+        scale = scale.reshape(shape)
+    return [args[0], np.asarray(args[1], np.float64) * scale, *args[2:]]
 
 
 def _out_shape(node: Node, graph: Graph, i: int = 0) -> tuple[int, ...]:

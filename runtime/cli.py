@@ -85,6 +85,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
                         ("--accuracy-budget", args.accuracy_budget is not None)):
         if value and not calibrated:
             raise CliError(f"{flag} is only used with --quantize int8 or int16x8")
+    if args.dynamic_compute is not None and args.quantize != "dynamic":
+        raise CliError("--dynamic-compute is only used with --quantize dynamic")
     if args.io is not None and calibrated and args.io not in _IO_TYPES[args.quantize]:
         raise CliError(f"--io {args.io} is not an io type of --quantize {args.quantize} "
                        f"(one of {', '.join(_IO_TYPES[args.quantize])})")
@@ -108,7 +110,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 converter = Converter.from_tflite(str(source), **options)
             else:
                 converter = Converter.from_onnx(str(source), **options)
-            if args.quantize and not calibrated:
+            if args.quantize == "dynamic":
+                converter.quantize(args.quantize, compute=args.dynamic_compute)
+            elif args.quantize and not calibrated:
                 converter.quantize(args.quantize)
             elif args.quantize:
                 converter.quantize(args.quantize, dataset=args.calibration,
@@ -583,6 +587,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "ops have 16x8 kernels, float32 inputs and outputs (needs "
                         "--calibration); dynamic: int8 weights per output channel, float32 "
                         "activations; fp16: float16 weights, float32 activations")
+    p.add_argument("--dynamic-compute", choices=["float", "int8"],
+                   help="with --quantize dynamic: float (default) dequantizes the weights at "
+                        "load and keeps float32 accuracy; int8 quantizes the inputs of CONV2D "
+                        "and FULLY_CONNECTED per inference and sums in int8: faster, less "
+                        "accurate (README: Quantization)")
     p.add_argument("--calibration", metavar="DATA",
                    help="representative inputs for --quantize: a directory of .npy files "
                         "or an .npz, in the source model's layout")

@@ -11,6 +11,12 @@ Each stored constant is read through a DEQUANTIZE node whose float32 output repl
 weight at the op's input. The runtime computes such an output once, at prepare, outside the
 activation arena (converter/planner.py), so a converted model needs no more arena than the
 float one and invoke does the same float work.
+
+"dynamic" with compute="int8" instead gives the int8 weights of CONV2D (groups 1) and
+FULLY_CONNECTED to the op itself: a float32 input with int8 weights is the hybrid form, which
+quantizes its input per inference (per image, per row) and sums in int8 (LiteRT's hybrid
+kernels; csrc/kernels/hybrid_gemm.h). Faster, at the cost of the input's rounding error. The
+other weighted ops keep their DEQUANTIZE.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import QuantizationError
 from ..ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from ..ops import OPS, OpType
 from .quantize_int8 import ZERO_CHANNEL_SCALE
@@ -33,6 +40,7 @@ class _Stored:
     dtype: DType
     data: np.ndarray
     quant: QuantParams | None = None
+    direct: bool = False  # read by the op itself: no DEQUANTIZE
 
 
 def output_channel_axis(node: Node, graph: Graph) -> int | None:
@@ -73,9 +81,38 @@ def _fp16_form(node: Node, index: int, t: Tensor, graph: Graph) -> _Stored | Non
     return _Stored(("float16",), DType.FLOAT16, np.asarray(t.data).astype(np.float16))
 
 
-def quantize_dynamic(graph: Graph) -> Graph:
-    """Dynamic range: int8 per-channel weights, float32 activations."""
-    return _rewrite(graph, _dynamic_form, "dynamic")
+DYNAMIC_COMPUTE = ("float", "int8")
+
+
+def _hybrid_form(node: Node, index: int, t: Tensor, graph: Graph) -> _Stored | None:
+    """_dynamic_form, read by the op itself (no DEQUANTIZE) where it has a hybrid kernel."""
+    stored = _dynamic_form(node, index, t, graph)
+    if stored is None or not _has_hybrid_kernel(node, graph):
+        return stored
+    return _Stored(("int8", stored.quant.axis, "hybrid"), stored.dtype, stored.data,
+                   stored.quant, direct=True)
+
+
+def _has_hybrid_kernel(node: Node, graph: Graph) -> bool:
+    """CONV2D with one group and FULLY_CONNECTED on a float32 input, weights at input 1."""
+    if graph.tensors[node.inputs[0]].dtype != DType.FLOAT32:
+        return False
+    if node.op == OpType.CONV2D:
+        return node.params is None or node.params.groups == 1
+    return node.op == OpType.FULLY_CONNECTED
+
+
+def quantize_dynamic(graph: Graph, compute: str = "float") -> Graph:
+    """Dynamic range: int8 per-channel weights, float32 activations; compute "int8" runs
+    CONV2D and FULLY_CONNECTED on int8 sums (the hybrid kernels)."""
+    if compute not in DYNAMIC_COMPUTE:
+        raise QuantizationError(f"dynamic compute must be one of {', '.join(DYNAMIC_COMPUTE)}, "
+                                f"got {compute!r}")
+    form = _hybrid_form if compute == "int8" else _dynamic_form
+    g = _rewrite(graph, form, "dynamic")
+    if compute == "int8":
+        g.metadata["dynamic_compute"] = "int8"
+    return g
 
 
 def quantize_fp16(graph: Graph) -> Graph:
@@ -101,7 +138,9 @@ def _rewrite(graph: Graph, form: Callable[[Node, int, Tensor, Graph], _Stored | 
             stored = form(node, i, t, g)
             if stored is None:
                 continue
-            if (name, stored.key) not in done:
+            if (name, stored.key) not in done and stored.direct:
+                done[(name, stored.key)] = _stored_tensor(g, taken, t, stored)
+            elif (name, stored.key) not in done:
                 nodes.append(_dequantize_node(g, taken, t, stored))
                 done[(name, stored.key)] = nodes[-1].outputs[0]
             node.inputs[i] = done[(name, stored.key)]
@@ -112,12 +151,18 @@ def _rewrite(graph: Graph, form: Callable[[Node, int, Tensor, Graph], _Stored | 
     return g
 
 
-def _dequantize_node(g: Graph, taken: set[str], t: Tensor, stored: _Stored) -> Node:
-    """Adds the stored constant and the float32 tensor its DEQUANTIZE makes; `taken` holds
-    the node names in use (the graph's and the new ones)."""
+def _stored_tensor(g: Graph, taken: set[str], t: Tensor, stored: _Stored) -> str:
+    """Adds the stored constant; returns its name."""
     small = _fresh(g, taken, f"{t.name}/{stored.dtype.name.lower()}")
     g.tensors[small] = Tensor(small, stored.dtype, t.shape, constant_array(stored.data),
                               stored.quant)
+    return small
+
+
+def _dequantize_node(g: Graph, taken: set[str], t: Tensor, stored: _Stored) -> Node:
+    """Adds the stored constant and the float32 tensor its DEQUANTIZE makes; `taken` holds
+    the node names in use (the graph's and the new ones)."""
+    small = _stored_tensor(g, taken, t, stored)
     wide = _fresh(g, taken, f"{t.name}/dequantized")
     g.tensors[wide] = Tensor(wide, DType.FLOAT32, t.shape)
     name = _fresh(g, taken, f"{t.name}/dequantize")

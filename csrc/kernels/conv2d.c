@@ -4,6 +4,7 @@
    channels [g * Cin/groups, (g + 1) * Cin/groups). */
 #include "kernels/conv2d.h"
 #include "kernels/fixed_point.h"
+#include "kernels/hybrid_gemm.h"
 #include "kernels/vec_f32.h"
 
 /* The optional residual (input 3): float32 only, the output's shape, and apart from the output
@@ -41,7 +42,7 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
         st = conv_count_read(ctx, node, "conv2d", EMBER_SLOT_CONV2D_PARAMS_GROUPS, "groups",
                              &d->groups);
     if (st == EMBER_STATUS_OK)
-        st = conv_tensors_read(ctx, node, "conv2d", &t);
+        st = ember_hybrid_conv_tensors_read(ctx, node, "conv2d", &t);
     if (st != EMBER_STATUS_OK)
         return st;
 
@@ -263,6 +264,8 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     ember_status st = conv2d_read(ctx, node, d);
     if (st != EMBER_STATUS_OK)
         return st;
+    if (!d->is_i8 && !d->is_i16 && ember_input(ctx, node, 1)->type == EMBER_TYPE_INT8)
+        return ember_hybrid_conv2d_prepare(ctx, node, d);
     if (!d->is_i8 && !d->is_i16)
         return conv2d_f32_prepare(ctx, node, d);
     if (d->is_i16)
@@ -297,6 +300,10 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
     }
     const ember_tensor *residual = ember_input(ctx, node, 3);
     const float *res = residual ? residual->data : NULL;
+    if (d->hybrid != NULL) {
+        ember_hybrid_run(ctx, d->hybrid, ember_input(ctx, node, 0)->data, res, out->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->gemm.cfg != NULL) {
         conv_gemm_run_epilogue(ctx, &d->gemm, ember_input(ctx, node, 0)->data, res, out->data);
         return EMBER_STATUS_OK;

@@ -17,6 +17,9 @@ struct conv2d_data {
     float act_lo, act_hi;
     uint8_t act_fn;    /* EMBER_FUSED_ACTIVATION_SILU or _HARD_SWISH after the clamp, else NONE */
     bool has_residual; /* float32: input 3, added before the activation */
+    /* float32 input with an int8 filter (dynamic range computing in int8): the plan of
+       kernels/hybrid_gemm.c, else NULL */
+    struct ember_hybrid *hybrid;
     /* float32 GEMM path with a residual or act_fn: the epilogue each tile runs (gemm.epilogue
        points here; the microkernels then clamp to +-inf only) */
     struct ember_epilogue_f32 epilogue;

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "kernels/fully_connected.h"
+#include "kernels/hybrid_gemm.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
 
@@ -56,7 +57,8 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
     d->is_i8 = in->type == EMBER_TYPE_INT8;
     d->is_i16 = in->type == EMBER_TYPE_INT16;
     const uint8_t type = d->is_i8 || d->is_i16 ? in->type : EMBER_TYPE_FLOAT32;
-    const uint8_t weights_type = d->is_i16 ? EMBER_TYPE_INT8 : type;
+    const bool hybrid = ember_hybrid_is(in, weights);
+    const uint8_t weights_type = d->is_i16 || hybrid ? EMBER_TYPE_INT8 : type;
     const uint8_t bias_type = d->is_i8    ? EMBER_TYPE_INT32
                               : d->is_i16 ? EMBER_TYPE_INT64
                                           : EMBER_TYPE_FLOAT32;
@@ -99,6 +101,8 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
     d->rows = in->count / d->depth;
     if (d->is_i16)
         return fully_connected_quant_i16(ctx, node, act, d);
+    if (hybrid)
+        return ember_hybrid_check_weights(ctx, node, "fully_connected", weights, 0, units);
     if (!d->is_i8)
         return EMBER_STATUS_OK;
     if ((st = ember_check_quant_i8(ctx, node, in, "input")) ||
@@ -212,6 +216,8 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
     ember_status st = fully_connected_read(ctx, node, d);
     if (st != EMBER_STATUS_OK)
         return st;
+    if (ember_hybrid_is(ember_input(ctx, node, 0), ember_input(ctx, node, 1)))
+        return ember_hybrid_fully_connected_prepare(ctx, node, d);
     if (!d->is_i8 && !d->is_i16)
         return fully_connected_f32_prepare(ctx, node, d);
     d->scale = ember_alloc(ctx, d->units * sizeof(double));
@@ -240,6 +246,11 @@ static ember_status fully_connected_eval(ember_context *ctx, const ember_node *n
     if (d->is_i8) {
         d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                  bias ? bias->data : NULL, ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
+    if (d->hybrid != NULL) {
+        ember_hybrid_run(ctx, d->hybrid, ember_input(ctx, node, 0)->data, NULL,
+                         ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
     if (d->gemm.cfg != NULL) {

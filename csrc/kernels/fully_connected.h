@@ -23,6 +23,9 @@ struct fully_connected_data {
     struct ember_epilogue_f32 epilogue;
     /* float32 with constant weights: the packed GEMM plan (gemm.cfg NULL: the reference) */
     struct conv_gemm gemm;
+    /* float32 input with int8 weights (dynamic range computing in int8): the plan of
+       kernels/hybrid_gemm.c, else NULL */
+    struct ember_hybrid *hybrid;
     /* int8 and int16 (16x8) only: zero points, clamp range, per-unit real multipliers */
     bool is_i8, is_i16;
     int32_t in_zp, out_zp, q_min, q_max;

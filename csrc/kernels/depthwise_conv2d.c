@@ -1,7 +1,10 @@
 /* DEPTHWISE_CONV2D: input [N,H,W,C] (NHWC), filter [1,KH,KW,C*multiplier], optional bias
    [C*multiplier], output [N,OH,OW,C*multiplier]; strided, dilated, zero-padded, with a fused
    activation. Output channel c * multiplier + m reads only input channel c. */
+#include <string.h>
+
 #include "kernels/depthwise_conv2d.h"
+#include "kernels/conv16x8.h"
 #include "kernels/fixed_point.h"
 #include "kernels/vec_f32.h"
 #include "threadpool.h"
@@ -241,12 +244,72 @@ static void depthwise_conv2d_f32_fast(ember_context *ctx, const struct depthwise
     ember_parallel_1d(ctx, depthwise_conv2d_f32_rows, &t, rows, (rows + tiles - 1) / tiles);
 }
 
-static const ember_variant depthwise_conv2d_i8_variants[] = {
-#if EMBER_HAVE_AVX2
-    { EMBER_ISA_AVX2, (ember_variant_fn)ember_depthwise_conv2d_i8_avx2, "depthwise_conv2d_i8_avx2" },
-#endif
-    { EMBER_ISA_NONE, (ember_variant_fn)ember_depthwise_conv2d_i8_ref, "depthwise_conv2d_i8_ref" },
+/* Packs the weights for the int8 microkernels (csrc/ukernels/dwconv_qs8.h) when they apply:
+   channel multiplier 1, constant filter and bias, a non-empty input, an isa_mask that allows
+   optimised kernels and multipliers they can represent. Otherwise q8_cfg stays NULL and eval
+   runs the reference loop. Needs d->mult and d->shift. */
+static ember_status depthwise_conv2d_prepare_i8(ember_context *ctx, ember_node *node,
+                                                struct depthwise_conv2d_data *d) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *filter = ember_input(ctx, node, 1), *bias = ember_input(ctx, node, 2);
+    node->variant = "depthwise_conv2d_i8_ref";
+    if (d->multiplier != 1 || in->count == 0 || !filter->is_constant || filter->data == NULL ||
+        (bias != NULL && (!bias->is_constant || bias->data == NULL)))
+        return EMBER_STATUS_OK;
+    ember_dwconv_qs8_shape *s = &d->q8_shape;
+    *s = (ember_dwconv_qs8_shape){.channels = (size_t)d->in_c, .in_h = d->in_h,
+                                  .in_w = d->in_w, .out_h = d->out_h, .out_w = d->out_w,
+                                  .kh = d->filter_h, .kw = d->filter_w, .win = d->win};
+    const ember_dwconv_qs8_config *cfg = ember_dwconv_qs8_select(ctx, s);
+    if (cfg == NULL)
+        return EMBER_STATUS_OK;
+    const size_t zp_bytes = ember_dwconv_qs8_zp_row_size(s);
+    d->q8_packed = ember_alloc(ctx, ember_dwconv_qs8_packed_size(cfg, s->channels, s->kh, s->kw));
+    d->q8_zp_row = ember_alloc(ctx, zp_bytes);
+    if (d->q8_packed == NULL || d->q8_zp_row == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %" PRIu32 " (depthwise_conv2d): out of memory", node->index);
+    if (!ember_pack_dwconv_qs8(cfg, s->channels, s->kh, s->kw, filter->data,
+                               bias ? bias->data : NULL, d->in_zp, d->mult, d->shift,
+                               d->q8_packed))
+        return EMBER_STATUS_OK; /* a shift above 31: the reference loop (requant_qs8.h) */
+    memset(d->q8_zp_row, (int)(int8_t)d->in_zp, zp_bytes);
+    d->q8_ind_count = ember_dwconv_qs8_ind_count(cfg, s);
+    ember_request_scratch(ctx, ember_thread_count(ctx) * d->q8_ind_count * sizeof(int8_t *));
+    d->q8_cfg = cfg;
+    node->variant = cfg->name;
+    return EMBER_STATUS_OK;
+}
+
+struct depthwise_conv2d_i8_task {
+    const struct depthwise_conv2d_data *d;
+    const int8_t *input;
+    int8_t *output;
+    const int8_t **ind; /* the scratch: q8_ind_count tap pointers per thread */
+    ember_qs8_params params;
 };
+
+/* Output rows [begin, end) of the batch's n * out_h rows (bit-identical for any split). */
+static void depthwise_conv2d_i8_rows(const void *arg, size_t thread, size_t begin, size_t end) {
+    const struct depthwise_conv2d_i8_task *t = arg;
+    const struct depthwise_conv2d_data *d = t->d;
+    const size_t image = (size_t)d->in_h * (size_t)d->in_w * (size_t)d->in_c;
+    const size_t row = (size_t)d->out_w * (size_t)d->out_c;
+    const int8_t **ind = t->ind + thread * d->q8_ind_count;
+    for (size_t r = begin; r < end; r++)
+        ember_dwconv_qs8_row_run(d->q8_cfg, &d->q8_shape, t->input + r / (size_t)d->out_h * image,
+                                 (int32_t)(r % (size_t)d->out_h), d->q8_packed, d->q8_zp_row,
+                                 ind, t->output + r * row, &t->params);
+}
+
+static void depthwise_conv2d_i8_fast(ember_context *ctx, const struct depthwise_conv2d_data *d,
+                                     const int8_t *input, int8_t *output) {
+    const struct depthwise_conv2d_i8_task t = {d, input, output, ctx->scratch,
+                                               {d->out_zp, d->q_min, d->q_max}};
+    const size_t rows = (size_t)d->batch * (size_t)d->out_h;
+    const size_t tiles = ember_thread_count(ctx) * 4;
+    ember_parallel_1d(ctx, depthwise_conv2d_i8_rows, &t, rows, (rows + tiles - 1) / tiles);
+}
 
 static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct depthwise_conv2d_data *d = ember_alloc(ctx, sizeof(*d));
@@ -260,21 +323,11 @@ static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *nod
     if (!d->is_i8 && !d->is_i16)
         return depthwise_conv2d_prepare_f32(ctx, node, d);
     if (d->is_i16)
-        return ember_channel_multipliers_i16(ctx, node, ember_input(ctx, node, 0),
-                                             ember_input(ctx, node, 1),
-                                             ember_output(ctx, node, 0), d->out_c, &d->mult,
-                                             &d->shift);
-    d->i8_fn = (depthwise_conv2d_i8_fn)ember_pick_variant(ctx, node, depthwise_conv2d_i8_variants);
-    if (d->i8_fn != ember_depthwise_conv2d_i8_ref) {
-        /* The optimised variants' row of out_c sums for one output pixel. */
-        d->acc_row = ember_alloc(ctx, (d->out_c ? (size_t)d->out_c : 1u) * sizeof(uint32_t));
-        if (d->acc_row == NULL)
-            return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
-                              "node %" PRIu32 " (depthwise_conv2d): out of memory", node->index);
-    }
-    return ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
-                                     ember_input(ctx, node, 1), ember_output(ctx, node, 0),
-                                     d->out_c, &d->mult, &d->shift);
+        return conv16x8_depthwise_prepare(ctx, node, d, &d->fast16);
+    st = ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
+                                   ember_input(ctx, node, 1), ember_output(ctx, node, 0),
+                                   d->out_c, &d->mult, &d->shift);
+    return st != EMBER_STATUS_OK ? st : depthwise_conv2d_prepare_i8(ctx, node, d);
 }
 
 static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *node) {
@@ -284,15 +337,24 @@ static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *
         return EMBER_STATUS_OK;
     const ember_tensor *bias = ember_input(ctx, node, 2);
     const struct depthwise_conv2d_data *d = node->data;
+    if (d->is_i16 && d->fast16 != NULL) {
+        conv16x8_run(ctx, d->fast16, ember_input(ctx, node, 0)->data, out->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->is_i16) {
         ember_depthwise_conv2d_i16_ref(d, ember_input(ctx, node, 0)->data,
                                        ember_input(ctx, node, 1)->data,
                                        bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }
+    if (d->is_i8 && d->q8_cfg != NULL) {
+        depthwise_conv2d_i8_fast(ctx, d, ember_input(ctx, node, 0)->data, out->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->is_i8) {
-        d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
-                 bias ? bias->data : NULL, out->data);
+        ember_depthwise_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data,
+                                      ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                      out->data);
         return EMBER_STATUS_OK;
     }
     if (d->f32_cfg != NULL) {

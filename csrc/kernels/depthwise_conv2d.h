@@ -6,11 +6,7 @@
 #include "kernels/conv_window.h"
 #include "kernels/kernels.h"
 #include "ukernels/dwconv.h"
-
-/* The int8 kernel's type: ember_depthwise_conv2d_i8_ref and its variants. */
-typedef void (*depthwise_conv2d_i8_fn)(const struct depthwise_conv2d_data *d,
-                                       const int8_t *input, const int8_t *filter,
-                                       const int32_t *bias, int8_t *output);
+#include "ukernels/dwconv_qs8.h"
 
 struct depthwise_conv2d_data {
     struct conv_window win;
@@ -26,10 +22,16 @@ struct depthwise_conv2d_data {
     bool is_i8, is_i16;
     int32_t in_zp, out_zp, q_min, q_max;
     int32_t *mult, *shift;
-    depthwise_conv2d_i8_fn i8_fn; /* int8: the variant prepare picked */
-    /* The optimised int8 variants only (else NULL): a row of out_c sums for one output
-       pixel, allocated at prepare, written during eval. */
-    uint32_t *acc_row;
+    struct conv16x8 *fast16; /* int16: kernels/conv16x8.c's plan (NULL: the reference) */
+    /* int8 with multiplier 1 and constant weights, unless isa_mask is EMBER_ISA_NONE (else
+       q8_cfg is NULL and ember_depthwise_conv2d_i8_ref runs): the microkernel configuration,
+       its geometry, the packed weights, the row of input zero points the padding reads (from
+       prepare), and the tap pointers each thread's slice of scratch holds. */
+    const ember_dwconv_qs8_config *q8_cfg;
+    ember_dwconv_qs8_shape q8_shape;
+    void *q8_packed;
+    int8_t *q8_zp_row;
+    size_t q8_ind_count;
     /* float32 with multiplier 1 and constant weights, unless isa_mask is EMBER_ISA_NONE (else
        f32_cfg is NULL and the reference loop runs): the microkernel configuration, its
        geometry, the packed weights and the zero buffer (from prepare), and the tap pointers

@@ -23,31 +23,9 @@ ember_variant_fn ember_pick_variant(const ember_context *ctx, ember_node *node,
 /* True when every bit of `isa` is on this CPU and allowed by the options. */
 bool ember_isa_usable(const ember_context *ctx, uint32_t isa);
 
-/* ---- CONV2D (struct conv2d_data in kernels/conv2d.h) ---- */
-struct conv2d_data;
-void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input, const int8_t *filter,
-                         const int32_t *bias, int8_t *output);
-#if EMBER_HAVE_AVX2
-void ember_conv2d_i8_avx2(const struct conv2d_data *d, const int8_t *input,
-                          const int8_t *filter, const int32_t *bias, int8_t *output);
-#endif
-
 /* ---- DEPTHWISE_CONV2D (struct depthwise_conv2d_data in kernels/depthwise_conv2d.h) ---- */
 struct depthwise_conv2d_data;
 void ember_depthwise_conv2d_i8_ref(const struct depthwise_conv2d_data *d, const int8_t *input,
                                    const int8_t *filter, const int32_t *bias, int8_t *output);
-#if EMBER_HAVE_AVX2
-void ember_depthwise_conv2d_i8_avx2(const struct depthwise_conv2d_data *d, const int8_t *input,
-                                    const int8_t *filter, const int32_t *bias, int8_t *output);
-#endif
-
-/* ---- FULLY_CONNECTED (struct fully_connected_data in kernels/fully_connected.h) ---- */
-struct fully_connected_data;
-void ember_fully_connected_i8_ref(const struct fully_connected_data *d, const int8_t *input,
-                                  const int8_t *weights, const int32_t *bias, int8_t *output);
-#if EMBER_HAVE_AVX2
-void ember_fully_connected_i8_avx2(const struct fully_connected_data *d, const int8_t *input,
-                                   const int8_t *weights, const int32_t *bias, int8_t *output);
-#endif
 
 #endif /* EMBER_KERNELS_KERNELS_H */

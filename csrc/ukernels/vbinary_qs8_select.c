@@ -1,0 +1,49 @@
+/* The int8 binary microkernel configurations per op, best first (ukernels/vbinary_qs8.h). */
+#include "ukernels/vbinary_qs8.h"
+
+static const ember_vbinary_qs8_ops add_configs[] = {
+#if EMBER_HAVE_AVX2
+    { "vbinary_qs8_add_avx2", EMBER_ISA_AVX2, ember_vadd_qs8_vv_avx2, ember_vadd_qs8_vs_avx2 },
+#endif
+#if EMBER_HAVE_NEON
+    { "vbinary_qs8_add_neon", EMBER_ISA_NEON, ember_vadd_qs8_vv_neon, ember_vadd_qs8_vs_neon },
+#endif
+    { "vbinary_qs8_add_scalar", EMBER_ISA_NONE, ember_vadd_qs8_vv_scalar,
+      ember_vadd_qs8_vs_scalar },
+};
+
+static const ember_vbinary_qs8_ops mul_configs[] = {
+#if EMBER_HAVE_AVX2
+    { "vbinary_qs8_mul_avx2", EMBER_ISA_AVX2, ember_vmul_qs8_vv_avx2, ember_vmul_qs8_vs_avx2 },
+#endif
+#if EMBER_HAVE_NEON
+    { "vbinary_qs8_mul_neon", EMBER_ISA_NEON, ember_vmul_qs8_vv_neon, ember_vmul_qs8_vs_neon },
+#endif
+    { "vbinary_qs8_mul_scalar", EMBER_ISA_NONE, ember_vmul_qs8_vv_scalar,
+      ember_vmul_qs8_vs_scalar },
+};
+
+const ember_vbinary_qs8_ops *ember_vbinary_qs8_configs(ember_vbinary_op op, size_t *count) {
+    switch (op) {
+    case EMBER_VBINARY_ADD:
+        *count = sizeof add_configs / sizeof add_configs[0];
+        return add_configs;
+    case EMBER_VBINARY_MUL:
+        *count = sizeof mul_configs / sizeof mul_configs[0];
+        return mul_configs;
+    default:
+        *count = 0;
+        return NULL;
+    }
+}
+
+const ember_vbinary_qs8_ops *ember_vbinary_qs8_select(const ember_context *ctx,
+                                                      ember_vbinary_op op) {
+    size_t count = 0;
+    const ember_vbinary_qs8_ops *c = ember_vbinary_qs8_configs(op, &count);
+    if (ctx->isa_mask == EMBER_ISA_NONE || c == NULL)
+        return NULL;
+    while (!ember_isa_usable(ctx, c->isa))
+        c++;
+    return c;
+}

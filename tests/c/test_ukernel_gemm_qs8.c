@@ -371,6 +371,7 @@ int main(void) {
             }
         }
         tested++;
+        printf("%s: tested\n", cfg->name); /* the cross runs show which kernels ran where */
     }
     CHECK_MSG(tested >= 1, "no configuration ran");
     return test_report("test_ukernel_gemm_qs8");

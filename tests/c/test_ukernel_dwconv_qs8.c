@@ -96,6 +96,15 @@ static void random_case(qcase *q, int32_t k, int32_t stride) {
         q->bias[i] = rng() % 4 == 0 ? (int32_t)rng() : draw(-40000, 40000);
         ember_quantize_multiplier(rand_scale() * (1.0 + s_in), &q->mult[i], &q->shift[i]);
     }
+    /* One case in six: zero weights, scale 1 and sums within 255 of INT32_MIN/MAX, where the
+       zero point's int32 add wraps in LiteRT's arithmetic (a saturating add would not). */
+    if (rng() % 6 == 0) {
+        memset(q->filter, 0, ks * c);
+        for (size_t i = 0; i < c; i++) {
+            q->bias[i] = rng() % 2 ? INT32_MAX - draw(0, 255) : INT32_MIN + draw(0, 255);
+            ember_quantize_multiplier(1.0 - 1e-9, &q->mult[i], &q->shift[i]);
+        }
+    }
 }
 
 static void free_case(qcase *q) {

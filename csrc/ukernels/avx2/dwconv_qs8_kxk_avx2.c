@@ -16,12 +16,12 @@
 #define PB 4
 
 typedef struct consts {
-    __m256i zp;            /* output zero point, 16 x int16 */
+    __m256i zp;            /* output zero point, 8 x int32 */
     __m128i qmin, qmax;    /* clamp, 16 x int8 */
 } consts;
 
 static consts make_consts(const ember_qs8_params *p) {
-    return (consts){_mm256_set1_epi16((short)p->out_zp), _mm_set1_epi8((char)p->qmin),
+    return (consts){_mm256_set1_epi32(p->out_zp), _mm_set1_epi8((char)p->qmin),
                     _mm_set1_epi8((char)p->qmax)};
 }
 
@@ -64,12 +64,12 @@ INLINE __m256i requant8(__m256i acc, const int32_t *q) {
 }
 
 /* Requantizes one pixel's tile (acc lo = positions 0-7: channels 0-3, 8-11; hi = 4-7, 12-15)
-   and stores its 16 (or n) channels. packssdw works within 128-bit lanes, which puts the
-   channels back in order; a saturated int16 plus the zero point still clamps as the sum. */
+   and stores its 16 (or n) channels. The zero point is added in int32, wrapping as LiteRT's
+   does; packssdw works within 128-bit lanes, which puts the channels back in order. */
 INLINE void store_tile(int8_t *out, __m256i lo, __m256i hi, const int32_t *q, const consts *k,
                        bool full, size_t n) {
-    const __m256i v = _mm256_adds_epi16(
-        _mm256_packs_epi32(requant8(lo, q), requant8(hi, q + 8)), k->zp);
+    const __m256i v = _mm256_packs_epi32(_mm256_add_epi32(requant8(lo, q), k->zp),
+                                         _mm256_add_epi32(requant8(hi, q + 8), k->zp));
     __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     b = _mm_min_epi8(_mm_max_epi8(b, k->qmin), k->qmax);
     if (full) {

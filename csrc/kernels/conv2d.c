@@ -3,6 +3,7 @@
    activation. Output channel oc belongs to group oc / (Cout/groups), which reads input
    channels [g * Cin/groups, (g + 1) * Cin/groups). */
 #include "kernels/conv2d.h"
+#include "kernels/conv16x8.h"
 #include "kernels/fixed_point.h"
 #include "kernels/hybrid_gemm.h"
 #include "kernels/vec_f32.h"
@@ -269,10 +270,7 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     if (!d->is_i8 && !d->is_i16)
         return conv2d_f32_prepare(ctx, node, d);
     if (d->is_i16)
-        return ember_channel_multipliers_i16(ctx, node, ember_input(ctx, node, 0),
-                                             ember_input(ctx, node, 1),
-                                             ember_output(ctx, node, 0), d->out_c, &d->mult,
-                                             &d->shift);
+        return conv16x8_conv2d_prepare(ctx, node, d, &d->fast16);
     d->i8_fn = (conv2d_i8_fn)ember_pick_variant(ctx, node, conv2d_i8_variants);
     if (d->i8_fn != ember_conv2d_i8_ref && (st = conv2d_i8_variant_data(ctx, node, d)))
         return st;
@@ -288,6 +286,10 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
         return EMBER_STATUS_OK;
     const ember_tensor *bias = ember_input(ctx, node, 2);
     const struct conv2d_data *d = node->data;
+    if (d->is_i16 && d->fast16 != NULL) {
+        conv16x8_run(ctx, d->fast16, ember_input(ctx, node, 0)->data, out->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->is_i16) {
         ember_conv2d_i16_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                              bias ? bias->data : NULL, out->data);

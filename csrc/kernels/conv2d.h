@@ -32,6 +32,7 @@ struct conv2d_data {
     bool is_i8, is_i16;
     int32_t in_zp, out_zp, q_min, q_max;
     int32_t *mult, *shift;
+    struct conv16x8 *fast16; /* int16: kernels/conv16x8.c's plan (NULL: the reference) */
     conv2d_i8_fn i8_fn; /* int8: the variant prepare picked */
     /* Filled at prepare for the optimised int8 variants only (else NULL): each output
        channel's sum of its filter taps when the filter is constant, and a row of out_c

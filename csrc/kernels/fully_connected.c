@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "kernels/fully_connected.h"
+#include "kernels/conv16x8.h"
 #include "kernels/hybrid_gemm.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
@@ -230,6 +231,8 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
     for (size_t n = 0; n < d->units; n++)
         d->scale[n] = (double)in->scale * (double)ember_quant_scale(weights, (uint32_t)n) /
                       (double)out->scale;
+    if (d->is_i16)
+        return conv16x8_fully_connected_prepare(ctx, node, d, &d->fast16);
     d->i8_fn = (fully_connected_i8_fn)ember_pick_variant(ctx, node, fully_connected_i8_variants);
     return EMBER_STATUS_OK;
 }
@@ -237,6 +240,11 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
 static ember_status fully_connected_eval(ember_context *ctx, const ember_node *node) {
     const ember_tensor *bias = ember_input(ctx, node, 2);
     const struct fully_connected_data *d = node->data;
+    if (d->is_i16 && d->fast16 != NULL) {
+        conv16x8_run(ctx, d->fast16, ember_input(ctx, node, 0)->data,
+                     ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->is_i16) {
         ember_fully_connected_i16_ref(d, ember_input(ctx, node, 0)->data,
                                       ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,

@@ -30,6 +30,7 @@ struct fully_connected_data {
     bool is_i8, is_i16;
     int32_t in_zp, out_zp, q_min, q_max;
     double *scale;
+    struct conv16x8 *fast16; /* int16: kernels/conv16x8.c's plan (NULL: the reference) */
     fully_connected_i8_fn i8_fn; /* int8: the variant prepare picked */
 };
 

@@ -19,9 +19,6 @@ static const ember_dwconv_qs8_config configs[] = {
 #if EMBER_HAVE_AVX2
     ROWS(avx2, EMBER_ISA_AVX2, 16, EMBER_DWQ_I16),
 #endif
-#if EMBER_HAVE_NEON
-    ROWS(neon, EMBER_ISA_NEON, 16, EMBER_DWQ_I8),
-#endif
     { "dwconv_qs8_up_scalar", EMBER_ISA_NONE, 0, 0, NULL, ember_dwconv_qs8_up_scalar, 16,
       EMBER_DWQ_I16 },
 };

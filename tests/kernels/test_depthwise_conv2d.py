@@ -7,7 +7,9 @@
 - int8 (per-channel weights, int32 bias, depth multiplier, fused activations) against a
   numpy model of LiteRT's reference arithmetic (conv_models.py): bit-exact, each kernel
   variant in turn through isa_mask; and against LiteRT's BUILTIN_REF kernel on a
-  TFLiteConverter model.
+  TFLiteConverter model. The int8 microkernels (3x3/5x5 at strides 1 and 2, every padding,
+  multiplier 1 and 2, odd channel counts) byte for byte against isa_mask NONE at 1 and 2
+  threads, with the variant each picks.
 - int16 (16x8) against the numpy model in fixed_point16.py: bit-exact.
 - int8 .tflite files from TFLiteConverter (Keras DepthwiseConv2D,
   tests/importers/keras_int8_layers.py): byte for byte LiteRT's reference kernels
@@ -31,6 +33,8 @@ from emberlite._ember import lib
 from emberlite.converter.ir import DType, Graph
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
+from emberlite.converter.planner import plan_memory
+from emberlite.converter.writer import serialize
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort, convert_onnx
 from tests.importers import keras_int8_layers, keras_int16x8
@@ -205,6 +209,46 @@ def test_depthwise_conv2d_i8_variant_matches_reference(isa, seed, wd, channels, 
     ref = run_graph(g, [x], isa_mask=lib.EMBER_ISA_NONE)[0]
     assert np.array_equal(ref, want)
     assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], ref)
+
+
+def _run_i8(g: Graph, x: np.ndarray, isa: int, threads: int) -> tuple[np.ndarray, str]:
+    """The node's output and the variant it ran, under isa_mask `isa` on `threads` threads."""
+    interp = Interpreter(model_content=serialize(g, plan_memory(g)), isa_mask=isa,
+                         num_threads=threads)
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    return interp.get_tensor(interp.get_output_details()[0]["index"]).copy(), \
+        interp.node_variants()[0]
+
+
+@pytest.mark.parametrize("isa", ISA_VARIANTS[1:])
+@pytest.mark.parametrize("k,stride", [(3, 1), (3, 2), (5, 1), (5, 2)])
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), pads=st.tuples(*[st.integers(0, 4)] * 4),
+       hw=st.tuples(st.integers(1, 12), st.integers(1, 23)),
+       channels=st.sampled_from([1, 3, 8, 15, 16, 17, 24, 31, 33, 47, 72]),
+       mult=st.sampled_from([1, 1, 2]), batch=st.integers(1, 2), per_channel=st.booleans(),
+       with_bias=st.booleans(), act=st.integers(0, 3), threads=st.sampled_from([1, 2]))
+def test_depthwise_conv2d_i8_microkernels(isa, k, stride, seed, pads, hw, channels, mult, batch,
+                                          per_channel, with_bias, act, threads) -> None:
+    """The int8 microkernels (ukernels/dwconv_qs8.h: 3x3/5x5 row kernels at strides 1 and 2 on
+    the interior, the unipass kernel on the edges) byte for byte against the reference loop
+    (isa_mask NONE) at 1 and 2 threads: every padding up to 4, images down to 1 pixel,
+    channel counts around the 16- and 32-channel tiles; multiplier 2 keeps the reference."""
+    pads = tuple(min(p, k - 1) for p in pads)
+    hw = (max(hw[0], k - pads[0] - pads[2]), max(hw[1], k - pads[1] - pads[3]))
+    wd = {"k": (k, k), "stride": (stride, stride), "dilation": (1, 1), "pads": pads, "hw": hw}
+    g, x, want = _random_depthwise_i8(seed, wd, channels, mult, batch, per_channel, with_bias,
+                                      act, -128)
+    ref, ref_variant = _run_i8(g, x, lib.EMBER_ISA_NONE, threads)
+    assert np.array_equal(ref, want) and ref_variant == "depthwise_conv2d_i8_ref"
+    got, variant = _run_i8(g, x, isa, threads)
+    assert np.array_equal(got, ref), variant
+    if mult == 1:
+        assert variant.startswith(f"dwconv_qs8_{k}x{k}s{stride}_"), variant
+    else:
+        assert variant == "depthwise_conv2d_i8_ref"
 
 
 def test_depthwise_conv2d_i8_rejects_float_bias() -> None:

@@ -122,7 +122,7 @@ def _refusal(e: Exception) -> str:
     """The converter's error in one line: its first line, then each distinct op and reason."""
     text = str(e)
     reasons = dict.fromkeys(m.group(1) for m in re.finditer(r"\((\w+)\): ([^\n]*)", text))
-    return f"{type(e).__name__}: {text.splitlines()[0]}" + \
+    return f"{type(e).__name__}: {text.splitlines()[0].rstrip(':')}" + \
         (f" ({'; '.join(reasons)})" if reasons else "")
 
 
@@ -246,6 +246,9 @@ def bench_model(name: str, files: dict[str, Path], size: int, args: argparse.Nam
         entry: dict[str, Any] = {key: stats(r.times) for key, r in runners.items()}
         base = entry["litert"]["median_ms"]
         entry["x_litert"] = {key: entry[key]["median_ms"] / base for key in runners}
+        # The fastest call of each: on a loaded machine, steadier than the medians.
+        entry["x_litert_min"] = {key: entry[key]["min_ms"] / entry["litert"]["min_ms"]
+                                 for key in runners}
         entry["int8_over_float32"] = entry["emberlite"]["median_ms"] / \
             entry["emberlite_f32"]["median_ms"]
         entry["vs_ref"] = compare_int8(ours, ref_out)
@@ -261,8 +264,8 @@ def print_model_line(name: str, threads: int, e: dict[str, Any]) -> None:
     same = "same bytes as REF" if e["vs_ref"]["identical"] else \
         f"!! {e['vs_ref']['differing']} bytes differ from REF (max {e['vs_ref']['max_diff']})"
     print(f"  {TITLES[name]:18} {threads}T ms: " + ", ".join(parts) +
-          f"; x LiteRT {e['x_litert']['emberlite']:.2f}, int8/f32 "
-          f"{e['int8_over_float32']:.2f}; {same}", flush=True)
+          f"; x LiteRT {e['x_litert']['emberlite']:.2f} (min {e['x_litert_min']['emberlite']:.2f})"
+          f", int8/f32 {e['int8_over_float32']:.2f}; {same}", flush=True)
 
 
 # -- report -----------------------------------------------------------------------------------
@@ -279,6 +282,11 @@ def _same(e: dict[str, Any]) -> str:
     return "yes" if v["identical"] else f"**no: {v['differing']}/{v['size']} differ**"
 
 
+def _xnnpack(e: dict[str, Any]) -> str:
+    v = e["vs_xnnpack"]
+    return f"{100 * v['within_1']:.0f}% / {v['max_diff']}"
+
+
 def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     refused = {r["model"]: r["qdq_refused"] for r in results if r.get("qdq_refused")}
     lines = [f"Command: `{meta['command']}`", "",
@@ -290,13 +298,16 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
              f"{meta['per_round']} calls (p10-p90 in brackets; BUILTIN_REF: one call every "
              f"{meta['ref_every']} rounds, 1 thread); x LiteRT = median / LiteRT XNNPACK "
              f"int8's; int8/f32 = Emberlite int8 / Emberlite float32 (same Keras model); "
-             f"= REF: Emberlite's output bytes equal LiteRT BUILTIN_REF's.", ""]
+             f"= REF: Emberlite's output bytes equal LiteRT BUILTIN_REF's; vs XNNPACK: the "
+             f"share of Emberlite's output elements within 1 LSB of LiteRT XNNPACK's, and the "
+             f"largest difference.", ""]
     has_qdq = any("emberlite_qdq" in r["threads"][str(t)] for r in results
                   for t in meta["threads"])
     head = ["model", "threads", "LiteRT XNNPACK int8 ms", "Emberlite int8 ms", "x LiteRT",
             "Emberlite float32 ms", "int8/f32", "LiteRT BUILTIN_REF ms",
             "ONNX Runtime QDQ ms", "ORT x LiteRT"] + \
-        (["Emberlite QDQ .onnx ms"] if has_qdq else []) + ["= REF"]
+        (["Emberlite QDQ .onnx ms"] if has_qdq else []) + ["= REF", "vs XNNPACK"]
+    fastest: dict[int, float] = {}
     lines += ["| " + " | ".join(head) + " |",
               "|---|" + "---:|" * (len(head) - 2) + "---|"]
     for threads in meta["threads"]:
@@ -307,14 +318,18 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
                      _cell(e, "emberlite_f32"), f"{e['int8_over_float32']:.2f}",
                      _cell(e, "litert_ref"), _cell(e, "ort_qdq"),
                      f"{e['x_litert']['ort_qdq']:.2f}"] + \
-                ([_cell(e, "emberlite_qdq")] if has_qdq else []) + [_same(e)]
+                ([_cell(e, "emberlite_qdq")] if has_qdq else []) + [_same(e), _xnnpack(e)]
             lines.append("| " + " | ".join(cells) + " |")
         g = {k: geomean([e[k] if k == "int8_over_float32" else e["x_litert"][k] for e in rows])
              for k in ("emberlite", "int8_over_float32", "ort_qdq")}
         cells = ["**geometric mean**", str(threads), "", "", f"**{g['emberlite']:.2f}**", "",
                  f"**{g['int8_over_float32']:.2f}**", "", "", f"{g['ort_qdq']:.2f}"] + \
-            ([""] if has_qdq else []) + [""]
+            ([""] if has_qdq else []) + ["", ""]
         lines.append("| " + " | ".join(cells) + " |")
+        fastest[threads] = geomean([e["x_litert_min"]["emberlite"] for e in rows])
+    lines += ["", "Geometric mean of Emberlite int8's fastest call over LiteRT XNNPACK's: " +
+              ", ".join(f"{v:.2f} at {t} thread{'s' if t > 1 else ''}"
+                        for t, v in fastest.items()) + "."]
     if refused:
         lines += ["", "Emberlite's converter refuses the QDQ .onnx files: " + "; ".join(
             f"{TITLES[m]}: {why.splitlines()[0][:300]}" for m, why in refused.items())]

@@ -123,8 +123,8 @@ static void ember_conv2d_f32_ref(const struct conv2d_data *d, const float *input
 /* LiteRT's reference per-channel int8 convolution: int32 sums of filter x (input - zero
    point) over in-image taps (so padding acts as the input zero point), plus the bias, then
    requantized per output channel. The sum wraps like LiteRT's. */
-void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input, const int8_t *filter,
-                         const int32_t *bias, int8_t *output) {
+static void ember_conv2d_i8_ref(const struct conv2d_data *d, const int8_t *input,
+                                const int8_t *filter, const int32_t *bias, int8_t *output) {
     const struct conv_window *w = &d->win;
     const size_t in_c = (size_t)d->in_c;
     const size_t cin_g = in_c / (size_t)d->groups;
@@ -183,39 +183,11 @@ static void ember_conv2d_i16_ref(const struct conv2d_data *d, const int16_t *inp
     }
 }
 
-static const ember_variant conv2d_i8_variants[] = {
-#if EMBER_HAVE_AVX2
-    { EMBER_ISA_AVX2, (ember_variant_fn)ember_conv2d_i8_avx2, "conv2d_i8_avx2" },
-#endif
-    { EMBER_ISA_NONE, (ember_variant_fn)ember_conv2d_i8_ref, "conv2d_i8_ref" },
-};
-
-/* What the optimised int8 variants need beyond the reference's data: the sums of each output
-   channel's filter taps when the filter is constant (bound at create), and the row of
-   per-channel sums of one output pixel. */
-static ember_status conv2d_i8_variant_data(ember_context *ctx, const ember_node *node,
-                                           struct conv2d_data *d) {
-    const ember_tensor *filter = ember_input(ctx, node, 1);
-    const size_t out_c = (size_t)d->out_c;
-    d->acc_row = ember_alloc(ctx, (out_c ? out_c : 1u) * sizeof(uint32_t));
-    if (d->acc_row == NULL)
-        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %" PRIu32 " (conv2d): out of memory",
-                          node->index);
-    if (!filter->is_constant || filter->data == NULL || out_c == 0)
-        return EMBER_STATUS_OK;
-    d->filter_sum = ember_alloc(ctx, out_c * sizeof(uint32_t));
-    if (d->filter_sum == NULL)
-        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY, "node %" PRIu32 " (conv2d): out of memory",
-                          node->index);
-    const int8_t *taps = filter->data;
-    const size_t per_oc = filter->count / out_c;
-    for (size_t oc = 0; oc < out_c; oc++) {
-        uint32_t sum = 0;
-        for (size_t i = 0; i < per_oc; i++)
-            sum += (uint32_t)*taps++;
-        d->filter_sum[oc] = sum;
-    }
-    return EMBER_STATUS_OK;
+/* A 1x1 stride-1 unpadded convolution: a GEMM straight on the NHWC input. */
+static bool conv2d_pointwise(const struct conv2d_data *d) {
+    const struct conv_window *w = &d->win;
+    return d->filter_h == 1 && d->filter_w == 1 && w->stride_h == 1 && w->stride_w == 1 &&
+           w->pad_top == 0 && w->pad_left == 0 && w->pad_bottom == 0 && w->pad_right == 0;
 }
 
 /* float32 with a constant filter and bias and one group: the filter packed for the GEMM
@@ -244,15 +216,40 @@ static ember_status conv2d_f32_prepare(ember_context *ctx, ember_node *node,
                                         filter->data, bias ? bias->data : NULL,
                                         epilogue ? -INFINITY : d->act_lo,
                                         epilogue ? INFINITY : d->act_hi);
-    const bool pointwise = d->filter_h == 1 && d->filter_w == 1 && w->stride_h == 1 &&
-                           w->stride_w == 1 && w->pad_top == 0 && w->pad_left == 0 &&
-                           w->pad_bottom == 0 && w->pad_right == 0;
     const struct conv_gemm_window cw = {w, d->in_h, d->in_w, d->in_c, d->filter_h,
                                         d->filter_w, d->out_h, d->out_w};
-    if (st == EMBER_STATUS_OK && !pointwise)
+    if (st == EMBER_STATUS_OK && !conv2d_pointwise(d))
         st = conv_gemm_indirect(ctx, node, "conv2d", g, &cw);
     if (st == EMBER_STATUS_OK)
         conv_gemm_name(node, g);
+    return st;
+}
+
+/* int8 with a constant filter and bias and one group: the filter packed for the int8 GEMM
+   microkernels with the input zero point in the bias, on the same three paths as float32.
+   Else (or when a multiplier's shift is beyond the microkernels) the reference loop. */
+static ember_status conv2d_i8_prepare(ember_context *ctx, ember_node *node,
+                                      struct conv2d_data *d) {
+    const ember_tensor *filter = ember_input(ctx, node, 1);
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    const ember_gemm_qs8_config *cfg = ember_gemm_qs8_select(ctx);
+    if (cfg == NULL || d->groups != 1 || !filter->is_constant || filter->data == NULL ||
+        (bias && (!bias->is_constant || bias->data == NULL)))
+        return EMBER_STATUS_OK;
+    struct conv_gemm_qs8 *g = &d->qgemm;
+    const size_t k = (size_t)d->filter_h * (size_t)d->filter_w * (size_t)d->in_c;
+    const size_t m = (size_t)d->batch * (size_t)d->out_h * (size_t)d->out_w;
+    conv_gemm_qs8_init(g, cfg, m, (size_t)d->out_c, k, d->in_zp, d->out_zp, d->q_min, d->q_max);
+    const struct conv_gemm_window cw = {&d->win, d->in_h, d->in_w, d->in_c, d->filter_h,
+                                        d->filter_w, d->out_h, d->out_w};
+    ember_status st = EMBER_STATUS_OK;
+    if (!conv2d_pointwise(d))
+        st = conv_gemm_qs8_window(ctx, node, "conv2d", g, &cw);
+    if (st == EMBER_STATUS_OK)
+        st = conv_gemm_qs8_pack(ctx, node, "conv2d", g, filter->data, bias ? bias->data : NULL,
+                                d->mult, d->shift);
+    if (st == EMBER_STATUS_OK && g->cfg != NULL)
+        conv_gemm_qs8_name(node, g);
     return st;
 }
 
@@ -271,12 +268,10 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
         return conv2d_f32_prepare(ctx, node, d);
     if (d->is_i16)
         return conv16x8_conv2d_prepare(ctx, node, d, &d->fast16);
-    d->i8_fn = (conv2d_i8_fn)ember_pick_variant(ctx, node, conv2d_i8_variants);
-    if (d->i8_fn != ember_conv2d_i8_ref && (st = conv2d_i8_variant_data(ctx, node, d)))
-        return st;
-    return ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
-                                     ember_input(ctx, node, 1), ember_output(ctx, node, 0),
-                                     d->out_c, &d->mult, &d->shift);
+    st = ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
+                                   ember_input(ctx, node, 1), ember_output(ctx, node, 0),
+                                   d->out_c, &d->mult, &d->shift);
+    return st == EMBER_STATUS_OK ? conv2d_i8_prepare(ctx, node, d) : st;
 }
 
 static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
@@ -295,8 +290,12 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
                              bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }
+    if (d->is_i8 && d->qgemm.cfg != NULL) {
+        conv_gemm_qs8_run(ctx, &d->qgemm, ember_input(ctx, node, 0)->data, out->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->is_i8) {
-        d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
+        ember_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                  bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }

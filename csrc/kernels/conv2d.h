@@ -4,12 +4,9 @@
 #define EMBER_KERNELS_CONV2D_H
 
 #include "kernels/conv_gemm.h"
+#include "kernels/conv_gemm_qs8.h"
 #include "kernels/conv_window.h"
 #include "kernels/kernels.h"
-
-/* The int8 kernel's type: ember_conv2d_i8_ref and its variants. */
-typedef void (*conv2d_i8_fn)(const struct conv2d_data *d, const int8_t *input,
-                             const int8_t *filter, const int32_t *bias, int8_t *output);
 
 struct conv2d_data {
     struct conv_window win;
@@ -33,11 +30,9 @@ struct conv2d_data {
     int32_t in_zp, out_zp, q_min, q_max;
     int32_t *mult, *shift;
     struct conv16x8 *fast16; /* int16: kernels/conv16x8.c's plan (NULL: the reference) */
-    conv2d_i8_fn i8_fn; /* int8: the variant prepare picked */
-    /* Filled at prepare for the optimised int8 variants only (else NULL): each output
-       channel's sum of its filter taps when the filter is constant, and a row of out_c
-       sums for one output pixel, written during eval. */
-    uint32_t *filter_sum, *acc_row;
+    /* int8 with a constant filter and bias, one group: the packed int8 GEMM plan
+       (qgemm.cfg NULL: the reference loop) */
+    struct conv_gemm_qs8 qgemm;
 };
 
 #endif /* EMBER_KERNELS_CONV2D_H */

@@ -75,6 +75,28 @@ static size_t *pixel_taps(const struct conv_gemm_window *cw, int32_t oy, int32_t
     return ind;
 }
 
+ember_status conv_gemm_ind_build(ember_context *ctx, const ember_node *node, const char *op,
+                                 const struct conv_gemm_window *cw, size_t zero_bytes,
+                                 size_t **ind, void **zero) {
+    const size_t ks = (size_t)cw->filter_h * (size_t)cw->filter_w;
+    const size_t rows = (size_t)cw->out_h * (size_t)cw->out_w;
+    if (ks == 0 || rows > SIZE_MAX / sizeof(size_t) / ks)
+        return out_of_memory(ctx, node, op);
+    /* One block: the buffer, then the zero vector (ember_alloc'd memory starts zeroed). */
+    const size_t ind_bytes = rows * ks * sizeof(size_t);
+    if (zero_bytes > SIZE_MAX - ind_bytes)
+        return out_of_memory(ctx, node, op);
+    *ind = ember_alloc(ctx, ind_bytes + zero_bytes);
+    if (*ind == NULL)
+        return out_of_memory(ctx, node, op);
+    *zero = (char *)*ind + ind_bytes;
+    size_t *at = *ind;
+    for (int32_t oy = 0; oy < cw->out_h; oy++)
+        for (int32_t ox = 0; ox < cw->out_w; ox++)
+            at = pixel_taps(cw, oy, ox, at);
+    return EMBER_STATUS_OK;
+}
+
 ember_status conv_gemm_indirect(ember_context *ctx, const ember_node *node, const char *op,
                                 struct conv_gemm *g, const struct conv_gemm_window *cw) {
     g->kc = (size_t)cw->in_c;
@@ -82,36 +104,35 @@ ember_status conv_gemm_indirect(ember_context *ctx, const ember_node *node, cons
     g->image_rows = (size_t)cw->out_h * (size_t)cw->out_w;
     g->image_size = (size_t)cw->in_h * (size_t)cw->in_w * (size_t)cw->in_c;
     g->path = g->kc <= CONV_GEMM_GATHER_MAX_KC ? CONV_GEMM_GATHER : CONV_GEMM_INDIRECT;
-    if (g->image_rows > SIZE_MAX / sizeof(size_t) / g->ks)
+    if (g->kc > SIZE_MAX / sizeof(float))
         return out_of_memory(ctx, node, op);
-    /* One block: the buffer, then the zero vector (ember_alloc'd memory starts zeroed). */
-    const size_t ind_bytes = g->image_rows * g->ks * sizeof(size_t);
-    if (g->kc > (SIZE_MAX - ind_bytes) / sizeof(float))
-        return out_of_memory(ctx, node, op);
-    g->ind = ember_alloc(ctx, ind_bytes + g->kc * sizeof(float));
-    if (g->ind == NULL)
-        return out_of_memory(ctx, node, op);
-    g->zero = (float *)(void *)((char *)g->ind + ind_bytes);
-    size_t *ind = g->ind;
-    for (int32_t oy = 0; oy < cw->out_h; oy++)
-        for (int32_t ox = 0; ox < cw->out_w; ox++)
-            ind = pixel_taps(cw, oy, ox, ind);
+    void *zero = NULL;
+    ember_status st =
+        conv_gemm_ind_build(ctx, node, op, cw, g->kc * sizeof(float), &g->ind, &zero);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    g->zero = zero;
     if (g->path == CONV_GEMM_GATHER) /* one mr x k block of rows per thread */
         ember_request_scratch(ctx, ember_thread_count(ctx) * g->cfg->mr * g->k * sizeof(float));
     return EMBER_STATUS_OK;
 }
 
-void conv_gemm_name(ember_node *node, struct conv_gemm *g) {
-    const char *prefix = g->path == CONV_GEMM_DIRECT     ? ""
-                         : g->path == CONV_GEMM_INDIRECT ? "i"
-                                                         : "gather_";
-    const size_t cap = sizeof g->variant - 1;
+void conv_gemm_path_name(char *buf, size_t size, enum conv_gemm_path path,
+                         const char *name) {
+    const char *prefix = path == CONV_GEMM_DIRECT     ? ""
+                         : path == CONV_GEMM_INDIRECT ? "i"
+                                                      : "gather_";
+    const size_t cap = size - 1;
     const size_t plen = strlen(prefix);
-    size_t nlen = strlen(g->cfg->name);
+    size_t nlen = strlen(name);
     nlen = nlen < cap - plen ? nlen : cap - plen;
-    memcpy(g->variant, prefix, plen);
-    memcpy(g->variant + plen, g->cfg->name, nlen);
-    g->variant[plen + nlen] = '\0';
+    memcpy(buf, prefix, plen);
+    memcpy(buf + plen, name, nlen);
+    buf[plen + nlen] = '\0';
+}
+
+void conv_gemm_name(ember_node *node, struct conv_gemm *g) {
+    conv_gemm_path_name(g->variant, sizeof g->variant, g->path, g->cfg->name);
     node->variant = g->variant;
 }
 
@@ -166,12 +187,13 @@ static void direct_task(const void *arg, size_t thread, size_t i, size_t i_len, 
     }
 }
 
-/* Copies rows' taps into `rows` (count x k floats), padding taps as zeros. A tap is only a
-   few floats (kc <= CONV_GEMM_GATHER_MAX_KC), but taps that continue each other in the input
-   (a filter row without horizontal dilation) or are all padding go as one run. */
-static void gather_rows(const struct conv_gemm *g, const size_t *ind, size_t count,
-                        const float *image, float *rows) {
-    const size_t kc = g->kc, taps = count * g->ks;
+/* A tap is only a few elements (kc <= CONV_GEMM_GATHER_MAX_KC), but taps that continue each
+   other in the input (a filter row without horizontal dilation) or are all padding go as one
+   run. */
+void conv_gemm_gather(const size_t *ind, size_t taps, size_t kc, size_t elem,
+                      const void *image, int fill, void *rows) {
+    const size_t tap_bytes = kc * elem;
+    char *out = rows;
     for (size_t t = 0; t < taps;) {
         const size_t at = ind[t];
         size_t len = 1;
@@ -182,10 +204,10 @@ static void gather_rows(const struct conv_gemm *g, const size_t *ind, size_t cou
             while (t + len < taps && ind[t + len] == at + len * kc)
                 len++;
         if (at == EMBER_IND_ZERO)
-            memset(rows, 0, len * kc * sizeof(float));
+            memset(out, fill, len * tap_bytes);
         else
-            memcpy(rows, image + at, len * kc * sizeof(float));
-        rows += len * kc;
+            memcpy(out, (const char *)image + at * elem, len * tap_bytes);
+        out += len * tap_bytes;
         t += len;
     }
 }
@@ -203,23 +225,25 @@ static void indirect_rows(const struct conv_gemm_run *r, size_t thread, size_t i
         return;
     }
     float *rows = r->scratch + thread * g->cfg->mr * g->k;
-    gather_rows(g, ind, count, image, rows);
+    conv_gemm_gather(ind, count * g->ks, g->kc, sizeof(float), image, 0, rows);
     g->cfg->gemm(count, nc, g->k, rows, g->k, panel_at(g, j), c, g->n, &g->clamp);
+}
+
+/* A microkernel call reads its rows through one image's buffer: never across two. */
+size_t conv_gemm_image_block(size_t i, size_t end, size_t mr, size_t image_rows) {
+    const size_t left = image_rows - i % image_rows;
+    const size_t count = end - i < mr ? end - i : mr;
+    return count < left ? count : left;
 }
 
 static void indirect_task(const void *arg, size_t thread, size_t i, size_t i_len, size_t j,
                           size_t j_len) {
     const struct conv_gemm_run *r = arg;
     const struct conv_gemm *g = r->g;
-    const size_t mr = g->cfg->mr;
     size_t done = i;
     for (size_t end = i + i_len; i < end;) {
-        /* A microkernel call reads its rows through one image's buffer: never across two. */
-        const size_t row = i % g->image_rows;
-        size_t count = end - i < mr ? end - i : mr;
-        if (count > g->image_rows - row)
-            count = g->image_rows - row;
-        indirect_rows(r, thread, i, row, count, j, j_len);
+        const size_t count = conv_gemm_image_block(i, end, g->cfg->mr, g->image_rows);
+        indirect_rows(r, thread, i, i % g->image_rows, count, j, j_len);
         done = epilogue_after(r, done, i + count, end, j, j_len);
         i += count;
     }
@@ -229,24 +253,22 @@ static size_t div_up(size_t a, size_t b) {
     return (a + b - 1) / b;
 }
 
-/* Tiles of tile_m rows (a multiple of mr) by tile_n columns (a multiple of NR): a tile's
+/* Tiles of tile_m rows (a multiple of mr) by tile_n columns (a multiple of nr): a tile's
    packed weights stay in L2 while its rows stream past, and with several threads each gets
    about CONV_GEMM_TILES_PER_THREAD tiles. The sums over K are never split, so every output
    is computed the same way whatever the tiles. */
-static void pick_tiles(const struct conv_gemm *g, size_t threads, size_t *tile_m,
-                       size_t *tile_n) {
-    const size_t mr = g->cfg->mr, nr = EMBER_GEMM_NR;
-    const size_t panel_bytes = (g->k + 1) * nr * sizeof(float);
-    size_t nc = div_up(g->n, nr) * nr;
+void conv_gemm_tiles(size_t m, size_t n, size_t mr, size_t nr, size_t panel_bytes,
+                     size_t threads, size_t *tile_m, size_t *tile_n) {
+    size_t nc = div_up(n, nr) * nr;
     while (nc > nr && (nc / nr) * panel_bytes > CONV_GEMM_L2_PANEL_BYTES)
         nc = div_up(nc / nr, 2) * nr;
-    const size_t blocks_m = div_up(g->m, mr);
+    const size_t blocks_m = div_up(m, mr);
     size_t tiles_m = 1;
     if (threads > 1) {
         const size_t want = threads * CONV_GEMM_TILES_PER_THREAD;
-        while (nc > nr && blocks_m * div_up(g->n, nc) < want)
+        while (nc > nr && blocks_m * div_up(n, nc) < want)
             nc = div_up(nc / nr, 2) * nr;
-        tiles_m = div_up(want, div_up(g->n, nc));
+        tiles_m = div_up(want, div_up(n, nc));
         tiles_m = tiles_m > blocks_m ? blocks_m : tiles_m;
     }
     *tile_m = div_up(blocks_m, tiles_m) * mr;
@@ -262,7 +284,9 @@ void conv_gemm_run_epilogue(ember_context *ctx, const struct conv_gemm *g, const
     if (g->m == 0 || g->n == 0)
         return;
     size_t tile_m = 0, tile_n = 0;
-    pick_tiles(g, ember_thread_count(ctx), &tile_m, &tile_n);
+    const size_t panel_bytes = (g->k + 1) * EMBER_GEMM_NR * sizeof(float);
+    conv_gemm_tiles(g->m, g->n, g->cfg->mr, EMBER_GEMM_NR, panel_bytes, ember_thread_count(ctx),
+                    &tile_m, &tile_n);
     const struct conv_gemm_run r = {g, a, residual, c, ctx->scratch};
     ember_parallel_2d(ctx, g->path == CONV_GEMM_DIRECT ? direct_task : indirect_task, &r, g->m,
                       tile_m, g->n, tile_n);

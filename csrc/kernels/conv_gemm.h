@@ -64,6 +64,24 @@ ember_status conv_gemm_pack_kn(ember_context *ctx, const ember_node *node, const
    indirection buffer of one image and the zero vector, and asks for the gather's scratch. */
 ember_status conv_gemm_indirect(ember_context *ctx, const ember_node *node, const char *op,
                                 struct conv_gemm *g, const struct conv_gemm_window *cw);
+/* The shared parts of the float32 and int8 (kernels/conv_gemm_qs8.h) plans: */
+/* Allocates and fills the indirection buffer of one image (out_h x out_w rows of ks taps),
+   followed in the same block by zero_bytes of zeroed memory for the zero vector. */
+ember_status conv_gemm_ind_build(ember_context *ctx, const ember_node *node, const char *op,
+                                 const struct conv_gemm_window *cw, size_t zero_bytes,
+                                 size_t **ind, void **zero);
+/* Copies `taps` taps of kc elements of `elem` bytes from image (offsets in ind, in elements)
+   to rows, one after the other; padding taps (EMBER_IND_ZERO) become bytes equal to fill. */
+void conv_gemm_gather(const size_t *ind, size_t taps, size_t kc, size_t elem,
+                      const void *image, int fill, void *rows);
+/* Rows from i (below end) that one microkernel call of up to mr rows can take without
+   crossing from one image's indirection buffer (image_rows rows) into the next. */
+size_t conv_gemm_image_block(size_t i, size_t end, size_t mr, size_t image_rows);
+/* The tile sizes of an m x n output whose packed weights take panel_bytes per nr columns. */
+void conv_gemm_tiles(size_t m, size_t n, size_t mr, size_t nr, size_t panel_bytes,
+                     size_t threads, size_t *tile_m, size_t *tile_n);
+/* "name", "i" + name or "gather_" + name (path), cut to fit `size` bytes with its NUL. */
+void conv_gemm_path_name(char *buf, size_t size, enum conv_gemm_path path, const char *name);
 /* Records which microkernel and path the node runs in node->variant ("gemm_...",
    "igemm_...", "gather_gemm_..."), a string kept in g (which lives as long as the node). */
 void conv_gemm_name(ember_node *node, struct conv_gemm *g);

@@ -139,8 +139,9 @@ static void ember_fully_connected_f32_ref(const struct fully_connected_data *d,
 /* LiteRT's reference int8 fully connected (since 2025): the int32 sum of weights x (input -
    zero point) plus bias is requantized in double, acc x real multiplier rounded half away from
    zero, not with the fixed-point multiplier the other int8 ops use. The sum wraps. */
-void ember_fully_connected_i8_ref(const struct fully_connected_data *d, const int8_t *input,
-                                  const int8_t *weights, const int32_t *bias, int8_t *output) {
+static void ember_fully_connected_i8_ref(const struct fully_connected_data *d,
+                                         const int8_t *input, const int8_t *weights,
+                                         const int32_t *bias, int8_t *output) {
     for (size_t m = 0; m < d->rows; m++) {
         const int8_t *x = input + m * d->depth;
         int8_t *y = output + m * d->units;
@@ -177,13 +178,6 @@ static void ember_fully_connected_i16_ref(const struct fully_connected_data *d,
     }
 }
 
-static const ember_variant fully_connected_i8_variants[] = {
-#if EMBER_HAVE_AVX2
-    { EMBER_ISA_AVX2, (ember_variant_fn)ember_fully_connected_i8_avx2, "fully_connected_i8_avx2" },
-#endif
-    { EMBER_ISA_NONE, (ember_variant_fn)ember_fully_connected_i8_ref, "fully_connected_i8_ref" },
-};
-
 /* float32 with constant weights and bias: the weights packed for the GEMM microkernels, which
    run on the input's rows as they are. Else the reference. */
 static ember_status fully_connected_f32_prepare(ember_context *ctx, ember_node *node,
@@ -205,6 +199,36 @@ static ember_status fully_connected_f32_prepare(ember_context *ctx, ember_node *
                                         bias ? bias->data : NULL, d->act_lo, d->act_hi);
     if (st == EMBER_STATUS_OK)
         conv_gemm_name(node, &d->gemm);
+    return st;
+}
+
+/* The int8 GEMM's sums of one row, requantized as the reference does (in double). */
+static void fully_connected_finish_i8(const void *arg, const int32_t *acc, size_t row,
+                                      size_t j, size_t nc, int8_t *out) {
+    (void)row;
+    for (size_t n = 0; n < nc; n++)
+        out[n] = fully_connected_requantize_i8(arg, (uint32_t)acc[n], j + n);
+}
+
+/* int8 with constant weights and bias: the weights packed for the int8 GEMM microkernels (the
+   input zero point in the bias), which run on the input's rows as they are and give their
+   int32 sums to fully_connected_finish_i8. Else the reference. */
+static ember_status fully_connected_i8_prepare(ember_context *ctx, ember_node *node,
+                                               struct fully_connected_data *d) {
+    const ember_tensor *weights = ember_input(ctx, node, 1);
+    const ember_tensor *bias = ember_input(ctx, node, 2);
+    const ember_gemm_qs8_config *cfg = ember_gemm_qs8_select(ctx);
+    if (cfg == NULL || !weights->is_constant || weights->data == NULL ||
+        (bias && (!bias->is_constant || bias->data == NULL)))
+        return EMBER_STATUS_OK;
+    struct conv_gemm_qs8 *g = &d->qgemm;
+    conv_gemm_qs8_init(g, cfg, d->rows, d->units, d->depth, d->in_zp, d->out_zp, d->q_min,
+                       d->q_max);
+    conv_gemm_qs8_finish(g, fully_connected_finish_i8, d);
+    ember_status st = conv_gemm_qs8_pack(ctx, node, "fully_connected", g, weights->data,
+                                         bias ? bias->data : NULL, NULL, NULL);
+    if (st == EMBER_STATUS_OK)
+        conv_gemm_qs8_name(node, g);
     return st;
 }
 
@@ -233,8 +257,7 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
                       (double)out->scale;
     if (d->is_i16)
         return conv16x8_fully_connected_prepare(ctx, node, d, &d->fast16);
-    d->i8_fn = (fully_connected_i8_fn)ember_pick_variant(ctx, node, fully_connected_i8_variants);
-    return EMBER_STATUS_OK;
+    return d->is_i8 ? fully_connected_i8_prepare(ctx, node, d) : EMBER_STATUS_OK;
 }
 
 static ember_status fully_connected_eval(ember_context *ctx, const ember_node *node) {
@@ -251,8 +274,13 @@ static ember_status fully_connected_eval(ember_context *ctx, const ember_node *n
                                       ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
+    if (d->is_i8 && d->qgemm.cfg != NULL) {
+        conv_gemm_qs8_run(ctx, &d->qgemm, ember_input(ctx, node, 0)->data,
+                          ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->is_i8) {
-        d->i8_fn(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
+        ember_fully_connected_i8_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                  bias ? bias->data : NULL, ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }

@@ -1,17 +1,13 @@
-/* What FULLY_CONNECTED's prepare derives (kernels/fully_connected.c), shared with its ISA
-   variants (kernels/<isa>/fully_connected_*_<isa>.c), and the int8 requantization they share. */
+/* What FULLY_CONNECTED's prepare derives (kernels/fully_connected.c) and its int8
+   requantization, shared by the reference loop and the int8 GEMM path. */
 #ifndef EMBER_KERNELS_FULLY_CONNECTED_H
 #define EMBER_KERNELS_FULLY_CONNECTED_H
 
 #include <math.h>
 
 #include "kernels/conv_gemm.h"
+#include "kernels/conv_gemm_qs8.h"
 #include "kernels/kernels.h"
-
-/* The int8 kernel's type: ember_fully_connected_i8_ref and its variants. */
-typedef void (*fully_connected_i8_fn)(const struct fully_connected_data *d, const int8_t *input,
-                                      const int8_t *weights, const int32_t *bias,
-                                      int8_t *output);
 
 struct fully_connected_data {
     size_t rows;   /* M: product of the input's leading dims */
@@ -31,7 +27,9 @@ struct fully_connected_data {
     int32_t in_zp, out_zp, q_min, q_max;
     double *scale;
     struct conv16x8 *fast16; /* int16: kernels/conv16x8.c's plan (NULL: the reference) */
-    fully_connected_i8_fn i8_fn; /* int8: the variant prepare picked */
+    /* int8 with constant weights and bias: the int8 GEMM plan, whose int32 sums
+       fully_connected_requantize_i8 finishes (qgemm.cfg NULL: the reference loop) */
+    struct conv_gemm_qs8 qgemm;
 };
 
 /* Unit n's int8 output from its wrapped int32 sum `acc` (bias included): LiteRT's double

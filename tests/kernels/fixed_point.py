@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import in_ci
 
 from emberlite import Interpreter
 from emberlite._ember import lib
@@ -196,10 +197,16 @@ def _cpu_features() -> int:
 
 # The isa_mask that selects each int8 kernel variant, for @pytest.mark.parametrize: the
 # reference loops alone (NONE), then each ISA; one this CPU lacks is skipped with the reason.
+# avx512vnni is skipped only outside CI: in CI it then runs what the mask leaves (AVX2 or the
+# portable microkernels), which must be byte-identical too.
 _FEATURES = _cpu_features()
 ISA_VARIANTS = [
     pytest.param(lib.EMBER_ISA_NONE, id="ref"),
     pytest.param(lib.EMBER_ISA_AVX2, id="avx2",
                  marks=pytest.mark.skipif(not _FEATURES & lib.EMBER_ISA_AVX2,
                                           reason="this CPU has no AVX2")),
+    pytest.param(lib.EMBER_ISA_AVX2 | lib.EMBER_ISA_AVX512F | lib.EMBER_ISA_AVX512VNNI,
+                 id="avx512vnni",
+                 marks=pytest.mark.skipif(not _FEATURES & lib.EMBER_ISA_AVX512VNNI and not in_ci(),
+                                          reason="this CPU has no AVX-512 VNNI")),
 ]

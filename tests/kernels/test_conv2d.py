@@ -10,6 +10,10 @@
   kernel variant runs in turn (isa_mask NONE forces the reference loops), and every variant
   must match the reference byte for byte; and against LiteRT's BUILTIN_REF kernel on a
   TFLiteConverter model.
+- int8 on the packed int8 GEMM paths (1x1 direct, indirect, gathered few-channel windows):
+  byte-identical to the reference loop at 1 and 2 threads, every panel and k tail, zero
+  points -128/127, per-channel scales 1e-6..1, fused clamps; a shift beyond 31 keeps the
+  reference loop.
 - int16 (16x8: int16 activations, int8 per-channel weights, int64 bias) against the numpy
   model in fixed_point16.py: bit-exact; and the quantization rules the int16 kernels (and so
   the verifier) enforce.
@@ -31,10 +35,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
+from emberlite import ISA_ALL, Interpreter
 from emberlite._ember import lib
 from emberlite.converter.ir import DType, Graph, QuantParams
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.conv2d import Conv2DParams
+from emberlite.converter.planner import plan_memory
+from emberlite.converter.writer import serialize
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_layers, keras_int16x8
@@ -43,7 +50,7 @@ from tests.importers.tflite_int8_models import (assert_identical_to_reference,
 from tests.kernels.conv_models import OPSET, build, conv_model, patches, quant, window, \
     window_fields
 from tests.kernels.epilogue_checks import check_epilogue, epilogue_graph
-from tests.kernels.fixed_point import ISA_VARIANTS, run_graph
+from tests.kernels.fixed_point import ISA_VARIANTS, log_uniform, run_graph
 from tests.kernels.gemm_checks import check_gemm_path
 from tests.kernels.fixed_point16 import requantize16
 from tests.kernels.int16_graphs import bias64, int16_values, weighted_graph, weighted_scales
@@ -288,6 +295,81 @@ def test_conv2d_i8_variant_matches_reference(isa, seed, wd, cin_g, cout_g, group
     ref = run_graph(g, [x], isa_mask=lib.EMBER_ISA_NONE)[0]
     assert np.array_equal(ref, want)
     assert np.array_equal(run_graph(g, [x], isa_mask=isa)[0], ref)
+
+
+def _run_variants(g, x: np.ndarray, isa: int, threads: int) -> tuple[np.ndarray, str]:
+    """The output of the one-node graph g and the variant its node ran."""
+    interp = Interpreter(model_content=serialize(g, plan_memory(g)), isa_mask=isa,
+                         num_threads=threads)
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    return interp.get_tensor(interp.get_output_details()[0]["index"]).copy(), \
+        interp.node_variants()[0]
+
+
+def _extreme_quant(rng: np.random.Generator, cout: int, fan_in: int) -> dict:
+    """Zero points at their extremes (or random), per-channel weight scales spanning 1e-6..1
+    (so some channels' outputs saturate, some are all zero point) with the output scale set
+    for the middle ones."""
+    zp = lambda: int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))  # noqa: E731
+    s_in = float(log_uniform(rng, 1e-3, 0.1))
+    s_w = log_uniform(rng, 1e-6, 1.0, cout)
+    s_out = float(s_in * np.median(s_w) * np.sqrt(fan_in) * 40 * log_uniform(rng, 0.05, 2.0))
+    return {"s_in": s_in, "zp_in": zp(), "s_w": s_w, "s_out": s_out, "zp_out": zp()}
+
+
+# The int8 GEMM paths (kernels/conv_gemm_qs8.c) and the node variant each must run: 1x1
+# stride 1 unpadded as a GEMM on the input, other windows as an indirect GEMM, Cin <= 4
+# gathered. (k, stride, dilation, pads, Cin choices)
+GEMM_I8_PATHS = [
+    ("gemm_qs8", (1, 1), (1, 1), (1, 1), (0, 0, 0, 0), [1, 3, 4, 5, 8, 15, 17, 33, 64]),
+    ("igemm_qs8", (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), [5, 7, 16, 17, 33]),
+    ("igemm_qs8", (3, 3), (2, 2), (1, 1), (0, 1, 2, 0), [5, 9, 31]),
+    ("igemm_qs8", (3, 2), (1, 2), (2, 1), (2, 0, 1, 2), [5, 6, 19]),
+    ("igemm_qs8", (1, 1), (2, 2), (1, 1), (0, 0, 0, 0), [5, 13]),
+    ("gather_gemm_qs8", (3, 3), (2, 2), (1, 1), (0, 1, 1, 1), [1, 2, 3, 4]),
+    ("gather_gemm_qs8", (4, 3), (1, 1), (2, 1), (2, 2, 1, 0), [1, 2, 3]),
+]
+
+
+@pytest.mark.parametrize("isa", ISA_VARIANTS[1:])
+@pytest.mark.parametrize("prefix,k,stride,dilation,pads,cins", GEMM_I8_PATHS)
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), cout=st.integers(1, 40), batch=st.integers(1, 2),
+       hw=st.tuples(st.integers(4, 11), st.integers(4, 11)), with_bias=st.booleans(),
+       act=st.integers(0, 3), data=st.data())
+def test_conv2d_i8_gemm_paths(isa, prefix, k, stride, dilation, pads, cins, seed, cout, batch,
+                              hw, with_bias, act, data) -> None:
+    """Every int8 GEMM path with every tail of the 16-column panels (cout 1..40) and of the
+    k groups (odd Cin), runs of rows crossing images (batch 2), zero points -128/127, scales
+    1e-6..1 and fused clamps: byte-identical to the reference loop at 1 and 2 threads."""
+    cin = data.draw(st.sampled_from(cins))
+    rng = np.random.default_rng(seed)
+    wd = {"k": k, "stride": stride, "dilation": dilation, "pads": pads, "hw": hw}
+    params = Conv2DParams(activation=FusedActivation(act), **window_fields(wd))
+    w = rng.integers(-128, 128, (cout,) + k + (cin,)).astype(np.int8)
+    q = _extreme_quant(rng, cout, k[0] * k[1] * cin)
+    g, x, want = build(OpType.CONV2D, rng, (batch,) + hw + (cin,), w, params, q, with_bias, 0)
+    ref, ref_variant = _run_variants(g, x, lib.EMBER_ISA_NONE, 1)
+    assert ref_variant == "reference"
+    assert np.array_equal(ref, want)
+    for threads in (1, 2):
+        got, variant = _run_variants(g, x, isa, threads)
+        assert variant.startswith(prefix), f"{variant} is not a {prefix} path"
+        assert np.array_equal(got, ref), f"{threads} threads"
+
+
+def test_conv2d_i8_gemm_refuses_large_shift() -> None:
+    """A multiplier of 2^32 or more (shift > 31) is beyond the microkernels: the node keeps the
+    reference loop, whose result the numpy model checks."""
+    rng = np.random.default_rng(5)
+    w = rng.integers(-127, 128, (3, 1, 1, 6)).astype(np.int8)
+    q = {"s_in": 1.0, "zp_in": 3, "s_w": np.array([1.0, 1.0, 1.0]), "s_out": 2.0**-33,
+         "zp_out": 0}
+    g, x, want = build(OpType.CONV2D, rng, (1, 4, 4, 6), w, Conv2DParams(), q, False, 0)
+    got, variant = _run_variants(g, x, ISA_ALL, 1)
+    assert variant == "reference" and np.array_equal(got, want)
 
 
 def test_conv2d_i8_rejects_per_channel_count() -> None:

@@ -7,6 +7,8 @@
   model of LiteRT's reference arithmetic: bit-exact, for each kernel variant (isa_mask NONE
   forces the reference loop); and against LiteRT's BUILTIN_REF kernel on a TFLiteConverter
   model.
+- int8 on the packed int8 GEMM path (every ISA's microkernels): byte-identical to the
+  reference loop at 1 and 2 threads, with zero points and scales at their extremes.
 - int16 (16x8) against the numpy model in fixed_point16.py: bit-exact.
 - int8 .tflite files from TFLiteConverter (a Keras Dense, tests/importers/keras_int8_layers.py):
   byte for byte LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of its default
@@ -26,8 +28,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import helper, numpy_helper
 
+from emberlite import Interpreter
+from emberlite._ember import lib
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
+from emberlite.converter.planner import plan_memory
+from emberlite.converter.writer import serialize
 from emberlite.errors import InvalidModelError
 from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_layers, keras_int16x8
@@ -164,15 +170,22 @@ def reference(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, s_in: float
 
 
 def build(rng: np.random.Generator, lead: tuple[int, ...], depth: int, units: int,
-          per_channel: bool, with_bias: bool, act: int):
+          per_channel: bool, with_bias: bool, act: int, extreme: bool = False):
+    """(graph, input, numpy model's output) of one int8 FULLY_CONNECTED. extreme: zero points
+    -128/127 (or random), weights in [-128, 127], per-unit scales spanning 1e-6..1."""
     s_in = float(log_uniform(rng, 1e-3, 0.1))
-    s_w = log_uniform(rng, 1e-3, 0.05, units if per_channel else 1)
-    s_out = float(s_in * np.mean(s_w) * np.sqrt(depth) * 40 * log_uniform(rng, 0.05, 2.0))
+    s_w = log_uniform(rng, 1e-6 if extreme else 1e-3, 1.0 if extreme else 0.05,
+                      units if per_channel else 1)
+    mid = np.median(s_w) if extreme else np.mean(s_w)
+    s_out = float(s_in * mid * np.sqrt(depth) * 40 * log_uniform(rng, 0.05, 2.0))
     q = snap_pow2(rng, {"s_in": s_in, "s_w": s_w, "s_out": s_out})
     s_in, s_w, s_out = q["s_in"], q["s_w"], q["s_out"]
-    zp_in = int(rng.integers(-128, 128))
-    zp_out = int(rng.integers(-128, 128))
-    w = rng.integers(-127, 128, (units, depth)).astype(np.int8)
+    if extreme:
+        zp_in, zp_out = (int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
+                         for _ in range(2))
+    else:
+        zp_in, zp_out = int(rng.integers(-128, 128)), int(rng.integers(-128, 128))
+    w = rng.integers(-128 if extreme else -127, 128, (units, depth)).astype(np.int8)
     g = empty_graph()
     int8_tensor(g, "x", lead + (depth,), s_in, zp_in)
     quant_tensor(g, "w", w, s_w, 0)
@@ -189,6 +202,41 @@ def build(rng: np.random.Generator, lead: tuple[int, ...], depth: int, units: in
     want = reference(x, w, bias, s_in, zp_in, np.broadcast_to(s_w, (units,)), s_out, zp_out,
                      act)
     return g, x, want
+
+
+def _run_threads(g, x: np.ndarray, isa: int, threads: int) -> tuple[np.ndarray, str]:
+    """The output of the one-node graph g and the variant its node ran."""
+    interp = Interpreter(model_content=serialize(g, plan_memory(g)), isa_mask=isa,
+                         num_threads=threads)
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    return interp.get_tensor(interp.get_output_details()[0]["index"]).copy(), \
+        interp.node_variants()[0]
+
+
+@pytest.mark.parametrize("isa", ISA_VARIANTS[1:])
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), lead=st.sampled_from([(1,), (3,), (2, 5), (37,)]),
+       depth=st.sampled_from([1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 64, 65, 130, 300]),
+       units=st.integers(1, 70), per_channel=st.booleans(), with_bias=st.booleans(),
+       act=st.integers(0, 3))
+def test_fully_connected_i8_gemm(isa: int, seed: int, lead: tuple[int, ...], depth: int,
+                                 units: int, per_channel: bool, with_bias: bool,
+                                 act: int) -> None:
+    """The int8 GEMM path (kernels/conv_gemm_qs8.c: packed weights, int32 sums finished by the
+    reference's double rescale) with batch rows, every tail of the 16-column panels and of
+    the k groups, zero points -128/127 and scales 1e-6..1: byte-identical to the reference
+    loop at 1 and 2 threads."""
+    g, x, want = build(np.random.default_rng(seed), lead, depth, units, per_channel,
+                       with_bias, act, extreme=True)
+    ref, ref_variant = _run_threads(g, x, lib.EMBER_ISA_NONE, 1)
+    assert ref_variant == "reference"
+    assert np.array_equal(ref, want)
+    for threads in (1, 2):
+        got, variant = _run_threads(g, x, isa, threads)
+        assert variant.startswith("gemm_qs8"), f"{variant} is not the int8 GEMM"
+        assert np.array_equal(got, ref), f"{threads} threads"
 
 
 @pytest.mark.parametrize("isa", ISA_VARIANTS)

@@ -2,11 +2,13 @@
    Node data: ember_binary_data (broadcast.h), shared with the other binary ops. */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
+#include "kernels/elementwise_qs8.h"
 
-/* int8 and int16 node data. */
+/* int8 and int16 node data; fast: the int8 microkernels (int8 only). */
 struct add_i8_data {
     ember_broadcast bc;
     ember_add_i8_params q;
+    ember_binary_qs8 fast;
 };
 
 /* The quantized type of the node (int8 or int16), or float32. */
@@ -99,8 +101,18 @@ static ember_status add_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
+    d->fast.ops = NULL;
     ember_broadcast_init(&d->bc, a, ember_input(ctx, node, 1), ember_output(ctx, node, 0));
-    return add_params_read(ctx, node, &d->q);
+    const ember_status st = add_params_read(ctx, node, &d->q);
+    if (st != EMBER_STATUS_OK || a->type != EMBER_TYPE_INT8)
+        return st;
+    const ember_add_i8_params *q = &d->q;
+    const ember_qs8_params out = {q->out_zp, q->q_min, q->q_max};
+    const bool ok = ember_vbinary_qs8_add_params(q->a_zp, q->a_mult, q->a_shift, q->b_zp,
+                                                 q->b_mult, q->b_shift, q->out_mult,
+                                                 q->out_shift, &out, &d->fast.p);
+    ember_binary_qs8_select(ctx, node, EMBER_VBINARY_ADD, ok, &d->fast);
+    return EMBER_STATUS_OK;
 }
 
 static ember_status add_eval(ember_context *ctx, const ember_node *node) {
@@ -110,6 +122,13 @@ static ember_status add_eval(ember_context *ctx, const ember_node *node) {
         return EMBER_STATUS_OK;
     }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8) {
+        const struct add_i8_data *d = node->data;
+        if (d->fast.ops != NULL) {
+            ember_binary_qs8_run(ctx, &d->bc, &d->fast, ember_input(ctx, node, 0)->data,
+                                 ember_input(ctx, node, 1)->data,
+                                 ember_output(ctx, node, 0)->data);
+            return EMBER_STATUS_OK;
+        }
         ember_add_i8_ref(node->data, ember_input(ctx, node, 0)->data,
                          ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;

@@ -3,6 +3,7 @@
    "high resolution" scale s_in / 128, from which one multiplier gives the output and another
    the "reluish" factor relu6(x + 3) / 6 in Q0.15, and the two are multiplied. */
 #include "ember_internal.h"
+#include "kernels/elementwise_qs8.h"
 #include "kernels/fixed_point.h"
 #include "kernels/unary.h"
 
@@ -10,6 +11,10 @@ struct hard_swish_i8_data {
     int32_t in_zp, out_zp;
     int16_t out_mult, relu_mult; /* Q0.15 */
     int32_t out_exp, relu_exp;   /* powers of two applied with them */
+    /* The vectorised lookup (NULL: the reference loop) in the table of hard_swish_i8 over
+       every input byte, built at prepare: exact by construction. */
+    const ember_vlut_qs8_config *lut;
+    int8_t table[EMBER_I8_TABLE_SIZE];
 };
 
 /* LiteRT computes the two ratios in float32 and narrows the Q0.31 multipliers to Q0.15; the
@@ -89,13 +94,26 @@ static ember_status hard_swish_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
-    return hard_swish_i8_read(ctx, node, d);
+    const ember_status st = hard_swish_i8_read(ctx, node, d);
+    d->lut = st == EMBER_STATUS_OK ? ember_vlut_qs8_select(ctx) : NULL;
+    if (d->lut == NULL)
+        return st;
+    for (int v = 0; v < EMBER_I8_TABLE_SIZE; v++)
+        d->table[v] = hard_swish_i8((int8_t)v, d);
+    node->variant = d->lut->name;
+    return EMBER_STATUS_OK;
 }
 
 static ember_status hard_swish_eval(ember_context *ctx, const ember_node *node) {
     if (!ember_unary_is_i8(ctx, node))
         return ember_unary_eval(ctx, node);
     const ember_tensor *in = ember_input(ctx, node, 0);
+    const struct hard_swish_i8_data *d = node->data;
+    if (d->lut != NULL) {
+        ember_vlut_qs8_run(ctx, d->lut->fn, in->count, in->data, ember_output(ctx, node, 0)->data,
+                           d->table);
+        return EMBER_STATUS_OK;
+    }
     ember_hard_swish_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count, node->data);
     return EMBER_STATUS_OK;
 }

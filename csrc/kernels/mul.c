@@ -5,12 +5,14 @@
    section 4; the ratio is computed in float32, as LiteRT does). */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
+#include "kernels/elementwise_qs8.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 
 struct mul_i8_data {
     ember_broadcast bc;
     ember_binary_i8_params q;
+    ember_binary_qs8 fast; /* the microkernels, or ops NULL: the reference loop */
 };
 
 static ember_status mul_i8_params_read(ember_context *ctx, const ember_node *node,
@@ -85,12 +87,28 @@ static ember_status mul_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
+    d->fast.ops = NULL;
     ember_broadcast_init(&d->bc, a, ember_input(ctx, node, 1), ember_output(ctx, node, 0));
-    return mul_i8_params_read(ctx, node, &d->q);
+    const ember_status st = mul_i8_params_read(ctx, node, &d->q);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_binary_i8_params *q = &d->q;
+    const ember_qs8_params out = {q->out_zp, q->q_min, q->q_max};
+    const bool ok =
+        ember_vbinary_qs8_mul_params(q->a_zp, q->b_zp, q->mult, q->shift, &out, &d->fast.p);
+    ember_binary_qs8_select(ctx, node, EMBER_VBINARY_MUL, ok, &d->fast);
+    return EMBER_STATUS_OK;
 }
 
 static ember_status mul_eval(ember_context *ctx, const ember_node *node) {
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8) {
+        const struct mul_i8_data *d = node->data;
+        if (d->fast.ops != NULL) {
+            ember_binary_qs8_run(ctx, &d->bc, &d->fast, ember_input(ctx, node, 0)->data,
+                                 ember_input(ctx, node, 1)->data,
+                                 ember_output(ctx, node, 0)->data);
+            return EMBER_STATUS_OK;
+        }
         ember_mul_i8_ref(node->data, ember_input(ctx, node, 0)->data,
                          ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;

@@ -7,6 +7,7 @@
    serves only at a graph's edges (quantize(io="uint8"), TFLite's uint8 inputs and outputs).
    Node data: quantize_data. */
 #include "ember_internal.h"
+#include "kernels/elementwise_qs8.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/quantize.h"
@@ -17,6 +18,10 @@ struct quantize_data {
     /* Integer input only: its zero point, the multiplier of double(s_in) / double(s_out) and
        the output type's range. */
     int32_t in_zero_point, mult, shift, lo, hi;
+    /* 8-bit to 8-bit: the vectorised lookup (NULL: the reference loop) in the table of the
+       reference's result for every input byte, built at prepare (exact by construction). */
+    const ember_vlut_qs8_config *lut;
+    int8_t table[256];
 };
 
 static bool is_integer(uint8_t type) {
@@ -107,6 +112,9 @@ static ember_status quantize_check(ember_context *ctx, const ember_node *node) {
     return st;
 }
 
+static void quantize_lut_prepare(ember_context *ctx, ember_node *node, uint8_t in_type,
+                                 uint8_t out_type, struct quantize_data *d);
+
 static ember_status quantize_prepare(ember_context *ctx, ember_node *node) {
     struct quantize_data *data = ember_alloc(ctx, sizeof(*data));
     if (data == NULL)
@@ -124,6 +132,9 @@ static ember_status quantize_prepare(ember_context *ctx, ember_node *node) {
         ember_quantize_multiplier((double)in->scale / (double)out->scale, &data->mult,
                                   &data->shift);
     node->data = data;
+    data->lut = NULL;
+    if (is_integer(in->type) && in->type != EMBER_TYPE_INT16 && !wide)
+        quantize_lut_prepare(ctx, node, in->type, out->type, data);
     return EMBER_STATUS_OK;
 }
 
@@ -176,11 +187,27 @@ static void ember_quantize_int_ref(const void *in, uint8_t in_type, void *out, u
     }
 }
 
+/* Between 8-bit types every output is a function of the input byte: the table of the
+   reference loop's result for each, through the vectorised lookup. */
+static void quantize_lut_prepare(ember_context *ctx, ember_node *node, uint8_t in_type,
+                                 uint8_t out_type, struct quantize_data *d) {
+    d->lut = ember_vlut_qs8_select(ctx);
+    if (d->lut == NULL)
+        return;
+    uint8_t bytes[256];
+    for (int v = 0; v < 256; v++)
+        bytes[v] = (uint8_t)v;
+    ember_quantize_int_ref(bytes, in_type, d->table, out_type, 256, d);
+    node->variant = d->lut->name;
+}
+
 static ember_status quantize_eval(ember_context *ctx, const ember_node *node) {
     const struct quantize_data *data = node->data;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if (is_integer(in->type))
+    if (data->lut != NULL)
+        ember_vlut_qs8_run(ctx, data->lut->fn, in->count, in->data, out->data, data->table);
+    else if (is_integer(in->type))
         ember_quantize_int_ref(in->data, in->type, out->data, out->type, in->count, data);
     else if (out->type == EMBER_TYPE_INT16)
         ember_quantize_f32_i16_ref(in->data, out->data, in->count, data->scale,

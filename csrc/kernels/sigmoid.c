@@ -1,9 +1,11 @@
 /* SIGMOID: y = 1 / (1 + exp(-x)). float32: node data ember_unary_data (unary.h). int8: a
    lookup in the 256-entry table the converter built from the quantization parameters (input
-   1, see ember_unary_check_table_i8), so every target gives the same bytes; no node data. */
+   1, see ember_unary_check_table_i8), so every target gives the same bytes; node data: the
+   vectorised lookup (ukernels/vunary_qs8.h) or NULL. */
 #include <math.h>
 
 #include "ember_internal.h"
+#include "kernels/elementwise_qs8.h"
 #include "kernels/unary.h"
 
 static ember_status sigmoid_check(ember_context *ctx, const ember_node *node) {
@@ -26,8 +28,13 @@ static void ember_sigmoid_i8_ref(const int8_t *in, int8_t *out, size_t n, const 
 }
 
 static ember_status sigmoid_prepare(ember_context *ctx, ember_node *node) {
-    if (ember_unary_is_i8(ctx, node))
-        return EMBER_STATUS_OK; /* the table is all the int8 form needs */
+    if (ember_unary_is_i8(ctx, node)) {
+        /* node data: the lookup microkernel, or none (the reference loop) */
+        const ember_vlut_qs8_config *lut = ember_vlut_qs8_select(ctx);
+        node->data = (void *)lut;
+        node->variant = lut != NULL ? lut->name : NULL;
+        return EMBER_STATUS_OK;
+    }
     const ember_unary_params none = {0.0f, 0.0f};
     return ember_unary_prepare_fast(ctx, node, ember_sigmoid_f32_ref, none,
                                     EMBER_VUNARY_SIGMOID, none);
@@ -37,6 +44,12 @@ static ember_status sigmoid_eval(ember_context *ctx, const ember_node *node) {
     if (!ember_unary_is_i8(ctx, node))
         return ember_unary_eval(ctx, node);
     const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_vlut_qs8_config *lut = node->data;
+    if (lut != NULL) {
+        ember_vlut_qs8_run(ctx, lut->fn, in->count, in->data, ember_output(ctx, node, 0)->data,
+                           ember_input(ctx, node, 1)->data);
+        return EMBER_STATUS_OK;
+    }
     ember_sigmoid_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count,
                          ember_input(ctx, node, 1)->data);
     return EMBER_STATUS_OK;

@@ -13,8 +13,10 @@ import pytest
 
 from emberlite import ISA_AVX2, ISA_NEON, ISA_NONE, ISA_SHA, Interpreter
 from emberlite.converter.ir import Graph
+from emberlite.converter.ops import OpType
 from emberlite.converter.planner import plan_memory
 from emberlite.converter.writer import serialize
+from tests.kernels import fixed_point_activations
 from tests.kernels.fixed_point import _FEATURES, log_uniform
 
 # The masks that pick each int8 element-wise variant this CPU runs: its SIMD ISA, and a mask
@@ -127,3 +129,23 @@ def check_lookup(op: str, graph_of: Callable, isa_mask: int, suffix: str, seed: 
         graph, q = graph_of(shape, q)
         check_variant(graph, [x], op, isa_mask, suffix,
                       None if reference is None else reference(x, q))
+
+
+def check_table_op(op: OpType, isa_mask: int, suffix: str, seed: int) -> None:
+    """SIGMOID or TANH int8: the lookup microkernel gives the converter's table entry of every
+    input byte, as the reference loop does."""
+    tables = {}
+
+    def graph_of(shape: tuple[int, ...], q: dict) -> tuple[Graph, dict]:
+        tables["t"] = fixed_point_activations.table(op, q)
+        return fixed_point_activations.build(op, shape, q, table=tables["t"]), q
+
+    check_lookup(op.name.lower(), graph_of, isa_mask, suffix, seed,
+                 lambda x, q: tables["t"][x.view(np.uint8)])
+
+
+def check_hard_swish(isa_mask: int, suffix: str, seed: int) -> None:
+    """HARD_SWISH int8: the lookup in the table prepare builds equals the int16 fixed point."""
+    check_lookup("hard_swish",
+                 lambda shape, q: (fixed_point_activations.build(OpType.HARD_SWISH, shape, q), q),
+                 isa_mask, suffix, seed, fixed_point_activations.hard_swish_reference)

@@ -15,7 +15,8 @@ from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.writer import serialize
 from tests.converter.ir_builder import GraphBuilder
 from tests.helpers import assert_matches_ort
-from tests.kernels import binary_models, elementwise_checks, fixed_point_add_sub, inplace_plans
+from tests.kernels import (binary_models, elementwise_checks, elementwise_qs8_checks,
+                           fixed_point_add_sub, inplace_plans)
 from tests.kernels.binary_models import AFTER_CONV, CONSTANT_SHAPES, OPSET, shapes_id
 from tests.kernels.fixed_point import empty_graph, log_uniform, run_graph, single_op, snap_pow2
 from tests.kernels.fixed_point16 import INT16_MAX, INT16_MIN, add16, int16_tensor
@@ -165,3 +166,15 @@ def test_fast_path(shapes: tuple[tuple[int, ...], tuple[int, ...]], act: FusedAc
     """The vbinary microkernels, threaded: the reference's bits, for 1 and 2 threads."""
     elementwise_checks.check_binary(OpType.ADD, shapes, "vbinary_f32_add_",
                                     BinaryParams(act), const)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_fast_path_i8(isa_mask: int, suffix: str, seed: int) -> None:
+    """The int8 ADD microkernels (vbinary_qs8): byte for byte the reference loop and the numpy
+    model, every tail and broadcast form, zero points at -128/127, scales over four decades,
+    1 and 2 threads."""
+    elementwise_qs8_checks.check_binary(
+        "add", lambda a, b, q, act: fixed_point_add_sub.build(OpType.ADD, a, b, q, act),
+        lambda a, b, q, act: fixed_point_add_sub.reference(OpType.ADD, a, b, q, act),
+        isa_mask, suffix, seed)

@@ -19,8 +19,8 @@ from emberlite.errors import InvalidModelError
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import (activation_models, elementwise_checks, fixed_point_activations,
-                           inplace_plans)
+from tests.kernels import (activation_models, elementwise_checks, elementwise_qs8_checks,
+                           fixed_point_activations, inplace_plans)
 from tests.kernels.activation_models import SHAPES, param_id
 from tests.kernels.fixed_point import run_graph
 from tests.kernels.fixed_point_activations import build, hard_swish_reference, random_quant
@@ -171,3 +171,14 @@ def test_partial_overlap_rejected(op: OpType, other, oracle) -> None:
 def test_fast_path(shape: tuple[int, ...], params: object) -> None:
     """The vunary microkernel, threaded: the reference's bits, for 1 and 2 threads."""
     elementwise_checks.check_unary(OpType.HARD_SWISH, shape, "vunary_f32_hard_swish_", params)
+
+
+# ---- int8 lookup microkernels (csrc/ukernels/vunary_qs8.h) ---------------------------------
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_fast_path_i8(isa_mask: int, suffix: str, seed: int) -> None:
+    """The table of hard_swish_i8 over every byte, built at prepare, through the vectorised
+    lookup: the reference loop's bytes and the numpy model's, every tail, 1 and 2 threads."""
+    elementwise_qs8_checks.check_hard_swish(isa_mask, suffix, seed)

@@ -20,7 +20,7 @@ from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_arith
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import binary_models, elementwise_checks, inplace_plans
+from tests.kernels import binary_models, elementwise_checks, elementwise_qs8_checks, inplace_plans
 from tests.kernels.binary_models import AFTER_CONV, CONSTANT_SHAPES, OPSET, shapes_id
 from tests.kernels.fixed_point import (activation_range, empty_graph, int8_tensor, mbqm,
                                        product_quant, quantize_multiplier, run_graph, single_op)
@@ -173,3 +173,12 @@ def test_fast_path(shapes: tuple[tuple[int, ...], tuple[int, ...]], act: FusedAc
     """The vbinary microkernels, threaded: the reference's bits, for 1 and 2 threads."""
     elementwise_checks.check_binary(OpType.MUL, shapes, "vbinary_f32_mul_",
                                     BinaryParams(act), const)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_fast_path_i8(isa_mask: int, suffix: str, seed: int) -> None:
+    """The int8 MUL microkernels (vbinary_qs8): byte for byte the reference loop and the numpy
+    model, every tail and broadcast form, zero points at -128/127, output multipliers from
+    1e-3 to 1e3 of the product's scale (left shifts included), 1 and 2 threads."""
+    elementwise_qs8_checks.check_binary("mul", build, reference, isa_mask, suffix, seed)

@@ -35,6 +35,7 @@ from tests.importers.keras_sets import Built, session_cases
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default, int8_tflite,
                                                 random_int8_samples, uniform)
+from tests.kernels import elementwise_qs8_checks
 from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, mbqm,
                                        quantize_multiplier, run_graph, single_op, snap_pow2)
 from tests.kernels.fixed_point16 import INT16_MAX, INT16_MIN, quantize16, requantize_int
@@ -306,3 +307,25 @@ def test_requantize_identical_to_litert_reference(results: dict, name: str) -> N
 @pytest.mark.parametrize("name", list(GAINS))
 def test_requantize_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
     assert_within_one_lsb_of_default(results[name], name)
+
+
+@pytest.mark.parametrize("in_type,out_type", [(DType.INT8, DType.INT8), (DType.UINT8, DType.INT8),
+                                              (DType.INT8, DType.UINT8)], ids=str)
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_requantize_fast_path(isa_mask: int, suffix: str, in_type: DType,
+                              out_type: DType) -> None:
+    """8-bit to 8-bit requantization as a lookup in the table of the reference's results for
+    every input byte: the reference loop's bytes and the numpy model's, 1 and 2 threads."""
+    np_in, np_out = (np.int8 if t == DType.INT8 else np.uint8 for t in (in_type, out_type))
+
+    def graph_of(shape: tuple[int, ...], q: dict) -> tuple[Graph, dict]:
+        q = dict(q)
+        if in_type == DType.UINT8:
+            q["zp_in"] += 128
+        if out_type == DType.UINT8:
+            q["zp_out"] += 128
+        return requantize_graph(q, shape, in_type, out_type), q
+
+    elementwise_qs8_checks.check_lookup(
+        "quantize", graph_of, isa_mask, suffix, 9,
+        lambda x, q: requantize_reference(x, q, np_out), np_in)

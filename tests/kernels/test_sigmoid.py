@@ -17,7 +17,8 @@ from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels import activation_models, elementwise_checks, fixed_point_activations
+from tests.kernels import (activation_models, elementwise_checks, elementwise_qs8_checks,
+                           fixed_point_activations)
 from tests.kernels.activation_models import SHAPES, after_conv, param_id
 from tests.quantize.int8_op_checks import Case, check_op_runs_int8_close_to_float, io_params, single
 
@@ -113,3 +114,12 @@ def test_fast_path(shape: tuple[int, ...], params: object) -> None:
 def test_fast_path_sweep() -> None:
     """[-20, 20] at 1e-4 steps and every binade, against the reference (expf/tanhf based)."""
     elementwise_checks.check_approximation_sweep(OpType.SIGMOID, "vunary_f32_sigmoid_")
+
+
+# ---- int8 lookup microkernels (csrc/ukernels/vunary_qs8.h) ---------------------------------
+
+
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_fast_path_i8(isa_mask: int, suffix: str) -> None:
+    """The vectorised table lookup: the reference loop's bytes, every tail, 1 and 2 threads."""
+    elementwise_qs8_checks.check_table_op(OpType.SIGMOID, isa_mask, suffix, 5)

@@ -1,16 +1,16 @@
 /* NEON form of the int8 requantization (ukernels/requant_qs8.h) and the tile loads and stores
  * the Arm int8 GEMM microkernels share (neon, neondot, neoni8mm; aarch64 and armv7). Header-only.
  *
- * The high multiply: sqrdmulh computes (2 x m + 2^31) >> 32 = floor((x m + 2^30) / 2^31), which
- * is the form requant_qs8.h shows equal to gemmlowp's SRDHM for every product, negative ties
- * included; it differs only where it saturates, x = m = INT32_MIN, and the multipliers of
- * ember_quantize_multiplier are never negative.
+ * The high multiply: sqrdmulh computes (2 x m + 2^31) >> 32 = floor((x m + 2^30) / 2^31), with
+ * x m the exact 64-bit product: the form requant_qs8.h shows equal to gemmlowp's SRDHM for
+ * every product, negative ties included. It differs only where it saturates, x = m = INT32_MIN,
+ * and the multipliers of ember_quantize_multiplier are never negative.
  *
  * The rounding shift: srshl by -r rounds halves up, (h + 2^(r-1)) >> r, while RDBPOT rounds
  * them away from zero. Subtracting 1 from a negative h first moves exactly its ties down and
  * no other value across a multiple of 2^r (h & -r has h's sign bit when r > 0 and is 0 when
- * r = 0, so the fix-up is -1 only where it is needed). The saturating add keeps INT32_MIN,
- * which rounds the same either way (2^(r-1) is added in wider precision by srshl). */
+ * r = 0, so the fix-up is -1 only where it is needed). h is never INT32_MIN for m >= 0 (it is
+ * at least -2^31 + 1); the saturating add keeps even that one from wrapping. */
 #ifndef EMBER_UKERNELS_NEON_REQUANT_QS8_NEON_H
 #define EMBER_UKERNELS_NEON_REQUANT_QS8_NEON_H
 

@@ -14,13 +14,16 @@
     _Pragma("GCC unroll 4") for (int i = 0; i < MR; i++) \
         _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) stmt
 
-/* One group of 4 k (lane `lane` of each row's a[i]) times its 16 columns' weights. */
+/* One group of 4 k (lane `lane` of each row's a[i]) times its 16 columns' weights, one weight
+   vector at a time: loading all four first made GCC spill accumulators in the K loop. */
 #define DOT_LANE(acc, a, w, lane, dot)                                               \
     do {                                                                           \
-        const int8x16_t b[4] = {vld1q_s8(w), vld1q_s8(w + 16), vld1q_s8(w + 32),    \
-                                vld1q_s8(w + 48)};                                 \
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) {                      \
+            const int8x16_t b = vld1q_s8(w + 16 * j);                              \
+            _Pragma("GCC unroll 4") for (int i = 0; i < MR; i++) acc[i][j] =       \
+                dot(acc[i][j], b, a[i], lane);                                     \
+        }                                                                          \
         w += 4 * NR;                                                               \
-        ROWS_COLS(acc[i][j] = dot(acc[i][j], b[j], a[i], lane));                   \
     } while (0)
 
 static inline const int8_t *start(int32x4_t acc[MR][4], const int8_t *w) {

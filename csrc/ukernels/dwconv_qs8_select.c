@@ -16,8 +16,14 @@
     { "dwconv_qs8_up_" #isa, bit, 0, 0, NULL, ember_dwconv_qs8_up_##isa, ct, layout }
 
 static const ember_dwconv_qs8_config configs[] = {
+#if EMBER_HAVE_AVX512VNNI
+    ROWS(avx512vnni, EMBER_ISA_AVX512VNNI, 32, EMBER_DWQ_I16),
+#endif
 #if EMBER_HAVE_AVX2
     ROWS(avx2, EMBER_ISA_AVX2, 16, EMBER_DWQ_I16),
+#endif
+#if EMBER_HAVE_NEON
+    ROWS(neon, EMBER_ISA_NEON, 16, EMBER_DWQ_I8),
 #endif
     { "dwconv_qs8_up_scalar", EMBER_ISA_NONE, 0, 0, NULL, ember_dwconv_qs8_up_scalar, 16,
       EMBER_DWQ_I16 },

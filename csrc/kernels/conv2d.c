@@ -253,6 +253,18 @@ static ember_status conv2d_i8_prepare(ember_context *ctx, ember_node *node,
     return st;
 }
 
+/* float32 input, int8 filter: dynamic range computing in int8 (kernels/hybrid_gemm.c, on the
+   microkernels of ember_hybrid_qs8_select() and the int8 GEMM's gemm_i32). */
+static ember_status conv2d_hybrid_prepare(ember_context *ctx, ember_node *node,
+                                          struct conv2d_data *d) {
+    const struct ember_hybrid_shape s = {
+        &d->win, d->batch, d->in_h, d->in_w, d->in_c, d->filter_h, d->filter_w, d->out_h,
+        d->out_w, 0, (size_t)d->out_c, 0, d->act_fn, d->act_lo, d->act_hi, d->has_residual,
+        d->groups};
+    return ember_hybrid_prepare(ctx, node, "conv2d", &s, ember_input(ctx, node, 1),
+                                ember_input(ctx, node, 2), &d->hybrid);
+}
+
 static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -263,7 +275,7 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     if (st != EMBER_STATUS_OK)
         return st;
     if (!d->is_i8 && !d->is_i16 && ember_input(ctx, node, 1)->type == EMBER_TYPE_INT8)
-        return ember_hybrid_conv2d_prepare(ctx, node, d);
+        return conv2d_hybrid_prepare(ctx, node, d);
     if (!d->is_i8 && !d->is_i16)
         return conv2d_f32_prepare(ctx, node, d);
     if (d->is_i16)

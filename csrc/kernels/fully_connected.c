@@ -232,6 +232,17 @@ static ember_status fully_connected_i8_prepare(ember_context *ctx, ember_node *n
     return st;
 }
 
+/* float32 input, int8 weights: dynamic range computing in int8 (kernels/hybrid_gemm.c, on the
+   microkernels of ember_hybrid_qs8_select() and the int8 GEMM's gemm_i32). */
+static ember_status fully_connected_hybrid_prepare(ember_context *ctx, ember_node *node,
+                                                   struct fully_connected_data *d) {
+    const struct ember_hybrid_shape s = {
+        NULL, 0, 0, 0, 0, 0, 0, 0, 0, d->rows, d->units, d->depth, d->epilogue.fn,
+        d->epilogue.lo, d->epilogue.hi, false, 1};
+    return ember_hybrid_prepare(ctx, node, "fully_connected", &s, ember_input(ctx, node, 1),
+                                ember_input(ctx, node, 2), &d->hybrid);
+}
+
 static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node) {
     struct fully_connected_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -242,7 +253,7 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
     if (st != EMBER_STATUS_OK)
         return st;
     if (ember_hybrid_is(ember_input(ctx, node, 0), ember_input(ctx, node, 1)))
-        return ember_hybrid_fully_connected_prepare(ctx, node, d);
+        return fully_connected_hybrid_prepare(ctx, node, d);
     if (!d->is_i8 && !d->is_i16)
         return fully_connected_f32_prepare(ctx, node, d);
     d->scale = ember_alloc(ctx, d->units * sizeof(double));

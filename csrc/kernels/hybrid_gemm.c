@@ -4,8 +4,6 @@
 
 #include <string.h>
 
-#include "kernels/conv2d.h"
-#include "kernels/fully_connected.h"
 #include "kernels/quant.h"
 #include "threadpool.h"
 #include "ukernels/gemm_qs8.h"
@@ -209,6 +207,11 @@ static void hybrid_sizes(struct ember_hybrid *h, const struct ember_hybrid_shape
 ember_status ember_hybrid_prepare(ember_context *ctx, ember_node *node, const char *op,
                                   const struct ember_hybrid_shape *s, const ember_tensor *w,
                                   const ember_tensor *bias, struct ember_hybrid **out) {
+    if (s->groups != 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): a float32 convolution with an int8 filter "
+                          "(hybrid) needs groups 1, got %" PRId32,
+                          node->index, op, s->groups);
     if (w->data == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): int8 weights '%s' have no data", node->index,
@@ -249,29 +252,6 @@ ember_status ember_hybrid_prepare(ember_context *ctx, ember_node *node, const ch
     ember_request_scratch(ctx, h->thread_offset + threads * h->thread_bytes);
     hybrid_name(node, h);
     return EMBER_STATUS_OK;
-}
-
-ember_status ember_hybrid_conv2d_prepare(ember_context *ctx, ember_node *node,
-                                         struct conv2d_data *d) {
-    if (d->groups != 1)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (conv2d): a float32 convolution with an int8 filter "
-                          "(hybrid) needs groups 1, got %" PRId32,
-                          node->index, d->groups);
-    const struct ember_hybrid_shape s = {
-        &d->win, d->batch, d->in_h, d->in_w, d->in_c, d->filter_h, d->filter_w, d->out_h,
-        d->out_w, 0, (size_t)d->out_c, 0, d->act_fn, d->act_lo, d->act_hi, d->has_residual};
-    return ember_hybrid_prepare(ctx, node, "conv2d", &s, ember_input(ctx, node, 1),
-                                ember_input(ctx, node, 2), &d->hybrid);
-}
-
-ember_status ember_hybrid_fully_connected_prepare(ember_context *ctx, ember_node *node,
-                                                  struct fully_connected_data *d) {
-    const struct ember_hybrid_shape s = {
-        NULL, 0, 0, 0, 0, 0, 0, 0, 0, d->rows, d->units, d->depth, d->epilogue.fn,
-        d->epilogue.lo, d->epilogue.hi, false};
-    return ember_hybrid_prepare(ctx, node, "fully_connected", &s, ember_input(ctx, node, 1),
-                                ember_input(ctx, node, 2), &d->hybrid);
 }
 
 /* ---- the reference ---------------------------------------------------------------------- */

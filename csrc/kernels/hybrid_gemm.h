@@ -30,6 +30,7 @@ struct ember_hybrid_shape {
     uint8_t act_fn;                /* EMBER_FUSED_ACTIVATION_SILU, _HARD_SWISH or _NONE */
     float act_lo, act_hi;
     bool has_residual;
+    int32_t groups;                /* 1 (fully connected: 1) */
 };
 
 /* Whether a node with this input and weights runs hybrid: float32 input, int8 weights. */
@@ -52,13 +53,6 @@ ember_status ember_hybrid_check_weights(ember_context *ctx, const ember_node *no
 ember_status ember_hybrid_prepare(ember_context *ctx, ember_node *node, const char *op,
                                   const struct ember_hybrid_shape *s, const ember_tensor *w,
                                   const ember_tensor *bias, struct ember_hybrid **out);
-/* ember_hybrid_prepare for the two ops, from what their read functions derived. */
-struct conv2d_data;
-struct fully_connected_data;
-ember_status ember_hybrid_conv2d_prepare(ember_context *ctx, ember_node *node,
-                                         struct conv2d_data *d);
-ember_status ember_hybrid_fully_connected_prepare(ember_context *ctx, ember_node *node,
-                                                  struct fully_connected_data *d);
 /* Runs the node: `residual` (the output's shape) may be NULL. Allocates nothing. */
 void ember_hybrid_run(ember_context *ctx, const struct ember_hybrid *h, const float *in,
                       const float *residual, float *out);

@@ -19,6 +19,9 @@ Usage: make_models.py OUT_DIR
   patch_slice.ember, patch_transpose.ember
                        SLICE begin (0, 12345) and TRANSPOSE perm (3, 1, 2, 0): parameter
                        vectors the patched-params test finds in the bytes and changes
+  hybrid_block.ember   a float32 network with dynamic-range int8 weights computing in int8
+                       (gathered 3x3 and 5x5, direct 1x1, a residual, fully connected rows),
+                       for test_hybrid_models.c
   int8_block.ember, int8_depthwise5x5.ember
                        whole int8 networks made by Emberlite's quantizer (a MobileNet-like
                        block; depthwise 5x5 and a conv with tails), for test_int8_models.c
@@ -437,6 +440,25 @@ def int8_depthwise5x5() -> Graph:
     return net.quantized([net.conv(a, 37, 3, 1, (1, 1, 1, 1))], -1, 3)
 
 
+def hybrid_block() -> Graph:
+    """Float32 with int8 weights, computing in int8 (quantize("dynamic", compute="int8")): an
+    RGB 3x3 stride-2 conv (gathered, 3 channels), 1x1 convs of odd widths (direct), one with a
+    residual input 3, a 5x5 stride-2 conv of 21 channels (gathered), then three rows of fully
+    connected. No float32 op besides: their fast kernels differ from the reference in the last
+    bits, and test_hybrid_models.c compares whole outputs bit for bit."""
+    from emberlite.converter.quantize.weight_only import quantize_dynamic
+
+    net, relu6 = _FloatNet(43, (1, 13, 11, 3)), FusedActivation.RELU6
+    a = net.conv("x", 16, 3, 2, (1, 1, 1, 1), relu6)                    # 7 x 6 x 16
+    a = net.conv(a, 21, 1)
+    b = net.conv(a, 21, 1, act=relu6)
+    net.nodes[-1].inputs.append(a)                                       # residual
+    b = net.conv(b, 19, 5, 2, (2, 2, 2, 2), FusedActivation.RELU)      # 4 x 3 x 19
+    rows = net.node(OpType.RESHAPE, [b], (3, 76), ReshapeParams())
+    y = net.fc(rows, 9, gain=4.0)
+    return quantize_dynamic(_graph(net.tensors, net.nodes, ["x"], [y, b]), "int8")
+
+
 # Whole int8 networks: test_int8_models.c runs them (and every other model whose inputs and
 # outputs are all integers) on the reference kernels and on the optimised ones.
 INT8_MODELS = {"int8_block": int8_block, "int8_depthwise5x5": int8_depthwise5x5}
@@ -462,6 +484,7 @@ def all_models() -> dict[str, Graph]:
     graphs["op_dequantize_i8_channel"] = dequantize_channel_model()
     graphs["dequantized_weights"] = dequantized_weights()
     graphs.update((name, build()) for name, build in INT8_MODELS.items())
+    graphs["hybrid_block"] = hybrid_block()
     return graphs
 
 

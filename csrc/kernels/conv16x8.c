@@ -5,12 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernels/conv2d.h"
-#include "kernels/depthwise_conv2d.h"
+#include "kernels/conv_window.h"
 #include "kernels/fixed_point.h"
-#include "kernels/fully_connected.h"
 #include "threadpool.h"
-#include "ukernels/gemm_qs16x8.h"
 
 /* Bytes of L2 one tile's packed weights may fill. */
 #define CONV16X8_L2_PANEL_BYTES (256u * 1024u)
@@ -100,8 +97,10 @@ static ember_status gemm_plan(ember_context *ctx, ember_node *node, struct conv1
 /* One image's tap offsets (ks per output pixel, in the filter's (ky, kx) order) and, after
    them in the same block, the zero vector of kc elements (ember_alloc'd memory is zeroed). */
 static ember_status build_ind(ember_context *ctx, const ember_node *node, struct conv16x8 *p,
-                              const struct conv_window *w, int32_t in_h, int32_t in_w,
-                              int32_t kh, int32_t kw, int32_t out_h, int32_t out_w) {
+                              const struct conv16x8_conv *c) {
+    const struct conv_window *w = c->win;
+    const int32_t in_h = c->in_h, in_w = c->in_w, kh = c->filter_h, kw = c->filter_w;
+    const int32_t out_h = c->out_h, out_w = c->out_w;
     const size_t rows = (size_t)out_h * (size_t)out_w;
     if (p->ks == 0 || rows > SIZE_MAX / sizeof(size_t) / p->ks / 2)
         return out_of_memory(ctx, node);
@@ -137,34 +136,31 @@ static struct conv16x8 *new_plan(ember_context *ctx, const ember_node *node) {
 }
 
 ember_status conv16x8_conv2d_prepare(ember_context *ctx, ember_node *node,
-                                     struct conv2d_data *d, struct conv16x8 **plan) {
+                                     const ember_gemm_qs16x8_config *cfg,
+                                     const struct conv16x8_conv *c, struct conv16x8 **plan) {
     *plan = NULL;
     const ember_tensor *filter = ember_input(ctx, node, 1), *bias = ember_input(ctx, node, 2);
-    ember_status st = ember_channel_multipliers_i16(ctx, node, ember_input(ctx, node, 0), filter,
-                                                    ember_output(ctx, node, 0), d->out_c,
-                                                    &d->mult, &d->shift);
-    const ember_gemm_qs16x8_config *cfg = ember_gemm_qs16x8_select(ctx);
-    const size_t m = (size_t)d->batch * (size_t)d->out_h * (size_t)d->out_w;
-    if (st != EMBER_STATUS_OK || cfg == NULL || d->groups != 1 || !constant(filter) ||
-        !constant(bias) || m == 0 || d->out_c == 0 || d->in_c == 0)
-        return st;
+    const size_t m = (size_t)c->batch * (size_t)c->out_h * (size_t)c->out_w;
+    if (cfg == NULL || !constant(filter) || !constant(bias) || m == 0 || c->out_c == 0 ||
+        c->in_c == 0)
+        return EMBER_STATUS_OK;
     struct conv16x8 *p = new_plan(ctx, node);
     if (p == NULL)
         return EMBER_STATUS_NO_MEMORY;
-    const struct conv_window *w = &d->win;
-    *p = (struct conv16x8){.gemm = cfg, .m = m, .n = (size_t)d->out_c, .kc = (size_t)d->in_c,
-                           .ks = (size_t)d->filter_h * (size_t)d->filter_w, .mult = d->mult,
-                           .shift = d->shift, .q_min = d->q_min, .q_max = d->q_max};
-    const bool pointwise = d->filter_h == 1 && d->filter_w == 1 && w->stride_h == 1 &&
+    const struct conv_window *w = c->win;
+    *p = (struct conv16x8){.gemm = cfg, .m = m, .n = (size_t)c->out_c, .kc = (size_t)c->in_c,
+                           .ks = (size_t)c->filter_h * (size_t)c->filter_w, .mult = c->mult,
+                           .shift = c->shift, .q_min = c->q_min, .q_max = c->q_max};
+    const bool pointwise = c->filter_h == 1 && c->filter_w == 1 && w->stride_h == 1 &&
                            w->stride_w == 1 && w->pad_top == 0 && w->pad_left == 0 &&
-                           d->out_h == d->in_h && d->out_w == d->in_w;
+                           c->out_h == c->in_h && c->out_w == c->in_w;
+    ember_status st = EMBER_STATUS_OK;
     if (pointwise) {
         p->path = PATH_GEMM;
         p->a_stride = p->kc;
     } else {
         p->path = PATH_IGEMM;
-        st = build_ind(ctx, node, p, w, d->in_h, d->in_w, d->filter_h, d->filter_w, d->out_h,
-                       d->out_w);
+        st = build_ind(ctx, node, p, c);
     }
     if (st == EMBER_STATUS_OK)
         st = gemm_plan(ctx, node, p, filter->data, bias ? bias->data : NULL);
@@ -174,19 +170,19 @@ ember_status conv16x8_conv2d_prepare(ember_context *ctx, ember_node *node,
 }
 
 ember_status conv16x8_fully_connected_prepare(ember_context *ctx, ember_node *node,
-                                              struct fully_connected_data *d,
+                                              const ember_gemm_qs16x8_config *cfg,
+                                              const struct conv16x8_fc *f,
                                               struct conv16x8 **plan) {
     *plan = NULL;
     const ember_tensor *weights = ember_input(ctx, node, 1), *bias = ember_input(ctx, node, 2);
-    const ember_gemm_qs16x8_config *cfg = ember_gemm_qs16x8_select(ctx);
-    if (cfg == NULL || !constant(weights) || !constant(bias) || d->rows == 0)
+    if (cfg == NULL || !constant(weights) || !constant(bias) || f->rows == 0)
         return EMBER_STATUS_OK;
     struct conv16x8 *p = new_plan(ctx, node);
     if (p == NULL)
         return EMBER_STATUS_NO_MEMORY;
-    *p = (struct conv16x8){.path = PATH_GEMM, .gemm = cfg, .m = d->rows, .n = d->units,
-                           .kc = d->depth, .ks = 1, .a_stride = d->depth, .scale = d->scale,
-                           .q_min = d->q_min, .q_max = d->q_max};
+    *p = (struct conv16x8){.path = PATH_GEMM, .gemm = cfg, .m = f->rows, .n = f->units,
+                           .kc = f->depth, .ks = 1, .a_stride = f->depth, .scale = f->scale,
+                           .q_min = f->q_min, .q_max = f->q_max};
     ember_status st = gemm_plan(ctx, node, p, weights->data, bias ? bias->data : NULL);
     if (st == EMBER_STATUS_OK)
         *plan = p;
@@ -194,28 +190,22 @@ ember_status conv16x8_fully_connected_prepare(ember_context *ctx, ember_node *no
 }
 
 ember_status conv16x8_depthwise_prepare(ember_context *ctx, ember_node *node,
-                                        struct depthwise_conv2d_data *d,
-                                        struct conv16x8 **plan) {
+                                        const ember_dwconv_qs16x8_config *cfg,
+                                        const struct conv16x8_conv *c, struct conv16x8 **plan) {
     *plan = NULL;
     const ember_tensor *filter = ember_input(ctx, node, 1), *bias = ember_input(ctx, node, 2);
-    ember_status st = ember_channel_multipliers_i16(ctx, node, ember_input(ctx, node, 0), filter,
-                                                    ember_output(ctx, node, 0), d->out_c,
-                                                    &d->mult, &d->shift);
-    const ember_dwconv_qs16x8_config *cfg = ember_dwconv_qs16x8_select(ctx);
-    const size_t m = (size_t)d->batch * (size_t)d->out_h * (size_t)d->out_w;
-    if (st != EMBER_STATUS_OK || cfg == NULL || d->multiplier != 1 || !constant(filter) ||
-        !constant(bias) || m == 0)
-        return st;
+    const size_t m = (size_t)c->batch * (size_t)c->out_h * (size_t)c->out_w;
+    if (cfg == NULL || !constant(filter) || !constant(bias) || m == 0 || c->out_c == 0)
+        return EMBER_STATUS_OK;
     struct conv16x8 *p = new_plan(ctx, node);
     if (p == NULL)
         return EMBER_STATUS_NO_MEMORY;
-    *p = (struct conv16x8){.path = PATH_DW, .dw = cfg, .m = m, .n = (size_t)d->out_c,
-                           .kc = (size_t)d->in_c,
-                           .ks = (size_t)d->filter_h * (size_t)d->filter_w, .mult = d->mult,
-                           .shift = d->shift, .q_min = d->q_min, .q_max = d->q_max,
-                           .out_w = (size_t)d->out_w};
-    st = build_ind(ctx, node, p, &d->win, d->in_h, d->in_w, d->filter_h, d->filter_w,
-                   d->out_h, d->out_w);
+    *p = (struct conv16x8){.path = PATH_DW, .dw = cfg, .m = m, .n = (size_t)c->out_c,
+                           .kc = (size_t)c->in_c,
+                           .ks = (size_t)c->filter_h * (size_t)c->filter_w, .mult = c->mult,
+                           .shift = c->shift, .q_min = c->q_min, .q_max = c->q_max,
+                           .out_w = (size_t)c->out_w};
+    ember_status st = build_ind(ctx, node, p, c);
     if (st != EMBER_STATUS_OK)
         return st;
     p->packed = ember_alloc(ctx, ember_dwconv_qs16x8_packed_size(p->n, p->ks));

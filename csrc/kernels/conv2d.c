@@ -265,6 +265,21 @@ static ember_status conv2d_hybrid_prepare(ember_context *ctx, ember_node *node,
                                 ember_input(ctx, node, 2), &d->hybrid);
 }
 
+/* int16 (16x8): the multipliers, and the fast plan of kernels/conv16x8.c for one group. */
+static ember_status conv2d_i16_prepare(ember_context *ctx, ember_node *node,
+                                       struct conv2d_data *d) {
+    ember_status st = ember_channel_multipliers_i16(ctx, node, ember_input(ctx, node, 0),
+                                                    ember_input(ctx, node, 1),
+                                                    ember_output(ctx, node, 0), d->out_c,
+                                                    &d->mult, &d->shift);
+    if (st != EMBER_STATUS_OK || d->groups != 1)
+        return st;
+    const struct conv16x8_conv c = {&d->win, d->batch, d->in_h, d->in_w, d->in_c,
+                                    d->filter_h, d->filter_w, d->out_h, d->out_w, d->out_c,
+                                    d->mult, d->shift, d->q_min, d->q_max};
+    return conv16x8_conv2d_prepare(ctx, node, ember_gemm_qs16x8_select(ctx), &c, &d->fast16);
+}
+
 static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -279,7 +294,7 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     if (!d->is_i8 && !d->is_i16)
         return conv2d_f32_prepare(ctx, node, d);
     if (d->is_i16)
-        return conv16x8_conv2d_prepare(ctx, node, d, &d->fast16);
+        return conv2d_i16_prepare(ctx, node, d);
     st = ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
                                    ember_input(ctx, node, 1), ember_output(ctx, node, 0),
                                    d->out_c, &d->mult, &d->shift);

@@ -267,7 +267,10 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
         d->scale[n] = (double)in->scale * (double)ember_quant_scale(weights, (uint32_t)n) /
                       (double)out->scale;
     if (d->is_i16)
-        return conv16x8_fully_connected_prepare(ctx, node, d, &d->fast16);
+        return conv16x8_fully_connected_prepare(
+            ctx, node, ember_gemm_qs16x8_select(ctx),
+            &(struct conv16x8_fc){d->rows, d->depth, d->units, d->scale, d->q_min, d->q_max},
+            &d->fast16);
     return d->is_i8 ? fully_connected_i8_prepare(ctx, node, d) : EMBER_STATUS_OK;
 }
 

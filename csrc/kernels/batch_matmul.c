@@ -8,6 +8,7 @@
 
 #include "ember_internal.h"
 #include "kernels/conv_gemm.h"
+#include "kernels/conv_gemm_qs8.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
@@ -27,6 +28,11 @@ struct batch_matmul_data {
        each batch's b is packed into scratch during eval (again only when it changes). */
     struct conv_gemm gemm;
     bool gemm_whole, adj_b;
+    /* int8 on the int8 GEMM microkernels (qgemm.cfg NULL: the reference): b packed at
+       prepare when gemm_whole, else into qgemm.packed per batch (through b_t, [N, K], when b
+       is stored [K, N]); the sums are finished by batch_matmul_finish_i8. */
+    struct conv_gemm_qs8 qgemm;
+    int8_t *b_t;
 };
 
 /* int8 operands and output with one scale and zero point each. */
@@ -260,6 +266,69 @@ static ember_status batch_matmul_f32_prepare(ember_context *ctx, ember_node *nod
     return st;
 }
 
+/* What batch_matmul_finish_i8 reads: the node and this GEMM's rows of a. */
+struct batch_matmul_finish {
+    const struct batch_matmul_data *d;
+    const int8_t *a;
+};
+
+/* The GEMM gives sum (a - zp_a) * b per output; the reference's sum (a - zp_a) * (b - zp_b)
+   is that minus zp_b times the row's sum of (a - zp_a) (modulo 2^32 like the reference's). */
+static void batch_matmul_finish_i8(const void *arg, const int32_t *acc, size_t row, size_t j,
+                                   size_t nc, int8_t *out) {
+    (void)j;
+    const struct batch_matmul_finish *f = arg;
+    const struct batch_matmul_data *d = f->d;
+    const int8_t *a = f->a + row * d->k;
+    uint32_t sum = 0;
+    for (size_t k = 0; d->b_zp != 0 && k < d->k; k++)
+        sum += (uint32_t)(a[k] - d->a_zp);
+    const uint32_t fix = (uint32_t)d->b_zp * sum;
+    for (size_t n = 0; n < nc; n++)
+        out[n] = (int8_t)ember_requantize_i8((int32_t)((uint32_t)acc[n] - fix), d->mult,
+                                             d->shift, d->out_zp, INT8_MIN, INT8_MAX);
+}
+
+/* b's matrix at b as [N, K] for the packing: as it is, or transposed into d->b_t. */
+static const int8_t *batch_matmul_b_nk(const struct batch_matmul_data *d, const int8_t *b) {
+    if (d->adj_b)
+        return b;
+    for (size_t n = 0; n < d->n; n++)
+        for (size_t k = 0; k < d->k; k++)
+            d->b_t[n * d->k + k] = b[k * d->b_k + n];
+    return d->b_t;
+}
+
+/* int8 with a's rows contiguous (no adj_a): the int8 GEMM plan like float32's; a's zero
+   point is folded into the packed b, b's is taken out by the finish. */
+static ember_status batch_matmul_i8_prepare(ember_context *ctx, ember_node *node,
+                                            struct batch_matmul_data *d) {
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const ember_tensor *b = ember_input(ctx, node, 1);
+    const ember_gemm_qs8_config *cfg = ember_gemm_qs8_select(ctx);
+    if (cfg == NULL || d->a_k != 1)
+        return EMBER_STATUS_OK;
+    d->adj_b = d->b_n != 1;
+    d->gemm_whole = b->is_constant && b->data != NULL && b->count == d->k * d->n &&
+                    a->count == d->batch_count * d->m * d->k;
+    if (!d->gemm_whole && d->m < BATCH_MATMUL_PACK_MIN_M)
+        return EMBER_STATUS_OK;
+    struct conv_gemm_qs8 *g = &d->qgemm;
+    conv_gemm_qs8_init(g, cfg, (d->gemm_whole ? d->batch_count : 1) * d->m, d->n, d->k,
+                       d->a_zp, d->out_zp, INT8_MIN, INT8_MAX);
+    conv_gemm_qs8_finish(g, batch_matmul_finish_i8, NULL); /* the arg is set per eval */
+    if (!d->adj_b && (d->b_t = ember_alloc(ctx, d->n * d->k)) == NULL)
+        return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
+                          "node %" PRIu32 " (batch_matmul): out of memory", node->index);
+    ember_status st = conv_gemm_qs8_alloc(ctx, node, "batch_matmul", g);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    if (d->gemm_whole)
+        conv_gemm_qs8_repack(g, batch_matmul_b_nk(d, b->data), NULL, NULL, NULL);
+    conv_gemm_qs8_name(node, g);
+    return EMBER_STATUS_OK;
+}
+
 static ember_status batch_matmul_prepare(ember_context *ctx, ember_node *node) {
     struct batch_matmul_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -267,8 +336,10 @@ static ember_status batch_matmul_prepare(ember_context *ctx, ember_node *node) {
                           "node %" PRIu32 " (batch_matmul): out of memory", node->index);
     node->data = d;
     ember_status st = batch_matmul_read(ctx, node, d);
-    if (st != EMBER_STATUS_OK || ember_output(ctx, node, 0)->type == EMBER_TYPE_INT8)
+    if (st != EMBER_STATUS_OK)
         return st;
+    if (ember_output(ctx, node, 0)->type == EMBER_TYPE_INT8)
+        return batch_matmul_i8_prepare(ctx, node, d);
     return batch_matmul_f32_prepare(ctx, node, d);
 }
 
@@ -294,17 +365,45 @@ static void batch_matmul_f32_gemm(ember_context *ctx, const struct batch_matmul_
     }
 }
 
+/* The int8 GEMM path: one call over every batch, or per batch with b packed again (only when
+   it changes). */
+static void batch_matmul_i8_gemm(ember_context *ctx, const struct batch_matmul_data *d,
+                                 const int8_t *a, const int8_t *b, int8_t *out) {
+    struct conv_gemm_qs8 g = d->qgemm;
+    struct batch_matmul_finish f = {d, a};
+    g.finish_arg = &f;
+    if (d->gemm_whole) {
+        conv_gemm_qs8_run(ctx, &g, a, out);
+        return;
+    }
+    size_t index[EMBER_MAX_RANK] = {0};
+    size_t a_off = 0, b_off = 0, packed_off = SIZE_MAX;
+    for (size_t t = 0; t < d->batch_count; t++) {
+        if (b_off != packed_off)
+            conv_gemm_qs8_repack(&g, batch_matmul_b_nk(d, b + b_off), NULL, NULL, NULL);
+        packed_off = b_off;
+        f.a = a + a_off;
+        conv_gemm_qs8_run(ctx, &g, a + a_off, out + t * d->m * d->n);
+        next_batch(d, index, &a_off, &b_off);
+    }
+}
+
 static ember_status batch_matmul_eval(ember_context *ctx, const ember_node *node) {
     const ember_tensor *out = ember_output(ctx, node, 0);
     /* An empty output may still have huge batch dims: skip their loop. */
     if (out->count == 0)
         return EMBER_STATUS_OK;
+    const struct batch_matmul_data *d = node->data;
+    if (out->type == EMBER_TYPE_INT8 && d->qgemm.cfg != NULL) {
+        batch_matmul_i8_gemm(ctx, d, ember_input(ctx, node, 0)->data,
+                             ember_input(ctx, node, 1)->data, out->data);
+        return EMBER_STATUS_OK;
+    }
     if (out->type == EMBER_TYPE_INT8) {
         ember_batch_matmul_i8_ref(node->data, ember_input(ctx, node, 0)->data,
                                   ember_input(ctx, node, 1)->data, out->data);
         return EMBER_STATUS_OK;
     }
-    const struct batch_matmul_data *d = node->data;
     if (d->gemm.cfg != NULL) {
         batch_matmul_f32_gemm(ctx, d, ember_input(ctx, node, 0)->data,
                               ember_input(ctx, node, 1)->data, out->data);

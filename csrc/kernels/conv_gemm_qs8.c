@@ -65,15 +65,8 @@ static size_t scratch_slice(const struct conv_gemm_qs8 *g) {
     return gather_bytes(g) + sums;
 }
 
-ember_status conv_gemm_qs8_pack(ember_context *ctx, const ember_node *node, const char *op,
-                                struct conv_gemm_qs8 *g, const int8_t *w, const int32_t *bias,
-                                const int32_t *mult, const int32_t *shift) {
-    for (size_t j = 0; !g->finish && j < g->n; j++) {
-        if (shift[j] > 31) {
-            g->cfg = NULL;
-            return EMBER_STATUS_OK;
-        }
-    }
+ember_status conv_gemm_qs8_alloc(ember_context *ctx, const ember_node *node, const char *op,
+                                 struct conv_gemm_qs8 *g) {
     /* The gather's rows are plain GEMM rows of k bytes: one tap of k in the panels. */
     const size_t ks = g->path == CONV_GEMM_INDIRECT ? g->ks : 1;
     const size_t kc = g->path == CONV_GEMM_INDIRECT ? g->kc : g->k;
@@ -84,12 +77,33 @@ ember_status conv_gemm_qs8_pack(ember_context *ctx, const ember_node *node, cons
     g->packed = ember_alloc(ctx, ember_gemm_qs8_packed_size(g->cfg, g->n, ks, kc));
     if (g->packed == NULL)
         return out_of_memory(ctx, node, op);
-    ember_pack_gemm_qs8(g->cfg, g->n, ks, kc, w, bias, g->zp_in, g->finish ? NULL : mult,
-                        g->finish ? NULL : shift, g->packed);
     const size_t slice = scratch_slice(g);
     if (slice != 0)
         ember_request_scratch(ctx, ember_thread_count(ctx) * slice);
     return EMBER_STATUS_OK;
+}
+
+void conv_gemm_qs8_repack(const struct conv_gemm_qs8 *g, const int8_t *w, const int32_t *bias,
+                          const int32_t *mult, const int32_t *shift) {
+    const size_t ks = g->path == CONV_GEMM_INDIRECT ? g->ks : 1;
+    const size_t kc = g->path == CONV_GEMM_INDIRECT ? g->kc : g->k;
+    ember_pack_gemm_qs8(g->cfg, g->n, ks, kc, w, bias, g->zp_in, g->finish ? NULL : mult,
+                        g->finish ? NULL : shift, g->packed);
+}
+
+ember_status conv_gemm_qs8_pack(ember_context *ctx, const ember_node *node, const char *op,
+                                struct conv_gemm_qs8 *g, const int8_t *w, const int32_t *bias,
+                                const int32_t *mult, const int32_t *shift) {
+    for (size_t j = 0; !g->finish && j < g->n; j++) {
+        if (shift[j] > 31) {
+            g->cfg = NULL;
+            return EMBER_STATUS_OK;
+        }
+    }
+    ember_status st = conv_gemm_qs8_alloc(ctx, node, op, g);
+    if (st == EMBER_STATUS_OK)
+        conv_gemm_qs8_repack(g, w, bias, mult, shift);
+    return st;
 }
 
 void conv_gemm_qs8_name(ember_node *node, struct conv_gemm_qs8 *g) {

@@ -60,6 +60,13 @@ void conv_gemm_qs8_finish(struct conv_gemm_qs8 *g, conv_gemm_qs8_finish_fn finis
 ember_status conv_gemm_qs8_pack(ember_context *ctx, const ember_node *node, const char *op,
                                 struct conv_gemm_qs8 *g, const int8_t *w, const int32_t *bias,
                                 const int32_t *mult, const int32_t *shift);
+/* The two halves of conv_gemm_qs8_pack, for weights that change between invokes
+   (BATCH_MATMUL's run-time b): alloc, at prepare, takes the packed weights' memory (and the
+   scratch the run needs); repack, at eval, packs W (shifts <= 31 or finish set) into it. */
+ember_status conv_gemm_qs8_alloc(ember_context *ctx, const ember_node *node, const char *op,
+                                 struct conv_gemm_qs8 *g);
+void conv_gemm_qs8_repack(const struct conv_gemm_qs8 *g, const int8_t *w, const int32_t *bias,
+                          const int32_t *mult, const int32_t *shift);
 /* Records the microkernel and path in node->variant ("gemm_qs8_...", "igemm_qs8_...",
    "gather_gemm_qs8_..."). */
 void conv_gemm_qs8_name(ember_node *node, struct conv_gemm_qs8 *g);

@@ -6,7 +6,8 @@
   1e-5 x sum |a*b|, bit-identical on 1 and 2 threads (tests/kernels/gemm_checks.py).
 - int8 (int32 sums of zero-point-corrected products, one per-tensor requantization by
   double(s_a) * double(s_b) / double(s_out), full int8 clamp; batch broadcasting and adjoint
-  flags) against a numpy model of LiteRT's reference kernel (int8_oracles.py): bit-exact.
+  flags) against a numpy model of LiteRT's reference kernel (int8_oracles.py): bit-exact;
+  on the int8 GEMM path (M >= 8 or a constant b) byte-identical at 1 and 2 threads.
 - int8 .tflite files from TFLiteConverter (tests/importers/keras_int8_arith.py): byte for
   byte LiteRT's reference kernels (BUILTIN_REF) and within 1 LSB of its default kernels.
 - the post-training int8 quantizer on an ONNX x @ x^T."""
@@ -21,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
+from emberlite import ISA_ALL, ISA_NONE, Interpreter
 from emberlite.converter.ir import DType, Tensor, constant_array
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
@@ -169,6 +171,50 @@ def test_batch_matmul_i8(seed: int, shapes, adj_a: bool, adj_b: bool) -> None:
     want = batch_matmul_reference(a, b, adj_a, adj_b, q)
     got = run_graph(build(a_shape, b_shape, want.shape, adj_a, adj_b, q), [a, b])[0]
     assert np.array_equal(got, want)
+
+
+# (batch dims of a, batch dims of b, M, K, N): M >= 8, so b is packed for the int8 GEMM even
+# when it changes per batch; every tail of the 16-column panels and of the k groups.
+I8_GEMM_SHAPES = [((), (), 8, 5, 4), ((2,), (2,), 9, 7, 17), ((2, 3), (1,), 8, 33, 5),
+                  ((3,), (), 13, 16, 31), ((1, 2), (3, 1), 8, 3, 40), ((), (), 37, 64, 16)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), shapes=st.sampled_from(I8_GEMM_SHAPES),
+       adj_b=st.booleans(), constant_b=st.booleans(),
+       zps=st.tuples(*[st.sampled_from([-128, 127, None])] * 3))
+def test_batch_matmul_i8_gemm(seed: int, shapes, adj_b: bool, constant_b: bool,
+                              zps: tuple) -> None:
+    """The int8 GEMM path (a's zero point in the packed b, b's taken out of the sums; b packed
+    at prepare when constant and one matrix, else per batch): byte-identical to the reference
+    loop and the numpy model at 1 and 2 threads, zero points at their extremes."""
+    rng = np.random.default_rng(seed)
+    ba, bb, m, k, n = shapes
+    a_shape, b_shape = (*ba, m, k), (*bb, *((n, k) if adj_b else (k, n)))
+    q = product_quant(rng, 1.0, 3000.0)
+    for key, zp in zip(("zp_a", "zp_b", "zp_out"), zps):
+        q[key] = q[key] if zp is None else zp
+    a = rng.integers(-128, 128, a_shape).astype(np.int8)
+    b = rng.integers(-128, 128, b_shape).astype(np.int8)
+    want = batch_matmul_reference(a, b, False, adj_b, q)
+    g = build(a_shape, b_shape, want.shape, False, adj_b, q)
+    if constant_b:
+        int8_tensor(g, "b", b_shape, q["s_b"], q["zp_b"], data=b)
+        g.inputs = [name for name in g.inputs if name != "b"]
+    runs = [(ISA_NONE, 1), (ISA_ALL, 1), (ISA_ALL, 2)]
+    outs = []
+    for isa, threads in runs:
+        interp = Interpreter(model_content=serialize(g, plan_memory(g)), isa_mask=isa,
+                             num_threads=threads)
+        interp.allocate_tensors()
+        for detail, value in zip(interp.get_input_details(), [a, b]):
+            interp.set_tensor(detail["index"], value)
+        interp.invoke()
+        outs.append(interp.get_tensor(interp.get_output_details()[0]["index"]).copy())
+        variant = interp.node_variants()[0]
+        assert variant.startswith("reference" if isa == ISA_NONE else "gemm_qs8"), variant
+    assert np.array_equal(outs[0], want)
+    assert np.array_equal(outs[1], want) and np.array_equal(outs[2], want)
 
 
 # ---- the int8 quantizer (tests/quantize/int8_op_checks.py) ---------------------------------

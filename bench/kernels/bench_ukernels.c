@@ -20,6 +20,7 @@
 #include "emberlite.h"
 #include "ukernels/dwconv.h"
 #include "ukernels/gemm.h"
+#include "ukernels/gemm_qs8.h"
 #include "ukernels/vbinary.h"
 #include "ukernels/vunary.h"
 
@@ -78,6 +79,9 @@ static uint32_t cpu_features(void) {
         f |= EMBER_ISA_AVX2;
     if (f && __builtin_cpu_supports("avx512f"))
         f |= EMBER_ISA_AVX512F;
+    if ((f & EMBER_ISA_AVX512F) && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+        f |= EMBER_ISA_AVX512VNNI;
 #elif defined(__aarch64__) || defined(__ARM_NEON)
     f |= EMBER_ISA_NEON;
 #endif
@@ -454,6 +458,251 @@ static int gemm_check(const options *opt) {
     return failures != 0;
 }
 
+/* ---- int8 GEMM / IGEMM (csrc/ukernels/gemm_qs8.h) ---- */
+
+/* The same layers as the float32 family, on int8 data: per configuration GMAC/s (one
+   multiply-add = one MAC), and beside them the fastest float32 configuration on the same
+   shape, timed in the same pass, so the int8 / float32 ratio comes from one process. */
+typedef struct qs8_job {
+    const ember_gemm_qs8_config *cfg;
+    size_t m, k, n, ks, block_n, panel_bytes;
+    const int8_t *a, *zero;
+    const void *packed;
+    const size_t *ind;
+    int8_t *c;
+    ember_qs8_params params;
+} qs8_job;
+
+static void run_qs8_job(void *arg) {
+    const qs8_job *j = arg;
+    const size_t mr_max = j->cfg->mr;
+    for (size_t n0 = 0; n0 < j->n; n0 += j->block_n) {
+        const size_t nc = j->n - n0 < j->block_n ? j->n - n0 : j->block_n;
+        const uint8_t *w = (const uint8_t *)j->packed + n0 / EMBER_GEMM_QS8_NR * j->panel_bytes;
+        for (size_t m0 = 0; m0 < j->m; m0 += mr_max) {
+            const size_t mr = j->m - m0 < mr_max ? j->m - m0 : mr_max;
+            int8_t *c = j->c + m0 * j->n + n0;
+            if (j->ks == 0)
+                j->cfg->gemm(mr, nc, j->k, j->a + m0 * j->k, j->k, w, c, j->n, &j->params);
+            else
+                j->cfg->igemm(mr, nc, j->k, j->ks, j->ind + m0 * j->ks, j->a, j->zero, w, c,
+                              j->n, &j->params);
+        }
+    }
+}
+
+static int8_t *random_bytes(size_t n) {
+    int8_t *p = malloc(n ? n : 1);
+    for (size_t i = 0; p != NULL && i < n; i++)
+        p[i] = (int8_t)(rng() & 0xff);
+    return p;
+}
+
+/* The int8 operands of one layer, packed for one configuration. */
+typedef struct qs8_layer {
+    size_t m, k, n, ks, k_all, in_bytes;
+    int8_t *a, *w, *zero, *c;
+    int32_t *bias, *mult, *shift;
+    size_t *ind;
+} qs8_layer;
+
+static void qs8_layer_init(qs8_layer *l, const conv_shape *s) {
+    const bool direct = s->kernel == 1;
+    const size_t in_hw = direct ? s->out_hw : (size_t)s->out_hw * s->stride;
+    l->m = (size_t)s->out_hw * s->out_hw;
+    l->k = s->cin;
+    l->n = s->cout;
+    l->ks = direct ? 0 : (size_t)s->kernel * s->kernel;
+    l->k_all = direct ? l->k : l->k * l->ks;
+    l->in_bytes = direct ? l->m * l->k : in_hw * in_hw * l->k;
+    l->a = random_bytes(l->in_bytes);
+    l->w = random_bytes(l->n * l->k_all);
+    l->zero = calloc(l->k, 1);
+    l->c = malloc(l->m * l->n);
+    l->bias = malloc(l->n * sizeof(int32_t));
+    l->mult = malloc(l->n * sizeof(int32_t));
+    l->shift = malloc(l->n * sizeof(int32_t));
+    l->ind = direct ? NULL : conv_indirection(s, in_hw);
+    if (!l->a || !l->w || !l->zero || !l->c || !l->bias || !l->mult || !l->shift ||
+        (!direct && !l->ind)) {
+        fprintf(stderr, "out of memory for %s %s\n", s->model, s->layer);
+        exit(1);
+    }
+    for (size_t j = 0; j < l->n; j++) {
+        l->bias[j] = (int32_t)(rng() % 20001) - 10000;
+        l->mult[j] = (int32_t)(0x40000000u + rng() % 0x40000000u);
+        l->shift[j] = -(int32_t)(6 + rng() % 6);
+    }
+}
+
+static void qs8_layer_free(qs8_layer *l) {
+    free(l->a), free(l->w), free(l->zero), free(l->c), free(l->bias), free(l->mult);
+    free(l->shift), free(l->ind);
+}
+
+static qs8_job qs8_job_for(const ember_gemm_qs8_config *cfg, const qs8_layer *l,
+                           void *packed) {
+    const size_t panel = ember_gemm_qs8_packed_size(cfg, EMBER_GEMM_QS8_NR, l->ks ? l->ks : 1,
+                                                    l->k);
+    size_t nb = L2_WEIGHT_BYTES / panel * EMBER_GEMM_QS8_NR;
+    nb = nb < EMBER_GEMM_QS8_NR ? EMBER_GEMM_QS8_NR : nb;
+    qs8_job job = { cfg, l->m, l->k, l->n, l->ks, nb < l->n ? nb : l->n, panel, l->a,
+                    l->zero, packed, l->ind, l->c, { -3, -128, 127 } };
+    return job;
+}
+
+static void *qs8_pack(const ember_gemm_qs8_config *cfg, const qs8_layer *l) {
+    const size_t ks = l->ks ? l->ks : 1;
+    void *packed = malloc(ember_gemm_qs8_packed_size(cfg, l->n, ks, l->k));
+    if (packed == NULL || !ember_pack_gemm_qs8(cfg, l->n, ks, l->k, l->w, l->bias, 5, l->mult,
+                                               l->shift, packed)) {
+        fprintf(stderr, "cannot pack for %s\n", cfg->name);
+        exit(1);
+    }
+    return packed;
+}
+
+/* The fastest float32 configuration this CPU runs on the same layer: median seconds. */
+static double f32_layer_s(const conv_shape *s, const options *opt) {
+    size_t count = 0;
+    const ember_gemm_f32_config *cfgs = ember_gemm_f32_configs(&count), *cfg = cfgs;
+    while ((cfg->isa & cpu_features()) != cfg->isa)
+        cfg++;
+    const bool direct = s->kernel == 1;
+    const size_t m = (size_t)s->out_hw * s->out_hw, k = s->cin, n = s->cout;
+    const size_t ks = direct ? 0 : (size_t)s->kernel * s->kernel;
+    const size_t in_hw = direct ? s->out_hw : (size_t)s->out_hw * s->stride;
+    const size_t k_all = direct ? k : k * ks;
+    float *a = random_floats(direct ? m * k : in_hw * in_hw * k), *w = random_floats(n * k_all);
+    float *zero = calloc(k, sizeof(float)), *c = malloc(m * n * sizeof(float));
+    float *packed = malloc(ember_gemm_f32_packed_count(n, k_all) * sizeof(float));
+    size_t *ind = direct ? NULL : conv_indirection(s, in_hw);
+    if (!a || !w || !zero || !c || !packed || (!direct && !ind)) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    ember_pack_gemm_f32_nk(n, k_all, w, NULL, packed);
+    gemm_job job = { cfg, m, k, n, ks, weight_block(n, k_all), a, zero, packed, ind, c,
+                     { 0.0f, 6.0f } };
+    const double t = time_runs(run_gemm_job, &job, opt->repeats).median_s;
+    free(a), free(w), free(zero), free(c), free(packed), free(ind);
+    return t;
+}
+
+/* The portable kernel is timed only when --config names it (it takes seconds per model). */
+static bool qs8_runs(const ember_gemm_qs8_config *cfg, const options *opt) {
+    if (cfg->isa == EMBER_ISA_NONE && opt->config == NULL)
+        return false;
+    return selected(opt->config, cfg->name) && (cfg->isa & cpu_features()) == cfg->isa;
+}
+
+/* One layer: the float32 rate, then each int8 configuration's median and min GMAC/s and its
+   speed over float32 (median). Adds count x median to model_s (float32 in model_s[0]). */
+static void bench_qs8_conv(const conv_shape *s, const options *opt, double *model_s) {
+    qs8_layer l;
+    qs8_layer_init(&l, s);
+    const double mac = (double)l.m * (double)l.n * (double)l.k_all;
+    const double f32_s = f32_layer_s(s, opt);
+    model_s[0] += s->count * f32_s;
+    printf("%-18s %-16s %5zu %5zu %5zu %2zu | %6.1f", s->model, s->layer, l.m, l.k, l.n,
+           l.ks ? l.ks : 1, mac / f32_s * 1e-9);
+    size_t count = 0;
+    const ember_gemm_qs8_config *cfgs = ember_gemm_qs8_configs(&count);
+    for (size_t i = 0; i < count; i++) {
+        if (!qs8_runs(&cfgs[i], opt))
+            continue;
+        void *packed = qs8_pack(&cfgs[i], &l);
+        qs8_job job = qs8_job_for(&cfgs[i], &l, packed);
+        const timing t = time_runs(run_qs8_job, &job, opt->repeats);
+        model_s[i + 1] += s->count * t.median_s;
+        printf(" | %6.1f %6.1f %4.1fx", mac / t.median_s * 1e-9, mac / t.min_s * 1e-9,
+               f32_s / t.median_s);
+        free(packed);
+    }
+    printf("\n");
+    qs8_layer_free(&l);
+}
+
+static void qs8_model_total(const char *model, const double *model_s, const options *opt) {
+    if (model == NULL)
+        return;
+    printf("%-18s %-16s %23s | %6.2f ms", model, "total (x count)", "", model_s[0] * 1e3);
+    size_t count = 0;
+    const ember_gemm_qs8_config *cfgs = ember_gemm_qs8_configs(&count);
+    for (size_t i = 0; i < count; i++)
+        if (qs8_runs(&cfgs[i], opt))
+            printf(" | %6.2f ms %5.1fx", model_s[i + 1] * 1e3, model_s[0] / model_s[i + 1]);
+    printf("\n\n");
+}
+
+static void gemm_qs8_bench(const options *opt) {
+    size_t count = 0;
+    const ember_gemm_qs8_config *cfgs = ember_gemm_qs8_configs(&count);
+    printf("int8 GEMM/IGEMM: float32 (fastest config) GMAC/s; per int8 configuration GMAC/s "
+           "median, min-time GMAC/s, speed over float32 (medians)\n");
+    printf("%-18s %-16s %5s %5s %5s %2s | %6s", "model", "layer", "M", "K", "N", "ks", "f32");
+    for (size_t i = 0; i < count; i++)
+        if (qs8_runs(&cfgs[i], opt))
+            printf(" | %-19s", cfgs[i].name);
+    printf("\n");
+    double model_s[65] = { 0 };
+    const char *model = NULL;
+    for (size_t i = 0; i < sizeof conv_shapes / sizeof conv_shapes[0] && count < 64; i++) {
+        const conv_shape *s = &conv_shapes[i];
+        if (!selected(opt->model, s->model))
+            continue;
+        if (model != NULL && strcmp(model, s->model) != 0) {
+            qs8_model_total(model, model_s, opt);
+            memset(model_s, 0, sizeof model_s);
+        }
+        model = s->model;
+        bench_qs8_conv(s, opt, model_s);
+    }
+    qs8_model_total(model, model_s, opt);
+}
+
+/* The oracle is tests/c/test_ukernel_gemm_qs8.c (random shapes with every tail); here each
+   configuration's bytes on the real layer shapes are compared with the portable kernels'. */
+static int gemm_qs8_check(const options *opt) {
+    size_t count = 0, failures = 0;
+    const ember_gemm_qs8_config *cfgs = ember_gemm_qs8_configs(&count), *ref = NULL;
+    for (size_t i = 0; i < count; i++)
+        ref = cfgs[i].gemm == ember_gemm_qs8_4x16c4_scalar ? &cfgs[i] : ref;
+    for (size_t i = 0; ref != NULL && i < count; i++) {
+        if (&cfgs[i] == ref || !selected(opt->config, cfgs[i].name) ||
+            (cfgs[i].isa & cpu_features()) != cfgs[i].isa)
+            continue;
+        size_t bad = 0, cases = 0;
+        for (size_t k = 0; k < sizeof conv_shapes / sizeof conv_shapes[0]; k++) {
+            const conv_shape *s = &conv_shapes[k];
+            if (!selected(opt->model, s->model) || (size_t)s->out_hw * s->out_hw > 3136)
+                continue;
+            qs8_layer l;
+            qs8_layer_init(&l, s);
+            int8_t *want = malloc(l.m * l.n);
+            void *p_ref = qs8_pack(ref, &l), *p = qs8_pack(&cfgs[i], &l);
+            if (want == NULL) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+            }
+            qs8_job job = qs8_job_for(ref, &l, p_ref);
+            run_qs8_job(&job);
+            memcpy(want, l.c, l.m * l.n);
+            job = qs8_job_for(&cfgs[i], &l, p);
+            run_qs8_job(&job);
+            for (size_t e = 0; e < l.m * l.n; e++)
+                bad += want[e] != l.c[e];
+            cases++;
+            free(want), free(p_ref), free(p);
+            qs8_layer_free(&l);
+        }
+        printf("%-28s %zu int8 layer shapes: %zu outputs differ from the portable kernel\n",
+               cfgs[i].name, cases, bad);
+        failures += bad != 0;
+    }
+    return failures != 0;
+}
+
 /* ---- depthwise ---- */
 
 /* One depthwise layer (channel multiplier 1): out_hw x out_hw outputs of `channels` channels
@@ -824,6 +1073,7 @@ typedef struct family {
 
 static const family families[] = {
     { "gemm", gemm_bench, gemm_check },
+    { "gemm_qs8", gemm_qs8_bench, gemm_qs8_check },
     { "dwconv", dwconv_bench, dwconv_check },
     { "elementwise", elementwise_bench, elementwise_check },
 };

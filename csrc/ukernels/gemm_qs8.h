@@ -92,6 +92,23 @@ void ember_gemm_qs8_i32_4x16c4_scalar(size_t mr, size_t nc, size_t kc, const int
                                       size_t a_stride, const void *w, int32_t *c,
                                       size_t c_stride);
 
+#if EMBER_HAVE_AVX512VNNI
+/* x86-64 AVX-512 VNNI (ukernels/avx512vnni): vpdpbusd on 4 k at a time, rows x 16 columns,
+   one zmm accumulator per row; a_offset 128 (unsigned activations). */
+#define EMBER_GEMM_QS8_DECLARE(tile)                                                         \
+    void ember_gemm_qs8_##tile(size_t mr, size_t nc, size_t kc, const int8_t *a,             \
+                               size_t a_stride, const void *w, int8_t *c, size_t c_stride,   \
+                               const ember_qs8_params *params);                              \
+    void ember_igemm_qs8_##tile(size_t mr, size_t nc, size_t kc, size_t ks,                  \
+                                const size_t *ind, const int8_t *a, const int8_t *zero,      \
+                                const void *w, int8_t *c, size_t c_stride,                   \
+                                const ember_qs8_params *params);                             \
+    void ember_gemm_qs8_i32_##tile(size_t mr, size_t nc, size_t kc, const int8_t *a,         \
+                                   size_t a_stride, const void *w, int32_t *c,               \
+                                   size_t c_stride);
+EMBER_GEMM_QS8_DECLARE(7x16c4_avx512vnni)
+EMBER_GEMM_QS8_DECLARE(12x16c4_avx512vnni)
+#endif
 #if EMBER_HAVE_NEON
 /* Arm (ukernels/neon, neondot, neoni8mm): plain NEON 2x16c8 (smull + sadalp; aarch64, armv7),
    dotprod 4x16c4 (sdot by lane), i8mm 4x16c8 (smmla); a_offset 0. */

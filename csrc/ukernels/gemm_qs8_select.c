@@ -2,6 +2,13 @@
 #include "ukernels/gemm_qs8.h"
 
 static const ember_gemm_qs8_config configs[] = {
+#if EMBER_HAVE_AVX512VNNI
+#define VNNI_ISA (EMBER_ISA_AVX512VNNI | EMBER_ISA_AVX512F | EMBER_ISA_AVX2)
+    { "gemm_qs8_7x16c4_avx512vnni", VNNI_ISA, 7, 4, 128, ember_gemm_qs8_7x16c4_avx512vnni,
+      ember_igemm_qs8_7x16c4_avx512vnni, ember_gemm_qs8_i32_7x16c4_avx512vnni },
+    { "gemm_qs8_12x16c4_avx512vnni", VNNI_ISA, 12, 4, 128, ember_gemm_qs8_12x16c4_avx512vnni,
+      ember_igemm_qs8_12x16c4_avx512vnni, ember_gemm_qs8_i32_12x16c4_avx512vnni },
+#endif
 #if EMBER_HAVE_NEONI8MM
     /* Built with +dotprod too: ask for both bits. */
     { "gemm_qs8_4x16c8_neoni8mm", EMBER_ISA_NEONI8MM | EMBER_ISA_NEONDOT, 4, 8, 0,

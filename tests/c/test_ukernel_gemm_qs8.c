@@ -9,7 +9,8 @@
    survive). A rows start at odd addresses in buffers sized to the byte, so ASan catches a
    read past kc. gemm_i32 is checked against the loop's int32 sums. Also the scalar
    requantization (ember_qs8_requantize) and its AVX2 form (ember_qs8_mbqm_avx2,
-   ember_qs8_pack16_avx2) against ember_requantize_i8 on random and edge values: INT32_MIN
+   ember_qs8_pack16_avx2) and its AVX-512 form (ember_qs8_mbqm_avx512) against
+   ember_requantize_i8 on random and edge values: INT32_MIN
    and INT32_MAX sums, every shift -31..31, rounding ties of both roundings. */
 #include <math.h>
 
@@ -30,6 +31,16 @@
 #include "ukernels/avx2/requant_qs8_avx2.h"
 #if defined(__clang__)
 #pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl"))), \
+                             apply_to = function)
+#else
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl")
+#endif
+#include "ukernels/avx512vnni/requant_qs8_avx512.h"
+#if defined(__clang__)
+#pragma clang attribute pop
 #else
 #pragma GCC pop_options
 #endif
@@ -37,6 +48,7 @@
 
 #define NR EMBER_GEMM_QS8_NR
 #define MAX_MR 16
+#define SCALAR_MR 4 /* rows per call of the portable kernels */
 
 static uint32_t rng_state = 0x2545f491u;
 
@@ -213,8 +225,11 @@ static void check_gemm(const ember_gemm_qs8_config *cfg, size_t mr) {
             a[i] = rand_i8();
         const a_view v = { a, NULL, NULL, a_stride, 1, t.kc };
         cfg->gemm(mr, t.nc, t.kc, a, a_stride, packed, c, t.c_stride, &t.p);
-        ember_gemm_qs8_4x16c4_scalar(mr, t.nc, t.kc, a, a_stride, packed_ref, c_ref,
-                                     t.c_stride, &t.p);
+        for (size_t i = 0; i < mr; i += SCALAR_MR) {
+            ember_gemm_qs8_4x16c4_scalar(mr - i < SCALAR_MR ? mr - i : SCALAR_MR, t.nc, t.kc,
+                                         a + i * a_stride, a_stride, packed_ref,
+                                         c_ref + i * t.c_stride, t.c_stride, &t.p);
+        }
         report(cfg->name, "gemm", &t, count_bad(&t, &v, c),
                memcmp(c, c_ref, mr * t.c_stride) == 0);
         cfg->gemm_i32(mr, t.nc, t.kc, a, a_stride, packed, c32, t.c_stride);
@@ -250,8 +265,11 @@ static void check_igemm(const ember_gemm_qs8_config *cfg, size_t mr) {
             ind[i] = rng() % 5 == 0 ? EMBER_IND_ZERO : rand_in(0, a_bytes - t.kc);
         const a_view v = { a, zero, ind, 0, t.ks, t.kc };
         cfg->igemm(mr, t.nc, t.kc, t.ks, ind, a, zero, packed, c, t.c_stride, &t.p);
-        ember_igemm_qs8_4x16c4_scalar(mr, t.nc, t.kc, t.ks, ind, a, zero, packed_ref, c_ref,
-                                      t.c_stride, &t.p);
+        for (size_t i = 0; i < mr; i += SCALAR_MR) {
+            ember_igemm_qs8_4x16c4_scalar(mr - i < SCALAR_MR ? mr - i : SCALAR_MR, t.nc, t.kc,
+                                          t.ks, ind + i * t.ks, a, zero, packed_ref,
+                                          c_ref + i * t.c_stride, t.c_stride, &t.p);
+        }
         report(cfg->name, "igemm", &t, count_bad(&t, &v, c),
                memcmp(c, c_ref, mr * t.c_stride) == 0);
     } else {
@@ -337,6 +355,31 @@ __attribute__((target("avx2"))) static size_t avx2_requant_round(void) {
     return bad;
 }
 
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static size_t avx512_requant_round(void) {
+    int32_t acc[16], q[48], shift[16];
+    for (int l = 0; l < 16; l++) {
+        rand_requant_case(&acc[l], &q[l], &shift[l]);
+        ember_qs8_split_shift(shift[l], &q[16 + l], &q[32 + l]);
+    }
+    const ember_qs8_params p = { rand_zp(), (int32_t)rand_in(0, 60) - 128,
+                                 (int32_t)rand_in(60, 255) - 128 };
+    const ember_qs8_cols_avx512 cols = ember_qs8_cols_load_avx512(q);
+    const __m512i r = ember_qs8_mbqm_avx512(_mm512_loadu_si512(acc), &cols);
+    int32_t lanes[16];
+    int8_t bytes[16];
+    _mm512_storeu_si512(lanes, r);
+    _mm_storeu_si128((__m128i *)bytes,
+                     ember_qs8_narrow_avx512(r, _mm512_set1_epi32(p.out_zp),
+                                             _mm_set1_epi8((char)p.qmin),
+                                             _mm_set1_epi8((char)p.qmax)));
+    size_t bad = 0;
+    for (int l = 0; l < 16; l++) {
+        bad += lanes[l] != ember_multiply_by_quantized_multiplier(acc[l], q[l], shift[l]);
+        bad += bytes[l] != ember_requantize_i8(acc[l], q[l], shift[l], p.out_zp, p.qmin, p.qmax);
+    }
+    return bad;
+}
+
 static void check_requant_avx2(uint32_t features) {
     if (!(features & EMBER_ISA_AVX2))
         return;
@@ -344,6 +387,12 @@ static void check_requant_avx2(uint32_t features) {
     for (int n = 0; n < 2000; n++)
         bad += avx2_requant_round();
     CHECK_MSG(bad == 0, "ember_qs8_mbqm_avx2 / pack16: %zu lanes of 32000 differ", bad);
+    if (!(features & EMBER_ISA_AVX512VNNI))
+        return;
+    bad = 0;
+    for (int n = 0; n < 2000; n++)
+        bad += avx512_requant_round();
+    CHECK_MSG(bad == 0, "ember_qs8_mbqm_avx512 / narrow: %zu lanes of 32000 differ", bad);
 }
 #endif
 

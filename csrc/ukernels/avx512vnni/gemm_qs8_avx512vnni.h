@@ -1,0 +1,210 @@
+/* The pieces the AVX-512 VNNI int8 GEMM/IGEMM microkernels share (csrc/ukernels/avx512vnni/):
+ * one zmm accumulator per row of a 16-column panel, vpdpbusd on 4 k at a time (kr 4): each
+ * row's 4 bytes are broadcast to every lane with their top bits flipped (a + 128 as unsigned,
+ * a_offset 128, which the packed bias takes back) and multiplied by the panel's 16 x 4 signed
+ * weights. vpdpbusd (not the saturating vpdpbusds) wraps modulo 2^32, so the sums are exact
+ * for any weight, -128 included. The K tail (kc % 4) is read with a masked byte load: no byte
+ * past kc. Included only by files built with the avx512vnni flags; the row count is a constant
+ * in each kernel, so the loops unroll and the accumulators stay in registers. */
+#ifndef EMBER_UKERNELS_GEMM_QS8_AVX512VNNI_H
+#define EMBER_UKERNELS_GEMM_QS8_AVX512VNNI_H
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "ukernels/avx512vnni/requant_qs8_avx512.h"
+#include "ukernels/gemm_qs8.h"
+
+#define EMBER_VNNI_INLINE static inline __attribute__((always_inline))
+#define EMBER_VNNI_MAX_MR 12
+#define EMBER_VNNI_NR EMBER_GEMM_QS8_NR
+
+/* Bytes of one packed panel (ukernels/gemm_qs8.h) for ks taps of kc bytes. */
+EMBER_VNNI_INLINE size_t ember_vnni_panel_bytes(size_t ks, size_t kc) {
+    return 4 * EMBER_VNNI_NR * sizeof(int32_t) + ks * ((kc + 3) & ~(size_t)3) * EMBER_VNNI_NR;
+}
+
+/* acc += a (unsigned bytes) x b (signed bytes), 4 products per lane. (An in-place asm form
+   saves GCC's register copies around the tied operand but ran the 7-row tile 20% slower on
+   Zen 4.) */
+EMBER_VNNI_INLINE __m512i ember_vnni_dot(__m512i acc, __m512i a, __m512i b) {
+    return _mm512_dpbusd_epi32(acc, a, b);
+}
+
+EMBER_VNNI_INLINE __m512i ember_vnni_a4(const int8_t *p, __m512i flip) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm512_xor_si512(_mm512_set1_epi32(v), flip);
+}
+
+/* The last n < 4 bytes of a row; the weights past kc are 0, so the missing bytes add 0. */
+EMBER_VNNI_INLINE __m512i ember_vnni_a_tail(const int8_t *p, __mmask16 n_mask, __m512i flip) {
+    const __m128i v = _mm_maskz_loadu_epi8(n_mask, p);
+    return _mm512_xor_si512(_mm512_broadcastd_epi32(v), flip);
+}
+
+/* Adds rows[i][0..kc) times the panel's weights at w (kc rounded up to 4, x 16 columns);
+   returns w past them. */
+EMBER_VNNI_INLINE const int8_t *ember_vnni_accumulate(__m512i *acc, size_t rows,
+                                                      const int8_t *const *a, size_t kc,
+                                                      const int8_t *w) {
+    const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
+    size_t k = 0;
+    for (; k + 4 <= kc; k += 4, w += 64) {
+        const __m512i b = _mm512_loadu_si512(w);
+#pragma GCC unroll 16
+        for (size_t i = 0; i < rows; i++)
+            acc[i] = ember_vnni_dot(acc[i], ember_vnni_a4(a[i] + k, flip), b);
+    }
+    if (k < kc) {
+        const __mmask16 n_mask = (__mmask16)((1u << (kc - k)) - 1);
+        const __m512i b = _mm512_loadu_si512(w);
+#pragma GCC unroll 16
+        for (size_t i = 0; i < rows; i++)
+            acc[i] = ember_vnni_dot(acc[i], ember_vnni_a_tail(a[i] + k, n_mask, flip), b);
+        w += 64;
+    }
+    return w;
+}
+
+/* Requantizes and stores the first `cols` columns (all 16 when cols >= 16) of each row at
+   crows[i] (rows past mr alias the last real one); q: the panel's multipliers. */
+EMBER_VNNI_INLINE void ember_vnni_store(const __m512i *acc, size_t rows, int8_t *const *crows,
+                                        size_t cols, const int8_t *q,
+                                        const ember_qs8_params *p) {
+    const ember_qs8_cols_avx512 qc = ember_qs8_cols_load_avx512((const int32_t *)(const void *)q);
+    const __m512i zp = _mm512_set1_epi32(p->out_zp);
+    const __m128i lo = _mm_set1_epi8((char)p->qmin), hi = _mm_set1_epi8((char)p->qmax);
+    const __mmask16 mask = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
+#pragma GCC unroll 16
+    for (size_t i = rows; i-- > 0;) {
+        const __m128i v = ember_qs8_narrow_avx512(ember_qs8_mbqm_avx512(acc[i], &qc), zp, lo, hi);
+        _mm_mask_storeu_epi8(crows[i], mask, v);
+    }
+}
+
+EMBER_VNNI_INLINE void ember_vnni_store_i32(const __m512i *acc, size_t rows,
+                                            int32_t *const *crows, size_t cols) {
+    const __mmask16 mask = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
+#pragma GCC unroll 16
+    for (size_t i = rows; i-- > 0;)
+        _mm512_mask_storeu_epi32(crows[i], mask, acc[i]);
+}
+
+EMBER_VNNI_INLINE void ember_vnni_start(__m512i *acc, size_t rows, const int8_t *w) {
+    const __m512i b = _mm512_loadu_si512(w);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < rows; i++)
+        acc[i] = b;
+}
+
+/* Where tap t of each row starts: GEMM (taps NULL) reads the rows themselves. */
+EMBER_VNNI_INLINE void ember_vnni_tap_rows(const int8_t **arows, size_t rows,
+                                           const size_t *const *taps, size_t t,
+                                           const int8_t *a, const int8_t *zero) {
+#pragma GCC unroll 16
+    for (size_t i = 0; i < rows; i++)
+        arows[i] = taps[i][t] == EMBER_IND_ZERO ? zero : a + taps[i][t];
+}
+
+/* One row (mr == 1: a FULLY_CONNECTED on one vector, a last row tile) against four panels at
+   a time: four independent vpdpbusd chains. Panels past the last alias it (read, never
+   stored). `ind` NULL reads a itself (GEMM, ks = 1), else tap t at a + ind[t] or zero. c32
+   non-NULL stores the int32 sums instead of requantized bytes. */
+EMBER_VNNI_INLINE void ember_vnni_one_row(size_t nc, size_t kc, size_t ks, const size_t *ind,
+                                          const int8_t *a, const int8_t *zero, const int8_t *w,
+                                          int8_t *c, int32_t *c32, const ember_qs8_params *p) {
+    const size_t ps = ember_vnni_panel_bytes(ks, kc);
+    const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
+    for (size_t j0 = 0; j0 < nc; j0 += 4 * EMBER_VNNI_NR) {
+        const size_t last = (nc - j0 - 1) / EMBER_VNNI_NR;
+        const int8_t *wp[4];
+        __m512i acc[4];
+#pragma GCC unroll 4
+        for (size_t q = 0; q < 4; q++) {
+            wp[q] = w + (last < q ? last : q) * ps;
+            acc[q] = _mm512_loadu_si512(wp[q]);
+        }
+        size_t off = EMBER_VNNI_NR * sizeof(int32_t);
+        for (size_t t = 0; t < ks; t++) {
+            const int8_t *x = ind == NULL ? a : ind[t] == EMBER_IND_ZERO ? zero : a + ind[t];
+            size_t k = 0;
+            for (; k + 4 <= kc; k += 4, off += 64) {
+                const __m512i v = ember_vnni_a4(x + k, flip);
+#pragma GCC unroll 4
+                for (size_t q = 0; q < 4; q++)
+                    acc[q] = ember_vnni_dot(acc[q], v, _mm512_loadu_si512(wp[q] + off));
+            }
+            if (k < kc) {
+                const __m512i v =
+                    ember_vnni_a_tail(x + k, (__mmask16)((1u << (kc - k)) - 1), flip);
+#pragma GCC unroll 4
+                for (size_t q = 0; q < 4; q++)
+                    acc[q] = ember_vnni_dot(acc[q], v, _mm512_loadu_si512(wp[q] + off));
+                off += 64;
+            }
+        }
+        for (size_t q = 0; q <= last && q < 4; q++) {
+            const size_t cols = nc - j0 - q * EMBER_VNNI_NR;
+            if (c32 != NULL) {
+                int32_t *row = c32 + j0 + q * EMBER_VNNI_NR;
+                ember_vnni_store_i32(&acc[q], 1, &row, cols);
+            } else {
+                int8_t *row = c + j0 + q * EMBER_VNNI_NR;
+                ember_vnni_store(&acc[q], 1, &row, cols, wp[q] + off, p);
+            }
+        }
+        w += (last < 3 ? last + 1 : 4) * ps;
+    }
+}
+
+/* The tile body for MR = `rows` (a constant at each use): GEMM when ind is NULL (ks 1, rows
+   a_stride apart), IGEMM otherwise; int32 sums into c32 when it is non-NULL, else requantized
+   bytes into c. Strides are in elements of the output. */
+EMBER_VNNI_INLINE void ember_vnni_tile(size_t rows, size_t mr, size_t nc, size_t kc, size_t ks,
+                                       const size_t *ind, const int8_t *a, size_t a_stride,
+                                       const int8_t *zero, const void *w_, int8_t *c,
+                                       int32_t *c32, size_t c_stride,
+                                       const ember_qs8_params *p) {
+    const int8_t *w = w_;
+    if (mr == 1) {
+        ember_vnni_one_row(nc, kc, ks, ind, a, zero, w, c, c32, p);
+        return;
+    }
+    const size_t *taps[EMBER_VNNI_MAX_MR];
+    const int8_t *arows[EMBER_VNNI_MAX_MR];
+    int8_t *crows[EMBER_VNNI_MAX_MR];
+    int32_t *crows32[EMBER_VNNI_MAX_MR];
+#pragma GCC unroll 16
+    for (size_t i = 0; i < rows; i++) {
+        const size_t r = i < mr ? i : mr - 1;
+        taps[i] = ind != NULL ? ind + r * ks : NULL;
+        arows[i] = a + r * a_stride;
+        crows[i] = c != NULL ? c + r * c_stride : NULL;
+        crows32[i] = c32 != NULL ? c32 + r * c_stride : NULL;
+    }
+    for (size_t j0 = 0; j0 < nc; j0 += EMBER_VNNI_NR) {
+        __m512i acc[EMBER_VNNI_MAX_MR];
+        ember_vnni_start(acc, rows, w);
+        w += EMBER_VNNI_NR * sizeof(int32_t);
+        for (size_t t = 0; t < ks; t++) {
+            if (ind != NULL)
+                ember_vnni_tap_rows(arows, rows, taps, t, a, zero);
+            w = ember_vnni_accumulate(acc, rows, arows, kc, w);
+        }
+        if (c32 != NULL) {
+            ember_vnni_store_i32(acc, rows, crows32, nc - j0);
+#pragma GCC unroll 16
+            for (size_t i = 0; i < rows; i++)
+                crows32[i] += EMBER_VNNI_NR;
+        } else {
+            ember_vnni_store(acc, rows, crows, nc - j0, w, p);
+#pragma GCC unroll 16
+            for (size_t i = 0; i < rows; i++)
+                crows[i] += EMBER_VNNI_NR;
+        }
+        w += 3 * EMBER_VNNI_NR * sizeof(int32_t);
+    }
+}
+
+#endif /* EMBER_UKERNELS_GEMM_QS8_AVX512VNNI_H */

@@ -11,6 +11,7 @@
 #include "kernels/reduce.h"
 #include "threadpool.h"
 #include "ukernels/pool.h"
+#include "ukernels/pool_qs8.h"
 
 struct mean_data {
     ember_reduce_plan plan;
@@ -19,8 +20,12 @@ struct mean_data {
        when the axes are other or the reference loop is asked for. */
     const ember_pool_f32_config *uk;
     size_t batch, rows, channels;
-    /* int8 only: sum - in_zp * n requantized by (mult, shift), then out_zp added. */
+    /* int8 only: sum - in_zp * n requantized by (mult, shift), then out_zp added; over the
+       same axes as `uk` the channel-sum microkernel `uk_i8` with those as `q` (NULL: the
+       reference loop). */
     int32_t mult, shift, in_zp, out_zp;
+    const ember_pool_qs8_config *uk_i8;
+    ember_chansum_qs8_params q;
 };
 
 /* int8 input and output: per-tensor quantization, and a reduced count that keeps the int32
@@ -99,6 +104,48 @@ static void mean_f32_fast(ember_context *ctx, const struct mean_data *d, const f
     ember_parallel_2d(ctx, mean_f32_tile, &t, d->batch, 1, d->channels, tile);
 }
 
+struct mean_i8_task {
+    const struct mean_data *d;
+    const int8_t *in;
+    int8_t *out;
+};
+
+/* The int8 twin of mean_f32_tile. */
+static void mean_i8_tile(const void *arg, size_t thread, size_t n, size_t n_len, size_t c,
+                         size_t c_len) {
+    (void)thread;
+    const struct mean_i8_task *t = arg;
+    const struct mean_data *d = t->d;
+    for (size_t i = n; i < n + n_len; i++)
+        d->uk_i8->mean(t->in + i * d->rows * d->channels + c, d->rows, c_len, d->channels,
+                       &d->q, t->out + i * d->channels + c);
+}
+
+static void mean_i8_fast(ember_context *ctx, const struct mean_data *d, const int8_t *in,
+                         int8_t *out) {
+    const struct mean_i8_task t = {d, in, out};
+    const size_t parts = 2 * ember_thread_count(ctx);
+    size_t tile = (d->channels + parts - 1) / parts;
+    tile = tile < 32 ? 32 : (tile + 31) / 32 * 32;
+    ember_parallel_2d(ctx, mean_i8_tile, &t, d->batch, 1, d->channels, tile);
+}
+
+/* The channel-sum microkernels for an int8 MEAN whose axes allow them and whose multiplier
+   they take (a shift of at most 31, see ember_qs8_split_shift). */
+static void mean_select_i8(ember_context *ctx, ember_node *node, struct mean_data *d) {
+    d->uk_i8 = NULL;
+    if (!mean_is_channel_sum(d) ||
+        !ember_qs8_split_shift(d->shift, &d->q.lshift, &d->q.rshift))
+        return;
+    d->q.offset = (int32_t)((uint32_t)d->in_zp * (uint32_t)d->plan.reduce_count);
+    d->q.mult = d->mult;
+    d->q.out.out_zp = d->out_zp;
+    d->q.out.qmin = INT8_MIN;
+    d->q.out.qmax = INT8_MAX;
+    d->uk_i8 = ember_pool_qs8_select(ctx);
+    node->variant = d->uk_i8 != NULL ? d->uk_i8->mean_name : NULL;
+}
+
 /* Sums of the stored int8 values per output cell (check bounds the count so real sums never
    wrap), then one requantization each. */
 static void ember_mean_i8_ref(const struct mean_data *d, const int8_t *in, int8_t *out,
@@ -139,6 +186,7 @@ static ember_status mean_prepare(ember_context *ctx, ember_node *node) {
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
     d->uk = NULL;
+    d->uk_i8 = NULL;
     ember_status st = ember_reduce_plan_init(ctx, node, "mean", &d->plan);
     if (st != EMBER_STATUS_OK)
         return st;
@@ -154,15 +202,21 @@ static ember_status mean_prepare(ember_context *ctx, ember_node *node) {
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
                           "node %" PRIu32 " (mean): %zu outputs need too much scratch", node->index,
                           d->plan.out_count);
-    if (in->type == EMBER_TYPE_INT8 && d->plan.out_count > 0)
+    if (in->type == EMBER_TYPE_INT8 && d->plan.out_count > 0) {
         mean_multiplier_i8(d, in, ember_output(ctx, node, 0));
+        mean_select_i8(ctx, node, d);
+        if (d->uk_i8 != NULL)
+            return EMBER_STATUS_OK; /* no scratch: the sums stay in registers */
+    }
     ember_request_scratch(ctx, d->plan.out_count * cell);
     return EMBER_STATUS_OK;
 }
 
 static ember_status mean_eval(ember_context *ctx, const ember_node *node) {
     const struct mean_data *d = node->data;
-    if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8)
+    if (d->uk_i8 != NULL)
+        mean_i8_fast(ctx, d, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
+    else if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8)
         ember_mean_i8_ref(d, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data,
                           ctx->scratch);
     else if (d->uk != NULL)

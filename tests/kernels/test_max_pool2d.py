@@ -25,12 +25,14 @@ from tests.helpers import assert_matches_ort
 from tests.importers import keras_int8_layers
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
-from tests.kernels.fixed_point import empty_graph, log_uniform, run_graph, single_op
+from tests.kernels import elementwise_qs8_checks
+from tests.kernels.fixed_point import (activation_range, empty_graph, log_uniform, run_graph,
+                                       single_op)
 from tests.kernels.fixed_point16 import INT16_MIN, activation_range16, int16_tensor
 from tests.kernels.int16_graphs import int16_values
 from tests.kernels.fast_paths import check_fast_path
-from tests.kernels.pool2d_models import (check_global_pool, check_pool, pool_graph, pool_model,
-                                         random_fast_case, run_pool)
+from tests.kernels.pool2d_models import (check_global_pool, check_pool, max_reference, pool_graph,
+                                         pool_model, random_fast_case, run_pool)
 
 # (input NCHW, kernel_shape, strides, pads [t, l, b, r], dilations, ceil_mode)
 MAX_CASES = [
@@ -132,3 +134,35 @@ def test_fast_f32_matches_reference(seed: int) -> None:
     (ISA_NONE) bit for bit, on 1 and 2 threads (tests/kernels/fast_paths.py)."""
     model, x = random_fast_case(seed, average=False)
     check_fast_path(model, [x], "max_pool2d")
+
+
+# ---- int8 microkernels (csrc/ukernels/pool_qs8.h) -------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_fast_path_i8(isa_mask: int, suffix: str, seed: int) -> None:
+    """The int8 max pool microkernels over random windows, strides, dilations and pads (up to
+    windows of padding only), channel counts around the 16/32-channel steps, zero points
+    -128/127 and fused activations: the reference loop's bytes and the numpy model's, 1 and 2
+    threads."""
+    rng = np.random.default_rng(seed)
+    for c in (1, 5, 16, 17, 32, 33, 47, 64, 70):
+        k_h, k_w = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        s_h, s_w = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        d_h, d_w = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        pads = [int(v) for v in rng.integers(0, 3, 4)]
+        pads[2] = max(pads[2], k_h - 1)  # a bottom row of windows of mostly padding
+        p = Pool2DParams(filter_h=k_h, filter_w=k_w, stride_h=s_h, stride_w=s_w,
+                         dilation_h=d_h, dilation_w=d_w, pad_top=pads[0], pad_left=pads[1],
+                         pad_bottom=pads[2], pad_right=pads[3],
+                         activation=FusedActivation(int(rng.integers(0, 3))))
+        x = elementwise_qs8_checks.int8_data(rng, (int(rng.integers(1, 3)),
+                                                   int(rng.integers(3, 12)),
+                                                   int(rng.integers(3, 12)), c))
+        scale, zp = float(log_uniform(rng, 1e-3, 1.0)), elementwise_qs8_checks.zero_point(rng)
+        lo, hi = activation_range(int(p.activation), scale, zp)
+        want = max_reference(x, p, lo, hi)
+        elementwise_qs8_checks.check_variant(pool_graph(OpType.MAX_POOL2D, x, p, scale, zp,
+                                                        want.shape),
+                                             [x], "max_pool2d", isa_mask, suffix, want)

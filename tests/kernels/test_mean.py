@@ -28,6 +28,7 @@ from tests.helpers import assert_matches_ort, convert_onnx, run_ember
 from tests.importers import keras_int8_arith
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
+from tests.kernels import elementwise_qs8_checks
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, \
     single_op, snap_pow2
 from tests.kernels.fast_paths import check_fast_path, float_node
@@ -213,3 +214,27 @@ def test_fast_f32_matches_reference(shape: tuple[int, ...], axes: tuple[int, ...
     got, = check_fast_path(float_node(OpType.MEAN, ReduceParams(axes), shape, out), [x], "mean")
     np.testing.assert_allclose(got, x.astype(np.float64).mean(axis=axes).reshape(out),
                                rtol=1e-6, atol=1e-7)
+
+
+# ---- int8 microkernels (csrc/ukernels/pool_qs8.h) -------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_fast_path_i8(isa_mask: int, suffix: str, seed: int) -> None:
+    """MEAN over H, W (and H alone) of NHWC int8 through the channel-sum microkernels: channel
+    counts around the 16/8-channel steps, 2 to 400 summed rows, zero points -128/127, output
+    scales from 1/20 to 4 of the input's (left shifts), kept or dropped dims: the reference
+    loop's bytes and the numpy model's, 1 and 2 threads."""
+    rng = np.random.default_rng(seed)
+    for c in (2, 7, 8, 16, 17, 33, 64, 100):  # one channel or one pixel: not a channel sum
+        shape = (int(rng.integers(1, 3)), int(rng.integers(2, 21)), int(rng.integers(2, 21)), c)
+        axes = (1, 2) if rng.random() < 0.75 else (1,)
+        keep = bool(rng.random() < 0.5)
+        s_in = float(log_uniform(rng, 1e-3, 0.5))
+        q = {"s_in": s_in, "zp_in": elementwise_qs8_checks.zero_point(rng),
+             "s_out": s_in * float(log_uniform(rng, 0.05, 4.0)),
+             "zp_out": elementwise_qs8_checks.zero_point(rng)}
+        x = elementwise_qs8_checks.int8_data(rng, shape)
+        elementwise_qs8_checks.check_variant(build(shape, axes, keep, q), [x], "mean", isa_mask,
+                                             suffix, mean_reference(x, axes, keep, q))

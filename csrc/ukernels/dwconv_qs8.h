@@ -30,10 +30,15 @@
  * EMBER_DWQ_I16 orders each tile as vpunpck[lh]wd leaves 128-bit lanes: position
  * v * ct/2 + i (v = 0 low words, 1 high words) holds channel (i / 4) * 8 + v * 4 + i % 4.
  * EMBER_DWQ_I8 keeps channels in order.
+ * EMBER_DWQ_U8Q (vpdpbusd) groups taps by four (quad order, ember_dwconv_qs8_quad_tap) with
+ * int8 weights [ct][4] per quad, channels in order, and folds (zp_in + 128) into the bias: the
+ * kernel reads each input byte with its top bit flipped (x + 128, unsigned), as the int8 GEMM
+ * kernels with a_offset 128 do.
  *
  * Two kinds of microkernel compute output pixels, every channel of each:
- * - unipass (`up`): any window; pair j of output pixel p reads the input vectors
- *   ind[(p * pairs + j) * 2] and [... + 1] (`channels` bytes), the zp row in the padding;
+ * - unipass (`up`): any window; group j of output pixel p reads the input vectors
+ *   ind[(p * pairs + j) * group + i], i < group (`channels` bytes), the zp row in the padding
+ *   (`pairs` counts groups);
  * - row (`row`): one fixed KxK window, stride S, dilation 1, consecutive output pixels of one
  *   row whose taps all lie inside the image's width: tap (ky, kx) of pixel p is at
  *   rows[ky] + (p * S + kx) * channels, rows[ky] being an input row or the zp row.
@@ -45,7 +50,7 @@
 #include "kernels/kernels.h"
 #include "ukernels/requant_qs8.h"
 
-enum ember_dwq_layout { EMBER_DWQ_I16, EMBER_DWQ_I8 };
+enum ember_dwq_layout { EMBER_DWQ_I16, EMBER_DWQ_I8, EMBER_DWQ_U8Q };
 
 #define EMBER_DWCONV_QS8_MAX_CT 32 /* the widest tile of any configuration */
 
@@ -58,6 +63,13 @@ static inline int32_t ember_dwconv_qs8_pair_tap(int32_t kh, int32_t kw, size_t j
     pair -= vertical;
     const size_t kx = pair * 2 + second;
     return kx < (size_t)kw ? (kh - 1) * kw + (int32_t)kx : -1;
+}
+
+/* Tap j of quad order (EMBER_DWQ_U8Q): kernel rows four by four, quad j / 4 taking rows
+   4g .. 4g + 3 of column kx (g = quad / kw, kx = quad % kw); -1 for rows past the last. */
+static inline int32_t ember_dwconv_qs8_quad_tap(int32_t kh, int32_t kw, size_t j) {
+    const size_t quad = j / 4, ky = quad / (size_t)kw * 4 + j % 4;
+    return ky < (size_t)kh ? (int32_t)(ky * (size_t)kw + quad % (size_t)kw) : -1;
 }
 
 typedef void (*ember_dwconv_qs8_up_fn)(size_t pixels, size_t channels, size_t pairs,
@@ -75,6 +87,7 @@ typedef struct ember_dwconv_qs8_config {
     ember_dwconv_qs8_up_fn up;   /* the edges of `row`, or every pixel */
     size_t ct;                   /* channels per packed tile */
     enum ember_dwq_layout layout;
+    size_t group;                /* taps per group: 2 (pair order) or 4 (quad order) */
 } ember_dwconv_qs8_config;
 
 /* One image's geometry (channel multiplier 1: channels in = channels out). */
@@ -86,6 +99,11 @@ typedef struct ember_dwconv_qs8_shape {
 
 /* Tap pairs of a kh x kw window. */
 size_t ember_dwconv_qs8_pairs(int32_t kh, int32_t kw);
+/* Tap groups (pairs or quads, the `pairs` argument of cfg's kernels) of a kh x kw window. */
+size_t ember_dwconv_qs8_groups(const ember_dwconv_qs8_config *cfg, int32_t kh, int32_t kw);
+/* Tap j of cfg's group order; -1 for an empty slot (a zero weight). */
+int32_t ember_dwconv_qs8_group_tap(const ember_dwconv_qs8_config *cfg, int32_t kh, int32_t kw,
+                                   size_t j);
 /* Bytes of packed weights for `channels` channels of a kh x kw window in cfg's layout. */
 size_t ember_dwconv_qs8_packed_size(const ember_dwconv_qs8_config *cfg, size_t channels,
                                     int32_t kh, int32_t kw);

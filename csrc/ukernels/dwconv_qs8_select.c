@@ -8,12 +8,14 @@
 
 #define ROW(K, S, isa, bit, ct, layout)                                                \
     { "dwconv_qs8_" #K "x" #K "s" #S "_" #isa, bit, K, S,                             \
-      ember_dwconv_qs8_##K##x##K##s##S##_##isa, ember_dwconv_qs8_up_##isa, ct, layout }
+      ember_dwconv_qs8_##K##x##K##s##S##_##isa, ember_dwconv_qs8_up_##isa, ct, layout,     \
+      layout == EMBER_DWQ_U8Q ? 4u : 2u }
 /* An ISA's four row kernels and its unipass kernel. */
 #define ROWS(isa, bit, ct, layout)                                                    \
     ROW(3, 1, isa, bit, ct, layout), ROW(3, 2, isa, bit, ct, layout),                \
         ROW(5, 1, isa, bit, ct, layout), ROW(5, 2, isa, bit, ct, layout),            \
-    { "dwconv_qs8_up_" #isa, bit, 0, 0, NULL, ember_dwconv_qs8_up_##isa, ct, layout }
+    { "dwconv_qs8_up_" #isa, bit, 0, 0, NULL, ember_dwconv_qs8_up_##isa, ct, layout,       \
+      layout == EMBER_DWQ_U8Q ? 4u : 2u }
 
 static const ember_dwconv_qs8_config configs[] = {
 #if EMBER_HAVE_AVX512VNNI
@@ -26,7 +28,7 @@ static const ember_dwconv_qs8_config configs[] = {
     ROWS(neon, EMBER_ISA_NEON, 16, EMBER_DWQ_I8),
 #endif
     { "dwconv_qs8_up_scalar", EMBER_ISA_NONE, 0, 0, NULL, ember_dwconv_qs8_up_scalar, 16,
-      EMBER_DWQ_I16 },
+      EMBER_DWQ_I16, 2 },
 };
 
 const ember_dwconv_qs8_config *ember_dwconv_qs8_configs(size_t *count) {
@@ -53,7 +55,7 @@ const ember_dwconv_qs8_config *ember_dwconv_qs8_select(const ember_context *ctx,
 
 size_t ember_dwconv_qs8_ind_count(const ember_dwconv_qs8_config *cfg,
                                   const ember_dwconv_qs8_shape *s) {
-    const size_t taps = 2 * ember_dwconv_qs8_pairs(s->kh, s->kw);
+    const size_t taps = cfg->group * ember_dwconv_qs8_groups(cfg, s->kh, s->kw);
     return cfg->row ? taps : taps * UP_PIXELS;
 }
 
@@ -61,16 +63,17 @@ size_t ember_dwconv_qs8_zp_row_size(const ember_dwconv_qs8_shape *s) {
     return (size_t)(s->in_w > 0 ? s->in_w : 1) * (s->channels ? s->channels : 1);
 }
 
-/* The tap pointers of output pixel (oy, ox) in pair order: input pixels, or the zp row in the
-   padding (and for a pair's missing second tap, whose weight is 0). */
-static void pixel_taps(const ember_dwconv_qs8_shape *s, const int8_t *image, int32_t oy,
-                       int32_t ox, const int8_t *zp_row, const int8_t **ind) {
+/* The tap pointers of output pixel (oy, ox) in cfg's group order: input pixels, or the zp row
+   in the padding (and for a group's empty slots, whose weight is 0). */
+static void pixel_taps(const ember_dwconv_qs8_config *cfg, const ember_dwconv_qs8_shape *s,
+                       const int8_t *image, int32_t oy, int32_t ox, const int8_t *zp_row,
+                       const int8_t **ind) {
     const struct conv_window *w = &s->win;
     const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
     const int64_t x0 = (int64_t)ox * w->stride_w - w->pad_left;
-    const size_t n = 2 * ember_dwconv_qs8_pairs(s->kh, s->kw);
+    const size_t n = cfg->group * ember_dwconv_qs8_groups(cfg, s->kh, s->kw);
     for (size_t j = 0; j < n; j++) {
-        const int32_t tap = ember_dwconv_qs8_pair_tap(s->kh, s->kw, j);
+        const int32_t tap = ember_dwconv_qs8_group_tap(cfg, s->kh, s->kw, j);
         const int64_t y = y0 + (int64_t)(tap / s->kw) * w->dilation_h;
         const int64_t x = x0 + (int64_t)(tap % s->kw) * w->dilation_w;
         const bool inside = tap >= 0 && y >= 0 && y < s->in_h && x >= 0 && x < s->in_w;
@@ -96,12 +99,13 @@ void ember_dwconv_qs8_row_run(const ember_dwconv_qs8_config *cfg, const ember_dw
                               const int8_t *image, int32_t oy, const void *packed,
                               const int8_t *zp_row, const int8_t **ind, int8_t *out_row,
                               const ember_qs8_params *p) {
-    const size_t c = s->channels, pairs = ember_dwconv_qs8_pairs(s->kh, s->kw);
+    const size_t c = s->channels, pairs = ember_dwconv_qs8_groups(cfg, s->kh, s->kw);
     if (cfg->row == NULL) {
         for (int32_t ox0 = 0; ox0 < s->out_w; ox0 += UP_PIXELS) {
             const int32_t n = s->out_w - ox0 < UP_PIXELS ? s->out_w - ox0 : UP_PIXELS;
             for (int32_t i = 0; i < n; i++)
-                pixel_taps(s, image, oy, ox0 + i, zp_row, ind + (size_t)i * 2 * pairs);
+                pixel_taps(cfg, s, image, oy, ox0 + i, zp_row,
+                           ind + (size_t)i * cfg->group * pairs);
             cfg->up((size_t)n, c, pairs, ind, packed, out_row + (size_t)ox0 * c, p);
         }
         return;
@@ -113,7 +117,7 @@ void ember_dwconv_qs8_row_run(const ember_dwconv_qs8_config *cfg, const ember_dw
             ox = hi; /* the interior, computed below */
         if (ox == s->out_w)
             break;
-        pixel_taps(s, image, oy, ox, zp_row, ind);
+        pixel_taps(cfg, s, image, oy, ox, zp_row, ind);
         cfg->up(1, c, pairs, ind, packed, out_row + (size_t)ox * c, p);
     }
     if (lo == hi)

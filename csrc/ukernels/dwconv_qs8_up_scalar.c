@@ -10,34 +10,47 @@ size_t ember_dwconv_qs8_pairs(int32_t kh, int32_t kw) {
     return (size_t)(kh / 2) * (size_t)kw + (size_t)(kh % 2) * (size_t)((kw + 1) / 2);
 }
 
-static size_t tile_bytes(const ember_dwconv_qs8_config *cfg, size_t pairs) {
+size_t ember_dwconv_qs8_groups(const ember_dwconv_qs8_config *cfg, int32_t kh, int32_t kw) {
+    if (cfg->group == 4)
+        return (size_t)((kh + 3) / 4) * (size_t)kw;
+    return ember_dwconv_qs8_pairs(kh, kw);
+}
+
+int32_t ember_dwconv_qs8_group_tap(const ember_dwconv_qs8_config *cfg, int32_t kh, int32_t kw,
+                                   size_t j) {
+    return cfg->group == 4 ? ember_dwconv_qs8_quad_tap(kh, kw, j)
+                           : ember_dwconv_qs8_pair_tap(kh, kw, j);
+}
+
+static size_t tile_bytes(const ember_dwconv_qs8_config *cfg, size_t groups) {
     const size_t wsize = cfg->layout == EMBER_DWQ_I16 ? sizeof(int16_t) : sizeof(int8_t);
-    return cfg->ct * (6 * sizeof(int32_t) + 2 * pairs * wsize);
+    return cfg->ct * (6 * sizeof(int32_t) + cfg->group * groups * wsize);
 }
 
 size_t ember_dwconv_qs8_packed_size(const ember_dwconv_qs8_config *cfg, size_t channels,
                                     int32_t kh, int32_t kw) {
-    return (channels + cfg->ct - 1) / cfg->ct * tile_bytes(cfg, ember_dwconv_qs8_pairs(kh, kw));
+    return (channels + cfg->ct - 1) / cfg->ct *
+           tile_bytes(cfg, ember_dwconv_qs8_groups(cfg, kh, kw));
 }
 
 /* The channel (from the tile's first) at position pos of a tile (the layouts' orders). */
 static size_t tile_channel(const ember_dwconv_qs8_config *cfg, size_t pos) {
-    if (cfg->layout == EMBER_DWQ_I8)
+    if (cfg->layout != EMBER_DWQ_I16)
         return pos;
     const size_t half = cfg->ct / 2, v = pos / half, i = pos % half;
     return i / 4 * 8 + v * 4 + i % 4;
 }
 
-/* The pairs of one tile: weights of pair-order taps 2j and 2j + 1 side by side. */
+/* The groups of one tile: the weights of a group's taps side by side. */
 static void pack_weights(const ember_dwconv_qs8_config *cfg, size_t channels, int32_t kh,
                          int32_t kw, const int8_t *filter, size_t c0, uint8_t *out) {
-    const size_t pairs = ember_dwconv_qs8_pairs(kh, kw);
-    for (size_t j = 0; j < pairs * 2; j++) {
-        const int32_t tap = ember_dwconv_qs8_pair_tap(kh, kw, j);
+    const size_t g = cfg->group, groups = ember_dwconv_qs8_groups(cfg, kh, kw);
+    for (size_t j = 0; j < groups * g; j++) {
+        const int32_t tap = ember_dwconv_qs8_group_tap(cfg, kh, kw, j);
         for (size_t pos = 0; pos < cfg->ct; pos++) {
             const size_t c = c0 + tile_channel(cfg, pos);
             const int8_t v = c < channels && tap >= 0 ? filter[(size_t)tap * channels + c] : 0;
-            const size_t at = (j / 2 * cfg->ct + pos) * 2 + j % 2;
+            const size_t at = (j / g * cfg->ct + pos) * g + j % g;
             if (cfg->layout == EMBER_DWQ_I16) {
                 const int16_t v16 = v;
                 memcpy(out + at * sizeof v16, &v16, sizeof v16);
@@ -55,8 +68,10 @@ bool ember_pack_dwconv_qs8(const ember_dwconv_qs8_config *cfg, size_t channels, 
         if (shift[c] > 31)
             return false;
     }
-    const size_t ks = (size_t)kh * (size_t)kw, pairs = ember_dwconv_qs8_pairs(kh, kw);
-    const size_t ct = cfg->ct, wbytes = tile_bytes(cfg, pairs) - 6 * ct * sizeof(int32_t);
+    const size_t ks = (size_t)kh * (size_t)kw, groups = ember_dwconv_qs8_groups(cfg, kh, kw);
+    const size_t ct = cfg->ct, wbytes = tile_bytes(cfg, groups) - 6 * ct * sizeof(int32_t);
+    /* Unsigned-input kernels read x + 128: their bias takes 128 * sum w back too. */
+    const uint32_t fold = (uint32_t)zp_in + (cfg->layout == EMBER_DWQ_U8Q ? 128u : 0u);
     uint8_t *out = packed;
     for (size_t c0 = 0; c0 < channels; c0 += ct) {
         int32_t head[EMBER_DWCONV_QS8_MAX_CT], tail[5][EMBER_DWCONV_QS8_MAX_CT];
@@ -66,7 +81,7 @@ bool ember_pack_dwconv_qs8(const ember_dwconv_qs8_config *cfg, size_t channels, 
             for (size_t t = 0; c < channels && t < ks; t++)
                 sum += (uint32_t)filter[t * channels + c];
             const uint32_t b = c < channels && bias ? (uint32_t)bias[c] : 0u;
-            head[pos] = (int32_t)(b - (uint32_t)zp_in * sum);
+            head[pos] = (int32_t)(b - fold * sum);
             int32_t ls = 0, rs = 0;
             if (c < channels)
                 ember_qs8_split_shift(shift[c], &ls, &rs);

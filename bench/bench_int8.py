@@ -289,7 +289,12 @@ def _xnnpack(e: dict[str, Any]) -> str:
 
 def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     refused = {r["model"]: r["qdq_refused"] for r in results if r.get("qdq_refused")}
-    lines = [f"Command: `{meta['command']}`", "",
+    lines = [f"## Five full-int8 models at {meta['size']}x{meta['size']}: Emberlite vs LiteRT "
+             f"(XNNPACK, BUILTIN_REF), ONNX Runtime QDQ and Emberlite float32, 1 and 2 threads",
+             "", "```sh", "make bench-int8        # or: .venv/bin/python bench/bench_int8.py "
+             "(--quick: 112x112, two models)", ".venv/bin/ember bench "
+             f"bench/out/mobilenet_v2_{meta['size']}_int8_tflite.ember --profile   # per node",
+             "```", "", f"Command: `{meta['command']}`", "",
              f"Machine: {meta['cpu']}, {meta['cores']} cores, {meta['machine']}; load average "
              f"before the run {meta['load_before']}, after {meta['load_after']}. Emberlite "
              f"{meta['emberlite']}, LiteRT (ai-edge-litert) {meta['litert']}, ONNX Runtime "
@@ -333,7 +338,7 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     if refused:
         lines += ["", "Emberlite's converter refuses the QDQ .onnx files: " + "; ".join(
             f"{TITLES[m]}: {why.splitlines()[0][:300]}" for m, why in refused.items())]
-    return "\n".join(lines)
+    return "\n".join(lines + ["", "![int8 latency, 1 and 2 threads](int8.png)"])
 
 
 def chart(results: list[dict[str, Any]], threads: list[int], path: Path) -> None:

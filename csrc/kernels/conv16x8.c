@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "kernels/conv_window.h"
-#include "kernels/fixed_point.h"
 #include "threadpool.h"
 
 /* Bytes of L2 one tile's packed weights may fill. */
@@ -33,6 +32,9 @@ struct conv16x8 {
     const int32_t *mult, *shift;
     const double *scale;
     int32_t q_min, q_max;
+    /* CONV2D and DEPTHWISE_CONV2D: the multipliers in the form `requant` takes */
+    ember_requant_qs16x8_fn requant;
+    int64_t *reduced, *total;
     size_t tile_m, tile_n, out_w; /* out_w: depthwise rows are out_w pixels */
     size_t slice;                 /* bytes of scratch per thread */
     char variant[48];
@@ -128,6 +130,18 @@ static ember_status build_ind(ember_context *ctx, const ember_node *node, struct
     return EMBER_STATUS_OK;
 }
 
+/* The per-channel constants of p->requant, from the op's multipliers. */
+static ember_status requant_plan(ember_context *ctx, const ember_node *node, struct conv16x8 *p,
+                                 ember_requant_qs16x8_fn requant) {
+    p->requant = requant;
+    p->reduced = ember_alloc(ctx, 2 * p->n * sizeof(int64_t));
+    if (p->reduced == NULL)
+        return out_of_memory(ctx, node);
+    p->total = p->reduced + p->n;
+    ember_requant_qs16x8_params(p->n, p->mult, p->shift, p->reduced, p->total);
+    return EMBER_STATUS_OK;
+}
+
 static struct conv16x8 *new_plan(ember_context *ctx, const ember_node *node) {
     struct conv16x8 *p = ember_alloc(ctx, sizeof(*p));
     if (p == NULL)
@@ -154,11 +168,11 @@ ember_status conv16x8_conv2d_prepare(ember_context *ctx, ember_node *node,
     const bool pointwise = c->filter_h == 1 && c->filter_w == 1 && w->stride_h == 1 &&
                            w->stride_w == 1 && w->pad_top == 0 && w->pad_left == 0 &&
                            c->out_h == c->in_h && c->out_w == c->in_w;
-    ember_status st = EMBER_STATUS_OK;
-    if (pointwise) {
+    ember_status st = requant_plan(ctx, node, p, cfg->requant);
+    if (st == EMBER_STATUS_OK && pointwise) {
         p->path = PATH_GEMM;
         p->a_stride = p->kc;
-    } else {
+    } else if (st == EMBER_STATUS_OK) {
         p->path = PATH_IGEMM;
         st = build_ind(ctx, node, p, c);
     }
@@ -205,7 +219,9 @@ ember_status conv16x8_depthwise_prepare(ember_context *ctx, ember_node *node,
                            .ks = (size_t)c->filter_h * (size_t)c->filter_w, .mult = c->mult,
                            .shift = c->shift, .q_min = c->q_min, .q_max = c->q_max,
                            .out_w = (size_t)c->out_w};
-    ember_status st = build_ind(ctx, node, p, c);
+    ember_status st = requant_plan(ctx, node, p, cfg->requant);
+    if (st == EMBER_STATUS_OK)
+        st = build_ind(ctx, node, p, c);
     if (st != EMBER_STATUS_OK)
         return st;
     p->packed = ember_alloc(ctx, ember_dwconv_qs16x8_packed_size(p->n, p->ks));
@@ -232,9 +248,7 @@ static void requantize(const struct conv16x8 *p, const int64_t *acc, size_t coun
             }
             continue;
         }
-        for (size_t c = 0; c < nc; c++)
-            out[c] = (int16_t)ember_requantize_i16(acc[c], p->mult[j + c], p->shift[j + c],
-                                                   p->q_min, p->q_max);
+        p->requant(nc, acc, p->reduced + j, p->total + j, p->q_min, p->q_max, out);
     }
 }
 

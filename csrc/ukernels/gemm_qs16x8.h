@@ -42,6 +42,14 @@ typedef void (*ember_igemm_qs16x8_fn)(size_t mr, size_t nc, size_t kc, size_t ks
                                       const size_t *ind, const int16_t *a, const int16_t *zero,
                                       const void *w, int64_t *c, size_t c_stride);
 
+/* CONV2D's and DEPTHWISE_CONV2D's requantization of n int64 sums, one per channel:
+   out[c] = clamp(ember_multiply_by_quantized_multiplier_i64(acc[c], mult[c], shift[c]),
+   q_min, q_max), with the multipliers given as ember_requant_qs16x8_params makes them:
+   reduced[c] the Q0.15 multiplier, total[c] the right shift in [1, 46]. */
+typedef void (*ember_requant_qs16x8_fn)(size_t n, const int64_t *acc, const int64_t *reduced,
+                                        const int64_t *total, int32_t q_min, int32_t q_max,
+                                        int16_t *out);
+
 typedef struct ember_gemm_qs16x8_config {
     const char *name; /* e.g. "gemm_qs16x8_4x16c2_avx2", shown by `ember inspect` */
     uint32_t isa;     /* EMBER_ISA_* bits it needs */
@@ -49,6 +57,7 @@ typedef struct ember_gemm_qs16x8_config {
     size_t kr;        /* k values per column group in the packed weights (1 or 2) */
     ember_gemm_qs16x8_fn gemm;
     ember_igemm_qs16x8_fn igemm;
+    ember_requant_qs16x8_fn requant;
 } ember_gemm_qs16x8_config;
 
 /* acc[c] for c < channels of one output pixel, ks taps. */
@@ -59,7 +68,13 @@ typedef struct ember_dwconv_qs16x8_config {
     const char *name; /* e.g. "dwconv_qs16x8_c16_avx2" */
     uint32_t isa;
     ember_dwconv_qs16x8_fn run;
+    ember_requant_qs16x8_fn requant;
 } ember_dwconv_qs16x8_config;
+
+/* reduced[c], total[c] of ember_requant_qs16x8_fn from ember_quantize_multiplier's
+   mult[c], shift[c] (shift <= 14). */
+void ember_requant_qs16x8_params(size_t n, const int32_t *mult, const int32_t *shift,
+                                 int64_t *reduced, int64_t *total);
 
 /* Bytes of packed GEMM weights for n columns, ks taps of kc rows, in cfg's layout. */
 size_t ember_gemm_qs16x8_packed_size(const ember_gemm_qs16x8_config *cfg, size_t n, size_t ks,
@@ -91,6 +106,9 @@ void ember_igemm_qs16x8_4x16c2_scalar(size_t mr, size_t nc, size_t kc, size_t ks
                                       const void *w, int64_t *c, size_t c_stride);
 void ember_dwconv_qs16x8_c16_scalar(size_t channels, size_t ks, const int16_t *const *in,
                                     const void *w, int64_t *acc);
+void ember_requant_qs16x8_scalar(size_t n, const int64_t *acc, const int64_t *reduced,
+                                 const int64_t *total, int32_t q_min, int32_t q_max,
+                                 int16_t *out);
 
 #if EMBER_HAVE_AVX2
 /* x86-64 AVX2 (csrc/ukernels/avx2/): vpmaddwd on k pairs, 4 rows x 16 columns. */
@@ -101,6 +119,9 @@ void ember_igemm_qs16x8_4x16c2_avx2(size_t mr, size_t nc, size_t kc, size_t ks,
                                     const void *w, int64_t *c, size_t c_stride);
 void ember_dwconv_qs16x8_c16_avx2(size_t channels, size_t ks, const int16_t *const *in,
                                   const void *w, int64_t *acc);
+void ember_requant_qs16x8_avx2(size_t n, const int64_t *acc, const int64_t *reduced,
+                               const int64_t *total, int32_t q_min, int32_t q_max,
+                               int16_t *out);
 #endif
 
 #if EMBER_HAVE_NEON

@@ -4,24 +4,27 @@
 static const ember_gemm_qs16x8_config gemm_configs[] = {
 #if EMBER_HAVE_AVX2
     { "gemm_qs16x8_4x16c2_avx2", EMBER_ISA_AVX2, 4, 2, ember_gemm_qs16x8_4x16c2_avx2,
-      ember_igemm_qs16x8_4x16c2_avx2 },
+      ember_igemm_qs16x8_4x16c2_avx2, ember_requant_qs16x8_avx2 },
 #endif
 #if EMBER_HAVE_NEON
     { "gemm_qs16x8_4x16_neon", EMBER_ISA_NEON, 4, 1, ember_gemm_qs16x8_4x16_neon,
-      ember_igemm_qs16x8_4x16_neon },
+      ember_igemm_qs16x8_4x16_neon, ember_requant_qs16x8_scalar },
 #endif
     { "gemm_qs16x8_4x16c2_scalar", EMBER_ISA_NONE, 4, 2, ember_gemm_qs16x8_4x16c2_scalar,
-      ember_igemm_qs16x8_4x16c2_scalar },
+      ember_igemm_qs16x8_4x16c2_scalar, ember_requant_qs16x8_scalar },
 };
 
 static const ember_dwconv_qs16x8_config dwconv_configs[] = {
 #if EMBER_HAVE_AVX2
-    { "dwconv_qs16x8_c16_avx2", EMBER_ISA_AVX2, ember_dwconv_qs16x8_c16_avx2 },
+    { "dwconv_qs16x8_c16_avx2", EMBER_ISA_AVX2, ember_dwconv_qs16x8_c16_avx2,
+      ember_requant_qs16x8_avx2 },
 #endif
 #if EMBER_HAVE_NEON
-    { "dwconv_qs16x8_c16_neon", EMBER_ISA_NEON, ember_dwconv_qs16x8_c16_neon },
+    { "dwconv_qs16x8_c16_neon", EMBER_ISA_NEON, ember_dwconv_qs16x8_c16_neon,
+      ember_requant_qs16x8_scalar },
 #endif
-    { "dwconv_qs16x8_c16_scalar", EMBER_ISA_NONE, ember_dwconv_qs16x8_c16_scalar },
+    { "dwconv_qs16x8_c16_scalar", EMBER_ISA_NONE, ember_dwconv_qs16x8_c16_scalar,
+      ember_requant_qs16x8_scalar },
 };
 
 const ember_gemm_qs16x8_config *ember_gemm_qs16x8_configs(size_t *count) {

@@ -5,9 +5,11 @@
    longer than an int32 block (kc or taps past EMBER_QS16X8_BLOCK) of the extreme values
    (-32768 / 32767 times -128 / 127, mostly of one sign), which overflow unless each block is
    added into int64 in time. Buffers have their exact sizes (ASan catches a read past them);
-   output rows carry guard values that must survive. The selection is NULL under isa_mask
-   NONE. */
+   output rows carry guard values that must survive. Each configuration's requantization
+   against ember_requantize_i16 (sums from rounding ties to the int64 extremes, multipliers 0 and
+   near 2^31, shifts -40..14). The selection is NULL under isa_mask NONE. */
 #include "emberlite.h"
+#include "kernels/fixed_point.h"
 #include "test_util.h"
 #include "ukernels/gemm_qs16x8.h"
 
@@ -145,6 +147,46 @@ static int check_dwconv(const ember_dwconv_qs16x8_config *cfg, bool extreme, boo
     return bad != 0;
 }
 
+/* A sum of one of several magnitudes: small (frequent rounding ties), int32-sized, past 2^47
+   (saturated by the multiply), or one of the int64 extremes. */
+static int64_t random_sum(void) {
+    const int64_t wide = (int64_t)(((uint64_t)rng() << 32) | rng());
+    switch (rng() % 6) {
+    case 0: return (int64_t)(rng() % 64) - 32;
+    case 1: return (int32_t)rng();
+    case 2: return wide >> 14;
+    case 3: return wide >> (rng() % 40);
+    case 4: return rng() % 2 ? INT64_MAX : INT64_MIN;
+    default: return wide >> 20;
+    }
+}
+
+/* `requant` against ember_requantize_i16, n 0..40 channels with random multipliers (0, the
+   rounding-to-32767 region, shifts -40..14) and output ranges. */
+static int check_requant(const char *name, ember_requant_qs16x8_fn requant) {
+    const size_t n = rand_in(0, 40);
+    int64_t acc[40], reduced[40], total[40];
+    int32_t mult[40], shift[40];
+    int16_t out[41];
+    for (size_t c = 0; c < n; c++) {
+        acc[c] = random_sum();
+        const uint32_t kind = rng() % 8;
+        mult[c] = kind == 0 ? 0 : kind == 1 ? 0x7FFF0000 + (int32_t)(rng() % 0xFFFF)
+                                            : (int32_t)((1u << 30) | (rng() >> 2));
+        shift[c] = (int32_t)rand_in(0, 54) - 40;
+    }
+    const int32_t q_min = rng() % 2 ? -32768 : -(int32_t)(rng() % 200);
+    const int32_t q_max = rng() % 2 ? 32767 : (int32_t)(rng() % 200);
+    out[n] = 0x5a5a;
+    ember_requant_qs16x8_params(n, mult, shift, reduced, total);
+    requant(n, acc, reduced, total, q_min, q_max, out);
+    size_t bad = out[n] != 0x5a5a;
+    for (size_t c = 0; c < n; c++)
+        bad += out[c] != ember_requantize_i16(acc[c], mult[c], shift[c], q_min, q_max);
+    CHECK_MSG(bad == 0, "%s: requant n %zu: %zu wrong", name, n, bad);
+    return bad != 0;
+}
+
 static void check_selection(uint32_t isa) {
     ember_context ctx = {0};
     ctx.cpu_features = isa;
@@ -169,6 +211,8 @@ int main(void) {
             failed += check_gemm(&gemms[i], n % 3 != 0, false);
         for (int n = 0; n < 8 && failed < 3; n++)
             failed += check_gemm(&gemms[i], n % 4 != 0, true);
+        for (int n = 0; n < 200 && failed < 3; n++)
+            failed += check_requant(gemms[i].name, gemms[i].requant);
     }
     const ember_dwconv_qs16x8_config *dws = ember_dwconv_qs16x8_configs(&count);
     for (size_t i = 0; i < count; i++) {
@@ -179,6 +223,8 @@ int main(void) {
             failed += check_dwconv(&dws[i], n % 3 != 0, false);
         for (int n = 0; n < 8 && failed < 3; n++)
             failed += check_dwconv(&dws[i], n % 4 != 0, true);
+        for (int n = 0; n < 50 && failed < 3; n++)
+            failed += check_requant(dws[i].name, dws[i].requant);
     }
     return test_report("test_ukernel_gemm_qs16x8");
 }

@@ -25,6 +25,11 @@ struct softmax_data {
     struct softmax_i8_params q;
     /* float32 rows (inner == 1) by a microkernel; NULL: the reference loops */
     const ember_softmax_f32_config *uk;
+    /* int8 (unless isa_mask is EMBER_ISA_NONE): the reference's exp of every difference
+       d = x - max in [-255, 0] at index -d, and its Q12.19 term of the sum (0 where
+       d < diff_min), filled at prepare with the reference's own functions */
+    bool lut;
+    int32_t exp_lut[256], sum_lut[256];
 };
 
 ember_status ember_softmax_read_params(ember_context *ctx, const ember_node *node,
@@ -241,6 +246,63 @@ static void softmax_i8_slice(const struct softmax_i8_params *q, const int8_t *x,
     }
 }
 
+/* softmax_i8_slice with the exps looked up in the tables prepare filled: the same integers,
+   so the same bytes. */
+static void softmax_i8_slice_lut(const struct softmax_data *d, const int8_t *x, int8_t *y,
+                                 size_t n, size_t stride) {
+    int32_t max = INT8_MIN;
+    for (size_t j = 0; j < n; j++)
+        max = x[j * stride] > max ? x[j * stride] : max;
+    uint32_t sum = 0;
+    for (size_t j = 0; j < n; j++)
+        sum += (uint32_t)d->sum_lut[max - x[j * stride]];
+    int32_t headroom = 0;
+    while (headroom < 32 && (sum & (UINT32_C(0x80000000) >> headroom)) == 0)
+        headroom++;
+    const int32_t bits_over_unit = EMBER_SOFTMAX_SUM_BITS - headroom;
+    const uint32_t normalised = headroom < 32 ? sum << headroom : 0u;
+    const int32_t recip =
+        ember_one_over_one_plus_x((int32_t)(normalised - UINT32_C(0x80000000)));
+    int32_t shift = bits_over_unit + 31 - 8;
+    shift = shift < 0 ? 0 : (shift > 31 ? 31 : shift);
+    const int32_t last = -d->q.diff_min; /* the largest max - x with an exp */
+    for (size_t j = 0; j < n; j++) {
+        const int32_t diff = max - x[j * stride];
+        int32_t v = INT8_MIN;
+        if (diff <= last) {
+            v = ember_rdbpot(ember_srdhm(recip, d->exp_lut[diff]), shift) + INT8_MIN;
+            v = v > INT8_MAX ? INT8_MAX : (v < INT8_MIN ? INT8_MIN : v);
+        }
+        y[j * stride] = (int8_t)v;
+    }
+}
+
+static void softmax_i8_lut(const struct softmax_data *d, const int8_t *in, int8_t *out) {
+    for (size_t o = 0; o < d->outer; o++) {
+        for (size_t k = 0; k < d->inner; k++) {
+            const size_t base = o * d->n * d->inner + k;
+            softmax_i8_slice_lut(d, in + base, out + base, d->n, d->inner);
+        }
+    }
+}
+
+/* Fills the exp tables (see softmax_data) unless the reference loop is asked for. */
+static void softmax_i8_lut_prepare(ember_context *ctx, ember_node *node, struct softmax_data *d) {
+    d->lut = ctx->isa_mask != EMBER_ISA_NONE;
+    if (!d->lut)
+        return;
+    for (int32_t diff = 0; diff < 256; diff++) {
+        d->exp_lut[diff] = 0;
+        d->sum_lut[diff] = 0;
+        if (-diff >= d->q.diff_min) {
+            d->exp_lut[diff] =
+                ember_exp_on_negative_values(scaled_diff(&d->q, -diff), EMBER_SOFTMAX_DIFF_BITS);
+            d->sum_lut[diff] = ember_rdbpot(d->exp_lut[diff], EMBER_SOFTMAX_SUM_BITS);
+        }
+    }
+    node->variant = "softmax_qs8_lut";
+}
+
 static void ember_softmax_i8_ref(const struct softmax_data *d, const int8_t *in, int8_t *out) {
     for (size_t o = 0; o < d->outer; o++) {
         for (size_t k = 0; k < d->inner; k++) {
@@ -270,9 +332,14 @@ static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
     d->n = (size_t)in->dims[axis];
     d->beta = beta;
     d->uk = NULL;
+    d->lut = false;
     node->data = d;
-    if (in->type == EMBER_TYPE_INT8)
-        return softmax_i8_params_read(ctx, node, beta, &d->q);
+    if (in->type == EMBER_TYPE_INT8) {
+        const ember_status st_i8 = softmax_i8_params_read(ctx, node, beta, &d->q);
+        if (st_i8 == EMBER_STATUS_OK)
+            softmax_i8_lut_prepare(ctx, node, d);
+        return st_i8;
+    }
     if (d->inner == 1) {
         d->uk = ember_softmax_f32_select(ctx);
         node->variant = d->uk != NULL ? d->uk->softmax_name : NULL;
@@ -289,12 +356,16 @@ static ember_status softmax_prepare(ember_context *ctx, ember_node *node) {
 }
 
 static ember_status softmax_eval(ember_context *ctx, const ember_node *node) {
+    const struct softmax_data *d = node->data;
+    if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8 && d->lut) {
+        softmax_i8_lut(d, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8) {
         ember_softmax_i8_ref(node->data, ember_input(ctx, node, 0)->data,
                              ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    const struct softmax_data *d = node->data;
     if (d->uk != NULL)
         ember_softmax_f32_fast(ctx, d->uk->softmax, ember_input(ctx, node, 0)->data,
                                ember_output(ctx, node, 0)->data, d->outer, d->n, d->beta);

@@ -36,6 +36,7 @@ from tests.importers.keras_sets import Built, session_cases
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default, int8_tflite,
                                                 random_int8_samples, tflite_ops, uniform)
+from tests.kernels import elementwise_qs8_checks
 from tests.kernels.fast_paths import check_fast_path, float_node
 from tests.kernels.fixed_point import empty_graph, int8_tensor, log_uniform, run_graph, single_op
 from tests.kernels.fixed_point_exp import exp_on_negative_values, one_over_one_plus_x, softmax_i8
@@ -338,3 +339,22 @@ def test_fast_f32_close_to_reference(shape: tuple[int, ...], beta: float) -> Non
     model = float_node(OpType.SOFTMAX, SoftmaxParams(axis=len(shape) - 1, beta=beta), shape,
                        shape)
     check_fast_path(model, [x], "softmax", rtol=1e-6, atol=1e-30)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("isa_mask,_suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_softmax_i8_exp_table(isa_mask: int, _suffix: str, seed: int) -> None:
+    """int8 SOFTMAX with the exps of all 256 differences looked up in tables prepare filled
+    (softmax_qs8_lut, any isa_mask but NONE): the reference loop's bytes and the numpy
+    model's, depths 1..1000, a middle axis, zero points -128/127, scales over decades and
+    betas that cut the tail off, 1 and 2 threads."""
+    rng = np.random.default_rng(seed)
+    for depth in (1, 2, 17, 256, 1000):
+        s_in = float(log_uniform(rng, 1e-3, 1.0))
+        beta = float(rng.choice([1.0, 0.37, 3.1, 40.0]))
+        x = elementwise_qs8_checks.int8_data(rng, (int(rng.integers(1, 4)), depth, 2))
+        axis = int(rng.choice([1, 2])) if depth > 1 else 1
+        zp = elementwise_qs8_checks.zero_point(rng)
+        elementwise_qs8_checks.check_variant(build(x.shape, s_in, zp, beta, axis), [x],
+                                             "softmax", isa_mask, "lut",
+                                             softmax_i8(x, s_in, beta, axis))

@@ -14,6 +14,9 @@
 /* Tiles per thread when several threads share the work, so that uneven tiles even out. */
 #define HYBRID_TILES_PER_THREAD 5
 #define NR EMBER_GEMM_QS8_NR
+/* Floats of input one quantization task takes (64 KB): a unit is cut into chunks this long,
+   whose min/max the threads find apart and which they then quantize apart. */
+#define HYBRID_QUANT_CHUNK 16384u
 
 struct ember_hybrid {
     const ember_gemm_qs8_config *gemm;    /* NULL: the reference loops */
@@ -32,7 +35,9 @@ struct ember_hybrid {
     bool has_residual, use_epilogue;      /* use_epilogue: residual, SILU or HARD_SWISH */
     float lo, hi;                         /* the sums' clamp: +-inf under the epilogue */
     struct ember_epilogue_f32 epilogue;
-    size_t q_offset, thread_offset, thread_bytes; /* the scratch: params, q, per thread */
+    size_t chunks;                        /* HYBRID_QUANT_CHUNK pieces per unit */
+    /* the scratch: params, each chunk's min/max, q, then per thread */
+    size_t ranges_offset, q_offset, thread_offset, thread_bytes;
     char variant[64];
 };
 
@@ -151,7 +156,9 @@ static ember_status hybrid_fast(ember_context *ctx, const ember_node *node, cons
     if (h->gather && (st = hybrid_gather_plan(ctx, node, op, h)))
         return st;
     const size_t mr = h->gemm->mr;
+    /* per thread: a tile's sums, a unit's factors, the gathered rows */
     h->thread_bytes = round_up(mr * round_up(h->n, NR) * sizeof(int32_t), 64) +
+                      round_up(h->n, NR) * (sizeof(int32_t) + sizeof(float)) +
                       (h->gather ? round_up(mr * h->k, 64) : 0);
     *taken = true;
     return EMBER_STATUS_OK;
@@ -237,7 +244,9 @@ ember_status ember_hybrid_prepare(ember_context *ctx, ember_node *node, const ch
         return st;
     if (h->units > SIZE_MAX / 64 || h->unit_in > (SIZE_MAX / 2) / (h->units ? h->units : 1))
         return out_of_memory(ctx, node, op);
-    h->q_offset = round_up(h->units * sizeof(ember_hybrid_qs8_params), 64);
+    h->chunks = h->unit_in ? div_up(h->unit_in, HYBRID_QUANT_CHUNK) : 1;
+    h->ranges_offset = round_up(h->units * sizeof(ember_hybrid_qs8_params), 64);
+    h->q_offset = h->ranges_offset + round_up(h->units * h->chunks * 2 * sizeof(float), 64);
     h->thread_offset = h->q_offset + round_up(h->units * h->unit_in, 64);
     h->gemm = ember_gemm_qs8_select(ctx);
     bool taken = false;
@@ -256,30 +265,26 @@ ember_status ember_hybrid_prepare(ember_context *ctx, ember_node *node, const ch
 
 /* ---- the reference ---------------------------------------------------------------------- */
 
-/* Quantizes every unit of the input into q with the scalar forms (or uk's microkernels). */
-static void quantize_units(const struct ember_hybrid *h, const ember_hybrid_qs8_config *uk,
-                           const float *in, ember_hybrid_qs8_params *params, int8_t *q) {
+/* Quantizes every unit of the input into q with the scalar forms. */
+static void quantize_units(const struct ember_hybrid *h, const float *in,
+                           ember_hybrid_qs8_params *params, int8_t *q) {
     for (size_t u = 0; u < h->units; u++) {
         const float *x = in + u * h->unit_in;
         float lo = 0.0f, hi = 0.0f;
-        if (uk)
-            uk->minmax(h->unit_in, x, &lo, &hi);
-        else
-            ember_hybrid_minmax_scalar(h->unit_in, x, &lo, &hi);
+        ember_hybrid_minmax_scalar(h->unit_in, x, &lo, &hi);
         params[u] = ember_hybrid_qs8_params_of(lo, hi);
-        if (uk)
-            uk->quantize(h->unit_in, x, params[u].inv_scale, params[u].zp, q + u * h->unit_in);
-        else
-            ember_hybrid_quantize_scalar(h->unit_in, x, params[u].inv_scale, params[u].zp,
-                                         q + u * h->unit_in);
+        ember_hybrid_quantize_scalar(h->unit_in, x, params[u].inv_scale, params[u].zp,
+                                     q + u * h->unit_in);
     }
 }
 
 /* The output of row `row`, column j from its int32 sum, then the epilogue. */
 static float ref_output(const struct ember_hybrid *h, const ember_hybrid_qs8_params *p,
                         uint32_t acc, size_t row, size_t j, const float *residual) {
-    float y = ember_hybrid_qs8_out1((int32_t)acc, p->zp, h->colsum[j], p->scale, h->w_scale[j],
-                                    h->bias[j], h->lo, h->hi);
+    int32_t zc = 0;
+    float m = 0.0f;
+    ember_hybrid_qs8_factor(p->zp, h->colsum[j], p->scale, h->w_scale[j], &zc, &m);
+    float y = ember_hybrid_qs8_out1((int32_t)acc, zc, m, h->bias[j], h->lo, h->hi);
     if (!h->use_epilogue)
         return y;
     if (residual)
@@ -339,6 +344,41 @@ struct hybrid_run {
     char *threads; /* per-thread scratch, h->thread_bytes each */
 };
 
+/* A thread's scratch: the sums of one block, the factors of one unit, gathered rows. */
+struct hybrid_slice {
+    int32_t *acc;
+    int32_t *zc;
+    float *m;
+    int8_t *rows;
+    size_t unit; /* whose factors zc and m hold (SIZE_MAX: none yet) */
+};
+
+static struct hybrid_slice slice_of(const struct hybrid_run *r, size_t thread) {
+    const struct ember_hybrid *h = r->h;
+    const size_t n16 = round_up(h->n, NR);
+    char *mine = r->threads + thread * h->thread_bytes;
+    struct hybrid_slice s;
+    s.acc = (int32_t *)(void *)mine;
+    s.zc = (int32_t *)(void *)(mine + round_up(h->gemm->mr * n16 * sizeof(int32_t), 64));
+    s.m = (float *)(void *)(s.zc + n16);
+    s.rows = (int8_t *)(s.m + n16);
+    s.unit = SIZE_MAX;
+    return s;
+}
+
+/* The factors of unit u for columns [j, j + nc), unless s already holds them. */
+static void unit_factors(const struct hybrid_run *r, struct hybrid_slice *s, size_t u, size_t j,
+                         size_t nc) {
+    if (s->unit == u)
+        return;
+    const struct ember_hybrid *h = r->h;
+    const ember_hybrid_qs8_params *p = &r->params[u];
+    for (size_t c = 0; c < nc; c++)
+        ember_hybrid_qs8_factor(p->zp, h->colsum[j + c], p->scale, h->w_scale[j + c],
+                                &s->zc[c], &s->m[c]);
+    s->unit = u;
+}
+
 /* Copies `count` rows' taps of one image into `rows` (count x k bytes), zp for padding. */
 static void gather_rows(const struct ember_hybrid *h, const size_t *ind, size_t count,
                         const int8_t *image, int32_t zp, int8_t *rows) {
@@ -361,32 +401,41 @@ static void gather_rows(const struct ember_hybrid *h, const size_t *ind, size_t 
     }
 }
 
+/* The epilogue on rows [i, i + count) of columns [j, j + nc), just written: in one run when
+   the columns are whole rows (contiguous then), else row by row. */
+static void epilogue_rows(const struct hybrid_run *r, size_t i, size_t count, size_t j,
+                          size_t nc) {
+    const size_t n = r->h->n, len = nc == n ? count * nc : nc;
+    for (size_t row = i; row < i + count; row += len / nc)
+        ember_epilogue_f32_row(&r->h->epilogue, r->out + row * n + j,
+                               r->residual ? r->residual + row * n + j : NULL, len);
+}
+
 /* Rows [i, i + count) on columns [j, j + nc): sums, outputs, epilogue. */
-static void run_rows(const struct hybrid_run *r, size_t thread, size_t i, size_t count,
+static void run_rows(const struct hybrid_run *r, struct hybrid_slice *s, size_t i, size_t count,
                      size_t j, size_t nc) {
     const struct ember_hybrid *h = r->h;
-    char *mine = r->threads + thread * h->thread_bytes;
-    int32_t *acc = (int32_t *)(void *)mine;
     const int8_t *a = r->q + i * h->k;
     if (h->gather) {
         const size_t u = i / h->unit_rows;
-        int8_t *rows = (int8_t *)(mine + round_up(h->gemm->mr * round_up(h->n, NR) * 4, 64));
         gather_rows(h, h->ind + (i % h->unit_rows) * h->ks, count, r->q + u * h->unit_in,
-                    r->params[u].zp, rows);
-        a = rows;
+                    r->params[u].zp, s->rows);
+        a = s->rows;
     }
     const size_t panel = ember_gemm_qs8_packed_size(h->gemm, NR, 1, h->k);
-    h->gemm->gemm_i32(count, nc, h->k, a, h->k, (const char *)h->packed + (j / NR) * panel, acc,
-                      nc);
-    for (size_t row = i; row < i + count; row++) {
-        const ember_hybrid_qs8_params *p = &r->params[row / h->unit_rows];
-        float *y = r->out + row * h->n + j;
-        h->uk->out(nc, acc + (row - i) * nc, p->zp, h->colsum + j, p->scale, h->w_scale + j,
-                   h->bias + j, h->lo, h->hi, y);
-        if (h->use_epilogue)
-            ember_epilogue_f32_row(&h->epilogue, y,
-                                   r->residual ? r->residual + row * h->n + j : NULL, nc);
+    h->gemm->gemm_i32(count, nc, h->k, a, h->k, (const char *)h->packed + (j / NR) * panel,
+                      s->acc, nc);
+    /* rows of one unit share a scale: one call each run (a fully connected row alone) */
+    for (size_t row = i, next; row < i + count; row = next) {
+        const size_t u = row / h->unit_rows;
+        next = (u + 1) * h->unit_rows;
+        next = next < i + count ? next : i + count;
+        unit_factors(r, s, u, j, nc);
+        h->uk->out(next - row, nc, s->acc + (row - i) * nc, nc, s->zc, s->m, h->bias + j, h->lo,
+                   h->hi, r->out + row * h->n + j, h->n);
     }
+    if (h->use_epilogue)
+        epilogue_rows(r, i, count, j, nc);
 }
 
 static void hybrid_task(const void *arg, size_t thread, size_t i, size_t i_len, size_t j,
@@ -394,13 +443,14 @@ static void hybrid_task(const void *arg, size_t thread, size_t i, size_t i_len, 
     const struct hybrid_run *r = arg;
     const struct ember_hybrid *h = r->h;
     const size_t mr = h->gemm->mr;
+    struct hybrid_slice s = slice_of(r, thread);
     for (size_t end = i + i_len; i < end;) {
         size_t count = end - i < mr ? end - i : mr;
         /* a gathered block reads one image's taps: never two images */
         const size_t left = h->unit_rows - i % h->unit_rows;
         if (h->gather && count > left)
             count = left;
-        run_rows(r, thread, i, count, j, j_len);
+        run_rows(r, &s, i, count, j, j_len);
         i += count;
     }
 }
@@ -427,6 +477,69 @@ static void pick_tiles(const struct ember_hybrid *h, size_t threads, size_t *til
     *tile_n = nc;
 }
 
+/* What the quantization tasks read and write. */
+struct hybrid_quant {
+    const struct ember_hybrid *h;
+    const float *in;
+    float *ranges; /* lo, hi of each chunk */
+    ember_hybrid_qs8_params *params;
+    int8_t *q;
+};
+
+/* Where chunk c starts in the input (and in q) and how many floats it holds. */
+static size_t chunk_at(const struct ember_hybrid *h, size_t c, size_t *len) {
+    const size_t off = (c % h->chunks) * HYBRID_QUANT_CHUNK;
+    const size_t left = h->unit_in - off;
+    *len = left < HYBRID_QUANT_CHUNK ? left : HYBRID_QUANT_CHUNK;
+    return (c / h->chunks) * h->unit_in + off;
+}
+
+static void minmax_task(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct hybrid_quant *z = arg;
+    for (size_t c = begin; c < end; c++) {
+        size_t len = 0;
+        const size_t at = chunk_at(z->h, c, &len);
+        float lo = 0.0f, hi = 0.0f;
+        z->h->uk->minmax(len, z->in + at, &lo, &hi);
+        z->ranges[2 * c] = lo;
+        z->ranges[2 * c + 1] = hi;
+    }
+}
+
+static void quantize_task(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct hybrid_quant *z = arg;
+    for (size_t c = begin; c < end; c++) {
+        size_t len = 0;
+        const size_t at = chunk_at(z->h, c, &len);
+        const ember_hybrid_qs8_params *p = &z->params[c / z->h->chunks];
+        z->h->uk->quantize(len, z->in + at, p->inv_scale, p->zp, z->q + at);
+    }
+}
+
+/* quantize_units over the thread pool: each chunk's min/max, each unit's parameters from its
+   chunks' (min and max are exact, so the pieces change nothing), then each chunk quantized. */
+static void quantize_chunks(ember_context *ctx, const struct ember_hybrid *h, const float *in,
+                            float *ranges, ember_hybrid_qs8_params *params, int8_t *q) {
+    const struct hybrid_quant z = {h, in, ranges, params, q};
+    const size_t total = h->units * h->chunks;
+    /* short units (fully connected rows) go several to a task */
+    const size_t per_task = h->chunks > 1 || h->unit_in >= HYBRID_QUANT_CHUNK
+                                ? 1
+                                : HYBRID_QUANT_CHUNK / (h->unit_in ? h->unit_in : 1);
+    ember_parallel_1d(ctx, minmax_task, &z, total, per_task);
+    for (size_t u = 0; u < h->units; u++) {
+        float lo = 0.0f, hi = 0.0f;
+        for (size_t c = u * h->chunks; c < (u + 1) * h->chunks; c++) {
+            lo = ranges[2 * c] < lo ? ranges[2 * c] : lo;
+            hi = ranges[2 * c + 1] > hi ? ranges[2 * c + 1] : hi;
+        }
+        params[u] = ember_hybrid_qs8_params_of(lo, hi);
+    }
+    ember_parallel_1d(ctx, quantize_task, &z, total, per_task);
+}
+
 void ember_hybrid_run(ember_context *ctx, const struct ember_hybrid *h, const float *in,
                       const float *residual, float *out) {
     if (h->m == 0 || h->n == 0)
@@ -434,11 +547,12 @@ void ember_hybrid_run(ember_context *ctx, const struct ember_hybrid *h, const fl
     char *scratch = ctx->scratch;
     ember_hybrid_qs8_params *params = (ember_hybrid_qs8_params *)(void *)scratch;
     int8_t *q = (int8_t *)(scratch + h->q_offset);
-    quantize_units(h, h->uk, in, params, q);
     if (h->gemm == NULL) {
+        quantize_units(h, in, params, q);
         hybrid_ref(h, params, q, h->has_residual ? residual : NULL, out);
         return;
     }
+    quantize_chunks(ctx, h, in, (float *)(void *)(scratch + h->ranges_offset), params, q);
     size_t tile_m = 0, tile_n = 0;
     pick_tiles(h, ember_thread_count(ctx), &tile_m, &tile_n);
     const struct hybrid_run r = {h, params, q, h->has_residual ? residual : NULL, out,

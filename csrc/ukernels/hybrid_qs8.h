@@ -33,11 +33,13 @@ typedef void (*ember_hybrid_minmax_fn)(size_t n, const float *x, float *lo, floa
 /* q[i] = ember_hybrid_qs8_quantize1(x[i], inv_scale, zp) for i < n. */
 typedef void (*ember_hybrid_quantize_fn)(size_t n, const float *x, float inv_scale, int32_t zp,
                                          int8_t *q);
-/* y[j] = ember_hybrid_qs8_out1(acc[j], zp, colsum[j], scale, w_scale[j], bias[j], lo, hi)
-   for j < n. */
-typedef void (*ember_hybrid_out_fn)(size_t n, const int32_t *acc, int32_t zp,
-                                    const int32_t *colsum, float scale, const float *w_scale,
-                                    const float *bias, float lo, float hi, float *y);
+/* y[i][j] = ember_hybrid_qs8_out1(acc[i][j], zc[j], m[j], bias[j], lo, hi) for i < rows,
+   j < n; rows of acc acc_stride int32 apart, of y y_stride floats apart. zc and m are a block's
+   factors (ember_hybrid_qs8_factor). */
+typedef void (*ember_hybrid_out_fn)(size_t rows, size_t n, const int32_t *acc,
+                                    size_t acc_stride, const int32_t *zc, const float *m,
+                                    const float *bias, float lo, float hi, float *y,
+                                    size_t y_stride);
 
 typedef struct ember_hybrid_qs8_config {
     const char *name;
@@ -74,12 +76,19 @@ static inline int8_t ember_hybrid_qs8_quantize1(float x, float inv_scale, int32_
     return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
 }
 
-/* One output: the sum of (q - zp) * w from acc = sum q * w and the weights' column sum,
-   scaled by input scale x weight scale, plus the bias, clamped (max then min). */
-static inline float ember_hybrid_qs8_out1(int32_t acc, int32_t zp, int32_t colsum, float scale,
-                                          float w_scale, float bias, float lo, float hi) {
-    const int32_t s = (int32_t)((uint32_t)acc - (uint32_t)zp * (uint32_t)colsum);
-    const float m = scale * w_scale;
+/* Column j's factors for a block quantized with zero point zp and scale `scale`: zc = zp *
+   sum_k w[k][j] (wrapping), and m = scale * w_scale[j]. */
+static inline void ember_hybrid_qs8_factor(int32_t zp, int32_t colsum, float scale,
+                                           float w_scale, int32_t *zc, float *m) {
+    *zc = (int32_t)((uint32_t)zp * (uint32_t)colsum);
+    *m = scale * w_scale;
+}
+
+/* One output: the sum of (q - zp) * w from acc = sum q * w minus zc, times m, plus the bias,
+   clamped (max then min). */
+static inline float ember_hybrid_qs8_out1(int32_t acc, int32_t zc, float m, float bias,
+                                          float lo, float hi) {
+    const int32_t s = (int32_t)((uint32_t)acc - (uint32_t)zc);
     const float prod = (float)s * m; /* its own statement: never contracted into an FMA */
     float y = prod + bias;
     y = y > lo ? y : lo;
@@ -90,16 +99,16 @@ static inline float ember_hybrid_qs8_out1(int32_t acc, int32_t zp, int32_t colsu
 void ember_hybrid_minmax_scalar(size_t n, const float *x, float *lo, float *hi);
 void ember_hybrid_quantize_scalar(size_t n, const float *x, float inv_scale, int32_t zp,
                                   int8_t *q);
-void ember_hybrid_out_scalar(size_t n, const int32_t *acc, int32_t zp, const int32_t *colsum,
-                             float scale, const float *w_scale, const float *bias, float lo,
-                             float hi, float *y);
+void ember_hybrid_out_scalar(size_t rows, size_t n, const int32_t *acc, size_t acc_stride,
+                             const int32_t *zc, const float *m, const float *bias, float lo,
+                             float hi, float *y, size_t y_stride);
 #if EMBER_HAVE_AVX2
 void ember_hybrid_minmax_avx2(size_t n, const float *x, float *lo, float *hi);
 void ember_hybrid_quantize_avx2(size_t n, const float *x, float inv_scale, int32_t zp,
                                 int8_t *q);
-void ember_hybrid_out_avx2(size_t n, const int32_t *acc, int32_t zp, const int32_t *colsum,
-                           float scale, const float *w_scale, const float *bias, float lo,
-                           float hi, float *y);
+void ember_hybrid_out_avx2(size_t rows, size_t n, const int32_t *acc, size_t acc_stride,
+                           const int32_t *zc, const float *m, const float *bias, float lo, float hi,
+                           float *y, size_t y_stride);
 #endif
 
 /* The fastest configuration this CPU and the options allow, the portable one at worst; NULL

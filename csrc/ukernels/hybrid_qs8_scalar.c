@@ -17,9 +17,11 @@ void ember_hybrid_quantize_scalar(size_t n, const float *x, float inv_scale, int
         q[i] = ember_hybrid_qs8_quantize1(x[i], inv_scale, zp);
 }
 
-void ember_hybrid_out_scalar(size_t n, const int32_t *acc, int32_t zp, const int32_t *colsum,
-                             float scale, const float *w_scale, const float *bias, float lo,
-                             float hi, float *y) {
-    for (size_t j = 0; j < n; j++)
-        y[j] = ember_hybrid_qs8_out1(acc[j], zp, colsum[j], scale, w_scale[j], bias[j], lo, hi);
+void ember_hybrid_out_scalar(size_t rows, size_t n, const int32_t *acc, size_t acc_stride,
+                             const int32_t *zc, const float *m, const float *bias, float lo,
+                             float hi, float *y, size_t y_stride) {
+    for (size_t i = 0; i < rows; i++, acc += acc_stride, y += y_stride) {
+        for (size_t j = 0; j < n; j++)
+            y[j] = ember_hybrid_qs8_out1(acc[j], zc[j], m[j], bias[j], lo, hi);
+    }
 }

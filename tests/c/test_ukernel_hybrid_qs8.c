@@ -65,22 +65,27 @@ static void check_quantize(const ember_hybrid_qs8_config *c, size_t n, float inv
               (int)zp);
 }
 
-static void check_out(const ember_hybrid_qs8_config *c, size_t n, int32_t zp, float lo,
-                      float hi) {
-    int32_t acc[MAX_N], colsum[MAX_N];
-    float w_scale[MAX_N], bias[MAX_N], y[MAX_N + 1], want[MAX_N + 1];
+/* rows x n outputs from acc rows n + 3 apart into y rows n + 1 apart (the gap a guard). */
+/* rows x n outputs from acc rows n + 3 apart into y rows n + 1 apart (the gap a guard). */
+static void check_out(const ember_hybrid_qs8_config *c, size_t rows, size_t n, int32_t zp,
+                      float lo, float hi) {
+    static int32_t acc[3 * (MAX_N + 3)], zc[MAX_N];
+    static float m[MAX_N], bias[MAX_N], y[3 * (MAX_N + 1)], want[3 * (MAX_N + 1)];
+    for (size_t k = 0; k < rows * (n + 3); k++)
+        acc[k] = (int32_t)next();
     for (size_t j = 0; j < n; j++) {
-        acc[j] = (int32_t)next();
-        colsum[j] = (int32_t)(next() % 200001) - 100000;
-        w_scale[j] = ldexpf(1.0f, -(int)(next() % 20)) * (1.0f + (float)(next() % 97) / 97.0f);
+        const float w_scale =
+            ldexpf(1.0f, -(int)(next() % 20)) * (1.0f + (float)(next() % 97) / 97.0f);
+        ember_hybrid_qs8_factor(zp, (int32_t)(next() % 200001) - 100000, 1.0f / 3.0f, w_scale,
+                                &zc[j], &m[j]);
         bias[j] = rand_value(4.0f);
     }
-    y[n] = want[n] = 7.0f;
-    const float scale = 1.0f / 3.0f;
-    c->out(n, acc, zp, colsum, scale, w_scale, bias, lo, hi, y);
-    ember_hybrid_out_scalar(n, acc, zp, colsum, scale, w_scale, bias, lo, hi, want);
-    CHECK_MSG(same_bits(y, want, (n + 1) * sizeof(float)), "%s out n %zu, zp %d, [%g, %g]",
-              c->name, n, (int)zp, lo, hi);
+    for (size_t k = 0; k < rows * (n + 1); k++)
+        y[k] = want[k] = 7.0f;
+    c->out(rows, n, acc, n + 3, zc, m, bias, lo, hi, y, n + 1);
+    ember_hybrid_out_scalar(rows, n, acc, n + 3, zc, m, bias, lo, hi, want, n + 1);
+    CHECK_MSG(same_bits(y, want, rows * (n + 1) * sizeof(float)),
+              "%s out %zu x %zu, zp %d, [%g, %g]", c->name, rows, n, (int)zp, lo, hi);
 }
 
 static void check_params(void) {
@@ -114,9 +119,9 @@ int main(void) {
             check_quantize(c, n, 1.0f, 0);
             check_quantize(c, n, 37.5f, -128);
             check_quantize(c, n, 0.01f, 127);
-            check_out(c, n, -128, -INFINITY, INFINITY);
-            check_out(c, n, 127, 0.0f, 6.0f);
-            check_out(c, n, 3, -1.0f, 1.0f);
+            check_out(c, 1, n, -128, -INFINITY, INFINITY);
+            check_out(c, 3, n, 127, 0.0f, 6.0f);
+            check_out(c, 2, n, 3, -1.0f, 1.0f);
         }
     }
     check_params();

@@ -114,6 +114,26 @@ def test_fast_paths_give_the_reference_bits(conv_net: onnx.ModelProto, isa_mask:
             np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
 
 
+@pytest.mark.parametrize("isa_mask", ISA_VARIANTS)
+def test_images_quantized_in_chunks_give_the_reference_bits(isa_mask: int) -> None:
+    """Images of 36864 floats: the threads find the range in 16384-float chunks (the last one
+    partial), each image's extreme value in a different chunk."""
+    rng = np.random.default_rng(8)
+    w = rng.standard_normal((24, 16, 1, 1)).astype(np.float32) / 4
+    node = helper.make_node("Conv", ["x", "w"], ["y"])
+    graph = helper.make_graph(
+        [node], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 16, 48, 48])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 24, 48, 48])],
+        [numpy_helper.from_array(w, "w")])
+    model = _hybrid(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    x = rng.standard_normal((2, 16, 48, 48)).astype(np.float32)
+    x[0, 15, 47, 47], x[1, 0, 0, 0] = 9.0, -11.0   # last chunk of image 0, first of image 1
+    [want], _ = _run(model, [x], ISA_NONE, 1)
+    for threads in (1, 2):
+        [got], _ = _run(model, [x], isa_mask, threads)
+        np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+
+
 def _without_hardswish(model: onnx.ModelProto) -> onnx.ModelProto:
     m = onnx.ModelProto()
     m.CopyFrom(model)

@@ -57,22 +57,22 @@ void ember_hybrid_quantize_avx2(size_t n, const float *x, float inv_scale, int32
     ember_hybrid_quantize_scalar(n - i, x + i, inv_scale, zp, q + i);
 }
 
-void ember_hybrid_out_avx2(size_t n, const int32_t *acc, int32_t zp, const int32_t *colsum,
-                           float scale, const float *w_scale, const float *bias, float lo,
-                           float hi, float *y) {
-    const __m256i z = _mm256_set1_epi32(zp);
-    const __m256 s = _mm256_set1_ps(scale), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        const __m256i cs = _mm256_loadu_si256((const __m256i *)(const void *)(colsum + j));
-        const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(acc + j));
-        const __m256i d = _mm256_sub_epi32(a, _mm256_mullo_epi32(z, cs));
-        const __m256 m = _mm256_mul_ps(s, _mm256_loadu_ps(w_scale + j));
-        __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(d), m),
-                                 _mm256_loadu_ps(bias + j));
-        v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
-        _mm256_storeu_ps(y + j, v);
+void ember_hybrid_out_avx2(size_t rows, size_t n, const int32_t *acc, size_t acc_stride,
+                           const int32_t *zc, const float *m, const float *bias, float lo,
+                           float hi, float *y, size_t y_stride) {
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    for (size_t i = 0; i < rows; i++, acc += acc_stride, y += y_stride) {
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(acc + j));
+            const __m256i z = _mm256_loadu_si256((const __m256i *)(const void *)(zc + j));
+            const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(a, z));
+            __m256 v = _mm256_add_ps(_mm256_mul_ps(f, _mm256_loadu_ps(m + j)),
+                                     _mm256_loadu_ps(bias + j));
+            v = _mm256_min_ps(_mm256_max_ps(v, vlo), vhi);
+            _mm256_storeu_ps(y + j, v);
+        }
+        for (; j < n; j++)
+            y[j] = ember_hybrid_qs8_out1(acc[j], zc[j], m[j], bias[j], lo, hi);
     }
-    ember_hybrid_out_scalar(n - j, acc + j, zp, colsum + j, scale, w_scale + j, bias + j, lo, hi,
-                            y + j);
 }

@@ -124,6 +124,17 @@ void ember_requant_qs16x8_avx2(size_t n, const int64_t *acc, const int64_t *redu
                                int16_t *out);
 #endif
 
+#if EMBER_HAVE_AVX512VNNI
+/* x86-64 AVX-512 VNNI (csrc/ukernels/avx512vnni/): vpdpwssd on k pairs, 8 rows x 16 columns. */
+void ember_gemm_qs16x8_8x16c2_avx512vnni(size_t mr, size_t nc, size_t kc, const int16_t *a,
+                                         size_t a_stride, const void *w, int64_t *c,
+                                         size_t c_stride);
+void ember_igemm_qs16x8_8x16c2_avx512vnni(size_t mr, size_t nc, size_t kc, size_t ks,
+                                          const size_t *ind, const int16_t *a,
+                                          const int16_t *zero, const void *w, int64_t *c,
+                                          size_t c_stride);
+#endif
+
 #if EMBER_HAVE_NEON
 /* aarch64 and armv7 NEON (csrc/ukernels/neon/): vmlal_s16 by lane, 4 rows x 16 columns. */
 void ember_gemm_qs16x8_4x16_neon(size_t mr, size_t nc, size_t kc, const int16_t *a,

@@ -2,6 +2,12 @@
 #include "ukernels/gemm_qs16x8.h"
 
 static const ember_gemm_qs16x8_config gemm_configs[] = {
+#if EMBER_HAVE_AVX512VNNI
+    { "gemm_qs16x8_8x16c2_avx512vnni",
+      EMBER_ISA_AVX512VNNI | EMBER_ISA_AVX512F | EMBER_ISA_AVX2, 8, 2,
+      ember_gemm_qs16x8_8x16c2_avx512vnni, ember_igemm_qs16x8_8x16c2_avx512vnni,
+      ember_requant_qs16x8_avx2 },
+#endif
 #if EMBER_HAVE_AVX2
     { "gemm_qs16x8_4x16c2_avx2", EMBER_ISA_AVX2, 4, 2, ember_gemm_qs16x8_4x16c2_avx2,
       ember_igemm_qs16x8_4x16c2_avx2, ember_requant_qs16x8_avx2 },

@@ -7,8 +7,8 @@ against the reference loops (isa_mask NONE) and the numpy model of tests/kernels
 - sums longer than an int32 block (K > 510 products) made of the extreme values (inputs
   -32768 / 32767, weights -128 / 127), so a missing or misplaced flush into int64 overflows;
 - per-channel weight scales spanning 1e-6..1, biases past the int32 range;
-- at 1 and 2 threads; the node runs the fast variant under the default mask, the reference
-  under NONE (and under NONE for the cases the microkernels leave out: groups, multiplier 2).
+- at 1 and 2 threads, with every ISA (the best the CPU has, then AVX2 alone); the node runs
+  the fast variant under those masks, the reference under NONE (and under NONE for the cases the microkernels leave out: groups, multiplier 2).
 """
 from __future__ import annotations
 
@@ -71,13 +71,16 @@ def scales(rng: np.random.Generator, acc: np.ndarray, per_channel: bool) -> dict
 
 
 def check_all(graph, x: np.ndarray, want: np.ndarray, fast: bool) -> None:
+    """Reference == numpy; every tier (the best, AVX2 alone, the portable kernels where the
+    CPU has neither) at 1 and 2 threads == reference."""
     ref, ref_variant = run(graph, x, lib.EMBER_ISA_NONE, 1)
     assert "qs16x8" not in ref_variant
     assert np.array_equal(ref, want)
-    for threads in (1, 2):
-        got, variant = run(graph, x, lib.EMBER_ISA_ALL, threads)
-        assert ("qs16x8" in variant) == fast, variant
-        assert got.dtype == np.int16 and np.array_equal(got, ref), (threads, variant)
+    for mask in (lib.EMBER_ISA_ALL, lib.EMBER_ISA_AVX2):
+        for threads in (1, 2):
+            got, variant = run(graph, x, mask, threads)
+            assert ("qs16x8" in variant) == fast, variant
+            assert got.dtype == np.int16 and np.array_equal(got, ref), (threads, variant)
 
 
 def conv_case(rng: np.random.Generator, extreme: bool, big_k: bool):

@@ -29,8 +29,11 @@ static size_t tile_bytes(size_t pairs) {
     return CT * (6 * sizeof(int32_t) + 2 * pairs * sizeof(int16_t));
 }
 
-/* The first n (< 16) bytes at p, the rest zero: a tail tile never reads past its channels. */
+/* The first n (< 16) bytes at p, the rest zero: a tail tile never reads past its channels.
+   Eight (channel counts of 8 mod 16, common in MobileNetV3) take one 8-byte load. */
 static __m128i load_part(const int8_t *p, size_t n) {
+    if (n == 8)
+        return _mm_loadl_epi64((const __m128i *)(const void *)p);
     int8_t b[16] = {0};
     memcpy(b, p, n);
     return _mm_loadu_si128((const __m128i *)(const void *)b);
@@ -74,6 +77,8 @@ INLINE void store_tile(int8_t *out, __m256i lo, __m256i hi, const int32_t *q, co
     b = _mm_min_epi8(_mm_max_epi8(b, k->qmin), k->qmax);
     if (full) {
         _mm_storeu_si128((__m128i *)(void *)out, b);
+    } else if (n == 8) {
+        _mm_storel_epi64((__m128i *)(void *)out, b);
     } else {
         int8_t t[16];
         _mm_storeu_si128((__m128i *)(void *)t, b);

@@ -88,6 +88,17 @@ void ember_vmul_qs8_vs_avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *
                             const ember_vbinary_qs8_params *p);
 #endif
 
+#if EMBER_HAVE_AVX512F
+void ember_vadd_qs8_vv_avx512f(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                               const ember_vbinary_qs8_params *p);
+void ember_vadd_qs8_vs_avx512f(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                               const ember_vbinary_qs8_params *p);
+void ember_vmul_qs8_vv_avx512f(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                               const ember_vbinary_qs8_params *p);
+void ember_vmul_qs8_vs_avx512f(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                               const ember_vbinary_qs8_params *p);
+#endif
+
 #if EMBER_HAVE_NEON
 void ember_vadd_qs8_vv_neon(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                             const ember_vbinary_qs8_params *p);

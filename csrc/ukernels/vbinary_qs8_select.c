@@ -2,6 +2,10 @@
 #include "ukernels/vbinary_qs8.h"
 
 static const ember_vbinary_qs8_ops add_configs[] = {
+#if EMBER_HAVE_AVX512F
+    { "vbinary_qs8_add_avx512f", EMBER_ISA_AVX512F, ember_vadd_qs8_vv_avx512f,
+      ember_vadd_qs8_vs_avx512f },
+#endif
 #if EMBER_HAVE_AVX2
     { "vbinary_qs8_add_avx2", EMBER_ISA_AVX2, ember_vadd_qs8_vv_avx2, ember_vadd_qs8_vs_avx2 },
 #endif
@@ -13,6 +17,10 @@ static const ember_vbinary_qs8_ops add_configs[] = {
 };
 
 static const ember_vbinary_qs8_ops mul_configs[] = {
+#if EMBER_HAVE_AVX512F
+    { "vbinary_qs8_mul_avx512f", EMBER_ISA_AVX512F, ember_vmul_qs8_vv_avx512f,
+      ember_vmul_qs8_vs_avx512f },
+#endif
 #if EMBER_HAVE_AVX2
     { "vbinary_qs8_mul_avx2", EMBER_ISA_AVX2, ember_vmul_qs8_vv_avx2, ember_vmul_qs8_vs_avx2 },
 #endif

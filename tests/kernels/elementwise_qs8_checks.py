@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from emberlite import ISA_AVX2, ISA_NEON, ISA_NONE, ISA_SHA, Interpreter
+from emberlite import ISA_AVX2, ISA_AVX512F, ISA_NEON, ISA_NONE, ISA_SHA, Interpreter
 from emberlite.converter.ir import Graph
 from emberlite.converter.ops import OpType
 from emberlite.converter.planner import plan_memory
@@ -25,6 +25,10 @@ from tests.kernels.fixed_point import _FEATURES, log_uniform
 FAST_VARIANTS = [pytest.param(ISA_SHA, "scalar", id="portable")] + [
     pytest.param(isa, name, id=name) for isa, name in ((ISA_AVX2, "avx2"), (ISA_NEON, "neon"))
     if _FEATURES & isa]
+# ADD and MUL also have AVX-512F kernels.
+BINARY_VARIANTS = FAST_VARIANTS + (
+    [pytest.param(ISA_AVX2 | ISA_AVX512F, "avx512f", id="avx512f")]
+    if _FEATURES & ISA_AVX512F else [])
 
 # Row lengths around the 16- and 32-byte steps: every tail.
 LENGTHS = [1, 2, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100, 257]

@@ -169,7 +169,7 @@ def test_fast_path(shapes: tuple[tuple[int, ...], tuple[int, ...]], act: FusedAc
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.BINARY_VARIANTS)
 def test_fast_path_i8(isa_mask: int, suffix: str, seed: int) -> None:
     """The int8 ADD microkernels (vbinary_qs8): byte for byte the reference loop and the numpy
     model, every tail and broadcast form, zero points at -128/127, scales over four decades,

@@ -1,7 +1,8 @@
 /* The microkernel harness: every microkernel configuration this CPU runs (csrc/ukernels/) on the
    real layer shapes of MobileNetV2, MobileNetV3-Large, ResNet18, ResNet50 and EfficientNet-B0 at
    224x224, with median and min time over repeats, GFLOP/s and % of one core's peak; `--check`
-   runs each configuration against a double-precision oracle on random shapes instead.
+   runs each configuration against a double-precision oracle on random shapes instead. The
+   int8 GEMM family (gemm_qs8) reports GMAC/s beside the fastest float32 configuration.
 
    Usage: bench_ukernels [--check] [--family NAME] [--model NAME] [--config NAME] [--repeats N]
    Pin it to one core (`taskset -c 1`): the numbers are per core.

@@ -92,9 +92,8 @@ void ember_gemm_qs8_i32_4x16c4_scalar(size_t mr, size_t nc, size_t kc, const int
                                       size_t a_stride, const void *w, int32_t *c,
                                       size_t c_stride);
 
-#if EMBER_HAVE_AVX512VNNI
-/* x86-64 AVX-512 VNNI (ukernels/avx512vnni): vpdpbusd on 4 k at a time, rows x 16 columns,
-   one zmm accumulator per row; a_offset 128 (unsigned activations). */
+#if EMBER_HAVE_AVX2
+/* One configuration's three entry points (the x86 kernels below). */
 #define EMBER_GEMM_QS8_DECLARE(tile)                                                         \
     void ember_gemm_qs8_##tile(size_t mr, size_t nc, size_t kc, const int8_t *a,             \
                                size_t a_stride, const void *w, int8_t *c, size_t c_stride,   \
@@ -106,8 +105,16 @@ void ember_gemm_qs8_i32_4x16c4_scalar(size_t mr, size_t nc, size_t kc, const int
     void ember_gemm_qs8_i32_##tile(size_t mr, size_t nc, size_t kc, const int8_t *a,         \
                                    size_t a_stride, const void *w, int32_t *c,               \
                                    size_t c_stride);
-EMBER_GEMM_QS8_DECLARE(7x16c4_avx512vnni)
+#endif
+#if EMBER_HAVE_AVX512VNNI
+/* x86-64 AVX-512 VNNI (ukernels/avx512vnni): vpdpbusd on 4 k at a time, 12 rows x 16 columns,
+   one zmm accumulator per row; a_offset 128 (unsigned activations). */
 EMBER_GEMM_QS8_DECLARE(12x16c4_avx512vnni)
+#endif
+#if EMBER_HAVE_AVX2
+/* x86-64 AVX2 (ukernels/avx2): vpmaddwd on sign-extended int16, exact for any weight (the
+   vpmaddubsw sign trick is not for -128); 3 rows x 16 columns, kr 4, a_offset 0. */
+EMBER_GEMM_QS8_DECLARE(3x16c4_avx2)
 #endif
 #if EMBER_HAVE_NEON
 /* Arm (ukernels/neon, neondot, neoni8mm): plain NEON 2x16c8 (smull + sadalp; aarch64, armv7),

@@ -46,11 +46,14 @@ INLINE __m512i requant16(__m512i acc, const int32_t *q) {
     const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
     const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, ld(q)), nudge);
     const __m512i odd =
-        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), ld(q + 1)), nudge);
+        _mm512_add_epi64(_mm512_mul_epi32(_mm512_shuffle_epi32(x, _MM_PERM_DDBB), ld(q + 1)),
+                         nudge);
     const __m512i high = _mm512_mask_blend_epi32((__mmask16)0xAAAA, _mm512_srli_epi64(even, 31),
                                                  _mm512_slli_epi64(odd, 1));
     /* Round half away from zero: up when the remainder passes half (half + 1 if negative). */
-    const __m512i threshold = _mm512_sub_epi32(ld(q + 4 * CT), _mm512_srai_epi32(high, 31));
+    const __m512i half = ld(q + 4 * CT);
+    const __m512i threshold = _mm512_mask_sub_epi32(half, _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512()), half,
+                                                    _mm512_set1_epi32(-1));
     const __mmask16 up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(high, ld(q + 3 * CT)),
                                                  threshold);
     const __m512i shifted = _mm512_srav_epi32(high, ld(q + 2 * CT));

@@ -158,19 +158,67 @@ EMBER_VNNI_INLINE void ember_vnni_one_row(size_t nc, size_t kc, size_t ks, const
     }
 }
 
-/* The tile body for MR = `rows` (a constant at each use): GEMM when ind is NULL (ks 1, rows
+/* Small K (the expand convolutions): each row's bytes are copied once per call into a stack
+   buffer with their top bits already flipped, tap after tap at kc rounded up to 4 (the bytes
+   between meet zero weights), so the loop over the panels broadcasts without an xor per row
+   and step and without a tail. Rows x taps x kc up to this many bytes. */
+#define EMBER_VNNI_FLIP_BYTES 12288
+
+EMBER_VNNI_INLINE void ember_vnni_flip_tap(int8_t *buf, size_t row_bytes, size_t rows,
+                                           const int8_t *const *arows, size_t kc, size_t kr4) {
+    const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
+    for (size_t i = 0; i < rows; i++) {
+        for (size_t k0 = 0; k0 < kc; k0 += 64) {
+            const size_t n = kc - k0, room = kr4 - k0;
+            const __mmask64 in = n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+            const __mmask64 out = room >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << room) - 1;
+            const __m512i v = _mm512_maskz_loadu_epi8(in, arows[i] + k0);
+            _mm512_mask_storeu_epi8(buf + i * row_bytes + k0, out, _mm512_xor_si512(v, flip));
+        }
+    }
+}
+
+EMBER_VNNI_INLINE const int8_t *ember_vnni_accumulate_flipped(__m512i *acc, size_t rows,
+                                                              const int8_t *buf,
+                                                              size_t row_bytes,
+                                                              const int8_t *w) {
+    for (size_t k = 0; k < row_bytes; k += 4, w += 64) {
+        const __m512i b = _mm512_loadu_si512(w);
+#pragma GCC unroll 16
+        for (size_t i = 0; i < rows; i++) {
+            int32_t v;
+            memcpy(&v, buf + i * row_bytes + k, sizeof v);
+            acc[i] = ember_vnni_dot(acc[i], _mm512_set1_epi32(v), b);
+        }
+    }
+    return w;
+}
+
+/* Requantizes (or stores as int32) one panel's tile and moves the row pointers on. */
+EMBER_VNNI_INLINE void ember_vnni_finish(const __m512i *acc, size_t rows, int8_t **crows,
+                                         int32_t **crows32, size_t cols, const int8_t *q,
+                                         const ember_qs8_params *p) {
+    if (crows32[0] != NULL) {
+        ember_vnni_store_i32(acc, rows, crows32, cols);
+#pragma GCC unroll 16
+        for (size_t i = 0; i < rows; i++)
+            crows32[i] += EMBER_VNNI_NR;
+    } else {
+        ember_vnni_store(acc, rows, crows, cols, q, p);
+#pragma GCC unroll 16
+        for (size_t i = 0; i < rows; i++)
+            crows[i] += EMBER_VNNI_NR;
+    }
+}
+
+/* The tile body for `rows` rows (a constant at each use): GEMM when ind is NULL (ks 1, rows
    a_stride apart), IGEMM otherwise; int32 sums into c32 when it is non-NULL, else requantized
-   bytes into c. Strides are in elements of the output. */
-EMBER_VNNI_INLINE void ember_vnni_tile(size_t rows, size_t mr, size_t nc, size_t kc, size_t ks,
+   bytes into c. Strides are in elements of the output. Rows past mr alias the last one. */
+EMBER_VNNI_INLINE void ember_vnni_rows(size_t rows, size_t mr, size_t nc, size_t kc, size_t ks,
                                        const size_t *ind, const int8_t *a, size_t a_stride,
-                                       const int8_t *zero, const void *w_, int8_t *c,
+                                       const int8_t *zero, const int8_t *w, int8_t *c,
                                        int32_t *c32, size_t c_stride,
                                        const ember_qs8_params *p) {
-    const int8_t *w = w_;
-    if (mr == 1) {
-        ember_vnni_one_row(nc, kc, ks, ind, a, zero, w, c, c32, p);
-        return;
-    }
     const size_t *taps[EMBER_VNNI_MAX_MR];
     const int8_t *arows[EMBER_VNNI_MAX_MR];
     int8_t *crows[EMBER_VNNI_MAX_MR];
@@ -183,6 +231,24 @@ EMBER_VNNI_INLINE void ember_vnni_tile(size_t rows, size_t mr, size_t nc, size_t
         crows[i] = c != NULL ? c + r * c_stride : NULL;
         crows32[i] = c32 != NULL ? c32 + r * c_stride : NULL;
     }
+    const size_t kr4 = (kc + 3) & ~(size_t)3, row_bytes = ks * kr4;
+    if (rows * row_bytes <= EMBER_VNNI_FLIP_BYTES) {
+        int8_t buf[EMBER_VNNI_FLIP_BYTES] __attribute__((aligned(64)));
+        for (size_t t = 0; t < ks; t++) {
+            if (ind != NULL)
+                ember_vnni_tap_rows(arows, rows, taps, t, a, zero);
+            ember_vnni_flip_tap(buf + t * kr4, row_bytes, rows, arows, kc, kr4);
+        }
+        for (size_t j0 = 0; j0 < nc; j0 += EMBER_VNNI_NR) {
+            __m512i acc[EMBER_VNNI_MAX_MR];
+            ember_vnni_start(acc, rows, w);
+            w = ember_vnni_accumulate_flipped(acc, rows, buf, row_bytes,
+                                              w + EMBER_VNNI_NR * sizeof(int32_t));
+            ember_vnni_finish(acc, rows, crows, crows32, nc - j0, w, p);
+            w += 3 * EMBER_VNNI_NR * sizeof(int32_t);
+        }
+        return;
+    }
     for (size_t j0 = 0; j0 < nc; j0 += EMBER_VNNI_NR) {
         __m512i acc[EMBER_VNNI_MAX_MR];
         ember_vnni_start(acc, rows, w);
@@ -192,19 +258,24 @@ EMBER_VNNI_INLINE void ember_vnni_tile(size_t rows, size_t mr, size_t nc, size_t
                 ember_vnni_tap_rows(arows, rows, taps, t, a, zero);
             w = ember_vnni_accumulate(acc, rows, arows, kc, w);
         }
-        if (c32 != NULL) {
-            ember_vnni_store_i32(acc, rows, crows32, nc - j0);
-#pragma GCC unroll 16
-            for (size_t i = 0; i < rows; i++)
-                crows32[i] += EMBER_VNNI_NR;
-        } else {
-            ember_vnni_store(acc, rows, crows, nc - j0, w, p);
-#pragma GCC unroll 16
-            for (size_t i = 0; i < rows; i++)
-                crows[i] += EMBER_VNNI_NR;
-        }
+        ember_vnni_finish(acc, rows, crows, crows32, nc - j0, w, p);
         w += 3 * EMBER_VNNI_NR * sizeof(int32_t);
     }
+}
+
+/* The microkernel for MR = `rows`: one row alone runs four panels at a time; a partial row
+   tile of at most 4 rows runs the 4-row body instead of aliasing the missing rows. */
+EMBER_VNNI_INLINE void ember_vnni_tile(size_t rows, size_t mr, size_t nc, size_t kc, size_t ks,
+                                       const size_t *ind, const int8_t *a, size_t a_stride,
+                                       const int8_t *zero, const void *w, int8_t *c,
+                                       int32_t *c32, size_t c_stride,
+                                       const ember_qs8_params *p) {
+    if (mr == 1)
+        ember_vnni_one_row(nc, kc, ks, ind, a, zero, w, c, c32, p);
+    else if (rows > 4 && mr <= 4)
+        ember_vnni_rows(4, mr, nc, kc, ks, ind, a, a_stride, zero, w, c, c32, c_stride, p);
+    else
+        ember_vnni_rows(rows, mr, nc, kc, ks, ind, a, a_stride, zero, w, c, c32, c_stride, p);
 }
 
 #endif /* EMBER_UKERNELS_GEMM_QS8_AVX512VNNI_H */

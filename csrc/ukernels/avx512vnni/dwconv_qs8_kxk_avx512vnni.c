@@ -38,25 +38,36 @@ INLINE __m512i ld(const void *p) {
     return _mm512_loadu_si512(p);
 }
 
-/* Sixteen sums times their multipliers (requant_qs8.h), q at the tile's first mult of them:
-   mult, lshift, rshift, mask and half follow CT apart; the odd lanes' multipliers are read
-   one int32 further on. Bits 31..62 of x * m + 2^30 are the high half. */
-INLINE __m512i requant16(__m512i acc, const int32_t *q) {
-    const __m512i x = _mm512_sllv_epi32(acc, ld(q + CT));
+/* The requantization constants of 16 channels (requant_qs8.h), loaded once per block of
+   pixels from the tile's mult, lshift and rshift (CT apart, at q). */
+typedef struct rq {
+    __m512i m, m_odd, lshift, rshift, mask, half;
+} rq;
+
+INLINE rq rq_load(const int32_t *q) {
+    rq r;
+    r.m = ld(q);
+    r.m_odd = _mm512_srli_epi64(r.m, 32);
+    r.lshift = ld(q + CT);
+    r.rshift = ld(q + 2 * CT);
+    r.mask = ld(q + 3 * CT);
+    r.half = ld(q + 4 * CT);
+    return r;
+}
+
+/* Sixteen sums times their multipliers. Bits 31..62 of x * m + 2^30 are the high half. */
+INLINE __m512i requant16(__m512i acc, const rq *r) {
+    const __m512i x = _mm512_sllv_epi32(acc, r->lshift);
     const __m512i nudge = _mm512_set1_epi64(INT64_C(1) << 30);
-    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, ld(q)), nudge);
+    const __m512i even = _mm512_add_epi64(_mm512_mul_epi32(x, r->m), nudge);
     const __m512i odd =
-        _mm512_add_epi64(_mm512_mul_epi32(_mm512_shuffle_epi32(x, _MM_PERM_DDBB), ld(q + 1)),
-                         nudge);
+        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), r->m_odd), nudge);
     const __m512i high = _mm512_mask_blend_epi32((__mmask16)0xAAAA, _mm512_srli_epi64(even, 31),
                                                  _mm512_slli_epi64(odd, 1));
     /* Round half away from zero: up when the remainder passes half (half + 1 if negative). */
-    const __m512i half = ld(q + 4 * CT);
-    const __m512i threshold = _mm512_mask_sub_epi32(half, _mm512_cmplt_epi32_mask(high, _mm512_setzero_si512()), half,
-                                                    _mm512_set1_epi32(-1));
-    const __mmask16 up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(high, ld(q + 3 * CT)),
-                                                 threshold);
-    const __m512i shifted = _mm512_srav_epi32(high, ld(q + 2 * CT));
+    const __m512i threshold = _mm512_sub_epi32(r->half, _mm512_srai_epi32(high, 31));
+    const __mmask16 up = _mm512_cmpgt_epi32_mask(_mm512_and_si512(high, r->mask), threshold);
+    const __m512i shifted = _mm512_srav_epi32(high, r->rshift);
     return _mm512_mask_sub_epi32(shifted, up, shifted, _mm512_set1_epi32(-1));
 }
 
@@ -64,10 +75,10 @@ INLINE __m512i requant16(__m512i acc, const int32_t *q) {
    the other four of each eight) and stores its 32 (or masked) channels. The zero point is
    added in int32, wrapping as LiteRT's does; packssdw within 128-bit lanes puts the channels
    back in order. */
-INLINE void store_tile(int8_t *out, __m512i lo, __m512i hi, const int32_t *q, const consts *k,
+INLINE void store_tile(int8_t *out, __m512i lo, __m512i hi, const rq r[2], const consts *k,
                        bool full, __mmask32 mask) {
-    const __m512i v = _mm512_packs_epi32(_mm512_add_epi32(requant16(lo, q), k->zp),
-                                         _mm512_add_epi32(requant16(hi, q + 16), k->zp));
+    const __m512i v = _mm512_packs_epi32(_mm512_add_epi32(requant16(lo, &r[0]), k->zp),
+                                         _mm512_add_epi32(requant16(hi, &r[1]), k->zp));
     __m256i b = _mm512_cvtsepi16_epi8(v);
     b = _mm256_min_epi8(_mm256_max_epi8(b, k->qmin), k->qmax);
     if (full)
@@ -76,12 +87,19 @@ INLINE void store_tile(int8_t *out, __m512i lo, __m512i hi, const int32_t *q, co
         _mm256_mask_storeu_epi8(out, mask, b);
 }
 
-/* acc += the pairs (a[c], b[c]) times the weights of pair `pair`. */
-INLINE void madd(__m512i acc[2], __m512i ea, __m512i eb, const __m512i *wp, int pair) {
-    acc[0] = _mm512_dpwssd_epi32(acc[0], _mm512_unpacklo_epi16(ea, eb),
-                                 _mm512_loadu_si512(wp + 2 * pair));
-    acc[1] = _mm512_dpwssd_epi32(acc[1], _mm512_unpackhi_epi16(ea, eb),
-                                 _mm512_loadu_si512(wp + 2 * pair + 1));
+/* acc += the pairs (a[c], b[c]) times the weights w (low and high positions). */
+INLINE void madd(__m512i acc[2], __m512i ea, __m512i eb, const __m512i w[2]) {
+    acc[0] = _mm512_dpwssd_epi32(acc[0], _mm512_unpacklo_epi16(ea, eb), w[0]);
+    acc[1] = _mm512_dpwssd_epi32(acc[1], _mm512_unpackhi_epi16(ea, eb), w[1]);
+}
+
+/* The weights of n pairs from pair `first` on, held in registers for a block of pixels. */
+INLINE void load_pairs(int n, const __m512i *wp, int first, __m512i w[5][2]) {
+#pragma GCC unroll 5
+    for (int i = 0; i < n; i++) {
+        w[i][0] = _mm512_loadu_si512(wp + 2 * (first + i));
+        w[i][1] = _mm512_loadu_si512(wp + 2 * (first + i) + 1);
+    }
 }
 
 /* P pixels x one tile (channels c..) of a KxK stride-S window, kernel rows two by two (pair
@@ -98,9 +116,11 @@ INLINE void row_tile(int K, int S, int P, size_t channels, size_t c, const int8_
         acc[p][0] = ld(bias);
         acc[p][1] = ld(bias + 16);
     }
+    __m512i w[5][2];
 #pragma GCC unroll 2
     for (int ky = 0; ky + 1 < K; ky += 2) {
         const int8_t *ra = rows[ky] + x + c, *rb = rows[ky + 1] + x + c;
+        load_pairs(K, wp, ky / 2 * K, w);
 #pragma GCC unroll 16
         for (int col = 0; col < cols; col++) {
             const __m512i ea = load32(ra + (size_t)col * channels, full, mask);
@@ -109,11 +129,12 @@ INLINE void row_tile(int K, int S, int P, size_t channels, size_t c, const int8_
             for (int p = 0; p < P; p++) {
                 const int kx = col - p * S;
                 if (kx >= 0 && kx < K)
-                    madd(acc[p], ea, eb, wp, ky / 2 * K + kx);
+                    madd(acc[p], ea, eb, w[kx]);
             }
         }
     }
     const int8_t *r = rows[K - 1] + x + c;
+    load_pairs((K + 1) / 2, wp, K / 2 * K, w);
     __m512i e = load32(r, full, mask);
 #pragma GCC unroll 16
     for (int col = 0; col < cols; col++) {
@@ -123,14 +144,15 @@ INLINE void row_tile(int K, int S, int P, size_t channels, size_t c, const int8_
         for (int p = 0; p < P; p++) {
             const int kx = col - p * S;
             if (kx >= 0 && kx < K && kx % 2 == 0)
-                madd(acc[p], e, next, wp, K / 2 * K + kx / 2);
+                madd(acc[p], e, next, w[kx / 2]);
         }
         e = next;
     }
     const int32_t *q = (const int32_t *)(const void *)(wp + 2 * pairs);
+    const rq rs[2] = {rq_load(q), rq_load(q + 16)};
 #pragma GCC unroll 8
     for (int p = 0; p < P; p++)
-        store_tile(out + (size_t)p * channels + c, acc[p][0], acc[p][1], q, k, full, mask);
+        store_tile(out + (size_t)p * channels + c, acc[p][0], acc[p][1], rs, k, full, mask);
 }
 
 INLINE void row_block(int K, int S, int P, size_t channels, const int8_t *const *rows, size_t x,
@@ -181,11 +203,13 @@ INLINE void up_tile(size_t pairs, const int8_t *const *ind, size_t c, const uint
     const int32_t *bias = (const int32_t *)(const void *)tile;
     const __m512i *wp = (const __m512i *)(const void *)(tile + CT * sizeof(int32_t));
     __m512i acc[2] = {ld(bias), ld(bias + 16)};
-    for (size_t j = 0; j < pairs; j++)
-        madd(acc, load32(ind[2 * j] + c, full, mask), load32(ind[2 * j + 1] + c, full, mask),
-             wp, (int)j);
-    store_tile(out + c, acc[0], acc[1], (const int32_t *)(const void *)(wp + 2 * pairs), k, full,
-               mask);
+    for (size_t j = 0; j < pairs; j++) {
+        const __m512i w[2] = {ld(wp + 2 * j), ld(wp + 2 * j + 1)};
+        madd(acc, load32(ind[2 * j] + c, full, mask), load32(ind[2 * j + 1] + c, full, mask), w);
+    }
+    const int32_t *q = (const int32_t *)(const void *)(wp + 2 * pairs);
+    const rq rs[2] = {rq_load(q), rq_load(q + 16)};
+    store_tile(out + c, acc[0], acc[1], rs, k, full, mask);
 }
 
 void ember_dwconv_qs8_up_avx512vnni(size_t pixels, size_t channels, size_t pairs,

@@ -357,24 +357,28 @@ __attribute__((target("avx2"))) static size_t avx2_requant_round(void) {
 
 __attribute__((target("avx512f,avx512bw,avx512vl"))) static size_t avx512_requant_round(void) {
     int32_t acc[16], q[48], shift[16];
+    /* Half the rounds keep every right shift <= 22 (the zero point folded into the addend),
+       half allow any (added per row); a third have no left shift at all. */
+    const bool small_r = rng() % 2, no_left = rng() % 3 == 0;
     for (int l = 0; l < 16; l++) {
         rand_requant_case(&acc[l], &q[l], &shift[l]);
+        shift[l] = small_r && shift[l] < -22 ? -22 : shift[l];
+        shift[l] = no_left && shift[l] > 0 ? 0 : shift[l];
         ember_qs8_split_shift(shift[l], &q[16 + l], &q[32 + l]);
     }
     const ember_qs8_params p = { rand_zp(), (int32_t)rand_in(0, 60) - 128,
                                  (int32_t)rand_in(60, 255) - 128 };
-    const ember_qs8_cols_avx512 cols = ember_qs8_cols_load_avx512(q);
+    const ember_qs8_cols_avx512 cols = ember_qs8_cols_load_avx512(q, p.out_zp);
     const __m512i r = ember_qs8_mbqm_avx512(_mm512_loadu_si512(acc), &cols);
     int32_t lanes[16];
     int8_t bytes[16];
     _mm512_storeu_si512(lanes, r);
-    _mm_storeu_si128((__m128i *)bytes,
-                     ember_qs8_narrow_avx512(r, _mm512_set1_epi32(p.out_zp),
-                                             _mm_set1_epi8((char)p.qmin),
-                                             _mm_set1_epi8((char)p.qmax)));
+    _mm_storeu_si128((__m128i *)bytes, ember_qs8_narrow_avx512(r, _mm_set1_epi8((char)p.qmin),
+                                                               _mm_set1_epi8((char)p.qmax)));
     size_t bad = 0;
     for (int l = 0; l < 16; l++) {
-        bad += lanes[l] != ember_multiply_by_quantized_multiplier(acc[l], q[l], shift[l]);
+        const int32_t want = ember_multiply_by_quantized_multiplier(acc[l], q[l], shift[l]);
+        bad += (uint32_t)lanes[l] != (uint32_t)want + (uint32_t)p.out_zp;
         bad += bytes[l] != ember_requantize_i8(acc[l], q[l], shift[l], p.out_zp, p.qmin, p.qmax);
     }
     return bad;

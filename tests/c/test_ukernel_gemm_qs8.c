@@ -2,7 +2,8 @@
    for byte against a plain triple loop over the unpacked weights requantized with
    ember_requantize_i8 (kernels/fixed_point.h, LiteRT's reference arithmetic) and against the
    portable 4x16c4 kernels, on random shapes covering every tail: each mr from 1 to the tile's
-   MR, nc 1..40 (every partial panel), kc 1..70 (kc % kr != 0), IGEMM with 1..9 taps and
+   MR, nc 1..40 (every partial panel), kc 1..70 (kc % kr != 0) and a few of 1025..1100 (9 taps
+   of 114..130 for IGEMM: past the VNNI kernels' flipped-row buffer), IGEMM with 1..9 taps and
    padding taps that read a zero vector of zp_in; input and output zero points at -128, 127 or
    random; per-column multipliers of scales spanning 1e-6..1 and a few above 1 (left shifts);
    weights with -128 and 127, activations with -128; output strides past nc (guard bytes must
@@ -92,11 +93,11 @@ typedef struct qcase {
     int32_t *bias, *mult, *shift;
 } qcase;
 
-static void random_case(qcase *t, size_t mr, size_t ks, size_t max_kc) {
+static void random_case(qcase *t, size_t mr, size_t ks, size_t min_kc, size_t max_kc) {
     t->mr = mr;
     t->ks = ks;
     t->nc = rand_in(1, 40);
-    t->kc = rand_in(1, max_kc);
+    t->kc = rand_in(min_kc, max_kc);
     t->c_stride = t->nc + (rng() % 2 ? rand_in(1, 7) : 0);
     t->zp_in = rand_zp();
     t->p.out_zp = rand_zp();
@@ -208,9 +209,11 @@ static void report(const char *name, const char *kind, const qcase *t, size_t ba
               (int)t->p.qmin, (int)t->p.qmax, bad, same_as_scalar ? "same as" : "differs from");
 }
 
-static void check_gemm(const ember_gemm_qs8_config *cfg, size_t mr) {
+/* big: kc past 1024 (kernels may take another path for long rows, e.g. the VNNI kernels'
+   flipped copy of up to 12 KB of rows). */
+static void check_gemm(const ember_gemm_qs8_config *cfg, size_t mr, bool big) {
     qcase t;
-    random_case(&t, mr, 1, 70);
+    random_case(&t, mr, 1, big ? 1025 : 1, big ? 1100 : 70);
     const size_t a_stride = t.kc + (rng() % 2 ? rand_in(1, 5) : 0);
     const size_t a_bytes = (mr - 1) * a_stride + t.kc;
     /* One extra byte in front: rows start at odd addresses; the buffer ends at the last row. */
@@ -246,9 +249,9 @@ static void check_gemm(const ember_gemm_qs8_config *cfg, size_t mr) {
     free_case(&t);
 }
 
-static void check_igemm(const ember_gemm_qs8_config *cfg, size_t mr) {
+static void check_igemm(const ember_gemm_qs8_config *cfg, size_t mr, bool big) {
     qcase t;
-    random_case(&t, mr, rand_in(1, 9), 40);
+    random_case(&t, mr, big ? 9 : rand_in(1, 9), big ? 114 : 1, big ? 130 : 40);
     /* Taps read kc bytes at any offset of a small input; about one in five is padding. */
     const size_t a_bytes = t.kc + rand_in(0, 50);
     int8_t *buf = malloc(a_bytes + 1), *zbuf = malloc(t.kc + 1);
@@ -419,9 +422,14 @@ int main(void) {
         const size_t reps = cfg->mr > 4 ? 4 : 8; /* ~30-60 cases of each kind per config */
         for (size_t rep = 0; rep < reps; rep++) {
             for (size_t mr = 1; mr <= cfg->mr; mr++) {
-                check_gemm(cfg, mr);
-                check_igemm(cfg, mr);
+                check_gemm(cfg, mr, false);
+                check_igemm(cfg, mr, false);
             }
+        }
+        const size_t big_mr[] = { 1, 2, cfg->mr };
+        for (size_t i = 0; i < 3; i++) {
+            check_gemm(cfg, big_mr[i], true);
+            check_igemm(cfg, big_mr[i], true);
         }
         tested++;
         printf("%s: tested\n", cfg->name); /* the cross runs show which kernels ran where */

@@ -204,8 +204,12 @@ int main(void) {
     size_t count = 0;
     const ember_gemm_qs16x8_config *gemms = ember_gemm_qs16x8_configs(&count);
     for (size_t i = 0; i < count; i++) {
-        if ((gemms[i].isa & isa) != gemms[i].isa)
+        if ((gemms[i].isa & isa) != gemms[i].isa) {
+            printf("%s: skipped, this CPU lacks ISA 0x%x\n", gemms[i].name,
+                   (unsigned)gemms[i].isa);
             continue;
+        }
+        printf("%s: tested\n", gemms[i].name); /* the cross runs show which kernels ran */
         int failed = 0;
         for (int n = 0; n < 120 && failed < 3; n++)
             failed += check_gemm(&gemms[i], n % 3 != 0, false);
@@ -216,8 +220,11 @@ int main(void) {
     }
     const ember_dwconv_qs16x8_config *dws = ember_dwconv_qs16x8_configs(&count);
     for (size_t i = 0; i < count; i++) {
-        if ((dws[i].isa & isa) != dws[i].isa)
+        if ((dws[i].isa & isa) != dws[i].isa) {
+            printf("%s: skipped, this CPU lacks ISA 0x%x\n", dws[i].name, (unsigned)dws[i].isa);
             continue;
+        }
+        printf("%s: tested\n", dws[i].name);
         int failed = 0;
         for (int n = 0; n < 120 && failed < 3; n++)
             failed += check_dwconv(&dws[i], n % 3 != 0, false);

@@ -27,6 +27,7 @@ from .ir import Graph
 from .limits import ConstantBudget, Limits, format_bytes
 from .passes import run_passes
 from .passes.fuse_epilogues import fuse_epilogues
+from .passes.fuse_int8_lookups import fuse_int8_lookups
 from .planner import MemoryPlan, plan_memory
 from .writer import serialize
 
@@ -261,8 +262,9 @@ class Converter:
         _check_tensors(graph, limits)
         if self._quantize is not None:
             graph = self._quantize.apply(graph)
-        # After quantization: only float32 ops take these epilogues (passes/fuse_epilogues.py).
-        graph = fuse_epilogues(graph)
+        # After quantization: only float32 ops take these epilogues (passes/fuse_epilogues.py),
+        # only int8 ones become lookups (passes/fuse_int8_lookups.py).
+        graph = fuse_int8_lookups(fuse_epilogues(graph))
         plan = plan_memory(graph)
         _check_arena(graph, plan, limits)
         # The writer adds graph.metadata (the passes' layout notes) to these.

@@ -244,6 +244,11 @@ def _sigmoid(x: np.ndarray, _) -> np.ndarray:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _lookup_table(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    """int8 x through the 256-entry table: entry i for the byte i."""
+    return [args[1][args[0].astype(np.int8).view(np.uint8)]]
+
+
 def _mean(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     y = np.mean(_f64(args[0]), axis=tuple(node.params.axes), keepdims=True)
     return [y.reshape(_out_shape(node, graph))]
@@ -458,6 +463,7 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.LEAKY_RELU: _unary(lambda x, p: np.where(x >= 0, x, p.alpha * x)),
     OpType.SIGMOID: _unary(_sigmoid),
     OpType.TANH: _unary(lambda x, _: np.tanh(x)),
+    OpType.LOOKUP_TABLE: _lookup_table,
     OpType.HARD_SIGMOID: _unary(lambda x, p: np.clip(p.alpha * x + p.beta, 0.0, 1.0)),
     OpType.HARD_SWISH: _unary(_hard_swish),
     OpType.MAX_POOL2D: _pool2d,

@@ -4,7 +4,7 @@
 
 #include "emberlite.h" /* defines ember_type, checked below */
 
-#define EMBER_FORMAT_VERSION 5u
+#define EMBER_FORMAT_VERSION 6u
 
 /* enum DataType: defined by emberlite.h, which must give the schema's values */
 _Static_assert(EMBER_TYPE_FLOAT32 == 0, "EMBER_TYPE_FLOAT32 is not DataType.FLOAT32 (0)");
@@ -58,7 +58,8 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_OP_CAST 37
 #define EMBER_OP_L2_NORMALIZATION 38
 #define EMBER_OP_LOG_SOFTMAX 39
-#define EMBER_OP_COUNT 40
+#define EMBER_OP_LOOKUP_TABLE 40
+#define EMBER_OP_COUNT 41
 
 /* enum FusedActivation */
 #define EMBER_FUSED_ACTIVATION_NONE 0

@@ -1,6 +1,8 @@
 """RELU, RELU6, SIGMOID, TANH, HARD_SWISH: one input, no params, output shape = input shape.
 The int8 SIGMOID and TANH take a second input, their constant 256-entry int8 lookup table
-(lookup_table.py). (CLAMP, LEAKY_RELU and HARD_SIGMOID have params and their own modules.)"""
+(lookup_table.py). LOOKUP_TABLE is that lookup alone, int8 only: the fuse_int8_lookups pass
+makes it of int8 element-wise chains that depend on one input byte. (CLAMP, LEAKY_RELU and
+HARD_SIGMOID have params and their own modules.)"""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,8 +24,9 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 def infer_lookup_shape(node: Node, graph: Graph) -> list[Shape]:
-    """SIGMOID and TANH: float32 with one input, int8 with the table as input 1."""
-    check_arity(node, 1, 2)
+    """SIGMOID and TANH: float32 with one input, int8 with the table as input 1; LOOKUP_TABLE:
+    int8 with the table."""
+    check_arity(node, 2 if node.op == OpType.LOOKUP_TABLE else 1, 2)
     if len(node.inputs) == 2:
         x, table = (graph.tensors.get(name) for name in node.inputs)
         if x is None or x.dtype.name != "INT8":
@@ -47,6 +50,8 @@ FACTS = (
     OpFacts(OpType.TANH, None, infer_lookup_shape,
             int8=QuantRule(fixed=(1.0 / 128, 0), table=tanh_f32), tflite=("TANH",),
             onnx=("Tanh",), limits="int8: a 256-entry table, output 1/128, 0"),
+    OpFacts(OpType.LOOKUP_TABLE, None, infer_lookup_shape, int8=QuantRule(quantizer=False),
+            limits="int8 only, made by the converter (x * sigmoid(x)): a 256-entry table"),
     # The int8 kernel's multiplier needs an output scale of at least s_in / 128.
     OpFacts(OpType.HARD_SWISH, None, infer_shape, int8=QuantRule(min_out_scale=1.0 / 128),
             tflite=("HARD_SWISH",), onnx=("HardSwish",)),

@@ -50,6 +50,7 @@ class OpType(enum.IntEnum):
     CAST = 37
     L2_NORMALIZATION = 38
     LOG_SOFTMAX = 39
+    LOOKUP_TABLE = 40
 
 
 class FusedActivation(enum.IntEnum):

@@ -15,8 +15,9 @@
 7. remove_dead: last, to clean up what the others left (reshape chains such as the one
    to_nhwc makes of a global pool's transpose and the flatten, unused constants).
 
-fuse_epilogues (residual ADD, SiLU, HARD_SWISH into a float32 convolution) is not in this
-pipeline: Converter.convert runs it after quantization, so that it touches float32 ops only.
+fuse_epilogues (residual ADD, SiLU, HARD_SWISH into a float32 convolution) and
+fuse_int8_lookups (an int8 x * sigmoid(x) into one table lookup) are not in this pipeline:
+Converter.convert runs them after quantization, so that each touches its own types only.
 """
 from __future__ import annotations
 

@@ -42,6 +42,7 @@ extern const ember_kernel ember_kernel_arg_min;
 extern const ember_kernel ember_kernel_cast;
 extern const ember_kernel ember_kernel_l2_normalization;
 extern const ember_kernel ember_kernel_log_softmax;
+extern const ember_kernel ember_kernel_lookup_table;
 
 static const ember_kernel *const kernels[] = {
     [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
@@ -84,6 +85,7 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_CAST] = &ember_kernel_cast,
     [EMBER_OP_L2_NORMALIZATION] = &ember_kernel_l2_normalization,
     [EMBER_OP_LOG_SOFTMAX] = &ember_kernel_log_softmax,
+    [EMBER_OP_LOOKUP_TABLE] = &ember_kernel_lookup_table,
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,

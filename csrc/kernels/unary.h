@@ -31,6 +31,11 @@ ember_status ember_unary_check_i8(ember_context *ctx, const ember_node *node, co
    input byte i, i.e. the int8 value (int8_t)i), int8 in and out as ember_unary_check_i8. */
 ember_status ember_unary_check_table_i8(ember_context *ctx, const ember_node *node,
                                         const char *op);
+/* The int8 table lookup of LOOKUP_TABLE, SIGMOID and TANH (csrc/kernels/lookup_table.c):
+   prepare picks the vectorised lookup (NULL under isa_mask EMBER_ISA_NONE: the reference
+   loop), eval looks every input byte up in input 1. */
+ember_status ember_table_i8_prepare(ember_context *ctx, ember_node *node);
+ember_status ember_table_i8_eval(ember_context *ctx, const ember_node *node);
 /* Fills node->data with an ember_unary_data holding `fn` and `p`. */
 ember_status ember_unary_prepare(ember_context *ctx, ember_node *node, ember_unary_f32 fn,
                                  ember_unary_params p);

@@ -98,8 +98,8 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
        for op in (OpType.ARG_MAX, OpType.ARG_MIN)},
     OpType.CAST: _one(OpType.CAST, dtype=DType.INT32),
 }
-# QUANTIZE and DEQUANTIZE have no float32 form: DIRECT_MODELS runs them.
-NO_FLOAT_MODEL = {OpType.QUANTIZE, OpType.DEQUANTIZE}
+# QUANTIZE, DEQUANTIZE and LOOKUP_TABLE have no float32 form: DIRECT_MODELS runs them.
+NO_FLOAT_MODEL = {OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LOOKUP_TABLE}
 
 
 def _float_model(op: OpType) -> Graph:
@@ -190,6 +190,15 @@ def _direct_log_softmax(b: GraphBuilder) -> str:
     return out
 
 
+def _direct_lookup_table(b: GraphBuilder) -> str:
+    x = b.input("x", X, DType.INT8)
+    _int8(b, x, 0.05, 0)
+    table = b.const("table", _RNG.integers(-128, 128, 256).astype(np.int8))
+    out = b.node(OpType.LOOKUP_TABLE, [x, table], name="op")
+    _int8(b, out, 0.1, 3)
+    return out
+
+
 def _direct_conversion(op: OpType, src: DType, dst: DType) -> Callable[[GraphBuilder], str]:
     def build(b: GraphBuilder) -> str:
         x = b.input("x", X, src)
@@ -206,6 +215,7 @@ def _direct_conversion(op: OpType, src: DType, dst: DType) -> Callable[[GraphBui
 DIRECT_MODELS = {
     (OpType.DIV, "int8"): _direct_div,
     (OpType.LOG_SOFTMAX, "int8"): _direct_log_softmax,
+    (OpType.LOOKUP_TABLE, "int8"): _direct_lookup_table,
     (OpType.QUANTIZE, "int8"): _direct_conversion(OpType.QUANTIZE, DType.FLOAT32, DType.INT8),
     (OpType.QUANTIZE, "int16"): _direct_conversion(OpType.QUANTIZE, DType.FLOAT32,
                                                    DType.INT16),
@@ -226,8 +236,8 @@ def test_every_kernel_the_quantizer_skips_has_a_direct_model() -> None:
 @pytest.mark.parametrize("op,kind", sorted(DIRECT_MODELS),
                          ids=lambda v: v.name.lower() if isinstance(v, OpType) else v)
 def test_kernels_the_quantizer_skips_run(op: OpType, kind: str) -> None:
-    """DIV and LOG_SOFTMAX (int8 kernels for imported TFLite models), QUANTIZE, DEQUANTIZE and
-    CAST: a one-node model with the `kind` tensors their facts claim loads and runs."""
+    """DIV and LOG_SOFTMAX (int8 kernels for imported TFLite models), LOOKUP_TABLE (made by a
+    pass), QUANTIZE, DEQUANTIZE and CAST: a one-node model with the `kind` tensors their facts claim loads and runs."""
     b = GraphBuilder()
     b.output(DIRECT_MODELS[op, kind](b))
     graph = b.build()

@@ -36,6 +36,12 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, tuple[int, ...], set[str]]]:
         x = L.MaxPooling2D(2)(L.Conv2D(12, 3, activation="relu")(x))
         return L.Dense(10)(L.Flatten()(x))
 
+    def swish_cnn(x: Any) -> Any:
+        # x * sigmoid(x) after a conv and after a depthwise conv (EfficientNet's swish):
+        # LOGISTIC + MUL in the .tflite, one LOOKUP_TABLE each in Emberlite.
+        x = L.Conv2D(8, 3, padding="same", activation="swish")(x)
+        return L.DepthwiseConv2D(3, padding="same", activation="swish")(x)
+
     return {
         "conv_bias_relu": (model((10, 9, 3), L.Conv2D(8, 3, padding="same",
                                                        activation="relu")),
@@ -62,6 +68,8 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, tuple[int, ...], set[str]]]:
                         {"CONCATENATION"}),
         "small_cnn": (model((16, 16, 3), cnn), (16, 16, 3),
                       {"CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED"}),
+        "swish_cnn": (model((12, 12, 3), swish_cnn), (12, 12, 3),
+                      {"CONV_2D", "DEPTHWISE_CONV_2D", "LOGISTIC", "MUL"}),
     }
 
 

@@ -29,7 +29,7 @@ def results(tmp_path_factory: Any) -> dict[str, dict[str, Any]]:
 
 
 # The single-layer models of the same stream are checked in each op's tests/kernels/test_<op>.py.
-CASES = ["add_residual", "reshape", "concatenate", "small_cnn", "digits"]
+CASES = ["add_residual", "reshape", "concatenate", "small_cnn", "swish_cnn", "digits"]
 
 
 @pytest.mark.parametrize("name", CASES)

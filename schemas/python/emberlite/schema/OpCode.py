@@ -43,3 +43,4 @@ class OpCode(object):
     CAST = 37
     L2_NORMALIZATION = 38
     LOG_SOFTMAX = 39
+    LOOKUP_TABLE = 40

@@ -93,9 +93,17 @@ def _hybrid_form(node: Node, index: int, t: Tensor, graph: Graph) -> _Stored | N
                    stored.quant, direct=True)
 
 
+# The longest sum a hybrid node takes: 255 x 127 x K must fit in int32 (its input quantized
+# to [-128, 127] with any zero point, weights in [-127, 127]; csrc/kernels/hybrid_gemm.h).
+HYBRID_MAX_K = 66311
+
+
 def _has_hybrid_kernel(node: Node, graph: Graph) -> bool:
-    """CONV2D with one group and FULLY_CONNECTED on a float32 input, weights at input 1."""
-    if graph.tensors[node.inputs[0]].dtype != DType.FLOAT32:
+    """CONV2D with one group and FULLY_CONNECTED on a float32 input, weights at input 1, with
+    sums of at most HYBRID_MAX_K products."""
+    weights = graph.tensors[node.inputs[1]].shape
+    if graph.tensors[node.inputs[0]].dtype != DType.FLOAT32 or \
+            int(np.prod(weights[1:])) > HYBRID_MAX_K:
         return False
     if node.op == OpType.CONV2D:
         return node.params is None or node.params.groups == 1

@@ -233,6 +233,11 @@ ember_status ember_hybrid_prepare(ember_context *ctx, ember_node *node, const ch
         return out_of_memory(ctx, node, op);
     *out = h;
     hybrid_sizes(h, s);
+    if (h->k > EMBER_HYBRID_MAX_K)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): a hybrid (float32 input, int8 weights) sum of "
+                          "%zu products is longer than %u, where int32 sums could wrap",
+                          node->index, op, h->k, EMBER_HYBRID_MAX_K);
     h->w = w->data;
     h->has_residual = s->has_residual;
     h->use_epilogue = s->has_residual || s->act_fn != EMBER_FUSED_ACTIVATION_NONE;

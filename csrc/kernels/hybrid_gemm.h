@@ -21,6 +21,10 @@
 
 struct ember_hybrid;
 
+/* The longest sum: |q - zp| <= 255 and |w| <= 127, so 255 x 127 x K must fit in int32 for
+   the int32 sums to be the exact ones (the converter keeps longer sums dequantized at load). */
+#define EMBER_HYBRID_MAX_K 66311u
+
 /* What the op's prepare knows about the node. A convolution gives its window (groups 1); a
    fully connected node gives window NULL and rows. */
 struct ember_hybrid_shape {

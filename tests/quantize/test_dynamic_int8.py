@@ -268,3 +268,43 @@ def test_cli_dynamic_compute(tmp_path, capsys) -> None:
     assert interp.node_ops() == ["fully_connected"]
     assert main(["convert", str(src), "--quantize", "fp16", "--dynamic-compute", "int8"]) != 0
     assert "only used with --quantize dynamic" in capsys.readouterr().err
+
+
+def _fc_graph(k: int, weights_constant: bool) -> bytes:
+    from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor, constant_array
+    from emberlite.converter.ops import OpType
+    from emberlite.converter.ops.fully_connected import FullyConnectedParams
+    from emberlite.converter.planner import plan_memory
+    from emberlite.converter.writer import serialize
+
+    w = np.ones((3, k), np.int8)
+    tensors = [Tensor("x", DType.FLOAT32, (1, k)),
+               Tensor("w", DType.INT8, (3, k), constant_array(w) if weights_constant else None,
+                      QuantParams((0.5, 0.25, 0.125), (0, 0, 0), 0)),
+               Tensor("y", DType.FLOAT32, (1, 3))]
+    node = Node(OpType.FULLY_CONNECTED, "fc", ["x", "w"], ["y"], FullyConnectedParams())
+    inputs = ["x"] if weights_constant else ["x", "w"]
+    g = Graph({t.name: t for t in tensors}, [node], inputs, ["y"])
+    return serialize(g, plan_memory(g))
+
+
+def test_malformed_hybrid_nodes_refused() -> None:
+    from emberlite import InvalidModelError
+
+    assert run_ember(_fc_graph(8, True), [np.ones((1, 8), np.float32)])[0].tolist() == \
+        [[4.0, 2.0, 1.0]]
+    with pytest.raises(InvalidModelError, match="must be constant"):
+        Interpreter(model_content=_fc_graph(8, False))
+    with pytest.raises(InvalidModelError, match="longer than 66311"):
+        Interpreter(model_content=_fc_graph(66312, True)).allocate_tensors()
+
+
+def test_sums_too_long_for_int32_stay_dequantized() -> None:
+    k = 66312
+    node = helper.make_node("Gemm", ["x", "w"], ["y"], transB=1)
+    graph = helper.make_graph(
+        [node], "fc", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        [numpy_helper.from_array(np.ones((2, k), np.float32), "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    assert "dequantize" in Interpreter(model_content=_hybrid(model)).node_ops()

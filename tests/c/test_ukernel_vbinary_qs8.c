@@ -3,7 +3,8 @@
    with ember_multiply_by_quantized_multiplier and ember_requantize_i8 (kernels/fixed_point.h),
    in both forms (vv, vs) and with the operands swapped, over every length 0..70 at odd
    addresses, in place, with a guard after the output; zero points -128, 127 or random, input
-   values with -128 and 127, multipliers of ratios spanning 1e-6..64 (MUL's left shifts) and
+   values with -128 and 127, multipliers of ratios spanning 1e-6..64 (MUL's left shifts; ADD's
+   output ratio up to 1, no shift at all) and
    every input byte pair once. The table lookup (ukernels/vunary_qs8.h) against table[x] on
    every byte, every length 0..100, in place. NEON runs under qemu (make cross-test). */
 #include <math.h>
@@ -71,9 +72,14 @@ static int8_t mul_ref(const qnode *q, int8_t a, int8_t b) {
 /* A random ADD node as LiteRT derives it: both inputs on 2 x the larger scale, the output
    ratio below 1. */
 static bool rand_add(qnode *q, ember_vbinary_qs8_params *p) {
-    const double s_a = rand_log(1e-4, 1.0), s_b = rand_log(1e-4, 1.0);
+    /* One in four: an output ratio in (1/2, 1), so no right shift at all, with b's scale
+       1e-7..1e-5 of a's so that sums from a at its zero point stay unclamped. */
+    const bool no_shift = rng() % 4 == 0;
+    const double s_a = rand_log(1e-4, 1.0);
+    const double s_b = no_shift ? s_a * rand_log(1e-7, 1e-5) : rand_log(1e-4, 1.0);
     const double twice_max = 2.0 * (s_a > s_b ? s_a : s_b);
-    const double s_out = twice_max / 2.0 * rand_log(1e-2, 1e2);
+    const double s_out = no_shift ? twice_max / 1048576.0 * rand_log(1.0, 1.99)
+                                  : twice_max / 2.0 * rand_log(1e-2, 1e2);
     q->a_zp = rand_zp();
     q->b_zp = rand_zp();
     rand_clamp(q);

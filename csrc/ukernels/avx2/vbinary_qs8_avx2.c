@@ -7,16 +7,29 @@
 #include "ukernels/avx2/requant_qs8_avx2.h"
 #include "ukernels/vbinary_qs8.h"
 
+/* ADD's arithmetic with fewer operations than the general requant_qs8_avx2.h, by two exact
+   rewrites for its bounded ranges:
+   - RDBPOT(h, r) for r >= 1 is (h + 2^(r-1) - [h < 0]) >> r (floor of the halved-up sum: ties
+     go up for h >= 0 and down for h < 0, i.e. away from zero), valid while h + 2^(r-1) fits
+     int32: here |h| < 2^29.
+   - An input rescale h = floor((d * m + 2^10) / 2^11) (vbinary_qs8.h) has the sign of
+     d = q - zp (h is 0 where they differ, and RDBPOT(0) = 0 either way), so [h < 0] is
+     q < zp, and the zero point folds into constants: h = q * m_hi - zp * m_hi +
+     ((q * m_lo + 2^10 - zp * m_lo) >> 11). With r = 0 the compare must never fire: zp is
+     replaced by -128 there. */
 typedef struct rescale_avx2 {
-    __m256i zp, mhi, mlo, mask, half_mask;
+    __m256i mhi, mlo, lo_add, hi_add, sign_zp;
     __m128i rshift;
 } rescale_avx2;
 
 static inline rescale_avx2 rescale_setup(int32_t zp, int32_t mhi, int32_t mlo, int32_t rshift) {
-    const int32_t mask = (int32_t)((UINT32_C(1) << rshift) - 1u);
-    const rescale_avx2 r = {_mm256_set1_epi32(zp),        _mm256_set1_epi32(mhi),
-                            _mm256_set1_epi32(mlo),       _mm256_set1_epi32(mask),
-                            _mm256_set1_epi32(mask >> 1), _mm_cvtsi32_si128(rshift)};
+    const int32_t half = rshift > 0 ? (int32_t)(UINT32_C(1) << (rshift - 1)) : 0;
+    const rescale_avx2 r = {_mm256_set1_epi32(mhi),
+                            _mm256_set1_epi32(mlo),
+                            _mm256_set1_epi32((1 << 10) - zp * mlo),
+                            _mm256_set1_epi32(half - zp * mhi),
+                            _mm256_set1_epi32(rshift > 0 ? zp : INT8_MIN),
+                            _mm_cvtsi32_si128(rshift)};
     return r;
 }
 
@@ -24,25 +37,43 @@ static inline __m256i load8(const int8_t *p) {
     return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p));
 }
 
-/* ember_vbinary_qs8_rescale on eight lanes. */
+/* ember_vbinary_qs8_rescale on eight lanes of stored values q. */
 static inline __m256i rescale8(__m256i q, const rescale_avx2 *r) {
-    const __m256i d = _mm256_sub_epi32(q, r->zp);
-    const __m256i low = _mm256_srai_epi32(
-        _mm256_add_epi32(_mm256_mullo_epi32(d, r->mlo), _mm256_set1_epi32(1 << 10)), 11);
-    const __m256i high = _mm256_add_epi32(_mm256_mullo_epi32(d, r->mhi), low);
-    const __m256i threshold = _mm256_sub_epi32(r->half_mask, _mm256_srai_epi32(high, 31));
-    const __m256i round_up = _mm256_cmpgt_epi32(_mm256_and_si256(high, r->mask), threshold);
-    return _mm256_sub_epi32(_mm256_sra_epi32(high, r->rshift), round_up);
+    const __m256i low =
+        _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(q, r->mlo), r->lo_add), 11);
+    const __m256i h = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(q, r->mhi), low),
+                                       r->hi_add);
+    /* + (-1) where q < zp: the ties-down of negative values */
+    return _mm256_sra_epi32(_mm256_add_epi32(h, _mm256_cmpgt_epi32(r->sign_zp, q)), r->rshift);
 }
 
+/* The output requantization: SRDHM by vpmuldq as requant_qs8_avx2.h (no left shift: ADD's
+   output multiplier is < 1, MUL's takes the general form), then the rounding shift above
+   with [h < 0] as the sign bit shifted down by 31, or by 32 (giving 0) when r = 0. */
 typedef struct out_avx2 {
-    __m256i mult, lshift, rshift;
+    __m256i mult, lshift, rshift, half;
+    __m128i sign_shift, rshift_count;
 } out_avx2;
 
 static inline out_avx2 out_setup(const ember_vbinary_qs8_params *p) {
+    const int32_t half = p->rshift > 0 ? (int32_t)(UINT32_C(1) << (p->rshift - 1)) : 0;
     const out_avx2 o = {_mm256_set1_epi32(p->mult), _mm256_set1_epi32(p->lshift),
-                        _mm256_set1_epi32(p->rshift)};
+                        _mm256_set1_epi32(p->rshift), _mm256_set1_epi32(half),
+                        _mm_cvtsi32_si128(p->rshift > 0 ? 31 : 32),
+                        _mm_cvtsi32_si128(p->rshift)};
     return o;
+}
+
+static inline __m256i add_requant8(__m256i x, const out_avx2 *o) {
+    const __m256i half64 = _mm256_set1_epi64x(INT64_C(1) << 30);
+    const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, o->mult), half64);
+    const __m256i odd =
+        _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), o->mult), half64);
+    const __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(even, 31),
+                                         _mm256_slli_epi64(odd, 1), 0xAA);
+    const __m256i t = _mm256_sub_epi32(_mm256_add_epi32(h, o->half),
+                                       _mm256_srl_epi32(h, o->sign_shift));
+    return _mm256_sra_epi32(t, o->rshift_count);
 }
 
 static inline __m128i add16(const int8_t *a, const int8_t *b, const rescale_avx2 *ra,
@@ -50,9 +81,7 @@ static inline __m128i add16(const int8_t *a, const int8_t *b, const rescale_avx2
                             const ember_vbinary_qs8_params *p) {
     const __m256i s0 = _mm256_add_epi32(rescale8(load8(a), ra), rescale8(load8(b), rb));
     const __m256i s1 = _mm256_add_epi32(rescale8(load8(a + 8), ra), rescale8(load8(b + 8), rb));
-    return ember_qs8_pack16_avx2(ember_qs8_mbqm_avx2(s0, o->mult, o->lshift, o->rshift),
-                                 ember_qs8_mbqm_avx2(s1, o->mult, o->lshift, o->rshift),
-                                 &p->out);
+    return ember_qs8_pack16_avx2(add_requant8(s0, o), add_requant8(s1, o), &p->out);
 }
 
 void ember_vadd_qs8_vv_avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
@@ -75,9 +104,7 @@ static inline __m128i add16_s(const int8_t *a, __m256i rb, const rescale_avx2 *r
                               const out_avx2 *o, const ember_vbinary_qs8_params *p) {
     const __m256i s0 = _mm256_add_epi32(rescale8(load8(a), ra), rb);
     const __m256i s1 = _mm256_add_epi32(rescale8(load8(a + 8), ra), rb);
-    return ember_qs8_pack16_avx2(ember_qs8_mbqm_avx2(s0, o->mult, o->lshift, o->rshift),
-                                 ember_qs8_mbqm_avx2(s1, o->mult, o->lshift, o->rshift),
-                                 &p->out);
+    return ember_qs8_pack16_avx2(add_requant8(s0, o), add_requant8(s1, o), &p->out);
 }
 
 void ember_vadd_qs8_vs_avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *out,

@@ -45,26 +45,34 @@ static inline __m128i requant16(__m512i acc, const out_avx512 *o) {
     return _mm_min_epi8(_mm_max_epi8(b, o->qmin), o->qmax);
 }
 
+/* ADD's input rescale with the exact rewrites of vbinary_qs8_avx2.c: the zero point folded
+   into constants, RDBPOT(h, r) = (h + 2^(r-1) - [q < zp]) >> r (never -1 where r = 0). */
 typedef struct rescale_avx512 {
-    __m512i zp, mhi, mlo, mask, half;
+    __m512i mhi, mlo, lo_add, hi_add, sign_zp;
     __m128i rshift;
 } rescale_avx512;
 
 static inline rescale_avx512 rescale_setup(int32_t zp, int32_t mhi, int32_t mlo, int32_t rshift) {
-    const int32_t mask = (int32_t)((UINT32_C(1) << rshift) - 1u);
-    const rescale_avx512 r = {_mm512_set1_epi32(zp),   _mm512_set1_epi32(mhi),
-                              _mm512_set1_epi32(mlo),  _mm512_set1_epi32(mask),
-                              _mm512_set1_epi32(mask >> 1), _mm_cvtsi32_si128(rshift)};
+    const int32_t half = rshift > 0 ? (int32_t)(UINT32_C(1) << (rshift - 1)) : 0;
+    const rescale_avx512 r = {_mm512_set1_epi32(mhi),
+                              _mm512_set1_epi32(mlo),
+                              _mm512_set1_epi32((1 << 10) - zp * mlo),
+                              _mm512_set1_epi32(half - zp * mhi),
+                              _mm512_set1_epi32(rshift > 0 ? zp : INT8_MIN),
+                              _mm_cvtsi32_si128(rshift)};
     return r;
 }
 
 /* ember_vbinary_qs8_rescale on sixteen lanes. */
-static inline __m512i rescale16(__m128i q, const rescale_avx512 *r) {
-    const __m512i d = _mm512_sub_epi32(_mm512_cvtepi8_epi32(q), r->zp);
-    const __m512i low = _mm512_srai_epi32(
-        _mm512_add_epi32(_mm512_mullo_epi32(d, r->mlo), _mm512_set1_epi32(1 << 10)), 11);
-    const __m512i high = _mm512_add_epi32(_mm512_mullo_epi32(d, r->mhi), low);
-    return rdbpot16(high, r->rshift, r->mask, r->half);
+static inline __m512i rescale16(__m128i bytes, const rescale_avx512 *r) {
+    const __m512i q = _mm512_cvtepi8_epi32(bytes);
+    const __m512i low =
+        _mm512_srai_epi32(_mm512_add_epi32(_mm512_mullo_epi32(q, r->mlo), r->lo_add), 11);
+    const __m512i h = _mm512_add_epi32(_mm512_add_epi32(_mm512_mullo_epi32(q, r->mhi), low),
+                                       r->hi_add);
+    const __mmask16 below = _mm512_cmpgt_epi32_mask(r->sign_zp, q);
+    return _mm512_sra_epi32(_mm512_mask_sub_epi32(h, below, h, _mm512_set1_epi32(1)),
+                            r->rshift);
 }
 
 /* n (1..16) bytes from p, the rest 0, without reading past p + n. */

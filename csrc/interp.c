@@ -58,9 +58,11 @@ static uint32_t detect_x86_features(void) {
         return 0;
     const bool avx512f = (b & (1u << 16)) && (xcr0_lo & 0xe0u) == 0xe0u;
     const unsigned bw = 1u << 30, vl = 1u << 31, vnni = 1u << 11; /* ebx, ebx, ecx */
-    const bool avx512vnni = avx512f && (b & (bw | vl)) == (bw | vl) && (c & vnni);
+    const unsigned vbmi = 1u << 1; /* ecx */
+    const bool avx512bwvl = avx512f && (b & (bw | vl)) == (bw | vl);
     return EMBER_ISA_AVX2 | (avx512f ? EMBER_ISA_AVX512F : 0) |
-           (avx512vnni ? EMBER_ISA_AVX512VNNI : 0);
+           (avx512bwvl && (c & vnni) ? EMBER_ISA_AVX512VNNI : 0) |
+           (avx512bwvl && (c & vbmi) ? EMBER_ISA_AVX512VBMI : 0);
 }
 
 /* SHA-NI (cpuid leaf 7, ebx bit 29), with the SSSE3 and SSE4.1 its code also uses. Only SSE

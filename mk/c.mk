@@ -29,12 +29,14 @@ C_HDRS := $(wildcard csrc/*.h csrc/include/*.h csrc/kernels/*.h csrc/ukernels/*.
 # any CPU of the architecture (the variant is chosen at run time).
 C_MACHINE := $(shell $(CC) -dumpmachine)
 ifneq ($(filter x86_64%,$(C_MACHINE)),)
-C_ISA_DIRS := avx2 avx512f avx512vnni shani
+C_ISA_DIRS := avx2 avx512f avx512vnni avx512vbmi shani
 C_FLAGS_avx2 := -mavx2 -mfma -mf16c
 C_FLAGS_avx512f := -mavx512f -mavx2 -mfma -mf16c
 C_FLAGS_avx512vnni := -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mavx2 -mfma -mf16c
+C_FLAGS_avx512vbmi := -mavx512f -mavx512bw -mavx512vl -mavx512vbmi -mavx2 -mfma -mf16c
 C_FLAGS_shani := -msha -msse4.1
-C_FLAGS += -DEMBER_HAVE_AVX2=1 -DEMBER_HAVE_AVX512F=1 -DEMBER_HAVE_AVX512VNNI=1 -DEMBER_HAVE_SHA=1
+C_FLAGS += -DEMBER_HAVE_AVX2=1 -DEMBER_HAVE_AVX512F=1 -DEMBER_HAVE_AVX512VNNI=1 \
+    -DEMBER_HAVE_AVX512VBMI=1 -DEMBER_HAVE_SHA=1
 endif
 # The thread pool (csrc/threadpool.c) uses POSIX threads; without EMBER_HAVE_THREADS it runs
 # every task on the calling thread (the Cortex-M build).

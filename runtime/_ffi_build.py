@@ -68,14 +68,16 @@ _ISA_DIRS = {
                "avx512f": ["-mavx512f", "-mavx2", "-mfma", "-mf16c"],
                "avx512vnni": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-mavx2",
                               "-mfma", "-mf16c"],
+               "avx512vbmi": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vbmi", "-mavx2",
+                              "-mfma", "-mf16c"],
                "shani": ["-msha", "-msse4.1"]},
     "aarch64": {"neon": [], "neondot": ["-march=armv8.2-a+dotprod"],
                 "neoni8mm": ["-march=armv8.2-a+dotprod+i8mm"],
                 "neonsha2": ["-march=armv8-a+crypto"]},
 }
 _ISA_DEFINES = {
-    "x86_64": ["EMBER_HAVE_AVX2", "EMBER_HAVE_AVX512F", "EMBER_HAVE_AVX512VNNI", "EMBER_HAVE_SHA",
-               "EMBER_HAVE_THREADS"],
+    "x86_64": ["EMBER_HAVE_AVX2", "EMBER_HAVE_AVX512F", "EMBER_HAVE_AVX512VNNI",
+               "EMBER_HAVE_AVX512VBMI", "EMBER_HAVE_SHA", "EMBER_HAVE_THREADS"],
     "aarch64": ["EMBER_HAVE_NEON", "EMBER_HAVE_NEONDOT", "EMBER_HAVE_NEONI8MM", "EMBER_HAVE_SHA",
                 "EMBER_HAVE_THREADS"],
 }

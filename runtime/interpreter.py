@@ -38,6 +38,7 @@ ISA_NEON: int = lib.EMBER_ISA_NEON  # Arm NEON (armv7, aarch64)
 ISA_NEONDOT: int = lib.EMBER_ISA_NEONDOT  # aarch64 with the dot-product instructions
 ISA_AVX512F: int = lib.EMBER_ISA_AVX512F  # x86-64 with AVX-512 Foundation
 ISA_AVX512VNNI: int = lib.EMBER_ISA_AVX512VNNI  # x86-64 with AVX-512 BW, VL and VNNI
+ISA_AVX512VBMI: int = lib.EMBER_ISA_AVX512VBMI  # x86-64 with AVX-512 BW, VL and VBMI
 ISA_NEONFP16: int = lib.EMBER_ISA_NEONFP16  # aarch64 with half-precision arithmetic
 ISA_NEONI8MM: int = lib.EMBER_ISA_NEONI8MM  # aarch64 with the int8 matrix multiply
 ISA_SHA: int = lib.EMBER_ISA_SHA  # SHA-256 instructions: the content hash checked at create

@@ -38,7 +38,7 @@ _TYPE_TAGS = {"f32": "float32", "i8": "int8", "i16": "int16"}
 # A microkernel family's type tag: TRANSPOSE's u32 kernels move float32 (4-byte) elements; qs8
 # kernels take int8 activations, qs16x8 int16 activations with int8 weights.
 _UK_TYPE_TAGS = {"f32": "float32", "u32": "float32", "qs8": "int8", "qs16x8": "int16"}
-_ISA_ORDER = ["avx512vnni", "avx512f", "avx2", "neoni8mm", "neondot", "neon"]
+_ISA_ORDER = ["avx512vbmi", "avx512vnni", "avx512f", "avx2", "neoni8mm", "neondot", "neon"]
 _TABLE = re.compile(r"static const \w+ (\w*configs)\[\]\s*=\s*\{(.*?)\n\};", re.S)
 _SELECT_DEF = re.compile(r"^const \w+ \*ember_(\w+?)_(f32|u32|qs8|qs16x8)_select\(", re.M)
 _ENUM_OP = re.compile(r"\bEMBER_V(?:BINARY|UNARY)_[A-Z0-9_]+\b")

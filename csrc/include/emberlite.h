@@ -69,6 +69,7 @@ typedef enum ember_type {
 #define EMBER_ISA_NEONI8MM (1u << 5) /* aarch64 int8 matrix multiply (i8mm) */
 #define EMBER_ISA_SHA (1u << 6)      /* SHA-256 instructions (x86 SHA-NI, ARMv8 SHA2) */
 #define EMBER_ISA_AVX512VNNI (1u << 7) /* x86-64 AVX-512 BW, VL and VNNI (int8 dot products) */
+#define EMBER_ISA_AVX512VBMI (1u << 8) /* x86-64 AVX-512 BW, VL and VBMI (byte permutes) */
 #define EMBER_ISA_ALL 0xffffffffu
 
 /* Allocation callbacks. alloc returns memory aligned to `align` (a power of two <= 64) or NULL. */

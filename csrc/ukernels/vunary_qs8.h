@@ -27,6 +27,10 @@ const ember_vlut_qs8_config *ember_vlut_qs8_select(const ember_context *ctx);
 const ember_vlut_qs8_config *ember_vlut_qs8_configs(size_t *count);
 
 void ember_vlut_qs8_scalar(size_t n, const int8_t *in, int8_t *out, const int8_t table[256]);
+#if EMBER_HAVE_AVX512VBMI
+void ember_vlut_qs8_avx512vbmi(size_t n, const int8_t *in, int8_t *out,
+                               const int8_t table[256]);
+#endif
 #if EMBER_HAVE_AVX2
 void ember_vlut_qs8_avx2(size_t n, const int8_t *in, int8_t *out, const int8_t table[256]);
 #endif

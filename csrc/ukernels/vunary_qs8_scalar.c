@@ -18,6 +18,9 @@ void ember_vlut_qs8_scalar(size_t n, const int8_t *in, int8_t *out, const int8_t
 }
 
 static const ember_vlut_qs8_config configs[] = {
+#if EMBER_HAVE_AVX512VBMI
+    { "vlut_qs8_avx512vbmi", EMBER_ISA_AVX512VBMI, ember_vlut_qs8_avx512vbmi },
+#endif
 #if EMBER_HAVE_AVX2
     { "vlut_qs8_avx2", EMBER_ISA_AVX2, ember_vlut_qs8_avx2 },
 #endif

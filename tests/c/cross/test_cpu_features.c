@@ -63,6 +63,7 @@ static uint32_t feature_bit(const char *name, size_t len) {
         {"neon", EMBER_ISA_NEON},         {"neondot", EMBER_ISA_NEONDOT},
         {"neonfp16", EMBER_ISA_NEONFP16}, {"neoni8mm", EMBER_ISA_NEONI8MM},
         {"sha", EMBER_ISA_SHA},           {"avx512vnni", EMBER_ISA_AVX512VNNI},
+        {"avx512vbmi", EMBER_ISA_AVX512VBMI},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i].name) == len && strncmp(names[i].name, name, len) == 0)
@@ -89,10 +90,12 @@ static void check_expected(uint32_t features) {
 
 static void check_features(uint32_t features) {
     const uint32_t known = EMBER_ISA_AVX2 | EMBER_ISA_AVX512F | EMBER_ISA_AVX512VNNI |
+                           EMBER_ISA_AVX512VBMI |
                            EMBER_ISA_NEON | EMBER_ISA_NEONDOT | EMBER_ISA_NEONFP16 |
                            EMBER_ISA_NEONI8MM | EMBER_ISA_SHA;
     CHECK_MSG((features & ~known) == 0, "unknown feature bits 0x%x", (unsigned)features);
-    const uint32_t x86 = EMBER_ISA_AVX2 | EMBER_ISA_AVX512F | EMBER_ISA_AVX512VNNI;
+    const uint32_t x86 = EMBER_ISA_AVX2 | EMBER_ISA_AVX512F | EMBER_ISA_AVX512VNNI |
+                         EMBER_ISA_AVX512VBMI;
     const uint32_t arm64_only = EMBER_ISA_NEONDOT | EMBER_ISA_NEONFP16 | EMBER_ISA_NEONI8MM;
     (void)x86, (void)arm64_only; /* each architecture's branch uses some */
 #if defined(__aarch64__)

@@ -5,10 +5,26 @@
 void ember_binary_qs8_select(ember_context *ctx, ember_node *node, ember_vbinary_op op, bool ok,
                              ember_binary_qs8 *k) {
     k->ops = ok ? ember_vbinary_qs8_select(ctx, op) : NULL;
+    k->lut = NULL;
     if (k->ops == NULL)
         return;
     ember_vbinary_qs8_swap(&k->p, &k->swapped);
+    k->lut = ember_vlut_qs8_select(ctx);
     node->variant = k->ops->name;
+}
+
+/* A repeated operand's row at least this long runs as a table lookup: filling the table costs
+   256 outputs of the vs kernel, a lookup a fraction of one per byte. */
+#define LUT_MIN_ROW 1024
+
+/* out[i] = vs(a[i], b[0]) through the table of vs over every byte. */
+static void run_row_lut(const ember_binary_qs8 *k, const ember_vbinary_qs8_params *p,
+                        int8_t *out, const int8_t *a, const int8_t *b, size_t n) {
+    int8_t bytes[256], table[256];
+    for (int v = 0; v < 256; v++)
+        bytes[v] = (int8_t)v;
+    k->ops->vs(256, bytes, b, table, p);
+    k->lut->fn(n, a, out, table);
 }
 
 struct binary_task {
@@ -21,7 +37,12 @@ struct binary_task {
 /* One row; steps are 0 or 1, both 0 only for a one-element row (see broadcast.h). */
 static void run_row(const ember_binary_qs8 *k, int8_t *out, const int8_t *a, size_t a_step,
                     const int8_t *b, size_t b_step, size_t n) {
-    if (b_step == 0)
+    if (n >= LUT_MIN_ROW && k->lut != NULL && (a_step == 0 || b_step == 0)) {
+        if (b_step == 0)
+            run_row_lut(k, &k->p, out, a, b, n);
+        else
+            run_row_lut(k, &k->swapped, out, b, a, n);
+    } else if (b_step == 0)
         k->ops->vs(n, a, b, out, &k->p);
     else if (a_step == 0)
         k->ops->vs(n, b, a, out, &k->swapped);

@@ -14,6 +14,9 @@
 typedef struct ember_binary_qs8 {
     const ember_vbinary_qs8_ops *ops; /* NULL: the op's reference loop */
     ember_vbinary_qs8_params p, swapped;
+    /* Rows where one operand repeats a single value depend on the other's byte alone: long
+       ones run as this lookup in a table the vs kernel fills for the 256 bytes. */
+    const ember_vlut_qs8_config *lut;
 } ember_binary_qs8;
 
 /* Picks `op`'s microkernels for a node whose parameters were set up (ok: the params helper

@@ -84,7 +84,9 @@ def binary_shapes(rng: np.random.Generator) -> list[tuple[tuple[int, ...], tuple
     for c in (1, 3, 16, 17, 40):
         hw = int(rng.integers(1, 6))
         cases += [((1, hw, 3, c), (c,)), ((c,), (2, hw, 1, c)), ((2, hw, 2, c), (1, 1, 1, c))]
-    cases += [((n,), ()) for n in (1, 17, 33, 100)] + [((), (n,)) for n in (5, 47)]
+    # scalars both ways; rows from 1024 on run as a lookup in a table of the vs kernel
+    cases += [((n,), ()) for n in (1, 17, 33, 100, 1023, 1024, 5001)]
+    cases += [((), (n,)) for n in (5, 47, 3000)] + [((1, 50, 50, 3), (1, 1, 1, 1))]
     cases += [((3, 1, 5), (1, 4, 1)), ((2, 1, 3, 1), (1, 5, 1, 19)), ((70000,), (70000,)),
               ((1, 40, 40, 24), (1, 40, 40, 24)), ((1, 30, 30, 40), (1, 1, 1, 40))]
     return cases

@@ -3,8 +3,15 @@
    output's quantized min and max (ember_requant_i8, quant.h), as LiteRT's QuantizedReluX
    does for RELU_N1_TO_1 (imported as CLAMP -1..1). */
 #include "ember_internal.h"
+#include "kernels/elementwise_qs8.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
+
+/* int8: the requantization and its table over every input byte. */
+struct clamp_i8_data {
+    ember_requant_i8 p;
+    ember_lut_qs8 lut;
+};
 
 /* Infinite bounds stand for an omitted ONNX min or max. */
 static ember_status read_bounds(ember_context *ctx, const ember_node *node, float *lo, float *hi) {
@@ -48,19 +55,26 @@ static ember_status clamp_prepare(ember_context *ctx, ember_node *node) {
     if (!ember_unary_is_i8(ctx, node))
         return ember_unary_prepare_fast(ctx, node, ember_clamp_f32_ref, p, EMBER_VUNARY_CLAMP,
                                         p);
-    ember_requant_i8 *q = ember_alloc(ctx, sizeof(*q));
-    if (q == NULL)
+    struct clamp_i8_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
-    ember_requant_i8_init(ember_input(ctx, node, 0), ember_output(ctx, node, 0), p.a, p.b, q);
-    node->data = q;
+    ember_requant_i8_init(ember_input(ctx, node, 0), ember_output(ctx, node, 0), p.a, p.b,
+                          &d->p);
+    node->data = d;
+    int8_t bytes[256];
+    if (ember_lut_qs8_begin(ctx, node, &d->lut, bytes))
+        ember_clamp_i8_ref(bytes, d->lut.table, 256, &d->p);
     return EMBER_STATUS_OK;
 }
 
 static ember_status clamp_eval(ember_context *ctx, const ember_node *node) {
     if (!ember_unary_is_i8(ctx, node))
         return ember_unary_eval(ctx, node);
+    const struct clamp_i8_data *d = node->data;
+    if (ember_lut_qs8_eval(ctx, node, &d->lut))
+        return EMBER_STATUS_OK;
     const ember_tensor *in = ember_input(ctx, node, 0);
-    ember_clamp_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count, node->data);
+    ember_clamp_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count, &d->p);
     return EMBER_STATUS_OK;
 }
 

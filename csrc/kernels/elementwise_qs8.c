@@ -132,3 +132,23 @@ void ember_vlut_qs8_run(ember_context *ctx, ember_vlut_qs8_fn fn, size_t n, cons
     else
         run_lut(&t, 0, 0, n);
 }
+
+bool ember_lut_qs8_begin(ember_context *ctx, ember_node *node, ember_lut_qs8 *l,
+                         int8_t bytes[256]) {
+    l->lut = ember_vlut_qs8_select(ctx);
+    if (l->lut == NULL)
+        return false;
+    for (int v = 0; v < 256; v++)
+        bytes[v] = (int8_t)v;
+    node->variant = l->lut->name;
+    return true;
+}
+
+bool ember_lut_qs8_eval(ember_context *ctx, const ember_node *node, const ember_lut_qs8 *l) {
+    if (l->lut == NULL)
+        return false;
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    ember_vlut_qs8_run(ctx, l->lut->fn, in->count, in->data, ember_output(ctx, node, 0)->data,
+                       l->table);
+    return true;
+}

@@ -32,4 +32,20 @@ void ember_binary_qs8_run(ember_context *ctx, const ember_broadcast *bc,
 void ember_vlut_qs8_run(ember_context *ctx, ember_vlut_qs8_fn fn, size_t n, const int8_t *in,
                         int8_t *out, const int8_t *table);
 
+/* An int8 unary op whose output depends on the input byte alone: the vectorised lookup
+   (NULL: the op's reference loop) in the table of the reference's result for every byte,
+   built at prepare, so exact by construction. */
+typedef struct ember_lut_qs8 {
+    const ember_vlut_qs8_config *lut;
+    int8_t table[256];
+} ember_lut_qs8;
+
+/* Picks the lookup (none under isa_mask EMBER_ISA_NONE) and names it in node->variant; when
+   there is one, sets bytes[v] = (int8_t)v, the inputs in table order, for the op to run its
+   reference loop on into l->table, and returns true. */
+bool ember_lut_qs8_begin(ember_context *ctx, ember_node *node, ember_lut_qs8 *l,
+                         int8_t bytes[256]);
+/* Runs the lookup from the node's input 0 to its output 0; false when there is none. */
+bool ember_lut_qs8_eval(ember_context *ctx, const ember_node *node, const ember_lut_qs8 *l);
+
 #endif /* EMBER_KERNELS_ELEMENTWISE_QS8_H */

@@ -2,6 +2,7 @@
    (unary.h) with p.a = alpha. int8: node data leaky_relu_i8_data; each sign of the input
    offset gets its own requantization multiplier (1 and alpha, times s_in / s_out). */
 #include "ember_internal.h"
+#include "kernels/elementwise_qs8.h"
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
@@ -11,6 +12,7 @@ struct leaky_relu_i8_data {
     int32_t id_mult, id_shift;       /* s_in / s_out */
     int32_t alpha_mult, alpha_shift; /* |alpha| * s_in / s_out */
     bool negate;                     /* alpha < 0 */
+    ember_lut_qs8 lut;               /* the table of the reference over every byte */
 };
 
 static ember_status read_alpha(ember_context *ctx, const ember_node *node, float *alpha) {
@@ -78,14 +80,20 @@ static ember_status leaky_relu_prepare(ember_context *ctx, ember_node *node) {
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     leaky_relu_i8_init(ember_input(ctx, node, 0), ember_output(ctx, node, 0), p.a, d);
     node->data = d;
+    int8_t bytes[256];
+    if (ember_lut_qs8_begin(ctx, node, &d->lut, bytes))
+        ember_leaky_relu_i8_ref(bytes, d->lut.table, 256, d);
     return EMBER_STATUS_OK;
 }
 
 static ember_status leaky_relu_eval(ember_context *ctx, const ember_node *node) {
     if (!ember_unary_is_i8(ctx, node))
         return ember_unary_eval(ctx, node);
+    const struct leaky_relu_i8_data *d = node->data;
+    if (ember_lut_qs8_eval(ctx, node, &d->lut))
+        return EMBER_STATUS_OK;
     const ember_tensor *in = ember_input(ctx, node, 0);
-    ember_leaky_relu_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count, node->data);
+    ember_leaky_relu_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count, d);
     return EMBER_STATUS_OK;
 }
 

@@ -3,8 +3,15 @@
 #include <math.h>
 
 #include "ember_internal.h"
+#include "kernels/elementwise_qs8.h"
 #include "kernels/quant.h"
 #include "kernels/unary.h"
+
+/* int8: the requantization and its table over every input byte. */
+struct relu_i8_data {
+    ember_requant_i8 p;
+    ember_lut_qs8 lut;
+};
 
 static ember_status relu_check(ember_context *ctx, const ember_node *node) {
     if (ember_unary_is_i8(ctx, node))
@@ -31,20 +38,26 @@ static ember_status relu_prepare(ember_context *ctx, ember_node *node) {
         return ember_unary_prepare_fast(ctx, node, ember_relu_f32_ref, none, EMBER_VUNARY_CLAMP,
                                         bounds);
     }
-    ember_requant_i8 *p = ember_alloc(ctx, sizeof(*p));
-    if (p == NULL)
+    struct relu_i8_data *d = ember_alloc(ctx, sizeof(*d));
+    if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     ember_requant_i8_init(ember_input(ctx, node, 0), ember_output(ctx, node, 0), 0.0f, INFINITY,
-                          p);
-    node->data = p;
+                          &d->p);
+    node->data = d;
+    int8_t bytes[256];
+    if (ember_lut_qs8_begin(ctx, node, &d->lut, bytes))
+        ember_relu_i8_ref(bytes, d->lut.table, 256, &d->p);
     return EMBER_STATUS_OK;
 }
 
 static ember_status relu_eval(ember_context *ctx, const ember_node *node) {
     if (!ember_unary_is_i8(ctx, node))
         return ember_unary_eval(ctx, node);
+    const struct relu_i8_data *d = node->data;
+    if (ember_lut_qs8_eval(ctx, node, &d->lut))
+        return EMBER_STATUS_OK;
     const ember_tensor *in = ember_input(ctx, node, 0);
-    ember_relu_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count, node->data);
+    ember_relu_i8_ref(in->data, ember_output(ctx, node, 0)->data, in->count, &d->p);
     return EMBER_STATUS_OK;
 }
 

@@ -14,6 +14,7 @@ from emberlite.converter.ops.clamp import ClampParams
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
+from tests.kernels import elementwise_qs8_checks
 from tests.kernels import activation_models, elementwise_checks, fixed_point_activations
 from tests.kernels.activation_models import CLIP_BOUNDS
 from tests.quantize.int8_op_checks import (Case, check_op_runs_int8_close_to_float, const,
@@ -75,3 +76,20 @@ def test_op_runs_int8_close_to_float(name: str) -> None:
 def test_fast_path(shape: tuple[int, ...], params: object) -> None:
     """The vunary microkernel, threaded: the reference's bits, for 1 and 2 threads."""
     elementwise_checks.check_unary(OpType.CLAMP, shape, "vunary_f32_clamp_", params)
+
+
+# ---- int8 lookup microkernels (csrc/ukernels/vunary_qs8.h) ---------------------------------
+
+
+@pytest.mark.parametrize("bounds", [(-1.0, 1.0), (-0.5, 3.0), (0.0, float("inf")), (2.0, -1.0),
+                                    (-float("inf"), 0.25)], ids=str)
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_fast_path_i8(isa_mask: int, suffix: str, bounds: tuple[float, float]) -> None:
+    """The requantization and clamp's table over every byte, built at prepare, through the
+    vectorised lookup: the reference loop's bytes and the numpy model's (min > max gives max),
+    every tail, 1 and 2 threads, zero points at -128 and 127."""
+    lo, hi = bounds
+    elementwise_qs8_checks.check_lookup(
+        "clamp", lambda shape, q: (fixed_point_activations.build(OpType.CLAMP, shape, q,
+                                                                  ClampParams(lo, hi)), q),
+        isa_mask, suffix, 11, lambda x, q: fixed_point_activations.relu_x_reference(x, q, lo, hi))

@@ -15,6 +15,7 @@ from emberlite.converter.ops.leaky_relu import LeakyReluParams
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
+from tests.kernels import elementwise_qs8_checks
 from tests.kernels import activation_models, elementwise_checks, fixed_point_activations
 from tests.kernels.activation_models import SHAPES, param_id
 from tests.kernels.fixed_point import run_graph
@@ -95,3 +96,18 @@ def test_op_runs_int8_close_to_float(name: str) -> None:
 def test_fast_path(shape: tuple[int, ...], params: object) -> None:
     """The vunary microkernel, threaded: the reference's bits, for 1 and 2 threads."""
     elementwise_checks.check_unary(OpType.LEAKY_RELU, shape, "vunary_f32_leaky_relu_", params)
+
+
+# ---- int8 lookup microkernels (csrc/ukernels/vunary_qs8.h) ---------------------------------
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.2, 1.0, 2.5, -0.25, 0.0])
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_fast_path_i8(isa_mask: int, suffix: str, alpha: float) -> None:
+    """Both slopes' requantization in one table over every byte, built at prepare, through the
+    vectorised lookup: the reference loop's bytes and the numpy model's, every tail, 1 and 2
+    threads, zero points at -128 and 127, negative and zero alpha."""
+    elementwise_qs8_checks.check_lookup(
+        "leaky_relu", lambda shape, q: (build(OpType.LEAKY_RELU, shape, q,
+                                              LeakyReluParams(alpha)), q),
+        isa_mask, suffix, 5, lambda x, q: leaky_relu_reference(x, q, alpha))

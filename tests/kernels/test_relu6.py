@@ -12,6 +12,7 @@ from emberlite.converter.ops import OpType
 from tests.importers import keras_int8_activations
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
+from tests.kernels import elementwise_qs8_checks
 from tests.kernels import activation_models, elementwise_checks, fixed_point_activations
 from tests.quantize.int8_op_checks import (Case, check_op_runs_int8_close_to_float, const,
                                            io_params, single)
@@ -72,3 +73,18 @@ def test_op_runs_int8_close_to_float(name: str) -> None:
 def test_fast_path(shape: tuple[int, ...], params: object) -> None:
     """The vunary microkernel, threaded: the reference's bits, for 1 and 2 threads."""
     elementwise_checks.check_unary(OpType.RELU6, shape, "vunary_f32_clamp_", params)
+
+
+# ---- int8 lookup microkernels (csrc/ukernels/vunary_qs8.h) ---------------------------------
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+@pytest.mark.parametrize("isa_mask,suffix", elementwise_qs8_checks.FAST_VARIANTS)
+def test_fast_path_i8(isa_mask: int, suffix: str, seed: int) -> None:
+    """The requantization's table over every byte, built at prepare, through the vectorised
+    lookup: the reference loop's bytes and the numpy model's, every tail, 1 and 2 threads,
+    zero points at -128 and 127."""
+    elementwise_qs8_checks.check_lookup(
+        "relu6", lambda shape, q: (fixed_point_activations.build(OpType.RELU6, shape, q), q),
+        isa_mask, suffix, seed,
+        lambda x, q: fixed_point_activations.relu_x_reference(x, q, 0.0, 6.0))

@@ -24,9 +24,9 @@ C_SRCS := $(sort $(wildcard csrc/*.c csrc/kernels/*.c csrc/ukernels/*.c))
 C_HDRS := $(wildcard csrc/*.h csrc/include/*.h csrc/kernels/*.h csrc/ukernels/*.h \
     csrc/ukernels/*/*.h)
 
-# Optimised kernels: only the files in an ISA's directory (csrc/kernels/<isa>/ for whole ops,
-# csrc/ukernels/<isa>/ for microkernels) get that ISA's flags, so the rest of the library runs on
-# any CPU of the architecture (the variant is chosen at run time).
+# Optimised kernels: only the files in an ISA's microkernel directory (csrc/ukernels/<isa>/) get
+# that ISA's flags, so the rest of the library runs on any CPU of the architecture (the variant
+# is chosen at run time).
 C_MACHINE := $(shell $(CC) -dumpmachine)
 ifneq ($(filter x86_64%,$(C_MACHINE)),)
 C_ISA_DIRS := avx2 avx512f avx512vnni avx512vbmi shani
@@ -41,7 +41,7 @@ endif
 # The thread pool (csrc/threadpool.c) uses POSIX threads; without EMBER_HAVE_THREADS it runs
 # every task on the calling thread (the Cortex-M build).
 C_FLAGS += -DEMBER_HAVE_THREADS=1 -pthread
-isa_dir_srcs = $(wildcard csrc/kernels/$(1)/*.c csrc/ukernels/$(1)/*.c)
+isa_dir_srcs = $(wildcard csrc/ukernels/$(1)/*.c)
 C_ISA_SRCS := $(sort $(foreach d,$(C_ISA_DIRS),$(call isa_dir_srcs,$(d))))
 C_ALL_SRCS := $(C_SRCS) $(C_ISA_SRCS)
 isa_flags = $(foreach d,$(C_ISA_DIRS),$(if $(findstring /$(d)/,$(1)),$(C_FLAGS_$(d))))

@@ -17,7 +17,7 @@ CROSS_TIMEOUT ?= 300
 CROSS_FLAGS := $(filter-out -DEMBER_HAVE_%,$(C_FLAGS)) -DEMBER_HAVE_THREADS=1 $(C_OPT)
 CROSS_TESTS := $(C_TESTS) $(sort $(wildcard tests/c/cross/test_*.c))
 
-# Per target: compiler, flags for every file, and the ISA directories of csrc/kernels it builds
+# Per target: compiler, flags for every file, and the ISA directories of csrc/ukernels it builds
 # with their extra flags (the same scheme as C_ISA_DIRS in mk/c.mk).
 CROSS_CC_aarch64 := aarch64-linux-gnu-gcc
 CROSS_CFLAGS_aarch64 := -DEMBER_HAVE_NEON=1 -DEMBER_HAVE_NEONDOT=1 -DEMBER_HAVE_NEONI8MM=1 \

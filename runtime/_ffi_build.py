@@ -60,9 +60,8 @@ def cdef_from_header(text: str) -> str:
 CDEF = cdef_from_header(HEADER.read_text())
 
 
-# Per host architecture: the optimised-kernel directories (csrc/kernels/<isa> for whole ops,
-# csrc/ukernels/<isa> for microkernels), each with the flags only its files get (mk/c.mk uses
-# the same scheme), and the defines that enable them.
+# Per host architecture: the microkernel directories (csrc/ukernels/<isa>), each with the flags
+# only its files get (mk/c.mk uses the same scheme), and the defines that enable them.
 _ISA_DIRS = {
     "x86_64": {"avx2": ["-mavx2", "-mfma", "-mf16c"],
                "avx512f": ["-mavx512f", "-mavx2", "-mfma", "-mf16c"],
@@ -100,8 +99,7 @@ def _isa_objects(machine: str) -> list[str]:
     out_dir = ROOT / "build" / "ffi-isa"
     objects = []
     for isa, flags in _ISA_DIRS.get(machine, {}).items():
-        for src in sorted([*(ROOT / "csrc" / "kernels" / isa).glob("*.c"),
-                           *(ROOT / "csrc" / "ukernels" / isa).glob("*.c")]):
+        for src in sorted((ROOT / "csrc" / "ukernels" / isa).glob("*.c")):
             obj = out_dir / isa / (src.parent.parent.name + "_" + src.stem + ".o")
             obj.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run([*_compiler(), *CFLAGS, *_defines_flags(machine), *flags, "-fPIC",

@@ -1,6 +1,6 @@
-"""Generate docs/ops.md, one row per op, from the ops' facts (FACTS in converter/ops/<op>.py),
-the kernels' variant tables (csrc/kernels/<op>.c) and the microkernel configuration tables
-(csrc/ukernels/*.c) of the families each op file selects.
+"""Generate docs/ops.md, one row per op, from the ops' facts (FACTS in converter/ops/<op>.py)
+and the microkernel configuration tables (csrc/ukernels/*.c) of the families each op file
+selects.
 
 Usage: python scripts/gen_ops_doc.py [--check]
 With --check nothing is written; the exit status is 1 if docs/ops.md is stale.
@@ -22,8 +22,7 @@ HEADER = """# Operators
 One row per op: the ONNX and TFLite operators the importers turn into it, the activation types
 its kernels compute in, the instruction sets with an optimised variant beside the portable
 reference (`ref`), and its limits. Generated from the ops' facts (`FACTS` in
-`converter/ops/<op>.py`), the variant tables in `csrc/kernels/<op>.c` and the configuration
-tables of the microkernel families the op file selects (`ember_<family>_select` or an
+`converter/ops/<op>.py`) and the configuration tables of the microkernel families the op file selects (`ember_<family>_select` or an
 `EMBER_VBINARY_*` / `EMBER_VUNARY_*` op in `csrc/kernels/<op>.c`; the tables are in
 `csrc/ukernels/*.c`, see `docs/kernels.md`) by `python scripts/gen_ops_doc.py`;
 `tests/converter/test_op_facts.py` fails when this file is stale. "aarch64 only": the armv7
@@ -33,8 +32,6 @@ DEQUANTIZE and a QUANTIZE in a quantized model.
 | op | ONNX | TFLite | types | ISAs | limits |
 |---|---|---|---|---|---|
 """
-_VARIANTS = re.compile(r"_(f32|i8|i16)_variants\[\]\s*=\s*\{(.*?)\};", re.S)
-_TYPE_TAGS = {"f32": "float32", "i8": "int8", "i16": "int16"}
 # A microkernel family's type tag: TRANSPOSE's u32 kernels move float32 (4-byte) elements; qs8
 # kernels take int8 activations, qs16x8 int16 activations with int8 weights.
 _UK_TYPE_TAGS = {"f32": "float32", "u32": "float32", "qs8": "int8", "qs16x8": "int16"}
@@ -106,8 +103,6 @@ def isas(op_name: str) -> str:
     source = KERNELS / f"{op_name}.c"
     text = source.read_text() if source.exists() else ""
     found: list[Config] = []
-    for tag, body in _VARIANTS.findall(text):
-        found += _table_configs(body, _TYPE_TAGS[tag])
     by_select, by_enum = microkernel_families()
     for call, configs in by_select.items():
         if re.search(rf"\b{call}\(", text):

@@ -287,11 +287,3 @@ void ember_request_scratch(ember_context *ctx, size_t size) {
 bool ember_isa_usable(const ember_context *ctx, uint32_t isa) {
     return (isa & ctx->cpu_features & ctx->isa_mask) == isa;
 }
-
-ember_variant_fn ember_pick_variant(const ember_context *ctx, ember_node *node,
-                                    const ember_variant *table) {
-    while (!ember_isa_usable(ctx, table->isa))
-        table++;
-    node->variant = table->name;
-    return table->fn;
-}

@@ -1,5 +1,5 @@
-/* What CONV2D's prepare derives (kernels/conv2d.c), shared with its ISA variants
-   (kernels/<isa>/conv2d_*_<isa>.c), which read it and nothing else of the node. */
+/* What CONV2D's prepare derives (kernels/conv2d.c) for its eval: the window, the
+   quantization, and the plan of each fast path (the float32 and int8 GEMMs, 16x8, hybrid). */
 #ifndef EMBER_KERNELS_CONV2D_H
 #define EMBER_KERNELS_CONV2D_H
 

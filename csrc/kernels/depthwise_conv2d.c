@@ -111,8 +111,8 @@ static void ember_depthwise_conv2d_f32_ref(const struct depthwise_conv2d_data *d
 /* LiteRT's reference per-channel int8 depthwise convolution: output channel oc = c * multiplier
    + m sums filter x (input - zero point) over the in-image taps of input channel c, adds the
    bias and is requantized with its own multiplier. The sum wraps like LiteRT's. */
-void ember_depthwise_conv2d_i8_ref(const struct depthwise_conv2d_data *d, const int8_t *input,
-                                   const int8_t *filter, const int32_t *bias, int8_t *output) {
+static void depthwise_conv2d_i8_ref(const struct depthwise_conv2d_data *d, const int8_t *input,
+                                    const int8_t *filter, const int32_t *bias, int8_t *output) {
     const struct conv_window *w = &d->win;
     const size_t in_c = (size_t)d->in_c;
     const size_t out_c = (size_t)d->out_c;
@@ -368,9 +368,9 @@ static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *
         return EMBER_STATUS_OK;
     }
     if (d->is_i8) {
-        ember_depthwise_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data,
-                                      ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
-                                      out->data);
+        depthwise_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data,
+                                ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                out->data);
         return EMBER_STATUS_OK;
     }
     if (d->f32_cfg != NULL) {

@@ -1,5 +1,6 @@
-/* What DEPTHWISE_CONV2D's prepare derives (kernels/depthwise_conv2d.c), shared with its ISA
-   variants (kernels/<isa>/depthwise_conv2d_*_<isa>.c), which read it and nothing else. */
+/* What DEPTHWISE_CONV2D's prepare derives (kernels/depthwise_conv2d.c) for its eval: the
+   window, the quantization, and the plan of each fast path (float32, int8 and 16x8
+   microkernels). */
 #ifndef EMBER_KERNELS_DEPTHWISE_CONV2D_H
 #define EMBER_KERNELS_DEPTHWISE_CONV2D_H
 
@@ -24,7 +25,7 @@ struct depthwise_conv2d_data {
     int32_t *mult, *shift;
     struct conv16x8 *fast16; /* int16: kernels/conv16x8.c's plan (NULL: the reference) */
     /* int8 with multiplier 1 and constant weights, unless isa_mask is EMBER_ISA_NONE (else
-       q8_cfg is NULL and ember_depthwise_conv2d_i8_ref runs): the microkernel configuration,
+       q8_cfg is NULL and the reference loop runs): the microkernel configuration,
        its geometry, the packed weights, the row of input zero points the padding reads (from
        prepare), and the tap pointers each thread's slice of scratch holds. */
     const ember_dwconv_qs8_config *q8_cfg;

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/broadcast.h"
+#include "threadpool.h"
+#include "ukernels/vcvt_qs8.h"
 
 struct dequantize_data {
     /* int8 and int16: the input seen as [outer, channels, inner] elements, one scale and zero point
@@ -15,6 +18,8 @@ struct dequantize_data {
     float *scales;
     int32_t *zero_points;
     bool at_prepare; /* the output is a constant, already computed */
+    /* int8: the vectorised conversion (NULL: the reference loop). */
+    const ember_vcvt_qs8_config *cvt;
 };
 
 static ember_status check_int_quant(ember_context *ctx, const ember_node *node,
@@ -142,7 +147,39 @@ static void ember_dequantize_i16_f32_ref(const int16_t *in, float *out,
     }
 }
 
-static void run(const struct dequantize_data *d, const ember_tensor *in, ember_tensor *out) {
+struct cvt_task {
+    const struct dequantize_data *d;
+    const int8_t *in;
+    float *out;
+};
+
+static void run_cvt(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct cvt_task *t = arg;
+    t->d->cvt->dequantize(end - begin, t->in + begin, t->out + begin, t->d->scales[0],
+                          t->d->zero_points[0]);
+}
+
+/* One scale: tiles over the threads (each output alone, so any tiling gives the same bits);
+   per channel: each channel's inner run through the microkernel. */
+static void dequantize_i8_fast(ember_context *ctx, const int8_t *in, float *out,
+                               const struct dequantize_data *d) {
+    if (d->channels == 1 && d->outer == 1) {
+        const struct cvt_task t = {d, in, out};
+        if (ember_elementwise_parallel(ctx, d->inner))
+            ember_parallel_1d(ctx, run_cvt, &t, d->inner, ember_elementwise_tile(ctx, d->inner));
+        else
+            run_cvt(&t, 0, 0, d->inner);
+        return;
+    }
+    for (size_t o = 0; o < d->outer; o++) {
+        for (size_t c = 0; c < d->channels; c++, in += d->inner, out += d->inner)
+            d->cvt->dequantize(d->inner, in, out, d->scales[c], d->zero_points[c]);
+    }
+}
+
+static void run(ember_context *ctx, const struct dequantize_data *d, const ember_tensor *in,
+                ember_tensor *out) {
     /* An empty per-channel constant may still have huge outer dims to loop over. */
     if (in->count == 0)
         return;
@@ -150,6 +187,8 @@ static void run(const struct dequantize_data *d, const ember_tensor *in, ember_t
         ember_dequantize_f16_f32_ref(in->data, out->data, in->count);
     else if (in->type == EMBER_TYPE_INT16)
         ember_dequantize_i16_f32_ref(in->data, out->data, d);
+    else if (d->cvt != NULL)
+        dequantize_i8_fast(ctx, in->data, out->data, d);
     else
         ember_dequantize_i8_f32_ref(in->data, out->data, d);
 }
@@ -188,6 +227,8 @@ static ember_status dequantize_prepare(ember_context *ctx, ember_node *node) {
         if (st != EMBER_STATUS_OK)
             return st;
     }
+    if (in->type == EMBER_TYPE_INT8 && (data->cvt = ember_vcvt_qs8_select(ctx)) != NULL)
+        node->variant = data->cvt->name;
     node->data = data;
     if (!out->is_prepared)
         return EMBER_STATUS_OK;
@@ -195,7 +236,7 @@ static ember_status dequantize_prepare(ember_context *ctx, ember_node *node) {
     out->data = ember_alloc(ctx, out->bytes > 0 ? out->bytes : 1);
     if (out->data == NULL)
         return EMBER_STATUS_NO_MEMORY;
-    run(data, in, out);
+    run(ctx, data, in, out);
     data->at_prepare = true;
     return EMBER_STATUS_OK;
 }
@@ -203,7 +244,7 @@ static ember_status dequantize_prepare(ember_context *ctx, ember_node *node) {
 static ember_status dequantize_eval(ember_context *ctx, const ember_node *node) {
     const struct dequantize_data *data = node->data;
     if (!data->at_prepare)
-        run(data, ember_input(ctx, node, 0), ember_output(ctx, node, 0));
+        run(ctx, data, ember_input(ctx, node, 0), ember_output(ctx, node, 0));
     return EMBER_STATUS_OK;
 }
 

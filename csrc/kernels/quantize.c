@@ -11,6 +11,8 @@
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/quantize.h"
+#include "threadpool.h"
+#include "ukernels/vcvt_qs8.h"
 
 struct quantize_data {
     float scale;
@@ -22,6 +24,8 @@ struct quantize_data {
        reference's result for every input byte, built at prepare (exact by construction). */
     const ember_vlut_qs8_config *lut;
     int8_t table[256];
+    /* float32 -> int8: the vectorised conversion (NULL: the reference loop). */
+    const ember_vcvt_qs8_config *cvt;
 };
 
 static bool is_integer(uint8_t type) {
@@ -133,6 +137,10 @@ static ember_status quantize_prepare(ember_context *ctx, ember_node *node) {
                                   &data->shift);
     node->data = data;
     data->lut = NULL;
+    data->cvt = NULL;
+    if (in->type == EMBER_TYPE_FLOAT32 && out->type == EMBER_TYPE_INT8 &&
+        (data->cvt = ember_vcvt_qs8_select(ctx)) != NULL)
+        node->variant = data->cvt->name;
     if (is_integer(in->type) && in->type != EMBER_TYPE_INT16 && !wide)
         quantize_lut_prepare(ctx, node, in->type, out->type, data);
     return EMBER_STATUS_OK;
@@ -201,11 +209,36 @@ static void quantize_lut_prepare(ember_context *ctx, ember_node *node, uint8_t i
     node->variant = d->lut->name;
 }
 
+struct cvt_task {
+    const struct quantize_data *d;
+    const float *in;
+    int8_t *out;
+};
+
+static void run_cvt(const void *arg, size_t thread, size_t begin, size_t end) {
+    (void)thread;
+    const struct cvt_task *t = arg;
+    t->d->cvt->quantize(end - begin, t->in + begin, t->out + begin, t->d->scale,
+                        t->d->zero_point);
+}
+
+/* Each output is computed alone, so the tiling never changes a byte. */
+static void quantize_f32_i8_fast(ember_context *ctx, const struct quantize_data *d, size_t n,
+                                 const float *in, int8_t *out) {
+    const struct cvt_task t = {d, in, out};
+    if (ember_elementwise_parallel(ctx, n))
+        ember_parallel_1d(ctx, run_cvt, &t, n, ember_elementwise_tile(ctx, n));
+    else
+        run_cvt(&t, 0, 0, n);
+}
+
 static ember_status quantize_eval(ember_context *ctx, const ember_node *node) {
     const struct quantize_data *data = node->data;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if (data->lut != NULL)
+    if (data->cvt != NULL)
+        quantize_f32_i8_fast(ctx, data, in->count, in->data, out->data);
+    else if (data->lut != NULL)
         ember_vlut_qs8_run(ctx, data->lut->fn, in->count, in->data, out->data, data->table);
     else if (is_integer(in->type))
         ember_quantize_int_ref(in->data, in->type, out->data, out->type, in->count, data);

@@ -35,7 +35,9 @@ from tests.importers.keras_sets import Built, session_cases
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default, int8_tflite,
                                                 random_int8_samples, uniform)
+from emberlite import ISA_AVX2, ISA_SHA
 from tests.kernels import elementwise_qs8_checks
+from tests.kernels.fixed_point import _FEATURES, round_half_away
 from tests.kernels.fixed_point import (empty_graph, int8_tensor, log_uniform, mbqm,
                                        quantize_multiplier, run_graph, single_op, snap_pow2)
 from tests.kernels.fixed_point16 import INT16_MAX, INT16_MIN, quantize16, requantize_int
@@ -329,3 +331,52 @@ def test_requantize_fast_path(isa_mask: int, suffix: str, in_type: DType,
     elementwise_qs8_checks.check_lookup(
         "quantize", graph_of, isa_mask, suffix, 9,
         lambda x, q: requantize_reference(x, q, np_out), np_in)
+
+
+# ---- float32 -> int8 microkernels (csrc/ukernels/vcvt_qs8.h) -------------------------------
+
+# The masks that pick each conversion microkernel this CPU runs: the portable one (a mask with
+# no SIMD bit) and AVX2 where present.
+VCVT_VARIANTS = [pytest.param(ISA_SHA, "scalar", id="portable")] + (
+    [pytest.param(ISA_AVX2, "avx2", id="avx2")] if _FEATURES & ISA_AVX2 else [])
+
+
+def quantize_f32_reference(x: np.ndarray, scale: float, zp: int) -> np.ndarray:
+    """roundf(f32(x / scale)) (ties away from zero), bound to [-512, 512] with NaN -> -512,
+    + zero point, clamped to int8."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        r = (x.astype(np.float32) / np.float32(scale)).astype(np.float64)
+        r = np.where(np.isnan(r), -512.0, np.clip(round_half_away(r), -512.0, 512.0))
+    return np.clip(r.astype(np.int64) + zp, -128, 127).astype(np.int8)
+
+
+def quantize_inputs(rng: np.random.Generator, n: int, scale: float) -> np.ndarray:
+    """Values around the int8 range, exact and inexact ties (k + 0.5) * scale, huge values,
+    +-inf, NaN, +-0 and subnormals, shuffled."""
+    s = np.float32(scale)
+    k = rng.integers(-700, 700, n)
+    pool = [rng.normal(0.0, 80.0, n).astype(np.float32) * s,
+            ((k + 0.5) * s).astype(np.float32),
+            ((k + 0.5).astype(np.float32) * s).astype(np.float32),
+            np.array([np.inf, -np.inf, np.nan, -np.nan, 0.0, -0.0, 1e-45, -1e-45, 3e38, -3e38,
+                      1e20, -1e20, 512.5 * s, -512.5 * s, 127.5 * s, -128.5 * s], np.float32)]
+    allv = np.concatenate(pool)
+    return allv[rng.integers(0, allv.size, n)].astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+@pytest.mark.parametrize("isa_mask,suffix", VCVT_VARIANTS)
+def test_fast_path_f32_i8(isa_mask: int, suffix: str, seed: int) -> None:
+    """float32 -> int8 through the vcvt microkernel: the reference loop's bytes and the numpy
+    model's, every tail, 1 and 2 threads, ties, huge values, +-inf and NaN, zero points at
+    -128 and 127, scales over six decades and powers of two."""
+    rng = np.random.default_rng(seed)
+    shapes = [(n,) for n in elementwise_qs8_checks.LENGTHS] + [(3, 5, 7), (70001,)]
+    for shape in shapes:
+        scale = float(rng.choice([log_uniform(rng, 1e-6, 1.0), 2.0 ** int(rng.integers(-12, 2)),
+                                  1.0]))
+        zp = elementwise_qs8_checks.zero_point(rng)
+        x = quantize_inputs(rng, int(np.prod(shape)), scale).reshape(shape)
+        g = conversion_graph(DType.FLOAT32, DType.INT8, shape, 0.0, 0, scale, zp)
+        elementwise_qs8_checks.check_variant(g, [x], "quantize", isa_mask, suffix,
+                                             quantize_f32_reference(x, scale, zp))

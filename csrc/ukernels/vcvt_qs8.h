@@ -39,5 +39,11 @@ void ember_vcvt_f32_qs8_avx2(size_t n, const float *in, int8_t *out, float scale
 void ember_vcvt_qs8_f32_avx2(size_t n, const int8_t *in, float *out, float scale,
                              int32_t zero_point);
 #endif
+#if EMBER_HAVE_NEON && defined(__aarch64__)
+void ember_vcvt_f32_qs8_neon(size_t n, const float *in, int8_t *out, float scale,
+                             int32_t zero_point);
+void ember_vcvt_qs8_f32_neon(size_t n, const int8_t *in, float *out, float scale,
+                             int32_t zero_point);
+#endif
 
 #endif /* EMBER_UKERNELS_VCVT_QS8_H */

@@ -20,6 +20,9 @@ static const ember_vcvt_qs8_config configs[] = {
 #if EMBER_HAVE_AVX2
     { "vcvt_qs8_avx2", EMBER_ISA_AVX2, ember_vcvt_f32_qs8_avx2, ember_vcvt_qs8_f32_avx2 },
 #endif
+#if EMBER_HAVE_NEON && defined(__aarch64__)
+    { "vcvt_qs8_neon", EMBER_ISA_NEON, ember_vcvt_f32_qs8_neon, ember_vcvt_qs8_f32_neon },
+#endif
     { "vcvt_qs8_scalar", EMBER_ISA_NONE, ember_vcvt_f32_qs8_scalar, ember_vcvt_qs8_f32_scalar },
 };
 

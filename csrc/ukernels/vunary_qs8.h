@@ -1,8 +1,8 @@
 /* int8 element-wise unary microkernels: a lookup in a 256-entry table, the fast form of every
- * int8 op whose output depends only on the input byte (SIGMOID and TANH, whose table the
- * converter stores; HARD_SWISH and QUANTIZE int8 -> int8, whose prepare builds the table by
- * running the reference's scalar function on all 256 inputs, so the lookup is exact by
- * construction).
+ * int8 op whose output depends only on the input byte (SIGMOID, TANH and LOOKUP_TABLE, whose
+ * table the converter stores; HARD_SWISH, RELU, RELU6, LEAKY_RELU, CLAMP and QUANTIZE int8 ->
+ * int8, whose prepare builds the table by running the reference's scalar function on all 256
+ * inputs, so the lookup is exact by construction).
  *
  * out[i] = table[(uint8_t)in[i]] for i < n; out the same array as in or apart, any
  * alignment, any n (0 included). */

@@ -22,9 +22,10 @@ Usage: make_models.py OUT_DIR
   hybrid_block.ember   a float32 network with dynamic-range int8 weights computing in int8
                        (gathered 3x3 and 5x5, direct 1x1, a residual, fully connected rows),
                        for test_hybrid_models.c
-  int8_block.ember, int8_depthwise5x5.ember
-                       whole int8 networks made by Emberlite's quantizer (a MobileNet-like
-                       block; depthwise 5x5 and a conv with tails), for test_int8_models.c
+  int8_block.ember, int8_depthwise5x5.ember, int16x8_block.ember
+                       whole int8 and 16x8 networks made by Emberlite's quantizer (a
+                       MobileNet-like block; depthwise 5x5 and a conv with tails; 16x8 convs,
+                       depthwise and fully connected), for test_int8_models.c
   index.txt            the names of all of the above, one per line
   empty_<case>.ember   the cases of tests/runtime/empty_worker.py: every op on tensors that
                        hold no element with other dims of 2^31 - 1, for test_empty_tensors.c
@@ -390,11 +391,13 @@ class _FloatNet:
                                FullyConnectedParams()))
         return y
 
-    def quantized(self, outputs: list[str], low: float, high: float) -> Graph:
-        """The graph quantized to int8 (int8 input and outputs) by Emberlite's quantizer, its
-        ranges those of the numpy evaluator on 8 inputs drawn uniformly from [low, high]."""
+    def quantized(self, outputs: list[str], low: float, high: float,
+                  kind: str = "int8") -> Graph:
+        """The graph quantized to int8, or to 16x8 with kind "int16" (integer input and
+        outputs), by Emberlite's quantizer, its ranges those of the numpy evaluator on 8 inputs
+        drawn uniformly from [low, high]."""
         from emberlite.converter.quantize.calibrate import observed_tensors
-        from emberlite.converter.quantize.quantize_int8 import quantize_int8
+        from emberlite.converter.quantize.quantize_int8 import quantize_int8, quantize_int16x8
         from emberlite.converter.reference import evaluate
 
         graph = _graph(self.tensors, self.nodes, ["x"], outputs)
@@ -404,6 +407,8 @@ class _FloatNet:
             values = evaluate(graph, {"x": x})
             ranges = {n: (min(lo, float(values[n].min())), max(hi, float(values[n].max())))
                       for n, (lo, hi) in ranges.items()}
+        if kind == "int16":
+            return quantize_int16x8(graph, ranges, "minmax", io="int16")
         return quantize_int8(graph, ranges, "minmax", io="int8")
 
 
@@ -440,6 +445,20 @@ def int8_depthwise5x5() -> Graph:
     return net.quantized([net.conv(a, 37, 3, 1, (1, 1, 1, 1))], -1, 3)
 
 
+def int16x8_block() -> Graph:
+    """A 16x8 network (int16 activations, int8 weights) made by Emberlite's quantizer: RGB 3x3
+    stride-2 conv, depthwise 3x3 and 5x5 stride 2, 1x1 convs of odd widths, fully connected
+    rows: the 16x8 GEMM, IGEMM and depthwise kernels with their tails."""
+    net, relu6 = _FloatNet(44, (1, 11, 9, 3)), FusedActivation.RELU6
+    a = net.conv("x", 12, 3, 2, (1, 1, 1, 1), relu6)                    # 6 x 5 x 12
+    a = net.conv(a, 12, 3, 1, (1, 1, 1, 1), relu6, depthwise=True)
+    a = net.conv(a, 21, 1, act=relu6)
+    a = net.conv(a, 21, 5, 2, (2, 2, 2, 2), depthwise=True)             # 3 x 3 x 21
+    body = net.conv(a, 17, 1)
+    rows = net.node(OpType.RESHAPE, [body], (3, 51), ReshapeParams())
+    return net.quantized([net.fc(rows, 9, gain=4.0), body], -1, 2, kind="int16")
+
+
 def hybrid_block() -> Graph:
     """Float32 with int8 weights, computing in int8 (quantize("dynamic", compute="int8")): an
     RGB 3x3 stride-2 conv (gathered, 3 channels), 1x1 convs of odd widths (direct), one with a
@@ -461,7 +480,8 @@ def hybrid_block() -> Graph:
 
 # Whole int8 networks: test_int8_models.c runs them (and every other model whose inputs and
 # outputs are all integers) on the reference kernels and on the optimised ones.
-INT8_MODELS = {"int8_block": int8_block, "int8_depthwise5x5": int8_depthwise5x5}
+INT8_MODELS = {"int8_block": int8_block, "int8_depthwise5x5": int8_depthwise5x5,
+               "int16x8_block": int16x8_block}
 
 
 def all_models() -> dict[str, Graph]:

@@ -1,6 +1,6 @@
 /* Whole integer models, bit for bit: every model in MODEL_DIR/index.txt whose inputs and
-   outputs are all int8, uint8 or int16 tensors (int8_block and int8_depthwise5x5 from
-   make_models.py, and the one-op integer models) gives the same status and output bytes on the
+   outputs are all int8, uint8 or int16 tensors (int8_block, int8_depthwise5x5 and
+   int16x8_block from make_models.py, and the one-op integer models) gives the same status and output bytes on the
    optimised kernels as on the reference kernels (EMBER_ISA_NONE, 1 thread): on each ISA tier
    this CPU has (e.g. AVX2 alone, then with AVX-512, then everything: EMBER_ISA_ALL) at 1 and 2
    threads, for two different inputs. int8 arithmetic is exact, so any difference is a bug. */
@@ -193,12 +193,14 @@ int main(int argc, char **argv) {
             continue;
         if (check_model(model, size, names[m])) {
             checked++;
-            networks += strncmp(names[m], "int8_", 5) == 0;
+            networks += strncmp(names[m], "int8_", 5) == 0 ||
+                        strncmp(names[m], "int16x8_", 8) == 0;
         }
         free(model);
     }
     /* The whole networks must be there: without them this test checks single ops only. */
-    CHECK_MSG(networks == 2, "%d int8_* networks in %s/index.txt, expected 2", networks, dir);
+    CHECK_MSG(networks == 3, "%d int8_* / int16x8_* networks in %s/index.txt, expected 3",
+              networks, dir);
     printf("test_int8_models: %d integer models, each on the reference and the optimised "
            "kernels\n", checked);
     return test_report("test_int8_models");

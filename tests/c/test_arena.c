@@ -22,7 +22,8 @@ static void fill_inputs(ember_interp *ip) {
         uint32_t t = ember_interp_input_tensor(ip, i);
         ember_tensor_info info;
         ember_interp_tensor_info(ip, t, &info);
-        if (info.type == EMBER_TYPE_INT8) {
+        if (info.type == EMBER_TYPE_INT8 || info.type == EMBER_TYPE_INT16) {
+            /* every byte: an int16 tensor need not hold a whole number of floats */
             int8_t *q = ember_interp_tensor_data(ip, t);
             for (size_t k = 0; k < info.bytes; k++)
                 q[k] = (int8_t)((int)((k * 37 + i) % 256) - 128);

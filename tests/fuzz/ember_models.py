@@ -441,6 +441,15 @@ def _table(op: OpType, fn: Callable[[np.ndarray], np.ndarray]) -> GenFn:
     return gen
 
 
+def gen_lookup_table(b: Builder, prev: str | None) -> str:
+    """LOOKUP_TABLE: int8 only, a random 256-entry table (the converter computes real ones)."""
+    x = b.x_input(prev, DType.INT8)
+    q_out = b.quant(DType.INT8)
+    table = b.rng.integers(-128, 128, 256).astype(np.int8)
+    t = b.add_const((256,), DType.INT8, q_out, table, base="table")
+    return b.node(OpType.LOOKUP_TABLE, [x, t], None, DType.INT8, q_out)
+
+
 def _none(b: Builder) -> None:
     return None
 
@@ -718,6 +727,7 @@ GENERATORS: dict[OpType, GenFn] = {
                               lambda b: LeakyReluParams(float(b.pick((0.01, 0.2, 1.5, -0.5))))),
     OpType.SIGMOID: _table(OpType.SIGMOID, sigmoid_f32),
     OpType.TANH: _table(OpType.TANH, tanh_f32),
+    OpType.LOOKUP_TABLE: gen_lookup_table,
     OpType.HARD_SIGMOID: _unary(OpType.HARD_SIGMOID, F32, lambda b: HardSigmoidParams(
         float(b.pick((0.2, 1.0 / 6))), float(b.pick((0.5, 0.0))))),
     OpType.HARD_SWISH: _unary(OpType.HARD_SWISH, F32_I8, _none),

@@ -316,6 +316,10 @@ def elementwise_cases() -> list[Case]:
         unary(OpType.HARD_SIGMOID, HardSigmoidParams()),
         Case("relu_i8", OpType.RELU, graph(OpType.RELU, None, [q8("x", (B, B, 0))],
                                            [q8("y", (B, B, 0), q_out)])),
+        Case("lookup_table", OpType.LOOKUP_TABLE, graph(
+            OpType.LOOKUP_TABLE, None,
+            [q8("x", (B, B, 0)), const("table", (256,), DType.INT8, np.arange(256) - 128, Q_IN)],
+            [q8("y", (B, B, 0), q_out)])),
         Case("quantize", OpType.QUANTIZE, graph(OpType.QUANTIZE, None, [act("x", (B, B, 0))],
                                                 [q8("y", (B, B, 0))])),
         Case("add_i16", OpType.ADD, graph(OpType.ADD, BinaryParams(),

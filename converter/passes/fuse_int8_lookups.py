@@ -15,9 +15,8 @@ import numpy as np
 
 from ..ir import DType, Graph, Node, Tensor, constant_array
 from ..ops import OpType
+from ..ops.lookup_table import TABLE_SIZE
 from .rewrite import only_consumer
-
-TABLE_SIZE = 256
 
 
 def _int8(graph: Graph, *names: str) -> bool:
@@ -25,11 +24,10 @@ def _int8(graph: Graph, *names: str) -> bool:
                and len(graph.tensors[n].quant.scale) == 1 for n in names)
 
 
-def _swish(g: Graph, mul: Node) -> Node | None:
+def _swish(g: Graph, producers: dict[str, Node], mul: Node) -> Node | None:
     """The SIGMOID when `mul` is x * sigmoid(x) in int8 that may become one lookup."""
     if mul.op != OpType.MUL:
         return None
-    producers = g.producers()
     for i in (0, 1):
         x, s = mul.inputs[i], mul.inputs[1 - i]
         sig = producers.get(s)
@@ -65,8 +63,8 @@ def _pair_table(g: Graph, sig: Node, mul: Node) -> np.ndarray:
     return interp.get_tensor(interp.get_output_details()[0]["index"]).copy()
 
 
-def _fuse(g: Graph, mul: Node) -> bool:
-    sig = _swish(g, mul)
+def _fuse(g: Graph, producers: dict[str, Node], mul: Node) -> bool:
+    sig = _swish(g, producers, mul)
     if sig is None:
         return False
     name = f"{mul.name}/table"
@@ -85,6 +83,8 @@ def _fuse(g: Graph, mul: Node) -> bool:
 
 def fuse_int8_lookups(graph: Graph) -> Graph:
     g = graph.copy()
+    # A fused pair's sigmoid output goes, and nothing else's producer changes.
+    producers = g.producers()
     for node in list(g.nodes):
-        _fuse(g, node)
+        _fuse(g, producers, node)
     return g

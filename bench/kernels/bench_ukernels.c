@@ -756,7 +756,7 @@ static const dw_shape dw_shapes[] = {
 
 typedef struct dw_job {
     const ember_dwconv_f32_config *cfg;
-    const ember_dwconv_f32_shape *shape;
+    const ember_dwconv_shape *shape;
     const float *in, *packed, *zero;
     const float **ind;
     float *out;
@@ -771,16 +771,16 @@ static void run_dw_job(void *arg) {
                                  j->out + (size_t)oy * row, &j->clamp);
 }
 
-static ember_dwconv_f32_shape dw_geometry(const dw_shape *s) {
+static ember_dwconv_shape dw_geometry(const dw_shape *s) {
     const int32_t pad = (int32_t)(s->kernel - 1) / 2, in_hw = (int32_t)(s->out_hw * s->stride);
     const int32_t k = (int32_t)s->kernel, st = (int32_t)s->stride;
-    return (ember_dwconv_f32_shape){ .channels = s->channels, .in_h = in_hw, .in_w = in_hw,
+    return (ember_dwconv_shape){ .channels = s->channels, .in_h = in_hw, .in_w = in_hw,
                                      .out_h = (int32_t)s->out_hw, .out_w = (int32_t)s->out_hw,
                                      .kh = k, .kw = k,
                                      .win = { st, st, 1, 1, pad, pad, pad, pad } };
 }
 
-static bool dw_runs(const ember_dwconv_f32_config *cfg, const ember_dwconv_f32_shape *g,
+static bool dw_runs(const ember_dwconv_f32_config *cfg, const ember_dwconv_shape *g,
                     const options *opt) {
     return selected(opt->config, cfg->name) && (cfg->isa & cpu_features()) == cfg->isa &&
            ember_dwconv_f32_fits(cfg, g);
@@ -790,7 +790,7 @@ static bool dw_runs(const ember_dwconv_f32_config *cfg, const ember_dwconv_f32_s
    input, output and packed weights each moved once) from the median time; adds count x
    median to model_s[cfg]. */
 static void bench_dw(const dw_shape *s, const options *opt, double *model_s) {
-    const ember_dwconv_f32_shape g = dw_geometry(s);
+    const ember_dwconv_shape g = dw_geometry(s);
     const size_t ks = (size_t)s->kernel * s->kernel, c = s->channels;
     const size_t in_n = (size_t)g.in_h * (size_t)g.in_w * c;
     const size_t out_n = (size_t)s->out_hw * s->out_hw * c;
@@ -885,7 +885,7 @@ static void dwconv_bench(const options *opt) {
 static size_t dw_check_one(const ember_dwconv_f32_config *cfg, const dw_shape *s) {
     dw_shape small = *s;
     small.out_hw = s->out_hw < 14 ? s->out_hw : 14;
-    const ember_dwconv_f32_shape g = dw_geometry(&small);
+    const ember_dwconv_shape g = dw_geometry(&small);
     const size_t ks = (size_t)g.kh * (size_t)g.kw, c = g.channels;
     const size_t in_n = (size_t)g.in_h * (size_t)g.in_w * c;
     const size_t out_n = (size_t)g.out_h * (size_t)g.out_w * c;
@@ -929,7 +929,7 @@ static int dwconv_check(const options *opt) {
     for (size_t i = 0; i < count; i++) {
         size_t bad = 0, cases = 0;
         for (size_t k = 0; k < sizeof dw_shapes / sizeof dw_shapes[0]; k++) {
-            const ember_dwconv_f32_shape g = dw_geometry(&dw_shapes[k]);
+            const ember_dwconv_shape g = dw_geometry(&dw_shapes[k]);
             if (!selected(opt->model, dw_shapes[k].model) || !dw_runs(&cfgs[i], &g, opt))
                 continue;
             bad += dw_check_one(&cfgs[i], &dw_shapes[k]);

@@ -180,8 +180,8 @@ static ember_status depthwise_conv2d_prepare_f32(ember_context *ctx, ember_node 
     if (d->multiplier != 1 || in->count == 0 || !filter->is_constant || filter->data == NULL ||
         (bias != NULL && (!bias->is_constant || bias->data == NULL)))
         return EMBER_STATUS_OK;
-    ember_dwconv_f32_shape *s = &d->f32_shape;
-    *s = (ember_dwconv_f32_shape){.channels = (size_t)d->in_c, .in_h = d->in_h,
+    ember_dwconv_shape *s = &d->f32_shape;
+    *s = (ember_dwconv_shape){.channels = (size_t)d->in_c, .in_h = d->in_h,
                                   .in_w = d->in_w, .out_h = d->out_h, .out_w = d->out_w,
                                   .kh = d->filter_h, .kw = d->filter_w, .win = d->win};
     const ember_dwconv_f32_config *cfg = ember_dwconv_f32_select(ctx, s);
@@ -256,8 +256,8 @@ static ember_status depthwise_conv2d_prepare_i8(ember_context *ctx, ember_node *
     if (d->multiplier != 1 || in->count == 0 || !filter->is_constant || filter->data == NULL ||
         (bias != NULL && (!bias->is_constant || bias->data == NULL)))
         return EMBER_STATUS_OK;
-    ember_dwconv_qs8_shape *s = &d->q8_shape;
-    *s = (ember_dwconv_qs8_shape){.channels = (size_t)d->in_c, .in_h = d->in_h,
+    ember_dwconv_shape *s = &d->q8_shape;
+    *s = (ember_dwconv_shape){.channels = (size_t)d->in_c, .in_h = d->in_h,
                                   .in_w = d->in_w, .out_h = d->out_h, .out_w = d->out_w,
                                   .kh = d->filter_h, .kw = d->filter_w, .win = d->win};
     const ember_dwconv_qs8_config *cfg = ember_dwconv_qs8_select(ctx, s);

@@ -29,7 +29,7 @@ struct depthwise_conv2d_data {
        its geometry, the packed weights, the row of input zero points the padding reads (from
        prepare), and the tap pointers each thread's slice of scratch holds. */
     const ember_dwconv_qs8_config *q8_cfg;
-    ember_dwconv_qs8_shape q8_shape;
+    ember_dwconv_shape q8_shape;
     void *q8_packed;
     int8_t *q8_zp_row;
     size_t q8_ind_count;
@@ -38,7 +38,7 @@ struct depthwise_conv2d_data {
        geometry, the packed weights and the zero buffer (from prepare), and the tap pointers
        each thread's slice of scratch holds. */
     const ember_dwconv_f32_config *f32_cfg;
-    ember_dwconv_f32_shape f32_shape;
+    ember_dwconv_shape f32_shape;
     float *f32_packed, *f32_zero;
     size_t f32_ind_count;
 };

@@ -43,12 +43,21 @@ typedef struct ember_dwconv_f32_config {
     ember_dwconv_f32_up_fn up;   /* the edges of `row`, or every pixel */
 } ember_dwconv_f32_config;
 
-/* One image's geometry (channel multiplier 1: channels in = channels out). */
-typedef struct ember_dwconv_f32_shape {
+/* One image's geometry (channel multiplier 1: channels in = channels out), float32 and int8. */
+typedef struct ember_dwconv_shape {
     size_t channels;
     int32_t in_h, in_w, out_h, out_w, kh, kw;
     struct conv_window win;
-} ember_dwconv_f32_shape;
+} ember_dwconv_shape;
+
+/* Whether a row kernel of one kernel x kernel window at one stride computes this shape: the
+   same window and stride both ways, no dilation (every family's row kernels share the rule). */
+static inline bool ember_dwconv_row_fits(int32_t kernel, int32_t stride,
+                                         const ember_dwconv_shape *s) {
+    const struct conv_window *w = &s->win;
+    return s->kh == kernel && s->kw == kernel && w->stride_h == stride &&
+           w->stride_w == stride && w->dilation_h == 1 && w->dilation_w == 1;
+}
 
 /* Floats of packed weights for `channels` channels and ks taps. */
 size_t ember_dwconv_f32_packed_count(size_t channels, size_t ks);
@@ -59,19 +68,19 @@ void ember_pack_dwconv_f32(size_t channels, size_t ks, const float *filter, cons
 /* Every configuration built into the library, best first; *count receives their number. */
 const ember_dwconv_f32_config *ember_dwconv_f32_configs(size_t *count);
 /* True when cfg computes this shape (unipass configurations compute every shape). */
-bool ember_dwconv_f32_fits(const ember_dwconv_f32_config *cfg, const ember_dwconv_f32_shape *s);
+bool ember_dwconv_f32_fits(const ember_dwconv_f32_config *cfg, const ember_dwconv_shape *s);
 /* The best configuration usable on this CPU and options that fits; NULL under isa_mask
    EMBER_ISA_NONE (the op then runs its reference loop, the oracle). */
 const ember_dwconv_f32_config *ember_dwconv_f32_select(const ember_context *ctx,
-                                                       const ember_dwconv_f32_shape *s);
+                                                       const ember_dwconv_shape *s);
 
 /* Tap pointers ember_dwconv_f32_row_run needs as scratch (per thread). */
 size_t ember_dwconv_f32_ind_count(const ember_dwconv_f32_config *cfg,
-                                  const ember_dwconv_f32_shape *s);
+                                  const ember_dwconv_shape *s);
 /* Floats of the zero buffer (all 0.0f) ember_dwconv_f32_row_run reads for padding. */
-size_t ember_dwconv_f32_zero_count(const ember_dwconv_f32_shape *s);
+size_t ember_dwconv_f32_zero_count(const ember_dwconv_shape *s);
 /* Output row oy of one image (input at `image`, [in_h][in_w][channels]) into out_row. */
-void ember_dwconv_f32_row_run(const ember_dwconv_f32_config *cfg, const ember_dwconv_f32_shape *s,
+void ember_dwconv_f32_row_run(const ember_dwconv_f32_config *cfg, const ember_dwconv_shape *s,
                               const float *image, int32_t oy, const float *packed,
                               const float *zero, const float **ind, float *out_row,
                               const ember_minmax_f32 *clamp);

@@ -48,15 +48,12 @@ const ember_dwconv_f32_config *ember_dwconv_f32_configs(size_t *count) {
     return configs;
 }
 
-bool ember_dwconv_f32_fits(const ember_dwconv_f32_config *cfg, const ember_dwconv_f32_shape *s) {
-    const struct conv_window *w = &s->win;
-    return cfg->row == NULL ||
-           (s->kh == cfg->kernel && s->kw == cfg->kernel && w->stride_h == cfg->stride &&
-            w->stride_w == cfg->stride && w->dilation_h == 1 && w->dilation_w == 1);
+bool ember_dwconv_f32_fits(const ember_dwconv_f32_config *cfg, const ember_dwconv_shape *s) {
+    return cfg->row == NULL || ember_dwconv_row_fits(cfg->kernel, cfg->stride, s);
 }
 
 const ember_dwconv_f32_config *ember_dwconv_f32_select(const ember_context *ctx,
-                                                       const ember_dwconv_f32_shape *s) {
+                                                       const ember_dwconv_shape *s) {
     if (ctx->isa_mask == EMBER_ISA_NONE)
         return NULL;
     const ember_dwconv_f32_config *c = configs;
@@ -66,17 +63,17 @@ const ember_dwconv_f32_config *ember_dwconv_f32_select(const ember_context *ctx,
 }
 
 size_t ember_dwconv_f32_ind_count(const ember_dwconv_f32_config *cfg,
-                                  const ember_dwconv_f32_shape *s) {
+                                  const ember_dwconv_shape *s) {
     const size_t ks = (size_t)s->kh * (size_t)s->kw;
     return cfg->row ? ks : ks * UP_PIXELS;
 }
 
-size_t ember_dwconv_f32_zero_count(const ember_dwconv_f32_shape *s) {
+size_t ember_dwconv_f32_zero_count(const ember_dwconv_shape *s) {
     return (size_t)(s->in_w > 0 ? s->in_w : 1) * (s->channels ? s->channels : 1);
 }
 
 /* The ks tap pointers of output pixel (oy, ox): input pixels, or `zero` in the padding. */
-static void pixel_taps(const ember_dwconv_f32_shape *s, const float *image, int32_t oy,
+static void pixel_taps(const ember_dwconv_shape *s, const float *image, int32_t oy,
                        int32_t ox, const float *zero, const float **ind) {
     const struct conv_window *w = &s->win;
     const int64_t y0 = (int64_t)oy * w->stride_h - w->pad_top;
@@ -93,7 +90,7 @@ static void pixel_taps(const ember_dwconv_f32_shape *s, const float *image, int3
 }
 
 /* Output columns [*lo, *hi) whose taps all lie inside the image's width. */
-static void interior(const ember_dwconv_f32_shape *s, int32_t *lo, int32_t *hi) {
+static void interior(const ember_dwconv_shape *s, int32_t *lo, int32_t *hi) {
     const int64_t sw = s->win.stride_w, pad = s->win.pad_left;
     const int64_t last = (int64_t)s->in_w - s->kw + pad; /* largest in-image ox * sw */
     int64_t l = (pad + sw - 1) / sw, h = last < 0 ? 0 : last / sw + 1;
@@ -105,7 +102,7 @@ static void interior(const ember_dwconv_f32_shape *s, int32_t *lo, int32_t *hi) 
     *hi = (int32_t)h;
 }
 
-void ember_dwconv_f32_row_run(const ember_dwconv_f32_config *cfg, const ember_dwconv_f32_shape *s,
+void ember_dwconv_f32_row_run(const ember_dwconv_f32_config *cfg, const ember_dwconv_shape *s,
                               const float *image, int32_t oy, const float *packed,
                               const float *zero, const float **ind, float *out_row,
                               const ember_minmax_f32 *clamp) {

@@ -48,6 +48,7 @@
 
 #include "kernels/conv_window.h"
 #include "kernels/kernels.h"
+#include "ukernels/dwconv.h" /* ember_dwconv_shape, ember_dwconv_row_fits */
 #include "ukernels/requant_qs8.h"
 
 enum ember_dwq_layout { EMBER_DWQ_I16, EMBER_DWQ_I8, EMBER_DWQ_U8Q };
@@ -91,12 +92,6 @@ typedef struct ember_dwconv_qs8_config {
 } ember_dwconv_qs8_config;
 
 /* One image's geometry (channel multiplier 1: channels in = channels out). */
-typedef struct ember_dwconv_qs8_shape {
-    size_t channels;
-    int32_t in_h, in_w, out_h, out_w, kh, kw;
-    struct conv_window win;
-} ember_dwconv_qs8_shape;
-
 /* Tap pairs of a kh x kw window. */
 size_t ember_dwconv_qs8_pairs(int32_t kh, int32_t kw);
 /* Tap groups (pairs or quads, the `pairs` argument of cfg's kernels) of a kh x kw window. */
@@ -117,19 +112,19 @@ bool ember_pack_dwconv_qs8(const ember_dwconv_qs8_config *cfg, size_t channels, 
 /* Every configuration built into the library, best first; *count receives their number. */
 const ember_dwconv_qs8_config *ember_dwconv_qs8_configs(size_t *count);
 /* True when cfg computes this shape (unipass configurations compute every shape). */
-bool ember_dwconv_qs8_fits(const ember_dwconv_qs8_config *cfg, const ember_dwconv_qs8_shape *s);
+bool ember_dwconv_qs8_fits(const ember_dwconv_qs8_config *cfg, const ember_dwconv_shape *s);
 /* The best configuration usable on this CPU and options that fits; NULL under isa_mask
    EMBER_ISA_NONE (the op then runs its reference loop, the oracle). */
 const ember_dwconv_qs8_config *ember_dwconv_qs8_select(const ember_context *ctx,
-                                                       const ember_dwconv_qs8_shape *s);
+                                                       const ember_dwconv_shape *s);
 
 /* Tap pointers ember_dwconv_qs8_row_run needs as scratch (per thread). */
 size_t ember_dwconv_qs8_ind_count(const ember_dwconv_qs8_config *cfg,
-                                  const ember_dwconv_qs8_shape *s);
+                                  const ember_dwconv_shape *s);
 /* Bytes of the zp row ember_dwconv_qs8_row_run reads for padding (every byte zp_in). */
-size_t ember_dwconv_qs8_zp_row_size(const ember_dwconv_qs8_shape *s);
+size_t ember_dwconv_qs8_zp_row_size(const ember_dwconv_shape *s);
 /* Output row oy of one image (input at `image`, [in_h][in_w][channels]) into out_row. */
-void ember_dwconv_qs8_row_run(const ember_dwconv_qs8_config *cfg, const ember_dwconv_qs8_shape *s,
+void ember_dwconv_qs8_row_run(const ember_dwconv_qs8_config *cfg, const ember_dwconv_shape *s,
                               const int8_t *image, int32_t oy, const void *packed,
                               const int8_t *zp_row, const int8_t **ind, int8_t *out_row,
                               const ember_qs8_params *p);

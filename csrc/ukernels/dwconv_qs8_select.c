@@ -36,15 +36,12 @@ const ember_dwconv_qs8_config *ember_dwconv_qs8_configs(size_t *count) {
     return configs;
 }
 
-bool ember_dwconv_qs8_fits(const ember_dwconv_qs8_config *cfg, const ember_dwconv_qs8_shape *s) {
-    const struct conv_window *w = &s->win;
-    return cfg->row == NULL ||
-           (s->kh == cfg->kernel && s->kw == cfg->kernel && w->stride_h == cfg->stride &&
-            w->stride_w == cfg->stride && w->dilation_h == 1 && w->dilation_w == 1);
+bool ember_dwconv_qs8_fits(const ember_dwconv_qs8_config *cfg, const ember_dwconv_shape *s) {
+    return cfg->row == NULL || ember_dwconv_row_fits(cfg->kernel, cfg->stride, s);
 }
 
 const ember_dwconv_qs8_config *ember_dwconv_qs8_select(const ember_context *ctx,
-                                                       const ember_dwconv_qs8_shape *s) {
+                                                       const ember_dwconv_shape *s) {
     if (ctx->isa_mask == EMBER_ISA_NONE)
         return NULL;
     const ember_dwconv_qs8_config *c = configs;
@@ -54,18 +51,18 @@ const ember_dwconv_qs8_config *ember_dwconv_qs8_select(const ember_context *ctx,
 }
 
 size_t ember_dwconv_qs8_ind_count(const ember_dwconv_qs8_config *cfg,
-                                  const ember_dwconv_qs8_shape *s) {
+                                  const ember_dwconv_shape *s) {
     const size_t taps = cfg->group * ember_dwconv_qs8_groups(cfg, s->kh, s->kw);
     return cfg->row ? taps : taps * UP_PIXELS;
 }
 
-size_t ember_dwconv_qs8_zp_row_size(const ember_dwconv_qs8_shape *s) {
+size_t ember_dwconv_qs8_zp_row_size(const ember_dwconv_shape *s) {
     return (size_t)(s->in_w > 0 ? s->in_w : 1) * (s->channels ? s->channels : 1);
 }
 
 /* The tap pointers of output pixel (oy, ox) in cfg's group order: input pixels, or the zp row
    in the padding (and for a group's empty slots, whose weight is 0). */
-static void pixel_taps(const ember_dwconv_qs8_config *cfg, const ember_dwconv_qs8_shape *s,
+static void pixel_taps(const ember_dwconv_qs8_config *cfg, const ember_dwconv_shape *s,
                        const int8_t *image, int32_t oy, int32_t ox, const int8_t *zp_row,
                        const int8_t **ind) {
     const struct conv_window *w = &s->win;
@@ -83,7 +80,7 @@ static void pixel_taps(const ember_dwconv_qs8_config *cfg, const ember_dwconv_qs
 }
 
 /* Output columns [*lo, *hi) whose taps all lie inside the image's width. */
-static void interior(const ember_dwconv_qs8_shape *s, int32_t *lo, int32_t *hi) {
+static void interior(const ember_dwconv_shape *s, int32_t *lo, int32_t *hi) {
     const int64_t sw = s->win.stride_w, pad = s->win.pad_left;
     const int64_t last = (int64_t)s->in_w - s->kw + pad; /* largest in-image ox * sw */
     int64_t l = (pad + sw - 1) / sw, h = last < 0 ? 0 : last / sw + 1;
@@ -95,7 +92,7 @@ static void interior(const ember_dwconv_qs8_shape *s, int32_t *lo, int32_t *hi) 
     *hi = (int32_t)h;
 }
 
-void ember_dwconv_qs8_row_run(const ember_dwconv_qs8_config *cfg, const ember_dwconv_qs8_shape *s,
+void ember_dwconv_qs8_row_run(const ember_dwconv_qs8_config *cfg, const ember_dwconv_shape *s,
                               const int8_t *image, int32_t oy, const void *packed,
                               const int8_t *zp_row, const int8_t **ind, int8_t *out_row,
                               const ember_qs8_params *p) {

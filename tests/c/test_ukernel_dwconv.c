@@ -44,7 +44,7 @@ static uint32_t cpu_isa(void) {
 }
 
 /* Output (oy, ox, c) of the naive loop, and its error bound in *bound. */
-static double naive(const ember_dwconv_f32_shape *s, const float *in, const float *filter,
+static double naive(const ember_dwconv_shape *s, const float *in, const float *filter,
                     const float *bias, int32_t oy, int32_t ox, size_t c, double *bound) {
     const struct conv_window *w = &s->win;
     double sum = bias[c], mag = fabs(bias[c]);
@@ -65,8 +65,8 @@ static double naive(const ember_dwconv_f32_shape *s, const float *in, const floa
 }
 
 /* A shape for cfg: its window and stride, or anything for a unipass configuration. */
-static ember_dwconv_f32_shape draw_shape(const ember_dwconv_f32_config *cfg) {
-    ember_dwconv_f32_shape s = {0};
+static ember_dwconv_shape draw_shape(const ember_dwconv_f32_config *cfg) {
+    ember_dwconv_shape s = {0};
     s.channels = (size_t)draw(1, 40);
     const int32_t k = cfg->row ? cfg->kernel : 0;
     s.kh = k ? k : draw(1, 6);
@@ -94,7 +94,7 @@ static ember_dwconv_f32_shape draw_shape(const ember_dwconv_f32_config *cfg) {
 
 /* One random case of cfg; returns false (with a message) on a mismatch. */
 static bool run_case(const ember_dwconv_f32_config *cfg, int index) {
-    const ember_dwconv_f32_shape s = draw_shape(cfg);
+    const ember_dwconv_shape s = draw_shape(cfg);
     const size_t c = s.channels, ks = (size_t)s.kh * (size_t)s.kw;
     const size_t in_n = (size_t)s.in_h * (size_t)s.in_w * c;
     const size_t out_n = (size_t)s.out_h * (size_t)s.out_w * c;
@@ -140,7 +140,7 @@ static void check_selection(uint32_t isa) {
     ember_context ctx = {0};
     ctx.cpu_features = isa;
     ctx.isa_mask = EMBER_ISA_ALL;
-    ember_dwconv_f32_shape s = {.channels = 8, .in_h = 8, .in_w = 8, .out_h = 8, .out_w = 8,
+    ember_dwconv_shape s = {.channels = 8, .in_h = 8, .in_w = 8, .out_h = 8, .out_w = 8,
                                 .kh = 3, .kw = 3,
                                 .win = {1, 1, 1, 1, 1, 1, 1, 1}};
     const ember_dwconv_f32_config *cfg = ember_dwconv_f32_select(&ctx, &s);

@@ -50,7 +50,7 @@ static double rand_scale(void) {
 }
 
 typedef struct qcase {
-    ember_dwconv_qs8_shape s;
+    ember_dwconv_shape s;
     int32_t zp_in;
     ember_qs8_params p;
     int8_t *in, *filter;
@@ -58,7 +58,7 @@ typedef struct qcase {
 } qcase;
 
 static void random_case(qcase *q, int32_t k, int32_t stride) {
-    ember_dwconv_qs8_shape *s = &q->s;
+    ember_dwconv_shape *s = &q->s;
     const bool row = k > 0;
     /* One case in four has 8 channels past whole 16-channel tiles (the AVX2 tail's fast path). */
     s->channels = rng() % 4 == 0 ? (size_t)(16 * draw(0, 3) + 8) : (size_t)draw(1, 70);
@@ -118,7 +118,7 @@ static void free_case(qcase *q) {
 
 /* Output (oy, ox, c) of the reference loop. */
 static int8_t naive(const qcase *q, int32_t oy, int32_t ox, size_t c) {
-    const ember_dwconv_qs8_shape *s = &q->s;
+    const ember_dwconv_shape *s = &q->s;
     const struct conv_window *w = &s->win;
     uint32_t acc = (uint32_t)q->bias[c];
     for (int32_t ky = 0; ky < s->kh; ky++) {
@@ -140,7 +140,7 @@ static int8_t naive(const qcase *q, int32_t oy, int32_t ox, size_t c) {
 
 /* Runs cfg on the case row by row; true when every byte matches the naive loop. */
 static bool run_case(const ember_dwconv_qs8_config *cfg, const qcase *q) {
-    const ember_dwconv_qs8_shape *s = &q->s;
+    const ember_dwconv_shape *s = &q->s;
     const size_t c = s->channels, row = (size_t)s->out_w * c;
     void *packed = malloc(ember_dwconv_qs8_packed_size(cfg, c, s->kh, s->kw));
     const size_t zsize = ember_dwconv_qs8_zp_row_size(s);
@@ -191,7 +191,7 @@ static void check_select(uint32_t features) {
     ember_context ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.cpu_features = features;
-    ember_dwconv_qs8_shape s = {.channels = 8, .in_h = 9, .in_w = 9, .out_h = 9, .out_w = 9,
+    ember_dwconv_shape s = {.channels = 8, .in_h = 9, .in_w = 9, .out_h = 9, .out_w = 9,
                                 .kh = 3, .kw = 3,
                                 .win = {1, 1, 1, 1, 1, 1, 1, 1}};
     ctx.isa_mask = EMBER_ISA_NONE;

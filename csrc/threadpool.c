@@ -112,7 +112,7 @@ static void run_tiles(struct ember_threadpool *pool, size_t thread) {
                                                    memory_order_acquire, memory_order_acquire))
             continue;
         run_tile(&pool->current, thread, pool->current.count - left);
-        /* seq_cst pairs with the caller's store to caller_asleep (neither misses the other). */
+        /* seq_cst pairs with the caller's exchange of caller_asleep (neither misses the other). */
         if (atomic_fetch_sub(&pool->pending, 1) == 1 && atomic_load(&pool->caller_asleep)) {
             pthread_mutex_lock(&pool->lock);
             pthread_cond_signal(&pool->done);
@@ -170,7 +170,11 @@ static void wait_done(struct ember_threadpool *pool) {
         relax(spin);
     }
     pthread_mutex_lock(&pool->lock);
-    atomic_store(&pool->caller_asleep, true);
+    /* An exchange, not a store: a read-modify-write orders the following load of `pending` on
+       every implementation. A seq_cst store is STLR on aarch64, and qemu-user on an x86 host
+       lets a later LDAR pass it, so caller and worker could each miss the other's write and
+       the caller would sleep forever. */
+    atomic_exchange(&pool->caller_asleep, true);
     while (atomic_load(&pool->pending) != 0)
         pthread_cond_wait(&pool->done, &pool->lock);
     atomic_store(&pool->caller_asleep, false);

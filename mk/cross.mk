@@ -71,12 +71,14 @@ cross-build: $(foreach a,$(CROSS_ARCHES),$(call cross_bins,$(a)))
 
 # EMBER_EXPECT_DOTPROD and EMBER_EXPECT_FEATURES (the exact set) pin what
 # tests/c/cross/test_cpu_features.c must find on each CPU model.
-# Every run happens even after a failure; the exit status says whether any failed.
+# Every run happens even after a failure; the exit status says whether any failed, and the
+# failure lines are repeated at the end, where a truncated CI log still shows them.
 CROSS_EXPECT_max := EMBER_EXPECT_DOTPROD=1 EMBER_EXPECT_FEATURES=neon,neondot,neonfp16,neoni8mm,sha
 CROSS_EXPECT_a53 := EMBER_EXPECT_DOTPROD=0 EMBER_EXPECT_FEATURES=neon,sha
 CROSS_EXPECT_a8 := EMBER_EXPECT_FEATURES=neon
+CROSS_FAILURE_LOG := $(CROSS_BUILD)/failures.txt
 cross-test: cross-build $(C_MODELS)
-	@failed=""; \
+	@failed=""; rm -f $(CROSS_FAILURE_LOG); export FAILURE_LOG=$(CROSS_FAILURE_LOG); \
 	$(CROSS_EXPECT_max) $(CROSS_RUN) aarch64 $(CROSS_TIMEOUT) $(C_BUILD)/models \
 	    "qemu-aarch64 -cpu max" $(call cross_bins,aarch64) || failed="$$failed aarch64"; \
 	$(CROSS_EXPECT_a53) $(CROSS_RUN) aarch64-cortex-a53 $(CROSS_TIMEOUT) $(C_BUILD)/models \
@@ -84,7 +86,8 @@ cross-test: cross-build $(C_MODELS)
 	    || failed="$$failed aarch64-cortex-a53"; \
 	$(CROSS_EXPECT_a8) $(CROSS_RUN) armv7 $(CROSS_TIMEOUT) $(C_BUILD)/models \
 	    "qemu-arm -cpu cortex-a8" $(call cross_bins,armv7) || failed="$$failed armv7"; \
-	if [ -n "$$failed" ]; then echo "cross tests FAILED on:$$failed"; exit 1; fi; \
+	if [ -n "$$failed" ]; then cat $(CROSS_FAILURE_LOG) 2>/dev/null; \
+	    echo "cross tests FAILED on:$$failed"; exit 1; fi; \
 	echo "cross tests: all passed"
 
 # Cortex-M4F. Only the portable sources: the ISA directories hold application-processor code.

@@ -110,6 +110,12 @@ bench-int8: py-deps
 	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PIP) install -q '$(MPL_BENCH)'
 	$(PY) bench/bench_int8.py $(BENCH_INT8_ARGS)
 
+# docs/onnx-node-tests.md: how many of the onnx wheel's node test cases Emberlite passes, beside
+# ONNX Runtime (a few minutes; ONNX_NODE_TABLE_ARGS=--json out.json for per-case results).
+.PHONY: onnx-node-table
+onnx-node-table:
+	$(PY) scripts/onnx_node_table.py $(ONNX_NODE_TABLE_ARGS)
+
 clean:
 	rm -rf build dist *.egg-info runtime/*.so runtime/_ember.c runtime/_ember.o \
 	    examples/digits/out bench/out tests/c/out .pytest_cache .hypothesis

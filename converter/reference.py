@@ -7,6 +7,7 @@ output tensor's type, so it is at least as accurate as any kernel it checks.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Callable
 
 import numpy as np
@@ -58,7 +59,8 @@ def evaluate_node(node: Node, graph: Graph, values: Values) -> list[np.ndarray]:
         if tensor.shape is not None and tuple(result.shape) != tuple(tensor.shape):
             raise ShapeError(f"node {node.name!r} ({node.op.name.lower()}): output {name!r} "
                              f"computed shape {result.shape}, declared {tensor.shape}")
-        out.append(result.astype(tensor.dtype.numpy))
+        with np.errstate(over="ignore"):  # float64 beyond float32's range is inf, as in C
+            out.append(result.astype(tensor.dtype.numpy))
     return out
 
 
@@ -447,6 +449,41 @@ def _log_softmax(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     return [z - np.log(np.sum(np.exp(z), axis=node.params.axis, keepdims=True))]
 
 
+# --- element-wise math (format 7) -----------------------------------------------------------
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _math(fn: Callable[[np.ndarray], np.ndarray]):
+    """A params-free math op; IEEE results (NaN, inf) outside a function's domain, silently."""
+    def run(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+        with np.errstate(all="ignore"):
+            return [fn(_f64(args[0]))]
+    return run
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+def _elu(x: np.ndarray, p) -> np.ndarray:
+    gamma = getattr(p, "gamma", 1.0)  # SELU scales ELU by gamma
+    return gamma * np.where(x > 0, x, p.alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def _gelu(x: np.ndarray, p) -> np.ndarray:
+    if p.approximate:
+        phi = 1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3))
+    else:
+        phi = 1.0 + _erf(x / math.sqrt(2.0))
+    with np.errstate(invalid="ignore"):  # -inf * 0 is NaN, as the C loops give
+        return 0.5 * x * phi
+
+
+def _pow(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    with np.errstate(all="ignore"):
+        return [np.power(_f64(args[0]), _f64(args[1]))]
+
+
 REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.CONV2D: _conv2d,
     OpType.DEPTHWISE_CONV2D: _depthwise_conv2d,
@@ -489,4 +526,25 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.CAST: _cast,
     OpType.L2_NORMALIZATION: _l2_normalization,
     OpType.LOG_SOFTMAX: _log_softmax,
+    OpType.ABS: _math(np.abs),
+    OpType.NEG: _math(np.negative),
+    OpType.SQRT: _math(np.sqrt),
+    OpType.RSQRT: _math(lambda x: 1.0 / np.sqrt(x)),
+    OpType.EXP: _math(np.exp),
+    OpType.LOG: _math(np.log),
+    OpType.FLOOR: _math(np.floor),
+    OpType.CEIL: _math(np.ceil),
+    OpType.ROUND: _math(np.round),  # halves to even
+    OpType.SIGN: _math(np.sign),
+    OpType.SIN: _math(np.sin),
+    OpType.COS: _math(np.cos),
+    OpType.RECIPROCAL: _math(lambda x: 1.0 / x),
+    OpType.ERF: _math(_erf),
+    OpType.SOFTPLUS: _math(_softplus),
+    OpType.MISH: _math(lambda x: x * np.tanh(_softplus(x))),
+    OpType.SQUARE: _math(np.square),
+    OpType.ELU: _unary(_elu),
+    OpType.SELU: _unary(_elu),
+    OpType.GELU: _unary(_gelu),
+    OpType.POW: _pow,
 }

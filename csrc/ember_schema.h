@@ -4,7 +4,7 @@
 
 #include "emberlite.h" /* defines ember_type, checked below */
 
-#define EMBER_FORMAT_VERSION 6u
+#define EMBER_FORMAT_VERSION 7u
 
 /* enum DataType: defined by emberlite.h, which must give the schema's values */
 _Static_assert(EMBER_TYPE_FLOAT32 == 0, "EMBER_TYPE_FLOAT32 is not DataType.FLOAT32 (0)");
@@ -59,7 +59,28 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_OP_L2_NORMALIZATION 38
 #define EMBER_OP_LOG_SOFTMAX 39
 #define EMBER_OP_LOOKUP_TABLE 40
-#define EMBER_OP_COUNT 41
+#define EMBER_OP_ABS 41
+#define EMBER_OP_NEG 42
+#define EMBER_OP_SQRT 43
+#define EMBER_OP_RSQRT 44
+#define EMBER_OP_EXP 45
+#define EMBER_OP_LOG 46
+#define EMBER_OP_FLOOR 47
+#define EMBER_OP_CEIL 48
+#define EMBER_OP_ROUND 49
+#define EMBER_OP_SIGN 50
+#define EMBER_OP_SIN 51
+#define EMBER_OP_COS 52
+#define EMBER_OP_RECIPROCAL 53
+#define EMBER_OP_ERF 54
+#define EMBER_OP_SOFTPLUS 55
+#define EMBER_OP_MISH 56
+#define EMBER_OP_SQUARE 57
+#define EMBER_OP_ELU 58
+#define EMBER_OP_SELU 59
+#define EMBER_OP_GELU 60
+#define EMBER_OP_POW 61
+#define EMBER_OP_COUNT 62
 
 /* enum FusedActivation */
 #define EMBER_FUSED_ACTIVATION_NONE 0
@@ -117,7 +138,10 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_OP_PARAMS_GATHER_PARAMS 19
 #define EMBER_OP_PARAMS_RESIZE_PARAMS 20
 #define EMBER_OP_PARAMS_ARG_PARAMS 21
-#define EMBER_OP_PARAMS_COUNT 22
+#define EMBER_OP_PARAMS_ELU_PARAMS 22
+#define EMBER_OP_PARAMS_SELU_PARAMS 23
+#define EMBER_OP_PARAMS_GELU_PARAMS 24
+#define EMBER_OP_PARAMS_COUNT 25
 
 /* table Conv2DParams: vtable slots */
 #define EMBER_SLOT_CONV2D_PARAMS_STRIDE_H 0
@@ -230,6 +254,16 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 
 /* table ArgParams: vtable slots */
 #define EMBER_SLOT_ARG_PARAMS_AXIS 0
+
+/* table EluParams: vtable slots */
+#define EMBER_SLOT_ELU_PARAMS_ALPHA 0
+
+/* table SeluParams: vtable slots */
+#define EMBER_SLOT_SELU_PARAMS_ALPHA 0
+#define EMBER_SLOT_SELU_PARAMS_GAMMA 1
+
+/* table GeluParams: vtable slots */
+#define EMBER_SLOT_GELU_PARAMS_APPROXIMATE 0
 
 /* table QuantParams: vtable slots */
 #define EMBER_SLOT_QUANT_PARAMS_SCALE 0

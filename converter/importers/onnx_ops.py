@@ -31,6 +31,7 @@ from ..ops.concatenation import ConcatenationParams
 from ..ops.gather import GatherParams
 from ..ops.hard_sigmoid import HardSigmoidParams
 from ..ops.leaky_relu import LeakyReluParams
+from ..ops.math_unary import SELU_ALPHA, SELU_GAMMA, EluParams, GeluParams, SeluParams
 from ..ops.mean import ReduceParams
 from ..ops.pad import PadMode, PadParams
 from ..ops.pool2d import Pool2DParams
@@ -93,6 +94,22 @@ def leaky_relu(b: Builder, x: str, *, alpha: float = 0.01) -> str:
 
 def hard_sigmoid(b: Builder, x: str, *, alpha: float = 0.2, beta: float = 0.5) -> str:
     return b.op(OpType.HARD_SIGMOID, [x], HardSigmoidParams(alpha, beta))
+
+
+def elu(b: Builder, x: str, *, alpha: float = 1.0) -> str:
+    return b.op(OpType.ELU, [x], EluParams(alpha))
+
+
+def selu(b: Builder, x: str, *, alpha: float = SELU_ALPHA, gamma: float = SELU_GAMMA) -> str:
+    return b.op(OpType.SELU, [x], SeluParams(alpha, gamma))
+
+
+def gelu(b: Builder, x: str, *, approximate: Literal["none", "tanh"] = "none") -> str:
+    return b.op(OpType.GELU, [x], GeluParams(approximate == "tanh"))
+
+
+def pow_(b: Builder, x: str, y: str) -> str:
+    return b.op(OpType.POW, [x, y])
 
 
 def _clamp(b: Builder, x: str, lo: float, hi: float) -> str:
@@ -515,4 +532,23 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "BatchNormalization": batch_normalization,
     "MaxPool": pool_max,
     "AveragePool": pool_average,
+    "Abs": _unary(OpType.ABS),
+    "Neg": _unary(OpType.NEG),
+    "Sqrt": _unary(OpType.SQRT),
+    "Exp": _unary(OpType.EXP),
+    "Log": _unary(OpType.LOG),
+    "Floor": _unary(OpType.FLOOR),
+    "Ceil": _unary(OpType.CEIL),
+    "Round": _unary(OpType.ROUND),
+    "Sign": _unary(OpType.SIGN),
+    "Sin": _unary(OpType.SIN),
+    "Cos": _unary(OpType.COS),
+    "Reciprocal": _unary(OpType.RECIPROCAL),
+    "Erf": _unary(OpType.ERF),
+    "Softplus": _unary(OpType.SOFTPLUS),
+    "Mish": _unary(OpType.MISH),
+    "Elu": elu,
+    "Selu": selu,
+    ("Gelu", 20): gelu,
+    "Pow": pow_,
 }

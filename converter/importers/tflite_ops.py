@@ -31,6 +31,7 @@ from ..ops.fully_connected import FullyConnectedParams
 from ..ops.gather import GatherParams
 from ..ops.leaky_relu import LeakyReluParams
 from ..ops.lookup_table import int8_lookup_table, sigmoid_f32, tanh_f32
+from ..ops.math_unary import EluParams, GeluParams
 from ..ops.mean import ReduceParams
 from ..ops.pad import PadMode, PadParams
 from ..ops.pool2d import Pool2DParams
@@ -225,6 +226,10 @@ def _unary(op: OpType, params: Any = None) -> Callable[[Ctx], Result]:
     def convert(c: Ctx) -> Result:
         return [c.b.op(op, [c.input(0)], params)]
     return convert
+
+
+def gelu(c: Ctx) -> Result:
+    return [c.b.op(OpType.GELU, [c.input(0)], GeluParams(bool(_opt(c, "Approximate", False))))]
 
 
 def _lookup(op: OpType, fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[Ctx], Result]:
@@ -571,5 +576,21 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.SHAPE: TFLiteOp(shape),
     Op.DEQUANTIZE: TFLiteOp(dequantize, const_inputs=(0,)),
     Op.QUANTIZE: TFLiteOp(quantize),
+    Op.ABS: TFLiteOp(_unary(OpType.ABS)),
+    Op.NEG: TFLiteOp(_unary(OpType.NEG)),
+    Op.SQRT: TFLiteOp(_unary(OpType.SQRT)),
+    Op.RSQRT: TFLiteOp(_unary(OpType.RSQRT)),
+    Op.EXP: TFLiteOp(_unary(OpType.EXP)),
+    Op.LOG: TFLiteOp(_unary(OpType.LOG)),
+    Op.FLOOR: TFLiteOp(_unary(OpType.FLOOR)),
+    Op.CEIL: TFLiteOp(_unary(OpType.CEIL)),
+    Op.ROUND: TFLiteOp(_unary(OpType.ROUND)),
+    Op.SIGN: TFLiteOp(_unary(OpType.SIGN)),
+    Op.SIN: TFLiteOp(_unary(OpType.SIN)),
+    Op.COS: TFLiteOp(_unary(OpType.COS)),
+    Op.SQUARE: TFLiteOp(_unary(OpType.SQUARE)),
+    Op.ELU: TFLiteOp(_unary(OpType.ELU, EluParams())),
+    Op.GELU: TFLiteOp(gelu),
+    Op.POW: TFLiteOp(_unfused(OpType.POW), 2),
 }
 

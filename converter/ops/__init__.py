@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from . import (arg_max, arg_min, batch_matmul, binary, cast, clamp, concatenation, conv2d,
                depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid,
-               l2_normalization, leaky_relu, log_softmax, maximum, mean, minimum, pad, pool2d,
-               prelu, quantize, reshape, resize, slice, softmax, split, sum, transpose,
-               transpose_conv2d)
+               l2_normalization, leaky_relu, log_softmax, math_unary, maximum, mean, minimum, pad,
+               pool2d, power, prelu, quantize, reshape, resize, slice, softmax, split, sum,
+               transpose, transpose_conv2d)
 from .facts import OpFacts, QuantRule
 from .op_type import FusedActivation, OpType
 
@@ -27,8 +27,8 @@ __all__ = ["OPS", "FusedActivation", "OpFacts", "OpType", "QuantRule", "infer_sh
 
 _MODULES = (arg_max, arg_min, batch_matmul, binary, cast, clamp, concatenation, conv2d,
             depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid,
-            l2_normalization, leaky_relu, log_softmax, maximum, mean, minimum, pad, pool2d,
-            prelu, quantize, reshape, resize, slice, softmax, split, sum, transpose,
+            l2_normalization, leaky_relu, log_softmax, math_unary, maximum, mean, minimum, pad,
+            pool2d, power, prelu, quantize, reshape, resize, slice, softmax, split, sum, transpose,
             transpose_conv2d)
 
 OPS: dict[OpType, OpFacts] = {facts.op: facts for facts in sorted(

@@ -51,6 +51,27 @@ class OpType(enum.IntEnum):
     L2_NORMALIZATION = 38
     LOG_SOFTMAX = 39
     LOOKUP_TABLE = 40
+    ABS = 41
+    NEG = 42
+    SQRT = 43
+    RSQRT = 44
+    EXP = 45
+    LOG = 46
+    FLOOR = 47
+    CEIL = 48
+    ROUND = 49
+    SIGN = 50
+    SIN = 51
+    COS = 52
+    RECIPROCAL = 53
+    ERF = 54
+    SOFTPLUS = 55
+    MISH = 56
+    SQUARE = 57
+    ELU = 58
+    SELU = 59
+    GELU = 60
+    POW = 61
 
 
 class FusedActivation(enum.IntEnum):

@@ -16,13 +16,16 @@ static const char *op_name(const ember_node *n) {
     return n->kernel != NULL ? n->kernel->name : "unknown op";
 }
 
-static const char *const params_names[EMBER_OP_PARAMS_COUNT] = {
+static const char *const params_names[] = {
     "no params", "Conv2DParams", "DepthwiseConv2DParams", "TransposeConv2DParams",
     "FullyConnectedParams", "BatchMatMulParams", "BinaryParams", "ClampParams",
     "LeakyReluParams", "HardSigmoidParams", "Pool2DParams", "ReduceParams", "ReshapeParams",
     "TransposeParams", "ConcatenationParams", "SplitParams", "SliceParams", "PadParams",
-    "SoftmaxParams", "GatherParams", "ResizeParams", "ArgParams",
+    "SoftmaxParams", "GatherParams", "ResizeParams", "ArgParams", "EluParams", "SeluParams",
+    "GeluParams",
 };
+_Static_assert(sizeof params_names / sizeof params_names[0] == EMBER_OP_PARAMS_COUNT,
+               "params_names must name every OpParams table of the schema");
 
 static const char *params_name(uint8_t type) {
     return type < EMBER_OP_PARAMS_COUNT ? params_names[type] : "unknown params";

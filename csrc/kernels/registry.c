@@ -43,6 +43,27 @@ extern const ember_kernel ember_kernel_cast;
 extern const ember_kernel ember_kernel_l2_normalization;
 extern const ember_kernel ember_kernel_log_softmax;
 extern const ember_kernel ember_kernel_lookup_table;
+extern const ember_kernel ember_kernel_abs;
+extern const ember_kernel ember_kernel_neg;
+extern const ember_kernel ember_kernel_sqrt;
+extern const ember_kernel ember_kernel_rsqrt;
+extern const ember_kernel ember_kernel_exp;
+extern const ember_kernel ember_kernel_log;
+extern const ember_kernel ember_kernel_floor;
+extern const ember_kernel ember_kernel_ceil;
+extern const ember_kernel ember_kernel_round;
+extern const ember_kernel ember_kernel_sign;
+extern const ember_kernel ember_kernel_sin;
+extern const ember_kernel ember_kernel_cos;
+extern const ember_kernel ember_kernel_reciprocal;
+extern const ember_kernel ember_kernel_erf;
+extern const ember_kernel ember_kernel_softplus;
+extern const ember_kernel ember_kernel_mish;
+extern const ember_kernel ember_kernel_square;
+extern const ember_kernel ember_kernel_elu;
+extern const ember_kernel ember_kernel_selu;
+extern const ember_kernel ember_kernel_gelu;
+extern const ember_kernel ember_kernel_pow;
 
 static const ember_kernel *const kernels[] = {
     [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
@@ -86,6 +107,27 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_L2_NORMALIZATION] = &ember_kernel_l2_normalization,
     [EMBER_OP_LOG_SOFTMAX] = &ember_kernel_log_softmax,
     [EMBER_OP_LOOKUP_TABLE] = &ember_kernel_lookup_table,
+    [EMBER_OP_ABS] = &ember_kernel_abs,
+    [EMBER_OP_NEG] = &ember_kernel_neg,
+    [EMBER_OP_SQRT] = &ember_kernel_sqrt,
+    [EMBER_OP_RSQRT] = &ember_kernel_rsqrt,
+    [EMBER_OP_EXP] = &ember_kernel_exp,
+    [EMBER_OP_LOG] = &ember_kernel_log,
+    [EMBER_OP_FLOOR] = &ember_kernel_floor,
+    [EMBER_OP_CEIL] = &ember_kernel_ceil,
+    [EMBER_OP_ROUND] = &ember_kernel_round,
+    [EMBER_OP_SIGN] = &ember_kernel_sign,
+    [EMBER_OP_SIN] = &ember_kernel_sin,
+    [EMBER_OP_COS] = &ember_kernel_cos,
+    [EMBER_OP_RECIPROCAL] = &ember_kernel_reciprocal,
+    [EMBER_OP_ERF] = &ember_kernel_erf,
+    [EMBER_OP_SOFTPLUS] = &ember_kernel_softplus,
+    [EMBER_OP_MISH] = &ember_kernel_mish,
+    [EMBER_OP_SQUARE] = &ember_kernel_square,
+    [EMBER_OP_ELU] = &ember_kernel_elu,
+    [EMBER_OP_SELU] = &ember_kernel_selu,
+    [EMBER_OP_GELU] = &ember_kernel_gelu,
+    [EMBER_OP_POW] = &ember_kernel_pow,
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,

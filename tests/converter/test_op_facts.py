@@ -23,6 +23,7 @@ from emberlite.converter.ops.arg_max import ArgParams
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.gather import GatherParams
+from emberlite.converter.ops.math_unary import EluParams, GeluParams, SeluParams
 from emberlite.converter.ops.mean import ReduceParams
 from emberlite.converter.ops.pad import PadParams
 from emberlite.converter.ops.pool2d import Pool2DParams
@@ -58,6 +59,14 @@ def _one(op: OpType, params: object = None,
          **kw: object) -> Callable[[GraphBuilder, str], object]:
     """A node "op" of `op` reading x and the constants `consts` makes."""
     return lambda b, x: b.node(op, [x, *consts(b)], params, name="op", **kw)
+
+
+def _of_abs(op: OpType, consts: Callable[[GraphBuilder], list[str]] = lambda b: []
+            ) -> Callable[[GraphBuilder, str], object]:
+    """Node "op" of `op` reading |x|: an op whose result is NaN for some negative inputs, which
+    calibration refuses."""
+    return lambda b, x: b.node(op, [b.node(OpType.ABS, [x], name="abs"), *consts(b)],
+                               name="op")
 
 
 # A one-node float32 model of every op that has one (x: a float input of shape X).
@@ -97,6 +106,15 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
     **{op: _one(op, ArgParams(axis=3), dtype=DType.INT32)
        for op in (OpType.ARG_MAX, OpType.ARG_MIN)},
     OpType.CAST: _one(OpType.CAST, dtype=DType.INT32),
+    **{op: _one(op) for op in (OpType.ABS, OpType.NEG, OpType.EXP, OpType.FLOOR, OpType.CEIL,
+                               OpType.ROUND, OpType.SIGN, OpType.SIN, OpType.COS,
+                               OpType.RECIPROCAL, OpType.ERF, OpType.SOFTPLUS, OpType.MISH,
+                               OpType.SQUARE)},
+    **{op: _of_abs(op) for op in (OpType.SQRT, OpType.RSQRT, OpType.LOG)},
+    OpType.ELU: _one(OpType.ELU, EluParams()),
+    OpType.SELU: _one(OpType.SELU, SeluParams()),
+    OpType.GELU: _one(OpType.GELU, GeluParams()),
+    OpType.POW: _of_abs(OpType.POW, consts=lambda b: [_w(b, (4,))]),
 }
 # QUANTIZE, DEQUANTIZE and LOOKUP_TABLE have no float32 form: DIRECT_MODELS runs them.
 NO_FLOAT_MODEL = {OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LOOKUP_TABLE}

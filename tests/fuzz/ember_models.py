@@ -40,6 +40,8 @@ from emberlite.converter.ops.gather import GatherParams
 from emberlite.converter.ops.hard_sigmoid import HardSigmoidParams
 from emberlite.converter.ops.leaky_relu import LeakyReluParams
 from emberlite.converter.ops.lookup_table import int8_lookup_table, sigmoid_f32, tanh_f32
+from emberlite.converter.ops.math_unary import (SELU_ALPHA, SELU_GAMMA, EluParams, GeluParams,
+                                                 SeluParams)
 from emberlite.converter.ops.mean import ReduceParams
 from emberlite.converter.ops.pad import PadMode, PadParams
 from emberlite.converter.ops.pool2d import Pool2DParams
@@ -728,6 +730,15 @@ GENERATORS: dict[OpType, GenFn] = {
     OpType.SIGMOID: _table(OpType.SIGMOID, sigmoid_f32),
     OpType.TANH: _table(OpType.TANH, tanh_f32),
     OpType.LOOKUP_TABLE: gen_lookup_table,
+    **{op: _unary(op, F32, _none) for op in (
+        OpType.ABS, OpType.NEG, OpType.SQRT, OpType.RSQRT, OpType.EXP, OpType.LOG, OpType.FLOOR,
+        OpType.CEIL, OpType.ROUND, OpType.SIGN, OpType.SIN, OpType.COS, OpType.RECIPROCAL,
+        OpType.ERF, OpType.SOFTPLUS, OpType.MISH, OpType.SQUARE)},
+    OpType.ELU: _unary(OpType.ELU, F32, lambda b: EluParams(float(b.pick((1.0, 0.5, -2.0))))),
+    OpType.SELU: _unary(OpType.SELU, F32, lambda b: SeluParams(
+        float(b.pick((SELU_ALPHA, 2.0))), float(b.pick((SELU_GAMMA, 3.0))))),
+    OpType.GELU: _unary(OpType.GELU, F32, lambda b: GeluParams(bool(b.pick((False, True))))),
+    OpType.POW: _binary(OpType.POW, F32, params=False),
     OpType.HARD_SIGMOID: _unary(OpType.HARD_SIGMOID, F32, lambda b: HardSigmoidParams(
         float(b.pick((0.2, 1.0 / 6))), float(b.pick((0.5, 0.0))))),
     OpType.HARD_SWISH: _unary(OpType.HARD_SWISH, F32_I8, _none),

@@ -152,6 +152,23 @@ def _single_op_cases(tf: Any) -> dict[str, tuple[Callable, list[tuple[int, ...]]
         "log_softmax": (lambda x: tf.nn.log_softmax(x * 3.0), [(2, 7)], "LOG_SOFTMAX"),
         "pack": (lambda x, y: tf.stack([x, y * 2.0], axis=1), [(2, 3), (2, 3)], "PACK"),
         "unpack": (lambda x: [t * 2.0 for t in tf.unstack(x, axis=1)], [(2, 3, 4)], "UNPACK"),
+        "abs": (tf.abs, [(2, 5)], "ABS"),
+        "neg": (tf.negative, [(2, 5)], "NEG"),
+        "sqrt": (lambda x: tf.sqrt(tf.abs(x)), [(2, 5)], "SQRT"),
+        "rsqrt": (lambda x: tf.math.rsqrt(tf.abs(x) + 0.1), [(2, 5)], "RSQRT"),
+        "exp": (tf.exp, [(2, 5)], "EXP"),
+        "log": (lambda x: tf.math.log(tf.abs(x) + 0.1), [(2, 5)], "LOG"),
+        "floor": (lambda x: tf.floor(x * 3.0), [(2, 5)], "FLOOR"),
+        "ceil": (lambda x: tf.math.ceil(x * 3.0), [(2, 5)], "CEIL"),
+        "round": (lambda x: tf.round(x * 3.0), [(2, 5)], "ROUND"),
+        "sign": (tf.sign, [(2, 5)], "SIGN"),
+        "sin": (lambda x: tf.sin(x * 3.0), [(2, 5)], "SIN"),
+        "cos": (lambda x: tf.cos(x * 3.0), [(2, 5)], "COS"),
+        "square": (tf.square, [(2, 5)], "SQUARE"),
+        "elu": (tf.nn.elu, [(2, 5)], "ELU"),
+        "gelu": (lambda x: tf.nn.gelu(x, approximate=False), [(2, 5)], "GELU"),
+        "gelu_tanh": (lambda x: tf.nn.gelu(x, approximate=True), [(2, 5)], "GELU"),
+        "pow": (lambda x, y: tf.pow(tf.abs(x), y), [(2, 5), (5,)], "POW"),
     } | {
         f"resize_{kind}_{mode}": (
             (lambda fn, kw: lambda x: fn(x, [9, 7], **kw))(
@@ -164,7 +181,9 @@ def _single_op_cases(tf: Any) -> dict[str, tuple[Callable, list[tuple[int, ...]]
 
 
 NEW_OPS = ["maximum", "minimum", "sum_keepdims", "sum", "arg_max", "arg_min", "cast",
-           "l2_normalization", "log_softmax", "pack", "unpack"]
+           "l2_normalization", "log_softmax", "pack", "unpack", "abs", "neg", "sqrt", "rsqrt",
+           "exp", "log", "floor", "ceil", "round", "sign", "sin", "cos", "square", "elu", "gelu",
+           "gelu_tanh", "pow"]
 SINGLE_OPS = ["conv_same_relu", "conv_valid_dilated", "depthwise_relu6", "transpose_conv",
               "transpose_conv_valid", "fully_connected", "fully_connected_3d", "batch_matmul",
               "add", "sub", "mul", "div", "relu", "relu6", "relu_n1_to_1", "leaky_relu",
@@ -200,11 +219,12 @@ def test_float16_weights_are_dequantized_at_import(tf: Any) -> None:
 
 
 def test_unsupported_ops_are_all_listed_before_converting(tf: Any) -> None:
-    data = _from_fn(tf, lambda x, y: tf.math.cumsum(tf.sin(x) + y, axis=1), [(2, 5), (2, 5)])
+    data = _from_fn(tf, lambda x, y: tf.math.cumsum(tf.math.floormod(x, 3.0) + y, axis=1),
+                    [(2, 5), (2, 5)])
     with pytest.raises(UnsupportedOpsError) as info:
         Converter.from_tflite(data).convert()
     listed = {op for _, op, _ in info.value.problems}
-    assert {"SIN", "CUMSUM"} <= listed, info.value.problems
+    assert {"FLOOR_MOD", "CUMSUM"} <= listed, info.value.problems
     assert all(label.startswith("operator ") for label, _, _ in info.value.problems)
 
 

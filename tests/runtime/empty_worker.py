@@ -35,6 +35,7 @@ from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.gather import GatherParams
 from emberlite.converter.ops.hard_sigmoid import HardSigmoidParams
 from emberlite.converter.ops.leaky_relu import LeakyReluParams
+from emberlite.converter.ops.math_unary import EluParams, GeluParams, SeluParams
 from emberlite.converter.ops.mean import ReduceParams
 from emberlite.converter.ops.pad import PadParams
 from emberlite.converter.ops.pool2d import Pool2DParams
@@ -303,6 +304,13 @@ def elementwise_cases() -> list[Case]:
         binary(OpType.ADD, BinaryParams()), binary(OpType.SUB, BinaryParams()),
         binary(OpType.MUL, BinaryParams()), binary(OpType.DIV, BinaryParams()),
         binary(OpType.MAXIMUM), binary(OpType.MINIMUM),
+        binary(OpType.POW),
+        *(unary(op) for op in (
+            OpType.ABS, OpType.NEG, OpType.SQRT, OpType.RSQRT, OpType.EXP, OpType.LOG,
+            OpType.FLOOR, OpType.CEIL, OpType.ROUND, OpType.SIGN, OpType.SIN, OpType.COS,
+            OpType.RECIPROCAL, OpType.ERF, OpType.SOFTPLUS, OpType.MISH, OpType.SQUARE)),
+        unary(OpType.ELU, EluParams()), unary(OpType.SELU, SeluParams()),
+        unary(OpType.GELU, GeluParams(approximate=True)),
         Case("add_i8", OpType.ADD, graph(OpType.ADD, BinaryParams(),
                                          [q8("a", (B, B, 0)), q8("b", (B, 1, 0))],
                                          [q8("y", (B, B, 0), q_out)])),

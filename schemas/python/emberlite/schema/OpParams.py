@@ -25,6 +25,9 @@ class OpParams(object):
     GatherParams = 19
     ResizeParams = 20
     ArgParams = 21
+    EluParams = 22
+    SeluParams = 23
+    GeluParams = 24
 
 def OpParamsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -93,4 +96,13 @@ def OpParamsCreator(unionType, table):
     if unionType == OpParams().ArgParams:
         import emberlite.schema.ArgParams
         return emberlite.schema.ArgParams.ArgParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().EluParams:
+        import emberlite.schema.EluParams
+        return emberlite.schema.EluParams.EluParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().SeluParams:
+        import emberlite.schema.SeluParams
+        return emberlite.schema.SeluParams.SeluParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().GeluParams:
+        import emberlite.schema.GeluParams
+        return emberlite.schema.GeluParams.GeluParamsT.InitFromBuf(table.Bytes, table.Pos)
     return None

@@ -1,4 +1,4 @@
-"""The `ember` command: convert, inspect, run, bench and verify models.
+"""The `ember` command: convert, inspect, run, bench, compare and verify models.
 
 Every failure caused by the input (missing file, invalid model, bad arguments) prints one
 `ember: error: ...` line on stderr and exits with status 2, like argparse's own errors.
@@ -560,6 +560,73 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- compare ---------------------------------------------------------------------------------
+
+def _agreement_text(row: dict[str, Any]) -> str:
+    if "problem" in row:
+        return printable(row["problem"])
+    differing = "-" if row["differing"] is None else str(row["differing"])
+    return f"{row['max_abs']:10.3g}  {row['max_rel']:18.3g}  {differing:>9}"
+
+
+def _print_agreement(rows: list[dict[str, Any]], layers: bool,
+                     first: dict[str, Any] | None = None) -> None:
+    """One line per compared tensor: (layers) the node that writes it, its source name,
+    shape, dtype and agreement; the Emberlite tensor's name where it differs; `first` marked."""
+    width = min(40, max([len(printable(row["name"])) for row in rows] + [6]))
+    node = f"{'node':>5}  " if layers else ""
+    print(f"  {node}{'tensor':{width}}  {'shape':14}  {'dtype':7}  {'max|diff|':>10}  "
+          f"{'max|diff|/max|ref|':>18}  {'differing':>9}")
+    for row in rows:
+        node = f"{row['node']:5}  " if layers else ""
+        notes = []
+        if row["emberlite_name"] != row["name"]:
+            notes.append(f"Emberlite {printable(row['emberlite_name'])}"
+                         + (" (NHWC)" if row.get("nhwc") else ""))
+        if row is first:
+            notes.append("<- first divergence")
+        name = printable(row["name"])
+        # The end of a long name tells layers apart (/features.3/conv/Conv_output_0).
+        name = name if len(name) <= width else "..." + name[3 - width:]
+        print(f"  {node}{name:{width}}  {_shape_text(row['shape']):14}  "
+              f"{row['dtype']:7}  {_agreement_text(row)}  {'  '.join(notes)}".rstrip())
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """`ember compare`: the .ember beside its source model in ONNX Runtime or LiteRT, on the
+    same inputs; exit status 0 when every output agrees within --tol, 1 when one does not."""
+    from . import __version__
+    from .compare import compare, load_input_files
+
+    given = load_input_files(args.input, args.inputs)
+    result = compare(args.source, args.model, given, seed=args.seed, tol=args.tol,
+                     layers=args.layers)
+    print(f"source {printable(args.source)} in {result['runtime']}; "
+          f"model {printable(args.model)} in Emberlite {__version__}")
+    for name, shape, dtype, origin in result["inputs"]:
+        print(f"input {printable(name)}: {_shape_text(shape)} {dtype} ({origin})")
+    how = "by name" if result["outputs_by_name"] else "by position (their names differ)"
+    print(f"outputs, matched {how}:")
+    _print_agreement(result["outputs"], layers=False)
+    if result["layers"] is not None:
+        skipped = ", ".join(f"{count} {reason}" for reason, count in result["skipped"].items()
+                            if count)
+        print(f"layers: {len(result['layers'])} tensor(s) on both sides, in Emberlite's node "
+              f"order; skipped: {skipped or 'none'}")
+        first = result["first_divergence"]
+        _print_agreement(result["layers"], layers=True, first=first)
+        print("first divergence: " + (f"{printable(first['name'])} (node {first['node']})"
+                                      if first else "none"))
+    failed = [printable(row["name"]) for row in result["outputs"] if not row["ok"]]
+    rule = f"max|diff| / max|ref| <= {args.tol:g}; integer and bool outputs equal"
+    if failed:
+        print(f"FAIL: {len(failed)} of {len(result['outputs'])} output(s) disagree "
+              f"({rule}): {', '.join(failed)}")
+        return 1
+    print(f"PASS: {len(result['outputs'])} output(s) agree ({rule})")
+    return 0
+
+
 # -- verify ----------------------------------------------------------------------------------
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -660,6 +727,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for the random inputs")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("compare", help="run an .ember model and the .onnx or .tflite it was "
+                                        "converted from on the same inputs, compare outputs")
+    p.add_argument("source", help="the source model: .onnx (run in ONNX Runtime) or .tflite "
+                                  "(run in LiteRT)")
+    p.add_argument("model", help="the .ember converted from it")
+    p.add_argument("-i", "--input", action="append", default=[], metavar="[NAME=]FILE.npy",
+                   help="a source input from a .npy file, by name or by position, in the "
+                        "source's layout (repeatable); inputs not given are random")
+    p.add_argument("--inputs", metavar="FILE.npz", help="source inputs by name from an .npz")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for random inputs: floats standard normal, integers 0..9")
+    p.add_argument("--tol", type=float, default=1e-4,
+                   help="the largest max|diff| / max|reference| of a float output that "
+                        "passes (integer and bool outputs must be equal)")
+    p.add_argument("--layers", action="store_true",
+                   help="also compare the intermediate tensors found in both models, in "
+                        "node order, and name the first beyond --tol (the exit status "
+                        "depends on the outputs only)")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("verify", help="check a model: verify, hash and prepare every node")
     p.add_argument("model")

@@ -484,6 +484,26 @@ def _pow(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
         return [np.power(_f64(args[0]), _f64(args[1]))]
 
 
+# --- comparisons, logic, selection (format 7) -------------------------------------------------
+_COMPARE = {OpType.EQUAL: np.equal, OpType.NOT_EQUAL: np.not_equal, OpType.LESS: np.less,
+            OpType.LESS_EQUAL: np.less_equal, OpType.GREATER: np.greater,
+            OpType.GREATER_EQUAL: np.greater_equal, OpType.LOGICAL_AND: np.logical_and,
+            OpType.LOGICAL_OR: np.logical_or, OpType.LOGICAL_XOR: np.logical_xor}
+
+
+def _compare(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    """In the inputs' own type (int64 beyond 2^53 must not pass through float64)."""
+    return [_COMPARE[node.op](np.asarray(args[0]), np.asarray(args[1]))]
+
+
+def _logical_not(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    return [np.logical_not(args[0])]
+
+
+def _where(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    return [np.where(np.asarray(args[0], bool), args[1], args[2])]
+
+
 REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.CONV2D: _conv2d,
     OpType.DEPTHWISE_CONV2D: _depthwise_conv2d,
@@ -547,4 +567,15 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.SELU: _unary(_elu),
     OpType.GELU: _unary(_gelu),
     OpType.POW: _pow,
+    OpType.EQUAL: _compare,
+    OpType.NOT_EQUAL: _compare,
+    OpType.LESS: _compare,
+    OpType.LESS_EQUAL: _compare,
+    OpType.GREATER: _compare,
+    OpType.GREATER_EQUAL: _compare,
+    OpType.LOGICAL_AND: _compare,
+    OpType.LOGICAL_OR: _compare,
+    OpType.LOGICAL_XOR: _compare,
+    OpType.LOGICAL_NOT: _logical_not,
+    OpType.WHERE: _where,
 }

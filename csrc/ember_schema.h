@@ -80,7 +80,18 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_OP_SELU 59
 #define EMBER_OP_GELU 60
 #define EMBER_OP_POW 61
-#define EMBER_OP_COUNT 62
+#define EMBER_OP_EQUAL 62
+#define EMBER_OP_NOT_EQUAL 63
+#define EMBER_OP_LESS 64
+#define EMBER_OP_LESS_EQUAL 65
+#define EMBER_OP_GREATER 66
+#define EMBER_OP_GREATER_EQUAL 67
+#define EMBER_OP_LOGICAL_NOT 68
+#define EMBER_OP_LOGICAL_AND 69
+#define EMBER_OP_LOGICAL_OR 70
+#define EMBER_OP_LOGICAL_XOR 71
+#define EMBER_OP_WHERE 72
+#define EMBER_OP_COUNT 73
 
 /* enum FusedActivation */
 #define EMBER_FUSED_ACTIVATION_NONE 0

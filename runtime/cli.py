@@ -19,15 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from .cli_support import TO_NCHW, TO_NHWC, CliError, open_model
 from .errors import EmberRuntimeError
 
 EXIT_BAD_INPUT = 2
-TO_NHWC = (0, 2, 3, 1)
-TO_NCHW = (0, 3, 1, 2)
-
-
-class CliError(Exception):
-    """A problem with what the user gave us; main() prints it and exits with status 2."""
 
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -184,24 +179,6 @@ def _print_warnings(caught: list[warnings.WarningMessage], ours: type[Warning]) 
 
 # -- shared by inspect, run, verify ---------------------------------------------------------
 
-def _open(path: str, allocate: bool = True, num_threads: int | None = None,
-          isa_mask: int | None = None) -> Any:
-    from .interpreter import Interpreter
-
-    if not os.path.isfile(path):
-        raise CliError(f"no such file: {path}")
-    try:
-        # Read, not mapped: an updater rewriting the file while the command runs must not
-        # kill it with SIGBUS.
-        interp = Interpreter(model_path=path, use_mmap=False, num_threads=num_threads,
-                             isa_mask=isa_mask)
-        if allocate:
-            interp.allocate_tensors()
-    except EmberRuntimeError as e:
-        raise CliError(f"invalid model {path}: {e}") from None
-    return interp
-
-
 def _shape_text(shape: Sequence[int]) -> str:
     return "[" + ",".join(str(int(d)) for d in shape) + "]"
 
@@ -209,7 +186,7 @@ def _shape_text(shape: Sequence[int]) -> str:
 # -- inspect ---------------------------------------------------------------------------------
 
 def _summary(path: str) -> dict[str, Any]:
-    interp = _open(path)
+    interp = open_model(path)
     tensors = []
     weights: dict[int, int] = {}  # data address -> bytes: tensors with equal weights share one
     for d in interp.get_tensor_details():
@@ -350,7 +327,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """`ember run`: invokes a model on given or random inputs and describes each output."""
     if args.repeat < 1:
         raise CliError(f"--repeat must be >= 1, got {args.repeat}")
-    interp = _open(args.model)
+    interp = open_model(args.model)
     meta = interp.get_metadata()
     inputs = interp.get_input_details()
     loaded = _load_inputs(args.input, inputs)
@@ -520,7 +497,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                                ("--warmup", args.warmup, 0)):
         if value < least:
             raise CliError(f"{flag} must be >= {least}, got {value}")
-    interp = _open(args.model, num_threads=args.threads,
+    interp = open_model(args.model, num_threads=args.threads,
                    isa_mask=ISA_NONE if args.reference else None)
     rng = np.random.default_rng(args.seed)
     for detail in interp.get_input_details():
@@ -631,7 +608,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """`ember verify`: loads, verifies and prepares a model; prints "ok: ..." or the error."""
-    interp = _open(args.model)
+    interp = open_model(args.model)
     print(f"ok: {args.model} ({len(interp.node_ops())} nodes, arena {interp.arena_size} bytes)")
     return 0
 

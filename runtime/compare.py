@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .cli import TO_NCHW, TO_NHWC, CliError, _open
+from .cli_support import TO_NCHW, TO_NHWC, CliError, open_model
 from .errors import EmberRuntimeError
 
 # Every value of every input: an array in the source model's layout.
@@ -405,7 +405,7 @@ def compare(source_path: str, model_path: str, given: dict[str | int, np.ndarray
     if not tol >= 0:
         raise CliError(f"--tol must be >= 0, got {tol}")
     source = open_source(source_path, layers)
-    interp = _open(model_path)
+    interp = open_model(model_path)
     source_inputs = [name for name, _ in source.inputs]
     ember_inputs = [d["name"] for d in interp.get_input_details()]
     input_order, _ = _pairing(ember_inputs, source_inputs, "input")

@@ -35,6 +35,14 @@ _ONNX_DOMAINS = ("", "ai.onnx")
 _NONDETERMINISTIC = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
                      "Multinomial", "Bernoulli"}
 _INDEX_TYPES = (onnx.TensorProto.INT32, onnx.TensorProto.INT64)
+# The element types each input kind (onnx_signature.input_kind) accepts; None: not declared.
+_KIND_TYPES = {
+    "indices": ("int32 or int64 indices", _INDEX_TYPES),
+    "compared": ("float32, int32, int64 or bool", (onnx.TensorProto.FLOAT, *_INDEX_TYPES,
+                                                   onnx.TensorProto.BOOL)),
+    "bool": ("bool", (onnx.TensorProto.BOOL,)),
+    "float": ("float32", (onnx.TensorProto.FLOAT,)),
+}
 _SUBGRAPH = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 
 Problem = tuple[str, str, str]  # (node name, op type, reason)
@@ -303,12 +311,9 @@ def _node_problems(node: onnx.NodeProto, sig: Signature, constant: set[str],
         if kind == "constant" and name not in constant:
             reasons.append(f"input {i} ({name!r}) must be a constant (an initializer or "
                            f"computed from initializers only)")
-        elif kind == "indices" and elem not in (None, *_INDEX_TYPES):
-            reasons.append(f"input {i} ({name!r}) must be int32 or int64 indices, got "
-                           f"{_type_name(elem)}")
-        elif kind == "float" and elem not in (None, onnx.TensorProto.FLOAT):
-            reasons.append(f"input {i} ({name!r}) has type "
-                           f"{_type_name(elem)}; only float32 is supported")
+        elif kind in _KIND_TYPES and elem not in (None, *_KIND_TYPES[kind][1]):
+            reasons.append(f"input {i} ({name!r}) has type {_type_name(elem)}; "
+                           f"{_KIND_TYPES[kind][0]} is supported")
     extra = [o for o in node.output[1:] if o]
     if extra and not sig.multi_output:
         reasons.append(f"output(s) {extra} are not supported (only the first output is)")

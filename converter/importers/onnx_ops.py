@@ -5,7 +5,8 @@ The signature of each function is the op's contract, read by the importer's pre-
 (onnx_signature.signature):
 - positional parameters are the ONNX inputs in order. `str` is a float32 tensor,
   `np.ndarray` an input that must be constant (the function gets its value), `Indices` an
-  int32/int64 tensor, `AnyTensor` a tensor of any type (only its shape is used);
+  int32/int64 tensor, `AnyTensor` a tensor of any type (only its shape is used), `Compared`
+  a float32, int32, int64 or bool tensor and `Boolean` a bool one;
 - keyword parameters are the ONNX attributes with ONNX's defaults; a `Literal[...]` hint
   lists the values Emberlite supports;
 - the return hint says how many outputs are supported (`list[str]`: any number) and
@@ -23,7 +24,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from ..ir import TO_NCHW, TO_NHWC
+from ..ir import TO_NCHW, TO_NHWC, DType
 from ..ops import OpType
 from ..ops.binary import BinaryParams
 from ..ops.clamp import ClampParams
@@ -42,7 +43,7 @@ from ..ops.split import SplitParams
 from .graph_builder import Builder, Invalid, Unsupported, check_indices, check_rank
 from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, matmul,
                           pool_average, pool_max)
-from .onnx_signature import AnyTensor, Indices
+from .onnx_signature import AnyTensor, Boolean, Compared, Indices
 
 
 def _axis(axis: int, rank: int) -> int:
@@ -110,6 +111,28 @@ def gelu(b: Builder, x: str, *, approximate: Literal["none", "tanh"] = "none") -
 
 def pow_(b: Builder, x: str, y: str) -> str:
     return b.op(OpType.POW, [x, y])
+
+
+def _compare(op: OpType) -> Callable[..., str]:
+    def convert(b: Builder, a: Compared, c: Compared) -> str:
+        return b.op(op, [a, c], dtype=DType.BOOL)
+    convert.__name__ = op.name.lower()
+    return convert
+
+
+def _logical(op: OpType) -> Callable[..., str]:
+    def convert(b: Builder, a: Boolean, c: Boolean) -> str:
+        return b.op(op, [a, c], dtype=DType.BOOL)
+    convert.__name__ = op.name.lower()
+    return convert
+
+
+def logical_not(b: Builder, x: Boolean) -> str:
+    return b.op(OpType.LOGICAL_NOT, [x], dtype=DType.BOOL)
+
+
+def where(b: Builder, cond: Boolean, x: Compared, y: Compared) -> str:
+    return b.op(OpType.WHERE, [cond, x, y], dtype=b.dtype(x))
 
 
 def _clamp(b: Builder, x: str, lo: float, hi: float) -> str:
@@ -551,4 +574,14 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Selu": selu,
     ("Gelu", 20): gelu,
     "Pow": pow_,
+    "Equal": _compare(OpType.EQUAL),
+    "Less": _compare(OpType.LESS),
+    "LessOrEqual": _compare(OpType.LESS_EQUAL),
+    "Greater": _compare(OpType.GREATER),
+    "GreaterOrEqual": _compare(OpType.GREATER_EQUAL),
+    "Not": logical_not,
+    "And": _logical(OpType.LOGICAL_AND),
+    "Or": _logical(OpType.LOGICAL_OR),
+    "Xor": _logical(OpType.LOGICAL_XOR),
+    "Where": where,
 }

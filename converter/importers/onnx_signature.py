@@ -1,7 +1,8 @@
 """The annotations an ONNX op function (onnx_ops.py, onnx_nn_ops.py) declares its contract
 with, and `signature(fn)`, which reads them for the importer's pre-scan and conversion. The
 conventions are listed at the top of onnx_ops.py: besides `str` (a float32 tensor) and
-`np.ndarray` (an input that must be constant), an input is `Indices` or `AnyTensor`, and a
+`np.ndarray` (an input that must be constant), an input is `Indices`, `AnyTensor`, `Compared`
+or `Boolean`, and a
 `Literal[...]` attribute hint such as `AutoPad` lists the supported values.
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 
 Indices = NewType("Indices", str)       # int32/int64 indices, constant or not
 AnyTensor = NewType("AnyTensor", str)   # any element type; the function reads only the shape
+Compared = NewType("Compared", str)     # a run-time float32, int32, int64 or bool tensor
+Boolean = NewType("Boolean", str)       # a run-time bool tensor
 
 AutoPad = Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]
 
@@ -50,12 +53,9 @@ def signature(fn: Callable[..., Any]) -> Signature:
 
 
 def input_kind(hint: Any) -> str:
-    """"constant", "indices", "any" or "float": what an input annotation asks for."""
+    """"constant", "indices", "any", "compared", "bool" or "float": what an input annotation
+    asks for."""
     args = typing.get_args(hint) or (hint,)
-    if np.ndarray in args:
-        return "constant"
-    if Indices in args:
-        return "indices"
-    if AnyTensor in args:
-        return "any"
-    return "float"
+    kinds = {np.ndarray: "constant", Indices: "indices", AnyTensor: "any", Compared: "compared",
+             Boolean: "bool"}
+    return next((kinds[a] for a in args if a in kinds), "float")

@@ -75,6 +75,10 @@ _INDEX_TYPES = (TensorType.INT32, TensorType.INT64)
 _MOVE_TYPES = (TensorType.FLOAT32, *_INDEX_TYPES)
 _MOVES: dict[str, Any] = {"in_types": _MOVE_TYPES, "out_types": _MOVE_TYPES}
 _CAST_TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT32, TensorType.INT64)
+# Comparisons read two tensors of one of these types and write BOOL; SELECT picks between two.
+_COMPARED_TYPES = (*_MOVE_TYPES, TensorType.BOOL)
+_COMPARES: dict[str, Any] = {"in_types": _COMPARED_TYPES, "out_types": (TensorType.BOOL,)}
+_LOGIC: dict[str, Any] = {"in_types": (TensorType.BOOL,), "out_types": (TensorType.BOOL,)}
 _IR_TYPES = {TensorType.FLOAT32: DType.FLOAT32, TensorType.INT8: DType.INT8,
              TensorType.INT32: DType.INT32, TensorType.INT64: DType.INT64}
 
@@ -230,6 +234,17 @@ def _unary(op: OpType, params: Any = None) -> Callable[[Ctx], Result]:
 
 def gelu(c: Ctx) -> Result:
     return [c.b.op(OpType.GELU, [c.input(0)], GeluParams(bool(_opt(c, "Approximate", False))))]
+
+
+def _to_bool(op: OpType, inputs: int) -> Callable[[Ctx], Result]:
+    """The comparisons and LOGICAL_*: a BOOL output."""
+    def convert(c: Ctx) -> Result:
+        return [c.b.op(op, [c.input(i) for i in range(inputs)], dtype=DType.BOOL)]
+    return convert
+
+
+def select(c: Ctx) -> Result:
+    return [c.b.op(OpType.WHERE, [c.input(0), c.input(1), c.input(2)], dtype=c.b.dtype(c.input(1)))]
 
 
 def _lookup(op: OpType, fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[Ctx], Result]:
@@ -592,5 +607,16 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.ELU: TFLiteOp(_unary(OpType.ELU, EluParams())),
     Op.GELU: TFLiteOp(gelu),
     Op.POW: TFLiteOp(_unfused(OpType.POW), 2),
+    Op.EQUAL: TFLiteOp(_to_bool(OpType.EQUAL, 2), 2, **_COMPARES),
+    Op.NOT_EQUAL: TFLiteOp(_to_bool(OpType.NOT_EQUAL, 2), 2, **_COMPARES),
+    Op.LESS: TFLiteOp(_to_bool(OpType.LESS, 2), 2, **_COMPARES),
+    Op.LESS_EQUAL: TFLiteOp(_to_bool(OpType.LESS_EQUAL, 2), 2, **_COMPARES),
+    Op.GREATER: TFLiteOp(_to_bool(OpType.GREATER, 2), 2, **_COMPARES),
+    Op.GREATER_EQUAL: TFLiteOp(_to_bool(OpType.GREATER_EQUAL, 2), 2, **_COMPARES),
+    Op.LOGICAL_NOT: TFLiteOp(_to_bool(OpType.LOGICAL_NOT, 1), **_LOGIC),
+    Op.LOGICAL_AND: TFLiteOp(_to_bool(OpType.LOGICAL_AND, 2), 2, **_LOGIC),
+    Op.LOGICAL_OR: TFLiteOp(_to_bool(OpType.LOGICAL_OR, 2), 2, **_LOGIC),
+    Op.SELECT: TFLiteOp(select, 3, in_types=_COMPARED_TYPES, out_types=_COMPARED_TYPES),
+    Op.SELECT_V2: TFLiteOp(select, 3, in_types=_COMPARED_TYPES, out_types=_COMPARED_TYPES),
 }
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import (arg_max, arg_min, batch_matmul, binary, cast, clamp, concatenation, conv2d,
+from . import (arg_max, arg_min, batch_matmul, binary, cast, clamp, compare, concatenation, conv2d,
                depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid,
                l2_normalization, leaky_relu, log_softmax, math_unary, maximum, mean, minimum, pad,
                pool2d, power, prelu, quantize, reshape, resize, slice, softmax, split, sum,
-               transpose, transpose_conv2d)
+               transpose, transpose_conv2d, where)
 from .facts import OpFacts, QuantRule
 from .op_type import FusedActivation, OpType
 
@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 
 __all__ = ["OPS", "FusedActivation", "OpFacts", "OpType", "QuantRule", "infer_shape"]
 
-_MODULES = (arg_max, arg_min, batch_matmul, binary, cast, clamp, concatenation, conv2d,
-            depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid,
-            l2_normalization, leaky_relu, log_softmax, math_unary, maximum, mean, minimum, pad,
-            pool2d, power, prelu, quantize, reshape, resize, slice, softmax, split, sum, transpose,
-            transpose_conv2d)
+_MODULES = (arg_max, arg_min, batch_matmul, binary, cast, clamp, compare, concatenation, conv2d,
+            depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid, l2_normalization,
+            leaky_relu, log_softmax, math_unary, maximum, mean, minimum, pad, pool2d, power, prelu,
+            quantize, reshape, resize, slice, softmax, split, sum, transpose, transpose_conv2d,
+            where)
 
 OPS: dict[OpType, OpFacts] = {facts.op: facts for facts in sorted(
     (facts for module in _MODULES for facts in module.FACTS), key=lambda facts: facts.op)}

@@ -38,8 +38,16 @@ from .rewrite import (bypass, drop_unused_nodes, is_output, only_consumer, renam
                       replace_uses)
 
 UNARY = {OpType.RELU, OpType.RELU6, OpType.CLAMP, OpType.LEAKY_RELU, OpType.SIGMOID,
-         OpType.TANH, OpType.HARD_SIGMOID, OpType.HARD_SWISH}
-BINARY = {OpType.ADD, OpType.SUB, OpType.MUL, OpType.DIV}
+         OpType.TANH, OpType.HARD_SIGMOID, OpType.HARD_SWISH, OpType.ABS, OpType.NEG,
+         OpType.SQRT, OpType.RSQRT, OpType.EXP, OpType.LOG, OpType.FLOOR, OpType.CEIL,
+         OpType.ROUND, OpType.SIGN, OpType.SIN, OpType.COS, OpType.RECIPROCAL, OpType.ERF,
+         OpType.SOFTPLUS, OpType.MISH, OpType.SQUARE, OpType.ELU, OpType.SELU, OpType.GELU,
+         OpType.LOGICAL_NOT}
+# Element-wise with numpy broadcasting of every input (WHERE has three).
+BINARY = {OpType.ADD, OpType.SUB, OpType.MUL, OpType.DIV, OpType.POW, OpType.EQUAL,
+          OpType.NOT_EQUAL, OpType.LESS, OpType.LESS_EQUAL, OpType.GREATER,
+          OpType.GREATER_EQUAL, OpType.LOGICAL_AND, OpType.LOGICAL_OR, OpType.LOGICAL_XOR,
+          OpType.WHERE}
 SINGLE_INPUT = UNARY | {OpType.SOFTMAX, OpType.SPLIT, OpType.MEAN, OpType.PAD, OpType.SLICE,
                         OpType.GATHER, OpType.RESHAPE}
 PUSHABLE = SINGLE_INPUT | BINARY | {OpType.CONCATENATION}

@@ -12,9 +12,9 @@ static int32_t aligned_dim(const ember_tensor *t, uint32_t rank, uint32_t d) {
     return d < lead ? 1 : t->dims[d - lead];
 }
 
-static ember_status check_broadcast_shape(ember_context *ctx, const ember_node *node,
-                                          const char *op, const ember_tensor *a,
-                                          const ember_tensor *b, const ember_tensor *out) {
+ember_status ember_check_broadcast_shape(ember_context *ctx, const ember_node *node,
+                                         const char *op, const ember_tensor *a,
+                                         const ember_tensor *b, const ember_tensor *out) {
     const uint32_t rank = a->rank > b->rank ? a->rank : b->rank;
     if (out->rank != rank)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -67,7 +67,7 @@ ember_status ember_binary_check_type(ember_context *ctx, const ember_node *node,
         (st = ember_check_type(ctx, node, b, type, "input 1")) != EMBER_STATUS_OK ||
         (st = ember_check_type(ctx, node, out, type, "output")) != EMBER_STATUS_OK)
         return st;
-    st = check_broadcast_shape(ctx, node, op, a, b, out);
+    st = ember_check_broadcast_shape(ctx, node, op, a, b, out);
     if (st != EMBER_STATUS_OK)
         return st;
     st = ember_check_inplace(ctx, node, op, a, 0, out);
@@ -192,6 +192,28 @@ static void broadcast_rows(const ember_broadcast *bc, row_at_fn row, const void 
         row(walk, o, ao, bo, n);
         next_row(bc, idx, &ao, &bo);
     }
+}
+
+struct walk_bytes {
+    const ember_broadcast *bc;
+    const uint8_t *a, *b;
+    uint8_t *out;
+    size_t a_size, b_size, out_size;
+    ember_binary_row_bytes row;
+    const void *params;
+};
+
+static void row_bytes(const void *walk, size_t o, size_t ao, size_t bo, size_t n) {
+    const struct walk_bytes *w = walk;
+    w->row(w->out + o * w->out_size, w->a + ao * w->a_size, w->bc->a_stride[w->bc->rank - 1],
+           w->b + bo * w->b_size, w->bc->b_stride[w->bc->rank - 1], n, w->params);
+}
+
+void ember_broadcast_bytes(const ember_broadcast *bc, const void *a, size_t a_size,
+                           const void *b, size_t b_size, void *out, size_t out_size,
+                           ember_binary_row_bytes row, const void *params) {
+    const struct walk_bytes w = {bc, a, b, out, a_size, b_size, out_size, row, params};
+    broadcast_rows(bc, row_bytes, &w);
 }
 
 struct walk_i8 {

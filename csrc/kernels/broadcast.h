@@ -61,6 +61,19 @@ void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const embe
 void ember_broadcast_f32(const ember_broadcast *bc, const float *a, const float *b, float *out,
                          ember_binary_row_f32 row, float lo, float hi);
 
+/* A row of an op whose element types differ (a comparison reads two FLOAT32 and writes BOOL):
+   the pointers are at the row's first elements, the steps (0 or 1) count elements. */
+typedef void (*ember_binary_row_bytes)(void *out, const void *a, size_t a_step, const void *b,
+                                       size_t b_step, size_t n, const void *params);
+/* Walks every output row of `bc` for elements of the given byte sizes; `params` is the op's. */
+void ember_broadcast_bytes(const ember_broadcast *bc, const void *a, size_t a_size,
+                           const void *b, size_t b_size, void *out, size_t out_size,
+                           ember_binary_row_bytes row, const void *params);
+/* The output of a binary op has the rank and dims of numpy's broadcast of a and b. */
+ember_status ember_check_broadcast_shape(ember_context *ctx, const ember_node *node,
+                                         const char *op, const ember_tensor *a,
+                                         const ember_tensor *b, const ember_tensor *out);
+
 /* The int8 twin of ember_binary_row_f32; `params` is the op's requantization data. */
 typedef void (*ember_binary_row_i8)(int8_t *out, const int8_t *a, size_t a_step,
                                     const int8_t *b, size_t b_step, size_t n,

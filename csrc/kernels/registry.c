@@ -64,6 +64,17 @@ extern const ember_kernel ember_kernel_elu;
 extern const ember_kernel ember_kernel_selu;
 extern const ember_kernel ember_kernel_gelu;
 extern const ember_kernel ember_kernel_pow;
+extern const ember_kernel ember_kernel_equal;
+extern const ember_kernel ember_kernel_not_equal;
+extern const ember_kernel ember_kernel_less;
+extern const ember_kernel ember_kernel_less_equal;
+extern const ember_kernel ember_kernel_greater;
+extern const ember_kernel ember_kernel_greater_equal;
+extern const ember_kernel ember_kernel_logical_not;
+extern const ember_kernel ember_kernel_logical_and;
+extern const ember_kernel ember_kernel_logical_or;
+extern const ember_kernel ember_kernel_logical_xor;
+extern const ember_kernel ember_kernel_where;
 
 static const ember_kernel *const kernels[] = {
     [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
@@ -128,6 +139,17 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_SELU] = &ember_kernel_selu,
     [EMBER_OP_GELU] = &ember_kernel_gelu,
     [EMBER_OP_POW] = &ember_kernel_pow,
+    [EMBER_OP_EQUAL] = &ember_kernel_equal,
+    [EMBER_OP_NOT_EQUAL] = &ember_kernel_not_equal,
+    [EMBER_OP_LESS] = &ember_kernel_less,
+    [EMBER_OP_LESS_EQUAL] = &ember_kernel_less_equal,
+    [EMBER_OP_GREATER] = &ember_kernel_greater,
+    [EMBER_OP_GREATER_EQUAL] = &ember_kernel_greater_equal,
+    [EMBER_OP_LOGICAL_NOT] = &ember_kernel_logical_not,
+    [EMBER_OP_LOGICAL_AND] = &ember_kernel_logical_and,
+    [EMBER_OP_LOGICAL_OR] = &ember_kernel_logical_or,
+    [EMBER_OP_LOGICAL_XOR] = &ember_kernel_logical_xor,
+    [EMBER_OP_WHERE] = &ember_kernel_where,
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,

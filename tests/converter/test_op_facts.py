@@ -69,6 +69,16 @@ def _of_abs(op: OpType, consts: Callable[[GraphBuilder], list[str]] = lambda b: 
                                name="op")
 
 
+def _of_mask(op: OpType, inputs: int) -> Callable[[GraphBuilder, str], object]:
+    """Node "op" of `op` reading bool masks of x (x > 0, and x < w for a second input)."""
+    def build(b: GraphBuilder, x: str) -> object:
+        masks = [b.node(OpType.GREATER, [x, b.const("zero", np.zeros(1, np.float32))],
+                        dtype=DType.BOOL),
+                 b.node(OpType.LESS, [x, _w(b, (4,))], dtype=DType.BOOL)]
+        return b.node(op, masks[:inputs], dtype=DType.BOOL, name="op")
+    return build
+
+
 # A one-node float32 model of every op that has one (x: a float input of shape X).
 FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
     OpType.CONV2D: _one(OpType.CONV2D, consts=lambda b: [_w(b, (3, 3, 3, 4)), _w(b, (3,))]),
@@ -115,6 +125,15 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
     OpType.SELU: _one(OpType.SELU, SeluParams()),
     OpType.GELU: _one(OpType.GELU, GeluParams()),
     OpType.POW: _of_abs(OpType.POW, consts=lambda b: [_w(b, (4,))]),
+    **{op: _one(op, consts=lambda b: [_w(b, (4,))], dtype=DType.BOOL)
+       for op in (OpType.EQUAL, OpType.NOT_EQUAL, OpType.LESS, OpType.LESS_EQUAL,
+                  OpType.GREATER, OpType.GREATER_EQUAL)},
+    **{op: _of_mask(op, 2) for op in (OpType.LOGICAL_AND, OpType.LOGICAL_OR,
+                                      OpType.LOGICAL_XOR)},
+    OpType.LOGICAL_NOT: _of_mask(OpType.LOGICAL_NOT, 1),
+    OpType.WHERE: lambda b, x: b.node(
+        OpType.WHERE, [b.node(OpType.LESS, [x, _w(b, (4,))], dtype=DType.BOOL), x,
+                       _w(b, X)], dtype=DType.FLOAT32, name="op"),
 }
 # QUANTIZE, DEQUANTIZE and LOOKUP_TABLE have no float32 form: DIRECT_MODELS runs them.
 NO_FLOAT_MODEL = {OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LOOKUP_TABLE}
@@ -175,7 +194,8 @@ def test_quantizer_follows_the_facts(op: OpType, kind: str) -> None:
     assert op.name.lower() in interp.node_ops()
     want = DType.INT8 if kind == "int8" else DType.INT16
     if rule is None or not rule.quantizer:
-        assert x_type == DType.FLOAT32 and y_type in (DType.FLOAT32, DType.INT32)
+        assert x_type in (DType.FLOAT32, DType.BOOL)
+        assert y_type in (DType.FLOAT32, DType.INT32, DType.BOOL)
         return
     assert x_type == want
     assert y_type == (DType.INT32 if OPS[op].index_outputs else want)

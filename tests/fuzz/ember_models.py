@@ -452,6 +452,37 @@ def gen_lookup_table(b: Builder, prev: str | None) -> str:
     return b.node(OpType.LOOKUP_TABLE, [x, t], None, DType.INT8, q_out)
 
 
+COMPARED = (DType.FLOAT32, DType.INT32, DType.INT64, DType.BOOL)
+
+
+def _to_bool(op: OpType, types: tuple[DType, ...]) -> GenFn:
+    """The comparisons (of two `types` inputs) and LOGICAL_AND/OR/XOR (BOOL): a BOOL output."""
+    def gen(b: Builder, prev: str | None) -> str:
+        dtype = prev_type(b, prev, types)
+        x = b.x_input(prev, dtype)
+        other_shape = _broadcast_partner(b, b.tensors[x].shape)
+        other = (b.add_const(other_shape, dtype) if b.chance(0.5)
+                 else b.add_input(other_shape, dtype))
+        ins = [other, x] if b.chance(0.3) else [x, other]
+        return b.node(op, ins, None, DType.BOOL, None)
+    return gen
+
+
+def gen_logical_not(b: Builder, prev: str | None) -> str:
+    return b.node(OpType.LOGICAL_NOT, [b.x_input(prev, DType.BOOL)], None, DType.BOOL, None)
+
+
+def gen_where(b: Builder, prev: str | None) -> str:
+    """WHERE: a BOOL condition and two values of one type, all three broadcast."""
+    dtype = prev_type(b, prev, COMPARED)
+    x = b.x_input(prev, dtype)
+    shape = b.tensors[x].shape
+    cond = b.add_input(_broadcast_partner(b, shape), DType.BOOL)
+    other = b.add_const(_broadcast_partner(b, shape), dtype)
+    ins = [cond, other, x] if b.chance(0.3) else [cond, x, other]
+    return b.node(OpType.WHERE, ins, None, dtype, None)
+
+
 def _none(b: Builder) -> None:
     return None
 
@@ -739,6 +770,13 @@ GENERATORS: dict[OpType, GenFn] = {
         float(b.pick((SELU_ALPHA, 2.0))), float(b.pick((SELU_GAMMA, 3.0))))),
     OpType.GELU: _unary(OpType.GELU, F32, lambda b: GeluParams(bool(b.pick((False, True))))),
     OpType.POW: _binary(OpType.POW, F32, params=False),
+    **{op: _to_bool(op, COMPARED) for op in (
+        OpType.EQUAL, OpType.NOT_EQUAL, OpType.LESS, OpType.LESS_EQUAL, OpType.GREATER,
+        OpType.GREATER_EQUAL)},
+    **{op: _to_bool(op, (DType.BOOL,)) for op in (
+        OpType.LOGICAL_AND, OpType.LOGICAL_OR, OpType.LOGICAL_XOR)},
+    OpType.LOGICAL_NOT: gen_logical_not,
+    OpType.WHERE: gen_where,
     OpType.HARD_SIGMOID: _unary(OpType.HARD_SIGMOID, F32, lambda b: HardSigmoidParams(
         float(b.pick((0.2, 1.0 / 6))), float(b.pick((0.5, 0.0))))),
     OpType.HARD_SWISH: _unary(OpType.HARD_SWISH, F32_I8, _none),

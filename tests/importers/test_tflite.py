@@ -65,7 +65,7 @@ def _assert_matches_litert(data: bytes, inputs: list[np.ndarray],
     assert len(got) == len(want)
     for i, (g, w) in enumerate(zip(got, want)):
         assert g.shape == w.shape, f"output {i}: {g.shape} != {w.shape}"
-        if np.issubdtype(w.dtype, np.integer):  # indices and casts: exact, same type
+        if np.issubdtype(w.dtype, np.integer) or w.dtype == bool:  # exact, same type
             assert g.dtype == w.dtype, f"output {i}: {g.dtype} != {w.dtype}"
             np.testing.assert_array_equal(g, w, err_msg=f"output {i}")
             continue
@@ -169,6 +169,22 @@ def _single_op_cases(tf: Any) -> dict[str, tuple[Callable, list[tuple[int, ...]]
         "gelu": (lambda x: tf.nn.gelu(x, approximate=False), [(2, 5)], "GELU"),
         "gelu_tanh": (lambda x: tf.nn.gelu(x, approximate=True), [(2, 5)], "GELU"),
         "pow": (lambda x, y: tf.pow(tf.abs(x), y), [(2, 5), (5,)], "POW"),
+        "equal": (lambda x, y: tf.equal(tf.round(x), tf.round(y)), [(2, 5), (5,)], "EQUAL"),
+        "not_equal": (lambda x, y: tf.not_equal(tf.round(x), tf.round(y)), [(2, 5), (5,)],
+                      "NOT_EQUAL"),
+        "less": (lambda x, y: tf.less(x, y), [(2, 5), (2, 1)], "LESS"),
+        "less_equal": (lambda x, y: tf.less_equal(x, y), [(2, 5), (5,)], "LESS_EQUAL"),
+        "greater": (lambda x, y: tf.greater(x, y), [(2, 5), (5,)], "GREATER"),
+        "greater_equal": (lambda x, y: tf.greater_equal(x, y), [(2, 5), (5,)],
+                          "GREATER_EQUAL"),
+        "logical_and": (lambda x, y: tf.logical_and(x > 0.0, y > 0.0), [(2, 5), (5,)],
+                        "LOGICAL_AND"),
+        "logical_or": (lambda x, y: tf.logical_or(x > 0.0, y > 0.0), [(2, 5), (5,)],
+                       "LOGICAL_OR"),
+        "logical_not": (lambda x, y: tf.logical_not(tf.logical_and(x > 0.0, y > 0.0)),
+                        [(2, 5), (5,)], "LOGICAL_NOT"),
+        "select": (lambda x, y: tf.where(x > y, x, y * 2.0), [(2, 5), (2, 5)], "SELECT"),
+        "select_v2": (lambda x, y: tf.where(x > y, x, 0.5), [(2, 5), (5,)], "SELECT_V2"),
     } | {
         f"resize_{kind}_{mode}": (
             (lambda fn, kw: lambda x: fn(x, [9, 7], **kw))(
@@ -183,7 +199,8 @@ def _single_op_cases(tf: Any) -> dict[str, tuple[Callable, list[tuple[int, ...]]
 NEW_OPS = ["maximum", "minimum", "sum_keepdims", "sum", "arg_max", "arg_min", "cast",
            "l2_normalization", "log_softmax", "pack", "unpack", "abs", "neg", "sqrt", "rsqrt",
            "exp", "log", "floor", "ceil", "round", "sign", "sin", "cos", "square", "elu", "gelu",
-           "gelu_tanh", "pow"]
+           "gelu_tanh", "pow", "equal", "not_equal", "less", "less_equal", "greater",
+           "greater_equal", "logical_and", "logical_or", "logical_not", "select", "select_v2"]
 SINGLE_OPS = ["conv_same_relu", "conv_valid_dilated", "depthwise_relu6", "transpose_conv",
               "transpose_conv_valid", "fully_connected", "fully_connected_3d", "batch_matmul",
               "add", "sub", "mul", "div", "relu", "relu6", "relu_n1_to_1", "leaky_relu",

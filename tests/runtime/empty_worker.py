@@ -115,6 +115,14 @@ def binary(op: OpType, params: object = None) -> Case:
                                            [act("y", (B, B, 0))]))
 
 
+def to_bool(op: OpType, dtype: DType = F32) -> Case:
+    """A comparison or LOGICAL_* of two `dtype` inputs, a BOOL output."""
+    inputs = [act("a", (B, B, 0), dtype), const("b", (B, 1, 0), dtype)]
+    if op == OpType.LOGICAL_NOT:
+        inputs = inputs[:1]
+    return Case(op.name.lower(), op, graph(op, None, inputs, [act("y", (B, B, 0), DType.BOOL)]))
+
+
 def conv_cases() -> list[Case]:
     filled_bias = np.arange(4, dtype=np.float32)
     return [
@@ -311,6 +319,14 @@ def elementwise_cases() -> list[Case]:
             OpType.RECIPROCAL, OpType.ERF, OpType.SOFTPLUS, OpType.MISH, OpType.SQUARE)),
         unary(OpType.ELU, EluParams()), unary(OpType.SELU, SeluParams()),
         unary(OpType.GELU, GeluParams(approximate=True)),
+        *(to_bool(op, DType.INT64) for op in (
+            OpType.EQUAL, OpType.NOT_EQUAL, OpType.LESS, OpType.LESS_EQUAL, OpType.GREATER,
+            OpType.GREATER_EQUAL)),
+        *(to_bool(op, DType.BOOL) for op in (
+            OpType.LOGICAL_NOT, OpType.LOGICAL_AND, OpType.LOGICAL_OR, OpType.LOGICAL_XOR)),
+        Case("where", OpType.WHERE, graph(OpType.WHERE, None, [
+            act("c", (B, 1, 0), DType.BOOL), act("x", (B, B, 0)), const("z", (1, B, 0))],
+            [act("y", (B, B, 0))])),
         Case("add_i8", OpType.ADD, graph(OpType.ADD, BinaryParams(),
                                          [q8("a", (B, B, 0)), q8("b", (B, 1, 0))],
                                          [q8("y", (B, B, 0), q_out)])),

@@ -65,3 +65,14 @@ class OpCode(object):
     SELU = 59
     GELU = 60
     POW = 61
+    EQUAL = 62
+    NOT_EQUAL = 63
+    LESS = 64
+    LESS_EQUAL = 65
+    GREATER = 66
+    GREATER_EQUAL = 67
+    LOGICAL_NOT = 68
+    LOGICAL_AND = 69
+    LOGICAL_OR = 70
+    LOGICAL_XOR = 71
+    WHERE = 72

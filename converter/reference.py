@@ -419,6 +419,21 @@ def _sum(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     return [y.reshape(_out_shape(node, graph))]
 
 
+_FOLDS = {OpType.REDUCE_MAX: np.max, OpType.REDUCE_MIN: np.min, OpType.REDUCE_PROD: np.prod}
+_EMPTY_FOLD = {OpType.REDUCE_MAX: -np.inf, OpType.REDUCE_MIN: np.inf, OpType.REDUCE_PROD: 1.0}
+
+
+def _reduce_fold(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    """In the input's own type: int8 MAX/MIN compare stored values."""
+    x = np.asarray(args[0])
+    axes = tuple(node.params.axes)
+    if x.size == 0 or any(x.shape[a] == 0 for a in axes):
+        y = np.full([1 if i in axes else d for i, d in enumerate(x.shape)], _EMPTY_FOLD[node.op])
+    else:
+        y = _FOLDS[node.op](x if x.dtype == np.int8 else _f64(x), axis=axes, keepdims=True)
+    return [y.reshape(_out_shape(node, graph))]
+
+
 def _arg(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     # numpy's argmax/argmin return the first index of a tie, as LiteRT does.
     fn = np.argmax if node.op == OpType.ARG_MAX else np.argmin
@@ -578,4 +593,7 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.LOGICAL_XOR: _compare,
     OpType.LOGICAL_NOT: _logical_not,
     OpType.WHERE: _where,
+    OpType.REDUCE_MAX: _reduce_fold,
+    OpType.REDUCE_MIN: _reduce_fold,
+    OpType.REDUCE_PROD: _reduce_fold,
 }

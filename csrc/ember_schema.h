@@ -91,7 +91,10 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_OP_LOGICAL_OR 70
 #define EMBER_OP_LOGICAL_XOR 71
 #define EMBER_OP_WHERE 72
-#define EMBER_OP_COUNT 73
+#define EMBER_OP_REDUCE_MAX 73
+#define EMBER_OP_REDUCE_MIN 74
+#define EMBER_OP_REDUCE_PROD 75
+#define EMBER_OP_COUNT 76
 
 /* enum FusedActivation */
 #define EMBER_FUSED_ACTIVATION_NONE 0

@@ -23,9 +23,11 @@ from dataclasses import replace
 from typing import Callable, Literal
 
 import numpy as np
+import onnx
 
 from ..ir import TO_NCHW, TO_NHWC, DType
 from ..ops import OpType
+from ..ops.arg_max import ArgParams
 from ..ops.binary import BinaryParams
 from ..ops.clamp import ClampParams
 from ..ops.concatenation import ConcatenationParams
@@ -133,6 +135,28 @@ def logical_not(b: Builder, x: Boolean) -> str:
 
 def where(b: Builder, cond: Boolean, x: Compared, y: Compared) -> str:
     return b.op(OpType.WHERE, [cond, x, y], dtype=b.dtype(x))
+
+
+# The element types a run-time Cast converts between (csrc/kernels/cast.c).
+_CAST_TO = {onnx.TensorProto.FLOAT: DType.FLOAT32, onnx.TensorProto.INT32: DType.INT32,
+            onnx.TensorProto.INT64: DType.INT64, onnx.TensorProto.BOOL: DType.BOOL}
+
+
+def _cast_to(b: Builder, x: str, dtype: DType) -> str:
+    return x if dtype == b.dtype(x) else b.op(OpType.CAST, [x], dtype=dtype)
+
+
+def cast(b: Builder, x: Compared, *, to: int, saturate: int = 1) -> str:
+    """Float to integer truncates toward zero (saturating where ONNX leaves it undefined);
+    `saturate` only concerns float8 targets, which are refused."""
+    if to not in _CAST_TO:
+        raise Unsupported(f"Cast to {onnx.TensorProto.DataType.Name(to)}: float32, int32, "
+                          f"int64 and bool are supported")
+    return _cast_to(b, x, _CAST_TO[to])
+
+
+def cast_like(b: Builder, x: Compared, like: Compared, *, saturate: int = 1) -> str:
+    return _cast_to(b, x, b.dtype(like))
 
 
 def _clamp(b: Builder, x: str, lo: float, hi: float) -> str:
@@ -374,23 +398,83 @@ def gather(b: Builder, data: str, indices: Indices, *, axis: int = 0) -> str:
 
 
 # --- reductions and normalisation -------------------------------------------------------
-def _mean(b: Builder, x: str, axes: tuple[int, ...], keepdims: int) -> str:
+def _reduce(b: Builder, x: str, op: OpType, axes: tuple[int, ...], keepdims: int) -> str:
     dims = b.shape(x)
     out = tuple(1 if i in axes else d for i, d in enumerate(dims) if keepdims or i not in axes)
-    return b.op(OpType.MEAN, [x], ReduceParams(axes), shapes=[out])
+    return b.op(op, [x], ReduceParams(axes), shapes=[out])
 
 
-def reduce_mean_1(b: Builder, x: str, *, axes: list[int] | None = None,
-                  keepdims: int = 1) -> str:
-    rank = b.rank(x)
-    return _mean(b, x, _axes(axes, rank) if axes else tuple(range(rank)), keepdims)
+def _mean(b: Builder, x: str, axes: tuple[int, ...], keepdims: int) -> str:
+    return _reduce(b, x, OpType.MEAN, axes, keepdims)
 
 
-def reduce_mean_18(b: Builder, x: str, axes: np.ndarray | None = None, *, keepdims: int = 1,
-                   noop_with_empty_axes: int = 0) -> str:
-    if axes is None or axes.size == 0:
-        return x if noop_with_empty_axes else _mean(b, x, tuple(range(b.rank(x))), keepdims)
-    return _mean(b, x, _axes(_ints(axes, "axes"), b.rank(x)), keepdims)
+def _log_sum_exp(b: Builder, x: str, axes: tuple[int, ...], keepdims: int) -> str:
+    """log(sum(exp(x - m))) + m with m the maximum: no exp overflows."""
+    m = _reduce(b, x, OpType.REDUCE_MAX, axes, 1)
+    s = _reduce(b, b.op(OpType.EXP, [b.op(OpType.SUB, [x, m], BinaryParams())]), OpType.SUM,
+                axes, 1)
+    y = b.op(OpType.ADD, [b.op(OpType.LOG, [s]), m], BinaryParams())
+    return y if keepdims else b.reshape(y, [d for i, d in enumerate(b.shape(x)) if i not in axes])
+
+
+# ONNX reduction -> (element-wise op before it, the reducing op, element-wise op after it).
+_REDUCTIONS: dict[str, tuple[OpType | None, OpType, OpType | None]] = {
+    "ReduceMean": (None, OpType.MEAN, None),
+    "ReduceSum": (None, OpType.SUM, None),
+    "ReduceMax": (None, OpType.REDUCE_MAX, None),
+    "ReduceMin": (None, OpType.REDUCE_MIN, None),
+    "ReduceProd": (None, OpType.REDUCE_PROD, None),
+    "ReduceL1": (OpType.ABS, OpType.SUM, None),
+    "ReduceL2": (OpType.SQUARE, OpType.SUM, OpType.SQRT),
+    "ReduceSumSquare": (OpType.SQUARE, OpType.SUM, None),
+    "ReduceLogSum": (None, OpType.SUM, OpType.LOG),
+}
+
+
+def _reduction(b: Builder, x: str, kind: str, axes: tuple[int, ...] | None,
+               keepdims: int) -> str:
+    """`kind` over `axes`: all of them when None; none (only the element-wise parts, as
+    noop_with_empty_axes asks) when empty."""
+    if axes is None:
+        axes = tuple(range(b.rank(x)))
+    if kind == "ReduceLogSumExp":
+        return _log_sum_exp(b, x, axes, keepdims) if axes else x
+    before, op, after = _REDUCTIONS[kind]
+    y = b.op(before, [x]) if before is not None else x
+    if axes:
+        y = _reduce(b, y, op, axes, keepdims)
+    return b.op(after, [y]) if after is not None else y
+
+
+def _reduction_attr(kind: str) -> Callable[..., str]:
+    """The opsets that give the axes as an attribute."""
+    def convert(b: Builder, x: str, *, axes: list[int] | None = None, keepdims: int = 1) -> str:
+        return _reduction(b, x, kind, _axes(axes, b.rank(x)) if axes else None, keepdims)
+    convert.__name__ = kind
+    return convert
+
+
+def _reduction_input(kind: str) -> Callable[..., str]:
+    """The opsets that give the axes as a constant input (ReduceSum from 13, the rest 18)."""
+    def convert(b: Builder, x: str, axes: np.ndarray | None = None, *, keepdims: int = 1,
+                noop_with_empty_axes: int = 0) -> str:
+        if axes is None or axes.size == 0:
+            return _reduction(b, x, kind, () if noop_with_empty_axes else None, keepdims)
+        return _reduction(b, x, kind, _axes(_ints(axes, "axes"), b.rank(x)), keepdims)
+    convert.__name__ = kind
+    return convert
+
+
+def _arg(op: OpType) -> Callable[..., str]:
+    """ArgMax, ArgMin: int64 indices; a tie goes to the first index (select_last_index=0)."""
+    def convert(b: Builder, x: str, *, axis: int = 0, keepdims: int = 1,
+                select_last_index: Literal[0] = 0) -> str:
+        shape = list(b.shape(x))
+        a = _axis(axis, len(shape))
+        out = shape[:a] + [1] * bool(keepdims) + shape[a + 1:]
+        return b.op(op, [x], ArgParams(a), shapes=[tuple(out)], dtype=DType.INT64)
+    convert.__name__ = op.name.lower()
+    return convert
 
 
 def global_average_pool(b: Builder, x: str) -> str:
@@ -538,8 +622,9 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Pad": pad_2,
     ("Pad", 11): pad_11,
     "Gather": gather,
-    "ReduceMean": reduce_mean_1,
-    ("ReduceMean", 18): reduce_mean_18,
+    **{kind: _reduction_attr(kind) for kind in (*_REDUCTIONS, "ReduceLogSumExp")},
+    **{(kind, 13 if kind == "ReduceSum" else 18): _reduction_input(kind)
+       for kind in (*_REDUCTIONS, "ReduceLogSumExp")},
     "GlobalAveragePool": global_average_pool,
     "GlobalMaxPool": global_max_pool,
     "Softmax": softmax_1,
@@ -584,4 +669,8 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Or": _logical(OpType.LOGICAL_OR),
     "Xor": _logical(OpType.LOGICAL_XOR),
     "Where": where,
+    "ArgMax": _arg(OpType.ARG_MAX),
+    "ArgMin": _arg(OpType.ARG_MIN),
+    "Cast": cast,
+    "CastLike": cast_like,
 }

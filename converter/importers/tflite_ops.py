@@ -74,13 +74,15 @@ _INDEX_TYPES = (TensorType.INT32, TensorType.INT64)
 # Ops that only move values move int32 and int64 ones too (indices fed as graph inputs).
 _MOVE_TYPES = (TensorType.FLOAT32, *_INDEX_TYPES)
 _MOVES: dict[str, Any] = {"in_types": _MOVE_TYPES, "out_types": _MOVE_TYPES}
-_CAST_TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT32, TensorType.INT64)
+_CAST_TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT32, TensorType.INT64,
+               TensorType.BOOL)
 # Comparisons read two tensors of one of these types and write BOOL; SELECT picks between two.
 _COMPARED_TYPES = (*_MOVE_TYPES, TensorType.BOOL)
 _COMPARES: dict[str, Any] = {"in_types": _COMPARED_TYPES, "out_types": (TensorType.BOOL,)}
 _LOGIC: dict[str, Any] = {"in_types": (TensorType.BOOL,), "out_types": (TensorType.BOOL,)}
 _IR_TYPES = {TensorType.FLOAT32: DType.FLOAT32, TensorType.INT8: DType.INT8,
-             TensorType.INT32: DType.INT32, TensorType.INT64: DType.INT64}
+             TensorType.INT32: DType.INT32, TensorType.INT64: DType.INT64,
+             TensorType.BOOL: DType.BOOL}
 
 
 def fused_activation_problem(options: Any) -> str:
@@ -562,6 +564,9 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.AVERAGE_POOL_2D: TFLiteOp(_pool(OpType.AVERAGE_POOL2D)),
     Op.MEAN: TFLiteOp(_reduce(OpType.MEAN), 2, const_inputs=(1,)),
     Op.SUM: TFLiteOp(_reduce(OpType.SUM), 2, const_inputs=(1,)),
+    Op.REDUCE_MAX: TFLiteOp(_reduce(OpType.REDUCE_MAX), 2, const_inputs=(1,)),
+    Op.REDUCE_MIN: TFLiteOp(_reduce(OpType.REDUCE_MIN), 2, const_inputs=(1,)),
+    Op.REDUCE_PROD: TFLiteOp(_reduce(OpType.REDUCE_PROD), 2, const_inputs=(1,)),
     Op.MAXIMUM: TFLiteOp(_unfused(OpType.MAXIMUM), 2),
     Op.MINIMUM: TFLiteOp(_unfused(OpType.MINIMUM), 2),
     Op.PRELU: TFLiteOp(prelu, 2),

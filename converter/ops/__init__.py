@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from . import (arg_max, arg_min, batch_matmul, binary, cast, clamp, compare, concatenation, conv2d,
                depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid,
                l2_normalization, leaky_relu, log_softmax, math_unary, maximum, mean, minimum, pad,
-               pool2d, power, prelu, quantize, reshape, resize, slice, softmax, split, sum,
-               transpose, transpose_conv2d, where)
+               pool2d, power, prelu, quantize, reduce_fold, reshape, resize, slice, softmax, split,
+               sum, transpose, transpose_conv2d, where)
 from .facts import OpFacts, QuantRule
 from .op_type import FusedActivation, OpType
 
@@ -28,8 +28,8 @@ __all__ = ["OPS", "FusedActivation", "OpFacts", "OpType", "QuantRule", "infer_sh
 _MODULES = (arg_max, arg_min, batch_matmul, binary, cast, clamp, compare, concatenation, conv2d,
             depthwise_conv2d, elementwise, fully_connected, gather, hard_sigmoid, l2_normalization,
             leaky_relu, log_softmax, math_unary, maximum, mean, minimum, pad, pool2d, power, prelu,
-            quantize, reshape, resize, slice, softmax, split, sum, transpose, transpose_conv2d,
-            where)
+            quantize, reduce_fold, reshape, resize, slice, softmax, split, sum, transpose,
+            transpose_conv2d, where)
 
 OPS: dict[OpType, OpFacts] = {facts.op: facts for facts in sorted(
     (facts for module in _MODULES for facts in module.FACTS), key=lambda facts: facts.op)}

@@ -10,5 +10,5 @@ __all__ = ["FACTS", "ArgParams", "infer_shape"]
 
 
 FACTS = (OpFacts(OpType.ARG_MIN, ArgParams, infer_shape, int8=QuantRule(),
-                 index_outputs=True, tflite=("ARG_MIN",),
+                 index_outputs=True, tflite=("ARG_MIN",), onnx=("ArgMin",),
                  limits="int32 or int64 indices out"),)

@@ -1,8 +1,9 @@
-"""CAST: converts element values between FLOAT32, INT8, INT32 and INT64; the input and
+"""CAST: converts element values between FLOAT32, INT8, INT32, INT64 and BOOL; the input and
 output tensors' types say from and to, and no params are needed. Values convert as C's
 casts do (LiteRT's CAST is a static_cast): float to integer truncates toward zero (and
-saturates out of range), a wider integer to a narrower one wraps. Quantization parameters
-are ignored: an int8 value is cast as the stored integer."""
+saturates out of range), a wider integer to a narrower one wraps, anything nonzero (NaN too)
+is a true BOOL and a BOOL is 0 or 1. Quantization parameters are ignored: an int8 value is
+cast as the stored integer."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ from .op_type import OpType
 if TYPE_CHECKING:
     from ..ir import Graph, Node
 
-CAST_TYPES = ("FLOAT32", "INT8", "INT32", "INT64")
+CAST_TYPES = ("FLOAT32", "INT8", "INT32", "INT64", "BOOL")
 
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
@@ -30,4 +31,5 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.CAST, None, infer_shape, int8=CONVERSION, tflite=("CAST",),
-                 limits="also int32, int64"),)
+                 onnx=("Cast", "CastLike"),
+                 limits="also int32, int64, bool"),)

@@ -83,6 +83,9 @@ class OpType(enum.IntEnum):
     LOGICAL_OR = 70
     LOGICAL_XOR = 71
     WHERE = 72
+    REDUCE_MAX = 73
+    REDUCE_MIN = 74
+    REDUCE_PROD = 75
 
 
 class FusedActivation(enum.IntEnum):

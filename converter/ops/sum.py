@@ -9,4 +9,5 @@ from .op_type import OpType
 __all__ = ["FACTS", "ReduceParams", "infer_shape"]
 
 
-FACTS = (OpFacts(OpType.SUM, ReduceParams, infer_shape, int8=QuantRule(), tflite=("SUM",)),)
+FACTS = (OpFacts(OpType.SUM, ReduceParams, infer_shape, int8=QuantRule(), tflite=("SUM",),
+                 onnx=("ReduceSum", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum")),)

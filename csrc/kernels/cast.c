@@ -1,9 +1,11 @@
-/* CAST: element values converted between FLOAT32, INT8, INT32 and INT64; the tensors' types
-   say from and to, and quantization parameters are ignored (an int8 value is its stored
+/* CAST: element values converted between FLOAT32, INT8, INT32, INT64 and BOOL; the tensors'
+   types say from and to, and quantization parameters are ignored (an int8 value is its stored
    integer), as LiteRT's CAST, a C++ static_cast, does. Float to integer truncates toward
    zero; where C leaves it undefined (out of range, NaN) the value saturates to the int32
    range (int64 for INT64 outputs) with NaN giving 0, then narrows like an integer. A wider
-   integer narrows by wrapping (two's complement). Node data: cast_data. */
+   integer narrows by wrapping (two's complement). To BOOL, anything but zero is true (NaN
+   too, as in C, numpy and ONNX); from BOOL, any nonzero byte is 1 (format 7). Node data:
+   cast_data. */
 #include <math.h>
 #include <string.h>
 
@@ -15,7 +17,7 @@ struct cast_data {
 
 static bool castable(uint8_t type) {
     return type == EMBER_TYPE_FLOAT32 || type == EMBER_TYPE_INT8 || type == EMBER_TYPE_INT32 ||
-           type == EMBER_TYPE_INT64;
+           type == EMBER_TYPE_INT64 || type == EMBER_TYPE_BOOL;
 }
 
 static ember_status cast_check(ember_context *ctx, const ember_node *node) {
@@ -30,7 +32,7 @@ static ember_status cast_check(ember_context *ctx, const ember_node *node) {
     if (bad != NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (cast): '%s' has type %s; CAST converts FLOAT32, "
-                          "INT8, INT32 and INT64",
+                          "INT8, INT32, INT64 and BOOL",
                           node->index, bad->name, ember_type_str((ember_type)bad->type));
     if ((st = ember_check_same_shape(ctx, node, "cast", in, out)))
         return st;
@@ -43,6 +45,8 @@ static int64_t load_int(const void *p, size_t i, uint8_t type) {
         return ((const int8_t *)p)[i];
     case EMBER_TYPE_INT32:
         return ((const int32_t *)p)[i];
+    case EMBER_TYPE_BOOL:
+        return ((const uint8_t *)p)[i] != 0;
     default:
         return ((const int64_t *)p)[i];
     }
@@ -51,7 +55,9 @@ static int64_t load_int(const void *p, size_t i, uint8_t type) {
 /* Two's-complement narrowing without implementation-defined conversions. */
 static void store_int(void *p, size_t i, uint8_t type, int64_t v) {
     const uint64_t u = (uint64_t)v;
-    if (type == EMBER_TYPE_INT8) {
+    if (type == EMBER_TYPE_BOOL) {
+        ((uint8_t *)p)[i] = v != 0;
+    } else if (type == EMBER_TYPE_INT8) {
         const uint8_t b = (uint8_t)u;
         memcpy((int8_t *)p + i, &b, 1);
     } else if (type == EMBER_TYPE_INT32) {
@@ -77,6 +83,9 @@ static int64_t float_to_int(float f, double lo, double hi) {
 static void ember_cast_ref(const struct cast_data *d, const void *in, void *out, size_t n) {
     if (d->from == EMBER_TYPE_FLOAT32 && d->to == EMBER_TYPE_FLOAT32) {
         memmove(out, in, n * sizeof(float));
+    } else if (d->from == EMBER_TYPE_FLOAT32 && d->to == EMBER_TYPE_BOOL) {
+        for (size_t i = 0; i < n; i++)
+            ((uint8_t *)out)[i] = ((const float *)in)[i] != 0.0f;
     } else if (d->from == EMBER_TYPE_FLOAT32) {
         const bool wide = d->to == EMBER_TYPE_INT64;
         const double lo = wide ? -9223372036854775808.0 : -2147483648.0;

@@ -173,3 +173,41 @@ void ember_reduce_sum_i8(const ember_reduce_plan *d, const int8_t *in, int32_t *
         o = next_run(d, idx, o);
     }
 }
+
+void ember_reduce_fold_f32(const ember_reduce_plan *d, const float *in, float *out, float init,
+                           ember_fold_f32 fold) {
+    for (size_t i = 0; i < d->out_count; i++)
+        out[i] = init;
+    if (d->out_count == 0)
+        return;
+    const size_t inner = d->extent[d->groups - 1];
+    size_t idx[EMBER_MAX_RANK] = {0};
+    size_t o = 0;
+    for (size_t done = 0; done < d->in_count; done += inner) {
+        for (size_t i = 0; i < inner; i++) {
+            float *cell = &out[d->inner_reduced ? o : o + i];
+            *cell = fold(*cell, in[i]);
+        }
+        in += inner;
+        o = next_run(d, idx, o);
+    }
+}
+
+void ember_reduce_fold_i8(const ember_reduce_plan *d, const int8_t *in, int8_t *out,
+                          int8_t init, ember_fold_i8 fold) {
+    for (size_t i = 0; i < d->out_count; i++)
+        out[i] = init;
+    if (d->out_count == 0)
+        return;
+    const size_t inner = d->extent[d->groups - 1];
+    size_t idx[EMBER_MAX_RANK] = {0};
+    size_t o = 0;
+    for (size_t done = 0; done < d->in_count; done += inner) {
+        for (size_t i = 0; i < inner; i++) {
+            int8_t *cell = &out[d->inner_reduced ? o : o + i];
+            *cell = fold(*cell, in[i]);
+        }
+        in += inner;
+        o = next_run(d, idx, o);
+    }
+}

@@ -1,4 +1,4 @@
-/* The reduction walk shared by MEAN and SUM: axes checks, the input seen as runs of adjacent
+/* The reduction walk shared by MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_PROD: axes checks, the input seen as runs of adjacent
    reduced or kept axes, and the accumulation of every input cell into its output cell. */
 #ifndef EMBER_KERNELS_REDUCE_H
 #define EMBER_KERNELS_REDUCE_H
@@ -27,5 +27,15 @@ ember_status ember_reduce_plan_init(ember_context *ctx, const ember_node *node, 
 void ember_reduce_sum_f32(const ember_reduce_plan *plan, const float *in, double *acc);
 /* acc[o] = sum of the raw int8 values of output cell o, in int32 (wrapping as LiteRT's). */
 void ember_reduce_sum_i8(const ember_reduce_plan *plan, const int8_t *in, int32_t *acc);
+
+/* A fold of one input cell into its output cell's running value. */
+typedef float (*ember_fold_f32)(float acc, float x);
+typedef int8_t (*ember_fold_i8)(int8_t acc, int8_t x);
+/* out[o] = fold over the input cells of output cell o, starting from `init` (REDUCE_MAX,
+   REDUCE_MIN, REDUCE_PROD). */
+void ember_reduce_fold_f32(const ember_reduce_plan *plan, const float *in, float *out,
+                           float init, ember_fold_f32 fold);
+void ember_reduce_fold_i8(const ember_reduce_plan *plan, const int8_t *in, int8_t *out,
+                          int8_t init, ember_fold_i8 fold);
 
 #endif /* EMBER_KERNELS_REDUCE_H */

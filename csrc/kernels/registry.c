@@ -75,6 +75,9 @@ extern const ember_kernel ember_kernel_logical_and;
 extern const ember_kernel ember_kernel_logical_or;
 extern const ember_kernel ember_kernel_logical_xor;
 extern const ember_kernel ember_kernel_where;
+extern const ember_kernel ember_kernel_reduce_max;
+extern const ember_kernel ember_kernel_reduce_min;
+extern const ember_kernel ember_kernel_reduce_prod;
 
 static const ember_kernel *const kernels[] = {
     [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
@@ -150,6 +153,9 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_LOGICAL_OR] = &ember_kernel_logical_or,
     [EMBER_OP_LOGICAL_XOR] = &ember_kernel_logical_xor,
     [EMBER_OP_WHERE] = &ember_kernel_where,
+    [EMBER_OP_REDUCE_MAX] = &ember_kernel_reduce_max,
+    [EMBER_OP_REDUCE_MIN] = &ember_kernel_reduce_min,
+    [EMBER_OP_REDUCE_PROD] = &ember_kernel_reduce_prod,
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,

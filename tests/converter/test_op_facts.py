@@ -101,7 +101,8 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
     OpType.LOG_SOFTMAX: _one(OpType.LOG_SOFTMAX, SoftmaxParams(axis=3)),
     **{op: _one(op, Pool2DParams(filter_h=2, filter_w=2))
        for op in (OpType.MAX_POOL2D, OpType.AVERAGE_POOL2D)},
-    **{op: _one(op, ReduceParams(axes=(1, 2))) for op in (OpType.MEAN, OpType.SUM)},
+    **{op: _one(op, ReduceParams(axes=(1, 2))) for op in (
+        OpType.MEAN, OpType.SUM, OpType.REDUCE_MAX, OpType.REDUCE_MIN, OpType.REDUCE_PROD)},
     OpType.RESHAPE: _one(OpType.RESHAPE, shapes=[(1, 25, 4)]),
     OpType.TRANSPOSE: _one(OpType.TRANSPOSE, TransposeParams((0, 3, 1, 2))),
     OpType.CONCATENATION: _one(OpType.CONCATENATION, ConcatenationParams(axis=3),

@@ -512,7 +512,10 @@ def _axes(b: Builder, rank: int) -> tuple[int, ...]:
     return tuple(axes)
 
 
-def _reduce(op: OpType, types: tuple[DType, ...]) -> GenFn:
+def _reduce(op: OpType, types: tuple[DType, ...],
+            out_quant: Callable[[Builder, str], QuantParams | None] | None = None) -> GenFn:
+    """MEAN, SUM (int8 output params of their own) and the folds (REDUCE_MAX/MIN: int8 shares
+    the input's, `out_quant`)."""
     def gen(b: Builder, prev: str | None) -> str:
         dtype = prev_type(b, prev, types)
         x = b.x_input(prev, dtype, min_rank=1)
@@ -521,7 +524,8 @@ def _reduce(op: OpType, types: tuple[DType, ...]) -> GenFn:
         out_shape = None
         if b.chance(0.5):
             out_shape = tuple(d for i, d in enumerate(xs) if i not in axes)
-        return b.node(op, [x], ReduceParams(axes), dtype, b.quant(dtype), shape=out_shape)
+        q = out_quant(b, x) if out_quant else b.quant(dtype)
+        return b.node(op, [x], ReduceParams(axes), dtype, q, shape=out_shape)
     return gen
 
 
@@ -720,7 +724,7 @@ def gen_dequantize(b: Builder, prev: str | None) -> str:
 
 
 def gen_cast(b: Builder, prev: str | None) -> str:
-    types = (DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
+    types = (DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64, DType.BOOL)
     src = prev_type(b, prev, types)
     x = b.x_input(prev, src)
     dst = b.pick(types)
@@ -798,6 +802,8 @@ GENERATORS: dict[OpType, GenFn] = {
     OpType.MINIMUM: _binary(OpType.MINIMUM, F32_I8, params=False),
     OpType.PRELU: gen_prelu,
     OpType.SUM: _reduce(OpType.SUM, F32_I8),
+    OpType.REDUCE_PROD: _reduce(OpType.REDUCE_PROD, F32),
+    **{op: _reduce(op, F32_I8, same_quant) for op in (OpType.REDUCE_MAX, OpType.REDUCE_MIN)},
     OpType.ARG_MAX: _arg(OpType.ARG_MAX),
     OpType.ARG_MIN: _arg(OpType.ARG_MIN),
     OpType.CAST: gen_cast,

@@ -110,6 +110,10 @@ def _keras_cases(tf: Any) -> dict[str, tuple[Any, Shapes, set[str]]]:
         # On the input itself: after a convolution TF folds the constant into its weights.
         "mul_constant": (model(img, lambda x: L.Lambda(lambda t: t * tf.constant(
             [0.5, 2.5, -1.5]))(x)), img, {"MUL"}),
+        "gmp_flat": (model(img, lambda x: L.GlobalMaxPooling2D()(conv(x, 8))), img,
+                     {"REDUCE_MAX"}),
+        "reduce_min_keep": (model(img, lambda x: L.Lambda(lambda t: tf.reduce_min(
+            t, axis=2, keepdims=True))(conv(x, 6))), img, {"REDUCE_MIN"}),
     }
 
 

@@ -142,6 +142,11 @@ def _single_op_cases(tf: Any) -> dict[str, tuple[Callable, list[tuple[int, ...]]
         "sum_keepdims": (lambda x: tf.reduce_sum(x, [1, 2], keepdims=True), [(1, 5, 6, 3)],
                          "SUM"),
         "sum": (lambda x: tf.reduce_sum(x, [0, 2]), [(2, 5, 6)], "SUM"),
+        "reduce_max": (lambda x: tf.reduce_max(x, [1, 2]), [(1, 5, 6, 3)], "REDUCE_MAX"),
+        "reduce_min": (lambda x: tf.reduce_min(x, [2], keepdims=True), [(2, 5, 6)],
+                       "REDUCE_MIN"),
+        "reduce_prod": (lambda x: tf.reduce_prod(x * 0.5 + 1.0, [1]), [(2, 5, 3)],
+                        "REDUCE_PROD"),
         "arg_max": (lambda x: tf.math.argmax(x, axis=-1, output_type=tf.int32), [(2, 3, 7)],
                     "ARG_MAX"),
         "arg_min": (lambda x: tf.math.argmin(x, axis=1), [(2, 6, 3)], "ARG_MIN"),
@@ -200,7 +205,8 @@ NEW_OPS = ["maximum", "minimum", "sum_keepdims", "sum", "arg_max", "arg_min", "c
            "l2_normalization", "log_softmax", "pack", "unpack", "abs", "neg", "sqrt", "rsqrt",
            "exp", "log", "floor", "ceil", "round", "sign", "sin", "cos", "square", "elu", "gelu",
            "gelu_tanh", "pow", "equal", "not_equal", "less", "less_equal", "greater",
-           "greater_equal", "logical_and", "logical_or", "logical_not", "select", "select_v2"]
+           "greater_equal", "logical_and", "logical_or", "logical_not", "select", "select_v2",
+           "reduce_max", "reduce_min", "reduce_prod"]
 SINGLE_OPS = ["conv_same_relu", "conv_valid_dilated", "depthwise_relu6", "transpose_conv",
               "transpose_conv_valid", "fully_connected", "fully_connected_3d", "batch_matmul",
               "add", "sub", "mul", "div", "relu", "relu6", "relu_n1_to_1", "leaky_relu",
@@ -352,6 +358,16 @@ def test_prelu_matches_litert(tf: Any, shared_axes: list[int] | None) -> None:
     data = _keras_tflite(tf, model)
     assert "PRELU" in _tflite_ops(data)
     _assert_matches_litert(data, [_const(1, 4, 5, 3)])
+
+
+def test_keras_global_max_pooling_matches_litert(tf: Any) -> None:
+    """GlobalMaxPooling2D becomes REDUCE_MAX, which Emberlite refused before format 7."""
+    layers = tf.keras.layers
+    model = tf.keras.Sequential([tf.keras.Input((6, 7, 3)), layers.Conv2D(4, 3, padding="same"),
+                                 layers.GlobalMaxPooling2D(), layers.Dense(2)])
+    data = _keras_tflite(tf, model)
+    assert "REDUCE_MAX" in _tflite_ops(data)
+    _assert_matches_litert(data, [_const(1, 6, 7, 3)])
 
 
 def test_small_resnet_matches_litert(tf: Any) -> None:

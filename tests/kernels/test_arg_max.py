@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from onnx import TensorProto, helper
 
 from emberlite.converter.ir import DType
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.arg_max import ArgParams
+from tests.helpers import convert_onnx, run_ember, run_ort
 from tests.importers import keras_int8_misc
 from tests.importers.tflite_int8_models import assert_identical_to_reference
 from tests.kernels.extremum_models import check_arg_first_index_wins_ties
@@ -54,3 +56,24 @@ IR_CASES = {
 @pytest.mark.parametrize("name", list(IR_CASES))
 def test_ir_op_runs_int8_close_to_float(name: str) -> None:
     check_ir_op_runs_int8_close_to_float(*IR_CASES[name])
+
+
+@pytest.mark.parametrize("op", ["ArgMax", "ArgMin"])
+@pytest.mark.parametrize("axis,keepdims", [(0, 1), (1, 0), (-1, 1), (-2, 0)])
+def test_onnx_arg_matches_onnx_runtime(op: str, axis: int, keepdims: int) -> None:
+    """int64 indices; a few distinct values so that ties (first index wins) are common."""
+    shape = (3, 4, 5)
+    out = list(shape)
+    out[axis] = 1
+    if not keepdims:
+        del out[axis]
+    graph = helper.make_graph(
+        [helper.make_node(op, ["x"], ["y"], axis=axis, keepdims=keepdims)], "arg",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.INT64, out)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    x = np.random.default_rng(2).integers(0, 3, shape).astype(np.float32)
+    got, = run_ember(convert_onnx(model), [x])
+    want, = run_ort(model, [x])
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)

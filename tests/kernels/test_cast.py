@@ -1,16 +1,19 @@
 """CAST: float32 and integer types as C's casts (truncation toward zero, two's complement
 wrap when narrowing) against numpy and the reference evaluator, int8 taking and giving stored
-integers (LiteRT's CAST is a static_cast; quantization is ignored), and int8 models on .tflite
-files (what TensorFlow emits around CAST) against LiteRT."""
+integers (LiteRT's CAST is a static_cast; quantization is ignored), BOOL both ways, ONNX's Cast
+between float32, int32, int64 and bool against ONNX Runtime, and int8 models on .tflite files
+(what TensorFlow emits around CAST) against LiteRT."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 import pytest
+from onnx import TensorProto, helper
 
 from emberlite.converter.ir import DType, Tensor
 from emberlite.converter.ops import OpType
+from tests.helpers import convert_onnx, run_ember, run_ort
 from tests.importers import keras_int8_misc
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
@@ -79,3 +82,44 @@ def test_int8_identical_to_litert_reference(results: dict, name: str) -> None:
 @pytest.mark.parametrize("name", ["cast_index_float"])
 def test_int8_within_one_lsb_of_litert_default(results: dict, name: str) -> None:
     assert_within_one_lsb_of_default(results[name], name)
+
+
+@pytest.mark.parametrize("src", [np.float32, np.int8, np.int32, np.int64],
+                         ids=lambda t: np.dtype(t).name)
+def test_cast_to_bool_is_nonzero(src: type) -> None:
+    """Anything but zero is true, NaN and -0.0 included as C, numpy and ONNX have it."""
+    if np.issubdtype(src, np.floating):
+        x = np.array([0.0, -0.0, 0.5, -3.0, np.nan, np.inf, 1e-40], src)
+    else:
+        x = np.array([0, 1, -1, np.iinfo(src).min, np.iinfo(src).max, 2], src)
+    got, ref = run_node(OpType.CAST, [x], x.shape, DType.BOOL)
+    assert got.dtype == np.bool_
+    np.testing.assert_array_equal(got, x.astype(bool))
+    np.testing.assert_array_equal(ref, got)
+
+
+@pytest.mark.parametrize("dst", [np.float32, np.int8, np.int32, np.int64],
+                         ids=lambda t: np.dtype(t).name)
+def test_cast_from_bool_is_zero_or_one(dst: type) -> None:
+    """Bytes other than 0 and 1 in a bool buffer still read as 1."""
+    x = np.array([0, 1, 2, 255, 0, 128], np.uint8).view(np.bool_)
+    got, _ = run_node(OpType.CAST, [x], x.shape, DType.from_numpy(np.dtype(dst)))
+    np.testing.assert_array_equal(got, np.array([0, 1, 1, 1, 0, 1], dst))
+
+
+@pytest.mark.parametrize("to", ["FLOAT", "INT32", "INT64", "BOOL"])
+@pytest.mark.parametrize("src", ["FLOAT", "INT32", "INT64", "BOOL"])
+def test_onnx_cast_matches_onnx_runtime(src: str, to: str) -> None:
+    src_type, to_type = getattr(TensorProto, src), getattr(TensorProto, to)
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["x"], ["y"], to=to_type)], "cast",
+        [helper.make_tensor_value_info("x", src_type, (3, 5))],
+        [helper.make_tensor_value_info("y", to_type, (3, 5))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    pool = {"FLOAT": [-2.7, -0.5, 0.0, 0.5, 3.9, 1e9], "INT32": [-7, 0, 1, 2 ** 31 - 1],
+            "INT64": [-(2 ** 40), -1, 0, 5], "BOOL": [0, 1]}[src]
+    x = RNG.choice(np.array(pool), (3, 5)).astype(helper.tensor_dtype_to_np_dtype(src_type))
+    got, = run_ember(convert_onnx(model), [x])
+    want, = run_ort(model, [x])
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

@@ -204,6 +204,15 @@ def reduce_cases() -> list[Case]:
         Case("sum_filled", OpType.SUM, graph(OpType.SUM, ReduceParams(axes=(1, 2)),
                                              [act("x", (3, B, 0))], [act("y", (3,))]),
              want=[np.zeros(3, np.float32)]),
+        *(Case(op.name.lower(), op, graph(op, axes1, [act("x", (B, B, 0))],
+                                          [act("y", (B, 1, 0))]))
+          for op in (OpType.REDUCE_MAX, OpType.REDUCE_MIN, OpType.REDUCE_PROD)),
+        # Over no element: the fold's start, as numpy's identities (-inf, +inf, 1).
+        *(Case(f"{op.name.lower()}_filled", op, graph(op, ReduceParams(axes=(1, 2)),
+                                                      [act("x", (3, B, 0))], [act("y", (3,))]),
+               want=[np.full(3, start, np.float32)])
+          for op, start in ((OpType.REDUCE_MAX, -np.inf), (OpType.REDUCE_MIN, np.inf),
+                            (OpType.REDUCE_PROD, 1.0))),
         Case("arg_max", OpType.ARG_MAX, graph(OpType.ARG_MAX, ArgParams(axis=2),
                                               [act("x", (B, B, 3, 0))],
                                               [act("y", (B, B, 0), DType.INT32)])),

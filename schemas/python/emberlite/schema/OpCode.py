@@ -76,3 +76,6 @@ class OpCode(object):
     LOGICAL_OR = 70
     LOGICAL_XOR = 71
     WHERE = 72
+    REDUCE_MAX = 73
+    REDUCE_MIN = 74
+    REDUCE_PROD = 75

@@ -45,6 +45,7 @@ from ..ops.split import SplitParams
 from .graph_builder import Builder, Invalid, Unsupported, check_indices, check_rank
 from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, matmul,
                           pool_average, pool_max)
+from .onnx_composed_ops import COMPOSED_OPS
 from .onnx_signature import AnyTensor, Boolean, Compared, Indices
 
 
@@ -673,4 +674,5 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "ArgMin": _arg(OpType.ARG_MIN),
     "Cast": cast,
     "CastLike": cast_like,
+    **COMPOSED_OPS,
 }

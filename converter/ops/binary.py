@@ -29,7 +29,7 @@ FACTS = (
     OpFacts(OpType.ADD, BinaryParams, infer_shape,
             int8=QuantRule(min_out_scale=2.0 / 2 ** 20),
             int16=QuantRule(min_out_scale=2.0 / 2 ** 15),
-            tflite=("ADD",), onnx=("Add", "BatchNormalization", "Gemm"),
+            tflite=("ADD",), onnx=("Add", "BatchNormalization", "Gemm", "Sum", "Mean"),
             limits="int16: no power-of-two (pot_scale_int16) path"),
     OpFacts(OpType.SUB, BinaryParams, infer_shape,
             int8=QuantRule(min_out_scale=2.0 / 2 ** 20), tflite=("SUB",), onnx=("Sub",)),

@@ -59,7 +59,7 @@ def _facts(op: OpType, onnx: tuple[str, ...], tflite: tuple[str, ...] = ()) -> O
 
 
 FACTS = (
-    _facts(OpType.ABS, ("Abs",), ("ABS",)),
+    _facts(OpType.ABS, ("Abs", "Softsign"), ("ABS",)),
     _facts(OpType.NEG, ("Neg",), ("NEG",)),
     _facts(OpType.SQRT, ("Sqrt",), ("SQRT",)),
     _facts(OpType.RSQRT, (), ("RSQRT",)),
@@ -76,7 +76,8 @@ FACTS = (
     _facts(OpType.SOFTPLUS, ("Softplus",)),
     _facts(OpType.MISH, ("Mish",)),
     _facts(OpType.SQUARE, (), ("SQUARE",)),
-    OpFacts(OpType.ELU, EluParams, _with_params(EluParams), onnx=("Elu",), tflite=("ELU",)),
+    OpFacts(OpType.ELU, EluParams, _with_params(EluParams), onnx=("Elu", "Celu"),
+            tflite=("ELU",)),
     OpFacts(OpType.SELU, SeluParams, _with_params(SeluParams), onnx=("Selu",)),
     OpFacts(OpType.GELU, GeluParams, _with_params(GeluParams), onnx=("Gelu",),
             tflite=("GELU",)),

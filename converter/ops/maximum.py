@@ -20,4 +20,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.MAXIMUM, None, infer_shape, int8=QuantRule(shared="all"),
-                 tflite=("MAXIMUM",)),)
+                 tflite=("MAXIMUM",), onnx=("Max",)),)

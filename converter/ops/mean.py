@@ -50,5 +50,6 @@ def _mean_count(node: Node, graph: Graph) -> str:
 
 
 FACTS = (OpFacts(OpType.MEAN, ReduceParams, infer_shape, int8=QuantRule(accepts=_mean_count),
-                 tflite=("MEAN",), onnx=("ReduceMean", "GlobalAveragePool"),
+                 tflite=("MEAN",), onnx=("ReduceMean", "GlobalAveragePool", "LayerNormalization",
+                       "InstanceNormalization", "GroupNormalization"),
                  limits=f"int8: 1..{MEAN_MAX_COUNT} values per output"),)

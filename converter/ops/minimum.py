@@ -9,4 +9,4 @@ __all__ = ["FACTS", "infer_shape"]
 
 
 FACTS = (OpFacts(OpType.MINIMUM, None, infer_shape, int8=QuantRule(shared="all"),
-                 tflite=("MINIMUM",)),)
+                 tflite=("MINIMUM",), onnx=("Min",)),)

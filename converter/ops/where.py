@@ -26,5 +26,6 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     return [broadcast(node, shape, input_shape(node, graph, 2))]
 
 
-FACTS = (OpFacts(OpType.WHERE, None, infer_shape, onnx=("Where",),
+FACTS = (OpFacts(OpType.WHERE, None, infer_shape,
+                 onnx=("Where", "ThresholdedRelu", "Shrink", "Expand"),
                  tflite=("SELECT", "SELECT_V2")),)

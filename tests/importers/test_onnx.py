@@ -51,7 +51,7 @@ def test_all_unsupported_nodes_are_listed_at_once() -> None:
     nodes = [
         helper.make_node("Hardmax", ["x"], ["a"], name="hardmax_1"),
         helper.make_node("Relu", ["a"], ["b"], name="relu_ok"),
-        helper.make_node("Shrink", ["b"], ["c"], name="shrink_1"),
+        helper.make_node("LpNormalization", ["b"], ["c"], name="lp_1"),
         helper.make_node("Resize", ["c", "", "scales"], ["d"], name="resize_cubic", mode="cubic"),
         helper.make_node("Reshape", ["d", "shape"], ["y"], name="reshape_dynamic"),
     ]
@@ -61,7 +61,7 @@ def test_all_unsupported_nodes_are_listed_at_once() -> None:
     with pytest.raises(UnsupportedOpsError) as info:
         import_onnx(model)
     problems = {name: (op, why) for name, op, why in info.value.problems}
-    assert set(problems) == {"hardmax_1", "shrink_1", "resize_cubic", "reshape_dynamic"}
+    assert set(problems) == {"hardmax_1", "lp_1", "resize_cubic", "reshape_dynamic"}
     assert problems["hardmax_1"][0] == "Hardmax" and "not supported" in problems["hardmax_1"][1]
     assert "mode='cubic'" in problems["resize_cubic"][1]
     assert "'shape'" in problems["reshape_dynamic"][1] and "constant" in problems[

@@ -1,0 +1,236 @@
+"""ONNX_OPS entries for the ONNX ops that Emberlite builds out of other IR ops rather than a
+kernel of their own: the normalisations (LayerNormalization, InstanceNormalization,
+GroupNormalization), the variadic Sum, Mean, Max and Min, activations ONNX defines as
+formulas (Softsign, Celu, ThresholdedRelu, Shrink), Expand and Tile, and the layout moves
+DepthToSpace and SpaceToDepth. The conventions are onnx_ops.py's.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from ..ir import DType
+from ..ops import OpType
+from ..ops.binary import BinaryParams
+from ..ops.concatenation import ConcatenationParams
+from ..ops.math_unary import EluParams
+from ..ops.mean import ReduceParams
+from .graph_builder import Builder, Invalid, check_rank
+from .onnx_signature import Compared
+
+
+def _axis(axis: int, rank: int) -> int:
+    if not -rank <= axis < rank:
+        raise Invalid(f"axis {axis} is out of range for rank {rank}")
+    return axis % rank
+
+
+def _binary(b: Builder, op: OpType, x: str, y: str) -> str:
+    return b.op(op, [x, y], BinaryParams())
+
+
+def _scalar(b: Builder, value: float) -> str:
+    return b.const(np.array(value, np.float32), name="scalar")
+
+
+# --- normalisations ------------------------------------------------------------------------
+def _statistics(b: Builder, x: str, axes: tuple[int, ...], epsilon: float
+                ) -> tuple[str, str, str]:
+    """(x - mean) / sqrt(variance + epsilon) over `axes` (the variance of the centred x), the
+    mean and 1 / sqrt(variance + epsilon), those two with the reduced dims kept as 1."""
+    keep = tuple(1 if i in axes else d for i, d in enumerate(b.shape(x)))
+    mean = b.op(OpType.MEAN, [x], ReduceParams(axes), shapes=[keep])
+    centred = _binary(b, OpType.SUB, x, mean)
+    variance = b.op(OpType.MEAN, [b.op(OpType.SQUARE, [centred])], ReduceParams(axes),
+                    shapes=[keep])
+    inv_std = b.op(OpType.RSQRT, [_binary(b, OpType.ADD, variance, _scalar(b, epsilon))])
+    return _binary(b, OpType.MUL, centred, inv_std), mean, inv_std
+
+
+def _normalize(b: Builder, x: str, axes: tuple[int, ...], epsilon: float) -> str:
+    return _statistics(b, x, axes, epsilon)[0]
+
+
+def _affine(b: Builder, y: str, scale: str | None, bias: str | None,
+            shape: tuple[int, ...] | None = None) -> str:
+    """y * scale + bias, each reshaped to `shape` first when given (per-channel of NCHW)."""
+    if scale is not None:
+        y = _binary(b, OpType.MUL, y, b.reshape(scale, shape) if shape else scale)
+    if bias is not None:
+        y = _binary(b, OpType.ADD, y, b.reshape(bias, shape) if shape else bias)
+    return y
+
+
+def layer_normalization(b: Builder, x: str, scale: str, bias: str | None = None, *,
+                        axis: int = -1, epsilon: float = 1e-5, stash_type: Literal[1] = 1
+                        ) -> list[str]:
+    """Y, Mean and InvStdDev (the importer drops the nodes of outputs nobody reads), the
+    statistics in float32."""
+    rank = b.rank(x)
+    axes = tuple(range(_axis(axis, rank), rank))
+    y, mean, inv_std = _statistics(b, x, axes, epsilon)
+    return [_affine(b, y, scale, bias), mean, inv_std]
+
+
+def _per_channel(b: Builder, x: str) -> tuple[int, ...]:
+    """The shape that broadcasts a [C] vector over NC... x."""
+    return (b.shape(x)[1],) + (1,) * (b.rank(x) - 2)
+
+
+def instance_normalization(b: Builder, x: str, scale: str, bias: str, *,
+                           epsilon: float = 1e-5) -> str:
+    check_rank(b, x, (3, 4, 5), "input (N, C, spatial...)")
+    y = _normalize(b, x, tuple(range(2, b.rank(x))), epsilon)
+    return _affine(b, y, scale, bias, _per_channel(b, x))
+
+
+def group_normalization(b: Builder, x: str, scale: str, bias: str, *, epsilon: float = 1e-5,
+                        num_groups: int, stash_type: Literal[1] = 1) -> str:
+    """Opset 21 (18's per-group scale and bias are deprecated and refused by ONNX's checker):
+    statistics per group of channels, then scale and bias per channel."""
+    check_rank(b, x, (3, 4, 5), "input (N, C, spatial...)")
+    dims = b.shape(x)
+    channels = dims[1]
+    if num_groups < 1 or channels % num_groups:
+        raise Invalid(f"num_groups {num_groups} does not divide the {channels} channels")
+    grouped = b.reshape(x, (dims[0], num_groups, int(np.prod(dims[1:])) // num_groups))
+    y = b.reshape(_normalize(b, grouped, (2,), epsilon), dims)
+    return _affine(b, y, scale, bias, _per_channel(b, x))
+
+
+# --- variadic element-wise -----------------------------------------------------------------
+def _fold(b: Builder, op: OpType, inputs: tuple[str, ...], params: object) -> str:
+    if not inputs:
+        raise Invalid("needs at least one input")
+    y = inputs[0]
+    for x in inputs[1:]:
+        y = b.op(op, [y, x], params)
+    return y
+
+
+def sum_(b: Builder, *inputs: str) -> str:
+    return _fold(b, OpType.ADD, inputs, BinaryParams())
+
+
+def mean(b: Builder, *inputs: str) -> str:
+    total = sum_(b, *inputs)
+    if len(inputs) == 1:
+        return total
+    return _binary(b, OpType.DIV, total, _scalar(b, float(len(inputs))))
+
+
+def max_(b: Builder, *inputs: str) -> str:
+    return _fold(b, OpType.MAXIMUM, inputs, None)
+
+
+def min_(b: Builder, *inputs: str) -> str:
+    return _fold(b, OpType.MINIMUM, inputs, None)
+
+
+# --- activations defined as formulas -------------------------------------------------------
+def softsign(b: Builder, x: str) -> str:
+    """x / (1 + |x|)."""
+    one_plus = _binary(b, OpType.ADD, b.op(OpType.ABS, [x]), _scalar(b, 1.0))
+    return _binary(b, OpType.DIV, x, one_plus)
+
+
+def celu(b: Builder, x: str, *, alpha: float = 1.0) -> str:
+    """alpha * elu(x / alpha): x above 0, alpha * (exp(x / alpha) - 1) below."""
+    if alpha == 0.0:
+        raise Invalid("alpha must not be 0")
+    scaled = _binary(b, OpType.DIV, x, _scalar(b, alpha))
+    return _binary(b, OpType.MUL, b.op(OpType.ELU, [scaled], EluParams(1.0)), _scalar(b, alpha))
+
+
+def thresholded_relu(b: Builder, x: str, *, alpha: float = 1.0) -> str:
+    above = b.op(OpType.GREATER, [x, _scalar(b, alpha)], dtype=DType.BOOL)
+    return b.op(OpType.WHERE, [above, x, _scalar(b, 0.0)], dtype=DType.FLOAT32)
+
+
+def shrink(b: Builder, x: str, *, bias: float = 0.0, lambd: float = 0.5) -> str:
+    """x - bias above lambd, x + bias below -lambd, 0 between."""
+    above = b.op(OpType.GREATER, [x, _scalar(b, lambd)], dtype=DType.BOOL)
+    below = b.op(OpType.LESS, [x, _scalar(b, -lambd)], dtype=DType.BOOL)
+    low = b.op(OpType.WHERE, [below, _binary(b, OpType.ADD, x, _scalar(b, bias)),
+                              _scalar(b, 0.0)], dtype=DType.FLOAT32)
+    return b.op(OpType.WHERE, [above, _binary(b, OpType.SUB, x, _scalar(b, bias)), low],
+                dtype=DType.FLOAT32)
+
+
+# --- broadcasting and repetition -----------------------------------------------------------
+def expand(b: Builder, x: Compared, shape: np.ndarray) -> str:
+    """numpy broadcasting of x against `shape`: a WHERE whose true condition carries the dims
+    x lacks (one byte each), so any element type works."""
+    target = tuple(int(d) for d in np.asarray(shape).reshape(-1))
+    dims = b.shape(x)
+    try:
+        out = np.broadcast_shapes(dims, target)
+    except ValueError:
+        raise Invalid(f"shape {list(target)} does not broadcast with the input's "
+                      f"{list(dims)}") from None
+    if out == dims:
+        return x
+    lead = (1,) * (len(out) - len(dims)) + dims
+    carrier = tuple(o if d == 1 else 1 for o, d in zip(out, lead))
+    cond = b.const(np.ones(carrier, bool), name="expand")
+    return b.op(OpType.WHERE, [cond, x, x], dtype=b.dtype(x))
+
+
+def tile(b: Builder, x: Compared, repeats: np.ndarray) -> str:
+    counts = [int(r) for r in np.asarray(repeats).reshape(-1)]
+    if len(counts) != b.rank(x) or min(counts, default=1) < 1:
+        raise Invalid(f"repeats {counts} must give a count >= 1 for each of the "
+                      f"{b.rank(x)} dims")
+    for axis, count in enumerate(counts):
+        if count > 1:
+            x = b.op(OpType.CONCATENATION, [x] * count, ConcatenationParams(axis))
+    return x
+
+
+# --- layout moves ------------------------------------------------------------------------------
+def depth_to_space(b: Builder, x: Compared, *, blocksize: int,
+                   mode: Literal["DCR", "CRD"] = "DCR") -> str:
+    check_rank(b, x, (4,), "input (N, C, H, W)")
+    n, c, h, w = b.shape(x)
+    k = blocksize
+    if k < 1 or c % (k * k):
+        raise Invalid(f"blocksize {k}: {c} channels are not a multiple of {k * k}")
+    if mode == "DCR":
+        y = b.transpose(b.reshape(x, (n, k, k, c // (k * k), h, w)), (0, 3, 4, 1, 5, 2))
+    else:
+        y = b.transpose(b.reshape(x, (n, c // (k * k), k, k, h, w)), (0, 1, 4, 2, 5, 3))
+    return b.reshape(y, (n, c // (k * k), h * k, w * k))
+
+
+def space_to_depth(b: Builder, x: Compared, *, blocksize: int,
+                   mode: Literal["DCR", "CRD"] = "DCR") -> str:
+    """The inverse of DepthToSpace in the same mode: the block's offsets go before (DCR) or
+    after (CRD) the channels."""
+    check_rank(b, x, (4,), "input (N, C, H, W)")
+    n, c, h, w = b.shape(x)
+    k = blocksize
+    if k < 1 or h % k or w % k:
+        raise Invalid(f"blocksize {k} does not divide the spatial size {h}x{w}")
+    perm = (0, 3, 5, 1, 2, 4) if mode == "DCR" else (0, 1, 3, 5, 2, 4)
+    y = b.transpose(b.reshape(x, (n, c, h // k, k, w // k, k)), perm)
+    return b.reshape(y, (n, c * k * k, h // k, w // k))
+
+
+COMPOSED_OPS = {
+    ("LayerNormalization", 17): layer_normalization,
+    "InstanceNormalization": instance_normalization,
+    ("GroupNormalization", 21): group_normalization,
+    "Sum": sum_,
+    "Mean": mean,
+    "Max": max_,
+    "Min": min_,
+    "Softsign": softsign,
+    "Celu": celu,
+    "ThresholdedRelu": thresholded_relu,
+    "Shrink": shrink,
+    "Expand": expand,
+    "Tile": tile,
+    "DepthToSpace": depth_to_space,
+    "SpaceToDepth": space_to_depth,
+}

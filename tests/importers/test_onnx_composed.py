@@ -1,0 +1,149 @@
+"""ONNX ops that the importer composes of other IR ops (converter/importers/
+onnx_composed_ops.py) against ONNX Runtime: the normalisations on real shapes (after a
+convolution, with and without bias, every axis), the variadic Sum/Mean/Max/Min with
+broadcasting, Softsign, Celu, ThresholdedRelu, Shrink, Expand and Tile of float32, int64 and
+bool tensors, DepthToSpace and SpaceToDepth in both modes; malformed attributes refused with
+the node and the reason."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+from emberlite.converter import ModelImportError, UnsupportedOpsError
+from tests.helpers import assert_matches_ort, convert_onnx, run_ember, run_ort
+
+RNG = np.random.default_rng(11)
+ELEM = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64, np.bool_: TensorProto.BOOL}
+
+
+def _model(nodes: list[onnx.NodeProto], inputs: dict[str, tuple], outputs: dict[str, tuple],
+           inits: dict[str, np.ndarray] | None = None, opset: int = 21) -> onnx.ModelProto:
+    graph = helper.make_graph(
+        nodes, "composed",
+        [helper.make_tensor_value_info(n, ELEM[t], s) for n, (t, s) in inputs.items()],
+        [helper.make_tensor_value_info(n, ELEM[t], s) for n, (t, s) in outputs.items()],
+        [numpy_helper.from_array(v, n) for n, v in (inits or {}).items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _x(*shape: int) -> np.ndarray:
+    return RNG.standard_normal(shape).astype(np.float32) * 2
+
+
+@pytest.mark.parametrize("shape,axis", [((2, 5, 8), -1), ((2, 5, 8), 1), ((3, 4, 5, 6), 2),
+                                        ((6, 7), 0)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_layer_normalization(shape: tuple[int, ...], axis: int, bias: bool) -> None:
+    tail = shape[axis % len(shape):]
+    inits = {"s": _x(*tail), **({"b": _x(*tail)} if bias else {})}
+    node = helper.make_node("LayerNormalization", ["x", "s", *(["b"] if bias else [])],
+                            ["y", "mean", "inv"], axis=axis, epsilon=1e-3)
+    keep = tuple(1 if i >= axis % len(shape) else d for i, d in enumerate(shape))
+    model = _model([node], {"x": (np.float32, shape)},
+                   {"y": (np.float32, shape), "mean": (np.float32, keep),
+                    "inv": (np.float32, keep)}, inits, opset=17)
+    assert_matches_ort(model, [_x(*shape)], tol=1e-5)
+
+
+def test_instance_normalization_after_a_convolution() -> None:
+    inits = {"w": _x(6, 3, 3, 3), "s": _x(6), "b": _x(6)}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("InstanceNormalization", ["c", "s", "b"], ["y"], epsilon=1e-4)]
+    model = _model(nodes, {"x": (np.float32, (2, 3, 7, 5))}, {"y": (np.float32, (2, 6, 7, 5))},
+                   inits, opset=17)
+    assert_matches_ort(model, [_x(2, 3, 7, 5)], tol=1e-5)
+
+
+@pytest.mark.parametrize("groups", [1, 2, 3, 6])
+def test_group_normalization(groups: int) -> None:
+    inits = {"s": _x(6), "b": _x(6)}
+    node = helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=groups,
+                            epsilon=1e-4)
+    model = _model([node], {"x": (np.float32, (2, 6, 4, 3))}, {"y": (np.float32, (2, 6, 4, 3))},
+                   inits)
+    x = _x(2, 6, 4, 3)
+    got, = run_ember(convert_onnx(model), [x])
+    want, = ReferenceEvaluator(model).run(None, {"x": x})  # ONNX's own implementation
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("op", ["Sum", "Mean", "Max", "Min"])
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_variadic(op: str, count: int) -> None:
+    shapes = [(2, 3, 4), (4,), (3, 1)][:count]
+    names = [f"x{i}" for i in range(count)]
+    out = np.broadcast_shapes(*shapes)
+    model = _model([helper.make_node(op, names, ["y"])],
+                   {n: (np.float32, s) for n, s in zip(names, shapes)}, {"y": (np.float32, out)},
+                   opset=13)
+    assert_matches_ort(model, [_x(*s) for s in shapes], tol=1e-6)
+
+
+@pytest.mark.parametrize("op,attrs", [("Softsign", {}), ("Celu", {}), ("Celu", {"alpha": 0.4}),
+                                      ("ThresholdedRelu", {}),
+                                      ("ThresholdedRelu", {"alpha": -0.5}), ("Shrink", {}),
+                                      ("Shrink", {"bias": 0.3, "lambd": 1.0})])
+def test_formula_activations(op: str, attrs: dict) -> None:
+    model = _model([helper.make_node(op, ["x"], ["y"], **attrs)], {"x": (np.float32, (3, 11))},
+                   {"y": (np.float32, (3, 11))}, opset=13)
+    x = _x(3, 11)
+    x[0, :4] = [0.5, -0.5, 1.0, -1.0]  # the thresholds themselves
+    assert_matches_ort(model, [x], tol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_], ids=lambda t: t.__name__)
+@pytest.mark.parametrize("shape,target", [((3, 1), (2, 3, 4)), ((1, 4), (3, 1)),
+                                          ((2, 3), (2, 3))], ids=str)
+def test_expand(dtype: type, shape: tuple, target: tuple) -> None:
+    out = np.broadcast_shapes(shape, target)
+    model = _model([helper.make_node("Expand", ["x", "shape"], ["y"])], {"x": (dtype, shape)},
+                   {"y": (dtype, out)}, {"shape": np.array(target, np.int64)}, opset=13)
+    x = np.asarray(RNG.integers(-5, 5, shape)).astype(dtype)
+    got, = run_ember(convert_onnx(model), [x])
+    np.testing.assert_array_equal(got, np.broadcast_to(x, out))
+    if dtype != np.bool_:  # ONNX Runtime has no bool Expand
+        np.testing.assert_array_equal(got, run_ort(model, [x])[0])
+
+
+@pytest.mark.parametrize("repeats", [(1, 1, 1), (2, 1, 3), (1, 4, 1)], ids=str)
+def test_tile(repeats: tuple) -> None:
+    out = tuple(d * r for d, r in zip((2, 3, 4), repeats))
+    model = _model([helper.make_node("Tile", ["x", "r"], ["y"])], {"x": (np.float32, (2, 3, 4))},
+                   {"y": (np.float32, out)}, {"r": np.array(repeats, np.int64)}, opset=13)
+    assert_matches_ort(model, [_x(2, 3, 4)], tol=0.0)
+
+
+@pytest.mark.parametrize("mode", ["DCR", "CRD"])
+def test_depth_to_space_and_back(mode: str) -> None:
+    nodes = [helper.make_node("DepthToSpace", ["x"], ["d"], blocksize=2, mode=mode),
+             helper.make_node("Relu", ["d"], ["y"])]
+    model = _model(nodes, {"x": (np.float32, (1, 8, 3, 5))}, {"y": (np.float32, (1, 2, 6, 10))},
+                   opset=13)
+    assert_matches_ort(model, [_x(1, 8, 3, 5)], tol=0.0)
+    back = _model([helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=2)],
+                  {"x": (np.float32, (1, 3, 6, 4))}, {"y": (np.float32, (1, 12, 3, 2))},
+                  opset=13)
+    assert_matches_ort(back, [_x(1, 3, 6, 4)], tol=0.0)
+
+
+@pytest.mark.parametrize("node,shape,message", [
+    (helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=3), (1, 8, 2, 2),
+     "not a multiple of 9"),
+    (helper.make_node("SpaceToDepth", ["x"], ["y"], blocksize=2), (1, 2, 3, 4),
+     "does not divide the spatial size 3x4"),
+    (helper.make_node("GroupNormalization", ["x", "s", "s"], ["y"], num_groups=4),
+     (1, 6, 2, 2), "num_groups 4 does not divide the 6 channels"),
+    (helper.make_node("Celu", ["x"], ["y"], alpha=0.0), (1, 6, 2, 2), "alpha must not be 0"),
+])
+def test_malformed_attributes_name_node_and_reason(node: onnx.NodeProto, shape: tuple,
+                                                   message: str) -> None:
+    inits = {"s": np.ones(6, np.float32)} if "s" in node.input else {}
+    graph = helper.make_graph([node], "bad", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, shape)], [helper.make_empty_tensor_value_info("y")],
+        [numpy_helper.from_array(v, n) for n, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    with pytest.raises((UnsupportedOpsError, ModelImportError), match=message):
+        convert_onnx(model)

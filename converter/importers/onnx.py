@@ -300,7 +300,7 @@ def _node_problems(node: onnx.NodeProto, sig: Signature, constant: set[str],
     if len(node.input) > len(sig.inputs) and not sig.variadic:
         reasons.append(f"{len(node.input)} inputs given, at most {len(sig.inputs)} supported")
     for i, name in enumerate(node.input):
-        kind = input_kind(sig.inputs[i]) if i < len(sig.inputs) else "float"
+        kind = sig.kind(i)
         elem = types.get(name)
         if not name:
             hint = sig.inputs[i] if i < len(sig.inputs) else None
@@ -403,7 +403,7 @@ class _Conversion:
             elif i < len(sig.inputs) and input_kind(sig.inputs[i]) == "constant":
                 args.append(self.consts[name])
             else:
-                kind = input_kind(sig.inputs[i]) if i < len(sig.inputs) else "float"
+                kind = sig.kind(i)
                 value = self.consts.get(name)
                 if kind == "float" and value is not None and value.dtype != np.float32:
                     # A folded constant whose type shape inference did not know at the scan.

@@ -1,8 +1,8 @@
 """ONNX_OPS entries for the ONNX ops that Emberlite builds out of other IR ops rather than a
 kernel of their own: the normalisations (LayerNormalization, InstanceNormalization,
-GroupNormalization), the variadic Sum, Mean, Max and Min, activations ONNX defines as
-formulas (Softsign, Celu, ThresholdedRelu, Shrink), Expand and Tile, and the layout moves
-DepthToSpace and SpaceToDepth. The conventions are onnx_ops.py's.
+GroupNormalization, RMSNormalization), the variadic Sum, Mean, Max and Min, activations ONNX
+defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink), Expand, Tile and Trilu, and the
+layout moves DepthToSpace and SpaceToDepth. The conventions are onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -76,6 +76,18 @@ def layer_normalization(b: Builder, x: str, scale: str, bias: str | None = None,
 def _per_channel(b: Builder, x: str) -> tuple[int, ...]:
     """The shape that broadcasts a [C] vector over NC... x."""
     return (b.shape(x)[1],) + (1,) * (b.rank(x) - 2)
+
+
+def rms_normalization(b: Builder, x: str, scale: str, *, axis: int = -1,
+                      epsilon: float = 1e-5, stash_type: Literal[1] = 1) -> str:
+    """x / sqrt(mean(x^2) + epsilon) over the dims from `axis` on, times scale."""
+    rank = b.rank(x)
+    axes = tuple(range(_axis(axis, rank), rank))
+    keep = tuple(1 if i in axes else d for i, d in enumerate(b.shape(x)))
+    mean_square = b.op(OpType.MEAN, [b.op(OpType.SQUARE, [x])], ReduceParams(axes),
+                       shapes=[keep])
+    inv_rms = b.op(OpType.RSQRT, [_binary(b, OpType.ADD, mean_square, _scalar(b, epsilon))])
+    return _affine(b, _binary(b, OpType.MUL, x, inv_rms), scale, None)
 
 
 def instance_normalization(b: Builder, x: str, scale: str, bias: str, *,
@@ -158,6 +170,19 @@ def shrink(b: Builder, x: str, *, bias: float = 0.0, lambd: float = 0.5) -> str:
                 dtype=DType.FLOAT32)
 
 
+def trilu(b: Builder, x: Compared, k: np.ndarray | None = None, *, upper: int = 1) -> str:
+    """The upper (or lower) triangle of the last two dims from diagonal k on, zeros elsewhere:
+    a WHERE with a constant mask."""
+    if b.rank(x) < 2:
+        raise Invalid(f"input must have rank >= 2, got {b.rank(x)}")
+    offset = 0 if k is None else int(np.asarray(k).reshape(-1)[0])
+    rows, cols = b.shape(x)[-2:]
+    ones = np.ones((rows, cols), bool)
+    mask = np.triu(ones, offset) if upper else np.tril(ones, offset)
+    zero = b.const(np.zeros((), b.dtype(x).numpy), name="zero")
+    return b.op(OpType.WHERE, [b.const(mask, name="triangle"), x, zero], dtype=b.dtype(x))
+
+
 # --- broadcasting and repetition -----------------------------------------------------------
 def expand(b: Builder, x: Compared, shape: np.ndarray) -> str:
     """numpy broadcasting of x against `shape`: a WHERE whose true condition carries the dims
@@ -219,6 +244,7 @@ def space_to_depth(b: Builder, x: Compared, *, blocksize: int,
 
 COMPOSED_OPS = {
     ("LayerNormalization", 17): layer_normalization,
+    ("RMSNormalization", 23): rms_normalization,
     "InstanceNormalization": instance_normalization,
     ("GroupNormalization", 21): group_normalization,
     "Sum": sum_,
@@ -231,6 +257,7 @@ COMPOSED_OPS = {
     "Shrink": shrink,
     "Expand": expand,
     "Tile": tile,
+    ("Trilu", 14): trilu,
     "DepthToSpace": depth_to_space,
     "SpaceToDepth": space_to_depth,
 }

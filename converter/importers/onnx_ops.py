@@ -180,15 +180,15 @@ def clip_11(b: Builder, x: str, min: np.ndarray | None = None,
     return _clamp(b, x, lo, hi)
 
 
-def identity(b: Builder, x: str) -> str:
+def identity(b: Builder, x: Compared) -> str:
     return x
 
 
-def dropout_7(b: Builder, x: str, *, ratio: float = 0.5) -> str:
+def dropout_7(b: Builder, x: Compared, *, ratio: float = 0.5) -> str:
     return x
 
 
-def dropout_12(b: Builder, x: str, ratio: AnyTensor | None = None,
+def dropout_12(b: Builder, x: Compared, ratio: AnyTensor | None = None,
                training_mode: np.ndarray | None = None, *, seed: int = 0) -> str:
     # The ratio only matters in training mode, so it may be computed at run time.
     if training_mode is not None and bool(_scalar(training_mode, "training_mode")):
@@ -208,7 +208,7 @@ def size(b: Builder, x: AnyTensor) -> np.ndarray:
     return np.array(n, dtype=np.int64)
 
 
-def reshape(b: Builder, x: str, new_shape: np.ndarray, *, allowzero: int = 0) -> str:
+def reshape(b: Builder, x: Compared, new_shape: np.ndarray, *, allowzero: int = 0) -> str:
     old = b.shape(x)
     dims = _ints(new_shape.reshape(-1), "shape")
     if not allowzero:
@@ -225,7 +225,7 @@ def reshape(b: Builder, x: str, new_shape: np.ndarray, *, allowzero: int = 0) ->
     return b.reshape(x, tuple(dims))
 
 
-def flatten(b: Builder, x: str, *, axis: int = 1) -> str:
+def flatten(b: Builder, x: Compared, *, axis: int = 1) -> str:
     dims = b.shape(x)
     if not -len(dims) <= axis <= len(dims):
         raise Invalid(f"axis {axis} is out of range for rank {len(dims)}")
@@ -241,28 +241,28 @@ def _squeezed(dims: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(d for i, d in enumerate(dims) if i not in axes)
 
 
-def squeeze_1(b: Builder, x: str, *, axes: list[int] | None = None) -> str:
+def squeeze_1(b: Builder, x: Compared, *, axes: list[int] | None = None) -> str:
     dims = b.shape(x)
     picked = _axes(axes, len(dims)) if axes else tuple(i for i, d in enumerate(dims) if d == 1)
     return b.reshape(x, _squeezed(dims, picked))
 
 
-def squeeze_13(b: Builder, x: str, axes: np.ndarray | None = None) -> str:
+def squeeze_13(b: Builder, x: Compared, axes: np.ndarray | None = None) -> str:
     return squeeze_1(b, x, axes=None if axes is None else _ints(axes.reshape(-1), "axes"))
 
 
-def unsqueeze_1(b: Builder, x: str, *, axes: list[int]) -> str:
+def unsqueeze_1(b: Builder, x: Compared, *, axes: list[int]) -> str:
     dims = list(b.shape(x))
     for a in _axes(axes, len(dims) + len(axes)):
         dims.insert(a, 1)
     return b.reshape(x, tuple(dims))
 
 
-def unsqueeze_13(b: Builder, x: str, axes: np.ndarray) -> str:
+def unsqueeze_13(b: Builder, x: Compared, axes: np.ndarray) -> str:
     return unsqueeze_1(b, x, axes=_ints(axes.reshape(-1), "axes"))
 
 
-def transpose(b: Builder, x: str, *, perm: list[int] | None = None) -> str:
+def transpose(b: Builder, x: Compared, *, perm: list[int] | None = None) -> str:
     rank = b.rank(x)
     order = tuple(reversed(range(rank))) if perm is None else tuple(perm)
     if sorted(order) != list(range(rank)):
@@ -270,7 +270,7 @@ def transpose(b: Builder, x: str, *, perm: list[int] | None = None) -> str:
     return b.transpose(x, order)
 
 
-def concat(b: Builder, *inputs: str, axis: int) -> str:
+def concat(b: Builder, *inputs: Compared, axis: int) -> str:
     if len(inputs) == 1:
         return inputs[0]
     params = ConcatenationParams(_axis(axis, b.rank(inputs[0])))
@@ -296,18 +296,19 @@ def _equal_split(size: int, parts: int, uneven_ok: bool) -> list[int]:
     return [min(chunk, size - i * chunk) for i in range(parts)]
 
 
-def split_2(b: Builder, x: str, *, axis: int = 0, split: list[int] | None = None) -> list[str]:
+def split_2(b: Builder, x: Compared, *, axis: int = 0,
+            split: list[int] | None = None) -> list[str]:
     size = b.shape(x)[_axis(axis, b.rank(x))]
     sizes = list(split) if split else _equal_split(size, b.num_outputs, False)
     return _split(b, x, axis, sizes, b.num_outputs)
 
 
-def split_13(b: Builder, x: str, split: np.ndarray | None = None, *,
+def split_13(b: Builder, x: Compared, split: np.ndarray | None = None, *,
              axis: int = 0) -> list[str]:
     return split_2(b, x, axis=axis, split=None if split is None else _ints(split, "split"))
 
 
-def split_18(b: Builder, x: str, split: np.ndarray | None = None, *, axis: int = 0,
+def split_18(b: Builder, x: Compared, split: np.ndarray | None = None, *, axis: int = 0,
              num_outputs: int | None = None) -> list[str]:
     if split is not None:
         return _split(b, x, axis, _ints(split, "split"), b.num_outputs)
@@ -340,12 +341,12 @@ def _slice(b: Builder, x: str, starts: list[int], ends: list[int], axes: list[in
     return b.op(OpType.SLICE, [x], SliceParams(tuple(begin), tuple(step)), shapes=[tuple(out)])
 
 
-def slice_1(b: Builder, x: str, *, starts: list[int], ends: list[int],
+def slice_1(b: Builder, x: Compared, *, starts: list[int], ends: list[int],
             axes: list[int] | None = None) -> str:
     return _slice(b, x, list(starts), list(ends), None if axes is None else list(axes), None)
 
 
-def slice_10(b: Builder, x: str, starts: np.ndarray, ends: np.ndarray,
+def slice_10(b: Builder, x: Compared, starts: np.ndarray, ends: np.ndarray,
              axes: np.ndarray | None = None, steps: np.ndarray | None = None) -> str:
     return _slice(b, x, _ints(starts, "starts"), _ints(ends, "ends"),
                   None if axes is None else _ints(axes, "axes"),
@@ -392,7 +393,7 @@ def pad_11(b: Builder, x: str, pads: np.ndarray, constant_value: np.ndarray | No
                 None if axes is None else _ints(axes, "axes"))
 
 
-def gather(b: Builder, data: str, indices: Indices, *, axis: int = 0) -> str:
+def gather(b: Builder, data: Compared, indices: Indices, *, axis: int = 0) -> str:
     axis = _axis(axis, b.rank(data))
     check_indices(b, data, indices, axis)
     return b.op(OpType.GATHER, [data, indices], GatherParams(axis))
@@ -490,22 +491,28 @@ def global_max_pool(b: Builder, x: str) -> str:
     return b.transpose(y, TO_NCHW)
 
 
-def _softmax(b: Builder, x: str, axis: int) -> str:
-    return b.op(OpType.SOFTMAX, [x], SoftmaxParams(_axis(axis, b.rank(x))))
+def _softmax(b: Builder, x: str, axis: int, op: OpType = OpType.SOFTMAX) -> str:
+    return b.op(op, [x], SoftmaxParams(_axis(axis, b.rank(x))))
 
 
-def softmax_1(b: Builder, x: str, *, axis: int = 1) -> str:
-    # Before opset 13 softmax ran over all dims from `axis` on, as one flattened row.
-    dims = b.shape(x)
-    axis = _axis(axis, len(dims))
-    if axis == len(dims) - 1:
-        return _softmax(b, x, axis)
-    rows = b.reshape(x, (math.prod(dims[:axis]), math.prod(dims[axis:])))
-    return b.reshape(_softmax(b, rows, 1), dims)
+def _softmax_1(op: OpType) -> Callable[..., str]:
+    def convert(b: Builder, x: str, *, axis: int = 1) -> str:
+        # Before opset 13 softmax ran over all dims from `axis` on, as one flattened row.
+        dims = b.shape(x)
+        axis = _axis(axis, len(dims))
+        if axis == len(dims) - 1:
+            return _softmax(b, x, axis, op)
+        rows = b.reshape(x, (math.prod(dims[:axis]), math.prod(dims[axis:])))
+        return b.reshape(_softmax(b, rows, 1, op), dims)
+    convert.__name__ = f"{op.name.lower()}_1"
+    return convert
 
 
-def softmax_13(b: Builder, x: str, *, axis: int = -1) -> str:
-    return _softmax(b, x, axis)
+def _softmax_13(op: OpType) -> Callable[..., str]:
+    def convert(b: Builder, x: str, *, axis: int = -1) -> str:
+        return _softmax(b, x, axis, op)
+    convert.__name__ = f"{op.name.lower()}_13"
+    return convert
 
 
 # --- resize ------------------------------------------------------------------------------
@@ -628,8 +635,10 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
        for kind in (*_REDUCTIONS, "ReduceLogSumExp")},
     "GlobalAveragePool": global_average_pool,
     "GlobalMaxPool": global_max_pool,
-    "Softmax": softmax_1,
-    ("Softmax", 13): softmax_13,
+    "Softmax": _softmax_1(OpType.SOFTMAX),
+    ("Softmax", 13): _softmax_13(OpType.SOFTMAX),
+    "LogSoftmax": _softmax_1(OpType.LOG_SOFTMAX),
+    ("LogSoftmax", 13): _softmax_13(OpType.LOG_SOFTMAX),
     "Upsample": upsample_7,
     ("Upsample", 9): upsample_9,
     ("Resize", 10): upsample_9,

@@ -27,9 +27,14 @@ AutoPad = Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]
 class Signature:
     inputs: list[Any]                        # annotation per positional input
     variadic: bool                           # *inputs: any number of tensors
+    rest: Any                                # the annotation of *inputs (str if none)
     attributes: dict[str, tuple | None]      # name -> supported values (None: any)
     multi_output: bool
     constant_output: bool
+
+    def kind(self, i: int) -> str:
+        """input_kind of positional input i; inputs past the declared ones take *inputs'."""
+        return input_kind(self.inputs[i] if i < len(self.inputs) else self.rest)
 
 
 @functools.cache
@@ -37,18 +42,18 @@ def signature(fn: Callable[..., Any]) -> Signature:
     """What op function `fn` accepts, read from its annotations (its first parameter is the
     builder)."""
     hints = typing.get_type_hints(fn)
-    inputs, attributes, variadic = [], {}, False
+    inputs, attributes, variadic, rest = [], {}, False, str
     for param in list(inspect.signature(fn).parameters.values())[1:]:
         hint = hints.get(param.name, str)
         if param.kind is param.VAR_POSITIONAL:
-            variadic = True
+            variadic, rest = True, hint
         elif param.kind is param.KEYWORD_ONLY:
             literal = typing.get_origin(hint) is Literal
             attributes[param.name] = typing.get_args(hint) if literal else None
         else:
             inputs.append(hint)
     result = hints.get("return")
-    return Signature(inputs, variadic, attributes, typing.get_origin(result) is list,
+    return Signature(inputs, variadic, rest, attributes, typing.get_origin(result) is list,
                      result is np.ndarray)
 
 

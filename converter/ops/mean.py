@@ -50,6 +50,7 @@ def _mean_count(node: Node, graph: Graph) -> str:
 
 
 FACTS = (OpFacts(OpType.MEAN, ReduceParams, infer_shape, int8=QuantRule(accepts=_mean_count),
-                 tflite=("MEAN",), onnx=("ReduceMean", "GlobalAveragePool", "LayerNormalization",
-                       "InstanceNormalization", "GroupNormalization"),
+                 tflite=("MEAN",),
+                 onnx=("ReduceMean", "GlobalAveragePool", "LayerNormalization",
+                       "InstanceNormalization", "GroupNormalization", "RMSNormalization"),
                  limits=f"int8: 1..{MEAN_MAX_COUNT} values per output"),)

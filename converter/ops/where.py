@@ -27,5 +27,5 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.WHERE, None, infer_shape,
-                 onnx=("Where", "ThresholdedRelu", "Shrink", "Expand"),
+                 onnx=("Where", "ThresholdedRelu", "Shrink", "Expand", "Trilu"),
                  tflite=("SELECT", "SELECT_V2")),)

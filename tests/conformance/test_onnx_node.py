@@ -161,7 +161,7 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
     """Why a case cannot run, read from the model alone: an element type Emberlite has no
     run-time tensors of (in the graph's inputs, outputs or a Cast's target), an empty graph
     input (CastLike's type carrier), ArgMax/ArgMin asking for the last tied index, or a
-    reduction's axes given as a graph input."""
+    reduction's axes or Trilu's diagonal given as a graph input."""
     graph = model.graph
     values = [*graph.input, *graph.output, *graph.value_info]
     elements = {v.type.tensor_type.elem_type for v in values}
@@ -175,9 +175,9 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
     if any(a.name == "select_last_index" and a.i == 1 for n in graph.node for a in n.attribute):
         return LAST_INDEX
     graph_inputs = {v.name for v in graph.input}
-    if any(n.op_type.startswith("Reduce") and len(n.input) > 1 and n.input[1] in graph_inputs
-           for n in graph.node):
-        return CONST_INPUT  # the axes
+    if any((n.op_type.startswith("Reduce") or n.op_type == "Trilu") and len(n.input) > 1
+           and n.input[1] in graph_inputs for n in graph.node):
+        return CONST_INPUT  # the axes, the diagonal
     return None
 # Frozen variants that still cannot convert, with the reason.
 XFAIL_FROZEN = {"test_slice_start_out_of_bounds": EMPTY, "test_edge_pad": INT_TYPES,

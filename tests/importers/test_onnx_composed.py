@@ -147,3 +147,60 @@ def test_malformed_attributes_name_node_and_reason(node: onnx.NodeProto, shape: 
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
     with pytest.raises((UnsupportedOpsError, ModelImportError), match=message):
         convert_onnx(model)
+
+
+def test_token_ids_and_masks_through_the_data_movement_ops() -> None:
+    """int64 token ids and a bool mask moved by Unsqueeze, Reshape, Transpose, Concat, Slice,
+    Split, Squeeze and Flatten before a Gather and a Where, as attention masks are built."""
+    emb = _x(10, 4)
+    nodes = [
+        helper.make_node("Unsqueeze", ["ids", "ax0"], ["u"]),                    # [1,2,5]
+        helper.make_node("Transpose", ["u"], ["t"], perm=[1, 0, 2]),            # [2,1,5]
+        helper.make_node("Concat", ["t", "pad"], ["c"], axis=2),                # [2,1,7]
+        helper.make_node("Slice", ["c", "s0", "s1", "ax2"], ["sl"]),            # [2,1,6]
+        helper.make_node("Split", ["sl"], ["h0", "h1"], axis=2, num_outputs=2),  # [2,1,3] x2
+        helper.make_node("Squeeze", ["h1", "ax1"], ["sq"]),                     # [2,3]
+        helper.make_node("Gather", ["emb", "sq"], ["g"], axis=0),              # [2,3,4]
+        helper.make_node("Equal", ["sq", "zero"], ["m"]),                       # [2,3] bool
+        helper.make_node("Reshape", ["m", "shape"], ["mr"]),                    # [2,3,1]
+        helper.make_node("Where", ["mr", "fill", "g"], ["y"]),                  # [2,3,4]
+        helper.make_node("Flatten", ["h0"], ["f"], axis=1),                     # [2,3] int64
+    ]
+    inits = {"emb": emb, "ax0": np.array([0], np.int64), "ax1": np.array([1], np.int64),
+             "ax2": np.array([2], np.int64), "pad": np.array([[[0, 3]], [[1, 9]]], np.int64),
+             "s0": np.array([1], np.int64), "s1": np.array([7], np.int64),
+             "zero": np.array(0, np.int64), "shape": np.array([2, 3, 1], np.int64),
+             "fill": np.array(-1.0, np.float32)}
+    model = _model(nodes, {"ids": (np.int64, (2, 5))},
+                   {"y": (np.float32, (2, 3, 4)), "f": (np.int64, (2, 3))}, inits, opset=18)
+    ids = np.array([[3, 0, 7, 0, 9], [1, 2, 0, 5, 6]], np.int64)
+    got = run_ember(convert_onnx(model), [ids])
+    want = run_ort(model, [ids])
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_rms_normalization(axis: int) -> None:
+    shape = (2, 5, 8)
+    scale = _x(*shape[axis % 3:])
+    node = helper.make_node("RMSNormalization", ["x", "s"], ["y"], axis=axis, epsilon=1e-4)
+    model = _model([node], {"x": (np.float32, shape)}, {"y": (np.float32, shape)}, {"s": scale},
+                   opset=23)
+    x = _x(*shape)
+    got, = run_ember(convert_onnx(model), [x])
+    want, = ReferenceEvaluator(model).run(None, {"x": x})
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64], ids=lambda t: t.__name__)
+@pytest.mark.parametrize("upper,k", [(1, 0), (1, 2), (0, -1), (0, 4)])
+def test_trilu(dtype: type, upper: int, k: int) -> None:
+    shape = (2, 4, 5)
+    model = _model([helper.make_node("Trilu", ["x", "k"], ["y"], upper=upper)],
+                   {"x": (dtype, shape)}, {"y": (dtype, shape)}, {"k": np.array(k, np.int64)},
+                   opset=14)
+    x = RNG.integers(1, 9, shape).astype(dtype)
+    got, = run_ember(convert_onnx(model), [x])
+    np.testing.assert_array_equal(got, run_ort(model, [x])[0])

@@ -1,8 +1,9 @@
 """ONNX_OPS entries for the ONNX ops that Emberlite builds out of other IR ops rather than a
 kernel of their own: the normalisations (LayerNormalization, InstanceNormalization,
 GroupNormalization, RMSNormalization), the variadic Sum, Mean, Max and Min, activations ONNX
-defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink), Expand, Tile and Trilu, and the
-layout moves DepthToSpace and SpaceToDepth. The conventions are onnx_ops.py's.
+defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink), the tests IsNaN and IsInf,
+Expand, Tile and Trilu, and the layout moves DepthToSpace and SpaceToDepth. The conventions
+are onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -183,6 +184,18 @@ def trilu(b: Builder, x: Compared, k: np.ndarray | None = None, *, upper: int = 
     return b.op(OpType.WHERE, [b.const(mask, name="triangle"), x, zero], dtype=b.dtype(x))
 
 
+def is_nan(b: Builder, x: str) -> str:
+    """x != x holds only for NaN."""
+    return b.op(OpType.NOT_EQUAL, [x, x], dtype=DType.BOOL)
+
+
+def is_inf(b: Builder, x: str, *, detect_negative: int = 1, detect_positive: int = 1) -> str:
+    if detect_negative and detect_positive:
+        return b.op(OpType.EQUAL, [b.op(OpType.ABS, [x]), _scalar(b, np.inf)], dtype=DType.BOOL)
+    return b.op(OpType.EQUAL, [x, _scalar(b, np.inf if detect_positive else -np.inf)],
+                dtype=DType.BOOL)
+
+
 # --- broadcasting and repetition -----------------------------------------------------------
 def expand(b: Builder, x: Compared, shape: np.ndarray) -> str:
     """numpy broadcasting of x against `shape`: a WHERE whose true condition carries the dims
@@ -255,6 +268,8 @@ COMPOSED_OPS = {
     "Celu": celu,
     "ThresholdedRelu": thresholded_relu,
     "Shrink": shrink,
+    "IsNaN": is_nan,
+    "IsInf": is_inf,
     "Expand": expand,
     "Tile": tile,
     ("Trilu", 14): trilu,

@@ -63,7 +63,8 @@ def fold_node(node: onnx.NodeProto, feeds: dict[str, np.ndarray], source: onnx.M
         # spatial dim for each element: a 64x64 kernel is 4096 times its padded input.
         budget.charge(f"{where} (its im2col columns)", *columns)
     try:
-        results = iter(ReferenceEvaluator(model).run(None, feeds))
+        own = _NUMPY_FOLDS.get(node.op_type)
+        results = iter(own(node, feeds) if own else ReferenceEvaluator(model).run(None, feeds))
         values = [np.asarray(next(results)) if o else np.zeros(0) for o in node.output]
     except MemoryError:
         raise
@@ -74,6 +75,28 @@ def fold_node(node: onnx.NodeProto, feeds: dict[str, np.ndarray], source: onnx.M
             # Shape inference could not tell its size: counted once it exists.
             budget.charge(where, value.shape, value.dtype)
     return values
+
+
+def _gather_elements(node: onnx.NodeProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """ONNX's reference GatherElements fails once the axis is longer than 64 (numpy's choose
+    takes at most 64 arrays), as BERT's token-type ids are."""
+    data, indices = (feeds[name] for name in node.input)
+    axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+    axis = axis % data.ndim if -data.ndim <= axis < data.ndim else axis
+    size = data.shape[axis] if 0 <= axis < data.ndim else 0
+    if (indices.ndim != data.ndim or np.any(indices < -size) or np.any(indices >= size)
+            or any(i > d for i, d in zip(indices.shape, data.shape))):
+        raise ValueError(f"indices of shape {indices.shape} do not fit data of shape "
+                         f"{data.shape} along axis {axis}")
+    # The other dims of the indices may be shorter than the data's: those of data beyond are
+    # never read.
+    data = data[tuple(slice(None) if d == axis else slice(0, n)
+                      for d, n in enumerate(indices.shape))]
+    return [np.take_along_axis(data, np.where(indices < 0, indices + size, indices), axis)]
+
+
+# Constant nodes evaluated here rather than by ONNX's reference evaluator.
+_NUMPY_FOLDS = {"GatherElements": _gather_elements}
 
 
 # Ops whose output size comes from their input values: folded only once shape inference

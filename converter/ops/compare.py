@@ -44,8 +44,8 @@ def infer_logical(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (
-    OpFacts(OpType.EQUAL, None, infer_compare, onnx=("Equal",), tflite=("EQUAL",)),
-    OpFacts(OpType.NOT_EQUAL, None, infer_compare, tflite=("NOT_EQUAL",)),
+    OpFacts(OpType.EQUAL, None, infer_compare, onnx=("Equal", "IsInf"), tflite=("EQUAL",)),
+    OpFacts(OpType.NOT_EQUAL, None, infer_compare, onnx=("IsNaN",), tflite=("NOT_EQUAL",)),
     OpFacts(OpType.LESS, None, infer_compare, onnx=("Less",), tflite=("LESS",)),
     OpFacts(OpType.LESS_EQUAL, None, infer_compare, onnx=("LessOrEqual",),
             tflite=("LESS_EQUAL",)),

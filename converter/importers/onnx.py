@@ -300,6 +300,8 @@ def _node_problems(node: onnx.NodeProto, sig: Signature, constant: set[str],
     if len(node.input) > len(sig.inputs) and not sig.variadic:
         reasons.append(f"{len(node.input)} inputs given, at most {len(sig.inputs)} supported")
     for i, name in enumerate(node.input):
+        if i >= len(sig.inputs) and not sig.variadic:
+            break  # too many inputs: said above
         kind = sig.kind(i)
         elem = types.get(name)
         if not name:

@@ -2,8 +2,8 @@
 kernel of their own: the normalisations (LayerNormalization, InstanceNormalization,
 GroupNormalization, RMSNormalization), the variadic Sum, Mean, Max and Min, activations ONNX
 defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink), the tests IsNaN and IsInf,
-Expand, Tile and Trilu, and the layout moves DepthToSpace and SpaceToDepth. The conventions
-are onnx_ops.py's.
+Expand, Tile and Trilu, the layout moves DepthToSpace and SpaceToDepth, and Attention. The
+conventions are onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ import numpy as np
 
 from ..ir import DType
 from ..ops import OpType
+from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
 from ..ops.concatenation import ConcatenationParams
 from ..ops.math_unary import EluParams
 from ..ops.mean import ReduceParams
+from ..ops.pad import PadParams
+from ..ops.softmax import SoftmaxParams
 from .graph_builder import Builder, Invalid, check_rank
 from .onnx_signature import Compared
 
@@ -255,6 +258,105 @@ def space_to_depth(b: Builder, x: Compared, *, blocksize: int,
     return b.reshape(y, (n, c * k * k, h // k, w // k))
 
 
+# --- attention ----------------------------------------------------------------------------
+def _heads(b: Builder, x: str, heads: int | None, what: str) -> str:
+    """[B, S, H*D] -> [B, H, S, D]; 4-D input is already so."""
+    if b.rank(x) == 4:
+        return x
+    batch, length, hidden = b.shape(x)
+    if not heads or hidden % heads:
+        raise Invalid(f"{what}: {heads} heads do not divide its hidden size {hidden}")
+    return b.transpose(b.reshape(x, (batch, length, heads, hidden // heads)), (0, 2, 1, 3))
+
+
+def _repeat_heads(b: Builder, x: str, times: int) -> str:
+    """[B, H, S, D] -> [B, H * times, S, D], each head repeated in place (h0, h0, h1, ...)."""
+    batch, heads, length, size = b.shape(x)
+    spread = b.reshape(x, (batch, heads, 1, length, size))
+    carrier = b.const(np.ones((1, 1, times, 1, 1), bool), name="repeat")
+    spread = b.op(OpType.WHERE, [carrier, spread, spread], dtype=DType.FLOAT32)
+    return b.reshape(spread, (batch, heads * times, length, size))
+
+
+def _mask_bias(b: Builder, mask: str | None, causal: bool, q_len: int, kv_len: int,
+               past: int) -> str | None:
+    """The additive bias (0 attend, -inf not) of a bool or float mask, padded to kv_len, and of
+    the bottom-right causal mask (query i sees key j <= i + past)."""
+    bias = None
+    if mask is not None:
+        short = kv_len - b.shape(mask)[-1]
+        if short > 0:
+            is_bool = b.dtype(mask) == DType.BOOL
+            rank = b.rank(mask)
+            pads = (0,) * (2 * rank - 1) + (short,)  # after the last dim only
+            mask = b.op(OpType.PAD, [mask], PadParams(pads, value=0.0 if is_bool else -np.inf))
+        if b.dtype(mask) == DType.BOOL:
+            mask = b.op(OpType.WHERE, [mask, _scalar(b, 0.0), _scalar(b, -np.inf)],
+                        dtype=DType.FLOAT32)
+        bias = mask
+    if causal:
+        allowed = np.arange(kv_len)[None, :] <= np.arange(q_len)[:, None] + past
+        tri = b.const(np.where(allowed, 0.0, -np.inf).astype(np.float32), name="causal")
+        bias = tri if bias is None else _binary(b, OpType.ADD, bias, tri)
+    return bias
+
+
+def attention(b: Builder, q: str, k: str, v: str, attn_mask: Compared | None = None,
+              past_key: str | None = None, past_value: str | None = None, *,
+              is_causal: int = 0, kv_num_heads: int | None = None,
+              q_num_heads: int | None = None, qk_matmul_output_mode: Literal[0, 1, 2, 3] = 0,
+              scale: float | None = None, softcap: float = 0.0,
+              softmax_precision: Literal[1] = 1) -> list[str]:
+    """Opset 23: Y, present_key, present_value and the chosen QK product, in the reference's
+    order of operations (Q and K each scaled by sqrt(scale); softcap before the mask; a row
+    whose keys are all masked gives zeros)."""
+    three_d = b.rank(q) == 3
+    if b.rank(q) not in (3, 4) or b.rank(k) != b.rank(q) or b.rank(v) != b.rank(q):
+        raise Invalid(f"Q, K and V must all be 3-D or all 4-D, got ranks {b.rank(q)}, "
+                      f"{b.rank(k)}, {b.rank(v)}")
+    q, k, v = (_heads(b, x, n, what) for x, n, what in
+               ((q, q_num_heads, "Q"), (k, kv_num_heads, "K"), (v, kv_num_heads, "V")))
+    if (past_key is None) != (past_value is None):
+        raise Invalid("past_key and past_value must be given together")
+    past = 0 if past_key is None else b.shape(past_key)[2]
+    if past_key is not None:
+        k = b.op(OpType.CONCATENATION, [past_key, k], ConcatenationParams(2))
+        v = b.op(OpType.CONCATENATION, [past_value, v], ConcatenationParams(2))
+    present_key, present_value = k, v
+    q_heads, kv_heads = b.shape(q)[1], b.shape(k)[1]
+    if q_heads != kv_heads:
+        if q_heads % kv_heads:
+            raise Invalid(f"{kv_heads} key/value heads do not divide {q_heads} query heads")
+        k, v = (_repeat_heads(b, x, q_heads // kv_heads) for x in (k, v))
+    root = np.float32(np.sqrt(scale if scale is not None else 1.0 / np.sqrt(b.shape(q)[3])))
+    scores = b.op(OpType.BATCH_MATMUL, [_binary(b, OpType.MUL, q, _scalar(b, root)),
+                                        _binary(b, OpType.MUL, k, _scalar(b, root))],
+                  BatchMatMulParams(adj_b=True))
+    if softcap > 0:
+        capped = b.op(OpType.TANH, [_binary(b, OpType.DIV, scores, _scalar(b, softcap))])
+        scores = _binary(b, OpType.MUL, capped, _scalar(b, softcap))
+    qk = scores
+    bias = _mask_bias(b, attn_mask, bool(is_causal), b.shape(q)[2], b.shape(k)[2], past)
+    if bias is not None:
+        scores = _binary(b, OpType.ADD, scores, bias)
+    if qk_matmul_output_mode == 2:
+        qk = scores
+    probs = b.op(OpType.SOFTMAX, [scores], SoftmaxParams(b.rank(scores) - 1))
+    if bias is not None:
+        keep = b.shape(bias)[:-1] + (1,)
+        row_max = b.op(OpType.REDUCE_MAX, [bias], ReduceParams((b.rank(bias) - 1,)),
+                       shapes=[keep])
+        unmasked = b.op(OpType.GREATER, [row_max, _scalar(b, -np.inf)], dtype=DType.BOOL)
+        probs = b.op(OpType.WHERE, [unmasked, probs, _scalar(b, 0.0)], dtype=DType.FLOAT32)
+    if qk_matmul_output_mode == 3:
+        qk = probs
+    y = b.op(OpType.BATCH_MATMUL, [probs, v], BatchMatMulParams())
+    if three_d:
+        batch, heads, length, size = b.shape(y)
+        y = b.reshape(b.transpose(y, (0, 2, 1, 3)), (batch, length, heads * size))
+    return [y, present_key, present_value, qk]
+
+
 COMPOSED_OPS = {
     ("LayerNormalization", 17): layer_normalization,
     ("RMSNormalization", 23): rms_normalization,
@@ -272,6 +374,7 @@ COMPOSED_OPS = {
     "IsInf": is_inf,
     "Expand": expand,
     "Tile": tile,
+    ("Attention", 23): attention,
     ("Trilu", 14): trilu,
     "DepthToSpace": depth_to_space,
     "SpaceToDepth": space_to_depth,

@@ -204,3 +204,50 @@ def test_trilu(dtype: type, upper: int, k: int) -> None:
     x = RNG.integers(1, 9, shape).astype(dtype)
     got, = run_ember(convert_onnx(model), [x])
     np.testing.assert_array_equal(got, run_ort(model, [x])[0])
+
+
+@pytest.mark.parametrize("causal,mask,past,softcap,kv_heads", [
+    (0, None, 0, 0.0, 4), (1, None, 0, 0.0, 2), (0, "bool", 0, 0.0, 4),
+    (1, "float", 3, 0.0, 4), (0, "bool", 2, 5.0, 1)])
+def test_attention_matches_onnx_runtime(causal: int, mask: str | None, past: int,
+                                        softcap: float, kv_heads: int) -> None:
+    """3-D Q/K/V with 4 query heads of 8: causal, bool and float masks, a key/value cache,
+    softcap and grouped key/value heads; all four outputs."""
+    batch, q_len, kv_len, size = 2, 5, 6, 8
+    inputs = {"q": (np.float32, (batch, q_len, 4 * size)),
+              "k": (np.float32, (batch, kv_len, kv_heads * size)),
+              "v": (np.float32, (batch, kv_len, kv_heads * size))}
+    names = ["q", "k", "v", "", "", ""]
+    if mask:
+        inputs["m"] = (np.bool_ if mask == "bool" else np.float32, (q_len, kv_len + past))
+        names[3] = "m"
+    if past:
+        for n in ("pk", "pv"):
+            inputs[n] = (np.float32, (batch, kv_heads, past, size))
+        names[4:6] = ["pk", "pv"]
+    total = kv_len + past
+    outputs = {"y": (np.float32, (batch, q_len, 4 * size)),
+               "present_k": (np.float32, (batch, kv_heads, total, size)),
+               "present_v": (np.float32, (batch, kv_heads, total, size)),
+               "qk": (np.float32, (batch, 4, q_len, total))}
+    node = helper.make_node("Attention", [n for n in names if n] if not past else names,
+                            list(outputs), is_causal=causal, q_num_heads=4,
+                            kv_num_heads=kv_heads, softcap=softcap, qk_matmul_output_mode=1)
+    model = _model([node], inputs, outputs, opset=23)
+    feeds = []
+    for n, (dtype, shape) in inputs.items():
+        if dtype == np.bool_:
+            feeds.append(RNG.random(shape) > 0.3)
+        elif n == "m":
+            feeds.append(np.where(RNG.random(shape) > 0.3, 0.0, -np.inf).astype(np.float32))
+        else:
+            feeds.append(_x(*shape))
+    assert_matches_ort(model, feeds, tol=1e-5)
+
+
+def test_attention_heads_must_divide() -> None:
+    node = helper.make_node("Attention", ["q", "k", "v"], ["y"], q_num_heads=3, kv_num_heads=3)
+    model = _model([node], {n: (np.float32, (1, 4, 8)) for n in "qkv"},
+                   {"y": (np.float32, (1, 4, 8))}, opset=23)
+    with pytest.raises((UnsupportedOpsError, ModelImportError), match="3 heads do not divide"):
+        convert_onnx(model)

@@ -163,7 +163,10 @@ class _Reader:
                                    f"range [0, {n_buffers})")
         self.where = f"buffer {b} of tensor {i} ({name!r})"
         raw = self.buffer(m.Buffers(b))
-        if not raw:
+        # Buffer 0 is the converter's "no data"; an empty buffer of its own on a tensor of no
+        # elements is an empty constant (the shape [] of a RESHAPE to a scalar).
+        empty_constant = b != 0 and math.prod(shape) == 0
+        if not raw and not empty_constant:
             return TFLTensor(name, t.Type(), shape, None, quant)
         dtype = NUMPY_TYPES.get(t.Type())
         if dtype is None:

@@ -360,6 +360,15 @@ def test_prelu_matches_litert(tf: Any, shared_axes: list[int] | None) -> None:
     _assert_matches_litert(data, [_const(1, 4, 5, 3)])
 
 
+def test_reshape_to_a_scalar_takes_an_empty_constant_shape(tf: Any) -> None:
+    """TF writes the shape [] of a RESHAPE to a scalar as a zero-length int32 constant with an
+    empty buffer of its own; it was taken for a run-time tensor no operator produced."""
+    fn = tf.function(lambda x: tf.reshape(tf.reduce_sum(x, axis=1), []) * 2.0 + x)
+    data = _from_fn(tf, fn, [(1, 4)])
+    assert "RESHAPE" in _tflite_ops(data)
+    _assert_matches_litert(data, [_const(1, 4)])
+
+
 def test_keras_global_max_pooling_matches_litert(tf: Any) -> None:
     """GlobalMaxPooling2D becomes REDUCE_MAX, which Emberlite refused before format 7."""
     layers = tf.keras.layers

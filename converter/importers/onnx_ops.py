@@ -46,6 +46,7 @@ from .graph_builder import Builder, Invalid, Unsupported, check_indices, check_r
 from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, matmul,
                           pool_average, pool_max)
 from .onnx_composed_ops import COMPOSED_OPS
+from .onnx_recurrent_ops import RECURRENT_OPS
 from .onnx_signature import AnyTensor, Boolean, Compared, Indices
 
 
@@ -684,4 +685,5 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Cast": cast,
     "CastLike": cast_like,
     **COMPOSED_OPS,
+    **RECURRENT_OPS,
 }

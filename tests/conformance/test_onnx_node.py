@@ -163,7 +163,8 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
     """Why a case cannot run, read from the model alone: an element type Emberlite has no
     run-time tensors of (in the graph's inputs, outputs or a Cast's target), an empty graph
     input (CastLike's type carrier), ArgMax/ArgMin asking for the last tied index, Attention's
-    later-opset options, or a reduction's axes or Trilu's diagonal given as a graph input."""
+    later-opset options, or a reduction's axes, Trilu's diagonal or a recurrent op's weights
+    given as a graph input."""
     graph = model.graph
     values = [*graph.input, *graph.output, *graph.value_info]
     elements = {v.type.tensor_type.elem_type for v in values}
@@ -181,9 +182,9 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
             for a in n.attribute)) for n in graph.node):
         return ATTENTION_LATER
     graph_inputs = {v.name for v in graph.input}
-    if any((n.op_type.startswith("Reduce") or n.op_type == "Trilu") and len(n.input) > 1
-           and n.input[1] in graph_inputs for n in graph.node):
-        return CONST_INPUT  # the axes, the diagonal
+    if any((n.op_type.startswith("Reduce") or n.op_type in ("Trilu", "LSTM", "GRU", "RNN"))
+           and len(n.input) > 1 and n.input[1] in graph_inputs for n in graph.node):
+        return CONST_INPUT  # the axes, the diagonal, the weights
     return None
 # Frozen variants that still cannot convert, with the reason.
 XFAIL_FROZEN = {"test_slice_start_out_of_bounds": EMPTY, "test_edge_pad": INT_TYPES,

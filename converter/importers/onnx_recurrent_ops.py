@@ -1,0 +1,247 @@
+"""ONNX_OPS entries for LSTM, GRU and RNN, unrolled over the sequence length fixed at
+conversion: the input projection of every step is one FULLY_CONNECTED, each step adds its
+recurrent FULLY_CONNECTED and gate arithmetic, and the outputs are concatenated. Both
+directions, initial states, peepholes, clip, GRU's linear_before_reset and both layouts; the
+weights must be constant. The conventions are onnx_ops.py's.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+
+from ..ops import OpType
+from ..ops.binary import BinaryParams
+from ..ops.clamp import ClampParams
+from ..ops.concatenation import ConcatenationParams
+from ..ops.fully_connected import FullyConnectedParams
+from ..ops.slice import SliceParams
+from ..ops.split import SplitParams
+from .graph_builder import Builder, Invalid, Unsupported
+
+Direction = Literal["forward", "reverse", "bidirectional"]
+# ONNX's activation names -> the IR's unary ops (the others, with alpha/beta, are refused).
+_ACTIVATIONS = {"Sigmoid": OpType.SIGMOID, "Tanh": OpType.TANH, "Relu": OpType.RELU}
+# Concatenations are chained in groups: a node takes at most 64 inputs.
+_CONCAT_GROUP = 32
+
+
+class _Cell:
+    """What one direction's steps share: the builder, clip and the activations."""
+
+    def __init__(self, b: Builder, clip: float | None, activations: list[OpType]):
+        self.b, self.clip, self.act = b, clip, activations
+
+    def add(self, x: str, y: str) -> str:
+        return self.b.op(OpType.ADD, [x, y], BinaryParams())
+
+    def mul(self, x: str, y: str) -> str:
+        return self.b.op(OpType.MUL, [x, y], BinaryParams())
+
+    def fc(self, x: str, weights: np.ndarray, bias: np.ndarray | None = None) -> str:
+        b = self.b
+        inputs = [x, b.const(np.ascontiguousarray(weights, np.float32), name="weights")]
+        if bias is not None:
+            inputs.append(b.const(np.asarray(bias, np.float32), name="bias"))
+        return b.op(OpType.FULLY_CONNECTED, inputs, FullyConnectedParams())
+
+    def gate(self, pre: str, which: int) -> str:
+        """activations[which] of a gate's pre-activation, clipped first when asked."""
+        if self.clip is not None:
+            pre = self.b.op(OpType.CLAMP, [pre], ClampParams(-self.clip, self.clip))
+        return self.b.op(self.act[which], [pre])
+
+    def split(self, x: str, parts: int) -> list[str]:
+        size = self.b.shape(x)[1] // parts
+        return self.b.node(OpType.SPLIT, [x], SplitParams(1), outputs=parts,
+                           shapes=[(self.b.shape(x)[0], size)] * parts)
+
+
+def _concat(b: Builder, xs: list[str], axis: int) -> str:
+    while len(xs) > 1:
+        xs = [xs[i] if len(xs[i:i + _CONCAT_GROUP]) == 1 else
+              b.op(OpType.CONCATENATION, xs[i:i + _CONCAT_GROUP], ConcatenationParams(axis))
+              for i in range(0, len(xs), _CONCAT_GROUP)]
+    return xs[0]
+
+
+def _steps(b: Builder, x: str) -> list[str]:
+    """[T, B, I] -> T tensors [B, I]."""
+    length, batch, size = b.shape(x)
+    return [b.reshape(b.op(OpType.SLICE, [x], SliceParams((t, 0, 0), (1, 1, 1)),
+                           shapes=[(1, batch, size)]), (batch, size)) for t in range(length)]
+
+
+def _state(b: Builder, given: str | None, d: int, batch: int, hidden: int) -> str:
+    """Direction d's initial state [B, H]: from [D, B, H] `given`, or zeros."""
+    if given is None:
+        return b.const(np.zeros((batch, hidden), np.float32), name="zeros")
+    if b.shape(given)[1:] != (batch, hidden):
+        raise Invalid(f"initial state of shape {list(b.shape(given))} must be "
+                      f"[directions, {batch}, {hidden}]")
+    piece = b.op(OpType.SLICE, [given], SliceParams((d, 0, 0), (1, 1, 1)),
+                 shapes=[(1, batch, hidden)])
+    return b.reshape(piece, (batch, hidden))
+
+
+def _check(b: Builder, x: str, layout: int, w: np.ndarray, r: np.ndarray, gates: int,
+           hidden: int, directions: int, sequence_lens: np.ndarray | None) -> int:
+    """Checks the weights against X; returns the batch size."""
+    if b.rank(x) != 3:
+        raise Invalid(f"X must be 3-D, got {list(b.shape(x))}")
+    length, batch, size = b.shape(x) if not layout else np.array(b.shape(x))[[1, 0, 2]]
+    if w.shape != (directions, gates * hidden, size):
+        raise Invalid(f"W has shape {list(w.shape)}, expected "
+                      f"{[directions, gates * hidden, size]}")
+    if r.shape != (directions, gates * hidden, hidden):
+        raise Invalid(f"R has shape {list(r.shape)}, expected "
+                      f"{[directions, gates * hidden, hidden]}")
+    if sequence_lens is not None and np.any(sequence_lens != length):
+        raise Unsupported("sequence_lens shorter than the sequence (padded batches)")
+    return int(batch)
+
+
+def _run(b: Builder, x: str, directions: Direction, layout: int,
+         step: Callable[[int, str, tuple], tuple], states: Callable[[int], tuple],
+         prepare: Callable[[int, str], str]) -> list[str]:
+    """Runs `step(d, xw_t, state) -> state` over the sequence for each direction (the first
+    element of a state is the hidden output); returns Y, then each state part's last value."""
+    if layout:
+        x = b.transpose(x, (1, 0, 2))
+    length, batch, _ = b.shape(x)
+    count = 2 if directions == "bidirectional" else 1
+    per_step: list[list[str]] = [[] for _ in range(length)]
+    finals: list[tuple] = []
+    for d in range(count):
+        xw = prepare(d, b.reshape(x, (length * batch, b.shape(x)[2])))
+        inputs = _steps(b, b.reshape(xw, (length, batch, b.shape(xw)[1])))
+        state = states(d)
+        backward = directions == "reverse" or d == 1
+        for t in (reversed(range(length)) if backward else range(length)):
+            state = step(d, inputs[t], state)
+            per_step[t].append(state[0])
+        finals.append(state)
+    hidden = b.shape(finals[0][0])[1]
+    y = _concat(b, [_concat(b, [b.reshape(h, (1, 1, batch, hidden)) for h in hs], 1)
+                    for hs in per_step], 0)
+    lasts = [_concat(b, [b.reshape(f[i], (1, batch, hidden)) for f in finals], 0)
+             for i in range(len(finals[0]))]
+    if layout:
+        return [b.transpose(y, (2, 0, 1, 3)), *(b.transpose(s, (1, 0, 2)) for s in lasts)]
+    return [y, *lasts]
+
+
+def _activations(names: list[str] | None, defaults: list[str], directions: Direction
+                 ) -> list[OpType]:
+    """One set per direction in ONNX; Emberlite runs both directions with the same set."""
+    names = list(names) if names else defaults * (2 if directions == "bidirectional" else 1)
+    per = len(defaults)
+    if len(names) not in (per, 2 * per) or (len(names) == 2 * per and names[:per] != names[per:]):
+        raise Unsupported(f"activations {names}: one set for every direction is supported")
+    if any(n not in _ACTIVATIONS for n in names[:per]):
+        raise Unsupported(f"activations {names[:per]}: only {', '.join(_ACTIVATIONS)}")
+    return [_ACTIVATIONS[n] for n in names[:per]]
+
+
+def lstm(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | None = None,
+         sequence_lens: np.ndarray | None = None, initial_h: str | None = None,
+         initial_c: str | None = None, p: np.ndarray | None = None, *,
+         activations: list[str] | None = None, clip: float | None = None,
+         direction: Direction = "forward", hidden_size: int, input_forget: Literal[0] = 0,
+         layout: Literal[0, 1] = 0) -> list[str]:
+    """Gates i, o, f, c in ONNX's order; peepholes on i, f (previous cell) and o (new)."""
+    count = 2 if direction == "bidirectional" else 1
+    h_size = hidden_size
+    batch = _check(b, x, layout, w, r, 4, h_size, count, sequence_lens)
+    cell = _Cell(b, clip, _activations(activations, ["Sigmoid", "Tanh", "Tanh"], direction))
+    biases = np.zeros((count, 8 * h_size), np.float32) if bias is None else bias
+    peep = np.zeros((count, 3 * h_size), np.float32) if p is None else p
+    c_init = initial_c if not layout or initial_c is None else b.transpose(initial_c, (1, 0, 2))
+    h_init = initial_h if not layout or initial_h is None else b.transpose(initial_h, (1, 0, 2))
+
+    def prepare(d: int, rows: str) -> str:
+        return cell.fc(rows, w[d], biases[d, :4 * h_size] + biases[d, 4 * h_size:])
+
+    def step(d: int, xw: str, state: tuple) -> tuple:
+        h, c = state
+        i, o, f, g = cell.split(cell.add(xw, cell.fc(h, r[d])), 4)
+        pi, po, pf = (b.const(peep[d, k * h_size:(k + 1) * h_size], name="peephole")
+                      for k in range(3))
+        i = cell.gate(cell.add(i, cell.mul(c, pi)), 0)
+        f = cell.gate(cell.add(f, cell.mul(c, pf)), 0)
+        c = cell.add(cell.mul(f, c), cell.mul(i, cell.gate(g, 1)))
+        o = cell.gate(cell.add(o, cell.mul(c, po)), 0)
+        return cell.mul(o, b.op(cell.act[2], [c])), c
+
+    def states(d: int) -> tuple:
+        return (_state(b, h_init, d, batch, h_size), _state(b, c_init, d, batch, h_size))
+
+    return _run(b, x, direction, layout, step, states, prepare)
+
+
+def gru(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | None = None,
+        sequence_lens: np.ndarray | None = None, initial_h: str | None = None, *,
+        activations: list[str] | None = None, clip: float | None = None,
+        direction: Direction = "forward", hidden_size: int, layout: Literal[0, 1] = 0,
+        linear_before_reset: int = 0) -> list[str]:
+    """Gates z, r, h in ONNX's order; the recurrent bias of h inside the reset when
+    linear_before_reset, outside otherwise."""
+    count = 2 if direction == "bidirectional" else 1
+    h_size = hidden_size
+    batch = _check(b, x, layout, w, r, 3, h_size, count, sequence_lens)
+    cell = _Cell(b, clip, _activations(activations, ["Sigmoid", "Tanh"], direction))
+    biases = np.zeros((count, 6 * h_size), np.float32) if bias is None else bias
+    h_init = initial_h if not layout or initial_h is None else b.transpose(initial_h, (1, 0, 2))
+
+    def prepare(d: int, rows: str) -> str:
+        wb, rb = biases[d, :3 * h_size], biases[d, 3 * h_size:]
+        # z and r take both biases here; h's recurrent bias stays with the step.
+        return cell.fc(rows, w[d], wb + np.concatenate([rb[:2 * h_size], np.zeros(h_size)]))
+
+    def step(d: int, xw: str, state: tuple) -> tuple:
+        (h,) = state
+        rb_h = biases[d, 5 * h_size:]
+        xz, xr, xh = cell.split(xw, 3)
+        hz, hr = cell.split(cell.fc(h, r[d, :2 * h_size]), 2)
+        z = cell.gate(cell.add(xz, hz), 0)
+        reset = cell.gate(cell.add(xr, hr), 0)
+        if linear_before_reset:
+            candidate = cell.mul(reset, cell.fc(h, r[d, 2 * h_size:], rb_h))
+        else:
+            candidate = cell.fc(cell.mul(reset, h), r[d, 2 * h_size:], rb_h)
+        h_new = cell.gate(cell.add(xh, candidate), 1)
+        # (1 - z) * h~ + z * h = h~ + z * (h - h~)
+        diff = b.op(OpType.SUB, [h, h_new], BinaryParams())
+        return (cell.add(h_new, cell.mul(z, diff)),)
+
+    def states(d: int) -> tuple:
+        return (_state(b, h_init, d, batch, h_size),)
+
+    return _run(b, x, direction, layout, step, states, prepare)
+
+
+def rnn(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | None = None,
+        sequence_lens: np.ndarray | None = None, initial_h: str | None = None, *,
+        activations: list[str] | None = None, clip: float | None = None,
+        direction: Direction = "forward", hidden_size: int, layout: Literal[0, 1] = 0
+        ) -> list[str]:
+    count = 2 if direction == "bidirectional" else 1
+    batch = _check(b, x, layout, w, r, 1, hidden_size, count, sequence_lens)
+    cell = _Cell(b, clip, _activations(activations, ["Tanh"], direction))
+    biases = np.zeros((count, 2 * hidden_size), np.float32) if bias is None else bias
+    h_init = initial_h if not layout or initial_h is None else b.transpose(initial_h, (1, 0, 2))
+
+    def prepare(d: int, rows: str) -> str:
+        return cell.fc(rows, w[d], biases[d, :hidden_size] + biases[d, hidden_size:])
+
+    def step(d: int, xw: str, state: tuple) -> tuple:
+        return (cell.gate(cell.add(xw, cell.fc(state[0], r[d])), 0),)
+
+    def states(d: int) -> tuple:
+        return (_state(b, h_init, d, batch, hidden_size),)
+
+    return _run(b, x, direction, layout, step, states, prepare)
+
+
+RECURRENT_OPS = {"LSTM": lstm, "GRU": gru, "RNN": rnn}

@@ -54,13 +54,45 @@ def _window_pads(auto_pad: str, pads: list[int] | None, size: Pair, kernel: Pair
     return top, left, bottom, right
 
 
+# --- 1-D windows, run as 2-D ones of height 1 -----------------------------------------------
+def _tall(values: list[int] | None, fill: int) -> list[int] | None:
+    """A 1-D window attribute (kernel, strides, dilations, output padding) as the 2-D one."""
+    return None if values is None else [fill, *values]
+
+
+def _tall_pads(pads: list[int] | None) -> list[int] | None:
+    if pads is None:
+        return None
+    if len(pads) != 2:
+        raise Invalid(f"pads must have 2 entries for a 1D window, got {list(pads)}")
+    return [0, pads[0], 0, pads[1]]
+
+
+def _lift(b: Builder, x: str) -> str:
+    """[N, C, L] -> [N, C, 1, L]."""
+    n, c, length = b.shape(x)
+    return b.reshape(x, (n, c, 1, length))
+
+
+def _drop_height(b: Builder, y: str) -> str:
+    n, c, _, length = b.shape(y)
+    return b.reshape(y, (n, c, length))
+
+
 # --- convolutions -------------------------------------------------------------------------
 def conv(b: Builder, x: str, w: str, bias: str | None = None, *, auto_pad: AutoPad = "NOTSET",
          dilations: list[int] | None = None, group: int = 1,
          kernel_shape: list[int] | None = None, pads: list[int] | None = None,
          strides: list[int] | None = None) -> str:
+    if b.rank(w) == 3 and b.rank(x) == 3:
+        y = conv(b, _lift(b, x), _lift(b, w), bias, auto_pad=auto_pad,
+                 dilations=_tall(dilations, 1), group=group,
+                 kernel_shape=_tall(kernel_shape, 1), pads=_tall_pads(pads),
+                 strides=_tall(strides, 1))
+        return _drop_height(b, y)
     if b.rank(w) != 4:
-        raise Unsupported(f"only 2D convolution is supported, got filter shape {b.shape(w)}")
+        raise Unsupported(f"only 1D and 2D convolution are supported, got filter shape "
+                          f"{b.shape(w)}")
     check_rank(b, x, (4,), "input X (NCHW)")
     _, c, h, wd = b.shape(x)
     m, c_group, kh, kw = b.shape(w)
@@ -100,8 +132,16 @@ def conv_transpose(b: Builder, x: str, w: str, bias: str | None = None, *,
                    output_padding: list[int] | None = None,
                    output_shape: list[int] | None = None, pads: list[int] | None = None,
                    strides: list[int] | None = None) -> str:
+    if b.rank(w) == 3 and b.rank(x) == 3:
+        y = conv_transpose(b, _lift(b, x), _lift(b, w), bias, auto_pad=auto_pad,
+                           dilations=_tall(dilations, 1), group=group,
+                           kernel_shape=_tall(kernel_shape, 1),
+                           output_padding=_tall(output_padding, 0),
+                           output_shape=_tall(output_shape, 1), pads=_tall_pads(pads),
+                           strides=_tall(strides, 1))
+        return _drop_height(b, y)
     if b.rank(w) != 4:
-        raise Unsupported(f"only 2D transposed convolution is supported, got filter shape "
+        raise Unsupported(f"only 1D and 2D transposed convolution are supported, got filter shape "
                           f"{b.shape(w)}")
     check_rank(b, x, (4,), "input X (NCHW)")
     n, c, h, wd = b.shape(x)
@@ -235,8 +275,13 @@ def _ceil_extra(size: int, kernel: int, stride: int, dilation: int, begin: int,
 def _pool(b: Builder, op: OpType, x: str, auto_pad: str, ceil_mode: int,
           dilations: list[int] | None, kernel_shape: list[int], pads: list[int] | None,
           strides: list[int] | None, count_include_pad: int = 0) -> str:
+    if b.rank(x) == 3 and len(kernel_shape) == 1:
+        y = _pool(b, op, _lift(b, x), auto_pad, ceil_mode, _tall(dilations, 1),
+                  _tall(kernel_shape, 1), _tall_pads(pads), _tall(strides, 1),
+                  count_include_pad)
+        return _drop_height(b, y)
     if b.rank(x) != 4 or len(kernel_shape) != 2:
-        raise Unsupported(f"only 2D pooling on 4D NCHW input is supported, got input "
+        raise Unsupported(f"only 1D and 2D pooling (on NCL or NCHW input) are supported, got input "
                           f"{b.shape(x)} and kernel_shape {list(kernel_shape)}")
     _, _, h, w = b.shape(x)
     kernel = _pair(kernel_shape, 1, "kernel_shape")

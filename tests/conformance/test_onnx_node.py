@@ -34,7 +34,7 @@ LAST_INDEX = "select_last_index=1: Emberlite's ArgMax/ArgMin return the first of
 ATTENTION_LATER = ("Attention's sliding window (opset 25), external cache (nonpad_kv_seqlen, "
                    "opset 24) and float64 softmax precision")
 _NARROW = ("int8", "int16", "uint8", "uint16", "uint32", "uint64")
-NOT_2D = "1D/3D convolution or pooling: only 2D windows are supported"
+NOT_2D = "3D convolution or pooling: only 1D and 2D windows are supported"
 TRAINING = "training mode"
 EXTRA_OUTPUT = "second output (dropout mask / max-pool indices) is not supported"
 CONST_OUTPUT = "the output is a constant: Emberlite graphs compute outputs from inputs"
@@ -65,16 +65,10 @@ def _xfail() -> dict[str, str]:
          + [f"test_pow_types_{t}" for t in (
              "float32_int32", "float32_int64", "float32_uint32", "float32_uint64",
              "int32_float32", "int32_int32", "int64_float32", "int64_int64")]),
-        (NOT_2D, ["test_averagepool_1d_default", "test_averagepool_3d_default",
-                  "test_averagepool_3d_dilations_small", "test_maxpool_1d_default",
+        (NOT_2D, ["test_averagepool_3d_default", "test_averagepool_3d_dilations_small",
                   "test_maxpool_3d_default", "test_maxpool_3d_dilations",
                   "test_maxpool_3d_dilations_use_ref_impl",
-                  "test_maxpool_3d_dilations_use_ref_impl_large", "test_convtranspose_1d",
-                  "test_convtranspose_3d",
-                  "test_causal_conv_with_state_with_past_state_expanded",
-                  "test_causal_conv_with_state_decode_step_expanded",
-                  "test_causal_conv_with_state_with_bias_and_past_state_expanded",
-                  "test_causal_conv_with_state_silu_with_past_state_expanded"]
+                  "test_maxpool_3d_dilations_use_ref_impl_large", "test_convtranspose_3d"]
          + [f"test_averagepool_3d_dilations_large_count_include_pad_is_{i}_ceil_mode_is_{c}"
             for i in (0, 1) for c in ("True", "False")]),
         (TRAINING, ["test_batchnorm_example_training_mode",

@@ -437,3 +437,28 @@ def test_dims_outside_the_format_name_the_tensor() -> None:
     with pytest.raises(EmberError, match=r"tensor 'x': shape \[2147483648, 1\] has a "
                                          r"dimension outside the format's range"):
         Converter.from_onnx(model, max_arena_bytes=1 << 40).convert()
+
+
+# --- 1-D windows (run as 2-D ones of height 1) ------------------------------------------------
+@pytest.mark.parametrize("op,attrs,w_shape", [
+    ("Conv", {"pads": [1, 1]}, (6, 4, 3)),
+    ("Conv", {"strides": [2], "dilations": [2], "pads": [2, 1]}, (6, 4, 3)),
+    ("Conv", {"group": 4}, (8, 1, 5)),
+    ("Conv", {"group": 2, "auto_pad": "SAME_UPPER"}, (6, 2, 4)),
+    ("ConvTranspose", {"strides": [2], "pads": [1, 0], "output_padding": [1]}, (4, 3, 3)),
+    ("MaxPool", {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}, None),
+    ("AveragePool", {"kernel_shape": [4], "count_include_pad": 1, "pads": [0, 2]}, None),
+    ("AveragePool", {"kernel_shape": [3], "ceil_mode": 1, "strides": [2]}, None),
+])
+def test_one_dimensional_windows_match_onnx_runtime(op: str, attrs: dict,
+                                                    w_shape: tuple | None) -> None:
+    inputs = ["x", "w", "b"] if w_shape else ["x"]
+    inits = {}
+    if w_shape:
+        out_channels = w_shape[1] * attrs.get("group", 1) if op == "ConvTranspose" else w_shape[0]
+        inits = {"w": _x(*w_shape), "b": _x(out_channels)}
+    model = _model([helper.make_node(op, inputs, ["y"], **attrs)], {"x": [2, 4, 11]}, ["y"],
+                   inits)
+    data = convert_onnx(model)
+    assert_matches_ort(model, [_x(2, 4, 11)])
+    assert any(o.endswith("conv2d") or o.endswith("pool2d") for o in _ops(data))

@@ -1,6 +1,6 @@
 """LSTM, GRU and RNN, unrolled over the sequence at conversion (converter/importers/
 onnx_recurrent_ops.py), against ONNX Runtime: torch's bidirectional two-layer LSTM with
-run-time initial states (a CRNN's recogniser), a GRU keyword spotter after a convolution, and
+run-time initial states (a CRNN's recogniser), a GRU keyword spotter after a Conv1d, and
 single ONNX nodes for what torch does not emit (clip, layout 1, peepholes, a GRU without
 linear_before_reset, Relu RNN); malformed weights and sequence lengths refused."""
 from __future__ import annotations
@@ -54,27 +54,28 @@ def test_torch_bidirectional_lstm_with_initial_states(tmp_path: Path) -> None:
 
 
 def test_torch_gru_keyword_spotter(tmp_path: Path) -> None:
-    """MFCC frames -> a convolution along time (2-D, height 1) -> GRU -> its last state ->
-    12 keyword scores."""
+    """MFCC frames -> Conv1d along time -> MaxPool1d -> GRU -> its last state -> 12 keyword
+    scores."""
     torch = require_module("torch")
     torch.manual_seed(1)
 
     class Spotter(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.conv = torch.nn.Conv2d(10, 16, (1, 3), padding=(0, 1))
+            self.conv = torch.nn.Conv1d(10, 16, 3, padding=1)
+            self.pool = torch.nn.MaxPool1d(2)
             self.gru = torch.nn.GRU(16, 24, batch_first=True)
             self.head = torch.nn.Linear(24, 12)
 
         def forward(self, mfcc):
-            features = torch.relu(self.conv(mfcc))[:, :, 0].transpose(1, 2)
+            features = self.pool(torch.relu(self.conv(mfcc))).transpose(1, 2)
             _, h = self.gru(features)
             return self.head(h[-1])
 
-    model = _export(Spotter().eval(), (torch.zeros(1, 10, 1, 20),), tmp_path / "kws.onnx",
+    model = _export(Spotter().eval(), (torch.zeros(1, 10, 20),), tmp_path / "kws.onnx",
                     ["mfcc"])
-    assert "GRU" in {n.op_type for n in model.graph.node}
-    x = RNG.standard_normal((1, 10, 1, 20)).astype(np.float32)
+    assert {"GRU", "Conv", "MaxPool"} <= {n.op_type for n in model.graph.node}
+    x = RNG.standard_normal((1, 10, 20)).astype(np.float32)
     assert_matches_ort(model, [x], tol=1e-5)
 
 

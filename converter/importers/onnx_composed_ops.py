@@ -1,9 +1,8 @@
 """ONNX_OPS entries for the ONNX ops that Emberlite builds out of other IR ops rather than a
 kernel of their own: the normalisations (LayerNormalization, InstanceNormalization,
-GroupNormalization, RMSNormalization), the variadic Sum, Mean, Max and Min, activations ONNX
-defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink), the tests IsNaN and IsInf,
-Expand, Tile and Trilu, the layout moves DepthToSpace and SpaceToDepth, and Attention. The
-conventions are onnx_ops.py's.
+GroupNormalization, RMSNormalization, LpNormalization), the variadic Sum, Mean, Max and Min,
+ops ONNX defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink, Hardmax), the tests IsNaN and IsInf, Expand, Tile and Trilu, the layout moves
+DepthToSpace and SpaceToDepth, and Attention. The conventions are onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from ..ir import DType
 from ..ops import OpType
+from ..ops.arg_max import ArgParams
 from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
 from ..ops.concatenation import ConcatenationParams
@@ -199,6 +199,32 @@ def is_inf(b: Builder, x: str, *, detect_negative: int = 1, detect_positive: int
                 dtype=DType.BOOL)
 
 
+def hardmax(b: Builder, x: str, *, axis: int = -1) -> str:
+    """1.0 at the first largest value along `axis`, 0.0 elsewhere (opset 13)."""
+    rank = b.rank(x)
+    a = _axis(axis, rank)
+    dims = b.shape(x)
+    keep = tuple(1 if i == a else d for i, d in enumerate(dims))
+    winner = b.op(OpType.ARG_MAX, [x], ArgParams(a), shapes=[keep], dtype=DType.INT32)
+    positions = np.arange(dims[a], dtype=np.int32).reshape([-1 if i == a else 1
+                                                             for i in range(rank)])
+    hit = b.op(OpType.EQUAL, [b.const(positions, name="positions"), winner], dtype=DType.BOOL)
+    return b.op(OpType.CAST, [hit], dtype=DType.FLOAT32)
+
+
+def lp_normalization(b: Builder, x: str, *, axis: int = -1, p: Literal[1, 2] = 2) -> str:
+    """x / ||x||_p along `axis`; an all-zero vector stays zero (its norm counts as 1)."""
+    a = _axis(axis, b.rank(x))
+    keep = tuple(1 if i == a else d for i, d in enumerate(b.shape(x)))
+    part = b.op(OpType.ABS if p == 1 else OpType.SQUARE, [x])
+    norm = b.op(OpType.SUM, [part], ReduceParams((a,)), shapes=[keep])
+    if p == 2:
+        norm = b.op(OpType.SQRT, [norm])
+    zero = b.op(OpType.EQUAL, [norm, _scalar(b, 0.0)], dtype=DType.BOOL)
+    norm = b.op(OpType.WHERE, [zero, _scalar(b, 1.0), norm], dtype=DType.FLOAT32)
+    return _binary(b, OpType.DIV, x, norm)
+
+
 # --- broadcasting and repetition -----------------------------------------------------------
 def expand(b: Builder, x: Compared, shape: np.ndarray) -> str:
     """numpy broadcasting of x against `shape`: a WHERE whose true condition carries the dims
@@ -372,6 +398,8 @@ COMPOSED_OPS = {
     "Shrink": shrink,
     "IsNaN": is_nan,
     "IsInf": is_inf,
+    ("Hardmax", 13): hardmax,
+    "LpNormalization": lp_normalization,
     "Expand": expand,
     "Tile": tile,
     ("Attention", 23): attention,

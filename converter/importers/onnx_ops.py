@@ -43,8 +43,8 @@ from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
 from .graph_builder import Builder, Invalid, Unsupported, check_indices, check_rank
-from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, matmul,
-                          pool_average, pool_max)
+from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, global_lp_pool,
+                          lp_pool, matmul, pool_average, pool_max)
 from .onnx_composed_ops import COMPOSED_OPS
 from .onnx_recurrent_ops import RECURRENT_OPS
 from .onnx_signature import AnyTensor, Boolean, Compared, Indices
@@ -651,6 +651,8 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "BatchNormalization": batch_normalization,
     "MaxPool": pool_max,
     "AveragePool": pool_average,
+    ("LpPool", 11): lp_pool,
+    "GlobalLpPool": global_lp_pool,
     "Abs": _unary(OpType.ABS),
     "Neg": _unary(OpType.NEG),
     "Sqrt": _unary(OpType.SQRT),

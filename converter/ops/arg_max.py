@@ -43,5 +43,5 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.ARG_MAX, ArgParams, infer_shape, int8=QuantRule(),
-                 index_outputs=True, tflite=("ARG_MAX",), onnx=("ArgMax",),
+                 index_outputs=True, tflite=("ARG_MAX",), onnx=("ArgMax", "Hardmax"),
                  limits="int32 or int64 indices out"),)

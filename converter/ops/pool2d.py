@@ -51,6 +51,6 @@ FACTS = (
             onnx=("MaxPool", "GlobalMaxPool")),
     OpFacts(OpType.AVERAGE_POOL2D, Pool2DParams, infer_shape,
             int8=QuantRule(shared="first", accepts=_no_count_include_pad),
-            tflite=("AVERAGE_POOL_2D",), onnx=("AveragePool",),
+            tflite=("AVERAGE_POOL_2D",), onnx=("AveragePool", "LpPool", "GlobalLpPool"),
             limits="int8: count_include_pad runs float32"),
 )

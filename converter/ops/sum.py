@@ -10,4 +10,5 @@ __all__ = ["FACTS", "ReduceParams", "infer_shape"]
 
 
 FACTS = (OpFacts(OpType.SUM, ReduceParams, infer_shape, int8=QuantRule(), tflite=("SUM",),
-                 onnx=("ReduceSum", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum")),)
+                 onnx=("ReduceSum", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
+                       "LpNormalization")),)

@@ -251,3 +251,23 @@ def test_attention_heads_must_divide() -> None:
                    {"y": (np.float32, (1, 4, 8))}, opset=23)
     with pytest.raises((UnsupportedOpsError, ModelImportError), match="3 heads do not divide"):
         convert_onnx(model)
+
+
+@pytest.mark.parametrize("node,shape", [
+    (helper.make_node("Hardmax", ["x"], ["y"], axis=1), (3, 5, 2)),
+    (helper.make_node("Hardmax", ["x"], ["y"]), (4, 6)),
+    (helper.make_node("LpNormalization", ["x"], ["y"], axis=1, p=1), (3, 5, 2)),
+    (helper.make_node("LpNormalization", ["x"], ["y"], axis=-1, p=2), (3, 5, 2)),
+    (helper.make_node("LpPool", ["x"], ["y"], kernel_shape=[2, 3], p=3, strides=[1, 2],
+                      pads=[1, 0, 0, 1]), (1, 2, 6, 7)),
+    (helper.make_node("LpPool", ["x"], ["y"], kernel_shape=[3], auto_pad="SAME_UPPER"),
+     (2, 3, 8)),
+    (helper.make_node("GlobalLpPool", ["x"], ["y"], p=2), (1, 3, 4, 5)),
+    (helper.make_node("GlobalLpPool", ["x"], ["y"], p=1), (2, 3, 7)),
+])
+def test_formula_ops_match_onnx_runtime(node: onnx.NodeProto, shape: tuple) -> None:
+    x = np.round(_x(*shape) * 2) / 2  # ties for Hardmax (the first index wins)
+    x[0, 0] = 0.0  # an all-zero row for LpNormalization
+    model = _model([node], {"x": (np.float32, shape)}, {}, opset=18)
+    model.graph.output.append(helper.make_empty_tensor_value_info("y"))
+    assert_matches_ort(model, [x], tol=1e-5)

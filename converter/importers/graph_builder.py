@@ -174,6 +174,13 @@ def check_indices(b: Builder, data: str, indices: str, axis: int) -> None:
                       f"size {size} of data {b.shape(data)}")
 
 
+def axis_index(axis: int, rank: int) -> int:
+    """A possibly negative axis of a rank-`rank` tensor as a dim index."""
+    if not -rank <= axis < rank:
+        raise Invalid(f"axis {axis} is out of range for rank {rank}")
+    return axis % rank
+
+
 def check_rank(b: Builder, x: str, ranks: tuple[int, ...], what: str = "input") -> None:
     if b.rank(x) not in ranks:
         want = " or ".join(f"{r}D" for r in ranks)

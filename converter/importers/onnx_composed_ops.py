@@ -20,14 +20,9 @@ from ..ops.math_unary import EluParams
 from ..ops.mean import ReduceParams
 from ..ops.pad import PadParams
 from ..ops.softmax import SoftmaxParams
-from .graph_builder import Builder, Invalid, check_rank
+from .graph_builder import Builder, Invalid, axis_index, check_rank
 from .onnx_signature import Compared
 
-
-def _axis(axis: int, rank: int) -> int:
-    if not -rank <= axis < rank:
-        raise Invalid(f"axis {axis} is out of range for rank {rank}")
-    return axis % rank
 
 
 def _binary(b: Builder, op: OpType, x: str, y: str) -> str:
@@ -72,7 +67,7 @@ def layer_normalization(b: Builder, x: str, scale: str, bias: str | None = None,
     """Y, Mean and InvStdDev (the importer drops the nodes of outputs nobody reads), the
     statistics in float32."""
     rank = b.rank(x)
-    axes = tuple(range(_axis(axis, rank), rank))
+    axes = tuple(range(axis_index(axis, rank), rank))
     y, mean, inv_std = _statistics(b, x, axes, epsilon)
     return [_affine(b, y, scale, bias), mean, inv_std]
 
@@ -86,7 +81,7 @@ def rms_normalization(b: Builder, x: str, scale: str, *, axis: int = -1,
                       epsilon: float = 1e-5, stash_type: Literal[1] = 1) -> str:
     """x / sqrt(mean(x^2) + epsilon) over the dims from `axis` on, times scale."""
     rank = b.rank(x)
-    axes = tuple(range(_axis(axis, rank), rank))
+    axes = tuple(range(axis_index(axis, rank), rank))
     keep = tuple(1 if i in axes else d for i, d in enumerate(b.shape(x)))
     mean_square = b.op(OpType.MEAN, [b.op(OpType.SQUARE, [x])], ReduceParams(axes),
                        shapes=[keep])
@@ -202,7 +197,7 @@ def is_inf(b: Builder, x: str, *, detect_negative: int = 1, detect_positive: int
 def hardmax(b: Builder, x: str, *, axis: int = -1) -> str:
     """1.0 at the first largest value along `axis`, 0.0 elsewhere (opset 13)."""
     rank = b.rank(x)
-    a = _axis(axis, rank)
+    a = axis_index(axis, rank)
     dims = b.shape(x)
     keep = tuple(1 if i == a else d for i, d in enumerate(dims))
     winner = b.op(OpType.ARG_MAX, [x], ArgParams(a), shapes=[keep], dtype=DType.INT32)
@@ -214,7 +209,7 @@ def hardmax(b: Builder, x: str, *, axis: int = -1) -> str:
 
 def lp_normalization(b: Builder, x: str, *, axis: int = -1, p: Literal[1, 2] = 2) -> str:
     """x / ||x||_p along `axis`; an all-zero vector stays zero (its norm counts as 1)."""
-    a = _axis(axis, b.rank(x))
+    a = axis_index(axis, b.rank(x))
     keep = tuple(1 if i == a else d for i, d in enumerate(b.shape(x)))
     part = b.op(OpType.ABS if p == 1 else OpType.SQUARE, [x])
     norm = b.op(OpType.SUM, [part], ReduceParams((a,)), shapes=[keep])

@@ -42,18 +42,14 @@ from ..ops.resize import CoordinateTransform, NearestRounding, ResizeMode, Resiz
 from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
-from .graph_builder import Builder, Invalid, Unsupported, check_indices, check_rank
+from .graph_builder import (Builder, Invalid, Unsupported, axis_index, check_indices,
+                            check_rank)
 from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, global_lp_pool,
                           lp_pool, matmul, pool_average, pool_max)
 from .onnx_composed_ops import COMPOSED_OPS
 from .onnx_recurrent_ops import RECURRENT_OPS
 from .onnx_signature import AnyTensor, Boolean, Compared, Indices
 
-
-def _axis(axis: int, rank: int) -> int:
-    if not -rank <= axis < rank:
-        raise Invalid(f"axis {axis} is out of range for rank {rank}")
-    return axis % rank
 
 
 def _ints(value: np.ndarray, what: str) -> list[int]:
@@ -72,7 +68,7 @@ def _scalar(value: np.ndarray, what: str) -> float:
 
 
 def _axes(axes: list[int] | np.ndarray, rank: int) -> tuple[int, ...]:
-    out = sorted({_axis(int(a), rank) for a in axes})
+    out = sorted({axis_index(int(a), rank) for a in axes})
     if len(out) != len(axes):
         raise Invalid(f"axes {list(axes)} repeat an axis")
     return tuple(out)
@@ -274,13 +270,13 @@ def transpose(b: Builder, x: Compared, *, perm: list[int] | None = None) -> str:
 def concat(b: Builder, *inputs: Compared, axis: int) -> str:
     if len(inputs) == 1:
         return inputs[0]
-    params = ConcatenationParams(_axis(axis, b.rank(inputs[0])))
+    params = ConcatenationParams(axis_index(axis, b.rank(inputs[0])))
     return b.op(OpType.CONCATENATION, list(inputs), params)
 
 
 def _split(b: Builder, x: str, axis: int, sizes: list[int], outputs: int) -> list[str]:
     dims = b.shape(x)
-    axis = _axis(axis, len(dims))
+    axis = axis_index(axis, len(dims))
     if len(sizes) != outputs or sum(sizes) != dims[axis] or min(sizes) < 0:
         raise Invalid(f"split sizes {sizes} do not divide axis {axis} of {dims} "
                       f"into {outputs} outputs")
@@ -299,7 +295,7 @@ def _equal_split(size: int, parts: int, uneven_ok: bool) -> list[int]:
 
 def split_2(b: Builder, x: Compared, *, axis: int = 0,
             split: list[int] | None = None) -> list[str]:
-    size = b.shape(x)[_axis(axis, b.rank(x))]
+    size = b.shape(x)[axis_index(axis, b.rank(x))]
     sizes = list(split) if split else _equal_split(size, b.num_outputs, False)
     return _split(b, x, axis, sizes, b.num_outputs)
 
@@ -313,7 +309,7 @@ def split_18(b: Builder, x: Compared, split: np.ndarray | None = None, *, axis: 
              num_outputs: int | None = None) -> list[str]:
     if split is not None:
         return _split(b, x, axis, _ints(split, "split"), b.num_outputs)
-    size = b.shape(x)[_axis(axis, b.rank(x))]
+    size = b.shape(x)[axis_index(axis, b.rank(x))]
     parts = _equal_split(size, num_outputs or b.num_outputs, True)
     return _split(b, x, axis, parts, b.num_outputs)
 
@@ -321,7 +317,7 @@ def split_18(b: Builder, x: Compared, split: np.ndarray | None = None, *, axis: 
 def _slice(b: Builder, x: str, starts: list[int], ends: list[int], axes: list[int] | None,
            steps: list[int] | None) -> str:
     dims = b.shape(x)
-    axes = list(range(len(starts))) if axes is None else [_axis(a, len(dims)) for a in axes]
+    axes = list(range(len(starts))) if axes is None else [axis_index(a, len(dims)) for a in axes]
     steps = [1] * len(starts) if steps is None else steps
     if len(axes) > len(dims):
         raise Invalid(f"{len(axes)} axes to slice in a rank-{len(dims)} input")
@@ -360,7 +356,7 @@ PadModeName = Literal["constant", "reflect", "edge"]
 def _pad(b: Builder, x: str, pads: list[int], mode: str, value: float,
          axes: list[int] | None = None) -> str:
     rank = b.rank(x)
-    axes = list(range(rank)) if axes is None else [_axis(a, rank) for a in axes]
+    axes = list(range(rank)) if axes is None else [axis_index(a, rank) for a in axes]
     if len(pads) != 2 * len(axes):
         raise Invalid(f"pads {pads} must have 2 x {len(axes)} entries")
     full = [0] * (2 * rank)
@@ -395,7 +391,7 @@ def pad_11(b: Builder, x: str, pads: np.ndarray, constant_value: np.ndarray | No
 
 
 def gather(b: Builder, data: Compared, indices: Indices, *, axis: int = 0) -> str:
-    axis = _axis(axis, b.rank(data))
+    axis = axis_index(axis, b.rank(data))
     check_indices(b, data, indices, axis)
     return b.op(OpType.GATHER, [data, indices], GatherParams(axis))
 
@@ -473,7 +469,7 @@ def _arg(op: OpType) -> Callable[..., str]:
     def convert(b: Builder, x: str, *, axis: int = 0, keepdims: int = 1,
                 select_last_index: Literal[0] = 0) -> str:
         shape = list(b.shape(x))
-        a = _axis(axis, len(shape))
+        a = axis_index(axis, len(shape))
         out = shape[:a] + [1] * bool(keepdims) + shape[a + 1:]
         return b.op(op, [x], ArgParams(a), shapes=[tuple(out)], dtype=DType.INT64)
     convert.__name__ = op.name.lower()
@@ -493,14 +489,14 @@ def global_max_pool(b: Builder, x: str) -> str:
 
 
 def _softmax(b: Builder, x: str, axis: int, op: OpType = OpType.SOFTMAX) -> str:
-    return b.op(op, [x], SoftmaxParams(_axis(axis, b.rank(x))))
+    return b.op(op, [x], SoftmaxParams(axis_index(axis, b.rank(x))))
 
 
 def _softmax_1(op: OpType) -> Callable[..., str]:
     def convert(b: Builder, x: str, *, axis: int = 1) -> str:
         # Before opset 13 softmax ran over all dims from `axis` on, as one flattened row.
         dims = b.shape(x)
-        axis = _axis(axis, len(dims))
+        axis = axis_index(axis, len(dims))
         if axis == len(dims) - 1:
             return _softmax(b, x, axis, op)
         rows = b.reshape(x, (math.prod(dims[:axis]), math.prod(dims[axis:])))
@@ -550,7 +546,7 @@ def resize_11(b: Builder, x: str, roi: np.ndarray | None = None,
     # roi, cubic_coeff_a and extrapolation_value only matter for modes refused above.
     _check_4d(b, x)
     dims = b.shape(x)
-    picked = list(range(4)) if axes is None else [_axis(a, 4) for a in axes]
+    picked = list(range(4)) if axes is None else [axis_index(a, 4) for a in axes]
     full_scales, out = [1.0] * 4, list(dims)
     given = sizes if sizes is not None and sizes.size else scales
     if given is None or given.size != len(picked):

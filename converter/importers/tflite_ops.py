@@ -42,7 +42,7 @@ from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
 from ..ops.transpose import TransposeParams
 from ..ops.transpose_conv2d import TransposeConv2DParams, full_size
-from .graph_builder import Invalid, Unsupported, check_indices
+from .graph_builder import Invalid, Unsupported, axis_index, check_indices
 
 if TYPE_CHECKING:
     from .tflite import _OpContext as Ctx
@@ -107,11 +107,6 @@ def _activated(c: Ctx, y: str) -> str:
 def _act(c: Ctx) -> FusedActivation:
     return _ACTIVATIONS[_opt(c, "FusedActivationFunction", Act.NONE)]
 
-
-def _axis(axis: int, rank: int) -> int:
-    if not -rank <= axis < rank:
-        raise Invalid(f"axis {axis} out of range for rank {rank}")
-    return axis % rank
 
 
 def same_pads(size: int, kernel: int, stride: int, dilation: int,
@@ -324,7 +319,7 @@ def _reduce(op: OpType) -> Callable[[Ctx], Result]:
     def convert(c: Ctx) -> Result:
         x = c.input(0)
         rank = len(c.b.shape(x))
-        axes = tuple(sorted({_axis(int(a), rank) for a in c.const(1).reshape(-1)}))
+        axes = tuple(sorted({axis_index(int(a), rank) for a in c.const(1).reshape(-1)}))
         if not axes:
             return [c.b.reshape(x, c.out_shape())]  # nothing reduced: a copy
         return [c.b.op(op, [x], ReduceParams(axes), shapes=[c.out_shape()])]
@@ -337,7 +332,7 @@ def _arg(op: OpType) -> Callable[[Ctx], Result]:
         axes = c.const(1).reshape(-1)
         if len(axes) != 1:
             raise Invalid(f"expected one axis, got {axes.tolist()}")
-        p = ArgParams(_axis(int(axes[0]), len(c.b.shape(x))))
+        p = ArgParams(axis_index(int(axes[0]), len(c.b.shape(x))))
         return [c.b.op(op, [x], p, shapes=[c.out_shape()], dtype=_IR_TYPES[c.out_type()])]
     return convert
 
@@ -355,7 +350,7 @@ def transpose(c: Ctx) -> Result:
 
 def concatenation(c: Ctx) -> Result:
     inputs = [c.input(i) for i in range(len(c.op.inputs))]
-    axis = _axis(_opt(c, "Axis", 0), len(c.b.shape(inputs[0])))
+    axis = axis_index(_opt(c, "Axis", 0), len(c.b.shape(inputs[0])))
     p = ConcatenationParams(axis=axis, activation=_act(c))
     return [_activated(c, c.b.op(OpType.CONCATENATION, inputs, p))]
 
@@ -364,7 +359,7 @@ def pack(c: Ctx) -> Result:
     """PACK (tf.stack): each input gets a size-1 axis, then one CONCATENATION."""
     inputs = [c.input(i) for i in range(len(c.op.inputs))]
     shape = c.b.shape(inputs[0])
-    axis = _axis(_opt(c, "Axis", 0), len(shape) + 1)
+    axis = axis_index(_opt(c, "Axis", 0), len(shape) + 1)
     if any(c.b.shape(x) != shape for x in inputs):
         raise Invalid(f"inputs must share one shape, got {[c.b.shape(x) for x in inputs]}")
     expanded = [c.b.reshape(x, shape[:axis] + (1,) + shape[axis:]) for x in inputs]
@@ -377,7 +372,7 @@ def unpack(c: Ctx) -> Result:
     """UNPACK (tf.unstack): a SPLIT into size-1 pieces, each reshaped without the axis."""
     x = c.input(0)
     shape = c.b.shape(x)
-    axis = _axis(_opt(c, "Axis", 0), len(shape))
+    axis = axis_index(_opt(c, "Axis", 0), len(shape))
     if shape[axis] != len(c.op.outputs):
         raise Invalid(f"{len(c.op.outputs)} outputs for {shape[axis]} slices along {axis}")
     dropped = shape[:axis] + shape[axis + 1:]
@@ -391,7 +386,7 @@ def unpack(c: Ctx) -> Result:
 
 def _split_into(c: Ctx, x: str, axis: int) -> Result:
     shapes = [c.out_shape(i) for i in range(len(c.op.outputs))]
-    return c.b.node(OpType.SPLIT, [x], SplitParams(_axis(axis, len(c.b.shape(x)))),
+    return c.b.node(OpType.SPLIT, [x], SplitParams(axis_index(axis, len(c.b.shape(x)))),
                     shapes=shapes, outputs=len(shapes))
 
 
@@ -480,7 +475,7 @@ def gather(c: Ctx) -> Result:
     if _opt(c, "BatchDims", 0) != 0:
         raise Unsupported("batch_dims != 0 is not supported")
     x = c.input(0)
-    axis = _axis(_opt(c, "Axis", 0), len(c.in_shape(0)))
+    axis = axis_index(_opt(c, "Axis", 0), len(c.in_shape(0)))
     indices = c.input(1)
     check_indices(c.b, x, indices, axis)
     return [c.b.op(OpType.GATHER, [x, indices], GatherParams(axis))]

@@ -73,6 +73,10 @@ class Builder:
                                                  array.shape, data=array)
         return tensor_name
 
+    def scalar(self, value: float) -> str:
+        """A float32 scalar constant (the operand of an element-wise formula)."""
+        return self.const(np.array(value, np.float32), name="scalar")
+
     def add_constant(self, name: str, array: np.ndarray) -> None:
         """Registers a constant of the source model under its own (reserved) name."""
         self.graph.tensors[name] = Tensor(name, DType.from_numpy(array.dtype), array.shape,

@@ -1,8 +1,9 @@
 """ONNX_OPS entries for the ONNX ops that Emberlite builds out of other IR ops rather than a
 kernel of their own: the normalisations (LayerNormalization, InstanceNormalization,
 GroupNormalization, RMSNormalization, LpNormalization), the variadic Sum, Mean, Max and Min,
-ops ONNX defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink, Hardmax), the tests IsNaN and IsInf, Expand, Tile and Trilu, the layout moves
-DepthToSpace and SpaceToDepth, and Attention. The conventions are onnx_ops.py's.
+ops ONNX defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink, Hardmax), the tests
+IsNaN and IsInf, Expand, Tile and Trilu, the layout moves DepthToSpace and SpaceToDepth, and
+Attention. The conventions are onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -24,13 +25,8 @@ from .graph_builder import Builder, Invalid, axis_index, check_rank
 from .onnx_signature import Compared
 
 
-
 def _binary(b: Builder, op: OpType, x: str, y: str) -> str:
     return b.op(op, [x, y], BinaryParams())
-
-
-def _scalar(b: Builder, value: float) -> str:
-    return b.const(np.array(value, np.float32), name="scalar")
 
 
 # --- normalisations ------------------------------------------------------------------------
@@ -43,7 +39,7 @@ def _statistics(b: Builder, x: str, axes: tuple[int, ...], epsilon: float
     centred = _binary(b, OpType.SUB, x, mean)
     variance = b.op(OpType.MEAN, [b.op(OpType.SQUARE, [centred])], ReduceParams(axes),
                     shapes=[keep])
-    inv_std = b.op(OpType.RSQRT, [_binary(b, OpType.ADD, variance, _scalar(b, epsilon))])
+    inv_std = b.op(OpType.RSQRT, [_binary(b, OpType.ADD, variance, b.scalar(epsilon))])
     return _binary(b, OpType.MUL, centred, inv_std), mean, inv_std
 
 
@@ -85,7 +81,7 @@ def rms_normalization(b: Builder, x: str, scale: str, *, axis: int = -1,
     keep = tuple(1 if i in axes else d for i, d in enumerate(b.shape(x)))
     mean_square = b.op(OpType.MEAN, [b.op(OpType.SQUARE, [x])], ReduceParams(axes),
                        shapes=[keep])
-    inv_rms = b.op(OpType.RSQRT, [_binary(b, OpType.ADD, mean_square, _scalar(b, epsilon))])
+    inv_rms = b.op(OpType.RSQRT, [_binary(b, OpType.ADD, mean_square, b.scalar(epsilon))])
     return _affine(b, _binary(b, OpType.MUL, x, inv_rms), scale, None)
 
 
@@ -128,7 +124,7 @@ def mean(b: Builder, *inputs: str) -> str:
     total = sum_(b, *inputs)
     if len(inputs) == 1:
         return total
-    return _binary(b, OpType.DIV, total, _scalar(b, float(len(inputs))))
+    return _binary(b, OpType.DIV, total, b.scalar(float(len(inputs))))
 
 
 def max_(b: Builder, *inputs: str) -> str:
@@ -142,7 +138,7 @@ def min_(b: Builder, *inputs: str) -> str:
 # --- activations defined as formulas -------------------------------------------------------
 def softsign(b: Builder, x: str) -> str:
     """x / (1 + |x|)."""
-    one_plus = _binary(b, OpType.ADD, b.op(OpType.ABS, [x]), _scalar(b, 1.0))
+    one_plus = _binary(b, OpType.ADD, b.op(OpType.ABS, [x]), b.scalar(1.0))
     return _binary(b, OpType.DIV, x, one_plus)
 
 
@@ -150,22 +146,22 @@ def celu(b: Builder, x: str, *, alpha: float = 1.0) -> str:
     """alpha * elu(x / alpha): x above 0, alpha * (exp(x / alpha) - 1) below."""
     if alpha == 0.0:
         raise Invalid("alpha must not be 0")
-    scaled = _binary(b, OpType.DIV, x, _scalar(b, alpha))
-    return _binary(b, OpType.MUL, b.op(OpType.ELU, [scaled], EluParams(1.0)), _scalar(b, alpha))
+    scaled = _binary(b, OpType.DIV, x, b.scalar(alpha))
+    return _binary(b, OpType.MUL, b.op(OpType.ELU, [scaled], EluParams(1.0)), b.scalar(alpha))
 
 
 def thresholded_relu(b: Builder, x: str, *, alpha: float = 1.0) -> str:
-    above = b.op(OpType.GREATER, [x, _scalar(b, alpha)], dtype=DType.BOOL)
-    return b.op(OpType.WHERE, [above, x, _scalar(b, 0.0)], dtype=DType.FLOAT32)
+    above = b.op(OpType.GREATER, [x, b.scalar(alpha)], dtype=DType.BOOL)
+    return b.op(OpType.WHERE, [above, x, b.scalar(0.0)], dtype=DType.FLOAT32)
 
 
 def shrink(b: Builder, x: str, *, bias: float = 0.0, lambd: float = 0.5) -> str:
     """x - bias above lambd, x + bias below -lambd, 0 between."""
-    above = b.op(OpType.GREATER, [x, _scalar(b, lambd)], dtype=DType.BOOL)
-    below = b.op(OpType.LESS, [x, _scalar(b, -lambd)], dtype=DType.BOOL)
-    low = b.op(OpType.WHERE, [below, _binary(b, OpType.ADD, x, _scalar(b, bias)),
-                              _scalar(b, 0.0)], dtype=DType.FLOAT32)
-    return b.op(OpType.WHERE, [above, _binary(b, OpType.SUB, x, _scalar(b, bias)), low],
+    above = b.op(OpType.GREATER, [x, b.scalar(lambd)], dtype=DType.BOOL)
+    below = b.op(OpType.LESS, [x, b.scalar(-lambd)], dtype=DType.BOOL)
+    low = b.op(OpType.WHERE, [below, _binary(b, OpType.ADD, x, b.scalar(bias)),
+                              b.scalar(0.0)], dtype=DType.FLOAT32)
+    return b.op(OpType.WHERE, [above, _binary(b, OpType.SUB, x, b.scalar(bias)), low],
                 dtype=DType.FLOAT32)
 
 
@@ -189,8 +185,8 @@ def is_nan(b: Builder, x: str) -> str:
 
 def is_inf(b: Builder, x: str, *, detect_negative: int = 1, detect_positive: int = 1) -> str:
     if detect_negative and detect_positive:
-        return b.op(OpType.EQUAL, [b.op(OpType.ABS, [x]), _scalar(b, np.inf)], dtype=DType.BOOL)
-    return b.op(OpType.EQUAL, [x, _scalar(b, np.inf if detect_positive else -np.inf)],
+        return b.op(OpType.EQUAL, [b.op(OpType.ABS, [x]), b.scalar(np.inf)], dtype=DType.BOOL)
+    return b.op(OpType.EQUAL, [x, b.scalar(np.inf if detect_positive else -np.inf)],
                 dtype=DType.BOOL)
 
 
@@ -215,8 +211,8 @@ def lp_normalization(b: Builder, x: str, *, axis: int = -1, p: Literal[1, 2] = 2
     norm = b.op(OpType.SUM, [part], ReduceParams((a,)), shapes=[keep])
     if p == 2:
         norm = b.op(OpType.SQRT, [norm])
-    zero = b.op(OpType.EQUAL, [norm, _scalar(b, 0.0)], dtype=DType.BOOL)
-    norm = b.op(OpType.WHERE, [zero, _scalar(b, 1.0), norm], dtype=DType.FLOAT32)
+    zero = b.op(OpType.EQUAL, [norm, b.scalar(0.0)], dtype=DType.BOOL)
+    norm = b.op(OpType.WHERE, [zero, b.scalar(1.0), norm], dtype=DType.FLOAT32)
     return _binary(b, OpType.DIV, x, norm)
 
 
@@ -312,7 +308,7 @@ def _mask_bias(b: Builder, mask: str | None, causal: bool, q_len: int, kv_len: i
             pads = (0,) * (2 * rank - 1) + (short,)  # after the last dim only
             mask = b.op(OpType.PAD, [mask], PadParams(pads, value=0.0 if is_bool else -np.inf))
         if b.dtype(mask) == DType.BOOL:
-            mask = b.op(OpType.WHERE, [mask, _scalar(b, 0.0), _scalar(b, -np.inf)],
+            mask = b.op(OpType.WHERE, [mask, b.scalar(0.0), b.scalar(-np.inf)],
                         dtype=DType.FLOAT32)
         bias = mask
     if causal:
@@ -350,12 +346,12 @@ def attention(b: Builder, q: str, k: str, v: str, attn_mask: Compared | None = N
             raise Invalid(f"{kv_heads} key/value heads do not divide {q_heads} query heads")
         k, v = (_repeat_heads(b, x, q_heads // kv_heads) for x in (k, v))
     root = np.float32(np.sqrt(scale if scale is not None else 1.0 / np.sqrt(b.shape(q)[3])))
-    scores = b.op(OpType.BATCH_MATMUL, [_binary(b, OpType.MUL, q, _scalar(b, root)),
-                                        _binary(b, OpType.MUL, k, _scalar(b, root))],
+    scores = b.op(OpType.BATCH_MATMUL, [_binary(b, OpType.MUL, q, b.scalar(root)),
+                                        _binary(b, OpType.MUL, k, b.scalar(root))],
                   BatchMatMulParams(adj_b=True))
     if softcap > 0:
-        capped = b.op(OpType.TANH, [_binary(b, OpType.DIV, scores, _scalar(b, softcap))])
-        scores = _binary(b, OpType.MUL, capped, _scalar(b, softcap))
+        capped = b.op(OpType.TANH, [_binary(b, OpType.DIV, scores, b.scalar(softcap))])
+        scores = _binary(b, OpType.MUL, capped, b.scalar(softcap))
     qk = scores
     bias = _mask_bias(b, attn_mask, bool(is_causal), b.shape(q)[2], b.shape(k)[2], past)
     if bias is not None:
@@ -367,8 +363,8 @@ def attention(b: Builder, q: str, k: str, v: str, attn_mask: Compared | None = N
         keep = b.shape(bias)[:-1] + (1,)
         row_max = b.op(OpType.REDUCE_MAX, [bias], ReduceParams((b.rank(bias) - 1,)),
                        shapes=[keep])
-        unmasked = b.op(OpType.GREATER, [row_max, _scalar(b, -np.inf)], dtype=DType.BOOL)
-        probs = b.op(OpType.WHERE, [unmasked, probs, _scalar(b, 0.0)], dtype=DType.FLOAT32)
+        unmasked = b.op(OpType.GREATER, [row_max, b.scalar(-np.inf)], dtype=DType.BOOL)
+        probs = b.op(OpType.WHERE, [unmasked, probs, b.scalar(0.0)], dtype=DType.FLOAT32)
     if qk_matmul_output_mode == 3:
         qk = probs
     y = b.op(OpType.BATCH_MATMUL, [probs, v], BatchMatMulParams())

@@ -323,18 +323,14 @@ def lp_pool(b: Builder, x: str, *, auto_pad: AutoPad = "NOTSET", ceil_mode: int 
     cells, times the window's size."""
     if p < 1:
         raise Invalid(f"p must be >= 1, got {p}")
-    powered = b.op(OpType.POW, [b.op(OpType.ABS, [x]), _scalar_const(b, float(p))])
+    powered = b.op(OpType.POW, [b.op(OpType.ABS, [x]), b.scalar(float(p))])
     pooled = _pool(b, OpType.AVERAGE_POOL2D, powered, auto_pad, ceil_mode, dilations,
                    kernel_shape, pads, strides, count_include_pad=1)
-    size = _scalar_const(b, float(np.prod(kernel_shape)))
+    size = b.scalar(float(np.prod(kernel_shape)))
     total = b.op(OpType.MUL, [pooled, size], BinaryParams())
-    return b.op(OpType.POW, [total, _scalar_const(b, 1.0 / p)])
+    return b.op(OpType.POW, [total, b.scalar(1.0 / p)])
 
 
 def global_lp_pool(b: Builder, x: str, *, p: int = 2) -> str:
     check_rank(b, x, (3, 4), "input (N, C, L) or (N, C, H, W)")
     return lp_pool(b, x, kernel_shape=list(b.shape(x)[2:]), p=p)
-
-
-def _scalar_const(b: Builder, value: float) -> str:
-    return b.const(np.array(value, np.float32), name="scalar")

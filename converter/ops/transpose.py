@@ -27,4 +27,5 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.TRANSPOSE, TransposeParams, infer_shape,
-                 int8=QuantRule(shared="first"), tflite=("TRANSPOSE",), onnx=("Transpose", "DepthToSpace", "SpaceToDepth")),)
+                 int8=QuantRule(shared="first"), tflite=("TRANSPOSE",),
+                 onnx=("Transpose", "DepthToSpace", "SpaceToDepth")),)

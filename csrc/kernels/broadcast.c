@@ -6,8 +6,7 @@
 #include "kernels/quant.h"
 #include "threadpool.h"
 
-/* Dim d of `t` seen right-aligned against an output of rank `rank` (leading dims are 1). */
-static int32_t aligned_dim(const ember_tensor *t, uint32_t rank, uint32_t d) {
+int32_t ember_aligned_dim(const ember_tensor *t, uint32_t rank, uint32_t d) {
     const uint32_t lead = rank - t->rank;
     return d < lead ? 1 : t->dims[d - lead];
 }
@@ -22,8 +21,8 @@ ember_status ember_check_broadcast_shape(ember_context *ctx, const ember_node *n
                           "input rank), got %u",
                           node->index, op, rank, (unsigned)out->rank);
     for (uint32_t d = 0; d < rank; d++) {
-        const int32_t da = aligned_dim(a, rank, d);
-        const int32_t db = aligned_dim(b, rank, d);
+        const int32_t da = ember_aligned_dim(a, rank, d);
+        const int32_t db = ember_aligned_dim(b, rank, d);
         if (da != db && da != 1 && db != 1)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                               "node %" PRIu32 " (%s): input dims %" PRId32 " and %" PRId32 " at "
@@ -120,8 +119,8 @@ void ember_broadcast_init(ember_broadcast *bc, const ember_tensor *a, const embe
         /* Size-1 output dims move no operand; dropping them lets neighbours merge. */
         if (od == 1)
             continue;
-        const bool af = aligned_dim(a, out->rank, d) == od;
-        const bool bf = aligned_dim(b, out->rank, d) == od;
+        const bool af = ember_aligned_dim(a, out->rank, d) == od;
+        const bool bf = ember_aligned_dim(b, out->rank, d) == od;
         if (rank > 0 && a_full[rank - 1] == af && b_full[rank - 1] == bf) {
             bc->dims[rank - 1] *= (size_t)od;
             continue;

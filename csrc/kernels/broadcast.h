@@ -69,6 +69,8 @@ typedef void (*ember_binary_row_bytes)(void *out, const void *a, size_t a_step, 
 void ember_broadcast_bytes(const ember_broadcast *bc, const void *a, size_t a_size,
                            const void *b, size_t b_size, void *out, size_t out_size,
                            ember_binary_row_bytes row, const void *params);
+/* Dim d of `t` seen right-aligned against an output of rank `rank` (leading dims are 1). */
+int32_t ember_aligned_dim(const ember_tensor *t, uint32_t rank, uint32_t d);
 /* The output of a binary op has the rank and dims of numpy's broadcast of a and b. */
 ember_status ember_check_broadcast_shape(ember_context *ctx, const ember_node *node,
                                          const char *op, const ember_tensor *a,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/broadcast.h"
 #include "kernels/quant.h"
 
 typedef struct where_data {
@@ -13,11 +14,6 @@ typedef struct where_data {
     size_t dims[EMBER_MAX_RANK];
     size_t stride[3][EMBER_MAX_RANK]; /* element strides of cond, x, y; 0 where broadcast */
 } where_data;
-
-/* Dim d of `t` right-aligned against rank `rank` (leading dims are 1). */
-static int32_t aligned(const ember_tensor *t, uint32_t rank, uint32_t d) {
-    return d < rank - t->rank ? 1 : t->dims[d - (rank - t->rank)];
-}
 
 static ember_status check_shapes(ember_context *ctx, const ember_node *node,
                                  const ember_tensor *const in[3], const ember_tensor *out) {
@@ -32,7 +28,7 @@ static ember_status check_shapes(ember_context *ctx, const ember_node *node,
     for (uint32_t d = 0; d < rank; d++) {
         int32_t want = 1;
         for (int i = 0; i < 3; i++) {
-            const int32_t dim = aligned(in[i], rank, d);
+            const int32_t dim = ember_aligned_dim(in[i], rank, d);
             if (dim != 1 && want != 1 && dim != want)
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                                   "node %" PRIu32 " (where): input %d dim %" PRId32 " does not "
@@ -85,7 +81,7 @@ static ember_status where_prepare(ember_context *ctx, ember_node *node) {
         const ember_tensor *t = ember_input(ctx, node, i);
         size_t run = 1;
         for (uint32_t k = out->rank; k-- > 0;) {
-            const int32_t dim = aligned(t, out->rank, k);
+            const int32_t dim = ember_aligned_dim(t, out->rank, k);
             d->dims[k] = (size_t)out->dims[k];
             d->stride[i][k] = dim == 1 ? 0 : run;
             run *= (size_t)dim;

@@ -1,9 +1,9 @@
 """The comparisons, logic and selection of format 7 (csrc/kernels/compare.c, logical.c,
 where.c): ONNX's Equal, Less, LessOrEqual, Greater, GreaterOrEqual, Not, And, Or, Xor and Where
 against ONNX Runtime on float32 (NaN included), int32, int64 (beyond 2^53) and bool tensors
-with numpy broadcasting; every comparison (NOT_EQUAL has no ONNX form) against numpy; bool bytes other than 0 and 1 read as true;
-malformed types and shapes refused with node and reason. The TFLite forms are in
-tests/importers/test_tflite.py."""
+with numpy broadcasting; every comparison (NOT_EQUAL has no ONNX form) against numpy; bool
+bytes other than 0 and 1 read as true; malformed types and shapes refused with node and
+reason. The TFLite forms are in tests/importers/test_tflite.py."""
 from __future__ import annotations
 
 import numpy as np

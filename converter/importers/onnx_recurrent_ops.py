@@ -109,12 +109,12 @@ def _run(b: Builder, x: str, directions: Direction, layout: int,
     element of a state is the hidden output); returns Y, then each state part's last value."""
     if layout:
         x = b.transpose(x, (1, 0, 2))
-    length, batch, _ = b.shape(x)
-    count = 2 if directions == "bidirectional" else 1
+    length, batch, size = b.shape(x)
+    rows = b.reshape(x, (length * batch, size))
     per_step: list[list[str]] = [[] for _ in range(length)]
     finals: list[tuple] = []
-    for d in range(count):
-        xw = prepare(d, b.reshape(x, (length * batch, b.shape(x)[2])))
+    for d in range(_count(directions)):
+        xw = prepare(d, rows)
         inputs = _steps(b, b.reshape(xw, (length, batch, b.shape(xw)[1])))
         state = states(d)
         backward = directions == "reverse" or d == 1
@@ -132,10 +132,14 @@ def _run(b: Builder, x: str, directions: Direction, layout: int,
     return [y, *lasts]
 
 
+def _count(direction: Direction) -> int:
+    return 2 if direction == "bidirectional" else 1
+
+
 def _activations(names: list[str] | None, defaults: list[str], directions: Direction
                  ) -> list[OpType]:
     """One set per direction in ONNX; Emberlite runs both directions with the same set."""
-    names = list(names) if names else defaults * (2 if directions == "bidirectional" else 1)
+    names = list(names) if names else defaults * _count(directions)
     per = len(defaults)
     if len(names) not in (per, 2 * per) or (len(names) == 2 * per and names[:per] != names[per:]):
         raise Unsupported(f"activations {names}: one set for every direction is supported")
@@ -151,7 +155,7 @@ def lstm(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | No
          direction: Direction = "forward", hidden_size: int, input_forget: Literal[0] = 0,
          layout: Literal[0, 1] = 0) -> list[str]:
     """Gates i, o, f, c in ONNX's order; peepholes on i, f (previous cell) and o (new)."""
-    count = 2 if direction == "bidirectional" else 1
+    count = _count(direction)
     h_size = hidden_size
     batch = _check(b, x, layout, w, r, 4, h_size, count, sequence_lens)
     cell = _Cell(b, clip, _activations(activations, ["Sigmoid", "Tanh", "Tanh"], direction))
@@ -187,7 +191,7 @@ def gru(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | Non
         linear_before_reset: int = 0) -> list[str]:
     """Gates z, r, h in ONNX's order; the recurrent bias of h inside the reset when
     linear_before_reset, outside otherwise."""
-    count = 2 if direction == "bidirectional" else 1
+    count = _count(direction)
     h_size = hidden_size
     batch = _check(b, x, layout, w, r, 3, h_size, count, sequence_lens)
     cell = _Cell(b, clip, _activations(activations, ["Sigmoid", "Tanh"], direction))
@@ -226,7 +230,7 @@ def rnn(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | Non
         activations: list[str] | None = None, clip: float | None = None,
         direction: Direction = "forward", hidden_size: int, layout: Literal[0, 1] = 0
         ) -> list[str]:
-    count = 2 if direction == "bidirectional" else 1
+    count = _count(direction)
     batch = _check(b, x, layout, w, r, 1, hidden_size, count, sequence_lens)
     cell = _Cell(b, clip, _activations(activations, ["Tanh"], direction))
     biases = np.zeros((count, 2 * hidden_size), np.float32) if bias is None else bias

@@ -2,8 +2,8 @@
 kernel of their own: the normalisations (LayerNormalization, InstanceNormalization,
 GroupNormalization, RMSNormalization, LpNormalization), the variadic Sum, Mean, Max and Min,
 ops ONNX defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink, Hardmax), the tests
-IsNaN and IsInf, Expand, Tile and Trilu, the layout moves DepthToSpace and SpaceToDepth, and
-Attention. The conventions are onnx_ops.py's.
+IsNaN and IsInf, Expand, Tile and Trilu, the layout moves DepthToSpace and SpaceToDepth,
+Einsum of one or two operands, and Attention. The conventions are onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ..ops.math_unary import EluParams
 from ..ops.mean import ReduceParams
 from ..ops.pad import PadParams
 from ..ops.softmax import SoftmaxParams
-from .graph_builder import Builder, Invalid, axis_index, check_rank
+from .graph_builder import Builder, Invalid, Unsupported, axis_index, check_rank
 from .onnx_signature import Compared
 
 
@@ -374,6 +374,69 @@ def attention(b: Builder, q: str, k: str, v: str, attn_mask: Compared | None = N
     return [y, present_key, present_value, qk]
 
 
+# --- einsum ----------------------------------------------------------------------------------
+def _einsum_terms(equation: str, count: int) -> tuple[list[str], str]:
+    """The operands' subscripts and the output's (implicit: the letters seen once, sorted)."""
+    text = equation.replace(" ", "")
+    if "." in text:
+        raise Unsupported(f"einsum {equation!r}: ellipsis")
+    inputs, arrow, output = text.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != count or not all(t.isalpha() or t == "" for t in terms + [output]):
+        raise Invalid(f"einsum {equation!r} does not name {count} operand(s) by letters")
+    if any(len(set(t)) != len(t) for t in terms + [output]):
+        raise Unsupported(f"einsum {equation!r}: a repeated letter (a diagonal)")
+    if not arrow:
+        letters = "".join(terms)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if not set(output) <= set("".join(terms)):
+        raise Invalid(f"einsum {equation!r}: the output names a letter no operand has")
+    return terms, output
+
+
+def _sum_out(b: Builder, x: str, term: str, keep: set[str]) -> tuple[str, str]:
+    """Sums `x` over its letters not in `keep`; returns it and its remaining subscripts."""
+    gone = tuple(i for i, c in enumerate(term) if c not in keep)
+    if not gone:
+        return x, term
+    left = "".join(c for c in term if c in keep)
+    shape = tuple(d for i, d in enumerate(b.shape(x)) if i not in gone)
+    return b.op(OpType.SUM, [x], ReduceParams(gone), shapes=[shape]), left
+
+
+def _arrange(b: Builder, x: str, term: str, order: str) -> str:
+    return b.transpose(x, tuple(term.index(c) for c in order))
+
+
+def einsum(b: Builder, *inputs: str, equation: str) -> str:
+    """One operand (transposes and sums) or two whose product is a batched matrix product:
+    letters in both operands and the output are the batch, in both only the contraction,
+    the others each operand's own rows or columns."""
+    terms, output = _einsum_terms(equation, len(inputs))
+    if len(inputs) == 1:
+        x, term = _sum_out(b, inputs[0], terms[0], set(output))
+        return _arrange(b, x, term, output)
+    if len(inputs) != 2:
+        raise Unsupported(f"einsum {equation!r}: {len(inputs)} operands (at most 2)")
+    (a, ta), (c, tc) = (_sum_out(b, x, t, set(output) | set(other)) for x, t, other in
+                        ((inputs[0], terms[0], terms[1]), (inputs[1], terms[1], terms[0])))
+    batch = "".join(ch for ch in output if ch in ta and ch in tc)
+    contract = "".join(ch for ch in ta if ch in tc and ch not in output)
+    rows = "".join(ch for ch in ta if ch not in tc)
+    cols = "".join(ch for ch in tc if ch not in ta)
+    sizes_a, sizes_c = dict(zip(ta, b.shape(a))), dict(zip(tc, b.shape(c)))
+    if any(sizes_a[ch] != sizes_c[ch] for ch in batch + contract):
+        raise Invalid(f"einsum {equation!r}: a letter of both operands differs in size")
+    size = {**sizes_a, **sizes_c}
+    dims = [int(np.prod([size[ch] for ch in g])) for g in (batch, rows, contract, cols)]
+    left = b.reshape(_arrange(b, a, ta, batch + rows + contract), (dims[0], dims[1], dims[2]))
+    right = b.reshape(_arrange(b, c, tc, batch + contract + cols), (dims[0], dims[2], dims[3]))
+    product = b.op(OpType.BATCH_MATMUL, [left, right], BatchMatMulParams())
+    full = batch + rows + cols
+    product = b.reshape(product, tuple(size[ch] for ch in full))
+    return _arrange(b, product, full, output)
+
+
 COMPOSED_OPS = {
     ("LayerNormalization", 17): layer_normalization,
     ("RMSNormalization", 23): rms_normalization,
@@ -397,4 +460,5 @@ COMPOSED_OPS = {
     ("Trilu", 14): trilu,
     "DepthToSpace": depth_to_space,
     "SpaceToDepth": space_to_depth,
+    "Einsum": einsum,
 }

@@ -47,4 +47,4 @@ def weight_axis(node: Node, graph: Graph) -> int:
 # quantizer stores a constant b as weights.
 FACTS = (OpFacts(OpType.BATCH_MATMUL, BatchMatMulParams, infer_shape, int8=QuantRule(),
                  weights=1, weight_axis=weight_axis, tflite=("BATCH_MATMUL",),
-                 onnx=("Gemm", "MatMul", "Attention"), limits="int8: b per tensor, like a"),)
+                 onnx=("Gemm", "MatMul", "Attention", "Einsum"), limits="int8: b per tensor, like a"),)

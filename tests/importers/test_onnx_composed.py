@@ -2,8 +2,8 @@
 onnx_composed_ops.py) against ONNX Runtime: the normalisations on real shapes (after a
 convolution, with and without bias, every axis), the variadic Sum/Mean/Max/Min with
 broadcasting, Softsign, Celu, ThresholdedRelu, Shrink, Expand and Tile of float32, int64 and
-bool tensors, DepthToSpace and SpaceToDepth in both modes; malformed attributes refused with
-the node and the reason."""
+bool tensors, DepthToSpace and SpaceToDepth in both modes, Einsum of one or two operands;
+malformed attributes refused with the node and the reason."""
 from __future__ import annotations
 
 import numpy as np
@@ -271,3 +271,34 @@ def test_formula_ops_match_onnx_runtime(node: onnx.NodeProto, shape: tuple) -> N
     model = _model([node], {"x": (np.float32, shape)}, {}, opset=18)
     model.graph.output.append(helper.make_empty_tensor_value_info("y"))
     assert_matches_ort(model, [x], tol=1e-5)
+
+
+EINSUMS = [("ij->ji", [(3, 4)]), ("ij->i", [(3, 4)]), ("ij->", [(3, 4)]), ("i,i", [(5,), (5,)]),
+           ("bij,bjk->bik", [(5, 2, 3), (5, 3, 4)]),
+           ("bhqd,bhkd->bhqk", [(2, 3, 4, 8), (2, 3, 5, 8)]), ("ij,jk", [(3, 4), (4, 5)]), ("ik,jk->ij", [(3, 4), (5, 4)]),
+           ("bij,jk->bik", [(2, 3, 4), (4, 5)]), ("ij,kl->ijkl", [(2, 3), (4, 2)]),
+           ("abc,cd->da", [(2, 3, 4), (4, 5)])]
+
+
+def _einsum_model(equation: str, shapes: list[tuple]) -> onnx.ModelProto:
+    names = [f"x{i}" for i in range(len(shapes))]
+    model = _model([helper.make_node("Einsum", names, ["y"], equation=equation)],
+                   {n: (np.float32, s) for n, s in zip(names, shapes)}, {}, opset=13)
+    model.graph.output.append(helper.make_empty_tensor_value_info("y"))
+    return model
+
+
+@pytest.mark.parametrize("equation,shapes", EINSUMS, ids=[e for e, _ in EINSUMS])
+def test_einsum_matches_onnx_runtime(equation: str, shapes: list[tuple]) -> None:
+    assert_matches_ort(_einsum_model(equation, shapes), [_x(*s) for s in shapes], tol=1e-5)
+
+
+@pytest.mark.parametrize("equation,shapes,message", [
+    ("...ii->...i", [(3, 5, 5)], "ellipsis"),
+    ("ii->i", [(5, 5)], "a repeated letter"),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)], "3 operands"),
+    ("ij,jk->ik", [(2, 3), (4, 5)], "differs in size"),
+])
+def test_einsum_refusals_say_why(equation: str, shapes: list[tuple], message: str) -> None:
+    with pytest.raises((UnsupportedOpsError, ModelImportError), match=message):
+        convert_onnx(_einsum_model(equation, shapes))

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..ir import DType, Graph, Node, Tensor, constant_array
+from ..limits import ConstantBudget
 from ..ops import OpType, infer_shape
 from ..ops.reshape import ReshapeParams
 from ..ops.transpose import TransposeParams
@@ -27,8 +28,10 @@ class Invalid(Exception):
 
 
 class Builder:
-    def __init__(self, graph: Graph, reserved: set[str]):
+    def __init__(self, graph: Graph, reserved: set[str], budget: ConstantBudget | None = None):
         self.graph = graph
+        # Bounds the constants an op function makes from shapes (masks, positions, zeros).
+        self.budget = budget or ConstantBudget()
         # Names the source model uses; generated names avoid them so its outputs keep theirs.
         self._reserved = reserved
         self.scope = ""
@@ -72,6 +75,11 @@ class Builder:
         self.graph.tensors[tensor_name] = Tensor(tensor_name, DType.from_numpy(array.dtype),
                                                  array.shape, data=array)
         return tensor_name
+
+    def reserve(self, shape: tuple[int, ...], dtype: Any) -> None:
+        """Charges the constant budget for an array about to be made from shapes: a model
+        with a dim of 2^31 is refused by name instead of exhausting memory."""
+        self.budget.charge(f"node {self.scope!r}", shape, dtype)
 
     def scalar(self, value: float) -> str:
         """A float32 scalar constant (the operand of an element-wise formula)."""

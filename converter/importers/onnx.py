@@ -43,6 +43,8 @@ _KIND_TYPES = {
     "bool": ("bool", (onnx.TensorProto.BOOL,)),
     "float": ("float32", (onnx.TensorProto.FLOAT,)),
 }
+_KIND_DTYPES = {kind: {DType.from_numpy(helper.tensor_dtype_to_np_dtype(t)) for t in types}
+                for kind, (_, types) in _KIND_TYPES.items()}
 _SUBGRAPH = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 
 Problem = tuple[str, str, str]  # (node name, op type, reason)
@@ -345,7 +347,7 @@ class _Conversion:
         reserved = {i.name for i in g.input} | {i.name for i in g.initializer}
         reserved |= {o for n in g.node for o in n.output} | {n.name for n in g.node}
         self.graph = Graph(tensors={}, nodes=[], inputs=[], outputs=[])
-        self.b = Builder(self.graph, reserved)
+        self.b = Builder(self.graph, reserved, budget)
         # ONNX values known at conversion time, as arrays of any ONNX type; they become IR
         # tensors only when a runtime node reads them.
         self.consts = {i.name: _initializer(i) for i in g.initializer}
@@ -407,11 +409,14 @@ class _Conversion:
             else:
                 kind = sig.kind(i)
                 value = self.consts.get(name)
-                if kind == "float" and value is not None and value.dtype != np.float32:
-                    # A folded constant whose type shape inference did not know at the scan.
-                    raise Unsupported(f"input {i} ({name!r}) is a constant of type "
-                                      f"{value.dtype}; only float32 is supported")
-                args.append(self._tensor(name))
+                tensor = self._tensor(name)
+                actual = self.b.dtype(tensor)
+                if kind in _KIND_DTYPES and actual not in _KIND_DTYPES[kind]:
+                    # A type the scan could not know: a folded constant's, or one the model
+                    # does not declare.
+                    raise Unsupported(f"input {i} ({name!r}) has type {actual.name.lower()}; "
+                                      f"only {_KIND_TYPES[kind][0]} is supported")
+                args.append(tensor)
         kwargs = {a.name: _attribute(a) for a in node.attribute}
         self.b.begin(label, len(node.output))
         result = fn(self.b, *args, **kwargs)

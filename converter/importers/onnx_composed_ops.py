@@ -172,6 +172,7 @@ def trilu(b: Builder, x: Compared, k: np.ndarray | None = None, *, upper: int = 
         raise Invalid(f"input must have rank >= 2, got {b.rank(x)}")
     offset = 0 if k is None else int(np.asarray(k).reshape(-1)[0])
     rows, cols = b.shape(x)[-2:]
+    b.reserve((rows, cols), bool)
     ones = np.ones((rows, cols), bool)
     mask = np.triu(ones, offset) if upper else np.tril(ones, offset)
     zero = b.const(np.zeros((), b.dtype(x).numpy), name="zero")
@@ -197,6 +198,7 @@ def hardmax(b: Builder, x: str, *, axis: int = -1) -> str:
     dims = b.shape(x)
     keep = tuple(1 if i == a else d for i, d in enumerate(dims))
     winner = b.op(OpType.ARG_MAX, [x], ArgParams(a), shapes=[keep], dtype=DType.INT32)
+    b.reserve((dims[a],), np.int32)
     positions = np.arange(dims[a], dtype=np.int32).reshape([-1 if i == a else 1
                                                              for i in range(rank)])
     hit = b.op(OpType.EQUAL, [b.const(positions, name="positions"), winner], dtype=DType.BOOL)
@@ -231,8 +233,13 @@ def expand(b: Builder, x: Compared, shape: np.ndarray) -> str:
         return x
     lead = (1,) * (len(out) - len(dims)) + dims
     carrier = tuple(o if d == 1 else 1 for o, d in zip(out, lead))
+    b.reserve(carrier, bool)
     cond = b.const(np.ones(carrier, bool), name="expand")
     return b.op(OpType.WHERE, [cond, x, x], dtype=b.dtype(x))
+
+
+# Tile concatenates copies: at most this many along one dim.
+MAX_COPIES = 4096
 
 
 def tile(b: Builder, x: Compared, repeats: np.ndarray) -> str:
@@ -240,6 +247,8 @@ def tile(b: Builder, x: Compared, repeats: np.ndarray) -> str:
     if len(counts) != b.rank(x) or min(counts, default=1) < 1:
         raise Invalid(f"repeats {counts} must give a count >= 1 for each of the "
                       f"{b.rank(x)} dims")
+    if max(counts, default=1) > MAX_COPIES:
+        raise Unsupported(f"repeats {counts}: at most {MAX_COPIES} copies along a dim")
     for axis, count in enumerate(counts):
         if count > 1:
             x = b.op(OpType.CONCATENATION, [x] * count, ConcatenationParams(axis))
@@ -290,6 +299,7 @@ def _repeat_heads(b: Builder, x: str, times: int) -> str:
     """[B, H, S, D] -> [B, H * times, S, D], each head repeated in place (h0, h0, h1, ...)."""
     batch, heads, length, size = b.shape(x)
     spread = b.reshape(x, (batch, heads, 1, length, size))
+    b.reserve((times,), bool)
     carrier = b.const(np.ones((1, 1, times, 1, 1), bool), name="repeat")
     spread = b.op(OpType.WHERE, [carrier, spread, spread], dtype=DType.FLOAT32)
     return b.reshape(spread, (batch, heads * times, length, size))
@@ -312,6 +322,7 @@ def _mask_bias(b: Builder, mask: str | None, causal: bool, q_len: int, kv_len: i
                         dtype=DType.FLOAT32)
         bias = mask
     if causal:
+        b.reserve((q_len, kv_len), np.float32)
         allowed = np.arange(kv_len)[None, :] <= np.arange(q_len)[:, None] + past
         tri = b.const(np.where(allowed, 0.0, -np.inf).astype(np.float32), name="causal")
         bias = tri if bias is None else _binary(b, OpType.ADD, bias, tri)

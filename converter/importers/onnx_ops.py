@@ -148,8 +148,9 @@ def cast(b: Builder, x: Compared, *, to: int, saturate: int = 1) -> str:
     """Float to integer truncates toward zero (saturating where ONNX leaves it undefined);
     `saturate` only concerns float8 targets, which are refused."""
     if to not in _CAST_TO:
-        raise Unsupported(f"Cast to {onnx.TensorProto.DataType.Name(to)}: float32, int32, "
-                          f"int64 and bool are supported")
+        known = to in onnx.TensorProto.DataType.values()
+        name = onnx.TensorProto.DataType.Name(to) if known else f"unknown type {to}"
+        raise Unsupported(f"Cast to {name}: float32, int32, int64 and bool are supported")
     return _cast_to(b, x, _CAST_TO[to])
 
 

@@ -25,6 +25,8 @@ Direction = Literal["forward", "reverse", "bidirectional"]
 _ACTIVATIONS = {"Sigmoid": OpType.SIGMOID, "Tanh": OpType.TANH, "Relu": OpType.RELU}
 # Concatenations are chained in groups: a node takes at most 64 inputs.
 _CONCAT_GROUP = 32
+# The longest sequence unrolled: each step is a dozen nodes.
+MAX_STEPS = 4096
 
 
 class _Cell:
@@ -76,6 +78,7 @@ def _steps(b: Builder, x: str) -> list[str]:
 def _state(b: Builder, given: str | None, d: int, batch: int, hidden: int) -> str:
     """Direction d's initial state [B, H]: from [D, B, H] `given`, or zeros."""
     if given is None:
+        b.reserve((batch, hidden), np.float32)
         return b.const(np.zeros((batch, hidden), np.float32), name="zeros")
     if b.shape(given)[1:] != (batch, hidden):
         raise Invalid(f"initial state of shape {list(b.shape(given))} must be "
@@ -97,6 +100,8 @@ def _check(b: Builder, x: str, layout: int, w: np.ndarray, r: np.ndarray, gates:
     if r.shape != (directions, gates * hidden, hidden):
         raise Invalid(f"R has shape {list(r.shape)}, expected "
                       f"{[directions, gates * hidden, hidden]}")
+    if length > MAX_STEPS:
+        raise Unsupported(f"a sequence of {length} steps: at most {MAX_STEPS} are unrolled")
     if sequence_lens is not None and np.any(sequence_lens != length):
         raise Unsupported("sequence_lens shorter than the sequence (padded batches)")
     return int(batch)

@@ -28,6 +28,9 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
         if len(s) != len(first) or any(a != b for i, (a, b) in enumerate(zip(s, first))
                                        if i != p.axis):
             raise fail(node, f"input shapes {shapes} differ outside axis {p.axis}")
+    types = {graph.tensors[name].dtype.name for name in node.inputs}
+    if len(types) != 1:
+        raise fail(node, f"inputs must share one type, got {sorted(types)}")
     total = sum(s[p.axis] for s in shapes)
     return [first[:p.axis] + (total,) + first[p.axis + 1:]]
 

@@ -336,3 +336,38 @@ def test_folding_next_to_a_large_constant_propagates_no_values(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     grown_mb = int(done.stdout.split()[-1])
     assert grown_mb < 300, f"converting grew the peak RSS by {grown_mb} MB"
+
+
+# --- format 7's ops (found by the importer fuzzer) ------------------------------------------------
+def test_cast_to_an_element_type_onnx_does_not_name() -> None:
+    _refused(_model([helper.make_node("Cast", ["x"], ["y"], to=53)]), "unknown type 53")
+
+
+def test_hardmax_over_an_axis_of_two_billion_is_charged_to_the_budget() -> None:
+    """Its positions constant has one int32 per element of the axis: 8 GiB here."""
+    _refused(_model([helper.make_node("Hardmax", ["x"], ["y"], axis=1)], shape=[1, 1 << 31]),
+             "budget")
+
+
+def test_concat_of_an_int64_and_a_float32_tensor() -> None:
+    """Each input is a type Concat moves, but not both at once: the C verifier refused the
+    file the converter wrote."""
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Concat", ["s", "x1"], ["y"], axis=0)]
+    model = _model(nodes, shape=[4])
+    model.graph.input.append(helper.make_tensor_value_info("x1", TensorProto.FLOAT, [1]))
+    model.graph.node[0].op_type = "Identity"  # an int64 tensor only by the graph's own word
+    model.graph.input[0].type.tensor_type.elem_type = TensorProto.INT64
+    _refused(model, "inputs must share one type")
+
+
+def test_bool_tensor_into_a_float_op_whose_type_the_scan_did_not_know(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The conversion checks each tensor's own type, as the scan cannot where inference
+    stopped early (here it is made to know nothing)."""
+    from emberlite.converter.importers import onnx as onnx_importer
+
+    monkeypatch.setattr(onnx_importer, "_value_types", lambda model: {})
+    nodes = [helper.make_node("Greater", ["x", "x"], ["m"]),
+             helper.make_node("Tanh", ["m"], ["y"])]
+    _refused(_model(nodes), "input 0 \\('m'\\) has type bool; only float32 is supported")

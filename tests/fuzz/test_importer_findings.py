@@ -371,3 +371,18 @@ def test_bool_tensor_into_a_float_op_whose_type_the_scan_did_not_know(
     nodes = [helper.make_node("Greater", ["x", "x"], ["m"]),
              helper.make_node("Tanh", ["m"], ["y"])]
     _refused(_model(nodes), "input 0 \\('m'\\) has type bool; only float32 is supported")
+
+
+# --- issue 13, second pass -------------------------------------------------------------------
+@pytest.mark.parametrize("filter_given", ["input", "initializer"])
+def test_conv_transpose_of_a_window_as_long_as_its_signal(filter_given: str) -> None:
+    """ConvTranspose of x [1, 1, 65536, 2] with itself as the filter: every input pixel paints
+    the whole 131072-tap window, 1.7e10 multiply-adds (minutes in the reference kernel). The
+    same window as a constant is as slow, so both are refused by the window's size."""
+    shape = [1, 1, 65536, 2]
+    if filter_given == "input":
+        model = _model([helper.make_node("ConvTranspose", ["x", "x"], ["y"])], shape=shape)
+    else:
+        model = _model([helper.make_node("ConvTranspose", ["x", "w"], ["y"])],
+                       {"w": np.zeros(shape, np.float32)}, shape=shape)
+    _refused(model, "65536x2 = 131072 taps: at most 4096")

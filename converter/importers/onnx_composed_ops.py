@@ -17,12 +17,13 @@ from ..ops.arg_max import ArgParams
 from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
 from ..ops.concatenation import ConcatenationParams
+from ..ops.gather import GatherParams
 from ..ops.math_unary import EluParams
 from ..ops.mean import ReduceParams
 from ..ops.pad import PadParams
 from ..ops.softmax import SoftmaxParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index, check_rank
-from .onnx_signature import Compared
+from .onnx_signature import Compared, Indices
 
 
 def _binary(b: Builder, op: OpType, x: str, y: str) -> str:
@@ -448,6 +449,82 @@ def einsum(b: Builder, *inputs: str, equation: str) -> str:
     return _arrange(b, product, full, output)
 
 
+# --- losses ----------------------------------------------------------------------------------
+Reduction = Literal["none", "sum", "mean"]
+
+
+def _class_mask(b: Builder, x: str, target: str) -> str:
+    """[N, C, d...] bool: true where the class index along dim 1 equals target [N, d...]."""
+    dims, labels = b.shape(x), b.shape(target)
+    if b.rank(x) < 2 or labels != dims[:1] + dims[2:]:
+        raise Invalid(f"target {list(labels)} must be the input's shape {list(dims)} without "
+                      f"its class dim 1")
+    index_type = b.dtype(target).numpy
+    b.reserve((dims[1],), index_type)
+    classes = np.arange(dims[1], dtype=index_type).reshape((-1,) + (1,) * (len(dims) - 2))
+    spread = b.reshape(target, dims[:1] + (1,) + dims[2:])
+    return b.op(OpType.EQUAL, [b.const(classes, name="classes"), spread], dtype=DType.BOOL)
+
+
+def _loss_weights(b: Builder, target: str, weight: str | None, ignore_index: int | None
+                  ) -> str | None:
+    """Each element's weight [N, d...]: weight[target] (0 where target is ignore_index, whose
+    index may lie outside the weights), or 1 / 0 for kept / ignored without weights."""
+    if ignore_index is None:
+        return None if weight is None else b.op(OpType.GATHER, [weight, target],
+                                                 GatherParams(0))
+    index_type = b.dtype(target).numpy
+    ignored = b.op(OpType.EQUAL, [target, b.const(np.array(ignore_index, index_type),
+                                                   name="ignore_index")], dtype=DType.BOOL)
+    if weight is None:
+        return b.op(OpType.WHERE, [ignored, b.scalar(0.0), b.scalar(1.0)], dtype=DType.FLOAT32)
+    zero = b.const(np.array(0, index_type), name="zero")
+    safe = b.op(OpType.WHERE, [ignored, zero, target], dtype=b.dtype(target))
+    picked = b.op(OpType.GATHER, [weight, safe], GatherParams(0))
+    return b.op(OpType.WHERE, [ignored, b.scalar(0.0), picked], dtype=DType.FLOAT32)
+
+
+def _total(b: Builder, x: str) -> str:
+    return b.op(OpType.SUM, [x], ReduceParams(tuple(range(b.rank(x)))), shapes=[()])
+
+
+def negative_log_likelihood_loss(b: Builder, x: str, target: Indices, weight: str | None = None,
+                                 *, ignore_index: int | None = None,
+                                 reduction: Reduction = "mean") -> str:
+    """-x[n, target[n, d...], d...] per element, times its class weight; summed, or averaged
+    over the weights (the count of elements not ignored without them)."""
+    if weight is not None and b.shape(weight) != b.shape(x)[1:2]:
+        raise Invalid(f"weight {list(b.shape(weight))} must have one value per class "
+                      f"(input {list(b.shape(x))}, classes along dim 1)")
+    mask = _class_mask(b, x, target)
+    chosen = b.op(OpType.WHERE, [mask, x, b.scalar(0.0)], dtype=DType.FLOAT32)
+    keep = b.shape(target)
+    loss = b.op(OpType.NEG, [b.op(OpType.SUM, [chosen], ReduceParams((1,)), shapes=[keep])])
+    scale = _loss_weights(b, target, weight, ignore_index)
+    if scale is not None:
+        loss = _binary(b, OpType.MUL, loss, scale)
+    if reduction == "none":
+        return loss
+    total = _total(b, loss)
+    if reduction == "sum":
+        return total
+    if scale is None:
+        return _binary(b, OpType.DIV, total, b.scalar(float(np.prod(keep))))
+    return _binary(b, OpType.DIV, total, _total(b, scale))
+
+
+def softmax_cross_entropy_loss(b: Builder, x: str, target: Indices, weight: str | None = None,
+                               *, ignore_index: int | None = None,
+                               reduction: Reduction = "mean") -> list[str]:
+    """The loss and log_prob: NegativeLogLikelihoodLoss of LogSoftmax over the classes."""
+    if b.rank(x) < 2:
+        raise Invalid(f"scores must have rank >= 2 (N, C, d...), got {list(b.shape(x))}")
+    log_prob = b.op(OpType.LOG_SOFTMAX, [x], SoftmaxParams(1))
+    loss = negative_log_likelihood_loss(b, log_prob, target, weight, ignore_index=ignore_index,
+                                        reduction=reduction)
+    return [loss, log_prob]
+
+
 COMPOSED_OPS = {
     ("LayerNormalization", 17): layer_normalization,
     ("RMSNormalization", 23): rms_normalization,
@@ -472,4 +549,6 @@ COMPOSED_OPS = {
     "DepthToSpace": depth_to_space,
     "SpaceToDepth": space_to_depth,
     "Einsum": einsum,
+    ("NegativeLogLikelihoodLoss", 12): negative_log_likelihood_loss,
+    ("SoftmaxCrossEntropyLoss", 12): softmax_cross_entropy_loss,
 }

@@ -10,5 +10,6 @@ __all__ = ["FACTS", "SoftmaxParams", "infer_shape"]
 
 
 FACTS = (OpFacts(OpType.LOG_SOFTMAX, SoftmaxParams, infer_shape,
-                 int8=QuantRule(quantizer=False), tflite=("LOG_SOFTMAX",), onnx=("LogSoftmax",),
+                 int8=QuantRule(quantizer=False), tflite=("LOG_SOFTMAX",),
+                 onnx=("LogSoftmax", "SoftmaxCrossEntropyLoss"),
                  limits="int8: imported TFLite models only, output 16/256, 127"),)

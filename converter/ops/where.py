@@ -27,5 +27,6 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.WHERE, None, infer_shape,
-                 onnx=("Where", "ThresholdedRelu", "Shrink", "Expand", "Trilu"),
+                 onnx=("Where", "ThresholdedRelu", "Shrink", "Expand", "Trilu",
+                       "NegativeLogLikelihoodLoss"),
                  tflite=("SELECT", "SELECT_V2")),)

@@ -2,8 +2,10 @@
 kernel of their own: the normalisations (LayerNormalization, InstanceNormalization,
 GroupNormalization, RMSNormalization, LpNormalization), the variadic Sum, Mean, Max and Min,
 ops ONNX defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink, Hardmax), the tests
-IsNaN and IsInf, Expand, Tile and Trilu, the layout moves DepthToSpace and SpaceToDepth,
-Einsum of one or two operands, and Attention. The conventions are onnx_ops.py's.
+IsNaN and IsInf, ArgMax and ArgMin (the last tied index too), Expand, Tile and Trilu, the
+layout moves DepthToSpace and SpaceToDepth, Einsum of one or two operands, Attention, and the
+losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss. The conventions are
+onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from ..ops.gather import GatherParams
 from ..ops.math_unary import EluParams
 from ..ops.mean import ReduceParams
 from ..ops.pad import PadParams
+from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index, check_rank
 from .onnx_signature import Compared, Indices
@@ -204,6 +207,33 @@ def hardmax(b: Builder, x: str, *, axis: int = -1) -> str:
                                                              for i in range(rank)])
     hit = b.op(OpType.EQUAL, [b.const(positions, name="positions"), winner], dtype=DType.BOOL)
     return b.op(OpType.CAST, [hit], dtype=DType.FLOAT32)
+
+
+def _arg(b: Builder, op: OpType, x: str, axis: int, keepdims: int, last: int) -> str:
+    """ARG_MAX/ARG_MIN as int64; the last of tied indices: the first of x reversed along the
+    axis (a SLICE of step -1), mapped back by a GATHER of the reversed positions."""
+    dims = b.shape(x)
+    a = axis_index(axis, len(dims))
+    out = dims[:a] + (1,) * bool(keepdims) + dims[a + 1:]
+    if not last:
+        return b.op(op, [x], ArgParams(a), shapes=[out], dtype=DType.INT64)
+    begin = tuple(d - 1 if i == a else 0 for i, d in enumerate(dims))
+    step = tuple(-1 if i == a else 1 for i in range(len(dims)))
+    reversed_x = b.op(OpType.SLICE, [x], SliceParams(begin, step), shapes=[dims])
+    index = b.op(op, [reversed_x], ArgParams(a), shapes=[out], dtype=DType.INT64)
+    b.reserve((dims[a],), np.int64)
+    positions = b.const(np.arange(dims[a] - 1, -1, -1, dtype=np.int64), name="positions")
+    return b.op(OpType.GATHER, [positions, index], GatherParams(0))
+
+
+def arg_max(b: Builder, x: str, *, axis: int = 0, keepdims: int = 1,
+            select_last_index: Literal[0, 1] = 0) -> str:
+    return _arg(b, OpType.ARG_MAX, x, axis, keepdims, select_last_index)
+
+
+def arg_min(b: Builder, x: str, *, axis: int = 0, keepdims: int = 1,
+            select_last_index: Literal[0, 1] = 0) -> str:
+    return _arg(b, OpType.ARG_MIN, x, axis, keepdims, select_last_index)
 
 
 def lp_normalization(b: Builder, x: str, *, axis: int = -1, p: Literal[1, 2] = 2) -> str:
@@ -541,6 +571,8 @@ COMPOSED_OPS = {
     "IsNaN": is_nan,
     "IsInf": is_inf,
     ("Hardmax", 13): hardmax,
+    "ArgMax": arg_max,
+    "ArgMin": arg_min,
     "LpNormalization": lp_normalization,
     "Expand": expand,
     "Tile": tile,

@@ -27,7 +27,6 @@ import onnx
 
 from ..ir import TO_NCHW, TO_NHWC, DType
 from ..ops import OpType
-from ..ops.arg_max import ArgParams
 from ..ops.binary import BinaryParams
 from ..ops.clamp import ClampParams
 from ..ops.concatenation import ConcatenationParams
@@ -465,18 +464,6 @@ def _reduction_input(kind: str) -> Callable[..., str]:
     return convert
 
 
-def _arg(op: OpType) -> Callable[..., str]:
-    """ArgMax, ArgMin: int64 indices; a tie goes to the first index (select_last_index=0)."""
-    def convert(b: Builder, x: str, *, axis: int = 0, keepdims: int = 1,
-                select_last_index: Literal[0] = 0) -> str:
-        shape = list(b.shape(x))
-        a = axis_index(axis, len(shape))
-        out = shape[:a] + [1] * bool(keepdims) + shape[a + 1:]
-        return b.op(op, [x], ArgParams(a), shapes=[tuple(out)], dtype=DType.INT64)
-    convert.__name__ = op.name.lower()
-    return convert
-
-
 def global_average_pool(b: Builder, x: str) -> str:
     check_rank(b, x, (4,), "input X (NCHW)")
     return _mean(b, x, (2, 3), 1)
@@ -679,8 +666,6 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Or": _logical(OpType.LOGICAL_OR),
     "Xor": _logical(OpType.LOGICAL_XOR),
     "Where": where,
-    "ArgMax": _arg(OpType.ARG_MAX),
-    "ArgMin": _arg(OpType.ARG_MIN),
     "Cast": cast,
     "CastLike": cast_like,
     **COMPOSED_OPS,

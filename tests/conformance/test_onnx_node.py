@@ -30,7 +30,6 @@ INT_TYPES = ("run-time tensors of int8, int16, unsigned or string elements: floa
 OLD_OPSET = "opset 1, older than the oldest Emberlite reads (7)"
 OTHER_ELEMENTS = ("a tensor of float16, bfloat16, double, float8/4, int4/2 or another element "
                   "type Emberlite does not run (float32, int32, int64 and bool)")
-LAST_INDEX = "select_last_index=1: Emberlite's ArgMax/ArgMin return the first of tied indices"
 ATTENTION_LATER = ("Attention's sliding window (opset 25), external cache (nonpad_kv_seqlen, "
                    "opset 24) and float64 softmax precision")
 _NARROW = ("int8", "int16", "uint8", "uint16", "uint32", "uint64")
@@ -157,9 +156,8 @@ _RUN_ELEMENTS = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT32, onnx.TensorProt
 def _static_reason(model: onnx.ModelProto) -> str | None:
     """Why a case cannot run, read from the model alone: an element type Emberlite has no
     run-time tensors of (in the graph's inputs, outputs or a Cast's target), an empty graph
-    input (CastLike's type carrier), ArgMax/ArgMin asking for the last tied index, Attention's
-    later-opset options, or a reduction's axes, Trilu's diagonal or a recurrent op's weights
-    given as a graph input."""
+    input (CastLike's type carrier), Attention's later-opset options, or a reduction's
+    axes, Trilu's diagonal or a recurrent op's weights given as a graph input."""
     graph = model.graph
     values = [*graph.input, *graph.output, *graph.value_info]
     elements = {v.type.tensor_type.elem_type for v in values}
@@ -170,16 +168,15 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
     if any(d.HasField("dim_value") and d.dim_value == 0 for v in graph.input
            for d in v.type.tensor_type.shape.dim):
         return EMPTY
-    if any(a.name == "select_last_index" and a.i == 1 for n in graph.node for a in n.attribute):
-        return LAST_INDEX
     if any(n.op_type == "Attention" and (len(n.input) > 6 or any(
             a.name.endswith("window_size") or (a.name == "softmax_precision" and a.i != 1)
             for a in n.attribute)) for n in graph.node):
         return ATTENTION_LATER
     graph_inputs = {v.name for v in graph.input}
-    if any((n.op_type.startswith("Reduce") or n.op_type in ("Trilu", "LSTM", "GRU", "RNN"))
+    held = ("Trilu", "LSTM", "GRU", "RNN", "TopK", "CumSum", "OneHot")
+    if any((n.op_type.startswith("Reduce") or n.op_type in held)
            and len(n.input) > 1 and n.input[1] in graph_inputs for n in graph.node):
-        return CONST_INPUT  # the axes, the diagonal, the weights
+        return CONST_INPUT  # the axes, the diagonal, the weights, k, the depth
     return None
 # Frozen variants that still cannot convert, with the reason.
 XFAIL_FROZEN = {"test_slice_start_out_of_bounds": EMPTY, "test_edge_pad": INT_TYPES,

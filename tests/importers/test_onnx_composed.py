@@ -2,8 +2,9 @@
 onnx_composed_ops.py) against ONNX Runtime: the normalisations on real shapes (after a
 convolution, with and without bias, every axis), the variadic Sum/Mean/Max/Min with
 broadcasting, Softsign, Celu, ThresholdedRelu, Shrink, Expand and Tile of float32, int64 and
-bool tensors, DepthToSpace and SpaceToDepth in both modes, Einsum of one or two operands;
-malformed attributes refused with the node and the reason."""
+bool tensors, DepthToSpace and SpaceToDepth in both modes, Einsum of one or two operands,
+ArgMax and ArgMin with ties and either select_last_index; malformed attributes refused with
+the node and the reason."""
 from __future__ import annotations
 
 import numpy as np
@@ -302,3 +303,30 @@ def test_einsum_matches_onnx_runtime(equation: str, shapes: list[tuple]) -> None
 def test_einsum_refusals_say_why(equation: str, shapes: list[tuple], message: str) -> None:
     with pytest.raises((UnsupportedOpsError, ModelImportError), match=message):
         convert_onnx(_einsum_model(equation, shapes))
+
+
+# --- ArgMax / ArgMin with select_last_index -----------------------------------------------
+@pytest.mark.parametrize("op", ["ArgMax", "ArgMin"])
+@pytest.mark.parametrize("axis,keepdims", [(0, 1), (1, 0), (-1, 1), (2, 0)])
+@pytest.mark.parametrize("last", [0, 1])
+def test_arg_with_ties_matches_onnx_runtime(op: str, axis: int, keepdims: int,
+                                            last: int) -> None:
+    """Values from {-1, 0, 1}: most rows hold ties, so the first and the last tied index
+    differ."""
+    shape = (3, 4, 5)
+    x = RNG.integers(-1, 2, shape).astype(np.float32)
+    node = helper.make_node(op, ["x"], ["y"], axis=axis, keepdims=keepdims,
+                            select_last_index=last)
+    graph = helper.make_graph([node], "arg", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, shape)], [helper.make_empty_tensor_value_info("y")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    assert_matches_ort(model, [x])
+
+
+def test_arg_with_select_last_index_out_of_range() -> None:
+    node = helper.make_node("ArgMax", ["x"], ["y"], select_last_index=2)
+    graph = helper.make_graph([node], "arg", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, (2, 3))], [helper.make_empty_tensor_value_info("y")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(UnsupportedOpsError, match="ArgMax_0.*select_last_index=2 is not"):
+        convert_onnx(model)

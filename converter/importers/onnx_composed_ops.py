@@ -9,6 +9,7 @@ onnx_ops.py's.
 """
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..ops import OpType
 from ..ops.arg_max import ArgParams
 from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
+from ..ops.clamp import ClampParams
 from ..ops.concatenation import ConcatenationParams
 from ..ops.gather import GatherParams
 from ..ops.math_unary import EluParams
@@ -26,6 +28,7 @@ from ..ops.pad import PadParams
 from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index, check_rank
+from .onnx_nn_ops import batch_normalization as nn_batch_normalization
 from .onnx_signature import Compared, Indices
 
 
@@ -110,6 +113,30 @@ def group_normalization(b: Builder, x: str, scale: str, bias: str, *, epsilon: f
     return _affine(b, y, scale, bias, _per_channel(b, x))
 
 
+def batch_normalization(b: Builder, x: str, scale: str, bias: str, mean: str, var: str, *,
+                        epsilon: float = 1e-5, momentum: float = 0.9, training_mode: int = 0,
+                        spatial: int = 1) -> str:
+    """Constant statistics: one per-channel multiply-add (onnx_nn_ops.py, which the passes
+    fold into a convolution); any given at run time: (x - mean) * scale / sqrt(var + eps) + B
+    with each [C] input reshaped to broadcast over NC...."""
+    if training_mode:
+        raise Unsupported("training_mode=1 is not supported (inference only)")
+    if not spatial:
+        raise Unsupported("spatial=0 (per-element statistics) is not supported")
+    values = [b.value(v) for v in (scale, bias, mean, var)]
+    if all(v is not None for v in values):
+        return nn_batch_normalization(b, x, *values, epsilon=epsilon)
+    dims = b.shape(x)
+    if len(dims) < 2 or any(b.shape(v) != (dims[1],) for v in (scale, bias, mean, var)):
+        raise Invalid(f"scale, B, mean and var must be [C] for input {dims}")
+    channel = _per_channel(b, x)
+    inv_std = b.op(OpType.RSQRT, [_binary(b, OpType.ADD, b.reshape(var, channel),
+                                          b.scalar(epsilon))])
+    centred = _binary(b, OpType.SUB, x, b.reshape(mean, channel))
+    factor = _binary(b, OpType.MUL, b.reshape(scale, channel), inv_std)
+    return _affine(b, _binary(b, OpType.MUL, centred, factor), None, bias, channel)
+
+
 # --- variadic element-wise -----------------------------------------------------------------
 def _fold(b: Builder, op: OpType, inputs: tuple[str, ...], params: object) -> str:
     if not inputs:
@@ -167,6 +194,38 @@ def shrink(b: Builder, x: str, *, bias: float = 0.0, lambd: float = 0.5) -> str:
                               b.scalar(0.0)], dtype=DType.FLOAT32)
     return b.op(OpType.WHERE, [above, _binary(b, OpType.SUB, x, b.scalar(bias)), low],
                 dtype=DType.FLOAT32)
+
+
+def _clamp(b: Builder, x: str, lo: float, hi: float) -> str:
+    if lo == 0.0 and hi == 6.0:
+        return b.op(OpType.RELU6, [x])
+    if lo == 0.0 and hi == math.inf:
+        return b.op(OpType.RELU, [x])
+    return b.op(OpType.CLAMP, [x], ClampParams(lo, hi))
+
+
+def clip_6(b: Builder, x: str, *, min: float = float(np.finfo(np.float32).min),
+           max: float = float(np.finfo(np.float32).max)) -> str:
+    return _clamp(b, x, min, max)
+
+
+def clip_11(b: Builder, x: str, min: str | None = None, max: str | None = None) -> str:
+    """min(max(x, min), max): CLAMP for constant bounds, MAXIMUM / MINIMUM for run-time ones
+    (a min above max gives max everywhere, as ONNX's definition does)."""
+    bounds = {"min": min, "max": max}
+    for what, bound in bounds.items():
+        if bound is not None and math.prod(b.shape(bound)) != 1:
+            raise Invalid(f"{what} must be a scalar, got shape {list(b.shape(bound))}")
+    values = {what: None if bound is None else b.value(bound) for what, bound in bounds.items()}
+    if all(bound is None or values[what] is not None for what, bound in bounds.items()):
+        lo, hi = (default if values[what] is None else float(values[what].reshape(-1)[0])
+                  for what, default in (("min", -math.inf), ("max", math.inf)))
+        return _clamp(b, x, lo, hi)
+    y = x
+    for what, op in (("min", OpType.MAXIMUM), ("max", OpType.MINIMUM)):
+        if bounds[what] is not None:
+            y = b.op(op, [y, b.reshape(bounds[what], ())])
+    return y
 
 
 def trilu(b: Builder, x: Compared, k: np.ndarray | None = None, *, upper: int = 1) -> str:
@@ -560,6 +619,9 @@ COMPOSED_OPS = {
     ("RMSNormalization", 23): rms_normalization,
     "InstanceNormalization": instance_normalization,
     ("GroupNormalization", 21): group_normalization,
+    "BatchNormalization": batch_normalization,
+    "Clip": clip_6,
+    ("Clip", 11): clip_11,
     "Sum": sum_,
     "Mean": mean,
     "Max": max_,

@@ -28,7 +28,6 @@ import onnx
 from ..ir import TO_NCHW, TO_NHWC, DType
 from ..ops import OpType
 from ..ops.binary import BinaryParams
-from ..ops.clamp import ClampParams
 from ..ops.concatenation import ConcatenationParams
 from ..ops.gather import GatherParams
 from ..ops.hard_sigmoid import HardSigmoidParams
@@ -43,8 +42,8 @@ from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
 from .graph_builder import (Builder, Invalid, Unsupported, axis_index, check_indices,
                             check_rank)
-from .onnx_nn_ops import (batch_normalization, conv, conv_transpose, gemm, global_lp_pool,
-                          lp_pool, matmul, pool_average, pool_max)
+from .onnx_nn_ops import (conv, conv_transpose, gemm, global_lp_pool, lp_pool, matmul,
+                          pool_average, pool_max)
 from .onnx_composed_ops import COMPOSED_OPS
 from .onnx_recurrent_ops import RECURRENT_OPS
 from .onnx_signature import AnyTensor, Boolean, Compared, Indices
@@ -155,26 +154,6 @@ def cast(b: Builder, x: Compared, *, to: int, saturate: int = 1) -> str:
 
 def cast_like(b: Builder, x: Compared, like: Compared, *, saturate: int = 1) -> str:
     return _cast_to(b, x, b.dtype(like))
-
-
-def _clamp(b: Builder, x: str, lo: float, hi: float) -> str:
-    if lo == 0.0 and hi == 6.0:
-        return b.op(OpType.RELU6, [x])
-    if lo == 0.0 and hi == math.inf:
-        return b.op(OpType.RELU, [x])
-    return b.op(OpType.CLAMP, [x], ClampParams(lo, hi))
-
-
-def clip_6(b: Builder, x: str, *, min: float = float(np.finfo(np.float32).min),
-           max: float = float(np.finfo(np.float32).max)) -> str:
-    return _clamp(b, x, min, max)
-
-
-def clip_11(b: Builder, x: str, min: np.ndarray | None = None,
-            max: np.ndarray | None = None) -> str:
-    lo = -math.inf if min is None else _scalar(min, "min")
-    hi = math.inf if max is None else _scalar(max, "max")
-    return _clamp(b, x, lo, hi)
 
 
 def identity(b: Builder, x: Compared) -> str:
@@ -592,8 +571,6 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "HardSwish": _unary(OpType.HARD_SWISH),
     "LeakyRelu": leaky_relu,
     "HardSigmoid": hard_sigmoid,
-    "Clip": clip_6,
-    ("Clip", 11): clip_11,
     "Identity": identity,
     "Dropout": dropout_7,
     ("Dropout", 12): dropout_12,
@@ -632,7 +609,6 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "ConvTranspose": conv_transpose,
     "Gemm": gemm,
     "MatMul": matmul,
-    "BatchNormalization": batch_normalization,
     "MaxPool": pool_max,
     "AveragePool": pool_average,
     ("LpPool", 11): lp_pool,

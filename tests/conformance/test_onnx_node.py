@@ -107,9 +107,6 @@ def _xfail() -> dict[str, str]:
             "downsample_scales_linear_half_pixel_symmetric",
             "upsample_scales_linear_half_pixel_symmetric")]),
         (CONST_INPUT, [
-            "test_batchnorm_example", "test_batchnorm_epsilon", "test_clip_example", "test_clip",
-            "test_clip_inbounds", "test_clip_outbounds", "test_clip_splitbounds",
-            "test_clip_min_greater_than_max", "test_clip_default_min", "test_clip_default_max",
             "test_constant_pad", "test_edge_pad", "test_reflect_pad", "test_constant_pad_axes",
             "test_constant_pad_negative_axes", "test_squeeze", "test_squeeze_negative_axes",
             "test_upsample_nearest",

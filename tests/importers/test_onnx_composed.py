@@ -330,3 +330,61 @@ def test_arg_with_select_last_index_out_of_range() -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     with pytest.raises(UnsupportedOpsError, match="ArgMax_0.*select_last_index=2 is not"):
         convert_onnx(model)
+
+
+# --- Clip and BatchNormalization with run-time inputs --------------------------------------
+@pytest.mark.parametrize("given", [("min", "max"), ("min",), ("max",), ("min_const", "max"),
+                                   ("min", "max_const")], ids="-".join)
+def test_clip_with_run_time_bounds(given: tuple[str, ...]) -> None:
+    """A bound given at run time (a graph input) is MAXIMUM / MINIMUM, a constant one with
+    it joins them; a min above the max included (ONNX Runtime gives the max)."""
+    shape = (2, 3, 4)
+    inputs = {"x": (np.float32, shape)}
+    inits: dict[str, np.ndarray] = {}
+    feeds = [_x(*shape)]
+    names = []
+    for bound, value in (("min", -0.7), ("max", 1.1)):
+        if bound in given:
+            inputs[bound] = (np.float32, ())
+            feeds.append(np.array(value, np.float32))
+            names.append(bound)
+        elif f"{bound}_const" in given:
+            inits[bound] = np.array(value, np.float32)
+            names.append(bound)
+        else:
+            names.append("")
+    node = helper.make_node("Clip", ["x", *names], ["y"])
+    model = _model([node], inputs, {"y": (np.float32, shape)}, inits, opset=13)
+    assert_matches_ort(model, feeds, tol=0.0)
+    moved = [feeds[0], *(np.array(1.5 - f, np.float32) for f in feeds[1:])]  # min 2.2, max 0.4
+    assert_matches_ort(model, moved, tol=0.0)
+
+
+@pytest.mark.parametrize("constant", [(), ("scale", "bias"), ("mean", "var")], ids=str)
+def test_batch_normalization_with_run_time_statistics(constant: tuple[str, ...]) -> None:
+    shape = (2, 3, 4, 5)
+    stats = {"scale": _x(3), "bias": _x(3), "mean": _x(3), "var": RNG.uniform(0.1, 2, 3)
+             .astype(np.float32)}
+    inputs = {"x": (np.float32, shape), **{n: (np.float32, (3,)) for n in stats
+                                           if n not in constant}}
+    node = helper.make_node("BatchNormalization", ["x", *stats], ["y"], epsilon=1e-3)
+    model = _model([node], inputs, {"y": (np.float32, shape)},
+                   {n: stats[n] for n in constant}, opset=15)
+    assert_matches_ort(model, [_x(*shape), *(stats[n] for n in stats if n not in constant)])
+
+
+@pytest.mark.parametrize("node,inputs,message", [
+    (helper.make_node("Clip", ["x", "lo"], ["y"]), {"lo": (3,)},
+     r"Clip_0.*min must be a scalar, got shape \[3\]"),
+    (helper.make_node("BatchNormalization", ["x", "s", "s", "s", "v"], ["y"]), {"v": (4,)},
+     r"BatchNormalization_0.*scale, B, mean and var must be \[C\]"),
+    (helper.make_node("BatchNormalization", ["x", "s", "s", "s", "v"], ["y"], training_mode=1),
+     {"v": (3,)}, "BatchNormalization_0.*training_mode=1 is not supported"),
+], ids=["clip", "batch_normalization", "training"])
+def test_run_time_inputs_of_the_wrong_shape(node: onnx.NodeProto, inputs: dict[str, tuple],
+                                            message: str) -> None:
+    model = _model([node], {"x": (np.float32, (2, 3, 4)),
+                            **{n: (np.float32, s) for n, s in inputs.items()}},
+                   {"y": (np.float32, None)}, {"s": np.ones(3, np.float32)}, opset=15)
+    with pytest.raises((UnsupportedOpsError, ModelImportError), match=message):
+        convert_onnx(model)

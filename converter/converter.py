@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .dynamic_shapes import DynamicInputs, plan_inputs
+from .dynamic_shapes import bind as bind_dynamic
 from .errors import ModelImportError, QuantizationError
 from .ir import Graph
 from .limits import ConstantBudget, Limits, format_bytes
@@ -43,6 +45,9 @@ class _Source:
     metadata: dict[str, str]                 # format and producer of the source
     load: Callable[..., Graph]               # (budget=None) -> a fresh IR graph
     limits: Limits                           # size budgets of the conversion (limits.py)
+    # Models with dynamic dims: the same graph at the probe shapes, and what the user gave.
+    load_probe: Callable[..., Graph] | None = None
+    dynamic: DynamicInputs | None = None
 
 
 class _Quantize:
@@ -132,26 +137,35 @@ class Converter:
 
     @classmethod
     def from_onnx(cls, model_or_path: Any, *,
-                  input_shapes: dict[str, list[int]] | None = None,
+                  input_shapes: dict[str, list[Any]] | None = None,
                   max_constant_bytes: int | None = None,
                   max_arena_bytes: int | None = None) -> "Converter":
         """`model_or_path`: an onnx.ModelProto, a file path, or the serialized bytes.
         `input_shapes` fixes dynamic input dimensions (a dynamic batch dimension becomes 1
-        without it). `max_constant_bytes` bounds the bytes of all the constants that
-        constant folding computes, `max_arena_bytes` the planned arena of the file
+        without it): each dim an int, -1 for the model's own (fixed) size, or a range
+        (lo, hi) that stays dynamic in the file: the runtime then takes any size in it
+        (Interpreter.resize_tensor_input), with the arena planned for hi. Dims of one ONNX
+        dim_param share one range. `max_constant_bytes` bounds the bytes of all the constants
+        that constant folding computes, `max_arena_bytes` the planned arena of the file
         (defaults in converter/limits.py: 512 MiB and 4 GiB); a model over either is refused
         with a SizeLimitError naming the node."""
         limits = _limits(max_constant_bytes, max_arena_bytes)
         # onnx is imported only here, so the converter imports without it (other formats).
-        from .importers.onnx import import_onnx
+        from .importers.onnx import declared_input_dims, import_onnx
 
         model, data = _load_onnx(model_or_path)
-        shapes = None if input_shapes is None else {k: list(v) for k, v in input_shapes.items()}
+        given = {k: list(v) for k, v in (input_shapes or {}).items()}
+        planned = plan_inputs(given, declared_input_dims(model.graph))
+        shapes = {k: list(v) for k, v in planned.bound.items()}
+        dynamic = planned if planned.symbols else None
         metadata = {"source.format": "onnx",
                     "source.producer_name": model.producer_name,
                     "source.producer_version": model.producer_version}
+        probe = None if dynamic is None else \
+            (lambda budget=None: import_onnx(model, dynamic.probe, budget))
         return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
-                           lambda budget=None: import_onnx(model, shapes, budget), limits))
+                           lambda budget=None: import_onnx(model, shapes or None, budget), limits,
+                           probe, dynamic))
 
     @classmethod
     def from_tflite(cls, path_or_bytes: Any, *,
@@ -256,20 +270,31 @@ class Converter:
     def convert(self) -> bytes:
         """The .ember file's bytes."""
         limits = self._source.limits
-        budget = ConstantBudget(limits)
-        graph = run_passes(self._source.load(budget), budget)
-        # Before calibration runs the model: no activation may exceed the arena budget.
-        _check_tensors(graph, limits)
-        if self._quantize is not None:
-            graph = self._quantize.apply(graph)
-        # After quantization: only float32 ops take these epilogues (passes/fuse_epilogues.py),
-        # only int8 ones become lookups (passes/fuse_int8_lookups.py).
-        graph = fuse_int8_lookups(fuse_epilogues(graph))
+        graph = self._lower(self._source.load)
+        if self._source.dynamic is not None:
+            graph = bind_dynamic(graph, self._lower(self._source.load_probe),
+                                 self._source.dynamic)
         plan = plan_memory(graph)
         _check_arena(graph, plan, limits)
         # The writer adds graph.metadata (the passes' layout notes) to these.
         metadata = {**self._source.metadata, "source.sha256": self._source.sha256}
         return serialize(graph, plan, metadata=metadata)
+
+    def _lower(self, load: Callable[..., Graph]) -> Graph:
+        """The source as an IR graph after the passes and the quantization."""
+        budget = ConstantBudget(self._source.limits)
+        graph = run_passes(load(budget), budget)
+        # Before calibration runs the model: no activation may exceed the arena budget.
+        _check_tensors(graph, self._source.limits)
+        if self._quantize is not None:
+            if self._source.dynamic is not None and isinstance(self._quantize, _Quantize):
+                raise QuantizationError("int8 and int16x8 quantization calibrate at fixed "
+                                        "shapes: convert a model with dynamic dims with "
+                                        "fixed input_shapes to quantize it")
+            graph = self._quantize.apply(graph)
+        # After quantization: only float32 ops take these epilogues (passes/fuse_epilogues.py),
+        # only int8 ones become lookups (passes/fuse_int8_lookups.py).
+        return fuse_int8_lookups(fuse_epilogues(graph))
 
     def save(self, path: str | os.PathLike) -> None:
         """Converts and writes the file atomically: on any error nothing is left behind."""

@@ -62,6 +62,9 @@ class Tensor:
     shape: tuple[int, ...] | None          # None until shape inference knows it
     data: np.ndarray | None = None         # constant value (read-only), else None
     quant: QuantParams | None = None
+    # Per dim, -1 or the index of the Graph symbol it follows (converter/dynamic_shapes.py);
+    # None: every dim fixed.
+    dim_symbols: tuple[int, ...] | None = None
 
     @property
     def is_constant(self) -> bool:
@@ -94,6 +97,14 @@ class Signature:
     outputs: tuple[tuple[str, int], ...]    # (name, index into Graph.outputs)
 
 
+@dataclass(frozen=True)
+class Symbol:
+    """A dynamic dimension: graph input dims that follow it take any size in [min, max]."""
+    name: str
+    min: int
+    max: int
+
+
 @dataclass
 class Graph:
     tensors: dict[str, Tensor]
@@ -102,6 +113,7 @@ class Graph:
     outputs: list[str]
     metadata: dict[str, str] = field(default_factory=dict)
     signatures: list[Signature] = field(default_factory=list)  # none: one default signature
+    symbols: list[Symbol] = field(default_factory=list)         # the dynamic dimensions
 
     def copy(self) -> "Graph":
         """A new graph sharing the (immutable) constant arrays."""
@@ -109,7 +121,8 @@ class Graph:
                      nodes=[dataclasses.replace(n, inputs=list(n.inputs), outputs=list(n.outputs))
                             for n in self.nodes],
                      inputs=list(self.inputs), outputs=list(self.outputs),
-                     metadata=dict(self.metadata), signatures=list(self.signatures))
+                     metadata=dict(self.metadata), signatures=list(self.signatures),
+                     symbols=list(self.symbols))
 
     def producers(self) -> dict[str, Node]:
         return {out: node for node in self.nodes for out in node.outputs}

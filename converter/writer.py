@@ -28,11 +28,12 @@ from emberlite.schema.QuantParams import QuantParamsT
 from emberlite.schema.Sha256 import Sha256T
 from emberlite.schema.Signature import SignatureT
 from emberlite.schema.Subgraph import SubgraphT
+from emberlite.schema.Symbol import SymbolT
 from emberlite.schema.Tensor import TensorT
 from emberlite.schema.TensorMap import TensorMapT
 
 from .errors import EmberError
-from .ir import Graph, Tensor
+from .ir import Graph, Symbol, Tensor
 from .planner import MemoryPlan
 
 FORMAT_VERSION = 7
@@ -140,6 +141,8 @@ def _tensor_table(t: Tensor, buffer: int, offset: int) -> TensorT:
                          f"format's range [0, {_INT32_MAX}]")
     tt.buffer = buffer
     tt.arenaOffset = offset
+    if t.dim_symbols is not None:
+        tt.dimSymbols = [int(k) for k in t.dim_symbols]
     if t.quant is not None:
         q = QuantParamsT()
         q.scale = [float(s) for s in t.quant.scale]
@@ -147,6 +150,13 @@ def _tensor_table(t: Tensor, buffer: int, offset: int) -> TensorT:
         q.axis = int(t.quant.axis)
         tt.quant = q
     return tt
+
+
+def _symbol(symbol: Symbol) -> SymbolT:
+    st = SymbolT()
+    st.name = _text(symbol.name, "dimension name")
+    st.min, st.max = int(symbol.min), int(symbol.max)
+    return st
 
 
 def _tensor_map(pairs: list[tuple[str, str]], index: dict[str, int]) -> list[TensorMapT]:
@@ -217,6 +227,7 @@ def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, st
         sg.operators.append(op)
     sg.inputs = [index[n] for n in graph.inputs]
     sg.outputs = [index[n] for n in graph.outputs]
+    sg.symbols = [_symbol(s) for s in graph.symbols]
 
     model = ModelT()
     model.formatVersion = FORMAT_VERSION

@@ -117,7 +117,13 @@ typedef struct ember_tensor {
     ember_fb_vector quant_zero_points; /* int64 elements */
     float scale;           /* quant_scales[0] when quant_count > 0 */
     int32_t zero_point;    /* quant_zero_points[0] when quant_count > 0 */
+    ember_fb_vector stored_shape; /* the file's dims: those the arena plan was made for */
+    size_t stored_bytes;          /* bytes at the stored shape: the most the plan holds */
+    ember_fb_vector dim_symbols;  /* format 8: int32 per dim, -1 or a symbol; may be empty */
 } ember_tensor;
+
+/* Dynamic dimensions of one model (Subgraph.symbols); more are refused at load. */
+#define EMBER_MAX_SYMBOLS 8
 
 #define EMBER_MAX_IO 64 /* inputs or outputs of one node */
 
@@ -152,6 +158,8 @@ typedef struct ember_context {
     struct ember_threadpool *pool; /* workers for num_threads > 1 (csrc/threadpool.h), or NULL */
     struct ember_region *region;   /* where ember_alloc takes blocks first (csrc/region.h), or
                                       NULL: the allocator only */
+    uint32_t symbol_count;         /* the model's dynamic dimensions */
+    int32_t symbols[EMBER_MAX_SYMBOLS]; /* their values now: max until inputs are resized */
 } ember_context;
 
 /* Formats the message into ctx and returns `status` (printf-style, bounded). */
@@ -170,6 +178,8 @@ extern const ember_allocator ember_malloc_allocator;
 void *ember_alloc(ember_context *ctx, size_t size);
 /* Frees every ember_alloc block of ctx (the interpreter does this at destroy). */
 void ember_free_all(ember_context *ctx);
+/* Frees the blocks allocated since ctx->blocks was `mark` (a re-prepare drops the last one). */
+void ember_free_since(ember_context *ctx, void *mark);
 /* Asks for `size` bytes of scratch during eval (shared by all nodes, 64-byte aligned). */
 void ember_request_scratch(ember_context *ctx, size_t size);
 
@@ -198,6 +208,20 @@ typedef struct ember_kernel {
    eval has nothing to write, so the interpreter skips it and prepare derives nothing
    (csrc/kernels/common.c). */
 bool ember_outputs_empty(const ember_context *ctx, const ember_node *n);
+
+/* Shape rules: after a graph input is resized, ember_interp_allocate derives every node's
+   output shapes from its inputs' (csrc/kernels/shape_rules.c). A rule sets the outputs with
+   ember_set_shape and leaves validation to the kernel's check, which runs next. */
+typedef ember_status (*ember_shape_fn)(ember_context *ctx, const ember_node *node);
+/* The op's rule, or NULL when its outputs cannot follow resized inputs. */
+ember_shape_fn ember_shape_rule(uint16_t op);
+/* Gives t the shape rank x dims (count and bytes follow); fails, naming the node, when a dim
+   is not positive or the bytes overflow. */
+ember_status ember_set_shape(ember_context *ctx, const ember_node *node, ember_tensor *t,
+                             uint32_t rank, const int32_t *dims);
+/* The value a dim spec of RESHAPE's new_shape or SLICE's size names when v <= -2 (symbol
+   -(v + 2)), or -1 when there is no such symbol. */
+int32_t ember_symbol_dim(const ember_context *ctx, int32_t v);
 
 /* Kernel for an op code, or NULL (csrc/kernels/registry.c). */
 const ember_kernel *ember_kernel_for(uint32_t op);

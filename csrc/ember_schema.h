@@ -94,7 +94,15 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_OP_REDUCE_MAX 73
 #define EMBER_OP_REDUCE_MIN 74
 #define EMBER_OP_REDUCE_PROD 75
-#define EMBER_OP_COUNT 76
+#define EMBER_OP_GATHER_ELEMENTS 76
+#define EMBER_OP_GATHER_ND 77
+#define EMBER_OP_SCATTER_ND 78
+#define EMBER_OP_SCATTER_ELEMENTS 79
+#define EMBER_OP_TOP_K 80
+#define EMBER_OP_CUM_SUM 81
+#define EMBER_OP_ONE_HOT 82
+#define EMBER_OP_MOD 83
+#define EMBER_OP_COUNT 84
 
 /* enum FusedActivation */
 #define EMBER_FUSED_ACTIVATION_NONE 0
@@ -130,6 +138,14 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_PAD_MODE_EDGE 2
 #define EMBER_PAD_MODE_COUNT 3
 
+/* enum ScatterReduction */
+#define EMBER_SCATTER_REDUCTION_NONE 0
+#define EMBER_SCATTER_REDUCTION_ADD 1
+#define EMBER_SCATTER_REDUCTION_MUL 2
+#define EMBER_SCATTER_REDUCTION_MAX 3
+#define EMBER_SCATTER_REDUCTION_MIN 4
+#define EMBER_SCATTER_REDUCTION_COUNT 5
+
 /* union OpParams: type ids (0 = none) */
 #define EMBER_OP_PARAMS_CONV2D_PARAMS 1
 #define EMBER_OP_PARAMS_DEPTHWISE_CONV2D_PARAMS 2
@@ -155,7 +171,13 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_OP_PARAMS_ELU_PARAMS 22
 #define EMBER_OP_PARAMS_SELU_PARAMS 23
 #define EMBER_OP_PARAMS_GELU_PARAMS 24
-#define EMBER_OP_PARAMS_COUNT 25
+#define EMBER_OP_PARAMS_TOP_K_PARAMS 25
+#define EMBER_OP_PARAMS_CUM_SUM_PARAMS 26
+#define EMBER_OP_PARAMS_ONE_HOT_PARAMS 27
+#define EMBER_OP_PARAMS_MOD_PARAMS 28
+#define EMBER_OP_PARAMS_GATHER_ND_PARAMS 29
+#define EMBER_OP_PARAMS_SCATTER_PARAMS 30
+#define EMBER_OP_PARAMS_COUNT 31
 
 /* table Conv2DParams: vtable slots */
 #define EMBER_SLOT_CONV2D_PARAMS_STRIDE_H 0
@@ -232,6 +254,7 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_SLOT_REDUCE_PARAMS_AXES 0
 
 /* table ReshapeParams: vtable slots */
+#define EMBER_SLOT_RESHAPE_PARAMS_NEW_SHAPE 0
 
 /* table TransposeParams: vtable slots */
 #define EMBER_SLOT_TRANSPOSE_PARAMS_PERM 0
@@ -246,6 +269,7 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 /* table SliceParams: vtable slots */
 #define EMBER_SLOT_SLICE_PARAMS_BEGIN 0
 #define EMBER_SLOT_SLICE_PARAMS_STEP 1
+#define EMBER_SLOT_SLICE_PARAMS_SIZE 2
 
 /* table PadParams: vtable slots */
 #define EMBER_SLOT_PAD_PARAMS_PADS 0
@@ -258,6 +282,13 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 
 /* table GatherParams: vtable slots */
 #define EMBER_SLOT_GATHER_PARAMS_AXIS 0
+
+/* table GatherNDParams: vtable slots */
+#define EMBER_SLOT_GATHER_ND_PARAMS_BATCH_DIMS 0
+
+/* table ScatterParams: vtable slots */
+#define EMBER_SLOT_SCATTER_PARAMS_AXIS 0
+#define EMBER_SLOT_SCATTER_PARAMS_REDUCTION 1
 
 /* table ResizeParams: vtable slots */
 #define EMBER_SLOT_RESIZE_PARAMS_MODE 0
@@ -279,6 +310,22 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 /* table GeluParams: vtable slots */
 #define EMBER_SLOT_GELU_PARAMS_APPROXIMATE 0
 
+/* table TopKParams: vtable slots */
+#define EMBER_SLOT_TOP_K_PARAMS_AXIS 0
+#define EMBER_SLOT_TOP_K_PARAMS_LARGEST 1
+
+/* table CumSumParams: vtable slots */
+#define EMBER_SLOT_CUM_SUM_PARAMS_AXIS 0
+#define EMBER_SLOT_CUM_SUM_PARAMS_EXCLUSIVE 1
+#define EMBER_SLOT_CUM_SUM_PARAMS_REVERSE 2
+
+/* table OneHotParams: vtable slots */
+#define EMBER_SLOT_ONE_HOT_PARAMS_AXIS 0
+#define EMBER_SLOT_ONE_HOT_PARAMS_NEGATIVE_FROM_END 1
+
+/* table ModParams: vtable slots */
+#define EMBER_SLOT_MOD_PARAMS_FMOD 0
+
 /* table QuantParams: vtable slots */
 #define EMBER_SLOT_QUANT_PARAMS_SCALE 0
 #define EMBER_SLOT_QUANT_PARAMS_ZERO_POINT 1
@@ -291,6 +338,7 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_SLOT_TENSOR_BUFFER 3
 #define EMBER_SLOT_TENSOR_ARENA_OFFSET 4
 #define EMBER_SLOT_TENSOR_QUANT 5
+#define EMBER_SLOT_TENSOR_DIM_SYMBOLS 6
 
 /* table Operator: vtable slots */
 #define EMBER_SLOT_OPERATOR_OPCODE 0
@@ -300,12 +348,18 @@ _Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of Dat
 #define EMBER_SLOT_OPERATOR_PARAMS_TYPE 4
 #define EMBER_SLOT_OPERATOR_PARAMS 5
 
+/* table Symbol: vtable slots */
+#define EMBER_SLOT_SYMBOL_NAME 0
+#define EMBER_SLOT_SYMBOL_MIN 1
+#define EMBER_SLOT_SYMBOL_MAX 2
+
 /* table Subgraph: vtable slots */
 #define EMBER_SLOT_SUBGRAPH_NAME 0
 #define EMBER_SLOT_SUBGRAPH_TENSORS 1
 #define EMBER_SLOT_SUBGRAPH_OPERATORS 2
 #define EMBER_SLOT_SUBGRAPH_INPUTS 3
 #define EMBER_SLOT_SUBGRAPH_OUTPUTS 4
+#define EMBER_SLOT_SUBGRAPH_SYMBOLS 5
 
 /* table Buffer: vtable slots */
 #define EMBER_SLOT_BUFFER_OFFSET 0

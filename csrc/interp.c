@@ -143,6 +143,7 @@ ember_status ember_interp_create(const void *data, size_t size, const ember_opti
     *out = ip;
     ember_status st = ember_model_load(&ip->ctx, data, size, opts.verify_hash != 0, &ip->model);
     ip->verified = st == EMBER_STATUS_OK;
+    ip->load_blocks = ip->ctx.blocks;
     return finish(ip, st);
 }
 
@@ -265,6 +266,18 @@ static void reserve_region(ember_interp *ip) {
         ip->ctx.region = &ip->region;
 }
 
+/* What an earlier allocate prepared is dropped: the nodes prepare again for new shapes. */
+static void release_prepared(ember_interp *ip) {
+    ember_free_since(&ip->ctx, ip->load_blocks);
+    ember_region_release(&ip->region);
+    ip->ctx.region = NULL;
+    ip->arena = NULL;
+    for (uint32_t i = 0; i < ip->model.node_count; i++) {
+        ip->model.nodes[i].data = NULL;
+        ip->model.nodes[i].variant = NULL;
+    }
+}
+
 ember_status ember_interp_allocate(ember_interp *ip) {
     if (!live(ip))
         return EMBER_STATUS_MISUSE;
@@ -274,10 +287,13 @@ ember_status ember_interp_allocate(ember_interp *ip) {
                                      "the model failed verification; nothing to allocate"));
     if (ip->allocated)
         return EMBER_STATUS_OK;
+    release_prepared(ip);
     /* Before prepare: kernels size their tiles and per-thread scratch by the thread count. */
     ember_status st = ip->ctx.pool != NULL
                           ? EMBER_STATUS_OK
                           : ember_threadpool_create(&ip->ctx, ip->options.num_threads);
+    if (st == EMBER_STATUS_OK && ip->resized)
+        st = ember_derive_shapes(&ip->ctx, &ip->model);
     if (st == EMBER_STATUS_OK) {
         reserve_region(ip);
         st = prepare_nodes(ip);
@@ -288,6 +304,36 @@ ember_status ember_interp_allocate(ember_interp *ip) {
         ember_region_trim(&ip->region);
     ip->allocated = st == EMBER_STATUS_OK;
     return finish(ip, st);
+}
+
+ember_status ember_interp_resize_input(ember_interp *ip, uint32_t position,
+                                       const int32_t *dims, uint32_t rank) {
+    if (!live(ip))
+        return EMBER_STATUS_MISUSE;
+    begin(ip);
+    if (!ip->verified)
+        return finish(ip, ember_fail(&ip->ctx, EMBER_STATUS_MISUSE,
+                                     "the model failed verification; nothing to resize"));
+    ember_status st = ember_resize_input(&ip->ctx, &ip->model, position, dims, rank);
+    if (st == EMBER_STATUS_OK) {
+        ip->resized = true;
+        ip->allocated = false;
+    }
+    return finish(ip, st);
+}
+
+ember_status ember_interp_dim_range(const ember_interp *ip, uint32_t tensor, uint32_t dim,
+                                    int32_t *min, int32_t *max, const char **symbol) {
+    const ember_model *m = model_of(ip);
+    if (m == NULL)
+        return EMBER_STATUS_MISUSE;
+    bool input = false;
+    for (uint32_t k = 0; k < m->inputs.len; k++)
+        input = input || (uint32_t)ember_fb_vector_i32(&m->inputs, k) == tensor;
+    if (!input || min == NULL || max == NULL || symbol == NULL ||
+        dim >= m->tensors[tensor].rank)
+        return EMBER_STATUS_INVALID_ARGUMENT;
+    return ember_input_dim_range(m, &m->tensors[tensor], dim, min, max, symbol);
 }
 
 size_t ember_interp_arena_size(const ember_interp *ip) {

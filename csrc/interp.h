@@ -16,6 +16,7 @@ typedef struct ember_model {
     ember_fb_vector outputs;
     ember_fb_vector signatures; /* Signature tables */
     ember_fb_vector metadata;   /* Metadata tables */
+    ember_fb_vector symbols;    /* Symbol tables (format 8): the dynamic dimensions */
 } ember_model;
 
 /* Verifies the file and fills `model`, allocating its arrays with ember_alloc(ctx, ...);
@@ -26,6 +27,16 @@ ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
 /* Checks the loaded model's arena plan: arena_size no larger than its tensors' end rounded
    up to 64, and no two tensors live at the same node sharing a byte (csrc/arena_plan.c). */
 ember_status ember_check_arena_plan(ember_context *ctx, const ember_model *m);
+
+/* Bounded dynamic shapes (csrc/dynamic_shapes.c). ember_resize_input checks and sets a graph
+   input's new shape; ember_derive_shapes then binds the symbols and gives every other tensor
+   its shape, failing when one would outgrow the arena plan. ember_input_dim_range: the range
+   of dim d of graph input t and the name of its symbol ("" for a fixed dim). */
+ember_status ember_resize_input(ember_context *ctx, ember_model *m, uint32_t position,
+                                const int32_t *dims, uint32_t rank);
+ember_status ember_derive_shapes(ember_context *ctx, ember_model *m);
+ember_status ember_input_dim_range(const ember_model *m, const ember_tensor *t, uint32_t d,
+                                   int32_t *lo, int32_t *hi, const char **name);
 
 #define EMBER_INTERP_MAGIC 0x454d4252u /* "EMBR" */
 
@@ -38,6 +49,8 @@ struct ember_interp {
     ember_model model;
     bool verified;
     bool allocated;
+    bool resized;               /* a graph input's shape changed since the last allocate */
+    void *load_blocks;          /* ctx.blocks after create: what prepare adds comes before */
     size_t arena_need;          /* planned part + scratch, each rounded up to 64 */
     uint8_t *arena;             /* bound by ember_interp_allocate: ours or the caller's */
     ember_region region;        /* ember_alloc's huge-page region under the default allocator */

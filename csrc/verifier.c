@@ -105,6 +105,7 @@ static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt
                           "tensor %" PRIu32 " '%s': rank %" PRIu32 " exceeds the maximum of %d", i,
                           t->name, shape.len, EMBER_MAX_RANK);
     t->rank = (uint8_t)shape.len;
+    t->stored_shape = shape;
     size_t count = 1;
     bool overflow = false, empty = false;
     for (uint32_t d = 0; d < shape.len; d++) {
@@ -130,6 +131,34 @@ static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt
                           shape_str(sbuf, sizeof sbuf, t->dims, t->rank));
     t->count = count;
     t->bytes = count * elem;
+    t->stored_bytes = t->bytes;
+    return EMBER_STATUS_OK;
+}
+
+/* Which dims follow a symbol (format 8): each entry -1 or a symbol whose max is the dim. */
+static ember_status parse_dim_symbols(loader *ld, uint32_t i, const ember_fb_table *tt,
+                                      ember_tensor *t) {
+    ember_context *ctx = ld->ctx;
+    if (!ember_fb_vector_field(tt, EMBER_SLOT_TENSOR_DIM_SYMBOLS, 4, &t->dim_symbols))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %" PRIu32 " '%s': dim_symbols is malformed (out of bounds)", i,
+                          t->name);
+    if (t->dim_symbols.len != 0 && t->dim_symbols.len != t->rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "tensor %" PRIu32 " '%s': dim_symbols has %" PRIu32 " entries for rank "
+                          "%u",
+                          i, t->name, t->dim_symbols.len, (unsigned)t->rank);
+    for (uint32_t d = 0; d < t->dim_symbols.len; d++) {
+        const int32_t k = ember_fb_vector_i32(&t->dim_symbols, d);
+        if (k == -1)
+            continue;
+        if (k < 0 || (uint32_t)k >= ctx->symbol_count || ctx->symbols[k] != t->dims[d])
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "tensor %" PRIu32 " '%s': dim %" PRIu32 " names symbol %" PRId32
+                              ", which is not a symbol of the model whose max is the dim "
+                              "(%" PRId32 ")",
+                              i, t->name, d, k, t->dims[d]);
+    }
     return EMBER_STATUS_OK;
 }
 
@@ -281,7 +310,8 @@ static ember_status parse_tensor(loader *ld, uint32_t i, const ember_fb_table *t
     if (st != EMBER_STATUS_OK)
         return st;
     ld->state[i] = t->is_prepared ? PREPARED : (t->is_constant ? READABLE | CONSTANT : 0);
-    return parse_quant(ld, i, tt, t);
+    st = parse_dim_symbols(ld, i, tt, t);
+    return st ? st : parse_quant(ld, i, tt, t);
 }
 
 static ember_status parse_graph_io(loader *ld, const ember_fb_table *sg) {
@@ -434,6 +464,72 @@ static void *alloc_array(ember_context *ctx, uint32_t count, size_t elem) {
     return ember_alloc(ctx, (size_t)count * elem);
 }
 
+/* The dynamic dimensions (format 8): at most EMBER_MAX_SYMBOLS, each 1 <= min <= max; their
+   values start at max, the size every shape in the file has. */
+static ember_status parse_symbols(loader *ld, const ember_fb_table *sg) {
+    ember_context *ctx = ld->ctx;
+    ember_fb_vector symbols;
+    if (!ember_fb_vector_field(sg, EMBER_SLOT_SUBGRAPH_SYMBOLS, 4, &symbols))
+        return invalid(ctx, "symbol list");
+    if (symbols.len > EMBER_MAX_SYMBOLS)
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "the model has %" PRIu32 " dynamic dimensions; at most %d are supported",
+                          symbols.len, EMBER_MAX_SYMBOLS);
+    for (uint32_t k = 0; k < symbols.len; k++) {
+        ember_fb_table st;
+        const char *name;
+        uint32_t len;
+        int32_t lo = 1, hi = 0;
+        if (!ember_fb_vector_table(&symbols, k, &st) ||
+            !ember_fb_string_field(&st, EMBER_SLOT_SYMBOL_NAME, &name, &len) ||
+            !ember_fb_i32(&st, EMBER_SLOT_SYMBOL_MIN, 1, &lo) ||
+            !ember_fb_i32(&st, EMBER_SLOT_SYMBOL_MAX, 0, &hi))
+            return invalid(ctx, "symbol");
+        if (lo < 1 || hi < lo)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "symbol %" PRIu32 " '%s': needs 1 <= min <= max, got min %" PRId32
+                              ", max %" PRId32,
+                              k, name, lo, hi);
+        ctx->symbols[k] = hi;
+    }
+    ctx->symbol_count = symbols.len;
+    ld->model->symbols = symbols;
+    return EMBER_STATUS_OK;
+}
+
+/* A dim that follows a symbol belongs to a graph input (the caller resizes it) or to a stored
+   constant whose leading part is the tensor at smaller values: one such dim, every dim before
+   it 1. Every symbol is some graph input's, or nothing could set it. */
+static ember_status check_symbol_owners(loader *ld) {
+    ember_context *ctx = ld->ctx;
+    bool named[EMBER_MAX_SYMBOLS] = {false};
+    for (uint32_t i = 0; i < ld->model->tensor_count; i++) {
+        const ember_tensor *t = &ld->model->tensors[i];
+        const bool input = (ld->state[i] & GRAPH_INPUT) != 0;
+        uint32_t follows = 0;
+        bool prefix = true;
+        for (uint32_t d = 0; d < t->dim_symbols.len; d++) {
+            const int32_t k = ember_fb_vector_i32(&t->dim_symbols, d);
+            prefix = prefix && (k >= 0 ? follows == 0 : (follows > 0 || t->dims[d] == 1));
+            follows += k >= 0;
+            if (k >= 0 && input)
+                named[k] = true;
+        }
+        const bool ok = follows == 0 || input || (t->buffer >= 0 && follows == 1 && prefix);
+        if (!ok)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "tensor %" PRIu32 " '%s': only graph inputs, and stored constants "
+                              "with one such dim after dims of 1, may follow symbols",
+                              i, t->name);
+    }
+    for (uint32_t k = 0; k < ctx->symbol_count; k++) {
+        if (!named[k])
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "symbol %" PRIu32 " is not a dim of any graph input", k);
+    }
+    return EMBER_STATUS_OK;
+}
+
 static ember_status parse_subgraph(loader *ld, const ember_fb_table *sg) {
     ember_context *ctx = ld->ctx;
     ember_model *m = ld->model;
@@ -451,16 +547,21 @@ static ember_status parse_subgraph(loader *ld, const ember_fb_table *sg) {
     m->tensor_count = tensors.len;
     ctx->tensors = m->tensors;
     ctx->tensor_count = m->tensor_count;
+    ember_status st = parse_symbols(ld, sg);
+    if (st != EMBER_STATUS_OK)
+        return st;
     for (uint32_t i = 0; i < tensors.len; i++) {
         ember_fb_table tt;
         if (!ember_fb_vector_table(&tensors, i, &tt))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                               "tensor %" PRIu32 " is malformed (out of bounds)", i);
-        ember_status st = parse_tensor(ld, i, &tt, &m->tensors[i]);
+        st = parse_tensor(ld, i, &tt, &m->tensors[i]);
         if (st != EMBER_STATUS_OK)
             return st;
     }
-    ember_status st = parse_graph_io(ld, sg);
+    st = parse_graph_io(ld, sg);
+    if (st == EMBER_STATUS_OK)
+        st = check_symbol_owners(ld);
     if (st != EMBER_STATUS_OK)
         return st;
     m->nodes = alloc_array(ctx, ops.len, sizeof(ember_node));

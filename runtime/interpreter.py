@@ -219,12 +219,43 @@ class Interpreter:
             raise error_for_status(status, _text(lib.ember_errmsg(self._handle)))
 
     def allocate_tensors(self) -> None:
-        """Prepares every node and binds the arena. Later calls do nothing: shapes are static."""
+        """Prepares every node and binds the arena. Later calls do nothing until an input is
+        resized (resize_tensor_input): then every tensor's shape follows the inputs'."""
         if self._allocated:
             return
         self._check(lib.ember_interp_allocate(self._handle))
         self._allocated = True
         _release_mapped_pages(self._model)
+
+    def resize_tensor_input(self, input_index: int, tensor_size: Any,
+                            strict: bool = False) -> None:
+        """Gives graph input `input_index` (a tensor index) the shape `tensor_size`; call
+        allocate_tensors() before the next invoke. Only the dims that shape_signature marks
+        -1 may change, each within the bounds the model was converted with (a dimension's
+        range: input_dim_ranges()); `strict` is accepted for tflite compatibility, and resizes
+        are always strict."""
+        del strict
+        inputs = [d["index"] for d in self.get_input_details()]
+        if input_index not in inputs:
+            raise ValueError(f"tensor {input_index!r} is not a graph input (inputs: {inputs})")
+        dims = [int(d) for d in np.asarray(tensor_size, dtype=np.int64).ravel()]
+        if any(not -2**31 <= d < 2**31 for d in dims):
+            raise ValueError(f"shape {dims} does not fit int32")
+        self._check(lib.ember_interp_resize_input(self._handle, inputs.index(input_index),
+                                                  ffi.new("int32_t[]", dims or [0]), len(dims)))
+        self._allocated = False
+
+    def input_dim_ranges(self, input_index: int) -> list[tuple[int, int, str]]:
+        """Per dim of graph input `input_index` (a tensor index): (min, max, name), with
+        min == max and name "" for a fixed dim, else the dynamic dimension's range and name."""
+        info = self._info(input_index)
+        low, high, name = ffi.new("int32_t *"), ffi.new("int32_t *"), ffi.new("char **")
+        ranges = []
+        for d in range(info.rank):
+            self._check(lib.ember_interp_dim_range(self._handle, int(input_index), d, low, high,
+                                                   name))
+            ranges.append((int(low[0]), int(high[0]), _text(name[0])))
+        return ranges
 
     def invoke(self) -> None:
         """Runs the model once on the inputs set; outputs are then read with get_tensor().
@@ -297,12 +328,20 @@ class Interpreter:
         except KeyError:
             raise ValueError(f"tensor type {info.type} has no numpy equivalent") from None
 
+    def _input_signature(self, detail: dict[str, Any]) -> dict[str, Any]:
+        ranges = self.input_dim_ranges(detail["index"])
+        detail["shape_signature"] = np.array([-1 if lo != hi else lo for lo, hi, _ in ranges],
+                                             dtype=np.int32)
+        return detail
+
     def get_input_details(self) -> list[dict[str, Any]]:
         """One dict per graph input, in order, with tflite's keys: name, index (for
         set_tensor), shape, shape_signature, dtype, quantization (scale, zero point),
-        quantization_parameters (per-channel scales, zero points, axis), sparsity_parameters."""
+        quantization_parameters (per-channel scales, zero points, axis), sparsity_parameters.
+        shape_signature has -1 for each dim resize_tensor_input may change."""
         count = lib.ember_interp_input_count(self._handle)
-        return [self._detail(lib.ember_interp_input_tensor(self._handle, i)) for i in range(count)]
+        return [self._input_signature(self._detail(lib.ember_interp_input_tensor(self._handle, i)))
+                for i in range(count)]
 
     def get_output_details(self) -> list[dict[str, Any]]:
         """One dict per graph output, in order, with the keys of get_input_details()."""
@@ -476,12 +515,17 @@ class SignatureRunner:
 
     def __call__(self, **inputs: Any) -> dict[str, np.ndarray]:
         """Sets every input by name (all of them, no others), invokes, and returns a copy of
-        every output by name; allocates the interpreter's tensors on first use."""
+        every output by name; allocates the interpreter's tensors on first use, and resizes
+        an input (then allocates again) when a value's shape differs from the input's."""
         missing = sorted(set(self._inputs) - set(inputs))
         unknown = sorted(set(inputs) - set(self._inputs))
         if missing or unknown:
             raise ValueError(f"signature inputs are {sorted(self._inputs)}; missing {missing}, "
                              f"unknown {unknown}")
+        for name, value in inputs.items():
+            shape = list(np.shape(value))
+            if shape != list(self._interp._detail(self._inputs[name])["shape"]):
+                self._interp.resize_tensor_input(self._inputs[name], shape)
         self._interp.allocate_tensors()
         for name, value in inputs.items():
             self._interp.set_tensor(self._inputs[name], value)

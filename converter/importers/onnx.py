@@ -189,6 +189,19 @@ def _check_nodes(model: onnx.ModelProto) -> None:
 
 
 def _input_shapes(graph: onnx.GraphProto,
+def declared_input_dims(graph: onnx.GraphProto) -> dict[str, list[int | str | None]]:
+    """Each graph input's dims as the model declares them: a size, a symbol name, or None."""
+    initializers = {i.name for i in graph.initializer}
+    dims = {}
+    for value in graph.input:
+        t = value.type.tensor_type if value.type.HasField("tensor_type") else None
+        if value.name in initializers or t is None or not t.HasField("shape"):
+            continue
+        dims[value.name] = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None)
+                            for d in t.shape.dim]
+    return dims
+
+
                   given: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
     initializers = {i.name for i in graph.initializer}
     inputs = [i for i in graph.input if i.name not in initializers]
@@ -204,7 +217,8 @@ def _input_shape(value: onnx.ValueInfoProto, given: list[int] | None) -> tuple[i
     if not value.type.HasField("tensor_type"):
         raise ModelImportError(f"graph input {name!r} is not a tensor")
     declared = value.type.tensor_type.shape if value.type.tensor_type.HasField("shape") else None
-    hint = f"pass input_shapes={{{name!r}: [...]}} to fix it"
+    hint = (f"pass input_shapes={{{name!r}: [...]}} (ember convert: --input-shape "
+            f"{name}:D0,D1,...) to fix it, or a range (lo, hi) (LO..HI) to keep it dynamic")
     if given is not None:
         shape = tuple(int(d) for d in given)
         if min(shape, default=1) < 1:

@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ReshapeParams:
-    pass
+    # How the output follows resized inputs, written for models with dynamic dims
+    # (converter/dynamic_shapes.py): per output dim, > 0 fixed, 0 the input's dim at that
+    # index, -1 the one that makes the counts agree, <= -2 symbol -(v + 2). Empty: fixed.
+    new_shape: tuple[int, ...] = ()
 
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:

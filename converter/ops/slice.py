@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 class SliceParams:
     begin: tuple[int, ...] = ()
     step: tuple[int, ...] = ()
+    # How many elements each axis takes when inputs are resized (dynamic dims only): > 0
+    # fixed, -1 the rest of the axis, <= -2 symbol -(v + 2). Empty: the output's shape.
+    size: tuple[int, ...] = ()
 
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:

@@ -129,6 +129,19 @@ const char *ember_errmsg(const ember_interp *interp);
 /* Prepares every node and binds the arena (the caller's, or one allocation of the needed size).
    The arena is not zeroed: a tensor holds unspecified bytes until it is set or computed. */
 ember_status ember_interp_allocate(ember_interp *interp);
+/* Gives graph input `position` the shape rank x dims before the next ember_interp_allocate,
+   which derives every other tensor's shape from the inputs' and prepares the nodes again
+   (invoke is refused until then). Only a model converted with dynamic dimensions has dims
+   that may change, each within its [min, max] (ember_interp_dim_range); the rank and the
+   fixed dims must stay. Inputs that share a dimension must agree at allocate. The arena plan
+   is the one made for the maxima, so the arena size never grows. Added in 0.5. */
+ember_status ember_interp_resize_input(ember_interp *interp, uint32_t position,
+                                       const int32_t *dims, uint32_t rank);
+/* The range graph input dim `dim` of `tensor` may take: *min == *max for a fixed dim, whose
+   *symbol is ""; else the dynamic dimension's name. EMBER_STATUS_INVALID_ARGUMENT for a
+   tensor that is not a graph input or a dim past its rank. Added in 0.5. */
+ember_status ember_interp_dim_range(const ember_interp *interp, uint32_t tensor, uint32_t dim,
+                                    int32_t *min, int32_t *max, const char **symbol);
 /* Bytes of arena the model needs, scratch included; valid after ember_interp_allocate
    (also after it failed with EMBER_STATUS_ARENA_TOO_SMALL). */
 size_t ember_interp_arena_size(const ember_interp *interp);

@@ -1,5 +1,18 @@
 /* Checks and layout shared by ARG_MAX and ARG_MIN (see arg.h). */
 #include "kernels/arg.h"
+#include "kernels/shape_rules.h"
+
+ember_status ember_shape_arg(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    int32_t axis = 0;
+    if (in == NULL)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL, "node %" PRIu32 ": input 0 is missing",
+                          node->index);
+    ember_status st = ember_read_axis(ctx, node, EMBER_SLOT_ARG_PARAMS_AXIS, in->rank, &axis);
+    bool reduced[EMBER_MAX_RANK] = {false};
+    reduced[axis] = true;
+    return st ? st : ember_shape_reduced(ctx, node, reduced);
+}
 
 ember_status ember_arg_check(ember_context *ctx, const ember_node *node, const char *op) {
     ember_status st = ember_check_arity(ctx, node, 1, 1, 1);

@@ -3,6 +3,7 @@
    window lies inside the padded input). */
 #include "ember_internal.h"
 #include "kernels/pool2d.h"
+#include "kernels/shape_rules.h"
 
 struct average_pool2d_data {
     struct pool2d_params p;
@@ -106,6 +107,10 @@ static ember_status average_pool2d_eval(ember_context *ctx, const ember_node *no
         ember_average_pool2d_f32_ref(&d->p, ember_input(ctx, node, 0)->data,
                                      ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_shape_average_pool2d(ember_context *ctx, const ember_node *node) {
+    return pool2d_shape(ctx, node, "average_pool2d");
 }
 
 const ember_kernel ember_kernel_average_pool2d = {

@@ -12,6 +12,7 @@
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
+#include "kernels/shape_rules.h"
 
 struct batch_matmul_data {
     size_t m, k, n;
@@ -148,6 +149,27 @@ static ember_status batch_matmul_read(ember_context *ctx, const ember_node *node
     d->b_k = adj_b ? 1 : d->n;
     d->b_n = adj_b ? d->k : 1;
     return type == EMBER_TYPE_INT8 ? batch_matmul_quant_i8(ctx, node, d) : EMBER_STATUS_OK;
+}
+
+ember_status ember_shape_batch_matmul(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *a = ember_input(ctx, node, 0), *b = ember_input(ctx, node, 1);
+    uint8_t adj_a = 0, adj_b = 0;
+    if (a == NULL || b == NULL || a->rank < 2 || b->rank < 2 || node->output_count < 1 ||
+        node->params_type != EMBER_OP_PARAMS_BATCH_MAT_MUL_PARAMS ||
+        !ember_fb_u8(&node->params, EMBER_SLOT_BATCH_MAT_MUL_PARAMS_ADJ_A, 0, &adj_a) ||
+        !ember_fb_u8(&node->params, EMBER_SLOT_BATCH_MAT_MUL_PARAMS_ADJ_B, 0, &adj_b))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (batch_matmul): needs two inputs of rank >= 2 and "
+                          "its params", node->index);
+    const uint32_t rank = a->rank > b->rank ? a->rank : b->rank;
+    int32_t dims[EMBER_MAX_RANK];
+    for (uint32_t i = 0; i + 2 < rank; i++) {
+        const int32_t da = batch_dim(a, rank - 2, i), db = batch_dim(b, rank - 2, i);
+        dims[i] = da == 1 ? db : da;
+    }
+    dims[rank - 2] = adj_a ? a->dims[a->rank - 1] : a->dims[a->rank - 2];
+    dims[rank - 1] = adj_b ? b->dims[b->rank - 2] : b->dims[b->rank - 1];
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), rank, dims);
 }
 
 static ember_status batch_matmul_check(ember_context *ctx, const ember_node *node) {

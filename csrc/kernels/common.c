@@ -22,7 +22,8 @@ static const char *const params_names[] = {
     "LeakyReluParams", "HardSigmoidParams", "Pool2DParams", "ReduceParams", "ReshapeParams",
     "TransposeParams", "ConcatenationParams", "SplitParams", "SliceParams", "PadParams",
     "SoftmaxParams", "GatherParams", "ResizeParams", "ArgParams", "EluParams", "SeluParams",
-    "GeluParams",
+    "GeluParams", "TopKParams", "CumSumParams", "OneHotParams", "ModParams",
+    "GatherNDParams", "ScatterParams",
 };
 _Static_assert(sizeof params_names / sizeof params_names[0] == EMBER_OP_PARAMS_COUNT,
                "params_names must name every OpParams table of the schema");
@@ -270,16 +271,20 @@ void ember_temp_free(ember_context *ctx, void *ptr) {
         allocator_of(ctx)->free(allocator_of(ctx)->user, ptr);
 }
 
-void ember_free_all(ember_context *ctx) {
+void ember_free_since(ember_context *ctx, void *mark) {
     const ember_allocator *a = allocator_of(ctx);
     void *block = ctx->blocks;
-    while (block != NULL) {
+    while (block != NULL && block != mark) {
         void *next;
         memcpy(&next, block, sizeof next);
         a->free(a->user, block);
         block = next;
     }
-    ctx->blocks = NULL;
+    ctx->blocks = block;
+}
+
+void ember_free_all(ember_context *ctx) {
+    ember_free_since(ctx, NULL);
 }
 
 void ember_request_scratch(ember_context *ctx, size_t size) {

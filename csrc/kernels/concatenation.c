@@ -4,6 +4,7 @@
 
 #include "ember_internal.h"
 #include "kernels/quant.h"
+#include "kernels/shape_rules.h"
 
 struct concatenation_data {
     size_t outer;                   /* product of the dims before the axis */
@@ -19,6 +20,31 @@ static ember_status concatenation_params(ember_context *ctx, const ember_node *n
                           "node %" PRIu32 " (concatenation): params out of bounds", node->index);
     return ember_read_axis(ctx, node, EMBER_SLOT_CONCATENATION_PARAMS_AXIS,
                            ember_output(ctx, node, 0)->rank, axis);
+}
+
+ember_status ember_shape_concatenation(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *first;
+    int32_t axis;
+    uint8_t act;
+    ember_status st = ember_shape_input(ctx, node, 0, &first);
+    if (st == EMBER_STATUS_OK)
+        st = concatenation_params(ctx, node, &axis, &act);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    int32_t dims[EMBER_MAX_RANK];
+    for (uint32_t d = 0; d < first->rank; d++)
+        dims[d] = first->dims[d];
+    int64_t along = 0;
+    for (uint32_t i = 0; i < node->input_count; i++) {
+        const ember_tensor *t = ember_input(ctx, node, i);
+        if (t == NULL || t->rank != first->rank || axis >= (int32_t)t->rank)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (concatenation): inputs must share one rank",
+                              node->index);
+        along += t->dims[axis];
+    }
+    dims[axis] = along > INT32_MAX ? 0 : (int32_t)along;
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), first->rank, dims);
 }
 
 static ember_status concatenation_check(ember_context *ctx, const ember_node *node) {

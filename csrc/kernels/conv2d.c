@@ -5,6 +5,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/conv16x8.h"
 #include "kernels/fixed_point.h"
+#include "kernels/shape_rules.h"
 #include "kernels/hybrid_gemm.h"
 #include "kernels/vec_f32.h"
 
@@ -75,6 +76,10 @@ static ember_status conv2d_read(ember_context *ctx, const ember_node *node,
     d->in_zp = t.in->zero_point;
     d->out_zp = t.out->zero_point;
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_shape_conv2d(ember_context *ctx, const ember_node *node) {
+    return conv_filter_shape(ctx, node, "conv2d", EMBER_OP_PARAMS_CONV2D_PARAMS, 0);
 }
 
 static ember_status conv2d_check(ember_context *ctx, const ember_node *node) {

@@ -65,6 +65,51 @@ static inline ember_status conv_window_read(ember_context *ctx, const ember_node
     return conv_window_check(ctx, node, op, w);
 }
 
+/* Output length along one axis: windows that fit inside the padded axis; 0 when none does. */
+static inline int32_t conv_window_extent(int64_t in, int64_t taps, int64_t stride,
+                                         int64_t dilation, int64_t pad_begin, int64_t pad_end) {
+    const int64_t span = in + pad_begin + pad_end - ((taps - 1) * dilation + 1);
+    return span < 0 || span / stride + 1 > INT32_MAX ? 0 : (int32_t)(span / stride + 1);
+}
+
+/* Shape rule of the forward convolutions and the pools: NHWC input, a KH x KW window, and
+   `channels` output channels (ember_shape_rule). */
+static inline ember_status conv_window_shape(ember_context *ctx, const ember_node *node,
+                                             const struct conv_window *w, int32_t kh,
+                                             int32_t kw, int32_t channels) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    if (in == NULL || in->rank != 4 || node->output_count < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 ": needs an NHWC input and an output", node->index);
+    const int32_t dims[4] = {
+        in->dims[0],
+        conv_window_extent(in->dims[1], kh, w->stride_h, w->dilation_h, w->pad_top,
+                           w->pad_bottom),
+        conv_window_extent(in->dims[2], kw, w->stride_w, w->dilation_w, w->pad_left,
+                           w->pad_right),
+        channels};
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), 4, dims);
+}
+
+/* conv_window_shape for a convolution whose OHWI-shaped filter (input 1) gives the window and,
+   at dim `channel_dim`, the output channels. */
+static inline ember_status conv_filter_shape(ember_context *ctx, const ember_node *node,
+                                             const char *op, uint8_t params_type,
+                                             uint32_t channel_dim) {
+    struct conv_window w;
+    ember_status st = ember_check_params(ctx, node, params_type);
+    if (st == EMBER_STATUS_OK)
+        st = conv_window_read(ctx, node, op, &w);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *filter = ember_input(ctx, node, 1);
+    if (filter == NULL || filter->rank != 4)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): needs a rank-4 filter", node->index, op);
+    return conv_window_shape(ctx, node, &w, filter->dims[1], filter->dims[2],
+                             filter->dims[channel_dim]);
+}
+
 /* Filter taps [*k0, *k1) of `taps` whose position start + k * dilation lies in [0, size).
    `start` may be negative (padding) or past the end. */
 static inline void conv_taps(int64_t start, int32_t taps, int32_t dilation, int64_t size,

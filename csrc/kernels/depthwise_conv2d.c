@@ -6,6 +6,7 @@
 #include "kernels/depthwise_conv2d.h"
 #include "kernels/conv16x8.h"
 #include "kernels/fixed_point.h"
+#include "kernels/shape_rules.h"
 #include "kernels/vec_f32.h"
 #include "threadpool.h"
 
@@ -64,6 +65,10 @@ static ember_status depthwise_conv2d_read(ember_context *ctx, const ember_node *
     d->in_zp = t.in->zero_point;
     d->out_zp = t.out->zero_point;
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_shape_depthwise_conv2d(ember_context *ctx, const ember_node *node) {
+    return conv_filter_shape(ctx, node, "depthwise_conv2d", EMBER_OP_PARAMS_DEPTHWISE_CONV2D_PARAMS, 3);
 }
 
 static ember_status depthwise_conv2d_check(ember_context *ctx, const ember_node *node) {

@@ -8,6 +8,7 @@
 #include "kernels/hybrid_gemm.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
+#include "kernels/shape_rules.h"
 
 /* The quantization rules of a 16x8 node: int16 input and output with zero point 0, int8
    weights with one scale or one per unit, an int64 bias with zero points 0. */
@@ -115,6 +116,20 @@ static ember_status fully_connected_read(ember_context *ctx, const ember_node *n
     d->in_zp = in->zero_point;
     d->out_zp = out->zero_point;
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_shape_fully_connected(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in = ember_input(ctx, node, 0), *weights = ember_input(ctx, node, 1);
+    if (in == NULL || weights == NULL || in->rank < 1 || weights->rank != 2 ||
+        node->output_count < 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (fully_connected): needs an input and 2-D weights",
+                          node->index);
+    int32_t dims[EMBER_MAX_RANK];
+    for (uint32_t d = 0; d + 1 < in->rank; d++)
+        dims[d] = in->dims[d];
+    dims[in->rank - 1] = weights->dims[0];
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), in->rank, dims);
 }
 
 static ember_status fully_connected_check(ember_context *ctx, const ember_node *node) {

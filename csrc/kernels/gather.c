@@ -6,6 +6,7 @@
 
 #include "ember_internal.h"
 #include "kernels/quant.h"
+#include "kernels/shape_rules.h"
 
 struct gather_data {
     size_t outer;      /* product of data dims before the axis */
@@ -17,6 +18,29 @@ struct gather_data {
 
 static int64_t gather_index(const struct gather_data *d, const void *indices, size_t k) {
     return d->wide ? ((const int64_t *)indices)[k] : ((const int32_t *)indices)[k];
+}
+
+ember_status ember_shape_gather(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *data, *indices;
+    int32_t axis;
+    ember_status st = ember_shape_input(ctx, node, 0, &data);
+    if (st == EMBER_STATUS_OK)
+        st = ember_shape_input(ctx, node, 1, &indices);
+    if (st == EMBER_STATUS_OK)
+        st = ember_read_axis(ctx, node, EMBER_SLOT_GATHER_PARAMS_AXIS, data->rank, &axis);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const uint32_t a = (uint32_t)axis, rank = data->rank - 1 + indices->rank;
+    if (rank > EMBER_MAX_RANK)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (gather): output rank %" PRIu32 " is too large",
+                          node->index, rank);
+    int32_t dims[EMBER_MAX_RANK];
+    for (uint32_t i = 0; i < rank; i++)
+        dims[i] = i < a                    ? data->dims[i]
+                  : i < a + indices->rank ? indices->dims[i - a]
+                                          : data->dims[i - indices->rank + 1];
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), rank, dims);
 }
 
 static ember_status gather_check(ember_context *ctx, const ember_node *node) {

@@ -4,6 +4,7 @@
 
 #include "ember_internal.h"
 #include "kernels/pool2d.h"
+#include "kernels/shape_rules.h"
 #include "ukernels/pool_qs8.h"
 
 struct max_pool2d_data {
@@ -164,6 +165,10 @@ static ember_status max_pool2d_eval(ember_context *ctx, const ember_node *node) 
         ember_max_pool2d_f32_ref(&d->p, ember_input(ctx, node, 0)->data,
                                  ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_shape_max_pool2d(ember_context *ctx, const ember_node *node) {
+    return pool2d_shape(ctx, node, "max_pool2d");
 }
 
 const ember_kernel ember_kernel_max_pool2d = {

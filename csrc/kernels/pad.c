@@ -9,6 +9,7 @@
 #include "kernels/quant.h"
 #include "kernels/quantize.h"
 #include "kernels/strided_copy.h"
+#include "kernels/shape_rules.h"
 
 struct pad_data {
     uint32_t rank; /* >= 1: a scalar is treated as one axis of size 1 */
@@ -27,6 +28,29 @@ static ember_status pad_params(ember_context *ctx, const ember_node *node, ember
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (pad): params out of bounds", node->index);
     return EMBER_STATUS_OK;
+}
+
+ember_status ember_shape_pad(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in;
+    ember_fb_vector pads;
+    uint8_t mode;
+    float value;
+    ember_status st = ember_shape_input(ctx, node, 0, &in);
+    if (st == EMBER_STATUS_OK)
+        st = pad_params(ctx, node, &pads, &mode, &value);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    if (pads.len != 2u * in->rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (pad): pads need %u entries, got %" PRIu32,
+                          node->index, 2u * in->rank, pads.len);
+    int32_t dims[EMBER_MAX_RANK];
+    for (uint32_t a = 0; a < in->rank; a++) {
+        const int64_t d = (int64_t)in->dims[a] + ember_fb_vector_i32(&pads, a) +
+                          ember_fb_vector_i32(&pads, a + in->rank);
+        dims[a] = d < 1 || d > INT32_MAX ? 0 : (int32_t)d;
+    }
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), in->rank, dims);
 }
 
 /* A constant other than 0 needs a float32 tensor or a quantized int8 one (scale > 0). */

@@ -67,9 +67,9 @@ static inline ember_status pool2d_quant_check(ember_context *ctx, const ember_no
     return ember_activation_range_i8(ctx, node, p->activation, out, &p->q_min, &p->q_max);
 }
 
-/* Reads and validates the params and the input/output tensors of a pooling node. */
-static inline ember_status pool2d_read(ember_context *ctx, const ember_node *node,
-                                       const char *op, struct pool2d_params *p) {
+/* Reads and validates the params of a pooling node. */
+static inline ember_status pool2d_read_params(ember_context *ctx, const ember_node *node,
+                                              const char *op, struct pool2d_params *p) {
     ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
     if (st == EMBER_STATUS_OK)
         st = ember_check_params(ctx, node, EMBER_OP_PARAMS_POOL2D_PARAMS);
@@ -97,7 +97,25 @@ static inline ember_status pool2d_read(ember_context *ctx, const ember_node *nod
                           node->index, op, p->filter_h, p->filter_w);
     if ((st = conv_window_check(ctx, node, op, &p->win)))
         return st;
-    st = ember_activation_range(ctx, node, p->activation, &p->act_lo, &p->act_hi);
+    return ember_activation_range(ctx, node, p->activation, &p->act_lo, &p->act_hi);
+}
+
+/* The output of a pooling node follows its input's height and width (ember_shape_rule). */
+static inline ember_status pool2d_shape(ember_context *ctx, const ember_node *node,
+                                        const char *op) {
+    struct pool2d_params p;
+    ember_status st = pool2d_read_params(ctx, node, op, &p);
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    if (st == EMBER_STATUS_OK && (in == NULL || in->rank != 4))
+        st = ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                        "node %" PRIu32 " (%s): needs an NHWC input", node->index, op);
+    return st ? st : conv_window_shape(ctx, node, &p.win, p.filter_h, p.filter_w, in->dims[3]);
+}
+
+/* Reads and validates the params and the input/output tensors of a pooling node. */
+static inline ember_status pool2d_read(ember_context *ctx, const ember_node *node,
+                                       const char *op, struct pool2d_params *p) {
+    ember_status st = pool2d_read_params(ctx, node, op, p);
     if (st != EMBER_STATUS_OK)
         return st;
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "kernels/reduce.h"
+#include "kernels/shape_rules.h"
 
 static ember_status read_axes(ember_context *ctx, const ember_node *node, const char *op,
                               ember_fb_vector *axes) {
@@ -67,6 +68,24 @@ ember_status ember_reduce_check(ember_context *ctx, const ember_node *node, cons
         prev = a;
     }
     return check_output_shape(ctx, node, op, reduced, axes.len);
+}
+
+ember_status ember_shape_reduce(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    ember_fb_vector axes;
+    ember_status st = read_axes(ctx, node, "reduce", &axes);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    bool reduced[EMBER_MAX_RANK] = {false};
+    for (uint32_t i = 0; i < axes.len; i++) {
+        const int32_t a = ember_fb_vector_i32(&axes, i);
+        if (in == NULL || a < 0 || a >= (int32_t)in->rank)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (reduce): axis %" PRId32 " is out of range",
+                              node->index, a);
+        reduced[a] = true;
+    }
+    return ember_shape_reduced(ctx, node, reduced);
 }
 
 ember_status ember_reduce_plan_init(ember_context *ctx, const ember_node *node, const char *op,

@@ -13,6 +13,7 @@
 #include "kernels/quant.h"
 #include "threadpool.h"
 #include "ukernels/resize.h"
+#include "kernels/shape_rules.h"
 
 /* Per output coordinate along one axis: source cells lo <= hi, weight of hi (bilinear), and
    for int8 bilinear the position relative to lo in 1/1024 (may be negative at the border). */
@@ -49,6 +50,28 @@ static ember_status resize_params(ember_context *ctx, const ember_node *node,
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (resize): params out of bounds", node->index);
     return EMBER_STATUS_OK;
+}
+
+/* in x scale rounded down as ONNX does, with slack for a scale the converter wrote as
+   out / in in float32 (3 x (7 / 3.0f) is 6.9999995). */
+static int32_t resized_extent(int32_t in, float scale) {
+    const double out = floor((double)in * (double)scale + 1e-4);
+    return out >= 1.0 && out <= (double)INT32_MAX ? (int32_t)out : 0;
+}
+
+ember_status ember_shape_resize(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in;
+    struct resize_params p;
+    ember_status st = ember_shape_input(ctx, node, 0, &in);
+    if (st == EMBER_STATUS_OK)
+        st = resize_params(ctx, node, &p);
+    if (st == EMBER_STATUS_OK && in->rank != 4)
+        st = ember_check_rank(ctx, node, in, 4, "input");
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const int32_t dims[4] = {in->dims[0], resized_extent(in->dims[1], p.scale_h),
+                             resized_extent(in->dims[2], p.scale_w), in->dims[3]};
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), 4, dims);
 }
 
 static ember_status resize_check(ember_context *ctx, const ember_node *node) {

@@ -2,6 +2,7 @@
    steps walk backwards), any element size. */
 #include "ember_internal.h"
 #include "kernels/quant.h"
+#include "kernels/shape_rules.h"
 #include "kernels/strided_copy.h"
 
 struct slice_data {
@@ -9,12 +10,49 @@ struct slice_data {
 };
 
 static ember_status slice_vectors(ember_context *ctx, const ember_node *node,
-                                  ember_fb_vector *begin, ember_fb_vector *step) {
+                                  ember_fb_vector *begin, ember_fb_vector *step,
+                                  ember_fb_vector *size) {
     if (!ember_fb_vector_field(&node->params, EMBER_SLOT_SLICE_PARAMS_BEGIN, 4, begin) ||
-        !ember_fb_vector_field(&node->params, EMBER_SLOT_SLICE_PARAMS_STEP, 4, step))
+        !ember_fb_vector_field(&node->params, EMBER_SLOT_SLICE_PARAMS_STEP, 4, step) ||
+        !ember_fb_vector_field(&node->params, EMBER_SLOT_SLICE_PARAMS_SIZE, 4, size))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (slice): params out of bounds", node->index);
     return EMBER_STATUS_OK;
+}
+
+/* Elements along one axis that SLICE's size entry v takes from begin b every s of a dim of
+   `dim` elements; -1 when v names no symbol (ember_shape_rule). */
+static int64_t slice_count(const ember_context *ctx, int32_t v, int64_t b, int64_t s,
+                           int64_t dim) {
+    if (v > 0)
+        return v;
+    if (v <= -2)
+        return ember_symbol_dim(ctx, v);
+    const int64_t room = s > 0 ? dim - b : b + 1;
+    const int64_t stride = s > 0 ? s : -s;
+    return room > 0 ? (room + stride - 1) / stride : 0;
+}
+
+ember_status ember_shape_slice(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in;
+    ember_fb_vector begin, step, size;
+    ember_status st = ember_shape_input(ctx, node, 0, &in);
+    if (st == EMBER_STATUS_OK)
+        st = slice_vectors(ctx, node, &begin, &step, &size);
+    if (st != EMBER_STATUS_OK || size.len == 0) /* no size: the stored shape stays */
+        return st;
+    if (begin.len != in->rank || step.len != in->rank || size.len != in->rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (slice): begin, step and size need %u entries",
+                          node->index, in->rank);
+    int32_t dims[EMBER_MAX_RANK];
+    for (uint32_t a = 0; a < in->rank; a++) {
+        const int64_t n = slice_count(ctx, ember_fb_vector_i32(&size, a),
+                                      ember_fb_vector_i32(&begin, a),
+                                      ember_fb_vector_i32(&step, a), in->dims[a]);
+        dims[a] = n < 1 || n > INT32_MAX ? 0 : (int32_t)n;
+    }
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), in->rank, dims);
 }
 
 static ember_status slice_check(ember_context *ctx, const ember_node *node) {
@@ -23,15 +61,16 @@ static ember_status slice_check(ember_context *ctx, const ember_node *node) {
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    ember_fb_vector begin, step;
+    ember_fb_vector begin, step, size;
     if ((st = ember_check_same_quant(ctx, node, in, out)) ||
-        (st = slice_vectors(ctx, node, &begin, &step)))
+        (st = slice_vectors(ctx, node, &begin, &step, &size)))
         return st;
-    if (begin.len != in->rank || step.len != in->rank)
+    if (begin.len != in->rank || step.len != in->rank ||
+        (size.len != 0 && size.len != in->rank))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (slice): begin and step need %u entries, got "
-                          "%" PRIu32 " and %" PRIu32,
-                          node->index, in->rank, begin.len, step.len);
+                          "node %" PRIu32 " (slice): begin and step (and size, if any) need %u "
+                          "entries, got %" PRIu32 ", %" PRIu32 " and %" PRIu32,
+                          node->index, in->rank, begin.len, step.len, size.len);
     for (uint32_t a = 0; a < in->rank; a++) {
         int64_t b = ember_fb_vector_i32(&begin, a);
         int64_t s = ember_fb_vector_i32(&step, a);
@@ -45,6 +84,11 @@ static ember_status slice_check(ember_context *ctx, const ember_node *node) {
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                               "node %" PRIu32 " (slice): begin %" PRIu32 " must be >= 0, got %lld",
                               node->index, a, (long long)b);
+        if (size.len != 0 && slice_count(ctx, ember_fb_vector_i32(&size, a), b, s, dim) != n)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (slice): size entry %" PRIu32 " (%" PRId32 ") "
+                              "does not give output dim %lld",
+                              node->index, a, ember_fb_vector_i32(&size, a), (long long)n);
         int64_t last = b + (n - 1) * s;
         if (n > 0 && (b >= dim || last < 0 || last >= dim))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -65,8 +109,8 @@ static ember_status slice_prepare(ember_context *ctx, ember_node *node) {
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
-    ember_fb_vector begin, step;
-    ember_status st = slice_vectors(ctx, node, &begin, &step);
+    ember_fb_vector begin, step, size;
+    ember_status st = slice_vectors(ctx, node, &begin, &step, &size);
     if (st != EMBER_STATUS_OK)
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);

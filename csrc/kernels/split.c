@@ -4,11 +4,31 @@
 
 #include "ember_internal.h"
 #include "kernels/quant.h"
+#include "kernels/shape_rules.h"
 
 struct split_data {
     size_t outer;               /* product of the dims before the axis */
     size_t chunk[EMBER_MAX_IO]; /* bytes output i takes per outer index */
 };
+
+/* Outputs keep their sizes along the axis; the other dims follow the input. */
+ember_status ember_shape_split(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in;
+    int32_t axis;
+    ember_status st = ember_shape_input(ctx, node, 0, &in);
+    if (st == EMBER_STATUS_OK)
+        st = ember_read_axis(ctx, node, EMBER_SLOT_SPLIT_PARAMS_AXIS, in->rank, &axis);
+    for (uint32_t i = 0; st == EMBER_STATUS_OK && i < node->output_count; i++) {
+        ember_tensor *out = ember_output(ctx, node, i);
+        if (out->rank != in->rank)
+            return ember_check_rank(ctx, node, out, in->rank, "output");
+        int32_t dims[EMBER_MAX_RANK];
+        for (uint32_t a = 0; a < in->rank; a++)
+            dims[a] = a == (uint32_t)axis ? out->dims[a] : in->dims[a];
+        st = ember_set_shape(ctx, node, out, in->rank, dims);
+    }
+    return st;
+}
 
 static ember_status split_check(ember_context *ctx, const ember_node *node) {
     if (node->output_count < 1)

@@ -4,6 +4,7 @@
 #include "kernels/quant.h"
 #include "kernels/strided_copy.h"
 #include "ukernels/transpose.h"
+#include "kernels/shape_rules.h"
 
 struct transpose_data {
     struct strided_walk walk;
@@ -12,6 +13,29 @@ struct transpose_data {
        stay in cache. NULL: the reference walk. */
     const ember_transpose_u32_config *tiled;
 };
+
+ember_status ember_shape_transpose(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in;
+    ember_fb_vector perm;
+    ember_status st = ember_shape_input(ctx, node, 0, &in);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    if (!ember_fb_vector_field(&node->params, EMBER_SLOT_TRANSPOSE_PARAMS_PERM, 4, &perm) ||
+        perm.len != in->rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (transpose): perm must have %u entries", node->index,
+                          in->rank);
+    int32_t dims[EMBER_MAX_RANK];
+    for (uint32_t i = 0; i < perm.len; i++) {
+        const int32_t p = ember_fb_vector_i32(&perm, i);
+        if (p < 0 || p >= (int32_t)in->rank)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (transpose): perm entry %" PRId32 " is out of "
+                              "range", node->index, p);
+        dims[i] = in->dims[p];
+    }
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), in->rank, dims);
+}
 
 static ember_status transpose_check(ember_context *ctx, const ember_node *node) {
     ember_status st =

@@ -28,6 +28,12 @@ class OpParams(object):
     EluParams = 22
     SeluParams = 23
     GeluParams = 24
+    TopKParams = 25
+    CumSumParams = 26
+    OneHotParams = 27
+    ModParams = 28
+    GatherNDParams = 29
+    ScatterParams = 30
 
 def OpParamsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -105,4 +111,22 @@ def OpParamsCreator(unionType, table):
     if unionType == OpParams().GeluParams:
         import emberlite.schema.GeluParams
         return emberlite.schema.GeluParams.GeluParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().TopKParams:
+        import emberlite.schema.TopKParams
+        return emberlite.schema.TopKParams.TopKParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().CumSumParams:
+        import emberlite.schema.CumSumParams
+        return emberlite.schema.CumSumParams.CumSumParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().OneHotParams:
+        import emberlite.schema.OneHotParams
+        return emberlite.schema.OneHotParams.OneHotParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().ModParams:
+        import emberlite.schema.ModParams
+        return emberlite.schema.ModParams.ModParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().GatherNDParams:
+        import emberlite.schema.GatherNDParams
+        return emberlite.schema.GatherNDParams.GatherNDParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().ScatterParams:
+        import emberlite.schema.ScatterParams
+        return emberlite.schema.ScatterParams.ScatterParamsT.InitFromBuf(table.Bytes, table.Pos)
     return None

@@ -149,23 +149,29 @@ import emberlite.schema.BinaryParams
 import emberlite.schema.ClampParams
 import emberlite.schema.ConcatenationParams
 import emberlite.schema.Conv2DParams
+import emberlite.schema.CumSumParams
 import emberlite.schema.DepthwiseConv2DParams
 import emberlite.schema.EluParams
 import emberlite.schema.FullyConnectedParams
+import emberlite.schema.GatherNDParams
 import emberlite.schema.GatherParams
 import emberlite.schema.GeluParams
 import emberlite.schema.HardSigmoidParams
 import emberlite.schema.LeakyReluParams
+import emberlite.schema.ModParams
+import emberlite.schema.OneHotParams
 import emberlite.schema.OpParams
 import emberlite.schema.PadParams
 import emberlite.schema.Pool2DParams
 import emberlite.schema.ReduceParams
 import emberlite.schema.ReshapeParams
 import emberlite.schema.ResizeParams
+import emberlite.schema.ScatterParams
 import emberlite.schema.SeluParams
 import emberlite.schema.SliceParams
 import emberlite.schema.SoftmaxParams
 import emberlite.schema.SplitParams
+import emberlite.schema.TopKParams
 import emberlite.schema.TransposeConv2DParams
 import emberlite.schema.TransposeParams
 try:
@@ -182,7 +188,7 @@ class OperatorT(object):
         self.inputs = None  # type: List[int]
         self.outputs = None  # type: List[int]
         self.paramsType = 0  # type: int
-        self.params = None  # type: Union[None, emberlite.schema.Conv2DParams.Conv2DParamsT, emberlite.schema.DepthwiseConv2DParams.DepthwiseConv2DParamsT, emberlite.schema.TransposeConv2DParams.TransposeConv2DParamsT, emberlite.schema.FullyConnectedParams.FullyConnectedParamsT, emberlite.schema.BatchMatMulParams.BatchMatMulParamsT, emberlite.schema.BinaryParams.BinaryParamsT, emberlite.schema.ClampParams.ClampParamsT, emberlite.schema.LeakyReluParams.LeakyReluParamsT, emberlite.schema.HardSigmoidParams.HardSigmoidParamsT, emberlite.schema.Pool2DParams.Pool2DParamsT, emberlite.schema.ReduceParams.ReduceParamsT, emberlite.schema.ReshapeParams.ReshapeParamsT, emberlite.schema.TransposeParams.TransposeParamsT, emberlite.schema.ConcatenationParams.ConcatenationParamsT, emberlite.schema.SplitParams.SplitParamsT, emberlite.schema.SliceParams.SliceParamsT, emberlite.schema.PadParams.PadParamsT, emberlite.schema.SoftmaxParams.SoftmaxParamsT, emberlite.schema.GatherParams.GatherParamsT, emberlite.schema.ResizeParams.ResizeParamsT, emberlite.schema.ArgParams.ArgParamsT, emberlite.schema.EluParams.EluParamsT, emberlite.schema.SeluParams.SeluParamsT, emberlite.schema.GeluParams.GeluParamsT]
+        self.params = None  # type: Union[None, emberlite.schema.Conv2DParams.Conv2DParamsT, emberlite.schema.DepthwiseConv2DParams.DepthwiseConv2DParamsT, emberlite.schema.TransposeConv2DParams.TransposeConv2DParamsT, emberlite.schema.FullyConnectedParams.FullyConnectedParamsT, emberlite.schema.BatchMatMulParams.BatchMatMulParamsT, emberlite.schema.BinaryParams.BinaryParamsT, emberlite.schema.ClampParams.ClampParamsT, emberlite.schema.LeakyReluParams.LeakyReluParamsT, emberlite.schema.HardSigmoidParams.HardSigmoidParamsT, emberlite.schema.Pool2DParams.Pool2DParamsT, emberlite.schema.ReduceParams.ReduceParamsT, emberlite.schema.ReshapeParams.ReshapeParamsT, emberlite.schema.TransposeParams.TransposeParamsT, emberlite.schema.ConcatenationParams.ConcatenationParamsT, emberlite.schema.SplitParams.SplitParamsT, emberlite.schema.SliceParams.SliceParamsT, emberlite.schema.PadParams.PadParamsT, emberlite.schema.SoftmaxParams.SoftmaxParamsT, emberlite.schema.GatherParams.GatherParamsT, emberlite.schema.ResizeParams.ResizeParamsT, emberlite.schema.ArgParams.ArgParamsT, emberlite.schema.EluParams.EluParamsT, emberlite.schema.SeluParams.SeluParamsT, emberlite.schema.GeluParams.GeluParamsT, emberlite.schema.TopKParams.TopKParamsT, emberlite.schema.CumSumParams.CumSumParamsT, emberlite.schema.OneHotParams.OneHotParamsT, emberlite.schema.ModParams.ModParamsT, emberlite.schema.GatherNDParams.GatherNDParamsT, emberlite.schema.ScatterParams.ScatterParamsT]
 
     @classmethod
     def InitFromBuf(cls, buf, pos):

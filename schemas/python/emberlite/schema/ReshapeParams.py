@@ -28,18 +28,55 @@ class ReshapeParams(object):
     def Init(self, buf, pos):
         self._tab = flatbuffers.table.Table(buf, pos)
 
-def ReshapeParamsStart(builder): builder.StartObject(0)
+    # ReshapeParams
+    def NewShape(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # ReshapeParams
+    def NewShapeAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # ReshapeParams
+    def NewShapeLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # ReshapeParams
+    def NewShapeIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        return o == 0
+
+def ReshapeParamsStart(builder): builder.StartObject(1)
 def Start(builder):
     return ReshapeParamsStart(builder)
+def ReshapeParamsAddNewShape(builder, newShape): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(newShape), 0)
+def AddNewShape(builder, newShape):
+    return ReshapeParamsAddNewShape(builder, newShape)
+def ReshapeParamsStartNewShapeVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartNewShapeVector(builder, numElems):
+    return ReshapeParamsStartNewShapeVector(builder, numElems)
 def ReshapeParamsEnd(builder): return builder.EndObject()
 def End(builder):
     return ReshapeParamsEnd(builder)
+try:
+    from typing import List
+except:
+    pass
 
 class ReshapeParamsT(object):
 
     # ReshapeParamsT
     def __init__(self):
-        pass
+        self.newShape = None  # type: List[int]
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -57,9 +94,26 @@ class ReshapeParamsT(object):
     def _UnPack(self, reshapeParams):
         if reshapeParams is None:
             return
+        if not reshapeParams.NewShapeIsNone():
+            if np is None:
+                self.newShape = []
+                for i in range(reshapeParams.NewShapeLength()):
+                    self.newShape.append(reshapeParams.NewShape(i))
+            else:
+                self.newShape = reshapeParams.NewShapeAsNumpy()
 
     # ReshapeParamsT
     def Pack(self, builder):
+        if self.newShape is not None:
+            if np is not None and type(self.newShape) is np.ndarray:
+                newShape = builder.CreateNumpyVector(self.newShape)
+            else:
+                ReshapeParamsStartNewShapeVector(builder, len(self.newShape))
+                for i in reversed(range(len(self.newShape))):
+                    builder.PrependInt32(self.newShape[i])
+                newShape = builder.EndVector()
         ReshapeParamsStart(builder)
+        if self.newShape is not None:
+            ReshapeParamsAddNewShape(builder, newShape)
         reshapeParams = ReshapeParamsEnd(builder)
         return reshapeParams

@@ -82,7 +82,34 @@ class SliceParams(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
         return o == 0
 
-def SliceParamsStart(builder): builder.StartObject(2)
+    # SliceParams
+    def Size(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # SliceParams
+    def SizeAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # SliceParams
+    def SizeLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # SliceParams
+    def SizeIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        return o == 0
+
+def SliceParamsStart(builder): builder.StartObject(3)
 def Start(builder):
     return SliceParamsStart(builder)
 def SliceParamsAddBegin(builder, begin): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(begin), 0)
@@ -97,6 +124,12 @@ def AddStep(builder, step):
 def SliceParamsStartStepVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def StartStepVector(builder, numElems):
     return SliceParamsStartStepVector(builder, numElems)
+def SliceParamsAddSize(builder, size): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(size), 0)
+def AddSize(builder, size):
+    return SliceParamsAddSize(builder, size)
+def SliceParamsStartSizeVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartSizeVector(builder, numElems):
+    return SliceParamsStartSizeVector(builder, numElems)
 def SliceParamsEnd(builder): return builder.EndObject()
 def End(builder):
     return SliceParamsEnd(builder)
@@ -111,6 +144,7 @@ class SliceParamsT(object):
     def __init__(self):
         self.begin = None  # type: List[int]
         self.step = None  # type: List[int]
+        self.size = None  # type: List[int]
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -142,6 +176,13 @@ class SliceParamsT(object):
                     self.step.append(sliceParams.Step(i))
             else:
                 self.step = sliceParams.StepAsNumpy()
+        if not sliceParams.SizeIsNone():
+            if np is None:
+                self.size = []
+                for i in range(sliceParams.SizeLength()):
+                    self.size.append(sliceParams.Size(i))
+            else:
+                self.size = sliceParams.SizeAsNumpy()
 
     # SliceParamsT
     def Pack(self, builder):
@@ -161,10 +202,20 @@ class SliceParamsT(object):
                 for i in reversed(range(len(self.step))):
                     builder.PrependInt32(self.step[i])
                 step = builder.EndVector()
+        if self.size is not None:
+            if np is not None and type(self.size) is np.ndarray:
+                size = builder.CreateNumpyVector(self.size)
+            else:
+                SliceParamsStartSizeVector(builder, len(self.size))
+                for i in reversed(range(len(self.size))):
+                    builder.PrependInt32(self.size[i])
+                size = builder.EndVector()
         SliceParamsStart(builder)
         if self.begin is not None:
             SliceParamsAddBegin(builder, begin)
         if self.step is not None:
             SliceParamsAddStep(builder, step)
+        if self.size is not None:
+            SliceParamsAddSize(builder, size)
         sliceParams = SliceParamsEnd(builder)
         return sliceParams

@@ -139,7 +139,32 @@ class Subgraph(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
         return o == 0
 
-def SubgraphStart(builder): builder.StartObject(5)
+    # Subgraph
+    def Symbols(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            x = self._tab.Vector(o)
+            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 4
+            x = self._tab.Indirect(x)
+            from emberlite.schema.Symbol import Symbol
+            obj = Symbol()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Subgraph
+    def SymbolsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Subgraph
+    def SymbolsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        return o == 0
+
+def SubgraphStart(builder): builder.StartObject(6)
 def Start(builder):
     return SubgraphStart(builder)
 def SubgraphAddName(builder, name): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
@@ -169,10 +194,17 @@ def AddOutputs(builder, outputs):
 def SubgraphStartOutputsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def StartOutputsVector(builder, numElems):
     return SubgraphStartOutputsVector(builder, numElems)
+def SubgraphAddSymbols(builder, symbols): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(symbols), 0)
+def AddSymbols(builder, symbols):
+    return SubgraphAddSymbols(builder, symbols)
+def SubgraphStartSymbolsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartSymbolsVector(builder, numElems):
+    return SubgraphStartSymbolsVector(builder, numElems)
 def SubgraphEnd(builder): return builder.EndObject()
 def End(builder):
     return SubgraphEnd(builder)
 import emberlite.schema.Operator
+import emberlite.schema.Symbol
 import emberlite.schema.Tensor
 try:
     from typing import List
@@ -188,6 +220,7 @@ class SubgraphT(object):
         self.operators = None  # type: List[emberlite.schema.Operator.OperatorT]
         self.inputs = None  # type: List[int]
         self.outputs = None  # type: List[int]
+        self.symbols = None  # type: List[emberlite.schema.Symbol.SymbolT]
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -236,6 +269,14 @@ class SubgraphT(object):
                     self.outputs.append(subgraph.Outputs(i))
             else:
                 self.outputs = subgraph.OutputsAsNumpy()
+        if not subgraph.SymbolsIsNone():
+            self.symbols = []
+            for i in range(subgraph.SymbolsLength()):
+                if subgraph.Symbols(i) is None:
+                    self.symbols.append(None)
+                else:
+                    symbol_ = emberlite.schema.Symbol.SymbolT.InitFromObj(subgraph.Symbols(i))
+                    self.symbols.append(symbol_)
 
     # SubgraphT
     def Pack(self, builder):
@@ -273,6 +314,14 @@ class SubgraphT(object):
                 for i in reversed(range(len(self.outputs))):
                     builder.PrependInt32(self.outputs[i])
                 outputs = builder.EndVector()
+        if self.symbols is not None:
+            symbolslist = []
+            for i in range(len(self.symbols)):
+                symbolslist.append(self.symbols[i].Pack(builder))
+            SubgraphStartSymbolsVector(builder, len(self.symbols))
+            for i in reversed(range(len(self.symbols))):
+                builder.PrependUOffsetTRelative(symbolslist[i])
+            symbols = builder.EndVector()
         SubgraphStart(builder)
         if self.name is not None:
             SubgraphAddName(builder, name)
@@ -284,5 +333,7 @@ class SubgraphT(object):
             SubgraphAddInputs(builder, inputs)
         if self.outputs is not None:
             SubgraphAddOutputs(builder, outputs)
+        if self.symbols is not None:
+            SubgraphAddSymbols(builder, symbols)
         subgraph = SubgraphEnd(builder)
         return subgraph

@@ -94,7 +94,34 @@ class Tensor(object):
             return obj
         return None
 
-def TensorStart(builder): builder.StartObject(6)
+    # Tensor
+    def DimSymbols(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # Tensor
+    def DimSymbolsAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # Tensor
+    def DimSymbolsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Tensor
+    def DimSymbolsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        return o == 0
+
+def TensorStart(builder): builder.StartObject(7)
 def Start(builder):
     return TensorStart(builder)
 def TensorAddName(builder, name): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
@@ -118,6 +145,12 @@ def AddArenaOffset(builder, arenaOffset):
 def TensorAddQuant(builder, quant): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(quant), 0)
 def AddQuant(builder, quant):
     return TensorAddQuant(builder, quant)
+def TensorAddDimSymbols(builder, dimSymbols): builder.PrependUOffsetTRelativeSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(dimSymbols), 0)
+def AddDimSymbols(builder, dimSymbols):
+    return TensorAddDimSymbols(builder, dimSymbols)
+def TensorStartDimSymbolsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartDimSymbolsVector(builder, numElems):
+    return TensorStartDimSymbolsVector(builder, numElems)
 def TensorEnd(builder): return builder.EndObject()
 def End(builder):
     return TensorEnd(builder)
@@ -137,6 +170,7 @@ class TensorT(object):
         self.buffer = -1  # type: int
         self.arenaOffset = -1  # type: int
         self.quant = None  # type: Optional[emberlite.schema.QuantParams.QuantParamsT]
+        self.dimSymbols = None  # type: List[int]
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -167,6 +201,13 @@ class TensorT(object):
         self.arenaOffset = tensor.ArenaOffset()
         if tensor.Quant() is not None:
             self.quant = emberlite.schema.QuantParams.QuantParamsT.InitFromObj(tensor.Quant())
+        if not tensor.DimSymbolsIsNone():
+            if np is None:
+                self.dimSymbols = []
+                for i in range(tensor.DimSymbolsLength()):
+                    self.dimSymbols.append(tensor.DimSymbols(i))
+            else:
+                self.dimSymbols = tensor.DimSymbolsAsNumpy()
 
     # TensorT
     def Pack(self, builder):
@@ -182,6 +223,14 @@ class TensorT(object):
                 shape = builder.EndVector()
         if self.quant is not None:
             quant = self.quant.Pack(builder)
+        if self.dimSymbols is not None:
+            if np is not None and type(self.dimSymbols) is np.ndarray:
+                dimSymbols = builder.CreateNumpyVector(self.dimSymbols)
+            else:
+                TensorStartDimSymbolsVector(builder, len(self.dimSymbols))
+                for i in reversed(range(len(self.dimSymbols))):
+                    builder.PrependInt32(self.dimSymbols[i])
+                dimSymbols = builder.EndVector()
         TensorStart(builder)
         if self.name is not None:
             TensorAddName(builder, name)
@@ -192,5 +241,7 @@ class TensorT(object):
         TensorAddArenaOffset(builder, self.arenaOffset)
         if self.quant is not None:
             TensorAddQuant(builder, quant)
+        if self.dimSymbols is not None:
+            TensorAddDimSymbols(builder, dimSymbols)
         tensor = TensorEnd(builder)
         return tensor

@@ -25,6 +25,7 @@ from ..ops.reshape import ReshapeParams
 from .graph_builder import Builder, Invalid, Unsupported
 from .onnx_fold import fold_node
 from .onnx_ops import ONNX_OPS
+from .onnx_qdq import QdqLowering
 from .onnx_signature import Signature, input_kind, signature
 
 __all__ = ["ONNX_OPS", "import_onnx"]
@@ -188,7 +189,6 @@ def _check_nodes(model: onnx.ModelProto) -> None:
                                    f"{str(e).splitlines()[0]}") from None
 
 
-def _input_shapes(graph: onnx.GraphProto,
 def declared_input_dims(graph: onnx.GraphProto) -> dict[str, list[int | str | None]]:
     """Each graph input's dims as the model declares them: a size, a symbol name, or None."""
     initializers = {i.name for i in graph.initializer}
@@ -202,6 +202,7 @@ def declared_input_dims(graph: onnx.GraphProto) -> dict[str, list[int | str | No
     return dims
 
 
+def _input_shapes(graph: onnx.GraphProto,
                   given: dict[str, list[int]]) -> dict[str, tuple[int, ...]]:
     initializers = {i.name for i in graph.initializer}
     inputs = [i for i in graph.input if i.name not in initializers]
@@ -366,6 +367,7 @@ class _Conversion:
         # tensors only when a runtime node reads them.
         self.consts = {i.name: _initializer(i) for i in g.initializer}
         self.env: dict[str, str] = {}         # other ONNX values -> IR tensor name
+        self.qdq = QdqLowering(g)           # int8 groups of a QDQ model
         for value in g.input:
             if value.name in shapes:
                 dtype = _dtype(value.type.tensor_type.elem_type, value.name)
@@ -407,6 +409,8 @@ class _Conversion:
         return self.env[name]
 
     def _convert(self, node: onnx.NodeProto, label: str) -> None:
+        if self.qdq.convert(self, node, label):
+            return
         if _foldable(node, self.consts.keys()):
             for name, value in zip(node.output, self._fold(node, label)):
                 if name:

@@ -45,6 +45,7 @@ from .graph_builder import (Builder, Invalid, Unsupported, axis_index, check_ind
 from .onnx_nn_ops import (conv, conv_transpose, gemm, global_lp_pool, lp_pool, matmul,
                           pool_average, pool_max)
 from .onnx_composed_ops import COMPOSED_OPS
+from .onnx_qdq import QDQ_OPS
 from .onnx_recurrent_ops import RECURRENT_OPS
 from .onnx_signature import AnyTensor, Boolean, Compared, Indices
 
@@ -645,5 +646,6 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Cast": cast,
     "CastLike": cast_like,
     **COMPOSED_OPS,
+    **QDQ_OPS,
     **RECURRENT_OPS,
 }

@@ -44,5 +44,6 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 FACTS = (OpFacts(OpType.CONV2D, Conv2DParams, infer_shape,
                    int8=QuantRule(weights=True), int16=QuantRule(weights=True),
-                   weights=1, bias=2, weight_axis=0, tflite=("CONV_2D",), onnx=("Conv",),
+                   weights=1, bias=2, weight_axis=0, tflite=("CONV_2D",),
+                   onnx=("Conv", "QLinearConv", "ConvInteger"),
                    limits="int16: requantization shift <= 14"),)

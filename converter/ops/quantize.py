@@ -70,7 +70,10 @@ def infer_dequantize(node: Node, graph: Graph) -> list[Shape]:
 
 FACTS = (
     OpFacts(OpType.QUANTIZE, None, infer_quantize, int8=CONVERSION, int16=CONVERSION,
-            tflite=("QUANTIZE",), limits="also uint8 <-> int8 at a graph's edges"),
+            tflite=("QUANTIZE",),
+            onnx=("QuantizeLinear", "DynamicQuantizeLinear"),
+            limits="also uint8 <-> int8 at a graph's edges"),
     OpFacts(OpType.DEQUANTIZE, None, infer_dequantize, int8=CONVERSION, int16=CONVERSION,
-            tflite=("DEQUANTIZE",), limits="also float16 weights (weight-only quantizer)"),
+            tflite=("DEQUANTIZE",), onnx=("DequantizeLinear",),
+            limits="also float16 weights (weight-only quantizer)"),
 )

@@ -1,0 +1,849 @@
+"""ONNX's quantized ops: QuantizeLinear and DequantizeLinear (the QDQ models ONNX Runtime's
+quantize_static writes), QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger and
+DynamicQuantizeLinear (QDQ_OPS, see onnx_ops.py for the signature conventions), and
+QdqLowering, which turns the DequantizeLinear -> op -> QuantizeLinear groups of a QDQ model
+into Emberlite int8 ops.
+
+Types. A run-time ONNX int8 or uint8 value is an IR tensor of the same type carrying the
+Q/DQ node's scale and zero point (QuantParams). The int8 kernels compute in int8 only: a uint8
+value is the int8 tensor of the same scale whose stored values and zero point are 128 lower
+(exactly the same real numbers), joined by a QUANTIZE. Code that needs the int8 form of a
+uint8 tensor made from an int8 one reads that int8 tensor (`int8_view`), so the QUANTIZE to
+uint8 that every uint8 QuantizeLinear ends with stays only where a uint8 value is read as such
+(a graph output); remove_dead drops the others. int8 weights must have zero point 0 after
+subtracting the ONNX zero point (uint8 weights are refused unless `w - zero point` fits int8).
+
+QDQ groups. QdqLowering (hooked into the importer's node loop) lowers an ONNX node to int8
+ops when every run-time input comes from a per-tensor DequantizeLinear, every constant input
+is a DequantizeLinear of an initializer (Conv, Gemm and MatMul weights per tensor or per output
+channel; the int32 bias of scale input x weight scale, as quantize_static writes it; a float
+bias is quantized to that scale), and every output is read only by QuantizeLinear nodes of one
+scale and zero point. The op is converted by its usual op function on the int8 tensors; the
+group is kept only if every IR op that makes has an int8 kernel whose rules hold (the params
+of data movement unchanged, one requantizing op, the kernel's own checks). Otherwise the
+node runs in float32 between the group's DEQUANTIZE and QUANTIZE ops ("float otherwise");
+`QdqLowering.float_nodes` says which and why.
+
+Rounding. QUANTIZE rounds ties away from zero (LiteRT's rule) where ONNX rounds them to even,
+and the int8 kernels requantize in fixed point (docs/int8-arithmetic.md) where ONNX Runtime
+uses a float multiplier: an exact tie can come out one step apart. Per-axis QuantizeLinear,
+which has no kernel, is composed of float ops and rounds ties to even.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import onnx
+
+from ..ir import DType, Graph, Node, QuantParams
+from ..ops import OPS, OpType
+from ..ops.batch_matmul import BatchMatMulParams
+from ..ops.binary import BinaryParams
+from ..ops.clamp import ClampParams
+from ..ops.fully_connected import FullyConnectedParams
+from ..ops.mean import ReduceParams
+from .graph_builder import Builder, Invalid, Unsupported, axis_index
+from .onnx_nn_ops import conv, matmul
+from .onnx_signature import AnyTensor, input_kind, signature
+
+__all__ = ["QDQ_OPS", "QdqLowering"]
+
+_UNSIGNED = {np.dtype(np.int8): False, np.dtype(np.uint8): True}
+_INT32 = (-(2 ** 31), 2 ** 31 - 1)
+# The largest integer every float32 sum below it holds exactly: ConvInteger and MatMulInteger
+# run as float32 products of integers, exact while every partial sum stays under it.
+_EXACT_FLOAT = 2 ** 24
+# Which input of a weighted op is the per-output-channel weight, and its output-channel axis.
+_WEIGHT_AXIS = {"Conv": (1, 0), "MatMul": (1, 1), "QLinearConv": (3, 0)}
+
+
+@dataclass(frozen=True)
+class QParams:
+    """The scale and zero point of one QuantizeLinear / DequantizeLinear, in ONNX's terms."""
+    scale: tuple[float, ...]
+    zero_point: tuple[int, ...]
+    unsigned: bool                        # uint8 (else int8)
+    axis: int | None = None               # None: one scale for the whole tensor
+
+    def int8(self) -> QuantParams:
+        """The per-tensor params of the int8 tensor holding these values."""
+        return QuantParams((self.scale[0],), (self.zero_point[0] - 128 * self.unsigned,))
+
+    def stored(self) -> QuantParams:
+        """The per-tensor params as the ONNX type stores them (uint8: zero point 0..255)."""
+        return QuantParams((self.scale[0],), (self.zero_point[0],))
+
+
+def read_params(scale: np.ndarray, zero_point: np.ndarray | None, axis: int,
+                shape: tuple[int, ...], unsigned: bool | None, what: str = "") -> QParams:
+    """The params of a Q/DQ node of a tensor of `shape`; `unsigned` is the quantized type when
+    the node fixes it otherwise than by its zero point (None: the zero point's)."""
+    if scale.dtype != np.float32:
+        raise Unsupported(f"{what}scale of type {scale.dtype}: only float32 scales are supported")
+    values = scale.reshape(-1).astype(np.float64)
+    if not np.all(np.isfinite(values) & (values > 0)):
+        raise Invalid(f"{what}scale must be finite and > 0, got {values.tolist()[:8]}")
+    if zero_point is not None:
+        if zero_point.dtype not in _UNSIGNED:
+            raise Unsupported(f"{what}zero point of type {zero_point.dtype}: int8 and uint8 "
+                              f"are supported")
+        if unsigned is not None and _UNSIGNED[zero_point.dtype] != unsigned:
+            raise Invalid(f"{what}zero point is {zero_point.dtype}, but the quantized tensor is "
+                          f"{'uint8' if unsigned else 'int8'}")
+        if zero_point.shape != scale.shape:
+            raise Invalid(f"{what}zero point shape {list(zero_point.shape)} differs from scale "
+                          f"shape {list(scale.shape)}")
+        unsigned = _UNSIGNED[zero_point.dtype]
+        zps = tuple(int(z) for z in zero_point.reshape(-1))
+    else:
+        unsigned = True if unsigned is None else unsigned
+        zps = (0,) * values.size
+    scales = tuple(float(s) for s in scale.reshape(-1))
+    if scale.ndim == 0 or (scale.ndim == 1 and scale.size == 1):
+        return QParams(scales, zps, unsigned)
+    if scale.ndim != 1:
+        raise Unsupported(f"{what}scale of shape {list(scale.shape)}: blocked quantization is "
+                          f"not supported")
+    dim = axis_index(axis, len(shape))
+    if shape[dim] != scale.size:
+        raise Invalid(f"{what}{scale.size} scales for axis {axis} of size {shape[dim]}")
+    return QParams(scales, zps, unsigned, dim)
+
+
+def _unsigned_of(zero_point: np.ndarray | None, output_dtype: int) -> bool:
+    """Whether a QuantizeLinear writes uint8 (its zero point's type, or `output_dtype`)."""
+    if zero_point is not None:
+        return _UNSIGNED.get(zero_point.dtype, True)
+    if output_dtype in (0, onnx.TensorProto.UINT8):
+        return True
+    if output_dtype == onnx.TensorProto.INT8:
+        return False
+    raise Unsupported(f"output_dtype {onnx.TensorProto.DataType.Name(output_dtype)}: int8 and "
+                      f"uint8 are supported")
+
+
+# --- int8 tensors -----------------------------------------------------------------------------
+def _producer(g: Graph, name: str) -> Node | None:
+    return next((n for n in reversed(g.nodes) if name in n.outputs), None)
+
+
+def _set_quant(b: Builder, name: str, quant: QuantParams) -> str:
+    b.graph.tensors[name].quant = quant
+    return name
+
+
+def _int8_of_uint8(b: Builder, x: str) -> str:
+    """The int8 tensor with x's stored values - 128 (x: a uint8 tensor with params)."""
+    src = _producer(b.graph, x)
+    if src is not None and src.op == OpType.QUANTIZE and b.dtype(src.inputs[0]) == DType.INT8:
+        return src.inputs[0]
+    for node in b.graph.nodes:
+        if node.op == OpType.QUANTIZE and node.inputs == [x] and \
+                b.dtype(node.outputs[0]) == DType.INT8:
+            return node.outputs[0]
+    q = b.graph.tensors[x].quant
+    return _set_quant(b, b.op(OpType.QUANTIZE, [x], dtype=DType.INT8),
+                      QuantParams(q.scale, (q.zero_point[0] - 128,)))
+
+
+def _same(a: QuantParams | None, c: QuantParams | None) -> bool:
+    return a is not None and c is not None and a.scale == c.scale and \
+        a.zero_point == c.zero_point
+
+
+def int8_view(b: Builder, x: str, p: QParams) -> str:
+    """The int8 tensor holding run-time value `x` read with per-tensor params `p`."""
+    t = b.graph.tensors[x]
+    if t.dtype not in (DType.INT8, DType.UINT8):
+        raise Unsupported(f"input {x!r} is {t.dtype.name.lower()}; int8 or uint8 is supported")
+    if (t.dtype == DType.UINT8) != p.unsigned:
+        raise Invalid(f"input {x!r} is {t.dtype.name.lower()}, but its zero point is "
+                      f"{'uint8' if p.unsigned else 'int8'}")
+    want = p.stored()
+    if t.quant is None and not t.is_constant:
+        t.quant = want  # a graph input: the first reader says what it holds
+    if not _same(t.quant, want):
+        raise Unsupported(f"{t.dtype.name.lower()} tensor {x!r} holds scale {t.quant.scale[0]} "
+                          f"and zero point {t.quant.zero_point[0]}, but is read with scale "
+                          f"{p.scale[0]} and zero point {p.zero_point[0]}")
+    return _int8_of_uint8(b, x) if p.unsigned else x
+
+
+def _stored_int8(b: Builder, x: str) -> str:
+    """An int8 tensor with x's stored values (less 128 for uint8), whatever its params."""
+    t = b.graph.tensors[x]
+    if t.dtype == DType.INT8:
+        if t.quant is None:
+            t.quant = QuantParams((1.0,), (0,))
+        return x
+    if t.dtype != DType.UINT8:
+        raise Unsupported(f"input {x!r} is {t.dtype.name.lower()}; int8 or uint8 is supported")
+    if t.quant is None:
+        t.quant = QuantParams((1.0,), (128,))
+    return _int8_of_uint8(b, x)
+
+
+def _as_onnx_type(b: Builder, q8: str, unsigned: bool) -> str:
+    """An int8 result as the ONNX value's own type (uint8: a QUANTIZE adding 128)."""
+    if not unsigned:
+        return q8
+    q = b.graph.tensors[q8].quant
+    return _set_quant(b, b.op(OpType.QUANTIZE, [q8], dtype=DType.UINT8),
+                      QuantParams(q.scale, (q.zero_point[0] + 128,)))
+
+
+def _channel_shape(p: QParams, rank: int) -> tuple[int, ...]:
+    shape = [1] * rank
+    shape[p.axis] = len(p.scale)
+    return tuple(shape)
+
+
+# --- QuantizeLinear and DequantizeLinear ------------------------------------------------------
+def quantize_linear(b: Builder, x: str, y_scale: np.ndarray,
+                    y_zero_point: np.ndarray | None = None, *, axis: int = 1,
+                    block_size: Literal[0] = 0, output_dtype: int = 0, saturate: int = 1,
+                    precision: Literal[0, 1] = 0) -> str:
+    unsigned = _unsigned_of(y_zero_point, output_dtype)
+    p = read_params(y_scale, y_zero_point, axis, b.shape(x), unsigned)
+    if p.axis is None:
+        q8 = _set_quant(b, b.op(OpType.QUANTIZE, [x], dtype=DType.INT8), p.int8())
+    else:
+        q8 = _quantize_per_axis(b, x, p)
+    return _as_onnx_type(b, q8, unsigned)
+
+
+def _quantize_per_axis(b: Builder, x: str, p: QParams) -> str:
+    """ONNX's formula in float ops: saturate(round_half_even(x / scale) + zero point), cast to
+    int8 (uint8 values 128 lower); the int8 tensor gets params of scale 1, zero point 0."""
+    shape = _channel_shape(p, b.rank(x))
+    scale = b.const(np.array(p.scale, np.float32).reshape(shape), name="scale")
+    zp = np.array(p.zero_point, np.float32).reshape(shape) - 128 * p.unsigned
+    y = b.op(OpType.ROUND, [b.op(OpType.DIV, [x, scale], BinaryParams())])
+    y = b.op(OpType.ADD, [y, b.const(zp, name="zero_point")], BinaryParams())
+    y = b.op(OpType.CLAMP, [y], ClampParams(-128.0, 127.0))
+    return _set_quant(b, b.op(OpType.CAST, [y], dtype=DType.INT8), QuantParams((1.0,), (0,)))
+
+
+def dequantize_linear(b: Builder, x: AnyTensor, x_scale: np.ndarray,
+                      x_zero_point: np.ndarray | None = None, *, axis: int = 1,
+                      block_size: Literal[0] = 0, output_dtype: Literal[0, 1] = 0) -> str:
+    dtype = b.dtype(x)
+    if dtype not in (DType.INT8, DType.UINT8):
+        raise Unsupported(f"input {x!r} is a run-time {dtype.name.lower()} tensor; int8 and "
+                          f"uint8 are supported (int32 only as a constant)")
+    p = read_params(x_scale, x_zero_point, axis, b.shape(x), dtype == DType.UINT8)
+    if p.axis is None:
+        return b.op(OpType.DEQUANTIZE, [int8_view(b, x, p)], dtype=DType.FLOAT32)
+    # Per axis: (stored - zero point) x scale in float32, ONNX's own formula.
+    shape = _channel_shape(p, b.rank(x))
+    y = b.op(OpType.CAST, [_stored_int8(b, x)], dtype=DType.FLOAT32)
+    zp = np.array(p.zero_point, np.float32).reshape(shape) - 128 * p.unsigned
+    y = b.op(OpType.SUB, [y, b.const(zp, name="zero_point")], BinaryParams())
+    scale = b.const(np.array(p.scale, np.float32).reshape(shape), name="scale")
+    return b.op(OpType.MUL, [y, scale], BinaryParams())
+
+
+def dynamic_quantize_linear(b: Builder, x: str) -> list[str]:
+    """ONNX's definition in float ops: the range [min(x, 0), max(x, 0)] over 255 steps, the zero
+    point round(-min / scale) saturated to 0..255, y = saturate(round(x / scale) + zero point);
+    rounding halves to even. An all-zero x divides by a zero scale, as ONNX's does."""
+    all_axes = ReduceParams(tuple(range(b.rank(x))))
+    zero = b.scalar(0.0)
+    lo = b.op(OpType.MINIMUM, [b.op(OpType.REDUCE_MIN, [x], all_axes), zero])
+    hi = b.op(OpType.MAXIMUM, [b.op(OpType.REDUCE_MAX, [x], all_axes), zero])
+    scale = b.op(OpType.DIV, [b.op(OpType.SUB, [hi, lo], BinaryParams()), b.scalar(255.0)],
+                 BinaryParams())
+    zp = b.op(OpType.ROUND, [b.op(OpType.SUB, [zero, b.op(OpType.DIV, [lo, scale],
+                                                            BinaryParams())], BinaryParams())])
+    zp = b.op(OpType.CLAMP, [zp], ClampParams(0.0, 255.0))
+    y = b.op(OpType.ROUND, [b.op(OpType.DIV, [x, scale], BinaryParams())])
+    y = b.op(OpType.CLAMP, [b.op(OpType.ADD, [y, zp], BinaryParams())], ClampParams(0.0, 255.0))
+    return [_float_to_uint8(b, y), scale, _float_to_uint8(b, zp)]
+
+
+def _float_to_uint8(b: Builder, v: str) -> str:
+    """Whole floats in 0..255 as uint8: cast v - 128 to int8 (scale 1), then add 128."""
+    shifted = b.op(OpType.SUB, [v, b.scalar(128.0)], BinaryParams())
+    q8 = _set_quant(b, b.op(OpType.CAST, [shifted], dtype=DType.INT8), QuantParams((1.0,), (0,)))
+    return _as_onnx_type(b, q8, True)
+
+
+# --- int8 weights and biases -----------------------------------------------------------------
+def _int8_weights(data: np.ndarray, p: QParams, what: str) -> np.ndarray:
+    """Weights as int8 with zero point 0: stored value - zero point, which must fit int8."""
+    if data.dtype not in _UNSIGNED:
+        raise Unsupported(f"{what} of type {data.dtype}: int8 (or uint8) weights are supported")
+    zps = np.array(p.zero_point, np.int64)
+    if p.axis is not None:
+        zps = zps.reshape(_channel_shape(p, data.ndim))
+    values = data.astype(np.int64) - zps
+    if values.min(initial=0) < -128 or values.max(initial=0) > 127:
+        raise Unsupported(f"{what} minus its zero point spans [{values.min()}, {values.max()}]; "
+                          f"int8 weights with zero point 0 need [-128, 127]")
+    return values.astype(np.int8)
+
+
+def _weight_quant(p: QParams) -> QuantParams:
+    return QuantParams(p.scale, (0,) * len(p.scale), 0)
+
+
+def _int32_bias(value: np.ndarray, bias_p: QParams | None, x_scale: float,
+                w_scales: tuple[float, ...], channels: int) -> np.ndarray:
+    """The int32 bias of scale input x weight scale per channel (float32 products, as the
+    kernels check them): the stored integers when a DequantizeLinear of that scale gave them,
+    else the real bias rounded to that scale."""
+    scales = (np.float32(x_scale) * np.array(w_scales, np.float32)).astype(np.float32)
+    scales = np.broadcast_to(scales, (channels,))
+    if value.shape not in ((channels,), (1,), ()):
+        raise Unsupported(f"bias of shape {list(value.shape)}: [{channels}] is supported")
+    value = np.broadcast_to(value.reshape(-1), (channels,))
+    if bias_p is not None:
+        if any(bias_p.zero_point):
+            raise Unsupported("int32 bias with a nonzero zero point")
+        got = np.broadcast_to(np.array(bias_p.scale, np.float64), (channels,))
+        if np.all(np.abs(got - scales) <= 1e-6 * np.minimum(got, scales)):
+            return value.astype(np.int32)
+        real = value.astype(np.float64) * got
+    else:
+        real = value.astype(np.float64)
+    return np.clip(np.round(real / scales.astype(np.float64)), *_INT32).astype(np.int32)
+
+
+# --- checking what an int8 op function made ----------------------------------------------------
+def finish_int8(g: Graph, nodes: list[Node], finals: dict[str, QuantParams],
+                weights: QuantParams | None = None) -> None:
+    """Gives the int8 tensors `nodes` made their params (`finals` for the results, the input's
+    for data movement, the result's for the one requantizing op; `weights` for the weights of
+    a weighted op) and checks every node against its int8 kernel's rules; raises Unsupported
+    naming the first that breaks one."""
+    compute = [n for n in nodes if OPS[n.op].int8 is None or not OPS[n.op].int8.shared]
+    if len(compute) > 1:
+        raise Unsupported(f"it becomes {len(compute)} requantizing ops "
+                          f"({', '.join(n.op.name for n in compute)}); int8 needs one")
+    for node in nodes:
+        facts = OPS[node.op]
+        if weights is not None and facts.weights is not None and len(node.inputs) > 1:
+            w = g.tensors[node.inputs[facts.weights]]
+            if w.dtype == DType.INT8 and w.quant is None:
+                w.quant = QuantParams(weights.scale, weights.zero_point,
+                                      facts.output_channel_axis(node, g))
+        for out in node.outputs:
+            t = g.tensors[out]
+            if t.dtype != DType.INT8 or t.quant is not None:
+                continue
+            shared = facts.int8 is not None and facts.int8.shared
+            if out in finals:
+                t.quant = finals[out]
+            elif shared and g.tensors[node.inputs[0]].quant is not None:
+                t.quant = g.tensors[node.inputs[0]].quant
+            elif len(finals) == 1:
+                t.quant = next(iter(finals.values()))
+    for node in nodes:
+        reason = _int8_problem(g, node)
+        if reason:
+            raise Unsupported(f"{node.op.name}: {reason}")
+
+
+def _int8_problem(g: Graph, node: Node) -> str:
+    facts = OPS[node.op]
+    rule = facts.int8
+    if rule is None or node.op in (OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.CAST):
+        return "no int8 kernel"
+    if rule.table is not None:
+        return "its int8 kernel is a lookup table with fixed output params"
+    activations = []
+    for i, name in enumerate(node.inputs):
+        if not name:
+            continue
+        t = g.tensors[name]
+        if i == facts.bias and rule.weights:
+            if t.dtype != DType.INT32 or not t.is_constant:
+                return f"bias {name!r} must be a constant int32 tensor"
+        elif i == facts.weights and rule.weights:
+            if t.dtype != DType.INT8 or not t.is_constant or t.quant is None:
+                return f"weights {name!r} must be constant int8 with params"
+        elif t.dtype == DType.INT8:
+            if t.quant is None or len(t.quant.scale) != 1:
+                return f"int8 input {name!r} needs one scale and zero point"
+            activations.append(t)
+        elif t.dtype not in (DType.INT32, DType.INT64):
+            return f"input {name!r} is {t.dtype.name.lower()}"
+    outputs = [g.tensors[o] for o in node.outputs]
+    if not facts.index_outputs:
+        for t in outputs:
+            if t.dtype != DType.INT8 or t.quant is None or len(t.quant.scale) != 1:
+                return f"output {t.name!r} must be int8 with one scale and zero point"
+        shared = activations[:1] + outputs if rule.shared == "first" else \
+            activations + outputs if rule.shared == "all" else []
+        if any(not _same(t.quant, shared[0].quant) for t in shared[1:]):
+            return "its int8 kernel needs the same scale and zero point on input and output"
+        if rule.fixed is not None and any(
+                abs(t.quant.scale[0] - rule.fixed[0]) > 1e-3 * rule.fixed[0]
+                or t.quant.zero_point[0] != rule.fixed[1] for t in outputs):
+            return f"int8 output params must be scale {rule.fixed[0]}, zero point {rule.fixed[1]}"
+        if rule.min_out_scale and activations and outputs[0].quant.scale[0] < \
+                rule.min_out_scale * max(t.quant.scale[0] for t in activations) * 1.001:
+            return "output scale too small for the int8 kernel's multiplier"
+    return rule.accepts(node, g) if rule.accepts is not None else ""
+
+
+def _emitted(b: Builder, start: int) -> list[Node]:
+    return b.graph.nodes[start:]
+
+
+# --- QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger ------------------------------------
+def _const_int8(b: Builder, data: np.ndarray, quant: QuantParams, name: str) -> str:
+    return _set_quant(b, b.const(data, name=name), quant)
+
+
+Window = dict[str, Any]   # the convolution attributes, passed on to onnx_nn_ops.conv
+
+
+def qlinear_conv(b: Builder, x: AnyTensor, x_scale: np.ndarray, x_zero_point: np.ndarray,
+                 w: np.ndarray, w_scale: np.ndarray, w_zero_point: np.ndarray,
+                 y_scale: np.ndarray, y_zero_point: np.ndarray, bias: np.ndarray | None = None,
+                 *, auto_pad: Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"] = "NOTSET",
+                 dilations: list[int] | None = None, group: int = 1,
+                 kernel_shape: list[int] | None = None, pads: list[int] | None = None,
+                 strides: list[int] | None = None) -> str:
+    """An int8 convolution; weights whose values minus zero points do not fit int8 run as the
+    exact float32 convolution of the integers, requantized as ONNX's reference does."""
+    window = dict(auto_pad=auto_pad, dilations=dilations, group=group,
+                  kernel_shape=kernel_shape, pads=pads, strides=strides)
+    if w.dtype not in _UNSIGNED:
+        raise Invalid(f"w must be int8 or uint8, got {w.dtype}")
+    if bias is not None and bias.dtype != np.int32:
+        raise Invalid(f"B must be int32, got {bias.dtype}")
+    xp = read_params(x_scale, x_zero_point, 1, b.shape(x), b.dtype(x) == DType.UINT8, "x ")
+    wp = read_params(w_scale, w_zero_point, 0, w.shape, _UNSIGNED[w.dtype], "w ")
+    yp = read_params(y_scale, y_zero_point, 1, (), None, "y ")
+    if wp.axis not in (None, 0):
+        raise Unsupported("w must be quantized per tensor or per output channel")
+    x8 = int8_view(b, x, xp)
+    try:
+        weights = _int8_weights(w, wp, "w")
+    except Unsupported:
+        acc = _integer_conv(b, _integers(b, x8, xp), _integer_weights(w, wp), bias, window)
+        return _requantize(b, acc, xp, wp, yp, 1)
+    start = len(b.graph.nodes)
+    b_name = None if bias is None else b.const(bias.reshape(-1), name="bias")
+    y = conv(b, x8, b.const(weights, name="weights"), b_name, **window)
+    finish_int8(b.graph, _emitted(b, start), {y: yp.int8()}, _weight_quant(wp))
+    return _as_onnx_type(b, y, yp.unsigned)
+
+
+def qlinear_matmul(b: Builder, a: AnyTensor, a_scale: np.ndarray, a_zero_point: np.ndarray,
+                   w: np.ndarray, b_scale: np.ndarray, b_zero_point: np.ndarray,
+                   y_scale: np.ndarray, y_zero_point: np.ndarray) -> str:
+    """FULLY_CONNECTED for 2-D b whose values minus zero points fit int8, else BATCH_MATMUL
+    (b per tensor, as an int8 constant with its zero point)."""
+    if w.dtype not in _UNSIGNED:
+        raise Invalid(f"b must be int8 or uint8, got {w.dtype}")
+    ap = read_params(a_scale, a_zero_point, 1, b.shape(a), b.dtype(a) == DType.UINT8, "a ")
+    wp = read_params(b_scale, b_zero_point, -1, w.shape, _UNSIGNED[w.dtype], "b ")
+    yp = read_params(y_scale, y_zero_point, 1, (), None, "y ")
+    a8 = int8_view(b, a, ap)
+    start = len(b.graph.nodes)
+    kernel = None
+    if w.ndim == 2 and b.rank(a) >= 2 and wp.axis in (None, 1):
+        try:
+            kernel = _int8_weights(w, wp, "b").T
+        except Unsupported:
+            if wp.axis is not None:
+                raise
+    if kernel is not None:
+        y = b.op(OpType.FULLY_CONNECTED, [a8, b.const(kernel, name="weights")],
+                 FullyConnectedParams())
+        finish_int8(b.graph, _emitted(b, start), {y: yp.int8()}, _weight_quant(wp))
+    else:
+        if wp.axis is not None:
+            raise Unsupported("b quantized per column needs 2-D b")
+        b8 = _const_int8(b, (w.astype(np.int16) - 128 * wp.unsigned).astype(np.int8),
+                         wp.int8(), "b")
+        if b.rank(a8) < 2 or w.ndim < 2:
+            raise Unsupported("1-D a or b needs b values minus zero points that fit int8")
+        y = b.op(OpType.BATCH_MATMUL, [a8, b8], BatchMatMulParams())
+        finish_int8(b.graph, _emitted(b, start), {y: yp.int8()})
+    return _as_onnx_type(b, y, yp.unsigned)
+
+
+def _integers(b: Builder, x8: str, p: QParams) -> str:
+    """x - zero point as float32 (exact: small integers), from x's int8 tensor."""
+    stored = b.op(OpType.CAST, [x8], dtype=DType.FLOAT32)
+    return b.op(OpType.SUB, [stored, b.scalar(float(p.int8().zero_point[0]))], BinaryParams())
+
+
+def _reach(p: QParams) -> int:
+    """The largest |x - zero point| of a per-tensor quantized input."""
+    z = p.int8().zero_point[0]
+    return max(z + 128, 127 - z)
+
+
+def _integer_weights(w: np.ndarray, p: QParams) -> np.ndarray:
+    zps = np.array(p.zero_point, np.int64)
+    if p.axis is not None:
+        zps = zps.reshape(_channel_shape(p, w.ndim))
+    return (w.astype(np.int64) - zps).astype(np.float32)
+
+
+def _check_exact(bound: float) -> None:
+    if bound >= _EXACT_FLOAT:
+        raise Unsupported(f"the int32 sums may reach {bound:.0f}; they run as float32 sums of "
+                          f"integers, exact below 2^24")
+
+
+def _integer_conv(b: Builder, xf: str, wf: np.ndarray, bias: np.ndarray | None,
+                  window: Window, reach: int = 255) -> str:
+    """The int32 sums of a convolution of integers as float32, refused where a sum could
+    reach 2^24 (float32 would round it)."""
+    total = np.abs(wf).reshape(wf.shape[0], -1).sum(axis=1) * reach
+    if bias is not None:
+        total = total + np.abs(bias.astype(np.float64)).reshape(-1)
+    _check_exact(float(total.max(initial=0.0)))
+    bias_name = None if bias is None else b.const(bias.astype(np.float32).reshape(-1), name="bias")
+    return conv(b, xf, b.const(wf, name="weights"), bias_name, **window)
+
+
+def _requantize(b: Builder, acc: str, xp: QParams, wp: QParams, yp: QParams, axis: int) -> str:
+    """ONNX's reference requantization in float ops: saturate(round_half_even(acc x x scale x
+    w scale / y scale) + y zero point), the multiplier in float32."""
+    m = (np.float32(xp.scale[0]) * np.array(wp.scale, np.float32)) / np.float32(yp.scale[0])
+    if m.size > 1:
+        shape = [1] * b.rank(acc)
+        shape[axis] = m.size
+        m = m.reshape(shape)
+    y = b.op(OpType.ROUND, [b.op(OpType.MUL, [acc, b.const(m.astype(np.float32).reshape(
+        m.shape if m.size > 1 else ()), name="multiplier")], BinaryParams())])
+    y = b.op(OpType.ADD, [y, b.scalar(float(yp.int8().zero_point[0]))], BinaryParams())
+    y = b.op(OpType.CLAMP, [y], ClampParams(-128.0, 127.0))
+    q8 = _set_quant(b, b.op(OpType.CAST, [y], dtype=DType.INT8), yp.int8())
+    return _as_onnx_type(b, q8, yp.unsigned)
+
+
+def _integer_params(b: Builder, x: str, zero_point: np.ndarray | None) -> QParams:
+    """Scale-1 params of ConvInteger's / MatMulInteger's run-time input."""
+    if zero_point is not None and zero_point.size != 1:
+        raise Unsupported("a per-row zero point of the run-time input is not supported")
+    unsigned = b.dtype(x) == DType.UINT8
+    zp = np.zeros((), np.uint8 if unsigned else np.int8) if zero_point is None else zero_point
+    return read_params(np.ones(zp.shape, np.float32), zp, 1, b.shape(x), unsigned)
+
+
+def _weight_params(w: np.ndarray, zero_point: np.ndarray | None, axis: int) -> QParams:
+    if w.dtype not in _UNSIGNED:
+        raise Invalid(f"the weights must be int8 or uint8, got {w.dtype}")
+    zp = np.zeros((), w.dtype) if zero_point is None else zero_point
+    return read_params(np.ones(zp.shape, np.float32), zp, axis, w.shape, _UNSIGNED[w.dtype])
+
+
+def conv_integer(b: Builder, x: AnyTensor, w: np.ndarray, x_zero_point: np.ndarray | None = None,
+                 w_zero_point: np.ndarray | None = None, *,
+                 auto_pad: Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"] = "NOTSET",
+                 dilations: list[int] | None = None, group: int = 1,
+                 kernel_shape: list[int] | None = None, pads: list[int] | None = None,
+                 strides: list[int] | None = None) -> str:
+    """int32 sums of (x - x zero point)(w - w zero point): the float32 convolution of those
+    integers (exact while the sums stay below 2^24) cast to int32."""
+    xp = _integer_params(b, x, x_zero_point)
+    xf = _integers(b, int8_view(b, x, xp), xp)
+    window = dict(auto_pad=auto_pad, dilations=dilations, group=group,
+                  kernel_shape=kernel_shape, pads=pads, strides=strides)
+    acc = _integer_conv(b, xf, _integer_weights(w, _weight_params(w, w_zero_point, 0)), None,
+                        window, _reach(xp))
+    return b.op(OpType.CAST, [acc], dtype=DType.INT32)
+
+
+def matmul_integer(b: Builder, a: AnyTensor, w: np.ndarray,
+                   a_zero_point: np.ndarray | None = None,
+                   b_zero_point: np.ndarray | None = None) -> str:
+    """As ConvInteger: a float32 product of the integers, cast to int32."""
+    ap = _integer_params(b, a, a_zero_point)
+    af = _integers(b, int8_view(b, a, ap), ap)
+    wf = _integer_weights(w, _weight_params(w, b_zero_point, w.ndim - 1))
+    _check_exact(_reach(ap) * float(np.abs(wf).sum(axis=-2).max(initial=0.0)))
+    return b.op(OpType.CAST, [matmul(b, af, b.const(wf, name="weights"))], dtype=DType.INT32)
+
+
+QDQ_OPS = {
+    ("QuantizeLinear", 10): quantize_linear,
+    ("DequantizeLinear", 10): dequantize_linear,
+    ("QLinearConv", 10): qlinear_conv,
+    ("QLinearMatMul", 10): qlinear_matmul,
+    ("ConvInteger", 10): conv_integer,
+    ("MatMulInteger", 10): matmul_integer,
+    ("DynamicQuantizeLinear", 11): dynamic_quantize_linear,
+}
+
+
+# --- QDQ groups -------------------------------------------------------------------------------
+class QdqLowering:
+    """Lowers the DequantizeLinear -> op -> QuantizeLinear groups of a model to int8 ops while
+    the importer converts it (`convert` is called for every node before its usual conversion)."""
+
+    def __init__(self, graph: onnx.GraphProto) -> None:
+        self.producers = {o: n for n in graph.node for o in n.output if o}
+        readers: dict[str, list[onnx.NodeProto]] = {}
+        for node in graph.node:
+            for name in node.input:
+                if name:
+                    readers.setdefault(name, []).append(node)
+        outputs = {o.name for o in graph.output}
+        # The QuantizeLinear nodes reading each output of a candidate node.
+        self.groups: dict[str, list[list[onnx.NodeProto]]] = {}
+        for node in graph.node:
+            if node.domain not in ("", "ai.onnx") or node.op_type in _NOT_GROUPED:
+                continue
+            if not any(self._dq(i) is not None for i in node.input if i):
+                continue
+            qs = [readers.get(o, []) for o in node.output]
+            if all(o and o not in outputs and q and all(
+                    r.op_type == "QuantizeLinear" and r.input[0] == o for r in q)
+                    for o, q in zip(node.output, qs)):
+                self.groups[node.output[0]] = qs
+        self.done: dict[str, str] = {}           # float result of a group -> its int8 tensor
+        self.float_nodes: dict[str, str] = {}    # node label -> why it runs in float32
+
+    def _dq(self, name: str) -> onnx.NodeProto | None:
+        node = self.producers.get(name)
+        return node if node is not None and node.op_type == "DequantizeLinear" else None
+
+    def convert(self, conversion: Any, node: onnx.NodeProto, label: str) -> bool:
+        """Converts `node` if it belongs to an int8 group or is a Q/DQ of constants (True),
+        else leaves it to the importer (False)."""
+        if node.op_type in _FOLDED and node.domain in ("", "ai.onnx") and \
+                all(i in conversion.consts for i in node.input if i):
+            conversion.consts[node.output[0]] = _FOLDED[node.op_type](node, [
+                conversion.consts[i] if i else None for i in node.input])
+            return True
+        if node.op_type == "QuantizeLinear" and node.input[0] in self.done:
+            return self._result(conversion, node, label)
+        if not node.output or node.output[0] not in self.groups:
+            return False
+        b, g = conversion.b, conversion.b.graph
+        start, names, taken = len(g.nodes), set(g.tensors), set(b._node_names)
+        b.begin(label, len(node.output))
+        try:
+            results = self._lower(conversion, node)
+        except (Unsupported, Invalid) as e:
+            del g.nodes[start:]
+            for name in set(g.tensors) - names:
+                del g.tensors[name]
+            b._node_names = taken
+            self.float_nodes[label] = str(e)
+            return False
+        b.finish()
+        self.done.update(zip(node.output, results))
+        return True
+
+    def _result(self, conversion: Any, node: onnx.NodeProto, label: str) -> bool:
+        """A QuantizeLinear after a lowered group: the group's int8 tensor, as the ONNX type."""
+        b = conversion.b
+        b.begin(label, 1)
+        unsigned = self._q_params(conversion, node).unsigned
+        value = _as_onnx_type(b, self.done[node.input[0]], unsigned)
+        b.finish()
+        name = node.output[0]
+        conversion.env[name] = name if b.rename_output(value, name) else value
+        return True
+
+    def _q_params(self, conversion: Any, q: onnx.NodeProto) -> QParams:
+        consts = conversion.consts
+        args = [consts.get(n) if n else None for n in q.input[1:3]]
+        if args[0] is None or (len(q.input) > 2 and q.input[2] and args[1] is None):
+            raise Unsupported(f"QuantizeLinear {q.name or q.output[0]!r} has a run-time scale "
+                              f"or zero point")
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in q.attribute}
+        unsigned = _unsigned_of(args[1], attrs.get("output_dtype", 0))
+        p = read_params(args[0], args[1], attrs.get("axis", 1), (), unsigned)
+        if p.axis is not None:
+            raise Unsupported("a per-axis QuantizeLinear after it")
+        return p
+
+    def _dq_params(self, conversion: Any, dq: onnx.NodeProto, shape: tuple[int, ...],
+                   dtype: Any) -> QParams:
+        consts = conversion.consts
+        scale = consts.get(dq.input[1])
+        zp = consts.get(dq.input[2]) if len(dq.input) > 2 and dq.input[2] else None
+        if scale is None or (len(dq.input) > 2 and dq.input[2] and zp is None):
+            raise Unsupported(f"DequantizeLinear {dq.name or dq.output[0]!r} has a run-time "
+                              f"scale or zero point")
+        axis = next((a.i for a in dq.attribute if a.name == "axis"), 1)
+        if zp is not None and zp.dtype == np.int32:
+            return QParams(tuple(float(s) for s in scale.reshape(-1)),
+                           tuple(int(z) for z in zp.reshape(-1)), False,
+                           None if scale.size == 1 else axis_index(axis, len(shape)))
+        return read_params(scale, zp, axis, shape, dtype)
+
+    def _lower(self, conversion: Any, node: onnx.NodeProto) -> list[str]:
+        from .onnx import _attribute, _lookup
+
+        b = conversion.b
+        self._weights: QParams | None = None
+        finals = [self._q_params(conversion, qs[0]) for qs in self.groups[node.output[0]]]
+        for qs, p in zip(self.groups[node.output[0]], finals):
+            if any(self._q_params(conversion, q) != p for q in qs[1:]):
+                raise Unsupported("its QuantizeLinear readers differ in scale or zero point")
+        kwargs = {a.name: _attribute(a) for a in node.attribute}
+        if node.op_type == "Gemm":
+            return [self._gemm(conversion, node, finals[0], **kwargs)]
+        fn = _lookup(node.op_type, conversion.opset)
+        if fn is None:
+            raise Unsupported("no op function")
+        sig = signature(fn)
+        start = len(b.graph.nodes)
+        args, weights = [], None
+        x_scale = None
+        for i, name in enumerate(node.input):
+            kind = sig.kind(i) if i < len(sig.inputs) or sig.variadic else "float"
+            if not name:
+                args.append(None)
+            elif kind == "constant":
+                if name not in conversion.consts:
+                    raise Unsupported(f"input {i} must be a constant")
+                args.append(conversion.consts[name])
+            elif kind == "indices":
+                args.append(conversion._tensor(name))
+            else:
+                arg, wq = self._operand(conversion, node, i, name, x_scale)
+                if i == 0 and b.dtype(arg) == DType.INT8:
+                    x_scale = b.graph.tensors[arg].quant.scale[0]
+                weights = weights or wq
+                args.append(arg)
+        result = fn(b, *args, **kwargs)
+        results = result if isinstance(result, list) else [result]
+        if any(isinstance(r, np.ndarray) for r in results):
+            raise Unsupported("its result is a constant")
+        finish_int8(b.graph, _emitted(b, start),
+                    {r: p.int8() for r, p in zip(results, finals)}, weights)
+        return results
+
+    def _operand(self, conversion: Any, node: onnx.NodeProto, i: int, name: str,
+                 x_scale: float | None) -> tuple[str, QuantParams | None]:
+        """Input `i` of a group's node as an int8 tensor (and the weight params if it is the
+        weights of a weighted op)."""
+        b = conversion.b
+        dq = self._dq(name)
+        weight = _WEIGHT_AXIS.get(node.op_type)
+        if dq is None:
+            if name in conversion.consts and node.op_type == "Conv" and i == 2:
+                return self._bias(conversion, node, conversion.consts[name], None, x_scale), None
+            raise Unsupported(f"input {i} ({name!r}) is not the output of a DequantizeLinear")
+        value = conversion.consts.get(dq.input[0])
+        if value is None:
+            x = conversion._tensor(dq.input[0])
+            p = self._dq_params(conversion, dq, b.shape(x), b.dtype(x) == DType.UINT8)
+            if p.axis is not None:
+                raise Unsupported(f"input {i} ({name!r}) is dequantized per axis")
+            return int8_view(b, x, p), None
+        if value.dtype == np.int32:
+            p = self._dq_params(conversion, dq, value.shape, None)
+            if node.op_type == "Conv" and i == 2:
+                return self._bias(conversion, node, value, p, x_scale), None
+            raise Unsupported(f"input {i} ({name!r}) is an int32 constant")
+        p = self._dq_params(conversion, dq, value.shape, _UNSIGNED.get(value.dtype))
+        if weight is not None and i == weight[0] and (node.op_type != "MatMul" or
+                                                      value.ndim == 2):
+            if p.axis not in (None, weight[1] % max(value.ndim, 1)):
+                raise Unsupported(f"weights {name!r} are quantized along axis {p.axis}")
+            self._weights = p
+            return b.const(_int8_weights(value, p, f"weights {name!r}"), name="weights"), \
+                _weight_quant(p)
+        if p.axis is not None:
+            raise Unsupported(f"constant {name!r} is quantized per axis")
+        stored = (value.astype(np.int16) - 128 * p.unsigned).astype(np.int8)
+        return _const_int8(b, stored, p.int8(), "const"), None
+
+    def _bias(self, conversion: Any, node: onnx.NodeProto, value: np.ndarray,
+              p: QParams | None, x_scale: float | None) -> str:
+        w = getattr(self, "_weights", None)
+        if x_scale is None or w is None:
+            raise Unsupported("the bias comes before the input and weights are known")
+        count = len(w.scale) if w.axis is not None else int(value.size)
+        return conversion.b.const(_int32_bias(value, p, x_scale, w.scale, count), name="bias")
+
+    def _gemm(self, conversion: Any, node: onnx.NodeProto, out: QParams, *, alpha: float = 1.0,
+              beta: float = 1.0, transA: int = 0, transB: int = 0) -> str:
+        b = conversion.b
+        if alpha != 1.0 or beta != 1.0 or transA:
+            raise Unsupported("int8 Gemm needs alpha = beta = 1 and transA = 0")
+        self._weights = None
+        a, _ = self._operand(conversion, node, 0, node.input[0], None)
+        dq = self._dq(node.input[1])
+        value = None if dq is None else conversion.consts.get(dq.input[0])
+        if value is None or value.ndim != 2 or b.rank(a) != 2:
+            raise Unsupported("int8 Gemm needs 2-D A and constant dequantized 2-D B")
+        p = self._dq_params(conversion, dq, value.shape, _UNSIGNED.get(value.dtype))
+        n_axis = 0 if transB else 1
+        if p.axis not in (None, n_axis):
+            raise Unsupported(f"B is quantized along axis {p.axis}")
+        kernel = _int8_weights(value, p, "B")
+        kernel = kernel if transB else kernel.T
+        self._weights = p
+        x_scale = b.graph.tensors[a].quant.scale[0]
+        bias = None
+        if len(node.input) > 2 and node.input[2]:
+            c = node.input[2]
+            cdq = self._dq(c)
+            if cdq is not None and cdq.input[0] in conversion.consts:
+                cval = conversion.consts[cdq.input[0]]
+                cp = self._dq_params(conversion, cdq, cval.shape, None) \
+                    if cval.dtype == np.int32 else None
+                if cp is None:
+                    cval = conversion.consts.get(c)
+            elif c in conversion.consts:
+                cval, cp = conversion.consts[c], None
+            else:
+                raise Unsupported("C must be a constant")
+            if cval is None:
+                raise Unsupported("C must be a constant")
+            bias = b.const(_int32_bias(cval, cp, x_scale, p.scale, kernel.shape[0]),
+                           name="bias")
+        start = len(b.graph.nodes)
+        weights = b.const(kernel, name="weights")
+        y = b.op(OpType.FULLY_CONNECTED, [a, weights, bias], FullyConnectedParams())
+        finish_int8(b.graph, _emitted(b, start), {y: out.int8()}, _weight_quant(p))
+        return y
+
+
+def _fold_params(node: onnx.NodeProto, scale: np.ndarray, zero_point: np.ndarray | None,
+                 rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """A constant Q/DQ's scale and zero point, shaped to broadcast against its input."""
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    if attrs.get("block_size", 0):
+        raise Unsupported("blocked quantization is not supported")
+    zp = np.zeros(scale.shape, np.float32) if zero_point is None else \
+        zero_point.astype(np.float32)
+    if scale.ndim == 1 and scale.size > 1:
+        shape = [1] * rank
+        shape[axis_index(attrs.get("axis", 1), rank)] = scale.size
+        return scale.reshape(shape), zp.reshape(shape)
+    return scale.reshape(()), zp.reshape(())
+
+
+def _fold_dequantize(node: onnx.NodeProto, args: list[np.ndarray | None]) -> np.ndarray:
+    """ONNX's DequantizeLinear of constants (a weight, a bias): (x - zero point) x scale."""
+    x, scale, zp = (args + [None] * 3)[:3]
+    if x.dtype not in (np.int8, np.uint8, np.int32) or scale.dtype != np.float32:
+        raise Unsupported(f"DequantizeLinear of a {x.dtype} constant with {scale.dtype} scale")
+    scale, zp = _fold_params(node, scale, zp, x.ndim)
+    return ((x.astype(np.float32) - zp) * scale).astype(np.float32)
+
+
+def _fold_quantize(node: onnx.NodeProto, args: list[np.ndarray | None]) -> np.ndarray:
+    """ONNX's QuantizeLinear of a constant: saturate(round_half_even(x / scale) + zero point)."""
+    x, scale, zp = (args + [None] * 3)[:3]
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    dtype = np.uint8 if _unsigned_of(zp, attrs.get("output_dtype", 0)) else np.int8
+    if x.dtype != np.float32 or scale.dtype != np.float32:
+        raise Unsupported(f"QuantizeLinear of a {x.dtype} constant with {scale.dtype} scale")
+    scale, zpf = _fold_params(node, scale, zp, x.ndim)
+    info = np.iinfo(dtype)
+    return np.clip(np.rint(x / scale) + zpf, info.min, info.max).astype(dtype)
+
+
+_FOLDED = {"DequantizeLinear": _fold_dequantize, "QuantizeLinear": _fold_quantize}
+# Nodes never lowered as a group: the Q/DQ ops themselves, and ops that only pass a value on.
+_NOT_GROUPED = {"QuantizeLinear", "DequantizeLinear", "Identity", "Dropout", "Shape", "Size",
+                "Constant", *(k if isinstance(k, str) else k[0] for k in QDQ_OPS)}

@@ -1,11 +1,12 @@
 """ONNX_OPS entries for the ONNX ops that Emberlite builds out of other IR ops rather than a
 kernel of their own: the normalisations (LayerNormalization, InstanceNormalization,
-GroupNormalization, RMSNormalization, LpNormalization), the variadic Sum, Mean, Max and Min,
-ops ONNX defines as formulas (Softsign, Celu, ThresholdedRelu, Shrink, Hardmax), the tests
-IsNaN and IsInf, ArgMax and ArgMin (the last tied index too), Expand, Tile and Trilu, the
-layout moves DepthToSpace and SpaceToDepth, Einsum of one or two operands, Attention, and the
-losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss. The conventions are
-onnx_ops.py's.
+GroupNormalization, RMSNormalization, LpNormalization, BatchNormalization of run-time
+statistics), the variadic Sum, Mean, Max and Min, Clip, ops ONNX defines as formulas
+(Softsign, Celu, ThresholdedRelu, Shrink, Hardmax, Sinh, Cosh, Tan, Asinh, Acosh, Atanh,
+PRelu, Swish), the tests IsNaN and IsInf, ArgMax and ArgMin (the last tied index too),
+Expand, Tile and Trilu, the layout moves DepthToSpace and SpaceToDepth, Einsum of one or two
+operands, Attention, and the losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss.
+The conventions are onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -226,6 +227,69 @@ def clip_11(b: Builder, x: str, min: str | None = None, max: str | None = None) 
         if bounds[what] is not None:
             y = b.op(op, [y, b.reshape(bounds[what], ())])
     return y
+
+
+def _exp_pair(b: Builder, x: str, op: OpType) -> str:
+    """(exp(x) op exp(-x)) / 2: sinh with SUB, cosh with ADD."""
+    pair = b.op(op, [b.op(OpType.EXP, [x]), b.op(OpType.EXP, [b.op(OpType.NEG, [x])])],
+                BinaryParams())
+    return _binary(b, OpType.MUL, pair, b.scalar(0.5))
+
+
+def sinh(b: Builder, x: str) -> str:
+    return _exp_pair(b, x, OpType.SUB)
+
+
+def cosh(b: Builder, x: str) -> str:
+    return _exp_pair(b, x, OpType.ADD)
+
+
+def tan(b: Builder, x: str) -> str:
+    return _binary(b, OpType.DIV, b.op(OpType.SIN, [x]), b.op(OpType.COS, [x]))
+
+
+def asinh(b: Builder, x: str) -> str:
+    """sign(x) * log(|x| + sqrt(x^2 + 1)): the odd form, so a large negative x does not
+    cancel to log(0)."""
+    size = b.op(OpType.ABS, [x])
+    root = b.op(OpType.SQRT, [_binary(b, OpType.ADD, b.op(OpType.SQUARE, [x]),
+                                      b.scalar(1.0))])
+    magnitude = b.op(OpType.LOG, [_binary(b, OpType.ADD, size, root)])
+    return _binary(b, OpType.MUL, b.op(OpType.SIGN, [x]), magnitude)
+
+
+def acosh(b: Builder, x: str) -> str:
+    """log(x + sqrt(x^2 - 1)); NaN below 1 (from the square root), as ONNX's."""
+    root = b.op(OpType.SQRT, [_binary(b, OpType.SUB, b.op(OpType.SQUARE, [x]),
+                                      b.scalar(1.0))])
+    return b.op(OpType.LOG, [_binary(b, OpType.ADD, x, root)])
+
+
+def atanh(b: Builder, x: str) -> str:
+    """log((1 + x) / (1 - x)) / 2."""
+    ratio = _binary(b, OpType.DIV, _binary(b, OpType.ADD, b.scalar(1.0), x),
+                    _binary(b, OpType.SUB, b.scalar(1.0), x))
+    return _binary(b, OpType.MUL, b.op(OpType.LOG, [ratio]), b.scalar(0.5))
+
+
+def prelu(b: Builder, x: str, slope: str) -> str:
+    """x below 0 times slope (broadcast to x's shape, one way), x elsewhere."""
+    dims = b.shape(x)
+    try:
+        fits = np.broadcast_shapes(dims, b.shape(slope)) == dims
+    except ValueError:
+        fits = False
+    if not fits:
+        raise Invalid(f"slope {list(b.shape(slope))} does not broadcast to the input's "
+                      f"{list(dims)}")
+    below = b.op(OpType.LESS, [x, b.scalar(0.0)], dtype=DType.BOOL)
+    return b.op(OpType.WHERE, [below, _binary(b, OpType.MUL, x, slope), x], dtype=DType.FLOAT32)
+
+
+def swish(b: Builder, x: str, *, alpha: float = 1.0) -> str:
+    """x * sigmoid(alpha * x) (opset 24)."""
+    scaled = x if alpha == 1.0 else _binary(b, OpType.MUL, x, b.scalar(alpha))
+    return _binary(b, OpType.MUL, x, b.op(OpType.SIGMOID, [scaled]))
 
 
 def trilu(b: Builder, x: Compared, k: np.ndarray | None = None, *, upper: int = 1) -> str:
@@ -627,6 +691,14 @@ COMPOSED_OPS = {
     "Max": max_,
     "Min": min_,
     "Softsign": softsign,
+    "Sinh": sinh,
+    "Cosh": cosh,
+    "Tan": tan,
+    "Asinh": asinh,
+    "Acosh": acosh,
+    "Atanh": atanh,
+    "PRelu": prelu,
+    ("Swish", 24): swish,
     "Celu": celu,
     "ThresholdedRelu": thresholded_relu,
     "Shrink": shrink,

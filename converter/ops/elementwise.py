@@ -46,7 +46,7 @@ FACTS = (
             onnx=("Clip",)),
     OpFacts(OpType.SIGMOID, None, infer_lookup_shape,
             int8=QuantRule(fixed=(1.0 / 256, -128), table=sigmoid_f32), tflite=("LOGISTIC",),
-            onnx=("Sigmoid",), limits="int8: a 256-entry table, output 1/256, -128"),
+            onnx=("Sigmoid", "Swish"), limits="int8: a 256-entry table, output 1/256, -128"),
     OpFacts(OpType.TANH, None, infer_lookup_shape,
             int8=QuantRule(fixed=(1.0 / 128, 0), table=tanh_f32), tflite=("TANH",),
             onnx=("Tanh",), limits="int8: a 256-entry table, output 1/128, 0"),

@@ -28,5 +28,5 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 FACTS = (OpFacts(OpType.WHERE, None, infer_shape,
                  onnx=("Where", "ThresholdedRelu", "Shrink", "Expand", "Trilu",
-                       "NegativeLogLikelihoodLoss"),
+                       "NegativeLogLikelihoodLoss", "PRelu"),
                  tflite=("SELECT", "SELECT_V2")),)

@@ -3,8 +3,9 @@ onnx_composed_ops.py) against ONNX Runtime: the normalisations on real shapes (a
 convolution, with and without bias, every axis), the variadic Sum/Mean/Max/Min with
 broadcasting, Softsign, Celu, ThresholdedRelu, Shrink, Expand and Tile of float32, int64 and
 bool tensors, DepthToSpace and SpaceToDepth in both modes, Einsum of one or two operands,
-ArgMax and ArgMin with ties and either select_last_index; malformed attributes refused with
-the node and the reason."""
+ArgMax and ArgMin with ties and either select_last_index, Clip and BatchNormalization with
+run-time inputs, the hyperbolic and inverse hyperbolic formulas, Tan, Swish and PRelu;
+malformed attributes refused with the node and the reason."""
 from __future__ import annotations
 
 import numpy as np
@@ -387,4 +388,43 @@ def test_run_time_inputs_of_the_wrong_shape(node: onnx.NodeProto, inputs: dict[s
                             **{n: (np.float32, s) for n, s in inputs.items()}},
                    {"y": (np.float32, None)}, {"s": np.ones(3, np.float32)}, opset=15)
     with pytest.raises((UnsupportedOpsError, ModelImportError), match=message):
+        convert_onnx(model)
+
+
+# --- formula unary ops and PRelu ----------------------------------------------------------
+@pytest.mark.parametrize("op,low,high", [("Sinh", -6, 6), ("Cosh", -6, 6), ("Tan", -1.4, 1.4),
+                                         ("Asinh", -300, 300), ("Acosh", 1, 300),
+                                         ("Atanh", -0.99, 0.99)])
+def test_formula_unary_ops_match_onnx_runtime(op: str, low: float, high: float) -> None:
+    shape = (3, 4, 5)
+    model = _model([helper.make_node(op, ["x"], ["y"])], {"x": (np.float32, shape)},
+                   {"y": (np.float32, shape)}, opset=13)
+    assert_matches_ort(model, [RNG.uniform(low, high, shape).astype(np.float32)], tol=1e-5)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.3])
+def test_swish_matches_the_onnx_reference(alpha: float) -> None:
+    """Opset 24 (ONNX Runtime may not read it): compared with ONNX's own evaluator."""
+    model = _model([helper.make_node("Swish", ["x"], ["y"], alpha=alpha)],
+                   {"x": (np.float32, (3, 7))}, {"y": (np.float32, (3, 7))}, opset=24)
+    x = _x(3, 7)
+    got, = run_ember(convert_onnx(model), [x])
+    want, = ReferenceEvaluator(model).run(None, {"x": x})
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("slope", [(3, 4, 5), (5,), (4, 1), ()], ids=str)
+def test_prelu_broadcasts_its_slope(slope: tuple[int, ...]) -> None:
+    model = _model([helper.make_node("PRelu", ["x", "s"], ["y"])],
+                   {"x": (np.float32, (3, 4, 5)), "s": (np.float32, slope)},
+                   {"y": (np.float32, (3, 4, 5))}, opset=16)
+    assert_matches_ort(model, [_x(3, 4, 5), np.asarray(_x(*slope), np.float32)], tol=0.0)
+
+
+def test_prelu_slope_that_does_not_broadcast() -> None:
+    model = _model([helper.make_node("PRelu", ["x", "s"], ["y"])],
+                   {"x": (np.float32, (3, 4)), "s": (np.float32, (3,))}, {"y": (np.float32, None)},
+                   opset=16)
+    with pytest.raises((UnsupportedOpsError, ModelImportError),
+                       match=r"PRelu_0.*slope \[3\] does not broadcast to the input's \[3, 4\]"):
         convert_onnx(model)

@@ -318,6 +318,74 @@ def _gather(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     return [np.take(data, np.where(indices < 0, indices + size, indices), axis=axis)]
 
 
+
+def _positions(node: Node, indices: np.ndarray, sizes: np.ndarray | int) -> np.ndarray:
+    """Indices in [-size, size) as positions (negative ones count from the end); one outside
+    is an EvaluationError, as the kernels' evaluation error."""
+    indices = indices.astype(np.int64)
+    if np.any((indices < -sizes) | (indices >= sizes)):
+        raise EvaluationError(f"node {node.name!r} ({node.op.name.lower()}): index out of "
+                              f"range")
+    return np.where(indices < 0, indices + sizes, indices)
+
+
+def _elements_at(data: np.ndarray, indices: np.ndarray, axis: int) -> tuple:
+    """The numpy index of the cells GATHER_ELEMENTS / SCATTER_ELEMENTS address."""
+    grid = list(np.indices(indices.shape, sparse=True))
+    grid[axis] = indices
+    return tuple(grid)
+
+
+def _gather_elements(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    data, indices = args
+    axis = node.params.axis
+    return [data[_elements_at(data, _positions(node, indices, data.shape[axis]), axis)]]
+
+
+def _nd_positions(node: Node, data: np.ndarray, indices: np.ndarray, first: int) -> tuple:
+    """Index tuples [..., k] of GATHER_ND / SCATTER_ND (into data dims [first, first + k)) as
+    a tuple of k position arrays."""
+    k = indices.shape[-1]
+    pos = _positions(node, indices, np.array(data.shape[first:first + k], np.int64))
+    return tuple(np.moveaxis(pos, -1, 0))
+
+
+def _gather_nd(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    data, indices = args
+    b = node.params.batch_dims
+    pos = _nd_positions(node, data, indices, b)
+    batch = tuple(np.indices(indices.shape[:-1], sparse=True)[:b])
+    return [data[batch + pos]]
+
+
+_SCATTER_UFUNCS = {1: np.add, 2: np.multiply, 3: np.maximum, 4: np.minimum}
+
+
+def _scatter(out: np.ndarray, where: tuple, updates: np.ndarray, reduction: int) -> None:
+    """Combines each update into its cell in index order (np.ufunc.at folds duplicates one by
+    one; plain assignment lets the last duplicate win)."""
+    if reduction == 0:
+        out[where] = updates
+    else:
+        _SCATTER_UFUNCS[int(reduction)].at(out, where, updates)
+
+
+def _scatter_nd(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    data, indices, updates = args
+    out = data.copy()
+    _scatter(out, _nd_positions(node, data, indices, 0), updates, node.params.reduction)
+    return [out]
+
+
+def _scatter_elements(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    data, indices, updates = args
+    axis = node.params.axis
+    out = data.copy()
+    where = _elements_at(data, _positions(node, indices, data.shape[axis]), axis)
+    _scatter(out, tuple(np.broadcast_to(w, indices.shape) for w in where), updates,
+             node.params.reduction)
+    return [out]
+
 def _source_coords(out_len: int, in_len: int, scale: float,
                    transform: CoordinateTransform) -> np.ndarray:
     """Input coordinate of each output index along one axis (ONNX Resize)."""
@@ -519,6 +587,56 @@ def _where(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     return [np.where(np.asarray(args[0], bool), args[1], args[2])]
 
 
+def _top_k(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    # A stable ascending sort keeps tied values in index order and puts NaN last; the largest
+    # first is the stable sort of the reversed run, read backwards (ties still in index order).
+    p, x = node.params, np.moveaxis(np.asarray(args[0]), node.params.axis, -1)
+    k = graph.tensors[node.outputs[0]].shape[p.axis]
+    n = x.shape[-1]
+    if p.largest:
+        order = n - 1 - np.argsort(x[..., ::-1], axis=-1, kind="stable")[..., ::-1]
+    else:
+        order = np.argsort(x, axis=-1, kind="stable")
+    order = order[..., :k]
+    values = np.take_along_axis(x, order, axis=-1)
+    index_type = graph.tensors[node.outputs[1]].dtype.numpy
+    return [np.moveaxis(values, -1, p.axis), np.moveaxis(order, -1, p.axis).astype(index_type)]
+
+
+def _cum_sum(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    # Summed in the input's type in order along the axis (float32 as the kernel does it;
+    # integers wrap); the exclusive sums are the inclusive ones shifted by one.
+    p, x = node.params, np.asarray(args[0])
+    if p.reverse:
+        x = np.flip(x, p.axis)
+    with np.errstate(over="ignore"):
+        y = np.cumsum(x, axis=p.axis, dtype=x.dtype)
+    if p.exclusive:
+        head = np.zeros_like(np.take(x, [0], p.axis))
+        y = np.concatenate([head, np.take(y, range(x.shape[p.axis] - 1), p.axis)], p.axis)
+    return [np.flip(y, p.axis) if p.reverse else y]
+
+
+def _one_hot(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    p, indices, values = node.params, np.asarray(args[0]).astype(np.int64), np.asarray(args[1])
+    depth = graph.tensors[node.outputs[0]].shape[p.axis]
+    if p.negative_from_end:
+        indices = np.where(indices < 0, indices + depth, indices)
+    positions = np.arange(depth).reshape((depth,) + (1,) * (indices.ndim - p.axis))
+    hot = np.expand_dims(indices, p.axis) == positions
+    off, on = values.reshape(-1)
+    return [np.where(hot, on, off).astype(values.dtype)]
+
+
+def _mod(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    a, b = np.asarray(args[0]), np.asarray(args[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.fmod(a, b) if node.params.fmod else np.mod(a, b)
+    if np.issubdtype(a.dtype, np.integer):
+        y = np.where(b == 0, 0, y)  # numpy gives 0 already; the kernel's rule stated here
+    return [y.astype(a.dtype)]
+
+
 REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.CONV2D: _conv2d,
     OpType.DEPTHWISE_CONV2D: _depthwise_conv2d,
@@ -596,4 +714,12 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.REDUCE_MAX: _reduce_fold,
     OpType.REDUCE_MIN: _reduce_fold,
     OpType.REDUCE_PROD: _reduce_fold,
+    OpType.GATHER_ELEMENTS: _gather_elements,
+    OpType.GATHER_ND: _gather_nd,
+    OpType.SCATTER_ND: _scatter_nd,
+    OpType.SCATTER_ELEMENTS: _scatter_elements,
+    OpType.TOP_K: _top_k,
+    OpType.CUM_SUM: _cum_sum,
+    OpType.ONE_HOT: _one_hot,
+    OpType.MOD: _mod,
 }

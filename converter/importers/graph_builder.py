@@ -91,10 +91,11 @@ class Builder:
                                           data=array)
 
     def node(self, op: OpType, inputs: list[str | None], params: Any = None, *,
-             shapes: list[tuple[int, ...]] | None = None, dtype: DType | None = None,
-             outputs: int = 1) -> list[str]:
+             shapes: list[tuple[int, ...]] | None = None,
+             dtype: DType | list[DType] | None = None, outputs: int = 1) -> list[str]:
         """Appends a node; `shapes` declares output shapes for ops whose size the output
-        tensor carries (RESHAPE, SLICE, SPLIT, ...). Returns the output tensor names."""
+        tensor carries (RESHAPE, SLICE, SPLIT, ...); `dtype` is every output's type or, as a
+        list, each one's (TOP_K's values and indices). Returns the output tensor names."""
         op_name = op.name.lower()
         node_name = self._node_name(op_name)
         names = [self.fresh(f"{node_name}:{i}" if outputs > 1 else f"{node_name}:out")
@@ -102,7 +103,8 @@ class Builder:
         out_dtype = dtype if dtype is not None else self.dtype(next(i for i in inputs if i))
         for i, name in enumerate(names):
             shape = tuple(int(d) for d in shapes[i]) if shapes else None
-            self.graph.tensors[name] = Tensor(name, out_dtype, shape)
+            each = out_dtype[i] if isinstance(out_dtype, list) else out_dtype
+            self.graph.tensors[name] = Tensor(name, each, shape)
         node = Node(op, node_name, [i or "" for i in inputs], names, params)
         try:
             inferred = infer_shape(node, self.graph)

@@ -620,3 +620,9 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.SELECT_V2: TFLiteOp(select, 3, in_types=_COMPARED_TYPES, out_types=_COMPARED_TYPES),
 }
 
+
+# Format 8's TOPK_V2, CUMSUM, ONE_HOT and FLOOR_MOD live in a module of their own, which reads
+# TFLiteOp from this one (hence the late import).
+from .tflite_select_ops import SELECT_OPS  # noqa: E402
+
+TFLITE_OPS.update(SELECT_OPS)

@@ -86,6 +86,14 @@ class OpType(enum.IntEnum):
     REDUCE_MAX = 73
     REDUCE_MIN = 74
     REDUCE_PROD = 75
+    GATHER_ELEMENTS = 76
+    GATHER_ND = 77
+    SCATTER_ND = 78
+    SCATTER_ELEMENTS = 79
+    TOP_K = 80
+    CUM_SUM = 81
+    ONE_HOT = 82
+    MOD = 83
 
 
 class FusedActivation(enum.IntEnum):

@@ -78,6 +78,14 @@ extern const ember_kernel ember_kernel_where;
 extern const ember_kernel ember_kernel_reduce_max;
 extern const ember_kernel ember_kernel_reduce_min;
 extern const ember_kernel ember_kernel_reduce_prod;
+extern const ember_kernel ember_kernel_gather_elements;
+extern const ember_kernel ember_kernel_gather_nd;
+extern const ember_kernel ember_kernel_scatter_nd;
+extern const ember_kernel ember_kernel_scatter_elements;
+extern const ember_kernel ember_kernel_top_k;
+extern const ember_kernel ember_kernel_cum_sum;
+extern const ember_kernel ember_kernel_one_hot;
+extern const ember_kernel ember_kernel_mod;
 
 static const ember_kernel *const kernels[] = {
     [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
@@ -156,6 +164,14 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_REDUCE_MAX] = &ember_kernel_reduce_max,
     [EMBER_OP_REDUCE_MIN] = &ember_kernel_reduce_min,
     [EMBER_OP_REDUCE_PROD] = &ember_kernel_reduce_prod,
+    [EMBER_OP_GATHER_ELEMENTS] = &ember_kernel_gather_elements,
+    [EMBER_OP_GATHER_ND] = &ember_kernel_gather_nd,
+    [EMBER_OP_SCATTER_ND] = &ember_kernel_scatter_nd,
+    [EMBER_OP_SCATTER_ELEMENTS] = &ember_kernel_scatter_elements,
+    [EMBER_OP_TOP_K] = &ember_kernel_top_k,
+    [EMBER_OP_CUM_SUM] = &ember_kernel_cum_sum,
+    [EMBER_OP_ONE_HOT] = &ember_kernel_one_hot,
+    [EMBER_OP_MOD] = &ember_kernel_mod,
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,

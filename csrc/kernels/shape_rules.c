@@ -126,6 +126,7 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_EQUAL: case EMBER_OP_NOT_EQUAL: case EMBER_OP_LESS: case EMBER_OP_LESS_EQUAL:
     case EMBER_OP_GREATER: case EMBER_OP_GREATER_EQUAL: case EMBER_OP_LOGICAL_AND:
     case EMBER_OP_LOGICAL_OR: case EMBER_OP_LOGICAL_XOR: case EMBER_OP_WHERE:
+    case EMBER_OP_MOD:
         return ember_shape_broadcast;
     case EMBER_OP_RELU: case EMBER_OP_RELU6: case EMBER_OP_CLAMP: case EMBER_OP_LEAKY_RELU:
     case EMBER_OP_SIGMOID: case EMBER_OP_TANH: case EMBER_OP_HARD_SIGMOID:
@@ -137,7 +138,7 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_ROUND: case EMBER_OP_SIGN: case EMBER_OP_SIN: case EMBER_OP_COS:
     case EMBER_OP_RECIPROCAL: case EMBER_OP_ERF: case EMBER_OP_SOFTPLUS: case EMBER_OP_MISH:
     case EMBER_OP_SQUARE: case EMBER_OP_ELU: case EMBER_OP_SELU: case EMBER_OP_GELU:
-    case EMBER_OP_LOGICAL_NOT:
+    case EMBER_OP_LOGICAL_NOT: case EMBER_OP_CUM_SUM:
         return ember_shape_same;
     default:
         return NULL; /* TRANSPOSE_CONV2D's output padding is not in the file, among others */

@@ -17,20 +17,26 @@ from tflite.BuiltinOperator import BuiltinOperator
 from emberlite import Interpreter
 from emberlite.converter.importers.onnx_ops import ONNX_OPS
 from emberlite.converter.importers.tflite_ops import TFLITE_OPS
-from emberlite.converter.ir import DType, Graph, QuantParams
+from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor
 from emberlite.converter.ops import OPS, OpType
 from emberlite.converter.ops.arg_max import ArgParams
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
+from emberlite.converter.ops.cum_sum import CumSumParams
 from emberlite.converter.ops.gather import GatherParams
+from emberlite.converter.ops.gather_nd import GatherNDParams
 from emberlite.converter.ops.math_unary import EluParams, GeluParams, SeluParams
 from emberlite.converter.ops.mean import ReduceParams
+from emberlite.converter.ops.mod import ModParams
+from emberlite.converter.ops.one_hot import OneHotParams
 from emberlite.converter.ops.pad import PadParams
 from emberlite.converter.ops.pool2d import Pool2DParams
 from emberlite.converter.ops.resize import ResizeParams
+from emberlite.converter.ops.scatter_nd import ScatterParams, ScatterReduction
 from emberlite.converter.ops.slice import SliceParams
 from emberlite.converter.ops.softmax import SoftmaxParams
 from emberlite.converter.ops.split import SplitParams
+from emberlite.converter.ops.top_k import TopKParams
 from emberlite.converter.ops.transpose import TransposeParams
 from emberlite.converter.planner import plan_memory
 from emberlite.converter.quantize.calibrate import calibrate
@@ -77,6 +83,23 @@ def _of_mask(op: OpType, inputs: int) -> Callable[[GraphBuilder, str], object]:
                  b.node(OpType.LESS, [x, _w(b, (4,))], dtype=DType.BOOL)]
         return b.node(op, masks[:inputs], dtype=DType.BOOL, name="op")
     return build
+
+
+def _top_k(b: GraphBuilder, x: str) -> list[str]:
+    """Node "op": TOP_K's values (float32) and indices (int32), 2 of x's last axis."""
+    outs = ["op_values", "op_indices"]
+    for name, dtype in zip(outs, (DType.FLOAT32, DType.INT32)):
+        b.graph.tensors[name] = Tensor(name, dtype, X[:3] + (2,))
+    b.graph.nodes.append(Node(OpType.TOP_K, "op", [x], outs, TopKParams(3)))
+    return outs
+
+
+def _one_hot(b: GraphBuilder, x: str) -> str:
+    """Node "op": ONE_HOT of x cast to int32 indices, depth 3 at axis 3."""
+    indices = b.node(OpType.CAST, [x], dtype=DType.INT32)
+    values = b.const("values", np.array([-1.0, 2.0], np.float32))
+    return b.node(OpType.ONE_HOT, [indices, values], OneHotParams(3), shapes=[X[:3] + (3, 4)],
+                  dtype=DType.FLOAT32, name="op")
 
 
 # A one-node float32 model of every op that has one (x: a float input of shape X).
@@ -135,6 +158,21 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
     OpType.WHERE: lambda b, x: b.node(
         OpType.WHERE, [b.node(OpType.LESS, [x, _w(b, (4,))], dtype=DType.BOOL), x,
                        _w(b, X)], dtype=DType.FLOAT32, name="op"),
+    OpType.GATHER_ELEMENTS: _one(OpType.GATHER_ELEMENTS, GatherParams(axis=3), consts=lambda b: [
+        b.const("indices", _RNG.integers(-4, 4, (1, 5, 5, 2)).astype(np.int32))]),
+    OpType.GATHER_ND: _one(OpType.GATHER_ND, GatherNDParams(0), consts=lambda b: [
+        b.const("indices", np.array([[0, 4, -1], [0, 1, 2]], np.int32))]),
+    OpType.SCATTER_ND: _one(OpType.SCATTER_ND, ScatterParams(0, ScatterReduction.MAX),
+                            consts=lambda b: [b.const("indices", np.array([[0, 1], [0, -1]])),
+                                              _w(b, (2, 5, 4))]),
+    OpType.SCATTER_ELEMENTS: _one(OpType.SCATTER_ELEMENTS, ScatterParams(3), consts=lambda b: [
+        b.const("indices", np.array([3, 1]).reshape(1, 1, 1, 2).repeat(5, 1).repeat(5, 2)),
+        _w(b, (1, 5, 5, 2))]),
+    OpType.TOP_K: _top_k,
+    OpType.CUM_SUM: _one(OpType.CUM_SUM, CumSumParams(axis=1, exclusive=True)),
+    OpType.ONE_HOT: _one_hot,
+    OpType.MOD: _one(OpType.MOD, ModParams(fmod=True),
+                     consts=lambda b: [_w(b, (4,), positive=True)]),
 }
 # QUANTIZE, DEQUANTIZE and LOOKUP_TABLE have no float32 form: DIRECT_MODELS runs them.
 NO_FLOAT_MODEL = {OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LOOKUP_TABLE}
@@ -195,7 +233,7 @@ def test_quantizer_follows_the_facts(op: OpType, kind: str) -> None:
     assert op.name.lower() in interp.node_ops()
     want = DType.INT8 if kind == "int8" else DType.INT16
     if rule is None or not rule.quantizer:
-        assert x_type in (DType.FLOAT32, DType.BOOL)
+        assert x_type in (DType.FLOAT32, DType.INT32, DType.BOOL)  # ONE_HOT's indices
         assert y_type in (DType.FLOAT32, DType.INT32, DType.BOOL)
         return
     assert x_type == want

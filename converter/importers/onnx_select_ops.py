@@ -1,0 +1,123 @@
+"""ONNX TopK, CumSum, OneHot and Mod (format 8's TOP_K, CUM_SUM, ONE_HOT and MOD), in the
+conventions of onnx_ops.py (annotations are the contract the importer's pre-scan reads). k,
+CumSum's axis, OneHot's depth and values are constants: shapes are fixed at conversion.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from ..ir import DType
+from ..ops import OpType
+from ..ops.cum_sum import CumSumParams
+from ..ops.mod import ModParams
+from ..ops.one_hot import OneHotParams
+from ..ops.top_k import TopKParams
+from .graph_builder import Builder, Invalid, Unsupported, axis_index
+from .onnx_signature import Compared
+
+# Run-time element types each op computes on (the signature's Compared also lets bool in).
+_NUMERIC = (DType.FLOAT32, DType.INT32, DType.INT64)
+_ONE_HOT_OUT = {np.dtype(np.float32): DType.FLOAT32, np.dtype(np.int32): DType.INT32,
+                np.dtype(np.int64): DType.INT64, np.dtype(np.bool_): DType.BOOL}
+_INT32_MAX = 2**31 - 1
+
+
+def _numeric(b: Builder, x: str, what: str) -> None:
+    if b.dtype(x) not in _NUMERIC:
+        raise Unsupported(f"{what} of type {b.dtype(x).name.lower()}: float32, int32 and int64 "
+                          f"are supported")
+
+
+def _integer(value: np.ndarray, what: str) -> int:
+    """A constant that must hold one integer (k, an axis)."""
+    if value.size != 1 or not np.issubdtype(value.dtype, np.integer):
+        raise Invalid(f"{what} must be one integer, got {value.dtype} of shape "
+                      f"{list(value.shape)}")
+    return int(value.reshape(-1)[0])
+
+
+def _top_k(b: Builder, x: str, k: int, axis: int, largest: int) -> list[str]:
+    _numeric(b, x, "input X")
+    dims = b.shape(x)
+    axis = axis_index(axis, len(dims))
+    if not 1 <= k <= dims[axis]:
+        raise Invalid(f"k={k} must be in [1, {dims[axis]}] (the size of axis {axis} of "
+                      f"{list(dims)})")
+    out = dims[:axis] + (k,) + dims[axis + 1:]
+    return b.node(OpType.TOP_K, [x], TopKParams(axis, bool(largest)), shapes=[out, out],
+                  dtype=[b.dtype(x), DType.INT64], outputs=2)
+
+
+def top_k_1(b: Builder, x: Compared, *, axis: int = -1, k: int) -> list[str]:
+    return _top_k(b, x, k, axis, 1)
+
+
+def top_k_10(b: Builder, x: Compared, k: np.ndarray, *, axis: int = -1) -> list[str]:
+    return _top_k(b, x, _integer(k, "K"), axis, 1)
+
+
+def top_k_11(b: Builder, x: Compared, k: np.ndarray, *, axis: int = -1, largest: int = 1,
+             sorted: int = 1) -> list[str]:
+    # sorted=0 leaves the order to the runtime: Emberlite's is the sorted one.
+    return _top_k(b, x, _integer(k, "K"), axis, largest)
+
+
+def cum_sum(b: Builder, x: Compared, axis: np.ndarray, *, exclusive: int = 0,
+            reverse: int = 0) -> str:
+    _numeric(b, x, "input x")
+    if b.rank(x) == 0:
+        raise Invalid("input x is a scalar: CumSum needs an axis")
+    a = axis_index(_integer(axis, "axis"), b.rank(x))
+    return b.op(OpType.CUM_SUM, [x], CumSumParams(a, bool(exclusive), bool(reverse)))
+
+
+def _depth(depth: np.ndarray) -> int:
+    if depth.size != 1 or not np.issubdtype(depth.dtype, np.number):
+        raise Invalid(f"depth must be one number, got {depth.dtype} of shape "
+                      f"{list(depth.shape)}")
+    value = float(depth.reshape(-1)[0])
+    if not 1 <= value <= _INT32_MAX:
+        raise Invalid(f"depth {value} must be in [1, {_INT32_MAX}]")
+    return int(value)  # a float depth truncates, as ONNX Runtime reads it
+
+
+def one_hot(b: Builder, indices: Compared, depth: np.ndarray, values: np.ndarray, *,
+            axis: int = -1) -> str:
+    if b.dtype(indices) == DType.BOOL:
+        raise Unsupported("indices of type bool: float32, int32 and int64 are supported")
+    if values.size != 2:
+        raise Invalid(f"values must hold 2 elements [off, on], got shape {list(values.shape)}")
+    out_type = _ONE_HOT_OUT.get(values.dtype)
+    if out_type is None:
+        raise Unsupported(f"values of type {values.dtype}: float32, int32, int64 and bool "
+                          f"are supported")
+    n = _depth(depth)
+    dims = b.shape(indices)
+    a = axis_index(axis, len(dims) + 1)
+    if b.dtype(indices) == DType.FLOAT32:
+        # ONNX Runtime truncates float indices to integers.
+        indices = b.op(OpType.CAST, [indices], dtype=DType.INT64)
+    pair = b.const(values.reshape(2), name="values")
+    out = dims[:a] + (n,) + dims[a:]
+    return b.op(OpType.ONE_HOT, [indices, pair], OneHotParams(a, True), shapes=[out],
+                dtype=out_type)
+
+
+def mod(b: Builder, x: Compared, y: Compared, *, fmod: Literal[0, 1] = 0) -> str:
+    _numeric(b, x, "input A")
+    if b.dtype(y) != b.dtype(x):
+        raise Invalid(f"inputs A and B must share one type, got {b.dtype(x).name.lower()} "
+                      f"and {b.dtype(y).name.lower()}")
+    return b.op(OpType.MOD, [x, y], ModParams(bool(fmod)))
+
+
+SELECT_OPS = {
+    "TopK": top_k_1,
+    ("TopK", 10): top_k_10,
+    ("TopK", 11): top_k_11,
+    ("CumSum", 11): cum_sum,
+    ("OneHot", 9): one_hot,
+    ("Mod", 10): mod,
+}

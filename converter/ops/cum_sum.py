@@ -1,0 +1,41 @@
+"""CUM_SUM (format 8): running sums along a non-negative axis of FLOAT32, INT32 or INT64;
+`exclusive` leaves each element out of its own sum, `reverse` sums from the end. float32 sums
+in float32 in order; integer sums wrap."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .common import Shape, check_arity, check_axis, fail, input_shape, params_of
+from .facts import OpFacts
+from .op_type import OpType
+
+if TYPE_CHECKING:
+    from ..ir import Graph, Node
+
+SUMMED_TYPES = ("FLOAT32", "INT32", "INT64")
+
+
+@dataclass(frozen=True)
+class CumSumParams:
+    axis: int = 0
+    exclusive: bool = False
+    reverse: bool = False
+
+
+def infer_shape(node: Node, graph: Graph) -> list[Shape]:
+    check_arity(node, 1, 1)
+    p = params_of(node, CumSumParams)
+    x = input_shape(node, graph, 0)
+    check_axis(node, p.axis, len(x))
+    x_type = graph.tensors[node.inputs[0]].dtype.name
+    out = graph.tensors.get(node.outputs[0])
+    if x_type not in SUMMED_TYPES or (out is not None and out.dtype.name != x_type):
+        got = f"{x_type} -> {out.dtype.name}" if out is not None else x_type
+        raise fail(node, f"input and output must share one of {', '.join(SUMMED_TYPES)}, "
+                         f"got {got}")
+    return [x]
+
+
+FACTS = (OpFacts(OpType.CUM_SUM, CumSumParams, infer_shape, onnx=("CumSum",),
+                 tflite=("CUMSUM",), limits="float32, int32, int64; axis fixed at conversion"),)

@@ -389,6 +389,13 @@ def _int8_problem(g: Graph, node: Node) -> str:
     return rule.accepts(node, g) if rule.accepts is not None else ""
 
 
+def _requantized(b: Builder, x: str, quant: QuantParams) -> str:
+    """int8 tensor x requantized to `quant` (CONCATENATION's inputs share its output's)."""
+    if _same(b.graph.tensors[x].quant, quant):
+        return x
+    return _set_quant(b, b.op(OpType.QUANTIZE, [x], dtype=DType.INT8), quant)
+
+
 def _emitted(b: Builder, start: int) -> list[Node]:
     return b.graph.nodes[start:]
 
@@ -692,7 +699,6 @@ class QdqLowering:
         if fn is None:
             raise Unsupported("no op function")
         sig = signature(fn)
-        start = len(b.graph.nodes)
         args, weights = [], None
         x_scale = None
         for i, name in enumerate(node.input):
@@ -711,6 +717,9 @@ class QdqLowering:
                     x_scale = b.graph.tensors[arg].quant.scale[0]
                 weights = weights or wq
                 args.append(arg)
+        if node.op_type == "Concat":
+            args = [_requantized(b, arg, finals[0].int8()) for arg in args]
+        start = len(b.graph.nodes)
         result = fn(b, *args, **kwargs)
         results = result if isinstance(result, list) else [result]
         if any(isinstance(r, np.ndarray) for r in results):

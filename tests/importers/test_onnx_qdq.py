@@ -1,0 +1,274 @@
+"""Quantized ONNX models (converter/importers/onnx_qdq.py) against ONNX Runtime.
+
+A torchvision ResNet-18 with random weights, exported by torch, quantized by ONNX Runtime's
+quantize_static (QDQ format; uint8 and int8 activations, per-tensor and per-channel weights)
+over random calibration data: the converted graph runs int8 convolutions, and its output is
+within one step of the output's quantization scale of ONNX Runtime's on >= 99% of the values.
+A small CNN with the other patterns quantize_static writes (depthwise convolution, concat,
+pools, MatMul, an op without an int8 kernel that stays float32); standalone Q/DQ pairs;
+malformed Q/DQ nodes refused by name and reason. ONNX's node cases for the quantized ops run
+in tests/conformance/test_onnx_node.py.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from conftest import require_module
+from emberlite import Interpreter
+from emberlite.converter import Converter, ModelImportError, UnsupportedOpsError
+from helpers import run_ember, run_ort
+
+SIZE = 224                      # ResNet-18's input: its global pool averages 7 x 7 values
+CALIBRATION = 4
+
+
+def _calibration(name: str, shape: tuple[int, ...], seed: int):
+    """A CalibrationDataReader over `CALIBRATION` random inputs."""
+    quantization = require_module("onnxruntime.quantization")
+
+    class Reader(quantization.CalibrationDataReader):
+        def __init__(self) -> None:
+            rng = np.random.default_rng(seed)
+            self.samples = iter([{name: rng.standard_normal(shape).astype(np.float32)}
+                                 for _ in range(CALIBRATION)])
+
+        def get_next(self) -> dict | None:
+            return next(self.samples, None)
+
+    return Reader()
+
+
+def _quantize(float_path: Path, out: Path, shape: tuple[int, ...], activations: str,
+              per_channel: bool) -> onnx.ModelProto:
+    """quantize_static in QDQ format (ONNX Runtime's recommended pre-processing first)."""
+    quantization = require_module("onnxruntime.quantization")
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    pre = out.with_suffix(".pre.onnx")
+    quant_pre_process(str(float_path), str(pre), skip_symbolic_shape=True)
+    act = {"uint8": quantization.QuantType.QUInt8, "int8": quantization.QuantType.QInt8}
+    quantization.quantize_static(str(pre), str(out), _calibration("x", shape, 0),
+                                 quant_format=quantization.QuantFormat.QDQ,
+                                 activation_type=act[activations],
+                                 weight_type=quantization.QuantType.QInt8,
+                                 per_channel=per_channel)
+    return onnx.load(str(out))
+
+
+def _export(net, shape: tuple[int, ...], path: Path) -> Path:
+    torch = require_module("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(net.eval(), (torch.zeros(shape),), str(path), opset_version=17,
+                          dynamo=False, input_names=["x"], output_names=["y"])
+    return path
+
+
+def _output_scale(model: onnx.ModelProto) -> float:
+    """The scale of the DequantizeLinear that makes the graph output."""
+    out = model.graph.output[0].name
+    node = next(n for n in model.graph.node if out in n.output)
+    assert node.op_type == "DequantizeLinear", node.op_type
+    scales = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    return float(scales[node.input[1]])
+
+
+def _within_one_step(model: onnx.ModelProto, data: bytes, shape: tuple[int, ...],
+                     runs: int) -> float:
+    """The fraction of outputs within one output quantization step of ONNX Runtime's."""
+    step = _output_scale(model)
+    interp = Interpreter(model_content=data)
+    interp.allocate_tensors()
+    rng = np.random.default_rng(1)
+    close = total = 0
+    for _ in range(runs):
+        x = rng.standard_normal(shape).astype(np.float32)
+        [got] = run_ember(data, [x], interpreter=interp)
+        [want] = run_ort(model, [x])
+        assert got.shape == want.shape
+        diff = np.abs(got.astype(np.float64) - want) / step
+        close += int(np.sum(diff <= 1.0 + 1e-4))
+        total += diff.size
+    return close / total
+
+
+def _op_types(data: bytes) -> list[tuple[str, str]]:
+    """(op, dtype of its first output) of every node of a converted model."""
+    interp = Interpreter(model_content=data)
+    details = interp.get_tensor_details()
+    return [(op, np.dtype(details[interp.node_outputs(i)[0]]["dtype"]).name)
+            for i, op in enumerate(interp.node_ops())]
+
+
+@pytest.fixture(scope="module")
+def resnet18(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch = require_module("torch")
+    torchvision = require_module("torchvision")
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("qdq")
+    return _export(torchvision.models.resnet18(weights=None), (1, 3, SIZE, SIZE),
+                   folder / "resnet18.onnx")
+
+
+@pytest.mark.parametrize("per_channel", [False, True], ids=["per_tensor", "per_channel"])
+@pytest.mark.parametrize("activations", ["uint8", "int8"])
+def test_resnet18_qdq_within_one_step(resnet18: Path, activations: str,
+                                      per_channel: bool) -> None:
+    shape = (1, 3, SIZE, SIZE)
+    out = resnet18.with_name(f"resnet18_{activations}_{per_channel}.onnx")
+    model = _quantize(resnet18, out, shape, activations, per_channel)
+    data = Converter.from_onnx(out).convert()
+    ops = _op_types(data)
+    convs = [dtype for op, dtype in ops if op == "conv2d"]
+    assert convs == ["int8"] * 20, convs       # every convolution runs int8
+    assert ("fully_connected", "int8") in ops and ("add", "int8") in ops
+    assert not any(op == "dequantize" for op, _ in ops[:-1]), ops  # float only at the end
+    fraction = _within_one_step(model, data, shape, runs=2)
+    print(f"resnet18 {activations} {'per-channel' if per_channel else 'per-tensor'}: "
+          f"{fraction:.4%} of outputs within 1 step of ONNX Runtime")
+    assert fraction >= 0.99
+
+
+def _small_cnn():
+    torch = require_module("torch")
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+            self.depthwise = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+            self.pointwise = nn.Conv2d(8, 8, 1)
+            self.head = nn.Linear(16, 10)
+
+        def forward(self, x):
+            x = torch.relu(self.stem(x))
+            a = torch.clamp(self.depthwise(x), 0.0, 6.0)
+            b = nn.functional.avg_pool2d(self.pointwise(x), 3, stride=1, padding=1)
+            x = torch.cat([a, torch.sigmoid(b)], dim=1)
+            x = nn.functional.max_pool2d(x, 2)
+            x = x.mean(dim=(2, 3))
+            return torch.matmul(x, self.head.weight.T) + self.head.bias
+
+    torch.manual_seed(1)
+    return Net()
+
+
+@pytest.mark.parametrize("activations", ["uint8", "int8"])
+def test_small_cnn_qdq(tmp_path: Path, activations: str) -> None:
+    """Depthwise conv, concat (inputs requantized to its output's params), max pool, mean
+    and MatMul run int8; Sigmoid (whose int8 kernel needs fixed output params) and the average
+    pool counting padding (no int8 kernel) run float32 between DEQUANTIZE and QUANTIZE."""
+    shape = (1, 3, 32, 32)
+    path = _export(_small_cnn(), shape, tmp_path / "small.onnx")
+    out = tmp_path / f"small_{activations}.onnx"
+    model = _quantize(path, out, shape, activations, per_channel=True)
+    data = Converter.from_onnx(out).convert()
+    ops = _op_types(data)
+    for op in ("conv2d", "depthwise_conv2d", "concatenation", "max_pool2d", "mean",
+               "fully_connected"):
+        assert (op, "int8") in ops, (op, ops)
+    assert ("sigmoid", "float32") in ops and ("average_pool2d", "float32") in ops
+    fraction = _within_one_step(model, data, shape, runs=4)
+    print(f"small CNN {activations}: {fraction:.4%} of outputs within 1 step")
+    assert fraction >= 0.99
+
+
+# --- hand-made Q/DQ graphs ------------------------------------------------------------------
+def _model(nodes: list, inputs: list, outputs: list, initializers: list,
+           opset: int = 21) -> onnx.ModelProto:
+    graph = helper.make_graph(nodes, "qdq", inputs, outputs, initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 10
+    return model
+
+
+def _qdq_pair(zero_point: np.ndarray, axis: int | None = None) -> onnx.ModelProto:
+    """x -> QuantizeLinear -> DequantizeLinear -> y, the scale per tensor or per `axis`."""
+    scale = np.float32(0.05) if axis is None else \
+        np.linspace(0.02, 0.08, 4, dtype=np.float32)
+    attrs = {} if axis is None else {"axis": axis}
+    inits = [numpy_helper.from_array(np.asarray(scale), "s"),
+             numpy_helper.from_array(zero_point, "zp")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], name="q", **attrs),
+             helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["y"], name="dq", **attrs)]
+    return _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 3, 3])],
+                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4, 3, 3])], inits)
+
+
+@pytest.mark.parametrize("zero_point", [np.uint8(131), np.int8(-7)], ids=["uint8", "int8"])
+def test_standalone_pair_is_quantize_dequantize(zero_point: np.ndarray) -> None:
+    model = _qdq_pair(np.asarray(zero_point))
+    data = Converter.from_onnx(model).convert()
+    assert [op for op, _ in _op_types(data)] == ["quantize", "dequantize"]
+    x = (np.random.default_rng(2).standard_normal((2, 4, 3, 3)) * 4).astype(np.float32)
+    [got], [want] = run_ember(data, [x]), run_ort(model, [x])
+    np.testing.assert_array_equal(got, want)   # saturation included
+
+
+@pytest.mark.parametrize("zero_point", [np.array([3, 130, 250, 0], np.uint8),
+                                        np.array([-3, 0, 100, -128], np.int8)],
+                         ids=["uint8", "int8"])
+def test_per_axis_pair(zero_point: np.ndarray) -> None:
+    """Per-axis Q/DQ have no kernel: float ops with ONNX's own rounding, bit for bit."""
+    model = _qdq_pair(zero_point, axis=1)
+    x = (np.random.default_rng(3).standard_normal((2, 4, 3, 3)) * 4).astype(np.float32)
+    [got], [want] = run_ember(Converter.from_onnx(model).convert(), [x]), run_ort(model, [x])
+    np.testing.assert_array_equal(got, want)
+
+
+def _dq_model(x_type: int, scale_input: bool = False, zero_point: np.ndarray | None = None,
+              axis: int | None = None) -> onnx.ModelProto:
+    inputs = [helper.make_tensor_value_info("x", x_type, [1, 4, 2, 2])]
+    inits = []
+    if scale_input:
+        inputs.append(helper.make_tensor_value_info("s", TensorProto.FLOAT, []))
+    else:
+        scale = np.float32(0.1) if axis is None else np.full(4, 0.1, np.float32)
+        inits.append(numpy_helper.from_array(np.asarray(scale), "s"))
+    names = ["x", "s"]
+    if zero_point is not None:
+        inits.append(numpy_helper.from_array(zero_point, "zp"))
+        names.append("zp")
+    attrs = {} if axis is None else {"axis": axis}
+    node = helper.make_node("DequantizeLinear", names, ["y"], name="bad_dq", **attrs)
+    return _model([node], inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                  inits)
+
+
+def _refusal(model: onnx.ModelProto) -> str:
+    with pytest.raises((UnsupportedOpsError, ModelImportError)) as info:
+        Converter.from_onnx(model).convert()
+    return str(info.value)
+
+
+def test_run_time_scale_is_refused() -> None:
+    message = _refusal(_dq_model(TensorProto.INT8, scale_input=True))
+    assert "bad_dq" in message and "must be a constant" in message
+
+
+def test_zero_point_type_mismatch_is_refused() -> None:
+    message = _refusal(_dq_model(TensorProto.INT8, zero_point=np.uint8(3)))
+    assert "bad_dq" in message and "uint8" in message and "int8" in message
+
+
+def test_axis_out_of_range_is_refused() -> None:
+    message = _refusal(_dq_model(TensorProto.UINT8, zero_point=np.zeros(4, np.uint8), axis=5))
+    assert "bad_dq" in message and "axis 5" in message
+
+
+def test_matmul_integer_beyond_exact_float_is_refused() -> None:
+    """MatMulInteger runs as float32 sums of integers: refused where they could round."""
+    weights = np.full((600, 2), 127, np.int8)
+    node = helper.make_node("MatMulInteger", ["a", "w"], ["y"], name="big_sum")
+    model = _model([node], [helper.make_tensor_value_info("a", TensorProto.UINT8, [1, 600])],
+                   [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 2])],
+                   [numpy_helper.from_array(weights, "w")], opset=10)
+    message = _refusal(model)
+    assert "big_sum" in message and "2^24" in message

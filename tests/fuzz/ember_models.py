@@ -37,6 +37,7 @@ from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.gather import GatherParams
+from emberlite.converter.ops.gather_nd import GatherNDParams
 from emberlite.converter.ops.hard_sigmoid import HardSigmoidParams
 from emberlite.converter.ops.leaky_relu import LeakyReluParams
 from emberlite.converter.ops.lookup_table import int8_lookup_table, sigmoid_f32, tanh_f32
@@ -48,6 +49,7 @@ from emberlite.converter.ops.pool2d import Pool2DParams
 from emberlite.converter.ops.reshape import ReshapeParams
 from emberlite.converter.ops.resize import (CoordinateTransform, NearestRounding, ResizeMode,
                                             ResizeParams)
+from emberlite.converter.ops.scatter_nd import ScatterParams, ScatterReduction
 from emberlite.converter.ops.slice import SliceParams
 from emberlite.converter.ops.softmax import SoftmaxParams
 from emberlite.converter.ops.split import SplitParams
@@ -673,6 +675,89 @@ def gen_gather(b: Builder, prev: str | None) -> str:
     return b.node(OpType.GATHER, [x, idx], GatherParams(axis), dtype, same_quant(b, x))
 
 
+# The gather/scatter family's element types (int8 with one quantization throughout).
+MOVED_TYPES = (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64, DType.BOOL)
+
+
+def _index_tensor(b: Builder, shape: tuple[int, ...], sizes: Any) -> str:
+    """INT32/INT64 indices against per-position bounds `sizes` (broadcast to `shape`): mostly
+    in range with negatives counting from the end, sometimes just past either end; constant
+    or a run-time input."""
+    b._check_size(shape, DType.INT64)   # before numpy draws the values
+    if math.prod(d for d in shape if d) >= 2**60:
+        raise Reject(f"numpy cannot hold empty indices of shape {shape}")
+    size = np.broadcast_to(np.asarray(sizes, np.int64), shape)
+    if b.chance(0.8) and np.all((size > 0) & (size != HUGE)):
+        data = np.floor(b.rng.random(shape) * 2 * size).astype(np.int64) - size
+    else:
+        data = b.rng.integers(-3, 4, shape) + int(b.pick((0, 1, -1))) * size
+    idx_type = b.pick((DType.INT32, DType.INT64))
+    if b.chance(0.5):
+        return b.add_const(shape, idx_type, data=data.astype(idx_type.numpy), base="idx")
+    return b.add_input(shape, idx_type)
+
+
+def _elements_shape(b: Builder, xs: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    """Indices no longer than the data off `axis`, any length along it."""
+    return tuple(b.dim() if d == axis else n if b.chance(0.5) else min(n, b.small())
+                 for d, n in enumerate(xs))
+
+
+def _reduction(b: Builder, dtype: DType) -> ScatterReduction:
+    if dtype == DType.BOOL:
+        return ScatterReduction.NONE
+    if dtype == DType.INT8:
+        return b.pick((ScatterReduction.NONE, ScatterReduction.MAX, ScatterReduction.MIN))
+    return b.pick(list(ScatterReduction))
+
+
+def _updates(b: Builder, shape: tuple[int, ...], dtype: DType, x: str) -> str:
+    quant = same_quant(b, x)
+    return b.add_const(shape, dtype, quant) if b.chance(0.5) else b.add_input(shape, dtype, quant)
+
+
+def gen_gather_elements(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, MOVED_TYPES)
+    x = b.x_input(prev, dtype, min_rank=1)
+    xs = b.tensors[x].shape
+    axis = int(b.rng.integers(len(xs)))
+    idx = _index_tensor(b, _elements_shape(b, xs, axis), xs[axis])
+    return b.node(OpType.GATHER_ELEMENTS, [x, idx], GatherParams(axis), dtype, same_quant(b, x))
+
+
+def gen_scatter_elements(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, MOVED_TYPES)
+    x = b.x_input(prev, dtype, min_rank=1)
+    xs = b.tensors[x].shape
+    axis = int(b.rng.integers(len(xs)))
+    shape = _elements_shape(b, xs, axis)
+    idx = _index_tensor(b, shape, xs[axis])
+    return b.node(OpType.SCATTER_ELEMENTS, [x, idx, _updates(b, shape, dtype, x)],
+                  ScatterParams(axis, _reduction(b, dtype)), dtype, same_quant(b, x))
+
+
+def gen_gather_nd(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, MOVED_TYPES)
+    x = b.x_input(prev, dtype, min_rank=1)
+    xs = b.tensors[x].shape
+    batch = int(b.rng.integers(len(xs)))
+    k = int(b.rng.integers(1, len(xs) - batch + 1))
+    shape = (*xs[:batch], *b.shape(b.rank(0, 2)), k)
+    idx = _index_tensor(b, shape, xs[batch:batch + k])
+    return b.node(OpType.GATHER_ND, [x, idx], GatherNDParams(batch), dtype, same_quant(b, x))
+
+
+def gen_scatter_nd(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, MOVED_TYPES)
+    x = b.x_input(prev, dtype, min_rank=1)
+    xs = b.tensors[x].shape
+    k = int(b.rng.integers(1, len(xs) + 1))
+    lead = b.shape(b.rank(0, 2))
+    idx = _index_tensor(b, (*lead, k), xs[:k])
+    updates = _updates(b, (*lead, *xs[k:]), dtype, x)
+    return b.node(OpType.SCATTER_ND, [x, idx, updates], ScatterParams(0, _reduction(b, dtype)),
+                  dtype, same_quant(b, x))
+
 def gen_resize(b: Builder, prev: str | None) -> str:
     dtype = prev_type(b, prev, F32_I8)
     x = b.x_input(prev, dtype, rank=4)
@@ -795,6 +880,10 @@ GENERATORS: dict[OpType, GenFn] = {
     OpType.PAD: gen_pad,
     OpType.SOFTMAX: _softmax(OpType.SOFTMAX, QuantParams((1.0 / 256,), (-128,))),
     OpType.GATHER: gen_gather,
+    OpType.GATHER_ELEMENTS: gen_gather_elements,
+    OpType.GATHER_ND: gen_gather_nd,
+    OpType.SCATTER_ND: gen_scatter_nd,
+    OpType.SCATTER_ELEMENTS: gen_scatter_elements,
     OpType.RESIZE: gen_resize,
     OpType.QUANTIZE: gen_quantize,
     OpType.DEQUANTIZE: gen_dequantize,

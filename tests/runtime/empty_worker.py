@@ -33,6 +33,7 @@ from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.gather import GatherParams
+from emberlite.converter.ops.gather_nd import GatherNDParams
 from emberlite.converter.ops.hard_sigmoid import HardSigmoidParams
 from emberlite.converter.ops.leaky_relu import LeakyReluParams
 from emberlite.converter.ops.math_unary import EluParams, GeluParams, SeluParams
@@ -41,6 +42,7 @@ from emberlite.converter.ops.pad import PadParams
 from emberlite.converter.ops.pool2d import Pool2DParams
 from emberlite.converter.ops.reshape import ReshapeParams
 from emberlite.converter.ops.resize import ResizeMode, ResizeParams
+from emberlite.converter.ops.scatter_nd import ScatterParams, ScatterReduction
 from emberlite.converter.ops.slice import SliceParams
 from emberlite.converter.ops.softmax import SoftmaxParams
 from emberlite.converter.ops.split import SplitParams
@@ -273,6 +275,39 @@ def movement_cases() -> list[Case]:
             OpType.GATHER, GatherParams(axis=0),
             [act("x", (0, 3)), const("idx", (1,), DType.INT32, np.array([0]))],
             [act("y", (1, 3))]), refused="out of range"),
+        *index_cases(),
+    ]
+
+
+def index_cases() -> list[Case]:
+    """GATHER_ELEMENTS, GATHER_ND, SCATTER_ND, SCATTER_ELEMENTS: empty data or indices; a
+    scatter of no updates copies its data."""
+    data = np.arange(6, dtype=np.float32).reshape(2, 3)
+    add = ScatterParams(0, ScatterReduction.ADD)
+    return [
+        Case("gather_elements", OpType.GATHER_ELEMENTS, graph(
+            OpType.GATHER_ELEMENTS, GatherParams(axis=1),
+            [act("x", (B, 4, 0)), act("idx", (B, 3, 0), DType.INT64)], [act("y", (B, 3, 0))])),
+        Case("gather_elements_refused", OpType.GATHER_ELEMENTS, graph(
+            OpType.GATHER_ELEMENTS, GatherParams(axis=0),
+            [act("x", (0, 3)), const("idx", (1, 3), DType.INT32, np.zeros((1, 3)))],
+            [act("y", (1, 3))]), refused="out of range"),
+        Case("gather_nd", OpType.GATHER_ND, graph(
+            OpType.GATHER_ND, GatherNDParams(0),
+            [act("x", (B, 4, 0)), const("idx", (2, 1), DType.INT32, np.array([[0], [-1]]))],
+            [act("y", (2, 4, 0))])),
+        Case("scatter_nd", OpType.SCATTER_ND, graph(
+            OpType.SCATTER_ND, add,
+            [act("x", (B, B, 0)), const("idx", (2, 1), DType.INT64, np.array([[0], [1]])),
+             act("u", (2, B, 0))], [act("y", (B, B, 0))])),
+        Case("scatter_nd_filled", OpType.SCATTER_ND, graph(
+            OpType.SCATTER_ND, add,
+            [act("x", (2, 3)), const("idx", (0, B, 1), DType.INT64, np.zeros((0, B, 1))),
+             act("u", (0, B, 3))], [act("y", (2, 3))]), inputs={"x": data}, want=[data]),
+        Case("scatter_elements_filled", OpType.SCATTER_ELEMENTS, graph(
+            OpType.SCATTER_ELEMENTS, ScatterParams(1, ScatterReduction.MUL),
+            [act("x", (2, 3)), act("idx", (2, 0), DType.INT32), act("u", (2, 0))],
+            [act("y", (2, 3))]), inputs={"x": data}, want=[data]),
     ]
 
 

@@ -600,7 +600,8 @@ class QdqLowering:
         # The QuantizeLinear nodes reading each output of a candidate node.
         self.groups: dict[str, list[list[onnx.NodeProto]]] = {}
         for node in graph.node:
-            if node.domain not in ("", "ai.onnx") or node.op_type in _NOT_GROUPED:
+            if node.domain not in ("", "ai.onnx") or node.op_type in _NOT_GROUPED or \
+                    not node.output:
                 continue
             if not any(self._dq(i) is not None for i in node.input if i):
                 continue
@@ -633,7 +634,8 @@ class QdqLowering:
         b.begin(label, len(node.output))
         try:
             results = self._lower(conversion, node)
-        except (Unsupported, Invalid) as e:
+        except (Unsupported, Invalid, ValueError, KeyError, IndexError) as e:
+            # Whatever stops the int8 form, the float form converts the node or says why not.
             del g.nodes[start:]
             for name in set(g.tensors) - names:
                 del g.tensors[name]

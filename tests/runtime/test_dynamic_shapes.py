@@ -27,8 +27,16 @@ from onnx import TensorProto, helper, numpy_helper
 from emberlite import Interpreter
 from emberlite.converter import Converter
 from emberlite.converter.errors import ModelImportError
-from emberlite.converter.ir import TO_NCHW, TO_NHWC
-from emberlite.errors import EmberRuntimeError, InvalidArgumentError, MisuseError
+from emberlite.converter.ir import (TO_NCHW, TO_NHWC, DType, Graph, Node, Symbol, Tensor,
+                                    constant_array)
+from emberlite.converter.ops import OpType
+from emberlite.converter.ops.binary import BinaryParams
+from emberlite.converter.ops.reshape import ReshapeParams
+from emberlite.converter.ops.slice import SliceParams
+from emberlite.converter.planner import plan_memory
+from emberlite.converter.writer import serialize
+from emberlite.errors import (EmberRuntimeError, InvalidArgumentError, InvalidModelError,
+                              MisuseError, UnsupportedError)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers import max_rel_diff, run_ort  # noqa: E402
@@ -513,3 +521,123 @@ def test_shape_rules_reproduce_every_stored_shape():
         checked += 1
     print(f"{checked} models checked, {skipped_empty} with empty tensors skipped")
     assert checked > 100, f"only {checked} models checked ({skipped_empty} empty skipped)"
+
+
+# ---- crafted files: the verifier's checks of the format 8 fields --------------------------
+def _crafted(x_marks: tuple[int, ...] | None = (-1, 0, -1),
+             symbols: list[Symbol] | None = None, y_marks: tuple[int, ...] | None = None,
+             new_shape: tuple[int, ...] = (0, -1), size: tuple[int, ...] = (-1, -1, 2),
+             const_shape: tuple[int, ...] = (1, 8, 1),
+             const_marks: tuple[int, ...] | None = (-1, 0, -1)) -> bytes:
+    """x [1, 8, 4] (dim 1 follows symbol S in 2..8) + a position constant cut to S ->
+    relu y -> RESHAPE [1, 32] and SLICE [1, 8, 2]; each argument replaces one field."""
+    c = np.arange(np.prod(const_shape), dtype=np.float32).reshape(const_shape)
+    tensors = {
+        "x": Tensor("x", DType.FLOAT32, (1, 8, 4), dim_symbols=x_marks),
+        "pos": Tensor("pos", DType.FLOAT32, const_shape, constant_array(c),
+                      dim_symbols=const_marks),
+        "s": Tensor("s", DType.FLOAT32, (1, 8, 4)),
+        "y": Tensor("y", DType.FLOAT32, (1, 8, 4), dim_symbols=y_marks),
+        "r": Tensor("r", DType.FLOAT32, (1, 32)),
+        "z": Tensor("z", DType.FLOAT32, (1, 8, 2))}
+    nodes = [Node(OpType.ADD, "add", ["x", "pos"], ["s"], BinaryParams()),
+             Node(OpType.RELU, "relu", ["s"], ["y"]),
+             Node(OpType.RESHAPE, "reshape", ["y"], ["r"], ReshapeParams(new_shape)),
+             Node(OpType.SLICE, "slice", ["y"], ["z"], SliceParams((0, 0, 1), (1, 1, 1), size))]
+    graph = Graph(tensors, nodes, ["x"], ["r", "z"])
+    graph.symbols = [Symbol("S", 2, 8)] if symbols is None else symbols
+    return serialize(graph, plan_memory(graph))
+
+
+def test_crafted_valid_file_runs_at_every_size():
+    interp = Interpreter(model_content=_crafted())
+    x = interp.get_input_details()[0]["index"]
+    for s in range(2, 9):
+        interp.resize_tensor_input(x, [1, s, 4])
+        interp.allocate_tensors()
+        v = RNG.standard_normal((1, s, 4)).astype(np.float32)
+        interp.set_tensor(x, v)
+        interp.invoke()
+        y = np.maximum(v + np.arange(8, dtype=np.float32)[:s].reshape(1, s, 1), 0)
+        r, z = (interp.get_tensor(d["index"]) for d in interp.get_output_details())
+        np.testing.assert_array_equal(r, y.reshape(1, -1))
+        np.testing.assert_array_equal(z, y[:, :, 1:3])
+
+
+CRAFTED = {
+    "symbol index past the list": (dict(x_marks=(-1, 3, -1)),
+                                   r"tensor \d+ 'x': dim 1 names symbol 3, which is not a "
+                                   r"symbol of the model"),
+    "negative symbol index": (dict(x_marks=(-1, -7, -1)), r"dim 1 names symbol -7"),
+    "dim_symbols of the wrong length": (dict(x_marks=(-1, 0)),
+                                        r"'x': dim_symbols has 2 entries for rank 3"),
+    "symbol max is not the dim": (dict(symbols=[Symbol("S", 2, 9)]),
+                                  r"dim 1 names symbol 0, which is not a symbol of the model "
+                                  r"whose max is the dim \(8\)"),
+    "min above max": (dict(symbols=[Symbol("S", 9, 8)]),
+                      r"symbol 0 'S': needs 1 <= min <= max, got min 9, max 8"),
+    "min of 0": (dict(symbols=[Symbol("S", 0, 8)]), r"needs 1 <= min <= max, got min 0"),
+    "more than 8 symbols": (dict(symbols=[Symbol(f"S{k}", 1, 8) for k in range(9)]),
+                            r"the model has 9 dynamic dimensions; at most 8 are supported"),
+    "a symbol no input follows": (dict(symbols=[Symbol("S", 2, 8), Symbol("T", 1, 4)]),
+                                  r"symbol 1 is not a dim of any graph input"),
+    "an intermediate tensor with symbols": (dict(y_marks=(-1, 0, -1)),
+                                            r"'y': only graph inputs, and stored constants"),
+    "a constant cut after a dim that is not 1": (
+        dict(const_shape=(2, 8, 1), const_marks=(-1, 0, -1)),
+        r"'pos': only graph inputs, and stored constants with one such dim after dims of 1"),
+    "a constant with two symbolic dims": (
+        dict(const_shape=(1, 8, 8), const_marks=(-1, 0, 0)),
+        r"'pos': only graph inputs, and stored constants with one such dim"),
+    "new_shape naming a missing symbol": (dict(new_shape=(0, -9)),
+                                          r"node 2 \(reshape\): new_shape entry 1 \(-9\) does "
+                                          r"not give output dim 32"),
+    "two -1 in new_shape": (dict(new_shape=(-1, -1)),
+                            r"node 2 \(reshape\): new_shape must have 2 entries with at most "
+                            r"one -1, got 2 entries and 2"),
+    "new_shape of the wrong length": (dict(new_shape=(0, -1, 1)),
+                                      r"new_shape must have 2 entries"),
+    "slice size naming a missing symbol": (dict(size=(-1, -1, -3)),
+                                           r"node 3 \(slice\): size entry 2 \(-3\) does not "
+                                           r"give output dim 2"),
+    "slice size of the wrong length": (dict(size=(-1, 2)),
+                                       r"node 3 \(slice\): begin and step \(and size, if any\) "
+                                       r"need 3 entries"),
+}
+
+
+@pytest.mark.parametrize("case", CRAFTED, ids=list(CRAFTED))
+def test_crafted_file_is_refused_with_a_message(case):
+    fields, message = CRAFTED[case]
+    with pytest.raises((InvalidModelError, UnsupportedError), match=message):
+        Interpreter(model_content=_crafted(**fields)).allocate_tensors()
+
+
+RESIZE_REFUSED = {
+    "a fixed new_shape that stops fitting": (dict(new_shape=(1, 32)),
+                                             r"node 2 \(reshape\): output has 32 elements, "
+                                             r"input has 12"),
+    "a fixed slice size past the resized axis": (dict(size=(-1, 8, 2)),
+                                                 r"node 3 \(slice\): axis 1 reads \[0\.\.7\]"),
+    "a constant cut that stays whole": (dict(const_marks=None),
+                                        r"node 0: input dims 3 and 8 at output dim 1 do not "
+                                        r"broadcast at these input shapes"),
+}
+
+
+@pytest.mark.parametrize("case", RESIZE_REFUSED, ids=list(RESIZE_REFUSED))
+def test_crafted_file_valid_at_the_bound_refused_at_a_resize(case):
+    """Each loads and runs at the bound; a smaller size fails allocate by node, no crash."""
+    fields, message = RESIZE_REFUSED[case]
+    interp = Interpreter(model_content=_crafted(**fields))
+    interp.allocate_tensors()
+    x = interp.get_input_details()[0]["index"]
+    interp.resize_tensor_input(x, [1, 3, 4])
+    with pytest.raises(EmberRuntimeError, match=message):
+        interp.allocate_tensors()
+    with pytest.raises(MisuseError):
+        interp.invoke()
+    interp.resize_tensor_input(x, [1, 8, 4])   # back at the bound it runs again
+    interp.allocate_tensors()
+    interp.set_tensor(x, np.ones((1, 8, 4), np.float32))
+    interp.invoke()

@@ -20,7 +20,7 @@ from .onnx_signature import Compared, Indices
 Reduction = Literal["none", "add", "mul", "max", "min"]
 
 
-def _check_tuples(b: Builder, data: str, indices: str, first: int) -> None:
+def check_tuples(b: Builder, data: str, indices: str, first: int) -> None:
     """Constant GatherND / ScatterND index tuples [..., k] must lie in data dims
     [first, first + k): the runtime would refuse every invoke."""
     values = b.value(indices)
@@ -54,14 +54,14 @@ def gather_elements(b: Builder, data: Compared, indices: Indices, *, axis: int =
 
 
 def gather_nd(b: Builder, data: Compared, indices: Indices, *, batch_dims: int = 0) -> str:
-    _check_tuples(b, data, indices, batch_dims)
+    check_tuples(b, data, indices, batch_dims)
     return b.op(OpType.GATHER_ND, [data, indices], GatherNDParams(batch_dims))
 
 
 def scatter_nd(b: Builder, data: Compared, indices: Indices, updates: Compared, *,
                reduction: Reduction = "none") -> str:
     _same_type(b, data, updates)
-    _check_tuples(b, data, indices, 0)
+    check_tuples(b, data, indices, 0)
     return b.op(OpType.SCATTER_ND, [data, indices, updates],
                 ScatterParams(0, ScatterReduction[reduction.upper()]))
 

@@ -626,3 +626,8 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
 from .tflite_select_ops import SELECT_OPS  # noqa: E402
 
 TFLITE_OPS.update(SELECT_OPS)
+
+# Format 8's GATHER_ND and SCATTER_ND, likewise.
+from .tflite_index_ops import INDEX_OPS  # noqa: E402
+
+TFLITE_OPS.update(INDEX_OPS)

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 # The element types the gather/scatter family moves (int8 with one quantization throughout).
 MOVED_TYPES = ("FLOAT32", "INT32", "INT64", "BOOL", "INT8")
+# docs/ops.md's limits of the gather and scatter ops.
+GATHER_LIMITS = "int32/int64 indices; int32, int64 and bool data too"
+SCATTER_LIMITS = GATHER_LIMITS + "; int8 and bool: no add or mul reduction"
 
 
 def check_moved(node: Node, graph: Graph, inputs: tuple[int, ...]) -> str:
@@ -61,4 +64,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 FACTS = (OpFacts(OpType.GATHER_ELEMENTS, GatherParams, infer_shape,
                  int8=QuantRule(shared="first"), onnx=("GatherElements",),
-                 limits="indices int32 or int64"),)
+                 limits=GATHER_LIMITS),)

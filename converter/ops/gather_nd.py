@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, params_of
 from .facts import OpFacts, QuantRule
-from .gather_elements import check_indices, check_moved
+from .gather_elements import GATHER_LIMITS, check_indices, check_moved
 from .op_type import OpType
 
 if TYPE_CHECKING:
@@ -43,4 +43,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.GATHER_ND, GatherNDParams, infer_shape, int8=QuantRule(shared="first"),
-                 onnx=("GatherND",), limits="indices int32 or int64"),)
+                 onnx=("GatherND",), tflite=("GATHER_ND",), limits=GATHER_LIMITS),)

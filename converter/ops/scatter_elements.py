@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, params_of
 from .facts import OpFacts, QuantRule
-from .gather_elements import check_elements, check_indices, check_moved
+from .gather_elements import SCATTER_LIMITS, check_elements, check_indices, check_moved
 from .op_type import OpType
 from .scatter_nd import ScatterParams, check_reduction, moves_only
 
@@ -35,4 +35,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 FACTS = (OpFacts(OpType.SCATTER_ELEMENTS, ScatterParams, infer_shape,
                  int8=QuantRule(shared="all", accepts=moves_only),
                  onnx=("ScatterElements", "Scatter"),
-                 limits="indices int32 or int64; int8: reduction none, max or min"),)
+                 limits=SCATTER_LIMITS),)

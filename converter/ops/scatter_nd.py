@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, params_of
 from .facts import OpFacts, QuantRule
-from .gather_elements import check_indices, check_moved
+from .gather_elements import SCATTER_LIMITS, check_indices, check_moved
 from .op_type import OpType
 
 if TYPE_CHECKING:
@@ -72,4 +72,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 FACTS = (OpFacts(OpType.SCATTER_ND, ScatterParams, infer_shape,
                  int8=QuantRule(shared="all", accepts=moves_only), onnx=("ScatterND",),
-                 limits="indices int32 or int64; int8: reduction none, max or min"),)
+                 tflite=("SCATTER_ND",), limits=SCATTER_LIMITS),)

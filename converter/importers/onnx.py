@@ -23,6 +23,8 @@ from ..limits import ConstantBudget
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from .graph_builder import Builder, Invalid, Unsupported
+from .onnx_control_flow import (CONTROL_FLOW_OPS, constant_outputs, control_flow_problems,
+                                convert_control_flow)
 from .onnx_fold import fold_node
 from .onnx_ops import ONNX_OPS
 from .onnx_qdq import QdqLowering
@@ -175,9 +177,7 @@ def _check_nodes(model: onnx.ModelProto) -> None:
     nodes of known ops; unknown ops are left to the pre-scan, which lists them all.
     (onnx.checker.check_model would also reject graph outputs without a declared shape,
     which ONNX Runtime accepts.)"""
-    ctx = onnx.checker.C.CheckerContext()
-    ctx.ir_version = model.ir_version
-    ctx.opset_imports = {o.domain or "": o.version for o in model.opset_import}
+    ctx = _checker_context(model)
     for index, node in enumerate(model.graph.node):
         if (node.domain not in _ONNX_DOMAINS or not onnx.defs.has(node.op_type)
                 or _has_subgraph(node)):
@@ -200,6 +200,13 @@ def declared_input_dims(graph: onnx.GraphProto) -> dict[str, list[int | str | No
         dims[value.name] = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None)
                             for d in t.shape.dim]
     return dims
+
+
+def _checker_context(model: onnx.ModelProto) -> Any:
+    ctx = onnx.checker.C.CheckerContext()
+    ctx.ir_version = model.ir_version
+    ctx.opset_imports = {o.domain or "": o.version for o in model.opset_import}
+    return ctx
 
 
 def _input_shapes(graph: onnx.GraphProto,
@@ -282,6 +289,11 @@ def _scan(graph: onnx.GraphProto, opset: int, types: dict[str, int]) -> list[Pro
         label = _node_label(node, index)
         if node.domain not in _ONNX_DOMAINS:
             problems.append((label, node.op_type, f"custom domain {node.domain!r}"))
+            continue
+        if node.op_type in CONTROL_FLOW_OPS:
+            problems.extend((label, node.op_type, r)
+                            for r in control_flow_problems(node, constant))
+            constant.update(constant_outputs(node, constant, _foldable))
             continue
         if _foldable(node, constant):
             constant.update(o for o in node.output if o)
@@ -408,7 +420,32 @@ class _Conversion:
             self.env[name] = name
         return self.env[name]
 
+    def convert_inner(self, node: onnx.NodeProto, label: str) -> None:
+        """Converts a node of an inlined subgraph (onnx_control_flow.py), after the pre-scan's
+        checks, which never saw it."""
+        if node.domain not in _ONNX_DOMAINS:
+            raise Unsupported(f"custom domain {node.domain!r}")
+        if onnx.defs.has(node.op_type) and not _has_subgraph(node):
+            try:
+                onnx.checker.check_node(node, _checker_context(self.model))
+            except (onnx.checker.ValidationError, ValueError) as e:
+                raise Invalid(str(e).splitlines()[0]) from None
+        if node.op_type in CONTROL_FLOW_OPS:
+            reasons = control_flow_problems(node, self.consts.keys())
+        elif _foldable(node, self.consts.keys()):
+            reasons = []
+        else:
+            fn = _lookup(node.op_type, self.opset)
+            reasons = ([f"op not supported (opset {self.opset})"] if fn is None else
+                       _node_problems(node, signature(fn), set(self.consts), {}))
+        if reasons:
+            raise Unsupported("; ".join(reasons))
+        self._convert(node, label)
+
     def _convert(self, node: onnx.NodeProto, label: str) -> None:
+        if node.op_type in CONTROL_FLOW_OPS:
+            convert_control_flow(self, node, label, self.opset)
+            return
         if self.qdq.convert(self, node, label):
             return
         if _foldable(node, self.consts.keys()):

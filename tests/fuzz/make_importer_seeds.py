@@ -142,6 +142,41 @@ def onnx_seeds() -> dict[str, bytes]:
                                   X4, ["y"]),
         "size": _onnx([n("Size", ["x"], ["s"]), n("Reshape", ["x", "r"], ["y"])], X4, ["y"],
                       {"r": _i64(-1)}),
+        **_control_flow_seeds(),
+    }
+
+
+def _subgraph(nodes: list[onnx.NodeProto], inputs: list[str], outputs: list[str]
+              ) -> onnx.GraphProto:
+    return helper.make_graph(nodes, "body", [helper.make_tensor_value_info(i, F, None)
+                                             for i in inputs],
+                             [helper.make_tensor_value_info(o, F, None) for o in outputs])
+
+
+def _control_flow_seeds() -> dict[str, bytes]:
+    """If on a condition folded from the input's shape, Loop of a constant trip count with
+    a carried value and a scan output, Scan of one state (inlined by the importer)."""
+    n = _n
+    branch = n("If", ["c"], ["y"], then_branch=_subgraph([n("Relu", ["x"], ["t"])], [], ["t"]),
+               else_branch=_subgraph([n("Neg", ["x"], ["e"])], [], ["e"]))
+    body = helper.make_graph(
+        [n("Cast", ["i"], ["f"], to=F), n("Add", ["a", "f"], ["b"]),
+         n("Identity", ["k"], ["k2"]), n("Tanh", ["b"], ["s"])], "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("k", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("a", F, None)],
+        [helper.make_tensor_value_info("k2", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("b", F, None), helper.make_tensor_value_info("s", F, None)])
+    step = _subgraph([n("Add", ["h", "r"], ["h2"]), n("Sigmoid", ["h2"], ["o"])], ["h", "r"],
+                     ["h2", "o"])
+    return {
+        "if": _onnx([n("Shape", ["x"], ["s"]), n("Size", ["s"], ["r"]),
+                     n("Equal", ["r", "four"], ["c"]), branch], X4, ["y"],
+                    {"four": np.array(4, np.int64)}),
+        "loop": _onnx([n("Loop", ["m", "", "x"], ["y", "z"], body=body)], {"x": [2, 3]},
+                      ["y", "z"], {"m": np.array(3, np.int64)}),
+        "scan": _onnx([n("Scan", ["h0", "x"], ["h", "y"], body=step, num_scan_inputs=1)],
+                      {"x": [4, 3]}, ["h", "y"], {"h0": np.zeros(3, np.float32)}),
     }
 
 

@@ -48,6 +48,7 @@ class _Source:
     # Models with dynamic dims: the same graph at the probe shapes, and what the user gave.
     load_probe: Callable[..., Graph] | None = None
     dynamic: DynamicInputs | None = None
+    io_layout: str = "nhwc"                  # run_passes' io_layout: "nhwc" or "source"
 
 
 class _Quantize:
@@ -125,6 +126,7 @@ class _WeightOnly:
 
 
 QUANTIZE_MODES = ("int8", "dynamic", "fp16", "int16x8")
+IO_LAYOUTS = ("onnx", "nhwc")
 _CALIBRATED_MODES = ("int8", "int16x8")
 
 
@@ -138,9 +140,15 @@ class Converter:
     @classmethod
     def from_onnx(cls, model_or_path: Any, *,
                   input_shapes: dict[str, list[Any]] | None = None,
+                  io_layout: str = "onnx",
                   max_constant_bytes: int | None = None,
                   max_arena_bytes: int | None = None) -> "Converter":
         """`model_or_path`: an onnx.ModelProto, a file path, or the serialized bytes.
+        `io_layout` "onnx" (the default) keeps the graph inputs and outputs in the ONNX
+        model's own layout (NCHW images: ONNX Runtime's preprocessing keeps working); "nhwc"
+        stores 4-D ones channels-last where that saves a transpose, as camera pipelines hand
+        frames over (metadata "layout.input.<name>" / "layout.output.<name>" = "NHWC" says
+        which).
         `input_shapes` fixes dynamic input dimensions (a dynamic batch dimension becomes 1
         without it): each dim an int, -1 for the model's own (fixed) size, or a range
         (lo, hi) that stays dynamic in the file: the runtime then takes any size in it
@@ -150,6 +158,9 @@ class Converter:
         (defaults in converter/limits.py: 512 MiB and 4 GiB); a model over either is refused
         with a SizeLimitError naming the node."""
         limits = _limits(max_constant_bytes, max_arena_bytes)
+        if io_layout not in IO_LAYOUTS:
+            raise ModelImportError(f"io_layout must be one of {', '.join(IO_LAYOUTS)}, got "
+                                   f"{io_layout!r}")
         # onnx is imported only here, so the converter imports without it (other formats).
         from .importers.onnx import declared_input_dims, import_onnx
 
@@ -165,7 +176,7 @@ class Converter:
             (lambda budget=None: import_onnx(model, dynamic.probe, budget))
         return cls(_Source(hashlib.sha256(data).hexdigest(), metadata,
                            lambda budget=None: import_onnx(model, shapes or None, budget), limits,
-                           probe, dynamic))
+                           probe, dynamic, "nhwc" if io_layout == "nhwc" else "source"))
 
     @classmethod
     def from_tflite(cls, path_or_bytes: Any, *,
@@ -283,7 +294,7 @@ class Converter:
     def _lower(self, load: Callable[..., Graph]) -> Graph:
         """The source as an IR graph after the passes and the quantization."""
         budget = ConstantBudget(self._source.limits)
-        graph = run_passes(load(budget), budget)
+        graph = run_passes(load(budget), budget, self._source.io_layout)
         # Before calibration runs the model: no activation may exceed the arena budget.
         _check_tensors(graph, self._source.limits)
         if self._quantize is not None:

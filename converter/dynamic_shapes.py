@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelImportError
-from .ir import Graph, Node, Symbol, Tensor
+from .ir import TO_NHWC, Graph, Node, Symbol, Tensor
 from .ops import OpType
 
 DimSpec = int | tuple[int, int]
@@ -56,6 +56,7 @@ def plan_inputs(given: Mapping[str, Sequence[Any]],
     Ranges over one model symbol (an ONNX dim_param) share one Emberlite symbol."""
     dims = {name: [_dim_spec(name, d, v, declared.get(name)) for d, v in enumerate(shape)]
             for name, shape in given.items()}
+    dims.update(_sharing_inputs(dims, declared))
     symbols: dict[str, Symbol] = {}
     dim_symbols: dict[str, tuple[int, ...]] = {}
     for name, shape in dims.items():
@@ -77,6 +78,26 @@ def plan_inputs(given: Mapping[str, Sequence[Any]],
                          {n: _at(shape, dim_symbols[n], probes) for n, shape in dims.items()},
                          tuple(symbols.values()), tuple(probes),
                          {n: m for n, m in dim_symbols.items() if any(k >= 0 for k in m)})
+
+
+def _sharing_inputs(dims: dict[str, list[DimSpec]],
+                    declared: Mapping[str, Sequence[int | str | None]]
+                    ) -> dict[str, list[DimSpec]]:
+    """Inputs not given whose model dims name a symbol given a range elsewhere (BERT's
+    attention_mask beside its input_ids): that range for those dims, the model's sizes for the
+    others, and 1 for a dynamic batch dim."""
+    ranges = {_symbol_name(name, d, declared.get(name)): spec
+              for name, shape in dims.items() for d, spec in enumerate(shape)
+              if isinstance(spec, tuple)}
+    shared = {}
+    for name, model_dims in declared.items():
+        if name in dims or not any(isinstance(m, str) and m in ranges for m in model_dims):
+            continue
+        shared[name] = [ranges[m] if isinstance(m, str) and m in ranges else
+                        (m if isinstance(m, int) and m > 0 else 1) for m in model_dims]
+        if any(not isinstance(m, int) and m not in ranges for m in model_dims[1:]):
+            del shared[name]  # another dynamic dim: the importer asks for its shape
+    return shared
 
 
 def _at(shape: list[DimSpec], marks: tuple[int, ...], values: list[int]) -> tuple[int, ...]:
@@ -144,8 +165,10 @@ def bind(bound: Graph, probe: Graph, inputs: DynamicInputs) -> Graph:
     graph = bound.copy()
     graph.symbols = list(inputs.symbols)
     for name in graph.inputs:
-        graph.tensors[name] = dataclasses.replace(
-            graph.tensors[name], dim_symbols=inputs.dim_symbols.get(name))
+        marks = inputs.dim_symbols.get(name)
+        if marks is not None and graph.metadata.get(f"layout.input.{name}") == "NHWC":
+            marks = tuple(marks[p] for p in TO_NHWC)  # the file stores this input as NHWC
+        graph.tensors[name] = dataclasses.replace(graph.tensors[name], dim_symbols=marks)
     producers = bound.producers()
     for name, t in bound.tensors.items():
         if t.is_constant and not _same_array(t.data, probe.tensors[name].data):

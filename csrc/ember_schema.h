@@ -4,7 +4,7 @@
 
 #include "emberlite.h" /* defines ember_type, checked below */
 
-#define EMBER_FORMAT_VERSION 7u
+#define EMBER_FORMAT_VERSION 8u
 
 /* enum DataType: defined by emberlite.h, which must give the schema's values */
 _Static_assert(EMBER_TYPE_FLOAT32 == 0, "EMBER_TYPE_FLOAT32 is not DataType.FLOAT32 (0)");

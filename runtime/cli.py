@@ -48,14 +48,25 @@ def printable(text: str) -> str:
 
 # -- convert ---------------------------------------------------------------------------------
 
-def _parse_shape(text: str) -> tuple[str, tuple[int, ...]]:
+def _parse_dim(text: str) -> int | tuple[int, int]:
+    """"224" -> 224, "-1" -> -1 (the model's own size), "32..640" -> (32, 640) (dynamic)."""
+    lo, sep, hi = text.partition("..")
+    dim = (int(lo), int(hi)) if sep else int(text)
+    low = dim[0] if isinstance(dim, tuple) else dim
+    if low < 1 and dim != -1:
+        raise ValueError(text)
+    return dim
+
+
+def _parse_shape(text: str) -> tuple[str, tuple[int | tuple[int, int], ...]]:
     name, sep, dims = text.rpartition(":")
     try:
-        shape = tuple(int(d) for d in dims.split(","))
+        shape = tuple(_parse_dim(d) for d in dims.split(","))
     except ValueError:
         shape = ()
-    if not sep or not name or not shape or min(shape) < 1:
-        raise CliError(f"--input-shape wants NAME:D0,D1,... with positive dims, got {text!r}")
+    if not sep or not name or not shape:
+        raise CliError(f"--input-shape wants NAME:D0,D1,... with each dim positive, -1 (the "
+                       f"model's own) or a range LO..HI (dynamic), got {text!r}")
     return name, shape
 
 
@@ -94,6 +105,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if not output.parent.is_dir():
         raise CliError(f"cannot write {output}: {output.parent} is not a directory")
     options: dict[str, Any] = {"input_shapes": shapes} if shapes else {}
+    if args.io_layout is not None:
+        if source.suffix.lower() == ".tflite":
+            raise CliError("--io-layout applies to ONNX models (.tflite models are NHWC)")
+        options["io_layout"] = args.io_layout
     options.update(_limit_options(args))
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -208,7 +223,10 @@ def _summary(path: str) -> dict[str, Any]:
         "nodes": len(ops),
         "ops": dict(sorted(Counter(ops).items())),
         "inputs": [{"name": d["name"], "index": d["index"], "shape": d["shape"].tolist(),
-                    "dtype": np.dtype(d["dtype"]).name} for d in interp.get_input_details()],
+                    "dtype": np.dtype(d["dtype"]).name,
+                    "dims": [{"min": lo, "max": hi, "name": sym} if lo != hi else hi
+                             for lo, hi, sym in interp.input_dim_ranges(d["index"])]}
+                   for d in interp.get_input_details()],
         "outputs": [{"name": d["name"], "index": d["index"], "shape": d["shape"].tolist(),
                      "dtype": np.dtype(d["dtype"]).name} for d in interp.get_output_details()],
         "signatures": interp.get_signature_list(),
@@ -218,6 +236,15 @@ def _summary(path: str) -> dict[str, Any]:
                       for i, (op, name, variant) in enumerate(zip(ops, interp.node_names(),
                                                                   interp.node_variants()))],
     }
+
+
+def _dynamic_text(dims: list[Any]) -> str:
+    """" (dynamic: [1,sequence 1..128])" for an input with dynamic dims, else ""."""
+    if all(isinstance(d, int) for d in dims):
+        return ""
+    text = ",".join(str(d) if isinstance(d, int) else
+                    f"{printable(d['name'])} {d['min']}..{d['max']}" for d in dims)
+    return f" (dynamic: [{text}])"
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -233,7 +260,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for kind in ("inputs", "outputs"):
         for io in info[kind]:
             print(f"  {kind[:-1]:6} {printable(io['name'])} {_shape_text(io['shape'])} "
-                  f"{io['dtype']}")
+                  f"{io['dtype']}{_dynamic_text(io.get('dims', []))}")
     print("ops:")
     for op, count in info["ops"].items():
         print(f"  {printable(op):24} {count}")
@@ -624,7 +651,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="source model (.onnx or .tflite)")
     p.add_argument("-o", "--output", help="output path (default: MODEL with .ember suffix)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME:D0,D1,...",
-                   help="fix the shape of a graph input (repeatable)")
+                   help="fix the shape of a graph input (repeatable); a dim LO..HI stays "
+                        "dynamic in that range (resize_tensor_input), -1 keeps the model's")
+    p.add_argument("--io-layout", choices=["onnx", "nhwc"],
+                   help="layout of 4-D image inputs and outputs of an ONNX model: onnx (the "
+                        "default) keeps the model's own (NCHW), nhwc stores them channels-last "
+                        "(what camera pipelines hand over; metadata layout.input.NAME says so)")
     p.add_argument("--quantize", choices=["int8", "int16x8", "dynamic", "fp16"],
                    help="int8: full int8 (weights, activations, inputs and outputs; needs "
                         "--calibration); int16x8: int16 activations and int8 weights where "

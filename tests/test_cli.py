@@ -104,7 +104,7 @@ def test_inspect_text_and_json(ember_path: Path, capsys) -> None:
     assert info["arena_bytes"] == it.arena_size > 0
     assert info["metadata"] == it.get_metadata()
     assert info["inputs"] == [{"name": "x", "index": it.get_input_details()[0]["index"],
-                               "shape": [2, 6], "dtype": "float32"}]
+                               "shape": [2, 6], "dtype": "float32", "dims": [2, 6]}]
     assert len(info["tensors"]) == len(it.get_tensor_details())
 
 

@@ -107,7 +107,7 @@ def test_layers_name_the_first_divergence(models: dict[str, str], capsys) -> Non
 
     assert main(["compare", models["conv"], models["ember"], "--layers"]) == 1
     out = capsys.readouterr().out
-    assert "first divergence: relu (node 0)" in out
+    assert "first divergence: relu (node 1)" in out  # node 0: the NCHW input's transpose
     assert "<- first divergence" in next(line for line in out.splitlines() if "relu_pre" in line)
 
     result = compare(models["gemm"], models["ember"], layers=True)

@@ -12,7 +12,7 @@ import pytest
 from conftest import require_tool
 from emberlite import Interpreter, VersionError
 from emberlite.converter.writer import FORMAT_VERSION
-from tests.compat.models import compat_model
+from tests.compat.models import compat_model, compat_model_dynamic
 from tests.helpers import run_ember, run_ort
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +40,17 @@ def test_files_of_every_released_version_still_load(version: int) -> None:
     x = np.random.default_rng(version).normal(size=(1, 3, 8, 8)).astype(np.float32)
     got, = run_ember(path.read_bytes(), [x])
     want, = run_ort(compat_model(), [x])
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max()))
+
+
+@pytest.mark.parametrize("version", range(8, FORMAT_VERSION + 1))
+def test_files_with_dynamic_dims_still_resize(version: int) -> None:
+    """From format 8 the compatibility file keeps height and width dynamic in 4..8."""
+    interp = Interpreter(model_content=(ROOT / "tests" / "compat" /
+                                        f"format_v{version}.ember").read_bytes())
+    x = np.random.default_rng(version).normal(size=(1, 3, 5, 7)).astype(np.float32)
+    got = interp.get_signature_runner()(x=x)["y"]
+    want, = run_ort(compat_model_dynamic(), [x])
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max()))
 
 

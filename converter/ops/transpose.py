@@ -27,5 +27,6 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.TRANSPOSE, TransposeParams, infer_shape,
-                 int8=QuantRule(shared="first"), tflite=("TRANSPOSE",),
+                 int8=QuantRule(shared="first"), int16=QuantRule(shared="first"),
+                 tflite=("TRANSPOSE",),
                  onnx=("Transpose", "DepthToSpace", "SpaceToDepth")),)

@@ -44,9 +44,17 @@ PIPELINE: list[Callable[[Graph], Graph]] = [
 ]
 
 
-def run_passes(graph: Graph, budget: ConstantBudget | None = None) -> Graph:
+def run_passes(graph: Graph, budget: ConstantBudget | None = None,
+               io_layout: str = "nhwc") -> Graph:
     """`budget` bounds the bytes fold_constants may compute (the default budget without
-    it); the conversion shares one with the importer."""
+    it); the conversion shares one with the importer. `io_layout` "nhwc" lets to_nhwc store
+    4-D graph inputs and outputs channels-last where that saves transposes; "source" keeps
+    them as the importer made them (Converter.from_onnx's default, the ONNX model's layout)."""
     for run in PIPELINE:
-        graph = fold_constants(graph, budget) if run is fold_constants else run(graph)
+        if run is fold_constants:
+            graph = fold_constants(graph, budget)
+        elif run is to_nhwc:
+            graph = to_nhwc(graph, nhwc_io=io_layout == "nhwc")
+        else:
+            graph = run(graph)
     return graph

@@ -19,9 +19,10 @@ transpose and cancel. The rewrite rules:
 - transposes with the same input and perm are merged;
 - at the end, a transpose that only moves size-1 dims becomes a RESHAPE.
 
-A 4D graph input becomes NHWC (metadata "layout.input.<name>" = "NHWC") when trying it leaves
-fewer transposes, and a 4D graph output produced by TRANSPOSE(0,3,1,2) is stored NHWC
-("layout.output.<name>" = "NHWC").
+With nhwc_io (the converter's io_layout "nhwc"), a 4D graph input becomes NHWC (metadata
+"layout.input.<name>" = "NHWC") when trying it leaves fewer transposes, and a 4D graph output
+produced by TRANSPOSE(0,3,1,2) is stored NHWC ("layout.output.<name>" = "NHWC"). Without it
+the inputs and outputs keep the source model's layout.
 """
 from __future__ import annotations
 
@@ -455,16 +456,18 @@ def _unit_transposes_to_reshapes(graph: Graph) -> None:
                                   ReshapeParams())
 
 
-def to_nhwc(graph: Graph) -> Graph:
+def to_nhwc(graph: Graph, nhwc_io: bool = True) -> Graph:
+    """`nhwc_io` False keeps the graph inputs and outputs in the importer's layout."""
     g = sink_transposes(graph)
-    for name in list(g.inputs):
+    for name in list(g.inputs) if nhwc_io else []:
         tensor = g.tensors[name]
         if tensor.shape is None or len(tensor.shape) != 4:
             continue
         candidate = _input_as_nhwc(g, name)
         if count_transposes(candidate) < count_transposes(g):
             g = candidate
-    _outputs_as_nhwc(g)
+    if nhwc_io:
+        _outputs_as_nhwc(g)
     _unit_transposes_to_reshapes(g)
     drop_unused_nodes(g)
     g.drop_unused_tensors()

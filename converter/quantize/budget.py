@@ -95,13 +95,15 @@ def fit_budget(graph: Graph, ranges: dict[str, tuple[float, float]], method: str
 
 
 def _worst_quantized_layer(report: QuantizationReport) -> LayerError | None:
-    int8 = [e for e in report.layers if e.precision != "float32"]
-    if not int8:
-        return None
-
+    """The quantized layer that adds the most noise; None when none adds any (a transpose or
+    a reshape of int8 data is exact: keeping it in float would gain nothing)."""
     def harm(e: LayerError) -> float:
         added = e.added_noise
         return 0.0 if math.isnan(added) else added
+
+    int8 = [e for e in report.layers if e.precision != "float32" and harm(e) > 0.0]
+    if not int8:
+        return None
 
     # The first of equals in report order (worst SNR first) keeps the choice deterministic.
     return max(int8, key=harm)

@@ -30,10 +30,25 @@ def compat_model() -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+# Format 8 on: the image's height and width stay dynamic in the file (range and bound below).
+DYNAMIC_SHAPE = [1, 3, (4, 8), (4, 8)]
+
+
+def compat_model_dynamic() -> onnx.ModelProto:
+    """compat_model() with its input's height and width declared dynamic."""
+    model = compat_model()
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    for d, name in ((2, "height"), (3, "width")):
+        dims[d].ClearField("dim_value")
+        dims[d].dim_param = name
+    return model
+
+
 if __name__ == "__main__":
     from emberlite.converter import Converter
     from emberlite.converter.writer import FORMAT_VERSION  # noqa: F401  (fails loudly if renamed)
 
     out = Path(__file__).with_name(f"format_v{FORMAT_VERSION}.ember")
-    out.write_bytes(Converter.from_onnx(compat_model()).convert())
+    converter = Converter.from_onnx(compat_model_dynamic(), input_shapes={"x": DYNAMIC_SHAPE})
+    out.write_bytes(converter.convert())
     print(f"wrote {out}", file=sys.stderr)

@@ -5,8 +5,9 @@ Softmax, and the mask arithmetic Equal/Where/Cast/Expand) at sequence lengths 8,
 and a small ViT (patches by a strided Conv). Each against ONNX Runtime on the same inputs:
 cosine >= 0.9999 and max |diff| <= 1e-4 x max |output|.
 
-The export keeps batch and sequence dynamic; Emberlite fixes them at conversion
-(`input_shapes`), one .ember per sequence length, until bounded dynamic shapes land.
+The export keeps batch and sequence dynamic; Emberlite fixes the batch at 1 and keeps the
+sequence dynamic in 1..128 (`input_shapes` ranges): one .ember file runs every length, resized
+with resize_tensor_input.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import onnx
 import pytest
 
 from conftest import require_module
+from emberlite import Interpreter
 from emberlite.converter import Converter
 from tests.helpers import max_rel_diff, run_ember, run_ort
 
@@ -69,15 +71,30 @@ def bert(tmp_path_factory: pytest.TempPathFactory) -> onnx.ModelProto:
                    {"input_ids": axes, "attention_mask": axes})
 
 
+@pytest.fixture(scope="module")
+def bert_interpreter(bert: onnx.ModelProto) -> Interpreter:
+    """One file for every sequence length: the mask's dim shares the ids' "sequence"."""
+    data = Converter.from_onnx(bert, input_shapes={"input_ids": [1, (1, 128)]}).convert()
+    return Interpreter(model_content=data)
+
+
 @pytest.mark.parametrize("length", SEQ_LENGTHS)
-def test_bert_encoder_matches_onnx_runtime(bert: onnx.ModelProto, length: int) -> None:
-    shapes = {"input_ids": [1, length], "attention_mask": [1, length]}
-    data = Converter.from_onnx(bert, input_shapes=shapes).convert()
+def test_bert_encoder_matches_onnx_runtime(bert: onnx.ModelProto, bert_interpreter: Interpreter,
+                                           length: int) -> None:
     rng = np.random.default_rng(length)
     ids = rng.integers(0, 120, (1, length)).astype(np.int64)
     mask = np.ones((1, length), np.int64)
     mask[0, length * 3 // 4:] = 0  # padding the attention must ignore
-    _assert_close(run_ember(data, [ids, mask]), run_ort(bert, [ids, mask]))
+    runner = bert_interpreter.get_signature_runner()
+    got = runner(input_ids=ids, attention_mask=mask)
+    names = [d["name"] for d in bert_interpreter.get_output_details()]
+    _assert_close([got[n] for n in names], run_ort(bert, [ids, mask]))
+
+
+def test_bert_file_is_one_for_every_length(bert_interpreter: Interpreter) -> None:
+    ids, mask = bert_interpreter.get_input_details()
+    assert list(ids["shape_signature"]) == [1, -1] == list(mask["shape_signature"])
+    assert bert_interpreter.input_dim_ranges(ids["index"]) == [(1, 1, ""), (1, 128, "sequence")]
 
 
 def test_vit_matches_onnx_runtime(tmp_path: Path) -> None:

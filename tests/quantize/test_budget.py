@@ -36,11 +36,11 @@ def data() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def float_out(data: np.ndarray) -> np.ndarray:
-    return outputs(Converter.from_onnx(outlier_cnn()).convert(), data)
+    return outputs(Converter.from_onnx(outlier_cnn(), io_layout="nhwc").convert(), data)
 
 
 def _quantize(data: np.ndarray, **options) -> tuple[Converter, bytes]:
-    converter = Converter.from_onnx(outlier_cnn()).quantize(
+    converter = Converter.from_onnx(outlier_cnn(), io_layout="nhwc").quantize(
         "int8", dataset=iter(list(data[:20])), io="float", **options)
     return converter, converter.convert()
 
@@ -64,7 +64,7 @@ def test_output_snr_budget_keeps_the_outlier_layers(data, float_out) -> None:
     assert "conv1" in fitted.report.table() and "met" in fitted.report.table()
     # Later conversions reuse the kept layers without measuring again.
     assert fitted.convert() == fitted_bytes
-    assert fitted_bytes == Converter.from_onnx(outlier_cnn()).quantize(
+    assert fitted_bytes == Converter.from_onnx(outlier_cnn(), io_layout="nhwc").quantize(
         "int8", dataset=list(data[:20]), io="float", keep_float=budget.kept_float).convert()
 
 
@@ -95,14 +95,14 @@ def test_met_budget_keeps_nothing_and_unmet_one_keeps_everything(data) -> None:
     assert loose.report.budget.size_cost_bytes == 0 and loose_bytes == plain_bytes
     # int8 io: the input's quantization stays, so 200 dB cannot be reached; every layer ends
     # in float and the report says the budget is not met.
-    strict = Converter.from_onnx(outlier_cnn()).quantize("int8", dataset=list(data[:20]),
-                                                         accuracy_budget=200.0)
+    strict = Converter.from_onnx(outlier_cnn(), io_layout="nhwc").quantize(
+        "int8", dataset=list(data[:20]), accuracy_budget=200.0)
     strict.convert()
     assert not strict.report.budget.met
     assert sorted(strict.report.budget.kept_float) == ["conv1", "conv2", "conv3"]
     with pytest.raises(QuantizationError, match="accuracy_budget"):
-        Converter.from_onnx(outlier_cnn()).quantize("int8", dataset=list(data),
-                                                    metric=_relative_error)
+        Converter.from_onnx(outlier_cnn(), io_layout="nhwc").quantize(
+            "int8", dataset=list(data), metric=_relative_error)
 
 
 def test_cli_accuracy_budget(data, tmp_path: Path, capsys) -> None:
@@ -110,7 +110,8 @@ def test_cli_accuracy_budget(data, tmp_path: Path, capsys) -> None:
     onnx.save(outlier_cnn(), str(source))
     np.savez(calib, x=data[:20, None])
     out, report = tmp_path / "m.ember", tmp_path / "report.json"
-    assert main(["convert", str(source), "-o", str(out), "--quantize", "int8", "--float-io",
+    assert main(["convert", str(source), "-o", str(out), "--io-layout", "nhwc",
+                 "--quantize", "int8", "--float-io",
                  "--calibration", str(calib), "--accuracy-budget", str(TARGET_DB),
                  "--report", str(report)]) == 0
     printed = capsys.readouterr().out

@@ -14,7 +14,6 @@ from onnx import TensorProto, helper, numpy_helper
 from emberlite import Interpreter
 from emberlite.cli import main
 from emberlite.converter import Converter, QuantizationError
-from emberlite.converter.ir import TO_NHWC
 from tests.quantize.digits import CALIBRATION, accuracy, digits, logits_of  # noqa: F401
 from tests.quantize.models import weight as random_weight
 
@@ -135,13 +134,14 @@ def _run(model_bytes: bytes, x: np.ndarray) -> tuple[np.ndarray, dict, dict]:
 def _int8_and_io(digits: dict, io: str
                  ) -> tuple[np.ndarray, bytes, bytes, np.ndarray, dict, dict]:
     """The calibration set, the digits model quantized with int8 IO and with `io`, the test
-    images in NHWC, and the int8 model's input and output details."""
+    images (NCHW: the file keeps the ONNX model's layout), and the int8 model's input and
+    output details."""
     calib = _calibration(digits)
     int8_model = _int8(digits["onnx"], calib)
     other = Converter.from_onnx(digits["onnx"]).quantize("int8", dataset=calib, io=io).convert()
-    nhwc = np.transpose(digits["x_test"], TO_NHWC)
-    _, inp8, out8 = _run(int8_model, nhwc[:1])
-    return calib, int8_model, other, nhwc, inp8, out8
+    images = digits["x_test"]
+    _, inp8, out8 = _run(int8_model, images[:1])
+    return calib, int8_model, other, images, inp8, out8
 
 
 def _litert_quantize(x: np.ndarray, scale: np.float32, zero_point: int) -> np.ndarray:
@@ -155,11 +155,11 @@ def test_float_io_equals_int8_io_with_converted_io(digits: dict, tmp_path: Path)
     """io="float" adds QUANTIZE after the input and DEQUANTIZE before the output, so it must
     give exactly what the int8-IO model gives on inputs quantized and outputs dequantized by
     LiteRT's rules (float32 division, ties away from zero; (q - zp) * scale)."""
-    calib, int8_model, float_model, nhwc, inp8, out8 = _int8_and_io(digits, "float")
+    calib, int8_model, float_model, nchw, inp8, out8 = _int8_and_io(digits, "float")
     s_in, zp_in = np.float32(inp8["quantization"][0]), inp8["quantization"][1]
     s_out, zp_out = np.float32(out8["quantization"][0]), out8["quantization"][1]
     # The images are k/16, so x / s_in hits ties; a few are nudged off the grid too.
-    images = np.concatenate([nhwc, nhwc[:50] + np.float32(0.3) * s_in])
+    images = np.concatenate([nchw, nchw[:50] + np.float32(0.3) * s_in])
     for image in images:
         x = image[None]
         q_in = _litert_quantize(x, s_in, zp_in)
@@ -185,10 +185,10 @@ def test_uint8_io_equals_int8_io_shifted_by_128(digits: dict, tmp_path: Path, ca
     output, with the int8 scales and zero points + 128: a plain shift, so on the whole test
     split the uint8 model's output bytes are the int8 model's + 128 (and the predictions
     equal), fed the int8 model's inputs + 128. The CLI's --io uint8 gives the same file."""
-    calib, int8_model, uint8_model, nhwc, inp8, out8 = _int8_and_io(digits, "uint8")
+    calib, int8_model, uint8_model, nchw, inp8, out8 = _int8_and_io(digits, "uint8")
     s_in, zp_in = np.float32(inp8["quantization"][0]), inp8["quantization"][1]
     predictions = {np.int8: [], np.uint8: []}
-    for image in nhwc:
+    for image in nchw:
         q_in = _litert_quantize(image[None], s_in, zp_in)
         q_out, _, _ = _run(int8_model, q_in.astype(np.int8))
         got, inp, out = _run(uint8_model, (q_in + 128).astype(np.uint8))

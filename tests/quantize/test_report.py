@@ -45,8 +45,9 @@ def _snr_cosine(want: np.ndarray, got: np.ndarray) -> tuple[float, float]:
 
 def _quantized_vs_float(model: onnx.ModelProto, calib: np.ndarray, io: str
                         ) -> tuple[float, float]:
-    q = Converter.from_onnx(model).quantize("int8", dataset=list(calib), io=io).convert()
-    return _snr_cosine(outputs(Converter.from_onnx(model).convert(), calib),
+    q = Converter.from_onnx(model, io_layout="nhwc").quantize("int8", dataset=list(calib),
+                                                              io=io).convert()
+    return _snr_cosine(outputs(Converter.from_onnx(model, io_layout="nhwc").convert(), calib),
                        outputs(q, calib))
 
 
@@ -54,8 +55,8 @@ def _quantized_vs_float(model: onnx.ModelProto, calib: np.ndarray, io: str
 def test_report_matches_separately_run_models(io: str) -> None:
     rng = np.random.default_rng(6)
     calib = rng.standard_normal((24, 3, 6, 6)).astype(np.float32)
-    converter = Converter.from_onnx(_two_convs()).quantize("int8", dataset=iter(list(calib)),
-                                                           io=io, report=True)
+    converter = Converter.from_onnx(_two_convs(), io_layout="nhwc").quantize(
+        "int8", dataset=iter(list(calib)), io=io, report=True)
     converter.convert()
     report = converter.report
     assert report.samples == 24
@@ -71,7 +72,7 @@ def test_report_matches_separately_run_models(io: str) -> None:
     assert by_layer["conv2"].input_snr_db == by_layer["conv1"].snr_db
     assert (by_layer["conv1"].input_snr_db == math.inf) == (io == "float")
     assert [e.snr_db for e in report.layers] == sorted(e.snr_db for e in report.layers)
-    assert converter.convert() == Converter.from_onnx(_two_convs()).quantize(
+    assert converter.convert() == Converter.from_onnx(_two_convs(), io_layout="nhwc").quantize(
         "int8", dataset=list(calib), io=io).convert()
 
 
@@ -79,7 +80,7 @@ def test_report_json_and_float_layers(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     calib = list(rng.standard_normal((16, 3, 8, 8)).astype(np.float32))
     path = tmp_path / "report.json"
-    converter = Converter.from_onnx(gated_cnn()).quantize(
+    converter = Converter.from_onnx(gated_cnn(), io_layout="nhwc").quantize(
         "int8", dataset=calib, io="float", keep_float=["conv2"], report=path)
     data = converter.convert()
     report = converter.report

@@ -34,6 +34,7 @@ from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.conv2d import Conv2DParams
+from emberlite.converter.ops.cum_sum import CumSumParams
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.gather import GatherParams
@@ -44,6 +45,8 @@ from emberlite.converter.ops.lookup_table import int8_lookup_table, sigmoid_f32,
 from emberlite.converter.ops.math_unary import (SELU_ALPHA, SELU_GAMMA, EluParams, GeluParams,
                                                  SeluParams)
 from emberlite.converter.ops.mean import ReduceParams
+from emberlite.converter.ops.mod import ModParams
+from emberlite.converter.ops.one_hot import OneHotParams
 from emberlite.converter.ops.pad import PadMode, PadParams
 from emberlite.converter.ops.pool2d import Pool2DParams
 from emberlite.converter.ops.reshape import ReshapeParams
@@ -53,6 +56,7 @@ from emberlite.converter.ops.scatter_nd import ScatterParams, ScatterReduction
 from emberlite.converter.ops.slice import SliceParams
 from emberlite.converter.ops.softmax import SoftmaxParams
 from emberlite.converter.ops.split import SplitParams
+from emberlite.converter.ops.top_k import TopKParams
 from emberlite.converter.ops.transpose import TransposeParams
 from emberlite.converter.ops.transpose_conv2d import TransposeConv2DParams
 from emberlite.converter.planner import MemoryPlan, plan_memory
@@ -832,6 +836,62 @@ def _clamp(b: Builder) -> ClampParams:
     return ClampParams(lo, lo + float(b.pick((0.0, 1.0, 6.0))))
 
 
+# ---- selection, running sums, one-hot, remainders (format 8) ----------------------------
+def gen_top_k(b: Builder, prev: str | None) -> str:
+    """TOP_K: values of the input's type (int8 sharing its quantization), int32/int64 indices;
+    k in [0, n] (0 only along an empty axis)."""
+    dtype = prev_type(b, prev, (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT32,
+                                DType.INT64))
+    x = b.x_input(prev, dtype, min_rank=1)
+    xs = b.tensors[x].shape
+    axis = int(b.rng.integers(len(xs)))
+    n = xs[axis]
+    k = int(b.pick((1, n, (n + 1) // 2, min(n, b.small())))) if n else 0
+    out = xs[:axis] + (min(k, n),) + xs[axis + 1:]
+    values = b.node(OpType.TOP_K, [x], TopKParams(axis, b.chance(0.7)), dtype, same_quant(b, x),
+                    shapes=[out, out], trust=True)
+    indices = b.tensors[b.nodes[-1].outputs[1]]
+    indices.dtype, indices.quant = b.pick((DType.INT32, DType.INT64)), None
+    return values
+
+
+def gen_cum_sum(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, (DType.FLOAT32, DType.INT32, DType.INT64))
+    x = b.x_input(prev, dtype, min_rank=1)
+    axis = int(b.rng.integers(len(b.tensors[x].shape)))
+    return b.node(OpType.CUM_SUM, [x], CumSumParams(axis, b.chance(0.5), b.chance(0.5)), dtype)
+
+
+def gen_one_hot(b: Builder, prev: str | None) -> str:
+    """ONE_HOT: run-time or constant indices (in range, negative, past either end), a
+    depth from the usual dims, any output type."""
+    xs = b.shape(b.rank(0, 4))
+    depth = b.dim()
+    idx = _index_tensor(b, xs, depth)
+    dtype = b.pick((DType.FLOAT32, DType.INT32, DType.INT64, DType.BOOL))
+    values = b.add_const((2,), dtype, base="values")
+    axis = int(b.rng.integers(len(xs) + 1))
+    out = xs[:axis] + (depth,) + xs[axis:]
+    return b.node(OpType.ONE_HOT, [idx, values], OneHotParams(axis, b.chance(0.5)), dtype,
+                  shape=out, trust=depth == 0)
+
+
+def gen_mod(b: Builder, prev: str | None) -> str:
+    """MOD: integer divisors include 0 and -1 (defined results, never a trap)."""
+    dtype = prev_type(b, prev, (DType.FLOAT32, DType.INT32, DType.INT64))
+    x = b.x_input(prev, dtype)
+    other_shape = _broadcast_partner(b, b.tensors[x].shape)
+    if b.chance(0.5) and dtype != DType.FLOAT32 and 0 not in other_shape:
+        b._check_size(other_shape, dtype)   # before numpy draws the values
+        data = b.rng.choice(np.array([0, -1, 1, 3, -7], dtype.numpy), other_shape)
+        other = b.add_const(other_shape, dtype, data=data.astype(dtype.numpy))
+    else:
+        other = (b.add_const(other_shape, dtype) if b.chance(0.5)
+                 else b.add_input(other_shape, dtype))
+    ins = [other, x] if b.chance(0.3) else [x, other]
+    return b.node(OpType.MOD, ins, ModParams(b.chance(0.5)), dtype)
+
+
 GENERATORS: dict[OpType, GenFn] = {
     OpType.CONV2D: gen_conv2d,
     OpType.DEPTHWISE_CONV2D: gen_depthwise_conv2d,
@@ -898,6 +958,10 @@ GENERATORS: dict[OpType, GenFn] = {
     OpType.CAST: gen_cast,
     OpType.L2_NORMALIZATION: gen_l2_normalization,
     OpType.LOG_SOFTMAX: _softmax(OpType.LOG_SOFTMAX, QuantParams((16.0 / 256,), (127,))),
+    OpType.TOP_K: gen_top_k,
+    OpType.CUM_SUM: gen_cum_sum,
+    OpType.ONE_HOT: gen_one_hot,
+    OpType.MOD: gen_mod,
 }
 
 

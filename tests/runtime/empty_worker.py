@@ -30,6 +30,7 @@ from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.conv2d import Conv2DParams
+from emberlite.converter.ops.cum_sum import CumSumParams
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.gather import GatherParams
@@ -38,6 +39,8 @@ from emberlite.converter.ops.hard_sigmoid import HardSigmoidParams
 from emberlite.converter.ops.leaky_relu import LeakyReluParams
 from emberlite.converter.ops.math_unary import EluParams, GeluParams, SeluParams
 from emberlite.converter.ops.mean import ReduceParams
+from emberlite.converter.ops.mod import ModParams
+from emberlite.converter.ops.one_hot import OneHotParams
 from emberlite.converter.ops.pad import PadParams
 from emberlite.converter.ops.pool2d import Pool2DParams
 from emberlite.converter.ops.reshape import ReshapeParams
@@ -46,6 +49,7 @@ from emberlite.converter.ops.scatter_nd import ScatterParams, ScatterReduction
 from emberlite.converter.ops.slice import SliceParams
 from emberlite.converter.ops.softmax import SoftmaxParams
 from emberlite.converter.ops.split import SplitParams
+from emberlite.converter.ops.top_k import TopKParams
 from emberlite.converter.ops.transpose import TransposeParams
 from emberlite.converter.ops.transpose_conv2d import TransposeConv2DParams
 from emberlite.converter.planner import plan_memory
@@ -417,9 +421,33 @@ def prepared_dequantize() -> Case:
                 Graph({t.name: t for t in (w, wf, y)}, nodes, [], ["y"]))
 
 
+def select_cases() -> list[Case]:
+    """TOP_K, CUM_SUM, ONE_HOT and MOD (format 8); a TOP_K of k = 0 along an empty axis and a
+    ONE_HOT of depth 2^31 - 1 over no index."""
+    i32 = DType.INT32
+    return [
+        Case("top_k", OpType.TOP_K, graph(OpType.TOP_K, TopKParams(axis=3),
+                                          [act("x", (B, B, 0, 5))],
+                                          [act("y", (B, B, 0, 2)), act("i", (B, B, 0, 2), i32)])),
+        Case("top_k_zero_k", OpType.TOP_K, graph(OpType.TOP_K, TopKParams(axis=1),
+                                                 [act("x", (3, 0))],
+                                                 [act("y", (3, 0)), act("i", (3, 0), i32)])),
+        Case("cum_sum", OpType.CUM_SUM, graph(OpType.CUM_SUM, CumSumParams(1, True, True),
+                                              [act("x", (B, B, 0))], [act("y", (B, B, 0))])),
+        Case("one_hot", OpType.ONE_HOT, graph(
+            OpType.ONE_HOT, OneHotParams(axis=2, negative_from_end=True),
+            [act("x", (B, 0), i32), const("v", (2,))], [act("y", (B, 0, B))])),
+        binary(OpType.MOD, ModParams()),
+        Case("mod_i32", OpType.MOD, graph(OpType.MOD, ModParams(fmod=True),
+                                          [act("a", (B, B, 0), i32), const("b", (B, 1, 0), i32)],
+                                          [act("y", (B, B, 0), i32)])),
+    ]
+
+
 def all_cases() -> list[Case]:
     return (conv_cases() + pool_cases() + reduce_cases() + movement_cases() + resize_cases()
-            + softmax_cases() + elementwise_cases() + [prepared_dequantize()])
+            + softmax_cases() + elementwise_cases() + [prepared_dequantize()]
+            + select_cases())
 
 
 def run_case(case: Case) -> tuple[float, str]:

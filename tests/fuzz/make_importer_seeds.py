@@ -143,6 +143,20 @@ def onnx_seeds() -> dict[str, bytes]:
         "size": _onnx([n("Size", ["x"], ["s"]), n("Reshape", ["x", "r"], ["y"])], X4, ["y"],
                       {"r": _i64(-1)}),
         **_control_flow_seeds(),
+        **_index_seeds(),
+    }
+
+
+def _index_seeds() -> dict[str, bytes]:
+    """GatherElements and ScatterND on a run-time input (negative and repeated indices)."""
+    n = helper.make_node
+    rows = np.array([[0, -1, 5], [3, 3, -6]], np.int64).reshape(1, 1, 2, 3).repeat(2, 1)
+    return {
+        "gather_elements": _onnx([n("GatherElements", ["x", "i"], ["y"], axis=3)], X4, ["y"],
+                                 {"i": rows}),
+        "scatter_nd": _onnx([n("ScatterND", ["x", "i", "u"], ["y"], reduction="add")], X4,
+                            ["y"], {"i": np.array([[0, 1], [0, -1], [0, 1]], np.int64),
+                                    "u": _w(3, 6, 6)}, opset=18),
     }
 
 

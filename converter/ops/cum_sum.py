@@ -38,4 +38,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.CUM_SUM, CumSumParams, infer_shape, onnx=("CumSum",),
-                 tflite=("CUMSUM",), limits="float32, int32, int64; axis fixed at conversion"),)
+                 tflite=("CUMSUM",), limits="int32 and int64 too; axis fixed at conversion"),)

@@ -35,4 +35,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.MOD, ModParams, infer_shape, onnx=("Mod",), tflite=("FLOOR_MOD",),
-                 limits="int32, int64, float32; an integer divisor of 0 gives 0"),)
+                 limits="int32 and int64 too; an integer divisor of 0 gives 0"),)

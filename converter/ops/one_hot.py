@@ -54,4 +54,5 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 FACTS = (OpFacts(OpType.ONE_HOT, OneHotParams, infer_shape, onnx=("OneHot",),
                  tflite=("ONE_HOT",),
-                 limits="depth and [off, on] fixed at conversion; float32/int32/int64/bool out"),)
+                 limits="int32/int64 indices; int32, int64 and bool out too; depth "
+                        "fixed at conversion"),)

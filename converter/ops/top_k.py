@@ -49,6 +49,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     return [declared, declared]
 
 
-FACTS = (OpFacts(OpType.TOP_K, TopKParams, infer_shape, index_outputs=True,
+FACTS = (OpFacts(OpType.TOP_K, TopKParams, infer_shape,
                  onnx=("TopK",), tflite=("TOPK_V2",),
-                 limits="k fixed at conversion; int32 or int64 indices out"),)
+                 limits="int32, int64 values too (int8 in the kernel); int32/int64 indices; "
+                        "k fixed at conversion"),)

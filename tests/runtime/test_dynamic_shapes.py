@@ -83,11 +83,11 @@ def run_at(interp: Interpreter, values: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def check_sizes(model: onnx.ModelProto, input_shapes: dict[str, list[Any]],
-                cases: list[list[np.ndarray]]) -> None:
+                cases: list[list[np.ndarray]], **options: Any) -> None:
     """Converts once, then runs every case (one array per input) against ONNX Runtime; the
     arena never needs more than at the bound (allocated first, before any resize)."""
     interp = Interpreter(model_content=Converter.from_onnx(
-        model, input_shapes=input_shapes).convert())
+        model, input_shapes=input_shapes, **options).convert())
     interp.allocate_tensors()
     bound_arena = interp.arena_size
     assert any(-1 in d["shape_signature"] for d in interp.get_input_details())
@@ -120,11 +120,14 @@ HW = {"x": [1, 4, (9, 20), (9, 20)]}
 HW_SIZES = [(9, 9), (13, 20), (20, 11), (20, 20)]
 
 
-def test_conv_strided_padded_dilated_grouped():
+@pytest.mark.parametrize("io_layout", ["onnx", "nhwc"])
+def test_conv_strided_padded_dilated_grouped(io_layout):
+    """Also with NHWC edges: the file's input dims are then permuted, and so are their
+    symbols."""
     model = _model([helper.make_node("Conv", ["x", "w", "b"], ["y"], strides=[2, 1],
                                      pads=[1, 2, 0, 1], dilations=[2, 1], group=2)],
                    [("x", FLOAT, [1, 4, "H", "W"])], ["y"], {"w": _f(6, 2, 3, 3), "b": _f(6)})
-    check_sizes(model, HW, _spatial(4, HW_SIZES))
+    check_sizes(model, HW, _spatial(4, HW_SIZES), io_layout=io_layout)
 
 
 def test_depthwise_conv():

@@ -129,6 +129,15 @@ def _producer(g: Graph, name: str) -> Node | None:
     return next((n for n in reversed(g.nodes) if name in n.outputs), None)
 
 
+def _rename(g: Graph, old: str, new: str) -> None:
+    tensor = g.tensors.pop(old)
+    tensor.name = new
+    g.tensors[new] = tensor
+    for node in g.nodes:
+        node.inputs = [new if i == old else i for i in node.inputs]
+        node.outputs = [new if o == old else o for o in node.outputs]
+
+
 def _set_quant(b: Builder, name: str, quant: QuantParams) -> str:
     b.graph.tensors[name].quant = quant
     return name
@@ -312,38 +321,49 @@ def _int32_bias(value: np.ndarray, bias_p: QParams | None, x_scale: float,
 
 
 # --- checking what an int8 op function made ----------------------------------------------------
-def finish_int8(g: Graph, nodes: list[Node], finals: dict[str, QuantParams],
-                weights: QuantParams | None = None) -> None:
-    """Gives the int8 tensors `nodes` made their params (`finals` for the results, the input's
-    for data movement, the result's for the one requantizing op; `weights` for the weights of
-    a weighted op) and checks every node against its int8 kernel's rules; raises Unsupported
-    naming the first that breaks one."""
+def finish_int8(b: Builder, start: int, results: list[str], finals: list[QuantParams],
+                weights: QuantParams | None = None) -> list[str]:
+    """Gives the int8 tensors the nodes from `start` on made their params and checks each
+    node against its int8 kernel's rules (Unsupported names the first that breaks one).
+    Params flow forward: data movement keeps its input's, the one requantizing op writes the
+    params its kernel fixes (SOFTMAX) or else the result's (`finals`), weights get `weights`.
+    A result whose params still differ from its `finals` entry (data movement between two
+    scales, a fixed-output op) gets a requantizing QUANTIZE; the results are returned."""
+    g = b.graph
+    nodes = g.nodes[start:]
     compute = [n for n in nodes if OPS[n.op].int8 is None or not OPS[n.op].int8.shared]
     if len(compute) > 1:
         raise Unsupported(f"it becomes {len(compute)} requantizing ops "
                           f"({', '.join(n.op.name for n in compute)}); int8 needs one")
     for node in nodes:
-        facts = OPS[node.op]
-        if weights is not None and facts.weights is not None and len(node.inputs) > 1:
-            w = g.tensors[node.inputs[facts.weights]]
-            if w.dtype == DType.INT8 and w.quant is None:
-                w.quant = QuantParams(weights.scale, weights.zero_point,
-                                      facts.output_channel_axis(node, g))
-        for out in node.outputs:
-            t = g.tensors[out]
-            if t.dtype != DType.INT8 or t.quant is not None:
-                continue
-            shared = facts.int8 is not None and facts.int8.shared
-            if out in finals:
-                t.quant = finals[out]
-            elif shared and g.tensors[node.inputs[0]].quant is not None:
-                t.quant = g.tensors[node.inputs[0]].quant
-            elif len(finals) == 1:
-                t.quant = next(iter(finals.values()))
+        _assign_params(g, node, node in compute, dict(zip(results, finals)), weights)
     for node in nodes:
         reason = _int8_problem(g, node)
         if reason:
             raise Unsupported(f"{node.op.name}: {reason}")
+    return [_requantized(b, r, p) for r, p in zip(results, finals)]
+
+
+def _assign_params(g: Graph, node: Node, compute: bool, finals: dict[str, QuantParams],
+                   weights: QuantParams | None) -> None:
+    facts = OPS[node.op]
+    if weights is not None and facts.weights is not None and len(node.inputs) > 1:
+        w = g.tensors[node.inputs[facts.weights]]
+        if w.dtype == DType.INT8 and w.quant is None:
+            w.quant = QuantParams(weights.scale, weights.zero_point,
+                                  facts.output_channel_axis(node, g))
+    fixed = facts.int8.fixed if facts.int8 is not None else None
+    for out in node.outputs:
+        t = g.tensors[out]
+        if t.dtype != DType.INT8 or t.quant is not None:
+            continue
+        source = g.tensors[node.inputs[0]].quant if node.inputs and node.inputs[0] else None
+        if compute and fixed is not None:
+            t.quant = QuantParams((fixed[0],), (fixed[1],))
+        elif not compute and source is not None:
+            t.quant = source
+        elif out in finals or len(set(finals.values())) == 1:
+            t.quant = finals.get(out) or next(iter(finals.values()))
 
 
 def _int8_problem(g: Graph, node: Node) -> str:
@@ -396,10 +416,6 @@ def _requantized(b: Builder, x: str, quant: QuantParams) -> str:
     return _set_quant(b, b.op(OpType.QUANTIZE, [x], dtype=DType.INT8), quant)
 
 
-def _emitted(b: Builder, start: int) -> list[Node]:
-    return b.graph.nodes[start:]
-
-
 # --- QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger ------------------------------------
 def _const_int8(b: Builder, data: np.ndarray, quant: QuantParams, name: str) -> str:
     return _set_quant(b, b.const(data, name=name), quant)
@@ -437,7 +453,7 @@ def qlinear_conv(b: Builder, x: AnyTensor, x_scale: np.ndarray, x_zero_point: np
     start = len(b.graph.nodes)
     b_name = None if bias is None else b.const(bias.reshape(-1), name="bias")
     y = conv(b, x8, b.const(weights, name="weights"), b_name, **window)
-    finish_int8(b.graph, _emitted(b, start), {y: yp.int8()}, _weight_quant(wp))
+    [y] = finish_int8(b, start, [y], [yp.int8()], _weight_quant(wp))
     return _as_onnx_type(b, y, yp.unsigned)
 
 
@@ -463,7 +479,7 @@ def qlinear_matmul(b: Builder, a: AnyTensor, a_scale: np.ndarray, a_zero_point: 
     if kernel is not None:
         y = b.op(OpType.FULLY_CONNECTED, [a8, b.const(kernel, name="weights")],
                  FullyConnectedParams())
-        finish_int8(b.graph, _emitted(b, start), {y: yp.int8()}, _weight_quant(wp))
+        [y] = finish_int8(b, start, [y], [yp.int8()], _weight_quant(wp))
     else:
         if wp.axis is not None:
             raise Unsupported("b quantized per column needs 2-D b")
@@ -472,7 +488,7 @@ def qlinear_matmul(b: Builder, a: AnyTensor, a_scale: np.ndarray, a_zero_point: 
         if b.rank(a8) < 2 or w.ndim < 2:
             raise Unsupported("1-D a or b needs b values minus zero points that fit int8")
         y = b.op(OpType.BATCH_MATMUL, [a8, b8], BatchMatMulParams())
-        finish_int8(b.graph, _emitted(b, start), {y: yp.int8()})
+        [y] = finish_int8(b, start, [y], [yp.int8()])
     return _as_onnx_type(b, y, yp.unsigned)
 
 
@@ -648,12 +664,17 @@ class QdqLowering:
 
     def _result(self, conversion: Any, node: onnx.NodeProto, label: str) -> bool:
         """A QuantizeLinear after a lowered group: the group's int8 tensor, as the ONNX type."""
-        b = conversion.b
+        b, name, source = conversion.b, node.output[0], node.input[0]
+        if not self._q_params(conversion, node).unsigned:
+            # The int8 result is this value: it takes the ONNX name (a graph output keeps it).
+            if name not in b.graph.tensors:
+                _rename(b.graph, self.done[source], name)
+                self.done[source] = name
+            conversion.env[name] = self.done[source]
+            return True
         b.begin(label, 1)
-        unsigned = self._q_params(conversion, node).unsigned
-        value = _as_onnx_type(b, self.done[node.input[0]], unsigned)
+        value = _as_onnx_type(b, self.done[source], True)
         b.finish()
-        name = node.output[0]
         conversion.env[name] = name if b.rename_output(value, name) else value
         return True
 
@@ -663,12 +684,11 @@ class QdqLowering:
         if args[0] is None or (len(q.input) > 2 and q.input[2] and args[1] is None):
             raise Unsupported(f"QuantizeLinear {q.name or q.output[0]!r} has a run-time scale "
                               f"or zero point")
+        if args[0].size != 1:
+            raise Unsupported("a QuantizeLinear per axis reads it")
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in q.attribute}
         unsigned = _unsigned_of(args[1], attrs.get("output_dtype", 0))
-        p = read_params(args[0], args[1], attrs.get("axis", 1), (), unsigned)
-        if p.axis is not None:
-            raise Unsupported("a per-axis QuantizeLinear after it")
-        return p
+        return read_params(args[0], args[1], attrs.get("axis", 1), (), unsigned)
 
     def _dq_params(self, conversion: Any, dq: onnx.NodeProto, shape: tuple[int, ...],
                    dtype: Any) -> QParams:
@@ -726,9 +746,7 @@ class QdqLowering:
         results = result if isinstance(result, list) else [result]
         if any(isinstance(r, np.ndarray) for r in results):
             raise Unsupported("its result is a constant")
-        finish_int8(b.graph, _emitted(b, start),
-                    {r: p.int8() for r, p in zip(results, finals)}, weights)
-        return results
+        return finish_int8(b, start, results, [p.int8() for p in finals], weights)
 
     def _operand(self, conversion: Any, node: onnx.NodeProto, i: int, name: str,
                  x_scale: float | None) -> tuple[str, QuantParams | None]:
@@ -814,7 +832,7 @@ class QdqLowering:
         start = len(b.graph.nodes)
         weights = b.const(kernel, name="weights")
         y = b.op(OpType.FULLY_CONNECTED, [a, weights, bias], FullyConnectedParams())
-        finish_int8(b.graph, _emitted(b, start), {y: out.int8()}, _weight_quant(p))
+        [y] = finish_int8(b, start, [y], [out.int8()], _weight_quant(p))
         return y
 
 

@@ -272,3 +272,67 @@ def test_matmul_integer_beyond_exact_float_is_refused() -> None:
                    [numpy_helper.from_array(weights, "w")], opset=10)
     message = _refusal(model)
     assert "big_sum" in message and "2^24" in message
+
+
+def _mlp():
+    torch = require_module("torch")
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.up = nn.Linear(16, 32)
+            self.down = nn.Linear(32, 16)
+
+        def forward(self, x):
+            return torch.softmax(self.down(torch.relu(self.up(x))), dim=-1)
+
+    torch.manual_seed(2)
+    return Net()
+
+
+@pytest.mark.parametrize("activations", ["uint8", "int8"])
+def test_token_mlp_qdq(tmp_path: Path, activations: str) -> None:
+    """Linear layers on [batch, tokens, features] and Softmax, quantized (the pre-processing
+    makes each Linear a Reshape, Gemm, Reshape; the first Reshape's output is quantized as the
+    removed Relu's): FULLY_CONNECTED, the reshapes (one requantizing) and SOFTMAX (its fixed
+    output params requantized to the model's) run int8."""
+    shape = (1, 8, 16)
+    path = _export(_mlp(), shape, tmp_path / "mlp.onnx")
+    out = tmp_path / f"mlp_{activations}.onnx"
+    model = _quantize(path, out, shape, activations, per_channel=True)
+    data = Converter.from_onnx(out).convert()
+    ops = _op_types(data)
+    for op in ("fully_connected", "reshape", "softmax"):
+        assert (op, "int8") in ops, (op, ops)
+    assert not any(op in ("fully_connected", "softmax") and dtype == "float32"
+                   for op, dtype in ops), ops
+    assert _within_one_step(model, data, shape, runs=4) >= 0.99
+
+
+def test_int8_output_keeps_its_name() -> None:
+    """A QuantizeLinear after an int8 group that is a graph output: the group's int8 tensor,
+    under the ONNX name, with the QuantizeLinear's params."""
+    rng = np.random.default_rng(4)
+    w = rng.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
+    inits = [numpy_helper.from_array(np.float32(0.02), "xs"),
+             numpy_helper.from_array(np.int8(3), "xz"),
+             numpy_helper.from_array(w, "w"),
+             numpy_helper.from_array(np.float32(0.01), "ws"),
+             numpy_helper.from_array(np.float32(0.3), "ys"),
+             numpy_helper.from_array(np.int8(-5), "yz")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+             helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xf"]),
+             helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"]),
+             helper.make_node("Conv", ["xf", "wf"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("QuantizeLinear", ["c", "ys", "yz"], ["y"])]
+    model = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 6])],
+                   [helper.make_tensor_value_info("y", TensorProto.INT8, [1, 4, 6, 6])], inits)
+    data = Converter.from_onnx(model).convert()
+    assert ("conv2d", "int8") in _op_types(data)
+    interp = Interpreter(model_content=data)
+    [detail] = interp.get_output_details()
+    assert detail["name"] == "y" and detail["quantization"] == (np.float32(0.3), -5)
+    x = rng.standard_normal((1, 3, 6, 6)).astype(np.float32)
+    [got], [want] = run_ember(data, [x]), run_ort(model, [x])
+    assert np.mean(np.abs(got.astype(int) - want) <= 1) >= 0.99

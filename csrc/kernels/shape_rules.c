@@ -11,6 +11,10 @@ ember_status ember_set_shape(ember_context *ctx, const ember_node *node, ember_t
                           "node %" PRIu32 ": output '%s' would have rank %" PRIu32, node->index,
                           t->name, rank);
     const size_t elem = ember_type_bytes(t->type);
+    if (elem == 0)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 ": output '%s' has an unknown type", node->index,
+                          t->name);
     size_t count = 1;
     for (uint32_t d = 0; d < rank; d++) {
         if (dims[d] <= 0 || count > SIZE_MAX / elem / (size_t)dims[d])
@@ -81,6 +85,14 @@ ember_status ember_shape_broadcast(ember_context *ctx, const ember_node *node) {
     return ember_set_shape(ctx, node, ember_output(ctx, node, 0), rank, dims);
 }
 
+/* GATHER_ELEMENTS: the output has the indices' shape. */
+static ember_status shape_of_indices(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *indices;
+    ember_status st = ember_shape_input(ctx, node, 1, &indices);
+    return st ? st : ember_set_shape(ctx, node, ember_output(ctx, node, 0), indices->rank,
+                                     indices->dims);
+}
+
 ember_status ember_shape_reduced(ember_context *ctx, const ember_node *node,
                                  const bool *reduced) {
     const ember_tensor *in;
@@ -128,6 +140,7 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_LOGICAL_OR: case EMBER_OP_LOGICAL_XOR: case EMBER_OP_WHERE:
     case EMBER_OP_MOD:
         return ember_shape_broadcast;
+    case EMBER_OP_GATHER_ELEMENTS: return shape_of_indices;
     case EMBER_OP_RELU: case EMBER_OP_RELU6: case EMBER_OP_CLAMP: case EMBER_OP_LEAKY_RELU:
     case EMBER_OP_SIGMOID: case EMBER_OP_TANH: case EMBER_OP_HARD_SIGMOID:
     case EMBER_OP_HARD_SWISH: case EMBER_OP_SOFTMAX: case EMBER_OP_QUANTIZE:
@@ -138,7 +151,8 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_ROUND: case EMBER_OP_SIGN: case EMBER_OP_SIN: case EMBER_OP_COS:
     case EMBER_OP_RECIPROCAL: case EMBER_OP_ERF: case EMBER_OP_SOFTPLUS: case EMBER_OP_MISH:
     case EMBER_OP_SQUARE: case EMBER_OP_ELU: case EMBER_OP_SELU: case EMBER_OP_GELU:
-    case EMBER_OP_LOGICAL_NOT: case EMBER_OP_CUM_SUM:
+    case EMBER_OP_LOGICAL_NOT: case EMBER_OP_CUM_SUM: case EMBER_OP_SCATTER_ND:
+    case EMBER_OP_SCATTER_ELEMENTS:
         return ember_shape_same;
     default:
         return NULL; /* TRANSPOSE_CONV2D's output padding is not in the file, among others */

@@ -144,6 +144,7 @@ def onnx_seeds() -> dict[str, bytes]:
                       {"r": _i64(-1)}),
         **_control_flow_seeds(),
         **_index_seeds(),
+        **_select_seeds(),
     }
 
 
@@ -157,6 +158,23 @@ def _index_seeds() -> dict[str, bytes]:
         "scatter_nd": _onnx([n("ScatterND", ["x", "i", "u"], ["y"], reduction="add")], X4,
                             ["y"], {"i": np.array([[0, 1], [0, -1], [0, 1]], np.int64),
                                     "u": _w(3, 6, 6)}, opset=18),
+    }
+
+
+def _select_seeds() -> dict[str, bytes]:
+    """TopK into an exclusive CumSum; a float input cast to int64, Mod by a negative divisor,
+    OneHot of the remainders (negative ones count from the end). Constants of their own, so
+    the other seeds' random draws stay as they were."""
+    n = helper.make_node
+    return {
+        "top_k_cumsum": _onnx([n("TopK", ["x", "k"], ["v", "i"], axis=3, largest=0),
+                               n("CumSum", ["v", "a"], ["y"], exclusive=1)], X4, ["y"],
+                              {"k": _i64(3), "a": np.array(2, np.int64)}),
+        "mod_one_hot": _onnx([n("Cast", ["x"], ["c"], to=TensorProto.INT64),
+                              n("Mod", ["c", "d"], ["m"]),
+                              n("OneHot", ["m", "depth", "values"], ["y"], axis=1)], X4, ["y"],
+                             {"d": _i64(-3), "depth": np.array(5, np.int64),
+                              "values": np.array([0.0, 1.0], np.float32)}),
     }
 
 

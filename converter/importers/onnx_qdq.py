@@ -22,7 +22,7 @@ scale and zero point. The op is converted by its usual op function on the int8 t
 group is kept only if every IR op that makes has an int8 kernel whose rules hold (the params
 of data movement unchanged, one requantizing op, the kernel's own checks). Otherwise the
 node runs in float32 between the group's DEQUANTIZE and QUANTIZE ops ("float otherwise");
-`QdqLowering.float_nodes` says which and why.
+the file's metadata "source.qdq_float_nodes" says which and why.
 
 Rounding. QUANTIZE rounds ties away from zero (LiteRT's rule) where ONNX rounds them to even,
 and the int8 kernels requantize in fixed point (docs/int8-arithmetic.md) where ONNX Runtime
@@ -31,6 +31,7 @@ which has no kernel, is composed of float ops and rounds ties to even.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -48,7 +49,10 @@ from .graph_builder import Builder, Invalid, Unsupported, axis_index
 from .onnx_nn_ops import conv, matmul
 from .onnx_signature import AnyTensor, input_kind, signature
 
-__all__ = ["QDQ_OPS", "QdqLowering"]
+__all__ = ["FLOAT_NODES_KEY", "QDQ_OPS", "QdqLowering"]
+
+# Metadata: JSON {node: reason} of the QDQ groups that run in float32.
+FLOAT_NODES_KEY = "source.qdq_float_nodes"
 
 _UNSIGNED = {np.dtype(np.int8): False, np.dtype(np.uint8): True}
 _INT32 = (-(2 ** 31), 2 ** 31 - 1)
@@ -56,7 +60,7 @@ _INT32 = (-(2 ** 31), 2 ** 31 - 1)
 # run as float32 products of integers, exact while every partial sum stays under it.
 _EXACT_FLOAT = 2 ** 24
 # Which input of a weighted op is the per-output-channel weight, and its output-channel axis.
-_WEIGHT_AXIS = {"Conv": (1, 0), "MatMul": (1, 1), "QLinearConv": (3, 0)}
+_WEIGHT_AXIS = {"Conv": (1, 0), "MatMul": (1, 1)}
 
 
 @dataclass(frozen=True)
@@ -174,9 +178,10 @@ def int8_view(b: Builder, x: str, p: QParams) -> str:
     if t.quant is None and not t.is_constant:
         t.quant = want  # a graph input: the first reader says what it holds
     if not _same(t.quant, want):
-        raise Unsupported(f"{t.dtype.name.lower()} tensor {x!r} holds scale {t.quant.scale[0]} "
-                          f"and zero point {t.quant.zero_point[0]}, but is read with scale "
-                          f"{p.scale[0]} and zero point {p.zero_point[0]}")
+        held = "no params" if t.quant is None else \
+            f"scale {t.quant.scale[0]} and zero point {t.quant.zero_point[0]}"
+        raise Unsupported(f"{t.dtype.name.lower()} tensor {x!r} holds {held}, but is read with "
+                          f"scale {p.scale[0]} and zero point {p.zero_point[0]}")
     return _int8_of_uint8(b, x) if p.unsigned else x
 
 
@@ -627,6 +632,8 @@ class QdqLowering:
                     for o, q in zip(node.output, qs)):
                 self.groups[node.output[0]] = qs
         self.done: dict[str, str] = {}           # float result of a group -> its int8 tensor
+        self.named: set[str] = set()             # results renamed after a QuantizeLinear
+        self._weights: QParams | None = None     # of the group being lowered
         self.float_nodes: dict[str, str] = {}    # node label -> why it runs in float32
 
     def _dq(self, name: str) -> onnx.NodeProto | None:
@@ -638,15 +645,18 @@ class QdqLowering:
         else leaves it to the importer (False)."""
         if node.op_type in _FOLDED and node.domain in ("", "ai.onnx") and \
                 all(i in conversion.consts for i in node.input if i):
-            conversion.consts[node.output[0]] = _FOLDED[node.op_type](node, [
-                conversion.consts[i] if i else None for i in node.input])
+            try:
+                conversion.consts[node.output[0]] = _FOLDED[node.op_type](node, [
+                    conversion.consts[i] if i else None for i in node.input])
+            except (Unsupported, Invalid, ValueError, AttributeError):
+                return False  # ONNX's reference evaluator folds it or says why not
             return True
         if node.op_type == "QuantizeLinear" and node.input[0] in self.done:
             return self._result(conversion, node, label)
         if not node.output or node.output[0] not in self.groups:
             return False
         b, g = conversion.b, conversion.b.graph
-        start, names, taken = len(g.nodes), set(g.tensors), set(b._node_names)
+        start, names = len(g.nodes), set(g.tensors)
         b.begin(label, len(node.output))
         try:
             results = self._lower(conversion, node)
@@ -655,8 +665,8 @@ class QdqLowering:
             del g.nodes[start:]
             for name in set(g.tensors) - names:
                 del g.tensors[name]
-            b._node_names = taken
             self.float_nodes[label] = str(e)
+            g.metadata[FLOAT_NODES_KEY] = json.dumps(self.float_nodes, sort_keys=True)
             return False
         b.finish()
         self.done.update(zip(node.output, results))
@@ -666,10 +676,12 @@ class QdqLowering:
         """A QuantizeLinear after a lowered group: the group's int8 tensor, as the ONNX type."""
         b, name, source = conversion.b, node.output[0], node.input[0]
         if not self._q_params(conversion, node).unsigned:
-            # The int8 result is this value: it takes the ONNX name (a graph output keeps it).
-            if name not in b.graph.tensors:
+            # The int8 result is this value: it takes the ONNX name (a graph output keeps it)
+            # unless another QuantizeLinear gave it one.
+            if source not in self.named and name not in b.graph.tensors:
                 _rename(b.graph, self.done[source], name)
                 self.done[source] = name
+                self.named.add(source)
             conversion.env[name] = self.done[source]
             return True
         b.begin(label, 1)
@@ -709,7 +721,7 @@ class QdqLowering:
         from .onnx import _attribute, _lookup
 
         b = conversion.b
-        self._weights: QParams | None = None
+        self._weights = None
         finals = [self._q_params(conversion, qs[0]) for qs in self.groups[node.output[0]]]
         for qs, p in zip(self.groups[node.output[0]], finals):
             if any(self._q_params(conversion, q) != p for q in qs[1:]):
@@ -786,7 +798,7 @@ class QdqLowering:
 
     def _bias(self, conversion: Any, node: onnx.NodeProto, value: np.ndarray,
               p: QParams | None, x_scale: float | None) -> str:
-        w = getattr(self, "_weights", None)
+        w = self._weights
         if x_scale is None or w is None:
             raise Unsupported("the bias comes before the input and weights are known")
         count = len(w.scale) if w.axis is not None else int(value.size)

@@ -11,6 +11,7 @@ in tests/conformance/test_onnx_node.py.
 """
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from onnx import TensorProto, helper, numpy_helper
 from conftest import require_module
 from emberlite import Interpreter
 from emberlite.converter import Converter, ModelImportError, UnsupportedOpsError
+from emberlite.converter.importers.onnx_qdq import FLOAT_NODES_KEY
 from helpers import run_ember, run_ort
 
 SIZE = 224                      # ResNet-18's input: its global pool averages 7 x 7 values
@@ -175,6 +177,9 @@ def test_small_cnn_qdq(tmp_path: Path, activations: str) -> None:
                "fully_connected"):
         assert (op, "int8") in ops, (op, ops)
     assert ("sigmoid", "float32") in ops and ("average_pool2d", "float32") in ops
+    reasons = json.loads(Interpreter(model_content=data).get_metadata()[FLOAT_NODES_KEY])
+    assert sorted(reasons) == ["/AveragePool", "/Sigmoid"], reasons
+    assert "lookup table" in reasons["/Sigmoid"]
     fraction = _within_one_step(model, data, shape, runs=4)
     print(f"small CNN {activations}: {fraction:.4%} of outputs within 1 step")
     assert fraction >= 0.99

@@ -1,5 +1,6 @@
 /* Checks and the scatter reductions shared by GATHER_ELEMENTS, GATHER_ND, SCATTER_ND and
    SCATTER_ELEMENTS (gather_scatter.h). */
+#include <math.h>
 #include <string.h>
 
 #include "ember_internal.h"
@@ -86,12 +87,13 @@ static int64_t reduce_i64(uint8_t r, int64_t a, int64_t b) {
     }
 }
 
+/* A NaN on either side wins MAX and MIN, as numpy's maximum and minimum (the reference). */
 static float reduce_f32(uint8_t r, float a, float b) {
     switch (r) {
     case EMBER_SCATTER_REDUCTION_ADD: return a + b;
     case EMBER_SCATTER_REDUCTION_MUL: return a * b;
-    case EMBER_SCATTER_REDUCTION_MAX: return a > b ? a : b;
-    case EMBER_SCATTER_REDUCTION_MIN: return a < b ? a : b;
+    case EMBER_SCATTER_REDUCTION_MAX: return b > a || isnan(b) ? b : a;
+    case EMBER_SCATTER_REDUCTION_MIN: return b < a || isnan(b) ? b : a;
     default: return b;
     }
 }

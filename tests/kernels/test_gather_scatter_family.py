@@ -180,6 +180,23 @@ def test_nd_ops_take_int32_indices() -> None:
     np.testing.assert_allclose(got, expect, rtol=1e-6)
 
 
+@pytest.mark.parametrize("reduction", [ScatterReduction.MAX, ScatterReduction.MIN],
+                         ids=lambda r: r.name.lower())
+def test_nan_wins_max_and_min(reduction: ScatterReduction) -> None:
+    """On either side, as numpy's maximum and minimum (the reference evaluator)."""
+    data = np.array([[np.nan, 1.0, 2.0, -np.inf]], np.float32)
+    indices = np.array([[0, 1, 1, 3, 2]], np.int64)
+    updates = np.array([[5.0, np.nan, 0.0, 7.0, -1.0]], np.float32)
+    got, want = run_node(OpType.SCATTER_ELEMENTS, [data, indices, updates], (1, 4),
+                         DType.FLOAT32, ScatterParams(1, reduction))
+    fold = np.maximum if reduction == ScatterReduction.MAX else np.minimum
+    expect = data.copy()
+    fold.at(expect, (np.zeros(5, np.int64), indices[0]), updates[0])
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, expect)
+    assert np.isnan(got[0, :2]).all()
+
+
 def test_scatter_opset_10_is_scatter_elements() -> None:
     rng = np.random.default_rng(5)
     data = _data(np.float32, (3, 4), rng)

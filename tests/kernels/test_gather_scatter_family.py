@@ -220,6 +220,35 @@ def test_a_constant_table_read_by_run_time_indices() -> None:
     _check(model, [indices])
 
 
+@pytest.mark.parametrize("op", ["GatherElements", "ScatterElements", "GatherND", "ScatterND"])
+def test_after_a_convolution(op: str) -> None:
+    """The index op reads the channel axis of a convolution's output, which runs NHWC inside:
+    the layout pass must hand it the ONNX layout."""
+    rng = np.random.default_rng(9)
+    w = onnx.numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    x = rng.standard_normal((1, 3, 5, 6)).astype(np.float32)
+    elements = op.endswith("Elements")
+    idx = (rng.integers(-4, 4, (1, 2, 5, 6)) if elements
+           else np.array([[0, 1, 2], [0, -1, 4]]) if op == "GatherND"
+           else np.array([[0, 1], [0, -1]])).astype(np.int64)
+    feeds = [("x", x), ("i", idx)]
+    if op.startswith("Scatter"):
+        feeds.append(("u", rng.standard_normal(idx.shape if elements else (2, 5, 6))
+                      .astype(np.float32)))
+    out = {"GatherElements": idx.shape, "GatherND": (2, 6)}.get(op, (1, 4, 5, 6))
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node(op, ["c", *(n for n, _ in feeds[1:])], ["y"],
+                              **({"axis": 1} if elements else {}))]
+    graph = helper.make_graph(
+        nodes, op, [helper.make_tensor_value_info(n, ONNX_TYPES[v.dtype], v.shape)
+                    for n, v in feeds],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out)], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    inputs = [v for _, v in feeds]
+    got, = run_ember(convert_onnx(model), inputs)
+    np.testing.assert_allclose(got, run_ort(model, inputs)[0], rtol=1e-5, atol=1e-5)
+
+
 # --- int8: the ops move stored values, one quantization throughout --------------------------
 Q = QuantParams((0.05,), (3,))
 

@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 from onnx import helper, numpy_helper
 
 from ..errors import ModelImportError, UnsupportedOpsError
-from ..ir import DType, Graph, Tensor
+from ..ir import DType, Graph, Tensor, constant_array
 from ..limits import ConstantBudget
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
@@ -412,6 +412,9 @@ class _Conversion:
         """The IR tensor of ONNX value `name`, materialising a constant on first use."""
         if name not in self.env:
             value = self.consts[name]
+            if value.size == 0:
+                raise Unsupported(f"constant {name!r} of shape {list(value.shape)} is empty "
+                                  f"and read at run time; Emberlite tensors are never empty")
             try:
                 self.b.add_constant(name, value)
             except ValueError:
@@ -499,10 +502,18 @@ class _Conversion:
         for out in self.model.graph.output:
             if out.name in failed:
                 continue
-            if out.name in self.consts:
+            if out.name in self.consts:  # stored in the file; the runtime reads it as is
                 label, op = producers.get(out.name, (out.name, "initializer"))
-                problems.append((label, op, f"graph output {out.name!r} is a constant (it does "
-                                            f"not depend on any graph input)"))
+                value = self.consts[out.name]
+                try:
+                    DType.from_numpy(value.dtype)
+                except ValueError:
+                    problems.append((label, op, f"graph output {out.name!r} is a constant of "
+                                                f"type {value.dtype}, which Emberlite has not"))
+                    continue
+                if out.name not in self.graph.tensors:
+                    self.b.add_constant(out.name, constant_array(value))
+                self.graph.outputs.append(out.name)
                 continue
             name = self.env[out.name]
             if name != out.name or name in self.graph.inputs or name in self.graph.outputs:

@@ -373,10 +373,17 @@ def lp_normalization(b: Builder, x: str, *, axis: int = -1, p: Literal[1, 2] = 2
 
 
 # --- broadcasting and repetition -----------------------------------------------------------
+def _int_list(value: np.ndarray, what: str) -> list[int]:
+    """A constant input that must hold integers (a shape, repeat counts)."""
+    if not np.issubdtype(value.dtype, np.integer):
+        raise Invalid(f"{what} must be an integer tensor, got {value.dtype}")
+    return [int(v) for v in value.reshape(-1)]
+
+
 def expand(b: Builder, x: Compared, shape: np.ndarray) -> str:
     """numpy broadcasting of x against `shape`: a WHERE whose true condition carries the dims
     x lacks (one byte each), so any element type works."""
-    target = tuple(int(d) for d in np.asarray(shape).reshape(-1))
+    target = tuple(_int_list(np.asarray(shape), "shape"))
     dims = b.shape(x)
     try:
         out = np.broadcast_shapes(dims, target)
@@ -397,7 +404,7 @@ MAX_COPIES = 4096
 
 
 def tile(b: Builder, x: Compared, repeats: np.ndarray) -> str:
-    counts = [int(r) for r in np.asarray(repeats).reshape(-1)]
+    counts = _int_list(np.asarray(repeats), "repeats")
     if len(counts) != b.rank(x) or min(counts, default=1) < 1:
         raise Invalid(f"repeats {counts} must give a count >= 1 for each of the "
                       f"{b.rank(x)} dims")

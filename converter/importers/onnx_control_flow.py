@@ -321,6 +321,8 @@ def convert_loop(scope: Scope, node: onnx.NodeProto, label: str) -> None:
     body = _graph(node, "body")
     count_name, cond_name = (list(node.input) + ["", ""])[:2]
     carried: list[str | np.ndarray] = list(node.input[2:])
+    if not all(carried):
+        raise Invalid("a carried value's input is empty, but none is optional")
     if not count_name:
         raise Unsupported(LOOP_NO_COUNT)
     if count_name not in scope.consts:
@@ -336,6 +338,9 @@ def convert_loop(scope: Scope, node: onnx.NodeProto, label: str) -> None:
         raise Invalid(f"the body takes {len(body.input)} inputs and gives {len(body.output)} "
                       f"outputs; with {len(carried)} carried values it must take "
                       f"{2 + len(carried)} and give at least {1 + len(carried)}")
+    if len(node.output) > len(carried) + scans:
+        raise Invalid(f"{len(node.output)} outputs for {len(carried)} carried values and "
+                      f"{scans} scan outputs of the body")
     _steps(count, "a Loop")
     stacked: list[list[str]] = [[] for _ in range(scans)]
     step = 0

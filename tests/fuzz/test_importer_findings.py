@@ -386,3 +386,48 @@ def test_conv_transpose_of_a_window_as_long_as_its_signal(filter_given: str) -> 
         model = _model([helper.make_node("ConvTranspose", ["x", "w"], ["y"])],
                        {"w": np.zeros(shape, np.float32)}, shape=shape)
     _refused(model, "65536x2 = 131072 taps: at most 4096")
+
+
+def _loop_body(outputs: list[str]) -> onnx.GraphProto:
+    """The seed's Loop body (i, cond, a) -> (cond, a + i, tanh(a + i)), with `outputs`."""
+    nodes = [helper.make_node("Cast", ["i"], ["f"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["a", "f"], ["b"]),
+             helper.make_node("Identity", ["k"], ["k2"]),
+             helper.make_node("Tanh", ["b"], ["s"])]
+    return helper.make_graph(
+        nodes, "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                        helper.make_tensor_value_info("k", TensorProto.BOOL, []),
+                        helper.make_tensor_value_info("a", TensorProto.FLOAT, None)],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs])
+
+
+def test_loop_carrying_an_empty_input_name() -> None:
+    node = helper.make_node("Loop", ["m", "", ""], ["y", "z"], body=_loop_body(["k2", "b", "s"]))
+    _refused(_model([node], {"m": np.array(3, np.int64)}, shape=[2, 7]),
+             "Loop_0.*a carried value's input is empty")
+
+
+def test_loop_with_more_outputs_than_its_body_gives() -> None:
+    node = helper.make_node("Loop", ["m", "", "x"], ["y", "z"], body=_loop_body(["b", "s"]))
+    _refused(_model([node], {"m": np.array(0, np.int64)}, shape=[2, 3]),
+             "Loop_0.*2 outputs for 1 carried values and 0 scan outputs")
+
+
+@pytest.mark.parametrize("op, value", [("Expand", np.array([np.nan, 2], np.float32)),
+                                       ("Tile", np.array([np.inf, 1], np.float32))])
+def test_shape_and_repeats_of_floats(op: str, value: np.ndarray) -> None:
+    """Expand's shape and Tile's repeats given as float32 (NaN, inf): refused by type."""
+    node = helper.make_node(op, ["x", "c"], ["y"])
+    _refused(_model([node], {"c": value}, shape=[2, 1]), "must be an integer tensor")
+
+
+def test_empty_constant_read_at_run_time() -> None:
+    """Dropout passes on the empty Shape of a scalar (its ratio is a run-time input, so it is
+    not folded): the graph output was an empty copy that escaped as a Python exception."""
+    nodes = [helper.make_node("Shape", ["x"], ["a"]), helper.make_node("Clip", ["a"], ["b"]),
+             helper.make_node("Dropout", ["b", "x"], ["y"])]
+    model = _model(nodes)
+    x = model.graph.input[0].type.tensor_type
+    x.elem_type = TensorProto.INT32
+    x.shape.ClearField("dim")  # a scalar: its Shape is empty
+    _refused(model, "constant 'b' of shape \\[0\\] is empty and read at run time")

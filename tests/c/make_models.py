@@ -26,6 +26,9 @@ Usage: make_models.py OUT_DIR
                        whole int8 and 16x8 networks made by Emberlite's quantizer (a
                        MobileNet-like block; depthwise 5x5 and a conv with tails; 16x8 convs,
                        depthwise and fully connected), for test_int8_models.c
+  dynamic_seq.ember    bounded dynamic shapes (format 8): x [1, S, 8] and mask [1, S, 1], S in
+                       1..16, y = reshape(relu(x + pos[:S]) * mask) [1, S * 8] and a slice
+                       z = y[:, 1:], for test_dynamic_shapes.c
   index.txt            the names of all of the above, one per line
   empty_<case>.ember   the cases of tests/runtime/empty_worker.py: every op on tensors that
                        hold no element with other dims of 2^31 - 1, for test_empty_tensors.c
@@ -40,7 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor, constant_array
+from emberlite.converter.ir import (DType, Graph, Node, QuantParams, Symbol, Tensor,
+                                    constant_array)
 from emberlite.converter.ops import FusedActivation, OpType
 from emberlite.converter.ops.arg_max import ArgParams
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
@@ -213,6 +217,27 @@ def op_model(op: OpType) -> Graph:
     node = Node(op, op.name.lower(), [n for n, _, _ in inputs], ["y"], params)
     graph_inputs = [n for n, _, const in inputs if not const]
     return _graph(tensors, [node], graph_inputs, ["y"])
+
+
+def dynamic_seq() -> Graph:
+    """Inputs x [1, S, 8] and mask [1, S, 1] share symbol S (1..16): the constant pos [1, 16, 8]
+    (0.25 x its flat index) is cut to its first S rows, RESHAPE follows with new_shape (0, -1)
+    and SLICE takes the rest of the axis (size (-1, -1))."""
+    pos = np.arange(128, dtype=np.float32).reshape(1, 16, 8) * 0.25
+    tensors = [Tensor("x", DType.FLOAT32, (1, 16, 8), dim_symbols=(-1, 0, -1)),
+               Tensor("mask", DType.FLOAT32, (1, 16, 1), dim_symbols=(-1, 0, -1)),
+               Tensor("pos", DType.FLOAT32, (1, 16, 8), constant_array(pos),
+                      dim_symbols=(-1, 0, -1)),
+               _act("s", (1, 16, 8)), _act("r", (1, 16, 8)), _act("m", (1, 16, 8)),
+               _act("y", (1, 128)), _act("z", (1, 127))]
+    nodes = [Node(OpType.ADD, "add", ["x", "pos"], ["s"], BinaryParams()),
+             Node(OpType.RELU, "relu", ["s"], ["r"]),
+             Node(OpType.MUL, "mul", ["r", "mask"], ["m"], BinaryParams()),
+             Node(OpType.RESHAPE, "reshape", ["m"], ["y"], ReshapeParams(new_shape=(0, -1))),
+             Node(OpType.SLICE, "slice", ["y"], ["z"], SliceParams((0, 1), (1, 1), (-1, -1)))]
+    graph = _graph(tensors, nodes, ["x", "mask"], ["y", "z"])
+    graph.symbols = [Symbol("S", 1, 16)]
+    return graph
 
 
 def split_model() -> Graph:
@@ -505,6 +530,7 @@ def all_models() -> dict[str, Graph]:
     graphs["dequantized_weights"] = dequantized_weights()
     graphs.update((name, build()) for name, build in INT8_MODELS.items())
     graphs["hybrid_block"] = hybrid_block()
+    graphs["dynamic_seq"] = dynamic_seq()
     return graphs
 
 

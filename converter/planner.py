@@ -168,14 +168,13 @@ def _place(blocks: list[_Block]) -> None:
 
 
 def plan_memory(graph: Graph) -> MemoryPlan:
-    """Arena offsets of every run-time tensor. A graph output must be computed at run time
-    (the runtime fills outputs from the arena), so a constant one is an error."""
+    """Arena offsets of every run-time tensor. A graph output may be a stored constant
+    (format 8: the runtime reads it in place), not one computed at prepare."""
     prepared = prepared_constants(graph)
-    constant = [name for name in graph.outputs
-                if graph.tensors[name].is_constant or name in prepared]
+    constant = [name for name in graph.outputs if name in prepared]
     if constant:
-        raise ModelImportError(f"graph output(s) {constant} are constants: they depend on no "
-                               f"graph input")
+        raise ModelImportError(f"graph output(s) {constant} are constants computed at load: "
+                               f"they depend on no graph input")
     names = _activations(graph, prepared)
     life = _lifetimes(graph, names)
     alias = _reshape_aliases(graph, life)

@@ -330,7 +330,9 @@ static ember_status parse_graph_io(loader *ld, const ember_fb_table *sg) {
                                   "graph %s %" PRIu32 ": tensor index %" PRId32 " is out of range "
                                   "(model has %" PRIu32 ")",
                                   what, k, idx, m->tensor_count);
-            if (m->tensors[idx].is_constant)
+            /* A constant output (format 8: a value that depends on no input, as a Shape of
+               a fixed-size input) is read where it is stored; an input must be writable. */
+            if (m->tensors[idx].is_constant && (!out || m->tensors[idx].is_prepared))
                 return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                                   "graph %s %" PRIu32 ": tensor %" PRId32 " '%s' is a constant%s",
                                   what, k, idx, m->tensors[idx].name,

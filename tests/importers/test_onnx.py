@@ -228,10 +228,22 @@ def test_identity_output_of_an_input_gets_its_own_tensor() -> None:
     assert_matches_ort(model, [_x(2, 3)])
 
 
-def test_constant_output_is_refused() -> None:
-    nodes = [helper.make_node("Shape", ["x"], ["y"], name="shape_out")]
-    model = _model(nodes, {"x": [2, 3]}, ["y"])
-    with pytest.raises(UnsupportedOpsError, match="shape_out.*constant"):
+def test_constant_output_is_stored() -> None:
+    """An output that depends on no input (here computed from the Shape of a fixed-size
+    input) is a constant in the file, read in place (format 8)."""
+    nodes = [helper.make_node("Shape", ["x"], ["s"], name="shape"),
+             helper.make_node("Cast", ["s"], ["y"], name="cast_out", to=TensorProto.FLOAT),
+             helper.make_node("Relu", ["x"], ["z"])]
+    model = _model(nodes, {"x": [2, 3]}, ["y", "z"])
+    assert_matches_ort(model, [_x(2, 3)])
+
+
+def test_constant_output_of_a_type_emberlite_lacks_is_refused() -> None:
+    value = helper.make_tensor("v", TensorProto.DOUBLE, [2], [1.0, 2.0])
+    nodes = [helper.make_node("Constant", [], ["y"], name="double_out", value=value),
+             helper.make_node("Relu", ["x"], ["z"])]
+    model = _model(nodes, {"x": [2, 3]}, ["y", "z"])
+    with pytest.raises(UnsupportedOpsError, match="double_out.*constant of type float64"):
         import_onnx(model)
 
 

@@ -431,3 +431,45 @@ def test_qlinear_matmul(unsigned: bool) -> None:
     a = rng.integers(info.min, info.max + 1, (3, 5, 16)).astype(act)
     [got], [want] = run_ember(data, [a]), run_ort(model, [a])
     assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+
+
+def _malformed_qlinear_conv(bias_type: type, weight_type: type) -> onnx.ModelProto:
+    inits = [numpy_helper.from_array(np.float32(0.03), "xs"),
+             numpy_helper.from_array(np.uint8(128), "xz"),
+             numpy_helper.from_array(np.ones((2, 3, 1, 1), weight_type), "w"),
+             numpy_helper.from_array(np.float32(0.01), "ws"),
+             numpy_helper.from_array(np.zeros((), weight_type), "wz"),
+             numpy_helper.from_array(np.float32(0.05), "ys"),
+             numpy_helper.from_array(np.uint8(128), "yz"),
+             numpy_helper.from_array(np.zeros(2, bias_type), "b")]
+    node = helper.make_node("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"],
+                            ["y"], name="bad_node")
+    return _model([node], [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 3, 4, 4])],
+                  [helper.make_tensor_value_info("y", TensorProto.UINT8, None)], inits, opset=13)
+
+
+def _quantize_to(output_dtype: int) -> onnx.ModelProto:
+    node = helper.make_node("QuantizeLinear", ["x", "s"], ["y"], name="bad_node",
+                            output_dtype=output_dtype)
+    return _model([node], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                  [helper.make_tensor_value_info("y", output_dtype, None)],
+                  [numpy_helper.from_array(np.float32(0.1), "s")])
+
+
+def _negative_scale() -> onnx.ModelProto:
+    node = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], name="bad_node")
+    return _model([node], [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                  [helper.make_tensor_value_info("y", TensorProto.INT8, None)],
+                  [numpy_helper.from_array(np.float32(-0.1), "s"),
+                   numpy_helper.from_array(np.int8(0), "z")])
+
+
+@pytest.mark.parametrize("model, reason", [
+    (lambda: _malformed_qlinear_conv(np.int8, np.int8), "B must be int32"),
+    (lambda: _malformed_qlinear_conv(np.int32, np.int32), "w must be int8 or uint8"),
+    (lambda: _quantize_to(TensorProto.INT16), "int8 and uint8 are supported"),
+    (_negative_scale, "scale must be finite and > 0"),
+], ids=["bias_type", "weight_type", "int16_output", "negative_scale"])
+def test_malformed_quantized_ops_are_refused(model, reason: str) -> None:
+    message = _refusal(model())
+    assert "bad_node" in message and reason in message, message

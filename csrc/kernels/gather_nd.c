@@ -7,6 +7,7 @@
 
 #include "ember_internal.h"
 #include "kernels/gather_scatter.h"
+#include "kernels/shape_rules.h"
 
 struct gather_nd_data {
     size_t batches;                /* product of the batch dims */
@@ -66,6 +67,31 @@ static ember_status check_shapes(ember_context *ctx, const ember_node *node,
             return nd_fail(ctx, node, "an output dim", want, out->dims[d]);
     }
     return EMBER_STATUS_OK;
+}
+
+/* After a resize: indices.shape[:-1] + data.shape[b + k:]; check validates the rest. */
+ember_status ember_shape_gather_nd(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *data, *indices;
+    uint32_t b;
+    ember_status st = ember_shape_input(ctx, node, 0, &data);
+    if (st == EMBER_STATUS_OK)
+        st = ember_shape_input(ctx, node, 1, &indices);
+    if (st == EMBER_STATUS_OK)
+        st = read_batch_dims(ctx, node, data, indices, &b);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const int32_t k = indices->dims[indices->rank - 1];
+    const uint32_t lead = indices->rank - 1;
+    if (k < 1 || (uint32_t)k > data->rank - b || lead + data->rank - b - (uint32_t)k >
+                                                     EMBER_MAX_RANK)
+        return check_shapes(ctx, node, data, indices, ember_output(ctx, node, 0), b);
+    int32_t dims[EMBER_MAX_RANK];
+    uint32_t rank = 0;
+    for (uint32_t d = 0; d < lead; d++)
+        dims[rank++] = indices->dims[d];
+    for (uint32_t d = b + (uint32_t)k; d < data->rank; d++)
+        dims[rank++] = data->dims[d];
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), rank, dims);
 }
 
 static ember_status gather_nd_check(ember_context *ctx, const ember_node *node) {

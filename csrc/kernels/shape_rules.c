@@ -130,6 +130,7 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_SLICE: return ember_shape_slice;
     case EMBER_OP_PAD: return ember_shape_pad;
     case EMBER_OP_GATHER: return ember_shape_gather;
+    case EMBER_OP_GATHER_ND: return ember_shape_gather_nd;
     case EMBER_OP_RESIZE: return ember_shape_resize;
     case EMBER_OP_ARG_MAX:
     case EMBER_OP_ARG_MIN: return ember_shape_arg;

@@ -19,6 +19,7 @@ ember_status ember_shape_split(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_slice(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_pad(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_gather(ember_context *ctx, const ember_node *node);
+ember_status ember_shape_gather_nd(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_resize(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_arg(ember_context *ctx, const ember_node *node);
 

@@ -249,6 +249,46 @@ def test_after_a_convolution(op: str) -> None:
     np.testing.assert_allclose(got, run_ort(model, inputs)[0], rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("op,inputs,ranges,attrs", [
+    ("GatherND", [("d", np.float32, ["n", 4]), ("i", np.int64, ["m", 1])],
+     {"d": [(2, 8), 4], "i": [(1, 6), 1]}, {}),
+    ("GatherElements", [("d", np.float32, ["n", 4]), ("i", np.int64, ["m", 4])],
+     {"d": [(2, 8), 4], "i": [(1, 6), 4]}, {"axis": 0}),
+    ("ScatterND", [("d", np.float32, ["n", 4]), ("i", np.int64, ["m", 1]),
+                   ("u", np.float32, ["m", 4])],
+     {"d": [(2, 8), 4], "i": [(1, 6), 1], "u": [(1, 6), 4]}, {"reduction": "add"}),
+    ("ScatterElements", [("d", np.float32, [3, "n"]), ("i", np.int64, [3, "m"]),
+                         ("u", np.float32, [3, "m"])],
+     {"d": [3, (2, 8)], "i": [3, (1, 6)], "u": [3, (1, 6)]}, {"axis": 1, "reduction": "add"}),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_outputs_follow_resized_inputs(op: str, inputs: list, ranges: dict, attrs: dict) -> None:
+    """One file converted with dynamic data and index lengths runs at several sizes inside the
+    bounds (the shape rules and prepare run again), against ONNX Runtime."""
+    from emberlite import Interpreter
+    from emberlite.converter import Converter
+
+    graph = helper.make_graph(
+        [helper.make_node(op, [n for n, _, _ in inputs], ["y"], **attrs)], op,
+        [helper.make_tensor_value_info(n, ONNX_TYPES[np.dtype(t)], s) for n, t, s in inputs],
+        [helper.make_empty_tensor_value_info("y")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    interp = Interpreter(model_content=Converter.from_onnx(model, input_shapes=ranges).convert())
+    interp.allocate_tensors()
+    rng = np.random.default_rng(11)
+    for n, m in [(2, 1), (8, 6), (5, 3)]:
+        values = [_data(t, tuple(n if d == "n" else m if d == "m" else d for d in s), rng)
+                  if t == np.float32 else
+                  rng.integers(-n, n, [n if d == "n" else m if d == "m" else d for d in s])
+                  for _, t, s in inputs]
+        for detail, value in zip(interp.get_input_details(), values):
+            interp.resize_tensor_input(detail["index"], list(value.shape))
+        interp.allocate_tensors()
+        got, = run_ember(b"", values, interpreter=interp)
+        want, = run_ort(model, values)
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
 # --- int8: the ops move stored values, one quantization throughout --------------------------
 Q = QuantParams((0.05,), (3,))
 

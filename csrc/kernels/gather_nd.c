@@ -82,8 +82,9 @@ ember_status ember_shape_gather_nd(ember_context *ctx, const ember_node *node) {
         return st;
     const int32_t k = indices->dims[indices->rank - 1];
     const uint32_t lead = indices->rank - 1;
-    if (k < 1 || (uint32_t)k > data->rank - b || lead + data->rank - b - (uint32_t)k >
-                                                     EMBER_MAX_RANK)
+    const bool fits = k >= 1 && (uint32_t)k <= data->rank - b &&
+                      lead + data->rank - b - (uint32_t)k <= EMBER_MAX_RANK;
+    if (!fits) /* check_shapes names what is wrong */
         return check_shapes(ctx, node, data, indices, ember_output(ctx, node, 0), b);
     int32_t dims[EMBER_MAX_RANK];
     uint32_t rank = 0;

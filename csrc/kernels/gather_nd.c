@@ -52,7 +52,7 @@ static ember_status check_shapes(ember_context *ctx, const ember_node *node,
     if (k < 1 || (uint32_t)k > data->rank - b)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (gather_nd): the indices' last dim must lie in [1, "
-                          "%u] (data rank %u less batch_dims %" PRIu32 "), got %" PRId32,
+                          "%" PRIu32 "] (data rank %u less batch_dims %" PRIu32 "), got %" PRId32,
                           node->index, data->rank - b, data->rank, b, k);
     for (uint32_t d = 0; d < b; d++) {
         if (indices->dims[d] != data->dims[d])

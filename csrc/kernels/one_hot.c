@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/shape_rules.h"
 
 typedef struct one_hot_data {
     size_t outer, depth, inner; /* the output as [outer, depth, inner] elements */
@@ -87,6 +88,30 @@ static ember_status check_shape(ember_context *ctx, const ember_node *node, uint
                           "indices '%s' with the depth inserted at axis %" PRIu32,
                           node->index, out->name, indices->name, axis);
     return EMBER_STATUS_OK;
+}
+
+/* Shape rule (resized inputs): the indices' shape with the file's depth inserted at the
+   axis. */
+ember_status ember_shape_one_hot(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *indices;
+    ember_status st = ember_shape_input(ctx, node, 0, &indices);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    const uint32_t rank = indices->rank + 1u;
+    int32_t axis = 0;
+    uint8_t negative_from_end = 0;
+    if (rank > EMBER_MAX_RANK || out->stored_shape.len != rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (one_hot): output rank must be %" PRIu32,
+                          node->index, rank);
+    if ((st = read_params(ctx, node, rank, &axis, &negative_from_end)) != EMBER_STATUS_OK)
+        return st;
+    int32_t dims[EMBER_MAX_RANK];
+    for (uint32_t d = 0, j = 0; d < rank; d++)
+        dims[d] = (int32_t)d == axis ? ember_fb_vector_i32(&out->stored_shape, d)
+                                     : indices->dims[j++];
+    return ember_set_shape(ctx, node, ember_output(ctx, node, 0), rank, dims);
 }
 
 static ember_status one_hot_check(ember_context *ctx, const ember_node *node) {

@@ -134,6 +134,8 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_RESIZE: return ember_shape_resize;
     case EMBER_OP_ARG_MAX:
     case EMBER_OP_ARG_MIN: return ember_shape_arg;
+    case EMBER_OP_TOP_K: return ember_shape_top_k;
+    case EMBER_OP_ONE_HOT: return ember_shape_one_hot;
     case EMBER_OP_ADD: case EMBER_OP_SUB: case EMBER_OP_MUL: case EMBER_OP_DIV:
     case EMBER_OP_MAXIMUM: case EMBER_OP_MINIMUM: case EMBER_OP_POW:
     case EMBER_OP_EQUAL: case EMBER_OP_NOT_EQUAL: case EMBER_OP_LESS: case EMBER_OP_LESS_EQUAL:

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/shape_rules.h"
 
 /* -1, 0 or 1 as the element at a is below, equal to or above the element at b. */
 typedef int (*compare_fn)(const uint8_t *a, const uint8_t *b);
@@ -201,6 +202,29 @@ static ember_status read_params(ember_context *ctx, const ember_node *node, uint
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (top_k): params out of bounds", node->index);
     return EMBER_STATUS_OK;
+}
+
+/* Shape rule (resized inputs): both outputs are the input's shape with the file's k along the
+   axis; an axis resized below k is refused by the check that runs before prepare. */
+ember_status ember_shape_top_k(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in;
+    int32_t axis = 0;
+    uint8_t largest = 1;
+    ember_status st = ember_shape_input(ctx, node, 0, &in);
+    if (st == EMBER_STATUS_OK)
+        st = read_params(ctx, node, in->rank, &axis, &largest);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *values = ember_output(ctx, node, 0);
+    if (node->output_count != 2 || values->stored_shape.len != in->rank)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (top_k): expected 2 outputs of the input's rank",
+                          node->index);
+    int32_t dims[EMBER_MAX_RANK];
+    for (uint32_t d = 0; d < in->rank; d++)
+        dims[d] = (int32_t)d == axis ? ember_fb_vector_i32(&values->stored_shape, d) : in->dims[d];
+    st = ember_set_shape(ctx, node, ember_output(ctx, node, 0), in->rank, dims);
+    return st ? st : ember_set_shape(ctx, node, ember_output(ctx, node, 1), in->rank, dims);
 }
 
 static ember_status top_k_check(ember_context *ctx, const ember_node *node) {

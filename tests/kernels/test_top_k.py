@@ -3,15 +3,16 @@ infinities included), int32 and int64 tensors of ranks 1 to 4 along every axis, 
 smallest, k = 1, a middle k and k = the axis size, with few distinct values so that ties
 (the lower index first) are common; TopK-1 (k an attribute, opset 9), TopK-10 and sorted=0; int8
 stored values with shared quantization; k of 3000 against the reference evaluator; malformed models
-refused with node and reason. The TFLite TOPK_V2 form is in tests/importers/
-test_tflite_select.py."""
+refused with node and reason; TOP_K, ONE_HOT, CUM_SUM and MOD in one file run at several
+sizes of a dynamic dim. The TFLite TOPK_V2 form is in tests/importers/test_tflite_select.py."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import helper
+from onnx import TensorProto, helper, numpy_helper
 
-from emberlite.converter import ModelImportError, UnsupportedOpsError
+from emberlite import Interpreter
+from emberlite.converter import Converter, ModelImportError, UnsupportedOpsError
 from emberlite.converter.ir import DType, QuantParams
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.top_k import TopKParams
@@ -146,3 +147,33 @@ def test_k_cases_cover_every_axis() -> None:
     """The parametrisation above reaches every axis of every rank 1..4 (both signs)."""
     covered = {(len(s), a % len(s)) for s, a in CASES}
     assert covered == {(r, a) for r in range(1, 5) for a in range(r)}
+
+
+def test_resized_inputs_follow_the_shape_rules() -> None:
+    """One file, several sizes of a dynamic dim: TOP_K keeps k along its axis and ONE_HOT its
+    depth while the other dims follow the input; CUM_SUM and MOD follow theirs."""
+    nodes = [helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=2),
+             helper.make_node("CumSum", ["v", "a"], ["c"]),
+             helper.make_node("Mod", ["c", "d"], ["y"], fmod=1),
+             helper.make_node("OneHot", ["i", "depth", "on_off"], ["h"], axis=1)]
+    graph = helper.make_graph(
+        nodes, "resized", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "n", 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("h", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(v, n) for n, v in (
+            ("k", np.array([3], np.int64)), ("a", np.array(1, np.int64)),
+            ("d", np.array([0.75], np.float32)), ("depth", np.array(8, np.int64)),
+            ("on_off", np.array([0.0, 1.0], np.float32)))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    interp = Interpreter(model_content=Converter.from_onnx(
+        model, input_shapes={"x": [1, (2, 16), 8]}).convert())
+    rng = np.random.default_rng(8)
+    for n in (16, 2, 7):
+        x = rng.standard_normal((1, n, 8)).astype(np.float32)
+        interp.resize_tensor_input(interp.get_input_details()[0]["index"], [1, n, 8])
+        interp.allocate_tensors()
+        got = run_ember(b"", [x], interpreter=interp)
+        want = run_ort(model, [x])
+        for g, w in zip(got, want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)

@@ -240,6 +240,7 @@ def _quantize_per_axis(b: Builder, x: str, p: QParams) -> str:
     return _set_quant(b, b.op(OpType.CAST, [y], dtype=DType.INT8), QuantParams((1.0,), (0,)))
 
 
+# x is AnyTensor (its type is checked here): the signature kinds have none for int8 / uint8.
 def dequantize_linear(b: Builder, x: AnyTensor, x_scale: np.ndarray,
                       x_zero_point: np.ndarray | None = None, *, axis: int = 1,
                       block_size: Literal[0] = 0, output_dtype: Literal[0, 1] = 0) -> str:
@@ -376,6 +377,9 @@ def _int8_problem(g: Graph, node: Node) -> str:
     rule = facts.int8
     if rule is None or node.op in (OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.CAST):
         return "no int8 kernel"
+    if not rule.quantizer:
+        # DIV, LOG_SOFTMAX: kernels whose extra rules only the TFLite importer checks.
+        return "its int8 kernel serves imported TFLite models only"
     if rule.table is not None:
         return "its int8 kernel is a lookup table with fixed output params"
     activations = []

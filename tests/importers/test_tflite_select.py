@@ -109,3 +109,13 @@ def test_run_time_k_is_refused_with_node_and_reason(tf: Any) -> None:
                     [((3, 6), tf.float32), ((1,), tf.int32)])
     with pytest.raises(UnsupportedOpsError, match=r"TOPK_V2.*must be a constant"):
         Converter.from_tflite(data).convert()
+
+
+def test_run_time_axis_and_depth_are_refused_with_node_and_reason(tf: Any) -> None:
+    cumsum = _from_fn(tf, lambda x, a: tf.math.cumsum(x, a[0]),
+                      [((3, 6), tf.float32), ((1,), tf.int32)])
+    with pytest.raises(UnsupportedOpsError, match=r"CUMSUM.*input 1 .* must be a constant"):
+        Converter.from_tflite(cumsum).convert()
+    one_hot = _from_fn(tf, lambda i, d: tf.one_hot(i, d[0]), [((4,), tf.int32), ((1,), tf.int32)])
+    with pytest.raises(UnsupportedOpsError, match=r"ONE_HOT.*input 1 .* must be a constant"):
+        Converter.from_tflite(one_hot).convert()

@@ -114,6 +114,10 @@ def test_onnx_malformed_nodes_are_refused_with_node_and_reason() -> None:
     bad_axis = _top_k(x, 2, axis=2)
     with pytest.raises(ModelImportError, match=r"axis 2 is out of range for rank 2"):
         convert_onnx(bad_axis)
+    none = _top_k(x, 0, axis=1)
+    none.graph.node[0].name = "pick"
+    with pytest.raises(UnsupportedOpsError, match=r"pick.*k=0 gives empty outputs"):
+        convert_onnx(none)
     flags = np.zeros((3, 4), bool)
     with pytest.raises(UnsupportedOpsError, match=r"input X of type bool"):
         convert_onnx(_top_k(flags, 2))

@@ -47,13 +47,16 @@ def _calibration(name: str, shape: tuple[int, ...], seed: int):
 
 
 def _quantize(float_path: Path, out: Path, shape: tuple[int, ...], activations: str,
-              per_channel: bool) -> onnx.ModelProto:
+              per_channel: bool, preprocess: bool = True) -> onnx.ModelProto:
     """quantize_static in QDQ format (ONNX Runtime's recommended pre-processing first)."""
     quantization = require_module("onnxruntime.quantization")
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     pre = out.with_suffix(".pre.onnx")
-    quant_pre_process(str(float_path), str(pre), skip_symbolic_shape=True)
+    if preprocess:
+        quant_pre_process(str(float_path), str(pre), skip_symbolic_shape=True)
+    else:
+        pre = float_path
     act = {"uint8": quantization.QuantType.QUInt8, "int8": quantization.QuantType.QInt8}
     quantization.quantize_static(str(pre), str(out), _calibration("x", shape, 0),
                                  quant_format=quantization.QuantFormat.QDQ,
@@ -135,6 +138,19 @@ def test_resnet18_qdq_within_one_step(resnet18: Path, activations: str,
     print(f"resnet18 {activations} {'per-channel' if per_channel else 'per-tensor'}: "
           f"{fraction:.4%} of outputs within 1 step of ONNX Runtime")
     assert fraction >= 0.99
+
+
+def test_resnet18_qdq_without_preprocessing(resnet18: Path) -> None:
+    """Without the pre-processing, torch's shared zero biases reach the convolutions through
+    Identity nodes, dequantized once at another convolution's scale: each is requantized to
+    its own convolution's input x weight scale, and every convolution still runs int8."""
+    shape = (1, 3, SIZE, SIZE)
+    out = resnet18.with_name("resnet18_raw.onnx")
+    model = _quantize(resnet18, out, shape, "uint8", per_channel=False, preprocess=False)
+    assert any(n.op_type == "Identity" for n in model.graph.node)
+    data = Converter.from_onnx(out).convert()
+    assert [dtype for op, dtype in _op_types(data) if op == "conv2d"] == ["int8"] * 20
+    assert _within_one_step(model, data, shape, runs=2) >= 0.99
 
 
 def _small_cnn():

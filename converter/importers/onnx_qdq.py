@@ -10,8 +10,9 @@ value is the int8 tensor of the same scale whose stored values and zero point ar
 (exactly the same real numbers), joined by a QUANTIZE. Code that needs the int8 form of a
 uint8 tensor made from an int8 one reads that int8 tensor (`int8_view`), so the QUANTIZE to
 uint8 that every uint8 QuantizeLinear ends with stays only where a uint8 value is read as such
-(a graph output); remove_dead drops the others. int8 weights must have zero point 0 after
-subtracting the ONNX zero point (uint8 weights are refused unless `w - zero point` fits int8).
+(a graph output); remove_dead drops the others. int8 kernels take weights of zero point 0:
+`w - zero point`, which must fit int8 (uint8 weights rarely do; a group with such weights runs
+in float32, a QLinearConv as exact float sums of the integers).
 
 QDQ groups. QdqLowering (hooked into the importer's node loop) lowers an ONNX node to int8
 ops when every run-time input comes from a per-tensor DequantizeLinear, every constant input
@@ -19,15 +20,20 @@ is a DequantizeLinear of an initializer (Conv, Gemm and MatMul weights per tenso
 channel; the int32 bias of scale input x weight scale, as quantize_static writes it; a float
 bias is quantized to that scale), and every output is read only by QuantizeLinear nodes of one
 scale and zero point. The op is converted by its usual op function on the int8 tensors; the
-group is kept only if every IR op that makes has an int8 kernel whose rules hold (the params
-of data movement unchanged, one requantizing op, the kernel's own checks). Otherwise the
-node runs in float32 between the group's DEQUANTIZE and QUANTIZE ops ("float otherwise");
-the file's metadata "source.qdq_float_nodes" says which and why.
+group is kept only if every IR op that makes has an int8 kernel whose rules hold (at most one
+requantizing op, data movement keeping its input's params, the kernel's own checks); a
+result whose params still differ from the QuantizeLinear's (a Reshape between two scales, a
+Softmax's fixed output params) gets a requantizing QUANTIZE, and Concat's inputs are
+requantized to its output's. Otherwise the node runs in float32 between the group's
+DEQUANTIZE and QUANTIZE ops ("float otherwise"); the file's metadata "source.qdq_float_nodes"
+says which and why.
 
 Rounding. QUANTIZE rounds ties away from zero (LiteRT's rule) where ONNX rounds them to even,
-and the int8 kernels requantize in fixed point (docs/int8-arithmetic.md) where ONNX Runtime
-uses a float multiplier: an exact tie can come out one step apart. Per-axis QuantizeLinear,
-which has no kernel, is composed of float ops and rounds ties to even.
+and the int8 kernels requantize in LiteRT's fixed point with two roundings
+(docs/int8-arithmetic.md) where ONNX Runtime rounds the real product once: a value within
+2^-shift of a tie can come out one step apart (about 0.2% of a convolution's outputs), and
+such steps carry through the layers after it. Per-axis QuantizeLinear, which has no kernel,
+is composed of float ops and rounds ties to even, as ONNX does.
 """
 from __future__ import annotations
 
@@ -47,7 +53,7 @@ from ..ops.fully_connected import FullyConnectedParams
 from ..ops.mean import ReduceParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
 from .onnx_nn_ops import conv, matmul
-from .onnx_signature import AnyTensor, input_kind, signature
+from .onnx_signature import AnyTensor, signature
 
 __all__ = ["FLOAT_NODES_KEY", "QDQ_OPS", "QdqLowering"]
 

@@ -317,8 +317,9 @@ def _int32_bias(value: np.ndarray, bias_p: QParams | None, x_scale: float,
     else the real bias rounded to that scale."""
     scales = (np.float32(x_scale) * np.array(w_scales, np.float32)).astype(np.float32)
     scales = np.broadcast_to(scales, (channels,))
-    if value.shape not in ((channels,), (1,), ()):
-        raise Unsupported(f"bias of shape {list(value.shape)}: [{channels}] is supported")
+    if value.size not in (1, channels) or (value.ndim > 1 and value.shape[-1] != value.size):
+        raise Unsupported(f"bias of shape {list(value.shape)}: one value per output channel "
+                          f"({channels}) is supported")
     value = np.broadcast_to(value.reshape(-1), (channels,))
     if bias_p is not None:
         if any(bias_p.zero_point):

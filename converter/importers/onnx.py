@@ -26,6 +26,7 @@ from .graph_builder import Builder, Invalid, Unsupported
 from .onnx_control_flow import (CONTROL_FLOW_OPS, constant_outputs, control_flow_problems,
                                 convert_control_flow)
 from .onnx_fold import fold_node
+from .onnx_functions import convert_function, has_function
 from .onnx_ops import ONNX_OPS
 from .onnx_qdq import QdqLowering
 from .onnx_signature import Signature, input_kind, signature
@@ -299,6 +300,8 @@ def _scan(graph: onnx.GraphProto, opset: int, types: dict[str, int]) -> list[Pro
             constant.update(o for o in node.output if o)
             continue
         fn = _lookup(node.op_type, opset)
+        if fn is None and has_function(node.op_type, opset):
+            continue  # its function body is inlined; its nodes' problems show then
         if fn is None:
             problems.append((label, node.op_type, f"op not supported (opset {opset})"))
             continue
@@ -435,7 +438,9 @@ class _Conversion:
                 raise Invalid(str(e).splitlines()[0]) from None
         if node.op_type in CONTROL_FLOW_OPS:
             reasons = control_flow_problems(node, self.consts.keys())
-        elif _foldable(node, self.consts.keys()):
+        elif _foldable(node, self.consts.keys()) or (
+                _lookup(node.op_type, self.opset) is None
+                and has_function(node.op_type, self.opset)):
             reasons = []
         else:
             fn = _lookup(node.op_type, self.opset)
@@ -457,6 +462,9 @@ class _Conversion:
                     self.consts[name] = value
             return
         fn = _lookup(node.op_type, self.opset)
+        if fn is None:
+            convert_function(self, node, label, self.opset)
+            return
         sig = signature(fn)
         args: list[Any] = []
         for i, name in enumerate(node.input):

@@ -156,7 +156,7 @@ def _prefix(scope: Scope, label: str, graph: onnx.GraphProto) -> str:
     return candidate
 
 
-def _bind(scope: Scope, name: str, source: str | np.ndarray) -> None:
+def bind(scope: Scope, name: str, source: str | np.ndarray) -> None:
     """Makes ONNX value `name` the constant `source` or the value named `source`."""
     if isinstance(source, np.ndarray):
         scope.consts[name] = source
@@ -199,18 +199,21 @@ def _renamed(node: onnx.NodeProto, names: dict[str, str], prefix: str) -> onnx.N
     return copy
 
 
-def _inline(scope: Scope, graph: onnx.GraphProto, label: str,
-            inputs: list[str | np.ndarray]) -> list[str]:
-    """Converts `graph`'s nodes with its inputs bound to `inputs`; returns the names of the
-    values its outputs are."""
+def inline(scope: Scope, graph: onnx.GraphProto, label: str,
+           inputs: list[str | np.ndarray]) -> list[str]:
+    """Converts `graph`'s nodes with its inputs bound to `inputs` (values, constants, or ""
+    for an optional input not given); returns the names of the values its outputs are."""
     if len(inputs) != len(graph.input):
         raise Invalid(f"the subgraph {graph.name!r} takes {len(graph.input)} inputs, "
                       f"{len(inputs)} are given")
     prefix = _prefix(scope, label, graph)
     names: dict[str, str] = {}
     for value, source in zip(graph.input, inputs):
+        if isinstance(source, str) and not source:
+            names[value.name] = ""  # an optional input not given: absent inside too
+            continue
         names[value.name] = prefix + value.name
-        _bind(scope, names[value.name], source)
+        bind(scope, names[value.name], source)
     for init in graph.initializer:
         names[init.name] = prefix + init.name
         try:
@@ -311,10 +314,10 @@ def convert_if(scope: Scope, node: onnx.NodeProto, label: str) -> None:
         raise Unsupported(IF_RUN_TIME)
     taken = bool(_scalar(scope.consts[node.input[0]], "the condition"))
     branch = then_branch if taken else else_branch
-    results = _inline(scope, branch, f"{label}/{'then' if taken else 'else'}", [])
+    results = inline(scope, branch, f"{label}/{'then' if taken else 'else'}", [])
     for out, value in zip(node.output, results):
         if out:
-            _bind(scope, out, value)
+            bind(scope, out, value)
 
 
 def convert_loop(scope: Scope, node: onnx.NodeProto, label: str) -> None:
@@ -345,7 +348,7 @@ def convert_loop(scope: Scope, node: onnx.NodeProto, label: str) -> None:
     stacked: list[list[str]] = [[] for _ in range(scans)]
     step = 0
     while step < count and going:
-        results = _inline(scope, body, f"{label}/{step}",
+        results = inline(scope, body, f"{label}/{step}",
                           [np.array(step, np.int64), np.array(going), *carried])
         if results[0] not in scope.consts:
             raise Unsupported(f"step {step} computes its condition at run time: "
@@ -358,14 +361,14 @@ def convert_loop(scope: Scope, node: onnx.NodeProto, label: str) -> None:
     outputs = list(node.output)
     for out, value in zip(outputs, carried):
         if out:
-            _bind(scope, out, value)
+            bind(scope, out, value)
     for k, out in enumerate(outputs[len(carried):]):
         if not out:
             continue
         if not stacked[k]:
             raise Unsupported(f"the loop runs no step, so scan output {out!r} is empty; "
                               f"Emberlite tensors are never empty")
-        _bind(scope, out, _stack(scope, stacked[k], 0, f"{label}/{out}"))
+        bind(scope, out, _stack(scope, stacked[k], 0, f"{label}/{out}"))
 
 
 def _scan_steps(scope: Scope, body: onnx.GraphProto, label: str, states: list[str],
@@ -382,7 +385,7 @@ def _scan_steps(scope: Scope, body: onnx.GraphProto, label: str, states: list[st
     for t in range(length):
         slices = [_take(scope, x, a, length - 1 - t if r else t, f"{label}/{t}/in{k}")
                   for k, (x, a, r) in enumerate(zip(xs, axes, reverse))]
-        results = _inline(scope, body, f"{label}/{t}", [*states, *slices])
+        results = inline(scope, body, f"{label}/{t}", [*states, *slices])
         states = results[:len(states)]
         for k, value in enumerate(results[len(states):]):
             outs[k].append(value)
@@ -423,10 +426,10 @@ def _scan_outputs(scope: Scope, node: onnx.NodeProto, label: str, final: list[st
                   outs: list[list[str]], axes: list[int], reverse: list[int]) -> None:
     for out, value in zip(node.output, final):
         if out:
-            _bind(scope, out, value)
+            bind(scope, out, value)
     for out, steps, axis, back in zip(node.output[len(final):], outs, axes, reverse):
         if out:
-            _bind(scope, out, _stack(scope, steps[::-1] if back else steps, axis,
+            bind(scope, out, _stack(scope, steps[::-1] if back else steps, axis,
                                      f"{label}/{out}"))
 
 

@@ -4,7 +4,8 @@ reading outer run-time values and constants, nested Ifs), Loop of a constant tri
 carried values, scan outputs, the step number and a condition computed from constants that
 ends it early, Scan of two states in either direction and along other axes; refusals that
 name the node and the reason (a run-time condition or trip count, branches with different
-output counts, too many steps, a body the importer cannot convert)."""
+output counts, too many steps, a body the importer cannot convert). Ops ONNX defines as
+functions (MeanVarianceNormalization, SwiGLU), inlined the same way (onnx_functions.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -248,3 +249,38 @@ def test_scan_without_num_scan_inputs() -> None:
     model = _model([node], [_value("s0", F, [3]), _value("p0", F, [3]), _value("x", F, [5, 3])],
                    ["s", "p", "sums", "twice"])
     _refused(model, "Scan_0.*the attribute num_scan_inputs is missing")
+
+
+# --- ops ONNX defines as functions (onnx_functions.py) --------------------------------------
+@pytest.mark.parametrize("axes", [[0, 2, 3], [1], [2, 3]], ids=str)
+def test_mean_variance_normalization_by_its_function_body(axes: list[int]) -> None:
+    node = helper.make_node("MeanVarianceNormalization", ["x"], ["y"], axes=axes)
+    model = _model([node], [_value("x", F, [2, 3, 4, 5])], ["y"], opset=13)
+    assert_matches_ort(model, [_x(2, 3, 4, 5)])
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5])
+def test_swiglu_by_its_function_body(alpha: float) -> None:
+    """Opset 28 (ONNX Runtime may not read it): against ONNX's own evaluator."""
+    from onnx.reference import ReferenceEvaluator
+
+    node = helper.make_node("SwiGLU", ["a", "b"], ["y"], alpha=alpha)
+    model = _model([node], [_value("a", F, [3, 8]), _value("b", F, [3, 8])], ["y"], opset=28)
+    a, b = _x(3, 8), _x(3, 8)
+    got, = run_ember(convert_onnx(model), [a, b])
+    want, = ReferenceEvaluator(model).run(None, {"a": a, "b": b})
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_function_body_that_needs_a_run_time_loop() -> None:
+    """HannWindow of a run-time size: its body's Range is a Loop of a run-time trip count."""
+    node = helper.make_node("HannWindow", ["n"], ["y"])
+    model = _model([node], [_value("n", TensorProto.INT64, [])], ["y"], opset=17)
+    _refused(model, r"HannWindow_0 \(HannWindow\): HannWindow_0/Range_\d+ \(Range\): "
+                    r"HannWindow_0/Range_\d+/Loop_\d+ \(Loop\): Loop with a run-time trip count")
+
+
+def test_function_op_with_an_attribute_of_the_wrong_type() -> None:
+    node = helper.make_node("MeanVarianceNormalization", ["x"], ["y"], axes="all")
+    _refused(_model([node], [_value("x", F, [2, 3])], ["y"], opset=13),
+             "MeanVarianceNormalization.*axes")

@@ -28,6 +28,7 @@ from .graph_builder import Builder, Invalid, Unsupported
 from .tflite_metadata import READ_ERRORS as _READ_ERRORS
 from .tflite_ops import TFLITE_OPS, fused_activation_problem
 from .tflite_quantized import assign_quant, int8_problems, is_quantized_op, type_name
+from .tflite_recurrent_ops import STATE_INPUTS
 from .tflite_reader import (NUMPY_TYPES, TFLModel, TFLOperator, TFLTensor, check_order,
                             read_tflite, tensor_names)
 
@@ -81,6 +82,13 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
         return [f"custom op {op.custom_code!r} is not supported"]
     if op.code in _SUBGRAPH_FIELDS:
         return ["control flow is not supported", *_subgraph_problems(model, op)]
+    states = STATE_INPUTS.get(op.code, ())
+    variables = [f"input {pos} ({model.tensors[t].name!r}) is a variable tensor; only the "
+                 f"state inputs of a sequence LSTM may be"
+                 for pos, t in enumerate(op.inputs)
+                 if t >= 0 and model.tensors[t].variable and pos not in states]
+    if variables:
+        return variables
     if op.code in _NUMPY_FOLDS and all(t in constant for t in op.inputs if t >= 0):
         return []
     spec = TFLITE_OPS.get(op.code)
@@ -348,10 +356,16 @@ class _OpContext:
             raise Unsupported(f"input {pos} must be a constant")
         return self._conv.consts[t]
 
+    def is_variable(self, pos: int) -> bool:
+        """Whether input `pos` is a variable tensor (a state the op starts at zeros)."""
+        return self.has(pos) and self._conv.model.tensors[self.op.inputs[pos]].variable
+
     def in_shape(self, pos: int) -> tuple[int, ...]:
         if not self.has(pos):
             raise Invalid(f"input {pos} is missing")
         t = self.op.inputs[pos]
+        if self.is_variable(pos):
+            return self._conv.model.tensors[t].shape
         if t in self._conv.consts:
             return tuple(self._conv.consts[t].shape)
         return tuple(self._conv.graph.tensors[self._conv.env[t]].shape or ())

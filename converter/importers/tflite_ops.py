@@ -453,6 +453,17 @@ def slice_(c: Ctx) -> Result:
     return [_slice(c, x, ranges, c.out_shape())]
 
 
+def reverse_v2(c: Ctx) -> Result:
+    """A SLICE of step -1 along each reversed axis (Keras' Bidirectional reverses its input
+    and its backward layer's output with it)."""
+    x = c.input(0)
+    shape = c.b.shape(x)
+    axes = {axis_index(int(a), len(shape)) for a in c.const(1).reshape(-1)}
+    ranges = [range(size)[::-1] if axis in axes else range(size)
+              for axis, size in enumerate(shape)]
+    return [_slice(c, x, ranges, shape)]
+
+
 def pad(c: Ctx) -> Result:
     x = c.input(0)
     rank = len(c.b.shape(x))
@@ -582,6 +593,7 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.STRIDED_SLICE: TFLiteOp(strided_slice, 4, const_inputs=(1, 2, 3),
                                check=_strided_slice_check, **_MOVES),
     Op.SLICE: TFLiteOp(slice_, 3, const_inputs=(1, 2), **_MOVES),
+    Op.REVERSE_V2: TFLiteOp(reverse_v2, 2, const_inputs=(1,), **_MOVES),
     Op.PAD: TFLiteOp(pad, 2, const_inputs=(1,)),
     Op.PADV2: TFLiteOp(pad, 3, const_inputs=(1, 2)),
     Op.SOFTMAX: TFLiteOp(softmax),
@@ -631,3 +643,8 @@ TFLITE_OPS.update(SELECT_OPS)
 from .tflite_index_ops import INDEX_OPS  # noqa: E402
 
 TFLITE_OPS.update(INDEX_OPS)
+
+# UNIDIRECTIONAL_SEQUENCE_LSTM and BIDIRECTIONAL_SEQUENCE_LSTM, unrolled, likewise.
+from .tflite_recurrent_ops import RECURRENT_OPS  # noqa: E402
+
+TFLITE_OPS.update(RECURRENT_OPS)

@@ -40,6 +40,7 @@ class TFLTensor:
     shape: tuple[int, ...]
     data: np.ndarray | None       # constant value, or None for a run-time tensor
     quant: QuantParams | None     # the file's scales and zero points, None if it has none
+    variable: bool = False        # a state tensor (an LSTM's), zeros before the first step
 
 
 @dataclass
@@ -163,6 +164,11 @@ class _Reader:
                                    f"range [0, {n_buffers})")
         self.where = f"buffer {b} of tensor {i} ({name!r})"
         raw = self.buffer(m.Buffers(b))
+        if t.IsVariable():
+            if raw:  # as LiteRT, which starts every variable tensor at zeros
+                raise ModelImportError(f"tensor {i} ({name!r}) is a variable tensor with data "
+                                       f"in buffer {b}; variable tensors start at zeros")
+            return TFLTensor(name, t.Type(), shape, None, quant, variable=True)
         # Buffer 0 is the converter's "no data"; an empty buffer of its own on a tensor of no
         # elements is an empty constant (the shape [] of a RESHAPE to a scalar).
         empty_constant = b != 0 and math.prod(shape) == 0
@@ -280,7 +286,8 @@ def tensor_names(tensors: list[TFLTensor]) -> list[str]:
 def check_order(model: TFLModel) -> None:
     """Every run-time tensor is written once, by an operator before its readers (so the
     operator list is a valid execution order and has no cycle)."""
-    defined = set(model.inputs) | {i for i, t in enumerate(model.tensors) if t.data is not None}
+    defined = set(model.inputs) | {i for i, t in enumerate(model.tensors)
+                                   if t.data is not None or t.variable}
     for op in model.operators:
         for t in op.inputs:
             if t >= 0 and t not in defined:

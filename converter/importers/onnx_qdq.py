@@ -24,7 +24,9 @@ group is kept only if every IR op that makes has an int8 kernel whose rules hold
 requantizing op, data movement keeping its input's params, the kernel's own checks); a
 result whose params still differ from the QuantizeLinear's (a Reshape between two scales, a
 Softmax's fixed output params) gets a requantizing QUANTIZE, and Concat's inputs are
-requantized to its output's. Otherwise the node runs in float32 between the group's
+requantized to its output's. An element-wise function of one input without an int8 kernel
+(Sigmoid, Tanh, HardSigmoid, Gelu, ...) becomes a LOOKUP_TABLE of its 256 values, computed
+as ONNX Runtime computes each. Otherwise the node runs in float32 between the group's
 DEQUANTIZE and QUANTIZE ops ("float otherwise"); the file's metadata "source.qdq_float_nodes"
 says which and why.
 
@@ -669,14 +671,20 @@ class QdqLowering:
         b, g = conversion.b, conversion.b.graph
         start, names = len(g.nodes), set(g.tensors)
         b.begin(label, len(node.output))
-        try:
-            results = self._lower(conversion, node)
-        except (Unsupported, Invalid, ValueError, KeyError, IndexError) as e:
-            # Whatever stops the int8 form, the float form converts the node or says why not.
-            del g.nodes[start:]
-            for name in set(g.tensors) - names:
-                del g.tensors[name]
-            self.float_nodes[label] = str(e)
+        tries = [self._lower] + [self._lower_table] * (node.op_type in _TABLE_OPS)
+        for lower in tries:
+            try:
+                results = lower(conversion, node)
+                break
+            except (Unsupported, Invalid, ValueError, KeyError, IndexError) as e:
+                # Whatever stops the int8 form, the float form converts the node or says
+                # why not.
+                del g.nodes[start:]
+                for name in set(g.tensors) - names:
+                    del g.tensors[name]
+                reason = str(e)
+        else:
+            self.float_nodes[label] = reason
             g.metadata[FLOAT_NODES_KEY] = json.dumps(self.float_nodes, sort_keys=True)
             return False
         b.finish()
@@ -770,6 +778,47 @@ class QdqLowering:
         if any(isinstance(r, np.ndarray) for r in results):
             raise Unsupported("its result is a constant")
         return finish_int8(b, start, results, [p.int8() for p in finals], weights)
+
+    def _lower_table(self, conversion: Any, node: onnx.NodeProto) -> list[str]:
+        """An element-wise function of one int8 input as LOOKUP_TABLE: the node evaluated by
+        ONNX's reference on the 256 dequantized input values, quantized as its QuantizeLinear
+        (rounding half to even), which is what ONNX Runtime computes value by value."""
+        from onnx.reference import ReferenceEvaluator
+
+        b = conversion.b
+        dq = self._dq(node.input[0])
+        if dq is None or dq.input[0] in conversion.consts:
+            raise Unsupported("input 0 is not a dequantized run-time tensor")
+        x = conversion._tensor(dq.input[0])
+        pin = self._dq_params(conversion, dq, b.shape(x), b.dtype(x) == DType.UINT8)
+        if pin.axis is not None:
+            raise Unsupported("input 0 is dequantized per axis")
+        consts = {n: conversion.consts[n] for n in node.input[1:] if n}
+        if len(consts) != len([n for n in node.input[1:] if n]):
+            raise Unsupported("its other inputs must be constants")
+        [qs] = self.groups[node.output[0]]
+        pout = self._q_params(conversion, qs[0]).int8()
+        q = np.arange(256, dtype=np.uint8).view(np.int8)
+        pq = pin.int8()
+        real = np.float32(pq.scale[0]) * (q.astype(np.float32) - np.float32(pq.zero_point[0]))
+        one = onnx.helper.make_node(node.op_type, ["x", *node.input[1:]], ["y"])
+        one.attribute.extend(node.attribute)
+        graph = onnx.helper.make_graph(
+            [one], "table", [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT,
+                                                                [256])],
+            [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+            [onnx.numpy_helper.from_array(v, n) for n, v in consts.items()])
+        model = onnx.helper.make_model(graph, opset_imports=[
+            onnx.helper.make_opsetid("", conversion.opset)])
+        with np.errstate(all="ignore"):
+            [y] = ReferenceEvaluator(model).run(None, {"x": real})
+            y = np.rint(np.asarray(y, np.float32) / np.float32(pout.scale[0]))
+        if y.shape != (256,) or np.isnan(y).any():
+            raise Unsupported("its value is undefined for some inputs")
+        table = np.clip(y + pout.zero_point[0], -128, 127).astype(np.int8)
+        x8 = int8_view(b, x, pin)
+        t = _const_int8(b, table, pout, "table")
+        return [_set_quant(b, b.op(OpType.LOOKUP_TABLE, [x8, t], dtype=DType.INT8), pout)]
 
     def _operand(self, conversion: Any, node: onnx.NodeProto, i: int, name: str,
                  x_scale: float | None) -> tuple[str, QuantParams | None]:
@@ -896,6 +945,13 @@ def _fold_quantize(node: onnx.NodeProto, args: list[np.ndarray | None]) -> np.nd
 
 
 _FOLDED = {"DequantizeLinear": _fold_dequantize, "QuantizeLinear": _fold_quantize}
+# Element-wise functions of one input (other inputs constant), lowered as a 256-entry table
+# when their group has no int8 kernel.
+_TABLE_OPS = {"Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Exp", "Log", "Sqrt", "Erf",
+              "Gelu", "Softplus", "Softsign", "Mish", "Elu", "Selu", "Celu", "LeakyRelu",
+              "Relu", "Clip", "Abs", "Neg", "Sin", "Cos", "Tan", "Reciprocal", "Floor", "Ceil",
+              "Round", "Sign", "ThresholdedRelu", "Shrink", "Atan", "Asin", "Acos", "Sinh",
+              "Cosh", "Asinh", "Acosh", "Atanh", "Swish"}
 # Nodes never lowered as a group: the Q/DQ ops themselves, and ops that only pass a value on.
 _NOT_GROUPED = {"QuantizeLinear", "DequantizeLinear", "Identity", "Dropout", "Shape", "Size",
                 "Constant", *(k if isinstance(k, str) else k[0] for k in QDQ_OPS)}

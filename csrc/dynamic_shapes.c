@@ -96,6 +96,24 @@ static ember_status derive_node(ember_context *ctx, ember_node *n) {
     return EMBER_STATUS_OK;
 }
 
+/* A derived shape must fit the arena plan, and a per-channel quantization (the verifier
+   matched its count to the stored dim) must still have one scale per element of its axis:
+   the kernels size their channel loops by the count. */
+static ember_status check_derived(ember_context *ctx, uint32_t i, const ember_tensor *t) {
+    if (!t->is_constant && t->bytes > t->stored_bytes)
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "tensor %" PRIu32 " '%s' needs %zu bytes at these input shapes; the "
+                          "arena plan holds %zu (its size at the maxima)",
+                          i, t->name, t->bytes, t->stored_bytes);
+    const uint32_t axis = (uint32_t)t->quant_axis;
+    if (t->quant_count > 1 && (axis >= t->rank || (uint32_t)t->dims[axis] != t->quant_count))
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "tensor %" PRIu32 " '%s' has %" PRIu32 " per-channel scales along dim "
+                          "%" PRIu32 ", which is %" PRId32 " at these input shapes",
+                          i, t->name, t->quant_count, axis, axis < t->rank ? t->dims[axis] : 0);
+    return EMBER_STATUS_OK;
+}
+
 ember_status ember_derive_shapes(ember_context *ctx, ember_model *m) {
     ember_status st = bind_symbols(ctx, m);
     if (st != EMBER_STATUS_OK)
@@ -103,14 +121,8 @@ ember_status ember_derive_shapes(ember_context *ctx, ember_model *m) {
     cut_constants(ctx, m);
     for (uint32_t i = 0; st == EMBER_STATUS_OK && i < m->node_count; i++)
         st = derive_node(ctx, &m->nodes[i]);
-    for (uint32_t i = 0; st == EMBER_STATUS_OK && i < m->tensor_count; i++) {
-        const ember_tensor *t = &m->tensors[i];
-        if (!t->is_constant && t->bytes > t->stored_bytes)
-            st = ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
-                            "tensor %" PRIu32 " '%s' needs %zu bytes at these input shapes; the "
-                            "arena plan holds %zu (its size at the maxima)",
-                            i, t->name, t->bytes, t->stored_bytes);
-    }
+    for (uint32_t i = 0; st == EMBER_STATUS_OK && i < m->tensor_count; i++)
+        st = check_derived(ctx, i, &m->tensors[i]);
     return st;
 }
 

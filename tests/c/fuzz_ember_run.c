@@ -9,7 +9,9 @@
    (another tensor, its own output, stale scratch) or wrote over an input. A refusal at
    create or allocate is no finding ("REFUSED"); a crash, a sanitizer report or a mismatch
    ends the process with a non-zero status right after the "RUN" line of the model that
-   caused it, so the driver knows which it was. */
+   caused it, so the driver knows which it was. A model with dynamic dims is then resized
+   (each dynamic dim to its min, then to a size drawn from the seed), allocated and run the
+   same way at each size ("RESIZED" lines). */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <inttypes.h>
@@ -174,6 +176,46 @@ static int run_interp(ember_interp *ip, uint64_t seed) {
     return rc;
 }
 
+/* Resizes every graph input: each dynamic dim to its min (draw == 0) or to a size in its
+   range drawn from *s; fixed dims keep their size. Returns whether any dim is dynamic. */
+static int resize_inputs(ember_interp *ip, int draw, uint64_t *s) {
+    int dynamic = 0;
+    for (uint32_t i = 0; i < ember_interp_input_count(ip); i++) {
+        const uint32_t t = ember_interp_input_tensor(ip, i);
+        ember_tensor_info info;
+        if (ember_interp_tensor_info(ip, t, &info) != EMBER_STATUS_OK)
+            continue;
+        int32_t dims[EMBER_MAX_RANK];
+        for (uint32_t d = 0; d < info.rank; d++) {
+            int32_t lo = info.dims[d], hi = info.dims[d];
+            const char *name;
+            ember_interp_dim_range(ip, t, d, &lo, &hi, &name);
+            dynamic |= lo != hi;
+            const uint64_t span = (uint64_t)((int64_t)hi - lo + 1);
+            dims[d] = draw && lo != hi ? (int32_t)(lo + (int64_t)(next(s) % span)) : lo;
+        }
+        if (dynamic && ember_interp_resize_input(ip, i, dims, info.rank) != EMBER_STATUS_OK)
+            printf("RESIZE refused: %s\n", ember_errmsg(ip));
+    }
+    return dynamic;
+}
+
+/* The model at its dynamic dims' minima and at a drawn size: 0, or run_interp's 3. */
+static int run_resized(ember_interp *ip, uint64_t seed) {
+    uint64_t s = seed ^ 0x2545f4914f6cdd1dull;
+    for (int draw = 0; draw < 2; draw++) {
+        if (!resize_inputs(ip, draw, &s))
+            return 0;
+        const ember_status st = ember_interp_allocate(ip);
+        printf("RESIZED allocate %s%s%s\n", ember_status_str(st), st ? ": " : "",
+               st ? ember_errmsg(ip) : "");
+        const int rc = st == EMBER_STATUS_OK ? run_interp(ip, seed + (uint64_t)draw + 1) : 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int run_model(const char *path) {
     printf("RUN %s\n", path);
     fflush(stdout);
@@ -194,8 +236,8 @@ static int run_model(const char *path) {
         printf("REFUSED create %s: %s\n", ember_status_str(st), ip ? ember_errmsg(ip) : "");
     else if ((st = ember_interp_allocate(ip)) != EMBER_STATUS_OK)
         printf("REFUSED allocate %s: %s\n", ember_status_str(st), ember_errmsg(ip));
-    else
-        rc = run_interp(ip, seed_of(data, size));
+    else if ((rc = run_interp(ip, seed_of(data, size))) == 0)
+        rc = run_resized(ip, seed_of(data, size));
     ember_interp_destroy(ip);
     free(data);
     fflush(stdout);

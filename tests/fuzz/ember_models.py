@@ -26,7 +26,8 @@ from typing import Any, Callable
 import numpy as np
 
 from emberlite.converter.errors import EmberError
-from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor, constant_array
+from emberlite.converter.ir import (DType, Graph, Node, QuantParams, Symbol, Tensor,
+                                    constant_array)
 from emberlite.converter.ops import OPS, FusedActivation, OpType
 from emberlite.converter.ops.arg_max import ArgParams
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
@@ -993,8 +994,83 @@ def _mutate_value(b: Builder, value: Any) -> Any:
     return value
 
 
+# ---- bounded dynamic shapes (format 8) ----------------------------------------------------
+def _count(dim: int, begin: int, step: int) -> int:
+    room = dim - begin if step > 0 else begin + 1
+    return max(0, -(-room // abs(step)))
+
+
+def _dim_spec(b: Builder, graph: Graph, out: int, same: bool) -> int:
+    """A new_shape or size entry for an output dim of `out` elements: 0 or -1 (`same`: it
+    follows the input) or a symbol of that max, else the fixed size."""
+    symbols = [k for k, sym in enumerate(graph.symbols) if sym.max == out]
+    if same and b.chance(0.7):
+        return -1
+    return -2 - b.pick(symbols) if symbols and b.chance(0.5) else out
+
+
+def _dynamize(b: Builder, graph: Graph) -> bool:
+    """Makes graph input dims dynamic: one or two of their sizes become symbols (min drawn in
+    1..size) that most input dims of that size follow; RESHAPE and SLICE get a new_shape and
+    size that give their outputs at the bound. fuzz_ember_run.c then resizes the inputs; a
+    model whose ops cannot follow is refused at allocate, which is no finding."""
+    pairs = [(n, d, v) for n in graph.inputs for d, v in enumerate(graph.tensors[n].shape)
+             if 2 <= v < HUGE]
+    if not pairs:
+        return False
+    marks = {n: [-1] * len(graph.tensors[n].shape) for n in graph.inputs}
+    for size in dict.fromkeys(b.pick([v for _, _, v in pairs]) for _ in range(b.pick((1, 2)))):
+        hits = [(n, d) for n, d, v in pairs if v == size and b.chance(0.8)]
+        for n, d in hits:
+            marks[n][d] = len(graph.symbols)
+        if hits:
+            graph.symbols.append(Symbol(f"s{len(graph.symbols)}",
+                                        int(b.rng.integers(1, size + 1)), size))
+    for n, m in marks.items():
+        if any(k >= 0 for k in m):
+            graph.tensors[n] = dataclasses.replace(graph.tensors[n], dim_symbols=tuple(m))
+    for node in graph.nodes:
+        x, y = graph.tensors[node.inputs[0]].shape, graph.tensors[node.outputs[0]].shape
+        if node.op == OpType.RESHAPE and b.chance(0.9):
+            spec = [0 if d < len(x) and x[d] == v and b.chance(0.6) else v
+                    for d, v in enumerate(y)]
+            if y and b.chance(0.6):
+                spec[int(b.rng.integers(len(y)))] = -1
+            node.params = dataclasses.replace(node.params, new_shape=tuple(spec))
+        elif node.op == OpType.SLICE and b.chance(0.9) and len(node.params.begin) == len(x):
+            p = node.params
+            size = tuple(_dim_spec(b, graph, v, _count(x[d], p.begin[d], p.step[d]) == v)
+                         for d, v in enumerate(y))
+            node.params = dataclasses.replace(p, size=size)
+    return bool(graph.symbols)
+
+
+def _hostile_symbols(b: Builder, graph: Graph) -> str:
+    """Changes one of the format 8 fields: a symbol's range, a tensor's dim_symbols (an input's,
+    an intermediate's or a constant's), or the symbol count."""
+    what = b.pick(("range", "marks", "marks", "count"))
+    if what == "range":
+        k = int(b.rng.integers(len(graph.symbols)))
+        sym = graph.symbols[k]
+        graph.symbols[k] = dataclasses.replace(sym, **{b.pick(("min", "max")): int(b.pick(
+            EDGE_INTS + (sym.max + 1, sym.max - 1, sym.min - 1, 0)))})
+        return f"symbol {k} -> {graph.symbols[k]}"
+    if what == "count":
+        graph.symbols += [Symbol(f"extra{k}", 1, 1) for k in range(b.pick((1, 8)))]
+        return f"{len(graph.symbols)} symbols"
+    t = graph.tensors[b.pick(list(graph.tensors))]
+    rank = len(t.shape or ())
+    marks = [int(b.pick((-1, -1, 0, 1, len(graph.symbols), -2, HUGE))) for _ in range(rank)]
+    if b.chance(0.2):
+        marks = marks[:-1] if marks and b.chance(0.5) else marks + [0]
+    graph.tensors[t.name] = dataclasses.replace(t, dim_symbols=tuple(marks))
+    return f"dim_symbols of {t.name} -> {marks}"
+
+
 def _hostile(b: Builder, graph: Graph, plan: MemoryPlan) -> str:
     """Changes one structured field after planning; returns what it changed."""
+    if graph.symbols and b.chance(0.35):
+        return _hostile_symbols(b, graph)
     acts = [n for n in plan.offsets]
     kind = b.pick(("offset", "arena", "param", "param", "quant", "shape", "dtype"))
     if kind == "offset" and acts:
@@ -1049,9 +1125,11 @@ def _hostile(b: Builder, graph: Graph, plan: MemoryPlan) -> str:
 
 
 def generate(rng: np.random.Generator, op: OpType | None = None,
-             hostile_rate: float = 0.15, max_tries: int = 200) -> Model:
+             hostile_rate: float = 0.15, max_tries: int = 200,
+             dynamic_rate: float = 0.25) -> Model:
     """One random model whose first node is `op` (random if None), with up to three more
-    nodes chained after it; hostile_rate of them get one post-planning mutation."""
+    nodes chained after it; dynamic_rate of them get dynamic input dims (_dynamize) and
+    hostile_rate one post-planning mutation."""
     check_coverage()
     first = op if op is not None else OpType(int(rng.integers(len(OpType))))
     for _ in range(max_tries):
@@ -1073,6 +1151,7 @@ def generate(rng: np.random.Generator, op: OpType | None = None,
                     b.tensors, b.nodes, b.inputs, b.work = saved   # drop the half-built op
             outputs = b.dangling()
             graph = b.graph(outputs)
+            dynamic = rng.random() < dynamic_rate and _dynamize(b, graph)
             plan = plan_memory(graph)
             if plan.arena_size > MAX_ARENA_BYTES:
                 raise Reject("arena too large")
@@ -1086,7 +1165,8 @@ def generate(rng: np.random.Generator, op: OpType | None = None,
             raise RuntimeError(f"generator bug for {first.name}: {e!r}") from e
         types = "".join(sorted({t.dtype.name.lower()[0] + str(t.dtype.numpy.itemsize * 8)
                                 for t in graph.tensors.values() if not t.is_constant}))
-        name = "+".join(o.name.lower() for o in done) + f"-{types}"
+        name = "+".join(o.name.lower() for o in done) + f"-{types}" + \
+            ("-dyn" if dynamic else "")
         return Model(name, done, data, hostile, graph)
     raise RuntimeError(f"no model for {first.name} after {max_tries} tries: the generator "
                        f"or the converter's shape rules changed")

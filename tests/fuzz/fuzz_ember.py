@@ -1,7 +1,7 @@
 """Structure-aware fuzzer for .ember files: `make fuzz-ember` (150 s) and `make fuzz-long`.
 
 Usage: fuzz_ember.py --runner build/fuzz_ember_run [--seconds 150] [--seed N] [--work DIR]
-                     [--corpus tests/c/corpus_ember] [--batch 200] [--stop]
+                     [--corpus tests/c/corpus_ember] [--batch 200] [--dynamic 0.25] [--stop]
 
 First replays the kept findings (--corpus) and the libFuzzer seeds (tests/c/corpus), then,
 until the time is up, generates batches of random valid (and some hostile) models with
@@ -50,6 +50,7 @@ class Outcome:
     rc: int = 0
     hung: bool = False
     report: str = ""                                       # stderr + the MISMATCH line
+    resized: collections.Counter = field(default_factory=collections.Counter)  # ran / refused
 
 
 def run_runner(runner: Path, paths: list[str], hang_s: float) -> Outcome:
@@ -87,8 +88,10 @@ def run_runner(runner: Path, paths: list[str], hang_s: float) -> Outcome:
             out.last = line[4:]
         elif line == "DONE":
             out.done = True
-        elif out.last is not None:
-            out.results[out.last] = line
+        elif line.startswith("RESIZED"):   # a dynamic model at another size
+            out.resized[line.startswith("RESIZED allocate ok")] += 1
+        elif out.last is not None and not line.startswith("RESIZE refused"):
+            out.results.setdefault(out.last, line)   # the run at the stored shapes
             if line.startswith("MISMATCH"):
                 out.report = line + "\n"
     out.rc = proc.wait()
@@ -139,6 +142,7 @@ class Fuzzer:
             collections.Counter)
         self.models = 0
         self.sites: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.resized: collections.Counter = collections.Counter()   # True: allocated
 
     def record(self, kind: str, path: str, out: Outcome, save: bool) -> None:
         data = Path(path).read_bytes()
@@ -165,6 +169,7 @@ class Fuzzer:
         while paths:
             out = run_runner(Path(self.args.runner), paths, self.args.hang)
             results.update(out.results)
+            self.resized.update(out.resized)
             if out.done and out.rc == 0:
                 break
             if out.last is None:
@@ -196,7 +201,8 @@ class Fuzzer:
         rng.shuffle(ops)
         models: dict[str, ember_models.Model] = {}
         for i in range(self.args.batch):
-            m = ember_models.generate(rng, ops[i % len(ops)], self.args.hostile)
+            m = ember_models.generate(rng, ops[i % len(ops)], self.args.hostile,
+                                      dynamic_rate=self.args.dynamic)
             path = work / f"{index:05d}{i:04d}-{m.name}{'-hostile' if m.hostile else ''}.ember"
             path.write_bytes(m.data)
             models[str(path)] = m
@@ -220,7 +226,8 @@ class Fuzzer:
             print(f"{op.name.lower():20s} {s['models']:7d} {s['accepted']:9d} "
                   f"{s['refused']:8d} {rate:6.0%} {s['invoke error']:7d} {s['hostile']:7d}")
         print(f"\n{self.models} models in {seconds:.0f} s (seed {self.args.seed}); "
-              f"{len(self.findings)} findings")
+              f"{len(self.findings)} findings; dynamic models resized: "
+              f"{self.resized[True]} allocated, {self.resized[False]} refused")
         for f in self.findings:
             if "(again at " not in f:
                 print("  " + f)
@@ -239,6 +246,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--batch", type=int, default=200, help="models per runner process")
     ap.add_argument("--hostile", type=float, default=0.15,
                     help="fraction of models mutated after planning")
+    ap.add_argument("--dynamic", type=float, default=0.25,
+                    help="fraction of models with dynamic input dims, run resized too")
     ap.add_argument("--hang", type=float, default=10.0,
                     help="seconds without progress that count as a hang")
     ap.add_argument("--stop", action="store_true", help="stop at the first finding")

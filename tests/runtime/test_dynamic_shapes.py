@@ -27,8 +27,8 @@ from onnx import TensorProto, helper, numpy_helper
 from emberlite import Interpreter
 from emberlite.converter import Converter
 from emberlite.converter.errors import ModelImportError
-from emberlite.converter.ir import (TO_NCHW, TO_NHWC, DType, Graph, Node, Symbol, Tensor,
-                                    constant_array)
+from emberlite.converter.ir import (TO_NCHW, TO_NHWC, DType, Graph, Node, QuantParams, Symbol,
+                                    Tensor, constant_array)
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.ops.reshape import ReshapeParams
@@ -644,3 +644,19 @@ def test_crafted_file_valid_at_the_bound_refused_at_a_resize(case):
     interp.allocate_tensors()
     interp.set_tensor(x, np.ones((1, 8, 4), np.float32))
     interp.invoke()
+
+
+def test_per_channel_quantization_along_a_dynamic_dim_is_refused_at_a_resize():
+    """A fuzzer finding: the kernels loop over one scale per channel, so a per-channel axis
+    that a resize shortens would read past the tensor; allocate refuses it instead."""
+    q = QuantParams(tuple(0.1 * (k + 1) for k in range(8)), (0,) * 8, 1)
+    tensors = {"x": Tensor("x", DType.INT8, (1, 8, 4), quant=q, dim_symbols=(-1, 0, -1)),
+               "y": Tensor("y", DType.FLOAT32, (1, 8, 4))}
+    graph = Graph(tensors, [Node(OpType.DEQUANTIZE, "dq", ["x"], ["y"])], ["x"], ["y"])
+    graph.symbols = [Symbol("S", 2, 8)]
+    interp = Interpreter(model_content=serialize(graph, plan_memory(graph)))
+    interp.allocate_tensors()
+    interp.resize_tensor_input(interp.get_input_details()[0]["index"], [1, 3, 4])
+    with pytest.raises(UnsupportedError, match=r"tensor 0 'x' has 8 per-channel scales along "
+                                               r"dim 1, which is 3 at these input shapes"):
+        interp.allocate_tensors()

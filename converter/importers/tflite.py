@@ -42,6 +42,8 @@ _NUMPY_FOLDS = {
     BuiltinOperator.PACK: lambda op, args, out: np.stack(
         args, axis=op.options.Axis() if op.options else 0),
     BuiltinOperator.CAST: lambda op, args, out: args[0].astype(out),
+    # The reader densified the sparse constant DENSIFY reads: nothing is left to do.
+    BuiltinOperator.DENSIFY: lambda op, args, out: args[0],
 }
 
 Problem = tuple[str, str, str]  # (operator label, op name, reason)
@@ -50,12 +52,13 @@ Problem = tuple[str, str, str]  # (operator label, op name, reason)
 def import_tflite(data: bytes, budget: ConstantBudget | None = None) -> Graph:
     """Converts the .tflite file `data` to an IR graph (NHWC, as TFLite is). `budget` bounds
     the bytes of the constants folding computes (the default budget without it)."""
-    model = read_tflite(data)
+    budget = budget or ConstantBudget()
+    model = read_tflite(data, budget)
     check_order(model)
     problems = _scan(model)
     if problems:
         raise UnsupportedOpsError(problems)
-    return _Conversion(model, budget or ConstantBudget()).run()
+    return _Conversion(model, budget).run()
 
 
 # --- the pre-scan ---------------------------------------------------------------------------
@@ -90,7 +93,9 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
     if variables:
         return variables
     if op.code in _NUMPY_FOLDS and all(t in constant for t in op.inputs if t >= 0):
-        return []
+        return _densify_problems(model, op) if op.code == BuiltinOperator.DENSIFY else []
+    if op.code == BuiltinOperator.DENSIFY:
+        return ["DENSIFY of a run-time tensor is not supported (only of a sparse constant)"]
     spec = TFLITE_OPS.get(op.code)
     if op.code not in _SHAPE_ONLY and is_quantized_op(model, op):
         return int8_problems(model, op, spec, constant)
@@ -141,6 +146,16 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
     return reasons
 
 
+def _densify_problems(model: TFLModel, op: TFLOperator) -> list[str]:
+    if len(op.inputs) != 1 or op.inputs[0] < 0 or len(op.outputs) != 1:
+        return [f"expected 1 input and 1 output, got {len(op.inputs)} and {len(op.outputs)}"]
+    src, dst = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
+    if (src.type, src.shape) != (dst.type, dst.shape):
+        return [f"the output is {type_name(dst.type)} {list(dst.shape)}, the input "
+                f"{type_name(src.type)} {list(src.shape)}"]
+    return []
+
+
 # Control-flow ops and the option fields naming the subgraphs they run.
 _SUBGRAPH_FIELDS = {
     BuiltinOperator.WHILE: ("CondSubgraphIndex", "BodySubgraphIndex"),
@@ -167,7 +182,7 @@ def _numpy_fold_shape(op: TFLOperator, args: list[np.ndarray],
                       out: type) -> tuple[tuple[int, ...], np.dtype]:
     """The shape and type of a _NUMPY_FOLDS result, known before computing it (inputs of
     different shapes, which np.stack refuses, are charged as the first one's)."""
-    if op.code == BuiltinOperator.CAST:
+    if op.code != BuiltinOperator.PACK:
         return args[0].shape, np.dtype(out)
     shape = list(args[0].shape)
     axis = op.options.Axis() if op.options else 0

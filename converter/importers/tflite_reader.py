@@ -19,9 +19,11 @@ from tflite.TensorType import TensorType
 
 from ..errors import ModelImportError
 from ..ir import QuantParams, Signature, constant_array
+from ..limits import ConstantBudget
 from .tflite_metadata import READ_ERRORS as _READ_ERRORS
 from .tflite_metadata import read_metadata
 from .tflite_quantized import read_quant, type_name
+from .tflite_sparse import densify
 
 __all__ = ["NUMPY_TYPES", "TFLModel", "TFLOperator", "TFLTensor", "check_order",
            "read_tflite", "tensor_names"]
@@ -74,16 +76,17 @@ class TFLModel:
     subgraph_count: int
 
 
-def read_tflite(data: bytes) -> TFLModel:
+def read_tflite(data: bytes, budget: ConstantBudget | None = None) -> TFLModel:
     """Parses and validates the structure of a .tflite file; any inconsistency is a
-    ModelImportError naming what and where."""
+    ModelImportError naming what and where. Sparse constants are densified, charged to
+    `budget` (the default budget without it)."""
     data = bytes(data)
     if len(data) < 8:
         raise ModelImportError(f"not a .tflite file: only {len(data)} bytes")
     if data[4:8] != b"TFL3":
         raise ModelImportError(f"not a .tflite file: file identifier is {data[4:8]!r}, "
                                f"expected b'TFL3'")
-    reader = _Reader(data)
+    reader = _Reader(data, budget or ConstantBudget())
     try:
         return reader.model()
     except _READ_ERRORS as e:
@@ -92,8 +95,9 @@ def read_tflite(data: bytes) -> TFLModel:
 
 
 class _Reader:
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, budget: ConstantBudget):
         self.data = data
+        self.budget = budget
         self.where = "the model table"
 
     def count(self, n: int, what: str) -> int:
@@ -155,9 +159,6 @@ class _Reader:
             raise ModelImportError(f"tensor {i} ({name!r}) has a negative dimension in "
                                    f"{shape}")
         quant = read_quant(t.Quantization(), name, shape, t.Type())
-        if t.Sparsity() is not None:
-            raise ModelImportError(f"tensor {i} ({name!r}) is sparse; sparse tensors are "
-                                   f"not supported")
         b = t.Buffer()
         if not 0 <= b < n_buffers:
             raise ModelImportError(f"tensor {i} ({name!r}) has buffer index {b}, out of "
@@ -172,12 +173,19 @@ class _Reader:
         # Buffer 0 is the converter's "no data"; an empty buffer of its own on a tensor of no
         # elements is an empty constant (the shape [] of a RESHAPE to a scalar).
         empty_constant = b != 0 and math.prod(shape) == 0
-        if not raw and not empty_constant:
+        sparse = t.Sparsity() is not None
+        if sparse and b == 0:
+            raise ModelImportError(f"tensor {i} ({name!r}) is sparse but has no buffer (only "
+                                   f"constants may be sparse)")
+        if not raw and not empty_constant and not sparse:
             return TFLTensor(name, t.Type(), shape, None, quant)
         dtype = NUMPY_TYPES.get(t.Type())
         if dtype is None:
             raise ModelImportError(f"tensor {i} ({name!r}) is a constant of unsupported type "
                                    f"{type_name(t.Type())}")
+        if sparse:
+            return TFLTensor(name, t.Type(), shape, self.sparse(t, i, name, shape, raw, dtype),
+                             quant)
         need = math.prod(shape) * np.dtype(dtype).itemsize
         if need != len(raw):
             raise ModelImportError(f"tensor {i} ({name!r}): shape {shape} x "
@@ -185,6 +193,23 @@ class _Reader:
                                    f"{b} holds {len(raw)}")
         data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
         return TFLTensor(name, t.Type(), shape, constant_array(data, dtype), quant)
+
+    def sparse(self, t: Any, i: int, name: str, shape: tuple[int, ...], raw: bytes,
+               dtype: Any) -> np.ndarray:
+        """The dense value of sparse constant `t` (its buffer holds the stored values)."""
+        self.where = f"the sparsity of tensor {i} ({name!r})"
+        itemsize = np.dtype(dtype).itemsize
+        if len(raw) % itemsize:
+            raise ModelImportError(f"tensor {i} ({name!r}): its buffer of {len(raw)} bytes is "
+                                   f"not a whole number of {type_name(t.Type())} values")
+        self.budget.charge(f"tensor {i} ({name!r}) (sparse)", shape, dtype)
+        values = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+        try:
+            dense = densify(values, shape, t.Sparsity(), len(self.data))
+        except ValueError as e:
+            raise ModelImportError(f"tensor {i} ({name!r}) is sparse, and malformed: {e}") \
+                from None
+        return constant_array(dense, dtype)
 
     def buffer(self, buf: Any) -> bytes:
         offset, size = int(buf.Offset()), int(buf.Size())

@@ -671,7 +671,11 @@ class QdqLowering:
         b, g = conversion.b, conversion.b.graph
         start, names = len(g.nodes), set(g.tensors)
         b.begin(label, len(node.output))
-        tries = [self._lower] + [self._lower_table] * (node.op_type in _TABLE_OPS)
+        # A table is exact to ONNX Runtime's values, a kernel rounds twice; RELU and CLAMP
+        # kernels can fuse into the op before them.
+        tries = [self._lower]
+        if node.op_type in _TABLE_OPS:
+            tries.insert(0 if node.op_type not in ("Relu", "Clip") else 1, self._lower_table)
         for lower in tries:
             try:
                 results = lower(conversion, node)

@@ -43,7 +43,6 @@ _NARROW = ("int8", "int16", "uint8", "uint16", "uint32", "uint64")
 NOT_2D = "3D convolution or pooling: only 1D and 2D windows are supported"
 TRAINING = "training mode"
 EXTRA_OUTPUT = "second output (dropout mask / max-pool indices) is not supported"
-CONST_OUTPUT = "the output is a constant: Emberlite graphs compute outputs from inputs"
 NOT_TENSOR = "sequence/optional inputs are not tensors"
 EMPTY = "zero-size tensors are not supported"
 RESIZE_MODE = "resize mode (cubic, tf_crop_and_resize, antialias, aspect policy) unsupported"
@@ -95,12 +94,6 @@ def _xfail() -> dict[str, str]:
                         "test_training_dropout_zero_ratio_mask",
                         "test_maxpool_with_argmax_2d_precomputed_pads",
                         "test_maxpool_with_argmax_2d_precomputed_strides"]),
-        (CONST_OUTPUT, ["test_constant", "test_shape", "test_shape_example",
-                        "test_shape_start_1", "test_shape_end_1", "test_shape_start_negative_1",
-                        "test_shape_end_negative_1", "test_shape_start_1_end_negative_1",
-                        "test_shape_start_1_end_2", "test_shape_clip_start",
-                        "test_shape_clip_end", "test_shape_start_greater_than_end",
-                        "test_size", "test_size_example"]),
         (NOT_TENSOR, ["test_identity_sequence", "test_identity_opt", "test_loop13_seq",
                       "test_loop16_seq_none"]),
         (RUN_TIME_CONTROL, ["test_if", "test_if_seq", "test_if_opt", "test_loop11",
@@ -298,12 +291,11 @@ def test_every_claimed_op_has_passing_cases() -> None:
     passing = {n.op_type for c in CASES if c.name not in XFAIL for n in c.model.graph.node}
     passing |= {n.op_type for c in FROZEN if c.name not in XFAIL_FROZEN
                 for n in c.model.graph.node}
-    # Their cases output a constant; the importer tests cover them inside real graphs. Not's
-    # cases are opset 1 (tests/kernels/test_logic_family.py runs it), ReduceLogSumExp's are
+    # Not's cases are opset 1 (tests/kernels/test_logic_family.py runs it), ReduceLogSumExp's are
     # float64 (tests/kernels/test_reduction_family.py runs it on float32); GlobalLpPool has no
     # case and Einsum's are float64 or bfloat16 (tests/importers/test_onnx_composed.py runs
     # both). If's and Loop's cases take their condition or trip count at run time
     # (tests/importers/test_onnx_control_flow.py runs both inlined).
-    untested = CLAIMED - passing - {"Size", "Shape", "Constant", "Not", "ReduceLogSumExp",
-                                    "GlobalLpPool", "Einsum", "If", "Loop"}
+    untested = CLAIMED - passing - {"Not", "ReduceLogSumExp", "GlobalLpPool", "Einsum", "If",
+                                    "Loop"}
     assert not untested, f"claimed ops without a passing conformance case: {sorted(untested)}"

@@ -130,6 +130,20 @@ def test_conv_strided_padded_dilated_grouped(io_layout):
     check_sizes(model, HW, _spatial(4, HW_SIZES), io_layout=io_layout)
 
 
+@pytest.mark.parametrize("io_layout", ["onnx", "nhwc"])
+def test_conv_pool_flatten_softmax(io_layout):
+    """A detector head's tail: the spatial dims flattened to one axis (-1) behind a conv and
+    a pool, whose NHWC form reshapes and transposes."""
+    model = _model([helper.make_node("Conv", ["x", "w"], ["c"], strides=[2, 1], pads=[1] * 4),
+                    helper.make_node("MaxPool", ["c"], ["y"], kernel_shape=[2, 2],
+                                     strides=[2, 2]),
+                    helper.make_node("Reshape", ["y", "target"], ["z"]),
+                    helper.make_node("Softmax", ["z"], ["o"], axis=-1)],
+                   [("x", FLOAT, [1, 4, "H", "W"])], ["o"],
+                   {"w": _f(6, 4, 3, 3), "target": np.array([0, 0, -1], np.int64)})
+    check_sizes(model, HW, _spatial(4, HW_SIZES), io_layout=io_layout)
+
+
 def test_depthwise_conv():
     model = _model([helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1], group=4,
                                      strides=[2, 2])],

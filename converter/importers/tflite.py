@@ -26,7 +26,8 @@ from ..ops.reshape import ReshapeParams
 from ..reference import EvaluationError, evaluate_node
 from .graph_builder import Builder, Invalid, Unsupported
 from .tflite_metadata import READ_ERRORS as _READ_ERRORS
-from .tflite_ops import TFLITE_OPS, fused_activation_problem
+from .tflite_custom_ops import CUSTOM_OPS
+from .tflite_ops import TFLITE_OPS, TFLiteOp, fused_activation_problem
 from .tflite_quantized import assign_quant, int8_problems, is_quantized_op, type_name
 from .tflite_recurrent_ops import STATE_INPUTS
 from .tflite_reader import (NUMPY_TYPES, TFLModel, TFLOperator, TFLTensor, check_order,
@@ -81,7 +82,7 @@ def _scan(model: TFLModel) -> list[Problem]:
 
 
 def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[str]:
-    if op.code == BuiltinOperator.CUSTOM:
+    if op.code == BuiltinOperator.CUSTOM and op.custom_code not in CUSTOM_OPS:
         return [f"custom op {op.custom_code!r} is not supported"]
     if op.code in _SUBGRAPH_FIELDS:
         return ["control flow is not supported", *_subgraph_problems(model, op)]
@@ -96,7 +97,7 @@ def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[s
         return _densify_problems(model, op) if op.code == BuiltinOperator.DENSIFY else []
     if op.code == BuiltinOperator.DENSIFY:
         return ["DENSIFY of a run-time tensor is not supported (only of a sparse constant)"]
-    spec = TFLITE_OPS.get(op.code)
+    spec = _spec(op)
     if op.code not in _SHAPE_ONLY and is_quantized_op(model, op):
         return int8_problems(model, op, spec, constant)
     if spec is None:
@@ -154,6 +155,13 @@ def _densify_problems(model: TFLModel, op: TFLOperator) -> list[str]:
         return [f"the output is {type_name(dst.type)} {list(dst.shape)}, the input "
                 f"{type_name(src.type)} {list(src.shape)}"]
     return []
+
+
+def _spec(op: TFLOperator) -> TFLiteOp | None:
+    """The op table's entry for `op`: by custom code for the custom ops taken as built-ins."""
+    if op.code == BuiltinOperator.CUSTOM:
+        return CUSTOM_OPS.get(op.custom_code)
+    return TFLITE_OPS.get(op.code)
 
 
 # Control-flow ops and the option fields naming the subgraphs they run.
@@ -237,7 +245,9 @@ class _Conversion:
             self.budget.charge(f"{op.label} ({op.op_name})", *_numpy_fold_shape(op, args, out))
             self.consts[op.outputs[0]] = constant_array(_NUMPY_FOLDS[op.code](op, args, out))
             return
-        spec = TFLITE_OPS[op.code]
+        spec = _spec(op)
+        if spec is None:  # the scan refused it already
+            raise Unsupported("op not supported")
         start = len(self.graph.nodes)
         self.b.begin(self.names[op.outputs[0]] if op.outputs else op.label, len(op.outputs))
         results = spec.fn(_OpContext(self, op))

@@ -53,6 +53,7 @@ class TFLOperator:
     inputs: list[int]             # -1: omitted optional input
     outputs: list[int]
     options: Any                  # the tflite.<Name>Options table, or None
+    custom_options: bytes = b""   # a custom op's options, as the file stores them
 
     @property
     def op_name(self) -> str:
@@ -240,7 +241,9 @@ class _Reader:
                                            f"{what} tensor index {t} is out of range "
                                            f"[{lowest}, {n_tensors})")
         code, custom = codes[index]
-        return TFLOperator(i, code, custom, inputs, outputs, self.options(op))
+        n = self.count(op.CustomOptionsLength(), f"operator {i}'s custom options")
+        custom_options = op.CustomOptionsAsNumpy().tobytes() if n else b""
+        return TFLOperator(i, code, custom, inputs, outputs, self.options(op), custom_options)
 
     def options(self, op: Any) -> Any:
         kind = op.BuiltinOptionsType()

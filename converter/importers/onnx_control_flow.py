@@ -265,7 +265,8 @@ def _shape(scope: Scope, name: str) -> tuple[int, ...]:
 def _take(scope: Scope, name: str, axis: int, index: int, label: str) -> str:
     """Element `index` of value `name` along `axis`, the axis dropped."""
     if name in scope.consts:
-        return _fresh_value(scope, label, np.take(scope.consts[name], index, axis=axis))
+        taken = np.asarray(np.take(scope.consts[name], index, axis=axis))  # 0-d stays an array
+        return _fresh_value(scope, label, taken)
     b = scope.b
     x = scope.env[name]
     dims = b.shape(x)

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from .graph_builder import Unsupported
+from .graph_builder import Invalid, Unsupported
 from .onnx_control_flow import Scope, bind, inline
 
 
@@ -84,9 +84,16 @@ def _with_attributes(inner: onnx.NodeProto, given: dict[str, onnx.AttributeProto
 
 def convert_function(scope: Scope, node: onnx.NodeProto, label: str, opset: int) -> None:
     """Inlines the function body of `node` (has_function) into the conversion `scope`."""
+    schema = _schema(node.op_type, opset)
+    unknown = [a.name for a in node.attribute if a.name not in schema.attributes]
+    if unknown:
+        raise Invalid(f"attribute {unknown[0]!r} is not an attribute of {node.op_type}")
     body = _body(node, opset, [_input_type(scope, name) for name in node.input])
+    if len(node.input) > len(body.input) or len(node.output) > len(body.output):
+        raise Invalid(f"{len(node.input)} inputs and {len(node.output)} outputs given; "
+                      f"{node.op_type} takes {len(body.input)} and gives {len(body.output)}")
     given = {a.name: a for a in node.attribute}
-    for name, attr in _schema(node.op_type, opset).attributes.items():
+    for name, attr in schema.attributes.items():
         if name not in given and attr.default_value.type:
             given[name] = attr.default_value
     graph = helper.make_graph(

@@ -30,7 +30,10 @@ OPS = ["Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "HardSwish", "Leak
        "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "MaxPool",
        "AveragePool", "ConstantOfShape", "Expand", "Range", "Tile", "Cast", "Where",
        "Equal", "Constant", "TopK", "NonZero", "OneHot", "Einsum", "If", "Loop",
-       "GatherElements", "GatherND", "ScatterND", "ScatterElements", "CumSum", "Mod"]
+       "GatherElements", "GatherND", "ScatterND", "ScatterElements", "CumSum", "Mod",
+       "Scan", "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss", "ArgMax", "PRelu",
+       "MeanVarianceNormalization", "LinearAttention", "RotaryEmbedding", "SwiGLU",
+       "CausalConvWithState", "HannWindow", "CenterCropPad"]
 STRINGS = [b"nearest", b"linear", b"cubic", b"constant", b"reflect", b"edge", b"half_pixel",
            b"asymmetric", b"align_corners", b"SAME_UPPER", b"VALID", b"NOTSET", b"floor",
            b"ceil", b"\xff\xfe", b""]

@@ -431,3 +431,36 @@ def test_empty_constant_read_at_run_time() -> None:
     x.elem_type = TensorProto.INT32
     x.shape.ClearField("dim")  # a scalar: its Shape is empty
     _refused(model, "constant 'b' of shape \\[0\\] is empty and read at run time")
+
+
+def test_scan_over_a_constant() -> None:
+    """The Scan seed with its initializer h0 [3] as both the state and the scan input: each
+    step's slice of the constant was a numpy scalar, not an array, and was taken for the
+    name of a run-time tensor."""
+    from onnx.reference import ReferenceEvaluator
+
+    step = helper.make_graph(
+        [helper.make_node("Add", ["h", "r"], ["h2"]), helper.make_node("Sigmoid", ["h2"], ["o"])],
+        "body", [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in "hr"],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in ("h2", "o")])
+    nodes = [helper.make_node("Scan", ["h0", "h0"], ["h", "s"], body=step, num_scan_inputs=1),
+             helper.make_node("Add", ["s", "x"], ["y"])]
+    model = _model(nodes, {"h0": np.array([0.5, -1.0, 2.0], np.float32)}, shape=[3])
+    interp = Interpreter(model_content=Converter.from_onnx(model).convert())
+    interp.allocate_tensors()
+    x = np.arange(3, dtype=np.float32)
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    got = interp.get_tensor(interp.get_output_details()[0]["index"])
+    want, = ReferenceEvaluator(model).run(None, {"x": x})
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_function_op_with_a_graph_attribute() -> None:
+    """HannWindow (inlined as its function body) given a Loop's body attribute and three
+    inputs: the importer skips ONNX's checks for nodes holding graphs, and the second output,
+    which the function does not give, stayed undefined."""
+    node = helper.make_node("HannWindow", ["m", "", "x"], ["y", "z"],
+                            body=helper.make_graph([], "body", [], []))
+    _refused(_model([node], {"m": np.array(3, np.int64)}, shape=[2, 3]),
+             "attribute 'body' is not an attribute of HannWindow")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .dynamic_shapes import DynamicInputs, plan_inputs
+from .dynamic_shapes import DynamicInputs, check_at_probe, plan_inputs
 from .dynamic_shapes import bind as bind_dynamic
 from .errors import ModelImportError, QuantizationError
 from .ir import Graph
@@ -282,14 +282,18 @@ class Converter:
         """The .ember file's bytes."""
         limits = self._source.limits
         graph = self._lower(self._source.load)
+        probe = None
         if self._source.dynamic is not None:
-            graph = bind_dynamic(graph, self._lower(self._source.load_probe),
-                                 self._source.dynamic)
+            probe = self._lower(self._source.load_probe)
+            graph = bind_dynamic(graph, probe, self._source.dynamic)
         plan = plan_memory(graph)
         _check_arena(graph, plan, limits)
         # The writer adds graph.metadata (the passes' layout notes) to these.
         metadata = {**self._source.metadata, "source.sha256": self._source.sha256}
-        return serialize(graph, plan, metadata=metadata)
+        data = serialize(graph, plan, metadata=metadata)
+        if probe is not None:
+            check_at_probe(data, probe)
+        return data
 
     def _lower(self, load: Callable[..., Graph]) -> Graph:
         """The source as an IR graph after the passes and the quantization."""

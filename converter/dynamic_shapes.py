@@ -324,3 +324,29 @@ def _slice_size(node: Node, bound: Graph, probe: Graph,
 def _count(dim: int, begin: int, step: int) -> int:
     room = dim - begin if step > 0 else begin + 1
     return max(0, -(-room // abs(step)))
+
+
+# --- the runtime's view -----------------------------------------------------------------
+def check_at_probe(data: bytes, probe: Graph) -> None:
+    """Resizes the written file's inputs to the probe shapes in the runtime and compares every
+    tensor's derived shape with the probe lowering's: the ops' shape rules and the converter
+    must agree before the file is handed out."""
+    from emberlite import Interpreter
+    from emberlite.errors import EmberRuntimeError
+
+    interp = Interpreter(model_content=data)
+    try:
+        for detail in interp.get_input_details():
+            interp.resize_tensor_input(detail["index"], probe.tensors[detail["name"]].shape)
+        interp.allocate_tensors()
+    except EmberRuntimeError as e:
+        raise ModelImportError(f"the converted file does not follow its inputs to the sizes "
+                               f"the converter checked ({e}); convert it with fixed shapes") \
+            from None
+    for detail in interp.get_tensor_details():
+        want = probe.tensors.get(detail["name"])
+        if want is not None and tuple(detail["shape"]) != tuple(want.shape or ()):
+            raise ModelImportError(f"tensor {detail['name']!r}: the runtime derives shape "
+                                   f"{list(detail['shape'])} at the checked sizes, the "
+                                   f"converter {list(want.shape or ())}; convert the model "
+                                   f"with fixed shapes")

@@ -29,7 +29,8 @@ def run_emberlite(path: Path, images: np.ndarray) -> tuple[np.ndarray, float, In
     interp = Interpreter(model_path=path, num_threads=1)
     interp.allocate_tensors()
     (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
-    # The converter stores a 4D NCHW input as NHWC and says so in the metadata.
+    # The file keeps the ONNX model's NCHW input unless it was converted with io_layout="nhwc"
+    # (or before 0.5): then the metadata says the input is NHWC.
     if interp.get_metadata().get(f"layout.input.{inp['name']}") == "NHWC":
         images = images.transpose(TO_NHWC)
     if inp["dtype"] == np.int8:

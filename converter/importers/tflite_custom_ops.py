@@ -13,7 +13,9 @@ stride_height, filter_width, filter_height, activation, ...); padding 1 is SAME,
   window (y * filter_width + x, plus 0.1 as MediaPipe writes it) of each window's first
   largest value, from an ARG_MAX over the window's strided SLICEs of the input padded with
   -inf (padding never wins: MediaPipe clamps the window to the input).
-- MaxUnpooling2D: refused (its window offsets come from a float tensor at run time).
+- MaxUnpooling2D (values, float indices from the pool): each value written into zeros of
+  in * filter per dim at its window origin (in * stride - pad) plus the truncated index's
+  offset, by one SCATTER_ND whose positions come from GATHERs of constant offset tables.
 """
 from __future__ import annotations
 
@@ -27,8 +29,10 @@ from ..ops import FusedActivation, OpType
 from ..ops.arg_max import ArgParams
 from ..ops.binary import BinaryParams
 from ..ops.concatenation import ConcatenationParams
+from ..ops.gather import GatherParams
 from ..ops.pad import PadMode, PadParams
 from ..ops.pool2d import Pool2DParams
+from ..ops.scatter_nd import ScatterParams, ScatterReduction
 from ..ops.slice import SliceParams
 from ..ops.transpose_conv2d import TransposeConv2DParams
 from .graph_builder import Invalid, Unsupported
@@ -143,9 +147,52 @@ def max_pooling_with_argmax_2d(c: Ctx) -> list[str]:
 
 
 def max_unpooling_2d(c: Ctx) -> list[str]:
-    raise Unsupported("MaxUnpooling2D is not supported: the position each value goes to is "
-                      "read from a float tensor at run time (a SCATTER_ND of indices computed "
-                      "from it is not lowered yet)")
+    """Each value written at its window's offset (the float index truncated, y = index //
+    filter_width, x = index % filter_width) into zeros of in * filter per dim; a later write
+    to the same place wins. The offsets are read through GATHERs of constant tables, so an
+    index past the window fails at run time; the positions go to one SCATTER_ND."""
+    if len(c.op.inputs) != 2 or len(c.op.outputs) != 1:
+        raise Invalid(f"{len(c.op.inputs)} inputs and {len(c.op.outputs)} outputs: 2 and 1 "
+                      f"expected (values and indices)")
+    p = _fields(c, ("padding", "stride_width", "stride_height", "filter_width",
+                    "filter_height", "activation"))
+    b = c.b
+    x, indices = _nhwc(c, 0), _nhwc(c, 1)
+    if b.shape(indices) != b.shape(x) or b.dtype(indices) != DType.FLOAT32:
+        raise Invalid(f"indices must be float32 of the values' shape {list(b.shape(x))}, got "
+                      f"{b.dtype(indices).name.lower()} {list(b.shape(indices))}")
+    n, h, w, ch = b.shape(x)
+    kh, kw, sh, sw = p["filter_height"], p["filter_width"], p["stride_height"], p["stride_width"]
+    oh, ow = h * kh, w * kw
+    out = (n, oh, ow, ch)
+    _declared(c, 0, out)
+    b.reserve(out, np.float32)
+    b.reserve((n, h, w, ch, 4), np.int32)
+    # MediaPipe's padding: as a pool of the output's size would give the input's.
+    top = max(((h - 1) * sh + kh - oh) // 2, 0)
+    left = max(((w - 1) * sw + kw - ow) // 2, 0)
+    window = b.op(OpType.CAST, [indices], dtype=DType.INT32)
+    cells = np.arange(kh * kw, dtype=np.int32)
+    parts = []
+    for axis, table, base in ((0, None, None),
+                              (1, cells // kw, np.arange(h) * sh - top),
+                              (2, cells % kw, np.arange(w) * sw - left), (3, None, None)):
+        if table is None:  # batch and channel: where the value is
+            grid = np.indices((n, h, w, ch), np.int32)[axis]
+            parts.append(b.const(grid[..., None], name="positions"))
+            continue
+        # In float32 (exact for these small integers: ADD has no int32 kernel), then int32.
+        offset = b.op(OpType.GATHER, [b.const(table.astype(np.float32), name="offsets"),
+                                      window], GatherParams(0))
+        shape = [1, 1, 1, 1]
+        shape[axis] = len(base)
+        origin = b.const(base.astype(np.float32).reshape(shape), name="origins")
+        position = b.op(OpType.CAST, [b.op(OpType.ADD, [offset, origin], BinaryParams())],
+                        dtype=DType.INT32)
+        parts.append(b.reshape(position, (n, h, w, ch, 1)))
+    where = b.op(OpType.CONCATENATION, parts, ConcatenationParams(4))
+    zeros = b.const(np.zeros(out, np.float32), name="zeros")
+    return [b.op(OpType.SCATTER_ND, [zeros, where, x], ScatterParams(0, ScatterReduction.NONE))]
 
 
 CUSTOM_OPS = {

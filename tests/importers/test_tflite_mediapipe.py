@@ -1,9 +1,10 @@
-"""MediaPipe's custom TFLite ops taken as built-ins: Convolution2DTransposeBias and
-MaxPoolingWithArgmax2D files built in the test (custom code and options bytes laid out as
+"""MediaPipe's custom TFLite ops taken as built-ins: Convolution2DTransposeBias,
+MaxPoolingWithArgmax2D and MaxUnpooling2D files built in the test (custom code and options bytes laid out as
 MediaPipe's kernels read them), checked against numpy references of MediaPipe's documented
 semantics (LiteRT has no kernel for them): SAME and VALID, odd and even kernels, unequal
-strides, ties, fused activations; MaxUnpooling2D refused with its reason; malformed options
-and operators refused by operator index and reason."""
+strides, ties, fused activations; MaxUnpooling2D on given indices (overlapping windows: the
+later write wins) and after the pool; malformed options and operators refused by operator
+index and reason."""
 from __future__ import annotations
 
 import struct
@@ -150,6 +151,85 @@ def test_max_pooling_with_argmax_matches_reference(name: str) -> None:
     np.testing.assert_array_equal(got[1], want[1])
 
 
+def max_unpool_ref(x: np.ndarray, indices: np.ndarray, sw: int, sh: int, fw: int,
+                   fh: int) -> np.ndarray:
+    n, h, w, ch = x.shape
+    oh, ow = h * fh, w * fw
+    top = max(((h - 1) * sh + fh - oh) // 2, 0)
+    left = max(((w - 1) * sw + fw - ow) // 2, 0)
+    out = np.zeros((n, oh, ow, ch), np.float32)
+    for b in range(n):
+        for iy in range(h):
+            for ix in range(w):
+                for c in range(ch):
+                    idx = int(indices[b, iy, ix, c])
+                    oy, ox = iy * sh - top + idx // fw, ix * sw - left + idx % fw
+                    out[b, oy, ox, c] = x[b, iy, ix, c]
+    return out
+
+
+def unpool_file(shape: tuple[int, ...], options: bytes, pool_first: bool = False,
+                indices_shape: tuple[int, ...] | None = None) -> bytes:
+    """MaxUnpooling2D of (values, indices) graph inputs, or of a MaxPoolingWithArgmax2D's two
+    outputs with the same options (`pool_first`: the input is the pool's)."""
+    f = TFLiteFile()
+    y = f.tensor((), name="y")
+    if pool_first:
+        x = f.tensor(shape, name="x")
+        values, indices = f.tensor((), name="values"), f.tensor((), name="indices")
+        f.op(CUSTOM, [x], [values, indices], custom="MaxPoolingWithArgmax2D",
+             custom_options=options)
+        inputs = [x]
+    else:
+        values = f.tensor(shape, name="values")
+        indices = f.tensor(indices_shape or shape, name="indices")
+        inputs = [values, indices]
+    f.op(CUSTOM, [values, indices], [y], custom="MaxUnpooling2D", custom_options=options)
+    return f.bytes(inputs, [y])
+
+
+UNPOOL_CASES = {
+    "2x2_s2": ((1, 3, 4, 2), 2, 2, 2, 2),
+    "3x2_s_3x2": ((2, 2, 3, 1), 2, 3, 2, 3),
+    "2x2_s1_overlapping": ((1, 3, 3, 2), 1, 1, 2, 2),
+}
+
+
+@pytest.mark.parametrize("name", list(UNPOOL_CASES))
+def test_max_unpooling_matches_reference(name: str) -> None:
+    shape, sw, sh, fw, fh = UNPOOL_CASES[name]
+    rng = np.random.default_rng(len(name))
+    x = rng.standard_normal(shape).astype(np.float32)
+    indices = (rng.integers(0, fw * fh, shape) + 0.1).astype(np.float32)
+    data = unpool_file(shape, _options(VALID, sw, sh, fw, fh, 0))
+    got = run_ember(Converter.from_tflite(data).convert(), [x, indices])[0]
+    np.testing.assert_array_equal(got, max_unpool_ref(x, indices, sw, sh, fw, fh))
+
+
+def test_pool_with_argmax_then_unpool_matches_reference() -> None:
+    """The pair as segmentation models use it: each window keeps only its largest value."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 6, 8, 3)).astype(np.float32)
+    data = unpool_file(x.shape, _options(VALID, 2, 2, 2, 2, 0), pool_first=True)
+    got = run_ember(Converter.from_tflite(data).convert(), [x])[0]
+    values, indices = max_pool_argmax_ref(x, VALID, 2, 2, 2, 2, 0)
+    want = max_unpool_ref(values, indices, 2, 2, 2, 2)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got, np.where(got != 0, x, 0))  # values stay in place
+
+
+def test_max_unpooling_index_past_the_window_fails_at_run_time() -> None:
+    """MediaPipe writes out of bounds; here the offset table's GATHER stops the run."""
+    from emberlite.errors import EvalError
+
+    data = unpool_file((1, 2, 2, 1), _options(VALID, 2, 2, 2, 2, 0))
+    x = np.ones((1, 2, 2, 1), np.float32)
+    ok = np.full((1, 2, 2, 1), 3.1, np.float32)
+    assert run_ember(Converter.from_tflite(data).convert(), [x, ok])[0].sum() == 4
+    with pytest.raises(EvalError, match=r"gather"):
+        run_ember(Converter.from_tflite(data).convert(), [x, ok + 1])
+
+
 # --- refused --------------------------------------------------------------------------------
 W3, B3 = np.ones((2, 3, 3, 3), np.float32), np.zeros(2, np.float32)
 
@@ -178,6 +258,14 @@ MALFORMED: dict[str, tuple[Any, type, str]] = {
     "argmax_window_too_big": (lambda: argmax_file((1, 20, 20, 1),
                                                   _options(VALID, 1, 1, 17, 17, 0)),
                               UnsupportedOpsError, r"a 17x17 window: at most 256"),
+    "unpool_indices_shape": (lambda: unpool_file((1, 2, 2, 1), _options(VALID, 2, 2, 2, 2, 0),
+                                                 indices_shape=(1, 2, 3, 1)),
+                             ModelImportError, r"indices must be float32 of the values' shape "
+                                               r"\[1, 2, 2, 1\], got float32 \[1, 2, 3, 1\]"),
+    "unpool_options_short": (lambda: unpool_file((1, 2, 2, 1), _options(VALID, 2, 2)),
+                             ModelImportError, r"custom options of 12 bytes: 24 needed"),
+    "unpool_filter_zero": (lambda: unpool_file((1, 2, 2, 1), _options(VALID, 2, 2, 0, 2, 0)),
+                           ModelImportError, r"filter_width 0 in the custom options"),
     "argmax_window_past_input": (lambda: argmax_file((1, 4, 4, 1),
                                                      _options(VALID, 1, 1, 5, 5, 0)),
                                  ModelImportError, r"a 5x5 window does not fit the 4x4 input"),
@@ -200,16 +288,6 @@ def test_transpose_bias_run_time_weights_refused() -> None:
     with pytest.raises(UnsupportedOpsError, match=r"operator 0.*input 1 \('w'\) must be a "
                        r"constant"):
         Converter.from_tflite(f.bytes([x, w], [y])).convert()
-
-
-def test_max_unpooling_refused_with_reason() -> None:
-    f = TFLiteFile()
-    x, i, y = f.tensor((1, 2, 2, 1), name="x"), f.tensor((1, 2, 2, 1), name="i"), \
-        f.tensor((1, 4, 4, 1), name="y")
-    f.op(CUSTOM, [x, i], [y], custom="MaxUnpooling2D", custom_options=_options(SAME, 2, 2, 2, 2, 0))
-    with pytest.raises(UnsupportedOpsError, match=r"operator 0 \(CUSTOM:MaxUnpooling2D\): "
-                       r"MaxUnpooling2D is not supported: the position each value goes to"):
-        Converter.from_tflite(f.bytes([x, i], [y])).convert()
 
 
 def test_other_custom_ops_still_refused() -> None:

@@ -83,11 +83,11 @@ def run_at(interp: Interpreter, values: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def check_sizes(model: onnx.ModelProto, input_shapes: dict[str, list[Any]],
-                cases: list[list[np.ndarray]], **options: Any) -> None:
+                cases: list[list[np.ndarray]], num_threads: int = 1, **options: Any) -> None:
     """Converts once, then runs every case (one array per input) against ONNX Runtime; the
     arena never needs more than at the bound (allocated first, before any resize)."""
     interp = Interpreter(model_content=Converter.from_onnx(
-        model, input_shapes=input_shapes, **options).convert())
+        model, input_shapes=input_shapes, **options).convert(), num_threads=num_threads)
     interp.allocate_tensors()
     bound_arena = interp.arena_size
     assert any(-1 in d["shape_signature"] for d in interp.get_input_details())
@@ -130,8 +130,8 @@ def test_conv_strided_padded_dilated_grouped(io_layout):
     check_sizes(model, HW, _spatial(4, HW_SIZES), io_layout=io_layout)
 
 
-@pytest.mark.parametrize("io_layout", ["onnx", "nhwc"])
-def test_conv_pool_flatten_softmax(io_layout):
+@pytest.mark.parametrize("io_layout,threads", [("onnx", 1), ("nhwc", 1), ("onnx", 3)])
+def test_conv_pool_flatten_softmax(io_layout, threads):
     """A detector head's tail: the spatial dims flattened to one axis (-1) behind a conv and
     a pool, whose NHWC form reshapes and transposes."""
     model = _model([helper.make_node("Conv", ["x", "w"], ["c"], strides=[2, 1], pads=[1] * 4),
@@ -141,7 +141,7 @@ def test_conv_pool_flatten_softmax(io_layout):
                     helper.make_node("Softmax", ["z"], ["o"], axis=-1)],
                    [("x", FLOAT, [1, 4, "H", "W"])], ["o"],
                    {"w": _f(6, 4, 3, 3), "target": np.array([0, 0, -1], np.int64)})
-    check_sizes(model, HW, _spatial(4, HW_SIZES), io_layout=io_layout)
+    check_sizes(model, HW, _spatial(4, HW_SIZES), threads, io_layout=io_layout)
 
 
 def test_depthwise_conv():

@@ -4,7 +4,9 @@ Order of work: tflite_reader reads the whole FlatBuffer into plain records (ever
 read error becomes a ModelImportError saying where) and validates indices, buffer sizes and
 the operator order; then every operator is scanned and all unsupported ones are reported in
 one UnsupportedOpsError; then the operators are converted one by one through the op table
-(tflite_ops.TFLITE_OPS). TFLite is already NHWC with OHWI filters, so no layout transposes
+(tflite_ops.TFLITE_OPS; tflite_ops.COMPOSED_OPS for the operators built out of several IR
+ops, tflite_custom_ops.CUSTOM_OPS for MediaPipe's custom ops by custom code; sparse constants
+are densified by the reader). TFLite is already NHWC with OHWI filters, so no layout transposes
 are needed. Operators whose inputs are all constant are evaluated at import time with the
 IR's reference evaluator. Operators on int8 tensors go through the same op table;
 tflite_quantized says which have int8 kernels and puts the file's quantization parameters
@@ -27,7 +29,7 @@ from ..reference import EvaluationError, evaluate_node
 from .graph_builder import Builder, Invalid, Unsupported
 from .tflite_metadata import READ_ERRORS as _READ_ERRORS
 from .tflite_custom_ops import CUSTOM_OPS
-from .tflite_ops import TFLITE_OPS, TFLiteOp, fused_activation_problem
+from .tflite_ops import COMPOSED_OPS, TFLITE_OPS, TFLiteOp, fused_activation_problem
 from .tflite_quantized import assign_quant, int8_problems, is_quantized_op, type_name
 from .tflite_recurrent_ops import STATE_INPUTS
 from .tflite_reader import (NUMPY_TYPES, TFLModel, TFLOperator, TFLTensor, check_order,
@@ -75,7 +77,7 @@ def _scan(model: TFLModel) -> list[Problem]:
                 from None
         problems.extend((op.label, op.op_name, r) for r in reasons)
         all_constant = all(t in constant for t in op.inputs if t >= 0)
-        if (op.code in TFLITE_OPS and (op.code in _SHAPE_ONLY or all_constant)
+        if (_spec(op) is not None and (op.code in _SHAPE_ONLY or all_constant)
                 or op.code in _NUMPY_FOLDS and all_constant):
             constant.update(op.outputs)
     return problems
@@ -161,7 +163,7 @@ def _spec(op: TFLOperator) -> TFLiteOp | None:
     """The op table's entry for `op`: by custom code for the custom ops taken as built-ins."""
     if op.code == BuiltinOperator.CUSTOM:
         return CUSTOM_OPS.get(op.custom_code)
-    return TFLITE_OPS.get(op.code)
+    return TFLITE_OPS.get(op.code) or COMPOSED_OPS.get(op.code)
 
 
 # Control-flow ops and the option fields naming the subgraphs they run.

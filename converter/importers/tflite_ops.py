@@ -593,7 +593,6 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.STRIDED_SLICE: TFLiteOp(strided_slice, 4, const_inputs=(1, 2, 3),
                                check=_strided_slice_check, **_MOVES),
     Op.SLICE: TFLiteOp(slice_, 3, const_inputs=(1, 2), **_MOVES),
-    Op.REVERSE_V2: TFLiteOp(reverse_v2, 2, const_inputs=(1,), **_MOVES),
     Op.PAD: TFLiteOp(pad, 2, const_inputs=(1,)),
     Op.PADV2: TFLiteOp(pad, 3, const_inputs=(1, 2)),
     Op.SOFTMAX: TFLiteOp(softmax),
@@ -644,7 +643,12 @@ from .tflite_index_ops import INDEX_OPS  # noqa: E402
 
 TFLITE_OPS.update(INDEX_OPS)
 
-# UNIDIRECTIONAL_SEQUENCE_LSTM and BIDIRECTIONAL_SEQUENCE_LSTM, unrolled, likewise.
+# Operators built out of several IR ops, none of them the operator's own (so no op's facts list
+# them): REVERSE_V2 and the unrolled UNIDIRECTIONAL_SEQUENCE_LSTM and BIDIRECTIONAL_SEQUENCE_LSTM.
+COMPOSED_OPS: dict[int, TFLiteOp] = {
+    Op.REVERSE_V2: TFLiteOp(reverse_v2, 2, const_inputs=(1,), **_MOVES),
+}
+
 from .tflite_recurrent_ops import RECURRENT_OPS  # noqa: E402
 
-TFLITE_OPS.update(RECURRENT_OPS)
+COMPOSED_OPS.update(RECURRENT_OPS)

@@ -6,10 +6,10 @@ input, each step adds its recurrent FULLY_CONNECTED and the gate arithmetic.
 TFLite's semantics, not ONNX's: gates i, f, c, o; CIFG (no input gate: i = 1 - f); peepholes
 on i and f (previous cell) and o (new cell); layer norm of each gate's sum before its bias;
 the fused activation on the cell candidate and on the cell before the output gate; cell_clip
-clips the cell state, proj_clip the projected output. The state inputs are variable tensors (LiteRT's
-kernels take no other kind) and start at zeros, as LiteRT's do after AllocateTensors; the
-state a LiteRT interpreter carries from one Invoke to the next is not kept: each run starts
-again from zeros.
+clips the cell state, proj_clip the projected output. The state inputs are variable tensors
+(LiteRT's kernels take no other kind) and start at zeros, as LiteRT's do after
+AllocateTensors; the state a LiteRT interpreter carries from one Invoke to the next is not
+kept: each run starts again from zeros.
 """
 from __future__ import annotations
 

@@ -270,6 +270,11 @@ def _inputs(n: int) -> Any:
     return edit
 
 
+def _weights_as_input(m: Any, sg: Any, op: Any) -> None:
+    sg.inputs = [*sg.inputs, op.inputs[3]]
+    sg.tensors[op.inputs[3]].buffer = 0
+
+
 def _outputs_add(m: Any, sg: Any, op: Any) -> None:
     t = schema().TensorT()
     t.shape, t.type, t.name, t.buffer = [2, 5, 4], 0, "extra", 0
@@ -320,8 +325,7 @@ MALFORMED: dict[str, tuple[dict, Any, type, str]] = {
     "variable_tensor_not_a_state": ({}, _variable_input_elsewhere, UnsupportedOpsError,
                                     r"input 0 \('x'\) is a variable tensor; only the state "
                                     r"inputs of a sequence LSTM may be"),
-    "run_time_weights": ({}, lambda m, sg, op: setattr(sg, "inputs", [*sg.inputs, op.inputs[3]]) or setattr(
-        sg.tensors[op.inputs[3]], "buffer", 0), UnsupportedOpsError,
+    "run_time_weights": ({}, _weights_as_input, UnsupportedOpsError,
         r"input 3 \('t\d+'\) must be a constant"),
     "bidirectional_output_count": (dict(bidi=True, merge=True), _outputs_add,
                                    ModelImportError, r"2 outputs, expected 1 with "

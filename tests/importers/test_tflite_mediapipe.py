@@ -1,10 +1,10 @@
 """MediaPipe's custom TFLite ops taken as built-ins: Convolution2DTransposeBias,
-MaxPoolingWithArgmax2D and MaxUnpooling2D files built in the test (custom code and options bytes laid out as
-MediaPipe's kernels read them), checked against numpy references of MediaPipe's documented
-semantics (LiteRT has no kernel for them): SAME and VALID, odd and even kernels, unequal
-strides, ties, fused activations; MaxUnpooling2D on given indices (overlapping windows: the
-later write wins) and after the pool; malformed options and operators refused by operator
-index and reason."""
+MaxPoolingWithArgmax2D and MaxUnpooling2D files built in the test (custom code and options
+bytes laid out as MediaPipe's kernels read them), checked against numpy references of
+MediaPipe's documented semantics (LiteRT has no kernel for them): SAME and VALID, odd and even
+kernels, unequal strides, ties, fused activations; MaxUnpooling2D on given indices
+(overlapping windows: the later write wins) and after the pool; malformed options and
+operators refused by operator index and reason."""
 from __future__ import annotations
 
 import struct

@@ -80,6 +80,19 @@ def _drop_height(b: Builder, y: str) -> str:
 
 
 # --- convolutions -------------------------------------------------------------------------
+# Convolution windows of real models are at most a few thousand taps (51x51 in large-kernel
+# CNNs, a few thousand in learned audio filterbanks); every output pixel (every input pixel
+# of a transposed one) reads the whole window, so one as long as its signal makes the work
+# grow with the square of the signal (the fuzzer's ran for minutes).
+MAX_WINDOW_TAPS = 4096
+
+
+def _check_window(kh: int, kw: int) -> None:
+    if kh * kw > MAX_WINDOW_TAPS:
+        raise Unsupported(f"a filter window of {kh}x{kw} = {kh * kw} taps: at most "
+                          f"{MAX_WINDOW_TAPS} are supported")
+
+
 def conv(b: Builder, x: str, w: str, bias: str | None = None, *, auto_pad: AutoPad = "NOTSET",
          dilations: list[int] | None = None, group: int = 1,
          kernel_shape: list[int] | None = None, pads: list[int] | None = None,
@@ -98,6 +111,7 @@ def conv(b: Builder, x: str, w: str, bias: str | None = None, *, auto_pad: AutoP
     m, c_group, kh, kw = b.shape(w)
     if kernel_shape is not None and tuple(kernel_shape) != (kh, kw):
         raise Invalid(f"kernel_shape {list(kernel_shape)} differs from filter shape {b.shape(w)}")
+    _check_window(kh, kw)
     if group < 1 or c_group * group != c or m % group:
         raise Invalid(f"filter {b.shape(w)} with group={group} does not fit {c} input channels")
     stride, dilation = _pair(strides, 1, "strides"), _pair(dilations, 1, "dilations")
@@ -126,11 +140,6 @@ def _transpose_filter(b: Builder, w: str, group: int) -> str:
     return b.reshape(moved, (group * cout_group, kh, kw, cin // group))
 
 
-# Transposed-convolution windows of real models are a few taps per stride (16x16 at most in
-# image decoders, a few thousand in learned audio filterbanks).
-MAX_TRANSPOSED_WINDOW = 4096
-
-
 def conv_transpose(b: Builder, x: str, w: str, bias: str | None = None, *,
                    auto_pad: AutoPad = "NOTSET", dilations: list[int] | None = None,
                    group: int = 1, kernel_shape: list[int] | None = None,
@@ -153,11 +162,7 @@ def conv_transpose(b: Builder, x: str, w: str, bias: str | None = None, *,
     cin, cout_group, kh, kw = b.shape(w)
     if kernel_shape is not None and tuple(kernel_shape) != (kh, kw):
         raise Invalid(f"kernel_shape {list(kernel_shape)} differs from filter shape {b.shape(w)}")
-    if kh * kw > MAX_TRANSPOSED_WINDOW:
-        # Every input pixel paints the whole window: a window as long as a signal makes the
-        # work grow with the square of its length (the fuzzer's 65536-tap one ran for minutes).
-        raise Unsupported(f"a filter window of {kh}x{kw} = {kh * kw} taps: at most "
-                          f"{MAX_TRANSPOSED_WINDOW} are supported")
+    _check_window(kh, kw)
     if group < 1 or cin != c or c % group:
         raise Invalid(f"filter {b.shape(w)} with group={group} does not fit {c} input channels")
     stride, dilation = _pair(strides, 1, "strides"), _pair(dilations, 1, "dilations")

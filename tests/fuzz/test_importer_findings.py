@@ -464,3 +464,13 @@ def test_function_op_with_a_graph_attribute() -> None:
                             body=helper.make_graph([], "body", [], []))
     _refused(_model([node], {"m": np.array(3, np.int64)}, shape=[2, 3]),
              "attribute 'body' is not an attribute of HannWindow")
+
+
+def test_conv_of_a_window_as_long_as_its_signal() -> None:
+    """Conv of x [1, 2, 65535, 6] with the first half of x split off as its filter: 1.3e10
+    multiply-adds (minutes in the reference kernel), refused by the window's size like
+    ConvTranspose's."""
+    nodes = [helper.make_node("Split", ["x", "s"], ["a", "b"], axis=2),
+             helper.make_node("Conv", ["x", "a"], ["y"])]
+    model = _model(nodes, {"s": np.array([32768, 32767], np.int64)}, shape=[1, 2, 65535, 6])
+    _refused(model, "32768x6 = 196608 taps: at most 4096")

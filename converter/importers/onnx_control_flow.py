@@ -10,14 +10,17 @@ conversion, not through the op table: a subgraph's nodes are converted like the 
 - Scan (opset 8's batched form and opset 9's) is unrolled over the scan inputs' length, each
   step given one slice of each scan input (either direction), its outputs stacked along
   their axes.
-At most MAX_STEPS steps are unrolled, as the recurrent ops do. A subgraph reads outer values
-by name; its own values get names prefixed with the node's label and the step, so a name
-stays unique however deep the nesting.
+At most MAX_STEPS steps of one loop are unrolled, as the recurrent ops do, and MAX_UNROLLED
+of all (nested loops once per outer step). A subgraph reads outer values by name; its own
+values get names prefixed with the node's label and the step, so a name stays unique however
+deep the nesting.
 """
 from __future__ import annotations
 
+import contextlib
+import math
 import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from typing import Protocol
 
 import numpy as np
@@ -62,6 +65,11 @@ class Scope(Protocol):
 
 # The name prefixes each conversion has handed out (a conversion lives for one model).
 _PREFIXES: weakref.WeakKeyDictionary[Scope, set[str]] = weakref.WeakKeyDictionary()
+# The steps each conversion has unrolled, nested loops' once per outer step, and the most;
+# the steps left of the loops being unrolled, outermost first.
+_UNROLLED: weakref.WeakKeyDictionary[Scope, int] = weakref.WeakKeyDictionary()
+_ENCLOSING: weakref.WeakKeyDictionary[Scope, list[int]] = weakref.WeakKeyDictionary()
+MAX_UNROLLED = MAX_STEPS
 
 
 # --- the pre-scan ---------------------------------------------------------------------------
@@ -298,10 +306,29 @@ def _stack(scope: Scope, names: list[str], axis: int, label: str) -> str:
     return _fresh_value(scope, label, stacked)
 
 
-def _steps(count: int, what: str) -> int:
+def _steps(scope: Scope, count: int, what: str) -> int:
+    """`count` after checking it against the bound of one loop and of all of the model's:
+    the steps unrolled so far and this loop's, once per remaining step of the loops around
+    it."""
     if count > MAX_STEPS:
         raise Unsupported(f"{what} of {count} steps: at most {MAX_STEPS} are unrolled")
+    total = _UNROLLED.get(scope, 0) + count * math.prod(_ENCLOSING.get(scope, []))
+    if total > MAX_UNROLLED:
+        raise Unsupported(f"{what} of {count} steps: the model's loops would unroll {total} "
+                          f"steps in all, at most {MAX_UNROLLED} are")
+    _UNROLLED[scope] = _UNROLLED.get(scope, 0) + count
     return count
+
+
+@contextlib.contextmanager
+def _enclosing(scope: Scope, remaining: int) -> Iterator[None]:
+    """While a step of a loop with `remaining` steps left (this one included) is inlined."""
+    stack = _ENCLOSING.setdefault(scope, [])
+    stack.append(remaining)
+    try:
+        yield
+    finally:
+        stack.pop()
 
 
 # --- the ops --------------------------------------------------------------------------------
@@ -345,12 +372,13 @@ def convert_loop(scope: Scope, node: onnx.NodeProto, label: str) -> None:
     if len(node.output) > len(carried) + scans:
         raise Invalid(f"{len(node.output)} outputs for {len(carried)} carried values and "
                       f"{scans} scan outputs of the body")
-    _steps(count, "a Loop")
+    _steps(scope, count, "a Loop")
     stacked: list[list[str]] = [[] for _ in range(scans)]
     step = 0
     while step < count and going:
-        results = inline(scope, body, f"{label}/{step}",
-                          [np.array(step, np.int64), np.array(going), *carried])
+        with _enclosing(scope, count - step):
+            results = inline(scope, body, f"{label}/{step}",
+                             [np.array(step, np.int64), np.array(going), *carried])
         if results[0] not in scope.consts:
             raise Unsupported(f"step {step} computes its condition at run time: "
                               f"{LOOP_RUN_TIME_COND}")
@@ -381,12 +409,13 @@ def _scan_steps(scope: Scope, body: onnx.GraphProto, label: str, states: list[st
     if len(lengths) != 1:
         raise Invalid(f"the scan inputs differ in length along their scan axes: "
                       f"{sorted(lengths)}")
-    length = _steps(lengths.pop(), "a Scan")
+    length = _steps(scope, lengths.pop(), "a Scan")
     outs: list[list[str]] = [[] for _ in range(len(body.output) - len(states))]
     for t in range(length):
         slices = [_take(scope, x, a, length - 1 - t if r else t, f"{label}/{t}/in{k}")
                   for k, (x, a, r) in enumerate(zip(xs, axes, reverse))]
-        results = inline(scope, body, f"{label}/{t}", [*states, *slices])
+        with _enclosing(scope, length - t):
+            results = inline(scope, body, f"{label}/{t}", [*states, *slices])
         states = results[:len(states)]
         for k, value in enumerate(results[len(states):]):
             outs[k].append(value)
@@ -457,10 +486,11 @@ def _convert_scan_8(scope: Scope, node: onnx.NodeProto, label: str,
     reverse = _ints(node, "directions", scans, 0)
     finals: list[list[str]] = [[] for _ in range(states)]
     outs: list[list[str]] = []
-    for n in range(_steps(size, "a Scan batch")):
+    for n in range(_steps(scope, size, "a Scan batch")):
         entry = [_take(scope, x, 0, n, f"{label}/batch{n}/in{k}") for k, x in enumerate(inputs)]
-        final, steps = _scan_steps(scope, body, f"{label}/batch{n}", entry[:states],
-                                   entry[states:], [0] * scans, reverse)
+        with _enclosing(scope, size - n):
+            final, steps = _scan_steps(scope, body, f"{label}/batch{n}", entry[:states],
+                                       entry[states:], [0] * scans, reverse)
         for k, value in enumerate(final):
             finals[k].append(value)
         outs.append([_stack(scope, s, 0, f"{label}/batch{n}/out{k}")

@@ -27,6 +27,11 @@ def fold_node(node: onnx.NodeProto, feeds: dict[str, np.ndarray], source: onnx.M
     version), `where` names it in the budget's and the evaluator's complaints."""
     from onnx.reference import ReferenceEvaluator  # slow to import: only on first use
 
+    if node.op_type == "Cast" and any(a.name == "to" and a.i == onnx.TensorProto.STRING
+                                      for a in node.attribute):
+        # No budget can tell the size of text before making it (8 million numbers as text
+        # took seconds), and no Emberlite tensor holds text.
+        raise Unsupported("Cast to STRING: Emberlite has no string tensors")
     graph_inputs = [helper.make_tensor_value_info(
         name, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for name, v in feeds.items()]
     graph_outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]

@@ -474,3 +474,16 @@ def test_conv_of_a_window_as_long_as_its_signal() -> None:
              helper.make_node("Conv", ["x", "a"], ["y"])]
     model = _model(nodes, {"s": np.array([32768, 32767], np.int64)}, shape=[1, 2, 65535, 6])
     _refused(model, "32768x6 = 196608 taps: at most 4096")
+
+
+def test_constant_cast_to_string_is_not_folded() -> None:
+    """Cast to STRING of a Range of 8 million: its size is unknown before the text exists
+    (the reference evaluator took seconds to make 660 MiB of it before the budget saw it)."""
+    nodes = [helper.make_node("Range", ["a", "b", "d"], ["r"]),
+             helper.make_node("Cast", ["r"], ["f"], to=TensorProto.STRING),
+             helper.make_node("Shape", ["f"], ["s"]),
+             helper.make_node("Cast", ["s"], ["c"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["x", "c"], ["y"])]
+    consts = {"a": np.array(0, np.int64), "b": np.array(8_000_000, np.int64),
+              "d": np.array(1, np.int64)}
+    _refused(_model(nodes, consts, shape=[1]), "Cast to STRING: Emberlite has no string tensors")

@@ -284,3 +284,27 @@ def test_function_op_with_an_attribute_of_the_wrong_type() -> None:
     node = helper.make_node("MeanVarianceNormalization", ["x"], ["y"], axes="all")
     _refused(_model([node], [_value("x", F, [2, 3])], ["y"], opset=13),
              "MeanVarianceNormalization.*axes")
+
+
+def test_nested_loops_are_bounded_in_all() -> None:
+    """A Loop of 100 steps inside one of 100: the inner one is unrolled once per outer step,
+    10100 steps in all, more than the 4096 any one model may unroll."""
+    inner = helper.make_node("Loop", ["M", "", "acc_in"], ["acc_out"], body=_loop_body_of_add())
+    outer_body = helper.make_graph(
+        [inner, helper.make_node("Identity", ["cond_in"], ["cond_out"])], "outer",
+        [_value("i", TensorProto.INT64, []), _value("cond_in", TensorProto.BOOL, []),
+         _value("acc_in", F, None)],
+        [_value("cond_out", TensorProto.BOOL, []), _value("acc_out")])
+    node = helper.make_node("Loop", ["M", "", "x"], ["acc"], body=outer_body)
+    model = _model([node], [_value("x", F, [3])], ["acc"], {"M": np.array(100, np.int64)})
+    _refused(model, r"Loop_0/0/Loop_0 \(Loop\): a Loop of 100 steps: the model.s loops would "
+                    r"unroll 10100 steps in all, at most 4096")
+
+
+def _loop_body_of_add() -> onnx.GraphProto:
+    nodes = [helper.make_node("Add", ["acc_in", "acc_in"], ["acc_out"]),
+             helper.make_node("Identity", ["cond_in"], ["cond_out"])]
+    return helper.make_graph(nodes, "inner", [_value("i", TensorProto.INT64, []),
+                                              _value("cond_in", TensorProto.BOOL, []),
+                                              _value("acc_in", F, None)],
+                             [_value("cond_out", TensorProto.BOOL, []), _value("acc_out")])

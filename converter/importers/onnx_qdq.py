@@ -424,6 +424,9 @@ def _int8_problem(g: Graph, node: Node) -> str:
         if rule.min_out_scale and activations and outputs[0].quant.scale[0] < \
                 rule.min_out_scale * max(t.quant.scale[0] for t in activations) * 1.001:
             return "output scale too small for the int8 kernel's multiplier"
+        if node.op == OpType.SOFTMAX and activations and not float(
+                np.float32(node.params.beta)) * activations[0].quant.scale[0] * 2.0 ** 26 > 1:
+            return "int8 needs beta x input scale > 2^-26 (the kernel's check)"
     return rule.accepts(node, g) if rule.accepts is not None else ""
 
 

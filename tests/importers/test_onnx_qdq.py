@@ -520,3 +520,25 @@ def test_element_wise_functions_become_lookup_tables(unsigned: bool) -> None:
     [got], [want] = run_ember(data, [x]), run_ort(model, [x])
     steps = np.abs(got.astype(np.float64) - want) / 0.03
     assert steps.max() <= 1.001 and np.mean(steps < 0.5) >= 0.99
+
+
+def test_softmax_below_the_kernels_input_scale_runs_float() -> None:
+    """A Softmax group whose input scale the int8 kernel refuses (beta x scale <= 2^-26, found
+    by fuzzing) runs float32 instead of writing a file the runtime refuses."""
+    inits = [numpy_helper.from_array(np.float32(1e-30), "s"),
+             numpy_helper.from_array(np.uint8(128), "z"),
+             numpy_helper.from_array(np.float32(1 / 256), "so"),
+             numpy_helper.from_array(np.uint8(0), "zo")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"]),
+             helper.make_node("Softmax", ["d"], ["p"], name="softmax"),
+             helper.make_node("QuantizeLinear", ["p", "so", "zo"], ["pq"]),
+             helper.make_node("DequantizeLinear", ["pq", "so", "zo"], ["y"])]
+    model = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5])],
+                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5])], inits)
+    data = Converter.from_onnx(model).convert()
+    reasons = json.loads(Interpreter(model_content=data).get_metadata()[FLOAT_NODES_KEY])
+    assert "2^-26" in reasons["softmax"]
+    x = np.random.default_rng(9).standard_normal((2, 5)).astype(np.float32)
+    [got], [want] = run_ember(data, [x]), run_ort(model, [x])
+    np.testing.assert_allclose(got, want, atol=1 / 256 + 1e-6)

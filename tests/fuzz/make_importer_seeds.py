@@ -303,6 +303,15 @@ def tflite_seeds() -> dict[str, bytes]:
     }
 
 
+def built_tflite_seeds() -> dict[str, bytes]:
+    """Files TF's converter does not make, built with the schema's object API: sequence
+    LSTMs, sparse constants with DENSIFY, MediaPipe's custom ops."""
+    sys.path.insert(0, str(HERE.parent / "importers"))
+    from tflite_files import seed_files
+
+    return seed_files()
+
+
 def check_and_write(out: Path, prefix: str, selector: int, seeds: dict[str, bytes]) -> None:
     from emberlite.converter.errors import EmberError
     from fuzz_importers import convert
@@ -332,6 +341,7 @@ def main() -> None:
     check_and_write(out, "onnx", ONNX, onnx_seeds())
     if not args.onnx_only:
         check_and_write(out, "tflite", TFLITE, tflite_seeds())
+        check_and_write(out, "tflite", TFLITE, built_tflite_seeds())
 
 
 if __name__ == "__main__":

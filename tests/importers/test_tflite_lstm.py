@@ -18,90 +18,17 @@ from emberlite.converter.errors import EmberError, ModelImportError
 from helpers import max_rel_diff, run_ember
 
 from conftest import require_module
-from tests.importers.tflite_files import TFLiteFile, litert, schema
+from tests.importers.tflite_files import NONE, RELU, RELU6, RELU_N1_TO_1, TFLiteFile, litert, \
+    lstm_file, schema
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 TOL = 1e-4
-UNI, BIDI = 44, 52     # BuiltinOperator codes
-TANH, RELU, RELU6, RELU_N1_TO_1, NONE = 4, 1, 3, 2, 0
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _tf() -> Any:
     require_module("ai_edge_litert")
     return require_module("tensorflow")
-
-
-def _rand(rng: np.random.Generator, *shape: int, scale: float = 0.5) -> np.ndarray:
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def _direction(f: TFLiteFile, rng: np.random.Generator, size: int, hidden: int,
-               out: int | None, *, cifg: bool, peephole: bool, proj_bias: bool) -> list[int]:
-    """The 17 weight inputs of one direction (-1 where absent)."""
-    p = out or hidden
-    gates = [not cifg, True, True, True]
-    ids = [f.const(_rand(rng, hidden, size)) if g else -1 for g in gates]
-    ids += [f.const(_rand(rng, hidden, p)) if g else -1 for g in gates]
-    ids += [f.const(_rand(rng, hidden)) if peephole and g else -1 for g in (not cifg, 1, 1)]
-    ids += [f.const(_rand(rng, hidden)) if g else -1 for g in gates]
-    ids.append(f.const(_rand(rng, p, hidden)) if out else -1)
-    ids.append(f.const(_rand(rng, p)) if out and proj_bias else -1)
-    return ids
-
-
-def lstm_file(*, steps: int = 5, batch: int = 2, size: int = 3, hidden: int = 4,
-              out: int | None = None, cifg: bool = False, peephole: bool = False,
-              layer_norm: bool = False, norm_slots: bool = False, time_major: bool = False,
-              act: int = TANH, cell_clip: float = 0.0, proj_clip: float = 0.0,
-              proj_bias: bool = True, state: str = "variable", bidi: bool = False,
-              merge: bool = False, seed: int = 0) -> tuple[bytes, list[np.ndarray]]:
-    """A one-operator LSTM file and its inputs (the sequence, then any run-time states)."""
-    fb = schema()
-    rng = np.random.default_rng(seed)
-    f = TFLiteFile()
-    dims = (steps, batch, size) if time_major else (batch, steps, size)
-    x = f.tensor(dims, name="x")
-    graph_inputs, feeds = [x], [_rand(rng, *dims, scale=1.0)]
-    p = out or hidden
-
-    def states() -> list[int]:
-        ids = []
-        for width in (p, hidden):
-            if state == "variable":
-                ids.append(f.tensor((batch, width), variable=True))
-            elif state == "constant":
-                ids.append(f.const(_rand(rng, batch, width)))
-            else:
-                ids.append(f.tensor((batch, width)))
-                graph_inputs.append(ids[-1])
-                feeds.append(_rand(rng, batch, width))
-        return ids
-
-    kw = dict(cifg=cifg, peephole=peephole, proj_bias=proj_bias)
-    if bidi:
-        fw = _direction(f, rng, size, hidden, out, **kw)
-        bw = _direction(f, rng, size, hidden, out, **kw)
-        inputs = [x, *fw, *bw, *states(), *states(), *[-1] * 9]
-        o = fb.BidirectionalSequenceLSTMOptionsT()
-        o.mergeOutputs = merge
-        kind, code = 69, BIDI
-    else:
-        inputs = [x, *_direction(f, rng, size, hidden, out, **kw), *states()]
-        if layer_norm or norm_slots:
-            inputs += [f.const(_rand(rng, hidden) + 1) if layer_norm and (g or not cifg)
-                       else -1 for g in range(4)]
-        o = fb.UnidirectionalSequenceLSTMOptionsT()
-        kind, code = 71, UNI
-    o.fusedActivationFunction, o.cellClip, o.projClip = act, cell_clip, proj_clip
-    o.timeMajor = time_major
-    shape = (steps, batch) if time_major else (batch, steps)
-    width = 2 * p if merge else p
-    outputs = [f.tensor((*shape, width), name="y")]
-    if bidi and not merge:
-        outputs.append(f.tensor((*shape, p), name="y_bw"))
-    f.op(code, inputs, outputs, kind, o)
-    return f.bytes(graph_inputs, outputs), feeds
 
 
 def _assert_matches_litert(data: bytes, feeds: list[np.ndarray],

@@ -17,73 +17,16 @@ from emberlite.converter.errors import ModelImportError
 from helpers import run_ember
 
 from conftest import require_module
-from tests.importers.tflite_files import TFLiteFile, litert, schema
+from tests.importers.tflite_files import ADD, CSR, DENSE, DENSIFY, FULLY_CONNECTED, TFLiteFile, \
+    litert, schema, sparsify
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-DENSE, CSR = 0, 1
-ADD, FULLY_CONNECTED, DENSIFY = 0, 9, 124
-_VECTORS = {np.int32: (1, "Int32VectorT"), np.uint16: (2, "Uint16VectorT"),
-            np.uint8: (3, "Uint8VectorT")}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _tf() -> Any:
     require_module("ai_edge_litert")
     return require_module("tensorflow")
-
-
-def _vector(values: list[int], dtype: Any) -> tuple[int, Any]:
-    kind, cls = _VECTORS[dtype]
-    v = getattr(schema(), cls)()
-    v.values = [int(x) for x in values]
-    return kind, v
-
-
-def sparsify(dense: np.ndarray, order: list[int], formats: list[int],
-             block_map: tuple[int, ...] = (), blocks: tuple[int, ...] = (),
-             index_type: Any = np.int32) -> tuple[np.ndarray, Any]:
-    """The stored values and SparsityParameters of `dense` (a test-side encoder written from
-    the schema's description, independent of the importer's decoder)."""
-    fb = schema()
-    rank = dense.ndim
-    expanded = dense
-    # Split each blocked dim into (outer, block) and move the block axes to the end.
-    for d, size in zip(block_map, blocks):
-        shape = list(expanded.shape)
-        expanded = expanded.reshape(shape[:d] + [shape[d] // size, size] + shape[d + 1:])
-        expanded = np.moveaxis(expanded, d + 1, -1)
-    levels = np.transpose(expanded, order)
-    segments: list[list[int]] = [[0] for _ in formats]
-    indices: list[list[int]] = [[] for _ in formats]
-    values: list[Any] = []
-
-    def walk(sub: np.ndarray, level: int) -> None:
-        if level == len(formats):
-            values.append(sub)
-            return
-        for i in range(sub.shape[0]):
-            if formats[level] == DENSE:
-                walk(sub[i], level + 1)
-            elif np.any(sub[i] != 0):
-                indices[level].append(i)
-                walk(sub[i], level + 1)
-        if formats[level] == CSR:
-            segments[level].append(len(indices[level]))
-
-    walk(levels, 0)
-    sp = fb.SparsityParametersT()
-    sp.traversalOrder, sp.blockMap = list(order), list(block_map)
-    sp.dimMetadata = []
-    for level, fmt in enumerate(formats):
-        m = fb.DimensionMetadataT()
-        m.format = fmt
-        m.denseSize = levels.shape[level]
-        if fmt == CSR:
-            m.arraySegmentsType, m.arraySegments = _vector(segments[level], index_type)
-            m.arrayIndicesType, m.arrayIndices = _vector(indices[level], index_type)
-        sp.dimMetadata.append(m)
-    assert rank + len(block_map) == len(formats)
-    return np.array(values, dense.dtype).reshape(-1), sp
 
 
 def _pruned(rng: np.random.Generator, shape: tuple[int, ...], keep: float = 0.4,

@@ -215,23 +215,37 @@ def _batch_matmul(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
 
 def _binary(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     a, b = args
-    floating = np.issubdtype(graph.tensors[node.outputs[0]].dtype.numpy, np.floating)
-    if floating:
-        a, b = _f64(a), _f64(b)
+    if np.issubdtype(np.asarray(a).dtype, np.integer):
+        return [_integer_binary(node.op, np.asarray(a), np.asarray(b))]
+    a, b = _f64(a), _f64(b)
     if node.op == OpType.ADD:
         y = a + b
     elif node.op == OpType.SUB:
         y = a - b
     elif node.op == OpType.MUL:
         y = a * b
-    elif floating:
-        y = a / b
     else:
-        if np.any(b == 0):
-            raise EvaluationError(f"node {node.name!r} (div): integer division by zero")
-        # Integer division truncates toward zero, as in C and ONNX Runtime.
-        y = np.trunc(a.astype(np.float64) / b).astype(a.dtype)
+        y = a / b
     return [apply_activation(y, node.params.activation)]
+
+
+def _integer_binary(op: OpType, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Plain int32/int64 arithmetic in the inputs' type, the kernels' rules: +, - and * wrap;
+    DIV truncates toward zero (C's and ONNX Runtime's /, not numpy's floor //), x / 0 is 0 and
+    INT_MIN / -1 wraps to INT_MIN (csrc/kernels/div.c)."""
+    a, b = np.broadcast_arrays(a, b)
+    with np.errstate(over="ignore"):
+        if op == OpType.ADD:
+            return a + b
+        if op == OpType.SUB:
+            return a - b
+        if op == OpType.MUL:
+            return a * b
+        safe = np.where((b == 0) | (b == -1), 1, b).astype(a.dtype)
+        q = a // safe
+        q = q + ((a - q * safe != 0) & ((a < 0) != (safe < 0))).astype(a.dtype)
+        q = np.where(b == -1, np.negative(a), q)
+    return np.where(b == 0, 0, q).astype(a.dtype)
 
 
 def _unary(fn: Callable[[np.ndarray, object], np.ndarray]):
@@ -563,8 +577,28 @@ def _gelu(x: np.ndarray, p) -> np.ndarray:
 
 
 def _pow(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    """In double, as ONNX Runtime's std::pow; an integer base's power truncated toward zero,
+    the type's minimum where it does not fit or is not a number (csrc/kernels/pow.c)."""
     with np.errstate(all="ignore"):
-        return [np.power(_f64(args[0]), _f64(args[1]))]
+        y = np.power(_f64(args[0]), _f64(args[1]))
+    base = np.asarray(args[0]).dtype
+    if not np.issubdtype(base, np.integer):
+        return [y]
+    info = np.iinfo(base)
+    fits = (y >= float(info.min)) & (y < -float(info.min))
+    return [np.where(fits, np.trunc(np.where(fits, y, 0.0)).astype(base), base.type(info.min))]
+
+
+def _signed(fn: Callable[[np.ndarray], np.ndarray]):
+    """ABS, NEG, SIGN: float32 in float64; int32/int64 in their own type (-INT_MIN and
+    |INT_MIN| wrap to INT_MIN, as numpy and the kernels give them)."""
+    def run(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+        x = np.asarray(args[0])
+        if np.issubdtype(x.dtype, np.integer):
+            with np.errstate(over="ignore"):
+                return [fn(x)]
+        return [fn(_f64(x))]
+    return run
 
 
 # --- comparisons, logic, selection (format 7) -------------------------------------------------
@@ -679,8 +713,8 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.CAST: _cast,
     OpType.L2_NORMALIZATION: _l2_normalization,
     OpType.LOG_SOFTMAX: _log_softmax,
-    OpType.ABS: _math(np.abs),
-    OpType.NEG: _math(np.negative),
+    OpType.ABS: _signed(np.abs),
+    OpType.NEG: _signed(np.negative),
     OpType.SQRT: _math(np.sqrt),
     OpType.RSQRT: _math(lambda x: 1.0 / np.sqrt(x)),
     OpType.EXP: _math(np.exp),
@@ -688,7 +722,7 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.FLOOR: _math(np.floor),
     OpType.CEIL: _math(np.ceil),
     OpType.ROUND: _math(np.round),  # halves to even
-    OpType.SIGN: _math(np.sign),
+    OpType.SIGN: _signed(np.sign),
     OpType.SIN: _math(np.sin),
     OpType.COS: _math(np.cos),
     OpType.RECIPROCAL: _math(lambda x: 1.0 / x),

@@ -44,6 +44,7 @@ _KIND_TYPES = {
     "indices": ("int32 or int64 indices", _INDEX_TYPES),
     "compared": ("float32, int32, int64 or bool", (onnx.TensorProto.FLOAT, *_INDEX_TYPES,
                                                    onnx.TensorProto.BOOL)),
+    "numeric": ("float32, int32 or int64", (onnx.TensorProto.FLOAT, *_INDEX_TYPES)),
     "bool": ("bool", (onnx.TensorProto.BOOL,)),
     "float": ("float32", (onnx.TensorProto.FLOAT,)),
 }

@@ -30,7 +30,7 @@ from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index, check_rank
 from .onnx_nn_ops import batch_normalization as nn_batch_normalization
-from .onnx_signature import Compared, Indices
+from .onnx_signature import Compared, Indices, Numeric
 
 
 def _binary(b: Builder, op: OpType, x: str, y: str) -> str:
@@ -159,11 +159,21 @@ def mean(b: Builder, *inputs: str) -> str:
     return _binary(b, OpType.DIV, total, b.scalar(float(len(inputs))))
 
 
-def max_(b: Builder, *inputs: str) -> str:
+def same_type(b: Builder, inputs: tuple[str, ...] | list[str]) -> None:
+    """Inputs of an arithmetic op share one element type (int32 and int64 never mix, nor
+    integers with floats), as ONNX's type constraint T says."""
+    types = [b.dtype(x).name.lower() for x in inputs]
+    if len(set(types)) > 1:
+        raise Invalid(f"inputs must share one type, got {' and '.join(types)}")
+
+
+def max_(b: Builder, *inputs: Numeric) -> str:
+    same_type(b, inputs)
     return _fold(b, OpType.MAXIMUM, inputs, None)
 
 
-def min_(b: Builder, *inputs: str) -> str:
+def min_(b: Builder, *inputs: Numeric) -> str:
+    same_type(b, inputs)
     return _fold(b, OpType.MINIMUM, inputs, None)
 
 

@@ -6,7 +6,8 @@ The signature of each function is the op's contract, read by the importer's pre-
 - positional parameters are the ONNX inputs in order. `str` is a float32 tensor,
   `np.ndarray` an input that must be constant (the function gets its value), `Indices` an
   int32/int64 tensor, `AnyTensor` a tensor of any type (only its shape is used), `Compared`
-  a float32, int32, int64 or bool tensor and `Boolean` a bool one;
+  a float32, int32, int64 or bool tensor, `Numeric` a float32, int32 or int64 one (plain
+  integers: arithmetic wraps, Div truncates) and `Boolean` a bool one;
 - keyword parameters are the ONNX attributes with ONNX's defaults; a `Literal[...]` hint
   lists the values Emberlite supports;
 - the return hint says how many outputs are supported (`list[str]`: any number) and
@@ -44,12 +45,12 @@ from .graph_builder import (Builder, Invalid, Unsupported, axis_index, check_ind
                             check_rank)
 from .onnx_nn_ops import (conv, conv_transpose, gemm, global_lp_pool, lp_pool, matmul,
                           pool_average, pool_max)
-from .onnx_composed_ops import COMPOSED_OPS
+from .onnx_composed_ops import COMPOSED_OPS, same_type
 from .onnx_index_ops import INDEX_OPS
 from .onnx_select_ops import SELECT_OPS
 from .onnx_qdq import QDQ_OPS
 from .onnx_recurrent_ops import RECURRENT_OPS
-from .onnx_signature import AnyTensor, Boolean, Compared, Indices
+from .onnx_signature import AnyTensor, Boolean, Compared, Indices, Numeric
 
 
 
@@ -77,7 +78,9 @@ def _axes(axes: list[int] | np.ndarray, rank: int) -> tuple[int, ...]:
 
 # --- elementwise -----------------------------------------------------------------------
 def _binary(op: OpType) -> Callable[..., str]:
-    def convert(b: Builder, a: str, c: str) -> str:
+    """Add, Sub, Mul, Div: float32, or plain int32/int64 (wrapping; Div truncates)."""
+    def convert(b: Builder, a: Numeric, c: Numeric) -> str:
+        same_type(b, [a, c])
         return b.op(op, [a, c], BinaryParams())
     convert.__name__ = op.name.lower()
     return convert
@@ -85,6 +88,14 @@ def _binary(op: OpType) -> Callable[..., str]:
 
 def _unary(op: OpType) -> Callable[..., str]:
     def convert(b: Builder, x: str) -> str:
+        return b.op(op, [x])
+    convert.__name__ = op.name.lower()
+    return convert
+
+
+def _unary_numeric(op: OpType) -> Callable[..., str]:
+    """Abs, Neg, Sign: float32, or plain int32/int64 (-INT_MIN and |INT_MIN| wrap)."""
+    def convert(b: Builder, x: Numeric) -> str:
         return b.op(op, [x])
     convert.__name__ = op.name.lower()
     return convert
@@ -110,7 +121,8 @@ def gelu(b: Builder, x: str, *, approximate: Literal["none", "tanh"] = "none") -
     return b.op(OpType.GELU, [x], GeluParams(approximate == "tanh"))
 
 
-def pow_(b: Builder, x: str, y: str) -> str:
+def pow_(b: Builder, x: Numeric, y: Numeric) -> str:
+    """Any of float32, int32 and int64 for each input; the output has the base's type."""
     return b.op(OpType.POW, [x, y])
 
 
@@ -616,15 +628,15 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "AveragePool": pool_average,
     ("LpPool", 11): lp_pool,
     "GlobalLpPool": global_lp_pool,
-    "Abs": _unary(OpType.ABS),
-    "Neg": _unary(OpType.NEG),
+    "Abs": _unary_numeric(OpType.ABS),
+    "Neg": _unary_numeric(OpType.NEG),
     "Sqrt": _unary(OpType.SQRT),
     "Exp": _unary(OpType.EXP),
     "Log": _unary(OpType.LOG),
     "Floor": _unary(OpType.FLOOR),
     "Ceil": _unary(OpType.CEIL),
     "Round": _unary(OpType.ROUND),
-    "Sign": _unary(OpType.SIGN),
+    "Sign": _unary_numeric(OpType.SIGN),
     "Sin": _unary(OpType.SIN),
     "Cos": _unary(OpType.COS),
     "Reciprocal": _unary(OpType.RECIPROCAL),

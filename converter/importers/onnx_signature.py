@@ -1,8 +1,8 @@
 """The annotations an ONNX op function (onnx_ops.py, onnx_nn_ops.py) declares its contract
 with, and `signature(fn)`, which reads them for the importer's pre-scan and conversion. The
 conventions are listed at the top of onnx_ops.py: besides `str` (a float32 tensor) and
-`np.ndarray` (an input that must be constant), an input is `Indices`, `AnyTensor`, `Compared`
-or `Boolean`, and a
+`np.ndarray` (an input that must be constant), an input is `Indices`, `AnyTensor`, `Compared`,
+`Numeric` or `Boolean`, and a
 `Literal[...]` attribute hint such as `AutoPad` lists the supported values.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ Indices = NewType("Indices", str)       # int32/int64 indices, constant or not
 AnyTensor = NewType("AnyTensor", str)   # any element type; the function reads only the shape
 Compared = NewType("Compared", str)     # a run-time float32, int32, int64 or bool tensor
 Boolean = NewType("Boolean", str)       # a run-time bool tensor
+Numeric = NewType("Numeric", str)       # a run-time float32, int32 or int64 tensor (arithmetic)
 
 AutoPad = Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]
 
@@ -58,9 +59,9 @@ def signature(fn: Callable[..., Any]) -> Signature:
 
 
 def input_kind(hint: Any) -> str:
-    """"constant", "indices", "any", "compared", "bool" or "float": what an input annotation
-    asks for."""
+    """"constant", "indices", "any", "compared", "numeric", "bool" or "float": what an input
+    annotation asks for."""
     args = typing.get_args(hint) or (hint,)
     kinds = {np.ndarray: "constant", Indices: "indices", AnyTensor: "any", Compared: "compared",
-             Boolean: "bool"}
+             Numeric: "numeric", Boolean: "bool"}
     return next((kinds[a] for a in args if a in kinds), "float")

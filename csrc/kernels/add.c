@@ -1,4 +1,5 @@
-/* ADD: out = a + b with numpy broadcasting and an optional fused activation.
+/* ADD: out = a + b with numpy broadcasting and an optional fused activation; plain INT32 and
+   INT64 wrap modulo 2^32 / 2^64, as ONNX Runtime's (no activation).
    Node data: ember_binary_data (broadcast.h), shared with the other binary ops. */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
@@ -26,6 +27,8 @@ static ember_status add_params_read(ember_context *ctx, const ember_node *node,
 }
 
 static ember_status add_check(ember_context *ctx, const ember_node *node) {
+    if (ember_binary_is_int(ctx, node))
+        return ember_binary_check_int(ctx, node, "add");
     const uint8_t type = add_type(ctx, node);
     if (type == EMBER_TYPE_FLOAT32)
         return ember_binary_check(ctx, node, "add");
@@ -67,6 +70,9 @@ static void add_row_i8(int8_t *out, const int8_t *a, size_t a_step, const int8_t
     }
 }
 
+EMBER_INT_ROW(add_row_i32, int32_t, (int32_t)((uint32_t)x + (uint32_t)y))
+EMBER_INT_ROW(add_row_i64, int64_t, (int64_t)((uint64_t)x + (uint64_t)y))
+
 static void ember_add_i8_ref(const struct add_i8_data *d, const int8_t *a, const int8_t *b,
                              int8_t *out) {
     ember_broadcast_i8(&d->bc, a, b, out, add_row_i8, &d->q);
@@ -91,6 +97,8 @@ static void ember_add_i16_ref(const struct add_i8_data *d, const int16_t *a, con
 
 static ember_status add_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
+    if (ember_binary_is_int(ctx, node))
+        return ember_binary_prepare(ctx, node);
     if (add_type(ctx, node) == EMBER_TYPE_FLOAT32) {
         const ember_status st = ember_binary_prepare(ctx, node);
         if (st == EMBER_STATUS_OK)
@@ -116,6 +124,10 @@ static ember_status add_prepare(ember_context *ctx, ember_node *node) {
 }
 
 static ember_status add_eval(ember_context *ctx, const ember_node *node) {
+    if (ember_binary_is_int(ctx, node)) {
+        ember_binary_eval_int(ctx, node, add_row_i32, add_row_i64);
+        return EMBER_STATUS_OK;
+    }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT16) {
         ember_add_i16_ref(node->data, ember_input(ctx, node, 0)->data,
                           ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);

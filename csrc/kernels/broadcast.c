@@ -335,18 +335,47 @@ ember_status ember_add_i16_params_read(ember_context *ctx, const ember_node *nod
     return add_multipliers(ctx, node, op, EMBER_ADD_I16_LEFT_SHIFT, q);
 }
 
-ember_status ember_compare_check(ember_context *ctx, const ember_node *node, const char *op) {
-    const ember_tensor *a = ember_input(ctx, node, 0);
-    const uint8_t type = a != NULL && a->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8
-                                                                 : EMBER_TYPE_FLOAT32;
-    ember_status st = ember_binary_check_type(ctx, node, op, type);
-    if (st != EMBER_STATUS_OK)
-        return st;
+/* The fused activation of a node whose kernel applies none: absent or NONE. */
+static ember_status check_no_activation(ember_context *ctx, const ember_node *node,
+                                        const char *op) {
     uint8_t act = 0;
     if (!ember_fb_u8(&node->params, EMBER_SLOT_BINARY_PARAMS_ACTIVATION, 0, &act) || act != 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): fused activation must be NONE, got %u",
                           node->index, op, (unsigned)act);
+    return EMBER_STATUS_OK;
+}
+
+bool ember_binary_is_int(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    return a != NULL && (a->type == EMBER_TYPE_INT32 || a->type == EMBER_TYPE_INT64);
+}
+
+ember_status ember_binary_check_int(ember_context *ctx, const ember_node *node, const char *op) {
+    const ember_status st =
+        ember_binary_check_type(ctx, node, op, ember_input(ctx, node, 0)->type);
+    return st != EMBER_STATUS_OK ? st : check_no_activation(ctx, node, op);
+}
+
+void ember_binary_eval_int(ember_context *ctx, const ember_node *node, ember_binary_row_bytes i32,
+                           ember_binary_row_bytes i64) {
+    const ember_binary_data *data = node->data;
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const size_t size = ember_type_bytes(a->type);
+    ember_broadcast_bytes(&data->bc, a->data, size, ember_input(ctx, node, 1)->data, size,
+                          ember_output(ctx, node, 0)->data, size,
+                          a->type == EMBER_TYPE_INT64 ? i64 : i32, NULL);
+}
+
+ember_status ember_compare_check(ember_context *ctx, const ember_node *node, const char *op) {
+    if (ember_binary_is_int(ctx, node))
+        return ember_binary_check_int(ctx, node, op);
+    const ember_tensor *a = ember_input(ctx, node, 0);
+    const uint8_t type = a != NULL && a->type == EMBER_TYPE_INT8 ? EMBER_TYPE_INT8
+                                                                 : EMBER_TYPE_FLOAT32;
+    ember_status st = ember_binary_check_type(ctx, node, op, type);
+    if (st != EMBER_STATUS_OK || (st = check_no_activation(ctx, node, op)) != EMBER_STATUS_OK)
+        return st;
     if (type != EMBER_TYPE_INT8)
         return EMBER_STATUS_OK;
     const ember_tensor *b = ember_input(ctx, node, 1);

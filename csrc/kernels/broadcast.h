@@ -38,8 +38,8 @@ ember_status ember_binary_check(ember_context *ctx, const ember_node *node, cons
 /* The same rules with inputs and output of `type` (EMBER_TYPE_*), for the int8 variants. */
 ember_status ember_binary_check_type(ember_context *ctx, const ember_node *node, const char *op,
                                      uint8_t type);
-/* MAXIMUM and MINIMUM: float32 or int8 binary ops with no fused activation; int8 compares
-   stored values, so both inputs and the output must share one scale and zero point. */
+/* MAXIMUM and MINIMUM: float32, int8, int32 or int64 binary ops with no fused activation; int8
+   compares stored values, so both inputs and the output must share one scale and zero point. */
 ember_status ember_compare_check(ember_context *ctx, const ember_node *node, const char *op);
 /* Fills node->data with an ember_binary_data. */
 ember_status ember_binary_prepare(ember_context *ctx, ember_node *node);
@@ -69,6 +69,32 @@ typedef void (*ember_binary_row_bytes)(void *out, const void *a, size_t a_step, 
 void ember_broadcast_bytes(const ember_broadcast *bc, const void *a, size_t a_size,
                            const void *b, size_t b_size, void *out, size_t out_size,
                            ember_binary_row_bytes row, const void *params);
+/* Plain (unquantized) INT32 and INT64 arithmetic (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, POW):
+   whether input 0 of the node is such a tensor. */
+bool ember_binary_is_int(ember_context *ctx, const ember_node *node);
+/* The rules of an integer binary op: both inputs and the output of input 0's type (INT32 or
+   INT64; int32 and int64 never mix), broadcast shapes, no unsafe aliasing, and no fused
+   activation (a clamp range of floats means nothing to integers). */
+ember_status ember_binary_check_int(ember_context *ctx, const ember_node *node, const char *op);
+/* Runs an integer node prepared by ember_binary_prepare: the broadcast walk over the row of
+   input 0's type. */
+void ember_binary_eval_int(ember_context *ctx, const ember_node *node, ember_binary_row_bytes i32,
+                           ember_binary_row_bytes i64);
+/* Defines `name`, an ember_binary_row_bytes over elements of type T: out[i] = expr, where expr
+   reads the operands x and y (both T). Arithmetic that may overflow goes through the unsigned
+   type of T's width, where wrapping is defined (signed overflow is undefined in C). */
+#define EMBER_INT_ROW(name, T, expr)                                                          \
+    static void name(void *out, const void *a, size_t a_step, const void *b, size_t b_step,   \
+                     size_t n, const void *params) {                                          \
+        (void)params;                                                                         \
+        const T *xs = a, *ys = b;                                                             \
+        T *o = out;                                                                           \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            const T x = xs[i * a_step], y = ys[i * b_step];                                   \
+            o[i] = (expr);                                                                    \
+        }                                                                                     \
+    }
+
 /* Dim d of `t` seen right-aligned against an output of rank `rank` (leading dims are 1). */
 int32_t ember_aligned_dim(const ember_tensor *t, uint32_t rank, uint32_t d);
 /* The output of a binary op has the rank and dims of numpy's broadcast of a and b. */

@@ -4,7 +4,12 @@
    point: the divisor's reciprocal in Q0.31, the dividend normalised to use all 31 bits, one
    requantization by f32(s_a / f32(s_b * s_out)) (a float32 ratio, as LiteRT computes it) and
    one rounding shift that also undoes both normalisations. A divisor equal to its zero point
-   (real 0) fails the invoke, as in LiteRT. */
+   (real 0) fails the invoke, as in LiteRT.
+   Plain INT32 and INT64 (no activation) divide as ONNX's integer Div does in ONNX Runtime, by
+   C's `/`: the quotient truncated toward zero (-7 / 2 = -3, 7 / -2 = -3; numpy's // floors to
+   -4 and its / gives floats). ONNX Runtime traps on a zero divisor and on INT_MIN / -1; here
+   x / 0 is 0 and INT_MIN / -1 wraps to INT_MIN (-x modulo 2^32 / 2^64), so the invoke never
+   fails on data. */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
 #include "kernels/fixed_point.h"
@@ -36,6 +41,8 @@ static ember_status div_i8_params_read(ember_context *ctx, const ember_node *nod
 }
 
 static ember_status div_check(ember_context *ctx, const ember_node *node) {
+    if (ember_binary_is_int(ctx, node))
+        return ember_binary_check_int(ctx, node, "div");
     const ember_tensor *a = ember_input(ctx, node, 0);
     if (a == NULL || a->type != EMBER_TYPE_INT8)
         return ember_binary_check(ctx, node, "div");
@@ -66,6 +73,19 @@ static void ember_div_f32_ref(const ember_broadcast *bc, const float *a, const f
                               float *out, float lo, float hi) {
     ember_broadcast_f32(bc, a, b, out, div_row, lo, hi);
 }
+
+/* The integer quotient (see the top of the file); int32 operands come in widened, so only
+   INT64_MIN / -1 needs the wrapping negation. */
+static int64_t div_int(int64_t x, int64_t y) {
+    if (y == 0)
+        return 0;
+    if (y == -1)
+        return (int64_t)(0 - (uint64_t)x);
+    return x / y;
+}
+
+EMBER_INT_ROW(div_row_i32, int32_t, (int32_t)(uint32_t)(uint64_t)div_int(x, y))
+EMBER_INT_ROW(div_row_i64, int64_t, div_int(x, y))
 
 /* x / 2^exponent for exponent in [0, 63] as pip LiteRT's RoundingDivideByPOT computes it
    (checked on x86-64): from 32 on, its 32-bit shift takes the count mod 32 (the C++ shift is
@@ -118,6 +138,8 @@ static ember_status ember_div_i8_ref(const struct div_i8_data *d, const int8_t *
 
 static ember_status div_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
+    if (ember_binary_is_int(ctx, node))
+        return ember_binary_prepare(ctx, node);
     if (a->type != EMBER_TYPE_INT8) {
         const ember_status st = ember_binary_prepare(ctx, node);
         if (st == EMBER_STATUS_OK)
@@ -137,6 +159,10 @@ static ember_status div_prepare(ember_context *ctx, ember_node *node) {
 }
 
 static ember_status div_eval(ember_context *ctx, const ember_node *node) {
+    if (ember_binary_is_int(ctx, node)) {
+        ember_binary_eval_int(ctx, node, div_row_i32, div_row_i64);
+        return EMBER_STATUS_OK;
+    }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8)
         return ember_div_i8_ref(node->data, ember_input(ctx, node, 0)->data,
                                 ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);

@@ -3,7 +3,10 @@
    and GELU with their params. One family, one table: each op is a loop over a C99 <math.h>
    function. IEEE results where the function leaves its domain, as numpy and ONNX Runtime give
    them: sqrt and log of a negative are NaN, log 0 is -inf, 1 / 0 is inf. Node data:
-   ember_unary_data (unary.h), the params in p. */
+   ember_unary_data (unary.h), the params in p.
+   ABS, NEG and SIGN also take plain INT32 and INT64 (the output of the input's type), as ONNX
+   Runtime computes them: -INT_MIN and |INT_MIN| wrap to INT_MIN (modulo 2^32 / 2^64), SIGN is
+   -1, 0 or 1. Node data then: math_int_data. */
 #include <math.h>
 
 #include "ember_internal.h"
@@ -150,34 +153,61 @@ static void gelu_tanh_loop(const float *in, float *out, size_t n, const ember_un
     }
 }
 
+/* An integer loop: n elements of the type it names, from in to out. */
+typedef void (*math_int_loop)(const void *in, void *out, size_t n);
+
+typedef struct math_int_data {
+    math_int_loop loop;
+} math_int_data;
+
+/* Defines `name`, a math_int_loop over elements of type T: out[i] = expr of x = in[i]; the
+   negations go through the unsigned type of T's width, where wrapping is defined. */
+#define MATH_INT_LOOP(name, T, expr)                                                           \
+    static void name(const void *in, void *out, size_t n) {                                    \
+        const T *xs = in;                                                                      \
+        T *o = out;                                                                            \
+        for (size_t i = 0; i < n; i++) {                                                       \
+            const T x = xs[i];                                                                 \
+            o[i] = (expr);                                                                     \
+        }                                                                                      \
+    }
+
+MATH_INT_LOOP(abs_i32, int32_t, x < 0 ? (int32_t)(0 - (uint32_t)x) : x)
+MATH_INT_LOOP(abs_i64, int64_t, x < 0 ? (int64_t)(0 - (uint64_t)x) : x)
+MATH_INT_LOOP(neg_i32, int32_t, (int32_t)(0 - (uint32_t)x))
+MATH_INT_LOOP(neg_i64, int64_t, (int64_t)(0 - (uint64_t)x))
+MATH_INT_LOOP(sign_i32, int32_t, (int32_t)((x > 0) - (x < 0)))
+MATH_INT_LOOP(sign_i64, int64_t, (int64_t)((x > 0) - (x < 0)))
+
 typedef struct math_op {
     uint16_t op;
     const char *name;
     uint8_t params_type; /* EMBER_OP_PARAMS_*, 0: none */
     ember_unary_f32 loop;
+    math_int_loop i32, i64; /* the INT32 and INT64 loops, or NULL: float32 only */
 } math_op;
 
 static const math_op math_ops[] = {
-    {EMBER_OP_ABS, "abs", 0, abs_loop},
-    {EMBER_OP_NEG, "neg", 0, neg_loop},
-    {EMBER_OP_SQRT, "sqrt", 0, sqrt_loop},
-    {EMBER_OP_RSQRT, "rsqrt", 0, rsqrt_loop},
-    {EMBER_OP_EXP, "exp", 0, exp_loop},
-    {EMBER_OP_LOG, "log", 0, log_loop},
-    {EMBER_OP_FLOOR, "floor", 0, floor_loop},
-    {EMBER_OP_CEIL, "ceil", 0, ceil_loop},
-    {EMBER_OP_ROUND, "round", 0, round_loop},
-    {EMBER_OP_SIGN, "sign", 0, sign_loop},
-    {EMBER_OP_SIN, "sin", 0, sin_loop},
-    {EMBER_OP_COS, "cos", 0, cos_loop},
-    {EMBER_OP_RECIPROCAL, "reciprocal", 0, reciprocal_loop},
-    {EMBER_OP_ERF, "erf", 0, erf_loop},
-    {EMBER_OP_SOFTPLUS, "softplus", 0, softplus_loop},
-    {EMBER_OP_MISH, "mish", 0, mish_loop},
-    {EMBER_OP_SQUARE, "square", 0, square_loop},
-    {EMBER_OP_ELU, "elu", EMBER_OP_PARAMS_ELU_PARAMS, elu_loop},
-    {EMBER_OP_SELU, "selu", EMBER_OP_PARAMS_SELU_PARAMS, elu_loop},
-    {EMBER_OP_GELU, "gelu", EMBER_OP_PARAMS_GELU_PARAMS, gelu_loop},
+    {EMBER_OP_ABS, "abs", 0, abs_loop, abs_i32, abs_i64},
+    {EMBER_OP_NEG, "neg", 0, neg_loop, neg_i32, neg_i64},
+    {EMBER_OP_SQRT, "sqrt", 0, sqrt_loop, NULL, NULL},
+    {EMBER_OP_RSQRT, "rsqrt", 0, rsqrt_loop, NULL, NULL},
+    {EMBER_OP_EXP, "exp", 0, exp_loop, NULL, NULL},
+    {EMBER_OP_LOG, "log", 0, log_loop, NULL, NULL},
+    {EMBER_OP_FLOOR, "floor", 0, floor_loop, NULL, NULL},
+    {EMBER_OP_CEIL, "ceil", 0, ceil_loop, NULL, NULL},
+    {EMBER_OP_ROUND, "round", 0, round_loop, NULL, NULL},
+    {EMBER_OP_SIGN, "sign", 0, sign_loop, sign_i32, sign_i64},
+    {EMBER_OP_SIN, "sin", 0, sin_loop, NULL, NULL},
+    {EMBER_OP_COS, "cos", 0, cos_loop, NULL, NULL},
+    {EMBER_OP_RECIPROCAL, "reciprocal", 0, reciprocal_loop, NULL, NULL},
+    {EMBER_OP_ERF, "erf", 0, erf_loop, NULL, NULL},
+    {EMBER_OP_SOFTPLUS, "softplus", 0, softplus_loop, NULL, NULL},
+    {EMBER_OP_MISH, "mish", 0, mish_loop, NULL, NULL},
+    {EMBER_OP_SQUARE, "square", 0, square_loop, NULL, NULL},
+    {EMBER_OP_ELU, "elu", EMBER_OP_PARAMS_ELU_PARAMS, elu_loop, NULL, NULL},
+    {EMBER_OP_SELU, "selu", EMBER_OP_PARAMS_SELU_PARAMS, elu_loop, NULL, NULL},
+    {EMBER_OP_GELU, "gelu", EMBER_OP_PARAMS_GELU_PARAMS, gelu_loop, NULL, NULL},
 };
 
 /* The kernels below are all built from this table, so a node's op is always in it. */
@@ -225,8 +255,19 @@ static ember_status read_params(ember_context *ctx, const ember_node *node, cons
     }
 }
 
+/* The node's integer loop: its op's for an INT32 or INT64 input, else NULL (float32). */
+static math_int_loop int_loop_of(ember_context *ctx, const ember_node *node, const math_op *m) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    if (in == NULL)
+        return NULL;
+    return in->type == EMBER_TYPE_INT32 ? m->i32 : in->type == EMBER_TYPE_INT64 ? m->i64 : NULL;
+}
+
 static ember_status math_check(ember_context *ctx, const ember_node *node) {
     const math_op *m = math_op_of(node);
+    if (int_loop_of(ctx, node, m) != NULL)
+        return ember_unary_check_type(ctx, node, m->name, m->params_type,
+                                      ember_input(ctx, node, 0)->type);
     const ember_status st = ember_unary_check(ctx, node, m->name, m->params_type);
     if (st != EMBER_STATUS_OK)
         return st;
@@ -238,6 +279,15 @@ static ember_status math_check(ember_context *ctx, const ember_node *node) {
 /* The loops are plain scalar code, correct on any slice: large tensors are split over the
    threads like the microkernels' (the per-element libm calls make them worth it). */
 static ember_status math_prepare(ember_context *ctx, ember_node *node) {
+    const math_int_loop int_loop = int_loop_of(ctx, node, math_op_of(node));
+    if (int_loop != NULL) {
+        math_int_data *d = ember_alloc(ctx, sizeof(*d));
+        if (d == NULL)
+            return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
+        d->loop = int_loop;
+        node->data = d;
+        return EMBER_STATUS_OK;
+    }
     ember_unary_f32 loop;
     ember_unary_params p;
     ember_status st = read_params(ctx, node, math_op_of(node), &loop, &p);
@@ -246,9 +296,18 @@ static ember_status math_prepare(ember_context *ctx, ember_node *node) {
     return st;
 }
 
+static ember_status math_eval(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    if (in->type == EMBER_TYPE_FLOAT32)
+        return ember_unary_eval(ctx, node);
+    const math_int_data *d = node->data;
+    d->loop(in->data, ember_output(ctx, node, 0)->data, in->count);
+    return EMBER_STATUS_OK;
+}
+
 #define MATH_KERNEL(lower, upper)                                                              \
     const ember_kernel ember_kernel_##lower = {EMBER_OP_##upper, #lower, math_check,           \
-                                               math_prepare, ember_unary_eval}
+                                               math_prepare, math_eval}
 
 MATH_KERNEL(abs, ABS);
 MATH_KERNEL(neg, NEG);

@@ -1,7 +1,8 @@
-/* MAXIMUM: out = max(a, b) with numpy broadcasting, float32 or int8. No params (a BinaryParams
-   table with no activation is accepted too). int8 compares the stored values, so both inputs
-   and the output must share one scale and zero point (TFLite's converter makes them equal;
-   LiteRT's kernel compares raw values without looking). Node data: ember_binary_data. */
+/* MAXIMUM: out = max(a, b) with numpy broadcasting, float32, int8, int32 or int64. No
+   params (a BinaryParams table with no activation is accepted too). int8 compares the stored
+   values, so both inputs and the output must share one scale and zero point (TFLite's
+   converter makes them equal; LiteRT's kernel compares raw values without looking).
+   Node data: ember_binary_data. */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
 
@@ -34,6 +35,9 @@ static void maximum_row_i8(int8_t *out, const int8_t *a, size_t a_step, const in
     }
 }
 
+EMBER_INT_ROW(maximum_row_i32, int32_t, y > x ? y : x)
+EMBER_INT_ROW(maximum_row_i64, int64_t, y > x ? y : x)
+
 static void ember_maximum_i8_ref(const ember_broadcast *bc, const int8_t *a, const int8_t *b,
                                  int8_t *out) {
     ember_broadcast_i8(bc, a, b, out, maximum_row_i8, NULL);
@@ -49,7 +53,9 @@ static ember_status maximum_prepare(ember_context *ctx, ember_node *node) {
 static ember_status maximum_eval(ember_context *ctx, const ember_node *node) {
     const ember_binary_data *data = node->data;
     const ember_tensor *a = ember_input(ctx, node, 0);
-    if (a->type == EMBER_TYPE_INT8)
+    if (ember_binary_is_int(ctx, node))
+        ember_binary_eval_int(ctx, node, maximum_row_i32, maximum_row_i64);
+    else if (a->type == EMBER_TYPE_INT8)
         ember_maximum_i8_ref(&data->bc, a->data, ember_input(ctx, node, 1)->data,
                              ember_output(ctx, node, 0)->data);
     else if (data->ops != NULL)

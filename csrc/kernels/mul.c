@@ -1,4 +1,5 @@
-/* MUL: out = a * b with numpy broadcasting and an optional fused activation.
+/* MUL: out = a * b with numpy broadcasting and an optional fused activation; plain INT32 and
+   INT64 wrap modulo 2^32 / 2^64, as ONNX Runtime's (no activation).
    Node data: ember_binary_data (broadcast.h), shared with the other binary ops, or for int8
    mul_i8_data: LiteRT's reference int8 MUL multiplies the zero-point-corrected inputs in int32
    and requantizes the product once by f32(s_a * s_b / s_out) (docs/int8-arithmetic.md,
@@ -28,6 +29,8 @@ static ember_status mul_i8_params_read(ember_context *ctx, const ember_node *nod
 }
 
 static ember_status mul_check(ember_context *ctx, const ember_node *node) {
+    if (ember_binary_is_int(ctx, node))
+        return ember_binary_check_int(ctx, node, "mul");
     const ember_tensor *a = ember_input(ctx, node, 0);
     if (a == NULL || a->type != EMBER_TYPE_INT8)
         return ember_binary_check(ctx, node, "mul");
@@ -59,6 +62,10 @@ static void ember_mul_f32_ref(const ember_broadcast *bc, const float *a, const f
     ember_broadcast_f32(bc, a, b, out, mul_row, lo, hi);
 }
 
+/* uint32_t and uint64_t are at least int's width, so neither is promoted to a signed int. */
+EMBER_INT_ROW(mul_row_i32, int32_t, (int32_t)((uint32_t)x * (uint32_t)y))
+EMBER_INT_ROW(mul_row_i64, int64_t, (int64_t)((uint64_t)x * (uint64_t)y))
+
 /* Operands within [-255, 255] each, so the int32 product cannot overflow. */
 static void mul_row_i8(int8_t *out, const int8_t *a, size_t a_step, const int8_t *b,
                        size_t b_step, size_t n, const void *params) {
@@ -77,6 +84,8 @@ static void ember_mul_i8_ref(const struct mul_i8_data *d, const int8_t *a, const
 
 static ember_status mul_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
+    if (ember_binary_is_int(ctx, node))
+        return ember_binary_prepare(ctx, node);
     if (a->type != EMBER_TYPE_INT8) {
         const ember_status st = ember_binary_prepare(ctx, node);
         if (st == EMBER_STATUS_OK)
@@ -101,6 +110,10 @@ static ember_status mul_prepare(ember_context *ctx, ember_node *node) {
 }
 
 static ember_status mul_eval(ember_context *ctx, const ember_node *node) {
+    if (ember_binary_is_int(ctx, node)) {
+        ember_binary_eval_int(ctx, node, mul_row_i32, mul_row_i64);
+        return EMBER_STATUS_OK;
+    }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8) {
         const struct mul_i8_data *d = node->data;
         if (d->fast.ops != NULL) {

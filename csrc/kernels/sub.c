@@ -1,4 +1,5 @@
-/* SUB: out = a - b with numpy broadcasting and an optional fused activation.
+/* SUB: out = a - b with numpy broadcasting and an optional fused activation; plain INT32 and
+   INT64 wrap modulo 2^32 / 2^64, as ONNX Runtime's (no activation).
    Node data: ember_binary_data (broadcast.h), shared with the other binary ops; int8 keeps
    ADD's requantization data (LiteRT subtracts on ADD's common scale). */
 #include "ember_internal.h"
@@ -10,6 +11,8 @@ struct sub_i8_data {
 };
 
 static ember_status sub_check(ember_context *ctx, const ember_node *node) {
+    if (ember_binary_is_int(ctx, node))
+        return ember_binary_check_int(ctx, node, "sub");
     const ember_tensor *a = ember_input(ctx, node, 0);
     if (a == NULL || a->type != EMBER_TYPE_INT8)
         return ember_binary_check(ctx, node, "sub");
@@ -51,6 +54,9 @@ static void sub_row_i8(int8_t *out, const int8_t *a, size_t a_step, const int8_t
     }
 }
 
+EMBER_INT_ROW(sub_row_i32, int32_t, (int32_t)((uint32_t)x - (uint32_t)y))
+EMBER_INT_ROW(sub_row_i64, int64_t, (int64_t)((uint64_t)x - (uint64_t)y))
+
 static void ember_sub_i8_ref(const struct sub_i8_data *d, const int8_t *a, const int8_t *b,
                              int8_t *out) {
     ember_broadcast_i8(&d->bc, a, b, out, sub_row_i8, &d->q);
@@ -58,6 +64,8 @@ static void ember_sub_i8_ref(const struct sub_i8_data *d, const int8_t *a, const
 
 static ember_status sub_prepare(ember_context *ctx, ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
+    if (ember_binary_is_int(ctx, node))
+        return ember_binary_prepare(ctx, node);
     if (a->type != EMBER_TYPE_INT8) {
         const ember_status st = ember_binary_prepare(ctx, node);
         if (st == EMBER_STATUS_OK)
@@ -73,6 +81,10 @@ static ember_status sub_prepare(ember_context *ctx, ember_node *node) {
 }
 
 static ember_status sub_eval(ember_context *ctx, const ember_node *node) {
+    if (ember_binary_is_int(ctx, node)) {
+        ember_binary_eval_int(ctx, node, sub_row_i32, sub_row_i64);
+        return EMBER_STATUS_OK;
+    }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8) {
         ember_sub_i8_ref(node->data, ember_input(ctx, node, 0)->data,
                          ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);

@@ -48,6 +48,11 @@ ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const
     return check_unary(ctx, node, op, params_type, 1, EMBER_TYPE_FLOAT32);
 }
 
+ember_status ember_unary_check_type(ember_context *ctx, const ember_node *node, const char *op,
+                                    uint8_t params_type, uint8_t type) {
+    return check_unary(ctx, node, op, params_type, 1, type);
+}
+
 bool ember_unary_is_i8(ember_context *ctx, const ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     return in != NULL && in->type == EMBER_TYPE_INT8;

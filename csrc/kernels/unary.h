@@ -21,6 +21,10 @@ typedef struct ember_unary_data {
    shape, and in-place only as an exact alias. */
 ember_status ember_unary_check(ember_context *ctx, const ember_node *node, const char *op,
                                uint8_t params_type);
+/* ember_unary_check with input 0 and the output of `type` (EMBER_TYPE_*), unquantized unless
+   int8: for the plain INT32 and INT64 forms of ABS, NEG and SIGN. */
+ember_status ember_unary_check_type(ember_context *ctx, const ember_node *node, const char *op,
+                                    uint8_t params_type, uint8_t type);
 /* Whether the node's input 0 is an int8 tensor (its int8 form applies). */
 bool ember_unary_is_i8(ember_context *ctx, const ember_node *node);
 /* The int8 form of ember_unary_check: int8 in and out, each with one scale and zero point. */

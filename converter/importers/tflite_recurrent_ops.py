@@ -142,17 +142,27 @@ class _Cell:
         self.act, self.cell_clip, self.proj_clip = act, cell_clip, proj_clip
         self.gates = [g for g in range(4) if d.w[g] is not None]
         self.layer_norm = d.norm[1] is not None
+        self._consts: dict[str, str] = {}
+        self.recurrent = np.concatenate([d.r[g] for g in self.gates])
 
     def binary(self, op: OpType, x: str, y: str) -> str:
         return self.b.op(op, [x, y], BinaryParams())
 
-    def const(self, value: np.ndarray, name: str) -> str:
-        return self.b.const(np.ascontiguousarray(value, np.float32), name=name)
+    def const(self, value: np.ndarray, name: str, key: str | None = None) -> str:
+        """A float32 constant; one tensor per `key` for all the steps that use it (a constant
+        per step would store the weights once per step)."""
+        if key is None or key not in self._consts:
+            made = self.b.const(np.ascontiguousarray(value, np.float32), name=name)
+            if key is None:
+                return made
+            self._consts[key] = made
+        return self._consts[key]
 
-    def fc(self, x: str, weights: np.ndarray, bias: np.ndarray | None = None) -> str:
-        inputs = [x, self.const(weights, "weights")]
+    def fc(self, x: str, weights: np.ndarray, bias: np.ndarray | None = None,
+           key: str | None = None) -> str:
+        inputs = [x, self.const(weights, "weights", key and f"{key}/weights")]
         if bias is not None:
-            inputs.append(self.const(bias, "bias"))
+            inputs.append(self.const(bias, "bias", key and f"{key}/bias"))
         return self.b.op(OpType.FULLY_CONNECTED, inputs, FullyConnectedParams())
 
     def activation(self, x: str) -> str:
@@ -184,30 +194,29 @@ class _Cell:
         centred = self.binary(OpType.SUB, x, mean)
         variance = b.op(OpType.MEAN, [b.op(OpType.SQUARE, [centred])], ReduceParams((1,)),
                         shapes=[keep])
-        inv_std = b.op(OpType.RSQRT, [self.binary(OpType.ADD, variance,
-                                                  b.scalar(_LAYER_NORM_EPSILON))])
+        epsilon = self.const(np.float32(_LAYER_NORM_EPSILON), "epsilon", "epsilon")
+        inv_std = b.op(OpType.RSQRT, [self.binary(OpType.ADD, variance, epsilon)])
         y = self.binary(OpType.MUL, self.binary(OpType.MUL, centred, inv_std),
-                        self.const(self.d.norm[g], "layer_norm"))
-        return self.binary(OpType.ADD, y, self.const(self.d.bias[g], "bias"))
+                        self.const(self.d.norm[g], "layer_norm", f"norm{g}"))
+        return self.binary(OpType.ADD, y, self.const(self.d.bias[g], "bias", f"bias{g}"))
 
     def pre(self, part: str, g: int, cell: str | None) -> str:
         """Gate g's sum with its peephole on `cell`, then its layer norm and bias."""
         if self.d.peep[g] is not None:
             part = self.binary(OpType.ADD, part, self.binary(
-                OpType.MUL, cell, self.const(self.d.peep[g], "peephole")))
+                OpType.MUL, cell, self.const(self.d.peep[g], "peephole", f"peephole{g}")))
         return self.normalize(part, g) if self.layer_norm else part
 
     def step(self, xw: str, h: str, c: str) -> tuple[str, str]:
         b, d = self.b, self.d
-        r = np.concatenate([d.r[g] for g in self.gates])
-        total = self.binary(OpType.ADD, xw, self.fc(h, r))
+        total = self.binary(OpType.ADD, xw, self.fc(h, self.recurrent, key="recurrent"))
         batch = b.shape(total)[0]
         parts = dict(zip(self.gates, b.node(
             OpType.SPLIT, [total], SplitParams(1), outputs=len(self.gates),
             shapes=[(batch, d.hidden)] * len(self.gates))))
         f = b.op(OpType.SIGMOID, [self.pre(parts[1], 1, c)])
         if d.cifg:
-            i = self.binary(OpType.SUB, b.scalar(1.0), f)
+            i = self.binary(OpType.SUB, self.const(np.float32(1.0), "one", "one"), f)
         else:
             i = b.op(OpType.SIGMOID, [self.pre(parts[0], 0, c)])
         candidate = self.activation(self.pre(parts[2], 2, None))
@@ -217,7 +226,7 @@ class _Cell:
         o = b.op(OpType.SIGMOID, [self.pre(parts[3], 3, c)])
         h = self.binary(OpType.MUL, o, self.activation(c))
         if d.proj is not None:
-            h = self.clip(self.fc(h, d.proj, d.proj_bias), self.proj_clip)
+            h = self.clip(self.fc(h, d.proj, d.proj_bias, key="projection"), self.proj_clip)
         return h, c
 
 

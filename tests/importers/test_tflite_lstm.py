@@ -280,3 +280,14 @@ def test_long_sequence_refused() -> None:
     data = lstm_file(steps=4097, batch=1, size=1, hidden=1)[0]
     with pytest.raises(UnsupportedOpsError, match=r"operator 0.*4097 steps: at most 4096"):
         Converter.from_tflite(data).convert()
+
+
+def test_weights_are_stored_once_for_all_steps() -> None:
+    from emberlite.converter.importers.tflite import import_tflite
+
+    def constant_bytes(steps: int) -> int:
+        graph = import_tflite(lstm_file(steps=steps, peephole=True, layer_norm=True, out=3,
+                                        cifg=True)[0])
+        return sum(t.data.nbytes for t in graph.tensors.values() if t.data is not None)
+
+    assert constant_bytes(3) == constant_bytes(30)

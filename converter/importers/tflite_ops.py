@@ -645,10 +645,13 @@ TFLITE_OPS.update(INDEX_OPS)
 
 # Operators built out of several IR ops, none of them the operator's own (so no op's facts list
 # them): REVERSE_V2 and the unrolled UNIDIRECTIONAL_SEQUENCE_LSTM and BIDIRECTIONAL_SEQUENCE_LSTM.
+from .tflite_recurrent_ops import (bidirectional_sequence_lstm,  # noqa: E402
+                                   unidirectional_sequence_lstm)
+
 COMPOSED_OPS: dict[int, TFLiteOp] = {
     Op.REVERSE_V2: TFLiteOp(reverse_v2, 2, const_inputs=(1,), **_MOVES),
+    Op.UNIDIRECTIONAL_SEQUENCE_LSTM: TFLiteOp(
+        unidirectional_sequence_lstm, 20, const_inputs=(*range(1, 18), *range(20, 24))),
+    Op.BIDIRECTIONAL_SEQUENCE_LSTM: TFLiteOp(
+        bidirectional_sequence_lstm, 48, const_inputs=(*range(1, 35), *range(40, 48))),
 }
-
-from .tflite_recurrent_ops import RECURRENT_OPS  # noqa: E402
-
-COMPOSED_OPS.update(RECURRENT_OPS)

@@ -1,7 +1,7 @@
-"""TFLite UNIDIRECTIONAL_SEQUENCE_LSTM and BIDIRECTIONAL_SEQUENCE_LSTM (float32), entries of
-the TFLite op table in tflite_ops.py's conventions, unrolled over the sequence length fixed at
-conversion as the ONNX importer's recurrent ops are: one FULLY_CONNECTED projects every step's
-input, each step adds its recurrent FULLY_CONNECTED and the gate arithmetic.
+"""TFLite UNIDIRECTIONAL_SEQUENCE_LSTM and BIDIRECTIONAL_SEQUENCE_LSTM (float32) in
+tflite_ops.py's conventions (its COMPOSED_OPS holds them), unrolled over the sequence length
+fixed at conversion as the ONNX importer's recurrent ops are: one FULLY_CONNECTED projects
+every step's input, each step adds its recurrent FULLY_CONNECTED and the gate arithmetic.
 
 TFLite's semantics, not ONNX's: gates i, f, c, o; CIFG (no input gate: i = 1 - f); peepholes
 on i and f (previous cell) and o (new cell); layer norm of each gate's sum before its bias;
@@ -30,7 +30,6 @@ from ..ops.slice import SliceParams
 from ..ops.split import SplitParams
 from .graph_builder import Builder, Invalid, Unsupported
 from .onnx_recurrent_ops import MAX_STEPS
-from .tflite_ops import TFLiteOp
 
 if TYPE_CHECKING:
     from .tflite import _OpContext as Ctx
@@ -346,10 +345,3 @@ def bidirectional_sequence_lstm(c: Ctx) -> list[str]:
 # Inputs that may be variable tensors (the states), per op.
 STATE_INPUTS = {Op.UNIDIRECTIONAL_SEQUENCE_LSTM: (18, 19),
                 Op.BIDIRECTIONAL_SEQUENCE_LSTM: (35, 36, 37, 38)}
-
-RECURRENT_OPS = {
-    Op.UNIDIRECTIONAL_SEQUENCE_LSTM: TFLiteOp(
-        unidirectional_sequence_lstm, 20, const_inputs=(*range(1, 18), *range(20, 24))),
-    Op.BIDIRECTIONAL_SEQUENCE_LSTM: TFLiteOp(
-        bidirectional_sequence_lstm, 48, const_inputs=(*range(1, 35), *range(40, 48))),
-}

@@ -5,7 +5,8 @@ The buffer holds the stored values in traversal order: `traversal_order` lists t
 dim each block dim splits, and `dim_metadata` gives each traversal level as DENSE (all
 `dense_size` entries) or SPARSE_CSR (per parent, the segment of `array_indices` it keeps).
 Every level is expanded at once with numpy, so a large weight costs no Python loop per value;
-anything inconsistent is a ModelImportError naming the tensor and what is wrong.
+anything inconsistent is a ValueError saying what, which the reader turns into a
+ModelImportError naming the tensor.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import tflite
 from tflite.DimensionType import DimensionType
 from tflite.SparseIndexVector import SparseIndexVector
 
-from ..errors import ModelImportError
 
 __all__ = ["densify"]
 

@@ -18,7 +18,7 @@ from helpers import run_ember
 
 from conftest import require_module
 from tests.importers.tflite_files import ADD, CSR, DENSE, DENSIFY, FULLY_CONNECTED, TFLiteFile, \
-    litert, schema, sparsify
+    litert, sparsify
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

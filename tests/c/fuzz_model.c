@@ -1,8 +1,11 @@
 /* libFuzzer entry: any byte string goes through create, allocate and invoke. The hash check
    is off for the run so mutated files reach the deeper checks (ember_model_verify still
    hashes each input); the arena is the caller's and capped, and so is each allocation, so a
-   file claiming huge tensors is refused instead of exhausting memory. Nothing may crash, leak
-   or read out of bounds. */
+   file claiming huge tensors is refused instead of exhausting memory. A model with dynamic
+   dims is then resized twice (every dynamic dim to its min, then to a size the input's last
+   bytes pick) and allocated and invoked again each time. Nothing may crash, leak or read out
+   of bounds. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +38,43 @@ static uint8_t *shared_arena(void) {
     return arena;
 }
 
+/* Resizes every graph input: each dynamic dim to its min, or (pick) to min + a byte of the
+   input modulo the range; fixed dims stay. Refusals are fine: allocate then says why. */
+static void resize_inputs(ember_interp *ip, const uint8_t *data, size_t size, int pick) {
+    for (uint32_t i = 0; i < ember_interp_input_count(ip); i++) {
+        const uint32_t t = ember_interp_input_tensor(ip, i);
+        ember_tensor_info info;
+        if (ember_interp_tensor_info(ip, t, &info) != EMBER_STATUS_OK)
+            continue;
+        int32_t dims[EMBER_MAX_RANK];
+        for (uint32_t d = 0; d < info.rank && d < EMBER_MAX_RANK; d++) {
+            int32_t lo = info.dims[d], hi = info.dims[d];
+            const char *name;
+            ember_interp_dim_range(ip, t, d, &lo, &hi, &name);
+            const uint32_t span = (uint32_t)hi - (uint32_t)lo + 1u;
+            const uint8_t byte = size > 0 ? data[(size - 1 - (i * 8 + d) % size)] : 0;
+            dims[d] = pick && span > 0 ? (int32_t)((uint32_t)lo + byte % span) : lo;
+        }
+        ember_interp_resize_input(ip, i, dims, info.rank);
+    }
+}
+
+static bool has_dynamic_dims(const ember_interp *ip) {
+    for (uint32_t i = 0; i < ember_interp_input_count(ip); i++) {
+        const uint32_t t = ember_interp_input_tensor(ip, i);
+        ember_tensor_info info;
+        if (ember_interp_tensor_info(ip, t, &info) != EMBER_STATUS_OK)
+            continue;
+        for (uint32_t d = 0; d < info.rank; d++) {
+            int32_t lo, hi;
+            const char *name;
+            if (ember_interp_dim_range(ip, t, d, &lo, &hi, &name) == EMBER_STATUS_OK && lo != hi)
+                return true;
+        }
+    }
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -59,8 +99,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     options.arena_size = ARENA_CAP;
     ember_interp *ip = NULL;
     if (ember_interp_create(model, size, &options, &ip) == EMBER_STATUS_OK &&
-        ember_interp_allocate(ip) == EMBER_STATUS_OK)
+        ember_interp_allocate(ip) == EMBER_STATUS_OK) {
         ember_interp_invoke(ip);
+        for (int pick = 0; pick < 2 && has_dynamic_dims(ip); pick++) {
+            resize_inputs(ip, data, size, pick);
+            if (ember_interp_allocate(ip) == EMBER_STATUS_OK)
+                ember_interp_invoke(ip);
+        }
+    }
     ember_interp_destroy(ip);
     free(model);
     return 0;

@@ -1,13 +1,18 @@
 """TFLite UNIDIRECTIONAL_SEQUENCE_LSTM and BIDIRECTIONAL_SEQUENCE_LSTM, unrolled at conversion:
 files built in the test with every option (CIFG, peepholes, projection with and without bias,
-layer norm, cell and projection clip, each fused activation, both layouts, variable, constant
-and run-time initial states, merged and separate bidirectional outputs) checked against
+layer norm, cell and projection clip, the fused activations but NONE, both layouts, merged
+and separate bidirectional outputs; states other than variable tensors refused, as LiteRT
+refuses them) checked against
 LiteRT within 1e-4 x max |output|; a Keras LSTM and GRU, which TF 2.21's converter lowers to a
 WHILE loop rather than a sequence op, unrolled by Keras (unroll=True) and checked the same way;
-malformed operators refused by operator index and reason."""
+LSTM functions marked as Keras 2 marks its layer's, which TF's converter fuses into
+UNIDIRECTIONAL_SEQUENCE_LSTM (batch- and time-major, the last output, stacked, a
+bidirectional pair), against LiteRT; malformed operators refused by operator index and
+reason."""
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import numpy as np
@@ -18,8 +23,8 @@ from emberlite.converter.errors import EmberError, ModelImportError
 from helpers import max_rel_diff, run_ember
 
 from conftest import require_module
-from tests.importers.tflite_files import NONE, RELU, RELU6, RELU_N1_TO_1, TFLiteFile, litert, \
-    lstm_file, schema
+from tests.importers.tflite_files import NONE, RELU, RELU6, RELU_N1_TO_1, TFLiteFile, \
+    litert, lstm_file, random_array, schema
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 TOL = 1e-4
@@ -81,6 +86,82 @@ def test_lstm_matches_litert(name: str) -> None:
         # reference is its two separate outputs of the same weights, side by side.
         want = [np.concatenate(litert(lstm_file(**{**case, "merge": False})[0], feeds), -1)]
     _assert_matches_litert(data, feeds, want)
+
+
+# --- TF's converter fusing an LSTM function ---------------------------------------------------
+def _fusable_lstm(tf: Any, time_major: bool, go_backwards: bool) -> Any:
+    """An LSTM tf.function marked as Keras 2's layer marks its own (an `api_implements` of
+    "lstm_<id>" with time_major and go_backwards): TF's converter replaces its body by one
+    UNIDIRECTIONAL_SEQUENCE_LSTM, as it does for a tf_keras LSTM. The body computes the same
+    (gates i, f, c, o), so TF runs the model too."""
+    attributes = {"api_implements": f"lstm_{uuid.uuid4()}", "api_preferred_device": "CPU",
+                  "time_major": time_major, "go_backwards": go_backwards}
+
+    @tf.function(experimental_attributes=attributes)
+    def lstm(inputs: Any, init_h: Any, init_c: Any, kernel: Any, recurrent_kernel: Any,
+             bias: Any) -> tuple:
+        steps = inputs if time_major else tf.transpose(inputs, [1, 0, 2])
+        if go_backwards:
+            steps = tf.reverse(steps, [0])
+
+        def step(state: tuple, x: Any) -> tuple:
+            h, c = state
+            z = tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel) + bias
+            i, f, g, o = tf.split(z, 4, axis=1)
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            return tf.sigmoid(o) * tf.tanh(c), c
+
+        hs, cs = tf.scan(step, steps, initializer=(init_h, init_c))
+        outputs = hs if time_major else tf.transpose(hs, [1, 0, 2])
+        return hs[-1], outputs, hs[-1], cs[-1], tf.constant(0.0)
+    return lstm
+
+
+def _fused_model(tf: Any, tmp: Any, case: str) -> tuple[bytes, Any, tuple[int, ...]]:
+    rng = np.random.default_rng(len(case))
+    batch, steps, size, hidden = 2, 6, 3, 5
+    time_major = case == "time_major"
+    shape = (steps, batch, size) if time_major else (batch, steps, size)
+
+    def weights(inputs: int) -> list[Any]:
+        return [tf.constant(random_array(rng, *dims)) for dims in
+                ((inputs, 4 * hidden), (hidden, 4 * hidden), (4 * hidden,))]
+
+    layers = {"sequences": [(False, size)], "time_major": [(False, size)],
+              "last": [(False, size)], "stacked": [(False, size), (False, hidden)],
+              "bidirectional": [(False, size), (True, size)]}[case]
+    cells = [(_fusable_lstm(tf, time_major, backwards), weights(inputs))
+             for backwards, inputs in layers]
+
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)])
+    def model(x: Any) -> Any:
+        zeros = tf.zeros((batch, hidden))
+        if case == "bidirectional":
+            (fw, wf), (bw, wb) = cells
+            forward = fw(x, zeros, zeros, *wf)[1]
+            backward = tf.reverse(bw(x, zeros, zeros, *wb)[1], [1])
+            return tf.concat([forward, backward], -1)
+        y = x
+        for lstm, w in cells:
+            last, y, _, _, _ = lstm(y, zeros, zeros, *w)
+        return last if case == "last" else y
+
+    module = tf.Module()
+    module.model = model
+    tf.saved_model.save(module, str(tmp), signatures=model.get_concrete_function())
+    return tf.lite.TFLiteConverter.from_saved_model(str(tmp)).convert(), model, shape
+
+
+@pytest.mark.parametrize("case", ["sequences", "time_major", "last", "stacked",
+                                  "bidirectional"])
+def test_converter_fused_lstm_matches_litert(_tf: Any, tmp_path: Any, case: str) -> None:
+    data, model, shape = _fused_model(_tf, tmp_path / "saved", case)
+    ops = _op_names(data)
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in ops and "WHILE" not in ops, ops
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    want = litert(data, [x])
+    assert max_rel_diff(want[0], model(x).numpy()) <= TOL  # LiteRT runs what TF computes
+    _assert_matches_litert(data, [x], want)
 
 
 # --- Keras ----------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def litert(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
 
 
 # --- sequence LSTMs ---------------------------------------------------------------------
-def _rand(rng: np.random.Generator, *shape: int, scale: float = 0.5) -> np.ndarray:
+def random_array(rng: np.random.Generator, *shape: int, scale: float = 0.5) -> np.ndarray:
     return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
@@ -110,12 +110,12 @@ def _direction(f: TFLiteFile, rng: np.random.Generator, size: int, hidden: int,
     """The 17 weight inputs of one direction (-1 where absent)."""
     p = out or hidden
     gates = [not cifg, True, True, True]
-    ids = [f.const(_rand(rng, hidden, size)) if g else -1 for g in gates]
-    ids += [f.const(_rand(rng, hidden, p)) if g else -1 for g in gates]
-    ids += [f.const(_rand(rng, hidden)) if peephole and g else -1 for g in (not cifg, 1, 1)]
-    ids += [f.const(_rand(rng, hidden)) if g else -1 for g in gates]
-    ids.append(f.const(_rand(rng, p, hidden)) if out else -1)
-    ids.append(f.const(_rand(rng, p)) if out and proj_bias else -1)
+    ids = [f.const(random_array(rng, hidden, size)) if g else -1 for g in gates]
+    ids += [f.const(random_array(rng, hidden, p)) if g else -1 for g in gates]
+    ids += [f.const(random_array(rng, hidden)) if peephole and g else -1 for g in (not cifg, 1, 1)]
+    ids += [f.const(random_array(rng, hidden)) if g else -1 for g in gates]
+    ids.append(f.const(random_array(rng, p, hidden)) if out else -1)
+    ids.append(f.const(random_array(rng, p)) if out and proj_bias else -1)
     return ids
 
 
@@ -131,7 +131,7 @@ def lstm_file(*, steps: int = 5, batch: int = 2, size: int = 3, hidden: int = 4,
     f = TFLiteFile()
     dims = (steps, batch, size) if time_major else (batch, steps, size)
     x = f.tensor(dims, name="x")
-    graph_inputs, feeds = [x], [_rand(rng, *dims, scale=1.0)]
+    graph_inputs, feeds = [x], [random_array(rng, *dims, scale=1.0)]
     p = out or hidden
 
     def states() -> list[int]:
@@ -140,11 +140,11 @@ def lstm_file(*, steps: int = 5, batch: int = 2, size: int = 3, hidden: int = 4,
             if state == "variable":
                 ids.append(f.tensor((batch, width), variable=True))
             elif state == "constant":
-                ids.append(f.const(_rand(rng, batch, width)))
+                ids.append(f.const(random_array(rng, batch, width)))
             else:
                 ids.append(f.tensor((batch, width)))
                 graph_inputs.append(ids[-1])
-                feeds.append(_rand(rng, batch, width))
+                feeds.append(random_array(rng, batch, width))
         return ids
 
     kw = dict(cifg=cifg, peephole=peephole, proj_bias=proj_bias)
@@ -158,7 +158,7 @@ def lstm_file(*, steps: int = 5, batch: int = 2, size: int = 3, hidden: int = 4,
     else:
         inputs = [x, *_direction(f, rng, size, hidden, out, **kw), *states()]
         if layer_norm or norm_slots:
-            inputs += [f.const(_rand(rng, hidden) + 1) if layer_norm and (g or not cifg)
+            inputs += [f.const(random_array(rng, hidden) + 1) if layer_norm and (g or not cifg)
                        else -1 for g in range(4)]
         o = fb.UnidirectionalSequenceLSTMOptionsT()
         kind, code = 71, UNI
@@ -240,7 +240,7 @@ def mediapipe_file() -> bytes:
     f = TFLiteFile()
     x = f.tensor((1, 3, 3, 2), name="x")
     up, values, indices, y = (f.tensor((), name=n) for n in ("up", "values", "indices", "y"))
-    f.op(CUSTOM, [x, f.const(_rand(rng, 2, 3, 3, 2)), f.const(_rand(rng, 2))], [up],
+    f.op(CUSTOM, [x, f.const(random_array(rng, 2, 3, 3, 2)), f.const(random_array(rng, 2))], [up],
          custom="Convolution2DTransposeBias", custom_options=struct.pack("<3i", 1, 2, 2))
     f.op(CUSTOM, [up], [values, indices], custom="MaxPoolingWithArgmax2D",
          custom_options=_pool_options(2, 2, 2))

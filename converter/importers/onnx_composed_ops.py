@@ -5,8 +5,8 @@ statistics), the variadic Sum, Mean, Max and Min, Clip, ops ONNX defines as form
 (Softsign, Celu, ThresholdedRelu, Shrink, Hardmax, Sinh, Cosh, Tan, Asinh, Acosh, Atanh,
 PRelu, Swish), the tests IsNaN and IsInf, ArgMax and ArgMin (the last tied index too),
 Expand, Tile and Trilu, the layout moves DepthToSpace and SpaceToDepth, Einsum of one or two
-operands, Attention, and the losses NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss.
-The conventions are onnx_ops.py's.
+operands, Attention, RotaryEmbedding, and the losses NegativeLogLikelihoodLoss and
+SoftmaxCrossEntropyLoss. The conventions are onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -556,6 +556,63 @@ def attention(b: Builder, q: str, k: str, v: str, attn_mask: Compared | None = N
     return [y, present_key, present_value, qk]
 
 
+def _last(b: Builder, x: str, begin: int, count: int, step: int = 1) -> str:
+    """`count` elements of the last dim of `x` from `begin`, `step` apart."""
+    dims = b.shape(x)
+    if begin == 0 and step == 1 and count == dims[-1]:
+        return x
+    params = SliceParams((0,) * (len(dims) - 1) + (begin,), (1,) * (len(dims) - 1) + (step,))
+    return b.op(OpType.SLICE, [x], params, shapes=[dims[:-1] + (count,)])
+
+
+def rotary_embedding(b: Builder, x: str, cos_cache: str, sin_cache: str,
+                     position_ids: Indices | None = None, *, interleaved: int = 0,
+                     num_heads: int = 0, rotary_embedding_dim: int = 0) -> str:
+    """Opset 23: the first rotary_embedding_dim values of each head rotated by the cached
+    angles (of the positions, or given per token), the rest passed on; halves or interleaved
+    pairs. Computed on [B, S, heads, head size], as ONNX's reference."""
+    dims = b.shape(x)
+    if len(dims) == 4:
+        y = b.transpose(x, (0, 2, 1, 3))
+    elif len(dims) == 3 and num_heads > 0 and dims[2] % num_heads == 0:
+        y = b.reshape(x, (dims[0], dims[1], num_heads, dims[2] // num_heads))
+    else:
+        raise Invalid(f"input {list(dims)} must be [B, heads, S, head size], or [B, S, hidden] "
+                      f"with num_heads ({num_heads}) dividing hidden")
+    batch, length, _, size = b.shape(y)
+    rotated = rotary_embedding_dim or size
+    if rotated % 2 or rotated > size:
+        raise Invalid(f"rotary_embedding_dim {rotated} must be even and at most the head size "
+                      f"{size}")
+    half = rotated // 2
+    angles = []
+    for cache in (cos_cache, sin_cache):
+        if position_ids is not None:
+            cache = b.op(OpType.GATHER, [cache, position_ids], GatherParams(0))
+        if b.shape(cache) != (batch, length, half):
+            raise Invalid(f"the caches give {list(b.shape(cache))} per token, "
+                          f"[{batch}, {length}, {half}] expected")
+        angles.append(b.reshape(cache, (batch, length, 1, half)))
+    cos, sin = angles
+    if interleaved:
+        x1, x2 = _last(b, y, 0, half, 2), _last(b, y, 1, half, 2)
+    else:
+        x1, x2 = _last(b, y, 0, half), _last(b, y, half, half)
+    real = _binary(b, OpType.SUB, _binary(b, OpType.MUL, cos, x1), _binary(b, OpType.MUL, sin, x2))
+    imag = _binary(b, OpType.ADD, _binary(b, OpType.MUL, sin, x1), _binary(b, OpType.MUL, cos, x2))
+    last = len(b.shape(y)) - 1
+    if interleaved:
+        pairs = [b.reshape(v, b.shape(v) + (1,)) for v in (real, imag)]
+        joined = b.op(OpType.CONCATENATION, pairs, ConcatenationParams(last + 1))
+        out = b.reshape(joined, b.shape(real)[:-1] + (rotated,))
+    else:
+        out = b.op(OpType.CONCATENATION, [real, imag], ConcatenationParams(last))
+    if rotated < size:
+        out = b.op(OpType.CONCATENATION, [out, _last(b, y, rotated, size - rotated)],
+                   ConcatenationParams(last))
+    return b.reshape(out, dims) if len(dims) == 3 else b.transpose(out, (0, 2, 1, 3))
+
+
 # --- einsum ----------------------------------------------------------------------------------
 def _einsum_terms(equation: str, count: int) -> tuple[list[str], str]:
     """The operands' subscripts and the output's (implicit: the letters seen once, sorted)."""
@@ -728,6 +785,7 @@ COMPOSED_OPS = {
     "Expand": expand,
     "Tile": tile,
     ("Attention", 23): attention,
+    ("RotaryEmbedding", 23): rotary_embedding,
     ("Trilu", 14): trilu,
     "DepthToSpace": depth_to_space,
     "SpaceToDepth": space_to_depth,

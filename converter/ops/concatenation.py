@@ -37,4 +37,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 FACTS = (OpFacts(OpType.CONCATENATION, ConcatenationParams, infer_shape,
                  int8=QuantRule(shared="all"), tflite=("CONCATENATION", "PACK"),
-                 onnx=("Concat", "Tile")),)
+                 onnx=("Concat", "Tile", "RotaryEmbedding")),)

@@ -26,8 +26,7 @@ from helpers import convert_onnx, run_ember, run_ort
 # Scan inlined, and these ops inlined as the function bodies ONNX defines them by
 # (onnx_functions.py; the others ONNX so defines need what Emberlite lacks, such as a run-time
 # Range's Loop).
-FUNCTIONS = {"LinearAttention", "SwiGLU", "MeanVarianceNormalization", "CausalConvWithState",
-             "RotaryEmbedding"}
+FUNCTIONS = {"LinearAttention", "SwiGLU", "MeanVarianceNormalization", "CausalConvWithState"}
 CLAIMED = ({key if isinstance(key, str) else key[0] for key in ONNX_OPS} | {"Constant"}
            | set(CONTROL_FLOW_OPS) | FUNCTIONS)
 
@@ -97,9 +96,7 @@ def _xfail() -> dict[str, str]:
         (OLD_OPSET, ["test_not_2d", "test_not_3d", "test_not_4d"]),
         (EMPTY, ["test_split_zero_size_splits_opset13", "test_split_zero_size_splits_opset18",
                  "test_reshape_allowzero_reordered",
-                 "test_rotary_embedding", "test_causal_conv_with_state_kernel_size_one",
-                 *_names("rotary_embedding_", "3d_input interleaved no_position_ids "
-                         "no_position_ids_interleaved"),
+                 "test_causal_conv_with_state_kernel_size_one",
                  *_names("rotary_embedding_", "expanded 3d_input_expanded interleaved_expanded "
                          "no_position_ids_expanded no_position_ids_interleaved_expanded")]),
         (PAD_WRAP, ["test_wrap_pad"]),

@@ -4,7 +4,8 @@ convolution, with and without bias, every axis), the variadic Sum/Mean/Max/Min w
 broadcasting, Softsign, Celu, ThresholdedRelu, Shrink, Expand and Tile of float32, int64 and
 bool tensors, DepthToSpace and SpaceToDepth in both modes, Einsum of one or two operands,
 ArgMax and ArgMin with ties and either select_last_index, Clip and BatchNormalization with
-run-time inputs, the hyperbolic and inverse hyperbolic formulas, Tan, Swish and PRelu;
+run-time inputs, the hyperbolic and inverse hyperbolic formulas, Tan, Swish, PRelu and
+RotaryEmbedding;
 malformed attributes refused with the node and the reason."""
 from __future__ import annotations
 
@@ -427,4 +428,41 @@ def test_prelu_slope_that_does_not_broadcast() -> None:
                    opset=16)
     with pytest.raises((UnsupportedOpsError, ModelImportError),
                        match=r"PRelu_0.*slope \[3\] does not broadcast to the input's \[3, 4\]"):
+        convert_onnx(model)
+
+
+# --- RotaryEmbedding ----------------------------------------------------------------------
+@pytest.mark.parametrize("rank", [3, 4])
+@pytest.mark.parametrize("interleaved", [0, 1])
+@pytest.mark.parametrize("rotary_dim", [0, 4])
+@pytest.mark.parametrize("positions", [True, False], ids=["position_ids", "per_token"])
+def test_rotary_embedding_matches_onnx_runtime(rank: int, interleaved: int, rotary_dim: int,
+                                               positions: bool) -> None:
+    batch, heads, length, size = 2, 3, 5, 8
+    half = (rotary_dim or size) // 2
+    shape = (batch, heads, length, size) if rank == 4 else (batch, length, heads * size)
+    caches = (11, half) if positions else (batch, length, half)
+    inputs = {"x": (np.float32, shape), "cos": (np.float32, caches),
+              "sin": (np.float32, caches)}
+    feeds = [_x(*shape), _x(*caches), _x(*caches)]
+    if positions:
+        inputs["pos"] = (np.int64, (batch, length))
+        feeds.append(RNG.integers(0, 11, (batch, length)))
+    attrs = {"num_heads": heads} if rank == 3 else {}
+    node = helper.make_node("RotaryEmbedding", list(inputs), ["y"], interleaved=interleaved,
+                            rotary_embedding_dim=rotary_dim, **attrs)
+    model = _model([node], inputs, {"y": (np.float32, shape)}, opset=23)
+    assert_matches_ort(model, feeds, tol=1e-5)
+
+
+@pytest.mark.parametrize("shape,attrs,message", [
+    ((2, 5, 24), {}, r"num_heads \(0\) dividing hidden"),
+    ((2, 3, 5, 8), {"rotary_embedding_dim": 5}, "rotary_embedding_dim 5 must be even"),
+], ids=["no_heads", "odd_dim"])
+def test_rotary_embedding_refusals(shape: tuple, attrs: dict, message: str) -> None:
+    node = helper.make_node("RotaryEmbedding", ["x", "c", "c"], ["y"], **attrs)
+    model = _model([node], {"x": (np.float32, shape), "c": (np.float32, (2, 5, 4))},
+                   {"y": (np.float32, None)}, opset=23)
+    with pytest.raises((UnsupportedOpsError, ModelImportError),
+                       match=f"RotaryEmbedding_0.*{message}"):
         convert_onnx(model)

@@ -1,12 +1,14 @@
 """The float32 element-wise math ops of format 7. One input, output shape = input shape: ABS,
 NEG, SQRT, RSQRT, EXP, LOG, FLOOR, CEIL, ROUND (halves to even), SIGN, SIN, COS, RECIPROCAL,
 ERF, SOFTPLUS, MISH, SQUARE with no params; ELU, SELU and GELU with theirs. POW, the binary
-one, is pow.py. float32 only: an int8 model runs them between a DEQUANTIZE and a QUANTIZE."""
+one, is pow.py. float32 only (an int8 model runs them between a DEQUANTIZE and a QUANTIZE),
+but ABS, NEG and SIGN also take plain int32 and int64 (-INT_MIN and |INT_MIN| wrap)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .binary import check_integer_types
 from .common import Shape, check_arity, check_finite, fail, input_shape, params_of
 from .facts import OpFacts
 from .op_type import OpType
@@ -40,6 +42,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     check_arity(node, 1, 1)
     if node.params is not None:
         raise fail(node, f"takes no params, got {type(node.params).__name__}")
+    check_integer_types(node, graph, 1)
     return [input_shape(node, graph, 0)]
 
 
@@ -54,13 +57,17 @@ def _with_params(cls: type) -> object:
     return infer
 
 
-def _facts(op: OpType, onnx: tuple[str, ...], tflite: tuple[str, ...] = ()) -> OpFacts:
-    return OpFacts(op, None, infer_shape, onnx=onnx, tflite=tflite)
+def _facts(op: OpType, onnx: tuple[str, ...], tflite: tuple[str, ...] = (),
+           limits: str = "") -> OpFacts:
+    return OpFacts(op, None, infer_shape, onnx=onnx, tflite=tflite, limits=limits)
+
+
+INTEGER = "int32 and int64 too (-INT_MIN wraps)"
 
 
 FACTS = (
-    _facts(OpType.ABS, ("Abs", "Softsign"), ("ABS",)),
-    _facts(OpType.NEG, ("Neg",), ("NEG",)),
+    _facts(OpType.ABS, ("Abs", "Softsign"), ("ABS",), INTEGER),
+    _facts(OpType.NEG, ("Neg",), ("NEG",), INTEGER),
     _facts(OpType.SQRT, ("Sqrt",), ("SQRT",)),
     _facts(OpType.RSQRT, (), ("RSQRT",)),
     _facts(OpType.EXP, ("Exp", "Sinh", "Cosh"), ("EXP",)),
@@ -68,7 +75,7 @@ FACTS = (
     _facts(OpType.FLOOR, ("Floor",), ("FLOOR",)),
     _facts(OpType.CEIL, ("Ceil",), ("CEIL",)),
     _facts(OpType.ROUND, ("Round",), ("ROUND",)),
-    _facts(OpType.SIGN, ("Sign",), ("SIGN",)),
+    _facts(OpType.SIGN, ("Sign",), ("SIGN",), "int32 and int64 too"),
     _facts(OpType.SIN, ("Sin", "Tan"), ("SIN",)),
     _facts(OpType.COS, ("Cos",), ("COS",)),
     _facts(OpType.RECIPROCAL, ("Reciprocal",)),

@@ -9,4 +9,4 @@ __all__ = ["FACTS", "infer_shape"]
 
 
 FACTS = (OpFacts(OpType.MINIMUM, None, infer_shape, int8=QuantRule(shared="all"),
-                 tflite=("MINIMUM",), onnx=("Min",)),)
+                 tflite=("MINIMUM",), onnx=("Min",), limits="int32 and int64 too"),)

@@ -29,6 +29,10 @@ Usage: make_models.py OUT_DIR
   dynamic_seq.ember    bounded dynamic shapes (format 8): x [1, S, 8] and mask [1, S, 1], S in
                        1..16, y = reshape(relu(x + pos[:S]) * mask) [1, S * 8] and a slice
                        z = y[:, 1:], for test_dynamic_shapes.c
+  int_arith_i32.ember, int_arith_i64.ember
+                       plain integer arithmetic: inputs a, b [8] and outputs add, sub, mul,
+                       div, maximum, minimum, pow (a ^ b), neg, abs and sign (of a), for
+                       test_integer_arithmetic.c to run on wrapping values under the sanitizers
   index.txt            the names of all of the above, one per line
   empty_<case>.ember   the cases of tests/runtime/empty_worker.py: every op on tensors that
                        hold no element with other dims of 2^31 - 1, for test_empty_tensors.c
@@ -509,6 +513,25 @@ INT8_MODELS = {"int8_block": int8_block, "int8_depthwise5x5": int8_depthwise5x5,
                "int16x8_block": int16x8_block}
 
 
+INT_ARITH_BINARY = (OpType.ADD, OpType.SUB, OpType.MUL, OpType.DIV, OpType.MAXIMUM,
+                    OpType.MINIMUM, OpType.POW)
+INT_ARITH_UNARY = (OpType.NEG, OpType.ABS, OpType.SIGN)
+
+
+def int_arith_model(dtype: DType) -> Graph:
+    """The outputs in INT_ARITH_BINARY then INT_ARITH_UNARY order (test_integer_arithmetic.c)."""
+    tensors = [Tensor(n, dtype, (8,)) for n in ("a", "b")]
+    nodes, outputs = [], []
+    for op in INT_ARITH_BINARY + INT_ARITH_UNARY:
+        name = op.name.lower()
+        params = BinaryParams() if op in (OpType.ADD, OpType.SUB, OpType.MUL, OpType.DIV) else None
+        ins = ["a", "b"] if op in INT_ARITH_BINARY else ["a"]
+        tensors.append(Tensor(name, dtype, (8,)))
+        nodes.append(Node(op, name, ins, [name], params))
+        outputs.append(name)
+    return _graph(tensors, nodes, ["a", "b"], outputs)
+
+
 def all_models() -> dict[str, Graph]:
     graphs = {name: build() for name, build in MODELS.items()}
     for op in OpType:
@@ -531,6 +554,8 @@ def all_models() -> dict[str, Graph]:
     graphs.update((name, build()) for name, build in INT8_MODELS.items())
     graphs["hybrid_block"] = hybrid_block()
     graphs["dynamic_seq"] = dynamic_seq()
+    graphs["int_arith_i32"] = int_arith_model(DType.INT32)
+    graphs["int_arith_i64"] = int_arith_model(DType.INT64)
     return graphs
 
 

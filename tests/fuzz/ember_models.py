@@ -261,6 +261,12 @@ GenFn = Callable[[Builder, "str | None"], str]
 F32 = (DType.FLOAT32,)
 F32_I8 = (DType.FLOAT32, DType.FLOAT32, DType.INT8)
 F32_I8_I16 = (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT8, DType.INT16)
+# Plain integer arithmetic (ADD ... POW, ABS, NEG, SIGN): float32 drawn as often as both.
+F32_INT = (DType.FLOAT32, DType.FLOAT32, DType.INT32, DType.INT64)
+F32_I8_INT = (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64)
+F32_I8_I16_INT = (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT16, DType.INT32,
+                  DType.INT64)
+INTEGER = (DType.INT32, DType.INT64)
 COPY_TYPES = (DType.FLOAT32, DType.FLOAT32, DType.INT8, DType.INT8, DType.INT16, DType.INT32,
               DType.INT64, DType.UINT8, DType.FLOAT16, DType.BOOL)
 
@@ -410,20 +416,44 @@ def _broadcast_partner(b: Builder, shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def _binary(op: OpType, types: tuple[DType, ...], params: bool = True) -> GenFn:
     """ADD, SUB, MUL, DIV (params: a fused activation) and MAXIMUM, MINIMUM (no params; int8
-    inputs and output share one quantization: they do not requantize)."""
+    inputs and output share one quantization: they do not requantize). int32 and int64 take
+    no activation; their constants include INT_MIN, 0 and -1 (wrapping, x / 0, INT_MIN / -1)."""
     def gen(b: Builder, prev: str | None) -> str:
         dtype = prev_type(b, prev, types)
         x = b.x_input(prev, dtype)
         other_shape = _broadcast_partner(b, b.tensors[x].shape)
         q = (lambda: b.quant(dtype)) if params else (lambda: same_quant(b, x))
-        if b.chance(0.5):
+        if dtype in INTEGER and b.chance(0.5) and 0 not in other_shape:
+            b._check_size(other_shape, dtype)   # before numpy draws the values
+            edges = np.array([0, -1, 1, 3, np.iinfo(dtype.numpy).min], dtype.numpy)
+            other = b.add_const(other_shape, dtype, data=b.rng.choice(edges, other_shape))
+        elif b.chance(0.5):
             other = b.add_const(other_shape, dtype, q())
         else:
             other = b.add_input(other_shape, dtype, q())
         ins = [other, x] if b.chance(0.3) else [x, other]
-        p = BinaryParams(activation=b.activation()) if params else None
+        p = None
+        if params:
+            p = BinaryParams(activation=b.activation() if dtype not in INTEGER
+                             else FusedActivation.NONE)
         return b.node(op, ins, p, dtype, q())
     return gen
+
+
+def gen_pow(b: Builder, prev: str | None) -> str:
+    """POW: float32, int32 or int64 base with an exponent of any of the three; integer
+    exponents include negatives and powers past the type (INT_MIN by the kernel's rule)."""
+    dtype = prev_type(b, prev, F32_INT)
+    x = b.x_input(prev, dtype)
+    exp_type = b.pick(F32_INT)
+    shape = _broadcast_partner(b, b.tensors[x].shape)
+    if exp_type in INTEGER and b.chance(0.7) and 0 not in shape:
+        b._check_size(shape, exp_type)
+        data = b.rng.choice(np.array([-2, -1, 0, 1, 2, 3, 31, 64], exp_type.numpy), shape)
+        other = b.add_const(shape, exp_type, data=data)
+    else:
+        other = b.add_const(shape, exp_type) if b.chance(0.5) else b.add_input(shape, exp_type)
+    return b.node(OpType.POW, [x, other], None, dtype)
 
 
 def _unary(op: OpType, types: tuple[DType, ...], params: Callable[[Builder], Any],
@@ -899,10 +929,10 @@ GENERATORS: dict[OpType, GenFn] = {
     OpType.TRANSPOSE_CONV2D: gen_transpose_conv2d,
     OpType.FULLY_CONNECTED: gen_fully_connected,
     OpType.BATCH_MATMUL: gen_batch_matmul,
-    OpType.ADD: _binary(OpType.ADD, F32_I8_I16),
-    OpType.SUB: _binary(OpType.SUB, F32_I8),
-    OpType.MUL: _binary(OpType.MUL, F32_I8),
-    OpType.DIV: _binary(OpType.DIV, F32_I8),
+    OpType.ADD: _binary(OpType.ADD, F32_I8_I16_INT),
+    OpType.SUB: _binary(OpType.SUB, F32_I8_INT),
+    OpType.MUL: _binary(OpType.MUL, F32_I8_INT),
+    OpType.DIV: _binary(OpType.DIV, F32_I8_INT),
     OpType.RELU: _unary(OpType.RELU, F32_I8, _none),
     OpType.RELU6: _unary(OpType.RELU6, F32_I8, _none),
     OpType.CLAMP: _unary(OpType.CLAMP, F32_I8, _clamp),
@@ -911,15 +941,16 @@ GENERATORS: dict[OpType, GenFn] = {
     OpType.SIGMOID: _table(OpType.SIGMOID, sigmoid_f32),
     OpType.TANH: _table(OpType.TANH, tanh_f32),
     OpType.LOOKUP_TABLE: gen_lookup_table,
+    **{op: _unary(op, F32_INT, _none) for op in (OpType.ABS, OpType.NEG, OpType.SIGN)},
     **{op: _unary(op, F32, _none) for op in (
-        OpType.ABS, OpType.NEG, OpType.SQRT, OpType.RSQRT, OpType.EXP, OpType.LOG, OpType.FLOOR,
-        OpType.CEIL, OpType.ROUND, OpType.SIGN, OpType.SIN, OpType.COS, OpType.RECIPROCAL,
+        OpType.SQRT, OpType.RSQRT, OpType.EXP, OpType.LOG, OpType.FLOOR,
+        OpType.CEIL, OpType.ROUND, OpType.SIN, OpType.COS, OpType.RECIPROCAL,
         OpType.ERF, OpType.SOFTPLUS, OpType.MISH, OpType.SQUARE)},
     OpType.ELU: _unary(OpType.ELU, F32, lambda b: EluParams(float(b.pick((1.0, 0.5, -2.0))))),
     OpType.SELU: _unary(OpType.SELU, F32, lambda b: SeluParams(
         float(b.pick((SELU_ALPHA, 2.0))), float(b.pick((SELU_GAMMA, 3.0))))),
     OpType.GELU: _unary(OpType.GELU, F32, lambda b: GeluParams(bool(b.pick((False, True))))),
-    OpType.POW: _binary(OpType.POW, F32, params=False),
+    OpType.POW: gen_pow,
     **{op: _to_bool(op, COMPARED) for op in (
         OpType.EQUAL, OpType.NOT_EQUAL, OpType.LESS, OpType.LESS_EQUAL, OpType.GREATER,
         OpType.GREATER_EQUAL)},
@@ -948,8 +979,8 @@ GENERATORS: dict[OpType, GenFn] = {
     OpType.RESIZE: gen_resize,
     OpType.QUANTIZE: gen_quantize,
     OpType.DEQUANTIZE: gen_dequantize,
-    OpType.MAXIMUM: _binary(OpType.MAXIMUM, F32_I8, params=False),
-    OpType.MINIMUM: _binary(OpType.MINIMUM, F32_I8, params=False),
+    OpType.MAXIMUM: _binary(OpType.MAXIMUM, F32_I8_INT, params=False),
+    OpType.MINIMUM: _binary(OpType.MINIMUM, F32_I8_INT, params=False),
     OpType.PRELU: gen_prelu,
     OpType.SUM: _reduce(OpType.SUM, F32_I8),
     OpType.REDUCE_PROD: _reduce(OpType.REDUCE_PROD, F32),

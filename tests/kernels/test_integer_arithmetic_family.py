@@ -18,7 +18,7 @@ from emberlite.converter.ops import OpType
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.ops.op_type import FusedActivation
 from emberlite.errors import InvalidModelError
-from tests.helpers import convert_onnx, run_ember
+from tests.helpers import convert_onnx, run_ember, run_ort
 from tests.kernels.select_models import check_onnx, onnx_model, run_ir
 
 INTS = [np.int32, np.int64]
@@ -201,3 +201,36 @@ def test_importer_refuses_mixed_and_narrow_integer_types_naming_the_node() -> No
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
     with pytest.raises(UnsupportedOpsError, match=r"bytes.*INT8; float32, int32 or int64"):
         convert_onnx(model)
+
+
+@pytest.mark.parametrize("mode", ["int8", "int16x8"])
+def test_quantized_model_keeps_its_integer_arithmetic_exact(mode: str) -> None:
+    """The post-training quantizer leaves int64 arithmetic beside a quantized float path as
+    it is: an int64 value is not a quantized one."""
+    from onnx import TensorProto, numpy_helper
+
+    from emberlite.converter import Converter
+
+    nodes = [helper.make_node("Mul", ["x", "w"], ["h"], name="scale"),
+             helper.make_node("Add", ["h", "w"], ["y"], name="shift"),
+             helper.make_node("Sub", ["ids", "one"], ["prev"], name="prev_ids"),
+             helper.make_node("Mul", ["prev", "big"], ["z"], name="spread")]
+    info = np.iinfo(np.int64)
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8]),
+                     helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("z", TensorProto.INT64, None)],
+        [numpy_helper.from_array(np.linspace(-1, 1, 8, dtype=np.float32).reshape(1, 8), "w"),
+         numpy_helper.from_array(np.array(1, np.int64), "one"),
+         numpy_helper.from_array(np.array(info.max // 3, np.int64), "big")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    rng = np.random.default_rng(0)
+    ids = np.array([[info.min, info.max, -5, 0, 1, 2, 3, 1 << 40]], np.int64)
+    data = [[rng.standard_normal((1, 8)).astype(np.float32), ids] for _ in range(8)]
+    converted = Converter.from_onnx(model).quantize(mode=mode, dataset=data).convert()
+    x = np.zeros((1, 8), np.int8 if mode == "int8" else np.float32)
+    y, z = run_ember(converted, [x, ids])
+    assert y.dtype == x.dtype  # the float path was quantized (int8 edges in int8 mode)
+    _, want = run_ort(model, [np.zeros((1, 8), np.float32), ids])
+    np.testing.assert_array_equal(z, want)  # wrapped, bit for bit

@@ -8,8 +8,8 @@ ember_status ember_set_shape(ember_context *ctx, const ember_node *node, ember_t
                              uint32_t rank, const int32_t *dims) {
     if (rank > EMBER_MAX_RANK)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 ": output '%s' would have rank %" PRIu32, node->index,
-                          t->name, rank);
+                          "node %" PRIu32 " (%s): output '%s' would have rank %" PRIu32,
+                          node->index, node->kernel->name, t->name, rank);
     const size_t elem = ember_type_bytes(t->type);
     if (elem == 0)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -19,9 +19,9 @@ ember_status ember_set_shape(ember_context *ctx, const ember_node *node, ember_t
     for (uint32_t d = 0; d < rank; d++) {
         if (dims[d] <= 0 || count > SIZE_MAX / elem / (size_t)dims[d])
             return ember_fail(ctx, EMBER_STATUS_INVALID_ARGUMENT,
-                              "node %" PRIu32 ": output '%s' dim %" PRIu32 " would be %" PRId32
+                              "node %" PRIu32 " (%s): output '%s' dim %" PRIu32 " would be %" PRId32
                               " at these input shapes",
-                              node->index, t->name, d, dims[d]);
+                              node->index, node->kernel->name, t->name, d, dims[d]);
         count *= (size_t)dims[d];
     }
     t->rank = (uint8_t)rank;
@@ -43,8 +43,8 @@ ember_status ember_shape_input(ember_context *ctx, const ember_node *node, uint3
     *out = ember_input(ctx, node, i);
     if (*out == NULL || node->output_count < 1)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 ": input %" PRIu32 " or output 0 is missing",
-                          node->index, i);
+                          "node %" PRIu32 " (%s): input %" PRIu32 " or output 0 is missing",
+                          node->index, node->kernel->name, i);
     return EMBER_STATUS_OK;
 }
 
@@ -75,9 +75,10 @@ ember_status ember_shape_broadcast(ember_context *ctx, const ember_node *node) {
             const int32_t v = t != NULL ? ember_aligned_dim(t, rank, d) : 1;
             if (v != 1 && dims[d] != 1 && v != dims[d])
                 return ember_fail(ctx, EMBER_STATUS_INVALID_ARGUMENT,
-                                  "node %" PRIu32 ": input dims %" PRId32 " and %" PRId32 " at "
-                                  "output dim %" PRIu32 " do not broadcast at these input shapes",
-                                  node->index, dims[d], v, d);
+                                  "node %" PRIu32 " (%s): input dims %" PRId32 " and %" PRId32
+                                  " at output dim %" PRIu32 " do not broadcast at these input "
+                                  "shapes",
+                                  node->index, node->kernel->name, dims[d], v, d);
             if (v != 1)
                 dims[d] = v;
         }

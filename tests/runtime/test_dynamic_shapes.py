@@ -637,8 +637,8 @@ RESIZE_REFUSED = {
     "a fixed slice size past the resized axis": (dict(size=(-1, 8, 2)),
                                                  r"node 3 \(slice\): axis 1 reads \[0\.\.7\]"),
     "a constant cut that stays whole": (dict(const_marks=None),
-                                        r"node 0: input dims 3 and 8 at output dim 1 do not "
-                                        r"broadcast at these input shapes"),
+                                        r"node 0 \(add\): input dims 3 and 8 at output dim 1 "
+                                        r"do not broadcast at these input shapes"),
 }
 
 

@@ -234,3 +234,29 @@ def test_quantized_model_keeps_its_integer_arithmetic_exact(mode: str) -> None:
     assert y.dtype == x.dtype  # the float path was quantized (int8 edges in int8 mode)
     _, want = run_ort(model, [np.zeros((1, 8), np.float32), ids])
     np.testing.assert_array_equal(z, want)  # wrapped, bit for bit
+
+
+def test_run_time_index_arithmetic_feeds_a_gather() -> None:
+    """What real models do with integers at run time: ArgMax's int64 index, shifted, scaled,
+    clamped with Max and Min, divided and negated back, picks rows of a table."""
+    from onnx import TensorProto, numpy_helper
+
+    table = np.arange(40, dtype=np.float32).reshape(20, 2)
+    consts = {"one": 1, "three": 3, "two": 2, "lo": 0, "hi": 19, "neg": -1}
+    nodes = [helper.make_node("ArgMax", ["x"], ["i"], axis=1, keepdims=0),
+             helper.make_node("Sub", ["i", "one"], ["j"]),
+             helper.make_node("Mul", ["j", "three"], ["k"]),
+             helper.make_node("Neg", ["k"], ["kn"]),
+             helper.make_node("Abs", ["kn"], ["ka"]),
+             helper.make_node("Div", ["ka", "two"], ["h"]),
+             helper.make_node("Max", ["h", "lo"], ["m"]),
+             helper.make_node("Min", ["m", "hi"], ["idx"]),
+             helper.make_node("Gather", ["table", "idx"], ["y"], axis=0)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [6, 9])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(table, "table")]
+        + [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in consts.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    x = np.random.default_rng(4).standard_normal((6, 9)).astype(np.float32)
+    check_onnx(model, [x])

@@ -441,6 +441,22 @@ def select_cases() -> list[Case]:
         Case("mod_i32", OpType.MOD, graph(OpType.MOD, ModParams(fmod=True),
                                           [act("a", (B, B, 0), i32), const("b", (B, 1, 0), i32)],
                                           [act("y", (B, B, 0), i32)])),
+    ] + integer_cases()
+
+
+def integer_cases() -> list[Case]:
+    """The plain int32/int64 forms of the arithmetic (their own rows and loops)."""
+    i64 = DType.INT64
+    return [
+        Case("div_i64", OpType.DIV, graph(OpType.DIV, BinaryParams(),
+                                          [act("a", (B, B, 0), i64), const("b", (B, 1, 0), i64)],
+                                          [act("y", (B, B, 0), i64)])),
+        Case("pow_i32_f32", OpType.POW, graph(OpType.POW, None,
+                                              [act("a", (B, B, 0), DType.INT32),
+                                               const("b", (B, 1, 0))],
+                                              [act("y", (B, B, 0), DType.INT32)])),
+        Case("neg_i64", OpType.NEG, graph(OpType.NEG, None, [act("x", (B, B, 0), i64)],
+                                          [act("y", (B, B, 0), i64)])),
     ]
 
 

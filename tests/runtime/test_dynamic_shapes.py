@@ -15,6 +15,8 @@ in them after resize_tensor_input + allocate_tensors.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -674,3 +676,105 @@ def test_per_channel_quantization_along_a_dynamic_dim_is_refused_at_a_resize():
     with pytest.raises(UnsupportedError, match=r"tensor 0 'x' has 8 per-channel scales along "
                                                r"dim 1, which is 3 at these input shapes"):
         interp.allocate_tensors()
+
+
+# ---- the shape rules at other sizes, against the converter's ------------------------------
+def _spec_dims(spec: tuple[int, ...], x: tuple[int, ...], values: list[int],
+               rest: Any) -> list[int]:
+    """A new_shape or size entry list as dims: > 0 fixed, <= -2 a symbol's value, 0 the
+    input's dim (new_shape), -1 `rest(d)`."""
+    return [v if v > 0 else values[-2 - v] if v <= -2 else x[d] if v == 0 else rest(d)
+            for d, v in enumerate(spec)]
+
+
+def _fixed_at(graph: Graph, values: list[int]) -> Graph | None:
+    """The dynamic graph with every symbol at `values`, its shapes inferred again node by node
+    by the converter's rules (RESHAPE and SLICE from new_shape and size); None when the
+    converter's rules refuse that size."""
+    from emberlite.converter.errors import EmberError
+    from emberlite.converter.ops import OPS
+
+    tensors = {}
+    for name, t in graph.tensors.items():
+        marks = t.dim_symbols or (-1,) * len(t.shape)
+        shape = tuple(values[k] if k >= 0 else v for k, v in zip(marks, t.shape))
+        data = t.data
+        if data is not None and shape != t.shape:
+            data = constant_array(data[tuple(slice(0, v) for v in shape)])
+        tensors[name] = dataclasses.replace(t, shape=shape, data=data, dim_symbols=None)
+    fixed = Graph(tensors, [], list(graph.inputs), list(graph.outputs))
+    try:
+        for node in graph.nodes:
+            x = tensors[node.inputs[0]].shape
+            p = node.params
+            if node.op == OpType.RESHAPE and p.new_shape:
+                dims = _spec_dims(p.new_shape, x, values, lambda d: -1)
+                if -1 in dims:
+                    known = math.prod(v for v in dims if v != -1)
+                    dims[dims.index(-1)] = math.prod(x) // known if known else 0
+                tensors[node.outputs[0]].shape = tuple(dims)
+                node = dataclasses.replace(node, params=ReshapeParams())
+            elif node.op == OpType.SLICE and p.size:
+                room = [x[d] - b if s > 0 else b + 1 for d, (b, s) in enumerate(zip(p.begin,
+                                                                                   p.step))]
+                tensors[node.outputs[0]].shape = tuple(_spec_dims(
+                    p.size, x, values, lambda d: max(0, -(-room[d] // abs(p.step[d])))))
+                node = dataclasses.replace(node, params=dataclasses.replace(p, size=()))
+            fixed.nodes.append(node)
+            for name, shape in zip(node.outputs, OPS[node.op].infer_shape(node, fixed)):
+                tensors[name].shape = tuple(shape)
+    except EmberError:
+        return None
+    return fixed
+
+
+def test_shape_rules_agree_with_the_converter_at_the_minima_and_between():
+    """Every dynamic model the fuzzer's generators make (ember_models._dynamize), resized to its
+    symbols' minima and to a size between: where both the runtime and the converter's shape
+    rules take that size, every tensor has the converter's shape and the outputs are those of
+    the same graph converted at that size with fixed shapes."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fuzz"))
+    import ember_models
+
+    ember_models.check_coverage = lambda: None
+    rng = np.random.default_rng(99)
+    compared = smaller = 0
+    for op in ember_models.GENERATORS:
+        for _ in range(4):
+            try:
+                m = ember_models.generate(rng, op, hostile_rate=0.0, dynamic_rate=1.0)
+            except KeyError:
+                continue
+            if not m.graph.symbols:
+                continue
+            try:
+                interp = Interpreter(model_content=m.data)
+                interp.allocate_tensors()
+            except EmberRuntimeError:
+                continue
+            for values in ([s.min for s in m.graph.symbols],
+                           [(s.min + s.max) // 2 for s in m.graph.symbols]):
+                fixed = _fixed_at(m.graph, values)
+                if fixed is None:
+                    continue
+                try:
+                    ref = Interpreter(model_content=serialize(fixed, plan_memory(fixed)))
+                    ref.allocate_tensors()
+                except EmberRuntimeError:
+                    continue
+                for d in interp.get_input_details():
+                    interp.resize_tensor_input(d["index"], list(fixed.tensors[d["name"]].shape))
+                try:
+                    interp.allocate_tensors()
+                except EmberRuntimeError:
+                    continue   # a rule stricter than the converter's: refused, not wrong
+                got = {d["name"]: tuple(d["shape"]) for d in interp.get_tensor_details()}
+                want = {d["name"]: tuple(d["shape"]) for d in ref.get_tensor_details()}
+                assert got == want, f"{m.name} at {values}: shapes differ"
+                _fill(ref, np.random.default_rng(3))
+                _fill(interp, np.random.default_rng(3))
+                assert _outputs(interp) == _outputs(ref), f"{m.name} at {values}: outputs"
+                compared += 1
+                smaller += values != [s.max for s in m.graph.symbols]
+    print(f"{compared} resized models compared, {smaller} below the bound")
+    assert smaller > 50

@@ -114,7 +114,8 @@ def check_op_runs_int8_close_to_float(name: str, case: Case) -> None:
     only_int8(q)
     nodes = [n for n in q.nodes if n.op == case.op]
     assert nodes, f"no {case.op.name} node in {[n.op.name for n in q.nodes]}"
-    want = outputs(Converter.from_onnx(model).convert(), held_out)
+    # The same channels-last edges as run_passes gives `q`.
+    want = outputs(Converter.from_onnx(model, io_layout="nhwc").convert(), held_out)
     got = outputs(serialize(q, plan_memory(q)), held_out)
     cos = cosine(got, want)
     print(f"\n{name}: ops {[n.op.name for n in q.nodes]}, min cosine {cos.min():.5f}")

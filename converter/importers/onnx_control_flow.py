@@ -10,10 +10,10 @@ conversion, not through the op table: a subgraph's nodes are converted like the 
 - Scan (opset 8's batched form and opset 9's) is unrolled over the scan inputs' length, each
   step given one slice of each scan input (either direction), its outputs stacked along
   their axes.
-At most MAX_STEPS steps of one loop are unrolled, as the recurrent ops do, and MAX_UNROLLED
-of all (nested loops once per outer step). A subgraph reads outer values by name; its own
-values get names prefixed with the node's label and the step, so a name stays unique however
-deep the nesting.
+At most MAX_STEPS steps of one loop are unrolled, as the recurrent ops do, MAX_UNROLLED of
+all (nested loops once per outer step) and MAX_INLINED_NODES body nodes in all. A subgraph
+reads outer values by name; its own values get names prefixed with the node's label and the
+step, so a name stays unique however deep the nesting.
 """
 from __future__ import annotations
 
@@ -65,11 +65,14 @@ class Scope(Protocol):
 
 # The name prefixes each conversion has handed out (a conversion lives for one model).
 _PREFIXES: weakref.WeakKeyDictionary[Scope, set[str]] = weakref.WeakKeyDictionary()
-# The steps each conversion has unrolled, nested loops' once per outer step, and the most;
+# The steps and body nodes each conversion has unrolled, nested loops' once per outer step;
 # the steps left of the loops being unrolled, outermost first.
-_UNROLLED: weakref.WeakKeyDictionary[Scope, int] = weakref.WeakKeyDictionary()
+_UNROLLED: weakref.WeakKeyDictionary[Scope, tuple[int, int]] = weakref.WeakKeyDictionary()
 _ENCLOSING: weakref.WeakKeyDictionary[Scope, list[int]] = weakref.WeakKeyDictionary()
 MAX_UNROLLED = MAX_STEPS
+# ... and the body nodes they inline: the passes after the import take seconds per few
+# thousand nodes.
+MAX_INLINED_NODES = 4096
 
 
 # --- the pre-scan ---------------------------------------------------------------------------
@@ -306,17 +309,23 @@ def _stack(scope: Scope, names: list[str], axis: int, label: str) -> str:
     return _fresh_value(scope, label, stacked)
 
 
-def _steps(scope: Scope, count: int, what: str) -> int:
-    """`count` after checking it against the bound of one loop and of all of the model's:
-    the steps unrolled so far and this loop's, once per remaining step of the loops around
-    it."""
+def _steps(scope: Scope, count: int, what: str, body: onnx.GraphProto | None = None) -> int:
+    """`count` after checking it against the bounds of one loop and of all of the model's:
+    the steps unrolled so far and this loop's, and the body nodes inlined so far and this
+    loop's, each once per remaining step of the loops around it."""
     if count > MAX_STEPS:
         raise Unsupported(f"{what} of {count} steps: at most {MAX_STEPS} are unrolled")
-    total = _UNROLLED.get(scope, 0) + count * math.prod(_ENCLOSING.get(scope, []))
-    if total > MAX_UNROLLED:
-        raise Unsupported(f"{what} of {count} steps: the model's loops would unroll {total} "
-                          f"steps in all, at most {MAX_UNROLLED} are")
-    _UNROLLED[scope] = _UNROLLED.get(scope, 0) + count
+    outer = math.prod(_ENCLOSING.get(scope, []))
+    steps, nodes = _UNROLLED.get(scope, (0, 0))
+    size = len(body.node) if body is not None else 0
+    if steps + count * outer > MAX_UNROLLED:
+        raise Unsupported(f"{what} of {count} steps: the model's loops would unroll "
+                          f"{steps + count * outer} steps in all, at most {MAX_UNROLLED} are")
+    if nodes + count * outer * size > MAX_INLINED_NODES:
+        raise Unsupported(f"{what} of {count} steps of a {size}-node body: the model's loops "
+                          f"would inline {nodes + count * outer * size} nodes in all, at most "
+                          f"{MAX_INLINED_NODES} are")
+    _UNROLLED[scope] = (steps + count, nodes + count * size)
     return count
 
 
@@ -372,7 +381,7 @@ def convert_loop(scope: Scope, node: onnx.NodeProto, label: str) -> None:
     if len(node.output) > len(carried) + scans:
         raise Invalid(f"{len(node.output)} outputs for {len(carried)} carried values and "
                       f"{scans} scan outputs of the body")
-    _steps(scope, count, "a Loop")
+    _steps(scope, count, "a Loop", body)
     stacked: list[list[str]] = [[] for _ in range(scans)]
     step = 0
     while step < count and going:
@@ -409,7 +418,7 @@ def _scan_steps(scope: Scope, body: onnx.GraphProto, label: str, states: list[st
     if len(lengths) != 1:
         raise Invalid(f"the scan inputs differ in length along their scan axes: "
                       f"{sorted(lengths)}")
-    length = _steps(scope, lengths.pop(), "a Scan")
+    length = _steps(scope, lengths.pop(), "a Scan", body)
     outs: list[list[str]] = [[] for _ in range(len(body.output) - len(states))]
     for t in range(length):
         slices = [_take(scope, x, a, length - 1 - t if r else t, f"{label}/{t}/in{k}")
@@ -422,15 +431,21 @@ def _scan_steps(scope: Scope, body: onnx.GraphProto, label: str, states: list[st
     return states, outs
 
 
-def _scan_counts(node: onnx.NodeProto, body: onnx.GraphProto, inputs: int) -> tuple[int, int]:
-    """(state count, scan input count) of a Scan node with `inputs` state and scan inputs."""
+def _scan_counts(node: onnx.NodeProto, body: onnx.GraphProto, inputs: list[str]
+                 ) -> tuple[int, int]:
+    """(state count, scan input count) of a Scan node with `inputs` (states and scan
+    inputs)."""
     scans = next((int(a.i) for a in node.attribute if a.name == "num_scan_inputs"), None)
     if scans is None:
         raise Invalid("the attribute num_scan_inputs is missing")
-    states = inputs - scans
-    if scans < 1 or states < 0 or len(body.input) != inputs or len(body.output) < states:
-        raise Invalid(f"num_scan_inputs={scans} with {inputs} inputs does not fit a body of "
-                      f"{len(body.input)} inputs and {len(body.output)} outputs")
+    if not all(inputs):
+        raise Invalid("a state or scan input is empty, but none is optional")
+    states = len(inputs) - scans
+    if (scans < 1 or states < 0 or len(body.input) != len(inputs)
+            or len(body.output) < max(states, len(node.output))):
+        raise Invalid(f"num_scan_inputs={scans} with {len(inputs)} inputs and "
+                      f"{len(node.output)} outputs does not fit a body of {len(body.input)} "
+                      f"inputs and {len(body.output)} outputs")
     return states, scans
 
 
@@ -439,10 +454,8 @@ def convert_scan(scope: Scope, node: onnx.NodeProto, label: str, opset: int) -> 
     if opset < 9:
         _convert_scan_8(scope, node, label, body)
         return
-    states, scans = _scan_counts(node, body, len(node.input))
+    states, scans = _scan_counts(node, body, list(node.input))
     xs = list(node.input[states:])
-    if not all(xs) or not all(node.input[:states]):
-        raise Invalid("a Scan input is empty, but none is optional")
     axes = [axis_index(a, len(_shape(scope, x))) for a, x in
             zip(_ints(node, "scan_input_axes", scans, 0), xs)]
     reverse = _ints(node, "scan_input_directions", scans, 0)
@@ -468,8 +481,8 @@ def _convert_scan_8(scope: Scope, node: onnx.NodeProto, label: str,
     """Opset 8: every input has a batch axis 0 and scans along axis 1; the body sees one
     batch entry. Run as opset 9's scan once per batch entry, the results stacked."""
     lengths_name = node.input[0] if node.input else ""
-    states, scans = _scan_counts(node, body, len(node.input) - 1)
     inputs = list(node.input[1:])
+    states, scans = _scan_counts(node, body, inputs)
     batch = {_shape(scope, x)[0] for x in inputs}
     if len(batch) != 1:
         raise Invalid(f"the inputs differ in their batch size (axis 0): {sorted(batch)}")

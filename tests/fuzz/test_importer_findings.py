@@ -489,3 +489,35 @@ def test_constant_cast_to_string_is_not_folded() -> None:
     consts = {"a": np.array(0, np.int64), "b": np.array(8_000_000, np.int64),
               "d": np.array(1, np.int64)}
     _refused(_model(nodes, consts, shape=[1]), "Cast to STRING: Emberlite has no string tensors")
+
+
+def _scan_step(outputs: tuple[str, ...]) -> onnx.GraphProto:
+    """The Scan seed's body (h, r) -> (h + r, sigmoid(h + r)), giving `outputs`."""
+    return helper.make_graph(
+        [helper.make_node("Add", ["h", "r"], ["h2"]), helper.make_node("Sigmoid", ["h2"], ["o"])],
+        "body", [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in "hr"],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs])
+
+
+@pytest.mark.parametrize("inputs, outputs, opset, match", [
+    (["x", "", "x"], ("h2", "o"), 8, "a state or scan input is empty"),
+    (["h0", "x"], ("o",), 17, "with 2 inputs and 2 outputs does not fit a body of 2 inputs "
+                              "and 1 outputs")], ids=["empty_input", "missing_output"])
+def test_scan_of_malformed_inputs_or_outputs(inputs: list[str], outputs: tuple[str, ...],
+                                             opset: int, match: str) -> None:
+    """An empty input name (opset 8's form) raised KeyError; a body giving fewer outputs
+    than the node names left one undefined (KeyError)."""
+    node = helper.make_node("Scan", inputs, ["h", "y"], body=_scan_step(outputs),
+                            num_scan_inputs=1)
+    _refused(_model([node], {"h0": np.zeros(3, np.float32)}, opset=opset, shape=[4, 3]),
+             f"Scan_0.*{match}")
+
+
+def test_loop_of_many_steps_is_bounded_by_the_nodes_it_inlines() -> None:
+    """A Loop of 2622 steps of a 4-node body: unrolled, it took 29 s to convert (the passes
+    after the import take seconds per few thousand nodes); refused before any step."""
+    node = helper.make_node("Loop", ["m", "", "x"], ["y", "z"],
+                            body=_loop_body(["k2", "b", "s"]))
+    _refused(_model([node], {"m": np.array(2622, np.int64)}, shape=[256, 3]),
+             "2622 steps of a 4-node body: the model's loops would inline 10488 nodes in all, "
+             "at most 4096")

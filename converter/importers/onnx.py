@@ -139,10 +139,11 @@ def _has_subgraph(node: onnx.NodeProto) -> bool:
 
 def _foldable(node: onnx.NodeProto, constant: Collection[str]) -> bool:
     """Whether the node's outputs are constants computed at import time: its inputs are all
-    constant and its value depends on nothing else (no randomness, no subgraph that may read
-    run-time values from the outer graph)."""
+    constant (CastLike's second only gives a type) and its value depends on nothing else (no
+    randomness, no subgraph that may read run-time values from the outer graph)."""
+    valued = node.input[:1] if node.op_type == "CastLike" else node.input
     return (node.domain in _ONNX_DOMAINS and node.op_type not in _NONDETERMINISTIC
-            and not _has_subgraph(node) and all(i in constant for i in node.input if i))
+            and not _has_subgraph(node) and all(i in constant for i in valued if i))
 
 
 def _check_graph(graph: onnx.GraphProto) -> None:
@@ -500,8 +501,11 @@ class _Conversion:
                 self.env[name] = value
 
     def _fold(self, node: onnx.NodeProto, label: str) -> list[np.ndarray]:
-        """Evaluates a node whose inputs are all constant (onnx_fold.py)."""
-        feeds = {name: self.consts[name] for name in node.input if name}
+        """Evaluates a node whose inputs are all constant (onnx_fold.py); a run-time input
+        that only gives a type (CastLike's second) is fed as an empty array of that type."""
+        feeds = {name: self.consts[name] if name in self.consts else
+                 np.zeros(0, self.graph.tensors[self.env[name]].dtype.numpy)
+                 for name in node.input if name}
         return fold_node(node, feeds, self.model, self.budget, f"node {label!r} ({node.op_type})")
 
     def _set_outputs(self, failed: set[str]) -> list[Problem]:

@@ -474,3 +474,15 @@ def test_one_dimensional_windows_match_onnx_runtime(op: str, attrs: dict,
     data = convert_onnx(model)
     assert_matches_ort(model, [_x(2, 4, 11)])
     assert any(o.endswith("conv2d") or o.endswith("pool2d") for o in _ops(data))
+
+
+def test_castlike_of_a_constant_stays_constant() -> None:
+    """CastLike's second input only gives a type: a constant cast like a run-time tensor is
+    a constant, so it may be Pad's value (as in ONNX's expanded Attention)."""
+    value = helper.make_tensor("v", TensorProto.FLOAT, [], [-3.5])
+    nodes = [helper.make_node("Constant", [], ["c"], value=value),
+             helper.make_node("CastLike", ["c", "x"], ["cv"]),
+             helper.make_node("Pad", ["x", "pads", "cv"], ["y"])]
+    model = _model(nodes, {"x": [2, 3]}, ["y"],
+                   {"pads": np.array([0, 1, 1, 0], np.int64)})
+    assert_matches_ort(model, [_x(2, 3)])

@@ -43,7 +43,7 @@ ember_status ember_shape_concatenation(ember_context *ctx, const ember_node *nod
                               node->index);
         along += t->dims[axis];
     }
-    dims[axis] = along > INT32_MAX ? 0 : (int32_t)along;
+    dims[axis] = along > INT32_MAX ? -1 : (int32_t)along;
     return ember_set_shape(ctx, node, ember_output(ctx, node, 0), first->rank, dims);
 }
 

@@ -65,11 +65,12 @@ static inline ember_status conv_window_read(ember_context *ctx, const ember_node
     return conv_window_check(ctx, node, op, w);
 }
 
-/* Output length along one axis: windows that fit inside the padded axis; 0 when none does. */
+/* Output length along one axis: windows that fit inside the padded axis; -1 when none does
+   (a resize to such a size is refused). */
 static inline int32_t conv_window_extent(int64_t in, int64_t taps, int64_t stride,
                                          int64_t dilation, int64_t pad_begin, int64_t pad_end) {
     const int64_t span = in + pad_begin + pad_end - ((taps - 1) * dilation + 1);
-    return span < 0 || span / stride + 1 > INT32_MAX ? 0 : (int32_t)(span / stride + 1);
+    return span < 0 || span / stride + 1 > INT32_MAX ? -1 : (int32_t)(span / stride + 1);
 }
 
 /* Shape rule of the forward convolutions and the pools: NHWC input, a KH x KW window, and

@@ -48,7 +48,7 @@ ember_status ember_shape_pad(ember_context *ctx, const ember_node *node) {
     for (uint32_t a = 0; a < in->rank; a++) {
         const int64_t d = (int64_t)in->dims[a] + ember_fb_vector_i32(&pads, a) +
                           ember_fb_vector_i32(&pads, a + in->rank);
-        dims[a] = d < 1 || d > INT32_MAX ? 0 : (int32_t)d;
+        dims[a] = d < 0 || d > INT32_MAX ? -1 : (int32_t)d;
     }
     return ember_set_shape(ctx, node, ember_output(ctx, node, 0), in->rank, dims);
 }

@@ -14,16 +14,19 @@ static ember_status reshape_spec(ember_context *ctx, const ember_node *node,
     return EMBER_STATUS_OK;
 }
 
-/* Output dim d as new_shape entry v gives it for input `in`: a fixed size, the input's dim,
-   or a symbol's value; 0 for -1 (the dim that makes the counts agree) and -1 for an entry
-   that names nothing. */
+/* The -1 entry of a new_shape: the dim that makes the counts agree. */
+#define RESHAPE_OPEN INT32_MIN
+
+/* Output dim d as new_shape entry v gives it for input `in`: a fixed size, the input's dim
+   (which may be 0), or a symbol's value; RESHAPE_OPEN for -1 and -1 for an entry that names
+   nothing. */
 static int32_t reshape_dim(const ember_context *ctx, const ember_tensor *in, uint32_t d,
                            int32_t v) {
     if (v > 0)
         return v;
     if (v == 0)
         return d < in->rank ? in->dims[d] : -1;
-    return v == -1 ? 0 : ember_symbol_dim(ctx, v);
+    return v == -1 ? RESHAPE_OPEN : ember_symbol_dim(ctx, v);
 }
 
 /* A new_shape, where the file has one, must describe the output (format 8). */
@@ -36,8 +39,8 @@ static ember_status reshape_check_spec(ember_context *ctx, const ember_node *nod
     uint32_t inferred = 0;
     for (uint32_t d = 0; d < spec.len && spec.len == out->rank; d++) {
         const int32_t want = reshape_dim(ctx, in, d, ember_fb_vector_i32(&spec, d));
-        inferred += want == 0;
-        if (want < 0 || (want > 0 && want != out->dims[d]))
+        inferred += want == RESHAPE_OPEN;
+        if ((want < 0 && want != RESHAPE_OPEN) || (want >= 0 && want != out->dims[d]))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                               "node %" PRIu32 " (reshape): new_shape entry %" PRIu32 " (%" PRId32
                               ") does not give output dim %" PRId32,
@@ -68,15 +71,15 @@ ember_status ember_shape_reshape(ember_context *ctx, const ember_node *node) {
     uint32_t open = spec.len;
     for (uint32_t d = 0; d < spec.len; d++) {
         dims[d] = reshape_dim(ctx, in, d, ember_fb_vector_i32(&spec, d));
-        if (dims[d] == 0)
+        if (dims[d] == RESHAPE_OPEN)
             open = d;
-        else if (dims[d] > 0 && known <= in->count)
+        else if (dims[d] >= 0 && known <= in->count)
             known *= (size_t)dims[d];
     }
-    if (open < spec.len)
+    if (open < spec.len) /* no known product (a fixed 0 beside it) leaves it unknown */
         dims[open] = known > 0 && in->count % known == 0 && in->count / known <= INT32_MAX
                          ? (int32_t)(in->count / known)
-                         : 0;
+                         : -1;
     return ember_set_shape(ctx, node, ember_output(ctx, node, 0), spec.len, dims);
 }
 

@@ -56,7 +56,7 @@ static ember_status resize_params(ember_context *ctx, const ember_node *node,
    out / in in float32 (3 x (7 / 3.0f) is 6.9999995). */
 static int32_t resized_extent(int32_t in, float scale) {
     const double out = floor((double)in * (double)scale + 1e-4);
-    return out >= 1.0 && out <= (double)INT32_MAX ? (int32_t)out : 0;
+    return out >= 0.0 && out <= (double)INT32_MAX ? (int32_t)out : -1;
 }
 
 ember_status ember_shape_resize(ember_context *ctx, const ember_node *node) {

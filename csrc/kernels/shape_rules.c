@@ -15,9 +15,12 @@ ember_status ember_set_shape(ember_context *ctx, const ember_node *node, ember_t
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 ": output '%s' has an unknown type", node->index,
                           t->name);
+    bool empty = false; /* then the other dims may be as large as int32 allows */
+    for (uint32_t d = 0; d < rank; d++)
+        empty = empty || dims[d] == 0;
     size_t count = 1;
     for (uint32_t d = 0; d < rank; d++) {
-        if (dims[d] <= 0 || count > SIZE_MAX / elem / (size_t)dims[d])
+        if (dims[d] < 0 || (!empty && count > SIZE_MAX / elem / (size_t)dims[d]))
             return ember_fail(ctx, EMBER_STATUS_INVALID_ARGUMENT,
                               "node %" PRIu32 " (%s): output '%s' dim %" PRIu32 " would be %" PRId32
                               " at these input shapes",

@@ -50,7 +50,7 @@ ember_status ember_shape_slice(ember_context *ctx, const ember_node *node) {
         const int64_t n = slice_count(ctx, ember_fb_vector_i32(&size, a),
                                       ember_fb_vector_i32(&begin, a),
                                       ember_fb_vector_i32(&step, a), in->dims[a]);
-        dims[a] = n < 1 || n > INT32_MAX ? 0 : (int32_t)n;
+        dims[a] = n < 0 || n > INT32_MAX ? -1 : (int32_t)n;
     }
     return ember_set_shape(ctx, node, ember_output(ctx, node, 0), in->rank, dims);
 }

@@ -9,11 +9,13 @@ see the values. Every OpType has a generator below (GENERATORS; a new op without
   - shapes: 0, 1, 2, 3, 5, 7, 13 and other primes, one axis up to ~700 with the others tiny,
     and empty tensors whose other dims are huge (2^31 - 1);
   - params from valid and edge ranges: strides, dilations, pads, axes, coordinate
-    transforms, fused activations.
+    transforms, fused activations;
+  - bounded dynamic shapes (a quarter of the models, _dynamize): input dims that follow
+    symbols, which tests/c/fuzz_ember_run.c resizes to their minima and a drawn size.
 A fraction of the models is then made hostile after planning (arena offsets, arena_size,
-param values, quantization, shapes, types): still correctly hashed, but the values are the
-verifier's to refuse. A model the runtime refuses is not a finding; a crash, a hang, a
-sanitizer report or two invokes that disagree are.
+param values, quantization, shapes, types, symbols and dim_symbols): still correctly
+hashed, but the values are the verifier's to refuse. A model the runtime refuses is not a
+finding; a crash, a hang, a sanitizer report or two invokes that disagree are.
 """
 from __future__ import annotations
 

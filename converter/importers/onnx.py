@@ -413,6 +413,15 @@ class _Conversion:
         self.graph.drop_unused_tensors()
         return self.graph
 
+    def op_function(self, op_type: str) -> Callable[..., Any] | None:
+        """The op table's function for `op_type` at the model's opset (onnx_qdq.py's groups
+        convert their op through it)."""
+        return _lookup(op_type, self.opset)
+
+    @staticmethod
+    def attributes(node: onnx.NodeProto) -> dict[str, Any]:
+        return {a.name: _attribute(a) for a in node.attribute}
+
     def _tensor(self, name: str) -> str:
         """The IR tensor of ONNX value `name`, materialising a constant on first use."""
         if name not in self.env:

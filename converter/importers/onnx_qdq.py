@@ -744,18 +744,16 @@ class QdqLowering:
         return read_params(scale, zp, axis, shape, dtype)
 
     def _lower(self, conversion: Any, node: onnx.NodeProto) -> list[str]:
-        from .onnx import _attribute, _lookup
-
         b = conversion.b
         self._weights = None
         finals = [self._q_params(conversion, qs[0]) for qs in self.groups[node.output[0]]]
         for qs, p in zip(self.groups[node.output[0]], finals):
             if any(self._q_params(conversion, q) != p for q in qs[1:]):
                 raise Unsupported("its QuantizeLinear readers differ in scale or zero point")
-        kwargs = {a.name: _attribute(a) for a in node.attribute}
+        kwargs = conversion.attributes(node)
         if node.op_type == "Gemm":
             return [self._gemm(conversion, node, finals[0], **kwargs)]
-        fn = _lookup(node.op_type, conversion.opset)
+        fn = conversion.op_function(node.op_type)
         if fn is None:
             raise Unsupported("no op function")
         sig = signature(fn)

@@ -36,7 +36,8 @@ from ..ops.scatter_nd import ScatterParams, ScatterReduction
 from ..ops.slice import SliceParams
 from ..ops.transpose_conv2d import TransposeConv2DParams
 from .graph_builder import Invalid, Unsupported
-from .tflite_ops import TFLiteOp, same_pads
+from .tflite_op import TFLiteOp
+from .tflite_ops import same_pads
 
 if TYPE_CHECKING:
     from .tflite import _OpContext as Ctx

@@ -16,7 +16,7 @@ from ..ops.gather_nd import GatherNDParams
 from ..ops.scatter_nd import ScatterParams, ScatterReduction
 from .graph_builder import Invalid, Unsupported
 from .onnx_index_ops import check_tuples
-from .tflite_ops import TFLiteOp
+from .tflite_op import TFLiteOp
 
 if TYPE_CHECKING:
     from .tflite import _OpContext as Ctx

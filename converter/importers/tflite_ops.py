@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from tflite.ActivationFunctionType import ActivationFunctionType as Act
@@ -44,30 +43,14 @@ from ..ops.transpose import TransposeParams
 from ..ops.transpose_conv2d import TransposeConv2DParams, full_size
 from .graph_builder import Invalid, Unsupported, axis_index, check_indices
 
-if TYPE_CHECKING:
-    from .tflite import _OpContext as Ctx
-else:
-    Ctx = Any
-
-Result = list[Any]  # per TFLite output: IR tensor name or np.ndarray
+from .tflite_index_ops import INDEX_OPS
+from .tflite_op import Ctx, Result, TFLiteOp
+from .tflite_recurrent_ops import bidirectional_sequence_lstm, unidirectional_sequence_lstm
+from .tflite_select_ops import SELECT_OPS
 
 _ACTIVATIONS = {Act.NONE: FusedActivation.NONE, Act.RELU: FusedActivation.RELU,
                 Act.RELU6: FusedActivation.RELU6, Act.RELU_N1_TO_1: FusedActivation.RELU_N1_TO_1,
                 Act.TANH: FusedActivation.NONE}
-
-
-@dataclass(frozen=True)
-class TFLiteOp:
-    fn: Callable[[Ctx], Result]
-    min_inputs: int = 1
-    const_inputs: tuple[int, ...] = ()       # positions that must be constant
-    index_inputs: tuple[int, ...] = ()       # positions holding int32/int64 indices
-    # (options, tensors, operator) -> a reason the operator cannot be converted, or "".
-    check: Callable[[Any, list, Any], str] | None = None
-    # TensorTypes a float model's run-time inputs and outputs may have (besides const and
-    # index inputs): ARG_MAX writes integer indices, CAST converts between types.
-    in_types: tuple[int, ...] = (TensorType.FLOAT32,)
-    out_types: tuple[int, ...] = (TensorType.FLOAT32,)
 
 
 _INDEX_TYPES = (TensorType.INT32, TensorType.INT64)
@@ -632,22 +615,13 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
 }
 
 
-# Format 8's TOPK_V2, CUMSUM, ONE_HOT and FLOOR_MOD live in a module of their own, which reads
-# TFLiteOp from this one (hence the late import).
-from .tflite_select_ops import SELECT_OPS  # noqa: E402
-
+# Format 8's TOPK_V2, CUMSUM, ONE_HOT and FLOOR_MOD, GATHER_ND and SCATTER_ND live in modules
+# of their own.
 TFLITE_OPS.update(SELECT_OPS)
-
-# Format 8's GATHER_ND and SCATTER_ND, likewise.
-from .tflite_index_ops import INDEX_OPS  # noqa: E402
-
 TFLITE_OPS.update(INDEX_OPS)
 
 # Operators built out of several IR ops, none of them the operator's own (so no op's facts list
 # them): REVERSE_V2 and the unrolled UNIDIRECTIONAL_SEQUENCE_LSTM and BIDIRECTIONAL_SEQUENCE_LSTM.
-from .tflite_recurrent_ops import (bidirectional_sequence_lstm,  # noqa: E402
-                                   unidirectional_sequence_lstm)
-
 COMPOSED_OPS: dict[int, TFLiteOp] = {
     Op.REVERSE_V2: TFLiteOp(reverse_v2, 2, const_inputs=(1,), **_MOVES),
     Op.UNIDIRECTIONAL_SEQUENCE_LSTM: TFLiteOp(

@@ -17,7 +17,7 @@ from ..ops.mod import ModParams
 from ..ops.one_hot import OneHotParams
 from ..ops.top_k import TopKParams
 from .graph_builder import Invalid, axis_index
-from .tflite_ops import TFLiteOp
+from .tflite_op import TFLiteOp
 
 if TYPE_CHECKING:
     from .tflite import _OpContext as Ctx

@@ -257,6 +257,9 @@ def _pack(model: ModelT) -> bytearray:
     return bytearray(builder.Output())
 
 
+_BUFFER_OFFSET_SLOT = 4  # the vtable entry of Buffer.offset, the table's first field
+
+
 def _set_buffers(model: ModelT, contents: list[bytes], start: int) -> list[int]:
     offsets, pos = [], _align(start)
     model.buffers = []
@@ -276,12 +279,16 @@ def serialize(graph: Graph, plan: MemoryPlan, *, producer: str = f"emberlite {__
     meta = {**graph.metadata, **(metadata or {})}
     model = _model(graph, plan, producer, meta, order, buffer_of)
 
+    # Packed once with every buffer at offset 0 (ForceDefaults writes the field anyway), then
+    # each offset patched in place: the data follows the FlatBuffer, whose size is known only
+    # once it is packed, and packing a large graph twice is slow.
     _set_buffers(model, contents, 0)
-    size = len(_pack(model))
-    offsets = _set_buffers(model, contents, size)
     out = _pack(model)
-    if len(out) != size:
-        raise EmberError("internal error: the FlatBuffer changed size between passes")
+    offsets = _set_buffers(model, contents, len(out))
+    root = Model.GetRootAs(out, 0)
+    for i, offset in enumerate(offsets):
+        table = root.Buffers(i)._tab
+        struct.pack_into("<Q", out, table.Pos + table.Offset(_BUFFER_OFFSET_SLOT), offset)
     for offset, blob in zip(offsets, contents):
         out += bytes(offset - len(out))
         out += blob

@@ -8,7 +8,7 @@ that weights land in the file already in Emberlite's layout.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -38,6 +38,9 @@ class Builder:
         self.num_outputs = 1
         self._scope_nodes: list[Node] = []
         self._node_names = {n.name for n in graph.nodes}
+        # Per name base, the suffix to try next: an unrolled recurrence makes thousands of
+        # names from one base, and probing from _1 each time would be quadratic.
+        self._next_suffix: dict[tuple[str, str], int] = {}
 
     def begin(self, scope: str, num_outputs: int) -> None:
         """Starts converting one source node (named `scope`, with `num_outputs` outputs);
@@ -48,10 +51,16 @@ class Builder:
 
     def fresh(self, base: str) -> str:
         """A tensor name derived from `base` that neither the graph nor the source model uses."""
-        name, i = base, 1
-        while name in self.graph.tensors or name in self._reserved:
+        return self._unused("tensor", base, lambda name: name in self.graph.tensors)
+
+    def _unused(self, kind: str, base: str, taken: Callable[[str], bool]) -> str:
+        """`base`, else the first `base_<i>` from the last suffix given to a `kind` name of
+        that base, that is not `taken` and not reserved by the source model."""
+        name, i = base, self._next_suffix.get((kind, base), 1)
+        while taken(name) or name in self._reserved:
             name = f"{base}_{i}"
             i += 1
+        self._next_suffix[(kind, base)] = i
         return name
 
     # --- tensor queries -------------------------------------------------------------
@@ -128,11 +137,7 @@ class Builder:
             self._node_names.add(main.name)
 
     def _node_name(self, op_name: str) -> str:
-        base = f"{self.scope}/{op_name}"
-        name, i = base, 1
-        while name in self._node_names or name in self._reserved:
-            name = f"{base}_{i}"
-            i += 1
+        name = self._unused("node", f"{self.scope}/{op_name}", lambda n: n in self._node_names)
         self._node_names.add(name)
         return name
 

@@ -46,11 +46,14 @@ def _float_node(graph: Graph, node: Node | None, ops: set[OpType]) -> bool:
             and _is_float(graph, node.inputs[0], node.outputs[0]))
 
 
-def _take_output(graph: Graph, src: Node, last: Node, dropped: list[str]) -> None:
+def _take_output(graph: Graph, src: Node, last: Node, dropped: list[str],
+                 producers: dict[str, Node]) -> None:
     """src now writes last's output; last and the intermediate tensors go."""
     src.outputs[0] = last.outputs[0]
+    producers[src.outputs[0]] = src
     for name in dropped:
         del graph.tensors[name]
+        producers.pop(name, None)
     graph.nodes.remove(last)
 
 
@@ -59,12 +62,14 @@ def _available(graph: Graph, name: str, position: dict[str, int], at: int) -> bo
     return name not in position or position[name] < at
 
 
-def _fuse_residual(g: Graph, add: Node) -> bool:
+def _fuse_residual(g: Graph, add: Node, producers: dict[str, Node],
+                   position: dict[str, int]) -> bool:
+    """`producers` is kept current; `position` (each tensor's producer's index before any
+    fusion) only orders nodes, which fusing does not change: a fused output keeps its
+    former, later position, so it only ever looks available later than it is."""
     if add.op != OpType.ADD or _activation(add) not in CLAMPS:
         return False
     out = add.outputs[0]
-    producers = g.producers()
-    position = {name: i for i, node in enumerate(g.nodes) for name in node.outputs}
     for i in (0, 1):
         conv_out, r = add.inputs[i], add.inputs[1 - i]
         conv = producers.get(conv_out)
@@ -72,21 +77,20 @@ def _fuse_residual(g: Graph, add: Node) -> bool:
                 or not only_consumer(g, conv_out, add) or not _is_float(g, r, out)
                 or g.tensors[r].shape != g.tensors[conv_out].shape
                 or g.tensors[out].shape != g.tensors[conv_out].shape
-                or not _available(g, r, position, g.nodes.index(conv))):
+                or not _available(g, r, position, position[conv_out])):
             continue
         inputs = conv.inputs + [""] * (3 - len(conv.inputs))
         conv.inputs = inputs + [r]
         _set_activation(conv, _activation(add))
-        _take_output(g, conv, add, [conv_out])
+        _take_output(g, conv, add, [conv_out], producers)
         return True
     return False
 
 
-def _silu_parts(g: Graph, mul: Node) -> tuple[Node, Node] | None:
+def _silu_parts(g: Graph, mul: Node, producers: dict[str, Node]) -> tuple[Node, Node] | None:
     """(producer of x, the SIGMOID) when mul is x * sigmoid(x) that may fuse into x's op."""
     if mul.op != OpType.MUL or _activation(mul) != FusedActivation.NONE:
         return None
-    producers = g.producers()
     for i in (0, 1):
         x, s = mul.inputs[i], mul.inputs[1 - i]
         sig, src = producers.get(s), producers.get(x)
@@ -100,30 +104,36 @@ def _silu_parts(g: Graph, mul: Node) -> tuple[Node, Node] | None:
     return None
 
 
-def _fuse_activation(g: Graph, node: Node) -> bool:
+def _fuse_activation(g: Graph, node: Node, producers: dict[str, Node]) -> list[Node]:
+    """The nodes the fusion removed (none when nothing fused)."""
     if node.op == OpType.HARD_SWISH:
-        src = g.producers().get(node.inputs[0])
+        src = producers.get(node.inputs[0])
         if (not _float_node(g, src, ACTIVATED) or not _is_float(g, node.outputs[0])
                 or not only_consumer(g, node.inputs[0], node)):
-            return False
+            return []
         _set_activation(src, FusedActivation.HARD_SWISH)
-        _take_output(g, src, node, [node.inputs[0]])
-        return True
-    parts = _silu_parts(g, node)
+        _take_output(g, src, node, [node.inputs[0]], producers)
+        return [node]
+    parts = _silu_parts(g, node, producers)
     if parts is None:
-        return False
+        return []
     src, sig = parts
     _set_activation(src, FusedActivation.SILU)
     g.nodes.remove(sig)
-    _take_output(g, src, node, [src.outputs[0], sig.outputs[0]])
-    return True
+    _take_output(g, src, node, [src.outputs[0], sig.outputs[0]], producers)
+    return [node, sig]
 
 
 def fuse_epilogues(graph: Graph) -> Graph:
+    # One producer map for the whole pass: rebuilt per node it made unrolled recurrent
+    # graphs (thousands of ADD and MUL nodes) quadratic.
     g = graph.copy()
+    producers = g.producers()
+    position = {name: i for i, node in enumerate(g.nodes) for name in node.outputs}
     for node in list(g.nodes):
-        _fuse_residual(g, node)
+        _fuse_residual(g, node, producers, position)
+    removed: set[int] = set()
     for node in list(g.nodes):
-        if any(n is node for n in g.nodes):
-            _fuse_activation(g, node)
+        if id(node) not in removed:
+            removed.update(id(n) for n in _fuse_activation(g, node, producers))
     return g

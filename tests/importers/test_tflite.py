@@ -14,6 +14,7 @@ from emberlite import Interpreter
 from emberlite.converter import Converter, UnsupportedOpsError
 from emberlite.converter.errors import EmberError, ModelImportError
 from helpers import max_rel_diff, run_ember
+from tests.importers.tflite_files import litert
 
 from conftest import require_module
 from tests.importers.keras_int8_layers import digits_cnn
@@ -41,17 +42,6 @@ def _from_fn(tf: Any, fn: Callable, shapes: list[tuple[int, ...]], **options: An
     return converter.convert()
 
 
-def _litert(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    from ai_edge_litert.interpreter import Interpreter as LiteRT
-
-    interp = LiteRT(model_content=data, num_threads=1)
-    interp.allocate_tensors()
-    for detail, value in zip(interp.get_input_details(), inputs):
-        interp.set_tensor(detail["index"], value)
-    interp.invoke()
-    return [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
-
-
 def _tflite_ops(data: bytes) -> set[str]:
     from emberlite.converter.importers.tflite_reader import read_tflite
 
@@ -61,7 +51,7 @@ def _tflite_ops(data: bytes) -> set[str]:
 def _assert_matches_litert(data: bytes, inputs: list[np.ndarray],
                            ember: bytes | None = None) -> list[np.ndarray]:
     ember = ember or Converter.from_tflite(data).convert()
-    got, want = run_ember(ember, inputs), _litert(data, inputs)
+    got, want = run_ember(ember, inputs), litert(data, inputs)
     assert len(got) == len(want)
     for i, (g, w) in enumerate(zip(got, want)):
         assert g.shape == w.shape, f"output {i}: {g.shape} != {w.shape}"
@@ -407,7 +397,7 @@ def test_digits_cnn_keeps_litert_predictions(tf: Any) -> None:
     ours, theirs = [], []
     for sample in x_test:
         ours.append(int(np.argmax(run_ember(b"", [sample[None]], interpreter=ember)[0])))
-        theirs.append(int(np.argmax(_litert(data, [sample[None]])[0])))
+        theirs.append(int(np.argmax(litert(data, [sample[None]])[0])))
     assert ours == theirs
 
 

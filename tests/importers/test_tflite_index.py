@@ -13,6 +13,7 @@ import pytest
 from emberlite.converter import Converter, ModelImportError
 from conftest import require_module
 from helpers import run_ember
+from tests.importers.tflite_files import litert, operator_names
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -27,27 +28,10 @@ def _tflite(tf: Any, fn: Any, specs: list[Any]) -> bytes:
     return tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()
 
 
-def _litert(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    from ai_edge_litert.interpreter import Interpreter as LiteRT
-
-    interp = LiteRT(model_content=data, num_threads=1)
-    interp.allocate_tensors()
-    for detail, value in zip(interp.get_input_details(), inputs):
-        interp.set_tensor(detail["index"], value)
-    interp.invoke()
-    return [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
-
-
-def _ops(data: bytes) -> set[str]:
-    from emberlite.converter.importers.tflite_reader import read_tflite
-
-    return {op.op_name for op in read_tflite(data).operators}
-
-
 def _check(data: bytes, inputs: list[np.ndarray], op: str) -> None:
-    assert op in _ops(data)
+    assert op in operator_names(data)
     got, = run_ember(Converter.from_tflite(data).convert(), inputs)
-    want, = _litert(data, inputs)
+    want, = litert(data, inputs)
     assert got.dtype == want.dtype and got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 

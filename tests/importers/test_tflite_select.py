@@ -13,6 +13,7 @@ import pytest
 
 from emberlite.converter import Converter, UnsupportedOpsError
 from helpers import run_ember
+from tests.importers.tflite_files import litert, operator_names
 
 from conftest import require_module
 
@@ -30,27 +31,10 @@ def _from_fn(tf: Any, fn: Callable, specs: list[tuple[tuple[int, ...], Any]]) ->
     return tf.lite.TFLiteConverter.from_concrete_functions([concrete]).convert()
 
 
-def _litert(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    from ai_edge_litert.interpreter import Interpreter as LiteRT
-
-    interp = LiteRT(model_content=data, num_threads=1)
-    interp.allocate_tensors()
-    for detail, value in zip(interp.get_input_details(), inputs):
-        interp.set_tensor(detail["index"], value)
-    interp.invoke()
-    return [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
-
-
-def _ops(data: bytes) -> set[str]:
-    from emberlite.converter.importers.tflite_reader import read_tflite
-
-    return {op.op_name for op in read_tflite(data).operators}
-
-
 def _check(data: bytes, op: str, inputs: list[np.ndarray], rtol: float = 0.0) -> None:
-    assert op in _ops(data), f"TF emitted {_ops(data)}, not {op}"
+    assert op in operator_names(data), f"TF emitted {operator_names(data)}, not {op}"
     got = run_ember(Converter.from_tflite(data).convert(), inputs)
-    want = _litert(data, inputs)
+    want = litert(data, inputs)
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, g.dtype, w.shape, w.dtype)

@@ -100,6 +100,13 @@ def litert(data: bytes, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return [interp.get_tensor(d["index"]).copy() for d in interp.get_output_details()]
 
 
+def operator_names(data: bytes) -> set[str]:
+    """The builtin (or custom) operator names of a .tflite file, as the importer reads them."""
+    from emberlite.converter.importers.tflite_reader import read_tflite
+
+    return {op.op_name for op in read_tflite(data).operators}
+
+
 # --- sequence LSTMs ---------------------------------------------------------------------
 def random_array(rng: np.random.Generator, *shape: int, scale: float = 0.5) -> np.ndarray:
     return (rng.standard_normal(shape) * scale).astype(np.float32)

@@ -143,12 +143,15 @@ ember_status ember_resize_input(ember_context *ctx, ember_model *m, uint32_t pos
         int32_t lo, hi;
         const char *name;
         ember_status st = ember_input_dim_range(m, t, d, &lo, &hi, &name);
-        if (st == EMBER_STATUS_OK && lo == hi && dims[d] != lo)
+        if (st != EMBER_STATUS_OK)
+            return ember_fail(ctx, st, "input %" PRIu32 " '%s': dim %" PRIu32 "'s range is "
+                              "malformed", position, t->name, d);
+        if (lo == hi && dims[d] != lo)
             return ember_fail(ctx, EMBER_STATUS_INVALID_ARGUMENT,
                               "input %" PRIu32 " '%s': dim %" PRIu32 " is fixed at %" PRId32
                               ", got %" PRId32,
                               position, t->name, d, lo, dims[d]);
-        if (st == EMBER_STATUS_OK && (dims[d] < lo || dims[d] > hi))
+        if (dims[d] < lo || dims[d] > hi)
             return ember_fail(ctx, EMBER_STATUS_INVALID_ARGUMENT,
                               "input %" PRIu32 " '%s': dim %" PRIu32 " ('%s') must be in [%" PRId32
                               ", %" PRId32 "], got %" PRId32,

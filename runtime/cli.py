@@ -350,6 +350,24 @@ def _file_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "output"
 
 
+def _resize_to(interp: Any, inputs: list[dict[str, Any]], values: list[np.ndarray]) -> None:
+    """Gives each input with dynamic dims the shape of the value given for it, then allocates
+    again (a fixed input keeps its shape: set_tensor then says what it expected)."""
+    resized = False
+    for position, (detail, value) in enumerate(zip(inputs, values)):
+        if -1 in detail["shape_signature"] and list(value.shape) != list(detail["shape"]):
+            try:
+                interp.resize_tensor_input(detail["index"], list(value.shape))
+            except EmberRuntimeError as e:
+                raise CliError(f"input {position}: {e}") from None
+            resized = True
+    if resized:
+        try:
+            interp.allocate_tensors()
+        except EmberRuntimeError as e:
+            raise CliError(f"cannot run at these input shapes: {e}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """`ember run`: invokes a model on given or random inputs and describes each output."""
     if args.repeat < 1:
@@ -359,12 +377,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs = interp.get_input_details()
     loaded = _load_inputs(args.input, inputs)
     rng = np.random.default_rng(args.seed)
+    values = []
     for position, detail in enumerate(inputs):
         value = loaded[position] if position in loaded else _random_input(detail, rng)
         if args.nchw and meta.get(f"layout.input.{detail['name']}") == "NHWC":
             value = np.transpose(value, TO_NHWC)
+        values.append(np.ascontiguousarray(value))
+    _resize_to(interp, inputs, values)
+    for position, (detail, value) in enumerate(zip(inputs, values)):
         try:
-            interp.set_tensor(detail["index"], np.ascontiguousarray(value))
+            interp.set_tensor(detail["index"], value)
         except ValueError as e:
             raise CliError(f"input {position}: {e}") from None
     times = []

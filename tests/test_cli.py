@@ -51,6 +51,23 @@ def test_convert_writes_a_working_model(tmp_path: Path, onnx_path: Path, capsys)
                                rtol=1e-5, atol=1e-6)
 
 
+def test_convert_with_a_range_and_run_at_another_size(tmp_path: Path, capsys) -> None:
+    """--input-shape LO..HI keeps the batch dynamic; `ember run` resizes to the inputs given,
+    and refuses a size outside the range in one line."""
+    src, out = tmp_path / "dyn.onnx", tmp_path / "dyn.ember"
+    onnx.save(_model(batch="N"), str(src))
+    assert main(["convert", str(src), "-o", str(out), "--input-shape", "x:1..8,6"]) == 0
+    assert "dynamic: [N 1..8,6]" in (main(["inspect", str(out)]), capsys.readouterr().out)[1]
+    x = np.random.default_rng(3).normal(size=(5, 6)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    save = tmp_path / "out"
+    assert main(["run", str(out), "-i", f"x={tmp_path / 'x.npy'}", "--save", str(save)]) == 0
+    np.testing.assert_allclose(np.load(save / "y.npy"), biased_softmax(x), rtol=1e-5, atol=1e-6)
+    np.save(tmp_path / "big.npy", np.zeros((9, 6), np.float32))
+    assert main(["run", str(out), "-i", f"x={tmp_path / 'big.npy'}"]) == 2
+    _one_error_line(capsys, "must be in [1, 8], got 9")
+
+
 def test_convert_input_shape_fixes_a_dynamic_dim(tmp_path: Path) -> None:
     src, out = tmp_path / "dyn.onnx", tmp_path / "dyn.ember"
     onnx.save(_model(batch="N"), str(src))

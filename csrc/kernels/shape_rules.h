@@ -7,6 +7,7 @@
 
 ember_status ember_shape_conv2d(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_depthwise_conv2d(ember_context *ctx, const ember_node *node);
+ember_status ember_shape_transpose_conv2d(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_max_pool2d(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_average_pool2d(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_fully_connected(ember_context *ctx, const ember_node *node);

@@ -16,6 +16,7 @@
 #include "kernels/fixed_point.h"
 #include "kernels/quant.h"
 #include "kernels/vec_f32.h"
+#include "kernels/shape_rules.h"
 
 struct transpose_conv2d_data {
     struct conv_window win;
@@ -52,12 +53,56 @@ static ember_status transpose_conv2d_quant_read(ember_context *ctx, const ember_
     return EMBER_STATUS_OK;
 }
 
+/* The shortest ConvTranspose output along one axis: output padding adds to it. */
+static int64_t transpose_minimal(int64_t in, int64_t taps, int64_t stride, int64_t dilation,
+                                 int64_t pad_begin, int64_t pad_end) {
+    return (in - 1) * stride - pad_begin - pad_end + dilation * (taps - 1) + 1;
+}
+
 /* True when `out` is a valid ConvTranspose output length along one axis. */
 static bool transpose_axis_ok(int64_t in, int64_t taps, int64_t stride, int64_t dilation,
                               int64_t pad_begin, int64_t pad_end, int64_t out) {
-    int64_t minimal = (in - 1) * stride - pad_begin - pad_end + dilation * (taps - 1) + 1;
+    int64_t minimal = transpose_minimal(in, taps, stride, dilation, pad_begin, pad_end);
     int64_t limit = stride > dilation ? stride : dilation;
     return out - minimal >= 0 && out - minimal < limit;
+}
+
+/* Output length along NHWC dim d after a resize. The file keeps no output padding: the stored
+   shapes give it (the stored output over the shortest one of the stored input), and it stays
+   what it was; check then bounds it as for any file. -1: no valid length. */
+static int32_t transpose_extent(const ember_tensor *in, const ember_tensor *out, uint32_t d,
+                                int32_t taps, int32_t stride, int32_t dilation,
+                                int32_t pad_begin, int32_t pad_end) {
+    const int64_t padding = ember_fb_vector_i32(&out->stored_shape, d) -
+                            transpose_minimal(ember_fb_vector_i32(&in->stored_shape, d), taps,
+                                              stride, dilation, pad_begin, pad_end);
+    const int64_t n = transpose_minimal(in->dims[d], taps, stride, dilation, pad_begin,
+                                        pad_end) + padding;
+    return n < 0 || n > INT32_MAX ? -1 : (int32_t)n;
+}
+
+ember_status ember_shape_transpose_conv2d(ember_context *ctx, const ember_node *node) {
+    struct conv_window w;
+    ember_status st = ember_check_params(ctx, node, EMBER_OP_PARAMS_TRANSPOSE_CONV2D_PARAMS);
+    if (st == EMBER_STATUS_OK)
+        st = conv_window_read(ctx, node, "transpose_conv2d", &w);
+    if (st != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *in = ember_input(ctx, node, 0), *filter = ember_input(ctx, node, 1);
+    ember_tensor *out = node->output_count == 1 ? ember_output(ctx, node, 0) : NULL;
+    if (in == NULL || filter == NULL || out == NULL || in->rank != 4 || filter->rank != 4 ||
+        out->rank != 4)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (transpose_conv2d): needs NHWC input and output and "
+                          "a rank-4 filter", node->index);
+    const int32_t dims[4] = {
+        in->dims[0],
+        transpose_extent(in, out, 1, filter->dims[1], w.stride_h, w.dilation_h, w.pad_top,
+                         w.pad_bottom),
+        transpose_extent(in, out, 2, filter->dims[2], w.stride_w, w.dilation_w, w.pad_left,
+                         w.pad_right),
+        filter->dims[0]};
+    return ember_set_shape(ctx, node, out, 4, dims);
 }
 
 /* Reads and validates params and tensors into `d`; shared by check and prepare. */

@@ -146,6 +146,18 @@ def test_conv_pool_flatten_softmax(io_layout, threads):
     check_sizes(model, HW, _spatial(4, HW_SIZES), threads, io_layout=io_layout)
 
 
+@pytest.mark.parametrize("attrs", [dict(strides=[2, 2], pads=[1, 1, 1, 1]),
+                                   dict(strides=[2, 3], pads=[1, 0, 0, 1],
+                                        output_padding=[1, 2]),
+                                   dict(dilations=[2, 1], pads=[0, 1, 1, 0])])
+def test_conv_transpose_keeps_its_output_padding(attrs):
+    """TRANSPOSE_CONV2D's output padding is not in the file: the runtime reads it off the
+    stored shapes and keeps it at every size (what ONNX's attribute does)."""
+    model = _model([helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], **attrs)],
+                   [("x", FLOAT, [1, 4, "H", "W"])], ["y"], {"w": _f(4, 3, 3, 3), "b": _f(3)})
+    check_sizes(model, HW, _spatial(4, HW_SIZES))
+
+
 def test_depthwise_conv():
     model = _model([helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1], group=4,
                                      strides=[2, 2])],

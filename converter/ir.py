@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 from .ops import OpType
@@ -30,6 +31,11 @@ class DType(enum.IntEnum):
     INT32 = 5
     INT64 = 6
     BOOL = 7
+    UINT16 = 8
+    UINT32 = 9
+    UINT64 = 10
+    FLOAT64 = 11
+    BFLOAT16 = 12
 
     @property
     def numpy(self) -> np.dtype:
@@ -45,7 +51,9 @@ class DType(enum.IntEnum):
 
 _NUMPY = {DType.FLOAT32: "float32", DType.FLOAT16: "float16", DType.INT8: "int8",
           DType.UINT8: "uint8", DType.INT16: "int16", DType.INT32: "int32",
-          DType.INT64: "int64", DType.BOOL: "bool"}
+          DType.INT64: "int64", DType.BOOL: "bool", DType.UINT16: "uint16",
+          DType.UINT32: "uint32", DType.UINT64: "uint64", DType.FLOAT64: "float64",
+          DType.BFLOAT16: ml_dtypes.bfloat16}
 
 
 @dataclass(frozen=True)

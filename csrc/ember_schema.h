@@ -15,7 +15,12 @@ _Static_assert(EMBER_TYPE_INT16 == 4, "EMBER_TYPE_INT16 is not DataType.INT16 (4
 _Static_assert(EMBER_TYPE_INT32 == 5, "EMBER_TYPE_INT32 is not DataType.INT32 (5)");
 _Static_assert(EMBER_TYPE_INT64 == 6, "EMBER_TYPE_INT64 is not DataType.INT64 (6)");
 _Static_assert(EMBER_TYPE_BOOL == 7, "EMBER_TYPE_BOOL is not DataType.BOOL (7)");
-_Static_assert(EMBER_TYPE_COUNT == 8, "EMBER_TYPE_COUNT is not the number of DataType values (8)");
+_Static_assert(EMBER_TYPE_UINT16 == 8, "EMBER_TYPE_UINT16 is not DataType.UINT16 (8)");
+_Static_assert(EMBER_TYPE_UINT32 == 9, "EMBER_TYPE_UINT32 is not DataType.UINT32 (9)");
+_Static_assert(EMBER_TYPE_UINT64 == 10, "EMBER_TYPE_UINT64 is not DataType.UINT64 (10)");
+_Static_assert(EMBER_TYPE_FLOAT64 == 11, "EMBER_TYPE_FLOAT64 is not DataType.FLOAT64 (11)");
+_Static_assert(EMBER_TYPE_BFLOAT16 == 12, "EMBER_TYPE_BFLOAT16 is not DataType.BFLOAT16 (12)");
+_Static_assert(EMBER_TYPE_COUNT == 13, "EMBER_TYPE_COUNT is not the number of DataType values (13)");
 
 /* enum OpCode */
 #define EMBER_OP_CONV2D 0

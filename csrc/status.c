@@ -43,6 +43,11 @@ const char *ember_type_str(ember_type type) {
     case EMBER_TYPE_INT32: return "int32";
     case EMBER_TYPE_INT64: return "int64";
     case EMBER_TYPE_BOOL: return "bool";
+    case EMBER_TYPE_UINT16: return "uint16";
+    case EMBER_TYPE_UINT32: return "uint32";
+    case EMBER_TYPE_UINT64: return "uint64";
+    case EMBER_TYPE_FLOAT64: return "float64";
+    case EMBER_TYPE_BFLOAT16: return "bfloat16";
     default: return "unknown type";
     }
 }
@@ -57,6 +62,11 @@ size_t ember_type_bytes(uint8_t type) {
     case EMBER_TYPE_INT32: return 4;
     case EMBER_TYPE_INT64: return 8;
     case EMBER_TYPE_BOOL: return 1;
+    case EMBER_TYPE_UINT16: return 2;
+    case EMBER_TYPE_UINT32: return 4;
+    case EMBER_TYPE_UINT64: return 8;
+    case EMBER_TYPE_FLOAT64: return 8;
+    case EMBER_TYPE_BFLOAT16: return 2;
     default: return 0;
     }
 }

@@ -56,7 +56,12 @@ typedef enum ember_type {
     EMBER_TYPE_INT32 = 5,
     EMBER_TYPE_INT64 = 6,
     EMBER_TYPE_BOOL = 7,
-    EMBER_TYPE_COUNT = 8
+    EMBER_TYPE_UINT16 = 8,
+    EMBER_TYPE_UINT32 = 9,
+    EMBER_TYPE_UINT64 = 10,
+    EMBER_TYPE_FLOAT64 = 11,
+    EMBER_TYPE_BFLOAT16 = 12,
+    EMBER_TYPE_COUNT = 13
 } ember_type;
 
 /* Bits of ember_options.isa_mask: which optimised kernel families may be used. */

@@ -11,3 +11,8 @@ class DataType(object):
     INT32 = 5
     INT64 = 6
     BOOL = 7
+    UINT16 = 8
+    UINT32 = 9
+    UINT64 = 10
+    FLOAT64 = 11
+    BFLOAT16 = 12

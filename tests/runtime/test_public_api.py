@@ -93,8 +93,8 @@ def test_type_enum_is_the_schemas_data_type() -> None:
     assert "EMBER_DTYPE_" not in text and "#define EMBER_TYPE_" not in text
 
 
-@pytest.mark.parametrize("edit", [None, ("EMBER_TYPE_INT8 = 2", "EMBER_TYPE_INT8 = 9"),
-                                  ("EMBER_TYPE_COUNT = 8", "EMBER_TYPE_COUNT = 9")],
+@pytest.mark.parametrize("edit", [None, ("EMBER_TYPE_INT8 = 2", "EMBER_TYPE_INT8 = 14"),
+                                  ("EMBER_TYPE_COUNT = 13", "EMBER_TYPE_COUNT = 14")],
                          ids=["as is", "value", "count"])
 def test_schema_header_checks_the_public_type_enum(edit: tuple[str, str] | None,
                                                    tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ class Builder:
         self.scope = ""
         self.num_outputs = 1
         self._scope_nodes: list[Node] = []
+        self.declared: list[tuple[int, ...] | None] = []
         self._node_names = {n.name for n in graph.nodes}
         # Per name base, the suffix to try next: an unrolled recurrence makes thousands of
         # names from one base, and probing from _1 each time would be quadratic.
@@ -48,6 +49,9 @@ class Builder:
         self.scope = scope
         self.num_outputs = num_outputs
         self._scope_nodes = []
+        # The source node's output shapes where its model declares them (ONNX shape
+        # inference), set by an importer for nodes with a run-time shape-like operand.
+        self.declared: list[tuple[int, ...] | None] = []
 
     def fresh(self, base: str) -> str:
         """A tensor name derived from `base` that neither the graph nor the source model uses."""

@@ -386,6 +386,8 @@ class _Conversion:
         self.env: dict[str, str] = {}         # other ONNX values -> IR tensor name
         self.qdq = QdqLowering(g)           # int8 groups of a QDQ model
         for value in g.input:
+        # Value name -> shape by ONNX shape inference, made on first use (_static_shape).
+        self._static_shapes: dict[str, tuple[int, ...]] | None = None
             if value.name in shapes:
                 dtype = _dtype(value.type.tensor_type.elem_type, value.name)
                 self.graph.tensors[value.name] = Tensor(value.name, dtype, shapes[value.name])
@@ -481,6 +483,8 @@ class _Conversion:
         for i, name in enumerate(node.input):
             if not name:
                 args.append(None)
+            elif sig.kind(i) == "operand":
+                args.append(self.consts[name] if name in self.consts else self._tensor(name))
             elif i < len(sig.inputs) and input_kind(sig.inputs[i]) == "constant":
                 args.append(self.consts[name])
             else:
@@ -494,6 +498,9 @@ class _Conversion:
                     raise Unsupported(f"input {i} ({name!r}) has type {actual.name.lower()}; "
                                       f"only {_KIND_TYPES[kind][0]} is supported")
                 args.append(tensor)
+        if any(sig.kind(i) == "operand" and name and name not in self.consts
+               for i, name in enumerate(node.input)):
+            self.b.declared = [self._static_shape(o) for o in node.output]
         kwargs = {a.name: _attribute(a) for a in node.attribute}
         self.b.begin(label, len(node.output))
         result = fn(self.b, *args, **kwargs)
@@ -507,6 +514,34 @@ class _Conversion:
             elif self.b.rename_output(value, name):
                 self.env[name] = name
             else:
+    def _static_shape(self, name: str) -> tuple[int, ...] | None:
+        """The shape ONNX shape inference gives value `name` at the graph inputs' converted
+        shapes, if every dim is known: an op whose output size follows a run-time operand
+        (a Reshape's shape, a Pad's pads) runs only where it is known."""
+        if self._static_shapes is None:
+            model = onnx.ModelProto()
+            model.CopyFrom(self.model)
+            for value in model.graph.input:
+                tensor = self.graph.tensors.get(value.name)
+                if value.name in self.graph.inputs and tensor is not None:
+                    shape = value.type.tensor_type.shape
+                    shape.ClearField("dim")
+                    for d in tensor.shape:
+                        shape.dim.add().dim_value = int(d)
+            try:
+                inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
+            except (onnx.shape_inference.InferenceError, onnx.checker.ValidationError,
+                    ValueError):
+                inferred = model
+            g = inferred.graph
+            self._static_shapes = {}
+            for value in [*g.value_info, *g.output]:
+                t = value.type.tensor_type
+                if (value.type.HasField("tensor_type") and t.HasField("shape")
+                        and all(d.HasField("dim_value") for d in t.shape.dim)):
+                    self._static_shapes[value.name] = tuple(d.dim_value for d in t.shape.dim)
+        return self._static_shapes.get(name)
+
                 self.env[name] = value
 
     def _fold(self, node: onnx.NodeProto, label: str) -> list[np.ndarray]:

@@ -30,7 +30,7 @@ from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index, check_rank
 from .onnx_nn_ops import batch_normalization as nn_batch_normalization
-from .onnx_signature import Compared, Indices, Numeric
+from .onnx_signature import Compared, Indices, Numeric, Operand
 
 
 def _binary(b: Builder, op: OpType, x: str, y: str) -> str:
@@ -302,17 +302,29 @@ def swish(b: Builder, x: str, *, alpha: float = 1.0) -> str:
     return _binary(b, OpType.MUL, x, b.op(OpType.SIGMOID, [scaled]))
 
 
-def trilu(b: Builder, x: Compared, k: np.ndarray | None = None, *, upper: int = 1) -> str:
+def trilu(b: Builder, x: Compared, k: Operand | None = None, *, upper: int = 1) -> str:
     """The upper (or lower) triangle of the last two dims from diagonal k on, zeros elsewhere:
-    a WHERE with a constant mask."""
+    a WHERE with a constant mask, or with a run-time k, with the mask (col - row >= k, or
+    <= k) compared at run time."""
     if b.rank(x) < 2:
         raise Invalid(f"input must have rank >= 2, got {b.rank(x)}")
-    offset = 0 if k is None else int(np.asarray(k).reshape(-1)[0])
     rows, cols = b.shape(x)[-2:]
+    zero = b.const(np.zeros((), b.dtype(x).numpy), name="zero")
+    if isinstance(k, str):
+        if b.dtype(k) != DType.INT64 or math.prod(b.shape(k)) != 1:
+            raise Invalid(f"k must be one int64, got {b.dtype(k).name.lower()} of shape "
+                          f"{list(b.shape(k))}")
+        b.reserve((rows, cols), np.int64)
+        diagonal = (np.arange(cols, dtype=np.int64)[None, :]
+                    - np.arange(rows, dtype=np.int64)[:, None])
+        offset = b.reshape(k, ()) if b.rank(k) else k
+        mask = b.op(OpType.GREATER_EQUAL if upper else OpType.LESS_EQUAL,
+                    [b.const(diagonal, name="diagonal"), offset], dtype=DType.BOOL)
+        return b.op(OpType.WHERE, [mask, x, zero], dtype=b.dtype(x))
+    offset = 0 if k is None else int(np.asarray(k).reshape(-1)[0])
     b.reserve((rows, cols), bool)
     ones = np.ones((rows, cols), bool)
     mask = np.triu(ones, offset) if upper else np.tril(ones, offset)
-    zero = b.const(np.zeros((), b.dtype(x).numpy), name="zero")
     return b.op(OpType.WHERE, [b.const(mask, name="triangle"), x, zero], dtype=b.dtype(x))
 
 

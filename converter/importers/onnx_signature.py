@@ -20,6 +20,9 @@ AnyTensor = NewType("AnyTensor", str)   # any element type; the function reads o
 Compared = NewType("Compared", str)     # a run-time float32, int32, int64 or bool tensor
 Boolean = NewType("Boolean", str)       # a run-time bool tensor
 Numeric = NewType("Numeric", str)       # a run-time float32, int32 or int64 tensor (arithmetic)
+# A shape-like operand (a shape, axes, pads, k): its value (np.ndarray) when it is constant,
+# else the IR name of the run-time tensor, which the kernel reads and checks at invoke.
+Operand = NewType("Operand", str)
 
 AutoPad = Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]
 
@@ -59,9 +62,9 @@ def signature(fn: Callable[..., Any]) -> Signature:
 
 
 def input_kind(hint: Any) -> str:
-    """"constant", "indices", "any", "compared", "numeric", "bool" or "float": what an input
-    annotation asks for."""
+    """"constant", "operand", "indices", "any", "compared", "numeric", "bool" or "float": what
+    an input annotation asks for."""
     args = typing.get_args(hint) or (hint,)
-    kinds = {np.ndarray: "constant", Indices: "indices", AnyTensor: "any", Compared: "compared",
-             Numeric: "numeric", Boolean: "bool"}
+    kinds = {np.ndarray: "constant", Operand: "operand", Indices: "indices", AnyTensor: "any",
+             Compared: "compared", Numeric: "numeric", Boolean: "bool"}
     return next((kinds[a] for a in args if a in kinds), "float")

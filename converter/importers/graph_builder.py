@@ -124,8 +124,6 @@ class Builder:
         except ShapeError as e:
             raise Invalid(str(e)) from None
         for name, shape in zip(names, inferred):
-            if min(shape, default=1) < 1:
-                raise Unsupported(f"{op_name} would produce an empty tensor {tuple(shape)}")
             self.graph.tensors[name].shape = tuple(int(d) for d in shape)
         self.graph.nodes.append(node)
         self._scope_nodes.append(node)

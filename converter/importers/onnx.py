@@ -232,8 +232,9 @@ def _input_shape(value: onnx.ValueInfoProto, given: list[int] | None) -> tuple[i
             f"{name}:D0,D1,...) to fix it, or a range (lo, hi) (LO..HI) to keep it dynamic")
     if given is not None:
         shape = tuple(int(d) for d in given)
-        if min(shape, default=1) < 1:
-            raise ModelImportError(f"input_shapes[{name!r}] = {list(given)} must be positive")
+        if min(shape, default=0) < 0:
+            raise ModelImportError(f"input_shapes[{name!r}] = {list(given)} must not be "
+                                   f"negative")
         if declared is not None:
             fixed = [d.dim_value if d.HasField("dim_value") else None for d in declared.dim]
             if len(fixed) != len(shape) or any(f not in (None, s) for f, s in zip(fixed, shape)):
@@ -245,9 +246,9 @@ def _input_shape(value: onnx.ValueInfoProto, given: list[int] | None) -> tuple[i
     shape = []
     for i, dim in enumerate(declared.dim):
         if dim.HasField("dim_value"):
-            if dim.dim_value < 1:
+            if dim.dim_value < 0:
                 raise ModelImportError(f"graph input {name!r}: dimension {i} has size "
-                                       f"{dim.dim_value}; Emberlite tensors are never empty")
+                                       f"{dim.dim_value}")
             shape.append(dim.dim_value)
         elif i == 0:
             shape.append(1)  # a dynamic batch dimension: convert for batch 1
@@ -428,9 +429,6 @@ class _Conversion:
         """The IR tensor of ONNX value `name`, materialising a constant on first use."""
         if name not in self.env:
             value = self.consts[name]
-            if value.size == 0:
-                raise Unsupported(f"constant {name!r} of shape {list(value.shape)} is empty "
-                                  f"and read at run time; Emberlite tensors are never empty")
             try:
                 self.b.add_constant(name, value)
             except ValueError:

@@ -323,10 +323,9 @@ def _slice(b: Builder, x: str, starts: list[int], ends: list[int], axes: list[in
             raise Invalid("slice step must not be 0")
         picked = range(*slice(s, e, st).indices(dims[axis]))
         # A step that picks one element is any step: 1 keeps it in the format's int32.
-        begin[axis], step[axis], out[axis] = picked.start, st if len(picked) > 1 else 1, \
-            len(picked)
-        if len(picked) == 0:
-            raise Unsupported(f"slice of axis {axis} is empty (zero-size tensors)")
+        # An empty pick reads nothing: begin 0, step 1 keep the params in range.
+        begin[axis], step[axis], out[axis] = (picked.start if picked else 0,
+                                              st if len(picked) > 1 else 1, len(picked))
     if tuple(out) == dims and all(st == 1 for st in step):
         return x
     return b.op(OpType.SLICE, [x], SliceParams(tuple(begin), tuple(step)), shapes=[tuple(out)])

@@ -27,6 +27,7 @@ import numpy as np
 from .errors import ModelImportError
 from .ir import TO_NHWC, Graph, Node, Symbol, Tensor
 from .ops import OpType
+from .ops.operands import runtime_operands
 
 DimSpec = int | tuple[int, int]
 
@@ -250,6 +251,11 @@ def _cropped_constant(t: Tensor, small: Tensor, values: tuple[list[int], list[in
 def _bind_node(node: Node, bound: Graph, probe: Graph,
                values: tuple[list[int], list[int]]) -> Node:
     other = next(n for n in probe.nodes if n.name == node.name)
+    if runtime_operands(node):
+        raise ModelImportError(f"node {node.name!r} ({node.op.name.lower()}): its output shape "
+                               f"follows a run-time operand ({runtime_operands(node)[0]!r}), "
+                               f"which cannot follow the dynamic dims; give it as a constant "
+                               f"or convert the model with fixed shapes")
     if node.op == OpType.RESHAPE:
         return dataclasses.replace(node, params=dataclasses.replace(
             node.params, new_shape=_reshape_spec(node, bound, probe, values)))

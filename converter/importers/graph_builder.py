@@ -195,6 +195,17 @@ def check_indices(b: Builder, data: str, indices: str, axis: int) -> None:
                       f"size {size} of data {b.shape(data)}")
 
 
+def runtime_output_shape(b: Builder, operand: str, i: int = 0) -> tuple[int, ...]:
+    """Output i's shape as the model declares it, for a node whose output size follows
+    run-time operand `operand`; Unsupported when the model leaves it unknown."""
+    shape = b.declared[i] if i < len(b.declared) else None
+    if shape is None:
+        raise Unsupported(f"{operand!r} is a run-time tensor and the output's shape is not "
+                          f"known at conversion: give {operand!r} as a constant (an "
+                          f"initializer) or declare the output's shape")
+    return shape
+
+
 def axis_index(axis: int, rank: int) -> int:
     """A possibly negative axis of a rank-`rank` tensor as a dim index."""
     if not -rank <= axis < rank:

@@ -37,12 +37,13 @@ from ..ops.math_unary import SELU_ALPHA, SELU_GAMMA, EluParams, GeluParams, Selu
 from ..ops.mean import ReduceParams
 from ..ops.pad import PadMode, PadParams
 from ..ops.pool2d import Pool2DParams
+from ..ops.reshape import OPERAND_INPUTS, ReshapeParams
 from ..ops.resize import CoordinateTransform, NearestRounding, ResizeMode, ResizeParams
 from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
 from .graph_builder import (Builder, Invalid, Unsupported, axis_index, check_indices,
-                            check_rank)
+                            check_rank, runtime_output_shape)
 from .onnx_nn_ops import (conv, conv_transpose, gemm, global_lp_pool, lp_pool, matmul,
                           pool_average, pool_max)
 from .onnx_composed_ops import COMPOSED_OPS, same_type
@@ -50,7 +51,7 @@ from .onnx_index_ops import INDEX_OPS
 from .onnx_select_ops import SELECT_OPS
 from .onnx_qdq import QDQ_OPS
 from .onnx_recurrent_ops import RECURRENT_OPS
-from .onnx_signature import AnyTensor, Boolean, Compared, Indices, Numeric
+from .onnx_signature import AnyTensor, Boolean, Compared, Indices, Numeric, Operand
 
 
 
@@ -199,7 +200,28 @@ def size(b: Builder, x: AnyTensor) -> np.ndarray:
     return np.array(n, dtype=np.int64)
 
 
-def reshape(b: Builder, x: Compared, new_shape: np.ndarray, *, allowzero: int = 0) -> str:
+def _runtime_reshape(b: Builder, x: str, operand: str, which: str) -> str:
+    """A Reshape, Squeeze or Unsqueeze whose shape or axes is run-time tensor `operand`: a
+    RESHAPE to the declared output shape with `operand` as input OPERAND_INPUTS[which], which
+    the kernel checks at invoke."""
+    out = runtime_output_shape(b, operand)
+    if b.dtype(operand) not in (DType.INT32, DType.INT64) or b.rank(operand) > 1:
+        raise Invalid(f"{which} must be a 1-D int64 tensor, got {b.dtype(operand).name.lower()} "
+                      f"of shape {list(b.shape(operand))}")
+    if math.prod(out) != math.prod(b.shape(x)):
+        raise Invalid(f"the declared output shape {list(out)} does not hold the "
+                      f"{math.prod(b.shape(x))} elements of the input {list(b.shape(x))}")
+    inputs: list[str | None] = [x, None, None, None][:OPERAND_INPUTS[which] + 1]
+    inputs[OPERAND_INPUTS[which]] = operand
+    return b.op(OpType.RESHAPE, inputs, ReshapeParams(), shapes=[out])
+
+
+def reshape(b: Builder, x: Compared, new_shape: Operand, *, allowzero: int = 0) -> str:
+    if isinstance(new_shape, str):
+        if allowzero:
+            raise Unsupported("allowzero=1 with a run-time shape (a 0 in it would empty the "
+                              "output)")
+        return _runtime_reshape(b, x, new_shape, "shape")
     old = b.shape(x)
     dims = _ints(new_shape.reshape(-1), "shape")
     if not allowzero:
@@ -238,7 +260,9 @@ def squeeze_1(b: Builder, x: Compared, *, axes: list[int] | None = None) -> str:
     return b.reshape(x, _squeezed(dims, picked))
 
 
-def squeeze_13(b: Builder, x: Compared, axes: np.ndarray | None = None) -> str:
+def squeeze_13(b: Builder, x: Compared, axes: Operand | None = None) -> str:
+    if isinstance(axes, str):
+        return _runtime_reshape(b, x, axes, "squeeze")
     return squeeze_1(b, x, axes=None if axes is None else _ints(axes.reshape(-1), "axes"))
 
 
@@ -249,7 +273,9 @@ def unsqueeze_1(b: Builder, x: Compared, *, axes: list[int]) -> str:
     return b.reshape(x, tuple(dims))
 
 
-def unsqueeze_13(b: Builder, x: Compared, axes: np.ndarray) -> str:
+def unsqueeze_13(b: Builder, x: Compared, axes: Operand) -> str:
+    if isinstance(axes, str):
+        return _runtime_reshape(b, x, axes, "unsqueeze")
     return unsqueeze_1(b, x, axes=_ints(axes.reshape(-1), "axes"))
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, output_shape, params_of
+from .operands import check_operand
 from .facts import OpFacts, QuantRule
 from .op_type import OpType
 
@@ -21,9 +22,20 @@ class ReshapeParams:
     new_shape: tuple[int, ...] = ()
 
 
+# A Reshape, Squeeze or Unsqueeze whose shape or axes is a run-time tensor has it as input 1
+# (an ONNX shape: 0 copies the input's dim, one -1 takes the rest), 2 (Squeeze's axes) or 3
+# (Unsqueeze's axes); the kernel checks at invoke that it gives the output's shape.
+OPERAND_INPUTS = {"shape": 1, "squeeze": 2, "unsqueeze": 3}
+
+
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
-    check_arity(node, 1, 1)
+    check_arity(node, 1, 4)
     params_of(node, ReshapeParams)
+    operands = [i for i, name in enumerate(node.inputs) if i and name]
+    if len(operands) > 1:
+        raise fail(node, f"{len(operands)} run-time operands given, at most one may be")
+    for i in operands:
+        check_operand(node, graph, i)
     x = input_shape(node, graph, 0)
     declared = output_shape(node, graph)
     if declared is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..ir import Graph
 from ..ops import OpType
+from ..ops.operands import runtime_operands
 from .rewrite import bypass, drop_unused_nodes
 
 
@@ -17,7 +18,8 @@ def remove_dead(graph: Graph) -> Graph:
         if src is not None and src.op == OpType.RESHAPE:
             # A reshape of a reshape only needs the first one's input; the first may die below.
             node.inputs[0] = src.inputs[0]
-        if tuple(g.tensors[node.inputs[0]].shape) == tuple(g.tensors[node.outputs[0]].shape):
+        if tuple(g.tensors[node.inputs[0]].shape) == tuple(g.tensors[node.outputs[0]].shape) \
+                and not runtime_operands(node):  # its run-time shape is checked at invoke
             if bypass(g, node):
                 producers = g.producers()
     drop_unused_nodes(g)

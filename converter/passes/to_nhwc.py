@@ -34,6 +34,7 @@ import numpy as np
 from ..ir import TO_NCHW, TO_NHWC, Graph, Node, Tensor, constant_array
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
+from ..ops.operands import runtime_operands
 from ..ops.transpose import TransposeParams
 from .rewrite import (bypass, drop_unused_nodes, is_output, only_consumer, rename_tensor,
                       replace_uses)
@@ -215,6 +216,8 @@ def _absorb_reshape(perm: Perm, shape: tuple[int, ...], out: tuple[int, ...]) ->
 
 def _absorb(node: Node, graph: Graph, perm: Perm) -> Absorbed | None:
     """How `node` works on pre-transpose data; None when it cannot absorb `perm`."""
+    if runtime_operands(node):
+        return None  # its run-time axes, pads or shape name the dims as they are
     p = node.params
     rank = len(perm)
     out_rank = len(graph.tensors[node.outputs[0]].shape)

@@ -1,0 +1,154 @@
+"""Run-time shape-like operands (converter/ops/operands.py, csrc/kernels/operand.h): ONNX
+Reshape, Squeeze, Unsqueeze, Trilu, TopK, OneHot, CumSum, Split, Slice and Pad whose shape,
+axes, k, depth, sizes, starts or pads are graph inputs, with the output shapes the model
+declares. Random values against ONNX Runtime; values that give other shapes (or are out of
+range) fail invoke with EvalError naming the node; no declared shape, or dynamic dims,
+refuse conversion."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+from emberlite import Interpreter
+from emberlite.converter import ModelImportError, UnsupportedOpsError
+from emberlite.errors import EvalError
+from tests.helpers import convert_onnx, run_ember, run_ort
+from tests.kernels.select_models import ONNX_TYPES
+
+
+def _model(op: str, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray],
+           opset: int = 18, declare: bool = True, **attrs) -> onnx.ModelProto:
+    """One `op` node reading every entry of `inputs` as a graph input; `outputs` give each
+    output's type and (when `declare`) its shape."""
+    node = helper.make_node(op, list(inputs), list(outputs), name="under_test", **attrs)
+    graph = helper.make_graph(
+        [node], "operands",
+        [helper.make_tensor_value_info(n, ONNX_TYPES[v.dtype], v.shape)
+         for n, v in inputs.items()],
+        [helper.make_tensor_value_info(n, ONNX_TYPES[v.dtype], v.shape if declare else None)
+         for n, v in outputs.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _check(op: str, inputs: dict[str, np.ndarray], types: list[type] | None = None,
+           opset: int = 18, **attrs) -> bytes:
+    """Emberlite equals ONNX Runtime (exactly) on a model whose outputs (of `types`, default
+    one of the first input's type) declare the shapes ONNX Runtime gives; returns the
+    converted model."""
+    types = types or [next(iter(inputs.values())).dtype.type]
+    names = [f"y{i}" for i in range(len(types))]
+    probe = _model(op, inputs, {n: np.zeros(0, t) for n, t in zip(names, types)}, opset,
+                   declare=False, **attrs)
+    want = run_ort(probe, list(inputs.values()))
+    model = _model(op, inputs, dict(zip(names, want)), opset, **attrs)
+    data = convert_onnx(model)
+    got = run_ember(data, list(inputs.values()))
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+    return data
+
+
+def _fails(data: bytes, inputs: list[np.ndarray], what: str) -> None:
+    """Invoking with these operand values fails with EvalError naming the node and `what`."""
+    with pytest.raises(EvalError, match=rf"node \d+ \({what}\)"):
+        run_ember(data, inputs)
+
+
+RNG = np.random.default_rng(13)
+
+
+def _x(shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray:
+    return (RNG.standard_normal(shape) * 10).astype(dtype)
+
+
+# --- Reshape, Squeeze, Unsqueeze ----------------------------------------------------------
+RESHAPES = [((2, 3, 4), [4, 6]), ((2, 3, 4), [-1]), ((2, 3, 4), [0, -1]),
+            ((2, 3, 4), [0, 0, 2, 2]), ((6,), [1, 2, 1, 3]), ((2, 3, 4), [4, -1, 2]),
+            ((1, 5), [5])]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+@pytest.mark.parametrize("shape,target", RESHAPES, ids=str)
+def test_reshape_runtime_shape(shape: tuple, target: list, dtype: type) -> None:
+    x = _x(shape, dtype)
+    data = _check("Reshape", {"x": x, "shape": np.array(target, np.int64)})
+    out = np.reshape(x, [s if t == 0 else t for s, t in zip(shape + (0,) * 8, target)])
+    if len(set(out.shape)) > 1:  # the same elements under another shape: not the stored one
+        _fails(data, [x, np.array(out.shape[::-1], np.int64)], "reshape")
+    if len(target) > 1:  # two dims to infer
+        _fails(data, [x, np.array([-1] * len(target), np.int64)], "reshape")
+    _fails(data, [x, np.array([7] * len(target), np.int64)], "reshape")
+    _fails(data, [x, np.array([-3] * len(target), np.int64)], "reshape")
+
+
+def test_reshape_allowzero_with_runtime_shape_is_refused() -> None:
+    x = _x((2, 3))
+    model = _model("Reshape", {"x": x, "shape": np.array([3, 2], np.int64)},
+                   {"y": np.zeros((3, 2), np.float32)}, allowzero=1)
+    with pytest.raises(UnsupportedOpsError, match="allowzero"):
+        convert_onnx(model)
+
+
+def test_undeclared_output_shape_is_refused() -> None:
+    x = _x((2, 3))
+    model = _model("Reshape", {"x": x, "shape": np.array([3, 2], np.int64)},
+                   {"y": np.zeros((3, 2), np.float32)}, declare=False)
+    with pytest.raises(UnsupportedOpsError, match="run-time tensor.*declare the output"):
+        convert_onnx(model)
+
+
+@pytest.mark.parametrize("shape,axes", [((1, 3, 1, 4), [0]), ((1, 3, 1, 4), [0, 2]),
+                                        ((1, 3, 1, 4), [-2]), ((5, 1), [1])], ids=str)
+def test_squeeze_runtime_axes(shape: tuple, axes: list) -> None:
+    x = _x(shape)
+    data = _check("Squeeze", {"x": x, "axes": np.array(axes, np.int64)})
+    ones = [i for i, d in enumerate(shape) if d == 1]
+    wrong = [a for a in ones if a % len(shape) not in [b % len(shape) for b in axes]]
+    if wrong:
+        _fails(data, [x, np.array(wrong[:1] * len(axes), np.int64)], "reshape")
+    _fails(data, [x, np.array([len(shape)] * len(axes), np.int64)], "reshape")  # out of range
+    big = next(i for i, d in enumerate(shape) if d != 1)
+    _fails(data, [x, np.array([big] * len(axes), np.int64)], "reshape")  # its dim is not 1
+
+
+@pytest.mark.parametrize("shape,axes", [((3, 4), [0]), ((3, 4), [1, 0]), ((3, 4), [-1]),
+                                        ((2,), [0, 2, 3]), ((3, 4), [1, 3])], ids=str)
+def test_unsqueeze_runtime_axes(shape: tuple, axes: list) -> None:
+    x = _x(shape)
+    data = _check("Unsqueeze", {"x": x, "axes": np.array(axes, np.int64)})
+    rank = len(shape) + len(axes)
+    _fails(data, [x, np.array([rank] * len(axes), np.int64)], "reshape")  # out of range
+    if len(axes) > 1:
+        _fails(data, [x, np.array([0] * len(axes), np.int64)], "reshape")  # repeated
+    moved = sorted((a + 1) % rank for a in axes)
+    if sorted(a % rank for a in axes) != moved and 3 not in shape[:1]:
+        _fails(data, [x, np.array(moved, np.int64)], "reshape")
+
+
+# --- Trilu ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("upper", [0, 1])
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 3), (1, 6, 2)], ids=str)
+def test_trilu_runtime_k(shape: tuple, upper: int) -> None:
+    x = _x(shape, np.int64)
+    data = None
+    for k in (-7, -1, 0, 2, 9):
+        inputs = {"x": x, "k": np.array(k, np.int64)}
+        if data is None:
+            data = _check("Trilu", inputs, opset=14, upper=upper)
+        got = run_ember(data, list(inputs.values()))[0]
+        want = np.triu(x, k) if upper else np.tril(x, k)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_runtime_operand_with_dynamic_dims_is_refused() -> None:
+    x = _x((1, 4, 3))
+    model = _model("Reshape", {"x": x, "shape": np.array([0, -1], np.int64)},
+                   {"y": np.zeros((1, 12), np.float32)})
+    model.graph.input[0].type.tensor_type.shape.dim[1].dim_param = "n"
+    model.graph.output[0].type.tensor_type.shape.dim[1].dim_param = "m"
+    with pytest.raises((ModelImportError, UnsupportedOpsError),
+                       match="run-time (operand|tensor)"):
+        convert_onnx(model, input_shapes={"x": [1, (2, 8), 3]})

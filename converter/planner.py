@@ -11,6 +11,7 @@ time (a chain of 100k nodes plans in seconds), and never slower in order than th
 placed tensors it replaces when many tensors live together.
 RESHAPE is the one op allowed to run in place: its output takes its input's offset when the
 input dies at that node and is not a graph input or output.
+An empty tensor (a zero dim) is given offset 0 and no space.
 The output of a DEQUANTIZE of a constant (int8 or float16 weights read by a float op) gets no
 offset: the runtime computes it once at prepare, into memory of its own, so it is a constant
 that costs no arena space.
@@ -186,7 +187,8 @@ def plan_memory(graph: Graph) -> MemoryPlan:
         block.size = max(block.size, _nbytes(graph, name))
         block.first = min(block.first, first)
         block.last = max(block.last, last)
-    _place(list(blocks.values()))
+    # An empty tensor takes no space: offset 0, whatever lives there (nothing reads it).
+    _place([b for b in blocks.values() if b.size > 0])
     offsets = {name: blocks[alias.get(name, name)].offset for name in names}
     arena = max((b.offset + b.size for b in blocks.values()), default=0)
     return MemoryPlan(arena_size=_align(arena), offsets=offsets, prepared=prepared)

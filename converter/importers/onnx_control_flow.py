@@ -404,9 +404,19 @@ def convert_loop(scope: Scope, node: onnx.NodeProto, label: str) -> None:
         if not out:
             continue
         if not stacked[k]:
-            raise Unsupported(f"the loop runs no step, so scan output {out!r} is empty; "
-                              f"Emberlite tensors are never empty")
+            bind(scope, out, _no_steps(body.output[1 + len(carried) + k], out))
+            continue
         bind(scope, out, _stack(scope, stacked[k], 0, f"{label}/{out}"))
+
+
+def _no_steps(step: onnx.ValueInfoProto, out: str) -> np.ndarray:
+    """The empty scan output of a loop that runs no step: [0, *the body's declared shape]."""
+    kind = step.type.tensor_type
+    dims = [d.dim_value if d.HasField("dim_value") else None for d in kind.shape.dim]
+    if not kind.HasField("shape") or None in dims or not kind.elem_type:
+        raise Unsupported(f"the loop runs no step, and the body does not declare the type and "
+                          f"shape of scan output {out!r}'s step, which its empty value needs")
+    return np.zeros([0, *dims], onnx.helper.tensor_dtype_to_np_dtype(kind.elem_type))
 
 
 def _scan_steps(scope: Scope, body: onnx.GraphProto, label: str, states: list[str],

@@ -42,10 +42,8 @@ def _top_k(b: Builder, x: str, k: int, axis: int, largest: int) -> list[str]:
     _numeric(b, x, "input X")
     dims = b.shape(x)
     axis = axis_index(axis, len(dims))
-    if k == 0:
-        raise Unsupported("k=0 gives empty outputs (zero-size tensors are not supported)")
-    if not 1 <= k <= dims[axis]:
-        raise Invalid(f"k={k} must be in [1, {dims[axis]}] (the size of axis {axis} of "
+    if not 0 <= k <= dims[axis]:
+        raise Invalid(f"k={k} must be in [0, {dims[axis]}] (the size of axis {axis} of "
                       f"{list(dims)})")
     out = dims[:axis] + (k,) + dims[axis + 1:]
     return b.node(OpType.TOP_K, [x], TopKParams(axis, bool(largest)), shapes=[out, out],

@@ -43,8 +43,8 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     if declared is None:
         raise fail(node, "the values output must declare its shape (k along the axis)")
     k = declared[p.axis] if len(declared) == len(x) else -1
-    if not 1 <= k <= x[p.axis] or declared != x[:p.axis] + (k,) + x[p.axis + 1:]:
-        raise fail(node, f"outputs {declared} must be input {x} with k in [1, {x[p.axis]}] "
+    if not 0 <= k <= x[p.axis] or declared != x[:p.axis] + (k,) + x[p.axis + 1:]:
+        raise fail(node, f"outputs {declared} must be input {x} with k in [0, {x[p.axis]}] "
                          f"along axis {p.axis}")
     return [declared, declared]
 

@@ -28,6 +28,9 @@ _NUMPY_TYPES: dict[int, type] = {
     lib.EMBER_TYPE_INT32: np.int32,
     lib.EMBER_TYPE_INT64: np.int64,
     lib.EMBER_TYPE_BOOL: np.bool_,
+    lib.EMBER_TYPE_UINT16: np.uint16,
+    lib.EMBER_TYPE_UINT32: np.uint32,
+    lib.EMBER_TYPE_UINT64: np.uint64,
 }
 
 # Bits of Interpreter(isa_mask=...): which optimised kernel families prepare may pick. The

@@ -39,12 +39,16 @@ _ONNX_DOMAINS = ("", "ai.onnx")
 _NONDETERMINISTIC = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
                      "Multinomial", "Bernoulli"}
 _INDEX_TYPES = (onnx.TensorProto.INT32, onnx.TensorProto.INT64)
+# Plain integers of every width (int8, uint8 and int16 without quantization parameters).
+_INTEGER_TYPES = (onnx.TensorProto.INT8, onnx.TensorProto.UINT8, onnx.TensorProto.INT16,
+                  onnx.TensorProto.UINT16, *_INDEX_TYPES, onnx.TensorProto.UINT32,
+                  onnx.TensorProto.UINT64)
 # The element types each input kind (onnx_signature.input_kind) accepts; None: not declared.
 _KIND_TYPES = {
     "indices": ("int32 or int64 indices", _INDEX_TYPES),
-    "compared": ("float32, int32, int64 or bool", (onnx.TensorProto.FLOAT, *_INDEX_TYPES,
-                                                   onnx.TensorProto.BOOL)),
-    "numeric": ("float32, int32 or int64", (onnx.TensorProto.FLOAT, *_INDEX_TYPES)),
+    "compared": ("float32, bool or an integer type", (onnx.TensorProto.FLOAT, *_INTEGER_TYPES,
+                                                      onnx.TensorProto.BOOL)),
+    "numeric": ("float32 or an integer type", (onnx.TensorProto.FLOAT, *_INTEGER_TYPES)),
     "bool": ("bool", (onnx.TensorProto.BOOL,)),
     "float": ("float32", (onnx.TensorProto.FLOAT,)),
 }

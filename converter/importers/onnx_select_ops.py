@@ -11,6 +11,7 @@ import numpy as np
 from ..ir import DType
 from ..ops import OpType
 from ..ops.cum_sum import CumSumParams
+from ..ops.binary import INTEGER_TYPES
 from ..ops.mod import ModParams
 from ..ops.one_hot import OneHotParams
 from ..ops.top_k import TopKParams
@@ -106,7 +107,8 @@ def one_hot(b: Builder, indices: Compared, depth: np.ndarray, values: np.ndarray
 
 
 def mod(b: Builder, x: Compared, y: Compared, *, fmod: Literal[0, 1] = 0) -> str:
-    _numeric(b, x, "input A")
+    if b.dtype(x).name not in INTEGER_TYPES:  # plain integers of every width, float32
+        _numeric(b, x, "input A")
     if b.dtype(y) != b.dtype(x):
         raise Invalid(f"inputs A and B must share one type, got {b.dtype(x).name.lower()} "
                       f"and {b.dtype(y).name.lower()}")

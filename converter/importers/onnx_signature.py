@@ -17,9 +17,9 @@ import numpy as np
 
 Indices = NewType("Indices", str)       # int32/int64 indices, constant or not
 AnyTensor = NewType("AnyTensor", str)   # any element type; the function reads only the shape
-Compared = NewType("Compared", str)     # a run-time float32, int32, int64 or bool tensor
+Compared = NewType("Compared", str)     # a run-time float32, integer or bool tensor
 Boolean = NewType("Boolean", str)       # a run-time bool tensor
-Numeric = NewType("Numeric", str)       # a run-time float32, int32 or int64 tensor (arithmetic)
+Numeric = NewType("Numeric", str)       # a run-time float32 or integer tensor (arithmetic)
 # A shape-like operand (a shape, axes, pads, k): its value (np.ndarray) when it is constant,
 # else the IR name of the run-time tensor, which the kernel reads and checks at invoke.
 Operand = NewType("Operand", str)

@@ -1,6 +1,7 @@
 """ADD, SUB, MUL, DIV: two inputs with numpy broadcasting, optional fused activation. Plain
-int32 and int64 too (no activation): +, - and * wrap, DIV truncates toward zero, x / 0 is 0
-and INT_MIN / -1 is INT_MIN (csrc/kernels/div.c); int32 and int64 never mix."""
+integers of every width too, int8 to uint64 without quantization params (no activation): +, -
+and * wrap, DIV truncates toward zero, x / 0 is 0 and INT_MIN / -1 is INT_MIN
+(csrc/kernels/div.c); integer types never mix."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from .facts import OpFacts, QuantRule
 from .op_type import FusedActivation, OpType
 
 if TYPE_CHECKING:
-    from ..ir import Graph, Node
+    from ..ir import Graph, Node, Tensor
 
 
 @dataclass(frozen=True)
@@ -19,16 +20,26 @@ class BinaryParams:
     activation: FusedActivation = FusedActivation.NONE
 
 
-INTEGER_TYPES = ("INT32", "INT64")
-INTEGER_LIMITS = "int32 and int64 too (wrapping)"
+# Plain integers: int8, uint8 and int16 are the quantized types where they carry quantization
+# params, and plain integers without them (csrc/kernels/broadcast.c, ember_is_plain_int).
+INTEGER_TYPES = ("INT8", "UINT8", "INT16", "UINT16", "INT32", "UINT32", "INT64", "UINT64")
+INTEGER_LIMITS = "plain integers of every width too, int8 to uint64 (wrapping)"
+
+
+def is_plain_integer(tensor: Tensor) -> bool:
+    """Whether `tensor` holds plain integers (an integer type, no quantization params)."""
+    return tensor.dtype.name in INTEGER_TYPES and tensor.quant is None
 
 
 def check_integer_types(node: Node, graph: Graph, inputs: int) -> None:
-    """A node on plain int32/int64 values: its first `inputs` inputs and its output share the
-    type, and a fused activation (a float clamp) is NONE."""
+    """A node on plain integer values (input 0 says: an int8 one with quantization params is
+    the quantized kernel's): its first `inputs` inputs and its output share the type, and a
+    fused activation (a float clamp) is NONE. The runtime refuses quantization params on the
+    other tensors of a plain node."""
     names = [*node.inputs[:inputs], *node.outputs[:1]]
     types = [graph.tensors[n].dtype.name for n in names if n in graph.tensors]
-    if not any(t in INTEGER_TYPES for t in types):
+    first = graph.tensors.get(node.inputs[0])
+    if first is None or not is_plain_integer(first):
         return
     if len(set(types)) != 1:
         raise fail(node, f"integer inputs and output must share one type, got "
@@ -60,6 +71,6 @@ FACTS = (
             onnx=("Mul", "BatchNormalization"), limits=INTEGER_LIMITS),
     OpFacts(OpType.DIV, BinaryParams, infer_shape, int8=QuantRule(quantizer=False),
             tflite=("DIV",), onnx=("Div",),
-            limits="int8: imported TFLite models only; int32 and int64 too (truncating; "
-                   "x / 0 gives 0)"),
+            limits="int8: imported TFLite models only; plain integers of every width too "
+                   "(truncating; x / 0 gives 0)"),
 )

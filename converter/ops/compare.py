@@ -1,11 +1,13 @@
 """The comparisons and logic of format 7, numpy broadcasting, a BOOL output, no params:
 EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL (two inputs of one type: FLOAT32,
-INT32, INT64 or BOOL; NaN is unequal to everything), LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR (two
-BOOL inputs) and LOGICAL_NOT (one). WHERE, which selects by a BOOL, is where.py."""
+a plain integer type (int8 to uint64, no quantization params) or BOOL; NaN is unequal to
+everything), LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR (two BOOL inputs) and LOGICAL_NOT (one).
+WHERE, which selects by a BOOL, is where.py."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .binary import INTEGER_TYPES
 from .common import Shape, broadcast, check_arity, fail, input_shape
 from .facts import OpFacts
 from .op_type import OpType
@@ -13,7 +15,7 @@ from .op_type import OpType
 if TYPE_CHECKING:
     from ..ir import Graph, Node
 
-COMPARED_TYPES = ("FLOAT32", "INT32", "INT64", "BOOL")
+COMPARED_TYPES = ("FLOAT32", *INTEGER_TYPES, "BOOL")
 
 
 def _check_types(node: Node, graph: Graph, allowed: tuple[str, ...]) -> None:
@@ -22,6 +24,8 @@ def _check_types(node: Node, graph: Graph, allowed: tuple[str, ...]) -> None:
     types = [graph.tensors[name].dtype.name for name in node.inputs]
     if types[0] not in allowed or len(set(types)) != 1:
         raise fail(node, f"inputs must share one type of {', '.join(allowed)}, got {types}")
+    if any(graph.tensors[name].quant is not None for name in node.inputs):
+        raise fail(node, "inputs must be plain values (no quantization params)")
     out = graph.tensors.get(node.outputs[0])
     if out is not None and out.dtype.name != "BOOL":
         raise fail(node, f"output must be BOOL, got {out.dtype.name}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .binary import INTEGER_TYPES
 from .common import Shape, broadcast, check_arity, fail, input_shape
 from .facts import OpFacts
 from .op_type import OpType
@@ -22,11 +23,15 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
         raise fail(node, f"takes no params, got {type(node.params).__name__}")
     types = [graph.tensors[n].dtype.name for n in (*node.inputs, node.outputs[0])
              if n in graph.tensors]
-    if any(t not in NUMERIC for t in types) or (len(types) == 3 and types[2] != types[0]):
-        raise fail(node, f"base, exponent and output must be float32, int32 or int64, the "
-                         f"output of the base's type, got {', '.join(t.lower() for t in types)}")
+    exponent_ok = types[1] in NUMERIC + INTEGER_TYPES
+    if any(t not in NUMERIC for t in types[::2]) or not exponent_ok or \
+            (len(types) == 3 and types[2] != types[0]):
+        raise fail(node, f"base and output must be float32, int32 or int64, the output of the "
+                         f"base's type, the exponent those or a plain integer, got "
+                         f"{', '.join(t.lower() for t in types)}")
     return [broadcast(node, input_shape(node, graph, 0), input_shape(node, graph, 1))]
 
 
 FACTS = (OpFacts(OpType.POW, None, infer_shape, onnx=("Pow",), tflite=("POW",),
-                 limits="int32 and int64 base and exponent too, mixed with float32"),)
+                 limits="int32 and int64 base and exponent too, mixed with float32; an "
+                        "exponent of any plain integer type"),)

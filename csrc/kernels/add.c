@@ -1,5 +1,6 @@
-/* ADD: out = a + b with numpy broadcasting and an optional fused activation; plain INT32 and
-   INT64 wrap modulo 2^32 / 2^64, as ONNX Runtime's (no activation).
+/* ADD: out = a + b with numpy broadcasting and an optional fused activation; plain integers
+   (int8 to uint64, no quantization parameters) wrap modulo 2^width, as ONNX Runtime's (no
+   activation).
    Node data: ember_binary_data (broadcast.h), shared with the other binary ops. */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
@@ -70,8 +71,7 @@ static void add_row_i8(int8_t *out, const int8_t *a, size_t a_step, const int8_t
     }
 }
 
-EMBER_INT_ROW(add_row_i32, int32_t, (int32_t)((uint32_t)x + (uint32_t)y))
-EMBER_INT_ROW(add_row_i64, int64_t, (int64_t)((uint64_t)x + (uint64_t)y))
+EMBER_INT_ROWS(add_rows_int, (W)x + (W)y)
 
 static void ember_add_i8_ref(const struct add_i8_data *d, const int8_t *a, const int8_t *b,
                              int8_t *out) {
@@ -125,7 +125,7 @@ static ember_status add_prepare(ember_context *ctx, ember_node *node) {
 
 static ember_status add_eval(ember_context *ctx, const ember_node *node) {
     if (ember_binary_is_int(ctx, node)) {
-        ember_binary_eval_int(ctx, node, add_row_i32, add_row_i64);
+        ember_binary_eval_int(ctx, node, &add_rows_int);
         return EMBER_STATUS_OK;
     }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT16) {

@@ -346,25 +346,54 @@ static ember_status check_no_activation(ember_context *ctx, const ember_node *no
     return EMBER_STATUS_OK;
 }
 
+bool ember_is_plain_int(const ember_tensor *t) {
+    switch (t->type) {
+    case EMBER_TYPE_INT32:
+    case EMBER_TYPE_INT64:
+    case EMBER_TYPE_UINT16:
+    case EMBER_TYPE_UINT32:
+    case EMBER_TYPE_UINT64: return true;
+    case EMBER_TYPE_INT8:
+    case EMBER_TYPE_UINT8:
+    case EMBER_TYPE_INT16: return t->quant_count == 0;
+    default: return false;
+    }
+}
+
 bool ember_binary_is_int(ember_context *ctx, const ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
-    return a != NULL && (a->type == EMBER_TYPE_INT32 || a->type == EMBER_TYPE_INT64);
+    return a != NULL && ember_is_plain_int(a);
 }
 
 ember_status ember_binary_check_int(ember_context *ctx, const ember_node *node, const char *op) {
-    const ember_status st =
-        ember_binary_check_type(ctx, node, op, ember_input(ctx, node, 0)->type);
-    return st != EMBER_STATUS_OK ? st : check_no_activation(ctx, node, op);
+    ember_status st = ember_binary_check_type(ctx, node, op, ember_input(ctx, node, 0)->type);
+    if (st != EMBER_STATUS_OK || (st = check_no_activation(ctx, node, op)) != EMBER_STATUS_OK)
+        return st;
+    return ember_check_plain_int(ctx, node, op);
 }
 
-void ember_binary_eval_int(ember_context *ctx, const ember_node *node, ember_binary_row_bytes i32,
-                           ember_binary_row_bytes i64) {
+ember_status ember_check_plain_int(ember_context *ctx, const ember_node *node, const char *op) {
+    for (uint32_t i = 0; i < node->input_count + node->output_count; i++) {
+        const bool in = i < node->input_count;
+        const ember_tensor *t = in ? ember_input(ctx, node, i)
+                                   : ember_output(ctx, node, i - node->input_count);
+        if (t != NULL && t->quant_count != 0 && t->type != EMBER_TYPE_BOOL)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (%s): %s %" PRIu32 " '%s' of a plain integer "
+                              "op must have no quantization parameters",
+                              node->index, op, in ? "input" : "output",
+                              in ? i : i - node->input_count, t->name);
+    }
+    return EMBER_STATUS_OK;
+}
+
+void ember_binary_eval_int(ember_context *ctx, const ember_node *node,
+                           const ember_int_rows *rows) {
     const ember_binary_data *data = node->data;
     const ember_tensor *a = ember_input(ctx, node, 0);
     const size_t size = ember_type_bytes(a->type);
     ember_broadcast_bytes(&data->bc, a->data, size, ember_input(ctx, node, 1)->data, size,
-                          ember_output(ctx, node, 0)->data, size,
-                          a->type == EMBER_TYPE_INT64 ? i64 : i32, NULL);
+                          ember_output(ctx, node, 0)->data, size, rows->of[a->type], NULL);
 }
 
 ember_status ember_compare_check(ember_context *ctx, const ember_node *node, const char *op) {

@@ -69,31 +69,72 @@ typedef void (*ember_binary_row_bytes)(void *out, const void *a, size_t a_step, 
 void ember_broadcast_bytes(const ember_broadcast *bc, const void *a, size_t a_size,
                            const void *b, size_t b_size, void *out, size_t out_size,
                            ember_binary_row_bytes row, const void *params);
-/* Plain (unquantized) INT32 and INT64 arithmetic (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, POW):
-   whether input 0 of the node is such a tensor. */
+/* Whether `t` holds plain integers: INT32, INT64, UINT16, UINT32 or UINT64, or INT8, UINT8 or
+   INT16 without quantization parameters (with them, those are the quantized types). */
+bool ember_is_plain_int(const ember_tensor *t);
+/* Plain integer arithmetic (ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM): whether input 0 of the
+   node is a plain integer tensor. */
 bool ember_binary_is_int(ember_context *ctx, const ember_node *node);
-/* The rules of an integer binary op: both inputs and the output of input 0's type (INT32 or
-   INT64; int32 and int64 never mix), broadcast shapes, no unsafe aliasing, and no fused
-   activation (a clamp range of floats means nothing to integers). */
+/* The rules of an integer binary op: both inputs and the output of input 0's type (types never
+   mix), broadcast shapes, no unsafe aliasing, and no fused activation (a clamp range of floats
+   means nothing to integers). */
 ember_status ember_binary_check_int(ember_context *ctx, const ember_node *node, const char *op);
+/* No input or output of the node (BOOL aside) has quantization parameters: a plain integer
+   op reads stored values as the numbers themselves. */
+ember_status ember_check_plain_int(ember_context *ctx, const ember_node *node, const char *op);
+
+/* One row function per element type, indexed by EMBER_TYPE_* (NULL where the op has none). */
+typedef struct ember_int_rows {
+    ember_binary_row_bytes of[EMBER_TYPE_COUNT];
+} ember_int_rows;
+
 /* Runs an integer node prepared by ember_binary_prepare: the broadcast walk over the row of
    input 0's type. */
-void ember_binary_eval_int(ember_context *ctx, const ember_node *node, ember_binary_row_bytes i32,
-                           ember_binary_row_bytes i64);
-/* Defines `name`, an ember_binary_row_bytes over elements of type T: out[i] = expr, where expr
-   reads the operands x and y (both T). Arithmetic that may overflow goes through the unsigned
-   type of T's width, where wrapping is defined (signed overflow is undefined in C). */
-#define EMBER_INT_ROW(name, T, expr)                                                          \
+void ember_binary_eval_int(ember_context *ctx, const ember_node *node,
+                           const ember_int_rows *rows);
+
+/* Expands X(a, b, sfx, T, W, S, TYPE) once per plain integer type, passing a and b through:
+   sfx names the type, T is its C type, W the unsigned type its arithmetic wraps in (at least as
+   wide as unsigned int, so integer promotion never turns a product signed, where overflow is
+   undefined), S is 1 for a signed type, TYPE its EMBER_TYPE_*. */
+#define EMBER_INT_TYPES(X, a, b)                                                              \
+    X(a, b, i8, int8_t, uint32_t, 1, EMBER_TYPE_INT8)                                        \
+    X(a, b, u8, uint8_t, uint32_t, 0, EMBER_TYPE_UINT8)                                      \
+    X(a, b, i16, int16_t, uint32_t, 1, EMBER_TYPE_INT16)                                     \
+    X(a, b, u16, uint16_t, uint32_t, 0, EMBER_TYPE_UINT16)                                   \
+    X(a, b, i32, int32_t, uint32_t, 1, EMBER_TYPE_INT32)                                     \
+    X(a, b, u32, uint32_t, uint32_t, 0, EMBER_TYPE_UINT32)                                   \
+    X(a, b, i64, int64_t, uint64_t, 1, EMBER_TYPE_INT64)                                     \
+    X(a, b, u64, uint64_t, uint64_t, 0, EMBER_TYPE_UINT64)
+
+/* Defines `name`, an ember_binary_row_bytes over elements of type ET: out[i] = expr, where
+   expr reads the operands x and y, the op's `params`, and T, W and S: ET, EW and ES (as
+   EMBER_INT_TYPES gives them) under names C sees, since a macro argument is not substituted
+   into another argument. Arithmetic that may overflow goes through W, where wrapping is
+   defined. */
+#define EMBER_INT_ROW(name, ET, EW, ES, expr)                                                 \
     static void name(void *out, const void *a, size_t a_step, const void *b, size_t b_step,   \
                      size_t n, const void *params) {                                          \
+        typedef ET T;                                                                         \
+        typedef EW W;                                                                         \
+        enum { S = ES };                                                                      \
         (void)params;                                                                         \
+        (void)sizeof(W);                                                                      \
+        (void)S;                                                                              \
         const T *xs = a, *ys = b;                                                             \
         T *o = out;                                                                           \
         for (size_t i = 0; i < n; i++) {                                                      \
             const T x = xs[i * a_step], y = ys[i * b_step];                                   \
-            o[i] = (expr);                                                                    \
+            o[i] = (T)(expr);                                                                 \
         }                                                                                     \
     }
+#define EMBER_INT_ROW_DEF_(name, expr, sfx, T, W, S, TYPE)                                   \
+    EMBER_INT_ROW(name##_##sfx, T, W, S, expr)
+#define EMBER_INT_ROW_ENTRY_(name, expr, sfx, T, W, S, TYPE) [TYPE] = name##_##sfx,
+/* Defines the ember_int_rows `name`: an EMBER_INT_ROW of `expr` for every plain integer type. */
+#define EMBER_INT_ROWS(name, expr)                                                            \
+    EMBER_INT_TYPES(EMBER_INT_ROW_DEF_, name, expr)                                           \
+    static const ember_int_rows name = {{EMBER_INT_TYPES(EMBER_INT_ROW_ENTRY_, name, expr)}};
 
 /* Dim d of `t` seen right-aligned against an output of rank `rank` (leading dims are 1). */
 int32_t ember_aligned_dim(const ember_tensor *t, uint32_t rank, uint32_t d);

@@ -1,7 +1,8 @@
 /* EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL (format 7): out = a OP b as BOOL
    (1 or 0), numpy broadcasting of two inputs of one type: FLOAT32 (IEEE: NaN is unequal to
-   everything, itself included, so only NOT_EQUAL holds for it), INT32, INT64 or BOOL (any
-   nonzero byte is true). No params. Node data: compare_data. */
+   everything, itself included, so only NOT_EQUAL holds for it), any plain integer type (int8
+   to uint64, no quantization parameters) or BOOL (any nonzero byte is true). No params.
+   Node data: compare_data. */
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
 
@@ -47,27 +48,21 @@ static void row_f32(void *out, const void *a, size_t a_step, const void *b, size
     }
 }
 
-static void row_i32(void *out, const void *a, size_t a_step, const void *b, size_t b_step,
-                    size_t n, const void *params) {
-    const int32_t *x = a, *y = b;
-    const cmp_kind kind = *(const cmp_kind *)params;
-    uint8_t *o = out;
-    for (size_t i = 0; i < n; i++) {
-        const int32_t u = x[i * a_step], v = y[i * b_step];
-        o[i] = verdict(kind, u < v, u == v, u > v);
+/* The integer rows: row_i8 ... row_u64 (EMBER_INT_TYPES). */
+#define COMPARE_ROW(unused_a, unused_b, sfx, T, W, S, TYPE)                                   \
+    static void row_##sfx(void *out, const void *a, size_t a_step, const void *b,             \
+                          size_t b_step, size_t n, const void *params) {                      \
+        const T *x = a, *y = b;                                                               \
+        const cmp_kind kind = *(const cmp_kind *)params;                                      \
+        uint8_t *o = out;                                                                     \
+        for (size_t i = 0; i < n; i++) {                                                      \
+            const T u = x[i * a_step], v = y[i * b_step];                                     \
+            o[i] = verdict(kind, u < v, u == v, u > v);                                       \
+        }                                                                                     \
     }
-}
-
-static void row_i64(void *out, const void *a, size_t a_step, const void *b, size_t b_step,
-                    size_t n, const void *params) {
-    const int64_t *x = a, *y = b;
-    const cmp_kind kind = *(const cmp_kind *)params;
-    uint8_t *o = out;
-    for (size_t i = 0; i < n; i++) {
-        const int64_t u = x[i * a_step], v = y[i * b_step];
-        o[i] = verdict(kind, u < v, u == v, u > v);
-    }
-}
+EMBER_INT_TYPES(COMPARE_ROW, _, _)
+#define COMPARE_ENTRY(unused_a, unused_b, sfx, T, W, S, TYPE) [TYPE] = row_##sfx,
+static const ember_int_rows compare_rows_int = {{EMBER_INT_TYPES(COMPARE_ENTRY, _, _)}};
 
 static void row_bool(void *out, const void *a, size_t a_step, const void *b, size_t b_step,
                      size_t n, const void *params) {
@@ -80,13 +75,11 @@ static void row_bool(void *out, const void *a, size_t a_step, const void *b, siz
     }
 }
 
-static ember_binary_row_bytes row_for(uint8_t type) {
-    switch (type) {
+static ember_binary_row_bytes row_for(const ember_tensor *a) {
+    switch (a->type) {
     case EMBER_TYPE_FLOAT32: return row_f32;
-    case EMBER_TYPE_INT32: return row_i32;
-    case EMBER_TYPE_INT64: return row_i64;
     case EMBER_TYPE_BOOL: return row_bool;
-    default: return NULL;
+    default: return ember_is_plain_int(a) ? compare_rows_int.of[a->type] : NULL;
     }
 }
 
@@ -98,17 +91,19 @@ static ember_status compare_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
     const ember_tensor *b = ember_input(ctx, node, 1);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if (row_for(a->type) == NULL)
+    if (row_for(a) == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): input 0 '%s' must be float32, int32, int64 "
-                          "or bool, got %s",
-                          node->index, op, a->name, ember_type_str((ember_type)a->type));
+                          "node %" PRIu32 " (%s): input 0 '%s' must be float32, bool or a "
+                          "plain integer type, got %s%s",
+                          node->index, op, a->name, ember_type_str((ember_type)a->type),
+                          a->quant_count != 0 ? " (quantized)" : "");
     if ((st = ember_check_type(ctx, node, b, a->type, "input 1")) != EMBER_STATUS_OK ||
         (st = ember_check_type(ctx, node, out, EMBER_TYPE_BOOL, "output")) != EMBER_STATUS_OK ||
         (st = ember_check_broadcast_shape(ctx, node, op, a, b, out)) != EMBER_STATUS_OK ||
-        (st = ember_check_inplace(ctx, node, op, a, 0, out)) != EMBER_STATUS_OK)
+        (st = ember_check_inplace(ctx, node, op, a, 0, out)) != EMBER_STATUS_OK ||
+        (st = ember_check_inplace(ctx, node, op, b, 1, out)) != EMBER_STATUS_OK)
         return st;
-    return ember_check_inplace(ctx, node, op, b, 1, out);
+    return ember_check_plain_int(ctx, node, op);
 }
 
 static ember_status compare_prepare(ember_context *ctx, ember_node *node) {
@@ -119,7 +114,7 @@ static ember_status compare_prepare(ember_context *ctx, ember_node *node) {
     ember_broadcast_init(&d->bc, a, ember_input(ctx, node, 1), ember_output(ctx, node, 0));
     d->kind = (cmp_kind)(node->op - EMBER_OP_EQUAL);
     d->in_size = ember_type_bytes(a->type);
-    d->row = row_for(a->type);
+    d->row = row_for(a);
     node->data = d;
     return EMBER_STATUS_OK;
 }

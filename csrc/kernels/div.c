@@ -5,7 +5,7 @@
    requantization by f32(s_a / f32(s_b * s_out)) (a float32 ratio, as LiteRT computes it) and
    one rounding shift that also undoes both normalisations. A divisor equal to its zero point
    (real 0) fails the invoke, as in LiteRT.
-   Plain INT32 and INT64 (no activation) divide as ONNX's integer Div does in ONNX Runtime, by
+   Plain integers (int8 to uint64, no activation) divide as ONNX's integer Div does in ONNX Runtime, by
    C's `/`: the quotient truncated toward zero (-7 / 2 = -3, 7 / -2 = -3; numpy's // floors to
    -4 and its / gives floats). ONNX Runtime traps on a zero divisor and on INT_MIN / -1; here
    x / 0 is 0 and INT_MIN / -1 wraps to INT_MIN (-x modulo 2^32 / 2^64), so the invoke never
@@ -74,18 +74,10 @@ static void ember_div_f32_ref(const ember_broadcast *bc, const float *a, const f
     ember_broadcast_f32(bc, a, b, out, div_row, lo, hi);
 }
 
-/* The integer quotient (see the top of the file); int32 operands come in widened, so only
-   INT64_MIN / -1 needs the wrapping negation. */
-static int64_t div_int(int64_t x, int64_t y) {
-    if (y == 0)
-        return 0;
-    if (y == -1)
-        return (int64_t)(0 - (uint64_t)x);
-    return x / y;
-}
-
-EMBER_INT_ROW(div_row_i32, int32_t, (int32_t)(uint32_t)(uint64_t)div_int(x, y))
-EMBER_INT_ROW(div_row_i64, int64_t, div_int(x, y))
+/* The integer quotient (see the top of the file): x / 0 is 0, and a signed x / -1 is the
+   wrapping negation (INT_MIN / -1 overflows C's `/`). */
+EMBER_INT_ROWS(div_rows_int,
+               y == 0 ? (T)0 : (S && y == (T)-1) ? (T)(0 - (W)x) : (T)(x / y))
 
 /* x / 2^exponent for exponent in [0, 63] as pip LiteRT's RoundingDivideByPOT computes it
    (checked on x86-64): from 32 on, its 32-bit shift takes the count mod 32 (the C++ shift is
@@ -160,7 +152,7 @@ static ember_status div_prepare(ember_context *ctx, ember_node *node) {
 
 static ember_status div_eval(ember_context *ctx, const ember_node *node) {
     if (ember_binary_is_int(ctx, node)) {
-        ember_binary_eval_int(ctx, node, div_row_i32, div_row_i64);
+        ember_binary_eval_int(ctx, node, &div_rows_int);
         return EMBER_STATUS_OK;
     }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8)

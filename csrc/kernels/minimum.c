@@ -35,8 +35,7 @@ static void minimum_row_i8(int8_t *out, const int8_t *a, size_t a_step, const in
     }
 }
 
-EMBER_INT_ROW(minimum_row_i32, int32_t, y < x ? y : x)
-EMBER_INT_ROW(minimum_row_i64, int64_t, y < x ? y : x)
+EMBER_INT_ROWS(minimum_rows_int, y < x ? y : x)
 
 static void ember_minimum_i8_ref(const ember_broadcast *bc, const int8_t *a, const int8_t *b,
                                  int8_t *out) {
@@ -54,7 +53,7 @@ static ember_status minimum_eval(ember_context *ctx, const ember_node *node) {
     const ember_binary_data *data = node->data;
     const ember_tensor *a = ember_input(ctx, node, 0);
     if (ember_binary_is_int(ctx, node))
-        ember_binary_eval_int(ctx, node, minimum_row_i32, minimum_row_i64);
+        ember_binary_eval_int(ctx, node, &minimum_rows_int);
     else if (a->type == EMBER_TYPE_INT8)
         ember_minimum_i8_ref(&data->bc, a->data, ember_input(ctx, node, 1)->data,
                              ember_output(ctx, node, 0)->data);

@@ -1,6 +1,6 @@
-/* MOD (format 8): out = a mod b, numpy broadcasting of two inputs of one type (INT32, INT64 or
-   FLOAT32). ModParams.fmod picks C's fmod (the remainder has the dividend's sign) over the
-   floor remainder (the divisor's sign, Python's % and numpy's mod: a zero result takes the
+/* MOD (format 8): out = a mod b, numpy broadcasting of two inputs of one type (FLOAT32 or any
+   plain integer type, int8 to uint64). ModParams.fmod picks C's fmod (the remainder has the
+   dividend's sign) over the floor remainder (the divisor's sign, Python's % and numpy's mod: a zero result takes the
    divisor's sign, x mod +-inf is x or +-inf). An integer divisor of 0 gives 0 rather than a
    trap (the result is data, and eval cannot fail); a divisor of -1 gives 0 without computing
    INT_MIN % -1, which overflows. Node data: mod_data. */
@@ -38,27 +38,14 @@ static float floor_mod_f32(float a, float b) {
     return copysignf(0.0f, b);
 }
 
-static void row_i32(void *out, const void *a, size_t a_step, const void *b, size_t b_step,
-                    size_t n, const void *params) {
-    const int32_t *x = a, *y = b;
-    int32_t *o = out;
-    const bool fmod = *(const bool *)params;
-    for (size_t i = 0; i < n; i++) {
-        const int64_t u = x[i * a_step], v = y[i * b_step];
-        o[i] = (int32_t)(fmod ? trunc_mod_i64(u, v) : floor_mod_i64(u, v));
-    }
+/* A signed remainder, any width (the operands come in widened to int64). */
+static int64_t mod_signed(int64_t a, int64_t b, bool fmod) {
+    return fmod ? trunc_mod_i64(a, b) : floor_mod_i64(a, b);
 }
 
-static void row_i64(void *out, const void *a, size_t a_step, const void *b, size_t b_step,
-                    size_t n, const void *params) {
-    const int64_t *x = a, *y = b;
-    int64_t *o = out;
-    const bool fmod = *(const bool *)params;
-    for (size_t i = 0; i < n; i++) {
-        const int64_t u = x[i * a_step], v = y[i * b_step];
-        o[i] = fmod ? trunc_mod_i64(u, v) : floor_mod_i64(u, v);
-    }
-}
+/* Unsigned operands have one remainder: C's %, with x mod 0 = 0. */
+EMBER_INT_ROWS(mod_rows_int, S ? (T)mod_signed((int64_t)x, (int64_t)y, *(const bool *)params)
+                               : (y == 0 ? (T)0 : (T)(x % y)))
 
 static void row_f32(void *out, const void *a, size_t a_step, const void *b, size_t b_step,
                     size_t n, const void *params) {
@@ -71,13 +58,10 @@ static void row_f32(void *out, const void *a, size_t a_step, const void *b, size
     }
 }
 
-static ember_binary_row_bytes row_for(uint8_t type) {
-    switch (type) {
-    case EMBER_TYPE_FLOAT32: return row_f32;
-    case EMBER_TYPE_INT32: return row_i32;
-    case EMBER_TYPE_INT64: return row_i64;
-    default: return NULL;
-    }
+static ember_binary_row_bytes row_for(const ember_tensor *a) {
+    if (a->type == EMBER_TYPE_FLOAT32)
+        return row_f32;
+    return ember_is_plain_int(a) ? mod_rows_int.of[a->type] : NULL;
 }
 
 static ember_status mod_check(ember_context *ctx, const ember_node *node) {
@@ -88,11 +72,12 @@ static ember_status mod_check(ember_context *ctx, const ember_node *node) {
     const ember_tensor *a = ember_input(ctx, node, 0);
     const ember_tensor *b = ember_input(ctx, node, 1);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if (row_for(a->type) == NULL)
+    if (row_for(a) == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (mod): input 0 '%s' must be int32, int64 or "
-                          "float32, got %s",
-                          node->index, a->name, ember_type_str((ember_type)a->type));
+                          "node %" PRIu32 " (mod): input 0 '%s' must be float32 or a plain "
+                          "integer type, got %s%s",
+                          node->index, a->name, ember_type_str((ember_type)a->type),
+                          a->quant_count != 0 ? " (quantized)" : "");
     uint8_t fmod = 0;
     if (!ember_fb_u8(&node->params, EMBER_SLOT_MOD_PARAMS_FMOD, 0, &fmod))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
@@ -100,9 +85,11 @@ static ember_status mod_check(ember_context *ctx, const ember_node *node) {
     if ((st = ember_check_type(ctx, node, b, a->type, "input 1")) != EMBER_STATUS_OK ||
         (st = ember_check_type(ctx, node, out, a->type, "output")) != EMBER_STATUS_OK ||
         (st = ember_check_broadcast_shape(ctx, node, "mod", a, b, out)) != EMBER_STATUS_OK ||
-        (st = ember_check_inplace(ctx, node, "mod", a, 0, out)) != EMBER_STATUS_OK)
+        (st = ember_check_inplace(ctx, node, "mod", a, 0, out)) != EMBER_STATUS_OK ||
+        (st = ember_check_inplace(ctx, node, "mod", b, 1, out)) != EMBER_STATUS_OK)
         return st;
-    return ember_check_inplace(ctx, node, "mod", b, 1, out);
+    return a->type == EMBER_TYPE_FLOAT32 ? EMBER_STATUS_OK
+                                         : ember_check_plain_int(ctx, node, "mod");
 }
 
 static ember_status mod_prepare(ember_context *ctx, ember_node *node) {
@@ -115,7 +102,7 @@ static ember_status mod_prepare(ember_context *ctx, ember_node *node) {
     (void)ember_fb_u8(&node->params, EMBER_SLOT_MOD_PARAMS_FMOD, 0, &fmod); /* checked */
     d->fmod = fmod != 0;
     d->size = ember_type_bytes(a->type);
-    d->row = row_for(a->type);
+    d->row = row_for(a);
     node->data = d;
     return EMBER_STATUS_OK;
 }

@@ -1,5 +1,6 @@
-/* MUL: out = a * b with numpy broadcasting and an optional fused activation; plain INT32 and
-   INT64 wrap modulo 2^32 / 2^64, as ONNX Runtime's (no activation).
+/* MUL: out = a * b with numpy broadcasting and an optional fused activation; plain integers
+   (int8 to uint64, no quantization parameters) wrap modulo 2^width, as ONNX Runtime's (no
+   activation).
    Node data: ember_binary_data (broadcast.h), shared with the other binary ops, or for int8
    mul_i8_data: LiteRT's reference int8 MUL multiplies the zero-point-corrected inputs in int32
    and requantizes the product once by f32(s_a * s_b / s_out) (docs/int8-arithmetic.md,
@@ -63,8 +64,7 @@ static void ember_mul_f32_ref(const ember_broadcast *bc, const float *a, const f
 }
 
 /* uint32_t and uint64_t are at least int's width, so neither is promoted to a signed int. */
-EMBER_INT_ROW(mul_row_i32, int32_t, (int32_t)((uint32_t)x * (uint32_t)y))
-EMBER_INT_ROW(mul_row_i64, int64_t, (int64_t)((uint64_t)x * (uint64_t)y))
+EMBER_INT_ROWS(mul_rows_int, (W)x * (W)y)
 
 /* Operands within [-255, 255] each, so the int32 product cannot overflow. */
 static void mul_row_i8(int8_t *out, const int8_t *a, size_t a_step, const int8_t *b,
@@ -111,7 +111,7 @@ static ember_status mul_prepare(ember_context *ctx, ember_node *node) {
 
 static ember_status mul_eval(ember_context *ctx, const ember_node *node) {
     if (ember_binary_is_int(ctx, node)) {
-        ember_binary_eval_int(ctx, node, mul_row_i32, mul_row_i64);
+        ember_binary_eval_int(ctx, node, &mul_rows_int);
         return EMBER_STATUS_OK;
     }
     if (ember_input(ctx, node, 0)->type == EMBER_TYPE_INT8) {

@@ -2,7 +2,8 @@
    cases numpy and ONNX Runtime share: x ^ 0 is 1 (a NaN x too), 1 ^ y is 1, a negative base
    with a non-integer exponent is NaN. No params (a BinaryParams table is accepted, its fused
    activation applied to float32).
-   ONNX's mixed types: a base of FLOAT32, INT32 or INT64 with an exponent of any of the three;
+   ONNX's mixed types: a base of FLOAT32, INT32 or INT64 with an exponent of any of the three
+   or any other plain integer type (int8 to uint64);
    the output has the base's type (no activation). These compute as ONNX Runtime does, by
    C++'s std::pow in double: a float32 base's power is rounded to float32; an integer base's is
    truncated toward zero (2 ^ -1 = 0.5 gives 0), and one outside the type's range, or not a
@@ -14,8 +15,12 @@
 #include "ember_internal.h"
 #include "kernels/broadcast.h"
 
-static bool pow_numeric(uint8_t type) {
-    return type == EMBER_TYPE_FLOAT32 || type == EMBER_TYPE_INT32 || type == EMBER_TYPE_INT64;
+/* ONNX's base is FLOAT32, INT32 or INT64; its exponent FLOAT32 or any plain integer. */
+static bool pow_numeric(const ember_tensor *t, bool exponent) {
+    if (t->type == EMBER_TYPE_FLOAT32 || t->type == EMBER_TYPE_INT32 ||
+        t->type == EMBER_TYPE_INT64)
+        return true;
+    return exponent && ember_is_plain_int(t);
 }
 
 /* Whether the node is float32 ^ float32, the path with a fused activation. */
@@ -44,11 +49,12 @@ static ember_status pow_check_mixed(ember_context *ctx, const ember_node *node) 
                           ember_type_str((ember_type)b->type), (unsigned)act);
     const ember_tensor *t[2] = {a, b};
     for (int i = 0; i < 2; i++)
-        if (!pow_numeric(t[i]->type))
+        if (!pow_numeric(t[i], i == 1))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                               "node %" PRIu32 " (pow): input %d '%s' must be float32, int32 or "
-                              "int64, got %s",
-                              node->index, i, t[i]->name, ember_type_str((ember_type)t[i]->type));
+                              "int64%s, got %s",
+                              node->index, i, t[i]->name, i == 1 ? " or a plain integer" : "",
+                              ember_type_str((ember_type)t[i]->type));
     if ((st = ember_check_type(ctx, node, out, a->type, "output")) != EMBER_STATUS_OK ||
         (st = ember_check_broadcast_shape(ctx, node, "pow", a, b, out)) != EMBER_STATUS_OK ||
         (st = ember_check_inplace(ctx, node, "pow", a, 0, out)) != EMBER_STATUS_OK)
@@ -69,10 +75,12 @@ static void pow_row(float *out, const float *a, size_t a_step, const float *b, s
 }
 
 /* Element i of an exponent of `type` (params of the mixed rows) as a double. */
+#define EXPONENT_CASE(b, i, sfx, T, W, S, TYPE)                                               \
+    case TYPE: return (double)((const T *)b)[i];
+
 static double exponent_at(const void *b, size_t i, uint8_t type) {
     switch (type) {
-    case EMBER_TYPE_INT32: return ((const int32_t *)b)[i];
-    case EMBER_TYPE_INT64: return (double)((const int64_t *)b)[i];
+        EMBER_INT_TYPES(EXPONENT_CASE, b, i)
     default: return ((const float *)b)[i];
     }
 }

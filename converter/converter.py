@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .branches import mark_branches
 from .dynamic_shapes import DynamicInputs, check_at_probe, plan_inputs
 from .dynamic_shapes import bind as bind_dynamic
 from .errors import ModelImportError, QuantizationError
@@ -286,6 +287,7 @@ class Converter:
         if self._source.dynamic is not None:
             probe = self._lower(self._source.load_probe)
             graph = bind_dynamic(graph, probe, self._source.dynamic)
+        mark_branches(graph)
         plan = plan_memory(graph)
         _check_arena(graph, plan, limits)
         # The writer adds graph.metadata (the passes' layout notes) to these.

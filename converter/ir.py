@@ -100,6 +100,9 @@ class Signature:
     """A named entry point (TFLite's SignatureDef): a name for each of some graph inputs and
     outputs, which are given by position in Graph.inputs / Graph.outputs, since passes may
     rename the tensors behind them."""
+    # Runs only when each (one-element bool tensor, value) holds, outermost first; set last,
+    # after the passes (converter/branches.py).
+    run_if: tuple[tuple[str, bool], ...] = ()
     key: str
     inputs: tuple[tuple[str, int], ...]     # (name, index into Graph.inputs)
     outputs: tuple[tuple[str, int], ...]    # (name, index into Graph.outputs)

@@ -80,7 +80,7 @@ def _lifetimes(graph: Graph, names: list[str]) -> dict[str, list[int]]:
         if name in life:
             life[name] = [0, end]
     for i, node in enumerate(graph.nodes):
-        for name in node.inputs + node.outputs:
+        for name in node.inputs + node.outputs + [t for t, _ in node.run_if]:
             if name in life:
                 life[name][0] = min(life[name][0], i)
                 life[name][1] = max(life[name][1], i)

@@ -222,6 +222,8 @@ def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, st
         op.name = _text(node.name, "node name")
         op.inputs = [index[n] if n else -1 for n in node.inputs]
         op.outputs = [index[n] for n in node.outputs]
+        if node.run_if:
+            op.runIf = [index[t] if holds else -1 - index[t] for t, holds in node.run_if]
         op.paramsType, op.params = _params(node.params)
         _check_packs(op.params, f"node {node.name!r} ({node.op.name.lower()})")
         sg.operators.append(op)

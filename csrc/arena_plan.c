@@ -102,6 +102,8 @@ static void fill_spans(const ember_model *m, span *spans) {
         for (uint32_t k = 0; k < n->input_count; k++)
             if (n->inputs[k] >= 0)
                 touch(&spans[n->inputs[k]], i);
+        for (uint32_t k = 0; k < n->run_if_count; k++)
+            touch(&spans[n->run_if[k] >= 0 ? n->run_if[k] : -1 - n->run_if[k]], i);
         for (uint32_t k = 0; k < n->output_count; k++)
             touch(&spans[n->outputs[k]], i);
     }

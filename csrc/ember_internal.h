@@ -126,6 +126,7 @@ typedef struct ember_tensor {
 #define EMBER_MAX_SYMBOLS 8
 
 #define EMBER_MAX_IO 64 /* inputs or outputs of one node */
+#define EMBER_MAX_RUN_IF 16 /* conditions of one node: If branches nested this deep */
 
 typedef struct ember_node {
     uint32_t index;
@@ -139,6 +140,8 @@ typedef struct ember_node {
     void *data;                   /* what prepare derived (persistent, from the allocator) */
     const struct ember_kernel *kernel;
     const char *variant;          /* the kernel variant prepare picked; NULL: the reference */
+    uint32_t run_if_count;        /* format 9: runs only when these one-element bools hold */
+    int32_t run_if[EMBER_MAX_RUN_IF]; /* t >= 0: tensor t is true; t < 0: -1 - t is false */
 } ember_node;
 
 /* ---- errors, allocation, kernels ------------------------------------------------------ */

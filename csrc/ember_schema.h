@@ -395,3 +395,4 @@ _Static_assert(EMBER_TYPE_COUNT == 13, "EMBER_TYPE_COUNT is not the number of Da
 #define EMBER_SLOT_MODEL_CONTENT_HASH 8
 
 #endif /* EMBER_SCHEMA_H */
+#define EMBER_SLOT_OPERATOR_RUN_IF 6

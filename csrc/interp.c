@@ -374,11 +374,26 @@ static void guard_arena(const ember_interp *ip, const ember_node *n) {
 #endif
 }
 
+/* Whether node n's conditions hold, read in order: an inner If's condition is computed only
+   on its outer branch, so it is not read once an outer one fails. */
+static bool conditions_hold(ember_interp *ip, const ember_node *n) {
+    guard_arena(ip, NULL);
+    for (uint32_t k = 0; k < n->run_if_count; k++) {
+        const int32_t entry = n->run_if[k];
+        const ember_tensor *t = &ip->model.tensors[entry >= 0 ? entry : -1 - entry];
+        if ((*(const uint8_t *)t->data != 0) != (entry >= 0))
+            return false;
+    }
+    return true;
+}
+
 /* Evaluates node i; the arena guard is left on it (the caller lifts it). */
 static ember_status run_node(ember_interp *ip, uint32_t i) {
     const ember_node *n = &ip->model.nodes[i];
     /* Nothing to write; the other dims of an empty output may still be huge. */
     if (ember_outputs_empty(&ip->ctx, n))
+        return EMBER_STATUS_OK;
+    if (n->run_if_count > 0 && !conditions_hold(ip, n))
         return EMBER_STATUS_OK;
     guard_arena(ip, n);
     ember_status st = n->kernel->eval(&ip->ctx, n);

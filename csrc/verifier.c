@@ -407,6 +407,48 @@ static ember_status check_node_tensors(loader *ld, ember_node *n) {
     return EMBER_STATUS_OK;
 }
 
+static bool follows_symbol(const ember_tensor *t) {
+    for (uint32_t d = 0; d < t->dim_symbols.len; d++)
+        if (ember_fb_vector_i32(&t->dim_symbols, d) >= 0)
+            return true;
+    return false;
+}
+
+/* A node's conditions (format 9): each a one-element bool tensor of fixed shape that an
+   earlier node, a graph input or a constant holds when the node is reached. */
+static ember_status parse_run_if(loader *ld, const ember_fb_table *ot, ember_node *n) {
+    ember_context *ctx = ld->ctx;
+    const ember_model *m = ld->model;
+    ember_fb_vector conds;
+    if (!ember_fb_vector_field(ot, EMBER_SLOT_OPERATOR_RUN_IF, 4, &conds))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (%s): run_if list is malformed (out of bounds)",
+                          n->index, n->kernel->name);
+    if (conds.len > EMBER_MAX_RUN_IF)
+        return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                          "node %" PRIu32 " (%s): %" PRIu32 " run_if conditions, at most %d "
+                          "supported", n->index, n->kernel->name, conds.len, EMBER_MAX_RUN_IF);
+    n->run_if_count = conds.len;
+    for (uint32_t k = 0; k < conds.len; k++) {
+        const int32_t entry = ember_fb_vector_i32(&conds, k);
+        const int64_t idx = entry >= 0 ? entry : -1 - (int64_t)entry;
+        n->run_if[k] = entry;
+        if (idx >= m->tensor_count || !(ld->state[idx] & READABLE))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (%s): run_if %" PRIu32 " names tensor %" PRId64
+                              ", which is %s", n->index, n->kernel->name, k, idx,
+                              idx >= m->tensor_count ? "out of range"
+                                                     : "not written before this node");
+        const ember_tensor *t = &m->tensors[idx];
+        if (t->type != EMBER_TYPE_BOOL || t->count != 1 || follows_symbol(t))
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (%s): run_if %" PRIu32 " names tensor %" PRId64
+                              " '%s', which is not a one-element bool of fixed shape",
+                              n->index, n->kernel->name, k, idx, t->name);
+    }
+    return EMBER_STATUS_OK;
+}
+
 static ember_status parse_node(loader *ld, uint32_t i, const ember_fb_table *ot,
                                ember_node *n) {
     ember_context *ctx = ld->ctx;
@@ -451,7 +493,9 @@ static ember_status parse_node(loader *ld, uint32_t i, const ember_fb_table *ot,
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (%s): params table is missing or malformed", i,
                           n->kernel->name);
-    ember_status st = check_node_tensors(ld, n);
+    ember_status st = parse_run_if(ld, ot, n);
+    if (st == EMBER_STATUS_OK)
+        st = check_node_tensors(ld, n);
     if (st != EMBER_STATUS_OK)
         return st;
     return n->kernel->check != NULL ? n->kernel->check(ctx, n) : EMBER_STATUS_OK;

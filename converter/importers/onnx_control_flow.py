@@ -1,8 +1,11 @@
 """ONNX If, Loop and Scan, inlined at conversion (onnx.py calls CONTROL_FLOW_OPS from its
 conversion, not through the op table: a subgraph's nodes are converted like the graph's own).
 
-- If whose condition is constant after folding becomes its taken branch; a run-time
-  condition is refused (IF_RUN_TIME).
+- If whose condition is constant after folding becomes its taken branch. On a run-time
+  condition both branches are inlined and each output is a WHERE on the condition; the nodes
+  only one side reads then run only when the condition picks that side
+  (converter/branches.py), so the branch not taken costs nothing and cannot fail. Both
+  branches must give each output the same shape and type.
 - Loop with a trip count known at conversion is unrolled, each step's body inlined with the
   step number and the carried values bound to its inputs; its condition must be absent or
   constant, and the condition each step computes must fold to a constant (a false one ends
@@ -27,13 +30,13 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from ..ir import DType
 from ..ops import OpType
 from ..ops.slice import SliceParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
 from .onnx_recurrent_ops import MAX_STEPS
 from .onnx_recurrent_ops import _concat as concat_chained
 
-IF_RUN_TIME = "If with a run-time condition: both branches as subgraphs are not supported yet"
 LOOP_NO_COUNT = ("Loop without a trip count (M absent): only loops of a trip count known at "
                  "conversion are unrolled")
 LOOP_RUN_TIME_COUNT = ("Loop with a run-time trip count: only loops of a trip count known at "
@@ -92,9 +95,7 @@ def control_flow_problems(node: onnx.NodeProto, constant: Collection[str]) -> li
     if missing:
         reasons.append(f"the graph attribute {missing[0]!r} is missing")
     inputs = list(node.input) + ["", ""]
-    if node.op_type == "If" and inputs[0] not in constant:
-        reasons.append(IF_RUN_TIME)
-    elif node.op_type == "Loop":
+    if node.op_type == "Loop":
         if not inputs[0]:
             reasons.append(LOOP_NO_COUNT)
         elif inputs[0] not in constant:
@@ -347,14 +348,44 @@ def convert_if(scope: Scope, node: onnx.NodeProto, label: str) -> None:
         if len(branch.output) != len(node.output):
             raise Invalid(f"{what} has {len(branch.output)} outputs, the node "
                           f"{len(node.output)}: both branches must give each output")
-    if not node.input or node.input[0] not in scope.consts:
-        raise Unsupported(IF_RUN_TIME)
+    if not node.input or not node.input[0]:
+        raise Invalid("the condition (input 0) is missing")
+    if node.input[0] not in scope.consts:
+        _select_branches(scope, node, label, then_branch, else_branch)
+        return
     taken = bool(_scalar(scope.consts[node.input[0]], "the condition"))
     branch = then_branch if taken else else_branch
     results = inline(scope, branch, f"{label}/{'then' if taken else 'else'}", [])
     for out, value in zip(node.output, results):
         if out:
             bind(scope, out, value)
+
+
+def _select_branches(scope: Scope, node: onnx.NodeProto, label: str,
+                     then_branch: onnx.GraphProto, else_branch: onnx.GraphProto) -> None:
+    """An If on a run-time condition: both branches inlined, each output selected by the
+    condition."""
+    b = scope.b
+    cond = scope._tensor(node.input[0])
+    if b.dtype(cond) != DType.BOOL or math.prod(b.shape(cond)) != 1:
+        raise Invalid(f"the condition must be one bool, got {b.dtype(cond).name.lower()} of "
+                      f"shape {list(b.shape(cond))}")
+    thens = inline(scope, then_branch, f"{label}/then", [])
+    elses = inline(scope, else_branch, f"{label}/else", [])
+    for k, (out, then_value, else_value) in enumerate(zip(node.output, thens, elses)):
+        if not out:
+            continue
+        sides = [scope._tensor(then_value), scope._tensor(else_value)]
+        kinds = [(b.shape(t), b.dtype(t)) for t in sides]
+        if kinds[0] != kinds[1]:
+            (ts, tt), (es, et) = kinds
+            raise Unsupported(f"output {k} ({out!r}): the then branch gives {tt.name.lower()} "
+                              f"{list(ts)}, the else branch {et.name.lower()} {list(es)}; a "
+                              f"run-time If needs both the same")
+        b.begin(f"{label}/select_{k}", 1)
+        selected = b.op(OpType.WHERE, [cond, *sides], dtype=kinds[0][1])
+        b.finish()
+        scope.env[out] = selected
 
 
 def convert_loop(scope: Scope, node: onnx.NodeProto, label: str) -> None:

@@ -46,8 +46,8 @@ EXTRA_OUTPUT = "second output (dropout mask / max-pool indices) is not supported
 NOT_TENSOR = "sequence/optional inputs are not tensors"
 RESIZE_MODE = "resize mode (cubic, tf_crop_and_resize, antialias, aspect policy) unsupported"
 PAD_WRAP = "pad mode 'wrap' is not supported"
-RUN_TIME_CONTROL = ("If on a run-time condition, Loop of a run-time trip count: control flow "
-                    "is inlined at conversion (onnx_control_flow.py)")
+RUN_TIME_CONTROL = ("Loop of a run-time trip count: loops are unrolled at conversion "
+                    "(onnx_control_flow.py)")
 BLOCKED = "blocked quantization (block_size > 0) is not supported"
 # The quantized ops, whose cases may read and write int8 and uint8 tensors; their scales and
 # zero points are graph inputs, so they run frozen (tests/importers/test_onnx_qdq.py).
@@ -86,7 +86,8 @@ def _xfail() -> dict[str, str]:
                         "test_maxpool_with_argmax_2d_precomputed_strides"]),
         (NOT_TENSOR, ["test_identity_sequence", "test_identity_opt", "test_loop13_seq",
                       "test_loop16_seq_none"]),
-        (RUN_TIME_CONTROL, ["test_if", "test_if_seq", "test_if_opt", "test_loop11",
+        (NOT_TENSOR, ["test_if_seq", "test_if_opt"]),
+        (RUN_TIME_CONTROL, ["test_loop11",
                             "test_range_float_type_positive_delta_expanded",
                             "test_range_int32_type_negative_delta_expanded"]),
         (OLD_OPSET, ["test_not_2d", "test_not_3d", "test_not_4d"]),

@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from emberlite.converter.branches import mark_branches
 from emberlite.converter.errors import EmberError
 from emberlite.converter.ir import (DType, Graph, Node, QuantParams, Symbol, Tensor,
                                     constant_array)
@@ -516,7 +517,9 @@ def gen_where(b: Builder, prev: str | None) -> str:
     dtype = prev_type(b, prev, COMPARED)
     x = b.x_input(prev, dtype)
     shape = b.tensors[x].shape
-    cond = b.add_input(_broadcast_partner(b, shape), DType.BOOL)
+    # One bool chooses a whole side: the nodes only that side reads get run_if (branches.py).
+    one = b.chance(0.3)
+    cond = b.add_input(() if one else _broadcast_partner(b, shape), DType.BOOL)
     other = b.add_const(_broadcast_partner(b, shape), dtype)
     ins = [cond, other, x] if b.chance(0.3) else [cond, x, other]
     return b.node(OpType.WHERE, ins, None, dtype, None)
@@ -1185,6 +1188,7 @@ def generate(rng: np.random.Generator, op: OpType | None = None,
             outputs = b.dangling()
             graph = b.graph(outputs)
             dynamic = rng.random() < dynamic_rate and _dynamize(b, graph)
+            mark_branches(graph)
             plan = plan_memory(graph)
             if plan.arena_size > MAX_ARENA_BYTES:
                 raise Reject("arena too large")

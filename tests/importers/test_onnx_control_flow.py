@@ -93,14 +93,15 @@ def test_branch_returning_an_outer_value() -> None:
     np.testing.assert_array_equal(got, np.maximum(x, 0))
 
 
-def test_if_on_a_run_time_condition_is_refused() -> None:
+def test_if_on_a_run_time_condition_of_two_bools_is_refused() -> None:
+    """A run-time condition is chosen on (tests/importers/test_if_runtime.py): it must be one
+    bool, as ONNX says."""
     node = helper.make_node("If", ["c"], ["y"],
                             then_branch=_branch("then", [], ["x"]),
                             else_branch=_branch("else", [helper.make_node("Neg", ["x"], ["n"])],
                                                 ["n"]))
-    model = _model([node], [_value("x", F, [2]), _value("c", TensorProto.BOOL, [])], ["y"])
-    _refused(model, "If_0 .If.: If with a run-time condition: both branches as subgraphs are "
-                    "not supported yet")
+    model = _model([node], [_value("x", F, [2]), _value("c", TensorProto.BOOL, [2])], ["y"])
+    _refused(model, r"If_0' .If.: the condition must be one bool, got bool of shape \[2\]")
 
 
 def test_if_branches_with_different_output_counts() -> None:

@@ -113,7 +113,34 @@ class Operator(object):
             return obj
         return None
 
-def OperatorStart(builder): builder.StartObject(6)
+    # Operator
+    def RunIf(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # Operator
+    def RunIfAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # Operator
+    def RunIfLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Operator
+    def RunIfIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        return o == 0
+
+def OperatorStart(builder): builder.StartObject(7)
 def Start(builder):
     return OperatorStart(builder)
 def OperatorAddOpcode(builder, opcode): builder.PrependUint16Slot(0, opcode, 0)
@@ -140,12 +167,19 @@ def AddParamsType(builder, paramsType):
 def OperatorAddParams(builder, params): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(params), 0)
 def AddParams(builder, params):
     return OperatorAddParams(builder, params)
+def OperatorAddRunIf(builder, runIf): builder.PrependUOffsetTRelativeSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(runIf), 0)
+def AddRunIf(builder, runIf):
+    return OperatorAddRunIf(builder, runIf)
+def OperatorStartRunIfVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartRunIfVector(builder, numElems):
+    return OperatorStartRunIfVector(builder, numElems)
 def OperatorEnd(builder): return builder.EndObject()
 def End(builder):
     return OperatorEnd(builder)
 import emberlite.schema.ArgParams
 import emberlite.schema.BatchMatMulParams
 import emberlite.schema.BinaryParams
+import emberlite.schema.BitShiftParams
 import emberlite.schema.ClampParams
 import emberlite.schema.ConcatenationParams
 import emberlite.schema.Conv2DParams
@@ -156,6 +190,7 @@ import emberlite.schema.FullyConnectedParams
 import emberlite.schema.GatherNDParams
 import emberlite.schema.GatherParams
 import emberlite.schema.GeluParams
+import emberlite.schema.GridSampleParams
 import emberlite.schema.HardSigmoidParams
 import emberlite.schema.LeakyReluParams
 import emberlite.schema.ModParams
@@ -188,7 +223,8 @@ class OperatorT(object):
         self.inputs = None  # type: List[int]
         self.outputs = None  # type: List[int]
         self.paramsType = 0  # type: int
-        self.params = None  # type: Union[None, emberlite.schema.Conv2DParams.Conv2DParamsT, emberlite.schema.DepthwiseConv2DParams.DepthwiseConv2DParamsT, emberlite.schema.TransposeConv2DParams.TransposeConv2DParamsT, emberlite.schema.FullyConnectedParams.FullyConnectedParamsT, emberlite.schema.BatchMatMulParams.BatchMatMulParamsT, emberlite.schema.BinaryParams.BinaryParamsT, emberlite.schema.ClampParams.ClampParamsT, emberlite.schema.LeakyReluParams.LeakyReluParamsT, emberlite.schema.HardSigmoidParams.HardSigmoidParamsT, emberlite.schema.Pool2DParams.Pool2DParamsT, emberlite.schema.ReduceParams.ReduceParamsT, emberlite.schema.ReshapeParams.ReshapeParamsT, emberlite.schema.TransposeParams.TransposeParamsT, emberlite.schema.ConcatenationParams.ConcatenationParamsT, emberlite.schema.SplitParams.SplitParamsT, emberlite.schema.SliceParams.SliceParamsT, emberlite.schema.PadParams.PadParamsT, emberlite.schema.SoftmaxParams.SoftmaxParamsT, emberlite.schema.GatherParams.GatherParamsT, emberlite.schema.ResizeParams.ResizeParamsT, emberlite.schema.ArgParams.ArgParamsT, emberlite.schema.EluParams.EluParamsT, emberlite.schema.SeluParams.SeluParamsT, emberlite.schema.GeluParams.GeluParamsT, emberlite.schema.TopKParams.TopKParamsT, emberlite.schema.CumSumParams.CumSumParamsT, emberlite.schema.OneHotParams.OneHotParamsT, emberlite.schema.ModParams.ModParamsT, emberlite.schema.GatherNDParams.GatherNDParamsT, emberlite.schema.ScatterParams.ScatterParamsT]
+        self.params = None  # type: Union[None, emberlite.schema.Conv2DParams.Conv2DParamsT, emberlite.schema.DepthwiseConv2DParams.DepthwiseConv2DParamsT, emberlite.schema.TransposeConv2DParams.TransposeConv2DParamsT, emberlite.schema.FullyConnectedParams.FullyConnectedParamsT, emberlite.schema.BatchMatMulParams.BatchMatMulParamsT, emberlite.schema.BinaryParams.BinaryParamsT, emberlite.schema.ClampParams.ClampParamsT, emberlite.schema.LeakyReluParams.LeakyReluParamsT, emberlite.schema.HardSigmoidParams.HardSigmoidParamsT, emberlite.schema.Pool2DParams.Pool2DParamsT, emberlite.schema.ReduceParams.ReduceParamsT, emberlite.schema.ReshapeParams.ReshapeParamsT, emberlite.schema.TransposeParams.TransposeParamsT, emberlite.schema.ConcatenationParams.ConcatenationParamsT, emberlite.schema.SplitParams.SplitParamsT, emberlite.schema.SliceParams.SliceParamsT, emberlite.schema.PadParams.PadParamsT, emberlite.schema.SoftmaxParams.SoftmaxParamsT, emberlite.schema.GatherParams.GatherParamsT, emberlite.schema.ResizeParams.ResizeParamsT, emberlite.schema.ArgParams.ArgParamsT, emberlite.schema.EluParams.EluParamsT, emberlite.schema.SeluParams.SeluParamsT, emberlite.schema.GeluParams.GeluParamsT, emberlite.schema.TopKParams.TopKParamsT, emberlite.schema.CumSumParams.CumSumParamsT, emberlite.schema.OneHotParams.OneHotParamsT, emberlite.schema.ModParams.ModParamsT, emberlite.schema.GatherNDParams.GatherNDParamsT, emberlite.schema.ScatterParams.ScatterParamsT, emberlite.schema.GridSampleParams.GridSampleParamsT, emberlite.schema.BitShiftParams.BitShiftParamsT]
+        self.runIf = None  # type: List[int]
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -224,6 +260,13 @@ class OperatorT(object):
                 self.outputs = operator.OutputsAsNumpy()
         self.paramsType = operator.ParamsType()
         self.params = emberlite.schema.OpParams.OpParamsCreator(self.paramsType, operator.Params())
+        if not operator.RunIfIsNone():
+            if np is None:
+                self.runIf = []
+                for i in range(operator.RunIfLength()):
+                    self.runIf.append(operator.RunIf(i))
+            else:
+                self.runIf = operator.RunIfAsNumpy()
 
     # OperatorT
     def Pack(self, builder):
@@ -247,6 +290,14 @@ class OperatorT(object):
                 outputs = builder.EndVector()
         if self.params is not None:
             params = self.params.Pack(builder)
+        if self.runIf is not None:
+            if np is not None and type(self.runIf) is np.ndarray:
+                runIf = builder.CreateNumpyVector(self.runIf)
+            else:
+                OperatorStartRunIfVector(builder, len(self.runIf))
+                for i in reversed(range(len(self.runIf))):
+                    builder.PrependInt32(self.runIf[i])
+                runIf = builder.EndVector()
         OperatorStart(builder)
         OperatorAddOpcode(builder, self.opcode)
         if self.name is not None:
@@ -258,5 +309,7 @@ class OperatorT(object):
         OperatorAddParamsType(builder, self.paramsType)
         if self.params is not None:
             OperatorAddParams(builder, params)
+        if self.runIf is not None:
+            OperatorAddRunIf(builder, runIf)
         operator = OperatorEnd(builder)
         return operator

@@ -167,6 +167,18 @@ def conv_cases() -> list[Case]:
         Case("batch_matmul", OpType.BATCH_MATMUL, graph(
             OpType.BATCH_MATMUL, BatchMatMulParams(),
             [act("a", (B, 0, 4)), const("b", (1, 4, 5))], [act("y", (B, 0, 5))])),
+        # A contraction of length 0 with elements out: the converter folds it to its bias or
+        # zeros (passes/fold_constants.py); a file that holds one is refused.
+        Case("fully_connected_k0_refused", OpType.FULLY_CONNECTED, graph(
+            OpType.FULLY_CONNECTED, FullyConnectedParams(),
+            [act("x", (2, 0)), const("w", (4, 0))], [act("y", (2, 4))]), refused="K >= 1"),
+        Case("batch_matmul_k0_refused", OpType.BATCH_MATMUL, graph(
+            OpType.BATCH_MATMUL, BatchMatMulParams(),
+            [act("a", (2, 3, 0)), act("b", (2, 0, 5))], [act("y", (2, 3, 5))]),
+            refused="inner dims must be equal and >= 1"),
+        Case("conv2d_k0_refused", OpType.CONV2D, graph(OpType.CONV2D, Conv2DParams(), [
+            act("x", (1, 3, 3, 0)), const("w", (4, 1, 1, 0)), const("b", (4,))],
+            [act("y", (1, 3, 3, 4))]), refused="filter dims must be >= 1"),
     ]
 
 
@@ -254,6 +266,16 @@ def movement_cases() -> list[Case]:
         Case("split", OpType.SPLIT, graph(OpType.SPLIT, SplitParams(axis=1),
                                           [act("x", (B, B, 0))],
                                           [act("y0", (B, B - 1, 0)), act("y1", (B, 1, 0))])),
+        # Pieces of size 0 between full ones (ONNX Split with a split of 0).
+        Case("split_filled", OpType.SPLIT, graph(OpType.SPLIT, SplitParams(axis=1),
+                                                 [act("x", (2, 3))],
+                                                 [act("y0", (2, 0)), act("y1", (2, 2)),
+                                                  act("y2", (2, 0)), act("y3", (2, 1))]),
+             inputs={"x": b}, want=[b[:, :2], b[:, 2:]]),
+        Case("concatenation_empty_middle", OpType.CONCATENATION, graph(
+            OpType.CONCATENATION, ConcatenationParams(axis=0),
+            [act("a", (1, 3)), act("e", (0, 3)), act("b", (2, 3))], [act("y", (3, 3))]),
+            inputs={"a": b[:1], "b": b}, want=[np.concatenate([b[:1], b])]),
         Case("slice", OpType.SLICE, graph(OpType.SLICE, SliceParams((0, 0, 0, 0), (1, 1, 1, 1)),
                                           [act("x", (0, B, B, B))], [act("y", (0, B, B, B))])),
         # The zero dim last: the product of the others overflows 64 bits before it.

@@ -330,7 +330,7 @@ def _load(data: bytes) -> None:
                            r"needs 12"),
     ("negative_dim", r"tensor \d+ 'c': dim 1 is -3, must be >= 0"),
     # A graph output claims no element: the add's check refuses the shapes.
-    ("empty_output_of_full_inputs", r"add"),
+    ("empty_output_of_full_inputs", r"node 0 \(add\): output dim 1 must be 3, got 0"),
 ])
 def test_verifier_refuses_files_whose_empty_shapes_lie(case: str, message: str) -> None:
     if case == "zero_dim_nonzero_buffer":

@@ -265,8 +265,26 @@ def _lookup_table(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     return [args[1][args[0].astype(np.int8).view(np.uint8)]]
 
 
+def _reduce_axes(node: Node, args: list, graph: Graph) -> tuple[int, ...]:
+    """A reduction's axes: the params', or (format 9) input 1's read at run time, which must
+    be in range, distinct and give the stored output shape, as the kernel checks."""
+    if len(args) < 2 or args[1] is None:
+        return tuple(node.params.axes)
+    rank, where = np.ndim(args[0]), f"node {node.name!r} ({node.op.name.lower()})"
+    given = [int(a) for a in np.asarray(args[1]).reshape(-1)]
+    axes = tuple(a + rank if a < 0 else a for a in given)
+    if not axes or any(not 0 <= a < rank for a in axes) or len(set(axes)) != len(axes):
+        raise EvaluationError(f"{where}: run-time axes {given} are not distinct axes of rank "
+                              f"{rank}")
+    shape, out = np.shape(args[0]), _out_shape(node, graph)
+    if out not in (tuple(1 if i in axes else d for i, d in enumerate(shape)),
+                   tuple(d for i, d in enumerate(shape) if i not in axes)):
+        raise EvaluationError(f"{where}: run-time axes {given} do not give the output {out}")
+    return tuple(sorted(axes))
+
+
 def _mean(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
-    y = np.mean(_f64(args[0]), axis=tuple(node.params.axes), keepdims=True)
+    y = np.mean(_f64(args[0]), axis=_reduce_axes(node, args, graph), keepdims=True)
     return [y.reshape(_out_shape(node, graph))]
 
 
@@ -497,7 +515,7 @@ def _prelu(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
 
 
 def _sum(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
-    y = np.sum(_f64(args[0]), axis=tuple(node.params.axes), keepdims=True)
+    y = np.sum(_f64(args[0]), axis=_reduce_axes(node, args, graph), keepdims=True)
     return [y.reshape(_out_shape(node, graph))]
 
 
@@ -508,7 +526,7 @@ _EMPTY_FOLD = {OpType.REDUCE_MAX: -np.inf, OpType.REDUCE_MIN: np.inf, OpType.RED
 def _reduce_fold(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     """In the input's own type: int8 MAX/MIN compare stored values."""
     x = np.asarray(args[0])
-    axes = tuple(node.params.axes)
+    axes = _reduce_axes(node, args, graph)
     if x.size == 0 or any(x.shape[a] == 0 for a in axes):
         y = np.full([1 if i in axes else d for i, d in enumerate(x.shape)], _EMPTY_FOLD[node.op])
     else:

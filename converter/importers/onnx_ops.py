@@ -6,8 +6,8 @@ The signature of each function is the op's contract, read by the importer's pre-
 - positional parameters are the ONNX inputs in order. `str` is a float32 tensor,
   `np.ndarray` an input that must be constant (the function gets its value), `Indices` an
   int32/int64 tensor, `AnyTensor` a tensor of any type (only its shape is used), `Compared`
-  a float32, bool or integer (int8 to uint64) tensor, `Numeric` a float32 or integer one
-  (plain integers: arithmetic wraps, Div truncates) and `Boolean` a bool one;
+  a float32, int32, int64 or bool tensor, `Numeric` a float32, int32 or int64 one (plain
+  integers: arithmetic wraps, Div truncates) and `Boolean` a bool one;
 - keyword parameters are the ONNX attributes with ONNX's defaults; a `Literal[...]` hint
   lists the values Emberlite supports;
 - the return hint says how many outputs are supported (`list[str]`: any number) and
@@ -19,6 +19,7 @@ to OHWI / [1,KH,KW,C*mult] here (the builder folds transposes of constants).
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 from typing import Callable, Literal
@@ -435,6 +436,17 @@ def _log_sum_exp(b: Builder, x: str, axes: tuple[int, ...], keepdims: int) -> st
     return y if keepdims else b.reshape(y, [d for i, d in enumerate(b.shape(x)) if i not in axes])
 
 
+def _runtime_log_sum_exp(b: Builder, x: str, axes: str, out: tuple[int, ...],
+                         kept: tuple[int, ...]) -> str:
+    """_log_sum_exp over run-time axes: the maximum keeps the reduced dims (shape `kept`) to
+    be subtracted from x; the result takes the declared shape `out`."""
+    m = b.op(OpType.REDUCE_MAX, [x, axes], ReduceParams(), shapes=[kept])
+    e = b.op(OpType.EXP, [b.op(OpType.SUB, [x, m], BinaryParams())])
+    s = b.op(OpType.SUM, [e, axes], ReduceParams(), shapes=[kept])
+    y = b.op(OpType.ADD, [b.op(OpType.LOG, [s]), m], BinaryParams())
+    return y if kept == out else b.reshape(y, out)
+
+
 # ONNX reduction -> (element-wise op before it, the reducing op, element-wise op after it).
 _REDUCTIONS: dict[str, tuple[OpType | None, OpType, OpType | None]] = {
     "ReduceMean": (None, OpType.MEAN, None),
@@ -472,10 +484,62 @@ def _reduction_attr(kind: str) -> Callable[..., str]:
     return convert
 
 
+def _kept_shape(b: Builder, x: str, out: tuple[int, ...], count: int,
+                keepdims: int) -> tuple[int, ...]:
+    """The shape of x reduced over `count` run-time axes with the reduced dims kept, given the
+    declared output `out`; refused when the declared shape leaves it open (a dropped dim of the
+    size of a kept one)."""
+    dims = b.shape(x)
+    if keepdims:
+        if len(out) != len(dims):
+            raise Invalid(f"declared output {list(out)} does not keep the rank of input "
+                          f"{list(dims)} (keepdims=1)")
+        return out
+    kept = {tuple(1 if i in c else d for i, d in enumerate(dims))
+            for c in itertools.combinations(range(len(dims)), count)
+            if tuple(d for i, d in enumerate(dims) if i not in c) == out}
+    if len(kept) != 1:
+        raise Unsupported(f"the declared output {list(out)} does not say which {count} axes "
+                          f"of {list(dims)} the run-time axes reduce")
+    return kept.pop()
+
+
+def _runtime_reduction(b: Builder, x: str, axes: str, kind: str, keepdims: int,
+                       noop_with_empty_axes: int) -> str:
+    """`kind` over axes read at run time: the kernel reads them at every invoke and checks that
+    they give the output shape ONNX shape inference (or the model) declares, which must be
+    known. An empty axes tensor is known at conversion: all axes, or none with
+    noop_with_empty_axes."""
+    shape = b.shape(axes)
+    if len(shape) != 1:
+        raise Invalid(f"axes must be a 1-D tensor, got shape {list(shape)}")
+    if shape[0] == 0:
+        return _reduction(b, x, kind, () if noop_with_empty_axes else None, keepdims)
+    if shape[0] > b.rank(x):
+        raise Invalid(f"{shape[0]} axes given for a rank-{b.rank(x)} input")
+    out = b.declared[0] if b.declared else None
+    if out is None:
+        raise Unsupported("the axes are computed at run time and the output shape is not "
+                          "known at conversion (ONNX shape inference gives none, the model "
+                          "declares none): make the axes a constant or declare the output")
+    if not keepdims and len(out) != b.rank(x) - shape[0]:
+        raise Invalid(f"declared output {list(out)} is not input {list(b.shape(x))} less "
+                      f"{shape[0]} axes (keepdims=0)")
+    if kind == "ReduceLogSumExp":
+        return _runtime_log_sum_exp(b, x, axes, out, _kept_shape(b, x, out, shape[0], keepdims))
+    before, op, after = _REDUCTIONS[kind]
+    y = b.op(before, [x]) if before is not None else x
+    y = b.op(op, [y, axes], ReduceParams(), shapes=[out])
+    return b.op(after, [y]) if after is not None else y
+
+
 def _reduction_input(kind: str) -> Callable[..., str]:
-    """The opsets that give the axes as a constant input (ReduceSum from 13, the rest 18)."""
-    def convert(b: Builder, x: str, axes: np.ndarray | None = None, *, keepdims: int = 1,
+    """The opsets that give the axes as an input (ReduceSum from 13, the rest 18): constant,
+    or read at run time where the output shape is known."""
+    def convert(b: Builder, x: str, axes: Operand | None = None, *, keepdims: int = 1,
                 noop_with_empty_axes: int = 0) -> str:
+        if isinstance(axes, str):
+            return _runtime_reduction(b, x, axes, kind, keepdims, noop_with_empty_axes)
         if axes is None or axes.size == 0:
             return _reduction(b, x, kind, () if noop_with_empty_axes else None, keepdims)
         return _reduction(b, x, kind, _axes(_ints(axes, "axes"), b.rank(x)), keepdims)

@@ -2,7 +2,7 @@
    reductions (global average pooling of large maps) keep float32 accuracy; int8 sums the stored
    values in int32 scratch and requantizes each sum once with 1/n folded into the multiplier, as
    LiteRT's reference kernel (docs/int8-arithmetic.md, section 5). The axes walk is
-   shared with SUM (reduce.h). */
+   shared with SUM (reduce.h); float32 axes read at eval (input 1) take the reference loop. */
 #include <math.h>
 
 #include "ember_internal.h"
@@ -212,6 +212,18 @@ static ember_status mean_prepare(ember_context *ctx, ember_node *node) {
     return EMBER_STATUS_OK;
 }
 
+/* The reference loop over the stored axes or (float32 only) the run-time ones. */
+static ember_status mean_f32_eval(ember_context *ctx, const ember_node *node,
+                                  const struct mean_data *d) {
+    ember_reduce_plan runtime;
+    const ember_reduce_plan *plan;
+    const ember_status st = ember_reduce_eval_plan(ctx, node, "mean", &d->plan, &runtime, &plan);
+    if (st == EMBER_STATUS_OK)
+        ember_mean_f32_ref(plan, ember_input(ctx, node, 0)->data,
+                           ember_output(ctx, node, 0)->data, ctx->scratch);
+    return st;
+}
+
 static ember_status mean_eval(ember_context *ctx, const ember_node *node) {
     const struct mean_data *d = node->data;
     if (d->uk_i8 != NULL)
@@ -222,8 +234,7 @@ static ember_status mean_eval(ember_context *ctx, const ember_node *node) {
     else if (d->uk != NULL)
         mean_f32_fast(ctx, d, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
     else
-        ember_mean_f32_ref(&d->plan, ember_input(ctx, node, 0)->data,
-                           ember_output(ctx, node, 0)->data, ctx->scratch);
+        return mean_f32_eval(ctx, node, d);
     return EMBER_STATUS_OK;
 }
 

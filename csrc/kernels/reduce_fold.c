@@ -3,7 +3,7 @@
    in float32 (a NaN propagates through MAX and MIN as numpy's; over no cells MAX gives -inf,
    MIN +inf, PROD 1). REDUCE_MAX and REDUCE_MIN also take int8 with the input and output
    quantized alike, comparing stored values as LiteRT's int8 reducers do. Node data: the
-   ember_reduce_plan. */
+   ember_reduce_plan (counts only when the axes come at eval, input 1). */
 #include <math.h>
 
 #include "ember_internal.h"
@@ -57,7 +57,12 @@ static ember_status fold_prepare(ember_context *ctx, ember_node *node) {
 }
 
 static ember_status fold_eval(ember_context *ctx, const ember_node *node) {
-    const ember_reduce_plan *plan = node->data;
+    ember_reduce_plan runtime;
+    const ember_reduce_plan *plan;
+    const ember_status st = ember_reduce_eval_plan(ctx, node, fold_name(node->op), node->data,
+                                                   &runtime, &plan);
+    if (st != EMBER_STATUS_OK)
+        return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
     void *out = ember_output(ctx, node, 0)->data;
     const bool is_max = node->op == EMBER_OP_REDUCE_MAX;

@@ -94,11 +94,16 @@ static ember_status sum_prepare(ember_context *ctx, ember_node *node) {
 static ember_status sum_eval(ember_context *ctx, const ember_node *node) {
     const struct sum_data *d = node->data;
     const ember_tensor *in = ember_input(ctx, node, 0);
-    if (in->type == EMBER_TYPE_INT8)
+    if (in->type == EMBER_TYPE_INT8) {
         ember_sum_i8_ref(d, in->data, ember_output(ctx, node, 0)->data, ctx->scratch);
-    else
-        ember_sum_f32_ref(&d->plan, in->data, ember_output(ctx, node, 0)->data, ctx->scratch);
-    return EMBER_STATUS_OK;
+        return EMBER_STATUS_OK;
+    }
+    ember_reduce_plan runtime; /* run-time axes (float32 only) */
+    const ember_reduce_plan *plan;
+    const ember_status st = ember_reduce_eval_plan(ctx, node, "sum", &d->plan, &runtime, &plan);
+    if (st == EMBER_STATUS_OK)
+        ember_sum_f32_ref(plan, in->data, ember_output(ctx, node, 0)->data, ctx->scratch);
+    return st;
 }
 
 const ember_kernel ember_kernel_sum = {

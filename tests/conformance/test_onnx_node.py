@@ -31,24 +31,27 @@ CLAIMED = ({key if isinstance(key, str) else key[0] for key in ONNX_OPS} | {"Con
            | set(CONTROL_FLOW_OPS) | FUNCTIONS)
 
 CONST_INPUT = "an input Emberlite needs constant is a graph input (see the frozen variant)"
-INT_TYPES = ("run-time tensors of string elements, or Clip and MaxPool on plain integers: "
-             "float32 only")
-WIDE_QUANTIZED = ("int16/uint16 (De)QuantizeLinear, blocked scales, or a scale or TopK's k "
-                  "computed at run time")
+INT_TYPES = ("run-time tensors of int8, int16, unsigned or string elements: float32, int32, "
+             "int64 and bool are supported (Clip, MaxPool: float32 only)")
 OLD_OPSET = "opset 1, older than the oldest Emberlite reads (7)"
 OTHER_ELEMENTS = ("a tensor of float16, bfloat16, double, float8/4, int4/2 or another element "
-                  "type Emberlite does not run (float32, the integer types and bool)")
+                  "type Emberlite does not run (float32, int32, int64 and bool)")
 ATTENTION_LATER = ("Attention's sliding window (opset 25), external cache (nonpad_kv_seqlen, "
                    "opset 24) and float64 softmax precision")
+_NARROW = ("int8", "int16", "uint8", "uint16", "uint32", "uint64")
 NOT_2D = "3D convolution or pooling: only 1D and 2D windows are supported"
 TRAINING = "training mode"
 EXTRA_OUTPUT = "second output (dropout mask / max-pool indices) is not supported"
 NOT_TENSOR = "sequence/optional inputs are not tensors"
 RESIZE_MODE = "resize mode (cubic, tf_crop_and_resize, antialias, aspect policy) unsupported"
 PAD_WRAP = "pad mode 'wrap' is not supported"
-RUN_TIME_CONTROL = ("Loop of a run-time trip count: loops are unrolled at conversion "
-                    "(onnx_control_flow.py)")
+RUN_TIME_CONTROL = ("If on a run-time condition, Loop of a run-time trip count: control flow "
+                    "is inlined at conversion (onnx_control_flow.py)")
 BLOCKED = "blocked quantization (block_size > 0) is not supported"
+REDUCE_BOOL = "ReduceMax and ReduceMin of bool tensors"
+REDUCE_SHAPE = ("a reduction over run-time axes whose output shape conversion cannot know: "
+                "ONNX shape inference gives none (an expanded function's inner ReduceSum), or "
+                "LogSumExp without keepdims leaves open which axes of equal size go")
 # The quantized ops, whose cases may read and write int8 and uint8 tensors; their scales and
 # zero points are graph inputs, so they run frozen (tests/importers/test_onnx_qdq.py).
 QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul",
@@ -62,13 +65,17 @@ def _names(prefix: str, suffixes: str) -> list[str]:
 def _xfail() -> dict[str, str]:
     table: dict[str, str] = {}
     groups = [
-        (INT_TYPES, ["test_clip_default_int8_min", "test_clip_default_int8_max",
-                     "test_clip_default_int8_inbounds", "test_maxpool_2d_uint8",
-                     "test_equal_string", "test_equal_string_broadcast"]),
-        (WIDE_QUANTIZED, [*_names("quantizelinear_", "int16 uint16 blocked_symmetric"),
-                          *_names("dequantizelinear_", "int16 uint16"),
-                          *_names("dynamicquantizelinear_", "expanded max_adjusted_expanded "
-                                  "min_adjusted_expanded"), "test_top_k_uint64"]),
+        (INT_TYPES, [f"test_{op}_{t}" for op in ("add", "sub", "mul", "div")
+                     for t in ("int8", "int16", "uint8", "uint16", "uint32", "uint64")]
+         + ["test_clip_default_int8_min", "test_clip_default_int8_max",
+            "test_clip_default_int8_inbounds", "test_clip_default_int8_inbounds_expanded",
+            "test_maxpool_2d_uint8"]
+         + [f"test_{op}_{t}{x}" for op in ("equal", "greater", "greater_equal", "less",
+                                             "less_equal") for t in _NARROW
+            for x in (("", "_expanded") if op.endswith("equal") and op != "equal" else ("",))]
+         + ["test_equal_string", "test_equal_string_broadcast",
+            "test_clip_default_int8_max_expanded", "test_clip_default_int8_min_expanded"]
+         + [f"test_pow_types_float32_{t}" for t in ("uint32", "uint64")]),
         (NOT_2D, ["test_averagepool_3d_default", "test_averagepool_3d_dilations_small",
                   "test_maxpool_3d_default", "test_maxpool_3d_dilations",
                   "test_maxpool_3d_dilations_use_ref_impl",
@@ -86,8 +93,7 @@ def _xfail() -> dict[str, str]:
                         "test_maxpool_with_argmax_2d_precomputed_strides"]),
         (NOT_TENSOR, ["test_identity_sequence", "test_identity_opt", "test_loop13_seq",
                       "test_loop16_seq_none"]),
-        (NOT_TENSOR, ["test_if_seq", "test_if_opt"]),
-        (RUN_TIME_CONTROL, ["test_loop11",
+        (RUN_TIME_CONTROL, ["test_if", "test_if_seq", "test_if_opt", "test_loop11",
                             "test_range_float_type_positive_delta_expanded",
                             "test_range_int32_type_negative_delta_expanded"]),
         (OLD_OPSET, ["test_not_2d", "test_not_3d", "test_not_4d"]),
@@ -117,10 +123,6 @@ def _xfail() -> dict[str, str]:
             "test_constant_pad", "test_edge_pad", "test_reflect_pad", "test_constant_pad_axes",
             "test_constant_pad_negative_axes",
             "test_upsample_nearest",
-            *_names("reduce_mean_", "do_not_keepdims_example do_not_keepdims_random "
-                    "keepdims_example keepdims_random default_axes_keepdims_example "
-                    "default_axes_keepdims_random negative_axes_keepdims_example "
-                    "negative_axes_keepdims_random"),
             "test_reshape_allowzero_reordered",
             *_names("resize_", "upsample_scales_nearest downsample_scales_nearest "
                     "upsample_sizes_nearest downsample_sizes_nearest upsample_scales_linear "
@@ -142,6 +144,19 @@ def _xfail() -> dict[str, str]:
             *_names("split_variable_parts_", "1d_opset13 2d_opset13 default_axis_opset13 "
                     "1d_opset18 2d_opset18 default_axis_opset18"),
             "test_split_zero_size_splits_opset13", "test_split_zero_size_splits_opset18"]),
+        (REDUCE_BOOL, _names("reduce_", "max_bool_inputs min_bool_inputs max_empty_set_bool")),
+        (REDUCE_SHAPE, [
+            *_names("reduce_l2_", "do_not_keepdims_example_expanded "
+                    "do_not_keepdims_random_expanded empty_set_expanded keep_dims_example_expanded "
+                    "keep_dims_random_expanded negative_axes_keep_dims_example_expanded "
+                    "negative_axes_keep_dims_random_expanded"),
+            *_names("reduce_log_sum_", "asc_axes_expanded desc_axes_expanded empty_set_expanded "
+                    "negative_axes_expanded"),
+            *_names("reduce_log_sum_exp_", "do_not_keepdims_example do_not_keepdims_random "
+                    "do_not_keepdims_example_expanded do_not_keepdims_random_expanded "
+                    "empty_set_expanded keepdims_example_expanded keepdims_random_expanded "
+                    "negative_axes_keepdims_example_expanded "
+                    "negative_axes_keepdims_random_expanded")]),
     ]
     for reason, names in groups:
         for name in names:
@@ -151,16 +166,14 @@ def _xfail() -> dict[str, str]:
 
 XFAIL = _xfail()
 _RUN_ELEMENTS = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT32, onnx.TensorProto.INT64,
-                 onnx.TensorProto.BOOL, onnx.TensorProto.INT8, onnx.TensorProto.UINT8,
-                 onnx.TensorProto.INT16, onnx.TensorProto.UINT16, onnx.TensorProto.UINT32,
-                 onnx.TensorProto.UINT64}
+                 onnx.TensorProto.BOOL}
 
 
 def _static_reason(model: onnx.ModelProto) -> str | None:
     """Why a case cannot run, read from the model alone: an element type Emberlite has no
     run-time tensors of (in the graph's inputs, outputs or a Cast's target), Attention's
-    later-opset options, or a reduction's axes, Trilu's diagonal or a recurrent op's weights
-    given as a graph input."""
+    later-opset options, or Trilu's diagonal or a recurrent op's weights given as a graph
+    input."""
     graph = model.graph
     values = [*graph.input, *graph.output, *graph.value_info]
     elements = {v.type.tensor_type.elem_type for v in values}
@@ -176,16 +189,13 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
         return ATTENTION_LATER
     graph_inputs = {v.name for v in graph.input}
     held = ("LSTM", "GRU", "RNN", "TopK", "CumSum", "OneHot")
-    if any((n.op_type.startswith("Reduce") or n.op_type in held)
+    if any(n.op_type in held
            and len(n.input) > 1 and n.input[1] in graph_inputs for n in graph.node):
         return CONST_INPUT  # the axes, the diagonal, the weights, k, the depth
     return None
 # Frozen variants that still cannot convert, with the reason.
 XFAIL_FROZEN = {"test_edge_pad": INT_TYPES,
-                "test_reflect_pad": INT_TYPES,
-                "test_reduce_max_bool_inputs": "ReduceMax and ReduceMin of bool tensors",
-                "test_reduce_min_bool_inputs": "ReduceMax and ReduceMin of bool tensors",
-                "test_reduce_max_empty_set_bool": "ReduceMax and ReduceMin of bool tensors"}
+                "test_reflect_pad": INT_TYPES}
 # Cases whose stored expected output disagrees with ONNX Runtime; they are compared with ONNX
 # Runtime instead. align_corners with a scale whose output length is not whole: ONNX's
 # generator maps coordinates with the unrounded length (input x scale), ONNX Runtime (and

@@ -6,8 +6,8 @@ The signature of each function is the op's contract, read by the importer's pre-
 - positional parameters are the ONNX inputs in order. `str` is a float32 tensor,
   `np.ndarray` an input that must be constant (the function gets its value), `Indices` an
   int32/int64 tensor, `AnyTensor` a tensor of any type (only its shape is used), `Compared`
-  a float32, int32, int64 or bool tensor, `Numeric` a float32, int32 or int64 one (plain
-  integers: arithmetic wraps, Div truncates) and `Boolean` a bool one;
+  a float32, bool or integer (int8 to uint64) tensor, `Numeric` a float32 or integer one
+  (plain integers: arithmetic wraps, Div truncates) and `Boolean` a bool one;
 - keyword parameters are the ONNX attributes with ONNX's defaults; a `Literal[...]` hint
   lists the values Emberlite supports;
 - the return hint says how many outputs are supported (`list[str]`: any number) and

@@ -14,6 +14,7 @@ verifier with a message.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 import subprocess
@@ -30,11 +31,10 @@ from emberlite.converter import UnsupportedOpsError
 from emberlite.converter.ir import DType, Graph, Node, Tensor
 from emberlite.converter.ops import OpType
 from emberlite.converter.planner import plan_memory
-from emberlite.converter.writer import serialize
+from emberlite.converter.writer import _HASH_SLOT_OFFSET, serialize
 from emberlite.schema.Model import Model
 from tests.helpers import convert_onnx, run_ember, run_ort
 from tests.runtime.empty_worker import all_cases
-from tests.runtime.test_verifier_plan import _rehash
 
 WORKER = Path(__file__).with_name("empty_worker.py")
 HANG_SECONDS = 30  # for the whole worker; every case takes milliseconds
@@ -293,6 +293,15 @@ def _add_model(const_shape: tuple[int, ...]) -> bytes:
          "c": Tensor("c", DType.FLOAT32, const_shape, data=value)}
     graph = Graph(t, [Node(OpType.ADD, "add", ["x", "c"], ["y"])], ["x"], ["y"])
     return serialize(graph, plan_memory(graph))
+
+
+def _rehash(buf: bytearray) -> bytes:
+    """The writer's content hash, recomputed after a patch."""
+    root = Model.GetRootAs(buf, 0)
+    pos = root._tab.Pos + root._tab.Offset(_HASH_SLOT_OFFSET)
+    buf[pos:pos + 32] = bytes(32)
+    buf[pos:pos + 32] = hashlib.sha256(buf).digest()
+    return bytes(buf)
 
 
 SHAPE_SLOT, ARENA_OFFSET_SLOT = 8, 12  # the Tensor table's vtable offsets (schema order)

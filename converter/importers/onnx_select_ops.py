@@ -1,9 +1,11 @@
 """ONNX TopK, CumSum, OneHot and Mod (format 8's TOP_K, CUM_SUM, ONE_HOT and MOD), in the
 conventions of onnx_ops.py (annotations are the contract the importer's pre-scan reads). k,
-CumSum's axis, OneHot's depth and values are constants: shapes are fixed at conversion.
+CumSum's axis and OneHot's depth may be run-time tensors (converter/ops/operands.py): the
+kernel reads them at invoke and checks them against the output shapes the model declares.
 """
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -15,8 +17,8 @@ from ..ops.binary import INTEGER_TYPES
 from ..ops.mod import ModParams
 from ..ops.one_hot import OneHotParams
 from ..ops.top_k import TopKParams
-from .graph_builder import Builder, Invalid, Unsupported, axis_index
-from .onnx_signature import Compared
+from .graph_builder import Builder, Invalid, Unsupported, axis_index, runtime_output_shape
+from .onnx_signature import Compared, Operand
 
 # Run-time element types each op computes on (the signature's Compared also lets bool in).
 _NUMERIC = (DType.FLOAT32, DType.INT32, DType.INT64)
@@ -39,15 +41,25 @@ def _integer(value: np.ndarray, what: str) -> int:
     return int(value.reshape(-1)[0])
 
 
-def _top_k(b: Builder, x: str, k: int, axis: int, largest: int) -> list[str]:
+def _top_k(b: Builder, x: str, k: int | str, axis: int, largest: int) -> list[str]:
+    """k is a number, or a run-time tensor that must be the declared outputs' k."""
     _numeric(b, x, "input X")
     dims = b.shape(x)
     axis = axis_index(axis, len(dims))
+    operand = None
+    if isinstance(k, str):
+        operand = _runtime_scalar(b, k, "K", (DType.INT64,))
+        declared = runtime_output_shape(b, k)
+        if len(declared) != len(dims):
+            raise Invalid(f"the declared values shape {list(declared)} must have the input's "
+                          f"rank {len(dims)}")
+        k = declared[axis]
     if not 0 <= k <= dims[axis]:
         raise Invalid(f"k={k} must be in [0, {dims[axis]}] (the size of axis {axis} of "
                       f"{list(dims)})")
     out = dims[:axis] + (k,) + dims[axis + 1:]
-    return b.node(OpType.TOP_K, [x], TopKParams(axis, bool(largest)), shapes=[out, out],
+    inputs = [x, operand] if operand else [x]
+    return b.node(OpType.TOP_K, inputs, TopKParams(axis, bool(largest)), shapes=[out, out],
                   dtype=[b.dtype(x), DType.INT64], outputs=2)
 
 
@@ -55,14 +67,18 @@ def top_k_1(b: Builder, x: Compared, *, axis: int = -1, k: int) -> list[str]:
     return _top_k(b, x, k, axis, 1)
 
 
-def top_k_10(b: Builder, x: Compared, k: np.ndarray, *, axis: int = -1) -> list[str]:
-    return _top_k(b, x, _integer(k, "K"), axis, 1)
+def _k(k: np.ndarray | str) -> int | str:
+    return k if isinstance(k, str) else _integer(k, "K")
 
 
-def top_k_11(b: Builder, x: Compared, k: np.ndarray, *, axis: int = -1, largest: int = 1,
+def top_k_10(b: Builder, x: Compared, k: Operand, *, axis: int = -1) -> list[str]:
+    return _top_k(b, x, _k(k), axis, 1)
+
+
+def top_k_11(b: Builder, x: Compared, k: Operand, *, axis: int = -1, largest: int = 1,
              sorted: int = 1) -> list[str]:
     # sorted=0 leaves the order to the runtime: Emberlite's is the sorted one.
-    return _top_k(b, x, _integer(k, "K"), axis, largest)
+    return _top_k(b, x, _k(k), axis, largest)
 
 
 def cum_sum(b: Builder, x: Compared, axis: np.ndarray, *, exclusive: int = 0,
@@ -84,25 +100,50 @@ def _depth(depth: np.ndarray) -> int:
     return int(value)  # a float depth truncates, as ONNX Runtime reads it
 
 
-def one_hot(b: Builder, indices: Compared, depth: np.ndarray, values: np.ndarray, *,
+def _runtime_scalar(b: Builder, t: str, what: str, types: tuple[DType, ...]) -> str:
+    """Run-time operand `t`, one element of one of `types` (a float32 one is cast to int64,
+    truncating as ONNX Runtime does), as an int32 or int64 tensor."""
+    if b.dtype(t) not in types or math.prod(b.shape(t)) != 1 or b.rank(t) > 1:
+        raise Invalid(f"{what} must be one {' or '.join(d.name.lower() for d in types)}, got "
+                      f"{b.dtype(t).name.lower()} of shape {list(b.shape(t))}")
+    return t if b.dtype(t) in (DType.INT32, DType.INT64) else \
+        b.op(OpType.CAST, [t], dtype=DType.INT64)
+
+
+def one_hot(b: Builder, indices: Compared, depth: Operand, values: Operand, *,
             axis: int = -1) -> str:
+    """depth is a constant, or a run-time tensor that must be the declared output's depth;
+    values (off, on) a constant or a run-time tensor."""
     if b.dtype(indices) == DType.BOOL:
         raise Unsupported("indices of type bool: float32, int32 and int64 are supported")
-    if values.size != 2:
-        raise Invalid(f"values must hold 2 elements [off, on], got shape {list(values.shape)}")
-    out_type = _ONE_HOT_OUT.get(values.dtype)
+    shape = b.shape(values) if isinstance(values, str) else values.shape
+    if math.prod(shape) != 2:
+        raise Invalid(f"values must hold 2 elements [off, on], got shape {list(shape)}")
+    value_type = np.dtype(b.dtype(values).numpy if isinstance(values, str) else values.dtype)
+    out_type = _ONE_HOT_OUT.get(value_type)
     if out_type is None:
-        raise Unsupported(f"values of type {values.dtype}: float32, int32, int64 and bool "
+        raise Unsupported(f"values of type {value_type}: float32, int32, int64 and bool "
                           f"are supported")
-    n = _depth(depth)
     dims = b.shape(indices)
     a = axis_index(axis, len(dims) + 1)
+    operand = None
+    if isinstance(depth, str):
+        operand = _runtime_scalar(b, depth, "depth", _NUMERIC)
+        declared = runtime_output_shape(b, depth)
+        if len(declared) != len(dims) + 1:
+            raise Invalid(f"the declared output shape {list(declared)} must have rank "
+                          f"{len(dims) + 1}")
+        n = declared[a]
+    else:
+        n = _depth(depth)
     if b.dtype(indices) == DType.FLOAT32:
         # ONNX Runtime truncates float indices to integers.
         indices = b.op(OpType.CAST, [indices], dtype=DType.INT64)
-    pair = b.const(values.reshape(2), name="values")
+    pair = b.reshape(values, (2,)) if isinstance(values, str) else \
+        b.const(values.reshape(2), name="values")
     out = dims[:a] + (n,) + dims[a:]
-    return b.op(OpType.ONE_HOT, [indices, pair], OneHotParams(a, True), shapes=[out],
+    return b.op(OpType.ONE_HOT, [indices, pair] + ([operand] if operand else []),
+                OneHotParams(a, True), shapes=[out],
                 dtype=out_type)
 
 

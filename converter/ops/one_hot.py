@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, check_axis, fail, input_shape, output_shape, params_of
+from .operands import check_operand
 from .facts import OpFacts
 from .op_type import OpType
 
@@ -27,11 +28,13 @@ class OneHotParams:
 
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
-    check_arity(node, 2, 2)
+    check_arity(node, 2, 3)
     p = params_of(node, OneHotParams)
+    if len(node.inputs) > 2 and node.inputs[2]:
+        check_operand(node, graph, 2, 1)  # a run-time depth, checked against the output
     indices = input_shape(node, graph, 0)
     check_axis(node, p.axis, len(indices) + 1)
-    types = [graph.tensors[name].dtype.name for name in node.inputs]
+    types = [graph.tensors[name].dtype.name for name in node.inputs[:2]]
     if types[0] not in ("INT32", "INT64"):
         raise fail(node, f"indices must be INT32 or INT64, got {types[0]}")
     if types[1] not in OUTPUT_TYPES:

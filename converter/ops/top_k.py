@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, check_axis, fail, input_shape, output_shape, params_of
+from .operands import check_operand
 from .facts import OpFacts
 from .op_type import OpType
 
@@ -26,8 +27,10 @@ class TopKParams:
 
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
-    check_arity(node, 1, 1, 2)
+    check_arity(node, 1, 2, 2)
     p = params_of(node, TopKParams)
+    if len(node.inputs) > 1 and node.inputs[1]:
+        check_operand(node, graph, 1, 1)  # a run-time k, checked against the values' shape
     x = input_shape(node, graph, 0)
     check_axis(node, p.axis, len(x))
     x_type = graph.tensors[node.inputs[0]].dtype.name

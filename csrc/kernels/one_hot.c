@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/operand.h"
 #include "kernels/shape_rules.h"
 
 typedef struct one_hot_data {
@@ -115,9 +116,10 @@ ember_status ember_shape_one_hot(ember_context *ctx, const ember_node *node) {
 }
 
 static ember_status one_hot_check(ember_context *ctx, const ember_node *node) {
-    ember_status st = ember_check_arity(ctx, node, 2, 2, 1);
+    ember_status st = ember_check_arity(ctx, node, 2, 3, 1);
     if (st != EMBER_STATUS_OK ||
-        (st = ember_check_params(ctx, node, EMBER_OP_PARAMS_ONE_HOT_PARAMS)) != EMBER_STATUS_OK)
+        (st = ember_check_params(ctx, node, EMBER_OP_PARAMS_ONE_HOT_PARAMS)) != EMBER_STATUS_OK ||
+        (st = ember_check_operand(ctx, node, "one_hot", ember_input(ctx, node, 2), "depth", 1)))
         return st;
     const ember_tensor *indices = ember_input(ctx, node, 0);
     const ember_tensor *values = ember_input(ctx, node, 1);
@@ -151,7 +153,13 @@ static ember_status one_hot_prepare(ember_context *ctx, ember_node *node) {
     return EMBER_STATUS_OK;
 }
 
+/* A run-time depth (input 2) must be the stored one. */
 static ember_status one_hot_eval(ember_context *ctx, const ember_node *node) {
+    const one_hot_data *d = node->data;
+    ember_status st = ember_operand_expect(ctx, node, "one_hot", ember_input(ctx, node, 2), 0,
+                                           (int64_t)d->depth, "depth");
+    if (st != EMBER_STATUS_OK)
+        return st;
     ember_one_hot_ref(node->data, ember_input(ctx, node, 0)->data,
                       ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;

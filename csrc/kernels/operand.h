@@ -40,4 +40,20 @@ static inline bool ember_operand_axis(int64_t v, uint32_t rank, uint32_t *axis) 
     return true;
 }
 
+/* At eval: element k of run-time operand `t` (absent: NULL, nothing to check) must be `want`,
+   the value the stored output shape was made for. */
+static inline ember_status ember_operand_expect(ember_context *ctx, const ember_node *node,
+                                                const char *op, const ember_tensor *t, size_t k,
+                                                int64_t want, const char *what) {
+    if (t == NULL)
+        return EMBER_STATUS_OK;
+    const int64_t got = k < t->count ? ember_operand_at(t, k) : INT64_MIN;
+    if (got == want)
+        return EMBER_STATUS_OK;
+    return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
+                      "node %" PRIu32 " (%s): the run-time %s is %" PRId64 "; the stored output "
+                      "shape needs %" PRId64,
+                      node->index, op, what, got, want);
+}
+
 #endif /* EMBER_KERNELS_OPERAND_H */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/operand.h"
 #include "kernels/shape_rules.h"
 
 /* -1, 0 or 1 as the element at a is below, equal to or above the element at b. */
@@ -228,9 +229,10 @@ ember_status ember_shape_top_k(ember_context *ctx, const ember_node *node) {
 }
 
 static ember_status top_k_check(ember_context *ctx, const ember_node *node) {
-    ember_status st = ember_check_arity(ctx, node, 1, 1, 2);
+    ember_status st = ember_check_arity(ctx, node, 1, 2, 2);
     if (st != EMBER_STATUS_OK ||
-        (st = ember_check_params(ctx, node, EMBER_OP_PARAMS_TOP_K_PARAMS)) != EMBER_STATUS_OK)
+        (st = ember_check_params(ctx, node, EMBER_OP_PARAMS_TOP_K_PARAMS)) != EMBER_STATUS_OK ||
+        (st = ember_check_operand(ctx, node, "top_k", ember_input(ctx, node, 1), "k", 1)))
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *values = ember_output(ctx, node, 0);
@@ -271,7 +273,13 @@ static ember_status top_k_prepare(ember_context *ctx, ember_node *node) {
     return EMBER_STATUS_OK;
 }
 
+/* A run-time k (input 1) must be the stored k. */
 static ember_status top_k_eval(ember_context *ctx, const ember_node *node) {
+    const top_k_data *d = node->data;
+    ember_status st = ember_operand_expect(ctx, node, "top_k", ember_input(ctx, node, 1), 0,
+                                           (int64_t)d->k, "k");
+    if (st != EMBER_STATUS_OK)
+        return st;
     ember_top_k_ref(node->data, ember_input(ctx, node, 0)->data,
                     ember_output(ctx, node, 0)->data, ember_output(ctx, node, 1)->data,
                     ctx->scratch);

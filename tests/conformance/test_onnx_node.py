@@ -188,7 +188,7 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
             for a in n.attribute)) for n in graph.node):
         return ATTENTION_LATER
     graph_inputs = {v.name for v in graph.input}
-    held = ("LSTM", "GRU", "RNN", "TopK", "CumSum", "OneHot")
+    held = ("LSTM", "GRU", "RNN", "CumSum", "CumProd")
     if any(n.op_type in held
            and len(n.input) > 1 and n.input[1] in graph_inputs for n in graph.node):
         return CONST_INPUT  # the axes, the diagonal, the weights, k, the depth

@@ -13,9 +13,14 @@ from onnx import helper
 
 from emberlite import Interpreter
 from emberlite.converter import ModelImportError, UnsupportedOpsError
-from emberlite.errors import EvalError
+from emberlite.converter.ir import DType
+from emberlite.converter.ops import OpType
+from emberlite.converter.ops.one_hot import OneHotParams
+from emberlite.converter.ops.reshape import ReshapeParams
+from emberlite.converter.ops.top_k import TopKParams
+from emberlite.errors import EvalError, InvalidModelError
 from tests.helpers import convert_onnx, run_ember, run_ort
-from tests.kernels.select_models import ONNX_TYPES
+from tests.kernels.select_models import ONNX_TYPES, oracle, run_ir
 
 
 def _model(op: str, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray],
@@ -34,14 +39,14 @@ def _model(op: str, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray
 
 def _check(op: str, inputs: dict[str, np.ndarray], types: list[type] | None = None,
            opset: int = 18, **attrs) -> bytes:
-    """Emberlite equals ONNX Runtime (exactly) on a model whose outputs (of `types`, default
-    one of the first input's type) declare the shapes ONNX Runtime gives; returns the
-    converted model."""
+    """Emberlite equals ONNX Runtime (its reference evaluator where ONNX Runtime has no kernel)
+    exactly, on a model whose outputs (of `types`, default one of the first input's type)
+    declare the shapes ONNX Runtime gives; returns the converted model."""
     types = types or [next(iter(inputs.values())).dtype.type]
     names = [f"y{i}" for i in range(len(types))]
     probe = _model(op, inputs, {n: np.zeros(0, t) for n, t in zip(names, types)}, opset,
                    declare=False, **attrs)
-    want = run_ort(probe, list(inputs.values()))
+    want = oracle(probe, list(inputs.values()))
     model = _model(op, inputs, dict(zip(names, want)), opset, **attrs)
     data = convert_onnx(model)
     got = run_ember(data, list(inputs.values()))
@@ -152,3 +157,57 @@ def test_runtime_operand_with_dynamic_dims_is_refused() -> None:
     with pytest.raises((ModelImportError, UnsupportedOpsError),
                        match="run-time (operand|tensor)"):
         convert_onnx(model, input_shapes={"x": [1, (2, 8), 3]})
+
+
+# --- TopK, OneHot --------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+@pytest.mark.parametrize("shape,axis", [((7,), 0), ((3, 5), 1), ((2, 6, 3), -2)], ids=str)
+def test_top_k_runtime_k(shape: tuple, axis: int, dtype: type) -> None:
+    x = _x(shape, dtype)
+    n = shape[axis]
+    for k in sorted({1, n // 2 + 1, n}):
+        inputs = {"x": x, "k": np.array([k], np.int64)}
+        data = _check("TopK", inputs, [dtype, np.int64], axis=axis, largest=k % 2)
+        for wrong in {k - 1, k + 1, n + 5, -1} - {k}:
+            _fails(data, [x, np.array([wrong], np.int64)], "top_k")
+
+
+@pytest.mark.parametrize("depth_type", [np.int64, np.int32, np.float32])
+@pytest.mark.parametrize("values_type", [np.float32, np.int64])
+@pytest.mark.parametrize("axis", [-1, 0, 1])
+def test_one_hot_runtime_depth_and_values(axis: int, values_type: type,
+                                          depth_type: type) -> None:
+    indices = RNG.integers(-6, 6, (3, 4)).astype(np.int64)
+    depth = 5
+    values = np.array([RNG.integers(-9, 0), RNG.integers(1, 9)], values_type)
+    inputs = {"indices": indices, "depth": np.array(depth, depth_type), "values": values}
+    data = _check("OneHot", inputs, [values_type], opset=11, axis=axis)
+    got = run_ember(data, [indices, inputs["depth"], values[::-1].copy()])[0]
+    assert set(np.unique(got)) <= set(values.tolist())  # run-time values are read
+    for wrong in (depth - 1, depth + 1, 0):
+        _fails(data, [indices, np.array(wrong, depth_type), values], "one_hot")
+
+
+# --- the C checks of a file the converter would not write --------------------------------
+X = np.zeros((2, 3), np.float32)
+F32 = DType.FLOAT32
+
+
+@pytest.mark.parametrize("op,inputs,outputs,params,message", [
+    (OpType.RESHAPE, [X, np.array([3, 2], np.float32)], [((3, 2), F32)], ReshapeParams(),
+     "shape must be INT32 or INT64"),
+    (OpType.RESHAPE, [X, np.array([[3, 2]], np.int64)], [((3, 2), F32)], ReshapeParams(),
+     "shape must be a scalar or a vector"),
+    (OpType.RESHAPE, [X, np.array([3, 2], np.int64), np.array([0], np.int64)],
+     [((3, 2), F32)], ReshapeParams(), "2 run-time operands"),
+    (OpType.TOP_K, [X, np.array([2.0], np.float32)], [((2, 2), F32), ((2, 2), DType.INT64)],
+     TopKParams(1), "k must be INT32 or INT64"),
+    (OpType.TOP_K, [X, np.array([2, 2], np.int64)], [((2, 2), F32), ((2, 2), DType.INT64)],
+     TopKParams(1), "k must be a scalar or a vector of at most 1"),
+    (OpType.ONE_HOT, [np.zeros(3, np.int64), np.zeros(2, np.float32), np.array(4.0, np.float32)],
+     [((3, 4), F32)], OneHotParams(1), "depth must be INT32 or INT64"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_c_check_refuses_malformed_operands(op: OpType, inputs: list, outputs: list,
+                                            params: object, message: str) -> None:
+    with pytest.raises(InvalidModelError, match=rf"node 0 \({op.name.lower()}\): {message}"):
+        run_ir(op, inputs, outputs, params)

@@ -15,6 +15,7 @@ import numpy as np
 from .errors import EmberError, ShapeError
 from .ir import DType, Graph, Node, QuantParams
 from .ops import OPS, FusedActivation, OpType
+from .ops.grid_sample import reference as grid_sample_reference
 from .ops.pad import PadMode
 from .ops.resize import CoordinateTransform, NearestRounding, ResizeMode
 from .ops.transpose_conv2d import full_size
@@ -669,6 +670,25 @@ def _cum_sum(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     return [np.flip(y, p.axis) if p.reverse else y]
 
 
+def _cum_prod(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    # Multiplied in the input's type in order along the axis (integers wrap); the exclusive
+    # products are the inclusive ones shifted by one, after a 1.
+    p, x = node.params, np.asarray(args[0])
+    if p.reverse:
+        x = np.flip(x, p.axis)
+    with np.errstate(over="ignore"):
+        y = np.cumprod(x, axis=p.axis, dtype=x.dtype)
+    if p.exclusive:
+        head = np.ones_like(np.take(x, [0], p.axis))
+        y = np.concatenate([head, np.take(y, range(x.shape[p.axis] - 1), p.axis)], p.axis)
+    return [np.flip(y, p.axis) if p.reverse else y]
+
+
+def _grid_sample(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+    return [grid_sample_reference(np.asarray(args[0], np.float32),
+                                  np.asarray(args[1], np.float32), node.params)]
+
+
 def _one_hot(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     p, indices, values = node.params, np.asarray(args[0]).astype(np.int64), np.asarray(args[1])
     depth = graph.tensors[node.outputs[0]].shape[p.axis]
@@ -743,6 +763,9 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.SIGN: _signed(np.sign),
     OpType.SIN: _math(np.sin),
     OpType.COS: _math(np.cos),
+    OpType.ACOS: _math(np.arccos),
+    OpType.ASIN: _math(np.arcsin),
+    OpType.ATAN: _math(np.arctan),
     OpType.RECIPROCAL: _math(lambda x: 1.0 / x),
     OpType.ERF: _math(_erf),
     OpType.SOFTPLUS: _math(_softplus),
@@ -772,6 +795,8 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.SCATTER_ELEMENTS: _scatter_elements,
     OpType.TOP_K: _top_k,
     OpType.CUM_SUM: _cum_sum,
+    OpType.CUM_PROD: _cum_prod,
+    OpType.GRID_SAMPLE: _grid_sample,
     OpType.ONE_HOT: _one_hot,
     OpType.MOD: _mod,
 }

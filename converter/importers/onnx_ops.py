@@ -48,6 +48,7 @@ from .graph_builder import (Builder, Invalid, Unsupported, axis_index, check_ind
 from .onnx_nn_ops import (conv, conv_transpose, gemm, global_lp_pool, lp_pool, matmul,
                           pool_average, pool_max)
 from .onnx_composed_ops import COMPOSED_OPS, same_type
+from .onnx_extra_ops import EXTRA_OPS
 from .onnx_index_ops import INDEX_OPS
 from .onnx_select_ops import SELECT_OPS
 from .onnx_qdq import QDQ_OPS
@@ -749,6 +750,7 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Cast": cast,
     "CastLike": cast_like,
     **COMPOSED_OPS,
+    **EXTRA_OPS,
     **INDEX_OPS,
     **QDQ_OPS,
     **RECURRENT_OPS,

@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import (arg_max, arg_min, batch_matmul, binary, cast, clamp, compare, concatenation, conv2d,
-               cum_sum, depthwise_conv2d, elementwise, fully_connected, gather, gather_elements,
-               gather_nd, hard_sigmoid, l2_normalization, leaky_relu, log_softmax, math_unary,
-               maximum, mean, minimum, mod, one_hot, pad, pool2d, power, prelu, quantize,
-               reduce_fold, reshape, resize, scatter_elements, scatter_nd, slice, softmax, split,
-               sum, top_k, transpose, transpose_conv2d, where)
+               cum_prod, cum_sum, depthwise_conv2d, elementwise, fully_connected, gather,
+               gather_elements, gather_nd, grid_sample, hard_sigmoid, l2_normalization, leaky_relu,
+               log_softmax, math_unary, maximum, mean, minimum, mod, one_hot, pad, pool2d, power,
+               prelu, quantize, reduce_fold, reshape, resize, scatter_elements, scatter_nd, slice,
+               softmax, split, sum, top_k, transpose, transpose_conv2d, where)
 from .facts import OpFacts, QuantRule
 from .op_type import FusedActivation, OpType
 
@@ -27,11 +27,11 @@ if TYPE_CHECKING:
 __all__ = ["OPS", "FusedActivation", "OpFacts", "OpType", "QuantRule", "infer_shape"]
 
 _MODULES = (arg_max, arg_min, batch_matmul, binary, cast, clamp, compare, concatenation, conv2d,
-            cum_sum, depthwise_conv2d, elementwise, fully_connected, gather, gather_elements,
-            gather_nd, hard_sigmoid, l2_normalization, leaky_relu, log_softmax, math_unary,
-            maximum, mean, minimum, mod, one_hot, pad, pool2d, power, prelu, quantize, reduce_fold,
-            reshape, resize, scatter_elements, scatter_nd, slice, softmax, split, sum, top_k,
-            transpose, transpose_conv2d, where)
+            cum_prod, cum_sum, depthwise_conv2d, elementwise, fully_connected, gather,
+            gather_elements, gather_nd, grid_sample, hard_sigmoid, l2_normalization, leaky_relu,
+            log_softmax, math_unary, maximum, mean, minimum, mod, one_hot, pad, pool2d, power,
+            prelu, quantize, reduce_fold, reshape, resize, scatter_elements, scatter_nd, slice,
+            softmax, split, sum, top_k, transpose, transpose_conv2d, where)
 
 OPS: dict[OpType, OpFacts] = {facts.op: facts for facts in sorted(
     (facts for module in _MODULES for facts in module.FACTS), key=lambda facts: facts.op)}

@@ -1,8 +1,9 @@
 """The float32 element-wise math ops of format 7. One input, output shape = input shape: ABS,
 NEG, SQRT, RSQRT, EXP, LOG, FLOOR, CEIL, ROUND (halves to even), SIGN, SIN, COS, RECIPROCAL,
-ERF, SOFTPLUS, MISH, SQUARE with no params; ELU, SELU and GELU with theirs. POW, the binary
-one, is pow.py. float32 only (an int8 model runs them between a DEQUANTIZE and a QUANTIZE),
-but ABS, NEG and SIGN also take plain int32 and int64 (-INT_MIN and |INT_MIN| wrap)."""
+ERF, SOFTPLUS, MISH, SQUARE and (format 9) ACOS, ASIN, ATAN with no params; ELU, SELU and
+GELU with theirs. POW, the binary one, is pow.py. float32 only (an int8 model runs them
+between a DEQUANTIZE and a QUANTIZE), but ABS, NEG and SIGN also take plain int32 and int64
+(-INT_MIN and |INT_MIN| wrap)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ FACTS = (
     _facts(OpType.SIGN, ("Sign",), ("SIGN",), "int32 and int64 too"),
     _facts(OpType.SIN, ("Sin", "Tan"), ("SIN",)),
     _facts(OpType.COS, ("Cos",), ("COS",)),
+    _facts(OpType.ACOS, ("Acos",)),
+    _facts(OpType.ASIN, ("Asin",)),
+    _facts(OpType.ATAN, ("Atan",)),
     _facts(OpType.RECIPROCAL, ("Reciprocal",)),
     _facts(OpType.ERF, ("Erf",)),
     _facts(OpType.SOFTPLUS, ("Softplus",)),

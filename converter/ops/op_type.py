@@ -94,6 +94,11 @@ class OpType(enum.IntEnum):
     CUM_SUM = 81
     ONE_HOT = 82
     MOD = 83
+    GRID_SAMPLE = 89
+    CUM_PROD = 90
+    ACOS = 91
+    ASIN = 92
+    ATAN = 93
 
 
 class FusedActivation(enum.IntEnum):

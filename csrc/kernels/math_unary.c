@@ -6,7 +6,7 @@
    ember_unary_data (unary.h), the params in p.
    ABS, NEG and SIGN also take plain INT32 and INT64 (the output of the input's type), as ONNX
    Runtime computes them: -INT_MIN and |INT_MIN| wrap to INT_MIN (modulo 2^32 / 2^64), SIGN is
-   -1, 0 or 1. Node data then: math_int_data. */
+   -1, 0 or 1. Node data then: math_int_data. ACOS, ASIN, ATAN (format 9): float32 only. */
 #include <math.h>
 
 #include "ember_internal.h"
@@ -52,6 +52,24 @@ static void log_loop(const float *in, float *out, size_t n, const ember_unary_pa
     (void)p;
     for (size_t i = 0; i < n; i++)
         out[i] = logf(in[i]);
+}
+
+static void acos_loop(const float *in, float *out, size_t n, const ember_unary_params *p) {
+    (void)p;
+    for (size_t i = 0; i < n; i++)
+        out[i] = acosf(in[i]);
+}
+
+static void asin_loop(const float *in, float *out, size_t n, const ember_unary_params *p) {
+    (void)p;
+    for (size_t i = 0; i < n; i++)
+        out[i] = asinf(in[i]);
+}
+
+static void atan_loop(const float *in, float *out, size_t n, const ember_unary_params *p) {
+    (void)p;
+    for (size_t i = 0; i < n; i++)
+        out[i] = atanf(in[i]);
 }
 
 static void floor_loop(const float *in, float *out, size_t n, const ember_unary_params *p) {
@@ -200,6 +218,9 @@ static const math_op math_ops[] = {
     {EMBER_OP_SIGN, "sign", 0, sign_loop, sign_i32, sign_i64},
     {EMBER_OP_SIN, "sin", 0, sin_loop, NULL, NULL},
     {EMBER_OP_COS, "cos", 0, cos_loop, NULL, NULL},
+    {EMBER_OP_ACOS, "acos", 0, acos_loop, NULL, NULL},
+    {EMBER_OP_ASIN, "asin", 0, asin_loop, NULL, NULL},
+    {EMBER_OP_ATAN, "atan", 0, atan_loop, NULL, NULL},
     {EMBER_OP_RECIPROCAL, "reciprocal", 0, reciprocal_loop, NULL, NULL},
     {EMBER_OP_ERF, "erf", 0, erf_loop, NULL, NULL},
     {EMBER_OP_SOFTPLUS, "softplus", 0, softplus_loop, NULL, NULL},
@@ -321,6 +342,9 @@ MATH_KERNEL(round, ROUND);
 MATH_KERNEL(sign, SIGN);
 MATH_KERNEL(sin, SIN);
 MATH_KERNEL(cos, COS);
+MATH_KERNEL(acos, ACOS);
+MATH_KERNEL(asin, ASIN);
+MATH_KERNEL(atan, ATAN);
 MATH_KERNEL(reciprocal, RECIPROCAL);
 MATH_KERNEL(erf, ERF);
 MATH_KERNEL(softplus, SOFTPLUS);

@@ -86,6 +86,11 @@ extern const ember_kernel ember_kernel_top_k;
 extern const ember_kernel ember_kernel_cum_sum;
 extern const ember_kernel ember_kernel_one_hot;
 extern const ember_kernel ember_kernel_mod;
+extern const ember_kernel ember_kernel_grid_sample;
+extern const ember_kernel ember_kernel_cum_prod;
+extern const ember_kernel ember_kernel_acos;
+extern const ember_kernel ember_kernel_asin;
+extern const ember_kernel ember_kernel_atan;
 
 static const ember_kernel *const kernels[] = {
     [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
@@ -172,6 +177,11 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_CUM_SUM] = &ember_kernel_cum_sum,
     [EMBER_OP_ONE_HOT] = &ember_kernel_one_hot,
     [EMBER_OP_MOD] = &ember_kernel_mod,
+    [EMBER_OP_GRID_SAMPLE] = &ember_kernel_grid_sample,
+    [EMBER_OP_CUM_PROD] = &ember_kernel_cum_prod,
+    [EMBER_OP_ACOS] = &ember_kernel_acos,
+    [EMBER_OP_ASIN] = &ember_kernel_asin,
+    [EMBER_OP_ATAN] = &ember_kernel_atan,
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,

@@ -141,6 +141,7 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_ARG_MIN: return ember_shape_arg;
     case EMBER_OP_TOP_K: return ember_shape_top_k;
     case EMBER_OP_ONE_HOT: return ember_shape_one_hot;
+    case EMBER_OP_GRID_SAMPLE: return ember_shape_grid_sample;
     case EMBER_OP_ADD: case EMBER_OP_SUB: case EMBER_OP_MUL: case EMBER_OP_DIV:
     case EMBER_OP_MAXIMUM: case EMBER_OP_MINIMUM: case EMBER_OP_POW:
     case EMBER_OP_EQUAL: case EMBER_OP_NOT_EQUAL: case EMBER_OP_LESS: case EMBER_OP_LESS_EQUAL:
@@ -160,6 +161,7 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_RECIPROCAL: case EMBER_OP_ERF: case EMBER_OP_SOFTPLUS: case EMBER_OP_MISH:
     case EMBER_OP_SQUARE: case EMBER_OP_ELU: case EMBER_OP_SELU: case EMBER_OP_GELU:
     case EMBER_OP_LOGICAL_NOT: case EMBER_OP_CUM_SUM: case EMBER_OP_SCATTER_ND:
+    case EMBER_OP_CUM_PROD: case EMBER_OP_ACOS: case EMBER_OP_ASIN: case EMBER_OP_ATAN:
     case EMBER_OP_SCATTER_ELEMENTS:
         return ember_shape_same;
     default:

@@ -25,6 +25,7 @@ ember_status ember_shape_resize(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_arg(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_top_k(ember_context *ctx, const ember_node *node);
 ember_status ember_shape_one_hot(ember_context *ctx, const ember_node *node);
+ember_status ember_shape_grid_sample(ember_context *ctx, const ember_node *node);
 
 /* The output keeps input 0's shape (element-wise unary ops, softmax, casts, quantization). */
 ember_status ember_shape_same(ember_context *ctx, const ember_node *node);

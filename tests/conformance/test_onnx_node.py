@@ -214,10 +214,13 @@ def _cases() -> list:
     return [picked[name] for name in sorted(picked)]
 
 
+# Cases whose output is a constant the converter computes (EyeLike of a known shape): stored
+# in its own element type, which no kernel has to run.
+CONSTANT_CASES = {"test_eyelike_with_dtype"}
 CASES = _cases()
 for _case in CASES:
     _reason = _static_reason(_case.model)
-    if _reason is not None:
+    if _reason is not None and _case.name not in CONSTANT_CASES:
         XFAIL.setdefault(_case.name, _reason)
 FROZEN = [c for c in CASES if XFAIL.get(c.name) == CONST_INPUT]
 

@@ -87,3 +87,8 @@ class OpCode(object):
     CUM_SUM = 81
     ONE_HOT = 82
     MOD = 83
+    GRID_SAMPLE = 89
+    CUM_PROD = 90
+    ACOS = 91
+    ASIN = 92
+    ATAN = 93

@@ -34,6 +34,7 @@ class OpParams(object):
     ModParams = 28
     GatherNDParams = 29
     ScatterParams = 30
+    GridSampleParams = 31
 
 def OpParamsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -129,4 +130,7 @@ def OpParamsCreator(unionType, table):
     if unionType == OpParams().ScatterParams:
         import emberlite.schema.ScatterParams
         return emberlite.schema.ScatterParams.ScatterParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().GridSampleParams:
+        import emberlite.schema.GridSampleParams
+        return emberlite.schema.GridSampleParams.GridSampleParamsT.InitFromBuf(table.Bytes, table.Pos)
     return None

@@ -145,8 +145,13 @@ static ember_status gather_prepare(ember_context *ctx, ember_node *node) {
 }
 
 static ember_status gather_eval(ember_context *ctx, const ember_node *node) {
-    return ember_gather_ref(node->data, ember_input(ctx, node, 0)->data,
-                            ember_input(ctx, node, 1)->data, ember_output(ctx, node, 0)->data);
+    const struct gather_data *d = node->data;
+    if (ember_gather_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
+                         ember_output(ctx, node, 0)->data) == EMBER_STATUS_OK)
+        return EMBER_STATUS_OK;
+    return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
+                      "node %" PRIu32 " (gather '%s'): an index is outside [-%" PRId64
+                      ", %" PRId64 ")", node->index, node->name, d->axis_dim, d->axis_dim);
 }
 
 const ember_kernel ember_kernel_gather = {

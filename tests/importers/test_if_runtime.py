@@ -107,7 +107,7 @@ def test_a_gather_out_of_range_still_fails_when_its_branch_runs() -> None:
     nodes = [h.make_node("Gather", ["table", "i"], ["y"], axis=0)]
     table = numpy_helper.from_array(np.array([10, 20, 30], np.float32), "table")
     model = _model(nodes, [_info("i", [], T.INT64)], [_info("y", [])], [table])
-    with pytest.raises(errors.EmberRuntimeError, match="gather"):
+    with pytest.raises(errors.EmberRuntimeError, match=r"gather .*an index is outside \[-3, 3\)"):
         _run(model, {"i": np.array(7, np.int64)})
 
 

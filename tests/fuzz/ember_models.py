@@ -557,7 +557,8 @@ def _axes(b: Builder, rank: int) -> tuple[int, ...]:
 def _reduce(op: OpType, types: tuple[DType, ...],
             out_quant: Callable[[Builder, str], QuantParams | None] | None = None) -> GenFn:
     """MEAN, SUM (int8 output params of their own) and the folds (REDUCE_MAX/MIN: int8 shares
-    the input's, `out_quant`)."""
+    the input's, `out_quant`); float32 ones sometimes take their axes as input 1 (format 9,
+    read at invoke: int32 or int64, unordered, some negative) with the output shape given."""
     def gen(b: Builder, prev: str | None) -> str:
         dtype = prev_type(b, prev, types)
         x = b.x_input(prev, dtype, min_rank=1)
@@ -567,6 +568,14 @@ def _reduce(op: OpType, types: tuple[DType, ...],
         if b.chance(0.5):
             out_shape = tuple(d for i, d in enumerate(xs) if i not in axes)
         q = out_quant(b, x) if out_quant else b.quant(dtype)
+        if dtype == DType.FLOAT32 and b.chance(0.3):
+            given = [int(a) - len(xs) if b.chance(0.5) else int(a)
+                     for a in b.rng.permutation(axes)]
+            kept = tuple(1 if i in axes else d for i, d in enumerate(xs))
+            itype = b.pick(INTEGER)
+            operand = b.add_const((len(given),), itype, data=np.array(given, itype.numpy),
+                                  base="axes")
+            return b.node(op, [x, operand], ReduceParams(), dtype, shape=out_shape or kept)
         return b.node(op, [x], ReduceParams(axes), dtype, q, shape=out_shape)
     return gen
 

@@ -93,6 +93,9 @@ class Node:
     inputs: list[str]                       # tensor names; "" = omitted optional input
     outputs: list[str]
     params: Any = None                      # the op's params dataclass (converter/ops/<op>.py)
+    # Runs only when each (one-element bool tensor, value) holds, outermost first; set last,
+    # after the passes (converter/branches.py).
+    run_if: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,6 @@ class Signature:
     """A named entry point (TFLite's SignatureDef): a name for each of some graph inputs and
     outputs, which are given by position in Graph.inputs / Graph.outputs, since passes may
     rename the tensors behind them."""
-    # Runs only when each (one-element bool tensor, value) holds, outermost first; set last,
-    # after the passes (converter/branches.py).
-    run_if: tuple[tuple[str, bool], ...] = ()
     key: str
     inputs: tuple[tuple[str, int], ...]     # (name, index into Graph.inputs)
     outputs: tuple[tuple[str, int], ...]    # (name, index into Graph.outputs)

@@ -177,10 +177,10 @@ def _check_graph(graph: onnx.GraphProto) -> None:
     for out in graph.output:
         if out.name not in known:
             raise ModelImportError(f"graph output {out.name!r} is produced by no node")
-
         if out.type.WhichOneof("value") not in (None, "tensor_type"):
             raise ModelImportError(f"graph output {out.name!r} is not a tensor "
                                    f"({out.type.WhichOneof('value')})")
+
 
 def _check_nodes(model: onnx.ModelProto) -> None:
     """ONNX's schema checks (attribute names and types, required attributes, arity) for

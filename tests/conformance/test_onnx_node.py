@@ -140,8 +140,7 @@ def _xfail() -> dict[str, str]:
             *_names("slice_", "neg start_out_of_bounds end_out_of_bounds default_axes "
                     "default_steps neg_steps negative_axes"),
             *_names("split_variable_parts_", "1d_opset13 2d_opset13 default_axis_opset13 "
-                    "1d_opset18 2d_opset18 default_axis_opset18"),
-            "test_split_zero_size_splits_opset13", "test_split_zero_size_splits_opset18"]),
+                    "1d_opset18 2d_opset18 default_axis_opset18")]),
         (REDUCE_BOOL, _names("reduce_", "max_bool_inputs min_bool_inputs max_empty_set_bool")),
         (REDUCE_SHAPE, [
             *_names("reduce_l2_", "do_not_keepdims_example_expanded "

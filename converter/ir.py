@@ -36,6 +36,10 @@ class DType(enum.IntEnum):
     UINT64 = 10
     FLOAT64 = 11
     BFLOAT16 = 12
+    FLOAT8E4M3FN = 13
+    FLOAT8E4M3FNUZ = 14
+    FLOAT8E5M2 = 15
+    FLOAT8E5M2FNUZ = 16
 
     @property
     def numpy(self) -> np.dtype:
@@ -53,7 +57,10 @@ _NUMPY = {DType.FLOAT32: "float32", DType.FLOAT16: "float16", DType.INT8: "int8"
           DType.UINT8: "uint8", DType.INT16: "int16", DType.INT32: "int32",
           DType.INT64: "int64", DType.BOOL: "bool", DType.UINT16: "uint16",
           DType.UINT32: "uint32", DType.UINT64: "uint64", DType.FLOAT64: "float64",
-          DType.BFLOAT16: ml_dtypes.bfloat16}
+          DType.BFLOAT16: ml_dtypes.bfloat16, DType.FLOAT8E4M3FN: ml_dtypes.float8_e4m3fn,
+          DType.FLOAT8E4M3FNUZ: ml_dtypes.float8_e4m3fnuz,
+          DType.FLOAT8E5M2: ml_dtypes.float8_e5m2,
+          DType.FLOAT8E5M2FNUZ: ml_dtypes.float8_e5m2fnuz}
 
 
 @dataclass(frozen=True)

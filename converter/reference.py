@@ -10,6 +10,7 @@ import dataclasses
 import math
 from typing import Callable
 
+import ml_dtypes
 import numpy as np
 
 from .errors import EmberError, ShapeError
@@ -545,12 +546,32 @@ def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     # C casts: float -> integer truncates toward zero (saturated here: C leaves it undefined),
     # integer -> narrower integer wraps (numpy's astype does both).
     x = np.asarray(args[0])
-    to = graph.tensors[node.outputs[0]].dtype.numpy
-    if np.issubdtype(x.dtype, np.floating) and np.issubdtype(to, np.integer):
-        wide = np.iinfo(np.int64 if to == np.int64 else np.int32)
-        x = np.clip(np.nan_to_num(np.trunc(_f64(x)), nan=0.0), wide.min, wide.max)
-        return [x.astype(np.int64 if to == np.int64 else np.int32).astype(to)]
-    return [x.astype(to)]
+    to = graph.tensors[node.outputs[0]].dtype
+    if to.name.startswith("FLOAT8") and x.dtype != to.numpy:
+        top = float(ml_dtypes.finfo(to.numpy).max)
+        return [np.clip(_f64(x), -top, top).astype(to.numpy)]
+    if DType.from_numpy(x.dtype) not in _FLOAT_DTYPES:
+        return [x.astype(to.numpy)]
+    f = _f64(x)
+    if to == DType.BOOL:
+        return [f != 0]
+    if to in _FLOAT_DTYPES:
+        return [f.astype(to.numpy)]
+    t = np.nan_to_num(np.trunc(f), nan=0.0)
+    wide = np.iinfo(np.int64 if to in (DType.INT64, DType.UINT64, DType.UINT32) else np.int32)
+    # float(2^63 - 1) is 2^63, beyond int64: the largest double below it is 2^63 - 1024.
+    bits = np.where(t >= 2.0**63, np.iinfo(np.int64).max,
+                    np.clip(t, wide.min, min(wide.max, 2.0**63 - 1024)).astype(np.int64))
+    if to == DType.UINT64:
+        top = np.clip(t, 0, 2.0**64 - 2048).astype(np.uint64)
+        big = np.where(t >= 2.0**64, np.iinfo(np.uint64).max, top)
+        return [np.where(t >= 0, big, bits.view(np.uint64))]
+    return [bits.astype(to.numpy)]
+
+
+_FLOAT_DTYPES = frozenset({DType.FLOAT32, DType.FLOAT16, DType.FLOAT64, DType.BFLOAT16,
+                           DType.FLOAT8E4M3FN, DType.FLOAT8E4M3FNUZ, DType.FLOAT8E5M2,
+                           DType.FLOAT8E5M2FNUZ})
 
 
 def _l2_normalization(node: Node, args: list, graph: Graph) -> list[np.ndarray]:

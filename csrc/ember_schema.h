@@ -20,7 +20,11 @@ _Static_assert(EMBER_TYPE_UINT32 == 9, "EMBER_TYPE_UINT32 is not DataType.UINT32
 _Static_assert(EMBER_TYPE_UINT64 == 10, "EMBER_TYPE_UINT64 is not DataType.UINT64 (10)");
 _Static_assert(EMBER_TYPE_FLOAT64 == 11, "EMBER_TYPE_FLOAT64 is not DataType.FLOAT64 (11)");
 _Static_assert(EMBER_TYPE_BFLOAT16 == 12, "EMBER_TYPE_BFLOAT16 is not DataType.BFLOAT16 (12)");
-_Static_assert(EMBER_TYPE_COUNT == 13, "EMBER_TYPE_COUNT is not the number of DataType values (13)");
+_Static_assert(EMBER_TYPE_FLOAT8E4M3FN == 13, "EMBER_TYPE_FLOAT8E4M3FN is not DataType.FLOAT8E4M3FN (13)");
+_Static_assert(EMBER_TYPE_FLOAT8E4M3FNUZ == 14, "EMBER_TYPE_FLOAT8E4M3FNUZ is not DataType.FLOAT8E4M3FNUZ (14)");
+_Static_assert(EMBER_TYPE_FLOAT8E5M2 == 15, "EMBER_TYPE_FLOAT8E5M2 is not DataType.FLOAT8E5M2 (15)");
+_Static_assert(EMBER_TYPE_FLOAT8E5M2FNUZ == 16, "EMBER_TYPE_FLOAT8E5M2FNUZ is not DataType.FLOAT8E5M2FNUZ (16)");
+_Static_assert(EMBER_TYPE_COUNT == 17, "EMBER_TYPE_COUNT is not the number of DataType values (17)");
 
 /* enum OpCode */
 #define EMBER_OP_CONV2D 0

@@ -48,6 +48,10 @@ const char *ember_type_str(ember_type type) {
     case EMBER_TYPE_UINT64: return "uint64";
     case EMBER_TYPE_FLOAT64: return "float64";
     case EMBER_TYPE_BFLOAT16: return "bfloat16";
+    case EMBER_TYPE_FLOAT8E4M3FN: return "float8e4m3fn";
+    case EMBER_TYPE_FLOAT8E4M3FNUZ: return "float8e4m3fnuz";
+    case EMBER_TYPE_FLOAT8E5M2: return "float8e5m2";
+    case EMBER_TYPE_FLOAT8E5M2FNUZ: return "float8e5m2fnuz";
     default: return "unknown type";
     }
 }
@@ -67,6 +71,10 @@ size_t ember_type_bytes(uint8_t type) {
     case EMBER_TYPE_UINT64: return 8;
     case EMBER_TYPE_FLOAT64: return 8;
     case EMBER_TYPE_BFLOAT16: return 2;
+    case EMBER_TYPE_FLOAT8E4M3FN: return 1;
+    case EMBER_TYPE_FLOAT8E4M3FNUZ: return 1;
+    case EMBER_TYPE_FLOAT8E5M2: return 1;
+    case EMBER_TYPE_FLOAT8E5M2FNUZ: return 1;
     default: return 0;
     }
 }

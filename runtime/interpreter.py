@@ -31,6 +31,16 @@ _NUMPY_TYPES: dict[int, type] = {
     lib.EMBER_TYPE_UINT16: np.uint16,
     lib.EMBER_TYPE_UINT32: np.uint32,
     lib.EMBER_TYPE_UINT64: np.uint64,
+    lib.EMBER_TYPE_FLOAT64: np.float64,
+}
+# Types numpy lacks, by their ml_dtypes names: ml_dtypes is imported when a tensor of one is
+# touched, so the runtime alone runs without it (it comes with emberlite[convert]).
+_ML_DTYPES_TYPES: dict[int, str] = {
+    lib.EMBER_TYPE_BFLOAT16: "bfloat16",
+    lib.EMBER_TYPE_FLOAT8E4M3FN: "float8_e4m3fn",
+    lib.EMBER_TYPE_FLOAT8E4M3FNUZ: "float8_e4m3fnuz",
+    lib.EMBER_TYPE_FLOAT8E5M2: "float8_e5m2",
+    lib.EMBER_TYPE_FLOAT8E5M2FNUZ: "float8_e5m2fnuz",
 }
 
 # Bits of Interpreter(isa_mask=...): which optimised kernel families prepare may pick. The
@@ -329,7 +339,16 @@ class Interpreter:
         try:
             return _NUMPY_TYPES[info.type]
         except KeyError:
-            raise ValueError(f"tensor type {info.type} has no numpy equivalent") from None
+            pass
+        name = _ML_DTYPES_TYPES.get(info.type)
+        if name is None:
+            raise ValueError(f"tensor type {info.type} has no numpy equivalent")
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise ImportError(f"a {name} tensor needs the ml_dtypes package for its numpy type "
+                              f"(pip install ml_dtypes, or emberlite[convert])") from None
+        return getattr(ml_dtypes, name)
 
     def _input_signature(self, detail: dict[str, Any]) -> dict[str, Any]:
         ranges = self.input_dim_ranges(detail["index"])
@@ -377,8 +396,10 @@ class Interpreter:
         dtype = np.dtype(self._numpy_type(info))
         shape = tuple(info.dims[i] for i in range(info.rank))
         # Constants live in the model (maybe a read-only memory map): never writable.
-        view = _ArenaView(self, _address(data), shape, dtype, readonly=bool(info.is_constant))
-        return np.asarray(view)
+        # ml_dtypes' types have no array-interface type string: viewed through unsigned ints.
+        raw = dtype if info.type in _NUMPY_TYPES else np.dtype(f"u{dtype.itemsize}")
+        view = _ArenaView(self, _address(data), shape, raw, readonly=bool(info.is_constant))
+        return np.asarray(view).view(dtype)
 
     def set_tensor(self, tensor_index: int, value: Any) -> None:
         """Copies `value` into a tensor; dtype and shape must match exactly (no casts)."""

@@ -25,6 +25,7 @@ from ..ops.reshape import ReshapeParams
 from .graph_builder import Builder, Invalid, Unsupported
 from .onnx_control_flow import (CONTROL_FLOW_OPS, constant_outputs, control_flow_problems,
                                 convert_control_flow)
+from .onnx_float_edges import RAW_OPS, FloatEdges, constant_value, scan_type
 from .onnx_fold import fold_node
 from .onnx_functions import convert_function, has_function
 from .onnx_ops import ONNX_OPS
@@ -345,7 +346,7 @@ def _node_problems(node: onnx.NodeProto, sig: Signature, constant: set[str],
         if i >= len(sig.inputs) and not sig.variadic:
             break  # too many inputs: said above
         kind = sig.kind(i)
-        elem = types.get(name)
+        elem = scan_type(types.get(name))  # float16 and float64: computed as float32
         if not name:
             hint = sig.inputs[i] if i < len(sig.inputs) else None
             if (hint is None and sig.variadic) or (hint is not None
@@ -393,9 +394,10 @@ class _Conversion:
         self.consts = {i.name: _initializer(i) for i in g.initializer}
         self.env: dict[str, str] = {}         # other ONNX values -> IR tensor name
         self.qdq = QdqLowering(g)           # int8 groups of a QDQ model
-        for value in g.input:
+        self.edges = FloatEdges(self.graph, self.b)  # float16/float64 in, float32 inside
         # Value name -> shape by ONNX shape inference, made on first use (_static_shape).
         self._static_shapes: dict[str, tuple[int, ...]] | None = None
+        for value in g.input:
             if value.name in shapes:
                 dtype = _dtype(value.type.tensor_type.elem_type, value.name)
                 self.graph.tensors[value.name] = Tensor(value.name, dtype, shapes[value.name])
@@ -417,6 +419,7 @@ class _Conversion:
                 failed.update(node.output)
             except Invalid as e:
                 raise ModelImportError(f"node {label!r} ({node.op_type}): {e}") from None
+        self.edges.narrow_outputs(list(self.model.graph.output), self.env, self.consts)
         problems += self._set_outputs(failed)
         if problems:
             raise UnsupportedOpsError(problems)
@@ -432,17 +435,18 @@ class _Conversion:
     def attributes(node: onnx.NodeProto) -> dict[str, Any]:
         return {a.name: _attribute(a) for a in node.attribute}
 
-    def _tensor(self, name: str) -> str:
-        """The IR tensor of ONNX value `name`, materialising a constant on first use."""
+    def _tensor(self, name: str, raw: bool = False) -> str:
+        """The IR tensor of ONNX value `name`, materialising a constant on first use; as
+        float32 if computed in float32 (onnx_float_edges.py) unless `raw`."""
         if name not in self.env:
             value = self.consts[name]
             try:
-                self.b.add_constant(name, value)
+                self.b.add_constant(name, constant_value(value))
             except ValueError:
                 raise Unsupported(f"constant {name!r} has unsupported type {value.dtype}") \
                     from None
             self.env[name] = name
-        return self.env[name]
+        return self.env[name] if raw else self.edges.widen(self.env[name])
 
     def convert_inner(self, node: onnx.NodeProto, label: str) -> None:
         """Converts a node of an inlined subgraph (onnx_control_flow.py), after the pre-scan's
@@ -488,14 +492,15 @@ class _Conversion:
         for i, name in enumerate(node.input):
             if not name:
                 args.append(None)
-            elif sig.kind(i) == "operand":
-                args.append(self.consts[name] if name in self.consts else self._tensor(name))
             elif i < len(sig.inputs) and input_kind(sig.inputs[i]) == "constant":
                 args.append(self.consts[name])
+            elif sig.kind(i) == "operand":
+                args.append(self.consts[name] if name in self.consts else
+                            self._tensor(name, node.op_type in RAW_OPS))
             else:
                 kind = sig.kind(i)
                 value = self.consts.get(name)
-                tensor = self._tensor(name)
+                tensor = self._tensor(name, node.op_type in RAW_OPS)
                 actual = self.b.dtype(tensor)
                 if kind in _KIND_DTYPES and actual not in _KIND_DTYPES[kind]:
                     # A type the scan could not know: a folded constant's, or one the model
@@ -503,11 +508,11 @@ class _Conversion:
                     raise Unsupported(f"input {i} ({name!r}) has type {actual.name.lower()}; "
                                       f"only {_KIND_TYPES[kind][0]} is supported")
                 args.append(tensor)
+        kwargs = {a.name: _attribute(a) for a in node.attribute}
+        self.b.begin(label, len(node.output))
         if any(sig.kind(i) == "operand" and name and name not in self.consts
                for i, name in enumerate(node.input)):
             self.b.declared = [self._static_shape(o) for o in node.output]
-        kwargs = {a.name: _attribute(a) for a in node.attribute}
-        self.b.begin(label, len(node.output))
         result = fn(self.b, *args, **kwargs)
         self.b.finish()
         results = result if isinstance(result, list) else [result]
@@ -519,6 +524,8 @@ class _Conversion:
             elif self.b.rename_output(value, name):
                 self.env[name] = name
             else:
+                self.env[name] = value
+
     def _static_shape(self, name: str) -> tuple[int, ...] | None:
         """The shape ONNX shape inference gives value `name` at the graph inputs' converted
         shapes, if every dim is known: an op whose output size follows a run-time operand
@@ -546,8 +553,6 @@ class _Conversion:
                         and all(d.HasField("dim_value") for d in t.shape.dim)):
                     self._static_shapes[value.name] = tuple(d.dim_value for d in t.shape.dim)
         return self._static_shapes.get(name)
-
-                self.env[name] = value
 
     def _fold(self, node: onnx.NodeProto, label: str) -> list[np.ndarray]:
         """Evaluates a node whose inputs are all constant (onnx_fold.py); a run-time input

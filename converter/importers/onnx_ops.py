@@ -151,26 +151,38 @@ def where(b: Builder, cond: Boolean, x: Compared, y: Compared) -> str:
     return b.op(OpType.WHERE, [cond, x, y], dtype=b.dtype(x))
 
 
-# The element types a run-time Cast converts between (csrc/kernels/cast.c).
-_CAST_TO = {onnx.TensorProto.FLOAT: DType.FLOAT32, onnx.TensorProto.INT32: DType.INT32,
-            onnx.TensorProto.INT64: DType.INT64, onnx.TensorProto.BOOL: DType.BOOL}
+def _cast_target(to: int) -> DType:
+    """Cast's target: any element type Emberlite has (csrc/kernels/cast.c converts any pair)."""
+    try:
+        return DType.from_numpy(onnx.helper.tensor_dtype_to_np_dtype(to))
+    except (KeyError, ValueError, TypeError):
+        known = to in onnx.TensorProto.DataType.values()
+        name = onnx.TensorProto.DataType.Name(to) if known else f"unknown type {to}"
+        raise Unsupported(f"Cast to {name}: Emberlite has no such tensors (float32, float64, "
+                          f"float16, bfloat16, float8, 8- to 64-bit integers and bool "
+                          f"are supported)") from None
 
 
 def _cast_to(b: Builder, x: str, dtype: DType) -> str:
     return x if dtype == b.dtype(x) else b.op(OpType.CAST, [x], dtype=dtype)
 
 
-def cast(b: Builder, x: Compared, *, to: int, saturate: int = 1) -> str:
+def _check_saturate(dtype: DType, saturate: int) -> None:
+    if not saturate and dtype.name.startswith("FLOAT8"):
+        raise Unsupported(f"saturate=0 (out-of-range values to NaN or inf) is not supported "
+                          f"for a Cast to {dtype.name}: Emberlite's float8 casts saturate")
+
+
+def cast(b: Builder, x: AnyTensor, *, to: int, saturate: int = 1) -> str:
     """Float to integer truncates toward zero (saturating where ONNX leaves it undefined);
-    `saturate` only concerns float8 targets, which are refused."""
-    if to not in _CAST_TO:
-        known = to in onnx.TensorProto.DataType.values()
-        name = onnx.TensorProto.DataType.Name(to) if known else f"unknown type {to}"
-        raise Unsupported(f"Cast to {name}: float32, int32, int64 and bool are supported")
-    return _cast_to(b, x, _CAST_TO[to])
+    to a narrower float rounds to nearest even; `saturate` concerns float8 targets."""
+    dtype = _cast_target(to)
+    _check_saturate(dtype, saturate)
+    return _cast_to(b, x, dtype)
 
 
-def cast_like(b: Builder, x: Compared, like: Compared, *, saturate: int = 1) -> str:
+def cast_like(b: Builder, x: AnyTensor, like: AnyTensor, *, saturate: int = 1) -> str:
+    _check_saturate(b.dtype(like), saturate)
     return _cast_to(b, x, b.dtype(like))
 
 

@@ -61,7 +61,11 @@ typedef enum ember_type {
     EMBER_TYPE_UINT64 = 10,
     EMBER_TYPE_FLOAT64 = 11,
     EMBER_TYPE_BFLOAT16 = 12,
-    EMBER_TYPE_COUNT = 13
+    EMBER_TYPE_FLOAT8E4M3FN = 13,
+    EMBER_TYPE_FLOAT8E4M3FNUZ = 14,
+    EMBER_TYPE_FLOAT8E5M2 = 15,
+    EMBER_TYPE_FLOAT8E5M2FNUZ = 16,
+    EMBER_TYPE_COUNT = 17
 } ember_type;
 
 /* Bits of ember_options.isa_mask: which optimised kernel families may be used. */

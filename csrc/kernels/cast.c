@@ -1,24 +1,33 @@
-/* CAST: element values converted between FLOAT32, INT8, INT32, INT64 and BOOL; the tensors'
-   types say from and to, and quantization parameters are ignored (an int8 value is its stored
-   integer), as LiteRT's CAST, a C++ static_cast, does. Float to integer truncates toward
-   zero; where C leaves it undefined (out of range, NaN) the value saturates to the int32
-   range (int64 for INT64 outputs) with NaN giving 0, then narrows like an integer. A wider
-   integer narrows by wrapping (two's complement). To BOOL, anything but zero is true (NaN
-   too, as in C, numpy and ONNX); from BOOL, any nonzero byte is 1 (format 7). Node data:
-   cast_data. */
+/* CAST: element values converted between any two element types (float32, float64, float16,
+   bfloat16, the four float8 types, the signed and unsigned integers of 8 to 64 bits, bool);
+   the tensors' types say from and to, and quantization parameters are ignored (an int8 value
+   is its stored integer), as LiteRT's CAST, a C++ static_cast, does.
+   Floats: to a narrower float rounds to nearest, ties to even, once (float_convert.h: NaN and
+   infinity kept; float8 saturates to its largest value, as ONNX's default saturate=1).
+   Integer to float rounds to nearest too (a 64-bit integer goes through a double rounded to
+   odd, so a second rounding cannot err). Float to integer truncates toward zero; where C
+   leaves it undefined (out of range, NaN) the value saturates to the int32 range (int64 for
+   UINT32 and 64-bit outputs, [0, 2^64) for positive UINT64 ones) with NaN giving 0, then
+   narrows like an integer, which is what numpy gives on x86-64. A wider integer narrows by
+   wrapping (two's complement). To BOOL, anything but zero is true (NaN too, as in C, numpy
+   and ONNX); from BOOL, any nonzero byte is 1 (format 7). Node data: cast_data. */
 #include <math.h>
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/float_convert.h"
 
 struct cast_data {
     uint8_t from, to;
+    bool saturate; /* float8 outputs: beyond the range gives the largest value, not NaN/inf */
 };
 
-static bool castable(uint8_t type) {
-    return type == EMBER_TYPE_FLOAT32 || type == EMBER_TYPE_INT8 || type == EMBER_TYPE_INT32 ||
-           type == EMBER_TYPE_INT64 || type == EMBER_TYPE_BOOL;
-}
+/* A loaded element: a float (any float type, as an exact double) or an integer's bits. */
+struct element {
+    double f;
+    uint64_t bits; /* two's complement for signed types */
+    enum { FLOATING, SIGNED, UNSIGNED } kind;
+};
 
 static ember_status cast_check(ember_context *ctx, const ember_node *node) {
     ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
@@ -28,76 +37,137 @@ static ember_status cast_check(ember_context *ctx, const ember_node *node) {
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    const ember_tensor *bad = !castable(in->type) ? in : !castable(out->type) ? out : NULL;
-    if (bad != NULL)
-        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (cast): '%s' has type %s; CAST converts FLOAT32, "
-                          "INT8, INT32, INT64 and BOOL",
-                          node->index, bad->name, ember_type_str((ember_type)bad->type));
+    /* Every type the format has is castable; the verifier refused unknown type numbers. */
     if ((st = ember_check_same_shape(ctx, node, "cast", in, out)))
         return st;
     return ember_check_inplace(ctx, node, "cast", in, 0, out);
 }
 
-static int64_t load_int(const void *p, size_t i, uint8_t type) {
+static struct element load(const void *p, size_t i, uint8_t type) {
+    struct element e = {0.0, 0, FLOATING};
+    int64_t s = 0;
     switch (type) {
-    case EMBER_TYPE_INT8:
-        return ((const int8_t *)p)[i];
-    case EMBER_TYPE_INT32:
-        return ((const int32_t *)p)[i];
-    case EMBER_TYPE_BOOL:
-        return ((const uint8_t *)p)[i] != 0;
-    default:
-        return ((const int64_t *)p)[i];
+    case EMBER_TYPE_FLOAT32: e.f = ((const float *)p)[i]; return e;
+    case EMBER_TYPE_FLOAT64: e.f = ((const double *)p)[i]; return e;
+    case EMBER_TYPE_FLOAT16:
+    case EMBER_TYPE_BFLOAT16:
+        e.f = ember_narrow_float_decode(type, ((const uint16_t *)p)[i]);
+        return e;
+    case EMBER_TYPE_INT8: s = ((const int8_t *)p)[i]; break;
+    case EMBER_TYPE_INT16: s = ((const int16_t *)p)[i]; break;
+    case EMBER_TYPE_INT32: s = ((const int32_t *)p)[i]; break;
+    case EMBER_TYPE_INT64: s = ((const int64_t *)p)[i]; break;
+    case EMBER_TYPE_BOOL: s = ((const uint8_t *)p)[i] != 0; break;
+    case EMBER_TYPE_UINT8: e.bits = ((const uint8_t *)p)[i]; e.kind = UNSIGNED; return e;
+    case EMBER_TYPE_UINT16: e.bits = ((const uint16_t *)p)[i]; e.kind = UNSIGNED; return e;
+    case EMBER_TYPE_UINT32: e.bits = ((const uint32_t *)p)[i]; e.kind = UNSIGNED; return e;
+    case EMBER_TYPE_UINT64: e.bits = ((const uint64_t *)p)[i]; e.kind = UNSIGNED; return e;
+    default: /* the float8 types */
+        e.f = ember_narrow_float_decode(type, ((const uint8_t *)p)[i]);
+        return e;
     }
+    e.bits = (uint64_t)s;
+    e.kind = SIGNED;
+    return e;
 }
 
-/* Two's-complement narrowing without implementation-defined conversions. */
-static void store_int(void *p, size_t i, uint8_t type, int64_t v) {
-    const uint64_t u = (uint64_t)v;
-    if (type == EMBER_TYPE_BOOL) {
-        ((uint8_t *)p)[i] = v != 0;
-    } else if (type == EMBER_TYPE_INT8) {
-        const uint8_t b = (uint8_t)u;
-        memcpy((int8_t *)p + i, &b, 1);
-    } else if (type == EMBER_TYPE_INT32) {
-        const uint32_t w = (uint32_t)u;
-        memcpy((int32_t *)p + i, &w, 4);
-    } else {
-        ((int64_t *)p)[i] = v;
+/* An integer as a double rounded to odd at 53 bits: exact below 2^53, and above it the lowest
+   bit records whether bits were dropped, so rounding it again to 24 bits or fewer rounds
+   the integer correctly (53 >= 24 + 2). */
+static double integer_to_double_odd(const struct element *e) {
+    const bool negative = e->kind == SIGNED && (int64_t)e->bits < 0;
+    uint64_t mag = negative ? 0u - e->bits : e->bits;
+    int shift = 0;
+    while ((mag >> shift) >= (UINT64_C(1) << 53))
+        shift++;
+    if (shift > 0) {
+        const bool dropped = (mag & ((UINT64_C(1) << shift) - 1u)) != 0;
+        mag = (mag >> shift) | (uint64_t)dropped;
     }
+    const double v = ldexp((double)mag, shift);
+    return negative ? -v : v;
 }
 
-/* Truncation toward zero, saturated to [lo, hi]; NaN gives 0. */
-static int64_t float_to_int(float f, double lo, double hi) {
+/* Truncation toward zero, saturated as the header says, as two's-complement bits. */
+static uint64_t float_to_bits(double f, uint8_t to) {
     if (isnan(f))
         return 0;
-    const double t = trunc((double)f);
+    const double t = trunc(f);
+    if (to == EMBER_TYPE_UINT64 && t >= 0.0)
+        return t >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)t;
+    const bool wide = to == EMBER_TYPE_INT64 || to == EMBER_TYPE_UINT64 ||
+                      to == EMBER_TYPE_UINT32;
+    const double lo = wide ? -9223372036854775808.0 : -2147483648.0;
+    const double hi = wide ? 9223372036854775807.0 : 2147483647.0; /* 2^63 as a double */
     if (t <= lo)
-        return (int64_t)lo;
+        return wide ? (uint64_t)INT64_MIN : (uint64_t)(int64_t)INT32_MIN;
     if (t >= hi)
-        return hi >= 9.2e18 ? INT64_MAX : (int64_t)hi;
-    return (int64_t)t;
+        return wide ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX;
+    return (uint64_t)(int64_t)t;
+}
+
+/* Narrowing by keeping the low bytes, without implementation-defined conversions. */
+static void store_bits(void *p, size_t i, uint8_t type, uint64_t u) {
+    switch (ember_type_bytes(type)) {
+    case 1: {
+        const uint8_t b = (uint8_t)u;
+        memcpy((uint8_t *)p + i, &b, 1);
+        break;
+    }
+    case 2: {
+        const uint16_t h = (uint16_t)u;
+        memcpy((uint16_t *)p + i, &h, 2);
+        break;
+    }
+    case 4: {
+        const uint32_t w = (uint32_t)u;
+        memcpy((uint32_t *)p + i, &w, 4);
+        break;
+    }
+    default:
+        memcpy((uint64_t *)p + i, &u, 8);
+        break;
+    }
+}
+
+static void store_float(void *p, size_t i, uint8_t to, double f, bool saturate) {
+    if (to == EMBER_TYPE_FLOAT32)
+        ((float *)p)[i] = (float)f;
+    else if (to == EMBER_TYPE_FLOAT64)
+        ((double *)p)[i] = f;
+    else
+        store_bits(p, i, to, ember_narrow_float_encode(to, f, saturate));
+}
+
+static bool is_float(uint8_t type) {
+    return type == EMBER_TYPE_FLOAT32 || type == EMBER_TYPE_FLOAT64 ||
+           ember_is_narrow_float(type);
+}
+
+static void store(const struct cast_data *d, void *p, size_t i, const struct element *e) {
+    const uint8_t to = d->to;
+    if (to == EMBER_TYPE_BOOL) {
+        ((uint8_t *)p)[i] = e->kind == FLOATING ? e->f != 0.0 : e->bits != 0;
+    } else if (is_float(to)) {
+        double f = e->f;
+        if (e->kind != FLOATING && to == EMBER_TYPE_FLOAT64)
+            f = e->kind == SIGNED ? (double)(int64_t)e->bits : (double)e->bits;
+        else if (e->kind != FLOATING)
+            f = integer_to_double_odd(e);
+        store_float(p, i, to, f, d->saturate);
+    } else {
+        store_bits(p, i, to, e->kind == FLOATING ? float_to_bits(e->f, to) : e->bits);
+    }
 }
 
 static void ember_cast_ref(const struct cast_data *d, const void *in, void *out, size_t n) {
-    if (d->from == EMBER_TYPE_FLOAT32 && d->to == EMBER_TYPE_FLOAT32) {
-        memmove(out, in, n * sizeof(float));
-    } else if (d->from == EMBER_TYPE_FLOAT32 && d->to == EMBER_TYPE_BOOL) {
-        for (size_t i = 0; i < n; i++)
-            ((uint8_t *)out)[i] = ((const float *)in)[i] != 0.0f;
-    } else if (d->from == EMBER_TYPE_FLOAT32) {
-        const bool wide = d->to == EMBER_TYPE_INT64;
-        const double lo = wide ? -9223372036854775808.0 : -2147483648.0;
-        const double hi = wide ? 9223372036854775807.0 : 2147483647.0;
-        for (size_t i = 0; i < n; i++)
-            store_int(out, i, d->to, float_to_int(((const float *)in)[i], lo, hi));
-    } else if (d->to == EMBER_TYPE_FLOAT32) {
-        for (size_t i = 0; i < n; i++)
-            ((float *)out)[i] = (float)load_int(in, i, d->from);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            store_int(out, i, d->to, load_int(in, i, d->from));
+    if (d->from == d->to) {
+        memmove(out, in, n * ember_type_bytes(d->from));
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct element e = load(in, i, d->from);
+        store(d, out, i, &e);
     }
 }
 
@@ -107,6 +177,7 @@ static ember_status cast_prepare(ember_context *ctx, ember_node *node) {
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     d->from = ember_input(ctx, node, 0)->type;
     d->to = ember_output(ctx, node, 0)->type;
+    d->saturate = true;
     node->data = d;
     return EMBER_STATUS_OK;
 }

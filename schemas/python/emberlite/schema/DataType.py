@@ -16,3 +16,7 @@ class DataType(object):
     UINT64 = 10
     FLOAT64 = 11
     BFLOAT16 = 12
+    FLOAT8E4M3FN = 13
+    FLOAT8E4M3FNUZ = 14
+    FLOAT8E5M2 = 15
+    FLOAT8E5M2FNUZ = 16

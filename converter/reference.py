@@ -16,6 +16,7 @@ import numpy as np
 from .errors import EmberError, ShapeError
 from .ir import DType, Graph, Node, QuantParams
 from .ops import OPS, FusedActivation, OpType
+from .ops.bitwise import reference as bitwise_reference
 from .ops.grid_sample import reference as grid_sample_reference
 from .ops.pad import PadMode
 from .ops.resize import CoordinateTransform, NearestRounding, ResizeMode
@@ -820,4 +821,9 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.GRID_SAMPLE: _grid_sample,
     OpType.ONE_HOT: _one_hot,
     OpType.MOD: _mod,
+    OpType.BITWISE_AND: bitwise_reference,
+    OpType.BITWISE_OR: bitwise_reference,
+    OpType.BITWISE_XOR: bitwise_reference,
+    OpType.BITWISE_NOT: bitwise_reference,
+    OpType.BIT_SHIFT: bitwise_reference,
 }

@@ -111,6 +111,11 @@ _Static_assert(EMBER_TYPE_COUNT == 17, "EMBER_TYPE_COUNT is not the number of Da
 #define EMBER_OP_CUM_SUM 81
 #define EMBER_OP_ONE_HOT 82
 #define EMBER_OP_MOD 83
+#define EMBER_OP_BITWISE_AND 84
+#define EMBER_OP_BITWISE_OR 85
+#define EMBER_OP_BITWISE_XOR 86
+#define EMBER_OP_BITWISE_NOT 87
+#define EMBER_OP_BIT_SHIFT 88
 #define EMBER_OP_GRID_SAMPLE 89
 #define EMBER_OP_CUM_PROD 90
 #define EMBER_OP_ACOS 91
@@ -172,6 +177,11 @@ _Static_assert(EMBER_TYPE_COUNT == 17, "EMBER_TYPE_COUNT is not the number of Da
 #define EMBER_GRID_SAMPLE_PADDING_REFLECTION 2
 #define EMBER_GRID_SAMPLE_PADDING_COUNT 3
 
+/* enum ShiftDirection */
+#define EMBER_SHIFT_DIRECTION_LEFT 0
+#define EMBER_SHIFT_DIRECTION_RIGHT 1
+#define EMBER_SHIFT_DIRECTION_COUNT 2
+
 /* union OpParams: type ids (0 = none) */
 #define EMBER_OP_PARAMS_CONV2D_PARAMS 1
 #define EMBER_OP_PARAMS_DEPTHWISE_CONV2D_PARAMS 2
@@ -204,7 +214,8 @@ _Static_assert(EMBER_TYPE_COUNT == 17, "EMBER_TYPE_COUNT is not the number of Da
 #define EMBER_OP_PARAMS_GATHER_ND_PARAMS 29
 #define EMBER_OP_PARAMS_SCATTER_PARAMS 30
 #define EMBER_OP_PARAMS_GRID_SAMPLE_PARAMS 31
-#define EMBER_OP_PARAMS_COUNT 32
+#define EMBER_OP_PARAMS_BIT_SHIFT_PARAMS 32
+#define EMBER_OP_PARAMS_COUNT 33
 
 /* table Conv2DParams: vtable slots */
 #define EMBER_SLOT_CONV2D_PARAMS_STRIDE_H 0
@@ -357,6 +368,9 @@ _Static_assert(EMBER_TYPE_COUNT == 17, "EMBER_TYPE_COUNT is not the number of Da
 
 /* table ModParams: vtable slots */
 #define EMBER_SLOT_MOD_PARAMS_FMOD 0
+
+/* table BitShiftParams: vtable slots */
+#define EMBER_SLOT_BIT_SHIFT_PARAMS_DIRECTION 0
 
 /* table QuantParams: vtable slots */
 #define EMBER_SLOT_QUANT_PARAMS_SCALE 0

@@ -47,6 +47,7 @@ from .graph_builder import (Builder, Invalid, Unsupported, axis_index, check_ind
                             check_rank, runtime_output_shape)
 from .onnx_nn_ops import (conv, conv_transpose, gemm, global_lp_pool, lp_pool, matmul,
                           pool_average, pool_max)
+from .onnx_bitwise_ops import BITWISE_OPS
 from .onnx_composed_ops import COMPOSED_OPS, same_type
 from .onnx_extra_ops import EXTRA_OPS
 from .onnx_index_ops import INDEX_OPS
@@ -761,6 +762,7 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Where": where,
     "Cast": cast,
     "CastLike": cast_like,
+    **BITWISE_OPS,
     **COMPOSED_OPS,
     **EXTRA_OPS,
     **INDEX_OPS,

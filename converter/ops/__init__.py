@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import (arg_max, arg_min, batch_matmul, binary, cast, clamp, compare, concatenation, conv2d,
+from . import (arg_max, arg_min, batch_matmul, binary, bitwise, cast, clamp, compare,
+               concatenation, conv2d,
                cum_prod, cum_sum, depthwise_conv2d, elementwise, fully_connected, gather,
                gather_elements, gather_nd, grid_sample, hard_sigmoid, l2_normalization, leaky_relu,
                log_softmax, math_unary, maximum, mean, minimum, mod, one_hot, pad, pool2d, power,
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OPS", "FusedActivation", "OpFacts", "OpType", "QuantRule", "infer_shape"]
 
-_MODULES = (arg_max, arg_min, batch_matmul, binary, cast, clamp, compare, concatenation, conv2d,
+_MODULES = (arg_max, arg_min, batch_matmul, binary, bitwise, cast, clamp, compare,
+            concatenation, conv2d,
             cum_prod, cum_sum, depthwise_conv2d, elementwise, fully_connected, gather,
             gather_elements, gather_nd, grid_sample, hard_sigmoid, l2_normalization, leaky_relu,
             log_softmax, math_unary, maximum, mean, minimum, mod, one_hot, pad, pool2d, power,

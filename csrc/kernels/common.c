@@ -23,7 +23,7 @@ static const char *const params_names[] = {
     "TransposeParams", "ConcatenationParams", "SplitParams", "SliceParams", "PadParams",
     "SoftmaxParams", "GatherParams", "ResizeParams", "ArgParams", "EluParams", "SeluParams",
     "GeluParams", "TopKParams", "CumSumParams", "OneHotParams", "ModParams",
-    "GatherNDParams", "ScatterParams", "GridSampleParams",
+    "GatherNDParams", "ScatterParams", "GridSampleParams", "BitShiftParams",
 };
 _Static_assert(sizeof params_names / sizeof params_names[0] == EMBER_OP_PARAMS_COUNT,
                "params_names must name every OpParams table of the schema");

@@ -86,6 +86,11 @@ extern const ember_kernel ember_kernel_top_k;
 extern const ember_kernel ember_kernel_cum_sum;
 extern const ember_kernel ember_kernel_one_hot;
 extern const ember_kernel ember_kernel_mod;
+extern const ember_kernel ember_kernel_bitwise_and;
+extern const ember_kernel ember_kernel_bitwise_or;
+extern const ember_kernel ember_kernel_bitwise_xor;
+extern const ember_kernel ember_kernel_bitwise_not;
+extern const ember_kernel ember_kernel_bit_shift;
 extern const ember_kernel ember_kernel_grid_sample;
 extern const ember_kernel ember_kernel_cum_prod;
 extern const ember_kernel ember_kernel_acos;
@@ -177,6 +182,11 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_CUM_SUM] = &ember_kernel_cum_sum,
     [EMBER_OP_ONE_HOT] = &ember_kernel_one_hot,
     [EMBER_OP_MOD] = &ember_kernel_mod,
+    [EMBER_OP_BITWISE_AND] = &ember_kernel_bitwise_and,
+    [EMBER_OP_BITWISE_OR] = &ember_kernel_bitwise_or,
+    [EMBER_OP_BITWISE_XOR] = &ember_kernel_bitwise_xor,
+    [EMBER_OP_BITWISE_NOT] = &ember_kernel_bitwise_not,
+    [EMBER_OP_BIT_SHIFT] = &ember_kernel_bit_shift,
     [EMBER_OP_GRID_SAMPLE] = &ember_kernel_grid_sample,
     [EMBER_OP_CUM_PROD] = &ember_kernel_cum_prod,
     [EMBER_OP_ACOS] = &ember_kernel_acos,

@@ -147,7 +147,8 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_EQUAL: case EMBER_OP_NOT_EQUAL: case EMBER_OP_LESS: case EMBER_OP_LESS_EQUAL:
     case EMBER_OP_GREATER: case EMBER_OP_GREATER_EQUAL: case EMBER_OP_LOGICAL_AND:
     case EMBER_OP_LOGICAL_OR: case EMBER_OP_LOGICAL_XOR: case EMBER_OP_WHERE:
-    case EMBER_OP_MOD:
+    case EMBER_OP_MOD: case EMBER_OP_BITWISE_AND: case EMBER_OP_BITWISE_OR:
+    case EMBER_OP_BITWISE_XOR: case EMBER_OP_BIT_SHIFT:
         return ember_shape_broadcast;
     case EMBER_OP_GATHER_ELEMENTS: return shape_of_indices;
     case EMBER_OP_RELU: case EMBER_OP_RELU6: case EMBER_OP_CLAMP: case EMBER_OP_LEAKY_RELU:
@@ -161,6 +162,7 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_RECIPROCAL: case EMBER_OP_ERF: case EMBER_OP_SOFTPLUS: case EMBER_OP_MISH:
     case EMBER_OP_SQUARE: case EMBER_OP_ELU: case EMBER_OP_SELU: case EMBER_OP_GELU:
     case EMBER_OP_LOGICAL_NOT: case EMBER_OP_CUM_SUM: case EMBER_OP_SCATTER_ND:
+    case EMBER_OP_BITWISE_NOT:
     case EMBER_OP_CUM_PROD: case EMBER_OP_ACOS: case EMBER_OP_ASIN: case EMBER_OP_ATAN:
     case EMBER_OP_SCATTER_ELEMENTS:
         return ember_shape_same;

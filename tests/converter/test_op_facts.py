@@ -20,6 +20,7 @@ from emberlite.converter.importers.tflite_ops import TFLITE_OPS
 from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor
 from emberlite.converter.ops import OPS, OpType
 from emberlite.converter.ops.arg_max import ArgParams
+from emberlite.converter.ops.bitwise import BitShiftParams, ShiftDirection
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.cum_sum import CumSumParams
@@ -82,6 +83,16 @@ def _of_mask(op: OpType, inputs: int) -> Callable[[GraphBuilder, str], object]:
                         dtype=DType.BOOL),
                  b.node(OpType.LESS, [x, _w(b, (4,))], dtype=DType.BOOL)]
         return b.node(op, masks[:inputs], dtype=DType.BOOL, name="op")
+    return build
+
+
+def _of_int(op: OpType, inputs: int, params: object = None
+            ) -> Callable[[GraphBuilder, str], object]:
+    """Node "op" of `op` reading x cast to int32 (and a constant int32 second input)."""
+    def build(b: GraphBuilder, x: str) -> object:
+        ints = [b.node(OpType.CAST, [x], dtype=DType.INT32),
+                b.const("bits", np.arange(4, dtype=np.int32))]
+        return b.node(op, ints[:inputs], params, dtype=DType.INT32, name="op")
     return build
 
 
@@ -173,6 +184,10 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
     OpType.ONE_HOT: _one_hot,
     OpType.MOD: _one(OpType.MOD, ModParams(fmod=True),
                      consts=lambda b: [_w(b, (4,), positive=True)]),
+    **{op: _of_int(op, 2) for op in (OpType.BITWISE_AND, OpType.BITWISE_OR,
+                                     OpType.BITWISE_XOR)},
+    OpType.BITWISE_NOT: _of_int(OpType.BITWISE_NOT, 1),
+    OpType.BIT_SHIFT: _of_int(OpType.BIT_SHIFT, 2, BitShiftParams(ShiftDirection.RIGHT)),
 }
 # QUANTIZE, DEQUANTIZE and LOOKUP_TABLE have no float32 form: DIRECT_MODELS runs them.
 NO_FLOAT_MODEL = {OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LOOKUP_TABLE}

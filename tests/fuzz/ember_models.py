@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -35,6 +36,7 @@ from emberlite.converter.ops import OPS, FusedActivation, OpType
 from emberlite.converter.ops.arg_max import ArgParams
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
 from emberlite.converter.ops.binary import BinaryParams
+from emberlite.converter.ops.bitwise import BitShiftParams, ShiftDirection
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.conv2d import Conv2DParams
@@ -937,6 +939,35 @@ def gen_mod(b: Builder, prev: str | None) -> str:
     return b.node(OpType.MOD, ins, ModParams(b.chance(0.5)), dtype)
 
 
+_PLAIN_INTS = (DType.INT8, DType.UINT8, DType.INT16, DType.UINT16, DType.INT32, DType.UINT32,
+               DType.INT64, DType.UINT64)
+
+
+def gen_bitwise(b: Builder, prev: str | None, op: OpType) -> str:
+    """BITWISE_AND/OR/XOR/NOT and BIT_SHIFT on plain integers of every width; shift counts
+    include negative ones and ones not below the width (defined results)."""
+    if prev is not None and b.tensors[prev].quant is not None:
+        prev = None  # a quantized int8 value is not a plain one
+    dtype = prev_type(b, prev, _PLAIN_INTS)
+    x = b.take(prev, lambda t: t.dtype == dtype and len(t.shape) <= 5,
+               lambda: b.add_input(b.shape(b.rank(0, 5)), dtype))  # x_input would quantize
+    if op == OpType.BITWISE_NOT:
+        return b.node(op, [x], None, dtype)
+    other_shape = _broadcast_partner(b, b.tensors[x].shape)
+    params = BitShiftParams(b.pick(tuple(ShiftDirection))) if op == OpType.BIT_SHIFT else None
+    if op == OpType.BIT_SHIFT and b.chance(0.7) and 0 not in other_shape:
+        b._check_size(other_shape, dtype)
+        bits = dtype.numpy.itemsize * 8
+        counts = np.array([0, 1, bits - 1, bits, bits + 3, -1 % (1 << bits)], np.uint64)
+        data = b.rng.choice(counts, other_shape).astype(dtype.numpy)
+        other = b.add_const(other_shape, dtype, data=data)
+    else:
+        other = (b.add_const(other_shape, dtype) if b.chance(0.5)
+                 else b.add_input(other_shape, dtype))
+    ins = [other, x] if b.chance(0.3) else [x, other]
+    return b.node(op, ins, params, dtype)
+
+
 GENERATORS: dict[OpType, GenFn] = {
     OpType.CONV2D: gen_conv2d,
     OpType.DEPTHWISE_CONV2D: gen_depthwise_conv2d,
@@ -1008,6 +1039,9 @@ GENERATORS: dict[OpType, GenFn] = {
     OpType.CUM_SUM: gen_cum_sum,
     OpType.ONE_HOT: gen_one_hot,
     OpType.MOD: gen_mod,
+    **{op: functools.partial(gen_bitwise, op=op) for op in (
+        OpType.BITWISE_AND, OpType.BITWISE_OR, OpType.BITWISE_XOR, OpType.BITWISE_NOT,
+        OpType.BIT_SHIFT)},
 }
 
 

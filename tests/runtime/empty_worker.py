@@ -27,6 +27,7 @@ from emberlite.converter.ops import OpType
 from emberlite.converter.ops.arg_max import ArgParams
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
 from emberlite.converter.ops.binary import BinaryParams
+from emberlite.converter.ops.bitwise import BitShiftParams, ShiftDirection
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.conv2d import Conv2DParams
@@ -467,7 +468,8 @@ def select_cases() -> list[Case]:
 
 
 def integer_cases() -> list[Case]:
-    """The plain int32/int64 forms of the arithmetic (their own rows and loops)."""
+    """The plain integer forms of the arithmetic and the bitwise ops (their own rows and
+    loops)."""
     i64 = DType.INT64
     return [
         Case("div_i64", OpType.DIV, graph(OpType.DIV, BinaryParams(),
@@ -479,6 +481,17 @@ def integer_cases() -> list[Case]:
                                               [act("y", (B, B, 0), DType.INT32)])),
         Case("neg_i64", OpType.NEG, graph(OpType.NEG, None, [act("x", (B, B, 0), i64)],
                                           [act("y", (B, B, 0), i64)])),
+        Case("add_u16", OpType.ADD, graph(OpType.ADD, BinaryParams(),
+                                          [act("a", (B, B, 0), DType.UINT16),
+                                           const("b", (B, 1, 0), DType.UINT16)],
+                                          [act("y", (B, B, 0), DType.UINT16)])),
+        *(Case(op.name.lower(), op, graph(
+            op, BitShiftParams(ShiftDirection.RIGHT) if op == OpType.BIT_SHIFT else None,
+            [act("a", (B, B, 0), DType.INT8), const("b", (B, 1, 0), DType.INT8)][
+                :1 if op == OpType.BITWISE_NOT else 2],
+            [act("y", (B, B, 0), DType.INT8)]))
+          for op in (OpType.BITWISE_AND, OpType.BITWISE_OR, OpType.BITWISE_XOR,
+                     OpType.BITWISE_NOT, OpType.BIT_SHIFT)),
     ]
 
 

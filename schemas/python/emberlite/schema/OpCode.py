@@ -87,6 +87,11 @@ class OpCode(object):
     CUM_SUM = 81
     ONE_HOT = 82
     MOD = 83
+    BITWISE_AND = 84
+    BITWISE_OR = 85
+    BITWISE_XOR = 86
+    BITWISE_NOT = 87
+    BIT_SHIFT = 88
     GRID_SAMPLE = 89
     CUM_PROD = 90
     ACOS = 91

@@ -35,6 +35,7 @@ class OpParams(object):
     GatherNDParams = 29
     ScatterParams = 30
     GridSampleParams = 31
+    BitShiftParams = 32
 
 def OpParamsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -133,4 +134,7 @@ def OpParamsCreator(unionType, table):
     if unionType == OpParams().GridSampleParams:
         import emberlite.schema.GridSampleParams
         return emberlite.schema.GridSampleParams.GridSampleParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().BitShiftParams:
+        import emberlite.schema.BitShiftParams
+        return emberlite.schema.BitShiftParams.BitShiftParamsT.InitFromBuf(table.Bytes, table.Pos)
     return None

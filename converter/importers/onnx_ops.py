@@ -39,7 +39,6 @@ from ..ops.mean import ReduceParams
 from ..ops.pad import PadMode, PadParams
 from ..ops.pool2d import Pool2DParams
 from ..ops.reshape import OPERAND_INPUTS, ReshapeParams
-from ..ops.resize import CoordinateTransform, NearestRounding, ResizeMode, ResizeParams
 from ..ops.slice import SliceParams
 from ..ops.softmax import SoftmaxParams
 from ..ops.split import SplitParams
@@ -51,6 +50,7 @@ from .onnx_bitwise_ops import BITWISE_OPS
 from .onnx_composed_ops import COMPOSED_OPS, same_type
 from .onnx_extra_ops import EXTRA_OPS
 from .onnx_index_ops import INDEX_OPS
+from .onnx_resize import RESIZE_OPS
 from .onnx_select_ops import SELECT_OPS
 from .onnx_qdq import QDQ_OPS
 from .onnx_recurrent_ops import RECURRENT_OPS
@@ -597,86 +597,6 @@ def _softmax_13(op: OpType) -> Callable[..., str]:
     return convert
 
 
-# --- resize ------------------------------------------------------------------------------
-Coordinates = Literal["half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel"]
-Rounding = Literal["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
-
-
-def _resize(b: Builder, x: str, out: list[int], scales: list[float], params: ResizeParams) -> str:
-    """RESIZE of NCHW `x` to `out`; `scales` (per NCHW axis) map output to input coordinates."""
-    dims = b.shape(x)
-    if out[:2] != list(dims[:2]):
-        raise Unsupported(f"only H and W can be resized (N and C must keep scale 1), "
-                          f"got output {out} from {list(dims)}")
-    params = replace(params, scale_h=scales[2], scale_w=scales[3])
-    nhwc = (out[0], out[2], out[3], out[1])
-    y = b.op(OpType.RESIZE, [b.transpose(x, TO_NHWC)], params, shapes=[nhwc])
-    return b.transpose(y, TO_NCHW)
-
-
-def _check_4d(b: Builder, x: str) -> None:
-    if b.rank(x) != 4:
-        raise Unsupported(f"only 4D NCHW input is supported, got shape {b.shape(x)}")
-
-
-def resize_11(b: Builder, x: str, roi: np.ndarray | None = None,
-              scales: np.ndarray | None = None, sizes: np.ndarray | None = None, *,
-              antialias: Literal[0] = 0, axes: list[int] | None = None,
-              coordinate_transformation_mode: Coordinates = "half_pixel",
-              cubic_coeff_a: float = -0.75, exclude_outside: Literal[0] = 0,
-              extrapolation_value: float = 0.0,
-              keep_aspect_ratio_policy: Literal["stretch"] = "stretch",
-              mode: Literal["nearest", "linear"] = "nearest",
-              nearest_mode: Rounding = "round_prefer_floor") -> str:
-    # roi, cubic_coeff_a and extrapolation_value only matter for modes refused above.
-    _check_4d(b, x)
-    dims = b.shape(x)
-    picked = list(range(4)) if axes is None else [axis_index(a, 4) for a in axes]
-    full_scales, out = [1.0] * 4, list(dims)
-    given = sizes if sizes is not None and sizes.size else scales
-    if given is None or given.size != len(picked):
-        raise Invalid(f"scales or sizes must give one value per axis {picked}")
-    _check_positive(given.tolist(), "sizes" if given is sizes else "scales")
-    for a, v in zip(picked, given.tolist()):
-        if given is sizes:
-            out[a], full_scales[a] = int(v), int(v) / dims[a]
-        else:
-            out[a], full_scales[a] = math.floor(dims[a] * v), float(v)
-    params = ResizeParams(ResizeMode[mode.upper()],
-                          CoordinateTransform[coordinate_transformation_mode.upper()],
-                          NearestRounding[nearest_mode.upper()])
-    return _resize(b, x, out, full_scales, params)
-
-
-def _check_positive(values: list[float], what: str) -> None:
-    if not all(math.isfinite(v) and v > 0 for v in values):
-        raise Invalid(f"{what} must be finite and positive, got {values}")
-
-
-def _resize_asymmetric(b: Builder, x: str, scales: list[float], mode: str) -> str:
-    """Upsample and Resize-10: asymmetric coordinates, nearest rounds down."""
-    _check_4d(b, x)
-    if len(scales) != 4:
-        raise Invalid(f"scales must have 4 values, got {scales}")
-    _check_positive(scales, "scales")
-    if mode == "nearest" and min(scales) < 1:
-        raise Unsupported("nearest downsampling before opset 11 (its rounding is unspecified)")
-    out = [math.floor(d * s) for d, s in zip(b.shape(x), scales)]
-    params = ResizeParams(ResizeMode[mode.upper()], CoordinateTransform.ASYMMETRIC,
-                          NearestRounding.FLOOR)
-    return _resize(b, x, out, [float(s) for s in scales], params)
-
-
-def upsample_7(b: Builder, x: str, *, scales: list[float],
-               mode: Literal["nearest", "linear"] = "nearest") -> str:
-    return _resize_asymmetric(b, x, list(scales), mode)
-
-
-def upsample_9(b: Builder, x: str, scales: np.ndarray, *,
-               mode: Literal["nearest", "linear"] = "nearest") -> str:
-    return _resize_asymmetric(b, x, scales.tolist(), mode)
-
-
 # A plain name covers every opset Emberlite reads (7 on); ("Op", n) starts at opset n.
 ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     "Add": _binary(OpType.ADD),
@@ -719,10 +639,6 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     ("Softmax", 13): _softmax_13(OpType.SOFTMAX),
     "LogSoftmax": _softmax_1(OpType.LOG_SOFTMAX),
     ("LogSoftmax", 13): _softmax_13(OpType.LOG_SOFTMAX),
-    "Upsample": upsample_7,
-    ("Upsample", 9): upsample_9,
-    ("Resize", 10): upsample_9,
-    ("Resize", 11): resize_11,
     "Conv": conv,
     "ConvTranspose": conv_transpose,
     "Gemm": gemm,
@@ -766,6 +682,7 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     **COMPOSED_OPS,
     **EXTRA_OPS,
     **INDEX_OPS,
+    **RESIZE_OPS,
     **QDQ_OPS,
     **RECURRENT_OPS,
     **SELECT_OPS,

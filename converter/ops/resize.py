@@ -1,6 +1,9 @@
 """RESIZE on NHWC; the output size is the output tensor's shape.
 
 An output tensor without a shape yet gets floor(input size x scale) per spatial axis.
+Format 9: CUBIC, antialias, TF_CROP_AND_RESIZE and HALF_PIXEL_SYMMETRIC (float32 only), and
+ONNX's scales or sizes (input 1) and roi (the last input) given at run time: the kernel reads
+them at invoke and checks they give the stored output shape.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 class ResizeMode(enum.IntEnum):
     NEAREST = 0
     LINEAR = 1
+    CUBIC = 2
 
 
 class CoordinateTransform(enum.IntEnum):
@@ -27,6 +31,8 @@ class CoordinateTransform(enum.IntEnum):
     ALIGN_CORNERS = 1
     ASYMMETRIC = 2
     PYTORCH_HALF_PIXEL = 3
+    HALF_PIXEL_SYMMETRIC = 4
+    TF_CROP_AND_RESIZE = 5
 
 
 class NearestRounding(enum.IntEnum):
@@ -36,6 +42,18 @@ class NearestRounding(enum.IntEnum):
     CEIL = 3
 
 
+class ResizeOperand(enum.IntEnum):
+    NONE = 0
+    SCALES = 1
+    SIZES = 2
+
+
+class AspectPolicy(enum.IntEnum):
+    STRETCH = 0
+    NOT_LARGER = 1
+    NOT_SMALLER = 2
+
+
 @dataclass(frozen=True)
 class ResizeParams:
     mode: ResizeMode = ResizeMode.NEAREST
@@ -43,11 +61,33 @@ class ResizeParams:
     nearest_rounding: NearestRounding = NearestRounding.ROUND_PREFER_FLOOR
     scale_h: float = 1.0
     scale_w: float = 1.0
+    cubic_coeff_a: float = -0.75
+    exclude_outside: bool = False
+    antialias: bool = False
+    extrapolation_value: float = 0.0
+    roi_h_start: float = 0.0
+    roi_h_end: float = 1.0
+    roi_w_start: float = 0.0
+    roi_w_end: float = 1.0
+    operand: ResizeOperand = ResizeOperand.NONE
+    axes: tuple[int, ...] = ()           # NHWC axis of each run-time operand (and roi) entry
+    runtime_roi: bool = False
+    aspect_policy: AspectPolicy = AspectPolicy.STRETCH
+
+
+def _general(p: ResizeParams) -> bool:
+    """The float32-only filter path (cubic, antialias, crop and resize)."""
+    return (p.mode == ResizeMode.CUBIC or p.antialias
+            or p.coordinate_transform == CoordinateTransform.TF_CROP_AND_RESIZE)
 
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
-    check_arity(node, 1, 1)
     p = params_of(node, ResizeParams)
+    runtime = 1 + (p.operand != ResizeOperand.NONE) + p.runtime_roi
+    check_arity(node, runtime, runtime)
+    if runtime > 1 and (not p.axes or sorted(p.axes) != sorted(set(p.axes))
+                        or not all(0 <= a < 4 for a in p.axes)):
+        raise fail(node, f"axes must be distinct NHWC axes, one per run-time value, got {p.axes}")
     x = input_shape(node, graph, 0)
     if len(x) != 4:
         raise fail(node, f"input must be 4D NHWC, got {x}")
@@ -63,6 +103,8 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 def _resize_transform(node: Node, graph: Graph) -> str:
     p = node.params
+    if _general(p) or len(node.inputs) > 1:
+        return "cubic, antialias, crop-and-resize and run-time scales run float32"
     if p.mode == ResizeMode.LINEAR and p.coordinate_transform == \
             CoordinateTransform.PYTORCH_HALF_PIXEL:
         return "int8 bilinear has no pytorch_half_pixel transform"
@@ -73,4 +115,5 @@ FACTS = (OpFacts(OpType.RESIZE, ResizeParams, infer_shape,
                  int8=QuantRule(shared="first", accepts=_resize_transform),
                  tflite=("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"),
                  onnx=("Resize", "Upsample"),
-                 limits="int8: linear with pytorch_half_pixel runs float32"),)
+                 limits="int8: linear with pytorch_half_pixel, cubic, antialias, tf_crop_and_resize "
+                        "and run-time scales run float32"),)

@@ -46,7 +46,6 @@ NOT_2D = "3D convolution or pooling: only 1D and 2D windows are supported"
 TRAINING = "training mode"
 EXTRA_OUTPUT = "second output (dropout mask / max-pool indices) is not supported"
 NOT_TENSOR = "sequence/optional inputs are not tensors"
-RESIZE_MODE = "resize mode (cubic, tf_crop_and_resize, antialias, aspect policy) unsupported"
 PAD_WRAP = "pad mode 'wrap' is not supported"
 RUN_TIME_CONTROL = ("Loop of a run-time trip count: loops are unrolled at conversion "
                     "(onnx_control_flow.py)")
@@ -119,35 +118,10 @@ def _xfail() -> dict[str, str]:
                        "test_matmulinteger"]
          + [f"test_qlinearmatmul_{d}_{t}_float32" for d in ("2D", "3D")
             for t in ("uint8", "int8")]),
-        (RESIZE_MODE, [f"test_resize_{s}" for s in (
-            "upsample_scales_cubic", "upsample_scales_cubic_align_corners",
-            "downsample_scales_cubic", "downsample_scales_cubic_align_corners",
-            "upsample_sizes_cubic", "downsample_sizes_cubic",
-            "upsample_scales_cubic_A_n0p5_exclude_outside",
-            "downsample_scales_cubic_A_n0p5_exclude_outside", "upsample_scales_cubic_asymmetric",
-            "tf_crop_and_resize", "tf_crop_and_resize_extrapolation_value",
-            "downsample_scales_linear_antialias", "downsample_sizes_linear_antialias",
-            "downsample_scales_cubic_antialias", "downsample_sizes_cubic_antialias",
-            "tf_crop_and_resize_axes_2_3", "tf_crop_and_resize_axes_3_2",
-            "upsample_sizes_nearest_not_larger", "upsample_sizes_nearest_not_smaller",
-            "downsample_sizes_nearest_not_larger", "downsample_sizes_nearest_not_smaller",
-            "downsample_scales_linear_half_pixel_symmetric",
-            "upsample_scales_linear_half_pixel_symmetric")]),
         (CONST_INPUT, [
             "test_constant_pad", "test_edge_pad", "test_reflect_pad", "test_constant_pad_axes",
             "test_constant_pad_negative_axes",
-            "test_upsample_nearest",
             "test_reshape_allowzero_reordered",
-            *_names("resize_", "upsample_scales_nearest downsample_scales_nearest "
-                    "upsample_sizes_nearest downsample_sizes_nearest upsample_scales_linear "
-                    "upsample_scales_linear_align_corners downsample_scales_linear "
-                    "downsample_scales_linear_align_corners "
-                    "downsample_sizes_linear_pytorch_half_pixel "
-                    "upsample_sizes_nearest_floor_align_corners "
-                    "upsample_sizes_nearest_round_prefer_ceil_asymmetric "
-                    "upsample_sizes_nearest_ceil_half_pixel upsample_scales_nearest_axes_2_3 "
-                    "upsample_scales_nearest_axes_3_2 upsample_sizes_nearest_axes_2_3 "
-                    "upsample_sizes_nearest_axes_3_2"),
             "test_slice", "test_expand_dim_changed", "test_expand_dim_unchanged", "test_tile",
             "test_tile_precomputed",
             *_names("center_crop_pad_", "crop_and_pad_expanded crop_axes_chw_expanded "
@@ -218,7 +192,8 @@ XFAIL_FROZEN = {"test_edge_pad": INT_TYPES,
 # Runtime instead. align_corners with a scale whose output length is not whole: ONNX's
 # generator maps coordinates with the unrounded length (input x scale), ONNX Runtime (and
 # Emberlite) with the actual output length.
-ORT_ORACLE = {"test_resize_downsample_scales_linear_align_corners"}
+ORT_ORACLE = {"test_resize_downsample_scales_linear_align_corners",
+              "test_resize_downsample_scales_cubic_align_corners"}
 
 
 def _cases() -> list:

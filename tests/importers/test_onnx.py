@@ -52,7 +52,8 @@ def test_all_unsupported_nodes_are_listed_at_once() -> None:
         helper.make_node("Det", ["x"], ["a"], name="det_1"),
         helper.make_node("Relu", ["a"], ["b"], name="relu_ok"),
         helper.make_node("Acos", ["b"], ["c"], name="acos_1"),
-        helper.make_node("Resize", ["c", "", "scales"], ["d"], name="resize_cubic", mode="cubic"),
+        helper.make_node("Resize", ["c", "", "scales"], ["d"], name="resize_cubic", mode="cubic",
+                         keep_aspect_ratio_policy="fill"),
         helper.make_node("Reshape", ["d", "shape"], ["y"], name="reshape_dynamic"),
     ]
     model = _model(nodes, {"x": [1, 2, 4, 4], "shape": [2]}, ["y"],
@@ -63,7 +64,7 @@ def test_all_unsupported_nodes_are_listed_at_once() -> None:
     problems = {name: (op, why) for name, op, why in info.value.problems}
     assert set(problems) == {"det_1", "acos_1", "resize_cubic", "reshape_dynamic"}
     assert problems["det_1"][0] == "Det" and "not supported" in problems["det_1"][1]
-    assert "mode='cubic'" in problems["resize_cubic"][1]
+    assert "keep_aspect_ratio_policy='fill'" in problems["resize_cubic"][1]
     assert "'shape'" in problems["reshape_dynamic"][1] and "constant" in problems[
         "reshape_dynamic"][1]
     for name in problems:

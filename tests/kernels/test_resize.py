@@ -287,7 +287,9 @@ FAST_CASES = [((1, 5, 7, 67), 10, 14, 2.0, 2.0), ((2, 9, 6, 13), 4, 3, 0.5, 0.5)
               ((1, 6, 5, 40), 6, 5, 1.0, 1.0)]
 
 
-@pytest.mark.parametrize("transform", list(CoordinateTransform), ids=str)
+# TF_CROP_AND_RESIZE runs the general filter path (tests/kernels/test_resize_modes.py).
+@pytest.mark.parametrize("transform", [t for t in CoordinateTransform
+                                       if t != CoordinateTransform.TF_CROP_AND_RESIZE], ids=str)
 @pytest.mark.parametrize("shape,out_h,out_w,scale_h,scale_w", FAST_CASES, ids=str)
 def test_fast_bilinear_f32_matches_reference(shape: tuple[int, ...], out_h: int, out_w: int,
                                              scale_h: float, scale_w: float,

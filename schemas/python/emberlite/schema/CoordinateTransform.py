@@ -7,3 +7,5 @@ class CoordinateTransform(object):
     ALIGN_CORNERS = 1
     ASYMMETRIC = 2
     PYTORCH_HALF_PIXEL = 3
+    HALF_PIXEL_SYMMETRIC = 4
+    TF_CROP_AND_RESIZE = 5

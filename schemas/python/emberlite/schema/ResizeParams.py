@@ -63,7 +63,111 @@ class ResizeParams(object):
             return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
         return 0.0
 
-def ResizeParamsStart(builder): builder.StartObject(5)
+    # ResizeParams
+    def CubicCoeffA(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return -0.75
+
+    # ResizeParams
+    def ExcludeOutside(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # ResizeParams
+    def Antialias(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # ResizeParams
+    def ExtrapolationValue(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 0.0
+
+    # ResizeParams
+    def RoiHStart(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 0.0
+
+    # ResizeParams
+    def RoiHEnd(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 1.0
+
+    # ResizeParams
+    def RoiWStart(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 0.0
+
+    # ResizeParams
+    def RoiWEnd(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 1.0
+
+    # ResizeParams
+    def Operand(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(30))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
+    # ResizeParams
+    def Axes(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(32))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # ResizeParams
+    def AxesAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(32))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # ResizeParams
+    def AxesLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(32))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # ResizeParams
+    def AxesIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(32))
+        return o == 0
+
+    # ResizeParams
+    def RuntimeRoi(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # ResizeParams
+    def AspectPolicy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(36))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
+def ResizeParamsStart(builder): builder.StartObject(17)
 def Start(builder):
     return ResizeParamsStart(builder)
 def ResizeParamsAddMode(builder, mode): builder.PrependInt8Slot(0, mode, 0)
@@ -81,9 +185,52 @@ def AddScaleH(builder, scaleH):
 def ResizeParamsAddScaleW(builder, scaleW): builder.PrependFloat32Slot(4, scaleW, 0.0)
 def AddScaleW(builder, scaleW):
     return ResizeParamsAddScaleW(builder, scaleW)
+def ResizeParamsAddCubicCoeffA(builder, cubicCoeffA): builder.PrependFloat32Slot(5, cubicCoeffA, -0.75)
+def AddCubicCoeffA(builder, cubicCoeffA):
+    return ResizeParamsAddCubicCoeffA(builder, cubicCoeffA)
+def ResizeParamsAddExcludeOutside(builder, excludeOutside): builder.PrependBoolSlot(6, excludeOutside, 0)
+def AddExcludeOutside(builder, excludeOutside):
+    return ResizeParamsAddExcludeOutside(builder, excludeOutside)
+def ResizeParamsAddAntialias(builder, antialias): builder.PrependBoolSlot(7, antialias, 0)
+def AddAntialias(builder, antialias):
+    return ResizeParamsAddAntialias(builder, antialias)
+def ResizeParamsAddExtrapolationValue(builder, extrapolationValue): builder.PrependFloat32Slot(8, extrapolationValue, 0.0)
+def AddExtrapolationValue(builder, extrapolationValue):
+    return ResizeParamsAddExtrapolationValue(builder, extrapolationValue)
+def ResizeParamsAddRoiHStart(builder, roiHStart): builder.PrependFloat32Slot(9, roiHStart, 0.0)
+def AddRoiHStart(builder, roiHStart):
+    return ResizeParamsAddRoiHStart(builder, roiHStart)
+def ResizeParamsAddRoiHEnd(builder, roiHEnd): builder.PrependFloat32Slot(10, roiHEnd, 1.0)
+def AddRoiHEnd(builder, roiHEnd):
+    return ResizeParamsAddRoiHEnd(builder, roiHEnd)
+def ResizeParamsAddRoiWStart(builder, roiWStart): builder.PrependFloat32Slot(11, roiWStart, 0.0)
+def AddRoiWStart(builder, roiWStart):
+    return ResizeParamsAddRoiWStart(builder, roiWStart)
+def ResizeParamsAddRoiWEnd(builder, roiWEnd): builder.PrependFloat32Slot(12, roiWEnd, 1.0)
+def AddRoiWEnd(builder, roiWEnd):
+    return ResizeParamsAddRoiWEnd(builder, roiWEnd)
+def ResizeParamsAddOperand(builder, operand): builder.PrependInt8Slot(13, operand, 0)
+def AddOperand(builder, operand):
+    return ResizeParamsAddOperand(builder, operand)
+def ResizeParamsAddAxes(builder, axes): builder.PrependUOffsetTRelativeSlot(14, flatbuffers.number_types.UOffsetTFlags.py_type(axes), 0)
+def AddAxes(builder, axes):
+    return ResizeParamsAddAxes(builder, axes)
+def ResizeParamsStartAxesVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartAxesVector(builder, numElems):
+    return ResizeParamsStartAxesVector(builder, numElems)
+def ResizeParamsAddRuntimeRoi(builder, runtimeRoi): builder.PrependBoolSlot(15, runtimeRoi, 0)
+def AddRuntimeRoi(builder, runtimeRoi):
+    return ResizeParamsAddRuntimeRoi(builder, runtimeRoi)
+def ResizeParamsAddAspectPolicy(builder, aspectPolicy): builder.PrependInt8Slot(16, aspectPolicy, 0)
+def AddAspectPolicy(builder, aspectPolicy):
+    return ResizeParamsAddAspectPolicy(builder, aspectPolicy)
 def ResizeParamsEnd(builder): return builder.EndObject()
 def End(builder):
     return ResizeParamsEnd(builder)
+try:
+    from typing import List
+except:
+    pass
 
 class ResizeParamsT(object):
 
@@ -94,6 +241,18 @@ class ResizeParamsT(object):
         self.nearestRounding = 0  # type: int
         self.scaleH = 0.0  # type: float
         self.scaleW = 0.0  # type: float
+        self.cubicCoeffA = -0.75  # type: float
+        self.excludeOutside = False  # type: bool
+        self.antialias = False  # type: bool
+        self.extrapolationValue = 0.0  # type: float
+        self.roiHStart = 0.0  # type: float
+        self.roiHEnd = 1.0  # type: float
+        self.roiWStart = 0.0  # type: float
+        self.roiWEnd = 1.0  # type: float
+        self.operand = 0  # type: int
+        self.axes = None  # type: List[int]
+        self.runtimeRoi = False  # type: bool
+        self.aspectPolicy = 0  # type: int
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -116,14 +275,53 @@ class ResizeParamsT(object):
         self.nearestRounding = resizeParams.NearestRounding()
         self.scaleH = resizeParams.ScaleH()
         self.scaleW = resizeParams.ScaleW()
+        self.cubicCoeffA = resizeParams.CubicCoeffA()
+        self.excludeOutside = resizeParams.ExcludeOutside()
+        self.antialias = resizeParams.Antialias()
+        self.extrapolationValue = resizeParams.ExtrapolationValue()
+        self.roiHStart = resizeParams.RoiHStart()
+        self.roiHEnd = resizeParams.RoiHEnd()
+        self.roiWStart = resizeParams.RoiWStart()
+        self.roiWEnd = resizeParams.RoiWEnd()
+        self.operand = resizeParams.Operand()
+        if not resizeParams.AxesIsNone():
+            if np is None:
+                self.axes = []
+                for i in range(resizeParams.AxesLength()):
+                    self.axes.append(resizeParams.Axes(i))
+            else:
+                self.axes = resizeParams.AxesAsNumpy()
+        self.runtimeRoi = resizeParams.RuntimeRoi()
+        self.aspectPolicy = resizeParams.AspectPolicy()
 
     # ResizeParamsT
     def Pack(self, builder):
+        if self.axes is not None:
+            if np is not None and type(self.axes) is np.ndarray:
+                axes = builder.CreateNumpyVector(self.axes)
+            else:
+                ResizeParamsStartAxesVector(builder, len(self.axes))
+                for i in reversed(range(len(self.axes))):
+                    builder.PrependInt32(self.axes[i])
+                axes = builder.EndVector()
         ResizeParamsStart(builder)
         ResizeParamsAddMode(builder, self.mode)
         ResizeParamsAddCoordinateTransform(builder, self.coordinateTransform)
         ResizeParamsAddNearestRounding(builder, self.nearestRounding)
         ResizeParamsAddScaleH(builder, self.scaleH)
         ResizeParamsAddScaleW(builder, self.scaleW)
+        ResizeParamsAddCubicCoeffA(builder, self.cubicCoeffA)
+        ResizeParamsAddExcludeOutside(builder, self.excludeOutside)
+        ResizeParamsAddAntialias(builder, self.antialias)
+        ResizeParamsAddExtrapolationValue(builder, self.extrapolationValue)
+        ResizeParamsAddRoiHStart(builder, self.roiHStart)
+        ResizeParamsAddRoiHEnd(builder, self.roiHEnd)
+        ResizeParamsAddRoiWStart(builder, self.roiWStart)
+        ResizeParamsAddRoiWEnd(builder, self.roiWEnd)
+        ResizeParamsAddOperand(builder, self.operand)
+        if self.axes is not None:
+            ResizeParamsAddAxes(builder, axes)
+        ResizeParamsAddRuntimeRoi(builder, self.runtimeRoi)
+        ResizeParamsAddAspectPolicy(builder, self.aspectPolicy)
         resizeParams = ResizeParamsEnd(builder)
         return resizeParams

@@ -427,11 +427,15 @@ MAX_COPIES = 4096
 
 def tile(b: Builder, x: Compared, repeats: np.ndarray) -> str:
     counts = _int_list(np.asarray(repeats), "repeats")
-    if len(counts) != b.rank(x) or min(counts, default=1) < 1:
-        raise Invalid(f"repeats {counts} must give a count >= 1 for each of the "
+    if len(counts) != b.rank(x) or min(counts, default=1) < 0:
+        raise Invalid(f"repeats {counts} must give a count >= 0 for each of the "
                       f"{b.rank(x)} dims")
     if max(counts, default=1) > MAX_COPIES:
         raise Unsupported(f"repeats {counts}: at most {MAX_COPIES} copies along a dim")
+    if 0 in counts:  # no copy along a dim: empty
+        shape = tuple(0 if c == 0 else d for c, d in zip(counts, b.shape(x)))
+        x = b.op(OpType.SLICE, [x], SliceParams((0,) * len(shape), (1,) * len(shape)),
+                 shapes=[shape])
     for axis, count in enumerate(counts):
         if count > 1:
             x = b.op(OpType.CONCATENATION, [x] * count, ConcatenationParams(axis))

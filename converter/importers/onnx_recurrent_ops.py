@@ -102,6 +102,9 @@ def _check(b: Builder, x: str, layout: int, w: np.ndarray, r: np.ndarray, gates:
                       f"{[directions, gates * hidden, hidden]}")
     if length > MAX_STEPS:
         raise Unsupported(f"a sequence of {length} steps: at most {MAX_STEPS} are unrolled")
+    if length == 0:
+        raise Unsupported("a sequence of no step: ONNX does not say what the final states "
+                          "are then (ONNX Runtime gives zeros, stale memory or aborts)")
     if sequence_lens is not None and np.any(sequence_lens != length):
         raise Unsupported("sequence_lens shorter than the sequence (padded batches)")
     return int(batch)

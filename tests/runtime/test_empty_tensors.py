@@ -179,6 +179,15 @@ GRAPHS = {
     "topk_k0": (_model([N("TopK", ["x", "k"], ["v", "i"], axis=1)], [("x", F, [3, 4])],
                        [("v", F, [3, 0]), ("i", TensorProto.INT64, [3, 0])],
                        {"k": np.array([0], np.int64)}), [(3, 4)]),
+    "tile_zero_copies": (_model([N("Tile", ["x", "r"], ["y"])], [("x", F, [2, 3])],
+                                [("y", F, [0, 6])], {"r": np.array([0, 2], np.int64)}),
+                         [(2, 3)]),
+    "range_and_constant_of_shape_empty": (_model(
+        [N("Range", ["s", "s", "d"], ["r"]), N("Cast", ["r"], ["c"], to=F),
+         N("ConstantOfShape", ["z"], ["k"]), N("Concat", ["c", "k", "x"], ["y"], axis=0)],
+        [("x", F, [2])], [("y", F, [2])], {"s": np.array(3, np.int64),
+                                           "d": np.array(1, np.int64),
+                                           "z": np.array([0], np.int64)}, opset=11), [(2,)]),
     "layer_norm_softmax": (_model([N("LayerNormalization", ["x", "g", "b"], ["n"], axis=-1),
                                    N("Softmax", ["n"], ["y"], axis=-1)], [("x", F, [0, 4])],
                                   [("y", F, [0, 4])], {"g": _rand((4,)), "b": _rand((4,))}),
@@ -243,6 +252,17 @@ def test_loop_of_no_step_gives_empty_scan_outputs() -> None:
     undeclared.graph.node[0].attribute[0].g.output[2].type.tensor_type.ClearField("shape")
     with pytest.raises(UnsupportedOpsError, match="does not declare the type and shape"):
         convert_onnx(undeclared)
+
+
+@pytest.mark.parametrize("op,gates", [("LSTM", 4), ("GRU", 3), ("RNN", 1)])
+def test_recurrence_over_no_step_is_refused(op: str, gates: int) -> None:
+    """What the final states of no step are ONNX does not say (ONNX Runtime's LSTM gives
+    stale memory, its GRU aborts): refused with the reason, not guessed."""
+    model = _model([N(op, ["x", "w", "r"], ["y", "h"], hidden_size=2, name="rec")],
+                   [("x", F, [0, 1, 3])], [("y", F, [0, 1, 1, 2]), ("h", F, [1, 1, 2])],
+                   {"w": _rand((1, 2 * gates, 3)), "r": _rand((1, 2 * gates, 2), 1)})
+    with pytest.raises(UnsupportedOpsError, match=r"rec .*a sequence of no step"):
+        convert_onnx(model)
 
 
 def test_contraction_over_an_empty_axis_folds_to_its_bias() -> None:

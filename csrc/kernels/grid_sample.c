@@ -48,6 +48,8 @@ static float reflect(float x, float lo, float hi) {
 
 /* The element a tap at integer position i reads, or -1 for a zero. */
 static int32_t tap_index(const grid_sample_data *d, int32_t i, int32_t size) {
+    if (size <= 0)
+        return -1; /* an empty image has no edge to clamp to */
     if (d->padding == EMBER_GRID_SAMPLE_PADDING_BORDER)
         return i < 0 ? 0 : i >= size ? size - 1 : i;
     if (d->padding == EMBER_GRID_SAMPLE_PADDING_REFLECTION) {

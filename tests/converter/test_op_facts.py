@@ -24,6 +24,7 @@ from emberlite.converter.ops.bitwise import BitShiftParams, ShiftDirection
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.cum_sum import CumSumParams
+from emberlite.converter.ops.grid_sample import GridSampleParams
 from emberlite.converter.ops.gather import GatherParams
 from emberlite.converter.ops.gather_nd import GatherNDParams
 from emberlite.converter.ops.math_unary import EluParams, GeluParams, SeluParams
@@ -153,9 +154,13 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
     OpType.CAST: _one(OpType.CAST, dtype=DType.INT32),
     **{op: _one(op) for op in (OpType.ABS, OpType.NEG, OpType.EXP, OpType.FLOOR, OpType.CEIL,
                                OpType.ROUND, OpType.SIGN, OpType.SIN, OpType.COS,
+                               OpType.ATAN,
                                OpType.RECIPROCAL, OpType.ERF, OpType.SOFTPLUS, OpType.MISH,
                                OpType.SQUARE)},
     **{op: _of_abs(op) for op in (OpType.SQRT, OpType.RSQRT, OpType.LOG)},
+    # of tanh(x): inside [-1, 1], where they are defined
+    **{op: lambda b, x, op=op: b.node(op, [b.node(OpType.TANH, [x], name="tanh")], name="op")
+       for op in (OpType.ACOS, OpType.ASIN)},
     OpType.ELU: _one(OpType.ELU, EluParams()),
     OpType.SELU: _one(OpType.SELU, SeluParams()),
     OpType.GELU: _one(OpType.GELU, GeluParams()),
@@ -181,6 +186,9 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
         _w(b, (1, 5, 5, 2))]),
     OpType.TOP_K: _top_k,
     OpType.CUM_SUM: _one(OpType.CUM_SUM, CumSumParams(axis=1, exclusive=True)),
+    OpType.CUM_PROD: _one(OpType.CUM_PROD, CumSumParams(axis=2, reverse=True)),
+    OpType.GRID_SAMPLE: _one(OpType.GRID_SAMPLE, GridSampleParams(), consts=lambda b: [
+        b.const("grid", _RNG.uniform(-1, 1, (1, 3, 2, 2)).astype(np.float32))]),
     OpType.ONE_HOT: _one_hot,
     OpType.MOD: _one(OpType.MOD, ModParams(fmod=True),
                      consts=lambda b: [_w(b, (4,), positive=True)]),

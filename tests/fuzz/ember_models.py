@@ -41,6 +41,8 @@ from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.converter.ops.cum_sum import CumSumParams
+from emberlite.converter.ops.grid_sample import (GridSampleMode, GridSampleParams,
+                                                 GridSamplePadding)
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.gather import GatherParams
@@ -909,6 +911,29 @@ def gen_cum_sum(b: Builder, prev: str | None) -> str:
     return b.node(OpType.CUM_SUM, [x], CumSumParams(axis, b.chance(0.5), b.chance(0.5)), dtype)
 
 
+def gen_cum_prod(b: Builder, prev: str | None) -> str:
+    dtype = prev_type(b, prev, (DType.FLOAT32, DType.INT32, DType.INT64))
+    x = b.x_input(prev, dtype, min_rank=1)
+    axis = int(b.rng.integers(len(b.tensors[x].shape)))
+    return b.node(OpType.CUM_PROD, [x], CumSumParams(axis, b.chance(0.5), b.chance(0.5)), dtype)
+
+
+def gen_grid_sample(b: Builder, prev: str | None) -> str:
+    """GRID_SAMPLE: a 4-D or 5-D image, a run-time or constant grid reaching past the image
+    (far past it sometimes, to be reflected many times), every mode and padding."""
+    x = b.x_input(prev, DType.FLOAT32, rank=int(b.pick((4, 5))))
+    xs = b.tensors[x].shape
+    gs = (xs[0], *b.shape(len(xs) - 2), len(xs) - 2)
+    if b.chance(0.5):
+        grid = b.add_input(gs, DType.FLOAT32)
+    else:
+        data = b.rng.uniform(-1.5, 1.5, gs) * (b.pick((1.0, 40.0)))
+        grid = b.add_const(gs, DType.FLOAT32, data=data.astype(np.float32))
+    params = GridSampleParams(b.pick(list(GridSampleMode)), b.pick(list(GridSamplePadding)),
+                              b.chance(0.5))
+    return b.node(OpType.GRID_SAMPLE, [x, grid], params, DType.FLOAT32)
+
+
 def gen_one_hot(b: Builder, prev: str | None) -> str:
     """ONE_HOT: run-time or constant indices (in range, negative, past either end), a
     depth from the usual dims, any output type."""
@@ -989,7 +1014,8 @@ GENERATORS: dict[OpType, GenFn] = {
     **{op: _unary(op, F32_INT, _none) for op in (OpType.ABS, OpType.NEG, OpType.SIGN)},
     **{op: _unary(op, F32, _none) for op in (
         OpType.SQRT, OpType.RSQRT, OpType.EXP, OpType.LOG, OpType.FLOOR,
-        OpType.CEIL, OpType.ROUND, OpType.SIN, OpType.COS, OpType.RECIPROCAL,
+        OpType.CEIL, OpType.ROUND, OpType.SIN, OpType.COS, OpType.ACOS, OpType.ASIN,
+        OpType.ATAN, OpType.RECIPROCAL,
         OpType.ERF, OpType.SOFTPLUS, OpType.MISH, OpType.SQUARE)},
     OpType.ELU: _unary(OpType.ELU, F32, lambda b: EluParams(float(b.pick((1.0, 0.5, -2.0))))),
     OpType.SELU: _unary(OpType.SELU, F32, lambda b: SeluParams(
@@ -1037,6 +1063,8 @@ GENERATORS: dict[OpType, GenFn] = {
     OpType.LOG_SOFTMAX: _softmax(OpType.LOG_SOFTMAX, QuantParams((16.0 / 256,), (127,))),
     OpType.TOP_K: gen_top_k,
     OpType.CUM_SUM: gen_cum_sum,
+    OpType.CUM_PROD: gen_cum_prod,
+    OpType.GRID_SAMPLE: gen_grid_sample,
     OpType.ONE_HOT: gen_one_hot,
     OpType.MOD: gen_mod,
     **{op: functools.partial(gen_bitwise, op=op) for op in (

@@ -32,6 +32,8 @@ from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.converter.ops.cum_sum import CumSumParams
+from emberlite.converter.ops.grid_sample import (GridSampleMode, GridSampleParams,
+                                                 GridSamplePadding)
 from emberlite.converter.ops.depthwise_conv2d import DepthwiseConv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.gather import GatherParams
@@ -387,6 +389,7 @@ def elementwise_cases() -> list[Case]:
         *(unary(op) for op in (
             OpType.ABS, OpType.NEG, OpType.SQRT, OpType.RSQRT, OpType.EXP, OpType.LOG,
             OpType.FLOOR, OpType.CEIL, OpType.ROUND, OpType.SIGN, OpType.SIN, OpType.COS,
+            OpType.ACOS, OpType.ASIN, OpType.ATAN,
             OpType.RECIPROCAL, OpType.ERF, OpType.SOFTPLUS, OpType.MISH, OpType.SQUARE)),
         unary(OpType.ELU, EluParams()), unary(OpType.SELU, SeluParams()),
         unary(OpType.GELU, GeluParams(approximate=True)),
@@ -457,6 +460,18 @@ def select_cases() -> list[Case]:
                                                  [act("y", (3, 0)), act("i", (3, 0), i32)])),
         Case("cum_sum", OpType.CUM_SUM, graph(OpType.CUM_SUM, CumSumParams(1, True, True),
                                               [act("x", (B, B, 0))], [act("y", (B, B, 0))])),
+        Case("cum_prod", OpType.CUM_PROD, graph(OpType.CUM_PROD, CumSumParams(1, True, True),
+                                                [act("x", (B, B, 0))], [act("y", (B, B, 0))])),
+        # an empty grid, then an empty image sampled at points (every tap reads a zero)
+        Case("grid_sample", OpType.GRID_SAMPLE, graph(
+            OpType.GRID_SAMPLE, GridSampleParams(), [act("x", (1, B, 0, 3)),
+                                                     act("g", (1, 0, B, 2))],
+            [act("y", (1, B, 0, B))])),
+        Case("grid_sample_empty_image", OpType.GRID_SAMPLE, graph(
+            OpType.GRID_SAMPLE, GridSampleParams(GridSampleMode.CUBIC, GridSamplePadding.BORDER),
+            [act("x", (1, 2, 0, 3)), act("g", (1, 2, 2, 2))], [act("y", (1, 2, 2, 2))]),
+            inputs={"g": np.full((1, 2, 2, 2), 0.5, np.float32)},
+            want=[np.zeros((1, 2, 2, 2), np.float32)]),
         Case("one_hot", OpType.ONE_HOT, graph(
             OpType.ONE_HOT, OneHotParams(axis=2, negative_from_end=True),
             [act("x", (B, 0), i32), const("v", (2,))], [act("y", (B, 0, B))])),

@@ -346,7 +346,7 @@ def _node_problems(node: onnx.NodeProto, sig: Signature, constant: set[str],
         if i >= len(sig.inputs) and not sig.variadic:
             break  # too many inputs: said above
         kind = sig.kind(i)
-        elem = scan_type(types.get(name))  # float16 and float64: computed as float32
+        elem = types.get(name)
         if not name:
             hint = sig.inputs[i] if i < len(sig.inputs) else None
             if (hint is None and sig.variadic) or (hint is not None
@@ -356,7 +356,8 @@ def _node_problems(node: onnx.NodeProto, sig: Signature, constant: set[str],
         if kind == "constant" and name not in constant:
             reasons.append(f"input {i} ({name!r}) must be a constant (an initializer or "
                            f"computed from initializers only)")
-        elif kind in _KIND_TYPES and elem not in (None, *_KIND_TYPES[kind][1]):
+        # float16, float64 and the like are computed as float32 (onnx_float_edges.py).
+        elif kind in _KIND_TYPES and scan_type(elem) not in (None, *_KIND_TYPES[kind][1]):
             reasons.append(f"input {i} ({name!r}) has type {_type_name(elem)}; "
                            f"{_KIND_TYPES[kind][0]} is supported")
     extra = [o for o in node.output[1:] if o]

@@ -220,15 +220,18 @@ def clip_6(b: Builder, x: str, *, min: float = float(np.finfo(np.float32).min),
     return _clamp(b, x, min, max)
 
 
-def clip_11(b: Builder, x: str, min: str | None = None, max: str | None = None) -> str:
+def clip_11(b: Builder, x: Numeric, min: Numeric | None = None,
+            max: Numeric | None = None) -> str:
     """min(max(x, min), max): CLAMP for constant bounds, MAXIMUM / MINIMUM for run-time ones
-    (a min above max gives max everywhere, as ONNX's definition does)."""
+    and for plain integers, whose bounds CLAMP's float params would round (a min above max
+    gives max everywhere, as ONNX's definition does)."""
     bounds = {"min": min, "max": max}
     for what, bound in bounds.items():
         if bound is not None and math.prod(b.shape(bound)) != 1:
             raise Invalid(f"{what} must be a scalar, got shape {list(b.shape(bound))}")
     values = {what: None if bound is None else b.value(bound) for what, bound in bounds.items()}
-    if all(bound is None or values[what] is not None for what, bound in bounds.items()):
+    if b.dtype(x) == DType.FLOAT32 and all(bound is None or values[what] is not None
+                                           for what, bound in bounds.items()):
         lo, hi = (default if values[what] is None else float(values[what].reshape(-1)[0])
                   for what, default in (("min", -math.inf), ("max", math.inf)))
         return _clamp(b, x, lo, hi)

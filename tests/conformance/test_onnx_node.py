@@ -32,8 +32,7 @@ CLAIMED = ({key if isinstance(key, str) else key[0] for key in ONNX_OPS} | {"Con
            | set(CONTROL_FLOW_OPS) | FUNCTIONS)
 
 CONST_INPUT = "an input Emberlite needs constant is a graph input (see the frozen variant)"
-INT_TYPES = ("run-time tensors of string elements, or Clip and MaxPool on plain integers: "
-             "float32 only")
+INT_TYPES = "run-time tensors of string elements, or MaxPool of plain integers (float32 only)"
 WIDE_QUANTIZED = ("int16/uint16 (De)QuantizeLinear, blocked scales, or a scale or TopK's k "
                   "computed at run time")
 OLD_OPSET = "opset 1, older than the oldest Emberlite reads (7)"
@@ -69,9 +68,8 @@ def _names(prefix: str, suffixes: str) -> list[str]:
 def _xfail() -> dict[str, str]:
     table: dict[str, str] = {}
     groups = [
-        (INT_TYPES, ["test_clip_default_int8_min", "test_clip_default_int8_max",
-                     "test_clip_default_int8_inbounds", "test_maxpool_2d_uint8",
-                     "test_equal_string", "test_equal_string_broadcast"]),
+        (INT_TYPES, ["test_maxpool_2d_uint8", "test_equal_string",
+                     "test_equal_string_broadcast"]),
         (WIDE_QUANTIZED, [*_names("quantizelinear_", "int16 uint16 blocked_symmetric"),
                           *_names("dequantizelinear_", "int16 uint16"),
                           *_names("dynamicquantizelinear_", "expanded max_adjusted_expanded "

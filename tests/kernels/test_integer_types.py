@@ -1,5 +1,5 @@
 """Plain integers of every width (int8, uint8, int16 without quantization params; uint16,
-uint32, uint64; int32 and int64 as before) in the arithmetic, MOD, MAXIMUM/MINIMUM, the
+uint32, uint64; int32 and int64 as before) in the arithmetic, MOD, MAXIMUM/MINIMUM, Clip, the
 comparisons and POW's exponent (csrc/kernels/broadcast.h's EMBER_INT_ROWS): one-node ONNX
 models with numpy broadcasting against ONNX Runtime (ONNX's reference evaluator where ONNX
 Runtime has no kernel for the type), exactly, on values across each type's whole range (so
@@ -94,6 +94,26 @@ def test_float_power_of_integer_exponent(dtype: type) -> None:
 
 
 @pytest.mark.parametrize("dtype", TYPES, ids=lambda t: np.dtype(t).name)
+def test_clip_with_bounds_of_the_type(dtype: type) -> None:
+    """Clip of plain integers runs MAXIMUM / MINIMUM on bounds of x's type (CLAMP's float
+    params would round 64-bit bounds): constant or run-time bounds, either one or none."""
+    info = np.iinfo(dtype)
+    x, _ = operands(dtype, ((4, 5), (1,)), seed=3)
+    lo = np.array(info.min // 3, dtype)
+    hi = np.array(info.max // 2 + 1, dtype)
+    inputs = {"x": x, "lo": lo, "hi": hi}
+    check(model("Clip", inputs, dtype, 13), [x, lo, hi])
+    node = helper.make_node("Clip", ["x", "", "hi"], ["y"])
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(
+            x.dtype), x.shape)],
+        [helper.make_tensor_value_info("y", helper.np_dtype_to_tensor_dtype(x.dtype), None)],
+        [onnx.numpy_helper.from_array(hi, "hi")])
+    check(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), [x])
+    check(model("Clip", {"x": x}, dtype, 13), [x])
+
+
+@pytest.mark.parametrize("dtype", TYPES, ids=lambda t: np.dtype(t).name)
 def test_zero_divisor_gives_zero_and_min_over_minus_one_wraps(dtype: type) -> None:
     info = np.iinfo(dtype)
     a = np.array([info.min, info.max, 7, 0, info.min], dtype)
@@ -131,11 +151,14 @@ def test_importer_refuses_mixed_integer_types_naming_the_node() -> None:
         convert_onnx(model("Add", {"a": a, "b": b}, np.uint8, name="bytes"))
     with pytest.raises(EmberError, match=r"rem"):
         convert_onnx(model("Mod", {"a": a, "b": b}, np.uint8, 13, name="rem"))
+    with pytest.raises(EmberError, match=r"clip.*share one type"):
+        convert_onnx(model("Clip", {"x": a, "lo": np.zeros((), np.int8)}, np.uint8, 13,
+                           name="clip"))
     s = helper.make_tensor_value_info
     graph = helper.make_graph([helper.make_node("Clip", ["a"], ["y"], name="clip")], "g",
-                              [s("a", onnx.TensorProto.UINT64, [3])],
-                              [s("y", onnx.TensorProto.UINT64, [3])])
-    with pytest.raises(UnsupportedOpsError, match=r"clip.*UINT64"):
+                              [s("a", onnx.TensorProto.STRING, [3])],
+                              [s("y", onnx.TensorProto.STRING, [3])])
+    with pytest.raises(UnsupportedOpsError, match=r"clip.*STRING"):
         convert_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]))
 
 

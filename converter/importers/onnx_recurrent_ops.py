@@ -1,8 +1,10 @@
 """ONNX_OPS entries for LSTM, GRU and RNN, unrolled over the sequence length fixed at
 conversion: the input projection of every step is one FULLY_CONNECTED, each step adds its
 recurrent FULLY_CONNECTED and gate arithmetic, and the outputs are concatenated. Both
-directions, initial states, peepholes, clip, GRU's linear_before_reset and both layouts; the
-weights must be constant. The conventions are onnx_ops.py's.
+directions, initial states, peepholes, clip, GRU's linear_before_reset and both layouts. The
+weights, biases and peepholes are constants (sliced and summed at conversion) or run-time
+tensors (sliced once per direction by SLICE nodes, summed by ADD). The conventions are
+onnx_ops.py's.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from ..ops.fully_connected import FullyConnectedParams
 from ..ops.slice import SliceParams
 from ..ops.split import SplitParams
 from .graph_builder import Builder, Invalid, Unsupported
+from .onnx_signature import Operand
 
 Direction = Literal["forward", "reverse", "bidirectional"]
 # ONNX's activation names -> the IR's unary ops (the others, with alpha/beta, are refused).
@@ -27,6 +30,35 @@ _ACTIVATIONS = {"Sigmoid": OpType.SIGMOID, "Tanh": OpType.TANH, "Relu": OpType.R
 _CONCAT_GROUP = 32
 # The longest sequence unrolled: each step is a dozen nodes.
 MAX_STEPS = 4096
+# A weight, bias or peephole: a constant, or the name of a run-time tensor.
+Param = np.ndarray | str
+
+
+def _dims(b: Builder, v: Param) -> tuple[int, ...]:
+    return tuple(v.shape) if isinstance(v, np.ndarray) else b.shape(v)
+
+
+def _part(b: Builder, v: Param, d: int, lo: int = 0, hi: int | None = None) -> Param:
+    """v[d, lo:hi] of a [directions, N, ...] parameter."""
+    if isinstance(v, np.ndarray):
+        return v[d, lo:hi]
+    dims = b.shape(v)
+    hi = dims[1] if hi is None else hi
+    size = (1, hi - lo, *dims[2:])
+    piece = b.op(OpType.SLICE, [v], SliceParams((d, lo) + (0,) * (len(dims) - 2),
+                                                (1,) * len(dims)), shapes=[size])
+    return b.reshape(piece, size[1:])
+
+
+def _sum(b: Builder, x: Param, y: Param) -> Param:
+    if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
+        return x + y
+    return b.op(OpType.ADD, [_tensor(b, x), _tensor(b, y)], BinaryParams())
+
+
+def _tensor(b: Builder, v: Param, name: str = "weights") -> str:
+    return b.const(np.ascontiguousarray(v, np.float32), name=name) \
+        if isinstance(v, np.ndarray) else v
 
 
 class _Cell:
@@ -41,11 +73,11 @@ class _Cell:
     def mul(self, x: str, y: str) -> str:
         return self.b.op(OpType.MUL, [x, y], BinaryParams())
 
-    def fc(self, x: str, weights: np.ndarray, bias: np.ndarray | None = None) -> str:
+    def fc(self, x: str, weights: Param, bias: Param | None = None) -> str:
         b = self.b
-        inputs = [x, b.const(np.ascontiguousarray(weights, np.float32), name="weights")]
+        inputs = [x, _tensor(b, weights)]
         if bias is not None:
-            inputs.append(b.const(np.asarray(bias, np.float32), name="bias"))
+            inputs.append(_tensor(b, bias, "bias"))
         return b.op(OpType.FULLY_CONNECTED, inputs, FullyConnectedParams())
 
     def gate(self, pre: str, which: int) -> str:
@@ -58,6 +90,14 @@ class _Cell:
         size = self.b.shape(x)[1] // parts
         return self.b.node(OpType.SPLIT, [x], SplitParams(1), outputs=parts,
                            shapes=[(self.b.shape(x)[0], size)] * parts)
+
+
+def _joined(b: Builder, head: Param, tail: Param) -> Param:
+    """GRU's input bias: z's and r's summed biases, then h's input bias alone."""
+    if isinstance(head, np.ndarray) and isinstance(tail, np.ndarray):
+        return np.concatenate([head, tail])
+    return b.op(OpType.CONCATENATION, [_tensor(b, head, "bias"), _tensor(b, tail, "bias")],
+                ConcatenationParams(0))
 
 
 def _concat(b: Builder, xs: list[str], axis: int) -> str:
@@ -88,17 +128,17 @@ def _state(b: Builder, given: str | None, d: int, batch: int, hidden: int) -> st
     return b.reshape(piece, (batch, hidden))
 
 
-def _check(b: Builder, x: str, layout: int, w: np.ndarray, r: np.ndarray, gates: int,
+def _check(b: Builder, x: str, layout: int, w: Param, r: Param, gates: int,
            hidden: int, directions: int, sequence_lens: np.ndarray | None) -> int:
     """Checks the weights against X; returns the batch size."""
     if b.rank(x) != 3:
         raise Invalid(f"X must be 3-D, got {list(b.shape(x))}")
     length, batch, size = b.shape(x) if not layout else np.array(b.shape(x))[[1, 0, 2]]
-    if w.shape != (directions, gates * hidden, size):
-        raise Invalid(f"W has shape {list(w.shape)}, expected "
+    if _dims(b, w) != (directions, gates * hidden, size):
+        raise Invalid(f"W has shape {list(_dims(b, w))}, expected "
                       f"{[directions, gates * hidden, size]}")
-    if r.shape != (directions, gates * hidden, hidden):
-        raise Invalid(f"R has shape {list(r.shape)}, expected "
+    if _dims(b, r) != (directions, gates * hidden, hidden):
+        raise Invalid(f"R has shape {list(_dims(b, r))}, expected "
                       f"{[directions, gates * hidden, hidden]}")
     if length > MAX_STEPS:
         raise Unsupported(f"a sequence of {length} steps: at most {MAX_STEPS} are unrolled")
@@ -156,9 +196,9 @@ def _activations(names: list[str] | None, defaults: list[str], directions: Direc
     return [_ACTIVATIONS[n] for n in names[:per]]
 
 
-def lstm(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | None = None,
+def lstm(b: Builder, x: str, w: Operand, r: Operand, bias: Operand | None = None,
          sequence_lens: np.ndarray | None = None, initial_h: str | None = None,
-         initial_c: str | None = None, p: np.ndarray | None = None, *,
+         initial_c: str | None = None, p: Operand | None = None, *,
          activations: list[str] | None = None, clip: float | None = None,
          direction: Direction = "forward", hidden_size: int, input_forget: Literal[0] = 0,
          layout: Literal[0, 1] = 0) -> list[str]:
@@ -173,13 +213,17 @@ def lstm(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | No
     h_init = initial_h if not layout or initial_h is None else b.transpose(initial_h, (1, 0, 2))
 
     def prepare(d: int, rows: str) -> str:
-        return cell.fc(rows, w[d], biases[d, :4 * h_size] + biases[d, 4 * h_size:])
+        return cell.fc(rows, _part(b, w, d), _sum(b, _part(b, biases, d, 0, 4 * h_size),
+                                                 _part(b, biases, d, 4 * h_size)))
+
+    recurrent = [_part(b, r, d) for d in range(count)]
+    peepholes = [[_tensor(b, _part(b, peep, d, k * h_size, (k + 1) * h_size), "peephole")
+                  for k in range(3)] for d in range(count)]
 
     def step(d: int, xw: str, state: tuple) -> tuple:
         h, c = state
-        i, o, f, g = cell.split(cell.add(xw, cell.fc(h, r[d])), 4)
-        pi, po, pf = (b.const(peep[d, k * h_size:(k + 1) * h_size], name="peephole")
-                      for k in range(3))
+        i, o, f, g = cell.split(cell.add(xw, cell.fc(h, recurrent[d])), 4)
+        pi, po, pf = peepholes[d]
         i = cell.gate(cell.add(i, cell.mul(c, pi)), 0)
         f = cell.gate(cell.add(f, cell.mul(c, pf)), 0)
         c = cell.add(cell.mul(f, c), cell.mul(i, cell.gate(g, 1)))
@@ -192,7 +236,7 @@ def lstm(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | No
     return _run(b, x, direction, layout, step, states, prepare)
 
 
-def gru(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | None = None,
+def gru(b: Builder, x: str, w: Operand, r: Operand, bias: Operand | None = None,
         sequence_lens: np.ndarray | None = None, initial_h: str | None = None, *,
         activations: list[str] | None = None, clip: float | None = None,
         direction: Direction = "forward", hidden_size: int, layout: Literal[0, 1] = 0,
@@ -207,21 +251,26 @@ def gru(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | Non
     h_init = initial_h if not layout or initial_h is None else b.transpose(initial_h, (1, 0, 2))
 
     def prepare(d: int, rows: str) -> str:
-        wb, rb = biases[d, :3 * h_size], biases[d, 3 * h_size:]
         # z and r take both biases here; h's recurrent bias stays with the step.
-        return cell.fc(rows, w[d], wb + np.concatenate([rb[:2 * h_size], np.zeros(h_size)]))
+        both = _sum(b, _part(b, biases, d, 0, 2 * h_size), _part(b, biases, d, 3 * h_size,
+                                                                  5 * h_size))
+        return cell.fc(rows, _part(b, w, d), _joined(b, both, _part(b, biases, d, 2 * h_size,
+                                                                      3 * h_size)))
+
+    zr = [_part(b, r, d, 0, 2 * h_size) for d in range(count)]
+    rh = [_part(b, r, d, 2 * h_size) for d in range(count)]
+    rb_h = [_part(b, biases, d, 5 * h_size) for d in range(count)]
 
     def step(d: int, xw: str, state: tuple) -> tuple:
         (h,) = state
-        rb_h = biases[d, 5 * h_size:]
         xz, xr, xh = cell.split(xw, 3)
-        hz, hr = cell.split(cell.fc(h, r[d, :2 * h_size]), 2)
+        hz, hr = cell.split(cell.fc(h, zr[d]), 2)
         z = cell.gate(cell.add(xz, hz), 0)
         reset = cell.gate(cell.add(xr, hr), 0)
         if linear_before_reset:
-            candidate = cell.mul(reset, cell.fc(h, r[d, 2 * h_size:], rb_h))
+            candidate = cell.mul(reset, cell.fc(h, rh[d], rb_h[d]))
         else:
-            candidate = cell.fc(cell.mul(reset, h), r[d, 2 * h_size:], rb_h)
+            candidate = cell.fc(cell.mul(reset, h), rh[d], rb_h[d])
         h_new = cell.gate(cell.add(xh, candidate), 1)
         # (1 - z) * h~ + z * h = h~ + z * (h - h~)
         diff = b.op(OpType.SUB, [h, h_new], BinaryParams())
@@ -233,7 +282,7 @@ def gru(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | Non
     return _run(b, x, direction, layout, step, states, prepare)
 
 
-def rnn(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | None = None,
+def rnn(b: Builder, x: str, w: Operand, r: Operand, bias: Operand | None = None,
         sequence_lens: np.ndarray | None = None, initial_h: str | None = None, *,
         activations: list[str] | None = None, clip: float | None = None,
         direction: Direction = "forward", hidden_size: int, layout: Literal[0, 1] = 0
@@ -245,10 +294,13 @@ def rnn(b: Builder, x: str, w: np.ndarray, r: np.ndarray, bias: np.ndarray | Non
     h_init = initial_h if not layout or initial_h is None else b.transpose(initial_h, (1, 0, 2))
 
     def prepare(d: int, rows: str) -> str:
-        return cell.fc(rows, w[d], biases[d, :hidden_size] + biases[d, hidden_size:])
+        return cell.fc(rows, _part(b, w, d), _sum(b, _part(b, biases, d, 0, hidden_size),
+                                                 _part(b, biases, d, hidden_size)))
+
+    recurrent = [_part(b, r, d) for d in range(count)]
 
     def step(d: int, xw: str, state: tuple) -> tuple:
-        return (cell.gate(cell.add(xw, cell.fc(state[0], r[d])), 0),)
+        return (cell.gate(cell.add(xw, cell.fc(state[0], recurrent[d])), 0),)
 
     def states(d: int) -> tuple:
         return (_state(b, h_init, d, batch, hidden_size),)

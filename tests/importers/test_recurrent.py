@@ -2,7 +2,8 @@
 onnx_recurrent_ops.py), against ONNX Runtime: torch's bidirectional two-layer LSTM with
 run-time initial states (a CRNN's recogniser), a GRU keyword spotter after a Conv1d, and
 single ONNX nodes for what torch does not emit (clip, layout 1, peepholes, a GRU without
-linear_before_reset, Relu RNN); malformed weights and sequence lengths refused."""
+linear_before_reset, Relu RNN), with constant and with run-time weights; malformed weights and
+sequence lengths refused."""
 from __future__ import annotations
 
 import warnings
@@ -80,7 +81,10 @@ def test_torch_gru_keyword_spotter(tmp_path: Path) -> None:
 
 
 def _node_model(op: str, gates: int, hidden: int, attrs: dict, peepholes: bool = False,
-                layout: int = 0) -> tuple[onnx.ModelProto, list[np.ndarray]]:
+                layout: int = 0, run_time: bool = False
+                ) -> tuple[onnx.ModelProto, list[np.ndarray]]:
+    """One recurrent node; its weights, biases and peepholes initializers, or graph inputs
+    fed after X and the states when `run_time`."""
     length, batch, size = 5, 3, 4
     directions = 2 if attrs.get("direction") == "bidirectional" else 1
     inits = {"W": RNG.standard_normal((directions, gates * hidden, size)) * 0.5,
@@ -97,17 +101,24 @@ def _node_model(op: str, gates: int, hidden: int, attrs: dict, peepholes: bool =
     inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, x_shape)]
     inputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, state)
                for n in ("h0", "c0") if n in names]
+    if run_time:
+        inputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, v.shape)
+                   for n, v in inits.items()]
     node = helper.make_node(op, names, ["Y", "Y_h"], hidden_size=hidden, layout=layout, **attrs)
     graph = helper.make_graph(
         [node], "recurrent", inputs,
         [helper.make_empty_tensor_value_info("Y"), helper.make_empty_tensor_value_info("Y_h")],
+        [] if run_time else
         [numpy_helper.from_array(v.astype(np.float32), n) for n, v in inits.items()])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
     feeds = [RNG.standard_normal(x_shape).astype(np.float32)]
     feeds += [RNG.standard_normal(state).astype(np.float32) for n in ("h0", "c0") if n in names]
+    if run_time:
+        feeds += [v.astype(np.float32) for v in inits.values()]
     return model, feeds
 
 
+@pytest.mark.parametrize("run_time", [False, True], ids=["constant", "run-time-weights"])
 @pytest.mark.parametrize("op,gates,attrs,peepholes,layout", [
     ("LSTM", 4, {"clip": 0.8}, False, 0),
     ("LSTM", 4, {"direction": "bidirectional"}, True, 1),
@@ -119,8 +130,8 @@ def _node_model(op: str, gates: int, hidden: int, attrs: dict, peepholes: bool =
     ("RNN", 1, {"direction": "reverse"}, False, 1),
 ])
 def test_onnx_nodes_match_onnx_runtime(op: str, gates: int, attrs: dict, peepholes: bool,
-                                       layout: int) -> None:
-    model, feeds = _node_model(op, gates, 6, attrs, peepholes, layout)
+                                       layout: int, run_time: bool) -> None:
+    model, feeds = _node_model(op, gates, 6, attrs, peepholes, layout, run_time)
     if not layout:
         assert_matches_ort(model, feeds, tol=1e-5)
         return
@@ -141,5 +152,9 @@ def test_padded_batches_and_bad_weights_are_refused() -> None:
         convert_onnx(model)
     model, _ = _node_model("LSTM", 4, 6, {})
     model.graph.node[0].attribute[0].i = 5  # hidden_size no longer matches W
+    with pytest.raises((UnsupportedOpsError, ModelImportError), match="W has shape"):
+        convert_onnx(model)
+    model, _ = _node_model("GRU", 3, 6, {}, run_time=True)
+    model.graph.node[0].attribute[0].i = 5  # run-time R no longer fits hidden_size
     with pytest.raises((UnsupportedOpsError, ModelImportError), match="W has shape"):
         convert_onnx(model)

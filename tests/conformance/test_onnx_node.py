@@ -53,7 +53,6 @@ SEQUENCE_LENS = ("a recurrent op's sequence_lens given at run time: padded batch
 BLOCKED = "blocked quantization (block_size > 0) is not supported"
 NO_SATURATE = "Cast to float8 with saturate=0: Emberlite's float8 casts saturate"
 EINSUM_ELLIPSIS = "Einsum with an ellipsis ('...')"
-BLOCKED = "blocked quantization (block_size > 0) is not supported"
 REDUCE_BOOL = "ReduceMax and ReduceMin of bool tensors"
 REDUCE_SHAPE = ("a reduction over run-time axes whose output shape conversion cannot know: "
                 "ONNX shape inference gives none (an expanded function's inner ReduceSum), or "

@@ -1,6 +1,8 @@
 """ONNX GridSample, CumProd, Acos, Asin, Atan and EyeLike (format 9's GRID_SAMPLE, CUM_PROD,
-ACOS, ASIN and ATAN; EyeLike of a known shape is a constant), in the conventions of
-onnx_ops.py (annotations are the contract the importer's pre-scan reads).
+ACOS, ASIN and ATAN; EyeLike of a known shape is a constant), and LRN and Det composed of
+existing ops (LRN: squares summed over a window of channels by slices of the padded squares;
+Det of 1x1, 2x2 and 3x3 matrices by its cofactor formula), in the conventions of onnx_ops.py
+(annotations are the contract the importer's pre-scan reads).
 """
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ import numpy as np
 from onnx import helper
 
 from ..ops import OpType
+from ..ops.binary import BinaryParams
 from ..ops.cum_sum import CumSumParams
 from ..ops.grid_sample import GridSampleMode, GridSampleParams, GridSamplePadding
+from ..ops.pad import PadParams
+from ..ops.slice import SliceParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
 from .onnx_signature import AnyTensor, Compared
 
@@ -77,6 +82,69 @@ def eye_like(b: Builder, x: AnyTensor, *, dtype: int | None = None, k: int = 0) 
     return np.eye(shape[0], shape[1], k, dtype=out)
 
 
+def _binary(b: Builder, op: OpType, x: str, y: str) -> str:
+    return b.op(op, [x, y], BinaryParams())
+
+
+def _window(b: Builder, x: str, begin: tuple[int, ...], shape: tuple[int, ...]) -> str:
+    """The block of x of `shape` at `begin`."""
+    return b.op(OpType.SLICE, [x], SliceParams(begin, (1,) * len(begin)), shapes=[shape])
+
+
+def lrn(b: Builder, x: str, *, size: int, alpha: float = 1e-4, beta: float = 0.75,
+        bias: float = 1.0) -> str:
+    """x / (bias + alpha / size * (the sum of x^2 over `size` channels around each))^beta;
+    the window runs from c - floor((size - 1) / 2) to c + ceil((size - 1) / 2), clipped."""
+    dims = b.shape(x)
+    if len(dims) < 3:
+        raise Invalid(f"input must be (N, C, ...), got shape {list(dims)}")
+    if size < 1:
+        raise Invalid(f"size must be at least 1, got {size}")
+    before, after = (size - 1) // 2, size // 2
+    squares = b.op(OpType.SQUARE, [x])
+    pads = [0] * (2 * len(dims))
+    pads[1], pads[len(dims) + 1] = before, after
+    padded = b.op(OpType.PAD, [squares], PadParams(tuple(pads)))
+    total = None
+    for i in range(size):
+        begin = (0, i) + (0,) * (len(dims) - 2)
+        part = _window(b, padded, begin, dims)
+        total = part if total is None else _binary(b, OpType.ADD, total, part)
+    scaled = _binary(b, OpType.MUL, total, b.const(np.float32(alpha / size), name="alpha"))
+    base = _binary(b, OpType.ADD, scaled, b.const(np.float32(bias), name="bias"))
+    denominator = b.op(OpType.POW, [base, b.const(np.float32(beta), name="beta")])
+    return _binary(b, OpType.DIV, x, denominator)
+
+
+def det(b: Builder, x: str) -> str:
+    """The determinant of each trailing square matrix by the cofactor formula: exact in the
+    sense of ONNX Runtime's LU within float32 rounding, for matrices up to 3x3."""
+    dims = b.shape(x)
+    if len(dims) < 2 or dims[-1] != dims[-2]:
+        raise Invalid(f"input must be (..., M, M), got shape {list(dims)}")
+    n, lead = dims[-1], dims[:-2]
+    if n > 3:
+        raise Unsupported(f"{n}x{n} matrices: Det is composed for 1x1, 2x2 and 3x3 only")
+    one = lead + (1, 1)
+
+    def at(i: int, j: int) -> str:
+        return _window(b, x, (0,) * len(lead) + (i, j), one)
+
+    def minor2(r0: int, r1: int, c0: int, c1: int) -> str:
+        return _binary(b, OpType.SUB, _binary(b, OpType.MUL, at(r0, c0), at(r1, c1)),
+                       _binary(b, OpType.MUL, at(r0, c1), at(r1, c0)))
+
+    if n == 1:
+        d = at(0, 0)
+    elif n == 2:
+        d = minor2(0, 1, 0, 1)
+    else:
+        terms = [_binary(b, OpType.MUL, at(0, c), minor2(1, 2, *[k for k in range(3) if k != c]))
+                 for c in range(3)]
+        d = _binary(b, OpType.ADD, _binary(b, OpType.SUB, terms[0], terms[1]), terms[2])
+    return b.reshape(d, lead)
+
+
 def _unary(op: OpType) -> Callable[..., str]:
     def convert(b: Builder, x: str) -> str:
         return b.op(op, [x])
@@ -89,6 +157,8 @@ EXTRA_OPS = {
     ("GridSample", 20): grid_sample_20,
     ("CumProd", 26): cum_prod,
     "EyeLike": eye_like,
+    "LRN": lrn,
+    "Det": det,
     "Acos": _unary(OpType.ACOS),
     "Asin": _unary(OpType.ASIN),
     "Atan": _unary(OpType.ATAN),

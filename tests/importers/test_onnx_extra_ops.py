@@ -1,0 +1,92 @@
+"""ONNX LRN, Det and EyeLike (converter/importers/onnx_extra_ops.py), composed of existing ops or
+folded to a constant, against ONNX Runtime: LRN of window sizes 1 to 7 on ranks 3 to 5 with its
+attributes (ONNX's formula in numpy where ONNX Runtime takes only 4-D and odd sizes); Det of
+1x1, 2x2 and 3x3 matrices with and without batch dims; EyeLike of square and wide shapes
+with diagonals above and below and every output type; malformed nodes refused with node and
+reason."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from emberlite.converter import ModelImportError, UnsupportedOpsError
+from tests.helpers import assert_matches_ort, convert_onnx, run_ember, run_ort
+from tests.kernels.select_models import onnx_model
+
+
+def _one(op: str, x: np.ndarray, out: type = np.float32, opset: int = 22, name: str = "",
+         **attrs) -> onnx.ModelProto:
+    node = helper.make_node(op, ["x"], ["y"], name=name, **attrs)
+    return onnx_model(node, {"x": x}, {}, {"y": out}, opset)
+
+
+def _lrn(shape: tuple, size: int) -> tuple[onnx.ModelProto, np.ndarray]:
+    x = np.random.default_rng(size).standard_normal(shape).astype(np.float32) * 3
+    attrs = {"alpha": 0.01, "beta": 0.6, "bias": 1.5} if size % 2 else {}
+    return _one("LRN", x, opset=13, size=size, **attrs), x
+
+
+@pytest.mark.parametrize("size", [1, 3, 5, 7])
+@pytest.mark.parametrize("shape", [(1, 6, 4, 3), (2, 3, 2, 5)], ids=str)
+def test_lrn_matches_onnx_runtime(shape: tuple, size: int) -> None:
+    model, x = _lrn(shape, size)
+    assert_matches_ort(model, [x], tol=1e-5)
+
+
+def _numpy_lrn(x: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75,
+               bias: float = 1.0) -> np.ndarray:
+    """ONNX's LRN formula in float64 along axis 1 of any rank."""
+    x64, channels = x.astype(np.float64), x.shape[1]
+    sums = np.zeros_like(x64)
+    for c in range(channels):
+        lo, hi = max(0, c - (size - 1) // 2), min(channels - 1, c + size // 2)
+        sums[:, c] = np.sum(x64[:, lo:hi + 1] ** 2, axis=1)
+    return (x64 / (bias + alpha / size * sums) ** beta).astype(np.float32)
+
+
+@pytest.mark.parametrize("size", [2, 4, 5])
+@pytest.mark.parametrize("shape", [(2, 7, 5), (1, 6, 4, 3), (2, 5, 2, 3, 2)], ids=str)
+def test_lrn_of_other_ranks_and_sizes_matches_the_formula(shape: tuple, size: int) -> None:
+    """ONNX Runtime's LRN takes 4-D inputs and odd sizes only: ONNX's formula in numpy."""
+    model, x = _lrn(shape, size)
+    got, = run_ember(convert_onnx(model), [x])
+    attrs = {a.name: helper.get_attribute_value(a) for a in model.graph.node[0].attribute}
+    np.testing.assert_allclose(got, _numpy_lrn(x, **attrs), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 3), (4, 2, 2), (2, 3, 3, 3), (5, 1, 1)],
+                         ids=str)
+def test_det_matches_onnx_runtime(shape: tuple) -> None:
+    x = np.random.default_rng(len(shape)).standard_normal(shape).astype(np.float32)
+    assert_matches_ort(_one("Det", x), [x], tol=1e-5)
+
+
+@pytest.mark.parametrize("k", [-2, -1, 0, 1, 3])
+@pytest.mark.parametrize("dtype", [None, TensorProto.FLOAT, TensorProto.INT32,
+                                   TensorProto.INT64])
+@pytest.mark.parametrize("shape", [(4, 4), (3, 5), (5, 2)], ids=str)
+def test_eye_like_matches_onnx_runtime(shape: tuple, dtype: int | None, k: int) -> None:
+    x = np.zeros(shape, np.int32)
+    attrs = {"k": k} if dtype is None else {"k": k, "dtype": dtype}
+    out = np.int32 if dtype is None else helper.tensor_dtype_to_np_dtype(dtype)
+    model = _one("EyeLike", x, out, **attrs)
+    got, = run_ember(convert_onnx(model), [x])
+    want, = run_ort(model, [x])
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_malformed_nodes_are_refused_with_node_and_reason() -> None:
+    square = np.zeros((4, 4), np.float32)
+    with pytest.raises(UnsupportedOpsError, match=r"d4.*4x4 matrices"):
+        convert_onnx(_one("Det", square, name="d4"))
+    with pytest.raises(ModelImportError, match=r"'dr' \(Det\): input must be \(..., M, M\)"):
+        convert_onnx(_one("Det", np.zeros((3, 4), np.float32), name="dr"))
+    with pytest.raises(ModelImportError, match=r"'l' \(LRN\): input must be \(N, C, ...\)"):
+        convert_onnx(_one("LRN", np.zeros((3, 4), np.float32), opset=13, name="l", size=3))
+    with pytest.raises(ModelImportError, match=r"'l' \(LRN\): size must be at least 1"):
+        convert_onnx(_one("LRN", np.zeros((1, 3, 4), np.float32), opset=13, name="l", size=0))
+    with pytest.raises(ModelImportError, match=r"'e' \(EyeLike\): input must be 2-D"):
+        convert_onnx(_one("EyeLike", np.zeros((2, 3, 4), np.float32), name="e"))

@@ -682,6 +682,8 @@ def _cum_sum(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     # Summed in the input's type in order along the axis (float32 as the kernel does it;
     # integers wrap); the exclusive sums are the inclusive ones shifted by one.
     p, x = node.params, np.asarray(args[0])
+    if len(args) > 1 and args[1] is not None:  # a run-time axis
+        p = dataclasses.replace(p, axis=int(np.asarray(args[1]).reshape(-1)[0]) % x.ndim)
     if p.reverse:
         x = np.flip(x, p.axis)
     with np.errstate(over="ignore"):

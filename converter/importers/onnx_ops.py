@@ -335,13 +335,37 @@ def split_2(b: Builder, x: Compared, *, axis: int = 0,
     return _split(b, x, axis, sizes, b.num_outputs)
 
 
-def split_13(b: Builder, x: Compared, split: np.ndarray | None = None, *,
+def _runtime_split(b: Builder, x: str, axis: int, split: str) -> list[str]:
+    """Split sizes from run-time tensor `split`: the declared outputs' sizes, which the kernel
+    checks the tensor against at invoke."""
+    dims = b.shape(x)
+    axis = axis_index(axis, len(dims))
+    if b.dtype(split) != DType.INT64 or b.rank(split) != 1:
+        raise Invalid(f"split must be a 1-D int64 tensor, got {b.dtype(split).name.lower()} of "
+                      f"shape {list(b.shape(split))}")
+    shapes = [runtime_output_shape(b, split, i) for i in range(b.num_outputs)]
+    if any(len(s) != len(dims) for s in shapes):
+        raise Invalid(f"the declared output shapes {shapes} must have the input's rank")
+    sizes = [s[axis] for s in shapes]
+    if sum(sizes) != dims[axis]:
+        raise Invalid(f"the declared outputs' sizes {sizes} do not add up to axis {axis} of "
+                      f"{list(dims)}")
+    return b.node(OpType.SPLIT, [x, split], SplitParams(axis),
+                  shapes=[dims[:axis] + (s,) + dims[axis + 1:] for s in sizes],
+                  outputs=b.num_outputs)
+
+
+def split_13(b: Builder, x: Compared, split: Operand | None = None, *,
              axis: int = 0) -> list[str]:
+    if isinstance(split, str):
+        return _runtime_split(b, x, axis, split)
     return split_2(b, x, axis=axis, split=None if split is None else _ints(split, "split"))
 
 
-def split_18(b: Builder, x: Compared, split: np.ndarray | None = None, *, axis: int = 0,
+def split_18(b: Builder, x: Compared, split: Operand | None = None, *, axis: int = 0,
              num_outputs: int | None = None) -> list[str]:
+    if isinstance(split, str):
+        return _runtime_split(b, x, axis, split)
     if split is not None:
         return _split(b, x, axis, _ints(split, "split"), b.num_outputs)
     size = b.shape(x)[axis_index(axis, b.rank(x))]

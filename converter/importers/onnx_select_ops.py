@@ -81,11 +81,14 @@ def top_k_11(b: Builder, x: Compared, k: Operand, *, axis: int = -1, largest: in
     return _top_k(b, x, _k(k), axis, largest)
 
 
-def cum_sum(b: Builder, x: Compared, axis: np.ndarray, *, exclusive: int = 0,
+def cum_sum(b: Builder, x: Compared, axis: Operand, *, exclusive: int = 0,
             reverse: int = 0) -> str:
     _numeric(b, x, "input x")
     if b.rank(x) == 0:
         raise Invalid("input x is a scalar: CumSum needs an axis")
+    if isinstance(axis, str):  # the output is x's shape whatever the axis: read at invoke
+        operand = _runtime_scalar(b, axis, "axis", (DType.INT32, DType.INT64))
+        return b.op(OpType.CUM_SUM, [x, operand], CumSumParams(0, bool(exclusive), bool(reverse)))
     a = axis_index(_integer(axis, "axis"), b.rank(x))
     return b.op(OpType.CUM_SUM, [x], CumSumParams(a, bool(exclusive), bool(reverse)))
 

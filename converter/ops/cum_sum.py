@@ -1,6 +1,7 @@
 """CUM_SUM (format 8): running sums along a non-negative axis of FLOAT32, INT32 or INT64;
 `exclusive` leaves each element out of its own sum, `reverse` sums from the end. float32 sums
-in float32 in order; integer sums wrap."""
+in float32 in order; integer sums wrap. An optional input 1 is an ONNX CumSum's run-time axis,
+which the kernel reads at invoke instead of the params' axis."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, check_axis, fail, input_shape, params_of
 from .facts import OpFacts
+from .operands import check_operand
 from .op_type import OpType
 
 if TYPE_CHECKING:
@@ -24,8 +26,10 @@ class CumSumParams:
 
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
-    check_arity(node, 1, 1)
+    check_arity(node, 1, 2)
     p = params_of(node, CumSumParams)
+    if len(node.inputs) > 1 and node.inputs[1]:
+        check_operand(node, graph, 1, 1)  # a run-time axis, read at invoke
     x = input_shape(node, graph, 0)
     check_axis(node, p.axis, len(x))
     x_type = graph.tensors[node.inputs[0]].dtype.name

@@ -1,4 +1,5 @@
-"""SPLIT along a non-negative axis; sizes are the output tensors' shapes."""
+"""SPLIT along a non-negative axis; sizes are the output tensors' shapes. An optional input 1
+holds an ONNX Split's run-time sizes, which the kernel checks against them at invoke."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, check_axis, fail, input_shape, output_shape, params_of
 from .facts import OpFacts, QuantRule
+from .operands import check_operand
 from .op_type import OpType
 
 if TYPE_CHECKING:
@@ -18,8 +20,10 @@ class SplitParams:
 
 
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
-    check_arity(node, 1, 1, outputs=-1)
+    check_arity(node, 1, 2, outputs=-1)
     p = params_of(node, SplitParams)
+    if len(node.inputs) > 1 and node.inputs[1]:
+        check_operand(node, graph, 1, max(1, len(node.outputs)))
     x = input_shape(node, graph, 0)
     check_axis(node, p.axis, len(x))
     if not node.outputs:

@@ -1,13 +1,16 @@
 /* SPLIT along one axis into consecutive pieces, any element size; each output's dim along
-   the axis is its piece's size. */
+   the axis is its piece's size. An ONNX Split whose sizes are a run-time tensor keeps it as
+   optional input 1, which eval checks against the stored pieces (kernels/operand.h). */
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/operand.h"
 #include "kernels/quant.h"
 #include "kernels/shape_rules.h"
 
 struct split_data {
     size_t outer;               /* product of the dims before the axis */
+    uint32_t axis;
     size_t chunk[EMBER_MAX_IO]; /* bytes output i takes per outer index */
 };
 
@@ -35,9 +38,12 @@ static ember_status split_check(ember_context *ctx, const ember_node *node) {
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (split): expected at least 1 output, got 0",
                           node->index);
-    ember_status st = ember_check_arity(ctx, node, 1, 1, node->output_count);
+    ember_status st = ember_check_arity(ctx, node, 1, 2, node->output_count);
     if (st == EMBER_STATUS_OK)
         st = ember_check_params(ctx, node, EMBER_OP_PARAMS_SPLIT_PARAMS);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_operand(ctx, node, "split", ember_input(ctx, node, 1), "split sizes",
+                                 node->output_count);
     if (st != EMBER_STATUS_OK)
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
@@ -93,13 +99,36 @@ static ember_status split_prepare(ember_context *ctx, ember_node *node) {
     if (st != EMBER_STATUS_OK)
         return st;
     size_t inner;
+    d->axis = (uint32_t)axis;
     ember_axis_extents(in, (uint32_t)axis, &d->outer, &inner);
     for (uint32_t i = 0; i < node->output_count; i++)
         d->chunk[i] = (size_t)ember_output(ctx, node, i)->dims[axis] * inner;
     return EMBER_STATUS_OK;
 }
 
+/* Run-time split sizes (input 1) must be the stored pieces' sizes, one per output. */
+static ember_status split_check_sizes(ember_context *ctx, const ember_node *node) {
+    const struct split_data *d = node->data;
+    const ember_tensor *sizes = ember_input(ctx, node, 1);
+    if (sizes != NULL && sizes->count != node->output_count)
+        return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
+                          "node %" PRIu32 " (split): the run-time split sizes have %zu entries "
+                          "for %" PRIu32 " outputs",
+                          node->index, sizes->count, node->output_count);
+    for (uint32_t i = 0; sizes != NULL && i < node->output_count; i++) {
+        ember_status st = ember_operand_expect(ctx, node, "split", sizes, i,
+                                               ember_output(ctx, node, i)->dims[d->axis],
+                                               "split size");
+        if (st != EMBER_STATUS_OK)
+            return st;
+    }
+    return EMBER_STATUS_OK;
+}
+
 static ember_status split_eval(ember_context *ctx, const ember_node *node) {
+    ember_status st = split_check_sizes(ctx, node);
+    if (st != EMBER_STATUS_OK)
+        return st;
     void *out[EMBER_MAX_IO];
     for (uint32_t i = 0; i < node->output_count; i++)
         out[i] = ember_output(ctx, node, i)->data;

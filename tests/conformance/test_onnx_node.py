@@ -129,9 +129,7 @@ def _xfail() -> dict[str, str]:
                     "crop_axes_hwc_expanded crop_expanded crop_negative_axes_hwc_expanded "
                     "pad_expanded"),
             *_names("slice_", "neg start_out_of_bounds end_out_of_bounds default_axes "
-                    "default_steps neg_steps negative_axes"),
-            *_names("split_variable_parts_", "1d_opset13 2d_opset13 default_axis_opset13 "
-                    "1d_opset18 2d_opset18 default_axis_opset18")]),
+                    "default_steps neg_steps negative_axes")]),
         (REDUCE_BOOL, _names("reduce_", "max_bool_inputs min_bool_inputs max_empty_set_bool")),
         (REDUCE_SHAPE, [
             *_names("reduce_l2_", "do_not_keepdims_example_expanded "
@@ -181,7 +179,7 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
             for a in n.attribute)) for n in graph.node):
         return ATTENTION_LATER
     graph_inputs = {v.name for v in graph.input}
-    held = ("CumSum", "CumProd")
+    held = ("CumProd", "Col2Im")
     if any(n.op_type in held
            and len(n.input) > 1 and n.input[1] in graph_inputs for n in graph.node):
         return CONST_INPUT  # the axes, the diagonal, the weights, k, the depth

@@ -188,6 +188,45 @@ def test_one_hot_runtime_depth_and_values(axis: int, values_type: type,
         _fails(data, [indices, np.array(wrong, depth_type), values], "one_hot")
 
 
+# --- Split, CumSum --------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_])
+@pytest.mark.parametrize("shape,axis,sizes", [((7,), 0, [2, 5]), ((3, 6), 1, [1, 2, 3]),
+                                              ((4, 2, 3), -3, [4]), ((2, 5), 1, [0, 5])], ids=str)
+def test_split_runtime_sizes(shape: tuple, axis: int, sizes: list, dtype: type) -> None:
+    x = _x(shape).astype(dtype)
+    inputs = {"x": x, "split": np.array(sizes, np.int64)}
+    data = _check("Split", inputs, [dtype] * len(sizes), opset=13, axis=axis)
+    if len(sizes) > 1:
+        _fails(data, [x, np.array(sizes[::-1], np.int64)], "split")
+    _fails(data, [x, np.array([sizes[0] + 1] + sizes[1:], np.int64)], "split")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+@pytest.mark.parametrize("exclusive,reverse", [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_cum_sum_runtime_axis(exclusive: int, reverse: int, dtype: type) -> None:
+    x = _x((2, 3, 4), dtype)
+    data = None
+    for axis in range(-3, 3):
+        inputs = {"x": x, "axis": np.array(axis, np.int64)}
+        if data is None:
+            data = _check("CumSum", inputs, opset=14, exclusive=exclusive, reverse=reverse)
+        got = run_ember(data, list(inputs.values()))[0]
+        want = oracle(_model("CumSum", inputs, {"y": x}, 14, exclusive=exclusive,
+                             reverse=reverse), list(inputs.values()))[0]
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    for wrong in (3, -4, 99):
+        _fails(data, [x, np.array(wrong, np.int64)], "cum_sum")
+
+
+def test_cum_sum_runtime_axis_with_dynamic_dims_is_refused() -> None:
+    x = _x((1, 4, 3))
+    model = _model("CumSum", {"x": x, "axis": np.array(1, np.int64)}, {"y": x}, 14)
+    model.graph.input[0].type.tensor_type.shape.dim[1].dim_param = "n"
+    model.graph.output[0].type.tensor_type.shape.dim[1].dim_param = "n"
+    with pytest.raises(ModelImportError, match=r"\(cum_sum\).*run-time operand.*fixed shapes"):
+        convert_onnx(model, input_shapes={"x": [1, (2, 8), 3]})
+
+
 # --- the C checks of a file the converter would not write --------------------------------
 X = np.zeros((2, 3), np.float32)
 F32 = DType.FLOAT32

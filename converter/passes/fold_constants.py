@@ -3,16 +3,19 @@ reference and its outputs become constants. Graph outputs stay graph outputs. Th
 sizes (from shape inference) are charged to the conversion's constant budget before they
 are computed (converter/limits.py).
 
-A contraction over an empty axis (a matrix product or convolution whose run-time inputs hold
-no element, with an output that does) is folded too: its output is the bias or zeros,
-whatever the run-time values, and the C kernels need a contraction length >= 1."""
+A contraction over an empty axis (a matrix product or convolution whose data or weights hold
+no element, with an output that does) is folded too: its output is the bias or zeros, whatever
+the run-time values, and the C kernels need a contraction length and an input size >= 1. A
+run-time bias is then added by an ADD (with the node's activation)."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Graph, Node, Tensor, constant_array
+from ..ir import DType, Graph, Node, Tensor, constant_array
 from ..limits import ConstantBudget
 from ..ops import OpType
+from ..ops.binary import BinaryParams
+from ..ops.op_type import FusedActivation
 from ..reference import evaluate_node
 
 CONTRACTIONS = {OpType.CONV2D, OpType.DEPTHWISE_CONV2D, OpType.TRANSPOSE_CONV2D,
@@ -25,7 +28,11 @@ def fold_constants(graph: Graph, budget: ConstantBudget | None = None) -> Graph:
     kept = []
     for node in g.nodes:
         inputs = [g.tensors[name] for name in node.inputs if name]
-        if not inputs or not all(t.is_constant or _empty_operand(node, t, g) for t in inputs):
+        empty = _empty_contraction(node, g)
+        if empty and not all(t.is_constant for t in inputs[2:]):
+            kept.append(_bias_only(node, g, budget))
+            continue
+        if not inputs or not (all(t.is_constant for t in inputs) or empty):
             kept.append(node)
             continue
         for name in node.outputs:
@@ -40,11 +47,40 @@ def fold_constants(graph: Graph, budget: ConstantBudget | None = None) -> Graph:
     return g
 
 
-def _empty_operand(node: Node, t: Tensor, g: Graph) -> bool:
-    """Whether run-time tensor `t` is an empty operand of a contraction whose outputs hold
-    elements (fixed shapes only: a dynamic dim may be resized)."""
-    def fixed_empty(x: Tensor, empty: bool) -> bool:
-        return (x.shape is not None and (0 in x.shape) == empty
-                and not any(s >= 0 for s in x.dim_symbols or ()))
-    return (node.op in CONTRACTIONS and fixed_empty(t, True)
-            and all(fixed_empty(g.tensors[o], False) for o in node.outputs))
+def _empty_contraction(node: Node, g: Graph) -> bool:
+    """Whether `node` is a contraction whose data (input 0) or weights (input 1) are empty and
+    whose outputs are not, with a constant bias if any (fixed shapes only: a dynamic dim may
+    be resized)."""
+    if node.op not in CONTRACTIONS:
+        return False
+    operands = [g.tensors[name] for name in node.inputs[:2] if name]
+    bias = [g.tensors[name] for name in node.inputs[2:] if name]
+    outputs = [g.tensors[name] for name in node.outputs]
+    if not all(_fixed(t) for t in operands + bias + outputs):
+        return False
+    if not (any(0 in t.shape for t in operands) and all(0 not in t.shape for t in outputs)):
+        return False
+    # A run-time bias is added by an ADD (_bias_only): float32 only.
+    runtime_bias = [t for t in bias if not t.is_constant]
+    return not runtime_bias or (outputs[0].dtype == DType.FLOAT32 and all(
+        t.dtype == DType.FLOAT32 and len(t.shape) == 1 for t in runtime_bias))
+
+
+def _bias_only(node: Node, g: Graph, budget: ConstantBudget) -> Node:
+    """An empty contraction with a run-time bias: ADD(zeros, bias) with the node's activation,
+    the zeros [..., 1] so that they broadcast against the bias' channels."""
+    out = g.tensors[node.outputs[0]]
+    shape = (*out.shape[:-1], 1)
+    budget.charge(f"node {node.name!r} ({node.op.name.lower()})", shape, np.float32)
+    name = f"{node.outputs[0]}/zeros"
+    while name in g.tensors:
+        name += "_"
+    g.tensors[name] = Tensor(name, DType.FLOAT32, shape,
+                             data=constant_array(np.zeros(shape, np.float32)))
+    activation = getattr(node.params, "activation", FusedActivation.NONE)
+    return Node(OpType.ADD, node.name, [name, node.inputs[2]], list(node.outputs),
+                BinaryParams(activation))
+
+
+def _fixed(t: Tensor) -> bool:
+    return t.shape is not None and not any(k >= 0 for k in t.dim_symbols or ())

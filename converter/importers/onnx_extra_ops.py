@@ -1,8 +1,9 @@
 """ONNX GridSample, CumProd, Acos, Asin, Atan and EyeLike (format 9's GRID_SAMPLE, CUM_PROD,
 ACOS, ASIN and ATAN; EyeLike of a known shape is a constant), and LRN and Det composed of
 existing ops (LRN: squares summed over a window of channels by slices of the padded squares;
-Det of 1x1, 2x2 and 3x3 matrices by its cofactor formula), in the conventions of onnx_ops.py
-(annotations are the contract the importer's pre-scan reads).
+Det of 1x1, 2x2 and 3x3 matrices by its cofactor formula; Col2Im of 1-D and 2-D images as a
+grouped transposed convolution whose filters pick one block position each), in the
+conventions of onnx_ops.py (annotations are the contract the importer's pre-scan reads).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ..ops.grid_sample import GridSampleMode, GridSampleParams, GridSamplePaddin
 from ..ops.pad import PadParams
 from ..ops.slice import SliceParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
+from .onnx_nn_ops import conv_transpose
 from .onnx_signature import AnyTensor, Compared
 
 _MODES = {"linear": GridSampleMode.LINEAR, "bilinear": GridSampleMode.LINEAR,
@@ -145,6 +147,54 @@ def det(b: Builder, x: str) -> str:
     return b.reshape(d, lead)
 
 
+def _positive_ints(value: np.ndarray, what: str) -> list[int]:
+    if value.ndim != 1 or not np.issubdtype(value.dtype, np.integer) or np.any(value < 1):
+        raise Invalid(f"{what} must be a vector of positive integers, got {value.tolist()}")
+    return [int(v) for v in value]
+
+
+def col2im(b: Builder, x: str, image_shape: np.ndarray, block_shape: np.ndarray, *,
+           dilations: list[int] | None = None, pads: list[int] | None = None,
+           strides: list[int] | None = None) -> str:
+    """Sums the columns of x (N, C x prod(block), L) into images (N, C, *image_shape): the
+    transposed convolution, in C groups, of x as (N, C x prod(block), L_1, ...) with a filter
+    that puts input channel c x prod(block) + k at block position k of output channel c."""
+    image = _positive_ints(image_shape, "image_shape")
+    block = _positive_ints(block_shape, "block_shape")
+    n = len(image)
+    if len(block) != n:
+        raise Invalid(f"block_shape {block} and image_shape {image} differ in length")
+    if n > 2:
+        raise Unsupported(f"{n}-D images: Col2Im is composed for 1-D and 2-D images only")
+    dims = b.shape(x)
+    per_channel = int(np.prod(block))
+    if len(dims) != 3 or dims[1] % per_channel:
+        raise Invalid(f"input must be (N, C x {per_channel}, L), got shape {list(dims)}")
+    dilation, stride = dilations or [1] * n, strides or [1] * n
+    pad = pads or [0] * (2 * n)
+    if len(dilation) != n or len(stride) != n or len(pad) != 2 * n:
+        raise Invalid(f"dilations {dilation}, strides {stride} and pads {pad} must have {n}, "
+                      f"{n} and {2 * n} entries")
+    span = [d * (k - 1) + 1 for d, k in zip(dilation, block)]
+    blocks = [(i + pad[a] + pad[a + n] - w) // s + 1
+              for a, (i, w, s) in enumerate(zip(image, span, stride))]
+    if min(blocks) < 1 or int(np.prod(blocks)) != dims[2]:
+        raise Invalid(f"{dims[2]} columns do not match the {blocks} block positions of image "
+                      f"{image} (block {block}, dilations {dilation}, pads {pad}, strides "
+                      f"{stride})")
+    channels = dims[1] // per_channel
+    picks = np.zeros((dims[1], 1, *block), np.float32)
+    for c in range(channels):
+        for k, position in enumerate(np.ndindex(*block)):
+            picks[(c * per_channel + k, 0, *position)] = 1.0
+    # The image rows the last block position does not reach are zeros: output padding.
+    extra = [i - ((m - 1) * s + w - pad[a] - pad[a + n])
+             for a, (i, m, s, w) in enumerate(zip(image, blocks, stride, span))]
+    columns = b.reshape(x, (dims[0], dims[1], *blocks))
+    return conv_transpose(b, columns, b.const(picks, name="picks"), None, dilations=dilation,
+                          group=channels, output_padding=extra, pads=pad, strides=stride)
+
+
 def _unary(op: OpType) -> Callable[..., str]:
     def convert(b: Builder, x: str) -> str:
         return b.op(op, [x])
@@ -159,6 +209,7 @@ EXTRA_OPS = {
     "EyeLike": eye_like,
     "LRN": lrn,
     "Det": det,
+    ("Col2Im", 18): col2im,
     "Acos": _unary(OpType.ACOS),
     "Asin": _unary(OpType.ASIN),
     "Atan": _unary(OpType.ATAN),

@@ -185,7 +185,8 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
         return CONST_INPUT  # the axes, the diagonal, the weights, k, the depth
     return None
 # Frozen variants that still cannot convert, with the reason.
-XFAIL_FROZEN = {"test_edge_pad": INT_TYPES,
+XFAIL_FROZEN = {"test_col2im_5d": "Col2Im of 3-D images (composed for 1-D and 2-D only)",
+                "test_edge_pad": INT_TYPES,
                 "test_reflect_pad": INT_TYPES}
 # Cases whose stored expected output disagrees with ONNX Runtime; they are compared with ONNX
 # Runtime instead. align_corners with a scale whose output length is not whole: ONNX's

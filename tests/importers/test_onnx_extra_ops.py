@@ -1,15 +1,17 @@
-"""ONNX LRN, Det and EyeLike (converter/importers/onnx_extra_ops.py), composed of existing ops or
-folded to a constant, against ONNX Runtime: LRN of window sizes 1 to 7 on ranks 3 to 5 with its
-attributes (ONNX's formula in numpy where ONNX Runtime takes only 4-D and odd sizes); Det of
-1x1, 2x2 and 3x3 matrices with and without batch dims; EyeLike of square and wide shapes
-with diagonals above and below and every output type; malformed nodes refused with node and
-reason."""
+"""ONNX LRN, Det, Col2Im and EyeLike (converter/importers/onnx_extra_ops.py), composed of
+existing ops or folded to a constant, against ONNX Runtime: LRN of window sizes 1 to 7 on ranks
+3 to 5 with its attributes (ONNX's formula in numpy where ONNX Runtime takes only 4-D and odd
+sizes); Det of 1x1, 2x2 and 3x3 matrices with and without batch dims; EyeLike of square and
+wide shapes with diagonals above and below and every output type; Col2Im of 2-D images with
+strides, pads and dilations (1-D ones against ONNX's reference evaluator); malformed nodes
+refused with node and reason."""
 from __future__ import annotations
 
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
+from onnx.reference import ReferenceEvaluator
 
 from emberlite.converter import ModelImportError, UnsupportedOpsError
 from tests.helpers import assert_matches_ort, convert_onnx, run_ember, run_ort
@@ -78,7 +80,58 @@ def test_eye_like_matches_onnx_runtime(shape: tuple, dtype: int | None, k: int) 
     np.testing.assert_array_equal(got, want)
 
 
+def _col2im(x: np.ndarray, image: list[int], block: list[int], name: str = "",
+            **attrs) -> onnx.ModelProto:
+    node = helper.make_node("Col2Im", ["x", "image", "block"], ["y"], name=name, **attrs)
+    consts = {"image": np.array(image, np.int64), "block": np.array(block, np.int64)}
+    return onnx_model(node, {"x": x}, consts, {"y": np.float32}, 18)
+
+
+def _blocks(image: list[int], block: list[int], dilations: list[int], pads: list[int],
+            strides: list[int]) -> int:
+    n = len(image)
+    return int(np.prod([(i + pads[a] + pads[a + n] - d * (k - 1) - 1) // s + 1 for a, (i, k, d, s)
+                        in enumerate(zip(image, block, dilations, strides))]))
+
+
+# (image, block, dilations, pads, strides): overlapping and disjoint blocks, strides that leave
+# the last rows unreached, uneven pads, dilation, 1-D images.
+COL2IM = [([5, 5], [2, 2], [1, 1], [0, 0, 0, 0], [1, 1]),
+          ([6, 7], [3, 2], [1, 2], [1, 0, 0, 2], [2, 1]),
+          ([7, 6], [2, 3], [2, 1], [0, 1, 1, 0], [3, 2]),
+          ([4, 4], [1, 1], [1, 1], [0, 0, 0, 0], [2, 2])]
+COL2IM_1D = [([9], [3], [2], [1, 2], [2]), ([8], [4], [1], [0, 0], [4]),
+             ([7], [2], [1], [1, 0], [1])]
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("image,block,dilations,pads,strides", COL2IM + COL2IM_1D, ids=str)
+def test_col2im_matches_onnx_runtime(image: list[int], block: list[int], dilations: list[int],
+                                     pads: list[int], strides: list[int], channels: int) -> None:
+    columns = _blocks(image, block, dilations, pads, strides)
+    shape = (2, channels * int(np.prod(block)), columns)
+    x = np.random.default_rng(columns).standard_normal(shape).astype(np.float32)
+    model = _col2im(x, image, block, dilations=dilations, pads=pads, strides=strides)
+    if len(image) == 2:
+        assert_matches_ort(model, [x], tol=1e-6)
+        return
+    # ONNX Runtime 1.32 sums 1-D columns of several channels with dilation and pads wrongly;
+    # ONNX's reference evaluator is the oracle there.
+    got, = run_ember(convert_onnx(model), [x])
+    want, = ReferenceEvaluator(model).run(None, {"x": x})
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
 def test_malformed_nodes_are_refused_with_node_and_reason() -> None:
+    x = np.zeros((1, 4, 16), np.float32)
+    with pytest.raises(ModelImportError, match=r"'c' \(Col2Im\): 16 columns do not match"):
+        convert_onnx(_col2im(x, [5, 6], [2, 2], name="c"))
+    with pytest.raises(ModelImportError, match=r"'c' \(Col2Im\): input must be \(N, C x 3"):
+        convert_onnx(_col2im(x, [5, 6], [3, 1], name="c"))
+    with pytest.raises(UnsupportedOpsError, match=r"c.*3-D images"):
+        convert_onnx(_col2im(x, [5, 6, 2], [2, 2, 1], name="c"))
+    with pytest.raises(ModelImportError, match=r"'c' \(Col2Im\): block_shape must be"):
+        convert_onnx(_col2im(x, [5, 5], [2, 0], name="c"))
     square = np.zeros((4, 4), np.float32)
     with pytest.raises(UnsupportedOpsError, match=r"d4.*4x4 matrices"):
         convert_onnx(_one("Det", square, name="d4"))

@@ -328,6 +328,9 @@ class _Conversion:
 # that a CAST converts.
 _INPUT_TYPES = {TensorType.FLOAT32: DType.FLOAT32, TensorType.INT32: DType.INT32,
                 TensorType.INT64: DType.INT64}
+# Plain integer inputs without quantization params (the bitwise ops read them).
+_PLAIN_INPUT_TYPES = {TensorType.INT16: DType.INT16, TensorType.UINT16: DType.UINT16,
+                      TensorType.UINT32: DType.UINT32, TensorType.UINT64: DType.UINT64}
 
 
 # Quantized graph input types; a uint8 input must feed QUANTIZEs to int8 only (the scan
@@ -341,7 +344,8 @@ def _input_tensor(t: TFLTensor, name: str) -> Tensor:
     one_scale = t.quant is not None and len(t.quant.scale) == 1
     quantized = t.type in _QUANTIZED_INPUT_TYPES and one_scale
     int16 = t.type == TensorType.INT16 and one_scale and t.quant.zero_point[0] == 0
-    if t.type not in _INPUT_TYPES and not quantized and not int16:
+    plain = t.type in _PLAIN_INPUT_TYPES and t.quant is None
+    if t.type not in _INPUT_TYPES and not quantized and not int16 and not plain:
         raise UnsupportedOpsError([(f"input {name!r}", "INPUT",
                                     f"type {type_name(t.type)}; only float32, int8 and uint8 "
                                     f"(one scale), int16 (one scale, zero point 0), int32 and "
@@ -352,7 +356,7 @@ def _input_tensor(t: TFLTensor, name: str) -> Tensor:
     if quantized or int16:
         return Tensor(name, _QUANTIZED_INPUT_TYPES.get(t.type, DType.INT16), t.shape,
                       quant=t.quant)
-    return Tensor(name, _INPUT_TYPES[t.type], t.shape)
+    return Tensor(name, {**_INPUT_TYPES, **_PLAIN_INPUT_TYPES}[t.type], t.shape)
 
 
 class _OpContext:

@@ -46,6 +46,7 @@ from .graph_builder import Invalid, Unsupported, axis_index, check_indices
 from .tflite_index_ops import INDEX_OPS
 from .tflite_op import Ctx, Result, TFLiteOp
 from .tflite_recurrent_ops import bidirectional_sequence_lstm, unidirectional_sequence_lstm
+from .tflite_bitwise_ops import BITWISE_OPS
 from .tflite_select_ops import SELECT_OPS
 
 _ACTIVATIONS = {Act.NONE: FusedActivation.NONE, Act.RELU: FusedActivation.RELU,
@@ -618,6 +619,7 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
 # Format 8's TOPK_V2, CUMSUM, ONE_HOT and FLOOR_MOD, GATHER_ND and SCATTER_ND live in modules
 # of their own.
 TFLITE_OPS.update(SELECT_OPS)
+TFLITE_OPS.update(BITWISE_OPS)
 TFLITE_OPS.update(INDEX_OPS)
 
 # Operators built out of several IR ops, none of them the operator's own (so no op's facts list

@@ -2,7 +2,8 @@
 BIT_SHIFT (x shifted by y bits, BitShiftParams.direction), format 9: plain integers of one type,
 int8 to uint64 (csrc/kernels/bitwise.c). A right shift of a signed type is arithmetic; a
 shift count below 0 or not below the width gives what the sign fill alone gives (-1 for a
-right shift of a negative x, else 0), as ONNX's BitShift (opset 28) says."""
+right shift of a negative x, else 0), as ONNX's BitShift (opset 28) says. TFLite's BITWISE_XOR
+and RIGHT_SHIFT import on int16 to uint64 (tflite_bitwise_ops.py)."""
 from __future__ import annotations
 
 import enum
@@ -82,7 +83,9 @@ def reference(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
 FACTS = (
     OpFacts(OpType.BITWISE_AND, None, infer_shape, onnx=("BitwiseAnd",)),
     OpFacts(OpType.BITWISE_OR, None, infer_shape, onnx=("BitwiseOr",)),
-    OpFacts(OpType.BITWISE_XOR, None, infer_shape, onnx=("BitwiseXor",)),
+    OpFacts(OpType.BITWISE_XOR, None, infer_shape, onnx=("BitwiseXor",),
+            tflite=("BITWISE_XOR",)),
     OpFacts(OpType.BITWISE_NOT, None, infer_shape, onnx=("BitwiseNot",)),
-    OpFacts(OpType.BIT_SHIFT, BitShiftParams, infer_shape, onnx=("BitShift",)),
+    OpFacts(OpType.BIT_SHIFT, BitShiftParams, infer_shape, onnx=("BitShift",),
+            tflite=("RIGHT_SHIFT",)),
 )

@@ -3,7 +3,9 @@ ONNX BitwiseAnd/Or/Xor/Not on every integer type with numpy broadcasting against
 (ONNX's reference evaluator where it has no kernel), exactly; BitShift both ways on every
 type against a Python-integer oracle of ONNX's rule (opset 28: arithmetic right shift of a
 signed type; a count below 0 or not below the width gives the sign fill), and on the unsigned
-types against ONNX Runtime (opset 11); malformed nodes refused with node and reason."""
+types against ONNX Runtime (opset 11); TFLite BITWISE_XOR and RIGHT_SHIFT made by TensorFlow
+against LiteRT (int8 and uint8, the importer's quantized types, refused with the reason);
+malformed nodes refused with node and reason."""
 from __future__ import annotations
 
 import numpy as np
@@ -109,3 +111,54 @@ def test_c_check_refuses_malformed_nodes() -> None:
     with pytest.raises(InvalidModelError, match=r"node 0 \(bitwise_xor\): .*do not broadcast"):
         run_ir(OpType.BITWISE_XOR, [np.zeros((2, 3), np.int16), np.zeros(2, np.int16)],
                [((2, 3), DType.INT16)])
+
+
+@pytest.fixture(scope="module")
+def tflite_models() -> dict:
+    """TFLite files of tf.bitwise.bitwise_xor and right_shift ([2, 3] by [3]) per type."""
+    tf = pytest.importorskip("tensorflow")
+    models = {}
+    for dtype in (np.int8, np.int16, np.uint16, np.int32, np.uint32, np.int64):
+        for name, fn in (("BITWISE_XOR", tf.bitwise.bitwise_xor),
+                         ("RIGHT_SHIFT", tf.bitwise.right_shift)):
+            spec = [tf.TensorSpec([2, 3], tf.as_dtype(dtype)),
+                    tf.TensorSpec([3], tf.as_dtype(dtype))]
+            f = tf.function(fn, input_signature=spec)
+            conv = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()],
+                                                                    f)
+            try:
+                models[name, np.dtype(dtype).name] = conv.convert()
+            except Exception:  # TFLite's converter has no such builtin for the type
+                models[name, np.dtype(dtype).name] = None
+    return models
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.uint16, np.int32, np.uint32, np.int64],
+                         ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("op", ["BITWISE_XOR", "RIGHT_SHIFT"])
+def test_tflite_matches_litert(tflite_models: dict, op: str, dtype: type) -> None:
+    from ai_edge_litert.interpreter import Interpreter
+
+    from emberlite.converter import Converter
+
+    data = tflite_models[op, np.dtype(dtype).name]
+    if data is None or op not in str(Interpreter(model_content=data)._get_ops_details()):
+        pytest.skip(f"TensorFlow made no {op} of {np.dtype(dtype).name}")
+    if dtype == np.int8:
+        with pytest.raises(UnsupportedOpsError, match=f"{op}.*int8"):
+            Converter.from_tflite(data).convert()
+        return
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(1)
+    a = rng.integers(info.min, info.max, (2, 3), dtype=dtype, endpoint=True)
+    b = (rng.integers(0, info.bits, (3,)).astype(dtype) if op == "RIGHT_SHIFT"
+         else rng.integers(info.min, info.max, (3,), dtype=dtype, endpoint=True))
+    lite = Interpreter(model_content=data)
+    lite.allocate_tensors()
+    for detail, value in zip(lite.get_input_details(), (a, b)):
+        lite.set_tensor(detail["index"], value)
+    lite.invoke()
+    want = lite.get_tensor(lite.get_output_details()[0]["index"])
+    got = run_ember(Converter.from_tflite(data).convert(), [a, b])[0]
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

@@ -348,6 +348,8 @@ def hardmax(b: Builder, x: str, *, axis: int = -1) -> str:
     rank = b.rank(x)
     a = axis_index(axis, rank)
     dims = b.shape(x)
+    if 0 in dims:
+        return x  # empty in, the same empty out (ARG_MAX has no answer over an empty axis)
     keep = tuple(1 if i == a else d for i, d in enumerate(dims))
     winner = b.op(OpType.ARG_MAX, [x], ArgParams(a), shapes=[keep], dtype=DType.INT32)
     b.reserve((dims[a],), np.int32)

@@ -527,13 +527,16 @@ _EMPTY_FOLD = {OpType.REDUCE_MAX: -np.inf, OpType.REDUCE_MIN: np.inf, OpType.RED
 
 
 def _reduce_fold(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
-    """In the input's own type: int8 MAX/MIN compare stored values."""
+    """In the input's own type: int8 MAX/MIN compare stored values, bool MAX/MIN are any/all."""
     x = np.asarray(args[0])
     axes = _reduce_axes(node, args, graph)
     if x.size == 0 or any(x.shape[a] == 0 for a in axes):
-        y = np.full([1 if i in axes else d for i, d in enumerate(x.shape)], _EMPTY_FOLD[node.op])
+        # bool MAX of nothing is false, MIN true (-inf and +inf would both cast to true)
+        empty = _EMPTY_FOLD[node.op] > 0 if x.dtype == np.bool_ else _EMPTY_FOLD[node.op]
+        y = np.full([1 if i in axes else d for i, d in enumerate(x.shape)], empty)
     else:
-        y = _FOLDS[node.op](x if x.dtype == np.int8 else _f64(x), axis=axes, keepdims=True)
+        y = _FOLDS[node.op](x if x.dtype in (np.int8, np.bool_) else _f64(x), axis=axes,
+                            keepdims=True)
     return [y.reshape(_out_shape(node, graph))]
 
 

@@ -553,6 +553,7 @@ class _Conversion:
                 if (value.type.HasField("tensor_type") and t.HasField("shape")
                         and all(d.HasField("dim_value") for d in t.shape.dim)):
                     self._static_shapes[value.name] = tuple(d.dim_value for d in t.shape.dim)
+            _shapes_from_consumers(g, self._static_shapes)
         return self._static_shapes.get(name)
 
     def _fold(self, node: onnx.NodeProto, label: str) -> list[np.ndarray]:
@@ -593,6 +594,21 @@ class _Conversion:
                 name = out.name if self.b.rename_output(copy, out.name) else copy
             self.graph.outputs.append(name)
         return problems
+
+
+# Ops whose output has their input 0's shape: element-wise unary ops and casts.
+_SAME_SHAPE = {"Abs", "Cast", "CastLike", "Ceil", "Erf", "Exp", "Floor", "Identity", "Log",
+               "Neg", "Reciprocal", "Relu", "Sigmoid", "Sign", "Softplus", "Sqrt", "Tanh"}
+
+
+def _shapes_from_consumers(graph: onnx.GraphProto, shapes: dict[str, tuple[int, ...]]) -> None:
+    """Gives a value ONNX shape inference leaves unknown (a reduction over run-time axes
+    inside an expanded function: ReduceSum, then Cast, Sqrt, CastLike to a declared output)
+    the shape of a same-shape op's known output that reads it; the kernel still checks it."""
+    for node in reversed(graph.node):
+        if (node.op_type in _SAME_SHAPE and node.input and node.output
+                and node.output[0] in shapes and node.input[0] not in shapes):
+            shapes[node.input[0]] = shapes[node.output[0]]
 
 
 def _type_name(elem_type: int) -> str:

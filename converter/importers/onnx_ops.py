@@ -514,12 +514,32 @@ def _reduction(b: Builder, x: str, kind: str, axes: tuple[int, ...] | None,
     return b.op(after, [y]) if after is not None else y
 
 
+# The reductions that also take bool data (any, all); the rest are float32 only.
+_BOOL_REDUCTIONS = ("ReduceMax", "ReduceMin")
+
+
+def _typed(kind: str, convert: Callable[..., str]) -> Callable[..., str]:
+    """`convert` named `kind`; ReduceMax and ReduceMin declare their data `Compared` (the
+    pre-scan's type check), and _check_data refuses what is neither float32 nor bool."""
+    convert.__name__ = kind
+    if kind in _BOOL_REDUCTIONS:
+        convert.__annotations__ = {**convert.__annotations__, "x": Compared}
+    return convert
+
+
+def _check_data(b: Builder, x: str, kind: str) -> None:
+    dtype = b.dtype(x)
+    if dtype != DType.FLOAT32 and not (dtype == DType.BOOL and kind in _BOOL_REDUCTIONS):
+        raise Unsupported(f"input 0 has type {dtype.name.lower()}; {kind} takes float32"
+                          f"{' or bool' if kind in _BOOL_REDUCTIONS else ''}")
+
+
 def _reduction_attr(kind: str) -> Callable[..., str]:
     """The opsets that give the axes as an attribute."""
     def convert(b: Builder, x: str, *, axes: list[int] | None = None, keepdims: int = 1) -> str:
+        _check_data(b, x, kind)
         return _reduction(b, x, kind, _axes(axes, b.rank(x)) if axes else None, keepdims)
-    convert.__name__ = kind
-    return convert
+    return _typed(kind, convert)
 
 
 def _kept_shape(b: Builder, x: str, out: tuple[int, ...], count: int,
@@ -576,13 +596,13 @@ def _reduction_input(kind: str) -> Callable[..., str]:
     or read at run time where the output shape is known."""
     def convert(b: Builder, x: str, axes: Operand | None = None, *, keepdims: int = 1,
                 noop_with_empty_axes: int = 0) -> str:
+        _check_data(b, x, kind)
         if isinstance(axes, str):
             return _runtime_reduction(b, x, axes, kind, keepdims, noop_with_empty_axes)
         if axes is None or axes.size == 0:
             return _reduction(b, x, kind, () if noop_with_empty_axes else None, keepdims)
         return _reduction(b, x, kind, _axes(_ints(axes, "axes"), b.rank(x)), keepdims)
-    convert.__name__ = kind
-    return convert
+    return _typed(kind, convert)
 
 
 def global_average_pool(b: Builder, x: str) -> str:

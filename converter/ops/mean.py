@@ -2,8 +2,9 @@
 
 An output tensor without a shape yet gets the kept-dims shape (ONNX ReduceMean's default).
 Format 9: the axes may instead be input 1, a run-time INT32 or INT64 vector of 1..rank axes
-(negative ones count from the end) with `axes` empty, float32 data only; the output shape must
-then be declared (the kernel checks at every invoke that the axes give it).
+(negative ones count from the end) with `axes` empty, float32 data only (or bool for REDUCE_MAX
+and REDUCE_MIN); the output shape must then be declared (the kernel checks at every invoke
+that the axes give it).
 """
 from __future__ import annotations
 
@@ -37,8 +38,10 @@ def _runtime_axes_shape(node: Node, graph: Graph, x: Shape) -> Shape:
     input 1 holds must give it."""
     if params_of(node, ReduceParams).axes:
         raise fail(node, "run-time axes (input 1) leave the axes parameter empty")
-    if graph.tensors[node.inputs[0]].dtype.name != "FLOAT32":
-        raise fail(node, "run-time axes (input 1) need float32 data")
+    types = ("FLOAT32", "BOOL") if node.op.name in ("REDUCE_MAX", "REDUCE_MIN") else ("FLOAT32",)
+    if graph.tensors[node.inputs[0]].dtype.name not in types:
+        raise fail(node, "run-time axes (input 1) need float32 data (or bool: REDUCE_MAX, "
+                         "REDUCE_MIN)")
     shape, dtype = input_shape(node, graph, 1), graph.tensors[node.inputs[1]].dtype.name
     if dtype not in ("INT32", "INT64") or len(shape) != 1 or \
             not 1 <= shape[0] <= len(x):
@@ -94,4 +97,5 @@ FACTS = (OpFacts(OpType.MEAN, ReduceParams, infer_shape, int8=QuantRule(accepts=
                  tflite=("MEAN",),
                  onnx=("ReduceMean", "GlobalAveragePool", "LayerNormalization",
                        "InstanceNormalization", "GroupNormalization", "RMSNormalization"),
-                 limits=f"int8: 1..{MEAN_MAX_COUNT} values per output"),)
+                 limits=f"int8: 1..{MEAN_MAX_COUNT} values per output; run-time axes "
+                        f"(input 1): float32 only"),)

@@ -12,4 +12,5 @@ __all__ = ["FACTS", "ReduceParams", "infer_shape"]
 FACTS = (OpFacts(OpType.SUM, ReduceParams, infer_shape, int8=QuantRule(accepts=float_axes_only),
                  tflite=("SUM",),
                  onnx=("ReduceSum", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
-                       "LpNormalization")),)
+                       "LpNormalization"),
+                 limits="run-time axes (input 1): float32 only"),)

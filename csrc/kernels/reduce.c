@@ -46,17 +46,17 @@ static ember_status check_output_shape(ember_context *ctx, const ember_node *nod
 }
 
 /* Input 1 holds 1..rank INT32 or INT64 axes, the stored ones are absent, the data is
-   float32 (MEAN's and SUM's int8 forms fix their requantization at prepare) and the output
-   rank fits the axes count; eval checks the values. */
+   float32 or (the folds) bool, not int8 (MEAN's and SUM's int8 forms fix their requantization
+   at prepare), and the output rank fits the axes count; eval checks the values. */
 static ember_status check_runtime_axes(ember_context *ctx, const ember_node *node,
                                        const char *op, uint32_t stored_axes) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *axes = ember_input(ctx, node, 1);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    if (stored_axes != 0 || in->type != EMBER_TYPE_FLOAT32)
+    if (stored_axes != 0 || (in->type != EMBER_TYPE_FLOAT32 && in->type != EMBER_TYPE_BOOL))
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                          "node %" PRIu32 " (%s): run-time axes (input 1) need float32 data "
-                          "and no ReduceParams axes, got type %u and %" PRIu32 " axes",
+                          "node %" PRIu32 " (%s): run-time axes (input 1) need float32 or bool "
+                          "data and no ReduceParams axes, got type %u and %" PRIu32 " axes",
                           node->index, op, in->type, stored_axes);
     if ((axes->type != EMBER_TYPE_INT32 && axes->type != EMBER_TYPE_INT64) || axes->rank != 1 ||
         axes->count < 1 || axes->count > in->rank)

@@ -20,8 +20,8 @@ typedef struct ember_reduce_plan {
 
 /* Arity 1 -> 1, ReduceParams with 1..rank ascending axes, input and output of `type`, and an
    output shape that keeps the reduced dims as 1 or drops them. Or arity 2 -> 1 with no
-   ReduceParams axes: input 1 holds 1..rank INT32 or INT64 axes read at eval, for float32 only,
-   and the output has the input's rank or that less the axes count. */
+   ReduceParams axes: input 1 holds 1..rank INT32 or INT64 axes read at eval, for float32 (or
+   the folds' bool) only, and the output has the input's rank or that less the axes count. */
 ember_status ember_reduce_check(ember_context *ctx, const ember_node *node, const char *op,
                                 uint8_t type);
 /* Whether the node reads its axes at eval (input 1). */

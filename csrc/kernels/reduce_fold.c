@@ -2,7 +2,8 @@
    walk shared with MEAN and SUM in reduce.h): each output cell folds its input cells, float32
    in float32 (a NaN propagates through MAX and MIN as numpy's; over no cells MAX gives -inf,
    MIN +inf, PROD 1). REDUCE_MAX and REDUCE_MIN also take int8 with the input and output
-   quantized alike, comparing stored values as LiteRT's int8 reducers do. Node data: the
+   quantized alike, comparing stored values as LiteRT's int8 reducers do, and (format 9) bool:
+   MAX is any, MIN all (false and true over no cells), as ONNX's. Node data: the
    ember_reduce_plan (counts only when the axes come at eval, input 1). */
 #include <math.h>
 
@@ -39,6 +40,8 @@ static const char *fold_name(uint16_t op) {
 static ember_status fold_check(ember_context *ctx, const ember_node *node) {
     const char *op = fold_name(node->op);
     const ember_tensor *in = ember_input(ctx, node, 0);
+    if (in != NULL && in->type == EMBER_TYPE_BOOL && node->op != EMBER_OP_REDUCE_PROD)
+        return ember_reduce_check(ctx, node, op, EMBER_TYPE_BOOL);
     if (in == NULL || in->type != EMBER_TYPE_INT8 || node->op == EMBER_OP_REDUCE_PROD)
         return ember_reduce_check(ctx, node, op, EMBER_TYPE_FLOAT32);
     ember_status st = ember_reduce_check(ctx, node, op, EMBER_TYPE_INT8);
@@ -66,7 +69,9 @@ static ember_status fold_eval(ember_context *ctx, const ember_node *node) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     void *out = ember_output(ctx, node, 0)->data;
     const bool is_max = node->op == EMBER_OP_REDUCE_MAX;
-    if (in->type == EMBER_TYPE_INT8)
+    if (in->type == EMBER_TYPE_BOOL) /* bytes 0 and 1: MAX is any, MIN all; false, true of none */
+        ember_reduce_fold_i8(plan, in->data, out, is_max ? 0 : 1, is_max ? max_i8 : min_i8);
+    else if (in->type == EMBER_TYPE_INT8)
         ember_reduce_fold_i8(plan, in->data, out, is_max ? INT8_MIN : INT8_MAX,
                              is_max ? max_i8 : min_i8);
     else if (node->op == EMBER_OP_REDUCE_PROD)

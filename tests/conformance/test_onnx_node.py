@@ -53,10 +53,8 @@ SEQUENCE_LENS = ("a recurrent op's sequence_lens given at run time: padded batch
 BLOCKED = "blocked quantization (block_size > 0) is not supported"
 NO_SATURATE = "Cast to float8 with saturate=0: Emberlite's float8 casts saturate"
 EINSUM_ELLIPSIS = "Einsum with an ellipsis ('...')"
-REDUCE_BOOL = "ReduceMax and ReduceMin of bool tensors"
-REDUCE_SHAPE = ("a reduction over run-time axes whose output shape conversion cannot know: "
-                "ONNX shape inference gives none (an expanded function's inner ReduceSum), or "
-                "LogSumExp without keepdims leaves open which axes of equal size go")
+REDUCE_SHAPE = ("LogSumExp over run-time axes without keepdims whose declared output leaves open "
+                "which of equal-size axes go (the maximum it subtracts keeps them)")
 # The quantized ops, whose cases may read and write int8 and uint8 tensors; their scales and
 # zero points are graph inputs, so they run frozen (tests/importers/test_onnx_qdq.py).
 QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul",
@@ -130,19 +128,8 @@ def _xfail() -> dict[str, str]:
                     "pad_expanded"),
             *_names("slice_", "neg start_out_of_bounds end_out_of_bounds default_axes "
                     "default_steps neg_steps negative_axes")]),
-        (REDUCE_BOOL, _names("reduce_", "max_bool_inputs min_bool_inputs max_empty_set_bool")),
-        (REDUCE_SHAPE, [
-            *_names("reduce_l2_", "do_not_keepdims_example_expanded "
-                    "do_not_keepdims_random_expanded empty_set_expanded keep_dims_example_expanded "
-                    "keep_dims_random_expanded negative_axes_keep_dims_example_expanded "
-                    "negative_axes_keep_dims_random_expanded"),
-            *_names("reduce_log_sum_", "asc_axes_expanded desc_axes_expanded empty_set_expanded "
-                    "negative_axes_expanded"),
-            *_names("reduce_log_sum_exp_", "do_not_keepdims_example do_not_keepdims_random "
-                    "do_not_keepdims_example_expanded do_not_keepdims_random_expanded "
-                    "empty_set_expanded keepdims_example_expanded keepdims_random_expanded "
-                    "negative_axes_keepdims_example_expanded "
-                    "negative_axes_keepdims_random_expanded")]),
+        (REDUCE_SHAPE, _names("reduce_log_sum_exp_", "do_not_keepdims_example "
+                              "do_not_keepdims_random")),
     ]
     for reason, names in groups:
         for name in names:

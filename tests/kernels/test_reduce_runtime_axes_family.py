@@ -134,10 +134,11 @@ MALFORMED = {
     "float axes": (dict(axes_type=DType.FLOAT32), r"input 1 \(axes\) must be INT32 or INT64"),
     "too many axes": (dict(n_axes=4), r"input 1 \(axes\) must be INT32 or INT64 of shape \[1..3\]"),
     "stored axes too": (dict(params=ReduceParams((1,))),
-                        r"run-time axes \(input 1\) need float32 data and no ReduceParams axes"),
+                        r"run-time axes \(input 1\) need float32 or bool data and no "
+                        r"ReduceParams axes"),
     "output rank": (dict(out=(3, 4, 4, 1)), r"output rank must be 3 or 2, got 4"),
     "int8 data": (dict(x_type=DType.INT8, quant=QuantParams((0.1,), (0,))),
-                  r"run-time axes \(input 1\) need float32 data"),
+                  r"run-time axes \(input 1\) need float32 or bool data"),
 }
 
 
@@ -171,7 +172,8 @@ def test_converter_needs_a_consistent_declared_shape(out, why: str) -> None:
 # ---- through the ONNX importer, against ONNX Runtime ----------------------------------------
 
 def _onnx(kind: str, shape: tuple[int, ...], out: tuple[int, ...] | None, n_axes: int,
-          keepdims: int, noop: int = 0, batch: str | None = None) -> onnx.ModelProto:
+          keepdims: int, noop: int = 0, batch: str | None = None,
+          opset: int = 18) -> onnx.ModelProto:
     dims = [batch, *shape[1:]] if batch else list(shape)
     node = helper.make_node(kind, ["x", "axes"], ["y"], keepdims=keepdims,
                             noop_with_empty_axes=noop)
@@ -180,7 +182,7 @@ def _onnx(kind: str, shape: tuple[int, ...], out: tuple[int, ...] | None, n_axes
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, dims),
          helper.make_tensor_value_info("axes", TensorProto.INT64, [n_axes])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, out)])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
 def _run(data: bytes, inputs: list[np.ndarray]) -> np.ndarray:
@@ -294,3 +296,58 @@ def test_shape_rule_keeps_the_stored_shape_and_refuses_resized_inputs() -> None:
     with pytest.raises(UnsupportedError, match=r"node 0 \(sum\): its axes are read at run "
                                                r"time, so its output cannot follow resized"):
         interp.allocate_tensors()
+
+
+@pytest.mark.parametrize("kind", ["ReduceMax", "ReduceMin"])
+@pytest.mark.parametrize("shape,axes", [((4, 3, 2), [1]), ((4, 3, 2), [-1, 0]),
+                                        ((2, 0, 4), [1]), ((5, 4), [0, 1])], ids=str)
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_onnx_bool_max_and_min_match_onnx_runtime(kind: str, shape: tuple[int, ...],
+                                                  axes: list[int], keepdims: int) -> None:
+    """Bool ReduceMax is any, ReduceMin all (false and true over nothing, as ONNX's reference),
+    opset 20, with the axes at run time and as a constant."""
+    rng = np.random.default_rng(len(shape) + len(axes))
+    x = rng.random(shape) < 0.3
+    rank = len(shape)
+    out = tuple(1 if i in [a % rank for a in axes] else d for i, d in enumerate(shape)
+                if keepdims or i not in [a % rank for a in axes])
+    want = (np.any if kind == "ReduceMax" else np.all)(
+        x, axis=tuple(a % rank for a in axes), keepdims=bool(keepdims))
+    model = _onnx(kind, shape, out, len(axes), keepdims, opset=20)
+    model.graph.input[0].type.tensor_type.elem_type = TensorProto.BOOL
+    model.graph.output[0].type.tensor_type.elem_type = TensorProto.BOOL
+    feed = np.array(axes, np.int64)
+    if 0 not in shape:  # ONNX Runtime's bool ReduceMax of nothing fails
+        np.testing.assert_array_equal(run_ort(model, [x, feed])[0], want)
+    np.testing.assert_array_equal(_run(convert_onnx(model), [x, feed]), want)
+    frozen = onnx.ModelProto()
+    frozen.CopyFrom(model)
+    del frozen.graph.input[1]
+    frozen.graph.initializer.append(onnx.numpy_helper.from_array(feed, "axes"))
+    interp = Interpreter(model_content=convert_onnx(frozen))
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]),
+                                  want)
+
+
+def test_onnx_integer_max_is_refused_with_the_type() -> None:
+    model = _onnx("ReduceMax", (3, 4), (3, 1), 1, 1, opset=20)
+    model.graph.input[0].type.tensor_type.elem_type = TensorProto.INT32
+    model.graph.output[0].type.tensor_type.elem_type = TensorProto.INT32
+    with pytest.raises(UnsupportedOpsError, match="input 0 has type int32; ReduceMax takes "
+                                                  "float32 or bool"):
+        convert_onnx(model)
+
+
+@pytest.mark.parametrize("op,fold", [(OpType.REDUCE_MAX, np.any), (OpType.REDUCE_MIN, np.all)],
+                         ids=["reduce_max", "reduce_min"])
+@pytest.mark.parametrize("shape", [(3, 4, 5), (3, 0, 5)], ids=str)
+def test_bool_folds_match_numpy_and_the_reference(op: OpType, fold, shape) -> None:
+    x = np.random.default_rng(11).random(shape) < 0.5
+    axes = np.array([-2], np.int32)
+    want = fold(x, axis=1)
+    graph = _graph(op, shape, 1, want.shape, DType.INT32, x_type=DType.BOOL)
+    np.testing.assert_array_equal(_invoke(_interp(graph), x, axes), want)
+    np.testing.assert_array_equal(evaluate(graph, {"x": x, "axes": axes})["y"], want)

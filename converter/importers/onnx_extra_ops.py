@@ -2,7 +2,9 @@
 ACOS, ASIN and ATAN; EyeLike of a known shape is a constant), and LRN and Det composed of
 existing ops (LRN: squares summed over a window of channels by slices of the padded squares;
 Det of 1x1, 2x2 and 3x3 matrices by its cofactor formula; Col2Im of 1-D and 2-D images as a
-grouped transposed convolution whose filters pick one block position each), in the
+grouped transposed convolution whose filters pick one block position each; ReverseSequence and
+TensorScatter, whose lengths and write positions are run-time values, as a GATHER_ELEMENTS of
+indices computed from them), in the
 conventions of onnx_ops.py (annotations are the contract the importer's pre-scan reads).
 """
 from __future__ import annotations
@@ -12,15 +14,18 @@ from typing import Callable, Literal
 import numpy as np
 from onnx import helper
 
+from ..ir import DType
 from ..ops import OpType
 from ..ops.binary import BinaryParams
 from ..ops.cum_sum import CumSumParams
+from ..ops.gather import GatherParams
 from ..ops.grid_sample import GridSampleMode, GridSampleParams, GridSamplePadding
+from ..ops.mod import ModParams
 from ..ops.pad import PadParams
 from ..ops.slice import SliceParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
 from .onnx_nn_ops import conv_transpose
-from .onnx_signature import AnyTensor, Compared
+from .onnx_signature import AnyTensor, Compared, Indices
 
 _MODES = {"linear": GridSampleMode.LINEAR, "bilinear": GridSampleMode.LINEAR,
           "nearest": GridSampleMode.NEAREST, "cubic": GridSampleMode.CUBIC,
@@ -195,6 +200,88 @@ def col2im(b: Builder, x: str, image_shape: np.ndarray, block_shape: np.ndarray,
                           group=channels, output_padding=extra, pads=pad, strides=stride)
 
 
+def _along(rank: int, axis: int, values: np.ndarray) -> np.ndarray:
+    """`values` laid along `axis` of a rank-`rank` array of 1s elsewhere (for broadcasting)."""
+    shape = [1] * rank
+    shape[axis] = values.size
+    return values.reshape(shape)
+
+
+def _lengths(b: Builder, x: str, rank: int, axis: int, what: str) -> str:
+    """An int64 run-time or constant vector laid along `axis` of rank-`rank` arrays."""
+    if b.rank(x) != 1:
+        raise Invalid(f"{what} must be a vector, got shape {list(b.shape(x))}")
+    if b.dtype(x) != DType.INT64:
+        x = b.op(OpType.CAST, [x], dtype=DType.INT64)
+    shape = [1] * rank
+    shape[axis] = b.shape(x)[0]
+    return b.reshape(x, tuple(shape))
+
+
+def _gather_where(b: Builder, source: str, index: str, axis: int, shape: tuple[int, ...],
+                  keep: str | None = None, fallback: str | None = None) -> str:
+    """GATHER_ELEMENTS of `source` along `axis` at `index` broadcast to `shape`; where `keep`
+    is false, `fallback` instead."""
+    full = _binary(b, OpType.ADD, index, b.const(np.zeros(shape, np.int64), name="zeros"))
+    y = b.op(OpType.GATHER_ELEMENTS, [source, full], GatherParams(axis), dtype=b.dtype(source))
+    if keep is None:
+        return y
+    return b.op(OpType.WHERE, [keep, y, fallback], dtype=b.dtype(source))
+
+
+def reverse_sequence(b: Builder, x: Compared, sequence_lens: Indices, *, batch_axis: int = 1,
+                     time_axis: int = 0) -> str:
+    """Position t of sequence b reads len[b] - 1 - t while t < len[b], else itself. Lengths
+    past the time axis make the gather fail at invoke (EVAL_ERROR naming the node)."""
+    dims = b.shape(x)
+    if len(dims) < 2 or {batch_axis, time_axis} != {0, 1}:
+        raise Invalid(f"batch_axis {batch_axis} and time_axis {time_axis} must be 0 and 1 "
+                      f"(in either order) of an input of rank >= 2, got shape {list(dims)}")
+    if b.shape(sequence_lens) != (dims[batch_axis],):
+        raise Invalid(f"sequence_lens must hold one length per batch ({dims[batch_axis]}), got "
+                      f"shape {list(b.shape(sequence_lens))}")
+    lens = _lengths(b, sequence_lens, len(dims), batch_axis, "sequence_lens")
+    t = b.const(_along(len(dims), time_axis, np.arange(dims[time_axis], dtype=np.int64)),
+                name="time")
+    inside = b.op(OpType.LESS, [t, lens], dtype=DType.BOOL)
+    mirrored = _binary(b, OpType.SUB, _binary(b, OpType.SUB, lens, b.const(np.int64(1))), t)
+    index = b.op(OpType.WHERE, [inside, mirrored, t], dtype=DType.INT64)
+    return _gather_where(b, x, index, time_axis, dims)
+
+
+def tensor_scatter(b: Builder, past_cache: Compared, update: Compared,
+                   write_indices: Indices | None = None, *, axis: int = -2,
+                   mode: Literal["linear", "circular"] = "linear") -> str:
+    """Position s of batch b's cache takes update position s - write_indices[b] (modulo the
+    cache's length when circular) where that lies in the update, else keeps the cache."""
+    dims, upd = b.shape(past_cache), b.shape(update)
+    rank = len(dims)
+    a = axis_index(axis, rank)
+    if a == 0 or len(upd) != rank or any(u != d for i, (u, d) in enumerate(zip(upd, dims))
+                                         if i != a) or upd[a] > dims[a]:
+        raise Invalid(f"update {list(upd)} must match past_cache {list(dims)} but along axis "
+                      f"{a} (not the batch axis 0), where it may not be longer")
+    if b.dtype(update) != b.dtype(past_cache):
+        raise Invalid("past_cache and update must share one element type")
+    if write_indices is None:
+        start = b.const(np.zeros((dims[0],) + (1,) * (rank - 1), np.int64), name="start")
+    else:
+        if b.shape(write_indices) != (dims[0],):
+            raise Invalid(f"write_indices must hold one index per batch ({dims[0]}), got "
+                          f"shape {list(b.shape(write_indices))}")
+        start = _lengths(b, write_indices, rank, 0, "write_indices")
+    s = b.const(_along(rank, a, np.arange(dims[a], dtype=np.int64)), name="positions")
+    j = _binary(b, OpType.SUB, s, start)
+    if mode == "circular":
+        j = b.op(OpType.MOD, [j, b.const(np.int64(dims[a]))], ModParams())
+    inside = b.op(OpType.LOGICAL_AND, [
+        b.op(OpType.GREATER_EQUAL, [j, b.const(np.int64(0))], dtype=DType.BOOL),
+        b.op(OpType.LESS, [j, b.const(np.int64(upd[a]))], dtype=DType.BOOL)], dtype=DType.BOOL)
+    clamped = b.op(OpType.MINIMUM, [b.op(OpType.MAXIMUM, [j, b.const(np.int64(0))]),
+                                    b.const(np.int64(upd[a] - 1))])
+    return _gather_where(b, update, clamped, a, dims, inside, past_cache)
+
+
 def _unary(op: OpType) -> Callable[..., str]:
     def convert(b: Builder, x: str) -> str:
         return b.op(op, [x])
@@ -210,6 +297,8 @@ EXTRA_OPS = {
     "LRN": lrn,
     "Det": det,
     ("Col2Im", 18): col2im,
+    ("ReverseSequence", 10): reverse_sequence,
+    ("TensorScatter", 24): tensor_scatter,
     "Acos": _unary(OpType.ACOS),
     "Asin": _unary(OpType.ASIN),
     "Atan": _unary(OpType.ATAN),

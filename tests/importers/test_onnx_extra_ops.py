@@ -1,10 +1,12 @@
-"""ONNX LRN, Det, Col2Im and EyeLike (converter/importers/onnx_extra_ops.py), composed of
-existing ops or folded to a constant, against ONNX Runtime: LRN of window sizes 1 to 7 on ranks
+"""ONNX LRN, Det, Col2Im, ReverseSequence, TensorScatter and EyeLike
+(converter/importers/onnx_extra_ops.py), composed of existing ops or folded to a constant,
+against ONNX Runtime: LRN of window sizes 1 to 7 on ranks
 3 to 5 with its attributes (ONNX's formula in numpy where ONNX Runtime takes only 4-D and odd
 sizes); Det of 1x1, 2x2 and 3x3 matrices with and without batch dims; EyeLike of square and
 wide shapes with diagonals above and below and every output type; Col2Im of 2-D images with
-strides, pads and dilations (1-D ones against ONNX's reference evaluator); malformed nodes
-refused with node and reason."""
+strides, pads and dilations (1-D ones against ONNX's reference evaluator); ReverseSequence
+with run-time lengths and TensorScatter (linear and circular, run-time write positions) on
+float32 and int64; malformed nodes refused with node and reason."""
 from __future__ import annotations
 
 import numpy as np
@@ -122,6 +124,54 @@ def test_col2im_matches_onnx_runtime(image: list[int], block: list[int], dilatio
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.int64], ids=lambda t: t.__name__)
+@pytest.mark.parametrize("batch_axis", [0, 1])
+@pytest.mark.parametrize("shape", [(5, 4), (6, 3, 2), (4, 5, 2, 3)], ids=str)
+def test_reverse_sequence_matches_onnx_runtime(shape: tuple, batch_axis: int,
+                                               dtype: type) -> None:
+    """Run-time lengths from 0 (nothing reversed) to the whole time axis."""
+    rng = np.random.default_rng(len(shape) + batch_axis)
+    x = rng.integers(-50, 50, shape).astype(dtype)
+    time = shape[1 - batch_axis]
+    lens = rng.integers(0, time + 1, shape[batch_axis]).astype(np.int64)
+    lens[0] = time
+    node = helper.make_node("ReverseSequence", ["x", "lens"], ["y"], batch_axis=batch_axis,
+                            time_axis=1 - batch_axis)
+    model = onnx_model(node, {"x": x, "lens": lens}, {}, {"y": dtype}, 22)
+    assert_matches_ort(model, [x, lens], tol=0.0)
+
+
+# (cache shape, update length, axis): the default axis -2, the last axis, a 3-D cache
+SCATTER = [((2, 3, 6, 4), 2, -2), ((3, 5, 4), 3, 1), ((2, 2, 3, 7), 4, -1), ((4, 5, 2), 5, 1)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64], ids=lambda t: t.__name__)
+@pytest.mark.parametrize("mode", ["linear", "circular"])
+@pytest.mark.parametrize("shape,length,axis", SCATTER, ids=str)
+def test_tensor_scatter_matches_onnx_runtime(shape: tuple, length: int, axis: int, mode: str,
+                                             dtype: type) -> None:
+    rng = np.random.default_rng(length)
+    cache = rng.integers(-50, 50, shape).astype(dtype)
+    a = axis % len(shape)
+    upd_shape = shape[:a] + (length,) + shape[a + 1:]
+    update = rng.integers(100, 200, upd_shape).astype(dtype)
+    top = shape[a] - 1 if mode == "circular" else shape[a] - length
+    starts = rng.integers(0, top + 1, shape[0]).astype(np.int64)
+    node = helper.make_node("TensorScatter", ["cache", "update", "starts"], ["y"], axis=axis,
+                            mode=mode)
+    model = onnx_model(node, {"cache": cache, "update": update, "starts": starts}, {},
+                       {"y": dtype}, 24)
+    assert_matches_ort(model, [cache, update, starts], tol=0.0)
+
+
+def test_tensor_scatter_without_write_indices_matches_onnx_runtime() -> None:
+    cache = np.random.default_rng(1).standard_normal((2, 1, 5, 3)).astype(np.float32)
+    update = np.ones((2, 1, 2, 3), np.float32)
+    node = helper.make_node("TensorScatter", ["cache", "update"], ["y"])
+    model = onnx_model(node, {"cache": cache, "update": update}, {}, {"y": np.float32}, 24)
+    assert_matches_ort(model, [cache, update], tol=0.0)
+
+
 def test_malformed_nodes_are_refused_with_node_and_reason() -> None:
     x = np.zeros((1, 4, 16), np.float32)
     with pytest.raises(ModelImportError, match=r"'c' \(Col2Im\): 16 columns do not match"):
@@ -132,6 +182,17 @@ def test_malformed_nodes_are_refused_with_node_and_reason() -> None:
         convert_onnx(_col2im(x, [5, 6, 2], [2, 2, 1], name="c"))
     with pytest.raises(ModelImportError, match=r"'c' \(Col2Im\): block_shape must be"):
         convert_onnx(_col2im(x, [5, 5], [2, 0], name="c"))
+    seq = np.zeros((4, 3), np.float32)
+    reverse = helper.make_node("ReverseSequence", ["x", "lens"], ["y"], name="r", batch_axis=0,
+                               time_axis=0)
+    with pytest.raises(ModelImportError, match=r"'r' \(ReverseSequence\): batch_axis 0 and "):
+        convert_onnx(onnx_model(reverse, {"x": seq, "lens": np.zeros(4, np.int64)}, {},
+                                {"y": np.float32}, 22))
+    cache = helper.make_node("TensorScatter", ["cache", "update"], ["y"], name="t", axis=1)
+    with pytest.raises(ModelImportError, match=r"'t' \(TensorScatter\): update \[2, 5, 3\]"):
+        convert_onnx(onnx_model(cache, {"cache": np.zeros((2, 4, 3), np.float32),
+                                        "update": np.zeros((2, 5, 3), np.float32)}, {},
+                                {"y": np.float32}, 24))
     square = np.zeros((4, 4), np.float32)
     with pytest.raises(UnsupportedOpsError, match=r"d4.*4x4 matrices"):
         convert_onnx(_one("Det", square, name="d4"))

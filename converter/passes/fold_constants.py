@@ -3,7 +3,9 @@ reference and its outputs become constants. Graph outputs stay graph outputs. Th
 sizes (from shape inference) are charged to the conversion's constant budget before they
 are computed (converter/limits.py).
 
-A contraction over an empty axis (a matrix product or convolution whose data or weights hold
+A node whose outputs are all empty becomes empty constants: nothing to compute, and a
+kernel's checks may want sizes >= 1 that an empty tensor lacks (a filter of no output
+channel). A contraction over an empty axis (a matrix product or convolution whose data or weights hold
 no element, with an output that does) is folded too: its output is the bias or zeros, whatever
 the run-time values, and the C kernels need a contraction length and an input size >= 1. A
 run-time bias is then added by an ADD (with the node's activation)."""
@@ -28,6 +30,11 @@ def fold_constants(graph: Graph, budget: ConstantBudget | None = None) -> Graph:
     kept = []
     for node in g.nodes:
         inputs = [g.tensors[name] for name in node.inputs if name]
+        outputs = [g.tensors[name] for name in node.outputs]
+        if all(_fixed(t) and 0 in t.shape for t in outputs):
+            for t in outputs:  # nothing to compute, whatever the inputs
+                t.data = constant_array(np.zeros(t.shape, t.dtype.numpy))
+            continue
         empty = _empty_contraction(node, g)
         if empty and not all(t.is_constant for t in inputs[2:]):
             kept.append(_bias_only(node, g, budget))

@@ -157,6 +157,13 @@ GRAPHS = {
                                           [("x", F, [1, 0, 4, 5]), ("w", F, [3, 0, 1, 1]),
                                            ("b", F, [3])], [("y", F, [1, 3, 4, 5])]),
                                    [(1, 0, 4, 5), (3, 0, 1, 1), (3,)]),
+    # A filter of no output channel: the node's output is empty, so it becomes an empty
+    # constant (the kernel's check wants filter dims >= 1).
+    "conv_no_filters": (_model([N("Conv", ["x", "w"], ["c"]),
+                                N("Concat", ["c", "z"], ["y"], axis=1)],
+                               [("x", F, [1, 3, 4, 4]), ("w", F, [0, 3, 3, 3]),
+                                ("z", F, [1, 2, 2, 2])], [("y", F, [1, 2, 2, 2])]),
+                        [(1, 3, 4, 4), (0, 3, 3, 3), (1, 2, 2, 2)]),
     "pad_empty": (_model([N("Pad", ["x", "p", "v"], ["y"])], [("x", F, [2, 0])],
                          [("y", F, [2, 3])], {"p": np.array([0, 1, 0, 2], np.int64),
                                               "v": np.array(0.5, np.float32)}), [(2, 0)]),

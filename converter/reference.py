@@ -547,13 +547,16 @@ def _arg(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
 
 
 def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
-    # C casts: float -> integer truncates toward zero (saturated here: C leaves it undefined),
-    # integer -> narrower integer wraps (numpy's astype does both).
+    # C casts (csrc/kernels/cast.c): float -> integer truncates toward zero, saturated where C
+    # leaves it undefined (to the int32 range, int64 for UINT32 and 64-bit outputs, and
+    # [0, 2^64) for positive UINT64 ones), then wraps; integer -> narrower integer wraps;
+    # to a narrower float rounds to nearest even, float8 saturating unless CastParams say not.
     x = np.asarray(args[0])
     to = graph.tensors[node.outputs[0]].dtype
     if to.name.startswith("FLOAT8") and x.dtype != to.numpy:
         top = float(ml_dtypes.finfo(to.numpy).max)
-        return [np.clip(_f64(x), -top, top).astype(to.numpy)]
+        f = np.clip(_f64(x), -top, top) if node.params.saturate else _f64(x)
+        return [f.astype(to.numpy)]
     if DType.from_numpy(x.dtype) not in _FLOAT_DTYPES:
         return [x.astype(to.numpy)]
     f = _f64(x)
@@ -562,6 +565,7 @@ def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     if to in _FLOAT_DTYPES:
         return [f.astype(to.numpy)]
     t = np.nan_to_num(np.trunc(f), nan=0.0)
+        # ml_dtypes does not saturate: beyond the range gives infinity or NaN.
     wide = np.iinfo(np.int64 if to in (DType.INT64, DType.UINT64, DType.UINT32) else np.int32)
     # float(2^63 - 1) is 2^63, beyond int64: the largest double below it is 2^63 - 1024.
     bits = np.where(t >= 2.0**63, np.iinfo(np.int64).max,

@@ -230,7 +230,8 @@ _Static_assert(EMBER_TYPE_COUNT == 17, "EMBER_TYPE_COUNT is not the number of Da
 #define EMBER_OP_PARAMS_SCATTER_PARAMS 30
 #define EMBER_OP_PARAMS_GRID_SAMPLE_PARAMS 31
 #define EMBER_OP_PARAMS_BIT_SHIFT_PARAMS 32
-#define EMBER_OP_PARAMS_COUNT 33
+#define EMBER_OP_PARAMS_CAST_PARAMS 33
+#define EMBER_OP_PARAMS_COUNT 34
 
 /* table Conv2DParams: vtable slots */
 #define EMBER_SLOT_CONV2D_PARAMS_STRIDE_H 0
@@ -401,6 +402,9 @@ _Static_assert(EMBER_TYPE_COUNT == 17, "EMBER_TYPE_COUNT is not the number of Da
 
 /* table QuantParams: vtable slots */
 #define EMBER_SLOT_QUANT_PARAMS_SCALE 0
+/* table CastParams: vtable slots */
+#define EMBER_SLOT_CAST_PARAMS_SATURATE 0
+
 #define EMBER_SLOT_QUANT_PARAMS_ZERO_POINT 1
 #define EMBER_SLOT_QUANT_PARAMS_AXIS 2
 

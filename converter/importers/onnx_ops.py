@@ -30,6 +30,7 @@ import onnx
 from ..ir import TO_NCHW, TO_NHWC, DType
 from ..ops import OpType
 from ..ops.binary import BinaryParams
+from ..ops.cast import CastParams
 from ..ops.concatenation import ConcatenationParams
 from ..ops.gather import GatherParams
 from ..ops.hard_sigmoid import HardSigmoidParams
@@ -164,27 +165,23 @@ def _cast_target(to: int) -> DType:
                           f"are supported)") from None
 
 
-def _cast_to(b: Builder, x: str, dtype: DType) -> str:
-    return x if dtype == b.dtype(x) else b.op(OpType.CAST, [x], dtype=dtype)
-
-
-def _check_saturate(dtype: DType, saturate: int) -> None:
-    if not saturate and dtype.name.startswith("FLOAT8"):
-        raise Unsupported(f"saturate=0 (out-of-range values to NaN or inf) is not supported "
-                          f"for a Cast to {dtype.name}: Emberlite's float8 casts saturate")
+def _cast_to(b: Builder, x: str, dtype: DType, saturate: int = 1) -> str:
+    """A CAST of x to dtype; CastParams only where they matter (float8 without saturation)."""
+    if dtype == b.dtype(x):
+        return x
+    params = CastParams(saturate=False) if not saturate and dtype.name.startswith(
+        "FLOAT8") else None
+    return b.op(OpType.CAST, [x], params, dtype=dtype)
 
 
 def cast(b: Builder, x: AnyTensor, *, to: int, saturate: int = 1) -> str:
     """Float to integer truncates toward zero (saturating where ONNX leaves it undefined);
     to a narrower float rounds to nearest even; `saturate` concerns float8 targets."""
-    dtype = _cast_target(to)
-    _check_saturate(dtype, saturate)
-    return _cast_to(b, x, dtype)
+    return _cast_to(b, x, _cast_target(to), saturate)
 
 
 def cast_like(b: Builder, x: AnyTensor, like: AnyTensor, *, saturate: int = 1) -> str:
-    _check_saturate(b.dtype(like), saturate)
-    return _cast_to(b, x, b.dtype(like))
+    return _cast_to(b, x, b.dtype(like), saturate)
 
 
 def identity(b: Builder, x: Compared) -> str:

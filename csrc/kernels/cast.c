@@ -3,14 +3,16 @@
    the tensors' types say from and to, and quantization parameters are ignored (an int8 value
    is its stored integer), as LiteRT's CAST, a C++ static_cast, does.
    Floats: to a narrower float rounds to nearest, ties to even, once (float_convert.h: NaN and
-   infinity kept; float8 saturates to its largest value, as ONNX's default saturate=1).
+   infinity kept; a float8 output saturates to its largest value, as ONNX's default
+   saturate=1, unless CastParams.saturate is false: then infinity or NaN, as ONNX's Cast).
    Integer to float rounds to nearest too (a 64-bit integer goes through a double rounded to
    odd, so a second rounding cannot err). Float to integer truncates toward zero; where C
    leaves it undefined (out of range, NaN) the value saturates to the int32 range (int64 for
    UINT32 and 64-bit outputs, [0, 2^64) for positive UINT64 ones) with NaN giving 0, then
    narrows like an integer, which is what numpy gives on x86-64. A wider integer narrows by
    wrapping (two's complement). To BOOL, anything but zero is true (NaN too, as in C, numpy
-   and ONNX); from BOOL, any nonzero byte is 1 (format 7). Node data: cast_data. */
+   and ONNX); from BOOL, any nonzero byte is 1 (format 7). Params: none or CastParams (format 9).
+   Node data: cast_data. */
 #include <math.h>
 #include <string.h>
 
@@ -32,9 +34,15 @@ struct element {
 static ember_status cast_check(ember_context *ctx, const ember_node *node) {
     ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
     if (st == EMBER_STATUS_OK)
-        st = ember_check_params(ctx, node, 0);
+        st = ember_check_params(ctx, node, EMBER_OP_PARAMS_CAST_PARAMS);
     if (st != EMBER_STATUS_OK)
         return st;
+    uint8_t saturate = 1;
+    if (node->params_type != 0 &&
+        !ember_fb_u8(&node->params, EMBER_SLOT_CAST_PARAMS_SATURATE, 1, &saturate))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (cast): CastParams.saturate is unreadable",
+                          node->index);
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
     /* Every type the format has is castable; the verifier refused unknown type numbers. */
@@ -177,7 +185,10 @@ static ember_status cast_prepare(ember_context *ctx, ember_node *node) {
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     d->from = ember_input(ctx, node, 0)->type;
     d->to = ember_output(ctx, node, 0)->type;
-    d->saturate = true;
+    uint8_t saturate = 1; /* cast_check read it */
+    if (node->params_type != 0)
+        (void)ember_fb_u8(&node->params, EMBER_SLOT_CAST_PARAMS_SATURATE, 1, &saturate);
+    d->saturate = saturate != 0;
     node->data = d;
     return EMBER_STATUS_OK;
 }

@@ -24,6 +24,7 @@ static const char *const params_names[] = {
     "SoftmaxParams", "GatherParams", "ResizeParams", "ArgParams", "EluParams", "SeluParams",
     "GeluParams", "TopKParams", "CumSumParams", "OneHotParams", "ModParams",
     "GatherNDParams", "ScatterParams", "GridSampleParams", "BitShiftParams",
+    "CastParams",
 };
 _Static_assert(sizeof params_names / sizeof params_names[0] == EMBER_OP_PARAMS_COUNT,
                "params_names must name every OpParams table of the schema");

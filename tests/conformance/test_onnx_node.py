@@ -51,7 +51,6 @@ RUN_TIME_CONTROL = ("Loop of a run-time trip count: loops are unrolled at conver
 SEQUENCE_LENS = ("a recurrent op's sequence_lens given at run time: padded batches need "
                  "per-batch lengths the converter unrolls for")
 BLOCKED = "blocked quantization (block_size > 0) is not supported"
-NO_SATURATE = "Cast to float8 with saturate=0: Emberlite's float8 casts saturate"
 EINSUM_ELLIPSIS = "Einsum with an ellipsis ('...')"
 REDUCE_SHAPE = ("LogSumExp over run-time axes without keepdims whose declared output leaves open "
                 "which of equal-size axes go (the maximum it subtracts keeps them)")
@@ -79,11 +78,6 @@ def _xfail() -> dict[str, str]:
                                   "e5m2"),
                           *_names("qlinearmatmul_", "2D_int8_float16 2D_uint8_float16 "
                                   "3D_int8_float16 3D_uint8_float16")]),
-        (NO_SATURATE, [f"test_{op}_no_saturate_{src}_to_{dst}{x}"
-                       for op, x in (("cast", ""), ("castlike", ""), ("castlike", "_expanded"))
-                       for src in ("FLOAT", "FLOAT16")
-                       for dst in ("FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2",
-                                   "FLOAT8E5M2FNUZ")]),
         (EINSUM_ELLIPSIS, ["test_einsum_batch_diagonal"]),
         (NOT_2D, ["test_averagepool_3d_default", "test_averagepool_3d_dilations_small",
                   "test_maxpool_3d_default", "test_maxpool_3d_dilations",

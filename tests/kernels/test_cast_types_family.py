@@ -16,6 +16,7 @@ from onnx import TensorProto, helper
 from emberlite.converter import UnsupportedOpsError
 from emberlite.converter.ir import DType, Graph, Node, Tensor
 from emberlite.converter.ops import OpType
+from emberlite.converter.ops.cast import CastParams
 from emberlite.converter.planner import plan_memory
 from emberlite.converter.writer import serialize
 from tests.helpers import convert_onnx, run_ember, run_ort
@@ -113,6 +114,20 @@ def test_float8_rounds_to_nearest_even_and_saturates(dst: DType, wide: type) -> 
     assert got[x == np.inf][0] == top and got[x == -np.inf][0] == -top
     if dst.name.endswith("FNUZ"):  # no negative zero: -0.0 is 0x00, 0x80 being the NaN
         assert bits(got[np.signbit(x) & (x == 0)]).tolist() == [0]
+
+
+@pytest.mark.parametrize("wide", [np.float32, np.float64, np.float16],
+                         ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("dst", FLOAT8, ids=lambda t: t.name)
+def test_float8_without_saturation_overflows_to_inf_or_nan(dst: DType, wide: type) -> None:
+    """CastParams(saturate=False), ONNX's saturate=0: beyond the range is infinity for
+    FLOAT8E5M2 and NaN for the others, as ml_dtypes' own conversion."""
+    x = boundaries(dst, np.float64 if wide == np.float16 else wide).astype(wide)
+    got, ref = run_node(OpType.CAST, [x], x.shape, dst, CastParams(saturate=False))
+    want = x.astype(np.float64).astype(dst.numpy)
+    assert_same_floats(got, want)
+    assert_same_floats(ref, want)
+    assert np.isnan(got[x == np.inf].astype(np.float32)).all() != (dst == DType.FLOAT8E5M2)
 
 
 @pytest.mark.parametrize("dst", NARROW, ids=lambda t: t.name)
@@ -240,16 +255,20 @@ def test_onnx_cast_of_float16_and_double_matches_onnx_runtime(src: str, to: str)
     assert_same_floats(got, want)
 
 
+@pytest.mark.parametrize("saturate", [1, 0])
 @pytest.mark.parametrize("to", ["BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2",
                                 "FLOAT8E5M2FNUZ"])
-def test_onnx_cast_to_bfloat16_and_float8_matches_ml_dtypes(to: str) -> None:
-    """ONNX Runtime's CPU provider lacks most of these casts; ml_dtypes is the oracle."""
+def test_onnx_cast_to_bfloat16_and_float8_matches_ml_dtypes(to: str, saturate: int) -> None:
+    """ONNX Runtime's CPU provider lacks most of these casts; ml_dtypes is the oracle (it
+    does not saturate: saturate=0)."""
     to_type = getattr(TensorProto, to)
     dst = DType.from_numpy(helper.tensor_dtype_to_np_dtype(to_type))
     x = RNG.normal(0, 100, (3, 7)).astype(np.float32)
     x.flat[:4] = [np.inf, -np.inf, np.nan, 1e6]
-    got, = run_ember(convert_onnx(onnx_cast(TensorProto.FLOAT, to_type, (3, 7))), [x])
-    assert_same_floats(got, saturated(x, dst) if dst in FLOAT8 else x.astype(dst.numpy))
+    m = onnx_cast(TensorProto.FLOAT, to_type, (3, 7), saturate=saturate)
+    got, = run_ember(convert_onnx(m), [x])
+    clip = dst in FLOAT8 and saturate
+    assert_same_floats(got, saturated(x, dst) if clip else x.astype(dst.numpy))
     back, = run_ember(convert_onnx(onnx_cast(to_type, TensorProto.FLOAT, (3, 7))), [got])
     assert_same_floats(back, got.astype(np.float32))
 
@@ -257,7 +276,6 @@ def test_onnx_cast_to_bfloat16_and_float8_matches_ml_dtypes(to: str) -> None:
 @pytest.mark.parametrize("to, attrs, match", [
     (TensorProto.INT4, {}, "Cast to INT4: Emberlite has no such tensors"),
     (TensorProto.FLOAT4E2M1, {}, "Cast to FLOAT4E2M1"),
-    (TensorProto.FLOAT8E4M3FN, {"saturate": 0}, "saturate=0"),
 ])
 def test_onnx_casts_emberlite_cannot_do_are_refused_by_name(to: int, attrs: dict,
                                                             match: str) -> None:

@@ -36,6 +36,7 @@ class OpParams(object):
     ScatterParams = 30
     GridSampleParams = 31
     BitShiftParams = 32
+    CastParams = 33
 
 def OpParamsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -137,4 +138,7 @@ def OpParamsCreator(unionType, table):
     if unionType == OpParams().BitShiftParams:
         import emberlite.schema.BitShiftParams
         return emberlite.schema.BitShiftParams.BitShiftParamsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OpParams().CastParams:
+        import emberlite.schema.CastParams
+        return emberlite.schema.CastParams.CastParamsT.InitFromBuf(table.Bytes, table.Pos)
     return None

@@ -155,17 +155,22 @@ def test_malformed_files_are_refused_at_allocate(op: OpType, case: str) -> None:
         _interp(graph)
 
 
-@pytest.mark.parametrize("out,why", [
-    ((3, 3), r"declared output \(3, 3\) is not \(3, 4, 4\) reduced over 1 axes"),
-    (None, r"need the output shape declared"),
-])
-def test_converter_needs_a_consistent_declared_shape(out, why: str) -> None:
+@pytest.mark.parametrize("fields,out,why", [
+    ({}, (3, 3), r"declared output \(3, 3\) is not \(3, 4, 4\) reduced over 1 axes"),
+    ({}, None, r"need the output shape declared"),
+    (dict(axes_type=DType.FLOAT32), (3, 4), r"input 1 \(axes\) must be int32 or int64"),
+    (dict(n_axes=4), (3, 4), r"of shape \[1..3\], got int64 \[4\]"),
+    (dict(x_type=DType.INT32), (3, 4), r"need float32 data"),
+    (dict(params=ReduceParams((1,))), (3, 4), r"leave the axes parameter empty"),
+], ids=["other-shape", "no-shape", "float-axes", "too-many", "int32-data", "stored-axes"])
+def test_converter_refuses_malformed_nodes(fields: dict, out, why: str) -> None:
     from emberlite.converter.errors import ShapeError
     from emberlite.converter.ops import infer_shape
 
-    graph = _graph(OpType.SUM, (3, 4, 4), 1, out or (3, 4))
+    graph = _graph(OpType.SUM, (3, 4, 4), fields.get("n_axes", 1), out or (3, 4),
+                   **{k: v for k, v in fields.items() if k != "n_axes"})
     graph.tensors["y"].shape = out
-    with pytest.raises(ShapeError, match=why):
+    with pytest.raises(ShapeError, match=f"node 'reduce' \\(sum\\): .*{why}"):
         infer_shape(graph.nodes[0], graph)
 
 

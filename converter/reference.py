@@ -554,6 +554,7 @@ def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     x = np.asarray(args[0])
     to = graph.tensors[node.outputs[0]].dtype
     if to.name.startswith("FLOAT8") and x.dtype != to.numpy:
+        # ml_dtypes does not saturate: beyond the range gives infinity or NaN.
         top = float(ml_dtypes.finfo(to.numpy).max)
         f = np.clip(_f64(x), -top, top) if node.params.saturate else _f64(x)
         return [f.astype(to.numpy)]
@@ -565,7 +566,6 @@ def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     if to in _FLOAT_DTYPES:
         return [f.astype(to.numpy)]
     t = np.nan_to_num(np.trunc(f), nan=0.0)
-        # ml_dtypes does not saturate: beyond the range gives infinity or NaN.
     wide = np.iinfo(np.int64 if to in (DType.INT64, DType.UINT64, DType.UINT32) else np.int32)
     # float(2^63 - 1) is 2^63, beyond int64: the largest double below it is 2^63 - 1024.
     bits = np.where(t >= 2.0**63, np.iinfo(np.int64).max,

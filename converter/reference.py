@@ -19,6 +19,7 @@ from .ops import OPS, FusedActivation, OpType
 from .ops.bitwise import reference as bitwise_reference
 from .ops.grid_sample import reference as grid_sample_reference
 from .ops.pad import PadMode
+from .ops.quantize_linear import reference as quantize_linear_reference
 from .ops.resize import CoordinateTransform, NearestRounding, ResizeMode
 from .ops.transpose_conv2d import full_size
 
@@ -835,4 +836,6 @@ REFERENCE_OPS: dict[OpType, Callable[[Node, list, Graph], list[np.ndarray]]] = {
     OpType.BITWISE_XOR: bitwise_reference,
     OpType.BITWISE_NOT: bitwise_reference,
     OpType.BIT_SHIFT: bitwise_reference,
+    OpType.QUANTIZE_LINEAR: quantize_linear_reference,
+    OpType.DEQUANTIZE_LINEAR: quantize_linear_reference,
 }

@@ -121,7 +121,9 @@ _Static_assert(EMBER_TYPE_COUNT == 17, "EMBER_TYPE_COUNT is not the number of Da
 #define EMBER_OP_ACOS 91
 #define EMBER_OP_ASIN 92
 #define EMBER_OP_ATAN 93
-#define EMBER_OP_COUNT 94
+#define EMBER_OP_QUANTIZE_LINEAR 100
+#define EMBER_OP_DEQUANTIZE_LINEAR 101
+#define EMBER_OP_COUNT 102
 
 /* enum FusedActivation */
 #define EMBER_FUSED_ACTIVATION_NONE 0

@@ -53,9 +53,10 @@ from ..ops.binary import BinaryParams
 from ..ops.clamp import ClampParams
 from ..ops.fully_connected import FullyConnectedParams
 from ..ops.mean import ReduceParams
+from ..ops.quantize_linear import DEQUANTIZE_TYPES, QUANTIZE_TYPES
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
 from .onnx_nn_ops import conv, matmul
-from .onnx_signature import AnyTensor, signature
+from .onnx_signature import AnyTensor, Operand, signature
 
 __all__ = ["FLOAT_NODES_KEY", "QDQ_OPS", "QdqLowering"]
 
@@ -63,6 +64,8 @@ __all__ = ["FLOAT_NODES_KEY", "QDQ_OPS", "QdqLowering"]
 FLOAT_NODES_KEY = "source.qdq_float_nodes"
 
 _UNSIGNED = {np.dtype(np.int8): False, np.dtype(np.uint8): True}
+QUANTIZE_TYPES_IR = tuple(DType[t] for t in QUANTIZE_TYPES)
+DEQUANTIZE_TYPES_IR = tuple(DType[t] for t in DEQUANTIZE_TYPES)
 _INT32 = (-(2 ** 31), 2 ** 31 - 1)
 # The largest integer every float32 sum below it holds exactly: ConvInteger and MatMulInteger
 # run as float32 products of integers, exact while every partial sum stays under it.
@@ -223,10 +226,13 @@ def _channel_shape(p: QParams, rank: int) -> tuple[int, ...]:
 
 
 # --- QuantizeLinear and DequantizeLinear ------------------------------------------------------
-def quantize_linear(b: Builder, x: str, y_scale: np.ndarray,
-                    y_zero_point: np.ndarray | None = None, *, axis: int = 1,
+def quantize_linear(b: Builder, x: str, y_scale: Operand,
+                    y_zero_point: Operand | None = None, *, axis: int = 1,
                     block_size: Literal[0] = 0, output_dtype: int = 0, saturate: int = 1,
                     precision: Literal[0, 1] = 0) -> str:
+    if not _constant_params(y_scale, y_zero_point) or \
+            _quantized_type(b, y_zero_point, output_dtype) not in (DType.INT8, DType.UINT8):
+        return _quantize_runtime(b, x, y_scale, y_zero_point, axis, output_dtype)
     unsigned = _unsigned_of(y_zero_point, output_dtype)
     p = read_params(y_scale, y_zero_point, axis, b.shape(x), unsigned)
     if p.axis is None:
@@ -249,10 +255,12 @@ def _quantize_per_axis(b: Builder, x: str, p: QParams) -> str:
 
 
 # x is AnyTensor (its type is checked here): the signature kinds have none for int8 / uint8.
-def dequantize_linear(b: Builder, x: AnyTensor, x_scale: np.ndarray,
-                      x_zero_point: np.ndarray | None = None, *, axis: int = 1,
+def dequantize_linear(b: Builder, x: AnyTensor, x_scale: Operand,
+                      x_zero_point: Operand | None = None, *, axis: int = 1,
                       block_size: Literal[0] = 0, output_dtype: Literal[0, 1] = 0) -> str:
     dtype = b.dtype(x)
+    if not _constant_params(x_scale, x_zero_point) or dtype not in (DType.INT8, DType.UINT8):
+        return _dequantize_runtime(b, x, x_scale, x_zero_point, axis)
     if dtype not in (DType.INT8, DType.UINT8):
         raise Unsupported(f"input {x!r} is a run-time {dtype.name.lower()} tensor; int8 and "
                           f"uint8 are supported (int32 only as a constant)")
@@ -266,6 +274,86 @@ def dequantize_linear(b: Builder, x: AnyTensor, x_scale: np.ndarray,
     y = b.op(OpType.SUB, [y, b.const(zp, name="zero_point")], BinaryParams())
     scale = b.const(np.array(p.scale, np.float32).reshape(shape), name="scale")
     return b.op(OpType.MUL, [y, scale], BinaryParams())
+
+
+# --- run-time scale and zero point: QUANTIZE_LINEAR, DEQUANTIZE_LINEAR ---------------------------
+_ONNX_INTEGERS = {onnx.TensorProto.INT8: DType.INT8, onnx.TensorProto.UINT8: DType.UINT8,
+                  onnx.TensorProto.INT16: DType.INT16, onnx.TensorProto.UINT16: DType.UINT16}
+
+
+def _constant_params(scale: Operand, zero_point: Operand | None) -> bool:
+    return isinstance(scale, np.ndarray) and \
+        (zero_point is None or isinstance(zero_point, np.ndarray))
+
+
+def _operand_dtype(b: Builder, v: Operand) -> DType:
+    return DType.from_numpy(v.dtype) if isinstance(v, np.ndarray) else b.dtype(v)
+
+
+def _quantized_type(b: Builder, zero_point: Operand | None, output_dtype: int) -> DType | None:
+    """QuantizeLinear's output type: output_dtype, else the zero point's, else uint8 (None: a
+    type this path does not write)."""
+    if output_dtype != 0:
+        dtype = _ONNX_INTEGERS.get(output_dtype)
+    else:
+        dtype = DType.UINT8 if zero_point is None else _operand_dtype(b, zero_point)
+    if zero_point is not None and dtype is not None and _operand_dtype(b, zero_point) != dtype:
+        raise Invalid(f"zero point is {_operand_dtype(b, zero_point).name.lower()}, but "
+                      f"output_dtype is {dtype.name.lower()}")
+    return dtype
+
+
+def _runtime_params(b: Builder, x: str, scale: Operand, zero_point: Operand | None,
+                    axis: int) -> list[str | None]:
+    """The scale and zero point as IR tensors the kernel reads: one value, or a 1-D scale per
+    channel reshaped to x's rank (its size along `axis`, 1 elsewhere)."""
+    names = [b.const(v, name=what) if isinstance(v, np.ndarray) else v
+             for v, what in ((scale, "scale"), (zero_point, "zero_point")) if v is not None]
+    shape, rank = b.shape(names[0]), b.rank(x)
+    if b.dtype(names[0]) != DType.FLOAT32:
+        raise Unsupported(f"scale of type {b.dtype(names[0]).name.lower()}: float32 scales are "
+                          f"supported")
+    if len(names) == 2 and b.shape(names[1]) != shape:
+        raise Invalid(f"zero point shape {list(b.shape(names[1]))} differs from scale shape "
+                      f"{list(shape)}")
+    if int(np.prod(shape, dtype=np.int64)) != 1:
+        if len(shape) != 1:
+            raise Unsupported(f"scale of shape {list(shape)}: blocked quantization is not "
+                              f"supported")
+        dim = axis_index(axis, rank)
+        if b.shape(x)[dim] != shape[0]:
+            raise Invalid(f"{shape[0]} scales for axis {axis} of size {b.shape(x)[dim]}")
+        per_axis = tuple(shape[0] if d == dim else 1 for d in range(rank))
+        names = [b.reshape(n, per_axis) for n in names]
+    return names + [None] * (2 - len(names))
+
+
+def _quantize_runtime(b: Builder, x: str, scale: Operand, zero_point: Operand | None,
+                      axis: int, output_dtype: int) -> str:
+    """QuantizeLinear whose scale or zero point is a run-time tensor (or whose output is int16 or
+    uint16): QUANTIZE_LINEAR, which reads them at invoke."""
+    dtype = _quantized_type(b, zero_point, output_dtype)
+    if dtype is None or dtype not in QUANTIZE_TYPES_IR:
+        name = onnx.TensorProto.DataType.Name(output_dtype) if output_dtype else \
+            _operand_dtype(b, zero_point).name
+        raise Unsupported(f"output type {name.lower()}: int8, uint8, int16 and uint16 are "
+                          f"supported")
+    return b.op(OpType.QUANTIZE_LINEAR, [x, *_runtime_params(b, x, scale, zero_point, axis)],
+                dtype=dtype)
+
+
+def _dequantize_runtime(b: Builder, x: str, scale: Operand, zero_point: Operand | None,
+                        axis: int) -> str:
+    """DequantizeLinear whose scale or zero point is a run-time tensor (or whose x is int16,
+    uint16 or int32): DEQUANTIZE_LINEAR, which reads them at invoke."""
+    if b.dtype(x) not in DEQUANTIZE_TYPES_IR:
+        raise Unsupported(f"input {x!r} of type {b.dtype(x).name.lower()}: int8, uint8, int16, "
+                          f"uint16 and int32 are supported")
+    if zero_point is not None and _operand_dtype(b, zero_point) != b.dtype(x):
+        raise Invalid(f"zero point is {_operand_dtype(b, zero_point).name.lower()}, but x is "
+                      f"{b.dtype(x).name.lower()}")
+    return b.op(OpType.DEQUANTIZE_LINEAR, [x, *_runtime_params(b, x, scale, zero_point, axis)],
+                dtype=DType.FLOAT32)
 
 
 def dynamic_quantize_linear(b: Builder, x: str) -> list[str]:

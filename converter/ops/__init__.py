@@ -17,8 +17,8 @@ from . import (arg_max, arg_min, batch_matmul, binary, bitwise, cast, clamp, com
                cum_prod, cum_sum, depthwise_conv2d, elementwise, fully_connected, gather,
                gather_elements, gather_nd, grid_sample, hard_sigmoid, l2_normalization, leaky_relu,
                log_softmax, math_unary, maximum, mean, minimum, mod, one_hot, pad, pool2d, power,
-               prelu, quantize, reduce_fold, reshape, resize, scatter_elements, scatter_nd, slice,
-               softmax, split, sum, top_k, transpose, transpose_conv2d, where)
+               prelu, quantize, quantize_linear, reduce_fold, reshape, resize, scatter_elements,
+               scatter_nd, slice, softmax, split, sum, top_k, transpose, transpose_conv2d, where)
 from .facts import OpFacts, QuantRule
 from .op_type import FusedActivation, OpType
 
@@ -32,8 +32,8 @@ _MODULES = (arg_max, arg_min, batch_matmul, binary, bitwise, cast, clamp, compar
             cum_prod, cum_sum, depthwise_conv2d, elementwise, fully_connected, gather,
             gather_elements, gather_nd, grid_sample, hard_sigmoid, l2_normalization, leaky_relu,
             log_softmax, math_unary, maximum, mean, minimum, mod, one_hot, pad, pool2d, power,
-            prelu, quantize, reduce_fold, reshape, resize, scatter_elements, scatter_nd, slice,
-            softmax, split, sum, top_k, transpose, transpose_conv2d, where)
+            prelu, quantize, quantize_linear, reduce_fold, reshape, resize, scatter_elements,
+            scatter_nd, slice, softmax, split, sum, top_k, transpose, transpose_conv2d, where)
 
 OPS: dict[OpType, OpFacts] = {facts.op: facts for facts in sorted(
     (facts for module in _MODULES for facts in module.FACTS), key=lambda facts: facts.op)}

@@ -104,6 +104,8 @@ class OpType(enum.IntEnum):
     ACOS = 91
     ASIN = 92
     ATAN = 93
+    QUANTIZE_LINEAR = 100
+    DEQUANTIZE_LINEAR = 101
 
 
 class FusedActivation(enum.IntEnum):

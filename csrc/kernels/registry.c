@@ -96,6 +96,8 @@ extern const ember_kernel ember_kernel_cum_prod;
 extern const ember_kernel ember_kernel_acos;
 extern const ember_kernel ember_kernel_asin;
 extern const ember_kernel ember_kernel_atan;
+extern const ember_kernel ember_kernel_quantize_linear;
+extern const ember_kernel ember_kernel_dequantize_linear;
 
 static const ember_kernel *const kernels[] = {
     [EMBER_OP_CONV2D] = &ember_kernel_conv2d,
@@ -192,6 +194,8 @@ static const ember_kernel *const kernels[] = {
     [EMBER_OP_ACOS] = &ember_kernel_acos,
     [EMBER_OP_ASIN] = &ember_kernel_asin,
     [EMBER_OP_ATAN] = &ember_kernel_atan,
+    [EMBER_OP_QUANTIZE_LINEAR] = &ember_kernel_quantize_linear,
+    [EMBER_OP_DEQUANTIZE_LINEAR] = &ember_kernel_dequantize_linear,
 };
 
 _Static_assert(sizeof kernels / sizeof kernels[0] == EMBER_OP_COUNT,

@@ -164,6 +164,7 @@ ember_shape_fn ember_shape_rule(uint16_t op) {
     case EMBER_OP_LOGICAL_NOT: case EMBER_OP_CUM_SUM: case EMBER_OP_SCATTER_ND:
     case EMBER_OP_BITWISE_NOT:
     case EMBER_OP_CUM_PROD: case EMBER_OP_ACOS: case EMBER_OP_ASIN: case EMBER_OP_ATAN:
+    case EMBER_OP_QUANTIZE_LINEAR: case EMBER_OP_DEQUANTIZE_LINEAR:
     case EMBER_OP_SCATTER_ELEMENTS:
         return ember_shape_same;
     default:

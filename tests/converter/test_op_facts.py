@@ -196,6 +196,13 @@ FLOAT_MODELS: dict[OpType, Callable[[GraphBuilder, str], object]] = {
                                      OpType.BITWISE_XOR)},
     OpType.BITWISE_NOT: _of_int(OpType.BITWISE_NOT, 1),
     OpType.BIT_SHIFT: _of_int(OpType.BIT_SHIFT, 2, BitShiftParams(ShiftDirection.RIGHT)),
+    OpType.QUANTIZE_LINEAR: lambda b, x: b.node(
+        OpType.QUANTIZE_LINEAR, [x, b.const("scale", np.float32(0.05)),
+                                 b.const("zp", np.uint8(100))], dtype=DType.UINT8, name="op"),
+    OpType.DEQUANTIZE_LINEAR: lambda b, x: b.node(
+        OpType.DEQUANTIZE_LINEAR, [b.node(OpType.CAST, [x], dtype=DType.INT32),
+                                   b.const("scale", np.full((1, 1, 1, 4), 0.5, np.float32))],
+        dtype=DType.FLOAT32, name="op"),
 }
 # QUANTIZE, DEQUANTIZE and LOOKUP_TABLE have no float32 form: DIRECT_MODELS runs them.
 NO_FLOAT_MODEL = {OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.LOOKUP_TABLE}
@@ -257,7 +264,8 @@ def test_quantizer_follows_the_facts(op: OpType, kind: str) -> None:
     want = DType.INT8 if kind == "int8" else DType.INT16
     if rule is None or not rule.quantizer:
         assert x_type in (DType.FLOAT32, DType.INT32, DType.BOOL)  # ONE_HOT's indices
-        assert y_type in (DType.FLOAT32, DType.INT32, DType.BOOL)
+        # QUANTIZE_LINEAR writes plain uint8 (its scale is an input, not the tensor's)
+        assert y_type in (DType.FLOAT32, DType.INT32, DType.BOOL, DType.UINT8)
         return
     assert x_type == want
     assert y_type == (DType.INT32 if OPS[op].index_outputs else want)

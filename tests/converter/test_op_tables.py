@@ -32,7 +32,8 @@ def test_optype_matches_schema_and_c_header():
     assert ours == c_opcodes()
     count = re.search(r"#define EMBER_OP_COUNT (\d+)",
                       (ROOT / "csrc" / "ember_schema.h").read_text())
-    assert count and int(count.group(1)) == len(OpType)
+    # one past the largest code: the codes may leave gaps (ones assigned to ops still to land)
+    assert count and int(count.group(1)) == max(OpType) + 1
 
 
 def test_every_op_has_shape_inference_and_reference():

@@ -97,3 +97,5 @@ class OpCode(object):
     ACOS = 91
     ASIN = 92
     ATAN = 93
+    QUANTIZE_LINEAR = 100
+    DEQUANTIZE_LINEAR = 101

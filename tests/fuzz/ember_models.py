@@ -37,6 +37,7 @@ from emberlite.converter.ops.arg_max import ArgParams
 from emberlite.converter.ops.batch_matmul import BatchMatMulParams
 from emberlite.converter.ops.binary import BinaryParams
 from emberlite.converter.ops.bitwise import BitShiftParams, ShiftDirection
+from emberlite.converter.ops.cast import CastParams
 from emberlite.converter.ops.clamp import ClampParams
 from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.conv2d import Conv2DParams
@@ -866,7 +867,8 @@ def gen_cast(b: Builder, prev: str | None) -> str:
     src = prev_type(b, prev, types)
     x = b.x_input(prev, src)
     dst = b.pick(types)
-    return b.node(OpType.CAST, [x], None, dst, b.quant(dst))
+    params = CastParams(b.chance(0.5)) if dst.name.startswith("FLOAT8") else None
+    return b.node(OpType.CAST, [x], params, dst, b.quant(dst))
 
 
 def gen_prelu(b: Builder, prev: str | None) -> str:

@@ -295,9 +295,13 @@ def _pool(b: Builder, op: OpType, x: str, auto_pad: str, ceil_mode: int,
                   _tall(kernel_shape, 1), _tall_pads(pads), _tall(strides, 1),
                   count_include_pad)
         return _drop_height(b, y)
+    if b.rank(x) == 5 and len(kernel_shape) == 3:
+        return _pool_3d(b, op, x, auto_pad, ceil_mode, dilations, kernel_shape, pads, strides,
+                        count_include_pad)
     if b.rank(x) != 4 or len(kernel_shape) != 2:
-        raise Unsupported(f"only 1D and 2D pooling (on NCL or NCHW input) are supported, got input "
-                          f"{b.shape(x)} and kernel_shape {list(kernel_shape)}")
+        raise Unsupported(f"only 1D, 2D and 3D pooling (on NCL, NCHW or NCDHW input) are "
+                          f"supported, got input {b.shape(x)} and kernel_shape "
+                          f"{list(kernel_shape)}")
     _, _, h, w = b.shape(x)
     kernel = _pair(kernel_shape, 1, "kernel_shape")
     stride, dilation = _pair(strides, 1, "strides"), _pair(dilations, 1, "dilations")
@@ -313,6 +317,27 @@ def _pool(b: Builder, op: OpType, x: str, auto_pad: str, ceil_mode: int,
                           top, left, bottom, right, bool(count_include_pad))
     y = b.op(op, [b.transpose(x, TO_NHWC)], params)
     return b.transpose(y, TO_NCHW)
+
+
+def _pool_3d(b: Builder, op: OpType, x: str, auto_pad: str, ceil_mode: int,
+             dilations: list[int] | None, kernel_shape: list[int], pads: list[int] | None,
+             strides: list[int] | None, count_include_pad: int) -> str:
+    """A 3-D window is a box, so its max (or its average: the count of cells a box covers is
+    the product of the counts along each dim) is the 2-D pool over (H, W) of every depth slice,
+    then the pool over D of those results, run as a 2-D pool of width 1 on (D, H' x W')."""
+    n, c, d, h, w = b.shape(x)
+    kernel, stride = list(kernel_shape), list(strides or [1, 1, 1])
+    dilation, pad = list(dilations or [1, 1, 1]), list(pads or [0] * 6)
+    if len(stride) != 3 or len(dilation) != 3 or len(pad) != 6:
+        raise Invalid(f"strides {stride}, dilations {dilation} and pads {pad} must have 3, 3 "
+                      f"and 6 entries for a 3D window")
+    planes = _pool(b, op, b.reshape(x, (n, c * d, h, w)), auto_pad, ceil_mode, dilation[1:],
+                   kernel[1:], [pad[1], pad[2], pad[4], pad[5]], stride[1:], count_include_pad)
+    hh, ww = b.shape(planes)[2:]
+    deep = _pool(b, op, b.reshape(planes, (n, c, d, hh * ww)), auto_pad, ceil_mode,
+                 [dilation[0], 1], [kernel[0], 1], [pad[0], 0, pad[3], 0], [stride[0], 1],
+                 count_include_pad)
+    return b.reshape(deep, (n, c, b.shape(deep)[2], hh, ww))
 
 
 def pool_max(b: Builder, x: str, *, auto_pad: AutoPad = "NOTSET", ceil_mode: int = 0,

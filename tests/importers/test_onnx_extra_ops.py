@@ -6,7 +6,9 @@ sizes); Det of 1x1, 2x2 and 3x3 matrices with and without batch dims; EyeLike of
 wide shapes with diagonals above and below and every output type; Col2Im of 2-D images with
 strides, pads and dilations (1-D ones against ONNX's reference evaluator); ReverseSequence
 with run-time lengths and TensorScatter (linear and circular, run-time write positions) on
-float32 and int64; malformed nodes refused with node and reason."""
+float32 and int64; MaxPool, AveragePool and LpPool of 3-D windows (onnx_nn_ops.py, separable)
+with strides, pads, dilations, ceil_mode and auto_pad; malformed nodes refused with node and
+reason."""
 from __future__ import annotations
 
 import numpy as np
@@ -170,6 +172,35 @@ def test_tensor_scatter_without_write_indices_matches_onnx_runtime() -> None:
     node = helper.make_node("TensorScatter", ["cache", "update"], ["y"])
     model = onnx_model(node, {"cache": cache, "update": update}, {}, {"y": np.float32}, 24)
     assert_matches_ort(model, [cache, update], tol=0.0)
+
+
+# 3-D pooling attributes: kernel, strides, pads, dilations, ceil_mode (auto_pad SAME_UPPER last)
+POOL_3D = [([2, 2, 2], [1, 1, 1], [0] * 6, [1, 1, 1], 0),
+           ([3, 2, 3], [2, 1, 2], [1, 0, 1, 1, 1, 0], [1, 1, 1], 0),
+           ([2, 3, 2], [2, 2, 1], [0, 1, 0, 1, 0, 1], [2, 1, 2], 1),
+           ([3, 3, 1], [3, 2, 1], [1, 1, 0, 0, 1, 0], [1, 2, 1], 1),
+           ([2, 2, 3], [2, 1, 2], None, [1, 1, 1], 0)]
+
+
+POOLS = [("MaxPool", {}), ("AveragePool", {}), ("AveragePool", {"count_include_pad": 1}),
+         ("LpPool", {"p": 2})]
+
+
+# ceil_mode with count_include_pad where the last window runs past the padding is refused
+# (as in 2-D): those pairs are left out.
+@pytest.mark.parametrize("op,extra,kernel,strides,pads,dilations,ceil", [
+    (op, extra, *case) for op, extra in POOLS for case in POOL_3D
+    if not (extra.get("count_include_pad") and case[4])], ids=str)
+def test_3d_pooling_matches_onnx_runtime(kernel: list[int], strides: list[int],
+                                         pads: list[int] | None, dilations: list[int],
+                                         ceil: int, op: str, extra: dict) -> None:
+    """Separable: the 2-D pool of each depth slice, then the pool over depth."""
+    attrs = dict(extra, kernel_shape=kernel, strides=strides)
+    attrs.update({"pads": pads} if pads else {"auto_pad": "SAME_UPPER"})
+    if op != "LpPool":
+        attrs.update(dilations=dilations, ceil_mode=ceil)
+    x = np.random.default_rng(len(kernel)).standard_normal((2, 3, 7, 8, 6)).astype(np.float32)
+    assert_matches_ort(_one(op, x, opset=19, **attrs), [x], tol=1e-5)
 
 
 def test_malformed_nodes_are_refused_with_node_and_reason() -> None:

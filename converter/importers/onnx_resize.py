@@ -93,14 +93,11 @@ def _constant_size(dims: tuple[int, ...], picked: list[int], given: np.ndarray, 
         for a in picked:
             out[a], scales[a] = int(float(pick) * dims[a] + 0.5), float(pick)
         return out, scales
-    crop = params.coordinate_transform == CoordinateTransform.TF_CROP_AND_RESIZE
-    roi = {2: params.roi_h_end - params.roi_h_start, 3: params.roi_w_end - params.roi_w_start}
     for a, v in zip(picked, values):
         if is_sizes:
             out[a], scales[a] = int(v), float(np.float32(v) / np.float32(dims[a]))
-        else:
-            extent = roi.get(a, 1.0) if crop else 1.0
-            out[a], scales[a] = math.floor(dims[a] * v * extent + 1e-4), float(v)
+        else:  # floor(in x scale) whatever the roi, as ONNX Runtime and ONNX's reference do
+            out[a], scales[a] = math.floor(dims[a] * v + 1e-4), float(v)
     return out, scales
 
 

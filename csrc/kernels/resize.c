@@ -694,21 +694,20 @@ static void sizes_to_scales(const struct resize_params *p, const ember_tensor *s
 /* The coordinate scales of H and W from the run-time operand; fails unless it gives the
    stored output shape and keeps batch and channels at scale 1. */
 static ember_status runtime_scales(ember_context *ctx, const ember_node *node,
-                                   const struct resize_params *p, const float roi[2][2],
-                                   float *scale_h, float *scale_w) {
+                                   const struct resize_params *p, float *scale_h,
+                                   float *scale_w) {
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
     const ember_tensor *v = ember_input(ctx, node, 1);
     float s[4] = {1.0f, 1.0f, 1.0f, 1.0f};
     int64_t want[4] = {in->dims[0], in->dims[1], in->dims[2], in->dims[3]};
-    const bool crop = p->transform == EMBER_COORDINATE_TRANSFORM_TF_CROP_AND_RESIZE;
     if (p->operand == EMBER_RESIZE_OPERAND_SIZES)
         sizes_to_scales(p, v, in->dims, s, want);
     for (uint32_t i = 0; p->operand == EMBER_RESIZE_OPERAND_SCALES && i < p->axes.len; i++) {
         const int32_t a = ember_fb_vector_i32(&p->axes, i);
         s[a] = ((const float *)v->data)[i];
-        const float extent = crop && (a == 1 || a == 2) ? roi[a - 1][1] - roi[a - 1][0] : 1.0f;
-        want[a] = isfinite(s[a]) && s[a] > 0.0f ? resized_extent(in->dims[a], s[a] * extent) : -1;
+        /* floor(in x scale) whatever the roi, as ONNX Runtime and ONNX's reference do */
+        want[a] = isfinite(s[a]) && s[a] > 0.0f ? resized_extent(in->dims[a], s[a]) : -1;
     }
     for (int a = 0; a < 4; a++)
         if (want[a] != out->dims[a] || ((a == 0 || a == 3) && s[a] != 1.0f))
@@ -733,7 +732,7 @@ static ember_status resize_runtime(ember_context *ctx, const ember_node *node,
     if (d->p.runtime_roi)
         st = runtime_roi(ctx, node, &d->p, roi);
     if (st == EMBER_STATUS_OK && d->p.operand != EMBER_RESIZE_OPERAND_NONE)
-        st = runtime_scales(ctx, node, &d->p, roi, &scale_h, &scale_w);
+        st = runtime_scales(ctx, node, &d->p, &scale_h, &scale_w);
     if (st == EMBER_STATUS_OK)
         st = fill_tables(ctx, node, d, scale_h, scale_w, roi);
     return st;

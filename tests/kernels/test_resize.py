@@ -287,7 +287,7 @@ FAST_CASES = [((1, 5, 7, 67), 10, 14, 2.0, 2.0), ((2, 9, 6, 13), 4, 3, 0.5, 0.5)
               ((1, 6, 5, 40), 6, 5, 1.0, 1.0)]
 
 
-# TF_CROP_AND_RESIZE runs the general filter path (tests/kernels/test_resize_modes.py).
+# TF_CROP_AND_RESIZE runs the general filter path (tests/kernels/test_resize_family.py).
 @pytest.mark.parametrize("transform", [t for t in CoordinateTransform
                                        if t != CoordinateTransform.TF_CROP_AND_RESIZE], ids=str)
 @pytest.mark.parametrize("shape,out_h,out_w,scale_h,scale_w", FAST_CASES, ids=str)

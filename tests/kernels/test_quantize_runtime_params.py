@@ -1,0 +1,226 @@
+"""QUANTIZE_LINEAR and DEQUANTIZE_LINEAR (csrc/kernels/quantize_linear.c): ONNX QuantizeLinear
+and DequantizeLinear whose scale and zero point are graph inputs (or whose integer side is
+int16, uint16 or int32), against ONNX Runtime bit for bit: random shapes, per tensor and per
+axis (negative axes too), every integer type, scales spanning 1e-6..1e3, zero points at the
+types' extremes, exact ties at .5 (rounded half to even), infinities saturating; NaN (ONNX
+leaves it open) against the numpy reference; an empty x; malformed nodes refused at conversion
+or at allocate with the node named."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from emberlite.converter import EmberError
+from emberlite.converter.ir import DType, QuantParams
+from emberlite.converter.ops import OpType
+from emberlite.errors import InvalidModelError
+from tests.helpers import convert_onnx, run_ember, run_ort
+from tests.kernels.select_models import run_ir
+
+Q_TYPES = [np.int8, np.uint8, np.int16, np.uint16]
+DQ_TYPES = Q_TYPES + [np.int32]
+ONNX_TYPE = {np.dtype(t): helper.np_dtype_to_tensor_dtype(np.dtype(t))
+             for t in DQ_TYPES + [np.float32]}
+SHAPES = [(7,), (3, 5), (2, 3, 4), (2, 1, 3, 5)]
+
+
+def _model(op: str, x: np.ndarray, scale: np.ndarray, zp: np.ndarray | None, out_dtype: type,
+           axis: int, const: bool = False) -> onnx.ModelProto:
+    """One QuantizeLinear / DequantizeLinear (opset 21) with x, the scale and the zero point as
+    graph inputs, or the scale and zero point as initializers (`const`)."""
+    feeds = {"x": x, "scale": scale} | ({} if zp is None else {"zp": zp})
+    inputs = [helper.make_tensor_value_info(n, ONNX_TYPE[v.dtype], v.shape)
+              for n, v in feeds.items() if n == "x" or not const]
+    inits = [onnx.numpy_helper.from_array(v, n) for n, v in feeds.items()
+             if n != "x" and const]
+    node = helper.make_node(op, list(feeds), ["y"], axis=axis)
+    graph = helper.make_graph(
+        [node], "q", inputs,
+        [helper.make_tensor_value_info("y", ONNX_TYPE[np.dtype(out_dtype)], x.shape)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+
+
+def _params(rng: np.random.Generator, shape: tuple, axis: int | None, dtype: type
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """A scale log-uniform in 1e-6..1e3 (per tensor: a 0-d one) and a zero point of `dtype`,
+    the first channels at the type's extremes."""
+    n = 1 if axis is None else shape[axis]
+    scale = np.exp(rng.uniform(np.log(1e-6), np.log(1e3), n)).astype(np.float32)
+    info = np.iinfo(dtype)
+    zp = rng.integers(info.min, int(info.max) + 1, n, dtype=np.int64)
+    zp[:2] = [info.min, info.max][:n]
+    if dtype == np.int32:
+        zp[:] = 0  # ONNX: an int32 x has zero point 0
+    if axis is None:
+        return scale.reshape(()), zp.astype(dtype).reshape(())
+    return scale, zp.astype(dtype)
+
+
+def _float_x(rng: np.random.Generator, shape: tuple, scale: np.ndarray, zp: np.ndarray,
+             axis: int | None) -> np.ndarray:
+    """Values around the quantized range, some landing exactly on k + 0.5 (the scale rounded to a
+    power of two there, so x / scale is exact), and infinities."""
+    bshape = [1] * len(shape)
+    if axis is not None:
+        bshape[axis] = shape[axis]
+    s = scale.astype(np.float64).reshape(bshape)
+    span = float(np.iinfo(zp.dtype).max) - float(np.iinfo(zp.dtype).min)
+    x = rng.uniform(-0.7, 0.7, shape) * span * s
+    ties = rng.random(shape) < 0.3
+    pow2 = np.exp2(np.round(np.log2(s)))
+    k = rng.integers(-300, 300, shape) + 0.5
+    x = np.where(ties, k * pow2, x).astype(np.float32)
+    flat = x.reshape(-1)
+    flat[:2] = [np.inf, -np.inf][:flat.size]
+    return x
+
+
+def _axes(shape: tuple) -> list[int | None]:
+    return [None, len(shape) - 1, -len(shape)]
+
+
+def _pos(axis: int | None, rank: int) -> int | None:
+    return None if axis is None else axis % rank
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("dtype", Q_TYPES, ids=lambda t: np.dtype(t).name)
+def test_quantize_matches_onnx_runtime(dtype: type, shape: tuple) -> None:
+    rng = np.random.default_rng(len(shape) * 10 + np.dtype(dtype).itemsize)
+    for axis in _axes(shape):
+        pos = _pos(axis, len(shape))
+        scale, zp = _params(rng, shape, pos, dtype)
+        x = _float_x(rng, shape, scale, zp, pos)
+        # The halves the power-of-two scales make are ties: both rounding ways must be seen.
+        model = _model("QuantizeLinear", x, scale, zp, dtype, 1 if axis is None else axis)
+        want = run_ort(model, [x, scale, zp])[0]
+        got = run_ember(convert_onnx(model), [x, scale, zp])[0]
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(got, want)
+        assert not np.all(want == zp.reshape(-1)[0])  # the values span more than one step
+
+
+@pytest.mark.parametrize("dtype", Q_TYPES, ids=lambda t: np.dtype(t).name)
+def test_quantize_ties_round_half_to_even(dtype: type) -> None:
+    """x / scale exactly k + 0.5 for k around 0: ONNX Runtime and Emberlite both round to the
+    even neighbour (a multiply by 1 / scale would not be exact for scale 0.1)."""
+    k = np.arange(-20, 20, dtype=np.float64) + 0.5
+    for s in (0.25, 0.1, 3.0):
+        x = (k * s).astype(np.float32)
+        scale, zp = np.array(s, np.float32), np.array(np.iinfo(dtype).min // 2 + 60, dtype)
+        model = _model("QuantizeLinear", x, scale, zp, dtype, 1)
+        want = run_ort(model, [x, scale, zp])[0]
+        np.testing.assert_array_equal(run_ember(convert_onnx(model), [x, scale, zp])[0], want)
+    ties = np.rint(np.float32(0.5) + np.arange(4, dtype=np.float32))
+    assert ties.tolist() == [0.0, 2.0, 2.0, 4.0]  # numpy's rint, the oracle's rule, is even
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("dtype", DQ_TYPES, ids=lambda t: np.dtype(t).name)
+def test_dequantize_matches_onnx_runtime(dtype: type, shape: tuple) -> None:
+    rng = np.random.default_rng(len(shape) * 10 + np.dtype(dtype).itemsize)
+    info = np.iinfo(dtype)
+    for axis in _axes(shape):
+        pos = _pos(axis, len(shape))
+        scale, zp = _params(rng, shape, pos, dtype)
+        x = rng.integers(info.min, int(info.max) + 1, shape, dtype=np.int64).astype(dtype)
+        x.reshape(-1)[:2] = [info.min, info.max][:x.size]
+        model = _model("DequantizeLinear", x, scale, zp, np.float32, 1 if axis is None else axis)
+        want = run_ort(model, [x, scale, zp])[0]
+        got = run_ember(convert_onnx(model), [x, scale, zp])[0]
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16], ids=lambda t: np.dtype(t).name)
+def test_constant_params_of_wide_types(dtype: type) -> None:
+    """int16 / uint16 Q and DQ with an initializer scale and zero point run the same kernels
+    (the int8 lowering is for int8 and uint8 only)."""
+    rng = np.random.default_rng(3)
+    scale, zp = _params(rng, (2, 3, 4), 1, dtype)
+    x = _float_x(rng, (2, 3, 4), scale, zp, 1)
+    model = _model("QuantizeLinear", x, scale, zp, dtype, 1, const=True)
+    q = run_ort(model, [x])[0]
+    np.testing.assert_array_equal(run_ember(convert_onnx(model), [x])[0], q)
+    model = _model("DequantizeLinear", q, scale, zp, np.float32, 1, const=True)
+    np.testing.assert_array_equal(run_ember(convert_onnx(model), [q])[0],
+                                  run_ort(model, [q])[0])
+
+
+def test_missing_zero_point_is_uint8_zero() -> None:
+    x = np.linspace(-3, 300, 24, dtype=np.float32).reshape(4, 6)
+    scale = np.array(0.7, np.float32)
+    model = _model("QuantizeLinear", x, scale, None, np.uint8, 1)
+    want = run_ort(model, [x, scale])[0]
+    np.testing.assert_array_equal(run_ember(convert_onnx(model), [x, scale])[0], want)
+
+
+def test_nan_and_empty_against_the_reference() -> None:
+    """NaN (ONNX leaves it open) gives the zero point; an empty x gives an empty output."""
+    x = np.array([[np.nan, 1.0, -np.inf], [2.5, np.nan, 3.5]], np.float32)
+    for scale in (np.array([0.5], np.float32), np.array([[0.5], [2.0]], np.float32)):
+        zp = np.full(scale.shape, -7, np.int8)
+        got, want = run_ir(OpType.QUANTIZE_LINEAR, [x, scale, zp], [(x.shape, DType.INT8)])
+        np.testing.assert_array_equal(got[0], want[0])
+        assert got[0][0, 0] == -7
+    empty = np.zeros((0, 3), np.int16)
+    got, want = run_ir(OpType.DEQUANTIZE_LINEAR, [empty, np.array([2.0], np.float32)],
+                       [((0, 3), DType.FLOAT32)])
+    assert got[0].shape == want[0].shape == (0, 3)
+
+
+def _refused(model: onnx.ModelProto, *words: str) -> None:
+    with pytest.raises(EmberError) as err:
+        convert_onnx(model)
+    for w in words:
+        assert w in str(err.value), str(err.value)
+
+
+def test_malformed_models_are_refused_at_conversion() -> None:
+    x, scale = np.zeros((2, 4), np.float32), np.ones(4, np.float32)
+    zp = np.zeros(4, np.int8)
+    # Three scales for an axis of 4.
+    _refused(_model("QuantizeLinear", x, scale[:3], zp[:3], np.int8, 1), "QuantizeLinear",
+             "3 scales for axis 1 of size 4")
+    # A zero point of another shape than the scale.
+    _refused(_model("QuantizeLinear", x, scale, zp[:1], np.int8, 1), "zero point shape")
+    # A 2-D (blocked) scale.
+    _refused(_model("DequantizeLinear", zp.reshape(2, 2), scale.reshape(2, 2),
+                    zp.reshape(2, 2), np.float32, 1), "blocked")
+    # output_dtype int16 with an int8 zero point.
+    m = _model("QuantizeLinear", x, scale, zp, np.int16, 1)
+    m.graph.node[0].attribute.append(helper.make_attribute("output_dtype", TensorProto.INT16))
+    _refused(m, "zero point is int8, but output_dtype is int16")
+    # An integer scale.
+    m = _model("DequantizeLinear", zp, scale.astype(np.int32), None, np.float32, 1)
+    _refused(m, "scale of type int32")
+
+
+@pytest.mark.parametrize("case", ["scale_shape", "zp_shape", "zp_type", "scale_type",
+                                  "quantized_x", "output_type"])
+def test_malformed_nodes_are_refused_at_allocate(case: str) -> None:
+    """Files the converter would not write: the C check names the node and what is wrong."""
+    x = np.zeros((2, 3), np.float32)
+    scale, zp = np.ones((1, 3), np.float32), np.zeros((1, 3), np.uint8)
+    out, quant, op = DType.UINT8, None, OpType.QUANTIZE_LINEAR
+    words = {"scale_shape": "scale", "zp_shape": "zero point", "zp_type": "input 2",
+             "scale_type": "input 1", "quantized_x": "quantization", "output_type": "output"}
+    if case == "scale_shape":
+        scale = np.ones((2, 3), np.float32)
+    elif case == "zp_shape":
+        zp = np.zeros((3,), np.uint8)
+    elif case == "zp_type":
+        zp = zp.astype(np.int8)
+    elif case == "scale_type":
+        scale = scale.astype(np.int32)
+    elif case == "quantized_x":
+        op, x, out = OpType.DEQUANTIZE_LINEAR, np.zeros((2, 3), np.uint8), DType.FLOAT32
+        quant = {"x0": QuantParams((1.0,), (0,))}
+    else:
+        out = DType.INT32
+        zp = zp.astype(np.int32)
+    with pytest.raises(InvalidModelError) as err:
+        run_ir(op, [x, scale, zp], [((2, 3), out)], quant=quant)
+    message = str(err.value)
+    assert f"({op.name.lower()})" in message and words[case] in message, message

@@ -4,7 +4,8 @@ existing ops (LRN: squares summed over a window of channels by slices of the pad
 Det of 1x1, 2x2 and 3x3 matrices by its cofactor formula; Col2Im of 1-D and 2-D images as a
 grouped transposed convolution whose filters pick one block position each; ReverseSequence and
 TensorScatter, whose lengths and write positions are run-time values, as a GATHER_ELEMENTS of
-indices computed from them), in the
+indices computed from them; DeformConv as a GRID_SAMPLE per offset group and kernel position
+followed by a 1x1 convolution), in the
 conventions of onnx_ops.py (annotations are the contract the importer's pre-scan reads).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from onnx import helper
 from ..ir import DType
 from ..ops import OpType
 from ..ops.binary import BinaryParams
+from ..ops.concatenation import ConcatenationParams
 from ..ops.cum_sum import CumSumParams
 from ..ops.gather import GatherParams
 from ..ops.grid_sample import GridSampleMode, GridSampleParams, GridSamplePadding
@@ -24,7 +26,7 @@ from ..ops.mod import ModParams
 from ..ops.pad import PadParams
 from ..ops.slice import SliceParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
-from .onnx_nn_ops import conv_transpose
+from .onnx_nn_ops import conv, conv_transpose
 from .onnx_signature import AnyTensor, Compared, Indices
 
 _MODES = {"linear": GridSampleMode.LINEAR, "bilinear": GridSampleMode.LINEAR,
@@ -282,6 +284,81 @@ def tensor_scatter(b: Builder, past_cache: Compared, update: Compared,
     return _gather_where(b, update, clamped, a, dims, inside, past_cache)
 
 
+def _concat(b: Builder, parts: list[str], axis: int) -> str:
+    if len(parts) == 1:
+        return parts[0]
+    return b.op(OpType.CONCATENATION, parts, ConcatenationParams(axis))
+
+
+def deform_conv(b: Builder, x: str, w: str, offset: str, bias: str | None = None,
+                mask: str | None = None, *, dilations: list[int] | None = None, group: int = 1,
+                kernel_shape: list[int] | None = None, offset_group: int = 1,
+                pads: list[int] | None = None, strides: list[int] | None = None) -> str:
+    """Each kernel position k of offset group g samples X's channels of g bilinearly (zeros off
+    the image) at its place in the window moved by the offsets: a GRID_SAMPLE (align_corners
+    0, so a 1-pixel dim needs no division by 0) of a grid made from the offsets; times the mask;
+    the samples, ordered (channel, k), are the columns a 1x1 convolution in `group` groups
+    turns into the output."""
+    dims, wdims, odims = b.shape(x), b.shape(w), b.shape(offset)
+    if len(dims) != 4 or len(wdims) != 4:
+        raise Unsupported(f"DeformConv of input {list(dims)} and filter {list(wdims)}: 2-D "
+                          f"(NCHW) only")
+    n, c, h, wd = dims
+    kh, kw = wdims[2:]
+    taps = kh * kw
+    if kernel_shape is not None and list(kernel_shape) != [kh, kw]:
+        raise Invalid(f"kernel_shape {list(kernel_shape)} differs from filter {list(wdims)}")
+    if group < 1 or offset_group < 1 or wdims[1] * group != c or wdims[0] % group or \
+            c % offset_group:
+        raise Invalid(f"filter {list(wdims)}, group {group} and offset_group {offset_group} "
+                      f"do not fit {c} input channels")
+    sh, sw = strides or [1, 1]
+    dh, dw = dilations or [1, 1]
+    top, left = (pads or [0, 0, 0, 0])[:2]
+    if len(odims) != 4 or odims[:2] != (n, offset_group * taps * 2):
+        raise Invalid(f"offset must be (N, {offset_group * taps * 2}, H_out, W_out), got "
+                      f"{list(odims)}")
+    oh, ow = odims[2:]
+    if mask is not None and b.shape(mask) != (n, offset_group * taps, oh, ow):
+        raise Invalid(f"mask must be {[n, offset_group * taps, oh, ow]}, got "
+                      f"{list(b.shape(mask))}")
+    rows = (np.arange(oh) * sh - top).reshape(1, oh, 1, 1).astype(np.float32)
+    cols = (np.arange(ow) * sw - left).reshape(1, 1, ow, 1).astype(np.float32)
+    per_group = c // offset_group
+    groups = []
+    for g in range(offset_group):
+        image = _window(b, x, (0, g * per_group, 0, 0), (n, per_group, h, wd))
+        samples = []
+        for k, (i, j) in enumerate(np.ndindex(kh, kw)):
+            at = (g * taps + k) * 2
+
+            def channel(index: int, source: str = offset) -> str:
+                part = _window(b, source, (0, index, 0, 0), (n, 1, oh, ow))
+                return b.reshape(part, (n, oh, ow, 1))
+
+            # GRID_SAMPLE without align_corners maps g to ((g + 1) * size - 1) / 2
+            y = _binary(b, OpType.ADD, channel(at), b.const(rows + i * dh, name="rows"))
+            xx = _binary(b, OpType.ADD, channel(at + 1), b.const(cols + j * dw, name="cols"))
+            gy = _binary(b, OpType.ADD, _binary(b, OpType.MUL, y, b.scalar(2.0 / h)),
+                         b.scalar(1.0 / h - 1.0))
+            gx = _binary(b, OpType.ADD, _binary(b, OpType.MUL, xx, b.scalar(2.0 / wd)),
+                         b.scalar(1.0 / wd - 1.0))
+            grid = _concat(b, [gx, gy], 3)
+            sample = b.op(OpType.GRID_SAMPLE, [image, grid], GridSampleParams(),
+                          shapes=[(n, per_group, oh, ow)])
+            if mask is not None:
+                weight = b.reshape(channel(g * taps + k, mask), (n, 1, oh, ow))
+                sample = _binary(b, OpType.MUL, sample, weight)
+            samples.append(b.reshape(sample, (n, per_group, 1, oh, ow)))
+        groups.append(_concat(b, samples, 2))
+    columns = b.reshape(_concat(b, groups, 1), (n, c * taps, oh, ow))
+    weights = b.value(w)
+    if weights is None:
+        raise Unsupported("a run-time filter W: DeformConv needs it constant")
+    flat = b.const(weights.reshape(wdims[0], wdims[1] * taps, 1, 1), name="weights")
+    return conv(b, columns, flat, bias, group=group)
+
+
 def _unary(op: OpType) -> Callable[..., str]:
     def convert(b: Builder, x: str) -> str:
         return b.op(op, [x])
@@ -299,6 +376,7 @@ EXTRA_OPS = {
     ("Col2Im", 18): col2im,
     ("ReverseSequence", 10): reverse_sequence,
     ("TensorScatter", 24): tensor_scatter,
+    ("DeformConv", 19): deform_conv,
     "Acos": _unary(OpType.ACOS),
     "Asin": _unary(OpType.ASIN),
     "Atan": _unary(OpType.ATAN),

@@ -1,14 +1,14 @@
-"""ONNX LRN, Det, Col2Im, ReverseSequence, TensorScatter and EyeLike
+"""ONNX LRN, Det, Col2Im, ReverseSequence, TensorScatter, DeformConv and EyeLike
 (converter/importers/onnx_extra_ops.py), composed of existing ops or folded to a constant,
-against ONNX Runtime: LRN of window sizes 1 to 7 on ranks
-3 to 5 with its attributes (ONNX's formula in numpy where ONNX Runtime takes only 4-D and odd
-sizes); Det of 1x1, 2x2 and 3x3 matrices with and without batch dims; EyeLike of square and
-wide shapes with diagonals above and below and every output type; Col2Im of 2-D images with
-strides, pads and dilations (1-D ones against ONNX's reference evaluator); ReverseSequence
-with run-time lengths and TensorScatter (linear and circular, run-time write positions) on
-float32 and int64; MaxPool, AveragePool and LpPool of 3-D windows (onnx_nn_ops.py, separable)
-with strides, pads, dilations, ceil_mode and auto_pad; malformed nodes refused with node and
-reason."""
+against ONNX Runtime: LRN of window sizes 1 to 7 on ranks 3 to 5 with its attributes (ONNX's
+formula in numpy where ONNX Runtime takes only 4-D and odd sizes); Det of 1x1, 2x2 and 3x3
+matrices with and without batch dims; EyeLike of square and wide shapes with diagonals above
+and below and every output type; Col2Im of 2-D images with strides, pads and dilations (1-D
+ones against ONNX's reference evaluator); ReverseSequence with run-time lengths and
+TensorScatter (linear and circular, run-time write positions) on float32 and int64; DeformConv
+with groups, offset groups, mask and bias; MaxPool, AveragePool and LpPool of 3-D windows
+(onnx_nn_ops.py, separable) with strides, pads, dilations, ceil_mode and auto_pad; malformed
+nodes refused with node and reason."""
 from __future__ import annotations
 
 import numpy as np
@@ -203,6 +203,40 @@ def test_3d_pooling_matches_onnx_runtime(kernel: list[int], strides: list[int],
     assert_matches_ort(_one(op, x, opset=19, **attrs), [x], tol=1e-5)
 
 
+# (N, C, H, W, out channels, kernel, group, offset_group, strides, pads, dilations, mask, bias)
+DEFORM = [(1, 2, 5, 6, 3, (3, 3), 1, 1, [1, 1], [1, 1, 1, 1], [1, 1], False, False),
+          (2, 4, 6, 5, 4, (2, 3), 2, 2, [2, 1], [0, 1, 1, 0], [1, 2], True, True),
+          (1, 6, 7, 4, 2, (3, 2), 2, 3, [1, 2], [2, 0, 0, 1], [2, 1], True, False),
+          (2, 3, 1, 8, 3, (1, 3), 1, 1, [1, 1], [0, 1, 0, 1], [1, 1], False, True)]
+
+
+@pytest.mark.parametrize("case", DEFORM, ids=str)
+def test_deform_conv_matches_onnx_runtime(case: tuple) -> None:
+    """Offsets of a few pixels, so samples fall off the image too; a run-time offset and
+    mask, a constant filter."""
+    n, c, h, w, oc, (kh, kw), group, offset_group, strides, pads, dilations, masked, biased = case
+    rng = np.random.default_rng(c * h)
+    oh = (h + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (w + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) // strides[1] + 1
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    offset = (rng.standard_normal((n, offset_group * kh * kw * 2, oh, ow)) * 2).astype(
+        np.float32)
+    inputs = {"x": x, "offset": offset}
+    consts = {"w": rng.standard_normal((oc, c // group, kh, kw)).astype(np.float32)}
+    names = ["x", "w", "offset", "", ""]
+    if biased:
+        consts["b"], names[3] = rng.standard_normal(oc).astype(np.float32), "b"
+    if masked:
+        inputs["mask"] = rng.uniform(0, 1, (n, offset_group * kh * kw, oh, ow)).astype(
+            np.float32)
+        names[4] = "mask"
+    node = helper.make_node("DeformConv", [m for m in names if m] if not masked else names,
+                            ["y"], group=group, offset_group=offset_group, strides=strides,
+                            pads=pads, dilations=dilations)
+    model = onnx_model(node, inputs, consts, {"y": np.float32}, 22)
+    assert_matches_ort(model, list(inputs.values()), tol=1e-5)
+
+
 def test_malformed_nodes_are_refused_with_node_and_reason() -> None:
     x = np.zeros((1, 4, 16), np.float32)
     with pytest.raises(ModelImportError, match=r"'c' \(Col2Im\): 16 columns do not match"):
@@ -218,6 +252,15 @@ def test_malformed_nodes_are_refused_with_node_and_reason() -> None:
                                time_axis=0)
     with pytest.raises(ModelImportError, match=r"'r' \(ReverseSequence\): batch_axis 0 and "):
         convert_onnx(onnx_model(reverse, {"x": seq, "lens": np.zeros(4, np.int64)}, {},
+                                {"y": np.float32}, 22))
+    deform = helper.make_node("DeformConv", ["x", "w", "offset"], ["y"], name="dc")
+    images = {"x": np.zeros((1, 2, 4, 4), np.float32), "offset": np.zeros((1, 8, 3, 3),
+                                                                           np.float32)}
+    with pytest.raises(UnsupportedOpsError, match=r"dc.*run-time filter W"):
+        convert_onnx(onnx_model(deform, {**images, "w": np.zeros((1, 2, 2, 2), np.float32)},
+                                {}, {"y": np.float32}, 22))
+    with pytest.raises(ModelImportError, match=r"'dc' \(DeformConv\): offset must be"):
+        convert_onnx(onnx_model(deform, images, {"w": np.zeros((1, 2, 3, 3), np.float32)},
                                 {"y": np.float32}, 22))
     cache = helper.make_node("TensorScatter", ["cache", "update"], ["y"], name="t", axis=1)
     with pytest.raises(ModelImportError, match=r"'t' \(TensorScatter\): update \[2, 5, 3\]"):

@@ -999,6 +999,39 @@ def gen_bitwise(b: Builder, prev: str | None, op: OpType) -> str:
     return b.node(op, ins, params, dtype)
 
 
+def gen_quantize_linear(b: Builder, prev: str | None, op: OpType) -> str:
+    """QUANTIZE_LINEAR (float32 -> a narrow integer) and DEQUANTIZE_LINEAR (an integer ->
+    float32) with the scale and zero point as inputs or constants, one value or per axis (x's
+    rank, one dim kept); scales may be 0, negative or tiny (the kernel reads any value)."""
+    quantize = op == OpType.QUANTIZE_LINEAR
+    if prev is not None and b.tensors[prev].quant is not None:
+        prev = None
+    ints = _PLAIN_INTS[:4] if quantize else _PLAIN_INTS[:5]
+    in_type = DType.FLOAT32 if quantize else prev_type(b, prev, ints)
+    int_type = b.pick(ints) if quantize else in_type
+    x = b.take(prev, lambda t: t.dtype == in_type and t.quant is None and len(t.shape) <= 5,
+               lambda: b.add_input(b.shape(b.rank(0, 5)), in_type))
+    shape = b.tensors[x].shape
+    p_shape: tuple[int, ...] = b.pick(((), (1,)))
+    if shape and b.chance(0.5):
+        axis = b.rng.integers(len(shape))
+        p_shape = tuple(d if i == axis else 1 for i, d in enumerate(shape))
+    if b.chance(0.5):
+        data = np.abs(b.random_data(p_shape, DType.FLOAT32)) + np.float32(1e-3)
+        scale = b.add_const(p_shape, DType.FLOAT32, data=data)
+    else:
+        scale = b.add_input(p_shape, DType.FLOAT32)
+    inputs = [x, scale]
+    if b.chance(0.7):
+        inputs.append(b.add_const(p_shape, int_type) if b.chance(0.5)
+                      else b.add_input(p_shape, int_type))
+    y = b.node(op, inputs, None, int_type if quantize else DType.FLOAT32)
+    if quantize and int_type in (DType.INT8, DType.INT16):
+        # The next generators would read a plain int8 / int16 value as a quantized one.
+        y = b.node(OpType.DEQUANTIZE_LINEAR, [y, *inputs[1:]], None, DType.FLOAT32)
+    return y
+
+
 GENERATORS: dict[OpType, GenFn] = {
     OpType.CONV2D: gen_conv2d,
     OpType.DEPTHWISE_CONV2D: gen_depthwise_conv2d,
@@ -1076,6 +1109,8 @@ GENERATORS: dict[OpType, GenFn] = {
     **{op: functools.partial(gen_bitwise, op=op) for op in (
         OpType.BITWISE_AND, OpType.BITWISE_OR, OpType.BITWISE_XOR, OpType.BITWISE_NOT,
         OpType.BIT_SHIFT)},
+    **{op: functools.partial(gen_quantize_linear, op=op) for op in (
+        OpType.QUANTIZE_LINEAR, OpType.DEQUANTIZE_LINEAR)},
 }
 
 
@@ -1244,12 +1279,12 @@ def generate(rng: np.random.Generator, op: OpType | None = None,
     nodes chained after it; dynamic_rate of them get dynamic input dims (_dynamize) and
     hostile_rate one post-planning mutation."""
     check_coverage()
-    first = op if op is not None else OpType(int(rng.integers(len(OpType))))
+    first = op if op is not None else list(OpType)[int(rng.integers(len(OpType)))]
     for _ in range(max_tries):
         b = Builder(rng, profile=str(rng.choice(SHAPE_PROFILES)))
         hostile = ""
         try:
-            ops = [first] + [OpType(int(rng.integers(len(OpType))))
+            ops = [first] + [list(OpType)[int(rng.integers(len(OpType)))]
                              for _ in range(int(rng.choice((0, 0, 0, 1, 1, 2, 3))))]
             prev: str | None = None
             done: list[OpType] = []

@@ -507,6 +507,15 @@ def integer_cases() -> list[Case]:
             [act("y", (B, B, 0), DType.INT8)]))
           for op in (OpType.BITWISE_AND, OpType.BITWISE_OR, OpType.BITWISE_XOR,
                      OpType.BITWISE_NOT, OpType.BIT_SHIFT)),
+        Case("quantize_linear", OpType.QUANTIZE_LINEAR, graph(
+            OpType.QUANTIZE_LINEAR, None,
+            [act("x", (B, B, 0)), act("s", (1,)), const("z", (1,), DType.UINT8)],
+            [act("y", (B, B, 0), DType.UINT8)])),
+        Case("dequantize_linear_axis", OpType.DEQUANTIZE_LINEAR, graph(
+            OpType.DEQUANTIZE_LINEAR, None,
+            [act("x", (B, 0, 3), DType.INT16), const("s", (1, 1, 3)),
+             act("z", (1, 1, 3), DType.INT16)],
+            [act("y", (B, 0, 3))])),
     ]
 
 

@@ -55,6 +55,7 @@ from .onnx_resize import RESIZE_OPS
 from .onnx_select_ops import SELECT_OPS
 from .onnx_qdq import QDQ_OPS
 from .onnx_recurrent_ops import RECURRENT_OPS
+from .onnx_spectral_ops import SPECTRAL_OPS
 from .onnx_signature import AnyTensor, Boolean, Compared, Indices, Numeric, Operand
 
 
@@ -726,5 +727,6 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     **RESIZE_OPS,
     **QDQ_OPS,
     **RECURRENT_OPS,
+    **SPECTRAL_OPS,
     **SELECT_OPS,
 }

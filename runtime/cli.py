@@ -303,7 +303,7 @@ def _metadata_text(key: str, value: str) -> str:
 def _random_input(detail: dict[str, Any], rng: np.random.Generator) -> np.ndarray:
     shape = tuple(int(d) for d in detail["shape"])
     dtype = np.dtype(detail["dtype"])
-    if dtype.kind == "f":
+    if dtype.kind in "fV":  # "V": bfloat16 and float8 (ml_dtypes)
         return rng.standard_normal(shape).astype(dtype)
     if dtype.kind == "b":
         return rng.integers(0, 2, shape).astype(dtype)
@@ -338,7 +338,9 @@ def _describe(name: str, value: np.ndarray, top: int) -> str:
     text = f"{name}: {_shape_text(value.shape)} {value.dtype}"
     if flat.size == 0:
         return text
-    if value.dtype.kind in "fiub":
+    if value.dtype.kind == "V":  # bfloat16 and float8 (ml_dtypes): described as float32
+        flat = flat.astype(np.float32)
+    if flat.dtype.kind in "fiub":
         text += (f" min {flat.min():.6g} max {flat.max():.6g} "
                  f"mean {flat.astype(np.float64).mean():.6g}")
         order = np.argsort(-flat.astype(np.float64), kind="stable")[:top]

@@ -16,6 +16,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from emberlite.cli import main
 from emberlite.converter import Converter, UnsupportedOpsError
 from emberlite.converter.importers.onnx import import_onnx
 from emberlite.converter.importers.onnx_float_edges import PrecisionWarning
@@ -202,3 +203,17 @@ def test_runtime_runs_without_ml_dtypes_until_a_bfloat16_tensor_is_touched(
                          cwd=ROOT, check=True).stdout
     assert out.splitlines()[0] == "float16"
     assert "ImportError: a bfloat16 tensor needs the ml_dtypes package" in out
+
+
+@pytest.mark.parametrize("elem", [TensorProto.BFLOAT16, TensorProto.FLOAT16,
+                                  TensorProto.FLOAT8E4M3FN], ids=["bfloat16", "float16",
+                                                                  "float8e4m3fn"])
+def test_ember_run_feeds_random_narrow_floats_and_describes_outputs(
+        elem: int, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    m = model([helper.make_node("Identity", ["x"], ["y"])], [value("x", elem, (2, 3))],
+              [value("y", elem, (2, 3))])
+    path = tmp_path / "m.ember"
+    path.write_bytes(convert_onnx(m))
+    assert main(["run", str(path)]) == 0
+    name = np.dtype(helper.tensor_dtype_to_np_dtype(elem)).name
+    assert f"y: [2,3] {name} min " in capsys.readouterr().out

@@ -321,6 +321,15 @@ def _split(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
 
 def _slice(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     y = args[0]
+    if len(args) > 1:  # run-time ONNX starts, ends, axes, steps: Python's slices clamp alike
+        starts, ends = (np.asarray(a).reshape(-1) for a in args[1:3])
+        axes = range(len(starts)) if len(args) < 4 or args[3] is None else args[3]
+        steps = [1] * len(starts) if len(args) < 5 or args[4] is None else args[4]
+        picks = [slice(None)] * y.ndim
+        for a, s, e, st in zip(np.asarray(axes).reshape(-1), starts, ends,
+                               np.asarray(steps).reshape(-1)):
+            picks[int(a)] = slice(int(s), int(e), int(st))
+        return [y[tuple(picks)]]
     for axis, (begin, step, count) in enumerate(zip(node.params.begin, node.params.step,
                                                     _out_shape(node, graph))):
         y = np.take(y, begin + step * np.arange(count), axis=axis)

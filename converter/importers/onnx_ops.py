@@ -399,8 +399,36 @@ def slice_1(b: Builder, x: Compared, *, starts: list[int], ends: list[int],
     return _slice(b, x, list(starts), list(ends), None if axes is None else list(axes), None)
 
 
-def slice_10(b: Builder, x: Compared, starts: np.ndarray, ends: np.ndarray,
-             axes: np.ndarray | None = None, steps: np.ndarray | None = None) -> str:
+def _runtime_slice(b: Builder, x: str, operands: list[np.ndarray | str | None]) -> str:
+    """A Slice with a run-time start, end, axis or step: SLICE to the declared output shape
+    with the four as inputs 1..4 (constant ones as constant tensors), which the kernel clamps
+    as ONNX does and checks against the shape at invoke."""
+    runtime = next(o for o in operands if isinstance(o, str))
+    out = runtime_output_shape(b, runtime)
+    dims = b.shape(x)
+    if len(out) != len(dims) or any(o > d for o, d in zip(out, dims)):
+        raise Invalid(f"the declared output shape {list(out)} is not a slice of the input's "
+                      f"{list(dims)}")
+    inputs: list[str | None] = [x]
+    for what, value in zip(("starts", "ends", "axes", "steps"), operands):
+        if isinstance(value, np.ndarray):
+            value = b.const(np.asarray(_ints(value.reshape(-1), what), np.int64), name=what)
+        if value is not None and (b.dtype(value) not in (DType.INT32, DType.INT64)
+                                  or b.rank(value) != 1 or b.shape(value)[0] > len(dims)):
+            raise Invalid(f"{what} must be a 1-D integer tensor of at most {len(dims)} "
+                          f"entries, got {b.dtype(value).name.lower()} of shape "
+                          f"{list(b.shape(value))}")
+        inputs.append(value)
+    while inputs[-1] is None:
+        inputs.pop()
+    zeros = (0,) * len(dims)
+    return b.op(OpType.SLICE, inputs, SliceParams(zeros, (1,) * len(dims)), shapes=[out])
+
+
+def slice_10(b: Builder, x: Compared, starts: Operand, ends: Operand,
+             axes: Operand | None = None, steps: Operand | None = None) -> str:
+    if any(isinstance(o, str) for o in (starts, ends, axes, steps)):
+        return _runtime_slice(b, x, [starts, ends, axes, steps])
     return _slice(b, x, _ints(starts, "starts"), _ints(ends, "ends"),
                   None if axes is None else _ints(axes, "axes"),
                   None if steps is None else _ints(steps, "steps"))

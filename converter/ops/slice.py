@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from .common import Shape, check_arity, fail, input_shape, output_shape, params_of
 from .facts import OpFacts, QuantRule
+from .operands import check_operand
 from .op_type import OpType
 
 if TYPE_CHECKING:
@@ -24,8 +25,16 @@ class SliceParams:
     size: tuple[int, ...] = ()
 
 
+# An ONNX Slice whose starts, ends, axes or steps are run-time tensors has them as inputs
+# 1..4 (params: begin 0, step 1); the kernel clamps them as ONNX does and checks at invoke
+# that they give the output's shape.
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
-    check_arity(node, 1, 1)
+    check_arity(node, 1, 5)
+    for i, name in enumerate(node.inputs[1:], 1):
+        if name:
+            check_operand(node, graph, i)
+    if len(node.inputs) > 1 and not (len(node.inputs) > 2 and node.inputs[1] and node.inputs[2]):
+        raise fail(node, "run-time operands need both starts (input 1) and ends (input 2)")
     p = params_of(node, SliceParams)
     x = input_shape(node, graph, 0)
     declared = output_shape(node, graph)

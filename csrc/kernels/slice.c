@@ -1,6 +1,10 @@
 /* SLICE: per axis, `count` (the output dim) elements from `begin` every `step` (negative
-   steps walk backwards), any element size. */
+   steps walk backwards), any element size. An ONNX Slice whose starts, ends, axes or steps
+   are run-time tensors keeps them as optional inputs 1..4 (ONNX's order; the params then
+   hold begin 0, step 1): eval reads them with ONNX's clamping and checks that they give the
+   stored output shape (kernels/operand.h). */
 #include "ember_internal.h"
+#include "kernels/operand.h"
 #include "kernels/quant.h"
 #include "kernels/shape_rules.h"
 #include "kernels/strided_copy.h"
@@ -56,7 +60,11 @@ ember_status ember_shape_slice(ember_context *ctx, const ember_node *node) {
 }
 
 static ember_status slice_check(ember_context *ctx, const ember_node *node) {
-    ember_status st = strided_check_io(ctx, node, "slice", EMBER_OP_PARAMS_SLICE_PARAMS);
+    ember_status st = strided_check_io_n(ctx, node, "slice", EMBER_OP_PARAMS_SLICE_PARAMS, 5);
+    static const char *const names[] = {"", "starts", "ends", "axes", "steps"};
+    for (uint32_t i = 1; st == EMBER_STATUS_OK && i < 5; i++)
+        st = ember_check_operand(ctx, node, "slice", ember_input(ctx, node, i), names[i],
+                                 EMBER_MAX_RANK);
     if (st != EMBER_STATUS_OK)
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
@@ -128,7 +136,89 @@ static ember_status slice_prepare(ember_context *ctx, ember_node *node) {
     return EMBER_STATUS_OK;
 }
 
+/* One ONNX (start, end, step) on a dim of `dim`: the first element in *begin and the count,
+   clamped as ONNX clamps; -1 for a step of 0. */
+static int64_t slice_onnx_count(int64_t start, int64_t end, int64_t step, int64_t dim,
+                                int64_t *begin) {
+    if (step == 0)
+        return -1;
+    /* A negative index counts from the end; one before the start clamps below either way. */
+    start = start < 0 ? (start < -dim ? -1 : start + dim) : start;
+    end = end < 0 ? (end < -dim ? -1 : end + dim) : end;
+    const int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? dim : dim - 1;
+    start = start < 0 ? 0 : start > hi ? hi : start;
+    end = end < lo ? lo : end > hi ? hi : end;
+    *begin = start;
+    const int64_t room = step > 0 ? end - start : start - end;
+    const int64_t stride = step > 0 ? step : (step == INT64_MIN ? INT64_MAX : -step);
+    return room > 0 ? (room - 1) / stride + 1 : 0;
+}
+
+/* Per axis begin and step from the run-time operands, each count checked against the stored
+   output dim; false (with *bad the first offending entry) when they give another shape. */
+static bool slice_runtime_axes(ember_context *ctx, const ember_node *node,
+                               const ember_tensor *in, const ember_tensor *out, int64_t *begin,
+                               int64_t *step, size_t *bad) {
+    const ember_tensor *starts = ember_input(ctx, node, 1), *ends = ember_input(ctx, node, 2);
+    const ember_tensor *axes = ember_input(ctx, node, 3), *steps = ember_input(ctx, node, 4);
+    const size_t n = starts != NULL ? starts->count : 0;
+    bool seen[EMBER_MAX_RANK] = {false};
+    int64_t count[EMBER_MAX_RANK];
+    for (uint32_t a = 0; a < in->rank; a++) {
+        begin[a] = 0;
+        step[a] = 1;
+        count[a] = in->dims[a];
+    }
+    *bad = 0;
+    if (starts == NULL || ends == NULL || ends->count != n || n > in->rank ||
+        (axes != NULL && axes->count != n) || (steps != NULL && steps->count != n))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = (uint32_t)i;
+        *bad = i;
+        if ((axes != NULL && !ember_operand_axis(ember_operand_at(axes, i), in->rank, &a)) ||
+            seen[a])
+            return false;
+        seen[a] = true;
+        step[a] = steps != NULL ? ember_operand_at(steps, i) : 1;
+        count[a] = slice_onnx_count(ember_operand_at(starts, i), ember_operand_at(ends, i),
+                                    step[a], in->dims[a], &begin[a]);
+    }
+    for (uint32_t a = 0; a < in->rank; a++)
+        if (count[a] != out->dims[a])
+            return false;
+    return true;
+}
+
+static ember_status slice_eval_runtime(ember_context *ctx, const ember_node *node) {
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    int64_t begin[EMBER_MAX_RANK], step[EMBER_MAX_RANK];
+    size_t bad;
+    if (!slice_runtime_axes(ctx, node, in, out, begin, step, &bad))
+        return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
+                          "node %" PRIu32 " (slice): the run-time starts, ends, axes and steps "
+                          "(entry %zu) do not give the stored output shape, or an axis is out "
+                          "of range or repeated",
+                          node->index, bad);
+    ptrdiff_t in_stride[EMBER_MAX_RANK];
+    strided_dense_strides(in, in_stride);
+    struct strided_walk w;
+    strided_walk_init(&w, out->count, ember_type_bytes(in->type));
+    for (uint32_t a = 0; a < in->rank; a++) {
+        w.base += (ptrdiff_t)begin[a] * in_stride[a];
+        /* A step that takes one element may be huge: it moves nothing. */
+        const ptrdiff_t stride = out->dims[a] > 1 ? (ptrdiff_t)step[a] * in_stride[a] : 0;
+        strided_walk_axis(&w, (size_t)out->dims[a], stride);
+    }
+    strided_walk_finish(&w);
+    strided_walk_copy(&w, in->data, out->data);
+    return EMBER_STATUS_OK;
+}
+
 static ember_status slice_eval(ember_context *ctx, const ember_node *node) {
+    if (node->input_count > 1)
+        return slice_eval_runtime(ctx, node);
     ember_slice_ref(node->data, ember_input(ctx, node, 0)->data,
                     ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;

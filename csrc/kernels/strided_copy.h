@@ -58,11 +58,13 @@ static inline void strided_copy(void *dst, const void *src, size_t count, ptrdif
     }
 }
 
-/* Checks a data movement node (transpose, slice): one input of a known element type, one
-   output of the same type and rank. */
-static inline ember_status strided_check_io(ember_context *ctx, const ember_node *node,
-                                            const char *op, uint8_t params_type) {
-    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
+/* Checks a data movement node (transpose, slice): one input of a known element type (and up
+   to max_inputs - 1 optional run-time operands, kernels/operand.h), one output of the same
+   type and rank. */
+static inline ember_status strided_check_io_n(ember_context *ctx, const ember_node *node,
+                                              const char *op, uint8_t params_type,
+                                              uint32_t max_inputs) {
+    ember_status st = ember_check_arity(ctx, node, 1, max_inputs, 1);
     if (st == EMBER_STATUS_OK)
         st = ember_check_params(ctx, node, params_type);
     if (st != EMBER_STATUS_OK)
@@ -77,6 +79,11 @@ static inline ember_status strided_check_io(ember_context *ctx, const ember_node
         (st = ember_check_rank(ctx, node, out, in->rank, "output")))
         return st;
     return EMBER_STATUS_OK;
+}
+
+static inline ember_status strided_check_io(ember_context *ctx, const ember_node *node,
+                                            const char *op, uint8_t params_type) {
+    return strided_check_io_n(ctx, node, op, params_type, 1);
 }
 
 /* Element strides of a dense row-major tensor. */

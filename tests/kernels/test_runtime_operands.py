@@ -227,6 +227,57 @@ def test_cum_sum_runtime_axis_with_dynamic_dims_is_refused() -> None:
         convert_onnx(model, input_shapes={"x": [1, (2, 8), 3]})
 
 
+# --- Slice -----------------------------------------------------------------------------------
+BIG = np.iinfo(np.int64).max
+
+
+def _slice_args(shape: tuple, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random ONNX starts, ends, axes and steps over some axes of `shape` (negative, out of
+    range and huge values included)."""
+    n = int(rng.integers(1, len(shape) + 1))
+    axes = rng.permutation(len(shape))[:n]
+    axes = np.where(rng.random(n) < 0.5, axes - len(shape), axes)
+    steps = rng.choice([-3, -2, -1, 1, 1, 2, 3, BIG], n)
+    forward = steps > 0  # mostly starts before ends in the step's direction: few empties
+    starts = np.where(forward, rng.choice([-BIG - 1, -9, -3, 0, 1, 2], n),
+                      rng.choice([BIG, 9, -1, 3, 1], n))
+    ends = np.where(forward, rng.choice([BIG, 9, -1, 3, 4], n),
+                    rng.choice([-BIG - 1, -9, -4, 0, 1], n))
+    return {"starts": starts.astype(np.int64), "ends": ends.astype(np.int64),
+            "axes": axes.astype(np.int64), "steps": steps.astype(np.int64)}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_])
+@pytest.mark.parametrize("seed", range(16))
+def test_slice_runtime_starts_ends_axes_steps(seed: int, dtype: type) -> None:
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(d) for d in rng.integers(1, 6, int(rng.integers(1, 5))))
+    x = _x(shape).astype(dtype)
+    args = _slice_args(shape, rng)
+    if seed % 3 == 0:
+        del args["steps"]
+    if seed % 4 == 0:
+        args = {k: args[k] for k in ("starts", "ends")}
+        args = {k: v[:len(shape)] for k, v in args.items()}
+    data = _check("Slice", {"x": x, **args}, opset=13)
+    want = run_ort(_model("Slice", {"x": x, **args}, {"y": x}, 13, declare=False),
+                   [x, *args.values()])[0]
+    bigger = {k: v.copy() for k, v in args.items()}
+    bigger["ends"] = np.where(bigger["starts"] >= 0, bigger["starts"] + 1, bigger["ends"])
+    other = run_ort(_model("Slice", {"x": x, **bigger}, {"y": x}, 13, declare=False),
+                    [x, *bigger.values()])[0]
+    if other.shape != want.shape and want.size:  # the same node, other values: another shape
+        _fails(data, [x, *bigger.values()], "slice")
+    if not want.size:
+        return  # the runtime skips a node whose output is empty
+    if "axes" in args:
+        _fails(data, [x, *(np.full_like(v, len(shape)) if k == "axes" else v
+                           for k, v in args.items())], "slice")  # axis out of range
+    if "steps" in args:
+        _fails(data, [x, *(np.zeros_like(v) if k == "steps" else v
+                           for k, v in args.items())], "slice")  # step 0
+
+
 # --- the C checks of a file the converter would not write --------------------------------
 X = np.zeros((2, 3), np.float32)
 F32 = DType.FLOAT32

@@ -273,6 +273,8 @@ class _Conversion:
                 self.consts[t] = constant_array(value)
                 continue
             declared = self.model.tensors[t].shape
+            if self.model.tensors[t].type == TensorType.COMPLEX64:
+                declared = (*declared, 2)   # (real, imaginary) pairs: tflite_spectral_ops.py
             got = self.graph.tensors[value].shape
             if declared and tuple(declared) != tuple(got or ()):
                 raise Invalid(f"output {self.names[t]!r} is declared {declared}, computed {got}")
@@ -314,6 +316,10 @@ class _Conversion:
             if t not in self.env:
                 raise UnsupportedOpsError([(f"output {name!r}", "OUTPUT", "the graph output "
                                             "is a constant (it depends on no graph input)")])
+            if self.model.tensors[t].type == TensorType.COMPLEX64:
+                raise UnsupportedOpsError([(f"output {name!r}", "OUTPUT", "a complex64 graph "
+                                            "output: take its COMPLEX_ABS, REAL or IMAG in "
+                                            "the model")])
             ir = self.env[t]
             if ir != name or ir in self.graph.inputs or ir in self.graph.outputs:
                 self.b.begin(f"{name}/copy", 1)

@@ -48,6 +48,7 @@ from .tflite_op import Ctx, Result, TFLiteOp
 from .tflite_recurrent_ops import bidirectional_sequence_lstm, unidirectional_sequence_lstm
 from .tflite_bitwise_ops import BITWISE_OPS
 from .tflite_select_ops import SELECT_OPS
+from .tflite_spectral_ops import SPECTRAL_OPS
 
 _ACTIVATIONS = {Act.NONE: FusedActivation.NONE, Act.RELU: FusedActivation.RELU,
                 Act.RELU6: FusedActivation.RELU6, Act.RELU_N1_TO_1: FusedActivation.RELU_N1_TO_1,
@@ -620,6 +621,7 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
 # of their own.
 TFLITE_OPS.update(SELECT_OPS)
 TFLITE_OPS.update(BITWISE_OPS)
+TFLITE_OPS.update(SPECTRAL_OPS)
 TFLITE_OPS.update(INDEX_OPS)
 
 # Operators built out of several IR ops, none of them the operator's own (so no op's facts list

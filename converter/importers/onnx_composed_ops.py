@@ -521,15 +521,76 @@ def _mask_bias(b: Builder, mask: str | None, causal: bool, q_len: int, kv_len: i
     return bias
 
 
+def _allowed(diff: np.ndarray, causal: bool, left: int, right: int) -> np.ndarray:
+    """Which keys a query sees, by diff = the query's absolute position - the key's."""
+    allowed = np.ones(diff.shape, bool)
+    if causal:
+        allowed &= diff >= 0
+    if left >= 0:
+        allowed &= diff <= left
+    if right >= 0:
+        allowed &= -diff <= right
+    return allowed
+
+
+def _int_const(b: Builder, array: np.ndarray, name: str) -> str:
+    b.reserve(array.shape, np.int64)
+    return b.const(array.astype(np.int64), name=name)
+
+
+def _offset_bias(b: Builder, q_len: int, kv_len: int, past: int, causal: bool, left: int,
+                 right: int, nonpad: str | None) -> str:
+    """The bias of the causal frontier and the sliding window (query i, at absolute position
+    i + offset, sees key j iff j <= i + offset when causal, i + offset - j <= left and
+    j - i - offset <= right for each bound >= 0) and of the external cache's padding (key j
+    < nonpad_kv_seqlen[b]). offset is the past length, or nonpad_kv_seqlen[b] - q_len per
+    batch, read at run time: then the bias is (B, 1, q_len, kv_len)."""
+    i, j = np.arange(q_len)[:, None], np.arange(kv_len)[None, :]
+    if nonpad is None:
+        b.reserve((q_len, kv_len), np.float32)
+        allowed = _allowed(i + past - j, causal, left, right)
+        return b.const(np.where(allowed, 0.0, -np.inf).astype(np.float32), name="window")
+    batch = b.shape(nonpad)[0]
+    lengths = b.reshape(nonpad, (batch, 1, 1, 1))
+    diff = b.op(OpType.ADD, [lengths, _int_const(b, (i - q_len - j)[None, None], "offsets")],
+                BinaryParams(), dtype=DType.INT64)
+    tests = [(OpType.GREATER, diff, -1)] if causal else []
+    tests += [(OpType.LESS_EQUAL, diff, left)] if left >= 0 else []
+    tests += [(OpType.GREATER, diff, -right - 1)] if right >= 0 else []
+    keys = b.op(OpType.ADD, [lengths, _int_const(b, -j[None, None], "keys")], BinaryParams(),
+                dtype=DType.INT64)
+    allowed = b.op(OpType.GREATER, [keys, _int_const(b, np.array(0), "zero")],
+                   dtype=DType.BOOL)  # the key is within the cache's valid length
+    for op, x, bound in tests:
+        ok = b.op(op, [x, _int_const(b, np.array(bound), "bound")], dtype=DType.BOOL)
+        allowed = b.op(OpType.LOGICAL_AND, [allowed, ok], dtype=DType.BOOL)
+    return b.op(OpType.WHERE, [allowed, b.scalar(0.0), b.scalar(-np.inf)], dtype=DType.FLOAT32)
+
+
 def attention(b: Builder, q: str, k: str, v: str, attn_mask: Compared | None = None,
-              past_key: str | None = None, past_value: str | None = None, *,
+              past_key: str | None = None, past_value: str | None = None,
+              nonpad_kv_seqlen: Indices | None = None, *,
               is_causal: int = 0, kv_num_heads: int | None = None,
               q_num_heads: int | None = None, qk_matmul_output_mode: Literal[0, 1, 2, 3] = 0,
               scale: float | None = None, softcap: float = 0.0,
-              softmax_precision: Literal[1] = 1) -> list[str]:
-    """Opset 23: Y, present_key, present_value and the chosen QK product, in the reference's
-    order of operations (Q and K each scaled by sqrt(scale); softcap before the mask; a row
-    whose keys are all masked gives zeros)."""
+              softmax_precision: Literal[1, 10, 16] = 1, left_window_size: int = -1,
+              right_window_size: int = -1) -> list[str]:
+    """Opsets 23-25: Y, present_key, present_value and the chosen QK product, in the
+    reference's order of operations (Q and K each scaled by sqrt(scale); softcap before the
+    mask; a row whose keys are all masked gives zeros). The sliding window and the external
+    cache's valid lengths (nonpad_kv_seqlen, read at run time) mask keys as _offset_bias says.
+    The softmax runs in float32 whatever softmax_precision asks of float16 or bfloat16 (at
+    least as precise); float64 is refused."""
+    if left_window_size < -1 or right_window_size < -1:
+        raise Invalid(f"left_window_size and right_window_size must be -1 or >= 0, got "
+                      f"{left_window_size}, {right_window_size}")
+    if nonpad_kv_seqlen is not None and past_key is not None:
+        raise Invalid("nonpad_kv_seqlen cannot be combined with past_key and past_value")
+    if nonpad_kv_seqlen is not None and (b.dtype(nonpad_kv_seqlen) != DType.INT64
+                                         or b.shape(nonpad_kv_seqlen) != b.shape(q)[:1]):
+        raise Invalid(f"nonpad_kv_seqlen must be int64 of shape [batch] {list(b.shape(q)[:1])}, "
+                      f"got {b.dtype(nonpad_kv_seqlen).name.lower()} "
+                      f"{list(b.shape(nonpad_kv_seqlen))}")
     three_d = b.rank(q) == 3
     if b.rank(q) not in (3, 4) or b.rank(k) != b.rank(q) or b.rank(v) != b.rank(q):
         raise Invalid(f"Q, K and V must all be 3-D or all 4-D, got ranks {b.rank(q)}, "
@@ -556,7 +617,15 @@ def attention(b: Builder, q: str, k: str, v: str, attn_mask: Compared | None = N
         capped = b.op(OpType.TANH, [_binary(b, OpType.DIV, scores, b.scalar(softcap))])
         scores = _binary(b, OpType.MUL, capped, b.scalar(softcap))
     qk = scores
-    bias = _mask_bias(b, attn_mask, bool(is_causal), b.shape(q)[2], b.shape(k)[2], past)
+    windowed = left_window_size >= 0 or right_window_size >= 0
+    offset_bias = None
+    if windowed or nonpad_kv_seqlen is not None:
+        offset_bias = _offset_bias(b, b.shape(q)[2], b.shape(k)[2], past, bool(is_causal),
+                                   left_window_size, right_window_size, nonpad_kv_seqlen)
+    bias = _mask_bias(b, attn_mask, bool(is_causal) and offset_bias is None, b.shape(q)[2],
+                      b.shape(k)[2], past)
+    if offset_bias is not None:
+        bias = offset_bias if bias is None else _binary(b, OpType.ADD, bias, offset_bias)
     if bias is not None:
         scores = _binary(b, OpType.ADD, scores, bias)
     if qk_matmul_output_mode == 2:

@@ -189,16 +189,24 @@ def identity(b: Builder, x: Compared) -> str:
     return x
 
 
+def _dropout_mask(b: Builder, x: str) -> np.ndarray:
+    """Inference keeps every element: from opset 12 the mask output is all true (a constant).
+    Before, ONNX Runtime gives all false and ONNX's reference all true: refused there."""
+    b.reserve(b.shape(x), bool)
+    return np.ones(b.shape(x), dtype=bool)
+
+
 def dropout_7(b: Builder, x: Compared, *, ratio: float = 0.5) -> str:
     return x
 
 
 def dropout_12(b: Builder, x: Compared, ratio: AnyTensor | None = None,
-               training_mode: np.ndarray | None = None, *, seed: int = 0) -> str:
+               training_mode: np.ndarray | None = None, *,
+               seed: int = 0) -> list[str | np.ndarray]:
     # The ratio only matters in training mode, so it may be computed at run time.
     if training_mode is not None and bool(_scalar(training_mode, "training_mode")):
         raise Unsupported("training_mode=True is not supported (inference only)")
-    return x
+    return [x, _dropout_mask(b, x)]
 
 
 # --- shape and data movement -----------------------------------------------------------

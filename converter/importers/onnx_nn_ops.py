@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import TO_NCHW, TO_NHWC
+from ..ir import TO_NCHW, TO_NHWC, DType
 from ..ops import OpType
+from ..ops.arg_max import ArgParams
 from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
+from ..ops.concatenation import ConcatenationParams
 from ..ops.conv2d import Conv2DParams
 from ..ops.depthwise_conv2d import DepthwiseConv2DParams
 from ..ops.fully_connected import FullyConnectedParams
+from ..ops.gather import GatherParams
+from ..ops.pad import PadParams
 from ..ops.pool2d import Pool2DParams
+from ..ops.slice import SliceParams
 from ..ops.transpose_conv2d import TransposeConv2DParams
 from .graph_builder import Builder, Invalid, Unsupported, check_rank
 from .onnx_signature import AutoPad
@@ -340,12 +345,71 @@ def _pool_3d(b: Builder, op: OpType, x: str, auto_pad: str, ceil_mode: int,
     return b.reshape(deep, (n, c, b.shape(deep)[2], hh, ww))
 
 
+# The most window positions unrolled into SLICEs for MaxPool's indices.
+_MAX_INDEX_WINDOW = 256
+
+
+def _max_pool_indices(b: Builder, x: str, auto_pad: str, ceil_mode: int,
+                      dilations: list[int] | None, kernel_shape: list[int],
+                      pads: list[int] | None, strides: list[int] | None,
+                      storage_order: int) -> str:
+    """MaxPool's second output: the flat index into the NCHW input (row-major, or H fastest
+    with storage_order=1) of each window's first largest value, ONNX Runtime's choice: an
+    ARG_MAX over the window's strided SLICEs of the input padded with -inf (padding never
+    wins over a real value), plus constant tables of the window origins and the offsets."""
+    if b.rank(x) != 4 or len(kernel_shape) != 2:
+        raise Unsupported(f"the indices output is supported for 2D pooling only, got input "
+                          f"{list(b.shape(x))} and kernel_shape {list(kernel_shape)}")
+    n, c, h, w = b.shape(x)
+    kernel = _pair(kernel_shape, 1, "kernel_shape")
+    stride, dilation = _pair(strides, 1, "strides"), _pair(dilations, 1, "dilations")
+    if kernel[0] * kernel[1] > _MAX_INDEX_WINDOW:
+        raise Unsupported(f"indices of a {kernel[0]}x{kernel[1]} window: at most "
+                          f"{_MAX_INDEX_WINDOW} positions are unrolled")
+    top, left, bottom, right = _window_pads(auto_pad, pads, (h, w), kernel, stride, dilation)
+    if ceil_mode:
+        bottom += _ceil_extra(h, kernel[0], stride[0], dilation[0], top, bottom)
+        right += _ceil_extra(w, kernel[1], stride[1], dilation[1], left, right)
+    oh = (h + top + bottom - (kernel[0] - 1) * dilation[0] - 1) // stride[0] + 1
+    ow = (w + left + right - (kernel[1] - 1) * dilation[1] - 1) // stride[1] + 1
+    out = (n, oh, ow, c)
+    padded = b.transpose(x, TO_NHWC)
+    if top or bottom or left or right:
+        padded = b.op(OpType.PAD, [padded], PadParams((0, top, left, 0, 0, bottom, right, 0),
+                                                      value=-np.inf))
+    window = [b.reshape(b.op(OpType.SLICE, [padded], SliceParams(
+        (0, ky * dilation[0], kx * dilation[1], 0), (1, stride[0], stride[1], 1)),
+        shapes=[out]), (n, oh, ow, 1, c)) for ky in range(kernel[0]) for kx in range(kernel[1])]
+    stacked = window[0] if len(window) == 1 else b.op(
+        OpType.CONCATENATION, window, ConcatenationParams(3))
+    k = b.op(OpType.ARG_MAX, [stacked], ArgParams(3), shapes=[out], dtype=DType.INT64)
+    ky, kx = np.divmod(np.arange(kernel[0] * kernel[1]), kernel[1])
+    y0 = np.arange(oh)[:, None] * stride[0] - top
+    x0 = np.arange(ow)[None, :] * stride[1] - left
+    if storage_order:
+        offsets, origin = kx * dilation[1] * h + ky * dilation[0], x0 * h + y0
+    else:
+        offsets, origin = ky * dilation[0] * w + kx * dilation[1], y0 * w + x0
+    base = (np.arange(n)[:, None, None, None] * c + np.arange(c)) * (h * w) \
+        + origin[None, :, :, None]
+    b.reserve(out, np.int64)
+    within = b.op(OpType.GATHER, [b.const(offsets.astype(np.int64), name="offsets"), k],
+                  GatherParams(0), shapes=[out], dtype=DType.INT64)
+    flat = b.op(OpType.ADD, [within, b.const(base.astype(np.int64), name="origins")],
+                BinaryParams(), dtype=DType.INT64)
+    return b.transpose(flat, TO_NCHW)
+
+
 def pool_max(b: Builder, x: str, *, auto_pad: AutoPad = "NOTSET", ceil_mode: int = 0,
              dilations: list[int] | None = None, kernel_shape: list[int],
              pads: list[int] | None = None, storage_order: int = 0,
-             strides: list[int] | None = None) -> str:
-    return _pool(b, OpType.MAX_POOL2D, x, auto_pad, ceil_mode, dilations, kernel_shape, pads,
-                 strides)
+             strides: list[int] | None = None) -> list[str]:
+    y = _pool(b, OpType.MAX_POOL2D, x, auto_pad, ceil_mode, dilations, kernel_shape, pads,
+              strides)
+    if b.num_outputs < 2:
+        return [y]
+    return [y, _max_pool_indices(b, x, auto_pad, ceil_mode, dilations, kernel_shape, pads,
+                                 strides, storage_order)]
 
 
 def pool_average(b: Builder, x: str, *, auto_pad: AutoPad = "NOTSET", ceil_mode: int = 0,

@@ -5,7 +5,8 @@ a run-time input: one converted model answers every set of lengths) against ONNX
 random shapes; softmax_precision of float16/bfloat16 (run in float32); the refusals; and
 Dropout's mask output (opset 12 on: all true in inference) against ONNX Runtime, and its
 refusal before opset 12, where ONNX Runtime (all false) and ONNX's reference (all true)
-disagree."""
+disagree; MaxPool's indices output (strides, pads, dilations, ceil_mode, storage_order)
+against ONNX Runtime and its refusal for a 3D window."""
 from __future__ import annotations
 
 import numpy as np
@@ -148,4 +149,45 @@ def test_dropout_mask_before_opset_12_is_refused() -> None:
     model = helper.make_model(helper.make_graph([node], "g", [x], outputs),
                               opset_imports=[helper.make_opsetid("", 11)])
     with pytest.raises(UnsupportedOpsError, match="dropout_node.*only the first output"):
+        convert_onnx(model)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_max_pool_indices_match_onnxruntime(seed: int) -> None:
+    rng = np.random.default_rng(300 + seed)
+    shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(4, 10)),
+             int(rng.integers(4, 10)))
+    kernel = [int(rng.integers(1, 4)), int(rng.integers(1, 4))]
+    attrs = {"kernel_shape": kernel, "strides": [int(rng.integers(1, 3)) for _ in range(2)],
+             "pads": [int(rng.integers(0, k)) for k in kernel * 2],
+             "dilations": [int(rng.integers(1, 3)) for _ in range(2)],
+             "ceil_mode": int(seed % 2), "storage_order": int(seed % 4 >= 2)}
+    node = helper.make_node("MaxPool", ["x"], ["y", "i"], name="pool_node", **attrs)
+    x = rng.standard_normal(shape).astype(np.float32)
+    probe = helper.make_model(helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("i", TensorProto.INT64, None)]),
+        opset_imports=[helper.make_opsetid("", 12)])
+    want = run_ort(probe, [x])
+    model = helper.make_model(helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, want[0].shape),
+         helper.make_tensor_value_info("i", TensorProto.INT64, want[1].shape)]),
+        opset_imports=[helper.make_opsetid("", 12)])
+    got = run_ember(convert_onnx(model), [x])
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1], err_msg=str(attrs))
+
+
+def test_max_pool_indices_of_a_3d_window_are_refused() -> None:
+    node = helper.make_node("MaxPool", ["x"], ["y", "i"], name="pool_node",
+                            kernel_shape=[2, 2, 2])
+    model = helper.make_model(helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 1, 4, 4, 4))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, (1, 1, 3, 3, 3)),
+         helper.make_tensor_value_info("i", TensorProto.INT64, (1, 1, 3, 3, 3))]),
+        opset_imports=[helper.make_opsetid("", 12)])
+    with pytest.raises(UnsupportedOpsError, match="pool_node.*indices output is supported for "
+                                                  "2D pooling only"):
         convert_onnx(model)

@@ -715,6 +715,8 @@ def _cum_prod(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     # Multiplied in the input's type in order along the axis (integers wrap); the exclusive
     # products are the inclusive ones shifted by one, after a 1.
     p, x = node.params, np.asarray(args[0])
+    if len(args) > 1 and args[1] is not None:  # a run-time axis
+        p = dataclasses.replace(p, axis=int(np.asarray(args[1]).reshape(-1)[0]) % x.ndim)
     if p.reverse:
         x = np.flip(x, p.axis)
     with np.errstate(over="ignore"):

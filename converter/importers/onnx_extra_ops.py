@@ -27,7 +27,7 @@ from ..ops.pad import PadParams
 from ..ops.slice import SliceParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
 from .onnx_nn_ops import conv, conv_transpose
-from .onnx_signature import AnyTensor, Compared, Indices
+from .onnx_signature import AnyTensor, Compared, Indices, Operand
 
 _MODES = {"linear": GridSampleMode.LINEAR, "bilinear": GridSampleMode.LINEAR,
           "nearest": GridSampleMode.NEAREST, "cubic": GridSampleMode.CUBIC,
@@ -63,13 +63,19 @@ def grid_sample_20(b: Builder, x: str, grid: str, *, align_corners: int = 0,
     return _grid_sample(b, x, grid, mode, padding_mode, align_corners)
 
 
-def cum_prod(b: Builder, x: Compared, axis: np.ndarray, *, exclusive: int = 0,
+def cum_prod(b: Builder, x: Compared, axis: Operand, *, exclusive: int = 0,
              reverse: int = 0) -> str:
     if b.dtype(x).name not in ("FLOAT32", "FLOAT64", "INT32", "INT64"):
         raise Unsupported(f"input x of type {b.dtype(x).name.lower()}: float32, float64, "
                           f"int32 and int64 are supported")
     if b.rank(x) == 0:
         raise Invalid("input x is a scalar: CumProd needs an axis")
+    if isinstance(axis, str):  # the output is x's shape whatever the axis: read at invoke
+        if b.dtype(axis) not in (DType.INT32, DType.INT64) or b.rank(axis) > 1 or \
+                int(np.prod(b.shape(axis))) != 1:
+            raise Invalid(f"axis must be one int32 or int64, got {b.dtype(axis).name.lower()} "
+                          f"of shape {list(b.shape(axis))}")
+        return b.op(OpType.CUM_PROD, [x, axis], CumSumParams(0, bool(exclusive), bool(reverse)))
     if axis.size != 1 or not np.issubdtype(axis.dtype, np.integer):
         raise Invalid(f"axis must be one integer, got {axis.dtype} of shape "
                       f"{list(axis.shape)}")

@@ -2,9 +2,11 @@
    with CUM_SUM's params (CumSumParams: axis, exclusive, reverse; an exclusive product starts
    at 1). Floats multiply in their own type in order along the axis, as ONNX Runtime does;
    integer products wrap on overflow (two's complement, computed unsigned). The output may be
-   the input's own bytes: each element is read before it is written. Node data:
-   cum_prod_data. */
+   the input's own bytes: each element is read before it is written. An ONNX CumProd whose
+   axis is a run-time tensor keeps it as optional input 1, read at eval (the params' axis is
+   then unused). Node data: cum_prod_data. */
 #include "ember_internal.h"
+#include "kernels/operand.h"
 
 typedef struct cum_prod_data {
     size_t outer, n, inner; /* the input as [outer, n, inner] elements around the axis */
@@ -52,9 +54,10 @@ static ember_status read_params(ember_context *ctx, const ember_node *node, uint
 }
 
 static ember_status cum_prod_check(ember_context *ctx, const ember_node *node) {
-    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
+    ember_status st = ember_check_arity(ctx, node, 1, 2, 1);
     if (st != EMBER_STATUS_OK ||
-        (st = ember_check_params(ctx, node, EMBER_OP_PARAMS_CUM_SUM_PARAMS)) != EMBER_STATUS_OK)
+        (st = ember_check_params(ctx, node, EMBER_OP_PARAMS_CUM_SUM_PARAMS)) != EMBER_STATUS_OK ||
+        (st = ember_check_operand(ctx, node, "cum_prod", ember_input(ctx, node, 1), "axis", 1)))
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *out = ember_output(ctx, node, 0);
@@ -98,10 +101,34 @@ static ember_status cum_prod_prepare(ember_context *ctx, ember_node *node) {
     return EMBER_STATUS_OK;
 }
 
+/* The extents around a run-time axis (input 1), in `run` (a copy of the node data). */
+static ember_status runtime_axis(ember_context *ctx, const ember_node *node,
+                                 const ember_tensor *in, cum_prod_data *run) {
+    const ember_tensor *t = ember_input(ctx, node, 1);
+    uint32_t axis;
+    const int64_t v = ember_operand_at(t, 0);
+    if (t->count != 1 || !ember_operand_axis(v, in->rank, &axis))
+        return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
+                          "node %" PRIu32 " (cum_prod): the run-time axis %" PRId64 " is out of "
+                          "range for rank %u",
+                          node->index, t->count == 1 ? v : INT64_MIN, in->rank);
+    ember_axis_extents(in, axis, &run->outer, &run->inner);
+    run->inner /= ember_type_bytes(in->type);
+    run->n = (size_t)in->dims[axis];
+    return EMBER_STATUS_OK;
+}
+
 static ember_status cum_prod_eval(ember_context *ctx, const ember_node *node) {
-    const cum_prod_data *d = node->data;
-    const void *in = ember_input(ctx, node, 0)->data;
+    cum_prod_data run = *(const cum_prod_data *)node->data;
+    const cum_prod_data *d = &run;
+    const ember_tensor *x = ember_input(ctx, node, 0);
+    const void *in = x->data;
     void *out = ember_output(ctx, node, 0)->data;
+    if (ember_input(ctx, node, 1) != NULL) {
+        const ember_status st = runtime_axis(ctx, node, x, &run);
+        if (st != EMBER_STATUS_OK)
+            return st;
+    }
     if (d->type == EMBER_TYPE_INT32)
         ember_cum_prod_i32_ref(d, in, out);
     else if (d->type == EMBER_TYPE_INT64)

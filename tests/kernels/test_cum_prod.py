@@ -1,7 +1,8 @@
 """CUM_PROD (csrc/kernels/cum_prod.c): ONNX CumProd against ONNX Runtime on float32, int32 and
 int64 tensors of ranks 1 to 4 along every axis (negative ones too), with every exclusive and
-reverse combination; float64 and wrapping integer products against the numpy reference
-through the IR; malformed models refused with node and reason. TFLite has no such op."""
+reverse combination, and with the axis given at invoke; float64 and wrapping integer products
+against the numpy reference through the IR; malformed models refused with node and reason.
+TFLite has no such op."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,8 @@ from emberlite.converter import ModelImportError, UnsupportedOpsError
 from emberlite.converter.ir import DType
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.cum_sum import CumSumParams
-from emberlite.errors import InvalidModelError
-from tests.helpers import convert_onnx
+from emberlite.errors import EvalError, InvalidModelError
+from tests.helpers import convert_onnx, run_ember, run_ort
 from tests.kernels.select_models import check_onnx, onnx_model, run_ir
 
 SHAPES = [(9,), (3, 5), (2, 3, 4), (2, 1, 3, 5)]
@@ -68,14 +69,30 @@ def test_integer_products_wrap(dtype: type) -> None:
     np.testing.assert_array_equal(got[0][0], np.array(expect, dtype))
 
 
+@pytest.mark.parametrize("axis_type", [np.int32, np.int64], ids=lambda t: t.__name__)
+def test_run_time_axis_matches_onnx_runtime(axis_type: type) -> None:
+    """One file, every axis (negative ones too) given at invoke; one out of range fails
+    invoke naming the node."""
+    x = _values((2, 3, 4), np.float32, 7)
+    node = helper.make_node("CumProd", ["x", "axis"], ["y"], name="running", exclusive=1)
+    model = onnx_model(node, {"x": x, "axis": np.array(0, axis_type)}, {}, {"y": np.float32},
+                       26)
+    data = convert_onnx(model)
+    for axis in range(-3, 3):
+        a = np.array(axis, axis_type)
+        np.testing.assert_allclose(run_ember(data, [x, a])[0], run_ort(model, [x, a])[0],
+                                   rtol=1e-6, atol=1e-6)
+    with pytest.raises(EvalError, match=r"node 0 \(cum_prod\): the run-time axis 3 is out"):
+        run_ember(data, [x, np.array(3, axis_type)])
+
+
 def test_onnx_malformed_nodes_are_refused_with_node_and_reason() -> None:
     x = np.zeros((3, 4), np.float32)
     node = helper.make_node("CumProd", ["x", "axis"], ["y"], name="running")
-    run_time_axis = onnx_model(node, {"x": x, "axis": np.array(1, np.int64)}, {},
-                               {"y": np.float32}, 26)
-    with pytest.raises(UnsupportedOpsError,
-                       match=r"running.*input 1 \('axis'\) must be a constant"):
-        convert_onnx(run_time_axis)
+    two_axes = onnx_model(node, {"x": x, "axis": np.array([0, 1], np.int64)}, {},
+                          {"y": np.float32}, 26)
+    with pytest.raises(ModelImportError, match=r"'running' \(CumProd\): axis must be one int32"):
+        convert_onnx(two_axes)
     with pytest.raises(ModelImportError, match=r"'running' \(CumProd\): axis 2 is out of range"):
         convert_onnx(_cum_prod(x, np.array(2, np.int64), "running"))
     with pytest.raises(ModelImportError, match=r"'running' \(CumProd\): axis must be one integer"):

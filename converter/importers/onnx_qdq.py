@@ -566,11 +566,15 @@ def qlinear_conv(b: Builder, x: AnyTensor, x_scale: np.ndarray, x_zero_point: np
     return _as_onnx_type(b, y, yp.unsigned)
 
 
-def qlinear_matmul(b: Builder, a: AnyTensor, a_scale: np.ndarray, a_zero_point: np.ndarray,
-                   w: np.ndarray, b_scale: np.ndarray, b_zero_point: np.ndarray,
-                   y_scale: np.ndarray, y_zero_point: np.ndarray) -> str:
+def qlinear_matmul(b: Builder, a: AnyTensor, a_scale: Operand, a_zero_point: Operand,
+                   w: Operand, b_scale: Operand, b_zero_point: Operand,
+                   y_scale: Operand, y_zero_point: Operand) -> str:
     """FULLY_CONNECTED for 2-D b whose values minus zero points fit int8, else BATCH_MATMUL
-    (b per tensor, as an int8 constant with its zero point)."""
+    (b per tensor, as an int8 constant with its zero point); with a run-time b, scale or zero
+    point, _qlinear_matmul_runtime."""
+    operands = (a_scale, a_zero_point, w, b_scale, b_zero_point, y_scale, y_zero_point)
+    if not all(isinstance(v, np.ndarray) for v in operands):
+        return _qlinear_matmul_runtime(b, a, *operands)
     if w.dtype not in _UNSIGNED:
         raise Invalid(f"b must be int8 or uint8, got {w.dtype}")
     ap = read_params(a_scale, a_zero_point, 1, b.shape(a), b.dtype(a) == DType.UINT8, "a ")
@@ -599,6 +603,58 @@ def qlinear_matmul(b: Builder, a: AnyTensor, a_scale: np.ndarray, a_zero_point: 
         y = b.op(OpType.BATCH_MATMUL, [a8, b8], BatchMatMulParams())
         [y] = finish_int8(b, start, [y], [yp.int8()])
     return _as_onnx_type(b, y, yp.unsigned)
+
+
+def _tensor(b: Builder, v: Operand, what: str) -> str:
+    return b.const(v, name=what) if isinstance(v, np.ndarray) else v
+
+
+def _minus_zero_point(b: Builder, x: Operand, zero_point: Operand, what: str) -> str:
+    """x - zero point as float32 (exact: both are 8-bit integers)."""
+    x, zp = _tensor(b, x, what), _tensor(b, zero_point, f"{what}_zero_point")
+    for name in (x, zp):
+        if b.dtype(name) not in (DType.INT8, DType.UINT8) or b.graph.tensors[name].quant:
+            raise Unsupported(f"{what} operand {name!r} is {b.dtype(name).name.lower()}; int8 "
+                              f"and uint8 are supported")
+    if b.dtype(zp) != b.dtype(x):
+        raise Invalid(f"{what} zero point is {b.dtype(zp).name.lower()}, but {what} is "
+                      f"{b.dtype(x).name.lower()}")
+    return b.op(OpType.SUB, [b.op(OpType.CAST, [x], dtype=DType.FLOAT32),
+                             b.op(OpType.CAST, [zp], dtype=DType.FLOAT32)], BinaryParams())
+
+
+def _qlinear_matmul_runtime(b: Builder, a: str, a_scale: Operand, a_zero_point: Operand,
+                            w: Operand, b_scale: Operand, b_zero_point: Operand,
+                            y_scale: Operand, y_zero_point: Operand) -> str:
+    """ONNX Runtime's QLinearMatMul with run-time operands: the integer product C of a - a_zp
+    and b - b_zp (float32 sums, exact while they stay under 2^24: K x 255 x 255 does), then
+    saturate(round_half_even(C x (a_scale x b_scale / y_scale)) + y_zp) with the multiplier
+    and its product in float32, as ONNX Runtime requantizes (ONNX's reference multiplies in
+    float64: the two can differ by one where the product is within float32's rounding of a
+    half)."""
+    k = b.shape(a)[-1] if b.rank(a) else 1
+    _check_exact(k * 255.0 * 255.0)
+    scales = [_tensor(b, v, n) for v, n in ((a_scale, "a_scale"), (b_scale, "b_scale"),
+                                            (y_scale, "y_scale"))]
+    for name, what in zip(scales, ("a", "b", "y")):
+        size = int(np.prod(b.shape(name), dtype=np.int64))
+        if b.dtype(name) != DType.FLOAT32:
+            raise Unsupported(f"{what} scale of type {b.dtype(name).name.lower()}: float32 "
+                              f"scales are supported")
+        if size != 1 and (what != "b" or len(b.shape(name)) != 1):
+            raise Unsupported(f"{what} scale of shape {list(b.shape(name))}: per tensor (and "
+                              f"b per column) is supported")
+    if b.shape(_tensor(b, b_zero_point, "b_zp")) != b.shape(scales[1]):
+        raise Invalid(f"b zero point shape {list(b.shape(_tensor(b, b_zero_point, 'b_zp')))} "
+                      f"differs from b scale shape {list(b.shape(scales[1]))}")
+    c = matmul(b, _minus_zero_point(b, a, a_zero_point, "a"),
+               _minus_zero_point(b, w, b_zero_point, "b"))
+    multiplier = b.op(OpType.DIV, [b.op(OpType.MUL, scales[:2], BinaryParams()), scales[2]],
+                      BinaryParams())
+    d = b.op(OpType.MUL, [c, multiplier], BinaryParams())
+    y_zp = _tensor(b, y_zero_point, "y_zero_point")
+    one = b.const(np.ones(b.shape(y_zp), np.float32), name="one")
+    return _quantize_runtime(b, d, one, y_zp, 1, 0)
 
 
 def _integers(b: Builder, x8: str, p: QParams) -> str:

@@ -73,9 +73,7 @@ def _xfail() -> dict[str, str]:
         (WIDE_QUANTIZED, ["test_quantizelinear_blocked_symmetric", "test_top_k_uint64",
                           *_names("quantizelinear_", "e4m3fn e5m2"),
                           *_names("dequantizelinear_", "e4m3fn e4m3fn_float16 e4m3fn_zero_point "
-                                  "e5m2"),
-                          *_names("qlinearmatmul_", "2D_int8_float16 2D_uint8_float16 "
-                                  "3D_int8_float16 3D_uint8_float16")]),
+                                  "e5m2")]),
         (EINSUM_ELLIPSIS, ["test_einsum_batch_diagonal"]),
         (NOT_2D, ["test_convtranspose_3d"]),
         (CEIL_PADDED, ["test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_"
@@ -100,9 +98,7 @@ def _xfail() -> dict[str, str]:
         (BLOCKED, ["test_dequantizelinear_blocked", "test_quantizelinear_blocked_asymmetric"]),
         (CONST_INPUT, ["test_qlinearconv",
                        "test_convinteger_without_padding", "test_convinteger_with_padding",
-                       "test_matmulinteger"]
-         + [f"test_qlinearmatmul_{d}_{t}_float32" for d in ("2D", "3D")
-            for t in ("uint8", "int8")]),
+                       "test_matmulinteger"]),
         (CONST_INPUT, [
             "test_constant_pad", "test_edge_pad", "test_reflect_pad", "test_constant_pad_axes",
             "test_constant_pad_negative_axes",

@@ -269,9 +269,11 @@ def _refusal(model: onnx.ModelProto) -> str:
     return str(info.value)
 
 
-def test_run_time_scale_is_refused() -> None:
-    message = _refusal(_dq_model(TensorProto.INT8, scale_input=True))
-    assert "bad_dq" in message and "must be a constant" in message
+def test_run_time_scale_runs_dequantize_linear() -> None:
+    """A graph-input scale: DEQUANTIZE_LINEAR reads it at invoke (tests/kernels/
+    test_quantize_runtime_params.py checks it against ONNX Runtime)."""
+    data = Converter.from_onnx(_dq_model(TensorProto.INT8, scale_input=True)).convert()
+    assert ("dequantize_linear", "float32") in _op_types(data)
 
 
 def test_zero_point_type_mismatch_is_refused() -> None:
@@ -483,9 +485,9 @@ def _negative_scale() -> onnx.ModelProto:
 @pytest.mark.parametrize("model, reason", [
     (lambda: _malformed_qlinear_conv(np.int8, np.int8), "B must be int32"),
     (lambda: _malformed_qlinear_conv(np.int32, np.int32), "w must be int8 or uint8"),
-    (lambda: _quantize_to(TensorProto.INT16), "int8 and uint8 are supported"),
+    (lambda: _quantize_to(TensorProto.INT32), "int8, uint8, int16 and uint16 are supported"),
     (_negative_scale, "scale must be finite and > 0"),
-], ids=["bias_type", "weight_type", "int16_output", "negative_scale"])
+], ids=["bias_type", "weight_type", "int32_output", "negative_scale"])
 def test_malformed_quantized_ops_are_refused(model, reason: str) -> None:
     message = _refusal(model())
     assert "bad_node" in message and reason in message, message

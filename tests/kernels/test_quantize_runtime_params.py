@@ -224,3 +224,47 @@ def test_malformed_nodes_are_refused_at_allocate(case: str) -> None:
         run_ir(op, [x, scale, zp], [((2, 3), out)], quant=quant)
     message = str(err.value)
     assert f"({op.name.lower()})" in message and words[case] in message, message
+
+
+def _qlinear_matmul_model(a: np.ndarray, b: np.ndarray, zp_shape: tuple, y_type: type
+                          ) -> onnx.ModelProto:
+    names = ["a", "a_scale", "a_zp", "b", "b_scale", "b_zp", "y_scale", "y_zp"]
+    types = [a.dtype, np.float32, a.dtype, b.dtype, np.float32, b.dtype, np.float32, y_type]
+    shapes = [a.shape, (), (), b.shape, zp_shape, zp_shape, (), ()]
+    inputs = [helper.make_tensor_value_info(n, ONNX_TYPE[np.dtype(t)], s)
+              for n, t, s in zip(names, types, shapes)]
+    out = helper.make_tensor_value_info("y", ONNX_TYPE[np.dtype(y_type)],
+                                        a.shape[:-1] + b.shape[-1:])
+    graph = helper.make_graph([helper.make_node("QLinearMatMul", names, ["y"])], "qmm", inputs,
+                              [out])
+    # Opset 20: ONNX Runtime registers QLinearMatMul-21 for int8 only.
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+
+
+@pytest.mark.parametrize("types", [(np.uint8, np.uint8, np.uint8), (np.int8, np.int8, np.int8)],
+                         ids=lambda t: np.dtype(t[0]).name)
+@pytest.mark.parametrize("per_column", [False, True], ids=["per_tensor", "per_column"])
+def test_qlinear_matmul_matches_onnx_runtime(types: tuple, per_column: bool) -> None:
+    """Run-time scales and zero points: the integer product, requantized in float32 with
+    a_scale x b_scale / y_scale, equals ONNX Runtime's output bit for bit."""
+    rng = np.random.default_rng(sum(np.dtype(t).kind == "u" for t in types) + 5 * per_column)
+    a_t, b_t, y_t = types
+    seen: set[int] = set()
+    for m, k, n, batch in ((3, 5, 4, ()), (7, 64, 9, ()), (2, 258, 3, (2,)), (1, 1, 1, ())):
+        def ints(t: type, shape: tuple) -> np.ndarray:
+            info = np.iinfo(t)
+            return rng.integers(info.min, int(info.max) + 1, shape).astype(t)
+        a, b = ints(a_t, batch + (m, k)), ints(b_t, (k, n))
+        zp_shape = (n,) if per_column else ()
+        feeds = [a, np.float32(rng.uniform(1e-3, 0.1)), ints(a_t, ()), b,
+                 rng.uniform(1e-3, 0.1, zp_shape).astype(np.float32), ints(b_t, zp_shape),
+                 np.float32(0.0)]
+        feeds.append(ints(y_t, ()))
+        # The products' spread, about 100 x 100 x sqrt(K) scaled, over 10..100 output steps.
+        feeds[6] = np.float32(feeds[1] * feeds[4].max() * 1e4 * np.sqrt(k) / rng.uniform(10, 100))
+        feeds = [np.asarray(v) for v in feeds]
+        model = _qlinear_matmul_model(a, b, zp_shape, y_t)
+        want = run_ort(model, feeds)[0]
+        np.testing.assert_array_equal(run_ember(convert_onnx(model), feeds)[0], want)
+        seen.update(want.reshape(-1).tolist())
+    assert len(seen) > 20  # not all saturated

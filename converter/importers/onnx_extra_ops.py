@@ -5,7 +5,7 @@ Det of 1x1, 2x2 and 3x3 matrices by its cofactor formula; Col2Im of 1-D and 2-D 
 grouped transposed convolution whose filters pick one block position each; ReverseSequence and
 TensorScatter, whose lengths and write positions are run-time values, as a GATHER_ELEMENTS of
 indices computed from them; DeformConv as a GRID_SAMPLE per offset group and kernel position
-followed by a 1x1 convolution), in the
+followed by a 1x1 convolution, or a batched matrix product for a run-time filter), in the
 conventions of onnx_ops.py (annotations are the contract the importer's pre-scan reads).
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from onnx import helper
 
 from ..ir import DType
 from ..ops import OpType
+from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
 from ..ops.concatenation import ConcatenationParams
 from ..ops.cum_sum import CumSumParams
@@ -359,10 +360,19 @@ def deform_conv(b: Builder, x: str, w: str, offset: str, bias: str | None = None
         groups.append(_concat(b, samples, 2))
     columns = b.reshape(_concat(b, groups, 1), (n, c * taps, oh, ow))
     weights = b.value(w)
-    if weights is None:
-        raise Unsupported("a run-time filter W: DeformConv needs it constant")
-    flat = b.const(weights.reshape(wdims[0], wdims[1] * taps, 1, 1), name="weights")
-    return conv(b, columns, flat, bias, group=group)
+    if weights is not None:
+        flat = b.const(weights.reshape(wdims[0], wdims[1] * taps, 1, 1), name="weights")
+        return conv(b, columns, flat, bias, group=group)
+    if group != 1:
+        raise Unsupported("a run-time filter W with group > 1: DeformConv needs it constant")
+    # A run-time filter: W as (out channels, C x taps) times the columns, batched over N.
+    rows = b.reshape(columns, (n, c * taps, oh * ow))
+    y = b.op(OpType.BATCH_MATMUL, [b.reshape(w, (1, wdims[0], c * taps)), rows],
+             BatchMatMulParams(), shapes=[(n, wdims[0], oh * ow)])
+    y = b.reshape(y, (n, wdims[0], oh, ow))
+    if bias is not None:
+        y = _binary(b, OpType.ADD, y, b.reshape(bias, (1, wdims[0], 1, 1)))
+    return y
 
 
 def _unary(op: OpType) -> Callable[..., str]:

@@ -146,7 +146,7 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
             for a in n.attribute) for n in graph.node):
         return ATTENTION_LATER
     graph_inputs = {v.name for v in graph.input}
-    held = ("Col2Im", "DeformConv")
+    held = ("Col2Im",)
     if any(n.op_type in held
            and len(n.input) > 1 and n.input[1] in graph_inputs for n in graph.node):
         return CONST_INPUT  # the axes, the diagonal, the weights, k, the depth

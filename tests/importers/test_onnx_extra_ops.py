@@ -6,9 +6,9 @@ matrices with and without batch dims; EyeLike of square and wide shapes with dia
 and below and every output type; Col2Im of 2-D images with strides, pads and dilations (1-D
 ones against ONNX's reference evaluator); ReverseSequence with run-time lengths and
 TensorScatter (linear and circular, run-time write positions) on float32 and int64; DeformConv
-with groups, offset groups, mask and bias; MaxPool, AveragePool and LpPool of 3-D windows
-(onnx_nn_ops.py, separable) with strides, pads, dilations, ceil_mode and auto_pad; malformed
-nodes refused with node and reason."""
+with groups, offset groups, mask and bias (a run-time filter too); MaxPool, AveragePool and
+LpPool of 3-D windows (onnx_nn_ops.py, separable) with strides, pads, dilations, ceil_mode and
+auto_pad; malformed nodes refused with node and reason."""
 from __future__ import annotations
 
 import numpy as np
@@ -237,6 +237,25 @@ def test_deform_conv_matches_onnx_runtime(case: tuple) -> None:
     assert_matches_ort(model, list(inputs.values()), tol=1e-5)
 
 
+@pytest.mark.parametrize("case", [c for c in DEFORM if c[6] == 1], ids=str)
+def test_deform_conv_with_run_time_filter_matches_onnx_runtime(case: tuple) -> None:
+    """Filter and bias given at invoke: a batched matrix product instead of the convolution."""
+    n, c, h, w, oc, (kh, kw), _, offset_group, strides, pads, dilations, _, _ = case
+    rng = np.random.default_rng(c + h)
+    oh = (h + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (w + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) // strides[1] + 1
+    inputs = {"x": rng.standard_normal((n, c, h, w)).astype(np.float32),
+              "w": rng.standard_normal((oc, c, kh, kw)).astype(np.float32),
+              "offset": (rng.standard_normal((n, offset_group * kh * kw * 2, oh, ow)) * 2
+                         ).astype(np.float32),
+              "b": rng.standard_normal(oc).astype(np.float32)}
+    node = helper.make_node("DeformConv", ["x", "w", "offset", "b"], ["y"],
+                            offset_group=offset_group, strides=strides, pads=pads,
+                            dilations=dilations)
+    model = onnx_model(node, inputs, {}, {"y": np.float32}, 22)
+    assert_matches_ort(model, list(inputs.values()), tol=1e-5)
+
+
 def test_malformed_nodes_are_refused_with_node_and_reason() -> None:
     x = np.zeros((1, 4, 16), np.float32)
     with pytest.raises(ModelImportError, match=r"'c' \(Col2Im\): 16 columns do not match"):
@@ -256,8 +275,9 @@ def test_malformed_nodes_are_refused_with_node_and_reason() -> None:
     deform = helper.make_node("DeformConv", ["x", "w", "offset"], ["y"], name="dc")
     images = {"x": np.zeros((1, 2, 4, 4), np.float32), "offset": np.zeros((1, 8, 3, 3),
                                                                            np.float32)}
-    with pytest.raises(UnsupportedOpsError, match=r"dc.*run-time filter W"):
-        convert_onnx(onnx_model(deform, {**images, "w": np.zeros((1, 2, 2, 2), np.float32)},
+    grouped = helper.make_node("DeformConv", ["x", "w", "offset"], ["y"], name="dc", group=2)
+    with pytest.raises(UnsupportedOpsError, match=r"dc.*run-time filter W with group > 1"):
+        convert_onnx(onnx_model(grouped, {**images, "w": np.zeros((2, 1, 2, 2), np.float32)},
                                 {}, {"y": np.float32}, 22))
     with pytest.raises(ModelImportError, match=r"'dc' \(DeformConv\): offset must be"):
         convert_onnx(onnx_model(deform, images, {"w": np.zeros((1, 2, 3, 3), np.float32)},

@@ -468,6 +468,11 @@ def _linear_axis(x: np.ndarray, coords: np.ndarray, axis: int) -> np.ndarray:
 def _resize(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     p = node.params
     x = args[0]
+    if (len(args) > 1 or p.mode > ResizeMode.LINEAR or p.antialias
+            or p.coordinate_transform > CoordinateTransform.PYTORCH_HALF_PIXEL):
+        # tests/kernels/test_resize_family.py checks these against ONNX Runtime instead
+        raise EvaluationError(f"node {node.name!r} (resize): the reference has no cubic, "
+                              f"antialias, format 9 transforms or run-time scales")
     _, oh, ow, _ = _out_shape(node, graph)
     ch = _source_coords(oh, x.shape[1], p.scale_h, p.coordinate_transform)
     cw = _source_coords(ow, x.shape[2], p.scale_w, p.coordinate_transform)

@@ -816,8 +816,13 @@ def gen_resize(b: Builder, prev: str | None) -> str:
     dtype = prev_type(b, prev, F32_I8)
     x = b.x_input(prev, dtype, rank=4)
     n, h, w, c = b.tensors[x].shape
-    mode = b.pick(list(ResizeMode))
-    transform = b.pick(list(CoordinateTransform))
+    # int8 runs nearest and bilinear under the four ONNX transforms; float32 every mode
+    if dtype == DType.INT8:
+        mode = b.pick([ResizeMode.NEAREST, ResizeMode.LINEAR])
+        transform = b.pick(list(CoordinateTransform)[:4])
+    else:
+        mode = b.pick(list(ResizeMode))
+        transform = b.pick(list(CoordinateTransform))
     if dtype == DType.INT8 and mode == ResizeMode.LINEAR and \
             transform == CoordinateTransform.PYTORCH_HALF_PIXEL:
         transform = CoordinateTransform.ASYMMETRIC   # LiteRT's default options

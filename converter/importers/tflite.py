@@ -28,6 +28,7 @@ from ..ops.reshape import ReshapeParams
 from ..reference import EvaluationError, evaluate_node
 from .graph_builder import Builder, Invalid, Unsupported
 from .tflite_metadata import READ_ERRORS as _READ_ERRORS
+from .tflite_control_flow import CONTROL_FLOW_OPS, UnrollState, without_empty_values
 from .tflite_custom_ops import CUSTOM_OPS
 from .tflite_ops import COMPOSED_OPS, TFLITE_OPS, TFLiteOp, fused_activation_problem
 from .tflite_quantized import assign_quant, int8_problems, is_quantized_op, type_name
@@ -86,6 +87,8 @@ def _scan(model: TFLModel) -> list[Problem]:
 def _op_problems(model: TFLModel, op: TFLOperator, constant: set[int]) -> list[str]:
     if op.code == BuiltinOperator.CUSTOM and op.custom_code not in CUSTOM_OPS:
         return [f"custom op {op.custom_code!r} is not supported"]
+    if op.code in CONTROL_FLOW_OPS:  # the subgraphs' operators are checked as inlined
+        return _subgraph_problems(model, op)
     if op.code in _SUBGRAPH_FIELDS:
         return ["control flow is not supported", *_subgraph_problems(model, op)]
     states = STATE_INPUTS.get(op.code, ())
@@ -212,6 +215,7 @@ class _Conversion:
         self.consts: dict[int, np.ndarray] = {i: t.data for i, t in enumerate(model.tensors)
                                               if t.data is not None}
         self.env: dict[int, str] = {}          # run-time TFLite tensor -> IR tensor name
+        self.unroll = UnrollState()             # what control flow has inlined so far
         for i in model.inputs:
             name = self.names[i]
             self.graph.tensors[name] = _input_tensor(model.tensors[i], name)
@@ -219,21 +223,52 @@ class _Conversion:
             self.env[i] = name
 
     def run(self) -> Graph:
-        for op in self.model.operators:
-            try:
-                self._convert(op)
-            except Unsupported as e:
-                raise UnsupportedOpsError([(op.label, op.op_name, str(e))]) from None
-            except (Invalid, EvaluationError) as e:
-                raise ModelImportError(f"{op.label} ({op.op_name}): {e}") from None
-            except _READ_ERRORS as e:
-                raise ModelImportError(f"{op.label} ({op.op_name}): malformed options or "
-                                       f"inputs ({type(e).__name__}: {e})") from None
+        self.convert_operators()
         self._set_outputs()
         self.graph.drop_unused_tensors()
         return self.graph
 
+    def convert_operators(self, where: str = "") -> None:
+        """Converts every operator; those of an inlined subgraph (labelled after `where`, the
+        control-flow op and step) are checked first, with the values bound to its inputs."""
+        for op in self.model.operators:
+            label = f"{where}{op.label}"
+            try:
+                if where and (op := without_empty_values(self, op)) is None:
+                    continue
+                reasons = _op_problems(self.model, op, set(self.consts)) if where else []
+                if reasons:
+                    raise UnsupportedOpsError([(label, op.op_name, r) for r in reasons])
+                self._convert(op)
+            except Unsupported as e:
+                raise UnsupportedOpsError([(label, op.op_name, str(e))]) from None
+            except (Invalid, EvaluationError) as e:
+                raise ModelImportError(f"{label} ({op.op_name}): {e}") from None
+            except _READ_ERRORS as e:
+                raise ModelImportError(f"{label} ({op.op_name}): malformed options or "
+                                       f"inputs ({type(e).__name__}: {e})") from None
+
+    def inner(self, sub: TFLModel, prefix: str) -> _Conversion:
+        """A conversion of subgraph `sub` into this graph (control flow inlines it), its tensor
+        names prefixed with `prefix` and kept unique; nothing is bound to its inputs yet."""
+        child = object.__new__(_Conversion)
+        child.model, child.budget, child.graph, child.b = sub, self.budget, self.graph, self.b
+        child.unroll = self.unroll
+        child.names = []
+        for name in tensor_names(sub.tensors):
+            name = f"{prefix}{name}"
+            while name in self.graph.tensors or name in self.unroll.names:
+                name = f"{name}_"
+            self.unroll.names.add(name)
+            child.names.append(name)
+        child.consts = {i: t.data for i, t in enumerate(sub.tensors) if t.data is not None}
+        child.env = {}
+        return child
+
     def _convert(self, op: TFLOperator) -> None:
+        if op.code in CONTROL_FLOW_OPS:
+            CONTROL_FLOW_OPS[op.code](self, op)
+            return
         if op.code in _NUMPY_FOLDS and all(t in self.consts for t in op.inputs if t >= 0):
             if len(op.outputs) != 1:
                 raise Invalid(f"expected 1 output, got {len(op.outputs)}")

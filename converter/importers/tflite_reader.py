@@ -8,7 +8,7 @@ operators form an execution order. What the records mean is importers/tflite.py'
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,7 @@ class TFLTensor:
     data: np.ndarray | None       # constant value, or None for a run-time tensor
     quant: QuantParams | None     # the file's scales and zero points, None if it has none
     variable: bool = False        # a state tensor (an LSTM's), zeros before the first step
+    dynamic: bool = False         # its shape signature has an unknown (-1) dimension
 
 
 @dataclass
@@ -54,6 +55,7 @@ class TFLOperator:
     outputs: list[int]
     options: Any                  # the tflite.<Name>Options table, or None
     custom_options: bytes = b""   # a custom op's options, as the file stores them
+    subgraph: int = 0             # the subgraph the operator is in (control flow runs others)
 
     @property
     def op_name(self) -> str:
@@ -63,7 +65,8 @@ class TFLOperator:
 
     @property
     def label(self) -> str:
-        return f"operator {self.index}"
+        where = f"subgraph {self.subgraph} " if self.subgraph else ""
+        return f"{where}operator {self.index}"
 
 
 @dataclass
@@ -75,6 +78,9 @@ class TFLModel:
     metadata: dict[str, str]
     signatures: list[Signature]
     subgraph_count: int
+    # Every subgraph, this one at its own index: a WHILE's or IF's subgraphs have no metadata
+    # or signatures, and their inputs are the values the control-flow op binds.
+    subgraphs: list[TFLModel] = field(default_factory=list)
 
 
 def read_tflite(data: bytes, budget: ConstantBudget | None = None) -> TFLModel:
@@ -129,27 +135,37 @@ class _Reader:
             codes.append((max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode())),
                           custom.decode("utf-8", "replace") if custom else ""))
         n_buffers = self.count(m.BuffersLength(), "the buffer list")
-        self.where = "subgraph 0"
-        sg = m.Subgraphs(0)
+        subgraphs = [self.subgraph(m, s, codes, n_buffers, n_sub) for s in range(n_sub)]
+        main = subgraphs[0]
+        if not main.outputs:
+            raise ModelImportError("subgraph 0 has no outputs")
+        self.where = "the model metadata"
+        names = tensor_names(main.tensors)
+        main.metadata = self.metadata(m, [names[i] for i in main.inputs],
+                                      [names[i] for i in main.outputs])
+        main.signatures = self.signatures(m, main.inputs, main.outputs)
+        for sub in subgraphs:
+            sub.subgraphs = subgraphs
+        return main
+
+    def subgraph(self, m: Any, s: int, codes: list[tuple[int, str]], n_buffers: int,
+                 n_sub: int) -> TFLModel:
+        self.where = f"subgraph {s}"
+        sg = m.Subgraphs(s)
         tensors = [self.tensor(m, sg, i, n_buffers)
-                   for i in range(self.count(sg.TensorsLength(), "subgraph 0's tensor list"))]
-        operators = [self.operator(sg, i, codes, len(tensors))
-                     for i in range(self.count(sg.OperatorsLength(), "subgraph 0's operators"))]
-        self.where = "subgraph 0's inputs and outputs"
+                   for i in range(self.count(sg.TensorsLength(), f"subgraph {s}'s tensor list"))]
+        operators = [self.operator(sg, i, codes, len(tensors), s)
+                     for i in range(self.count(sg.OperatorsLength(),
+                                               f"subgraph {s}'s operators"))]
+        self.where = f"subgraph {s}'s inputs and outputs"
         inputs = self.ints(sg.InputsAsNumpy(), sg.InputsLength(), "the input list")
         outputs = self.ints(sg.OutputsAsNumpy(), sg.OutputsLength(), "the output list")
         for what, indices in (("input", inputs), ("output", outputs)):
             for i in indices:
                 if not 0 <= i < len(tensors):
-                    raise ModelImportError(f"subgraph 0 {what} tensor index {i} is out of "
+                    raise ModelImportError(f"subgraph {s} {what} tensor index {i} is out of "
                                            f"range [0, {len(tensors)})")
-        if not outputs:
-            raise ModelImportError("subgraph 0 has no outputs")
-        self.where = "the model metadata"
-        names = tensor_names(tensors)
-        metadata = self.metadata(m, [names[i] for i in inputs], [names[i] for i in outputs])
-        signatures = self.signatures(m, inputs, outputs)
-        return TFLModel(tensors, operators, inputs, outputs, metadata, signatures, n_sub)
+        return TFLModel(tensors, operators, inputs, outputs, {}, [], n_sub)
 
     def tensor(self, m: Any, sg: Any, i: int, n_buffers: int) -> TFLTensor:
         self.where = f"tensor {i}"
@@ -160,6 +176,9 @@ class _Reader:
             raise ModelImportError(f"tensor {i} ({name!r}) has a negative dimension in "
                                    f"{shape}")
         quant = read_quant(t.Quantization(), name, shape, t.Type())
+        signature = self.ints(t.ShapeSignatureAsNumpy(), t.ShapeSignatureLength(),
+                              f"tensor {i}'s shape signature")
+        dynamic = any(d < 0 for d in signature)
         b = t.Buffer()
         if not 0 <= b < n_buffers:
             raise ModelImportError(f"tensor {i} ({name!r}) has buffer index {b}, out of "
@@ -179,7 +198,7 @@ class _Reader:
             raise ModelImportError(f"tensor {i} ({name!r}) is sparse but has no buffer (only "
                                    f"constants may be sparse)")
         if not raw and not empty_constant and not sparse:
-            return TFLTensor(name, t.Type(), shape, None, quant)
+            return TFLTensor(name, t.Type(), shape, None, quant, dynamic=dynamic)
         dtype = NUMPY_TYPES.get(t.Type())
         if dtype is None:
             raise ModelImportError(f"tensor {i} ({name!r}) is a constant of unsupported type "
@@ -225,25 +244,26 @@ class _Reader:
         return b"" if n == 0 else buf.DataAsNumpy().tobytes()
 
     def operator(self, sg: Any, i: int, codes: list[tuple[int, str]],
-                 n_tensors: int) -> TFLOperator:
-        self.where = f"operator {i}"
+                 n_tensors: int, s: int = 0) -> TFLOperator:
+        self.where = f"subgraph {s} operator {i}" if s else f"operator {i}"
         op = sg.Operators(i)
         index = op.OpcodeIndex()
         if not 0 <= index < len(codes):
-            raise ModelImportError(f"operator {i} has opcode index {index}, out of range "
+            raise ModelImportError(f"{self.where} has opcode index {index}, out of range "
                                    f"[0, {len(codes)})")
         inputs = self.ints(op.InputsAsNumpy(), op.InputsLength(), f"operator {i}'s inputs")
         outputs = self.ints(op.OutputsAsNumpy(), op.OutputsLength(), f"operator {i}'s outputs")
         for what, indices, lowest in (("input", inputs, -1), ("output", outputs, 0)):
             for t in indices:
                 if not lowest <= t < n_tensors:
-                    raise ModelImportError(f"operator {i} ({_OP_NAMES.get(codes[index][0])}) "
+                    raise ModelImportError(f"{self.where} ({_OP_NAMES.get(codes[index][0])}) "
                                            f"{what} tensor index {t} is out of range "
                                            f"[{lowest}, {n_tensors})")
         code, custom = codes[index]
         n = self.count(op.CustomOptionsLength(), f"operator {i}'s custom options")
         custom_options = op.CustomOptionsAsNumpy().tobytes() if n else b""
-        return TFLOperator(i, code, custom, inputs, outputs, self.options(op), custom_options)
+        return TFLOperator(i, code, custom, inputs, outputs, self.options(op), custom_options,
+                           s)
 
     def options(self, op: Any) -> Any:
         kind = op.BuiltinOptionsType()

@@ -4,7 +4,8 @@ layer norm, cell and projection clip, the fused activations but NONE, both layou
 and separate bidirectional outputs; states other than variable tensors refused, as LiteRT
 refuses them) checked against
 LiteRT within 1e-4 x max |output|; a Keras LSTM and GRU, which TF 2.21's converter lowers to a
-WHILE loop rather than a sequence op, unrolled by Keras (unroll=True) and checked the same way;
+WHILE loop rather than a sequence op (unrolled at conversion, and by Keras with unroll=True),
+checked the same way;
 LSTM functions marked as Keras 2 marks its layer's, which TF's converter fuses into
 UNIDIRECTIONAL_SEQUENCE_LSTM (batch- and time-major, the last output, stacked, a
 bidirectional pair), against LiteRT; malformed operators refused by operator index and
@@ -181,13 +182,13 @@ def _op_names(data: bytes) -> set[str]:
 
 
 def test_keras_lstm_emits_a_while_loop(_tf: Any) -> None:
-    """What TF 2.21 makes of a Keras 3 LSTM: a WHILE loop, refused as control flow (so Keras
-    models reach the sequence ops only from converters that fuse them)."""
+    """What TF 2.21 makes of a Keras 3 LSTM: a WHILE loop (not a sequence op), unrolled at
+    conversion (test_tflite_control_flow.py tests the loops further)."""
     tf = _tf
     data = _keras_tflite(tf, [tf.keras.layers.LSTM(4, return_sequences=True)], (2, 5, 3))
     assert "WHILE" in _op_names(data)
-    with pytest.raises(UnsupportedOpsError, match="control flow"):
-        Converter.from_tflite(data).convert()
+    _assert_matches_litert(data, [np.random.default_rng(2).standard_normal((2, 5, 3))
+                                  .astype(np.float32)])
 
 
 @pytest.mark.parametrize("name", ["lstm_sequences", "lstm_last", "bidirectional_stacked",

@@ -19,7 +19,7 @@ from ..ops.pool2d import Pool2DParams
 from ..ops.slice import SliceParams
 from ..ops.transpose_conv2d import TransposeConv2DParams
 from .graph_builder import Builder, Invalid, Unsupported, check_rank
-from .onnx_signature import AutoPad
+from .onnx_signature import AutoPad, Numeric
 
 Pair = tuple[int, int]
 
@@ -400,12 +400,22 @@ def _max_pool_indices(b: Builder, x: str, auto_pad: str, ceil_mode: int,
     return b.transpose(flat, TO_NCHW)
 
 
-def pool_max(b: Builder, x: str, *, auto_pad: AutoPad = "NOTSET", ceil_mode: int = 0,
+def pool_max(b: Builder, x: Numeric, *, auto_pad: AutoPad = "NOTSET", ceil_mode: int = 0,
              dilations: list[int] | None = None, kernel_shape: list[int],
              pads: list[int] | None = None, storage_order: int = 0,
              strides: list[int] | None = None) -> list[str]:
+    """float32; plain int8 and uint8 (ONNX's integer types here) pool as float32, which holds
+    each of their values exactly (a max picks one of its inputs: the CASTs are exact)."""
+    dtype = b.dtype(x)
+    plain = dtype != DType.FLOAT32 and b.graph.tensors[x].quant is None  # QDQ's int8 is not
+    if plain:
+        if dtype not in (DType.INT8, DType.UINT8):
+            raise Unsupported(f"input of type {dtype.name.lower()}: float32, int8 and uint8 "
+                              f"are supported")
+        x = b.op(OpType.CAST, [x], dtype=DType.FLOAT32)
     y = _pool(b, OpType.MAX_POOL2D, x, auto_pad, ceil_mode, dilations, kernel_shape, pads,
               strides)
+    y = b.op(OpType.CAST, [y], dtype=dtype) if plain else y
     if b.num_outputs < 2:
         return [y]
     return [y, _max_pool_indices(b, x, auto_pad, ceil_mode, dilations, kernel_shape, pads,

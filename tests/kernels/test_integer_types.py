@@ -1,11 +1,11 @@
 """Plain integers of every width (int8, uint8, int16 without quantization params; uint16,
-uint32, uint64; int32 and int64 as before) in the arithmetic, MOD, MAXIMUM/MINIMUM, Clip, the
-comparisons and POW's exponent (csrc/kernels/broadcast.h's EMBER_INT_ROWS): one-node ONNX
-models with numpy broadcasting against ONNX Runtime (ONNX's reference evaluator where ONNX
-Runtime has no kernel for the type), exactly, on values across each type's whole range (so
-+, - and * wrap); x / 0 and x mod 0 give 0 and INT_MIN / -1 wraps (ONNX Runtime traps there:
-checked against the rule); malformed nodes refused with node and reason; a quantized int8 ADD
-keeps its quantized kernel."""
+uint32, uint64; int32 and int64 as before) in the arithmetic, MOD, MAXIMUM/MINIMUM, Clip,
+MaxPool (int8, uint8), the comparisons and POW's exponent (csrc/kernels/broadcast.h's
+EMBER_INT_ROWS): one-node ONNX models with numpy broadcasting against ONNX Runtime (ONNX's
+reference evaluator where ONNX Runtime has no kernel for the type), exactly, on values across
+each type's whole range (so +, - and * wrap); x / 0 and x mod 0 give 0 and INT_MIN / -1 wraps
+(ONNX Runtime traps there: checked against the rule); malformed nodes refused with node and
+reason; a quantized int8 ADD keeps its quantized kernel."""
 from __future__ import annotations
 
 import numpy as np
@@ -111,6 +111,23 @@ def test_clip_with_bounds_of_the_type(dtype: type) -> None:
         [onnx.numpy_helper.from_array(hi, "hi")])
     check(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), [x])
     check(model("Clip", {"x": x}, dtype, 13), [x])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8], ids=lambda t: np.dtype(t).name)
+def test_max_pool_of_bytes(dtype: type) -> None:
+    """MaxPool pools int8 and uint8 through float32, exactly: padded windows, strides and
+    dilation, values at both ends of the type."""
+    info = np.iinfo(dtype)
+    x = np.random.default_rng(2).integers(info.min, info.max, (1, 3, 7, 6), dtype=dtype,
+                                          endpoint=True)
+    check(model("MaxPool", {"x": x}, dtype, 12, kernel_shape=[3, 2], pads=[1, 0, 1, 1],
+                strides=[2, 1], dilations=[1, 2]), [x])
+
+
+def test_max_pool_of_wider_integers_is_refused_by_node() -> None:
+    x = np.zeros((1, 1, 4, 4), np.int16)  # not ONNX's either
+    with pytest.raises(UnsupportedOpsError, match=r"pool.*int16: float32, int8 and uint8"):
+        convert_onnx(model("MaxPool", {"x": x}, np.int16, 12, name="pool", kernel_shape=[2, 2]))
 
 
 @pytest.mark.parametrize("dtype", TYPES, ids=lambda t: np.dtype(t).name)

@@ -65,7 +65,7 @@ FACTS = (
             tflite=("ADD",), onnx=("Add", "BatchNormalization", "Gemm", "Sum", "Mean"),
             limits=f"int16: no power-of-two (pot_scale_int16) path; {INTEGER_LIMITS}"),
     OpFacts(OpType.SUB, BinaryParams, infer_shape,
-            int8=QuantRule(min_out_scale=2.0 / 2 ** 20), tflite=("SUB",), onnx=("Sub",),
+            int8=QuantRule(min_out_scale=2.0 / 2 ** 20), tflite=("SUB",), onnx=("Sub", "Det"),
             limits=INTEGER_LIMITS),
     OpFacts(OpType.MUL, BinaryParams, infer_shape, int8=QuantRule(), tflite=("MUL",),
             onnx=("Mul", "BatchNormalization"), limits=INTEGER_LIMITS),

@@ -63,5 +63,6 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.GATHER_ELEMENTS, GatherParams, infer_shape,
-                 int8=QuantRule(shared="first"), onnx=("GatherElements",),
+                 int8=QuantRule(shared="first"),
+                 onnx=("GatherElements", "ReverseSequence", "TensorScatter"),
                  limits=GATHER_LIMITS),)

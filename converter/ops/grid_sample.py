@@ -56,7 +56,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     return [(x[0], x[1], *grid[1:-1])]
 
 
-FACTS = (OpFacts(OpType.GRID_SAMPLE, GridSampleParams, infer_shape, onnx=("GridSample",),
+FACTS = (OpFacts(OpType.GRID_SAMPLE, GridSampleParams, infer_shape, onnx=("GridSample", "DeformConv"),
                  limits="4-D and 5-D inputs; every mode, padding and align_corners"),)
 
 

@@ -32,6 +32,6 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     return [broadcast(node, input_shape(node, graph, 0), input_shape(node, graph, 1))]
 
 
-FACTS = (OpFacts(OpType.POW, None, infer_shape, onnx=("Pow",), tflite=("POW",),
+FACTS = (OpFacts(OpType.POW, None, infer_shape, onnx=("Pow", "LRN"), tflite=("POW",),
                  limits="int32 and int64 base and exponent too, mixed with float32; an "
                         "exponent of any plain integer type"),)

@@ -68,4 +68,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 FACTS = (OpFacts(OpType.TRANSPOSE_CONV2D, TransposeConv2DParams, infer_shape,
                    int8=QuantRule(weights=True), weights=1, bias=2, weight_axis=0,
                    tflite=("TRANSPOSE_CONV",), tflite_inputs=(2, 1, 3),
-                   onnx=("ConvTranspose",)),)
+                   onnx=("ConvTranspose", "Col2Im")),)

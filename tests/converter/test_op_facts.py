@@ -50,7 +50,8 @@ from tests.converter.ir_builder import GraphBuilder
 ONNX_NO_OP = {"Identity",   # its input is its output
               "Dropout",    # the identity at inference
               "Shape",      # folded to a constant
-              "Size"}       # folded to a constant
+              "Size",       # folded to a constant
+              "EyeLike"}    # a constant of the input's shape
 TFLITE_NO_OP = {"SHAPE"}    # folded to a constant
 
 X = (1, 5, 5, 4)            # NHWC input of every one-node model

@@ -40,6 +40,12 @@ class DType(enum.IntEnum):
     FLOAT8E4M3FNUZ = 14
     FLOAT8E5M2 = 15
     FLOAT8E5M2FNUZ = 16
+    # One element per byte, as ml_dtypes' arrays (ONNX packs them; numpy_helper unpacks)
+    INT4 = 17
+    UINT4 = 18
+    INT2 = 19
+    UINT2 = 20
+    FLOAT4E2M1 = 21
 
     @property
     def numpy(self) -> np.dtype:
@@ -60,7 +66,9 @@ _NUMPY = {DType.FLOAT32: "float32", DType.FLOAT16: "float16", DType.INT8: "int8"
           DType.BFLOAT16: ml_dtypes.bfloat16, DType.FLOAT8E4M3FN: ml_dtypes.float8_e4m3fn,
           DType.FLOAT8E4M3FNUZ: ml_dtypes.float8_e4m3fnuz,
           DType.FLOAT8E5M2: ml_dtypes.float8_e5m2,
-          DType.FLOAT8E5M2FNUZ: ml_dtypes.float8_e5m2fnuz}
+          DType.FLOAT8E5M2FNUZ: ml_dtypes.float8_e5m2fnuz, DType.INT4: ml_dtypes.int4,
+          DType.UINT4: ml_dtypes.uint4, DType.INT2: ml_dtypes.int2, DType.UINT2: ml_dtypes.uint2,
+          DType.FLOAT4E2M1: ml_dtypes.float4_e2m1fn}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,12 @@ _Static_assert(EMBER_TYPE_FLOAT8E4M3FN == 13, "EMBER_TYPE_FLOAT8E4M3FN is not Da
 _Static_assert(EMBER_TYPE_FLOAT8E4M3FNUZ == 14, "EMBER_TYPE_FLOAT8E4M3FNUZ is not DataType.FLOAT8E4M3FNUZ (14)");
 _Static_assert(EMBER_TYPE_FLOAT8E5M2 == 15, "EMBER_TYPE_FLOAT8E5M2 is not DataType.FLOAT8E5M2 (15)");
 _Static_assert(EMBER_TYPE_FLOAT8E5M2FNUZ == 16, "EMBER_TYPE_FLOAT8E5M2FNUZ is not DataType.FLOAT8E5M2FNUZ (16)");
-_Static_assert(EMBER_TYPE_COUNT == 17, "EMBER_TYPE_COUNT is not the number of DataType values (17)");
+_Static_assert(EMBER_TYPE_INT4 == 17, "EMBER_TYPE_INT4 is not DataType.INT4 (17)");
+_Static_assert(EMBER_TYPE_UINT4 == 18, "EMBER_TYPE_UINT4 is not DataType.UINT4 (18)");
+_Static_assert(EMBER_TYPE_INT2 == 19, "EMBER_TYPE_INT2 is not DataType.INT2 (19)");
+_Static_assert(EMBER_TYPE_UINT2 == 20, "EMBER_TYPE_UINT2 is not DataType.UINT2 (20)");
+_Static_assert(EMBER_TYPE_FLOAT4E2M1 == 21, "EMBER_TYPE_FLOAT4E2M1 is not DataType.FLOAT4E2M1 (21)");
+_Static_assert(EMBER_TYPE_COUNT == 22, "EMBER_TYPE_COUNT is not the number of DataType values (22)");
 
 /* enum OpCode */
 #define EMBER_OP_CONV2D 0

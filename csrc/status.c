@@ -52,6 +52,11 @@ const char *ember_type_str(ember_type type) {
     case EMBER_TYPE_FLOAT8E4M3FNUZ: return "float8e4m3fnuz";
     case EMBER_TYPE_FLOAT8E5M2: return "float8e5m2";
     case EMBER_TYPE_FLOAT8E5M2FNUZ: return "float8e5m2fnuz";
+    case EMBER_TYPE_INT4: return "int4";
+    case EMBER_TYPE_UINT4: return "uint4";
+    case EMBER_TYPE_INT2: return "int2";
+    case EMBER_TYPE_UINT2: return "uint2";
+    case EMBER_TYPE_FLOAT4E2M1: return "float4e2m1";
     default: return "unknown type";
     }
 }
@@ -75,6 +80,11 @@ size_t ember_type_bytes(uint8_t type) {
     case EMBER_TYPE_FLOAT8E4M3FNUZ: return 1;
     case EMBER_TYPE_FLOAT8E5M2: return 1;
     case EMBER_TYPE_FLOAT8E5M2FNUZ: return 1;
+    case EMBER_TYPE_INT4: /* one element per byte (emberlite.h) */
+    case EMBER_TYPE_UINT4:
+    case EMBER_TYPE_INT2:
+    case EMBER_TYPE_UINT2:
+    case EMBER_TYPE_FLOAT4E2M1: return 1;
     default: return 0;
     }
 }

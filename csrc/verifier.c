@@ -162,6 +162,28 @@ static ember_status parse_dim_symbols(loader *ld, uint32_t i, const ember_fb_tab
     return EMBER_STATUS_OK;
 }
 
+/* A stored sub-byte constant (one element per byte) must have its byte's other bits zero, so
+   that one value has one encoding in the file (the hash, the converter's output). */
+static ember_status check_sub_byte_constant(loader *ld, uint32_t i, const ember_tensor *t) {
+    unsigned bits;
+    switch (t->type) {
+    case EMBER_TYPE_INT4:
+    case EMBER_TYPE_UINT4:
+    case EMBER_TYPE_FLOAT4E2M1: bits = 4; break;
+    case EMBER_TYPE_INT2:
+    case EMBER_TYPE_UINT2: bits = 2; break;
+    default: return EMBER_STATUS_OK;
+    }
+    const uint8_t *b = t->data;
+    for (size_t k = 0; k < t->bytes; k++)
+        if (b[k] >> bits)
+            return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                              "tensor %" PRIu32 " '%s': element %zu of this %s constant is byte "
+                              "0x%02x; only its low %u bits may be set", i, t->name, k,
+                              ember_type_str((ember_type)t->type), b[k], bits);
+    return EMBER_STATUS_OK;
+}
+
 static ember_status bind_constant(loader *ld, uint32_t i, ember_tensor *t) {
     ember_context *ctx = ld->ctx;
     char sbuf[128];
@@ -195,7 +217,7 @@ static ember_status bind_constant(loader *ld, uint32_t i, ember_tensor *t) {
                           shape_str(sbuf, sizeof sbuf, t->dims, t->rank),
                           ember_type_str((ember_type)t->type), t->bytes);
     t->data = (void *)(ld->data + (size_t)offset);
-    return EMBER_STATUS_OK;
+    return check_sub_byte_constant(ld, i, t);
 }
 
 static ember_status check_arena_slot(loader *ld, uint32_t i, const ember_tensor *t) {

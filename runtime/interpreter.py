@@ -41,6 +41,11 @@ _ML_DTYPES_TYPES: dict[int, str] = {
     lib.EMBER_TYPE_FLOAT8E4M3FNUZ: "float8_e4m3fnuz",
     lib.EMBER_TYPE_FLOAT8E5M2: "float8_e5m2",
     lib.EMBER_TYPE_FLOAT8E5M2FNUZ: "float8_e5m2fnuz",
+    lib.EMBER_TYPE_INT4: "int4",  # one element per byte, as ml_dtypes stores them
+    lib.EMBER_TYPE_UINT4: "uint4",
+    lib.EMBER_TYPE_INT2: "int2",
+    lib.EMBER_TYPE_UINT2: "uint2",
+    lib.EMBER_TYPE_FLOAT4E2M1: "float4_e2m1fn",
 }
 
 # Bits of Interpreter(isa_mask=...): which optimised kernel families prepare may pick. The

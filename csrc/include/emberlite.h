@@ -65,7 +65,13 @@ typedef enum ember_type {
     EMBER_TYPE_FLOAT8E4M3FNUZ = 14,
     EMBER_TYPE_FLOAT8E5M2 = 15,
     EMBER_TYPE_FLOAT8E5M2FNUZ = 16,
-    EMBER_TYPE_COUNT = 17
+    /* One element per byte: the value's bits low, the other bits zero (ignored in inputs). */
+    EMBER_TYPE_INT4 = 17,
+    EMBER_TYPE_UINT4 = 18,
+    EMBER_TYPE_INT2 = 19,
+    EMBER_TYPE_UINT2 = 20,
+    EMBER_TYPE_FLOAT4E2M1 = 21,
+    EMBER_TYPE_COUNT = 22
 } ember_type;
 
 /* Bits of ember_options.isa_mask: which optimised kernel families may be used. */

@@ -1,5 +1,6 @@
 /* CAST: element values converted between any two element types (float32, float64, float16,
-   bfloat16, the four float8 types, the signed and unsigned integers of 8 to 64 bits, bool);
+   bfloat16, the four float8 types, FLOAT4E2M1, the signed and unsigned integers of 2 to 64
+   bits, bool);
    the tensors' types say from and to, and quantization parameters are ignored (an int8 value
    is its stored integer), as LiteRT's CAST, a C++ static_cast, does.
    Floats: to a narrower float rounds to nearest, ties to even, once (float_convert.h: NaN and
@@ -12,6 +13,11 @@
    narrows like an integer, which is what numpy gives on x86-64. A wider integer narrows by
    wrapping (two's complement). To BOOL, anything but zero is true (NaN too, as in C, numpy
    and ONNX); from BOOL, any nonzero byte is 1 (format 7). Params: none or CastParams (format 9).
+   The sub-byte types (format 9; one element per byte, its bits the byte's low ones) follow
+   ml_dtypes, whose casts ONNX's reference and node cases are: a byte's other bits are ignored
+   when read and written zero; a float to INT4, UINT4, INT2 or UINT2 truncates toward zero and
+   gives 0 when the result is out of the type's range (NaN too); an integer wraps; FLOAT4E2M1
+   rounds to nearest even and saturates (float_convert.h).
    Node data: cast_data. */
 #include <math.h>
 #include <string.h>
@@ -51,6 +57,33 @@ static ember_status cast_check(ember_context *ctx, const ember_node *node) {
     return ember_check_inplace(ctx, node, "cast", in, 0, out);
 }
 
+/* The value bits of INT4, UINT4, INT2 and UINT2; 0 for the other types. */
+static unsigned sub_byte_int_bits(uint8_t type) {
+    switch (type) {
+    case EMBER_TYPE_INT4:
+    case EMBER_TYPE_UINT4: return 4;
+    case EMBER_TYPE_INT2:
+    case EMBER_TYPE_UINT2: return 2;
+    default: return 0;
+    }
+}
+
+static bool is_signed_sub_byte(uint8_t type) {
+    return type == EMBER_TYPE_INT4 || type == EMBER_TYPE_INT2;
+}
+
+/* A sub-byte integer from its byte's low `bits` (the others ignored), sign-extended. */
+static struct element load_sub_byte(uint8_t byte, uint8_t type) {
+    const unsigned bits = sub_byte_int_bits(type);
+    const uint32_t v = byte & ((1u << bits) - 1u), top = 1u << (bits - 1);
+    struct element e = {0.0, v, UNSIGNED};
+    if (is_signed_sub_byte(type)) {
+        e.bits = (v & top) ? v - (UINT64_C(1) << bits) : v; /* wraps to two's complement */
+        e.kind = SIGNED;
+    }
+    return e;
+}
+
 static struct element load(const void *p, size_t i, uint8_t type) {
     struct element e = {0.0, 0, FLOATING};
     int64_t s = 0;
@@ -70,7 +103,11 @@ static struct element load(const void *p, size_t i, uint8_t type) {
     case EMBER_TYPE_UINT16: e.bits = ((const uint16_t *)p)[i]; e.kind = UNSIGNED; return e;
     case EMBER_TYPE_UINT32: e.bits = ((const uint32_t *)p)[i]; e.kind = UNSIGNED; return e;
     case EMBER_TYPE_UINT64: e.bits = ((const uint64_t *)p)[i]; e.kind = UNSIGNED; return e;
-    default: /* the float8 types */
+    case EMBER_TYPE_INT4:
+    case EMBER_TYPE_UINT4:
+    case EMBER_TYPE_INT2:
+    case EMBER_TYPE_UINT2: return load_sub_byte(((const uint8_t *)p)[i], type);
+    default: /* the float8 types and FLOAT4E2M1 */
         e.f = ember_narrow_float_decode(type, ((const uint8_t *)p)[i]);
         return e;
     }
@@ -111,6 +148,19 @@ static uint64_t float_to_bits(double f, uint8_t to) {
         return wide ? (uint64_t)INT64_MIN : (uint64_t)(int64_t)INT32_MIN;
     if (t >= hi)
         return wide ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX;
+    return (uint64_t)(int64_t)t;
+}
+
+/* A float to a sub-byte integer as ml_dtypes casts it: truncated toward zero, and 0 where
+   that is outside the type's range (NaN and infinities too). */
+static uint64_t float_to_sub_byte(double f, uint8_t to) {
+    const unsigned bits = sub_byte_int_bits(to);
+    const double lo = is_signed_sub_byte(to) ? -ldexp(1.0, (int)bits - 1) : 0.0;
+    const double hi = is_signed_sub_byte(to) ? ldexp(1.0, (int)bits - 1) - 1.0
+                                             : ldexp(1.0, (int)bits) - 1.0;
+    const double t = trunc(f);
+    if (isnan(t) || t < lo || t > hi)
+        return 0;
     return (uint64_t)(int64_t)t;
 }
 
@@ -163,13 +213,19 @@ static void store(const struct cast_data *d, void *p, size_t i, const struct ele
         else if (e->kind != FLOATING)
             f = integer_to_double_odd(e);
         store_float(p, i, to, f, d->saturate);
+    } else if (sub_byte_int_bits(to) != 0) {
+        /* An integer wraps; only the value bits are written, the byte's others zero. */
+        const uint64_t u = e->kind == FLOATING ? float_to_sub_byte(e->f, to) : e->bits;
+        ((uint8_t *)p)[i] = (uint8_t)(u & ((1u << sub_byte_int_bits(to)) - 1u));
     } else {
         store_bits(p, i, to, e->kind == FLOATING ? float_to_bits(e->f, to) : e->bits);
     }
 }
 
 static void ember_cast_ref(const struct cast_data *d, const void *in, void *out, size_t n) {
-    if (d->from == d->to) {
+    /* A sub-byte type to itself goes through load and store, which clear the other bits. */
+    if (d->from == d->to && sub_byte_int_bits(d->from) == 0 &&
+        d->from != EMBER_TYPE_FLOAT4E2M1) {
         memmove(out, in, n * ember_type_bytes(d->from));
         return;
     }

@@ -1,6 +1,6 @@
-/* Narrow floats from and to double (float_convert.h). Each type is described by its mantissa
-   width, its smallest normal exponent and its special codes; one rounding routine serves all,
-   so float16, bfloat16 and float8 round the same way. */
+/* Narrow floats from and to double (float_convert.h), FLOAT4E2M1 among them. Each type is
+   described by its mantissa width, its smallest normal exponent and its special codes; one
+   rounding routine serves all, so float16, bfloat16, float8 and float4 round the same way. */
 #include "kernels/float_convert.h"
 
 #include <math.h>
@@ -25,6 +25,8 @@ static const struct narrow_float *narrow_float(uint8_t type) {
     static const struct narrow_float e4m3fnuz = {3, -7, 7, 0x7f, 0, 0x80, true};
     static const struct narrow_float e5m2 = {2, -14, 7, 0x7b, 0x7c, 0x7e, false};
     static const struct narrow_float e5m2fnuz = {2, -15, 7, 0x7f, 0, 0x80, true};
+    /* No infinity and no NaN: every magnitude code is finite, 0x7 (6.0) the largest. */
+    static const struct narrow_float e2m1 = {1, 0, 3, 0x7, 0, 0, false};
     switch (type) {
     case EMBER_TYPE_FLOAT16: return &f16;
     case EMBER_TYPE_BFLOAT16: return &bf16;
@@ -32,6 +34,7 @@ static const struct narrow_float *narrow_float(uint8_t type) {
     case EMBER_TYPE_FLOAT8E4M3FNUZ: return &e4m3fnuz;
     case EMBER_TYPE_FLOAT8E5M2: return &e5m2;
     case EMBER_TYPE_FLOAT8E5M2FNUZ: return &e5m2fnuz;
+    case EMBER_TYPE_FLOAT4E2M1: return &e2m1;
     default: return NULL;
     }
 }
@@ -89,15 +92,19 @@ static uint64_t magnitude_code(const struct narrow_float *f, double a) {
 
 uint32_t ember_narrow_float_encode(uint8_t type, double x, bool saturate) {
     const struct narrow_float *f = narrow_float(type);
-    const bool float8 = f->sign_bit == 7;
-    if (isnan(x))
-        return f->fnuz ? f->nan : ((uint32_t)(signbit(x) != 0) << f->sign_bit) | f->nan;
+    const bool float8 = f->sign_bit == 7, float4 = f->sign_bit == 3;
     const uint32_t sign = (uint32_t)(signbit(x) != 0) << f->sign_bit;
+    /* FLOAT4E2M1 has no NaN: ml_dtypes (whose cast ONNX's reference is) writes the zero of the
+       other sign, so ONNX's node cases do. */
+    if (isnan(x) && float4)
+        return sign ^ (1u << f->sign_bit);
+    if (isnan(x))
+        return f->fnuz ? f->nan : sign | f->nan;
     const uint64_t code = isinf(x) ? UINT64_MAX : magnitude_code(f, fabs(x));
     uint32_t mag;
     if (code <= f->max)
         mag = (uint32_t)code;
-    else if (float8 && saturate)
+    else if ((float8 && saturate) || float4) /* FLOAT4E2M1 always saturates, as ml_dtypes */
         mag = f->max;
     else if (f->inf != 0)
         mag = f->inf;

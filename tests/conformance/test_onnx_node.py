@@ -36,9 +36,11 @@ INT_TYPES = "run-time tensors of string elements"
 WIDE_QUANTIZED = ("int16/uint16 (De)QuantizeLinear, blocked scales, or a scale or TopK's k "
                   "computed at run time")
 OLD_OPSET = "opset 1, older than the oldest Emberlite reads (7)"
-OTHER_ELEMENTS = ("a tensor of float4, int4/2, float8e8m0, string or another element type "
-                  "Emberlite does not have (it has the floats of 8 to 64 bits, the integer "
-                  "types and bool)")
+OTHER_ELEMENTS = ("a tensor of float8e8m0, string or another element type Emberlite does not "
+                  "have (it has the floats of 4 to 64 bits, the integer types of 2 to 64 bits "
+                  "and bool)")
+SUB_BYTE_QUANTIZED = ("(De)QuantizeLinear to or from int4, uint4, int2, uint2 or float4e2m1 "
+                      "(only CAST reads and writes those types)")
 ATTENTION_LATER = "Attention's float64 softmax precision"
 NOT_2D = "3D transposed convolution: only 1D and 2D windows are supported"
 CEIL_PADDED = ("ceil_mode=1 with count_include_pad=1 where the last window runs past the "
@@ -73,6 +75,8 @@ def _xfail() -> dict[str, str]:
                           *_names("quantizelinear_", "e4m3fn e5m2"),
                           *_names("dequantizelinear_", "e4m3fn e4m3fn_float16 e4m3fn_zero_point "
                                   "e5m2")]),
+        (SUB_BYTE_QUANTIZED, [*_names("quantizelinear_", "int4 uint4 int2 uint2 float4e2m1"),
+                              *_names("dequantizelinear_", "int4 uint4 int2 uint2 float4e2m1")]),
         (EINSUM_ELLIPSIS, ["test_einsum_batch_diagonal"]),
         (NOT_2D, ["test_convtranspose_3d"]),
         (CEIL_PADDED, ["test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_"
@@ -123,7 +127,9 @@ _RUN_ELEMENTS = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT32, onnx.TensorProt
                  onnx.TensorProto.UINT64, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE,
                  onnx.TensorProto.BFLOAT16, onnx.TensorProto.FLOAT8E4M3FN,
                  onnx.TensorProto.FLOAT8E4M3FNUZ, onnx.TensorProto.FLOAT8E5M2,
-                 onnx.TensorProto.FLOAT8E5M2FNUZ}
+                 onnx.TensorProto.FLOAT8E5M2FNUZ, onnx.TensorProto.INT4,
+                 onnx.TensorProto.UINT4, onnx.TensorProto.INT2, onnx.TensorProto.UINT2,
+                 onnx.TensorProto.FLOAT4E2M1}
 
 
 def _static_reason(model: onnx.ModelProto) -> str | None:

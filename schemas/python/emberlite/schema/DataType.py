@@ -20,3 +20,8 @@ class DataType(object):
     FLOAT8E4M3FNUZ = 14
     FLOAT8E5M2 = 15
     FLOAT8E5M2FNUZ = 16
+    INT4 = 17
+    UINT4 = 18
+    INT2 = 19
+    UINT2 = 20
+    FLOAT4E2M1 = 21

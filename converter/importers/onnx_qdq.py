@@ -533,9 +533,9 @@ def _const_int8(b: Builder, data: np.ndarray, quant: QuantParams, name: str) -> 
 Window = dict[str, Any]   # the convolution attributes, passed on to onnx_nn_ops.conv
 
 
-def qlinear_conv(b: Builder, x: AnyTensor, x_scale: np.ndarray, x_zero_point: np.ndarray,
-                 w: np.ndarray, w_scale: np.ndarray, w_zero_point: np.ndarray,
-                 y_scale: np.ndarray, y_zero_point: np.ndarray, bias: np.ndarray | None = None,
+def qlinear_conv(b: Builder, x: AnyTensor, x_scale: Operand, x_zero_point: Operand,
+                 w: Operand, w_scale: Operand, w_zero_point: Operand,
+                 y_scale: Operand, y_zero_point: Operand, bias: Operand | None = None,
                  *, auto_pad: Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"] = "NOTSET",
                  dilations: list[int] | None = None, group: int = 1,
                  kernel_shape: list[int] | None = None, pads: list[int] | None = None,
@@ -544,6 +544,9 @@ def qlinear_conv(b: Builder, x: AnyTensor, x_scale: np.ndarray, x_zero_point: np
     exact float32 convolution of the integers, requantized as ONNX's reference does."""
     window = dict(auto_pad=auto_pad, dilations=dilations, group=group,
                   kernel_shape=kernel_shape, pads=pads, strides=strides)
+    operands = (x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point)
+    if not all(isinstance(v, np.ndarray) for v in operands + (bias,) if v is not None):
+        return _qlinear_conv_runtime(b, x, operands, bias, window)
     if w.dtype not in _UNSIGNED:
         raise Invalid(f"w must be int8 or uint8, got {w.dtype}")
     if bias is not None and bias.dtype != np.int32:
@@ -609,9 +612,23 @@ def _tensor(b: Builder, v: Operand, what: str) -> str:
     return b.const(v, name=what) if isinstance(v, np.ndarray) else v
 
 
-def _minus_zero_point(b: Builder, x: Operand, zero_point: Operand, what: str) -> str:
-    """x - zero point as float32 (exact: both are 8-bit integers)."""
-    x, zp = _tensor(b, x, what), _tensor(b, zero_point, f"{what}_zero_point")
+def _minus_zero_point(b: Builder, x: Operand, zero_point: Operand | None, what: str,
+                      zp_shape: tuple[int, ...] | None = None) -> str:
+    """x - zero point as float32 (exact: both are 8-bit integers); `zp_shape` reshapes a
+    zero point of more than one value (per output channel) to broadcast against x."""
+    x = _tensor(b, x, what)
+    if zero_point is None:
+        zero_point = np.zeros((), np.uint8 if b.dtype(x) == DType.UINT8 else np.int8)
+    zp = _tensor(b, zero_point, f"{what}_zero_point")
+    size = int(np.prod(b.shape(zp), dtype=np.int64))
+    if size != 1 and zp_shape is not None:
+        if len(b.shape(zp)) != 1 or size != int(np.prod(zp_shape, dtype=np.int64)):
+            raise Invalid(f"{what} zero point of shape {list(b.shape(zp))}: one value or one "
+                          f"per output channel {list(zp_shape)}")
+        zp = b.reshape(zp, zp_shape)
+    elif size != 1 and (len(b.shape(zp)) != 1 or b.shape(zp)[0] != b.shape(x)[-1]):
+        raise Unsupported(f"{what} zero point of shape {list(b.shape(zp))}: one value or one "
+                          f"per column is supported")
     for name in (x, zp):
         if b.dtype(name) not in (DType.INT8, DType.UINT8) or b.graph.tensors[name].quant:
             raise Unsupported(f"{what} operand {name!r} is {b.dtype(name).name.lower()}; int8 "
@@ -649,12 +666,49 @@ def _qlinear_matmul_runtime(b: Builder, a: str, a_scale: Operand, a_zero_point: 
                       f"differs from b scale shape {list(b.shape(scales[1]))}")
     c = matmul(b, _minus_zero_point(b, a, a_zero_point, "a"),
                _minus_zero_point(b, w, b_zero_point, "b"))
+    return _requantize_runtime(b, c, scales, y_zero_point)
+
+
+def _requantize_runtime(b: Builder, acc: str, scales: list[str], y_zero_point: Operand) -> str:
+    """saturate(round_half_even(acc x (x_scale x w_scale / y_scale)) + y_zp), the multiplier
+    and its product in float32 as ONNX Runtime's requantization computes them."""
     multiplier = b.op(OpType.DIV, [b.op(OpType.MUL, scales[:2], BinaryParams()), scales[2]],
                       BinaryParams())
-    d = b.op(OpType.MUL, [c, multiplier], BinaryParams())
+    d = b.op(OpType.MUL, [acc, multiplier], BinaryParams())
     y_zp = _tensor(b, y_zero_point, "y_zero_point")
     one = b.const(np.ones(b.shape(y_zp), np.float32), name="one")
     return _quantize_runtime(b, d, one, y_zp, 1, 0)
+
+
+def _qlinear_conv_runtime(b: Builder, x: str, operands: tuple, bias: Operand | None,
+                          window: dict[str, Any]) -> str:
+    """QLinearConv with run-time operands, as _qlinear_matmul_runtime: the float32 convolution
+    of the integers (exact while every sum, bias included, stays under 2^24), requantized with
+    one multiplier per output channel."""
+    x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point = operands
+    w_name = _tensor(b, w, "w")
+    if bias is not None and not isinstance(bias, np.ndarray):
+        raise Unsupported("a run-time bias B: its int32 values could pass float32's exact range")
+    reach = 0.0 if bias is None else float(np.abs(bias.astype(np.float64)).max(initial=0.0))
+    _check_exact(float(np.prod(b.shape(w_name)[1:], dtype=np.int64)) * 255.0 * 255.0 + reach)
+    m = b.shape(w_name)[0]
+    xf = _minus_zero_point(b, x, x_zero_point, "x", ())
+    wf = _minus_zero_point(b, w_name, w_zero_point, "w", (m,) + (1,) * (b.rank(w_name) - 1))
+    bias_f = None if bias is None else b.const(bias.reshape(-1).astype(np.float32), name="bias")
+    acc = conv(b, xf, wf, bias_f, **window)
+    scales = [_tensor(b, v, n) for v, n in ((x_scale, "x_scale"), (w_scale, "w_scale"),
+                                            (y_scale, "y_scale"))]
+    for name, what in zip(scales, ("x", "w", "y")):
+        size = int(np.prod(b.shape(name), dtype=np.int64))
+        if b.dtype(name) != DType.FLOAT32:
+            raise Unsupported(f"{what} scale of type {b.dtype(name).name.lower()}: float32 "
+                              f"scales are supported")
+        if size != 1 and (what != "w" or b.shape(name) != (m,)):
+            raise Unsupported(f"{what} scale of shape {list(b.shape(name))}: per tensor (and "
+                              f"w per output channel) is supported")
+    if int(np.prod(b.shape(scales[1]), dtype=np.int64)) != 1:
+        scales[1] = b.reshape(scales[1], (m,) + (1,) * (b.rank(acc) - 2))
+    return _requantize_runtime(b, acc, scales, y_zero_point)
 
 
 def _integers(b: Builder, x8: str, p: QParams) -> str:
@@ -726,14 +780,25 @@ def _weight_params(w: np.ndarray, zero_point: np.ndarray | None, axis: int) -> Q
     return read_params(np.ones(zp.shape, np.float32), zp, axis, w.shape, _UNSIGNED[w.dtype])
 
 
-def conv_integer(b: Builder, x: AnyTensor, w: np.ndarray, x_zero_point: np.ndarray | None = None,
-                 w_zero_point: np.ndarray | None = None, *,
+def conv_integer(b: Builder, x: AnyTensor, w: Operand, x_zero_point: Operand | None = None,
+                 w_zero_point: Operand | None = None, *,
                  auto_pad: Literal["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"] = "NOTSET",
                  dilations: list[int] | None = None, group: int = 1,
                  kernel_shape: list[int] | None = None, pads: list[int] | None = None,
                  strides: list[int] | None = None) -> str:
     """int32 sums of (x - x zero point)(w - w zero point): the float32 convolution of those
-    integers (exact while the sums stay below 2^24) cast to int32."""
+    integers (exact while the sums stay below 2^24) cast to int32; run-time w or zero points
+    subtract in float32 at invoke (the bound then taken over every 8-bit value)."""
+    if not all(isinstance(v, np.ndarray) for v in (w, x_zero_point, w_zero_point)
+               if v is not None):
+        w_name = _tensor(b, w, "w")
+        _check_exact(float(np.prod(b.shape(w_name)[1:], dtype=np.int64)) * 255.0 * 255.0)
+        window = dict(auto_pad=auto_pad, dilations=dilations, group=group,
+                      kernel_shape=kernel_shape, pads=pads, strides=strides)
+        wf = _minus_zero_point(b, w_name, w_zero_point, "w",
+                               (b.shape(w_name)[0],) + (1,) * (b.rank(w_name) - 1))
+        xf = _minus_zero_point(b, x, x_zero_point, "x", ())
+        return b.op(OpType.CAST, [conv(b, xf, wf, **window)], dtype=DType.INT32)
     xp = _integer_params(b, x, x_zero_point)
     xf = _integers(b, int8_view(b, x, xp), xp)
     window = dict(auto_pad=auto_pad, dilations=dilations, group=group,
@@ -743,10 +808,16 @@ def conv_integer(b: Builder, x: AnyTensor, w: np.ndarray, x_zero_point: np.ndarr
     return b.op(OpType.CAST, [acc], dtype=DType.INT32)
 
 
-def matmul_integer(b: Builder, a: AnyTensor, w: np.ndarray,
-                   a_zero_point: np.ndarray | None = None,
-                   b_zero_point: np.ndarray | None = None) -> str:
+def matmul_integer(b: Builder, a: AnyTensor, w: Operand,
+                   a_zero_point: Operand | None = None,
+                   b_zero_point: Operand | None = None) -> str:
     """As ConvInteger: a float32 product of the integers, cast to int32."""
+    if not all(isinstance(v, np.ndarray) for v in (w, a_zero_point, b_zero_point)
+               if v is not None):
+        _check_exact((b.shape(a)[-1] if b.rank(a) else 1) * 255.0 * 255.0)
+        af = _minus_zero_point(b, a, a_zero_point, "a")
+        return b.op(OpType.CAST, [matmul(b, af, _minus_zero_point(b, w, b_zero_point, "b"))],
+                    dtype=DType.INT32)
     ap = _integer_params(b, a, a_zero_point)
     af = _integers(b, int8_view(b, a, ap), ap)
     wf = _integer_weights(w, _weight_params(w, b_zero_point, w.ndim - 1))

@@ -99,9 +99,6 @@ def _xfail() -> dict[str, str]:
         (CONST_INPUT, ["test_dft", *_names("dft_", "axis inverse irfft rfft"),
                        "test_stft", "test_stft_with_window"]),
         (BLOCKED, ["test_dequantizelinear_blocked", "test_quantizelinear_blocked_asymmetric"]),
-        (CONST_INPUT, ["test_qlinearconv",
-                       "test_convinteger_without_padding", "test_convinteger_with_padding",
-                       "test_matmulinteger"]),
         (CONST_INPUT, [
             "test_constant_pad", "test_edge_pad", "test_reflect_pad", "test_constant_pad_axes",
             "test_constant_pad_negative_axes",

@@ -11,6 +11,7 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
+from onnx.reference import ReferenceEvaluator
 
 from emberlite.converter import EmberError
 from emberlite.converter.ir import DType, QuantParams
@@ -268,3 +269,75 @@ def test_qlinear_matmul_matches_onnx_runtime(types: tuple, per_column: bool) -> 
         np.testing.assert_array_equal(run_ember(convert_onnx(model), feeds)[0], want)
         seen.update(want.reshape(-1).tolist())
     assert len(seen) > 20  # not all saturated
+
+
+def _graph_model(op: str, feeds: dict[str, np.ndarray], out_type: type, out_shape: tuple,
+                 opset: int = 20, **attrs) -> onnx.ModelProto:
+    """One `op` node reading every feed as a graph input (optional inputs named "")."""
+    inputs = [helper.make_tensor_value_info(n, ONNX_TYPE[v.dtype], v.shape)
+              for n, v in feeds.items() if n]
+    node = helper.make_node(op, list(feeds), ["y"], **attrs)
+    out = helper.make_tensor_value_info("y", ONNX_TYPE[np.dtype(out_type)], out_shape)
+    graph = helper.make_graph([node], op.lower(), inputs, [out])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _ints(rng: np.random.Generator, t: type, shape: tuple) -> np.ndarray:
+    info = np.iinfo(t)
+    return np.asarray(rng.integers(info.min, int(info.max) + 1, shape).astype(t))
+
+
+@pytest.mark.parametrize("types", [(np.uint8, np.uint8), (np.uint8, np.int8),
+                                   (np.int8, np.int8)], ids=lambda t: np.dtype(t[1]).name)
+def test_matmul_integer_with_run_time_b_matches_onnx_runtime(types: tuple) -> None:
+    rng = np.random.default_rng(11)
+    for m, k, n, per_column in ((3, 7, 5, False), (4, 200, 6, True), (1, 1, 1, False)):
+        a, b = _ints(rng, types[0], (2, m, k)), _ints(rng, types[1], (k, n))
+        feeds = {"a": a, "b": b, "a_zp": _ints(rng, types[0], ()),
+                 "b_zp": _ints(rng, types[1], (n,) if per_column else ())}
+        model = _graph_model("MatMulInteger", feeds, np.int32, (2, m, n))
+        want = run_ort(model, list(feeds.values()))[0]
+        np.testing.assert_array_equal(run_ember(convert_onnx(model), list(feeds.values()))[0],
+                                      want)
+
+
+def test_conv_integer_with_run_time_w_matches_onnx_runtime() -> None:
+    """Run-time w and zero points (per output channel too), grouped and padded."""
+    rng = np.random.default_rng(12)
+    for group, pads, per_channel in ((1, [1, 1, 1, 1], False), (2, [0, 1, 0, 1], True)):
+        x, w = _ints(rng, np.uint8, (1, 4, 6, 5)), _ints(rng, np.uint8, (6, 4 // group, 3, 2))
+        feeds = {"x": x, "w": w, "x_zp": _ints(rng, np.uint8, ()),
+                 "w_zp": _ints(rng, np.uint8, (6,) if per_channel else ())}
+        model = _graph_model("ConvInteger", feeds, np.int32, None, group=group, pads=pads)
+        # ONNX Runtime takes one w zero point only: ONNX's reference evaluator the others.
+        want = ReferenceEvaluator(model).run(None, feeds)[0] if per_channel else \
+            run_ort(model, list(feeds.values()))[0]
+        np.testing.assert_array_equal(run_ember(convert_onnx(model), list(feeds.values()))[0],
+                                      want)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8], ids=lambda t: np.dtype(t).name)
+def test_qlinear_conv_with_run_time_params_matches_onnx_runtime(dtype: type) -> None:
+    """Run-time scales and zero points, per-output-channel w scale, a constant int32 bias:
+    equal to ONNX Runtime bit for bit."""
+    rng = np.random.default_rng(13)
+    seen: set[int] = set()
+    for per_channel in (False, True):
+        x, w = _ints(rng, dtype, (1, 3, 7, 6)), _ints(rng, dtype, (5, 3, 3, 3))
+        zs = (5,) if per_channel else ()
+        x_s = np.asarray(np.float32(rng.uniform(1e-3, 0.1)))
+        w_s = np.asarray(rng.uniform(1e-3, 0.1, zs).astype(np.float32))
+        y_s = np.asarray(np.float32(x_s * w_s.max() * 1e4 * np.sqrt(27) / 40))
+        feeds = {"x": x, "x_scale": x_s, "x_zp": _ints(rng, dtype, ()), "w": w,
+                 "w_scale": w_s, "w_zp": np.zeros(zs, dtype) if dtype == np.int8 and
+                 per_channel else _ints(rng, dtype, zs), "y_scale": y_s,
+                 "y_zp": _ints(rng, dtype, ())}
+        model = _graph_model("QLinearConv", feeds, dtype, None, pads=[1, 0, 1, 0])
+        bias = onnx.numpy_helper.from_array(rng.integers(-5000, 5000, 5).astype(np.int32), "B")
+        model.graph.initializer.append(bias)
+        model.graph.node[0].input.append("B")
+        want = run_ort(model, list(feeds.values()))[0]
+        np.testing.assert_array_equal(run_ember(convert_onnx(model), list(feeds.values()))[0],
+                                      want)
+        seen.update(want.reshape(-1).tolist())
+    assert len(seen) > 20

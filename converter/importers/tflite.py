@@ -320,13 +320,17 @@ class _Conversion:
         outputs' size (known from shape inference) is charged to the budget."""
         nodes = self.graph.nodes[start:]
         del self.graph.nodes[start:]
-        values = {name: t.data for name, t in self.graph.tensors.items() if t.data is not None}
+        # Only the nodes' own inputs: an unrolled loop folds thousands of times in a graph
+        # of thousands of constants.
+        values = {name: self.graph.tensors[name].data for node in nodes for name in node.inputs
+                  if name and self.graph.tensors[name].data is not None}
         for node in nodes:
             for name in node.outputs:
                 t = self.graph.tensors[name]
                 self.budget.charge(where, t.shape or (), t.dtype.numpy)
             values.update(zip(node.outputs, evaluate_node(node, self.graph, values)))
-        return [r if isinstance(r, np.ndarray) else values[r] for r in results]
+        return [r if isinstance(r, np.ndarray) else
+                values[r] if r in values else self.graph.tensors[r].data for r in results]
 
     def tensor(self, t: int) -> str:
         """The IR tensor of TFLite tensor `t`, materialising a constant on first use."""

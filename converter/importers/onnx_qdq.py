@@ -50,6 +50,7 @@ from ..ir import DType, Graph, Node, QuantParams
 from ..ops import OPS, OpType
 from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
+from ..ops.cast import CastParams
 from ..ops.clamp import ClampParams
 from ..ops.fully_connected import FullyConnectedParams
 from ..ops.mean import ReduceParams
@@ -230,9 +231,9 @@ def quantize_linear(b: Builder, x: str, y_scale: Operand,
                     y_zero_point: Operand | None = None, *, axis: int = 1,
                     block_size: Literal[0] = 0, output_dtype: int = 0, saturate: int = 1,
                     precision: Literal[0, 1] = 0) -> str:
-    if not _constant_params(y_scale, y_zero_point) or \
+    if not _constant_params(y_scale, y_zero_point) or output_dtype in _FLOAT8 or \
             _quantized_type(b, y_zero_point, output_dtype) not in (DType.INT8, DType.UINT8):
-        return _quantize_runtime(b, x, y_scale, y_zero_point, axis, output_dtype)
+        return _quantize_runtime(b, x, y_scale, y_zero_point, axis, output_dtype, saturate)
     unsigned = _unsigned_of(y_zero_point, output_dtype)
     p = read_params(y_scale, y_zero_point, axis, b.shape(x), unsigned)
     if p.axis is None:
@@ -328,10 +329,40 @@ def _runtime_params(b: Builder, x: str, scale: Operand, zero_point: Operand | No
     return names + [None] * (2 - len(names))
 
 
+_FLOAT8 = {onnx.TensorProto.FLOAT8E4M3FN: DType.FLOAT8E4M3FN,
+           onnx.TensorProto.FLOAT8E4M3FNUZ: DType.FLOAT8E4M3FNUZ,
+           onnx.TensorProto.FLOAT8E5M2: DType.FLOAT8E5M2,
+           onnx.TensorProto.FLOAT8E5M2FNUZ: DType.FLOAT8E5M2FNUZ}
+
+
+def _float8_source(b: Builder, v: Operand | None) -> DType | None:
+    """The float8 type of a run-time value the float edges (onnx_float_edges.py) widened to
+    float32 by a CAST, else None."""
+    if v is None or isinstance(v, np.ndarray):
+        return None
+    node = _producer(b.graph, v)
+    if node is None or node.op != OpType.CAST or not node.inputs:
+        return None
+    source = b.dtype(node.inputs[0])
+    return source if source in _FLOAT8.values() else None
+
+
+def _quantize_float8(b: Builder, x: str, scale: Operand, axis: int, dtype: DType,
+                     saturate: int) -> str:
+    """ONNX's float8 QuantizeLinear: x / scale cast to the float8 type (rounded to nearest
+    even, saturating unless saturate=0); ONNX's reference adds no zero point (it must be 0)."""
+    [scale_name, _] = _runtime_params(b, x, scale, None, axis)
+    y = b.op(OpType.DIV, [x, scale_name], BinaryParams())
+    return b.op(OpType.CAST, [y], CastParams(saturate=bool(saturate)), dtype=dtype)
+
+
 def _quantize_runtime(b: Builder, x: str, scale: Operand, zero_point: Operand | None,
-                      axis: int, output_dtype: int) -> str:
+                      axis: int, output_dtype: int, saturate: int = 1) -> str:
     """QuantizeLinear whose scale or zero point is a run-time tensor (or whose output is int16 or
     uint16): QUANTIZE_LINEAR, which reads them at invoke."""
+    float8 = _FLOAT8.get(output_dtype) or _float8_source(b, zero_point)
+    if float8 is not None:
+        return _quantize_float8(b, x, scale, axis, float8, saturate)
     dtype = _quantized_type(b, zero_point, output_dtype)
     if dtype is None or dtype not in QUANTIZE_TYPES_IR:
         name = onnx.TensorProto.DataType.Name(output_dtype) if output_dtype else \
@@ -345,7 +376,11 @@ def _quantize_runtime(b: Builder, x: str, scale: Operand, zero_point: Operand | 
 def _dequantize_runtime(b: Builder, x: str, scale: Operand, zero_point: Operand | None,
                         axis: int) -> str:
     """DequantizeLinear whose scale or zero point is a run-time tensor (or whose x is int16,
-    uint16 or int32): DEQUANTIZE_LINEAR, which reads them at invoke."""
+    uint16 or int32): DEQUANTIZE_LINEAR, which reads them at invoke. A float8 x (widened to
+    float32 at the graph's edge) is x x scale in float32, its zero point 0 as ONNX's says."""
+    if b.dtype(x) == DType.FLOAT32 and _float8_source(b, x) is not None:
+        [scale_name, _] = _runtime_params(b, x, scale, None, axis)
+        return b.op(OpType.MUL, [x, scale_name], BinaryParams())
     if b.dtype(x) not in DEQUANTIZE_TYPES_IR:
         raise Unsupported(f"input {x!r} of type {b.dtype(x).name.lower()}: int8, uint8, int16, "
                           f"uint16 and int32 are supported")

@@ -341,3 +341,36 @@ def test_qlinear_conv_with_run_time_params_matches_onnx_runtime(dtype: type) -> 
                                       want)
         seen.update(want.reshape(-1).tolist())
     assert len(seen) > 20
+
+
+@pytest.mark.parametrize("float8", [TensorProto.FLOAT8E4M3FN, TensorProto.FLOAT8E5M2],
+                         ids=["e4m3fn", "e5m2"])
+def test_float8_quantize_and_dequantize_match_onnx_reference(float8: int) -> None:
+    """float8 x / y (kept float8 at the graph's edges, float32 inside): QuantizeLinear is
+    x / scale cast to float8 (saturating), DequantizeLinear x x scale, per tensor and per axis,
+    equal to ONNX's reference evaluator (ONNX Runtime has no float8 Q/DQ kernel here)."""
+    rng = np.random.default_rng(float8)
+    f8 = helper.tensor_dtype_to_np_dtype(float8)
+    for axis, scale in ((1, np.asarray(np.float32(0.37))),
+                        (0, rng.uniform(0.01, 3.0, 3).astype(np.float32))):
+        x = (rng.standard_normal((3, 4)) * 300).astype(np.float32)
+        x[0, 0] = 1e9  # saturates
+        zp = np.zeros(scale.shape, f8)
+        feeds = {"x": x, "scale": scale, "zp": zp}
+        inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype),
+                                                v.shape) for n, v in feeds.items()]
+        for op, names, out_type in (("QuantizeLinear", ["x", "scale", "zp"], float8),
+                                    ("DequantizeLinear", ["q", "scale", "zp"],
+                                     TensorProto.FLOAT)):
+            if op == "DequantizeLinear":
+                feeds = {"q": want_q, "scale": scale, "zp": zp}
+                inputs[0] = helper.make_tensor_value_info("q", float8, x.shape)
+            node = helper.make_node(op, names, ["y"], axis=axis)
+            graph = helper.make_graph([node], "f8", inputs,
+                                      [helper.make_tensor_value_info("y", out_type, x.shape)])
+            model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+            want = ReferenceEvaluator(model).run(None, feeds)[0]
+            got = run_ember(convert_onnx(model), list(feeds.values()))[0]
+            np.testing.assert_array_equal(got.astype(np.float32), want.astype(np.float32))
+            if op == "QuantizeLinear":
+                want_q = want

@@ -341,6 +341,15 @@ def _pad(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     x = args[0]
     rank = x.ndim
     before, after = p.pads[:rank], p.pads[rank:]
+    if len(args) > 1:  # run-time pads, constant and axes (ONNX's inputs 1..3)
+        pads = np.asarray(args[1]).reshape(-1).tolist()
+        axes = range(rank) if len(args) < 4 or args[3] is None else \
+            [int(a) % rank for a in np.asarray(args[3]).reshape(-1)]
+        before, after = [0] * rank, [0] * rank
+        for k, a in enumerate(axes):
+            before[a], after[a] = pads[k], pads[k + len(pads) // 2]
+        if len(args) > 2 and args[2] is not None:
+            p = dataclasses.replace(p, value=np.asarray(args[2]).reshape(-1)[0])
     # Negative pads crop first; the rest pads.
     x = x[tuple(slice(-min(b, 0), x.shape[i] + min(a, 0))
                 for i, (b, a) in enumerate(zip(before, after)))]

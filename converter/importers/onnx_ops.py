@@ -474,8 +474,45 @@ def pad_2(b: Builder, x: str, *, pads: list[int], mode: PadModeName = "constant"
     return _pad(b, x, list(pads), mode, value)
 
 
-def pad_11(b: Builder, x: str, pads: np.ndarray, constant_value: np.ndarray | None = None,
-           axes: np.ndarray | None = None, *, mode: PadModeName = "constant") -> str:
+def _runtime_pad(b: Builder, x: str, pads: np.ndarray | str, value: np.ndarray | str | None,
+                 axes: np.ndarray | str | None, mode: str) -> str:
+    """A Pad with run-time pads, constant or axes: PAD to the declared output shape with them
+    as inputs 1..3 (constant ones as constant tensors), which the kernel reads at invoke."""
+    runtime = next(o for o in (pads, value, axes) if isinstance(o, str))
+    out = runtime_output_shape(b, runtime)
+    rank = b.rank(x)
+    if len(out) != rank:
+        raise Invalid(f"the declared output shape {list(out)} must have the input's rank {rank}")
+    inputs: list[str | None] = [x]
+    for what, v in (("pads", pads), ("constant_value", value), ("axes", axes)):
+        if isinstance(v, np.ndarray) and what == "constant_value":
+            v = b.const(np.asarray(v, b.dtype(x).numpy).reshape(()), name=what) if v.size \
+                else None
+        elif isinstance(v, np.ndarray):
+            v = b.const(np.asarray(_ints(v.reshape(-1), what), np.int64), name=what)
+        if v is not None and what != "constant_value" and (
+                b.dtype(v) not in (DType.INT32, DType.INT64) or b.rank(v) != 1):
+            raise Invalid(f"{what} must be a 1-D integer tensor, got "
+                          f"{b.dtype(v).name.lower()} of shape {list(b.shape(v))}")
+        if v is not None and what == "constant_value" and (
+                b.dtype(v) != b.dtype(x) or math.prod(b.shape(v)) != 1):
+            raise Invalid(f"constant_value must be one {b.dtype(x).name.lower()}, got "
+                          f"{b.dtype(v).name.lower()} of shape {list(b.shape(v))}")
+        inputs.append(v)
+    while inputs[-1] is None:
+        inputs.pop()
+    params = PadParams((0,) * (2 * rank), PadMode[mode.upper()], 0.0)
+    return b.op(OpType.PAD, inputs, params, shapes=[out])
+
+
+def pad_11(b: Builder, x: Compared, pads: Operand, constant_value: Operand | None = None,
+           axes: Operand | None = None, *, mode: PadModeName = "constant") -> str:
+    if any(isinstance(o, str) for o in (pads, constant_value, axes)):
+        return _runtime_pad(b, x, pads, constant_value, axes, mode)
+    if b.dtype(x) != DType.FLOAT32 and constant_value is not None and constant_value.size \
+            and mode == "constant" and float(constant_value.reshape(-1)[0]) != 0:
+        raise Unsupported(f"a constant_value other than 0 for a {b.dtype(x).name.lower()} "
+                          f"input (float32 only)")
     value = (0.0 if constant_value is None or not constant_value.size
              else _scalar(constant_value, "constant_value"))
     return _pad(b, x, _ints(pads, "pads"), mode, value,

@@ -1,11 +1,16 @@
 /* PAD with a constant, by reflection (edge cell not repeated) or by repeating the edge, any
    element size. For int8 the constant is a real value, quantized with the output's scale and
    zero point (TFLite's PADV2 pads with a stored int8 constant); for other integer types it
-   must be 0. The converter lowers negative pads to SLICE. */
+   must be 0. The converter lowers negative pads to SLICE.
+   An ONNX Pad whose pads, constant or axes are run-time tensors keeps them as optional inputs
+   1 (pads), 2 (the constant, of the input's type) and 3 (axes); the params' pads are then
+   zeros. Eval reads them, negative pads cropping, and checks that they give the stored output
+   shape (kernels/operand.h). */
 #include <math.h>
 #include <string.h>
 
 #include "ember_internal.h"
+#include "kernels/operand.h"
 #include "kernels/quant.h"
 #include "kernels/quantize.h"
 #include "kernels/strided_copy.h"
@@ -72,10 +77,34 @@ static ember_status constant_check(ember_context *ctx, const ember_node *node, u
     return EMBER_STATUS_OK;
 }
 
+/* The run-time operands' types: pads and axes INT32 or INT64 vectors, the constant one
+   element of the input's type. */
+static ember_status pad_check_operands(ember_context *ctx, const ember_node *node,
+                                       const ember_tensor *in) {
+    const ember_tensor *value = ember_input(ctx, node, 2);
+    ember_status st = ember_check_operand(ctx, node, "pad", ember_input(ctx, node, 1), "pads",
+                                          2 * EMBER_MAX_RANK);
+    if (st == EMBER_STATUS_OK)
+        st = ember_check_operand(ctx, node, "pad", ember_input(ctx, node, 3), "axes",
+                                 EMBER_MAX_RANK);
+    if (st == EMBER_STATUS_OK && value != NULL && (value->type != in->type || value->count != 1))
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (pad): the constant must be one element of the "
+                          "input's type %u, got type %u with %zu elements",
+                          node->index, in->type, value->type, value->count);
+    if (st == EMBER_STATUS_OK && ember_input(ctx, node, 1) == NULL && node->input_count > 1)
+        return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                          "node %" PRIu32 " (pad): run-time operands need the pads (input 1)",
+                          node->index);
+    return st;
+}
+
 static ember_status pad_check(ember_context *ctx, const ember_node *node) {
-    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
+    ember_status st = ember_check_arity(ctx, node, 1, 4, 1);
     if (st == EMBER_STATUS_OK)
         st = ember_check_params(ctx, node, EMBER_OP_PARAMS_PAD_PARAMS);
+    if (st == EMBER_STATUS_OK)
+        st = pad_check_operands(ctx, node, ember_input(ctx, node, 0));
     if (st != EMBER_STATUS_OK)
         return st;
     const ember_tensor *in = ember_input(ctx, node, 0);
@@ -103,7 +132,13 @@ static ember_status pad_check(ember_context *ctx, const ember_node *node) {
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "node %" PRIu32 " (pad): pads need %u entries, got %" PRIu32, node->index,
                           2u * in->rank, pads.len);
-    for (uint32_t a = 0; a < in->rank; a++) {
+    for (uint32_t a = 0; node->input_count > 1 && a < 2 * in->rank; a++)
+        if (ember_fb_vector_i32(&pads, a) != 0)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "node %" PRIu32 " (pad): with run-time pads the params' pads must "
+                              "be 0",
+                              node->index);
+    for (uint32_t a = 0; node->input_count == 1 && a < in->rank; a++) {
         int64_t b = ember_fb_vector_i32(&pads, a);
         int64_t e = ember_fb_vector_i32(&pads, a + in->rank);
         int64_t dim = in->dims[a];
@@ -230,7 +265,96 @@ static ember_status pad_prepare(ember_context *ctx, ember_node *node) {
     return EMBER_STATUS_OK;
 }
 
+/* Source index along an axis of `dim` for output index o shifted by `before` (negative:
+   cropped), or -1 for a constant cell. */
+static int64_t pad_runtime_source(uint8_t mode, int64_t o, int64_t before, int64_t dim) {
+    const int64_t i = o - before;
+    if (i >= 0 && i < dim)
+        return i;
+    if (mode == EMBER_PAD_MODE_CONSTANT)
+        return -1;
+    if (mode == EMBER_PAD_MODE_EDGE)
+        return i < 0 ? 0 : dim - 1;
+    return i < 0 ? -i : 2 * (dim - 1) - i;
+}
+
+/* Per axis `before` from the run-time pads and axes; false when they do not give the stored
+   output shape, name an axis out of range or twice, or pad more than the mode can. */
+static bool pad_runtime_before(ember_context *ctx, const ember_node *node, uint8_t mode,
+                               const ember_tensor *in, const ember_tensor *out, int64_t *before) {
+    const ember_tensor *pads = ember_input(ctx, node, 1), *axes = ember_input(ctx, node, 3);
+    const size_t n = axes != NULL ? axes->count : in->rank;
+    bool seen[EMBER_MAX_RANK] = {false};
+    int64_t after[EMBER_MAX_RANK] = {0};
+    for (uint32_t a = 0; a < in->rank; a++)
+        before[a] = 0;
+    if (pads->count != 2 * n || n > in->rank)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t a = (uint32_t)k;
+        if ((axes != NULL && !ember_operand_axis(ember_operand_at(axes, k), in->rank, &a)) ||
+            seen[a])
+            return false;
+        seen[a] = true;
+        before[a] = ember_operand_at(pads, k);
+        after[a] = ember_operand_at(pads, k + n);
+    }
+    for (uint32_t a = 0; a < in->rank; a++) {
+        const int64_t dim = in->dims[a], b = before[a], e = after[a];
+        if (b < -dim || e < -dim || b > INT32_MAX || e > INT32_MAX || dim + b + e != out->dims[a])
+            return false;
+        const int64_t kept = dim + (b < 0 ? b : 0) + (e < 0 ? e : 0);
+        if ((b > 0 || e > 0) && mode != EMBER_PAD_MODE_CONSTANT &&
+            (kept < 1 || (mode == EMBER_PAD_MODE_REFLECT && (b >= kept || e >= kept))))
+            return false;
+    }
+    return true;
+}
+
+/* Run-time pads: each output row from its source row, element by element (a crop and a pad
+   at once); the constant from input 2 when given. */
+static ember_status pad_eval_runtime(ember_context *ctx, const ember_node *node) {
+    const struct pad_data *d = node->data;
+    const ember_tensor *in = ember_input(ctx, node, 0), *out = ember_output(ctx, node, 0);
+    const ember_tensor *value = ember_input(ctx, node, 2);
+    int64_t before[EMBER_MAX_RANK] = {0};
+    if (in->rank > 0 && !pad_runtime_before(ctx, node, d->mode, in, out, before))
+        return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
+                          "node %" PRIu32 " (pad): the run-time pads (and axes) do not give the "
+                          "stored output shape, name an axis out of range or twice, or pad "
+                          "beyond what the mode can",
+                          node->index);
+    const uint8_t *fill = value != NULL ? value->data : d->fill;
+    const size_t es = d->elem_size, row = d->out_dim[d->rank - 1];
+    const uint32_t last = d->rank - 1;
+    uint8_t *dst = out->data;
+    size_t idx[EMBER_MAX_RANK] = {0};
+    for (size_t done = 0; done < d->out_count; done += row) {
+        const uint8_t *src = in->data;
+        for (uint32_t a = 0; a < last && src != NULL; a++) {
+            const int64_t i = pad_runtime_source(d->mode, (int64_t)idx[a], before[a],
+                                                 (int64_t)d->in_dim[a]);
+            src = i < 0 ? NULL : src + (size_t)i * d->in_stride[a] * es;
+        }
+        for (size_t o = 0; o < row; o++) {
+            const int64_t i = src == NULL ? -1
+                                          : pad_runtime_source(d->mode, (int64_t)o, before[last],
+                                                               (int64_t)d->in_dim[last]);
+            memcpy(dst + o * es, i < 0 ? fill : src + (size_t)i * es, es);
+        }
+        dst += row * es;
+        for (uint32_t a = last; a-- > 0;) {
+            if (++idx[a] < d->out_dim[a])
+                break;
+            idx[a] = 0;
+        }
+    }
+    return EMBER_STATUS_OK;
+}
+
 static ember_status pad_eval(ember_context *ctx, const ember_node *node) {
+    if (node->input_count > 1)
+        return pad_eval_runtime(ctx, node);
     ember_pad_ref(node->data, ember_input(ctx, node, 0)->data, ember_output(ctx, node, 0)->data);
     return EMBER_STATUS_OK;
 }

@@ -97,8 +97,6 @@ def _xfail() -> dict[str, str]:
                        "test_stft", "test_stft_with_window"]),
         (BLOCKED, ["test_dequantizelinear_blocked", "test_quantizelinear_blocked_asymmetric"]),
         (CONST_INPUT, [
-            "test_constant_pad", "test_edge_pad", "test_reflect_pad", "test_constant_pad_axes",
-            "test_constant_pad_negative_axes",
             "test_reshape_allowzero_reordered",
             "test_expand_dim_changed", "test_expand_dim_unchanged", "test_tile",
             "test_tile_precomputed",
@@ -151,9 +149,7 @@ def _static_reason(model: onnx.ModelProto) -> str | None:
         return CONST_INPUT  # the axes, the diagonal, the weights, k, the depth
     return None
 # Frozen variants that still cannot convert, with the reason.
-XFAIL_FROZEN = {"test_col2im_5d": "Col2Im of 3-D images (composed for 1-D and 2-D only)",
-                "test_edge_pad": INT_TYPES,
-                "test_reflect_pad": INT_TYPES}
+XFAIL_FROZEN = {"test_col2im_5d": "Col2Im of 3-D images (composed for 1-D and 2-D only)"}
 # Cases whose stored expected output disagrees with ONNX Runtime; they are compared with ONNX
 # Runtime instead. align_corners with a scale whose output length is not whole: ONNX's
 # generator maps coordinates with the unrounded length (input x scale), ONNX Runtime (and

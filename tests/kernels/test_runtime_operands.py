@@ -278,6 +278,42 @@ def test_slice_runtime_starts_ends_axes_steps(seed: int, dtype: type) -> None:
                            for k, v in args.items())], "slice")  # step 0
 
 
+# --- Pad -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect"])
+@pytest.mark.parametrize("seed", range(6))
+def test_pad_runtime_pads_value_axes(seed: int, mode: str, dtype: type) -> None:
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(d) for d in rng.integers(2, 6, int(rng.integers(1, 4))))
+    x = _x(shape, dtype)
+    n = int(rng.integers(1, len(shape) + 1))
+    axes = rng.permutation(len(shape))[:n] - len(shape) * (seed % 2)
+    low = -1 if mode == "constant" else 0  # negative pads crop
+    pads = rng.integers(low, 2, 2 * n).astype(np.int64)
+    inputs = {"x": x, "pads": pads}
+    if mode == "constant":
+        inputs["constant_value"] = np.array(rng.integers(-9, 9), dtype)
+    if seed % 3:
+        inputs.setdefault("constant_value", np.array(0, dtype))
+        inputs["axes"] = axes.astype(np.int64)
+    elif n < len(shape):  # no axes: every axis
+        inputs["pads"] = pads = rng.integers(low, 2, 2 * len(shape)).astype(np.int64)
+    data = _check("Pad", inputs, opset=18, mode=mode)
+    if mode == "constant":  # the run-time constant is read
+        other = dict(inputs, constant_value=np.array(7, dtype))
+        got = run_ember(data, list(other.values()))[0]
+        np.testing.assert_array_equal(got, oracle(_model("Pad", other, {"y": got}, 18,
+                                                         mode=mode), list(other.values()))[0])
+    moved = np.roll(pads, 1)
+    if not np.array_equal(moved[:len(moved) // 2] + moved[len(moved) // 2:],
+                          pads[:len(pads) // 2] + pads[len(pads) // 2:]):
+        _fails(data, [*(moved if k == "pads" else v for k, v in inputs.items())], "pad")
+    _fails(data, [*(pads + 1 if k == "pads" else v for k, v in inputs.items())], "pad")
+    if "axes" in inputs:
+        _fails(data, [*(np.full_like(v, 7) if k == "axes" else v for k, v in inputs.items())],
+               "pad")
+
+
 # --- the C checks of a file the converter would not write --------------------------------
 X = np.zeros((2, 3), np.float32)
 F32 = DType.FLOAT32

@@ -374,3 +374,29 @@ def test_float8_quantize_and_dequantize_match_onnx_reference(float8: int) -> Non
             np.testing.assert_array_equal(got.astype(np.float32), want.astype(np.float32))
             if op == "QuantizeLinear":
                 want_q = want
+
+
+def test_malformed_run_time_integer_ops_are_refused() -> None:
+    """The composed integer ops refuse, naming the node: sums that could pass float32's exact
+    range, a run-time bias, a zero point of another type than its operand, a 2-D scale."""
+    rng = np.random.default_rng(14)
+    a, b = _ints(rng, np.uint8, (2, 300)), _ints(rng, np.uint8, (300, 3))
+    feeds = {"a": a, "a_scale": np.asarray(np.float32(0.1)), "a_zp": _ints(rng, np.uint8, ()),
+             "b": b, "b_scale": np.asarray(np.float32(0.1)), "b_zp": _ints(rng, np.uint8, ()),
+             "y_scale": np.asarray(np.float32(1.0)), "y_zp": _ints(rng, np.uint8, ())}
+    _refused(_graph_model("QLinearMatMul", feeds, np.uint8, (2, 3), name="bad_node"),
+             "bad_node", "int32 sums may reach")
+    feeds = {"a": a[:, :4], "b": b[:4], "a_zp": _ints(rng, np.uint8, ()),
+             "b_zp": _ints(rng, np.int8, ())}
+    _refused(_graph_model("MatMulInteger", feeds, np.int32, (2, 3), name="bad_node"),
+             "bad_node", "b zero point is int8, but b is uint8")
+    x, w = _ints(rng, np.uint8, (1, 2, 4, 4)), _ints(rng, np.uint8, (3, 2, 2, 2))
+    feeds = {"x": x, "x_scale": np.asarray(np.float32(0.1)), "x_zp": _ints(rng, np.uint8, ()),
+             "w": w, "w_scale": np.full((3, 1), 0.1, np.float32),
+             "w_zp": _ints(rng, np.uint8, (3, 1)), "y_scale": np.asarray(np.float32(1.0)),
+             "y_zp": _ints(rng, np.uint8, ())}
+    _refused(_graph_model("QLinearConv", feeds, np.uint8, None, name="bad_node"), "bad_node")
+    feeds["w_scale"], feeds["w_zp"] = np.full(3, 0.1, np.float32), _ints(rng, np.uint8, (3,))
+    feeds["B"] = rng.integers(-9, 9, 3).astype(np.int32)
+    _refused(_graph_model("QLinearConv", feeds, np.uint8, None, name="bad_node"), "bad_node",
+             "run-time bias")

@@ -587,12 +587,14 @@ def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     f = _f64(x)
     if to == DType.BOOL:
         return [f != 0]
-    if to in _FLOAT_DTYPES:
+    if to in _FLOAT_DTYPES or to in _SUB_BYTE_INTS:
+        # ml_dtypes' casts are the sub-byte types' definition: FLOAT4E2M1 saturates, a float
+        # to a 4- or 2-bit integer truncates and gives 0 out of range.
         return [f.astype(to.numpy)]
     t = np.nan_to_num(np.trunc(f), nan=0.0)
     wide = np.iinfo(np.int64 if to in (DType.INT64, DType.UINT64, DType.UINT32) else np.int32)
     # float(2^63 - 1) is 2^63, beyond int64: the largest double below it is 2^63 - 1024.
-    bits = np.where(t >= 2.0**63, np.iinfo(np.int64).max,
+    bits = np.where(t >= 2.0**63, wide.max,
                     np.clip(t, wide.min, min(wide.max, 2.0**63 - 1024)).astype(np.int64))
     if to == DType.UINT64:
         top = np.clip(t, 0, 2.0**64 - 2048).astype(np.uint64)
@@ -603,7 +605,8 @@ def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
 
 _FLOAT_DTYPES = frozenset({DType.FLOAT32, DType.FLOAT16, DType.FLOAT64, DType.BFLOAT16,
                            DType.FLOAT8E4M3FN, DType.FLOAT8E4M3FNUZ, DType.FLOAT8E5M2,
-                           DType.FLOAT8E5M2FNUZ})
+                           DType.FLOAT8E5M2FNUZ, DType.FLOAT4E2M1})
+_SUB_BYTE_INTS = frozenset({DType.INT4, DType.UINT4, DType.INT2, DType.UINT2})
 
 
 def _l2_normalization(node: Node, args: list, graph: Graph) -> list[np.ndarray]:

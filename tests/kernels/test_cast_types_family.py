@@ -3,7 +3,10 @@ and bfloat16 exhaustively (all 65,536 bit patterns, and every rounding boundary 
 and float64 inputs) and the four float8 types (all 256 patterns; saturating) against numpy
 and ml_dtypes; integer and float pairs against numpy where numpy defines the value and against
 the reference evaluator everywhere; ONNX's Cast to and from the new types against ONNX Runtime
-(float16, float64) and ml_dtypes (bfloat16, float8); malformed casts refused by name."""
+(float16, float64) and ml_dtypes (bfloat16, float8); the sub-byte types (INT4, UINT4, INT2,
+UINT2, FLOAT4E2M1: one element per byte) exhaustively against ml_dtypes, whose casts ONNX's
+reference uses, every byte of an input and every float16 and int8 value to them; a stored
+sub-byte constant with other bits set refused; malformed casts refused by name."""
 from __future__ import annotations
 
 import itertools
@@ -28,6 +31,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 FLOAT8 = [DType.FLOAT8E4M3FN, DType.FLOAT8E4M3FNUZ, DType.FLOAT8E5M2, DType.FLOAT8E5M2FNUZ]
 NARROW = [DType.FLOAT16, DType.BFLOAT16, *FLOAT8]
 FLOATS = [DType.FLOAT32, DType.FLOAT64, *NARROW]
+SUB_BYTE = [DType.INT4, DType.UINT4, DType.INT2, DType.UINT2, DType.FLOAT4E2M1]
 INTEGERS = [DType.INT8, DType.UINT8, DType.INT16, DType.UINT16, DType.INT32, DType.UINT32,
             DType.INT64, DType.UINT64]
 
@@ -274,8 +278,8 @@ def test_onnx_cast_to_bfloat16_and_float8_matches_ml_dtypes(to: str, saturate: i
 
 
 @pytest.mark.parametrize("to, attrs, match", [
-    (TensorProto.INT4, {}, "Cast to INT4: Emberlite has no such tensors"),
-    (TensorProto.FLOAT4E2M1, {}, "Cast to FLOAT4E2M1"),
+    (TensorProto.FLOAT8E8M0, {}, "Cast to FLOAT8E8M0: Emberlite has no such tensors"),
+    (TensorProto.STRING, {}, "Cast to STRING"),
 ])
 def test_onnx_casts_emberlite_cannot_do_are_refused_by_name(to: int, attrs: dict,
                                                             match: str) -> None:
@@ -284,3 +288,153 @@ def test_onnx_casts_emberlite_cannot_do_are_refused_by_name(to: int, attrs: dict
     with pytest.raises(UnsupportedOpsError, match=match) as info:
         convert_onnx(model)
     assert "the_cast" in str(info.value)
+
+
+# --- the sub-byte types (format 9) -----------------------------------------------------------
+def value_bits(dtype: DType) -> int:
+    return 4 if dtype in (DType.INT4, DType.UINT4, DType.FLOAT4E2M1) else 2
+
+
+def every_byte(dtype: DType) -> np.ndarray:
+    """All 256 bytes as `dtype`: the type's 16 or 4 patterns (first), each also with every
+    setting of the byte's other bits."""
+    return np.arange(256, dtype=np.uint16).astype(np.uint8).view(dtype.numpy)
+
+
+def canonical(x: np.ndarray) -> np.ndarray:
+    """`x` with each byte's other bits cleared: what Emberlite reads (ml_dtypes ignores them
+    too for the integers, but takes any of them as FLOAT4E2M1's sign)."""
+    mask = (1 << value_bits(DType.from_numpy(x.dtype))) - 1
+    return (x.view(np.uint8) & mask).view(x.dtype)
+
+
+def assert_same_bytes(got: np.ndarray, want: np.ndarray) -> None:
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    g, w = got.view(np.uint8), want.view(np.uint8)
+    bad = np.flatnonzero(g != w)
+    assert bad.size == 0, f"{bad.size} differ, e.g. at {bad[:5]}: {g.flat[bad[:5]]} vs " \
+                          f"{w.flat[bad[:5]]}"
+
+
+FROM_SUB_BYTE = [DType.FLOAT32, DType.FLOAT16, DType.FLOAT64, DType.BFLOAT16,
+                 DType.FLOAT8E4M3FN, DType.INT8, DType.UINT8, DType.INT32, DType.INT64,
+                 DType.BOOL, *SUB_BYTE]
+
+
+@pytest.mark.parametrize("dst", FROM_SUB_BYTE, ids=lambda t: t.name)
+@pytest.mark.parametrize("src", SUB_BYTE, ids=lambda t: t.name)
+def test_sub_byte_types_read_every_byte_as_ml_dtypes(src: DType, dst: DType) -> None:
+    """Every pattern cast as ml_dtypes casts it, and every byte with other bits set as the
+    pattern in its low bits (accepted and defined: the other bits are ignored)."""
+    x = every_byte(src)
+    c = canonical(x)
+    if dst == src:  # ml_dtypes' astype to the same type copies the bytes: go through a double
+        want = c.astype(np.float64).astype(dst.numpy)
+    elif src == DType.FLOAT4E2M1 and dst in (DType.UINT8, *SUB_BYTE):
+        want = c.astype(np.float64).astype(dst.numpy)  # ml_dtypes' float rule via a double
+    elif dst == DType.BOOL:
+        want = c.astype(np.float64) != 0
+    else:
+        want = c.astype(dst.numpy)
+    got, ref = cast(x, dst)
+    # The reference evaluator is ml_dtypes' cast: compared where the bytes are canonical (for
+    # the same type it is numpy's copy, other bits kept).
+    n = 1 << value_bits(src)
+    ref = ref[:n].astype(np.float64).astype(dst.numpy) if dst == src else ref[:n]
+    if dst in FLOATS:
+        assert_same_floats(got, want)
+        assert_same_floats(ref, want[:n])
+    else:
+        assert_same_bytes(got, want)
+        assert_same_bytes(ref, want[:n])
+    if dst in SUB_BYTE:  # the byte's other bits are written zero
+        assert (got.view(np.uint8) >> value_bits(dst)).max() == 0
+
+
+def to_sub_byte_sources(src: DType) -> np.ndarray:
+    """Every float16 value; every int8; the rounding boundaries of FLOAT4E2M1 and the
+    integer ranges' edges in float32 and float64; wide integers' extremes and random ones."""
+    if src == DType.FLOAT16:
+        return every(src)
+    if src in (DType.INT8, DType.UINT8):
+        return np.arange(256, dtype=np.uint16).astype(np.uint8).view(src.numpy)
+    if src == DType.BOOL:
+        return np.array([0, 1, 1, 0], np.bool_)
+    if src in INTEGERS:
+        return sample(src)
+    edges = np.concatenate([boundaries(DType.FLOAT4E2M1, np.float64),
+                            np.arange(-20, 20, 0.25), [7.999, 8.0, 15.5, 16.0, -8.5, -9.0,
+                                                       3.99, -2.01, 1e10, -1e30]])
+    return edges.astype(src.numpy)
+
+
+@pytest.mark.parametrize("dst", SUB_BYTE, ids=lambda t: t.name)
+@pytest.mark.parametrize("src", [DType.FLOAT32, DType.FLOAT64, DType.FLOAT16, DType.BFLOAT16,
+                                 DType.FLOAT8E5M2, DType.INT8, DType.UINT8, DType.INT32,
+                                 DType.INT64, DType.UINT64, DType.BOOL], ids=lambda t: t.name)
+def test_casts_to_sub_byte_types_match_ml_dtypes_bit_for_bit(src: DType, dst: DType) -> None:
+    """A float to INT4/UINT4/INT2/UINT2 truncates and gives 0 out of range; an integer wraps;
+    FLOAT4E2M1 rounds to nearest even and saturates, NaN giving the zero of the other sign:
+    ml_dtypes' casts, which ONNX's node cases hold."""
+    x = to_sub_byte_sources(src)
+    got, ref = cast(x, dst)
+    with np.errstate(all="ignore"):
+        want = x.astype(dst.numpy)
+    assert_same_bytes(got, want)
+    assert_same_bytes(ref, want)
+
+
+@pytest.mark.parametrize("to", ["INT4", "UINT4", "INT2", "UINT2", "FLOAT4E2M1"])
+@pytest.mark.parametrize("src", ["FLOAT", "FLOAT16", "INT8"])
+def test_onnx_cast_and_castlike_to_sub_byte_types_match_onnx_reference(src: str,
+                                                                      to: str) -> None:
+    """ONNX Cast there and CastLike back, against ONNX's reference evaluator (ONNX Runtime's
+    CPU provider lacks most of these casts)."""
+    from onnx.reference import ReferenceEvaluator
+
+    s, t = getattr(TensorProto, src), getattr(TensorProto, to)
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["x"], ["y"], to=t),
+         helper.make_node("CastLike", ["y", "x"], ["z"])], "cast",
+        [helper.make_tensor_value_info("x", s, (6, 9))],
+        [helper.make_tensor_value_info("y", t, (6, 9)),
+         helper.make_tensor_value_info("z", s, (6, 9))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 25)])
+    dtype = DType.from_numpy(helper.tensor_dtype_to_np_dtype(s))
+    x = (RNG.integers(-128, 128, (6, 9)) if dtype == DType.INT8
+         else RNG.normal(0, 6, (6, 9))).astype(dtype.numpy)
+    x.flat[:3] = [0, -1, 7]
+    got = run_ember(convert_onnx(model), [x])
+    want = ReferenceEvaluator(model).run(None, {"x": x})
+    assert_same_bytes(got[0], np.asarray(want[0]))
+    assert_same_bytes(got[1], np.asarray(want[1]))
+
+
+def sub_byte_constant_model(stored: np.ndarray) -> bytes:
+    """y = x + CAST(c) to float32, c a stored constant of `stored`'s type."""
+    dtype = DType.from_numpy(stored.dtype)
+    n = stored.size
+    g = Graph({"x": Tensor("x", DType.FLOAT32, (n,)),
+               "c": Tensor("c", dtype, (n,), stored),
+               "cf": Tensor("cf", DType.FLOAT32, (n,)),
+               "y": Tensor("y", DType.FLOAT32, (n,))},
+              [Node(OpType.CAST, "cast", ["c"], ["cf"], None),
+               Node(OpType.ADD, "add", ["x", "cf"], ["y"], None)], ["x"], ["y"])
+    return serialize(g, plan_memory(g))
+
+
+@pytest.mark.parametrize("dtype, bad", [(DType.INT4, 0x1F), (DType.UINT4, 0x80),
+                                        (DType.INT2, 0x04), (DType.UINT2, 0xFF),
+                                        (DType.FLOAT4E2M1, 0x10)], ids=lambda v: str(v))
+def test_stored_sub_byte_constant_with_other_bits_set_is_refused(dtype: DType,
+                                                                 bad: int) -> None:
+    """One value, one encoding in the file: the verifier refuses a byte with bits beyond the
+    type's; the same constant written canonically loads and reads as ml_dtypes reads it."""
+    raw = np.array([1, bad, 2], np.uint8)
+    x = np.zeros(3, np.float32)
+    with pytest.raises(Exception, match=r"tensor \d+ 'c': element 1 of this .* constant is "
+                                        r"byte 0x.*only its low \d bits"):
+        run_ember(sub_byte_constant_model(raw.view(dtype.numpy)), [x])
+    good = canonical(raw.view(dtype.numpy))
+    got, = run_ember(sub_byte_constant_model(good), [x])
+    np.testing.assert_array_equal(got, good.astype(np.float32))

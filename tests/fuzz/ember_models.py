@@ -868,11 +868,11 @@ def gen_dequantize(b: Builder, prev: str | None) -> str:
 
 
 def gen_cast(b: Builder, prev: str | None) -> str:
-    """Any pair of element types (format 9 adds float16, float64, bfloat16, float8 and the
-    unsigned integers); a float8 output with or without saturation."""
+    """Any pair of element types (format 9 adds float16, float64, bfloat16, float8, the
+    unsigned integers and the sub-byte types); a float8 output with or without saturation."""
     types = (DType.FLOAT32, DType.INT8, DType.INT32, DType.INT64, DType.BOOL, DType.FLOAT16,
              DType.FLOAT64, DType.BFLOAT16, DType.UINT16, DType.UINT64, DType.FLOAT8E4M3FN,
-             DType.FLOAT8E5M2FNUZ)
+             DType.FLOAT8E5M2FNUZ, DType.INT4, DType.UINT2, DType.FLOAT4E2M1)
     src = prev_type(b, prev, types)
     x = b.x_input(prev, src)
     dst = b.pick(types)

@@ -53,6 +53,7 @@ from ..ops.binary import BinaryParams
 from ..ops.cast import CastParams
 from ..ops.clamp import ClampParams
 from ..ops.fully_connected import FullyConnectedParams
+from ..ops.gather import GatherParams
 from ..ops.mean import ReduceParams
 from ..ops.quantize_linear import DEQUANTIZE_TYPES, QUANTIZE_TYPES
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
@@ -229,8 +230,10 @@ def _channel_shape(p: QParams, rank: int) -> tuple[int, ...]:
 # --- QuantizeLinear and DequantizeLinear ------------------------------------------------------
 def quantize_linear(b: Builder, x: str, y_scale: Operand,
                     y_zero_point: Operand | None = None, *, axis: int = 1,
-                    block_size: Literal[0] = 0, output_dtype: int = 0, saturate: int = 1,
+                    block_size: int = 0, output_dtype: int = 0, saturate: int = 1,
                     precision: Literal[0, 1] = 0) -> str:
+    if block_size:
+        return _quantize_blocked(b, x, y_scale, y_zero_point, axis, block_size, output_dtype)
     if not _constant_params(y_scale, y_zero_point) or output_dtype in _FLOAT8 or \
             _quantized_type(b, y_zero_point, output_dtype) not in (DType.INT8, DType.UINT8):
         return _quantize_runtime(b, x, y_scale, y_zero_point, axis, output_dtype, saturate)
@@ -258,8 +261,10 @@ def _quantize_per_axis(b: Builder, x: str, p: QParams) -> str:
 # x is AnyTensor (its type is checked here): the signature kinds have none for int8 / uint8.
 def dequantize_linear(b: Builder, x: AnyTensor, x_scale: Operand,
                       x_zero_point: Operand | None = None, *, axis: int = 1,
-                      block_size: Literal[0] = 0, output_dtype: Literal[0, 1] = 0) -> str:
+                      block_size: int = 0, output_dtype: Literal[0, 1] = 0) -> str:
     dtype = b.dtype(x)
+    if block_size:
+        return _dequantize_blocked(b, x, x_scale, x_zero_point, axis, block_size)
     if not _constant_params(x_scale, x_zero_point) or dtype not in (DType.INT8, DType.UINT8):
         return _dequantize_runtime(b, x, x_scale, x_zero_point, axis)
     if dtype not in (DType.INT8, DType.UINT8):
@@ -389,6 +394,64 @@ def _dequantize_runtime(b: Builder, x: str, scale: Operand, zero_point: Operand 
                       f"{b.dtype(x).name.lower()}")
     return b.op(OpType.DEQUANTIZE_LINEAR, [x, *_runtime_params(b, x, scale, zero_point, axis)],
                 dtype=DType.FLOAT32)
+
+
+def _blocked_params(b: Builder, x: str, scale: Operand, zero_point: Operand | None, axis: int,
+                    block_size: int) -> list[str]:
+    """Blocked quantization's scale (and zero point) repeated block_size times along `axis`
+    and cut to x's length there (a GATHER of constant indices): x's shape."""
+    if block_size < 0:
+        raise Invalid(f"block_size must be >= 0, got {block_size}")
+    rank, shape = b.rank(x), b.shape(x)
+    dim = axis_index(axis, rank)
+    want = tuple(-(-n // block_size) if d == dim else n for d, n in enumerate(shape))
+    names = [_tensor(b, v, what) for v, what in ((scale, "scale"), (zero_point, "zero_point"))
+             if v is not None]
+    if b.dtype(names[0]) != DType.FLOAT32:
+        raise Unsupported(f"scale of type {b.dtype(names[0]).name.lower()}: float32 scales are "
+                          f"supported")
+    for name in names:
+        if b.shape(name) != want:
+            raise Invalid(f"blocked {name!r} of shape {list(b.shape(name))}: x {list(shape)} "
+                          f"in blocks of {block_size} along axis {axis} needs {list(want)}")
+    index = b.const(np.arange(shape[dim], dtype=np.int32) // block_size, name="block_index")
+    return [b.op(OpType.GATHER, [name, index], GatherParams(dim)) for name in names]
+
+
+def _quantize_blocked(b: Builder, x: str, scale: Operand, zero_point: Operand | None,
+                      axis: int, block_size: int, output_dtype: int) -> str:
+    """Blocked QuantizeLinear in float ops: saturate(round_half_even(x / scale) + zero point)
+    with each block's scale and zero point."""
+    dtype = _quantized_type(b, zero_point, output_dtype)
+    if dtype not in QUANTIZE_TYPES_IR:
+        raise Unsupported(f"blocked quantization to {dtype.name.lower() if dtype else 'this'} "
+                          f"type: int8, uint8, int16 and uint16 are supported")
+    params = _blocked_params(b, x, scale, zero_point, axis, block_size)
+    y = b.op(OpType.ROUND, [b.op(OpType.DIV, [x, params[0]], BinaryParams())])
+    if len(params) == 2:
+        zp = b.op(OpType.CAST, [params[1]], dtype=DType.FLOAT32)
+        y = b.op(OpType.ADD, [y, zp], BinaryParams())
+    info = np.iinfo(dtype.numpy)
+    y = b.op(OpType.CLAMP, [y], ClampParams(float(info.min), float(info.max)))
+    return b.op(OpType.CAST, [y], dtype=dtype)
+
+
+def _dequantize_blocked(b: Builder, x: str, scale: Operand, zero_point: Operand | None,
+                        axis: int, block_size: int) -> str:
+    """Blocked DequantizeLinear in float ops: (x - zero point) x scale per block (exact: 8- and
+    16-bit integers are float32 values)."""
+    if b.dtype(x) not in QUANTIZE_TYPES_IR:
+        raise Unsupported(f"blocked dequantization of {b.dtype(x).name.lower()}: int8, uint8, "
+                          f"int16 and uint16 are supported")
+    if zero_point is not None and _operand_dtype(b, zero_point) != b.dtype(x):
+        raise Invalid(f"zero point is {_operand_dtype(b, zero_point).name.lower()}, but x is "
+                      f"{b.dtype(x).name.lower()}")
+    params = _blocked_params(b, x, scale, zero_point, axis, block_size)
+    y = b.op(OpType.CAST, [x], dtype=DType.FLOAT32)
+    if len(params) == 2:
+        y = b.op(OpType.SUB, [y, b.op(OpType.CAST, [params[1]], dtype=DType.FLOAT32)],
+                 BinaryParams())
+    return b.op(OpType.MUL, [y, params[0]], BinaryParams())
 
 
 def dynamic_quantize_linear(b: Builder, x: str) -> list[str]:

@@ -53,7 +53,6 @@ RUN_TIME_CONTROL = ("Loop of a run-time trip count: loops are unrolled at conver
                     "(onnx_control_flow.py)")
 SEQUENCE_LENS = ("a recurrent op's sequence_lens given at run time: padded batches need "
                  "per-batch lengths the converter unrolls for")
-BLOCKED = "blocked quantization (block_size > 0) is not supported"
 EINSUM_ELLIPSIS = "Einsum with an ellipsis ('...')"
 REDUCE_SHAPE = ("LogSumExp over run-time axes without keepdims whose declared output leaves open "
                 "which of equal-size axes go (the maximum it subtracts keeps them)")
@@ -71,7 +70,7 @@ def _xfail() -> dict[str, str]:
     table: dict[str, str] = {}
     groups = [
         (INT_TYPES, ["test_equal_string", "test_equal_string_broadcast"]),
-        (WIDE_QUANTIZED, ["test_quantizelinear_blocked_symmetric", "test_top_k_uint64"]),
+        (WIDE_QUANTIZED, ["test_top_k_uint64"]),
         (SUB_BYTE_QUANTIZED, [*_names("quantizelinear_", "int4 uint4 int2 uint2 float4e2m1"),
                               *_names("dequantizelinear_", "int4 uint4 int2 uint2 float4e2m1")]),
         (EINSUM_ELLIPSIS, ["test_einsum_batch_diagonal"]),
@@ -95,7 +94,6 @@ def _xfail() -> dict[str, str]:
         (PAD_WRAP, ["test_wrap_pad"]),
         (CONST_INPUT, ["test_dft", *_names("dft_", "axis inverse irfft rfft"),
                        "test_stft", "test_stft_with_window"]),
-        (BLOCKED, ["test_dequantizelinear_blocked", "test_quantizelinear_blocked_asymmetric"]),
         (CONST_INPUT, [
             "test_reshape_allowzero_reordered",
             "test_expand_dim_changed", "test_expand_dim_unchanged", "test_tile",

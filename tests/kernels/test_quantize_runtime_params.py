@@ -400,3 +400,41 @@ def test_malformed_run_time_integer_ops_are_refused() -> None:
     feeds["B"] = rng.integers(-9, 9, 3).astype(np.int32)
     _refused(_graph_model("QLinearConv", feeds, np.uint8, None, name="bad_node"), "bad_node",
              "run-time bias")
+
+
+@pytest.mark.parametrize("dtype", Q_TYPES, ids=lambda t: np.dtype(t).name)
+def test_blocked_quantize_and_dequantize_match_onnx_reference(dtype: type) -> None:
+    """block_size > 0: each block of x along the axis has its own scale and zero point (the
+    last block short), run-time or constant, equal to ONNX's reference evaluator."""
+    rng = np.random.default_rng(np.dtype(dtype).itemsize * 3 + (np.dtype(dtype).kind == "u"))
+    for shape, axis, block in (((3, 7), 1, 3), ((5, 2, 4), 0, 2), ((4, 6), -1, 6)):
+        blocks = list(shape)
+        blocks[axis] = -(-shape[axis] // block)
+        scale = np.exp(rng.uniform(np.log(1e-3), np.log(10.0), blocks)).astype(np.float32)
+        zp = _ints(rng, dtype, tuple(blocks))
+        x = (rng.uniform(-200, 200, shape) * np.repeat(scale, block, axis).take(
+            np.arange(shape[axis]), axis)).astype(np.float32)
+        for const in (False, True):
+            q_model = _model("QuantizeLinear", x, scale, zp, dtype, axis, const)
+            q_model.graph.node[0].attribute.append(helper.make_attribute("block_size", block))
+            q_feeds = [x] if const else [x, scale, zp]
+            want = ReferenceEvaluator(q_model).run(None, dict(zip(["x", "scale", "zp"],
+                                                                  q_feeds)))[0]
+            got = run_ember(convert_onnx(q_model), q_feeds)[0]
+            np.testing.assert_array_equal(got, want)
+            dq_model = _model("DequantizeLinear", want, scale, zp, np.float32, axis, const)
+            dq_model.graph.node[0].attribute.append(helper.make_attribute("block_size", block))
+            dq_feeds = [want] if const else [want, scale, zp]
+            dq_want = ReferenceEvaluator(dq_model).run(None, dict(zip(["x", "scale", "zp"],
+                                                                      dq_feeds)))[0]
+            np.testing.assert_array_equal(run_ember(convert_onnx(dq_model), dq_feeds)[0],
+                                          dq_want)
+        assert len(np.unique(want)) > 3
+
+
+def test_blocked_scale_of_the_wrong_shape_is_refused() -> None:
+    x, scale, zp = np.zeros((3, 7), np.float32), np.ones((3, 2), np.float32), None
+    model = _model("QuantizeLinear", x, scale, zp, np.uint8, 1)
+    model.graph.node[0].attribute.append(helper.make_attribute("block_size", 3))
+    model.graph.node[0].name = "bad_node"
+    _refused(model, "bad_node", "in blocks of 3 along axis 1 needs [3, 3]")

@@ -675,7 +675,10 @@ def gen_split(b: Builder, prev: str | None) -> str:
     cuts = sorted(int(c) for c in b.rng.integers(0, total + 1, n - 1))
     sizes = [e - s for s, e in zip([0] + cuts, cuts + [total])]
     shapes = [xs[:axis] + (s,) + xs[axis + 1:] for s in sizes]
-    return b.node(OpType.SPLIT, [x], SplitParams(axis), dtype, same_quant(b, x),
+    # ONNX's sizes as an operand the kernel checks at invoke (kernels/operand.h)
+    sizes_in = [b.add_const((n,), DType.INT64, data=np.array(sizes, np.int64), base="split")] \
+        if b.chance(0.2) else []
+    return b.node(OpType.SPLIT, [x] + sizes_in, SplitParams(axis), dtype, same_quant(b, x),
                   outputs=n, shapes=shapes)
 
 

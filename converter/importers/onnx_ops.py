@@ -53,6 +53,7 @@ from .onnx_extra_ops import EXTRA_OPS
 from .onnx_index_ops import INDEX_OPS
 from .onnx_resize import RESIZE_OPS
 from .onnx_select_ops import SELECT_OPS
+from .onnx_window_ops import WINDOW_OPS
 from .onnx_qdq import QDQ_OPS
 from .onnx_recurrent_ops import RECURRENT_OPS
 from .onnx_spectral_ops import SPECTRAL_OPS
@@ -802,4 +803,5 @@ ONNX_OPS: dict[str | tuple[str, int], Callable[..., object]] = {
     **RECURRENT_OPS,
     **SPECTRAL_OPS,
     **SELECT_OPS,
+    **WINDOW_OPS,
 }

@@ -49,6 +49,8 @@ TRAINING = "training mode"
 EXTRA_OUTPUT = "second output (dropout mask / max-pool indices) is not supported"
 NOT_TENSOR = "sequence/optional inputs are not tensors"
 PAD_WRAP = "pad mode 'wrap' is not supported"
+EXPANDED_WINDOW = ("an expanded window function: ONNX shape inference leaves the length of its "
+                   "run-time Range open (HannWindow and the others convert unexpanded)")
 RUN_TIME_CONTROL = ("Loop of a run-time trip count: loops are unrolled at conversion "
                     "(onnx_control_flow.py)")
 SEQUENCE_LENS = ("a recurrent op's sequence_lens given at run time: padded batches need "
@@ -90,6 +92,9 @@ def _xfail() -> dict[str, str]:
                             "test_range_bfloat16_type_positive_delta_expanded",
                             "test_range_float_type_positive_delta_expanded",
                             "test_range_int32_type_negative_delta_expanded"]),
+        (EXPANDED_WINDOW, [f"test_{kind}window{variant}_expanded"
+                           for kind in ("hann", "hamming", "blackman")
+                           for variant in ("", "_symmetric")]),
         (OLD_OPSET, ["test_not_2d", "test_not_3d", "test_not_4d"]),
         (PAD_WRAP, ["test_wrap_pad"]),
         (CONST_INPUT, ["test_dft", *_names("dft_", "axis inverse irfft rfft"),

@@ -106,6 +106,7 @@ class _Reader:
         self.data = data
         self.budget = budget
         self.where = "the model table"
+        self.entries = 0   # tensors and operators read, over all subgraphs
 
     def count(self, n: int, what: str) -> int:
         """A vector length that fits in the file (each element takes >= 1 byte): a corrupt
@@ -152,6 +153,13 @@ class _Reader:
                  n_sub: int) -> TFLModel:
         self.where = f"subgraph {s}"
         sg = m.Subgraphs(s)
+        # Each entry takes a 4-byte offset of its own unless subgraphs share their vectors:
+        # a small file must not make the reader walk one large subgraph thousands of times.
+        self.entries += sg.TensorsLength() + sg.OperatorsLength()
+        if self.entries > len(self.data) // 4:
+            raise ModelImportError(f"malformed .tflite file: subgraphs 0 to {s} list "
+                                   f"{self.entries} tensors and operators, more than a "
+                                   f"{len(self.data)}-byte file holds")
         tensors = [self.tensor(m, sg, i, n_buffers)
                    for i in range(self.count(sg.TensorsLength(), f"subgraph {s}'s tensor list"))]
         operators = [self.operator(sg, i, codes, len(tensors), s)

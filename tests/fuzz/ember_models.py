@@ -941,6 +941,9 @@ def gen_grid_sample(b: Builder, prev: str | None) -> str:
     if b.chance(0.5):
         grid = b.add_input(gs, DType.FLOAT32)
     else:
+        b._check_size(gs, DType.FLOAT32)  # before drawing: a dim may be 2^31 - 1
+        if math.prod(d for d in gs if d) >= 2**60:
+            raise Reject(f"numpy cannot hold an empty constant of shape {gs}")
         data = b.rng.uniform(-1.5, 1.5, gs) * (b.pick((1.0, 40.0)))
         grid = b.add_const(gs, DType.FLOAT32, data=data.astype(np.float32))
     params = GridSampleParams(b.pick(list(GridSampleMode)), b.pick(list(GridSamplePadding)),

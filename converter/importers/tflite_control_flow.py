@@ -11,9 +11,10 @@ graph's, each checked as the scan checks those, with the values bound to its inp
   outer step) or past MAX_INLINED_NODES IR nodes inlined in all.
 - IF whose condition is constant after folding becomes its taken branch; a run-time
   condition is refused.
-Each inlined copy of a subgraph names its tensors after the control-flow op's output and the
-step, so names stay unique however deep the nesting. The subgraph's own constants are shared
-by all its copies (the weights of an LSTM's body are stored once).
+Each inlined copy of a subgraph prefixes its tensor names with the control-flow op and the
+step (`while1.3/...`, `while1.c3/...` for the cond), so names stay unique however deep the
+nesting. The subgraph's own constants are shared by all its copies (the weights of an LSTM's
+body are stored once).
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class UnrollState:
     steps: int = 0                                        # loop steps unrolled
     nodes: int = 0                                        # IR nodes inlined
     stack: list[int] = field(default_factory=list)        # subgraphs being inlined
+    prefixes: list[str] = field(default_factory=list)     # ... and their names' prefixes
     # Per subgraph, the IR tensors its constants were given by an earlier copy.
     shared: dict[int, dict[int, str]] = field(default_factory=dict)
 
@@ -117,10 +119,12 @@ def _run(conv: Conversion, index: int, sub: TFLModel, values: list[Value], prefi
             child.consts.pop(t, None)
             child.env[t] = v
     conv.unroll.stack.append(index)
+    conv.unroll.prefixes.append(prefix)
     try:
         child.convert_operators(where)
     finally:
         conv.unroll.stack.pop()
+        conv.unroll.prefixes.pop()
     own = {i for i, t in enumerate(sub.tensors) if t.data is not None} - set(sub.inputs)
     shared.update((t, child.env[t]) for t in own if t in child.env)
     return [_value(child, t) for t in sub.outputs]
@@ -150,6 +154,13 @@ def _condition(v: Value, what: str, refusal: str) -> bool:
     return bool(v.reshape(-1)[0])
 
 
+def _base(conv: Conversion, op: TFLOperator) -> str:
+    """What the names of `op`'s inlined tensors start with: the enclosing copies' prefix and
+    the op (a subgraph's names already say which layer they belong to)."""
+    outer = conv.unroll.prefixes[-1] if conv.unroll.prefixes else ""
+    return f"{outer}{'while' if op.code == BuiltinOperator.WHILE else 'if'}{op.index}"
+
+
 def _count_nodes(conv: Conversion, start: int) -> None:
     """Adds the nodes inlined since `start` to the total; a nested op's count in its
     outermost op's."""
@@ -167,11 +178,11 @@ def convert_while(conv: Conversion, op: TFLOperator) -> None:
                       f"many, and the cond subgraph {cond_index} must have 1 output (it has "
                       f"{len(cond.outputs)})")
     values = [_value(conv, t) for t in op.inputs]
-    base = conv.names[op.outputs[0]] if op.outputs else op.label
+    base = _base(conv, op)
     start = len(conv.graph.nodes)
     for step in range(MAX_STEPS + 1):
         where = f"{op.label} ({op.op_name}) step {step}, "
-        [c] = _run(conv, cond_index, cond, values, f"{base}/cond{step}/", where)
+        [c] = _run(conv, cond_index, cond, values, f"{base}.c{step}/", where)
         if not _condition(c, f"the cond subgraph {cond_index}'s output",
                           f"the loop condition (cond subgraph {cond_index}) depends on "
                           f"run-time values at step {step}: only loops whose trip count is "
@@ -181,7 +192,7 @@ def convert_while(conv: Conversion, op: TFLOperator) -> None:
             raise Unsupported(f"the loop runs more than {MAX_STEPS} steps (all loops together "
                               f"at most {MAX_STEPS} are unrolled)")
         conv.unroll.steps += 1
-        values = _run(conv, body_index, body, values, f"{base}/step{step}/", where)
+        values = _run(conv, body_index, body, values, f"{base}.{step}/", where)
         if conv.unroll.nodes + len(conv.graph.nodes) - start > MAX_INLINED_NODES:
             raise Unsupported(f"unrolling the loop inlines more than {MAX_INLINED_NODES} IR "
                               f"nodes (after {step + 1} steps)")
@@ -198,9 +209,9 @@ def convert_if(conv: Conversion, op: TFLOperator) -> None:
     field_name = "ThenSubgraphIndex" if taken else "ElseSubgraphIndex"
     index, branch = _subgraph(conv, op, field_name)
     values = [_value(conv, t) for t in op.inputs[1:]]
-    base = conv.names[op.outputs[0]] if op.outputs else op.label
+    base = _base(conv, op)
     start = len(conv.graph.nodes)
-    outputs = _run(conv, index, branch, values, f"{base}/{'then' if taken else 'else'}/",
+    outputs = _run(conv, index, branch, values, f"{base}.{'then' if taken else 'else'}/",
                    f"{op.label} ({op.op_name}) {'then' if taken else 'else'} branch, ")
     _count_nodes(conv, start)
     if conv.unroll.nodes > MAX_INLINED_NODES:

@@ -31,6 +31,6 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 FACTS = (OpFacts(OpType.FULLY_CONNECTED, FullyConnectedParams, infer_shape,
                    int8=QuantRule(weights=True), int16=QuantRule(weights=True),
-                   weights=1, bias=2, weight_axis=0, tflite=("FULLY_CONNECTED",),
+                   weights=1, bias=2, weight_axis=0, tflite=("FULLY_CONNECTED", "RFFT2D"),
                    onnx=("Gemm", "MatMul", "LSTM", "GRU", "RNN", "QLinearMatMul",
-                         "MatMulInteger")),)
+                         "MatMulInteger", "DFT", "STFT")),)

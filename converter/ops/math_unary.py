@@ -69,7 +69,7 @@ INTEGER = "int32 and int64 too (-INT_MIN wraps)"
 FACTS = (
     _facts(OpType.ABS, ("Abs", "Softsign"), ("ABS",), INTEGER),
     _facts(OpType.NEG, ("Neg",), ("NEG",), INTEGER),
-    _facts(OpType.SQRT, ("Sqrt",), ("SQRT",)),
+    _facts(OpType.SQRT, ("Sqrt",), ("SQRT", "COMPLEX_ABS")),
     _facts(OpType.RSQRT, (), ("RSQRT",)),
     _facts(OpType.EXP, ("Exp", "Sinh", "Cosh"), ("EXP",)),
     _facts(OpType.LOG, ("Log", "Asinh", "Acosh", "Atanh"), ("LOG",)),

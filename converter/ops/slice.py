@@ -52,4 +52,4 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
 
 
 FACTS = (OpFacts(OpType.SLICE, SliceParams, infer_shape, int8=QuantRule(shared="first"),
-                 tflite=("SLICE", "STRIDED_SLICE"), onnx=("Slice",)),)
+                 tflite=("SLICE", "STRIDED_SLICE", "REAL", "IMAG"), onnx=("Slice",)),)

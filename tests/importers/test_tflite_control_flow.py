@@ -1,8 +1,8 @@
 """TFLite WHILE and IF inlined at conversion (converter/importers/tflite_control_flow.py):
-Keras 3 LSTMs (all steps and the last), a Bidirectional LSTM and a GRU, which TF 2.21's
-converter turns into WHILE loops, and tf.while_loops of a fixed trip count (one with an IF on
-the counter in its body, one nested in another) run by Emberlite and LiteRT on the same
-inputs, within 1e-4 x max |output|; a loop of a run-time trip count, an IF of a run-time
+Keras 3 LSTMs (all steps and the last; two stacked, the first backwards), a Bidirectional
+LSTM, a GRU and a SimpleRNN, which TF 2.21's converter turns into WHILE loops, and
+tf.while_loops of a fixed trip count (one with an IF on the counter in its body, one nested
+in another) run by Emberlite and LiteRT on the same inputs, within 1e-4 x max |output|; a loop of a run-time trip count, an IF of a run-time
 condition, a loop past the step limit and malformed WHILEs (a body or cond subgraph with the
 wrong number of outputs) refused with the operator and the reason."""
 from __future__ import annotations
@@ -33,9 +33,12 @@ def tf() -> Any:
     return require_module("tensorflow")
 
 
-def _keras(tf: Any, layer: Any) -> bytes:
+def _keras(tf: Any, *layers: Any) -> bytes:
     inp = tf.keras.Input(SHAPE[1:], batch_size=SHAPE[0])
-    model = tf.keras.Model(inp, layer(inp))
+    y = inp
+    for layer in layers:
+        y = layer(y)
+    model = tf.keras.Model(inp, y)
     return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 
@@ -55,6 +58,9 @@ def keras_files(tf: Any) -> dict[str, bytes]:
         "bidirectional_lstm": _keras(tf, layers.Bidirectional(
             layers.LSTM(3, return_sequences=True))),
         "gru": _keras(tf, layers.GRU(4, return_sequences=True)),
+        "backwards_stacked_lstms": _keras(tf, layers.LSTM(5, return_sequences=True,
+                                                       go_backwards=True), layers.LSTM(4)),
+        "simple_rnn": _keras(tf, layers.SimpleRNN(6, return_sequences=True)),
     }
 
 
@@ -105,7 +111,8 @@ def _assert_matches_litert(data: bytes, x: np.ndarray) -> None:
     assert err <= TOL, f"max|diff| / max|ref| = {err:.3g} > {TOL}"
 
 
-@pytest.mark.parametrize("name", ["lstm_sequences", "lstm_last", "bidirectional_lstm", "gru"])
+@pytest.mark.parametrize("name", ["lstm_sequences", "lstm_last", "bidirectional_lstm", "gru",
+                                  "backwards_stacked_lstms", "simple_rnn"])
 def test_keras_recurrent_layers_match_litert(keras_files: dict[str, bytes], name: str) -> None:
     data = keras_files[name]
     assert "WHILE" in _ops(data)[0]

@@ -2,9 +2,10 @@
 Keras 3 LSTMs (all steps and the last; two stacked, the first backwards), a Bidirectional
 LSTM, a GRU and a SimpleRNN, which TF 2.21's converter turns into WHILE loops, and
 tf.while_loops of a fixed trip count (one with an IF on the counter in its body, one nested
-in another) run by Emberlite and LiteRT on the same inputs, within 1e-4 x max |output|; a loop of a run-time trip count, an IF of a run-time
-condition, a loop past the step limit and malformed WHILEs (a body or cond subgraph with the
-wrong number of outputs) refused with the operator and the reason."""
+in another) run by Emberlite and LiteRT on the same inputs, within 1e-4 x max |output|; a
+loop of a run-time trip count, an IF of a run-time condition, a loop past the step limit and
+malformed WHILEs (a body or cond subgraph with the wrong number of outputs) refused with the
+operator and the reason."""
 from __future__ import annotations
 
 import os

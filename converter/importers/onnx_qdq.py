@@ -284,7 +284,14 @@ def dequantize_linear(b: Builder, x: AnyTensor, x_scale: Operand,
 
 # --- run-time scale and zero point: QUANTIZE_LINEAR, DEQUANTIZE_LINEAR ---------------------------
 _ONNX_INTEGERS = {onnx.TensorProto.INT8: DType.INT8, onnx.TensorProto.UINT8: DType.UINT8,
-                  onnx.TensorProto.INT16: DType.INT16, onnx.TensorProto.UINT16: DType.UINT16}
+                  onnx.TensorProto.INT16: DType.INT16, onnx.TensorProto.UINT16: DType.UINT16,
+                  onnx.TensorProto.INT4: DType.INT4, onnx.TensorProto.UINT4: DType.UINT4,
+                  onnx.TensorProto.INT2: DType.INT2, onnx.TensorProto.UINT2: DType.UINT2,
+                  onnx.TensorProto.FLOAT4E2M1: DType.FLOAT4E2M1}
+# The sub-byte integers (one element per byte; only CAST reads and writes them): their ranges
+# and the 8-bit type that holds each.
+_SUB_BYTE = {DType.INT4: (-8, 7, DType.INT8), DType.UINT4: (0, 15, DType.UINT8),
+             DType.INT2: (-2, 1, DType.INT8), DType.UINT2: (0, 3, DType.UINT8)}
 
 
 def _constant_params(scale: Operand, zero_point: Operand | None) -> bool:
@@ -319,6 +326,9 @@ def _runtime_params(b: Builder, x: str, scale: Operand, zero_point: Operand | No
     if b.dtype(names[0]) != DType.FLOAT32:
         raise Unsupported(f"scale of type {b.dtype(names[0]).name.lower()}: float32 scales are "
                           f"supported")
+    if len(names) == 2 and b.shape(names[1]) != shape and \
+            int(np.prod(shape, dtype=np.int64)) == 1 == int(np.prod(b.shape(names[1]))):
+        names[1] = b.reshape(names[1], shape)  # one value of another rank
     if len(names) == 2 and b.shape(names[1]) != shape:
         raise Invalid(f"zero point shape {list(b.shape(names[1]))} differs from scale shape "
                       f"{list(shape)}")
@@ -361,6 +371,19 @@ def _quantize_float8(b: Builder, x: str, scale: Operand, axis: int, dtype: DType
     return b.op(OpType.CAST, [y], CastParams(saturate=bool(saturate)), dtype=dtype)
 
 
+def _quantize_sub_byte(b: Builder, x: str, scale: Operand, zero_point: Operand | None,
+                       axis: int, dtype: DType) -> str:
+    """QuantizeLinear to int4, uint4, int2 or uint2 in float ops: saturate(round_half_even(x /
+    scale) + zero point) to the type's range, then a CAST (exact: a whole number in range)."""
+    scale_name, zp = _runtime_params(b, x, scale, zero_point, axis)
+    y = b.op(OpType.ROUND, [b.op(OpType.DIV, [x, scale_name], BinaryParams())])
+    if zp is not None:
+        y = b.op(OpType.ADD, [y, b.op(OpType.CAST, [zp], dtype=DType.FLOAT32)], BinaryParams())
+    lo, hi, _ = _SUB_BYTE[dtype]
+    y = b.op(OpType.CLAMP, [y], ClampParams(float(lo), float(hi)))
+    return b.op(OpType.CAST, [y], dtype=dtype)
+
+
 def _quantize_runtime(b: Builder, x: str, scale: Operand, zero_point: Operand | None,
                       axis: int, output_dtype: int, saturate: int = 1) -> str:
     """QuantizeLinear whose scale or zero point is a run-time tensor (or whose output is int16 or
@@ -369,6 +392,10 @@ def _quantize_runtime(b: Builder, x: str, scale: Operand, zero_point: Operand | 
     if float8 is not None:
         return _quantize_float8(b, x, scale, axis, float8, saturate)
     dtype = _quantized_type(b, zero_point, output_dtype)
+    if dtype == DType.FLOAT4E2M1:
+        return _quantize_float8(b, x, scale, axis, dtype, saturate)
+    if dtype in _SUB_BYTE:
+        return _quantize_sub_byte(b, x, scale, zero_point, axis, dtype)
     if dtype is None or dtype not in QUANTIZE_TYPES_IR:
         name = onnx.TensorProto.DataType.Name(output_dtype) if output_dtype else \
             _operand_dtype(b, zero_point).name
@@ -383,7 +410,19 @@ def _dequantize_runtime(b: Builder, x: str, scale: Operand, zero_point: Operand 
     """DequantizeLinear whose scale or zero point is a run-time tensor (or whose x is int16,
     uint16 or int32): DEQUANTIZE_LINEAR, which reads them at invoke. A float8 x (widened to
     float32 at the graph's edge) is x x scale in float32, its zero point 0 as ONNX's says."""
-    if b.dtype(x) == DType.FLOAT32 and _float8_source(b, x) is not None:
+    if b.dtype(x) == DType.FLOAT4E2M1:
+        x = b.op(OpType.CAST, [x], dtype=DType.FLOAT32)
+    elif b.dtype(x) in _SUB_BYTE:
+        if zero_point is not None and _operand_dtype(b, zero_point) != b.dtype(x):
+            raise Invalid(f"zero point is {_operand_dtype(b, zero_point).name.lower()}, but x "
+                          f"is {b.dtype(x).name.lower()}")
+        wide = _SUB_BYTE[b.dtype(x)][2]
+        x = b.op(OpType.CAST, [x], dtype=wide)
+        if zero_point is not None:
+            zero_point = b.op(OpType.CAST, [_tensor(b, zero_point, "zero_point")], dtype=wide)
+    # A float4 x cast above, or a float8 one the graph's edge widened: x x scale.
+    producer = _producer(b.graph, x)
+    if b.dtype(x) == DType.FLOAT32 and producer is not None and producer.op == OpType.CAST:
         [scale_name, _] = _runtime_params(b, x, scale, None, axis)
         return b.op(OpType.MUL, [x, scale_name], BinaryParams())
     if b.dtype(x) not in DEQUANTIZE_TYPES_IR:

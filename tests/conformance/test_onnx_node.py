@@ -39,8 +39,6 @@ OLD_OPSET = "opset 1, older than the oldest Emberlite reads (7)"
 OTHER_ELEMENTS = ("a tensor of float8e8m0, string or another element type Emberlite does not "
                   "have (it has the floats of 4 to 64 bits, the integer types of 2 to 64 bits "
                   "and bool)")
-SUB_BYTE_QUANTIZED = ("(De)QuantizeLinear to or from int4, uint4, int2, uint2 or float4e2m1 "
-                      "(only CAST reads and writes those types)")
 ATTENTION_LATER = "Attention's float64 softmax precision"
 NOT_2D = "3D transposed convolution: only 1D and 2D windows are supported"
 CEIL_PADDED = ("ceil_mode=1 with count_include_pad=1 where the last window runs past the "
@@ -73,8 +71,6 @@ def _xfail() -> dict[str, str]:
     groups = [
         (INT_TYPES, ["test_equal_string", "test_equal_string_broadcast"]),
         (WIDE_QUANTIZED, ["test_top_k_uint64"]),
-        (SUB_BYTE_QUANTIZED, [*_names("quantizelinear_", "int4 uint4 int2 uint2 float4e2m1"),
-                              *_names("dequantizelinear_", "int4 uint4 int2 uint2 float4e2m1")]),
         (EINSUM_ELLIPSIS, ["test_einsum_batch_diagonal"]),
         (NOT_2D, ["test_convtranspose_3d"]),
         (CEIL_PADDED, ["test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_"

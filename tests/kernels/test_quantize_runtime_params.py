@@ -7,6 +7,7 @@ leaves it open) against the numpy reference; an empty x; malformed nodes refused
 or at allocate with the node named."""
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 import onnx
 import pytest
@@ -438,3 +439,30 @@ def test_blocked_scale_of_the_wrong_shape_is_refused() -> None:
     model.graph.node[0].attribute.append(helper.make_attribute("block_size", 3))
     model.graph.node[0].name = "bad_node"
     _refused(model, "bad_node", "in blocks of 3 along axis 1 needs [3, 3]")
+
+
+@pytest.mark.parametrize("sub", [TensorProto.INT4, TensorProto.UINT4, TensorProto.INT2,
+                                 TensorProto.UINT2], ids=["int4", "uint4", "int2", "uint2"])
+def test_sub_byte_quantize_and_dequantize_match_onnx_reference(sub: int) -> None:
+    """int4, uint4, int2, uint2 (one element per byte): saturating quantize with a run-time
+    per-axis scale and zero point, and its dequantize, equal to ONNX's reference evaluator."""
+    rng = np.random.default_rng(sub)
+    t = helper.tensor_dtype_to_np_dtype(sub)
+    lo, hi = int(np.array(ml_dtypes.iinfo(t).min)), int(np.array(ml_dtypes.iinfo(t).max))
+    x = rng.uniform(-12, 12, (3, 5)).astype(np.float32)
+    scale = rng.uniform(0.3, 2.0, 5).astype(np.float32)
+    zp = rng.integers(lo, hi + 1, 5).astype(t)
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape),
+              helper.make_tensor_value_info("scale", TensorProto.FLOAT, scale.shape),
+              helper.make_tensor_value_info("zp", sub, zp.shape)]
+    q = helper.make_node("QuantizeLinear", ["x", "scale", "zp"], ["q"], axis=1)
+    dq = helper.make_node("DequantizeLinear", ["q", "scale", "zp"], ["y"], axis=1)
+    graph = helper.make_graph([q, dq], "sub", inputs,
+                              [helper.make_tensor_value_info("q", sub, x.shape),
+                               helper.make_tensor_value_info("y", TensorProto.FLOAT, x.shape)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    want = ReferenceEvaluator(model).run(None, {"x": x, "scale": scale, "zp": zp})
+    got = run_ember(convert_onnx(model), [x, scale, zp])
+    np.testing.assert_array_equal(got[0].astype(np.int8), want[0].astype(np.int8))
+    np.testing.assert_array_equal(got[1], want[1])
+    assert {lo, hi} <= set(want[0].astype(np.int8).ravel().tolist())  # both ends saturate

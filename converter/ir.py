@@ -46,6 +46,7 @@ class DType(enum.IntEnum):
     INT2 = 19
     UINT2 = 20
     FLOAT4E2M1 = 21
+    FLOAT8E8M0 = 22
 
     @property
     def numpy(self) -> np.dtype:
@@ -68,7 +69,7 @@ _NUMPY = {DType.FLOAT32: "float32", DType.FLOAT16: "float16", DType.INT8: "int8"
           DType.FLOAT8E5M2: ml_dtypes.float8_e5m2,
           DType.FLOAT8E5M2FNUZ: ml_dtypes.float8_e5m2fnuz, DType.INT4: ml_dtypes.int4,
           DType.UINT4: ml_dtypes.uint4, DType.INT2: ml_dtypes.int2, DType.UINT2: ml_dtypes.uint2,
-          DType.FLOAT4E2M1: ml_dtypes.float4_e2m1fn}
+          DType.FLOAT4E2M1: ml_dtypes.float4_e2m1fn, DType.FLOAT8E8M0: ml_dtypes.float8_e8m0fnu}
 
 
 @dataclass(frozen=True)

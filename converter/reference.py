@@ -570,6 +570,15 @@ def _arg(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     return [fn(args[0], axis=node.params.axis).reshape(_out_shape(node, graph))]
 
 
+def _e8m0_up(x: np.ndarray, saturate: bool) -> np.ndarray:
+    """FLOAT8E8M0 as ONNX's Cast with round_mode "up": float32's exponent field, plus one when
+    a fraction bit is set (not past 0xFE when saturating); infinity and NaN give 0xFF."""
+    b = x.view(np.uint32)
+    e = ((b >> 23) & 0xFF).astype(np.uint16)
+    up = ((b & 0x7FFFFF) != 0) & (e != 0xFF) & ~((e == 0xFE) & saturate)
+    return (e + up).astype(np.uint8).view(DType.FLOAT8E8M0.numpy)
+
+
 def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     # C casts (csrc/kernels/cast.c): float -> integer truncates toward zero, saturated where C
     # leaves it undefined (to the int32 range, int64 for UINT32 and 64-bit outputs, and
@@ -577,6 +586,8 @@ def _cast(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     # to a narrower float rounds to nearest even, float8 saturating unless CastParams say not.
     x = np.asarray(args[0])
     to = graph.tensors[node.outputs[0]].dtype
+    if to == DType.FLOAT8E8M0 and x.dtype != to.numpy:
+        return [_e8m0_up(_f64(x).astype(np.float32), node.params.saturate)]
     if to.name.startswith("FLOAT8") and x.dtype != to.numpy:
         # ml_dtypes does not saturate: beyond the range gives infinity or NaN.
         top = float(ml_dtypes.finfo(to.numpy).max)

@@ -29,7 +29,8 @@ _Static_assert(EMBER_TYPE_UINT4 == 18, "EMBER_TYPE_UINT4 is not DataType.UINT4 (
 _Static_assert(EMBER_TYPE_INT2 == 19, "EMBER_TYPE_INT2 is not DataType.INT2 (19)");
 _Static_assert(EMBER_TYPE_UINT2 == 20, "EMBER_TYPE_UINT2 is not DataType.UINT2 (20)");
 _Static_assert(EMBER_TYPE_FLOAT4E2M1 == 21, "EMBER_TYPE_FLOAT4E2M1 is not DataType.FLOAT4E2M1 (21)");
-_Static_assert(EMBER_TYPE_COUNT == 22, "EMBER_TYPE_COUNT is not the number of DataType values (22)");
+_Static_assert(EMBER_TYPE_FLOAT8E8M0 == 22, "EMBER_TYPE_FLOAT8E8M0 is not DataType.FLOAT8E8M0 (22)");
+_Static_assert(EMBER_TYPE_COUNT == 23, "EMBER_TYPE_COUNT is not the number of DataType values (23)");
 
 /* enum OpCode */
 #define EMBER_OP_CONV2D 0

@@ -57,6 +57,7 @@ const char *ember_type_str(ember_type type) {
     case EMBER_TYPE_INT2: return "int2";
     case EMBER_TYPE_UINT2: return "uint2";
     case EMBER_TYPE_FLOAT4E2M1: return "float4e2m1";
+    case EMBER_TYPE_FLOAT8E8M0: return "float8e8m0";
     default: return "unknown type";
     }
 }
@@ -84,7 +85,8 @@ size_t ember_type_bytes(uint8_t type) {
     case EMBER_TYPE_UINT4:
     case EMBER_TYPE_INT2:
     case EMBER_TYPE_UINT2:
-    case EMBER_TYPE_FLOAT4E2M1: return 1;
+    case EMBER_TYPE_FLOAT4E2M1:
+    case EMBER_TYPE_FLOAT8E8M0: return 1;
     default: return 0;
     }
 }

@@ -46,6 +46,7 @@ _ML_DTYPES_TYPES: dict[int, str] = {
     lib.EMBER_TYPE_INT2: "int2",
     lib.EMBER_TYPE_UINT2: "uint2",
     lib.EMBER_TYPE_FLOAT4E2M1: "float4_e2m1fn",
+    lib.EMBER_TYPE_FLOAT8E8M0: "float8_e8m0fnu",
 }
 
 # Bits of Interpreter(isa_mask=...): which optimised kernel families prepare may pick. The

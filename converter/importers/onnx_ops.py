@@ -163,8 +163,8 @@ def _cast_target(to: int) -> DType:
         known = to in onnx.TensorProto.DataType.values()
         name = onnx.TensorProto.DataType.Name(to) if known else f"unknown type {to}"
         raise Unsupported(f"Cast to {name}: Emberlite has no such tensors (float32, float64, "
-                          f"float16, bfloat16, float8, 8- to 64-bit integers and bool "
-                          f"are supported)") from None
+                          f"float16, bfloat16, float8, float4e2m1, 2- to 64-bit integers and "
+                          f"bool are supported)") from None
 
 
 def _cast_to(b: Builder, x: str, dtype: DType, saturate: int = 1) -> str:
@@ -176,13 +176,24 @@ def _cast_to(b: Builder, x: str, dtype: DType, saturate: int = 1) -> str:
     return b.op(OpType.CAST, [x], params, dtype=dtype)
 
 
-def cast(b: Builder, x: AnyTensor, *, to: int, saturate: int = 1) -> str:
+def _round_mode(dtype: DType, round_mode: str) -> None:
+    """round_mode (opset 24) only concerns FLOAT8E8M0 targets; CAST writes those rounded up."""
+    if dtype == DType.FLOAT8E8M0 and round_mode != "up":
+        raise Unsupported(f"Cast to FLOAT8E8M0 with round_mode={round_mode!r}: only 'up' "
+                          f"(the default) is supported")
+
+
+def cast(b: Builder, x: AnyTensor, *, to: int, saturate: int = 1,
+         round_mode: str = "up") -> str:
     """Float to integer truncates toward zero (saturating where ONNX leaves it undefined);
     to a narrower float rounds to nearest even; `saturate` concerns float8 targets."""
+    _round_mode(_cast_target(to), round_mode)
     return _cast_to(b, x, _cast_target(to), saturate)
 
 
-def cast_like(b: Builder, x: AnyTensor, like: AnyTensor, *, saturate: int = 1) -> str:
+def cast_like(b: Builder, x: AnyTensor, like: AnyTensor, *, saturate: int = 1,
+              round_mode: str = "up") -> str:
+    _round_mode(b.dtype(like), round_mode)
     return _cast_to(b, x, b.dtype(like), saturate)
 
 

@@ -71,7 +71,8 @@ typedef enum ember_type {
     EMBER_TYPE_INT2 = 19,
     EMBER_TYPE_UINT2 = 20,
     EMBER_TYPE_FLOAT4E2M1 = 21,
-    EMBER_TYPE_COUNT = 22
+    EMBER_TYPE_FLOAT8E8M0 = 22, /* 2^(code - 127); 0xFF is NaN */
+    EMBER_TYPE_COUNT = 23
 } ember_type;
 
 /* Bits of ember_options.isa_mask: which optimised kernel families may be used. */

@@ -18,6 +18,10 @@
    when read and written zero; a float to INT4, UINT4, INT2 or UINT2 truncates toward zero and
    gives 0 when the result is out of the type's range (NaN too); an integer wraps; FLOAT4E2M1
    rounds to nearest even and saturates (float_convert.h).
+   FLOAT8E8M0 (a power of two, 2^(code - 127), 0xFF NaN) is written as ONNX's Cast with
+   round_mode "up" (the only mode the format has) writes it: the value rounded to float32, its
+   exponent field kept, plus one if any fraction bit is set (the sign ignored; infinity and
+   NaN give 0xFF; beyond 2^127 saturates to 0xFE unless CastParams.saturate is false).
    Node data: cast_data. */
 #include <math.h>
 #include <string.h>
@@ -107,6 +111,11 @@ static struct element load(const void *p, size_t i, uint8_t type) {
     case EMBER_TYPE_UINT4:
     case EMBER_TYPE_INT2:
     case EMBER_TYPE_UINT2: return load_sub_byte(((const uint8_t *)p)[i], type);
+    case EMBER_TYPE_FLOAT8E8M0: {
+        const uint8_t c = ((const uint8_t *)p)[i];
+        e.f = c == 0xFF ? NAN : ldexp(1.0, (int)c - 127);
+        return e;
+    }
     default: /* the float8 types and FLOAT4E2M1 */
         e.f = ember_narrow_float_decode(type, ((const uint8_t *)p)[i]);
         return e;
@@ -188,9 +197,25 @@ static void store_bits(void *p, size_t i, uint8_t type, uint64_t u) {
     }
 }
 
+/* FLOAT8E8M0's code for f, round_mode "up" (the header). */
+static uint8_t e8m0_up(double f, bool saturate) {
+    const float x = (float)f; /* a double beyond float32's range becomes infinity: NaN code */
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    const uint32_t exponent = (b >> 23) & 0xFFu;
+    if (exponent == 0xFFu)
+        return 0xFF;
+    const bool fraction = (b & 0x7FFFFFu) != 0;
+    if (fraction && !(exponent == 0xFEu && saturate))
+        return (uint8_t)(exponent + 1u);
+    return (uint8_t)exponent;
+}
+
 static void store_float(void *p, size_t i, uint8_t to, double f, bool saturate) {
     if (to == EMBER_TYPE_FLOAT32)
         ((float *)p)[i] = (float)f;
+    else if (to == EMBER_TYPE_FLOAT8E8M0)
+        ((uint8_t *)p)[i] = e8m0_up(f, saturate);
     else if (to == EMBER_TYPE_FLOAT64)
         ((double *)p)[i] = f;
     else
@@ -199,7 +224,7 @@ static void store_float(void *p, size_t i, uint8_t to, double f, bool saturate) 
 
 static bool is_float(uint8_t type) {
     return type == EMBER_TYPE_FLOAT32 || type == EMBER_TYPE_FLOAT64 ||
-           ember_is_narrow_float(type);
+           type == EMBER_TYPE_FLOAT8E8M0 || ember_is_narrow_float(type);
 }
 
 static void store(const struct cast_data *d, void *p, size_t i, const struct element *e) {

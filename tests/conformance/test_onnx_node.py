@@ -36,9 +36,8 @@ INT_TYPES = "run-time tensors of string elements"
 WIDE_QUANTIZED = ("int16/uint16 (De)QuantizeLinear, blocked scales, or a scale or TopK's k "
                   "computed at run time")
 OLD_OPSET = "opset 1, older than the oldest Emberlite reads (7)"
-OTHER_ELEMENTS = ("a tensor of float8e8m0, string or another element type Emberlite does not "
-                  "have (it has the floats of 4 to 64 bits, the integer types of 2 to 64 bits "
-                  "and bool)")
+OTHER_ELEMENTS = ("a tensor of strings or another element type Emberlite does not have (it has "
+                  "the floats of 4 to 64 bits, the integer types of 2 to 64 bits and bool)")
 ATTENTION_LATER = "Attention's float64 softmax precision"
 NOT_2D = "3D transposed convolution: only 1D and 2D windows are supported"
 CEIL_PADDED = ("ceil_mode=1 with count_include_pad=1 where the last window runs past the "
@@ -120,7 +119,7 @@ _RUN_ELEMENTS = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT32, onnx.TensorProt
                  onnx.TensorProto.FLOAT8E4M3FNUZ, onnx.TensorProto.FLOAT8E5M2,
                  onnx.TensorProto.FLOAT8E5M2FNUZ, onnx.TensorProto.INT4,
                  onnx.TensorProto.UINT4, onnx.TensorProto.INT2, onnx.TensorProto.UINT2,
-                 onnx.TensorProto.FLOAT4E2M1}
+                 onnx.TensorProto.FLOAT4E2M1, onnx.TensorProto.FLOAT8E8M0}
 
 
 def _static_reason(model: onnx.ModelProto) -> str | None:

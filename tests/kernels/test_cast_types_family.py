@@ -278,12 +278,14 @@ def test_onnx_cast_to_bfloat16_and_float8_matches_ml_dtypes(to: str, saturate: i
 
 
 @pytest.mark.parametrize("to, attrs, match", [
-    (TensorProto.FLOAT8E8M0, {}, "Cast to FLOAT8E8M0: Emberlite has no such tensors"),
-    (TensorProto.STRING, {}, "Cast to STRING"),
+    (TensorProto.STRING, {}, "Cast to STRING: Emberlite has no such tensors"),
+    (TensorProto.FLOAT8E8M0, {"round_mode": "nearest"},
+     "Cast to FLOAT8E8M0 with round_mode='nearest': only 'up'"),
 ])
 def test_onnx_casts_emberlite_cannot_do_are_refused_by_name(to: int, attrs: dict,
                                                             match: str) -> None:
     model = onnx_cast(TensorProto.FLOAT, to, (2, 3), **attrs)
+    model.opset_import[0].version = 25  # round_mode: opset 24
     model.graph.node[0].name = "the_cast"
     with pytest.raises(UnsupportedOpsError, match=match) as info:
         convert_onnx(model)
@@ -438,3 +440,46 @@ def test_stored_sub_byte_constant_with_other_bits_set_is_refused(dtype: DType,
     good = canonical(raw.view(dtype.numpy))
     got, = run_ember(sub_byte_constant_model(good), [x])
     np.testing.assert_array_equal(got, good.astype(np.float32))
+
+
+# --- FLOAT8E8M0 (format 9) ---------------------------------------------------------------------
+@pytest.mark.parametrize("dst", [DType.FLOAT32, DType.FLOAT16, DType.FLOAT64, DType.BFLOAT16,
+                                 DType.INT32, DType.UINT8, DType.BOOL], ids=lambda t: t.name)
+def test_float8e8m0_reads_every_code_as_ml_dtypes(dst: DType) -> None:
+    """2^(code - 127), 0xFF NaN: every code, to floats as ml_dtypes rounds them."""
+    x = every(DType.FLOAT8E8M0)
+    got, ref = cast(x, dst)
+    f = x.astype(np.float64)
+    if dst in FLOATS:
+        want = f.astype(dst.numpy)
+        assert_same_floats(got, want)
+        assert_same_floats(ref, want)
+    else:
+        keep = in_range(f, dst) if dst != DType.BOOL else np.ones(f.shape, bool)
+        want = (f != 0) if dst == DType.BOOL else np.trunc(f[keep]).astype(dst.numpy)
+        np.testing.assert_array_equal(got[keep], want[keep] if dst == DType.BOOL else want)
+
+
+@pytest.mark.parametrize("saturate", [True, False])
+@pytest.mark.parametrize("src", [DType.FLOAT32, DType.FLOAT16, DType.FLOAT64, DType.INT32],
+                         ids=lambda t: t.name)
+def test_casts_to_float8e8m0_round_up_as_onnx(src: DType, saturate: bool) -> None:
+    """ONNX's Cast with round_mode "up" (onnx.numpy_helper.to_float8e8m0): every float16, and
+    float32 powers of two, their neighbours, subnormals, the top exponent, inf and NaN."""
+    from onnx.numpy_helper import to_float8e8m0
+
+    if src == DType.FLOAT16:
+        x = every(src)
+    elif src == DType.INT32:
+        x = sample(src)
+    else:
+        p = np.ldexp(1.0, np.arange(-149, 128)).astype(np.float32)
+        x = np.concatenate([p, np.nextafter(p, np.float32(np.inf)),
+                            np.nextafter(p, np.float32(0)), -p,
+                            np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 3e38, 1e-45],
+                                     np.float32),
+                            RNG.normal(0, 1e3, 200).astype(np.float32)]).astype(src.numpy)
+    got, ref = run_node(OpType.CAST, [x], x.shape, DType.FLOAT8E8M0, CastParams(saturate))
+    want = to_float8e8m0(x.astype(np.float32), saturate, "up")
+    assert_same_bytes(got, want)
+    assert_same_bytes(ref, want)

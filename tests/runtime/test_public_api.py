@@ -94,7 +94,7 @@ def test_type_enum_is_the_schemas_data_type() -> None:
 
 
 @pytest.mark.parametrize("edit", [None, ("EMBER_TYPE_INT8 = 2", "EMBER_TYPE_INT8 = 14"),
-                                  ("EMBER_TYPE_COUNT = 22", "EMBER_TYPE_COUNT = 23")],
+                                  ("EMBER_TYPE_COUNT = 23", "EMBER_TYPE_COUNT = 24")],
                          ids=["as is", "value", "count"])
 def test_schema_header_checks_the_public_type_enum(edit: tuple[str, str] | None,
                                                    tmp_path: Path) -> None:

@@ -25,3 +25,4 @@ class DataType(object):
     INT2 = 19
     UINT2 = 20
     FLOAT4E2M1 = 21
+    FLOAT8E8M0 = 22

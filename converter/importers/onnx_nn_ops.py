@@ -315,13 +315,29 @@ def _pool(b: Builder, op: OpType, x: str, auto_pad: str, ceil_mode: int,
         extra_h = _ceil_extra(h, kernel[0], stride[0], dilation[0], top, bottom)
         extra_w = _ceil_extra(w, kernel[1], stride[1], dilation[1], left, right)
         if count_include_pad and (extra_h or extra_w):
-            raise Unsupported("ceil_mode=1 with count_include_pad=1 is not supported when the "
-                              "last window runs past the padding")
+            # The average counts the padding but not the cells past it that ceil_mode adds:
+            # the padding becomes real zeros, and the pool counts only the cells inside.
+            return _pool_ceil_past_padding(b, op, x, kernel, stride, dilation,
+                                           (top, left, bottom, right), (extra_h, extra_w))
         bottom, right = bottom + extra_h, right + extra_w
     params = Pool2DParams(kernel[0], kernel[1], stride[0], stride[1], dilation[0], dilation[1],
                           top, left, bottom, right, bool(count_include_pad))
     y = b.op(op, [b.transpose(x, TO_NHWC)], params)
     return b.transpose(y, TO_NCHW)
+
+
+def _pool_ceil_past_padding(b: Builder, op: OpType, x: str, kernel: Pair, stride: Pair,
+                            dilation: Pair, pads: tuple[int, int, int, int],
+                            extra: Pair) -> str:
+    """An average with count_include_pad=1 whose last ceil_mode window runs past the padding:
+    the input padded with zeros, then pooled counting only the cells inside it."""
+    top, left, bottom, right = pads
+    nhwc = b.transpose(x, TO_NHWC)
+    if any(pads):
+        nhwc = b.op(OpType.PAD, [nhwc], PadParams((0, top, left, 0, 0, bottom, right, 0)))
+    params = Pool2DParams(kernel[0], kernel[1], stride[0], stride[1], dilation[0], dilation[1],
+                          0, 0, extra[0], extra[1], False)
+    return b.transpose(b.op(op, [nhwc], params), TO_NCHW)
 
 
 def _pool_3d(b: Builder, op: OpType, x: str, auto_pad: str, ceil_mode: int,

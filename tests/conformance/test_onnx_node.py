@@ -40,8 +40,6 @@ OTHER_ELEMENTS = ("a tensor of strings or another element type Emberlite does no
                   "the floats of 4 to 64 bits, the integer types of 2 to 64 bits and bool)")
 ATTENTION_LATER = "Attention's float64 softmax precision"
 NOT_2D = "3D transposed convolution: only 1D and 2D windows are supported"
-CEIL_PADDED = ("ceil_mode=1 with count_include_pad=1 where the last window runs past the "
-               "padding")
 TRAINING = "training mode"
 EXTRA_OUTPUT = "second output (dropout mask / max-pool indices) is not supported"
 NOT_TENSOR = "sequence/optional inputs are not tensors"
@@ -72,8 +70,6 @@ def _xfail() -> dict[str, str]:
         (WIDE_QUANTIZED, ["test_top_k_uint64"]),
         (EINSUM_ELLIPSIS, ["test_einsum_batch_diagonal"]),
         (NOT_2D, ["test_convtranspose_3d"]),
-        (CEIL_PADDED, ["test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_"
-                       "True"]),
         (TRAINING, ["test_batchnorm_example_training_mode",
                     "test_batchnorm_epsilon_training_mode", "test_training_dropout",
                     "test_training_dropout_default", "test_training_dropout_zero_ratio"]),

@@ -4,12 +4,14 @@
    function. IEEE results where the function leaves its domain, as numpy and ONNX Runtime give
    them: sqrt and log of a negative are NaN, log 0 is -inf, 1 / 0 is inf. Node data:
    ember_unary_data (unary.h), the params in p.
-   ABS, NEG and SIGN also take plain INT32 and INT64 (the output of the input's type), as ONNX
-   Runtime computes them: -INT_MIN and |INT_MIN| wrap to INT_MIN (modulo 2^32 / 2^64), SIGN is
-   -1, 0 or 1. Node data then: math_int_data. ACOS, ASIN, ATAN (format 9): float32 only. */
+   ABS, NEG and SIGN also take plain integers, int8 to uint64 (the output of the input's type),
+   as ONNX Runtime computes them: -INT_MIN and |INT_MIN| wrap to INT_MIN (modulo 2^width), SIGN
+   is -1, 0 or 1 (an unsigned x is its own |x|, and -x wraps). Node data then: math_int_data.
+   ACOS, ASIN, ATAN (format 9): float32 only. */
 #include <math.h>
 
 #include "ember_internal.h"
+#include "kernels/broadcast.h"
 #include "kernels/unary.h"
 
 /* The approximate GELU's constants: sqrt(2 / pi) and the cubic term's weight. */
@@ -178,57 +180,71 @@ typedef struct math_int_data {
     math_int_loop loop;
 } math_int_data;
 
-/* Defines `name`, a math_int_loop over elements of type T: out[i] = expr of x = in[i]; the
-   negations go through the unsigned type of T's width, where wrapping is defined. */
-#define MATH_INT_LOOP(name, T, expr)                                                           \
+/* Defines `name`, a math_int_loop over elements of type ET: out[i] = expr of x = in[i], with
+   T, W and S as EMBER_INT_TYPES (broadcast.h) gives them; the negations go through W, where
+   wrapping is defined (-INT_MIN and |INT_MIN| wrap to INT_MIN). */
+#define MATH_INT_LOOP(name, ET, EW, ES, expr)                                                  \
     static void name(const void *in, void *out, size_t n) {                                    \
+        typedef ET T;                                                                          \
+        typedef EW W;                                                                          \
+        enum { S = ES };                                                                       \
+        (void)sizeof(W);                                                                       \
+        (void)S;                                                                               \
         const T *xs = in;                                                                      \
         T *o = out;                                                                            \
         for (size_t i = 0; i < n; i++) {                                                       \
             const T x = xs[i];                                                                 \
-            o[i] = (expr);                                                                     \
+            o[i] = (T)(expr);                                                                  \
         }                                                                                      \
     }
+#define MATH_INT_DEF_(name, expr, sfx, T, W, S, TYPE) MATH_INT_LOOP(name##_##sfx, T, W, S, expr)
+#define MATH_INT_ENTRY_(name, expr, sfx, T, W, S, TYPE) [TYPE] = name##_##sfx,
+/* The loops of `expr` for every plain integer type, indexed by EMBER_TYPE_*. */
+#define MATH_INT_LOOPS(name, expr)                                                             \
+    EMBER_INT_TYPES(MATH_INT_DEF_, name, expr)                                                 \
+    static const math_int_loop name[EMBER_TYPE_COUNT] = {                                      \
+        EMBER_INT_TYPES(MATH_INT_ENTRY_, name, expr)};
+/* Whether x is negative, written so an unsigned T compares nothing with 0 (-Wtype-limits). */
+#define NEGATIVE (S && ((W)x >> (sizeof(T) * 8 - 1)) != 0)
 
-MATH_INT_LOOP(abs_i32, int32_t, x < 0 ? (int32_t)(0 - (uint32_t)x) : x)
-MATH_INT_LOOP(abs_i64, int64_t, x < 0 ? (int64_t)(0 - (uint64_t)x) : x)
-MATH_INT_LOOP(neg_i32, int32_t, (int32_t)(0 - (uint32_t)x))
-MATH_INT_LOOP(neg_i64, int64_t, (int64_t)(0 - (uint64_t)x))
-MATH_INT_LOOP(sign_i32, int32_t, (int32_t)((x > 0) - (x < 0)))
-MATH_INT_LOOP(sign_i64, int64_t, (int64_t)((x > 0) - (x < 0)))
+MATH_INT_LOOPS(abs_ints, NEGATIVE ? 0 - (W)x : (W)x)
+MATH_INT_LOOPS(neg_ints, 0 - (W)x)
+MATH_INT_LOOPS(sign_ints, NEGATIVE ? (T)-1 : (T)(x != 0))
+
+#undef NEGATIVE
 
 typedef struct math_op {
     uint16_t op;
     const char *name;
     uint8_t params_type; /* EMBER_OP_PARAMS_*, 0: none */
     ember_unary_f32 loop;
-    math_int_loop i32, i64; /* the INT32 and INT64 loops, or NULL: float32 only */
+    const math_int_loop *ints; /* the plain integer loops by type, or NULL: float32 only */
 } math_op;
 
 static const math_op math_ops[] = {
-    {EMBER_OP_ABS, "abs", 0, abs_loop, abs_i32, abs_i64},
-    {EMBER_OP_NEG, "neg", 0, neg_loop, neg_i32, neg_i64},
-    {EMBER_OP_SQRT, "sqrt", 0, sqrt_loop, NULL, NULL},
-    {EMBER_OP_RSQRT, "rsqrt", 0, rsqrt_loop, NULL, NULL},
-    {EMBER_OP_EXP, "exp", 0, exp_loop, NULL, NULL},
-    {EMBER_OP_LOG, "log", 0, log_loop, NULL, NULL},
-    {EMBER_OP_FLOOR, "floor", 0, floor_loop, NULL, NULL},
-    {EMBER_OP_CEIL, "ceil", 0, ceil_loop, NULL, NULL},
-    {EMBER_OP_ROUND, "round", 0, round_loop, NULL, NULL},
-    {EMBER_OP_SIGN, "sign", 0, sign_loop, sign_i32, sign_i64},
-    {EMBER_OP_SIN, "sin", 0, sin_loop, NULL, NULL},
-    {EMBER_OP_COS, "cos", 0, cos_loop, NULL, NULL},
-    {EMBER_OP_ACOS, "acos", 0, acos_loop, NULL, NULL},
-    {EMBER_OP_ASIN, "asin", 0, asin_loop, NULL, NULL},
-    {EMBER_OP_ATAN, "atan", 0, atan_loop, NULL, NULL},
-    {EMBER_OP_RECIPROCAL, "reciprocal", 0, reciprocal_loop, NULL, NULL},
-    {EMBER_OP_ERF, "erf", 0, erf_loop, NULL, NULL},
-    {EMBER_OP_SOFTPLUS, "softplus", 0, softplus_loop, NULL, NULL},
-    {EMBER_OP_MISH, "mish", 0, mish_loop, NULL, NULL},
-    {EMBER_OP_SQUARE, "square", 0, square_loop, NULL, NULL},
-    {EMBER_OP_ELU, "elu", EMBER_OP_PARAMS_ELU_PARAMS, elu_loop, NULL, NULL},
-    {EMBER_OP_SELU, "selu", EMBER_OP_PARAMS_SELU_PARAMS, elu_loop, NULL, NULL},
-    {EMBER_OP_GELU, "gelu", EMBER_OP_PARAMS_GELU_PARAMS, gelu_loop, NULL, NULL},
+    {EMBER_OP_ABS, "abs", 0, abs_loop, abs_ints},
+    {EMBER_OP_NEG, "neg", 0, neg_loop, neg_ints},
+    {EMBER_OP_SQRT, "sqrt", 0, sqrt_loop, NULL},
+    {EMBER_OP_RSQRT, "rsqrt", 0, rsqrt_loop, NULL},
+    {EMBER_OP_EXP, "exp", 0, exp_loop, NULL},
+    {EMBER_OP_LOG, "log", 0, log_loop, NULL},
+    {EMBER_OP_FLOOR, "floor", 0, floor_loop, NULL},
+    {EMBER_OP_CEIL, "ceil", 0, ceil_loop, NULL},
+    {EMBER_OP_ROUND, "round", 0, round_loop, NULL},
+    {EMBER_OP_SIGN, "sign", 0, sign_loop, sign_ints},
+    {EMBER_OP_SIN, "sin", 0, sin_loop, NULL},
+    {EMBER_OP_COS, "cos", 0, cos_loop, NULL},
+    {EMBER_OP_ACOS, "acos", 0, acos_loop, NULL},
+    {EMBER_OP_ASIN, "asin", 0, asin_loop, NULL},
+    {EMBER_OP_ATAN, "atan", 0, atan_loop, NULL},
+    {EMBER_OP_RECIPROCAL, "reciprocal", 0, reciprocal_loop, NULL},
+    {EMBER_OP_ERF, "erf", 0, erf_loop, NULL},
+    {EMBER_OP_SOFTPLUS, "softplus", 0, softplus_loop, NULL},
+    {EMBER_OP_MISH, "mish", 0, mish_loop, NULL},
+    {EMBER_OP_SQUARE, "square", 0, square_loop, NULL},
+    {EMBER_OP_ELU, "elu", EMBER_OP_PARAMS_ELU_PARAMS, elu_loop, NULL},
+    {EMBER_OP_SELU, "selu", EMBER_OP_PARAMS_SELU_PARAMS, elu_loop, NULL},
+    {EMBER_OP_GELU, "gelu", EMBER_OP_PARAMS_GELU_PARAMS, gelu_loop, NULL},
 };
 
 /* The kernels below are all built from this table, so a node's op is always in it. */
@@ -276,19 +292,34 @@ static ember_status read_params(ember_context *ctx, const ember_node *node, cons
     }
 }
 
-/* The node's integer loop: its op's for an INT32 or INT64 input, else NULL (float32). */
+/* The node's integer loop: its op's for a plain integer input, else NULL (float32). */
 static math_int_loop int_loop_of(ember_context *ctx, const ember_node *node, const math_op *m) {
     const ember_tensor *in = ember_input(ctx, node, 0);
-    if (in == NULL)
+    if (in == NULL || m->ints == NULL || !ember_is_plain_int(in))
         return NULL;
-    return in->type == EMBER_TYPE_INT32 ? m->i32 : in->type == EMBER_TYPE_INT64 ? m->i64 : NULL;
+    return m->ints[in->type];
+}
+
+/* A plain integer node: one input, the output of its type and shape, and no quantization
+   params (ember_unary_check_type would take int8 for the quantized type). */
+static ember_status check_int(ember_context *ctx, const ember_node *node, const math_op *m) {
+    ember_status st = ember_check_arity(ctx, node, 1, 1, 1);
+    if (st != EMBER_STATUS_OK ||
+        (st = ember_check_params(ctx, node, m->params_type)) != EMBER_STATUS_OK)
+        return st;
+    const ember_tensor *in = ember_input(ctx, node, 0);
+    const ember_tensor *out = ember_output(ctx, node, 0);
+    if ((st = ember_check_type(ctx, node, out, in->type, "output")) != EMBER_STATUS_OK ||
+        (st = ember_check_same_shape(ctx, node, m->name, in, out)) != EMBER_STATUS_OK ||
+        (st = ember_check_inplace(ctx, node, m->name, in, 0, out)) != EMBER_STATUS_OK)
+        return st;
+    return ember_check_plain_int(ctx, node, m->name);
 }
 
 static ember_status math_check(ember_context *ctx, const ember_node *node) {
     const math_op *m = math_op_of(node);
     if (int_loop_of(ctx, node, m) != NULL)
-        return ember_unary_check_type(ctx, node, m->name, m->params_type,
-                                      ember_input(ctx, node, 0)->type);
+        return check_int(ctx, node, m);
     const ember_status st = ember_unary_check(ctx, node, m->name, m->params_type);
     if (st != EMBER_STATUS_OK)
         return st;

@@ -1,6 +1,6 @@
 """Plain integers of every width (int8, uint8, int16 without quantization params; uint16,
-uint32, uint64; int32 and int64 as before) in the arithmetic, MOD, MAXIMUM/MINIMUM, Clip,
-MaxPool (int8, uint8), the comparisons and POW's exponent (csrc/kernels/broadcast.h's
+uint32, uint64; int32 and int64 as before) in the arithmetic, MOD, MAXIMUM/MINIMUM, ABS, NEG,
+SIGN, Clip, MaxPool (int8, uint8), the comparisons and POW's exponent (csrc/kernels/broadcast.h's
 EMBER_INT_ROWS): one-node ONNX models with numpy broadcasting against ONNX Runtime (ONNX's
 reference evaluator where ONNX Runtime has no kernel for the type), exactly, on values across
 each type's whole range (so +, - and * wrap); x / 0 and x mod 0 give 0 and INT_MIN / -1 wraps
@@ -94,6 +94,19 @@ def test_float_power_of_integer_exponent(dtype: type) -> None:
 
 
 @pytest.mark.parametrize("dtype", TYPES, ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("op", ["Abs", "Neg", "Sign"])
+def test_unary_matches_onnx_runtime(op: str, dtype: type) -> None:
+    """ABS, NEG and SIGN, the type's minimum and maximum included (|INT_MIN| wraps); ONNX's
+    Neg takes signed types only."""
+    info = np.iinfo(dtype)
+    if op == "Neg" and info.min == 0:
+        pytest.skip("ONNX's Neg has no unsigned types")
+    x, _ = operands(dtype, ((3, 7), (1,)), seed=11)
+    x.reshape(-1)[:3] = [info.min, info.max, 0]
+    check(model(op, {"x": x}, dtype, 13), [x])
+
+
+@pytest.mark.parametrize("dtype", TYPES, ids=lambda t: np.dtype(t).name)
 def test_clip_with_bounds_of_the_type(dtype: type) -> None:
     """Clip of plain integers runs MAXIMUM / MINIMUM on bounds of x's type (CLAMP's float
     params would round 64-bit bounds): constant or run-time bounds, either one or none."""
@@ -158,6 +171,9 @@ def test_c_check_refuses_a_plain_node_with_a_quantized_operand() -> None:
                                                 r"got uint32"):
         run_ir(OpType.ADD, [np.zeros(3, np.uint16), np.zeros(3, np.uint32)],
                [((3,), DType.UINT16)], BinaryParams())
+    with pytest.raises(InvalidModelError, match=r"node 0 \(abs\): output 'y0' must be uint16, "
+                                                r"got int16"):
+        run_ir(OpType.ABS, [np.zeros(3, np.uint16)], [((3,), DType.INT16)])
     with pytest.raises(InvalidModelError, match=r"node 0 \(less\): .*output 'y0' must be bool"):
         run_ir(OpType.LESS, [np.zeros(3, np.uint64)] * 2, [((3,), DType.UINT64)])
 

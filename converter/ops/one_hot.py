@@ -55,7 +55,11 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     return [declared]
 
 
-FACTS = (OpFacts(OpType.ONE_HOT, OneHotParams, infer_shape, onnx=("OneHot",),
+# The windows, ConstantOfShape and Range of a run-time size check it with a ONE_HOT's depth
+# (importers/onnx_window_ops.py).
+FACTS = (OpFacts(OpType.ONE_HOT, OneHotParams, infer_shape,
+                 onnx=("OneHot", "HannWindow", "HammingWindow", "BlackmanWindow",
+                       "ConstantOfShape", "Range"),
                  tflite=("ONE_HOT",),
                  limits="int32/int64 indices; int32, int64 and bool out too; depth "
                         "fixed at conversion"),)

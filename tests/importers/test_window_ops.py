@@ -178,3 +178,18 @@ def test_range_empty_and_malformed() -> None:
     halves = {k: v.astype(np.int16) for k, v in args.items()}
     with pytest.raises(REFUSED, match="float32, int32 and int64 are supported"):
         convert_onnx(_model(node, halves, onnx.TensorProto.INT16, [0], opset=11))
+
+
+def test_runtime_size_with_dynamic_dims_is_refused() -> None:
+    """A model with dynamic dims refuses a size checked at invoke (its ONE_HOT's depth)."""
+    window = helper.make_node("HannWindow", ["size"], ["y"], name="win")
+    relu = helper.make_node("Relu", ["x"], ["z"])
+    graph = helper.make_graph(
+        [window, relu], "dynamic",
+        [helper.make_tensor_value_info("size", onnx.TensorProto.INT64, []),
+         helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, "n"])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [8]),
+         helper.make_tensor_value_info("z", onnx.TensorProto.FLOAT, [1, "n"])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(REFUSED, match="run-time (operand|tensor)"):
+        convert_onnx(model, input_shapes={"x": [1, (2, 8)]})

@@ -610,8 +610,15 @@ def _typed(kind: str, convert: Callable[..., str]) -> Callable[..., str]:
     return convert
 
 
+# The reductions with int8 kernels, which a quantized ONNX model's QDQ groups reach with
+# int8 tensors that carry their quantization (onnx_qdq.py).
+_INT8_REDUCTIONS = ("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin")
+
+
 def _check_data(b: Builder, x: str, kind: str) -> None:
     dtype = b.dtype(x)
+    if dtype == DType.INT8 and b.graph.tensors[x].quant is not None and kind in _INT8_REDUCTIONS:
+        return
     if dtype != DType.FLOAT32 and not (dtype == DType.BOOL and kind in _BOOL_REDUCTIONS):
         raise Unsupported(f"input 0 has type {dtype.name.lower()}; {kind} takes float32"
                           f"{' or bool' if kind in _BOOL_REDUCTIONS else ''}")

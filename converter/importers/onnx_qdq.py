@@ -1119,6 +1119,9 @@ class QdqLowering:
                 if name not in conversion.consts:
                     raise Unsupported(f"input {i} must be a constant")
                 args.append(conversion.consts[name])
+            elif kind == "operand":  # a shape, axes or k: its value when it is constant
+                args.append(conversion.consts[name] if name in conversion.consts
+                            else conversion._tensor(name))
             elif kind == "indices":
                 args.append(conversion._tensor(name))
             else:

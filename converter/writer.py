@@ -36,7 +36,7 @@ from .errors import EmberError
 from .ir import Graph, Symbol, Tensor
 from .planner import MemoryPlan
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 MIN_RUNTIME_VERSION = 100  # 0.1.0 as major*10000 + minor*100 + patch
 BUFFER_ALIGNMENT = 64
 FILE_IDENTIFIER = b"EMBR"

@@ -4,7 +4,7 @@
 
 #include "emberlite.h" /* defines ember_type, checked below */
 
-#define EMBER_FORMAT_VERSION 8u
+#define EMBER_FORMAT_VERSION 9u
 
 /* enum DataType: defined by emberlite.h, which must give the schema's values */
 _Static_assert(EMBER_TYPE_FLOAT32 == 0, "EMBER_TYPE_FLOAT32 is not DataType.FLOAT32 (0)");
@@ -408,11 +408,11 @@ _Static_assert(EMBER_TYPE_COUNT == 23, "EMBER_TYPE_COUNT is not the number of Da
 /* table BitShiftParams: vtable slots */
 #define EMBER_SLOT_BIT_SHIFT_PARAMS_DIRECTION 0
 
-/* table QuantParams: vtable slots */
-#define EMBER_SLOT_QUANT_PARAMS_SCALE 0
 /* table CastParams: vtable slots */
 #define EMBER_SLOT_CAST_PARAMS_SATURATE 0
 
+/* table QuantParams: vtable slots */
+#define EMBER_SLOT_QUANT_PARAMS_SCALE 0
 #define EMBER_SLOT_QUANT_PARAMS_ZERO_POINT 1
 #define EMBER_SLOT_QUANT_PARAMS_AXIS 2
 

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define EMBER_VERSION_MAJOR 0
-#define EMBER_VERSION_MINOR 5
+#define EMBER_VERSION_MINOR 6
 #define EMBER_VERSION_PATCH 0
 /* Runtime version compared with a file's min_runtime_version: major*10000 + minor*100 + patch. */
 #define EMBER_RUNTIME_VERSION \

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import helper
 
 from emberlite.converter import EmberError, UnsupportedOpsError
 from emberlite.converter.ir import DType, QuantParams
@@ -19,7 +18,7 @@ from emberlite.converter.ops.bitwise import BitShiftParams
 from emberlite.errors import InvalidModelError
 from tests.helpers import convert_onnx, run_ember
 from tests.kernels.select_models import run_ir
-from tests.kernels.test_integer_types import SHAPES, TYPES, check, model, operands
+from tests.kernels.integer_models import SHAPES, TYPES, check, model, operands
 
 UNSIGNED = [t for t in TYPES if np.iinfo(t).min == 0]
 

@@ -3,7 +3,7 @@ Reshape, Squeeze, Unsqueeze, Trilu, TopK, OneHot, CumSum, Split, Slice and Pad w
 axes, k, depth, sizes, starts or pads are graph inputs, with the output shapes the model
 declares. Random values against ONNX Runtime; values that give other shapes (or are out of
 range) fail invoke with EvalError naming the node; no declared shape, or dynamic dims,
-refuse conversion."""
+refuse conversion. The ops: RESHAPE, TOP_K, ONE_HOT, CUM_SUM, SPLIT, SLICE and PAD."""
 from __future__ import annotations
 
 import numpy as np

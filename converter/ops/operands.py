@@ -31,13 +31,11 @@ def runtime_operands(node: Node) -> list[str]:
 
 def check_operand(node: Node, graph: Graph, i: int, max_len: int = 8) -> None:
     """Input i is an int32 or int64 scalar or vector of at most `max_len` elements."""
-    from ..ir import DType
-
     t = graph.tensors.get(node.inputs[i])
     if t is None:
         raise fail(node, f"input {i} {node.inputs[i]!r} is not a tensor of the graph")
     shape = tuple(t.shape or ())
     count = 1 if not shape else shape[0]
-    if t.dtype not in (DType.INT32, DType.INT64) or len(shape) > 1 or count > max_len:
+    if t.dtype.name not in ("INT32", "INT64") or len(shape) > 1 or count > max_len:
         raise fail(node, f"input {i} must be an int32 or int64 scalar or vector of at most "
                          f"{max_len} elements, got {t.dtype.name.lower()} of shape {list(shape)}")

@@ -33,9 +33,9 @@ def test_relu_passes_in_both(cases) -> None:
 
 
 def test_unclaimed_op_is_refused_with_its_reason(cases) -> None:
-    result = table.classify(cases["test_det_2d"])
+    result = table.classify(cases["test_unique_not_sorted_without_axis"])
     assert result["emberlite"] == {"status": "refused",
-                                   "detail": "Det: op not supported (opset 22)"}
+                                   "detail": "Unique: op not supported (opset 28)"}
     assert result["onnxruntime"]["status"] == "pass"
 
 

@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from emberlite.converter.errors import UnsupportedOpsError
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.pool2d import Pool2DParams
-from tests.helpers import convert_onnx, run_ort
+from tests.helpers import run_ort
 from tests.importers import keras_int8_layers
 from tests.importers.tflite_int8_models import (assert_identical_to_reference,
                                                 assert_within_one_lsb_of_default)
@@ -26,15 +25,6 @@ from tests.kernels.fast_paths import check_fast_path
 from tests.kernels.pool2d_models import (average_reference, check_global_pool, check_pool,
                                          pool_graph, pool_model, random_fast_case,
                                          run_pool)
-
-
-def _past_padding(size: int, kernel: int, stride: int, before: int, after: int) -> bool:
-    """Whether ceil_mode's last window (ONNX Runtime's rule) ends beyond the declared pads."""
-    span = size + before + after - kernel
-    out = -(-span // stride) + 1
-    if (out - 1) * stride >= size + before:
-        out -= 1
-    return (out - 1) * stride + kernel > size + before + after
 
 
 # (input NCHW, kernel_shape, strides, pads [t, l, b, r], ceil_mode)
@@ -56,15 +46,8 @@ AVG_CASES = [
 def test_average_pool(shape: tuple[int, ...], kernel: tuple[int, int],
                       strides: tuple[int, int], pads: tuple[int, ...], ceil: int,
                       count_include_pad: int) -> None:
-    past = (_past_padding(shape[2], kernel[0], strides[0], pads[0], pads[2])
-            or _past_padding(shape[3], kernel[1], strides[1], pads[1], pads[3]))
-    if ceil and count_include_pad and past:
-        # ONNX Runtime divides by the cells inside input + declared pads; a window that ceil_mode
-        # pushes past both has no such divisor in Pool2DParams, and the importer refuses it.
-        with pytest.raises(UnsupportedOpsError, match="ceil_mode"):
-            convert_onnx(pool_model("AveragePool", shape, kernel_shape=kernel, strides=strides,
-                                    pads=list(pads), ceil_mode=1, count_include_pad=1))
-        return
+    """A window that ceil_mode pushes past input and pads divides by the cells inside both
+    (the importer pads explicitly then: tests/importers/test_pool_ceil.py)."""
     rng = np.random.default_rng(sum(shape) * 3 + sum(kernel))
     x = rng.standard_normal(shape).astype(np.float32)
     model = pool_model("AveragePool", shape, kernel_shape=kernel, strides=strides,

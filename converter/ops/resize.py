@@ -81,6 +81,12 @@ def _general(p: ResizeParams) -> bool:
             or p.coordinate_transform == CoordinateTransform.TF_CROP_AND_RESIZE)
 
 
+def resized_extent(size: int, scale: float) -> int:
+    """size x scale rounded down, as the runtime's shape rule: a stored scale is out / in in
+    float32, a hair below the ratio it stands for, hence the 1e-4."""
+    return math.floor(size * scale + 1e-4)
+
+
 def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     p = params_of(node, ResizeParams)
     runtime = 1 + (p.operand != ResizeOperand.NONE) + p.runtime_roi
@@ -95,7 +101,7 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
         raise fail(node, f"scales must be > 0, got {p.scale_h}, {p.scale_w}")
     declared = output_shape(node, graph)
     if declared is None:
-        declared = (x[0], math.floor(x[1] * p.scale_h), math.floor(x[2] * p.scale_w), x[3])
+        declared = (x[0], resized_extent(x[1], p.scale_h), resized_extent(x[2], p.scale_w), x[3])
     if len(declared) != 4 or declared[0] != x[0] or declared[3] != x[3] or min(declared) < 1:
         raise fail(node, f"output {declared} must keep N and C of input {x} and be non-empty")
     return [declared]

@@ -1028,6 +1028,7 @@ def gen_quantize_linear(b: Builder, prev: str | None, op: OpType) -> str:
         axis = b.rng.integers(len(shape))
         p_shape = tuple(d if i == axis else 1 for i, d in enumerate(shape))
     if b.chance(0.5):
+        b._check_size(p_shape, DType.FLOAT32)  # before its data is drawn
         data = np.abs(b.random_data(p_shape, DType.FLOAT32)) + np.float32(1e-3)
         scale = b.add_const(p_shape, DType.FLOAT32, data=data)
     else:

@@ -733,6 +733,10 @@ def _fixed_at(graph: Graph, values: list[int]) -> Graph | None:
                 tensors[node.outputs[0]].shape = tuple(_spec_dims(
                     p.size, x, values, lambda d: max(0, -(-room[d] // abs(p.step[d])))))
                 node = dataclasses.replace(node, params=dataclasses.replace(p, size=()))
+            elif node.op == OpType.RESIZE:
+                # Its stored output is the bound's; at another size the scales give it, as
+                # the runtime's rule does.
+                tensors[node.outputs[0]].shape = None
             fixed.nodes.append(node)
             for name, shape in zip(node.outputs, OPS[node.op].infer_shape(node, fixed)):
                 tensors[name].shape = tuple(shape)

@@ -723,36 +723,28 @@ def _top_k(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
     return [np.moveaxis(values, -1, p.axis), np.moveaxis(order, -1, p.axis).astype(index_type)]
 
 
-def _cum_sum(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
-    # Summed in the input's type in order along the axis (float32 as the kernel does it;
-    # integers wrap); the exclusive sums are the inclusive ones shifted by one.
-    p, x = node.params, np.asarray(args[0])
-    if len(args) > 1 and args[1] is not None:  # a run-time axis
-        p = dataclasses.replace(p, axis=int(np.asarray(args[1]).reshape(-1)[0]) % x.ndim)
-    if p.reverse:
-        x = np.flip(x, p.axis)
-    with np.errstate(over="ignore"):
-        y = np.cumsum(x, axis=p.axis, dtype=x.dtype)
-    if p.exclusive:
-        head = np.zeros_like(np.take(x, [0], p.axis))
-        y = np.concatenate([head, np.take(y, range(x.shape[p.axis] - 1), p.axis)], p.axis)
-    return [np.flip(y, p.axis) if p.reverse else y]
+def _running(scan: Callable[..., np.ndarray], first: Callable[..., np.ndarray]
+             ) -> Callable[[Node, list, Graph], list[np.ndarray]]:
+    """CUM_SUM (np.cumsum, after a 0) or CUM_PROD (np.cumprod, after a 1): computed in the
+    input's type in order along the axis (float32 as the kernel does it; integers wrap); the
+    exclusive results are the inclusive ones shifted by one, after `first`."""
+    def run(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
+        p, x = node.params, np.asarray(args[0])
+        if len(args) > 1 and args[1] is not None:  # a run-time axis
+            p = dataclasses.replace(p, axis=int(np.asarray(args[1]).reshape(-1)[0]) % x.ndim)
+        if p.reverse:
+            x = np.flip(x, p.axis)
+        with np.errstate(over="ignore"):
+            y = scan(x, axis=p.axis, dtype=x.dtype)
+        if p.exclusive:
+            head = first(np.take(x, [0], p.axis))
+            y = np.concatenate([head, np.take(y, range(x.shape[p.axis] - 1), p.axis)], p.axis)
+        return [np.flip(y, p.axis) if p.reverse else y]
+    return run
 
 
-def _cum_prod(node: Node, args: list, graph: Graph) -> list[np.ndarray]:
-    # Multiplied in the input's type in order along the axis (integers wrap); the exclusive
-    # products are the inclusive ones shifted by one, after a 1.
-    p, x = node.params, np.asarray(args[0])
-    if len(args) > 1 and args[1] is not None:  # a run-time axis
-        p = dataclasses.replace(p, axis=int(np.asarray(args[1]).reshape(-1)[0]) % x.ndim)
-    if p.reverse:
-        x = np.flip(x, p.axis)
-    with np.errstate(over="ignore"):
-        y = np.cumprod(x, axis=p.axis, dtype=x.dtype)
-    if p.exclusive:
-        head = np.ones_like(np.take(x, [0], p.axis))
-        y = np.concatenate([head, np.take(y, range(x.shape[p.axis] - 1), p.axis)], p.axis)
-    return [np.flip(y, p.axis) if p.reverse else y]
+_cum_sum = _running(np.cumsum, np.zeros_like)
+_cum_prod = _running(np.cumprod, np.ones_like)
 
 
 def _grid_sample(node: Node, args: list, graph: Graph) -> list[np.ndarray]:

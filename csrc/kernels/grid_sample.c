@@ -47,18 +47,18 @@ static float reflect(float x, float lo, float hi) {
 }
 
 /* The element a tap at integer position i reads, or -1 for a zero. */
-static int32_t tap_index(const grid_sample_data *d, int32_t i, int32_t size) {
+static int32_t tap_index(const grid_sample_data *d, int64_t i, int32_t size) {
     if (size <= 0)
         return -1; /* an empty image has no edge to clamp to */
     if (d->padding == EMBER_GRID_SAMPLE_PADDING_BORDER)
-        return i < 0 ? 0 : i >= size ? size - 1 : i;
+        return i < 0 ? 0 : i >= size ? size - 1 : (int32_t)i;
     if (d->padding == EMBER_GRID_SAMPLE_PADDING_REFLECTION) {
         const float lo = d->align_corners ? 0.0f : -0.5f;
         const float hi = d->align_corners ? (float)size - 1.0f : (float)size - 0.5f;
         const int32_t r = (int32_t)reflect((float)i, lo, hi); /* truncates, as ONNX does */
         return r < 0 ? 0 : r >= size ? size - 1 : r;
     }
-    return i >= 0 && i < size ? i : -1;
+    return i >= 0 && i < size ? (int32_t)i : -1;
 }
 
 /* Keys' cubic convolution weights (a = -0.75) of the four taps around a fraction t. */
@@ -85,16 +85,17 @@ static void make_taps(const grid_sample_data *d, float g, int32_t size, taps *t)
     else if (d->padding == EMBER_GRID_SAMPLE_PADDING_REFLECTION)
         x = reflect(x, lo, hi);
     /* Bounds beyond every tap that could read the image keep the integer conversions below
-       defined; a NaN coordinate lands on the lower one. */
+       defined (in 64 bits: for a size near 2^31 they pass int32's range); a NaN coordinate
+       lands on the lower one. */
     x = fminf(fmaxf(x, -n - 8.0f), 2.0f * n + 8.0f);
     if (d->mode == EMBER_GRID_SAMPLE_MODE_NEAREST) {
         t->count = 1;
-        t->index[0] = tap_index(d, (int32_t)x, size);
+        t->index[0] = tap_index(d, (int64_t)x, size);
         t->weight[0] = 1.0f;
         return;
     }
     const float x0 = floorf(x), f = x - x0;
-    const int32_t i0 = (int32_t)x0;
+    const int64_t i0 = (int64_t)x0;
     if (d->mode == EMBER_GRID_SAMPLE_MODE_LINEAR) {
         t->count = 2;
         t->index[0] = tap_index(d, i0, size);
@@ -105,7 +106,7 @@ static void make_taps(const grid_sample_data *d, float g, int32_t size, taps *t)
     }
     t->count = 4;
     cubic_weights(f, t->weight);
-    for (int32_t k = 0; k < 4; k++)
+    for (int64_t k = 0; k < 4; k++)
         t->index[k] = tap_index(d, i0 - 1 + k, size);
 }
 

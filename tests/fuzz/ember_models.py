@@ -255,9 +255,14 @@ class Builder:
 
     def x_input(self, prev: str | None, dtype: DType, rank: int | None = None,
                 min_rank: int = 0, max_rank: int = 5) -> str:
+        # int8, int16 and uint8 inputs are made quantized here: a plain integer of those
+        # types (a bitwise op's output) is not reused for them.
+        quantized = dtype in (DType.INT8, DType.INT16, DType.UINT8)
+
         def ok(t: Tensor) -> bool:
-            return t.dtype == dtype and (len(t.shape) == rank if rank is not None else
-                                         min_rank <= len(t.shape) <= max_rank)
+            return (t.dtype == dtype and (t.quant is not None) == quantized
+                    and (len(t.shape) == rank if rank is not None else
+                         min_rank <= len(t.shape) <= max_rank))
         r = rank if rank is not None else self.rank(min_rank, max_rank)
         return self.take(prev, ok, lambda: self.add_input(self.shape(r), dtype,
                                                           self.quant(dtype)))

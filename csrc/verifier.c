@@ -457,16 +457,16 @@ static ember_status parse_run_if(loader *ld, const ember_fb_table *ot, ember_nod
         n->run_if[k] = entry;
         if (idx >= m->tensor_count || !(ld->state[idx] & READABLE))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): run_if %" PRIu32 " names tensor %" PRId64
-                              ", which is %s", n->index, n->kernel->name, k, idx,
+                              "node %" PRIu32 " (%s): run_if %" PRIu32 " names tensor %lld"
+                              ", which is %s", n->index, n->kernel->name, k, (long long)idx,
                               idx >= m->tensor_count ? "out of range"
                                                      : "not written before this node");
         const ember_tensor *t = &m->tensors[idx];
         if (t->type != EMBER_TYPE_BOOL || t->count != 1 || follows_symbol(t))
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "node %" PRIu32 " (%s): run_if %" PRIu32 " names tensor %" PRId64
+                              "node %" PRIu32 " (%s): run_if %" PRIu32 " names tensor %lld"
                               " '%s', which is not a one-element bool of fixed shape",
-                              n->index, n->kernel->name, k, idx, t->name);
+                              n->index, n->kernel->name, k, (long long)idx, t->name);
     }
     return EMBER_STATUS_OK;
 }

@@ -97,6 +97,8 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     x = input_shape(node, graph, 0)
     if len(x) != 4:
         raise fail(node, f"input must be 4D NHWC, got {x}")
+    if min(x[1], x[2]) < 1:
+        raise fail(node, f"input {x} has no pixel to resize from (an empty height or width)")
     if not (p.scale_h > 0 and p.scale_w > 0):
         raise fail(node, f"scales must be > 0, got {p.scale_h}, {p.scale_w}")
     declared = output_shape(node, graph)

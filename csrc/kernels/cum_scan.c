@@ -78,9 +78,9 @@ ember_status ember_cum_scan_at_eval(ember_context *ctx, const ember_node *node, 
     const int64_t v = ember_operand_at(t, 0);
     if (t->count != 1 || !ember_operand_axis(v, in->rank, &axis))
         return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
-                          "node %" PRIu32 " (%s): the run-time axis %" PRId64 " is out of "
-                          "range for rank %u",
-                          node->index, op, t->count == 1 ? v : INT64_MIN, in->rank);
+                          "node %" PRIu32 " (%s): the run-time axis %lld is out of range for "
+                          "rank %u",
+                          node->index, op, (long long)(t->count == 1 ? v : INT64_MIN), in->rank);
     extents(run, in, axis);
     return EMBER_STATUS_OK;
 }

@@ -150,8 +150,8 @@ static ember_status gather_eval(ember_context *ctx, const ember_node *node) {
                          ember_output(ctx, node, 0)->data) == EMBER_STATUS_OK)
         return EMBER_STATUS_OK;
     return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
-                      "node %" PRIu32 " (gather '%s'): an index is outside [-%" PRId64
-                      ", %" PRId64 ")", node->index, node->name, d->axis_dim, d->axis_dim);
+                      "node %" PRIu32 " (gather '%s'): an index is outside [-%lld, %lld)",
+                      node->index, node->name, (long long)d->axis_dim, (long long)d->axis_dim);
 }
 
 const ember_kernel ember_kernel_gather = {

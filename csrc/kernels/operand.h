@@ -51,9 +51,9 @@ static inline ember_status ember_operand_expect(ember_context *ctx, const ember_
     if (got == want)
         return EMBER_STATUS_OK;
     return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
-                      "node %" PRIu32 " (%s): the run-time %s is %" PRId64 "; the stored output "
-                      "shape needs %" PRId64,
-                      node->index, op, what, got, want);
+                      "node %" PRIu32 " (%s): the run-time %s is %lld; the stored output shape "
+                      "needs %lld",
+                      node->index, op, what, (long long)got, (long long)want);
 }
 
 #endif /* EMBER_KERNELS_OPERAND_H */

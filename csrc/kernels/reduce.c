@@ -232,15 +232,15 @@ static ember_status runtime_reduced(ember_context *ctx, const ember_node *node, 
                                                              : ((const int32_t *)axes->data)[k];
         if (given < -rank || given >= rank)
             return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
-                              "node %" PRIu32 " (%s): run-time axis %" PRId64 " (entry %zu) is "
-                              "out of range [-%u, %u)",
-                              node->index, op, given, k, in->rank, in->rank);
+                              "node %" PRIu32 " (%s): run-time axis %lld (entry %zu) is out of "
+                              "range [-%u, %u)",
+                              node->index, op, (long long)given, k, in->rank, in->rank);
         const int64_t a = given < 0 ? given + rank : given;
         if (reduced[a])
             return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
-                              "node %" PRIu32 " (%s): run-time axis %" PRId64 " (entry %zu) "
-                              "repeats dim %" PRId64,
-                              node->index, op, given, k, a);
+                              "node %" PRIu32 " (%s): run-time axis %lld (entry %zu) repeats "
+                              "dim %lld",
+                              node->index, op, (long long)given, k, (long long)a);
         reduced[a] = true;
     }
     return EMBER_STATUS_OK;

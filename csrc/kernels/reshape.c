@@ -212,10 +212,10 @@ static ember_status reshape_check_runtime(ember_context *ctx, const ember_node *
     if (ok && rank == out->rank)
         return EMBER_STATUS_OK;
     return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
-                      "node %" PRIu32 " (reshape): the run-time %s (%zu values, first %" PRId64
+                      "node %" PRIu32 " (reshape): the run-time %s (%zu values, first %lld"
                       ") does not give the stored output shape (rank %u) from an input of rank %u",
                       node->index, reshape_operand_names[which], t->count,
-                      t->count ? ember_operand_at(t, 0) : 0, out->rank, in->rank);
+                      (long long)(t->count ? ember_operand_at(t, 0) : 0), out->rank, in->rank);
 }
 
 static ember_status reshape_eval(ember_context *ctx, const ember_node *node) {

@@ -713,11 +713,11 @@ static ember_status runtime_scales(ember_context *ctx, const ember_node *node,
         if (want[a] != out->dims[a] || ((a == 0 || a == 3) && s[a] != 1.0f))
             return ember_fail(ctx, EMBER_STATUS_EVAL_ERROR,
                               "node %" PRIu32 " (resize): the run-time %s give NHWC axis %d "
-                              "scale %g and size %" PRId64 "; the model stores size %" PRId32
+                              "scale %g and size %lld; the model stores size %" PRId32
                               " (batch and channels keep scale 1)",
                               node->index,
                               p->operand == EMBER_RESIZE_OPERAND_SIZES ? "sizes" : "scales", a,
-                              (double)s[a], want[a], out->dims[a]);
+                              (double)s[a], (long long)want[a], out->dims[a]);
     *scale_h = s[1];
     *scale_w = s[2];
     return EMBER_STATUS_OK;

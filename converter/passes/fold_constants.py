@@ -11,8 +11,11 @@ the run-time values, and the C kernels need a contraction length and an input si
 run-time bias is then added by an ADD (with the node's activation)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..errors import ShapeError
 from ..ir import DType, Graph, Node, Tensor, constant_array
 from ..limits import ConstantBudget
 from ..ops import OpType
@@ -33,6 +36,9 @@ def fold_constants(graph: Graph, budget: ConstantBudget | None = None) -> Graph:
         outputs = [g.tensors[name] for name in node.outputs]
         if all(_fixed(t) and 0 in t.shape for t in outputs):
             for t in outputs:  # nothing to compute, whatever the inputs
+                if math.prod(d for d in t.shape if d) >= 2**60:
+                    raise ShapeError(f"node {node.name!r} ({node.op.name.lower()}): empty output "
+                                     f"{list(t.shape)}: numpy cannot hold its other dims")
                 t.data = constant_array(np.zeros(t.shape, t.dtype.numpy))
             continue
         empty = _empty_contraction(node, g)

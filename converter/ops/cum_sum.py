@@ -4,6 +4,8 @@ in float32 in order; integer sums wrap. An optional input 1 is an ONNX CumSum's 
 which the kernel reads at invoke instead of the params' axis."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,20 +27,26 @@ class CumSumParams:
     reverse: bool = False
 
 
-def infer_shape(node: Node, graph: Graph) -> list[Shape]:
-    check_arity(node, 1, 2)
-    p = params_of(node, CumSumParams)
-    if len(node.inputs) > 1 and node.inputs[1]:
-        check_operand(node, graph, 1, 1)  # a run-time axis, read at invoke
-    x = input_shape(node, graph, 0)
-    check_axis(node, p.axis, len(x))
-    x_type = graph.tensors[node.inputs[0]].dtype.name
-    out = graph.tensors.get(node.outputs[0])
-    if x_type not in SUMMED_TYPES or (out is not None and out.dtype.name != x_type):
-        got = f"{x_type} -> {out.dtype.name}" if out is not None else x_type
-        raise fail(node, f"input and output must share one of {', '.join(SUMMED_TYPES)}, "
-                         f"got {got}")
-    return [x]
+def running_shape(types: tuple[str, ...]) -> Callable[[Node, Graph], list[Shape]]:
+    """The shape rule of CUM_SUM and CUM_PROD, whose input and output share one of `types`."""
+    def infer(node: Node, graph: Graph) -> list[Shape]:
+        check_arity(node, 1, 2)
+        p = params_of(node, CumSumParams)
+        if len(node.inputs) > 1 and node.inputs[1]:
+            check_operand(node, graph, 1, 1)  # a run-time axis, read at invoke
+        x = input_shape(node, graph, 0)
+        check_axis(node, p.axis, len(x))
+        x_type = graph.tensors[node.inputs[0]].dtype.name
+        out = graph.tensors.get(node.outputs[0])
+        if x_type not in types or (out is not None and out.dtype.name != x_type):
+            got = f"{x_type} -> {out.dtype.name}" if out is not None else x_type
+            raise fail(node, f"input and output must share one of {', '.join(types)}, "
+                             f"got {got}")
+        return [x]
+    return infer
+
+
+infer_shape = running_shape(SUMMED_TYPES)
 
 
 FACTS = (OpFacts(OpType.CUM_SUM, CumSumParams, infer_shape, onnx=("CumSum",),

@@ -123,4 +123,5 @@ clean:
 
 -include mk/c.mk
 -include mk/cross.mk
+-include mk/mcu.mk
 -include mk/fuzz_importers.mk

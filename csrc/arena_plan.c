@@ -7,7 +7,6 @@
    inputs that dies at that node (the planner runs RESHAPE so; the element-wise kernels allow
    it too, and their checks refuse a partial overlap). A graph input never dies: a caller may
    set it once and invoke again and again. O(n log n) in the tensor count. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,9 +160,9 @@ static void tree_mark(plan *p, const ember_tensor *t, uint32_t i, int32_t v) {
 
 static const char *life_str(char *buf, size_t n, const span *s, uint32_t end) {
     if (s->last == end)
-        snprintf(buf, n, "live from node %" PRIu32 " to the end of the run", s->first);
+        ember_format(buf, n, "live from node %" PRIu32 " to the end of the run", s->first);
     else
-        snprintf(buf, n, "live at nodes %" PRIu32 "..%" PRIu32, s->first, s->last);
+        ember_format(buf, n, "live at nodes %" PRIu32 "..%" PRIu32, s->first, s->last);
     return buf;
 }
 

@@ -3,10 +3,12 @@
 #define EMBER_INTERNAL_H
 
 #include <inttypes.h> /* messages print uint32_t with PRIu32: it is `long` on newlib targets */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ember_config.h"
 #include "ember_schema.h"
 #include "emberlite.h"
 
@@ -165,6 +167,15 @@ typedef struct ember_context {
     int32_t symbols[EMBER_MAX_SYMBOLS]; /* their values now: max until inputs are resized */
 } ember_context;
 
+/* printf-style formatting into buf (bounded, always NUL-terminated when size > 0); returns the
+   characters written, at most size - 1. The library's only formatter (csrc/format.c). */
+size_t ember_format(char *buf, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+size_t ember_vformat(char *buf, size_t size, const char *fmt, va_list args);
+
 /* Formats the message into ctx and returns `status` (printf-style, bounded). */
 ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -175,6 +186,14 @@ ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt
 /* malloc/free honouring the alignment argument (csrc/kernels/common.c): the allocator when the
    options name none. */
 extern const ember_allocator ember_malloc_allocator;
+/* malloc/free, or NULL on bare-metal builds, which have no heap. */
+static inline const ember_allocator *ember_default_allocator(void) {
+#if EMBER_BARE_METAL
+    return NULL;
+#else
+    return &ember_malloc_allocator;
+#endif
+}
 
 /* Persistent allocation during prepare (freed with the interpreter), 64-byte aligned, from
    ctx->allocator (malloc/free when NULL). NULL on failure, with a NO_MEMORY message set. */

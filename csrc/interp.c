@@ -1,6 +1,5 @@
 /* The interpreter: create (verify), allocate (prepare every node, bind the arena), invoke
    (eval every node in order), and the read-only accessors of emberlite.h. */
-#include <stdio.h>
 #include <string.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -108,6 +107,15 @@ uint32_t ember_detect_cpu_features(void) {
     return (getauxval(AT_HWCAP) & hwcap_neon) ? EMBER_ISA_NEON : 0;
 #elif defined(__ARM_NEON)
     return EMBER_ISA_NEON; /* no OS to ask: built for NEON, so the CPU has it */
+#elif EMBER_BARE_METAL
+    uint32_t features = 0; /* no OS to ask either: built for the extension, so the CPU has it */
+#if EMBER_HAVE_ARMDSP
+    features |= EMBER_ISA_ARMDSP;
+#endif
+#if EMBER_HAVE_MVE
+    features |= EMBER_ISA_MVE;
+#endif
+    return features;
 #else
     return 0;
 #endif
@@ -123,9 +131,9 @@ ember_status ember_interp_create(const void *data, size_t size, const ember_opti
         opts = *options;
     else
         ember_options_init(&opts);
-    const ember_allocator *a = opts.allocator ? opts.allocator : &ember_malloc_allocator;
-    if (a->alloc == NULL || a->free == NULL)
-        return EMBER_STATUS_INVALID_ARGUMENT;
+    const ember_allocator *a = opts.allocator ? opts.allocator : ember_default_allocator();
+    if (a == NULL || a->alloc == NULL || a->free == NULL)
+        return EMBER_STATUS_INVALID_ARGUMENT; /* (a bare-metal build has no default allocator) */
     ember_interp *ip = a->alloc(a->user, sizeof *ip, 16);
     if (ip == NULL)
         return EMBER_STATUS_NO_MEMORY;
@@ -162,7 +170,7 @@ ember_status ember_model_verify(const void *data, size_t size, char *msg, size_t
     ember_interp *ip = NULL;
     ember_status st = ember_interp_create(data, size, NULL, &ip);
     if (msg != NULL && msg_size > 0)
-        snprintf(msg, msg_size, "%s", ip != NULL ? ember_errmsg(ip) : ember_status_str(st));
+        ember_format(msg, msg_size, "%s", ip != NULL ? ember_errmsg(ip) : ember_status_str(st));
     ember_interp_destroy(ip);
     return st;
 }

@@ -1,6 +1,5 @@
 /* Status and type names, error messages, default options. */
 #include <stdarg.h>
-#include <stdio.h>
 
 #include "interp.h"
 
@@ -8,10 +7,8 @@ ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt
     if (ctx != NULL && ctx->msg != NULL && ctx->msg_size > 0) {
         va_list args;
         va_start(args, fmt);
-        int n = vsnprintf(ctx->msg, ctx->msg_size, fmt, args);
+        ember_vformat(ctx->msg, ctx->msg_size, fmt, args);
         va_end(args);
-        if (n < 0)
-            ctx->msg[0] = '\0';
     }
     return status;
 }

@@ -223,7 +223,7 @@ static ember_status init_sync(ember_context *ctx, struct ember_threadpool *pool)
 }
 
 static struct ember_threadpool *alloc_pool(ember_context *ctx, size_t threads) {
-    const ember_allocator *a = ctx->allocator ? ctx->allocator : &ember_malloc_allocator;
+    const ember_allocator *a = ctx->allocator ? ctx->allocator : ember_default_allocator();
     size_t size = sizeof(struct ember_threadpool) + (threads - 1) * sizeof(worker);
     struct ember_threadpool *pool = a->alloc(a->user, size, 64);
     if (pool == NULL) {

@@ -2,7 +2,6 @@
    node arrays. Every offset, size, index and enum is checked here (or by the op's check
    function), so prepare and eval can trust what they read. */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,11 +28,10 @@ static ember_status invalid(ember_context *ctx, const char *what) {
 }
 
 static const char *shape_str(char *buf, size_t n, const int32_t *dims, uint32_t rank) {
-    size_t used = (size_t)snprintf(buf, n, "[");
-    for (uint32_t i = 0; i < rank && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, i ? ",%" PRId32 : "%" PRId32, dims[i]);
-    if (used < n)
-        snprintf(buf + used, n - used, "]");
+    size_t used = ember_format(buf, n, "[");
+    for (uint32_t i = 0; i < rank; i++)
+        used += ember_format(buf + used, n - used, i ? ",%" PRId32 : "%" PRId32, dims[i]);
+    ember_format(buf + used, n - used, "]");
     return buf;
 }
 

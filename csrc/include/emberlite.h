@@ -86,6 +86,8 @@ typedef enum ember_type {
 #define EMBER_ISA_SHA (1u << 6)      /* SHA-256 instructions (x86 SHA-NI, ARMv8 SHA2) */
 #define EMBER_ISA_AVX512VNNI (1u << 7) /* x86-64 AVX-512 BW, VL and VNNI (int8 dot products) */
 #define EMBER_ISA_AVX512VBMI (1u << 8) /* x86-64 AVX-512 BW, VL and VBMI (byte permutes) */
+#define EMBER_ISA_ARMDSP (1u << 9)   /* Cortex-M DSP extension (M4, M7, M33): built for it */
+#define EMBER_ISA_MVE (1u << 10)     /* Cortex-M Helium, integer MVE (M55): built for it */
 #define EMBER_ISA_ALL 0xffffffffu
 
 /* Allocation callbacks. alloc returns memory aligned to `align` (a power of two <= 64) or NULL. */
@@ -95,6 +97,23 @@ typedef struct ember_allocator {
     void *user;
 } ember_allocator;
 
+/* A bump allocator over the caller's memory, for builds with no heap (a bare-metal build has
+   no default allocator: pass one). Blocks are taken in order; a free gives a block back only
+   when it is the most recent one still taken, which is how the interpreter frees at destroy,
+   so destroying an interpreter returns the pool to where it was. high_water is the most the
+   pool ever held: size the memory from it. Added in 0.7. */
+typedef struct ember_pool {
+    uint8_t *base;
+    size_t size;
+    size_t used;
+    size_t high_water;
+    void *top;              /* the most recent block still taken, or NULL */
+} ember_pool;
+
+void ember_pool_init(ember_pool *pool, void *memory, size_t size);
+/* The allocator that takes from `pool` (which must outlive every interpreter using it). */
+ember_allocator ember_pool_allocator(ember_pool *pool);
+
 typedef struct ember_options {
     uint32_t isa_mask;          /* default EMBER_ISA_ALL */
     int32_t num_threads;        /* default 1: threads the kernels split work over, the caller
@@ -102,7 +121,8 @@ typedef struct ember_options {
                                    same bits for any count; builds without threads ignore it */
     int32_t verify_hash;        /* default 1: check the content hash in ember_interp_create */
     const ember_allocator *allocator; /* default NULL: malloc/free (on 64-bit Linux, the packed
-                                         weights and the arena come from one mmap'd region) */
+                                         weights and the arena come from one mmap'd region);
+                                         required on bare-metal builds, which have no heap */
     void *arena;                /* default NULL: ember_interp_allocate allocates the arena */
     size_t arena_size;          /* size of `arena` in bytes, when given */
 } ember_options;

@@ -197,6 +197,7 @@ void ember_axis_extents(const ember_tensor *t, uint32_t axis, size_t *outer, siz
         *inner *= (size_t)t->dims[a];
 }
 
+#if !EMBER_BARE_METAL
 /* The block remembers the raw pointer just below the aligned one. */
 static void *malloc_aligned(void *user, size_t size, size_t align) {
     (void)user;
@@ -224,8 +225,12 @@ static void free_aligned(void *user, void *ptr) {
 
 const ember_allocator ember_malloc_allocator = {malloc_aligned, free_aligned, NULL};
 
+#endif
+
+/* ember_interp_create refuses a bare-metal build without an allocator, so ctx->allocator is
+   set there. */
 static const ember_allocator *allocator_of(const ember_context *ctx) {
-    return ctx->allocator != NULL ? ctx->allocator : &ember_malloc_allocator;
+    return ctx->allocator != NULL ? ctx->allocator : ember_default_allocator();
 }
 
 void *ember_alloc_uninit(ember_context *ctx, size_t size) {

@@ -2,7 +2,6 @@
 #include "kernels/conv16x8.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "kernels/conv_window.h"
@@ -56,7 +55,7 @@ static bool constant(const ember_tensor *t) {
 }
 
 static void name_plan(ember_node *node, struct conv16x8 *p, const char *prefix, const char *n) {
-    snprintf(p->variant, sizeof p->variant, "%s%s", prefix, n);
+    ember_format(p->variant, sizeof p->variant, "%s%s", prefix, n);
     node->variant = p->variant;
 }
 

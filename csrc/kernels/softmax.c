@@ -288,7 +288,7 @@ static void softmax_i8_lut(const struct softmax_data *d, const int8_t *in, int8_
 
 /* Fills the exp tables (see softmax_data) unless the reference loop is asked for. */
 static void softmax_i8_lut_prepare(ember_context *ctx, ember_node *node, struct softmax_data *d) {
-    d->lut = ctx->isa_mask != EMBER_ISA_NONE;
+    d->lut = !ember_reference_only(ctx);
     if (!d->lut)
         return;
     for (int32_t diff = 0; diff < 256; diff++) {

@@ -269,7 +269,9 @@ static ember_status top_k_prepare(ember_context *ctx, ember_node *node) {
     d->compare = compare_for(in->type);
     d->largest = largest != 0;
     d->int64_indices = ember_output(ctx, node, 1)->type == EMBER_TYPE_INT64;
-    ember_request_scratch(ctx, d->k * sizeof(size_t));
+    /* Eight bytes a position whatever the pointer width: the arena size the converter computes
+       on a 64-bit host then holds on 32-bit targets too. */
+    ember_request_scratch(ctx, d->k * sizeof(uint64_t));
     return EMBER_STATUS_OK;
 }
 

@@ -54,7 +54,7 @@ bool ember_dwconv_f32_fits(const ember_dwconv_f32_config *cfg, const ember_dwcon
 
 const ember_dwconv_f32_config *ember_dwconv_f32_select(const ember_context *ctx,
                                                        const ember_dwconv_shape *s) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     const ember_dwconv_f32_config *c = configs;
     while (!ember_isa_usable(ctx, c->isa) || !ember_dwconv_f32_fits(c, s))

@@ -42,7 +42,7 @@ bool ember_dwconv_qs8_fits(const ember_dwconv_qs8_config *cfg, const ember_dwcon
 
 const ember_dwconv_qs8_config *ember_dwconv_qs8_select(const ember_context *ctx,
                                                        const ember_dwconv_shape *s) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     const ember_dwconv_qs8_config *c = configs;
     while (!ember_isa_usable(ctx, c->isa) || !ember_dwconv_qs8_fits(c, s))

@@ -44,7 +44,7 @@ const ember_dwconv_qs16x8_config *ember_dwconv_qs16x8_configs(size_t *count) {
 }
 
 const ember_gemm_qs16x8_config *ember_gemm_qs16x8_select(const ember_context *ctx) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     const ember_gemm_qs16x8_config *c = gemm_configs;
     while (!ember_isa_usable(ctx, c->isa))
@@ -53,7 +53,7 @@ const ember_gemm_qs16x8_config *ember_gemm_qs16x8_select(const ember_context *ct
 }
 
 const ember_dwconv_qs16x8_config *ember_dwconv_qs16x8_select(const ember_context *ctx) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     const ember_dwconv_qs16x8_config *c = dwconv_configs;
     while (!ember_isa_usable(ctx, c->isa))

@@ -16,7 +16,7 @@ const ember_hybrid_qs8_config *ember_hybrid_qs8_configs(size_t *count) {
 }
 
 const ember_hybrid_qs8_config *ember_hybrid_qs8_select(const ember_context *ctx) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     const ember_hybrid_qs8_config *c = configs;
     while (!ember_isa_usable(ctx, c->isa))

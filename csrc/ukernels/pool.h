@@ -60,7 +60,7 @@ void ember_avgpool_f32_neon(const float *first, size_t rows, size_t cols, size_t
 
 /* Every configuration, best first, the portable one last (for the tests). */
 const ember_pool_f32_config *ember_pool_f32_configs(size_t *count);
-/* The best usable configuration, or NULL under isa_mask == EMBER_ISA_NONE: then the ops run
+/* The best usable configuration, or NULL under ember_reference_only: then the ops run
    their reference loops (the oracles). */
 const ember_pool_f32_config *ember_pool_f32_select(const ember_context *ctx);
 

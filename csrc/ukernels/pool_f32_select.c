@@ -21,7 +21,7 @@ const ember_pool_f32_config *ember_pool_f32_configs(size_t *count) {
 }
 
 const ember_pool_f32_config *ember_pool_f32_select(const ember_context *ctx) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     const ember_pool_f32_config *c = configs;
     while (!ember_isa_usable(ctx, c->isa))

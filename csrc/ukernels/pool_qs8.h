@@ -61,7 +61,7 @@ void ember_chansum_qs8_neon(const int8_t *in, size_t rows, size_t channels, size
 
 /* Every configuration, best first, the portable one last (for the tests). */
 const ember_pool_qs8_config *ember_pool_qs8_configs(size_t *count);
-/* The best usable configuration, or NULL under isa_mask == EMBER_ISA_NONE (the reference). */
+/* The best usable configuration, or NULL under ember_reference_only (the reference). */
 const ember_pool_qs8_config *ember_pool_qs8_select(const ember_context *ctx);
 
 #endif /* EMBER_UKERNELS_POOL_QS8_H */

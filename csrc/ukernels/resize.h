@@ -34,7 +34,7 @@ void ember_resize_bilinear_f32_avx2(const float *r0, const float *r1, const int3
 
 /* Every configuration, best first, the portable one last (for the tests). */
 const ember_resize_f32_config *ember_resize_f32_configs(size_t *count);
-/* The best usable configuration, or NULL under isa_mask == EMBER_ISA_NONE (the reference). */
+/* The best usable configuration, or NULL under ember_reference_only (the reference). */
 const ember_resize_f32_config *ember_resize_f32_select(const ember_context *ctx);
 
 #endif /* EMBER_UKERNELS_RESIZE_H */

@@ -41,7 +41,7 @@ void ember_vexp_neg_f32_avx2(const float *z, float *y, size_t n);
 
 /* Every configuration, best first (for the tests); may be empty (count 0). */
 const ember_softmax_f32_config *ember_softmax_f32_configs(size_t *count);
-/* The best usable configuration; NULL under isa_mask == EMBER_ISA_NONE or where none is
+/* The best usable configuration; NULL under ember_reference_only or where none is
    usable: the ops then run their reference loops. */
 const ember_softmax_f32_config *ember_softmax_f32_select(const ember_context *ctx);
 

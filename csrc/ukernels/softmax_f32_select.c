@@ -14,7 +14,7 @@ const ember_softmax_f32_config *ember_softmax_f32_configs(size_t *count) {
 }
 
 const ember_softmax_f32_config *ember_softmax_f32_select(const ember_context *ctx) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
         if (ember_isa_usable(ctx, configs[i].isa))

@@ -24,7 +24,7 @@ void ember_transpose_u32_avx2(const uint32_t *in, uint32_t *out, size_t rows, si
 
 /* Every configuration, best first, the portable one last (for the tests). */
 const ember_transpose_u32_config *ember_transpose_u32_configs(size_t *count);
-/* The best usable configuration, or NULL under isa_mask == EMBER_ISA_NONE (the reference). */
+/* The best usable configuration, or NULL under ember_reference_only (the reference). */
 const ember_transpose_u32_config *ember_transpose_u32_select(const ember_context *ctx);
 
 #endif /* EMBER_UKERNELS_TRANSPOSE_H */

@@ -30,7 +30,7 @@ const ember_transpose_u32_config *ember_transpose_u32_configs(size_t *count) {
 }
 
 const ember_transpose_u32_config *ember_transpose_u32_select(const ember_context *ctx) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     const ember_transpose_u32_config *c = configs;
     while (!ember_isa_usable(ctx, c->isa))

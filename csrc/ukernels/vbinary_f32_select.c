@@ -122,7 +122,7 @@ const ember_vbinary_f32_ops *ember_vbinary_f32_configs(ember_vbinary_op op, size
 
 const ember_vbinary_f32_ops *ember_vbinary_f32_select(const ember_context *ctx,
                                                       ember_vbinary_op op) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     size_t count = 0;
     const ember_vbinary_f32_ops *c = ember_vbinary_f32_configs(op, &count);

@@ -49,7 +49,7 @@ const ember_vbinary_qs8_ops *ember_vbinary_qs8_select(const ember_context *ctx,
                                                       ember_vbinary_op op) {
     size_t count = 0;
     const ember_vbinary_qs8_ops *c = ember_vbinary_qs8_configs(op, &count);
-    if (ctx->isa_mask == EMBER_ISA_NONE || c == NULL)
+    if (ember_reference_only(ctx) || c == NULL)
         return NULL;
     while (!ember_isa_usable(ctx, c->isa))
         c++;

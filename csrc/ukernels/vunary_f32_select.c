@@ -96,7 +96,7 @@ const ember_vunary_f32_config *ember_vunary_f32_configs(ember_vunary_op op, size
 
 const ember_vunary_f32_config *ember_vunary_f32_select(const ember_context *ctx,
                                                        ember_vunary_op op) {
-    if (ctx->isa_mask == EMBER_ISA_NONE)
+    if (ember_reference_only(ctx))
         return NULL;
     size_t count = 0;
     const ember_vunary_f32_config *c = ember_vunary_f32_configs(op, &count);

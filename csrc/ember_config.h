@@ -1,0 +1,47 @@
+/* Build configuration: what the target and the build flags leave in the library.
+ *
+ * EMBER_BARE_METAL (default: on for Arm M-profile targets) - no heap, no threads, no libc
+ *   printf: the caller hands in an allocator (an ember_pool over its own memory), messages are
+ *   formatted by the library itself, and weights stay where the model keeps them (in flash):
+ *   no kernel copies them into RAM, so only the reference kernels and the in-place Cortex-M
+ *   kernels run, and every arena size the converter computes with the reference kernels holds.
+ * EMBER_OPS_HEADER="file.h" - only the ops that file names (EMBER_USE_OP_<NAME>) are built in
+ *   (`ember export-c --ops-header` writes it); a model with another op is refused.
+ * EMBER_NO_FLOAT - no float32 kernels: float32 nodes are refused at allocate.
+ * EMBER_NO_HASH - no SHA-256 check of the content hash; the verifier's bounds checks stay.
+ * EMBER_HAVE_ARMDSP, EMBER_HAVE_MVE - follow the compiler's __ARM_FEATURE_DSP and
+ *   __ARM_FEATURE_MVE: the Cortex-M kernels (csrc/ukernels/armdsp, csrc/ukernels/mve).
+ */
+#ifndef EMBER_CONFIG_H
+#define EMBER_CONFIG_H
+
+#ifndef EMBER_BARE_METAL
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#define EMBER_BARE_METAL 1
+#else
+#define EMBER_BARE_METAL 0
+#endif
+#endif
+
+#ifdef EMBER_OPS_HEADER
+#include EMBER_OPS_HEADER
+#endif
+#ifndef EMBER_OPS_SELECTED
+#define EMBER_OPS_SELECTED 0
+#endif
+
+#ifndef EMBER_NO_FLOAT
+#define EMBER_NO_FLOAT 0
+#endif
+#ifndef EMBER_NO_HASH
+#define EMBER_NO_HASH 0
+#endif
+
+#if !defined(EMBER_HAVE_ARMDSP) && defined(__ARM_FEATURE_DSP) && __ARM_ARCH_PROFILE == 'M'
+#define EMBER_HAVE_ARMDSP 1
+#endif
+#if !defined(EMBER_HAVE_MVE) && defined(__ARM_FEATURE_MVE)
+#define EMBER_HAVE_MVE 1
+#endif
+
+#endif /* EMBER_CONFIG_H */

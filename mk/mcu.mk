@@ -1,0 +1,56 @@
+# Cortex-M, included by the top Makefile after mk/c.mk (whose source lists it reuses). Targets:
+#   mcu-libs    the library for each board's CPU (-Os, bare metal: no heap, no threads, no
+#               libc printf), with its Cortex-M kernels (csrc/ukernels/armdsp, mve)
+#   mcu-runner  tests/mcu/run_cases.c as firmware for each board (tests/mcu/test_mcu_kernels.py
+#               runs it under qemu-system-arm)
+# Debian packages: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+
+MCU_BUILD := $(C_BUILD)/mcu
+MCU_CC := arm-none-eabi-gcc
+MCU_CPUS := cortex-m4 cortex-m55
+# Per CPU: its flags, the ISA directories of csrc/ukernels it builds, the qemu board and the
+# linker script of examples/mcu/platform.
+MCU_CPU_FLAGS_cortex-m4 := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+MCU_ISA_DIRS_cortex-m4 := armdsp
+MCU_BOARD_cortex-m4 := mps2-an386
+MCU_LDSCRIPT_cortex-m4 := mps2_an386.ld
+MCU_CPU_FLAGS_cortex-m55 := -mcpu=cortex-m55 -mthumb -mfloat-abi=hard
+MCU_ISA_DIRS_cortex-m55 := armdsp mve
+MCU_BOARD_cortex-m55 := mps3-an547
+MCU_LDSCRIPT_cortex-m55 := mps3_an547.ld
+
+MCU_FLAGS := -Os -ffunction-sections -fdata-sections -g \
+    $(filter-out -DEMBER_HAVE_% -pthread,$(C_FLAGS))
+MCU_PLATFORM := examples/mcu/platform
+# Firmware: semihosting (printf, fopen on the host, exit status) from newlib's rdimon.
+mcu_link_flags = $(MCU_CPU_FLAGS_$(1)) --specs=rdimon.specs -nostartfiles -L$(MCU_PLATFORM) \
+    -T$(MCU_PLATFORM)/$(MCU_LDSCRIPT_$(1)) -Wl,--gc-sections
+MCU_QEMU_TIMEOUT ?= 300
+# Runs firmware $(2) on CPU $(1)'s board; the firmware's exit status is the command's.
+mcu_qemu = timeout $(MCU_QEMU_TIMEOUT) qemu-system-arm -M $(MCU_BOARD_$(1)) -cpu $(1) \
+    -nographic -monitor none -serial none -semihosting-config enable=on,target=native \
+    -kernel $(2)
+
+mcu_srcs = $(C_SRCS) $(sort $(foreach d,$(MCU_ISA_DIRS_$(1)),$(call isa_dir_srcs,$(d))))
+mcu_lib = $(MCU_BUILD)/$(1)/libemberlite.a
+mcu_runner = $(MCU_BUILD)/$(1)/run_cases.elf
+
+define mcu_rules
+$(MCU_BUILD)/$(1)/obj/%.o: %.c $(C_HDRS)
+	@mkdir -p $$(dir $$@)
+	$(MCU_CC) $(MCU_CPU_FLAGS_$(1)) $(MCU_FLAGS) -c $$< -o $$@
+
+$(call mcu_lib,$(1)): $(patsubst %.c,$(MCU_BUILD)/$(1)/obj/%.o,$(call mcu_srcs,$(1)))
+	@rm -f $$@
+	arm-none-eabi-ar rcs $$@ $$^
+
+$(call mcu_runner,$(1)): tests/mcu/run_cases.c $(MCU_PLATFORM)/startup.c \
+    $(wildcard $(MCU_PLATFORM)/*.ld $(MCU_PLATFORM)/*.h) $(call mcu_lib,$(1))
+	$(MCU_CC) $(MCU_FLAGS) -I$(MCU_PLATFORM) tests/mcu/run_cases.c $(MCU_PLATFORM)/startup.c \
+	    $(call mcu_lib,$(1)) $(call mcu_link_flags,$(1)) -lm -o $$@
+endef
+$(foreach c,$(MCU_CPUS),$(eval $(call mcu_rules,$(c))))
+
+.PHONY: mcu-libs mcu-runner
+mcu-libs: $(foreach c,$(MCU_CPUS),$(call mcu_lib,$(c)))
+mcu-runner: $(foreach c,$(MCU_CPUS),$(call mcu_runner,$(c)))

@@ -74,7 +74,18 @@ def enum_lines(name: str, body: str) -> list[str]:
         return lines + [""]
     prefix = "EMBER_OP" if name == "OpCode" else "EMBER_" + upper_snake(name)
     lines = [f"/* enum {name} */"] + [f"#define {prefix}_{key} {num}" for key, num in values]
-    return lines + [f"#define {prefix}_COUNT {count}", ""]
+    lines += [f"#define {prefix}_COUNT {count}", ""]
+    return lines + (op_selection_lines(values) if name == "OpCode" else [])
+
+
+def op_selection_lines(values: list[tuple[str, int]]) -> list[str]:
+    """EMBER_USE_OP_<NAME>: 1 when the build has the op. Every op unless an ops header
+    (csrc/ember_config.h's EMBER_OPS_HEADER) selected some: it defines 1 for those it keeps."""
+    lines = ["/* Ops in this build (csrc/ember_config.h, EMBER_OPS_HEADER) */"]
+    for key, _ in values:
+        use = f"EMBER_USE_OP_{key}"
+        lines += [f"#ifndef {use}", f"#define {use} (!EMBER_OPS_SELECTED)", "#endif"]
+    return lines + [""]
 
 
 def c_header(text: str) -> str:

@@ -114,59 +114,110 @@ ember_status ember_shape_reduced(ember_context *ctx, const ember_node *node,
     return ember_set_shape(ctx, node, out, rank, dims);
 }
 
+/* The op's rule, or NULL for an op an ops header left out of the build (csrc/ember_config.h):
+   then nothing refers to the op's file. */
+#define RULE(op, rule)                                                                        \
+    case EMBER_OP_##op:                                                                       \
+        return EMBER_USE_OP_##op ? rule : NULL
+
 ember_shape_fn ember_shape_rule(uint16_t op) {
     switch (op) {
-    case EMBER_OP_CONV2D: return ember_shape_conv2d;
-    case EMBER_OP_DEPTHWISE_CONV2D: return ember_shape_depthwise_conv2d;
-    case EMBER_OP_TRANSPOSE_CONV2D: return ember_shape_transpose_conv2d;
-    case EMBER_OP_MAX_POOL2D: return ember_shape_max_pool2d;
-    case EMBER_OP_AVERAGE_POOL2D: return ember_shape_average_pool2d;
-    case EMBER_OP_FULLY_CONNECTED: return ember_shape_fully_connected;
-    case EMBER_OP_BATCH_MATMUL: return ember_shape_batch_matmul;
-    case EMBER_OP_MEAN:
-    case EMBER_OP_SUM:
-    case EMBER_OP_REDUCE_MAX:
-    case EMBER_OP_REDUCE_MIN:
-    case EMBER_OP_REDUCE_PROD: return ember_shape_reduce;
-    case EMBER_OP_RESHAPE: return ember_shape_reshape;
-    case EMBER_OP_TRANSPOSE: return ember_shape_transpose;
-    case EMBER_OP_CONCATENATION: return ember_shape_concatenation;
-    case EMBER_OP_SPLIT: return ember_shape_split;
-    case EMBER_OP_SLICE: return ember_shape_slice;
-    case EMBER_OP_PAD: return ember_shape_pad;
-    case EMBER_OP_GATHER: return ember_shape_gather;
-    case EMBER_OP_GATHER_ND: return ember_shape_gather_nd;
-    case EMBER_OP_RESIZE: return ember_shape_resize;
-    case EMBER_OP_ARG_MAX:
-    case EMBER_OP_ARG_MIN: return ember_shape_arg;
-    case EMBER_OP_TOP_K: return ember_shape_top_k;
-    case EMBER_OP_ONE_HOT: return ember_shape_one_hot;
-    case EMBER_OP_GRID_SAMPLE: return ember_shape_grid_sample;
-    case EMBER_OP_ADD: case EMBER_OP_SUB: case EMBER_OP_MUL: case EMBER_OP_DIV:
-    case EMBER_OP_MAXIMUM: case EMBER_OP_MINIMUM: case EMBER_OP_POW:
-    case EMBER_OP_EQUAL: case EMBER_OP_NOT_EQUAL: case EMBER_OP_LESS: case EMBER_OP_LESS_EQUAL:
-    case EMBER_OP_GREATER: case EMBER_OP_GREATER_EQUAL: case EMBER_OP_LOGICAL_AND:
-    case EMBER_OP_LOGICAL_OR: case EMBER_OP_LOGICAL_XOR: case EMBER_OP_WHERE:
-    case EMBER_OP_MOD: case EMBER_OP_BITWISE_AND: case EMBER_OP_BITWISE_OR:
-    case EMBER_OP_BITWISE_XOR: case EMBER_OP_BIT_SHIFT:
-        return ember_shape_broadcast;
-    case EMBER_OP_GATHER_ELEMENTS: return shape_of_indices;
-    case EMBER_OP_RELU: case EMBER_OP_RELU6: case EMBER_OP_CLAMP: case EMBER_OP_LEAKY_RELU:
-    case EMBER_OP_SIGMOID: case EMBER_OP_TANH: case EMBER_OP_HARD_SIGMOID:
-    case EMBER_OP_HARD_SWISH: case EMBER_OP_SOFTMAX: case EMBER_OP_QUANTIZE:
-    case EMBER_OP_DEQUANTIZE: case EMBER_OP_PRELU: case EMBER_OP_CAST:
-    case EMBER_OP_L2_NORMALIZATION: case EMBER_OP_LOG_SOFTMAX: case EMBER_OP_LOOKUP_TABLE:
-    case EMBER_OP_ABS: case EMBER_OP_NEG: case EMBER_OP_SQRT: case EMBER_OP_RSQRT:
-    case EMBER_OP_EXP: case EMBER_OP_LOG: case EMBER_OP_FLOOR: case EMBER_OP_CEIL:
-    case EMBER_OP_ROUND: case EMBER_OP_SIGN: case EMBER_OP_SIN: case EMBER_OP_COS:
-    case EMBER_OP_RECIPROCAL: case EMBER_OP_ERF: case EMBER_OP_SOFTPLUS: case EMBER_OP_MISH:
-    case EMBER_OP_SQUARE: case EMBER_OP_ELU: case EMBER_OP_SELU: case EMBER_OP_GELU:
-    case EMBER_OP_LOGICAL_NOT: case EMBER_OP_CUM_SUM: case EMBER_OP_SCATTER_ND:
-    case EMBER_OP_BITWISE_NOT:
-    case EMBER_OP_CUM_PROD: case EMBER_OP_ACOS: case EMBER_OP_ASIN: case EMBER_OP_ATAN:
-    case EMBER_OP_QUANTIZE_LINEAR: case EMBER_OP_DEQUANTIZE_LINEAR:
-    case EMBER_OP_SCATTER_ELEMENTS:
-        return ember_shape_same;
+    RULE(CONV2D, ember_shape_conv2d);
+    RULE(DEPTHWISE_CONV2D, ember_shape_depthwise_conv2d);
+    RULE(TRANSPOSE_CONV2D, ember_shape_transpose_conv2d);
+    RULE(MAX_POOL2D, ember_shape_max_pool2d);
+    RULE(AVERAGE_POOL2D, ember_shape_average_pool2d);
+    RULE(FULLY_CONNECTED, ember_shape_fully_connected);
+    RULE(BATCH_MATMUL, ember_shape_batch_matmul);
+    RULE(MEAN, ember_shape_reduce);
+    RULE(SUM, ember_shape_reduce);
+    RULE(REDUCE_MAX, ember_shape_reduce);
+    RULE(REDUCE_MIN, ember_shape_reduce);
+    RULE(REDUCE_PROD, ember_shape_reduce);
+    RULE(RESHAPE, ember_shape_reshape);
+    RULE(TRANSPOSE, ember_shape_transpose);
+    RULE(CONCATENATION, ember_shape_concatenation);
+    RULE(SPLIT, ember_shape_split);
+    RULE(SLICE, ember_shape_slice);
+    RULE(PAD, ember_shape_pad);
+    RULE(GATHER, ember_shape_gather);
+    RULE(GATHER_ND, ember_shape_gather_nd);
+    RULE(RESIZE, ember_shape_resize);
+    RULE(ARG_MAX, ember_shape_arg);
+    RULE(ARG_MIN, ember_shape_arg);
+    RULE(TOP_K, ember_shape_top_k);
+    RULE(ONE_HOT, ember_shape_one_hot);
+    RULE(GRID_SAMPLE, ember_shape_grid_sample);
+    RULE(ADD, ember_shape_broadcast);
+    RULE(SUB, ember_shape_broadcast);
+    RULE(MUL, ember_shape_broadcast);
+    RULE(DIV, ember_shape_broadcast);
+    RULE(MAXIMUM, ember_shape_broadcast);
+    RULE(MINIMUM, ember_shape_broadcast);
+    RULE(POW, ember_shape_broadcast);
+    RULE(EQUAL, ember_shape_broadcast);
+    RULE(NOT_EQUAL, ember_shape_broadcast);
+    RULE(LESS, ember_shape_broadcast);
+    RULE(LESS_EQUAL, ember_shape_broadcast);
+    RULE(GREATER, ember_shape_broadcast);
+    RULE(GREATER_EQUAL, ember_shape_broadcast);
+    RULE(LOGICAL_AND, ember_shape_broadcast);
+    RULE(LOGICAL_OR, ember_shape_broadcast);
+    RULE(LOGICAL_XOR, ember_shape_broadcast);
+    RULE(WHERE, ember_shape_broadcast);
+    RULE(MOD, ember_shape_broadcast);
+    RULE(BITWISE_AND, ember_shape_broadcast);
+    RULE(BITWISE_OR, ember_shape_broadcast);
+    RULE(BITWISE_XOR, ember_shape_broadcast);
+    RULE(BIT_SHIFT, ember_shape_broadcast);
+    RULE(GATHER_ELEMENTS, shape_of_indices);
+    RULE(RELU, ember_shape_same);
+    RULE(RELU6, ember_shape_same);
+    RULE(CLAMP, ember_shape_same);
+    RULE(LEAKY_RELU, ember_shape_same);
+    RULE(SIGMOID, ember_shape_same);
+    RULE(TANH, ember_shape_same);
+    RULE(HARD_SIGMOID, ember_shape_same);
+    RULE(HARD_SWISH, ember_shape_same);
+    RULE(SOFTMAX, ember_shape_same);
+    RULE(QUANTIZE, ember_shape_same);
+    RULE(DEQUANTIZE, ember_shape_same);
+    RULE(PRELU, ember_shape_same);
+    RULE(CAST, ember_shape_same);
+    RULE(L2_NORMALIZATION, ember_shape_same);
+    RULE(LOG_SOFTMAX, ember_shape_same);
+    RULE(LOOKUP_TABLE, ember_shape_same);
+    RULE(ABS, ember_shape_same);
+    RULE(NEG, ember_shape_same);
+    RULE(SQRT, ember_shape_same);
+    RULE(RSQRT, ember_shape_same);
+    RULE(EXP, ember_shape_same);
+    RULE(LOG, ember_shape_same);
+    RULE(FLOOR, ember_shape_same);
+    RULE(CEIL, ember_shape_same);
+    RULE(ROUND, ember_shape_same);
+    RULE(SIGN, ember_shape_same);
+    RULE(SIN, ember_shape_same);
+    RULE(COS, ember_shape_same);
+    RULE(RECIPROCAL, ember_shape_same);
+    RULE(ERF, ember_shape_same);
+    RULE(SOFTPLUS, ember_shape_same);
+    RULE(MISH, ember_shape_same);
+    RULE(SQUARE, ember_shape_same);
+    RULE(ELU, ember_shape_same);
+    RULE(SELU, ember_shape_same);
+    RULE(GELU, ember_shape_same);
+    RULE(LOGICAL_NOT, ember_shape_same);
+    RULE(CUM_SUM, ember_shape_same);
+    RULE(SCATTER_ND, ember_shape_same);
+    RULE(BITWISE_NOT, ember_shape_same);
+    RULE(CUM_PROD, ember_shape_same);
+    RULE(ACOS, ember_shape_same);
+    RULE(ASIN, ember_shape_same);
+    RULE(ATAN, ember_shape_same);
+    RULE(QUANTIZE_LINEAR, ember_shape_same);
+    RULE(DEQUANTIZE_LINEAR, ember_shape_same);
+    RULE(SCATTER_ELEMENTS, ember_shape_same);
     default:
         return NULL; /* an op code the registry lacks: the verifier refuses it first */
     }

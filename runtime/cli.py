@@ -1,4 +1,4 @@
-"""The `ember` command: convert, inspect, run, bench, compare and verify models.
+"""The `ember` command: convert, inspect, run, bench, compare, verify and export-c models.
 
 Every failure caused by the input (missing file, invalid model, bad arguments) prints one
 `ember: error: ...` line on stderr and exits with status 2, like argparse's own errors.
@@ -664,6 +664,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- export-c --------------------------------------------------------------------------------
+
+def cmd_export_c(args: argparse.Namespace) -> int:
+    """`ember export-c`: the model as C source (OUT.c, OUT.h, and OUT_ops.h with --ops-header)
+    for firmware that links it in flash; the header gives the exact arena size."""
+    from .export_c import DEFAULT_SECTION, export_c
+
+    output = args.output or str(Path(args.model).with_suffix(""))
+    written = export_c(args.model, output, name=args.name,
+                       section=args.section or DEFAULT_SECTION, ops_header=args.ops_header)
+    for path, what in written.items():
+        print(f"wrote {printable(str(path))} ({what})")
+    return 0
+
+
 # -- entry point -----------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -780,6 +795,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "node order, and name the first beyond --tol (the exit status "
                         "depends on the outputs only)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("export-c", help="write an .ember model as C source: OUT.c with the "
+                                         "bytes as an aligned const array, OUT.h with the "
+                                         "exact arena size, inputs, outputs and ops")
+    p.add_argument("model", help="the .ember model")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="writes OUT.c and OUT.h (OUT may include a directory; a .c suffix is "
+                        "dropped; default: MODEL without its .ember suffix)")
+    p.add_argument("--name", metavar="SYMBOL",
+                   help="prefix of the C names: SYMBOL_model, SYMBOL_model_size and "
+                        "SYMBOL_ARENA_SIZE etc. (default: OUT's base name made a C identifier)")
+    p.add_argument("--section", metavar="NAME",
+                   help="linker section of the model array (default .rodata.ember_model, "
+                        "which GNU ld scripts place with the read-only data, in flash)")
+    p.add_argument("--ops-header", nargs="?", const="", metavar="PATH",
+                   help="also write the ops the model uses as EMBER_USE_OP_<NAME> defines, for "
+                        "a library built with -DEMBER_OPS_HEADER (default path OUT_ops.h)")
+    p.set_defaults(func=cmd_export_c)
 
     p = sub.add_parser("verify", help="check a model: verify, hash and prepare every node")
     p.add_argument("model")

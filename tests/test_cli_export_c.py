@@ -170,6 +170,7 @@ def _section_of(objdump: str, obj: Path, symbol: str) -> tuple[str, int]:
 
 @pytest.mark.parametrize("compiler, objdump, flags", [
     ("cc", "objdump", []),
+    ("clang", "objdump", []),
     ("arm-none-eabi-gcc", "arm-none-eabi-objdump", ["-mcpu=cortex-m4", "-mthumb"]),
 ])
 @pytest.mark.parametrize("section", [None, ".ember_flash"])

@@ -285,6 +285,29 @@ static ember_status conv2d_i16_prepare(ember_context *ctx, ember_node *node,
     return conv16x8_conv2d_prepare(ctx, node, ember_gemm_qs16x8_select(ctx), &c, &d->fast16);
 }
 
+#if EMBER_HAVE_MVE || EMBER_HAVE_ARMDSP
+/* int8 on Cortex-M: the in-place kernel of the best ISA built in (filter read where the model
+   keeps it, no scratch), unless a multiplier's shift is past 31 (the reference then). */
+static void conv2d_i8_mcu_select(ember_context *ctx, ember_node *node, struct conv2d_data *d) {
+    for (int32_t oc = 0; oc < d->out_c; oc++)
+        if (d->shift[oc] > 31 || d->shift[oc] < -31)
+            return;
+#if EMBER_HAVE_MVE
+    if (ember_isa_usable(ctx, EMBER_ISA_MVE)) {
+        d->mcu = ember_conv_qs8_1x4c16_mve;
+        node->variant = "conv_qs8_1x4c16_mve";
+        return;
+    }
+#endif
+#if EMBER_HAVE_ARMDSP
+    if (ember_isa_usable(ctx, EMBER_ISA_ARMDSP)) {
+        d->mcu = ember_conv_qs8_1x4c4_armdsp;
+        node->variant = "conv_qs8_1x4c4_armdsp";
+    }
+#endif
+}
+#endif
+
 static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     struct conv2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
@@ -303,7 +326,14 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     st = ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
                                    ember_input(ctx, node, 1), ember_output(ctx, node, 0),
                                    d->out_c, &d->mult, &d->shift);
-    return st == EMBER_STATUS_OK ? conv2d_i8_prepare(ctx, node, d) : st;
+    if (st != EMBER_STATUS_OK)
+        return st;
+#if EMBER_HAVE_MVE || EMBER_HAVE_ARMDSP
+    conv2d_i8_mcu_select(ctx, node, d);
+    if (d->mcu != NULL)
+        return EMBER_STATUS_OK;
+#endif
+    return conv2d_i8_prepare(ctx, node, d);
 }
 
 static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
@@ -320,6 +350,15 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
     if (d->is_i16) {
         ember_conv2d_i16_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                              bias ? bias->data : NULL, out->data);
+        return EMBER_STATUS_OK;
+    }
+    if (d->is_i8 && d->mcu != NULL) {
+        const ember_conv_qs8_args a = {
+            &d->win,     d->batch,    d->in_h,     d->in_w,  d->in_c,
+            d->filter_h, d->filter_w, d->groups,   d->out_h, d->out_w,
+            d->out_c,    d->in_zp,    d->mult,     d->shift, {d->out_zp, d->q_min, d->q_max}};
+        d->mcu(&a, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
+               bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }
     if (d->is_i8 && d->qgemm.cfg != NULL) {

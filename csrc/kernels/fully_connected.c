@@ -247,6 +247,32 @@ static ember_status fully_connected_i8_prepare(ember_context *ctx, ember_node *n
     return st;
 }
 
+/* The in-place microkernels' requantization of unit n's sum: the reference's. */
+static int8_t fully_connected_requant_mcu(const void *arg, uint32_t sum, size_t n) {
+    return fully_connected_requantize_i8(arg, sum, n);
+}
+
+#if EMBER_HAVE_MVE || EMBER_HAVE_ARMDSP
+/* int8 on Cortex-M: the in-place kernel of the best ISA built in (weights read where the model
+   keeps them, no scratch), which hands its sums to fully_connected_requant_mcu. */
+static void fully_connected_i8_mcu_select(ember_context *ctx, ember_node *node,
+                                          struct fully_connected_data *d) {
+#if EMBER_HAVE_MVE
+    if (ember_isa_usable(ctx, EMBER_ISA_MVE)) {
+        d->mcu = ember_fc_qs8_1x4c16_mve;
+        node->variant = "fc_qs8_1x4c16_mve";
+        return;
+    }
+#endif
+#if EMBER_HAVE_ARMDSP
+    if (ember_isa_usable(ctx, EMBER_ISA_ARMDSP)) {
+        d->mcu = ember_fc_qs8_1x4c4_armdsp;
+        node->variant = "fc_qs8_1x4c4_armdsp";
+    }
+#endif
+}
+#endif
+
 /* float32 input, int8 weights: dynamic range computing in int8 (kernels/hybrid_gemm.c, on the
    microkernels of ember_hybrid_qs8_select() and the int8 GEMM's gemm_i32). */
 static ember_status fully_connected_hybrid_prepare(ember_context *ctx, ember_node *node,
@@ -286,7 +312,14 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
             ctx, node, ember_gemm_qs16x8_select(ctx),
             &(struct conv16x8_fc){d->rows, d->depth, d->units, d->scale, d->q_min, d->q_max},
             &d->fast16);
-    return d->is_i8 ? fully_connected_i8_prepare(ctx, node, d) : EMBER_STATUS_OK;
+    if (!d->is_i8)
+        return EMBER_STATUS_OK;
+#if EMBER_HAVE_MVE || EMBER_HAVE_ARMDSP
+    fully_connected_i8_mcu_select(ctx, node, d);
+    if (d->mcu != NULL)
+        return EMBER_STATUS_OK;
+#endif
+    return fully_connected_i8_prepare(ctx, node, d);
 }
 
 static ember_status fully_connected_eval(ember_context *ctx, const ember_node *node) {
@@ -301,6 +334,13 @@ static ember_status fully_connected_eval(ember_context *ctx, const ember_node *n
         ember_fully_connected_i16_ref(d, ember_input(ctx, node, 0)->data,
                                       ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
                                       ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
+    if (d->is_i8 && d->mcu != NULL) {
+        const ember_fc_qs8_args a = {d->rows, d->depth, d->units, d->in_zp,
+                                     fully_connected_requant_mcu, d};
+        d->mcu(&a, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
+               bias ? bias->data : NULL, ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
     if (d->is_i8 && d->qgemm.cfg != NULL) {

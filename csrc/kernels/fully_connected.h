@@ -8,6 +8,7 @@
 #include "kernels/conv_gemm.h"
 #include "kernels/conv_gemm_qs8.h"
 #include "kernels/kernels.h"
+#include "ukernels/conv_qs8.h"
 
 struct fully_connected_data {
     size_t rows;   /* M: product of the input's leading dims */
@@ -30,6 +31,8 @@ struct fully_connected_data {
     /* int8 with constant weights and bias: the int8 GEMM plan, whose int32 sums
        fully_connected_requantize_i8 finishes (qgemm.cfg NULL: the reference loop) */
     struct conv_gemm_qs8 qgemm;
+    /* int8 on Cortex-M: the in-place microkernel (ukernels/conv_qs8.h), else NULL */
+    ember_fc_qs8_fn mcu;
 };
 
 /* Unit n's int8 output from its wrapped int32 sum `acc` (bias included): LiteRT's double

@@ -4,10 +4,12 @@
 #include "ember_internal.h"
 #include "kernels/pool2d.h"
 #include "kernels/shape_rules.h"
+#include "ukernels/pool_qs8.h"
 
 struct average_pool2d_data {
     struct pool2d_params p;
     const ember_pool_f32_config *uk; /* float32 microkernels; NULL: the reference loop */
+    const ember_pool_qs8_config *uk_i8; /* int8 (Cortex-M) microkernels; NULL: the reference */
 };
 
 /* pool2d_read, without int16: LiteRT's int16 average pool is not implemented here. */
@@ -79,13 +81,41 @@ static void ember_average_pool2d_i8_ref(const struct pool2d_params *p, const int
     pool2d_q_walk(p, in, out, sizeof(int8_t), average_pool2d_window_i8);
 }
 
+/* The int8 microkernel over every output pixel, one call each (the Cortex-M builds that have
+   it run no threads). */
+static void average_pool2d_i8_fast(const struct average_pool2d_data *d, const int8_t *in,
+                                   int8_t *out) {
+    const struct pool2d_params *p = &d->p;
+    const size_t c_count = (size_t)p->channels;
+    const size_t row = (size_t)p->in_w * c_count;
+    for (int32_t n = 0; n < p->batch; n++) {
+        const int8_t *image = in + (size_t)n * (size_t)p->in_h * row;
+        for (int32_t oy = 0; oy < p->out_h; oy++)
+            for (int32_t ox = 0; ox < p->out_w; ox++, out += c_count) {
+                int32_t rows, cols;
+                size_t first;
+                pool2d_window_at(p, oy, ox, &rows, &cols, &first);
+                d->uk_i8->avg(image + first, (size_t)rows, (size_t)cols,
+                              (size_t)p->win.dilation_h * row,
+                              (size_t)p->win.dilation_w * c_count, c_count, p->q_min, p->q_max,
+                              out);
+            }
+    }
+}
+
 static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node) {
     struct average_pool2d_data *d = ember_alloc(ctx, sizeof(*d));
     if (d == NULL)
         return EMBER_STATUS_NO_MEMORY; /* ember_alloc set the message */
     node->data = d;
     d->uk = NULL;
+    d->uk_i8 = NULL;
     const ember_status st = average_pool2d_read(ctx, node, &d->p);
+    if (st == EMBER_STATUS_OK && d->p.is_i8) {
+        const ember_pool_qs8_config *c = ember_pool_qs8_select_window(ctx);
+        d->uk_i8 = c != NULL && c->avg != NULL ? c : NULL;
+        node->variant = d->uk_i8 != NULL ? d->uk_i8->avg_name : NULL;
+    }
     if (st != EMBER_STATUS_OK || d->p.is_i8)
         return st;
     d->uk = ember_pool_f32_select(ctx);
@@ -95,6 +125,11 @@ static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node)
 
 static ember_status average_pool2d_eval(ember_context *ctx, const ember_node *node) {
     const struct average_pool2d_data *d = node->data;
+    if (d->p.is_i8 && d->uk_i8 != NULL) {
+        average_pool2d_i8_fast(d, ember_input(ctx, node, 0)->data,
+                               ember_output(ctx, node, 0)->data);
+        return EMBER_STATUS_OK;
+    }
     if (d->p.is_i8) {
         ember_average_pool2d_i8_ref(&d->p, ember_input(ctx, node, 0)->data,
                                     ember_output(ctx, node, 0)->data);

@@ -258,6 +258,13 @@ static ember_status depthwise_conv2d_prepare_i8(ember_context *ctx, ember_node *
     const ember_tensor *in = ember_input(ctx, node, 0);
     const ember_tensor *filter = ember_input(ctx, node, 1), *bias = ember_input(ctx, node, 2);
     node->variant = "depthwise_conv2d_i8_ref";
+    /* Cortex-M: in place, no scratch, so bare-metal builds (reference_only) take it too. */
+    d->inplace =
+        ember_dwconv_qs8_inplace_select(ctx, d->multiplier, d->shift, (size_t)d->out_c);
+    if (d->inplace != NULL) {
+        node->variant = d->inplace->name;
+        return EMBER_STATUS_OK;
+    }
     if (d->multiplier != 1 || in->count == 0 || !filter->is_constant || filter->data == NULL ||
         (bias != NULL && (!bias->is_constant || bias->data == NULL)))
         return EMBER_STATUS_OK;
@@ -316,6 +323,17 @@ static void depthwise_conv2d_i8_fast(ember_context *ctx, const struct depthwise_
     ember_parallel_1d(ctx, depthwise_conv2d_i8_rows, &t, rows, (rows + tiles - 1) / tiles);
 }
 
+/* The in-place Cortex-M kernel over every output pixel (ukernels/dwconv_qs8_inplace.h). */
+static void depthwise_conv2d_i8_inplace(const struct depthwise_conv2d_data *d, const int8_t *input,
+                                        const int8_t *filter, const int32_t *bias,
+                                        int8_t *output) {
+    const ember_dwconv_qs8_inplace_shape s = {d->batch, d->in_h,  d->in_w,     d->in_c, d->out_h,
+                                              d->out_w, d->filter_h, d->filter_w, d->win};
+    const ember_dwconv_qs8_inplace_params p = {(size_t)d->out_c, d->multiplier, d->in_zp, d->mult,
+                                               d->shift, {d->out_zp, d->q_min, d->q_max}};
+    ember_dwconv_qs8_inplace_run(d->inplace, &s, &p, input, filter, bias, output);
+}
+
 /* int16 (16x8): the multipliers, and the fast plan of kernels/conv16x8.c for multiplier 1. */
 static ember_status depthwise_conv2d_i16_prepare(ember_context *ctx, ember_node *node,
                                                  struct depthwise_conv2d_data *d) {
@@ -366,6 +384,12 @@ static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *
         ember_depthwise_conv2d_i16_ref(d, ember_input(ctx, node, 0)->data,
                                        ember_input(ctx, node, 1)->data,
                                        bias ? bias->data : NULL, out->data);
+        return EMBER_STATUS_OK;
+    }
+    if (d->is_i8 && d->inplace != NULL) {
+        depthwise_conv2d_i8_inplace(d, ember_input(ctx, node, 0)->data,
+                                    ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                    out->data);
         return EMBER_STATUS_OK;
     }
     if (d->is_i8 && d->q8_cfg != NULL) {

@@ -8,6 +8,7 @@
 #include "kernels/kernels.h"
 #include "ukernels/dwconv.h"
 #include "ukernels/dwconv_qs8.h"
+#include "ukernels/dwconv_qs8_inplace.h"
 
 struct depthwise_conv2d_data {
     struct conv_window win;
@@ -24,6 +25,9 @@ struct depthwise_conv2d_data {
     int32_t in_zp, out_zp, q_min, q_max;
     int32_t *mult, *shift;
     struct conv16x8 *fast16; /* int16: kernels/conv16x8.c's plan (NULL: the reference) */
+    /* int8 on Cortex-M (armdsp, mve), bare metal included: the in-place kernel, which reads
+       the filter and bias of the model and mult/shift above (NULL: see q8_cfg) */
+    const ember_dwconv_qs8_inplace_config *inplace;
     /* int8 with multiplier 1 and constant weights, unless isa_mask is EMBER_ISA_NONE (else
        q8_cfg is NULL and the reference loop runs): the microkernel configuration,
        its geometry, the packed weights, the row of input zero points the padding reads (from

@@ -17,6 +17,23 @@ void ember_maxpool_qs8_scalar(const int8_t *first, size_t rows, size_t cols, siz
         out[c] = (int8_t)(out[c] < qmin ? qmin : out[c] > qmax ? qmax : out[c]);
 }
 
+void ember_avgpool_qs8_scalar(const int8_t *first, size_t rows, size_t cols, size_t row_step,
+                              size_t col_step, size_t channels, int32_t qmin, int32_t qmax,
+                              int8_t *out) {
+    const int64_t taps = (int64_t)rows * (int64_t)cols;
+    for (size_t c = 0; c < channels; c++) {
+        int64_t sum = 0;
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < cols; j++)
+                sum += first[i * row_step + j * col_step + c];
+        int64_t v = 0;
+        if (taps > 0)
+            v = sum > 0 ? (sum + taps / 2) / taps : (sum - taps / 2) / taps;
+        v = v < qmin ? qmin : v;
+        out[c] = (int8_t)(v > qmax ? qmax : v);
+    }
+}
+
 void ember_chansum_qs8_scalar(const int8_t *in, size_t rows, size_t channels, size_t row_stride,
                               const ember_chansum_qs8_params *p, int8_t *out) {
     for (size_t c = 0; c < channels; c++) {
@@ -29,16 +46,24 @@ void ember_chansum_qs8_scalar(const int8_t *in, size_t rows, size_t channels, si
 }
 
 static const ember_pool_qs8_config configs[] = {
+#if EMBER_HAVE_MVE
+    { EMBER_ISA_MVE, "maxpool_qs8_mve", NULL, ember_maxpool_qs8_mve, NULL, "avgpool_qs8_mve",
+      ember_avgpool_qs8_mve },
+#endif
+#if EMBER_HAVE_ARMDSP
+    { EMBER_ISA_ARMDSP, "maxpool_qs8_armdsp", NULL, ember_maxpool_qs8_armdsp, NULL,
+      "avgpool_qs8_armdsp", ember_avgpool_qs8_armdsp },
+#endif
 #if EMBER_HAVE_AVX2
     { EMBER_ISA_AVX2, "maxpool_qs8_avx2", "chansum_qs8_avx2", ember_maxpool_qs8_avx2,
-      ember_chansum_qs8_avx2 },
+      ember_chansum_qs8_avx2, NULL, NULL },
 #endif
 #if EMBER_HAVE_NEON
     { EMBER_ISA_NEON, "maxpool_qs8_neon", "chansum_qs8_neon", ember_maxpool_qs8_neon,
-      ember_chansum_qs8_neon },
+      ember_chansum_qs8_neon, NULL, NULL },
 #endif
     { EMBER_ISA_NONE, "maxpool_qs8_scalar", "chansum_qs8_scalar", ember_maxpool_qs8_scalar,
-      ember_chansum_qs8_scalar },
+      ember_chansum_qs8_scalar, NULL, NULL },
 };
 
 const ember_pool_qs8_config *ember_pool_qs8_configs(size_t *count) {
@@ -50,7 +75,15 @@ const ember_pool_qs8_config *ember_pool_qs8_select(const ember_context *ctx) {
     if (ember_reference_only(ctx))
         return NULL;
     const ember_pool_qs8_config *c = configs;
-    while (!ember_isa_usable(ctx, c->isa))
+    while (c->mean == NULL || !ember_isa_usable(ctx, c->isa))
         c++;
     return c;
+}
+
+const ember_pool_qs8_config *ember_pool_qs8_select_window(const ember_context *ctx) {
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
+        if ((configs[i].isa & (EMBER_ISA_MVE | EMBER_ISA_ARMDSP)) != 0 &&
+            ember_isa_usable(ctx, configs[i].isa))
+            return &configs[i];
+    return ember_pool_qs8_select(ctx);
 }

@@ -53,7 +53,9 @@ bool ember_vbinary_qs8_mul_params(int32_t a_zp, int32_t b_zp, int32_t mult, int3
 void ember_vbinary_qs8_swap(const ember_vbinary_qs8_params *p, ember_vbinary_qs8_params *swapped);
 
 /* The fastest usable kernels for `op` (EMBER_VBINARY_ADD or EMBER_VBINARY_MUL), the portable
-   ones at worst; NULL under isa_mask EMBER_ISA_NONE (the op runs its reference loop). */
+   ones at worst; NULL under ember_reference_only (the op runs its reference loop), except for
+   the Cortex-M kernels (armdsp, mve), which keep nothing in memory and ask for no scratch and
+   so are picked on bare-metal builds too. */
 const ember_vbinary_qs8_ops *ember_vbinary_qs8_select(const ember_context *ctx,
                                                       ember_vbinary_op op);
 /* Every configuration of `op`, best first (for the tests); NULL with count 0 for other ops. */
@@ -108,6 +110,22 @@ void ember_vmul_qs8_vv_neon(size_t n, const int8_t *a, const int8_t *b, int8_t *
                             const ember_vbinary_qs8_params *p);
 void ember_vmul_qs8_vs_neon(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                             const ember_vbinary_qs8_params *p);
+#endif
+
+#if EMBER_HAVE_ARMDSP
+/* Cortex-M DSP extension (csrc/ukernels/armdsp/vbinary_qs8_add_armdsp.c): ADD only. */
+void ember_vadd_qs8_vv_armdsp(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                              const ember_vbinary_qs8_params *p);
+void ember_vadd_qs8_vs_armdsp(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                              const ember_vbinary_qs8_params *p);
+#endif
+
+#if EMBER_HAVE_MVE
+/* Cortex-M55 Helium (csrc/ukernels/mve/vbinary_qs8_add_mve.c): ADD only. */
+void ember_vadd_qs8_vv_mve(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                           const ember_vbinary_qs8_params *p);
+void ember_vadd_qs8_vs_mve(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                           const ember_vbinary_qs8_params *p);
 #endif
 
 #endif /* EMBER_UKERNELS_VBINARY_QS8_H */

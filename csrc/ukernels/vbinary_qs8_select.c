@@ -2,6 +2,13 @@
 #include "ukernels/vbinary_qs8.h"
 
 static const ember_vbinary_qs8_ops add_configs[] = {
+#if EMBER_HAVE_MVE
+    { "vbinary_qs8_add_mve", EMBER_ISA_MVE, ember_vadd_qs8_vv_mve, ember_vadd_qs8_vs_mve },
+#endif
+#if EMBER_HAVE_ARMDSP
+    { "vbinary_qs8_add_armdsp", EMBER_ISA_ARMDSP, ember_vadd_qs8_vv_armdsp,
+      ember_vadd_qs8_vs_armdsp },
+#endif
 #if EMBER_HAVE_AVX512F
     { "vbinary_qs8_add_avx512f", EMBER_ISA_AVX512F, ember_vadd_qs8_vv_avx512f,
       ember_vadd_qs8_vs_avx512f },
@@ -49,6 +56,11 @@ const ember_vbinary_qs8_ops *ember_vbinary_qs8_select(const ember_context *ctx,
                                                       ember_vbinary_op op) {
     size_t count = 0;
     const ember_vbinary_qs8_ops *c = ember_vbinary_qs8_configs(op, &count);
+    /* The Cortex-M kernels first: in place, so bare-metal builds take them too. */
+    for (size_t i = 0; i < count; i++)
+        if ((c[i].isa & (EMBER_ISA_MVE | EMBER_ISA_ARMDSP)) != 0 &&
+            ember_isa_usable(ctx, c[i].isa))
+            return &c[i];
     if (ember_reference_only(ctx) || c == NULL)
         return NULL;
     while (!ember_isa_usable(ctx, c->isa))

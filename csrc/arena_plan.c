@@ -7,7 +7,6 @@
    inputs that dies at that node (the planner runs RESHAPE so; the element-wise kernels allow
    it too, and their checks refuse a partial overlap). A graph input never dies: a caller may
    set it once and invoke again and again. O(n log n) in the tensor count. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "interp.h"
@@ -256,9 +255,9 @@ static void collect(const ember_model *m, plan *p) {
         p->coords[2 * p->swept + 1] = (uint64_t)t->arena_offset + t->bytes;
         p->swept++;
     }
-    qsort(p->by_first, p->swept, sizeof(uint64_t), cmp_u64);
-    qsort(p->by_last, p->swept, sizeof(uint64_t), cmp_u64);
-    qsort(p->coords, 2 * (size_t)p->swept, sizeof(uint64_t), cmp_u64);
+    ember_sort(p->by_first, p->swept, sizeof(uint64_t), cmp_u64);
+    ember_sort(p->by_last, p->swept, sizeof(uint64_t), cmp_u64);
+    ember_sort(p->coords, 2 * (size_t)p->swept, sizeof(uint64_t), cmp_u64);
     p->ncoords = 0;
     for (size_t k = 0; k < 2 * (size_t)p->swept; k++)
         if (p->ncoords == 0 || p->coords[k] != p->coords[p->ncoords - 1])

@@ -7,8 +7,13 @@
  *   kernels run, and every arena size the converter computes with the reference kernels holds.
  * EMBER_OPS_HEADER="file.h" - only the ops that file names (EMBER_USE_OP_<NAME>) are built in
  *   (`ember export-c --ops-header` writes it); a model with another op is refused.
- * EMBER_NO_FLOAT - no float32 kernels: float32 nodes are refused at allocate.
+ * EMBER_NO_FLOAT - no float32 kernels: a model with float32 arithmetic is refused at create
+ *   (QUANTIZE and DEQUANTIZE at its edges may still take and give float32).
+ * EMBER_NO_INT16 - no 16x8 kernels (int16 activations, int8 weights): refused likewise.
  * EMBER_NO_HASH - no SHA-256 check of the content hash; the verifier's bounds checks stay.
+ * EMBER_STRIP_MESSAGES - no message text: a failure's message is its status and the library
+ *   source line that raised it ("invalid model (csrc/verifier.c:412)"). Saves the strings and
+ *   the formatter, about 8 KB on a Cortex-M; every check and status stays.
  * EMBER_HAVE_ARMDSP, EMBER_HAVE_MVE - follow the compiler's __ARM_FEATURE_DSP and
  *   __ARM_FEATURE_MVE: the Cortex-M kernels (csrc/ukernels/armdsp, csrc/ukernels/mve).
  */
@@ -33,8 +38,14 @@
 #ifndef EMBER_NO_FLOAT
 #define EMBER_NO_FLOAT 0
 #endif
+#ifndef EMBER_NO_INT16
+#define EMBER_NO_INT16 0
+#endif
 #ifndef EMBER_NO_HASH
 #define EMBER_NO_HASH 0
+#endif
+#ifndef EMBER_STRIP_MESSAGES
+#define EMBER_STRIP_MESSAGES 0
 #endif
 
 #if !defined(EMBER_HAVE_ARMDSP) && defined(__ARM_FEATURE_DSP) && __ARM_ARCH_PROFILE == 'M'

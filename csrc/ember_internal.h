@@ -176,12 +176,29 @@ size_t ember_format(char *buf, size_t size, const char *fmt, ...)
     ;
 size_t ember_vformat(char *buf, size_t size, const char *fmt, va_list args);
 
+/* Sorts `count` items of `size` bytes in place by `compare` (qsort's contract; csrc/sort.c). */
+void ember_sort(void *items, size_t count, size_t size,
+                int (*compare)(const void *, const void *));
+
+#if EMBER_STRIP_MESSAGES
+/* Without message text (csrc/ember_config.h): the message names the status and the library
+   source line that failed; formats and their arguments are not compiled in. */
+ember_status ember_fail_at(ember_context *ctx, ember_status status, const char *file,
+                           unsigned line);
+/* Never defined: sizeof of a call to it marks the message's arguments used without evaluating
+   them, so neither they nor the helpers that would format them take any code. */
+int ember_unformatted(const char *fmt, ...);
+#define ember_fail(ctx, status, ...)                                                          \
+    ((void)sizeof ember_unformatted(__VA_ARGS__),                                             \
+     ember_fail_at((ctx), (status), __FILE__, __LINE__))
+#else
 /* Formats the message into ctx and returns `status` (printf-style, bounded). */
 ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+#endif
 
 /* malloc/free honouring the alignment argument (csrc/kernels/common.c): the allocator when the
    options name none. */

@@ -169,8 +169,12 @@ void ember_interp_destroy(ember_interp *ip) {
 ember_status ember_model_verify(const void *data, size_t size, char *msg, size_t msg_size) {
     ember_interp *ip = NULL;
     ember_status st = ember_interp_create(data, size, NULL, &ip);
-    if (msg != NULL && msg_size > 0)
-        ember_format(msg, msg_size, "%s", ip != NULL ? ember_errmsg(ip) : ember_status_str(st));
+    if (msg != NULL && msg_size > 0) {
+        const char *text = ip != NULL ? ember_errmsg(ip) : ember_status_str(st);
+        size_t n = strlen(text) < msg_size - 1 ? strlen(text) : msg_size - 1;
+        memcpy(msg, text, n);
+        msg[n] = '\0';
+    }
     ember_interp_destroy(ip);
     return st;
 }

@@ -3,6 +3,35 @@
 
 #include "interp.h"
 
+#if EMBER_STRIP_MESSAGES
+/* Appends text to msg[*used..size) (always NUL-terminated). */
+static void append(char *msg, size_t size, size_t *used, const char *text) {
+    while (*text != '\0' && *used + 1 < size)
+        msg[(*used)++] = *text++;
+    msg[*used] = '\0';
+}
+
+ember_status ember_fail_at(ember_context *ctx, ember_status status, const char *file,
+                           unsigned line) {
+    if (ctx == NULL || ctx->msg == NULL || ctx->msg_size == 0)
+        return status;
+    char digits[12];
+    size_t first = sizeof digits - 1;
+    digits[first] = '\0';
+    do {
+        digits[--first] = (char)('0' + line % 10);
+        line /= 10;
+    } while (line != 0 && first > 0);
+    size_t used = 0;
+    append(ctx->msg, ctx->msg_size, &used, ember_status_str(status));
+    append(ctx->msg, ctx->msg_size, &used, " (");
+    append(ctx->msg, ctx->msg_size, &used, file);
+    append(ctx->msg, ctx->msg_size, &used, ":");
+    append(ctx->msg, ctx->msg_size, &used, digits + first);
+    append(ctx->msg, ctx->msg_size, &used, ")");
+    return status;
+}
+#else
 ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt, ...) {
     if (ctx != NULL && ctx->msg != NULL && ctx->msg_size > 0) {
         va_list args;
@@ -12,6 +41,7 @@ ember_status ember_fail(ember_context *ctx, ember_status status, const char *fmt
     }
     return status;
 }
+#endif
 
 const char *ember_status_str(ember_status status) {
     switch (status) {
@@ -97,7 +127,7 @@ void ember_options_init(ember_options *options) {
         return;
     options->isa_mask = EMBER_ISA_ALL;
     options->num_threads = 1;
-    options->verify_hash = 1;
+    options->verify_hash = !EMBER_NO_HASH;
     options->allocator = NULL;
     options->arena = NULL;
     options->arena_size = 0;

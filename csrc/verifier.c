@@ -2,7 +2,6 @@
    node arrays. Every offset, size, index and enum is checked here (or by the op's check
    function), so prepare and eval can trust what they read. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "interp.h"
@@ -379,6 +378,38 @@ static ember_status check_prepared_write(loader *ld, const ember_node *n, uint32
                       n->index, n->kernel->name, k, idx, ld->model->tensors[idx].name);
 }
 
+/* The float32 (int16) tensor a node reads or writes that this build has no kernels for
+   (EMBER_NO_FLOAT, EMBER_NO_INT16), or NULL. QUANTIZE's input and DEQUANTIZE's output may be
+   float32: they only convert at the model's edges. Weights count too: a float32 filter means
+   float arithmetic. */
+static const ember_tensor *type_not_built(const ember_model *m, const ember_node *n) {
+    for (uint32_t k = 0; k < n->input_count + n->output_count; k++) {
+        bool is_input = k < n->input_count;
+        int32_t idx = is_input ? n->inputs[k] : n->outputs[k - n->input_count];
+        if (idx < 0)
+            continue;
+        const ember_tensor *t = &m->tensors[idx];
+        bool edge = is_input ? n->op == EMBER_OP_QUANTIZE : n->op == EMBER_OP_DEQUANTIZE;
+        if ((EMBER_NO_FLOAT && t->type == EMBER_TYPE_FLOAT32 && !edge) ||
+            (EMBER_NO_INT16 && t->type == EMBER_TYPE_INT16 && t->quant_count > 0))
+            return t;
+    }
+    return NULL;
+}
+
+static ember_status check_kernel_types(loader *ld, const ember_node *n) {
+    if (!EMBER_NO_FLOAT && !EMBER_NO_INT16)
+        return EMBER_STATUS_OK;
+    const ember_tensor *t = type_not_built(ld->model, n);
+    if (t == NULL)
+        return EMBER_STATUS_OK;
+    return ember_fail(ld->ctx, EMBER_STATUS_UNSUPPORTED,
+                      "node %" PRIu32 " (%s): tensor '%s' is %s, and this build has no %s "
+                      "kernels (%s)", n->index, n->kernel->name, t->name, ember_type_str(t->type),
+                      ember_type_str(t->type),
+                      t->type == EMBER_TYPE_FLOAT32 ? "EMBER_NO_FLOAT" : "EMBER_NO_INT16");
+}
+
 static ember_status check_node_tensors(loader *ld, ember_node *n) {
     ember_context *ctx = ld->ctx;
     const ember_model *m = ld->model;
@@ -516,6 +547,8 @@ static ember_status parse_node(loader *ld, uint32_t i, const ember_fb_table *ot,
     ember_status st = parse_run_if(ld, ot, n);
     if (st == EMBER_STATUS_OK)
         st = check_node_tensors(ld, n);
+    if (st == EMBER_STATUS_OK)
+        st = check_kernel_types(ld, n);
     if (st != EMBER_STATUS_OK)
         return st;
     return n->kernel->check != NULL ? n->kernel->check(ctx, n) : EMBER_STATUS_OK;
@@ -662,7 +695,7 @@ static int cmp_name(const void *a, const void *b) {
    each may appear only once; TFLite keeps them in maps, where a second one would vanish.
    Sorts `names`; returns a name found twice, or NULL. */
 static const char *duplicate(const char **names, uint32_t n) {
-    qsort(names, n, sizeof *names, cmp_name);
+    ember_sort(names, n, sizeof *names, cmp_name);
     for (uint32_t k = 1; k < n; k++)
         if (strcmp(names[k - 1], names[k]) == 0)
             return names[k];
@@ -795,7 +828,10 @@ ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
     const char *producer;
     uint32_t len;
     ember_status st = check_header(ctx, data, size, &root);
-    if (st == EMBER_STATUS_OK && verify_hash)
+    if (st == EMBER_STATUS_OK && verify_hash && EMBER_NO_HASH)
+        st = ember_fail(ctx, EMBER_STATUS_UNSUPPORTED, "this build has no content hash check "
+                        "(EMBER_NO_HASH): set verify_hash to 0");
+    else if (st == EMBER_STATUS_OK && verify_hash)
         st = check_hash(ctx, data, size, &root);
     if (st != EMBER_STATUS_OK)
         return st;

@@ -118,16 +118,35 @@ $(C_MODELS): tests/c/make_models.py tests/runtime/empty_worker.py converter/plan
 
 c-models: $(C_MODELS)
 
+# The library with every option that takes something out (csrc/ember_config.h), under the
+# sanitizers, for tests/c/options/test_build_options.c.
+C_OPTIONS_FLAGS := -DEMBER_STRIP_MESSAGES=1 -DEMBER_NO_FLOAT=1 -DEMBER_NO_INT16=1 \
+    -DEMBER_NO_HASH=1
+C_OPTIONS_LIB := $(C_BUILD)/libemberlite-options.a
+C_OPTIONS_TEST := $(C_BUILD)/tests-san/test_build_options
+
+$(C_BUILD)/obj-options/%.o: %.c $(C_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_FLAGS) $(SAN_FLAGS) $(C_OPTIONS_FLAGS) $(call isa_flags,$<) -c $< -o $@
+
+$(C_OPTIONS_LIB): $(C_ALL_SRCS:%.c=$(C_BUILD)/obj-options/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(C_OPTIONS_TEST): tests/c/options/test_build_options.c tests/c/test_util.h $(C_OPTIONS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_FLAGS) $(SAN_FLAGS) -Itests/c $< $(C_OPTIONS_LIB) -lm -o $@
+
 # Every test binary runs (as `test_x build/models`) even after a failure; the exit status
 # says whether any failed.
-c-test: $(C_TEST_BINS) $(C_SAN_TEST_BINS) $(C_MODELS)
+c-test: $(C_TEST_BINS) $(C_SAN_TEST_BINS) $(C_OPTIONS_TEST) $(C_MODELS)
 	@failed=""; \
-	for t in $(C_TEST_BINS) $(C_SAN_TEST_BINS); do \
+	for t in $(C_TEST_BINS) $(C_SAN_TEST_BINS) $(C_OPTIONS_TEST); do \
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	        $$t $(C_BUILD)/models || failed="$$failed $$t"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "C tests FAILED:$$failed"; exit 1; fi; \
-	echo "C tests: all $(words $(C_TEST_BINS) $(C_SAN_TEST_BINS)) binaries passed"
+	echo "C tests: all $(words $(C_TEST_BINS) $(C_SAN_TEST_BINS) $(C_OPTIONS_TEST)) binaries passed"
 
 # ThreadSanitizer over the pool itself and over every C test model run on 2 and 3 threads
 # (the kernels' parallel tasks). A report fails the run (halt_on_error).

@@ -4,8 +4,9 @@ This package needs only numpy and cffi. The converter lives in emberlite.convert
 installed with the `convert` extra; nothing here imports it.
 
 Interpreter runs a model; ISA_NONE, ISA_AVX2, ISA_AVX512F, ISA_AVX512VNNI, ISA_AVX512VBMI,
-ISA_NEON, ISA_NEONDOT, ISA_NEONFP16, ISA_NEONI8MM, ISA_SHA and ISA_ALL are the bits of its
-isa_mask (the C header's EMBER_ISA_* values); the error classes are one per C status.
+ISA_NEON, ISA_NEONDOT, ISA_NEONFP16, ISA_NEONI8MM, ISA_SHA, ISA_ARMDSP, ISA_MVE and ISA_ALL are
+the bits of its isa_mask (the C header's EMBER_ISA_* values); the error classes are one per C
+status.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ __version__ = "0.6.0"
 
 _FROM_INTERPRETER = ("Interpreter", "SignatureRunner", "runtime_version", "verify_model",
                      "ISA_NONE", "ISA_AVX2", "ISA_AVX512F", "ISA_AVX512VNNI", "ISA_AVX512VBMI",
-                     "ISA_NEON", "ISA_NEONDOT", "ISA_NEONFP16", "ISA_NEONI8MM", "ISA_SHA", "ISA_ALL")
+                     "ISA_NEON", "ISA_NEONDOT", "ISA_NEONFP16", "ISA_NEONI8MM", "ISA_SHA",
+                     "ISA_ARMDSP", "ISA_MVE", "ISA_ALL")
 
 __all__ = [
     "ArenaTooSmallError", "EmberRuntimeError", "EvalError", "HashMismatchError",

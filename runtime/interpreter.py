@@ -61,6 +61,8 @@ ISA_AVX512VBMI: int = lib.EMBER_ISA_AVX512VBMI  # x86-64 with AVX-512 BW, VL and
 ISA_NEONFP16: int = lib.EMBER_ISA_NEONFP16  # aarch64 with half-precision arithmetic
 ISA_NEONI8MM: int = lib.EMBER_ISA_NEONI8MM  # aarch64 with the int8 matrix multiply
 ISA_SHA: int = lib.EMBER_ISA_SHA  # SHA-256 instructions: the content hash checked at create
+ISA_ARMDSP: int = lib.EMBER_ISA_ARMDSP  # Cortex-M DSP extension (bare-metal builds only)
+ISA_MVE: int = lib.EMBER_ISA_MVE  # Cortex-M Helium (bare-metal builds only)
 ISA_ALL: int = lib.EMBER_ISA_ALL  # whatever this CPU has (the default)
 
 # The key tflite gives the one signature of a model that names none.

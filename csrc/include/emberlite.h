@@ -119,7 +119,9 @@ typedef struct ember_options {
     int32_t num_threads;        /* default 1: threads the kernels split work over, the caller
                                    included (started by ember_interp_allocate); outputs are the
                                    same bits for any count; builds without threads ignore it */
-    int32_t verify_hash;        /* default 1: check the content hash in ember_interp_create */
+    int32_t verify_hash;        /* default 1: check the content hash in ember_interp_create
+                                   (0 in builds without the check, EMBER_NO_HASH, which
+                                   refuse 1) */
     const ember_allocator *allocator; /* default NULL: malloc/free (on 64-bit Linux, the packed
                                          weights and the arena come from one mmap'd region);
                                          required on bare-metal builds, which have no heap */

@@ -1,0 +1,117 @@
+"""The Cortex-M size report of mk/mcu.mk (`make mcu-size`).
+
+  mcu_size.py int8-ops-header OUT    the ops header of every op with an int8 kernel
+  mcu_size.py report --dir DIR --record-file JSON [--record]
+
+`report` reads DIR/<config>/probe.map, the linker map of tests/mcu/size_probe.c linked against
+the library for each op set (core: no op, digits: the digits example's ops, int8, all), and
+sums the input sections the link kept that come from outside the probe: the library and what it
+pulls from libc, libm and libgcc. It prints .text (with .ARM.exidx), .rodata, .data and .bss per
+configuration; checks the issue's limits (core <= 16 KB, digits <= 40 KB); fails when the core
+or the digits op set grew more than 2% past the recorded figures (--record writes them); and
+checks with nm that nothing in the linked library is malloc, free, a printf, abort or exit.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+CONFIGS = ("core", "digits", "int8", "all")
+LIMITS = {"core": 16 * 1024, "digits": 40 * 1024}
+GROWTH = 1.02
+KINDS = (("text", (".text", ".ARM.exidx")), ("rodata", (".rodata",)), ("data", (".data",)),
+         ("bss", (".bss", "COMMON")))
+# A bare-metal library must not need these: no heap, no libc printf, never stop the device.
+FORBIDDEN = re.compile(r"^(malloc|free|calloc|realloc|_malloc_r|_free_r|abort|exit|_exit|"
+                       r"\w*printf\w*|puts|putchar)$")
+SECTION = re.compile(r"^ (\.[^\s]+|COMMON)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
+
+
+def int8_ops_header(out: Path) -> None:
+    from emberlite.converter.ops import OPS
+
+    names = sorted(op.name for op, facts in OPS.items() if facts.int8 is not None)
+    lines = ["/* Every op with an int8 kernel (scripts/mcu_size.py): the size report's int8 set. */",
+             "#define EMBER_OPS_SELECTED 1", *(f"#define EMBER_USE_OP_{n} 1" for n in names)]
+    out.write_text("\n".join(lines) + "\n")
+
+
+def kept_sections(map_text: str) -> list[tuple[str, int, str]]:
+    """(section, size, source) of every input section in the map's memory map part; an input
+    section's name and its address may be on two lines."""
+    body = map_text.split("Linker script and memory map", 1)[1]
+    joined = re.sub(r"^ (\.[^\s]+|COMMON)\n\s+0x", r" \1 0x", body, flags=re.M)
+    out = []
+    for line in joined.splitlines():
+        m = SECTION.match(line)
+        if m and int(m.group(2), 16) != 0:
+            out.append((m.group(1), int(m.group(3), 16), m.group(4).strip()))
+    return out
+
+
+def library_sizes(map_path: Path) -> dict[str, int]:
+    sizes = {kind: 0 for kind, _ in KINDS}
+    for section, size, source in kept_sections(map_path.read_text()):
+        if "size_probe" in source:
+            continue
+        for kind, prefixes in KINDS:
+            if section.startswith(prefixes):
+                sizes[kind] += size
+    sizes["total"] = sum(sizes[kind] for kind, _ in KINDS)
+    return sizes
+
+
+def forbidden_symbols(elf: Path) -> list[str]:
+    names = subprocess.run(["arm-none-eabi-nm", "--format=posix", str(elf)], check=True,
+                           capture_output=True, text=True).stdout.split("\n")
+    return sorted({line.split()[0] for line in names if line and FORBIDDEN.match(line.split()[0])})
+
+
+def report(directory: Path, record_file: Path, record: bool) -> int:
+    sizes = {c: library_sizes(directory / c / "probe.map") for c in CONFIGS}
+    print(f"{'Cortex-M4 -Os':14} {'text':>8} {'rodata':>8} {'data':>6} {'bss':>6} {'total':>8}")
+    for config, s in sizes.items():
+        print(f"{config:14} {s['text']:8} {s['rodata']:8} {s['data']:6} {s['bss']:6} "
+              f"{s['total']:8}")
+    failures = [f"{c}: {sizes[c]['total']} bytes, over the limit of {limit}"
+                for c, limit in LIMITS.items() if sizes[c]["total"] > limit]
+    for config in CONFIGS:
+        bad = forbidden_symbols(directory / config / "probe.elf")
+        if bad:
+            failures.append(f"{config}: the linked library contains {', '.join(bad)}")
+    if record:
+        record_file.write_text(json.dumps({c: s["total"] for c, s in sizes.items()}, indent=2)
+                               + "\n")
+        print(f"recorded in {record_file}")
+    else:
+        recorded = json.loads(record_file.read_text())
+        failures += [f"{c}: {sizes[c]['total']} bytes, more than 2% over the recorded "
+                     f"{recorded[c]} ({record_file})"
+                     for c in LIMITS if sizes[c]["total"] > recorded[c] * GROWTH]
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("int8-ops-header")
+    p.add_argument("out", type=Path)
+    p = sub.add_parser("report")
+    p.add_argument("--dir", type=Path, required=True)
+    p.add_argument("--record-file", type=Path, required=True)
+    p.add_argument("--record", action="store_true")
+    args = parser.parse_args()
+    if args.command == "int8-ops-header":
+        int8_ops_header(args.out)
+        return 0
+    return report(args.dir, args.record_file, args.record)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

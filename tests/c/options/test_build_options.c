@@ -1,0 +1,69 @@
+/* The library built with every option of csrc/ember_config.h that takes something out
+ * (EMBER_STRIP_MESSAGES, EMBER_NO_FLOAT, EMBER_NO_INT16, EMBER_NO_HASH; mk/c.mk builds it):
+ * an int8 model still runs; float32 and 16x8 models, and a request to check the hash, are
+ * refused at create with their own status; messages name the status and the library line. */
+#include "emberlite.h"
+#include "test_util.h"
+
+static ember_status create(const uint8_t *model, size_t size, int32_t verify_hash,
+                           char *msg, size_t msg_size) {
+    ember_options o;
+    ember_options_init(&o);
+    o.verify_hash = verify_hash;
+    ember_interp *ip = NULL;
+    ember_status st = ember_interp_create(model, size, &o, &ip);
+    if (st == EMBER_STATUS_OK)
+        st = ember_interp_allocate(ip);
+    for (uint32_t i = 0; st == EMBER_STATUS_OK && i < ember_interp_input_count(ip); i++) {
+        uint32_t t = ember_interp_input_tensor(ip, i);
+        ember_tensor_info info;
+        ember_interp_tensor_info(ip, t, &info);
+        memset(ember_interp_tensor_data(ip, t), 3, info.bytes);
+    }
+    if (st == EMBER_STATUS_OK)
+        st = ember_interp_invoke(ip);
+    snprintf(msg, msg_size, "%s", ember_errmsg(ip));
+    ember_interp_destroy(ip);
+    return st;
+}
+
+/* "<status> (csrc/<file>.c:<line>)": the stripped form of every message. */
+static bool stripped_form(const char *msg, ember_status st) {
+    const char *status = ember_status_str(st);
+    size_t n = strlen(status);
+    const char *colon = strrchr(msg, ':');
+    return strncmp(msg, status, n) == 0 && strncmp(msg + n, " (csrc/", 7) == 0 &&
+           colon != NULL && colon[1] >= '1' && colon[1] <= '9' && msg[strlen(msg) - 1] == ')';
+}
+
+static void check(const char *dir, const char *name, int32_t verify_hash, ember_status want) {
+    size_t size = 0;
+    uint8_t *model = test_read_file(dir, name, &size);
+    CHECK_MSG(model != NULL, "cannot read %s/%s", dir, name);
+    if (model == NULL)
+        return;
+    char msg[256];
+    ember_status st = create(model, size, verify_hash, msg, sizeof msg);
+    CHECK_MSG(st == want, "%s: %s, want %s (%s)", name, ember_status_str(st),
+              ember_status_str(want), msg);
+    if (want != EMBER_STATUS_OK)
+        CHECK_MSG(stripped_form(msg, want), "%s: message '%s'", name, msg);
+    /* One byte short: the verifier's bounds checks are all still there. */
+    st = create(model, size - 1, 0, msg, sizeof msg);
+    CHECK_MSG(st == EMBER_STATUS_INVALID_MODEL && stripped_form(msg, st),
+              "%s truncated: %s '%s'", name, ember_status_str(st), msg);
+    free(model);
+}
+
+int main(int argc, char **argv) {
+    const char *dir = argc > 1 ? argv[1] : "build/models";
+    ember_options o;
+    ember_options_init(&o);
+    CHECK(o.verify_hash == 0);
+    check(dir, "int8_block.ember", 0, EMBER_STATUS_OK);
+    check(dir, "int8_depthwise5x5.ember", 0, EMBER_STATUS_OK);
+    check(dir, "int8_block.ember", 1, EMBER_STATUS_UNSUPPORTED);
+    check(dir, "conv_relu_add.ember", 0, EMBER_STATUS_UNSUPPORTED);
+    check(dir, "int16x8_block.ember", 0, EMBER_STATUS_UNSUPPORTED);
+    return test_report("test_build_options");
+}

@@ -3,6 +3,8 @@
 #               libc printf), with its Cortex-M kernels (csrc/ukernels/armdsp, mve)
 #   mcu-runner  tests/mcu/run_cases.c as firmware for each board (tests/mcu/test_mcu_kernels.py
 #               runs it under qemu-system-arm)
+#   mcu-examples  the firmware examples of examples/mcu (digits, kws) for each board
+#   mcu-test    runs every example on every board under qemu-system-arm; fails if any fails
 # Debian packages: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
 MCU_BUILD := $(C_BUILD)/mcu
@@ -50,6 +52,63 @@ $(call mcu_runner,$(1)): tests/mcu/run_cases.c $(MCU_PLATFORM)/startup.c \
 	    $(call mcu_lib,$(1)) $(call mcu_link_flags,$(1)) -lm -o $$@
 endef
 $(foreach c,$(MCU_CPUS),$(eval $(call mcu_rules,$(c))))
+
+# Firmware examples (examples/mcu/<name>/main.c). prepare.py (the venv's Python) writes the
+# model as C (`ember export-c`: model.c, model.h with the exact arena, model_ops.h) and the
+# example's data (<name>_data.c/.h) into $(MCU_EXAMPLES_DIR)/<name>/. Each firmware compiles the
+# registry and the shape rules with the model's ops header and links them ahead of the library,
+# whose own registry and shape rules are then not pulled: only the model's ops are linked in.
+MCU_EXAMPLES := digits kws
+MCU_EXAMPLES_DIR := $(MCU_BUILD)/examples
+# The digits model's ops (the size report builds with them).
+MCU_DIGITS_OPS_HEADER := $(MCU_EXAMPLES_DIR)/digits/model_ops.h
+MCU_EXAMPLE_SRCS := examples/mcu/common/example.c $(MCU_PLATFORM)/startup.c
+MCU_EXAMPLE_HDRS := examples/mcu/common/example.h \
+    $(wildcard $(MCU_PLATFORM)/*.ld $(MCU_PLATFORM)/*.h)
+# What prepare.py's output depends on besides the script: the converter, export-c and the
+# library it reads the arena size from (the Python extension).
+MCU_EXAMPLE_PREP_DEPS := examples/mcu/gen_c.py $(wildcard runtime/*.py runtime/_ember*.so \
+    converter/*.py converter/*/*.py converter/*/*/*.py)
+MCU_EXAMPLE_DATA_digits := $(wildcard examples/digits/out/digits.onnx)
+mcu_example_gen = $(addprefix $(MCU_EXAMPLES_DIR)/$(1)/,model.c model.h model_ops.h \
+    $(1)_data.c $(1)_data.h)
+mcu_example_elf = $(MCU_BUILD)/$(2)/examples/$(1).elf
+
+define mcu_example_prepare
+$(call mcu_example_gen,$(1)) &: examples/mcu/$(1)/prepare.py $(MCU_EXAMPLE_PREP_DEPS) \
+    $(MCU_EXAMPLE_DATA_$(1))
+	$(PY) examples/mcu/$(1)/prepare.py $(MCU_EXAMPLES_DIR)/$(1)
+endef
+$(foreach e,$(MCU_EXAMPLES),$(eval $(call mcu_example_prepare,$(e))))
+
+# Example $(1) for CPU $(2).
+define mcu_example_rules
+$(call mcu_example_elf,$(1),$(2)): examples/mcu/$(1)/main.c $(MCU_EXAMPLE_SRCS) \
+    $(MCU_EXAMPLE_HDRS) $(call mcu_example_gen,$(1)) csrc/kernels/registry.c \
+    csrc/kernels/shape_rules.c $(C_HDRS) $(call mcu_lib,$(2))
+	@mkdir -p $$(dir $$@)
+	$(MCU_CC) $(MCU_CPU_FLAGS_$(2)) $(MCU_FLAGS) -I$(MCU_PLATFORM) -Iexamples/mcu/common \
+	    -I$(MCU_EXAMPLES_DIR)/$(1) \
+	    -DEMBER_OPS_HEADER='"$(abspath $(MCU_EXAMPLES_DIR)/$(1)/model_ops.h)"' \
+	    examples/mcu/$(1)/main.c $(MCU_EXAMPLE_SRCS) $(MCU_EXAMPLES_DIR)/$(1)/model.c \
+	    $(MCU_EXAMPLES_DIR)/$(1)/$(1)_data.c csrc/kernels/registry.c csrc/kernels/shape_rules.c \
+	    $(call mcu_lib,$(2)) $(call mcu_link_flags,$(2)) -Wl,-Map=$$(@:.elf=.map) -lm -o $$@
+endef
+$(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),$(eval $(call mcu_example_rules,$(e),$(c)))))
+
+.PHONY: mcu-examples mcu-test
+MCU_EXAMPLE_ELFS := $(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),\
+    $(call mcu_example_elf,$(e),$(c))))
+mcu-examples: $(MCU_EXAMPLE_ELFS)
+
+# Every run happens even after a failure; the failed ones are named at the end.
+mcu-test: mcu-examples
+	@failed=""; \
+	$(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),\
+	    echo "== $(e) on $(MCU_BOARD_$(c)) ($(c))"; \
+	    $(call mcu_qemu,$(c),$(call mcu_example_elf,$(e),$(c))) || failed="$$failed $(e)/$(c)";)) \
+	if [ -n "$$failed" ]; then echo "mcu-test: FAILED:$$failed"; exit 1; fi; \
+	echo "mcu-test: all passed ($(MCU_EXAMPLES) on $(MCU_CPUS))"
 
 .PHONY: mcu-libs mcu-runner
 mcu-libs: $(foreach c,$(MCU_CPUS),$(call mcu_lib,$(c)))

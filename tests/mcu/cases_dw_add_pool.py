@@ -169,6 +169,18 @@ def add_case(rng: np.random.Generator, name: str, a_shape, b_shape, act: FusedAc
     return _case(name, graph, [a] if const_b else [a, b], "add")
 
 
+def add_all_pairs_case(name: str, q: dict, act: FusedActivation) -> McuCase:
+    """Every (a, b) pair of int8 values once."""
+    a = np.repeat(np.arange(-128, 128, dtype=np.int8), 256)
+    b = np.tile(np.arange(-128, 128, dtype=np.int8), 256)
+    g = empty_graph()
+    int8_tensor(g, "a", a.shape, q["s_a"], q["zp_a"])
+    int8_tensor(g, "b", b.shape, q["s_b"], q["zp_b"])
+    int8_tensor(g, "out", a.shape, q["s_out"], q["zp_out"])
+    graph = single_op(OpType.ADD, ["a", "b"], BinaryParams(activation=act), g)
+    return _case(name, graph, [a, b], "add")
+
+
 def add_cases(rng: np.random.Generator) -> list[McuCase]:
     out = []
     for i in range(36):
@@ -177,6 +189,16 @@ def add_cases(rng: np.random.Generator) -> list[McuCase]:
             a_shape, b_shape = b_shape, a_shape
         out.append(add_case(rng, f"add{i:02d}", a_shape, b_shape, ACTIVATIONS[i % 3], i,
                             const_b=i % 6 == 5))
+    # All 65,536 input pairs: scales a factor 1000 apart, powers of two (ties), unrelated
+    # ones with a clamp.
+    settings = [({"s_a": 0.002, "s_b": 2.0, "s_out": 2.5, "zp_a": -128, "zp_b": 0,
+                  "zp_out": 0}, FusedActivation.NONE),
+                ({"s_a": 2.0**-6, "s_b": 2.0**-4, "s_out": 2.0**-3, "zp_a": 127, "zp_b": -128,
+                  "zp_out": -20}, FusedActivation.NONE),
+                ({"s_a": 0.0371, "s_b": 0.0523, "s_out": 0.0913, "zp_a": 3, "zp_b": -77,
+                  "zp_out": 10}, FusedActivation.RELU)]
+    for j, (q, act) in enumerate(settings):
+        out.append(add_all_pairs_case(f"add_all_pairs{j}", q, act))
     return out
 
 

@@ -56,13 +56,33 @@ ARMDSP_INLINE int8_t add_out(int32_t ra, int32_t rb, const add_dsp *s) {
     return (int8_t)(v > s->qmax ? s->qmax : v);
 }
 
-/* The rescaled input of element k (0..3) of a word whose halves d02, d13 hold d = q - zp. */
-ARMDSP_INLINE void rescale4(uint32_t q, int16x2_t neg_zp, int32_t m, int32_t r, int32_t v[4]) {
-    const int16x2_t d02 = __sxtab16(neg_zp, q), d13 = armdsp_sxtab16_ror8(neg_zp, q);
-    v[0] = rdbpot(smmulr(lo21(d02), m), r);
-    v[1] = rdbpot(smmulr(lo21(d13), m), r);
-    v[2] = rdbpot(smmulr(hi21(d02), m), r);
-    v[3] = rdbpot(smmulr(hi21(d13), m), r);
+/* The rescaled input of d * 2^21 (from lo21 or hi21). */
+ARMDSP_INLINE int32_t rescale(int32_t d21, int32_t m, int32_t r) {
+    return rdbpot(smmulr(d21, m), r);
+}
+
+/* Four outputs from the words qa, qb of four inputs each (element k is byte k). Each output
+   is finished before the next starts, so few values are live at once. */
+ARMDSP_INLINE void add4(uint32_t qa, uint32_t qb, const add_dsp *s, int8_t *out) {
+    const int16x2_t a02 = __sxtab16(s->a_neg_zp, qa), a13 = armdsp_sxtab16_ror8(s->a_neg_zp, qa);
+    const int16x2_t b02 = __sxtab16(s->b_neg_zp, qb), b13 = armdsp_sxtab16_ror8(s->b_neg_zp, qb);
+    out[0] = add_out(rescale(lo21(a02), s->a_mult, s->a_r), rescale(lo21(b02), s->b_mult, s->b_r),
+                     s);
+    out[1] = add_out(rescale(lo21(a13), s->a_mult, s->a_r), rescale(lo21(b13), s->b_mult, s->b_r),
+                     s);
+    out[2] = add_out(rescale(hi21(a02), s->a_mult, s->a_r), rescale(hi21(b02), s->b_mult, s->b_r),
+                     s);
+    out[3] = add_out(rescale(hi21(a13), s->a_mult, s->a_r), rescale(hi21(b13), s->b_mult, s->b_r),
+                     s);
+}
+
+/* The same with one rescaled second input for all four. */
+ARMDSP_INLINE void add4_s(uint32_t qa, int32_t rb, const add_dsp *s, int8_t *out) {
+    const int16x2_t a02 = __sxtab16(s->a_neg_zp, qa), a13 = armdsp_sxtab16_ror8(s->a_neg_zp, qa);
+    out[0] = add_out(rescale(lo21(a02), s->a_mult, s->a_r), rb, s);
+    out[1] = add_out(rescale(lo21(a13), s->a_mult, s->a_r), rb, s);
+    out[2] = add_out(rescale(hi21(a02), s->a_mult, s->a_r), rb, s);
+    out[3] = add_out(rescale(hi21(a13), s->a_mult, s->a_r), rb, s);
 }
 
 ARMDSP_INLINE int32_t rescale1(int8_t q, int32_t zp, int32_t m, int32_t r) {
@@ -72,13 +92,8 @@ ARMDSP_INLINE int32_t rescale1(int8_t q, int32_t zp, int32_t m, int32_t r) {
 ARMDSP_HOT void ember_vadd_qs8_vv_armdsp(size_t n, const int8_t *a, const int8_t *b,
                                          int8_t *out, const ember_vbinary_qs8_params *p) {
     const add_dsp s = add_setup(p);
-    for (; n >= 4; n -= 4, a += 4, b += 4, out += 4) {
-        int32_t ra[4], rb[4];
-        rescale4(armdsp_load4(a), s.a_neg_zp, s.a_mult, s.a_r, ra);
-        rescale4(armdsp_load4(b), s.b_neg_zp, s.b_mult, s.b_r, rb);
-        for (int k = 0; k < 4; k++)
-            out[k] = add_out(ra[k], rb[k], &s);
-    }
+    for (; n >= 4; n -= 4, a += 4, b += 4, out += 4)
+        add4(armdsp_load4(a), armdsp_load4(b), &s, out);
     for (size_t i = 0; i < n; i++)
         out[i] = add_out(rescale1(a[i], p->a_zp, s.a_mult, s.a_r),
                          rescale1(b[i], p->b_zp, s.b_mult, s.b_r), &s);
@@ -88,12 +103,8 @@ ARMDSP_HOT void ember_vadd_qs8_vs_armdsp(size_t n, const int8_t *a, const int8_t
                                          int8_t *out, const ember_vbinary_qs8_params *p) {
     const add_dsp s = add_setup(p);
     const int32_t rb = rescale1(b[0], p->b_zp, s.b_mult, s.b_r);
-    for (; n >= 4; n -= 4, a += 4, out += 4) {
-        int32_t ra[4];
-        rescale4(armdsp_load4(a), s.a_neg_zp, s.a_mult, s.a_r, ra);
-        for (int k = 0; k < 4; k++)
-            out[k] = add_out(ra[k], rb, &s);
-    }
+    for (; n >= 4; n -= 4, a += 4, out += 4)
+        add4_s(armdsp_load4(a), rb, &s, out);
     for (size_t i = 0; i < n; i++)
         out[i] = add_out(rescale1(a[i], p->a_zp, s.a_mult, s.a_r), rb, &s);
 }

@@ -83,12 +83,12 @@ void ember_dwconv_qs8_c4_armdsp(const int8_t *x, const int8_t *w, const int32_t 
                                 int8_t *out);
 #endif
 #if EMBER_HAVE_MVE
-/* Cortex-M55 Helium (csrc/ukernels/mve/dwconv_qs8_c16_mve.c): sixteen channels per step in
-   four int32 vectors, tail-predicated. */
-void ember_dwconv_qs8_c16_mve(const int8_t *x, const int8_t *w, const int32_t *bias,
-                              size_t rows, size_t cols, size_t x_row_step, size_t x_col_step,
-                              size_t w_row_step, const ember_dwconv_qs8_inplace_params *p,
-                              int8_t *out);
+/* Cortex-M55 Helium (csrc/ukernels/mve/dwconv_qs8_c8_mve.c): eight channels per step, int16
+   lanes multiplied into int32 ones (VMULLB/VMULLT), tail-predicated. */
+void ember_dwconv_qs8_c8_mve(const int8_t *x, const int8_t *w, const int32_t *bias, size_t rows,
+                             size_t cols, size_t x_row_step, size_t x_col_step,
+                             size_t w_row_step, const ember_dwconv_qs8_inplace_params *p,
+                             int8_t *out);
 #endif
 
 #endif /* EMBER_UKERNELS_DWCONV_QS8_INPLACE_H */

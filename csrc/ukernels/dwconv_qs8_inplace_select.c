@@ -5,7 +5,7 @@
 #if EMBER_HAVE_MVE || EMBER_HAVE_ARMDSP
 static const ember_dwconv_qs8_inplace_config configs[] = {
 #if EMBER_HAVE_MVE
-    {"dwconv_qs8_c16_mve", EMBER_ISA_MVE, ember_dwconv_qs8_c16_mve},
+    {"dwconv_qs8_c8_mve", EMBER_ISA_MVE, ember_dwconv_qs8_c8_mve},
 #endif
 #if EMBER_HAVE_ARMDSP
     {"dwconv_qs8_c4_armdsp", EMBER_ISA_ARMDSP, ember_dwconv_qs8_c4_armdsp},

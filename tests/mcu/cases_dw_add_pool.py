@@ -1,7 +1,7 @@
 """int8 DEPTHWISE_CONV2D, ADD, MAX_POOL2D and AVERAGE_POOL2D cases for the Cortex-M kernels
 (csrc/ukernels/armdsp/dwconv_qs8_c4_armdsp.c, vbinary_qs8_add_armdsp.c, pool_qs8_armdsp.c and
 their mve twins): small random one-node models whose shapes walk through every tail the kernels
-have (channel counts 1..33 against steps of 4 and 16 channels, windows cut by padding, channel
+have (channel counts 1..33 against steps of 4, 8 and 16 channels, windows cut by padding, channel
 multipliers 1 and 2), input zero points at both ends of the range, per-channel weight scales from
 1e-6 to 1, ADD's broadcasts (scalar, per channel, same shape) with extreme zero points and scale
 ratios, and the three clamp ranges. The expected bytes come from the host's reference kernels

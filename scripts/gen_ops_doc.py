@@ -35,9 +35,12 @@ DEQUANTIZE and a QUANTIZE in a quantized model.
 # A microkernel family's type tag: TRANSPOSE's u32 kernels move float32 (4-byte) elements; qs8
 # kernels take int8 activations, qs16x8 int16 activations with int8 weights.
 _UK_TYPE_TAGS = {"f32": "float32", "u32": "float32", "qs8": "int8", "qs16x8": "int16"}
-_ISA_ORDER = ["avx512vbmi", "avx512vnni", "avx512f", "avx2", "neoni8mm", "neondot", "neon"]
+_ISA_ORDER = ["avx512vbmi", "avx512vnni", "avx512f", "avx2", "neoni8mm", "neondot", "neon", "mve",
+              "armdsp"]
 _TABLE = re.compile(r"static const \w+ (\w*configs)\[\]\s*=\s*\{(.*?)\n\};", re.S)
-_SELECT_DEF = re.compile(r"^const \w+ \*ember_(\w+?)_(f32|u32|qs8|qs16x8)_select\(", re.M)
+# ember_<family>_<type>[_<kind>]_select, e.g. ember_dwconv_qs8_inplace_select
+_SELECT_DEF = re.compile(r"^const \w+ \*ember_(\w+?)_(f32|u32|qs8|qs16x8)(_\w+?)?_select\(",
+                         re.M)
 _ENUM_OP = re.compile(r"\bEMBER_V(?:BINARY|UNARY)_[A-Z0-9_]+\b")
 
 # One microkernel configuration: (ISA, type, aarch64 only).
@@ -89,8 +92,8 @@ def microkernel_families() -> tuple[dict[str, list[Config]], dict[str, list[Conf
         type_name = _UK_TYPE_TAGS[selects[0][1]]
         tables = {name: _table_configs(body, type_name) for name, body in _TABLE.findall(text)}
         cases = _case_tables(text, tables)
-        for family, tag in selects:
-            call = f"ember_{family}_{tag}_select"
+        for family, tag, kind in selects:
+            call = f"ember_{family}_{tag}{kind}_select"
             by_select[call] = [] if cases else [c for t in tables.values() for c in t]
         for case, table in cases.items():
             by_enum[case] = tables[table]

@@ -112,8 +112,7 @@ static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node)
     d->uk_i8 = NULL;
     const ember_status st = average_pool2d_read(ctx, node, &d->p);
     if (st == EMBER_STATUS_OK && d->p.is_i8) {
-        const ember_pool_qs8_config *c = ember_pool_qs8_select_window(ctx);
-        d->uk_i8 = c != NULL && c->avg != NULL ? c : NULL;
+        d->uk_i8 = ember_pool_qs8_window_select(ctx); /* Cortex-M only, bare metal too */
         node->variant = d->uk_i8 != NULL ? d->uk_i8->avg_name : NULL;
     }
     if (st != EMBER_STATUS_OK || d->p.is_i8)

@@ -131,7 +131,9 @@ static ember_status max_pool2d_prepare(ember_context *ctx, ember_node *node) {
     d->uk_i8 = NULL;
     const ember_status st = pool2d_read(ctx, node, "max_pool2d", &d->p);
     if (st == EMBER_STATUS_OK && d->p.is_i8) {
-        d->uk_i8 = ember_pool_qs8_select_window(ctx);
+        d->uk_i8 = ember_pool_qs8_window_select(ctx); /* Cortex-M, bare metal too */
+        if (d->uk_i8 == NULL)
+            d->uk_i8 = ember_pool_qs8_select(ctx);
         node->variant = d->uk_i8 != NULL ? d->uk_i8->max_name : NULL;
     }
     if (st != EMBER_STATUS_OK || d->p.is_i8 || d->p.is_i16)

@@ -44,9 +44,9 @@ typedef struct ember_pool_qs8_config {
     uint32_t isa; /* EMBER_ISA_* bits it needs */
     const char *max_name, *mean_name;
     ember_maxpool_qs8_fn max;
-    ember_chansum_qs8_fn mean; /* NULL for the Cortex-M configurations */
+    ember_chansum_qs8_fn mean; /* NULL in the Cortex-M configurations */
     const char *avg_name;
-    ember_avgpool_qs8_fn avg; /* NULL but for the Cortex-M configurations */
+    ember_avgpool_qs8_fn avg; /* NULL but in the Cortex-M configurations */
 } ember_pool_qs8_config;
 
 /* The largest window the kernels' average divides by multiplying: for 0 <= n < 2^32 / taps,
@@ -106,13 +106,13 @@ void ember_avgpool_qs8_mve(const int8_t *first, size_t rows, size_t cols, size_t
 
 /* Every configuration, best first, the portable one last (for the tests). */
 const ember_pool_qs8_config *ember_pool_qs8_configs(size_t *count);
-/* The best usable configuration with a `mean`, or NULL under ember_reference_only (the
-   reference): MEAN's. */
+/* The best usable configuration, or NULL under ember_reference_only (the reference). */
 const ember_pool_qs8_config *ember_pool_qs8_select(const ember_context *ctx);
-/* MAX_POOL2D's and AVERAGE_POOL2D's: the Cortex-M configurations first, picked on bare-metal
-   builds too (in place, no scratch), else as ember_pool_qs8_select. Its `avg` may be NULL.
-   (MEAN stays with ember_pool_qs8_select: its fast path asks for no scratch where its reference
-   asks for some, which would change the arena a bare-metal build needs.) */
-const ember_pool_qs8_config *ember_pool_qs8_select_window(const ember_context *ctx);
+/* The best usable Cortex-M configuration (armdsp, mve; csrc/ukernels/pool_qs8_window_select.c),
+   or NULL: MAX_POOL2D and AVERAGE_POOL2D try it first, and take it on bare-metal builds too
+   (in place, no scratch). Its `max` and `avg` are set, its `mean` NULL: MEAN keeps
+   ember_pool_qs8_select, whose fast path asks for no scratch where its reference asks for
+   some, which would change the arena a bare-metal build needs. */
+const ember_pool_qs8_config *ember_pool_qs8_window_select(const ember_context *ctx);
 
 #endif /* EMBER_UKERNELS_POOL_QS8_H */

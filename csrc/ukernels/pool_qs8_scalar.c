@@ -46,14 +46,6 @@ void ember_chansum_qs8_scalar(const int8_t *in, size_t rows, size_t channels, si
 }
 
 static const ember_pool_qs8_config configs[] = {
-#if EMBER_HAVE_MVE
-    { EMBER_ISA_MVE, "maxpool_qs8_mve", NULL, ember_maxpool_qs8_mve, NULL, "avgpool_qs8_mve",
-      ember_avgpool_qs8_mve },
-#endif
-#if EMBER_HAVE_ARMDSP
-    { EMBER_ISA_ARMDSP, "maxpool_qs8_armdsp", NULL, ember_maxpool_qs8_armdsp, NULL,
-      "avgpool_qs8_armdsp", ember_avgpool_qs8_armdsp },
-#endif
 #if EMBER_HAVE_AVX2
     { EMBER_ISA_AVX2, "maxpool_qs8_avx2", "chansum_qs8_avx2", ember_maxpool_qs8_avx2,
       ember_chansum_qs8_avx2, NULL, NULL },
@@ -75,15 +67,7 @@ const ember_pool_qs8_config *ember_pool_qs8_select(const ember_context *ctx) {
     if (ember_reference_only(ctx))
         return NULL;
     const ember_pool_qs8_config *c = configs;
-    while (c->mean == NULL || !ember_isa_usable(ctx, c->isa))
+    while (!ember_isa_usable(ctx, c->isa))
         c++;
     return c;
-}
-
-const ember_pool_qs8_config *ember_pool_qs8_select_window(const ember_context *ctx) {
-    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++)
-        if ((configs[i].isa & (EMBER_ISA_MVE | EMBER_ISA_ARMDSP)) != 0 &&
-            ember_isa_usable(ctx, configs[i].isa))
-            return &configs[i];
-    return ember_pool_qs8_select(ctx);
 }

@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_BASE := python3 python3-venv python3-dev gcc make util-linux
 APT_TEST := flatbuffers-compiler clang libclang-rt-14-dev qemu-user \
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
-    gcc-arm-none-eabi libnewlib-arm-none-eabi cmake
+    gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cmake
 TORCH_TEST := torch==2.14.1 torchvision==0.29.1
 TORCH_DEMO := torch==2.13.0
 TF_BENCH := tensorflow-cpu==2.21.0

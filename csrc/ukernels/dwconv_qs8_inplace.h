@@ -65,15 +65,6 @@ void ember_dwconv_qs8_inplace_run(const ember_dwconv_qs8_inplace_config *cfg,
                                   const ember_dwconv_qs8_inplace_params *p, const int8_t *input,
                                   const int8_t *filter, const int32_t *bias, int8_t *output);
 
-/* The requantization of one output in scalar form, for the kernels' channel tails: the reference's
-   clamp(MBQM(acc, m, shift) + zp_out). */
-static inline int8_t ember_dwconv_qs8_inplace_requant(uint32_t acc, int32_t m, int32_t shift,
-                                                      const ember_qs8_params *out) {
-    int32_t lshift = 0, rshift = 0;
-    (void)ember_qs8_split_shift(shift, &lshift, &rshift); /* the select checked shift <= 31 */
-    return ember_qs8_requantize((int32_t)acc, m, lshift, rshift, out);
-}
-
 #if EMBER_HAVE_ARMDSP
 /* Cortex-M4/M7/M33 DSP extension (csrc/ukernels/armdsp/dwconv_qs8_c4_armdsp.c): four channels
    per step, SXTAB16 subtracting the zero point from two bytes at once, SMLABB/SMLATT. */

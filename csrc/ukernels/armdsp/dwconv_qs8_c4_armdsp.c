@@ -4,11 +4,12 @@
    and 2 (or, rotated, 1 and 3) to 16-bit halves while adding -zp_in to each, SXTB16 does the
    same for the weights, and SMLABB/SMLATT multiply-accumulate the bottom and top halves: one
    instruction per multiply-add, no repacking. (SMLAD would add two taps of one channel at
-   once, but the taps of a channel are a row of the image apart: pairing them costs a PKHBT or
-   PKHTB per operand, more than it saves.) The sums wrap modulo 2^32 like the reference's.
+   once, but in NHWC two taps of a channel are a pixel apart, not side by side: pairing them
+   costs a PKHBT or PKHTB per operand, more than it saves.) The sums wrap modulo 2^32 like the
+   reference's.
    With channel multiplier 2 the four outputs read two input bytes: loaded once, placed at
    bytes 0 and 2, they serve both halves. The last channels (fewer than four) run one at a
-   time; each output is requantized as requant_qs8.h. */
+   time. */
 #include "ukernels/armdsp/armdsp.h"
 #include "ukernels/dwconv_qs8_inplace.h"
 
@@ -17,6 +18,24 @@ ARMDSP_INLINE uint32_t load2_spread(const int8_t *p) {
     uint16_t h;
     memcpy(&h, p, sizeof h);
     return (uint32_t)h | ((uint32_t)h << 8);
+}
+
+/* clamp(MBQM(acc, m, shift) + zp) as requant_qs8.h, inlined into the hot function (the
+   header's form, compiled with other optimisation flags, would stay a call): the high multiply
+   floor((x m + 2^30) / 2^31) in 64 bits (SMULL and an add), then RDBPOT(h, r) for r >= 1 as
+   floor(y / 2^r + 1/2) = (y >> r) + bit r - 1 of y with y = h - 1 for a negative h, which moves
+   exactly the negative ties down (h >= -2^31 + 1 for m >= 0, so y never wraps). */
+ARMDSP_INLINE int8_t requant(int32_t acc, int32_t m, int32_t shift, const ember_qs8_params *o) {
+    const int32_t l = shift > 0 ? shift : 0, r = shift > 0 ? 0 : (shift < -31 ? 31 : -shift);
+    const int32_t x = (int32_t)((uint32_t)acc << l);
+    int32_t v = (int32_t)(((int64_t)x * m + (INT64_C(1) << 30)) >> 31);
+    if (r > 0) {
+        const int32_t y = v + (v >> 31);
+        v = (y >> r) + ((y >> (r - 1)) & 1);
+    }
+    v = (int32_t)((uint32_t)v + (uint32_t)o->out_zp); /* modulo 2^32, as the reference */
+    v = v < o->qmin ? o->qmin : v;
+    return (int8_t)(v > o->qmax ? o->qmax : v);
 }
 
 /* Four channels from c of one pixel; m2: channel multiplier 2 (else 1). */
@@ -72,8 +91,7 @@ ARMDSP_HOT void ember_dwconv_qs8_c4_armdsp(const int8_t *x, const int8_t *w, con
             group4(xc, w + c, rows, cols, x_row_step, x_col_step, w_row_step, channels, neg_zp2,
                    false, acc);
         for (size_t k = 0; k < 4; k++)
-            out[c + k] = ember_dwconv_qs8_inplace_requant((uint32_t)acc[k], p->mult[c + k],
-                                                          p->shift[c + k], &p->out);
+            out[c + k] = requant(acc[k], p->mult[c + k], p->shift[c + k], &p->out);
     }
     for (; c < channels; c++) {
         uint32_t acc = bias != NULL ? (uint32_t)bias[c] : 0u;
@@ -81,6 +99,6 @@ ARMDSP_HOT void ember_dwconv_qs8_c4_armdsp(const int8_t *x, const int8_t *w, con
         for (size_t i = 0; i < rows; i++, xr += x_row_step, wr += w_row_step)
             for (size_t j = 0; j < cols; j++)
                 acc += (uint32_t)(wr[j * channels] * (xr[j * x_col_step] - p->in_zp));
-        out[c] = ember_dwconv_qs8_inplace_requant(acc, p->mult[c], p->shift[c], &p->out);
+        out[c] = requant((int32_t)acc, p->mult[c], p->shift[c], &p->out);
     }
 }

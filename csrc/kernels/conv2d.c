@@ -294,8 +294,8 @@ static void conv2d_i8_mcu_select(ember_context *ctx, ember_node *node, struct co
             return;
 #if EMBER_HAVE_MVE
     if (ember_isa_usable(ctx, EMBER_ISA_MVE)) {
-        d->mcu = ember_conv_qs8_1x4c16_mve;
-        node->variant = "conv_qs8_1x4c16_mve";
+        d->mcu = ember_conv_qs8_1x2c16_mve;
+        node->variant = "conv_qs8_1x2c16_mve";
         return;
     }
 #endif

@@ -259,8 +259,8 @@ static void fully_connected_i8_mcu_select(ember_context *ctx, ember_node *node,
                                           struct fully_connected_data *d) {
 #if EMBER_HAVE_MVE
     if (ember_isa_usable(ctx, EMBER_ISA_MVE)) {
-        d->mcu = ember_fc_qs8_1x4c16_mve;
-        node->variant = "fc_qs8_1x4c16_mve";
+        d->mcu = ember_fc_qs8_1x2c16_mve;
+        node->variant = "fc_qs8_1x2c16_mve";
         return;
     }
 #endif

@@ -15,9 +15,10 @@
  * A FULLY_CONNECTED is the 1x1 case on its [rows, depth] input and [units, depth] weights; its
  * requantization (in double) stays with the op: the kernel hands each sum to `requant`.
  *
- * Tiles: 1x4 = one output pixel (or input row) and four output channels (units) per pass,
- * sharing the input loads; c4 / c16 = bytes of K per step. Only compiled for Cortex-M targets
- * (csrc/ukernels/armdsp, csrc/ukernels/mve). */
+ * Tiles: 1x4c4 (armdsp) = one output pixel (or input row) and four output channels (units)
+ * per pass, sharing each 4-byte input word; 1x2c16 (mve) = two channels per pass, sharing each
+ * 16-byte input vector (the conv still requantizes four channels at once). Only compiled for
+ * Cortex-M targets (csrc/ukernels/armdsp, csrc/ukernels/mve). */
 #ifndef EMBER_UKERNELS_CONV_QS8_H
 #define EMBER_UKERNELS_CONV_QS8_H
 
@@ -26,6 +27,18 @@
 
 #include "kernels/conv_window.h"
 #include "ukernels/requant_qs8.h"
+
+/* What the inner products of these kernels walk: `rows` runs of n bytes each, the input's at
+   x + r * x_stride against a weight run at w + r * w_stride (r < rows), and in the kernels'
+   other channels at a fixed distance from it. A conv pixel's filter rows (their in-image taps
+   side by side) are such runs, or, for grouped or horizontally dilated filters, one filter
+   row's in-image taps; an FC row is one run. */
+typedef struct ember_conv_qs8_runs {
+    const int8_t *x;
+    const int8_t *w;
+    size_t n, rows;
+    size_t x_stride, w_stride;
+} ember_conv_qs8_runs;
 
 /* An int8 convolution: NHWC input [batch, in_h, in_w, in_c], OHWI filter
    [out_c, filter_h, filter_w, in_c / groups], optional int32 bias [out_c], NHWC output
@@ -40,12 +53,55 @@ typedef struct ember_conv_qs8_args {
     ember_qs8_params out;        /* zero point and clamp range of the output */
 } ember_conv_qs8_args;
 
+/* A conv pixel's runs: `sets` sets of them, each set_dx input and set_dw filter bytes past
+   the one before; `first` is the first set, its input from channel 0 of the pixel's first
+   in-image tap (add the group's first channel), its weights at w_off from an output
+   channel's filter start. With one group and no horizontal dilation, one set whose runs are
+   the filter rows with their in-image taps side by side (NHWC input and OHWI filter keep
+   them contiguous); else a set per filter row, one run per in-image tap. No set when the
+   window has no in-image tap. */
+typedef struct ember_conv_qs8_pixel {
+    ember_conv_qs8_runs first;
+    size_t w_off, sets, set_dx, set_dw;
+} ember_conv_qs8_pixel;
+
+static inline void ember_conv_qs8_pixel_runs(const ember_conv_qs8_args *a,
+                                             const struct conv_walk *p, const int8_t *input,
+                                             ember_conv_qs8_pixel *px) {
+    const struct conv_window *w = a->win;
+    const size_t in_c = (size_t)a->in_c, cin_g = in_c / (size_t)a->groups;
+    const size_t row_stride = (size_t)a->filter_w * cin_g;
+    const size_t in_row_dilated = (size_t)w->dilation_h * (size_t)a->in_w * in_c;
+    *px = (ember_conv_qs8_pixel){{input, NULL, 0, 0, 0, 0}, 0, 0, 0, 0};
+    if (p->kx1 <= p->kx0 || p->ky1 <= p->ky0)
+        return;
+    const int64_t y = p->y0 + (int64_t)p->ky0 * w->dilation_h;
+    const int64_t x = p->x0 + (int64_t)p->kx0 * w->dilation_w;
+    px->first.x = input + conv_walk_pixel(p, y, x) * in_c;
+    px->w_off = (size_t)p->ky0 * row_stride + (size_t)p->kx0 * cin_g;
+    if (a->groups == 1 && w->dilation_w == 1) {
+        px->first.n = (size_t)(p->kx1 - p->kx0) * in_c;
+        px->first.rows = (size_t)(p->ky1 - p->ky0);
+        px->first.x_stride = in_row_dilated;
+        px->first.w_stride = row_stride;
+        px->sets = 1;
+    } else {
+        px->first.n = cin_g;
+        px->first.rows = (size_t)(p->kx1 - p->kx0);
+        px->first.x_stride = (size_t)w->dilation_w * in_c;
+        px->first.w_stride = cin_g;
+        px->sets = (size_t)(p->ky1 - p->ky0);
+        px->set_dx = in_row_dilated;
+        px->set_dw = row_stride;
+    }
+}
+
 typedef void (*ember_conv_qs8_fn)(const ember_conv_qs8_args *a, const int8_t *input,
                                   const int8_t *filter, const int32_t *bias, int8_t *output);
 
 void ember_conv_qs8_1x4c4_armdsp(const ember_conv_qs8_args *a, const int8_t *input,
                                  const int8_t *filter, const int32_t *bias, int8_t *output);
-void ember_conv_qs8_1x4c16_mve(const ember_conv_qs8_args *a, const int8_t *input,
+void ember_conv_qs8_1x2c16_mve(const ember_conv_qs8_args *a, const int8_t *input,
                                const int8_t *filter, const int32_t *bias, int8_t *output);
 
 /* An int8 fully connected: input [rows, depth], weights [units, depth], optional int32 bias
@@ -63,7 +119,7 @@ typedef void (*ember_fc_qs8_fn)(const ember_fc_qs8_args *a, const int8_t *input,
 
 void ember_fc_qs8_1x4c4_armdsp(const ember_fc_qs8_args *a, const int8_t *input,
                                const int8_t *weights, const int32_t *bias, int8_t *output);
-void ember_fc_qs8_1x4c16_mve(const ember_fc_qs8_args *a, const int8_t *input,
+void ember_fc_qs8_1x2c16_mve(const ember_fc_qs8_args *a, const int8_t *input,
                              const int8_t *weights, const int32_t *bias, int8_t *output);
 
 #endif /* EMBER_UKERNELS_CONV_QS8_H */

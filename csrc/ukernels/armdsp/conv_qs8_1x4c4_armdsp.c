@@ -1,8 +1,8 @@
 /* int8 CONV2D on the Cortex-M DSP extension, the filter read in place (ukernels/conv_qs8.h): per
- * output pixel, four output channels at a time share each input word; the taps are the
- * reference's (conv_walk). With one group and no horizontal dilation, the in-image taps of a
- * filter row are one contiguous run of input (NHWC) and of filter (OHWI), so each filter row is
- * one inner product. Requantized with ember_qs8_requantize (the reference's MBQM). */
+ * output pixel (its taps are the reference's, from conv_walk, walked as
+ * ember_conv_qs8_pixel_runs sets them out), four output channels at a time share each input
+ * word, then one at a time at a group's end. Requantized with ember_qs8_requantize (the
+ * reference's MBQM). */
 #include "ukernels/conv_qs8.h"
 #include "ukernels/armdsp/dot_qs8_armdsp.h"
 
@@ -17,45 +17,33 @@ static inline int8_t requant(const ember_conv_qs8_args *a, uint32_t sum, int32_t
 void ember_conv_qs8_1x4c4_armdsp(const ember_conv_qs8_args *a, const int8_t *input,
                                  const int8_t *filter, const int32_t *bias, int8_t *output) {
     const struct conv_window *w = a->win;
-    const size_t in_c = (size_t)a->in_c;
-    const size_t cin_g = in_c / (size_t)a->groups;
+    const size_t cin_g = (size_t)a->in_c / (size_t)a->groups;
     const int32_t cout_g = a->out_c / a->groups;
-    /* Bytes of one output channel's filter and of one of its rows. */
+    /* Bytes of one output channel's filter. */
     const size_t oc_stride = (size_t)a->filter_h * (size_t)a->filter_w * cin_g;
-    const size_t row_stride = (size_t)a->filter_w * cin_g;
-    const bool row_runs = a->groups == 1 && w->dilation_w == 1;
-    const int32_t zp = a->in_zp;
-    const int16x2_t nzp2 = ember_armdsp_neg_zp2(zp);
     struct conv_walk p;
     conv_walk_init(&p, w, a->batch, a->out_h, a->out_w, a->in_h, a->in_w, a->filter_h,
                    a->filter_w);
     while (conv_walk_next(&p)) {
+        ember_conv_qs8_pixel px;
+        ember_conv_qs8_pixel_runs(a, &p, input, &px);
         for (int32_t oc = 0; oc < a->out_c;) {
             /* Channels [oc, oc + nc) of one group: four, or one at a time at a group's end. */
             const int32_t group_end = (oc / cout_g + 1) * cout_g;
             const int32_t nc = group_end - oc >= 4 ? 4 : 1;
-            const size_t c0 = (size_t)(oc / cout_g) * cin_g;
-            uint32_t sums[4] = {0, 0, 0, 0};
-            if (bias != NULL)
-                for (int32_t c = 0; c < nc; c++)
-                    sums[c] = (uint32_t)bias[oc + c];
-            const int8_t *filter_oc = filter + (size_t)oc * oc_stride;
-            for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
-                const int64_t y = p.y0 + (int64_t)ky * w->dilation_h;
-                const int8_t *taps = filter_oc + (size_t)ky * row_stride;
-                /* One run per filter row, or one per tap. */
-                const int32_t runs = row_runs ? 1 : p.kx1 - p.kx0;
-                const size_t run = row_runs ? (size_t)(p.kx1 - p.kx0) * in_c : cin_g;
-                for (int32_t r = 0; r < runs; r++) {
-                    const int32_t kx = p.kx0 + r;
-                    const int64_t x = p.x0 + (int64_t)kx * w->dilation_w;
-                    const int8_t *src = input + conv_walk_pixel(&p, y, x) * in_c + c0;
-                    const int8_t *wt = taps + (size_t)kx * cin_g;
-                    if (nc == 4)
-                        ember_dot_qs8_4_armdsp(src, wt, oc_stride, run, zp, nzp2, sums);
-                    else
-                        sums[0] = ember_dot_qs8_1_armdsp(src, wt, run, zp, nzp2, sums[0]);
-                }
+            uint32_t sums[4];
+            for (int32_t c = 0; c < 4; c++)
+                sums[c] = bias != NULL && c < nc ? (uint32_t)bias[oc + c] : 0u;
+            ember_conv_qs8_runs r = px.first;
+            r.x += (size_t)(oc / cout_g) * cin_g;
+            r.w = filter + (size_t)oc * oc_stride + px.w_off;
+            for (size_t set = 0; set < px.sets; set++) {
+                if (nc == 4)
+                    ember_dot_qs8_4_armdsp(&r, oc_stride, a->in_zp, sums);
+                else
+                    sums[0] = ember_dot_qs8_1_armdsp(&r, a->in_zp, sums[0]);
+                r.x += px.set_dx;
+                r.w += px.set_dw;
             }
             for (int32_t c = 0; c < nc; c++)
                 output[oc + c] = requant(a, sums[c], oc + c);

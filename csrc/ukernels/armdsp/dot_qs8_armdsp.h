@@ -1,6 +1,6 @@
 /* The inner products of the armdsp int8 CONV2D and FULLY_CONNECTED kernels (ukernels/conv_qs8.h):
- * sum_k w[k] * (x[k] - zp) of one input run against one or four weight runs, added to int32
- * sums that wrap modulo 2^32 as the reference's uint32 sums do. Header-only.
+ * sum_k w[k] * (x[k] - zp) of input runs against one or four channels' weight runs, added to
+ * int32 sums that wrap modulo 2^32 as the reference's uint32 sums do. Header-only.
  *
  * Per 4 bytes: the input word becomes two int16 pairs x - zp (bytes 0, 2 and, after a rotate by
  * 8, bytes 1, 3) with SXTAB16, whose add of the packed -zp cannot overflow a halfword
@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "ukernels/conv_qs8.h"
 
 #define EMBER_ARMDSP_INLINE static inline __attribute__((always_inline))
 
@@ -44,36 +46,53 @@ EMBER_ARMDSP_INLINE int16x2_t ember_armdsp_sxtab16_ror8(int16x2_t a, int8x4_t v)
     return r;
 }
 
-/* sums[0..3] += the runs w, w + ws, w + 2 ws, w + 3 ws of n bytes against x - zp. */
-EMBER_ARMDSP_INLINE void ember_dot_qs8_4_armdsp(const int8_t *x, const int8_t *w, size_t ws,
+/* sums[c] += sum over n bytes of w_c * (x - zp), for the four weight runs w_c = w + c * ws.
+   The word loop is written out in assembly: it needs 15 values (five pointers and the end,
+   four sums, the input's two pairs, a weight word and its pair, -zp), one more than the core
+   registers, and GCC -Os spilled several of them on every step; here only -zp is reloaded
+   (from the stack, one LDR per word). Inlined only into ember_dot_qs8_4_armdsp, a function of
+   its own, where every core register but SP and PC is free for it. */
+EMBER_ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w, size_t ws,
                                                 size_t n, int32_t zp, int16x2_t nzp2,
                                                 uint32_t sums[4]) {
     const int8_t *w0 = w, *w1 = w + ws, *w2 = w + 2 * ws, *w3 = w + 3 * ws;
     const int8_t *const x_end = x + (n & ~(size_t)3);
     int32_t s0 = (int32_t)sums[0], s1 = (int32_t)sums[1];
     int32_t s2 = (int32_t)sums[2], s3 = (int32_t)sums[3];
-    while (x != x_end) {
-        const int8x4_t xv = ember_armdsp_load4(x);
-        x += 4;
-        const int16x2_t xe = __sxtab16(nzp2, xv);
-        const int16x2_t xo = ember_armdsp_sxtab16_ror8(nzp2, xv);
-        int8x4_t wv = ember_armdsp_load4(w0);
-        w0 += 4;
-        s0 = __smlad(xe, __sxtb16(wv), s0);
-        s0 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), s0);
-        wv = ember_armdsp_load4(w1);
-        w1 += 4;
-        s1 = __smlad(xe, __sxtb16(wv), s1);
-        s1 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), s1);
-        wv = ember_armdsp_load4(w2);
-        w2 += 4;
-        s2 = __smlad(xe, __sxtb16(wv), s2);
-        s2 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), s2);
-        wv = ember_armdsp_load4(w3);
-        w3 += 4;
-        s3 = __smlad(xe, __sxtb16(wv), s3);
-        s3 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), s3);
-    }
+    int32_t xv, t, xe, xo;
+    if (x != x_end)
+        __asm__("1:\n\t"
+                "ldr %[xv], [%[x]], #4\n\t"
+                "ldr %[t], %[nzp]\n\t"
+                "sxtab16 %[xe], %[t], %[xv]\n\t"
+                "sxtab16 %[xo], %[t], %[xv], ror #8\n\t"
+                "ldr %[xv], [%[w0]], #4\n\t"
+                "sxtb16 %[t], %[xv]\n\t"
+                "smlad %[s0], %[xe], %[t], %[s0]\n\t"
+                "sxtb16 %[t], %[xv], ror #8\n\t"
+                "smlad %[s0], %[xo], %[t], %[s0]\n\t"
+                "ldr %[xv], [%[w1]], #4\n\t"
+                "sxtb16 %[t], %[xv]\n\t"
+                "smlad %[s1], %[xe], %[t], %[s1]\n\t"
+                "sxtb16 %[t], %[xv], ror #8\n\t"
+                "smlad %[s1], %[xo], %[t], %[s1]\n\t"
+                "ldr %[xv], [%[w2]], #4\n\t"
+                "sxtb16 %[t], %[xv]\n\t"
+                "smlad %[s2], %[xe], %[t], %[s2]\n\t"
+                "sxtb16 %[t], %[xv], ror #8\n\t"
+                "smlad %[s2], %[xo], %[t], %[s2]\n\t"
+                "ldr %[xv], [%[w3]], #4\n\t"
+                "sxtb16 %[t], %[xv]\n\t"
+                "smlad %[s3], %[xe], %[t], %[s3]\n\t"
+                "sxtb16 %[t], %[xv], ror #8\n\t"
+                "smlad %[s3], %[xo], %[t], %[s3]\n\t"
+                "cmp %[x], %[end]\n\t"
+                "bne 1b\n"
+                : [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3),
+                  [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3),
+                  [xv] "=&r"(xv), [t] "=&r"(t), [xe] "=&r"(xe), [xo] "=&r"(xo)
+                : [end] "r"(x_end), [nzp] "m"(nzp2)
+                : "cc", "memory");
     uint32_t t0 = (uint32_t)s0, t1 = (uint32_t)s1, t2 = (uint32_t)s2, t3 = (uint32_t)s3;
     for (size_t k = 0; k < (n & 3); k++) {
         const int32_t d = x[k] - zp;
@@ -88,22 +107,38 @@ EMBER_ARMDSP_INLINE void ember_dot_qs8_4_armdsp(const int8_t *x, const int8_t *w
     sums[3] = t3;
 }
 
-/* *sum += the run w of n bytes against x - zp. */
-EMBER_ARMDSP_INLINE uint32_t ember_dot_qs8_1_armdsp(const int8_t *x, const int8_t *w, size_t n,
-                                                    int32_t zp, int16x2_t nzp2, uint32_t sum) {
+/* sums[c] += sum over the runs of r (ukernels/conv_qs8.h) of w_c * (x - zp), for the four
+   channels c < 4 whose weight runs are ws bytes apart. */
+static __attribute__((noinline)) void ember_dot_qs8_4_armdsp(const ember_conv_qs8_runs *r,
+                                                             size_t ws, int32_t zp,
+                                                             uint32_t sums[4]) {
+    const int16x2_t nzp2 = ember_armdsp_neg_zp2(zp);
+    const int8_t *x = r->x, *w = r->w;
+    for (size_t row = 0; row < r->rows; row++, x += r->x_stride, w += r->w_stride)
+        ember_run_qs8_4_armdsp(x, w, ws, r->n, zp, nzp2, sums);
+}
+
+/* sum + sum over the runs of r of w * (x - zp), for one channel. */
+static __attribute__((noinline)) uint32_t ember_dot_qs8_1_armdsp(const ember_conv_qs8_runs *r,
+                                                                 int32_t zp, uint32_t sum) {
+    const int16x2_t nzp2 = ember_armdsp_neg_zp2(zp);
     int32_t s = (int32_t)sum;
-    for (size_t k = n >> 2; k != 0; k--) {
-        const int8x4_t xv = ember_armdsp_load4(x);
-        const int8x4_t wv = ember_armdsp_load4(w);
-        x += 4;
-        w += 4;
-        s = __smlad(__sxtab16(nzp2, xv), __sxtb16(wv), s);
-        s = __smlad(ember_armdsp_sxtab16_ror8(nzp2, xv), ember_armdsp_sxtb16_ror8(wv), s);
+    for (size_t row = 0; row < r->rows; row++) {
+        const int8_t *x = r->x + row * r->x_stride, *w = r->w + row * r->w_stride;
+        for (size_t k = r->n >> 2; k != 0; k--) {
+            const int8x4_t xv = ember_armdsp_load4(x);
+            const int8x4_t wv = ember_armdsp_load4(w);
+            x += 4;
+            w += 4;
+            s = __smlad(__sxtab16(nzp2, xv), __sxtb16(wv), s);
+            s = __smlad(ember_armdsp_sxtab16_ror8(nzp2, xv), ember_armdsp_sxtb16_ror8(wv), s);
+        }
+        uint32_t t = (uint32_t)s;
+        for (size_t k = 0; k < (r->n & 3); k++)
+            t += (uint32_t)(w[k] * (x[k] - zp));
+        s = (int32_t)t;
     }
-    uint32_t t = (uint32_t)s;
-    for (size_t k = 0; k < (n & 3); k++)
-        t += (uint32_t)(w[k] * (x[k] - zp));
-    return t;
+    return (uint32_t)s;
 }
 
 #endif /* EMBER_UKERNELS_ARMDSP_DOT_QS8_ARMDSP_H */

@@ -3,8 +3,8 @@
  *
  * x - zp does not fit int8, so per 16-byte step VMLADAVA adds sum x * w and VADDVA sum w of the
  * same lanes; the caller adds sum_xw - zp * sum_w, which is sum w * (x - zp) exactly (as
- * integers, so modulo 2^32 too). The last step loads only the bytes left (VCTP8 predicate,
- * inactive lanes read as 0 and touch no memory), so no run is read past its end. */
+ * integers, so modulo 2^32 too). The loops are tail-predicated: the last step's inactive
+ * lanes touch no memory and count in no sum, so no run is read past its end. */
 #ifndef EMBER_UKERNELS_MVE_DOT_QS8_MVE_H
 #define EMBER_UKERNELS_MVE_DOT_QS8_MVE_H
 
@@ -12,53 +12,83 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ukernels/conv_qs8.h"
 #include "ukernels/requant_qs8.h"
 
 #define EMBER_MVE_INLINE static inline __attribute__((always_inline))
 
-/* sum_xw[c] += sum x * w_c and sum_w[c] += sum w_c over n bytes, for the four runs
-   w_c = w + c * ws. */
-EMBER_MVE_INLINE void ember_dot_qs8_4_mve(const int8_t *x, const int8_t *w, size_t ws, size_t n,
-                                          int32_t sum_xw[4], int32_t sum_w[4]) {
-    const int8_t *w0 = w, *w1 = w + ws, *w2 = w + 2 * ws, *w3 = w + 3 * ws;
-    int32_t a0 = sum_xw[0], a1 = sum_xw[1], a2 = sum_xw[2], a3 = sum_xw[3];
-    int32_t b0 = sum_w[0], b1 = sum_w[1], b2 = sum_w[2], b3 = sum_w[3];
-    for (size_t k = 0; k < n; k += 16) {
-        const mve_pred16_t p = vctp8q((uint32_t)(n - k));
-        const int8x16_t xv = vldrbq_z_s8(x + k, p);
-        int8x16_t wv = vldrbq_z_s8(w0 + k, p);
-        a0 = vmladavaq_s8(a0, xv, wv);
-        b0 = vaddvaq_s8(b0, wv);
-        wv = vldrbq_z_s8(w1 + k, p);
-        a1 = vmladavaq_s8(a1, xv, wv);
-        b1 = vaddvaq_s8(b1, wv);
-        wv = vldrbq_z_s8(w2 + k, p);
-        a2 = vmladavaq_s8(a2, xv, wv);
-        b2 = vaddvaq_s8(b2, wv);
-        wv = vldrbq_z_s8(w3 + k, p);
-        a3 = vmladavaq_s8(a3, xv, wv);
-        b3 = vaddvaq_s8(b3, wv);
-    }
+/* sum_xw[c] += sum x * w_c and sum_w[c] += sum w_c over the runs of r, for channels c < 2 (w_c
+   = r->w + c * ws). Per run a tail-predicated low-overhead loop (DLSTP.8 / LETP): each step
+   loads 16 bytes of each, the last one only the bytes left. Written in assembly (GCC -Os
+   spilled the sums and rebuilt the predicate on every step); VMLAVA and VADDVA need their sums
+   in even registers (constraint Te), seven of which exist beside LR, hence two channels per
+   pass rather than four. Not inlined: the loop needs 12 core registers, four of them even,
+   which the callers' loops cannot always leave free. */
+static __attribute__((noinline)) void ember_dot_qs8_2_mve(const ember_conv_qs8_runs *r, size_t ws, int32_t sum_xw[2],
+                                          int32_t sum_w[2]) {
+    if (r->n == 0 || r->rows == 0)
+        return;
+    const int8_t *x = r->x, *w0 = r->w, *w1 = r->w + ws;
+    /* The loop leaves each pointer 16 * ceil(n / 16) bytes on; these take it to the next run. */
+    const size_t step = (r->n + 15) & ~(size_t)15;
+    const size_t dx = r->x_stride - step, dw = r->w_stride - step;
+    size_t rows = r->rows;
+    int32_t a0 = sum_xw[0], a1 = sum_xw[1], b0 = sum_w[0], b1 = sum_w[1];
+    int8x16_t vx, v0, v1;
+    __asm__("2:\n\t"
+            "dlstp.8 lr, %[n]\n"
+            "1:\n\t"
+            "vldrb.8 %q[vx], [%[x]], #16\n\t"
+            "vldrb.8 %q[v0], [%[w0]], #16\n\t"
+            "vmlava.s8 %[a0], %q[vx], %q[v0]\n\t"
+            "vldrb.8 %q[v1], [%[w1]], #16\n\t"
+            "vaddva.s8 %[b0], %q[v0]\n\t"
+            "vmlava.s8 %[a1], %q[vx], %q[v1]\n\t"
+            "vaddva.s8 %[b1], %q[v1]\n\t"
+            "letp lr, 1b\n\t"
+            "add %[x], %[x], %[dx]\n\t"
+            "add %[w0], %[w0], %[dw]\n\t"
+            "add %[w1], %[w1], %[dw]\n\t"
+            "subs %[rows], %[rows], #1\n\t"
+            "bne 2b\n"
+            : [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [rows] "+r"(rows), [a0] "+Te"(a0),
+              [a1] "+Te"(a1), [b0] "+Te"(b0), [b1] "+Te"(b1), [vx] "=&w"(vx), [v0] "=&w"(v0),
+              [v1] "=&w"(v1)
+            : [n] "r"(r->n), [dx] "r"(dx), [dw] "r"(dw)
+            : "lr", "cc", "memory");
     sum_xw[0] = a0;
     sum_xw[1] = a1;
-    sum_xw[2] = a2;
-    sum_xw[3] = a3;
     sum_w[0] = b0;
     sum_w[1] = b1;
-    sum_w[2] = b2;
-    sum_w[3] = b3;
 }
 
-/* sum_xw[0] += sum x * w and sum_w[0] += sum w over n bytes, for the one run w. */
-EMBER_MVE_INLINE void ember_dot_qs8_1_mve(const int8_t *x, const int8_t *w, size_t n,
-                                          int32_t *sum_xw, int32_t *sum_w) {
+/* ember_dot_qs8_2_mve for one channel. */
+static __attribute__((noinline)) void ember_dot_qs8_1_mve(const ember_conv_qs8_runs *r, int32_t *sum_xw,
+                                          int32_t *sum_w) {
+    if (r->n == 0 || r->rows == 0)
+        return;
+    const int8_t *x = r->x, *w = r->w;
+    const size_t step = (r->n + 15) & ~(size_t)15;
+    const size_t dx = r->x_stride - step, dw = r->w_stride - step;
+    size_t rows = r->rows;
     int32_t a = *sum_xw, b = *sum_w;
-    for (size_t k = 0; k < n; k += 16) {
-        const mve_pred16_t p = vctp8q((uint32_t)(n - k));
-        const int8x16_t wv = vldrbq_z_s8(w + k, p);
-        a = vmladavaq_s8(a, vldrbq_z_s8(x + k, p), wv);
-        b = vaddvaq_s8(b, wv);
-    }
+    int8x16_t vx, v;
+    __asm__("2:\n\t"
+            "dlstp.8 lr, %[n]\n"
+            "1:\n\t"
+            "vldrb.8 %q[vx], [%[x]], #16\n\t"
+            "vldrb.8 %q[v], [%[w]], #16\n\t"
+            "vmlava.s8 %[a], %q[vx], %q[v]\n\t"
+            "vaddva.s8 %[b], %q[v]\n\t"
+            "letp lr, 1b\n\t"
+            "add %[x], %[x], %[dx]\n\t"
+            "add %[w], %[w], %[dw]\n\t"
+            "subs %[rows], %[rows], #1\n\t"
+            "bne 2b\n"
+            : [x] "+r"(x), [w] "+r"(w), [rows] "+r"(rows), [a] "+Te"(a), [b] "+Te"(b),
+              [vx] "=&w"(vx), [v] "=&w"(v)
+            : [n] "r"(r->n), [dx] "r"(dx), [dw] "r"(dw)
+            : "lr", "cc", "memory");
     *sum_xw = a;
     *sum_w = b;
 }

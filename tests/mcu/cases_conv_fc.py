@@ -139,7 +139,7 @@ def conv_cases(rng: np.random.Generator) -> list[McuCase]:
         cout = (i * 7) % 17 + 1     # every count 1..17 against different cin
         k = KERNELS[i % len(KERNELS)]
         stride = STRIDES[(i // 2) % len(STRIDES)]
-        dilation = (2, 2) if i % 9 == 4 else (1, 2) if i % 9 == 7 else (1, 1)
+        dilation = {1: (2, 1), 4: (2, 2), 7: (1, 2)}.get(i % 9, (1, 1))
         same = i % 3 != 2
         groups = 1
         if i % 8 == 5:              # grouped: cin and cout multiples of the groups
@@ -158,6 +158,9 @@ def conv_cases(rng: np.random.Generator) -> list[McuCase]:
                          1, FusedActivation.NONE, True, "wide"))
     out.append(conv_case(rng, "conv_ties_3x3", 1, (7, 7), 19, 13, (3, 3), (1, 1), (1, 1), True,
                          1, FusedActivation.NONE, True, "ties"))
+    # Stride and dilation 3 (the kernels take any).
+    out.append(conv_case(rng, "conv_s3_d3", 1, (11, 10), 6, 5, (3, 3), (3, 3), (3, 3), True,
+                         1, FusedActivation.NONE, True, "narrow"))
     # A first layer: three input channels, 5x5 stride 2.
     out.append(conv_case(rng, "conv_rgb_5x5s2", 1, (9, 9), 3, 8, (5, 5), (2, 2), (1, 1), True,
                          1, FusedActivation.RELU6, True, "narrow"))

@@ -146,6 +146,12 @@ typedef struct ember_node {
     int32_t run_if[EMBER_MAX_RUN_IF]; /* t >= 0: tensor t is true; t < 0: -1 - t is false */
 } ember_node;
 
+/* Whether this build has kernels for float32 and for int16 (16x8) activations
+   (csrc/ember_config.h). A kernel tests them on its branches for those types, which then
+   compile away where the verifier refuses such models anyway. */
+#define EMBER_HAS_FLOAT_KERNELS (!EMBER_NO_FLOAT)
+#define EMBER_HAS_INT16_KERNELS (!EMBER_NO_INT16)
+
 /* ---- errors, allocation, kernels ------------------------------------------------------ */
 
 /* What verify/prepare/eval see of the interpreter: the error sink, the allocator, the model. */
@@ -247,6 +253,10 @@ typedef struct ember_kernel {
    eval has nothing to write, so the interpreter skips it and prepare derives nothing
    (csrc/kernels/common.c). */
 bool ember_outputs_empty(const ember_context *ctx, const ember_node *n);
+
+/* Fails, naming the node, when its types have no kernel in this build (EMBER_NO_FLOAT,
+   EMBER_NO_INT16; the verifier refuses such nodes first, this keeps a kernel safe anyway). */
+ember_status ember_unsupported_types(ember_context *ctx, const ember_node *node);
 
 /* Shape rules: after a graph input is resized, ember_interp_allocate derives every node's
    output shapes from its inputs' (csrc/kernels/shape_rules.c). A rule sets the outputs with

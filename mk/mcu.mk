@@ -4,7 +4,9 @@
 #   mcu-runner  tests/mcu/run_cases.c as firmware for each board (tests/mcu/test_mcu_kernels.py
 #               runs it under qemu-system-arm)
 #   mcu-examples  the firmware examples of examples/mcu (digits, kws) for each board
-#   mcu-test    runs every example on every board under qemu-system-arm; fails if any fails
+#   mcu-test    runs every example on every board under qemu-system-arm, then mcu-size; fails
+#               if any fails
+#   mcu-size    the library's Cortex-M4 size per op set, checked against bench/mcu_size.json
 # Debian packages: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
 MCU_BUILD := $(C_BUILD)/mcu
@@ -107,8 +109,9 @@ mcu-test: mcu-examples
 	$(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),\
 	    echo "== $(e) on $(MCU_BOARD_$(c)) ($(c))"; \
 	    $(call mcu_qemu,$(c),$(call mcu_example_elf,$(e),$(c))) || failed="$$failed $(e)/$(c)";)) \
+	$(MAKE) --no-print-directory mcu-size || failed="$$failed mcu-size"; \
 	if [ -n "$$failed" ]; then echo "mcu-test: FAILED:$$failed"; exit 1; fi; \
-	echo "mcu-test: all passed ($(MCU_EXAMPLES) on $(MCU_CPUS))"
+	echo "mcu-test: all passed ($(MCU_EXAMPLES) on $(MCU_CPUS), mcu-size)"
 
 .PHONY: mcu-libs mcu-runner
 mcu-libs: $(foreach c,$(MCU_CPUS),$(call mcu_lib,$(c)))
@@ -116,58 +119,71 @@ mcu-runner: $(foreach c,$(MCU_CPUS),$(call mcu_runner,$(c)))
 
 # Size report (Cortex-M4, -Os): tests/mcu/size_probe.c linked against the library with the
 # registry and shape rules built for one op set each: none (the core), the digits example's,
-# every op with an int8 kernel, and all ops; each with messages and without their text
-# (EMBER_STRIP_MESSAGES). scripts/mcu_size.py reads the linker maps.
+# every op with an int8 kernel (these three on a library without float32 and 16x8 kernels:
+# EMBER_NO_FLOAT, EMBER_NO_INT16), and all ops on the whole library; each with messages and
+# without their text (EMBER_STRIP_MESSAGES). scripts/mcu_size.py reads the linker maps.
 MCU_SIZE_CPU := cortex-m4
 MCU_SIZE_DIR := $(MCU_BUILD)/size
 MCU_SIZE_SETS := core digits int8 all
+MCU_SIZE_FLAVOURS := messages stripped
 MCU_SIZE_HEADER_core := tests/mcu/ops_none.h
 MCU_SIZE_HEADER_digits := $(MCU_DIGITS_OPS_HEADER)
 MCU_SIZE_HEADER_int8 := $(MCU_SIZE_DIR)/int8_ops.h
 MCU_SIZE_HEADER_all :=
+MCU_SIZE_TYPES_core := int8
+MCU_SIZE_TYPES_digits := int8
+MCU_SIZE_TYPES_int8 := int8
+MCU_SIZE_TYPES_all := alltypes
+MCU_SIZE_FLAGS_int8 := -DEMBER_NO_FLOAT=1 -DEMBER_NO_INT16=1
+MCU_SIZE_FLAGS_alltypes :=
 MCU_SIZE_FLAGS_messages :=
 MCU_SIZE_FLAGS_stripped := -DEMBER_STRIP_MESSAGES=1
 MCU_SIZE_RECORD := bench/mcu_size.json
-mcu_size_lib = $(MCU_SIZE_DIR)/lib-$(1)/libemberlite.a
+mcu_size_lib = $(MCU_SIZE_DIR)/lib-$(1)-$(2)/libemberlite.a
 
 $(MCU_SIZE_DIR)/int8_ops.h: scripts/mcu_size.py $(wildcard converter/ops/*.py)
 	@mkdir -p $(dir $@)
 	$(PY) scripts/mcu_size.py int8-ops-header $@
 
-# The library once per message flavour ($(1)).
+# The library for kernel types $(1) and message flavour $(2).
 define mcu_size_lib_rules
-$(MCU_SIZE_DIR)/lib-$(1)/obj/%.o: %.c $(C_HDRS)
+$(MCU_SIZE_DIR)/lib-$(1)-$(2)/obj/%.o: %.c $(C_HDRS)
 	@mkdir -p $$(dir $$@)
-	$(MCU_CC) $(MCU_CPU_FLAGS_$(MCU_SIZE_CPU)) $(MCU_FLAGS) $(MCU_SIZE_FLAGS_$(1)) -c $$< -o $$@
+	$(MCU_CC) $(MCU_CPU_FLAGS_$(MCU_SIZE_CPU)) $(MCU_FLAGS) $(MCU_SIZE_FLAGS_$(1)) \
+	    $(MCU_SIZE_FLAGS_$(2)) -c $$< -o $$@
 
-$(call mcu_size_lib,$(1)): $(patsubst %.c,$(MCU_SIZE_DIR)/lib-$(1)/obj/%.o,\
+$(call mcu_size_lib,$(1),$(2)): $(patsubst %.c,$(MCU_SIZE_DIR)/lib-$(1)-$(2)/obj/%.o,\
     $(call mcu_srcs,$(MCU_SIZE_CPU)))
 	@rm -f $$@
 	arm-none-eabi-ar rcs $$@ $$^
 endef
-$(foreach f,messages stripped,$(eval $(call mcu_size_lib_rules,$(f))))
+$(foreach t,int8 alltypes,$(foreach f,$(MCU_SIZE_FLAVOURS),\
+    $(eval $(call mcu_size_lib_rules,$(t),$(f)))))
 
-# One op set ($(1)) and flavour ($(2)): the registry and shape rules compiled with the set's
-# header, linked ahead of the library (whose own registry and shape rules are then not pulled).
+# Op set $(1), flavour $(2): the registry and shape rules compiled with the set's header, linked
+# ahead of the library (whose own registry and shape rules are then not pulled in).
 define mcu_size_rules
 $(MCU_SIZE_DIR)/$(1)-$(2)/probe.elf: tests/mcu/size_probe.c csrc/kernels/registry.c \
-    csrc/kernels/shape_rules.c $(MCU_SIZE_HEADER_$(1)) $(call mcu_size_lib,$(2))
+    csrc/kernels/shape_rules.c $(MCU_SIZE_HEADER_$(1)) \
+    $(call mcu_size_lib,$(MCU_SIZE_TYPES_$(1)),$(2))
 	@mkdir -p $$(dir $$@)
 	$(MCU_CC) $(MCU_CPU_FLAGS_$(MCU_SIZE_CPU)) $(MCU_FLAGS) $(MCU_SIZE_FLAGS_$(2)) \
+	    $(MCU_SIZE_FLAGS_$(MCU_SIZE_TYPES_$(1))) \
 	    $(if $(MCU_SIZE_HEADER_$(1)),-DEMBER_OPS_HEADER='"$(abspath $(MCU_SIZE_HEADER_$(1)))"') \
 	    tests/mcu/size_probe.c csrc/kernels/registry.c csrc/kernels/shape_rules.c \
-	    $(call mcu_size_lib,$(2)) --specs=nosys.specs -nostartfiles \
+	    $(call mcu_size_lib,$(MCU_SIZE_TYPES_$(1)),$(2)) --specs=nosys.specs -nostartfiles \
 	    -L$(MCU_PLATFORM) -T$(MCU_PLATFORM)/$(MCU_LDSCRIPT_$(MCU_SIZE_CPU)) -Wl,--gc-sections \
 	    -Wl,--defsym=size_probe_model=0x20100000 -Wl,--defsym=size_probe_memory=0x20200000 \
 	    -Wl,-Map=$$(@:.elf=.map) -lm -o $$@
 endef
-$(foreach s,$(MCU_SIZE_SETS),$(foreach f,messages stripped,$(eval $(call mcu_size_rules,$(s),$(f)))))
+$(foreach s,$(MCU_SIZE_SETS),$(foreach f,$(MCU_SIZE_FLAVOURS),\
+    $(eval $(call mcu_size_rules,$(s),$(f)))))
 
 .PHONY: mcu-size
 # Prints the report and fails past the issue's limits, or when the core or the digits op set
 # grew more than 2% past the figures recorded in $(MCU_SIZE_RECORD) (MCU_SIZE_ARGS=--record
 # writes them instead).
-mcu-size: $(foreach s,$(MCU_SIZE_SETS),$(foreach f,messages stripped,\
+mcu-size: $(foreach s,$(MCU_SIZE_SETS),$(foreach f,$(MCU_SIZE_FLAVOURS),\
     $(MCU_SIZE_DIR)/$(s)-$(f)/probe.elf))
 	$(PY) scripts/mcu_size.py report --dir $(MCU_SIZE_DIR) --record-file $(MCU_SIZE_RECORD) \
 	    $(MCU_SIZE_ARGS)

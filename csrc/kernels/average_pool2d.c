@@ -117,7 +117,9 @@ static ember_status average_pool2d_prepare(ember_context *ctx, ember_node *node)
     }
     if (st != EMBER_STATUS_OK || d->p.is_i8)
         return st;
-    d->uk = ember_pool_f32_select(ctx);
+    if (!EMBER_HAS_FLOAT_KERNELS)
+        return ember_unsupported_types(ctx, node);
+    d->uk = ember_reference_only(ctx) ? NULL : ember_pool_f32_select(ctx);
     node->variant = d->uk != NULL ? d->uk->avg_name : NULL;
     return EMBER_STATUS_OK;
 }
@@ -129,12 +131,12 @@ static ember_status average_pool2d_eval(ember_context *ctx, const ember_node *no
                                ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    if (d->p.is_i8) {
+    if (d->p.is_i8 || !EMBER_HAS_FLOAT_KERNELS) {
         ember_average_pool2d_i8_ref(&d->p, ember_input(ctx, node, 0)->data,
                                     ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    if (d->uk != NULL)
+    if (EMBER_PACKED_KERNELS && d->uk != NULL)
         pool2d_f32_fast(ctx, &d->p, ember_input(ctx, node, 0)->data,
                         ember_output(ctx, node, 0)->data, d->uk->avg, true);
     else

@@ -301,3 +301,9 @@ void ember_request_scratch(ember_context *ctx, size_t size) {
 bool ember_isa_usable(const ember_context *ctx, uint32_t isa) {
     return (isa & ctx->cpu_features & ctx->isa_mask) == isa;
 }
+
+ember_status ember_unsupported_types(ember_context *ctx, const ember_node *node) {
+    return ember_fail(ctx, EMBER_STATUS_UNSUPPORTED,
+                      "node %" PRIu32 " (%s): this build has no kernel for its types", node->index,
+                      node->kernel->name);
+}

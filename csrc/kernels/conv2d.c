@@ -237,7 +237,8 @@ static ember_status conv2d_i8_prepare(ember_context *ctx, ember_node *node,
                                       struct conv2d_data *d) {
     const ember_tensor *filter = ember_input(ctx, node, 1);
     const ember_tensor *bias = ember_input(ctx, node, 2);
-    const ember_gemm_qs8_config *cfg = ember_gemm_qs8_select(ctx);
+    const ember_gemm_qs8_config *cfg =
+        ember_reference_only(ctx) ? NULL : ember_gemm_qs8_select(ctx);
     if (cfg == NULL || d->groups != 1 || !filter->is_constant || filter->data == NULL ||
         (bias && (!bias->is_constant || bias->data == NULL)))
         return EMBER_STATUS_OK;
@@ -286,25 +287,16 @@ static ember_status conv2d_i16_prepare(ember_context *ctx, ember_node *node,
 }
 
 #if EMBER_HAVE_MVE || EMBER_HAVE_ARMDSP
-/* int8 on Cortex-M: the in-place kernel of the best ISA built in (filter read where the model
-   keeps it, no scratch), unless a multiplier's shift is past 31 (the reference then). */
+/* int8 on Cortex-M: the in-place kernel of the best ISA built in (ukernels/conv_qs8_inplace.h:
+   the filter read where the model keeps it, no scratch), unless a multiplier's shift is past
+   31 (the reference then). */
 static void conv2d_i8_mcu_select(ember_context *ctx, ember_node *node, struct conv2d_data *d) {
-    for (int32_t oc = 0; oc < d->out_c; oc++)
-        if (d->shift[oc] > 31 || d->shift[oc] < -31)
-            return;
-#if EMBER_HAVE_MVE
-    if (ember_isa_usable(ctx, EMBER_ISA_MVE)) {
-        d->mcu = ember_conv_qs8_1x2c16_mve;
-        node->variant = "conv_qs8_1x2c16_mve";
-        return;
+    const ember_conv_qs8_inplace_config *cfg =
+        ember_conv_qs8_inplace_select(ctx, d->shift, (size_t)d->out_c);
+    if (cfg != NULL) {
+        d->mcu = cfg->conv;
+        node->variant = cfg->conv_name;
     }
-#endif
-#if EMBER_HAVE_ARMDSP
-    if (ember_isa_usable(ctx, EMBER_ISA_ARMDSP)) {
-        d->mcu = ember_conv_qs8_1x4c4_armdsp;
-        node->variant = "conv_qs8_1x4c4_armdsp";
-    }
-#endif
 }
 #endif
 
@@ -317,12 +309,15 @@ static ember_status conv2d_prepare(ember_context *ctx, ember_node *node) {
     ember_status st = conv2d_read(ctx, node, d);
     if (st != EMBER_STATUS_OK)
         return st;
-    if (!d->is_i8 && !d->is_i16 && ember_input(ctx, node, 1)->type == EMBER_TYPE_INT8)
+    const bool is_f32 = !d->is_i8 && !d->is_i16;
+    if (EMBER_HAS_FLOAT_KERNELS && is_f32 && ember_input(ctx, node, 1)->type == EMBER_TYPE_INT8)
         return conv2d_hybrid_prepare(ctx, node, d);
-    if (!d->is_i8 && !d->is_i16)
+    if (EMBER_HAS_FLOAT_KERNELS && is_f32)
         return conv2d_f32_prepare(ctx, node, d);
-    if (d->is_i16)
+    if (EMBER_HAS_INT16_KERNELS && d->is_i16)
         return conv2d_i16_prepare(ctx, node, d);
+    if (!d->is_i8)
+        return ember_unsupported_types(ctx, node);
     st = ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
                                    ember_input(ctx, node, 1), ember_output(ctx, node, 0),
                                    d->out_c, &d->mult, &d->shift);
@@ -343,11 +338,11 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
         return EMBER_STATUS_OK;
     const ember_tensor *bias = ember_input(ctx, node, 2);
     const struct conv2d_data *d = node->data;
-    if (d->is_i16 && d->fast16 != NULL) {
+    if (EMBER_HAS_INT16_KERNELS && d->is_i16 && d->fast16 != NULL) {
         conv16x8_run(ctx, d->fast16, ember_input(ctx, node, 0)->data, out->data);
         return EMBER_STATUS_OK;
     }
-    if (d->is_i16) {
+    if (EMBER_HAS_INT16_KERNELS && d->is_i16) {
         ember_conv2d_i16_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
                              bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
@@ -361,22 +356,22 @@ static ember_status conv2d_eval(ember_context *ctx, const ember_node *node) {
                bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }
-    if (d->is_i8 && d->qgemm.cfg != NULL) {
+    if (d->is_i8 && EMBER_PACKED_KERNELS && d->qgemm.cfg != NULL) {
         conv_gemm_qs8_run(ctx, &d->qgemm, ember_input(ctx, node, 0)->data, out->data);
         return EMBER_STATUS_OK;
     }
-    if (d->is_i8) {
+    if (d->is_i8 || !EMBER_HAS_FLOAT_KERNELS) {
         ember_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
-                 bias ? bias->data : NULL, out->data);
+                            bias ? bias->data : NULL, out->data);
         return EMBER_STATUS_OK;
     }
     const ember_tensor *residual = ember_input(ctx, node, 3);
     const float *res = residual ? residual->data : NULL;
-    if (d->hybrid != NULL) {
+    if (EMBER_PACKED_KERNELS && d->hybrid != NULL) {
         ember_hybrid_run(ctx, d->hybrid, ember_input(ctx, node, 0)->data, res, out->data);
         return EMBER_STATUS_OK;
     }
-    if (d->gemm.cfg != NULL) {
+    if (EMBER_PACKED_KERNELS && d->gemm.cfg != NULL) {
         conv_gemm_run_epilogue(ctx, &d->gemm, ember_input(ctx, node, 0)->data, res, out->data);
         return EMBER_STATUS_OK;
     }

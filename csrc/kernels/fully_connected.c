@@ -232,7 +232,8 @@ static ember_status fully_connected_i8_prepare(ember_context *ctx, ember_node *n
                                                struct fully_connected_data *d) {
     const ember_tensor *weights = ember_input(ctx, node, 1);
     const ember_tensor *bias = ember_input(ctx, node, 2);
-    const ember_gemm_qs8_config *cfg = ember_gemm_qs8_select(ctx);
+    const ember_gemm_qs8_config *cfg =
+        ember_reference_only(ctx) ? NULL : ember_gemm_qs8_select(ctx);
     if (cfg == NULL || !weights->is_constant || weights->data == NULL ||
         (bias && (!bias->is_constant || bias->data == NULL)))
         return EMBER_STATUS_OK;
@@ -253,23 +254,16 @@ static int8_t fully_connected_requant_mcu(const void *arg, uint32_t sum, size_t 
 }
 
 #if EMBER_HAVE_MVE || EMBER_HAVE_ARMDSP
-/* int8 on Cortex-M: the in-place kernel of the best ISA built in (weights read where the model
-   keeps them, no scratch), which hands its sums to fully_connected_requant_mcu. */
+/* int8 on Cortex-M: the in-place kernel of the best ISA built in (ukernels/conv_qs8_inplace.h:
+   the weights read where the model keeps them, no scratch), which hands its sums to
+   fully_connected_requant_mcu. */
 static void fully_connected_i8_mcu_select(ember_context *ctx, ember_node *node,
                                           struct fully_connected_data *d) {
-#if EMBER_HAVE_MVE
-    if (ember_isa_usable(ctx, EMBER_ISA_MVE)) {
-        d->mcu = ember_fc_qs8_1x2c16_mve;
-        node->variant = "fc_qs8_1x2c16_mve";
-        return;
+    const ember_conv_qs8_inplace_config *cfg = ember_fc_qs8_inplace_select(ctx);
+    if (cfg != NULL) {
+        d->mcu = cfg->fc;
+        node->variant = cfg->fc_name;
     }
-#endif
-#if EMBER_HAVE_ARMDSP
-    if (ember_isa_usable(ctx, EMBER_ISA_ARMDSP)) {
-        d->mcu = ember_fc_qs8_1x4c4_armdsp;
-        node->variant = "fc_qs8_1x4c4_armdsp";
-    }
-#endif
 }
 #endif
 
@@ -293,10 +287,13 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
     ember_status st = fully_connected_read(ctx, node, d);
     if (st != EMBER_STATUS_OK)
         return st;
-    if (ember_hybrid_is(ember_input(ctx, node, 0), ember_input(ctx, node, 1)))
+    if (EMBER_HAS_FLOAT_KERNELS &&
+        ember_hybrid_is(ember_input(ctx, node, 0), ember_input(ctx, node, 1)))
         return fully_connected_hybrid_prepare(ctx, node, d);
-    if (!d->is_i8 && !d->is_i16)
+    if (EMBER_HAS_FLOAT_KERNELS && !d->is_i8 && !d->is_i16)
         return fully_connected_f32_prepare(ctx, node, d);
+    if (!d->is_i8 && !(EMBER_HAS_INT16_KERNELS && d->is_i16))
+        return ember_unsupported_types(ctx, node);
     d->scale = ember_alloc(ctx, d->units * sizeof(double));
     if (d->scale == NULL)
         return ember_fail(ctx, EMBER_STATUS_NO_MEMORY,
@@ -307,13 +304,11 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
     for (size_t n = 0; n < d->units; n++)
         d->scale[n] = (double)in->scale * (double)ember_quant_scale(weights, (uint32_t)n) /
                       (double)out->scale;
-    if (d->is_i16)
+    if (EMBER_HAS_INT16_KERNELS && d->is_i16)
         return conv16x8_fully_connected_prepare(
             ctx, node, ember_gemm_qs16x8_select(ctx),
             &(struct conv16x8_fc){d->rows, d->depth, d->units, d->scale, d->q_min, d->q_max},
             &d->fast16);
-    if (!d->is_i8)
-        return EMBER_STATUS_OK;
 #if EMBER_HAVE_MVE || EMBER_HAVE_ARMDSP
     fully_connected_i8_mcu_select(ctx, node, d);
     if (d->mcu != NULL)
@@ -325,12 +320,12 @@ static ember_status fully_connected_prepare(ember_context *ctx, ember_node *node
 static ember_status fully_connected_eval(ember_context *ctx, const ember_node *node) {
     const ember_tensor *bias = ember_input(ctx, node, 2);
     const struct fully_connected_data *d = node->data;
-    if (d->is_i16 && d->fast16 != NULL) {
+    if (EMBER_HAS_INT16_KERNELS && d->is_i16 && d->fast16 != NULL) {
         conv16x8_run(ctx, d->fast16, ember_input(ctx, node, 0)->data,
                      ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    if (d->is_i16) {
+    if (EMBER_HAS_INT16_KERNELS && d->is_i16) {
         ember_fully_connected_i16_ref(d, ember_input(ctx, node, 0)->data,
                                       ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
                                       ember_output(ctx, node, 0)->data);
@@ -343,22 +338,23 @@ static ember_status fully_connected_eval(ember_context *ctx, const ember_node *n
                bias ? bias->data : NULL, ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    if (d->is_i8 && d->qgemm.cfg != NULL) {
+    if (d->is_i8 && EMBER_PACKED_KERNELS && d->qgemm.cfg != NULL) {
         conv_gemm_qs8_run(ctx, &d->qgemm, ember_input(ctx, node, 0)->data,
                           ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    if (d->is_i8) {
-        ember_fully_connected_i8_ref(d, ember_input(ctx, node, 0)->data, ember_input(ctx, node, 1)->data,
-                 bias ? bias->data : NULL, ember_output(ctx, node, 0)->data);
+    if (d->is_i8 || !EMBER_HAS_FLOAT_KERNELS) {
+        ember_fully_connected_i8_ref(d, ember_input(ctx, node, 0)->data,
+                                     ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                                     ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    if (d->hybrid != NULL) {
+    if (EMBER_PACKED_KERNELS && d->hybrid != NULL) {
         ember_hybrid_run(ctx, d->hybrid, ember_input(ctx, node, 0)->data, NULL,
                          ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;
     }
-    if (d->gemm.cfg != NULL) {
+    if (EMBER_PACKED_KERNELS && d->gemm.cfg != NULL) {
         conv_gemm_run(ctx, &d->gemm, ember_input(ctx, node, 0)->data,
                       ember_output(ctx, node, 0)->data);
         return EMBER_STATUS_OK;

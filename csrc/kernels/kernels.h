@@ -18,4 +18,8 @@ static inline bool ember_reference_only(const ember_context *ctx) {
     return EMBER_BARE_METAL || ctx->isa_mask == EMBER_ISA_NONE;
 }
 
+/* False on bare-metal builds: an op's eval tests it before a packed-weight path, which then
+   compiles away with everything it calls. */
+#define EMBER_PACKED_KERNELS (!EMBER_BARE_METAL)
+
 #endif /* EMBER_KERNELS_KERNELS_H */

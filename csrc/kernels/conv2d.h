@@ -7,7 +7,7 @@
 #include "kernels/conv_gemm_qs8.h"
 #include "kernels/conv_window.h"
 #include "kernels/kernels.h"
-#include "ukernels/conv_qs8.h"
+#include "ukernels/conv_qs8_inplace.h"
 
 struct conv2d_data {
     struct conv_window win;
@@ -34,7 +34,7 @@ struct conv2d_data {
     /* int8 with a constant filter and bias, one group: the packed int8 GEMM plan
        (qgemm.cfg NULL: the reference loop) */
     struct conv_gemm_qs8 qgemm;
-    /* int8 on Cortex-M: the in-place microkernel (ukernels/conv_qs8.h), else NULL */
+    /* int8 on Cortex-M: the in-place microkernel (ukernels/conv_qs8_inplace.h), else NULL */
     ember_conv_qs8_fn mcu;
 };
 

@@ -8,7 +8,7 @@
 #include "kernels/conv_gemm.h"
 #include "kernels/conv_gemm_qs8.h"
 #include "kernels/kernels.h"
-#include "ukernels/conv_qs8.h"
+#include "ukernels/conv_qs8_inplace.h"
 
 struct fully_connected_data {
     size_t rows;   /* M: product of the input's leading dims */
@@ -31,7 +31,7 @@ struct fully_connected_data {
     /* int8 with constant weights and bias: the int8 GEMM plan, whose int32 sums
        fully_connected_requantize_i8 finishes (qgemm.cfg NULL: the reference loop) */
     struct conv_gemm_qs8 qgemm;
-    /* int8 on Cortex-M: the in-place microkernel (ukernels/conv_qs8.h), else NULL */
+    /* int8 on Cortex-M: the in-place microkernel (ukernels/conv_qs8_inplace.h), else NULL */
     ember_fc_qs8_fn mcu;
 };
 

@@ -1,9 +1,9 @@
-/* int8 CONV2D on the Cortex-M DSP extension, the filter read in place (ukernels/conv_qs8.h): per
- * output pixel (its taps are the reference's, from conv_walk, walked as
- * ember_conv_qs8_pixel_runs sets them out), four output channels at a time share each input
- * word, then one at a time at a group's end. Requantized with ember_qs8_requantize (the
- * reference's MBQM). */
-#include "ukernels/conv_qs8.h"
+/* int8 CONV2D on the Cortex-M DSP extension, the filter read in place
+ * (ukernels/conv_qs8_inplace.h): per output pixel (its taps are the reference's, from
+ * conv_walk, walked as ember_conv_qs8_pixel_runs sets them out), four output channels at a
+ * time share each input word, then one at a time at a group's end. Requantized with
+ * ember_qs8_requantize (the reference's MBQM). */
+#include "ukernels/conv_qs8_inplace.h"
 #include "ukernels/armdsp/dot_qs8_armdsp.h"
 
 /* The output of channel oc from its sum. */

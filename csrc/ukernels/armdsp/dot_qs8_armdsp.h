@@ -1,6 +1,7 @@
-/* The inner products of the armdsp int8 CONV2D and FULLY_CONNECTED kernels (ukernels/conv_qs8.h):
- * sum_k w[k] * (x[k] - zp) of input runs against one or four channels' weight runs, added to
- * int32 sums that wrap modulo 2^32 as the reference's uint32 sums do. Header-only.
+/* The inner products of the armdsp int8 CONV2D and FULLY_CONNECTED kernels
+ * (ukernels/conv_qs8_inplace.h): sum_k w[k] * (x[k] - zp) of input runs against one or four
+ * channels' weight runs, added to int32 sums that wrap modulo 2^32 as the reference's uint32
+ * sums do. Header-only.
  *
  * Per 4 bytes: the input word becomes two int16 pairs x - zp (bytes 0, 2 and, after a rotate by
  * 8, bytes 1, 3) with SXTAB16, whose add of the packed -zp cannot overflow a halfword
@@ -15,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ukernels/conv_qs8.h"
+#include "ukernels/conv_qs8_inplace.h"
 
 #define EMBER_ARMDSP_INLINE static inline __attribute__((always_inline))
 
@@ -107,7 +108,7 @@ EMBER_ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w
     sums[3] = t3;
 }
 
-/* sums[c] += sum over the runs of r (ukernels/conv_qs8.h) of w_c * (x - zp), for the four
+/* sums[c] += sum over the runs of r (ukernels/conv_qs8_inplace.h) of w_c * (x - zp), for the four
    channels c < 4 whose weight runs are ws bytes apart. */
 static __attribute__((noinline)) void ember_dot_qs8_4_armdsp(const ember_conv_qs8_runs *r,
                                                              size_t ws, int32_t zp,

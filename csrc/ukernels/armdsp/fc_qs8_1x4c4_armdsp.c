@@ -1,7 +1,7 @@
 /* int8 FULLY_CONNECTED on the Cortex-M DSP extension, the weights read in place
- * (ukernels/conv_qs8.h): per input row, four units at a time share each input word, then one at
- * a time; the op requantizes each sum (a->requant). */
-#include "ukernels/conv_qs8.h"
+ * (ukernels/conv_qs8_inplace.h): per input row, four units at a time share each input word,
+ * then one at a time; the op requantizes each sum (a->requant). */
+#include "ukernels/conv_qs8_inplace.h"
 #include "ukernels/armdsp/dot_qs8_armdsp.h"
 
 void ember_fc_qs8_1x4c4_armdsp(const ember_fc_qs8_args *a, const int8_t *input,

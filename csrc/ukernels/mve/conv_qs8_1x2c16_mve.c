@@ -1,9 +1,9 @@
-/* int8 CONV2D on Cortex-M55 Helium, the filter read in place (ukernels/conv_qs8.h): per output
- * pixel (its taps are the reference's, from conv_walk, walked as ember_conv_qs8_pixel_runs
- * sets them out), blocks of four output channels, two at a time sharing each 16-byte input
- * vector. Requantized four channels at once (a predicated store writes the one to three of a
- * group's end). */
-#include "ukernels/conv_qs8.h"
+/* int8 CONV2D on Cortex-M55 Helium, the filter read in place (ukernels/conv_qs8_inplace.h): per
+ * output pixel (its taps are the reference's, from conv_walk, walked as
+ * ember_conv_qs8_pixel_runs sets them out), blocks of four output channels, two at a time
+ * sharing each 16-byte input vector. Requantized four channels at once (a predicated store
+ * writes the one to three of a group's end). */
+#include "ukernels/conv_qs8_inplace.h"
 #include "ukernels/mve/dot_qs8_mve.h"
 
 void ember_conv_qs8_1x2c16_mve(const ember_conv_qs8_args *a, const int8_t *input,

@@ -1,5 +1,5 @@
-/* The inner products of the mve int8 CONV2D and FULLY_CONNECTED kernels (ukernels/conv_qs8.h),
- * and their requantization of four sums at once. Header-only.
+/* The inner products of the mve int8 CONV2D and FULLY_CONNECTED kernels
+ * (ukernels/conv_qs8_inplace.h), and their requantization of four sums at once. Header-only.
  *
  * x - zp does not fit int8, so per 16-byte step VMLADAVA adds sum x * w and VADDVA sum w of the
  * same lanes; the caller adds sum_xw - zp * sum_w, which is sum w * (x - zp) exactly (as
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ukernels/conv_qs8.h"
+#include "ukernels/conv_qs8_inplace.h"
 #include "ukernels/requant_qs8.h"
 
 #define EMBER_MVE_INLINE static inline __attribute__((always_inline))
@@ -24,8 +24,9 @@
    in even registers (constraint Te), seven of which exist beside LR, hence two channels per
    pass rather than four. Not inlined: the loop needs 12 core registers, four of them even,
    which the callers' loops cannot always leave free. */
-static __attribute__((noinline)) void ember_dot_qs8_2_mve(const ember_conv_qs8_runs *r, size_t ws, int32_t sum_xw[2],
-                                          int32_t sum_w[2]) {
+static __attribute__((noinline)) void ember_dot_qs8_2_mve(const ember_conv_qs8_runs *r,
+                                                          size_t ws, int32_t sum_xw[2],
+                                                          int32_t sum_w[2]) {
     if (r->n == 0 || r->rows == 0)
         return;
     const int8_t *x = r->x, *w0 = r->w, *w1 = r->w + ws;
@@ -63,8 +64,8 @@ static __attribute__((noinline)) void ember_dot_qs8_2_mve(const ember_conv_qs8_r
 }
 
 /* ember_dot_qs8_2_mve for one channel. */
-static __attribute__((noinline)) void ember_dot_qs8_1_mve(const ember_conv_qs8_runs *r, int32_t *sum_xw,
-                                          int32_t *sum_w) {
+static __attribute__((noinline)) void ember_dot_qs8_1_mve(const ember_conv_qs8_runs *r,
+                                                          int32_t *sum_xw, int32_t *sum_w) {
     if (r->n == 0 || r->rows == 0)
         return;
     const int8_t *x = r->x, *w = r->w;

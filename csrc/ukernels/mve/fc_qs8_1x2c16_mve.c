@@ -1,7 +1,7 @@
-/* int8 FULLY_CONNECTED on Cortex-M55 Helium, the weights read in place (ukernels/conv_qs8.h):
- * per input row, two units at a time share each 16-byte input vector; the op requantizes each
- * sum (a->requant). */
-#include "ukernels/conv_qs8.h"
+/* int8 FULLY_CONNECTED on Cortex-M55 Helium, the weights read in place
+ * (ukernels/conv_qs8_inplace.h): per input row, two units at a time share each 16-byte input
+ * vector; the op requantizes each sum (a->requant). */
+#include "ukernels/conv_qs8_inplace.h"
 #include "ukernels/mve/dot_qs8_mve.h"
 
 /* bias + sum_xw - zp * sum_w, modulo 2^32: the sum of w * (x - zp) plus the bias. */

@@ -17,15 +17,17 @@
  *
  * Tiles: 1x4c4 (armdsp) = one output pixel (or input row) and four output channels (units)
  * per pass, sharing each 4-byte input word; 1x2c16 (mve) = two channels per pass, sharing each
- * 16-byte input vector (the conv still requantizes four channels at once). Only compiled for
- * Cortex-M targets (csrc/ukernels/armdsp, csrc/ukernels/mve). */
-#ifndef EMBER_UKERNELS_CONV_QS8_H
-#define EMBER_UKERNELS_CONV_QS8_H
+ * 16-byte input vector (the conv still requantizes four channels at once). The kernels are only
+ * compiled for Cortex-M targets (csrc/ukernels/armdsp, csrc/ukernels/mve); the selects
+ * (conv_qs8_inplace_select.c) find none on other builds. */
+#ifndef EMBER_UKERNELS_CONV_QS8_INPLACE_H
+#define EMBER_UKERNELS_CONV_QS8_INPLACE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "kernels/conv_window.h"
+#include "kernels/kernels.h"
 #include "ukernels/requant_qs8.h"
 
 /* What the inner products of these kernels walk: `rows` runs of n bytes each, the input's at
@@ -122,4 +124,20 @@ void ember_fc_qs8_1x4c4_armdsp(const ember_fc_qs8_args *a, const int8_t *input,
 void ember_fc_qs8_1x2c16_mve(const ember_fc_qs8_args *a, const int8_t *input,
                              const int8_t *weights, const int32_t *bias, int8_t *output);
 
-#endif /* EMBER_UKERNELS_CONV_QS8_H */
+/* One ISA's pair of kernels and their names (node variants). */
+typedef struct ember_conv_qs8_inplace_config {
+    const char *conv_name, *fc_name;
+    uint32_t isa;
+    ember_conv_qs8_fn conv;
+    ember_fc_qs8_fn fc;
+} ember_conv_qs8_inplace_config;
+
+/* The best configuration this CPU and the options allow for an int8 CONV2D whose out_c
+   multipliers have these shifts, or NULL (none built in, or a shift past 31: the reference). */
+const ember_conv_qs8_inplace_config *ember_conv_qs8_inplace_select(const ember_context *ctx,
+                                                                   const int32_t *shift,
+                                                                   size_t out_c);
+/* The best configuration for an int8 FULLY_CONNECTED, or NULL. */
+const ember_conv_qs8_inplace_config *ember_fc_qs8_inplace_select(const ember_context *ctx);
+
+#endif /* EMBER_UKERNELS_CONV_QS8_INPLACE_H */

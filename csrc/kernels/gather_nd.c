@@ -72,7 +72,7 @@ static ember_status check_shapes(ember_context *ctx, const ember_node *node,
 /* After a resize: indices.shape[:-1] + data.shape[b + k:]; check validates the rest. */
 ember_status ember_shape_gather_nd(ember_context *ctx, const ember_node *node) {
     const ember_tensor *data, *indices;
-    uint32_t b;
+    uint32_t b = 0;
     ember_status st = ember_shape_input(ctx, node, 0, &data);
     if (st == EMBER_STATUS_OK)
         st = ember_shape_input(ctx, node, 1, &indices);
@@ -104,7 +104,7 @@ static ember_status gather_nd_check(ember_context *ctx, const ember_node *node) 
     const ember_tensor *data = ember_input(ctx, node, 0);
     const ember_tensor *indices = ember_input(ctx, node, 1);
     const ember_tensor *out = ember_output(ctx, node, 0);
-    uint32_t b;
+    uint32_t b = 0;
     if ((st = ember_check_moved(ctx, node, "gather_nd", data, out)) ||
         (st = ember_check_indices_type(ctx, node, "gather_nd", indices)) ||
         (st = read_batch_dims(ctx, node, data, indices, &b)))
@@ -141,7 +141,7 @@ static ember_status gather_nd_prepare(ember_context *ctx, ember_node *node) {
     node->data = d;
     const ember_tensor *data = ember_input(ctx, node, 0);
     const ember_tensor *indices = ember_input(ctx, node, 1);
-    uint32_t b;
+    uint32_t b = 0;
     ember_status st = read_batch_dims(ctx, node, data, indices, &b);
     if (st != EMBER_STATUS_OK)
         return st;

@@ -11,7 +11,7 @@
 static const int16_t *start_sums(size_t mr, const void *w, int64_t acc[MR][NR]) {
     int64_t bias[NR];
     memcpy(bias, w, sizeof bias);
-    for (size_t i = 0; i < mr; i++)
+    for (size_t i = 0; i < mr && i < MR; i++) /* (mr <= MR: the bound tells the compiler) */
         memcpy(acc[i], bias, sizeof bias);
     return (const int16_t *)(const void *)((const char *)w + sizeof bias);
 }

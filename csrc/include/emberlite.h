@@ -1,5 +1,6 @@
 /*
- * Emberlite C API, version 0.2 (README.md, "Changes in 0.2", lists what changed since 0.1).
+ * Emberlite C API, version 0.7 (README.md's "Changes in 0.x" sections list what each version
+ * changed).
  *
  * Lifecycle: ember_interp_create (verifies the model) -> ember_interp_allocate (plans the
  * arena, prepares every node) -> set inputs -> ember_interp_invoke (any number of times; it
@@ -21,7 +22,7 @@ extern "C" {
 #endif
 
 #define EMBER_VERSION_MAJOR 0
-#define EMBER_VERSION_MINOR 6
+#define EMBER_VERSION_MINOR 7
 #define EMBER_VERSION_PATCH 0
 /* Runtime version compared with a file's min_runtime_version: major*10000 + minor*100 + patch. */
 #define EMBER_RUNTIME_VERSION \

@@ -13,21 +13,7 @@ static ember_status run(const uint8_t *model, size_t size, ember_pool *pool, cha
     ember_options o;
     ember_options_init(&o);
     o.allocator = &a;
-    ember_interp *ip = NULL;
-    ember_status st = ember_interp_create(model, size, &o, &ip);
-    if (st == EMBER_STATUS_OK)
-        st = ember_interp_allocate(ip);
-    for (uint32_t i = 0; st == EMBER_STATUS_OK && i < ember_interp_input_count(ip); i++) {
-        uint32_t t = ember_interp_input_tensor(ip, i);
-        ember_tensor_info info;
-        ember_interp_tensor_info(ip, t, &info);
-        memset(ember_interp_tensor_data(ip, t), 1, info.bytes);
-    }
-    if (st == EMBER_STATUS_OK)
-        st = ember_interp_invoke(ip);
-    snprintf(msg, msg_size, "%s", ember_errmsg(ip));
-    ember_interp_destroy(ip);
-    return st;
+    return test_run_model(model, size, &o, 1, msg, msg_size);
 }
 
 static void check_model(const uint8_t *model, size_t size, const char *name) {

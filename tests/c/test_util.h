@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emberlite.h"
+
 static int test_passed;
 static int test_failed;
 
@@ -74,6 +76,29 @@ static inline uint8_t *test_read_file(const char *dir, const char *name, size_t 
         fprintf(stderr, "cannot read %s\n", path);
     *size = buf ? (size_t)n : 0;
     return buf;
+}
+
+/* Creates an interpreter over the model with `options`, allocates, sets every input byte to
+   `fill` and invokes; copies the message it ends with into msg and destroys it. Returns the
+   first status that was not OK (OK when all were). */
+static inline ember_status test_run_model(const uint8_t *model, size_t size,
+                                          const ember_options *options, uint8_t fill,
+                                          char *msg, size_t msg_size) {
+    ember_interp *ip = NULL;
+    ember_status st = ember_interp_create(model, size, options, &ip);
+    if (st == EMBER_STATUS_OK)
+        st = ember_interp_allocate(ip);
+    for (uint32_t i = 0; st == EMBER_STATUS_OK && i < ember_interp_input_count(ip); i++) {
+        uint32_t t = ember_interp_input_tensor(ip, i);
+        ember_tensor_info info;
+        ember_interp_tensor_info(ip, t, &info);
+        memset(ember_interp_tensor_data(ip, t), fill, info.bytes);
+    }
+    if (st == EMBER_STATUS_OK)
+        st = ember_interp_invoke(ip);
+    snprintf(msg, msg_size, "%s", ember_errmsg(ip));
+    ember_interp_destroy(ip);
+    return st;
 }
 
 #define TEST_MAX_MODELS 128

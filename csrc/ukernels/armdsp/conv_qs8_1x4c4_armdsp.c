@@ -1,17 +1,29 @@
 /* int8 CONV2D on the Cortex-M DSP extension, the filter read in place
  * (ukernels/conv_qs8_inplace.h): per output pixel (its taps are the reference's, from
  * conv_walk, walked as ember_conv_qs8_pixel_runs sets them out), four output channels at a
- * time share each input word, then one at a time at a group's end. Requantized with
- * ember_qs8_requantize (the reference's MBQM). */
+ * time share each input word, then one at a time at a group's end. Requantized as
+ * ember_qs8_requantize does (the reference's MBQM). */
 #include "ukernels/conv_qs8_inplace.h"
 #include "ukernels/armdsp/dot_qs8_armdsp.h"
 
-/* The output of channel oc from its sum. */
+/* The output of channel oc from its sum: ember_qs8_requantize's arithmetic in fewer
+   instructions. The rounding shift by r = -shift > 0 is (y >> r) + ((y >> (r - 1)) & 1) with
+   y = h - (h < 0): adding 2^(r-1) to y carries into bit r exactly when bit r - 1 is set, so
+   this is floor((h - (h < 0) + 2^(r-1)) / 2^r), RDBPOT's ties away from zero (h > INT32_MIN
+   for m >= 0, so y does not wrap). */
 static inline int8_t requant(const ember_conv_qs8_args *a, uint32_t sum, int32_t oc) {
     const int32_t shift = a->shift[oc];
-    const int32_t lshift = shift > 0 ? shift : 0;
-    const int32_t rshift = shift > 0 ? 0 : -shift;
-    return ember_qs8_requantize((int32_t)sum, a->mult[oc], lshift, rshift, &a->out);
+    const uint32_t lshift = shift > 0 ? (uint32_t)shift : 0u;
+    const int32_t x = (int32_t)(sum << lshift);
+    const int32_t h = (int32_t)(((int64_t)x * a->mult[oc] + (INT64_C(1) << 30)) >> 31);
+    int32_t v = h;
+    if (shift < 0) {
+        const int32_t y = h - (int32_t)((uint32_t)h >> 31);
+        v = (y >> -shift) + ((y >> (-shift - 1)) & 1);
+    }
+    v = (int32_t)((uint32_t)v + (uint32_t)a->out.out_zp);
+    v = v < a->out.qmin ? a->out.qmin : v;
+    return (int8_t)(v > a->out.qmax ? a->out.qmax : v);
 }
 
 void ember_conv_qs8_1x4c4_armdsp(const ember_conv_qs8_args *a, const int8_t *input,

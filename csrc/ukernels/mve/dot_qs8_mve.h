@@ -17,26 +17,39 @@
 
 #define EMBER_MVE_INLINE static inline __attribute__((always_inline))
 
-/* sum_xw[c] += sum x * w_c and sum_w[c] += sum w_c over the runs of r, for channels c < 2 (w_c
-   = r->w + c * ws). Per run a tail-predicated low-overhead loop (DLSTP.8 / LETP): each step
-   loads 16 bytes of each, the last one only the bytes left. Written in assembly (GCC -Os
-   spilled the sums and rebuilt the predicate on every step); VMLAVA and VADDVA need their sums
-   in even registers (constraint Te), seven of which exist beside LR, hence two channels per
-   pass rather than four. Not inlined: the loop needs 12 core registers, four of them even,
-   which the callers' loops cannot always leave free. */
-static __attribute__((noinline)) void ember_dot_qs8_2_mve(const ember_conv_qs8_runs *r,
-                                                          size_t ws, int32_t sum_xw[2],
-                                                          int32_t sum_w[2]) {
-    if (r->n == 0 || r->rows == 0)
+/* For `pairs` channel pairs, the first channel's weights at r->w and each next channel's ws
+   bytes further: tot[c] += sum over the runs of r of w_c * (x - zp), modulo 2^32, for the
+   2 * pairs channels c. Per pair and run a tail-predicated low-overhead loop (DLSTP.8 / LETP):
+   each step loads 16 bytes of the input and of both channels' weights, the last step only the
+   bytes left; VMLAVA adds x * w, VADDVA w, and the pair ends with tot += sum_xw - zp * sum_w
+   (MLS). Written in assembly: GCC -Os spilled the sums and rebuilt the predicate on every
+   step. VMLAVA and VADDVA need their sums in even registers (constraint Te), seven of which
+   exist beside LR, hence two channels per pass; the loop uses all 14 core registers, reloading
+   the few per-pair values from the stack, so it is a function of its own. */
+static __attribute__((noinline)) void ember_dot_qs8_pairs_mve(const ember_conv_qs8_runs *r,
+                                                              size_t ws, size_t pairs,
+                                                              int32_t zp, int32_t *tot) {
+    if (r->n == 0 || r->rows == 0 || pairs == 0)
         return;
-    const int8_t *x = r->x, *w0 = r->w, *w1 = r->w + ws;
-    /* The loop leaves each pointer 16 * ceil(n / 16) bytes on; these take it to the next run. */
+    /* The loop leaves each pointer 16 * ceil(n / 16) bytes on; dx and dw take it to the next
+       run; after a pair's runs, dwp takes the weights to the next pair. */
     const size_t step = (r->n + 15) & ~(size_t)15;
     const size_t dx = r->x_stride - step, dw = r->w_stride - step;
-    size_t rows = r->rows;
-    int32_t a0 = sum_xw[0], a1 = sum_xw[1], b0 = sum_w[0], b1 = sum_w[1];
+    const size_t dwp = 2 * ws - r->rows * r->w_stride;
+    const int8_t *const x0 = r->x;
+    const size_t rows0 = r->rows;
+    const int8_t *w0 = r->w, *w1 = r->w + ws, *x;
+    size_t rows;
+    int32_t a0, a1, b0, b1;
     int8x16_t vx, v0, v1;
-    __asm__("2:\n\t"
+    /* volatile: its results go to memory (tot), which GCC would not count as an output. */
+    __asm__ volatile("3:\n\t"
+            "ldrd %[a0], %[a1], [%[tot]]\n\t"
+            "movs %[b0], #0\n\t"
+            "movs %[b1], #0\n\t"
+            "ldr %[x], %[x0]\n\t"
+            "ldr %[rows], %[rows0]\n"
+            "2:\n\t"
             "dlstp.8 lr, %[n]\n"
             "1:\n\t"
             "vldrb.8 %q[vx], [%[x]], #16\n\t"
@@ -51,19 +64,27 @@ static __attribute__((noinline)) void ember_dot_qs8_2_mve(const ember_conv_qs8_r
             "add %[w0], %[w0], %[dw]\n\t"
             "add %[w1], %[w1], %[dw]\n\t"
             "subs %[rows], %[rows], #1\n\t"
-            "bne 2b\n"
-            : [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [rows] "+r"(rows), [a0] "+Te"(a0),
-              [a1] "+Te"(a1), [b0] "+Te"(b0), [b1] "+Te"(b1), [vx] "=&w"(vx), [v0] "=&w"(v0),
+            "bne 2b\n\t"
+            "ldr %[rows], %[zp]\n\t"
+            "mls %[a0], %[b0], %[rows], %[a0]\n\t"
+            "mls %[a1], %[b1], %[rows], %[a1]\n\t"
+            "strd %[a0], %[a1], [%[tot]], #8\n\t"
+            "ldr %[rows], %[dwp]\n\t"
+            "add %[w0], %[w0], %[rows]\n\t"
+            "add %[w1], %[w1], %[rows]\n\t"
+            "subs %[pairs], %[pairs], #1\n\t"
+            "bne 3b\n"
+            : [tot] "+r"(tot), [pairs] "+r"(pairs), [w0] "+r"(w0), [w1] "+r"(w1),
+              [x] "=&r"(x), [rows] "=&r"(rows), [a0] "=&Te"(a0), [a1] "=&Te"(a1),
+              [b0] "=&Te"(b0), [b1] "=&Te"(b1), [vx] "=&w"(vx), [v0] "=&w"(v0),
               [v1] "=&w"(v1)
-            : [n] "r"(r->n), [dx] "r"(dx), [dw] "r"(dw)
+            : [n] "r"(r->n), [dx] "r"(dx), [dw] "r"(dw), [x0] "m"(x0), [rows0] "m"(rows0),
+              [zp] "m"(zp), [dwp] "m"(dwp)
             : "lr", "cc", "memory");
-    sum_xw[0] = a0;
-    sum_xw[1] = a1;
-    sum_w[0] = b0;
-    sum_w[1] = b1;
 }
 
-/* ember_dot_qs8_2_mve for one channel. */
+/* sum_xw += sum x * w and sum_w += sum w over the runs of r, for one channel (r->w): the
+   loop of ember_dot_qs8_pairs_mve. */
 static __attribute__((noinline)) void ember_dot_qs8_1_mve(const ember_conv_qs8_runs *r,
                                                           int32_t *sum_xw, int32_t *sum_w) {
     if (r->n == 0 || r->rows == 0)
@@ -92,16 +113,6 @@ static __attribute__((noinline)) void ember_dot_qs8_1_mve(const ember_conv_qs8_r
             : "lr", "cc", "memory");
     *sum_xw = a;
     *sum_w = b;
-}
-
-/* The four sums bias + sum_xw - zp * sum_w, modulo 2^32. */
-EMBER_MVE_INLINE int32x4_t ember_dot_qs8_finish_mve(int32x4_t bias, const int32_t sum_xw[4],
-                                                    const int32_t sum_w[4], int32_t zp) {
-    const uint32x4_t xw = vreinterpretq_u32_s32(vldrwq_s32(sum_xw));
-    const uint32x4_t sw = vreinterpretq_u32_s32(vldrwq_s32(sum_w));
-    const uint32x4_t t = vsubq_u32(vaddq_u32(vreinterpretq_u32_s32(bias), xw),
-                                   vmulq_n_u32(sw, (uint32_t)zp));
-    return vreinterpretq_s32_u32(t);
 }
 
 /* Four sums requantized as ember_qs8_requantize does (per lane: MBQM by m and shift, shift in

@@ -13,7 +13,7 @@
  * EMBER_NO_HASH - no SHA-256 check of the content hash; the verifier's bounds checks stay.
  * EMBER_STRIP_MESSAGES - no message text: a failure's message is its status and the library
  *   source line that raised it ("invalid model (csrc/verifier.c:412)"). Saves the strings and
- *   the formatter, about 8 KB on a Cortex-M; every check and status stays.
+ *   the formatter, about 12 KB on a Cortex-M4; every check and status stays.
  * EMBER_HAVE_ARMDSP, EMBER_HAVE_MVE - follow the compiler's __ARM_FEATURE_DSP and
  *   __ARM_FEATURE_MVE: the Cortex-M kernels (csrc/ukernels/armdsp, csrc/ukernels/mve).
  */

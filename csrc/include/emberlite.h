@@ -150,7 +150,9 @@ const char *ember_status_str(ember_status status);
 const char *ember_type_str(ember_type type);
 size_t ember_type_size(ember_type type);
 
-/* Checks a model without creating an interpreter. `msg` (may be NULL) receives the reason. */
+/* Checks a model without creating an interpreter. `msg` (may be NULL) receives the reason.
+   It takes memory from the default allocator: a bare-metal build, which has none, verifies by
+   ember_interp_create with an allocator instead (EMBER_STATUS_INVALID_ARGUMENT here). */
 ember_status ember_model_verify(const void *data, size_t size, char *msg, size_t msg_size);
 
 typedef struct ember_interp ember_interp;

@@ -48,18 +48,20 @@ EMBER_ARMDSP_INLINE int16x2_t ember_armdsp_sxtab16_ror8(int16x2_t a, int8x4_t v)
 }
 
 /* sums[c] += sum over n bytes of w_c * (x - zp), for the four weight runs w_c = w + c * ws.
-   The word loop is written out in assembly: it needs 15 values (five pointers and the end,
-   four sums, the input's two pairs, a weight word and its pair, -zp), one more than the core
-   registers, and GCC -Os spilled several of them on every step; here only -zp is reloaded
-   (from the stack, one LDR per word). Inlined only into ember_dot_qs8_4_armdsp, a function of
-   its own, where every core register but SP and PC is free for it. */
+   The word loop is written out in assembly (GCC spilled its sums and pointers on every step).
+   It keeps 12 values in registers: the input, channel 0's and channel 2's weights (channels 1
+   and 3 are ws further, a register offset), ws, the four sums, the input word's two pairs, a
+   weight word and its pair; -zp and the input's end are reloaded from the stack each word.
+   Inlined only into ember_dot_qs8_4_armdsp, a function of its own (the loop needs nearly every
+   core register); unoptimised builds run the same arithmetic in C. */
 EMBER_ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w, size_t ws,
                                                 size_t n, int32_t zp, int16x2_t nzp2,
                                                 uint32_t sums[4]) {
-    const int8_t *w0 = w, *w1 = w + ws, *w2 = w + 2 * ws, *w3 = w + 3 * ws;
+    const int8_t *p0 = w, *p2 = w + 2 * ws;
     const int8_t *const x_end = x + (n & ~(size_t)3);
     int32_t s0 = (int32_t)sums[0], s1 = (int32_t)sums[1];
     int32_t s2 = (int32_t)sums[2], s3 = (int32_t)sums[3];
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
     int32_t xv, t, xe, xo;
     if (x != x_end)
         __asm__("1:\n\t"
@@ -67,33 +69,51 @@ EMBER_ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w
                 "ldr %[t], %[nzp]\n\t"
                 "sxtab16 %[xe], %[t], %[xv]\n\t"
                 "sxtab16 %[xo], %[t], %[xv], ror #8\n\t"
-                "ldr %[xv], [%[w0]], #4\n\t"
-                "sxtb16 %[t], %[xv]\n\t"
-                "smlad %[s0], %[xe], %[t], %[s0]\n\t"
-                "sxtb16 %[t], %[xv], ror #8\n\t"
-                "smlad %[s0], %[xo], %[t], %[s0]\n\t"
-                "ldr %[xv], [%[w1]], #4\n\t"
+                "ldr %[xv], [%[p0], %[ws]]\n\t"
                 "sxtb16 %[t], %[xv]\n\t"
                 "smlad %[s1], %[xe], %[t], %[s1]\n\t"
                 "sxtb16 %[t], %[xv], ror #8\n\t"
                 "smlad %[s1], %[xo], %[t], %[s1]\n\t"
-                "ldr %[xv], [%[w2]], #4\n\t"
+                "ldr %[xv], [%[p0]], #4\n\t"
                 "sxtb16 %[t], %[xv]\n\t"
-                "smlad %[s2], %[xe], %[t], %[s2]\n\t"
+                "smlad %[s0], %[xe], %[t], %[s0]\n\t"
                 "sxtb16 %[t], %[xv], ror #8\n\t"
-                "smlad %[s2], %[xo], %[t], %[s2]\n\t"
-                "ldr %[xv], [%[w3]], #4\n\t"
+                "smlad %[s0], %[xo], %[t], %[s0]\n\t"
+                "ldr %[xv], [%[p2], %[ws]]\n\t"
                 "sxtb16 %[t], %[xv]\n\t"
                 "smlad %[s3], %[xe], %[t], %[s3]\n\t"
                 "sxtb16 %[t], %[xv], ror #8\n\t"
                 "smlad %[s3], %[xo], %[t], %[s3]\n\t"
-                "cmp %[x], %[end]\n\t"
+                "ldr %[xv], [%[p2]], #4\n\t"
+                "sxtb16 %[t], %[xv]\n\t"
+                "smlad %[s2], %[xe], %[t], %[s2]\n\t"
+                "sxtb16 %[t], %[xv], ror #8\n\t"
+                "smlad %[s2], %[xo], %[t], %[s2]\n\t"
+                "ldr %[t], %[end]\n\t"
+                "cmp %[x], %[t]\n\t"
                 "bne 1b\n"
-                : [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3),
-                  [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3),
-                  [xv] "=&r"(xv), [t] "=&r"(t), [xe] "=&r"(xe), [xo] "=&r"(xo)
-                : [end] "r"(x_end), [nzp] "m"(nzp2)
+                : [x] "+r"(x), [p0] "+r"(p0), [p2] "+r"(p2), [s0] "+r"(s0), [s1] "+r"(s1),
+                  [s2] "+r"(s2), [s3] "+r"(s3), [xv] "=&r"(xv), [t] "=&r"(t), [xe] "=&r"(xe),
+                  [xo] "=&r"(xo)
+                : [ws] "r"(ws), [end] "m"(x_end), [nzp] "m"(nzp2)
                 : "cc", "memory");
+#else
+    /* GCC -O0 keeps too few registers free for the loop above (and Clang builds take this
+       path too): the same arithmetic in C. */
+    for (; x != x_end; x += 4, p0 += 4, p2 += 4) {
+        const int8x4_t xv = ember_armdsp_load4(x);
+        const int16x2_t xe = __sxtab16(nzp2, xv), xo = ember_armdsp_sxtab16_ror8(nzp2, xv);
+        int8x4_t wv = ember_armdsp_load4(p0);
+        s0 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s0));
+        wv = ember_armdsp_load4(p0 + ws);
+        s1 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s1));
+        wv = ember_armdsp_load4(p2);
+        s2 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s2));
+        wv = ember_armdsp_load4(p2 + ws);
+        s3 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s3));
+    }
+#endif
+    const int8_t *const w0 = p0, *const w1 = p0 + ws, *const w2 = p2, *const w3 = p2 + ws;
     uint32_t t0 = (uint32_t)s0, t1 = (uint32_t)s1, t2 = (uint32_t)s2, t3 = (uint32_t)s3;
     for (size_t k = 0; k < (n & 3); k++) {
         const int32_t d = x[k] - zp;

@@ -7,6 +7,8 @@
 #   mcu-test    runs every example on every board under qemu-system-arm, then mcu-size; fails
 #               if any fails
 #   mcu-size    the library's Cortex-M4 size per op set, checked against bench/mcu_size.json
+#   bench-mcu   instructions per inference of each example's model on each board, Cortex-M
+#               kernels against the reference (qemu -icount; not part of make test)
 # Debian packages: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
 MCU_BUILD := $(C_BUILD)/mcu
@@ -187,3 +189,33 @@ mcu-size: $(foreach s,$(MCU_SIZE_SETS),$(foreach f,$(MCU_SIZE_FLAVOURS),\
     $(MCU_SIZE_DIR)/$(s)-$(f)/probe.elf))
 	$(PY) scripts/mcu_size.py report --dir $(MCU_SIZE_DIR) --record-file $(MCU_SIZE_RECORD) \
 	    $(MCU_SIZE_ARGS)
+
+# Speed as qemu can count it (bench/mcu/bench_mcu.c): instructions per inference of each
+# example's model, the Cortex-M kernels against the reference kernels, read from SysTick under
+# -icount shift=0 (1 ns of virtual time per instruction). One firmware per example and CPU,
+# linked like the examples: the registry and shape rules with the model's ops header.
+mcu_bench_elf = $(MCU_BUILD)/$(2)/bench/bench_$(1).elf
+MCU_BENCH_QEMU_FLAGS := -icount shift=0
+
+define mcu_bench_rules
+$(call mcu_bench_elf,$(1),$(2)): bench/mcu/bench_mcu.c $(MCU_PLATFORM)/startup.c \
+    $(MCU_EXAMPLE_HDRS) $(call mcu_example_gen,$(1)) csrc/kernels/registry.c \
+    csrc/kernels/shape_rules.c $(C_HDRS) $(call mcu_lib,$(2))
+	@mkdir -p $$(dir $$@)
+	$(MCU_CC) $(MCU_CPU_FLAGS_$(2)) $(MCU_FLAGS) -I$(MCU_PLATFORM) -I$(MCU_EXAMPLES_DIR)/$(1) \
+	    -DBENCH_MODEL=$(1) -DBENCH_MODEL_UPPER=$(shell echo $(1) | tr a-z A-Z) \
+	    -DBENCH_CPU='"$(2) ($(MCU_BOARD_$(2)))"' \
+	    -DEMBER_OPS_HEADER='"$(abspath $(MCU_EXAMPLES_DIR)/$(1)/model_ops.h)"' \
+	    bench/mcu/bench_mcu.c $(MCU_PLATFORM)/startup.c $(MCU_EXAMPLES_DIR)/$(1)/model.c \
+	    csrc/kernels/registry.c csrc/kernels/shape_rules.c \
+	    $(call mcu_lib,$(2)) $(call mcu_link_flags,$(2)) -lm -o $$@
+endef
+$(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),$(eval $(call mcu_bench_rules,$(e),$(c)))))
+
+.PHONY: bench-mcu
+bench-mcu: $(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),$(call mcu_bench_elf,$(e),$(c))))
+	@failed=""; \
+	$(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),\
+	    $(call mcu_qemu,$(c),$(call mcu_bench_elf,$(e),$(c))) $(MCU_BENCH_QEMU_FLAGS) \
+	    || failed="$$failed $(e)/$(c)"; echo;)) \
+	if [ -n "$$failed" ]; then echo "bench-mcu: FAILED:$$failed"; exit 1; fi

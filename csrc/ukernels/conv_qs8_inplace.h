@@ -18,8 +18,8 @@
  * Tiles: 1x4c4 (armdsp) = one output pixel (or input row) and four output channels (units)
  * per pass, sharing each 4-byte input word; 1x2c16 (mve) = two channels per pass, sharing each
  * 16-byte input vector, up to eight passes per call (the sums of 16 channels stay on the
- * stack; the conv requantizes four channels at once). The kernels are only
- * compiled for Cortex-M targets (csrc/ukernels/armdsp, csrc/ukernels/mve); the selects
+ * stack; the conv requantizes four channels at once). The kernels are only compiled for
+ * Cortex-M targets (csrc/ukernels/armdsp, csrc/ukernels/mve); the selects
  * (conv_qs8_inplace_select.c) find none on other builds. */
 #ifndef EMBER_UKERNELS_CONV_QS8_INPLACE_H
 #define EMBER_UKERNELS_CONV_QS8_INPLACE_H

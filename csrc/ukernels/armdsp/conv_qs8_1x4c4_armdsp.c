@@ -46,16 +46,16 @@ void ember_conv_qs8_1x4c4_armdsp(const ember_conv_qs8_args *a, const int8_t *inp
             uint32_t sums[4];
             for (int32_t c = 0; c < 4; c++)
                 sums[c] = bias != NULL && c < nc ? (uint32_t)bias[oc + c] : 0u;
-            ember_conv_qs8_runs r = px.first;
-            r.x += (size_t)(oc / cout_g) * cin_g;
-            r.w = filter + (size_t)oc * oc_stride + px.w_off;
+            const int8_t *const x0 = px.first.x + (size_t)(oc / cout_g) * cin_g;
+            const int8_t *const w0 = filter + (size_t)oc * oc_stride + px.w_off;
             for (size_t set = 0; set < px.sets; set++) {
+                ember_conv_qs8_runs r = px.first;
+                r.x = x0 + set * px.set_dx;
+                r.w = w0 + set * px.set_dw;
                 if (nc == 4)
                     ember_dot_qs8_4_armdsp(&r, oc_stride, a->in_zp, sums);
                 else
                     sums[0] = ember_dot_qs8_1_armdsp(&r, a->in_zp, sums[0]);
-                r.x += px.set_dx;
-                r.w += px.set_dw;
             }
             for (int32_t c = 0; c < nc; c++)
                 output[oc + c] = requant(a, sums[c], oc + c);

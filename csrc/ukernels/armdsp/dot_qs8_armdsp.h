@@ -134,9 +134,9 @@ static __attribute__((noinline)) void ember_dot_qs8_4_armdsp(const ember_conv_qs
                                                              size_t ws, int32_t zp,
                                                              uint32_t sums[4]) {
     const int16x2_t nzp2 = ember_armdsp_neg_zp2(zp);
-    const int8_t *x = r->x, *w = r->w;
-    for (size_t row = 0; row < r->rows; row++, x += r->x_stride, w += r->w_stride)
-        ember_run_qs8_4_armdsp(x, w, ws, r->n, zp, nzp2, sums);
+    for (size_t row = 0; row < r->rows; row++)
+        ember_run_qs8_4_armdsp(r->x + row * r->x_stride, r->w + row * r->w_stride, ws, r->n, zp,
+                               nzp2, sums);
 }
 
 /* sum + sum over the runs of r of w * (x - zp), for one channel. */

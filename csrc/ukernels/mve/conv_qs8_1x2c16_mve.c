@@ -32,18 +32,17 @@ void ember_conv_qs8_1x2c16_mve(const ember_conv_qs8_args *a, const int8_t *input
             int32_t tot[BLOCK], odd_xw = 0, odd_w = 0;
             for (int32_t c = 0; c < BLOCK; c++)
                 tot[c] = 0;
-            ember_conv_qs8_runs r = px.first;
-            r.x += (size_t)(oc / cout_g) * cin_g;
-            r.w = filter + (size_t)oc * oc_stride + px.w_off;
+            const int8_t *const x0 = px.first.x + (size_t)(oc / cout_g) * cin_g;
+            const int8_t *const w0 = filter + (size_t)oc * oc_stride + px.w_off;
             for (size_t set = 0; set < px.sets; set++) {
+                ember_conv_qs8_runs r = px.first;
+                r.x = x0 + set * px.set_dx;
+                r.w = w0 + set * px.set_dw;
                 ember_dot_qs8_pairs_mve(&r, oc_stride, pairs, a->in_zp, tot);
                 if (nc & 1) {
-                    ember_conv_qs8_runs odd = r;
-                    odd.w += 2 * pairs * oc_stride;
-                    ember_dot_qs8_1_mve(&odd, &odd_xw, &odd_w);
+                    r.w += 2 * pairs * oc_stride;
+                    ember_dot_qs8_1_mve(&r, &odd_xw, &odd_w);
                 }
-                r.x += px.set_dx;
-                r.w += px.set_dw;
             }
             if (nc & 1)
                 tot[nc - 1] = (int32_t)((uint32_t)odd_xw - (uint32_t)odd_w * (uint32_t)a->in_zp);

@@ -128,12 +128,85 @@ EMBER_ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w
     sums[3] = t3;
 }
 
-/* sums[c] += sum over the runs of r (ukernels/conv_qs8_inplace.h) of w_c * (x - zp), for the four
-   channels c < 4 whose weight runs are ws bytes apart. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+/* ember_run_qs8_4_armdsp's word loop over all the runs of r, when n is a non-zero multiple of 4
+   (no byte tails): at a run's end the pointers step to the next run and the loop goes on, so
+   many short runs (a first layer's few input channels) cost a few instructions each. The
+   run's end and the run count live on the stack and are updated there. */
+EMBER_ARMDSP_INLINE void ember_runs_qs8_4_armdsp(const ember_conv_qs8_runs *r, size_t ws,
+                                                 int16x2_t nzp2, uint32_t sums[4]) {
+    const int8_t *x = r->x, *p0 = r->w, *p2 = r->w + 2 * ws;
+    const int8_t *x_end = r->x + r->n;
+    const size_t x_step = r->x_stride, dx = r->x_stride - r->n, dw = r->w_stride - r->n;
+    size_t rows = r->rows;
+    int32_t s0 = (int32_t)sums[0], s1 = (int32_t)sums[1];
+    int32_t s2 = (int32_t)sums[2], s3 = (int32_t)sums[3];
+    int32_t xv, t, xe, xo;
+    __asm__("1:\n\t"
+            "ldr %[xv], [%[x]], #4\n\t"
+            "ldr %[t], %[nzp]\n\t"
+            "sxtab16 %[xe], %[t], %[xv]\n\t"
+            "sxtab16 %[xo], %[t], %[xv], ror #8\n\t"
+            "ldr %[xv], [%[p0], %[ws]]\n\t"
+            "sxtb16 %[t], %[xv]\n\t"
+            "smlad %[s1], %[xe], %[t], %[s1]\n\t"
+            "sxtb16 %[t], %[xv], ror #8\n\t"
+            "smlad %[s1], %[xo], %[t], %[s1]\n\t"
+            "ldr %[xv], [%[p0]], #4\n\t"
+            "sxtb16 %[t], %[xv]\n\t"
+            "smlad %[s0], %[xe], %[t], %[s0]\n\t"
+            "sxtb16 %[t], %[xv], ror #8\n\t"
+            "smlad %[s0], %[xo], %[t], %[s0]\n\t"
+            "ldr %[xv], [%[p2], %[ws]]\n\t"
+            "sxtb16 %[t], %[xv]\n\t"
+            "smlad %[s3], %[xe], %[t], %[s3]\n\t"
+            "sxtb16 %[t], %[xv], ror #8\n\t"
+            "smlad %[s3], %[xo], %[t], %[s3]\n\t"
+            "ldr %[xv], [%[p2]], #4\n\t"
+            "sxtb16 %[t], %[xv]\n\t"
+            "smlad %[s2], %[xe], %[t], %[s2]\n\t"
+            "sxtb16 %[t], %[xv], ror #8\n\t"
+            "smlad %[s2], %[xo], %[t], %[s2]\n\t"
+            "ldr %[t], %[end]\n\t"
+            "cmp %[x], %[t]\n\t"
+            "bne 1b\n\t"
+            "ldr %[t], %[dx]\n\t"
+            "add %[x], %[x], %[t]\n\t"
+            "ldr %[t], %[dw]\n\t"
+            "add %[p0], %[p0], %[t]\n\t"
+            "add %[p2], %[p2], %[t]\n\t"
+            "ldr %[t], %[end]\n\t"
+            "ldr %[xv], %[xs]\n\t"
+            "add %[t], %[t], %[xv]\n\t"
+            "str %[t], %[end]\n\t"
+            "ldr %[t], %[rows]\n\t"
+            "subs %[t], %[t], #1\n\t"
+            "str %[t], %[rows]\n\t"
+            "bne 1b\n"
+            : [x] "+r"(x), [p0] "+r"(p0), [p2] "+r"(p2), [s0] "+r"(s0), [s1] "+r"(s1),
+              [s2] "+r"(s2), [s3] "+r"(s3), [xv] "=&r"(xv), [t] "=&r"(t), [xe] "=&r"(xe),
+              [xo] "=&r"(xo), [end] "+m"(x_end), [rows] "+m"(rows)
+            : [ws] "r"(ws), [nzp] "m"(nzp2), [dx] "m"(dx), [dw] "m"(dw), [xs] "m"(x_step)
+            : "cc", "memory");
+    sums[0] = (uint32_t)s0;
+    sums[1] = (uint32_t)s1;
+    sums[2] = (uint32_t)s2;
+    sums[3] = (uint32_t)s3;
+}
+#endif
+
+/* sums[c] += sum over the runs of r (ukernels/conv_qs8_inplace.h) of w_c * (x - zp), for the
+   four channels c < 4 whose weight runs are ws bytes apart. */
 static __attribute__((noinline)) void ember_dot_qs8_4_armdsp(const ember_conv_qs8_runs *r,
                                                              size_t ws, int32_t zp,
                                                              uint32_t sums[4]) {
     const int16x2_t nzp2 = ember_armdsp_neg_zp2(zp);
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+    if (r->n != 0 && (r->n & 3) == 0 && r->rows != 0) {
+        ember_runs_qs8_4_armdsp(r, ws, nzp2, sums);
+        return;
+    }
+#endif
     for (size_t row = 0; row < r->rows; row++)
         ember_run_qs8_4_armdsp(r->x + row * r->x_stride, r->w + row * r->w_stride, ws, r->n, zp,
                                nzp2, sums);

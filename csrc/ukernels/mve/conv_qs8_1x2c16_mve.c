@@ -5,6 +5,7 @@
  * once (a predicated store writes the one to three of a group's end). */
 #include "ukernels/conv_qs8_inplace.h"
 #include "ukernels/mve/dot_qs8_mve.h"
+#include "ukernels/mve/mve.h"
 
 /* Output channels per pass over a pixel's runs (the sums stay on the stack). */
 #define BLOCK 16
@@ -51,9 +52,9 @@ void ember_conv_qs8_1x2c16_mve(const ember_conv_qs8_args *a, const int8_t *input
                 const int32x4_t b =
                     bias != NULL ? vldrwq_z_s32(bias + oc + c, pc) : vdupq_n_s32(0);
                 const int32x4_t sums = vaddq_s32(b, vldrwq_s32(tot + c));
-                const int32x4_t v = ember_qs8_requant4_mve(
-                    sums, vldrwq_z_s32(a->mult + oc + c, pc), vldrwq_z_s32(a->shift + oc + c, pc),
-                    &a->out);
+                const int32x4_t v =
+                    mve_requant(sums, vldrwq_z_s32(a->mult + oc + c, pc),
+                                vldrwq_z_s32(a->shift + oc + c, pc), &a->out);
                 vstrbq_p_s32(output + oc + c, v, pc);
             }
             oc += nc;

@@ -1,5 +1,5 @@
 /* The inner products of the mve int8 CONV2D and FULLY_CONNECTED kernels
- * (ukernels/conv_qs8_inplace.h), and their requantization of four sums at once. Header-only.
+ * (ukernels/conv_qs8_inplace.h). Header-only.
  *
  * x - zp does not fit int8, so per 16-byte step VMLADAVA adds sum x * w and VADDVA sum w of the
  * same lanes; the caller adds sum_xw - zp * sum_w, which is sum w * (x - zp) exactly (as
@@ -13,7 +13,6 @@
 #include <stdint.h>
 
 #include "ukernels/conv_qs8_inplace.h"
-#include "ukernels/requant_qs8.h"
 
 #define EMBER_MVE_INLINE static inline __attribute__((always_inline))
 
@@ -158,24 +157,6 @@ static __attribute__((noinline)) void ember_dot_qs8_1_mve(const ember_conv_qs8_r
 #endif
     *sum_xw = a;
     *sum_w = b;
-}
-
-/* Four sums requantized as ember_qs8_requantize does (per lane: MBQM by m and shift, shift in
-   [-31, 31], then + out_zp modulo 2^32 and the clamp). VQRDMULH is SRDHM for m >= 0 (see
-   requant_qs8.h); VRSHL by -r rounds ties up, so a negative value first loses 1 when r > 0,
-   which moves exactly its ties down (as in neon/requant_qs8_neon.h). */
-EMBER_MVE_INLINE int32x4_t ember_qs8_requant4_mve(int32x4_t acc, int32x4_t m, int32x4_t shift,
-                                                  const ember_qs8_params *p) {
-    const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t lshift = vmaxq_s32(shift, zero);
-    const int32x4_t neg_rshift = vminq_s32(shift, zero);
-    const int32x4_t high = vqrdmulhq_s32(vshlq_s32(acc, lshift), m);
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(high, neg_rshift), 31);
-    int32x4_t v = vrshlq_s32(vqaddq_s32(high, fixup), neg_rshift);
-    v = vreinterpretq_s32_u32(
-        vaddq_u32(vreinterpretq_u32_s32(v), vdupq_n_u32((uint32_t)p->out_zp)));
-    v = vmaxq_s32(v, vdupq_n_s32(p->qmin));
-    return vminq_s32(v, vdupq_n_s32(p->qmax));
 }
 
 #endif /* EMBER_UKERNELS_MVE_DOT_QS8_MVE_H */

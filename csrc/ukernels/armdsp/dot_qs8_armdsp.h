@@ -47,6 +47,37 @@ EMBER_ARMDSP_INLINE int16x2_t ember_armdsp_sxtab16_ror8(int16x2_t a, int8x4_t v)
     return r;
 }
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+/* One word of x (four bytes, less the zero point, as two int16 pairs) into the four channels'
+   sums: the step both assembly loops below repeat. Operands: x, p0, p2, ws, nzp, s0..s3, and
+   the scratch registers xv, t, xe and xo. */
+#define ARMDSP_DOT4_WORD \
+    "ldr %[xv], [%[x]], #4\n\t" \
+    "ldr %[t], %[nzp]\n\t" \
+    "sxtab16 %[xe], %[t], %[xv]\n\t" \
+    "sxtab16 %[xo], %[t], %[xv], ror #8\n\t" \
+    "ldr %[xv], [%[p0], %[ws]]\n\t" \
+    "sxtb16 %[t], %[xv]\n\t" \
+    "smlad %[s1], %[xe], %[t], %[s1]\n\t" \
+    "sxtb16 %[t], %[xv], ror #8\n\t" \
+    "smlad %[s1], %[xo], %[t], %[s1]\n\t" \
+    "ldr %[xv], [%[p0]], #4\n\t" \
+    "sxtb16 %[t], %[xv]\n\t" \
+    "smlad %[s0], %[xe], %[t], %[s0]\n\t" \
+    "sxtb16 %[t], %[xv], ror #8\n\t" \
+    "smlad %[s0], %[xo], %[t], %[s0]\n\t" \
+    "ldr %[xv], [%[p2], %[ws]]\n\t" \
+    "sxtb16 %[t], %[xv]\n\t" \
+    "smlad %[s3], %[xe], %[t], %[s3]\n\t" \
+    "sxtb16 %[t], %[xv], ror #8\n\t" \
+    "smlad %[s3], %[xo], %[t], %[s3]\n\t" \
+    "ldr %[xv], [%[p2]], #4\n\t" \
+    "sxtb16 %[t], %[xv]\n\t" \
+    "smlad %[s2], %[xe], %[t], %[s2]\n\t" \
+    "sxtb16 %[t], %[xv], ror #8\n\t" \
+    "smlad %[s2], %[xo], %[t], %[s2]\n\t"
+#endif
+
 /* sums[c] += sum over n bytes of w_c * (x - zp), for the four weight runs w_c = w + c * ws.
    The word loop is written out in assembly (GCC spilled its sums and pointers on every step).
    It keeps 12 values in registers: the input, channel 0's and channel 2's weights (channels 1
@@ -65,30 +96,7 @@ EMBER_ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w
     int32_t xv, t, xe, xo;
     if (x != x_end)
         __asm__("1:\n\t"
-                "ldr %[xv], [%[x]], #4\n\t"
-                "ldr %[t], %[nzp]\n\t"
-                "sxtab16 %[xe], %[t], %[xv]\n\t"
-                "sxtab16 %[xo], %[t], %[xv], ror #8\n\t"
-                "ldr %[xv], [%[p0], %[ws]]\n\t"
-                "sxtb16 %[t], %[xv]\n\t"
-                "smlad %[s1], %[xe], %[t], %[s1]\n\t"
-                "sxtb16 %[t], %[xv], ror #8\n\t"
-                "smlad %[s1], %[xo], %[t], %[s1]\n\t"
-                "ldr %[xv], [%[p0]], #4\n\t"
-                "sxtb16 %[t], %[xv]\n\t"
-                "smlad %[s0], %[xe], %[t], %[s0]\n\t"
-                "sxtb16 %[t], %[xv], ror #8\n\t"
-                "smlad %[s0], %[xo], %[t], %[s0]\n\t"
-                "ldr %[xv], [%[p2], %[ws]]\n\t"
-                "sxtb16 %[t], %[xv]\n\t"
-                "smlad %[s3], %[xe], %[t], %[s3]\n\t"
-                "sxtb16 %[t], %[xv], ror #8\n\t"
-                "smlad %[s3], %[xo], %[t], %[s3]\n\t"
-                "ldr %[xv], [%[p2]], #4\n\t"
-                "sxtb16 %[t], %[xv]\n\t"
-                "smlad %[s2], %[xe], %[t], %[s2]\n\t"
-                "sxtb16 %[t], %[xv], ror #8\n\t"
-                "smlad %[s2], %[xo], %[t], %[s2]\n\t"
+                ARMDSP_DOT4_WORD
                 "ldr %[t], %[end]\n\t"
                 "cmp %[x], %[t]\n\t"
                 "bne 1b\n"
@@ -143,30 +151,7 @@ EMBER_ARMDSP_INLINE void ember_runs_qs8_4_armdsp(const ember_conv_qs8_runs *r, s
     int32_t s2 = (int32_t)sums[2], s3 = (int32_t)sums[3];
     int32_t xv, t, xe, xo;
     __asm__("1:\n\t"
-            "ldr %[xv], [%[x]], #4\n\t"
-            "ldr %[t], %[nzp]\n\t"
-            "sxtab16 %[xe], %[t], %[xv]\n\t"
-            "sxtab16 %[xo], %[t], %[xv], ror #8\n\t"
-            "ldr %[xv], [%[p0], %[ws]]\n\t"
-            "sxtb16 %[t], %[xv]\n\t"
-            "smlad %[s1], %[xe], %[t], %[s1]\n\t"
-            "sxtb16 %[t], %[xv], ror #8\n\t"
-            "smlad %[s1], %[xo], %[t], %[s1]\n\t"
-            "ldr %[xv], [%[p0]], #4\n\t"
-            "sxtb16 %[t], %[xv]\n\t"
-            "smlad %[s0], %[xe], %[t], %[s0]\n\t"
-            "sxtb16 %[t], %[xv], ror #8\n\t"
-            "smlad %[s0], %[xo], %[t], %[s0]\n\t"
-            "ldr %[xv], [%[p2], %[ws]]\n\t"
-            "sxtb16 %[t], %[xv]\n\t"
-            "smlad %[s3], %[xe], %[t], %[s3]\n\t"
-            "sxtb16 %[t], %[xv], ror #8\n\t"
-            "smlad %[s3], %[xo], %[t], %[s3]\n\t"
-            "ldr %[xv], [%[p2]], #4\n\t"
-            "sxtb16 %[t], %[xv]\n\t"
-            "smlad %[s2], %[xe], %[t], %[s2]\n\t"
-            "sxtb16 %[t], %[xv], ror #8\n\t"
-            "smlad %[s2], %[xo], %[t], %[s2]\n\t"
+            ARMDSP_DOT4_WORD
             "ldr %[t], %[end]\n\t"
             "cmp %[x], %[t]\n\t"
             "bne 1b\n\t"

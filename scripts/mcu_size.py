@@ -40,7 +40,7 @@ def int8_ops_header(out: Path) -> None:
     from emberlite.converter.ops import OPS
 
     names = sorted(op.name for op, facts in OPS.items() if facts.int8 is not None)
-    lines = ["/* Every op with an int8 kernel (scripts/mcu_size.py): the size report's int8 set. */",
+    lines = ["/* The size report's int8 op set: every op with an int8 kernel (mcu_size.py). */",
              "#define EMBER_OPS_SELECTED 1", *(f"#define EMBER_USE_OP_{n} 1" for n in names)]
     out.write_text("\n".join(lines) + "\n")
 

@@ -74,7 +74,8 @@ static int compare_outputs(ember_interp *ip, const char *name, unsigned outputs)
 
 static void print_variants(ember_interp *ip) {
     for (uint32_t n = 0; n < ember_interp_node_count(ip); n++)
-        printf("%s%s=%s", n ? "," : "", ember_interp_node_op(ip, n), ember_interp_node_variant(ip, n));
+        printf("%s%s=%s", n ? "," : "", ember_interp_node_op(ip, n),
+               ember_interp_node_variant(ip, n));
 }
 
 static int run_case(const char *name, unsigned inputs, unsigned outputs, unsigned long arena) {

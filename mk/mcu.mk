@@ -186,9 +186,9 @@ $(foreach s,$(MCU_SIZE_SETS),$(foreach f,$(MCU_SIZE_FLAVOURS),\
 # grew more than 2% past the figures recorded in $(MCU_SIZE_RECORD) (MCU_SIZE_ARGS=--record
 # writes them instead).
 mcu-size: $(foreach s,$(MCU_SIZE_SETS),$(foreach f,$(MCU_SIZE_FLAVOURS),\
-    $(MCU_SIZE_DIR)/$(s)-$(f)/probe.elf))
+    $(MCU_SIZE_DIR)/$(s)-$(f)/probe.elf)) $(foreach c,$(MCU_CPUS),$(call mcu_lib,$(c)))
 	$(PY) scripts/mcu_size.py report --dir $(MCU_SIZE_DIR) --record-file $(MCU_SIZE_RECORD) \
-	    $(MCU_SIZE_ARGS)
+	    --archives $(foreach c,$(MCU_CPUS),$(call mcu_lib,$(c))) $(MCU_SIZE_ARGS)
 
 # Speed as qemu can count it (bench/mcu/bench_mcu.c): instructions per inference of each
 # example's model, the Cortex-M kernels against the reference kernels, read from SysTick under

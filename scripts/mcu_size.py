@@ -10,7 +10,8 @@ sums the input sections the link kept that come from outside the probe: the libr
 pulls from libc, libm and libgcc. It prints .text (with .ARM.exidx), .rodata, .data and .bss;
 checks the issue's limits (core <= 16 KB, digits <= 40 KB, without message text); fails when
 the core or the digits op set grew more than 2% past the recorded figures (--record writes
-them); and checks with nm that no linked library holds malloc, free, a printf, abort or exit.
+them); and checks with nm that no linked library holds malloc, free, a printf, abort or
+exit, and that no object of the library archives given (--archives: each CPU's) refers to one.
 """
 from __future__ import annotations
 
@@ -87,15 +88,27 @@ def print_table(sizes: dict[str, dict[str, int]]) -> None:
         print(f"{op_set:14}{cells}")
 
 
-def report(directory: Path, record_file: Path, record: bool) -> int:
+def forbidden_references(archive: Path) -> list[str]:
+    """What any object of a library archive needs from outside that it must not."""
+    names = subprocess.run(["arm-none-eabi-nm", "--undefined-only", "--format=posix",
+                            str(archive)], check=True, capture_output=True, text=True).stdout
+    return sorted({line.split()[0] for line in names.splitlines()
+                   if line and not line.endswith(":") and FORBIDDEN.match(line.split()[0])})
+
+
+def report(directory: Path, record_file: Path, record: bool, archives: list[Path]) -> int:
     sizes = {c: library_sizes(directory / c / "probe.map") for c in CONFIGS}
     print_table(sizes)
     failures = [f"{c}: {sizes[c]['total']} bytes, over the limit of {limit}"
                 for c, limit in LIMITS.items() if sizes[c]["total"] > limit]
-    for config in CONFIGS:
-        bad = forbidden_symbols(directory / config / "probe.elf")
-        if bad:
-            failures.append(f"{config}: the linked library contains {', '.join(bad)}")
+    found = [f"{c}: the linked library contains {', '.join(bad)}" for c in CONFIGS
+             if (bad := forbidden_symbols(directory / c / "probe.elf"))]
+    found += [f"{a}: an object refers to {', '.join(bad)}" for a in archives
+              if (bad := forbidden_references(a))]
+    if not found:
+        print(f"nm: no malloc, free, printf, abort or exit in the {len(CONFIGS)} linked probes "
+              f"or the {len(archives)} library archives")
+    failures += found
     if record:
         record_file.write_text(json.dumps({c: sizes[c]["total"] for c in CONFIGS}, indent=2)
                                + "\n")
@@ -119,11 +132,13 @@ def main() -> int:
     p.add_argument("--dir", type=Path, required=True)
     p.add_argument("--record-file", type=Path, required=True)
     p.add_argument("--record", action="store_true")
+    p.add_argument("--archives", type=Path, nargs="*", default=[],
+                   help="Cortex-M library archives to check with nm as well")
     args = parser.parse_args()
     if args.command == "int8-ops-header":
         int8_ops_header(args.out)
         return 0
-    return report(args.dir, args.record_file, args.record)
+    return report(args.dir, args.record_file, args.record, args.archives)
 
 
 if __name__ == "__main__":

@@ -189,7 +189,8 @@ static ember_status depthwise_conv2d_prepare_f32(ember_context *ctx, ember_node 
     *s = (ember_dwconv_shape){.channels = (size_t)d->in_c, .in_h = d->in_h,
                                   .in_w = d->in_w, .out_h = d->out_h, .out_w = d->out_w,
                                   .kh = d->filter_h, .kw = d->filter_w, .win = d->win};
-    const ember_dwconv_f32_config *cfg = ember_dwconv_f32_select(ctx, s);
+    const ember_dwconv_f32_config *cfg =
+        ember_reference_only(ctx) ? NULL : ember_dwconv_f32_select(ctx, s);
     d->epilogue = (struct ember_epilogue_f32){d->act_fn, d->act_lo, d->act_hi, NULL, NULL, NULL};
     if (cfg == NULL || (d->act_fn != EMBER_FUSED_ACTIVATION_NONE &&
                         !ember_epilogue_f32_select(ctx, &d->epilogue)))
@@ -265,7 +266,8 @@ static ember_status depthwise_conv2d_prepare_i8(ember_context *ctx, ember_node *
         node->variant = d->inplace->name;
         return EMBER_STATUS_OK;
     }
-    if (d->multiplier != 1 || in->count == 0 || !filter->is_constant || filter->data == NULL ||
+    if (ember_reference_only(ctx) || d->multiplier != 1 || in->count == 0 ||
+        !filter->is_constant || filter->data == NULL ||
         (bias != NULL && (!bias->is_constant || bias->data == NULL)))
         return EMBER_STATUS_OK;
     ember_dwconv_shape *s = &d->q8_shape;
@@ -359,10 +361,12 @@ static ember_status depthwise_conv2d_prepare(ember_context *ctx, ember_node *nod
     ember_status st = depthwise_conv2d_read(ctx, node, d);
     if (st != EMBER_STATUS_OK)
         return st;
-    if (!d->is_i8 && !d->is_i16)
+    if (EMBER_HAS_FLOAT_KERNELS && !d->is_i8 && !d->is_i16)
         return depthwise_conv2d_prepare_f32(ctx, node, d);
-    if (d->is_i16)
+    if (EMBER_HAS_INT16_KERNELS && d->is_i16)
         return depthwise_conv2d_i16_prepare(ctx, node, d);
+    if (!d->is_i8)
+        return ember_unsupported_types(ctx, node);
     st = ember_channel_multipliers(ctx, node, ember_input(ctx, node, 0),
                                    ember_input(ctx, node, 1), ember_output(ctx, node, 0),
                                    d->out_c, &d->mult, &d->shift);
@@ -376,11 +380,11 @@ static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *
         return EMBER_STATUS_OK;
     const ember_tensor *bias = ember_input(ctx, node, 2);
     const struct depthwise_conv2d_data *d = node->data;
-    if (d->is_i16 && d->fast16 != NULL) {
+    if (EMBER_HAS_INT16_KERNELS && d->is_i16 && d->fast16 != NULL) {
         conv16x8_run(ctx, d->fast16, ember_input(ctx, node, 0)->data, out->data);
         return EMBER_STATUS_OK;
     }
-    if (d->is_i16) {
+    if (EMBER_HAS_INT16_KERNELS && d->is_i16) {
         ember_depthwise_conv2d_i16_ref(d, ember_input(ctx, node, 0)->data,
                                        ember_input(ctx, node, 1)->data,
                                        bias ? bias->data : NULL, out->data);
@@ -392,17 +396,17 @@ static ember_status depthwise_conv2d_eval(ember_context *ctx, const ember_node *
                                     out->data);
         return EMBER_STATUS_OK;
     }
-    if (d->is_i8 && d->q8_cfg != NULL) {
+    if (d->is_i8 && EMBER_PACKED_KERNELS && d->q8_cfg != NULL) {
         depthwise_conv2d_i8_fast(ctx, d, ember_input(ctx, node, 0)->data, out->data);
         return EMBER_STATUS_OK;
     }
-    if (d->is_i8) {
+    if (d->is_i8 || !EMBER_HAS_FLOAT_KERNELS) {
         depthwise_conv2d_i8_ref(d, ember_input(ctx, node, 0)->data,
                                 ember_input(ctx, node, 1)->data, bias ? bias->data : NULL,
                                 out->data);
         return EMBER_STATUS_OK;
     }
-    if (d->f32_cfg != NULL) {
+    if (EMBER_PACKED_KERNELS && d->f32_cfg != NULL) {
         depthwise_conv2d_f32_fast(ctx, d, ember_input(ctx, node, 0)->data, out->data);
         return EMBER_STATUS_OK;
     }

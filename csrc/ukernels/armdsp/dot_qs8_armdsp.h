@@ -16,35 +16,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ukernels/armdsp/armdsp.h"
 #include "ukernels/conv_qs8_inplace.h"
-
-#define EMBER_ARMDSP_INLINE static inline __attribute__((always_inline))
 
 /* -zp in both halfwords, the second operand of SXTAB16. */
 static inline int16x2_t ember_armdsp_neg_zp2(int32_t zp) {
     const uint32_t h = (uint32_t)(uint16_t)(int16_t)-zp;
     return (int16x2_t)(h | (h << 16));
-}
-
-/* Four bytes at p, which need not be aligned (LDR allows it on Cortex-M3 and up). */
-EMBER_ARMDSP_INLINE int8x4_t ember_armdsp_load4(const int8_t *p) {
-    int8x4_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* SXTB16 and SXTAB16 of v rotated right by 8 (bytes 1 and 3), in one instruction: ACLE has
-   no rotating form, and GCC does not merge a separate rotate into them. */
-EMBER_ARMDSP_INLINE int16x2_t ember_armdsp_sxtb16_ror8(int8x4_t v) {
-    int16x2_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-
-EMBER_ARMDSP_INLINE int16x2_t ember_armdsp_sxtab16_ror8(int16x2_t a, int8x4_t v) {
-    int16x2_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
-    return r;
 }
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
@@ -85,7 +63,7 @@ EMBER_ARMDSP_INLINE int16x2_t ember_armdsp_sxtab16_ror8(int16x2_t a, int8x4_t v)
    weight word and its pair; -zp and the input's end are reloaded from the stack each word.
    Inlined only into ember_dot_qs8_4_armdsp, a function of its own (the loop needs nearly every
    core register); unoptimised builds run the same arithmetic in C. */
-EMBER_ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w, size_t ws,
+ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w, size_t ws,
                                                 size_t n, int32_t zp, int16x2_t nzp2,
                                                 uint32_t sums[4]) {
     const int8_t *p0 = w, *p2 = w + 2 * ws;
@@ -109,16 +87,16 @@ EMBER_ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w
     /* GCC -O0 keeps too few registers free for the loop above (and Clang builds take this
        path too): the same arithmetic in C. */
     for (; x != x_end; x += 4, p0 += 4, p2 += 4) {
-        const int8x4_t xv = ember_armdsp_load4(x);
-        const int16x2_t xe = __sxtab16(nzp2, xv), xo = ember_armdsp_sxtab16_ror8(nzp2, xv);
-        int8x4_t wv = ember_armdsp_load4(p0);
-        s0 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s0));
-        wv = ember_armdsp_load4(p0 + ws);
-        s1 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s1));
-        wv = ember_armdsp_load4(p2);
-        s2 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s2));
-        wv = ember_armdsp_load4(p2 + ws);
-        s3 = __smlad(xo, ember_armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s3));
+        const uint32_t xv = armdsp_load4(x);
+        const int16x2_t xe = __sxtab16(nzp2, xv), xo = armdsp_sxtab16_ror8(nzp2, xv);
+        uint32_t wv = armdsp_load4(p0);
+        s0 = __smlad(xo, armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s0));
+        wv = armdsp_load4(p0 + ws);
+        s1 = __smlad(xo, armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s1));
+        wv = armdsp_load4(p2);
+        s2 = __smlad(xo, armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s2));
+        wv = armdsp_load4(p2 + ws);
+        s3 = __smlad(xo, armdsp_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), s3));
     }
 #endif
     const int8_t *const w0 = p0, *const w1 = p0 + ws, *const w2 = p2, *const w3 = p2 + ws;
@@ -141,7 +119,7 @@ EMBER_ARMDSP_INLINE void ember_run_qs8_4_armdsp(const int8_t *x, const int8_t *w
    (no byte tails): at a run's end the pointers step to the next run and the loop goes on, so
    many short runs (a first layer's few input channels) cost a few instructions each. The
    run's end and the run count live on the stack and are updated there. */
-EMBER_ARMDSP_INLINE void ember_runs_qs8_4_armdsp(const ember_conv_qs8_runs *r, size_t ws,
+ARMDSP_INLINE void ember_runs_qs8_4_armdsp(const ember_conv_qs8_runs *r, size_t ws,
                                                  int16x2_t nzp2, uint32_t sums[4]) {
     const int8_t *x = r->x, *p0 = r->w, *p2 = r->w + 2 * ws;
     const int8_t *x_end = r->x + r->n;
@@ -205,12 +183,12 @@ static __attribute__((noinline)) uint32_t ember_dot_qs8_1_armdsp(const ember_con
     for (size_t row = 0; row < r->rows; row++) {
         const int8_t *x = r->x + row * r->x_stride, *w = r->w + row * r->w_stride;
         for (size_t k = r->n >> 2; k != 0; k--) {
-            const int8x4_t xv = ember_armdsp_load4(x);
-            const int8x4_t wv = ember_armdsp_load4(w);
+            const uint32_t xv = armdsp_load4(x);
+            const uint32_t wv = armdsp_load4(w);
             x += 4;
             w += 4;
             s = __smlad(__sxtab16(nzp2, xv), __sxtb16(wv), s);
-            s = __smlad(ember_armdsp_sxtab16_ror8(nzp2, xv), ember_armdsp_sxtb16_ror8(wv), s);
+            s = __smlad(armdsp_sxtab16_ror8(nzp2, xv), armdsp_sxtb16_ror8(wv), s);
         }
         uint32_t t = (uint32_t)s;
         for (size_t k = 0; k < (r->n & 3); k++)

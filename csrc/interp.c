@@ -158,6 +158,7 @@ ember_status ember_interp_create(const void *data, size_t size, const ember_opti
 void ember_interp_destroy(ember_interp *ip) {
     if (!live(ip))
         return;
+    ember_delegates_release(ip);
     ember_threadpool_destroy(&ip->ctx);
     ember_free_all(&ip->ctx);
     ember_region_release(&ip->region);
@@ -190,6 +191,19 @@ static bool skips_prepare(const ember_context *ctx, const ember_node *n) {
     return ember_outputs_empty(ctx, n);
 }
 
+ember_status ember_prepare_node(ember_interp *ip, uint32_t i) {
+    ember_context *ctx = &ip->ctx;
+    ember_node *n = &ip->model.nodes[i];
+    ember_status st = n->kernel->prepare != NULL && !skips_prepare(ctx, n)
+                          ? n->kernel->prepare(ctx, n)
+                          : EMBER_STATUS_OK;
+    if (st != EMBER_STATUS_OK && ip->msg[0] == '\0')
+        ember_fail(ctx, st, "node %" PRIu32 " (%s '%s'): prepare failed: %s", i,
+                   n->kernel->name, n->name, ember_status_str(st));
+    return st;
+}
+
+/* Checks every node and prepares those the CPU runs (a delegate prepares its own). */
 static ember_status prepare_nodes(ember_interp *ip) {
     ember_context *ctx = &ip->ctx;
     ctx->scratch_size = 0;
@@ -199,14 +213,13 @@ static ember_status prepare_nodes(ember_interp *ip) {
         /* Prepare reads the params from the model bytes again, which may have changed since
            create: they are checked again first. */
         ember_status st = n->kernel->check != NULL ? n->kernel->check(ctx, n) : EMBER_STATUS_OK;
-        if (st == EMBER_STATUS_OK && n->kernel->prepare != NULL && !skips_prepare(ctx, n))
-            st = n->kernel->prepare(ctx, n);
-        if (st != EMBER_STATUS_OK) {
-            if (ip->msg[0] == '\0')
-                ember_fail(ctx, st, "node %" PRIu32 " (%s '%s'): prepare failed: %s",
-                           i, n->kernel->name, n->name, ember_status_str(st));
+        if (st != EMBER_STATUS_OK && ip->msg[0] == '\0')
+            ember_fail(ctx, st, "node %" PRIu32 " (%s '%s'): prepare failed: %s", i,
+                       n->kernel->name, n->name, ember_status_str(st));
+        if (st == EMBER_STATUS_OK && ember_node_run(ip, i) < 0)
+            st = ember_prepare_node(ip, i);
+        if (st != EMBER_STATUS_OK)
             return st;
-        }
     }
     return EMBER_STATUS_OK;
 }
@@ -280,6 +293,7 @@ static void reserve_region(ember_interp *ip) {
 
 /* What an earlier allocate prepared is dropped: the nodes prepare again for new shapes. */
 static void release_prepared(ember_interp *ip) {
+    ember_delegates_release(ip);
     ember_free_since(&ip->ctx, ip->load_blocks);
     ember_region_release(&ip->region);
     ip->ctx.region = NULL;
@@ -308,8 +322,12 @@ ember_status ember_interp_allocate(ember_interp *ip) {
         st = ember_derive_shapes(&ip->ctx, &ip->model);
     if (st == EMBER_STATUS_OK) {
         reserve_region(ip);
-        st = prepare_nodes(ip);
+        st = ember_delegates_partition(ip);
     }
+    if (st == EMBER_STATUS_OK)
+        st = prepare_nodes(ip);
+    if (st == EMBER_STATUS_OK)
+        st = ember_delegates_prepare_partitions(ip);
     if (st == EMBER_STATUS_OK)
         st = bind_arena(ip);
     if (st == EMBER_STATUS_OK) /* nothing is allocated after this */
@@ -429,8 +447,16 @@ ember_status ember_interp_invoke(ember_interp *ip) {
     ember_status st = check_invoke(ip, "ember_interp_invoke");
     if (st != EMBER_STATUS_OK)
         return st;
-    for (uint32_t i = 0; st == EMBER_STATUS_OK && i < ip->model.node_count; i++)
-        st = run_node(ip, i);
+    for (uint32_t i = 0; st == EMBER_STATUS_OK && i < ip->model.node_count;) {
+        const int32_t run = ember_node_run(ip, i);
+        if (run < 0) {
+            st = run_node(ip, i++);
+            continue;
+        }
+        guard_arena(ip, NULL); /* a delegate may read and write the whole arena */
+        st = ember_run_partition(ip, (uint32_t)run);
+        i += ip->placements.runs[run].count;
+    }
     guard_arena(ip, NULL);
     return finish(ip, st);
 }
@@ -443,7 +469,11 @@ ember_status ember_interp_invoke_node(ember_interp *ip, uint32_t node) {
         return finish(ip, ember_fail(&ip->ctx, EMBER_STATUS_INVALID_ARGUMENT,
                                      "node %" PRIu32 " out of range (the model has %" PRIu32 ")",
                                      node, ip->model.node_count));
-    st = run_node(ip, node);
+    const int32_t run = ember_node_run(ip, node);
+    if (run < 0)
+        st = run_node(ip, node);
+    else if (ip->placements.runs[run].first == node)
+        st = ember_run_partition(ip, (uint32_t)run);
     guard_arena(ip, NULL);
     return finish(ip, st);
 }
@@ -627,6 +657,9 @@ const char *ember_interp_node_variant(const ember_interp *ip, uint32_t node) {
     const ember_model *m = model_of(ip);
     if (m == NULL || node >= m->node_count)
         return NULL;
+    const int32_t run = ember_node_run(ip, node);
+    if (run >= 0)
+        return ip->placements.runs[run].delegate->name;
     return m->nodes[node].variant != NULL ? m->nodes[node].variant : "reference";
 }
 

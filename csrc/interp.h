@@ -40,6 +40,26 @@ ember_status ember_input_dim_range(const ember_model *m, const ember_tensor *t, 
 
 #define EMBER_INTERP_MAGIC 0x454d4252u /* "EMBR" */
 
+/* Room for a node's reason to stay on the CPU (ember_node_placement.reason). */
+#define EMBER_REASON_SIZE 192
+
+/* A run of consecutive nodes a delegate runs (csrc/delegate.c). */
+typedef struct ember_partition_run {
+    const ember_delegate *delegate;
+    uint32_t first, count;      /* nodes first .. first + count - 1 */
+    void *state;                /* the delegate's, from its prepare */
+    bool prepared;              /* false: the delegate failed it; the CPU runs the nodes */
+} ember_partition_run;
+
+/* Where each node runs: set up by ember_delegates_partition at allocate, from the
+   interpreter's blocks (freed with what prepare made). */
+typedef struct ember_placements {
+    int32_t *partition;         /* per node: its run, or -1 for the CPU */
+    char (*reason)[EMBER_REASON_SIZE]; /* per node: why it stays on the CPU */
+    ember_partition_run *runs;
+    uint32_t run_count;
+} ember_placements;
+
 struct ember_interp {
     uint32_t magic;             /* EMBER_INTERP_MAGIC while the handle is live */
     ember_status status;        /* of the last failed call */
@@ -54,8 +74,24 @@ struct ember_interp {
     size_t arena_need;          /* planned part + scratch, each rounded up to 64 */
     uint8_t *arena;             /* bound by ember_interp_allocate: ours or the caller's */
     ember_region region;        /* ember_alloc's huge-page region under the default allocator */
+    const ember_delegate *delegates[EMBER_MAX_DELEGATES];
+    uint32_t delegate_count;
+    ember_placements placements; /* valid once allocate has partitioned (0.8) */
     char msg[512];
 };
+
+/* Delegates (csrc/delegate.c), in ember_interp_allocate's order: partition asks each node's
+   delegates and groups the nodes they take; the CPU then prepares the other nodes
+   (ember_prepare_node), and prepare_partitions has the delegates prepare theirs, handing the
+   nodes of a partition that fails back to ember_prepare_node. release drops every partition
+   (before a re-prepare and at destroy). */
+ember_status ember_delegates_partition(ember_interp *ip);
+ember_status ember_delegates_prepare_partitions(ember_interp *ip);
+void ember_delegates_release(ember_interp *ip);
+/* Node i's run, or -1 when the CPU runs it (also before allocate). */
+int32_t ember_node_run(const ember_interp *ip, uint32_t i);
+ember_status ember_run_partition(ember_interp *ip, uint32_t run);
+ember_status ember_prepare_node(ember_interp *ip, uint32_t i);
 
 
 /* ember_alloc without the zero fill: for the arena, whose untouched pages (a plan may leave

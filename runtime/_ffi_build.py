@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HEADER = ROOT / "csrc" / "include" / "emberlite.h"
 
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
-_OBJECT_MACRO = re.compile(r"#\s*define\s+([A-Za-z_]\w*)\s+\S")
+_OBJECT_MACRO = re.compile(r"#\s*define\s+([A-Za-z_]\w*)\s+[^\s\"]")
 _MACRO_LENGTH = re.compile(r"\[\s*[A-Za-z_]\w*\s*\]")
 
 
@@ -29,7 +29,8 @@ def cdef_from_header(text: str) -> str:
 
     Comments and preprocessor lines are dropped, and with them the `#ifdef __cplusplus` blocks
     (the extern "C" guard); each object-like macro with a value becomes `#define NAME ...` and
-    an array length given by a macro becomes `[...]`, both filled in by the C compiler.
+    an array length given by a macro becomes `[...]`, both filled in by the C compiler. Macros
+    whose value is a string are left out: cffi's `...` stands for integers only.
     """
     text = _COMMENT.sub("", text).replace("\\\n", " ")
     lines: list[str] = []

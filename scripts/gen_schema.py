@@ -6,7 +6,8 @@ Writes
   schemas/python/emberlite/schema/tflite_metadata/*.py   the same for tflite_metadata.fbs
   csrc/ember_schema.h                    C enums and vtable slot numbers for the C reader;
                                          for the enums the public header defines (DataType
-                                         is its ember_type), compile-time checks instead
+                                         is its ember_type), compile-time checks instead;
+                                         the op params' fields by name (EMBER_PARAM_FIELDS)
 
 Usage: python scripts/gen_schema.py [--check]
 With --check nothing is written; the exit status is 1 if any generated file is stale.
@@ -88,6 +89,43 @@ def op_selection_lines(values: list[tuple[str, int]]) -> list[str]:
     return lines + [""]
 
 
+# How ember_interp_node_param reads a params field, by schema type (csrc/params.c).
+PARAM_KINDS = {"bool": "EMBER_FIELD_U8", "ubyte": "EMBER_FIELD_U8", "byte": "EMBER_FIELD_I8",
+               "int": "EMBER_FIELD_I32", "uint": "EMBER_FIELD_U32", "long": "EMBER_FIELD_I64",
+               "float": "EMBER_FIELD_F32", "[int]": "EMBER_FIELD_I32_VECTOR"}
+
+
+def param_default(default: str, ftype: str, enums: dict[str, dict[str, int]]) -> str:
+    if not default:
+        return "0"
+    if ftype in enums:
+        return str(enums[ftype][default])
+    return {"true": "1", "false": "0"}.get(default, default)
+
+
+def param_field_lines(text: str) -> list[str]:
+    """EMBER_PARAM_FIELDS(X): X(params type, "field", slot, kind, default) for every field of
+    every OpParams table, so the library reads params by name from one generated list."""
+    enums = {name: dict(enum_values(body)) for name, body in parse_blocks(text, "enum")}
+    tables = dict(parse_blocks(text, "table"))
+    [(_, union_body)] = [u for u in parse_blocks(text, "union") if u[0] == "OpParams"]
+    lines = ["/* OpParams tables' fields: X(params type, name, slot, kind, default) */",
+             "#define EMBER_PARAM_FIELDS(X) \\"]
+    for member in filter(None, (m.strip() for m in union_body.split(","))):
+        for field in filter(None, (f.strip() for f in tables[member].split(";"))):
+            fname, _, rest = (s.strip() for s in field.partition(":"))
+            ftype, _, default = (s.strip() for s in rest.partition("="))
+            base = ftype
+            if ftype in enums:  # an enum reads as its underlying type
+                base = re.search(rf"\benum\s+{ftype}\s*:\s*(\w+)", text).group(1)
+            kind = PARAM_KINDS[base]
+            table = upper_snake(member)
+            slot = f"EMBER_SLOT_{table}_{fname.upper()}"
+            lines.append(f'    X(EMBER_OP_PARAMS_{table}, "{fname}", {slot}, {kind}, '
+                         f'{param_default(default, ftype, enums)}) \\')
+    return lines + ["", ""]
+
+
 def c_header(text: str) -> str:
     version = re.search(r"format_version:\s*(\d+)", text)
     if version is None:
@@ -119,6 +157,7 @@ def c_header(text: str) -> str:
             lines.append(f"#define {macro} {slot}")
             slot += 1
         lines.append("")
+    lines += param_field_lines(text)
     lines.append("#endif /* EMBER_SCHEMA_H */")
     return "\n".join(lines) + "\n"
 

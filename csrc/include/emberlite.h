@@ -1,5 +1,5 @@
 /*
- * Emberlite C API, version 0.7 (README.md's "Changes in 0.x" sections list what each version
+ * Emberlite C API, version 0.8 (README.md's "Changes in 0.x" sections list what each version
  * changed).
  *
  * Lifecycle: ember_interp_create (verifies the model) -> ember_interp_allocate (plans the
@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define EMBER_VERSION_MAJOR 0
-#define EMBER_VERSION_MINOR 7
+#define EMBER_VERSION_MINOR 8
 #define EMBER_VERSION_PATCH 0
 /* Runtime version compared with a file's min_runtime_version: major*10000 + minor*100 + patch. */
 #define EMBER_RUNTIME_VERSION \
@@ -191,7 +191,8 @@ ember_status ember_interp_invoke(ember_interp *interp);
    node in order does what ember_interp_invoke does. For profilers, which time each call with
    the clock of their choice: the library reads no clock (a Cortex-M build has none), and a
    caller-side timer costs nothing when nobody profiles. EMBER_STATUS_INVALID_ARGUMENT for a
-   node past the end. Added in 0.2. */
+   node past the end. A node in a delegate's partition: the partition's first node runs the
+   whole partition, the others nothing (0.8). Added in 0.2. */
 ember_status ember_interp_invoke_node(ember_interp *interp, uint32_t node);
 
 /* Tensors are addressed by their index in the model (0 .. tensor_count - 1); the graph's
@@ -238,7 +239,8 @@ const char *ember_interp_node_op(const ember_interp *interp, uint32_t node);
 const char *ember_interp_node_name(const ember_interp *interp, uint32_t node);
 /* The kernel variant a node runs (e.g. an AVX2 microkernel's name), chosen by
    ember_interp_allocate from the CPU's features and isa_mask; "reference" for the portable
-   reference kernel, and before allocate; NULL for a bad handle or index. Added in 0.2. */
+   reference kernel, and before allocate; the delegate's name for a node a delegate runs
+   (0.8); NULL for a bad handle or index. Added in 0.2. */
 const char *ember_interp_node_variant(const ember_interp *interp, uint32_t node);
 /* A node's inputs (is_output = 0) or outputs (is_output = 1): their count (0 for a bad handle
    or node), and the tensor index at a position (EMBER_NO_TENSOR for an omitted optional input,
@@ -250,6 +252,137 @@ uint32_t ember_interp_node_io(const ember_interp *interp, uint32_t node, uint32_
 
 /* ISA features this CPU has (EMBER_ISA_* bits), detected at create time. */
 uint32_t ember_interp_cpu_features(const ember_interp *interp);
+
+/* ---- op parameters (added in 0.8) -----------------------------------------------------
+ * A node's parameters are the fields of its params table in the file format
+ * (schemas/ember.fbs), read by field name, e.g. "stride_h" of a CONV2D node. A field the file
+ * leaves out gives the schema's default. ints, bools and enums (their values in the schema)
+ * come as EMBER_PARAM_INT, float as EMBER_PARAM_FLOAT, vectors of int as EMBER_PARAM_INTS. */
+#define EMBER_MAX_PARAM_INTS 16
+typedef enum ember_param_kind {
+    EMBER_PARAM_INT = 1,
+    EMBER_PARAM_FLOAT = 2,
+    EMBER_PARAM_INTS = 3
+} ember_param_kind;
+
+typedef struct ember_param {
+    ember_param_kind kind;
+    int64_t i;                  /* EMBER_PARAM_INT */
+    float f;                    /* EMBER_PARAM_FLOAT */
+    uint32_t count;             /* EMBER_PARAM_INTS: elements in ints */
+    int32_t ints[EMBER_MAX_PARAM_INTS];
+} ember_param;
+
+/* EMBER_STATUS_INVALID_ARGUMENT when the node has no params table or the table no field
+   `name`; EMBER_STATUS_UNSUPPORTED for a vector longer than EMBER_MAX_PARAM_INTS. */
+ember_status ember_interp_node_param(const ember_interp *interp, uint32_t node,
+                                     const char *name, ember_param *out);
+
+/* ---- delegates (added in 0.8) ---------------------------------------------------------
+ * A delegate runs parts of the graph somewhere else (a GPU). Added to an interpreter before
+ * ember_interp_allocate, it is asked there, node by node, whether it takes the node, and says
+ * why when it does not. The core groups taken nodes into partitions of consecutive nodes
+ * (those shorter than min_partition_nodes go back to the CPU; max_partition_nodes, when not 0,
+ * cuts longer runs), asks the delegate to prepare each partition, and at invoke calls it once
+ * per partition where the CPU would have run those nodes; the CPU runs the rest. A partition
+ * the delegate cannot prepare runs on the CPU, the delegate's message kept as its nodes'
+ * reason. Nodes that run under a condition (If branches) or compute a constant at prepare
+ * stay on the CPU.
+ *
+ * The delegate reads the graph through this header's accessors: ops, params, tensor infos,
+ * constant data (valid from create). Arena tensors' data pointers are valid in invoke only:
+ * there it reads the partition's inputs from, and writes its outputs to, the arena. A
+ * delegate must outlive every interpreter it was added to. */
+#define EMBER_DELEGATE_ABI_VERSION 1
+#define EMBER_MAX_DELEGATES 4
+
+typedef struct ember_partition {
+    const uint32_t *nodes;      /* consecutive node indices, in order */
+    uint32_t node_count;
+    const uint32_t *inputs;     /* non-constant tensors its nodes read that are written
+                                   outside it (graph inputs included), each once */
+    uint32_t input_count;
+    const uint32_t *outputs;    /* tensors its nodes write that a later node or the caller
+                                   reads (graph outputs), each once */
+    uint32_t output_count;
+} ember_partition;              /* valid during the prepare call only */
+
+typedef struct ember_delegate {
+    uint32_t abi_version;       /* EMBER_DELEGATE_ABI_VERSION the delegate was built for */
+    const char *name;           /* e.g. "opencl" */
+    void *user;                 /* handed back to every callback */
+    uint32_t min_partition_nodes; /* 0 or 1: any length */
+    uint32_t max_partition_nodes; /* 0: no limit */
+    /* 1 when the delegate takes `node`; 0 when not, with the reason in `why` (NUL-terminated,
+       truncated to why_size). */
+    int (*claim)(void *user, const ember_interp *interp, uint32_t node, char *why,
+                 size_t why_size);
+    /* Prepares one partition for the shapes of this allocate; *state goes to invoke and
+       release. On failure the message goes to msg and the nodes run on the CPU. */
+    ember_status (*prepare)(void *user, ember_interp *interp, const ember_partition *partition,
+                            void **state, char *msg, size_t msg_size);
+    /* Runs the partition: reads its inputs from the arena, writes its outputs there. */
+    ember_status (*invoke)(void *user, ember_interp *interp, void *state, char *msg,
+                           size_t msg_size);
+    /* Frees what prepare made (also after a failed prepare that set *state). */
+    void (*release)(void *user, void *state);
+    /* What the delegate has to say of itself (its device, its settings, what its last
+       prepare found, e.g. a cache file it could not trust), NUL-terminated into text
+       (truncated to size); may be NULL. */
+    void (*describe)(void *user, char *text, size_t size);
+} ember_delegate;
+
+/* The core's accessors a delegate calls, as a table: a plug-in links nothing of the core,
+   which its process may hold privately (Python loads it so). Same meaning as the functions. */
+typedef struct ember_core_api {
+    uint32_t abi_version;       /* EMBER_DELEGATE_ABI_VERSION */
+    uint32_t (*node_count)(const ember_interp *interp);
+    const char *(*node_op)(const ember_interp *interp, uint32_t node);
+    const char *(*node_name)(const ember_interp *interp, uint32_t node);
+    uint32_t (*node_io_count)(const ember_interp *interp, uint32_t node, uint32_t is_output);
+    uint32_t (*node_io)(const ember_interp *interp, uint32_t node, uint32_t is_output,
+                        uint32_t position);
+    ember_status (*node_param)(const ember_interp *interp, uint32_t node, const char *name,
+                               ember_param *out);
+    uint32_t (*tensor_count)(const ember_interp *interp);
+    ember_status (*tensor_info)(const ember_interp *interp, uint32_t tensor,
+                                ember_tensor_info *info);
+    void *(*tensor_data)(ember_interp *interp, uint32_t tensor);
+    uint32_t (*tensor_quant)(const ember_interp *interp, uint32_t tensor, float *scales,
+                             int64_t *zero_points, uint32_t capacity);
+    uint32_t (*input_count)(const ember_interp *interp);
+    uint32_t (*output_count)(const ember_interp *interp);
+    uint32_t (*input_tensor)(const ember_interp *interp, uint32_t position);
+    uint32_t (*output_tensor)(const ember_interp *interp, uint32_t position);
+} ember_core_api;
+
+const ember_core_api *ember_core_api_get(void);
+
+/* A delegate library (a plug-in) exports these two: create takes the core's table and options
+   as key/value strings, and gives NULL with a message on failure (a bad option); destroy
+   frees it. */
+typedef ember_delegate *(*ember_delegate_create_fn)(const ember_core_api *api,
+                                                   const char *const *keys,
+                                                   const char *const *values, size_t count,
+                                                   char *msg, size_t msg_size);
+typedef void (*ember_delegate_destroy_fn)(ember_delegate *delegate);
+#define EMBER_DELEGATE_CREATE_SYMBOL "ember_delegate_create"
+#define EMBER_DELEGATE_DESTROY_SYMBOL "ember_delegate_destroy"
+
+/* Adds a delegate (before allocate, at most EMBER_MAX_DELEGATES; the first one to take a node
+   runs it). EMBER_STATUS_VERSION for another abi_version. */
+ember_status ember_interp_add_delegate(ember_interp *interp, const ember_delegate *delegate);
+
+/* Where a node runs, valid after ember_interp_allocate. */
+typedef struct ember_node_placement {
+    const char *delegate;       /* the delegate's name, or NULL: the CPU */
+    int32_t partition;          /* its partition (0 .. ember_interp_partition_count - 1), or -1 */
+    const char *reason;         /* on the CPU with delegates added: why none runs it; else "" */
+} ember_node_placement;
+
+ember_status ember_interp_node_placement(const ember_interp *interp, uint32_t node,
+                                         ember_node_placement *out);
+uint32_t ember_interp_partition_count(const ember_interp *interp);
 
 #ifdef __cplusplus
 }

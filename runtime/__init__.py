@@ -16,7 +16,7 @@ from .errors import (ArenaTooSmallError, EmberRuntimeError, EvalError, HashMisma
                      InvalidArgumentError, InvalidModelError, MisuseError, NoMemoryError,
                      UnsupportedError, VersionError)
 
-__version__ = "0.7.0"
+__version__ = "0.8.0"
 
 _FROM_INTERPRETER = ("Interpreter", "SignatureRunner", "runtime_version", "verify_model",
                      "ISA_NONE", "ISA_AVX2", "ISA_AVX512F", "ISA_AVX512VNNI", "ISA_AVX512VBMI",

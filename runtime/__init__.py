@@ -3,9 +3,10 @@
 This package needs only numpy and cffi. The converter lives in emberlite.converter and is
 installed with the `convert` extra; nothing here imports it.
 
-Interpreter runs a model; ISA_NONE, ISA_AVX2, ISA_AVX512F, ISA_AVX512VNNI, ISA_AVX512VBMI,
-ISA_NEON, ISA_NEONDOT, ISA_NEONFP16, ISA_NEONI8MM, ISA_SHA, ISA_ARMDSP, ISA_MVE and ISA_ALL are
-the bits of its isa_mask (the C header's EMBER_ISA_* values); the error classes are one per C
+Interpreter runs a model and load_delegate makes a delegate (Delegate) that runs parts of it
+elsewhere, a GPU; ISA_NONE, ISA_AVX2, ISA_AVX512F, ISA_AVX512VNNI, ISA_AVX512VBMI, ISA_NEON,
+ISA_NEONDOT, ISA_NEONFP16, ISA_NEONI8MM, ISA_SHA, ISA_ARMDSP, ISA_MVE and ISA_ALL are the bits of
+the Interpreter's isa_mask (the C header's EMBER_ISA_* values); the error classes are one per C
 status.
 """
 from __future__ import annotations
@@ -22,11 +23,12 @@ _FROM_INTERPRETER = ("Interpreter", "SignatureRunner", "runtime_version", "verif
                      "ISA_NONE", "ISA_AVX2", "ISA_AVX512F", "ISA_AVX512VNNI", "ISA_AVX512VBMI",
                      "ISA_NEON", "ISA_NEONDOT", "ISA_NEONFP16", "ISA_NEONI8MM", "ISA_SHA",
                      "ISA_ARMDSP", "ISA_MVE", "ISA_ALL")
+_FROM_DELEGATES = ("Delegate", "load_delegate")
 
 __all__ = [
     "ArenaTooSmallError", "EmberRuntimeError", "EvalError", "HashMismatchError",
     "InvalidArgumentError", "InvalidModelError", "MisuseError", "NoMemoryError",
-    "UnsupportedError", "VersionError", *_FROM_INTERPRETER,
+    "UnsupportedError", "VersionError", *_FROM_INTERPRETER, *_FROM_DELEGATES,
 ]
 
 
@@ -36,4 +38,7 @@ def __getattr__(name: str) -> Any:
     if name in _FROM_INTERPRETER:
         from . import interpreter
         return getattr(interpreter, name)
+    if name in _FROM_DELEGATES:
+        from . import delegates
+        return getattr(delegates, name)
     raise AttributeError(f"module 'emberlite' has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""The `ember` command: convert, inspect, run, bench, compare, verify and export-c models.
+"""The `ember` command: convert, inspect, run, bench, compare, verify and export-c models;
+inspect, run, bench and compare also with a delegate (--delegate opencl).
 
 Every failure caused by the input (missing file, invalid model, bad arguments) prints one
 `ember: error: ...` line on stderr and exits with status 2, like argparse's own errors.
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .cli_support import TO_NCHW, TO_NHWC, CliError, open_model
+from .cli_support import TO_NCHW, TO_NHWC, CliError, load_cli_delegate, open_model
 from .errors import EmberRuntimeError
 
 EXIT_BAD_INPUT = 2
@@ -198,10 +199,36 @@ def _shape_text(shape: Sequence[int]) -> str:
     return "[" + ",".join(str(int(d)) for d in shape) + "]"
 
 
+# -- delegates (inspect, run, bench) --------------------------------------------------------
+
+def placement_text(placement: dict[str, Any]) -> str:
+    """Where a node of Interpreter.node_placements() runs: "opencl #0" (the delegate and its
+    partition), or "cpu" with the reason no delegate took it."""
+    if placement["delegate"] is not None:
+        return f"{placement['delegate']} #{placement['partition']}"
+    return f"cpu: {placement['reason']}" if placement["reason"] else "cpu"
+
+
+def _delegate_summary(interp: Any, delegate: Any, library: str) -> dict[str, Any]:
+    """What a delegate took of an allocated model: its name, options and description, the
+    partition count, how many nodes it runs, and every node's placement."""
+    placements = interp.node_placements()
+    partitions = {p["partition"] for p in placements if p["partition"] is not None}
+    return {"library": library, "name": delegate.name, "options": delegate.options,
+            "describe": delegate.describe(), "partitions": len(partitions),
+            "delegated_nodes": sum(p["delegate"] is not None for p in placements),
+            "placements": placements}
+
+
+def _delegate_line(summary: dict[str, Any]) -> str:
+    return (f"delegate {printable(summary['name'])}: {summary['delegated_nodes']} of "
+            f"{len(summary['placements'])} nodes in {summary['partitions']} partition(s)")
+
+
 # -- inspect ---------------------------------------------------------------------------------
 
-def _summary(path: str) -> dict[str, Any]:
-    interp = open_model(path)
+def _summary(path: str, delegate: Any = None, library: str = "") -> dict[str, Any]:
+    interp = open_model(path, delegate=delegate)
     tensors = []
     weights: dict[int, int] = {}  # data address -> bytes: tensors with equal weights share one
     for d in interp.get_tensor_details():
@@ -235,6 +262,8 @@ def _summary(path: str) -> dict[str, Any]:
         "node_list": [{"index": i, "op": op, "name": name, "variant": variant}
                       for i, (op, name, variant) in enumerate(zip(ops, interp.node_names(),
                                                                   interp.node_variants()))],
+        **({"delegate": _delegate_summary(interp, delegate, library)}
+           if delegate is not None else {}),
     }
 
 
@@ -248,8 +277,11 @@ def _dynamic_text(dims: list[Any]) -> str:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    """`ember inspect`: a model's inputs, outputs, ops, tensors and metadata, as text or JSON."""
-    info = _summary(args.model)
+    """`ember inspect`: a model's inputs, outputs, ops, tensors and metadata, as text or JSON;
+    with --delegate also where each node runs, why not on the delegate, and what the delegate
+    says of itself."""
+    delegate = load_cli_delegate(args.delegate, args.delegate_option)
+    info = _summary(args.model, delegate, args.delegate or "")
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -282,7 +314,19 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print("metadata:")
         for key, value in info["metadata"].items():
             print(f"  {printable(key)} = {printable(_metadata_text(key, value))}")
+    if "delegate" in info:
+        _print_placements(info["delegate"])
     return 0
+
+
+def _print_placements(summary: dict[str, Any]) -> None:
+    print(_delegate_line(summary) + ":")
+    for line in summary["describe"].splitlines():
+        print(f"  {printable(line)}")
+    print("placement (delegate #partition, or cpu: why no delegate runs the node):")
+    for p in summary["placements"]:
+        print(f"  {p['index']:4} {_clip(p['op'], 20):20} {_clip(p['name'], 40):40} "
+              f"{printable(placement_text(p))}")
 
 
 def _names(names: Sequence[str]) -> str:
@@ -374,7 +418,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     """`ember run`: invokes a model on given or random inputs and describes each output."""
     if args.repeat < 1:
         raise CliError(f"--repeat must be >= 1, got {args.repeat}")
-    interp = open_model(args.model)
+    delegate = load_cli_delegate(args.delegate, args.delegate_option)
+    interp = open_model(args.model, delegate=delegate)
+    if delegate is not None:
+        print(_delegate_line(_delegate_summary(interp, delegate, args.delegate)))
     meta = interp.get_metadata()
     inputs = interp.get_input_details()
     loaded = _load_inputs(args.input, inputs)
@@ -548,8 +595,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
                                ("--warmup", args.warmup, 0)):
         if value < least:
             raise CliError(f"{flag} must be >= {least}, got {value}")
+    delegate = load_cli_delegate(args.delegate, args.delegate_option)
     interp = open_model(args.model, num_threads=args.threads,
-                   isa_mask=ISA_NONE if args.reference else None)
+                        isa_mask=ISA_NONE if args.reference else None, delegate=delegate)
     rng = np.random.default_rng(args.seed)
     for detail in interp.get_input_details():
         interp.set_tensor(detail["index"], _random_input(detail, rng))
@@ -573,11 +621,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if rows is not None:
         result["nodes"] = rows
         result["ops"] = _op_summary(rows)
+    if delegate is not None:
+        result["delegate"] = _delegate_summary(interp, delegate, args.delegate)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{args.model}: {len(interp.node_ops())} nodes, {args.threads} thread(s), "
           f"isa {'+'.join(isa) or 'none (reference kernels)'}")
+    if delegate is not None:
+        print(_delegate_line(result["delegate"]) + " (a partition's time is its first "
+              "node's in --profile)")
     print(f"latency over {args.runs} run(s) after {args.warmup} warm-up: median "
           f"{result['median_ms']:.3f} ms, p90 {result['p90_ms']:.3f} ms, "
           f"min {result['min_ms']:.3f} ms")
@@ -621,11 +674,17 @@ def _print_agreement(rows: list[dict[str, Any]], layers: bool,
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """`ember compare`: the .ember beside its source model in ONNX Runtime or LiteRT, on the
-    same inputs; exit status 0 when every output agrees within --tol, 1 when one does not."""
+    """`ember compare`: the .ember beside its source model in ONNX Runtime or LiteRT, or with
+    --delegate beside itself on the CPU, on the same inputs; exit status 0 when every output
+    agrees within --tol, 1 when one does not."""
     from . import __version__
     from .compare import compare, load_input_files
 
+    if args.delegate is not None:
+        return _compare_delegate(args)
+    if args.model is None:
+        raise CliError("give the source model and the .ember converted from it (or "
+                       "--delegate and the .ember alone)")
     given = load_input_files(args.input, args.inputs)
     result = compare(args.source, args.model, given, seed=args.seed, tol=args.tol,
                      layers=args.layers)
@@ -655,6 +714,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare_delegate(args: argparse.Namespace) -> int:
+    from .compare import load_input_files
+    from .compare_delegate import compare_delegate, print_report
+
+    if args.model is not None:
+        raise CliError("with --delegate, give the .ember model alone (it runs on the CPU and "
+                       "on the delegate)")
+    if args.layers:
+        raise CliError("--layers compares with a source model; with --delegate every node is "
+                       "compared")
+    if args.runs < 1:
+        raise CliError(f"--runs must be >= 1, got {args.runs}")
+    given = load_input_files(args.input, args.inputs)
+    result = compare_delegate(args.source, args.delegate, args.delegate_option, given,
+                              seed=args.seed, tol=args.tol, runs=args.runs)
+    return print_report(result)
+
+
 # -- verify ----------------------------------------------------------------------------------
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -680,6 +757,15 @@ def cmd_export_c(args: argparse.Namespace) -> int:
 
 
 # -- entry point -----------------------------------------------------------------------------
+
+def _delegate_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--delegate", metavar="NAME_OR_PATH",
+                   help=f"a delegate: opencl (the OpenCL delegate built with emberlite) or the "
+                        f"path of a delegate library; {what}")
+    p.add_argument("--delegate-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting of the delegate (repeatable), e.g. precision=fp16 "
+                        "(README: Delegates)")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of `ember` and its subcommands."""
@@ -744,6 +830,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="ops, tensors, arena and sizes of an .ember model")
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _delegate_arguments(p, "also print where each node runs (the delegate's partition, or the "
+                           "CPU and why) and what the delegate says of itself")
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("run", help="run an .ember model once on given or random inputs")
@@ -758,6 +846,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="largest values to print per output")
     p.add_argument("--repeat", type=int, default=1, help="invoke this many times (timing)")
     p.add_argument("--save", metavar="DIR", help="write each output to DIR/<name>.npy")
+    _delegate_arguments(p, "run the nodes it takes on it")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("bench", help="time an .ember model: latency, and per node with "
@@ -774,26 +863,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the portable reference kernels only (isa_mask NONE)")
     p.add_argument("--seed", type=int, default=0, help="seed for the random inputs")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _delegate_arguments(p, "run the nodes it takes on it")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("compare", help="run an .ember model and the .onnx or .tflite it was "
-                                        "converted from on the same inputs, compare outputs")
+                                        "converted from on the same inputs, compare outputs; "
+                                        "or with --delegate the .ember on the CPU and on the "
+                                        "delegate, node by node")
     p.add_argument("source", help="the source model: .onnx (run in ONNX Runtime) or .tflite "
-                                  "(run in LiteRT)")
-    p.add_argument("model", help="the .ember converted from it")
+                                  "(run in LiteRT); with --delegate the .ember")
+    p.add_argument("model", nargs="?", help="the .ember converted from it (not with --delegate)")
     p.add_argument("-i", "--input", action="append", default=[], metavar="[NAME=]FILE.npy",
                    help="a source input from a .npy file, by name or by position, in the "
                         "source's layout (repeatable); inputs not given are random")
-    p.add_argument("--inputs", metavar="FILE.npz", help="source inputs by name from an .npz")
+    p.add_argument("--inputs", metavar="FILE.npz", help="source inputs by name from an .npz "
+                                                         "(with --delegate: the .ember's)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed for random inputs: floats standard normal, integers 0..9")
-    p.add_argument("--tol", type=float, default=1e-4,
+    p.add_argument("--tol", "--tolerance", type=float, default=1e-4,
                    help="the largest max|diff| / max|reference| of a float output that "
-                        "passes (integer and bool outputs must be equal)")
+                        "passes (integer and bool outputs must be equal); with --delegate "
+                        "the CPU is the reference and every node's outputs count")
     p.add_argument("--layers", action="store_true",
                    help="also compare the intermediate tensors found in both models, in "
                         "node order, and name the first beyond --tol (the exit status "
                         "depends on the outputs only)")
+    p.add_argument("--runs", type=int, default=5,
+                   help="with --delegate: timed passes per side (median) after one untimed")
+    _delegate_arguments(p, "compare the .ember on it with the .ember on the CPU: every node's "
+                           "outputs (the delegate once more with each node a partition of its "
+                           "own), the whole graph's outputs, and the times")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("export-c", help="write an .ember model as C source: OUT.c with the "

@@ -155,6 +155,27 @@ def verify_model(model_content: Any) -> None:
         raise error_for_status(status, _text(msg) or _text(lib.ember_status_str(status)))
 
 
+def _delegate_list(delegates: Iterable | None) -> tuple[Any, ...]:
+    from .delegates import Delegate
+
+    found = tuple(delegates or ())
+    for delegate in found:
+        if not isinstance(delegate, Delegate):
+            raise ValueError(f"experimental_delegates takes the delegates load_delegate() "
+                            f"makes, got {type(delegate).__name__}")
+    return found
+
+
+def _destroyer(delegates: tuple[Any, ...]) -> Callable[[Any], None]:
+    """ember_interp_destroy for a handle, holding the handle's delegates: destroying the
+    interpreter calls their release callbacks, so no delegate may be destroyed before it,
+    whatever order the garbage collector takes."""
+    def destroy(handle: Any, _delegates: tuple[Any, ...] = delegates) -> None:
+        lib.ember_interp_destroy(handle)
+
+    return destroy
+
+
 class _ArenaView:
     """Exposes tensor memory to numpy while holding the Interpreter that owns it."""
 
@@ -181,7 +202,10 @@ class Interpreter:
     - num_threads: None (1) or a positive int: how many threads the kernels split their work
       over, the calling one included (started by allocate_tensors()). Outputs are the same bits
       for any count.
-    - experimental_delegates: must be empty; this build has no delegates.
+    - experimental_delegates: delegates from emberlite.load_delegate(), which run the nodes
+      they take elsewhere (a GPU), tried in order; allocate_tensors() asks them and
+      node_placements() then says where each node runs and why. The interpreter keeps them
+      alive for as long as it lives.
     - isa_mask: which optimised kernel families the kernels may pick, an OR of
       emberlite.ISA_AVX2, ISA_NEON and ISA_NEONDOT; None means ISA_ALL (everything this CPU
       has, see cpu_features()), ISA_NONE runs only the portable reference kernels. A family
@@ -210,8 +234,7 @@ class Interpreter:
     def __init__(self, model_path: str | os.PathLike | None = None, model_content: Any = None,
                  num_threads: int | None = None, experimental_delegates: Iterable | None = None,
                  isa_mask: int | None = None, verify_hash: bool = True, use_mmap: bool = True):
-        if experimental_delegates:
-            raise ValueError("delegates are not supported by this build of Emberlite")
+        delegates = _delegate_list(experimental_delegates)
         if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
             raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
         self._model = _model_bytes(model_path, model_content, use_mmap)
@@ -226,11 +249,14 @@ class Interpreter:
         out = ffi.new("ember_interp **")
         status = lib.ember_interp_create(self._model_cdata, len(self._model_cdata), options, out)
         if out[0] != ffi.NULL:
-            self._handle = ffi.gc(out[0], lib.ember_interp_destroy)
+            self._handle = ffi.gc(out[0], _destroyer(delegates))
         if status != lib.EMBER_STATUS_OK:
             message = _text(lib.ember_errmsg(out[0]))
             self._handle = None
             raise error_for_status(status, message)
+        self._delegates = delegates
+        for delegate in delegates:
+            self._check(lib.ember_interp_add_delegate(self._handle, delegate._cdata))
         self._allocated = False
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -285,16 +311,17 @@ class Interpreter:
 
     def invoke_node(self, node: int) -> None:
         """Runs node `node` alone on what its inputs hold now; running every node in order
-        (0 .. len(node_ops()) - 1) does what invoke() does. For profiling and stepping."""
-        count = lib.ember_interp_node_count(self._handle)
-        if not isinstance(node, (int, np.integer)) or not 0 <= node < count:
-            raise ValueError(f"node index {node!r} out of range (the model has {count})")
+        (0 .. len(node_ops()) - 1) does what invoke() does. For profiling and stepping. A
+        node of a delegate's partition (node_placements()): the partition's first node runs
+        the whole partition, its other nodes do nothing."""
+        self._check_node(node)
         self._check(lib.ember_interp_invoke_node(self._handle, int(node)))
 
     def profile(self) -> list[float]:
         """Invokes the model once, node by node, and returns each node's wall time in
         seconds, in node order (time.perf_counter_ns around each invoke_node call, so each
-        includes the call's own overhead, about a microsecond)."""
+        includes the call's own overhead, about a microsecond). A delegate partition's time
+        is its first node's; its other nodes take about nothing."""
         invoke_node, handle, check = lib.ember_interp_invoke_node, self._handle, self._check
         clock = time.perf_counter_ns
         times = []
@@ -466,10 +493,13 @@ class Interpreter:
         return [_text(lib.ember_interp_node_variant(self._handle, i))
                 for i in range(lib.ember_interp_node_count(self._handle))]
 
-    def _node_io(self, node: int, is_output: int) -> list[int | None]:
+    def _check_node(self, node: int) -> None:
         count = lib.ember_interp_node_count(self._handle)
         if not isinstance(node, (int, np.integer)) or not 0 <= node < count:
             raise ValueError(f"node index {node!r} out of range (the model has {count})")
+
+    def _node_io(self, node: int, is_output: int) -> list[int | None]:
+        self._check_node(node)
         io = [lib.ember_interp_node_io(self._handle, int(node), is_output, k)
               for k in range(lib.ember_interp_node_io_count(self._handle, int(node), is_output))]
         return [None if t == lib.EMBER_NO_TENSOR else int(t) for t in io]
@@ -481,6 +511,41 @@ class Interpreter:
     def node_outputs(self, node: int) -> list[int]:
         """Tensor indices of a node's outputs, in order."""
         return [int(t) for t in self._node_io(node, 1) if t is not None]
+
+    def node_param(self, node: int, name: str) -> int | float | list[int]:
+        """Parameter `name` of node `node`: a field of its params table in the file format
+        (schemas/ember.fbs), e.g. "stride_h" of a conv2d; the schema's default where the file
+        leaves the field out. ints, bools and enums (their schema values) as int, floats as
+        float, vectors as a list of int. InvalidArgumentError when the node has no such
+        field."""
+        self._check_node(node)
+        param = ffi.new("ember_param *")
+        self._check(lib.ember_interp_node_param(self._handle, int(node), name.encode(), param))
+        if param.kind == lib.EMBER_PARAM_INT:
+            return int(param.i)
+        if param.kind == lib.EMBER_PARAM_FLOAT:
+            return float(param.f)
+        return [int(param.ints[k]) for k in range(param.count)]
+
+    def node_placements(self) -> list[dict[str, Any]]:
+        """Where each node runs, in execution order, after allocate_tensors(): dicts with
+        index, op, name, delegate (the delegate's name, or None for the CPU), partition (the
+        delegate partition it belongs to, numbered from 0 across all delegates, or None) and
+        reason (for a node on the CPU while delegates were given: why none runs it; else
+        ""). A partition runs as one call: invoke_node() of its first node runs all of it."""
+        if not self._allocated:
+            raise MisuseError(lib.EMBER_STATUS_MISUSE,
+                              "call allocate_tensors() before node_placements()")
+        placement = ffi.new("ember_node_placement *")
+        rows = []
+        for i, (op, name) in enumerate(zip(self.node_ops(), self.node_names())):
+            self._check(lib.ember_interp_node_placement(self._handle, i, placement))
+            on_cpu = placement.delegate == ffi.NULL
+            rows.append({"index": i, "op": op, "name": name,
+                         "delegate": None if on_cpu else _text(placement.delegate),
+                         "partition": None if on_cpu else int(placement.partition),
+                         "reason": _text(placement.reason)})
+        return rows
 
     def cpu_features(self) -> int:
         """The ISA_* bits (emberlite.ISA_AVX2, ...) this CPU offers."""

@@ -12,7 +12,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_BASE := python3 python3-venv python3-dev gcc make util-linux
 APT_TEST := flatbuffers-compiler clang libclang-rt-14-dev qemu-user \
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
-    gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cmake
+    gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cmake \
+    pocl-opencl-icd ocl-icd-libopencl1 clinfo
 TORCH_TEST := torch==2.14.1 torchvision==0.29.1
 TORCH_DEMO := torch==2.13.0
 TF_BENCH := tensorflow-cpu==2.21.0
@@ -72,7 +73,8 @@ PYTEST_REF_PATHS := tests/kernels tests/runtime tests/importers tests/conformanc
 pytest-ref:
 	$(PY) -m pytest -q -p reference_kernels $(PYTEST_REF_PATHS)
 
-TEST_STEPS := pytest pytest-ref c-test c-test-tsan fuzz fuzz-ember cross-test mcu-test
+TEST_STEPS := pytest pytest-ref c-test c-test-tsan fuzz fuzz-ember cross-test mcu-test \
+    c-test-opencl fuzz-opencl-cache
 
 # Runs every step even after one fails, so one CI run reports all failures; fails at the end.
 test: test-deps
@@ -122,6 +124,7 @@ clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 -include mk/c.mk
+-include mk/opencl.mk
 -include mk/cross.mk
 -include mk/mcu.mk
 -include mk/fuzz_importers.mk

@@ -4,6 +4,16 @@
 
 #include "interp.h"
 
+#if EMBER_NO_DELEGATES
+ember_status ember_interp_add_delegate(ember_interp *ip, const ember_delegate *d) {
+    (void)d;
+    if (ip == NULL || ip->magic != EMBER_INTERP_MAGIC)
+        return EMBER_STATUS_MISUSE;
+    ip->msg[0] = '\0';
+    return ip->status = ember_fail(&ip->ctx, EMBER_STATUS_UNSUPPORTED,
+                                   "this build has no delegates (EMBER_NO_DELEGATES)");
+}
+#else
 ember_status ember_interp_add_delegate(ember_interp *ip, const ember_delegate *d) {
     if (ip == NULL || ip->magic != EMBER_INTERP_MAGIC)
         return EMBER_STATUS_MISUSE;
@@ -286,6 +296,8 @@ ember_status ember_run_partition(ember_interp *ip, uint32_t r) {
                           run->first + run->count - 1, msg[0] != '\0' ? msg : "failed");
     return EMBER_STATUS_OK;
 }
+
+#endif /* !EMBER_NO_DELEGATES */
 
 /* ---- placements ---------------------------------------------------------------------- */
 

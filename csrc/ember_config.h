@@ -14,6 +14,9 @@
  * EMBER_STRIP_MESSAGES - no message text: a failure's message is its status and the library
  *   source line that raised it ("invalid model (csrc/verifier.c:412)"). Saves the strings and
  *   the formatter, about 12 KB on a Cortex-M4; every check and status stays.
+ * EMBER_NO_DELEGATES (default: on with EMBER_BARE_METAL, which loads no plug-ins) - no
+ *   delegates: ember_interp_add_delegate refuses (EMBER_STATUS_UNSUPPORTED) and every node runs
+ *   on the CPU; keeps the partitioning and its messages out of small builds.
  * EMBER_HAVE_ARMDSP, EMBER_HAVE_MVE - follow the compiler's __ARM_FEATURE_DSP and
  *   __ARM_FEATURE_MVE: the Cortex-M kernels (csrc/ukernels/armdsp, csrc/ukernels/mve).
  */
@@ -46,6 +49,9 @@
 #endif
 #ifndef EMBER_STRIP_MESSAGES
 #define EMBER_STRIP_MESSAGES 0
+#endif
+#ifndef EMBER_NO_DELEGATES
+#define EMBER_NO_DELEGATES EMBER_BARE_METAL
 #endif
 
 #if !defined(EMBER_HAVE_ARMDSP) && defined(__ARM_FEATURE_DSP) && __ARM_ARCH_PROFILE == 'M'

@@ -85,13 +85,37 @@ struct ember_interp {
    (ember_prepare_node), and prepare_partitions has the delegates prepare theirs, handing the
    nodes of a partition that fails back to ember_prepare_node. release drops every partition
    (before a re-prepare and at destroy). */
+ember_status ember_prepare_node(ember_interp *ip, uint32_t i);
+#if EMBER_NO_DELEGATES
+static inline ember_status ember_delegates_partition(ember_interp *ip) {
+    (void)ip;
+    return EMBER_STATUS_OK;
+}
+static inline ember_status ember_delegates_prepare_partitions(ember_interp *ip) {
+    (void)ip;
+    return EMBER_STATUS_OK;
+}
+static inline void ember_delegates_release(ember_interp *ip) {
+    (void)ip;
+}
+static inline int32_t ember_node_run(const ember_interp *ip, uint32_t i) {
+    (void)ip;
+    (void)i;
+    return -1;
+}
+static inline ember_status ember_run_partition(ember_interp *ip, uint32_t run) {
+    (void)ip;
+    (void)run;
+    return EMBER_STATUS_UNSUPPORTED;
+}
+#else
 ember_status ember_delegates_partition(ember_interp *ip);
 ember_status ember_delegates_prepare_partitions(ember_interp *ip);
 void ember_delegates_release(ember_interp *ip);
 /* Node i's run, or -1 when the CPU runs it (also before allocate). */
 int32_t ember_node_run(const ember_interp *ip, uint32_t i);
 ember_status ember_run_partition(ember_interp *ip, uint32_t run);
-ember_status ember_prepare_node(ember_interp *ip, uint32_t i);
+#endif
 
 
 /* ember_alloc without the zero fill: for the arena, whose untouched pages (a plan may leave

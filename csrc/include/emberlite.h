@@ -370,7 +370,8 @@ typedef void (*ember_delegate_destroy_fn)(ember_delegate *delegate);
 #define EMBER_DELEGATE_DESTROY_SYMBOL "ember_delegate_destroy"
 
 /* Adds a delegate (before allocate, at most EMBER_MAX_DELEGATES; the first one to take a node
-   runs it). EMBER_STATUS_VERSION for another abi_version. */
+   runs it). EMBER_STATUS_VERSION for another abi_version; EMBER_STATUS_UNSUPPORTED in builds
+   without delegates (EMBER_NO_DELEGATES, the default on bare metal). */
 ember_status ember_interp_add_delegate(ember_interp *interp, const ember_delegate *delegate);
 
 /* Where a node runs, valid after ember_interp_allocate. */

@@ -221,15 +221,15 @@ static const float *constant_data(cld_plan *plan, uint32_t tensor) {
 }
 
 /* Packs an OHWI filter [groups x group_out][taps][group_in] into conv.cl's
-   [groups][blocks][taps][group_in][4] and uploads it; the bias (or zeros) padded to
+   [groups][taps][group_in][blocks][4] and uploads it; the bias (or zeros) padded to
    [groups][blocks * 4] goes to *bias_ref. */
 static cld_ref upload_blocks(cld_plan *plan, const struct conv_node *c, size_t group_out,
                              size_t taps, size_t group_in, cld_ref *bias_ref) {
     const size_t groups = (size_t)c->groups, blocks = round4(group_out) / 4;
-    const size_t per_block = taps * group_in * 4;
+    const size_t per_group = taps * group_in * blocks * 4;
     const float *filter = constant_data(plan, c->filter);
     const float *bias = c->bias == CONV_NONE ? NULL : constant_data(plan, c->bias);
-    float *packed = calloc(groups * blocks * per_block, sizeof(float));
+    float *packed = calloc(groups * per_group, sizeof(float));
     float *padded = calloc(groups * blocks * 4, sizeof(float));
     cld_ref ref = {0};
     if (filter == NULL || (bias == NULL && c->bias != CONV_NONE))
@@ -239,15 +239,15 @@ static cld_ref upload_blocks(cld_plan *plan, const struct conv_node *c, size_t g
     for (size_t g = 0; packed && padded && filter && g < groups; g++) {
         for (size_t oc = 0; oc < group_out; oc++) {
             const size_t channel = g * group_out + oc;
-            float *dst = packed + (g * blocks + oc / 4) * per_block + oc % 4;
+            float *dst = packed + g * per_group + oc;
             const float *src = filter + channel * taps * group_in;
             for (size_t i = 0; i < taps * group_in; i++)
-                dst[4 * i] = src[i];
+                dst[i * blocks * 4] = src[i];
             padded[(g * blocks + oc / 4) * 4 + oc % 4] = bias ? bias[channel] : 0.0f;
         }
     }
     if (packed && padded && filter) {
-        ref = cld_upload(plan, packed, groups * blocks * per_block);
+        ref = cld_upload(plan, packed, groups * per_group);
         *bias_ref = cld_upload(plan, padded, groups * blocks * 4);
     }
     free(packed);

@@ -1,10 +1,12 @@
 /* The convolution family: CONV2D (a GEMM for 1x1 stride-1 unpadded filters, a window kernel
    for the rest), DEPTHWISE_CONV2D, TRANSPOSE_CONV2D and FULLY_CONNECTED (the same GEMM).
-   Activations are NHWC. A work item computes 4 output channels, so ops_conv.c repacks each
-   filter so that those 4 channels' weights of one input channel are one vector:
-   [groups][blocks][KH][KW][Cin/groups][4] with blocks = ceil((Cout/groups) / 4), zero past a
-   group's last channel, and pads each bias to [groups][blocks * 4]. Sums stay in float
-   whatever REAL stores. */
+   Activations are NHWC. A work item computes a block of 4 output channels, so ops_conv.c
+   repacks each filter so that a block's weights of one input channel are one vector, and the
+   blocks of one group side by side: [groups][KH][KW][Cin/groups][blocks][4] with blocks =
+   ceil((Cout/groups) / 4), zero past a group's last channel. Neighbouring work items (along
+   dimension 0, the blocks) then read neighbouring vectors of weights and the same input
+   values. Each bias is padded to [groups][blocks * 4]. Sums stay in float whatever REAL
+   stores. */
 
 #ifdef CLD_FP16
 #define CONV_LOAD4(p, i) vload_half4(0, (p) + (i))
@@ -12,17 +14,18 @@
 #define CONV_LOAD4(p, i) vload4(0, (p) + (i))
 #endif
 
-/* Adds x[k] * w[k] over `depth` input channels to acc: x one pixel's channels, w the
-   [depth][4] weights of a block of 4 output channels. */
-float4 conv_dot4(float4 acc, const __global REAL *x, const __global REAL *w, int depth) {
+/* Adds x[k] * w[k] over `depth` input channels to acc: x one pixel's channels, w[k] the 4
+   weights of a block at w + k * w_step. */
+float4 conv_dot4(float4 acc, const __global REAL *x, const __global REAL *w, int depth,
+                 int w_step) {
     int k = 0;
-    for (; k + 4 <= depth; k += 4) {
+    for (; k + 4 <= depth; k += 4, w += 4 * w_step) {
         const float4 v = CONV_LOAD4(x, k);
-        acc += v.x * CONV_LOAD4(w, 4 * k) + v.y * CONV_LOAD4(w, 4 * k + 4) +
-               v.z * CONV_LOAD4(w, 4 * k + 8) + v.w * CONV_LOAD4(w, 4 * k + 12);
+        acc += v.x * CONV_LOAD4(w, 0) + v.y * CONV_LOAD4(w, w_step) +
+               v.z * CONV_LOAD4(w, 2 * w_step) + v.w * CONV_LOAD4(w, 3 * w_step);
     }
-    for (; k < depth; k++)
-        acc += LOAD(x, k) * CONV_LOAD4(w, 4 * k);
+    for (; k < depth; k++, w += w_step)
+        acc += LOAD(x, k) * CONV_LOAD4(w, 0);
     return acc;
 }
 
@@ -30,11 +33,11 @@ float4 conv_dot4(float4 acc, const __global REAL *x, const __global REAL *w, int
    `live` is 0 adds nothing (its pointer must still be a valid row). */
 void conv_dot4x4(float4 *acc, const __global REAL *x0, const __global REAL *x1,
                  const __global REAL *x2, const __global REAL *x3, int4 live,
-                 const __global REAL *w, int depth) {
+                 const __global REAL *w, int depth, int w_step) {
     int k = 0;
-    for (; k + 4 <= depth; k += 4) {
-        const float4 w0 = CONV_LOAD4(w, 4 * k), w1 = CONV_LOAD4(w, 4 * k + 4);
-        const float4 w2 = CONV_LOAD4(w, 4 * k + 8), w3 = CONV_LOAD4(w, 4 * k + 12);
+    for (; k + 4 <= depth; k += 4, w += 4 * w_step) {
+        const float4 w0 = CONV_LOAD4(w, 0), w1 = CONV_LOAD4(w, w_step);
+        const float4 w2 = CONV_LOAD4(w, 2 * w_step), w3 = CONV_LOAD4(w, 3 * w_step);
         const float4 v0 = live.x ? CONV_LOAD4(x0, k) : (float4)(0.0f);
         const float4 v1 = live.y ? CONV_LOAD4(x1, k) : (float4)(0.0f);
         const float4 v2 = live.z ? CONV_LOAD4(x2, k) : (float4)(0.0f);
@@ -44,8 +47,8 @@ void conv_dot4x4(float4 *acc, const __global REAL *x0, const __global REAL *x1,
         acc[2] += v2.x * w0 + v2.y * w1 + v2.z * w2 + v2.w * w3;
         acc[3] += v3.x * w0 + v3.y * w1 + v3.z * w2 + v3.w * w3;
     }
-    for (; k < depth; k++) {
-        const float4 wk = CONV_LOAD4(w, 4 * k);
+    for (; k < depth; k++, w += w_step) {
+        const float4 wk = CONV_LOAD4(w, 0);
         acc[0] += (live.x ? LOAD(x0, k) : 0.0f) * wk;
         acc[1] += (live.y ? LOAD(x1, k) : 0.0f) * wk;
         acc[2] += (live.z ? LOAD(x2, k) : 0.0f) * wk;
@@ -80,7 +83,7 @@ __kernel void conv_gemm(__global const REAL *in, int in_off, __global const REAL
     float4 acc[4] = {b, b, b, b};
     conv_dot4x4(acc, in + min(row0, rows - 1) * depth, in + min(row0 + 1, rows - 1) * depth,
                 in + min(row0 + 2, rows - 1) * depth, in + min(row0 + 3, rows - 1) * depth,
-                (int4)(1), w + w_off + block * depth * 4, depth);
+                (int4)(1), w + w_off + 4 * block, depth, (channels + 3) / 4 * 4);
     const int lanes = min(4, channels - 4 * block);
     for (int j = 0; j < 4 && row0 + j < rows; j++)
         conv_store4(out, (row0 + j) * channels + 4 * block, acc[j], lanes, res, has_res, act);
@@ -101,8 +104,9 @@ __kernel void conv2d_window(__global const REAL *in, int in_off, __global const 
     const int g = get_global_id(0) / blocks, block = get_global_id(0) % blocks;
     const int ox0 = get_global_id(1) * 4;
     const int n = get_global_id(2) / out_h, oy = get_global_id(2) % out_h;
+    const int w_step = blocks * 4; /* from one input channel's weights to the next */
     const __global REAL *wb =
-        w + w_off + (g * blocks + block) * filter_h * filter_w * group_in * 4;
+        w + w_off + g * filter_h * filter_w * group_in * w_step + 4 * block;
     const __global REAL *src = in + in_off + n * in_h * in_w * in_c + g * group_in;
     const float4 b = CONV_LOAD4(bias + bias_off, 4 * (g * blocks + block));
     float4 acc[4] = {b, b, b, b};
@@ -116,7 +120,7 @@ __kernel void conv2d_window(__global const REAL *in, int in_off, __global const 
             const int4 live = ix >= 0 && ix < in_w;
             const int4 at = clamp(ix, 0, in_w - 1) * in_c;
             conv_dot4x4(acc, row + at.x, row + at.y, row + at.z, row + at.w, live,
-                        wb + (ky * filter_w + kx) * group_in * 4, group_in);
+                        wb + (ky * filter_w + kx) * group_in * w_step, group_in, w_step);
         }
     }
     const int lanes = min(4, group_out - 4 * block);
@@ -179,8 +183,9 @@ __kernel void transpose_conv2d(__global const REAL *in, int in_off, __global con
     const int g = get_global_id(0) / blocks, block = get_global_id(0) % blocks;
     const int ox = get_global_id(1);
     const int n = get_global_id(2) / out_h, oy = get_global_id(2) % out_h;
+    const int w_step = blocks * 4;
     const __global REAL *wb =
-        w + w_off + (g * blocks + block) * filter_h * filter_w * group_in * 4;
+        w + w_off + g * filter_h * filter_w * group_in * w_step + 4 * block;
     const __global REAL *src = in + in_off + n * in_h * in_w * in_c + g * group_in;
     float4 acc = CONV_LOAD4(bias + bias_off, 4 * (g * blocks + block));
     for (int ky = 0; ky < filter_h; ky++) {
@@ -192,7 +197,7 @@ __kernel void transpose_conv2d(__global const REAL *in, int in_off, __global con
             if (tx < 0 || tx % stride_w != 0 || tx / stride_w >= in_w)
                 continue;
             acc = conv_dot4(acc, src + ((ty / stride_h) * in_w + tx / stride_w) * in_c,
-                            wb + (ky * filter_w + kx) * group_in * 4, group_in);
+                            wb + (ky * filter_w + kx) * group_in * w_step, group_in, w_step);
         }
     }
     const int oc = g * group_out + 4 * block;

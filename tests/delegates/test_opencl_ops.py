@@ -357,6 +357,13 @@ def test_global_average_pool(make_opencl_delegate: Callable[..., Any]) -> None:
     check_ops(model, _feed([(1, 64, 14, 14)]), make_opencl_delegate, "mean")
 
 
+def test_mean_large_map(make_opencl_delegate: Callable[..., Any]) -> None:
+    """The mean of 16K positive cells per channel, as after a ReLU (sums far from zero)."""
+    model = _model([helper.make_node("GlobalAveragePool", ["x"], ["y"])],
+                   {"x": (1, 3, 128, 128)})
+    check_ops(model, _feed([(1, 3, 128, 128)], 4, 0.0, 1.0), make_opencl_delegate, "mean")
+
+
 # ---- softmax ----
 
 # (id, input shape, axis, ONNX op)

@@ -223,7 +223,10 @@ static ember_status slice_encode(cld_plan *plan, uint32_t node) {
     gather g = {0, 0, {0}, {0}};
     for (uint32_t d = 0; d < in.info.rank; d++) {
         g.first += begin.ints[d] * stride[d];
-        gather_push(&g, out.info.dims[d], stride[d] * step.ints[d]);
+        /* An axis of one output cell steps nowhere (its step may be any size); along longer
+           ones a step stays within the input, so stride x step fits. */
+        if (out.info.dims[d] > 1)
+            gather_push(&g, out.info.dims[d], stride[d] * step.ints[d]);
     }
     return gather_encode(plan, &in, &out, &g);
 }

@@ -682,6 +682,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if args.delegate is not None:
         return _compare_delegate(args)
+    load_cli_delegate(None, args.delegate_option)  # refuses options without a delegate
     if args.model is None:
         raise CliError("give the source model and the .ember converted from it (or "
                        "--delegate and the .ember alone)")

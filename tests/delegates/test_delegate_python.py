@@ -308,6 +308,19 @@ def test_cli_run_with_the_delegate_gives_the_cpus_outputs(conv_path: str, tmp_pa
                          [np.load(tmp_path / "cpu" / name) for name in saved])
 
 
+def test_cli_bench_reports_the_placements(conv_path: str, delegate_args: list[str],
+                                          opencl_delegate: Any,
+                                          capsys: pytest.CaptureFixture) -> None:
+    status, out, _ = _cli(capsys, "bench", conv_path, "--runs", "2", "--warmup", "1",
+                          "--profile", "--json", *delegate_args)
+    assert status == 0
+    result = json.loads(out)
+    interp = Interpreter(model_path=conv_path, experimental_delegates=[opencl_delegate])
+    interp.allocate_tensors()
+    assert result["delegate"]["placements"] == interp.node_placements()
+    assert len(result["nodes"]) == len(interp.node_ops())
+
+
 def test_cli_compare_passes_node_by_node(conv_path: str, delegate_args: list[str],
                                          capsys: pytest.CaptureFixture) -> None:
     status, out, _ = _cli(capsys, "compare", *delegate_args, conv_path,
@@ -334,9 +347,10 @@ def test_cli_compare_fails_beyond_the_tolerance(conv_path: str, delegate_args: l
     (["--delegate", "opencl", "--delegate-option", "precision"], "KEY=VALUE"),
     (["--delegate", "no_such_delegate"], "cannot load delegate library"),
 ])
-def test_cli_delegate_argument_errors(conv_path: str, argv: list[str], message: str,
-                                      capsys: pytest.CaptureFixture) -> None:
-    status, _, err = _cli(capsys, "inspect", *argv, conv_path)
+@pytest.mark.parametrize("command", ["inspect", "run", "bench", "compare"])
+def test_cli_delegate_argument_errors(conv_path: str, command: str, argv: list[str],
+                                      message: str, capsys: pytest.CaptureFixture) -> None:
+    status, _, err = _cli(capsys, command, *argv, conv_path)
     assert status == 2 and err.startswith("ember: error:") and message in err
 
 

@@ -340,3 +340,24 @@ def test_run_time_filter_stays_on_cpu(opencl_delegate: Any) -> None:
     assert conv and conv[0]["delegate"] is None, placements
     assert "constant" in conv[0]["reason"], conv
     np.testing.assert_array_equal(got[0], run_ember(ember, feed)[0])
+
+
+@pytest.mark.parametrize("mode", ["dynamic", "fp16"])
+def test_weights_dequantized_at_load(mode: str, opencl_delegate: Any) -> None:
+    """Weight-only quantized files: the filters are DEQUANTIZE outputs the CPU computes at
+    allocate (constants of kind 2), which the delegate packs like stored ones."""
+    rng = np.random.default_rng(3)
+    inits = {"w": rng.standard_normal((8, 6, 3, 3)).astype(np.float32),
+             "b": rng.standard_normal(8).astype(np.float32),
+             "wf": rng.standard_normal((10, 8 * 9 * 9)).astype(np.float32)}
+    model = _model([helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+                    helper.make_node("Flatten", ["c"], ["f"]),
+                    helper.make_node("Gemm", ["f", "wf"], ["y"], transB=1)],
+                   {"x": (1, 6, 9, 9)}, inits)
+    ember = Converter.from_onnx(model, io_layout="nhwc").quantize(mode).convert()
+    feed = [rng.standard_normal((1, 6, 9, 9)).astype(np.float32)]
+    got, placements, _ = run_delegated(ember, feed, opencl_delegate)
+    ran = {p["op"]: p["delegate"] for p in placements}
+    assert ran["conv2d"] == ran["fully_connected"] == "opencl", placements
+    err = max_rel_diff(got[0], run_ember(ember, feed)[0].astype(np.float64))
+    assert err <= FP32_BOUND, err

@@ -230,9 +230,11 @@ UNARY_CASES = [
 @pytest.mark.parametrize("case", UNARY_CASES,
                          ids=[f"{c[1]}{'_' + '_'.join(map(str, c[2].values())) if c[2] else ''}"
                               for c in UNARY_CASES])
-def test_unary(case: tuple, make_opencl_delegate: Callable[..., Any]) -> None:
+@pytest.mark.parametrize("shape", [(2, 5, 3, 7), (1, 4, 3, 8)], ids=["odd", "by_four"])
+def test_unary(case: tuple, shape: tuple[int, ...], make_opencl_delegate: Callable[..., Any]
+               ) -> None:
+    """Odd counts run one element a work item, multiples of four four at a time (fp32)."""
     onnx_op, op, attrs, value_range, opset = case
-    shape = (2, 5, 3, 7)
     model = _model([helper.make_node(onnx_op, ["x"], ["y"], **attrs)], {"x": shape},
                    opset=opset)
     feed = _feed([shape], seed=3) if value_range is None else _feed([shape], 3, *value_range)

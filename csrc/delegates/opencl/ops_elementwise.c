@@ -92,19 +92,27 @@ static void broadcast_init(broadcast *bc, const ember_tensor_info *a,
     }
 }
 
+/* Whether a flat run of `count` elements goes four a work item (ew_*_map4, ew_*_flat4):
+   float storage (half has no vload4 without cl_khr_fp16) and whole groups of four. */
+static bool by_four(cld_plan *plan, size_t count) {
+    return !cld_fp16(plan) && count % 4 == 0;
+}
+
 static void encode_flat(cld_plan *plan, const misc_tensor *t, const broadcast *bc, int code,
                         float lo, float hi) {
-    cl_kernel k = cld_kernel(plan, "ew_binary_flat");
+    const bool four = by_four(plan, t[2].count);
+    const size_t items = four ? t[2].count / 4 : t[2].count;
+    cl_kernel k = cld_kernel(plan, four ? "ew_binary_flat4" : "ew_binary_flat");
     cld_args args = cld_args_begin(plan, k);
     for (int i = 0; i < 3; i++)
         cld_arg_ref(&args, cld_tensor(plan, t[i].index));
-    cld_arg_int(&args, (int32_t)t[2].count);
+    cld_arg_int(&args, (int32_t)items);
     cld_arg_int(&args, bc->rank == 1 ? bc->a_stride[0] : 0);
     cld_arg_int(&args, bc->rank == 1 ? bc->b_stride[0] : 0);
     cld_arg_int(&args, code);
     cld_arg_float(&args, lo);
     cld_arg_float(&args, hi);
-    misc_launch(plan, k, t[2].count);
+    misc_launch(plan, k, items);
 }
 
 static void encode_strided(cld_plan *plan, const misc_tensor *t, const broadcast *bc, int code,
@@ -230,15 +238,17 @@ static ember_status unary_encode(cld_plan *plan, uint32_t node) {
         code = EW_GELU_TANH;
     const float p0 = u->p0_name != NULL ? cld_param_float(api, ip, node, u->p0_name) : u->p0;
     const float p1 = u->p1_name != NULL ? cld_param_float(api, ip, node, u->p1_name) : u->p1;
-    cl_kernel k = cld_kernel(plan, "ew_unary_map");
+    const bool four = by_four(plan, out.count);
+    const size_t items = four ? out.count / 4 : out.count;
+    cl_kernel k = cld_kernel(plan, four ? "ew_unary_map4" : "ew_unary_map");
     cld_args args = cld_args_begin(plan, k);
     cld_arg_ref(&args, cld_tensor(plan, in.index));
     cld_arg_ref(&args, cld_tensor(plan, out.index));
-    cld_arg_int(&args, (int32_t)out.count);
+    cld_arg_int(&args, (int32_t)items);
     cld_arg_int(&args, code);
     cld_arg_float(&args, p0);
     cld_arg_float(&args, p1);
-    misc_launch(plan, k, out.count);
+    misc_launch(plan, k, items);
     return cld_status(plan);
 }
 

@@ -170,3 +170,37 @@ __kernel void ew_unary_map(__global REAL *in, int in_off, __global REAL *out, in
         return;
     STORE(out, out_off + i, ew_unary(op, LOAD(in, in_off + i), p0, p1));
 }
+
+#ifndef CLD_FP16
+/* Four elements a work item where storage is float (n4 = elements / 4): one 16-byte access
+   per operand. vload4 needs only float alignment, so any element offset works. */
+__kernel void ew_unary_map4(__global REAL *in, int in_off, __global REAL *out, int out_off,
+                            int n4, int op, float p0, float p1) {
+    const int i = get_global_id(0);
+    if (i >= n4)
+        return;
+    const float4 x = vload4(0, in + in_off + 4 * i);
+    const float4 y = (float4)(ew_unary(op, x.s0, p0, p1), ew_unary(op, x.s1, p0, p1),
+                              ew_unary(op, x.s2, p0, p1), ew_unary(op, x.s3, p0, p1));
+    vstore4(y, 0, out + out_off + 4 * i);
+}
+
+float4 ew_operand4(__global REAL *p, int off, int step, int i) {
+    return step != 0 ? vload4(0, p + off + 4 * i) : (float4)(p[off]);
+}
+
+/* ew_binary_flat four elements a work item where storage is float. */
+__kernel void ew_binary_flat4(__global REAL *a, int a_off, __global REAL *b, int b_off,
+                              __global REAL *out, int out_off, int n4, int a_step, int b_step,
+                              int op, float lo, float hi) {
+    const int i = get_global_id(0);
+    if (i >= n4)
+        return;
+    const float4 x = ew_operand4(a, a_off, a_step, i), y = ew_operand4(b, b_off, b_step, i);
+    const float4 z = (float4)(ew_clamp(ew_binary(op, x.s0, y.s0), lo, hi),
+                              ew_clamp(ew_binary(op, x.s1, y.s1), lo, hi),
+                              ew_clamp(ew_binary(op, x.s2, y.s2), lo, hi),
+                              ew_clamp(ew_binary(op, x.s3, y.s3), lo, hi));
+    vstore4(z, 0, out + out_off + 4 * i);
+}
+#endif

@@ -19,7 +19,7 @@
 /* One node as its kernel sees it. */
 struct conv_node {
     uint32_t input, filter, bias, residual, output; /* bias, residual may be CONV_NONE */
-    ember_tensor_info in, w, out;
+    ember_tensor_info in, w, b, out; /* b: the bias's, when there is one */
     int32_t stride_h, stride_w, dilation_h, dilation_w;
     int32_t pad_top, pad_left, pad_bottom, pad_right;
     int32_t groups;     /* conv2d and transpose_conv2d; 1 elsewhere */
@@ -27,10 +27,17 @@ struct conv_node {
     int32_t act;
 };
 
+/* The product of the dims, SIZE_MAX when it overflows (or a dim is negative), so that no
+   shape wraps around into a small count. */
 static size_t element_count(const ember_tensor_info *info) {
     size_t n = 1;
-    for (uint32_t d = 0; d < info->rank; d++)
+    for (uint32_t d = 0; d < info->rank && d < EMBER_MAX_RANK; d++) {
+        if (info->dims[d] < 0)
+            return SIZE_MAX;
+        if (info->dims[d] != 0 && n > SIZE_MAX / (size_t)info->dims[d])
+            return SIZE_MAX;
         n *= (size_t)info->dims[d];
+    }
     return n;
 }
 
@@ -59,8 +66,8 @@ static bool read_constant(const ember_core_api *api, const ember_interp *ip, uin
     return true;
 }
 
-/* The tensors every op of the family has: input 0 (of rank in_rank), a constant filter
-   (input 1, rank w_rank), an optional constant bias [bias_len] (input 2), output 0; nothing
+/* The tensors every op of the family has: input 0 (of rank in_rank, any when 0), a constant
+   filter (input 1, rank w_rank), an optional constant 1-D bias (input 2), output 0; nothing
    past input max_inputs - 1; every tensor non-empty and indexable with int. */
 static bool read_tensors(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                          uint32_t in_rank, uint32_t w_rank, uint32_t max_inputs,
@@ -79,11 +86,10 @@ static bool read_tensors(const ember_core_api *api, const ember_interp *ip, uint
                        in_rank);
     if (!read_constant(api, ip, node, 1, "filter", w_rank, &c->filter, &c->w, why, why_size))
         return false;
-    ember_tensor_info bias;
     uint32_t tensor = CONV_NONE;
     c->bias = c->residual = CONV_NONE;
-    if (cld_io(api, ip, node, 0, 2, &tensor, &bias) &&
-        !read_constant(api, ip, node, 2, "bias", 1, &c->bias, &bias, why, why_size))
+    if (cld_io(api, ip, node, 0, 2, &tensor, &c->b) &&
+        !read_constant(api, ip, node, 2, "bias", 1, &c->bias, &c->b, why, why_size))
         return false;
     const size_t n_in = element_count(&c->in), n_w = element_count(&c->w);
     const size_t n_out = element_count(&c->out);
@@ -96,13 +102,11 @@ static bool read_tensors(const ember_core_api *api, const ember_interp *ip, uint
 }
 
 /* The bias, when there is one, has one element per output channel. */
-static bool bias_fits(const ember_core_api *api, const ember_interp *ip, const struct conv_node *c,
-                      int32_t channels, char *why, size_t why_size) {
-    ember_tensor_info bias;
-    if (c->bias == CONV_NONE || api->tensor_info(ip, c->bias, &bias) != EMBER_STATUS_OK ||
-        bias.dims[0] == channels)
+static bool bias_fits(const struct conv_node *c, int32_t channels, char *why,
+                      size_t why_size) {
+    if (c->bias == CONV_NONE || c->b.dims[0] == channels)
         return true;
-    return cld_why(why, why_size, "bias has %d elements for %d output channels", bias.dims[0],
+    return cld_why(why, why_size, "bias has %d elements for %d output channels", c->b.dims[0],
                    channels);
 }
 
@@ -152,7 +156,7 @@ static bool read_grouped(const ember_core_api *api, const ember_interp *ip, uint
                           (size_t)f[1] * (size_t)f[2] * (size_t)f[3];
     if (!fits_int(packed))
         return cld_why(why, why_size, "the packed filter has 2^31 elements or more");
-    return bias_fits(api, ip, c, f[0], why, why_size);
+    return bias_fits(c, f[0], why, why_size);
 }
 
 static bool read_conv2d(const ember_core_api *api, const ember_interp *ip, uint32_t node,
@@ -189,7 +193,7 @@ static bool read_depthwise(const ember_core_api *api, const ember_interp *ip, ui
         return cld_why(why, why_size, "output is not [%d,OH,OW,%d]", c->in.dims[0], f[3]);
     if (!fits_int(round4((size_t)f[3]) * (size_t)f[1] * (size_t)f[2]))
         return cld_why(why, why_size, "the packed filter has 2^31 elements or more");
-    return bias_fits(api, ip, c, f[3], why, why_size);
+    return bias_fits(c, f[3], why, why_size);
 }
 
 /* FULLY_CONNECTED: input [..., K] read as M rows, weights [N, K], output [..., N]. */
@@ -211,7 +215,7 @@ static bool read_fully_connected(const ember_core_api *api, const ember_interp *
         return cld_why(why, why_size, "output is not [..., %d] with %zu rows", units, rows);
     if (!fits_int(round4((size_t)units) * (size_t)depth))
         return cld_why(why, why_size, "the packed weights have 2^31 elements or more");
-    return bias_fits(api, ip, c, units, why, why_size);
+    return bias_fits(c, units, why, why_size);
 }
 
 /* ---- packing (at prepare) ------------------------------------------------------------- */

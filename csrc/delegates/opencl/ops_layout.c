@@ -1,7 +1,6 @@
 /* Layout ops of the OpenCL delegate (kernels/layout.cl): RESHAPE (a copy), CONCATENATION
    along any axis with its fused activation, TRANSPOSE and SLICE (one strided gather), and
    PAD in its three modes; float32 only. RESIZE is in ops_resize.c. */
-#include <string.h>
 
 #include "ops_misc.h"
 

@@ -1,7 +1,6 @@
 /* The table of the OpenCL delegate's ops other than the convolutions, and the helpers those
    ops share (ops_misc.h). */
 #include <math.h>
-#include <string.h>
 
 #include "ops_misc.h"
 

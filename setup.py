@@ -41,8 +41,9 @@ opencl = Extension(
     # The core's SHA-256 is compiled in with its portable block function only.
     sources=sorted(str(p) for p in OPENCL_DIR.glob("*.c")) + ["csrc/sha256.c"],
     include_dirs=["csrc", "csrc/include", str(OPENCL_DIR)],
-    extra_compile_args=["-std=c11", "-fvisibility=hidden"],
+    extra_compile_args=["-std=c11", "-fvisibility=hidden", "-pthread"],
     libraries=["dl", "m"],
+    extra_link_args=["-pthread"],
     py_limited_api=True,
 )
 

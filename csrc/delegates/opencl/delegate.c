@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ember_internal.h"
 #include "runtime.h"
 
 #define CLD_EXPORT __attribute__((visibility("default")))
@@ -117,8 +118,36 @@ ember_status cld_options_parse(cld_options *o, const char *const *keys,
     return EMBER_STATUS_OK;
 }
 
+/* What decides the launches of a graph's kernels, and so what a driver that compiles at
+   first launch (PoCL) compiles: each node's op and its tensors' types and shapes. */
+static void graph_digest(const ember_core_api *api, const ember_interp *ip, uint8_t out[32]) {
+    ember_sha256 h;
+    ember_sha256_init(&h);
+    uint32_t nodes = api->node_count(ip);
+    for (uint32_t n = 0; n < nodes; n++) {
+        const char *op = api->node_op(ip, n);
+        ember_sha256_update(&h, op ? op : "", op ? strlen(op) + 1 : 1);
+        for (uint32_t is_output = 0; is_output < 2; is_output++) {
+            uint32_t count = api->node_io_count(ip, n, is_output);
+            for (uint32_t i = 0; i < count; i++) {
+                ember_tensor_info info;
+                int32_t fields[2 + EMBER_MAX_RANK] = {-1, 0};
+                uint32_t t = api->node_io(ip, n, is_output, i);
+                if (t != EMBER_NO_TENSOR && api->tensor_info(ip, t, &info) == EMBER_STATUS_OK) {
+                    fields[0] = (int32_t)info.type;
+                    fields[1] = (int32_t)info.rank;
+                    for (uint32_t k = 0; k < info.rank && k < EMBER_MAX_RANK; k++)
+                        fields[2 + k] = info.dims[k];
+                }
+                ember_sha256_update(&h, fields, sizeof fields);
+            }
+        }
+    }
+    ember_sha256_final(&h, out);
+}
+
 /* Opens the device and the program once; false (with the reason kept) when either fails. */
-static bool start(cld_delegate *d) {
+static bool start(cld_delegate *d, const ember_interp *ip) {
     if (d->started)
         return d->start_status == EMBER_STATUS_OK;
     d->started = true;
@@ -126,18 +155,23 @@ static bool start(cld_delegate *d) {
                                       sizeof d->start_error);
     if (d->start_status != EMBER_STATUS_OK)
         return false;
-    d->start_status = cld_program_open(&d->program, &d->device, &d->options, d->start_error,
-                                       sizeof d->start_error);
+    uint8_t graph[32];
+    graph_digest(d->api, ip, graph);
+    d->start_status = cld_program_open(&d->program, &d->device, &d->options, graph,
+                                       d->start_error, sizeof d->start_error);
     return d->start_status == EMBER_STATUS_OK;
 }
 
 static int claim(void *user, const ember_interp *ip, uint32_t node, char *why,
                  size_t why_size) {
     cld_delegate *d = user;
-    if (!start(d)) {
+    pthread_mutex_lock(&d->lock);
+    bool started = start(d, ip);
+    if (!started)
         cld_format(why, why_size, "%s", d->start_error);
+    pthread_mutex_unlock(&d->lock);
+    if (!started)
         return 0;
-    }
     const char *op_name = d->api->node_op(ip, node);
     const cld_op *op = cld_find_op(op_name);
     if (op == NULL) {
@@ -151,13 +185,17 @@ static ember_status prepare(void *user, ember_interp *ip, const ember_partition 
                             void **state, char *msg, size_t size) {
     cld_delegate *d = user;
     *state = NULL;
-    if (!start(d)) {
+    pthread_mutex_lock(&d->lock);
+    ember_status status = start(d, ip) ? EMBER_STATUS_OK : d->start_status;
+    if (status != EMBER_STATUS_OK)
         cld_format(msg, size, "%s", d->start_error);
-        return d->start_status;
-    }
+    pthread_mutex_unlock(&d->lock);
+    if (status != EMBER_STATUS_OK)
+        return status;
     cld_plan *plan = NULL;
-    ember_status status = cld_plan_create(d, ip, partition, &plan, msg, size);
+    status = cld_plan_create(d, ip, partition, &plan, msg, size);
     *state = plan;
+    pthread_mutex_lock(&d->lock);
     if (status == EMBER_STATUS_OK) {
         /* The plan's first run compiled what the driver compiles at first launch: now the
            binary holds it (see docs/opencl.md, "The program cache"). */
@@ -169,6 +207,7 @@ static ember_status prepare(void *user, ember_interp *ip, const ember_partition 
     } else {
         cld_format(d->last_prepare, sizeof d->last_prepare, "last prepare failed: %s", msg);
     }
+    pthread_mutex_unlock(&d->lock);
     return status;
 }
 
@@ -196,6 +235,7 @@ static void describe(void *user, char *text, size_t size) {
                "precision %s, device_type %s, cache %s%s%s", o->fp16 ? "fp16" : "fp32",
                o->device_type_name, o->cache_dir[0] ? o->cache_dir : "off",
                o->build_options[0] ? ", build_options " : "", o->build_options);
+    pthread_mutex_lock(&d->lock);
     if (!d->started) {
         cld_format(text, size, "opencl: not started yet (opens the device at the first node); %s",
                    settings);
@@ -212,6 +252,7 @@ static void describe(void *user, char *text, size_t size) {
                    d->start_status != EMBER_STATUS_OK ? d->start_error : "", d->program.report,
                    d->last_prepare[0] ? "; " : "", d->last_prepare);
     }
+    pthread_mutex_unlock(&d->lock);
 }
 
 CLD_EXPORT ember_delegate *ember_delegate_create(const ember_core_api *api,
@@ -229,6 +270,11 @@ CLD_EXPORT ember_delegate *ember_delegate_create(const ember_core_api *api,
         return NULL;
     }
     if (cld_options_parse(&d->options, keys, values, count, msg, msg_size) != EMBER_STATUS_OK) {
+        free(d);
+        return NULL;
+    }
+    if (pthread_mutex_init(&d->lock, NULL) != 0) {
+        cld_format(msg, msg_size, "opencl delegate: no mutex");
         free(d);
         return NULL;
     }
@@ -256,5 +302,6 @@ CLD_EXPORT void ember_delegate_destroy(ember_delegate *delegate) {
         cld_program_close(&d->program, &d->device);
         cld_device_close(&d->device);
     }
+    pthread_mutex_destroy(&d->lock);
     free(d);
 }

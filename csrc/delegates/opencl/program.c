@@ -54,6 +54,7 @@ static void program_key(const cld_program *prog, const cld_device *dev, uint8_t 
     const uint32_t versions[3] = {EMBER_RUNTIME_VERSION, EMBER_DELEGATE_ABI_VERSION,
                                   CLD_CACHE_FORMAT_VERSION};
     key_field(&h, versions, sizeof versions);
+    key_field(&h, prog->graph, sizeof prog->graph);
     ember_sha256_final(&h, key);
 }
 
@@ -148,8 +149,8 @@ static cl_program from_cache(cld_program *prog, cld_device *dev, const uint8_t k
         append(prog->report, sizeof prog->report,
                cld_format(line, sizeof line, "cache file %s: %s, rebuilt", prog->cache_path,
                           cld_cache_verdict_str(verdict)));
-    else
-        program = from_binary(prog, dev, bytes + offset, payload_size);
+    else if ((program = from_binary(prog, dev, bytes + offset, payload_size)) != NULL)
+        prog->stored_size = payload_size;
     free(bytes);
     return program;
 }
@@ -180,8 +181,9 @@ static ember_status from_source(cld_program *prog, cld_device *dev, char *msg, s
 }
 
 ember_status cld_program_open(cld_program *prog, cld_device *dev, const cld_options *options,
-                              char *msg, size_t size) {
+                              const uint8_t graph[32], char *msg, size_t size) {
     memset(prog, 0, sizeof *prog);
+    memcpy(prog->graph, graph, sizeof prog->graph);
     snprintf(prog->build_options, sizeof prog->build_options, "-cl-std=CL1.2 %s%s%s",
              options->fp16 ? "-DREAL=half -DCLD_FP16=1" : "-DREAL=float",
              options->build_options[0] ? " " : "", options->build_options);
@@ -284,7 +286,11 @@ static const char *write_atomic(const char *path, const uint8_t *header, const u
 }
 
 void cld_program_save(cld_program *prog, cld_device *dev) {
-    if (prog->program == NULL || prog->from_cache || prog->cache_path[0] == '\0')
+    size_t size = 0;
+    if (prog->program == NULL || prog->cache_path[0] == '\0' ||
+        dev->cl.clGetProgramInfo(prog->program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size,
+                                 NULL) != CL_SUCCESS ||
+        size == prog->stored_size)
         return;
     char line[CLD_PATH_SIZE + 128];
     char dir[CLD_PATH_SIZE];
@@ -298,7 +304,6 @@ void cld_program_save(cld_program *prog, cld_device *dev) {
                           strerror(errno)));
         return;
     }
-    size_t size = 0;
     const char *failed = NULL;
     cl_int err = CL_SUCCESS;
     uint8_t *binary = program_binary(dev, prog->program, &size, &failed, &err);
@@ -314,14 +319,16 @@ void cld_program_save(cld_program *prog, cld_device *dev) {
     cld_cache_header(header, key, binary, size);
     failed = write_atomic(prog->cache_path, header, binary, size);
     free(binary);
-    if (failed != NULL)
+    if (failed != NULL) {
         append(prog->report, sizeof prog->report,
                cld_format(line, sizeof line, "cache file %s not saved: %s: %s",
                           prog->cache_path, failed, strerror(errno)));
-    else
-        append(prog->report, sizeof prog->report,
-               cld_format(line, sizeof line, "saved cache file %s (%zu bytes)",
-                          prog->cache_path, size + CLD_CACHE_HEADER_SIZE));
+        return;
+    }
+    prog->stored_size = size;
+    append(prog->report, sizeof prog->report,
+           cld_format(line, sizeof line, "saved cache file %s (%zu bytes)", prog->cache_path,
+                      size + CLD_CACHE_HEADER_SIZE));
 }
 
 void cld_program_close(cld_program *prog, cld_device *dev) {

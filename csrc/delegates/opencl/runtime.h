@@ -3,6 +3,8 @@
 #ifndef EMBER_CLD_RUNTIME_H
 #define EMBER_CLD_RUNTIME_H
 
+#include <pthread.h>
+
 #include "cld.h"
 
 #define CLD_PATH_SIZE 4096
@@ -61,18 +63,23 @@ extern const size_t cld_program_source_size;
 typedef struct cld_program {
     cl_program program;
     bool from_cache;                    /* loaded from a verified cache file */
+    size_t stored_size;                 /* the binary's size in the cache file, 0: none */
     char cache_path[CLD_PATH_SIZE];     /* "" without a cache */
     char build_options[CLD_TEXT_SIZE + 64];
     char report[CLD_MSG_SIZE];          /* what the cache did, for describe() */
+    uint8_t graph[32];
 } cld_program;
 
 /* Loads the program from its cache file when one verifies, else builds it from source. The
-   report says what happened to the cache (a file that did not verify and why). */
+   report says what happened to the cache (a file that did not verify and why). `graph` is a
+   digest of the graph the program first serves (delegate.c): part of the cache key, since
+   the binary also holds the kernels compiled for that graph's launches. */
 ember_status cld_program_open(cld_program *prog, cld_device *dev, const cld_options *options,
-                              char *msg, size_t msg_size);
+                              const uint8_t graph[32], char *msg, size_t msg_size);
 /* Writes the program's binary to its cache file (atomically), now that launches compiled
    what the driver compiles at first use; a failure only goes to the report. Does nothing
-   without a cache or for a program that came from it. */
+   without a cache, or when the binary is as large as the file's (nothing was compiled since:
+   a driver's binary grows with each kernel it compiles, as PoCL's does). */
 void cld_program_save(cld_program *prog, cld_device *dev);
 void cld_program_close(cld_program *prog, cld_device *dev);
 
@@ -107,6 +114,9 @@ typedef struct cld_delegate {
     ember_delegate base;                /* first: the core hands &base back as user */
     const ember_core_api *api;
     cld_options options;
+    /* Interpreters on several threads may share the delegate: the lock covers starting,
+       the program cache and the texts below (each plan is its interpreter's alone). */
+    pthread_mutex_t lock;
     bool started;                       /* the first claim tried to open device and program */
     ember_status start_status;
     char start_error[CLD_MSG_SIZE];

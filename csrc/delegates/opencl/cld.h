@@ -11,6 +11,12 @@
 #include "cl_api.h"
 #include "emberlite.h"
 
+/* Kernel side (kernels/common.cl, first in the program, so every kernel file may use it):
+   REAL is the storage type (float, or half with CLD_FP16); LOAD(ptr, i) gives element i as a
+   float and STORE(ptr, i, v) stores a float (vload_half/vstore_half under CLD_FP16), so
+   kernels compute in float at either precision; cld_act(x, act) applies a fused activation
+   given as the schema's FusedActivation value (CLD_ACT_NONE 0 ... CLD_ACT_HARD_SWISH 5). */
+
 /* One prepared partition (plan.c): its tensors' places on the device, the uploaded weights,
    the kernels with their arguments bound, and the launches invoke enqueues in order. */
 typedef struct cld_plan cld_plan;

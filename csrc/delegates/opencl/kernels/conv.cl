@@ -56,15 +56,24 @@ void conv_dot4x4(float4 *acc, const __global REAL *x0, const __global REAL *x1,
     }
 }
 
-/* Writes the first `lanes` channels of v at out[at...]: the residual (has_res) added, then
-   the fused activation, as the CPU's epilogue does. */
+/* out[at] = act(v + res[at]) (the residual only with has_res), as the CPU's epilogue. */
+void conv_store1(__global REAL *out, int at, float v, const __global REAL *res, int has_res,
+                 int act) {
+    const float r = has_res ? LOAD(res, at) : 0.0f;
+    STORE(out, at, cld_act(v + r, act));
+}
+
+/* Writes the first `lanes` (1 to 4) channels of v at out[at...]. Spelled out lane by lane:
+   a vector indexed by a run-time lane would leave the registers on GPUs. */
 void conv_store4(__global REAL *out, int at, float4 v, int lanes, const __global REAL *res,
                  int has_res, int act) {
-    const float s[4] = {v.x, v.y, v.z, v.w};
-    for (int l = 0; l < lanes; l++) {
-        const float r = has_res ? LOAD(res, at + l) : 0.0f;
-        STORE(out, at + l, cld_act(s[l] + r, act));
-    }
+    conv_store1(out, at, v.x, res, has_res, act);
+    if (lanes > 1)
+        conv_store1(out, at + 1, v.y, res, has_res, act);
+    if (lanes > 2)
+        conv_store1(out, at + 2, v.z, res, has_res, act);
+    if (lanes > 3)
+        conv_store1(out, at + 3, v.w, res, has_res, act);
 }
 
 /* out[m][n] = act(sum_k in[m][k] w[n][k] + bias[n] + res[m][n]) over `rows` rows of `depth`:
@@ -85,8 +94,10 @@ __kernel void conv_gemm(__global const REAL *in, int in_off, __global const REAL
                 in + min(row0 + 2, rows - 1) * depth, in + min(row0 + 3, rows - 1) * depth,
                 (int4)(1), w + w_off + 4 * block, depth, (channels + 3) / 4 * 4);
     const int lanes = min(4, channels - 4 * block);
-    for (int j = 0; j < 4 && row0 + j < rows; j++)
-        conv_store4(out, (row0 + j) * channels + 4 * block, acc[j], lanes, res, has_res, act);
+    for (int j = 0; j < 4; j++) /* a fixed count, which compilers unroll */
+        if (row0 + j < rows)
+            conv_store4(out, (row0 + j) * channels + 4 * block, acc[j], lanes, res, has_res,
+                        act);
 }
 
 /* CONV2D with any window: output [N,OH,OW,Cout] from input [N,H,W,Cin], zero padding,
@@ -125,9 +136,10 @@ __kernel void conv2d_window(__global const REAL *in, int in_off, __global const 
     }
     const int lanes = min(4, group_out - 4 * block);
     const int oc = g * group_out + 4 * block;
-    for (int j = 0; j < 4 && ox0 + j < out_w; j++) {
+    for (int j = 0; j < 4; j++) {
         const int at = ((n * out_h + oy) * out_w + ox0 + j) * out_c + oc;
-        conv_store4(out + out_off, at, acc[j], lanes, res + res_off, has_res, act);
+        if (ox0 + j < out_w)
+            conv_store4(out + out_off, at, acc[j], lanes, res + res_off, has_res, act);
     }
 }
 

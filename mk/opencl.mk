@@ -48,6 +48,9 @@ $(C_BUILD)/tests-san/delegates/%: tests/c/delegates/%.c tests/c/test_util.h $(C_
 # the process (compiler state), which LeakSanitizer would report: lsan.supp names their
 # libraries, so leaks of our own code are still found.
 c-test-opencl: $(CLD_TEST_BINS) $(CLD_SAN_TEST_BINS) $(CLD_LIB) $(CLD_SAN_LIB) $(C_MODELS)
+	@exported=$$(nm -D --defined-only $(CLD_LIB) | awk '{print $$3}' | sort | tr '\n' ' '); \
+	if [ "$$exported" != "ember_delegate_create ember_delegate_destroy " ]; then \
+	    echo "$(CLD_LIB) exports more than its two entry points: $$exported"; exit 1; fi
 	@failed=""; \
 	for t in $(CLD_TEST_BINS); do \
 	    $$t $(C_BUILD)/models $(CLD_LIB) || failed="$$failed $$t"; \

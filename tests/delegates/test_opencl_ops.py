@@ -137,6 +137,17 @@ def test_binary_broadcast(onnx_op: str, shapes: tuple[tuple[int, ...], ...],
     check_ops(model, [a, b.astype(np.float32)], make_opencl_delegate, BINARY_OPS[onnx_op])
 
 
+@pytest.mark.parametrize("b_shape", [(2, 3, 4, 5), (1, 3, 1, 1), ()],
+                         ids=["same", "per_channel", "scalar"])
+def test_pow(b_shape: tuple[int, ...], make_opencl_delegate: Callable[..., Any]) -> None:
+    model = _model([helper.make_node("Pow", ["a", "b"], ["y"])],
+                   {"a": (2, 3, 4, 5), "b": b_shape})
+    a = _feed([(2, 3, 4, 5)], 1, 0.5, 2.0)[0]
+    a[0, 0, 0, :] = [-2.0, 0.0, 1.0, -1.5, 3.0]  # a negative base: NaN unless b is whole
+    b = _feed([b_shape], 2)[0] * 2
+    check_ops(model, [a, b], make_opencl_delegate, "pow")
+
+
 @pytest.mark.parametrize("constant", ["per_channel", "scalar"])
 def test_binary_constant_operand(constant: str, make_opencl_delegate: Callable[..., Any]
                                  ) -> None:
@@ -527,6 +538,24 @@ def test_slice(make_opencl_delegate: Callable[..., Any]) -> None:
                     "axes": np.array([0, 1, 2], np.int64),
                     "steps": np.array([2, -3, 2], np.int64)})
     check_ops(model, _feed([(4, 10, 9)]), make_opencl_delegate, "slice")
+
+
+# (id, input shape, axis, piece sizes)
+SPLIT_CASES = [
+    ("channels", (1, 7, 3, 4), 1, [2, 4, 1]),
+    ("width", (2, 3, 4, 6), 3, [3, 3]),
+    ("rank3_last", (2, 5, 9), -1, [4, 5]),
+    ("rank2_first", (6, 4), 0, [1, 2, 3]),
+]
+
+
+@pytest.mark.parametrize("case", SPLIT_CASES, ids=[c[0] for c in SPLIT_CASES])
+def test_split(case: tuple, make_opencl_delegate: Callable[..., Any]) -> None:
+    _, shape, axis, pieces = case
+    outs = tuple(f"y{i}" for i in range(len(pieces)))
+    model = _model([helper.make_node("Split", ["x", "pieces"], list(outs), axis=axis)],
+                   {"x": shape}, {"pieces": np.array(pieces, np.int64)}, outputs=outs)
+    check_ops(model, _feed([shape]), make_opencl_delegate, "split")
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "edge"])

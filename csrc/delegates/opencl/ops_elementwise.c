@@ -1,5 +1,5 @@
-/* Element-wise ops of the OpenCL delegate: ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM and PRELU
-   with numpy broadcasting (kernels/elementwise.cl's ew_binary_*), and the activations and
+/* Element-wise ops of the OpenCL delegate: ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, PRELU and
+   POW with numpy broadcasting (kernels/elementwise.cl's ew_binary_*), and the activations and
    math functions of one input (ew_unary_map), float32 only. Each op's arithmetic is its CPU
    kernel's (csrc/kernels/<op>.c); the encoders find which op they run from the node. */
 #include <string.h>
@@ -7,7 +7,7 @@
 #include "ops_misc.h"
 
 /* kernels/elementwise.cl's EW_* binary codes */
-enum { EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_MAXIMUM, EW_MINIMUM, EW_PRELU };
+enum { EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_MAXIMUM, EW_MINIMUM, EW_PRELU, EW_POW };
 
 /* kernels/elementwise.cl's EW_* unary codes */
 enum {
@@ -24,7 +24,7 @@ static const struct {
     int code;
 } binary_codes[] = {
     {"add", EW_ADD},         {"sub", EW_SUB},         {"mul", EW_MUL}, {"div", EW_DIV},
-    {"maximum", EW_MAXIMUM}, {"minimum", EW_MINIMUM}, {"prelu", EW_PRELU},
+    {"maximum", EW_MAXIMUM}, {"minimum", EW_MINIMUM}, {"prelu", EW_PRELU}, {"pow", EW_POW},
 };
 
 static int binary_code(const char *name) {
@@ -165,6 +165,7 @@ const cld_op misc_op_div = {"div", binary_supports, binary_encode};
 const cld_op misc_op_maximum = {"maximum", binary_supports, binary_encode};
 const cld_op misc_op_minimum = {"minimum", binary_supports, binary_encode};
 const cld_op misc_op_prelu = {"prelu", binary_supports, binary_encode};
+const cld_op misc_op_pow = {"pow", binary_supports, binary_encode};
 
 /* ---- unary ops ---- */
 

@@ -1,6 +1,6 @@
 /* Layout ops of the OpenCL delegate (kernels/layout.cl): RESHAPE (a copy), CONCATENATION
-   along any axis with its fused activation, TRANSPOSE and SLICE (one strided gather), and
-   PAD in its three modes; float32 only. RESIZE is in ops_resize.c. */
+   along any axis with its fused activation, TRANSPOSE, SLICE and SPLIT (one strided gather),
+   and PAD in its three modes; float32 only. RESIZE is in ops_resize.c. */
 
 #include "ops_misc.h"
 
@@ -48,7 +48,8 @@ const cld_op misc_op_reshape = {"reshape", single_input, reshape_encode};
 
 /* ---- CONCATENATION ---- */
 
-/* The axis, made non-negative; -1 when out of [-rank, rank). */
+/* The axis param (concatenation's, split's), made non-negative; -1 when out of
+   [-rank, rank). */
 static int32_t concat_axis(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                            uint32_t rank) {
     int64_t axis = cld_param_int(api, ip, node, "axis");
@@ -231,6 +232,52 @@ static ember_status slice_encode(cld_plan *plan, uint32_t node) {
 }
 
 const cld_op misc_op_slice = {"slice", slice_supports, slice_encode};
+
+/* SPLIT: output k is the input's piece along the axis from the sum of the earlier
+   outputs' sizes on. */
+static bool split_supports(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                           char *why, size_t why_size) {
+    const uint32_t inputs = api->node_io_count(ip, node, 0);
+    if (inputs != 1)
+        return cld_why(why, why_size, "piece sizes given at run time (%u inputs)",
+                       (unsigned)inputs);
+    if (!misc_supports_float(api, ip, node, why, why_size))
+        return false;
+    uint32_t t;
+    ember_tensor_info in;
+    if (!cld_io(api, ip, node, 0, 0, &t, &in) || concat_axis(api, ip, node, in.rank) < 0)
+        return cld_why(why, why_size, "axis outside the input's rank");
+    return true;
+}
+
+static ember_status split_encode(cld_plan *plan, uint32_t node) {
+    const ember_core_api *api = cld_api(plan);
+    ember_interp *ip = cld_interp(plan);
+    misc_tensor in;
+    if (!misc_io(plan, node, 0, 0, &in))
+        return cld_status(plan);
+    const int32_t axis = concat_axis(api, ip, node, in.info.rank);
+    if (axis < 0)
+        return cld_fail(plan, EMBER_STATUS_UNSUPPORTED, "node %u (split): bad axis",
+                        (unsigned)node);
+    int32_t stride[EMBER_MAX_RANK];
+    dense_strides(&in.info, stride);
+    int32_t start = 0;
+    const uint32_t outputs = api->node_io_count(ip, node, 1);
+    for (uint32_t k = 0; k < outputs && cld_status(plan) == EMBER_STATUS_OK; k++) {
+        misc_tensor out;
+        if (!misc_io(plan, node, 1, k, &out))
+            break;
+        gather g = {start * stride[axis], 0, {0}, {0}};
+        for (uint32_t d = 0; d < in.info.rank; d++)
+            gather_push(&g, out.info.dims[d], stride[d]);
+        gather_encode(plan, &in, &out, &g);
+        start += out.info.dims[axis];
+    }
+    return cld_status(plan);
+}
+
+const cld_op misc_op_split = {"split", split_supports, split_encode};
 
 /* ---- PAD ---- */
 

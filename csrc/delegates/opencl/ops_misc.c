@@ -5,23 +5,24 @@
 #include "ops_misc.h"
 
 const cld_op *const cld_misc_ops[] = {
-    &misc_op_add,          &misc_op_sub,        &misc_op_mul,
-    &misc_op_div,          &misc_op_maximum,    &misc_op_minimum,
-    &misc_op_prelu,        &misc_op_relu,       &misc_op_relu6,
-    &misc_op_clamp,        &misc_op_leaky_relu, &misc_op_sigmoid,
-    &misc_op_tanh,         &misc_op_hard_sigmoid, &misc_op_hard_swish,
-    &misc_op_abs,          &misc_op_neg,        &misc_op_sqrt,
-    &misc_op_rsqrt,        &misc_op_exp,        &misc_op_log,
-    &misc_op_floor,        &misc_op_ceil,       &misc_op_round,
-    &misc_op_sign,         &misc_op_sin,        &misc_op_cos,
-    &misc_op_reciprocal,   &misc_op_erf,        &misc_op_softplus,
-    &misc_op_mish,         &misc_op_square,     &misc_op_elu,
-    &misc_op_selu,         &misc_op_gelu,       &misc_op_max_pool2d,
-    &misc_op_average_pool2d, &misc_op_mean,     &misc_op_sum,
-    &misc_op_reduce_max,   &misc_op_reduce_min, &misc_op_reduce_prod,
-    &misc_op_softmax,      &misc_op_log_softmax, &misc_op_resize,
-    &misc_op_concatenation, &misc_op_reshape,   &misc_op_transpose,
-    &misc_op_slice,        &misc_op_pad,        NULL,
+    /* ops_elementwise.c: binary */
+    &misc_op_add, &misc_op_sub, &misc_op_mul, &misc_op_div, &misc_op_maximum, &misc_op_minimum,
+    &misc_op_prelu, &misc_op_pow,
+    /* ops_elementwise.c: unary */
+    &misc_op_relu, &misc_op_relu6, &misc_op_clamp, &misc_op_leaky_relu, &misc_op_sigmoid,
+    &misc_op_tanh, &misc_op_hard_sigmoid, &misc_op_hard_swish, &misc_op_abs, &misc_op_neg,
+    &misc_op_sqrt, &misc_op_rsqrt, &misc_op_exp, &misc_op_log, &misc_op_floor, &misc_op_ceil,
+    &misc_op_round, &misc_op_sign, &misc_op_sin, &misc_op_cos, &misc_op_reciprocal,
+    &misc_op_erf, &misc_op_softplus, &misc_op_mish, &misc_op_square, &misc_op_elu,
+    &misc_op_selu, &misc_op_gelu,
+    /* ops_pool.c */
+    &misc_op_max_pool2d, &misc_op_average_pool2d, &misc_op_mean, &misc_op_sum,
+    &misc_op_reduce_max, &misc_op_reduce_min, &misc_op_reduce_prod, &misc_op_softmax,
+    &misc_op_log_softmax,
+    /* ops_resize.c, ops_layout.c */
+    &misc_op_resize, &misc_op_concatenation, &misc_op_reshape, &misc_op_transpose,
+    &misc_op_slice, &misc_op_split, &misc_op_pad,
+    NULL,
 };
 
 size_t misc_count(const ember_tensor_info *info) {

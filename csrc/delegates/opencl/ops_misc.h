@@ -50,7 +50,7 @@ cld_ref misc_table(cld_plan *plan, const int32_t *values, size_t count);
 
 /* The ops (ops_elementwise.c, ops_pool.c, ops_layout.c). */
 extern const cld_op misc_op_add, misc_op_sub, misc_op_mul, misc_op_div, misc_op_maximum,
-    misc_op_minimum, misc_op_prelu;
+    misc_op_minimum, misc_op_prelu, misc_op_pow;
 extern const cld_op misc_op_relu, misc_op_relu6, misc_op_clamp, misc_op_leaky_relu,
     misc_op_sigmoid, misc_op_tanh, misc_op_hard_sigmoid, misc_op_hard_swish, misc_op_abs,
     misc_op_neg, misc_op_sqrt, misc_op_rsqrt, misc_op_exp, misc_op_log, misc_op_floor,
@@ -61,6 +61,6 @@ extern const cld_op misc_op_max_pool2d, misc_op_average_pool2d, misc_op_mean, mi
     misc_op_reduce_max, misc_op_reduce_min, misc_op_reduce_prod, misc_op_softmax,
     misc_op_log_softmax;
 extern const cld_op misc_op_resize, misc_op_concatenation, misc_op_reshape,
-    misc_op_transpose, misc_op_slice, misc_op_pad;
+    misc_op_transpose, misc_op_slice, misc_op_split, misc_op_pad;
 
 #endif /* EMBER_CLD_OPS_MISC_H */

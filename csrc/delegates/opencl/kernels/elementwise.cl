@@ -12,6 +12,7 @@
 #define EW_MAXIMUM 4
 #define EW_MINIMUM 5
 #define EW_PRELU 6
+#define EW_POW 7
 
 #define EW_RELU 0
 #define EW_CLAMP 1
@@ -62,8 +63,10 @@ float ew_binary(int op, float x, float y) {
         return y > x ? y : x; /* a NaN in x stays, as the CPU's */
     case EW_MINIMUM:
         return y < x ? y : x;
-    default: /* EW_PRELU: y is the slope */
+    case EW_PRELU: /* y is the slope */
         return x < 0.0f ? y * x : x;
+    default: /* EW_POW: C's powf special cases (x ^ 0 is 1, a NaN x too) */
+        return pow(x, y);
     }
 }
 

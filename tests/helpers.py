@@ -6,6 +6,9 @@ run_ember takes and returns arrays in the ONNX model's own layout, so tests comp
 """
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -93,3 +96,25 @@ def assert_matches_ort(model: onnx.ModelProto, inputs: list[np.ndarray], tol: fl
         else:
             np.testing.assert_array_equal(got, want)
     return ember_out
+
+
+TORCHVISION_INPUT_SHAPE = (1, 3, 224, 224)
+
+
+def export_torchvision(name: str, folder: Path, *, fold_constants: bool = True) -> Path:
+    """torchvision's `name` with random weights (seed 0), exported by torch to ONNX (opset 17,
+    the TorchScript exporter) into folder; skips (fails in CI) without torch/torchvision."""
+    from conftest import require_module
+
+    torch = require_module("torch")
+    torchvision = require_module("torchvision")
+    torch.manual_seed(0)
+    net = getattr(torchvision.models, name)(weights=None).eval()
+    path = folder / f"{name}{'' if fold_constants else '_unfolded'}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        # dynamo=False selects the TorchScript exporter, which writes opset 17 directly.
+        torch.onnx.export(net, (torch.zeros(TORCHVISION_INPUT_SHAPE),), str(path),
+                          opset_version=17, dynamo=False, input_names=["image"],
+                          output_names=["logits"], do_constant_folding=fold_constants)
+    return path

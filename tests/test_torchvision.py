@@ -3,7 +3,6 @@ exporter), converted and run in Emberlite: outputs must match ONNX Runtime on 8 
 inputs to max|diff| <= 1e-4 * max|output|."""
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -11,29 +10,14 @@ import numpy as np
 import onnx
 import pytest
 
-from conftest import require_module
 from emberlite import Interpreter
 from emberlite.converter import Converter
-from helpers import max_rel_diff, run_ember, run_ort
+from helpers import (TORCHVISION_INPUT_SHAPE, export_torchvision, max_rel_diff, run_ember,
+                     run_ort)
 
 MODELS = ["mobilenet_v2", "resnet18", "squeezenet1_1", "mobilenet_v3_small",
           "shufflenet_v2_x0_5", "efficientnet_b0"]
-INPUT_SHAPE = (1, 3, 224, 224)
-
-
-def _export(name: str, folder: Path, *, fold_constants: bool = True) -> Path:
-    torch = require_module("torch")
-    torchvision = require_module("torchvision")
-    torch.manual_seed(0)
-    net = getattr(torchvision.models, name)(weights=None).eval()
-    path = folder / f"{name}{'' if fold_constants else '_unfolded'}.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        # dynamo=False selects the TorchScript exporter, which writes opset 17 directly.
-        torch.onnx.export(net, (torch.zeros(INPUT_SHAPE),), str(path), opset_version=17,
-                          dynamo=False, input_names=["image"], output_names=["logits"],
-                          do_constant_folding=fold_constants)
-    return path
+INPUT_SHAPE = TORCHVISION_INPUT_SHAPE
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +27,7 @@ def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("name", MODELS)
 def test_matches_onnxruntime(name: str, export_dir: Path) -> None:
-    path = _export(name, export_dir)
+    path = export_torchvision(name, export_dir)
     model = onnx.load(path)
     data = Converter.from_onnx(path).convert()
     interp = Interpreter(model_content=data)
@@ -64,7 +48,7 @@ def test_matches_onnxruntime(name: str, export_dir: Path) -> None:
 def test_mobilenet_v2_is_fully_lowered(export_dir: Path) -> None:
     # Without torch's own constant folding the export keeps every BatchNormalization node,
     # so the converter has to fold them (and all layout transposes) away itself.
-    path = _export("mobilenet_v2", export_dir, fold_constants=False)
+    path = export_torchvision("mobilenet_v2", export_dir, fold_constants=False)
     model = onnx.load(path)
     onnx_ops = Counter(n.op_type for n in model.graph.node)
     assert onnx_ops["BatchNormalization"] == 52
@@ -96,7 +80,7 @@ def test_fused_epilogues(name: str, onnx_counts: dict, ember_counts: dict,
                          export_dir: Path) -> None:
     path = export_dir / f"{name}.onnx"
     if not path.exists():
-        path = _export(name, export_dir)
+        path = export_torchvision(name, export_dir)
     onnx_ops = Counter(n.op_type for n in onnx.load(path).graph.node)
     assert {op: onnx_ops[op] for op in onnx_counts} == onnx_counts
     ops = Counter(Interpreter(model_content=Converter.from_onnx(path).convert()).node_ops())

@@ -10,7 +10,8 @@ import pytest
 
 from emberlite import Interpreter
 from emberlite.converter import Converter
-from test_torchvision import INPUT_SHAPE, _export
+from helpers import TORCHVISION_INPUT_SHAPE as INPUT_SHAPE
+from helpers import export_torchvision
 
 MODELS = ["mobilenet_v2", "mobilenet_v3_small", "resnet18", "efficientnet_b0"]
 # fp16 stores every activation and weight in half precision (11-bit significand, relative
@@ -36,7 +37,7 @@ def _max_rel(got: np.ndarray, want: np.ndarray) -> float:
 
 @pytest.mark.parametrize("name", MODELS)
 def test_whole_model_in_one_partition(name, export_dir, make_opencl_delegate):
-    data = Converter.from_onnx(_export(name, export_dir)).convert()
+    data = Converter.from_onnx(export_torchvision(name, export_dir)).convert()
     cpu = Interpreter(model_content=data)
     cpu.allocate_tensors()
     gpu = Interpreter(model_content=data, experimental_delegates=[make_opencl_delegate()])
@@ -55,7 +56,7 @@ def test_whole_model_in_one_partition(name, export_dir, make_opencl_delegate):
 def test_fp16_resnet18(export_dir, make_opencl_delegate):
     # ResNet18's outputs keep their scale with random weights; MobileNets' and EfficientNet's
     # shrink layer by layer to 1e-9 and below, under half precision's smallest value.
-    data = Converter.from_onnx(_export("resnet18", export_dir)).convert()
+    data = Converter.from_onnx(export_torchvision("resnet18", export_dir)).convert()
     cpu = Interpreter(model_content=data)
     cpu.allocate_tensors()
     gpu = Interpreter(model_content=data,

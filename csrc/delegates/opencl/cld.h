@@ -107,6 +107,8 @@ bool cld_why(char *why, size_t why_size, const char *fmt, ...)
    absent (an omitted optional input). */
 bool cld_io(const ember_core_api *api, const ember_interp *ip, uint32_t node,
             uint32_t is_output, uint32_t position, uint32_t *tensor, ember_tensor_info *info);
+/* The type's name in the schema, lowercase ("float32", "int8"). */
+const char *cld_type_name(ember_type type);
 /* True when every input present and every output of the node is float32, else the reason. */
 bool cld_all_float32(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                      char *why, size_t why_size);

@@ -42,11 +42,14 @@ bool cld_io(const ember_core_api *api, const ember_interp *ip, uint32_t node,
     return true;
 }
 
-static const char *type_name(ember_type type) {
-    static const char *const names[] = {
-        "float32", "float16", "int8", "uint8", "int16", "int32", "int64", "bool",
+const char *cld_type_name(ember_type type) {
+    static const char *const names[EMBER_TYPE_COUNT] = {
+        "float32", "float16", "int8", "uint8", "int16", "int32", "int64", "bool", "uint16",
+        "uint32", "uint64", "float64", "bfloat16", "float8e4m3fn", "float8e4m3fnuz",
+        "float8e5m2", "float8e5m2fnuz", "int4", "uint4", "int2", "uint2", "float4e2m1",
+        "float8e8m0",
     };
-    return (unsigned)type < sizeof names / sizeof names[0] ? names[type] : "a non-float type";
+    return (unsigned)type < EMBER_TYPE_COUNT ? names[type] : "an unknown type";
 }
 
 bool cld_all_float32(const ember_core_api *api, const ember_interp *ip, uint32_t node,
@@ -60,7 +63,7 @@ bool cld_all_float32(const ember_core_api *api, const ember_interp *ip, uint32_t
             if (info.type != EMBER_TYPE_FLOAT32)
                 return cld_why(why, why_size, "%s %u is %s, the delegate runs float32 only",
                                is_output ? "output" : "input", (unsigned)i,
-                               type_name(info.type));
+                               cld_type_name(info.type));
         }
     }
     return true;

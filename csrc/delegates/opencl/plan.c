@@ -250,13 +250,6 @@ cld_ref cld_upload_i32(cld_plan *plan, const int32_t *values, size_t count) {
     return upload_bytes(plan, values, bytes);
 }
 
-static const char *type_name(ember_type type) {
-    static const char *const names[] = {
-        "float32", "float16", "int8", "uint8", "int16", "int32", "int64", "bool",
-    };
-    return (unsigned)type < sizeof names / sizeof names[0] ? names[type] : "another type";
-}
-
 cld_ref cld_tensor(cld_plan *plan, uint32_t tensor) {
     cld_ref none = {NULL, 0};
     if (plan->status != EMBER_STATUS_OK)
@@ -285,7 +278,7 @@ cld_ref cld_tensor(cld_plan *plan, uint32_t tensor) {
         plan->refs[tensor] = cld_upload_i32(plan, data, info.bytes / sizeof(int32_t));
     else
         cld_fail(plan, EMBER_STATUS_UNSUPPORTED, "constant tensor %u (%s) is %s",
-                 (unsigned)tensor, info.name ? info.name : "", type_name(info.type));
+                 (unsigned)tensor, info.name ? info.name : "", cld_type_name(info.type));
     return plan->status == EMBER_STATUS_OK ? plan->refs[tensor] : none;
 }
 
@@ -434,7 +427,7 @@ static ember_status collect(cld_plan *plan, const ember_partition *p, activation
                 if (info.type != EMBER_TYPE_FLOAT32) {
                     cld_fail(plan, EMBER_STATUS_UNSUPPORTED,
                              "tensor %u (%s) is %s: activations on the device are float32",
-                             (unsigned)t, info.name ? info.name : "", type_name(info.type));
+                             (unsigned)t, info.name ? info.name : "", cld_type_name(info.type));
                     break;
                 }
                 if (first[t] == UINT32_MAX) {

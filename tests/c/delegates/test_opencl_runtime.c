@@ -24,7 +24,7 @@ typedef struct result {
     ember_status status;
     float out[MAX_OUT];
     size_t count;
-    uint32_t nodes, on_device;
+    uint32_t nodes, on_device, partitions;
     char reason[512];       /* the first CPU node's reason */
     char description[4096]; /* describe() after allocate */
 } result;
@@ -53,20 +53,15 @@ static void fill_inputs(ember_interp *ip) {
     }
 }
 
-/* Runs `model` with a delegate made from the options (none when count is SIZE_MAX). */
-static void run(const char *model, const char *const *keys, const char *const *values,
-                size_t count, result *r) {
+/* Runs `model` with the delegate d (none when NULL), which stays alive. */
+static void run_with(const char *model, ember_delegate *d, result *r) {
     memset(r, 0, sizeof *r);
     size_t size = 0;
     uint8_t *bytes = test_read_file(models_dir, model, &size);
     ember_interp *ip = NULL;
-    ember_delegate *d = NULL;
-    char msg[512] = "";
     r->status = bytes ? ember_interp_create(bytes, size, NULL, &ip) : EMBER_STATUS_ERROR;
-    if (r->status == EMBER_STATUS_OK && count != SIZE_MAX) {
-        d = create_fn(ember_core_api_get(), keys, values, count, msg, sizeof msg);
-        r->status = d ? ember_interp_add_delegate(ip, d) : EMBER_STATUS_INVALID_ARGUMENT;
-    }
+    if (r->status == EMBER_STATUS_OK && d != NULL)
+        r->status = ember_interp_add_delegate(ip, d);
     if (r->status == EMBER_STATUS_OK)
         r->status = ember_interp_allocate(ip);
     if (r->status == EMBER_STATUS_OK) {
@@ -80,6 +75,7 @@ static void run(const char *model, const char *const *keys, const char *const *v
         r->count = info.bytes / sizeof(float) < MAX_OUT ? info.bytes / sizeof(float) : MAX_OUT;
         memcpy(r->out, ember_interp_tensor_data(ip, t), r->count * sizeof(float));
         r->nodes = ember_interp_node_count(ip);
+        r->partitions = ember_interp_partition_count(ip);
         for (uint32_t n = 0; n < r->nodes; n++) {
             ember_node_placement p;
             ember_interp_node_placement(ip, n, &p);
@@ -89,14 +85,31 @@ static void run(const char *model, const char *const *keys, const char *const *v
                 snprintf(r->reason, sizeof r->reason, "%s", p.reason);
         }
     } else {
-        fprintf(stderr, "%s: %s (%s)\n", model, ip ? ember_errmsg(ip) : "no interpreter", msg);
+        fprintf(stderr, "%s: %s\n", model, ip ? ember_errmsg(ip) : "no interpreter");
     }
     if (d != NULL && d->describe != NULL)
         d->describe(d->user, r->description, sizeof r->description);
     ember_interp_destroy(ip);
+    free(bytes);
+}
+
+/* Runs `model` with a delegate made from the options (none when count is SIZE_MAX). */
+static void run(const char *model, const char *const *keys, const char *const *values,
+                size_t count, result *r) {
+    ember_delegate *d = NULL;
+    char msg[512] = "";
+    if (count != SIZE_MAX) {
+        d = create_fn(ember_core_api_get(), keys, values, count, msg, sizeof msg);
+        if (d == NULL) {
+            memset(r, 0, sizeof *r);
+            r->status = EMBER_STATUS_INVALID_ARGUMENT;
+            fprintf(stderr, "%s: no delegate: %s\n", model, msg);
+            return;
+        }
+    }
+    run_with(model, d, r);
     if (d != NULL)
         destroy_fn(d);
-    free(bytes);
 }
 
 /* Outputs within tolerance x max |cpu output| of the CPU's. */
@@ -291,6 +304,45 @@ static void test_no_platform(const char *model, const result *cpu) {
     rmdir(empty);
 }
 
+/* Partitions cut short (max_partition_nodes) pass their tensors through the arena between
+   them; partitions under min_partition_nodes go back to the CPU. */
+static void test_partitions(const char *model, const result *cpu) {
+    const char *keys[] = {"max_partition_nodes", "cache_dir"};
+    const char *two[] = {"2", ""};
+    result r;
+    run(model, keys, two, 2, &r);
+    CHECK_MSG(close_to(&r, cpu, 1e-4f), "max_partition_nodes=2");
+    CHECK_MSG(r.on_device == r.nodes && r.partitions == (r.nodes + 1) / 2,
+              "max_partition_nodes=2: %u of %u nodes in %u partitions", (unsigned)r.on_device,
+              (unsigned)r.nodes, (unsigned)r.partitions);
+    const char *min_keys[] = {"min_partition_nodes", "cache_dir"};
+    const char *many[] = {"1000", ""};
+    run(model, min_keys, many, 2, &r);
+    CHECK_MSG(same_bytes(&r, cpu) && r.on_device == 0 && r.reason[0] != '\0',
+              "min_partition_nodes=1000: %u nodes on the device, reason \"%s\"",
+              (unsigned)r.on_device, r.reason);
+}
+
+/* One delegate serves interpreters of two models in turn (one program for both). */
+static void test_shared_delegate(const char *model, const result *cpu) {
+    const char *keys[] = {"cache_dir"};
+    const char *values[] = {""};
+    char msg[512] = "";
+    ember_delegate *d = create_fn(ember_core_api_get(), keys, values, 1, msg, sizeof msg);
+    CHECK(d != NULL);
+    if (d == NULL)
+        return;
+    result fc_cpu, r;
+    run_with("fc.ember", NULL, &fc_cpu);
+    run_with(model, d, &r);
+    CHECK_MSG(close_to(&r, cpu, 1e-4f) && r.on_device > 0, "shared delegate, first model");
+    run_with("fc.ember", d, &r);
+    CHECK_MSG(close_to(&r, &fc_cpu, 1e-4f) && r.on_device > 0, "shared delegate, fc.ember");
+    run_with(model, d, &r);
+    CHECK_MSG(close_to(&r, cpu, 1e-4f) && r.on_device > 0, "shared delegate, first again");
+    destroy_fn(d);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3 || !load_library(argv[2])) {
         fprintf(stderr, "usage: %s MODELS_DIR LIBRARY\n", argv[0]);
@@ -310,6 +362,8 @@ int main(int argc, char **argv) {
     check_refused(model, &cpu, "build_options", "-cl-std=CL9.9", "clBuildProgram");
 
     test_cache(model, &cpu);
+    test_partitions(model, &cpu);
+    test_shared_delegate(model, &cpu);
 
     const char *keys[] = {"precision", "cache_dir"};
     const char *fp32[] = {"fp32", ""}, *fp16[] = {"fp16", ""};

@@ -132,58 +132,6 @@ static bool reserve(cld_plan *plan, void **array, size_t *cap, size_t count, siz
     return true;
 }
 
-/* ---- float <-> half (IEEE binary16), round to nearest even ----------------------------- */
-
-static uint16_t float_to_half(float f) {
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
-    uint32_t a = x & 0x7fffffffu;
-    if (a >= 0x7f800000u) /* inf, or NaN kept quiet */
-        return (uint16_t)(sign | 0x7c00u | (a > 0x7f800000u ? 0x200u : 0u));
-    if (a >= 0x477ff000u) /* 65520 and above round to infinity */
-        return (uint16_t)(sign | 0x7c00u);
-    uint32_t q, rem, half;
-    if (a < 0x38800000u) { /* below 2^-14: a half subnormal, in units of 2^-24 */
-        if (a <= 0x33000000u) /* up to 2^-25 (a tie with 0, which is even) */
-            return sign;
-        uint32_t e = a >> 23, mant = (a & 0x7fffffu) | 0x800000u;
-        uint32_t shift = 126u - e;
-        q = mant >> shift;
-        rem = mant & ((1u << shift) - 1u);
-        half = 1u << (shift - 1u);
-    } else {
-        q = ((a >> 23) - 112u) << 10 | ((a >> 13) & 0x3ffu);
-        rem = a & 0x1fffu;
-        half = 0x1000u;
-    }
-    if (rem > half || (rem == half && (q & 1u)))
-        q++; /* a carry into the exponent is the right result */
-    return (uint16_t)(sign | q);
-}
-
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t e = (h >> 10) & 0x1fu, mant = h & 0x3ffu, bits;
-    if (e == 0 && mant == 0) {
-        bits = sign;
-    } else if (e == 0) { /* subnormal: normalise */
-        uint32_t shifts = 0;
-        while ((mant & 0x400u) == 0) {
-            mant <<= 1;
-            shifts++;
-        }
-        bits = sign | (113u - shifts) << 23 | (mant & 0x3ffu) << 13;
-    } else if (e == 31) {
-        bits = sign | 0x7f800000u | mant << 13;
-    } else {
-        bits = sign | (e + 112u) << 23 | mant << 13;
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 /* ---- uploads ------------------------------------------------------------------------------ */
 
 static cl_mem new_buffer(cld_plan *plan, cl_mem_flags flags, size_t bytes, const void *host) {
@@ -232,7 +180,7 @@ cld_ref cld_upload(cld_plan *plan, const float *values, size_t count) {
         return none;
     }
     for (size_t i = 0; i < count; i++)
-        halves[i] = float_to_half(values[i]);
+        halves[i] = cld_float_to_half(values[i]);
     cld_ref ref = upload_bytes(plan, halves, bytes);
     free(halves);
     return ref;
@@ -636,7 +584,7 @@ static ember_status write_inputs(cld_plan *plan) {
         if (cld_fp16(plan)) {
             uint16_t *halves = plan->staging + s->staging;
             for (size_t j = 0; j < s->count; j++)
-                halves[j] = float_to_half(data[j]);
+                halves[j] = cld_float_to_half(data[j]);
             src = halves;
         }
         /* Not blocking: the arena and the staging buffer stay untouched until clFinish. */
@@ -671,7 +619,7 @@ static void convert_outputs(cld_plan *plan) {
         float *data = plan->api->tensor_data(plan->ip, s->tensor);
         const uint16_t *halves = plan->staging + s->staging;
         for (size_t j = 0; j < s->count; j++)
-            data[j] = half_to_float(halves[j]);
+            data[j] = cld_half_to_float(halves[j]);
     }
 }
 

@@ -132,6 +132,11 @@ ember_status cld_plan_create(cld_delegate *d, ember_interp *interp,
 ember_status cld_plan_invoke(cld_plan *plan, char *msg, size_t msg_size);
 void cld_plan_destroy(cld_plan *plan);
 
+/* float32 to binary16 rounding to nearest, ties to even (overflow to infinity, NaN kept), and
+   back (exact) (half.c). */
+uint16_t cld_float_to_half(float f);
+float cld_half_to_float(uint16_t h);
+
 /* snprintf into a fixed buffer, never failing (truncates); returns msg. */
 char *cld_format(char *msg, size_t size, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -22,6 +22,8 @@ const cld_op *const cld_misc_ops[] = {
     /* ops_resize.c, ops_layout.c */
     &misc_op_resize, &misc_op_concatenation, &misc_op_reshape, &misc_op_transpose,
     &misc_op_slice, &misc_op_split, &misc_op_pad,
+    /* ops_matmul.c */
+    &misc_op_batch_matmul,
     NULL,
 };
 

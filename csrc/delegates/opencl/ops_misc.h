@@ -1,6 +1,6 @@
 /* What the OpenCL delegate's element-wise, pooling and layout ops share (ops_misc.c): the
    ops themselves, listed in ops_misc.c's table, and helpers their supports() and encoders
-   call. Kernels are in kernels/elementwise.cl, pool.cl and layout.cl. */
+   call. Kernels are in kernels/elementwise.cl, pool.cl, layout.cl and matmul.cl. */
 #ifndef EMBER_CLD_OPS_MISC_H
 #define EMBER_CLD_OPS_MISC_H
 
@@ -48,7 +48,7 @@ void misc_launch(cld_plan *plan, cl_kernel kernel, size_t count);
 /* Uploads int32 values, failing the plan on a count above INT32_MAX. */
 cld_ref misc_table(cld_plan *plan, const int32_t *values, size_t count);
 
-/* The ops (ops_elementwise.c, ops_pool.c, ops_layout.c). */
+/* The ops (ops_elementwise.c, ops_pool.c, ops_resize.c, ops_layout.c, ops_matmul.c). */
 extern const cld_op misc_op_add, misc_op_sub, misc_op_mul, misc_op_div, misc_op_maximum,
     misc_op_minimum, misc_op_prelu, misc_op_pow;
 extern const cld_op misc_op_relu, misc_op_relu6, misc_op_clamp, misc_op_leaky_relu,
@@ -62,5 +62,6 @@ extern const cld_op misc_op_max_pool2d, misc_op_average_pool2d, misc_op_mean, mi
     misc_op_log_softmax;
 extern const cld_op misc_op_resize, misc_op_concatenation, misc_op_reshape,
     misc_op_transpose, misc_op_slice, misc_op_split, misc_op_pad;
+extern const cld_op misc_op_batch_matmul;
 
 #endif /* EMBER_CLD_OPS_MISC_H */

@@ -14,7 +14,9 @@ files given on the command line.
   neither. The process then times its first invoke too (a driver may finish compiling a
   kernel at its first launch). The CPU kernels' start-up (create and allocate, no delegate)
   is timed the same way. Median of --startup-repeats first/second pairs, each pair with a new
-  cache directory.
+  cache directory; the JSON keeps each process's figures and the delegate's description (which
+  says whether the program came from the cache: a library rebuilt between the two processes
+  of a pair keys its cache anew).
 - Latency, in one process: the CPU kernels at 1 and at 2 threads and the delegate, each
   timing --per-round calls (set the input, invoke) in turn for --rounds rounds, the order
   rotating (bench_float.py's interleave); median and p10-p90. PoCL's device runs its work
@@ -85,13 +87,13 @@ def model_input(path: Path, seed: int = 7) -> np.ndarray:
 
 # -- start-up, each in a fresh process -------------------------------------------------------
 
-def startup_child(path: str, cache_dir: str) -> None:
+def startup_child(library: str, path: str, cache_dir: str) -> None:
     """Prints JSON: ms from before load_delegate to after allocate_tensors (cache_dir "-": no
     delegate, the CPU kernels), ms of the first invoke, and where the nodes went."""
     from emberlite import Interpreter, load_delegate
 
     start = time.perf_counter()
-    delegates = [] if cache_dir == "-" else [load_delegate("opencl", {"cache_dir": cache_dir})]
+    delegates = [] if cache_dir == "-" else [load_delegate(library, {"cache_dir": cache_dir})]
     interp = Interpreter(model_path=path, experimental_delegates=delegates)
     interp.allocate_tensors()
     startup = time.perf_counter() - start
@@ -109,42 +111,43 @@ def startup_child(path: str, cache_dir: str) -> None:
         "describe": delegates[0].describe() if delegates else ""}))
 
 
-def _child(path: Path, cache_dir: str) -> dict[str, Any]:
+def _child(library: str, path: Path, cache_dir: str) -> dict[str, Any]:
     env = os.environ | {"POCL_KERNEL_CACHE": "0"}
-    done = subprocess.run([sys.executable, __file__, "--startup", str(path), cache_dir],
+    done = subprocess.run([sys.executable, __file__, "--startup", library, str(path), cache_dir],
                           capture_output=True, text=True, env=env)
     if done.returncode != 0:
         sys.exit(f"start-up of {path} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def startup(path: Path, repeats: int) -> dict[str, Any]:
+def startup(library: str, path: Path, repeats: int) -> dict[str, Any]:
     """Median over `repeats` of: the CPU kernels' start-up, then the delegate's first (empty
     cache directory) and second (the same directory) start-up."""
     runs: dict[str, list[dict[str, Any]]] = {"cpu": [], "first": [], "second": []}
     for _ in range(repeats):
-        runs["cpu"].append(_child(path, "-"))
+        runs["cpu"].append(_child(library, path, "-"))
         with tempfile.TemporaryDirectory(prefix="ember_opencl_cache_") as cache:
-            runs["first"].append(_child(path, cache))
-            runs["second"].append(_child(path, cache))
+            runs["first"].append(_child(library, path, cache))
+            runs["second"].append(_child(library, path, cache))
     result = {kind: {key: float(np.median([r[key] for r in rs]))
                      for key in ("startup_ms", "first_invoke_ms")}
               for kind, rs in runs.items()}
     last = runs["second"][-1]
     result["placement"] = {key: last[key] for key in ("nodes", "delegated", "partitions")}
     result["describe"] = last["describe"]
+    result["runs"] = runs  # each process's figures and description, for the JSON
     return result
 
 
 # -- latency ---------------------------------------------------------------------------------
 
-def delegate_runner(path: Path, x: np.ndarray, cache_dir: Path) -> Runner:
+def delegate_runner(library: str, path: Path, x: np.ndarray, cache_dir: Path) -> Runner:
     from emberlite import Interpreter, load_delegate
 
     state: dict[str, Any] = {}
 
     def create() -> Any:
-        delegate = load_delegate("opencl", {"cache_dir": str(cache_dir)})
+        delegate = load_delegate(library, {"cache_dir": str(cache_dir)})
         interp = Interpreter(model_path=path, experimental_delegates=[delegate])
         interp.allocate_tensors()
         (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
@@ -161,7 +164,7 @@ def delegate_runner(path: Path, x: np.ndarray, cache_dir: Path) -> Runner:
 def latency(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     x = model_input(path)
     runners = [emberlite_runner(path, x, 1), emberlite_runner(path, x, 2),
-               delegate_runner(path, x, OUT / "opencl_cache")]
+               delegate_runner(args.delegate, path, x, OUT / "opencl_cache")]
     runners[0].label, runners[1].label = "cpu_1", "cpu_2"
     interleave(runners, args.warmup, args.rounds, args.per_round)
     result = {r.label: stats(r.times) for r in runners}
@@ -217,6 +220,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("files", nargs="*", type=Path,
                    help=".ember files to run (default: MobileNetV2 and ResNet18)")
+    p.add_argument("--delegate", default="opencl", metavar="NAME_OR_PATH",
+                   help="the delegate library: opencl (the one built with emberlite) or a path, "
+                        "e.g. a copy that a rebuild during the run cannot replace")
     p.add_argument("--size", type=int, default=224, help="input height and width")
     p.add_argument("--rounds", type=int, default=10, help="interleaved rounds")
     p.add_argument("--per-round", type=int, default=3, help="timed calls per side per round")
@@ -235,7 +241,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--startup"]:
-        startup_child(argv[1], argv[2])
+        startup_child(argv[1], argv[2], argv[3])
         return 0
     args = parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -250,7 +256,7 @@ def main(argv: list[str]) -> int:
             "startup_repeats": args.startup_repeats}
     results = {}
     for title, path in files.items():
-        results[title] = {"startup": startup(path, args.startup_repeats)}
+        results[title] = {"startup": startup(args.delegate, path, args.startup_repeats)}
         s = results[title]["startup"]
         print(f"  {title}: start-up cpu {s['cpu']['startup_ms']:.1f} ms, delegate first "
               f"{s['first']['startup_ms']:.1f} ms, second {s['second']['startup_ms']:.1f} ms",

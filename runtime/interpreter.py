@@ -254,7 +254,6 @@ class Interpreter:
             message = _text(lib.ember_errmsg(out[0]))
             self._handle = None
             raise error_for_status(status, message)
-        self._delegates = delegates
         for delegate in delegates:
             self._check(lib.ember_interp_add_delegate(self._handle, delegate._cdata))
         self._allocated = False

@@ -1,7 +1,8 @@
 """The OpenCL delegate's resize, layout ops and batch matmul (csrc/delegates/opencl/
 ops_resize.c, ops_layout.c, ops_matmul.c; kernels/layout.cl, matmul.cl): RESIZE in its
 modes, coordinate transforms and roundings, CONCATENATION, RESHAPE, TRANSPOSE, SLICE, SPLIT,
-PAD and BATCH_MATMUL, against the CPU interpreter in fp32 and fp16 (opencl_checks.check_ops)."""
+GATHER, PAD and BATCH_MATMUL, against the CPU interpreter in fp32 and fp16
+(opencl_checks.check_ops)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -165,6 +166,38 @@ def test_split(case: tuple, make_opencl_delegate: Callable[..., Any]) -> None:
     model = onnx_model([helper.make_node("Split", ["x", "pieces"], list(outs), axis=axis)],
                        {"x": shape}, {"pieces": np.array(pieces, np.int64)}, outputs=outs)
     check_ops(model, random_inputs([shape]), make_opencl_delegate, "split")
+
+
+# (id, data shape, axis, constant indices)
+GATHER_CASES = [
+    ("channels", (1, 6, 3, 4), 1, np.array([2, 0, -1, 2], np.int64)),
+    ("scalar_token", (2, 5, 8), 1, np.array(0, np.int64)),
+    ("rows_2d_indices", (7, 3), 0, np.array([[1, 6], [-7, 3], [0, 0]], np.int32)),
+    ("last_axis", (2, 3, 9), 2, np.array([8, 1, 4], np.int64)),
+]
+
+
+@pytest.mark.parametrize("case", GATHER_CASES, ids=[c[0] for c in GATHER_CASES])
+def test_gather(case: tuple, make_opencl_delegate: Callable[..., Any]) -> None:
+    _, shape, axis, indices = case
+    model = onnx_model([helper.make_node("Gather", ["x", "idx"], ["g"], axis=axis),
+                        helper.make_node("Neg", ["g"], ["y"])], {"x": shape}, {"idx": indices})
+    check_ops(model, random_inputs([shape]), make_opencl_delegate, "gather")
+
+
+def test_gather_runtime_indices_stay_on_cpu(opencl_delegate: Any) -> None:
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["x", "idx"], ["y"], axis=0)], "gather",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, (5, 3)),
+         helper.make_tensor_value_info("idx", TensorProto.INT64, (4,))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, (4, 3))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    converted = Converter.from_onnx(model).convert()
+    feed = random_inputs([(5, 3)]) + [np.array([4, 0, -2, 1], np.int64)]
+    got, placements, _ = run_delegated(converted, feed, opencl_delegate)
+    assert placements[0]["delegate"] is None, placements
+    assert "run time" in placements[0]["reason"], placements
+    np.testing.assert_array_equal(got[0], run_ember(converted, feed)[0])
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "edge"])

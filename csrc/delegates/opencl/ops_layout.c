@@ -1,6 +1,9 @@
 /* Layout ops of the OpenCL delegate (kernels/layout.cl): RESHAPE (a copy), CONCATENATION
    along any axis with its fused activation, TRANSPOSE, SLICE and SPLIT (one strided gather),
-   and PAD in its three modes; float32 only. RESIZE is in ops_resize.c. */
+   GATHER by constant indices, and PAD in its three modes; float32 only. RESIZE is in
+   ops_resize.c. */
+#include <stdlib.h>
+#include <string.h>
 
 #include "ops_misc.h"
 
@@ -48,7 +51,7 @@ const cld_op misc_op_reshape = {"reshape", single_input, reshape_encode};
 
 /* ---- CONCATENATION ---- */
 
-/* The axis param (concatenation's, split's), made non-negative; -1 when out of
+/* The axis param (concatenation's, split's, gather's), made non-negative; -1 when out of
    [-rank, rank). */
 static int32_t concat_axis(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                            uint32_t rank) {
@@ -113,17 +116,17 @@ static ember_status concat_encode(cld_plan *plan, uint32_t node) {
 
 const cld_op misc_op_concatenation = {"concatenation", concat_supports, concat_encode};
 
-/* ---- TRANSPOSE, SLICE: out[i] = in[first + sum index_d * stride_d] ---- */
+/* ---- TRANSPOSE, SLICE, SPLIT: out[i] = in[first + sum index_d * stride_d] ---- */
 
-typedef struct gather {
+typedef struct strided_view {
     int32_t first;
     uint32_t rank;
     int32_t size[EMBER_MAX_RANK], stride[EMBER_MAX_RANK];
-} gather;
+} strided_view;
 
 /* Appends an output dim (outermost first): size-1 dims are dropped, and a dim the previous
    one continues into (its stride that dim's whole extent) merges with it. */
-static void gather_push(gather *g, int32_t size, int32_t stride) {
+static void view_push(strided_view *g, int32_t size, int32_t stride) {
     if (size == 1)
         return;
     if (g->rank > 0 && g->stride[g->rank - 1] == stride * size) {
@@ -136,15 +139,15 @@ static void gather_push(gather *g, int32_t size, int32_t stride) {
     g->rank++;
 }
 
-static ember_status gather_encode(cld_plan *plan, const misc_tensor *in, const misc_tensor *out,
-                                  const gather *g) {
+static ember_status view_encode(cld_plan *plan, const misc_tensor *in, const misc_tensor *out,
+                                const strided_view *g) {
     int32_t tab[1 + 2 * EMBER_MAX_RANK];
     tab[0] = (int32_t)g->rank;
     for (uint32_t d = 0; d < g->rank; d++) {
         tab[1 + 2 * d] = g->size[d];
         tab[2 + 2 * d] = g->stride[d];
     }
-    cl_kernel k = cld_kernel(plan, "layout_gather");
+    cl_kernel k = cld_kernel(plan, "layout_strided");
     cld_args args = cld_args_begin(plan, k);
     cld_arg_ref(&args, cld_tensor(plan, in->index));
     cld_arg_ref(&args, cld_tensor(plan, out->index));
@@ -179,15 +182,15 @@ static ember_status transpose_encode(cld_plan *plan, uint32_t node) {
                         (unsigned)node);
     int32_t stride[EMBER_MAX_RANK];
     dense_strides(&in.info, stride);
-    gather g = {0, 0, {0}, {0}};
+    strided_view g = {0, 0, {0}, {0}};
     for (uint32_t d = 0; d < perm.count; d++) {
         const int32_t p = perm.ints[d];
         if (p < 0 || (uint32_t)p >= in.info.rank)
             return cld_fail(plan, EMBER_STATUS_INVALID_MODEL,
                             "node %u (transpose): perm entry %d", (unsigned)node, (int)p);
-        gather_push(&g, in.info.dims[p], stride[p]);
+        view_push(&g, in.info.dims[p], stride[p]);
     }
-    return gather_encode(plan, &in, &out, &g);
+    return view_encode(plan, &in, &out, &g);
 }
 
 const cld_op misc_op_transpose = {"transpose", transpose_supports, transpose_encode};
@@ -220,15 +223,15 @@ static ember_status slice_encode(cld_plan *plan, uint32_t node) {
                         (unsigned)node);
     int32_t stride[EMBER_MAX_RANK];
     dense_strides(&in.info, stride);
-    gather g = {0, 0, {0}, {0}};
+    strided_view g = {0, 0, {0}, {0}};
     for (uint32_t d = 0; d < in.info.rank; d++) {
         g.first += begin.ints[d] * stride[d];
         /* An axis of one output cell steps nowhere (its step may be any size); along longer
            ones a step stays within the input, so stride x step fits. */
         if (out.info.dims[d] > 1)
-            gather_push(&g, out.info.dims[d], stride[d] * step.ints[d]);
+            view_push(&g, out.info.dims[d], stride[d] * step.ints[d]);
     }
-    return gather_encode(plan, &in, &out, &g);
+    return view_encode(plan, &in, &out, &g);
 }
 
 const cld_op misc_op_slice = {"slice", slice_supports, slice_encode};
@@ -268,16 +271,106 @@ static ember_status split_encode(cld_plan *plan, uint32_t node) {
         misc_tensor out;
         if (!misc_io(plan, node, 1, k, &out))
             break;
-        gather g = {start * stride[axis], 0, {0}, {0}};
+        strided_view g = {start * stride[axis], 0, {0}, {0}};
         for (uint32_t d = 0; d < in.info.rank; d++)
-            gather_push(&g, out.info.dims[d], stride[d]);
-        gather_encode(plan, &in, &out, &g);
+            view_push(&g, out.info.dims[d], stride[d]);
+        view_encode(plan, &in, &out, &g);
         start += out.info.dims[axis];
     }
     return cld_status(plan);
 }
 
 const cld_op misc_op_split = {"split", split_supports, split_encode};
+
+/* ---- GATHER (constant indices) ---- */
+
+/* Data and output float32, indices a constant of int32 or int64 (run-time indices would
+   need a range check on the device, and a way to report one out of range). */
+static bool gather_supports(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                            char *why, size_t why_size) {
+    uint32_t t;
+    ember_tensor_info data, indices, out;
+    if (api->node_io_count(ip, node, 0) != 2 || api->node_io_count(ip, node, 1) != 1 ||
+        !cld_io(api, ip, node, 0, 0, &t, &data) || !cld_io(api, ip, node, 0, 1, &t, &indices) ||
+        !cld_io(api, ip, node, 1, 0, &t, &out))
+        return cld_why(why, why_size, "expected data, indices and 1 output");
+    if (data.type != EMBER_TYPE_FLOAT32 || out.type != EMBER_TYPE_FLOAT32)
+        return cld_why(why, why_size, "data is %s, the delegate runs float32 only",
+                       cld_type_name(data.type));
+    if (indices.is_constant == 0)
+        return cld_why(why, why_size, "indices computed at run time");
+    if (indices.type != EMBER_TYPE_INT32 && indices.type != EMBER_TYPE_INT64)
+        return cld_why(why, why_size, "indices are %s", cld_type_name(indices.type));
+    if (misc_count(&out) > (size_t)INT32_MAX - MISC_GROUP ||
+        misc_count(&data) > (size_t)INT32_MAX - MISC_GROUP)
+        return cld_why(why, why_size, "tensors beyond int32 indexing");
+    if (concat_axis(api, ip, node, data.rank) < 0)
+        return cld_why(why, why_size, "axis outside the data's rank");
+    return true;
+}
+
+/* The constant indices made non-negative into picks[]; false on one outside [-dim, dim). */
+static bool read_indices(const void *data, bool wide, size_t count, int32_t dim,
+                         int32_t *picks) {
+    for (size_t k = 0; k < count; k++) {
+        int64_t v;
+        if (wide)
+            memcpy(&v, (const char *)data + k * sizeof v, sizeof v);
+        else {
+            int32_t v32;
+            memcpy(&v32, (const char *)data + k * sizeof v32, sizeof v32);
+            v = v32;
+        }
+        if (v < -(int64_t)dim || v >= dim)
+            return false;
+        picks[k] = (int32_t)(v < 0 ? v + dim : v);
+    }
+    return true;
+}
+
+static ember_status gather_encode(cld_plan *plan, uint32_t node) {
+    const ember_core_api *api = cld_api(plan);
+    ember_interp *ip = cld_interp(plan);
+    misc_tensor data, indices, out;
+    if (!misc_io(plan, node, 0, 0, &data) || !misc_io(plan, node, 0, 1, &indices) ||
+        !misc_io(plan, node, 1, 0, &out))
+        return cld_status(plan);
+    const int32_t axis = concat_axis(api, ip, node, data.info.rank);
+    const void *values = api->tensor_data(ip, indices.index);
+    if (axis < 0 || (values == NULL && indices.count > 0))
+        return cld_fail(plan, EMBER_STATUS_UNSUPPORTED, "node %u (gather): no constant indices",
+                        (unsigned)node);
+    const int32_t dim = data.info.dims[axis];
+    size_t inner = 1;
+    for (uint32_t d = (uint32_t)axis + 1; d < data.info.rank; d++)
+        inner *= (size_t)data.info.dims[d];
+    int32_t *picks = malloc((indices.count > 0 ? indices.count : 1) * sizeof *picks);
+    if (picks == NULL)
+        return cld_fail(plan, EMBER_STATUS_NO_MEMORY, "node %u (gather): %zu indices",
+                        (unsigned)node, indices.count);
+    if (!read_indices(values, indices.info.type == EMBER_TYPE_INT64, indices.count, dim,
+                      picks)) {
+        free(picks);
+        return cld_fail(plan, EMBER_STATUS_INVALID_MODEL,
+                        "node %u (gather): an index outside [-%d, %d)", (unsigned)node,
+                        (int)dim, (int)dim);
+    }
+    cl_kernel k = cld_kernel(plan, "layout_pick");
+    cld_args args = cld_args_begin(plan, k);
+    cld_arg_ref(&args, cld_tensor(plan, data.index));
+    cld_arg_ref(&args, cld_tensor(plan, out.index));
+    cld_arg_ref(&args, misc_table(plan, picks, indices.count));
+    free(picks);
+    cld_arg_int(&args, (int32_t)out.count);
+    cld_arg_int(&args, (int32_t)indices.count);
+    cld_arg_int(&args, dim);
+    cld_arg_int(&args, (int32_t)inner);
+    if (indices.count > 0 && inner > 0)
+        misc_launch(plan, k, out.count);
+    return cld_status(plan);
+}
+
+const cld_op misc_op_gather = {"gather", gather_supports, gather_encode};
 
 /* ---- PAD ---- */
 

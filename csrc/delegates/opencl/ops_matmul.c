@@ -51,6 +51,9 @@ static ember_status matmul_encode(cld_plan *plan, uint32_t node) {
     if (!misc_io(plan, node, 0, 0, &a) || !misc_io(plan, node, 0, 1, &b) ||
         !misc_io(plan, node, 1, 0, &out))
         return cld_status(plan);
+    if (a.info.rank < 2 || b.info.rank < 2 || out.info.rank < 2)
+        return cld_fail(plan, EMBER_STATUS_INVALID_MODEL,
+                        "node %u (batch_matmul): operands of rank below 2", (unsigned)node);
     const matrix ma = matrix_of(&a.info, cld_param_int(api, ip, node, "adj_a") != 0);
     const matrix mb = matrix_of(&b.info, cld_param_int(api, ip, node, "adj_b") != 0);
     const uint32_t batch = out.info.rank - 2;

@@ -21,7 +21,7 @@ const cld_op *const cld_misc_ops[] = {
     &misc_op_log_softmax,
     /* ops_resize.c, ops_layout.c */
     &misc_op_resize, &misc_op_concatenation, &misc_op_reshape, &misc_op_transpose,
-    &misc_op_slice, &misc_op_split, &misc_op_pad,
+    &misc_op_slice, &misc_op_split, &misc_op_gather, &misc_op_pad,
     /* ops_matmul.c */
     &misc_op_batch_matmul,
     NULL,

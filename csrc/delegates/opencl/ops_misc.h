@@ -61,7 +61,7 @@ extern const cld_op misc_op_max_pool2d, misc_op_average_pool2d, misc_op_mean, mi
     misc_op_reduce_max, misc_op_reduce_min, misc_op_reduce_prod, misc_op_softmax,
     misc_op_log_softmax;
 extern const cld_op misc_op_resize, misc_op_concatenation, misc_op_reshape,
-    misc_op_transpose, misc_op_slice, misc_op_split, misc_op_pad;
+    misc_op_transpose, misc_op_slice, misc_op_split, misc_op_gather, misc_op_pad;
 extern const cld_op misc_op_batch_matmul;
 
 #endif /* EMBER_CLD_OPS_MISC_H */

@@ -1,8 +1,8 @@
-/* Layout kernels (ops_layout.c): RESHAPE (a copy), CONCATENATION, TRANSPOSE and SLICE (a
-   strided gather), PAD and RESIZE. One work item per output element; launches are rounded
-   up, so each kernel first checks its index against n. Index tables come as int32 buffers
-   (tab, tab_off), float values in them as their bits (as_float), so they keep float32
-   precision in fp16 plans too. */
+/* Layout kernels (ops_layout.c, ops_resize.c): RESHAPE (a copy), CONCATENATION, TRANSPOSE,
+   SLICE and SPLIT (a strided view), GATHER, PAD and RESIZE. One work item per output element;
+   launches are rounded up, so each kernel first checks its index against n. Index tables come
+   as int32 buffers (tab, tab_off), float values in them as their bits (as_float), so they keep
+   float32 precision in fp16 plans too. */
 
 __kernel void layout_copy(__global REAL *in, int in_off, __global REAL *out, int out_off,
                           int n) {
@@ -28,8 +28,8 @@ __kernel void layout_concat(__global REAL *in, int in_off, __global REAL *out, i
 
 /* out[i] = in[first + sum of index_d * stride_d] over the output's dims. tab: the rank r,
    then per output dim, outermost first, its size and the input element stride it steps. */
-__kernel void layout_gather(__global REAL *in, int in_off, __global REAL *out, int out_off,
-                            __global const int *tab, int tab_off, int n, int first) {
+__kernel void layout_strided(__global REAL *in, int in_off, __global REAL *out, int out_off,
+                             __global const int *tab, int tab_off, int n, int first) {
     const int i = get_global_id(0);
     if (i >= n)
         return;
@@ -41,6 +41,20 @@ __kernel void layout_gather(__global REAL *in, int in_off, __global REAL *out, i
         rest /= size;
     }
     STORE(out, out_off + i, LOAD(in, src));
+}
+
+/* GATHER by constant indices: output cell (o, k, j) is input cell (o, tab[k], j), o before
+   the axis, k the index's position, j the cells after the axis (tab: the indices, made
+   non-negative). */
+__kernel void layout_pick(__global REAL *in, int in_off, __global REAL *out, int out_off,
+                          __global const int *tab, int tab_off, int n, int picks,
+                          int axis_dim, int inner) {
+    const int i = get_global_id(0);
+    if (i >= n)
+        return;
+    const int j = i % inner, rest = i / inner;
+    const int src = (rest / picks * axis_dim + tab[tab_off + rest % picks]) * inner + j;
+    STORE(out, out_off + i, LOAD(in, in_off + src));
 }
 
 /* PAD: tab holds the rank r, then per dim, outermost first, the output size, the input

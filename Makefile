@@ -74,7 +74,7 @@ pytest-ref:
 	$(PY) -m pytest -q -p reference_kernels $(PYTEST_REF_PATHS)
 
 TEST_STEPS := pytest pytest-ref c-test c-test-tsan fuzz fuzz-ember cross-test mcu-test \
-    c-test-opencl fuzz-opencl-cache
+    c-test-opencl fuzz-opencl-cache fuzz-opencl-ember
 
 # Runs every step even after one fails, so one CI run reports all failures; fails at the end.
 test: test-deps

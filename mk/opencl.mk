@@ -3,6 +3,7 @@
 #   opencl-lib       $(C_BUILD)/libember_opencl.so and the sanitized $(C_BUILD)/libember_opencl-san.so
 #   c-test-opencl    tests/c/delegates/test_*.c, plain and under ASan + UBSan (needs PoCL: make apt-test)
 #   fuzz-opencl-cache libFuzzer over the cache file reader (FUZZ_OPENCL_RUNS runs)
+#   fuzz-opencl-ember random .ember models through the delegate (FUZZ_OPENCL_EMBER_SECONDS)
 # The library never links OpenCL: it dlopens the ICD loader (libOpenCL.so.1) at its first use.
 
 CLD_DIR := csrc/delegates/opencl
@@ -22,7 +23,7 @@ CLD_TESTS := $(sort $(wildcard tests/c/delegates/test_*.c))
 CLD_TEST_BINS := $(CLD_TESTS:tests/c/delegates/%.c=$(C_BUILD)/tests/delegates/%)
 CLD_SAN_TEST_BINS := $(CLD_TESTS:tests/c/delegates/%.c=$(C_BUILD)/tests-san/delegates/%)
 
-.PHONY: opencl-lib c-test-opencl fuzz-opencl-cache
+.PHONY: opencl-lib c-test-opencl fuzz-opencl-cache fuzz-opencl-ember
 
 opencl-lib: $(CLD_LIB) $(CLD_SAN_LIB)
 
@@ -86,3 +87,19 @@ fuzz-opencl-cache: $(CLD_FUZZ)
 .PHONY: bench-opencl
 bench-opencl: py-deps
 	$(PY) bench/bench_opencl.py $(BENCH_OPENCL_ARGS)
+
+# mk/c.mk's structure-aware .ember fuzzer with the delegate (tests/c/delegates/fuzz_opencl_run.c):
+# random models through claim, prepare and invoke, everything sanitized, for
+# FUZZ_OPENCL_EMBER_SECONDS. Findings go to a corpus in the build directory that starts as a
+# copy of tests/c/corpus_ember.
+FUZZ_OPENCL_EMBER_SECONDS ?= 60
+
+$(C_BUILD)/fuzz_opencl_run: tests/c/delegates/fuzz_opencl_run.c $(C_SAN_LIB)
+	$(CC) $(C_FLAGS) $(SAN_FLAGS) $< $(C_SAN_LIB) -ldl -lm -o $@
+
+fuzz-opencl-ember: $(C_BUILD)/fuzz_opencl_run $(CLD_SAN_LIB)
+	@mkdir -p $(C_BUILD)/fuzz-opencl-ember-corpus
+	cp tests/c/corpus_ember/* $(C_BUILD)/fuzz-opencl-ember-corpus/
+	EMBER_OPENCL_LIBRARY=$(CLD_SAN_LIB) LSAN_OPTIONS=suppressions=tests/c/delegates/lsan.supp \
+	    $(PY) tests/fuzz/fuzz_ember.py --runner $< --seconds $(FUZZ_OPENCL_EMBER_SECONDS) \
+	    --work $(C_BUILD)/fuzz-opencl-ember --corpus $(C_BUILD)/fuzz-opencl-ember-corpus

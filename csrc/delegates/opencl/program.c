@@ -205,7 +205,6 @@ ember_status cld_program_open(cld_program *prog, cld_device *dev, const cld_opti
         }
     }
     if (prog->program != NULL) {
-        prog->from_cache = true;
         append(prog->report, sizeof prog->report,
                cld_format(line, sizeof line, "program loaded from cache file %s in %.0f ms",
                           prog->cache_path, now_ms() - start));

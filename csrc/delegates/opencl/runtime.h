@@ -62,7 +62,6 @@ extern const size_t cld_program_source_size;
 
 typedef struct cld_program {
     cl_program program;
-    bool from_cache;                    /* loaded from a verified cache file */
     size_t stored_size;                 /* the binary's size in the cache file, 0: none */
     char cache_path[CLD_PATH_SIZE];     /* "" without a cache */
     char build_options[CLD_TEXT_SIZE + 64];

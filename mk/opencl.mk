@@ -1,7 +1,8 @@
 # The OpenCL delegate (csrc/delegates/opencl, docs/opencl.md): a plug-in library the C tests
 # dlopen as a user would, and its tests. Included by the top Makefile after mk/c.mk. Targets:
-#   opencl-lib       $(C_BUILD)/libember_opencl.so and the sanitized $(C_BUILD)/libember_opencl-san.so
-#   c-test-opencl    tests/c/delegates/test_*.c, plain and under ASan + UBSan (needs PoCL: make apt-test)
+#   opencl-lib       $(C_BUILD)/libember_opencl.so and the sanitized libember_opencl-san.so
+#   c-test-opencl    tests/c/delegates/test_*.c, plain and under ASan + UBSan (on PoCL:
+#                    make apt-test installs it)
 #   fuzz-opencl-cache libFuzzer over the cache file reader (FUZZ_OPENCL_RUNS runs)
 #   fuzz-opencl-ember random .ember models through the delegate (FUZZ_OPENCL_EMBER_SECONDS)
 # The library never links OpenCL: it dlopens the ICD loader (libOpenCL.so.1) at its first use.

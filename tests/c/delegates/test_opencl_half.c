@@ -73,7 +73,8 @@ int main(void) {
     /* Every finite half survives the round trip. */
     int bad = 0;
     for (uint32_t code = 0; code < 0x10000u; code++)
-        if ((code & 0x7c00u) != 0x7c00u && cld_float_to_half(cld_half_to_float((uint16_t)code)) != code)
+        if ((code & 0x7c00u) != 0x7c00u &&
+            cld_float_to_half(cld_half_to_float((uint16_t)code)) != code)
             bad++;
     CHECK_MSG(bad == 0, "%d half codes do not round-trip", bad);
     return test_report("test_opencl_half");

@@ -138,6 +138,11 @@ static bool reduce_supports(const ember_core_api *api, const ember_interp *ip, u
     ember_param axes;
     if (!misc_param_ints(api, ip, node, "axes", &axes) || axes.count == 0)
         return cld_why(why, why_size, "no stored axes (axes read at run time)");
+    uint32_t t;
+    ember_tensor_info in;
+    reduce_plan rp;
+    if (!cld_io(api, ip, node, 0, 0, &t, &in) || !reduce_plan_init(&rp, &in, &axes))
+        return cld_why(why, why_size, "axes outside the input's rank");
     return true;
 }
 

@@ -10,9 +10,11 @@ files given on the command line.
   allocate_tensors (loading the library, creating the delegate, creating the interpreter,
   adding the delegate, allocate: claims, partitions, the OpenCL program built or read from the
   cache, weights uploaded). "first": an empty cache directory; "second": the same directory
-  again. Both with POCL_KERNEL_CACHE=0, so that PoCL's own cache of compiled kernels helps
-  neither. The process then times its first invoke too (a driver may finish compiling a
-  kernel at its first launch). The CPU kernels' start-up (create and allocate, no delegate)
+  again. Each process with POCL_KERNEL_CACHE=0 and an empty POCL_CACHE_DIR of its own, so
+  that PoCL's own cache of compiled kernels helps neither (with POCL_KERNEL_CACHE=0 alone PoCL
+  still reuses the kernels it compiled at their first launch). The process then times its
+  first invoke too (a driver may compile a kernel at its first launch; the delegate's prepare
+  launches each partition once so that this happens in allocate and the cache keeps it). The CPU kernels' start-up (create and allocate, no delegate)
   is timed the same way. Median of --startup-repeats first/second pairs, each pair with a new
   cache directory; the JSON keeps each process's figures and the delegate's description (which
   says whether the program came from the cache: a library rebuilt between the two processes
@@ -112,9 +114,10 @@ def startup_child(library: str, path: str, cache_dir: str) -> None:
 
 
 def _child(library: str, path: Path, cache_dir: str) -> dict[str, Any]:
-    env = os.environ | {"POCL_KERNEL_CACHE": "0"}
-    done = subprocess.run([sys.executable, __file__, "--startup", library, str(path), cache_dir],
-                          capture_output=True, text=True, env=env)
+    with tempfile.TemporaryDirectory(prefix="ember_pocl_cache_") as pocl_cache:
+        env = os.environ | {"POCL_KERNEL_CACHE": "0", "POCL_CACHE_DIR": pocl_cache}
+        done = subprocess.run([sys.executable, __file__, "--startup", library, str(path),
+                               cache_dir], capture_output=True, text=True, env=env)
     if done.returncode != 0:
         sys.exit(f"start-up of {path} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -180,8 +183,9 @@ def markdown(results: dict[str, dict[str, Any]], meta: dict[str, Any]) -> str:
              f"before the run {meta['load_before']}, after {meta['load_after']}. Emberlite "
              f"{meta['emberlite']}; OpenCL device: {meta['device']}. float32, batch 1. "
              f"Start-up: load_delegate to the end of allocate_tensors, fresh process, "
-             f"POCL_KERNEL_CACHE=0, median of {meta['startup_repeats']}; first invoke after "
-             f"it in brackets. Latency: median of {meta['rounds']} interleaved rounds x "
+             f"POCL_KERNEL_CACHE=0 and an empty POCL_CACHE_DIR each, median of "
+             f"{meta['startup_repeats']}; first invoke after it in brackets. Latency: median of "
+             f"{meta['rounds']} interleaved rounds x "
              f"{meta['per_round']} calls (p10-p90).", "",
              "| model | nodes on the delegate | CPU start-up ms | delegate start-up, empty "
              "cache ms | with the cache ms | x faster | CPU 1 thread ms | CPU 2 threads ms | "

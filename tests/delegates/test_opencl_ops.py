@@ -139,6 +139,9 @@ UNARY_CASES = [
     ("Selu", "selu", {}, None, 17),
     ("Gelu", "gelu", {}, None, 20),
     ("Gelu", "gelu", {"approximate": "tanh"}, None, 20),
+    ("Acos", "acos", {}, (-1.0, 1.0), 17),
+    ("Asin", "asin", {}, (-1.0, 1.0), 17),
+    ("Atan", "atan", {}, None, 17),
 ]
 
 
@@ -312,6 +315,17 @@ def test_softmax_beta(make_opencl_delegate: Callable[..., Any]) -> None:
 
     model = ir_model(OpType.SOFTMAX, {"x": (3, 12)}, {}, SoftmaxParams(axis=1, beta=0.4))
     check_file(model, [random_inputs([(3, 12)])[0] * 5], make_opencl_delegate, "softmax")
+
+
+@pytest.mark.parametrize("shape", [(3, 10), (2, 3, 4, 6)], ids=["rank2", "rank4"])
+def test_l2_normalization(shape: tuple[int, ...], make_opencl_delegate: Callable[..., Any]
+                          ) -> None:
+    """Along the last axis (TFLite's L2_NORMALIZATION; ONNX's LpNormalization imports as
+    its parts), a row of zeros included: the 1e-6 floor on the norm."""
+    x = random_inputs([shape], seed=6)[0]
+    x.reshape(-1, shape[-1])[1] = 0.0
+    model = ir_model(OpType.L2_NORMALIZATION, {"x": shape}, {})
+    check_file(model, [x], make_opencl_delegate, "l2_normalization")
 
 
 # ---- partitions and refusals ----

@@ -14,7 +14,7 @@ enum {
     EW_RELU, EW_CLAMP, EW_LEAKY_RELU, EW_SIGMOID, EW_TANH, EW_HARD_SIGMOID, EW_HARD_SWISH,
     EW_ABS, EW_NEG, EW_SQRT, EW_RSQRT, EW_EXP, EW_LOG, EW_FLOOR, EW_CEIL, EW_ROUND, EW_SIGN,
     EW_SIN, EW_COS, EW_RECIPROCAL, EW_ERF, EW_SOFTPLUS, EW_MISH, EW_SQUARE, EW_ELU, EW_GELU,
-    EW_GELU_TANH
+    EW_GELU_TANH, EW_ACOS, EW_ASIN, EW_ATAN
 };
 
 /* ---- binary ops ---- */
@@ -207,6 +207,9 @@ static const unary_desc unary_descs[] = {
     {"elu", EW_ELU, "alpha", NULL, 0.0f, 1.0f},
     {"selu", EW_ELU, "alpha", "gamma", 0.0f, 0.0f},
     {"gelu", EW_GELU, NULL, NULL, 0.0f, 0.0f},
+    {"acos", EW_ACOS, NULL, NULL, 0.0f, 0.0f},
+    {"asin", EW_ASIN, NULL, NULL, 0.0f, 0.0f},
+    {"atan", EW_ATAN, NULL, NULL, 0.0f, 0.0f},
 };
 
 static const unary_desc *unary_find(const char *name) {
@@ -281,3 +284,6 @@ const cld_op misc_op_square = {"square", unary_supports, unary_encode};
 const cld_op misc_op_elu = {"elu", unary_supports, unary_encode};
 const cld_op misc_op_selu = {"selu", unary_supports, unary_encode};
 const cld_op misc_op_gelu = {"gelu", unary_supports, unary_encode};
+const cld_op misc_op_acos = {"acos", unary_supports, unary_encode};
+const cld_op misc_op_asin = {"asin", unary_supports, unary_encode};
+const cld_op misc_op_atan = {"atan", unary_supports, unary_encode};

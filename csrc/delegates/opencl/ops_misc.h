@@ -56,10 +56,10 @@ extern const cld_op misc_op_relu, misc_op_relu6, misc_op_clamp, misc_op_leaky_re
     misc_op_neg, misc_op_sqrt, misc_op_rsqrt, misc_op_exp, misc_op_log, misc_op_floor,
     misc_op_ceil, misc_op_round, misc_op_sign, misc_op_sin, misc_op_cos,
     misc_op_reciprocal, misc_op_erf, misc_op_softplus, misc_op_mish, misc_op_square,
-    misc_op_elu, misc_op_selu, misc_op_gelu;
+    misc_op_elu, misc_op_selu, misc_op_gelu, misc_op_acos, misc_op_asin, misc_op_atan;
 extern const cld_op misc_op_max_pool2d, misc_op_average_pool2d, misc_op_mean, misc_op_sum,
     misc_op_reduce_max, misc_op_reduce_min, misc_op_reduce_prod, misc_op_softmax,
-    misc_op_log_softmax;
+    misc_op_log_softmax, misc_op_l2_normalization;
 extern const cld_op misc_op_resize, misc_op_concatenation, misc_op_reshape,
     misc_op_transpose, misc_op_slice, misc_op_split, misc_op_gather, misc_op_pad;
 extern const cld_op misc_op_batch_matmul;

@@ -1,6 +1,7 @@
 /* Pooling and reduction ops of the OpenCL delegate (kernels/pool.cl): MAX_POOL2D and
    AVERAGE_POOL2D on NHWC (Pool2DParams), MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_PROD
-   over ReduceParams' axes, SOFTMAX and LOG_SOFTMAX along any axis; float32 only. */
+   over ReduceParams' axes, SOFTMAX and LOG_SOFTMAX along any axis, L2_NORMALIZATION along
+   the last; float32 only. */
 #include <string.h>
 
 #include "ops_misc.h"
@@ -235,3 +236,37 @@ static ember_status softmax_encode(cld_plan *plan, uint32_t node) {
 
 const cld_op misc_op_softmax = {"softmax", softmax_supports, softmax_encode};
 const cld_op misc_op_log_softmax = {"log_softmax", softmax_supports, softmax_encode};
+
+/* ---- L2_NORMALIZATION ---- */
+
+static bool l2_supports(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                        char *why, size_t why_size) {
+    if (!one_to_one(api, ip, node, why, why_size))
+        return false;
+    uint32_t t;
+    ember_tensor_info in;
+    if (!cld_io(api, ip, node, 0, 0, &t, &in) || in.rank < 1)
+        return cld_why(why, why_size, "needs an input of rank 1 or more");
+    return true;
+}
+
+static ember_status l2_encode(cld_plan *plan, uint32_t node) {
+    misc_tensor in, out;
+    if (!misc_io(plan, node, 0, 0, &in) || !misc_io(plan, node, 1, 0, &out))
+        return cld_status(plan);
+    if (in.info.rank < 1)
+        return cld_fail(plan, EMBER_STATUS_UNSUPPORTED, "node %u (l2_normalization): a scalar",
+                        (unsigned)node);
+    const int32_t n = in.info.dims[in.info.rank - 1];
+    const size_t rows = n > 0 ? in.count / (size_t)n : 0;
+    cl_kernel k = cld_kernel(plan, "l2_rows");
+    cld_args args = cld_args_begin(plan, k);
+    cld_arg_ref(&args, cld_tensor(plan, in.index));
+    cld_arg_ref(&args, cld_tensor(plan, out.index));
+    cld_arg_int(&args, (int32_t)rows);
+    cld_arg_int(&args, n);
+    misc_launch(plan, k, rows);
+    return cld_status(plan);
+}
+
+const cld_op misc_op_l2_normalization = {"l2_normalization", l2_supports, l2_encode};

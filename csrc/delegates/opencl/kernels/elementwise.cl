@@ -41,6 +41,9 @@
 #define EW_ELU 24
 #define EW_GELU 25
 #define EW_GELU_TANH 26
+#define EW_ACOS 27
+#define EW_ASIN 28
+#define EW_ATAN 29
 
 /* The CPU's clamp: below lo gives lo, then above hi gives hi (so hi wins when lo > hi), and a
    NaN passes through. */
@@ -161,8 +164,14 @@ float ew_unary(int op, float x, float p0, float p1) {
         return p1 * (x > 0.0f ? x : p0 * expm1(x));
     case EW_GELU:
         return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));
-    default: /* EW_GELU_TANH */
+    case EW_GELU_TANH:
         return 0.5f * x * (1.0f + tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+    case EW_ACOS:
+        return acos(x);
+    case EW_ASIN:
+        return asin(x);
+    default: /* EW_ATAN */
+        return atan(x);
     }
 }
 

@@ -1,7 +1,8 @@
 /* Pooling and reduction kernels (ops_pool.c): MAX_POOL2D and AVERAGE_POOL2D on NHWC, the
-   reductions (MEAN, SUM, REDUCE_MAX/MIN/PROD) and SOFTMAX / LOG_SOFTMAX. One work item per
-   output element (per softmax row); launches are rounded up, so each kernel first checks
-   its index. Each follows its CPU reference kernel's arithmetic (csrc/kernels/). */
+   reductions (MEAN, SUM, REDUCE_MAX/MIN/PROD), SOFTMAX / LOG_SOFTMAX and L2_NORMALIZATION.
+   One work item per output element (per row for softmax and L2); launches are rounded up,
+   so each kernel first checks its index. Each follows its CPU reference kernel's arithmetic
+   (csrc/kernels/). */
 
 #define POOL_MAX 0
 #define POOL_AVERAGE 1
@@ -120,4 +121,25 @@ __kernel void softmax_rows(__global REAL *in, int in_off, __global REAL *out, in
         const float d = beta * LOAD(in, in_off + first + j * inner) - m;
         STORE(out, out_off + first + j * inner, log_softmax ? d - log_sum : exp(d) * inv);
     }
+}
+
+/* Row r of L2_NORMALIZATION along the last axis (n elements): x / max(sqrt(sum x^2), 1e-6),
+   the sum compensated as reduce_axes' (the CPU sums in double). */
+__kernel void l2_rows(__global REAL *in, int in_off, __global REAL *out, int out_off,
+                      int rows, int n) {
+    const int r = get_global_id(0);
+    if (r >= rows)
+        return;
+    const int first = r * n;
+    float sum = 0.0f, comp = 0.0f;
+    for (int j = 0; j < n; j++) {
+        const float x = LOAD(in, in_off + first + j);
+        const float y = x * x - comp;
+        const float t = sum + y;
+        comp = (t - sum) - y;
+        sum = t;
+    }
+    const float norm = fmax(sqrt(sum), 1e-6f);
+    for (int j = 0; j < n; j++)
+        STORE(out, out_off + first + j, LOAD(in, in_off + first + j) / norm);
 }

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Where the build looks for quoted includes besides the including file's folder (-I in mk/c.mk
-# and mk/cross.mk).
-INCLUDE_DIRS = ("csrc", "csrc/include", "tests/c")
+# Where the build looks for quoted includes besides the including file's folder (-I in mk/c.mk,
+# mk/cross.mk and, for the OpenCL delegate's tests, mk/opencl.mk).
+INCLUDE_DIRS = ("csrc", "csrc/include", "tests/c", "csrc/delegates/opencl")
 SOURCE_DIRS = ("csrc", "tests/c")
 
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

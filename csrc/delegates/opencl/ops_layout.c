@@ -7,19 +7,6 @@
 
 #include "ops_misc.h"
 
-/* The input and output of a one-input op; false when the node has run-time operands (more
-   inputs), which the delegate does not read. */
-static bool single_input(const ember_core_api *api, const ember_interp *ip, uint32_t node,
-                         char *why, size_t why_size) {
-    const uint32_t inputs = api->node_io_count(ip, node, 0);
-    if (inputs != 1)
-        return cld_why(why, why_size, "%u inputs: the delegate takes no run-time operands",
-                       (unsigned)inputs);
-    if (api->node_io_count(ip, node, 1) != 1)
-        return cld_why(why, why_size, "expected 1 output");
-    return misc_supports_float(api, ip, node, why, why_size);
-}
-
 static void dense_strides(const ember_tensor_info *t, int32_t *stride) {
     int32_t step = 1;
     for (uint32_t k = 0; k < t->rank; k++) {
@@ -47,7 +34,7 @@ static ember_status reshape_encode(cld_plan *plan, uint32_t node) {
     return cld_status(plan);
 }
 
-const cld_op misc_op_reshape = {"reshape", single_input, reshape_encode};
+const cld_op misc_op_reshape = {"reshape", misc_supports_one_input, reshape_encode};
 
 /* ---- CONCATENATION ---- */
 
@@ -160,7 +147,7 @@ static ember_status view_encode(cld_plan *plan, const misc_tensor *in, const mis
 
 static bool transpose_supports(const ember_core_api *api, const ember_interp *ip,
                                uint32_t node, char *why, size_t why_size) {
-    if (!single_input(api, ip, node, why, why_size))
+    if (!misc_supports_one_input(api, ip, node, why, why_size))
         return false;
     ember_param perm;
     uint32_t t;
@@ -197,7 +184,7 @@ const cld_op misc_op_transpose = {"transpose", transpose_supports, transpose_enc
 
 static bool slice_supports(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                            char *why, size_t why_size) {
-    if (!single_input(api, ip, node, why, why_size))
+    if (!misc_supports_one_input(api, ip, node, why, why_size))
         return false;
     ember_param begin, step;
     uint32_t t;
@@ -376,7 +363,7 @@ const cld_op misc_op_gather = {"gather", gather_supports, gather_encode};
 
 static bool pad_supports(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                          char *why, size_t why_size) {
-    if (!single_input(api, ip, node, why, why_size))
+    if (!misc_supports_one_input(api, ip, node, why, why_size))
         return false;
     ember_param pads;
     uint32_t t;

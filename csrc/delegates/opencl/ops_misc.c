@@ -65,6 +65,17 @@ bool misc_supports_float(const ember_core_api *api, const ember_interp *ip, uint
     return true;
 }
 
+bool misc_supports_one_input(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                             char *why, size_t why_size) {
+    const uint32_t inputs = api->node_io_count(ip, node, 0);
+    if (inputs != 1)
+        return cld_why(why, why_size, "%u inputs: the delegate takes no run-time operands",
+                       (unsigned)inputs);
+    if (api->node_io_count(ip, node, 1) != 1)
+        return cld_why(why, why_size, "expected 1 output");
+    return misc_supports_float(api, ip, node, why, why_size);
+}
+
 bool misc_act_range(int64_t act, float *lo, float *hi) {
     switch (act) {
     case 0: /* NONE */

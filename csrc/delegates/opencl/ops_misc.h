@@ -26,6 +26,12 @@ bool misc_io(cld_plan *plan, uint32_t node, uint32_t is_output, uint32_t positio
 bool misc_supports_float(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                          char *why, size_t why_size);
 
+/* supports() of an op with one input and one output, float32 (misc_supports_float): the
+   optional run-time operands some ops take (run-time axes, shapes) are refused, as the
+   delegate reads only what the model stores. */
+bool misc_supports_one_input(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                             char *why, size_t why_size);
+
 /* The clamp range of a fused activation (the schema's FusedActivation) as the CPU kernels
    apply it to element-wise, pooling and concatenation outputs; false for SILU, HARD_SWISH
    and unknown values, which those ops do not take. */

@@ -10,23 +10,11 @@
 enum { POOL_MAX, POOL_AVERAGE };
 enum { RED_MEAN, RED_SUM, RED_MAX, RED_MIN, RED_PROD };
 
-/* Checks shared by every op here: one input (the optional run-time operands some ops take,
-   such as run-time axes, are refused) and one output, float32. */
-static bool one_to_one(const ember_core_api *api, const ember_interp *ip, uint32_t node,
-                       char *why, size_t why_size) {
-    if (api->node_io_count(ip, node, 0) != 1)
-        return cld_why(why, why_size, "%u inputs: the delegate takes no run-time operands",
-                       (unsigned)api->node_io_count(ip, node, 0));
-    if (api->node_io_count(ip, node, 1) != 1)
-        return cld_why(why, why_size, "expected 1 output");
-    return misc_supports_float(api, ip, node, why, why_size);
-}
-
 /* ---- MAX_POOL2D, AVERAGE_POOL2D ---- */
 
 static bool pool_supports(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                           char *why, size_t why_size) {
-    if (!one_to_one(api, ip, node, why, why_size) ||
+    if (!misc_supports_one_input(api, ip, node, why, why_size) ||
         !misc_supports_act(api, ip, node, why, why_size))
         return false;
     uint32_t t;
@@ -134,7 +122,7 @@ static const struct {
 
 static bool reduce_supports(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                             char *why, size_t why_size) {
-    if (!one_to_one(api, ip, node, why, why_size))
+    if (!misc_supports_one_input(api, ip, node, why, why_size))
         return false;
     ember_param axes;
     if (!misc_param_ints(api, ip, node, "axes", &axes) || axes.count == 0)
@@ -196,7 +184,7 @@ const cld_op misc_op_reduce_prod = {"reduce_prod", reduce_supports, reduce_encod
 
 static bool softmax_supports(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                              char *why, size_t why_size) {
-    if (!one_to_one(api, ip, node, why, why_size))
+    if (!misc_supports_one_input(api, ip, node, why, why_size))
         return false;
     uint32_t t;
     ember_tensor_info in;
@@ -241,7 +229,7 @@ const cld_op misc_op_log_softmax = {"log_softmax", softmax_supports, softmax_enc
 
 static bool l2_supports(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                         char *why, size_t why_size) {
-    if (!one_to_one(api, ip, node, why, why_size))
+    if (!misc_supports_one_input(api, ip, node, why, why_size))
         return false;
     uint32_t t;
     ember_tensor_info in;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +16,9 @@
 
 /* A cache file larger than this is not read (a program binary is a few MB). */
 #define MAX_CACHE_FILE ((size_t)1 << 30)
+/* Cache files a directory keeps: one per graph and device, so models updated over the air
+   would otherwise pile up; past this the least recently used go. */
+#define MAX_CACHE_FILES 32
 
 static double now_ms(void) {
     struct timespec t;
@@ -149,8 +154,10 @@ static cl_program from_cache(cld_program *prog, cld_device *dev, const uint8_t k
         append(prog->report, sizeof prog->report,
                cld_format(line, sizeof line, "cache file %s: %s, rebuilt", prog->cache_path,
                           cld_cache_verdict_str(verdict)));
-    else if ((program = from_binary(prog, dev, bytes + offset, payload_size)) != NULL)
+    else if ((program = from_binary(prog, dev, bytes + offset, payload_size)) != NULL) {
         prog->stored_size = payload_size;
+        utimensat(AT_FDCWD, prog->cache_path, NULL, 0); /* used now: the last to evict */
+    }
     free(bytes);
     return program;
 }
@@ -284,6 +291,55 @@ static const char *write_atomic(const char *path, const uint8_t *header, const u
     return NULL;
 }
 
+/* A cache file's name: 64 hex digits and ".bin". */
+static bool is_cache_file(const char *name) {
+    if (strlen(name) != 68 || strcmp(name + 64, ".bin") != 0)
+        return false;
+    for (int i = 0; i < 64; i++) {
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* The least recently used cache file of dir and how many there are; oldest[0] = '\0' when
+   none. */
+static size_t oldest_cache_file(const char *dir, char *oldest, size_t size) {
+    DIR *d = opendir(dir);
+    size_t count = 0;
+    struct timespec oldest_time = {0, 0};
+    oldest[0] = '\0';
+    for (struct dirent *e = d != NULL ? readdir(d) : NULL; e != NULL; e = readdir(d)) {
+        char path[CLD_PATH_SIZE + 80];
+        struct stat st;
+        if (!is_cache_file(e->d_name) ||
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
+            stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        count++;
+        const bool older = st.st_mtim.tv_sec < oldest_time.tv_sec ||
+                           (st.st_mtim.tv_sec == oldest_time.tv_sec &&
+                            st.st_mtim.tv_nsec < oldest_time.tv_nsec);
+        if (oldest[0] == '\0' || older) {
+            snprintf(oldest, size, "%s", path);
+            oldest_time = st.st_mtim;
+        }
+    }
+    if (d != NULL)
+        closedir(d);
+    return count;
+}
+
+/* Removes the least recently used cache files of dir until MAX_CACHE_FILES are left. */
+static void evict(cld_program *prog, const char *dir) {
+    char oldest[CLD_PATH_SIZE + 80], line[CLD_PATH_SIZE + 128];
+    while (oldest_cache_file(dir, oldest, sizeof oldest) > MAX_CACHE_FILES &&
+           strcmp(oldest, prog->cache_path) != 0 && unlink(oldest) == 0)
+        append(prog->report, sizeof prog->report,
+               cld_format(line, sizeof line, "removed the least recently used cache file %s",
+                          oldest));
+}
+
 void cld_program_save(cld_program *prog, cld_device *dev) {
     size_t size = 0;
     if (prog->program == NULL || prog->cache_path[0] == '\0' ||
@@ -328,6 +384,7 @@ void cld_program_save(cld_program *prog, cld_device *dev) {
     append(prog->report, sizeof prog->report,
            cld_format(line, sizeof line, "saved cache file %s (%zu bytes)", prog->cache_path,
                       size + CLD_CACHE_HEADER_SIZE));
+    evict(prog, dir);
 }
 
 void cld_program_close(cld_program *prog, cld_device *dev) {

@@ -112,6 +112,9 @@ const char *cld_type_name(ember_type type);
 /* True when every input present and every output of the node is float32, else the reason. */
 bool cld_all_float32(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                      char *why, size_t why_size);
+/* The node's param `name` in *out; false when absent or of another kind. */
+bool cld_param_of_kind(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                       const char *name, ember_param_kind kind, ember_param *out);
 /* An int param (0 on a missing field) / float param (0.0f). */
 int64_t cld_param_int(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                       const char *name);

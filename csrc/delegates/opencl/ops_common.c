@@ -69,18 +69,19 @@ bool cld_all_float32(const ember_core_api *api, const ember_interp *ip, uint32_t
     return true;
 }
 
+bool cld_param_of_kind(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                       const char *name, ember_param_kind kind, ember_param *out) {
+    return api->node_param(ip, node, name, out) == EMBER_STATUS_OK && out->kind == kind;
+}
+
 int64_t cld_param_int(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                       const char *name) {
     ember_param p;
-    if (api->node_param(ip, node, name, &p) != EMBER_STATUS_OK || p.kind != EMBER_PARAM_INT)
-        return 0;
-    return p.i;
+    return cld_param_of_kind(api, ip, node, name, EMBER_PARAM_INT, &p) ? p.i : 0;
 }
 
 float cld_param_float(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                       const char *name) {
     ember_param p;
-    if (api->node_param(ip, node, name, &p) != EMBER_STATUS_OK || p.kind != EMBER_PARAM_FLOAT)
-        return 0.0f;
-    return p.f;
+    return cld_param_of_kind(api, ip, node, name, EMBER_PARAM_FLOAT, &p) ? p.f : 0.0f;
 }

@@ -111,8 +111,7 @@ bool misc_supports_act(const ember_core_api *api, const ember_interp *ip, uint32
 
 bool misc_param_ints(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                      const char *name, ember_param *out) {
-    return api->node_param(ip, node, name, out) == EMBER_STATUS_OK &&
-           out->kind == EMBER_PARAM_INTS;
+    return cld_param_of_kind(api, ip, node, name, EMBER_PARAM_INTS, out);
 }
 
 void misc_launch(cld_plan *plan, cl_kernel kernel, size_t count) {

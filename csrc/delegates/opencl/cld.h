@@ -109,6 +109,14 @@ bool cld_io(const ember_core_api *api, const ember_interp *ip, uint32_t node,
             uint32_t is_output, uint32_t position, uint32_t *tensor, ember_tensor_info *info);
 /* The type's name in the schema, lowercase ("float32", "int8"). */
 const char *cld_type_name(ember_type type);
+/* A check of one of a node's tensors (`side` "input" or "output", its position there):
+   false with the reason in why. */
+typedef bool (*cld_tensor_check)(const ember_tensor_info *info, const char *side,
+                                 uint32_t position, char *why, size_t why_size);
+/* Runs check on every present input, then every output, of the node; false at the first
+   it refuses. */
+bool cld_check_tensors(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                       cld_tensor_check check, char *why, size_t why_size);
 /* True when every input present and every output of the node is float32, else the reason. */
 bool cld_all_float32(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                      char *why, size_t why_size);

@@ -165,24 +165,15 @@ static bool start(cld_delegate *d, const ember_interp *ip) {
 /* Kernels index tensors with int, and the op encoders compute strides (products of dims) in
    int32: a node is taken only when every one of its tensors' dims multiply to at most
    INT32_MAX, counting a 0 dim as 1 (an empty tensor's other dims still make strides). */
-static bool indexable(const ember_core_api *api, const ember_interp *ip, uint32_t node,
-                      char *why, size_t why_size) {
-    for (uint32_t is_output = 0; is_output < 2; is_output++) {
-        uint32_t count = api->node_io_count(ip, node, is_output);
-        for (uint32_t i = 0; i < count; i++) {
-            ember_tensor_info info;
-            if (!cld_io(api, ip, node, is_output, i, NULL, &info))
-                continue;
-            int64_t product = 1;
-            for (uint32_t d = 0; d < info.rank && d < EMBER_MAX_RANK; d++) {
-                int64_t dim = info.dims[d] > 0 ? info.dims[d] : 1;
-                if (product > INT32_MAX / dim)
-                    return cld_why(why, why_size,
-                                   "%s %u is too large for the kernels' int indices",
-                                   is_output ? "output" : "input", (unsigned)i);
-                product *= dim;
-            }
-        }
+static bool strides_fit_int32(const ember_tensor_info *info, const char *side,
+                              uint32_t position, char *why, size_t why_size) {
+    int64_t product = 1;
+    for (uint32_t d = 0; d < info->rank && d < EMBER_MAX_RANK; d++) {
+        const int64_t dim = info->dims[d] > 0 ? info->dims[d] : 1;
+        if (product > INT32_MAX / dim)
+            return cld_why(why, why_size, "%s %u is too large for the kernels' int indices",
+                           side, (unsigned)position);
+        product *= dim;
     }
     return true;
 }
@@ -203,7 +194,7 @@ static int claim(void *user, const ember_interp *ip, uint32_t node, char *why,
         cld_format(why, why_size, "no OpenCL kernel for %s", op_name ? op_name : "this op");
         return 0;
     }
-    return indexable(d->api, ip, node, why, why_size) &&
+    return cld_check_tensors(d->api, ip, node, strides_fit_int32, why, why_size) &&
            op->supports(d->api, ip, node, why, why_size);
 }
 

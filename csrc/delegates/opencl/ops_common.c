@@ -52,21 +52,31 @@ const char *cld_type_name(ember_type type) {
     return (unsigned)type < EMBER_TYPE_COUNT ? names[type] : "an unknown type";
 }
 
-bool cld_all_float32(const ember_core_api *api, const ember_interp *ip, uint32_t node,
-                     char *why, size_t why_size) {
+bool cld_check_tensors(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                       cld_tensor_check check, char *why, size_t why_size) {
     for (uint32_t is_output = 0; is_output < 2; is_output++) {
-        uint32_t count = api->node_io_count(ip, node, is_output);
+        const uint32_t count = api->node_io_count(ip, node, is_output);
         for (uint32_t i = 0; i < count; i++) {
             ember_tensor_info info;
-            if (!cld_io(api, ip, node, is_output, i, NULL, &info))
-                continue;
-            if (info.type != EMBER_TYPE_FLOAT32)
-                return cld_why(why, why_size, "%s %u is %s, the delegate runs float32 only",
-                               is_output ? "output" : "input", (unsigned)i,
-                               cld_type_name(info.type));
+            if (cld_io(api, ip, node, is_output, i, NULL, &info) &&
+                !check(&info, is_output ? "output" : "input", i, why, why_size))
+                return false;
         }
     }
     return true;
+}
+
+static bool is_float32(const ember_tensor_info *info, const char *side, uint32_t position,
+                       char *why, size_t why_size) {
+    if (info->type != EMBER_TYPE_FLOAT32)
+        return cld_why(why, why_size, "%s %u is %s, the delegate runs float32 only", side,
+                       (unsigned)position, cld_type_name(info->type));
+    return true;
+}
+
+bool cld_all_float32(const ember_core_api *api, const ember_interp *ip, uint32_t node,
+                     char *why, size_t why_size) {
+    return cld_check_tensors(api, ip, node, is_float32, why, why_size);
 }
 
 bool cld_param_of_kind(const ember_core_api *api, const ember_interp *ip, uint32_t node,

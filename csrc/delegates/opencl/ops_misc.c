@@ -46,23 +46,19 @@ bool misc_io(cld_plan *plan, uint32_t node, uint32_t is_output, uint32_t positio
     return true;
 }
 
+/* The kernels index with int, and misc_launch rounds a count up by up to MISC_GROUP. */
+static bool int_indexed(const ember_tensor_info *info, const char *side, uint32_t position,
+                        char *why, size_t why_size) {
+    if (misc_count(info) > (size_t)INT32_MAX - MISC_GROUP)
+        return cld_why(why, why_size, "%s %u has %zu elements; the delegate indexes with int32",
+                       side, (unsigned)position, misc_count(info));
+    return true;
+}
+
 bool misc_supports_float(const ember_core_api *api, const ember_interp *ip, uint32_t node,
                          char *why, size_t why_size) {
-    if (!cld_all_float32(api, ip, node, why, why_size))
-        return false;
-    for (uint32_t is_output = 0; is_output < 2; is_output++) {
-        const uint32_t n = api->node_io_count(ip, node, is_output);
-        for (uint32_t k = 0; k < n; k++) {
-            uint32_t t;
-            ember_tensor_info info;
-            if (cld_io(api, ip, node, is_output, k, &t, &info) &&
-                misc_count(&info) > (size_t)INT32_MAX - MISC_GROUP)
-                return cld_why(why, why_size,
-                               "%s %u has %zu elements; the delegate indexes with int32",
-                               is_output ? "output" : "input", (unsigned)k, misc_count(&info));
-        }
-    }
-    return true;
+    return cld_all_float32(api, ip, node, why, why_size) &&
+           cld_check_tensors(api, ip, node, int_indexed, why, why_size);
 }
 
 bool misc_supports_one_input(const ember_core_api *api, const ember_interp *ip, uint32_t node,

@@ -259,6 +259,14 @@ static cld_ref upload_blocks(cld_plan *plan, const struct conv_node *c, size_t g
     return ref;
 }
 
+/* upload_blocks for CONV2D and TRANSPOSE_CONV with a window: an OHWI filter's taps are its
+   H x W cells, each across the I = group_in channels. */
+static cld_ref upload_window_blocks(cld_plan *plan, const struct conv_node *c, size_t group_out,
+                                    cld_ref *bias_ref) {
+    return upload_blocks(plan, c, group_out, (size_t)c->w.dims[1] * (size_t)c->w.dims[2],
+                         (size_t)c->w.dims[3], bias_ref);
+}
+
 /* Depthwise filter [1][taps][C] with rows padded to round4(C), bias padded alike. */
 static cld_ref upload_depthwise(cld_plan *plan, const struct conv_node *c, cld_ref *bias_ref) {
     const size_t channels = (size_t)c->w.dims[3], padded = round4(channels);
@@ -362,9 +370,7 @@ static ember_status conv2d_encode(cld_plan *plan, uint32_t node) {
     }
     const size_t group_out = (size_t)(c.out.dims[3] / c.groups);
     cld_ref bias = {0};
-    const cld_ref weights = upload_blocks(plan, &c, group_out,
-                                          (size_t)c.w.dims[1] * (size_t)c.w.dims[2],
-                                          (size_t)c.w.dims[3], &bias);
+    const cld_ref weights = upload_window_blocks(plan, &c, group_out, &bias);
     const cl_kernel kernel = cld_kernel(plan, "conv2d_window");
     cld_args a = bind_inputs(plan, kernel, &c, weights, bias);
     bind_residual_output(plan, &a, &c);
@@ -404,9 +410,7 @@ static ember_status transpose_conv2d_encode(cld_plan *plan, uint32_t node) {
         return cld_status(plan);
     const size_t group_out = (size_t)(c.out.dims[3] / c.groups);
     cld_ref bias = {0};
-    const cld_ref weights = upload_blocks(plan, &c, group_out,
-                                          (size_t)c.w.dims[1] * (size_t)c.w.dims[2],
-                                          (size_t)c.w.dims[3], &bias);
+    const cld_ref weights = upload_window_blocks(plan, &c, group_out, &bias);
     const cl_kernel kernel = cld_kernel(plan, "transpose_conv2d");
     cld_args a = bind_inputs(plan, kernel, &c, weights, bias);
     cld_arg_ref(&a, cld_tensor(plan, c.output));

@@ -36,3 +36,13 @@ float cld_act(float x, int act) {
         return x;
     }
 }
+
+/* The NHWC coordinates (batch, y, x, channel) of element i of a [*][height][width][channels]
+   tensor, for kernels with one work item per output cell. */
+int4 cld_nhwc_cell(int i, int channels, int width, int height) {
+    const int c = i % channels;
+    int rest = i / channels;
+    const int x = rest % width;
+    rest /= width;
+    return (int4)(rest / height, rest % height, x, c);
+}

@@ -95,12 +95,8 @@ __kernel void layout_resize(__global REAL *in, int in_off, __global REAL *out, i
     if (i >= n)
         return;
     __global const int *t = tab + tab_off;
-    const int c = i % channels;
-    int rest = i / channels;
-    const int ox = rest % out_w;
-    rest /= out_w;
-    const int oy = rest % out_h;
-    const int b = rest / out_h;
+    const int4 cell = cld_nhwc_cell(i, channels, out_w, out_h);
+    const int b = cell.s0, oy = cell.s1, ox = cell.s2, c = cell.s3;
     __global const int *cols = t + 3 * out_h;
     const int image = in_off + b * in_h * in_w * channels + c;
     const int r0 = image + t[oy] * in_w * channels, x0 = cols[ox] * channels;
@@ -127,12 +123,8 @@ __kernel void layout_resize_taps(__global REAL *in, int in_off, __global REAL *o
     if (i >= n)
         return;
     __global const int *t = tab + tab_off;
-    const int c = i % channels;
-    int rest = i / channels;
-    const int ox = rest % out_w;
-    rest /= out_w;
-    const int oy = rest % out_h;
-    const int b = rest / out_h;
+    const int4 cell = cld_nhwc_cell(i, channels, out_w, out_h);
+    const int b = cell.s0, oy = cell.s1, ox = cell.s2, c = cell.s3;
     __global const int *cy = t + oy * ky;
     __global const int *wy = t + out_h * ky + oy * ky;
     __global const int *cx = t + 2 * out_h * ky + ox * kx;

@@ -24,12 +24,8 @@ __kernel void pool_2d(__global REAL *in, int in_off, __global REAL *out, int out
     const int i = get_global_id(0);
     if (i >= n)
         return;
-    const int c = i % channels;
-    int rest = i / channels;
-    const int ox = rest % out_w;
-    rest /= out_w;
-    const int oy = rest % out_h;
-    const int b = rest / out_h;
+    const int4 cell = cld_nhwc_cell(i, channels, out_w, out_h);
+    const int b = cell.s0, oy = cell.s1, ox = cell.s2, c = cell.s3;
     const int y0 = oy * stride_h - pad_top, x0 = ox * stride_w - pad_left;
     const int image = in_off + b * in_h * in_w * channels + c;
     float acc = mode == POOL_MAX ? -FLT_MAX : 0.0f;

@@ -46,3 +46,16 @@ int4 cld_nhwc_cell(int i, int channels, int width, int height) {
     rest /= width;
     return (int4)(rest / height, rest % height, x, c);
 }
+
+/* Adds to *a and *b the offsets of flat index `rest` of a broadcast table t (the rank, then
+   per dim, outermost first, its size and the element strides of a and b along it), as the
+   element-wise and batched matmul kernels lay out their operands. */
+void cld_broadcast_offsets(__global const int *t, int rest, int *a, int *b) {
+    for (int d = t[0] - 1; d >= 0; d--) {
+        const int size = t[1 + 3 * d];
+        const int k = rest % size;
+        rest /= size;
+        *a += k * t[2 + 3 * d];
+        *b += k * t[3 + 3 * d];
+    }
+}

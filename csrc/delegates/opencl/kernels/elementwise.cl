@@ -93,15 +93,8 @@ __kernel void ew_binary_strided(__global REAL *a, int a_off, __global REAL *b, i
     const int i = get_global_id(0);
     if (i >= n)
         return;
-    __global const int *t = tab + tab_off;
-    int rest = i, ai = a_off, bi = b_off;
-    for (int d = t[0] - 1; d >= 0; d--) {
-        const int size = t[1 + 3 * d];
-        const int k = rest % size;
-        rest /= size;
-        ai += k * t[2 + 3 * d];
-        bi += k * t[3 + 3 * d];
-    }
+    int ai = a_off, bi = b_off;
+    cld_broadcast_offsets(tab + tab_off, i, &ai, &bi);
     const float y = ew_binary(op, LOAD(a, ai), LOAD(b, bi));
     STORE(out, out_off + i, ew_clamp(y, lo, hi));
 }

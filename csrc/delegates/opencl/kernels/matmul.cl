@@ -10,19 +10,12 @@ __kernel void matmul_batched(__global REAL *a, int a_off, __global REAL *b, int 
     const int i = get_global_id(0);
     if (i >= count)
         return;
-    __global const int *t = tab + tab_off;
     const int n = i % n_size;
     int rest = i / n_size;
     const int m = rest % m_size;
     rest /= m_size;
     int ai = a_off + m * a_m, bi = b_off + n * b_n;
-    for (int d = t[0] - 1; d >= 0; d--) {
-        const int size = t[1 + 3 * d];
-        const int k = rest % size;
-        rest /= size;
-        ai += k * t[2 + 3 * d];
-        bi += k * t[3 + 3 * d];
-    }
+    cld_broadcast_offsets(tab + tab_off, rest, &ai, &bi);
     float acc = 0.0f;
     for (int k = 0; k < k_size; k++)
         acc += LOAD(a, ai + k * a_k) * LOAD(b, bi + k * b_k);

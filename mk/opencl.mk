@@ -39,12 +39,12 @@ $(CLD_SAN_LIB): $(CLD_SRCS) $(CLD_GEN) $(CLD_HDRS)
 
 # The tests link the core (as a user does) and half.c, which test_opencl_half checks directly.
 $(C_BUILD)/tests/delegates/%: tests/c/delegates/%.c tests/c/test_util.h $(CLD_DIR)/half.c \
-    $(CLD_HDRS) $(C_LIB)
+    tests/c/delegates/opencl_test_util.h $(CLD_HDRS) $(C_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(C_FLAGS) $(C_OPT) -Itests/c -I$(CLD_DIR) $< $(CLD_DIR)/half.c $(C_LIB) -ldl -lm -o $@
 
 $(C_BUILD)/tests-san/delegates/%: tests/c/delegates/%.c tests/c/test_util.h $(CLD_DIR)/half.c \
-    $(CLD_HDRS) $(C_SAN_LIB)
+    tests/c/delegates/opencl_test_util.h $(CLD_HDRS) $(C_SAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(C_FLAGS) $(SAN_FLAGS) -Itests/c -I$(CLD_DIR) $< $(CLD_DIR)/half.c $(C_SAN_LIB) \
 	    -ldl -lm -o $@

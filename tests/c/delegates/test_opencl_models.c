@@ -4,9 +4,9 @@
    outputs byte for byte, and nodes the delegate refuses each with a reason. Runs as
    `test_opencl_models MODELS_DIR LIBRARY` (mk/opencl.mk), on PoCL. */
 #define _POSIX_C_SOURCE 200809L
-#include <dlfcn.h>
 #include <math.h>
 
+#include "opencl_test_util.h"
 #include "test_util.h"
 
 #define MAX_OUTPUTS 8
@@ -22,21 +22,6 @@ typedef struct run_result {
     uint8_t *data[MAX_OUTPUTS];
     uint32_t on_device, without_reason;
 } run_result;
-
-static void fill_inputs(ember_interp *ip) {
-    for (uint32_t k = 0; k < ember_interp_input_count(ip); k++) {
-        uint32_t t = ember_interp_input_tensor(ip, k);
-        ember_tensor_info info;
-        ember_interp_tensor_info(ip, t, &info);
-        uint8_t *data = ember_interp_tensor_data(ip, t);
-        if (info.type != EMBER_TYPE_FLOAT32) {
-            memset(data, 0, info.bytes);
-            continue;
-        }
-        for (size_t i = 0; i < info.bytes / sizeof(float); i++)
-            ((float *)data)[i] = (float)((i * 37 + k * 11) % 23) / 7.0f - 1.5f;
-    }
-}
 
 static void keep_outputs(ember_interp *ip, run_result *r) {
     r->output_count = ember_interp_output_count(ip);
@@ -64,14 +49,10 @@ static void run(const uint8_t *model, size_t size, bool delegated, run_result *r
     r->status = ember_interp_create(model, size, NULL, &ip);
     if (r->status == EMBER_STATUS_OK && delegated) {
         d = create_fn(ember_core_api_get(), keys, values, 1, msg, sizeof msg);
-        r->status = d ? ember_interp_add_delegate(ip, d) : EMBER_STATUS_ERROR;
+        r->status = d ? EMBER_STATUS_OK : EMBER_STATUS_ERROR;
     }
     if (r->status == EMBER_STATUS_OK)
-        r->status = ember_interp_allocate(ip);
-    if (r->status == EMBER_STATUS_OK) {
-        fill_inputs(ip);
-        r->status = ember_interp_invoke(ip);
-    }
+        r->status = opencl_test_invoke(ip, d);
     if (r->status == EMBER_STATUS_OK) {
         keep_outputs(ip, r);
         for (uint32_t n = 0; n < ember_interp_node_count(ip); n++) {
@@ -159,15 +140,10 @@ static uint32_t check_index(const char *dir, const char *index) {
 }
 
 int main(int argc, char **argv) {
-    void *lib = argc >= 3 ? dlopen(argv[2], RTLD_NOW | RTLD_LOCAL) : NULL;
-    void *c = lib ? dlsym(lib, EMBER_DELEGATE_CREATE_SYMBOL) : NULL;
-    void *d = lib ? dlsym(lib, EMBER_DELEGATE_DESTROY_SYMBOL) : NULL;
-    if (c == NULL || d == NULL) {
-        fprintf(stderr, "usage: %s MODELS_DIR LIBRARY (%s)\n", argv[0], lib ? "" : dlerror());
+    if (argc < 3 || !opencl_test_load(argv[2], &create_fn, &destroy_fn)) {
+        fprintf(stderr, "usage: %s MODELS_DIR LIBRARY\n", argv[0]);
         return 2;
     }
-    memcpy(&create_fn, &c, sizeof c);
-    memcpy(&destroy_fn, &d, sizeof d);
     uint32_t on_device = check_index(argv[1], "index.txt");
     /* Most float32 op models run on the device; a delegate that took nothing would pass the
        comparisons above trivially. */

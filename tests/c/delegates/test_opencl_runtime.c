@@ -5,13 +5,13 @@
    Runs as `test_opencl_runtime MODELS_DIR LIBRARY` (mk/opencl.mk), on PoCL. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
-#include <dlfcn.h>
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "opencl_test_util.h"
 #include "test_util.h"
 
 #define MAX_OUT 4096
@@ -29,30 +29,6 @@ typedef struct result {
     char description[4096]; /* describe() after allocate */
 } result;
 
-static bool load_library(const char *path) {
-    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (lib == NULL) {
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-        return false;
-    }
-    void *c = dlsym(lib, EMBER_DELEGATE_CREATE_SYMBOL);
-    void *d = dlsym(lib, EMBER_DELEGATE_DESTROY_SYMBOL);
-    memcpy(&create_fn, &c, sizeof c);
-    memcpy(&destroy_fn, &d, sizeof d);
-    return c != NULL && d != NULL;
-}
-
-static void fill_inputs(ember_interp *ip) {
-    for (uint32_t k = 0; k < ember_interp_input_count(ip); k++) {
-        uint32_t t = ember_interp_input_tensor(ip, k);
-        ember_tensor_info info;
-        ember_interp_tensor_info(ip, t, &info);
-        float *data = ember_interp_tensor_data(ip, t);
-        for (size_t i = 0; i < info.bytes / sizeof(float); i++)
-            data[i] = (float)((i * 37 + k * 11) % 23) / 7.0f - 1.5f;
-    }
-}
-
 /* Runs `model` with the delegate d (none when NULL), which stays alive. */
 static void run_with(const char *model, ember_delegate *d, result *r) {
     memset(r, 0, sizeof *r);
@@ -60,14 +36,8 @@ static void run_with(const char *model, ember_delegate *d, result *r) {
     uint8_t *bytes = test_read_file(models_dir, model, &size);
     ember_interp *ip = NULL;
     r->status = bytes ? ember_interp_create(bytes, size, NULL, &ip) : EMBER_STATUS_ERROR;
-    if (r->status == EMBER_STATUS_OK && d != NULL)
-        r->status = ember_interp_add_delegate(ip, d);
     if (r->status == EMBER_STATUS_OK)
-        r->status = ember_interp_allocate(ip);
-    if (r->status == EMBER_STATUS_OK) {
-        fill_inputs(ip);
-        r->status = ember_interp_invoke(ip);
-    }
+        r->status = opencl_test_invoke(ip, d);
     if (r->status == EMBER_STATUS_OK) {
         uint32_t t = ember_interp_output_tensor(ip, 0);
         ember_tensor_info info;
@@ -344,7 +314,7 @@ static void test_shared_delegate(const char *model, const result *cpu) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3 || !load_library(argv[2])) {
+    if (argc < 3 || !opencl_test_load(argv[2], &create_fn, &destroy_fn)) {
         fprintf(stderr, "usage: %s MODELS_DIR LIBRARY\n", argv[0]);
         return 2;
     }

@@ -201,7 +201,7 @@ fuzz: $(C_BUILD)/fuzz_model
 FUZZ_EMBER_SECONDS ?= 150
 FUZZ_EMBER_ARGS ?=
 
-$(C_BUILD)/fuzz_ember_run: tests/c/fuzz_ember_run.c $(C_SAN_LIB)
+$(C_BUILD)/fuzz_ember_run: tests/c/fuzz_ember_run.c tests/c/fuzz_runner.h $(C_SAN_LIB)
 	$(CC) $(C_FLAGS) $(SAN_FLAGS) $< $(C_SAN_LIB) -lm -o $@
 
 fuzz-ember: $(C_BUILD)/fuzz_ember_run

@@ -95,8 +95,9 @@ bench-opencl: py-deps
 # copy of tests/c/corpus_ember.
 FUZZ_OPENCL_EMBER_SECONDS ?= 60
 
-$(C_BUILD)/fuzz_opencl_run: tests/c/delegates/fuzz_opencl_run.c $(C_SAN_LIB)
-	$(CC) $(C_FLAGS) $(SAN_FLAGS) $< $(C_SAN_LIB) -ldl -lm -o $@
+$(C_BUILD)/fuzz_opencl_run: tests/c/delegates/fuzz_opencl_run.c tests/c/fuzz_runner.h \
+    tests/c/delegates/opencl_test_util.h $(C_SAN_LIB)
+	$(CC) $(C_FLAGS) $(SAN_FLAGS) -Itests/c $< $(C_SAN_LIB) -ldl -lm -o $@
 
 fuzz-opencl-ember: $(C_BUILD)/fuzz_opencl_run $(CLD_SAN_LIB)
 	@mkdir -p $(C_BUILD)/fuzz-opencl-ember-corpus

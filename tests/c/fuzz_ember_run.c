@@ -13,50 +13,13 @@
    (each dynamic dim to its min, then to a size drawn from the seed), allocated and run the
    same way at each size ("RESIZED" lines). */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "emberlite.h"
-
-/* Largest block the interpreter may allocate (arena, tables, scratch): a model that asks for
-   more is refused with NO_MEMORY instead of exhausting the machine. */
-#define ALLOC_CAP ((size_t)256 << 20)
-#define MAX_MODEL_BYTES ((size_t)64 << 20)
-
-static void *capped_alloc(void *user, size_t size, size_t align) {
-    (void)user;
-    if (size > ALLOC_CAP)
-        return NULL;
-    void *p = NULL;
-    /* The exact size, so that ASan's redzone starts at the first byte past the block. */
-    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1))
-        return NULL;
-    return p;
-}
-
-static void capped_free(void *user, void *ptr) {
-    (void)user;
-    free(ptr);
-}
-
-/* xorshift64*: the input bytes of a model depend only on its bytes. */
-static uint64_t next(uint64_t *s) {
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ull;
-}
-
-static uint64_t seed_of(const uint8_t *data, size_t size) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < size; i++)
-        h = (h ^ data[i]) * 1099511628211ull;
-    return h | 1;
-}
+#include "fuzz_runner.h"
 
 /* Floats are mostly ordinary values in [-8, 8) (so the kernels' arithmetic paths run), now and
    then raw bytes (NaN, infinities, denormals); other types get raw bytes, bools 0 or 1. */
@@ -127,24 +90,6 @@ static uint8_t *snapshot(ember_interp *ip, size_t *total) {
         at += info.bytes;
     }
     return copy;
-}
-
-static uint8_t *read_model(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    uint8_t *data = NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && (size_t)st.st_size <= MAX_MODEL_BYTES) {
-        *size = (size_t)st.st_size;
-        data = capped_alloc(NULL, *size, 64);
-        if (data && fread(data, 1, *size, f) != *size) {
-            free(data);
-            data = NULL;
-        }
-    }
-    fclose(f);
-    return data;
 }
 
 /* 0: ran or refused; 3: the two invokes disagree. */
@@ -244,51 +189,13 @@ static int run_model(const char *path) {
     return rc;
 }
 
-static int by_name(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The *.ember files of a directory, in name order. */
-static int run_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return run_model(dir);
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        const size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 6, ".ember") != 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **grown = realloc(names, cap * sizeof *names);
-            if (grown == NULL)
-                break;
-            names = grown;
-        }
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, by_name);
-    int rc = 0;
-    char path[4096];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (rc == 0)
-            rc = run_model(path);
-        free(names[i]);
-    }
-    free(names);
-    return rc;
-}
-
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
         return 2;
     }
     for (int i = 1; i < argc; i++) {
-        const int rc = run_dir(argv[i]);
+        const int rc = run_dir(argv[i], run_model);
         if (rc)
             return rc;
     }

@@ -10,40 +10,16 @@
    are not compared: random weights and inputs make NaN and overflow common, and the CPU
    comparisons live in test_opencl_models.c and the Python tests. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
-#include <dlfcn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emberlite.h"
-
-#define ALLOC_CAP ((size_t)256 << 20)
-#define MAX_MODEL_BYTES ((size_t)64 << 20)
+#include "fuzz_runner.h"
+#include "opencl_test_util.h"
 
 static ember_delegate *delegate;
-
-static void *capped_alloc(void *user, size_t size, size_t align) {
-    (void)user;
-    void *p = NULL;
-    if (size > ALLOC_CAP ||
-        posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1))
-        return NULL;
-    return p;
-}
-
-static void capped_free(void *user, void *ptr) {
-    (void)user;
-    free(ptr);
-}
-
-static uint64_t next(uint64_t *s) {
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 2685821657736338717ull;
-}
 
 /* Floats in [-8, 8), other types raw bytes (bools 0 or 1): the same inputs for both runs. */
 static void fill_inputs(ember_interp *ip, uint64_t seed) {
@@ -63,25 +39,6 @@ static void fill_inputs(ember_interp *ip, uint64_t seed) {
                 memcpy(p + k, &v, 4);
             }
     }
-}
-
-static uint8_t *read_model(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    uint8_t *data = NULL;
-    if (f != NULL && fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        rewind(f);
-        if (n > 0 && (size_t)n <= MAX_MODEL_BYTES &&
-            (data = aligned_alloc(64, ((size_t)n + 63) / 64 * 64)) != NULL &&
-            fread(data, 1, (size_t)n, f) != (size_t)n) {
-            free(data);
-            data = NULL;
-        }
-        *size = (size_t)n;
-    }
-    if (f != NULL)
-        fclose(f);
-    return data;
 }
 
 typedef struct outcome {
@@ -126,10 +83,7 @@ static int run_model(const char *path) {
         printf("SKIPPED cannot read (or larger than %zu bytes)\n", MAX_MODEL_BYTES);
         return 0;
     }
-    uint64_t seed = 1469598103934665603ull;
-    for (size_t i = 0; i < size; i++)
-        seed = (seed ^ data[i]) * 1099511628211ull;
-    seed |= 1;
+    const uint64_t seed = seed_of(data, size);
     int rc = 0;
     outcome cpu = run_once(data, size, seed, false);
     if (cpu.allocate != EMBER_STATUS_OK) {
@@ -152,56 +106,14 @@ static int run_model(const char *path) {
     return rc;
 }
 
-static int by_name(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int run_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return run_model(dir);
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        const size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 6, ".ember") != 0)
-            continue;
-        if (n == cap) {
-            char **grown = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *names);
-            if (grown == NULL)
-                break;
-            names = grown;
-        }
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, by_name);
-    int rc = 0;
-    char path[4096];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (rc == 0)
-            rc = run_model(path);
-        free(names[i]);
-    }
-    free(names);
-    return rc;
-}
-
 int main(int argc, char **argv) {
     const char *library = getenv("EMBER_OPENCL_LIBRARY");
-    void *lib = library ? dlopen(library, RTLD_NOW | RTLD_LOCAL) : NULL;
-    void *create = lib ? dlsym(lib, EMBER_DELEGATE_CREATE_SYMBOL) : NULL;
-    void *destroy = lib ? dlsym(lib, EMBER_DELEGATE_DESTROY_SYMBOL) : NULL;
-    if (argc < 2 || create == NULL || destroy == NULL) {
-        fprintf(stderr, "usage: EMBER_OPENCL_LIBRARY=LIB %s FILE|DIR... (%s)\n", argv[0],
-                library ? dlerror() : "no EMBER_OPENCL_LIBRARY");
-        return 2;
-    }
     ember_delegate_create_fn create_fn;
     ember_delegate_destroy_fn destroy_fn;
-    memcpy(&create_fn, &create, sizeof create);
-    memcpy(&destroy_fn, &destroy, sizeof destroy);
+    if (argc < 2 || library == NULL || !opencl_test_load(library, &create_fn, &destroy_fn)) {
+        fprintf(stderr, "usage: EMBER_OPENCL_LIBRARY=LIB %s FILE|DIR...\n", argv[0]);
+        return 2;
+    }
     static const char *const keys[] = {"cache_dir"};
     static const char *const values[] = {""};
     char msg[256] = "";
@@ -212,7 +124,7 @@ int main(int argc, char **argv) {
     }
     int rc = 0;
     for (int i = 1; i < argc && rc == 0; i++)
-        rc = run_dir(argv[i]);
+        rc = run_dir(argv[i], run_model);
     destroy_fn(delegate);
     if (rc == 0)
         printf("DONE\n");

@@ -162,18 +162,12 @@ static int run_resized(ember_interp *ip, uint64_t seed) {
 }
 
 static int run_model(const char *path) {
-    printf("RUN %s\n", path);
-    fflush(stdout);
     size_t size = 0;
-    uint8_t *data = read_model(path, &size);
-    if (data == NULL) {
-        printf("SKIPPED cannot read (or larger than %zu bytes)\n", MAX_MODEL_BYTES);
+    uint8_t *data = start_model(path, &size);
+    if (data == NULL)
         return 0;
-    }
-    const ember_allocator allocator = {capped_alloc, capped_free, NULL};
     ember_options options;
-    ember_options_init(&options);
-    options.allocator = &allocator;
+    capped_options(&options);
     ember_interp *ip = NULL;
     int rc = 0;
     ember_status st = ember_interp_create(data, size, &options, &ip);

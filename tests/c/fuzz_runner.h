@@ -19,7 +19,7 @@
 #define ALLOC_CAP ((size_t)256 << 20)
 #define MAX_MODEL_BYTES ((size_t)64 << 20)
 
-static void *capped_alloc(void *user, size_t size, size_t align) {
+static inline void *capped_alloc(void *user, size_t size, size_t align) {
     (void)user;
     if (size > ALLOC_CAP)
         return NULL;
@@ -30,29 +30,36 @@ static void *capped_alloc(void *user, size_t size, size_t align) {
     return p;
 }
 
-static void capped_free(void *user, void *ptr) {
+static inline void capped_free(void *user, void *ptr) {
     (void)user;
     free(ptr);
 }
 
 /* xorshift64*: the input bytes of a model depend only on its bytes. */
-static uint64_t next(uint64_t *s) {
+static inline uint64_t next(uint64_t *s) {
     *s ^= *s >> 12;
     *s ^= *s << 25;
     *s ^= *s >> 27;
     return *s * 2685821657736338717ull;
 }
 
-static uint64_t seed_of(const uint8_t *data, size_t size) {
+static inline uint64_t seed_of(const uint8_t *data, size_t size) {
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < size; i++)
         h = (h ^ data[i]) * 1099511628211ull;
     return h | 1;
 }
 
+/* Interpreter options whose allocator is capped_alloc. */
+static inline void capped_options(ember_options *options) {
+    static const ember_allocator allocator = {capped_alloc, capped_free, NULL};
+    ember_options_init(options);
+    options->allocator = &allocator;
+}
+
 /* The file's bytes in a block of their exact size; NULL when unreadable or larger than
    MAX_MODEL_BYTES. */
-static uint8_t *read_model(const char *path, size_t *size) {
+static inline uint8_t *read_model(const char *path, size_t *size) {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return NULL;
@@ -70,13 +77,24 @@ static uint8_t *read_model(const char *path, size_t *size) {
     return data;
 }
 
-static int by_name(const void *a, const void *b) {
+/* Prints "RUN <path>" (flushed, so that a crash is pinned on this model) and reads the
+   model; NULL, printed as "SKIPPED", when read_model cannot. */
+static inline uint8_t *start_model(const char *path, size_t *size) {
+    printf("RUN %s\n", path);
+    fflush(stdout);
+    uint8_t *data = read_model(path, size);
+    if (data == NULL)
+        printf("SKIPPED cannot read (or larger than %zu bytes)\n", MAX_MODEL_BYTES);
+    return data;
+}
+
+static inline int by_name(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* run_model on each *.ember file of a directory, in name order, up to the first that
    returns non-zero (its status); on `dir` itself when it is a file. */
-static int run_dir(const char *dir, int (*run_model)(const char *path)) {
+static inline int run_dir(const char *dir, int (*run_model)(const char *path)) {
     DIR *d = opendir(dir);
     if (d == NULL)
         return run_model(dir);

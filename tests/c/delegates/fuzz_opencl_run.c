@@ -48,10 +48,8 @@ typedef struct outcome {
 } outcome;
 
 static outcome run_once(const uint8_t *data, size_t size, uint64_t seed, bool delegated) {
-    const ember_allocator allocator = {capped_alloc, capped_free, NULL};
     ember_options options;
-    ember_options_init(&options);
-    options.allocator = &allocator;
+    capped_options(&options);
     outcome o = {EMBER_STATUS_ERROR, EMBER_STATUS_ERROR, 0, ""};
     ember_interp *ip = NULL;
     ember_status st = ember_interp_create(data, size, &options, &ip);
@@ -75,14 +73,10 @@ static outcome run_once(const uint8_t *data, size_t size, uint64_t seed, bool de
 }
 
 static int run_model(const char *path) {
-    printf("RUN %s\n", path);
-    fflush(stdout);
     size_t size = 0;
-    uint8_t *data = read_model(path, &size);
-    if (data == NULL) {
-        printf("SKIPPED cannot read (or larger than %zu bytes)\n", MAX_MODEL_BYTES);
+    uint8_t *data = start_model(path, &size);
+    if (data == NULL)
         return 0;
-    }
     const uint64_t seed = seed_of(data, size);
     int rc = 0;
     outcome cpu = run_once(data, size, seed, false);

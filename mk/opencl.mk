@@ -10,7 +10,8 @@
 CLD_DIR := csrc/delegates/opencl
 # The core's SHA-256, portable block function only (no ISA defines), hidden like the rest.
 CLD_SRCS := $(sort $(wildcard $(CLD_DIR)/*.c)) csrc/sha256.c
-CLD_HDRS := $(wildcard $(CLD_DIR)/*.h) csrc/include/emberlite.h csrc/ember_internal.h
+CLD_HDRS := $(wildcard $(CLD_DIR)/*.h) csrc/include/emberlite.h csrc/ember_internal.h \
+    csrc/ember_schema.h csrc/kernels/resize_coords.h
 CLD_KERNELS := $(sort $(wildcard $(CLD_DIR)/kernels/*.cl))
 CLD_GEN := $(C_BUILD)/gen/cld_program_source.c
 # Only ember_delegate_create and ember_delegate_destroy are exported (delegate.c marks them).

@@ -16,6 +16,7 @@
 
 #include "ember_internal.h"
 #include "kernels/quant.h"
+#include "kernels/resize_coords.h"
 #include "threadpool.h"
 #include "ukernels/resize.h"
 #include "kernels/shape_rules.h"
@@ -233,81 +234,22 @@ static ember_status resize_check(ember_context *ctx, const ember_node *node) {
     return check_shapes(ctx, node, type, &p);
 }
 
-/* Input coordinate of output coordinate x (ONNX Resize's formulas, in float32); roi: this
-   axis' region for TF_CROP_AND_RESIZE. */
-static float source_coord(uint8_t transform, int32_t x, float scale, int32_t in, int32_t out,
-                          const float roi[2]) {
-    float xf = (float)x;
-    switch (transform) {
-    case EMBER_COORDINATE_TRANSFORM_ALIGN_CORNERS:
-        return out == 1 ? 0.0f : xf * (float)(in - 1) / (float)(out - 1);
-    case EMBER_COORDINATE_TRANSFORM_ASYMMETRIC:
-        return xf / scale;
-    case EMBER_COORDINATE_TRANSFORM_PYTORCH_HALF_PIXEL:
-        return out > 1 ? (xf + 0.5f) / scale - 0.5f : 0.0f;
-    case EMBER_COORDINATE_TRANSFORM_TF_CROP_AND_RESIZE:
-        return out > 1 ? roi[0] * (float)(in - 1) +
-                             xf * (roi[1] - roi[0]) * (float)(in - 1) / (float)(out - 1)
-                       : 0.5f * (roi[0] + roi[1]) * (float)(in - 1);
-    case EMBER_COORDINATE_TRANSFORM_HALF_PIXEL_SYMMETRIC: {
-        /* centres the output on the input when out differs from in x scale */
-        const float adjustment = (float)out / (scale * (float)in);
-        const float offset = (float)in / 2.0f * (1.0f - adjustment);
-        return offset + (xf + 0.5f) / scale - 0.5f;
-    }
-    default:
-        return (xf + 0.5f) / scale - 0.5f;
-    }
-}
-
-static float nearest(uint8_t rounding, float c) {
-    float f = floorf(c);
-    float frac = c - f;
-    switch (rounding) {
-    case EMBER_NEAREST_ROUNDING_FLOOR:
-        return f;
-    case EMBER_NEAREST_ROUNDING_CEIL:
-        return ceilf(c);
-    case EMBER_NEAREST_ROUNDING_ROUND_PREFER_CEIL:
-        return frac < 0.5f ? f : f + 1.0f;
-    default:
-        return frac <= 0.5f ? f : f + 1.0f;
-    }
-}
-
-/* The cell of coordinate c on an axis of `in` >= 1 cells: c truncated into [0, in - 1], NaN
-   to 0. Compared in double: float(in - 1) may round up past INT32_MAX. */
-static int32_t cell_index(float c, int32_t in) {
-    if (!(c >= 0.0f))
-        return 0;
-    return (double)c >= (double)(in - 1) ? in - 1 : (int32_t)c;
-}
-
 static void fill_axis(const struct resize_params *p, const struct resize_axis *t, float scale,
                       int32_t in, int32_t out, const float roi[2]) {
     const float last = (float)(in - 1);
     for (int32_t x = 0; x < out; x++) {
-        float c = source_coord(p->transform, x, scale, in, out, roi);
+        float c = resize_source_coord(p->transform, x, scale, in, out, roi);
         if (p->mode == EMBER_RESIZE_MODE_NEAREST) {
-            t->lo[x] = t->hi[x] = cell_index(nearest(p->rounding, c), in);
+            t->lo[x] = t->hi[x] = resize_cell_index(resize_nearest(p->rounding, c), in);
             t->w[x] = 0.0f;
         } else {
             c = !(c >= 0.0f) ? 0.0f : (c > last ? last : c);
-            int32_t lo = cell_index(c, in);
+            int32_t lo = resize_cell_index(c, in);
             t->lo[x] = lo;
             t->hi[x] = lo < in - 1 ? lo + 1 : lo;
             t->w[x] = c - (float)lo;
         }
     }
-}
-
-static float cubic_weight(float a, float x) {
-    x = fabsf(x);
-    if (x <= 1.0f)
-        return ((a + 2.0f) * x - (a + 3.0f)) * x * x + 1.0f;
-    if (x < 2.0f)
-        return ((a * x - 5.0f * a) * x + 8.0f * a) * x - 4.0f * a;
-    return 0.0f;
 }
 
 /* The filter's scale: antialias stretches it by 1 / scale when downsampling. */
@@ -337,7 +279,7 @@ static void fill_taps_at(const struct resize_params *p, int32_t k, float fs, flo
     for (int32_t j = 0; j < k; j++) {
         const float x = ((float)(j - k / 2 + 1) - ratio) * fs;
         const int64_t at = first + j;
-        float wj = p->mode == EMBER_RESIZE_MODE_CUBIC ? cubic_weight(p->cubic_a, x)
+        float wj = p->mode == EMBER_RESIZE_MODE_CUBIC ? resize_cubic_weight(p->cubic_a, x)
                                                       : fmaxf(0.0f, 1.0f - fabsf(x));
         if (p->exclude_outside && (at < 0 || at >= in))
             wj = 0.0f;
@@ -362,11 +304,11 @@ static bool fill_taps(const struct resize_params *p, struct resize_taps *t, floa
     for (int32_t o = 0; o < out; o++) {
         int32_t *cell = t->cell + (size_t)o * (size_t)k;
         float *w = t->w + (size_t)o * (size_t)k;
-        const float c = source_coord(p->transform, o, scale, in, out, roi);
+        const float c = resize_source_coord(p->transform, o, scale, in, out, roi);
         if (crop && !(c >= 0.0f && c <= (float)(in - 1)))
             cell[0] = -1;
         else if (p->mode == EMBER_RESIZE_MODE_NEAREST) {
-            cell[0] = cell_index(nearest(p->rounding, c), in);
+            cell[0] = resize_cell_index(resize_nearest(p->rounding, c), in);
             w[0] = 1.0f;
         } else
             fill_taps_at(p, t->k, fs, c, in, cell, w);

@@ -1,6 +1,6 @@
 /* RESIZE of NHWC float32 images in the OpenCL delegate. The host fills, per axis, the table
    of source cells and weights with the CPU kernel's coordinate arithmetic (csrc/kernels/
-   resize.c, in float32, so nearest picks the same cell on exact .5 ties), and the kernels
+   resize_coords.h, in float32, so nearest picks the same cell on exact .5 ties), and the kernels
    (kernels/layout.cl) only read the tables: nearest and bilinear through layout_resize,
    cubic, antialias and crop-and-resize through the general taps of layout_resize_taps.
    Scales, sizes or a roi given at run time (inputs 1 and last) are refused. */
@@ -8,15 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/resize_coords.h"
 #include "ops_misc.h"
-
-/* schemas/ember.fbs' enums */
-enum { MODE_NEAREST, MODE_LINEAR, MODE_CUBIC };
-enum {
-    HALF_PIXEL, ALIGN_CORNERS, ASYMMETRIC, PYTORCH_HALF_PIXEL, HALF_PIXEL_SYMMETRIC,
-    TF_CROP_AND_RESIZE
-};
-enum { ROUND_PREFER_FLOOR, ROUND_PREFER_CEIL, ROUND_FLOOR, ROUND_CEIL };
 
 /* The most taps per output coordinate the delegate builds tables for (antialias at a scale
    of 1/16 needs 32 linear or 64 cubic taps). */
@@ -47,7 +40,8 @@ static void resize_read(const ember_core_api *api, const ember_interp *ip, uint3
 }
 
 static bool general(const resize_params *p) {
-    return p->mode == MODE_CUBIC || p->antialias || p->transform == TF_CROP_AND_RESIZE;
+    return p->mode == EMBER_RESIZE_MODE_CUBIC || p->antialias ||
+           p->transform == EMBER_COORDINATE_TRANSFORM_TF_CROP_AND_RESIZE;
 }
 
 /* The filter's scale: antialias stretches it by 1 / scale when downsampling. */
@@ -58,9 +52,9 @@ static float filter_scale(const resize_params *p, float scale) {
 /* Taps per output coordinate (1 nearest, else twice the filter's half-width in input
    cells), or -1 past MAX_TAPS. */
 static int32_t taps_count(const resize_params *p, float scale) {
-    if (p->mode == MODE_NEAREST)
+    if (p->mode == EMBER_RESIZE_MODE_NEAREST)
         return 1;
-    const double support = p->mode == MODE_CUBIC ? 2.0 : 1.0;
+    const double support = p->mode == EMBER_RESIZE_MODE_CUBIC ? 2.0 : 1.0;
     const double k = 2.0 * ceil(support / (double)filter_scale(p, scale));
     return k <= MAX_TAPS ? (int32_t)k : -1;
 }
@@ -79,9 +73,9 @@ static bool resize_supports(const ember_core_api *api, const ember_interp *ip, u
         return cld_why(why, why_size, "needs an NHWC (rank 4) input");
     resize_params p;
     resize_read(api, ip, node, &p);
-    if (p.mode < MODE_NEAREST || p.mode > MODE_CUBIC || p.transform < HALF_PIXEL ||
-        p.transform > TF_CROP_AND_RESIZE || p.rounding < ROUND_PREFER_FLOOR ||
-        p.rounding > ROUND_CEIL)
+    if (p.mode < 0 || p.mode >= EMBER_RESIZE_MODE_COUNT || p.transform < 0 ||
+        p.transform >= EMBER_COORDINATE_TRANSFORM_COUNT || p.rounding < 0 ||
+        p.rounding >= EMBER_NEAREST_ROUNDING_COUNT)
         return cld_why(why, why_size, "unknown mode %lld, transform %lld or rounding %lld",
                        (long long)p.mode, (long long)p.transform, (long long)p.rounding);
     if (!(p.scale[0] > 0.0f && p.scale[1] > 0.0f && isfinite(p.scale[0]) &&
@@ -91,55 +85,6 @@ static bool resize_supports(const ember_core_api *api, const ember_interp *ip, u
         return cld_why(why, why_size, "antialias at scales %g,%g needs more than %d taps",
                        (double)p.scale[0], (double)p.scale[1], MAX_TAPS);
     return true;
-}
-
-/* Input coordinate of output coordinate x (ONNX Resize's formulas in float32, as the CPU
-   kernel computes them); roi: this axis' region for TF_CROP_AND_RESIZE. */
-static float source_coord(int64_t transform, int32_t x, float scale, int32_t in, int32_t out,
-                          const float roi[2]) {
-    const float xf = (float)x;
-    switch (transform) {
-    case ALIGN_CORNERS:
-        return out == 1 ? 0.0f : xf * (float)(in - 1) / (float)(out - 1);
-    case ASYMMETRIC:
-        return xf / scale;
-    case PYTORCH_HALF_PIXEL:
-        return out > 1 ? (xf + 0.5f) / scale - 0.5f : 0.0f;
-    case TF_CROP_AND_RESIZE:
-        return out > 1 ? roi[0] * (float)(in - 1) +
-                             xf * (roi[1] - roi[0]) * (float)(in - 1) / (float)(out - 1)
-                       : 0.5f * (roi[0] + roi[1]) * (float)(in - 1);
-    case HALF_PIXEL_SYMMETRIC: {
-        const float adjustment = (float)out / (scale * (float)in);
-        const float offset = (float)in / 2.0f * (1.0f - adjustment);
-        return offset + (xf + 0.5f) / scale - 0.5f;
-    }
-    default:
-        return (xf + 0.5f) / scale - 0.5f;
-    }
-}
-
-static float nearest(int64_t rounding, float c) {
-    const float f = floorf(c);
-    const float frac = c - f;
-    switch (rounding) {
-    case ROUND_FLOOR:
-        return f;
-    case ROUND_CEIL:
-        return ceilf(c);
-    case ROUND_PREFER_CEIL:
-        return frac < 0.5f ? f : f + 1.0f;
-    default:
-        return frac <= 0.5f ? f : f + 1.0f;
-    }
-}
-
-/* The cell of coordinate c on an axis of `in` >= 1 cells: truncated into [0, in - 1], NaN
-   to 0. */
-static int32_t cell_index(float c, int32_t in) {
-    if (!(c >= 0.0f))
-        return 0;
-    return (double)c >= (double)(in - 1) ? in - 1 : (int32_t)c;
 }
 
 static int32_t float_bits(float f) {
@@ -153,27 +98,18 @@ static void fill_axis(const resize_params *p, int32_t *t, float scale, int32_t i
                       const float roi[2]) {
     const float last = (float)(in - 1);
     for (int32_t x = 0; x < out; x++) {
-        float c = source_coord(p->transform, x, scale, in, out, roi);
-        if (p->mode == MODE_NEAREST) {
-            t[x] = t[out + x] = cell_index(nearest(p->rounding, c), in);
+        float c = resize_source_coord(p->transform, x, scale, in, out, roi);
+        if (p->mode == EMBER_RESIZE_MODE_NEAREST) {
+            t[x] = t[out + x] = resize_cell_index(resize_nearest(p->rounding, c), in);
             t[2 * out + x] = float_bits(0.0f);
         } else {
             c = !(c >= 0.0f) ? 0.0f : (c > last ? last : c);
-            const int32_t lo = cell_index(c, in);
+            const int32_t lo = resize_cell_index(c, in);
             t[x] = lo;
             t[out + x] = lo < in - 1 ? lo + 1 : lo;
             t[2 * out + x] = float_bits(c - (float)lo);
         }
     }
-}
-
-static float cubic_weight(float a, float x) {
-    x = fabsf(x);
-    if (x <= 1.0f)
-        return ((a + 2.0f) * x - (a + 3.0f)) * x * x + 1.0f;
-    if (x < 2.0f)
-        return ((a * x - 5.0f * a) * x + 8.0f * a) * x - 4.0f * a;
-    return 0.0f;
 }
 
 static void fill_taps_at(const resize_params *p, int32_t k, float fs, float c, int32_t in,
@@ -189,7 +125,7 @@ static void fill_taps_at(const resize_params *p, int32_t k, float fs, float c, i
     for (int32_t j = 0; j < k; j++) {
         const float x = ((float)(j - k / 2 + 1) - ratio) * fs;
         const int64_t at = first + j;
-        float wj = p->mode == MODE_CUBIC ? cubic_weight(p->cubic_a, x)
+        float wj = p->mode == EMBER_RESIZE_MODE_CUBIC ? resize_cubic_weight(p->cubic_a, x)
                                          : fmaxf(0.0f, 1.0f - fabsf(x));
         if (p->exclude_outside && (at < 0 || at >= in))
             wj = 0.0f;
@@ -206,18 +142,18 @@ static void fill_taps_at(const resize_params *p, int32_t k, float fs, float c, i
 static void fill_taps(const resize_params *p, int32_t *t, int32_t k, float scale, int32_t in,
                       int32_t out, const float roi[2]) {
     const float fs = filter_scale(p, scale);
-    const bool crop = p->transform == TF_CROP_AND_RESIZE;
+    const bool crop = p->transform == EMBER_COORDINATE_TRANSFORM_TF_CROP_AND_RESIZE;
     for (int32_t o = 0; o < out; o++) {
         int32_t *cell = t + (size_t)o * (size_t)k;
         int32_t *w = t + (size_t)out * (size_t)k + (size_t)o * (size_t)k;
-        const float c = source_coord(p->transform, o, scale, in, out, roi);
+        const float c = resize_source_coord(p->transform, o, scale, in, out, roi);
         if (crop && !(c >= 0.0f && c <= (float)(in - 1))) {
             for (int32_t j = 0; j < k; j++) {
                 cell[j] = -1;
                 w[j] = float_bits(0.0f);
             }
-        } else if (p->mode == MODE_NEAREST) {
-            cell[0] = cell_index(nearest(p->rounding, c), in);
+        } else if (p->mode == EMBER_RESIZE_MODE_NEAREST) {
+            cell[0] = resize_cell_index(resize_nearest(p->rounding, c), in);
             w[0] = float_bits(1.0f);
         } else
             fill_taps_at(p, k, fs, c, in, cell, w);
@@ -280,7 +216,7 @@ static ember_status resize_encode(cld_plan *plan, uint32_t node) {
         cld_arg_int(&args, kx);
         cld_arg_float(&args, p.extrapolation);
     } else
-        cld_arg_int(&args, p.mode != MODE_NEAREST);
+        cld_arg_int(&args, p.mode != EMBER_RESIZE_MODE_NEAREST);
     misc_launch(plan, k, out.count);
     return cld_status(plan);
 }

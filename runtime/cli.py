@@ -20,31 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from .cli_support import TO_NCHW, TO_NHWC, CliError, load_cli_delegate, open_model
+from .cli_support import (TO_NCHW, TO_NHWC, CliError, clip, load_cli_delegate, open_model,
+                          placement_text, printable, shape_text)
 from .errors import EmberRuntimeError
 
 EXIT_BAD_INPUT = 2
-
-
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def printable(text: str) -> str:
-    """`text` safe to print on a terminal: control characters, other non-printables (bidi
-    overrides, zero-width characters, lone surrogates) become Python escapes (\\x1b,
-    \\r, \\u202e), so a name from a model cannot move the cursor, recolour the terminal or
-    forge an output line; letters of any script stay as they are."""
-    out = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        elif ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else
-                       f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-    return "".join(out)
 
 
 # -- convert ---------------------------------------------------------------------------------
@@ -195,19 +175,7 @@ def _print_warnings(caught: list[warnings.WarningMessage], ours: type[Warning]) 
 
 # -- shared by inspect, run, verify ---------------------------------------------------------
 
-def _shape_text(shape: Sequence[int]) -> str:
-    return "[" + ",".join(str(int(d)) for d in shape) + "]"
-
-
 # -- delegates (inspect, run, bench) --------------------------------------------------------
-
-def placement_text(placement: dict[str, Any]) -> str:
-    """Where a node of Interpreter.node_placements() runs: "opencl #0" (the delegate and its
-    partition), or "cpu" with the reason no delegate took it."""
-    if placement["delegate"] is not None:
-        return f"{placement['delegate']} #{placement['partition']}"
-    return f"cpu: {placement['reason']}" if placement["reason"] else "cpu"
-
 
 def _delegate_summary(interp: Any, delegate: Any, library: str) -> dict[str, Any]:
     """What a delegate took of an allocated model: its name, options and description, the
@@ -291,7 +259,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     # escapes them itself).
     for kind in ("inputs", "outputs"):
         for io in info[kind]:
-            print(f"  {kind[:-1]:6} {printable(io['name'])} {_shape_text(io['shape'])} "
+            print(f"  {kind[:-1]:6} {printable(io['name'])} {shape_text(io['shape'])} "
                   f"{io['dtype']}{_dynamic_text(io.get('dims', []))}")
     print("ops:")
     for op, count in info["ops"].items():
@@ -303,7 +271,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     print("tensors:")
     for t in info["tensors"]:
         kind = "prep" if t.get("prepared") else ("const" if t["constant"] else "arena")
-        print(f"  {t['index']:4} {kind} {t['dtype']:8} {_shape_text(t['shape']):20} "
+        print(f"  {t['index']:4} {kind} {t['dtype']:8} {shape_text(t['shape']):20} "
               f"{printable(t['name'])}")
     if info["signatures"]:
         print("signatures:")
@@ -325,7 +293,7 @@ def _print_placements(summary: dict[str, Any]) -> None:
         print(f"  {printable(line)}")
     print("placement (delegate #partition, or cpu: why no delegate runs the node):")
     for p in summary["placements"]:
-        print(f"  {p['index']:4} {_clip(p['op'], 20):20} {_clip(p['name'], 40):40} "
+        print(f"  {p['index']:4} {clip(p['op'], 20):20} {clip(p['name'], 40):40} "
               f"{printable(placement_text(p))}")
 
 
@@ -379,7 +347,7 @@ def _load_inputs(specs: list[str], details: list[dict[str, Any]]) -> dict[int, n
 
 def _describe(name: str, value: np.ndarray, top: int) -> str:
     flat = value.reshape(-1)
-    text = f"{name}: {_shape_text(value.shape)} {value.dtype}"
+    text = f"{name}: {shape_text(value.shape)} {value.dtype}"
     if flat.size == 0:
         return text
     if value.dtype.kind == "V":  # bfloat16 and float8 (ml_dtypes): described as float32
@@ -567,22 +535,17 @@ def _gflops_text(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def _clip(text: str, width: int) -> str:
-    text = printable(text)
-    return text if len(text) <= width else text[:width - 3] + "..."
-
-
 def _print_profile(rows: list[dict[str, Any]]) -> None:
     print(f"{'#':>4}  {'op':20} {'name':40} {'output':18} {'variant':30} {'ms':>9} "
           f"{'%':>6} {'GFLOP/s':>8}")
     for r in rows:
-        print(f"{r['index']:4}  {_clip(r['op'], 20):20} {_clip(r['name'], 40):40} "
-              f"{_shape_text(r['output_shape']):18} {_clip(r['variant'], 30):30} "
+        print(f"{r['index']:4}  {clip(r['op'], 20):20} {clip(r['name'], 40):40} "
+              f"{shape_text(r['output_shape']):18} {clip(r['variant'], 30):30} "
               f"{r['ms']:9.4f} {r['percent']:6.2f} {_gflops_text(r['gflops']):>8}")
     print("per op:")
     print(f"  {'op':20} {'nodes':>5} {'ms':>9} {'%':>6} {'GFLOP/s':>8}")
     for op in _op_summary(rows):
-        print(f"  {_clip(op['op'], 20):20} {op['nodes']:5} {op['ms']:9.4f} "
+        print(f"  {clip(op['op'], 20):20} {op['nodes']:5} {op['ms']:9.4f} "
               f"{op['percent']:6.2f} {_gflops_text(op['gflops']):>8}")
 
 
@@ -669,7 +632,7 @@ def _print_agreement(rows: list[dict[str, Any]], layers: bool,
         name = printable(row["name"])
         # The end of a long name tells layers apart (/features.3/conv/Conv_output_0).
         name = name if len(name) <= width else "..." + name[3 - width:]
-        print(f"  {node}{name:{width}}  {_shape_text(row['shape']):14}  "
+        print(f"  {node}{name:{width}}  {shape_text(row['shape']):14}  "
               f"{row['dtype']:7}  {_agreement_text(row)}  {'  '.join(notes)}".rstrip())
 
 
@@ -692,7 +655,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"source {printable(args.source)} in {result['runtime']}; "
           f"model {printable(args.model)} in Emberlite {__version__}")
     for name, shape, dtype, origin in result["inputs"]:
-        print(f"input {printable(name)}: {_shape_text(shape)} {dtype} ({origin})")
+        print(f"input {printable(name)}: {shape_text(shape)} {dtype} ({origin})")
     how = "by name" if result["outputs_by_name"] else "by position (their names differ)"
     print(f"outputs, matched {how}:")
     _print_agreement(result["outputs"], layers=False)

@@ -1,5 +1,6 @@
-"""What the `ember` subcommands (cli.py, compare.py) share: the error a user's input causes,
-the layout permutations of 4-D tensors, loading a delegate and opening a model file."""
+"""What the `ember` subcommands (cli.py, compare.py, compare_delegate.py) share: the error a
+user's input causes, the layout permutations of 4-D tensors, loading a delegate, opening a model
+file, and the text helpers their tables print with."""
 from __future__ import annotations
 
 import os
@@ -60,3 +61,43 @@ def open_model(path: str, allocate: bool = True, num_threads: int | None = None,
     except EmberRuntimeError as e:
         raise CliError(f"invalid model {path}: {e}") from None
     return interp
+
+
+# -- text helpers ----------------------------------------------------------------------------
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal: control characters, other non-printables (bidi
+    overrides, zero-width characters, lone surrogates) become Python escapes (\\x1b,
+    \\r, \\u202e), so a name from a model cannot move the cursor, recolour the terminal or
+    forge an output line; letters of any script stay as they are."""
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        elif ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else
+                       f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
+
+
+def clip(text: str, width: int) -> str:
+    text = printable(text)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    return "[" + ",".join(str(int(d)) for d in shape) + "]"
+
+
+def placement_text(placement: dict[str, Any]) -> str:
+    """Where a node of Interpreter.node_placements() runs: "opencl #0" (the delegate and its
+    partition), or "cpu" with the reason no delegate took it."""
+    if placement["delegate"] is not None:
+        return f"{placement['delegate']} #{placement['partition']}"
+    return f"cpu: {placement['reason']}" if placement["reason"] else "cpu"

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .cli_support import CliError, load_cli_delegate, open_model
+from .cli_support import (CliError, clip, load_cli_delegate, open_model, placement_text,
+                          printable, shape_text)
 from .compare import agreement, random_input
 from .errors import EmberRuntimeError
 
@@ -176,8 +177,6 @@ def _error_text(row: dict[str, Any] | None) -> str:
 def print_report(result: dict[str, Any]) -> int:
     """Prints compare_delegate's result; returns the exit status: 0 when every node's and
     every final output agrees within the tolerance, else 1."""
-    from .cli import _clip, _shape_text, placement_text, printable
-
     delegate = result["delegate"]
     options = " ".join(f"{k}={v}" for k, v in delegate["options"].items())
     print(f"model {printable(result['model'])} on the CPU and on delegate "
@@ -185,7 +184,7 @@ def print_report(result: dict[str, Any]) -> int:
     for line in delegate["describe"].splitlines():
         print(f"  {printable(line)}")
     for name, shape, dtype, origin in result["inputs"]:
-        print(f"input {printable(name)}: {_shape_text(shape)} {dtype} ({origin})")
+        print(f"input {printable(name)}: {shape_text(shape)} {dtype} ({origin})")
     print("per node, the delegate with max_partition_nodes=1 (every node it takes a partition "
           "of its own; errors carry over from the nodes before; its times include each "
           f"node's transfers); ms: median of {result['runs']} pass(es):")
@@ -193,8 +192,8 @@ def print_report(result: dict[str, Any]) -> int:
           f"  {'cpu ms':>9}  {'delegate ms':>11}")
     for row in result["nodes"]:
         flag = "" if row["ok"] else "  <- beyond tolerance"
-        print(f"  {row['index']:4}  {_clip(row['op'], 20):20} "
-              f"{_clip(placement_text(row), 24):24} {_error_text(row['agreement'])}  "
+        print(f"  {row['index']:4}  {clip(row['op'], 20):20} "
+              f"{clip(placement_text(row), 24):24} {_error_text(row['agreement'])}  "
               f"{row['cpu_ms']:9.3f}  {row['delegate_ms']:11.3f}{flag}")
     print(f"whole graph, the delegate as configured: {delegate['delegated_nodes']} of "
           f"{len(result['nodes'])} nodes in {delegate['partitions']} partition(s); invoke "
@@ -202,7 +201,7 @@ def print_report(result: dict[str, Any]) -> int:
           f"{result['delegate_ms']:.3f} ms")
     print(f"  {'output':20} {'shape':14} {'dtype':8} {'max|diff|':>10}  {'max|diff|/max|cpu|':>18}")
     for row in result["outputs"]:
-        print(f"  {_clip(row['name'], 20):20} {_shape_text(row['shape']):14} {row['dtype']:8} "
+        print(f"  {clip(row['name'], 20):20} {shape_text(row['shape']):14} {row['dtype']:8} "
               f"{_error_text(row)}")
     failed_nodes = [row for row in result["nodes"] if not row["ok"]]
     failed_outputs = [printable(row["name"]) for row in result["outputs"] if not row["ok"]]

@@ -7,7 +7,7 @@
 #if EMBER_NO_DELEGATES
 ember_status ember_interp_add_delegate(ember_interp *ip, const ember_delegate *d) {
     (void)d;
-    if (ip == NULL || ip->magic != EMBER_INTERP_MAGIC)
+    if (!ember_interp_live(ip))
         return EMBER_STATUS_MISUSE;
     ip->msg[0] = '\0';
     return ip->status = ember_fail(&ip->ctx, EMBER_STATUS_UNSUPPORTED,
@@ -15,7 +15,7 @@ ember_status ember_interp_add_delegate(ember_interp *ip, const ember_delegate *d
 }
 #else
 ember_status ember_interp_add_delegate(ember_interp *ip, const ember_delegate *d) {
-    if (ip == NULL || ip->magic != EMBER_INTERP_MAGIC)
+    if (!ember_interp_live(ip))
         return EMBER_STATUS_MISUSE;
     ip->msg[0] = '\0';
     ember_status st = EMBER_STATUS_OK;
@@ -303,7 +303,7 @@ ember_status ember_run_partition(ember_interp *ip, uint32_t r) {
 
 ember_status ember_interp_node_placement(const ember_interp *ip, uint32_t node,
                                          ember_node_placement *out) {
-    if (ip == NULL || ip->magic != EMBER_INTERP_MAGIC || !ip->verified)
+    if (ember_interp_model(ip) == NULL)
         return EMBER_STATUS_MISUSE;
     if (out == NULL || node >= ip->model.node_count)
         return EMBER_STATUS_INVALID_ARGUMENT;
@@ -318,7 +318,7 @@ ember_status ember_interp_node_placement(const ember_interp *ip, uint32_t node,
 }
 
 uint32_t ember_interp_partition_count(const ember_interp *ip) {
-    if (ip == NULL || ip->magic != EMBER_INTERP_MAGIC || !ip->allocated)
+    if (!ember_interp_live(ip) || !ip->allocated)
         return 0;
     return ip->placements.run_count;
 }

@@ -18,14 +18,6 @@
 
 #define ARENA_ALIGNMENT 64
 
-static bool live(const ember_interp *ip) {
-    return ip != NULL && ip->magic == EMBER_INTERP_MAGIC;
-}
-
-/* The verified model, or NULL for a dead handle or a model that failed verification. */
-static const ember_model *model_of(const ember_interp *ip) {
-    return live(ip) && ip->verified ? &ip->model : NULL;
-}
 
 static ember_status finish(ember_interp *ip, ember_status status) {
     ip->status = status;
@@ -156,7 +148,7 @@ ember_status ember_interp_create(const void *data, size_t size, const ember_opti
 }
 
 void ember_interp_destroy(ember_interp *ip) {
-    if (!live(ip))
+    if (!ember_interp_live(ip))
         return;
     ember_delegates_release(ip);
     ember_threadpool_destroy(&ip->ctx);
@@ -305,7 +297,7 @@ static void release_prepared(ember_interp *ip) {
 }
 
 ember_status ember_interp_allocate(ember_interp *ip) {
-    if (!live(ip))
+    if (!ember_interp_live(ip))
         return EMBER_STATUS_MISUSE;
     begin(ip);
     if (!ip->verified)
@@ -338,7 +330,7 @@ ember_status ember_interp_allocate(ember_interp *ip) {
 
 ember_status ember_interp_resize_input(ember_interp *ip, uint32_t position,
                                        const int32_t *dims, uint32_t rank) {
-    if (!live(ip))
+    if (!ember_interp_live(ip))
         return EMBER_STATUS_MISUSE;
     begin(ip);
     if (!ip->verified)
@@ -354,7 +346,7 @@ ember_status ember_interp_resize_input(ember_interp *ip, uint32_t position,
 
 ember_status ember_interp_dim_range(const ember_interp *ip, uint32_t tensor, uint32_t dim,
                                     int32_t *min, int32_t *max, const char **symbol) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     if (m == NULL)
         return EMBER_STATUS_MISUSE;
     bool input = false;
@@ -367,7 +359,7 @@ ember_status ember_interp_dim_range(const ember_interp *ip, uint32_t tensor, uin
 }
 
 size_t ember_interp_arena_size(const ember_interp *ip) {
-    return live(ip) ? ip->arena_need : 0;
+    return ember_interp_live(ip) ? ip->arena_need : 0;
 }
 
 #if defined(EMBER_ASAN)
@@ -434,7 +426,7 @@ static ember_status run_node(ember_interp *ip, uint32_t i) {
 }
 
 static ember_status check_invoke(ember_interp *ip, const char *call) {
-    if (!live(ip))
+    if (!ember_interp_live(ip))
         return EMBER_STATUS_MISUSE;
     begin(ip);
     if (!ip->allocated)
@@ -481,37 +473,37 @@ ember_status ember_interp_invoke_node(ember_interp *ip, uint32_t node) {
 /* ---- accessors -------------------------------------------------------------------------- */
 
 uint32_t ember_interp_tensor_count(const ember_interp *ip) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m ? m->tensor_count : 0;
 }
 
 uint32_t ember_interp_input_count(const ember_interp *ip) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m ? m->inputs.len : 0;
 }
 
 uint32_t ember_interp_output_count(const ember_interp *ip) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m ? m->outputs.len : 0;
 }
 
 /* The verifier checked that every graph input and output names a tensor (0 <= index < count),
    so the file's int32 indices convert to uint32_t unchanged. */
 uint32_t ember_interp_input_tensor(const ember_interp *ip, uint32_t position) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m && position < m->inputs.len ? (uint32_t)ember_fb_vector_i32(&m->inputs, position)
                                          : EMBER_NO_TENSOR;
 }
 
 uint32_t ember_interp_output_tensor(const ember_interp *ip, uint32_t position) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m && position < m->outputs.len ? (uint32_t)ember_fb_vector_i32(&m->outputs, position)
                                           : EMBER_NO_TENSOR;
 }
 
 ember_status ember_interp_tensor_info(const ember_interp *ip, uint32_t tensor,
                                       ember_tensor_info *info) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     if (m == NULL)
         return EMBER_STATUS_MISUSE;
     if (info == NULL || tensor >= m->tensor_count)
@@ -532,13 +524,13 @@ ember_status ember_interp_tensor_info(const ember_interp *ip, uint32_t tensor,
 }
 
 void *ember_interp_tensor_data(ember_interp *ip, uint32_t tensor) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m && tensor < m->tensor_count ? m->tensors[tensor].data : NULL;
 }
 
 uint32_t ember_interp_tensor_quant(const ember_interp *ip, uint32_t tensor, float *scales,
                                    int64_t *zero_points, uint32_t capacity) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     if (m == NULL || tensor >= m->tensor_count)
         return 0;
     const ember_tensor *t = &m->tensors[tensor];
@@ -552,7 +544,7 @@ uint32_t ember_interp_tensor_quant(const ember_interp *ip, uint32_t tensor, floa
 }
 
 static bool signature_at(const ember_interp *ip, uint32_t s, ember_fb_table *sig) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m && s < m->signatures.len && ember_fb_vector_table(&m->signatures, s, sig);
 }
 
@@ -567,7 +559,7 @@ static ember_fb_vector signature_maps(const ember_interp *ip, uint32_t s, uint32
 }
 
 uint32_t ember_interp_signature_count(const ember_interp *ip) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m ? m->signatures.len : 0;
 }
 
@@ -588,7 +580,7 @@ uint32_t ember_interp_signature_io_count(const ember_interp *ip, uint32_t s,
 
 ember_status ember_interp_signature_io(const ember_interp *ip, uint32_t s, uint32_t is_output,
                                        uint32_t position, const char **name, uint32_t *tensor) {
-    if (model_of(ip) == NULL)
+    if (ember_interp_model(ip) == NULL)
         return EMBER_STATUS_MISUSE;
     ember_fb_vector maps = signature_maps(ip, s, is_output);
     ember_fb_table mt;
@@ -606,13 +598,13 @@ ember_status ember_interp_signature_io(const ember_interp *ip, uint32_t s, uint3
 }
 
 uint32_t ember_interp_metadata_count(const ember_interp *ip) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m ? m->metadata.len : 0;
 }
 
 ember_status ember_interp_metadata_at(const ember_interp *ip, uint32_t index, const char **key,
                                       const char **value) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     if (m == NULL)
         return EMBER_STATUS_MISUSE;
     ember_fb_table mt;
@@ -637,24 +629,24 @@ const char *ember_interp_metadata(const ember_interp *ip, const char *key) {
 }
 
 uint32_t ember_interp_node_count(const ember_interp *ip) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m ? m->node_count : 0;
 }
 
 const char *ember_interp_node_op(const ember_interp *ip, uint32_t node) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     return m && node < m->node_count ? m->nodes[node].kernel->name : NULL;
 }
 
 const char *ember_interp_node_name(const ember_interp *ip, uint32_t node) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     if (m == NULL || node >= m->node_count)
         return NULL;
     return m->nodes[node].name != NULL ? m->nodes[node].name : "";
 }
 
 const char *ember_interp_node_variant(const ember_interp *ip, uint32_t node) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     if (m == NULL || node >= m->node_count)
         return NULL;
     const int32_t run = ember_node_run(ip, node);
@@ -664,7 +656,7 @@ const char *ember_interp_node_variant(const ember_interp *ip, uint32_t node) {
 }
 
 uint32_t ember_interp_node_io_count(const ember_interp *ip, uint32_t node, uint32_t is_output) {
-    const ember_model *m = model_of(ip);
+    const ember_model *m = ember_interp_model(ip);
     if (m == NULL || node >= m->node_count)
         return 0;
     return is_output ? m->nodes[node].output_count : m->nodes[node].input_count;
@@ -680,5 +672,5 @@ uint32_t ember_interp_node_io(const ember_interp *ip, uint32_t node, uint32_t is
 }
 
 uint32_t ember_interp_cpu_features(const ember_interp *ip) {
-    return live(ip) ? ip->ctx.cpu_features : 0;
+    return ember_interp_live(ip) ? ip->ctx.cpu_features : 0;
 }

@@ -80,6 +80,16 @@ struct ember_interp {
     char msg[512];
 };
 
+/* Whether ip is a live handle (not NULL, not destroyed). */
+static inline bool ember_interp_live(const ember_interp *ip) {
+    return ip != NULL && ip->magic == EMBER_INTERP_MAGIC;
+}
+
+/* The verified model, or NULL for a dead handle or a model that failed verification. */
+static inline const ember_model *ember_interp_model(const ember_interp *ip) {
+    return ember_interp_live(ip) && ip->verified ? &ip->model : NULL;
+}
+
 /* Delegates (csrc/delegate.c), in ember_interp_allocate's order: partition asks each node's
    delegates and groups the nodes they take; the CPU then prepares the other nodes
    (ember_prepare_node), and prepare_partitions has the delegates prepare theirs, handing the

@@ -88,7 +88,7 @@ static ember_status read_field(const ember_fb_table *t, const param_field *f, em
 
 ember_status ember_interp_node_param(const ember_interp *ip, uint32_t node, const char *name,
                                      ember_param *out) {
-    if (ip == NULL || ip->magic != EMBER_INTERP_MAGIC || !ip->verified)
+    if (ember_interp_model(ip) == NULL)
         return EMBER_STATUS_MISUSE;
     if (node >= ip->model.node_count || name == NULL || out == NULL)
         return EMBER_STATUS_INVALID_ARGUMENT;

@@ -1,6 +1,6 @@
 """The OpenCL delegate's convolution family (csrc/delegates/opencl/ops_conv.c, kernels/conv.cl):
 CONV2D (the 1x1 GEMM and the window kernel), DEPTHWISE_CONV2D, TRANSPOSE_CONV2D and
-FULLY_CONNECTED, each as a one-node model: shapes, strides, pads, dilations and groups from ONNX
+FULLY_CONNECTED (fc_gemv for 1 to 3 rows, the GEMM for more), each as a one-node model: shapes, strides, pads, dilations and groups from ONNX
 graphs (onnx.helper, converted with channels-last edges so that the node is the whole graph);
 the fused activations and CONV2D's residual input as the file format's own node (ONNX spells
 them as several ops, which the converter fuses only inside a graph). The oracle is the CPU
@@ -264,11 +264,20 @@ def test_transpose_conv2d(case: tuple, bias: bool, opencl_delegate: Any) -> None
                       opencl_delegate, "transpose_conv2d", FP32_BOUND)
 
 
-# (id, x shape, units, bias)
+# (id, x shape, units, bias). Rows (the product of x's leading dims) 1 to 3 run fc_gemv,
+# more run the GEMM; depths not a multiple of 4 reach fc_gemv's partial last block (depth 1
+# only it), unit counts not a multiple of 4 the GEMM's partial channel block.
 FC_CASES = [
     ("batch1", (1, 20), 10, True),
+    ("batch1_depth_tail_no_bias", (1, 38), 13, False),
+    ("batch1_depth1", (1, 1), 6, True),
+    ("batch1_head", (1, 1280), 1000, True),
+    ("batch2_depth_tail", (2, 37), 9, True),
+    ("batch2_rank3", (1, 2, 19), 5, False),
     ("batch3_no_bias", (3, 17), 6, False),
+    ("batch3_depth3", (3, 3), 7, True),
     ("batch5_units_tail", (5, 64), 13, True),
+    ("batch5_depth_tail_no_bias", (5, 39), 10, False),
     ("rank3", (2, 3, 12), 7, True),
 ]
 
@@ -280,10 +289,15 @@ def test_fully_connected(case: tuple, opencl_delegate: Any) -> None:
                       FP32_BOUND)
 
 
+FC_PATHS = {"gemv": (2, 23), "gemm": (5, 24)}  # x shapes: rows <= 3, rows > 3
+
+
 @pytest.mark.parametrize("act", ACTIVATIONS.values(), ids=ACTIVATIONS.keys())
-def test_fully_connected_activation(act: int, opencl_delegate: Any) -> None:
+@pytest.mark.parametrize("x_shape", FC_PATHS.values(), ids=FC_PATHS.keys())
+def test_fully_connected_activation(x_shape: tuple[int, int], act: int,
+                                    opencl_delegate: Any) -> None:
     params = FullyConnectedParams(activation=FusedActivation(act))
-    model, feed = epilogue_case(OpType.FULLY_CONNECTED, (4, 24), (9, 24), params,
+    model, feed = epilogue_case(OpType.FULLY_CONNECTED, x_shape, (9, x_shape[1]), params,
                                 bias=act % 2 == 0, seed=act)
     check_on_delegate(model, feed, opencl_delegate, "fully_connected", FP32_BOUND,
                       activation=act)
@@ -300,11 +314,20 @@ FP16_CASES = {
     "depthwise_multiplier2": lambda: conv_case(*DEPTHWISE_CASES[4][1:3], **DEPTHWISE_CASES[4][3]),
     "transpose_conv2d": lambda: conv_case(*TRANSPOSE_CASES[0][1:3], transpose=True,
                                           **TRANSPOSE_CASES[0][3]),
-    "fully_connected": lambda: fc_case((3, 40), 11),
+    "fully_connected_gemv": lambda: fc_case((3, 41), 11),
+    "fully_connected_gemv_batch1": lambda: fc_case((1, 1280), 1000, bias=False),
+    "fully_connected_gemm": lambda: fc_case((5, 40), 11),
+    "fully_connected_gemm_silu": lambda: epilogue_case(
+        OpType.FULLY_CONNECTED, (6, 30), (9, 30),
+        FullyConnectedParams(activation=FusedActivation.SILU)),
+    "fully_connected_gemv_hard_swish": lambda: epilogue_case(
+        OpType.FULLY_CONNECTED, (1, 30), (9, 30),
+        FullyConnectedParams(activation=FusedActivation.HARD_SWISH)),
 }
 FP16_OPS = {"conv2d_1x1": "conv2d", "conv2d_3x3_s2": "conv2d",
             "conv2d_groups_residual_silu": "conv2d", "depthwise_multiplier2": "depthwise_conv2d",
-            "transpose_conv2d": "transpose_conv2d", "fully_connected": "fully_connected"}
+            "transpose_conv2d": "transpose_conv2d",
+            **{name: "fully_connected" for name in FP16_CASES if name.startswith("fully")}}
 
 
 @pytest.mark.parametrize("name", FP16_CASES.keys())

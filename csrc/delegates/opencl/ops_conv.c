@@ -3,7 +3,8 @@
    (CONV2D with its residual input 3 too). A kernel's work item computes 4 output channels, so
    encode repacks each constant filter once, at prepare, into blocks of 4 channels whose
    weights for one input channel lie side by side (conv.cl's layout), pads the bias to those
-   blocks and uploads both.
+   blocks and uploads both. FULLY_CONNECTED of at most GEMV_MAX_ROWS rows runs fc_gemv
+   instead, one channel per work item, with weights packed in blocks of 4 inputs.
    The core verified the model before any of this runs; supports() still checks every shape
    relation the kernels index by, so that a node the verifier let through by mistake is left
    to the CPU with a reason instead of reading past a device buffer. */
@@ -15,6 +16,9 @@
 /* FusedActivation's last value (HARD_SWISH); common.cl's cld_act runs NONE up to it. */
 #define CONV_MAX_ACTIVATION 5
 #define CONV_NONE UINT32_MAX /* an omitted optional input */
+/* The most rows fc_gemv computes (its work item keeps one sum per row); more rows fill
+   conv_gemm's tile of 4 well enough. */
+#define GEMV_MAX_ROWS 3
 
 /* One node as its kernel sees it. */
 struct conv_node {
@@ -213,7 +217,8 @@ static bool read_fully_connected(const ember_core_api *api, const ember_interp *
     if (c->out.rank < 1 || c->out.dims[c->out.rank - 1] != units ||
         element_count(&c->out) != rows * (size_t)units)
         return cld_why(why, why_size, "output is not [..., %d] with %zu rows", units, rows);
-    if (!fits_int(round4((size_t)units) * (size_t)depth))
+    if (!fits_int(round4((size_t)units) * (size_t)depth) ||
+        !fits_int((size_t)units * round4((size_t)depth)))
         return cld_why(why, why_size, "the packed weights have 2^31 elements or more");
     return bias_fits(c, units, why, why_size);
 }
@@ -289,6 +294,33 @@ static cld_ref upload_depthwise(cld_plan *plan, const struct conv_node *c, cld_r
         *bias_ref = cld_upload(plan, row, padded);
     }
     free(rows);
+    free(row);
+    return ref;
+}
+
+/* FULLY_CONNECTED's weights [N][K] as fc_gemv's [ceil(K / 4)][N][4], zero past K, and the
+   bias (or zeros) [N] to *bias_ref. */
+static cld_ref upload_gemv(cld_plan *plan, const struct conv_node *c, cld_ref *bias_ref) {
+    const size_t units = (size_t)c->w.dims[0], depth = (size_t)c->w.dims[1];
+    const float *weights = constant_data(plan, c->filter);
+    const float *bias = c->bias == CONV_NONE ? NULL : constant_data(plan, c->bias);
+    float *packed = calloc(round4(depth) * units, sizeof(float));
+    float *row = calloc(units, sizeof(float));
+    cld_ref ref = {0};
+    if (weights == NULL || (bias == NULL && c->bias != CONV_NONE)) {
+        cld_fail(plan, EMBER_STATUS_INVALID_MODEL, "constant weights or bias have no data");
+    } else if (packed == NULL || row == NULL) {
+        cld_fail(plan, EMBER_STATUS_NO_MEMORY, "out of memory packing weights");
+    } else {
+        for (size_t n = 0; n < units; n++)
+            for (size_t k = 0; k < depth; k++)
+                packed[((k / 4) * units + n) * 4 + k % 4] = weights[n * depth + k];
+        if (bias)
+            memcpy(row, bias, units * sizeof(float));
+        ref = cld_upload(plan, packed, round4(depth) * units);
+        *bias_ref = cld_upload(plan, row, units);
+    }
+    free(packed);
     free(row);
     return ref;
 }
@@ -425,12 +457,32 @@ static ember_status transpose_conv2d_encode(cld_plan *plan, uint32_t node) {
     return cld_status(plan);
 }
 
+/* FULLY_CONNECTED's few rows: one work item per output channel. */
+static void encode_gemv(cld_plan *plan, const struct conv_node *c, size_t rows, size_t depth,
+                        size_t units) {
+    cld_ref bias = {0};
+    const cld_ref weights = upload_gemv(plan, c, &bias);
+    const cl_kernel kernel = cld_kernel(plan, "fc_gemv");
+    cld_args a = bind_inputs(plan, kernel, c, weights, bias);
+    cld_arg_ref(&a, cld_tensor(plan, c->output));
+    cld_arg_int(&a, (int32_t)rows);
+    cld_arg_int(&a, (int32_t)depth);
+    cld_arg_int(&a, (int32_t)units);
+    cld_arg_int(&a, c->act);
+    const size_t global[1] = {units};
+    cld_launch(plan, kernel, 1, global);
+}
+
 static ember_status fully_connected_encode(cld_plan *plan, uint32_t node) {
     struct conv_node c;
     if (!reread(plan, node, read_fully_connected, &c))
         return cld_status(plan);
     const size_t depth = (size_t)c.w.dims[1], units = (size_t)c.w.dims[0];
-    encode_gemm(plan, &c, element_count(&c.in) / depth, depth, units);
+    const size_t rows = element_count(&c.in) / depth;
+    if (rows <= GEMV_MAX_ROWS)
+        encode_gemv(plan, &c, rows, depth, units);
+    else
+        encode_gemm(plan, &c, rows, depth, units);
     return cld_status(plan);
 }
 

@@ -1,5 +1,6 @@
 /* The convolution family: CONV2D (a GEMM for 1x1 stride-1 unpadded filters, a window kernel
-   for the rest), DEPTHWISE_CONV2D, TRANSPOSE_CONV2D and FULLY_CONNECTED (the same GEMM).
+   for the rest), DEPTHWISE_CONV2D, TRANSPOSE_CONV2D and FULLY_CONNECTED (the same GEMM, or
+   fc_gemv for 1 to 3 rows, with a layout of its own).
    Activations are NHWC. A work item computes a block of 4 output channels, so ops_conv.c
    repacks each filter so that a block's weights of one input channel are one vector, and the
    blocks of one group side by side: [groups][KH][KW][Cin/groups][blocks][4] with blocks =
@@ -98,6 +99,51 @@ __kernel void conv_gemm(__global const REAL *in, int in_off, __global const REAL
         if (row0 + j < rows)
             conv_store4(out, (row0 + j) * channels + 4 * block, acc[j], lanes, res, has_res,
                         act);
+}
+
+/* x[k] and, while under depth, x[k + 1] and x[k + 2]; zero past depth: fc_gemv's last,
+   partial block of 4 inputs, read without passing the row's end. */
+float4 fc_tail4(const __global REAL *x, int k, int depth) {
+    return (float4)(LOAD(x, k), k + 1 < depth ? LOAD(x, k + 1) : 0.0f,
+                    k + 2 < depth ? LOAD(x, k + 2) : 0.0f, 0.0f);
+}
+
+/* FULLY_CONNECTED of 1 to 3 rows (a batch-1 classifier head), where conv_gemm's tile of 4
+   rows would waste most of each work item: work item n computes channel n of every row over
+   the whole depth. ops_conv.c packs the weights [ceil(depth / 4)][channels][4], zero past
+   depth, so that at each step neighbouring work items read neighbouring vectors (a warp's
+   loads coalesce) and all of them the same input values. The bias is [channels]. Rows past
+   `rows` read the last row and store nothing. */
+__kernel void fc_gemv(__global const REAL *in, int in_off, __global const REAL *w, int w_off,
+                      __global const REAL *bias, int bias_off, __global REAL *out,
+                      int out_off, int rows, int depth, int channels, int act) {
+    const int n = get_global_id(0);
+    const __global REAL *x0 = in + in_off;
+    const __global REAL *x1 = x0 + min(1, rows - 1) * depth;
+    const __global REAL *x2 = x0 + min(2, rows - 1) * depth;
+    const __global REAL *wn = w + w_off + 4 * n;
+    const int full = depth / 4 * 4;
+    float4 acc0 = (float4)(0.0f), acc1 = (float4)(0.0f), acc2 = (float4)(0.0f);
+    for (int k = 0; k < full; k += 4, wn += 4 * channels) {
+        const float4 wk = CONV_LOAD4(wn, 0);
+        acc0 += CONV_LOAD4(x0, k) * wk;
+        acc1 += CONV_LOAD4(x1, k) * wk;
+        acc2 += CONV_LOAD4(x2, k) * wk;
+    }
+    if (full < depth) {
+        const float4 wk = CONV_LOAD4(wn, 0);
+        acc0 += fc_tail4(x0, full, depth) * wk;
+        acc1 += fc_tail4(x1, full, depth) * wk;
+        acc2 += fc_tail4(x2, full, depth) * wk;
+    }
+    const float b = LOAD(bias + bias_off, n);
+    const float4 one = (float4)(1.0f);
+    out += out_off;
+    conv_store1(out, n, dot(acc0, one) + b, out, 0, act);
+    if (rows > 1)
+        conv_store1(out, channels + n, dot(acc1, one) + b, out, 0, act);
+    if (rows > 2)
+        conv_store1(out, 2 * channels + n, dot(acc2, one) + b, out, 0, act);
 }
 
 /* CONV2D with any window: output [N,OH,OW,Cout] from input [N,H,W,Cin], zero padding,

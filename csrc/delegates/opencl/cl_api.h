@@ -19,6 +19,7 @@ typedef cl_uint cl_platform_info;
 typedef cl_uint cl_device_info;
 typedef cl_uint cl_program_info;
 typedef cl_uint cl_program_build_info;
+typedef cl_uint cl_kernel_work_group_info;
 typedef intptr_t cl_context_properties;
 
 /* Handles are pointers to types the driver defines; the delegate never looks inside. */
@@ -44,6 +45,7 @@ typedef struct _cl_event *cl_event;
 #define CL_DEVICE_TYPE_ACCELERATOR ((cl_device_type)1 << 3)
 #define CL_DEVICE_TYPE_ALL ((cl_device_type)0xFFFFFFFFu)
 
+#define CL_DEVICE_MAX_WORK_GROUP_SIZE 0x1004u
 #define CL_DEVICE_MAX_MEM_ALLOC_SIZE 0x1010u
 #define CL_DEVICE_MEM_BASE_ADDR_ALIGN 0x1019u /* in bits */
 #define CL_DEVICE_NAME 0x102Bu
@@ -59,6 +61,8 @@ typedef struct _cl_event *cl_event;
 #define CL_PROGRAM_BINARY_SIZES 0x1165u
 #define CL_PROGRAM_BINARIES 0x1166u
 #define CL_PROGRAM_BUILD_LOG 0x1183u
+
+#define CL_KERNEL_WORK_GROUP_SIZE 0x11B0u
 
 /* Each function the delegate calls: return type, name, parameter list. The table's fields
    and the dlsym loop are generated from this one list. Linux and the BSDs use the C calling
@@ -92,6 +96,8 @@ typedef struct _cl_event *cl_event;
     X(cl_kernel, clCreateKernel, (cl_program, const char *, cl_int *))                        \
     X(cl_int, clReleaseKernel, (cl_kernel))                                                   \
     X(cl_int, clSetKernelArg, (cl_kernel, cl_uint, size_t, const void *))                     \
+    X(cl_int, clGetKernelWorkGroupInfo, (cl_kernel, cl_device_id, cl_kernel_work_group_info,   \
+                                         size_t, void *, size_t *))                           \
     X(cl_int, clEnqueueNDRangeKernel,                                                         \
       (cl_command_queue, cl_kernel, cl_uint, const size_t *, const size_t *, const size_t *,  \
        cl_uint, const cl_event *, cl_event *))                                                \

@@ -86,6 +86,14 @@ void cld_arg_float(cld_args *args, float value);
 /* Records a launch of `kernel` over `global` (dims 1 to 3) work items, the work-group size
    left to the driver; invoke enqueues the plan's launches in the order recorded. */
 void cld_launch(cld_plan *plan, cl_kernel kernel, uint32_t dims, const size_t *global);
+/* As cld_launch with work-groups of `local` work items (each global[i] a multiple of
+   local[i]), for kernels whose work items cooperate through __local memory. */
+void cld_launch_local(cld_plan *plan, cl_kernel kernel, uint32_t dims, const size_t *global,
+                      const size_t *local);
+/* The largest power of two at most `want` that is a legal 1-D work-group size for `kernel`
+   on the plan's device (CL_DEVICE_MAX_WORK_GROUP_SIZE and the kernel's
+   CL_KERNEL_WORK_GROUP_SIZE); 1 when the kernel's size cannot be read or the plan failed. */
+size_t cld_group_size(cld_plan *plan, cl_kernel kernel, size_t want);
 
 /* Sets the plan's error (the first one sticks) and returns it. printf-style. */
 ember_status cld_fail(cld_plan *plan, ember_status status, const char *fmt, ...)

@@ -1,7 +1,7 @@
 /* Pooling and reduction ops of the OpenCL delegate (kernels/pool.cl): MAX_POOL2D and
    AVERAGE_POOL2D on NHWC (Pool2DParams), MEAN, SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_PROD
    over ReduceParams' axes, SOFTMAX and LOG_SOFTMAX along any axis, L2_NORMALIZATION along
-   the last; float32 only. */
+   the last; float32 only. Long reductions with few outputs use pool.cl's *_group kernels. */
 #include <string.h>
 
 #include "ops_misc.h"
@@ -62,6 +62,47 @@ static ember_status pool_encode(cld_plan *plan, uint32_t node) {
 
 const cld_op misc_op_max_pool2d = {"max_pool2d", pool_supports, pool_encode};
 const cld_op misc_op_average_pool2d = {"average_pool2d", pool_supports, pool_encode};
+
+/* ---- the choice between serial and work-group reductions ---- */
+
+/* pool.cl's RED_GROUP: the size of the *_group kernels' __local arrays, so their largest
+   work-group. */
+#define RED_GROUP 256
+/* A reduction this long, into at most this many outputs (or fewer outputs than its length),
+   runs one work-group per output: one work item each would leave a GPU mostly idle while
+   each walks its whole length. Shorter ones, or ones with many outputs, run serially. */
+#define GROUP_MIN_LENGTH 256
+#define GROUP_MAX_OUTPUTS 4096
+
+/* The kernel for `outputs` reductions of `length` elements each: `group_name` with *local
+   (2 or more) work items per output when worth it and legal on the device, else
+   `serial_name` with *local 0. Both take the same arguments. */
+static cl_kernel reduction_kernel(cld_plan *plan, const char *serial_name,
+                                  const char *group_name, size_t outputs, int64_t length,
+                                  size_t *local) {
+    *local = 0;
+    if (length >= GROUP_MIN_LENGTH &&
+        (outputs <= GROUP_MAX_OUTPUTS || (int64_t)outputs <= length)) {
+        cl_kernel k = cld_kernel(plan, group_name);
+        const size_t size = cld_group_size(plan, k, RED_GROUP);
+        if (size >= 2) {
+            *local = size;
+            return k;
+        }
+    }
+    return cld_kernel(plan, serial_name);
+}
+
+/* Launches a reduction_kernel: one work item per output, or one group of `local` per output.
+   outputs x local fits: outputs x length is the input's count, an int. */
+static void launch_reduction(cld_plan *plan, cl_kernel kernel, size_t outputs, size_t local) {
+    if (local == 0 || outputs == 0) {
+        misc_launch(plan, kernel, outputs);
+        return;
+    }
+    const size_t global = outputs * local;
+    cld_launch_local(plan, kernel, 1, &global, &local);
+}
 
 /* ---- MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD ---- */
 
@@ -161,7 +202,9 @@ static ember_status reduce_encode(cld_plan *plan, uint32_t node) {
         !reduce_plan_init(&rp, &in.info, &axes) || rp.reduce_count > INT32_MAX)
         return cld_fail(plan, EMBER_STATUS_UNSUPPORTED, "node %u (%s): axes not reducible here",
                         (unsigned)node, name);
-    cl_kernel k = cld_kernel(plan, "reduce_axes");
+    size_t local;
+    cl_kernel k = reduction_kernel(plan, "reduce_axes", "reduce_axes_group", out.count,
+                                   rp.reduce_count, &local);
     cld_args args = cld_args_begin(plan, k);
     cld_arg_ref(&args, cld_tensor(plan, in.index));
     cld_arg_ref(&args, cld_tensor(plan, out.index));
@@ -170,7 +213,7 @@ static ember_status reduce_encode(cld_plan *plan, uint32_t node) {
     cld_arg_int(&args, (int32_t)rp.reduce_count);
     bind_runs(&args, rp.kept_count, rp.kept);
     bind_runs(&args, rp.reduced_count, rp.reduced);
-    misc_launch(plan, k, out.count);
+    launch_reduction(plan, k, out.count, local);
     return cld_status(plan);
 }
 
@@ -209,7 +252,8 @@ static ember_status softmax_encode(cld_plan *plan, uint32_t node) {
     for (uint32_t d = (uint32_t)axis + 1; d < in.info.rank; d++)
         inner *= (size_t)in.info.dims[d];
     const size_t rows = n > 0 ? in.count / (size_t)n : 0;
-    cl_kernel k = cld_kernel(plan, "softmax_rows");
+    size_t local;
+    cl_kernel k = reduction_kernel(plan, "softmax_rows", "softmax_rows_group", rows, n, &local);
     cld_args args = cld_args_begin(plan, k);
     cld_arg_ref(&args, cld_tensor(plan, in.index));
     cld_arg_ref(&args, cld_tensor(plan, out.index));
@@ -218,7 +262,7 @@ static ember_status softmax_encode(cld_plan *plan, uint32_t node) {
     cld_arg_int(&args, (int32_t)inner);
     cld_arg_float(&args, cld_param_float(api, ip, node, "beta"));
     cld_arg_int(&args, strcmp(api->node_op(ip, node), "log_softmax") == 0);
-    misc_launch(plan, k, rows);
+    launch_reduction(plan, k, rows, local);
     return cld_status(plan);
 }
 
@@ -247,13 +291,14 @@ static ember_status l2_encode(cld_plan *plan, uint32_t node) {
                         (unsigned)node);
     const int32_t n = in.info.dims[in.info.rank - 1];
     const size_t rows = n > 0 ? in.count / (size_t)n : 0;
-    cl_kernel k = cld_kernel(plan, "l2_rows");
+    size_t local;
+    cl_kernel k = reduction_kernel(plan, "l2_rows", "l2_rows_group", rows, n, &local);
     cld_args args = cld_args_begin(plan, k);
     cld_arg_ref(&args, cld_tensor(plan, in.index));
     cld_arg_ref(&args, cld_tensor(plan, out.index));
     cld_arg_int(&args, (int32_t)rows);
     cld_arg_int(&args, n);
-    misc_launch(plan, k, rows);
+    launch_reduction(plan, k, rows, local);
     return cld_status(plan);
 }
 

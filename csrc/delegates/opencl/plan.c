@@ -13,6 +13,8 @@ typedef struct launch {
     cl_kernel kernel;
     cl_uint dims;
     size_t global[3];
+    size_t local[3];
+    bool has_local;             /* else the driver picks the work-group size */
     uint32_t node;
 } launch;
 
@@ -290,7 +292,8 @@ void cld_arg_float(cld_args *args, float value) {
     set_arg(args, sizeof value, &value);
 }
 
-void cld_launch(cld_plan *plan, cl_kernel kernel, uint32_t dims, const size_t *global) {
+static void record_launch(cld_plan *plan, cl_kernel kernel, uint32_t dims,
+                          const size_t *global, const size_t *local) {
     if (plan->status != EMBER_STATUS_OK)
         return;
     if (kernel == NULL || dims < 1 || dims > 3 || global == NULL) {
@@ -298,14 +301,51 @@ void cld_launch(cld_plan *plan, cl_kernel kernel, uint32_t dims, const size_t *g
         return;
     }
     for (uint32_t i = 0; i < dims; i++)
+        if (local != NULL && (local[i] == 0 || global[i] % local[i] != 0)) {
+            cld_fail(plan, EMBER_STATUS_INVALID_ARGUMENT,
+                     "launch of %zu work items in groups of %zu", global[i], local[i]);
+            return;
+        }
+    for (uint32_t i = 0; i < dims; i++)
         if (global[i] == 0)
             return; /* nothing to compute; OpenCL refuses empty ranges */
     if (!reserve(plan, (void **)&plan->launches, &plan->launch_cap, plan->launch_count,
                  sizeof(launch)))
         return;
     launch *l = &plan->launches[plan->launch_count++];
-    *l = (launch){kernel, dims, {1, 1, 1}, plan->node};
+    *l = (launch){kernel, dims, {1, 1, 1}, {1, 1, 1}, local != NULL, plan->node};
     memcpy(l->global, global, dims * sizeof *global);
+    if (local != NULL)
+        memcpy(l->local, local, dims * sizeof *local);
+}
+
+void cld_launch(cld_plan *plan, cl_kernel kernel, uint32_t dims, const size_t *global) {
+    record_launch(plan, kernel, dims, global, NULL);
+}
+
+void cld_launch_local(cld_plan *plan, cl_kernel kernel, uint32_t dims, const size_t *global,
+                      const size_t *local) {
+    if (plan->status == EMBER_STATUS_OK && local == NULL) {
+        cld_fail(plan, EMBER_STATUS_INVALID_ARGUMENT, "launch in groups of no size");
+        return;
+    }
+    record_launch(plan, kernel, dims, global, local);
+}
+
+size_t cld_group_size(cld_plan *plan, cl_kernel kernel, size_t want) {
+    if (plan->status != EMBER_STATUS_OK || kernel == NULL)
+        return 1;
+    size_t kernel_max = 0;
+    if (plan->dev->cl.clGetKernelWorkGroupInfo(kernel, plan->dev->device,
+                                               CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_max,
+                                               &kernel_max, NULL) != CL_SUCCESS)
+        return 1;
+    size_t limit = want < plan->dev->max_group ? want : plan->dev->max_group;
+    limit = limit < kernel_max ? limit : kernel_max;
+    size_t size = 1;
+    while (size <= limit / 2)
+        size *= 2;
+    return limit == 0 ? 1 : size;
 }
 
 /* ---- placement -------------------------------------------------------------------------- */
@@ -509,7 +549,8 @@ static ember_status enqueue_launches(cld_plan *plan) {
     for (size_t i = 0; i < plan->launch_count; i++) {
         const launch *l = &plan->launches[i];
         cl_int err = dev->cl.clEnqueueNDRangeKernel(dev->queue, l->kernel, l->dims, NULL,
-                                                    l->global, NULL, 0, NULL, NULL);
+                                                    l->global, l->has_local ? l->local : NULL,
+                                                    0, NULL, NULL);
         if (err != CL_SUCCESS) {
             plan->node = l->node;
             return cl_fail(plan, "clEnqueueNDRangeKernel", err);

@@ -212,6 +212,11 @@ static void read_facts(cld_device *dev) {
     if (dev->cl.clGetDeviceInfo(dev->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE,
                                 sizeof dev->max_alloc, &dev->max_alloc, NULL) != CL_SUCCESS)
         dev->max_alloc = 0;
+    /* Unknown means groups of one: the serial kernels, which any device runs. */
+    if (dev->cl.clGetDeviceInfo(dev->device, CL_DEVICE_MAX_WORK_GROUP_SIZE,
+                                sizeof dev->max_group, &dev->max_group, NULL) != CL_SUCCESS ||
+        dev->max_group == 0)
+        dev->max_group = 1;
 }
 
 ember_status cld_device_open(cld_device *dev, const cld_options *options, char *msg,

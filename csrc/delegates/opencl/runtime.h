@@ -45,6 +45,7 @@ typedef struct cld_device {
     bool has_fp16;                      /* cl_khr_fp16 */
     uint32_t base_align;                /* CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes */
     cl_ulong max_alloc;                 /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    size_t max_group;                   /* CL_DEVICE_MAX_WORK_GROUP_SIZE, 1 if unknown */
 } cld_device;
 
 /* Opens everything or nothing: on failure the message says what was missing ("no OpenCL

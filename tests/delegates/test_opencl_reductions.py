@@ -49,11 +49,13 @@ def test_sum_split_axes(make_opencl_delegate: Callable[..., Any]) -> None:
     check_reduce("ReduceSum", x, [0, 2], 1, make_opencl_delegate)
 
 
-def test_mean_with_infinity(make_opencl_delegate: Callable[..., Any]) -> None:
-    """An infinity in a long mean gives infinity as on the CPU, not the NaN a compensated sum
-    makes of inf - inf; the other row stays finite."""
-    x = random_inputs([(2, 3000)], 6)[0]
-    x[0, 1234] = np.inf
+@pytest.mark.parametrize("length", [100, 3000], ids=["serial", "group"])
+def test_mean_with_infinity(length: int, make_opencl_delegate: Callable[..., Any]) -> None:
+    """An infinity amid a mean's cells gives infinity as on the CPU, not the NaN a compensated
+    sum makes of inf - inf; the other row stays finite. A short row (the serial kernel) and a
+    long one."""
+    x = random_inputs([(2, length)], 6)[0]
+    x[0, length // 3] = np.inf
     check_reduce("ReduceMean", x, [1], 0, make_opencl_delegate)
 
 

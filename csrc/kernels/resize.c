@@ -267,31 +267,6 @@ static int64_t taps_count(const struct resize_params *p, float scale) {
     return k <= (double)(1 << 20) ? (int64_t)k : -1;
 }
 
-static void fill_taps_at(const struct resize_params *p, int32_t k, float fs, float c, int32_t in,
-                         int32_t *cell, float *w) {
-    /* far off the image every tap is an edge cell: bounding c keeps floor in range */
-    const float bound = (float)k + 2.0f;
-    c = !(c >= -bound) ? -bound : c > (float)in + bound ? (float)in + bound : c;
-    const float f = floorf(c);
-    const float ratio = c - f;
-    const int64_t first = (int64_t)f - k / 2 + 1;
-    float sum = 0.0f;
-    for (int32_t j = 0; j < k; j++) {
-        const float x = ((float)(j - k / 2 + 1) - ratio) * fs;
-        const int64_t at = first + j;
-        float wj = p->mode == EMBER_RESIZE_MODE_CUBIC ? resize_cubic_weight(p->cubic_a, x)
-                                                      : fmaxf(0.0f, 1.0f - fabsf(x));
-        if (p->exclude_outside && (at < 0 || at >= in))
-            wj = 0.0f;
-        cell[j] = at < 0 ? 0 : at >= in ? in - 1 : (int32_t)at;
-        w[j] = wj;
-        sum += wj;
-    }
-    if ((p->antialias || p->exclude_outside) && sum != 0.0f)
-        for (int32_t j = 0; j < k; j++)
-            w[j] /= sum;
-}
-
 /* Fills the taps of one axis; false when the scale needs more taps than were allocated. */
 static bool fill_taps(const struct resize_params *p, struct resize_taps *t, float scale,
                       int32_t in, int32_t out, const float roi[2]) {
@@ -311,7 +286,8 @@ static bool fill_taps(const struct resize_params *p, struct resize_taps *t, floa
             cell[0] = resize_cell_index(resize_nearest(p->rounding, c), in);
             w[0] = 1.0f;
         } else
-            fill_taps_at(p, t->k, fs, c, in, cell, w);
+            resize_filter_taps(p->mode, p->cubic_a, p->exclude_outside,
+                               p->antialias || p->exclude_outside, t->k, fs, c, in, cell, w);
     }
     return true;
 }

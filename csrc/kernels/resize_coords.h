@@ -7,6 +7,7 @@
 #define EMBER_KERNELS_RESIZE_COORDS_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ember_schema.h"
@@ -70,6 +71,36 @@ static inline float resize_cubic_weight(float a, float x) {
     if (x < 2.0f)
         return ((a * x - 5.0f * a) * x + 8.0f * a) * x - 4.0f * a;
     return 0.0f;
+}
+
+/* The k taps of the separable filter (LINEAR or CUBIC with coefficient cubic_a, widened by
+   1 / fs) around source coordinate c on an axis of `in` cells: each tap's cell (edge cells
+   repeat) and weight, taps off the image weighing 0 with exclude_outside, the weights divided
+   by their sum when normalize. */
+static inline void resize_filter_taps(uint8_t mode, float cubic_a, bool exclude_outside,
+                                      bool normalize, int32_t k, float fs, float c, int32_t in,
+                                      int32_t *cell, float *w) {
+    /* far off the image every tap is an edge cell: bounding c keeps floor in range */
+    const float bound = (float)k + 2.0f;
+    c = !(c >= -bound) ? -bound : c > (float)in + bound ? (float)in + bound : c;
+    const float f = floorf(c);
+    const float ratio = c - f;
+    const int64_t first = (int64_t)f - k / 2 + 1;
+    float sum = 0.0f;
+    for (int32_t j = 0; j < k; j++) {
+        const float x = ((float)(j - k / 2 + 1) - ratio) * fs;
+        const int64_t at = first + j;
+        float wj = mode == EMBER_RESIZE_MODE_CUBIC ? resize_cubic_weight(cubic_a, x)
+                                                   : fmaxf(0.0f, 1.0f - fabsf(x));
+        if (exclude_outside && (at < 0 || at >= in))
+            wj = 0.0f;
+        cell[j] = at < 0 ? 0 : at >= in ? in - 1 : (int32_t)at;
+        w[j] = wj;
+        sum += wj;
+    }
+    if (normalize && sum != 0.0f)
+        for (int32_t j = 0; j < k; j++)
+            w[j] /= sum;
 }
 
 #endif /* EMBER_KERNELS_RESIZE_COORDS_H */

@@ -112,30 +112,14 @@ static void fill_axis(const resize_params *p, int32_t *t, float scale, int32_t i
     }
 }
 
+/* The taps of coordinate c (resize_filter_taps), the weights as float32 bits. */
 static void fill_taps_at(const resize_params *p, int32_t k, float fs, float c, int32_t in,
                          int32_t *cell, int32_t *w) {
-    /* far off the image every tap is an edge cell: bounding c keeps floor in range */
-    const float bound = (float)k + 2.0f;
-    c = !(c >= -bound) ? -bound : c > (float)in + bound ? (float)in + bound : c;
-    const float f = floorf(c);
-    const float ratio = c - f;
-    const int64_t first = (int64_t)f - k / 2 + 1;
     float weights[MAX_TAPS];
-    float sum = 0.0f;
-    for (int32_t j = 0; j < k; j++) {
-        const float x = ((float)(j - k / 2 + 1) - ratio) * fs;
-        const int64_t at = first + j;
-        float wj = p->mode == EMBER_RESIZE_MODE_CUBIC ? resize_cubic_weight(p->cubic_a, x)
-                                         : fmaxf(0.0f, 1.0f - fabsf(x));
-        if (p->exclude_outside && (at < 0 || at >= in))
-            wj = 0.0f;
-        cell[j] = at < 0 ? 0 : at >= in ? in - 1 : (int32_t)at;
-        weights[j] = wj;
-        sum += wj;
-    }
+    resize_filter_taps((uint8_t)p->mode, p->cubic_a, p->exclude_outside,
+                       p->antialias || p->exclude_outside, k, fs, c, in, cell, weights);
     for (int32_t j = 0; j < k; j++)
-        w[j] = float_bits((p->antialias || p->exclude_outside) && sum != 0.0f ? weights[j] / sum
-                                                                               : weights[j]);
+        w[j] = float_bits(weights[j]);
 }
 
 /* One axis of the general table: k cells per output coordinate, then k weights each. */

@@ -25,6 +25,7 @@ from .errors import SizeLimitError
 MIB = 1 << 20
 DEFAULT_MAX_CONSTANT_BYTES = 512 * MIB
 DEFAULT_MAX_ARENA_BYTES = 4096 * MIB
+_NUMPY_MAX_BYTES = int(np.iinfo(np.intp).max)
 
 _CONSTANT_HOW = ("raise it with Converter.from_onnx/from_tflite(..., max_constant_bytes=N) "
                  "or ember convert --max-constant-mb N")
@@ -90,6 +91,11 @@ class ConstantBudget:
         if min(shape, default=1) < 0:
             raise SizeLimitError(f"{where}: folding it would make a constant of negative "
                                  f"shape {list(shape)}")
+        if nbytes([d or 1 for d in shape], dtype) > _NUMPY_MAX_BYTES:
+            # numpy sizes an empty array by its non-zero dims too, and refuses it
+            raise SizeLimitError(f"{where}: folding it would make a constant of shape "
+                                 f"{list(shape)}, whose dims multiply past what an array "
+                                 f"can address")
         size = nbytes(shape, dtype)
         if self.used + size > self.limit:
             before = f" (after {format_bytes(self.used)} folded before it)" if self.used else ""

@@ -76,6 +76,18 @@ def test_onnx_range_length_is_counted_without_wrapping() -> None:
     assert "32.0 GiB" in str(raised) and peak < 64 * MIB
 
 
+def test_onnx_empty_mask_of_huge_dims_is_refused_by_name() -> None:
+    """Dropout's mask of shape [0, 2^40, 2^40] is empty, but numpy refuses to size it."""
+    graph = helper.make_graph(
+        [helper.make_node("Dropout", ["x"], ["y", "mask"], name="drop")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [0, 2**40, 2**40])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("mask", TensorProto.BOOL, None)])
+    data = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(SizeLimitError, match=r"node 'drop'.*multiply past"):
+        Converter.from_onnx(data).convert()
+
+
 def test_onnx_conv_fold_within_the_budget_still_folds() -> None:
     data = conv_im2col_bomb(n=40, k=3)
     got = run_ember(Converter.from_onnx(data).convert(), [np.zeros(1, np.float32)])[0]

@@ -279,8 +279,10 @@ class Converter:
         """The per-layer quantization report (quantize(report=...)), once convert() ran."""
         return None if self._quantize is None else self._quantize.report
 
-    def convert(self) -> bytes:
-        """The .ember file's bytes."""
+    def convert(self, *, model_version: int = 0) -> bytes:
+        """The .ember file's bytes. `model_version`: the publisher's number for this model,
+        stored in the file (and covered by its hash and signatures), which a runtime given
+        a min_model_version compares to refuse rollbacks; 0 (the default) is none."""
         limits = self._source.limits
         graph = self._lower(self._source.load)
         probe = None
@@ -292,7 +294,7 @@ class Converter:
         _check_arena(graph, plan, limits)
         # The writer adds graph.metadata (the passes' layout notes) to these.
         metadata = {**self._source.metadata, "source.sha256": self._source.sha256}
-        data = serialize(graph, plan, metadata=metadata)
+        data = serialize(graph, plan, metadata=metadata, model_version=model_version)
         if probe is not None:
             check_at_probe(data, probe)
         return data
@@ -313,9 +315,9 @@ class Converter:
         # only int8 ones become lookups (passes/fuse_int8_lookups.py).
         return fuse_int8_lookups(fuse_epilogues(graph))
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike, *, model_version: int = 0) -> None:
         """Converts and writes the file atomically: on any error nothing is left behind."""
-        data = self.convert()
+        data = self.convert(model_version=model_version)
         target = Path(path)
         # mkstemp creates the file private (0600); give it the mode a plain open() would
         # usually give, or keep the mode of the file it replaces.

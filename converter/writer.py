@@ -3,8 +3,10 @@
 Layout: [FlatBuffer root Model][zero padding][buffer 0][padding][buffer 1]..., each buffer at a
 64-byte aligned file offset. The FlatBuffer is built twice: once to learn its size, once with
 the real buffer offsets; ForceDefaults keeps every scalar field present, so changing the
-offsets cannot change the size. The SHA-256 of the whole file, taken with its own 32 bytes
-zeroed, is then patched into Model.content_hash. Equal inputs give equal bytes.
+offsets cannot change the size. Model.body_size is patched the same way to the file's length,
+then the SHA-256 of the whole file, taken with its own 32 bytes zeroed, into
+Model.content_hash. Equal inputs give equal bytes. The file is unsigned: signing
+(emberlite.signing) appends a signature block after these bytes and changes none of them.
 """
 from __future__ import annotations
 
@@ -36,12 +38,16 @@ from .errors import EmberError
 from .ir import Graph, Symbol, Tensor
 from .planner import MemoryPlan
 
-FORMAT_VERSION = 9
-MIN_RUNTIME_VERSION = 100  # 0.1.0 as major*10000 + minor*100 + patch
+FORMAT_VERSION = 10
+# The runtime that introduced FORMAT_VERSION (major*10000 + minor*100 + patch): older ones
+# refuse the file saying which they need.
+MIN_RUNTIME_VERSION = 900
+_UINT64_MAX = (1 << 64) - 1
 BUFFER_ALIGNMENT = 64
 FILE_IDENTIFIER = b"EMBR"
 SIGNATURE_KEY = "serving_default"
 _HASH_SLOT_OFFSET = 20  # vtable offset of Model.content_hash (slot 8: 4 + 2 * 8)
+_BODY_SIZE_SLOT_OFFSET = 22  # vtable offset of Model.body_size (slot 9)
 _INT32_MAX = (1 << 31) - 1
 _MAX_RANK = 8  # EMBER_MAX_RANK in csrc/include/emberlite.h
 
@@ -202,7 +208,7 @@ def _signature(key: str, inputs: list[tuple[str, str]], outputs: list[tuple[str,
 
 
 def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, str],
-           order: list[str], buffer_of: dict[str, int]) -> ModelT:
+           order: list[str], buffer_of: dict[str, int], model_version: int) -> ModelT:
     index = {name: i for i, name in enumerate(order)}
     sg = SubgraphT()
     sg.name = "main"
@@ -243,6 +249,7 @@ def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, st
         m.key, m.value = key, metadata[key]
         model.metadata.append(m)
     model.arenaSize = plan.arena_size
+    model.modelVersion = model_version
     model.contentHash = Sha256T()
     model.contentHash.bytes = [0] * 32
     return model
@@ -275,11 +282,16 @@ def _set_buffers(model: ModelT, contents: list[bytes], start: int) -> list[int]:
 
 
 def serialize(graph: Graph, plan: MemoryPlan, *, producer: str = f"emberlite {__version__}",
-              metadata: dict[str, str] | None = None) -> bytes:
+              metadata: dict[str, str] | None = None, model_version: int = 0) -> bytes:
+    """`model_version`: the publisher's number for this model (0 = none), which runtimes
+    given a min_model_version compare to refuse rollbacks."""
+    if type(model_version) is not int or not 0 <= model_version <= _UINT64_MAX:
+        raise EmberError(f"model_version must be an int in [0, 2^64 - 1], got "
+                         f"{model_version!r}")
     order = graph.tensor_order()
     buffer_of, contents = _buffers(graph, order)
     meta = {**graph.metadata, **(metadata or {})}
-    model = _model(graph, plan, producer, meta, order, buffer_of)
+    model = _model(graph, plan, producer, meta, order, buffer_of, model_version)
 
     # Packed once with every buffer at offset 0 (ForceDefaults writes the field anyway), then
     # each offset patched in place: the data follows the FlatBuffer, whose size is known only
@@ -296,6 +308,8 @@ def serialize(graph: Graph, plan: MemoryPlan, *, producer: str = f"emberlite {__
         out += blob
 
     root = Model.GetRootAs(out, 0)
+    struct.pack_into("<Q", out, root._tab.Pos + root._tab.Offset(_BODY_SIZE_SLOT_OFFSET),
+                     len(out))
     hash_pos = root._tab.Pos + root._tab.Offset(_HASH_SLOT_OFFSET)
     out[hash_pos:hash_pos + 32] = hashlib.sha256(out).digest()
     return bytes(out)

@@ -4,7 +4,7 @@
 
 #include "emberlite.h" /* defines ember_type, checked below */
 
-#define EMBER_FORMAT_VERSION 9u
+#define EMBER_FORMAT_VERSION 10u
 
 /* enum DataType: defined by emberlite.h, which must give the schema's values */
 _Static_assert(EMBER_TYPE_FLOAT32 == 0, "EMBER_TYPE_FLOAT32 is not DataType.FLOAT32 (0)");
@@ -764,6 +764,8 @@ _Static_assert(EMBER_TYPE_COUNT == 23, "EMBER_TYPE_COUNT is not the number of Da
 #define EMBER_SLOT_MODEL_METADATA 6
 #define EMBER_SLOT_MODEL_ARENA_SIZE 7
 #define EMBER_SLOT_MODEL_CONTENT_HASH 8
+#define EMBER_SLOT_MODEL_BODY_SIZE 9
+#define EMBER_SLOT_MODEL_MODEL_VERSION 10
 
 /* OpParams tables' fields: X(params type, name, slot, kind, default) */
 #define EMBER_PARAM_FIELDS(X) \

@@ -141,7 +141,7 @@ ember_status ember_interp_create(const void *data, size_t size, const ember_opti
     ip->ctx.cpu_features = ember_detect_cpu_features();
     ip->ctx.isa_mask = opts.isa_mask;
     *out = ip;
-    ember_status st = ember_model_load(&ip->ctx, data, size, opts.verify_hash != 0, &ip->model);
+    ember_status st = ember_model_load(&ip->ctx, data, size, &opts, &ip->model);
     ip->verified = st == EMBER_STATUS_OK;
     ip->load_blocks = ip->ctx.blocks;
     return finish(ip, st);

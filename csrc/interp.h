@@ -17,12 +17,23 @@ typedef struct ember_model {
     ember_fb_vector signatures; /* Signature tables */
     ember_fb_vector metadata;   /* Metadata tables */
     ember_fb_vector symbols;    /* Symbol tables (format 8): the dynamic dimensions */
+    ember_model_info info;      /* versions, content hash, body size, signatures */
+    const uint8_t *signature_block; /* after the body; info.signature_count entries */
 } ember_model;
 
 /* Verifies the file and fills `model`, allocating its arrays with ember_alloc(ctx, ...);
-   constant tensors get their data pointers into the file. */
+   constant tensors get their data pointers into the file. Checks the content hash when
+   options ask for it or give trusted keys, then the signatures and model_version. */
 ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
-                              bool verify_hash, ember_model *model);
+                              const ember_options *options, ember_model *model);
+
+/* The signature block (csrc/signature.c): ember_signature_block_check checks the `size`
+   bytes after the body (none: unsigned) and counts the signatures; ember_signatures_check
+   verifies them against the options' trusted keys, setting info.verified_signature. */
+ember_status ember_signature_block_check(ember_context *ctx, const uint8_t *block, size_t size,
+                                         uint32_t *count);
+ember_status ember_signatures_check(ember_context *ctx, ember_model *m,
+                                    const ember_options *options);
 
 /* Checks the loaded model's arena plan: arena_size no larger than its tensors' end rounded
    up to 64, and no two tensors live at the same node sharing a byte (csrc/arena_plan.c). */

@@ -56,6 +56,9 @@ const char *ember_status_str(ember_status status) {
     case EMBER_STATUS_INVALID_ARGUMENT: return "invalid argument";
     case EMBER_STATUS_MISUSE: return "API misuse";
     case EMBER_STATUS_EVAL_ERROR: return "evaluation error";
+    case EMBER_STATUS_UNSIGNED: return "model not signed by a trusted key";
+    case EMBER_STATUS_BAD_SIGNATURE: return "bad model signature";
+    case EMBER_STATUS_ROLLBACK: return "model version below the minimum";
     default: return "unknown status";
     }
 }
@@ -131,6 +134,9 @@ void ember_options_init(ember_options *options) {
     options->allocator = NULL;
     options->arena = NULL;
     options->arena_size = 0;
+    options->trusted_keys = NULL;
+    options->trusted_key_count = 0;
+    options->min_model_version = 0;
 }
 
 const char *ember_errmsg(const ember_interp *interp) {

@@ -35,7 +35,7 @@ static const char *shape_str(char *buf, size_t n, const int32_t *dims, uint32_t 
 }
 
 static ember_status check_header(ember_context *ctx, const uint8_t *data, size_t size,
-                                 ember_fb_table *root) {
+                                 ember_fb_table *root, ember_model_info *info) {
     if (size < 8)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "file is %zu bytes, too short to be an Emberlite model", size);
@@ -50,17 +50,51 @@ static ember_status check_header(ember_context *ctx, const uint8_t *data, size_t
     if (!ember_fb_u32(root, EMBER_SLOT_MODEL_FORMAT_VERSION, 0, &format) ||
         !ember_fb_u32(root, EMBER_SLOT_MODEL_MIN_RUNTIME_VERSION, 0, &min_runtime))
         return invalid(ctx, "model version fields");
-    if (format == 0 || format > EMBER_FORMAT_VERSION)
-        return ember_fail(ctx, EMBER_STATUS_VERSION,
-                          "file format version %" PRIu32 " is too %s for this runtime (supports "
-                          "1..%u)",
-                          format, format == 0 ? "old" : "new", EMBER_FORMAT_VERSION);
+    info->format_version = format;
+    info->min_runtime_version = min_runtime;
+    /* The two fields every format keeps first: a newer file says which runtime it needs. */
     if (min_runtime > EMBER_RUNTIME_VERSION)
         return ember_fail(ctx, EMBER_STATUS_VERSION,
-                          "model needs runtime %" PRIu32 ".%" PRIu32 ".%" PRIu32 " or newer, this "
-                          "is %d.%d.%d",
-                          min_runtime / 10000, min_runtime / 100 % 100, min_runtime % 100,
-                          EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR, EMBER_VERSION_PATCH);
+                          "model (file format %" PRIu32 ") needs runtime >= %" PRIu32 ".%" PRIu32
+                          ".%" PRIu32 ", this is %d.%d.%d",
+                          format, min_runtime / 10000, min_runtime / 100 % 100,
+                          min_runtime % 100, EMBER_VERSION_MAJOR, EMBER_VERSION_MINOR,
+                          EMBER_VERSION_PATCH);
+    if (format == 0 || format > EMBER_FORMAT_VERSION)
+        return ember_fail(ctx, EMBER_STATUS_VERSION,
+                          "file format version %" PRIu32 " is too %s for this runtime %d.%d.%d "
+                          "(supports 1..%u)%s",
+                          format, format == 0 ? "old" : "new", EMBER_VERSION_MAJOR,
+                          EMBER_VERSION_MINOR, EMBER_VERSION_PATCH, EMBER_FORMAT_VERSION,
+                          format == 0 ? "" : ": it needs a newer runtime");
+    return EMBER_STATUS_OK;
+}
+
+/* Where the body ends (format 10 on: body_size; before, the whole file) and the facts of
+   the model's identity; `root` is then re-read over the body alone, so that nothing the
+   verifier checks can lie in the signature block, which the hash does not cover. */
+static ember_status find_body(ember_context *ctx, const uint8_t *data, size_t size,
+                              ember_fb_table *root, ember_model_info *info) {
+    uint64_t body = size;
+    uint32_t hash_pos = 0;
+    if (!ember_fb_u64(root, EMBER_SLOT_MODEL_MODEL_VERSION, 0, &info->model_version) ||
+        !ember_fb_struct_field(root, EMBER_SLOT_MODEL_CONTENT_HASH, 32, &hash_pos))
+        return invalid(ctx, "model identity fields");
+    if (info->format_version >= 10) {
+        if (!ember_fb_u64(root, EMBER_SLOT_MODEL_BODY_SIZE, 0, &body))
+            return invalid(ctx, "body_size field");
+        if (body < 8 || body > size)
+            return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
+                              "body_size %" PRIu64 " is outside the file's %zu bytes", body,
+                              size);
+    }
+    info->body_size = (size_t)body;
+    if (!ember_fb_root(data, info->body_size, root))
+        return invalid(ctx, "root table within body_size");
+    if (hash_pos != 0 && hash_pos + (size_t)32 > info->body_size)
+        return invalid(ctx, "content_hash field within body_size");
+    if (hash_pos != 0)
+        memcpy(info->content_hash, data + hash_pos, 32);
     return EMBER_STATUS_OK;
 }
 
@@ -87,6 +121,35 @@ static ember_status check_hash(ember_context *ctx, const uint8_t *data, size_t s
                           data[pos], data[pos + 1], data[pos + 2], data[pos + 3], digest[0],
                           digest[1], digest[2], digest[3]);
     return EMBER_STATUS_OK;
+}
+
+/* The checks a file's identity answers: its bytes (hash), who made it (signatures), and
+   whether it is older than the caller accepts (model_version). The version is judged only
+   after the signature, which is what makes it trustworthy. */
+static ember_status check_trust(ember_context *ctx, const uint8_t *data, size_t size,
+                                const ember_fb_table *root, const ember_options *o,
+                                ember_model *m) {
+    ember_model_info *info = &m->info;
+    bool keys = o->trusted_key_count > 0;
+    ember_status st = ember_signature_block_check(ctx, data + info->body_size,
+                                                  size - info->body_size,
+                                                  &info->signature_count);
+    m->signature_block = data + info->body_size;
+    info->verified_signature = EMBER_NO_SIGNATURE;
+    if (st == EMBER_STATUS_OK && (o->verify_hash || keys) && EMBER_NO_HASH)
+        st = ember_fail(ctx, EMBER_STATUS_UNSUPPORTED, "this build has no content hash check "
+                        "(EMBER_NO_HASH): set verify_hash to 0%s",
+                        keys ? " and give no trusted keys" : "");
+    else if (st == EMBER_STATUS_OK && (o->verify_hash || keys))
+        st = check_hash(ctx, data, info->body_size, root);
+    if (st == EMBER_STATUS_OK && keys)
+        st = ember_signatures_check(ctx, m, o);
+    if (st == EMBER_STATUS_OK && info->model_version < o->min_model_version)
+        st = ember_fail(ctx, EMBER_STATUS_ROLLBACK,
+                        "model version %" PRIu64 " is below the minimum %" PRIu64 " the "
+                        "options accept (min_model_version): refusing a rollback",
+                        info->model_version, o->min_model_version);
+    return st;
 }
 
 static ember_status parse_shape(loader *ld, uint32_t i, const ember_fb_table *tt,
@@ -809,7 +872,7 @@ static ember_status parse_metadata(loader *ld, const ember_fb_table *root) {
 }
 
 ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
-                              bool verify_hash, ember_model *model) {
+                              const ember_options *options, ember_model *model) {
     memset(model, 0, sizeof *model);
     if (data == NULL)
         return ember_fail(ctx, EMBER_STATUS_INVALID_ARGUMENT, "model data is NULL");
@@ -827,14 +890,14 @@ ember_status ember_model_load(ember_context *ctx, const void *data, size_t size,
     ember_fb_vector subgraphs;
     const char *producer;
     uint32_t len;
-    ember_status st = check_header(ctx, data, size, &root);
-    if (st == EMBER_STATUS_OK && verify_hash && EMBER_NO_HASH)
-        st = ember_fail(ctx, EMBER_STATUS_UNSUPPORTED, "this build has no content hash check "
-                        "(EMBER_NO_HASH): set verify_hash to 0");
-    else if (st == EMBER_STATUS_OK && verify_hash)
-        st = check_hash(ctx, data, size, &root);
+    ember_status st = check_header(ctx, data, size, &root, &model->info);
+    if (st == EMBER_STATUS_OK)
+        st = find_body(ctx, data, size, &root, &model->info);
+    if (st == EMBER_STATUS_OK)
+        st = check_trust(ctx, data, size, &root, options, model);
     if (st != EMBER_STATUS_OK)
         return st;
+    ld.size = size = model->info.body_size;
     if (!ember_fb_u64(&root, EMBER_SLOT_MODEL_ARENA_SIZE, 0, &model->arena_size) ||
         !ember_fb_string_field(&root, EMBER_SLOT_MODEL_PRODUCER, &producer, &len) ||
         !ember_fb_vector_field(&root, EMBER_SLOT_MODEL_BUFFERS, 4, &ld.buffers) ||

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import (ArenaTooSmallError, EmberRuntimeError, EvalError, HashMismatchError,
-                     InvalidArgumentError, InvalidModelError, MisuseError, NoMemoryError,
-                     UnsupportedError, VersionError)
+from .errors import (ArenaTooSmallError, BadSignatureError, EmberRuntimeError, EvalError,
+                     HashMismatchError, InvalidArgumentError, InvalidModelError, MisuseError,
+                     NoMemoryError, RollbackError, UnsignedModelError, UnsupportedError,
+                     VersionError)
 
-__version__ = "0.8.0"
+__version__ = "0.9.0"
 
 _FROM_INTERPRETER = ("Interpreter", "SignatureRunner", "runtime_version", "verify_model",
                      "ISA_NONE", "ISA_AVX2", "ISA_AVX512F", "ISA_AVX512VNNI", "ISA_AVX512VBMI",
@@ -26,9 +27,10 @@ _FROM_INTERPRETER = ("Interpreter", "SignatureRunner", "runtime_version", "verif
 _FROM_DELEGATES = ("Delegate", "load_delegate")
 
 __all__ = [
-    "ArenaTooSmallError", "EmberRuntimeError", "EvalError", "HashMismatchError",
-    "InvalidArgumentError", "InvalidModelError", "MisuseError", "NoMemoryError",
-    "UnsupportedError", "VersionError", *_FROM_INTERPRETER, *_FROM_DELEGATES,
+    "ArenaTooSmallError", "BadSignatureError", "EmberRuntimeError", "EvalError",
+    "HashMismatchError", "InvalidArgumentError", "InvalidModelError", "MisuseError",
+    "NoMemoryError", "RollbackError", "UnsignedModelError", "UnsupportedError",
+    "VersionError", *_FROM_INTERPRETER, *_FROM_DELEGATES,
 ]
 
 

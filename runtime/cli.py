@@ -22,6 +22,8 @@ import numpy as np
 
 from .cli_support import (TO_NCHW, TO_NHWC, CliError, clip, load_cli_delegate, open_model,
                           placement_text, printable, shape_text)
+from .cli_sign import add_commands as add_sign_commands
+from .cli_sign import identity_text, trust_options
 from .errors import EmberRuntimeError
 
 EXIT_BAD_INPUT = 2
@@ -112,7 +114,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                                    io=_quantized_io(args),
                                    report=args.report or False,
                                    accuracy_budget=args.accuracy_budget)
-            converter.save(str(output))
+            converter.save(str(output), model_version=args.model_version)
         except UnsupportedOpsError as e:
             listed = "; ".join(f"{name or '<unnamed>'} ({op}): {why}"
                                for name, op, why in e.problems)
@@ -225,6 +227,7 @@ def _summary(path: str, delegate: Any = None, library: str = "") -> dict[str, An
         "outputs": [{"name": d["name"], "index": d["index"], "shape": d["shape"].tolist(),
                      "dtype": np.dtype(d["dtype"]).name} for d in interp.get_output_details()],
         "signatures": interp.get_signature_list(),
+        "identity": interp.model_info(),
         "metadata": interp.get_metadata(),
         "tensors": tensors,
         "node_list": [{"index": i, "op": op, "name": name, "variant": variant}
@@ -255,6 +258,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         return 0
     print(f"{info['file']}: {info['file_bytes']} bytes, {info['nodes']} nodes, "
           f"arena {info['arena_bytes']} bytes, weights {info['weight_bytes']} bytes")
+    print(f"  {identity_text(info['identity'])}")
     # Names, op names, signature keys and metadata come from the file: escaped (JSON
     # escapes them itself).
     for kind in ("inputs", "outputs"):
@@ -699,9 +703,12 @@ def _compare_delegate(args: argparse.Namespace) -> int:
 # -- verify ----------------------------------------------------------------------------------
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """`ember verify`: loads, verifies and prepares a model; prints "ok: ..." or the error."""
-    interp = open_model(args.model)
+    """`ember verify`: loads, verifies and prepares a model, with --pubkey also its signature
+    and with --min-model-version its version; prints "ok: ..." and the model's identity, or
+    the error."""
+    interp = open_model(args.model, trust=trust_options(args))
     print(f"ok: {args.model} ({len(interp.node_ops())} nodes, arena {interp.arena_size} bytes)")
+    print(f"  {identity_text(interp.model_info())}")
     return 0
 
 
@@ -739,6 +746,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("convert", help="convert an ONNX (or .tflite) model to .ember")
     p.add_argument("model", help="source model (.onnx or .tflite)")
     p.add_argument("-o", "--output", help="output path (default: MODEL with .ember suffix)")
+    p.add_argument("--model-version", type=int, default=0, metavar="N",
+                   help="the model's version, stored in the file (and signed with it): "
+                        "runtimes given a minimum model version refuse older ones (default 0, "
+                        "none)")
     p.add_argument("--input-shape", action="append", default=[], metavar="NAME:D0,D1,...",
                    help="fix the shape of a graph input (repeatable); a dim LO..HI stays "
                         "dynamic in that range (resize_tensor_input), -1 keeps the model's")
@@ -877,9 +888,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "a library built with -DEMBER_OPS_HEADER (default path OUT_ops.h)")
     p.set_defaults(func=cmd_export_c)
 
-    p = sub.add_parser("verify", help="check a model: verify, hash and prepare every node")
+    p = sub.add_parser("verify", help="check a model: verify, hash and prepare every node; "
+                                      "with --pubkey also its signature")
     p.add_argument("model")
+    p.add_argument("--pubkey", action="append", default=[], metavar="PUB",
+                   help="a trusted Ed25519 public key (PEM, DER or 32 raw bytes; repeatable): "
+                        "the model must carry a signature by one of them that verifies")
+    p.add_argument("--min-model-version", type=int, default=0, metavar="N",
+                   help="refuse a model whose model version is below N (a rollback)")
     p.set_defaults(func=cmd_verify)
+    add_sign_commands(sub)
     return parser
 
 

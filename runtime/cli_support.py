@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import EmberRuntimeError
+from .errors import BadSignatureError, EmberRuntimeError, RollbackError, UnsignedModelError
 
 TO_NHWC = (0, 2, 3, 1)
 TO_NCHW = (0, 3, 1, 2)
@@ -45,7 +45,10 @@ def load_cli_delegate(library: str | None, specs: Sequence[str],
 
 
 def open_model(path: str, allocate: bool = True, num_threads: int | None = None,
-               isa_mask: int | None = None, delegate: Any = None) -> Any:
+               isa_mask: int | None = None, delegate: Any = None,
+               trust: dict[str, Any] | None = None) -> Any:
+    """The model at `path` as an Interpreter (allocated unless told not to); `trust`: its
+    trusted_keys and min_model_version arguments."""
     from .interpreter import Interpreter
 
     if not os.path.isfile(path):
@@ -55,9 +58,12 @@ def open_model(path: str, allocate: bool = True, num_threads: int | None = None,
         # kill it with SIGBUS.
         interp = Interpreter(model_path=path, use_mmap=False, num_threads=num_threads,
                              isa_mask=isa_mask,
-                             experimental_delegates=None if delegate is None else [delegate])
+                             experimental_delegates=None if delegate is None else [delegate],
+                             **(trust or {}))
         if allocate:
             interp.allocate_tensors()
+    except (BadSignatureError, RollbackError, UnsignedModelError) as e:
+        raise CliError(f"refused {path}: {e}") from None
     except EmberRuntimeError as e:
         raise CliError(f"invalid model {path}: {e}") from None
     return interp

@@ -47,6 +47,21 @@ class EvalError(EmberRuntimeError):
     """Tensor data made an op fail, e.g. an index out of range (EMBER_STATUS_EVAL_ERROR)."""
 
 
+class UnsignedModelError(EmberRuntimeError):
+    """Trusted keys were given and no signature by one of them is on the model: it is
+    unsigned, or signed only by other keys (EMBER_STATUS_UNSIGNED)."""
+
+
+class BadSignatureError(EmberRuntimeError):
+    """A signature by a trusted key does not verify: the model was changed after it was
+    signed, or the signature is forged (EMBER_STATUS_BAD_SIGNATURE)."""
+
+
+class RollbackError(EmberRuntimeError):
+    """The model's model_version is below the min_model_version given
+    (EMBER_STATUS_ROLLBACK)."""
+
+
 # Keyed by the numeric values of ember_status; EMBER_STATUS_ERROR (1) maps to the base class.
 _BY_STATUS: dict[int, type[EmberRuntimeError]] = {
     1: EmberRuntimeError,
@@ -59,6 +74,9 @@ _BY_STATUS: dict[int, type[EmberRuntimeError]] = {
     8: InvalidArgumentError,
     9: MisuseError,
     10: EvalError,
+    11: UnsignedModelError,
+    12: BadSignatureError,
+    13: RollbackError,
 }
 
 

@@ -155,6 +155,18 @@ def verify_model(model_content: Any) -> None:
         raise error_for_status(status, _text(msg) or _text(lib.ember_status_str(status)))
 
 
+def _trusted_keys(keys: Iterable[Any] | None) -> tuple[Any, int]:
+    """The keys as one C array of raw 32-byte keys (NULL for none), and their count."""
+    if keys is None:
+        return ffi.NULL, 0
+    if isinstance(keys, (str, bytes, bytearray, os.PathLike)):
+        raise TypeError("trusted_keys is a list of keys, not one key")
+    from .signing import load_public_key
+
+    raw = [load_public_key(k) for k in keys]
+    return (ffi.new("uint8_t[]", b"".join(raw)) if raw else ffi.NULL), len(raw)
+
+
 def _delegate_list(delegates: Iterable | None) -> tuple[Any, ...]:
     from .delegates import Delegate
 
@@ -211,6 +223,13 @@ class Interpreter:
       has, see cpu_features()), ISA_NONE runs only the portable reference kernels. A family
       the CPU lacks is never used, whatever the mask says.
     - verify_hash: check the model's content hash when it is loaded (on by default).
+    - trusted_keys: Ed25519 public keys (anything emberlite.signing.load_public_key reads:
+      raw 32 bytes, PEM, DER, a path, a cryptography key). Given any, the model must carry a
+      signature by one of them that verifies (else UnsignedModelError), a signature by a
+      trusted key that fails is BadSignatureError, and the content hash is checked whatever
+      verify_hash says (docs/signing.md).
+    - min_model_version: refuse a model whose model_version (Converter.convert's) is lower,
+      with RollbackError: an update pipeline passes the running model's version.
     - use_mmap: with model_path, map the file instead of reading it, see below.
 
     The model is verified once, here, and then read for as long as the interpreter lives, so
@@ -233,7 +252,8 @@ class Interpreter:
 
     def __init__(self, model_path: str | os.PathLike | None = None, model_content: Any = None,
                  num_threads: int | None = None, experimental_delegates: Iterable | None = None,
-                 isa_mask: int | None = None, verify_hash: bool = True, use_mmap: bool = True):
+                 isa_mask: int | None = None, verify_hash: bool = True, use_mmap: bool = True,
+                 trusted_keys: Iterable[Any] | None = None, min_model_version: int = 0):
         delegates = _delegate_list(experimental_delegates)
         if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
             raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
@@ -246,6 +266,13 @@ class Interpreter:
         if isa_mask is not None:
             options.isa_mask = isa_mask
         options.verify_hash = 1 if verify_hash else 0
+        # Kept alive with the interpreter, whose options point at them.
+        self._trusted_keys, options.trusted_key_count = _trusted_keys(trusted_keys)
+        options.trusted_keys = self._trusted_keys
+        if type(min_model_version) is not int or not 0 <= min_model_version < 1 << 64:
+            raise ValueError(f"min_model_version must be an int in [0, 2^64), got "
+                             f"{min_model_version!r}")
+        options.min_model_version = min_model_version
         out = ffi.new("ember_interp **")
         status = lib.ember_interp_create(self._model_cdata, len(self._model_cdata), options, out)
         if out[0] != ffi.NULL:
@@ -465,6 +492,30 @@ class Interpreter:
         return lambda: self._view(tensor_index)
 
     # -- model description ------------------------------------------------------------------
+
+    def model_info(self) -> dict[str, Any]:
+        """The model's identity: format_version, min_runtime_version (e.g. 900 for 0.9.0),
+        model_version (0 = none), content_hash (hex), body_size (the bytes the hash covers),
+        signature_count, signatures (each signer's key id, hex) and verified_key_id (the key
+        whose signature verified, or None when no trusted keys were given)."""
+        info = ffi.new("ember_model_info *")
+        self._check(lib.ember_interp_model_info(self._handle, info))
+        key = ffi.new(f"uint8_t[{lib.EMBER_KEY_ID_SIZE}]")
+        ids = []
+        for i in range(info.signature_count):
+            self._check(lib.ember_interp_signature_key_id(self._handle, i, key))
+            ids.append(bytes(ffi.buffer(key)).hex())
+        verified = info.verified_signature
+        return {
+            "format_version": info.format_version,
+            "min_runtime_version": info.min_runtime_version,
+            "model_version": info.model_version,
+            "content_hash": bytes(ffi.buffer(info.content_hash)).hex(),
+            "body_size": info.body_size,
+            "signature_count": info.signature_count,
+            "signatures": ids,
+            "verified_key_id": None if verified == lib.EMBER_NO_SIGNATURE else ids[verified],
+        }
 
     def get_metadata(self) -> dict[str, str]:
         """The model's metadata as a dict of strings (labels, normalization, source ...)."""

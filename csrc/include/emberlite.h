@@ -1,5 +1,5 @@
 /*
- * Emberlite C API, version 0.8 (README.md's "Changes in 0.x" sections list what each version
+ * Emberlite C API, version 0.9 (README.md's "Changes in 0.x" sections list what each version
  * changed).
  *
  * Lifecycle: ember_interp_create (verifies the model) -> ember_interp_allocate (plans the
@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define EMBER_VERSION_MAJOR 0
-#define EMBER_VERSION_MINOR 8
+#define EMBER_VERSION_MINOR 9
 #define EMBER_VERSION_PATCH 0
 /* Runtime version compared with a file's min_runtime_version: major*10000 + minor*100 + patch. */
 #define EMBER_RUNTIME_VERSION \
@@ -43,7 +43,10 @@ typedef enum ember_status {
     EMBER_STATUS_INVALID_ARGUMENT = 8, /* a bad argument from the caller */
     EMBER_STATUS_MISUSE = 9,           /* wrong call order, or a freed/NULL handle */
     EMBER_STATUS_EVAL_ERROR = 10,      /* tensor data made an op fail (e.g. index out of range) */
-    EMBER_STATUS_COUNT = 11
+    EMBER_STATUS_UNSIGNED = 11,        /* trusted keys were given; no signature by one of them */
+    EMBER_STATUS_BAD_SIGNATURE = 12,   /* a signature by a trusted key does not verify */
+    EMBER_STATUS_ROLLBACK = 13,        /* model_version is below the options' minimum */
+    EMBER_STATUS_COUNT = 14
 } ember_status;
 
 /* Element types. The values are the file format's DataType (schemas/ember.fbs); the library's
@@ -128,6 +131,15 @@ typedef struct ember_options {
                                          required on bare-metal builds, which have no heap */
     void *arena;                /* default NULL: ember_interp_allocate allocates the arena */
     size_t arena_size;          /* size of `arena` in bytes, when given */
+    /* Signed models (added in 0.9; docs/signing.md). With trusted_key_count > 0 the model must
+       carry a signature by one of these raw Ed25519 public keys (trusted_key_count x
+       EMBER_PUBLIC_KEY_SIZE bytes) that verifies, else EMBER_STATUS_UNSIGNED; any signature
+       made with a trusted key that fails is EMBER_STATUS_BAD_SIGNATURE. The content hash is
+       then checked whatever verify_hash says. Builds with EMBER_NO_SIGNATURES refuse keys
+       (EMBER_STATUS_UNSUPPORTED). Default NULL, 0. */
+    const uint8_t *trusted_keys;
+    size_t trusted_key_count;
+    uint64_t min_model_version; /* default 0: a model_version below it is EMBER_STATUS_ROLLBACK */
 } ember_options;
 
 typedef struct ember_tensor_info {
@@ -252,6 +264,42 @@ uint32_t ember_interp_node_io(const ember_interp *interp, uint32_t node, uint32_
 
 /* ISA features this CPU has (EMBER_ISA_* bits), detected at create time. */
 uint32_t ember_interp_cpu_features(const ember_interp *interp);
+
+/* ---- model identity and signatures (added in 0.9) --------------------------------------
+ * A file of format 10 on is its body (the FlatBuffer and the data section, body_size bytes,
+ * which the content hash covers) optionally followed by a signature block: Ed25519
+ * signatures of the content hash, each with the id of the key that made it (docs/signing.md).
+ * A key's id is the first EMBER_KEY_ID_SIZE bytes of the SHA-256 of its raw public key. */
+#define EMBER_PUBLIC_KEY_SIZE 32
+#define EMBER_SIGNATURE_SIZE 64
+#define EMBER_KEY_ID_SIZE 8
+#define EMBER_NO_SIGNATURE UINT32_MAX
+
+typedef struct ember_model_info {
+    uint32_t format_version;
+    uint32_t min_runtime_version;     /* major*10000 + minor*100 + patch */
+    uint64_t model_version;           /* the publisher's number; 0 = none (files before 10) */
+    uint8_t content_hash[32];
+    size_t body_size;                 /* bytes the content hash covers (the whole file < 10) */
+    uint32_t signature_count;         /* signatures in the block (0: unsigned) */
+    uint32_t verified_signature;      /* the one that verified against a trusted key, or
+                                         EMBER_NO_SIGNATURE (no keys were given) */
+} ember_model_info;
+
+ember_status ember_interp_model_info(const ember_interp *interp, ember_model_info *info);
+/* The id (EMBER_KEY_ID_SIZE bytes) of the key that made signature `index`
+   (< signature_count). */
+ember_status ember_interp_signature_key_id(const ember_interp *interp, uint32_t index,
+                                           uint8_t *key_id);
+/* The id (EMBER_KEY_ID_SIZE bytes) of a raw Ed25519 public key (EMBER_PUBLIC_KEY_SIZE). */
+void ember_key_id(const uint8_t *public_key, uint8_t *key_id);
+/* Ed25519 (RFC 8032, cofactorless, S < L required): 1 when `signature`
+   (EMBER_SIGNATURE_SIZE bytes) is public_key's (EMBER_PUBLIC_KEY_SIZE) over the `size` bytes
+   at `message`, else 0. The library's own code (SHA-512 included), libc only;
+   it handles no secret, and its arithmetic takes the same path for any input. Builds with
+   EMBER_NO_SIGNATURES return 0. */
+int ember_ed25519_verify(const uint8_t *public_key, const void *message, size_t size,
+                         const uint8_t *signature);
 
 /* ---- op parameters (added in 0.8) -----------------------------------------------------
  * A node's parameters are the fields of its params table in the file format

@@ -18,7 +18,7 @@ from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.reshape import ReshapeParams
 from emberlite.converter.planner import plan_memory
-from emberlite.converter.writer import FORMAT_VERSION, serialize
+from emberlite.converter.writer import FORMAT_VERSION, MIN_RUNTIME_VERSION, serialize
 from emberlite.schema.Model import Model
 from emberlite.schema.OpParams import OpParams
 from emberlite.schema.Subgraph import SubgraphT
@@ -119,7 +119,9 @@ def test_reader_sees_what_was_written() -> None:
     data = _write(graph, producer="unit test", metadata={"extra": "1", "author": "override"})
     model = _model(data)
     assert model.FormatVersion() == FORMAT_VERSION
-    assert model.MinRuntimeVersion() == 100
+    # Format 10 needs runtime 0.9.0: older runtimes say so instead of misreading it.
+    assert model.MinRuntimeVersion() == MIN_RUNTIME_VERSION == 900
+    assert model.BodySize() == len(data) and model.ModelVersion() == 0
     assert model.Producer() == b"unit test"
     meta = [(model.Metadata(i).Key().decode(), model.Metadata(i).Value().decode())
             for i in range(model.MetadataLength())]
@@ -226,3 +228,10 @@ def test_runtime_runs_the_file() -> None:
     want = reference.evaluate(graph, {"x": x})["y"]
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
     assert interp.get_metadata()["author"] == "test"
+
+
+def test_model_version_is_stored_and_checked() -> None:
+    assert _model(_write(_graph(), model_version=2**64 - 1)).ModelVersion() == 2**64 - 1
+    for bad in (-1, 2**64, 1.0, True):
+        with pytest.raises(EmberError, match="model_version must be an int"):
+            _write(_graph(), model_version=bad)

@@ -248,6 +248,8 @@ def test_status_classes_match_c_enum() -> None:
         "NO_MEMORY": errors.NoMemoryError, "ARENA_TOO_SMALL": errors.ArenaTooSmallError,
         "INVALID_ARGUMENT": errors.InvalidArgumentError, "MISUSE": errors.MisuseError,
         "EVAL_ERROR": errors.EvalError, "ERROR": errors.EmberRuntimeError,
+        "UNSIGNED": errors.UnsignedModelError, "BAD_SIGNATURE": errors.BadSignatureError,
+        "ROLLBACK": errors.RollbackError,
     }
     assert len(pairs) == lib.EMBER_STATUS_COUNT - 1  # every status but OK
     for name, cls in pairs.items():

@@ -167,7 +167,21 @@ class Model(object):
             return obj
         return None
 
-def ModelStart(builder): builder.StartObject(9)
+    # Model
+    def BodySize(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+    # Model
+    def ModelVersion(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
+        return 0
+
+def ModelStart(builder): builder.StartObject(11)
 def Start(builder):
     return ModelStart(builder)
 def ModelAddFormatVersion(builder, formatVersion): builder.PrependUint32Slot(0, formatVersion, 0)
@@ -209,6 +223,12 @@ def AddArenaSize(builder, arenaSize):
 def ModelAddContentHash(builder, contentHash): builder.PrependStructSlot(8, flatbuffers.number_types.UOffsetTFlags.py_type(contentHash), 0)
 def AddContentHash(builder, contentHash):
     return ModelAddContentHash(builder, contentHash)
+def ModelAddBodySize(builder, bodySize): builder.PrependUint64Slot(9, bodySize, 0)
+def AddBodySize(builder, bodySize):
+    return ModelAddBodySize(builder, bodySize)
+def ModelAddModelVersion(builder, modelVersion): builder.PrependUint64Slot(10, modelVersion, 0)
+def AddModelVersion(builder, modelVersion):
+    return ModelAddModelVersion(builder, modelVersion)
 def ModelEnd(builder): return builder.EndObject()
 def End(builder):
     return ModelEnd(builder)
@@ -235,6 +255,8 @@ class ModelT(object):
         self.metadata = None  # type: List[emberlite.schema.Metadata.MetadataT]
         self.arenaSize = 0  # type: int
         self.contentHash = None  # type: Optional[emberlite.schema.Sha256.Sha256T]
+        self.bodySize = 0  # type: int
+        self.modelVersion = 0  # type: int
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -290,6 +312,8 @@ class ModelT(object):
         self.arenaSize = model.ArenaSize()
         if model.ContentHash() is not None:
             self.contentHash = emberlite.schema.Sha256.Sha256T.InitFromObj(model.ContentHash())
+        self.bodySize = model.BodySize()
+        self.modelVersion = model.ModelVersion()
 
     # ModelT
     def Pack(self, builder):
@@ -344,5 +368,7 @@ class ModelT(object):
         if self.contentHash is not None:
             contentHash = self.contentHash.Pack(builder)
             ModelAddContentHash(builder, contentHash)
+        ModelAddBodySize(builder, self.bodySize)
+        ModelAddModelVersion(builder, self.modelVersion)
         model = ModelEnd(builder)
         return model

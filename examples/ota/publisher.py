@@ -158,10 +158,14 @@ class TufRepository:
         self.publish_timestamp()
 
     def publish_timestamp(self, expires: datetime | None = None,
-                          signers: list[Signer] | None = None) -> None:
-        """A new timestamp naming the current snapshot version. `expires` and `signers` default
-        to the normal lifetime and the timestamp role's keys (the tests pass others)."""
-        self.timestamp.signed.snapshot_meta = MetaFile(self.snapshot.signed.version)
+                          signers: list[Signer] | None = None,
+                          snapshot_version: int | None = None) -> None:
+        """A new timestamp naming the current snapshot version. `expires`, `signers` and
+        `snapshot_version` default to the normal lifetime, the timestamp role's keys and the
+        current snapshot (the tests pass others to play attacks)."""
+        if snapshot_version is None:
+            snapshot_version = self.snapshot.signed.version
+        self.timestamp.signed.snapshot_meta = MetaFile(snapshot_version)
         self._bump(Timestamp.type, expires)
         self._sign_and_write(Timestamp.type, signers)
 

@@ -164,6 +164,18 @@ def test_replayed_timestamp_is_refused_by_tuf(ota: Ota) -> None:
                                  ota.tuf_exceptions.BadVersionNumberError, 2, V2, installed)
 
 
+def test_timestamp_naming_an_older_snapshot_is_refused_by_tuf(ota: Ota) -> None:
+    """Whoever holds the online timestamp key signs a fresh timestamp that points the device
+    back at the snapshot (and so the targets) of the previous release."""
+    previous_snapshot = ota.repository.snapshot.signed.version
+    ota.publisher.publish(scale_shift_model(*V2), model_version=2)
+    assert ota.client.update().installed
+    installed = ota.client.installed_path.read_bytes()
+    ota.repository.publish_timestamp(snapshot_version=previous_snapshot)
+    ota.assert_refused_untouched(ota.client.update(),
+                                 ota.tuf_exceptions.BadVersionNumberError, 2, V2, installed)
+
+
 @pytest.mark.parametrize("change", ["flip", "append"])
 def test_target_changed_on_the_server_is_refused_by_tuf(ota: Ota, change: str) -> None:
     installed = ota.client.installed_path.read_bytes()

@@ -175,7 +175,9 @@ class OtaClient:
             return _refused("TUF refused the repository's metadata", e)
         if target is None:
             return UpdateResult(False, f"the repository has no target {self.target_name!r}")
-        if updater.find_cached_target(target, str(self.installed_path)):
+        # A client restarted with an empty slot installs (and so verifies) the file again.
+        if self.slot.model_info() is not None and \
+                updater.find_cached_target(target, str(self.installed_path)):
             return UpdateResult(False, "the installed model is the published one",
                                 model_version=self.slot.model_version)
 

@@ -120,6 +120,16 @@ def test_update_installs_the_new_model_and_serves_its_outputs(ota: Ota) -> None:
     assert ota.serves(V2)
 
 
+def test_restarted_client_verifies_and_installs_the_published_model(ota: Ota) -> None:
+    from examples.ota.client import OtaClient
+
+    restarted = OtaClient(ota.client.directory, ota.client.repository_url,
+                          ota.client.trusted_keys, fetcher=ota.client.fetcher)
+    result = restarted.update()
+    assert result.installed, result.message
+    assert np.array_equal(restarted.slot.infer([X])[0], expected(V1))
+
+
 def test_inference_during_an_update_sees_the_old_or_the_new_model_only(ota: Ota) -> None:
     old, new = expected(V1), expected(V2)
     seen, serving, stop = [], threading.Event(), threading.Event()

@@ -2,24 +2,20 @@
    check that [S]B - [k]A encodes to the signature's R, with k = SHA-512(R || A || M) mod L.
    Everything it handles is public (key, message, signature), but the arithmetic still takes
    the same path whatever the values: no branch or table index depends on a field element or
-   a scalar bit, and the final comparison reads every byte. Only decoding refuses early (a key
-   or an S that is not a canonical encoding), which depends on the input's format alone.
+   a scalar bit, and the final comparison reads every byte. Only decoding refuses early: an
+   S >= L, or a key that is no point's canonical encoding.
 
-   Field elements mod p = 2^255 - 19 are 16 limbs of 16 bits (radix 2^16), each in a uint32_t,
-   so a limb product is one 32x32->64 multiply on 32-bit cores (no 128-bit type needed). Bounds,
-   which every caller below keeps to:
-   - "carried" (what fe_mul returns, and every constant): limb 0 < 2^16 + 38, limbs 1..15 < 2^16.
-   - fe_add and fe_sub leave their result uncarried; fe_sub's subtrahend must be carried (it
-     adds 4p, whose limbs are all >= 0x1ffb4, so no limb goes negative). The point formulas
-     below chain at most an add of an add or sub of carried values, so every limb that reaches
-     fe_mul is < 2^19.
-   - fe_mul with inputs < 2^19: a product is < 2^38, a column of at most 16 of them < 2^42,
-     and folding column k + 16 into column k (2^256 = 38 mod p) gives < 39 * 2^42 < 2^48:
-     uint64_t holds every sum. Two carry passes then bring the limbs back to "carried": the
-     first leaves limb 0 < 2^16 + 38 * 2^27, the second carries that away and what comes out
-     of limb 15 is at most 1, i.e. at most 38 back into limb 0.
-   - fe_encode takes any limbs < 2^32 and makes the unique value < p (three carry passes, then
-     p subtracted twice where it fits). */
+   Field elements mod p = 2^255 - 19 are 10 limbs in radix 2^25.5: limb i holds bits
+   ceil(25.5 i) up, 26 bits wide for even i and 25 for odd i, each in a uint32_t, so a limb
+   product is one 32x32->64 multiply on 32-bit cores (no 128-bit type needed). Every fe_add,
+   fe_sub and fe_mul ends with a carry chain, so every operand is "carried": each limb within
+   its width, except limb 1, below 2^25 + 2^15. Bounds in fe_mul: a limb product, doubled where
+   both limbs are odd (their weights sum to one bit past the column's: < 2^26.01) and times 19
+   where it folds down from column k + 10 (2^255 = 19 mod p: < 2^30.25), is < 2^56.3; ten of
+   them < 2^59.6, which a uint64_t holds. The carry chain then sends at most 19 * 2^34.6
+   < 2^38.9 back into limb 0, and one more step leaves limb 1 below 2^25 + 2^13. fe_sub adds
+   2p (limbs >= 2^26 - 2, above any carried limb) before subtracting, so no limb goes
+   negative. fe_encode takes the carried form to the unique value < p. */
 #include <string.h>
 
 #include "ed25519.h"
@@ -39,7 +35,7 @@ int ember_ed25519_verify(const uint8_t *public_key, const void *message, size_t 
 #else
 
 typedef struct fe {
-    uint32_t v[16];
+    uint32_t v[10];
 } fe;
 
 /* Extended twisted Edwards coordinates (RFC 8032, 5.1.4): x = X/Z, y = Y/Z, x*y = T/Z. */
@@ -54,84 +50,92 @@ typedef struct cached_point {
 
 static const fe fe_zero = {{0}};
 static const fe fe_one = {{1}};
-static const fe curve_2d = {{0xf159, 0x26b2, 0x9b94, 0xebd6, 0xb156, 0x8283, 0x149a, 0x00e0,
-                             0xd130, 0xeef3, 0x80f2, 0x198e, 0xfce7, 0x56df, 0xd9dc, 0x2406}};
-static const fe curve_d = {{0x78a3, 0x1359, 0x4dca, 0x75eb, 0xd8ab, 0x4141, 0x0a4d, 0x0070,
-                            0xe898, 0x7779, 0x4079, 0x8cc7, 0xfe73, 0x2b6f, 0x6cee, 0x5203}};
+static const fe curve_2d = {{0x2b2f159, 0x1a6e509, 0x22add7a, 0x0d4141d, 0x0038052, 0x0f3d130,
+                             0x3407977, 0x19ce331, 0x1c56dff, 0x0901b67}};
+static const fe curve_d = {{0x35978a3, 0x0d37284, 0x3156ebd, 0x06a0a0e, 0x001c029, 0x179e898,
+                            0x3a03cbb, 0x1ce7198, 0x2e2b6ff, 0x1480db3}};
 /* 2^((p-1)/4), a square root of -1. */
-static const fe sqrt_minus_one = {{0xa0b0, 0x4a0e, 0x1b27, 0xc4ee, 0xe478, 0xad2f, 0x1806,
-                                   0x2f43, 0xd7a7, 0x3dfb, 0x0099, 0x2b4d, 0xdf0b, 0x4fc1,
-                                   0x2480, 0x2b83}};
+static const fe sqrt_minus_one = {{0x20ea0b0, 0x186c9d2, 0x08f189d, 0x035697f, 0x0bd0c60,
+                                   0x1fbd7a7, 0x2804c9e, 0x1e16569, 0x004fc1d, 0x0ae0c92}};
 /* The base point B (y = 4/5, x even) with Z = 1 and T = x*y. */
 static const point base_point = {
-    {{0xd51a, 0x8f25, 0x2d60, 0xc956, 0xa7b2, 0x9525, 0xc760, 0x692c, 0xdc5c, 0xfdd6, 0xe231,
-      0xc0a4, 0x53fe, 0xcd6e, 0x36d3, 0x2169}},
-    {{0x6658, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666,
-      0x6666, 0x6666, 0x6666, 0x6666, 0x6666}},
+    {{0x325d51a, 0x18b5823, 0x0f6592a, 0x104a92d, 0x1a4b31d, 0x1d6dc5c, 0x27118fe, 0x07fd814,
+      0x13cd6e5, 0x085a4db}},
+    {{0x2666658, 0x1999999, 0x0cccccc, 0x1333333, 0x1999999, 0x0666666, 0x3333333, 0x0cccccc,
+      0x2666666, 0x1999999}},
     {{1}},
-    {{0xdda3, 0xa5b7, 0x8ab3, 0x6dde, 0x52f5, 0x7751, 0x9f80, 0x20f0, 0xe37d, 0x64ab, 0x4e8e,
-      0x66ea, 0x7665, 0xd78b, 0x5f0f, 0x6787}},
+    {{0x1b7dda3, 0x1a2ace9, 0x25eadbb, 0x003ba8a, 0x083c27e, 0x0abe37d, 0x1274732, 0x0ccacdd,
+      0x0fd78b7, 0x19e1d7c}},
 };
-/* p and 4p = 2^257 - 76 in 16-bit limbs; 4p's limbs are spread so that each is >= 0x1ffb4. */
-static const uint32_t p_limbs[16] = {0xffed, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff,
-                                     0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff,
-                                     0xffff, 0xffff, 0xffff, 0x7fff};
-static const uint32_t four_p_limbs[16] = {0x1ffb4, 0x1fffe, 0x1fffe, 0x1fffe, 0x1fffe, 0x1fffe,
-                                          0x1fffe, 0x1fffe, 0x1fffe, 0x1fffe, 0x1fffe, 0x1fffe,
-                                          0x1fffe, 0x1fffe, 0x1fffe, 0x1fffe};
+/* Where limb i starts (ceil(25.5 i)) and its width. */
+static const uint8_t limb_shift[10] = {0, 26, 51, 77, 102, 128, 153, 179, 204, 230};
+#define LIMB_BITS(i) (26 - ((i) & 1))
+#define LIMB_MASK(i) ((UINT32_C(1) << LIMB_BITS(i)) - 1)
+/* p's limbs, and 2p's spread so that each is >= 2^26 - 2, above any carried limb. */
+static const uint32_t p_limbs[10] = {0x3ffffed, 0x1ffffff, 0x3ffffff, 0x1ffffff, 0x3ffffff,
+                                     0x1ffffff, 0x3ffffff, 0x1ffffff, 0x3ffffff, 0x1ffffff};
+static const uint32_t two_p_limbs[10] = {0x7ffffda, 0x3fffffe, 0x7fffffe, 0x3fffffe, 0x7fffffe,
+                                         0x3fffffe, 0x7fffffe, 0x3fffffe, 0x7fffffe, 0x3fffffe};
 /* L = 2^252 + 27742317777372353535851937790883648493, the order of B, in 32-bit limbs. */
 static const uint32_t order_limbs[8] = {0x5cf5d3ed, 0x5812631a, 0xa2f79cd6, 0x14def9de,
                                         0x00000000, 0x00000000, 0x00000000, 0x10000000};
 
 /* ---- field arithmetic mod p --------------------------------------------------------------- */
 
-/* Moves each limb's bits above 16 into the next limb; what leaves limb 15 is a multiple of
-   2^256 = 38 (mod p), added back into limb 0. */
-static void carry_pass(uint64_t t[16]) {
-    for (int i = 0; i < 15; i++) {
-        t[i + 1] += t[i] >> 16;
-        t[i] &= 0xffff;
+/* Moves each limb's bits above its width into the next limb; what leaves limb 9 is a
+   multiple of 2^255 = 19 (mod p), added back into limb 0, whose own excess goes one step on. */
+static void carry_chain(uint64_t t[10]) {
+    for (int i = 0; i < 9; i++) {
+        t[i + 1] += t[i] >> LIMB_BITS(i);
+        t[i] &= LIMB_MASK(i);
     }
-    uint64_t top = t[15] >> 16;
-    t[15] &= 0xffff;
-    t[0] += 38 * top;
+    const uint64_t top = t[9] >> 25;
+    t[9] &= LIMB_MASK(9);
+    t[0] += 19 * top;
+    t[1] += t[0] >> 26;
+    t[0] &= LIMB_MASK(0);
 }
 
-/* Brings any limbs < 2^32 back to "carried". */
-static void fe_carry(fe *a) {
-    uint64_t t[16];
-    for (int i = 0; i < 16; i++)
-        t[i] = a->v[i];
-    carry_pass(t);
-    carry_pass(t);
-    for (int i = 0; i < 16; i++)
-        a->v[i] = (uint32_t)t[i];
+static void fe_from_wide(fe *out, uint64_t t[10]) {
+    carry_chain(t);
+    for (int i = 0; i < 10; i++)
+        out->v[i] = (uint32_t)t[i];
 }
 
 static void fe_add(fe *out, const fe *a, const fe *b) {
-    for (int i = 0; i < 16; i++)
-        out->v[i] = a->v[i] + b->v[i];
+    uint64_t t[10];
+    for (int i = 0; i < 10; i++)
+        t[i] = (uint64_t)a->v[i] + b->v[i];
+    fe_from_wide(out, t);
 }
 
-/* a - b computed as a + 4p - b; b must be carried. */
+/* a - b computed as a + 2p - b. */
 static void fe_sub(fe *out, const fe *a, const fe *b) {
-    for (int i = 0; i < 16; i++)
-        out->v[i] = a->v[i] + four_p_limbs[i] - b->v[i];
+    uint64_t t[10];
+    for (int i = 0; i < 10; i++)
+        t[i] = (uint64_t)a->v[i] + two_p_limbs[i] - b->v[i];
+    fe_from_wide(out, t);
 }
 
+/* Column k of a*b gathers a[i]*b[k-i] and, folded down from column k + 10, a[i]*19*b[k+10-i];
+   in the even columns, a product of two odd limbs counts twice (see the bounds above). */
 static void fe_mul(fe *out, const fe *a, const fe *b) {
-    uint64_t column[31] = {0};
-    for (int i = 0; i < 16; i++)
-        for (int j = 0; j < 16; j++)
-            column[i + j] += (uint64_t)a->v[i] * b->v[j];
-    uint64_t t[16];
-    for (int i = 0; i < 15; i++)
-        t[i] = column[i] + 38 * column[i + 16];
-    t[15] = column[15];
-    carry_pass(t);
-    carry_pass(t);
-    for (int i = 0; i < 16; i++)
-        out->v[i] = (uint32_t)t[i];
+    uint32_t b19[10], a_odd_doubled[10];
+    for (int i = 0; i < 10; i++) {
+        b19[i] = 19 * b->v[i];
+        a_odd_doubled[i] = a->v[i] << (i & 1);
+    }
+    uint64_t t[10];
+    for (int k = 0; k < 10; k++) {
+        const uint32_t *av = k % 2 == 0 ? a_odd_doubled : a->v;
+        uint64_t sum = 0;
+        for (int i = 0; i <= k; i++)
+            sum += (uint64_t)av[i] * b->v[k - i];
+        for (int i = k + 1; i < 10; i++)
+            sum += (uint64_t)av[i] * b19[k + 10 - i];
+        t[k] = sum;
+    }
+    fe_from_wide(out, t);
 }
 
 static void fe_square(fe *out, const fe *a) {
@@ -147,37 +151,42 @@ static void fe_square_times(fe *out, const fe *a, int n) {
 
 /* The canonical little-endian encoding of a (value < p). */
 static void fe_encode(uint8_t out[32], const fe *a) {
-    uint64_t t[16];
-    for (int i = 0; i < 16; i++)
+    uint64_t t[10];
+    for (int i = 0; i < 10; i++)
         t[i] = a->v[i];
-    /* After three passes every limb is < 2^16, so the value is < 2^256 < 3p. */
-    carry_pass(t);
-    carry_pass(t);
-    carry_pass(t);
-    for (int round = 0; round < 2; round++) {
-        uint32_t diff[16];
-        uint32_t borrow = 0;
-        for (int i = 0; i < 16; i++) {
-            uint32_t d = (uint32_t)t[i] - p_limbs[i] - borrow;
-            diff[i] = d & 0xffff;
-            borrow = (d >> 16) & 1;
-        }
-        /* borrow = 1: t < p, keep t; otherwise take t - p. */
-        const uint32_t keep = 0u - borrow;
-        for (int i = 0; i < 16; i++)
-            t[i] = ((uint32_t)t[i] & keep) | (diff[i] & ~keep);
+    /* Three chains leave every limb within its width: the value is < 2^255 < 2p. */
+    carry_chain(t);
+    carry_chain(t);
+    carry_chain(t);
+    uint32_t diff[10];
+    uint32_t borrow = 0;
+    for (int i = 0; i < 10; i++) {
+        const uint32_t d = (uint32_t)t[i] - p_limbs[i] - borrow;
+        diff[i] = d & LIMB_MASK(i);
+        borrow = d >> 31;
     }
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = (uint8_t)t[i];
-        out[2 * i + 1] = (uint8_t)(t[i] >> 8);
+    /* borrow = 1: t < p, keep t; otherwise take t - p. */
+    const uint32_t keep = 0u - borrow;
+    uint64_t bits = 0;
+    int held = 0, byte = 0;
+    for (int i = 0; i < 10; i++) {
+        bits |= (uint64_t)(((uint32_t)t[i] & keep) | (diff[i] & ~keep)) << held;
+        held += LIMB_BITS(i);
+        for (; held >= 8; held -= 8, bits >>= 8)
+            out[byte++] = (uint8_t)bits;
     }
+    out[byte] = (uint8_t)bits; /* the last 7 bits; bit 255 stays 0 */
 }
 
 /* The 255 low bits of a 32-byte little-endian string (bit 255 is the x sign of a point). */
 static void fe_decode(fe *out, const uint8_t in[32]) {
-    for (int i = 0; i < 16; i++)
-        out->v[i] = (uint32_t)in[2 * i] | (uint32_t)in[2 * i + 1] << 8;
-    out->v[15] &= 0x7fff;
+    for (int i = 0; i < 10; i++) {
+        /* Every limb lies within the 4 bytes from its first one (shift % 8 + width <= 32). */
+        const uint8_t *p = in + limb_shift[i] / 8;
+        const uint32_t word = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                              (uint32_t)p[3] << 24;
+        out->v[i] = (word >> (limb_shift[i] % 8)) & LIMB_MASK(i);
+    }
 }
 
 /* 1 when the 32 bytes are equal, 0 otherwise, reading all of them. */
@@ -204,7 +213,7 @@ static int fe_is_odd(const fe *a) {
 /* out = choose ? b : a, with masks. */
 static void fe_select(fe *out, const fe *a, const fe *b, uint32_t choose) {
     const uint32_t mask = 0u - choose;
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 10; i++)
         out->v[i] = (a->v[i] & ~mask) | (b->v[i] & mask);
 }
 
@@ -350,7 +359,6 @@ static int point_decode_negated(point *out, const uint8_t s[32]) {
     /* The root of the other parity is -x; the point wanted is -P, of parity opposite to x. */
     fe negated;
     fe_sub(&negated, &fe_zero, &x);
-    fe_carry(&negated);
     fe_select(&out->x, &x, &negated, (uint32_t)(fe_is_odd(&x) == (int)sign));
     out->y = y;
     out->z = fe_one;
@@ -411,7 +419,7 @@ static uint32_t scalar_bit(const uint32_t s[8], int bit) {
 /* ---- verification ------------------------------------------------------------------------ */
 
 static void fe_or_masked(fe *to, const fe *from, uint32_t mask) {
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < 10; i++)
         to->v[i] |= from->v[i] & mask;
 }
 

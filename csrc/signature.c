@@ -15,10 +15,6 @@
 #define EMBER_MAX_SIGNATURES 16
 #define BLOCK_VERSION 1u
 
-/* A signature made for this purpose cannot pass for one over any other 32-byte value the
-   same key signs: the message names what it is. */
-static const char SIGNED_PREFIX[] = "emberlite model signature v1"; /* + its NUL: 29 bytes */
-
 static uint32_t read_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -63,6 +59,10 @@ void ember_key_id(const uint8_t *public_key, uint8_t *key_id) {
 }
 
 #if !EMBER_NO_SIGNATURES
+/* A signature made for this purpose cannot pass for one over any other 32-byte value the
+   same key signs: the message names what it is. */
+static const char SIGNED_PREFIX[] = "emberlite model signature v1"; /* + its NUL: 29 bytes */
+
 static const char *hex_id(const uint8_t *id, char out[2 * EMBER_KEY_ID_SIZE + 1]) {
     for (int i = 0; i < EMBER_KEY_ID_SIZE; i++)
         ember_format(out + 2 * i, 3, "%02x", id[i]);

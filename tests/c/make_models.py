@@ -33,6 +33,9 @@ Usage: make_models.py OUT_DIR
                        plain integer arithmetic: inputs a, b [8] and outputs add, sub, mul,
                        div, maximum, minimum, pow (a ^ b), neg, abs and sign (of a), for
                        test_integer_arithmetic.c to run on wrapping values under the sanitizers
+  signed_int8.ember    int8_block with model_version 7, signed by a test key made from a
+                       public seed (it proves only the format); signed_key.bin is that key's
+                       raw public key, for test_signed_models.c
   index.txt            the names of all of the above, one per line
   empty_<case>.ember   the cases of tests/runtime/empty_worker.py: every op on tensors that
                        hold no element with other dims of 2^31 - 1, for test_empty_tensors.c
@@ -569,6 +572,17 @@ def empty_models() -> dict[str, tuple[Graph, bool]]:
     return {f"empty_{c.name}": (c.graph, c.refused is not None) for c in worker.all_cases()}
 
 
+def write_signed(out: Path, graph: Graph) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from emberlite.signing import load_public_key, sign_model
+
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    data = serialize(graph, plan_memory(graph), model_version=7)
+    (out / "signed_int8.ember").write_bytes(sign_model(data, key))
+    (out / "signed_key.bin").write_bytes(load_public_key(key))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -579,7 +593,9 @@ def main(argv: list[str]) -> int:
     for name, graph in graphs.items():
         data = serialize(graph, plan_memory(graph), metadata={"test.model": name})
         (out / f"{name}.ember").write_bytes(data)
-    (out / "index.txt").write_text("".join(f"{name}.ember\n" for name in graphs))
+    write_signed(out, graphs["int8_block"])
+    (out / "index.txt").write_text("".join(f"{name}.ember\n" for name in graphs) +
+                                   "signed_int8.ember\n")
     empty = empty_models()
     for name, (graph, _) in empty.items():
         (out / f"{name}.ember").write_bytes(serialize(graph, plan_memory(graph)))

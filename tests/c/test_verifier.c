@@ -213,7 +213,46 @@ static void test_header(void) {
     m = load(conv_file, conv_size);
     root = root_of(&m);
     put32(field(&m, &root, EMBER_SLOT_MODEL_MIN_RUNTIME_VERSION), 10203);
-    expect("runtime too old", m, true, EMBER_STATUS_VERSION, "needs runtime 1.2.3");
+    expect("runtime too old", m, true, EMBER_STATUS_VERSION, "needs runtime >= 1.2.3, this is");
+}
+
+/* Format 10's body_size: inside the file, and nothing the verifier reads may lie past it (in
+   the signature block, which the hash does not cover). */
+static void test_body_size(void) {
+    static const uint64_t outside[] = {0, 7, UINT64_MAX};
+    for (size_t i = 0; i < sizeof outside / sizeof *outside; i++) {
+        model m = load(conv_file, conv_size);
+        ember_fb_table root = root_of(&m);
+        put64(field(&m, &root, EMBER_SLOT_MODEL_BODY_SIZE), outside[i]);
+        expect("body_size outside the file", m, false, EMBER_STATUS_INVALID_MODEL, "body_size");
+    }
+    model m = load(conv_file, conv_size);
+    ember_fb_table root = root_of(&m);
+    put64(field(&m, &root, EMBER_SLOT_MODEL_BODY_SIZE), conv_size + 1);
+    expect("body_size past the end", m, false, EMBER_STATUS_INVALID_MODEL, "outside the file");
+
+    /* The last weights passed off as a well-formed signature block of one entry, the body
+       re-hashed without them: the buffer that reaches into the block is refused. */
+    size_t block = 16 + EMBER_KEY_ID_SIZE + EMBER_SIGNATURE_SIZE, body = conv_size - block;
+    m = load(conv_file, conv_size);
+    root = root_of(&m);
+    put64(field(&m, &root, EMBER_SLOT_MODEL_BODY_SIZE), body);
+    memcpy(m.buf + body, "EMSB", 4);
+    put32(m.buf + body + 4, 1);
+    put32(m.buf + body + 8, 1);
+    put32(m.buf + body + 12, 0);
+    m.size = body;
+    rehash(&m);
+    m.size = conv_size;
+    expect("buffer in the signature block", m, false, EMBER_STATUS_INVALID_MODEL, "buffer");
+
+    static const uint8_t empty_block[16] = {'E', 'M', 'S', 'B', 1};
+    uint8_t *longer = malloc(conv_size + sizeof empty_block);
+    memcpy(longer, conv_file, conv_size);
+    memcpy(longer + conv_size, empty_block, sizeof empty_block);
+    m = load(longer, conv_size + sizeof empty_block);
+    free(longer);
+    expect("empty signature block", m, false, EMBER_STATUS_INVALID_MODEL, "signature block");
 }
 
 static void test_hash(void) {
@@ -857,6 +896,7 @@ int main(int argc, char **argv) {
     test_truncation();
     test_header();
     test_hash();
+    test_body_size();
     test_structure();
     test_tensors();
     test_prepared();

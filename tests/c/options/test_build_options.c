@@ -1,7 +1,8 @@
 /* The library built with every option of csrc/ember_config.h that takes something out
- * (EMBER_STRIP_MESSAGES, EMBER_NO_FLOAT, EMBER_NO_INT16, EMBER_NO_HASH; mk/c.mk builds it):
- * an int8 model still runs; float32 and 16x8 models, and a request to check the hash, are
- * refused at create with their own status; messages name the status and the library line. */
+ * (EMBER_STRIP_MESSAGES, EMBER_NO_FLOAT, EMBER_NO_INT16, EMBER_NO_HASH, EMBER_NO_SIGNATURES;
+ * mk/c.mk builds it): an int8 model still runs; float32 and 16x8 models, and a request to
+ * check the hash or a signature, are refused at create with their own status; messages name
+ * the status and the library line. */
 #include "emberlite.h"
 #include "test_util.h"
 
@@ -41,6 +42,30 @@ static void check(const char *dir, const char *name, int32_t verify_hash, ember_
     free(model);
 }
 
+/* A signed model loads without keys (its block is still checked), and is refused with them:
+   this build can check neither hash nor signature. */
+static void check_signed(const char *dir) {
+    size_t size = 0, key_size = 0;
+    uint8_t *model = test_read_file(dir, "signed_int8.ember", &size);
+    uint8_t *key = test_read_file(dir, "signed_key.bin", &key_size);
+    CHECK(model != NULL && key != NULL && key_size == EMBER_PUBLIC_KEY_SIZE);
+    if (model != NULL && key != NULL) {
+        ember_options o;
+        ember_options_init(&o);
+        ember_interp *ip = NULL;
+        CHECK(ember_interp_create(model, size, &o, &ip) == EMBER_STATUS_OK);
+        ember_interp_destroy(ip);
+        o.trusted_keys = key;
+        o.trusted_key_count = 1;
+        CHECK(ember_interp_create(model, size, &o, &ip) == EMBER_STATUS_UNSUPPORTED);
+        ember_interp_destroy(ip);
+        CHECK(ember_interp_create(model, size - 1, NULL, &ip) == EMBER_STATUS_INVALID_MODEL);
+        ember_interp_destroy(ip);
+    }
+    free(model);
+    free(key);
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "build/models";
     ember_options o;
@@ -51,5 +76,6 @@ int main(int argc, char **argv) {
     check(dir, "int8_block.ember", 1, EMBER_STATUS_UNSUPPORTED);
     check(dir, "conv_relu_add.ember", 0, EMBER_STATUS_UNSUPPORTED);
     check(dir, "int16x8_block.ember", 0, EMBER_STATUS_UNSUPPORTED);
+    check_signed(dir);
     return test_report("test_build_options");
 }

@@ -121,7 +121,7 @@ c-models: $(C_MODELS)
 # The library with every option that takes something out (csrc/ember_config.h), under the
 # sanitizers, for tests/c/options/test_build_options.c.
 C_OPTIONS_FLAGS := -DEMBER_STRIP_MESSAGES=1 -DEMBER_NO_FLOAT=1 -DEMBER_NO_INT16=1 \
-    -DEMBER_NO_HASH=1
+    -DEMBER_NO_HASH=1 -DEMBER_NO_SIGNATURES=1
 C_OPTIONS_LIB := $(C_BUILD)/libemberlite-options.a
 C_OPTIONS_TEST := $(C_BUILD)/tests-san/test_build_options
 

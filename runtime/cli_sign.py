@@ -79,7 +79,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 def trust_options(args: argparse.Namespace) -> dict[str, Any]:
     """The Interpreter arguments of `ember verify`'s --pubkey and --min-model-version."""
-    from .signing import KeyFormatError, load_public_key
+    from .keys import KeyFormatError, load_public_key
 
     try:
         keys = [load_public_key(k) for k in args.pubkey]

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._ember import ffi, lib
 from .errors import MisuseError, error_for_status
+from .keys import load_public_key
 
 _NUMPY_TYPES: dict[int, type] = {
     lib.EMBER_TYPE_FLOAT32: np.float32,
@@ -161,8 +162,6 @@ def _trusted_keys(keys: Iterable[Any] | None) -> tuple[Any, int]:
         return ffi.NULL, 0
     if isinstance(keys, (str, bytes, bytearray, os.PathLike)):
         raise TypeError("trusted_keys is a list of keys, not one key")
-    from .signing import load_public_key
-
     raw = [load_public_key(k) for k in keys]
     return (ffi.new("uint8_t[]", b"".join(raw)) if raw else ffi.NULL), len(raw)
 

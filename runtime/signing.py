@@ -6,57 +6,29 @@ Verifying needs nothing beyond the runtime: `Interpreter(..., trusted_keys=[...]
 read by `load_public_key`. Signing needs the `cryptography` package (`pip install
 emberlite[sign]`): `sign_model(data, private_key)`.
 
-A key's id is the first 8 bytes of the SHA-256 of its raw 32-byte public key, shown as 16 hex
-digits; a model may carry signatures by up to 16 keys, so that devices trusting the old key
-and devices trusting the new one both accept it while keys rotate.
+Public keys and their ids: emberlite.keys (re-exported here). A model may carry signatures by
+up to 16 keys, so that devices trusting the old key and devices trusting the new one both
+accept it while keys rotate.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 import struct
-from pathlib import Path
 from typing import Any
 
-PUBLIC_KEY_SIZE = 32
+from .keys import KEY_ID_SIZE, KeyFormatError, key_bytes, key_id, load_public_key, \
+    public_key_pem
+
+__all__ = ["KeyFormatError", "MAX_SIGNATURES", "SIGNED_PREFIX", "generate_private_key",
+           "key_id", "load_private_key", "load_public_key", "private_key_pem",
+           "public_key_pem", "sign_model", "signatures"]
+
 SIGNATURE_SIZE = 64
-KEY_ID_SIZE = 8
 MAX_SIGNATURES = 16
 # What each signature signs, before the 32-byte content hash (csrc/signature.c).
 SIGNED_PREFIX = b"emberlite model signature v1\0"
 _BLOCK_MAGIC = b"EMSB"
 _BLOCK_VERSION = 1
 _BLOCK_HEADER = struct.Struct("<4sIII")
-# An Ed25519 SubjectPublicKeyInfo (RFC 8410) is this DER prefix and the raw key.
-_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
-
-
-class KeyFormatError(ValueError):
-    """A key that cannot be read: the message says what was expected."""
-
-
-def key_id(public_key: Any) -> str:
-    """The id of a public key (anything load_public_key reads), as 16 hex digits."""
-    return hashlib.sha256(load_public_key(public_key)).digest()[:KEY_ID_SIZE].hex()
-
-
-def load_public_key(source: Any) -> bytes:
-    """The raw 32 bytes of an Ed25519 public key given as: raw bytes, PEM text or bytes
-    ("-----BEGIN PUBLIC KEY-----"), DER bytes, a path to a file holding any of those, or a
-    `cryptography` public or private key object."""
-    if hasattr(source, "public_key"):  # a cryptography private key
-        source = source.public_key()
-    if hasattr(source, "public_bytes_raw"):
-        return bytes(source.public_bytes_raw())
-    data = _key_bytes(source, "public")
-    if len(data) == PUBLIC_KEY_SIZE:
-        return data
-    der = _pem_body(data, b"PUBLIC KEY") if data.lstrip().startswith(b"-----") else data
-    if len(der) == len(_SPKI_PREFIX) + PUBLIC_KEY_SIZE and der.startswith(_SPKI_PREFIX):
-        return der[len(_SPKI_PREFIX):]
-    raise KeyFormatError("not an Ed25519 public key: expected 32 raw bytes, or PEM/DER "
-                    "SubjectPublicKeyInfo of an Ed25519 key")
 
 
 def load_private_key(source: Any) -> Any:
@@ -65,13 +37,14 @@ def load_private_key(source: Any) -> Any:
     ed25519, serialization = _cryptography()
     if isinstance(source, ed25519.Ed25519PrivateKey):
         return source
-    data = _key_bytes(source, "private")
+    data = key_bytes(source, "private")
     if len(data) == 32:
         return ed25519.Ed25519PrivateKey.from_private_bytes(data)
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as e:
-        raise KeyFormatError(f"not an unencrypted PEM private key or a 32-byte seed ({e})") from None
+        raise KeyFormatError(f"not an unencrypted PEM private key or a 32-byte seed "
+                             f"({e})") from None
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise KeyFormatError(f"the private key is {type(key).__name__}, not Ed25519")
     return key
@@ -89,12 +62,6 @@ def private_key_pem(private_key: Any) -> bytes:
     return load_private_key(private_key).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption())
-
-
-def public_key_pem(public_key: Any) -> bytes:
-    """SubjectPublicKeyInfo PEM of a public key (anything load_public_key reads)."""
-    der = base64.encodebytes(_SPKI_PREFIX + load_public_key(public_key)).replace(b"\n", b"")
-    return b"-----BEGIN PUBLIC KEY-----\n" + der + b"\n-----END PUBLIC KEY-----\n"
 
 
 def signatures(data: Any) -> tuple[bytes, list[tuple[str, bytes]]]:
@@ -139,30 +106,6 @@ def _read(data: Any) -> tuple[dict[str, Any], bytes, list[tuple[str, bytes]]]:
 def _block(entries: list[tuple[str, bytes]]) -> bytes:
     out = _BLOCK_HEADER.pack(_BLOCK_MAGIC, _BLOCK_VERSION, len(entries), 0)
     return out + b"".join(bytes.fromhex(kid) + sig for kid, sig in entries)
-
-
-def _key_bytes(source: Any, kind: str) -> bytes:
-    if isinstance(source, str) and "-----BEGIN" in source:
-        return source.encode("ascii")
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise KeyFormatError(f"no {kind} key file {str(path)!r}")
-        return path.read_bytes()
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
-    raise KeyFormatError(f"cannot read a {kind} key from a {type(source).__name__}")
-
-
-def _pem_body(data: bytes, label: bytes) -> bytes:
-    lines = data.strip().splitlines()
-    if lines[0].strip() != b"-----BEGIN " + label + b"-----" or \
-            lines[-1].strip() != b"-----END " + label + b"-----":
-        raise KeyFormatError(f"PEM is not a {label.decode()} block")
-    try:
-        return base64.b64decode(b"".join(lines[1:-1]), validate=True)
-    except ValueError:
-        raise KeyFormatError("PEM body is not base64") from None
 
 
 def _cryptography() -> tuple[Any, Any]:

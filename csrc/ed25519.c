@@ -83,38 +83,56 @@ static const uint32_t order_limbs[8] = {0x5cf5d3ed, 0x5812631a, 0xa2f79cd6, 0x14
 /* ---- field arithmetic mod p --------------------------------------------------------------- */
 
 /* Moves each limb's bits above its width into the next limb; what leaves limb 9 is a
-   multiple of 2^255 = 19 (mod p), added back into limb 0, whose own excess goes one step on. */
-static void carry_chain(uint64_t t[10]) {
-    for (int i = 0; i < 9; i++) {
-        t[i + 1] += t[i] >> LIMB_BITS(i);
-        t[i] &= LIMB_MASK(i);
+   multiple of 2^255 = 19 (mod p), added back into limb 0, whose own excess goes one step on.
+   Two copies, 64-bit for products and 32-bit for sums (every limb of a sum is < 2^28): on a
+   32-bit core a 64-bit chain costs several times more. */
+static void carry_chain_wide(uint64_t t[10]) {
+    for (int i = 0; i < 8; i += 2) {
+        t[i + 1] += t[i] >> 26;
+        t[i] &= LIMB_MASK(0);
+        t[i + 2] += t[i + 1] >> 25;
+        t[i + 1] &= LIMB_MASK(1);
     }
-    const uint64_t top = t[9] >> 25;
-    t[9] &= LIMB_MASK(9);
-    t[0] += 19 * top;
+    t[9] += t[8] >> 26;
+    t[8] &= LIMB_MASK(0);
+    t[0] += 19 * (t[9] >> 25);
+    t[9] &= LIMB_MASK(1);
     t[1] += t[0] >> 26;
     t[0] &= LIMB_MASK(0);
 }
 
-static void fe_from_wide(fe *out, uint64_t t[10]) {
-    carry_chain(t);
-    for (int i = 0; i < 10; i++)
-        out->v[i] = (uint32_t)t[i];
+static void carry_chain(uint32_t t[10]) {
+    for (int i = 0; i < 8; i += 2) {
+        t[i + 1] += t[i] >> 26;
+        t[i] &= LIMB_MASK(0);
+        t[i + 2] += t[i + 1] >> 25;
+        t[i + 1] &= LIMB_MASK(1);
+    }
+    t[9] += t[8] >> 26;
+    t[8] &= LIMB_MASK(0);
+    t[0] += 19 * (t[9] >> 25);
+    t[9] &= LIMB_MASK(1);
+    t[1] += t[0] >> 26;
+    t[0] &= LIMB_MASK(0);
 }
 
 static void fe_add(fe *out, const fe *a, const fe *b) {
-    uint64_t t[10];
     for (int i = 0; i < 10; i++)
-        t[i] = (uint64_t)a->v[i] + b->v[i];
-    fe_from_wide(out, t);
+        out->v[i] = a->v[i] + b->v[i];
+    carry_chain(out->v);
 }
 
 /* a - b computed as a + 2p - b. */
 static void fe_sub(fe *out, const fe *a, const fe *b) {
-    uint64_t t[10];
     for (int i = 0; i < 10; i++)
-        t[i] = (uint64_t)a->v[i] + two_p_limbs[i] - b->v[i];
-    fe_from_wide(out, t);
+        out->v[i] = a->v[i] + two_p_limbs[i] - b->v[i];
+    carry_chain(out->v);
+}
+
+static void fe_from_columns(fe *out, uint64_t t[10]) {
+    carry_chain_wide(t);
+    for (int i = 0; i < 10; i++)
+        out->v[i] = (uint32_t)t[i];
 }
 
 /* Column k of a*b gathers a[i]*b[k-i] and, folded down from column k + 10, a[i]*19*b[k+10-i];
@@ -135,11 +153,29 @@ static void fe_mul(fe *out, const fe *a, const fe *b) {
             sum += (uint64_t)av[i] * b19[k + 10 - i];
         t[k] = sum;
     }
-    fe_from_wide(out, t);
+    fe_from_columns(out, t);
 }
 
+/* a^2 as fe_mul, but each product a[i]*a[j] with i < j taken once, doubled: 55 products. */
 static void fe_square(fe *out, const fe *a) {
-    fe_mul(out, a, a);
+    uint32_t a19[10], a_odd_doubled[10];
+    for (int i = 0; i < 10; i++) {
+        a19[i] = 19 * a->v[i];
+        a_odd_doubled[i] = a->v[i] << (i & 1);
+    }
+    uint64_t t[10];
+    for (int k = 0; k < 10; k++) {
+        const uint32_t *av = k % 2 == 0 ? a_odd_doubled : a->v;
+        uint64_t sum = 0;
+        for (int i = 0; 2 * i < k; i++)
+            sum += (uint64_t)(2 * av[i]) * a->v[k - i];
+        for (int i = k + 1; 2 * i < k + 10; i++)
+            sum += (uint64_t)(2 * av[i]) * a19[k + 10 - i];
+        if (k % 2 == 0) /* the squares a[k/2]^2 and, folded down, a[k/2+5]^2 */
+            sum += (uint64_t)av[k / 2] * a->v[k / 2] + (uint64_t)av[k / 2 + 5] * a19[k / 2 + 5];
+        t[k] = sum;
+    }
+    fe_from_columns(out, t);
 }
 
 /* a^(2^n): n squarings. */
@@ -151,9 +187,8 @@ static void fe_square_times(fe *out, const fe *a, int n) {
 
 /* The canonical little-endian encoding of a (value < p). */
 static void fe_encode(uint8_t out[32], const fe *a) {
-    uint64_t t[10];
-    for (int i = 0; i < 10; i++)
-        t[i] = a->v[i];
+    uint32_t t[10];
+    memcpy(t, a->v, sizeof t);
     /* Three chains leave every limb within its width: the value is < 2^255 < 2p. */
     carry_chain(t);
     carry_chain(t);
@@ -161,7 +196,7 @@ static void fe_encode(uint8_t out[32], const fe *a) {
     uint32_t diff[10];
     uint32_t borrow = 0;
     for (int i = 0; i < 10; i++) {
-        const uint32_t d = (uint32_t)t[i] - p_limbs[i] - borrow;
+        const uint32_t d = t[i] - p_limbs[i] - borrow;
         diff[i] = d & LIMB_MASK(i);
         borrow = d >> 31;
     }
@@ -170,7 +205,7 @@ static void fe_encode(uint8_t out[32], const fe *a) {
     uint64_t bits = 0;
     int held = 0, byte = 0;
     for (int i = 0; i < 10; i++) {
-        bits |= (uint64_t)(((uint32_t)t[i] & keep) | (diff[i] & ~keep)) << held;
+        bits |= (uint64_t)((t[i] & keep) | (diff[i] & ~keep)) << held;
         held += LIMB_BITS(i);
         for (; held >= 8; held -= 8, bits >>= 8)
             out[byte++] = (uint8_t)bits;
@@ -471,7 +506,9 @@ int ember_ed25519_verify(const uint8_t *public_key, const void *message, size_t 
     ember_sha512_final(&hash, digest);
     uint32_t s[8], k[8];
     scalar_reduce(k, digest, sizeof digest);
-    scalar_reduce(s, s_bytes, 32);
+    for (int i = 0; i < 8; i++) /* S < L already: its bytes as they are */
+        s[i] = (uint32_t)s_bytes[4 * i] | (uint32_t)s_bytes[4 * i + 1] << 8 |
+               (uint32_t)s_bytes[4 * i + 2] << 16 | (uint32_t)s_bytes[4 * i + 3] << 24;
     double_scalar_multiply(&check, s, k, &minus_a);
     uint8_t encoded[32];
     point_encode(encoded, &check);

@@ -18,9 +18,9 @@
  *   delegates: ember_interp_add_delegate refuses (EMBER_STATUS_UNSUPPORTED) and every node runs
  *   on the CPU; keeps the partitioning and its messages out of small builds.
  * EMBER_NO_SIGNATURES (default: on with EMBER_BARE_METAL) - no Ed25519 verification (about
- *   N KB of code on a Cortex-M4): a signature block is still checked for its structure, but
- *   trusted keys in the options are refused (EMBER_STATUS_UNSUPPORTED). Build with
- *   -DEMBER_NO_SIGNATURES=0 to check signatures on a microcontroller.
+ *   5 KB of code on a Cortex-M4, SHA-512 included): a signature block is still checked for its
+ *   structure, but trusted keys in the options are refused (EMBER_STATUS_UNSUPPORTED). Build
+ *   with -DEMBER_NO_SIGNATURES=0 to check signatures on a microcontroller.
  * EMBER_HAVE_ARMDSP, EMBER_HAVE_MVE - follow the compiler's __ARM_FEATURE_DSP and
  *   __ARM_FEATURE_MVE: the Cortex-M kernels (csrc/ukernels/armdsp, csrc/ukernels/mve).
  */

@@ -4,7 +4,8 @@
 #   mcu-runner  tests/mcu/run_cases.c as firmware for each board (tests/mcu/test_mcu_kernels.py
 #               runs it under qemu-system-arm)
 #   mcu-examples  the firmware examples of examples/mcu (digits, kws) for each board
-#   mcu-test    runs every example on every board under qemu-system-arm, then mcu-size; fails
+#   mcu-test    runs every example on every board under qemu-system-arm, and RFC 8032's Ed25519
+#               vectors on the Cortex-M4 (tests/mcu/ed25519_vectors.c), then mcu-size; fails
 #               if any fails
 #   mcu-size    the library's Cortex-M4 size per op set, checked against bench/mcu_size.json
 #   bench-mcu   instructions per inference of each example's model on each board, Cortex-M
@@ -100,20 +101,36 @@ $(call mcu_example_elf,$(1),$(2)): examples/mcu/$(1)/main.c $(MCU_EXAMPLE_SRCS) 
 endef
 $(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),$(eval $(call mcu_example_rules,$(e),$(c)))))
 
+# Ed25519 verification on the Cortex-M4: the signature code compiled with
+# -DEMBER_NO_SIGNATURES=0 (bare-metal library builds leave it out) into a firmware of its own,
+# which checks RFC 8032's vectors; it needs nothing else of the library.
+MCU_ED25519_CPU := cortex-m4
+MCU_ED25519_ELF := $(MCU_BUILD)/$(MCU_ED25519_CPU)/ed25519_vectors.elf
+MCU_ED25519_SRCS := tests/mcu/ed25519_vectors.c csrc/ed25519.c csrc/sha512.c \
+    $(MCU_PLATFORM)/startup.c
+
+$(MCU_ED25519_ELF): $(MCU_ED25519_SRCS) tests/c/ed25519_vectors.h $(C_HDRS) $(MCU_EXAMPLE_HDRS)
+	@mkdir -p $(dir $@)
+	$(MCU_CC) $(MCU_CPU_FLAGS_$(MCU_ED25519_CPU)) $(MCU_FLAGS) -DEMBER_NO_SIGNATURES=0 \
+	    -I$(MCU_PLATFORM) -Itests/c $(MCU_ED25519_SRCS) \
+	    $(call mcu_link_flags,$(MCU_ED25519_CPU)) -o $@
+
 .PHONY: mcu-examples mcu-test
 MCU_EXAMPLE_ELFS := $(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),\
     $(call mcu_example_elf,$(e),$(c))))
 mcu-examples: $(MCU_EXAMPLE_ELFS)
 
 # Every run happens even after a failure; the failed ones are named at the end.
-mcu-test: mcu-examples
+mcu-test: mcu-examples $(MCU_ED25519_ELF)
 	@failed=""; \
 	$(foreach e,$(MCU_EXAMPLES),$(foreach c,$(MCU_CPUS),\
 	    echo "== $(e) on $(MCU_BOARD_$(c)) ($(c))"; \
 	    $(call mcu_qemu,$(c),$(call mcu_example_elf,$(e),$(c))) || failed="$$failed $(e)/$(c)";)) \
+	echo "== Ed25519 vectors on $(MCU_BOARD_$(MCU_ED25519_CPU)) ($(MCU_ED25519_CPU))"; \
+	$(call mcu_qemu,$(MCU_ED25519_CPU),$(MCU_ED25519_ELF)) || failed="$$failed ed25519"; \
 	$(MAKE) --no-print-directory mcu-size || failed="$$failed mcu-size"; \
 	if [ -n "$$failed" ]; then echo "mcu-test: FAILED:$$failed"; exit 1; fi; \
-	echo "mcu-test: all passed ($(MCU_EXAMPLES) on $(MCU_CPUS), mcu-size)"
+	echo "mcu-test: all passed ($(MCU_EXAMPLES) on $(MCU_CPUS), Ed25519 vectors, mcu-size)"
 
 .PHONY: mcu-libs mcu-runner
 mcu-libs: $(foreach c,$(MCU_CPUS),$(call mcu_lib,$(c)))

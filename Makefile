@@ -90,17 +90,24 @@ test: test-deps
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed"; exit 1; fi; \
 	echo "make test: all passed ($(TEST_STEPS))"
 
-# The fuzzers for longer than `make test` runs them (not part of it): the structure-aware
-# .ember fuzzer for FUZZ_LONG_SECONDS, then libFuzzer for FUZZ_LONG_RUNS inputs.
-FUZZ_LONG_SECONDS ?= 1800
-FUZZ_LONG_RUNS ?= 5000000
+# Every fuzzer for FUZZ_LONG_EXECS executions under ASan + UBSan (not part of `make test`;
+# about an hour on two cores): the C loader's and the OpenCL cache reader's libFuzzer
+# harnesses, the structure-aware .ember fuzzer (with FUZZ_LONG_MUTANTS mutants per generated
+# model) and the ONNX and TFLite importer fuzzers, FUZZ_LONG_JOBS at a time
+# (tests/fuzz/fuzz_long.py). The numbers go to $(C_BUILD)/fuzz-long/summary.json and a table
+# for bench/RESULTS.md to summary.md; a finding, a failure or a harness that stops short of
+# FUZZ_LONG_EXECS (FUZZ_LONG_CAP_SECONDS each) fails the target.
+FUZZ_LONG_EXECS ?= 1000000
+FUZZ_LONG_JOBS ?= 2
+FUZZ_LONG_MUTANTS ?= 100
+FUZZ_LONG_CAP_SECONDS ?= 3600
 .PHONY: fuzz-long
 fuzz-long:
-	@failed=""; \
-	$(MAKE) --no-print-directory fuzz-ember FUZZ_EMBER_SECONDS=$(FUZZ_LONG_SECONDS) || \
-	    failed="$$failed fuzz-ember"; \
-	$(MAKE) --no-print-directory fuzz FUZZ_RUNS=$(FUZZ_LONG_RUNS) || failed="$$failed fuzz"; \
-	if [ -n "$$failed" ]; then echo "make fuzz-long: FAILED:$$failed"; exit 1; fi
+	$(MAKE) --no-print-directory $(C_BUILD)/fuzz_model $(C_BUILD)/fuzz_ember_run $(CLD_FUZZ) \
+	    $(FUZZ_PYSAN_EXT) $(FUZZ_ASAN_FUZZER)
+	$(PY) tests/fuzz/fuzz_long.py --execs $(FUZZ_LONG_EXECS) --jobs $(FUZZ_LONG_JOBS) \
+	    --mutants $(FUZZ_LONG_MUTANTS) --cap-seconds $(FUZZ_LONG_CAP_SECONDS) \
+	    --out $(C_BUILD)/fuzz-long --make "$(MAKE)"
 
 bench: py-deps
 	@$(PY) -c 'import tensorflow' 2>/dev/null || $(PIP) install -q $(TF_BENCH)

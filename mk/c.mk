@@ -5,7 +5,8 @@
 #   c-test    every tests/c/test_*.c, built and run twice: plain, and with ASan + UBSan
 #   c-test-tsan the thread-pool tests (C_TSAN_TESTS) built with ThreadSanitizer and run
 #   fuzz      libFuzzer over tests/c/corpus (FUZZ_RUNS runs, default 100000)
-#   fuzz-ember the structure-aware .ember fuzzer (FUZZ_EMBER_SECONDS, default 150)
+#   fuzz-ember the structure-aware .ember fuzzer (FUZZ_EMBER_SECONDS, default 150, with
+#             FUZZ_EMBER_MUTANTS mutants of each generated model)
 #   bench-kernels the microkernel harness (bench/kernels/bench_ukernels.c) pinned to one core
 #   bench-threadpool the thread pool's dispatch cost and scaling (bench/kernels/bench_threadpool.c)
 #   bench-coldstart create / allocate / first invoke of one model in fresh processes
@@ -177,7 +178,10 @@ c-test-tsan: $(C_TSAN_TEST_BINS) $(C_MODELS)
 	if [ -n "$$failed" ]; then echo "TSan tests FAILED:$$failed"; exit 1; fi; \
 	echo "TSan tests: all $(words $(C_TSAN_TEST_BINS)) binaries passed"
 
-C_FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+# -fPIC: the same objects also make the sanitized Python extension that the importer fuzzers
+# load (mk/fuzz_importers.mk).
+C_FUZZ_FLAGS := -O1 -g -fPIC -fsanitize=fuzzer-no-link,address,undefined \
+    -fno-sanitize-recover=undefined
 C_FUZZ_OBJS := $(C_ALL_SRCS:%.c=$(C_BUILD)/obj-fuzz/%.o)
 
 $(C_BUILD)/obj-fuzz/%.o: %.c $(C_HDRS)
@@ -192,19 +196,22 @@ $(C_BUILD)/fuzz_model: tests/c/fuzz_model.c $(C_FUZZ_OBJS)
 fuzz: $(C_BUILD)/fuzz_model
 	@mkdir -p $(C_BUILD)/fuzz-corpus $(C_BUILD)/fuzz-artifacts
 	cp tests/c/corpus/* $(C_BUILD)/fuzz-corpus/
-	$(C_BUILD)/fuzz_model -runs=$(FUZZ_RUNS) -timeout=10 \
+	$(C_BUILD)/fuzz_model -runs=$(FUZZ_RUNS) -timeout=10 -print_final_stats=1 \
 	    -artifact_prefix=$(C_BUILD)/fuzz-artifacts/ $(C_BUILD)/fuzz-corpus tests/c/corpus
 
 # The structure-aware .ember fuzzer: tests/fuzz/fuzz_ember.py generates random valid (and
-# some hostile) models and runs them through this runner, built with ASan + UBSan against the
-# sanitized library. Findings are kept in tests/c/corpus_ember (replayed first by each run).
+# some hostile) models and runs them, and FUZZ_EMBER_MUTANTS mutants of each, through this
+# runner, built with ASan + UBSan against the sanitized library (fuzz_ember_run.c includes
+# the internal headers to find and recompute a mutant's content hash). Findings are kept in
+# tests/c/corpus_ember (replayed first by each run).
 FUZZ_EMBER_SECONDS ?= 150
+FUZZ_EMBER_MUTANTS ?= 20
 FUZZ_EMBER_ARGS ?=
 
-$(C_BUILD)/fuzz_ember_run: tests/c/fuzz_ember_run.c tests/c/fuzz_runner.h $(C_SAN_LIB)
+$(C_BUILD)/fuzz_ember_run: tests/c/fuzz_ember_run.c tests/c/fuzz_runner.h $(C_HDRS) $(C_SAN_LIB)
 	$(CC) $(C_FLAGS) $(SAN_FLAGS) $< $(C_SAN_LIB) -lm -o $@
 
 fuzz-ember: $(C_BUILD)/fuzz_ember_run
 	$(PY) tests/fuzz/fuzz_ember.py --runner $< --seconds $(FUZZ_EMBER_SECONDS) \
-	    --work $(C_BUILD)/fuzz-ember $(FUZZ_EMBER_ARGS)
+	    --mutants $(FUZZ_EMBER_MUTANTS) --work $(C_BUILD)/fuzz-ember $(FUZZ_EMBER_ARGS)
 

@@ -81,7 +81,7 @@ $(CLD_FUZZ): tests/c/delegates/fuzz_program_cache.c $(CLD_DIR)/program_cache.c c
 
 fuzz-opencl-cache: $(CLD_FUZZ)
 	@mkdir -p $(C_BUILD)/fuzz-opencl-corpus
-	$(CLD_FUZZ) -runs=$(FUZZ_OPENCL_RUNS) -seed=1 $(C_BUILD)/fuzz-opencl-corpus
+	$(CLD_FUZZ) -runs=$(FUZZ_OPENCL_RUNS) -seed=1 -print_final_stats=1 $(C_BUILD)/fuzz-opencl-corpus
 
 # bench/bench_opencl.py: the delegate's start-up (empty and filled program cache, fresh
 # processes) and latency against the CPU kernels at 1 and 2 threads, MobileNetV2 and ResNet18

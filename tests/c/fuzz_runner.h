@@ -15,13 +15,16 @@
 #include "emberlite.h"
 
 /* Largest block the interpreter may allocate (arena, tables, scratch): a model that asks for
-   more is refused with NO_MEMORY instead of exhausting the machine. */
+   more is refused with NO_MEMORY instead of exhausting the machine. A runner may lower it
+   (alloc_cap) where one model stands for many inputs and a slow one would pass for a hang. */
 #define ALLOC_CAP ((size_t)256 << 20)
 #define MAX_MODEL_BYTES ((size_t)64 << 20)
 
+static size_t alloc_cap = ALLOC_CAP;
+
 static inline void *capped_alloc(void *user, size_t size, size_t align) {
     (void)user;
-    if (size > ALLOC_CAP)
+    if (size > alloc_cap)
         return NULL;
     void *p = NULL;
     /* The exact size, so that ASan's redzone starts at the first byte past the block. */

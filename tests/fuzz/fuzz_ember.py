@@ -2,6 +2,7 @@
 
 Usage: fuzz_ember.py --runner build/fuzz_ember_run [--seconds 150] [--seed N] [--work DIR]
                      [--corpus tests/c/corpus_ember] [--batch 200] [--dynamic 0.25] [--stop]
+                     [--mutants K] [--execs N] [--json FILE]
 
 First replays the kept findings (--corpus) and the libFuzzer seeds (tests/c/corpus), then,
 until the time is up, generates batches of random valid (and some hostile) models with
@@ -11,12 +12,20 @@ leak, or two invokes that disagree; its model is copied into the corpus under a 
 what it was, the report's first lines are printed, and the run goes on (or stops with
 --stop). Exits 1 if there was any finding. Prints the seed (pass it back with --seed to
 generate the same models) and per op: models run, accepted, refused.
+
+Python writes about a hundred models a second; with --mutants K the runner also runs K
+mutants of each (tests/c/fuzz_ember_run.c: bit flips and FlatBuffer words set to edge
+values, the content hash recomputed so that they reach the verifier and the kernels), which
+is how `make fuzz-long` reaches a million executions (--execs: stop there; an execution is
+one model or mutant through create, and allocate and the invokes where it is accepted). A
+finding in a mutant keeps the mutant's bytes. --json writes the summary for fuzz_long.py.
 """
 from __future__ import annotations
 
 import argparse
 import collections
 import hashlib
+import json
 import os
 import queue
 import re
@@ -51,12 +60,22 @@ class Outcome:
     hung: bool = False
     report: str = ""                                       # stderr + the MISMATCH line
     resized: collections.Counter = field(default_factory=collections.Counter)  # ran / refused
+    mutant: int | None = None                              # the last "MUTANT" of `last`
+    mutants: dict[str, collections.Counter] = field(      # path -> its mutants' outcomes
+        default_factory=lambda: collections.defaultdict(collections.Counter))
 
 
-def run_runner(runner: Path, paths: list[str], hang_s: float) -> Outcome:
+def mutant_outcome(line: str) -> str:
+    if line.startswith("INVOKED ok"):
+        return "accepted"
+    return "invoke error" if line.startswith("INVOKED") else "refused"
+
+
+def run_runner(runner: Path, paths: list[str], hang_s: float, mutants: int = 0) -> Outcome:
     """Runs the runner over `paths`, killing it when no line comes for hang_s seconds."""
     env = dict(os.environ, ASAN_OPTIONS=ASAN_OPTIONS, UBSAN_OPTIONS=UBSAN_OPTIONS)
-    proc = subprocess.Popen([str(runner), *paths], stdout=subprocess.PIPE,
+    options = ["--mutants", str(mutants)] if mutants else []
+    proc = subprocess.Popen([str(runner), *options, *paths], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, errors="replace", env=env)
     lines: queue.Queue[str | None] = queue.Queue()
     err: list[str] = []
@@ -74,6 +93,7 @@ def run_runner(runner: Path, paths: list[str], hang_s: float) -> Outcome:
     for t in threads:
         t.start()
     out = Outcome()
+    pending = False   # a MUTANT line whose outcome has not come yet
     while True:
         try:
             line = lines.get(timeout=hang_s)
@@ -85,13 +105,19 @@ def run_runner(runner: Path, paths: list[str], hang_s: float) -> Outcome:
             break
         line = line.rstrip("\n")
         if line.startswith("RUN "):
-            out.last = line[4:]
+            out.last, out.mutant = line[4:], None
+        elif line.startswith("MUTANT "):
+            out.mutant, pending = int(line[7:]), True
         elif line == "DONE":
             out.done = True
         elif line.startswith("RESIZED"):   # a dynamic model at another size
             out.resized[line.startswith("RESIZED allocate ok")] += 1
         elif out.last is not None and not line.startswith("RESIZE refused"):
-            out.results.setdefault(out.last, line)   # the run at the stored shapes
+            if out.mutant is None:
+                out.results.setdefault(out.last, line)   # the run at the stored shapes
+            elif pending:
+                out.mutants[out.last][mutant_outcome(line)] += 1
+                pending = False
             if line.startswith("MISMATCH"):
                 out.report = line + "\n"
     out.rc = proc.wait()
@@ -141,6 +167,7 @@ class Fuzzer:
         self.per_op: dict[str, collections.Counter] = collections.defaultdict(
             collections.Counter)
         self.models = 0
+        self.executions = 0
         self.sites: collections.Counter[tuple[str, str]] = collections.Counter()
         self.resized: collections.Counter = collections.Counter()   # True: allocated
 
@@ -163,13 +190,27 @@ class Fuzzer:
         print(line)
         print("  " + first_lines(out.report).replace("\n", "\n  "), flush=True)
 
-    def run(self, paths: list[str], save: bool) -> dict[str, str]:
-        """Runs `paths`, recording every finding; returns path -> result line."""
+    def dump_mutant(self, path: str, k: int) -> str:
+        """Writes mutant k of `path` beside it; returns the mutant's path."""
+        dest = Path(path).with_name(f"{Path(path).stem}-mutant{k}.ember")
+        subprocess.run([self.args.runner, "--dump-mutant", str(k), str(dest), path],
+                       check=True, capture_output=True)
+        return str(dest)
+
+    def run(self, paths: list[str], save: bool, mutants: int = 0,
+            mutant_stats: dict[str, collections.Counter] | None = None) -> dict[str, str]:
+        """Runs `paths` (each followed by `mutants` mutants), recording every finding; returns
+        path -> result line, and adds each path's mutant outcomes to mutant_stats."""
         results: dict[str, str] = {}
         while paths:
-            out = run_runner(Path(self.args.runner), paths, self.args.hang)
+            out = run_runner(Path(self.args.runner), paths, self.args.hang, mutants)
             results.update(out.results)
             self.resized.update(out.resized)
+            self.executions += len(out.results) + sum(
+                sum(c.values()) for c in out.mutants.values())
+            if mutant_stats is not None:
+                for path, outcomes in out.mutants.items():
+                    mutant_stats[path].update(outcomes)
             if out.done and out.rc == 0:
                 break
             if out.last is None:
@@ -178,7 +219,19 @@ class Fuzzer:
             culprit = out.last
             if out.done:   # a leak, reported at exit: find the model by running each alone
                 culprit = next((p for p in paths if run_runner(
-                    Path(self.args.runner), [p], self.args.hang).rc), paths[-1])
+                    Path(self.args.runner), [p], self.args.hang, mutants).rc), paths[-1])
+            elif out.mutant is not None:
+                self.executions += 1
+                if mutant_stats is not None:
+                    mutant_stats[culprit]["finding"] += 1
+                self.record(kind_of(out), self.dump_mutant(culprit, out.mutant), out, save)
+                results.setdefault(culprit, "INVOKED (a mutant: FINDING)")
+                if self.args.stop:
+                    break
+                paths = paths[paths.index(culprit) + 1:] if culprit in paths else []
+                continue
+            else:
+                self.executions += 1
             self.record(kind_of(out), culprit, out, save)
             results[culprit] = "FINDING"
             if self.args.stop:
@@ -206,10 +259,16 @@ class Fuzzer:
             path = work / f"{index:05d}{i:04d}-{m.name}{'-hostile' if m.hostile else ''}.ember"
             path.write_bytes(m.data)
             models[str(path)] = m
-        results = self.run(list(models), save=True)
+        mutant_stats: dict[str, collections.Counter] = collections.defaultdict(
+            collections.Counter)
+        results = self.run(list(models), save=True, mutants=self.args.mutants,
+                           mutant_stats=mutant_stats)
         for path, line in results.items():
             m = models[path]
             stats = self.per_op[m.ops[0].name]
+            outcomes = mutant_stats.get(path, collections.Counter())
+            stats["mutants"] += sum(outcomes.values())
+            stats["mutants accepted"] += outcomes["accepted"] + outcomes["invoke error"]
             stats["hostile" if m.hostile else "models"] += 1
             if not m.hostile:
                 stats["accepted" if line.startswith(("INVOKED", "FINDING")) else "refused"] += 1
@@ -219,13 +278,15 @@ class Fuzzer:
 
     def summary(self, seconds: float) -> None:
         print(f"\n{'op':20s} {'models':>7s} {'accepted':>9s} {'refused':>8s} {'rate':>6s} "
-              f"{'inv.err':>7s} {'hostile':>7s}")
+              f"{'inv.err':>7s} {'hostile':>7s} {'mutants':>8s} {'mut.acc':>8s}")
         for op in OpType:
             s = self.per_op.get(op.name, collections.Counter())
             rate = s["accepted"] / s["models"] if s["models"] else 0.0
             print(f"{op.name.lower():20s} {s['models']:7d} {s['accepted']:9d} "
-                  f"{s['refused']:8d} {rate:6.0%} {s['invoke error']:7d} {s['hostile']:7d}")
-        print(f"\n{self.models} models in {seconds:.0f} s (seed {self.args.seed}); "
+                  f"{s['refused']:8d} {rate:6.0%} {s['invoke error']:7d} {s['hostile']:7d} "
+                  f"{s['mutants']:8d} {s['mutants accepted']:8d}")
+        print(f"\n{self.models} models and {self.mutant_total()} mutants ({self.executions} "
+              f"executions) in {seconds:.0f} s (seed {self.args.seed}); "
               f"{len(self.findings)} findings; dynamic models resized: "
               f"{self.resized[True]} allocated, {self.resized[False]} refused")
         for f in self.findings:
@@ -233,6 +294,23 @@ class Fuzzer:
                 print("  " + f)
         for (kind, site), n in sorted(self.sites.items()):
             print(f"  {n:5d} x {kind} at {site or '?'}")
+
+    def mutant_total(self) -> int:
+        return sum(s["mutants"] for s in self.per_op.values())
+
+    def write_json(self, path: Path, seconds: float) -> None:
+        """The run's numbers for tests/fuzz/fuzz_long.py."""
+        ops = {op.name.lower(): dict(self.per_op[op.name]) for op in OpType
+               if op.name in self.per_op}
+        covered = [op for op, s in ops.items() if s.get("accepted", 0)]
+        summary = {"executions": self.executions, "models": self.models,
+                   "mutants": self.mutant_total(),
+                   "mutants_accepted": sum(s.get("mutants accepted", 0) for s in ops.values()),
+                   "ops_accepted": len(covered), "ops": len(OpType),
+                   "findings": len(self.findings), "finding_lines": self.findings,
+                   "seconds": round(seconds, 1), "seed": self.args.seed, "per_op": ops}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(summary, indent=1) + "\n")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -252,6 +330,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     help="seconds without progress that count as a hang")
     ap.add_argument("--stop", action="store_true", help="stop at the first finding")
     ap.add_argument("--no-replay", action="store_true", help="skip the corpus replay")
+    ap.add_argument("--mutants", type=int, default=0,
+                    help="mutants the runner makes and runs of each generated model")
+    ap.add_argument("--execs", type=int, default=0,
+                    help="stop once this many executions ran (0: --seconds alone decides)")
+    ap.add_argument("--json", default="", help="write the summary here as JSON")
     args = ap.parse_args(argv)
     if args.seed is None:
         args.seed = int(time.time() * 1000) % 2**32
@@ -269,12 +352,15 @@ def main(argv: list[str]) -> int:
         fuzzer.replay()
     rng = np.random.default_rng(args.seed)
     index = 0
-    while time.monotonic() - start < args.seconds and not (args.stop and fuzzer.findings):
+    while time.monotonic() - start < args.seconds and not (args.stop and fuzzer.findings) \
+            and not (args.execs and fuzzer.executions >= args.execs):
         fuzzer.batch(rng, Path(args.work) / "batch", index)
         index += 1
         print(f"[{time.monotonic() - start:5.0f} s] {fuzzer.models} models, "
-              f"{len(fuzzer.findings)} findings", flush=True)
+              f"{fuzzer.executions} executions, {len(fuzzer.findings)} findings", flush=True)
     fuzzer.summary(time.monotonic() - start)
+    if args.json:
+        fuzzer.write_json(Path(args.json), time.monotonic() - start)
     return 1 if fuzzer.findings else 0
 
 

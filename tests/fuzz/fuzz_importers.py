@@ -23,6 +23,11 @@ within its budget a conversion must not get there).
 With EMBER_FUZZ_FINDINGS=DIR the harness keeps fuzzing after a Python finding: it writes the
 input to DIR/finding-<sha1> (one per distinct traceback) and prints the traceback once.
 run_importer_fuzz.py is the bounded run `make fuzz-importers` uses.
+
+With EMBER_FUZZ_EXTENSION naming a sanitized build of emberlite._ember (sanitized_extension.py,
+the ASan runtime in LD_PRELOAD) the converted files run under ASan + UBSan; the address-space
+limit is then left off (ASan's shadow needs terabytes of it) and ASan's allocator refuses a
+single block over --mem-mb instead, which numpy reports as the same MemoryError.
 """
 from __future__ import annotations
 
@@ -72,6 +77,7 @@ def _option(name: str, default: str, argv: list[str]) -> str:
 
 class Settings:
     importer: int | None = None        # forced importer, else the selector byte decides
+    mem_mb: int = 1024                 # the memory limit, by address space or by ASan
     budget_bytes: int = 64 * MiB
     findings: Path | None = None       # keep going, writing findings here
     seen: set[str] = set()             # signatures of the findings written this run
@@ -140,8 +146,7 @@ def check_one(blob: bytes) -> None:
 
 
 def _mem_limit_mb() -> int:
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    return -1 if soft == resource.RLIM_INFINITY else soft // MiB
+    return Settings.mem_mb
 
 
 def signature(e: BaseException) -> str:
@@ -268,19 +273,24 @@ def replay(paths: list[str]) -> int:
 
 def main() -> None:
     argv = list(sys.argv)
-    mem_mb = configure(argv)
+    Settings.mem_mb = mem_mb = configure(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import sanitized_extension
+
+    sanitized = sanitized_extension.use()
     if "--replay" in argv:
         _import_all()
-        limit_memory(mem_mb)
+        if not sanitized:
+            limit_memory(mem_mb)
         sys.exit(replay(argv[argv.index("--replay") + 1:]))
     import atheris
 
     with atheris.instrument_imports(include=["emberlite"]):
         _import_all()
-    limit_memory(mem_mb)
+    if not sanitized:
+        limit_memory(mem_mb)
     if not any(a.startswith("-rss_limit_mb") for a in argv):
         argv.append(f"-rss_limit_mb={mem_mb}")
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     atheris.Setup(argv, test_one_input, custom_mutator=custom_mutator)
     atheris.Fuzz()
 

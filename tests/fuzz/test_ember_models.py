@@ -159,5 +159,31 @@ def test_driver_refusals_are_no_finding(tmp_path: Path) -> None:
     assert not fuzzer.findings and not (tmp_path / "c").exists()
 
 
+def test_driver_counts_mutants_and_keeps_the_one_that_crashed(tmp_path: Path) -> None:
+    """With --mutants the runner's "MUTANT k" lines are counted as executions, and a crash in
+    mutant k keeps the bytes the runner dumps for k, not the generated model."""
+    script = tmp_path / "runner.sh"
+    script.write_text(
+        '#!/bin/sh\n'
+        'if [ "$1" = --dump-mutant ]; then printf "mutant %s of %s" "$2" "$(cat $4)" > "$3";'
+        ' exit 0; fi\n'
+        'echo "RUN $3"; echo "INVOKED ok"\n'
+        'echo "MUTANT 0"; echo "REFUSED create invalid model: bad"\n'
+        'echo "MUTANT 1"; echo "INVOKED ok"\n'
+        'echo "MUTANT 2"; echo "ERROR: AddressSanitizer: heap-buffer-overflow" >&2; exit 1\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    corpus = tmp_path / "corpus"
+    fuzzer = fuzz_ember.Fuzzer(fuzz_ember.parse_args(
+        ["--runner", str(script), "--corpus", str(corpus), "--hang", "5"]))
+    model = tmp_path / "000000000-relu-f32.ember"
+    model.write_bytes(b"model")
+    stats: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    fuzzer.run([str(model)], save=True, mutants=3, mutant_stats=stats)
+    assert fuzzer.executions == 4   # the model and three mutants
+    assert stats[str(model)] == collections.Counter(refused=1, accepted=1, finding=1)
+    kept = list(corpus.glob("heap-overflow-*.ember"))
+    assert len(kept) == 1 and kept[0].read_bytes() == b"mutant 2 of model"
+
+
 if __name__ == "__main__":   # the child of test_most_models_are_accepted
     print(json.dumps(acceptance(int(sys.argv[1]))))

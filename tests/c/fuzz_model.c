@@ -3,8 +3,10 @@
    hashes each input); the arena is the caller's and capped, and so is each allocation, so a
    file claiming huge tensors is refused instead of exhausting memory. A model with dynamic
    dims is then resized twice (every dynamic dim to its min, then to a size the input's last
-   bytes pick) and allocated and invoked again each time. Nothing may crash, leak or read out
-   of bounds. */
+   bytes pick) and allocated and invoked again each time. Then the file's identity is checked
+   as a caller that trusts keys would (check_identity: the content hash, the signature block,
+   Ed25519, the rollback floor), with the options the input's last byte picks. Nothing may
+   crash, leak or read out of bounds. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@ static void capped_free(void *user, void *ptr) {
     (void)user;
     free(ptr);
 }
+
+static const ember_allocator capped_allocator = {capped_alloc, capped_free, NULL};
 
 /* One arena for the whole run (allocating it per input would dominate the run time); it is
    zeroed before each input so every run starts from the same state. */
@@ -75,6 +79,40 @@ static bool has_dynamic_dims(const ember_interp *ip) {
     return false;
 }
 
+/* The public half of the test key that tests/fuzz/make_signed_seeds.py signs the signed seeds
+   of tests/c/corpus with (its private seed is SHA-256 of "emberlite fuzz_model trusted key"),
+   so that mutants of those seeds reach the Ed25519 verification. */
+static const uint8_t TRUSTED_KEY[EMBER_PUBLIC_KEY_SIZE] = {
+    0xa7, 0x44, 0xe6, 0x32, 0xd5, 0x29, 0x47, 0xc1, 0x05, 0x55, 0xc4, 0xfd, 0x1f, 0x1d, 0xb9, 0xf1,
+    0x31, 0xfd, 0xf6, 0xe1, 0x8e, 0x61, 0x28, 0xd8, 0xc0, 0x94, 0xe1, 0xfb, 0x8a, 0x9b, 0xb9, 0xe1};
+
+/* Create with the identity checks on, as the input's last byte picks: 0, the content hash
+   alone; 1, the hash and a signature by TRUSTED_KEY; 2, no key but a minimum model version,
+   the byte before (0 to 255, around the small versions the seeds carry). An accepted file's
+   identity is then read back, key ids one past the last signature included (refused). */
+static void check_identity(const uint8_t *model, size_t size, const uint8_t *data) {
+    const uint8_t pick = size > 0 ? data[size - 1] : 0;
+    ember_options options;
+    ember_options_init(&options);
+    options.allocator = &capped_allocator;
+    options.verify_hash = 1;
+    if (pick % 3 == 1) {
+        options.trusted_keys = TRUSTED_KEY;
+        options.trusted_key_count = 1;
+    } else if (pick % 3 == 2) {
+        options.min_model_version = size > 1 ? data[size - 2] : 0;
+    }
+    ember_interp *ip = NULL;
+    if (ember_interp_create(model, size, &options, &ip) == EMBER_STATUS_OK) {
+        ember_model_info info;
+        uint8_t key_id[EMBER_KEY_ID_SIZE];
+        if (ember_interp_model_info(ip, &info) == EMBER_STATUS_OK)
+            for (uint32_t i = 0; i <= info.signature_count; i++)
+                ember_interp_signature_key_id(ip, i, key_id);
+    }
+    ember_interp_destroy(ip);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -90,10 +128,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char msg[256];
     ember_model_verify(model, size, msg, sizeof msg);
 
-    const ember_allocator allocator = {capped_alloc, capped_free, NULL};
     ember_options options;
     ember_options_init(&options);
-    options.allocator = &allocator;
+    options.allocator = &capped_allocator;
     options.verify_hash = 0;
     options.arena = arena;
     options.arena_size = ARENA_CAP;
@@ -108,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     }
     ember_interp_destroy(ip);
+    check_identity(model, size, data);
     free(model);
     return 0;
 }

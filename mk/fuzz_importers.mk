@@ -47,7 +47,8 @@ $(FUZZ_PYSAN_EXT): $(FUZZ_PYSAN_DIR)/_ember.c $(C_FUZZ_OBJS)
 
 fuzz-importers: $(FUZZ_PYSAN_EXT) $(FUZZ_ASAN_FUZZER)
 	$(PY) tests/fuzz/run_importer_fuzz.py --seconds $(FUZZ_IMPORTERS_SECONDS) \
-	    --sanitized $(FUZZ_PYSAN_EXT) --preload $(FUZZ_ASAN_FUZZER) $(FUZZ_IMPORTERS_ARGS)
+	    --sanitized $(FUZZ_PYSAN_EXT) --preload $(FUZZ_ASAN_FUZZER) \
+	    --work $(C_BUILD)/fuzz-importers $(FUZZ_IMPORTERS_ARGS)
 
 fuzz-importers-long: $(FUZZ_PYSAN_EXT) $(FUZZ_ASAN_FUZZER)
 	$(PY) tests/fuzz/run_importer_fuzz.py --runs $(FUZZ_IMPORTERS_LONG_RUNS) \

@@ -126,7 +126,7 @@ def passed(h: Harness, target: int) -> bool:
 
 def markdown(hs: list[Harness], args: argparse.Namespace, wall: float, commit: str) -> str:
     lines = [f"`make fuzz-long` (FUZZ_LONG_EXECS={args.execs}, {args.jobs} at a time), "
-             f"commit {commit}, {datetime.date.today()}: wall time {wall / 60:.0f} min.", "",
+             f"commit {commit}, {datetime.date.today()}: wall time {wall / 60:.1f} min.", "",
              "| harness | executions | coverage | findings | seconds | result |",
              "|---|---:|---|---:|---:|---|"]
     for h in hs:

@@ -37,6 +37,9 @@ CORPUS = HERE / "corpus_importers"
 IMPORTERS = {"onnx": 0, "tflite": 1}
 ARTIFACTS = ("crash-", "timeout-", "oom-", "leak-")
 STARTUP_S = 120  # imports and the initial corpus pass, on a loaded machine
+# What ASan adds to the process's resident memory (shadow, redzones, the quarantine of freed
+# blocks): several hundred MiB before the first input, so the RSS limit grows by this much.
+ASAN_RSS_MB = 1024
 
 
 def _have_atheris() -> bool:
@@ -72,12 +75,13 @@ def _fuzz(kind: str, seconds: int, work: Path, args: argparse.Namespace,
     corpus, findings, artifacts = _prepare(work, kind)
     log = work / f"log-{kind}.txt"
     runs = [f"-runs={args.runs}"] if args.runs else []
-    # Under ASan the harness cannot cap the address space, so libFuzzer's malloc limit (the
-    # default, rss_limit_mb) and ASan's max_allocation_size_mb stand in for it.
+    # Under ASan the harness cannot cap the address space: ASan's max_allocation_size_mb
+    # refuses a block over --mem-mb instead, and the RSS limit allows for ASan's own memory.
+    rss_mb = args.mem_mb + (ASAN_RSS_MB if args.sanitized else 0)
     command = [sys.executable, str(HARNESS), f"--importer={kind}", f"--findings={findings}",
                f"--mem-mb={args.mem_mb}", f"--budget-mb={args.budget_mb}",
                f"-max_total_time={seconds}", *runs, f"-timeout={args.timeout}",
-               f"-rss_limit_mb={args.mem_mb}", "-max_len=32768", "-print_final_stats=1",
+               f"-rss_limit_mb={rss_mb}", "-max_len=32768", "-print_final_stats=1",
                f"-artifact_prefix={artifacts}/", str(corpus)]
     what = f"{args.runs} inputs (at most {seconds} s)" if args.runs else f"{seconds} s"
     sanitized = ", C runtime under ASan + UBSan" if args.sanitized else ""

@@ -66,8 +66,8 @@ def environment(extension: Path, preload: Path, mem_mb: int) -> dict[str, str]:
     with ASan, whose shadow memory reserves terabytes."""
     return {ENV_EXTENSION: str(extension.resolve()), "LD_PRELOAD": str(preload.resolve()),
             "ASAN_OPTIONS": (f"detect_leaks=0:allocator_may_return_null=1:"
-                             f"max_allocation_size_mb={mem_mb}:halt_on_error=1:"
-                             f"print_summary=1:handle_abort=1"),
+                             f"max_allocation_size_mb={mem_mb}:quarantine_size_mb=64:"
+                             f"halt_on_error=1:print_summary=1:handle_abort=1"),
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
 
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from emberlite.files import write_atomically
 
 from .branches import mark_branches
 from .dynamic_shapes import DynamicInputs, check_at_probe, plan_inputs
@@ -317,22 +318,7 @@ class Converter:
 
     def save(self, path: str | os.PathLike, *, model_version: int = 0) -> None:
         """Converts and writes the file atomically: on any error nothing is left behind."""
-        data = self.convert(model_version=model_version)
-        target = Path(path)
-        # mkstemp creates the file private (0600); give it the mode a plain open() would
-        # usually give, or keep the mode of the file it replaces.
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-                os.fchmod(f.fileno(), mode)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomically(path, self.convert(model_version=model_version))
 
 
 def _limits(max_constant_bytes: int | None, max_arena_bytes: int | None) -> Limits:

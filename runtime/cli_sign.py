@@ -2,28 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from .cli_support import CliError, printable
-
-
-def write_atomically(path: Path, data: bytes, mode: int) -> None:
-    """Writes `data` to `path` through a temporary file renamed over it: a reader never sees
-    half a file, and a failure leaves the old one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-            os.fchmod(f.fileno(), mode)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+from .files import write_atomically
 
 
 def _signing() -> Any:
@@ -69,8 +52,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
     except EmberRuntimeError as e:
         raise CliError(f"cannot sign {source}: invalid model: {e}") from None
     output = Path(args.output) if args.output else source
-    mode = output.stat().st_mode & 0o777 if output.exists() else 0o644
-    write_atomically(output, signed, mode)
+    write_atomically(output, signed)
     _, entries = signing.signatures(signed)
     print(f"signed {printable(str(output))} with key id {signing.key_id(key)} "
           f"({len(entries)} signature(s): {', '.join(kid for kid, _ in entries)})")

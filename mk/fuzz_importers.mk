@@ -38,6 +38,7 @@ $(FUZZ_ASAN_FUZZER):
 $(FUZZ_PYSAN_DIR)/_ember.c: csrc/include/emberlite.h runtime/_ffi_build.py \
     tests/fuzz/sanitized_extension.py
 	$(PY) tests/fuzz/sanitized_extension.py emit $@
+	@touch $@
 
 $(FUZZ_PYSAN_EXT): $(FUZZ_PYSAN_DIR)/_ember.c $(C_FUZZ_OBJS)
 	$(FUZZ_CC) -O1 -g -fPIC -fsanitize=address,undefined -fno-sanitize-recover=undefined \

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-STATUS_RE = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+)(?: corp: (\d+))?")
+# libFuzzer's status lines; atheris leaves out `cov:` when no native code is instrumented.
+STATUS_RE = re.compile(r"^#(\d+)\s+\w+\s+(?:cov: (\d+) )?ft: (\d+)(?: corp: (\d+))?")
 
 
 def libfuzzer_stats(log: str) -> dict[str, int]:
@@ -40,7 +41,7 @@ def libfuzzer_stats(log: str) -> dict[str, int]:
     for line in log.splitlines():
         m = STATUS_RE.match(line)
         if m:
-            stats.update(executions=int(m[1]), cov=int(m[2]), ft=int(m[3]),
+            stats.update(executions=int(m[1]), cov=int(m[2] or 0), ft=int(m[3]),
                          corpus=int(m[4] or 0))
         elif line.startswith("stat::number_of_executed_units:"):
             stats["executions"] = int(line.split(":")[-1])

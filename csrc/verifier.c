@@ -85,8 +85,8 @@ static ember_status find_body(ember_context *ctx, const uint8_t *data, size_t si
             return invalid(ctx, "body_size field");
         if (body < 8 || body > size)
             return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
-                              "body_size %" PRIu64 " is outside the file's %zu bytes", body,
-                              size);
+                              "body_size %llu is outside the file's %zu bytes",
+                              (unsigned long long)body, size);
     }
     info->body_size = (size_t)body;
     if (!ember_fb_root(data, info->body_size, root))
@@ -146,9 +146,10 @@ static ember_status check_trust(ember_context *ctx, const uint8_t *data, size_t 
         st = ember_signatures_check(ctx, m, o);
     if (st == EMBER_STATUS_OK && info->model_version < o->min_model_version)
         st = ember_fail(ctx, EMBER_STATUS_ROLLBACK,
-                        "model version %" PRIu64 " is below the minimum %" PRIu64 " the "
-                        "options accept (min_model_version): refusing a rollback",
-                        info->model_version, o->min_model_version);
+                        "model version %llu is below the minimum %llu the options accept "
+                        "(min_model_version): refusing a rollback",
+                        (unsigned long long)info->model_version,
+                        (unsigned long long)o->min_model_version);
     return st;
 }
 

@@ -8,6 +8,7 @@ given scales (ONNX's rule, not output / input) and checks they give the stored s
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import replace
 from typing import Callable, Literal
 
@@ -48,7 +49,8 @@ def _check_4d(b: Builder, x: str) -> None:
 
 
 def _check_positive(values: list[float], what: str) -> None:
-    if not all(math.isfinite(v) and v > 0 for v in values):
+    # A constant of a complex (or string) type lists values that are no real numbers.
+    if not all(isinstance(v, numbers.Real) and math.isfinite(v) and v > 0 for v in values):
         raise Invalid(f"{what} must be finite and positive, got {values}")
 
 

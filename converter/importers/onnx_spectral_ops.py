@@ -64,7 +64,10 @@ def stft(b: Builder, signal: str, frame_step: np.ndarray, window: np.ndarray | N
          frame_length: np.ndarray | None = None, *, onesided: int = 1) -> str:
     """[batch, length, parts] -> [batch, frames, bins, 2]: the frames gathered at once by
     constant indices, each windowed and transformed by one matrix."""
-    batch, length, parts = _signal(b, signal, "signal")
+    shape = _signal(b, signal, "signal")
+    if len(shape) != 3:
+        raise Invalid(f"signal must be [batch, length, 1 or 2], got {list(shape)}")
+    batch, length, parts = shape
     if window is not None and window.ndim != 1:
         raise Invalid(f"window must be 1-D, got shape {list(window.shape)}")
     size = _scalar(frame_length, "frame_length", window.size if window is not None else 0)

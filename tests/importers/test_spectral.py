@@ -80,6 +80,9 @@ def test_stft_matches_onnx_runtime(window: bool) -> None:
     (lambda: _model(helper.make_node("STFT", ["x", "step", "w"], ["y"]), (1, 64, 1),
                     {"step": np.array(4, np.int64), "w": np.ones(80, np.float32)}, 17),
      "frame no longer than the signal"),
+    (lambda: _model(helper.make_node("STFT", ["x", "step", "w"], ["y"]), (1, 2, 64, 1),
+                    {"step": np.array(4, np.int64), "w": np.ones(8, np.float32)}, 17),
+     r"signal must be \[batch, length, 1 or 2\], got \[1, 2, 64, 1\]"),
 ])
 def test_malformed_transforms_are_refused(make, message: str) -> None:
     with pytest.raises((UnsupportedOpsError, ModelImportError), match=message):

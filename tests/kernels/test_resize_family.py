@@ -199,6 +199,10 @@ def test_refusals_at_conversion() -> None:
                       scales=scales, sizes=np.array([1, 1, 8, 8], np.int64), runtime=False)
     with pytest.raises(ModelImportError, match="resize_node.*exactly one of scales and sizes"):
         convert_onnx(model)
+    model, _ = _model((1, 1, 4, 4), [1, 1, 8, 8], {"mode": "linear"},
+                      scales=np.array([1, 1, 2 + 1j, 2], np.complex64), runtime=False)
+    with pytest.raises(ModelImportError, match="resize_node.*scales must be finite and positive"):
+        convert_onnx(model)
 
 
 def _graph(params: ResizeParams, operand: Tensor | None) -> Graph:

@@ -31,8 +31,9 @@ from tuf.ngclient.fetcher import FetcherInterface
 
 from emberlite import Interpreter
 from emberlite.errors import EmberRuntimeError
+from emberlite.files import write_atomically
 
-from examples.ota.common import TARGET_NAME, write_atomically
+from examples.ota.common import TARGET_NAME
 
 TRUSTED_ROOT = "trusted_root.json"
 

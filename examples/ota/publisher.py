@@ -31,9 +31,10 @@ from tuf.api.metadata import (Metadata, MetaFile, Root, Snapshot, TargetFile, Ta
 from tuf.api.serialization.json import JSONSerializer
 
 from emberlite.converter import Converter
+from emberlite.files import write_atomically
 from emberlite.signing import sign_model
 
-from examples.ota.common import TARGET_NAME, write_atomically
+from examples.ota.common import TARGET_NAME
 
 # How long each role's metadata stays valid after it is signed: the timestamp is re-signed on
 # every publish (and would be re-signed periodically by a live repository), so a short life

@@ -17,10 +17,11 @@
  * EMBER_NO_DELEGATES (default: on with EMBER_BARE_METAL, which loads no plug-ins) - no
  *   delegates: ember_interp_add_delegate refuses (EMBER_STATUS_UNSUPPORTED) and every node runs
  *   on the CPU; keeps the partitioning and its messages out of small builds.
- * EMBER_NO_SIGNATURES (default: on with EMBER_BARE_METAL) - no Ed25519 verification (about
- *   5 KB of code on a Cortex-M4, SHA-512 included): a signature block is still checked for its
- *   structure, but trusted keys in the options are refused (EMBER_STATUS_UNSUPPORTED). Build
- *   with -DEMBER_NO_SIGNATURES=0 to check signatures on a microcontroller.
+ * EMBER_NO_SIGNATURES (default: on with EMBER_BARE_METAL or EMBER_NO_HASH) - no Ed25519
+ *   verification (about 5 KB of code on a Cortex-M4, SHA-512 included): a signature block is
+ *   still checked for its structure, but trusted keys in the options are refused
+ *   (EMBER_STATUS_UNSUPPORTED). Build with -DEMBER_NO_SIGNATURES=0 to check signatures on a
+ *   microcontroller.
  * EMBER_HAVE_ARMDSP, EMBER_HAVE_MVE - follow the compiler's __ARM_FEATURE_DSP and
  *   __ARM_FEATURE_MVE: the Cortex-M kernels (csrc/ukernels/armdsp, csrc/ukernels/mve).
  */
@@ -59,7 +60,10 @@
 #endif
 
 #ifndef EMBER_NO_SIGNATURES
-#define EMBER_NO_SIGNATURES EMBER_BARE_METAL
+#define EMBER_NO_SIGNATURES (EMBER_BARE_METAL || EMBER_NO_HASH)
+#endif
+#if !EMBER_NO_SIGNATURES && EMBER_NO_HASH
+#error "a signature vouches for the content hash: EMBER_NO_HASH needs EMBER_NO_SIGNATURES"
 #endif
 
 #if !defined(EMBER_HAVE_ARMDSP) && defined(__ARM_FEATURE_DSP) && __ARM_ARCH_PROFILE == 'M'

@@ -49,16 +49,25 @@ static const uint8_t *entry(const ember_model *m, uint32_t i) {
     return m->signature_block + BLOCK_HEADER_SIZE + (size_t)i * ENTRY_SIZE;
 }
 
-void ember_key_id(const uint8_t *public_key, uint8_t *key_id) {
+#if EMBER_NO_SIGNATURES
+ember_status ember_key_id(const uint8_t *public_key, uint8_t *key_id) {
+    (void)public_key;
+    (void)key_id;
+    return EMBER_STATUS_UNSUPPORTED;
+}
+#else
+ember_status ember_key_id(const uint8_t *public_key, uint8_t *key_id) {
+    if (public_key == NULL || key_id == NULL)
+        return EMBER_STATUS_INVALID_ARGUMENT;
     ember_sha256 h;
     uint8_t digest[32];
     ember_sha256_init(&h);
     ember_sha256_update(&h, public_key, EMBER_PUBLIC_KEY_SIZE);
     ember_sha256_final(&h, digest);
     memcpy(key_id, digest, EMBER_KEY_ID_SIZE);
+    return EMBER_STATUS_OK;
 }
 
-#if !EMBER_NO_SIGNATURES
 /* A signature made for this purpose cannot pass for one over any other 32-byte value the
    same key signs: the message names what it is. */
 static const char SIGNED_PREFIX[] = "emberlite model signature v1"; /* + its NUL: 29 bytes */

@@ -291,8 +291,9 @@ ember_status ember_interp_model_info(const ember_interp *interp, ember_model_inf
    (< signature_count). */
 ember_status ember_interp_signature_key_id(const ember_interp *interp, uint32_t index,
                                            uint8_t *key_id);
-/* The id (EMBER_KEY_ID_SIZE bytes) of a raw Ed25519 public key (EMBER_PUBLIC_KEY_SIZE). */
-void ember_key_id(const uint8_t *public_key, uint8_t *key_id);
+/* The id (EMBER_KEY_ID_SIZE bytes) of a raw Ed25519 public key (EMBER_PUBLIC_KEY_SIZE).
+   EMBER_STATUS_UNSUPPORTED in builds with EMBER_NO_SIGNATURES. */
+ember_status ember_key_id(const uint8_t *public_key, uint8_t *key_id);
 /* Ed25519 (RFC 8032, cofactorless, S < L required): 1 when `signature`
    (EMBER_SIGNATURE_SIZE bytes) is public_key's (EMBER_PUBLIC_KEY_SIZE) over the `size` bytes
    at `message`, else 0. The library's own code (SHA-512 included), libc only;

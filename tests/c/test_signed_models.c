@@ -36,7 +36,7 @@ static void test_key_id_names_the_signer(void) {
     uint8_t expected[EMBER_KEY_ID_SIZE], stored[EMBER_KEY_ID_SIZE];
     ember_interp *ip = NULL;
     CHECK(ember_interp_create(model, model_size, NULL, &ip) == EMBER_STATUS_OK);
-    ember_key_id(key, expected);
+    CHECK(ember_key_id(key, expected) == EMBER_STATUS_OK);
     CHECK(ember_interp_signature_key_id(ip, 0, stored) == EMBER_STATUS_OK);
     CHECK(memcmp(expected, stored, sizeof stored) == 0);
     CHECK(ember_interp_signature_key_id(ip, 1, stored) == EMBER_STATUS_INVALID_ARGUMENT);

@@ -184,7 +184,7 @@ def test_public_keys_in_every_form_and_their_id_matches_the_c_librarys(key, tmp_
                  str(tmp_path / "k.pub"), public_key_pem(raw)):
         assert load_public_key(form) == raw, form
     out = ffi.new("uint8_t[8]")
-    lib.ember_key_id(raw, out)
+    assert lib.ember_key_id(raw, out) == lib.EMBER_STATUS_OK
     assert bytes(ffi.buffer(out)).hex() == key_id(raw)
     for bad in (raw[:31], b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
                 tmp_path / "missing.pub", 42):

@@ -61,6 +61,8 @@ static void check_signed(const char *dir) {
         ember_interp_destroy(ip);
         CHECK(ember_interp_create(model, size - 1, NULL, &ip) == EMBER_STATUS_INVALID_MODEL);
         ember_interp_destroy(ip);
+        uint8_t id[EMBER_KEY_ID_SIZE];
+        CHECK(ember_key_id(key, id) == EMBER_STATUS_UNSUPPORTED);
     }
     free(model);
     free(key);

@@ -158,6 +158,9 @@ def main(argv: list[str]) -> int:
     make = [*shlex.split(args.make), "--no-print-directory"]
     lock = threading.Lock()
     pending = list(hs)
+    # The commit the run starts from (others may land while it runs).
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=ROOT).stdout.strip() or "?"
     start = time.monotonic()
 
     def worker() -> None:
@@ -174,8 +177,6 @@ def main(argv: list[str]) -> int:
     for t in threads:
         t.join()
     wall = time.monotonic() - start
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=ROOT).stdout.strip() or "?"
     table = markdown(hs, args, wall, commit)
     (out / "summary.md").write_text(table)
     (out / "summary.json").write_text(json.dumps(

@@ -3,9 +3,8 @@
     python -m examples.ota.demo [DIRECTORY]
 
 DIRECTORY (a new temporary one by default, removed at the end) receives repository/ (what the
-server serves) and device/ (the client's state). The model is tiny: y = (x + shift) * scale,
-with a different scale and shift in each published version, so the outputs show which version
-runs.
+server serves) and device/ (the client's state). The model is tiny (examples/ota/model.py), so
+the outputs show which version runs.
 """
 from __future__ import annotations
 
@@ -14,30 +13,16 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import onnx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from onnx import TensorProto, helper, numpy_helper
 
 from emberlite.signing import key_id, load_public_key
 
 from examples.ota.client import DirectFetcher, OtaClient
+from examples.ota.model import scale_shift_model
 from examples.ota.publisher import ModelPublisher, TufRepository
 from examples.ota.server import RepositoryServer
 
 INPUT = np.array([[1.0, 2.0, 3.0, 4.0]], dtype=np.float32)
-
-
-def scale_shift_model(scale: float, shift: float) -> onnx.ModelProto:
-    """y = (x + shift) * scale over x of shape [1, 4]."""
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "shift"], ["s"]),
-         helper.make_node("Mul", ["s", "scale"], ["y"])],
-        "scale_shift",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
-        [numpy_helper.from_array(np.full([1, 4], shift, np.float32), "shift"),
-         numpy_helper.from_array(np.full([1, 4], scale, np.float32), "scale")])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
 def show(step: str, detail: str = "") -> None:

@@ -14,31 +14,17 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from conftest import require_module
 from emberlite import Interpreter, errors
 from emberlite.converter import Converter
+from examples.ota.model import scale_shift_model
 from tests.helpers import convert_onnx, run_ort
 
 X = np.array([[1.0, -2.0, 3.5, 0.25]], dtype=np.float32)
 V1 = (2.0, 0.0)   # (scale, shift) of model version 1
 V2 = (3.0, 1.0)   # and of version 2
-
-
-def scale_shift_model(scale: float, shift: float) -> onnx.ModelProto:
-    """y = (x + shift) * scale over x of shape [1, 4]."""
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "shift"], ["s"]),
-         helper.make_node("Mul", ["s", "scale"], ["y"])],
-        "scale_shift",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
-        [numpy_helper.from_array(np.full([1, 4], shift, np.float32), "shift"),
-         numpy_helper.from_array(np.full([1, 4], scale, np.float32), "scale")])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
 def expected(params: tuple[float, float]) -> np.ndarray:

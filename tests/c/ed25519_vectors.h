@@ -1,8 +1,12 @@
 /* RFC 8032, section 7.1: the five Ed25519 test vectors (TEST 1, 2, 3, 1024 and SHA(abc)), as
-   hex. Shared by the native and cross tests (tests/c/test_ed25519.c) and the Cortex-M firmware
-   (tests/mcu/ed25519_vectors.c). */
+   hex, and what both their readers need to alter them. Shared by the native and cross tests
+   (tests/c/test_ed25519.c) and the Cortex-M firmware (tests/mcu/ed25519_vectors.c). */
 #ifndef EMBER_TEST_ED25519_VECTORS_H
 #define EMBER_TEST_ED25519_VECTORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 typedef struct ed25519_vector {
     const char *name;
@@ -71,5 +75,40 @@ static const ed25519_vector ed25519_vectors[] = {
      "09351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9bef1177331a704"},
 };
 #define ED25519_VECTOR_COUNT (sizeof ed25519_vectors / sizeof ed25519_vectors[0])
+
+static inline int hex_digit(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Bytes written, or -1 for bad hex or too many bytes. */
+static inline int from_hex(const char *hex, uint8_t *out, size_t capacity) {
+    size_t n = strlen(hex);
+    if (n % 2 != 0 || n / 2 > capacity)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        int high = hex_digit(hex[2 * i]), low = hex_digit(hex[2 * i + 1]);
+        if (high < 0 || low < 0)
+            return -1;
+        out[i] = (uint8_t)(high << 4 | low);
+    }
+    return (int)(n / 2);
+}
+
+/* S + L in place (little-endian): the same scalar mod L, which verification must refuse. */
+static inline void add_order(uint8_t s[32]) {
+    static const uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+                                      0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+                                      [31] = 0x10};
+    unsigned carry = 0;
+    for (int i = 0; i < 32; i++) {
+        carry += (unsigned)s[i] + order[i];
+        s[i] = (uint8_t)carry;
+        carry >>= 8;
+    }
+}
 
 #endif /* EMBER_TEST_ED25519_VECTORS_H */

@@ -14,41 +14,6 @@
 
 #define MAX_MESSAGE 1024
 
-static int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Bytes written, or -1 for bad hex or too many bytes. */
-static int from_hex(const char *hex, uint8_t *out, size_t capacity) {
-    size_t n = strlen(hex);
-    if (n % 2 != 0 || n / 2 > capacity)
-        return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int high = hex_digit(hex[2 * i]), low = hex_digit(hex[2 * i + 1]);
-        if (high < 0 || low < 0)
-            return -1;
-        out[i] = (uint8_t)(high << 4 | low);
-    }
-    return (int)(n / 2);
-}
-
-/* S + L in place (little-endian): the same scalar mod L, which verification must refuse. */
-static void add_order(uint8_t s[32]) {
-    static const uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
-                                      0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-                                      [31] = 0x10};
-    unsigned carry = 0;
-    for (int i = 0; i < 32; i++) {
-        carry += (unsigned)s[i] + order[i];
-        s[i] = (uint8_t)carry;
-        carry >>= 8;
-    }
-}
-
 static uint8_t message[MAX_MESSAGE];
 
 /* The vector's key, signature and message (into `message`); its size, or -1 for bad hex. */

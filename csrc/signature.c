@@ -3,7 +3,7 @@
  * From format 10 a file is its body (body_size bytes, what the content hash covers) and,
  * optionally, a signature block after it: fixed little-endian fields, no FlatBuffer, so that
  * signing appends bytes and never changes the body or its hash:
- *     "EMSB"  u32 version (1)  u32 count (1..EMBER_MAX_SIGNATURES)  u32 reserved (0)
+ *     "EMSB"  u32 version (1)  u32 count (1..MAX_SIGNATURES)  u32 reserved (0)
  *     count x { key_id[EMBER_KEY_ID_SIZE]  Ed25519 signature[EMBER_SIGNATURE_SIZE] }
  * Each signature is over SIGNED_PREFIX followed by the content hash. */
 #include <string.h>
@@ -12,7 +12,7 @@
 
 #define BLOCK_HEADER_SIZE 16
 #define ENTRY_SIZE (EMBER_KEY_ID_SIZE + EMBER_SIGNATURE_SIZE)
-#define EMBER_MAX_SIGNATURES 16
+#define MAX_SIGNATURES 16
 #define BLOCK_VERSION 1u
 
 static uint32_t read_u32(const uint8_t *p) {
@@ -33,13 +33,13 @@ ember_status ember_signature_block_check(ember_context *ctx, const uint8_t *bloc
         return ember_fail(ctx, EMBER_STATUS_VERSION,
                           "signature block version %" PRIu32 " is not supported (this "
                           "runtime reads version %u)", version, BLOCK_VERSION);
-    if (n < 1 || n > EMBER_MAX_SIGNATURES || read_u32(block + 12) != 0 ||
+    if (n < 1 || n > MAX_SIGNATURES || read_u32(block + 12) != 0 ||
         size != BLOCK_HEADER_SIZE + (size_t)n * ENTRY_SIZE)
         return ember_fail(ctx, EMBER_STATUS_INVALID_MODEL,
                           "signature block is malformed: count %" PRIu32 " (1..%d), reserved "
                           "field %" PRIu32 " (must be 0), %zu bytes for %zu expected",
-                          n, EMBER_MAX_SIGNATURES, read_u32(block + 12), size,
-                          BLOCK_HEADER_SIZE + (size_t)(n <= EMBER_MAX_SIGNATURES ? n : 0)
+                          n, MAX_SIGNATURES, read_u32(block + 12), size,
+                          BLOCK_HEADER_SIZE + (size_t)(n <= MAX_SIGNATURES ? n : 0)
                               * ENTRY_SIZE);
     *count = n;
     return EMBER_STATUS_OK;

@@ -14,6 +14,7 @@ from emberlite.converter.errors import EmberError
 from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor, constant_array
 from emberlite.converter.ops import OPS, FusedActivation, OpType
 from emberlite.converter.ops.binary import BinaryParams
+from emberlite.converter.ops.concatenation import ConcatenationParams
 from emberlite.converter.ops.conv2d import Conv2DParams
 from emberlite.converter.ops.fully_connected import FullyConnectedParams
 from emberlite.converter.ops.reshape import ReshapeParams
@@ -235,3 +236,20 @@ def test_model_version_is_stored_and_checked() -> None:
     for bad in (-1, 2**64, 1.0, True):
         with pytest.raises(EmberError, match="model_version must be an int"):
             _write(_graph(), model_version=bad)
+
+
+def test_a_node_past_the_runtimes_input_limit_is_refused_by_name() -> None:
+    """The runtime takes at most 64 inputs per node (EMBER_MAX_IO): the writer refuses more
+    instead of writing a file every runtime would refuse."""
+    tensors = {f"x{i}": Tensor(f"x{i}", DType.FLOAT32, (1, 2)) for i in range(65)}
+    tensors["y"] = Tensor("y", DType.FLOAT32, (65, 2))
+    node = Node(OpType.CONCATENATION, "wide", list(tensors)[:65], ["y"],
+                ConcatenationParams(axis=0))
+    graph = Graph(tensors, [node], list(tensors)[:65], ["y"])
+    with pytest.raises(EmberError, match="node 'wide' .concatenation. has 65 inputs and 1 "
+                                         "outputs; a node takes at most 64"):
+        _write(graph)
+    node.inputs, graph.inputs = node.inputs[:64], graph.inputs[:64]
+    tensors["y"] = Tensor("y", DType.FLOAT32, (64, 2))
+    del tensors["x64"]
+    assert _model(_write(graph)).Subgraphs(0).Operators(0).InputsLength() == 64

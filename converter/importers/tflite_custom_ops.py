@@ -37,7 +37,7 @@ from ..ops.slice import SliceParams
 from ..ops.transpose_conv2d import TransposeConv2DParams
 from .graph_builder import Invalid, Unsupported
 from .tflite_op import TFLiteOp
-from .tflite_ops import same_pads
+from .tflite_ops import check_filter_type, same_pads
 
 if TYPE_CHECKING:
     from .tflite import _OpContext as Ctx
@@ -89,6 +89,7 @@ def convolution_2d_transpose_bias(c: Ctx) -> list[str]:
                       f"expected (input, weights, bias)")
     p = _fields(c, ("padding", "stride_width", "stride_height"))
     x = _nhwc(c, 0)
+    check_filter_type(c, x, c.input(1))
     w, bias = c.const(1), c.const(2)
     if w.ndim != 4 or w.shape[3] != c.b.shape(x)[3] or bias.shape != (w.shape[0],):
         raise Invalid(f"weights {list(w.shape)} must be [out, h, w, {c.b.shape(x)[3]}] and "

@@ -152,12 +152,21 @@ def depthwise_conv_2d(c: Ctx) -> Result:
     return [_activated(c, c.b.op(OpType.DEPTHWISE_CONV2D, [x, w, c.optional(2)], p))]
 
 
+def check_filter_type(c: Ctx, x: str, w: str) -> None:
+    """A transposed convolution's filter has its input's type (the kernels take no other
+    pair)."""
+    if c.b.dtype(w) != c.b.dtype(x):
+        raise Unsupported(f"a {c.b.dtype(w).name.lower()} filter with a "
+                          f"{c.b.dtype(x).name.lower()} input: they must be of one type")
+
+
 def transpose_conv(c: Ctx) -> Result:
     # Inputs: output shape, filter [Cout, KH, KW, Cin], input, optional bias.
     _rank4(c, 1)
     _rank4(c, 2)
     out = tuple(int(d) for d in c.const(0).reshape(-1))
     x, w = c.input(2), c.input(1)
+    check_filter_type(c, x, w)
     _, kh, kw, _ = c.b.shape(w)
     sh, sw = _opt(c, "StrideH", 1), _opt(c, "StrideW", 1)
     if len(out) != 4 or min(sh, sw) < 1:

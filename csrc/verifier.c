@@ -693,6 +693,57 @@ static ember_status check_symbol_owners(loader *ld) {
     return EMBER_STATUS_OK;
 }
 
+/* Whether guard `guard` (a run_if entry) holds wherever `reader` reads its input `slot`: the
+   reader carries it, or the reader is the WHERE on that condition and `slot` is the branch it
+   picks when the guard holds. */
+static bool guard_covers(const ember_node *reader, uint32_t slot, int32_t guard) {
+    for (uint32_t k = 0; k < reader->run_if_count; k++)
+        if (reader->run_if[k] == guard)
+            return true;
+    if (reader->kernel->op != EMBER_OP_WHERE || reader->input_count != 3 || slot == 0)
+        return false;
+    const int32_t cond = reader->inputs[0];
+    return cond >= 0 && guard == (slot == 1 ? cond : -1 - cond);
+}
+
+/* A guarded node writes nothing when a guard fails, so what it writes may be read only where
+   its guards hold, and may not be a graph output: else a reader sees whatever the arena held
+   (bytes that change from invoke to invoke). The converter's If branches meet only in the
+   WHERE on their condition. */
+static ember_status check_guarded_reads(loader *ld) {
+    ember_model *m = ld->model;
+    int32_t *writer = alloc_array(ld->ctx, m->tensor_count, sizeof(int32_t));
+    if (writer == NULL)
+        return EMBER_STATUS_NO_MEMORY;
+    for (uint32_t t = 0; t < m->tensor_count; t++)
+        writer[t] = -1;
+    for (uint32_t i = 0; i < m->node_count; i++)
+        for (uint32_t k = 0; k < m->nodes[i].output_count; k++)
+            writer[m->nodes[i].outputs[k]] = (int32_t)i;
+    for (uint32_t i = 0; i < m->node_count; i++) {
+        const ember_node *r = &m->nodes[i];
+        for (uint32_t j = 0; j < r->input_count; j++) {
+            const int32_t t = r->inputs[j], w = t >= 0 ? writer[t] : -1;
+            for (uint32_t g = 0; w >= 0 && g < m->nodes[w].run_if_count; g++)
+                if (!guard_covers(r, j, m->nodes[w].run_if[g]))
+                    return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                                      "node %" PRIu32 " (%s) reads tensor %" PRId32 " '%s', "
+                                      "which guarded node %" PRId32 " may not write (run_if "
+                                      "%" PRIu32 ")", i, r->kernel->name, t,
+                                      m->tensors[t].name, w, g);
+        }
+    }
+    for (uint32_t k = 0; k < m->outputs.len; k++) {
+        const int32_t t = ember_fb_vector_i32(&m->outputs, k);
+        if (writer[t] >= 0 && m->nodes[writer[t]].run_if_count > 0)
+            return ember_fail(ld->ctx, EMBER_STATUS_INVALID_MODEL,
+                              "graph output %" PRIu32 ": tensor %" PRId32 " '%s' is written by "
+                              "guarded node %" PRId32 ", which may not run", k, t,
+                              m->tensors[t].name, writer[t]);
+    }
+    return EMBER_STATUS_OK;
+}
+
 static ember_status parse_subgraph(loader *ld, const ember_fb_table *sg) {
     ember_context *ctx = ld->ctx;
     ember_model *m = ld->model;
@@ -748,7 +799,7 @@ static ember_status parse_subgraph(loader *ld, const ember_fb_table *sg) {
                               k, idx, m->tensors[idx].name);
         ld->state[idx] |= GRAPH_OUTPUT;
     }
-    return EMBER_STATUS_OK;
+    return check_guarded_reads(ld);
 }
 
 static int cmp_name(const void *a, const void *b) {

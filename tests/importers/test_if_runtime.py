@@ -185,3 +185,34 @@ def test_a_crafted_guard_on_a_graph_input_runs() -> None:
         want = np.maximum(x, 0) if c else x
         np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]),
                                       want)
+
+
+def _guarded_reads(reader: str) -> Graph:
+    """relu(x) guarded by c, then read by `reader`: the WHERE on c through its true side (the
+    converter's form), through its false side, an unguarded ABS, or directly as an output."""
+    tensors = {n: Tensor(n, DType.FLOAT32, (4,)) for n in ("x", "r", "y")}
+    tensors["c"] = Tensor("c", DType.BOOL, ())
+    nodes = [Node(OpType.RELU, "relu", ["x"], ["r"], run_if=(("c", True),))]
+    if reader == "output":
+        return Graph(tensors, nodes, ["x", "c"], ["r"])
+    inputs = {"true side": ["c", "r", "x"], "false side": ["c", "x", "r"]}.get(reader)
+    nodes.append(Node(OpType.WHERE, "where", inputs, ["y"]) if inputs else
+                 Node(OpType.ABS, "abs", ["r"], ["y"]))
+    return Graph(tensors, nodes, ["x", "c"], ["y"])
+
+
+@pytest.mark.parametrize("reader, message", [
+    ("false side", r"node 1 \(where\) reads tensor .* 'r', which guarded node 0 may not write"),
+    ("unguarded", r"node 1 \(abs\) reads tensor .* 'r', which guarded node 0 may not write"),
+    ("output", r"graph output 0: tensor .* 'r' is written by guarded node 0"),
+])
+def test_verifier_refuses_reads_a_skipped_node_would_leave_stale(reader: str,
+                                                                  message: str) -> None:
+    """A guarded node that does not run writes nothing: its output may be read only where its
+    guard holds (found by the structure-aware fuzzer's mutants: an output that changed from
+    invoke to invoke)."""
+    good = _guarded_reads("true side")
+    Interpreter(model_content=serialize(good, plan_memory(good)))
+    graph = _guarded_reads(reader)
+    with pytest.raises(errors.InvalidModelError, match=message):
+        Interpreter(model_content=serialize(graph, plan_memory(graph)))

@@ -28,7 +28,7 @@ from .dynamic_shapes import DynamicInputs, check_at_probe, plan_inputs
 from .dynamic_shapes import bind as bind_dynamic
 from .errors import ModelImportError, QuantizationError
 from .ir import Graph
-from .limits import ConstantBudget, Limits, format_bytes
+from .limits import Budget, Limits, format_bytes
 from .passes import run_passes
 from .passes.fuse_epilogues import fuse_epilogues
 from .passes.fuse_int8_lookups import fuse_int8_lookups
@@ -144,7 +144,8 @@ class Converter:
                   input_shapes: dict[str, list[Any]] | None = None,
                   io_layout: str = "onnx",
                   max_constant_bytes: int | None = None,
-                  max_arena_bytes: int | None = None) -> "Converter":
+                  max_arena_bytes: int | None = None,
+                  max_nodes: int | None = None) -> "Converter":
         """`model_or_path`: an onnx.ModelProto, a file path, or the serialized bytes.
         `io_layout` "onnx" (the default) keeps the graph inputs and outputs in the ONNX
         model's own layout (NCHW images: ONNX Runtime's preprocessing keeps working); "nhwc"
@@ -156,10 +157,11 @@ class Converter:
         (lo, hi) that stays dynamic in the file: the runtime then takes any size in it
         (Interpreter.resize_tensor_input), with the arena planned for hi. Dims of one ONNX
         dim_param share one range. `max_constant_bytes` bounds the bytes of all the constants
-        that constant folding computes, `max_arena_bytes` the planned arena of the file
-        (defaults in converter/limits.py: 512 MiB and 4 GiB); a model over either is refused
-        with a SizeLimitError naming the node."""
-        limits = _limits(max_constant_bytes, max_arena_bytes)
+        that constant folding computes, `max_arena_bytes` the planned arena of the file,
+        `max_nodes` the IR nodes the import makes (defaults in converter/limits.py: 512 MiB,
+        4 GiB, 2^20 nodes); a model over any is refused with a SizeLimitError naming the
+        node."""
+        limits = _limits(max_constant_bytes, max_arena_bytes, max_nodes)
         if io_layout not in IO_LAYOUTS:
             raise ModelImportError(f"io_layout must be one of {', '.join(IO_LAYOUTS)}, got "
                                    f"{io_layout!r}")
@@ -184,11 +186,12 @@ class Converter:
     def from_tflite(cls, path_or_bytes: Any, *,
                     input_shapes: dict[str, list[int]] | None = None,
                     max_constant_bytes: int | None = None,
-                    max_arena_bytes: int | None = None) -> "Converter":
+                    max_arena_bytes: int | None = None,
+                    max_nodes: int | None = None) -> "Converter":
         """`path_or_bytes`: a .tflite file path or its bytes: float32 models, and int8 models
-        whose ops all have int8 kernels. `max_constant_bytes` and `max_arena_bytes`: as in
-        from_onnx."""
-        limits = _limits(max_constant_bytes, max_arena_bytes)
+        whose ops all have int8 kernels. `max_constant_bytes`, `max_arena_bytes` and
+        `max_nodes`: as in from_onnx."""
+        limits = _limits(max_constant_bytes, max_arena_bytes, max_nodes)
         # The tflite reader is imported only here, like onnx in from_onnx.
         from .importers.tflite import import_tflite
         from .importers.tflite_reader import read_tflite
@@ -302,7 +305,7 @@ class Converter:
 
     def _lower(self, load: Callable[..., Graph]) -> Graph:
         """The source as an IR graph after the passes and the quantization."""
-        budget = ConstantBudget(self._source.limits)
+        budget = Budget(self._source.limits)
         graph = run_passes(load(budget), budget, self._source.io_layout)
         # Before calibration runs the model: no activation may exceed the arena budget.
         _check_tensors(graph, self._source.limits)
@@ -321,9 +324,11 @@ class Converter:
         write_atomically(path, self.convert(model_version=model_version))
 
 
-def _limits(max_constant_bytes: int | None, max_arena_bytes: int | None) -> Limits:
+def _limits(max_constant_bytes: int | None, max_arena_bytes: int | None,
+            max_nodes: int | None) -> Limits:
     given = {k: v for k, v in (("max_constant_bytes", max_constant_bytes),
-                               ("max_arena_bytes", max_arena_bytes)) if v is not None}
+                               ("max_arena_bytes", max_arena_bytes),
+                               ("max_nodes", max_nodes)) if v is not None}
     return Limits(**given)
 
 

@@ -7,10 +7,13 @@ allocate gigabytes, nor write a file whose arena can never be allocated.
   count; a 139-byte ConstantOfShape [16384, 16384] does.
 - `max_arena_bytes`: the planned arena (activation memory) of the written file, and before
   that every single activation tensor (checked before calibration runs the model).
+- `max_nodes`: the IR nodes the importers make. Unrolling is linear work per step, but a
+  2 KB file can hold many LSTMs of 4096 steps each: this bounds the converter's time and
+  memory (a node costs ~20 us and ~1 KB to import and plan).
 
-Either is raised with `Converter.from_onnx(..., max_constant_bytes=...,
-max_arena_bytes=...)` (and `from_tflite`), or `ember convert --max-constant-mb N
---max-arena-mb N`.
+Each is raised with `Converter.from_onnx(..., max_constant_bytes=..., max_arena_bytes=...,
+max_nodes=...)` (and `from_tflite`), or `ember convert --max-constant-mb N --max-arena-mb N
+--max-nodes N`.
 """
 from __future__ import annotations
 
@@ -25,12 +28,17 @@ from .errors import SizeLimitError
 MIB = 1 << 20
 DEFAULT_MAX_CONSTANT_BYTES = 512 * MIB
 DEFAULT_MAX_ARENA_BYTES = 4096 * MIB
+# A bidirectional layer-norm LSTM with projection over the longest sequence unrolled (4096
+# steps) makes about 540,000 nodes.
+DEFAULT_MAX_NODES = 1 << 20
 _NUMPY_MAX_BYTES = int(np.iinfo(np.intp).max)
 
 _CONSTANT_HOW = ("raise it with Converter.from_onnx/from_tflite(..., max_constant_bytes=N) "
                  "or ember convert --max-constant-mb N")
 _ARENA_HOW = ("raise it with Converter.from_onnx/from_tflite(..., max_arena_bytes=N) "
               "or ember convert --max-arena-mb N")
+_NODES_HOW = ("raise it with Converter.from_onnx/from_tflite(..., max_nodes=N) "
+              "or ember convert --max-nodes N")
 
 
 def format_bytes(n: int) -> str:
@@ -50,12 +58,14 @@ def nbytes(shape: Iterable[int], dtype: np.dtype | type) -> int:
 class Limits:
     max_constant_bytes: int = DEFAULT_MAX_CONSTANT_BYTES
     max_arena_bytes: int = DEFAULT_MAX_ARENA_BYTES
+    max_nodes: int = DEFAULT_MAX_NODES
 
     def __post_init__(self) -> None:
-        for name in ("max_constant_bytes", "max_arena_bytes"):
+        for name, unit in (("max_constant_bytes", "bytes"), ("max_arena_bytes", "bytes"),
+                           ("max_nodes", "nodes")):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int (bytes), got {value!r}")
+                raise ValueError(f"{name} must be a non-negative int ({unit}), got {value!r}")
 
     def check_tensor(self, what: str, shape: Iterable[int], dtype: np.dtype | type) -> None:
         """One activation tensor larger than the arena budget (it needs at least its size).
@@ -77,13 +87,24 @@ class Limits:
                 f"{_ARENA_HOW}")
 
 
-class ConstantBudget:
-    """The bytes constant folding may still make in one conversion. `charge` before
-    allocating a folded constant: it raises a SizeLimitError naming the node instead."""
+class Budget:
+    """What one conversion may still make: the bytes of folded constants (`charge` before
+    allocating one) and the IR nodes (`add_node` before appending one). Each raises a
+    SizeLimitError naming the node instead of going past its limit."""
 
     def __init__(self, limits: Limits | None = None):
-        self.limit = (limits or Limits()).max_constant_bytes
+        limits = limits or Limits()
+        self.limit = limits.max_constant_bytes
         self.used = 0
+        self.node_limit = limits.max_nodes
+        self.nodes = 0
+
+    def add_node(self, where: str) -> None:
+        """`where`: the source node being imported, e.g. "node 'lstm' (LSTM)"."""
+        if self.nodes >= self.node_limit:
+            raise SizeLimitError(f"{where}: importing it would make more than "
+                                 f"{self.node_limit} IR nodes, the node budget; {_NODES_HOW}")
+        self.nodes += 1
 
     def charge(self, where: str, shape: Iterable[int], dtype: np.dtype | type) -> None:
         """`where`: the node, e.g. "node 'c' (ConstantOfShape)"."""

@@ -145,7 +145,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _limit_options(args: argparse.Namespace) -> dict[str, int]:
-    """--max-constant-mb / --max-arena-mb as the Converter's byte budgets."""
+    """--max-constant-mb / --max-arena-mb / --max-nodes as the Converter's budgets."""
     options = {}
     for flag, value, key in (("--max-constant-mb", args.max_constant_mb, "max_constant_bytes"),
                              ("--max-arena-mb", args.max_arena_mb, "max_arena_bytes")):
@@ -154,6 +154,10 @@ def _limit_options(args: argparse.Namespace) -> dict[str, int]:
         if not 0 < value < 1 << 40:
             raise CliError(f"{flag} wants a positive number of MiB, got {value:g}")
         options[key] = int(value * (1 << 20))
+    if args.max_nodes is not None:
+        if not 0 < args.max_nodes < 1 << 40:
+            raise CliError(f"--max-nodes wants a positive number of nodes, got {args.max_nodes}")
+        options["max_nodes"] = args.max_nodes
     return options
 
 
@@ -800,6 +804,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the largest planned arena (activation memory), in MiB, of the "
                         "written model (default 4096); a model needing more is refused, "
                         "naming its largest tensor")
+    p.add_argument("--max-nodes", type=int, metavar="N",
+                   help="the most IR nodes the import may make (default 1048576; unrolled "
+                        "recurrences make dozens per step); a model needing more is refused, "
+                        "naming the node")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("inspect", help="ops, tensors, arena and sizes of an .ember model")

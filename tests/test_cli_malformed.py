@@ -111,10 +111,25 @@ def test_out_of_memory_while_writing_is_one_line(tmp_path: Path, capsys, monkeyp
     assert not (tmp_path / "m.ember").exists()
 
 
-@pytest.mark.parametrize("flag", ["--max-constant-mb", "--max-arena-mb"])
-@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+@pytest.mark.parametrize("flag, value", [(flag, value)
+                                         for flag in ("--max-constant-mb", "--max-arena-mb")
+                                         for value in ("0", "-1", "nan")]
+                         + [("--max-nodes", "0"), ("--max-nodes", "-1")])
 def test_bad_budget_flags(flag: str, value: str, tmp_path: Path, capsys) -> None:
     src = tmp_path / "m.onnx"
     src.write_bytes(small_onnx())
     assert main(["convert", str(src), flag, value]) == 2
     assert flag in _one_error_line(capsys.readouterr().err)
+
+
+def test_node_budget_flag_refuses_a_larger_model(tmp_path: Path, capsys) -> None:
+    src, out = tmp_path / "m.onnx", tmp_path / "m.ember"
+    src.write_bytes(onnx_bytes([helper.make_node("Relu", ["x"], ["r"]),
+                                helper.make_node("Neg", ["r"], ["y"], name="second")],
+                               [float_info("x", [2, 6])], [float_info("y", [2, 6])]))
+    assert main(["convert", str(src), "-o", str(out), "--max-nodes", "1"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    for needle in ("node 'second'", "more than 1 IR nodes", "--max-nodes"):
+        assert needle in line, line
+    assert not out.exists()
+    assert main(["convert", str(src), "-o", str(out), "--max-nodes", "2"]) == 0

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..ir import DType, Graph, Node, Tensor, constant_array
-from ..limits import ConstantBudget
+from ..limits import Budget
 from ..ops import OpType, infer_shape
 from ..ops.reshape import ReshapeParams
 from ..ops.transpose import TransposeParams
@@ -28,10 +28,11 @@ class Invalid(Exception):
 
 
 class Builder:
-    def __init__(self, graph: Graph, reserved: set[str], budget: ConstantBudget | None = None):
+    def __init__(self, graph: Graph, reserved: set[str], budget: Budget | None = None):
         self.graph = graph
-        # Bounds the constants an op function makes from shapes (masks, positions, zeros).
-        self.budget = budget or ConstantBudget()
+        # Bounds the constants an op function makes from shapes (masks, positions, zeros)
+        # and the nodes an unrolled recurrence makes.
+        self.budget = budget or Budget()
         # Names the source model uses; generated names avoid them so its outputs keep theirs.
         self._reserved = reserved
         self.scope = ""
@@ -109,6 +110,7 @@ class Builder:
         """Appends a node; `shapes` declares output shapes for ops whose size the output
         tensor carries (RESHAPE, SLICE, SPLIT, ...); `dtype` is every output's type or, as a
         list, each one's (TOP_K's values and indices). Returns the output tensor names."""
+        self.budget.add_node(f"node {self.scope!r}")
         op_name = op.name.lower()
         node_name = self._node_name(op_name)
         names = [self.fresh(f"{node_name}:{i}" if outputs > 1 else f"{node_name}:out")

@@ -19,7 +19,7 @@ from onnx import helper, numpy_helper
 
 from ..errors import ModelImportError, UnsupportedOpsError
 from ..ir import DType, Graph, Tensor, constant_array
-from ..limits import ConstantBudget
+from ..limits import Budget
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from .graph_builder import Builder, Invalid, Unsupported
@@ -62,12 +62,12 @@ Problem = tuple[str, str, str]  # (node name, op type, reason)
 
 def import_onnx(model: onnx.ModelProto,
                 input_shapes: dict[str, list[int]] | None = None,
-                budget: ConstantBudget | None = None) -> Graph:
+                budget: Budget | None = None) -> Graph:
     """Converts `model` to an IR graph (NCHW tensors, explicit layout transposes).
 
     input_shapes fixes graph input shapes; without it a dynamic first (batch) dimension
     becomes 1 and any other dynamic dimension is an error. `budget` bounds the bytes of the
-    constants folding computes (the default budget without it).
+    constants folding computes and the nodes the import makes (the default budget without it).
     """
     _check_fields(model)
     opset = _opset(model)
@@ -77,7 +77,7 @@ def import_onnx(model: onnx.ModelProto,
     problems = _scan(model.graph, opset, _value_types(model))
     if problems:
         raise UnsupportedOpsError(problems)
-    return _Conversion(model, opset, shapes, budget or ConstantBudget()).run()
+    return _Conversion(model, opset, shapes, budget or Budget()).run()
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -381,7 +381,7 @@ def _attribute(attr: onnx.AttributeProto) -> Any:
 # --- conversion ---------------------------------------------------------------------------------
 class _Conversion:
     def __init__(self, model: onnx.ModelProto, opset: int, shapes: dict[str, tuple[int, ...]],
-                 budget: ConstantBudget):
+                 budget: Budget):
         self.model = model
         self.opset = opset
         self.budget = budget

@@ -14,14 +14,14 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from ..limits import ConstantBudget
+from ..limits import Budget
 from .graph_builder import Unsupported
 
 __all__ = ["fold_node"]
 
 
 def fold_node(node: onnx.NodeProto, feeds: dict[str, np.ndarray], source: onnx.ModelProto,
-              budget: ConstantBudget, where: str) -> list[np.ndarray]:
+              budget: Budget, where: str) -> list[np.ndarray]:
     """The values of the outputs of `node` (an empty array for an unnamed one) given the
     values of its inputs, `feeds`; `source` is the model it comes from (its opsets and IR
     version), `where` names it in the budget's and the evaluator's complaints."""

@@ -22,7 +22,7 @@ from tflite.TensorType import TensorType
 
 from ..errors import ModelImportError, UnsupportedOpsError
 from ..ir import DType, Graph, QuantParams, Tensor, constant_array
-from ..limits import ConstantBudget
+from ..limits import Budget
 from ..ops import OpType
 from ..ops.reshape import ReshapeParams
 from ..reference import EvaluationError, evaluate_node
@@ -53,10 +53,11 @@ _NUMPY_FOLDS = {
 Problem = tuple[str, str, str]  # (operator label, op name, reason)
 
 
-def import_tflite(data: bytes, budget: ConstantBudget | None = None) -> Graph:
+def import_tflite(data: bytes, budget: Budget | None = None) -> Graph:
     """Converts the .tflite file `data` to an IR graph (NHWC, as TFLite is). `budget` bounds
-    the bytes of the constants folding computes (the default budget without it)."""
-    budget = budget or ConstantBudget()
+    the bytes of the constants folding computes and the nodes the import makes (the default
+    budget without it)."""
+    budget = budget or Budget()
     model = read_tflite(data, budget)
     check_order(model)
     problems = _scan(model)
@@ -205,13 +206,13 @@ def _numpy_fold_shape(op: TFLOperator, args: list[np.ndarray],
 
 
 class _Conversion:
-    def __init__(self, model: TFLModel, budget: ConstantBudget):
+    def __init__(self, model: TFLModel, budget: Budget):
         self.model = model
         self.budget = budget
         self.names = tensor_names(model.tensors)
         self.graph = Graph(tensors={}, nodes=[], inputs=[], outputs=[],
                            metadata=dict(model.metadata), signatures=list(model.signatures))
-        self.b = Builder(self.graph, set(self.names))
+        self.b = Builder(self.graph, set(self.names), budget)
         self.consts: dict[int, np.ndarray] = {i: t.data for i, t in enumerate(model.tensors)
                                               if t.data is not None}
         self.env: dict[int, str] = {}          # run-time TFLite tensor -> IR tensor name

@@ -19,7 +19,7 @@ from tflite.TensorType import TensorType
 
 from ..errors import ModelImportError
 from ..ir import QuantParams, Signature, constant_array
-from ..limits import ConstantBudget
+from ..limits import Budget
 from .tflite_metadata import READ_ERRORS as _READ_ERRORS
 from .tflite_metadata import read_metadata
 from .tflite_quantized import read_quant, type_name
@@ -83,7 +83,7 @@ class TFLModel:
     subgraphs: list[TFLModel] = field(default_factory=list)
 
 
-def read_tflite(data: bytes, budget: ConstantBudget | None = None) -> TFLModel:
+def read_tflite(data: bytes, budget: Budget | None = None) -> TFLModel:
     """Parses and validates the structure of a .tflite file; any inconsistency is a
     ModelImportError naming what and where. Sparse constants are densified, charged to
     `budget` (the default budget without it)."""
@@ -93,7 +93,7 @@ def read_tflite(data: bytes, budget: ConstantBudget | None = None) -> TFLModel:
     if data[4:8] != b"TFL3":
         raise ModelImportError(f"not a .tflite file: file identifier is {data[4:8]!r}, "
                                f"expected b'TFL3'")
-    reader = _Reader(data, budget or ConstantBudget())
+    reader = _Reader(data, budget or Budget())
     try:
         return reader.model()
     except _READ_ERRORS as e:
@@ -102,7 +102,7 @@ def read_tflite(data: bytes, budget: ConstantBudget | None = None) -> TFLModel:
 
 
 class _Reader:
-    def __init__(self, data: bytes, budget: ConstantBudget):
+    def __init__(self, data: bytes, budget: Budget):
         self.data = data
         self.budget = budget
         self.where = "the model table"

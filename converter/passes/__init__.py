@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..ir import Graph
-from ..limits import ConstantBudget
+from ..limits import Budget
 from .fold_batchnorm import fold_batchnorm
 from .fold_constants import fold_constants
 from .fold_pad import fold_pad
@@ -44,7 +44,7 @@ PIPELINE: list[Callable[[Graph], Graph]] = [
 ]
 
 
-def run_passes(graph: Graph, budget: ConstantBudget | None = None,
+def run_passes(graph: Graph, budget: Budget | None = None,
                io_layout: str = "nhwc") -> Graph:
     """`budget` bounds the bytes fold_constants may compute (the default budget without
     it); the conversion shares one with the importer. `io_layout` "nhwc" lets to_nhwc store

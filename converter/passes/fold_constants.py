@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..ir import DType, Graph, Node, Tensor, constant_array
-from ..limits import ConstantBudget
+from ..limits import Budget
 from ..ops import OpType
 from ..ops.binary import BinaryParams
 from ..ops.op_type import FusedActivation
@@ -27,8 +27,8 @@ CONTRACTIONS = {OpType.CONV2D, OpType.DEPTHWISE_CONV2D, OpType.TRANSPOSE_CONV2D,
                 OpType.FULLY_CONNECTED, OpType.BATCH_MATMUL}
 
 
-def fold_constants(graph: Graph, budget: ConstantBudget | None = None) -> Graph:
-    budget = budget or ConstantBudget()
+def fold_constants(graph: Graph, budget: Budget | None = None) -> Graph:
+    budget = budget or Budget()
     g = graph.copy()
     kept = []
     for node in g.nodes:
@@ -79,7 +79,7 @@ def _empty_contraction(node: Node, g: Graph) -> bool:
         t.dtype == DType.FLOAT32 and len(t.shape) == 1 for t in runtime_bias))
 
 
-def _bias_only(node: Node, g: Graph, budget: ConstantBudget) -> Node:
+def _bias_only(node: Node, g: Graph, budget: Budget) -> Node:
     """An empty contraction with a run-time bias: ADD(zeros, bias) with the node's activation,
     the zeros [..., 1] so that they broadcast against the bias' channels."""
     out = g.tensors[node.outputs[0]]

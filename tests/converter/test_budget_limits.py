@@ -1,7 +1,7 @@
 """The conversion's size budgets (converter/limits.py, issue 9 item 5): constants computed by
 folding are refused before their array exists, naming the node, the size and the budget;
-a planned arena over its budget is refused naming the largest tensor; both budgets can be
-raised."""
+a planned arena over its budget is refused naming the largest tensor; the nodes an import
+makes (unrolled recurrences) are bounded; every budget can be raised."""
 from __future__ import annotations
 
 import tracemalloc
@@ -14,13 +14,15 @@ from tflite.BuiltinOperator import BuiltinOperator
 
 from emberlite.converter import Converter
 from emberlite.converter.errors import SizeLimitError
-from emberlite.converter.limits import MIB, ConstantBudget, Limits
+from emberlite.converter.importers.tflite import import_tflite
+from emberlite.converter.limits import MIB, Budget, Limits
 from emberlite.converter.ops import OpType
 from emberlite.converter.passes.fold_constants import fold_constants
 from helpers import run_ember
 from malformed_models import (constant_of_shape_bomb, conv_im2col_bomb, resize_arena_bomb,
                               tflite_add_bomb, tflite_bytes, tile_bomb)
 from tests.converter.ir_builder import GraphBuilder
+from tests.importers.tflite_files import lstm_file
 
 
 def _peak_bytes(fn) -> tuple[BaseException | None, int]:
@@ -158,8 +160,8 @@ def test_fold_constants_pass_checks_before_evaluating() -> None:
     b.output(b.node(OpType.ADD, [x, big]))
     graph = b.build()
     with pytest.raises(SizeLimitError, match=r"node 'outer' \(add\).*\[300, 300\] float32"):
-        fold_constants(graph, ConstantBudget(Limits(max_constant_bytes=300 * 300 * 4 - 1)))
-    folded = fold_constants(graph, ConstantBudget(Limits(max_constant_bytes=300 * 300 * 4)))
+        fold_constants(graph, Budget(Limits(max_constant_bytes=300 * 300 * 4 - 1)))
+    folded = fold_constants(graph, Budget(Limits(max_constant_bytes=300 * 300 * 4)))
     np.testing.assert_array_equal(folded.tensors[big].data, np.full((300, 300), 2.0))
 
 
@@ -204,3 +206,43 @@ def test_one_tensor_over_the_arena_budget_is_refused_before_quantizing() -> None
 def test_limits_must_be_byte_counts(bad) -> None:
     with pytest.raises(ValueError, match="max_constant_bytes"):
         Converter.from_onnx(_two_relus(4), max_constant_bytes=bad)
+
+
+def test_unrolled_recurrence_is_bounded_by_the_node_budget() -> None:
+    """A 200-step layer-norm LSTM unrolls into thousands of nodes: refused by name under a
+    smaller node budget, before the import has made more than the budget."""
+    data, _ = lstm_file(steps=200, layer_norm=True)
+    with pytest.raises(SizeLimitError) as raised:
+        Converter.from_tflite(data, max_nodes=1000).convert()
+    for needle in ("node 'y'", "more than 1000 IR nodes",
+                   "max_nodes=N", "--max-nodes"):
+        assert needle in str(raised.value), raised.value
+    budget = Budget(Limits(max_nodes=1000))
+    with pytest.raises(SizeLimitError):
+        import_tflite(data, budget)
+    assert budget.nodes == 1000
+    Converter.from_tflite(data).convert()
+
+
+def test_node_budget_counts_every_importer_node() -> None:
+    """The budget a conversion needs is the node count its import makes: one less refuses."""
+    data, _ = lstm_file(steps=3)
+    made = len(import_tflite(data).nodes)
+    Converter.from_tflite(data, max_nodes=made).convert()
+    with pytest.raises(SizeLimitError, match=f"more than {made - 1} IR nodes"):
+        Converter.from_tflite(data, max_nodes=made - 1).convert()
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "1", True])
+def test_node_limit_must_be_a_count(bad) -> None:
+    with pytest.raises(ValueError, match=r"max_nodes must be a non-negative int \(nodes\)"):
+        Converter.from_onnx(_two_relus(4), max_nodes=bad)
+
+
+def test_tflite_op_constants_are_charged_to_the_conversions_budget() -> None:
+    """The LSTM's zero states ([16, 64] float32, 4 KiB each) are made from shapes: charged to
+    the budget the caller gave, not to a default one."""
+    data, _ = lstm_file(steps=2, batch=16, hidden=64)
+    with pytest.raises(SizeLimitError, match=r"node 'y': folding it would make a constant "
+                                             r"\[16, 64\] float32 of 4.0 KiB \(4096 B\) \(after 4.0 KiB"):
+        Converter.from_tflite(data, max_constant_bytes=6 * 1024).convert()

@@ -35,6 +35,14 @@ def infer_shape(node: Node, graph: Graph) -> list[Shape]:
     return [first[:p.axis] + (total,) + first[p.axis + 1:]]
 
 
+def _no_activation(node: Node, graph: Graph) -> str:
+    """The int8 kernel copies stored values: it has no fused activation to apply."""
+    if node.params.activation != FusedActivation.NONE:
+        return "the int8 kernel applies no fused activation"
+    return ""
+
+
 FACTS = (OpFacts(OpType.CONCATENATION, ConcatenationParams, infer_shape,
-                 int8=QuantRule(shared="all"), tflite=("CONCATENATION", "PACK"),
-                 onnx=("Concat", "Tile", "RotaryEmbedding")),)
+                 int8=QuantRule(shared="all", accepts=_no_activation),
+                 tflite=("CONCATENATION", "PACK"), onnx=("Concat", "Tile", "RotaryEmbedding"),
+                 limits="int8: a fused activation runs float32"),)

@@ -141,3 +141,30 @@ def test_uint8_io_around_a_float_output() -> None:
     data = Converter.from_onnx(model).quantize("int8", dataset=calib, io="uint8").convert()
     int8_data = Converter.from_onnx(model).quantize("int8", dataset=calib).convert()
     np.testing.assert_array_equal(outputs(data, images[20:]), outputs(int8_data, images[20:]))
+
+
+def test_concatenation_with_a_fused_relu_runs_float() -> None:
+    """Concat then Relu: fuse_activations makes one CONCATENATION with RELU, whose int8 kernel
+    has no activation (it copies stored values), so it runs float32 and applies it."""
+    nodes = [onnx.helper.make_node("Concat", ["a", "b"], ["c"], axis=1, name="join"),
+             onnx.helper.make_node("Relu", ["c"], ["y"])]
+    graph = onnx.helper.make_graph(
+        nodes, "g", [onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, [2, 3])
+                     for n in "ab"],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)])
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+    rng = np.random.default_rng(6)
+    calib = [[rng.standard_normal((2, 3)).astype(np.float32) for _ in "ab"] for _ in range(8)]
+    data = Converter.from_onnx(model).quantize("int8", dataset=calib, io="float").convert()
+    interp = Interpreter(model_content=data)
+    interp.allocate_tensors()
+    for detail, value in zip(interp.get_input_details(), calib[0]):
+        interp.set_tensor(detail["index"], value)
+    interp.invoke()
+    got = interp.get_tensor(interp.get_output_details()[0]["index"])
+    want = np.maximum(np.concatenate(calib[0], axis=1), 0)
+    np.testing.assert_allclose(got, want, atol=0.02)
+    q = run_passes(import_onnx(model))
+    join = next(n for n in q.nodes if n.name == "join")
+    assert INT8_RULES[OpType.CONCATENATION].accepts(join, q) == \
+        "the int8 kernel applies no fused activation"

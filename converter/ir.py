@@ -16,6 +16,10 @@ import numpy as np
 
 from .ops import OpType
 
+# The most inputs, and outputs, one node may have: the runtime's EMBER_MAX_IO
+# (csrc/ember_internal.h).
+MAX_NODE_IO = 64
+
 # The permutations between ONNX's NCHW and Emberlite's NHWC layout of 4-D activations.
 TO_NHWC = (0, 2, 3, 1)
 TO_NCHW = (0, 3, 1, 2)

@@ -35,7 +35,7 @@ from emberlite.schema.Tensor import TensorT
 from emberlite.schema.TensorMap import TensorMapT
 
 from .errors import EmberError
-from .ir import Graph, Symbol, Tensor
+from .ir import MAX_NODE_IO, Graph, Symbol, Tensor
 from .planner import MemoryPlan
 
 FORMAT_VERSION = 10
@@ -50,7 +50,6 @@ _HASH_SLOT_OFFSET = 20  # vtable offset of Model.content_hash (slot 8: 4 + 2 * 8
 _BODY_SIZE_SLOT_OFFSET = 22  # vtable offset of Model.body_size (slot 9)
 _INT32_MAX = (1 << 31) - 1
 _MAX_RANK = 8  # EMBER_MAX_RANK in csrc/include/emberlite.h
-_MAX_NODE_IO = 64  # EMBER_MAX_IO in csrc/ember_internal.h: inputs, or outputs, of one node
 
 
 def _align(n: int) -> int:
@@ -224,10 +223,10 @@ def _model(graph: Graph, plan: MemoryPlan, producer: str, metadata: dict[str, st
             sg.tensors.append(_tensor_table(t, -1, plan.offsets[name]))
     sg.operators = []
     for node in graph.nodes:
-        if max(len(node.inputs), len(node.outputs)) > _MAX_NODE_IO:
+        if max(len(node.inputs), len(node.outputs)) > MAX_NODE_IO:
             raise EmberError(f"node {node.name!r} ({node.op.name.lower()}) has "
                              f"{len(node.inputs)} inputs and {len(node.outputs)} outputs; a "
-                             f"node takes at most {_MAX_NODE_IO} of each")
+                             f"node takes at most {MAX_NODE_IO} of each")
         op = OperatorT()
         op.opcode = int(node.op)
         op.name = _text(node.name, "node name")

@@ -16,6 +16,7 @@ from ..errors import ShapeError
 from ..ir import DType, Graph, Node, Tensor, constant_array
 from ..limits import Budget
 from ..ops import OpType, infer_shape
+from ..ops.concatenation import ConcatenationParams
 from ..ops.reshape import ReshapeParams
 from ..ops.transpose import TransposeParams
 
@@ -166,6 +167,13 @@ class Builder:
         if data is not None:
             return self.const(data.reshape(shape), name="reshaped")
         return self.op(OpType.RESHAPE, [x], ReshapeParams(), shapes=[shape])
+
+    def concat(self, parts: list[str], axis: int) -> str:
+        """`parts` side by side along `axis` (the part itself when it is one); any number of
+        them: passes/split_wide_nodes.py makes a tree of one too wide for the runtime."""
+        if len(parts) == 1:
+            return parts[0]
+        return self.op(OpType.CONCATENATION, parts, ConcatenationParams(axis))
 
     def rename_output(self, name: str, new_name: str) -> bool:
         """Gives a tensor produced by this scope's last nodes the source model's name.

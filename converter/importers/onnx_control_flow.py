@@ -35,7 +35,6 @@ from ..ops import OpType
 from ..ops.slice import SliceParams
 from .graph_builder import Builder, Invalid, Unsupported, axis_index
 from .onnx_recurrent_ops import MAX_STEPS
-from .onnx_recurrent_ops import _concat as concat_chained
 
 LOOP_NO_COUNT = ("Loop without a trip count (M absent): only loops of a trip count known at "
                  "conversion are unrolled")
@@ -305,7 +304,7 @@ def _stack(scope: Scope, names: list[str], axis: int, label: str) -> str:
     parts = [scope._tensor(n) for n in names]
     b.begin(label, 1)
     lifted = [b.reshape(p, shape[:axis] + (1,) + shape[axis:]) for p in parts]
-    stacked = concat_chained(b, lifted, axis)
+    stacked = b.concat(lifted, axis)
     b.finish()
     return _fresh_value(scope, label, stacked)
 

@@ -19,7 +19,6 @@ from ..ir import DType
 from ..ops import OpType
 from ..ops.batch_matmul import BatchMatMulParams
 from ..ops.binary import BinaryParams
-from ..ops.concatenation import ConcatenationParams
 from ..ops.cum_sum import CumSumParams
 from ..ops.gather import GatherParams
 from ..ops.grid_sample import GridSampleMode, GridSampleParams, GridSamplePadding
@@ -291,12 +290,6 @@ def tensor_scatter(b: Builder, past_cache: Compared, update: Compared,
     return _gather_where(b, update, clamped, a, dims, inside, past_cache)
 
 
-def _concat(b: Builder, parts: list[str], axis: int) -> str:
-    if len(parts) == 1:
-        return parts[0]
-    return b.op(OpType.CONCATENATION, parts, ConcatenationParams(axis))
-
-
 def deform_conv(b: Builder, x: str, w: str, offset: str, bias: str | None = None,
                 mask: str | None = None, *, dilations: list[int] | None = None, group: int = 1,
                 kernel_shape: list[int] | None = None, offset_group: int = 1,
@@ -350,15 +343,15 @@ def deform_conv(b: Builder, x: str, w: str, offset: str, bias: str | None = None
                          b.scalar(1.0 / h - 1.0))
             gx = _binary(b, OpType.ADD, _binary(b, OpType.MUL, xx, b.scalar(2.0 / wd)),
                          b.scalar(1.0 / wd - 1.0))
-            grid = _concat(b, [gx, gy], 3)
+            grid = b.concat([gx, gy], 3)
             sample = b.op(OpType.GRID_SAMPLE, [image, grid], GridSampleParams(),
                           shapes=[(n, per_group, oh, ow)])
             if mask is not None:
                 weight = b.reshape(channel(g * taps + k, mask), (n, 1, oh, ow))
                 sample = _binary(b, OpType.MUL, sample, weight)
             samples.append(b.reshape(sample, (n, per_group, 1, oh, ow)))
-        groups.append(_concat(b, samples, 2))
-    columns = b.reshape(_concat(b, groups, 1), (n, c * taps, oh, ow))
+        groups.append(b.concat(samples, 2))
+    columns = b.reshape(b.concat(groups, 1), (n, c * taps, oh, ow))
     weights = b.value(w)
     if weights is not None:
         flat = b.const(weights.reshape(wdims[0], wdims[1] * taps, 1, 1), name="weights")

@@ -16,7 +16,6 @@ import numpy as np
 from ..ops import OpType
 from ..ops.binary import BinaryParams
 from ..ops.clamp import ClampParams
-from ..ops.concatenation import ConcatenationParams
 from ..ops.fully_connected import FullyConnectedParams
 from ..ops.slice import SliceParams
 from ..ops.split import SplitParams
@@ -26,8 +25,6 @@ from .onnx_signature import Operand
 Direction = Literal["forward", "reverse", "bidirectional"]
 # ONNX's activation names -> the IR's unary ops (the others, with alpha/beta, are refused).
 _ACTIVATIONS = {"Sigmoid": OpType.SIGMOID, "Tanh": OpType.TANH, "Relu": OpType.RELU}
-# Concatenations are chained in groups: a node takes at most 64 inputs.
-_CONCAT_GROUP = 32
 # The longest sequence unrolled: each step is a dozen nodes.
 MAX_STEPS = 4096
 # A weight, bias or peephole: a constant, or the name of a run-time tensor.
@@ -96,16 +93,7 @@ def _joined(b: Builder, head: Param, tail: Param) -> Param:
     """GRU's input bias: z's and r's summed biases, then h's input bias alone."""
     if isinstance(head, np.ndarray) and isinstance(tail, np.ndarray):
         return np.concatenate([head, tail])
-    return b.op(OpType.CONCATENATION, [_tensor(b, head, "bias"), _tensor(b, tail, "bias")],
-                ConcatenationParams(0))
-
-
-def _concat(b: Builder, xs: list[str], axis: int) -> str:
-    while len(xs) > 1:
-        xs = [xs[i] if len(xs[i:i + _CONCAT_GROUP]) == 1 else
-              b.op(OpType.CONCATENATION, xs[i:i + _CONCAT_GROUP], ConcatenationParams(axis))
-              for i in range(0, len(xs), _CONCAT_GROUP)]
-    return xs[0]
+    return b.concat([_tensor(b, head, "bias"), _tensor(b, tail, "bias")], 0)
 
 
 def _steps(b: Builder, x: str) -> list[str]:
@@ -171,9 +159,9 @@ def _run(b: Builder, x: str, directions: Direction, layout: int,
             per_step[t].append(state[0])
         finals.append(state)
     hidden = b.shape(finals[0][0])[1]
-    y = _concat(b, [_concat(b, [b.reshape(h, (1, 1, batch, hidden)) for h in hs], 1)
-                    for hs in per_step], 0)
-    lasts = [_concat(b, [b.reshape(f[i], (1, batch, hidden)) for f in finals], 0)
+    y = b.concat([b.concat([b.reshape(h, (1, 1, batch, hidden)) for h in hs], 1)
+                  for hs in per_step], 0)
+    lasts = [b.concat([b.reshape(f[i], (1, batch, hidden)) for f in finals], 0)
              for i in range(len(finals[0]))]
     if layout:
         return [b.transpose(y, (2, 0, 1, 3)), *(b.transpose(s, (1, 0, 2)) for s in lasts)]

@@ -23,7 +23,6 @@ from tflite.BuiltinOperator import BuiltinOperator as Op
 from ..ops import OpType
 from ..ops.binary import BinaryParams
 from ..ops.clamp import ClampParams
-from ..ops.concatenation import ConcatenationParams
 from ..ops.fully_connected import FullyConnectedParams
 from ..ops.mean import ReduceParams
 from ..ops.slice import SliceParams
@@ -38,8 +37,6 @@ else:
 
 # LiteRT's layer norm: (x - mean) / sqrt(variance + 1e-8).
 _LAYER_NORM_EPSILON = 1e-8
-# Concatenations are chained in groups: a node takes at most 64 inputs.
-_CONCAT_GROUP = 32
 _GATES = ("input", "forget", "cell", "output")
 
 
@@ -229,14 +226,6 @@ class _Cell:
         return h, c
 
 
-def _concat(b: Builder, xs: list[str], axis: int) -> str:
-    while len(xs) > 1:
-        xs = [xs[i] if len(xs[i:i + _CONCAT_GROUP]) == 1 else
-              b.op(OpType.CONCATENATION, xs[i:i + _CONCAT_GROUP], ConcatenationParams(axis))
-              for i in range(0, len(xs), _CONCAT_GROUP)]
-    return xs[0]
-
-
 def _state(c: Ctx, pos: int, batch: int, size: int, what: str) -> str:
     """State input `pos`, a variable tensor of [batch, size] (LiteRT's kernels take no other
     kind), as zeros."""
@@ -281,7 +270,7 @@ def _unroll(c: Ctx, x: str, cell: _Cell, h: str, state: str, backward: bool) -> 
                     shapes=[(1, batch, width)])
         h, state = cell.step(b.reshape(step, (batch, width)), h, state)
         outputs[t] = b.reshape(h, (1, batch, cell.d.out))
-    return _concat(b, outputs, 0)
+    return b.concat(outputs, 0)
 
 
 def _options(c: Ctx, time_major_default: bool) -> tuple[int, float, float, bool]:
@@ -338,7 +327,7 @@ def bidirectional_sequence_lstm(c: Ctx) -> list[str]:
         state = _state(c, states + 1, batch, d.hidden, "cell state")
         ys.append(_unroll(c, x, cell, h, state, backward))
     if merge:
-        ys = [c.b.op(OpType.CONCATENATION, ys, ConcatenationParams(2))]
+        ys = [c.b.concat(ys, 2)]
     return [_batch_major(c.b, y, time_major) for y in ys]
 
 

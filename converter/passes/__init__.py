@@ -12,8 +12,10 @@
 5. fold_batchnorm: folds the per-channel MUL/ADD into the convolution's filter and bias; it
    precedes fuse_activations because the RELU follows the ADD, not the convolution.
 6. fuse_activations: RELU/RELU6/CLAMP into the producing op.
-7. remove_dead: last, to clean up what the others left (reshape chains such as the one
+7. remove_dead: to clean up what the others left (reshape chains such as the one
    to_nhwc makes of a global pool's transpose and the flatten, unused constants).
+8. split_wide_nodes: last, over the nodes the others kept: a concatenation or split wider
+   than a node may be becomes a tree, before quantization calibrates it by running the graph.
 
 fuse_epilogues (residual ADD, SiLU, HARD_SWISH into a float32 convolution) and
 fuse_int8_lookups (an int8 x * sigmoid(x) into one table lookup) are not in this pipeline:
@@ -31,6 +33,7 @@ from .fold_pad import fold_pad
 from .fuse_activations import fuse_activations
 from .infer_shapes import infer_shapes
 from .remove_dead import remove_dead
+from .split_wide_nodes import split_wide_nodes
 from .to_nhwc import to_nhwc
 
 PIPELINE: list[Callable[[Graph], Graph]] = [
@@ -41,6 +44,7 @@ PIPELINE: list[Callable[[Graph], Graph]] = [
     fold_batchnorm,
     fuse_activations,
     remove_dead,
+    split_wide_nodes,
 ]
 
 

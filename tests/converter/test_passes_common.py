@@ -12,6 +12,7 @@ from emberlite.converter.passes.fold_pad import fold_pad
 from emberlite.converter.passes.fuse_activations import fuse_activations
 from emberlite.converter.passes.infer_shapes import infer_shapes
 from emberlite.converter.passes.remove_dead import remove_dead
+from emberlite.converter.passes.split_wide_nodes import split_wide_nodes
 from emberlite.converter.passes.to_nhwc import to_nhwc
 from tests.converter.ir_builder import snapshot
 from tests.converter.nhwc_graphs import torchvision_like_cnn
@@ -19,7 +20,7 @@ from tests.converter.nhwc_graphs import torchvision_like_cnn
 
 def test_pipeline_order():
     assert PIPELINE == [infer_shapes, fold_constants, to_nhwc, fold_pad, fold_batchnorm,
-                        fuse_activations, remove_dead]
+                        fuse_activations, remove_dead, split_wide_nodes]
 
 
 @pytest.mark.parametrize("run", PIPELINE, ids=lambda f: f.__name__)

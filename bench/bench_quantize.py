@@ -25,7 +25,6 @@ import os
 import platform
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np

@@ -9,7 +9,6 @@ run. All models are made from one random stream, in one order, once per session
 (litert_results), so each file sees the same models whichever ran first."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 

@@ -15,7 +15,6 @@ run time.
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import onnx

@@ -12,7 +12,7 @@ import pytest
 
 from emberlite import Interpreter
 from emberlite.converter import Converter, UnsupportedOpsError
-from emberlite.converter.errors import EmberError, ModelImportError
+from emberlite.converter.errors import ModelImportError
 from helpers import max_rel_diff, run_ember
 from tests.importers.tflite_files import litert
 

@@ -6,7 +6,6 @@ DEQUANTIZE at its edges) and with uint8 input and output (QUANTIZEs at its edges
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import numpy as np
 import pytest

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from emberlite.converter import ModelImportError, UnsupportedOpsError
+from emberlite.converter import ModelImportError
 from emberlite.converter.ir import DType
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.cum_sum import CumSumParams

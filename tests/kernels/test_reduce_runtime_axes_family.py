@@ -17,7 +17,7 @@ from onnx import TensorProto, helper
 
 from emberlite import Interpreter
 from emberlite.converter import ModelImportError, UnsupportedOpsError
-from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor, constant_array
+from emberlite.converter.ir import DType, Graph, Node, QuantParams, Tensor
 from emberlite.converter.ops import OpType
 from emberlite.converter.ops.mean import ReduceParams
 from emberlite.converter.planner import plan_memory

@@ -11,7 +11,6 @@ import onnx
 import pytest
 from onnx import helper
 
-from emberlite import Interpreter
 from emberlite.converter import ModelImportError, UnsupportedOpsError
 from emberlite.converter.ir import DType
 from emberlite.converter.ops import OpType

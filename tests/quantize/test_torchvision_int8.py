@@ -9,15 +9,10 @@ mobilenet_v2 becomes chaotic, as random networks with exact batch normalization 
 (test_exact_batch_statistics_make_mobilenet_v2_chaotic)."""
 from __future__ import annotations
 
-import io
-import warnings
-
 import numpy as np
-import onnx
 import pytest
 
 from conftest import require_module
-from emberlite import Interpreter
 from emberlite.converter import Converter
 from tests.quantize.models import TORCHVISION_INPUT as SHAPE, cosine, outputs, torchvision_onnx
 

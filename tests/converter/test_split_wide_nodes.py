@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
+from emberlite import Interpreter
 from emberlite.converter import Converter
 from emberlite.converter.errors import EmberError
 from emberlite.converter.ir import MAX_NODE_IO, DType, QuantParams
@@ -144,3 +145,26 @@ def test_int8_quantized_wide_concat_equals_its_float_model_within_quantization()
     got = run_ember(converter.convert(), samples[0])
     for g, want in zip(got, run_ort(model, samples[0]), strict=True):
         np.testing.assert_allclose(g, want, atol=0.05)
+
+
+def test_wide_nodes_of_a_dynamic_batch_resize_with_it() -> None:
+    """The tree's parts follow the batch dim the whole tensors follow (bound from the probe
+    conversion, which makes the same tree)."""
+    model = _concat_then_split(70, axis=1)
+    for value in model.graph.input:
+        value.type.tensor_type.shape.dim[0].dim_param = "N"
+    data = Converter.from_onnx(model, input_shapes={v.name: [(1, 8), 3]
+                                                    for v in model.graph.input}).convert()
+    interp = Interpreter(model_content=data)
+    rng = np.random.default_rng(70)
+    for batch in (3, 8, 1):
+        inputs = [rng.standard_normal((batch, 3)).astype(np.float32) for _ in range(70)]
+        for detail in interp.get_input_details():
+            interp.resize_tensor_input(detail["index"], [batch, 3])
+        interp.allocate_tensors()
+        for detail, value in zip(interp.get_input_details(), inputs):
+            interp.set_tensor(detail["index"], value)
+        interp.invoke()
+        got = [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
+        for g, want in zip(got, run_ort(model, inputs), strict=True):
+            np.testing.assert_array_equal(g, want)

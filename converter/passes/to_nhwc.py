@@ -365,21 +365,42 @@ def _split_shared(graph: Graph) -> bool:
     return False
 
 
-def _greedy(graph: Graph, split_shared: bool = False) -> None:
+# The node visits one to_nhwc may spend searching, per node of the graph (of at least 100
+# nodes): MobileNetV2 takes about 18 per node, ResNet18 6. Each greedy sweep visits every
+# node and pushes one transpose, and each trial sweeps again, so a transpose read by hundreds
+# of nodes (a 64x2 max pool with indices is 128 slices) made a 300-node graph take 45 s;
+# past the budget the search keeps the graph it has, as correct, with more transposes.
+_SEARCH_VISITS_PER_NODE = 100
+
+
+class _Effort:
+    """The node visits left to one to_nhwc call on `graph`."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.left = _SEARCH_VISITS_PER_NODE * max(len(graph.nodes), 100)
+
+    def spend(self, visits: int) -> bool:
+        self.left -= visits
+        return self.left >= 0
+
+
+def _greedy(graph: Graph, effort: _Effort, split_shared: bool = False) -> None:
     # Pushes keep the transpose count and move transposes towards the outputs; the bound
     # guards termination should an unforeseen pattern cycle.
     for _ in range(10 * len(graph.nodes) + 10):
         if (_compose_or_drop(graph) or _fold_into_fully_connected(graph)
                 or (split_shared and _split_shared(graph))):
             continue
+        if not effort.spend(len(graph.nodes)):
+            return
         producers, consumers = graph.producers(), graph.consumers()
         if not any(_try_push(graph, n, producers, consumers) for n in list(graph.nodes)):
             return
 
 
-def sink_transposes(graph: Graph) -> Graph:
+def sink_transposes(graph: Graph, effort: _Effort) -> Graph:
     g = graph.copy()
-    _greedy(g)
+    _greedy(g, effort)
     improved = True
     while improved:
         improved = False
@@ -387,11 +408,13 @@ def sink_transposes(graph: Graph) -> Graph:
         for i, node in enumerate(g.nodes):
             if not _has_transposed_input(node, producers):
                 continue
+            if not effort.spend(len(g.nodes)):
+                break
             trial = g.copy()
             if not _try_push(trial, trial.nodes[i], trial.producers(), trial.consumers(),
                              force=True):
                 continue
-            _greedy(trial, split_shared=True)
+            _greedy(trial, effort, split_shared=True)
             _merge_duplicates(trial)
             if count_transposes(trial) < count_transposes(g):
                 g, improved = trial, True
@@ -416,7 +439,7 @@ def _merge_duplicates(graph: Graph) -> None:
 
 # --- graph inputs and outputs -----------------------------------------------------------------
 
-def _input_as_nhwc(graph: Graph, name: str) -> Graph:
+def _input_as_nhwc(graph: Graph, name: str, effort: _Effort) -> Graph:
     """A copy where input `name` is NHWC, followed by TRANSPOSE(0,3,1,2), then sunk."""
     g = graph.copy()
     shape = g.tensors[name].shape
@@ -424,7 +447,7 @@ def _input_as_nhwc(graph: Graph, name: str) -> Graph:
     replace_uses(g, name, nchw)
     g.tensors[name].shape = tuple(shape[i] for i in TO_NHWC)
     _add_transpose(g, name, nchw, TO_NCHW, 0, f"{name}_to_nchw")
-    g = sink_transposes(g)
+    g = sink_transposes(g, effort)
     g.metadata[f"layout.input.{name}"] = "NHWC"
     return g
 
@@ -461,12 +484,14 @@ def _unit_transposes_to_reshapes(graph: Graph) -> None:
 
 def to_nhwc(graph: Graph, nhwc_io: bool = True) -> Graph:
     """`nhwc_io` False keeps the graph inputs and outputs in the importer's layout."""
-    g = sink_transposes(graph)
+    effort = _Effort(graph)
+    g = sink_transposes(graph, effort)
     for name in list(g.inputs) if nhwc_io else []:
         tensor = g.tensors[name]
-        if tensor.shape is None or len(tensor.shape) != 4:
+        # With no transpose left, a permuted input can only add some.
+        if tensor.shape is None or len(tensor.shape) != 4 or count_transposes(g) == 0:
             continue
-        candidate = _input_as_nhwc(g, name)
+        candidate = _input_as_nhwc(g, name, effort)
         if count_transposes(candidate) < count_transposes(g):
             g = candidate
     if nhwc_io:

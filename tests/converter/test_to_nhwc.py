@@ -206,3 +206,49 @@ def test_partial_flatten_moves_below_reshape():
     assert ops(after) == [OpType.CONV2D, OpType.RESHAPE, OpType.SOFTMAX, OpType.TRANSPOSE]
     assert after.nodes[2].params.axis == 1
     assert_equivalent(before, after)
+
+
+def _max_pool_with_indices(window: int):
+    """An ONNX MaxPool of a [window, 2] window with its Indices output: the importer unrolls
+    the window into 2 * window SLICEs of the NCHW input, so one transpose has that many readers."""
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("MaxPool", ["x"], ["v", "i"], kernel_shape=[window, 2],
+                            strides=[2, 2])
+    graph = helper.make_graph([node], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                             [1, 2, 245, 3])],
+                              [helper.make_tensor_value_info("v", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("i", TensorProto.INT64, None)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+@pytest.mark.parametrize("visits", [None, 0, 2])
+def test_transposes_read_by_many_nodes_are_searched_within_a_budget(visits, monkeypatch):
+    """A transpose read by 128 slices made the search sweep the graph once per push and per
+    trial (15 s for this 300-node graph); it now stops at its budget of node visits, and the
+    graph it keeps gives ONNX Runtime's outputs however early it stopped."""
+    import importlib
+
+    from emberlite.converter import Converter
+    from helpers import run_ember, run_ort
+
+    module = importlib.import_module("emberlite.converter.passes.to_nhwc")
+    if visits is not None:
+        monkeypatch.setattr(module, "_SEARCH_VISITS_PER_NODE", visits)
+    swept = []
+    greedy = module._greedy
+
+    def counted(graph, effort, *args, **kwargs):
+        swept.append(effort)
+        return greedy(graph, effort, *args, **kwargs)
+
+    monkeypatch.setattr(module, "_greedy", counted)
+    model = _max_pool_with_indices(64)
+    x = np.random.default_rng(64).standard_normal((1, 2, 245, 3)).astype(np.float32)
+    got = run_ember(Converter.from_onnx(model, io_layout="nhwc").convert(), [x])
+    for g, want in zip(got, run_ort(model, [x]), strict=True):
+        np.testing.assert_array_equal(g, want)
+    [effort] = set(swept)
+    # One sweep may overrun what was left by the nodes it visits.
+    assert effort.left >= -1000

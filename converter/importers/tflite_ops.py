@@ -45,6 +45,7 @@ from .graph_builder import Invalid, Unsupported, axis_index, check_indices
 
 from .tflite_index_ops import INDEX_OPS
 from .tflite_op import Ctx, Result, TFLiteOp
+from .tflite_quantized import type_name
 from .tflite_recurrent_ops import bidirectional_sequence_lstm, unidirectional_sequence_lstm
 from .tflite_bitwise_ops import BITWISE_OPS
 from .tflite_select_ops import SELECT_OPS
@@ -515,6 +516,16 @@ def shape(c: Ctx) -> Result:
     return [np.array(c.in_shape(0), dtype=dtype)]
 
 
+def _quantize_check(options: Any, tensors: list, op: Any) -> str:
+    # A QUANTIZE writing a quantized integer tensor takes the int8 or 16x8 checks; one that
+    # reaches the float checks writes something else, which no kernel makes.
+    out = tensors[op.outputs[0]]
+    quantized = "with" if out.quant is not None else "without"
+    return (f"a QUANTIZE must write an int8, uint8 or int16 tensor with one scale and zero "
+            f"point; output {out.name!r} is {type_name(out.type).lower()} {quantized} "
+            f"quantization")
+
+
 def quantize(c: Ctx) -> Result:
     # To int8 or int16, or to uint8 at a uint8 model output (the problem checks allow nothing
     # else).
@@ -595,7 +606,7 @@ TFLITE_OPS: dict[int, TFLiteOp] = {
     Op.GATHER: TFLiteOp(gather, 2, index_inputs=(1,), **_MOVES),
     Op.SHAPE: TFLiteOp(shape),
     Op.DEQUANTIZE: TFLiteOp(dequantize, const_inputs=(0,)),
-    Op.QUANTIZE: TFLiteOp(quantize),
+    Op.QUANTIZE: TFLiteOp(quantize, check=_quantize_check),
     Op.ABS: TFLiteOp(_unary(OpType.ABS)),
     Op.NEG: TFLiteOp(_unary(OpType.NEG)),
     Op.SQRT: TFLiteOp(_unary(OpType.SQRT)),

@@ -7,7 +7,7 @@ import pytest
 from tflite.BuiltinOperator import BuiltinOperator
 
 from emberlite.converter import Converter, ModelImportError
-from emberlite.converter.errors import SizeLimitError
+from emberlite.converter.errors import SizeLimitError, UnsupportedOpsError
 from helpers import run_ember
 from malformed_models import tflite_bytes
 
@@ -37,4 +37,15 @@ def test_huge_input_is_refused_by_the_arena_budget() -> None:
     data = tflite_bytes([("x", [n, n], None), ("y", [n, n], None)],
                         [(BuiltinOperator.RELU, [0], [1])], [0], [1])
     with pytest.raises(SizeLimitError, match=r"graph input 'x' \[2147483647, 2147483647\]"):
+        Converter.from_tflite(data).convert()
+
+
+def test_quantize_to_float32_is_refused_by_name() -> None:
+    # Found by the importer fuzzer: a QUANTIZE whose output is float32 became an int8 node
+    # with no scale, a file the runtime refused.
+    data = tflite_bytes([("x", [1, 4], None), ("y", [1, 4], None)],
+                        [(BuiltinOperator.QUANTIZE, [0], [1])], [0], [1])
+    message = (r"operator 0 \(QUANTIZE\): a QUANTIZE must write an int8, uint8 or int16 "
+               r"tensor .*output 'y' is float32 without quantization")
+    with pytest.raises(UnsupportedOpsError, match=message):
         Converter.from_tflite(data).convert()

@@ -1,5 +1,6 @@
 /* The pieces the AVX-512 VNNI int8 GEMM/IGEMM microkernels share (csrc/ukernels/avx512vnni/):
- * one zmm accumulator per row of a 16-column panel, vpdpbusd on 4 k at a time (kr 4): each
+ * one zmm accumulator per row of a 16-column panel, two panels at a time where there are two
+ * (a 12-row tile then holds 24 accumulators), vpdpbusd on 4 k at a time (kr 4): each
  * row's 4 bytes are broadcast to every lane with their top bits flipped (a + 128 as unsigned,
  * a_offset 128, which the packed bias takes back) and multiplied by the panel's 16 x 4 signed
  * weights. vpdpbusd (not the saturating vpdpbusds) wraps modulo 2^32, so the sums are exact
@@ -24,11 +25,13 @@ EMBER_VNNI_INLINE size_t ember_vnni_panel_bytes(size_t ks, size_t kc) {
     return 4 * EMBER_VNNI_NR * sizeof(int32_t) + ks * ((kc + 3) & ~(size_t)3) * EMBER_VNNI_NR;
 }
 
-/* acc += a (unsigned bytes) x b (signed bytes), 4 products per lane. (An in-place asm form
-   saves GCC's register copies around the tied operand but ran the 7-row tile 20% slower on
-   Zen 4.) */
+/* acc += a (unsigned bytes) x b (signed bytes), 4 products per lane. In-place asm: with the
+   intrinsic, GCC copies the tied accumulator around each vpdpbusd, and on Zen 5 (two vpdpbusd
+   a cycle) those copies cost ResNet18's GEMMs 20% of their time. (An earlier one-panel 7-row
+   tile ran 20% slower in asm on Zen 4; this tile has not been timed there.) */
 EMBER_VNNI_INLINE __m512i ember_vnni_dot(__m512i acc, __m512i a, __m512i b) {
-    return _mm512_dpbusd_epi32(acc, a, b);
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
 }
 
 EMBER_VNNI_INLINE __m512i ember_vnni_a4(const int8_t *p, __m512i flip) {
@@ -209,6 +212,55 @@ EMBER_VNNI_INLINE const int8_t *ember_vnni_accumulate_flipped(__m512i *acc, size
     return w;
 }
 
+/* Two panels at once (the second `ps` bytes after the first): each row's broadcast feeds both,
+   so a step loads 2 + rows vectors for 2 x rows vpdpbusd, not 1 + rows for rows (ResNet18's
+   GEMMs on Zen 5: 5.6 ms one panel at a time, 4.8 ms two). */
+EMBER_VNNI_INLINE const int8_t *ember_vnni_accumulate2(__m512i *acc0, __m512i *acc1,
+                                                       size_t rows, const int8_t *const *a,
+                                                       size_t kc, const int8_t *w, size_t ps) {
+    const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
+    size_t k = 0;
+    for (; k + 4 <= kc; k += 4, w += 64) {
+        const __m512i b0 = _mm512_loadu_si512(w), b1 = _mm512_loadu_si512(w + ps);
+#pragma GCC unroll 16
+        for (size_t i = 0; i < rows; i++) {
+            const __m512i v = ember_vnni_a4(a[i] + k, flip);
+            acc0[i] = ember_vnni_dot(acc0[i], v, b0);
+            acc1[i] = ember_vnni_dot(acc1[i], v, b1);
+        }
+    }
+    if (k < kc) {
+        const __mmask16 n_mask = (__mmask16)((1u << (kc - k)) - 1);
+        const __m512i b0 = _mm512_loadu_si512(w), b1 = _mm512_loadu_si512(w + ps);
+#pragma GCC unroll 16
+        for (size_t i = 0; i < rows; i++) {
+            const __m512i v = ember_vnni_a_tail(a[i] + k, n_mask, flip);
+            acc0[i] = ember_vnni_dot(acc0[i], v, b0);
+            acc1[i] = ember_vnni_dot(acc1[i], v, b1);
+        }
+        w += 64;
+    }
+    return w;
+}
+
+EMBER_VNNI_INLINE const int8_t *ember_vnni_accumulate2_flipped(__m512i *acc0, __m512i *acc1,
+                                                               size_t rows, const int8_t *buf,
+                                                               size_t stride, size_t row_bytes,
+                                                               const int8_t *w, size_t ps) {
+    for (size_t k = 0; k < row_bytes; k += 4, w += 64) {
+        const __m512i b0 = _mm512_loadu_si512(w), b1 = _mm512_loadu_si512(w + ps);
+#pragma GCC unroll 16
+        for (size_t i = 0; i < rows; i++) {
+            int32_t v;
+            memcpy(&v, buf + i * stride + k, sizeof v);
+            const __m512i a = _mm512_set1_epi32(v);
+            acc0[i] = ember_vnni_dot(acc0[i], a, b0);
+            acc1[i] = ember_vnni_dot(acc1[i], a, b1);
+        }
+    }
+    return w;
+}
+
 /* Requantizes (or stores as int32) one panel's tile and moves the row pointers on. */
 EMBER_VNNI_INLINE void ember_vnni_finish(const __m512i *acc, size_t rows, int8_t **crows,
                                          int32_t **crows32, size_t cols, const int8_t *q,
@@ -247,6 +299,7 @@ EMBER_VNNI_INLINE void ember_vnni_rows(size_t rows, size_t mr, size_t nc, size_t
         crows32[i] = c32 != NULL ? c32 + r * c_stride : NULL;
     }
     const size_t kr4 = (kc + 3) & ~(size_t)3, row_bytes = ks * kr4, stride = row_bytes;
+    const size_t ps = ember_vnni_panel_bytes(ks, kc);
     /* One panel alone gains nothing from the copy (b1 project, K 32 N 16: 69 -> 78 GMAC/s). */
     if (nc > EMBER_VNNI_NR && rows * stride <= EMBER_VNNI_FLIP_BYTES) {
         int8_t buf[EMBER_VNNI_FLIP_BYTES] __attribute__((aligned(64)));
@@ -255,17 +308,41 @@ EMBER_VNNI_INLINE void ember_vnni_rows(size_t rows, size_t mr, size_t nc, size_t
                 ember_vnni_tap_rows(arows, rows, taps, t, a, zero);
             ember_vnni_flip_tap(buf + t * kr4, stride, rows, arows, kc, kr4);
         }
-        for (size_t j0 = 0; j0 < nc; j0 += EMBER_VNNI_NR) {
+        size_t j0 = 0;
+        for (; j0 + EMBER_VNNI_NR < nc; j0 += 2 * EMBER_VNNI_NR, w += 2 * ps) {
+            __m512i acc0[EMBER_VNNI_MAX_MR], acc1[EMBER_VNNI_MAX_MR];
+            ember_vnni_start(acc0, rows, w);
+            ember_vnni_start(acc1, rows, w + ps);
+            const int8_t *q = ember_vnni_accumulate2_flipped(
+                acc0, acc1, rows, buf, stride, row_bytes, w + EMBER_VNNI_NR * sizeof(int32_t),
+                ps);
+            ember_vnni_finish(acc0, rows, crows, crows32, EMBER_VNNI_NR, q, p);
+            ember_vnni_finish(acc1, rows, crows, crows32, nc - j0 - EMBER_VNNI_NR, q + ps, p);
+        }
+        if (j0 < nc) {
             __m512i acc[EMBER_VNNI_MAX_MR];
             ember_vnni_start(acc, rows, w);
             w = ember_vnni_accumulate_flipped(acc, rows, buf, stride, row_bytes,
                                               w + EMBER_VNNI_NR * sizeof(int32_t));
             ember_vnni_finish(acc, rows, crows, crows32, nc - j0, w, p);
-            w += 3 * EMBER_VNNI_NR * sizeof(int32_t);
         }
         return;
     }
-    for (size_t j0 = 0; j0 < nc; j0 += EMBER_VNNI_NR) {
+    size_t j0 = 0;
+    for (; j0 + EMBER_VNNI_NR < nc; j0 += 2 * EMBER_VNNI_NR, w += 2 * ps) {
+        __m512i acc0[EMBER_VNNI_MAX_MR], acc1[EMBER_VNNI_MAX_MR];
+        ember_vnni_start(acc0, rows, w);
+        ember_vnni_start(acc1, rows, w + ps);
+        const int8_t *q = w + EMBER_VNNI_NR * sizeof(int32_t);
+        for (size_t t = 0; t < ks; t++) {
+            if (ind != NULL)
+                ember_vnni_tap_rows(arows, rows, taps, t, a, zero);
+            q = ember_vnni_accumulate2(acc0, acc1, rows, arows, kc, q, ps);
+        }
+        ember_vnni_finish(acc0, rows, crows, crows32, EMBER_VNNI_NR, q, p);
+        ember_vnni_finish(acc1, rows, crows, crows32, nc - j0 - EMBER_VNNI_NR, q + ps, p);
+    }
+    if (j0 < nc) {
         __m512i acc[EMBER_VNNI_MAX_MR];
         ember_vnni_start(acc, rows, w);
         w += EMBER_VNNI_NR * sizeof(int32_t);
@@ -275,7 +352,6 @@ EMBER_VNNI_INLINE void ember_vnni_rows(size_t rows, size_t mr, size_t nc, size_t
             w = ember_vnni_accumulate(acc, rows, arows, kc, w);
         }
         ember_vnni_finish(acc, rows, crows, crows32, nc - j0, w, p);
-        w += 3 * EMBER_VNNI_NR * sizeof(int32_t);
     }
 }
 

@@ -519,6 +519,8 @@ def shape(c: Ctx) -> Result:
 def _quantize_check(options: Any, tensors: list, op: Any) -> str:
     # A QUANTIZE writing a quantized integer tensor takes the int8 or 16x8 checks; one that
     # reaches the float checks writes something else, which no kernel makes.
+    if len(op.outputs) != 1:
+        return f"expected 1 output, got {len(op.outputs)}"
     out = tensors[op.outputs[0]]
     quantized = "with" if out.quant is not None else "without"
     return (f"a QUANTIZE must write an int8, uint8 or int16 tensor with one scale and zero "

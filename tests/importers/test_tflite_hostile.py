@@ -49,3 +49,12 @@ def test_quantize_to_float32_is_refused_by_name() -> None:
                r"tensor .*output 'y' is float32 without quantization")
     with pytest.raises(UnsupportedOpsError, match=message):
         Converter.from_tflite(data).convert()
+
+
+def test_quantize_without_an_output_is_refused_by_name() -> None:
+    data = tflite_bytes([("x", [1, 4], None), ("y", [1, 4], None)],
+                        [(BuiltinOperator.RELU, [0], [1]), (BuiltinOperator.QUANTIZE, [1], [])],
+                        [0], [1])
+    with pytest.raises(UnsupportedOpsError,
+                       match=r"operator 1 \(QUANTIZE\): expected 1 output, got 0"):
+        Converter.from_tflite(data).convert()

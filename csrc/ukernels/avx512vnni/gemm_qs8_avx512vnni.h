@@ -197,7 +197,7 @@ EMBER_VNNI_INLINE void ember_vnni_flip_tap(int8_t *buf, size_t stride, size_t ro
 }
 
 EMBER_VNNI_INLINE const int8_t *ember_vnni_accumulate_flipped(__m512i *acc, size_t rows,
-                                                              const int8_t *buf, size_t stride,
+                                                              const int8_t *buf,
                                                               size_t row_bytes,
                                                               const int8_t *w) {
     for (size_t k = 0; k < row_bytes; k += 4, w += 64) {
@@ -205,7 +205,7 @@ EMBER_VNNI_INLINE const int8_t *ember_vnni_accumulate_flipped(__m512i *acc, size
 #pragma GCC unroll 16
         for (size_t i = 0; i < rows; i++) {
             int32_t v;
-            memcpy(&v, buf + i * stride + k, sizeof v);
+            memcpy(&v, buf + i * row_bytes + k, sizeof v);
             acc[i] = ember_vnni_dot(acc[i], _mm512_set1_epi32(v), b);
         }
     }
@@ -245,14 +245,14 @@ EMBER_VNNI_INLINE const int8_t *ember_vnni_accumulate2(__m512i *acc0, __m512i *a
 
 EMBER_VNNI_INLINE const int8_t *ember_vnni_accumulate2_flipped(__m512i *acc0, __m512i *acc1,
                                                                size_t rows, const int8_t *buf,
-                                                               size_t stride, size_t row_bytes,
+                                                               size_t row_bytes,
                                                                const int8_t *w, size_t ps) {
     for (size_t k = 0; k < row_bytes; k += 4, w += 64) {
         const __m512i b0 = _mm512_loadu_si512(w), b1 = _mm512_loadu_si512(w + ps);
 #pragma GCC unroll 16
         for (size_t i = 0; i < rows; i++) {
             int32_t v;
-            memcpy(&v, buf + i * stride + k, sizeof v);
+            memcpy(&v, buf + i * row_bytes + k, sizeof v);
             const __m512i a = _mm512_set1_epi32(v);
             acc0[i] = ember_vnni_dot(acc0[i], a, b0);
             acc1[i] = ember_vnni_dot(acc1[i], a, b1);
@@ -278,6 +278,72 @@ EMBER_VNNI_INLINE void ember_vnni_finish(const __m512i *acc, size_t rows, int8_t
     }
 }
 
+/* Where a tile's rows read and write: rows past mr alias the last one. */
+typedef struct ember_vnni_rows_io {
+    const size_t *taps[EMBER_VNNI_MAX_MR];
+    const int8_t *a[EMBER_VNNI_MAX_MR];
+    int8_t *c[EMBER_VNNI_MAX_MR];
+    int32_t *c32[EMBER_VNNI_MAX_MR];
+} ember_vnni_rows_io;
+
+/* The panels of a tile whose rows were copied, flipped, into buf: two at a time, then the last
+   odd one. w: the first panel; ps: the bytes of one. */
+EMBER_VNNI_INLINE void ember_vnni_panels_flipped(ember_vnni_rows_io *io, size_t rows, size_t nc,
+                                                 const int8_t *buf, size_t row_bytes,
+                                                 const int8_t *w, size_t ps,
+                                                 const ember_qs8_params *p) {
+    const size_t bias = EMBER_VNNI_NR * sizeof(int32_t);
+    size_t j0 = 0;
+    for (; j0 + EMBER_VNNI_NR < nc; j0 += 2 * EMBER_VNNI_NR, w += 2 * ps) {
+        __m512i acc0[EMBER_VNNI_MAX_MR], acc1[EMBER_VNNI_MAX_MR];
+        ember_vnni_start(acc0, rows, w);
+        ember_vnni_start(acc1, rows, w + ps);
+        const int8_t *q =
+            ember_vnni_accumulate2_flipped(acc0, acc1, rows, buf, row_bytes, w + bias, ps);
+        ember_vnni_finish(acc0, rows, io->c, io->c32, EMBER_VNNI_NR, q, p);
+        ember_vnni_finish(acc1, rows, io->c, io->c32, nc - j0 - EMBER_VNNI_NR, q + ps, p);
+    }
+    if (j0 < nc) {
+        __m512i acc[EMBER_VNNI_MAX_MR];
+        ember_vnni_start(acc, rows, w);
+        const int8_t *q = ember_vnni_accumulate_flipped(acc, rows, buf, row_bytes, w + bias);
+        ember_vnni_finish(acc, rows, io->c, io->c32, nc - j0, q, p);
+    }
+}
+
+/* The same reading the rows in place, tap after tap (ind NULL: the rows themselves). */
+EMBER_VNNI_INLINE void ember_vnni_panels(ember_vnni_rows_io *io, size_t rows, size_t nc,
+                                         size_t kc, size_t ks, const size_t *ind,
+                                         const int8_t *a, const int8_t *zero, const int8_t *w,
+                                         size_t ps, const ember_qs8_params *p) {
+    const size_t bias = EMBER_VNNI_NR * sizeof(int32_t);
+    size_t j0 = 0;
+    for (; j0 + EMBER_VNNI_NR < nc; j0 += 2 * EMBER_VNNI_NR, w += 2 * ps) {
+        __m512i acc0[EMBER_VNNI_MAX_MR], acc1[EMBER_VNNI_MAX_MR];
+        ember_vnni_start(acc0, rows, w);
+        ember_vnni_start(acc1, rows, w + ps);
+        const int8_t *q = w + bias;
+        for (size_t t = 0; t < ks; t++) {
+            if (ind != NULL)
+                ember_vnni_tap_rows(io->a, rows, io->taps, t, a, zero);
+            q = ember_vnni_accumulate2(acc0, acc1, rows, io->a, kc, q, ps);
+        }
+        ember_vnni_finish(acc0, rows, io->c, io->c32, EMBER_VNNI_NR, q, p);
+        ember_vnni_finish(acc1, rows, io->c, io->c32, nc - j0 - EMBER_VNNI_NR, q + ps, p);
+    }
+    if (j0 < nc) {
+        __m512i acc[EMBER_VNNI_MAX_MR];
+        ember_vnni_start(acc, rows, w);
+        const int8_t *q = w + bias;
+        for (size_t t = 0; t < ks; t++) {
+            if (ind != NULL)
+                ember_vnni_tap_rows(io->a, rows, io->taps, t, a, zero);
+            q = ember_vnni_accumulate(acc, rows, io->a, kc, q);
+        }
+        ember_vnni_finish(acc, rows, io->c, io->c32, nc - j0, q, p);
+    }
+}
+
 /* The tile body for `rows` rows (a constant at each use): GEMM when ind is NULL (ks 1, rows
    a_stride apart), IGEMM otherwise; int32 sums into c32 when it is non-NULL, else requantized
    bytes into c. Strides are in elements of the output. Rows past mr alias the last one. */
@@ -286,72 +352,28 @@ EMBER_VNNI_INLINE void ember_vnni_rows(size_t rows, size_t mr, size_t nc, size_t
                                        const int8_t *zero, const int8_t *w, int8_t *c,
                                        int32_t *c32, size_t c_stride,
                                        const ember_qs8_params *p) {
-    const size_t *taps[EMBER_VNNI_MAX_MR];
-    const int8_t *arows[EMBER_VNNI_MAX_MR];
-    int8_t *crows[EMBER_VNNI_MAX_MR];
-    int32_t *crows32[EMBER_VNNI_MAX_MR];
+    ember_vnni_rows_io io;
 #pragma GCC unroll 16
     for (size_t i = 0; i < rows; i++) {
         const size_t r = i < mr ? i : mr - 1;
-        taps[i] = ind != NULL ? ind + r * ks : NULL;
-        arows[i] = a + r * a_stride;
-        crows[i] = c != NULL ? c + r * c_stride : NULL;
-        crows32[i] = c32 != NULL ? c32 + r * c_stride : NULL;
+        io.taps[i] = ind != NULL ? ind + r * ks : NULL;
+        io.a[i] = a + r * a_stride;
+        io.c[i] = c != NULL ? c + r * c_stride : NULL;
+        io.c32[i] = c32 != NULL ? c32 + r * c_stride : NULL;
     }
-    const size_t kr4 = (kc + 3) & ~(size_t)3, row_bytes = ks * kr4, stride = row_bytes;
+    const size_t kr4 = (kc + 3) & ~(size_t)3, row_bytes = ks * kr4;
     const size_t ps = ember_vnni_panel_bytes(ks, kc);
     /* One panel alone gains nothing from the copy (b1 project, K 32 N 16: 69 -> 78 GMAC/s). */
-    if (nc > EMBER_VNNI_NR && rows * stride <= EMBER_VNNI_FLIP_BYTES) {
+    if (nc > EMBER_VNNI_NR && rows * row_bytes <= EMBER_VNNI_FLIP_BYTES) {
         int8_t buf[EMBER_VNNI_FLIP_BYTES] __attribute__((aligned(64)));
         for (size_t t = 0; t < ks; t++) {
             if (ind != NULL)
-                ember_vnni_tap_rows(arows, rows, taps, t, a, zero);
-            ember_vnni_flip_tap(buf + t * kr4, stride, rows, arows, kc, kr4);
+                ember_vnni_tap_rows(io.a, rows, io.taps, t, a, zero);
+            ember_vnni_flip_tap(buf + t * kr4, row_bytes, rows, io.a, kc, kr4);
         }
-        size_t j0 = 0;
-        for (; j0 + EMBER_VNNI_NR < nc; j0 += 2 * EMBER_VNNI_NR, w += 2 * ps) {
-            __m512i acc0[EMBER_VNNI_MAX_MR], acc1[EMBER_VNNI_MAX_MR];
-            ember_vnni_start(acc0, rows, w);
-            ember_vnni_start(acc1, rows, w + ps);
-            const int8_t *q = ember_vnni_accumulate2_flipped(
-                acc0, acc1, rows, buf, stride, row_bytes, w + EMBER_VNNI_NR * sizeof(int32_t),
-                ps);
-            ember_vnni_finish(acc0, rows, crows, crows32, EMBER_VNNI_NR, q, p);
-            ember_vnni_finish(acc1, rows, crows, crows32, nc - j0 - EMBER_VNNI_NR, q + ps, p);
-        }
-        if (j0 < nc) {
-            __m512i acc[EMBER_VNNI_MAX_MR];
-            ember_vnni_start(acc, rows, w);
-            w = ember_vnni_accumulate_flipped(acc, rows, buf, stride, row_bytes,
-                                              w + EMBER_VNNI_NR * sizeof(int32_t));
-            ember_vnni_finish(acc, rows, crows, crows32, nc - j0, w, p);
-        }
-        return;
-    }
-    size_t j0 = 0;
-    for (; j0 + EMBER_VNNI_NR < nc; j0 += 2 * EMBER_VNNI_NR, w += 2 * ps) {
-        __m512i acc0[EMBER_VNNI_MAX_MR], acc1[EMBER_VNNI_MAX_MR];
-        ember_vnni_start(acc0, rows, w);
-        ember_vnni_start(acc1, rows, w + ps);
-        const int8_t *q = w + EMBER_VNNI_NR * sizeof(int32_t);
-        for (size_t t = 0; t < ks; t++) {
-            if (ind != NULL)
-                ember_vnni_tap_rows(arows, rows, taps, t, a, zero);
-            q = ember_vnni_accumulate2(acc0, acc1, rows, arows, kc, q, ps);
-        }
-        ember_vnni_finish(acc0, rows, crows, crows32, EMBER_VNNI_NR, q, p);
-        ember_vnni_finish(acc1, rows, crows, crows32, nc - j0 - EMBER_VNNI_NR, q + ps, p);
-    }
-    if (j0 < nc) {
-        __m512i acc[EMBER_VNNI_MAX_MR];
-        ember_vnni_start(acc, rows, w);
-        w += EMBER_VNNI_NR * sizeof(int32_t);
-        for (size_t t = 0; t < ks; t++) {
-            if (ind != NULL)
-                ember_vnni_tap_rows(arows, rows, taps, t, a, zero);
-            w = ember_vnni_accumulate(acc, rows, arows, kc, w);
-        }
-        ember_vnni_finish(acc, rows, crows, crows32, nc - j0, w, p);
+        ember_vnni_panels_flipped(&io, rows, nc, buf, row_bytes, w, ps, p);
+    } else {
+        ember_vnni_panels(&io, rows, nc, kc, ks, ind, a, zero, w, ps, p);
     }
 }
 

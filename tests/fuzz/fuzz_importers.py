@@ -114,8 +114,6 @@ def convert(blob: bytes) -> bytes | None:
         return None
     kind = Settings.importer if Settings.importer is not None else blob[0] & 1
     data = blob[1:]
-    layout = importlib.import_module("emberlite.converter.passes.to_nhwc")
-    layout._SEARCH_VISITS_PER_NODE = Settings.layout_visits
     make = Converter.from_onnx if kind == ONNX else Converter.from_tflite
     return make(data, **_budget_kwargs(make)).convert()
 
@@ -262,6 +260,13 @@ def _import_all() -> None:
     from emberlite.converter.importers import onnx as _onnx, tflite as _tflite  # noqa: F401
 
 
+def _limit_layout_search() -> None:
+    """The layout search's budget for this process only: pytest imports this module too, and
+    its other tests convert with the converter's own budget."""
+    layout = importlib.import_module("emberlite.converter.passes.to_nhwc")
+    layout._SEARCH_VISITS_PER_NODE = Settings.layout_visits
+
+
 def replay(paths: list[str]) -> int:
     """Runs every file once (folders: every file in them); prints each finding. Exit 1 if
     there was one."""
@@ -301,6 +306,7 @@ def main() -> None:
     sanitized = sanitized_extension.use()
     if "--replay" in argv:
         _import_all()
+        _limit_layout_search()
         if not sanitized:
             limit_memory(mem_mb)
         sys.exit(replay(argv[argv.index("--replay") + 1:]))
@@ -308,6 +314,7 @@ def main() -> None:
 
     with atheris.instrument_imports(include=["emberlite"]):
         _import_all()
+    _limit_layout_search()
     if not sanitized:
         limit_memory(mem_mb)
     if not any(a.startswith("-rss_limit_mb") for a in argv):

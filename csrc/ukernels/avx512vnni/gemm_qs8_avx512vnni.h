@@ -27,8 +27,8 @@ EMBER_VNNI_INLINE size_t ember_vnni_panel_bytes(size_t ks, size_t kc) {
 
 /* acc += a (unsigned bytes) x b (signed bytes), 4 products per lane. In-place asm: with the
    intrinsic, GCC copies the tied accumulator around each vpdpbusd, and on Zen 5 (two vpdpbusd
-   a cycle) those copies cost ResNet18's GEMMs 20% of their time. (An earlier one-panel 7-row
-   tile ran 20% slower in asm on Zen 4; this tile has not been timed there.) */
+   a cycle) those copies held ResNet18's one-panel GEMMs at 6.7 ms (asm: 5.6). (An earlier
+   one-panel 7-row tile ran 20% slower in asm on Zen 4; this tile has not been timed there.) */
 EMBER_VNNI_INLINE __m512i ember_vnni_dot(__m512i acc, __m512i a, __m512i b) {
     __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
     return acc;

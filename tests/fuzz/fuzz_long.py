@@ -145,7 +145,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="harnesses at a time")
     ap.add_argument("--mutants", type=int, default=100,
                     help="mutants per generated model in the .ember fuzzer")
-    ap.add_argument("--cap-seconds", type=int, default=5400,
+    ap.add_argument("--cap-seconds", type=int, default=7200,
                     help="time cap of each harness that counts inputs by time")
     ap.add_argument("--out", default="build/fuzz-long")
     ap.add_argument("--make", default="make", help="the make command (with its variables)")

@@ -79,6 +79,15 @@ EMBER_VNNI_INLINE void ember_vnni_store(const __m512i *acc, size_t rows, int8_t 
         ember_qs8_cols_load_avx512((const int32_t *)(const void *)q, p->out_zp);
     const __m128i lo = _mm_set1_epi8((char)p->qmin), hi = _mm_set1_epi8((char)p->qmax);
     const __mmask16 mask = cols >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << cols) - 1);
+    if (!qc.shifts_left && qc.zp_folded) {
+#pragma GCC unroll 16
+        for (size_t i = rows; i-- > 0;) {
+            const __m128i v =
+                ember_qs8_narrow_avx512(ember_qs8_mbqm_folded_avx512(acc[i], &qc), lo, hi);
+            _mm_mask_storeu_epi8(crows[i], mask, v);
+        }
+        return;
+    }
 #pragma GCC unroll 16
     for (size_t i = rows; i-- > 0;) {
         const __m128i v = ember_qs8_narrow_avx512(ember_qs8_mbqm_avx512(acc[i], &qc), lo, hi);

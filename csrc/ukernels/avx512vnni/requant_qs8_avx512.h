@@ -68,21 +68,33 @@ static inline __m512i ember_qs8_round_half_avx512(__m512i p, __m512i add, __m512
     return _mm512_srav_epi64(_mm512_mask_sub_epi64(t, negative, t, neg), shift);
 }
 
-/* Sixteen sums times their multipliers plus the output zero point (modulo 2^32): per lane
-   RDBPOT(SRDHM(acc << lshift, m), rshift) + out_zp, as ember_qs8_requantize computes it
-   before its clamp. */
-static inline __m512i ember_qs8_mbqm_avx512(__m512i acc, const ember_qs8_cols_avx512 *c) {
-    const __m512i x = c->shifts_left ? _mm512_sllv_epi32(acc, c->lshift) : acc;
+/* The rounded products of sixteen sums x (already shifted left), the low 32 bits of each in
+   column order: with the zero point when it is folded into the addend. */
+static inline __m512i ember_qs8_mbqm_core_avx512(__m512i x, const ember_qs8_cols_avx512 *c) {
     const __m512i even = ember_qs8_round_half_avx512(_mm512_mul_epi32(x, c->m), c->add_even,
                                                      c->neg_even, c->shift_even);
     const __m512i odd =
         ember_qs8_round_half_avx512(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), c->m_odd),
                                     c->add_odd, c->neg_odd, c->shift_odd);
-    /* The low 32 bits of each 64-bit result, back in column order. */
     const __m512i order = _mm512_set_epi32(30, 14, 28, 12, 26, 10, 24, 8, 22, 6, 20, 4, 18, 2,
                                            16, 0);
-    const __m512i v = _mm512_permutex2var_epi32(even, order, odd);
+    return _mm512_permutex2var_epi32(even, order, odd);
+}
+
+/* Sixteen sums times their multipliers plus the output zero point (modulo 2^32): per lane
+   RDBPOT(SRDHM(acc << lshift, m), rshift) + out_zp, as ember_qs8_requantize computes it
+   before its clamp. */
+static inline __m512i ember_qs8_mbqm_avx512(__m512i acc, const ember_qs8_cols_avx512 *c) {
+    const __m512i v =
+        ember_qs8_mbqm_core_avx512(c->shifts_left ? _mm512_sllv_epi32(acc, c->lshift) : acc, c);
     return c->zp_folded ? v : _mm512_add_epi32(v, c->zp);
+}
+
+/* The same for columns with no left shift and the zero point folded (the common case; a
+   tile tests this once, not per row). */
+static inline __m512i ember_qs8_mbqm_folded_avx512(__m512i acc,
+                                                   const ember_qs8_cols_avx512 *c) {
+    return ember_qs8_mbqm_core_avx512(acc, c);
 }
 
 /* Clamped and narrowed to 16 int8: the saturating narrowing keeps the order of values, so

@@ -68,9 +68,10 @@ static inline __m512i ember_qs8_round_half_avx512(__m512i p, __m512i add, __m512
     return _mm512_srav_epi64(_mm512_mask_sub_epi64(t, negative, t, neg), shift);
 }
 
-/* The rounded products of sixteen sums x (already shifted left), the low 32 bits of each in
-   column order: with the zero point when it is folded into the addend. */
-static inline __m512i ember_qs8_mbqm_core_avx512(__m512i x, const ember_qs8_cols_avx512 *c) {
+/* Sixteen sums times their multipliers, for columns with no left shift and the zero point
+   folded into the addend (the common case, which a tile tests once, not per row): the low 32
+   bits of each 64-bit result, back in column order. */
+static inline __m512i ember_qs8_mbqm_folded_avx512(__m512i x, const ember_qs8_cols_avx512 *c) {
     const __m512i even = ember_qs8_round_half_avx512(_mm512_mul_epi32(x, c->m), c->add_even,
                                                      c->neg_even, c->shift_even);
     const __m512i odd =
@@ -85,16 +86,9 @@ static inline __m512i ember_qs8_mbqm_core_avx512(__m512i x, const ember_qs8_cols
    RDBPOT(SRDHM(acc << lshift, m), rshift) + out_zp, as ember_qs8_requantize computes it
    before its clamp. */
 static inline __m512i ember_qs8_mbqm_avx512(__m512i acc, const ember_qs8_cols_avx512 *c) {
-    const __m512i v =
-        ember_qs8_mbqm_core_avx512(c->shifts_left ? _mm512_sllv_epi32(acc, c->lshift) : acc, c);
+    const __m512i x = c->shifts_left ? _mm512_sllv_epi32(acc, c->lshift) : acc;
+    const __m512i v = ember_qs8_mbqm_folded_avx512(x, c);
     return c->zp_folded ? v : _mm512_add_epi32(v, c->zp);
-}
-
-/* The same for columns with no left shift and the zero point folded (the common case; a
-   tile tests this once, not per row). */
-static inline __m512i ember_qs8_mbqm_folded_avx512(__m512i acc,
-                                                   const ember_qs8_cols_avx512 *c) {
-    return ember_qs8_mbqm_core_avx512(acc, c);
 }
 
 /* Clamped and narrowed to 16 int8: the saturating narrowing keeps the order of values, so

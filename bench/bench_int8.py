@@ -58,23 +58,27 @@ SERIES = {"litert": "LiteRT XNNPACK int8", "emberlite": "Emberlite int8",
 
 # -- the int8 files (TensorFlow and onnxruntime.quantization in subprocesses) -----------------
 
-def export_int8(name: str, size: int, samples: int, path: Path) -> None:
-    """bench_float's Keras model `name` as a full-int8 .tflite at `path`, calibrated on
-    `samples` random inputs."""
+def full_int8_tflite(model: Any, representative: Any) -> bytes:
+    """A Keras model through TFLiteConverter as a full-int8 .tflite (int8 input and output),
+    calibrated on what `representative()` yields."""
     import tensorflow as tf
-
-    model = keras_model(name, size)
-
-    def representative():
-        for seed in range(samples):
-            yield [random_input(name, "keras", (1, size, size, 3), seed=100 + seed)]
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = converter.inference_output_type = tf.int8
-    path.write_bytes(converter.convert())
+    return converter.convert()
+
+
+def export_int8(name: str, size: int, samples: int, path: Path) -> None:
+    """bench_float's Keras model `name` as a full-int8 .tflite at `path`, calibrated on
+    `samples` random inputs."""
+    def representative():
+        for seed in range(samples):
+            yield [random_input(name, "keras", (1, size, size, 3), seed=100 + seed)]
+
+    path.write_bytes(full_int8_tflite(keras_model(name, size), representative))
 
 
 def export_qdq(name: str, size: int, samples: int, src: Path, dst: Path) -> None:

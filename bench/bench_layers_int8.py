@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from bench_float import OUT, emberlite_runner, litert_runner, stats
-from bench_int8 import interleave
+from bench_int8 import full_int8_tflite, interleave
 from bench_mobilenet import cpu_name  # bench/ is on sys.path
 
 # name -> (input shape NHWC without batch, layer description); the layer's Keras form is made
@@ -69,21 +69,13 @@ def keras_layer(shape: tuple[int, int, int], spec: str) -> Any:
 
 
 def export(shape: tuple[int, int, int], spec: str, path: Path) -> None:
-    import tensorflow as tf
-
-    model = keras_layer(shape, spec)
     rng = np.random.default_rng(0)
 
     def representative():
         for _ in range(16):
             yield [rng.uniform(-1.0, 1.0, (1, *shape)).astype(np.float32)]
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = converter.inference_output_type = tf.int8
-    path.write_bytes(converter.convert())
+    path.write_bytes(full_int8_tflite(keras_layer(shape, spec), representative))
 
 
 def files(shape: tuple[int, int, int], spec: str) -> tuple[Path, Path]:

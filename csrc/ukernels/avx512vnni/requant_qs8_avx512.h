@@ -68,9 +68,10 @@ static inline __m512i ember_qs8_round_half_avx512(__m512i p, __m512i add, __m512
     return _mm512_srav_epi64(_mm512_mask_sub_epi64(t, negative, t, neg), shift);
 }
 
-/* Sixteen sums times their multipliers, for columns with no left shift and the zero point
-   folded into the addend (the common case, which a tile tests once, not per row): the low 32
-   bits of each 64-bit result, back in column order. */
+/* Sixteen sums x (already shifted left) times their multipliers: the low 32 bits of each
+   64-bit result, back in column order, the output zero point in them when it is folded into
+   the addend. For columns with no left shift and a folded zero point (the common case, which
+   a tile tests once, not per row) this is the whole requantization before the clamp. */
 static inline __m512i ember_qs8_mbqm_folded_avx512(__m512i x, const ember_qs8_cols_avx512 *c) {
     const __m512i even = ember_qs8_round_half_avx512(_mm512_mul_epi32(x, c->m), c->add_even,
                                                      c->neg_even, c->shift_even);
